@@ -1,0 +1,84 @@
+from django.contrib import admin
+
+from labeling import models
+
+
+class MembershipInline(admin.TabularInline):
+    model = models.Membership
+    extra = 0
+    raw_id_fields = ["user"]
+
+
+@admin.register(models.Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "task_type", "responses_per_comparison", "overlap", "gold_rate"]
+    search_fields = ["slug", "name"]
+    inlines = [MembershipInline]
+
+
+@admin.register(models.Prompt)
+class PromptAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "external_id", "created_at"]
+    list_filter = ["project"]
+    search_fields = ["external_id"]
+
+
+@admin.register(models.Response)
+class ResponseAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "prompt", "model_name", "length_chars"]
+    list_filter = ["project", "model_name"]
+    raw_id_fields = ["prompt"]
+
+
+class SlotInline(admin.TabularInline):
+    model = models.ComparisonResponse
+    extra = 0
+    raw_id_fields = ["response"]
+
+
+@admin.register(models.Comparison)
+class ComparisonAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "judgment_count", "holders", "is_open", "priority", "is_gold"]
+    list_filter = ["project", "is_gold", "is_open"]
+    raw_id_fields = ["prompt"]
+    inlines = [SlotInline]
+
+
+@admin.register(models.Judgment)
+class JudgmentAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "comparison", "annotator", "winner", "strength", "created_at"]
+    list_filter = ["project", "winner"]
+    raw_id_fields = ["comparison", "annotator"]
+
+
+@admin.register(models.Lease)
+class LeaseAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "comparison", "annotator", "state", "expires_at"]
+    list_filter = ["project", "state"]
+    raw_id_fields = ["comparison", "annotator"]
+
+
+@admin.register(models.Flag)
+class FlagAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "comparison", "annotator", "reason", "resolved", "created_at"]
+    list_filter = ["project", "reason", "resolved"]
+    raw_id_fields = ["comparison", "annotator"]
+
+
+@admin.register(models.Demonstration)
+class DemonstrationAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "prompt", "annotator", "created_at"]
+    list_filter = ["project"]
+    raw_id_fields = ["prompt", "annotator"]
+
+
+@admin.register(models.DataImport)
+class DataImportAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "format", "file_name", "with_labels", "created_at"]
+    list_filter = ["project", "format"]
+
+
+@admin.register(models.DatasetSnapshot)
+class DatasetSnapshotAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "format", "aggregation", "sha256", "created_at"]
+    list_filter = ["project", "format"]

@@ -1,0 +1,198 @@
+"""Parsing of import lines into plain records; no Django here.
+
+Every parser takes one decoded JSON object and returns an ``ImportRecord`` or raises
+``RecordError`` (a malformed line, which fails the whole import) or ``RecordSkipped`` (a
+well-formed line that cannot be a comparison, reported and passed over).
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+ROLES = ("system", "user", "assistant")
+HUMAN, ASSISTANT = "\n\nHuman:", "\n\nAssistant:"
+
+
+class RecordError(ValueError):
+    """The line is malformed; the message says which field and why."""
+
+
+class RecordSkipped(ValueError):
+    """The line is well formed but cannot become a comparison (e.g. identical responses)."""
+
+
+@dataclass
+class ImportRecord:
+    messages: list[dict]
+    responses: list[tuple[str, str]]  # (text, model_name), distinct texts
+    preferred: int | None = None  # index into responses of the labelled winner
+    external_id: str = ""
+    metadata: dict = field(default_factory=dict)
+
+
+def messages_hash(messages: list[dict]) -> str:
+    canonical = json.dumps(messages, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def parse_messages(value, field_name: str) -> list[dict]:
+    """A prompt given as a string or as a list of ``{role, content}`` messages."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise RecordError(f"'{field_name}' is empty")
+        return [{"role": "user", "content": value}]
+    if not isinstance(value, list) or not value:
+        raise RecordError(f"'{field_name}' must be a string or a non-empty list of messages")
+    messages = []
+    for i, message in enumerate(value):
+        if not isinstance(message, dict) or set(message) - {"role", "content"} or "content" not in message:
+            raise RecordError(f"'{field_name}[{i}]' must be an object with 'role' and 'content'")
+        if message.get("role") not in ROLES:
+            raise RecordError(f"'{field_name}[{i}].role' must be one of {', '.join(ROLES)}")
+        if not isinstance(message["content"], str):
+            raise RecordError(f"'{field_name}[{i}].content' must be a string")
+        messages.append({"role": message["role"], "content": message["content"]})
+    return messages
+
+
+def _require(obj: dict, name: str):
+    if name not in obj:
+        raise RecordError(f"missing field '{name}'")
+    return obj[name]
+
+
+def _string(obj: dict, name: str) -> str:
+    value = _require(obj, name)
+    if not isinstance(value, str):
+        raise RecordError(f"'{name}' must be a string")
+    return value
+
+
+def _pair(messages, chosen: str, rejected: str, obj: dict, with_labels: bool) -> ImportRecord:
+    if chosen.strip() == rejected.strip():
+        raise RecordSkipped("chosen and rejected responses are identical")
+    return ImportRecord(
+        messages=messages,
+        responses=[(chosen, str(obj.get("chosen_model", ""))), (rejected, str(obj.get("rejected_model", "")))],
+        preferred=0 if with_labels else None,
+        external_id=str(obj.get("id", "")),
+        metadata=_metadata(obj),
+    )
+
+
+def _metadata(obj: dict) -> dict:
+    meta = obj.get("metadata", {})
+    if not isinstance(meta, dict):
+        raise RecordError("'metadata' must be an object")
+    return meta
+
+
+def parse_candidates(obj: dict, with_labels: bool = False) -> ImportRecord:
+    """``{"prompt", "responses": [{"text", "model"}, ...], "id"?, "metadata"?}``."""
+    messages = parse_messages(_require(obj, "prompt"), "prompt")
+    raw = _require(obj, "responses")
+    if not isinstance(raw, list):
+        raise RecordError("'responses' must be a list")
+    responses, seen = [], set()
+    for i, item in enumerate(raw):
+        text, model = _candidate(item, i)
+        if text not in seen:
+            seen.add(text)
+            responses.append((text, model))
+    if len(responses) < 2:
+        raise RecordSkipped(f"needs at least 2 distinct responses, has {len(responses)}")
+    return ImportRecord(messages, responses, None, str(obj.get("id", "")), _metadata(obj))
+
+
+def _candidate(item, i: int) -> tuple[str, str]:
+    if isinstance(item, str):
+        return item, ""
+    if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+        raise RecordError(f"'responses[{i}]' must be a string or an object with a string 'text'")
+    if not item["text"].strip():
+        raise RecordError(f"'responses[{i}].text' is empty")
+    model = item.get("model", "")
+    if not isinstance(model, str):
+        raise RecordError(f"'responses[{i}].model' must be a string")
+    return item["text"], model
+
+
+def split_transcript(transcript: str) -> list[dict]:
+    """``"\\n\\nHuman: ...\\n\\nAssistant: ..."`` into messages, in order."""
+    messages, rest = [], transcript
+    if not rest.startswith(HUMAN):
+        raise RecordError("transcript must start with '\\n\\nHuman:'")
+    while rest:
+        role = "user" if rest.startswith(HUMAN) else "assistant"
+        rest = rest[len(HUMAN if role == "user" else ASSISTANT):]
+        cut = min((i for i in (rest.find(HUMAN), rest.find(ASSISTANT)) if i >= 0), default=len(rest))
+        messages.append({"role": role, "content": rest[:cut].strip()})
+        rest = rest[cut:]
+    return messages
+
+
+def parse_hh_rlhf(obj: dict, with_labels: bool = False) -> ImportRecord:
+    """Anthropic's ``{"chosen", "rejected"}`` transcripts.
+
+    The prompt is the longest common prefix of the two, cut back to its last ``Assistant:``
+    marker: splitting on the last marker fails where a response itself contains one.
+    """
+    chosen, rejected = _string(obj, "chosen"), _string(obj, "rejected")
+    prefix_len = _common_prefix_length(chosen, rejected)
+    cut = chosen.rfind(ASSISTANT, 0, prefix_len)  # the whole marker inside the shared prefix
+    if cut < 0:
+        raise RecordError("'chosen' has no '\\n\\nAssistant:' turn shared with 'rejected'")
+    messages = split_transcript(chosen[:cut])
+    if not messages or messages[-1]["role"] != "user":
+        raise RecordError("the shared conversation must end with a Human turn")
+    start = cut + len(ASSISTANT)
+    record = _pair(messages, chosen[start:].strip(), rejected[start:].strip(), obj, with_labels)
+    record.external_id = record.external_id or _source_id(obj)
+    return record
+
+
+def _source_id(obj: dict) -> str:
+    if "source" in obj and "source_index" in obj:
+        return f"{obj['source']}:{obj['source_index']}"
+    return ""
+
+
+def _common_prefix_length(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def parse_trl(obj: dict, with_labels: bool = False) -> ImportRecord:
+    """TRL preference rows: standard (strings) or conversational (message lists), explicit or implicit prompt."""
+    chosen, rejected = _require(obj, "chosen"), _require(obj, "rejected")
+    if isinstance(chosen, str) and isinstance(rejected, str):
+        messages = parse_messages(_require(obj, "prompt"), "prompt")
+        return _pair(messages, chosen, rejected, obj, with_labels)
+    chosen_msgs, rejected_msgs = parse_messages(chosen, "chosen"), parse_messages(rejected, "rejected")
+    if "prompt" in obj:
+        prompt = parse_messages(obj["prompt"], "prompt")
+    else:  # implicit prompt: the shared leading messages
+        shared = 0
+        while shared < min(len(chosen_msgs), len(rejected_msgs)) - 1 and chosen_msgs[shared] == rejected_msgs[shared]:
+            shared += 1
+        prompt, chosen_msgs, rejected_msgs = chosen_msgs[:shared], chosen_msgs[shared:], rejected_msgs[shared:]
+        if not prompt:
+            raise RecordError("missing field 'prompt' and 'chosen'/'rejected' share no leading messages")
+    return _pair(prompt, _single_reply(chosen_msgs, "chosen"), _single_reply(rejected_msgs, "rejected"), obj, with_labels)
+
+
+def _single_reply(messages: list[dict], name: str) -> str:
+    if len(messages) != 1 or messages[0]["role"] != "assistant":
+        raise RecordError(f"'{name}' must be one assistant message after the prompt")
+    return messages[0]["content"]
+
+
+PARSERS = {"candidates": parse_candidates, "hh-rlhf": parse_hh_rlhf, "trl": parse_trl}
+LABELLED_FORMATS = ("hh-rlhf", "trl")

@@ -1,0 +1,56 @@
+"""Creating projects and managing who may work in them."""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from labeling.errors import InvalidInput, NotFound
+from labeling.models import Membership, Project, Role, TaskType
+
+
+def validate_project_settings(*, task_type: str, responses_per_comparison: int, strength_scale, criteria) -> None:
+    if task_type == TaskType.PAIRWISE and responses_per_comparison != 2:
+        raise InvalidInput("responses_per_comparison must be 2 for a pairwise project")
+    if not 2 <= responses_per_comparison <= 26:
+        raise InvalidInput("responses_per_comparison must be between 2 and 26")
+    for name, value in (("strength_scale", strength_scale), ("criteria", criteria)):
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise InvalidInput(f"{name} must be a list of non-empty strings")
+        if len(set(value)) != len(value):
+            raise InvalidInput(f"{name} has duplicates")
+
+
+@transaction.atomic
+def project_create(*, slug: str, name: str = "", created_by=None, **fields) -> Project:
+    """Create a project; its creator becomes its admin."""
+    if Project.objects.filter(slug=slug).exists():
+        raise InvalidInput(f"a project with slug '{slug}' exists")
+    project = Project(slug=slug, name=name or slug, **fields)
+    validate_project_settings(
+        task_type=project.task_type,
+        responses_per_comparison=project.responses_per_comparison,
+        strength_scale=project.strength_scale,
+        criteria=project.criteria,
+    )
+    project.full_clean()
+    project.save()
+    if created_by is not None:
+        Membership.objects.create(project=project, user=created_by, role=Role.ADMIN)
+    return project
+
+
+def project_get_or_create(*, slug: str, created_by=None, **fields) -> tuple[Project, bool]:
+    project = Project.objects.filter(slug=slug).first()
+    if project:
+        return project, False
+    return project_create(slug=slug, created_by=created_by, **fields), True
+
+
+def membership_set(*, project: Project, username: str, role: str) -> Membership:
+    """Add ``username`` to ``project`` with ``role``, or change their role."""
+    if role not in Role.values:
+        raise InvalidInput(f"role must be one of {', '.join(Role.values)}")
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise NotFound(f"no active user named '{username}'")
+    membership, _ = Membership.objects.update_or_create(project=project, user=user, defaults={"role": role})
+    return membership

@@ -1,0 +1,91 @@
+"""Training runs, their metrics, and the checkpoints they produce.
+
+The database row, not the broker message, is the source of truth: a worker claims a run with a
+conditional update (queued -> running) and reports progress through ``heartbeat_at``.
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class Stage(models.TextChoices):
+    REWARD = "reward", "Reward model"
+    SFT = "sft", "Supervised fine-tuning"
+    DPO = "dpo", "Direct preference optimisation"
+    PPO = "ppo", "Proximal policy optimisation"
+    GENERATE = "generate", "Generate responses"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+FINISHED_STATUSES = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
+
+
+class ModelCheckpoint(models.Model):
+    """Weights on disk (safetensors) that a run can start from, score with, or sample from."""
+
+    class Kind(models.TextChoices):
+        POLICY = "policy", "Causal LM"
+        REWARD = "reward", "Reward model"
+
+    project = models.ForeignKey("labeling.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="checkpoints")
+    run = models.ForeignKey("TrainingRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="checkpoints")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    path = models.CharField(max_length=500, help_text="Relative to ARTIFACT_DIR, or an absolute path / hub id.")
+    metrics = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.name
+
+
+class TrainingRun(models.Model):
+    project = models.ForeignKey("labeling.Project", on_delete=models.CASCADE, related_name="training_runs")
+    stage = models.CharField(max_length=16, choices=Stage.choices)
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    base_model = models.CharField(max_length=500, blank=True, help_text="Local path or hub id, when no checkpoint.")
+    base_checkpoint = models.ForeignKey(ModelCheckpoint, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reward_checkpoint = models.ForeignKey(
+        ModelCheckpoint, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="PPO's scorer."
+    )
+    snapshot = models.ForeignKey("labeling.DatasetSnapshot", null=True, blank=True, on_delete=models.PROTECT, related_name="training_runs")
+    config = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    progress_step = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    log_tail = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index("status", "heartbeat_at", name="run_status_heartbeat")]
+
+    def __str__(self):
+        return f"{self.stage} run {self.pk} ({self.status})"
+
+
+class RunMetric(models.Model):
+    """One step's metrics (loss, accuracy, reward, kl, learning_rate, samples_per_s, ...)."""
+
+    run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="metrics")
+    step = models.PositiveIntegerField()
+    values = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["step"]
+        constraints = [models.UniqueConstraint(fields=["run", "step"], name="metric_unique_step")]
