@@ -54,3 +54,23 @@ def membership_set(*, project: Project, username: str, role: str) -> Membership:
         raise NotFound(f"no active user named '{username}'")
     membership, _ = Membership.objects.update_or_create(project=project, user=user, defaults={"role": role})
     return membership
+
+
+@transaction.atomic
+def project_update(*, project: Project, **fields) -> Project:
+    """Change settings; a new overlap re-opens or closes comparisons to match."""
+    old_overlap = project.overlap
+    for name, value in fields.items():
+        setattr(project, name, value)
+    validate_project_settings(
+        task_type=project.task_type,
+        responses_per_comparison=project.responses_per_comparison,
+        strength_scale=project.strength_scale,
+        criteria=project.criteria,
+    )
+    project.full_clean()
+    project.save()
+    if project.overlap != old_overlap:
+        project.comparisons.filter(holders__lt=project.overlap).update(is_open=True)
+        project.comparisons.filter(holders__gte=project.overlap).update(is_open=False)
+    return project

@@ -1,0 +1,3 @@
+"""Stub: filled in by its issue."""
+
+urlpatterns: list = []

@@ -1,0 +1,52 @@
+"""The cast: two annotators and an admin of ``project``, and an outsider who belongs to another project."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import ProjectFactory, UserFactory, add_member
+
+
+@pytest.fixture
+def project(db):
+    return ProjectFactory()
+
+
+@pytest.fixture
+def admin_user(project):
+    user = UserFactory(username="ada-admin")
+    add_member(project, user, "admin")
+    return user
+
+
+@pytest.fixture
+def annotator(project):
+    user = UserFactory(username="ann-annotator")
+    add_member(project, user, "annotator")
+    return user
+
+
+@pytest.fixture
+def second_annotator(project):
+    user = UserFactory(username="bob-annotator")
+    add_member(project, user, "annotator")
+    return user
+
+
+@pytest.fixture
+def outsider(db):
+    user = UserFactory(username="otto-outsider")
+    add_member(ProjectFactory(slug="elsewhere"), user, "annotator")
+    return user
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def api():
+    """``api(user)`` gives an API client authenticated as ``user`` (None for anonymous)."""
+    return client_for
