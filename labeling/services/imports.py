@@ -17,7 +17,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from labeling.errors import ImportFailed, InvalidInput
-from labeling.formats import PARSERS, ImportRecord, RecordError, RecordSkipped, messages_hash, text_hash
+from labeling.formats import (
+    PARSERS,
+    ImportRecord,
+    RecordError,
+    RecordSkipped,
+    messages_hash,
+    text_hash,
+)
 from labeling.models import (
     Comparison,
     ComparisonResponse,
