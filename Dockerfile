@@ -1,0 +1,26 @@
+# One image for web and workers. The gpu worker image swaps in the CUDA build of torch
+# (build arg TORCH_INDEX, see README).
+FROM node:20-bookworm-slim AS frontend
+WORKDIR /src/frontend
+COPY frontend/package.json frontend/package-lock.json ./
+RUN npm ci
+COPY frontend/ ./
+RUN npm run build
+
+FROM python:3.11-slim-bookworm
+ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY annotation_site/ annotation_site/
+COPY labeling/ labeling/
+COPY training/ training/
+RUN pip install --no-cache-dir "torch==2.13.0" --index-url "$TORCH_INDEX" \
+ && pip install --no-cache-dir .
+COPY manage.py ./
+COPY --from=frontend /src/frontend/dist frontend/dist
+RUN DEBUG=0 SECRET_KEY=build-only python manage.py collectstatic --noinput
+RUN useradd --create-home app && mkdir -p /data && chown app /data
+USER app
+EXPOSE 8000
+CMD ["gunicorn", "annotation_site.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4"]

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Idempotent setup: .venv with the project and its dev tools, the built frontend, a migrated
+# database. Re-running does only what changed. Used by demo.sh, test.sh and CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  echo "== installing Python packages into .venv"
+  .venv/bin/pip install -q --upgrade pip
+  # torch first and pinned: an unpinned torch pulls the CUDA build (GBs). See README for GPUs.
+  .venv/bin/pip install -q "torch==${TORCH_VERSION:-2.13.0}"
+  .venv/bin/pip install -q -e ".[dev]"
+  rm -f .venv/.installed-* && touch "$stamp"
+fi
+
+if [ -f frontend/package.json ]; then
+  if ! command -v npm >/dev/null; then
+    echo "npm not found: install Node.js 20+ to build the frontend" >&2
+    exit 1
+  fi
+  lock_stamp="frontend/node_modules/.installed-$(sha256sum frontend/package-lock.json | cut -c1-16)"
+  if [ ! -f "$lock_stamp" ]; then
+    echo "== installing frontend packages"
+    (cd frontend && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$lock_stamp"
+  fi
+  echo "== building the frontend"
+  (cd frontend && npm run build --silent)
+fi

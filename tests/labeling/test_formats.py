@@ -1,0 +1,99 @@
+import pytest
+
+from labeling.formats import (
+    RecordError,
+    RecordSkipped,
+    parse_candidates,
+    parse_hh_rlhf,
+    parse_trl,
+    split_transcript,
+)
+
+
+def test_hh_rlhf_splits_shared_prefix_into_messages_and_final_responses():
+    record = parse_hh_rlhf({
+        "chosen": "\n\nHuman: Hi\n\nAssistant: Hello!\n\nHuman: Tell me a joke\n\nAssistant: Knock knock.",
+        "rejected": "\n\nHuman: Hi\n\nAssistant: Hello!\n\nHuman: Tell me a joke\n\nAssistant: No.",
+    }, with_labels=True)
+    assert record.messages == [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello!"},
+        {"role": "user", "content": "Tell me a joke"},
+    ]
+    assert [text for text, _ in record.responses] == ["Knock knock.", "No."]
+    assert record.preferred == 0
+
+
+def test_hh_rlhf_response_containing_a_marker_keeps_the_shared_prompt():
+    # Splitting on the last "Assistant:" would cut inside the chosen response here.
+    record = parse_hh_rlhf({
+        "chosen": "\n\nHuman: Q\n\nAssistant: A1\n\nAssistant: more",
+        "rejected": "\n\nHuman: Q\n\nAssistant: B1",
+    })
+    assert record.messages == [{"role": "user", "content": "Q"}]
+    assert [t for t, _ in record.responses] == ["A1\n\nAssistant: more", "B1"]
+
+
+def test_hh_rlhf_responses_sharing_their_first_words_split_at_the_marker():
+    record = parse_hh_rlhf({"chosen": "\n\nHuman: Q\n\nAssistant: I think yes", "rejected": "\n\nHuman: Q\n\nAssistant: I think no"})
+    assert [t for t, _ in record.responses] == ["I think yes", "I think no"]
+
+
+def test_identical_chosen_and_rejected_is_skipped_not_an_error():
+    with pytest.raises(RecordSkipped, match="identical"):
+        parse_hh_rlhf({"chosen": "\n\nHuman: Q\n\nAssistant: A", "rejected": "\n\nHuman: Q\n\nAssistant: A"})
+
+
+@pytest.mark.parametrize("obj, message", [
+    ({"rejected": "x"}, "missing field 'chosen'"),
+    ({"chosen": 3, "rejected": "x"}, "'chosen' must be a string"),
+    ({"chosen": "no markers", "rejected": "none"}, "Assistant"),
+])
+def test_hh_rlhf_malformed_lines_name_the_problem(obj, message):
+    with pytest.raises(RecordError, match=message):
+        parse_hh_rlhf(obj)
+
+
+def test_split_transcript_roles_alternate():
+    assert split_transcript("\n\nHuman: a\n\nAssistant: b\n\nHuman: c") == [
+        {"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"},
+    ]
+
+
+def test_trl_standard_and_conversational_forms_give_the_same_record():
+    standard = parse_trl({"prompt": "Hi?", "chosen": "Yes", "rejected": "No"}, with_labels=True)
+    conversational = parse_trl({
+        "prompt": [{"role": "user", "content": "Hi?"}],
+        "chosen": [{"role": "assistant", "content": "Yes"}],
+        "rejected": [{"role": "assistant", "content": "No"}],
+    }, with_labels=True)
+    assert standard == conversational
+
+
+def test_trl_implicit_prompt_is_the_shared_leading_messages():
+    record = parse_trl({
+        "chosen": [{"role": "user", "content": "Hi?"}, {"role": "assistant", "content": "Yes"}],
+        "rejected": [{"role": "user", "content": "Hi?"}, {"role": "assistant", "content": "No"}],
+    })
+    assert record.messages == [{"role": "user", "content": "Hi?"}]
+    assert [t for t, _ in record.responses] == ["Yes", "No"]
+
+
+def test_trl_rejects_a_bad_message_role():
+    with pytest.raises(RecordError, match=r"'prompt\[0\].role'"):
+        parse_trl({"prompt": [{"role": "robot", "content": "x"}], "chosen": "a", "rejected": "b"})
+
+
+def test_candidates_accepts_strings_and_objects_and_drops_duplicate_texts():
+    record = parse_candidates({"prompt": "Q", "responses": ["x", {"text": "y", "model": "m2"}, {"text": "x", "model": "m3"}]})
+    assert record.responses == [("x", ""), ("y", "m2")]
+
+
+def test_candidates_with_one_distinct_response_is_skipped():
+    with pytest.raises(RecordSkipped, match="at least 2"):
+        parse_candidates({"prompt": "Q", "responses": ["x", "x"]})
+
+
+def test_candidates_response_without_text_is_an_error():
+    with pytest.raises(RecordError, match=r"'responses\[1\]'"):
+        parse_candidates({"prompt": "Q", "responses": ["x", {"model": "m"}]})

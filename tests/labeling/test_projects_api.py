@@ -1,0 +1,102 @@
+import json
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
+
+from labeling.models import Comparison, Membership
+from tests.factories import ProjectFactory, UserFactory, make_comparison
+
+HH = {"chosen": "\n\nHuman: Hi\n\nAssistant: Hello", "rejected": "\n\nHuman: Hi\n\nAssistant: Go away"}
+
+
+def upload(text: str, name="pairs.jsonl"):
+    return {"file": SimpleUploadedFile(name, text.encode()), "format": "hh-rlhf"}
+
+
+def url(project, tail=""):
+    return f"/api/projects/{project.id}/{tail}"
+
+
+def test_annotators_see_only_their_projects(api, project, annotator, outsider):
+    slugs = [p["slug"] for p in api(annotator).get("/api/projects/").json()]
+    assert slugs == [project.slug]
+    assert api(outsider).get(url(project)).status_code == 404
+
+
+def test_anonymous_is_refused(api, project):
+    assert api(None).get("/api/projects/").status_code in (401, 403)
+
+
+def test_admin_uploads_an_import(api, project, admin_user):
+    response = api(admin_user).post(url(project, "imports/"), upload(json.dumps(HH) + "\n"), format="multipart")
+    assert response.status_code == 201, response.json()
+    assert response.json()["counts"]["comparisons"] == 1
+
+
+def test_upload_error_names_the_line_and_stores_nothing(api, project, admin_user):
+    response = api(admin_user).post(url(project, "imports/"), upload(json.dumps(HH) + "\n{oops\n"), format="multipart")
+    assert response.status_code == 400
+    assert response.json()["line"] == 2 and "line 2" in response.json()["detail"]
+    assert not Comparison.objects.exists()
+
+
+def test_annotator_cannot_import(api, project, annotator):
+    response = api(annotator).post(url(project, "imports/"), upload(json.dumps(HH)), format="multipart")
+    assert response.status_code == 403
+
+
+@override_settings(MAX_UPLOAD_MB=0)
+def test_oversized_upload_is_refused_with_413(api, project, admin_user):
+    response = api(admin_user).post(url(project, "imports/"), upload(json.dumps(HH)), format="multipart")
+    assert response.status_code == 413
+
+
+def test_admin_adds_a_member_and_annotator_cannot(api, project, admin_user, annotator):
+    UserFactory(username="carol")
+    assert api(annotator).post(url(project, "members/"), {"username": "carol", "role": "annotator"}).status_code == 403
+    response = api(admin_user).post(url(project, "members/"), {"username": "carol", "role": "annotator"})
+    assert response.status_code == 201
+    assert Membership.objects.filter(project=project, user__username="carol", role="annotator").exists()
+
+
+def test_adding_an_unknown_user_is_404(api, project, admin_user):
+    assert api(admin_user).post(url(project, "members/"), {"username": "nobody", "role": "annotator"}).status_code == 404
+
+
+def test_staff_creates_a_project_and_becomes_its_admin(api, db):
+    staff = UserFactory(username="sam", is_staff=True)
+    response = api(staff).post("/api/projects/", {"slug": "fresh", "name": "Fresh", "criteria": ["helpful"]}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["role"] == "admin"
+
+
+def test_annotator_cannot_create_projects(api, annotator):
+    assert api(annotator).post("/api/projects/", {"slug": "x", "name": "X"}, format="json").status_code == 403
+
+
+def test_pairwise_project_with_k_3_is_rejected(api, db):
+    staff = UserFactory(username="sam", is_staff=True)
+    response = api(staff).post("/api/projects/", {"slug": "bad", "name": "B", "responses_per_comparison": 3}, format="json")
+    assert response.status_code == 400 and "pairwise" in response.json()["detail"]
+
+
+def test_lowering_overlap_closes_comparisons_that_are_now_full(api, admin_user):
+    project = admin_user.memberships.get().project
+    comparison = make_comparison(project, holders=1)
+    project.overlap = 2
+    project.save()
+    response = api(admin_user).patch(url(project), {"overlap": 1}, format="json")
+    assert response.status_code == 200
+    comparison.refresh_from_db()
+    assert comparison.is_open is False
+
+
+def test_token_login_returns_a_token(api, db):
+    UserFactory(username="tina")
+    response = api(None).post("/api/auth/token/", {"username": "tina", "password": "correct-horse-battery"})
+    assert response.status_code == 200 and len(response.json()["token"]) == 40
+
+
+def test_other_projects_do_not_leak_through_ids(api, annotator):
+    other = ProjectFactory()
+    assert api(annotator).get(url(other)).status_code == 404

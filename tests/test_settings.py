@@ -1,0 +1,70 @@
+"""Settings come from the environment; production refuses to start without a secret key."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.exceptions import ImproperlyConfigured
+from jsonschema import Draft201909Validator
+
+from annotation_site.env import env_bool, env_list
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def manage(*args, **env):
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_production_without_secret_key_refuses_to_start(tmp_path):
+    result = manage("check", DEBUG="0", VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_check_deploy_with_production_settings_is_clean(tmp_path):
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        DEBUG="0", SECRET_KEY="x" * 20 + "k9#Lm2$pQ7zR4vT8wY1uI6oP3aS5dF0gH", ALLOWED_HOSTS="studio.example.org",
+        VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_debug_mode_generates_and_keeps_a_random_secret_key(tmp_path):
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    first = manage("shell", "-c", code, DEBUG="1", VAR_DIR=str(tmp_path)).stdout.strip()
+    second = manage("shell", "-c", code, DEBUG="1", VAR_DIR=str(tmp_path)).stdout.strip()
+    assert len(first) > 40 and first == second
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_bad_boolean_names_the_variable(monkeypatch):
+    monkeypatch.setenv("DEBUG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="DEBUG='maybe'"):
+        env_bool("DEBUG")
+
+
+def test_list_setting_splits_on_commas(monkeypatch):
+    monkeypatch.setenv("ALLOWED_HOSTS", "a.example, b.example,")
+    assert env_list("ALLOWED_HOSTS", []) == ["a.example", "b.example"]
+
+
+def test_docker_compose_file_matches_the_compose_specification():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    schema = yaml.safe_load((ROOT / "tests" / "data" / "compose_spec.json").read_text())
+    errors = sorted(Draft201909Validator(schema).iter_errors(compose), key=str)
+    assert not errors, [e.message for e in errors]
+    services = compose["services"]
+    assert {"db", "redis", "web", "worker", "gpu-worker"} <= set(services)
+    gpu = services["gpu-worker"]["deploy"]["resources"]["reservations"]["devices"][0]
+    assert gpu["capabilities"] == ["gpu"]
+    assert "-Q" in services["gpu-worker"]["command"] and "gpu" in services["gpu-worker"]["command"]
+    assert all("healthcheck" in services[name] for name in ("db", "redis", "web"))
