@@ -67,7 +67,7 @@ class Role(models.TextChoices):
 
 
 class Membership(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships", db_index=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -79,10 +79,14 @@ class Membership(models.Model):
         return f"{self.user} in {self.project} ({self.role})"
 
 
+# Foreign keys marked db_index=False lead a composite unique constraint, whose index serves them;
+# a second index would only slow imports.
+
+
 class Prompt(models.Model):
     """A conversation to be answered: ``messages`` is a list of ``{role, content}``, last turn the user's."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="prompts")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="prompts", db_index=False)
     messages = models.JSONField()
     content_hash = models.CharField(max_length=64, help_text="sha256 of the canonical messages JSON.")
     external_id = models.CharField(max_length=200, blank=True)
@@ -98,7 +102,7 @@ class Prompt(models.Model):
 
 class Response(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="responses")
-    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="responses")
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="responses", db_index=False)
     text = models.TextField()
     model_name = models.CharField(max_length=200, blank=True, help_text="Model or source that wrote it.")
     content_hash = models.CharField(max_length=64, help_text="sha256 of the text.")
@@ -120,7 +124,7 @@ class Comparison(models.Model):
     ``holders < project.overlap`` (kept as a column so the assignment index only holds open rows).
     """
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="comparisons")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="comparisons", db_index=False)
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="comparisons")
     responses = models.ManyToManyField(Response, through="ComparisonResponse", related_name="comparisons")
     response_set_hash = models.CharField(max_length=64, help_text="sha256 of the sorted response ids.")
@@ -155,7 +159,7 @@ class Comparison(models.Model):
 
 
 class ComparisonResponse(models.Model):
-    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="slots")
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="slots", db_index=False)
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="slots")
     position = models.PositiveSmallIntegerField(help_text="0 is shown as A, 1 as B, ...")
 
@@ -178,7 +182,7 @@ class Lease(models.Model):
     """One annotator's hold on one comparison; the row stays as the record of what they did with it."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="leases")
-    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="leases")
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="leases", db_index=False)
     annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="leases")
     state = models.CharField(max_length=8, choices=LeaseState.choices, default=LeaseState.ACTIVE)
     expires_at = models.DateTimeField()
@@ -208,7 +212,7 @@ class Judgment(models.Model):
     """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="judgments")
-    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="judgments")
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="judgments", db_index=False)
     annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="judgments")
     winner = models.CharField(max_length=3, choices=Winner.choices, blank=True)
     strength = models.PositiveSmallIntegerField(null=True, blank=True)

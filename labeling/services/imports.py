@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from labeling.bulk import db_json, db_now, insert_returning
 from labeling.errors import ImportFailed, InvalidInput
 from labeling.formats import (
     PARSERS,
@@ -119,44 +120,61 @@ def _label_source_user(name: str):
     return user
 
 
+@dataclass
+class _Hashed:
+    """A parsed line with its content hashes, computed once."""
+
+    line: int
+    record: ImportRecord
+    prompt_hash: str
+    text_hashes: list[str]
+
+
 def _store_batch(project, batch, source, counts: ImportCounts) -> None:
-    prompt_ids = _store_prompts(project, [rec for _, rec in batch], counts)
-    response_ids = _store_responses(project, batch, prompt_ids, counts)
-    groups = _comparison_groups(project, batch, prompt_ids, response_ids)
+    hashed = [
+        _Hashed(line, rec, messages_hash(rec.messages), [text_hash(text) for text, _ in rec.responses])
+        for line, rec in batch
+    ]
+    prompt_ids = _store_prompts(project, hashed, counts)
+    response_ids = _store_responses(project, hashed, prompt_ids, counts)
+    groups = _comparison_groups(project, hashed, prompt_ids, response_ids)
     _store_comparisons(project, groups, source, counts)
 
 
-def _store_prompts(project, records: list[ImportRecord], counts) -> dict[str, int]:
-    wanted = {messages_hash(rec.messages): rec for rec in records}
+def _store_prompts(project, hashed: list[_Hashed], counts) -> dict[str, int]:
+    wanted = {h.prompt_hash: h.record for h in hashed}
     ids = dict(Prompt.objects.filter(project=project, content_hash__in=wanted).values_list("content_hash", "id"))
+    now = db_now()
     new = [
-        Prompt(project=project, messages=rec.messages, content_hash=h, external_id=rec.external_id[:200], metadata=rec.metadata)
+        (project.id, db_json(rec.messages), h, rec.external_id[:200], db_json(rec.metadata), now)
         for h, rec in wanted.items()
         if h not in ids
     ]
-    for prompt in Prompt.objects.bulk_create(new):
-        ids[prompt.content_hash] = prompt.id
+    columns = ["project_id", "messages", "content_hash", "external_id", "metadata", "created_at"]
+    ids.update(insert_returning(Prompt, columns, new, ["content_hash", "id"]))
     counts.prompts += len(new)
     return ids
 
 
-def _store_responses(project, batch, prompt_ids, counts) -> dict[tuple[int, str], int]:
+def _store_responses(project, hashed: list[_Hashed], prompt_ids, counts) -> dict[tuple[int, str], int]:
     wanted: dict[tuple[int, str], tuple[str, str]] = {}
-    for _, rec in batch:
-        prompt_id = prompt_ids[messages_hash(rec.messages)]
-        for text, model in rec.responses:
-            wanted.setdefault((prompt_id, text_hash(text)), (text, model))
+    for h in hashed:
+        prompt_id = prompt_ids[h.prompt_hash]
+        for (text, model), th in zip(h.record.responses, h.text_hashes, strict=True):
+            wanted.setdefault((prompt_id, th), (text, model))
     existing = Response.objects.filter(
         prompt_id__in={p for p, _ in wanted}, content_hash__in={h for _, h in wanted}
     ).values_list("prompt_id", "content_hash", "id")
     ids = {(p, h): i for p, h, i in existing if (p, h) in wanted}
+    now = db_now()
     new = [
-        Response(project=project, prompt_id=p, text=text, model_name=model[:200], content_hash=h, length_chars=len(text))
+        (project.id, p, text, model[:200], h, len(text), "{}", now)
         for (p, h), (text, model) in wanted.items()
         if (p, h) not in ids
     ]
-    for response in Response.objects.bulk_create(new):
-        ids[(response.prompt_id, response.content_hash)] = response.id
+    columns = ["project_id", "prompt_id", "text", "model_name", "content_hash", "length_chars", "metadata", "created_at"]
+    for prompt_id, content_hash, response_id in insert_returning(Response, columns, new, ["prompt_id", "content_hash", "id"]):
+        ids[(prompt_id, content_hash)] = response_id
     counts.responses += len(new)
     return ids
 
@@ -169,18 +187,17 @@ class _Group:
     line: int = 0
 
 
-def _comparison_groups(project, batch, prompt_ids, response_ids) -> list[_Group]:
+def _comparison_groups(project, hashed: list[_Hashed], prompt_ids, response_ids) -> list[_Group]:
     groups = []
-    for line, rec in batch:
-        prompt_id = prompt_ids[messages_hash(rec.messages)]
-        ids = [response_ids[(prompt_id, text_hash(text))] for text, _ in rec.responses]
+    for h in hashed:
+        prompt_id = prompt_ids[h.prompt_hash]
+        ids = [response_ids[(prompt_id, th)] for th in h.text_hashes]
+        preferred = h.record.preferred
         for members in _response_sets(project, ids):
             order = list(members)
             random.Random(_set_hash(order)).shuffle(order)  # seeded: the same file gives the same order
-            winner = ""
-            if rec.preferred is not None and ids[rec.preferred] in order:
-                winner = LETTERS[order.index(ids[rec.preferred])]
-            groups.append(_Group(prompt_id, order, winner, line))
+            winner = LETTERS[order.index(ids[preferred])] if preferred is not None and ids[preferred] in order else ""
+            groups.append(_Group(prompt_id, order, winner, h.line))
     return groups
 
 
@@ -210,21 +227,22 @@ def _store_comparisons(project, groups: list[_Group], source, counts) -> None:
     existing = dict(
         Comparison.objects.filter(project=project, response_set_hash__in=by_hash).values_list("response_set_hash", "id")
     )
-    rng = random.Random()
+    rng, now = random.Random(), db_now()
     new = [
-        Comparison(project=project, prompt_id=g.prompt_id, response_set_hash=h, random_key=rng.random())
+        (project.id, g.prompt_id, h, 0.0, rng.random(), False, 0, 0, True, now)
         for h, g in by_hash.items()
         if h not in existing
     ]
-    created = Comparison.objects.bulk_create(new)
-    ComparisonResponse.objects.bulk_create(
-        ComparisonResponse(comparison_id=c.id, response_id=r, position=pos)
-        for c in created
-        for pos, r in enumerate(by_hash[c.response_set_hash].response_ids)
-    )
+    columns = [
+        "project_id", "prompt_id", "response_set_hash", "priority", "random_key", "is_gold",
+        "judgment_count", "holders", "is_open", "created_at",
+    ]
+    created = dict(insert_returning(Comparison, columns, new, ["response_set_hash", "id"]))
+    slots = [(cid, r, pos) for h, cid in created.items() for pos, r in enumerate(by_hash[h].response_ids)]
+    insert_returning(ComparisonResponse, ["comparison_id", "response_id", "position"], slots, ["id"])
     counts.comparisons += len(created)
     if source is not None:
-        ids = existing | {c.response_set_hash: c.id for c in created}
+        ids = existing | created
         _store_labels(project, source, [(ids[h], g) for h, g in by_hash.items() if g.winner], counts)
 
 

@@ -1,0 +1,109 @@
+"""Import throughput: N `candidates` lines into a fresh database, wall time and peak memory.
+
+Each backend runs in its own process (so peak RSS is the import's), on a fresh database:
+    python bench/bench_import.py [--lines 100000] [--responses 2] [--repeats 3]
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import fresh_postgres, median, print_table  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write_file(path: Path, lines: int, responses: int) -> None:
+    with open(path, "w") as f:
+        for i in range(lines):
+            row = {
+                "prompt": f"Question {i}: how would you explain topic {i % 997} to a newcomer?",
+                "responses": [{"text": f"Answer {r} to question {i}. " * 8, "model": f"model-{r}"} for r in range(responses)],
+                "id": f"q{i}",
+            }
+            f.write(json.dumps(row) + "\n")
+    # A second copy of the first 1% to exercise de-duplication on the way.
+    with open(path) as f:
+        head = [next(f) for _ in range(max(1, lines // 100))]
+    with open(path, "a") as f:
+        f.writelines(head)
+
+
+def child(path: str) -> None:
+    """Runs in a fresh process: migrate, import, print JSON with seconds and peak RSS."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotation_site.settings")
+    django.setup()
+    from django.core.management import call_command
+
+    from labeling.services.imports import import_file
+    from labeling.services.projects import project_create
+
+    call_command("migrate", verbosity=0)
+    project = project_create(slug=f"bench-{time.time_ns()}")
+    start = time.perf_counter()
+    with open(path, "rb") as f:
+        result = import_file(project=project, lines=f, format="candidates")
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "counts": result.counts}))
+
+
+def run_once(path: Path, backend: str) -> dict | None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    tmp = tempfile.mkdtemp(prefix="bench-import-")
+    env["VAR_DIR"] = tmp
+    env.update(DEBUG="0", SECRET_KEY="bench-only-not-secret")  # production mode: no query logging
+    if backend == "postgresql":
+        url = fresh_postgres("bench_import")
+        if url is None:
+            return None
+        env["DATABASE_URL"] = url
+    out = subprocess.run([sys.executable, __file__, "--child", str(path)], cwd=ROOT, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(out.stderr)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--responses", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--child")
+    args = parser.parse_args()
+    if args.child:
+        return child(args.child)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "candidates.jsonl"
+        write_file(path, args.lines, args.responses)
+        total = len(path.read_bytes().splitlines())
+        rows = []
+        for backend in ("sqlite", "postgresql"):
+            runs = [r for r in (run_once(path, backend) for _ in range(args.repeats)) if r]
+            if not runs:
+                rows.append([backend, total, "unavailable", "", "", ""])
+                continue
+            secs = median([r["seconds"] for r in runs])
+            rows.append([
+                backend, total, f"{secs:.1f}", f"{total / secs:,.0f}",
+                f"{median([r['peak_mb'] for r in runs]):.0f}", runs[0]["counts"]["comparisons"],
+            ])
+    print_table(
+        f"Import of {args.lines:,} candidates lines (+1% duplicates), {args.responses} responses each; median of {args.repeats}",
+        ["backend", "lines", "seconds", "lines/s", "peak RSS MB", "comparisons"],
+        rows,
+    )
+    print("target: >= 5,000 lines/s (100k in < 20 s) and < 500 MB; Label Studio 1.23.2: 3,500-3,800 tasks/s, ~1 GB at 50k")
+
+
+if __name__ == "__main__":
+    main()
