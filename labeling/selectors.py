@@ -1,8 +1,22 @@
 """Reads for the API and pages (writes live in ``labeling/services``)."""
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
-from labeling.models import DataImport, Membership, Project, Role
+from labeling.models import (
+    Comparison,
+    ComparisonResponse,
+    DataImport,
+    Flag,
+    Judgment,
+    Lease,
+    LeaseState,
+    Membership,
+    Project,
+    Prompt,
+    Role,
+)
+from labeling.rankings import LETTERS
 
 
 def project_list_for(user) -> QuerySet[Project]:
@@ -23,3 +37,61 @@ def membership_list(project: Project) -> QuerySet[Membership]:
 
 def import_list(project: Project) -> QuerySet[DataImport]:
     return project.imports.order_by("-created_at")
+
+
+# --- annotation --------------------------------------------------------------------------
+
+
+def comparison_task_payload(*, comparison: Comparison, annotator) -> dict:
+    """What the annotation screen shows: the prompt and the responses by letter, blind.
+
+    Model names never leave the server here. ``lease_expires_at`` is the caller's lease on it.
+    """
+    prompt = Prompt.objects.only("id", "messages").get(pk=comparison.prompt_id)
+    texts = ComparisonResponse.objects.filter(comparison=comparison).order_by("position").values_list(
+        "position", "response__text"
+    )
+    expires_at = (
+        Lease.objects.filter(comparison=comparison, annotator=annotator).values_list("expires_at", flat=True).first()
+    )
+    return {
+        "id": comparison.pk,
+        "project": comparison.project_id,
+        "prompt": {"id": prompt.pk, "messages": prompt.messages},
+        "responses": [{"letter": LETTERS[position], "text": text} for position, text in texts],
+        "lease_expires_at": expires_at,
+    }
+
+
+def judgment_list_for(*, project: Project, annotator=None) -> QuerySet[Judgment]:
+    """The project's judgments, newest first; only ``annotator``'s when given (access is the caller's)."""
+    judgments = Judgment.objects.filter(project=project).select_related("annotator")
+    if annotator is not None:
+        judgments = judgments.filter(annotator=annotator)
+    return judgments.order_by("-created_at", "-id")
+
+
+def annotator_progress(*, project: Project, annotator, remaining_cap: int = 1000) -> dict:
+    """Judgments done today and in all, and how many comparisons are still open to them.
+
+    ``remaining`` counts the regular comparisons they could still be served plus the ones
+    they hold a lease on now (gold is not counted). It is exact up to ``remaining_cap``, beyond which it reads ``remaining_cap``
+    with ``remaining_capped`` true: an exact count would scan every open comparison, while
+    counting up to the cap walks at most that many rows of the serving index.
+    """
+    mine = Judgment.objects.filter(project=project, annotator=annotator)
+    start_of_day = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    had = Lease.objects.filter(comparison=OuterRef("pk"), annotator=annotator).exclude(state=LeaseState.EXPIRED)
+    open_to_them = Comparison.objects.filter(project=project, is_gold=False, is_open=True).filter(~Exists(had))
+    leased = Lease.objects.filter(project=project, annotator=annotator, state=LeaseState.ACTIVE, comparison__is_gold=False)
+    remaining = open_to_them.values("pk")[:remaining_cap].count() + leased.count()
+    return {
+        "done_today": mine.filter(created_at__gte=start_of_day).count(),
+        "done_total": mine.count(),
+        "remaining": remaining,
+        "remaining_capped": remaining >= remaining_cap,
+    }
+
+
+def flag_list(*, project: Project) -> QuerySet[Flag]:
+    return Flag.objects.filter(project=project).select_related("annotator").order_by("-created_at", "-id")

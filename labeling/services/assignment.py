@@ -1,0 +1,204 @@
+"""Serving comparisons to annotators: leases, overlap, gold mixing and lazy expiry.
+
+Slots. ``Comparison.holders`` counts annotators holding a live lease on it or having judged it,
+and ``is_open`` is ``holders < project.overlap``. A slot is taken with a conditional
+``UPDATE ... WHERE holders < overlap`` that must change exactly one row and released with a
+decrement, so the count stays right whatever interleaving the requests take.
+
+Gold comparisons are quality checks that every annotator should see once. They take no slot:
+their ``holders`` stays 0 and they stay open, so the overlap never limits them (the same
+partial index serves them). Their ``judgment_count`` still counts the judgments they received.
+Gold is only mixed into real work: when an annotator has no regular comparison left, they get
+``None`` even if unseen gold remains (a queue of nothing but gold would give it away, and
+answers given with nothing else to do say little about the real work).
+
+Concurrency. Each annotator's writes are serialised by ``annotator_lock`` (a row lock on
+their user row), so one person's double-clicks never race each other. Across annotators, the
+candidate comparison is taken with ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two
+requests never wait on or get the same row; the conditional update is the guard that holds
+on every backend. On SQLite, transactions start ``IMMEDIATE`` (see settings), so writers are
+serialised by the database lock and ``select_for_update`` is a no-op. Lock order, to rule out
+deadlocks: user row, then lease rows, then comparison rows (in id order when several).
+"""
+
+import random
+from collections import Counter
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.utils import timezone
+
+from labeling.models import Comparison, Lease, LeaseState, Project
+
+LIVE_LEASES_MAX = 2  # the task on screen and one prefetched ahead of it
+RECLAIM_BATCH = 50  # expired leases returned to the pool per call: bounds the cost of any one request
+_rng = random.Random()  # production default; tests pass a seeded ``rng``
+
+
+def comparison_lease_next(
+    *, project: Project, annotator, ahead: bool = False, rng: random.Random | None = None
+) -> Comparison | None:
+    """The comparison ``annotator`` should judge now (or, with ``ahead``, the one after it).
+
+    A repeated call returns the annotator's live lease instead of taking a new one. With
+    ``ahead`` they may hold a second live lease (the prefetch), which is what is returned; it is
+    taken even when the first one does not exist yet, so the two calls can arrive in any order.
+    Returns ``None`` when nothing is left for this annotator.
+
+    Cost per call is a few index probes: expired leases are reclaimed in bounded batches on
+    ``lease_active_expiry`` and the candidate is the first row of the partial index
+    ``comparison_serving_order`` not already seen by this annotator.
+    """
+    lease_expire_due(project=project)
+    wanted = 2 if ahead else 1
+    with transaction.atomic():
+        annotator_lock(annotator)
+        live = [lease.comparison for lease in _live_leases(project, annotator)]
+        while len(live) < wanted:
+            comparison = _lease_new(project, annotator, rng or _rng)
+            if comparison is None:
+                return None
+            live.append(comparison)
+        return live[wanted - 1]
+
+
+def lease_expire_due(*, project: Project, now: datetime | None = None, limit: int = RECLAIM_BATCH) -> int:
+    """Return up to ``limit`` leases past their expiry to the pool; the number reclaimed.
+
+    Leases locked by someone else (a submit in flight) are skipped, and the state is
+    re-checked under the lock, so a lease is never both judged and reclaimed.
+    """
+    now = now or timezone.now()
+    due = Lease.objects.filter(project=project, state=LeaseState.ACTIVE, expires_at__lte=now)
+    if not due.exists():  # the common case: a plain read, no write transaction
+        return 0
+    with transaction.atomic():
+        rows = list(
+            due.order_by("expires_at").select_for_update(skip_locked=True).values_list("id", "comparison_id")[:limit]
+        )
+        if not rows:
+            return 0
+        Lease.objects.filter(id__in=[lease_id for lease_id, _ in rows]).update(
+            state=LeaseState.EXPIRED, updated_at=now
+        )
+        comparison_slots_release(project=project, comparison_ids=[cid for _, cid in rows])
+    return len(rows)
+
+
+def annotator_lock(annotator) -> None:
+    """Serialise one annotator's writes until the end of the caller's transaction.
+
+    ``FOR NO KEY UPDATE``, so rows that merely reference the user (new leases, judgments)
+    are not blocked. SQLite serialises all writers already, so nothing is sent there.
+    """
+    if connection.features.has_select_for_update:
+        users = get_user_model().objects.select_for_update(no_key=True).filter(pk=annotator.pk)
+        list(users.values_list("pk", flat=True))
+
+
+def comparison_slot_take(*, comparison_id: int, overlap: int) -> bool:
+    """Take one slot if one is free; False when the comparison is full.
+
+    A conditional update, safe without any lock: two takers of the last slot cannot both
+    change the row. ``is_open`` is computed from the old ``holders`` in the same statement.
+    """
+    taken = Comparison.objects.filter(pk=comparison_id, is_gold=False, holders__lt=overlap).update(
+        holders=F("holders") + 1,
+        is_open=Case(When(holders__lt=overlap - 1, then=Value(True)), default=Value(False)),
+    )
+    return taken == 1
+
+
+def comparison_slots_release(*, project: Project, comparison_ids: list[int]) -> None:
+    """Give back one slot per id (an id may repeat); gold comparisons hold no slots.
+
+    Rows are locked in id order first, so two reclaimers with overlapping batches cannot
+    deadlock; the caller is inside a transaction.
+    """
+    counts = Counter(comparison_ids)
+    locked = Comparison.objects.select_for_update().filter(id__in=counts, is_gold=False).order_by("id")
+    ids = list(locked.values_list("id", flat=True))
+    by_count: dict[int, list[int]] = {}
+    for cid in ids:
+        by_count.setdefault(counts[cid], []).append(cid)
+    for n, chunk in by_count.items():
+        Comparison.objects.filter(id__in=chunk).update(
+            holders=F("holders") - n,
+            is_open=Case(When(holders__lt=project.overlap + n, then=Value(True)), default=Value(False)),
+        )
+
+
+def lease_expiry(project: Project, now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) + timedelta(minutes=project.lease_minutes)
+
+
+def _live_leases(project: Project, annotator) -> list[Lease]:
+    """Active, unexpired leases, the one that expires first (the task on screen) first."""
+    live = Lease.objects.filter(
+        annotator=annotator, project=project, state=LeaseState.ACTIVE, expires_at__gt=timezone.now()
+    )
+    return list(live.select_related("comparison").order_by("expires_at", "id")[:LIVE_LEASES_MAX])
+
+
+def _lease_new(project: Project, annotator, rng: random.Random) -> Comparison | None:
+    """Lease one more comparison; the caller holds ``annotator_lock``.
+
+    A gold draw is honoured only while regular work remains for this annotator (one more
+    index probe, on gold draws only), and falls back to regular work when they have seen
+    every gold comparison.
+    """
+    if project.gold_rate > 0 and rng.random() < project.gold_rate and _candidates(project, annotator, gold=False).exists():
+        comparison = _take(project, annotator, gold=True)
+        if comparison is not None:
+            return comparison
+    return _take(project, annotator, gold=False)
+
+
+def _take(project: Project, annotator, *, gold: bool) -> Comparison | None:
+    # The candidate is row-locked (PostgreSQL) and re-checked under the lock, so the slot
+    # update succeeds; the loop only guards a counter someone changed by hand.
+    for _ in range(3):
+        comparison = _candidate(project, annotator, gold=gold)
+        if comparison is None:
+            return None
+        if gold or comparison_slot_take(comparison_id=comparison.pk, overlap=project.overlap):
+            _lease_record(project, comparison, annotator)
+            return comparison
+    return None
+
+
+def _candidate(project: Project, annotator, *, gold: bool) -> Comparison | None:
+    """The first open comparison in serving order this annotator has not had, row-locked.
+
+    Walks ``comparison_serving_order`` (judgment_count desc, priority desc, random_key) and
+    anti-joins the annotator's own lease rows on ``lease_unique``: the rows read are the ones
+    this annotator has touched and that are still open, plus rows other requests hold locked,
+    never the whole table. A lease of theirs that expired does not exclude the comparison:
+    it went back to the pool for everyone, them included.
+    """
+    mine = Lease.objects.filter(comparison=OuterRef("pk"), annotator=annotator)
+    candidates = (
+        _candidates(project, annotator, gold=gold)
+        .annotate(had_lease=Exists(mine))
+        .order_by("-judgment_count", "-priority", "random_key")
+        .select_for_update(skip_locked=True, of=("self",))
+    )
+    return candidates.first()
+
+
+def _candidates(project: Project, annotator, *, gold: bool):
+    mine = Lease.objects.filter(comparison=OuterRef("pk"), annotator=annotator).exclude(state=LeaseState.EXPIRED)
+    return Comparison.objects.filter(project=project, is_gold=gold, is_open=True).filter(~Exists(mine))
+
+
+def _lease_record(project: Project, comparison: Comparison, annotator) -> None:
+    """Write the lease row; a comparison whose earlier lease of theirs expired reuses that row."""
+    expires_at = lease_expiry(project)
+    if comparison.had_lease:
+        Lease.objects.filter(comparison=comparison, annotator=annotator, state=LeaseState.EXPIRED).update(
+            state=LeaseState.ACTIVE, expires_at=expires_at, updated_at=timezone.now()
+        )
+    else:
+        Lease.objects.create(project=project, comparison=comparison, annotator=annotator, expires_at=expires_at)

@@ -1,0 +1,354 @@
+"""What annotators give back: judgments (and their undo), skips, flags and demonstrations.
+
+Every write here is one transaction that starts with ``annotator_lock``, so one annotator's
+requests (a retried submit racing its original, an undo racing a next-task) run one after
+another. A failed check raises a domain error before anything is written, so an error
+always means nothing was stored.
+"""
+
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from labeling.errors import Conflict, InvalidInput, NotFound
+from labeling.models import (
+    Comparison,
+    ComparisonResponse,
+    Demonstration,
+    Flag,
+    FlagReason,
+    Judgment,
+    Lease,
+    LeaseState,
+    Membership,
+    Prompt,
+    Role,
+    TaskType,
+    Winner,
+)
+from labeling.rankings import is_full_ranking, position_letters
+from labeling.services.assignment import (
+    annotator_lock,
+    comparison_slot_take,
+    comparison_slots_release,
+    lease_expiry,
+)
+
+EDIT_WINDOW = timedelta(minutes=10)  # how long "undo last" stays available after a submit
+CLIENT_KEY_MAX = 64
+TEXT_MAX = 20_000  # rationale, note and demonstration text: a page of prose, not a data dump
+TIME_SPENT_MAX_MS = 24 * 3600 * 1000
+
+
+def judgment_create(
+    *,
+    annotator,
+    comparison_id: int,
+    client_key: str,
+    winner: str = "",
+    strength: int | None = None,
+    ranking: list[str] | None = None,
+    criteria: dict | None = None,
+    rationale: str = "",
+    time_spent_ms: int = 0,
+) -> tuple[Judgment, bool]:
+    """Store ``annotator``'s judgment on a comparison they hold a lease on; ``(judgment, created)``.
+
+    Idempotent on ``client_key``: a retry returns the first judgment and stores nothing; the
+    same key from another annotator or for another comparison is a ``Conflict``. A lease that
+    expired and was reclaimed is re-taken if the comparison still has a free slot.
+    """
+    comparison = _comparison_for(annotator, comparison_id)
+    _check_client_key(client_key)
+    _check_extras(rationale=rationale, time_spent_ms=time_spent_ms)
+    try:
+        with transaction.atomic():
+            annotator_lock(annotator)
+            first = Judgment.objects.filter(client_key=client_key).first()
+            if first is not None:
+                return _replayed(first, annotator, comparison_id=comparison.pk), False
+            result = validated_result(
+                comparison, winner=winner, strength=strength, ranking=ranking, criteria=criteria
+            )
+            lease = _lease_for_judgment(comparison, annotator)
+            judgment = Judgment.objects.create(
+                project_id=comparison.project_id, comparison=comparison, annotator=annotator,
+                rationale=rationale, time_spent_ms=time_spent_ms, client_key=client_key, **result,
+            )
+            Lease.objects.filter(pk=lease.pk).update(state=LeaseState.JUDGED, updated_at=timezone.now())
+            Comparison.objects.filter(pk=comparison.pk).update(judgment_count=F("judgment_count") + 1)
+            _stats_refresh_on_commit(comparison.project_id)
+    except IntegrityError as exc:
+        # Only a concurrent submit by someone else reusing the key gets here: this
+        # annotator's own submits are serialised by annotator_lock.
+        raise Conflict("this client_key was just used for another judgment; nothing stored", reason="client_key_reused") from exc
+    return judgment, True
+
+
+def judgment_undo(*, annotator, judgment_id: int) -> Comparison:
+    """Delete ``annotator``'s own judgment within ``EDIT_WINDOW``; their lease becomes live again.
+
+    The slot stays taken (the lease holds it again), so the comparison is theirs to redo.
+    """
+    with transaction.atomic():
+        annotator_lock(annotator)
+        judgment = Judgment.objects.select_related("comparison__project").filter(pk=judgment_id, annotator=annotator).first()
+        if judgment is None:
+            raise NotFound("judgment not found")
+        _comparison_for(annotator, judgment.comparison_id)  # still a member of its project
+        if timezone.now() > judgment.created_at + EDIT_WINDOW:
+            minutes = int(EDIT_WINDOW.total_seconds() // 60)
+            raise Conflict(f"the {minutes}-minute edit window has passed; this judgment can no longer be undone", reason="edit_window_passed")
+        comparison = judgment.comparison
+        reopened = Lease.objects.filter(comparison=comparison, annotator=annotator, state=LeaseState.JUDGED).update(
+            state=LeaseState.ACTIVE, expires_at=lease_expiry(comparison.project), updated_at=timezone.now()
+        )
+        if reopened != 1:  # an imported or hand-made judgment: no lease to hand back
+            raise Conflict("this judgment was not made through a lease and cannot be undone here", reason="no_lease")
+        judgment.delete()
+        Comparison.objects.filter(pk=comparison.pk).update(judgment_count=F("judgment_count") - 1)
+        _stats_refresh_on_commit(comparison.project_id)
+    return comparison
+
+
+def comparison_skip(*, annotator, comparison_id: int, reason: str = "", note: str = "") -> None:
+    """Give up a leased comparison for good: it is never served to this annotator again.
+
+    Frees the slot for someone else. A non-empty ``reason`` (a ``FlagReason``) also records a
+    flag. Skipping twice is a no-op, so a retried request is safe.
+    """
+    comparison = _comparison_for(annotator, comparison_id)
+    if reason:
+        _check_flag_reason(reason)
+    _check_extras(note=note)
+    with transaction.atomic():
+        annotator_lock(annotator)
+        lease = Lease.objects.select_for_update().filter(comparison=comparison, annotator=annotator).first()
+        if lease is None:
+            raise Conflict("you hold no lease on this comparison; get it from next-task first", reason="no_lease")
+        if lease.state == LeaseState.JUDGED:
+            raise Conflict("you already judged this comparison; undo the judgment before skipping", reason="already_judged")
+        if lease.state != LeaseState.SKIPPED:
+            Lease.objects.filter(pk=lease.pk).update(state=LeaseState.SKIPPED, updated_at=timezone.now())
+        if lease.state == LeaseState.ACTIVE:  # expired leases gave their slot back already
+            comparison_slots_release(project=comparison.project, comparison_ids=[comparison.pk])
+        if reason:
+            _flag_record(comparison, annotator, reason, note)
+
+
+def flag_create(*, annotator, comparison_id: int, reason: str, note: str = "") -> tuple[Flag, bool]:
+    """Report a comparison to the project's admins (it stays leased); ``(flag, created)``.
+
+    Annotators may flag what they were served; project admins may flag any comparison.
+    One flag per (comparison, annotator, reason): a repeat returns the first.
+    """
+    comparison = _comparison_for(annotator, comparison_id, seen=True)
+    _check_flag_reason(reason)
+    _check_extras(note=note)
+    return _flag_record(comparison, annotator, reason, note)
+
+
+def demonstration_create(
+    *, annotator, prompt_id: int, text: str, client_key: str, time_spent_ms: int = 0
+) -> tuple[Demonstration, bool]:
+    """Store the ideal response ``annotator`` wrote for a prompt they were served; idempotent on ``client_key``."""
+    prompt = _prompt_for(annotator, prompt_id)
+    if not prompt.project.collect_demonstrations:
+        raise InvalidInput("this project does not collect demonstrations")
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput("text: write the response; it is empty")
+    _check_client_key(client_key)
+    _check_extras(rationale=text, time_spent_ms=time_spent_ms)
+    try:
+        with transaction.atomic():
+            annotator_lock(annotator)
+            first = Demonstration.objects.filter(client_key=client_key).first()
+            if first is not None:
+                if (first.annotator_id, first.prompt_id) != (annotator.pk, prompt.pk):
+                    raise Conflict("this client_key was already used for another demonstration", reason="client_key_reused")
+                return first, False
+            demonstration = Demonstration.objects.create(
+                project=prompt.project, prompt=prompt, annotator=annotator, text=text,
+                client_key=client_key, time_spent_ms=time_spent_ms,
+            )
+    except IntegrityError as exc:
+        raise Conflict("this client_key was just used for another demonstration; nothing stored", reason="client_key_reused") from exc
+    return demonstration, True
+
+
+# --- the result ----------------------------------------------------------------------------
+
+
+def validated_result(comparison: Comparison, *, winner, strength, ranking, criteria) -> dict:
+    """The result fields to store for ``comparison``'s project, or InvalidInput naming the bad field.
+
+    Pairwise: ``winner`` a/b/tie (tie only where allowed) and ``strength`` 1..len(scale), required
+    when the project has a scale and the winner is not a tie, null otherwise. Ranking: every
+    letter exactly once, best first. ``criteria`` has exactly the project's criteria, each
+    judged the same way.
+    """
+    project = comparison.project
+    if project.task_type == TaskType.RANKING:
+        if winner or strength is not None:
+            raise InvalidInput("a ranking project takes 'ranking', not 'winner' or 'strength'")
+        k = ComparisonResponse.objects.filter(comparison=comparison).count()
+        main = {"ranking": _valid_ranking(ranking, k, "ranking")}
+    else:
+        if ranking:
+            raise InvalidInput("a pairwise project takes 'winner' and 'strength', not 'ranking'")
+        main = _valid_pairwise(project, winner, strength, prefix="")
+        k = 2
+    return {**main, "criteria": _valid_criteria(project, criteria, k)}
+
+
+def _valid_pairwise(project, winner, strength, *, prefix: str) -> dict:
+    if winner not in Winner.values:
+        raise InvalidInput(f"{prefix}winner must be one of {', '.join(Winner.values)}")
+    if winner == Winner.TIE and not project.allow_ties:
+        raise InvalidInput(f"{prefix}winner: this project does not allow ties")
+    scale = project.strength_scale or []
+    if winner == Winner.TIE or not scale:
+        if strength is not None:
+            why = "a tie has no strength" if winner == Winner.TIE else "this project has no strength scale"
+            raise InvalidInput(f"{prefix}strength must be null: {why}")
+        return {"winner": winner, "strength": None}
+    if isinstance(strength, bool) or not isinstance(strength, int) or not 1 <= strength <= len(scale):
+        raise InvalidInput(f"{prefix}strength is required: an integer from 1 ({scale[0]}) to {len(scale)} ({scale[-1]})")
+    return {"winner": winner, "strength": strength}
+
+
+def _valid_ranking(ranking, k: int, name: str) -> list[str]:
+    if not is_full_ranking(ranking, k):
+        raise InvalidInput(f"{name} must list each of {', '.join(position_letters(k))} exactly once, best first")
+    return list(ranking)
+
+
+def _valid_criteria(project, criteria, k: int) -> dict:
+    criteria = criteria or {}
+    if not isinstance(criteria, dict) or set(criteria) != set(project.criteria):
+        expected = ", ".join(project.criteria) or "none"
+        raise InvalidInput(f"criteria must have exactly this project's criteria ({expected})")
+    return {name: _valid_criterion(project, name, value, k) for name, value in criteria.items()}
+
+
+def _valid_criterion(project, name: str, value, k: int) -> dict:
+    prefix = f"criteria.{name}."
+    if project.task_type == TaskType.RANKING:
+        if not isinstance(value, dict) or set(value) != {"ranking"}:
+            raise InvalidInput(f'criteria.{name} must be {{"ranking": [...]}}')
+        return {"ranking": _valid_ranking(value["ranking"], k, f"{prefix}ranking")}
+    if not isinstance(value, dict) or not {"winner"} <= set(value) <= {"winner", "strength"}:
+        raise InvalidInput(f'criteria.{name} must be {{"winner": ..., "strength": ...}}')
+    return _valid_pairwise(project, value["winner"], value.get("strength"), prefix=prefix)
+
+
+# --- checks ------------------------------------------------------------------------------
+
+
+def _comparison_for(annotator, comparison_id, *, seen: bool = False) -> Comparison:
+    """The comparison if ``annotator`` may work on it (a member of its project), else NotFound.
+
+    With ``seen``, an annotator must also have been served it (project admins need not).
+    Like ``access_project``, a comparison outside your projects is reported as not found.
+    """
+    comparison = None
+    if str(comparison_id).isdigit():
+        comparison = Comparison.objects.select_related("project").filter(pk=comparison_id).first()
+    role = _role(annotator, comparison.project_id) if comparison else None
+    if role is None:
+        raise NotFound("comparison not found")
+    if seen and role != Role.ADMIN and not Lease.objects.filter(comparison=comparison, annotator=annotator).exists():
+        raise NotFound("comparison not found")
+    return comparison
+
+
+def _prompt_for(annotator, prompt_id) -> Prompt:
+    """The prompt if ``annotator`` was served a comparison of it (or administers its project)."""
+    prompt = Prompt.objects.select_related("project").filter(pk=prompt_id).first() if str(prompt_id).isdigit() else None
+    role = _role(annotator, prompt.project_id) if prompt else None
+    served = role is not None and (
+        role == Role.ADMIN or Lease.objects.filter(annotator=annotator, comparison__prompt=prompt).exists()
+    )
+    if not served:
+        raise NotFound("prompt not found")
+    return prompt
+
+
+def _role(user, project_id: int) -> str | None:
+    if user.is_superuser:
+        return Role.ADMIN
+    return Membership.objects.filter(project_id=project_id, user=user).values_list("role", flat=True).first()
+
+
+def _lease_for_judgment(comparison: Comparison, annotator) -> Lease:
+    """The annotator's lease, row-locked, or a Conflict saying why they may not submit.
+
+    An active lease past its expiry that nobody reclaimed yet still holds its slot, so it is
+    accepted as is; one already reclaimed must win a free slot again.
+    """
+    lease = Lease.objects.select_for_update().filter(comparison=comparison, annotator=annotator).first()
+    if lease is None:
+        raise Conflict("you hold no lease on this comparison; get it from next-task first", reason="no_lease")
+    if lease.state == LeaseState.JUDGED:
+        raise Conflict("you already judged this comparison", reason="already_judged")
+    if lease.state == LeaseState.SKIPPED:
+        raise Conflict("you skipped this comparison; it can no longer be judged", reason="skipped")
+    if lease.state == LeaseState.EXPIRED and not _slot_retaken(comparison):
+        raise Conflict(
+            "your lease expired and other annotators have since taken every slot on this comparison; "
+            "your judgment was not stored",
+            reason="full",
+        )
+    return lease
+
+
+def _slot_retaken(comparison: Comparison) -> bool:
+    if comparison.is_gold:  # gold holds no slots
+        return True
+    return comparison_slot_take(comparison_id=comparison.pk, overlap=comparison.project.overlap)
+
+
+def _replayed(first: Judgment, annotator, *, comparison_id: int) -> Judgment:
+    if (first.annotator_id, first.comparison_id) != (annotator.pk, comparison_id):
+        raise Conflict("this client_key was already used for another judgment", reason="client_key_reused")
+    return first
+
+
+def _check_client_key(client_key) -> None:
+    if not isinstance(client_key, str) or not 0 < len(client_key) <= CLIENT_KEY_MAX:
+        raise InvalidInput(f"client_key must be a non-empty string of at most {CLIENT_KEY_MAX} characters")
+
+
+def _check_flag_reason(reason) -> None:
+    if reason not in FlagReason.values:
+        raise InvalidInput(f"reason must be one of {', '.join(FlagReason.values)}")
+
+
+def _check_extras(*, rationale: str = "", note: str = "", time_spent_ms: int = 0) -> None:
+    for name, value in (("rationale", rationale), ("note", note)):
+        if not isinstance(value, str) or len(value) > TEXT_MAX:
+            raise InvalidInput(f"{name} must be text of at most {TEXT_MAX} characters")
+    if isinstance(time_spent_ms, bool) or not isinstance(time_spent_ms, int) or not 0 <= time_spent_ms <= TIME_SPENT_MAX_MS:
+        raise InvalidInput(f"time_spent_ms must be an integer between 0 and {TIME_SPENT_MAX_MS}")
+
+
+def _flag_record(comparison: Comparison, annotator, reason: str, note: str) -> tuple[Flag, bool]:
+    return Flag.objects.get_or_create(
+        comparison=comparison, annotator=annotator, reason=reason,
+        defaults={"project_id": comparison.project_id, "note": note},
+    )
+
+
+def _stats_refresh_on_commit(project_id: int) -> None:
+    # robust: the judgment is committed by then; a broker hiccup must not turn it into a 500.
+    transaction.on_commit(lambda: _stats_refresh(project_id), robust=True)
+
+
+def _stats_refresh(project_id: int) -> None:
+    try:
+        from labeling.tasks import project_stats_refresh
+    except ImportError:  # labeling/tasks.py belongs to the stats issue; until then nothing to refresh
+        return
+    project_stats_refresh.delay(project_id)
