@@ -27,6 +27,7 @@ import numpy as np
 
 Level = Literal["nominal", "ordinal", "interval"]
 LEVELS = ("nominal", "ordinal", "interval")
+_FEW_VALUES = 16
 
 
 def rating_matrix(item_ids, rater_ids, values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -62,29 +63,35 @@ def signed_preference(winner, strength=None) -> np.ndarray:
     return sign * magnitude
 
 
-def _category_counts(matrix) -> tuple[np.ndarray, np.ndarray]:
-    """Per-item counts of each distinct value, for items with 2+ ratings.
+def _category_counts(matrix, min_ratings: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Counts of each distinct value per item, for items with ``min_ratings`` or more.
 
-    Returns ``(counts, values)``: counts has shape (kept items, V) and
-    ``values`` holds the V sorted distinct values.
+    Returns ``(counts, values)``: counts has shape (V, kept items), value-major
+    so that every later step reads contiguous rows; ``values`` holds the V
+    sorted distinct values.
     """
-    matrix = np.asarray(matrix, dtype=float)
-    present = ~np.isnan(matrix)
-    flat = matrix[present]
-    values = np.unique(flat)
-    # searchsorted is several times faster than unique(return_inverse=True)
-    codes = np.searchsorted(values, flat)
-    rows = np.nonzero(present)[0]
-    size = len(values)
-    counts = np.bincount(rows * size + codes, minlength=matrix.shape[0] * size)
-    counts = counts.reshape(-1, size).astype(float)
-    return counts[counts.sum(axis=1) >= 2], values
+    by_rater = np.ascontiguousarray(np.asarray(matrix, dtype=float).T)  # (R, N)
+    present = ~np.isnan(by_rater)
+    values = np.unique(by_rater[present])
+    if len(values) <= _FEW_VALUES:
+        # one comparison pass per value and rater beats sorting codes for few values
+        counts = np.zeros((len(values), by_rater.shape[1]))
+        for row, value in enumerate(values):
+            for ratings in by_rater:
+                counts[row] += ratings == value
+    else:
+        items = by_rater.shape[1]
+        cells = np.searchsorted(values, by_rater[present]) * items + np.nonzero(present)[1]
+        counts = np.bincount(cells, minlength=len(values) * items)
+        counts = counts.reshape(len(values), items).astype(float)
+    kept = counts.sum(axis=0) >= min_ratings
+    return (counts if kept.all() else counts[:, kept]), values
 
 
 def _coincidences(counts) -> np.ndarray:
-    """Krippendorff's coincidence matrix o_ck (V x V) from per-item counts."""
-    weight = 1.0 / (counts.sum(axis=1) - 1.0)  # each item's pairs share weight 1/(m_u - 1)
-    return (counts * weight[:, None]).T @ counts - np.diag(weight @ counts)
+    """Krippendorff's coincidence matrix o_ck (V x V) from (V, U) per-item counts."""
+    weight = 1.0 / (counts.sum(axis=0) - 1.0)  # each item's pairs share weight 1/(m_u - 1)
+    return (counts * weight) @ counts.T - np.diag(counts @ weight)
 
 
 def _distances(values, marginals, level: Level) -> np.ndarray:
@@ -124,7 +131,7 @@ def krippendorff_alpha(matrix, level: Level = "nominal") -> float | None:
     if matrix.ndim != 2 or matrix.shape[1] < 2:
         return None
     counts, values = _category_counts(matrix)
-    if len(counts) == 0:
+    if counts.shape[1] == 0:
         return None
     return _alpha_from_coincidences(_coincidences(counts), values, level)
 
@@ -137,18 +144,16 @@ def fleiss_kappa(matrix) -> float | None:
     (use Krippendorff's alpha, which handles missing ratings). Also ``None``
     when all ratings fall in one category.
     """
-    matrix = np.asarray(matrix, dtype=float)
-    matrix = matrix[~np.isnan(matrix).all(axis=1)]
-    per_item = (~np.isnan(matrix)).sum(axis=1)
-    if len(matrix) == 0 or per_item.min() != per_item.max() or per_item[0] < 2:
+    counts, _ = _category_counts(matrix, min_ratings=1)
+    per_item = counts.sum(axis=0)
+    if len(per_item) == 0 or per_item.min() != per_item.max() or per_item[0] < 2:
         return None
-    counts, _ = _category_counts(matrix)
     m = float(per_item[0])
-    shares = counts.sum(axis=0) / counts.sum()
+    shares = counts.sum(axis=1) / counts.sum()
     chance = float(shares @ shares)
     if chance >= 1.0:
         return None
-    observed = float(np.mean((np.sum(counts**2, axis=1) - m) / (m * (m - 1.0))))
+    observed = float(np.mean((np.sum(counts**2, axis=0) - m) / (m * (m - 1.0))))
     return (observed - chance) / (1.0 - chance)
 
 
@@ -191,9 +196,9 @@ def percent_agreement(matrix) -> float | None:
     per-item shares (Fleiss' P-bar). ``None`` when no item has two ratings.
     """
     counts, _ = _category_counts(matrix)
-    if len(counts) == 0:
+    if counts.shape[1] == 0:
         return None
-    per_item = counts.sum(axis=1)
+    per_item = counts.sum(axis=0)
     agreeing = np.sum(counts * (counts - 1.0))
     return float(agreeing / np.sum(per_item * (per_item - 1.0)))
 
@@ -217,15 +222,16 @@ def bootstrap_alpha_ci(
         return None
     rng = np.random.default_rng(seed)
     counts, values = _category_counts(matrix)
-    weight = 1.0 / (counts.sum(axis=1) - 1.0)
-    size = len(values)
-    per_item = (counts[:, :, None] * counts[:, None, :] - counts[:, :, None] * np.eye(size))
-    per_item = (per_item * weight[:, None, None]).reshape(len(counts), size * size)  # (U, V*V)
+    by_item = counts.T  # (U, V)
+    units, size = by_item.shape
+    weight = 1.0 / (by_item.sum(axis=1) - 1.0)
+    per_item = by_item[:, :, None] * by_item[:, None, :] - by_item[:, :, None] * np.eye(size)
+    per_item = (per_item * weight[:, None, None]).reshape(units, size * size)  # (U, V*V)
     alphas = []
-    chunk = max(1, 2_000_000 // len(counts))  # keep the (chunk, U) multiplicities small
+    chunk = max(1, 2_000_000 // units)  # keep the (chunk, U) multiplicities small
     for start in range(0, n_boot, chunk):
         draws = min(chunk, n_boot - start)
-        multiplicity = rng.multinomial(len(counts), np.full(len(counts), 1.0 / len(counts)), draws)
+        multiplicity = rng.multinomial(units, np.full(units, 1.0 / units), draws)
         for flat in multiplicity @ per_item:
             alphas.append(_alpha_from_coincidences(flat.reshape(size, size), values, level))
     alphas = np.array([a for a in alphas if a is not None])

@@ -1,0 +1,213 @@
+"""Per-annotator quality figures from judgment rows.
+
+All inputs are arrays with one entry per judgment row: ``annotator_ids``,
+``item_ids`` and ``labels`` (numeric answer codes, ``np.nan`` for a skipped
+item that got no answer). Nothing here touches the database.
+
+Outlier test. Chatbot Arena (Chiang et al., arXiv:2403.04132, section 5.1)
+flags anomalous voters by testing, vote by vote, whether a user's votes look
+like the historical vote distribution and stopping once the accumulated
+evidence is strong. We keep that sequential shape with a simpler per-vote
+signal: did the annotator agree with the leave-one-out majority of the other
+raters on the same item? The null hypothesis is "this annotator agrees at
+least at ``reference_rate``"; the evidence against it is a betting e-process
+(Waudby-Smith & Ramdas, "Estimating means of bounded random variables by
+betting", JRSS-B 2024): wealth K_t = prod_s (1 + lambda_s (p0 - x_s)) with x_s
+in {0, 1}, lambda_s >= 0 chosen from votes before s only. Under the null K is a
+non-negative supermartingale, so by Ville's inequality P(sup_t K_t >= 1/alpha)
+<= alpha: flagging when K ever reaches 1/alpha is valid however long we watch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+
+def _codes(values) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values and each row's index into them."""
+    index, codes = np.unique(np.asarray(values), return_inverse=True)
+    return index, codes.ravel()
+
+
+def _group_position(group: np.ndarray) -> np.ndarray:
+    """0-based position of each row within its run of equal ``group`` values.
+
+    ``group`` must be sorted so that each group's rows are contiguous.
+    """
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    lengths = np.diff(np.r_[starts, len(group)])
+    return np.arange(len(group)) - np.repeat(starts, lengths)
+
+
+def majority_agreement(item_ids, labels) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each row agrees with the majority of the *other* ratings of its item.
+
+    Returns ``(compared, agrees)``, boolean arrays with one entry per row.
+    ``compared`` is False for skipped rows, for items nobody else answered,
+    and where the other raters' top label is tied (no majority to agree with).
+    """
+    labels = np.asarray(labels, dtype=float)
+    answered = ~np.isnan(labels)
+    item_index, items = _codes(item_ids)
+    values = np.unique(labels[answered])
+    size = max(len(values), 1)
+    # skipped rows get code 0 but are masked out of every count below
+    codes = np.searchsorted(values, np.where(answered, labels, -np.inf)).clip(0, size - 1)
+    cells = items[answered] * size + codes[answered]
+    counts = np.bincount(cells, minlength=len(item_index) * size).reshape(-1, size)
+    others = counts[items]  # (rows, V) answers each row's item got
+    others[np.arange(len(labels)), codes] -= answered.astype(np.int64)  # leave own vote out
+    top = others.max(axis=1)
+    unique_top = (others == top[:, None]).sum(axis=1) == 1
+    # with one other rater, that rater's answer is the majority
+    compared = answered & (top > 0) & unique_top
+    agrees = compared & (others.argmax(axis=1) == codes)
+    return compared, agrees
+
+
+def gold_correct(item_ids, labels, gold: Mapping) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows have a gold answer, and which of those match it.
+
+    ``gold`` maps item id to the expected label. Returns ``(has_gold, correct)``,
+    boolean arrays with one entry per row; skipped rows have no gold check.
+    """
+    labels = np.asarray(labels, dtype=float)
+    item_ids = np.asarray(item_ids)
+    if not gold:
+        empty = np.zeros(len(labels), dtype=bool)
+        return empty, empty
+    gold_items = np.array(list(gold.keys()))
+    gold_labels = np.array(list(gold.values()), dtype=float)
+    order = np.argsort(gold_items, kind="stable")
+    gold_items, gold_labels = gold_items[order], gold_labels[order]
+    where = np.clip(np.searchsorted(gold_items, item_ids), 0, len(gold_items) - 1)
+    has_gold = (gold_items[where] == item_ids) & ~np.isnan(labels)
+    return has_gold, has_gold & (gold_labels[where] == labels)
+
+
+def agreement_e_process(annotator_codes, agrees, reference_rate, *, n_annotators: int,
+                        order=None, alpha: float = 0.05,
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sequential betting test of "agreement rate >= reference_rate" per annotator.
+
+    ``annotator_codes`` are integer codes 0..A-1 and ``agrees`` 0/1 per compared
+    row; ``order`` (e.g. timestamps) sets the sequence, default row order.
+    The bet on vote s is the growth-optimal (Kelly) fraction for a Bernoulli
+    with the annotator's agreement so far, shrunk toward the reference by one
+    pseudo-vote, clipped to [0, 0.5 / (1 - p0)] so one vote never stakes all.
+    Returns per annotator ``(e_value, peak, flagged)``: the wealth after the
+    last vote (a valid e-value), its running maximum, and whether the maximum
+    reached 1/alpha. With ``reference_rate`` outside (0, 1) nothing is tested:
+    every e-value is 1 and nobody is flagged.
+    """
+    codes = np.asarray(annotator_codes, dtype=np.int64)
+    agrees = np.asarray(agrees, dtype=float)
+    p0 = float(reference_rate)
+    e_value = np.ones(n_annotators)
+    if len(codes) == 0 or not 0.0 < p0 < 1.0:
+        return e_value, np.ones(n_annotators), np.zeros(n_annotators, dtype=bool)
+    sequence = np.arange(len(codes)) if order is None else np.asarray(order)
+    sort = np.lexsort((np.arange(len(codes)), sequence, codes))  # stable within ties
+    codes, agrees = codes[sort], agrees[sort]
+    seen = _group_position(codes)
+    agreed_before = _group_cumsum(codes, agrees) - agrees
+    estimate = (agreed_before + p0) / (seen + 1.0)
+    bet = np.clip((p0 - estimate) / (p0 * (1.0 - p0)), 0.0, 0.5 / (1.0 - p0))
+    log_wealth = _group_cumsum(codes, np.log1p(bet * (p0 - agrees)))
+    last = np.r_[codes[1:] != codes[:-1], True]
+    e_value[codes[last]] = np.exp(log_wealth[last])
+    peak_log = np.zeros(n_annotators)  # wealth starts at 1, so the peak is at least 1
+    np.maximum.at(peak_log, codes, log_wealth)
+    peak = np.exp(peak_log)
+    return e_value, peak, peak >= 1.0 / alpha
+
+
+def _group_cumsum(group: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Cumulative sum of ``values`` restarting at each new run of ``group``."""
+    total = np.cumsum(values)
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    offset = np.r_[0.0, total][starts]
+    lengths = np.diff(np.r_[starts, len(group)])
+    return total - np.repeat(offset, lengths)
+
+
+def _rate(hits, mask, codes, size) -> np.ndarray:
+    """Per-annotator share of ``hits`` among rows in ``mask``; NaN with no rows."""
+    denominator = np.bincount(codes[mask], minlength=size)
+    numerator = np.bincount(codes[mask], weights=np.asarray(hits, float)[mask], minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, numerator / denominator, np.nan)
+
+
+def _median_by_group(codes, seconds, size) -> np.ndarray:
+    """Per-annotator median of ``seconds`` ignoring NaN; NaN with no values."""
+    seconds = np.asarray(seconds, dtype=float)
+    keep = ~np.isnan(seconds)
+    medians = np.full(size, np.nan)
+    if not keep.any():
+        return medians
+    order = np.lexsort((seconds[keep], codes[keep]))
+    codes, seconds = codes[keep][order], seconds[keep][order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.r_[starts[1:], len(codes)]
+    middle_low, middle_high = starts + (ends - starts - 1) // 2, starts + (ends - starts) // 2
+    medians[codes[starts]] = (seconds[middle_low] + seconds[middle_high]) / 2.0
+    return medians
+
+
+def _none_if_nan(value):
+    return None if np.isnan(value) else float(value)
+
+
+def annotator_report(annotator_ids, item_ids, labels, *, seconds=None, flagged=None,
+                     tie_label=None, gold: Mapping | None = None, order=None,
+                     reference_rate: float | None = None, margin: float = 0.1,
+                     alpha: float = 0.05) -> list[dict]:
+    """One dict per annotator (sorted by id) with their quality figures.
+
+    Keys: ``annotator``, ``n`` (rows), ``agreement`` (share agreeing with the
+    leave-one-out majority), ``n_agreement`` (rows compared), ``gold_accuracy``,
+    ``n_gold``, ``median_seconds``, ``tie_rate`` (among answered rows, needs
+    ``tie_label``), ``skip_rate`` (rows with a NaN label), ``flag_rate`` (needs
+    ``flagged``), ``e_value``, ``outlier``. A figure with no rows behind it is
+    ``None``. ``reference_rate`` defaults to the pooled agreement of all
+    annotators minus ``margin``, so only annotators credibly worse than the
+    crowd by more than the margin are flagged.
+    """
+    labels = np.asarray(labels, dtype=float)
+    annotators, codes = _codes(annotator_ids)
+    size = len(annotators)
+    everyone = np.ones(len(labels), dtype=bool)
+    answered = ~np.isnan(labels)
+    compared, agrees = majority_agreement(item_ids, labels)
+    has_gold, correct = gold_correct(item_ids, labels, gold or {})
+    pooled = agrees[compared].mean() if compared.any() else np.nan
+    p0 = pooled - margin if reference_rate is None else reference_rate
+    row_order = None if order is None else np.asarray(order)[compared]
+    e_value, _, outlier = agreement_e_process(
+        codes[compared], agrees[compared], p0 if np.isfinite(p0) else 0.0,
+        n_annotators=size, order=row_order, alpha=alpha)
+    columns = {
+        "agreement": _rate(agrees, compared, codes, size),
+        "gold_accuracy": _rate(correct, has_gold, codes, size),
+        "median_seconds": (np.full(size, np.nan) if seconds is None
+                           else _median_by_group(codes, seconds, size)),
+        "tie_rate": (np.full(size, np.nan) if tie_label is None
+                     else _rate(labels == tie_label, answered, codes, size)),
+        "skip_rate": _rate(~answered, everyone, codes, size),
+        "flag_rate": (np.full(size, np.nan) if flagged is None
+                      else _rate(np.asarray(flagged, bool), everyone, codes, size)),
+    }
+    counts = {
+        "n": np.bincount(codes, minlength=size),
+        "n_agreement": np.bincount(codes[compared], minlength=size),
+        "n_gold": np.bincount(codes[has_gold], minlength=size),
+    }
+    return [
+        {"annotator": annotators[i].item(), **{key: int(value[i]) for key, value in counts.items()},
+         **{key: _none_if_nan(value[i]) for key, value in columns.items()},
+         "e_value": float(e_value[i]), "outlier": bool(outlier[i])}
+        for i in range(size)
+    ]
