@@ -1,0 +1,105 @@
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from labeling.errors import DomainError
+from labeling.exporters import (
+    AGGREGATIONS,
+    FILE_TYPES,
+    FORMATS,
+    PAIRS,
+    ExportFilters,
+    ExportOptions,
+)
+from labeling.models import Project
+from labeling.services.exports import export_to_file
+from labeling.services.snapshots import snapshot_create
+
+
+def _ids(value: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in value.split(",") if v.strip())
+
+
+def _names(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+class Command(BaseCommand):
+    help = "Export a project's preferences as a dataset file, or freeze them as a snapshot (--snapshot)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--project", required=True, help="Project slug.")
+        parser.add_argument("--format", required=True, choices=FORMATS)
+        parser.add_argument("--file", default="jsonl", choices=FILE_TYPES, help="File type (csv: raw only).")
+        parser.add_argument("--aggregation", default="majority", choices=AGGREGATIONS)
+        parser.add_argument("--pairs", default="all", choices=PAIRS, help="Ranking judgments to pairs.")
+        parser.add_argument("--conversational", action="store_true", help="trl/kto: message lists.")
+        parser.add_argument("--include-winners", action="store_true", help="sft: add winning responses.")
+        filters = parser.add_argument_group("filters")
+        filters.add_argument("--min-agreement", type=float)
+        filters.add_argument("--min-judgments", type=int)
+        filters.add_argument("--exclude-ties", action="store_true")
+        filters.add_argument("--exclude-gold", action="store_true")
+        filters.add_argument("--exclude-annotators", type=_ids, default=(), help="Comma-separated user ids.")
+        filters.add_argument("--created-after", type=datetime.fromisoformat, help="ISO date or time (UTC if naive).")
+        filters.add_argument("--created-before", type=datetime.fromisoformat)
+        filters.add_argument("--models", type=_names, default=(), help="Comma-separated model names.")
+        snapshot = parser.add_argument_group("snapshot")
+        snapshot.add_argument("--snapshot", action="store_true", help="Write an immutable train/validation snapshot.")
+        snapshot.add_argument("--seed", type=int, default=0, help="Split seed.")
+        snapshot.add_argument("--validation-fraction", type=float, default=0.1)
+        parser.add_argument("--out", help="Output file (with --snapshot: a directory to copy the files to).")
+
+    def handle(self, *args, **opts):
+        project = Project.objects.filter(slug=opts["project"]).first()
+        if project is None:
+            raise CommandError(f"no project '{opts['project']}'")
+        if not opts["out"] and not opts["snapshot"]:
+            raise CommandError("--out is required (or use --snapshot)")
+        try:
+            if opts["snapshot"]:
+                self._snapshot(project, opts)
+            else:
+                self._export(project, opts)
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
+
+    def _filters(self, opts) -> ExportFilters:
+        dates = {k: _aware(opts[k]) for k in ("created_after", "created_before")}
+        return ExportFilters(
+            min_agreement=opts["min_agreement"], min_judgments=opts["min_judgments"],
+            exclude_ties=opts["exclude_ties"], exclude_gold=opts["exclude_gold"],
+            exclude_annotators=opts["exclude_annotators"], models=opts["models"], **dates,
+        )
+
+    def _export(self, project, opts):
+        options = ExportOptions(opts["format"], opts["aggregation"], opts["pairs"], opts["conversational"], opts["include_winners"])
+        result = export_to_file(project=project, options=options, filters=self._filters(opts), file_type=opts["file"], path=opts["out"])
+        s = result.stats
+        self.stdout.write(self.style.SUCCESS(
+            f"wrote {s.rows} rows from {s.comparisons} comparisons to {result.path} "
+            f"({result.size} bytes, sha256 {result.sha256}); passed over {s.filtered_out} comparisons "
+            f"by filter, {s.split} split votes, {s.tie} ties"
+        ))
+
+    def _snapshot(self, project, opts):
+        snapshot = snapshot_create(
+            project=project, format=opts["format"], aggregation=opts["aggregation"], filters=self._filters(opts),
+            split_seed=opts["seed"], validation_fraction=opts["validation_fraction"], user=None,
+            pairs=opts["pairs"], conversational=opts["conversational"], include_winners=opts["include_winners"],
+            file=opts["file"],
+        )
+        directory = Path(settings.ARTIFACT_DIR) / snapshot.path
+        self.stdout.write(self.style.SUCCESS(
+            f"snapshot {snapshot.pk}: {snapshot.row_counts} rows in {directory}, sha256 {snapshot.sha256}"
+        ))
+        if opts["out"]:
+            shutil.copytree(directory, opts["out"], dirs_exist_ok=True)
+            self.stdout.write(f"copied to {opts['out']}")
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
