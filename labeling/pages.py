@@ -1,3 +1,66 @@
-"""Browser pages: the single-page frontend shell and session login/logout."""
+"""Browser pages: the single-page frontend shell and session login/logout.
 
-urlpatterns: list = []
+The frontend (``frontend/``, built into ``frontend/dist`` by ``npm run build``) routes on the
+client; Django serves its ``index.html`` for ``/`` and every path under ``/projects/`` so a
+reload or a shared link lands on the right screen. Built assets are static files under
+``/static/`` (``STATICFILES_DIRS`` includes ``frontend/dist``).
+"""
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import path, re_path
+from django.utils.html import json_script
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+# Defence in depth behind the sanitizer: even if model output slipped through as HTML, the
+# browser would run no inline script and load no script from elsewhere.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+
+def _session_script(request: HttpRequest) -> str:
+    """Who is signed in, for the top bar and the per-user retry queue; JSON, never executed."""
+    user = request.user
+    return json_script({"username": user.get_username(), "is_staff": user.is_staff}, "session")
+
+
+@login_required
+@ensure_csrf_cookie
+def app_shell(request: HttpRequest, **_route) -> HttpResponse:
+    """The built index.html, with the session info added; a clear page if the build is missing."""
+    index = settings.FRONTEND_DIST / "index.html"
+    try:
+        html = index.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return render(request, "labeling/frontend_missing.html", {"dist": settings.FRONTEND_DIST}, status=503)
+    html = html.replace("</head>", f"{_session_script(request)}\n</head>", 1)
+    response = HttpResponse(html)
+    # The shell names content-hashed assets: always fetch the current one.
+    response["Cache-Control"] = "no-store"
+    response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return response
+
+
+urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="labeling/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
+    path("", app_shell, name="app"),
+    # Client-side screens: /projects/<id>/annotate now, the admin dashboard's screens later.
+    re_path(r"^projects/(?P<rest>.*)$", app_shell, name="app-projects"),
+]

@@ -1,0 +1,112 @@
+import { describe, expect, it } from "vitest";
+import { checkSubmit, type DraftAction, type DraftConfig, newDraft, reduceDraft, toJudgment } from "./draft";
+
+const pairwise: DraftConfig = { taskType: "pairwise", letters: ["a", "b"], scaleSize: 3, allowTies: true, criteria: [] };
+const ranking: DraftConfig = { taskType: "ranking", letters: ["a", "b", "c"], scaleSize: 3, allowTies: true, criteria: [] };
+const meta = { comparison: 7, time_spent_ms: 1234.4, client_key: "key-1" };
+
+function play(config: DraftConfig, ...actions: DraftAction[]) {
+  return actions.reduce(reduceDraft, newDraft(config));
+}
+
+describe("pairwise draft", () => {
+  it("needs a winner and a strength", () => {
+    expect(checkSubmit(play(pairwise))).toMatchObject({ status: "missing" });
+    expect(checkSubmit(play(pairwise, { type: "choose", target: "b" }))).toMatchObject({
+      status: "missing", problems: ["Overall: how much better?"],
+    });
+    const done = play(pairwise, { type: "choose", target: "b" }, { type: "strength", value: 2 });
+    expect(checkSubmit(done)).toEqual({ status: "ok" });
+    expect(toJudgment(done, meta)).toEqual({
+      comparison: 7, winner: "b", strength: 2, criteria: {}, rationale: "", time_spent_ms: 1234, client_key: "key-1",
+    });
+  });
+
+  it("takes the strength before the winner too", () => {
+    const done = play(pairwise, { type: "strength", value: 3 }, { type: "choose", target: "a" });
+    expect(toJudgment(done, meta)).toMatchObject({ winner: "a", strength: 3 });
+  });
+
+  it("sends a tie without strength, and ignores strength keys on a tie", () => {
+    const tie = play(pairwise, { type: "strength", value: 2 }, { type: "choose", target: "tie" }, { type: "strength", value: 1 });
+    expect(checkSubmit(tie)).toEqual({ status: "ok" });
+    expect(toJudgment(tie, meta)).toMatchObject({ winner: "tie", strength: null });
+  });
+
+  it("refuses a tie where the project allows none, and out-of-scale strengths", () => {
+    const draft = play({ ...pairwise, allowTies: false }, { type: "choose", target: "tie" }, { type: "strength", value: 4 });
+    expect(draft.picks.overall).toEqual({ winner: null, strength: null });
+  });
+
+  it("needs no strength when the project has no scale", () => {
+    const done = play({ ...pairwise, scaleSize: 0 }, { type: "choose", target: "a" });
+    expect(toJudgment(done, meta)).toMatchObject({ winner: "a", strength: null });
+  });
+
+  it("walks through the criteria as each pick completes", () => {
+    const config = { ...pairwise, criteria: ["helpful", "harmless"] };
+    let draft = play(config, { type: "choose", target: "a" }, { type: "strength", value: 1 });
+    expect(draft.active).toBe(1);
+    draft = play(config, { type: "choose", target: "a" }, { type: "strength", value: 1 },
+      { type: "choose", target: "tie" }, { type: "choose", target: "b" });
+    expect(draft.active).toBe(2);
+    expect(checkSubmit(draft)).toEqual({ status: "missing", problems: ["Harmless: how much better?"], section: 2 });
+    draft = reduceDraft(draft, { type: "strength", value: 3 });
+    expect(toJudgment(draft, meta)).toMatchObject({
+      winner: "a", strength: 1,
+      criteria: { helpful: { winner: "tie", strength: null }, harmless: { winner: "b", strength: 3 } },
+    });
+  });
+
+  it("steps between sections and clamps", () => {
+    const config = { ...pairwise, criteria: ["helpful"] };
+    expect(play(config, { type: "sectionStep", delta: 1 }).active).toBe(1);
+    expect(play(config, { type: "sectionStep", delta: 5 }).active).toBe(1);
+    expect(play(config, { type: "sectionStep", delta: -1 }).active).toBe(0);
+  });
+
+  it("trims the rationale", () => {
+    const done = play(pairwise, { type: "choose", target: "tie" }, { type: "rationale", text: "  both fine \n" });
+    expect(toJudgment(done, meta).rationale).toBe("both fine");
+  });
+});
+
+describe("ranking draft", () => {
+  it("reorders with select and move", () => {
+    const draft = play(ranking, { type: "rankSelect", letter: "c" }, { type: "rankMove", delta: -2 },
+      { type: "rankSelectAt", index: 2 }, { type: "rankMove", delta: -1 });
+    expect(draft.orders.overall).toEqual(["c", "b", "a"]);
+    expect(checkSubmit(draft)).toEqual({ status: "ok" });
+    expect(toJudgment(draft, meta)).toEqual({
+      comparison: 7, ranking: ["c", "b", "a"], criteria: {}, rationale: "", time_spent_ms: 1234, client_key: "key-1",
+    });
+  });
+
+  it("reorders by drag and selects the dragged item", () => {
+    const draft = play(ranking, { type: "rankReorder", section: 0, from: 0, to: 2 });
+    expect(draft.orders.overall).toEqual(["b", "c", "a"]);
+    expect(draft.selected).toBe("a");
+  });
+
+  it("asks once before submitting an order left as presented", () => {
+    const draft = play(ranking);
+    expect(checkSubmit(draft)).toEqual({ status: "confirm", sections: ["overall"] });
+    const confirmed = reduceDraft(draft, { type: "confirmUnchanged" });
+    expect(checkSubmit(confirmed)).toEqual({ status: "ok" });
+    expect(checkSubmit(reduceDraft(confirmed, { type: "rankSelect", letter: "a" }))).toMatchObject({ status: "confirm" });
+  });
+
+  it("ranks each criterion separately", () => {
+    const config = { ...ranking, criteria: ["helpful"] };
+    const draft = play(config, { type: "rankSelect", letter: "b" }, { type: "rankMove", delta: -1 },
+      { type: "sectionStep", delta: 1 }, { type: "rankSelect", letter: "c" }, { type: "rankMove", delta: -9 });
+    expect(toJudgment(draft, meta)).toMatchObject({
+      ranking: ["b", "a", "c"], criteria: { helpful: { ranking: ["c", "a", "b"] } },
+    });
+  });
+
+  it("ignores pairwise actions", () => {
+    const draft = newDraft(ranking);
+    expect(reduceDraft(draft, { type: "choose", target: "a" })).toBe(draft);
+  });
+});

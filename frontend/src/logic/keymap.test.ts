@@ -1,0 +1,126 @@
+import { describe, expect, it } from "vitest";
+import { actionForKey, flagMenuAction, keyHints, type KeyContext, type KeyInput } from "./keymap";
+
+const pairwise: KeyContext = {
+  taskType: "pairwise", letters: ["a", "b"], scaleSize: 3, allowTies: true, sectionCount: 1,
+  canDemonstrate: false, inTextField: false, rankSelected: false,
+};
+const ranking: KeyContext = { ...pairwise, taskType: "ranking", letters: ["a", "b", "c", "d"] };
+
+function press(key: string, mods: Partial<KeyInput> = {}): KeyInput {
+  return { key, ctrlKey: false, metaKey: false, altKey: false, shiftKey: false, ...mods };
+}
+
+describe("pairwise keys", () => {
+  it("chooses with A/B (either case) and ties with T", () => {
+    expect(actionForKey(press("a"), pairwise)).toEqual({ type: "choose", target: "a" });
+    expect(actionForKey(press("B", { shiftKey: true }), pairwise)).toEqual({ type: "choose", target: "b" });
+    expect(actionForKey(press("t"), pairwise)).toEqual({ type: "choose", target: "tie" });
+  });
+
+  it("has no tie key where ties are not allowed", () => {
+    expect(actionForKey(press("t"), { ...pairwise, allowTies: false })).toBeNull();
+  });
+
+  it("sets the strength with digits inside the scale only", () => {
+    expect(actionForKey(press("1"), pairwise)).toEqual({ type: "strength", value: 1 });
+    expect(actionForKey(press("3"), pairwise)).toEqual({ type: "strength", value: 3 });
+    expect(actionForKey(press("4"), pairwise)).toBeNull();
+    expect(actionForKey(press("0"), pairwise)).toBeNull();
+    expect(actionForKey(press("1"), { ...pairwise, scaleSize: 0 })).toBeNull();
+  });
+});
+
+describe("global keys", () => {
+  it("maps every action", () => {
+    expect(actionForKey(press("Enter"), pairwise)).toEqual({ type: "submit" });
+    expect(actionForKey(press("s"), pairwise)).toEqual({ type: "skip" });
+    expect(actionForKey(press("f"), pairwise)).toEqual({ type: "flag" });
+    expect(actionForKey(press("u"), pairwise)).toEqual({ type: "undo" });
+    expect(actionForKey(press("z", { ctrlKey: true }), pairwise)).toEqual({ type: "undo" });
+    expect(actionForKey(press("z", { metaKey: true }), pairwise)).toEqual({ type: "undo" });
+    expect(actionForKey(press("?", { shiftKey: true }), pairwise)).toEqual({ type: "help" });
+    expect(actionForKey(press("g"), pairwise)).toEqual({ type: "guidelines" });
+    expect(actionForKey(press("r"), pairwise)).toEqual({ type: "focusRationale" });
+  });
+
+  it("offers W only where the project collects demonstrations", () => {
+    expect(actionForKey(press("w"), pairwise)).toBeNull();
+    expect(actionForKey(press("w"), { ...pairwise, canDemonstrate: true })).toEqual({ type: "focusDemonstration" });
+  });
+
+  it("steps between criteria with J/K only when there are criteria", () => {
+    expect(actionForKey(press("j"), pairwise)).toBeNull();
+    const withCriteria = { ...pairwise, sectionCount: 3 };
+    expect(actionForKey(press("j"), withCriteria)).toEqual({ type: "sectionStep", delta: 1 });
+    expect(actionForKey(press("k"), withCriteria)).toEqual({ type: "sectionStep", delta: -1 });
+  });
+
+  it("leaves browser shortcuts and Alt combinations alone", () => {
+    expect(actionForKey(press("r", { ctrlKey: true }), pairwise)).toBeNull();
+    expect(actionForKey(press("a", { altKey: true }), pairwise)).toBeNull();
+    expect(actionForKey(press("z", { ctrlKey: true, shiftKey: true }), pairwise)).toBeNull();
+  });
+});
+
+describe("in a text box", () => {
+  const typing = { ...pairwise, inTextField: true };
+  it("lets letters, digits and Enter type", () => {
+    for (const key of ["a", "b", "t", "1", "s", "f", "u", "Enter", "?"]) {
+      expect(actionForKey(press(key), typing)).toBeNull();
+    }
+  });
+
+  it("submits with Ctrl/Cmd+Enter and leaves with Escape", () => {
+    expect(actionForKey(press("Enter", { ctrlKey: true }), typing)).toEqual({ type: "submit" });
+    expect(actionForKey(press("Enter", { metaKey: true }), typing)).toEqual({ type: "submit" });
+    expect(actionForKey(press("Escape"), typing)).toEqual({ type: "blur" });
+  });
+});
+
+describe("ranking keys", () => {
+  it("selects by letter and by rank", () => {
+    expect(actionForKey(press("c"), ranking)).toEqual({ type: "rankSelect", letter: "c" });
+    expect(actionForKey(press("4"), ranking)).toEqual({ type: "rankSelectAt", index: 3 });
+    expect(actionForKey(press("5"), ranking)).toBeNull();
+  });
+
+  it("moves the selection with arrows, Home and End, only once something is selected", () => {
+    expect(actionForKey(press("ArrowUp"), ranking)).toBeNull();
+    const selected = { ...ranking, rankSelected: true };
+    expect(actionForKey(press("ArrowUp"), selected)).toEqual({ type: "rankMove", delta: -1 });
+    expect(actionForKey(press("ArrowLeft"), selected)).toEqual({ type: "rankMove", delta: -1 });
+    expect(actionForKey(press("ArrowDown"), selected)).toEqual({ type: "rankMove", delta: 1 });
+    expect(actionForKey(press("Home"), selected)).toEqual({ type: "rankMove", delta: -4 });
+    expect(actionForKey(press("End"), selected)).toEqual({ type: "rankMove", delta: 4 });
+    expect(actionForKey(press("Escape"), selected)).toEqual({ type: "rankDeselect" });
+  });
+
+  it("has no tie or strength", () => {
+    expect(actionForKey(press("t"), ranking)).toBeNull();
+  });
+});
+
+describe("keyHints", () => {
+  it("lists a hint for every pairwise action", () => {
+    const labels = keyHints({ ...pairwise, sectionCount: 2, canDemonstrate: true }).map((hint) => hint.keys.join(" "));
+    expect(labels).toEqual(expect.arrayContaining(["A B", "T", "1 2 3", "J K", "Enter", "S", "F", "U", "R", "W", "G", "?", "Esc"]));
+  });
+
+  it("lists ranking keys for ranking projects", () => {
+    const keys = keyHints(ranking).flatMap((hint) => hint.keys);
+    expect(keys).toEqual(expect.arrayContaining(["A", "D", "1", "4", "↑", "↓"]));
+    expect(keys).not.toContain("T");
+  });
+});
+
+describe("flag menu keys", () => {
+  it("picks a reason, confirms, keeps judging with Shift+Enter, closes", () => {
+    expect(flagMenuAction(press("2"), 4, false)).toEqual({ type: "reason", index: 1 });
+    expect(flagMenuAction(press("5"), 4, false)).toBeNull();
+    expect(flagMenuAction(press("Enter"), 4, false)).toEqual({ type: "confirm", keepJudging: false });
+    expect(flagMenuAction(press("Enter", { shiftKey: true }), 4, true)).toEqual({ type: "confirm", keepJudging: true });
+    expect(flagMenuAction(press("Escape"), 4, true)).toEqual({ type: "close" });
+    expect(flagMenuAction(press("2"), 4, true)).toBeNull();
+  });
+});

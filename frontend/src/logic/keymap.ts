@@ -1,0 +1,151 @@
+// The annotation screen's keyboard map, as a pure function from a key press to an action.
+// The same table feeds the help overlay and the hints on buttons, so they cannot drift apart.
+
+import type { Letter, PairwiseWinner, TaskType } from "../types";
+
+export interface KeyInput {
+  key: string;
+  ctrlKey: boolean;
+  metaKey: boolean;
+  altKey: boolean;
+  shiftKey: boolean;
+}
+
+export interface KeyContext {
+  taskType: TaskType;
+  letters: Letter[];
+  scaleSize: number;
+  allowTies: boolean;
+  sectionCount: number;
+  canDemonstrate: boolean;
+  /** Focus is in a text box: only Escape and Ctrl/Cmd+Enter are ours. */
+  inTextField: boolean;
+  /** Ranking: an item is selected, so arrows move it (otherwise they scroll). */
+  rankSelected: boolean;
+}
+
+export type KeyAction =
+  | { type: "choose"; target: PairwiseWinner }
+  | { type: "strength"; value: number }
+  | { type: "rankSelect"; letter: Letter }
+  | { type: "rankSelectAt"; index: number }
+  | { type: "rankMove"; delta: number }
+  | { type: "rankDeselect" }
+  | { type: "sectionStep"; delta: number }
+  | { type: "submit" }
+  | { type: "skip" }
+  | { type: "flag" }
+  | { type: "undo" }
+  | { type: "help" }
+  | { type: "guidelines" }
+  | { type: "focusRationale" }
+  | { type: "focusDemonstration" }
+  | { type: "blur" };
+
+export function actionForKey(input: KeyInput, ctx: KeyContext): KeyAction | null {
+  const command = input.ctrlKey || input.metaKey;
+  if (input.key === "Escape") return ctx.inTextField ? { type: "blur" } : ctx.rankSelected ? { type: "rankDeselect" } : null;
+  if (ctx.inTextField) return command && input.key === "Enter" ? { type: "submit" } : null;
+  if (input.altKey) return null;
+  if (command) return input.key.toLowerCase() === "z" && !input.shiftKey ? { type: "undo" } : null;
+
+  const key = input.key.length === 1 ? input.key.toLowerCase() : input.key;
+  const global = globalAction(key, ctx);
+  if (global) return global;
+  return ctx.taskType === "pairwise" ? pairwiseAction(key, ctx) : rankingAction(key, ctx);
+}
+
+function globalAction(key: string, ctx: KeyContext): KeyAction | null {
+  switch (key) {
+    case "Enter": return { type: "submit" };
+    case "s": return { type: "skip" };
+    case "f": return { type: "flag" };
+    case "u": return { type: "undo" };
+    case "?": return { type: "help" };
+    case "g": return { type: "guidelines" };
+    case "r": return { type: "focusRationale" };
+    case "w": return ctx.canDemonstrate ? { type: "focusDemonstration" } : null;
+    case "j": return ctx.sectionCount > 1 ? { type: "sectionStep", delta: 1 } : null;
+    case "k": return ctx.sectionCount > 1 ? { type: "sectionStep", delta: -1 } : null;
+    default: return null;
+  }
+}
+
+function pairwiseAction(key: string, ctx: KeyContext): KeyAction | null {
+  if (key === "t") return ctx.allowTies ? { type: "choose", target: "tie" } : null;
+  if (key === "a" || key === "b") return { type: "choose", target: key };
+  const digit = Number(key);
+  if (Number.isInteger(digit) && digit >= 1 && digit <= ctx.scaleSize) return { type: "strength", value: digit };
+  return null;
+}
+
+function rankingAction(key: string, ctx: KeyContext): KeyAction | null {
+  if (ctx.letters.includes(key)) return { type: "rankSelect", letter: key };
+  const digit = Number(key);
+  if (Number.isInteger(digit) && digit >= 1 && digit <= ctx.letters.length) {
+    return { type: "rankSelectAt", index: digit - 1 };
+  }
+  if (!ctx.rankSelected) return null;
+  if (key === "ArrowUp" || key === "ArrowLeft") return { type: "rankMove", delta: -1 };
+  if (key === "ArrowDown" || key === "ArrowRight") return { type: "rankMove", delta: 1 };
+  if (key === "Home") return { type: "rankMove", delta: -ctx.letters.length };
+  if (key === "End") return { type: "rankMove", delta: ctx.letters.length };
+  return null;
+}
+
+export interface KeyHint {
+  keys: string[];
+  label: string;
+}
+
+/** What the help overlay lists, for this project's kind of task. */
+export function keyHints(ctx: Pick<KeyContext, "taskType" | "letters" | "scaleSize" | "allowTies" | "sectionCount" | "canDemonstrate">): KeyHint[] {
+  const upper = ctx.letters.map((letter) => letter.toUpperCase());
+  const hints: KeyHint[] =
+    ctx.taskType === "pairwise"
+      ? [
+          { keys: ["A", "B"], label: "Choose the better response" },
+          ...(ctx.allowTies ? [{ keys: ["T"], label: "Tie" }] : []),
+          ...(ctx.scaleSize ? [{ keys: range(ctx.scaleSize), label: "How much better (weakest first)" }] : []),
+        ]
+      : [
+          { keys: upper, label: "Select a response by letter" },
+          { keys: range(ctx.letters.length), label: "Select the response at that rank" },
+          { keys: ["↑", "↓"], label: "Move the selected response up / down (← → too)" },
+          { keys: ["Home", "End"], label: "Move it to the top / bottom" },
+        ];
+  if (ctx.sectionCount > 1) hints.push({ keys: ["J", "K"], label: "Next / previous criterion" });
+  hints.push(
+    { keys: ["Enter"], label: "Submit (Ctrl+Enter from a text box)" },
+    { keys: ["S"], label: "Skip this comparison" },
+    { keys: ["F"], label: "Flag: unsafe, all bad, broken prompt…" },
+    { keys: ["U"], label: "Undo the last submit while it is editable (Ctrl+Z too)" },
+    { keys: ["R"], label: "Write a rationale" },
+  );
+  if (ctx.canDemonstrate) hints.push({ keys: ["W"], label: "Write the ideal response" });
+  hints.push(
+    { keys: ["G"], label: "Show / hide the guidelines" },
+    { keys: ["?"], label: "This help" },
+    { keys: ["Esc"], label: "Leave a text box, close a menu" },
+  );
+  return hints;
+}
+
+function range(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => String(i + 1));
+}
+
+export type FlagMenuAction =
+  | { type: "reason"; index: number }
+  | { type: "confirm"; keepJudging: boolean }
+  | { type: "close" };
+
+/** Keys inside the flag menu: 1–4 pick a reason, Enter flags and skips, Shift+Enter flags only. */
+export function flagMenuAction(input: KeyInput, reasonCount: number, inTextField: boolean): FlagMenuAction | null {
+  if (input.key === "Escape") return { type: "close" };
+  if (input.key === "Enter") return { type: "confirm", keepJudging: input.shiftKey };
+  if (inTextField || input.ctrlKey || input.metaKey || input.altKey) return null;
+  const digit = Number(input.key);
+  if (Number.isInteger(digit) && digit >= 1 && digit <= reasonCount) return { type: "reason", index: digit - 1 };
+  return null;
+}

@@ -1,0 +1,53 @@
+// Client-side routes. Django serves the same index.html for each of these paths
+// (labeling/pages.py); add a screen by adding a route here and a mount function in main.ts.
+
+export type Route =
+  | { name: "projects" }
+  | { name: "annotate"; projectId: number }
+  | { name: "notFound"; path: string };
+
+const PATTERNS: [RegExp, (match: RegExpMatchArray) => Route][] = [
+  [/^\/$/, () => ({ name: "projects" })],
+  [/^\/projects\/(\d+)\/annotate\/?$/, (m) => ({ name: "annotate", projectId: Number(m[1]) })],
+];
+
+export function matchRoute(pathname: string): Route {
+  for (const [pattern, build] of PATTERNS) {
+    const match = pathname.match(pattern);
+    if (match) return build(match);
+  }
+  return { name: "notFound", path: pathname };
+}
+
+export function hrefFor(route: Route): string {
+  switch (route.name) {
+    case "projects":
+      return "/";
+    case "annotate":
+      return `/projects/${route.projectId}/annotate`;
+    case "notFound":
+      return route.path;
+  }
+}
+
+const NAVIGATE_EVENT = "app:navigate";
+
+/** Go to another screen without a page load. */
+export function navigate(href: string): void {
+  if (href === location.pathname + location.search) return;
+  history.pushState(null, "", href);
+  window.dispatchEvent(new Event(NAVIGATE_EVENT));
+}
+
+/** Calls `onChange` on back/forward, navigate(), and clicks on same-origin links marked data-nav. */
+export function listen(onChange: () => void): void {
+  window.addEventListener("popstate", onChange);
+  window.addEventListener(NAVIGATE_EVENT, onChange);
+  document.addEventListener("click", (event) => {
+    const link = (event.target as Element | null)?.closest?.("a[data-nav]") as HTMLAnchorElement | null;
+    if (!link || event.defaultPrevented || event.button !== 0) return;
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    navigate(link.getAttribute("href") ?? "/");
+  });
+}

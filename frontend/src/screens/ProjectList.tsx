@@ -1,0 +1,118 @@
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { ApiError, getProgress, listProjects, loginUrl } from "../api";
+import { SaveStatus } from "../components/SaveStatus";
+import { TopBar } from "../components/TopBar";
+import { hrefFor, navigate } from "../router";
+import type { Progress, Project } from "../types";
+import "../styles/projects.css";
+
+export function mountProjectList(root: HTMLElement): () => void {
+  render(<ProjectList />, root);
+  return () => render(null, root);
+}
+
+type Load = { state: "loading" } | { state: "error"; message: string } | { state: "ready"; projects: Project[] };
+
+function ProjectList() {
+  const [load, setLoad] = useState<Load>({ state: "loading" });
+  const [progress, setProgress] = useState<Record<number, Progress>>({});
+
+  useEffect(() => {
+    document.title = "Projects · Preference Studio";
+    listProjects()
+      .then((projects) => {
+        setLoad({ state: "ready", projects });
+        for (const project of projects) {
+          getProgress(project.id)
+            .then((p) => setProgress((all) => ({ ...all, [project.id]: p })))
+            .catch(() => undefined);
+        }
+      })
+      .catch((error) => {
+        if (error instanceof ApiError && error.isAuth) location.assign(loginUrl());
+        else setLoad({ state: "error", message: String(error.message ?? error) });
+      });
+  }, []);
+
+  useEffect(() => {
+    if (load.state !== "ready") return;
+    // 1–9 open a project, so the whole day can go without touching the mouse.
+    const onKey = (event: KeyboardEvent) => {
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      if ((event.target as HTMLElement).closest?.("input, textarea")) return;
+      const index = Number(event.key) - 1;
+      const project = load.projects[index];
+      if (project) navigate(hrefFor({ name: "annotate", projectId: project.id }));
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [load]);
+
+  return (
+    <>
+      <TopBar>
+        <SaveStatus />
+      </TopBar>
+      <main class="page">
+        <h1>Your projects</h1>
+        <p class="subtitle">Pick up where you left off. Press a project's number to open it.</p>
+        {load.state === "loading" && <div class="skeleton" style={{ height: "120px" }} />}
+        {load.state === "error" && <div class="error-box">Could not load projects: {load.message}</div>}
+        {load.state === "ready" && load.projects.length === 0 && (
+          <div class="empty-state">
+            <h2>No projects yet</h2>
+            <p>Ask a project admin to add you as an annotator.</p>
+          </div>
+        )}
+        {load.state === "ready" && load.projects.length > 0 && (
+          <ul class="project-list">
+            {load.projects.map((project, index) => (
+              <ProjectCard key={project.id} project={project} index={index} progress={progress[project.id]} />
+            ))}
+          </ul>
+        )}
+      </main>
+    </>
+  );
+}
+
+function ProjectCard({ project, index, progress }: { project: Project; index: number; progress?: Progress }) {
+  const href = hrefFor({ name: "annotate", projectId: project.id });
+  const total = progress ? progress.done_total + progress.remaining : 0;
+  const share = total ? Math.round((100 * (progress?.done_total ?? 0)) / total) : 0;
+  const kind =
+    project.task_type === "pairwise" ? "Pairwise" : `Rank ${project.responses_per_comparison} responses`;
+  return (
+    <li class="project-card">
+      <a class="project-link" href={href} data-nav data-testid={`project-${project.slug}`}>
+        {index < 9 && <kbd class="project-key">{index + 1}</kbd>}
+        <div class="project-main">
+          <div class="project-name">{project.name}</div>
+          <div class="project-meta">
+            <span>{kind}</span>
+            {project.criteria.length > 0 && <span>Criteria: {project.criteria.join(", ")}</span>}
+            {project.collect_demonstrations && <span>Demonstrations</span>}
+            {project.role === "admin" && <span class="role-badge">admin</span>}
+          </div>
+        </div>
+        <div class="project-progress">
+          {progress ? (
+            <>
+              <div class="project-numbers">
+                <span><strong>{progress.done_today}</strong> today</span>
+                <span><strong>{progress.remaining}</strong> left</span>
+              </div>
+              <div class="bar" aria-label={`${share}% of your comparisons done`}>
+                <div class="bar-fill" style={{ width: `${share}%` }} />
+              </div>
+            </>
+          ) : (
+            <div class="project-numbers muted">—</div>
+          )}
+        </div>
+        <span class="project-go">Annotate →</span>
+      </a>
+    </li>
+  );
+}

@@ -1,0 +1,134 @@
+import type { ComponentChildren } from "preact";
+import { Kbd } from "../../components/Kbd";
+import { type Draft, type DraftAction, isPickComplete, sectionLabel } from "../../logic/draft";
+import type { Letter, PairwiseWinner, Project } from "../../types";
+import { RankingStrip } from "./RankingStrip";
+
+interface Props {
+  project: Project;
+  draft: Draft;
+  snippets: Record<Letter, string>;
+  dispatch: (action: DraftAction) => void;
+  status: ComponentChildren;
+  children: ComponentChildren;
+}
+
+/** The bottom dock: one row per section (overall, then each criterion), then the actions. */
+export function DecisionDock({ project, draft, snippets, dispatch, status, children }: Props) {
+  const ranking = draft.config.taskType === "ranking";
+  const many = draft.sections.length > 1;
+  return (
+    <div class="dock" data-testid="dock">
+      <div class="dock-status">{status}</div>
+      <div class="dock-main">
+        <div class="dock-sections">
+          {draft.sections.map((section, index) => {
+            const active = index === draft.active;
+            return (
+              <div
+                key={section}
+                class={`dock-row${active && many ? " is-active" : ""}`}
+                data-section={section}
+                onPointerDown={() => !active && dispatch({ type: "section", index })}
+              >
+                <div class="dock-row-label">
+                  {sectionLabel(section)}
+                  {!ranking && isPickComplete(draft.picks[section], draft.config.scaleSize) && (
+                    <span class="row-done" aria-label="done">✓</span>
+                  )}
+                </div>
+                {ranking ? (
+                  <RankingStrip
+                    order={draft.orders[section]}
+                    selected={draft.selected}
+                    snippets={snippets}
+                    active={active}
+                    onSelect={(letter) => dispatch({ type: "rankSelect", letter, section: index })}
+                    onReorder={(from, to) => dispatch({ type: "rankReorder", section: index, from, to })}
+                  />
+                ) : (
+                  <PairwiseScale project={project} draft={draft} index={index} dispatch={dispatch} showKeys={active} />
+                )}
+              </div>
+            );
+          })}
+        </div>
+        {children}
+      </div>
+    </div>
+  );
+}
+
+interface ScaleProps {
+  project: Project;
+  draft: Draft;
+  index: number;
+  dispatch: (action: DraftAction) => void;
+  showKeys: boolean;
+}
+
+/** A symmetric scale: A much better … slightly better | tie | B slightly better … much better. */
+function PairwiseScale({ project, draft, index, dispatch, showKeys }: ScaleProps) {
+  const pick = draft.picks[draft.sections[index]];
+  const scale = project.strength_scale;
+  const choose = (target: PairwiseWinner, strength?: number) => {
+    dispatch({ type: "choose", target, section: index });
+    if (strength) dispatch({ type: "strength", value: strength, section: index });
+  };
+  const side = (letter: "a" | "b") => {
+    const strengths = scale.map((_, i) => i + 1);
+    const cells = (letter === "a" ? [...strengths].reverse() : strengths).map((strength) => {
+      const on = pick.winner === letter && pick.strength === strength;
+      return (
+        <button
+          key={strength}
+          type="button"
+          class={`scale-cell side-${letter}${on ? " is-on" : ""}`}
+          aria-pressed={on}
+          data-testid={`scale-${index}-${letter}-${strength}`}
+          onClick={() => choose(letter, strength)}
+        >
+          <span class="scale-label">{scale[strength - 1]}</span>
+          <span class="scale-digit" aria-hidden="true">{strength}</span>
+          {showKeys && <Kbd k={String(strength)} />}
+        </button>
+      );
+    });
+    const chosen = pick.winner === letter;
+    const badge = (
+      <button
+        type="button"
+        class={`scale-letter letter-${letter}${chosen ? " is-on" : ""}${chosen && !pick.strength && scale.length ? " needs-strength" : ""}`}
+        aria-pressed={chosen}
+        title={`${letter.toUpperCase()} is better`}
+        data-testid={`choose-${index}-${letter}`}
+        onClick={() => choose(letter)}
+      >
+        <span class={`letter letter-${letter}`}>{letter.toUpperCase()}</span>
+      </button>
+    );
+    return (
+      <div class={`scale-side side-${letter}${chosen ? " is-chosen" : ""}`}>
+        {letter === "a" ? [badge, ...cells] : [...cells, badge]}
+      </div>
+    );
+  };
+  return (
+    <div class="scale" role="group" aria-label={`${sectionLabel(draft.sections[index])}: which is better?`}>
+      {side("a")}
+      {project.allow_ties && (
+        <button
+          type="button"
+          class={`scale-cell scale-tie${pick.winner === "tie" ? " is-on" : ""}`}
+          aria-pressed={pick.winner === "tie"}
+          data-testid={`choose-${index}-tie`}
+          onClick={() => choose("tie")}
+        >
+          <span class="scale-label">tie</span>
+          {showKeys && <Kbd k="T" />}
+        </button>
+      )}
+      {side("b")}
+    </div>
+  );
+}

@@ -1,0 +1,81 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import { Kbd } from "../../components/Kbd";
+import { flagMenuAction } from "../../logic/keymap";
+import type { FlagReason } from "../../types";
+
+export const FLAG_REASONS: { reason: FlagReason; label: string; help: string }[] = [
+  { reason: "unsafe", label: "Unsafe content", help: "Harmful, illegal or disturbing material" },
+  { reason: "both_bad", label: "All responses bad", help: "None is acceptable, so no preference means anything" },
+  { reason: "broken_prompt", label: "Broken prompt", help: "Garbled, truncated or impossible to answer" },
+  { reason: "other", label: "Other", help: "Say what in the note" },
+];
+
+interface Props {
+  onConfirm: (reason: FlagReason, note: string, keepJudging: boolean) => void;
+  onClose: () => void;
+}
+
+/** 1–4 pick a reason, Enter flags and skips, Shift+Enter flags and keeps judging, Esc cancels. */
+export function FlagMenu({ onConfirm, onClose }: Props) {
+  const [index, setIndex] = useState(0);
+  const [note, setNote] = useState("");
+  const dialog = useRef<HTMLDivElement>(null);
+  const indexRef = useRef(index);
+  indexRef.current = index;
+  const noteRef = useRef(note);
+  noteRef.current = note;
+
+  useEffect(() => {
+    dialog.current?.focus();
+    const onKey = (event: KeyboardEvent) => {
+      const inText = (event.target as HTMLElement).tagName === "INPUT";
+      const action = flagMenuAction(event, FLAG_REASONS.length, inText);
+      if (!action) return;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      if (action.type === "close") onClose();
+      else if (action.type === "reason") setIndex(action.index);
+      else onConfirm(FLAG_REASONS[indexRef.current].reason, noteRef.current, action.keepJudging);
+    };
+    document.addEventListener("keydown", onKey, true);
+    return () => document.removeEventListener("keydown", onKey, true);
+  }, [onClose, onConfirm]);
+
+
+  return (
+    <div class="overlay" onClick={(event) => event.target === event.currentTarget && onClose()}>
+      <div class="dialog flag-dialog" role="dialog" aria-modal="true" aria-labelledby="flag-title" tabIndex={-1} ref={dialog} data-testid="flag-menu">
+        <h2 id="flag-title">Flag this comparison</h2>
+        <div class="flag-options" role="radiogroup">
+          {FLAG_REASONS.map((option, i) => (
+            <label key={option.reason} class={`flag-option${i === index ? " is-on" : ""}`}>
+              <input type="radio" name="flag-reason" checked={i === index} onChange={() => setIndex(i)} class="visually-hidden" />
+              <Kbd k={String(i + 1)} />
+              <span class="flag-text">
+                <strong>{option.label}</strong>
+                <span>{option.help}</span>
+              </span>
+            </label>
+          ))}
+        </div>
+        <input
+          class="flag-note"
+          type="text"
+          placeholder="Note for the admins (optional)"
+          value={note}
+          maxLength={2000}
+          onInput={(event) => setNote((event.target as HTMLInputElement).value)}
+        />
+        <div class="dialog-actions">
+          <button type="button" class="btn btn-ghost" onClick={onClose}>Cancel <Kbd k="Esc" /></button>
+          <button type="button" class="btn" onClick={() => onConfirm(FLAG_REASONS[index].reason, note, true)}>
+            Flag, keep judging <Kbd k="⇧ Enter" />
+          </button>
+          <button type="button" class="btn btn-primary" data-testid="flag-skip" onClick={() => onConfirm(FLAG_REASONS[index].reason, note, false)}>
+            Flag &amp; skip <Kbd k="Enter" />
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}

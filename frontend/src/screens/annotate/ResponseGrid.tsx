@@ -1,0 +1,62 @@
+import { Markdown } from "../../components/Markdown";
+import { OVERALL, type Draft } from "../../logic/draft";
+import { ordinal } from "../../logic/ranking";
+import type { Letter, TaskResponse } from "../../types";
+
+interface Props {
+  responses: TaskResponse[];
+  /** The project's strength labels, weakest first. */
+  scale: string[];
+  draft: Draft;
+  onCardClick: (letter: Letter) => void;
+}
+
+/** The K responses side by side (stacked on narrow screens), each marked with its current verdict. */
+export function ResponseGrid({ responses, scale, draft, onCardClick }: Props) {
+  const ranking = draft.config.taskType === "ranking";
+  return (
+    <section class={`responses k${Math.min(responses.length, 4)}`} aria-label="Responses" data-testid="responses">
+      {responses.map((response) => {
+        const tag = ranking ? rankTag(draft, response.letter) : pickTag(draft, response.letter, scale);
+        const selected = ranking && draft.selected === response.letter;
+        return (
+          <article
+            key={response.letter}
+            class={`response letter-${response.letter}${tag.state ? ` is-${tag.state}` : ""}${selected ? " is-selected" : ""}`}
+            data-letter={response.letter}
+            data-testid={`response-${response.letter}`}
+          >
+            <header class="response-head">
+              <button
+                class="response-pick"
+                onClick={() => onCardClick(response.letter)}
+                title={ranking ? `Select response ${response.letter.toUpperCase()}` : `Response ${response.letter.toUpperCase()} is better`}
+              >
+                <span class={`letter letter-${response.letter}`}>{response.letter.toUpperCase()}</span>
+                <span class="response-title">Response {response.letter.toUpperCase()}</span>
+              </button>
+              {tag.text && <span class={`response-tag tag-${tag.state}`}>{tag.text}</span>}
+            </header>
+            <Markdown text={response.text} class="response-body" />
+          </article>
+        );
+      })}
+    </section>
+  );
+}
+
+function rankTag(draft: Draft, letter: Letter): { text: string; state: string } {
+  const rank = draft.orders[OVERALL].indexOf(letter) + 1;
+  if (!draft.touched[OVERALL]) return { text: `${ordinal(rank)}?`, state: "" };
+  return { text: ordinal(rank), state: rank === 1 ? "best" : "ranked" };
+}
+
+function pickTag(draft: Draft, letter: Letter, scale: string[]): { text: string; state: string } {
+  const pick = draft.picks[OVERALL];
+  if (pick.winner === "tie") return { text: "Tie", state: "tie" };
+  if (pick.winner === letter) {
+    const label = pick.strength ? scale[pick.strength - 1] : "";
+    return { text: label ? label.charAt(0).toUpperCase() + label.slice(1) : "Better", state: "winner" };
+  }
+  return { text: "", state: pick.winner ? "loser" : "" };
+}

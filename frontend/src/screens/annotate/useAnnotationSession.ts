@@ -1,0 +1,249 @@
+// The annotation screen's state and commands: which task is shown, the draft judgment on it,
+// and submit / skip / flag / undo. Writes go through the app's retry queue; the next task is
+// leased ahead by the TaskFeed so a submit never waits on the network.
+
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
+import { ApiError, getProgress, getProject, loginUrl, nextTask, undoJudgment, writes } from "../../api";
+import { newClientKey } from "../../ids";
+import { checkSubmit, type Draft, type DraftAction, type DraftConfig, newDraft, reduceDraft, toJudgment } from "../../logic/draft";
+import { Stopwatch } from "../../logic/stopwatch";
+import { TaskFeed } from "../../logic/taskFeed";
+import type { FlagReason, Judgment, Progress, Project, Task } from "../../types";
+import { writeQueue } from "../../writeQueue";
+
+export type Phase = "loading" | "ready" | "empty" | "error";
+
+export interface Notice {
+  text: string;
+  kind: "info" | "error";
+}
+
+/** What is needed to put the last submitted task back on screen as it was. */
+interface LastSubmit {
+  task: Task;
+  draft: Draft;
+  demoText: string;
+  timeMs: number;
+  judgment: Promise<Judgment>;
+  saved: Judgment | null;
+}
+
+type DraftState = Draft | null;
+type DraftCommand = DraftAction | { type: "load"; draft: DraftState };
+
+function draftReducer(state: DraftState, action: DraftCommand): DraftState {
+  if (action.type === "load") return action.draft;
+  return state ? reduceDraft(state, action) : state;
+}
+
+export function draftConfig(project: Project, task: Task): DraftConfig {
+  return {
+    taskType: project.task_type,
+    letters: task.responses.map((response) => response.letter),
+    scaleSize: project.task_type === "pairwise" ? project.strength_scale.length : 0,
+    allowTies: project.allow_ties,
+    criteria: project.criteria,
+  };
+}
+
+export function useAnnotationSession(projectId: number) {
+  const queue = writeQueue();
+  const feed = useMemo(
+    () => new TaskFeed({ next: (ahead) => nextTask(projectId, ahead), settled: () => queue.whenIdle() }),
+    [projectId, queue],
+  );
+  const stopwatch = useRef(new Stopwatch());
+  const demoSent = useRef<{ prompt: number; text: string } | null>(null);
+  const noticeTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+
+  const [project, setProject] = useState<Project | null>(null);
+  const [phase, setPhase] = useState<Phase>("loading");
+  const [error, setError] = useState("");
+  const [task, setTask] = useState<Task | null>(null);
+  const [draft, dispatchDraft] = useReducer(draftReducer, null);
+  const [demoText, setDemoText] = useState("");
+  const [progress, setProgress] = useState<Progress | null>(null);
+  const [last, setLast] = useState<LastSubmit | null>(null);
+  const [notice, setNoticeState] = useState<Notice | null>(null);
+  const [problems, setProblems] = useState<string[]>([]);
+  const [busy, setBusy] = useState(false);
+
+  const notify = useCallback((text: string, kind: Notice["kind"] = "info") => {
+    setNoticeState({ text, kind });
+    if (noticeTimer.current) clearTimeout(noticeTimer.current);
+    noticeTimer.current = setTimeout(() => setNoticeState(null), kind === "error" ? 6000 : 2200);
+  }, []);
+
+  const refreshProgress = useCallback(() => {
+    getProgress(projectId).then(setProgress).catch(() => undefined);
+  }, [projectId]);
+
+  const show = useCallback(
+    (next: Task | null, from?: { draft: Draft; demoText: string; timeMs: number }) => {
+      setTask(next);
+      setProblems([]);
+      setPhase(next ? "ready" : "empty");
+      stopwatch.current = new Stopwatch(undefined, from?.timeMs ?? 0);
+      if (!next || !project) return;
+      dispatchDraft({ type: "load", draft: from?.draft ?? newDraft(draftConfig(project, next)) });
+      setDemoText(from?.demoText ?? "");
+      if (document.visibilityState === "visible") stopwatch.current.start();
+      window.scrollTo({ top: 0 });
+    },
+    [project],
+  );
+
+  const fail = useCallback((err: unknown) => {
+    if (err instanceof ApiError && err.isAuth) {
+      location.assign(loginUrl());
+      return;
+    }
+    setError(err instanceof Error ? err.message : String(err));
+    setPhase("error");
+  }, []);
+
+  // Load the project first, then the first task (show() needs the project for the draft).
+  useEffect(() => {
+    getProject(projectId).then(setProject).catch(fail);
+    refreshProgress();
+  }, [projectId, fail, refreshProgress]);
+
+  useEffect(() => {
+    if (!project) return;
+    document.title = `${project.name} · Preference Studio`;
+    feed.start().then((first) => show(first)).catch(fail);
+  }, [project, feed, show, fail]);
+
+  useEffect(() => {
+    const onVisibility = () =>
+      document.visibilityState === "visible" ? stopwatch.current.start() : stopwatch.current.pause();
+    document.addEventListener("visibilitychange", onVisibility);
+    return () => document.removeEventListener("visibilitychange", onVisibility);
+  }, []);
+
+  const advance = useCallback(async () => {
+    setBusy(true);
+    try {
+      show(await feed.advance());
+    } catch (err) {
+      fail(err);
+    } finally {
+      setBusy(false);
+    }
+  }, [feed, show, fail]);
+
+  const sendDemonstration = useCallback(
+    (current: Task, text: string, timeMs: number) => {
+      const trimmed = text.trim();
+      const sent = demoSent.current;
+      if (!trimmed || (sent && sent.prompt === current.prompt.id && sent.text === trimmed)) return;
+      const client_key = newClientKey();
+      demoSent.current = { prompt: current.prompt.id, text: trimmed };
+      queue
+        .enqueue(client_key, `Demonstration for #${current.id}`,
+          writes.demonstration({ prompt: current.prompt.id, text: trimmed, client_key, time_spent_ms: timeMs }))
+        .catch((err) => notify(`Demonstration not saved: ${err.message}`, "error"));
+    },
+    [queue, notify],
+  );
+
+  const submit = useCallback(() => {
+    if (!task || !draft || busy) return;
+    const check = checkSubmit(draft);
+    if (check.status === "missing") {
+      setProblems(check.problems);
+      dispatchDraft({ type: "section", index: check.section });
+      return;
+    }
+    if (check.status === "confirm") {
+      dispatchDraft({ type: "confirmUnchanged" });
+      setProblems(["The order is as presented. Press Enter again to submit it as is."]);
+      return;
+    }
+    const timeMs = stopwatch.current.elapsedMs();
+    const client_key = newClientKey();
+    const body = toJudgment(draft, { comparison: task.id, time_spent_ms: timeMs, client_key });
+    const judgment = queue.enqueue(client_key, `Judgment on #${task.id}`, writes.judgment(body)) as Promise<Judgment>;
+    if (project?.collect_demonstrations) sendDemonstration(task, demoText, timeMs);
+    const record: LastSubmit = { task, draft, demoText, timeMs, judgment, saved: null };
+    judgment
+      .then((saved) => {
+        record.saved = saved;
+        setLast((current) => (current === record ? { ...record } : current));
+        refreshProgress();
+      })
+      .catch((err) => notify(`Judgment on #${task.id} not saved: ${err.message}`, "error"));
+    setLast(record);
+    setProgress((p) => p && { ...p, done_today: p.done_today + 1, done_total: p.done_total + 1, remaining: Math.max(0, p.remaining - 1) });
+    void advance();
+  }, [task, draft, busy, queue, project, demoText, sendDemonstration, refreshProgress, notify, advance]);
+
+  const skip = useCallback(
+    (reason: FlagReason | "" = "", note = "") => {
+      if (!task || busy) return;
+      queue
+        .enqueue(newClientKey(), `Skip #${task.id}`, writes.skip(task.id, { reason, note }))
+        .then(refreshProgress)
+        .catch((err) => notify(`Skip not saved: ${err.message}`, "error"));
+      setLast(null);
+      notify(reason ? "Flagged and skipped" : "Skipped");
+      void advance();
+    },
+    [task, busy, queue, refreshProgress, notify, advance],
+  );
+
+  const flag = useCallback(
+    (reason: FlagReason, note: string, keepJudging: boolean) => {
+      if (!task) return;
+      queue
+        .enqueue(newClientKey(), `Flag on #${task.id}`, writes.flag(task.id, { reason, note }))
+        .catch((err) => notify(`Flag not saved: ${err.message}`, "error"));
+      if (keepJudging) notify("Flagged — keep judging");
+      else skip(reason, note);
+    },
+    [task, queue, notify, skip],
+  );
+
+  const undo = useCallback(async () => {
+    if (!last) {
+      notify("Nothing to undo");
+      return;
+    }
+    setBusy(true);
+    try {
+      const saved = await last.judgment;
+      const reopened = await undoJudgment(saved.id);
+      feed.reopen(reopened);
+      setLast(null);
+      show(reopened, { draft: last.draft, demoText: last.demoText, timeMs: last.timeMs });
+      setProgress((p) => p && { ...p, done_today: Math.max(0, p.done_today - 1), done_total: Math.max(0, p.done_total - 1), remaining: p.remaining + 1 });
+      notify("Reopened your last judgment");
+      refreshProgress();
+    } catch (err) {
+      const tooLate = err instanceof ApiError && err.status === 409;
+      if (tooLate) setLast(null);
+      notify(tooLate ? "Too late to undo: the edit window has closed" : `Could not undo: ${(err as Error).message}`, "error");
+    } finally {
+      setBusy(false);
+    }
+  }, [last, feed, show, notify, refreshProgress]);
+
+  /** A change to the draft from a key or click; clears the "missing" message of a refused submit. */
+  const edit = useCallback((action: DraftAction) => {
+    dispatchDraft(action);
+    setProblems((current) => (current.length ? [] : current));
+  }, []);
+
+  const reload = useCallback(() => {
+    setPhase("loading");
+    feed.advance().then((next) => show(next)).catch(fail);
+  }, [feed, show, fail]);
+
+  return {
+    project, phase, error, task, draft, dispatchDraft: edit, demoText, setDemoText, progress,
+    last, notice, problems, busy, upcoming: feed.ready,
+    submit, skip, flag, undo, reload, notify,
+  };
+}
+
+export type AnnotationSession = ReturnType<typeof useAnnotationSession>;
