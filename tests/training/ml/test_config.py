@@ -1,0 +1,99 @@
+import dataclasses
+
+import pytest
+
+from training.ml.config import (
+    STAGE_CONFIGS,
+    ConfigError,
+    DPOConfig,
+    PPOConfig,
+    RewardConfig,
+    config_from_dict,
+)
+
+
+@pytest.mark.parametrize("stage", sorted(STAGE_CONFIGS))
+def test_defaults_are_valid_and_every_field_has_help(stage):
+    config = config_from_dict(stage, {})
+    help_lines = type(config).help()
+    assert set(help_lines) == {f.name for f in dataclasses.fields(config)}
+    assert all(line.strip() for line in help_lines.values())
+
+
+def test_from_dict_round_trips_through_to_dict():
+    config = DPOConfig.from_dict({"beta": 0.2, "learning_rate": 1e-6, "max_steps": 5})
+    assert DPOConfig.from_dict(config.to_dict()) == config
+
+
+def test_unknown_key_is_rejected_by_name():
+    with pytest.raises(ConfigError, match="unknown field.*lerning_rate"):
+        RewardConfig.from_dict({"lerning_rate": 1e-5})
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"learning_rate": -1.0}, "learning_rate"),
+        ({"learning_rate": "fast"}, "learning_rate"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"batch_size": 2.5}, "batch_size"),
+        ({"batch_size": True}, "batch_size"),
+        ({"max_steps": -3}, "max_steps"),
+        ({"warmup_ratio": 1.0}, "warmup_ratio"),
+        ({"learning_rate": float("nan")}, "learning_rate"),
+        ({"mixed_precision": "fp8"}, "mixed_precision"),
+        ({"use_margin": "yes"}, "use_margin"),
+        ({"max_length": 64, "max_prompt_length": 64}, "max_prompt_length"),
+    ],
+)
+def test_bad_values_are_rejected_naming_the_field(data, field):
+    with pytest.raises(ConfigError, match=rf"RewardConfig\.{field} "):
+        RewardConfig.from_dict(data)
+
+
+def test_ints_are_accepted_for_float_fields():
+    config = DPOConfig.from_dict({"beta": 1})
+    assert config.beta == 1.0 and isinstance(config.beta, float)
+
+
+def test_null_turns_off_optional_fields():
+    assert RewardConfig.from_dict({"max_grad_norm": None, "max_steps": None}).max_grad_norm is None
+
+
+def test_ppo_mini_batches_must_divide_the_rollout_batch():
+    with pytest.raises(ConfigError, match="PPOConfig.mini_batch_size"):
+        PPOConfig.from_dict({"batch_size": 8, "mini_batch_size": 3})
+    with pytest.raises(ConfigError, match="PPOConfig.mini_batch_size"):
+        PPOConfig.from_dict(
+            {"batch_size": 8, "mini_batch_size": 4, "gradient_accumulation_steps": 4}
+        )
+    assert (
+        PPOConfig.from_dict(
+            {"batch_size": 8, "mini_batch_size": 2, "ppo_epochs": 2}
+        ).updates_per_step
+        == 8
+    )
+
+
+def test_ppo_prompt_and_response_must_fit_max_length():
+    with pytest.raises(ConfigError, match="PPOConfig.max_new_tokens"):
+        PPOConfig.from_dict({"max_length": 100, "max_prompt_length": 80, "max_new_tokens": 30})
+
+
+def test_configs_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        RewardConfig().learning_rate = 1.0
+
+
+def test_unknown_stage_is_rejected():
+    with pytest.raises(ConfigError, match="unknown stage 'kto'"):
+        config_from_dict("kto", {})
+
+
+def test_config_module_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, training.ml.config; print('torch' in sys.modules or 'transformers' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

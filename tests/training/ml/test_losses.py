@@ -1,0 +1,113 @@
+import math
+
+import pytest
+import torch
+
+from training.ml.losses import (
+    IGNORE_INDEX,
+    bradley_terry_loss,
+    dpo_loss,
+    entropy_from_logits,
+    gae,
+    kl_per_token,
+    masked_mean,
+    masked_whiten,
+    ppo_policy_loss,
+    ppo_value_loss,
+    sequence_logps,
+)
+
+
+def t(*values):
+    return torch.tensor(values, dtype=torch.float)
+
+
+def test_bradley_terry_matches_hand_value():
+    # -log σ(1) = log(1 + e^-1)
+    loss = bradley_terry_loss(t(1.0), t(0.0))
+    assert loss.item() == pytest.approx(math.log1p(math.exp(-1)))
+
+
+def test_bradley_terry_margin_is_subtracted_inside_the_sigmoid():
+    # r_c - r_r - m = 1 - 0 - 1 = 0, so the loss is log 2
+    assert bradley_terry_loss(t(1.0), t(0.0), t(1.0)).item() == pytest.approx(math.log(2))
+
+
+def test_bradley_terry_swapping_sides_differs_by_the_reward_gap():
+    # -log σ(x) - (-log σ(-x)) = -x for every x
+    chosen, rejected = t(0.3, 2.0, -1.0), t(1.0, 0.5, -1.5)
+    forward = bradley_terry_loss(chosen, rejected)
+    swapped = bradley_terry_loss(rejected, chosen)
+    assert (forward - swapped).item() == pytest.approx(-(chosen - rejected).mean().item(), abs=1e-6)
+
+
+def test_sequence_logps_sums_only_labelled_positions():
+    logits = torch.log(
+        torch.tensor([[[0.5, 0.25, 0.25], [0.1, 0.6, 0.3], [0.2, 0.2, 0.6]]])
+    )  # (1, 3, 3)
+    labels = torch.tensor([[IGNORE_INDEX, 1, 2]])
+    # position 0 predicts token 1 (p 0.25), position 1 predicts token 2 (p 0.3)
+    assert sequence_logps(logits, labels).item() == pytest.approx(math.log(0.25 * 0.3), abs=1e-6)
+    labels = torch.tensor([[IGNORE_INDEX, IGNORE_INDEX, 2]])
+    assert sequence_logps(logits, labels).item() == pytest.approx(math.log(0.3), abs=1e-6)
+
+
+def test_dpo_loss_is_log_two_when_policy_equals_reference():
+    loss, chosen, rejected = dpo_loss(t(-3.0), t(-5.0), t(-3.0), t(-5.0), beta=0.1)
+    assert loss.item() == pytest.approx(math.log(2))
+    assert chosen.item() == 0 and rejected.item() == 0
+
+
+def test_dpo_loss_matches_equation_seven():
+    # log-ratios: chosen -1 - (-2) = 1, rejected -3 - (-2) = -1; β·(1 - (-1)) = 0.5 · 2 = 1
+    loss, chosen, rejected = dpo_loss(t(-1.0), t(-3.0), t(-2.0), t(-2.0), beta=0.5)
+    assert loss.item() == pytest.approx(math.log1p(math.exp(-1)))
+    assert chosen.item() == pytest.approx(0.5)
+    assert rejected.item() == pytest.approx(-0.5)
+
+
+def test_gae_with_lambda_one_is_return_to_go_minus_value():
+    rewards, values, mask = t(0.0, 0.0, 1.0)[None], t(0.5, 0.2, 0.1)[None], t(1, 1, 1)[None]
+    advantages, returns = gae(rewards, values, mask, gamma=1.0, lam=1.0)
+    assert advantages[0].tolist() == pytest.approx([0.5, 0.8, 0.9])
+    assert returns[0].tolist() == pytest.approx([1.0, 1.0, 1.0])
+
+
+def test_gae_hand_computed_with_discount_and_padding():
+    rewards, values, mask = t(1.0, 2.0, 9.0)[None], t(0.5, 1.0, 7.0)[None], t(1, 1, 0)[None]
+    advantages, _ = gae(rewards, values, mask, gamma=0.9, lam=0.5)
+    delta_1 = 2.0 + 0.9 * 0 - 1.0  # the padded step is neither rewarded nor valued
+    delta_0 = 1.0 + 0.9 * 1.0 - 0.5
+    assert advantages[0].tolist() == pytest.approx([delta_0 + 0.45 * delta_1, delta_1, 0.0])
+
+
+def test_ppo_policy_loss_clips_the_ratio():
+    old = t(0.0, 0.0)
+    new = torch.log(t(1.5, 0.5))  # ratios 1.5 and 0.5
+    loss, clip_fraction = ppo_policy_loss(new, old, t(1.0, -1.0), t(1, 1), clip_range=0.2)
+    # min(1.5, 1.2) = 1.2 and min(-0.5, -0.8) = -0.8
+    assert loss.item() == pytest.approx(-(1.2 - 0.8) / 2)
+    assert clip_fraction.item() == pytest.approx(1.0)
+
+
+def test_ppo_policy_loss_is_minus_mean_advantage_at_ratio_one():
+    loss, clip_fraction = ppo_policy_loss(t(0.2, 0.4), t(0.2, 0.4), t(2.0, 4.0), t(1, 0), 0.2)
+    assert loss.item() == pytest.approx(-2.0)
+    assert clip_fraction.item() == 0
+
+
+def test_ppo_value_loss_takes_the_worse_of_clipped_and_unclipped():
+    # V moved 0 -> 1 with ε = 0.2: clipped V = 0.2; target 1 -> max(0, 0.64) = 0.64
+    loss = ppo_value_loss(t(1.0), t(0.0), t(1.0), t(1), clip_range_value=0.2)
+    assert loss.item() == pytest.approx(0.5 * 0.64)
+
+
+def test_masked_statistics_ignore_masked_positions():
+    values, mask = t(1.0, 3.0, 100.0), t(1, 1, 0)
+    assert masked_mean(values, mask).item() == pytest.approx(2.0)
+    assert masked_whiten(values, mask).tolist() == pytest.approx([-1.0, 1.0, 0.0], abs=1e-4)
+
+
+def test_entropy_of_uniform_is_log_vocab_and_kl_is_log_ratio():
+    assert entropy_from_logits(torch.zeros(1, 1, 8)).item() == pytest.approx(math.log(8))
+    assert kl_per_token(t(-1.0), t(-1.5)).item() == pytest.approx(0.5)

@@ -1,0 +1,134 @@
+import json
+import math
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from tests.training.ml.conftest import Recorder
+from training.ml.config import RewardConfig
+from training.ml.evaluate import evaluate_reward, load_reward_fn
+from training.ml.loop import TrainingCancelled
+from training.ml.reward import train_reward
+
+FAST = {"learning_rate": 1e-3, "batch_size": 3, "max_length": 96, "max_prompt_length": 48}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_rm_path):
+    """One overfit run shared by the assertions below (training is the slow part)."""
+    pairs = [
+        {
+            "prompt": [{"role": "user", "content": f"Can you help with task {i}?"}],
+            "chosen": "Yes, gladly. Here it is.",
+            "rejected": "no",
+            "margin": None,
+        }
+        for i in range(6)
+    ]
+    recorder = Recorder()
+    output_dir = tmp_path_factory.mktemp("reward") / "out"
+    result = train_reward(
+        RewardConfig(max_steps=16, **FAST), tiny_rm_path, pairs, pairs, output_dir, recorder
+    )
+    return result, recorder, output_dir, pairs
+
+
+def test_overfit_reaches_accuracy_one_on_a_handful_of_pairs(trained):
+    result, recorder, _, _ = trained
+    losses = recorder.series("loss")
+    assert all(math.isfinite(loss) for loss in losses)
+    assert losses[-1] < losses[0]
+    assert result["metrics"]["val_accuracy"] == 1.0
+    assert result["metrics"]["val_count"] == 6
+
+
+def test_callback_sees_every_step_with_the_documented_metrics(trained):
+    _, recorder, _, _ = trained
+    assert [(step, total) for step, total, _ in recorder.calls] == [(s, 16) for s in range(1, 17)]
+    assert {"loss", "accuracy", "margin", "learning_rate", "samples_per_s"} <= set(
+        recorder.calls[-1][2]
+    )
+
+
+def test_artifacts_are_written_and_parameters_changed(trained, tiny_rm_path):
+    result, _, output_dir, _ = trained
+    assert result["status"] == "succeeded" and result["output_dir"] == str(output_dir)
+    assert {
+        "model.safetensors",
+        "config.json",
+        "tokenizer.json",
+        "metrics.json",
+        "training_config.json",
+    } <= {p.name for p in output_dir.iterdir()}
+    assert not output_dir.with_name(".out.partial").exists()
+    before, after = (
+        load_file(tiny_rm_path / "model.safetensors"),
+        load_file(output_dir / "model.safetensors"),
+    )
+    assert all(not torch.equal(before[name], after[name]) for name in before)
+    metrics = json.loads((output_dir / "metrics.json").read_text())
+    assert len(metrics["history"]) == 16 and metrics["final"]["val_accuracy"] == 1.0
+    assert (
+        json.loads((output_dir / "training_config.json").read_text())["config"]["max_length"] == 96
+    )
+
+
+def test_evaluate_reward_formats_inputs_as_training_did(trained):
+    result, _, output_dir, pairs = trained
+    metrics = evaluate_reward(output_dir, pairs)
+    assert metrics["accuracy"] == 1.0 and metrics["count"] == 6
+    assert metrics["mean_margin"] == pytest.approx(result["metrics"]["val_mean_margin"], rel=1e-4)
+    swapped = [{**p, "chosen": p["rejected"], "rejected": p["chosen"]} for p in pairs]
+    assert evaluate_reward(output_dir, swapped)["accuracy"] == 0.0
+
+
+def test_reward_fn_scores_chosen_above_rejected(trained):
+    _, _, output_dir, pairs = trained
+    score = load_reward_fn(output_dir, "cpu")
+    prompts = [p["prompt"] for p in pairs[:2]]
+    chosen, rejected = (
+        score(prompts, [p["chosen"] for p in pairs[:2]]),
+        score(prompts, ["no", "no"]),
+    )
+    assert (chosen > rejected).all()
+
+
+def test_margin_enters_the_loss_when_enabled(tmp_path, tiny_rm_path, pairs):
+    big_margin = [{**p, "margin": 5.0} for p in pairs]
+    runs = {}
+    for use_margin in (False, True):
+        recorder = Recorder()
+        config = RewardConfig(max_steps=1, use_margin=use_margin, **FAST)
+        train_reward(config, tiny_rm_path, big_margin, [], tmp_path / str(use_margin), recorder)
+        runs[use_margin] = recorder.series("loss")[0]
+    assert runs[True] > runs[False] + 3  # -log σ(x - 5) ≈ 5 - x for small x
+
+
+def test_callback_returning_false_cancels_and_writes_nothing(tmp_path, tiny_rm_path, pairs):
+    recorder = Recorder(stop_at=2)
+    with pytest.raises(TrainingCancelled, match="step 2 of 10"):
+        train_reward(
+            RewardConfig(max_steps=10, **FAST),
+            tiny_rm_path,
+            pairs,
+            pairs,
+            tmp_path / "out",
+            recorder,
+        )
+    assert len(recorder.calls) == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_refuses_a_non_empty_output_dir_before_training(tmp_path, tiny_rm_path, pairs):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("mine")
+    with pytest.raises(FileExistsError):
+        train_reward(RewardConfig(max_steps=1, **FAST), tiny_rm_path, pairs, [], tmp_path / "out")
+
+
+def test_rejects_malformed_examples_before_loading_anything(tmp_path, tiny_rm_path, pairs):
+    with pytest.raises(ValueError, match="train example 0: 'chosen'"):
+        train_reward(
+            RewardConfig(), tiny_rm_path, [{**pairs[0], "chosen": None}], [], tmp_path / "out"
+        )

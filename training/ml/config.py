@@ -1,0 +1,269 @@
+"""Frozen configs for each training stage, with a default and one line of help per field.
+
+This module imports neither torch nor Django, so the web process can validate a
+config before it queues a run:
+
+    config = config_from_dict("dpo", {"beta": 0.1, "learning_rate": 5e-7})
+
+`from_dict` rejects unknown keys, wrong types and out-of-range values with a
+`ConfigError` that names the field. `to_dict()` gives the JSON-ready form back.
+"""
+
+import dataclasses
+import math
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+
+class ConfigError(ValueError):
+    """A config value is unknown, of the wrong type or out of range; the message names the field."""
+
+
+def positive(value) -> bool:
+    """> 0"""
+    return value > 0
+
+
+def non_negative(value) -> bool:
+    """>= 0"""
+    return value >= 0
+
+
+def fraction(value) -> bool:
+    """in [0, 1)"""
+    return 0 <= value < 1
+
+
+def unit_interval(value) -> bool:
+    """in [0, 1]"""
+    return 0 <= value <= 1
+
+
+def precision(value) -> bool:
+    """one of 'no', 'fp16', 'bf16'"""
+    return value in ("no", "fp16", "bf16")
+
+
+def option(default, help: str, check: Callable | None = None):
+    """A dataclass field with its help line and an optional range check."""
+    return dataclasses.field(default=default, metadata={"help": help, "check": check})
+
+
+@dataclass(frozen=True)
+class Config:
+    """Shared machinery: typed construction from a dict, validation, help text."""
+
+    def __post_init__(self):
+        hints = typing.get_type_hints(type(self))
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            self._check_type(field.name, value, hints[field.name])
+            check = field.metadata.get("check")
+            if check is not None and value is not None and not check(value):
+                self._fail(field.name, f"must be {check.__doc__}, got {value!r}")
+        self.validate()
+
+    def validate(self) -> None:
+        """Rules that tie fields together; subclasses extend it."""
+
+    @classmethod
+    def from_dict(cls, data: Mapping | None = None):
+        """Build from a JSON-like dict; ints are accepted where floats are expected."""
+        data = dict(data or {})
+        names = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ConfigError(
+                f"{cls.__name__}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}"
+            )
+        return cls(**data)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def help(cls) -> dict[str, str]:
+        """Field name -> one-line help, for CLIs and API docs."""
+        return {field.name: field.metadata["help"] for field in dataclasses.fields(cls)}
+
+    def _fail(self, name: str, message: str):
+        raise ConfigError(f"{type(self).__name__}.{name} {message}")
+
+    def _check_type(self, name: str, value, hint) -> None:
+        allowed = typing.get_args(hint) if typing.get_origin(hint) is not None else (hint,)
+        if value is None and type(None) in allowed:
+            return
+        if isinstance(value, bool) and bool not in allowed:
+            self._fail(name, f"must be {_describe(allowed)}, got {value!r}")
+        if float in allowed and isinstance(value, int) and not isinstance(value, bool):
+            object.__setattr__(self, name, float(value))
+            return
+        if not isinstance(value, tuple(allowed)):
+            self._fail(name, f"must be {_describe(allowed)}, got {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            self._fail(name, f"must be finite, got {value!r}")
+
+
+def _describe(types) -> str:
+    return " or ".join("null" if t is type(None) else t.__name__ for t in types)
+
+
+@dataclass(frozen=True)
+class TrainConfig(Config):
+    """Fields every training stage has."""
+
+    learning_rate: float = option(1e-5, "Peak AdamW learning rate.", positive)
+    batch_size: int = option(
+        8, "Examples (pairs for reward/DPO, prompts for PPO) per device per step.", positive
+    )
+    gradient_accumulation_steps: int = option(
+        1, "Micro-batches summed into one optimizer step.", positive
+    )
+    epochs: int = option(
+        1, "Passes over the training examples (ignored when max_steps is set).", positive
+    )
+    max_steps: int | None = option(
+        None, "Stop after this many optimizer steps; overrides epochs.", positive
+    )
+    max_length: int = option(
+        512, "Most tokens per sequence (prompt + completion + special tokens).", positive
+    )
+    max_prompt_length: int = option(
+        256, "Most prompt tokens kept; longer prompts lose their oldest tokens.", positive
+    )
+    warmup_ratio: float = option(
+        0.0, "Share of steps spent warming the learning rate up from 0.", fraction
+    )
+    weight_decay: float = option(0.0, "AdamW decoupled weight decay.", non_negative)
+    max_grad_norm: float | None = option(
+        1.0, "Clip the gradient's global norm to this; null turns clipping off.", positive
+    )
+    seed: int = option(0, "Seed for weight init, shuffling and sampling.", non_negative)
+    mixed_precision: str = option(
+        "no", "Autocast on GPU: 'no', 'fp16' or 'bf16' (passed to accelerate).", precision
+    )
+
+    def validate(self) -> None:
+        if self.max_prompt_length >= self.max_length:
+            self._fail(
+                "max_prompt_length",
+                f"must be below max_length ({self.max_length}), got {self.max_prompt_length}",
+            )
+
+
+@dataclass(frozen=True)
+class RewardConfig(TrainConfig):
+    """Reward model: sequence classifier trained with the Bradley–Terry loss."""
+
+    use_margin: bool = option(
+        False, "Subtract each pair's margin inside the loss (Llama 2); pairs without one use 0."
+    )
+
+
+@dataclass(frozen=True)
+class SFTConfig(TrainConfig):
+    """Supervised fine-tuning on prompt/completion demonstrations, prompt tokens masked."""
+
+    learning_rate: float = option(2e-5, "Peak AdamW learning rate.", positive)
+
+
+@dataclass(frozen=True)
+class DPOConfig(TrainConfig):
+    """Direct Preference Optimization against a frozen copy of the base model."""
+
+    learning_rate: float = option(1e-6, "Peak AdamW learning rate.", positive)
+    beta: float = option(
+        0.1, "DPO temperature β: higher keeps the policy closer to the reference.", positive
+    )
+
+
+@dataclass(frozen=True)
+class PPOConfig(TrainConfig):
+    """PPO with a value head; reward = reward model score - β·KL to the reference."""
+
+    learning_rate: float = option(1e-6, "Peak AdamW learning rate.", positive)
+    batch_size: int = option(8, "Prompts rolled out per PPO step.", positive)
+    max_length: int = option(384, "Most tokens per prompt + response.", positive)
+    mini_batch_size: int = option(
+        4, "Rollouts per gradient computation inside a PPO epoch.", positive
+    )
+    ppo_epochs: int = option(4, "Optimisation passes over each batch of rollouts.", positive)
+    max_new_tokens: int = option(64, "Most tokens sampled per response.", positive)
+    temperature: float = option(
+        1.0, "Sampling temperature for rollouts; logits are scaled the same in training.", positive
+    )
+    beta: float = option(
+        0.05, "KL penalty coefficient β against the reference model.", non_negative
+    )
+    gamma: float = option(1.0, "Discount factor γ for GAE.", unit_interval)
+    lam: float = option(0.95, "GAE λ.", unit_interval)
+    clip_range: float = option(0.2, "Policy ratio clip ε.", positive)
+    clip_range_value: float = option(0.2, "Value clip ε around the rollout-time values.", positive)
+    value_loss_coef: float = option(
+        0.1, "Weight of the value loss in the total loss.", non_negative
+    )
+
+    def validate(self) -> None:
+        super().validate()
+        mini_batches = self.batch_size // self.mini_batch_size
+        if (
+            self.batch_size % self.mini_batch_size
+            or mini_batches % self.gradient_accumulation_steps
+        ):
+            self._fail(
+                "mini_batch_size",
+                f"× gradient_accumulation_steps ({self.gradient_accumulation_steps}) must divide "
+                f"batch_size ({self.batch_size}), got {self.mini_batch_size}",
+            )
+        if self.max_prompt_length + self.max_new_tokens > self.max_length:
+            self._fail(
+                "max_new_tokens",
+                f"plus max_prompt_length ({self.max_prompt_length}) must fit in max_length ({self.max_length})",
+            )
+
+    @property
+    def updates_per_step(self) -> int:
+        """Optimizer steps per PPO step (per rollout batch)."""
+        return (
+            self.ppo_epochs
+            * self.batch_size
+            // (self.mini_batch_size * self.gradient_accumulation_steps)
+        )
+
+
+@dataclass(frozen=True)
+class GenerateConfig(Config):
+    """Sampling N responses per prompt from a checkpoint."""
+
+    num_samples: int = option(2, "Responses sampled per prompt.", positive)
+    max_new_tokens: int = option(128, "Most tokens per response.", positive)
+    temperature: float = option(1.0, "Sampling temperature.", positive)
+    top_p: float = option(
+        1.0, "Nucleus sampling: keep the smallest token set with this much probability.", positive
+    )
+    batch_size: int = option(8, "Prompts per generate call.", positive)
+    max_prompt_length: int = option(
+        512, "Most prompt tokens kept; longer prompts lose their oldest tokens.", positive
+    )
+    seed: int = option(0, "Sampling seed.", non_negative)
+
+    def validate(self) -> None:
+        if self.top_p > 1:
+            self._fail("top_p", f"must be in (0, 1], got {self.top_p}")
+
+
+STAGE_CONFIGS: dict[str, type[Config]] = {
+    "reward": RewardConfig,
+    "sft": SFTConfig,
+    "dpo": DPOConfig,
+    "ppo": PPOConfig,
+    "generate": GenerateConfig,
+}
+
+
+def config_from_dict(stage: str, data: Mapping | None = None) -> Config:
+    """The validated config for `stage` ('reward', 'sft', 'dpo', 'ppo', 'generate')."""
+    if stage not in STAGE_CONFIGS:
+        raise ConfigError(f"unknown stage {stage!r}; known: {', '.join(STAGE_CONFIGS)}")
+    return STAGE_CONFIGS[stage].from_dict(data)

@@ -1,0 +1,207 @@
+"""Turning plain-dict examples into token tensors, the same way in every stage.
+
+Examples are plain dicts, so the Django side can build them from a dataset snapshot:
+
+    preference: {"prompt": [{"role": "user", "content": ...}, ...],
+                 "chosen": str, "rejected": str, "margin": float | None}
+    sft:        {"prompt": messages, "completion": str}
+    prompt:     {"prompt": messages}                      (PPO, generation)
+
+A prompt is rendered with the tokenizer's chat template when it has one (ending in the
+generation prompt), else as an HH-RLHF style "\\n\\nHuman: ...\\n\\nAssistant:" transcript.
+A sequence is  head + prompt + completion + end,  where head/end are the tokenizer's own
+special tokens ([CLS] ... [SEP] for BERT, <bos> ... for Llama) and end falls back to
+eos. Too-long prompts lose their oldest tokens (left truncation, the recent turns matter
+most); then the completion is cut from the right so the sequence fits max_length.
+"""
+
+from dataclasses import dataclass
+
+import torch
+
+from training.ml.losses import IGNORE_INDEX
+
+ROLE_NAMES = {"user": "Human", "assistant": "Assistant", "system": "System"}
+
+
+def format_prompt(tokenizer, messages: list[dict]) -> str:
+    """The prompt text a completion is appended to."""
+    if tokenizer.chat_template:
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    turns = "".join(f"\n\n{ROLE_NAMES.get(m['role'], m['role'])}: {m['content']}" for m in messages)
+    return turns + "\n\nAssistant:"
+
+
+def format_completion(tokenizer, completion: str) -> str:
+    """Chat templates end with the generation prompt; the plain transcript wants a space."""
+    return completion if tokenizer.chat_template else " " + completion
+
+
+@dataclass(frozen=True)
+class SpecialTokens:
+    head: list[int]
+    end: list[int]
+    pad_id: int
+
+
+def special_tokens(tokenizer) -> SpecialTokens:
+    """The ids the tokenizer puts around a single text, found by encoding a probe."""
+    probe = "x"
+    bare = tokenizer(probe, add_special_tokens=False)["input_ids"]
+    full = tokenizer(probe, add_special_tokens=True)["input_ids"]
+    start = next(i for i in range(len(full)) if full[i : i + len(bare)] == bare)
+    head, tail = full[:start], full[start + len(bare) :]
+    end = tail or [tokenizer.eos_token_id]
+    return SpecialTokens(head=head, end=end, pad_id=tokenizer.pad_token_id)
+
+
+def prompt_ids(
+    tokenizer, messages: list[dict], max_prompt_length: int, special: SpecialTokens
+) -> list[int]:
+    """Head tokens plus the rendered prompt, oldest tokens dropped past max_prompt_length."""
+    text = format_prompt(tokenizer, messages)
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    ids = ids[-max_prompt_length:] if len(ids) > max_prompt_length else ids
+    # A chat template that writes its own bos must not get a second one.
+    head = [] if tokenizer.bos_token and text.startswith(tokenizer.bos_token) else special.head
+    return head + ids
+
+
+def encode_completion(
+    tokenizer, prompt: list[int], completion: str, max_length: int, special: SpecialTokens
+) -> list[int]:
+    """prompt + completion + end, with the completion cut so the whole fits max_length."""
+    ids = tokenizer(format_completion(tokenizer, completion), add_special_tokens=False)["input_ids"]
+    room = max(max_length - len(prompt) - len(special.end), 0)
+    return prompt + ids[:room] + special.end
+
+
+def encode_preference(
+    tokenizer, example: dict, max_length: int, max_prompt_length: int, special
+) -> dict:
+    """Token ids for one preference pair; both sides share the same truncated prompt."""
+    prompt = prompt_ids(tokenizer, example["prompt"], max_prompt_length, special)
+    margin = example.get("margin")
+    return {
+        "chosen_ids": encode_completion(tokenizer, prompt, example["chosen"], max_length, special),
+        "rejected_ids": encode_completion(
+            tokenizer, prompt, example["rejected"], max_length, special
+        ),
+        "prompt_length": len(prompt),
+        "margin": 0.0 if margin is None else float(margin),
+    }
+
+
+def encode_sft(tokenizer, example: dict, max_length: int, max_prompt_length: int, special) -> dict:
+    """Token ids for one demonstration."""
+    prompt = prompt_ids(tokenizer, example["prompt"], max_prompt_length, special)
+    ids = encode_completion(tokenizer, prompt, example["completion"], max_length, special)
+    return {"input_ids": ids, "prompt_length": len(prompt)}
+
+
+def encode_all(
+    encode, tokenizer, examples: list[dict], max_length: int, max_prompt_length: int
+) -> list[dict]:
+    """Encode every example with `encode` (encode_preference / encode_sft), keeping its index."""
+    special = special_tokens(tokenizer)
+    return [
+        {**encode(tokenizer, example, max_length, max_prompt_length, special), "index": i}
+        for i, example in enumerate(examples)
+    ]
+
+
+def pad(sequences: list[list[int]], pad_id: int, left: bool = False):
+    """Pad to the longest sequence. Returns (input_ids, attention_mask), both (B, T) long."""
+    width = max(len(s) for s in sequences)
+    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for row, seq in enumerate(sequences):
+        span = slice(width - len(seq), width) if left else slice(0, len(seq))
+        ids[row, span] = torch.tensor(seq, dtype=torch.long)
+        mask[row, span] = 1
+    return ids, mask
+
+
+def completion_labels(input_ids, attention_mask, prompt_lengths: list[int]) -> torch.Tensor:
+    """Labels equal to input_ids on completion tokens, -100 on prompt and padding (right-padded)."""
+    labels = input_ids.masked_fill(attention_mask == 0, IGNORE_INDEX)
+    for row, length in enumerate(prompt_lengths):
+        labels[row, :length] = IGNORE_INDEX
+    return labels
+
+
+def collate_preferences(features: list[dict], pad_id: int) -> dict:
+    """Stack chosen then rejected into one (2B, T) batch so one forward scores both."""
+    sequences = [f["chosen_ids"] for f in features] + [f["rejected_ids"] for f in features]
+    prompt_lengths = [f["prompt_length"] for f in features] * 2
+    input_ids, attention_mask = pad(sequences, pad_id)
+    return {
+        "input_ids": input_ids,  # (2B, T)
+        "attention_mask": attention_mask,
+        "labels": completion_labels(input_ids, attention_mask, prompt_lengths),
+        "margin": torch.tensor([f["margin"] for f in features], dtype=torch.float),  # (B,)
+        "index": torch.tensor([f["index"] for f in features], dtype=torch.long),  # (B,)
+    }
+
+
+def collate_sft(features: list[dict], pad_id: int) -> dict:
+    input_ids, attention_mask = pad([f["input_ids"] for f in features], pad_id)
+    labels = completion_labels(input_ids, attention_mask, [f["prompt_length"] for f in features])
+    return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
+
+
+def check_examples(examples: list[dict], required: dict[str, type], what: str) -> None:
+    """Fail early, naming the example, rather than deep inside a training step."""
+    if not examples:
+        raise ValueError(f"no {what} examples")
+    for i, example in enumerate(examples):
+        for key, kind in required.items():
+            if not isinstance(example.get(key), kind):
+                raise ValueError(f"{what} example {i}: '{key}' must be {kind.__name__}")
+        if not example["prompt"] or not all(
+            {"role", "content"} <= set(m) for m in example["prompt"]
+        ):
+            raise ValueError(
+                f"{what} example {i}: 'prompt' must be a non-empty list of {{role, content}}"
+            )
+
+
+PREFERENCE_KEYS = {"prompt": list, "chosen": str, "rejected": str}
+SFT_KEYS = {"prompt": list, "completion": str}
+PROMPT_KEYS = {"prompt": list}
+
+
+def parse_transcript(text: str) -> list[dict]:
+    """An HH-RLHF "\\n\\nHuman: ...\\n\\nAssistant: ..." transcript as chat messages."""
+    messages = []
+    for chunk in text.split("\n\n"):
+        for marker, role in (("Human:", "user"), ("Assistant:", "assistant")):
+            if chunk.startswith(marker):
+                messages.append({"role": role, "content": chunk[len(marker) :].strip()})
+                break
+        else:
+            if messages:  # a blank line inside a turn
+                messages[-1]["content"] += "\n\n" + chunk
+    return messages
+
+
+def preference_from_hh(chosen: str, rejected: str, margin: float | None = None) -> dict:
+    """A preference example from an HH-RLHF row.
+
+    The shared prompt is the longest common prefix of both transcripts, cut back to the
+    last "\\n\\nAssistant:"; splitting each on its own last marker fails for rows whose
+    response itself contains "Assistant:".
+    """
+    common = 0
+    while common < min(len(chosen), len(rejected)) and chosen[common] == rejected[common]:
+        common += 1
+    cut = chosen.rfind("\n\nAssistant:", 0, common)
+    if cut < 0:
+        raise ValueError("transcript has no '\\n\\nAssistant:' turn")
+    start = cut + len("\n\nAssistant:")
+    return {
+        "prompt": parse_transcript(chosen[:cut]),
+        "chosen": chosen[start:].strip(),
+        "rejected": rejected[start:].strip(),
+        "margin": margin,
+    }

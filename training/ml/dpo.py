@@ -1,0 +1,148 @@
+"""Direct Preference Optimization (Rafailov et al. 2023) against a frozen reference.
+
+The reference model's log-probs of every chosen and rejected completion are computed
+once, before training, and the reference is then dropped from memory: it never changes,
+so a second forward per step would be wasted. Each step runs chosen and rejected through
+the policy in one (2B, T) batch and applies losses.dpo_loss. Reported per step:
+loss, accuracy (share of pairs whose implicit reward β log π/π_ref is higher for the
+chosen response), margin (mean chosen - rejected implicit reward), chosen_reward,
+rejected_reward.
+"""
+
+from functools import partial
+from pathlib import Path
+
+import torch
+
+from training.ml.checkpoints import check_output_dir, finish_run, load_causal_lm, load_tokenizer
+from training.ml.config import DPOConfig
+from training.ml.data import (
+    PREFERENCE_KEYS,
+    check_examples,
+    collate_preferences,
+    encode_all,
+    encode_preference,
+)
+from training.ml.loop import (
+    Callback,
+    count_total_steps,
+    disable_dropout,
+    make_accelerator,
+    make_loader,
+    make_optimizer,
+    train_loop,
+)
+from training.ml.losses import dpo_loss, sequence_logps
+
+
+def train_dpo(
+    config: DPOConfig,
+    base_model_path: str | Path,
+    train_examples: list[dict],
+    val_examples: list[dict],
+    output_dir: str | Path,
+    callback: Callback | None = None,
+    reference_model_path: str | Path | None = None,
+) -> dict:
+    """Train a causal LM with DPO and save it to `output_dir`.
+
+    The reference is `reference_model_path`, else a frozen copy of the base model.
+    Returns {"status", "output_dir", "steps", "metrics", "history"}; metrics holds the
+    last step's loss, accuracy, margin, chosen_reward, rejected_reward, learning_rate,
+    samples_per_s, tokens_per_s, plus val_accuracy and val_margin when val_examples is
+    non-empty. Raises TrainingCancelled when the callback returns False.
+    """
+    check_examples(train_examples, PREFERENCE_KEYS, "train")
+    if val_examples:
+        check_examples(val_examples, PREFERENCE_KEYS, "validation")
+    output_dir = check_output_dir(output_dir)
+    accelerator = make_accelerator(config)
+    tokenizer = load_tokenizer(base_model_path)
+    encode = partial(
+        encode_all,
+        encode_preference,
+        tokenizer,
+        max_length=config.max_length,
+        max_prompt_length=config.max_prompt_length,
+    )
+    train_features, val_features = encode(train_examples), encode(val_examples or [])
+    logps = partial(
+        pair_logps, accelerator, batch_size=config.batch_size, pad_id=tokenizer.pad_token_id
+    )
+
+    # Frozen, so not wrapped by accelerate (DDP refuses modules with nothing to train).
+    reference = load_causal_lm(reference_model_path or base_model_path, tokenizer)
+    reference = reference.requires_grad_(False).to(accelerator.device)
+    ref_train, ref_val = logps(reference, train_features), logps(reference, val_features)
+    del reference
+    accelerator.free_memory()
+
+    model = disable_dropout(load_causal_lm(base_model_path, tokenizer))
+    collate = partial(collate_preferences, pad_id=tokenizer.pad_token_id)
+    loader = make_loader(train_features, config.batch_size, collate, config.seed)
+    total_steps = count_total_steps(config, len(train_features), accelerator.num_processes)
+    optimizer, scheduler = make_optimizer(model, config, total_steps)
+    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+
+    compute = partial(dpo_step, model, ref_train, config.beta)
+    history = train_loop(
+        accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback
+    )
+    final = dict(history[-1])
+    if val_features:
+        chosen, rejected = implicit_rewards(logps(model, val_features), ref_val, config.beta)
+        final["val_accuracy"] = float((chosen > rejected).float().mean())
+        final["val_margin"] = float((chosen - rejected).mean())
+    return finish_run(
+        accelerator, model, tokenizer, output_dir, "dpo", config, base_model_path, history, final
+    )
+
+
+def dpo_step(model, reference: tuple, beta: float, batch: dict):
+    """One micro-batch: (loss, stats, number of pairs)."""
+    logits = model(
+        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False
+    ).logits  # (2B, T, V)
+    chosen_logps, rejected_logps = sequence_logps(logits, batch["labels"]).chunk(2)  # (B,), (B,)
+    ref_chosen, ref_rejected = (logps[batch["index"]] for logps in reference)
+    loss, chosen_rewards, rejected_rewards = dpo_loss(
+        chosen_logps, rejected_logps, ref_chosen, ref_rejected, beta
+    )
+    stats = {
+        "accuracy": (chosen_rewards > rejected_rewards).float().mean(),
+        "margin": (chosen_rewards - rejected_rewards).mean(),
+        "chosen_reward": chosen_rewards.mean(),
+        "rejected_reward": rejected_rewards.mean(),
+    }
+    return loss, stats, chosen_logps.numel()
+
+
+@torch.no_grad()
+def pair_logps(accelerator, model, features: list[dict], batch_size: int, pad_id: int):
+    """Sequence log-probs of every pair's chosen and rejected completion: two (N,) tensors
+    on the accelerator's device, indexed by the features' "index"."""
+    chosen = torch.zeros(len(features), device=accelerator.device)
+    rejected = torch.zeros(len(features), device=accelerator.device)
+    if not features:
+        return chosen, rejected
+    collate = partial(collate_preferences, pad_id=pad_id)
+    loader = accelerator.prepare(make_loader(features, batch_size, collate, seed=0, shuffle=False))
+    was_training = model.training
+    model.eval()
+    for batch in loader:
+        with accelerator.autocast():
+            logits = model(
+                input_ids=batch["input_ids"],
+                attention_mask=batch["attention_mask"],
+                use_cache=False,
+            ).logits  # (2B, T, V)
+        pairs = sequence_logps(logits, batch["labels"]).view(2, -1).T  # (B, 2)
+        index, pairs = accelerator.gather_for_metrics((batch["index"], pairs))
+        chosen[index], rejected[index] = pairs[:, 0], pairs[:, 1]
+    model.train(was_training)
+    return chosen, rejected
+
+
+def implicit_rewards(policy: tuple, reference: tuple, beta: float):
+    """β log π/π_ref for chosen and rejected (section 5 of the DPO paper)."""
+    return beta * (policy[0] - reference[0]), beta * (policy[1] - reference[1])

@@ -1,0 +1,149 @@
+"""The training loop shared by the reward, SFT and DPO stages, and its progress contract.
+
+Callback contract (every stage):
+
+    callback(step: int, total_steps: int, metrics: dict[str, float]) -> bool
+
+It is called once per optimizer step, on the main process only, after the step. Returning
+`False` (exactly False) cancels: the stage raises `TrainingCancelled` and writes nothing to
+output_dir. Any other return value, None included, continues. In a multi-process run the
+main process's answer is broadcast so every process stops at the same step.
+"""
+
+import math
+import time
+from collections.abc import Callable
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import broadcast, set_seed
+from transformers import get_linear_schedule_with_warmup
+
+Callback = Callable[[int, int, dict], bool]
+
+
+class TrainingCancelled(Exception):
+    """The callback returned False; nothing was written to output_dir."""
+
+    def __init__(self, step: int, total_steps: int):
+        super().__init__(f"training cancelled by callback at step {step} of {total_steps}")
+        self.step = step
+        self.total_steps = total_steps
+
+
+def make_accelerator(config) -> Accelerator:
+    """Seeded accelerator: cuda when available, else cpu; `accelerate launch` adds processes."""
+    set_seed(config.seed)
+    return Accelerator(
+        gradient_accumulation_steps=config.gradient_accumulation_steps,
+        mixed_precision=config.mixed_precision if torch.cuda.is_available() else "no",
+    )
+
+
+def count_total_steps(config, num_examples: int, num_processes: int) -> int:
+    """Optimizer steps: max_steps if set, else epochs over the data."""
+    if config.max_steps is not None:
+        return config.max_steps
+    per_step = config.batch_size * config.gradient_accumulation_steps * num_processes
+    return config.epochs * max(math.ceil(num_examples / per_step), 1)
+
+
+def make_optimizer(model, config, total_steps: int):
+    """AdamW over trainable parameters with linear warmup then linear decay to zero."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    warmup = int(config.warmup_ratio * total_steps)
+    scheduler = get_linear_schedule_with_warmup(optimizer, warmup, total_steps)
+    return optimizer, scheduler
+
+
+def disable_dropout(model):
+    """Zero every dropout rate: DPO and PPO compare log-probs across forwards, so they must agree."""
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+    return model
+
+
+def make_loader(features: list[dict], batch_size: int, collate, seed: int, shuffle: bool = True):
+    generator = torch.Generator().manual_seed(seed)
+    return torch.utils.data.DataLoader(
+        features, batch_size=batch_size, shuffle=shuffle, collate_fn=collate, generator=generator
+    )
+
+
+def report(
+    accelerator, callback: Callback | None, step: int, total_steps: int, metrics: dict
+) -> None:
+    """Call the callback on the main process; raise TrainingCancelled everywhere if it says stop."""
+    keep_going = True
+    if accelerator.is_main_process and callback is not None:
+        keep_going = callback(step, total_steps, metrics) is not False
+    if accelerator.num_processes > 1:
+        flag = torch.tensor([float(keep_going)], device=accelerator.device)
+        keep_going = bool(broadcast(flag, from_process=0).item())
+    if not keep_going:
+        raise TrainingCancelled(step, total_steps)
+
+
+def mean_across_processes(accelerator, stats: list[dict]) -> dict[str, float]:
+    """Average per-micro-batch tensors over micro-batches, then over processes."""
+    keys = sorted(stats[0])
+    local = torch.stack([torch.stack([s[k].detach().float() for s in stats]).mean() for k in keys])
+    reduced = accelerator.reduce(local.to(accelerator.device), reduction="mean")
+    return {k: float(v) for k, v in zip(keys, reduced.tolist(), strict=True)}
+
+
+class Throughput:
+    """Samples and non-pad tokens per second since the loop started, over all processes."""
+
+    def __init__(self, num_processes: int):
+        self.num_processes = num_processes
+        self.start = time.perf_counter()
+        self.samples = 0
+        self.tokens = 0
+
+    def add(self, samples: int, tokens: int) -> dict[str, float]:
+        self.samples += samples * self.num_processes
+        self.tokens += tokens * self.num_processes
+        elapsed = max(time.perf_counter() - self.start, 1e-9)
+        return {"samples_per_s": self.samples / elapsed, "tokens_per_s": self.tokens / elapsed}
+
+
+def train_loop(
+    accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback
+):
+    """Run optimizer steps until total_steps; returns the per-step metrics history.
+
+    `compute(batch) -> (loss, stats, samples)` does one micro-batch forward; stats are
+    scalar tensors to report (averaged over the step), samples counts examples (pairs).
+    """
+    history, stats, step, epoch = [], [], 0, 0
+    throughput = Throughput(accelerator.num_processes)
+    model.train()
+    while step < total_steps:
+        loader.set_epoch(epoch)
+        for batch in loader:
+            with accelerator.accumulate(model):
+                loss, batch_stats, samples = compute(batch)
+                accelerator.backward(loss)
+                stats.append({"loss": loss.detach(), **batch_stats})
+                speed = throughput.add(samples, int(batch["attention_mask"].sum()))
+                if not accelerator.sync_gradients:
+                    continue
+                if config.max_grad_norm is not None:
+                    accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                learning_rate = scheduler.get_last_lr()[0]  # the rate this step used
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
+            step += 1
+            metrics = {**mean_across_processes(accelerator, stats), **speed}
+            metrics["learning_rate"] = learning_rate
+            history.append({"step": step, **metrics})
+            stats = []
+            report(accelerator, callback, step, total_steps, metrics)
+            if step >= total_steps:
+                break
+        epoch += 1
+    return history

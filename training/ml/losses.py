@@ -1,0 +1,165 @@
+"""Pure tensor functions for the training losses, each citing the equation it implements.
+
+No models, no I/O: every function takes tensors and returns tensors, so each one is
+tested against values worked out by hand. Masks are 1.0 on positions that count and
+0.0 elsewhere; labels use -100 for positions that do not count.
+"""
+
+import torch
+import torch.nn.functional as F
+
+IGNORE_INDEX = -100
+
+
+def bradley_terry_loss(
+    chosen_rewards: torch.Tensor,
+    rejected_rewards: torch.Tensor,
+    margin: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Reward-model loss  -log σ(r(x, y_c) - r(x, y_r) - m(r)),  averaged over pairs.
+
+    Bradley–Terry preference likelihood as used by Ouyang et al. 2022 (InstructGPT,
+    eq. 1); the optional margin m(r) is Llama 2's (Touvron et al. 2023, eq. 2): a pair
+    rated "much better" must be separated by more. Shapes: (B,), (B,), optional (B,).
+    """
+    logits = chosen_rewards - rejected_rewards
+    if margin is not None:
+        logits = logits - margin
+    return -F.logsigmoid(logits).mean()
+
+
+def sequence_logps(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Sum of log p(label_t | tokens_<t) over the positions whose label is not -100.
+
+    `logits` (B, T, V) predict the next token, so they are compared with labels
+    shifted by one. Returns (B,).
+    """
+    token_logps, mask = token_logps_and_mask(logits, labels)
+    return (token_logps * mask).sum(-1)
+
+
+def token_logps_and_mask(logits: torch.Tensor, labels: torch.Tensor):
+    """Per-token log-probs of the next-token labels, and the mask of labels that count.
+
+    Returns two (B, T-1) tensors. Uses gather minus logsumexp rather than a full
+    log_softmax, so no second (B, T, V) tensor is made.
+    """
+    logits = logits[:, :-1, :]  # (B, T-1, V): position t predicts token t+1
+    labels = labels[:, 1:]  # (B, T-1)
+    mask = labels != IGNORE_INDEX
+    safe_labels = labels.masked_fill(~mask, 0)
+    picked = logits.gather(-1, safe_labels.unsqueeze(-1)).squeeze(-1)  # (B, T-1)
+    token_logps = picked.float() - torch.logsumexp(logits.float(), dim=-1)
+    return token_logps, mask.to(token_logps.dtype)
+
+
+def dpo_loss(
+    policy_chosen_logps: torch.Tensor,
+    policy_rejected_logps: torch.Tensor,
+    ref_chosen_logps: torch.Tensor,
+    ref_rejected_logps: torch.Tensor,
+    beta: float,
+):
+    """Direct Preference Optimization loss (Rafailov et al. 2023, eq. 7).
+
+        L = -log σ( β log π(y_w|x)/π_ref(y_w|x) - β log π(y_l|x)/π_ref(y_l|x) )
+
+    The implicit rewards r̂ = β log π/π_ref (section 5) are returned detached for
+    reporting: accuracy is the share of pairs with chosen_rewards > rejected_rewards.
+    All inputs are (B,) sequence log-probs. Returns (loss, chosen_rewards, rejected_rewards).
+    """
+    chosen_logratios = policy_chosen_logps - ref_chosen_logps
+    rejected_logratios = policy_rejected_logps - ref_rejected_logps
+    loss = -F.logsigmoid(beta * (chosen_logratios - rejected_logratios)).mean()
+    return loss, beta * chosen_logratios.detach(), beta * rejected_logratios.detach()
+
+
+def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of `values` over positions where mask is 1."""
+    return (values * mask).sum() / mask.sum().clamp(min=1)
+
+
+def masked_whiten(values: torch.Tensor, mask: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Shift and scale the masked entries to mean 0, variance 1 (PPO advantage normalisation)."""
+    mean = masked_mean(values, mask)
+    var = masked_mean((values - mean) ** 2, mask)
+    return (values - mean) * torch.rsqrt(var + eps) * mask
+
+
+def kl_per_token(logps: torch.Tensor, ref_logps: torch.Tensor) -> torch.Tensor:
+    """Per-token KL estimate log π(y_t) - log π_ref(y_t) on the sampled tokens.
+
+    Its expectation under π is KL(π || π_ref); this is the "k1" estimator and the
+    penalty used in Ziegler et al. 2019 (eq. 2) and InstructGPT (Ouyang et al. 2022, eq. 2).
+    """
+    return logps - ref_logps
+
+
+def gae(
+    rewards: torch.Tensor,
+    values: torch.Tensor,
+    mask: torch.Tensor,
+    gamma: float,
+    lam: float,
+):
+    """Generalized advantage estimation (Schulman et al. 2016, eq. 16; PPO paper eq. 11-12).
+
+        δ_t = r_t + γ V(s_{t+1}) - V(s_t),   A_t = Σ_l (γλ)^l δ_{t+l}
+
+    Inputs are (B, T) over response tokens; V after the last real token is 0 (the episode
+    ends). Returns (advantages, returns) with returns = A + V, the value-function target.
+    """
+    values = values * mask
+    rewards = rewards * mask
+    advantages = torch.zeros_like(rewards)
+    running = torch.zeros_like(rewards[:, 0])  # (B,)
+    for t in reversed(range(rewards.shape[1])):
+        next_value = values[:, t + 1] if t + 1 < rewards.shape[1] else torch.zeros_like(running)
+        delta = rewards[:, t] + gamma * next_value - values[:, t]
+        running = (delta + gamma * lam * running) * mask[:, t]
+        advantages[:, t] = running
+    return advantages, advantages + values
+
+
+def ppo_policy_loss(
+    logps: torch.Tensor,
+    old_logps: torch.Tensor,
+    advantages: torch.Tensor,
+    mask: torch.Tensor,
+    clip_range: float,
+):
+    """Clipped surrogate objective (Schulman et al. 2017, PPO eq. 7), negated as a loss.
+
+        L = -E_t[ min(ρ_t A_t, clip(ρ_t, 1-ε, 1+ε) A_t) ],   ρ_t = π(a_t|s_t) / π_old(a_t|s_t)
+
+    Inputs (B, T). Returns (loss, clip_fraction): the share of tokens where clipping bit.
+    """
+    ratio = torch.exp(logps - old_logps)
+    unclipped = ratio * advantages
+    clipped = torch.clamp(ratio, 1.0 - clip_range, 1.0 + clip_range) * advantages
+    loss = -masked_mean(torch.min(unclipped, clipped), mask)
+    clip_fraction = masked_mean((clipped < unclipped).float(), mask)
+    return loss, clip_fraction.detach()
+
+
+def ppo_value_loss(
+    values: torch.Tensor,
+    old_values: torch.Tensor,
+    returns: torch.Tensor,
+    mask: torch.Tensor,
+    clip_range_value: float,
+) -> torch.Tensor:
+    """Clipped value loss  ½ E_t[ max((V - R)², (clip(V, V_old ± ε) - R)²) ].
+
+    The value clipping of OpenAI baselines' PPO2, as used for RLHF by Ziegler et al. 2019
+    and the "N implementation details of RLHF with PPO" (Huang et al. 2024). Inputs (B, T).
+    """
+    clipped = old_values + torch.clamp(values - old_values, -clip_range_value, clip_range_value)
+    worst = torch.max((values - returns) ** 2, (clipped - returns) ** 2)
+    return 0.5 * masked_mean(worst, mask)
+
+
+def entropy_from_logits(logits: torch.Tensor) -> torch.Tensor:
+    """Entropy  -Σ_v p_v log p_v  of each position's categorical distribution: (B, T, V) -> (B, T)."""
+    logps = torch.log_softmax(logits.float(), dim=-1)
+    return -(logps.exp() * logps).sum(-1)

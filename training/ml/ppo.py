@@ -1,0 +1,311 @@
+"""PPO for language models (Ziegler et al. 2019; Ouyang et al. 2022), written out in full.
+
+PPO is no longer in TRL (removed in 1.13), so this is our own compact version. One step:
+
+1. roll out: sample one response per prompt from the policy (temperature sampling);
+2. score: the reward model (or an injected reward function) scores each response;
+   per-token reward = -β·(log π - log π_ref), plus the score on the last response token;
+3. GAE over response tokens with the value head's estimates (losses.gae);
+4. `ppo_epochs` passes over the rollouts in mini-batches: clipped policy loss plus
+   value_loss_coef × clipped value loss (losses.ppo_policy_loss / ppo_value_loss).
+
+The value head is a linear layer on the policy's last hidden state (a shared trunk).
+Log-probs are taken from logits / temperature, the distribution the rollouts came from.
+Reported per step: reward (mean score), kl (mean summed KL per response), entropy (mean
+per token), policy_loss, value_loss, clip_fraction, response_length, learning_rate,
+samples_per_s.
+"""
+
+import math
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+from training.ml.checkpoints import check_output_dir, finish_run, load_causal_lm, load_tokenizer
+from training.ml.config import PPOConfig
+from training.ml.data import PROMPT_KEYS, check_examples, pad, prompt_ids, special_tokens
+from training.ml.evaluate import load_reward_fn
+from training.ml.generate import sample
+from training.ml.loop import (
+    Callback,
+    disable_dropout,
+    make_accelerator,
+    make_loader,
+    make_optimizer,
+    report,
+)
+from training.ml.losses import (
+    entropy_from_logits,
+    gae,
+    kl_per_token,
+    masked_mean,
+    masked_whiten,
+    ppo_policy_loss,
+    ppo_value_loss,
+)
+
+# reward_fn(prompts, completions) -> one score per completion
+RewardFn = Callable[[list[list[dict]], list[str]], list[float]]
+
+
+class PolicyWithValueHead(torch.nn.Module):
+    """A causal LM plus a scalar value per position, read from its last hidden state."""
+
+    def __init__(self, lm):
+        super().__init__()
+        self.lm = lm
+        self.value_head = torch.nn.Linear(lm.config.get_text_config().hidden_size, 1)
+        torch.nn.init.zeros_(self.value_head.weight)
+        torch.nn.init.zeros_(self.value_head.bias)
+
+    def forward(self, input_ids, attention_mask):
+        # Prompts are left-padded, so positions count real tokens only.
+        position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+        out = self.lm(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            output_hidden_states=True,
+            use_cache=False,
+        )
+        values = self.value_head(out.hidden_states[-1].float()).squeeze(-1)  # (B, T)
+        return out.logits, values
+
+
+def train_ppo(
+    config: PPOConfig,
+    base_model_path: str | Path,
+    train_examples: list[dict],
+    val_examples: list[dict],
+    output_dir: str | Path,
+    callback: Callback | None = None,
+    reward_model_path: str | Path | None = None,
+    reward_fn: RewardFn | None = None,
+) -> dict:
+    """Optimise the policy at `base_model_path` on {"prompt": messages} examples with PPO.
+
+    The score comes from `reward_model_path` (a reward-stage checkpoint; inputs formatted
+    as in its training) or from `reward_fn` (tests, rule-based rewards): give exactly one.
+    The reference is a frozen copy of the base model. Saves the policy (plus
+    value_head.safetensors) to output_dir. metrics adds val_reward (mean score of one
+    sample per validation prompt) when val_examples is non-empty. Raises
+    TrainingCancelled when the callback returns False.
+    """
+    if (reward_model_path is None) == (reward_fn is None):
+        raise ValueError("give exactly one of reward_model_path and reward_fn")
+    check_examples(train_examples, PROMPT_KEYS, "train")
+    if val_examples:
+        check_examples(val_examples, PROMPT_KEYS, "validation")
+    output_dir = check_output_dir(output_dir)
+    accelerator = make_accelerator(config)
+    tokenizer = load_tokenizer(base_model_path)
+    reward_fn = reward_fn or load_reward_fn(reward_model_path, accelerator.device)
+    model = PolicyWithValueHead(disable_dropout(load_causal_lm(base_model_path, tokenizer)))
+    # Frozen, so not wrapped by accelerate (DDP refuses modules with nothing to train).
+    reference = PolicyWithValueHead(load_causal_lm(base_model_path, tokenizer))
+    reference = reference.eval().requires_grad_(False).to(accelerator.device)
+
+    special = special_tokens(tokenizer)
+    features = [
+        {
+            "prompt": e["prompt"],
+            "ids": prompt_ids(tokenizer, e["prompt"], config.max_prompt_length, special),
+        }
+        for e in train_examples
+    ]
+    loader = make_loader(features, config.batch_size, list, config.seed)
+    total_steps = config.max_steps or config.epochs * math.ceil(
+        len(features) / (config.batch_size * accelerator.num_processes)
+    )
+    optimizer, scheduler = make_optimizer(model, config, total_steps * config.updates_per_step)
+    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+
+    roll = partial(rollout, accelerator, model, reference, tokenizer, reward_fn, config)
+    history = ppo_loop(
+        accelerator, model, optimizer, scheduler, loader, roll, total_steps, config, callback
+    )
+    final = dict(history[-1])
+    if val_examples:
+        val = [
+            {
+                "prompt": e["prompt"],
+                "ids": prompt_ids(tokenizer, e["prompt"], config.max_prompt_length, special),
+            }
+            for e in val_examples
+        ]
+        final["val_reward"] = float(
+            torch.cat(
+                [
+                    roll(val[i : i + config.batch_size])["scores"]
+                    for i in range(0, len(val), config.batch_size)
+                ]
+            ).mean()
+        )
+    unwrapped = accelerator.unwrap_model(model)
+    save_head = partial(save_value_head, unwrapped.value_head)
+    return finish_run(
+        accelerator,
+        unwrapped.lm,
+        tokenizer,
+        output_dir,
+        "ppo",
+        config,
+        base_model_path,
+        history,
+        final,
+        save_extra=save_head,
+    )
+
+
+def ppo_loop(accelerator, model, optimizer, scheduler, loader, roll, total_steps, config, callback):
+    """Roll out, then update, until total_steps; returns the per-step metrics history."""
+    history, step, epoch, samples, start = [], 0, 0, 0, time.perf_counter()
+    while step < total_steps:
+        loader.set_epoch(epoch)
+        for prompts in loader:
+            batch = roll(prompts)
+            learning_rate = scheduler.get_last_lr()[0]
+            stats = ppo_update(accelerator, model, optimizer, scheduler, batch, config)
+            step += 1
+            samples += len(prompts) * accelerator.num_processes
+            metrics = {
+                **rollout_stats(accelerator, batch),
+                **stats,
+                "learning_rate": learning_rate,
+                "samples_per_s": samples / (time.perf_counter() - start),
+            }
+            history.append({"step": step, **metrics})
+            report(accelerator, callback, step, total_steps, metrics)
+            if step >= total_steps:
+                break
+        epoch += 1
+    return history
+
+
+def response_forward(model, sequences, attention_mask, prompt_width: int, temperature: float):
+    """Logits (B, R, V), log-probs (B, R) and values (B, R) of the response tokens.
+
+    The token at position t is predicted at t-1, and its value is the value of the state
+    before it was chosen, so both are read one position to the left.
+    """
+    logits, values = model(sequences, attention_mask)
+    logits = logits[:, prompt_width - 1 : -1].float() / temperature  # (B, R, V)
+    responses = sequences[:, prompt_width:]  # (B, R)
+    logps = logits.gather(-1, responses.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(logits, -1)
+    return logits, logps, values[:, prompt_width - 1 : -1]
+
+
+@torch.no_grad()
+def rollout(
+    accelerator, model, reference, tokenizer, reward_fn, config, prompts: list[dict]
+) -> dict:
+    """Sample, score and compute advantages for a batch of prompts; all tensors (B, R) or (B,)."""
+    policy = accelerator.unwrap_model(model)
+    policy.eval()
+    responses, mask = sample(
+        policy.lm, tokenizer, [p["ids"] for p in prompts], config.max_new_tokens, config.temperature
+    )
+    prompt_ids_, prompt_mask = pad([p["ids"] for p in prompts], tokenizer.pad_token_id, left=True)
+    sequences = torch.cat([prompt_ids_.to(responses.device), responses], dim=1)  # (B, P + R)
+    attention_mask = torch.cat([prompt_mask.to(mask.device), mask], dim=1)
+    width = prompt_ids_.shape[1]
+    _, logps, values = response_forward(
+        policy, sequences, attention_mask, width, config.temperature
+    )
+    _, ref_logps, _ = response_forward(
+        reference, sequences, attention_mask, width, config.temperature
+    )
+    policy.train()
+
+    mask = mask.float()
+    completions = [
+        tokenizer.decode(r[m.bool()], skip_special_tokens=True).strip()
+        for r, m in zip(responses, mask, strict=True)
+    ]
+    scores = torch.as_tensor(
+        reward_fn([p["prompt"] for p in prompts], completions),
+        dtype=torch.float,
+        device=mask.device,
+    )  # (B,)
+    kl = kl_per_token(logps, ref_logps) * mask
+    rewards = -config.beta * kl  # (B, R)
+    last = (mask.sum(-1).long() - 1).clamp(min=0)  # index of each response's last token
+    rewards[torch.arange(len(prompts)), last] += scores
+    advantages, returns = gae(rewards, values, mask, config.gamma, config.lam)
+    return {
+        "sequences": sequences,
+        "attention_mask": attention_mask,
+        "prompt_width": width,
+        "mask": mask,
+        "logps": logps,
+        "values": values,
+        "advantages": masked_whiten(advantages, mask),
+        "returns": returns,
+        "scores": scores,
+        "kl": kl,
+    }
+
+
+def ppo_update(accelerator, model, optimizer, scheduler, batch: dict, config) -> dict:
+    """`ppo_epochs` shuffled passes over the rollouts; returns mean losses and statistics."""
+    stats = []
+    for _ in range(config.ppo_epochs):
+        order = torch.randperm(batch["mask"].shape[0], device=batch["mask"].device)
+        for number, rows in enumerate(order.split(config.mini_batch_size), start=1):
+            loss, mini_stats = ppo_minibatch_loss(model, batch, rows, config)
+            accelerator.backward(loss)  # divides by gradient_accumulation_steps
+            stats.append(mini_stats)
+            if number % config.gradient_accumulation_steps == 0:
+                if config.max_grad_norm is not None:
+                    accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
+    keys = sorted(stats[0])
+    local = torch.stack([torch.stack([s[k] for s in stats]).mean() for k in keys])
+    return dict(zip(keys, accelerator.reduce(local, reduction="mean").tolist(), strict=True))
+
+
+def ppo_minibatch_loss(model, batch: dict, rows, config):
+    """Clipped policy loss + value_loss_coef × clipped value loss on the selected rollouts."""
+    mask = batch["mask"][rows]
+    logits, logps, values = response_forward(
+        model,
+        batch["sequences"][rows],
+        batch["attention_mask"][rows],
+        batch["prompt_width"],
+        config.temperature,
+    )
+    policy_loss, clip_fraction = ppo_policy_loss(
+        logps, batch["logps"][rows], batch["advantages"][rows], mask, config.clip_range
+    )
+    value_loss = ppo_value_loss(
+        values, batch["values"][rows], batch["returns"][rows], mask, config.clip_range_value
+    )
+    stats = {
+        "policy_loss": policy_loss.detach(),
+        "value_loss": value_loss.detach(),
+        "clip_fraction": clip_fraction,
+        "entropy": masked_mean(entropy_from_logits(logits.detach()), mask),
+    }
+    return policy_loss + config.value_loss_coef * value_loss, stats
+
+
+def rollout_stats(accelerator, batch: dict) -> dict:
+    """Mean score, summed KL per response and response length, averaged over processes."""
+    local = torch.stack(
+        [batch["scores"].mean(), batch["kl"].sum(-1).mean(), batch["mask"].sum(-1).mean()]
+    )
+    reward, kl, length = accelerator.reduce(local, reduction="mean").tolist()
+    return {"reward": reward, "kl": kl, "response_length": length}
+
+
+def save_value_head(value_head, directory: Path) -> None:
+    save_file(
+        {k: v.detach().cpu().contiguous() for k, v in value_head.state_dict().items()},
+        str(directory / "value_head.safetensors"),
+    )

@@ -1,0 +1,91 @@
+"""Reward model: a one-output sequence classifier trained on preference pairs.
+
+Loss: Bradley–Terry, -log σ(r_chosen - r_rejected - m) with the Llama 2 margin m when
+`config.use_margin` (see losses.bradley_terry_loss). Chosen and rejected go through the
+model in one (2B, T) batch. Validation accuracy is measured on `val_examples` after the
+last step.
+"""
+
+from functools import partial
+from pathlib import Path
+
+from training.ml.checkpoints import check_output_dir, finish_run, load_reward_model, load_tokenizer
+from training.ml.config import RewardConfig
+from training.ml.data import (
+    PREFERENCE_KEYS,
+    check_examples,
+    collate_preferences,
+    encode_all,
+    encode_preference,
+)
+from training.ml.evaluate import preference_metrics, score_pairs
+from training.ml.loop import (
+    Callback,
+    count_total_steps,
+    make_accelerator,
+    make_loader,
+    make_optimizer,
+    train_loop,
+)
+from training.ml.losses import bradley_terry_loss
+
+
+def train_reward(
+    config: RewardConfig,
+    base_model_path: str | Path,
+    train_examples: list[dict],
+    val_examples: list[dict],
+    output_dir: str | Path,
+    callback: Callback | None = None,
+) -> dict:
+    """Train a reward model from `base_model_path` and save it to `output_dir`.
+
+    Examples are preference dicts (see data.py). Returns {"status": "succeeded",
+    "output_dir", "steps", "metrics", "history"}; metrics holds the last step's loss,
+    accuracy, margin, learning_rate, samples_per_s, tokens_per_s plus val_accuracy,
+    val_mean_margin and val_count when val_examples is non-empty. Raises
+    TrainingCancelled when the callback returns False.
+    """
+    check_examples(train_examples, PREFERENCE_KEYS, "train")
+    if val_examples:
+        check_examples(val_examples, PREFERENCE_KEYS, "validation")
+    output_dir = check_output_dir(output_dir)
+    accelerator = make_accelerator(config)
+    tokenizer = load_tokenizer(base_model_path)
+    model = load_reward_model(base_model_path, tokenizer)
+
+    encode = partial(
+        encode_all,
+        encode_preference,
+        tokenizer,
+        max_length=config.max_length,
+        max_prompt_length=config.max_prompt_length,
+    )
+    collate = partial(collate_preferences, pad_id=tokenizer.pad_token_id)
+    loader = make_loader(encode(train_examples), config.batch_size, collate, config.seed)
+    total_steps = count_total_steps(config, len(train_examples), accelerator.num_processes)
+    optimizer, scheduler = make_optimizer(model, config, total_steps)
+    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+
+    compute = partial(reward_step, model, config.use_margin)
+    history = train_loop(
+        accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback
+    )
+    final = dict(history[-1])
+    if val_examples:
+        scores = score_pairs(
+            accelerator, model, encode(val_examples), config.batch_size, tokenizer.pad_token_id
+        )
+        final.update({f"val_{k}": v for k, v in preference_metrics(*scores).items()})
+    return finish_run(
+        accelerator, model, tokenizer, output_dir, "reward", config, base_model_path, history, final
+    )
+
+
+def reward_step(model, use_margin: bool, batch: dict):
+    """One micro-batch: (loss, stats, number of pairs)."""
+    scores = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    chosen, rejected = scores.squeeze(-1).float().chunk(2)  # (2B,) -> (B,), (B,)
+    loss = bradley_terry_loss(chosen, rejected, batch["margin"] if use_margin else None)
+    stats = {"accuracy": (chosen > rejected).float().mean(), "margin": (chosen - rejected).mean()}
+    return loss, stats, chosen.numel()
