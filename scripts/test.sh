@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1
-mkdir -p test-artifacts
+# Tests get their own var/ (SQLite files, filesystem broker, artifacts), apart from the demo's.
+export VAR_DIR="${VAR_DIR:-$PWD/var/test}"
+rm -rf "$VAR_DIR" && mkdir -p "$VAR_DIR" test-artifacts
 if [ -f frontend/package.json ]; then
   (cd frontend && npm test --silent)
 fi

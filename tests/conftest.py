@@ -1,6 +1,9 @@
 """The cast: two annotators and an admin of ``project``, and an outsider who belongs to another project."""
 
+import os
+
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from tests.factories import ProjectFactory, UserFactory, add_member
@@ -50,3 +53,12 @@ def client_for(user) -> APIClient:
 def api():
     """``api(user)`` gives an API client authenticated as ``user`` (None for anonymous)."""
     return client_for
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """SQLite tests use a file, not memory, so worker processes started by tests can share it."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        suffix = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        db.setdefault("TEST", {})["NAME"] = str(settings.VAR_DIR / f"test-db-{suffix}.sqlite3")

@@ -62,6 +62,9 @@ class TrainingRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the task reached the broker; null while the broker was down."
+    )
     worker = models.CharField(max_length=200, blank=True)
     progress_step = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
@@ -89,3 +92,18 @@ class RunMetric(models.Model):
     class Meta:
         ordering = ["step"]
         constraints = [models.UniqueConstraint(fields=["run", "step"], name="metric_unique_step")]
+
+
+class RetrainPolicy(models.Model):
+    """Retrain the reward model once ``every_n_judgments`` new judgments have arrived (off by default)."""
+
+    project = models.OneToOneField("labeling.Project", on_delete=models.CASCADE, related_name="retrain_policy")
+    enabled = models.BooleanField(default=False)
+    every_n_judgments = models.PositiveIntegerField(default=500)
+    base_model = models.CharField(max_length=500, help_text="Backbone for each new reward model.")
+    config = models.JSONField(default=dict, blank=True)
+    set_priority = models.BooleanField(
+        default=False, help_text="Score open comparisons with the new model; least certain served first."
+    )
+    judgments_at_last_run = models.PositiveIntegerField(default=0)
+    last_run = models.ForeignKey(TrainingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

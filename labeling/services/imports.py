@@ -75,18 +75,40 @@ def import_file(
         raise InvalidInput("the candidates format carries no labels; drop --with-labels")
     digest = hashlib.sha256()
     counts = ImportCounts()
+    records = _parse(lines, PARSERS[format], with_labels, digest, counts, on_progress)
+    return _store_all(
+        project=project, records=records, counts=counts, format=format, file_name=file_name,
+        label_source=(label_source or format) if with_labels else "", user=user, digest=digest,
+    )
+
+
+def import_records(*, project: Project, records: Iterable[ImportRecord], source_name: str, user=None) -> DataImport:
+    """Store already-parsed records (e.g. generated responses) exactly as a file import would."""
+    counts = ImportCounts()
+    return _store_all(
+        project=project, records=_numbered(records, counts), counts=counts, format=source_name[:16],
+        file_name=source_name, label_source="", user=user, digest=hashlib.sha256(),
+    )
+
+
+def _store_all(*, project, records, counts, format, file_name, label_source, user, digest) -> DataImport:
     try:
         with transaction.atomic():
-            source = _label_source_user(label_source or format) if with_labels else None
-            records = _parse(lines, PARSERS[format], with_labels, digest, counts, on_progress)
+            source = _label_source_user(label_source) if label_source else None
             while batch := list(islice(records, BATCH_LINES)):
                 _store_batch(project, batch, source, counts)
             return DataImport.objects.create(
                 project=project, format=format, file_name=file_name[:255], file_sha256=digest.hexdigest(),
-                with_labels=with_labels, counts=counts.as_dict(), skipped=counts.skipped, created_by=user,
+                with_labels=bool(label_source), counts=counts.as_dict(), skipped=counts.skipped, created_by=user,
             )
     except IntegrityError as exc:  # a concurrent import into the same project stored the same rows
         raise InvalidInput(f"import collided with a concurrent write; nothing stored, retry ({exc})") from exc
+
+
+def _numbered(records: Iterable[ImportRecord], counts: ImportCounts) -> Iterator[tuple[int, ImportRecord]]:
+    for number, record in enumerate(records, start=1):
+        counts.lines = number
+        yield number, record
 
 
 def _parse(lines, parser, with_labels, digest, counts, on_progress) -> Iterator[tuple[int, ImportRecord]]:

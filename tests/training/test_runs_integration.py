@@ -1,0 +1,66 @@
+"""Runs on a real Celery worker process: succeed, cancel, and a worker killed mid-run."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.training.conftest import reward_config
+from tests.workers import celery_worker, wait_for
+from training import services
+from training.models import ModelCheckpoint, RunStatus, TrainingRun
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def start_run(api, admin_user, project, model, **config):
+    response = api(admin_user).post(
+        "/api/training-runs/",
+        {"project": project.pk, "stage": "reward", "base_model": model, "config": reward_config(**config)},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    return response.json()["id"]
+
+
+def status_of(run_id):
+    return TrainingRun.objects.get(pk=run_id).status
+
+
+def test_reward_run_queued_from_the_api_succeeds_with_metrics_and_a_checkpoint(
+    api, admin_user, labelled_project, tiny_reward_model
+):
+    with celery_worker():  # started first: it purges messages left by earlier tests
+        run_id = start_run(api, admin_user, labelled_project, tiny_reward_model)
+        wait_for(lambda: status_of(run_id) in ("succeeded", "failed"), timeout=180, what="run to finish")
+    run = TrainingRun.objects.get(pk=run_id)
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.progress_step == run.progress_total == 3
+    assert all("loss" in m.values for m in run.metrics.all()) and run.metrics.count() == 3
+    checkpoint = ModelCheckpoint.objects.get(run=run)
+    assert checkpoint.kind == "reward"
+    assert (Path(settings.ARTIFACT_DIR) / checkpoint.path / "model.safetensors").exists()
+    assert run.snapshot is not None and run.snapshot.row_counts["train"] > 0
+    assert api(admin_user).get(f"/api/training-runs/{run_id}/metrics/?after=1").json()[0]["step"] == 2
+
+
+def test_cancel_stops_a_running_run_within_seconds(api, admin_user, labelled_project, tiny_reward_model):
+    with celery_worker():
+        run_id = start_run(api, admin_user, labelled_project, tiny_reward_model, max_steps=100_000)
+        wait_for(lambda: TrainingRun.objects.get(pk=run_id).progress_step > 0, timeout=120, what="first step")
+        assert api(admin_user).post(f"/api/training-runs/{run_id}/cancel/").status_code == 200
+        wait_for(lambda: status_of(run_id) == "cancelled", timeout=15, what="cancellation")
+    assert not ModelCheckpoint.objects.filter(run_id=run_id).exists()
+
+
+def test_worker_killed_mid_run_leaves_the_run_failed_not_running(api, admin_user, labelled_project, tiny_reward_model):
+    with celery_worker() as worker:
+        run_id = start_run(api, admin_user, labelled_project, tiny_reward_model, max_steps=100_000)
+        wait_for(lambda: TrainingRun.objects.get(pk=run_id).progress_step > 0, timeout=120, what="first step")
+        worker.kill()
+        worker.wait()
+    assert status_of(run_id) == "running"
+    wait_for(lambda: services.training_runs_reap(stale_after=timedelta(seconds=2)), timeout=15, what="reaper")
+    run = TrainingRun.objects.get(pk=run_id)
+    assert run.status == RunStatus.FAILED and "heartbeats" in run.error

@@ -1,0 +1,124 @@
+"""Training runs and checkpoints over HTTP (project admins only)."""
+
+from django.urls import path
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from labeling.access import access_project
+from labeling.errors import NotFound
+from labeling.models import DatasetSnapshot
+from training import selectors, services
+from training.models import ModelCheckpoint, RunMetric, Stage, TrainingRun
+
+
+class TrainingRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TrainingRun
+        fields = [
+            "id", "project", "stage", "status", "base_model", "base_checkpoint", "reward_checkpoint", "snapshot",
+            "config", "created_at", "started_at", "finished_at", "heartbeat_at", "dispatched_at", "worker",
+            "progress_step", "progress_total", "cancel_requested", "error", "log_tail", "result",
+        ]
+        read_only_fields = fields
+
+
+class TrainingRunCreateSerializer(serializers.Serializer):
+    project = serializers.IntegerField()
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    base_model = serializers.CharField(required=False, allow_blank=True, default="")
+    base_checkpoint = serializers.IntegerField(required=False, allow_null=True, default=None)
+    reward_checkpoint = serializers.IntegerField(required=False, allow_null=True, default=None)
+    snapshot = serializers.IntegerField(required=False, allow_null=True, default=None)
+    config = serializers.JSONField(required=False, default=dict)
+
+
+class RunMetricSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RunMetric
+        fields = ["step", "values", "created_at"]
+
+
+class CheckpointSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ModelCheckpoint
+        fields = ["id", "project", "run", "name", "kind", "path", "metrics", "created_at"]
+
+
+def _checkpoint(user, checkpoint_id, project):
+    return None if checkpoint_id is None else selectors.access_checkpoint(user, checkpoint_id, project)
+
+
+def _snapshot(snapshot_id, project):
+    if snapshot_id is None:
+        return None
+    snapshot = DatasetSnapshot.objects.filter(pk=snapshot_id, project=project).first()
+    if snapshot is None:
+        raise NotFound(f"snapshot {snapshot_id} not found in this project")
+    return snapshot
+
+
+class TrainingRunListView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("project", int, required=False)], responses=TrainingRunSerializer(many=True)
+    )
+    def get(self, request):
+        project_id = request.query_params.get("project")
+        runs = selectors.run_list_for(request.user, project_id)[:200]
+        return Response(TrainingRunSerializer(runs, many=True).data)
+
+    @extend_schema(request=TrainingRunCreateSerializer, responses={201: TrainingRunSerializer})
+    def post(self, request):
+        data = TrainingRunCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        project = access_project(request.user, v["project"], admin=True)
+        run = services.training_run_create(
+            project=project, stage=v["stage"], user=request.user, base_model=v["base_model"],
+            base_checkpoint=_checkpoint(request.user, v["base_checkpoint"], project),
+            reward_checkpoint=_checkpoint(request.user, v["reward_checkpoint"], project),
+            snapshot=_snapshot(v["snapshot"], project), config=v["config"],
+        )
+        return Response(TrainingRunSerializer(run).data, status=201)
+
+
+class TrainingRunDetailView(APIView):
+    @extend_schema(responses=TrainingRunSerializer)
+    def get(self, request, run_id: int):
+        return Response(TrainingRunSerializer(selectors.access_run(request.user, run_id)).data)
+
+
+class TrainingRunCancelView(APIView):
+    @extend_schema(request=None, responses=TrainingRunSerializer)
+    def post(self, request, run_id: int):
+        run = services.training_run_cancel(run=selectors.access_run(request.user, run_id))
+        return Response(TrainingRunSerializer(run).data)
+
+
+class TrainingRunMetricsView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("after", int, required=False, description="Only steps after this one.")],
+        responses=RunMetricSerializer(many=True),
+    )
+    def get(self, request, run_id: int):
+        run = selectors.access_run(request.user, run_id)
+        after = request.query_params.get("after", "-1")
+        metrics = selectors.run_metrics(run, int(after) if after.lstrip("-").isdigit() else -1)[:5000]
+        return Response(RunMetricSerializer(metrics, many=True).data)
+
+
+class CheckpointListView(APIView):
+    @extend_schema(parameters=[OpenApiParameter("project", int, required=True)], responses=CheckpointSerializer(many=True))
+    def get(self, request):
+        project_id = request.query_params.get("project", "")
+        return Response(CheckpointSerializer(selectors.checkpoint_list_for(request.user, project_id), many=True).data)
+
+
+urlpatterns = [
+    path("training-runs/", TrainingRunListView.as_view(), name="training-run-list"),
+    path("training-runs/<int:run_id>/", TrainingRunDetailView.as_view(), name="training-run-detail"),
+    path("training-runs/<int:run_id>/cancel/", TrainingRunCancelView.as_view(), name="training-run-cancel"),
+    path("training-runs/<int:run_id>/metrics/", TrainingRunMetricsView.as_view(), name="training-run-metrics"),
+    path("checkpoints/", CheckpointListView.as_view(), name="checkpoint-list"),
+]

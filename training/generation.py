@@ -1,0 +1,52 @@
+"""Closing the loop: responses sampled from a checkpoint become new comparisons in the project.
+
+Each new response is paired with existing responses from other models for the same prompt, so
+annotators compare the checkpoint against what came before and the ratings can rank it.
+"""
+
+from pathlib import Path
+
+from labeling.formats import ImportRecord
+from labeling.models import Prompt
+from labeling.services.imports import import_records
+from training.models import TrainingRun
+
+OPPONENTS_PER_SAMPLE = 2
+
+
+def checkpoint_model_name(run: TrainingRun) -> str:
+    if run.base_checkpoint is not None:
+        return run.base_checkpoint.name
+    return Path(run.base_model).name or run.base_model
+
+
+def generation_prompts(run: TrainingRun, limit: int | None = None) -> list[Prompt]:
+    prompts = Prompt.objects.filter(project=run.project).order_by("id")
+    return list(prompts[:limit] if limit else prompts)
+
+
+def _records(prompt: Prompt, completions: list[str], model_name: str, ranking_k: int | None) -> list[ImportRecord]:
+    others = [(r.text, r.model_name) for r in prompt.responses.exclude(model_name=model_name).order_by("id")]
+    fresh = [(text, model_name) for text in dict.fromkeys(completions) if text.strip()]
+    if ranking_k:  # K-way: the new samples ranked together with earlier responses
+        pool = fresh + others[: max(0, ranking_k - len(fresh))]
+        return [ImportRecord(prompt.messages, pool)] if len(pool) >= 2 else []
+    return [
+        ImportRecord(prompt.messages, [sample, opponent])
+        for sample in fresh
+        for opponent in others[:OPPONENTS_PER_SAMPLE]
+        if opponent[0] != sample[0]
+    ]
+
+
+def add_generated_responses(*, run: TrainingRun, prompts: list[Prompt], samples: list[dict]) -> dict:
+    """Store ``samples`` (training.ml.generate records: prompt_index, completion) as comparisons."""
+    model_name = checkpoint_model_name(run)
+    by_prompt: dict[int, list[str]] = {}
+    for sample in samples:
+        by_prompt.setdefault(sample["prompt_index"], []).append(sample["completion"])
+    project = run.project
+    k = project.responses_per_comparison if project.task_type == "ranking" else None
+    records = [rec for i, texts in by_prompt.items() for rec in _records(prompts[i], texts, model_name, k)]
+    result = import_records(project=project, records=records, source_name=f"generate:run{run.pk}", user=run.created_by)
+    return {"model_name": model_name, "samples": len(samples), **result.counts}

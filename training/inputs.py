@@ -1,0 +1,68 @@
+"""What each stage reads: rows of a dataset snapshot turned into the plain examples of training.ml.
+
+Runs without a snapshot get one made from the project's current data first, so every run is
+traceable to the exact rows it saw.
+"""
+
+from labeling.models import DatasetSnapshot
+from labeling.services.snapshots import snapshot_create, snapshot_rows
+from training.models import Stage, TrainingRun
+
+SNAPSHOT_FORMAT = {Stage.REWARD: "trl", Stage.DPO: "trl", Stage.PPO: "trl", Stage.SFT: "sft"}
+
+
+def ensure_snapshot(run: TrainingRun) -> DatasetSnapshot:
+    if run.snapshot_id is None:
+        sft = run.stage == Stage.SFT
+        run.snapshot = snapshot_create(
+            project=run.project, format=SNAPSHOT_FORMAT[run.stage], conversational=not sft,
+            include_winners=sft, split_seed=run.config.get("seed", 0), user=run.created_by,
+        )
+        TrainingRun.objects.filter(pk=run.pk).update(snapshot=run.snapshot)
+    return run.snapshot
+
+
+def _messages(value) -> list[dict]:
+    return [{"role": "user", "content": value}] if isinstance(value, str) else list(value)
+
+
+def _reply(value) -> str:
+    return value if isinstance(value, str) else value[-1]["content"]
+
+
+def preference_example(row: dict) -> dict:
+    """A trl row (standard or conversational) as ``{"prompt": messages, "chosen", "rejected", "margin"}``."""
+    return {
+        "prompt": _messages(row["prompt"]),
+        "chosen": _reply(row["chosen"]),
+        "rejected": _reply(row["rejected"]),
+        "margin": row.get("margin"),
+    }
+
+
+def sft_example(row: dict) -> dict:
+    messages = row["messages"]
+    return {"prompt": messages[:-1], "completion": messages[-1]["content"]}
+
+
+def prompt_examples(rows) -> list[dict]:
+    """Unique prompts, in first-seen order (PPO rollouts)."""
+    seen, out = set(), []
+    for row in rows:
+        messages = _messages(row["prompt"])
+        key = repr(messages)
+        if key not in seen:
+            seen.add(key)
+            out.append({"prompt": messages})
+    return out
+
+
+def stage_examples(run: TrainingRun) -> tuple[list[dict], list[dict]]:
+    """(train, validation) examples for ``run``'s stage from its snapshot."""
+    snapshot = ensure_snapshot(run)
+    train, val = snapshot_rows(snapshot, "train"), snapshot_rows(snapshot, "validation")
+    if run.stage == Stage.SFT:
+        return [sft_example(r) for r in train], [sft_example(r) for r in val]
+    if run.stage == Stage.PPO:
+        return prompt_examples(train), prompt_examples(val)
+    return [preference_example(r) for r in train], [preference_example(r) for r in val]

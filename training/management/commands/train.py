@@ -1,0 +1,70 @@
+import json
+import socket
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from labeling.errors import DomainError
+from labeling.models import DatasetSnapshot, Project
+from training import runner, services
+from training.models import FINISHED_STATUSES, ModelCheckpoint, Stage, TrainingRun
+
+
+class Command(BaseCommand):
+    help = "Queue a training run on the gpu queue (or run it here with --inline)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--project", required=True, help="Project slug.")
+        parser.add_argument("--stage", required=True, choices=Stage.values)
+        parser.add_argument("--base-model", default="", help="Local path or hub id.")
+        parser.add_argument("--base-checkpoint", type=int, help="ModelCheckpoint id to start from.")
+        parser.add_argument("--reward-checkpoint", type=int, help="Reward model checkpoint id (ppo).")
+        parser.add_argument("--snapshot", type=int, help="DatasetSnapshot id (default: a new one).")
+        parser.add_argument("--config", default="{}", help="JSON object of hyperparameters.")
+        parser.add_argument("--wait", action="store_true", help="Follow the run until it finishes.")
+        parser.add_argument("--inline", action="store_true", help="Run in this process instead of a worker.")
+
+    def handle(self, *args, **o):
+        project = Project.objects.filter(slug=o["project"]).first()
+        if project is None:
+            raise CommandError(f"no project '{o['project']}'")
+        try:
+            config = json.loads(o["config"])
+            run = services.training_run_create(
+                project=project, stage=o["stage"], base_model=o["base_model"], config=config,
+                base_checkpoint=self._get(ModelCheckpoint, o["base_checkpoint"]),
+                reward_checkpoint=self._get(ModelCheckpoint, o["reward_checkpoint"]),
+                snapshot=self._get(DatasetSnapshot, o["snapshot"]),
+            )
+        except json.JSONDecodeError as exc:
+            raise CommandError(f"--config is not valid JSON: {exc}") from None
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
+        self.stdout.write(f"run {run.pk} queued ({run.stage})")
+        if o["inline"]:
+            runner.execute_run(run.pk, worker=f"{socket.gethostname()}-inline")
+        if o["wait"] or o["inline"]:
+            self._follow(run.pk)
+
+    def _get(self, model, pk):
+        if pk is None:
+            return None
+        obj = model.objects.filter(pk=pk).first()
+        if obj is None:
+            raise CommandError(f"no {model.__name__} {pk}")
+        return obj
+
+    def _follow(self, run_id: int) -> None:
+        last = None
+        while True:
+            run = TrainingRun.objects.get(pk=run_id)
+            line = f"{run.status} step {run.progress_step}/{run.progress_total}"
+            if line != last:
+                self.stdout.write(line)
+                last = line
+            if run.status in FINISHED_STATUSES:
+                break
+            time.sleep(1)
+        if run.status != "succeeded":
+            raise CommandError(f"run {run.pk} {run.status}: {run.error.strip().splitlines()[-1] if run.error else ''}")
+        self.stdout.write(self.style.SUCCESS(json.dumps(run.result.get("metrics", {}))))

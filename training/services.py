@@ -1,0 +1,170 @@
+"""The life of a training run: create (validated) -> dispatch -> claim -> heartbeat -> finish.
+
+The row is the source of truth. A worker owns a run only after ``training_run_claim`` changed
+its status from queued to running; a duplicate delivery of the same task finds nothing to
+claim and exits. Workers prove they are alive through ``heartbeat_at``; the reaper fails runs
+whose heartbeats stopped.
+"""
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from labeling.errors import Conflict, InvalidInput
+from training.ml.config import ConfigError, config_from_dict
+from training.models import (
+    FINISHED_STATUSES,
+    ModelCheckpoint,
+    RunMetric,
+    RunStatus,
+    Stage,
+    TrainingRun,
+)
+
+log = logging.getLogger(__name__)
+HEARTBEAT_STALE_AFTER = timedelta(minutes=2)
+NEEDS_BASE = (Stage.REWARD, Stage.SFT, Stage.DPO, Stage.PPO, Stage.GENERATE)
+LOG_TAIL_CHARS = 8000
+
+
+def resolve_model_path(path_or_id: str) -> str:
+    """A checkpoint's stored path is relative to ARTIFACT_DIR; absolute paths and hub ids pass through."""
+    if not path_or_id or Path(path_or_id).is_absolute() or not (settings.ARTIFACT_DIR / path_or_id).exists():
+        return path_or_id
+    return str(settings.ARTIFACT_DIR / path_or_id)
+
+
+def _check_base(base_model: str, base_checkpoint) -> None:
+    if base_checkpoint is None and not base_model:
+        raise InvalidInput("give base_model (a local path or hub id) or base_checkpoint")
+    looks_local = base_model.startswith((".", "/", "~"))
+    if base_checkpoint is None and looks_local and not Path(base_model).expanduser().exists():
+        raise InvalidInput(f"base_model path '{base_model}' does not exist on this server")
+
+
+def validate_run(*, stage: str, base_model: str, base_checkpoint, reward_checkpoint, config: dict) -> dict:
+    """Check everything a worker would trip over, before anything is queued; the normalised config."""
+    if stage not in Stage.values:
+        raise InvalidInput(f"stage must be one of {', '.join(Stage.values)}")
+    _check_base(base_model, base_checkpoint)
+    if stage == Stage.PPO and reward_checkpoint is None:
+        raise InvalidInput("a ppo run needs reward_checkpoint (a reward model checkpoint)")
+    if reward_checkpoint is not None and reward_checkpoint.kind != ModelCheckpoint.Kind.REWARD:
+        raise InvalidInput(f"checkpoint {reward_checkpoint.pk} is not a reward model")
+    try:
+        return config_from_dict(stage, config or {}).to_dict()
+    except ConfigError as exc:
+        raise InvalidInput(f"config: {exc}") from None
+
+
+def training_run_create(
+    *, project, stage: str, user=None, base_model: str = "", base_checkpoint=None, reward_checkpoint=None,
+    snapshot=None, config: dict | None = None,
+) -> TrainingRun:
+    """Validate and store a queued run, then hand it to the gpu queue once the row is committed."""
+    normalised = validate_run(
+        stage=stage, base_model=base_model, base_checkpoint=base_checkpoint,
+        reward_checkpoint=reward_checkpoint, config=config or {},
+    )
+    with transaction.atomic():
+        run = TrainingRun.objects.create(
+            project=project, stage=stage, created_by=user, base_model=base_model, base_checkpoint=base_checkpoint,
+            reward_checkpoint=reward_checkpoint, snapshot=snapshot, config=normalised,
+        )
+        transaction.on_commit(lambda: training_run_dispatch(run.pk))
+    return run
+
+
+def training_run_dispatch(run_id: int) -> bool:
+    """Send the run's task to the broker. If the broker is down the run stays queued with no
+    ``dispatched_at``; ``dispatch_pending_runs`` retries it when the broker is back."""
+    from training.tasks import run_training
+
+    try:
+        run_training.apply_async(args=[run_id], retry=False)
+    except OperationalError as exc:
+        log.warning("broker unavailable, run %s stays queued for later dispatch: %s", run_id, exc)
+        return False
+    TrainingRun.objects.filter(pk=run_id, dispatched_at__isnull=True).update(dispatched_at=timezone.now())
+    return True
+
+
+def dispatch_pending_runs() -> int:
+    pending = TrainingRun.objects.filter(status=RunStatus.QUEUED, dispatched_at__isnull=True, cancel_requested=False)
+    return sum(training_run_dispatch(pk) for pk in pending.values_list("pk", flat=True))
+
+
+def training_run_claim(*, run_id: int, worker: str) -> bool:
+    """queued -> running for exactly one worker; False means someone else has it (or it was cancelled)."""
+    now = timezone.now()
+    return bool(
+        TrainingRun.objects.filter(pk=run_id, status=RunStatus.QUEUED, cancel_requested=False).update(
+            status=RunStatus.RUNNING, worker=worker, started_at=now, heartbeat_at=now
+        )
+    )
+
+
+def training_run_heartbeat(*, run_id: int, log_tail: str | None = None) -> bool:
+    """Record that the worker lives; False when the run should stop (cancel requested or no longer running)."""
+    fields = {"heartbeat_at": timezone.now()}
+    if log_tail is not None:
+        fields["log_tail"] = log_tail[-LOG_TAIL_CHARS:]
+    TrainingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(**fields)
+    return TrainingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING, cancel_requested=False).exists()
+
+
+def training_run_progress(*, run_id: int, step: int, total: int, metrics: dict) -> None:
+    """One step's progress and metrics (idempotent per step)."""
+    RunMetric.objects.update_or_create(run_id=run_id, step=step, defaults={"values": metrics})
+    TrainingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
+        progress_step=step, progress_total=total, heartbeat_at=timezone.now()
+    )
+
+
+def training_run_finish(*, run_id: int, status: str, result: dict | None = None, error: str = "", log_tail: str = "") -> bool:
+    """running -> a final status; False if the run had already finished (e.g. reaped)."""
+    assert status in FINISHED_STATUSES
+    fields = {"status": status, "finished_at": timezone.now(), "error": error[-LOG_TAIL_CHARS:], "result": result or {}}
+    if log_tail:
+        fields["log_tail"] = log_tail[-LOG_TAIL_CHARS:]
+    return bool(TrainingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(**fields))
+
+
+def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
+    """A queued run is cancelled at once; a running one stops at its next step (seconds)."""
+    if run.status in FINISHED_STATUSES:
+        raise Conflict(f"run {run.pk} has already {run.status}")
+    now = timezone.now()
+    TrainingRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
+        status=RunStatus.CANCELLED, cancel_requested=True, finished_at=now
+    )
+    TrainingRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(cancel_requested=True)
+    run.refresh_from_db()
+    return run
+
+
+def training_runs_reap(*, stale_after: timedelta = HEARTBEAT_STALE_AFTER) -> list[int]:
+    """Fail running runs whose worker stopped sending heartbeats (it died, or lost its machine)."""
+    cutoff = timezone.now() - stale_after
+    stale = list(TrainingRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff).values_list("pk", "heartbeat_at"))
+    reaped = []
+    for pk, last in stale:
+        reason = f"worker stopped sending heartbeats (last at {last.isoformat()}); it probably died"
+        if TrainingRun.objects.filter(pk=pk, status=RunStatus.RUNNING, heartbeat_at__lt=cutoff).update(
+            status=RunStatus.FAILED, finished_at=timezone.now(), error=reason
+        ):
+            reaped.append(pk)
+    return reaped
+
+
+def checkpoint_register(*, run: TrainingRun, path: Path, kind: str, metrics: dict) -> ModelCheckpoint:
+    relative = path.relative_to(settings.ARTIFACT_DIR) if path.is_relative_to(settings.ARTIFACT_DIR) else path
+    return ModelCheckpoint.objects.create(
+        project=run.project, run=run, kind=kind, path=str(relative), metrics=metrics,
+        name=f"{run.project.slug}-{run.stage}-run{run.pk}",
+    )
