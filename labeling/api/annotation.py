@@ -90,6 +90,11 @@ class JudgmentPageSerializer(serializers.Serializer):
     results = JudgmentSerializer(many=True)
 
 
+class JudgmentPagination(LimitOffsetPagination):
+    default_limit = 100
+    max_limit = 1000
+
+
 class SkipInputSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=FlagReason.choices, allow_blank=True, required=False, default="")
     note = serializers.CharField(required=False, allow_blank=True, default="")
@@ -173,7 +178,7 @@ class JudgmentListView(APIView):
             raise InvalidInput("the project query parameter is required")
         project = access_project(request.user, params["project"], admin=others)
         judgments = judgment_list_for(project=project, annotator=_listed_annotator(request.user, params, others))
-        paginator = LimitOffsetPagination()
+        paginator = JudgmentPagination()
         page = paginator.paginate_queryset(judgments, request, view=self)
         return paginator.get_paginated_response(JudgmentSerializer(page, many=True).data)
 

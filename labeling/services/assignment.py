@@ -183,9 +183,14 @@ def _candidate(project: Project, annotator, *, gold: bool) -> Comparison | None:
         _candidates(project, annotator, gold=gold)
         .annotate(had_lease=Exists(mine))
         .order_by("-judgment_count", "-priority", "random_key")
-        .select_for_update(skip_locked=True, of=("self",))
     )
-    return candidates.first()
+    found = candidates.select_for_update(skip_locked=True, of=("self",)).first()
+    if found is None and connection.features.has_select_for_update_skip_locked:
+        # Skipping may have hidden the last open rows, locked for a moment by a submit or by
+        # someone taking a different slot of them. Before answering "nothing left", wait for
+        # those locks; this only happens at the very end of an annotator's queue.
+        found = candidates.select_for_update(of=("self",)).first()
+    return found
 
 
 def _candidates(project: Project, annotator, *, gold: bool):
