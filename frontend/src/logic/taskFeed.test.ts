@@ -34,10 +34,12 @@ const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 describe("TaskFeed", () => {
   it("leases the next task ahead and shows it on advance without asking the server", async () => {
     const { source, calls } = server([task(1), task(2), task(3)]);
-    const feed = new TaskFeed(source);
+    let readyCalls = 0;
+    const feed = new TaskFeed(source, () => { readyCalls += 1; });
     expect((await feed.start())?.id).toBe(1);
     await flush();
     expect(feed.ready?.id).toBe(2);
+    expect(readyCalls).toBe(1);
     expect(calls).toEqual(["current", "ahead"]);
     const shown = feed.advance();
     expect((await shown)?.id).toBe(2);

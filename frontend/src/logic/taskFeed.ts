@@ -24,10 +24,19 @@ export class TaskFeed {
   private finished = new Set<number>();
   private prefetching: Promise<void> | null = null;
 
-  constructor(private readonly source: FeedSource) {}
+  /** `onChange` is called when a lease-ahead request ends (for a "next ready" hint). */
+  constructor(
+    private readonly source: FeedSource,
+    private readonly onChange: () => void = () => undefined,
+  ) {}
 
   get ready(): Task | null {
     return this.upcoming[0] ?? null;
+  }
+
+  /** A lease-ahead request is on its way. */
+  get loadingAhead(): boolean {
+    return this.prefetching !== null;
   }
 
   async start(): Promise<Task | null> {
@@ -78,6 +87,7 @@ export class TaskFeed {
       .catch(() => undefined)
       .finally(() => {
         this.prefetching = null;
+        this.onChange();
       });
     return this.prefetching;
   }

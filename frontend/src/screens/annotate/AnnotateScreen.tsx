@@ -251,8 +251,8 @@ function DockStatus({ session }: { session: AnnotationSession }) {
             Undo last <Kbd k="U" />
           </button>
         )}
-        <span class={`next-ready${session.upcoming ? " is-ready" : ""}`} title="The next comparison is leased and loaded">
-          {session.upcoming ? "Next ready" : "Loading next…"}
+        <span class={`next-ready${session.upcoming ? " is-ready" : ""}`} title="The next comparison is leased and loaded ahead">
+          {session.upcoming ? "Next ready" : session.loadingAhead ? "Loading next…" : "Last one for now"}
         </span>
         <span class="muted">#{task?.id}</span>
       </div>

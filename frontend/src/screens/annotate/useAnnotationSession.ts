@@ -48,8 +48,13 @@ export function draftConfig(project: Project, task: Task): DraftConfig {
 
 export function useAnnotationSession(projectId: number) {
   const queue = writeQueue();
+  const [, setReadyCount] = useState(0);
   const feed = useMemo(
-    () => new TaskFeed({ next: (ahead) => nextTask(projectId, ahead), settled: () => queue.whenIdle() }),
+    () =>
+      new TaskFeed(
+        { next: (ahead) => nextTask(projectId, ahead), settled: () => queue.whenIdle() },
+        () => setReadyCount((n) => n + 1),
+      ),
     [projectId, queue],
   );
   const stopwatch = useRef(new Stopwatch());
@@ -241,7 +246,7 @@ export function useAnnotationSession(projectId: number) {
 
   return {
     project, phase, error, task, draft, dispatchDraft: edit, demoText, setDemoText, progress,
-    last, notice, problems, busy, upcoming: feed.ready,
+    last, notice, problems, busy, upcoming: feed.ready, loadingAhead: feed.loadingAhead,
     submit, skip, flag, undo, reload, notify,
   };
 }

@@ -1,0 +1,192 @@
+"""Pairwise annotation in a real browser, with the keyboard only: judge, undo, skip, criteria."""
+
+import pytest
+from playwright.sync_api import expect
+
+from labeling.models import Judgment, Lease, LeaseState
+from tests.browser.conftest import log_in
+from tests.factories import ProjectFactory, add_member, make_comparison, make_prompt
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CODE_ANSWER = """Use `collections.Counter`:
+
+```python
+from collections import Counter
+
+def top_words(text: str, n: int = 3) -> list[tuple[str, int]]:
+    return Counter(text.lower().split()).most_common(n)
+```
+
+`most_common` already sorts by count.
+"""
+LOOP_ANSWER = """Count with a dictionary, then sort:
+
+```python
+def top_words(text, n=3):
+    counts = {}
+    for word in text.split():
+        counts[word] = counts.get(word, 0) + 1
+    return sorted(counts.items(), key=lambda kv: kv[1], reverse=True)[:n]
+```
+
+- case-sensitive: normalise first
+- O(m log m) for the sort
+"""
+
+
+def shown_comparison(page) -> int:
+    task = page.get_by_test_id("task")
+    expect(task).to_be_visible()
+    return int(task.get_attribute("data-comparison"))
+
+
+def wait_for_next(page, previous: int) -> int:
+    expect(page.get_by_test_id("task")).not_to_have_attribute("data-comparison", str(previous))
+    return shown_comparison(page)
+
+
+def wait_until_saved(page) -> None:
+    expect(page.get_by_test_id("save-status")).to_have_text("All saved")
+
+
+def test_judge_several_comparisons_with_the_keyboard_only(page, annotator_user, shoot):
+    project = ProjectFactory(name="Helpful chat", guidelines="## Rules\n\nPrefer **correct** answers.")
+    add_member(project, annotator_user)
+    prompt = make_prompt(project, "How do I find the 3 most common words in a string in Python?")
+    first = make_comparison(project, texts=[CODE_ANSWER, LOOP_ANSWER], prompt=prompt, priority=10)
+    others = [make_comparison(project) for _ in range(3)]
+    ids = {first.pk, *(c.pk for c in others)}
+
+    log_in(page, annotator_user.username)
+    expect(page.get_by_test_id(f"project-{project.slug}")).to_be_visible()
+    shoot(page, "projects")
+    page.keyboard.press("1")  # open the first project
+    page.wait_for_url(f"**/projects/{project.pk}/annotate")
+
+    verdicts = {}
+    current = shown_comparison(page)
+    assert current == first.pk  # highest priority first
+    expect(page.locator(".next-ready.is-ready")).to_be_visible()  # the next one is leased ahead
+    page.keyboard.press("a")
+    page.keyboard.press("2")
+    shoot(page, "annotate-pairwise")
+    page.keyboard.press("Enter")
+    verdicts[current] = ("a", 2)
+
+    # Undo brings the same comparison back with the choice as it was; change it and resubmit.
+    current = wait_for_next(page, current)
+    page.keyboard.press("u")
+    expect(page.get_by_test_id("task")).to_have_attribute("data-comparison", str(first.pk))
+    expect(page.get_by_test_id("scale-0-a-2")).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("b")
+    page.keyboard.press("1")
+    page.keyboard.press("Enter")
+    verdicts[first.pk] = ("b", 1)
+
+    current = wait_for_next(page, first.pk)
+    page.keyboard.press("t")
+    page.keyboard.press("Enter")
+    verdicts[current] = ("tie", None)
+
+    current = wait_for_next(page, current)
+    page.keyboard.press("Enter")  # nothing chosen yet: refused, with the reason shown
+    expect(page.get_by_test_id("problems")).to_contain_text("choose a response")
+    page.keyboard.press("b")
+    page.keyboard.press("3")
+    page.keyboard.press("Enter")
+    verdicts[current] = ("b", 3)
+
+    skipped = wait_for_next(page, current)
+    page.keyboard.press("s")
+    expect(page.get_by_test_id("all-done")).to_be_visible()
+    wait_until_saved(page)
+    shoot(page, "annotate-all-done")
+
+    judgments = Judgment.objects.filter(annotator=annotator_user)
+    assert {j.comparison_id: (j.winner, j.strength) for j in judgments} == verdicts
+    assert set(verdicts) | {skipped} == ids
+    assert all(j.time_spent_ms > 0 and j.client_key for j in judgments)
+    assert Lease.objects.get(comparison_id=skipped, annotator=annotator_user).state == LeaseState.SKIPPED
+    progress = page.get_by_test_id("progress")
+    expect(progress).to_contain_text("3 today")
+    expect(progress).to_contain_text("0 left")
+
+
+def test_criteria_and_rationale_with_the_keyboard(page, annotator_user, shoot):
+    project = ProjectFactory(criteria=["helpful", "harmless"], strength_scale=["better", "much better"])
+    add_member(project, annotator_user)
+    comparison = make_comparison(project, texts=["Short and right.", "Long and wrong, with **bold** claims."])
+
+    log_in(page, annotator_user.username, next_path=f"/projects/{project.pk}/annotate")
+    assert shown_comparison(page) == comparison.pk
+    for key in ["a", "2", "a", "1", "t"]:  # overall, then helpful and harmless in turn
+        page.keyboard.press(key)
+    page.keyboard.press("r")
+    page.keyboard.type("B invents a citation.")
+    page.keyboard.press("Escape")
+    shoot(page, "annotate-criteria")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("all-done")).to_be_visible()
+    wait_until_saved(page)
+
+    judgment = Judgment.objects.get(annotator=annotator_user, comparison=comparison)
+    assert (judgment.winner, judgment.strength) == ("a", 2)
+    assert judgment.criteria == {
+        "helpful": {"winner": "a", "strength": 1},
+        "harmless": {"winner": "tie", "strength": None},
+    }
+    assert judgment.rationale == "B invents a citation."
+
+
+def test_flag_and_skip_from_the_flag_menu(page, annotator_user, shoot):
+    from labeling.models import Flag
+
+    project = ProjectFactory()
+    add_member(project, annotator_user)
+    comparison = make_comparison(project)
+
+    log_in(page, annotator_user.username, next_path=f"/projects/{project.pk}/annotate")
+    assert shown_comparison(page) == comparison.pk
+    page.keyboard.press("f")
+    expect(page.get_by_test_id("flag-menu")).to_be_visible()
+    page.keyboard.press("3")  # broken prompt
+    page.keyboard.press("Tab")
+    shoot(page, "annotate-flag-menu")
+    page.locator(".flag-note").fill("The question is cut off.")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("all-done")).to_be_visible()
+    wait_until_saved(page)
+
+    flag = Flag.objects.get(comparison=comparison, annotator=annotator_user)
+    assert (flag.reason, flag.note) == ("broken_prompt", "The question is cut off.")
+    assert Lease.objects.get(comparison=comparison, annotator=annotator_user).state == LeaseState.SKIPPED
+
+
+def test_a_submit_whose_answer_is_lost_is_retried_and_stored_once(page, annotator_user):
+    project = ProjectFactory()
+    add_member(project, annotator_user)
+    comparison = make_comparison(project)
+    lost = []
+
+    def lose_the_first_answer(route):
+        # The server stores the judgment, but the browser never hears back.
+        if not lost:
+            lost.append(route.request.post_data_json["client_key"])
+            route.fetch()
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/api/judgments/", lose_the_first_answer)
+    log_in(page, annotator_user.username, next_path=f"/projects/{project.pk}/annotate")
+    assert shown_comparison(page) == comparison.pk
+    page.keyboard.press("b")
+    page.keyboard.press("1")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("all-done")).to_be_visible()
+    wait_until_saved(page)
+
+    judgment = Judgment.objects.get(annotator=annotator_user)
+    assert judgment.client_key == lost[0]
+    assert (judgment.comparison_id, judgment.winner, judgment.strength) == (comparison.pk, "b", 1)

@@ -1,0 +1,59 @@
+"""Screenshots of every screen (test-artifacts/screenshots/), in light and dark, wide and narrow."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PASSWORD, log_in
+from tests.browser.test_annotate_pairwise import CODE_ANSWER, LOOP_ANSWER
+from tests.factories import ProjectFactory, add_member, make_comparison, make_prompt
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+GUIDELINES = """## What makes a response better
+
+1. **Correct** first: wrong facts or broken code lose, however polished.
+2. **Helpful**: answers the question that was asked, at the right length.
+3. **Harmless**: refuses clearly unsafe requests, without lecturing.
+
+Use *tie* only when you genuinely cannot choose. Flag (**F**) broken or unsafe prompts.
+
+> Length is not quality: a short, correct answer beats a long, padded one.
+"""
+
+
+def test_screens_light_dark_and_narrow(chromium, live_server, frontend_dist, annotator_user, shoot):
+    project = ProjectFactory(name="Helpful chat v3", guidelines=GUIDELINES, criteria=["helpful", "harmless"])
+    add_member(project, annotator_user)
+    prompt = make_prompt(project, "How do I find the 3 most common words in a string in Python?")
+    prompt.messages = [
+        {"role": "system", "content": "You are a concise, careful programming assistant."},
+        {"role": "user", "content": "I'm cleaning up some log-analysis scripts."},
+        {"role": "assistant", "content": "Happy to help. What do you need?"},
+        {"role": "user", "content": "How do I find the 3 most common words in a string in Python?"},
+    ]
+    prompt.save()
+    make_comparison(project, texts=[CODE_ANSWER, LOOP_ANSWER], prompt=prompt)
+    annotate = f"/projects/{project.pk}/annotate"
+
+    for scheme, size in [("light", (1440, 900)), ("dark", (1440, 900)), ("light", (420, 860))]:
+        context = chromium.new_context(
+            viewport={"width": size[0], "height": size[1]}, color_scheme=scheme, base_url=live_server.url
+        )
+        page = context.new_page()
+        suffix = f"{scheme}-{size[0]}"
+        if scheme == "light" and size[0] == 1440:
+            page.goto("/login/")
+            page.locator("#id_username").fill(annotator_user.username)
+            page.locator("#id_password").fill(PASSWORD)
+            shoot(page, "login")
+        log_in(page, annotator_user.username, next_path=annotate)
+        expect(page.get_by_test_id("task")).to_be_visible()
+        for key in ["a", "2", "b"]:
+            page.keyboard.press(key)
+        page.wait_for_timeout(250)  # let the selection transitions settle
+        shoot(page, f"annotate-{suffix}")
+        if size[0] == 1440:
+            page.keyboard.press("?")
+            expect(page.get_by_test_id("help")).to_be_visible()
+            shoot(page, f"annotate-help-{scheme}")
+        context.close()
