@@ -126,13 +126,17 @@ else:
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True  # the database row, not a result backend, holds outcomes
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"training.tasks.run_training": {"queue": "gpu"}}
+CELERY_TASK_ROUTES = {
+    "training.tasks.run_training": {"queue": "gpu"},
+    "training.tasks.score_comparison_priorities": {"queue": "gpu"},
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-runs": {"task": "training.tasks.reap_stale_runs", "schedule": 30.0},
     "dispatch-pending-runs": {"task": "training.tasks.dispatch_pending_runs", "schedule": 30.0},
+    "check-retrain-policies": {"task": "training.tasks.check_retrain_policies", "schedule": 60.0},
 }
 
 # --- cache (login throttling) ---------------------------------------------

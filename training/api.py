@@ -10,7 +10,7 @@ from labeling.access import access_project
 from labeling.errors import NotFound
 from labeling.models import DatasetSnapshot
 from training import selectors, services
-from training.models import ModelCheckpoint, RunMetric, Stage, TrainingRun
+from training.models import ModelCheckpoint, RetrainPolicy, RunMetric, Stage, TrainingRun
 
 
 class TrainingRunSerializer(serializers.ModelSerializer):
@@ -115,7 +115,33 @@ class CheckpointListView(APIView):
         return Response(CheckpointSerializer(selectors.checkpoint_list_for(request.user, project_id), many=True).data)
 
 
+class RetrainPolicySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RetrainPolicy
+        fields = ["enabled", "every_n_judgments", "base_model", "config", "set_priority", "judgments_at_last_run", "last_run"]
+        read_only_fields = ["judgments_at_last_run", "last_run"]
+
+
+class RetrainPolicyView(APIView):
+    """The project's retraining policy (off until enabled)."""
+
+    @extend_schema(responses=RetrainPolicySerializer)
+    def get(self, request, project_id: int):
+        project = access_project(request.user, project_id, admin=True)
+        policy = RetrainPolicy.objects.filter(project=project).first() or RetrainPolicy(project=project)
+        return Response(RetrainPolicySerializer(policy).data)
+
+    @extend_schema(request=RetrainPolicySerializer, responses=RetrainPolicySerializer)
+    def put(self, request, project_id: int):
+        project = access_project(request.user, project_id, admin=True)
+        data = RetrainPolicySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        policy = services.retrain_policy_set(project=project, **data.validated_data)
+        return Response(RetrainPolicySerializer(policy).data)
+
+
 urlpatterns = [
+    path("projects/<int:project_id>/retrain-policy/", RetrainPolicyView.as_view(), name="retrain-policy"),
     path("training-runs/", TrainingRunListView.as_view(), name="training-run-list"),
     path("training-runs/<int:run_id>/", TrainingRunDetailView.as_view(), name="training-run-detail"),
     path("training-runs/<int:run_id>/cancel/", TrainingRunCancelView.as_view(), name="training-run-cancel"),

@@ -68,8 +68,18 @@ def execute_run(run_id: int, worker: str) -> str:
         beat.done.set()
         beat.join()
         logging.getLogger().removeHandler(tail)
-    services.training_run_finish(run_id=run_id, status=status, result=result, error=error, log_tail=tail.text())
+    finished = services.training_run_finish(run_id=run_id, status=status, result=result, error=error, log_tail=tail.text())
+    if finished and status == RunStatus.SUCCEEDED:
+        _after_success(run, result)
     return status
+
+
+def _after_success(run: TrainingRun, result: dict) -> None:
+    from training.active_learning import wants_priorities
+    from training.tasks import score_comparison_priorities
+
+    if result.get("checkpoint") and wants_priorities(run):
+        score_comparison_priorities.delay(result["checkpoint"])
 
 
 def _execute(run: TrainingRun, beat: Heartbeat) -> tuple[str, dict, str]:

@@ -20,6 +20,7 @@ from training.ml.config import ConfigError, config_from_dict
 from training.models import (
     FINISHED_STATUSES,
     ModelCheckpoint,
+    RetrainPolicy,
     RunMetric,
     RunStatus,
     Stage,
@@ -62,6 +63,18 @@ def validate_run(*, stage: str, base_model: str, base_checkpoint, reward_checkpo
         raise InvalidInput(f"config: {exc}") from None
 
 
+def _check_data(project, stage: str, snapshot) -> None:
+    """Runs without a snapshot export the project's data when they start: refuse now if there is none."""
+    if snapshot is not None or stage == Stage.GENERATE:
+        if stage == Stage.GENERATE and not project.prompts.exists():
+            raise InvalidInput("the project has no prompts to generate responses for")
+        return
+    if stage == Stage.SFT and project.demonstrations.exists():
+        return
+    if not project.judgments.exists():
+        raise InvalidInput(f"the project has no judgments yet: nothing to train a {stage} run on")
+
+
 def training_run_create(
     *, project, stage: str, user=None, base_model: str = "", base_checkpoint=None, reward_checkpoint=None,
     snapshot=None, config: dict | None = None,
@@ -71,6 +84,7 @@ def training_run_create(
         stage=stage, base_model=base_model, base_checkpoint=base_checkpoint,
         reward_checkpoint=reward_checkpoint, config=config or {},
     )
+    _check_data(project, stage, snapshot)
     with transaction.atomic():
         run = TrainingRun.objects.create(
             project=project, stage=stage, created_by=user, base_model=base_model, base_checkpoint=base_checkpoint,
@@ -168,3 +182,19 @@ def checkpoint_register(*, run: TrainingRun, path: Path, kind: str, metrics: dic
         project=run.project, run=run, kind=kind, path=str(relative), metrics=metrics,
         name=f"{run.project.slug}-{run.stage}-run{run.pk}",
     )
+
+
+def retrain_policy_set(*, project, enabled: bool, every_n_judgments: int, base_model: str, config: dict,
+                       set_priority: bool) -> RetrainPolicy:
+    """Create or change the project's policy; its base model and config are validated like a run's."""
+    if every_n_judgments < 1:
+        raise InvalidInput("every_n_judgments must be at least 1")
+    normalised = validate_run(
+        stage=Stage.REWARD, base_model=base_model, base_checkpoint=None, reward_checkpoint=None, config=config
+    )
+    policy, _ = RetrainPolicy.objects.update_or_create(
+        project=project,
+        defaults={"enabled": enabled, "every_n_judgments": every_n_judgments, "base_model": base_model,
+                  "config": normalised, "set_priority": set_priority},
+    )
+    return policy

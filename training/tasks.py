@@ -24,3 +24,21 @@ def reap_stale_runs() -> list[int]:
 @shared_task(name="training.tasks.dispatch_pending_runs")
 def dispatch_pending_runs() -> int:
     return services.dispatch_pending_runs()
+
+
+@shared_task(name="training.tasks.check_retrain_policies")
+def check_retrain_policies() -> list[int]:
+    from training.active_learning import retrain_policies_check
+
+    return retrain_policies_check()
+
+
+@shared_task(name="training.tasks.score_comparison_priorities", acks_late=True, ignore_result=True)
+def score_comparison_priorities(checkpoint_id: int) -> int:
+    from training.active_learning import comparison_priorities_update
+    from training.models import ModelCheckpoint
+
+    checkpoint = ModelCheckpoint.objects.select_related("project").filter(pk=checkpoint_id).first()
+    if checkpoint is None or checkpoint.project is None:
+        return 0
+    return comparison_priorities_update(project=checkpoint.project, checkpoint=checkpoint)

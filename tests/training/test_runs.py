@@ -14,47 +14,48 @@ from training.models import ModelCheckpoint, RunStatus, TrainingRun
 
 
 def create(project, **kw):
+    """A run on ``project``; callers pass a project with judgments (labelled_project)."""
     return services.training_run_create(project=project, stage=kw.pop("stage", "reward"), **kw)
 
 
-def test_unknown_config_key_is_refused_before_queueing(project, tiny_reward_model):
+def test_unknown_config_key_is_refused_before_queueing(labelled_project, tiny_reward_model):
     with pytest.raises(InvalidInput, match="learning_rat"):
-        create(project, base_model=tiny_reward_model, config={"learning_rat": 1e-4})
+        create(labelled_project, base_model=tiny_reward_model, config={"learning_rat": 1e-4})
     assert not TrainingRun.objects.exists()
 
 
-def test_out_of_range_value_names_the_field(project, tiny_reward_model):
+def test_out_of_range_value_names_the_field(labelled_project, tiny_reward_model):
     with pytest.raises(InvalidInput, match="batch_size"):
-        create(project, base_model=tiny_reward_model, config={"batch_size": 0})
+        create(labelled_project, base_model=tiny_reward_model, config={"batch_size": 0})
 
 
-def test_missing_local_base_model_is_refused(project):
+def test_missing_local_base_model_is_refused(labelled_project):
     with pytest.raises(InvalidInput, match="does not exist"):
-        create(project, base_model="/nowhere/model")
+        create(labelled_project, base_model="/nowhere/model")
 
 
-def test_ppo_needs_a_reward_checkpoint(project, tiny_policy_model):
+def test_ppo_needs_a_reward_checkpoint(labelled_project, tiny_policy_model):
     with pytest.raises(InvalidInput, match="reward_checkpoint"):
-        create(project, stage="ppo", base_model=tiny_policy_model)
+        create(labelled_project, stage="ppo", base_model=tiny_policy_model)
 
 
-def test_ppo_reward_checkpoint_must_be_a_reward_model(project, tiny_policy_model):
-    policy = ModelCheckpoint.objects.create(project=project, name="p", kind="policy", path=tiny_policy_model)
+def test_ppo_reward_checkpoint_must_be_a_reward_model(labelled_project, tiny_policy_model):
+    policy = ModelCheckpoint.objects.create(project=labelled_project, name="p", kind="policy", path=tiny_policy_model)
     with pytest.raises(InvalidInput, match="not a reward model"):
-        create(project, stage="ppo", base_model=tiny_policy_model, reward_checkpoint=policy)
+        create(labelled_project, stage="ppo", base_model=tiny_policy_model, reward_checkpoint=policy)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_created_run_is_dispatched_after_commit(project, tiny_reward_model):
-    run = create(project, base_model=tiny_reward_model, config=reward_config())
+def test_created_run_is_dispatched_after_commit(labelled_project, tiny_reward_model):
+    run = create(labelled_project, base_model=tiny_reward_model, config=reward_config())
     run.refresh_from_db()
     assert run.status == RunStatus.QUEUED and run.dispatched_at is not None
 
 
 @pytest.mark.django_db(transaction=True)
-def test_broker_down_keeps_the_run_queued_and_dispatches_later(project, tiny_reward_model):
+def test_broker_down_keeps_the_run_queued_and_dispatches_later(labelled_project, tiny_reward_model):
     with mock.patch("training.tasks.run_training.apply_async", side_effect=OperationalError("connection refused")):
-        run = create(project, base_model=tiny_reward_model, config=reward_config())
+        run = create(labelled_project, base_model=tiny_reward_model, config=reward_config())
         assert services.dispatch_pending_runs() == 0
     run.refresh_from_db()
     assert run.status == RunStatus.QUEUED and run.dispatched_at is None
@@ -63,38 +64,38 @@ def test_broker_down_keeps_the_run_queued_and_dispatches_later(project, tiny_rew
     assert run.dispatched_at is not None
 
 
-def test_only_one_worker_claims_a_run(project, tiny_reward_model):
-    run = create(project, base_model=tiny_reward_model)
+def test_only_one_worker_claims_a_run(labelled_project, tiny_reward_model):
+    run = create(labelled_project, base_model=tiny_reward_model)
     assert services.training_run_claim(run_id=run.pk, worker="w1")
     assert not services.training_run_claim(run_id=run.pk, worker="w2")
     run.refresh_from_db()
     assert run.worker == "w1" and run.status == RunStatus.RUNNING
 
 
-def test_cancelling_a_queued_run_ends_it_at_once_and_no_worker_claims_it(project, tiny_reward_model):
-    run = services.training_run_cancel(run=create(project, base_model=tiny_reward_model))
+def test_cancelling_a_queued_run_ends_it_at_once_and_no_worker_claims_it(labelled_project, tiny_reward_model):
+    run = services.training_run_cancel(run=create(labelled_project, base_model=tiny_reward_model))
     assert run.status == RunStatus.CANCELLED
     assert not services.training_run_claim(run_id=run.pk, worker="w1")
 
 
-def test_cancelling_a_running_run_makes_its_heartbeat_say_stop(project, tiny_reward_model):
-    run = create(project, base_model=tiny_reward_model)
+def test_cancelling_a_running_run_makes_its_heartbeat_say_stop(labelled_project, tiny_reward_model):
+    run = create(labelled_project, base_model=tiny_reward_model)
     services.training_run_claim(run_id=run.pk, worker="w1")
     assert services.training_run_heartbeat(run_id=run.pk) is True
     services.training_run_cancel(run=run)
     assert services.training_run_heartbeat(run_id=run.pk) is False
 
 
-def test_cancelling_a_finished_run_is_a_conflict(project, tiny_reward_model):
-    run = create(project, base_model=tiny_reward_model)
+def test_cancelling_a_finished_run_is_a_conflict(labelled_project, tiny_reward_model):
+    run = create(labelled_project, base_model=tiny_reward_model)
     services.training_run_claim(run_id=run.pk, worker="w1")
     services.training_run_finish(run_id=run.pk, status=RunStatus.SUCCEEDED)
     with pytest.raises(Conflict):
         services.training_run_cancel(run=TrainingRun.objects.get(pk=run.pk))
 
 
-def test_reaper_fails_runs_whose_heartbeats_stopped_and_spares_live_ones(project, tiny_reward_model):
-    dead, alive = create(project, base_model=tiny_reward_model), create(project, base_model=tiny_reward_model)
+def test_reaper_fails_runs_whose_heartbeats_stopped_and_spares_live_ones(labelled_project, tiny_reward_model):
+    dead, alive = create(labelled_project, base_model=tiny_reward_model), create(labelled_project, base_model=tiny_reward_model)
     for run in (dead, alive):
         services.training_run_claim(run_id=run.pk, worker="w")
     TrainingRun.objects.filter(pk=dead.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
@@ -104,8 +105,8 @@ def test_reaper_fails_runs_whose_heartbeats_stopped_and_spares_live_ones(project
     assert TrainingRun.objects.get(pk=alive.pk).status == RunStatus.RUNNING
 
 
-def test_a_reaped_run_cannot_be_finished_by_a_late_worker(project, tiny_reward_model):
-    run = create(project, base_model=tiny_reward_model)
+def test_a_reaped_run_cannot_be_finished_by_a_late_worker(labelled_project, tiny_reward_model):
+    run = create(labelled_project, base_model=tiny_reward_model)
     services.training_run_claim(run_id=run.pk, worker="w")
     TrainingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
     services.training_runs_reap()
@@ -113,22 +114,27 @@ def test_a_reaped_run_cannot_be_finished_by_a_late_worker(project, tiny_reward_m
     assert TrainingRun.objects.get(pk=run.pk).status == RunStatus.FAILED
 
 
-def test_annotators_cannot_start_runs(api, project, annotator, tiny_reward_model):
+def test_annotators_cannot_start_runs(api, labelled_project, annotator, tiny_reward_model):
     response = api(annotator).post(
-        "/api/training-runs/", {"project": project.pk, "stage": "reward", "base_model": tiny_reward_model}, format="json"
+        "/api/training-runs/", {"project": labelled_project.pk, "stage": "reward", "base_model": tiny_reward_model}, format="json"
     )
     assert response.status_code == 403
 
 
-def test_outsiders_cannot_see_runs(api, project, outsider, tiny_reward_model):
-    run = create(project, base_model=tiny_reward_model)
+def test_outsiders_cannot_see_runs(api, labelled_project, outsider, tiny_reward_model):
+    run = create(labelled_project, base_model=tiny_reward_model)
     assert api(outsider).get(f"/api/training-runs/{run.pk}/").status_code == 404
 
 
-def test_api_reports_config_errors_clearly(api, project, admin_user, tiny_reward_model):
+def test_api_reports_config_errors_clearly(api, labelled_project, admin_user, tiny_reward_model):
     response = api(admin_user).post(
         "/api/training-runs/",
-        {"project": project.pk, "stage": "reward", "base_model": tiny_reward_model, "config": {"epochs": -1}},
+        {"project": labelled_project.pk, "stage": "reward", "base_model": tiny_reward_model, "config": {"epochs": -1}},
         format="json",
     )
     assert response.status_code == 400 and "epochs" in response.json()["detail"]
+
+
+def test_a_project_without_judgments_cannot_start_a_reward_run(project, tiny_reward_model):
+    with pytest.raises(InvalidInput, match="no judgments yet"):
+        services.training_run_create(project=project, stage="reward", base_model=tiny_reward_model)

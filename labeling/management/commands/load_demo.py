@@ -2,6 +2,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -33,6 +34,7 @@ class Command(BaseCommand):
             with open(DEMO_FILE, "rb") as f:
                 import_file(project=project, lines=f, format="hh-rlhf", file_name=DEMO_FILE.name)
         self.stdout.write(f"demo project '{project.slug}': {project.comparisons.count()} comparisons")
+        call_command("build_tiny_models", project=project.slug, stdout=self.stdout)
         for username, password in logins:
             self.stdout.write(self.style.SUCCESS(f"login: {username} / {password}"))
 

@@ -1,0 +1,72 @@
+"""The inner loop: retrain the reward model as judgments accumulate, and serve first the
+comparisons the newest reward model is least sure about (assignment orders by priority).
+"""
+
+import logging
+
+from django.db import transaction
+
+from labeling.models import Comparison, ComparisonResponse, Judgment
+from training import services
+from training.models import FINISHED_STATUSES, ModelCheckpoint, RetrainPolicy, Stage
+
+log = logging.getLogger(__name__)
+SCORE_CHUNK = 256
+
+
+def uncertainty_priority(rewards: list[float]) -> float:
+    """Higher for comparisons whose responses score closest: minus the smallest reward gap."""
+    ordered = sorted(rewards)
+    return -min(b - a for a, b in zip(ordered, ordered[1:], strict=False))
+
+
+def retrain_policies_check() -> list[int]:
+    """Queue a reward run for each enabled policy with enough new judgments; the run ids."""
+    started = []
+    for policy in RetrainPolicy.objects.filter(enabled=True).select_related("project", "last_run"):
+        if policy.last_run is not None and policy.last_run.status not in FINISHED_STATUSES:
+            continue  # one retraining at a time per project
+        total = Judgment.objects.filter(project=policy.project).count()
+        if total - policy.judgments_at_last_run < policy.every_n_judgments:
+            continue
+        with transaction.atomic():
+            run = services.training_run_create(
+                project=policy.project, stage=Stage.REWARD, base_model=policy.base_model, config=policy.config
+            )
+            RetrainPolicy.objects.filter(pk=policy.pk).update(judgments_at_last_run=total, last_run=run)
+        started.append(run.pk)
+    return started
+
+
+def wants_priorities(run) -> bool:
+    return run.stage == Stage.REWARD and RetrainPolicy.objects.filter(project=run.project, set_priority=True).exists()
+
+
+def comparison_priorities_update(*, project, checkpoint: ModelCheckpoint) -> int:
+    """Score every open comparison's responses with ``checkpoint``; set priority to its uncertainty."""
+    from training.ml.evaluate import load_reward_fn  # torch: worker only
+
+    score = load_reward_fn(services.resolve_model_path(checkpoint.path), "cpu")
+    ids = list(Comparison.objects.filter(project=project, is_open=True).values_list("id", flat=True))
+    updated = 0
+    for start in range(0, len(ids), SCORE_CHUNK):
+        updated += _score_chunk(score, ids[start : start + SCORE_CHUNK])
+    return updated
+
+
+def _score_chunk(score, comparison_ids: list[int]) -> int:
+    slots = ComparisonResponse.objects.filter(comparison_id__in=comparison_ids).values_list(
+        "comparison_id", "comparison__prompt__messages", "response__text"
+    )
+    prompts, texts, owners = [], [], []
+    for comparison_id, messages, text in slots:
+        prompts.append(messages)
+        texts.append(text)
+        owners.append(comparison_id)
+    rewards = score(prompts, texts).tolist()
+    by_comparison: dict[int, list[float]] = {}
+    for comparison_id, reward in zip(owners, rewards, strict=True):
+        by_comparison.setdefault(comparison_id, []).append(reward)
+    updates = [Comparison(id=cid, priority=uncertainty_priority(r)) for cid, r in by_comparison.items() if len(r) >= 2]
+    Comparison.objects.bulk_update(updates, ["priority"], batch_size=500)
+    return len(updates)
