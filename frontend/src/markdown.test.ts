@@ -63,3 +63,12 @@ describe("renderGuidelines (admin-written)", () => {
     expect(link?.getAttribute("onclick")).toBeNull();
   });
 });
+
+describe("render cache", () => {
+  it("gives the same HTML for the same text without rendering twice", () => {
+    const text = "Cached `once`";
+    expect(renderMarkdown(text)).toBe(renderMarkdown(text));
+    for (let i = 0; i < 100; i += 1) renderMarkdown(`filler ${i}`);
+    expect(renderMarkdown(text)).toContain("<code>once</code>");
+  });
+});

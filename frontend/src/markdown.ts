@@ -111,9 +111,25 @@ export function sanitizeHtml(html: string): string {
   return getPurifier().sanitize(html, PURIFY_CONFIG) as string;
 }
 
+// Rendered model output by source text: the next task is rendered while the annotator reads
+// the current one (warmMarkdown), so showing it costs no parsing or highlighting.
+const CACHE_LIMIT = 64;
+const cache = new Map<string, string>();
+
 /** Model output, prompts: Markdown rendered, raw HTML shown as text. */
 export function renderMarkdown(text: string): string {
-  return sanitizeHtml(modelParser.parse(text) as string);
+  const hit = cache.get(text);
+  if (hit !== undefined) return hit;
+  const html = sanitizeHtml(modelParser.parse(text) as string);
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  cache.set(text, html);
+  return html;
+}
+
+/** Render these texts ahead, when the browser is idle. */
+export function warmMarkdown(texts: string[]): void {
+  const idle = window.requestIdleCallback ?? ((fn: () => void) => window.setTimeout(fn, 50));
+  idle(() => texts.forEach(renderMarkdown));
 }
 
 /** Guidelines, written by project admins: Markdown plus sanitized HTML. */

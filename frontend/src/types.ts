@@ -109,6 +109,8 @@ export interface Progress {
   done_today: number;
   done_total: number;
   remaining: number;
+  /** True when `remaining` is a lower bound (the server stops counting at a cap). */
+  remaining_capped?: boolean;
 }
 
 /** Every 4xx body: {"detail": "...", "code": "..."} (plus field errors on 400). */

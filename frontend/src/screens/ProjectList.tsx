@@ -101,7 +101,7 @@ function ProjectCard({ project, index, progress }: { project: Project; index: nu
             <>
               <div class="project-numbers">
                 <span><strong>{progress.done_today}</strong> today</span>
-                <span><strong>{progress.remaining}</strong> left</span>
+                <span><strong>{progress.remaining}{progress.remaining_capped ? "+" : ""}</strong> left</span>
               </div>
               <div class="bar" aria-label={`${share}% of your comparisons done`}>
                 <div class="bar-fill" style={{ width: `${share}%` }} />

@@ -268,7 +268,7 @@ function ProgressMeter({ progress }: { progress: Progress | null }) {
     <div class="progress-meter" data-testid="progress" title={`${progress.done_total} done in total`}>
       <span><strong>{progress.done_today}</strong> today</span>
       <span class="progress-bar"><span style={{ width: `${share}%` }} /></span>
-      <span><strong>{progress.remaining}</strong> left</span>
+      <span><strong>{progress.remaining}{progress.remaining_capped ? "+" : ""}</strong> left</span>
     </div>
   );
 }

@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
 import { ApiError, getProgress, getProject, loginUrl, nextTask, undoJudgment, writes } from "../../api";
 import { newClientKey } from "../../ids";
+import { warmMarkdown } from "../../markdown";
 import { checkSubmit, type Draft, type DraftAction, type DraftConfig, newDraft, reduceDraft, toJudgment } from "../../logic/draft";
 import { Stopwatch } from "../../logic/stopwatch";
 import { TaskFeed } from "../../logic/taskFeed";
@@ -49,14 +50,17 @@ export function draftConfig(project: Project, task: Task): DraftConfig {
 export function useAnnotationSession(projectId: number) {
   const queue = writeQueue();
   const [, setReadyCount] = useState(0);
-  const feed = useMemo(
-    () =>
-      new TaskFeed(
-        { next: (ahead) => nextTask(projectId, ahead), settled: () => queue.whenIdle() },
-        () => setReadyCount((n) => n + 1),
-      ),
-    [projectId, queue],
-  );
+  const feed = useMemo(() => {
+    const created: TaskFeed = new TaskFeed(
+      { next: (ahead) => nextTask(projectId, ahead), settled: () => queue.whenIdle() },
+      () => {
+        const ready = created.ready;
+        if (ready) warmMarkdown([...ready.prompt.messages.map((m) => m.content), ...ready.responses.map((r) => r.text)]);
+        setReadyCount((n) => n + 1);
+      },
+    );
+    return created;
+  }, [projectId, queue]);
   const stopwatch = useRef(new Stopwatch());
   const demoSent = useRef<{ prompt: number; text: string } | null>(null);
   const noticeTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
@@ -128,6 +132,7 @@ export function useAnnotationSession(projectId: number) {
 
   const advance = useCallback(async () => {
     setBusy(true);
+    if (!feed.ready) setPhase("loading"); // nothing leased ahead: this one waits on the network
     try {
       show(await feed.advance());
     } catch (err) {
@@ -216,7 +221,12 @@ export function useAnnotationSession(projectId: number) {
     }
     setBusy(true);
     try {
-      const saved = await last.judgment;
+      // Normally saved within milliseconds; offline, undo must not freeze the screen.
+      const saved = last.saved ?? (await Promise.race([last.judgment, delay(3000)]));
+      if (!saved) {
+        notify("Your last judgment is still being saved; undo once it is", "error");
+        return;
+      }
       const reopened = await undoJudgment(saved.id);
       feed.reopen(reopened);
       setLast(null);
@@ -249,6 +259,10 @@ export function useAnnotationSession(projectId: number) {
     last, notice, problems, busy, upcoming: feed.ready, loadingAhead: feed.loadingAhead,
     submit, skip, flag, undo, reload, notify,
   };
+}
+
+function delay(ms: number): Promise<null> {
+  return new Promise((resolve) => setTimeout(() => resolve(null), ms));
 }
 
 export type AnnotationSession = ReturnType<typeof useAnnotationSession>;
