@@ -71,7 +71,7 @@ function makeParser(allowHtml: boolean): Marked {
       },
       image({ href, text }: Tokens.Image): string {
         const label = escapeHtml(text || href);
-        return `<a href="${escapeHtml(href)}" class="md-image-link">🖼 ${label}</a>`;
+        return `<a href="${escapeHtml(href)}" class="md-image-link">[image: ${label}]</a>`;
       },
     },
   });
