@@ -13,7 +13,6 @@ from labeling.models import (
     LeaseState,
     Membership,
     Project,
-    Prompt,
     Role,
 )
 from labeling.rankings import LETTERS
@@ -42,24 +41,21 @@ def import_list(project: Project) -> QuerySet[DataImport]:
 # --- annotation --------------------------------------------------------------------------
 
 
-def comparison_task_payload(*, comparison: Comparison, annotator) -> dict:
+def comparison_task_payload(*, comparison: Comparison, lease_expires_at) -> dict:
     """What the annotation screen shows: the prompt and the responses by letter, blind.
 
-    Model names never leave the server here. ``lease_expires_at`` is the caller's lease on it.
+    Model names never leave the server here. ``comparison.prompt`` is read as loaded (the
+    assignment services load it with the comparison), so this costs one query.
     """
-    prompt = Prompt.objects.only("id", "messages").get(pk=comparison.prompt_id)
     texts = ComparisonResponse.objects.filter(comparison=comparison).order_by("position").values_list(
         "position", "response__text"
-    )
-    expires_at = (
-        Lease.objects.filter(comparison=comparison, annotator=annotator).values_list("expires_at", flat=True).first()
     )
     return {
         "id": comparison.pk,
         "project": comparison.project_id,
-        "prompt": {"id": prompt.pk, "messages": prompt.messages},
+        "prompt": {"id": comparison.prompt_id, "messages": comparison.prompt.messages},
         "responses": [{"letter": LETTERS[position], "text": text} for position, text in texts],
-        "lease_expires_at": expires_at,
+        "lease_expires_at": lease_expires_at,
     }
 
 

@@ -157,7 +157,7 @@ class NextTaskView(APIView):
         comparison = comparison_lease_next(project=project, annotator=request.user, ahead=ahead)
         if comparison is None:
             return Response(status=204)
-        return Response(TaskSerializer(comparison_task_payload(comparison=comparison, annotator=request.user)).data)
+        return Response(TaskSerializer(_task(comparison)).data)
 
 
 class JudgmentListView(APIView):
@@ -194,6 +194,10 @@ class JudgmentListView(APIView):
         return Response(JudgmentSerializer(judgment).data, status=201 if created else 200)
 
 
+def _task(comparison) -> dict:
+    return comparison_task_payload(comparison=comparison, lease_expires_at=comparison.lease_expires_at)
+
+
 def _listed_annotator(user, params, others: bool):
     """Whose judgments to list: the caller's own, or (for admins) one named annotator's, or all."""
     if not others:
@@ -210,7 +214,7 @@ class JudgmentUndoView(APIView):
     @extend_schema(request=None, responses=TaskSerializer)
     def post(self, request, judgment_id: int):
         comparison = judgment_undo(annotator=request.user, judgment_id=judgment_id)
-        return Response(TaskSerializer(comparison_task_payload(comparison=comparison, annotator=request.user)).data)
+        return Response(TaskSerializer(_task(comparison)).data)
 
 
 class ComparisonSkipView(APIView):

@@ -45,7 +45,8 @@ def comparison_lease_next(
     A repeated call returns the annotator's live lease instead of taking a new one. With
     ``ahead`` they may hold a second live lease (the prefetch), which is what is returned; it is
     taken even when the first one does not exist yet, so the two calls can arrive in any order.
-    Returns ``None`` when nothing is left for this annotator.
+    Returns ``None`` when nothing is left for this annotator. The comparison comes with its
+    ``prompt`` loaded and ``lease_expires_at`` set to the expiry of the caller's lease on it.
 
     Cost per call is a few index probes: expired leases are reclaimed in bounded batches on
     ``lease_active_expiry`` and the candidate is the first row of the partial index
@@ -55,7 +56,7 @@ def comparison_lease_next(
     wanted = 2 if ahead else 1
     with transaction.atomic():
         annotator_lock(annotator)
-        live = [lease.comparison for lease in _live_leases(project, annotator)]
+        live = _live_leases(project, annotator)
         while len(live) < wanted:
             comparison = _lease_new(project, annotator, rng or _rng)
             if comparison is None:
@@ -134,12 +135,18 @@ def lease_expiry(project: Project, now: datetime | None = None) -> datetime:
     return (now or timezone.now()) + timedelta(minutes=project.lease_minutes)
 
 
-def _live_leases(project: Project, annotator) -> list[Lease]:
-    """Active, unexpired leases, the one that expires first (the task on screen) first."""
+def _live_leases(project: Project, annotator) -> list[Comparison]:
+    """Comparisons under active, unexpired leases, the one expiring first (the task on screen) first."""
     live = Lease.objects.filter(
         annotator=annotator, project=project, state=LeaseState.ACTIVE, expires_at__gt=timezone.now()
     )
-    return list(live.select_related("comparison").order_by("expires_at", "id")[:LIVE_LEASES_MAX])
+    leases = live.select_related("comparison__prompt").order_by("expires_at", "id")[:LIVE_LEASES_MAX]
+    return [_with_expiry(lease.comparison, lease.expires_at) for lease in leases]
+
+
+def _with_expiry(comparison: Comparison, expires_at: datetime) -> Comparison:
+    comparison.lease_expires_at = expires_at
+    return comparison
 
 
 def _lease_new(project: Project, annotator, rng: random.Random) -> Comparison | None:
@@ -164,8 +171,7 @@ def _take(project: Project, annotator, *, gold: bool) -> Comparison | None:
         if comparison is None:
             return None
         if gold or comparison_slot_take(comparison_id=comparison.pk, overlap=project.overlap):
-            _lease_record(project, comparison, annotator)
-            return comparison
+            return _with_expiry(comparison, _lease_record(project, comparison, annotator))
     return None
 
 
@@ -178,11 +184,10 @@ def _candidate(project: Project, annotator, *, gold: bool) -> Comparison | None:
     never the whole table. A lease of theirs that expired does not exclude the comparison:
     it went back to the pool for everyone, them included.
     """
-    mine = Lease.objects.filter(comparison=OuterRef("pk"), annotator=annotator)
     candidates = (
         _candidates(project, annotator, gold=gold)
-        .annotate(had_lease=Exists(mine))
         .order_by("-judgment_count", "-priority", "random_key")
+        .select_related("prompt")
     )
     found = candidates.select_for_update(skip_locked=True, of=("self",)).first()
     if found is None and connection.features.has_select_for_update_skip_locked:
@@ -198,12 +203,19 @@ def _candidates(project: Project, annotator, *, gold: bool):
     return Comparison.objects.filter(project=project, is_gold=gold, is_open=True).filter(~Exists(mine))
 
 
-def _lease_record(project: Project, comparison: Comparison, annotator) -> None:
-    """Write the lease row; a comparison whose earlier lease of theirs expired reuses that row."""
-    expires_at = lease_expiry(project)
-    if comparison.had_lease:
-        Lease.objects.filter(comparison=comparison, annotator=annotator, state=LeaseState.EXPIRED).update(
-            state=LeaseState.ACTIVE, expires_at=expires_at, updated_at=timezone.now()
-        )
-    else:
-        Lease.objects.create(project=project, comparison=comparison, annotator=annotator, expires_at=expires_at)
+def _lease_record(project: Project, comparison: Comparison, annotator) -> datetime:
+    """Write the lease row and return its expiry.
+
+    The candidate query excluded every lease row of theirs except an expired one, so a
+    conflict on ``lease_unique`` can only be that row: it is made active again (one
+    ``INSERT ... ON CONFLICT DO UPDATE``; the caller holds ``annotator_lock``).
+    """
+    now = timezone.now()
+    expires_at = lease_expiry(project, now)
+    lease = Lease(project=project, comparison=comparison, annotator=annotator, state=LeaseState.ACTIVE,
+                  expires_at=expires_at, created_at=now, updated_at=now)
+    Lease.objects.bulk_create(
+        [lease], update_conflicts=True, unique_fields=["comparison", "annotator"],
+        update_fields=["state", "expires_at", "updated_at"],
+    )
+    return expires_at

@@ -9,7 +9,7 @@ always means nothing was stored.
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from labeling.errors import Conflict, InvalidInput, NotFound
@@ -90,11 +90,17 @@ def judgment_create(
 def judgment_undo(*, annotator, judgment_id: int) -> Comparison:
     """Delete ``annotator``'s own judgment within ``EDIT_WINDOW``; their lease becomes live again.
 
-    The slot stays taken (the lease holds it again), so the comparison is theirs to redo.
+    The slot stays taken (the lease holds it again), so the comparison is theirs to redo. The
+    comparison is returned with ``prompt`` loaded and ``lease_expires_at`` set, like
+    ``comparison_lease_next``'s.
     """
     with transaction.atomic():
         annotator_lock(annotator)
-        judgment = Judgment.objects.select_related("comparison__project").filter(pk=judgment_id, annotator=annotator).first()
+        judgment = (
+            Judgment.objects.select_related("comparison__project", "comparison__prompt")
+            .filter(pk=judgment_id, annotator=annotator)
+            .first()
+        )
         if judgment is None:
             raise NotFound("judgment not found")
         _comparison_for(annotator, judgment.comparison_id)  # still a member of its project
@@ -102,8 +108,9 @@ def judgment_undo(*, annotator, judgment_id: int) -> Comparison:
             minutes = int(EDIT_WINDOW.total_seconds() // 60)
             raise Conflict(f"the {minutes}-minute edit window has passed; this judgment can no longer be undone", reason="edit_window_passed")
         comparison = judgment.comparison
+        comparison.lease_expires_at = lease_expiry(comparison.project)
         reopened = Lease.objects.filter(comparison=comparison, annotator=annotator, state=LeaseState.JUDGED).update(
-            state=LeaseState.ACTIVE, expires_at=lease_expiry(comparison.project), updated_at=timezone.now()
+            state=LeaseState.ACTIVE, expires_at=comparison.lease_expires_at, updated_at=timezone.now()
         )
         if reopened != 1:  # an imported or hand-made judgment: no lease to hand back
             raise Conflict("this judgment was not made through a lease and cannot be undone here", reason="no_lease")
@@ -253,11 +260,16 @@ def _comparison_for(annotator, comparison_id, *, seen: bool = False) -> Comparis
     With ``seen``, an annotator must also have been served it (project admins need not).
     Like ``access_project``, a comparison outside your projects is reported as not found.
     """
-    comparison = None
-    if str(comparison_id).isdigit():
-        comparison = Comparison.objects.select_related("project").filter(pk=comparison_id).first()
-    role = _role(annotator, comparison.project_id) if comparison else None
-    if role is None:
+    if not str(comparison_id).isdigit():
+        raise NotFound("comparison not found")
+    comparison = (
+        Comparison.objects.select_related("project")
+        .annotate(role=_role_in(OuterRef("project_id"), annotator))
+        .filter(pk=comparison_id)
+        .first()
+    )
+    role = comparison and (Role.ADMIN if annotator.is_superuser else comparison.role)
+    if not role:
         raise NotFound("comparison not found")
     if seen and role != Role.ADMIN and not Lease.objects.filter(comparison=comparison, annotator=annotator).exists():
         raise NotFound("comparison not found")
@@ -274,6 +286,11 @@ def _prompt_for(annotator, prompt_id) -> Prompt:
     if not served:
         raise NotFound("prompt not found")
     return prompt
+
+
+def _role_in(project_id, user) -> Subquery:
+    """The user's role in a project as a subquery, so the access check rides on the fetch."""
+    return Subquery(Membership.objects.filter(project=project_id, user=user).values("role")[:1])
 
 
 def _role(user, project_id: int) -> str | None:
