@@ -113,7 +113,7 @@ function AnnotateScreen({ projectId }: { projectId: number }) {
       <div class="annotate-body">
         <div class="work-column">
           <main class="workspace">
-            <Body session={session} snippets={snippets} onCardClick={(letter) => cardClick(session, letter)} demoRef={demoRef} />
+            <Body session={session} onCardClick={(letter) => cardClick(session, letter)} demoRef={demoRef} />
           </main>
           {phase === "ready" && project && draft && task && (
             <DecisionDock project={project} draft={draft} snippets={snippets} dispatch={act} status={<DockStatus session={session} />}>
@@ -166,7 +166,6 @@ function cardClick(session: AnnotationSession, letter: Letter) {
 
 interface BodyProps {
   session: AnnotationSession;
-  snippets: Record<Letter, string>;
   onCardClick: (letter: Letter) => void;
   demoRef: preact.Ref<HTMLTextAreaElement>;
 }
