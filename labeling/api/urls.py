@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from labeling.api import annotation, auth, exports, projects, stats
+from labeling.api import annotation, auth, dashboard, exports, projects, stats
 
 urlpatterns = [
     path("auth/token/", auth.TokenView.as_view(), name="api-token"),
@@ -13,4 +13,5 @@ urlpatterns = [
     *annotation.urlpatterns,
     *exports.urlpatterns,
     *stats.urlpatterns,
+    *dashboard.urlpatterns,
 ]

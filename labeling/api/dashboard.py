@@ -1,0 +1,3 @@
+"""Stub: the admin dashboard's overview endpoint (issue 7)."""
+
+urlpatterns: list = []
