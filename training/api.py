@@ -147,4 +147,5 @@ urlpatterns = [
     path("training-runs/<int:run_id>/cancel/", TrainingRunCancelView.as_view(), name="training-run-cancel"),
     path("training-runs/<int:run_id>/metrics/", TrainingRunMetricsView.as_view(), name="training-run-metrics"),
     path("checkpoints/", CheckpointListView.as_view(), name="checkpoint-list"),
+    path("", ("training.api_configs", None, None)),  # = include("training.api_configs"): stage config fields
 ]

@@ -1,0 +1,65 @@
+"""GET /api/training-configs/: each stage's config fields, defaults and bounds for the run form."""
+
+import dataclasses
+
+import pytest
+
+from training.ml.config import STAGE_CONFIGS, config_from_dict
+
+pytestmark = pytest.mark.django_db
+
+
+def configs(api, user) -> dict:
+    response = api(user).get("/api/training-configs/")
+    assert response.status_code == 200, response.content
+    return {stage["stage"]: stage for stage in response.json()}
+
+
+def fields_of(stage: dict) -> dict:
+    return {field["name"]: field for field in stage["fields"]}
+
+
+def test_every_stage_lists_every_field_with_its_default(api, annotator):
+    stages = configs(api, annotator)
+    assert list(stages) == ["reward", "sft", "dpo", "ppo", "generate"]
+    for name, config_class in STAGE_CONFIGS.items():
+        listed = fields_of(stages[name])
+        assert list(listed) == [f.name for f in dataclasses.fields(config_class)]
+        assert {k: v["default"] for k, v in listed.items()} == config_class().to_dict()
+
+
+def test_the_defaults_as_listed_make_a_valid_config(api, annotator):
+    for name, stage in configs(api, annotator).items():
+        config_from_dict(name, {f["name"]: f["default"] for f in stage["fields"]})
+
+
+def test_stage_defaults_differ_where_the_method_needs_it(api, annotator):
+    stages = configs(api, annotator)
+    assert fields_of(stages["dpo"])["learning_rate"]["default"] == 1e-6
+    assert fields_of(stages["sft"])["learning_rate"]["default"] == 2e-5
+    assert fields_of(stages["dpo"])["beta"]["default"] == 0.1 and "beta" not in fields_of(stages["reward"])
+
+
+def test_fields_carry_type_nullability_bounds_and_help(api, annotator):
+    reward = fields_of(configs(api, annotator)["reward"])
+    assert reward["learning_rate"] | {"help": ""} == {
+        "name": "learning_rate", "type": "float", "nullable": False, "default": 1e-5, "help": "",
+        "constraint": "> 0", "exclusive_minimum": 0.0,
+    }
+    assert reward["max_steps"]["nullable"] and reward["max_steps"]["type"] == "integer"
+    assert reward["warmup_ratio"]["minimum"] == 0 and reward["warmup_ratio"]["exclusive_maximum"] == 1
+    assert reward["mixed_precision"]["choices"] == ["no", "fp16", "bf16"]
+    assert reward["use_margin"]["type"] == "boolean" and reward["use_margin"]["constraint"] == ""
+    assert all(field["help"] for field in reward.values())
+
+
+def test_stages_say_what_they_start_from_and_make(api, annotator):
+    stages = configs(api, annotator)
+    assert stages["ppo"]["needs_reward_checkpoint"] and not stages["dpo"]["needs_reward_checkpoint"]
+    assert stages["reward"]["produces"] == "reward" and stages["generate"]["produces"] == "responses"
+    assert stages["sft"]["snapshot_format"] == "sft" and stages["generate"]["snapshot_format"] is None
+    assert "policy" in stages["reward"]["base_kinds"] and stages["dpo"]["base_kinds"] == ["policy"]
+
+
+def test_anonymous_is_refused(api):
+    assert api(None).get("/api/training-configs/").status_code in (401, 403)

@@ -1,0 +1,109 @@
+"""Each training stage's config fields (default, type, range, help) and inputs, for the run form.
+
+Read from the frozen dataclasses in ``training.ml.config`` (torch-free), so the form shows the
+same defaults and limits the server applies when it validates a run. Cross-field rules (say,
+``max_prompt_length`` below ``max_length``) are left to that validation; its 400 names the field.
+"""
+
+import dataclasses
+import typing
+
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from training.inputs import SNAPSHOT_FORMAT
+from training.ml import config as ml_config
+from training.models import ModelCheckpoint, Stage
+
+TYPE_NAMES = {float: "float", int: "integer", bool: "boolean", str: "string"}
+
+# The range checks of training.ml.config as bounds a form can apply before it sends anything.
+CHECK_BOUNDS = {
+    ml_config.positive: {"exclusive_minimum": 0},
+    ml_config.non_negative: {"minimum": 0},
+    ml_config.fraction: {"minimum": 0, "exclusive_maximum": 1},
+    ml_config.unit_interval: {"minimum": 0, "maximum": 1},
+    ml_config.precision: {"choices": ["no", "fp16", "bf16"]},
+}
+
+POLICY, REWARD = ModelCheckpoint.Kind.POLICY.value, ModelCheckpoint.Kind.REWARD.value
+# What a stage starts from and what it leaves behind (training/runner.py).
+STAGE_INPUTS = {
+    Stage.REWARD: {"base_kinds": [REWARD, POLICY], "needs_reward_checkpoint": False, "produces": REWARD},
+    Stage.SFT: {"base_kinds": [POLICY], "needs_reward_checkpoint": False, "produces": POLICY},
+    Stage.DPO: {"base_kinds": [POLICY], "needs_reward_checkpoint": False, "produces": POLICY},
+    Stage.PPO: {"base_kinds": [POLICY], "needs_reward_checkpoint": True, "produces": POLICY},
+    Stage.GENERATE: {"base_kinds": [POLICY], "needs_reward_checkpoint": False, "produces": "responses"},
+}
+
+
+def config_field(field: dataclasses.Field, hint) -> dict:
+    """One field as JSON: its name, type, whether null is allowed, default, bounds and help line."""
+    allowed = typing.get_args(hint) if typing.get_origin(hint) is not None else (hint,)
+    concrete = [t for t in allowed if t is not type(None)]
+    check = field.metadata.get("check")
+    return {
+        "name": field.name,
+        "type": TYPE_NAMES[concrete[0]],
+        "nullable": type(None) in allowed,
+        "default": field.default,
+        "help": field.metadata["help"],
+        "constraint": check.__doc__ if check else "",
+        **CHECK_BOUNDS.get(check, {}),
+    }
+
+
+def stage_configs() -> list[dict]:
+    """Every stage, in the order of ``Stage``, with its config fields and inputs."""
+    stages = []
+    for stage in Stage:
+        config_class = ml_config.STAGE_CONFIGS[stage.value]
+        hints = typing.get_type_hints(config_class)
+        stages.append({
+            "stage": stage.value,
+            "label": stage.label,
+            "description": (config_class.__doc__ or "").strip(),
+            "snapshot_format": SNAPSHOT_FORMAT.get(stage),
+            **STAGE_INPUTS[stage],
+            "fields": [config_field(f, hints[f.name]) for f in dataclasses.fields(config_class)],
+        })
+    return stages
+
+
+class ConfigFieldSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.ChoiceField(choices=sorted(TYPE_NAMES.values()))
+    nullable = serializers.BooleanField(help_text="null is allowed (e.g. max_steps: none means run by epochs).")
+    default = serializers.JSONField(allow_null=True)
+    help = serializers.CharField()
+    constraint = serializers.CharField(allow_blank=True, help_text="The range rule in words, e.g. '> 0'.")
+    minimum = serializers.FloatField(required=False)
+    exclusive_minimum = serializers.FloatField(required=False)
+    maximum = serializers.FloatField(required=False)
+    exclusive_maximum = serializers.FloatField(required=False)
+    choices = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class StageConfigSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    label = serializers.CharField()
+    description = serializers.CharField()
+    snapshot_format = serializers.CharField(allow_null=True, help_text="Export format of the snapshot it trains on; null if it reads none.")
+    base_kinds = serializers.ListField(child=serializers.CharField(), help_text="Checkpoint kinds it can start from.")
+    needs_reward_checkpoint = serializers.BooleanField()
+    produces = serializers.CharField(help_text="'reward' or 'policy' (a checkpoint), or 'responses'.")
+    fields = ConfigFieldSerializer(many=True)
+
+
+class TrainingConfigListView(APIView):
+    @extend_schema(responses=StageConfigSerializer(many=True), summary="Config fields and defaults of each training stage")
+    def get(self, request):
+        return Response(StageConfigSerializer(stage_configs(), many=True).data)
+
+
+urlpatterns = [
+    path("training-configs/", TrainingConfigListView.as_view(), name="training-config-list"),
+]
