@@ -62,3 +62,13 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     if db["ENGINE"].endswith("sqlite3"):
         suffix = os.environ.get("PYTEST_XDIST_WORKER", "main")
         db.setdefault("TEST", {})["NAME"] = str(settings.VAR_DIR / f"test-db-{suffix}.sqlite3")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(settings):
+    """A per-test in-memory cache: throttle counters must not leak between tests (and with
+    REDIS_URL set, clearing the real cache would flush the broker's database too)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from django.core.cache import cache
+
+    cache.clear()
