@@ -1,0 +1,82 @@
+"""A populated project for the security tests: every kind of object an endpoint can name, owned by
+the cast (``annotator`` and ``admin_user`` of ``project``; ``outsider`` annotates elsewhere)."""
+
+from dataclasses import dataclass
+
+import pytest
+from django.core.cache.backends.locmem import LocMemCache
+from rest_framework.throttling import ScopedRateThrottle
+
+from labeling.models import Comparison, DatasetSnapshot, Judgment
+from labeling.services.assignment import comparison_lease_next
+from labeling.services.judgments import judgment_create
+from tests.factories import UserFactory, make_comparison, new_client_key
+from training.models import ModelCheckpoint, RunMetric, TrainingRun
+
+
+@pytest.fixture(autouse=True)
+def private_throttle_cache(monkeypatch):
+    """Login throttling counts per client address in the default cache, which on the PostgreSQL
+    pass is the machine's shared Redis: give these tests a cache of their own, so their counts
+    neither leak into other tests nor come from them."""
+    monkeypatch.setattr(ScopedRateThrottle, "cache", LocMemCache("security-throttle", {}))
+
+
+@dataclass
+class Holdings:
+    """What one member of the project holds: a task to judge, one to skip or flag, a judgment."""
+
+    to_judge: Comparison
+    to_skip: Comparison
+    judged: Judgment
+
+
+@dataclass
+class World:
+    project: object
+    users: dict  # role -> user (None for anonymous)
+    holdings: dict  # role -> Holdings, for the two members of the project
+    snapshot: DatasetSnapshot
+    run: TrainingRun
+    checkpoint: ModelCheckpoint
+
+    def own(self, role: str) -> Holdings:
+        """The role's own objects; anonymous and the outsider get the annotator's (so their
+        requests name real objects of a project they are not in)."""
+        return self.holdings.get(role) or self.holdings["annotator"]
+
+
+def _holdings(project, user) -> Holdings:
+    judged = comparison_lease_next(project=project, annotator=user)
+    judgment, _ = judgment_create(annotator=user, comparison_id=judged.pk, client_key=new_client_key(), winner="a", strength=2)
+    to_judge = comparison_lease_next(project=project, annotator=user)
+    to_skip = comparison_lease_next(project=project, annotator=user, ahead=True)
+    assert len({judged.pk, to_judge.pk, to_skip.pk}) == 3
+    return Holdings(to_judge=to_judge, to_skip=to_skip, judged=judgment)
+
+
+@pytest.fixture
+def world(project, annotator, admin_user, outsider, settings, tmp_path) -> World:
+    settings.ARTIFACT_DIR = tmp_path / "artifacts"
+    project.collect_demonstrations = True
+    project.save(update_fields=["collect_demonstrations"])
+    for _ in range(8):
+        make_comparison(project)
+    UserFactory(username="carol")  # someone to add as a member
+    holdings = {"annotator": _holdings(project, annotator), "admin": _holdings(project, admin_user)}
+    snapshot = DatasetSnapshot.objects.create(
+        project=project, format="trl", aggregation="majority", sha256="0" * 64, path="snapshots/none",
+        row_counts={"train": 0, "validation": 0},
+    )
+    run = TrainingRun.objects.create(project=project, stage="reward", base_model="tiny/model", created_by=admin_user)
+    RunMetric.objects.create(run=run, step=1, values={"loss": 0.5})
+    checkpoint = ModelCheckpoint.objects.create(project=project, run=run, name="ck", kind="reward", path="checkpoints/none")
+    users = {"anonymous": None, "annotator": annotator, "outsider": outsider, "admin": admin_user}
+    return World(project, users, holdings, snapshot, run, checkpoint)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The cast's passwords are hashed with PBKDF2's million rounds otherwise: a second of CPU
+    per user on a loaded CI machine, and nothing here is about hashing strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
