@@ -7,13 +7,17 @@ reload or a shared link lands on the right screen. Built assets are static files
 """
 
 from django.conf import settings
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib.auth.forms import UserCreationForm
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import path, re_path
 from django.utils.html import json_script
 from django.views.decorators.csrf import ensure_csrf_cookie
+
+from labeling.login_throttle import login_blocked, login_failed
 
 # Defence in depth behind the sanitizer: even if model output slipped through as HTML, the
 # browser would run no inline script and load no script from elsewhere.
@@ -53,12 +57,39 @@ def app_shell(request: HttpRequest, **_route) -> HttpResponse:
     return response
 
 
+class LoginView(auth_views.LoginView):
+    """Django's login, refusing a client address with too many recent failures (429)."""
+
+    template_name = "labeling/login.html"
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "allow_signup": settings.ALLOW_SIGNUP}
+
+    def post(self, request, *args, **kwargs):
+        if login_blocked(request):
+            return render(request, "labeling/login.html", {"throttled": True, "form": self.get_form()}, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        login_failed(self.request)
+        return super().form_invalid(form)
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    """Self-registration, only where ALLOW_SIGNUP is on; new accounts belong to no project."""
+    if not settings.ALLOW_SIGNUP:
+        raise Http404("self-registration is off")
+    form = UserCreationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        login(request, form.save())
+        return redirect("app")
+    return render(request, "labeling/signup.html", {"form": form})
+
+
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="labeling/login.html", redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", LoginView.as_view(), name="login"),
+    path("signup/", signup, name="signup"),
     path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path("", app_shell, name="app"),
     # Client-side screens: /projects/<id>/annotate now, the admin dashboard's screens later.
