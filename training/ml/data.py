@@ -49,7 +49,9 @@ def special_tokens(tokenizer) -> SpecialTokens:
     probe = "x"
     bare = tokenizer(probe, add_special_tokens=False)["input_ids"]
     full = tokenizer(probe, add_special_tokens=True)["input_ids"]
-    start = next(i for i in range(len(full)) if full[i : i + len(bare)] == bare)
+    start = next((i for i in range(len(full)) if full[i : i + len(bare)] == bare), None)
+    if start is None:  # the specials change how the text itself tokenizes: add none
+        return SpecialTokens(head=[], end=[tokenizer.eos_token_id], pad_id=tokenizer.pad_token_id)
     head, tail = full[:start], full[start + len(bare) :]
     end = tail or [tokenizer.eos_token_id]
     return SpecialTokens(head=head, end=end, pad_id=tokenizer.pad_token_id)
@@ -60,11 +62,12 @@ def prompt_ids(
 ) -> list[int]:
     """Head tokens plus the rendered prompt, oldest tokens dropped past max_prompt_length."""
     text = format_prompt(tokenizer, messages)
+    head = special.head
+    if tokenizer.bos_token and text.startswith(tokenizer.bos_token):
+        # The chat template wrote its own bos: keep exactly one, and keep it through truncation.
+        text, head = text[len(tokenizer.bos_token) :], [tokenizer.bos_token_id]
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-    ids = ids[-max_prompt_length:] if len(ids) > max_prompt_length else ids
-    # A chat template that writes its own bos must not get a second one.
-    head = [] if tokenizer.bos_token and text.startswith(tokenizer.bos_token) else special.head
-    return head + ids
+    return head + ids[-max_prompt_length:]
 
 
 def encode_completion(

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 from accelerate.utils import set_seed
+from transformers import GenerationConfig
 
 from training.ml.checkpoints import load_causal_lm, load_tokenizer
 from training.ml.config import GenerateConfig
@@ -82,9 +83,9 @@ def sample(
     """
     device = next(model.parameters()).device
     input_ids, attention_mask = pad(prompts, tokenizer.pad_token_id, left=True)
-    sequences = model.generate(
-        input_ids=input_ids.to(device),
-        attention_mask=attention_mask.to(device),
+    # A fresh GenerationConfig, so a checkpoint's own defaults (top_k, repetition_penalty,
+    # ...) cannot change the distribution.
+    settings = GenerationConfig(
         do_sample=True,
         max_new_tokens=max_new_tokens,
         temperature=temperature,
@@ -92,6 +93,12 @@ def sample(
         top_k=0,
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+    )
+    sequences = model.generate(
+        input_ids=input_ids.to(device),
+        attention_mask=attention_mask.to(device),
+        generation_config=settings,
     )
     responses = sequences[:, input_ids.shape[1] :]  # (B, R)
     return responses, response_mask(responses, tokenizer.eos_token_id)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import torch
 from accelerate import Accelerator
+from accelerate.state import AcceleratorState, GradientState
 from accelerate.utils import broadcast, set_seed
 from transformers import get_linear_schedule_with_warmup
 
@@ -32,7 +33,15 @@ class TrainingCancelled(Exception):
 
 
 def make_accelerator(config) -> Accelerator:
-    """Seeded accelerator: cuda when available, else cpu; `accelerate launch` adds processes."""
+    """Seeded accelerator: cuda when available, else cpu; `accelerate launch` adds processes.
+
+    accelerate keeps its settings in process-wide singletons, and refuses a second run with
+    another mixed_precision in the same process. A worker process trains run after run,
+    so outside a distributed launch each run starts from fresh state.
+    """
+    if not torch.distributed.is_initialized():
+        AcceleratorState._reset_state(reset_partial_state=True)
+        GradientState._reset_state()
     set_seed(config.seed)
     return Accelerator(
         gradient_accumulation_steps=config.gradient_accumulation_steps,

@@ -109,18 +109,10 @@ def train_ppo(
     reference = PolicyWithValueHead(load_causal_lm(base_model_path, tokenizer))
     reference = reference.eval().requires_grad_(False).to(accelerator.device)
 
-    special = special_tokens(tokenizer)
-    features = [
-        {
-            "prompt": e["prompt"],
-            "ids": prompt_ids(tokenizer, e["prompt"], config.max_prompt_length, special),
-        }
-        for e in train_examples
-    ]
+    features = prompt_features(tokenizer, train_examples, config.max_prompt_length)
     loader = make_loader(features, config.batch_size, list, config.seed)
-    total_steps = config.max_steps or config.epochs * math.ceil(
-        len(features) / (config.batch_size * accelerator.num_processes)
-    )
+    per_step = config.batch_size * accelerator.num_processes
+    total_steps = config.max_steps or config.epochs * math.ceil(len(features) / per_step)
     optimizer, scheduler = make_optimizer(model, config, total_steps * config.updates_per_step)
     model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
 
@@ -130,21 +122,9 @@ def train_ppo(
     )
     final = dict(history[-1])
     if val_examples:
-        val = [
-            {
-                "prompt": e["prompt"],
-                "ids": prompt_ids(tokenizer, e["prompt"], config.max_prompt_length, special),
-            }
-            for e in val_examples
-        ]
-        final["val_reward"] = float(
-            torch.cat(
-                [
-                    roll(val[i : i + config.batch_size])["scores"]
-                    for i in range(0, len(val), config.batch_size)
-                ]
-            ).mean()
-        )
+        val = prompt_features(tokenizer, val_examples, config.max_prompt_length)
+        batches = [val[i : i + config.batch_size] for i in range(0, len(val), config.batch_size)]
+        final["val_reward"] = float(torch.cat([roll(b)["scores"] for b in batches]).mean())
     unwrapped = accelerator.unwrap_model(model)
     save_head = partial(save_value_head, unwrapped.value_head)
     return finish_run(
@@ -159,6 +139,18 @@ def train_ppo(
         final,
         save_extra=save_head,
     )
+
+
+def prompt_features(tokenizer, examples: list[dict], max_prompt_length: int) -> list[dict]:
+    """Each prompt's messages (for the reward) and token ids (for sampling)."""
+    special = special_tokens(tokenizer)
+    return [
+        {
+            "prompt": e["prompt"],
+            "ids": prompt_ids(tokenizer, e["prompt"], max_prompt_length, special),
+        }
+        for e in examples
+    ]
 
 
 def ppo_loop(accelerator, model, optimizer, scheduler, loader, roll, total_steps, config, callback):
@@ -203,46 +195,58 @@ def response_forward(model, sequences, attention_mask, prompt_width: int, temper
 def rollout(
     accelerator, model, reference, tokenizer, reward_fn, config, prompts: list[dict]
 ) -> dict:
-    """Sample, score and compute advantages for a batch of prompts; all tensors (B, R) or (B,)."""
+    """Sample, score and compute advantages for a batch of prompts; tensors (B, R) or (B,)."""
+    batch = sample_and_evaluate(accelerator, model, reference, tokenizer, config, prompts)
+    completions = [
+        tokenizer.decode(response[mask.bool()], skip_special_tokens=True).strip()
+        for response, mask in zip(batch["responses"], batch["mask"], strict=True)
+    ]
+    scores = reward_fn([p["prompt"] for p in prompts], completions)
+    scores = torch.as_tensor(scores, dtype=torch.float, device=batch["mask"].device)  # (B,)
+    return {**batch, **advantages_from_scores(batch, scores, config)}
+
+
+def sample_and_evaluate(accelerator, model, reference, tokenizer, config, prompts) -> dict:
+    """Sampled responses with the policy's log-probs and values and the reference's log-probs."""
     policy = accelerator.unwrap_model(model)
     policy.eval()
-    responses, mask = sample(
-        policy.lm, tokenizer, [p["ids"] for p in prompts], config.max_new_tokens, config.temperature
+    ids = [p["ids"] for p in prompts]
+    responses, mask = sample(policy.lm, tokenizer, ids, config.max_new_tokens, config.temperature)
+    prompt_tokens, prompt_mask = (
+        t.to(responses.device) for t in pad(ids, tokenizer.pad_token_id, left=True)
     )
-    prompt_ids_, prompt_mask = pad([p["ids"] for p in prompts], tokenizer.pad_token_id, left=True)
-    sequences = torch.cat([prompt_ids_.to(responses.device), responses], dim=1)  # (B, P + R)
-    attention_mask = torch.cat([prompt_mask.to(mask.device), mask], dim=1)
-    width = prompt_ids_.shape[1]
-    _, logps, values = response_forward(
-        policy, sequences, attention_mask, width, config.temperature
-    )
-    _, ref_logps, _ = response_forward(
-        reference, sequences, attention_mask, width, config.temperature
-    )
+    sequences = torch.cat([prompt_tokens, responses], dim=1)  # (B, P + R)
+    attention_mask = torch.cat([prompt_mask, mask], dim=1)  # (B, P + R)
+    width = prompt_tokens.shape[1]
+    with accelerator.autocast():
+        _, logps, values = response_forward(
+            policy, sequences, attention_mask, width, config.temperature
+        )
+        _, ref_logps, _ = response_forward(
+            reference, sequences, attention_mask, width, config.temperature
+        )
     policy.train()
-
-    mask = mask.float()
-    completions = [
-        tokenizer.decode(r[m.bool()], skip_special_tokens=True).strip()
-        for r, m in zip(responses, mask, strict=True)
-    ]
-    scores = torch.as_tensor(
-        reward_fn([p["prompt"] for p in prompts], completions),
-        dtype=torch.float,
-        device=mask.device,
-    )  # (B,)
-    kl = kl_per_token(logps, ref_logps) * mask
-    rewards = -config.beta * kl  # (B, R)
-    last = (mask.sum(-1).long() - 1).clamp(min=0)  # index of each response's last token
-    rewards[torch.arange(len(prompts)), last] += scores
-    advantages, returns = gae(rewards, values, mask, config.gamma, config.lam)
     return {
         "sequences": sequences,
         "attention_mask": attention_mask,
         "prompt_width": width,
-        "mask": mask,
+        "responses": responses,
+        "mask": mask.float(),
         "logps": logps,
-        "values": values,
+        "ref_logps": ref_logps,
+        "values": values.float(),
+    }
+
+
+def advantages_from_scores(batch: dict, scores: torch.Tensor, config) -> dict:
+    """Per-token rewards -β·KL plus the score on each response's last token, then GAE."""
+    mask = batch["mask"]
+    kl = kl_per_token(batch["logps"], batch["ref_logps"]) * mask  # (B, R)
+    rewards = -config.beta * kl
+    last = (mask.sum(-1).long() - 1).clamp(min=0)  # index of each response's last token
+    rewards[torch.arange(len(scores), device=mask.device), last] += scores
+    advantages, returns = gae(rewards, batch["values"], mask, config.gamma, config.lam)
+    return {
         "advantages": masked_whiten(advantages, mask),
         "returns": returns,
         "scores": scores,

@@ -15,6 +15,7 @@ from training.ml.data import (
     format_prompt,
     parse_transcript,
     preference_from_hh,
+    prompt_ids,
     special_tokens,
 )
 from training.ml.losses import IGNORE_INDEX
@@ -145,3 +146,11 @@ def test_tiny_tokenizer_round_trips_any_text(tokenizer):
     assert ids[0] == tokenizer.bos_token_id
     assert tokenizer.decode(ids, skip_special_tokens=True) == text
     assert torch.tensor(ids).max() < len(tokenizer)
+
+
+def test_a_template_that_writes_bos_gets_exactly_one_even_when_truncated():
+    tokenizer = build_tiny_tokenizer()
+    tokenizer.chat_template = "{{ bos_token }}{% for m in messages %}{{ m['content'] }}{% endfor %}"
+    special = special_tokens(tokenizer)
+    ids = prompt_ids(tokenizer, [{"role": "user", "content": "y" * 50}], 10, special)
+    assert ids == [tokenizer.bos_token_id] + tokenizer("y" * 10, add_special_tokens=False)["input_ids"]

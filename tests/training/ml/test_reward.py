@@ -132,3 +132,12 @@ def test_rejects_malformed_examples_before_loading_anything(tmp_path, tiny_rm_pa
         train_reward(
             RewardConfig(), tiny_rm_path, [{**pairs[0], "chosen": None}], [], tmp_path / "out"
         )
+
+
+def test_gradient_accumulation_takes_one_step_per_n_micro_batches(tmp_path, tiny_rm_path, pairs):
+    recorder = Recorder()
+    config = RewardConfig(**{**FAST, "batch_size": 3}, epochs=2, gradient_accumulation_steps=2)
+    result = train_reward(config, tiny_rm_path, pairs, [], tmp_path / "out", recorder)
+    # 6 pairs = 2 micro-batches of 3 = 1 optimizer step per epoch
+    assert [(step, total) for step, total, _ in recorder.calls] == [(1, 2), (2, 2)]
+    assert result["steps"] == 2

