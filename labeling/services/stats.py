@@ -1,0 +1,402 @@
+"""Project statistics: agreement, annotator quality and model ratings, computed and cached.
+
+``project_stats_compute`` reads the project (``labeling.stats_selectors``), reshapes the rows
+(``labeling.stats_arrays``) and runs the maths (``agreement``, ``annotator_quality``,
+``ratings``) into one JSON payload. Every random step is seeded, so the same data gives the
+same payload. Figures that are undefined are ``None`` with a reason, never a made-up number.
+
+What is counted where:
+
+* Gold comparisons are quality checks (often hand-made, served to everyone): they feed the
+  annotators' gold accuracy, not agreement or ratings, where they would outweigh the rest.
+* Imported labels (users named ``import:<source>``) stand for many unknown people: they get no
+  annotator row and are left out of the leave-one-out majorities, but they count in agreement
+  (as one rater) and in the ratings, which are about the models, not the people.
+
+Caching and debounce. Requests read ``ProjectStats``; they never compute. Each committed
+judgment sends ``labeling.tasks.project_stats_refresh``; ``project_stats_debounce`` turns
+``dirty`` on with a conditional update and only the call that turned it on schedules a
+recomputation, a little later (``_delay``), so a burst of judgments costs one computation.
+The recomputation claims the work by turning ``dirty`` off (again a conditional update: of
+several queued, one computes), so a judgment committing while it runs turns ``dirty`` on
+again and schedules the next one. A payload is stored only over an older one, so two
+computations finishing out of order never leave the older snapshot in place.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import datetime, timedelta
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from labeling.agreement import fleiss_kappa, krippendorff_alpha, percent_agreement
+from labeling.agreement_rows import bootstrap_alpha_ci_rows, cohen_kappa_mean_rows
+from labeling.annotator_quality import annotator_report
+from labeling.models import Project, ProjectStats
+from labeling.ratings import (
+    bradley_terry_bootstrap,
+    length_controlled_bradley_terry,
+    online_elo,
+    pairwise_arrays,
+    win_rate_matrix,
+)
+from labeling.stats_arrays import (
+    MISSING,
+    PairRows,
+    agreement_units,
+    equal_count_rows,
+    gold_label,
+    id_codes,
+    pair_keys,
+    pair_rows,
+    unit_matrix,
+)
+from labeling.stats_selectors import (
+    JudgmentArrays,
+    ProjectContext,
+    SlotArrays,
+    criterion_arrays,
+    is_import_user,
+    judgment_arrays,
+    judgment_watermark,
+    project_context,
+    slot_arrays,
+    stats_snapshot,
+)
+
+SEED = 20240601
+ALPHA_CI_ROUNDS = 1000
+RATING_ROUNDS = 100  # Chatbot Arena's bootstrap
+DEBOUNCE_SECONDS = 5.0
+DEBOUNCE_COST_FACTOR = 10  # wait at least 10x the last computation: stats take <= ~10% of a worker
+STALE_AFTER = timedelta(minutes=10)  # dirty this long: the pending refresh was lost or failed
+UNNAMED_MODEL = "(unnamed)"
+
+NO_JUDGMENTS = "no judgments yet"
+ONE_RATER = "only one annotator"
+NO_OVERLAP = "no comparison was judged by two annotators"
+NO_VARIATION = "every judgment gave the same answer, so agreement beyond chance is undefined"
+NO_COHEN_PAIR = "no pair of annotators has a defined kappa (each pair gave one answer throughout)"
+NO_SCALE = "the project has no strength scale"
+RANKING_NO_STRENGTH = "ranking judgments have no strength"
+NO_MODEL_NAMES = "the responses carry no model names (as in HH-RLHF), so there are no models to rate"
+
+
+# --- the payload ------------------------------------------------------------------------------
+
+
+def project_stats_compute(project: Project) -> dict:
+    """Read the project and compute its statistics payload (see the API for its schema).
+
+    Reads run in one snapshot; nothing is written. Takes about 1-3 s per million judgments.
+    """
+    started, laps = timezone.now(), _Laps()
+    with stats_snapshot():
+        count, last_id = judgment_watermark(project.pk)
+        judgments = judgment_arrays(project)
+        slots = slot_arrays(project)
+        context = project_context(project, judgments.annotator)
+        criteria = {name: criterion_arrays(project, name) for name in project.criteria}
+    laps.lap("read")
+    regular = ~np.isin(judgments.comparison, np.fromiter(context.gold, np.int64, len(context.gold)))
+    payload = {
+        "project": project.pk,
+        "task_type": project.task_type,
+        "computed_at": started.isoformat(),
+        "judgments": count,
+        "last_judgment_id": last_id,
+        "counts": _counts(project, judgments, regular, context),
+    }
+    payload["agreement"] = _agreement(project, _subset(judgments, regular))
+    payload["agreement"]["criteria"] = {
+        name: _agreement(project, _subset(rows, ~np.isin(rows.comparison, list(context.gold))))
+        for name, rows in criteria.items()
+    }
+    laps.lap("agreement")
+    payload["annotators"] = _annotators(project, judgments, context)
+    laps.lap("annotators")
+    payload["ratings"] = _ratings(project, _subset(judgments, regular), slots)
+    laps.lap("ratings")
+    payload["seconds"] = laps.done()
+    return _json_safe(payload)
+
+
+class _Laps:
+    def __init__(self):
+        self.start = self.last = time.perf_counter()
+        self.laps = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name], self.last = now - self.last, now
+
+    def done(self) -> dict:
+        return {**self.laps, "total": time.perf_counter() - self.start}
+
+
+def _subset(arrays: JudgmentArrays, keep: np.ndarray) -> JudgmentArrays:
+    rankings = None if arrays.rankings is None else [arrays.rankings[i] for i in np.flatnonzero(keep)]
+    return JudgmentArrays(
+        id=arrays.id[keep], comparison=arrays.comparison[keep], annotator=arrays.annotator[keep],
+        signed=arrays.signed[keep], seconds=arrays.seconds[keep], rankings=rankings,
+    )
+
+
+def _imported(annotators: np.ndarray, usernames: dict[int, str]) -> np.ndarray:
+    """Which entries of ``annotators`` are import sources."""
+    sources = [pk for pk, name in usernames.items() if is_import_user(name)]
+    return np.isin(annotators, np.array(sources, dtype=np.int64))
+
+
+def _counts(project: Project, judgments: JudgmentArrays, regular, context: ProjectContext) -> dict:
+    judged, codes = id_codes(judgments.comparison)
+    per_comparison = np.bincount(codes[regular], minlength=len(judged))
+    imported = _imported(judgments.annotator, context.usernames)
+    return {
+        "comparisons": context.comparisons,
+        "gold_comparisons": len(context.gold),
+        "judgments": len(judgments.id),
+        "judged_comparisons": len(judged),
+        "complete_comparisons": int(np.sum(per_comparison >= project.overlap)),
+        "ties": int(np.sum(judgments.signed == 0)) if judgments.rankings is None else 0,
+        "skips": len(context.skipped),
+        "flags": context.flags,
+        "annotators": int(len(np.unique(judgments.annotator[~imported]))),
+        "imported_judgments": int(imported.sum()),
+    }
+
+
+# --- agreement --------------------------------------------------------------------------------
+
+
+def _agreement(project: Project, judgments: JudgmentArrays) -> dict:
+    """Agreement among raters on regular comparisons (a ranking's implied pairs are the units).
+
+    Nominal figures take the winner as a category (a, tie and b equally far apart); ordinal and
+    interval alpha take the signed strength score (-S..S, a tie at 0).
+    """
+    unit, rater, value = agreement_units(judgments.comparison, judgments.annotator, judgments.signed, judgments.rankings)
+    scores = unit_matrix(unit, value)
+    winners = np.sign(scores)  # NaN stays NaN
+    rated = np.sum(~np.isnan(scores), axis=1)
+    raters = int(len(np.unique(rater)))
+    block = {
+        "unit": "comparison" if judgments.rankings is None else "implied pair",
+        "n_units": int(np.sum(rated >= 2)), "n_raters": raters, "n_ratings": int(len(value)),
+    }
+    reason = NO_JUDGMENTS if len(value) == 0 else ONE_RATER if raters < 2 else NO_OVERLAP if block["n_units"] == 0 else None
+    figures, reasons = _agreement_figures(winners, unit, rater, np.sign(value), reason)
+    strength = _strength_figures(project, judgments, scores, reason)
+    figures.update(strength[0])
+    reasons.update(strength[1])
+    return {**block, **figures, "reason": reason, "reasons": reasons}
+
+
+def _agreement_figures(winners, unit, rater, nominal, reason) -> tuple[dict, dict]:
+    names = ("krippendorff_alpha", "krippendorff_alpha_ci", "fleiss_kappa", "cohen_kappa_mean", "percent_agreement")
+    if reason:
+        return {**dict.fromkeys(names), "fleiss_units": 0, "fleiss_ratings_per_unit": 0}, dict.fromkeys(names, reason)
+    fleiss_rows, per_unit = equal_count_rows(winners)
+    figures = {
+        "krippendorff_alpha": krippendorff_alpha(winners, "nominal"),
+        "krippendorff_alpha_ci": bootstrap_alpha_ci_rows(unit, nominal, "nominal", n_boot=ALPHA_CI_ROUNDS, seed=SEED),
+        # Fleiss needs equal counts: computed on the units with the most common count
+        "fleiss_kappa": fleiss_kappa(fleiss_rows),
+        "fleiss_units": len(fleiss_rows),
+        "fleiss_ratings_per_unit": per_unit,
+        "cohen_kappa_mean": cohen_kappa_mean_rows(unit, rater, nominal),
+        "percent_agreement": percent_agreement(winners),
+    }
+    reasons = {name: NO_VARIATION for name in names if figures[name] is None}
+    if figures["cohen_kappa_mean"] is None:
+        reasons["cohen_kappa_mean"] = NO_COHEN_PAIR
+    return figures, reasons
+
+
+def _strength_figures(project: Project, judgments: JudgmentArrays, scores, reason) -> tuple[dict, dict]:
+    names = ("krippendorff_alpha_ordinal", "krippendorff_alpha_interval")
+    if judgments.rankings is not None:
+        reason = reason or RANKING_NO_STRENGTH
+    elif not project.strength_scale:
+        reason = reason or NO_SCALE
+    if reason:
+        return dict.fromkeys(names), dict.fromkeys(names, reason)
+    figures = {
+        "krippendorff_alpha_ordinal": krippendorff_alpha(scores, "ordinal"),
+        "krippendorff_alpha_interval": krippendorff_alpha(scores, "interval"),
+    }
+    return figures, {name: NO_VARIATION for name in names if figures[name] is None}
+
+
+# --- annotators -------------------------------------------------------------------------------
+
+
+def _annotators(project: Project, judgments: JudgmentArrays, context: ProjectContext) -> list[dict]:
+    """Quality rows for the people who judged or skipped (import sources left out).
+
+    Rows are judgments (label: the winner's sign, or a ranking's top position) and skipped
+    leases (label NaN). Agreement is with the leave-one-out majority of the other people.
+    """
+    human = ~_imported(judgments.annotator, context.usernames)
+    ranking = judgments.rankings is not None
+    labels = (np.array([r[0] for r in judgments.rankings], dtype=float) if ranking
+              else np.sign(judgments.signed).astype(float))
+    skipped = context.skipped[~_imported(context.skipped[:, 1], context.usernames)]
+    comparison = np.r_[judgments.comparison[human], skipped[:, 0]]
+    annotator = np.r_[judgments.annotator[human], skipped[:, 1]]
+    if len(annotator) == 0:
+        return []
+    gold = {cid: gold_label(answer, ranking) for cid, answer in context.gold.items()}
+    report = annotator_report(
+        annotator, comparison, np.r_[labels[human], np.full(len(skipped), np.nan)],
+        seconds=np.r_[judgments.seconds[human], np.full(len(skipped), np.nan)],
+        flagged=np.isin(pair_keys(comparison, annotator), pair_keys(context.flagged[:, 0], context.flagged[:, 1])),
+        tie_label=None if ranking else 0.0,
+        gold={cid: label for cid, label in gold.items() if label is not None},
+        order=np.r_[judgments.id[human], np.zeros(len(skipped), np.int64)],  # skips are never compared
+    )
+    return [{"username": context.usernames.get(row["annotator"], ""), **row} for row in report]
+
+
+# --- ratings ----------------------------------------------------------------------------------
+
+
+def _ratings(project: Project, judgments: JudgmentArrays, slots: SlotArrays) -> dict:
+    """Bradley-Terry with intervals, online Elo, strength-weighted and length-controlled
+    Bradley-Terry, and the win-rate matrix, over pairs of different models."""
+    rows = pair_rows(judgments.comparison, judgments.signed, judgments.rankings,
+                     (slots.comparison, slots.position, slots.model, slots.length))
+    unknown = (rows.model_a == MISSING) | (rows.model_b == MISSING)
+    same = ~unknown & (rows.model_a == rows.model_b)
+    rows = rows.select(~unknown & ~same)
+    names = [name or UNNAMED_MODEL for name in slots.models]
+    block = {"n": len(rows.outcome), "excluded": {"same_model": int(same.sum()), "no_model": int(unknown.sum())},
+             "scale": "Elo points: 400 apart means 10:1 odds; the mean rating is 1000"}
+    if len(rows.outcome) == 0:
+        reason = NO_JUDGMENTS
+        if same.any():
+            unnamed = set(slots.models) <= {""}
+            reason = NO_MODEL_NAMES if unnamed else "no judgment compares two different models"
+        empty = {"bradley_terry": [], "elo": [], "strength_weighted": None,
+                 "length_controlled": {"rows": [], "length_coef": None}, "win_rate": {"models": [], "matrix": []}}
+        return {**block, **empty, "reason": reason}
+    weighted = judgments.rankings is None and bool(project.strength_scale)
+    return {**block, **_fits(rows, names, weighted), "reason": None}
+
+
+def _fits(rows: PairRows, names: list[str], weighted: bool) -> dict:
+    def named(table):
+        return [{**row, "model": names[row["model"]]} for row in table]
+
+    matchups = pairwise_arrays(rows.model_a, rows.model_b, rows.outcome)
+    elo = online_elo(rows.model_a, rows.model_b, rows.outcome)
+    ratings = np.array([row["rating"] for row in elo])
+    for row in elo:  # online Elo has no interval; rank by rating alone
+        row.update(ci_low=None, ci_high=None, rank=int(1 + np.sum(ratings > row["rating"])))
+    strength = None
+    if weighted:
+        strength = named(bradley_terry_bootstrap(
+            pairwise_arrays(rows.model_a, rows.model_b, rows.outcome, rows.weight), n_boot=RATING_ROUNDS, seed=SEED))
+    length = length_controlled_bradley_terry(rows.model_a, rows.model_b, rows.outcome, rows.length_a, rows.length_b)
+    return {
+        "bradley_terry": named(bradley_terry_bootstrap(matchups, n_boot=RATING_ROUNDS, seed=SEED)),
+        "elo": named(elo),
+        "strength_weighted": strength,
+        "length_controlled": {"rows": named(length["rows"]), "length_coef": length["length_coef"]},
+        "win_rate": {"models": [names[m] for m in matchups.models], "matrix": win_rate_matrix(matchups).tolist()},
+    }
+
+
+def _json_safe(value):
+    """numpy scalars to Python, NaN and infinities to None (JSON has neither)."""
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+# --- the cache --------------------------------------------------------------------------------
+
+
+def project_stats_store(*, project: Project, payload: dict) -> bool:
+    """Store ``payload`` as the project's stats unless one from a later snapshot is there."""
+    ProjectStats.objects.get_or_create(project=project, defaults={"dirty": False})
+    computed_at = datetime.fromisoformat(payload["computed_at"])
+    newer = Q(computed_at__isnull=True) | Q(computed_at__lte=computed_at)
+    return ProjectStats.objects.filter(newer, project=project).update(
+        payload=payload, judgment_watermark=payload["judgments"], computed_at=computed_at,
+    ) == 1
+
+
+def project_stats_request(project_id: int) -> bool:
+    """Mark the project's stats out of date; True for the call that turned ``dirty`` on.
+
+    That call schedules the refresh; later ones find it scheduled (the debounce).
+    """
+    if not Project.objects.filter(pk=project_id).exists():
+        return False
+    ProjectStats.objects.get_or_create(project_id=project_id, defaults={"dirty": False})
+    return ProjectStats.objects.filter(project_id=project_id, dirty=False).update(dirty=True) == 1
+
+
+def project_stats_debounce(project_id: int) -> bool:
+    """Judgments changed: schedule one refresh a little later unless one is scheduled already."""
+    if not project_stats_request(project_id):
+        return False
+    from labeling.tasks import project_stats_recompute  # tasks import this module
+
+    delay = _delay(project_id)
+    transaction.on_commit(lambda: project_stats_recompute.apply_async(args=[project_id], countdown=delay))
+    return True
+
+
+def _delay(project_id: int) -> float:
+    """Seconds to wait before refreshing: longer for projects whose stats take long."""
+    payload = ProjectStats.objects.filter(project_id=project_id).values_list("payload", flat=True).first() or {}
+    last = (payload.get("seconds") or {}).get("total") or 0.0
+    return max(DEBOUNCE_SECONDS, DEBOUNCE_COST_FACTOR * last)
+
+
+def project_stats_refresh(project_id: int) -> bool:
+    """Recompute and store the stats if they are dirty; False when there was nothing to do.
+
+    Safe to run twice and concurrently: turning ``dirty`` off is the claim, so one run of
+    several computes. On an error the work is handed back (``dirty`` on) before re-raising.
+    """
+    if ProjectStats.objects.filter(project_id=project_id, dirty=True).update(dirty=False) != 1:
+        return False
+    project = Project.objects.get(pk=project_id)
+    try:
+        payload = project_stats_compute(project)
+    except Exception:
+        ProjectStats.objects.filter(project_id=project_id).update(dirty=True)
+        raise
+    project_stats_store(project=project, payload=payload)
+    return True
+
+
+def project_stats_nudge(project: Project) -> bool:
+    """Stats were asked for: schedule a refresh now if none are cached or the one pending
+    looks lost (dirty for ``STALE_AFTER``: a worker died holding it, or it failed).
+
+    The refresh is claim-protected, so an extra one is harmless. True when one was sent.
+    """
+    row = ProjectStats.objects.filter(project=project).values_list("dirty", "computed_at").first()
+    dirty, computed_at = row or (False, None)
+    if computed_at is not None and not (dirty and computed_at < timezone.now() - STALE_AFTER):
+        return False
+    project_stats_request(project.pk)
+    from labeling.tasks import project_stats_recompute
+
+    transaction.on_commit(lambda: project_stats_recompute.delay(project.pk))
+    return True

@@ -1,0 +1,280 @@
+"""Reads for project statistics: judgments and their context as numpy arrays.
+
+Every read names only the columns it needs with ``values_list``, pushes the coding of results
+into SQL (a pairwise result becomes one signed integer) and builds no model instances. The two
+large reads, one row per judgment and one per response slot, are integer tables: on PostgreSQL
+they travel as ``COPY (<the queryset's own SQL>) TO STDOUT`` text that numpy parses in C, because
+through the DB-API cursor every value first becomes a Python object, which costs three to four
+times as much at a million rows. Elsewhere (SQLite) the same queryset is iterated.
+
+``stats_snapshot`` makes all reads of one computation see the same data on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import Case, CharField, Count, IntegerField, Max, QuerySet, Value, When
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast, Coalesce
+
+from labeling.models import (
+    Comparison,
+    ComparisonResponse,
+    Flag,
+    Judgment,
+    Lease,
+    LeaseState,
+    Project,
+    ProjectStats,
+    Response,
+    TaskType,
+)
+from labeling.rankings import LETTERS
+
+# Judgments imported with labels belong to an inactive user named after the source
+# (labeling.services.imports): one "annotator" standing for many unknown people.
+IMPORT_USER_PREFIX = "import:"
+
+
+@dataclass(frozen=True)
+class JudgmentArrays:
+    """One entry per judgment, in id order (the order they were made).
+
+    ``signed`` codes a pairwise result as +strength when A won, -strength when B won and 0 for
+    a tie (strength counts 1 where the project has no scale). ``rankings`` (ranking projects
+    only, else None) holds each judgment's positions best first (0 is A). ``seconds`` is NaN
+    where no time was recorded (imports).
+    """
+
+    id: np.ndarray
+    comparison: np.ndarray
+    annotator: np.ndarray
+    signed: np.ndarray
+    seconds: np.ndarray
+    rankings: list[list[int]] | None = None
+
+
+@dataclass(frozen=True)
+class SlotArrays:
+    """Every response slot of the project's comparisons: ``model`` indexes ``models``."""
+
+    comparison: np.ndarray
+    position: np.ndarray
+    model: np.ndarray
+    length: np.ndarray
+    models: list[str]
+
+
+@dataclass(frozen=True)
+class ProjectContext:
+    """The small reads: who skipped or flagged what, gold, names and totals."""
+
+    skipped: np.ndarray  # (S, 2) comparison id, annotator id of skipped leases
+    flagged: np.ndarray  # (F, 2) distinct comparison id, annotator id pairs with a flag
+    flags: int
+    gold: dict[int, dict | None]  # gold comparison id -> gold_answer
+    comparisons: int
+    usernames: dict[int, str]
+
+
+# --- the snapshot and the transport -----------------------------------------------------------
+
+
+@contextmanager
+def stats_snapshot() -> Iterator[None]:
+    """Run the reads of one computation in one read-only snapshot (PostgreSQL).
+
+    REPEATABLE READ makes the judgment and slot reads agree even while judgments and imports
+    commit; JIT is off because compiling these plain scans costs more (about 0.2 s a query)
+    than it saves. Inside a caller's transaction (tests) or on SQLite the reads run as they
+    are: SQLite's transactions here take the write lock, which must not wait on statistics.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            cursor.execute("SET LOCAL jit = off")
+        yield
+
+
+def _int_table(queryset: QuerySet, width: int) -> np.ndarray:
+    """The rows of an integer ``values_list`` queryset as an (n, width) int64 array; no NULLs."""
+    if connection.vendor != "postgresql":
+        flat = np.fromiter(itertools.chain.from_iterable(queryset), dtype=np.int64)
+        return flat.reshape(-1, width)
+    sql, params = queryset.query.sql_with_params()
+    buffer = io.BytesIO()
+    with connection.cursor() as cursor:
+        cursor.copy_expert(f"COPY ({cursor.mogrify(sql, params).decode()}) TO STDOUT", buffer)
+    if buffer.tell() == 0:
+        return np.zeros((0, width), dtype=np.int64)
+    buffer.seek(0)
+    return np.loadtxt(buffer, dtype=np.int64, delimiter="\t", ndmin=2).reshape(-1, width)
+
+
+def _signed(winner, strength) -> Case:
+    """+strength for "a", -strength for "b", 0 for a tie; NULL for anything else."""
+    magnitude = Coalesce(strength, Value(1))
+    return Case(
+        When(**{winner: "a"}, then=magnitude),
+        When(**{winner: "b"}, then=-magnitude),
+        When(**{winner: "tie"}, then=Value(0)),
+        default=None,
+        output_field=IntegerField(),
+    )
+
+
+# --- judgments and slots ----------------------------------------------------------------------
+
+
+def judgment_arrays(project: Project) -> JudgmentArrays:
+    """All of the project's judgments, main result only."""
+    judgments = Judgment.objects.filter(project=project)
+    if project.task_type == TaskType.RANKING:
+        return _ranking_arrays(judgments.values_list("id", "comparison_id", "annotator_id", "time_spent_ms", "ranking"))
+    rows = _int_table(
+        judgments.annotate(signed=_signed("winner", "strength")).filter(signed__isnull=False)
+        .values_list("id", "comparison_id", "annotator_id", "signed", "time_spent_ms"),
+        5,
+    )
+    return _judgment_rows(rows)
+
+
+def _judgment_rows(rows: np.ndarray) -> JudgmentArrays:
+    """(id, comparison, annotator, signed, time_ms) rows, put in id order."""
+    if np.any(rows[1:, 0] < rows[:-1, 0]):  # a plain scan usually returns them in order already
+        rows = rows[np.argsort(rows[:, 0], kind="stable")]
+    return JudgmentArrays(
+        id=rows[:, 0], comparison=rows[:, 1], annotator=rows[:, 2], signed=rows[:, 3],
+        seconds=_seconds(rows[:, 4]),
+    )
+
+
+def criterion_arrays(project: Project, name: str) -> JudgmentArrays:
+    """Each judgment's result on criterion ``name``; judgments without it are left out."""
+    judgments = Judgment.objects.filter(project=project)
+    result = KeyTransform(name, "criteria")
+    if project.task_type == TaskType.RANKING:
+        rows = judgments.annotate(result=KeyTransform("ranking", result)).filter(result__isnull=False)
+        return _ranking_arrays(rows.values_list("id", "comparison_id", "annotator_id", "time_spent_ms", "result"))
+    strength = Cast(KeyTextTransform("strength", result), IntegerField())
+    rows = _int_table(
+        # the Cast makes it plain text: a key transform's "=" would compare JSON values
+        judgments.annotate(criterion_winner=Cast(KeyTextTransform("winner", result), CharField()))
+        .annotate(signed=_signed("criterion_winner", strength)).filter(signed__isnull=False)
+        .values_list("id", "comparison_id", "annotator_id", "signed", "time_spent_ms"),
+        5,
+    )
+    return _judgment_rows(rows)
+
+
+def _ranking_arrays(rows) -> JudgmentArrays:
+    """Ranking judgments: letters become positions; JSON is decoded per row (no SQL coding)."""
+    ids, comparisons, annotators, times, rankings = [], [], [], [], []
+    position = {letter: i for i, letter in enumerate(LETTERS)}
+    for judgment_id, comparison_id, annotator_id, time_ms, ranking in sorted(rows):
+        if not isinstance(ranking, list) or not ranking:
+            continue
+        ids.append(judgment_id)
+        comparisons.append(comparison_id)
+        annotators.append(annotator_id)
+        times.append(time_ms)
+        rankings.append([position[letter] for letter in ranking])
+    size = len(ids)
+    return JudgmentArrays(
+        id=np.array(ids, dtype=np.int64), comparison=np.array(comparisons, dtype=np.int64),
+        annotator=np.array(annotators, dtype=np.int64), signed=np.zeros(size, dtype=np.int64),
+        seconds=_seconds(np.array(times, dtype=np.int64)), rankings=rankings,
+    )
+
+
+def _seconds(milliseconds: np.ndarray) -> np.ndarray:
+    # 0 is what a judgment without a recorded time stores (imports): missing, not instant
+    return np.where(milliseconds > 0, milliseconds / 1000.0, np.nan)
+
+
+def slot_arrays(project: Project) -> SlotArrays:
+    """Model and length of every response slot; models are coded in SQL against a sorted list.
+
+    The model list is small (one row per distinct name), so a CASE over it costs less than
+    sending a name per slot. Filtering by the response's project avoids joining comparisons.
+    """
+    models = list(
+        Response.objects.filter(project=project).order_by("model_name")
+        .values_list("model_name", flat=True).distinct()
+    )
+    code = Case(
+        *[When(response__model_name=name, then=Value(i)) for i, name in enumerate(models)],
+        default=Value(-1), output_field=IntegerField(),
+    )
+    rows = _int_table(
+        ComparisonResponse.objects.filter(response__project=project).order_by()
+        .annotate(model=code).values_list("comparison_id", "position", "model", "response__length_chars"),
+        4,
+    )
+    return SlotArrays(comparison=rows[:, 0], position=rows[:, 1], model=rows[:, 2], length=rows[:, 3], models=models)
+
+
+# --- the small reads --------------------------------------------------------------------------
+
+
+def project_context(project: Project, annotator_ids) -> ProjectContext:
+    """Skips, flags, gold answers, the comparison count and the judging users' names."""
+    skipped = Lease.objects.filter(project=project, state=LeaseState.SKIPPED).values_list("comparison_id", "annotator_id")
+    flags = Flag.objects.filter(project=project)
+    flagged = flags.order_by().values_list("comparison_id", "annotator_id").distinct()
+    gold = Comparison.objects.filter(project=project, is_gold=True).values_list("id", "gold_answer")
+    ids = {int(i) for i in np.unique(annotator_ids)} | {annotator for _, annotator in skipped}
+    names = get_user_model().objects.filter(pk__in=ids).values_list("pk", "username")
+    return ProjectContext(
+        skipped=np.array(list(skipped), dtype=np.int64).reshape(-1, 2),
+        flagged=np.array(list(flagged), dtype=np.int64).reshape(-1, 2),
+        flags=flags.count(),
+        gold=dict(gold),
+        comparisons=Comparison.objects.filter(project=project).count(),
+        usernames=dict(names),
+    )
+
+
+def judgment_watermark(project_id: int) -> tuple[int, int]:
+    """``(count, highest id)`` of the project's judgments: changes whenever judgments do.
+
+    The count alone misses an undo followed by a new judgment; the highest id alone misses
+    an undo of an older judgment.
+    """
+    found = Judgment.objects.filter(project_id=project_id).aggregate(n=Count("id"), last=Max("id"))
+    return found["n"], found["last"] or 0
+
+
+def is_import_user(username: str) -> bool:
+    return username.startswith(IMPORT_USER_PREFIX)
+
+
+
+# --- the cached payload -----------------------------------------------------------------------
+
+
+def project_stats_for_viewer(*, project: Project, user, admin: bool) -> dict | None:
+    """The cached stats as ``user`` may see them, with ``stale``; None when none are cached.
+
+    Project admins see everything. Annotators see the project-wide figures (agreement,
+    ratings, counts) and, of the per-annotator rows, only their own: another person's
+    agreement, speed and outlier flag are for the admins who act on them.
+    """
+    row = ProjectStats.objects.filter(project=project, computed_at__isnull=False).values_list("payload", "dirty").first()
+    if row is None:
+        return None
+    payload, dirty = row
+    if not admin:
+        payload = {**payload, "annotators": [r for r in payload.get("annotators", []) if r.get("annotator") == user.pk]}
+    return {**payload, "stale": dirty}
