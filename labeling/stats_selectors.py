@@ -1,11 +1,13 @@
 """Reads for project statistics: judgments and their context as numpy arrays.
 
 Every read names only the columns it needs with ``values_list``, pushes the coding of results
-into SQL (a pairwise result becomes one signed integer) and builds no model instances. The two
-large reads, one row per judgment and one per response slot, are integer tables: on PostgreSQL
-they travel as ``COPY (<the queryset's own SQL>) TO STDOUT`` text that numpy parses in C, because
-through the DB-API cursor every value first becomes a Python object, which costs three to four
-times as much at a million rows. Elsewhere (SQLite) the same queryset is iterated.
+into SQL (a pairwise result becomes one signed integer, a model name an index into the sorted
+list of names) and builds no model instances. The two large reads, one row per judgment and one
+per response slot, are tables of bigints: on PostgreSQL they travel as
+``COPY (<the queryset's own SQL>) TO STDOUT (FORMAT binary)``, whose fixed-size rows numpy
+reads in place, because through the DB-API cursor every value first becomes a Python object,
+which costs several times as much at a million rows. Elsewhere (SQLite) the same queryset is
+iterated.
 
 ``stats_snapshot`` makes all reads of one computation see the same data on PostgreSQL.
 """
@@ -21,7 +23,17 @@ from dataclasses import dataclass
 import numpy as np
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, IntegerField, Max, QuerySet, Value, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    Count,
+    IntegerField,
+    Max,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Coalesce
 
@@ -93,8 +105,9 @@ def stats_snapshot() -> Iterator[None]:
     """Run the reads of one computation in one read-only snapshot (PostgreSQL).
 
     REPEATABLE READ makes the judgment and slot reads agree even while judgments and imports
-    commit; JIT is off because compiling these plain scans costs more (about 0.2 s a query)
-    than it saves. Inside a caller's transaction (tests) or on SQLite the reads run as they
+    commit. JIT is off because compiling these plain scans costs more (about 0.2 s a query)
+    than it saves; 64 MB of work_mem keeps the slot join's hash table of a million responses
+    in memory instead of spilling it to disk in batches. Inside a caller's transaction (tests) or on SQLite the reads run as they
     are: SQLite's transactions here take the write lock, which must not wait on statistics.
     """
     if connection.vendor != "postgresql" or connection.in_atomic_block:
@@ -104,22 +117,45 @@ def stats_snapshot() -> Iterator[None]:
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
         yield
 
 
-def _int_table(queryset: QuerySet, width: int) -> np.ndarray:
-    """The rows of an integer ``values_list`` queryset as an (n, width) int64 array; no NULLs."""
-    if connection.vendor != "postgresql":
+def _bigints(queryset: QuerySet, *columns) -> QuerySet:
+    """``values_list`` of ``columns``, each cast to bigint (the layout ``_int_table`` reads)."""
+    return queryset.values_list(*(Cast(column, BigIntegerField()) for column in columns))
+
+
+def _int_table(queryset: QuerySet, width: int, *, copy: bool | None = None) -> np.ndarray:
+    """The rows of a ``_bigints`` queryset as an (n, width) int64 array; no NULLs allowed.
+
+    ``copy`` picks the transport: binary COPY (the default on PostgreSQL) or iterating the
+    queryset (the only way elsewhere; the bench compares the two).
+    """
+    if not (connection.vendor == "postgresql" if copy is None else copy):
         flat = np.fromiter(itertools.chain.from_iterable(queryset), dtype=np.int64)
         return flat.reshape(-1, width)
     sql, params = queryset.query.sql_with_params()
     buffer = io.BytesIO()
     with connection.cursor() as cursor:
-        cursor.copy_expert(f"COPY ({cursor.mogrify(sql, params).decode()}) TO STDOUT", buffer)
-    if buffer.tell() == 0:
-        return np.zeros((0, width), dtype=np.int64)
-    buffer.seek(0)
-    return np.loadtxt(buffer, dtype=np.int64, delimiter="\t", ndmin=2).reshape(-1, width)
+        cursor.copy_expert(f"COPY ({cursor.mogrify(sql, params).decode()}) TO STDOUT (FORMAT binary)", buffer)
+    return _binary_bigint_rows(buffer.getvalue(), width)
+
+
+def _binary_bigint_rows(data: bytes, width: int) -> np.ndarray:
+    """Parse PostgreSQL's binary COPY output of ``width`` non-null bigint columns.
+
+    The format: an 11-byte signature, int32 flags, an int32 header-extension length and the
+    extension; then per row an int16 field count and, per field, an int32 length (8) and the
+    value, all big-endian; then an int16 -1.
+    """
+    start = 19 + int.from_bytes(data[15:19], "big")
+    fields = [("count", ">i2")] + [(f"{kind}{i}", code) for i in range(width) for kind, code in (("size", ">i4"), ("value", ">i8"))]
+    rows = np.frombuffer(data, dtype=np.dtype(fields), count=(len(data) - start - 2) // np.dtype(fields).itemsize, offset=start)
+    sizes = np.column_stack([rows["count"]] + [rows[f"size{i}"] for i in range(width)]) if len(rows) else np.zeros((0, width + 1))
+    if np.any(sizes[:, 0] != width) or np.any(sizes[:, 1:] != 8):
+        raise ValueError("COPY rows are not all non-null bigints")  # a NULL would shift every later row
+    return np.column_stack([rows[f"value{i}"] for i in range(width)]).astype(np.int64).reshape(-1, width)
 
 
 def _signed(winner, strength) -> Case:
@@ -142,12 +178,12 @@ def judgment_arrays(project: Project) -> JudgmentArrays:
     judgments = Judgment.objects.filter(project=project)
     if project.task_type == TaskType.RANKING:
         return _ranking_arrays(judgments.values_list("id", "comparison_id", "annotator_id", "time_spent_ms", "ranking"))
-    rows = _int_table(
-        judgments.annotate(signed=_signed("winner", "strength")).filter(signed__isnull=False)
-        .values_list("id", "comparison_id", "annotator_id", "signed", "time_spent_ms"),
-        5,
-    )
-    return _judgment_rows(rows)
+    return _judgment_rows(_int_table(_judgment_table(project), 5))
+
+
+def _judgment_table(project: Project) -> QuerySet:
+    judgments = Judgment.objects.filter(project=project).annotate(signed=_signed("winner", "strength"))
+    return _bigints(judgments.filter(signed__isnull=False), "id", "comparison_id", "annotator_id", "signed", "time_spent_ms")
 
 
 def _judgment_rows(rows: np.ndarray) -> JudgmentArrays:
@@ -168,14 +204,11 @@ def criterion_arrays(project: Project, name: str) -> JudgmentArrays:
         rows = judgments.annotate(result=KeyTransform("ranking", result)).filter(result__isnull=False)
         return _ranking_arrays(rows.values_list("id", "comparison_id", "annotator_id", "time_spent_ms", "result"))
     strength = Cast(KeyTextTransform("strength", result), IntegerField())
-    rows = _int_table(
-        # the Cast makes it plain text: a key transform's "=" would compare JSON values
-        judgments.annotate(criterion_winner=Cast(KeyTextTransform("winner", result), CharField()))
-        .annotate(signed=_signed("criterion_winner", strength)).filter(signed__isnull=False)
-        .values_list("id", "comparison_id", "annotator_id", "signed", "time_spent_ms"),
-        5,
-    )
-    return _judgment_rows(rows)
+    # the Cast makes it plain text: a key transform's "=" would compare JSON values
+    judgments = judgments.annotate(criterion_winner=Cast(KeyTextTransform("winner", result), CharField()))
+    judgments = judgments.annotate(signed=_signed("criterion_winner", strength)).filter(signed__isnull=False)
+    table = _bigints(judgments, "id", "comparison_id", "annotator_id", "signed", "time_spent_ms")
+    return _judgment_rows(_int_table(table, 5))
 
 
 def _ranking_arrays(rows) -> JudgmentArrays:
@@ -213,16 +246,17 @@ def slot_arrays(project: Project) -> SlotArrays:
         Response.objects.filter(project=project).order_by("model_name")
         .values_list("model_name", flat=True).distinct()
     )
+    rows = _int_table(_slot_table(project, models), 4)
+    return SlotArrays(comparison=rows[:, 0], position=rows[:, 1], model=rows[:, 2], length=rows[:, 3], models=models)
+
+
+def _slot_table(project: Project, models: list[str]) -> QuerySet:
     code = Case(
         *[When(response__model_name=name, then=Value(i)) for i, name in enumerate(models)],
         default=Value(-1), output_field=IntegerField(),
     )
-    rows = _int_table(
-        ComparisonResponse.objects.filter(response__project=project).order_by()
-        .annotate(model=code).values_list("comparison_id", "position", "model", "response__length_chars"),
-        4,
-    )
-    return SlotArrays(comparison=rows[:, 0], position=rows[:, 1], model=rows[:, 2], length=rows[:, 3], models=models)
+    slots = ComparisonResponse.objects.filter(response__project=project).order_by().annotate(model=code)
+    return _bigints(slots, "comparison_id", "position", "model", "response__length_chars")
 
 
 # --- the small reads --------------------------------------------------------------------------

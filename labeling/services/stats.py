@@ -362,9 +362,8 @@ def project_stats_debounce(project_id: int) -> bool:
 
 def _delay(project_id: int) -> float:
     """Seconds to wait before refreshing: longer for projects whose stats take long."""
-    payload = ProjectStats.objects.filter(project_id=project_id).values_list("payload", flat=True).first() or {}
-    last = (payload.get("seconds") or {}).get("total") or 0.0
-    return max(DEBOUNCE_SECONDS, DEBOUNCE_COST_FACTOR * last)
+    last = ProjectStats.objects.filter(project_id=project_id).values_list("payload__seconds__total", flat=True).first()
+    return max(DEBOUNCE_SECONDS, DEBOUNCE_COST_FACTOR * float(last or 0.0))
 
 
 def project_stats_refresh(project_id: int) -> bool:

@@ -35,7 +35,13 @@ from labeling.stats_arrays import (
     pair_rows,
     unit_matrix,
 )
-from labeling.stats_selectors import criterion_arrays, judgment_arrays, project_context, slot_arrays
+from labeling.stats_selectors import (
+    _binary_bigint_rows,
+    criterion_arrays,
+    judgment_arrays,
+    project_context,
+    slot_arrays,
+)
 from tests.factories import UserFactory, add_member, make_comparison, new_client_key
 from tests.workers import celery_worker, wait_for
 
@@ -161,6 +167,23 @@ def test_compute_reads_in_a_fixed_number_of_queries(project, duel):
     with CaptureQueriesContext(connection) as larger:
         project_stats_compute(project)
     assert len(larger) == len(small) <= 12
+
+
+def copy_bytes(*rows) -> bytes:
+    """PostgreSQL's binary COPY output for rows of bigints (None for NULL)."""
+    out = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+    for row in rows:
+        out += len(row).to_bytes(2, "big")
+        for value in row:
+            out += b"\xff\xff\xff\xff" if value is None else (8).to_bytes(4, "big") + value.to_bytes(8, "big", signed=True)
+    return out + b"\xff\xff"
+
+
+def test_binary_copy_rows_are_read_in_place_and_a_null_is_refused():
+    assert _binary_bigint_rows(copy_bytes((1, -2), (3, 2**40)), 2).tolist() == [[1, -2], [3, 2**40]]
+    assert _binary_bigint_rows(copy_bytes(), 3).shape == (0, 3)
+    with pytest.raises(ValueError, match="non-null"):
+        _binary_bigint_rows(copy_bytes((1, None), (3, 4)), 2)
 
 
 # --- arrays -----------------------------------------------------------------------------------
@@ -439,6 +462,21 @@ def test_a_judgment_schedules_one_delayed_recompute_after_commit(
         with django_capture_on_commit_callbacks(execute=True):
             tasks.project_stats_refresh(project_id)
     assert scheduled == [{"args": [project.pk], "countdown": stats_service.DEBOUNCE_SECONDS}]
+
+
+def test_a_project_whose_stats_take_long_waits_longer_before_refreshing(
+    project, duel, monkeypatch, django_capture_on_commit_callbacks
+):
+    from labeling import tasks
+
+    scheduled = []
+    monkeypatch.setattr(tasks.project_stats_recompute, "apply_async", lambda **kw: scheduled.append(kw["countdown"]))
+    payload = project_stats_compute(project)
+    payload["seconds"]["total"] = 2.5
+    project_stats_store(project=project, payload=payload)
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.project_stats_refresh(project.pk)
+    assert scheduled == [25.0]  # at most a tenth of a worker's time goes to one project's stats
 
 
 # --- the API ----------------------------------------------------------------------------------

@@ -1,0 +1,290 @@
+"""``project_stats`` end to end on 1M judgments in PostgreSQL: read, maths, total.
+
+    python bench/bench_stats.py [--judgments 1000000] [--models 50] [--annotators 100]
+        [--overlap 3] [--repeats 3] [--rebuild]
+
+The data lives in PostgreSQL database ``bench_stats`` (kept between runs; ``--rebuild`` or a
+different size writes it again). It is written server-side with ``INSERT ... SELECT`` over
+``generate_series`` (no rows cross the wire): N/overlap pairwise comparisons among ``--models``
+models, ``overlap`` judgments each by distinct annotators, outcomes drawn from a Bradley-Terry
+model with a length bias, strengths 1..3, about 15% ties, 2% extra skipped leases, 1% flags,
+0.5% gold comparisons.
+
+Printed: the median of ``--repeats`` runs of ``project_stats_compute`` and of its parts (the
+selectors' reads and each maths block), beside the maths-only figures of
+``bench/bench_stats_math.py`` for the same sizes where they apply.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import PG_ADMIN_URL, fresh_postgres, median, print_table  # noqa: E402
+
+DB_NAME = "bench_stats"
+SLUG = "bench-stats"
+
+
+def database_url(rebuild: bool) -> str:
+    """The bench database's URL, created empty when missing or on ``rebuild``."""
+    url = f"{PG_ADMIN_URL}/{DB_NAME}"
+    exists = subprocess.run(
+        ["psql", PG_ADMIN_URL + "/postgres", "-Atc", f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'"],
+        capture_output=True, text=True,
+    )
+    if exists.returncode != 0:
+        raise SystemExit(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exists.stderr.strip()}")
+    if rebuild or exists.stdout.strip() != "1":
+        url = fresh_postgres(DB_NAME)
+    return url
+
+
+def setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DEBUG", "0")  # production mode: Django keeps no query log
+    os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotation_site.settings")
+    import django
+
+    django.setup()
+
+
+# --- populate -----------------------------------------------------------------------------------
+
+# One statement per table, all server-side. bench_c holds one row per comparison with its
+# random draws, so the tables written from it agree with each other.
+POPULATE_SQL = """
+SELECT setseed(0.42);
+CREATE TEMP TABLE bench_c AS
+SELECT i,
+       floor(random() * %(models)s)::int AS ma,
+       floor(random() * (%(models)s - 1))::int AS mb_step,
+       floor(random() * %(annotators)s)::int AS a1,
+       1 + floor(random() * (%(annotators)s / 2 - 1))::int AS d2,
+       %(annotators)s / 2 + floor(random() * (%(annotators)s / 2 - 1))::int AS d3,
+       50 + floor(random() * 3000)::int AS len_a,
+       50 + floor(random() * 3000)::int AS len_b,
+       random() < 0.005 AS gold,
+       random() < 0.02 AS skipped
+FROM generate_series(1, %(comparisons)s) AS i;
+ALTER TABLE bench_c ADD COLUMN mb int;
+UPDATE bench_c SET mb = (ma + 1 + mb_step) %% %(models)s;
+
+INSERT INTO labeling_prompt (id, project_id, messages, content_hash, external_id, metadata, created_at)
+SELECT i, %(project)s, jsonb_build_array(jsonb_build_object('role', 'user', 'content', 'Question ' || i)),
+       md5('p' || i), '', '{}', now()
+FROM bench_c;
+INSERT INTO labeling_response (id, project_id, prompt_id, text, model_name, content_hash, length_chars, metadata, created_at)
+SELECT 2 * i - 1 + r, %(project)s, i, 'Answer ' || r, 'model-' || lpad((CASE WHEN r = 0 THEN ma ELSE mb END)::text, 2, '0'),
+       md5('r' || i || '-' || r), CASE WHEN r = 0 THEN len_a ELSE len_b END, '{}', now()
+FROM bench_c, generate_series(0, 1) AS r;
+INSERT INTO labeling_comparison (id, project_id, prompt_id, response_set_hash, priority, random_key, is_gold,
+                                 gold_answer, judgment_count, holders, is_open, created_at)
+SELECT i, %(project)s, i, md5('c' || i), 0, random(), gold,
+       CASE WHEN gold THEN jsonb_build_object('winner', CASE WHEN ma > mb THEN 'a' ELSE 'b' END) END,
+       %(overlap)s, %(overlap)s, false, now()
+FROM bench_c;
+INSERT INTO labeling_comparisonresponse (id, comparison_id, response_id, position)
+SELECT 2 * i - 1 + r, i, 2 * i - 1 + r, r FROM bench_c, generate_series(0, 1) AS r;
+
+-- P(A wins) from ratings 12 points apart per model index, plus a length bias
+CREATE TEMP TABLE bench_j AS
+SELECT (i - 1) * %(overlap)s + k + 1 AS id, i, k,
+       %(first_user)s + (a1 + CASE k WHEN 0 THEN 0 WHEN 1 THEN d2 ELSE d3 END) %% %(annotators)s AS annotator,
+       1.0 / (1.0 + power(10.0, ((mb - ma) * 12.0) / 400.0 - 0.6 * (len_a - len_b)::float / (len_a + len_b))) AS p_a,
+       random() AS u, random() AS u2
+FROM bench_c, generate_series(0, %(overlap)s - 1) AS k;
+INSERT INTO labeling_judgment (id, project_id, comparison_id, annotator_id, winner, strength, ranking, criteria,
+                               rationale, time_spent_ms, client_key, created_at)
+SELECT id, %(project)s, i, annotator,
+       CASE WHEN u < 0.15 THEN 'tie' WHEN u < 0.15 + 0.85 * p_a THEN 'a' ELSE 'b' END,
+       CASE WHEN u < 0.15 THEN NULL ELSE 1 + floor(u2 * 3)::int END,
+       NULL, '{}', '', 2000 + floor(u2 * 60000)::int, 'bench-' || id,
+       timestamp '2024-06-01' + id * interval '1 second'
+FROM bench_j;
+INSERT INTO labeling_lease (project_id, comparison_id, annotator_id, state, expires_at, created_at, updated_at)
+SELECT %(project)s, i, annotator, 'judged', now(), now(), now() FROM bench_j;
+INSERT INTO labeling_lease (project_id, comparison_id, annotator_id, state, expires_at, created_at, updated_at)
+SELECT %(project)s, i, %(first_user)s + (a1 + %(annotators)s - 1) %% %(annotators)s, 'skipped', now(), now(), now()
+FROM bench_c WHERE skipped;
+INSERT INTO labeling_flag (project_id, comparison_id, annotator_id, reason, note, resolved, created_at)
+SELECT %(project)s, i, annotator, 'other', '', false, now() FROM bench_j WHERE u2 < 0.01;
+DROP TABLE bench_c;
+DROP TABLE bench_j;
+"""
+
+
+def populate(judgments: int, models: int, annotators: int, overlap: int) -> dict:
+    """Write the bench project unless one of this size is there; seconds taken (0 when reused)."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.core.management.color import no_style
+    from django.db import connection, transaction
+
+    from labeling import models as m
+
+    call_command("migrate", verbosity=0)
+    comparisons = judgments // overlap
+    project = m.Project.objects.filter(slug=SLUG).first()
+    if project is not None:
+        found = m.Judgment.objects.filter(project=project).count()
+        if found != comparisons * overlap:
+            raise SystemExit(f"bench_stats holds {found} judgments, not {comparisons * overlap}: use --rebuild")
+        return {"seconds": 0.0, "project": project}
+    if annotators < max(8, overlap + 1):
+        raise SystemExit("--annotators must be at least 8 and above --overlap")
+    start = time.perf_counter()
+    with transaction.atomic():
+        project = m.Project.objects.create(slug=SLUG, name="Stats bench", overlap=overlap)
+        users = get_user_model().objects.bulk_create(
+            get_user_model()(username=f"bench-annotator-{i:03d}", password="!") for i in range(annotators)
+        )
+        m.Membership.objects.bulk_create(m.Membership(project=project, user=u) for u in users)
+        params = {"project": project.pk, "models": models, "annotators": annotators, "overlap": overlap,
+                  "comparisons": comparisons, "first_user": users[0].pk}
+        with connection.cursor() as cursor:
+            cursor.execute(POPULATE_SQL, params)
+            tables = [m.Prompt, m.Response, m.Comparison, m.ComparisonResponse, m.Judgment]
+            for sql in connection.ops.sequence_reset_sql(no_style(), tables):
+                cursor.execute(sql)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    return {"seconds": time.perf_counter() - start, "project": project}
+
+
+# --- timing -------------------------------------------------------------------------------------
+
+
+def timed(function, repeats: int) -> tuple[float, float, object]:
+    """Median wall and CPU seconds of ``repeats`` calls, and the last result."""
+    walls, cpus, result = [], [], None
+    for _ in range(repeats):
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = function()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return median(walls), median(cpus), result
+
+
+def read_all(project, copy: bool) -> tuple:
+    """The computation's two big reads with the given transport, in one snapshot."""
+    from labeling import stats_selectors as s
+    from labeling.models import Response
+
+    with s.stats_snapshot():
+        judgments = s._int_table(s._judgment_table(project), 5, copy=copy)
+        models = list(Response.objects.filter(project=project).order_by("model_name")
+                      .values_list("model_name", flat=True).distinct())
+        slots = s._int_table(s._slot_table(project, models), 4, copy=copy)
+    return judgments, slots
+
+
+def read_instances(project, limit: int) -> int:
+    """The naive read: model instances, the slots fetched alongside; ``limit`` judgments."""
+    from labeling.models import Judgment
+
+    judgments = Judgment.objects.filter(project=project).prefetch_related("comparison__slots__response")
+    return sum(len(j.comparison.slots.all()) for j in judgments[:limit])
+
+
+def agreement_inputs(project):
+    """Regular comparisons' (unit, rater, nominal value) rows, and the dense items x raters matrix."""
+    import numpy as np
+
+    from labeling import agreement, stats_selectors
+    from labeling.models import Comparison
+
+    arrays = stats_selectors.judgment_arrays(project)
+    gold = Comparison.objects.filter(project=project, is_gold=True).values_list("id", flat=True)
+    keep = ~np.isin(arrays.comparison, list(gold))
+    unit, rater, value = arrays.comparison[keep], arrays.annotator[keep], np.sign(arrays.signed[keep]).astype(float)
+    return unit, rater, value, agreement.rating_matrix(unit, rater, value)[0]
+
+
+def ratio(ours: float, reference: float) -> str:
+    return f"{reference / ours:.0f}x" if reference / ours >= 10 else f"{reference / ours:.1f}x"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--judgments", type=int, default=1_000_000)
+    parser.add_argument("--models", type=int, default=50)
+    parser.add_argument("--annotators", type=int, default=100)
+    parser.add_argument("--overlap", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--rebuild", action="store_true", help="Write the data again.")
+    args = parser.parse_args()
+    setup_django(database_url(args.rebuild))
+    written = populate(args.judgments, args.models, args.annotators, args.overlap)
+    project = written["project"]
+    if written["seconds"]:
+        print(f"wrote the bench data in {written['seconds']:.0f} s")
+    rows = end_to_end_rows(project, args)
+    rows += read_rows(project, args.repeats)
+    rows += agreement_rows(project)
+    print_table(
+        "project_stats on PostgreSQL (median seconds; CPU = this process only, not the server's)",
+        ["figure", "size", "ours wall", "ours CPU", "reference wall", "ratio"], rows,
+    )
+    print(f"\nload average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+          "wall time includes waiting for a busy CPU, PostgreSQL's work included.")
+    print("Maths-only figures for ratings (Bradley-Terry with 100 bootstrap fits against scikit-learn, "
+          "online Elo against a DataFrame loop, alpha and Fleiss against krippendorff and statsmodels): "
+          "python bench/bench_stats_math.py")
+
+
+def end_to_end_rows(project, args) -> list[list]:
+    from labeling.services.stats import project_stats_compute
+
+    laps = []
+
+    def compute():
+        payload = project_stats_compute(project)
+        laps.append(payload["seconds"])
+        return payload
+
+    wall, cpu, payload = timed(compute, args.repeats)
+    size = f"{payload['judgments']:,} judgments, {args.models} models, {args.annotators} annotators"
+    rows = [["project_stats_compute, end to end", size, f"{wall:.2f}", f"{cpu:.2f}", "target 3", ""]]
+    for part in ("read", "agreement", "annotators", "ratings"):
+        rows.append([f"  part: {part}", "", f"{median([lap[part] for lap in laps]):.2f}", "", "", ""])
+    return rows
+
+
+def read_rows(project, repeats: int) -> list[list]:
+    wall, cpu, (judgments, slots) = timed(lambda: read_all(project, copy=True), repeats)
+    size = f"{len(judgments):,} + {len(slots):,} rows"
+    iterated, _, _ = timed(lambda: read_all(project, copy=False), 1)
+    sample = 20_000
+    instances, _, _ = timed(lambda: read_instances(project, sample), 1)
+    instances *= len(judgments) / sample
+    return [
+        ["big reads: binary COPY vs values_list iterated", size, f"{wall:.2f}", f"{cpu:.2f}", f"{iterated:.2f}", ratio(wall, iterated)],
+        ["big reads vs model instances + prefetch (est.)", size, f"{wall:.2f}", "", f"{instances:.1f}", ratio(wall, instances)],
+    ]
+
+
+def agreement_rows(project) -> list[list]:
+    from labeling import agreement
+    from labeling.agreement_rows import bootstrap_alpha_ci_rows, cohen_kappa_mean_rows
+
+    unit, rater, value, matrix = agreement_inputs(project)
+    size = f"{matrix.shape[0]:,} units x {matrix.shape[1]} raters"
+    ours, ours_cpu, _ = timed(lambda: cohen_kappa_mean_rows(unit, rater, value), 3)
+    dense, _, _ = timed(lambda: agreement.cohen_kappa_mean(matrix), 1)
+    rows = [["mean Cohen kappa: rows vs dense matrix", size, f"{ours:.2f}", f"{ours_cpu:.2f}", f"{dense:.2f}", ratio(ours, dense)]]
+    ours, ours_cpu, _ = timed(lambda: bootstrap_alpha_ci_rows(unit, value, n_boot=1000, seed=0), 3)
+    rounds = 20
+    sampled, _, _ = timed(lambda: agreement.bootstrap_alpha_ci(matrix, n_boot=rounds, seed=0), 1)
+    dense = sampled * 1000 / rounds
+    rows.append(["alpha 95% CI, 1000 rounds: patterns vs units", size, f"{ours:.2f}", f"{ours_cpu:.2f}", f"{dense:.1f} (est.)", ratio(ours, dense)])
+    return rows
+
+
+if __name__ == "__main__":
+    main()
