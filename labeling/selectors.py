@@ -70,22 +70,26 @@ def judgment_list_for(*, project: Project, annotator=None) -> QuerySet[Judgment]
 def annotator_progress(*, project: Project, annotator, remaining_cap: int = 1000) -> dict:
     """Judgments done today and in all, and how many comparisons are still open to them.
 
-    ``remaining`` counts the regular comparisons they could still be served plus the ones
-    they hold a lease on now (gold is not counted). It is exact up to ``remaining_cap``, beyond which it reads ``remaining_cap``
+    ``remaining`` counts the regular comparisons they could still be served (gold is not
+    counted) plus those they hold a lease on now. The first part stops at ``remaining_cap``,
     with ``remaining_capped`` true: an exact count would scan every open comparison, while
-    counting up to the cap walks at most that many rows of the serving index.
+    counting up to the cap walks at most that many rows of the serving index. So it is exact
+    near the end of the queue, where the number matters, and a lower bound before.
     """
-    mine = Judgment.objects.filter(project=project, annotator=annotator)
+    # Counted on their judged leases (index lease_by_annotator): the cost follows their own
+    # work, where counting judgments could walk the whole project's judgment_by_project_time.
+    mine = Lease.objects.filter(annotator=annotator, project=project, state=LeaseState.JUDGED)
     start_of_day = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     had = Lease.objects.filter(comparison=OuterRef("pk"), annotator=annotator).exclude(state=LeaseState.EXPIRED)
-    open_to_them = Comparison.objects.filter(project=project, is_gold=False, is_open=True).filter(~Exists(had))
+    # is_gold__in: see assignment._candidates (lets SQLite use comparison_serving_order)
+    open_to_them = Comparison.objects.filter(project=project, is_gold__in=[False], is_open=True).filter(~Exists(had))
     leased = Lease.objects.filter(project=project, annotator=annotator, state=LeaseState.ACTIVE, comparison__is_gold=False)
-    remaining = open_to_them.values("pk")[:remaining_cap].count() + leased.count()
+    unseen = open_to_them.values("pk")[:remaining_cap].count()
     return {
-        "done_today": mine.filter(created_at__gte=start_of_day).count(),
+        "done_today": mine.filter(updated_at__gte=start_of_day).count(),
         "done_total": mine.count(),
-        "remaining": remaining,
-        "remaining_capped": remaining >= remaining_cap,
+        "remaining": unseen + leased.count(),
+        "remaining_capped": unseen >= remaining_cap,
     }
 
 

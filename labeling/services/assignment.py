@@ -54,15 +54,17 @@ def comparison_lease_next(
     """
     lease_expire_due(project=project)
     wanted = 2 if ahead else 1
-    with transaction.atomic():
-        annotator_lock(annotator)
-        live = _live_leases(project, annotator)
-        while len(live) < wanted:
+    while True:  # at most twice: each round returns or commits one more live lease
+        # One new lease per transaction: a transaction then holds at most one comparison
+        # lock, so its wait in _candidate can never close a cycle with another's.
+        with transaction.atomic():
+            annotator_lock(annotator)
+            live = _live_leases(project, annotator)
+            if len(live) >= wanted:
+                return live[wanted - 1]
             comparison = _lease_new(project, annotator, rng or _rng)
-            if comparison is None:
-                return None
-            live.append(comparison)
-        return live[wanted - 1]
+            if comparison is None or len(live) + 1 == wanted:
+                return comparison
 
 
 def lease_expire_due(*, project: Project, now: datetime | None = None, limit: int = RECLAIM_BATCH) -> int:
@@ -156,22 +158,27 @@ def _lease_new(project: Project, annotator, rng: random.Random) -> Comparison | 
     index probe, on gold draws only), and falls back to regular work when they have seen
     every gold comparison.
     """
-    if project.gold_rate > 0 and rng.random() < project.gold_rate and _candidates(project, annotator, gold=False).exists():
+    if project.gold_rate > 0 and rng.random() < project.gold_rate and _has_regular_work(project, annotator):
         comparison = _take(project, annotator, gold=True)
         if comparison is not None:
             return comparison
     return _take(project, annotator, gold=False)
 
 
+def _has_regular_work(project: Project, annotator) -> bool:
+    # Ordered like the serving index so both databases walk it from its head.
+    candidates = _candidates(project, annotator, gold=False).order_by("-judgment_count", "-priority", "random_key")
+    return candidates.exists()
+
+
 def _take(project: Project, annotator, *, gold: bool) -> Comparison | None:
     # The candidate is row-locked (PostgreSQL) and re-checked under the lock, so the slot
-    # update succeeds; the loop only guards a counter someone changed by hand.
-    for _ in range(3):
-        comparison = _candidate(project, annotator, gold=gold)
-        if comparison is None:
-            return None
+    # update succeeds. It fails only on a row whose is_open disagrees with holders (the
+    # overlap was lowered under it): that row is closed and the next one tried.
+    while (comparison := _candidate(project, annotator, gold=gold)) is not None:
         if gold or comparison_slot_take(comparison_id=comparison.pk, overlap=project.overlap):
             return _with_expiry(comparison, _lease_record(project, comparison, annotator))
+        Comparison.objects.filter(pk=comparison.pk, holders__gte=project.overlap).update(is_open=False)
     return None
 
 
@@ -199,8 +206,14 @@ def _candidate(project: Project, annotator, *, gold: bool) -> Comparison | None:
 
 
 def _candidates(project: Project, annotator, *, gold: bool):
+    """Open comparisons of one kind that this annotator holds no (unexpired) lease row on.
+
+    ``is_gold__in=[gold]``, not ``is_gold=gold``: Django writes the latter as ``NOT is_gold``,
+    which SQLite cannot use as an equality on ``comparison_serving_order``, and it then sorts
+    every open row (PostgreSQL reads both forms as ``is_gold = false``).
+    """
     mine = Lease.objects.filter(comparison=OuterRef("pk"), annotator=annotator).exclude(state=LeaseState.EXPIRED)
-    return Comparison.objects.filter(project=project, is_gold=gold, is_open=True).filter(~Exists(mine))
+    return Comparison.objects.filter(project=project, is_gold__in=[gold], is_open=True).filter(~Exists(mine))
 
 
 def _lease_record(project: Project, comparison: Comparison, annotator) -> datetime:

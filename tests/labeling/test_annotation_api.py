@@ -7,6 +7,7 @@ import pytest
 from django.utils.dateparse import parse_datetime
 
 from labeling.models import Flag, Judgment, Lease, LeaseState
+from labeling.selectors import annotator_progress
 from tests.factories import make_comparison, new_client_key
 
 pytestmark = pytest.mark.django_db
@@ -268,6 +269,13 @@ def test_progress_counts_my_work_and_what_is_left(api, project, annotator, secon
         "done_today": 1, "done_total": 1, "remaining": 2, "remaining_capped": False,
     }
     assert api(second_annotator).get(f"/api/projects/{project.pk}/progress/").json()["remaining"] == 1
+
+
+def test_remaining_stops_counting_at_the_cap(project, annotator):
+    for _ in range(3):
+        make_comparison(project)
+    progress = annotator_progress(project=project, annotator=annotator, remaining_cap=2)
+    assert (progress["remaining"], progress["remaining_capped"]) == (2, True)
 
 
 def test_progress_is_for_members_only(api, project, outsider):

@@ -115,6 +115,14 @@ def test_skipping_frees_the_slot_for_someone_else(project, annotator, second_ann
     assert lease_next(project, second_annotator) == comparison
 
 
+def test_a_comparison_left_open_after_the_overlap_was_lowered_is_closed_not_served(project, annotator):
+    stale = make_comparison(project, random_key=0.0, holders=1)  # is_open left True by hand
+    fresh = make_comparison(project, random_key=0.5)
+    assert lease_next(project, annotator) == fresh
+    stale.refresh_from_db()
+    assert (stale.holders, stale.is_open) == (1, False)
+
+
 def test_an_expired_lease_goes_back_to_the_pool(project, annotator, second_annotator):
     comparison = make_comparison(project)
     lease_next(project, annotator)
