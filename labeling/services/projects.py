@@ -1,6 +1,7 @@
 """Creating projects and managing who may work in them."""
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from labeling.errors import InvalidInput, NotFound
@@ -31,7 +32,7 @@ def project_create(*, slug: str, name: str = "", created_by=None, **fields) -> P
         strength_scale=project.strength_scale,
         criteria=project.criteria,
     )
-    project.full_clean()
+    _full_clean(project)
     project.save()
     if created_by is not None:
         Membership.objects.create(project=project, user=created_by, role=Role.ADMIN)
@@ -68,9 +69,17 @@ def project_update(*, project: Project, **fields) -> Project:
         strength_scale=project.strength_scale,
         criteria=project.criteria,
     )
-    project.full_clean()
+    _full_clean(project)
     project.save()
     if project.overlap != old_overlap:
         project.comparisons.filter(holders__lt=project.overlap).update(is_open=True)
         project.comparisons.filter(holders__gte=project.overlap).update(is_open=False)
     return project
+
+
+def _full_clean(project: Project) -> None:
+    """Model validation (field limits, the check constraints) as a domain error: a 400, not a 500."""
+    try:
+        project.full_clean()
+    except ValidationError as exc:
+        raise InvalidInput("; ".join(exc.messages)) from None
