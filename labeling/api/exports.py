@@ -38,6 +38,7 @@ def _pick(data: dict, dataclass) -> dict:
     return {k: v for k, v in data.items() if k in names}
 
 
+USER_ID_MAX = 2**31 - 1  # auth_user.id is a 32-bit integer; a larger id cannot reach the database
 CONTENT_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
 
 
@@ -46,7 +47,7 @@ class ExportFiltersSerializer(serializers.Serializer):
     min_judgments = serializers.IntegerField(required=False, min_value=1, help_text="Drop comparisons with fewer judgments.")
     exclude_ties = serializers.BooleanField(required=False, default=False, help_text="Drop tie judgments before aggregating.")
     exclude_gold = serializers.BooleanField(required=False, default=False)
-    exclude_annotators = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, help_text="User ids, e.g. the annotators the quality stats flag.")
+    exclude_annotators = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=USER_ID_MAX), required=False, default=list, help_text="User ids, e.g. the annotators the quality stats flag.")
     created_after = serializers.DateTimeField(required=False, help_text="Judgments at or after this time.")
     created_before = serializers.DateTimeField(required=False, help_text="Judgments before this time.")
     models = serializers.ListField(child=serializers.CharField(), required=False, default=list, help_text="Keep comparisons whose responses all come from these models.")
@@ -103,7 +104,7 @@ class ExportView(APIView):
 class SnapshotSerializer(serializers.ModelSerializer):
     options = serializers.SerializerMethodField()
     filters = serializers.SerializerMethodField()
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = DatasetSnapshot
