@@ -122,6 +122,9 @@ class RetrainPolicySerializer(serializers.ModelSerializer):
         read_only_fields = ["judgments_at_last_run", "last_run"]
 
 
+POLICY_FIELDS = ("enabled", "every_n_judgments", "base_model", "config", "set_priority")
+
+
 class RetrainPolicyView(APIView):
     """The project's retraining policy (off until enabled)."""
 
@@ -134,9 +137,12 @@ class RetrainPolicyView(APIView):
     @extend_schema(request=RetrainPolicySerializer, responses=RetrainPolicySerializer)
     def put(self, request, project_id: int):
         project = access_project(request.user, project_id, admin=True)
-        data = RetrainPolicySerializer(data=request.data)
+        current = RetrainPolicy.objects.filter(project=project).first() or RetrainPolicy(project=project)
+        data = RetrainPolicySerializer(current, data=request.data)
         data.is_valid(raise_exception=True)
-        policy = services.retrain_policy_set(project=project, **data.validated_data)
+        # Fields left out keep their current value (the model default for a new policy).
+        fields = {name: data.validated_data.get(name, getattr(current, name)) for name in POLICY_FIELDS}
+        policy = services.retrain_policy_set(project=project, **fields)
         return Response(RetrainPolicySerializer(policy).data)
 
 
