@@ -4,22 +4,12 @@ the cast (``annotator`` and ``admin_user`` of ``project``; ``outsider`` annotate
 from dataclasses import dataclass
 
 import pytest
-from django.core.cache.backends.locmem import LocMemCache
-from rest_framework.throttling import ScopedRateThrottle
 
 from labeling.models import Comparison, DatasetSnapshot, Judgment
 from labeling.services.assignment import comparison_lease_next
 from labeling.services.judgments import judgment_create
 from tests.factories import UserFactory, make_comparison, new_client_key
 from training.models import ModelCheckpoint, RunMetric, TrainingRun
-
-
-@pytest.fixture(autouse=True)
-def private_throttle_cache(monkeypatch):
-    """Login throttling counts per client address in the default cache, which on the PostgreSQL
-    pass is the machine's shared Redis: give these tests a cache of their own, so their counts
-    neither leak into other tests nor come from them."""
-    monkeypatch.setattr(ScopedRateThrottle, "cache", LocMemCache("security-throttle", {}))
 
 
 @dataclass

@@ -80,6 +80,8 @@ MATRIX = [
     Row("get", P + "progress/", MEMBERS, project_url("progress/")),
     Row("get", P + "flags/", ADMINS, project_url("flags/")),
     Row("get", P + "overview/", ADMINS, project_url("overview/")),
+    # Members read the stats (annotators only their own row); none are cached yet here, so 202.
+    Row("get", P + "stats/", (403, 202, 404, 202), project_url("stats/")),
     Row("get", P + "export/", ADMINS, fixed(lambda w, r: f"/api/projects/{w.project.pk}/export/?format=trl")),
     Row("get", P + "snapshots/", ADMINS, project_url("snapshots/")),
     Row("post", P + "snapshots/", ADMINS_CREATE,
