@@ -111,16 +111,30 @@ class ImportListView(APIView):
     @extend_schema(request={"multipart/form-data": ImportUploadSerializer}, responses={201: DataImportSerializer})
     def post(self, request, project_id: int):
         project = access_project(request.user, project_id, admin=True)
+        # Refuse by the declared length first, before the body is read and spooled to disk.
+        if _declared_length(request) > settings.MAX_UPLOAD_MB * 1024 * 1024:
+            return _too_large()
         data = ImportUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
         if upload.size > settings.MAX_UPLOAD_MB * 1024 * 1024:
-            return Response(
-                {"detail": f"file is larger than the {settings.MAX_UPLOAD_MB} MB limit"},
-                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            )
+            return _too_large()
         result = import_file(
             project=project, lines=upload, format=data.validated_data["format"], file_name=upload.name,
             with_labels=data.validated_data["with_labels"], user=request.user,
         )
         return Response(DataImportSerializer(result).data, status=201)
+
+
+def _too_large() -> Response:
+    return Response(
+        {"detail": f"file is larger than the {settings.MAX_UPLOAD_MB} MB limit"},
+        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    )
+
+
+def _declared_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:  # a malformed header: Django reads no body then
+        return 0
