@@ -1,0 +1,294 @@
+"""Bad input: oversized bodies, hostile file names, spreadsheet formulas, password guessing, cross-site
+writes, ORM lookups smuggled into query strings, pickled weights and server-side fetches.
+
+No default secret: ``tests/test_settings.py`` shows production refuses to start without
+SECRET_KEY; here only that no key is committed.
+"""
+
+import ast
+import csv
+import io
+import re
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from rest_framework.parsers import MultiPartParser
+from rest_framework.test import APIClient
+
+from labeling.models import DataImport, Judgment
+from labeling.services.assignment import comparison_lease_next
+from labeling.services.judgments import judgment_create
+from tests.factories import make_comparison, new_client_key
+from tests.security.test_authorization_matrix import MATRIX, ROLES
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE_DIRS = [ROOT / "labeling", ROOT / "training", ROOT / "annotation_site"]
+HH_LINE = b'{"chosen": "\\n\\nHuman: Hi\\n\\nAssistant: Hello", "rejected": "\\n\\nHuman: Hi\\n\\nAssistant: Go away"}\n'
+
+
+def python_files(*dirs: Path):
+    for directory in dirs:
+        for path in sorted(directory.rglob("*.py")) if directory.is_dir() else [directory]:
+            if "migrations" not in path.parts:
+                yield path, ast.parse(path.read_text(), filename=str(path))
+
+
+# --- oversized bodies ---------------------------------------------------------------------------
+
+
+def test_upload_over_the_limit_is_refused_with_413_before_it_is_read(api, world, settings, monkeypatch):
+    settings.MAX_UPLOAD_MB = 1
+    monkeypatch.setattr(MultiPartParser, "parse", lambda *a, **k: pytest.fail("the body was parsed"))
+    big = SimpleUploadedFile("big.jsonl", HH_LINE * (1024 * 1024 // len(HH_LINE) + 100))
+    response = api(world.users["admin"]).post(
+        f"/api/projects/{world.project.pk}/imports/", {"file": big, "format": "hh-rlhf"}, format="multipart"
+    )
+    assert response.status_code == 413 and "1 MB" in response.json()["detail"]
+    assert not DataImport.objects.exists()
+
+
+def test_json_body_over_the_memory_limit_is_a_413_not_a_bare_400(api, world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 4096
+    body = {"comparison": world.own("annotator").to_judge.pk, "winner": "a", "strength": 2,
+            "client_key": new_client_key(), "rationale": "x" * 8192}
+    response = api(world.users["annotator"]).post("/api/judgments/", body, format="json")
+    assert response.status_code == 413 and response.json()["code"] == "too_large"
+    assert not Judgment.objects.filter(client_key=body["client_key"]).exists()
+
+
+# --- file names ----------------------------------------------------------------------------------
+
+TRAVERSALS = ["../../{name}", "../../../../../../tmp/{name}", "/tmp/{name}", "..\\..\\{name}", "a/../../{name}",
+              "..%2F..%2F{name}", "&#46;&#46;/&#46;&#46;/{name}"]
+
+
+@pytest.mark.parametrize("pattern", TRAVERSALS)
+def test_upload_file_names_with_path_traversal_never_reach_the_filesystem(api, world, settings, tmp_path, pattern):
+    uploads = tmp_path / "spool" / "uploads"
+    uploads.mkdir(parents=True)
+    settings.FILE_UPLOAD_TEMP_DIR = str(uploads)
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # every upload goes through a file on disk
+    name = f"evil-{uuid.uuid4().hex}.jsonl"
+    upload = SimpleUploadedFile(pattern.format(name=name), HH_LINE)
+    response = api(world.users["admin"]).post(
+        f"/api/projects/{world.project.pk}/imports/", {"file": upload, "format": "hh-rlhf"}, format="multipart"
+    )
+    assert response.status_code == 201, response.content
+    stored = DataImport.objects.get().file_name
+    assert "/" not in stored and "\\" not in stored and stored not in {".", ".."}, stored
+    bases = [uploads, Path(settings.ARTIFACT_DIR), Path(settings.VAR_DIR), Path.cwd(), Path("/tmp")]
+    escaped = [base / pattern.format(name=name) for base in bases] + [p / name for p in uploads.parents]
+    assert not [str(p) for p in escaped if p.exists()]
+    assert not list(tmp_path.rglob(name)) and not list(Path(settings.VAR_DIR).rglob(name))
+
+
+# --- CSV exports ----------------------------------------------------------------------------------
+
+FORMULAS = ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1", "\r=1", '=HYPERLINK("http://evil.example","x")',
+            "=cmd|' /C calc'!A0"]
+
+
+def test_every_cell_of_a_csv_export_is_inert_in_a_spreadsheet(api, project, annotator, admin_user):
+    project.criteria = ["helpful"]
+    project.save(update_fields=["criteria"])
+    for formula in FORMULAS:
+        make_comparison(project, models_=(formula, "@model"))
+        task = comparison_lease_next(project=project, annotator=annotator)
+        judgment_create(annotator=annotator, comparison_id=task.pk, client_key=new_client_key(), winner="a",
+                        strength=1, rationale=formula, criteria={"helpful": {"winner": "b", "strength": 1}})
+    response = api(admin_user).get(f"/api/projects/{project.pk}/export/", {"format": "raw", "file": "csv"})
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert len(rows) == 1 + len(FORMULAS)
+    risky = [cell for row in rows for cell in row if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert risky == []
+    assert {row[rows[0].index("rationale")] for row in rows[1:]} == {"'" + f for f in FORMULAS}
+
+
+# --- login throttling ---------------------------------------------------------------------------
+
+
+def login_limit() -> int:
+    return int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["login"].split("/")[0])
+
+
+def test_token_login_over_the_rate_is_429_even_with_the_right_password(annotator):
+    client = APIClient()
+    wrong = [client.post("/api/auth/token/", {"username": annotator.username, "password": f"guess-{n}"}).status_code
+             for n in range(login_limit())]
+    assert set(wrong) == {400}
+    right = client.post("/api/auth/token/", {"username": annotator.username, "password": "correct-horse-battery"})
+    assert right.status_code == 429 and int(right["Retry-After"]) > 0
+    assert "token" not in right.json()
+
+
+def test_a_new_x_forwarded_for_per_attempt_does_not_reset_the_count(annotator):
+    client = APIClient()
+    for n in range(login_limit()):
+        client.post("/api/auth/token/", {"username": annotator.username, "password": "x"}, HTTP_X_FORWARDED_FOR=f"10.0.0.{n}")
+    again = client.post("/api/auth/token/", {"username": annotator.username, "password": "x"}, HTTP_X_FORWARDED_FOR="10.9.9.9")
+    assert again.status_code == 429
+
+
+# --- CSRF ----------------------------------------------------------------------------------------
+
+WRITES = [row for row in MATRIX if row.method != "get"]
+
+
+def test_session_authenticated_writes_need_the_csrf_token(world):
+    """Every write route, as the project admin logged in by session: refused without the token,
+    and with it answered exactly as the authorization matrix says."""
+    admin = ROLES.index("admin")
+    got, expected = {}, {}
+    for row in WRITES:
+        for with_token in (False, True):
+            with transaction.atomic():
+                client = APIClient(enforce_csrf_checks=True)
+                client.force_login(world.users["admin"])
+                secret = "c" * 32
+                client.cookies[settings.CSRF_COOKIE_NAME] = secret
+                url, body, fmt = row.request(world, "admin")
+                headers = {"HTTP_X_CSRFTOKEN": secret} if with_token else {}
+                response = getattr(client, row.method)(url, body, format=fmt, **headers)
+                key = f"{row.method.upper()} {row.route} {'with' if with_token else 'without'} token"
+                got[key] = response.status_code
+                expected[key] = row.expected[admin] if with_token else 403
+                if not with_token:
+                    assert "CSRF" in response.json()["detail"], key
+                transaction.set_rollback(True)
+    assert got == expected
+
+
+# --- filters ------------------------------------------------------------------------------------
+
+QUERYSET_METHODS = {"filter", "exclude", "get", "order_by", "values", "values_list", "annotate", "aggregate",
+                    "get_or_create", "update_or_create", "only", "defer"}
+HTTP_EDGE = [ROOT / "labeling" / "api", ROOT / "labeling" / "pages.py", *sorted((ROOT / "training").glob("api*.py"))]
+
+
+def test_request_data_never_becomes_lookups():
+    """At the HTTP edge, no QuerySet call spreads arguments built at run time (``filter(**params)``,
+    ``order_by(*fields)``), and no call at all spreads the raw request (``**request.query_params``):
+    requests reach the ORM only through serializer fields and named parameters."""
+    found = []
+    for path in HTTP_EDGE:
+        for file, tree in python_files(path):
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call):
+                    continue
+                spreads = [k.value for k in node.keywords if k.arg is None] + [a.value for a in node.args if isinstance(a, ast.Starred)]
+                queryset_call = isinstance(node.func, ast.Attribute) and node.func.attr in QUERYSET_METHODS
+                if (queryset_call and spreads) or any(ast.unparse(s).startswith("request.") for s in spreads):
+                    found.append(f"{file.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)[:80]}")
+    assert found == []
+
+
+LOOKUPS = ["annotator__password__startswith", "comparison__annotator__password__startswith",
+           "created_by__password__startswith", "project__memberships__user__password__startswith", "ordering"]
+
+
+def _read(client, url: str) -> bytes:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+@pytest.mark.parametrize("path", [
+    "/api/projects/{p}/export/?format=raw", "/api/judgments/?project={p}&all=1", "/api/training-runs/?project={p}",
+    "/api/checkpoints/?project={p}", "/api/projects/{p}/flags/", "/api/projects/{p}/snapshots/",
+    "/api/projects/{p}/members/",
+])
+def test_orm_lookups_in_the_query_string_change_nothing(api, world, path):
+    """The Label Studio leak: a filter on ``…__password__startswith`` that answers differently for
+    a right and a wrong prefix is a password-hash oracle. Here both answers equal the plain one."""
+    client = api(world.users["admin"])
+    url = path.format(p=world.project.pk)
+    plain = _read(client, url)
+    hash_prefix = world.users["annotator"].password[:3]
+    for lookup in LOOKUPS:
+        for value in (hash_prefix, "zzz"):
+            assert _read(client, f"{url}&{lookup}={value}" if "?" in url else f"{url}?{lookup}={value}") == plain
+
+
+# --- model files --------------------------------------------------------------------------------
+
+SAFE_FROM_PRETRAINED = re.compile(r"(Tokenizer|Config|GenerationConfig)$")
+
+
+def test_model_weights_load_only_as_safetensors():
+    """``from_pretrained`` of a model passes use_safetensors=True; ``torch.load`` (if ever used)
+    passes weights_only=True; no pickle, joblib or dill anywhere, and no remote code."""
+    problems = []
+    for path, tree in python_files(ROOT / "training", ROOT / "labeling"):
+        where = str(path.relative_to(ROOT))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+                problems += [f"{where}:{node.lineno} imports {n}" for n in names if n.split(".")[0] in {"pickle", "joblib", "dill", "cloudpickle"}]
+            if not isinstance(node, ast.Call):
+                continue
+            keywords = {k.arg: k.value for k in node.keywords if k.arg}
+            name = ast.unparse(node.func)
+            model = name.endswith(".from_pretrained") and not SAFE_FROM_PRETRAINED.search(name.rsplit(".", 1)[0])
+            if model and not _is_true(keywords.get("use_safetensors")):
+                problems.append(f"{where}:{node.lineno} {name} without use_safetensors=True")
+            if name.endswith("torch.load") and not _is_true(keywords.get("weights_only")):
+                problems.append(f"{where}:{node.lineno} torch.load without weights_only=True")
+            if name.endswith(("np.load", "numpy.load")) and _is_true(keywords.get("allow_pickle")):
+                problems.append(f"{where}:{node.lineno} numpy.load with allow_pickle")
+            if _is_true(keywords.get("trust_remote_code")):
+                problems.append(f"{where}:{node.lineno} trust_remote_code=True")
+    assert problems == []
+
+
+def _is_true(node) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+# --- server-side fetches -------------------------------------------------------------------------
+
+NETWORK_MODULES = {"requests", "urllib", "urllib3", "httpx", "aiohttp", "http", "socket", "pycurl", "ftplib", "smtplib"}
+# "path.py:module" for each deliberate use; none of them fetches anything a user names.
+ALLOWED_NETWORK_IMPORTS = {"training/management/commands/train.py:socket"}  # gethostname() for the worker name
+
+
+def test_the_server_fetches_no_user_given_url():
+    """No HTTP client in the web app or the workers: imports are uploads, models are local paths
+    (workers run with HF_HUB_OFFLINE=1, so a hub id is never downloaded unless an operator allows it)."""
+    found = set()
+    for path, tree in python_files(*SOURCE_DIRS):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                found |= {f"{path.relative_to(ROOT)}:{m}" for m in modules if m.split(".")[0] in NETWORK_MODULES}
+    assert found == ALLOWED_NETWORK_IMPORTS
+    assert "HF_HUB_OFFLINE=1" in (ROOT / "Dockerfile").read_text()
+
+
+def test_an_import_given_a_url_instead_of_a_file_fetches_nothing(api, world):
+    response = api(world.users["admin"]).post(
+        f"/api/projects/{world.project.pk}/imports/", {"file": "https://example.org/data.jsonl", "format": "hh-rlhf"},
+        format="multipart",
+    )
+    assert response.status_code == 400 and "file" in response.json()
+
+
+# --- secrets ------------------------------------------------------------------------------------
+
+
+def test_no_secret_key_is_committed():
+    listing = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
+    if listing.returncode != 0:
+        pytest.skip("not a git checkout")
+    tracked = listing.stdout.split()
+    assert not [f for f in tracked if f.startswith("var/") or f.endswith(("secret_key", ".env"))]
+    settings_source = (ROOT / "annotation_site" / "settings.py").read_text()
+    assert not re.search(r"SECRET_KEY\s*=\s*['\"]", settings_source)
+    assert "django-insecure" not in settings_source
