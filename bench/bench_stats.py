@@ -5,7 +5,7 @@
 
 The data lives in PostgreSQL database ``bench_stats`` (kept between runs; ``--rebuild`` or a
 different size writes it again). It is written server-side with ``INSERT ... SELECT`` over
-``generate_series`` (no rows cross the wire): N/overlap pairwise comparisons among ``--models``
+``generate_series`` (no rows cross the wire): N/overlap (rounded up) pairwise comparisons among ``--models``
 models, ``overlap`` judgments each by distinct annotators, outcomes drawn from a Bradley-Terry
 model with a length bias, strengths 1..3, about 15% ties, 2% extra skipped leases, 1% flags,
 0.5% gold comparisons.
@@ -129,7 +129,7 @@ def populate(judgments: int, models: int, annotators: int, overlap: int) -> dict
     from labeling import models as m
 
     call_command("migrate", verbosity=0)
-    comparisons = judgments // overlap
+    comparisons = -(-judgments // overlap)  # at least the judgments asked for
     project = m.Project.objects.filter(slug=SLUG).first()
     if project is not None:
         found = m.Judgment.objects.filter(project=project).count()

@@ -29,8 +29,19 @@ from labeling.agreement import (
 
 
 def _dense_codes(values) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct values and each entry's index into them."""
-    index, codes = np.unique(np.asarray(values), return_inverse=True)
+    """Sorted distinct values and each entry's index into them.
+
+    Integers in a narrow range (database ids, answer codes) get a lookup table, O(n) where
+    ``np.unique`` sorts.
+    """
+    values = np.asarray(values)
+    if values.dtype.kind in "iu" and len(values):
+        low, high = int(values.min()), int(values.max())
+        if high - low <= 4 * len(values) + 1024:
+            present = np.zeros(high - low + 1, dtype=bool)
+            present[values - low] = True
+            return np.flatnonzero(present) + low, (np.cumsum(present) - 1)[values - low]
+    index, codes = np.unique(values, return_inverse=True)
     return index, codes.ravel()
 
 
@@ -67,6 +78,7 @@ def cohen_kappa_mean_rows(unit, rater, value) -> float | None:
     """
     _, value_code = _dense_codes(value)
     _, rater_code = _dense_codes(rater)
+    _, unit = _dense_codes(unit)
     size = int(value_code.max()) + 1 if len(value_code) else 1
     (rater_l, rater_r), (code_l, code_r) = _pairs_within_units(unit, rater_code, value_code)
     swap = rater_l > rater_r  # kappa is symmetric: seat each pair one way round

@@ -53,23 +53,40 @@ def id_codes(ids) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(present) + low, lookup[ids - low]
 
 
+def locate(ids, wanted) -> np.ndarray:
+    """Index of each ``wanted`` id in the sorted, distinct ``ids``; -1 where it is absent."""
+    ids, wanted = np.asarray(ids, np.int64), np.asarray(wanted, np.int64)
+    if len(ids) == 0:
+        return np.full(len(wanted), -1, dtype=np.int64)
+    low, high = int(ids[0]), int(ids[-1])
+    if high - low <= 4 * len(ids) + 1024:  # a narrow range: a lookup table, no search
+        where = np.full(high - low + 1, -1, dtype=np.int64)
+        where[ids - low] = np.arange(len(ids))
+        inside = (wanted >= low) & (wanted <= high)
+        return np.where(inside, where[(wanted - low).clip(0, high - low)], -1)
+    row = np.searchsorted(ids, wanted).clip(0, len(ids) - 1)
+    return np.where(ids[row] == wanted, row, -1)
+
+
 class SlotLookup:
-    """Values of response slots by (comparison id, position); ``MISSING`` where there is none."""
+    """Values of response slots at (comparison id, position); ``MISSING`` where there is none.
 
-    def __init__(self, slot_comparison, slot_position):
-        self.comparisons, codes = id_codes(slot_comparison)
+    The comparisons asked about are located once, then each ``get`` is a gather.
+    """
+
+    def __init__(self, slot_comparison, slot_position, comparison):
+        ids, codes = id_codes(slot_comparison)
         self.width = int(np.max(slot_position)) + 1 if len(codes) else 1
+        self.size = len(ids) * self.width
         self.cell = codes * self.width + np.asarray(slot_position, np.int64)
+        self.row = locate(ids, comparison)
 
-    def get(self, values, comparison, position) -> np.ndarray:
-        table = np.full(len(self.comparisons) * self.width, MISSING, dtype=np.int64)
+    def get(self, values, position) -> np.ndarray:
+        table = np.full(self.size + 1, MISSING, dtype=np.int64)  # the last cell answers misses
         table[self.cell] = values
-        comparison, position = np.asarray(comparison, np.int64), np.asarray(position, np.int64)
-        if len(self.comparisons) == 0:
-            return np.full(len(comparison), MISSING, dtype=np.int64)
-        row = np.searchsorted(self.comparisons, comparison).clip(0, len(self.comparisons) - 1)
-        found = (self.comparisons[row] == comparison) & (position >= 0) & (position < self.width)
-        return np.where(found, table[row * self.width + position.clip(0, self.width - 1)], MISSING)
+        position = np.asarray(position, np.int64)
+        found = (self.row >= 0) & (position >= 0) & (position < self.width)
+        return table[np.where(found, self.row * self.width + position, self.size)]
 
 
 # --- ratings ----------------------------------------------------------------------------------
@@ -93,6 +110,8 @@ class PairRows:
     judgment: np.ndarray
 
     def select(self, keep: np.ndarray) -> PairRows:
+        if keep.dtype == bool and keep.all():
+            return self
         return PairRows(*(getattr(self, name)[keep] for name in self.__dataclass_fields__))
 
 
@@ -116,10 +135,10 @@ def pair_rows(comparison, signed, rankings, slots) -> PairRows:
         judgment, outcome = judgment[order], outcome[order]
         weight = np.ones(len(judgment))
     slot_comparison, slot_position, slot_model, slot_length = slots
-    lookup, where = SlotLookup(slot_comparison, slot_position), comparison[judgment]
+    lookup = SlotLookup(slot_comparison, slot_position, comparison[judgment])
 
     def at(values, position):
-        return lookup.get(values, where, position)
+        return lookup.get(values, position)
 
     return PairRows(
         model_a=at(slot_model, first), model_b=at(slot_model, second), outcome=outcome, weight=weight,
@@ -127,20 +146,38 @@ def pair_rows(comparison, signed, rankings, slots) -> PairRows:
     )
 
 
+def merge_by_comparison(rows: PairRows, comparison) -> tuple[PairRows, np.ndarray]:
+    """Pairwise rows merged per (comparison, outcome), and how many each stands for.
+
+    Within a comparison the models and lengths are fixed, so the merged rows weighted by their
+    counts give the same likelihood as the rows themselves, with fewer rows to fit.
+    """
+    _, codes = id_codes(np.asarray(comparison)[rows.judgment])
+    key = codes * 3 + (rows.outcome * 2).astype(np.int64)
+    counts = np.bincount(key, minlength=3 * (int(codes.max()) + 1 if len(codes) else 0))
+    first = np.empty(len(counts), dtype=np.int64)
+    first[key[::-1]] = np.arange(len(key))[::-1]  # repeated indices: the last write, the first row, wins
+    keys = np.flatnonzero(counts)
+    return rows.select(first[keys]), counts[keys].astype(float)
+
+
 # --- agreement --------------------------------------------------------------------------------
 
 
 def agreement_units(comparison, rater, signed, rankings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(unit, rater, value)`` rows: the comparison and its signed result, or a ranking's pairs."""
+    """``(unit, rater, value)`` rows: the comparison and its signed result, or a ranking's pairs.
+
+    Values are integers (the maths takes floats; integer codes make grouping cheap).
+    """
     comparison, rater = np.asarray(comparison, np.int64), np.asarray(rater, np.int64)
     if rankings is None:
-        return comparison, rater, np.asarray(signed, dtype=float)
+        return comparison, rater, np.asarray(signed, dtype=np.int64)
     winner, loser, _, judgment = ranking_to_pairs(rankings)
     winner, loser = winner.astype(np.int64), loser.astype(np.int64)
     width = max((len(r) for r in rankings), default=1)
     low, high = np.minimum(winner, loser), np.maximum(winner, loser)
     unit = (comparison[judgment] * width + low) * width + high
-    return unit, rater[judgment], np.where(winner == low, 1.0, -1.0)
+    return unit, rater[judgment], np.where(winner == low, 1, -1)
 
 
 def unit_matrix(unit, value) -> np.ndarray:

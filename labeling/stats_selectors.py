@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -101,24 +102,60 @@ class ProjectContext:
 
 
 @contextmanager
-def stats_snapshot() -> Iterator[None]:
-    """Run the reads of one computation in one read-only snapshot (PostgreSQL).
+def stats_snapshot() -> Iterator[str | None]:
+    """Run the reads of one computation in one read-only snapshot (PostgreSQL); yields the
+    snapshot's id for ``in_snapshot`` (None where reads simply run in turn).
 
     REPEATABLE READ makes the judgment and slot reads agree even while judgments and imports
     commit. JIT is off because compiling these plain scans costs more (about 0.2 s a query)
     than it saves; 64 MB of work_mem keeps the slot join's hash table of a million responses
-    in memory instead of spilling it to disk in batches. Inside a caller's transaction (tests) or on SQLite the reads run as they
-    are: SQLite's transactions here take the write lock, which must not wait on statistics.
+    in memory instead of spilling it to disk. Inside a caller's transaction (tests) or on
+    SQLite the reads run as they are: SQLite's transactions here take the write lock, which
+    must not wait on statistics.
     """
     if connection.vendor != "postgresql" or connection.in_atomic_block:
-        yield
+        yield None
         return
     with transaction.atomic():
+        _read_only_settings()
         with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute("SET LOCAL work_mem = '64MB'")
-        yield
+            cursor.execute("SELECT pg_export_snapshot()")
+            snapshot = cursor.fetchone()[0]
+        yield snapshot
+
+
+def _read_only_settings(snapshot: str | None = None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        if snapshot:
+            cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+
+
+def in_snapshot(snapshot: str | None, function, *args) -> Future:
+    """Run ``function(*args)`` on a second connection in the same snapshot, in a thread, so
+    PostgreSQL works on two queries at once; without a snapshot, run it now.
+
+    The exporting transaction must stay open until the result is taken.
+    """
+    if snapshot is None:
+        done = Future()
+        done.set_result(function(*args))
+        return done
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(_run_in_snapshot, snapshot, function, *args)
+    pool.shutdown(wait=False)
+    return future
+
+
+def _run_in_snapshot(snapshot: str, function, *args):
+    try:
+        with transaction.atomic():
+            _read_only_settings(snapshot)
+            return function(*args)
+    finally:
+        connection.close()  # this thread's own connection
 
 
 def _bigints(queryset: QuerySet, *columns) -> QuerySet:

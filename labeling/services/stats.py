@@ -39,6 +39,7 @@ from labeling.agreement_rows import bootstrap_alpha_ci_rows, cohen_kappa_mean_ro
 from labeling.annotator_quality import annotator_report
 from labeling.models import Project, ProjectStats
 from labeling.ratings import (
+    bradley_terry,
     bradley_terry_bootstrap,
     length_controlled_bradley_terry,
     online_elo,
@@ -52,6 +53,7 @@ from labeling.stats_arrays import (
     equal_count_rows,
     gold_label,
     id_codes,
+    merge_by_comparison,
     pair_keys,
     pair_rows,
     unit_matrix,
@@ -61,6 +63,7 @@ from labeling.stats_selectors import (
     ProjectContext,
     SlotArrays,
     criterion_arrays,
+    in_snapshot,
     is_import_user,
     judgment_arrays,
     judgment_watermark,
@@ -96,12 +99,13 @@ def project_stats_compute(project: Project) -> dict:
     Reads run in one snapshot; nothing is written. Takes about 1-3 s per million judgments.
     """
     started, laps = timezone.now(), _Laps()
-    with stats_snapshot():
+    with stats_snapshot() as snapshot:
+        pending_slots = in_snapshot(snapshot, slot_arrays, project)  # the slot join runs meanwhile
         count, last_id = judgment_watermark(project.pk)
         judgments = judgment_arrays(project)
-        slots = slot_arrays(project)
         context = project_context(project, judgments.annotator)
         criteria = {name: criterion_arrays(project, name) for name in project.criteria}
+        slots = pending_slots.result()
     laps.lap("read")
     regular = ~np.isin(judgments.comparison, np.fromiter(context.gold, np.int64, len(context.gold)))
     payload = {
@@ -285,30 +289,55 @@ def _ratings(project: Project, judgments: JudgmentArrays, slots: SlotArrays) -> 
         empty = {"bradley_terry": [], "elo": [], "strength_weighted": None,
                  "length_controlled": {"rows": [], "length_coef": None}, "win_rate": {"models": [], "matrix": []}}
         return {**block, **empty, "reason": reason}
-    weighted = judgments.rankings is None and bool(project.strength_scale)
-    return {**block, **_fits(rows, names, weighted), "reason": None}
+    pairwise = judgments.rankings is None
+    by_comparison = merge_by_comparison(rows, judgments.comparison) if pairwise else (rows, None)
+    fits = _fits(rows, by_comparison, weighted=pairwise and bool(project.strength_scale))
+    return {**block, **_named(fits, names), "reason": None}
 
 
-def _fits(rows: PairRows, names: list[str], weighted: bool) -> dict:
-    def named(table):
-        return [{**row, "model": names[row["model"]]} for row in table]
-
+def _fits(rows: PairRows, by_comparison: tuple[PairRows, np.ndarray | None], weighted: bool) -> dict:
+    """The rating tables, models still as codes. ``by_comparison``: the rows merged for the
+    length-controlled fit, whose cost grows with its rows (see ``merge_by_comparison``)."""
     matchups = pairwise_arrays(rows.model_a, rows.model_b, rows.outcome)
-    elo = online_elo(rows.model_a, rows.model_b, rows.outcome)
-    ratings = np.array([row["rating"] for row in elo])
-    for row in elo:  # online Elo has no interval; rank by rating alone
-        row.update(ci_low=None, ci_high=None, rank=int(1 + np.sum(ratings > row["rating"])))
+    merged, counts = by_comparison
+    length = length_controlled_bradley_terry(
+        merged.model_a, merged.model_b, merged.outcome, merged.length_a, merged.length_b, weight=counts)
     strength = None
-    if weighted:
-        strength = named(bradley_terry_bootstrap(
-            pairwise_arrays(rows.model_a, rows.model_b, rows.outcome, rows.weight), n_boot=RATING_ROUNDS, seed=SEED))
-    length = length_controlled_bradley_terry(rows.model_a, rows.model_b, rows.outcome, rows.length_a, rows.length_b)
+    if weighted:  # a sensitivity check beside the leaderboard: the fit alone, no bootstrap
+        weighted_matchups = pairwise_arrays(rows.model_a, rows.model_b, rows.outcome, rows.weight)
+        strength = _ranked(weighted_matchups.models, bradley_terry(weighted_matchups), weighted_matchups.appearances())
+    elo = online_elo(rows.model_a, rows.model_b, rows.outcome)
     return {
-        "bradley_terry": named(bradley_terry_bootstrap(matchups, n_boot=RATING_ROUNDS, seed=SEED)),
-        "elo": named(elo),
+        "bradley_terry": bradley_terry_bootstrap(matchups, n_boot=RATING_ROUNDS, seed=SEED),
+        "elo": _ranked([r["model"] for r in elo], [r["rating"] for r in elo], [r["n"] for r in elo]),
         "strength_weighted": strength,
-        "length_controlled": {"rows": named(length["rows"]), "length_coef": length["length_coef"]},
-        "win_rate": {"models": [names[m] for m in matchups.models], "matrix": win_rate_matrix(matchups).tolist()},
+        "length_controlled": length,
+        "win_rate": {"models": matchups.models.tolist(), "matrix": win_rate_matrix(matchups).tolist()},
+    }
+
+
+def _ranked(models, ratings, appearances) -> list[dict]:
+    """Rating rows without an interval (null), ranked by rating alone, best first."""
+    ratings = np.asarray(ratings, dtype=float)
+    order = np.argsort(-ratings, kind="stable")
+    return [
+        {"model": int(models[i]), "rating": float(ratings[i]), "ci_low": None, "ci_high": None,
+         "rank": int(1 + np.sum(ratings > ratings[i])), "n": int(appearances[i])}
+        for i in order
+    ]
+
+
+def _named(fits: dict, names: list[str]) -> dict:
+    """Model codes replaced by names throughout the rating tables."""
+    def rows(table):
+        return None if table is None else [{**row, "model": names[row["model"]]} for row in table]
+
+    length = fits["length_controlled"]
+    return {
+        **fits,
+        **{key: rows(fits[key]) for key in ("bradley_terry", "elo", "strength_weighted")},
+        "length_controlled": {"rows": rows(length["rows"]), "length_coef": length["length_coef"]},
+        "win_rate": {"models": [names[m] for m in fits["win_rate"]["models"]], "matrix": fits["win_rate"]["matrix"]},
     }
 
 

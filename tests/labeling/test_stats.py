@@ -15,6 +15,7 @@ from django.utils import timezone
 from labeling import agreement
 from labeling.agreement_rows import bootstrap_alpha_ci_rows, cohen_kappa_mean_rows
 from labeling.models import Flag, Judgment, Lease, LeaseState, ProjectStats, TaskType
+from labeling.ratings import length_controlled_bradley_terry
 from labeling.services import stats as stats_service
 from labeling.services.assignment import comparison_lease_next
 from labeling.services.imports import import_file
@@ -32,6 +33,7 @@ from labeling.stats_arrays import (
     SlotLookup,
     agreement_units,
     equal_count_rows,
+    merge_by_comparison,
     pair_rows,
     unit_matrix,
 )
@@ -208,10 +210,30 @@ def test_equal_count_rows_keep_the_most_common_count():
     assert count == 2 and rows.tolist()[0][:2] == [1, 1] and len(rows) == 2
 
 
-def test_slot_lookup_says_missing_for_unknown_slots():
-    lookup = SlotLookup(np.array([7, 7, 9, 9]), np.array([0, 1, 0, 1]))
-    found = lookup.get(np.array([70, 71, 90, 91]), np.array([9, 7, 8, 9]), np.array([1, 0, 0, 2]))
-    assert found.tolist() == [91, 70, MISSING, MISSING]
+@pytest.mark.parametrize("scale", [1, 10**8])  # a narrow id range (lookup table), a wide one (search)
+def test_slot_lookup_says_missing_for_unknown_slots(scale):
+    lookup = SlotLookup(np.array([7, 7, 9, 9]) * scale, np.array([0, 1, 0, 1]), np.array([9, 7, 8, 9, 5]) * scale)
+    found = lookup.get(np.array([70, 71, 90, 91]), np.array([0, 0, 0, 1, 2]))
+    assert found.tolist() == [90, 70, MISSING, 91, MISSING]
+
+
+def test_merged_rows_give_the_same_length_controlled_fit(project, annotator, second_annotator):
+    third = UserFactory()
+    votes = ["aab", "abb", "a t", "bba", "aaa", "tb "]  # per comparison: three voters, " " = none
+    for i, vote in enumerate(votes):
+        seats = ("x", "y") if i % 2 else ("y", "x")
+        comparison = make_comparison(project, models_=seats, texts=["word " * (i + 1), "longer words " * (5 - i % 3)])
+        for user, winner in zip((annotator, second_annotator, third), vote, strict=True):
+            if winner != " ":
+                judge(comparison, user, {"t": "tie"}.get(winner, winner), 1)
+    arrays, slots = judgment_arrays(project), slot_arrays(project)
+    rows = pair_rows(arrays.comparison, arrays.signed, None, (slots.comparison, slots.position, slots.model, slots.length))
+    merged, counts = merge_by_comparison(rows, arrays.comparison)
+    assert len(merged.outcome) == 11 and counts.sum() == 16
+    full = length_controlled_bradley_terry(rows.model_a, rows.model_b, rows.outcome, rows.length_a, rows.length_b)
+    fewer = length_controlled_bradley_terry(merged.model_a, merged.model_b, merged.outcome, merged.length_a, merged.length_b, weight=counts)
+    assert fewer["length_coef"] == pytest.approx(full["length_coef"], abs=1e-5)
+    assert [r["rating"] for r in fewer["rows"]] == pytest.approx([r["rating"] for r in full["rows"]], abs=1e-3)
 
 
 @pytest.mark.parametrize("seed", range(8))
