@@ -1,0 +1,202 @@
+"""Faults, injected into private servers (``tests/reliability/servers.py``) so the machine's shared
+PostgreSQL and Redis are never touched: Redis stopped, PostgreSQL restarted under load. The third
+fault, a Celery worker killed mid-run, is tested where workers are started:
+``tests/training/test_runs_integration.py::test_worker_killed_mid_run_leaves_the_run_failed_not_running``.
+
+What each fault did is written up in ``docs/reliability.md``; run with ``-s`` to see the figures.
+"""
+
+import os
+import random
+import threading
+import time
+import uuid
+from collections import Counter
+
+import pytest
+from django.db import connection
+from rest_framework.authtoken.models import Token
+
+from labeling.models import Judgment
+from tests.factories import make_comparison
+from tests.reliability.servers import call, gunicorn, manage, private_postgres, private_redis
+from tests.workers import worker_env
+from training.models import RunStatus, TrainingRun
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_worker_killed_mid_run_fault_lives_with_the_worker_tests():
+    from tests.training import test_runs_integration
+
+    assert callable(test_runs_integration.test_worker_killed_mid_run_leaves_the_run_failed_not_running)
+
+
+# --- Redis stopped ---------------------------------------------------------------------------------
+
+
+def app_env(**extra) -> dict:
+    env = {k: v for k, v in worker_env().items() if k not in ("REDIS_URL", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    return {**env, "LOG_LEVEL": "WARNING", **extra}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_stopped_annotation_goes_on_and_a_run_waits_for_it(project, annotator, admin_user, tmp_path):
+    for _ in range(4):
+        make_comparison(project)
+    annotator_token, admin_token = Token.objects.create(user=annotator).key, Token.objects.create(user=admin_user).key
+    with private_redis() as redis:
+        env = app_env(REDIS_URL=redis.url, VAR_DIR=str(tmp_path))
+        with gunicorn(env) as port:
+            assert call(port, "GET", f"/api/projects/{project.pk}/next-task/", annotator_token)[0] == 200
+            redis.stop()
+
+            timings = Timings()
+            status, task = timings.call("next-task", port, "GET", f"/api/projects/{project.pk}/next-task/", annotator_token)
+            assert status == 200
+            body = {"comparison": task["id"], "winner": "a", "strength": 2, "client_key": uuid.uuid4().hex}
+            assert timings.call("submit", port, "POST", "/api/judgments/", annotator_token, body)[0] == 201
+            assert timings.call("next-task", port, "GET", f"/api/projects/{project.pk}/next-task/", annotator_token)[0] == 200
+
+            run = {"project": project.pk, "stage": "reward", "base_model": "tiny/hub-model"}
+            status, created = timings.call("start run", port, "POST", "/api/training-runs/", admin_token, run)
+            assert status == 201, created
+            queued = TrainingRun.objects.get(pk=created["id"])
+            assert (queued.status, queued.dispatched_at) == (RunStatus.QUEUED, None)  # stored, not yet sent
+
+            redis.start()  # the same port, empty: a broker that lost everything
+            # What the beat schedule's dispatch-pending-runs does every 30 s:
+            dispatched = manage(env, "shell", "-c", "from training.services import dispatch_pending_runs as d; print(d())")
+            assert dispatched.strip().splitlines()[-1] == "1"
+            assert redis.command("LLEN", "gpu") == "1"  # the run's task, waiting for a gpu worker
+    assert Judgment.objects.filter(client_key=body["client_key"]).exists()
+    queued.refresh_from_db()
+    assert queued.dispatched_at is not None and queued.status == RunStatus.QUEUED
+    print(f"\nredis down: {timings}")
+
+
+class Timings(list):
+    def call(self, name, *args, **kwargs):
+        started = time.monotonic()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            self.append(f"{name} {time.monotonic() - started:.2f} s")
+
+
+# --- PostgreSQL restarted under load ---------------------------------------------------------------
+
+CLIENTS = 4
+COMPARISONS = 120
+
+
+class RetryingAnnotator(threading.Thread):
+    """Loops next-task and submit as the UI does; any failure (5xx, connection error) is retried
+    with the same client_key until the server gives an answer, a 201/200 or a 409."""
+
+    def __init__(self, port: int, token: str, project_id: int, stop: threading.Event, seed: int):
+        super().__init__(daemon=True)
+        self.port, self.token, self.project_id, self.stop = port, token, project_id, stop
+        self.rng = random.Random(seed)
+        self.acknowledged: dict[str, int] = {}  # client_key -> judgment id
+        self.refused: list[str] = []
+        self.failures: Counter = Counter()
+
+    def run(self):
+        while not self.stop.is_set():
+            status, task = self._until_answered("GET", f"/api/projects/{self.project_id}/next-task/")
+            if status != 200:
+                return  # 204: nothing left
+            body = {"comparison": task["id"], "winner": self.rng.choice("ab"), "strength": 2,
+                    "client_key": uuid.uuid4().hex}
+            status, judgment = self._until_answered("POST", "/api/judgments/", body)
+            if status in (200, 201):
+                self.acknowledged[body["client_key"]] = judgment["id"]
+            else:
+                self.refused.append(f"{status}: {judgment}")
+
+    def _until_answered(self, method, path, body=None):
+        for _ in range(600):
+            try:
+                status, data = call(self.port, method, path, self.token, body, timeout=20)
+            except OSError as exc:
+                self.failures[type(exc).__name__] += 1
+            else:
+                if status < 500:
+                    return status, data
+                self.failures[status] += 1
+            time.sleep(0.1)
+        raise AssertionError(f"{method} {path} never answered")
+
+
+def populate(env: dict) -> tuple[int, list[str]]:
+    script = f"""
+import json
+from rest_framework.authtoken.models import Token
+from labeling.services.projects import project_create, membership_set
+from tests.factories import UserFactory, make_comparison
+project = project_create(slug="fault", overlap=2)
+tokens = []
+for n in range({CLIENTS}):
+    user = UserFactory(username=f"fault-{{n}}")
+    membership_set(project=project, username=user.username, role="annotator")
+    tokens.append(Token.objects.create(user=user).key)
+for _ in range({COMPARISONS}):
+    make_comparison(project)
+print(json.dumps({{"project": project.pk, "tokens": tokens}}))
+"""
+    import json
+
+    data = json.loads(manage(env, "shell", "-c", script).strip().splitlines()[-1])
+    return data["project"], data["tokens"]
+
+
+def ledger_errors_sql(postgres) -> list[tuple]:
+    return postgres.query("""
+        SELECT c.id, c.holders, c.judgment_count, c.is_open,
+               (SELECT count(*) FROM labeling_lease l WHERE l.comparison_id = c.id AND l.state IN ('active', 'judged')),
+               (SELECT count(*) FROM labeling_judgment j WHERE j.comparison_id = c.id),
+               (SELECT count(*) FROM labeling_lease l WHERE l.comparison_id = c.id AND l.state = 'judged')
+        FROM labeling_comparison c
+        WHERE c.holders <> (SELECT count(*) FROM labeling_lease l WHERE l.comparison_id = c.id AND l.state IN ('active', 'judged'))
+           OR c.judgment_count <> (SELECT count(*) FROM labeling_judgment j WHERE j.comparison_id = c.id)
+           OR c.judgment_count <> (SELECT count(*) FROM labeling_lease l WHERE l.comparison_id = c.id AND l.state = 'judged')
+           OR c.is_open <> (c.holders < 2)
+    """)
+
+
+def test_postgres_restarted_under_load_loses_and_duplicates_no_judgment(tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("runs once, in the PostgreSQL pass (it starts a PostgreSQL of its own either way)")
+    with private_postgres() as postgres:
+        env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL", "SQLITE_PATH")}
+        env.update(DATABASE_URL=postgres.url, VAR_DIR=str(tmp_path), LOG_LEVEL="ERROR")
+        manage(env, "migrate", "-v0")
+        project_id, tokens = populate(env)
+        with gunicorn(env, workers=2) as port:
+            stop = threading.Event()
+            clients = [RetryingAnnotator(port, token, project_id, stop, seed) for seed, token in enumerate(tokens)]
+            for client in clients:
+                client.start()
+            time.sleep(3)
+            before = sum(len(c.acknowledged) for c in clients)
+            restart_started = time.monotonic()
+            postgres.stop("fast")  # every connection dropped, in-flight transactions rolled back
+            time.sleep(2)
+            postgres.start()
+            restart_s = time.monotonic() - restart_started
+            time.sleep(4)
+            stop.set()
+            for client in clients:
+                client.join(timeout=120)
+        acknowledged = {key: jid for c in clients for key, jid in c.acknowledged.items()}
+        stored = dict(postgres.query("SELECT client_key, id FROM labeling_judgment"))
+        failures = sum((c.failures for c in clients), Counter())
+        print(f"\npostgres restart ({restart_s:.1f} s): {before} judgments before, {len(acknowledged)} after; "
+              f"failed attempts, all retried: {dict(failures)}; refused: {[r for c in clients for r in c.refused]}")
+        assert not any(c.is_alive() for c in clients)
+        assert len(acknowledged) > before > 0
+        assert {k: int(v) for k, v in stored.items()} == acknowledged  # none lost, none extra, same ids
+        assert postgres.query("SELECT comparison_id, annotator_id FROM labeling_judgment GROUP BY 1, 2 HAVING count(*) > 1") == []
+        assert ledger_errors_sql(postgres) == []
+        assert [r for c in clients for r in c.refused] == []
