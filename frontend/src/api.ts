@@ -3,15 +3,27 @@
 // Auth is Django's session cookie; unsafe methods carry the CSRF token read from the
 // `csrftoken` cookie (labeling/pages.py makes sure the cookie is set on the SPA page).
 
+import { statsPayload } from "./logic/leaderboard";
 import type {
   ApiErrorBody,
+  Checkpoint,
+  DataImport,
   DemonstrationCreate,
   Judgment,
   JudgmentCreate,
+  Member,
+  Overview,
   Progress,
   Project,
+  ProjectStats,
+  RunMetric,
   SkipOrFlag,
+  Snapshot,
+  SnapshotCreate,
+  StageConfig,
   Task,
+  TrainingRun,
+  TrainingRunCreate,
 } from "./types";
 
 /** The server answered with a 4xx/5xx. */
@@ -57,8 +69,10 @@ export function csrfToken(cookie: string = document.cookie): string {
 
 async function request<T>(method: string, path: string, body?: unknown): Promise<T | null> {
   const headers: Record<string, string> = { Accept: "application/json" };
+  const isForm = body instanceof FormData;
   if (method !== "GET") {
-    headers["Content-Type"] = "application/json";
+    // A FormData body sets its own multipart Content-Type, boundary included.
+    if (!isForm) headers["Content-Type"] = "application/json";
     headers["X-CSRFToken"] = csrfToken();
   }
   let response: Response;
@@ -67,7 +81,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
       method,
       headers,
       credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : isForm ? body : JSON.stringify(body),
     });
   } catch (err) {
     throw new NetworkError(err instanceof Error ? err.message : String(err));
@@ -141,6 +155,77 @@ export function sendJudgment(body: JudgmentCreate): Promise<Judgment> {
 export async function undoJudgment(judgmentId: number): Promise<Task> {
   return (await request<Task>("POST", `/api/judgments/${judgmentId}/undo/`, {})) as Task;
 }
+
+// --- admin dashboard ---------------------------------------------------------
+// Project admins only; the server answers 403 to annotators and 404 outside the project.
+
+export const getOverview = (projectId: number) => get<Overview>(`/api/projects/${projectId}/overview/`);
+
+/** The cached statistics; null while the first computation has not finished. */
+export async function getStats(projectId: number): Promise<ProjectStats | null> {
+  return statsPayload(await request<unknown>("GET", `/api/projects/${projectId}/stats/`));
+}
+
+export async function createProject(body: Partial<Project>): Promise<Project> {
+  return (await request<Project>("POST", "/api/projects/", body)) as Project;
+}
+
+export async function updateProject(projectId: number, body: Partial<Project>): Promise<Project> {
+  return (await request<Project>("PATCH", `/api/projects/${projectId}/`, body)) as Project;
+}
+
+export const listMembers = (projectId: number) => get<Member[]>(`/api/projects/${projectId}/members/`);
+
+export async function setMember(projectId: number, body: { username: string; role: Member["role"] }): Promise<Member> {
+  return (await request<Member>("POST", `/api/projects/${projectId}/members/`, body)) as Member;
+}
+
+export const listImports = (projectId: number) => get<DataImport[]>(`/api/projects/${projectId}/imports/`);
+
+/** Upload an import file; a bad line answers 400 {"detail": "line N: ...", "line": N}, too big 413. */
+export async function uploadImport(
+  projectId: number,
+  file: File,
+  format: string,
+  withLabels: boolean,
+): Promise<DataImport> {
+  const form = new FormData();
+  form.append("file", file);
+  form.append("format", format);
+  form.append("with_labels", withLabels ? "true" : "false");
+  return (await request<DataImport>("POST", `/api/projects/${projectId}/imports/`, form)) as DataImport;
+}
+
+/** The download link for an export; `query` comes from logic/exportQuery. The browser streams it. */
+export function exportUrl(projectId: number, query: string): string {
+  return `/api/projects/${projectId}/export/?${query}`;
+}
+
+export const listSnapshots = (projectId: number) => get<Snapshot[]>(`/api/projects/${projectId}/snapshots/`);
+
+export async function createSnapshot(projectId: number, body: SnapshotCreate): Promise<Snapshot> {
+  return (await request<Snapshot>("POST", `/api/projects/${projectId}/snapshots/`, body)) as Snapshot;
+}
+
+export const getTrainingConfigs = () => get<StageConfig[]>("/api/training-configs/");
+
+export const listRuns = (projectId: number) => get<TrainingRun[]>(`/api/training-runs/?project=${projectId}`);
+
+export const getRun = (runId: number) => get<TrainingRun>(`/api/training-runs/${runId}/`);
+
+export async function createRun(body: TrainingRunCreate): Promise<TrainingRun> {
+  return (await request<TrainingRun>("POST", "/api/training-runs/", body)) as TrainingRun;
+}
+
+export async function cancelRun(runId: number): Promise<TrainingRun> {
+  return (await request<TrainingRun>("POST", `/api/training-runs/${runId}/cancel/`, {})) as TrainingRun;
+}
+
+/** Metrics of steps after `after` (-1: all), so a live chart only fetches what it lacks. */
+export const getRunMetrics = (runId: number, after: number) =>
+  get<RunMetric[]>(`/api/training-runs/${runId}/metrics/?after=${after}`);
+
+export const listCheckpoints = (projectId: number) => get<Checkpoint[]>(`/api/checkpoints/?project=${projectId}`);
 
 export function loginUrl(next: string = location.pathname + location.search): string {
   return `/login/?next=${encodeURIComponent(next)}`;

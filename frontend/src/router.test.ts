@@ -9,4 +9,17 @@ describe("routes", () => {
     expect(hrefFor({ name: "annotate", projectId: 12 })).toBe("/projects/12/annotate");
     expect(matchRoute("/projects/x/annotate")).toEqual({ name: "notFound", path: "/projects/x/annotate" });
   });
+
+  it("matches the dashboard's tabs and run pages", () => {
+    expect(matchRoute("/projects/3/dashboard")).toEqual({ name: "dashboard", projectId: 3, tab: "overview" });
+    expect(matchRoute("/projects/3/dashboard/leaderboard/")).toEqual({ name: "dashboard", projectId: 3, tab: "leaderboard" });
+    expect(matchRoute("/projects/3/dashboard/training/runs/41")).toEqual({
+      name: "dashboard", projectId: 3, tab: "training", runId: 41,
+    });
+    expect(matchRoute("/projects/3/dashboard/secrets")).toEqual({ name: "notFound", path: "/projects/3/dashboard/secrets" });
+    expect(matchRoute("/projects/new")).toEqual({ name: "newProject" });
+    for (const path of ["/projects/3/dashboard", "/projects/3/dashboard/data", "/projects/3/dashboard/training/runs/41", "/projects/new"]) {
+      expect(hrefFor(matchRoute(path))).toBe(path);
+    }
+  });
 });

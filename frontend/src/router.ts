@@ -1,14 +1,28 @@
 // Client-side routes. Django serves the same index.html for each of these paths
 // (labeling/pages.py); add a screen by adding a route here and a mount function in main.ts.
 
+export type DashboardTab = "overview" | "leaderboard" | "data" | "training";
+
 export type Route =
   | { name: "projects" }
+  | { name: "newProject" }
   | { name: "annotate"; projectId: number }
+  | { name: "dashboard"; projectId: number; tab: DashboardTab; runId?: number }
   | { name: "notFound"; path: string };
 
 const PATTERNS: [RegExp, (match: RegExpMatchArray) => Route][] = [
   [/^\/$/, () => ({ name: "projects" })],
+  [/^\/projects\/new\/?$/, () => ({ name: "newProject" })],
   [/^\/projects\/(\d+)\/annotate\/?$/, (m) => ({ name: "annotate", projectId: Number(m[1]) })],
+  [/^\/projects\/(\d+)\/dashboard\/?$/, (m) => ({ name: "dashboard", projectId: Number(m[1]), tab: "overview" })],
+  [
+    /^\/projects\/(\d+)\/dashboard\/(overview|leaderboard|data|training)\/?$/,
+    (m) => ({ name: "dashboard", projectId: Number(m[1]), tab: m[2] as DashboardTab }),
+  ],
+  [
+    /^\/projects\/(\d+)\/dashboard\/training\/runs\/(\d+)\/?$/,
+    (m) => ({ name: "dashboard", projectId: Number(m[1]), tab: "training", runId: Number(m[2]) }),
+  ],
 ];
 
 export function matchRoute(pathname: string): Route {
@@ -23,8 +37,15 @@ export function hrefFor(route: Route): string {
   switch (route.name) {
     case "projects":
       return "/";
+    case "newProject":
+      return "/projects/new";
     case "annotate":
       return `/projects/${route.projectId}/annotate`;
+    case "dashboard": {
+      const base = `/projects/${route.projectId}/dashboard`;
+      if (route.runId !== undefined) return `${base}/training/runs/${route.runId}`;
+      return route.tab === "overview" ? base : `${base}/${route.tab}`;
+    }
     case "notFound":
       return route.path;
   }

@@ -125,3 +125,297 @@ export interface SessionInfo {
   username: string;
   is_staff: boolean;
 }
+
+// --- admin dashboard ------------------------------------------------------------------------
+
+/** GET /api/projects/{id}/overview/ (labeling/api/dashboard.py) */
+export interface Overview {
+  project: number;
+  generated_at: string;
+  comparisons: {
+    /** Regular (non-gold) comparisons. */
+    total: number;
+    /** With at least `overlap` judgments. */
+    complete: number;
+    /** With some judgments, fewer than `overlap`. */
+    partial: number;
+    gold: number;
+    overlap: number;
+  };
+  judgments: {
+    total: number;
+    ties: number;
+    last_24h: number;
+    annotators_24h: number;
+    /** The last 24 clock hours (UTC), oldest first; the last is the current hour. */
+    per_hour: { hour: string; count: number }[];
+  };
+  leases: { in_flight: number; annotators_in_flight: number; skipped: number };
+  flags: { total: number; open: number; by_reason: Record<string, number> };
+  rates: { tie: number | null; skip: number | null; flag: number | null };
+  flagged: FlaggedItem[];
+}
+
+export interface FlaggedItem {
+  id: number;
+  comparison: number;
+  reason: FlagReason;
+  /** The annotator's words: plain text, shown escaped. */
+  note: string;
+  annotator: string;
+  created_at: string;
+  /** The prompt's last turn, shortened; plain text, shown escaped. */
+  prompt_excerpt: string;
+}
+
+/** GET /api/projects/{id}/members/ */
+export interface Member {
+  username: string;
+  role: Role;
+  created_at?: string;
+}
+
+/** GET/POST /api/projects/{id}/imports/ */
+export interface DataImport {
+  id: number;
+  format: string;
+  file_name: string;
+  file_sha256: string;
+  with_labels: boolean;
+  /** lines, prompts, responses, comparisons, judgments added. */
+  counts: Record<string, number>;
+  skipped: { line: number; reason: string }[];
+  created_at: string;
+}
+
+export type ExportFormat = "trl" | "hh-rlhf" | "kto" | "sft" | "raw";
+export type Aggregation = "majority" | "mean-strength" | "none";
+export type PairsMode = "all" | "best-vs-rest";
+export type FileType = "jsonl" | "parquet" | "csv";
+
+/** The export filters (labeling/api/exports.py ExportFiltersSerializer). */
+export interface ExportFilters {
+  min_agreement?: number;
+  min_judgments?: number;
+  exclude_ties?: boolean;
+  exclude_gold?: boolean;
+  /** User ids. */
+  exclude_annotators?: number[];
+  created_after?: string;
+  created_before?: string;
+  models?: string[];
+}
+
+/** GET /api/projects/{id}/snapshots/ and /api/snapshots/{id}/ */
+export interface Snapshot {
+  id: number;
+  project: number;
+  format: ExportFormat;
+  aggregation: Aggregation;
+  options: Record<string, unknown>;
+  filters: Record<string, unknown>;
+  split_seed: number;
+  validation_fraction: number;
+  sha256: string;
+  /** {"train": n, "validation": m} */
+  row_counts: Record<string, number>;
+  path: string;
+  created_by: string | null;
+  created_at: string;
+}
+
+/** POST /api/projects/{id}/snapshots/ */
+export interface SnapshotCreate {
+  format: ExportFormat;
+  aggregation: Aggregation;
+  pairs: PairsMode;
+  conversational: boolean;
+  include_winners: boolean;
+  file: "jsonl" | "parquet";
+  split_seed: number;
+  validation_fraction: number;
+  filters?: ExportFilters;
+}
+
+export type Stage = "reward" | "sft" | "dpo" | "ppo" | "generate";
+export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+export type ConfigValue = number | string | boolean | null;
+
+/** One field of GET /api/training-configs/ (training/api_configs.py). */
+export interface ConfigField {
+  name: string;
+  type: "float" | "integer" | "boolean" | "string";
+  nullable: boolean;
+  default: ConfigValue;
+  help: string;
+  /** The range rule in words, e.g. "> 0". */
+  constraint: string;
+  minimum?: number;
+  exclusive_minimum?: number;
+  maximum?: number;
+  exclusive_maximum?: number;
+  choices?: string[];
+}
+
+export interface StageConfig {
+  stage: Stage;
+  label: string;
+  description: string;
+  /** Export format of the snapshot it trains on; null if it reads none. */
+  snapshot_format: ExportFormat | null;
+  /** Checkpoint kinds it can start from. */
+  base_kinds: CheckpointKind[];
+  needs_reward_checkpoint: boolean;
+  produces: CheckpointKind | "responses";
+  fields: ConfigField[];
+}
+
+/** GET /api/training-runs/ and /api/training-runs/{id}/ */
+export interface TrainingRun {
+  id: number;
+  project: number;
+  stage: Stage;
+  status: RunStatus;
+  base_model: string;
+  base_checkpoint: number | null;
+  reward_checkpoint: number | null;
+  snapshot: number | null;
+  config: Record<string, ConfigValue>;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  heartbeat_at: string | null;
+  dispatched_at: string | null;
+  worker: string;
+  progress_step: number;
+  progress_total: number;
+  cancel_requested: boolean;
+  error: string;
+  log_tail: string;
+  result: Record<string, unknown>;
+}
+
+/** POST /api/training-runs/ */
+export interface TrainingRunCreate {
+  project: number;
+  stage: Stage;
+  base_model: string;
+  base_checkpoint: number | null;
+  reward_checkpoint: number | null;
+  snapshot: number | null;
+  config: Record<string, ConfigValue>;
+}
+
+/** GET /api/training-runs/{id}/metrics/?after=STEP */
+export interface RunMetric {
+  step: number;
+  values: Record<string, number>;
+  created_at: string;
+}
+
+export type CheckpointKind = "policy" | "reward";
+
+/** GET /api/checkpoints/?project=ID */
+export interface Checkpoint {
+  id: number;
+  project: number;
+  run: number | null;
+  name: string;
+  kind: CheckpointKind;
+  path: string;
+  metrics: Record<string, unknown>;
+  created_at: string;
+}
+
+/** Agreement among annotators (labeling/services/stats.py `_agreement`); a null figure has a reason. */
+export interface AgreementBlock {
+  /** "comparison", or "implied pair" for rankings. */
+  unit: string;
+  /** Units rated by two or more annotators. */
+  n_units: number;
+  n_raters: number;
+  n_ratings: number;
+  krippendorff_alpha: number | null;
+  /** 95 % bootstrap interval for alpha. */
+  krippendorff_alpha_ci: [number, number] | null;
+  fleiss_kappa: number | null;
+  cohen_kappa_mean: number | null;
+  percent_agreement: number | null;
+  krippendorff_alpha_ordinal?: number | null;
+  krippendorff_alpha_interval?: number | null;
+  /** Why nothing could be computed, when nothing could. */
+  reason: string | null;
+  /** Why each null figure is null. */
+  reasons: Record<string, string>;
+  /** Per criterion, the same block. */
+  criteria?: Record<string, AgreementBlock>;
+}
+
+/** One annotator's quality figures (labeling/annotator_quality.py annotator_report). */
+export interface AnnotatorQuality {
+  /** User id. */
+  annotator: number;
+  username: string;
+  /** Rows: judgments plus skips. */
+  n: number;
+  /** Share agreeing with the leave-one-out majority. */
+  agreement: number | null;
+  n_agreement: number;
+  gold_accuracy: number | null;
+  n_gold: number;
+  median_seconds: number | null;
+  tie_rate: number | null;
+  skip_rate: number | null;
+  flag_rate: number | null;
+  e_value: number;
+  /** Credibly worse than the crowd (sequential test). */
+  outlier: boolean;
+}
+
+export interface RatingRow {
+  model: string;
+  rating: number;
+  ci_low: number | null;
+  ci_high: number | null;
+  rank: number;
+  n: number;
+}
+
+export interface Ratings {
+  /** Pairs of different models rated. */
+  n: number;
+  excluded?: Record<string, number>;
+  scale?: string;
+  /** The published leaderboard: Bradley–Terry with bootstrap intervals, best first. */
+  bradley_terry: RatingRow[];
+  /** Online Elo, in judgment order (no interval). */
+  elo: RatingRow[];
+  strength_weighted?: RatingRow[] | null;
+  length_controlled: { rows: { model: string; rating: number; n: number }[]; length_coef: number | null };
+  /** matrix[i][j]: share of points models[i] scored against models[j]; null where they never met. */
+  win_rate: { models: string[]; matrix: (number | null)[][] };
+  reason: string | null;
+}
+
+/** GET /api/projects/{id}/stats/ (labeling/services/stats.py project_stats_compute). */
+export interface ProjectStats {
+  project: number;
+  task_type?: TaskType;
+  computed_at: string;
+  judgments: number;
+  counts: {
+    comparisons: number;
+    gold_comparisons: number;
+    judgments: number;
+    judged_comparisons: number;
+    complete_comparisons: number;
+    ties: number;
+    skips: number;
+    flags: number;
+    annotators: number;
+    imported_judgments: number;
+  };
+  agreement: AgreementBlock;
+  annotators: AnnotatorQuality[];
+  ratings: Ratings;
+}

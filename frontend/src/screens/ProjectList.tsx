@@ -4,6 +4,7 @@ import { ApiError, getProgress, listProjects, loginUrl } from "../api";
 import { SaveStatus } from "../components/SaveStatus";
 import { TopBar } from "../components/TopBar";
 import { hrefFor, navigate } from "../router";
+import { currentSession } from "../session";
 import type { Progress, Project } from "../types";
 import "../styles/projects.css";
 
@@ -55,8 +56,17 @@ function ProjectList() {
         <SaveStatus />
       </TopBar>
       <main class="page">
-        <h1>Your projects</h1>
-        <p class="subtitle">Pick up where you left off. Press a project's number to open it.</p>
+        <div class="page-head">
+          <div>
+            <h1>Your projects</h1>
+            <p class="subtitle">Pick up where you left off. Press a project's number to open it.</p>
+          </div>
+          {currentSession().is_staff && (
+            <a class="btn" href={hrefFor({ name: "newProject" })} data-nav data-testid="new-project-link">
+              New project
+            </a>
+          )}
+        </div>
         {load.state === "loading" && <div class="skeleton" style={{ height: "120px" }} />}
         {load.state === "error" && <div class="error-box">Could not load projects: {load.message}</div>}
         {load.state === "ready" && load.projects.length === 0 && (
@@ -113,6 +123,17 @@ function ProjectCard({ project, index, progress }: { project: Project; index: nu
         </div>
         <span class="project-go">Annotate →</span>
       </a>
+      {project.role === "admin" && (
+        <a
+          class="project-admin"
+          href={hrefFor({ name: "dashboard", projectId: project.id, tab: "overview" })}
+          data-nav
+          data-testid={`dashboard-${project.slug}`}
+          title="Progress, agreement, leaderboard, data and training"
+        >
+          Dashboard
+        </a>
+      )}
     </li>
   );
 }

@@ -3,6 +3,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Kbd } from "../../components/Kbd";
 import { SaveStatus } from "../../components/SaveStatus";
 import { TopBar } from "../../components/TopBar";
+import { hrefFor } from "../../router";
 import type { DraftAction } from "../../logic/draft";
 import { actionForKey, type KeyAction, type KeyContext, keyHints } from "../../logic/keymap";
 import type { Letter, PairwiseWinner, Progress } from "../../types";
@@ -101,6 +102,11 @@ function AnnotateScreen({ projectId }: { projectId: number }) {
   return (
     <div class={`annotate${guidelinesOpen ? " with-guidelines" : ""}`}>
       <TopBar title={<strong>{project?.name ?? "…"}</strong>}>
+        {project?.role === "admin" && (
+          <a class="btn btn-ghost btn-sm" href={hrefFor({ name: "dashboard", projectId: project.id, tab: "overview" })} data-nav data-testid="dashboard-link">
+            Dashboard
+          </a>
+        )}
         <ProgressMeter progress={session.progress} />
         <SaveStatus />
         <button class="btn btn-ghost btn-sm" aria-pressed={guidelinesOpen} onClick={() => setGuidelinesOpen(!guidelinesOpen)}>

@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import type { Ratings } from "../types";
+import { expectedWinRate, leaderboardRows, ratingDomain, statsPayload } from "./leaderboard";
+
+const RATINGS: Ratings = {
+  n: 30,
+  bradley_terry: [
+    { model: "big", rating: 1080, ci_low: 1040, ci_high: 1130, rank: 1, n: 20 },
+    { model: "small", rating: 920, ci_low: 870, ci_high: 960, rank: 2, n: 20 },
+  ],
+  elo: [
+    { model: "small", rating: 990, ci_low: null, ci_high: null, rank: 2, n: 20 },
+    { model: "big", rating: 1010, ci_low: null, ci_high: null, rank: 1, n: 20 },
+  ],
+  length_controlled: { rows: [{ model: "small", rating: 950, n: 20 }, { model: "big", rating: 1050, n: 20 }], length_coef: 0.3 },
+  win_rate: { models: ["big", "small"], matrix: [[null, 0.7], [0.3, null]] },
+  reason: null,
+};
+
+describe("leaderboard rows", () => {
+  it("keeps the Bradley–Terry order and joins Elo and the length-controlled rating by model", () => {
+    const rows = leaderboardRows(RATINGS);
+    expect(rows.map((r) => r.model)).toEqual(["big", "small"]);
+    expect(rows[0]).toMatchObject({ elo: 1010, elo_rank: 1, length_controlled: 1050, length_shift: -30 });
+    expect(rows[1]).toMatchObject({ elo: 990, length_controlled: 950, length_shift: 30 });
+  });
+
+  it("leaves a model missing from a fit blank", () => {
+    const rows = leaderboardRows({ ...RATINGS, elo: [], length_controlled: { rows: [], length_coef: null } });
+    expect(rows[0]).toMatchObject({ elo: null, elo_rank: null, length_controlled: null, length_shift: null });
+  });
+
+  it("draws every bar on one round axis that holds all intervals and Elo marks", () => {
+    const [low, high] = ratingDomain(leaderboardRows(RATINGS));
+    expect(low).toBeLessThanOrEqual(870);
+    expect(high).toBeGreaterThanOrEqual(1130);
+    expect(low % 50).toBe(0);
+    expect(ratingDomain([])).toEqual([900, 1100]);
+  });
+});
+
+describe("what a rating gap means", () => {
+  it("is even for equal ratings and 10:1 at 400 points", () => {
+    expect(expectedWinRate(1000, 1000)).toBe(0.5);
+    expect(expectedWinRate(1400, 1000)).toBeCloseTo(10 / 11);
+    expect(expectedWinRate(1000, 1400)).toBeCloseTo(1 / 11);
+  });
+});
+
+describe("stats payload", () => {
+  it("accepts the payload bare or wrapped, and nothing else", () => {
+    const payload = { agreement: {}, ratings: RATINGS };
+    expect(statsPayload(payload)).toBe(payload);
+    expect(statsPayload({ payload, dirty: true })).toBe(payload);
+    expect(statsPayload({ payload: {} })).toBeNull();
+    expect(statsPayload(null)).toBeNull();
+  });
+});

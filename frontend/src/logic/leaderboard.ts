@@ -1,0 +1,61 @@
+// The leaderboard's table: Bradley–Terry rows (the published ranking) joined with online Elo and
+// the length-controlled fit by model, and the shared axis their interval bars are drawn on. Pure.
+
+import type { ProjectStats, Ratings } from "../types";
+import { type Domain, extent, niceDomain, padded } from "./chartScale";
+
+export interface LeaderboardRow {
+  model: string;
+  rank: number;
+  rating: number;
+  ci_low: number | null;
+  ci_high: number | null;
+  n: number;
+  elo: number | null;
+  elo_rank: number | null;
+  length_controlled: number | null;
+  /** Length-controlled rating minus the plain one: positive when length was holding it back. */
+  length_shift: number | null;
+}
+
+export function leaderboardRows(ratings: Ratings): LeaderboardRow[] {
+  const elo = new Map(ratings.elo.map((row) => [row.model, row]));
+  const lengthControlled = new Map(ratings.length_controlled.rows.map((row) => [row.model, row.rating]));
+  return ratings.bradley_terry.map((row) => {
+    const lc = lengthControlled.get(row.model) ?? null;
+    return {
+      model: row.model,
+      rank: row.rank,
+      rating: row.rating,
+      ci_low: row.ci_low,
+      ci_high: row.ci_high,
+      n: row.n,
+      elo: elo.get(row.model)?.rating ?? null,
+      elo_rank: elo.get(row.model)?.rank ?? null,
+      length_controlled: lc,
+      length_shift: lc === null ? null : lc - row.rating,
+    };
+  });
+}
+
+/** One axis for every interval bar and Elo mark, on round numbers. */
+export function ratingDomain(rows: LeaderboardRow[]): Domain {
+  const values = rows.flatMap((row) => [row.rating, row.ci_low, row.ci_high, row.elo]);
+  return niceDomain(padded(extent(values), [900, 1100]), 4);
+}
+
+/**
+ * The expected share of wins of a model rated `a` against one rated `b` on the Elo scale
+ * (400 points = 10:1 odds), to say what a gap means in words.
+ */
+export function expectedWinRate(a: number, b: number): number {
+  return 1 / (1 + 10 ** ((b - a) / 400));
+}
+
+/** The stats payload from GET /stats/, whether it comes bare or wrapped as {"payload": ...}; null if none yet. */
+export function statsPayload(body: unknown): ProjectStats | null {
+  if (!body || typeof body !== "object") return null;
+  const record = body as Record<string, unknown>;
+  const inner = record.payload && typeof record.payload === "object" ? (record.payload as Record<string, unknown>) : record;
+  return "agreement" in inner && "ratings" in inner ? (inner as unknown as ProjectStats) : null;
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import type { RunMetric } from "../types";
+import { lastStep, latest, mergeMetrics, metricPanels, seriesPoints } from "./metricsSeries";
+
+const metric = (step: number, values: Record<string, number>): RunMetric => ({ step, values, created_at: "" });
+
+describe("incremental metrics", () => {
+  it("appends new steps in order and replaces a step sent again", () => {
+    const held = [metric(1, { loss: 1 }), metric(2, { loss: 0.9 })];
+    const merged = mergeMetrics(held, [metric(2, { loss: 0.8 }), metric(3, { loss: 0.7 })]);
+    expect(merged.map((m) => [m.step, m.values.loss])).toEqual([[1, 1], [2, 0.8], [3, 0.7]]);
+    expect(lastStep(merged)).toBe(3);
+    expect(lastStep([])).toBe(-1);
+  });
+
+  it("keeps the same array when nothing new came", () => {
+    const held = [metric(1, { loss: 1 })];
+    expect(mergeMetrics(held, [])).toBe(held);
+  });
+});
+
+describe("panels", () => {
+  it("groups a reward run's metrics, loss first, speed last", () => {
+    const metrics = [metric(1, { loss: 0.7, accuracy: 0.5, margin: 0.1, learning_rate: 1e-5, samples_per_s: 9, tokens_per_s: 900 })];
+    expect(metricPanels(metrics).map((p) => [p.title, p.keys])).toEqual([
+      ["Loss", ["loss"]],
+      ["Reward", ["margin"]],
+      ["Accuracy", ["accuracy"]],
+      ["Learning rate", ["learning_rate"]],
+      ["Throughput (samples/s)", ["samples_per_s"]],
+    ]);
+  });
+
+  it("shows PPO's reward and KL, and gives unknown metrics a panel of their own", () => {
+    const metrics = [metric(1, { reward: 0.2, kl: 0.01 }), metric(2, { reward: 0.3, kl: 0.02, response_length: 40 })];
+    expect(metricPanels(metrics).map((p) => p.title)).toEqual(["Reward", "KL", "response length"]);
+  });
+
+  it("marks accuracy as a share and loss as smoothed", () => {
+    const [loss, accuracy] = metricPanels([metric(1, { loss: 1, val_accuracy: 0.5 })]);
+    expect(loss.smooth).toBe(true);
+    expect(accuracy.share).toBe(true);
+    expect(accuracy.keys).toEqual(["val_accuracy"]);
+  });
+});
+
+describe("series", () => {
+  it("leaves gaps where a step lacks the metric and reads the latest value", () => {
+    const metrics = [metric(1, { loss: 1 }), metric(2, { accuracy: 0.5 }), metric(3, { loss: 0.5 })];
+    expect(seriesPoints(metrics, "loss")).toEqual([{ x: 1, y: 1 }, { x: 2, y: null }, { x: 3, y: 0.5 }]);
+    expect(latest(metrics, "loss")).toBe(0.5);
+    expect(latest(metrics, "kl")).toBeNull();
+  });
+});

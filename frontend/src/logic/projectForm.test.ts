@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import type { Project } from "../types";
+import { NEW_PROJECT, changedFields, listEntries, projectFormValues, projectPayload, slugify } from "./projectForm";
+
+const PROJECT: Project = {
+  id: 1, slug: "chat", name: "Chat", guidelines: "Be kind.", task_type: "pairwise", responses_per_comparison: 2,
+  overlap: 3, allow_ties: true, strength_scale: ["better", "much better"], criteria: ["helpful"], lease_minutes: 15,
+  gold_rate: 0.05, collect_demonstrations: false, role: "admin",
+};
+
+describe("project form", () => {
+  it("round-trips a project through the form unchanged", () => {
+    const { payload, errors } = projectPayload(projectFormValues(PROJECT), false);
+    expect(errors).toEqual({});
+    expect(changedFields(PROJECT, payload)).toEqual({});
+  });
+
+  it("sends only what changed", () => {
+    const values = { ...projectFormValues(PROJECT), overlap: "5", criteria: "helpful, harmless", gold_percent: "10" };
+    expect(changedFields(PROJECT, projectPayload(values, false).payload)).toEqual({
+      overlap: 5, criteria: ["helpful", "harmless"], gold_rate: 0.1,
+    });
+  });
+
+  it("checks numbers, duplicates and the slug like the server", () => {
+    const { errors } = projectPayload(
+      { ...NEW_PROJECT, name: " ", slug: "Bad Slug", overlap: "0", gold_percent: "120", lease_minutes: "2.5", criteria: "a\na" },
+      true,
+    );
+    expect(Object.keys(errors).sort()).toEqual(["criteria", "gold_percent", "lease_minutes", "name", "overlap", "slug"]);
+  });
+
+  it("fixes K at 2 for pairwise and asks for 3 to 26 for rankings", () => {
+    expect(projectPayload({ ...NEW_PROJECT, name: "x", slug: "x", responses_per_comparison: "9" }, true).payload.responses_per_comparison).toBe(2);
+    const ranking = { ...NEW_PROJECT, name: "x", slug: "x", task_type: "ranking" as const };
+    expect(projectPayload({ ...ranking, responses_per_comparison: "4" }, true).payload.responses_per_comparison).toBe(4);
+    expect(projectPayload({ ...ranking, responses_per_comparison: "2" }, true).errors.responses_per_comparison).toBeDefined();
+  });
+
+  it("makes slugs and lists", () => {
+    expect(slugify("Helpful chat, v2!")).toBe("helpful-chat-v2");
+    expect(slugify("Café au lait")).toBe("cafe-au-lait");
+    expect(listEntries("a, b ,, c")).toEqual(["a", "b", "c"]);
+    expect(listEntries("slightly better\n\nmuch better, really\n")).toEqual(["slightly better", "much better, really"]);
+  });
+});

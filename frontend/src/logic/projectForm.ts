@@ -1,0 +1,130 @@
+// Creating and editing a project's settings: the inputs as text, parsed back into the API's
+// fields with the server's rules (labeling/services/projects.py). Pure.
+
+import type { Project, TaskType } from "../types";
+
+export interface ProjectFormValues {
+  name: string;
+  slug: string;
+  guidelines: string;
+  task_type: TaskType;
+  responses_per_comparison: string;
+  /** One criterion per line or comma-separated. */
+  criteria: string;
+  /** One label per line, weakest first. */
+  strength_scale: string;
+  allow_ties: boolean;
+  overlap: string;
+  /** Percent of served comparisons that are gold. */
+  gold_percent: string;
+  lease_minutes: string;
+  collect_demonstrations: boolean;
+}
+
+export type ProjectPayload = Partial<
+  Pick<
+    Project,
+    | "name" | "slug" | "guidelines" | "task_type" | "responses_per_comparison" | "criteria" | "strength_scale"
+    | "allow_ties" | "overlap" | "gold_rate" | "lease_minutes" | "collect_demonstrations"
+  >
+>;
+
+export const NEW_PROJECT: ProjectFormValues = {
+  name: "",
+  slug: "",
+  guidelines: "",
+  task_type: "pairwise",
+  responses_per_comparison: "2",
+  criteria: "",
+  strength_scale: "slightly better\nbetter\nmuch better",
+  allow_ties: true,
+  overlap: "1",
+  gold_percent: "0",
+  lease_minutes: "15",
+  collect_demonstrations: false,
+};
+
+export function projectFormValues(project: Project): ProjectFormValues {
+  return {
+    name: project.name,
+    slug: project.slug,
+    guidelines: project.guidelines,
+    task_type: project.task_type,
+    responses_per_comparison: String(project.responses_per_comparison),
+    criteria: project.criteria.join("\n"),
+    strength_scale: project.strength_scale.join("\n"),
+    allow_ties: project.allow_ties,
+    overlap: String(project.overlap),
+    gold_percent: String(Math.round((project.gold_rate ?? 0) * 1000) / 10),
+    lease_minutes: String(project.lease_minutes ?? 15),
+    collect_demonstrations: project.collect_demonstrations,
+  };
+}
+
+/** "Helpful chat, v2!" → "helpful-chat-v2". */
+export function slugify(name: string): string {
+  return name
+    .toLowerCase()
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 80);
+}
+
+/** Entries separated by new lines (or commas when on one line), trimmed, empty ones dropped. */
+export function listEntries(text: string): string[] {
+  const parts = text.includes("\n") ? text.split("\n") : text.split(",");
+  return parts.map((part) => part.trim()).filter(Boolean);
+}
+
+function whole(text: string, low: number, high: number): number | null {
+  const n = Number(text.trim());
+  return text.trim() !== "" && Number.isInteger(n) && n >= low && n <= high ? n : null;
+}
+
+/** The API's fields from the form, and by field what is wrong. `creating` adds slug, type and K. */
+export function projectPayload(values: ProjectFormValues, creating: boolean): { payload: ProjectPayload; errors: Record<string, string> } {
+  const errors: Record<string, string> = {};
+  const payload: ProjectPayload = {
+    name: values.name.trim(),
+    guidelines: values.guidelines,
+    criteria: listEntries(values.criteria),
+    strength_scale: listEntries(values.strength_scale),
+    allow_ties: values.allow_ties,
+    collect_demonstrations: values.collect_demonstrations,
+  };
+  if (!payload.name) errors.name = "give the project a name";
+  for (const key of ["criteria", "strength_scale"] as const) {
+    const entries = payload[key] ?? [];
+    if (new Set(entries).size !== entries.length) errors[key] = "has duplicates";
+  }
+  const overlap = whole(values.overlap, 1, 50);
+  if (overlap === null) errors.overlap = "a whole number from 1 to 50";
+  else payload.overlap = overlap;
+  const lease = whole(values.lease_minutes, 1, 1440);
+  if (lease === null) errors.lease_minutes = "whole minutes, 1 to 1440";
+  else payload.lease_minutes = lease;
+  const gold = Number(values.gold_percent.trim() || "0");
+  if (!Number.isFinite(gold) || gold < 0 || gold > 100) errors.gold_percent = "a percentage from 0 to 100";
+  else payload.gold_rate = gold / 100;
+  if (creating) {
+    payload.slug = values.slug.trim();
+    if (!/^[-a-z0-9_]+$/.test(payload.slug)) errors.slug = "lower-case letters, digits, - and _";
+    payload.task_type = values.task_type;
+    const k = values.task_type === "pairwise" ? 2 : whole(values.responses_per_comparison, 3, 26);
+    if (k === null) errors.responses_per_comparison = "from 3 to 26 responses";
+    else payload.responses_per_comparison = k;
+  }
+  return { payload, errors };
+}
+
+/** Only the fields that differ from `project` (a PATCH that says what changed). */
+export function changedFields(project: Project, payload: ProjectPayload): ProjectPayload {
+  const changed: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(payload)) {
+    const current = (project as unknown as Record<string, unknown>)[key];
+    if (JSON.stringify(current) !== JSON.stringify(value)) changed[key] = value;
+  }
+  return changed as ProjectPayload;
+}

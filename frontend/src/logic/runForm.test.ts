@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import type { Checkpoint, ConfigField, StageConfig } from "../types";
+import {
+  defaultValues,
+  isEdited,
+  parseConfig,
+  parseField,
+  seedsFor,
+  serverFieldError,
+  switchStage,
+} from "./runForm";
+
+const field = (name: string, type: ConfigField["type"], value: ConfigField["default"], extra: Partial<ConfigField> = {}): ConfigField => ({
+  name, type, default: value, nullable: false, help: "", constraint: "", ...extra,
+});
+
+const learningRate = (value: number) => field("learning_rate", "float", value, { exclusive_minimum: 0, constraint: "> 0" });
+const REWARD: ConfigField[] = [
+  learningRate(1e-5),
+  field("batch_size", "integer", 8, { exclusive_minimum: 0 }),
+  field("max_steps", "integer", null, { nullable: true, exclusive_minimum: 0 }),
+  field("warmup_ratio", "float", 0, { minimum: 0, exclusive_maximum: 1 }),
+  field("mixed_precision", "string", "no", { choices: ["no", "fp16", "bf16"] }),
+  field("use_margin", "boolean", false),
+];
+const DPO: ConfigField[] = [learningRate(1e-6), field("batch_size", "integer", 8), field("beta", "float", 0.1)];
+
+describe("defaults", () => {
+  it("fills the inputs with the stage's defaults; null becomes an empty box", () => {
+    expect(defaultValues(REWARD)).toEqual({
+      learning_rate: "0.00001", batch_size: "8", max_steps: "", warmup_ratio: "0", mixed_precision: "no", use_margin: false,
+    });
+  });
+
+  it("gives back the defaults as the config when nothing was touched", () => {
+    const { config, errors } = parseConfig(REWARD, defaultValues(REWARD));
+    expect(errors).toEqual({});
+    expect(config).toEqual({
+      learning_rate: 1e-5, batch_size: 8, max_steps: null, warmup_ratio: 0, mixed_precision: "no", use_margin: false,
+    });
+  });
+});
+
+describe("parseField", () => {
+  const [lr, batch, maxSteps, warmup, precision] = REWARD;
+
+  it("reads numbers, scientific notation included", () => {
+    expect(parseField(lr, "3e-5")).toEqual({ value: 3e-5 });
+    expect(parseField(batch, " 16 ")).toEqual({ value: 16 });
+  });
+
+  it("says what is wrong, like the server would", () => {
+    expect(parseField(lr, "0").error).toBe("must be > 0");
+    expect(parseField(lr, "fast").error).toBe("a number");
+    expect(parseField(batch, "2.5").error).toBe("a whole number");
+    expect(parseField(batch, "").error).toBe("required");
+    expect(parseField(warmup, "1").error).toBe("must be < 1");
+    expect(parseField(warmup, "-0.1").error).toBe("must be ≥ 0");
+    expect(parseField(precision, "fp8").error).toBe("one of no, fp16, bf16");
+  });
+
+  it("takes an empty nullable box as null", () => {
+    expect(parseField(maxSteps, "")).toEqual({ value: null });
+  });
+});
+
+describe("switching stage", () => {
+  it("takes the new stage's defaults but keeps what the user changed", () => {
+    const values = { ...defaultValues(REWARD), batch_size: "4" };
+    expect(switchStage(REWARD, values, DPO)).toEqual({ learning_rate: "0.000001", batch_size: "4", beta: "0.1" });
+  });
+
+  it("does not carry an untouched learning rate over (stages need very different ones)", () => {
+    expect(switchStage(REWARD, defaultValues(REWARD), DPO).learning_rate).toBe("0.000001");
+    expect(isEdited(REWARD[0], "0.00001")).toBe(false);
+    expect(isEdited(REWARD[0], "1e-5")).toBe(false);
+    expect(isEdited(REWARD[0], "2e-5")).toBe(true);
+  });
+});
+
+describe("server errors", () => {
+  it("finds the field a config error names", () => {
+    expect(serverFieldError("config: RewardConfig.max_prompt_length must be below max_length (512), got 600")).toEqual({
+      field: "max_prompt_length", message: "must be below max_length (512), got 600",
+    });
+    expect(serverFieldError("give base_model (a local path or hub id) or base_checkpoint")).toBeNull();
+  });
+});
+
+describe("seeding the next run from a checkpoint", () => {
+  const stage = (name: StageConfig["stage"], base_kinds: StageConfig["base_kinds"], needs = false): StageConfig => ({
+    stage: name, label: name.toUpperCase(), description: "", snapshot_format: null, base_kinds,
+    needs_reward_checkpoint: needs, produces: "policy", fields: [],
+  });
+  const STAGES = [
+    stage("reward", ["reward", "policy"]), stage("sft", ["policy"]), stage("dpo", ["policy"]),
+    stage("ppo", ["policy"], true), stage("generate", ["policy"]),
+  ];
+  const checkpoint = (kind: Checkpoint["kind"]): Checkpoint => ({
+    id: 7, project: 1, run: 3, name: "c", kind, path: "p", metrics: {}, created_at: "",
+  });
+
+  it("offers PPO against a reward model first, then retraining from it", () => {
+    const seeds = seedsFor(checkpoint("reward"), STAGES);
+    expect(seeds.map((s) => [s.stage, s.base_checkpoint, s.reward_checkpoint])).toEqual([
+      ["ppo", null, 7],
+      ["reward", 7, null],
+    ]);
+    expect(seeds.map((s) => s.label)).toEqual(["PPO with this reward model", "Retrain from it"]);
+  });
+
+  it("offers generating responses first for a policy", () => {
+    const seeds = seedsFor(checkpoint("policy"), STAGES);
+    expect(seeds[0]).toEqual({ stage: "generate", base_checkpoint: 7, reward_checkpoint: null, label: "Generate responses" });
+    expect(seeds.map((s) => s.stage)).toEqual(["generate", "dpo", "ppo", "sft", "reward"]);
+  });
+});

@@ -1,0 +1,110 @@
+// The training-run form: per-stage defaults from GET /api/training-configs/, parsing and the same
+// per-field checks the server applies, and which runs a checkpoint can seed. Pure.
+
+import type { Checkpoint, ConfigField, ConfigValue, Stage, StageConfig } from "../types";
+
+/** What the inputs hold: text for numbers and strings (empty = null), a flag for booleans. */
+export type FormValues = Record<string, string | boolean>;
+
+export function defaultValue(field: ConfigField): string | boolean {
+  if (field.type === "boolean") return Boolean(field.default);
+  return field.default === null ? "" : String(field.default);
+}
+
+export function defaultValues(fields: ConfigField[]): FormValues {
+  return Object.fromEntries(fields.map((field) => [field.name, defaultValue(field)]));
+}
+
+export function isEdited(field: ConfigField, value: string | boolean | undefined): boolean {
+  if (value === undefined) return false;
+  if (field.type === "boolean" || typeof value === "boolean") return value !== defaultValue(field);
+  const parsed = parseField(field, value);
+  return parsed.error !== undefined || parsed.value !== field.default;
+}
+
+export type Parsed = { value: ConfigValue; error?: undefined } | { value?: undefined; error: string };
+
+/** One input's value as the config wants it, or why it cannot be. */
+export function parseField(field: ConfigField, raw: string | boolean): Parsed {
+  if (field.type === "boolean") return { value: Boolean(raw) };
+  const text = String(raw).trim();
+  if (text === "") return field.nullable ? { value: null } : { error: "required" };
+  if (field.type === "string") {
+    if (field.choices && !field.choices.includes(text)) return { error: `one of ${field.choices.join(", ")}` };
+    return { value: text };
+  }
+  const number = Number(text);
+  if (!Number.isFinite(number)) return { error: field.type === "integer" ? "a whole number" : "a number" };
+  if (field.type === "integer" && !Number.isInteger(number)) return { error: "a whole number" };
+  const bound = outOfBounds(field, number);
+  return bound ? { error: bound } : { value: number };
+}
+
+function outOfBounds(field: ConfigField, n: number): string | null {
+  if (field.exclusive_minimum !== undefined && !(n > field.exclusive_minimum)) return `must be > ${field.exclusive_minimum}`;
+  if (field.minimum !== undefined && !(n >= field.minimum)) return `must be ≥ ${field.minimum}`;
+  if (field.exclusive_maximum !== undefined && !(n < field.exclusive_maximum)) return `must be < ${field.exclusive_maximum}`;
+  if (field.maximum !== undefined && !(n <= field.maximum)) return `must be ≤ ${field.maximum}`;
+  return null;
+}
+
+/** The config to send and, by field name, what is wrong; send only when `errors` is empty. */
+export function parseConfig(
+  fields: ConfigField[],
+  values: FormValues,
+): { config: Record<string, ConfigValue>; errors: Record<string, string> } {
+  const config: Record<string, ConfigValue> = {};
+  const errors: Record<string, string> = {};
+  for (const field of fields) {
+    const parsed = parseField(field, values[field.name] ?? defaultValue(field));
+    if (parsed.error !== undefined) errors[field.name] = parsed.error;
+    else config[field.name] = parsed.value;
+  }
+  return { config, errors };
+}
+
+/**
+ * The values for a newly picked stage: its own defaults (learning rates differ a lot between
+ * stages), except fields the user had changed that the new stage also has.
+ */
+export function switchStage(previous: ConfigField[], values: FormValues, next: ConfigField[]): FormValues {
+  const edited = new Set(previous.filter((field) => isEdited(field, values[field.name])).map((f) => f.name));
+  const out = defaultValues(next);
+  for (const field of next) if (edited.has(field.name)) out[field.name] = values[field.name];
+  return out;
+}
+
+/** "config: RewardConfig.max_prompt_length must be below ..." → the field and the message. */
+export function serverFieldError(detail: string): { field: string; message: string } | null {
+  const match = detail.match(/^config: \w+Config\.(\w+) (.*)$/s);
+  return match ? { field: match[1], message: match[2] } : null;
+}
+
+export interface RunSeed {
+  stage: Stage;
+  base_checkpoint: number | null;
+  reward_checkpoint: number | null;
+  label: string;
+}
+
+// After a reward model the next step is RL against it; after a policy, look at what it writes.
+const PREFERRED: Record<string, Stage[]> = {
+  reward: ["ppo", "reward"],
+  policy: ["generate", "dpo", "ppo", "sft", "reward"],
+};
+
+/** The runs `checkpoint` can start: as the base of a stage, or as PPO's reward model. */
+export function seedsFor(checkpoint: Checkpoint, stages: StageConfig[]): RunSeed[] {
+  const seeds: RunSeed[] = [];
+  for (const stage of PREFERRED[checkpoint.kind] ?? []) {
+    const config = stages.find((s) => s.stage === stage);
+    if (!config) continue;
+    if (checkpoint.kind === "reward" && config.needs_reward_checkpoint) {
+      seeds.push({ stage, base_checkpoint: null, reward_checkpoint: checkpoint.id, label: `${stage.toUpperCase()} with this reward model` });
+    } else if (config.base_kinds.includes(checkpoint.kind)) {
+      const label = stage === "generate" ? "Generate responses" : stage === checkpoint.kind ? "Retrain from it" : `${stage.toUpperCase()} from it`;
+      seeds.push({ stage, base_checkpoint: checkpoint.id, reward_checkpoint: null, label });
+    }
+  }
+  return seeds;
+}

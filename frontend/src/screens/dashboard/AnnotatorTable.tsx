@@ -1,0 +1,92 @@
+import { useState } from "preact/hooks";
+import { duration, percent } from "../../logic/format";
+import { type Direction, type SortState, nextSort, sortRows } from "../../logic/sortRows";
+import type { AnnotatorQuality } from "../../types";
+
+type Column = "username" | "n" | "agreement" | "gold_accuracy" | "median_seconds" | "tie_rate" | "skip_rate" | "flag_rate" | "outlier";
+
+const COLUMNS: { key: Column; label: string; natural: Direction; title: string }[] = [
+  { key: "username", label: "Annotator", natural: "asc", title: "" },
+  { key: "n", label: "Tasks", natural: "desc", title: "Judgments and skips" },
+  { key: "agreement", label: "Agreement", natural: "asc", title: "Share agreeing with the leave-one-out majority" },
+  { key: "gold_accuracy", label: "Gold", natural: "asc", title: "Accuracy on gold comparisons" },
+  { key: "median_seconds", label: "Median time", natural: "asc", title: "Median seconds per judgment" },
+  { key: "tie_rate", label: "Ties", natural: "desc", title: "Share of judgments that are ties" },
+  { key: "skip_rate", label: "Skips", natural: "desc", title: "Share of tasks skipped" },
+  { key: "flag_rate", label: "Flags", natural: "desc", title: "Share of tasks flagged" },
+  { key: "outlier", label: "Status", natural: "desc", title: "Outlier: agreement credibly below the crowd's" },
+];
+
+/** Every annotator's quality figures; click a header to sort (outliers first by default). */
+export function AnnotatorTable({ rows }: { rows: AnnotatorQuality[] }) {
+  const [sort, setSort] = useState<SortState<Column>>({ key: "outlier", direction: "desc" });
+  if (rows.length === 0) return <p class="muted pending-note">No annotator has judged anything yet.</p>;
+  const sorted = sortRows(rows, sort, (row, key) => row[key]);
+  return (
+    <div class="table-scroll">
+      <table class="data-table annotator-table" data-testid="annotator-table">
+        <thead>
+          <tr>
+            {COLUMNS.map((column) => (
+              <th
+                key={column.key}
+                class={column.key === "username" ? "" : "num"}
+                aria-sort={sort.key === column.key ? (sort.direction === "asc" ? "ascending" : "descending") : "none"}
+                title={column.title}
+              >
+                <button class="sort-button" onClick={() => setSort(nextSort(sort, column.key, column.natural))}>
+                  {column.label}
+                  <span class="sort-mark" aria-hidden="true">
+                    {sort.key === column.key ? (sort.direction === "asc" ? "▲" : "▼") : ""}
+                  </span>
+                </button>
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {sorted.map((row) => (
+            <tr key={row.annotator} class={row.outlier ? "is-outlier" : ""} data-testid={`annotator-${row.username}`}>
+              <td class="annotator-name">{row.username || `user ${row.annotator}`}</td>
+              <td class="num">{row.n}</td>
+              <td class="num">
+                <ShareBar value={row.agreement} /> <span class="muted small">n={row.n_agreement}</span>
+              </td>
+              <td class="num">
+                {row.n_gold ? (
+                  <>
+                    {percent(row.gold_accuracy)} <span class="muted small">n={row.n_gold}</span>
+                  </>
+                ) : (
+                  <span class="muted">—</span>
+                )}
+              </td>
+              <td class="num">{duration(row.median_seconds)}</td>
+              <td class="num">{percent(row.tie_rate)}</td>
+              <td class="num">{percent(row.skip_rate)}</td>
+              <td class="num">{percent(row.flag_rate)}</td>
+              <td class="num">
+                {row.outlier ? (
+                  <span class="badge badge-danger" title={`e-value ${row.e_value.toFixed(1)}: agreement credibly below the crowd`}>outlier</span>
+                ) : (
+                  <span class="badge badge-ok">ok</span>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function ShareBar({ value }: { value: number | null }) {
+  return (
+    <span class="share">
+      <span class="share-bar" aria-hidden="true">
+        <span style={{ width: `${Math.round((value ?? 0) * 100)}%` }} />
+      </span>
+      <strong>{percent(value)}</strong>
+    </span>
+  );
+}

@@ -1,0 +1,69 @@
+import { ago } from "../../logic/format";
+import { type RunSeed, seedsFor } from "../../logic/runForm";
+import { hrefFor } from "../../router";
+import type { Checkpoint, StageConfig } from "../../types";
+
+// Held-out figures first; speed and the schedule say nothing about the model.
+const FIRST = ["val_accuracy", "accuracy", "val_mean_margin", "val_margin", "val_loss", "loss", "reward", "kl", "val_count"];
+const HIDDEN = new Set(["learning_rate", "samples_per_s", "tokens_per_s", "step", "margin", "mean_margin"]);
+
+/** A checkpoint's evaluation figures, held-out ones first, accuracy as a share. */
+export function MetricChips({ metrics }: { metrics: Record<string, unknown> }) {
+  const rank = (key: string) => (FIRST.includes(key) ? FIRST.indexOf(key) : FIRST.length);
+  const entries = (Object.entries(metrics).filter(([k, v]) => typeof v === "number" && !HIDDEN.has(k)) as [string, number][]).sort(
+    (a, b) => rank(a[0]) - rank(b[0]),
+  );
+  if (!entries.length) return <span class="muted">—</span>;
+  return (
+    <span class="chips">
+      {entries.map(([key, value]) => (
+        <span key={key} class={`chip metric-chip${key === "val_accuracy" ? " is-key" : ""}`}>
+          {key.replace(/_/g, " ")}{" "}
+          <strong>{key.includes("accuracy") ? `${(value * 100).toFixed(1)}%` : Number.isInteger(value) ? value : value.toPrecision(3)}</strong>
+        </span>
+      ))}
+    </span>
+  );
+}
+
+/** The project's checkpoints, their figures, and the runs each can start. */
+export function CheckpointList({ checkpoints, stages, onSeed }: { checkpoints: Checkpoint[]; stages: StageConfig[]; onSeed: (seed: RunSeed) => void }) {
+  if (checkpoints.length === 0) return <p class="muted pending-note">Checkpoints appear here when reward, SFT, DPO or PPO runs succeed.</p>;
+  return (
+    <table class="data-table" data-testid="checkpoint-table">
+      <thead>
+        <tr>
+          <th>Checkpoint</th>
+          <th>Kind</th>
+          <th>Evaluation</th>
+          <th>Made</th>
+          <th>Start next</th>
+        </tr>
+      </thead>
+      <tbody>
+        {checkpoints.map((checkpoint) => (
+          <tr key={checkpoint.id} data-testid={`checkpoint-${checkpoint.id}`}>
+            <td>
+              <div class="mono">{checkpoint.name}</div>
+              {checkpoint.run !== null && (
+                <a class="small" href={hrefFor({ name: "dashboard", projectId: checkpoint.project, tab: "training", runId: checkpoint.run })} data-nav>
+                  from run #{checkpoint.run}
+                </a>
+              )}
+            </td>
+            <td><span class={`stage-badge kind-${checkpoint.kind}`}>{checkpoint.kind}</span></td>
+            <td><MetricChips metrics={checkpoint.metrics} /></td>
+            <td>{ago(checkpoint.created_at)}</td>
+            <td class="actions seed-actions">
+              {seedsFor(checkpoint, stages).slice(0, 3).map((seed) => (
+                <button key={seed.label} class="btn btn-sm" onClick={() => onSeed(seed)} data-testid={`seed-${checkpoint.id}-${seed.stage}`}>
+                  {seed.label}
+                </button>
+              ))}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

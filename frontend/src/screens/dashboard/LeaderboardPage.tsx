@@ -1,0 +1,186 @@
+import { getStats } from "../../api";
+import { HeatLegend, Heatmap } from "../../components/charts/Heatmap";
+import { type Domain, formatTick, linear, ticks } from "../../logic/chartScale";
+import { ago, count, fixed, percent } from "../../logic/format";
+import { type LeaderboardRow, expectedWinRate, leaderboardRows, ratingDomain } from "../../logic/leaderboard";
+import type { Project, Ratings } from "../../types";
+import { StatsPending } from "./OverviewPage";
+import { usePolled } from "./usePolled";
+
+const STATS_EVERY_MS = 30_000;
+
+/** Which model wins: Bradley–Terry with intervals, online Elo and length control beside, and the win-rate heatmap. */
+export function LeaderboardPage({ project }: { project: Project }) {
+  const [stats] = usePolled(() => getStats(project.id), STATS_EVERY_MS, [project.id]);
+  if (stats.state === "error") return <div class="error-box">Could not load the statistics: {stats.message}</div>;
+  const data = stats.state === "ready" ? stats.data : null;
+  if (!data) {
+    return (
+      <section class="card">
+        <StatsPending loading={stats.state === "loading"} />
+      </section>
+    );
+  }
+  const ratings = data.ratings;
+  if (ratings.reason || ratings.bradley_terry.length === 0) {
+    return (
+      <section class="card empty-card" data-testid="leaderboard-empty">
+        <h2>No leaderboard yet</h2>
+        <p class="muted">{ratings.reason ?? "no judgments between two different models"}. Import responses with their model names and collect judgments.</p>
+      </section>
+    );
+  }
+  const rows = leaderboardRows(ratings);
+  return (
+    <div class="dash-stack" data-testid="leaderboard">
+      <section class="card">
+        <header class="card-head">
+          <h2>Leaderboard</h2>
+          <span class="card-note">
+            Bradley–Terry over {count(ratings.n)} model pairs · computed {ago(data.computed_at)}
+          </span>
+        </header>
+        <Headline rows={rows} />
+        <div class="legend chart-key">
+          <span class="legend-item"><span class="key-dot" /> Bradley–Terry rating</span>
+          <span class="legend-item"><span class="key-band" /> 95% interval</span>
+          <span class="legend-item"><span class="key-diamond" /> online Elo</span>
+        </div>
+        <RatingTable rows={rows} />
+        <p class="footnote muted">
+          Ratings on the Elo scale: 400 points apart means 10:1 odds; bars are 95% bootstrap intervals, and models whose
+          bars overlap are not yet told apart (they share a rank). Online Elo follows judgment order and has no interval.
+          {ratings.length_controlled.length_coef !== null && <> {lengthNote(ratings)}</>}
+          {excludedNote(ratings)}
+        </p>
+      </section>
+      <section class="card">
+        <header class="card-head">
+          <h2>Head to head</h2>
+          <span class="card-note">Share of points the row model took from the column model (a tie is half)</span>
+        </header>
+        <Heatmap models={ratings.win_rate.models} matrix={ratings.win_rate.matrix} />
+        <HeatLegend />
+      </section>
+    </div>
+  );
+}
+
+function Headline({ rows }: { rows: LeaderboardRow[] }) {
+  if (rows.length < 2) return null;
+  const [first, second] = rows;
+  const separated = first.ci_low !== null && second.ci_high !== null && first.ci_low > second.ci_high;
+  return (
+    <p class="headline" data-testid="leaderboard-headline">
+      <strong>{first.model}</strong> leads <strong>{second.model}</strong> by {Math.round(first.rating - second.rating)} points: expected to
+      win {percent(expectedWinRate(first.rating, second.rating))} of their head-to-heads.{" "}
+      <span class={separated ? "tag-ok" : "tag-warn"}>{separated ? "The intervals are apart." : "The intervals still overlap."}</span>
+    </p>
+  );
+}
+
+const BAR_WIDTH = 420;
+const BAR_HEIGHT = 26;
+const BAR_PAD = 12;
+
+function RatingTable({ rows }: { rows: LeaderboardRow[] }) {
+  const domain = ratingDomain(rows);
+  const x = linear(domain, [BAR_PAD, BAR_WIDTH - BAR_PAD]);
+  return (
+    <div class="table-scroll">
+      <table class="data-table leaderboard-table" data-testid="leaderboard-table">
+        <thead>
+          <tr>
+            <th class="num">Rank</th>
+            <th>Model</th>
+            <th class="num">Bradley–Terry</th>
+            <th class="bar-col">
+              <Axis domain={domain} x={x} />
+            </th>
+            <th class="num" title="Online Elo, in judgment order">Elo</th>
+            <th class="num" title="Bradley–Terry with response length as a covariate (style control)">Length-controlled</th>
+            <th class="num">Pairs</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.model} data-testid={`model-${row.model}`}>
+              <td class="num">
+                <span class={`rank rank-${Math.min(row.rank, 4)}`}>{row.rank}</span>
+              </td>
+              <td class="model-name">{row.model}</td>
+              <td class="num">
+                <strong>{Math.round(row.rating)}</strong>
+                {row.ci_low !== null && row.ci_high !== null && (
+                  <span class="muted small"> +{Math.round(row.ci_high - row.rating)}/−{Math.round(row.rating - row.ci_low)}</span>
+                )}
+              </td>
+              <td class="bar-col">
+                <IntervalBar row={row} x={x} />
+              </td>
+              <td class="num">{row.elo === null ? "—" : Math.round(row.elo)}</td>
+              <td class="num">
+                {row.length_controlled === null ? "—" : Math.round(row.length_controlled)}
+                {row.length_shift !== null && Math.abs(row.length_shift) >= 1 && (
+                  <span class={`muted small shift ${row.length_shift > 0 ? "up" : "down"}`}>
+                    {" "}
+                    {row.length_shift > 0 ? "▲" : "▼"}
+                    {Math.abs(Math.round(row.length_shift))}
+                  </span>
+                )}
+              </td>
+              <td class="num">{count(row.n)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function Axis({ domain, x }: { domain: Domain; x: (v: number) => number }) {
+  return (
+    <svg class="chart axis-svg" viewBox={`0 0 ${BAR_WIDTH} 18`} aria-hidden="true">
+      {ticks(domain, 4).map((tick) => (
+        <text key={tick} class="tick" x={x(tick)} y={13} text-anchor="middle">{formatTick(tick)}</text>
+      ))}
+    </svg>
+  );
+}
+
+function IntervalBar({ row, x }: { row: LeaderboardRow; x: (v: number) => number }) {
+  const mid = BAR_HEIGHT / 2;
+  const hasCi = row.ci_low !== null && row.ci_high !== null;
+  return (
+    <svg class="chart ci-bar" viewBox={`0 0 ${BAR_WIDTH} ${BAR_HEIGHT}`} role="img" aria-label={`${row.model}: ${Math.round(row.rating)}${hasCi ? `, 95% CI ${Math.round(row.ci_low!)} to ${Math.round(row.ci_high!)}` : ""}${row.elo !== null ? `; Elo ${Math.round(row.elo)}` : ""}`}>
+      <line class="ci-track" x1={BAR_PAD} x2={BAR_WIDTH - BAR_PAD} y1={mid} y2={mid} />
+      {hasCi && (
+        <>
+          <rect class="ci-band" x={x(row.ci_low!)} y={mid - 5} width={Math.max(2, x(row.ci_high!) - x(row.ci_low!))} height={10} rx={5} />
+          <line class="ci-cap" x1={x(row.ci_low!)} x2={x(row.ci_low!)} y1={mid - 7} y2={mid + 7} />
+          <line class="ci-cap" x1={x(row.ci_high!)} x2={x(row.ci_high!)} y1={mid - 7} y2={mid + 7} />
+        </>
+      )}
+      {row.elo !== null && (
+        <path class="elo-mark" d={`M${x(row.elo)},${mid - 5}l5,5l-5,5l-5,-5z`}>
+          <title>{`Online Elo ${Math.round(row.elo)}`}</title>
+        </path>
+      )}
+      <circle class="ci-dot" cx={x(row.rating)} cy={mid} r={5.5} />
+    </svg>
+  );
+}
+
+function lengthNote(ratings: Ratings): string {
+  const coef = ratings.length_controlled.length_coef ?? 0;
+  const direction = coef > 0.05 ? "longer responses were preferred" : coef < -0.05 ? "shorter responses were preferred" : "length hardly mattered";
+  return `Length control: ${direction} (coefficient ${fixed(coef)}); ▲/▼ show how a model moves once that is accounted for.`;
+}
+
+function excludedNote(ratings: Ratings): string {
+  const same = ratings.excluded?.same_model ?? 0;
+  const unnamed = ratings.excluded?.no_model ?? 0;
+  if (!same && !unnamed) return "";
+  const parts = [same ? `${count(same)} pairs of one model with itself` : "", unnamed ? `${count(unnamed)} without a model name` : ""];
+  return ` Left out: ${parts.filter(Boolean).join(" and ")}.`;
+}

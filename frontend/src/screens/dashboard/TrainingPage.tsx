@@ -1,0 +1,87 @@
+import { useRef, useState } from "preact/hooks";
+import { getTrainingConfigs, listCheckpoints, listRuns, listSnapshots } from "../../api";
+import type { RunSeed } from "../../logic/runForm";
+import { hrefFor, navigate } from "../../router";
+import type { Project, Stage, TrainingRun } from "../../types";
+import { CheckpointList } from "./CheckpointList";
+import { type FormSeed, RunForm } from "./RunForm";
+import { ACTIVE, RunList } from "./RunList";
+import { usePolled } from "./usePolled";
+
+const LIVE_EVERY_MS = 2_000;
+const IDLE_EVERY_MS = 15_000;
+
+/** A seed from the address (?stage=ppo&reward_checkpoint=7), as the run page's buttons link here. */
+function seedFromQuery(): FormSeed | null {
+  const params = new URLSearchParams(location.search);
+  const stage = params.get("stage") as Stage | null;
+  if (!stage) return null;
+  const id = (key: string) => (params.get(key) ? Number(params.get(key)) : null);
+  return { stage, base_checkpoint: id("base_checkpoint"), reward_checkpoint: id("reward_checkpoint") };
+}
+
+/** Start runs, follow them live, and pick the checkpoints they leave. */
+export function TrainingPage({ project }: { project: Project }) {
+  const [configs] = usePolled(getTrainingConfigs, null, []);
+  const anyActive = (list: TrainingRun[] | null) => (list ?? []).some((run) => ACTIVE.has(run.status));
+  const [runs, reloadRuns] = usePolled(() => listRuns(project.id), (list) => (anyActive(list) ? LIVE_EVERY_MS : IDLE_EVERY_MS), [project.id]);
+  const live = runs.state === "ready" && anyActive(runs.data);
+  const [checkpoints, reloadCheckpoints] = usePolled(() => listCheckpoints(project.id), live ? 5_000 : IDLE_EVERY_MS, [project.id]);
+  const [snapshots, reloadSnapshots] = usePolled(() => listSnapshots(project.id), null, [project.id]);
+  const [seed, setSeed] = useState<FormSeed | null>(seedFromQuery);
+  const formRef = useRef<HTMLElement>(null);
+
+  const onSeed = (next: RunSeed) => {
+    setSeed({ stage: next.stage, base_checkpoint: next.base_checkpoint, reward_checkpoint: next.reward_checkpoint });
+    formRef.current?.scrollIntoView({ behavior: "smooth", block: "start" });
+  };
+
+  const checkpointList = checkpoints.state === "ready" ? checkpoints.data : [];
+  return (
+    <div class="dash-stack" data-testid="training">
+      <section class="card" ref={formRef}>
+        <header class="card-head">
+          <h2>Start a run</h2>
+          <span class="card-note">Settings are checked here and again by the server before anything is queued</span>
+        </header>
+        {configs.state === "loading" && <div class="skeleton" style={{ height: "200px" }} />}
+        {configs.state === "error" && <div class="error-box">Could not load the stage settings: {configs.message}</div>}
+        {configs.state === "ready" && (
+          <RunForm
+            project={project}
+            stages={configs.data}
+            checkpoints={checkpointList}
+            snapshots={snapshots.state === "ready" ? snapshots.data : []}
+            seed={seed}
+            onCreated={(run) => {
+              reloadRuns();
+              reloadSnapshots();
+              reloadCheckpoints();
+              navigate(hrefFor({ name: "dashboard", projectId: project.id, tab: "training", runId: run.id }));
+            }}
+          />
+        )}
+      </section>
+      <section class="card">
+        <header class="card-head">
+          <h2>Runs</h2>
+          <span class="card-note">{live ? "live: updating every 2 s" : "newest first"}</span>
+        </header>
+        {runs.state === "ready" ? (
+          <RunList runs={runs.data} checkpoints={checkpointList} onChange={reloadRuns} />
+        ) : runs.state === "error" ? (
+          <div class="error-box">{runs.message}</div>
+        ) : (
+          <div class="skeleton" style={{ height: "80px" }} />
+        )}
+      </section>
+      <section class="card">
+        <header class="card-head">
+          <h2>Checkpoints</h2>
+          <span class="card-note">Each can seed the next stage or a generate run</span>
+        </header>
+        <CheckpointList checkpoints={checkpointList} stages={configs.state === "ready" ? configs.data : []} onSeed={onSeed} />
+      </section>
+    </div>
+  );
+}
