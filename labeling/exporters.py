@@ -25,7 +25,7 @@ import io
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
 from labeling.errors import InvalidInput
@@ -46,17 +46,17 @@ class ExportError(InvalidInput):
 # --- inputs ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: one is built per judgment, and frozen init is slower
 class Vote:
-    """One judgment as read from the database; ``criteria``/``rationale``/``flags`` only for ``raw``."""
+    """One judgment as read from the database; the fields after ``ranking`` are read only for ``raw``."""
 
     judgment_id: int
     annotator_id: int
     winner: str  # "a" / "b" / "tie", blank for a ranking
     strength: int | None
     ranking: list[str] | None
-    created_at: datetime
-    criteria: dict = field(default_factory=dict)
+    created_at: datetime | None = None
+    criteria_json: str = "{}"  # as stored: decoding only to re-encode costs seconds per million rows
     rationale: str = ""
     time_spent_ms: int = 0
     flags: tuple[str, ...] = ()
@@ -121,7 +121,9 @@ class ExportFilters:
         for name, value in asdict(self).items():
             if value in (None, False, ()):
                 continue
-            out[name] = value.isoformat() if isinstance(value, datetime) else list(value) if isinstance(value, tuple) else value
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            out[name] = list(value) if isinstance(value, tuple) else value
         return out
 
     @classmethod
@@ -152,7 +154,7 @@ class ExportStats:
 # --- preferences -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Preference:
     chosen: int  # position
     rejected: int
@@ -186,12 +188,18 @@ def _sign(x: float) -> int:
     return (x > 0) - (x < 0)
 
 
+def _counts(values: list[float]) -> tuple[int, int, int]:
+    """(wins, losses, ties) of the pair's first position."""
+    wins, losses = sum(v > 0 for v in values), sum(v < 0 for v in values)
+    return wins, losses, len(values) - wins - losses
+
+
 def agreement(comparison: JudgedComparison, pairs: str = "all") -> float:
     """Mean over position pairs of the share of votes for the most common outcome (win, loss, tie).
 
     1.0 when everyone agrees, and for a single judgment; 0.5 for a 1-1 split.
     """
-    shares = [max(Counter(map(_sign, v)).values()) / len(v) for v in _tallies(comparison.votes, pairs).values()]
+    shares = [max(_counts(v)) / len(v) for v in _tallies(comparison.votes, pairs).values()]
     return sum(shares) / len(shares) if shares else 0.0
 
 
@@ -206,11 +214,12 @@ def _decide(key: tuple[int, int], values: list[float], aggregation: str, stats: 
         mean = sum(values) / len(values)
         outcome, margin = _sign(mean), abs(mean)
     else:
-        top = Counter(map(_sign, values)).most_common()
-        if len(top) > 1 and top[0][1] == top[1][1]:
+        counts = _counts(values)
+        top = max(counts)
+        if counts.count(top) > 1:
             stats.split += 1
             return None
-        outcome, margin = top[0][0], None
+        outcome, margin = (1, -1, 0)[counts.index(top)], None
     if outcome == 0:
         stats.tie += 1
         return None
@@ -218,7 +227,9 @@ def _decide(key: tuple[int, int], values: list[float], aggregation: str, stats: 
     return Preference(i, j, margin)
 
 
-def preference_units(comparison: JudgedComparison, options: ExportOptions, stats: ExportStats) -> list[list[Preference]]:
+def preference_units(
+    comparison: JudgedComparison, options: ExportOptions, stats: ExportStats
+) -> list[list[Preference]]:
     """The preferences of one comparison: one unit when aggregated, one unit per judgment for ``none``."""
     if options.aggregation == "none":
         groups = [[vote] for vote in comparison.votes]
@@ -273,7 +284,8 @@ def pair_row(c: JudgedComparison, p: Preference, options: ExportOptions) -> dict
         row = {"chosen": head + chosen, "rejected": head + rejected}
     else:
         prompt = c.messages if options.conversational else prompt_text(c.messages)
-        row = {"prompt": prompt, "chosen": _reply(chosen, options.conversational), "rejected": _reply(rejected, options.conversational)}
+        conversational = options.conversational
+        row = {"prompt": prompt, "chosen": _reply(chosen, conversational), "rejected": _reply(rejected, conversational)}
     row |= {"chosen_model": chosen_model, "rejected_model": rejected_model}
     if options.format == "trl" and options.aggregation == "mean-strength":
         row["margin"] = p.margin
@@ -288,11 +300,12 @@ def kto_rows(c: JudgedComparison, unit: list[Preference], options: ExportOptions
         net[p.chosen] += 1
         net[p.rejected] -= 1
     prompt = c.messages if options.conversational else prompt_text(c.messages)
-    return [
-        {"prompt": prompt, "completion": _reply(c.responses[pos][1], options.conversational), "label": n > 0, "model": c.responses[pos][2]}
-        for pos, n in sorted(net.items())
-        if n
-    ]
+    rows = []
+    for pos, n in sorted(net.items()):
+        _, text, model = c.responses[pos]
+        if n:
+            rows.append({"prompt": prompt, "completion": _reply(text, options.conversational), "label": n > 0, "model": model})
+    return rows
 
 
 def winner_rows(c: JudgedComparison, unit: list[Preference], seen: set) -> list[dict]:
@@ -300,10 +313,10 @@ def winner_rows(c: JudgedComparison, unit: list[Preference], seen: set) -> list[
     wins = Counter(p.chosen for p in unit)
     rows = []
     for pos, n in wins.items():
-        key = (c.prompt_id, c.responses[pos][0])
-        if n == len(c.responses) - 1 and key not in seen:
-            seen.add(key)
-            rows.append(sft_row(c.messages, c.responses[pos][1]))
+        response_id, text, _ = c.responses[pos]
+        if n == len(c.responses) - 1 and response_id not in seen:  # a response belongs to one prompt
+            seen.add(response_id)
+            rows.append(sft_row(c.messages, text))
     return rows
 
 
@@ -327,10 +340,16 @@ def raw_row(c: JudgedComparison, v: Vote, annotator: str, scale: list[str]) -> d
         "annotator": annotator, "kind": "ranking" if v.ranking else "pairwise",
         "models": [model for _, _, model in c.responses], "winner": v.winner, "ranking": v.ranking,
         "strength": v.strength, "strength_label": label, "scale_size": len(scale),
-        "criteria": json.dumps(v.criteria, sort_keys=True, ensure_ascii=False), "rationale": v.rationale,
+        "criteria": _canonical_json(v.criteria_json),
+        "rationale": v.rationale,
         "time_spent_ms": v.time_spent_ms, "flags": list(v.flags), "is_gold": c.is_gold,
-        "created_at": v.created_at.isoformat(),
+        "created_at": v.created_at.isoformat() if v.created_at else None,
     }
+
+
+def _canonical_json(text: str) -> str:
+    """Sorted keys, whichever database stored it (PostgreSQL's jsonb reorders keys)."""
+    return text if text == "{}" else json.dumps(json.loads(text), sort_keys=True, ensure_ascii=False)
 
 
 def comparison_rows(
@@ -342,7 +361,8 @@ def comparison_rows(
     scale: list[str] | None = None,
     seen: set | None = None,
 ) -> list[dict]:
-    """Every row ``c`` gives in ``options.format``. ``seen`` de-duplicates ``sft`` winners across calls."""
+    """Every row ``c`` gives in ``options.format``. ``seen`` (response ids) de-duplicates ``sft``
+    winners across calls; it grows with the winners written, an int each."""
     if options.format == "raw":
         return [raw_row(c, v, pseudonym(v.annotator_id), scale or []) for v in c.votes]
     if options.format == "sft" and not options.include_winners:
@@ -405,12 +425,16 @@ class Sink:
         return data
 
 
+# One encoder, not one per row; rows are fresh dicts, so the circularity check is wasted work.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
 class JsonlWriter:
     def __init__(self, sink: Sink, batch: int = 1000):
         self.sink, self.batch, self._lines = sink, batch, []
 
     def write(self, row: dict) -> None:
-        self._lines.append(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+        self._lines.append(_ENCODER.encode(row))
         if len(self._lines) >= self.batch:
             self._flush()
 

@@ -39,18 +39,35 @@ def _pick(data: dict, dataclass) -> dict:
 
 
 USER_ID_MAX = 2**31 - 1  # auth_user.id is a 32-bit integer; a larger id cannot reach the database
-CONTENT_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
+CONTENT_TYPES = {
+    "jsonl": "application/x-ndjson",
+    "csv": "text/csv; charset=utf-8",
+    "parquet": "application/vnd.apache.parquet",
+}
 
 
 class ExportFiltersSerializer(serializers.Serializer):
-    min_agreement = serializers.FloatField(required=False, min_value=0, max_value=1, help_text="Drop comparisons whose annotators agree less (share of votes for the most common outcome).")
-    min_judgments = serializers.IntegerField(required=False, min_value=1, help_text="Drop comparisons with fewer judgments.")
-    exclude_ties = serializers.BooleanField(required=False, default=False, help_text="Drop tie judgments before aggregating.")
+    min_agreement = serializers.FloatField(
+        required=False, min_value=0, max_value=1,
+        help_text="Drop comparisons whose annotators agree less (share of votes for the most common outcome).",
+    )
+    min_judgments = serializers.IntegerField(
+        required=False, min_value=1, help_text="Drop comparisons with fewer judgments."
+    )
+    exclude_ties = serializers.BooleanField(
+        required=False, default=False, help_text="Drop tie judgments before aggregating."
+    )
     exclude_gold = serializers.BooleanField(required=False, default=False)
-    exclude_annotators = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=USER_ID_MAX), required=False, default=list, help_text="User ids, e.g. the annotators the quality stats flag.")
+    exclude_annotators = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=USER_ID_MAX), required=False, default=list,
+        help_text="User ids, e.g. the annotators the quality stats flag.",
+    )
     created_after = serializers.DateTimeField(required=False, help_text="Judgments at or after this time.")
     created_before = serializers.DateTimeField(required=False, help_text="Judgments before this time.")
-    models = serializers.ListField(child=serializers.CharField(), required=False, default=list, help_text="Keep comparisons whose responses all come from these models.")
+    models = serializers.ListField(
+        child=serializers.CharField(), required=False, default=list,
+        help_text="Keep comparisons whose responses all come from these models.",
+    )
 
     def to_filters(self) -> ExportFilters:
         return ExportFilters.from_json(_pick(self.validated_data, ExportFilters))
@@ -59,9 +76,15 @@ class ExportFiltersSerializer(serializers.Serializer):
 class ExportOptionsSerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=FORMATS)
     aggregation = serializers.ChoiceField(choices=AGGREGATIONS, default="majority")
-    pairs = serializers.ChoiceField(choices=PAIRS, default="all", help_text="Ranking judgments: all implied pairs or best against each other.")
-    conversational = serializers.BooleanField(required=False, default=False, help_text="trl/kto: message lists instead of strings.")
-    include_winners = serializers.BooleanField(required=False, default=False, help_text="sft: add winning responses to the demonstrations.")
+    pairs = serializers.ChoiceField(
+        choices=PAIRS, default="all", help_text="Ranking judgments: all implied pairs or best against each other."
+    )
+    conversational = serializers.BooleanField(
+        required=False, default=False, help_text="trl/kto: message lists instead of strings."
+    )
+    include_winners = serializers.BooleanField(
+        required=False, default=False, help_text="sft: add winning responses to the demonstrations."
+    )
 
     def to_options(self) -> ExportOptions:
         return ExportOptions(**_pick(self.validated_data, ExportOptions))

@@ -17,12 +17,13 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import groupby, islice
+from itertools import chain, groupby
 from operator import itemgetter
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from labeling.exporters import (
     ExportFilters,
@@ -38,16 +39,15 @@ from labeling.exporters import (
     make_writer,
     sft_row,
 )
-from labeling.models import ComparisonResponse, Demonstration, Flag, Judgment, Project, Prompt
+from labeling.models import Comparison, ComparisonResponse, Demonstration, Flag, Judgment, Project
 
 CHUNK_ROWS = 2000  # rows per database fetch
-BATCH_COMPARISONS = 1000  # comparisons whose prompts and responses are fetched together
+BATCH_COMPARISONS = 2000  # comparisons whose prompts and responses are fetched together
 STREAM_BYTES = 64 * 1024  # size of the chunks handed to a streamed HTTP response
 
-# The leading columns locate the comparison; the rest are ``Vote``'s fields, in its order.
-_HEAD = ("comparison_id", "comparison__prompt_id", "comparison__is_gold")
-_VOTE = ("id", "annotator_id", "winner", "strength", "ranking", "created_at")
-_DETAILS = ("criteria", "rationale", "time_spent_ms")
+# ``Vote``'s fields, in its order; the details only for ``raw``.
+_VOTE = ("id", "annotator_id", "winner", "strength", "ranking")
+_DETAILS = ("created_at", "criteria_json", "rationale", "time_spent_ms")
 
 
 def judgment_filter(project: Project, filters: ExportFilters) -> QuerySet[Judgment]:
@@ -71,41 +71,66 @@ def judgment_filter(project: Project, filters: ExportFilters) -> QuerySet[Judgme
     return qs
 
 
-def judged_comparisons(*, project: Project, filters: ExportFilters, details: bool = False) -> Iterator[JudgedComparison]:
+def judged_comparisons(
+    *, project: Project, filters: ExportFilters, details: bool = False
+) -> Iterator[JudgedComparison]:
     """The project's judged comparisons in id order, each with its filtered judgments.
 
-    ``details`` adds what only the ``raw`` format needs: criteria, rationale, time spent, flags.
+    ``details`` adds what only the ``raw`` format needs: time, criteria, rationale, time spent, flags.
     """
-    columns = _HEAD + _VOTE + (_DETAILS if details else ())
-    rows = judgment_filter(project, filters).order_by("comparison_id", "id").values_list(*columns)
+    columns = ("comparison_id", *_VOTE, *(_DETAILS if details else ()))
+    qs = judgment_filter(project, filters).order_by("comparison_id", "id")
+    if details:
+        qs = qs.annotate(criteria_json=Cast("criteria", TextField()))
+    rows = qs.values_list(*columns)
     groups = ((cid, list(group)) for cid, group in groupby(rows.iterator(chunk_size=CHUNK_ROWS), key=itemgetter(0)))
-    while batch := list(islice(groups, BATCH_COMPARISONS)):
+    for batch in _batches(groups):
         yield from _assemble(batch, details)
 
 
-def _assemble(batch: list[tuple[int, list[tuple]]], details: bool) -> Iterator[JudgedComparison]:
-    ids = [cid for cid, _ in batch]
-    prompts = {
-        pid: (messages, key)
-        for pid, messages, key in Prompt.objects.filter(id__in={rows[0][1] for _, rows in batch}).values_list(
-            "id", "messages", "content_hash"
-        )
-    }
+def _batches(groups: Iterator[tuple[int, list]]) -> Iterator[list[tuple[int, list]]]:
+    """Runs of at most ``BATCH_COMPARISONS`` comparisons whose ids span at most ``4 * BATCH_COMPARISONS``.
+
+    Each batch's prompts and responses are then read by id range: a long ``IN (...)`` list costs
+    Django milliseconds per query to build, and the span bound keeps the range from reading much
+    that is not in the batch.
+    """
+    batch: list[tuple[int, list]] = []
+    for cid, rows in groups:
+        if batch and (len(batch) >= BATCH_COMPARISONS or cid - batch[0][0] >= 4 * BATCH_COMPARISONS):
+            yield batch
+            batch = []
+        batch.append((cid, rows))
+    if batch:
+        yield batch
+
+
+def _assemble(batch: list[tuple[int, list]], details: bool) -> Iterator[JudgedComparison]:
+    lo, hi = batch[0][0], batch[-1][0]
+    wanted = {cid for cid, _ in batch}
+    # By id range only: with a project condition too, SQLite walks the project's whole index.
+    comparisons = Comparison.objects.filter(id__gte=lo, id__lte=hi).values_list(
+        "id", "prompt_id", "prompt__content_hash", "prompt__messages", "is_gold"
+    )
+    heads = {row[0]: row[1:] for row in comparisons if row[0] in wanted}
     responses = defaultdict(list)
-    slots = ComparisonResponse.objects.filter(comparison_id__in=ids).order_by("comparison_id", "position")
-    for cid, rid, text, model in slots.values_list("comparison_id", "response_id", "response__text", "response__model_name"):
-        responses[cid].append((rid, text, model))
-    flags = _flags(ids) if details else {}
+    slots = ComparisonResponse.objects.filter(comparison_id__gte=lo, comparison_id__lte=hi).order_by(
+        "comparison_id", "position"
+    ).values_list("comparison_id", "response_id", "response__text", "response__model_name")
+    for cid, rid, text, model in slots:
+        if cid in wanted:
+            responses[cid].append((rid, text, model))
+    flags = _flags(lo, hi) if details else {}
     for cid, rows in batch:
-        _, pid, is_gold = rows[0][:3]
-        votes = [Vote(*row[3:], flags=flags.get((cid, row[4]), ())) for row in rows]
-        yield JudgedComparison(cid, pid, prompts[pid][1], prompts[pid][0], responses[cid], is_gold, votes)
+        votes = [Vote(*row[1:], flags=flags.get((cid, row[2]), ())) for row in rows]
+        prompt_id, prompt_key, messages, is_gold = heads[cid]
+        yield JudgedComparison(cid, prompt_id, prompt_key, messages, responses[cid], is_gold, votes)
 
 
-def _flags(comparison_ids: list[int]) -> dict[tuple[int, int], tuple[str, ...]]:
+def _flags(lo: int, hi: int) -> dict[tuple[int, int], tuple[str, ...]]:
     """Flag reasons per (comparison, annotator): a judgment's row shows what its annotator flagged."""
     out: dict[tuple[int, int], tuple[str, ...]] = {}
-    rows = Flag.objects.filter(comparison_id__in=comparison_ids).order_by("reason")
+    rows = Flag.objects.filter(comparison_id__gte=lo, comparison_id__lte=hi).order_by("reason")
     for cid, uid, reason in rows.values_list("comparison_id", "annotator_id", "reason"):
         out[(cid, uid)] = (*out.get((cid, uid), ()), reason)
     return out
@@ -157,14 +182,21 @@ def export_rows(
 
 
 def export_stream(
-    *, project: Project, options: ExportOptions, filters: ExportFilters, file_type: str, stats: ExportStats | None = None
+    *,
+    project: Project,
+    options: ExportOptions,
+    filters: ExportFilters,
+    file_type: str,
+    stats: ExportStats | None = None,
 ) -> Iterator[bytes]:
     """The export file as chunks of about ``STREAM_BYTES``, for a streamed response.
 
-    Options are checked now, so a bad request fails before the response starts.
+    Options are checked and the first chunk made now, so a bad request or a failing query is an
+    error response rather than a 200 cut short.
     """
     check_file_type(options, file_type)
-    return _stream(project, options, filters, file_type, stats)
+    chunks = _stream(project, options, filters, file_type, stats)
+    return chain([next(chunks)], chunks)
 
 
 def _stream(project, options, filters, file_type, stats) -> Iterator[bytes]:

@@ -185,13 +185,14 @@ def test_sft_winners_only_when_asked_and_once_per_response():
 
 
 def test_raw_row_has_pseudonym_scale_criteria_and_flags():
-    v = vote("a", 2, criteria={"harmless": {"winner": "b"}}, rationale="clearer", time_spent_ms=4200, flags=("unsafe",))
+    criteria = '{"helpful": {"winner": "a"}, "harmless": {"winner": "b"}}'
+    v = vote("a", 2, criteria_json=criteria, rationale="clearer", time_spent_ms=4200, flags=("unsafe",))
     [row] = comparison_rows(
         comparison(v), ExportOptions("raw"), ExportStats(), pseudonym=lambda uid: f"p{uid}", scale=["slightly", "clearly", "much"]
     )
     assert row["annotator"] == "p1"
     assert (row["strength"], row["strength_label"], row["scale_size"]) == (2, "clearly", 3)
-    assert json.loads(row["criteria"]) == {"harmless": {"winner": "b"}}
+    assert row["criteria"] == '{"harmless": {"winner": "b"}, "helpful": {"winner": "a"}}'  # keys sorted
     assert (row["rationale"], row["time_spent_ms"], row["flags"]) == ("clearer", 4200, ["unsafe"])
     assert row["created_at"] == "2024-05-01T12:00:00+00:00"
     assert row["models"] == ["m0", "m1"]

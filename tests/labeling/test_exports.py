@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 
@@ -220,6 +220,14 @@ def test_judgments_are_read_in_batches_with_constant_queries(project, annotator,
     assert len(queries) == 1 + 3 * 2  # the judgment stream, then prompts and responses per batch
 
 
+def test_batches_are_bounded_in_count_and_id_span(monkeypatch):
+    monkeypatch.setattr(export_service, "BATCH_COMPARISONS", 2)
+    groups = [(cid, []) for cid in (1, 2, 3, 5, 100, 101)]
+    batches = [[cid for cid, _ in batch] for batch in export_service._batches(iter(groups))]
+    assert batches == [[1, 2], [3, 5], [100, 101]]
+    assert [[c for c, _ in b] for b in export_service._batches(iter([(1, []), (9, [])]))] == [[1], [9]]
+
+
 # --- API ----------------------------------------------------------------------------------------------
 
 
@@ -255,6 +263,16 @@ def test_bad_options_are_a_400_before_streaming(api, admin_user, labelled):
     assert "raw" in response.json()["detail"]
     assert api(admin_user).get(url, {"format": "xml"}).status_code == 400
     assert api(admin_user).get(url, {"format": "raw", "comparison__annotator__password": "x"}).status_code == 200
+
+
+def test_a_failing_query_fails_before_the_response_starts(project, monkeypatch):
+    def broken(**kwargs):
+        raise DatabaseError("connection lost")
+        yield
+
+    monkeypatch.setattr(export_service, "judged_comparisons", broken)
+    with pytest.raises(DatabaseError):  # raised by export_stream itself, not mid-stream after a 200
+        export_service.export_stream(project=project, options=ExportOptions("trl"), filters=ExportFilters(), file_type="jsonl")
 
 
 def test_raw_csv_guards_against_formula_injection(api, admin_user, annotator, labelled):

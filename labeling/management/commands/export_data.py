@@ -76,8 +76,12 @@ class Command(BaseCommand):
         )
 
     def _export(self, project, opts):
-        options = ExportOptions(opts["format"], opts["aggregation"], opts["pairs"], opts["conversational"], opts["include_winners"])
-        result = export_to_file(project=project, options=options, filters=self._filters(opts), file_type=opts["file"], path=opts["out"])
+        options = ExportOptions(
+            opts["format"], opts["aggregation"], opts["pairs"], opts["conversational"], opts["include_winners"]
+        )
+        result = export_to_file(
+            project=project, options=options, filters=self._filters(opts), file_type=opts["file"], path=opts["out"]
+        )
         s = result.stats
         self.stdout.write(self.style.SUCCESS(
             f"wrote {s.rows} rows from {s.comparisons} comparisons to {result.path} "
