@@ -39,6 +39,18 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def contains_nul(value) -> bool:
+    """Whether any string in a decoded JSON value (keys included) holds a NUL character, which
+    PostgreSQL can store neither in text nor in jsonb."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(contains_nul(v) for v in value)
+    return False
+
+
 def parse_messages(value, field_name: str) -> list[dict]:
     """A prompt given as a string or as a list of ``{role, content}`` messages."""
     if isinstance(value, str):

@@ -23,6 +23,7 @@ from labeling.formats import (
     ImportRecord,
     RecordError,
     RecordSkipped,
+    contains_nul,
     messages_hash,
     text_hash,
 )
@@ -124,6 +125,8 @@ def _parse(lines, parser, with_labels, digest, counts, on_progress) -> Iterator[
             obj = json.loads(data)
             if not isinstance(obj, dict):
                 raise RecordError("expected a JSON object")
+            if b"\\u0000" in data and contains_nul(obj):  # the scan only when the escape is there
+                raise RecordError("a string holds a NUL character (\\u0000), which the database cannot store")
             yield number, parser(obj, with_labels)
         except RecordSkipped as skip:
             counts.skipped.append({"line": number, "reason": str(skip)})

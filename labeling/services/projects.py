@@ -16,6 +16,8 @@ def validate_project_settings(*, task_type: str, responses_per_comparison: int, 
     for name, value in (("strength_scale", strength_scale), ("criteria", criteria)):
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise InvalidInput(f"{name} must be a list of non-empty strings")
+        if any("\x00" in v for v in value):  # PostgreSQL's jsonb cannot store it
+            raise InvalidInput(f"{name} must not contain NUL characters")
         if len(set(value)) != len(value):
             raise InvalidInput(f"{name} has duplicates")
 
