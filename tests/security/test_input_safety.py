@@ -292,3 +292,40 @@ def test_no_secret_key_is_committed():
     settings_source = (ROOT / "annotation_site" / "settings.py").read_text()
     assert not re.search(r"SECRET_KEY\s*=\s*['\"]", settings_source)
     assert "django-insecure" not in settings_source
+
+
+# --- inputs the fuzzing found (each was a 500) --------------------------------------------------
+
+
+def test_nul_characters_are_refused_before_they_reach_the_database(api, world):
+    """PostgreSQL stores no NUL in text or jsonb; DRF's CharField refuses it, JSON fields did not."""
+    admin = api(world.users["admin"])
+    project_url = f"/api/projects/{world.project.pk}/"
+    for field in ("criteria", "strength_scale"):
+        response = admin.patch(project_url, {field: ["fine", "bad\u0000"]}, format="json")
+        assert response.status_code == 400 and "NUL" in response.json()["detail"]
+    line = b'{"prompt": "hi", "responses": ["a\\u0000", "b"]}\n'
+    upload = {"file": SimpleUploadedFile("nul.jsonl", b'{"prompt": "ok", "responses": ["x", "y"]}\n' + line), "format": "candidates"}
+    response = admin.post(f"{project_url}imports/", upload, format="multipart")
+    assert response.status_code == 400 and response.json()["line"] == 2 and "NUL" in response.json()["detail"]
+    assert not DataImport.objects.exists()
+
+
+def test_a_project_setting_the_database_constraints_refuse_is_a_400(api, world):
+    response = api(world.users["admin"]).patch(f"/api/projects/{world.project.pk}/", {"overlap": 0}, format="json")
+    assert response.status_code == 400
+
+
+def test_an_annotator_id_past_the_database_range_is_a_400_before_the_export_starts(api, world):
+    response = api(world.users["admin"]).get(
+        f"/api/projects/{world.project.pk}/export/", {"format": "raw", "exclude_annotators": 2**63}
+    )
+    assert response.status_code == 400 and "exclude_annotators" in response.json()
+
+
+def test_a_retrain_policy_put_without_every_field_keeps_the_rest(api, world):
+    response = api(world.users["admin"]).put(
+        f"/api/projects/{world.project.pk}/retrain-policy/", {"base_model": "tiny/hub-model"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["enabled"] is False and response.json()["every_n_judgments"] == 500
