@@ -329,3 +329,28 @@ def test_a_retrain_policy_put_without_every_field_keeps_the_rest(api, world):
     )
     assert response.status_code == 200, response.content
     assert response.json()["enabled"] is False and response.json()["every_n_judgments"] == 500
+
+
+# --- data inside pages -----------------------------------------------------------------------------
+
+BREAKOUT = "</script><script>alert(1)</script><!--"
+
+
+def test_data_in_the_page_shell_is_escaped_json(client, settings, tmp_path):
+    """The one place server data is written into a page's HTML: the session JSON in the app shell,
+    through ``json_script`` (``<``, ``>``, ``&`` escaped), never raw inside ``<script>``."""
+    (tmp_path / "index.html").write_text("<html><head><title>t</title></head><body></body></html>")
+    settings.FRONTEND_DIST = tmp_path
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username=BREAKOUT))
+    html = client.get("/").content.decode()
+    assert BREAKOUT not in html and "\\u003C/script\\u003E" in html
+    assert html.count("<script") == 1  # the session JSON only
+
+
+def test_no_template_or_view_marks_text_safe():
+    """Autoescaping is never turned off: no ``|safe``, ``autoescape off``, ``mark_safe`` or ``format_html``."""
+    sources = [p for d in SOURCE_DIRS for p in d.rglob("*") if p.suffix in (".py", ".html")]
+    pattern = re.compile(r"\|\s*safe\b|autoescape\s+off|mark_safe|SafeString|format_html|\|\s*escapejs")
+    assert [str(p.relative_to(ROOT)) for p in sources if pattern.search(p.read_text())] == []
