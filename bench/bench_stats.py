@@ -16,6 +16,7 @@ selectors' reads and each maths block), beside the maths-only figures of
 """
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -173,15 +174,10 @@ def timed(function, repeats: int) -> tuple[float, float, object]:
 
 def read_all(project, copy: bool) -> tuple:
     """The computation's two big reads with the given transport, in one snapshot."""
-    from labeling import stats_selectors as s
-    from labeling.models import Response
+    from labeling.stats_selectors import judgment_arrays, slot_arrays, stats_snapshot
 
-    with s.stats_snapshot():
-        judgments = s._int_table(s._judgment_table(project), 5, copy=copy)
-        models = list(Response.objects.filter(project=project).order_by("model_name")
-                      .values_list("model_name", flat=True).distinct())
-        slots = s._int_table(s._slot_table(project, models), 4, copy=copy)
-    return judgments, slots
+    with stats_snapshot():
+        return judgment_arrays(project, copy=copy), slot_arrays(project, copy=copy)
 
 
 def read_instances(project, limit: int) -> int:
@@ -225,6 +221,7 @@ def main() -> None:
     if written["seconds"]:
         print(f"wrote the bench data in {written['seconds']:.0f} s")
     rows = end_to_end_rows(project, args)
+    rows += server_rows(project)
     rows += read_rows(project, args.repeats)
     rows += agreement_rows(project)
     print_table(
@@ -241,28 +238,83 @@ def main() -> None:
 def end_to_end_rows(project, args) -> list[list]:
     from labeling.services.stats import project_stats_compute
 
-    laps = []
-
-    def compute():
-        payload = project_stats_compute(project)
-        laps.append(payload["seconds"])
-        return payload
-
-    wall, cpu, payload = timed(compute, args.repeats)
+    wall, cpu, payload = timed(lambda: project_stats_compute(project), args.repeats)
     size = f"{payload['judgments']:,} judgments, {args.models} models, {args.annotators} annotators"
     rows = [["project_stats_compute, end to end", size, f"{wall:.2f}", f"{cpu:.2f}", "target 3", ""]]
-    for part in ("read", "agreement", "annotators", "ratings"):
-        rows.append([f"  part: {part}", "", f"{median([lap[part] for lap in laps]):.2f}", "", "", ""])
+    for part, (part_wall, part_cpu) in part_times(project, args.repeats).items():
+        rows.append([f"  part: {part}", "", f"{part_wall:.2f}", f"{part_cpu:.2f}", "", ""])
+    return rows
+
+
+def part_times(project, repeats: int) -> dict[str, tuple[float, float]]:
+    """Wall and CPU seconds of each step of ``project_stats_compute``, run one by one."""
+    import numpy as np
+
+    from labeling.services import stats
+    from labeling.stats_selectors import (
+        in_snapshot,
+        judgment_arrays,
+        project_context,
+        slot_arrays,
+        stats_snapshot,
+    )
+
+    def read():
+        with stats_snapshot() as snapshot:
+            pending = in_snapshot(snapshot, slot_arrays, project)
+            judgments = judgment_arrays(project)
+            context = project_context(project, judgments.annotator)
+            return judgments, pending.result(), context
+
+    times = {}
+    times["read (both connections)"], (judgments, slots, context) = _wall_cpu(read, repeats)
+    regular = stats._subset(judgments, ~np.isin(judgments.comparison, list(context.gold)))
+    times["agreement"], _ = _wall_cpu(lambda: stats._agreement(project, regular), repeats)
+    times["annotators"], _ = _wall_cpu(lambda: stats._annotators(project, judgments, context), repeats)
+    times["ratings"], _ = _wall_cpu(lambda: stats._ratings(project, regular, slots), repeats)
+    return times
+
+
+def _wall_cpu(function, repeats: int):
+    wall, cpu, result = timed(function, repeats)
+    return (wall, cpu), result
+
+
+def server_rows(project) -> list[list]:
+    """PostgreSQL's own time for the big queries (EXPLAIN ANALYZE: executing, not sending)."""
+    from django.db import connection
+    from django.db.models import Max, Min
+
+    from labeling import stats_selectors as s
+    from labeling.models import ComparisonResponse, Response
+
+    models = list(Response.objects.filter(project=project).values_list("model_name", flat=True).distinct())
+    span = project.comparisons.aggregate(low=Min("id"), high=Max("id"))
+    slots = ComparisonResponse.objects.filter(comparison__gte=span["low"], comparison__lte=span["high"]).order_by()
+    queries = {
+        "judgment scan": s._judgment_table(project),
+        "response scan": s._response_table(project, models),
+        "slot scan (id range)": s._bigints(slots, "comparison_id", "position", "response_id"),
+    }
+    rows = []
+    for name, queryset in queries.items():
+        sql, params = queryset.query.sql_with_params()
+        with s.stats_snapshot(), connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+            plan = cursor.fetchone()[0]
+        plan = plan if isinstance(plan, list) else json.loads(plan)
+        rows.append([f"  server: {name}", f"{plan[0]['Plan']['Actual Rows']:,} rows",
+                     f"{plan[0]['Execution Time'] / 1000:.2f}", "", "", ""])
     return rows
 
 
 def read_rows(project, repeats: int) -> list[list]:
     wall, cpu, (judgments, slots) = timed(lambda: read_all(project, copy=True), repeats)
-    size = f"{len(judgments):,} + {len(slots):,} rows"
+    size = f"{len(judgments.id):,} judgments, {len(slots.comparison):,} slots"
     iterated, _, _ = timed(lambda: read_all(project, copy=False), 1)
     sample = 20_000
     instances, _, _ = timed(lambda: read_instances(project, sample), 1)
-    instances *= len(judgments) / sample
+    instances *= len(judgments.id) / sample
     return [
         ["big reads: binary COPY vs values_list iterated", size, f"{wall:.2f}", f"{cpu:.2f}", f"{iterated:.2f}", ratio(wall, iterated)],
         ["big reads vs model instances + prefetch (est.)", size, f"{wall:.2f}", "", f"{instances:.1f}", ratio(wall, instances)],

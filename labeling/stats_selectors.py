@@ -31,6 +31,7 @@ from django.db.models import (
     Count,
     IntegerField,
     Max,
+    Min,
     QuerySet,
     Value,
     When,
@@ -51,6 +52,7 @@ from labeling.models import (
     TaskType,
 )
 from labeling.rankings import LETTERS
+from labeling.stats_arrays import locate
 
 # Judgments imported with labels belong to an inactive user named after the source
 # (labeling.services.imports): one "annotator" standing for many unknown people.
@@ -210,12 +212,12 @@ def _signed(winner, strength) -> Case:
 # --- judgments and slots ----------------------------------------------------------------------
 
 
-def judgment_arrays(project: Project) -> JudgmentArrays:
-    """All of the project's judgments, main result only."""
+def judgment_arrays(project: Project, *, copy: bool | None = None) -> JudgmentArrays:
+    """All of the project's judgments, main result only (``copy``: see ``_int_table``)."""
     judgments = Judgment.objects.filter(project=project)
     if project.task_type == TaskType.RANKING:
         return _ranking_arrays(judgments.values_list("id", "comparison_id", "annotator_id", "time_spent_ms", "ranking"))
-    return _judgment_rows(_int_table(_judgment_table(project), 5))
+    return _judgment_rows(_int_table(_judgment_table(project), 5, copy=copy))
 
 
 def _judgment_table(project: Project) -> QuerySet:
@@ -273,27 +275,35 @@ def _seconds(milliseconds: np.ndarray) -> np.ndarray:
     return np.where(milliseconds > 0, milliseconds / 1000.0, np.nan)
 
 
-def slot_arrays(project: Project) -> SlotArrays:
-    """Model and length of every response slot; models are coded in SQL against a sorted list.
+def slot_arrays(project: Project, *, copy: bool | None = None) -> SlotArrays:
+    """Model and length of every response slot of the project's comparisons.
 
-    The model list is small (one row per distinct name), so a CASE over it costs less than
-    sending a name per slot. Filtering by the response's project avoids joining comparisons.
+    Two plain scans joined here: slots by their comparison's id range, responses by project.
+    PostgreSQL's hash join of the two costs several times the scans (1M responses). Slots of
+    other projects' comparisons interleaved in the range find no response and are dropped.
+    Model names are coded in SQL against the sorted list of names: a CASE over a few dozen
+    names costs less than sending a name per response.
     """
     models = list(
         Response.objects.filter(project=project).order_by("model_name")
         .values_list("model_name", flat=True).distinct()
     )
-    rows = _int_table(_slot_table(project, models), 4)
-    return SlotArrays(comparison=rows[:, 0], position=rows[:, 1], model=rows[:, 2], length=rows[:, 3], models=models)
+    span = Comparison.objects.filter(project=project).aggregate(low=Min("id"), high=Max("id"))
+    slots = ComparisonResponse.objects.filter(comparison__gte=span["low"] or 0, comparison__lte=span["high"] or -1)
+    slots = _int_table(_bigints(slots.order_by(), "comparison_id", "position", "response_id"), 3, copy=copy)
+    responses = _int_table(_response_table(project, models), 3, copy=copy)
+    responses = responses[np.argsort(responses[:, 0], kind="stable")]
+    row = locate(responses[:, 0], slots[:, 2])
+    slots, row = slots[row >= 0], row[row >= 0]
+    return SlotArrays(comparison=slots[:, 0], position=slots[:, 1], model=responses[row, 1],
+                      length=responses[row, 2], models=models)
 
 
-def _slot_table(project: Project, models: list[str]) -> QuerySet:
-    code = Case(
-        *[When(response__model_name=name, then=Value(i)) for i, name in enumerate(models)],
-        default=Value(-1), output_field=IntegerField(),
-    )
-    slots = ComparisonResponse.objects.filter(response__project=project).order_by().annotate(model=code)
-    return _bigints(slots, "comparison_id", "position", "model", "response__length_chars")
+def _response_table(project: Project, models: list[str]) -> QuerySet:
+    code = Case(*[When(model_name=name, then=Value(i)) for i, name in enumerate(models)],
+                default=Value(-1), output_field=IntegerField())
+    responses = Response.objects.filter(project=project).order_by().annotate(model=code)
+    return _bigints(responses, "id", "model", "length_chars")
 
 
 # --- the small reads --------------------------------------------------------------------------

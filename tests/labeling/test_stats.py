@@ -44,7 +44,13 @@ from labeling.stats_selectors import (
     project_context,
     slot_arrays,
 )
-from tests.factories import UserFactory, add_member, make_comparison, new_client_key
+from tests.factories import (
+    ProjectFactory,
+    UserFactory,
+    add_member,
+    make_comparison,
+    new_client_key,
+)
 from tests.workers import celery_worker, wait_for
 
 HH_300 = Path(__file__).resolve().parents[2] / "demo" / "hh_rlhf_300.jsonl"
@@ -122,6 +128,15 @@ def test_slots_give_each_position_its_model_code_and_length(project):
     by_position = dict(zip(slots.position.tolist(), zip(slots.model.tolist(), slots.length.tolist(), strict=True), strict=True))
     assert by_position == {0: (1, 4), 1: (0, 6)}
     assert set(slots.comparison.tolist()) == {comparison.pk}
+
+
+def test_slots_of_other_projects_inside_the_id_range_are_left_out(project):
+    first = make_comparison(project)
+    make_comparison(ProjectFactory(), models_=("elsewhere", "model-b"))
+    last = make_comparison(project)
+    slots = slot_arrays(project)
+    assert sorted(set(slots.comparison.tolist())) == [first.pk, last.pk] and len(slots.model) == 4
+    assert slots.models == ["model-a", "model-b"] and MISSING not in slots.model
 
 
 def test_criteria_are_read_per_criterion(project, annotator, second_annotator):
@@ -390,18 +405,21 @@ RANKED = ("best", "mid", "worst")
 
 
 def test_ranking_project_rates_models_from_implied_pairs(project, annotator, second_annotator):
-    project.task_type, project.responses_per_comparison = TaskType.RANKING, 3
+    project.task_type, project.responses_per_comparison, project.criteria = TaskType.RANKING, 3, ["clear"]
     project.save()
     for i in range(6):
         models_ = RANKED[i % 3:] + RANKED[:i % 3]  # every model in every seat
         comparison = make_comparison(project, models_=models_)
-        judge(comparison, annotator, ranking=best_first(models_))
-        judge(comparison, second_annotator, ranking=best_first(models_)[::-1 if i == 0 else 1])
+        clear = {"clear": {"ranking": ["a", "b", "c"]}}
+        judge(comparison, annotator, ranking=best_first(models_), criteria=clear)
+        judge(comparison, second_annotator, ranking=best_first(models_)[::-1 if i == 0 else 1], criteria=clear)
     payload = project_stats_compute(project)
     assert payload["ratings"]["elo"][0]["model"] == "best" and payload["ratings"]["bradley_terry"][0]["model"] == "best"
     assert payload["ratings"]["n"] == 36 and payload["agreement"]["unit"] == "implied pair"
     assert payload["agreement"]["n_units"] == 18 and payload["agreement"]["krippendorff_alpha"] > 0.5
     assert payload["agreement"]["krippendorff_alpha_ordinal"] is None
+    clear = payload["agreement"]["criteria"]["clear"]
+    assert clear["unit"] == "implied pair" and clear["percent_agreement"] == 1.0
 
 
 def test_hh_sample_with_labels_gives_sensible_stats(project):
