@@ -2,8 +2,8 @@
 
 One query streams the judgments (``values_list().iterator()``, ordered by comparison); consecutive
 rows are grouped into comparisons, and for each batch of ``BATCH_COMPARISONS`` comparisons two more
-queries fetch their prompts and responses. Memory holds one batch whatever the project's size, and
-no model instance is built. What the rows become is decided in ``labeling/exporters.py``.
+queries fetch their prompts and responses (a third their flags, for ``raw``). Memory holds one batch
+whatever the project's size, and no model instance is built. What the rows become is decided in ``labeling/exporters.py``.
 
 Nothing here takes a lock or a transaction: on PostgreSQL the judgment cursor sees one consistent
 state; judgments added during a long export may or may not be included.
@@ -71,21 +71,20 @@ def judgment_filter(project: Project, filters: ExportFilters) -> QuerySet[Judgme
     return qs
 
 
-def judged_comparisons(
-    *, project: Project, filters: ExportFilters, details: bool = False
-) -> Iterator[JudgedComparison]:
+def judged_comparisons(*, project: Project, filters: ExportFilters, raw: bool = False) -> Iterator[JudgedComparison]:
     """The project's judged comparisons in id order, each with its filtered judgments.
 
-    ``details`` adds what only the ``raw`` format needs: time, criteria, rationale, time spent, flags.
+    ``raw`` reads what only the raw format needs (time, criteria, rationale, time spent, flags)
+    and leaves out what it does not (prompt messages and response texts come back empty).
     """
-    columns = ("comparison_id", *_VOTE, *(_DETAILS if details else ()))
+    columns = ("comparison_id", *_VOTE, *(_DETAILS if raw else ()))
     qs = judgment_filter(project, filters).order_by("comparison_id", "id")
-    if details:
+    if raw:
         qs = qs.annotate(criteria_json=Cast("criteria", TextField()))
     rows = qs.values_list(*columns)
     groups = ((cid, list(group)) for cid, group in groupby(rows.iterator(chunk_size=CHUNK_ROWS), key=itemgetter(0)))
     for batch in _batches(groups):
-        yield from _assemble(batch, details)
+        yield from _assemble(batch, raw)
 
 
 def _batches(groups: Iterator[tuple[int, list]]) -> Iterator[list[tuple[int, list]]]:
@@ -105,26 +104,33 @@ def _batches(groups: Iterator[tuple[int, list]]) -> Iterator[list[tuple[int, lis
         yield batch
 
 
-def _assemble(batch: list[tuple[int, list]], details: bool) -> Iterator[JudgedComparison]:
+def _assemble(batch: list[tuple[int, list]], raw: bool) -> Iterator[JudgedComparison]:
     lo, hi = batch[0][0], batch[-1][0]
     wanted = {cid for cid, _ in batch}
-    # By id range only: with a project condition too, SQLite walks the project's whole index.
-    comparisons = Comparison.objects.filter(id__gte=lo, id__lte=hi).values_list(
-        "id", "prompt_id", "prompt__content_hash", "prompt__messages", "is_gold"
-    )
-    heads = {row[0]: row[1:] for row in comparisons if row[0] in wanted}
+    heads = {cid: head for cid, *head in _comparison_heads(lo, hi, raw) if cid in wanted}
     responses = defaultdict(list)
-    slots = ComparisonResponse.objects.filter(comparison_id__gte=lo, comparison_id__lte=hi).order_by(
-        "comparison_id", "position"
-    ).values_list("comparison_id", "response_id", "response__text", "response__model_name")
-    for cid, rid, text, model in slots:
+    for cid, rid, model, *text in _slots(lo, hi, raw):
         if cid in wanted:
-            responses[cid].append((rid, text, model))
-    flags = _flags(lo, hi) if details else {}
+            responses[cid].append((rid, text[0] if text else "", model))
+    flags = _flags(lo, hi) if raw else {}
     for cid, rows in batch:
+        if cid not in heads:  # deleted since its judgments were read
+            continue
         votes = [Vote(*row[1:], flags=flags.get((cid, row[2]), ())) for row in rows]
-        prompt_id, prompt_key, messages, is_gold = heads[cid]
-        yield JudgedComparison(cid, prompt_id, prompt_key, messages, responses[cid], is_gold, votes)
+        prompt_id, prompt_key, is_gold, *messages = heads[cid]
+        yield JudgedComparison(cid, prompt_id, prompt_key, messages[0] if messages else [], responses[cid], is_gold, votes)
+
+
+def _comparison_heads(lo: int, hi: int, raw: bool) -> QuerySet:
+    # By id range only: with a project condition too, SQLite walks the project's whole index.
+    columns = ("id", "prompt_id", "prompt__content_hash", "is_gold", *(() if raw else ("prompt__messages",)))
+    return Comparison.objects.filter(id__gte=lo, id__lte=hi).values_list(*columns)
+
+
+def _slots(lo: int, hi: int, raw: bool) -> QuerySet:
+    columns = ("comparison_id", "response_id", "response__model_name", *(() if raw else ("response__text",)))
+    qs = ComparisonResponse.objects.filter(comparison_id__gte=lo, comparison_id__lte=hi)
+    return qs.order_by("comparison_id", "position").values_list(*columns)
 
 
 def _flags(lo: int, hi: int) -> dict[tuple[int, int], tuple[str, ...]]:
@@ -171,7 +177,7 @@ def export_rows(
     salt, seen = pseudonym_salt(), set()
     pseudonym = functools.cache(lambda user_id: annotator_pseudonym(user_id, salt))
     scale = list(project.strength_scale or [])
-    for comparison in judged_comparisons(project=project, filters=filters, details=options.format == "raw"):
+    for comparison in judged_comparisons(project=project, filters=filters, raw=options.format == "raw"):
         if not comparison_passes(comparison, filters, options.pairs):
             stats.filtered_out += 1
             continue
