@@ -418,4 +418,6 @@ export interface ProjectStats {
   agreement: AgreementBlock;
   annotators: AnnotatorQuality[];
   ratings: Ratings;
+  /** Judgments changed since; a refresh is on its way. */
+  stale?: boolean;
 }

@@ -7,6 +7,7 @@ import json
 import random
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -174,6 +175,7 @@ def test_admin_runs_a_project_from_import_to_a_trained_reward_model(
     error = page.get_by_test_id("import-error")
     expect(error).to_contain_text("Line 3")
     expect(error.locator(".is-error .line-no")).to_have_text("3")
+    shoot(page, "dashboard-import-error")
     assert not Comparison.objects.filter(project=project).exists()
     page.get_by_test_id("import-file").set_input_files(
         {"name": "bake-off.jsonl", "mimeType": "application/json", "buffer": candidates_jsonl().encode()}
@@ -221,7 +223,7 @@ def test_admin_runs_a_project_from_import_to_a_trained_reward_model(
     page.get_by_test_id("export-format").select_option("trl")
     with page.expect_download() as download:
         page.get_by_test_id("export-download").click()
-    exported = [json.loads(line) for line in open(download.value.path()).read().splitlines()]
+    exported = [json.loads(line) for line in Path(download.value.path()).read_text().splitlines()]
     assert download.value.suggested_filename == "model-bake-off-trl.jsonl"
     assert exported and {"prompt", "chosen", "rejected"} <= set(exported[0])
     page.get_by_test_id("snapshot-new").click()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ago, bytes, count, duration, fixed, interval, percent, shortHash } from "./format";
+import { ago, bytes, count, duration, fixed, interval, percent, remaining, shortHash } from "./format";
 
 describe("format", () => {
   it("prints shares, figures and intervals, with a dash for missing values", () => {
@@ -24,6 +24,14 @@ describe("format", () => {
     expect(ago("2025-03-01T09:00:00Z", now)).toBe("3 h ago");
     expect(ago("2025-02-27T12:00:00Z", now)).toBe("2 d ago");
     expect(ago(null, now)).toBe("—");
+  });
+
+  it("estimates the time left from the pace so far", () => {
+    const now = Date.parse("2025-03-01T12:01:00Z");
+    expect(remaining("2025-03-01T12:00:00Z", 10, 40, now)).toBe(180);
+    expect(remaining("2025-03-01T12:00:00Z", 0, 40, now)).toBeNull();
+    expect(remaining("2025-03-01T12:00:00Z", 40, 40, now)).toBeNull();
+    expect(remaining(null, 10, 40, now)).toBeNull();
   });
 
   it("shortens hashes and sizes", () => {

@@ -49,6 +49,17 @@ export function ago(iso: string | null | undefined, now: number = Date.now()): s
   return `${Math.round(seconds / 86400)} d ago`;
 }
 
+/**
+ * Seconds left for a run at `step` of `total` that started at `startedIso`, assuming the pace so
+ * far holds; null before the first step or when the total is unknown.
+ */
+export function remaining(startedIso: string | null, step: number, total: number, now: number = Date.now()): number | null {
+  if (!startedIso || step <= 0 || total <= 0 || step >= total) return null;
+  const elapsed = (now - Date.parse(startedIso)) / 1000;
+  if (!(elapsed > 0)) return null;
+  return (elapsed / step) * (total - step);
+}
+
 /** The first 12 hex digits of a hash, as git shows commits. */
 export function shortHash(hash: string): string {
   return hash.slice(0, 12);

@@ -11,7 +11,7 @@ const LEFT = 26;
 const BOTTOM = 16;
 
 /** Judgments per clock hour as bars, the current hour lighter; local-time labels every 6 hours. */
-export function HourBars({ hours, height = 92 }: Props) {
+export function HourBars({ hours, height = 80 }: Props) {
   const max = Math.max(1, ...hours.map((h) => h.count));
   const domain = niceDomain([0, max], 2);
   const y = linear(domain, [height - BOTTOM, 4]);

@@ -174,7 +174,12 @@ function RatesCard({ data, project }: { data: Overview; project: Project }) {
 function StatsFreshness({ stats, loading }: { stats: ProjectStats | null; loading: boolean }) {
   if (loading) return null;
   if (!stats) return <span class="card-note">not computed yet</span>;
-  return <span class="card-note">over {count(stats.judgments)} judgments · computed {ago(stats.computed_at)}</span>;
+  return (
+    <span class="card-note">
+      over {count(stats.judgments)} judgments · computed {ago(stats.computed_at)}
+      {stats.stale ? " · refreshing" : ""}
+    </span>
+  );
 }
 
 export function StatsPending({ loading }: { loading: boolean }) {

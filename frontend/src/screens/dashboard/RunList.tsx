@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { cancelRun } from "../../api";
-import { ago, duration } from "../../logic/format";
+import { ago, duration, remaining } from "../../logic/format";
 import { hrefFor } from "../../router";
 import type { Checkpoint, TrainingRun } from "../../types";
 import { errorText } from "./usePolled";
@@ -19,6 +19,7 @@ export function StatusPill({ run }: { run: TrainingRun }) {
 
 export function RunProgress({ run }: { run: TrainingRun }) {
   const share = run.progress_total ? Math.min(1, run.progress_step / run.progress_total) : run.status === "succeeded" ? 1 : 0;
+  const left = run.status === "running" ? remaining(run.started_at, run.progress_step, run.progress_total) : null;
   return (
     <div class="run-progress" title={`step ${run.progress_step} of ${run.progress_total || "?"}`}>
       <div class={`bar run-bar status-${run.status}`}>
@@ -26,6 +27,7 @@ export function RunProgress({ run }: { run: TrainingRun }) {
       </div>
       <span class="small muted">
         {run.progress_total ? `${run.progress_step} / ${run.progress_total}` : run.status === "queued" ? "waiting for a worker" : "—"}
+        {left !== null && ` · about ${duration(left)} left`}
       </span>
     </div>
   );
