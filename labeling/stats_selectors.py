@@ -2,8 +2,8 @@
 
 Every read names only the columns it needs with ``values_list``, pushes the coding of results
 into SQL (a pairwise result becomes one signed integer, a model name an index into the sorted
-list of names) and builds no model instances. The two large reads, one row per judgment and one
-per response slot, are tables of bigints: on PostgreSQL they travel as
+list of names) and builds no model instances. The large reads, one row per judgment, per
+response slot and per response, are tables of bigints: on PostgreSQL they travel as
 ``COPY (<the queryset's own SQL>) TO STDOUT (FORMAT binary)``, whose fixed-size rows numpy
 reads in place, because through the DB-API cursor every value first becomes a Python object,
 which costs several times as much at a million rows. Elsewhere (SQLite) the same queryset is
@@ -28,7 +28,6 @@ from django.db.models import (
     BigIntegerField,
     Case,
     CharField,
-    Count,
     IntegerField,
     Max,
     Min,
@@ -110,8 +109,7 @@ def stats_snapshot() -> Iterator[str | None]:
 
     REPEATABLE READ makes the judgment and slot reads agree even while judgments and imports
     commit. JIT is off because compiling these plain scans costs more (about 0.2 s a query)
-    than it saves; 64 MB of work_mem keeps the slot join's hash table of a million responses
-    in memory instead of spilling it to disk. Inside a caller's transaction (tests) or on
+    than it saves. Inside a caller's transaction (tests) or on
     SQLite the reads run as they are: SQLite's transactions here take the write lock, which
     must not wait on statistics.
     """
@@ -132,7 +130,6 @@ def _read_only_settings(snapshot: str | None = None) -> None:
         if snapshot:
             cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL work_mem = '64MB'")
 
 
 def in_snapshot(snapshot: str | None, function, *args) -> Future:
@@ -327,19 +324,8 @@ def project_context(project: Project, annotator_ids) -> ProjectContext:
     )
 
 
-def judgment_watermark(project_id: int) -> tuple[int, int]:
-    """``(count, highest id)`` of the project's judgments: changes whenever judgments do.
-
-    The count alone misses an undo followed by a new judgment; the highest id alone misses
-    an undo of an older judgment.
-    """
-    found = Judgment.objects.filter(project_id=project_id).aggregate(n=Count("id"), last=Max("id"))
-    return found["n"], found["last"] or 0
-
-
 def is_import_user(username: str) -> bool:
     return username.startswith(IMPORT_USER_PREFIX)
-
 
 
 # --- the cached payload -----------------------------------------------------------------------

@@ -70,7 +70,6 @@ from labeling.stats_selectors import (
     in_snapshot,
     is_import_user,
     judgment_arrays,
-    judgment_watermark,
     project_context,
     slot_arrays,
     stats_snapshot,
@@ -107,7 +106,6 @@ def project_stats_compute(project: Project) -> dict:
     started, clock = timezone.now(), time.perf_counter()
     with stats_snapshot() as snapshot:
         pending_slots = in_snapshot(snapshot, slot_arrays, project)  # the slot reads run meanwhile
-        count, last_id = judgment_watermark(project.pk)
         judgments = judgment_arrays(project)
         context = project_context(project, judgments.annotator)
         criteria = {name: criterion_arrays(project, name) for name in project.criteria}
@@ -118,8 +116,8 @@ def project_stats_compute(project: Project) -> dict:
         "project": project.pk,
         "task_type": project.task_type,
         "computed_at": started.isoformat(),
-        "judgments": count,
-        "last_judgment_id": last_id,
+        "judgments": len(judgments.id),  # the watermark: judgments this payload counts
+        "last_judgment_id": int(judgments.id.max()) if len(judgments.id) else 0,
         "counts": _counts(project, judgments, context),
     }
     # numpy and scipy release the GIL for most of their work, so the ratings gain a core
