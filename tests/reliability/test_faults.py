@@ -7,7 +7,6 @@ What each fault did is written up in ``docs/reliability.md``; run with ``-s`` to
 """
 
 import os
-import random
 import threading
 import time
 import uuid
@@ -19,6 +18,7 @@ from rest_framework.authtoken.models import Token
 
 from labeling.models import Judgment
 from tests.factories import make_comparison
+from tests.reliability.annotators import RetryingAnnotator, ledger_errors_sql, populate
 from tests.reliability.servers import call, gunicorn, manage, private_postgres, private_redis
 from tests.workers import worker_env
 from training.models import RunStatus, TrainingRun
@@ -86,85 +86,6 @@ class Timings(list):
 
 # --- PostgreSQL restarted under load ---------------------------------------------------------------
 
-CLIENTS = 4
-COMPARISONS = 120
-
-
-class RetryingAnnotator(threading.Thread):
-    """Loops next-task and submit as the UI does; any failure (5xx, connection error) is retried
-    with the same client_key until the server gives an answer, a 201/200 or a 409."""
-
-    def __init__(self, port: int, token: str, project_id: int, stop: threading.Event, seed: int):
-        super().__init__(daemon=True)
-        self.port, self.token, self.project_id, self.stop = port, token, project_id, stop
-        self.rng = random.Random(seed)
-        self.acknowledged: dict[str, int] = {}  # client_key -> judgment id
-        self.refused: list[str] = []
-        self.failures: Counter = Counter()
-
-    def run(self):
-        while not self.stop.is_set():
-            status, task = self._until_answered("GET", f"/api/projects/{self.project_id}/next-task/")
-            if status != 200:
-                return  # 204: nothing left
-            body = {"comparison": task["id"], "winner": self.rng.choice("ab"), "strength": 2,
-                    "client_key": uuid.uuid4().hex}
-            status, judgment = self._until_answered("POST", "/api/judgments/", body)
-            if status in (200, 201):
-                self.acknowledged[body["client_key"]] = judgment["id"]
-            else:
-                self.refused.append(f"{status}: {judgment}")
-
-    def _until_answered(self, method, path, body=None):
-        for _ in range(600):
-            try:
-                status, data = call(self.port, method, path, self.token, body, timeout=20)
-            except OSError as exc:
-                self.failures[type(exc).__name__] += 1
-            else:
-                if status < 500:
-                    return status, data
-                self.failures[status] += 1
-            time.sleep(0.1)
-        raise AssertionError(f"{method} {path} never answered")
-
-
-def populate(env: dict) -> tuple[int, list[str]]:
-    script = f"""
-import json
-from rest_framework.authtoken.models import Token
-from labeling.services.projects import project_create, membership_set
-from tests.factories import UserFactory, make_comparison
-project = project_create(slug="fault", overlap=2)
-tokens = []
-for n in range({CLIENTS}):
-    user = UserFactory(username=f"fault-{{n}}")
-    membership_set(project=project, username=user.username, role="annotator")
-    tokens.append(Token.objects.create(user=user).key)
-for _ in range({COMPARISONS}):
-    make_comparison(project)
-print(json.dumps({{"project": project.pk, "tokens": tokens}}))
-"""
-    import json
-
-    data = json.loads(manage(env, "shell", "-c", script).strip().splitlines()[-1])
-    return data["project"], data["tokens"]
-
-
-def ledger_errors_sql(postgres) -> list[tuple]:
-    return postgres.query("""
-        SELECT c.id, c.holders, c.judgment_count, c.is_open,
-               (SELECT count(*) FROM labeling_lease l WHERE l.comparison_id = c.id AND l.state IN ('active', 'judged')),
-               (SELECT count(*) FROM labeling_judgment j WHERE j.comparison_id = c.id),
-               (SELECT count(*) FROM labeling_lease l WHERE l.comparison_id = c.id AND l.state = 'judged')
-        FROM labeling_comparison c
-        WHERE c.holders <> (SELECT count(*) FROM labeling_lease l WHERE l.comparison_id = c.id AND l.state IN ('active', 'judged'))
-           OR c.judgment_count <> (SELECT count(*) FROM labeling_judgment j WHERE j.comparison_id = c.id)
-           OR c.judgment_count <> (SELECT count(*) FROM labeling_lease l WHERE l.comparison_id = c.id AND l.state = 'judged')
-           OR c.is_open <> (c.holders < 2)
-    """)
-
-
 def test_postgres_restarted_under_load_loses_and_duplicates_no_judgment(tmp_path):
     if connection.vendor != "postgresql":
         pytest.skip("runs once, in the PostgreSQL pass (it starts a PostgreSQL of its own either way)")
@@ -172,7 +93,7 @@ def test_postgres_restarted_under_load_loses_and_duplicates_no_judgment(tmp_path
         env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL", "SQLITE_PATH")}
         env.update(DATABASE_URL=postgres.url, VAR_DIR=str(tmp_path), LOG_LEVEL="ERROR")
         manage(env, "migrate", "-v0")
-        project_id, tokens = populate(env)
+        project_id, tokens = populate(env, clients=4, comparisons=120)
         with gunicorn(env, workers=2) as port:
             stop = threading.Event()
             clients = [RetryingAnnotator(port, token, project_id, stop, seed) for seed, token in enumerate(tokens)]
@@ -198,5 +119,5 @@ def test_postgres_restarted_under_load_loses_and_duplicates_no_judgment(tmp_path
         assert len(acknowledged) > before > 0
         assert {k: int(v) for k, v in stored.items()} == acknowledged  # none lost, none extra, same ids
         assert postgres.query("SELECT comparison_id, annotator_id FROM labeling_judgment GROUP BY 1, 2 HAVING count(*) > 1") == []
-        assert ledger_errors_sql(postgres) == []
+        assert ledger_errors_sql(postgres.query) == []
         assert [r for c in clients for r in c.refused] == []
