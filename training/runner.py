@@ -112,7 +112,9 @@ def base_model_path(run: TrainingRun) -> str:
 
 
 def output_dir(run: TrainingRun) -> Path:
-    return Path(settings.ARTIFACT_DIR) / "checkpoints" / f"run-{run.pk}"
+    # The creation time makes the name unique even where ids are reused (a restored or reset
+    # database), so a run never meets an earlier run's directory.
+    return Path(settings.ARTIFACT_DIR) / "checkpoints" / f"run-{run.pk}-{run.created_at:%Y%m%d%H%M%S%f}"
 
 
 def _summary(result: dict) -> dict:

@@ -133,7 +133,7 @@ def _parse(lines, parser, with_labels, digest, counts, on_progress) -> Iterator[
         except (RecordError, UnicodeDecodeError) as exc:
             raise ImportFailed(number, str(exc)) from None
         except json.JSONDecodeError as exc:
-            raise ImportFailed(number, f"invalid JSON ({exc.msg} at column {exc.colno})") from None
+            raise ImportFailed(number, f"invalid JSON: {exc.msg} (column {exc.colno})") from None
 
 
 def _label_source_user(name: str):
