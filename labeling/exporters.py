@@ -132,12 +132,17 @@ class ExportFilters:
         unknown = set(data) - {f.name for f in fields(cls)}
         if unknown:
             raise ExportError(f"unknown filter(s): {', '.join(sorted(unknown))}")
-        for name in ("created_after", "created_before"):
-            if isinstance(data.get(name), str):
-                data[name] = datetime.fromisoformat(data[name])
-        for name in ("exclude_annotators", "models"):
-            data[name] = tuple(data.get(name) or ())
-        return cls(**data)
+        try:
+            for name in ("created_after", "created_before"):
+                if isinstance(data.get(name), str):
+                    data[name] = datetime.fromisoformat(data[name])
+            for name in ("exclude_annotators", "models"):
+                if not isinstance(data.get(name) or (), list | tuple):
+                    raise ExportError(f"{name} must be a list")
+                data[name] = tuple(data.get(name) or ())
+            return cls(**data)
+        except (TypeError, ValueError) as exc:  # a wrong type or date from a JSON caller
+            raise ExportError(f"invalid filters: {exc}") from None
 
 
 @dataclass
@@ -309,7 +314,7 @@ def kto_rows(c: JudgedComparison, unit: list[Preference], options: ExportOptions
 
 
 def winner_rows(c: JudgedComparison, unit: list[Preference], seen: set) -> list[dict]:
-    """``sft`` from preferences: the response that beats every other one, once per prompt and response."""
+    """``sft`` from preferences: the response that beats every other one, once per response."""
     wins = Counter(p.chosen for p in unit)
     rows = []
     for pos, n in wins.items():

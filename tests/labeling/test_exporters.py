@@ -277,6 +277,10 @@ def test_options_and_filters_reject_what_they_do_not_know():
         ExportFilters.from_json({"annotator__username": "x"})
     with pytest.raises(ExportError, match="min_agreement"):
         ExportFilters(min_agreement=2)
+    with pytest.raises(ExportError, match="exclude_annotators must be a list"):
+        ExportFilters.from_json({"exclude_annotators": "1,2"})
+    with pytest.raises(ExportError, match="invalid filters"):
+        ExportFilters.from_json({"created_after": "last tuesday"})
 
 
 def test_filters_survive_a_json_round_trip():
