@@ -65,6 +65,12 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness cost seconds per test in building the cast."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache(settings):
     """A per-test in-memory cache: throttle counters must not leak between tests (and with
     REDIS_URL set, clearing the real cache would flush the broker's database too)."""
