@@ -8,7 +8,9 @@ the embedded default), migrated, then filled with bulk SQL (COPY on PostgreSQL, 
 SQLite): one pairwise project with overlap 3 and gold rate 0.05, prompts with 5 responses and
 all 10 pairs of them as comparisons (1% gold). gunicorn (sync workers, DEBUG off) serves it on a
 free localhost port; each client thread is one annotator with a token, looping GET next-task,
-POST judgment. After a warm-up, every pair is timed. ``--explain`` prints PostgreSQL's plans
+POST judgment. After a shared warm-up, every pair is timed, and the CPU time of the gunicorn
+processes and of the PostgreSQL backends serving them is divided by the pairs done: a cost per
+annotation that, unlike latency, a busy machine barely moves. ``--explain`` prints PostgreSQL's plans
 (EXPLAIN ANALYZE) for every query of one next-task call after each PostgreSQL load, as it is
 and for an annotator 5,000 judgments ahead of everyone else (rolled back).
 """
@@ -32,12 +34,12 @@ from itertools import combinations
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import fresh_postgres, print_table  # noqa: E402
+from common import PG_ADMIN_URL, fresh_postgres, print_table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESPONSES_PER_PROMPT = 5
 PAIRS = list(combinations(range(RESPONSES_PER_PROMPT), 2))  # 10 comparisons per prompt
-WARMUP_PAIRS = 10  # per client, not timed: connections, caches, gunicorn worker imports
+WARMUP_S = 5  # untimed load first: gunicorn workers import the URLconf, connections open, caches fill
 
 
 # --- the child process: Django against the bench database --------------------------------------
@@ -243,7 +245,7 @@ def start_gunicorn(env: dict, port: int, workers: int, token: str) -> subprocess
          "--preload", "--log-level", "warning"],
         cwd=ROOT, env=env,
     )
-    probe = Annotator(port, token, 0, threading.Event())
+    probe = Annotator(port, token, 0, threading.Event(), threading.Event())
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -257,21 +259,20 @@ def start_gunicorn(env: dict, port: int, workers: int, token: str) -> subprocess
 
 
 class Annotator(threading.Thread):
-    """Loops next-task then submit until ``stop`` is set; records per-pair timings after warm-up."""
+    """Loops next-task then submit until ``stop`` is set; times each pair while ``timing`` is set."""
 
-    def __init__(self, port: int, token: str, project: int, stop: threading.Event):
+    def __init__(self, port: int, token: str, project: int, stop: threading.Event, timing: threading.Event):
         super().__init__(daemon=True)
-        self.port, self.project, self.stop = port, project, stop
+        self.port, self.project, self.stop, self.timing = port, project, stop, timing
         self.headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
         self.next_ms: list[float] = []
         self.submit_ms: list[float] = []
         self.pair_ms: list[float] = []
         self.errors: dict[int, int] = {}
-        self.done_at: list[float] = []
 
     def run(self):
-        pairs = 0
         while not self.stop.is_set():
+            timed = self.timing.is_set()
             t0 = time.perf_counter()
             status, body = self.request("GET", f"/api/projects/{self.project}/next-task/")
             t1 = time.perf_counter()
@@ -286,16 +287,13 @@ class Annotator(threading.Thread):
             t2 = time.perf_counter()
             if status != 201:
                 self.errors[status] = self.errors.get(status, 0) + 1
-                continue
-            pairs += 1
-            if pairs > WARMUP_PAIRS:
+            elif timed and not self.stop.is_set():
                 self.next_ms.append((t1 - t0) * 1000)
                 self.submit_ms.append((t2 - t1) * 1000)
                 self.pair_ms.append((t2 - t0) * 1000)
-                self.done_at.append(t2)
 
     def request(self, method: str, path: str, body: str | None = None) -> tuple[int, bytes]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
             connection.request(method, path, body=body, headers=self.headers)
             response = connection.getresponse()
@@ -304,27 +302,73 @@ class Annotator(threading.Thread):
             connection.close()
 
 
-def measure(port: int, tokens: list[str], project: int, seconds: float) -> dict:
-    stop = threading.Event()
-    annotators = [Annotator(port, token, project, stop) for token in tokens]
+def measure(port: int, tokens: list[str], project: int, seconds: float, server_pids) -> dict:
+    """Warm up (untimed), then time ``seconds`` of load; CPU of ``server_pids()`` is counted over the timed part."""
+    stop, timing = threading.Event(), threading.Event()
+    annotators = [Annotator(port, token, project, stop, timing) for token in tokens]
     for annotator in annotators:
         annotator.start()
+    time.sleep(WARMUP_S)
+    pids = server_pids()
+    cpu_before, started = cpu_seconds(pids), time.perf_counter()
+    timing.set()
     time.sleep(seconds)
     stop.set()
+    elapsed, cpu = time.perf_counter() - started, cpu_seconds(pids) - cpu_before
     for annotator in annotators:
         annotator.join()
-    done = sorted(t for a in annotators for t in a.done_at)
-    rate = (len(done) - 1) / (done[-1] - done[0]) if len(done) > 1 else 0.0
     errors: dict[int, int] = {}
     for annotator in annotators:
         for status, n in annotator.errors.items():
             errors[status] = errors.get(status, 0) + n
+    count = sum(len(a.pair_ms) for a in annotators)
     return {
         "next-task": [ms for a in annotators for ms in a.next_ms],
         "submit": [ms for a in annotators for ms in a.submit_ms],
         "pair": [ms for a in annotators for ms in a.pair_ms],
-        "rate": rate, "errors": errors, "count": len(done),
+        "rate": count / elapsed, "errors": errors, "count": count,
+        "cpu_ms": 1000 * cpu / count if count else float("nan"),
     }
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of processes still alive, from /proc (Linux)."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / ticks
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return found
+
+
+def postgres_backends(database: str) -> list[int]:
+    """Server processes of the bench database's connections (gunicorn keeps them: CONN_MAX_AGE)."""
+    sql = f"SELECT pid FROM pg_stat_activity WHERE datname = '{database}' AND pid <> pg_backend_pid()"
+    out = subprocess.run(["psql", PG_ADMIN_URL + "/postgres", "-Atc", sql], capture_output=True, text=True)
+    return [int(line) for line in out.stdout.split()]
+
+
+def workers(backend: str, args) -> int:
+    """SQLite has one writer: workers beyond the cores only queue on its lock, whose busy
+    handler sleeps in growing steps, so throughput falls and p99 climbs."""
+    cores = os.cpu_count() or 1
+    return args.workers or (min(2 * cores + 1, 9) if backend == "postgresql" else cores)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -342,9 +386,13 @@ def bench_one(backend: str, size: int, args) -> list[list] | None:
     print(f"{backend} {size:,}: migrated and filled in {time.perf_counter() - started:.0f} s "
           f"(bulk insert {filled['fill_s']:.0f} s)", flush=True)
     port = free_port()
-    server = start_gunicorn(env, port, args.workers, filled["tokens"][0])
+    server = start_gunicorn(env, port, workers(backend, args), filled["tokens"][0])
+    def server_pids():
+        database = [postgres_backends("bench_annotation")] if backend == "postgresql" else []
+        return [server.pid, *children_of(server.pid), *(pid for pids in database for pid in pids)]
+
     try:
-        result = measure(port, filled["tokens"], filled["project"], args.seconds)
+        result = measure(port, filled["tokens"], filled["project"], args.seconds, server_pids)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -354,9 +402,10 @@ def bench_one(backend: str, size: int, args) -> list[list] | None:
     if result["errors"]:
         print(f"  non-2xx responses: {result['errors']}")
     label = "SQLite (embedded default)" if backend == "sqlite" else "PostgreSQL"
+    pair = [result["rate"] and f"{result['rate']:.0f}", result["count"], f"{result['cpu_ms']:.1f}"]
     return [
         [figure, f"{size:,}", label, f"{percentile(result[figure], 50):.1f}", f"{percentile(result[figure], 99):.1f}",
-         f"{result['rate']:.0f}" if figure == "pair" else "", result["count"] if figure == "pair" else ""]
+         *(pair if figure == "pair" else ["", "", ""])]
         for figure in ("next-task", "submit", "pair")
     ]
 
@@ -374,7 +423,7 @@ def main() -> None:
     parser.add_argument("--backends", nargs="+", default=["postgresql", "sqlite"], choices=["postgresql", "sqlite"])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20.0, help="timed load per size, after each client's warm-up")
-    parser.add_argument("--workers", type=int, default=min(2 * (os.cpu_count() or 1) + 1, 9), help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, help="gunicorn sync workers (default: 2 x cores + 1 on PostgreSQL, cores on SQLite)")
     parser.add_argument("--explain", action="store_true", help="print PostgreSQL plans of one next-task at each size")
     args = parser.parse_args()
     if args.million:
@@ -385,9 +434,10 @@ def main() -> None:
             rows += bench_one(backend, size, args) or []
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print_table(
-        f"next-task + submit, {args.clients} concurrent annotators, gunicorn {args.workers} sync workers, DEBUG off"
+        f"next-task + submit, {args.clients} concurrent annotators, gunicorn sync workers"
+        f" {workers('postgresql', args)} (PostgreSQL) / {workers('sqlite', args)} (SQLite), DEBUG off"
         f" (load average at the end: {load})",
-        ["figure", "comparisons", "backend", "p50 ms", "p99 ms", "annotations/s", "timed pairs"],
+        ["figure", "comparisons", "backend", "p50 ms", "p99 ms", "annotations/s", "timed pairs", "server CPU ms/pair"],
         rows,
     )
 

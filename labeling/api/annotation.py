@@ -143,6 +143,26 @@ def _parsed(serializer_class, data) -> dict:
     return serializer.validated_data
 
 
+def _truthy(value) -> bool:
+    return value in {"1", "true", "yes"}
+
+
+def _task(comparison) -> dict:
+    return comparison_task_payload(comparison=comparison, lease_expires_at=comparison.lease_expires_at)
+
+
+def _listed_annotator(user, params, others: bool):
+    """Whose judgments to list: the caller's own, or (for admins) one named annotator's, or all."""
+    if not others:
+        return user
+    if _truthy(params.get("all")):
+        return None
+    named = get_user_model().objects.filter(username=params["annotator"]).first()
+    if named is None:
+        raise NotFound(f"no user named '{params['annotator']}'")
+    return named
+
+
 # --- views -----------------------------------------------------------------------------------
 
 
@@ -153,7 +173,7 @@ class NextTaskView(APIView):
     )
     def get(self, request, project_id: int):
         project = access_project(request.user, project_id)
-        ahead = request.query_params.get("ahead", "") in {"1", "true", "yes"}
+        ahead = _truthy(request.query_params.get("ahead"))
         comparison = comparison_lease_next(project=project, annotator=request.user, ahead=ahead)
         if comparison is None:
             return Response(status=204)
@@ -173,7 +193,7 @@ class JudgmentListView(APIView):
     )
     def get(self, request):
         params = request.query_params
-        others = params.get("all") in {"1", "true", "yes"} or bool(params.get("annotator"))
+        others = _truthy(params.get("all")) or bool(params.get("annotator"))
         if not params.get("project"):
             raise InvalidInput("the project query parameter is required")
         project = access_project(request.user, params["project"], admin=others)
@@ -192,22 +212,6 @@ class JudgmentListView(APIView):
             annotator=request.user, comparison_id=data.pop("comparison"), **data
         )
         return Response(JudgmentSerializer(judgment).data, status=201 if created else 200)
-
-
-def _task(comparison) -> dict:
-    return comparison_task_payload(comparison=comparison, lease_expires_at=comparison.lease_expires_at)
-
-
-def _listed_annotator(user, params, others: bool):
-    """Whose judgments to list: the caller's own, or (for admins) one named annotator's, or all."""
-    if not others:
-        return user
-    if params.get("all") in {"1", "true", "yes"}:
-        return None
-    named = get_user_model().objects.filter(username=params["annotator"]).first()
-    if named is None:
-        raise NotFound(f"no user named '{params['annotator']}'")
-    return named
 
 
 class JudgmentUndoView(APIView):
