@@ -13,11 +13,6 @@ from tests.factories import make_comparison, new_client_key
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The cast's passwords are hashed with PBKDF2 by default: half a second per user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def next_task(api, user, project, **params):
     query = "?ahead=1" if params.get("ahead") else ""

@@ -16,11 +16,6 @@ from tests.factories import UserFactory, add_member, make_comparison, new_client
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The cast's passwords are hashed with PBKDF2 by default: half a second per user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def lease_next(project, user, **kwargs):
     return comparison_lease_next(project=project, annotator=user, **kwargs)

@@ -23,12 +23,6 @@ from labeling.services.judgments import (
 from tests.factories import make_comparison, new_client_key
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The cast's passwords are hashed with PBKDF2 by default: half a second per user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def leased(project, annotator):
     """A comparison leased to ``annotator``."""
