@@ -70,10 +70,6 @@ def jsonl(data: bytes) -> list[dict]:
     return [json.loads(line) for line in data.decode().splitlines()]
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The cast's users get passwords; the default hasher's rounds would dominate these tests."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
