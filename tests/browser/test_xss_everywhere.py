@@ -48,7 +48,7 @@ def assert_inert(page, problems, what: str) -> None:
 @pytest.fixture
 def hostile_project(db):
     """A project where every field a person or a model writes holds markup, with stats computed."""
-    project = ProjectFactory(name=payload("project-name"), guidelines=payload("guidelines"), overlap=2)
+    project = ProjectFactory(name=payload("project-name")[:200], guidelines=payload("guidelines"), overlap=2)
     admin = UserFactory(username="xss-admin")
     add_member(project, admin, "admin")
     annotators = [UserFactory(username=SHORT.replace("=1", f"={n}")) for n in range(2)]
