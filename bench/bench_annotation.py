@@ -10,7 +10,9 @@ all 10 pairs of them as comparisons (1% gold). gunicorn (sync workers, DEBUG off
 free localhost port; each client thread is one annotator with a token, looping GET next-task,
 POST judgment. After a shared warm-up, every pair is timed, and the CPU time of the gunicorn
 processes and of the PostgreSQL backends serving them is divided by the pairs done: a cost per
-annotation that, unlike latency, a busy machine barely moves. ``--explain`` prints PostgreSQL's plans
+annotation that, unlike latency, a busy machine barely moves. Non-2xx answers are counted, and the
+gunicorn processes' resident memory is sampled every 100 ms (warm-up included): the peak of their
+sum and of the largest process. ``--explain`` prints PostgreSQL's plans
 (EXPLAIN ANALYZE) for every query of one next-task call after each PostgreSQL load, as it is
 and for an annotator 5,000 judgments ahead of everyone else (rolled back).
 """
@@ -357,6 +359,35 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+class PeakRss(threading.Thread):
+    """Samples the resident memory of ``pids()`` every 100 ms: the peak of their sum and of the
+    largest one (a gunicorn worker), in MB, from /proc (Linux)."""
+
+    def __init__(self, pids):
+        super().__init__(daemon=True)
+        self.pids, self.done = pids, threading.Event()
+        self.total_mb = self.largest_mb = 0.0
+
+    def run(self):
+        while not self.done.wait(0.1):
+            sizes = [rss_mb(pid) for pid in self.pids()]
+            self.total_mb, self.largest_mb = max(self.total_mb, sum(sizes)), max([self.largest_mb, *sizes])
+
+    def stop(self) -> str:
+        self.done.set()
+        self.join()
+        return f"{self.total_mb:.0f} / {self.largest_mb:.0f}"
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            kb = next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
+    except (OSError, ValueError):
+        return 0.0
+    return kb / 1024
+
+
 def postgres_backends(database: str) -> list[int]:
     """Server processes of the bench database's connections (gunicorn keeps them: CONN_MAX_AGE)."""
     sql = f"SELECT pid FROM pg_stat_activity WHERE datname = '{database}' AND pid <> pg_backend_pid()"
@@ -391,9 +422,12 @@ def bench_one(backend: str, size: int, args) -> list[list] | None:
         database = [postgres_backends("bench_annotation")] if backend == "postgresql" else []
         return [server.pid, *children_of(server.pid), *(pid for pids in database for pid in pids)]
 
+    memory = PeakRss(lambda: [server.pid, *children_of(server.pid)])
+    memory.start()
     try:
         result = measure(port, filled["tokens"], filled["project"], args.seconds, server_pids)
     finally:
+        peak_rss = memory.stop()
         server.terminate()
         server.wait(timeout=30)
     if args.explain and backend == "postgresql":
@@ -402,10 +436,11 @@ def bench_one(backend: str, size: int, args) -> list[list] | None:
     if result["errors"]:
         print(f"  non-2xx responses: {result['errors']}")
     label = "SQLite (embedded default)" if backend == "sqlite" else "PostgreSQL"
-    pair = [result["rate"] and f"{result['rate']:.0f}", result["count"], f"{result['cpu_ms']:.1f}"]
+    errors = sum(result["errors"].values())
+    pair = [result["rate"] and f"{result['rate']:.0f}", result["count"], f"{result['cpu_ms']:.1f}", errors, peak_rss]
     return [
         [figure, f"{size:,}", label, f"{percentile(result[figure], 50):.1f}", f"{percentile(result[figure], 99):.1f}",
-         *(pair if figure == "pair" else ["", "", ""])]
+         *(pair if figure == "pair" else [""] * len(pair))]
         for figure in ("next-task", "submit", "pair")
     ]
 
@@ -437,7 +472,8 @@ def main() -> None:
         f"next-task + submit, {args.clients} concurrent annotators, gunicorn sync workers"
         f" {workers('postgresql', args)} (PostgreSQL) / {workers('sqlite', args)} (SQLite), DEBUG off"
         f" (load average at the end: {load})",
-        ["figure", "comparisons", "backend", "p50 ms", "p99 ms", "annotations/s", "timed pairs", "server CPU ms/pair"],
+        ["figure", "comparisons", "backend", "p50 ms", "p99 ms", "annotations/s", "timed pairs", "server CPU ms/pair",
+         "non-2xx", "peak RSS MB (gunicorn all / largest)"],
         rows,
     )
 
