@@ -16,12 +16,15 @@ selectors' reads and each maths block), beside the maths-only figures of
 """
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -172,14 +175,6 @@ def timed(function, repeats: int) -> tuple[float, float, object]:
     return median(walls), median(cpus), result
 
 
-def read_all(project, copy: bool) -> tuple:
-    """The computation's two big reads with the given transport, in one snapshot."""
-    from labeling.stats_selectors import judgment_arrays, slot_arrays, stats_snapshot
-
-    with stats_snapshot():
-        return judgment_arrays(project, copy=copy), slot_arrays(project, copy=copy)
-
-
 def read_instances(project, limit: int) -> int:
     """The naive read: model instances, the slots fetched alongside; ``limit`` judgments."""
     from labeling.models import Judgment
@@ -248,30 +243,25 @@ def end_to_end_rows(project, args) -> list[list]:
 
 def part_times(project, repeats: int) -> dict[str, tuple[float, float]]:
     """Wall and CPU seconds of each step of ``project_stats_compute``, run one by one."""
-    import numpy as np
+    from threadpoolctl import threadpool_limits
 
     from labeling.services import stats
-    from labeling.stats_selectors import (
-        in_snapshot,
-        judgment_arrays,
-        project_context,
-        slot_arrays,
-        stats_snapshot,
-    )
+    from labeling.stats_selectors import in_snapshot, judgment_arrays, stats_snapshot, user_names
 
     def read():
         with stats_snapshot() as snapshot:
-            pending = in_snapshot(snapshot, slot_arrays, project)
+            side = in_snapshot(snapshot, stats._side_reads, project)
             judgments = judgment_arrays(project)
-            context = project_context(project, judgments.annotator)
-            return judgments, pending.result(), context
+            slots, context = side.result()
+            return judgments, slots, context, user_names(judgments.annotator, context.skipped[:, 1])
 
     times = {}
-    times["read (both connections)"], (judgments, slots, context) = _wall_cpu(read, repeats)
+    times["read (two connections)"], (judgments, slots, context, names) = _wall_cpu(read, repeats)
     regular = stats._subset(judgments, ~np.isin(judgments.comparison, list(context.gold)))
-    times["agreement"], _ = _wall_cpu(lambda: stats._agreement(project, regular), repeats)
-    times["annotators"], _ = _wall_cpu(lambda: stats._annotators(project, judgments, context), repeats)
-    times["ratings"], _ = _wall_cpu(lambda: stats._ratings(project, regular, slots), repeats)
+    with threadpool_limits(limits=1, user_api="blas"):
+        times["agreement"], _ = _wall_cpu(lambda: stats._agreement(project, regular), repeats)
+        times["annotators"], _ = _wall_cpu(lambda: stats._annotators(project, judgments, context, names), repeats)
+        times["ratings"], _ = _wall_cpu(lambda: stats._ratings(project, regular, slots), repeats)
     return times
 
 
@@ -288,7 +278,7 @@ def server_rows(project) -> list[list]:
     from labeling import stats_selectors as s
     from labeling.models import ComparisonResponse, Response
 
-    models = list(Response.objects.filter(project=project).values_list("model_name", flat=True).distinct())
+    models = sorted(set(Response.objects.filter(project=project).values_list("model_name", flat=True).distinct()))
     span = project.comparisons.aggregate(low=Min("id"), high=Max("id"))
     slots = ComparisonResponse.objects.filter(comparison__gte=span["low"], comparison__lte=span["high"]).order_by()
     queries = {
@@ -297,8 +287,8 @@ def server_rows(project) -> list[list]:
         "slot scan (id range)": s._bigints(slots, "comparison_id", "position", "response_id"),
     }
     rows = []
-    for name, queryset in queries.items():
-        sql, params = queryset.query.sql_with_params()
+    for name, query in queries.items():
+        sql, params = query if isinstance(query, tuple) else query.query.sql_with_params()
         with s.stats_snapshot(), connection.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
             plan = cursor.fetchone()[0]
@@ -309,15 +299,28 @@ def server_rows(project) -> list[list]:
 
 
 def read_rows(project, repeats: int) -> list[list]:
-    wall, cpu, (judgments, slots) = timed(lambda: read_all(project, copy=True), repeats)
-    size = f"{len(judgments.id):,} judgments, {len(slots.comparison):,} slots"
-    iterated, _, _ = timed(lambda: read_all(project, copy=False), 1)
+    """The judgment read (1M rows) by three transports, and by model instances."""
+    from labeling import stats_selectors as s
+
+    def read(copy):
+        with s.stats_snapshot():
+            return s._int_table(s._judgment_table(project), 5, copy=copy)
+
+    def read_values_list():
+        with s.stats_snapshot():
+            return np.fromiter(itertools.chain.from_iterable(s._judgment_table(project)), dtype=np.int64)
+
+    wall, cpu, table = timed(lambda: read(True), repeats)
+    size = f"{len(table):,} judgments x 5 columns"
+    cursor, cursor_cpu, _ = timed(lambda: read(False), repeats)
+    values_list, values_list_cpu, _ = timed(read_values_list, 1)
     sample = 20_000
     instances, _, _ = timed(lambda: read_instances(project, sample), 1)
-    instances *= len(judgments.id) / sample
+    instances *= len(table) / sample
     return [
-        ["big reads: binary COPY vs values_list iterated", size, f"{wall:.2f}", f"{cpu:.2f}", f"{iterated:.2f}", ratio(wall, iterated)],
-        ["big reads vs model instances + prefetch (est.)", size, f"{wall:.2f}", "", f"{instances:.1f}", ratio(wall, instances)],
+        ["judgment read: binary COPY vs DB-API cursor", size, f"{wall:.2f}", f"{cpu:.2f}", f"{cursor:.2f} (CPU {cursor_cpu:.2f})", ratio(wall, cursor)],
+        ["judgment read vs values_list iterated", size, f"{wall:.2f}", f"{cpu:.2f}", f"{values_list:.2f} (CPU {values_list_cpu:.2f})", ratio(wall, values_list)],
+        ["judgment read vs model instances + prefetch (est.)", size, f"{wall:.2f}", "", f"{instances:.1f}", ratio(wall, instances)],
     ]
 
 

@@ -89,14 +89,13 @@ class SlotArrays:
 
 @dataclass(frozen=True)
 class ProjectContext:
-    """The small reads: who skipped or flagged what, gold, names and totals."""
+    """The small reads: who skipped or flagged what, gold, and how many comparisons."""
 
     skipped: np.ndarray  # (S, 2) comparison id, annotator id of skipped leases
     flagged: np.ndarray  # (F, 2) distinct comparison id, annotator id pairs with a flag
     flags: int
     gold: dict[int, dict | None]  # gold comparison id -> gold_answer
     comparisons: int
-    usernames: dict[int, str]
 
 
 # --- the snapshot and the transport -----------------------------------------------------------
@@ -162,18 +161,19 @@ def _bigints(queryset: QuerySet, *columns) -> QuerySet:
     return queryset.values_list(*(Cast(column, BigIntegerField()) for column in columns))
 
 
-def _int_table(queryset: QuerySet, width: int, *, copy: bool | None = None) -> np.ndarray:
-    """The rows of a ``_bigints`` queryset as an (n, width) int64 array; no NULLs allowed.
+def _int_table(query: QuerySet | tuple[str, list], width: int, *, copy: bool | None = None) -> np.ndarray:
+    """The rows of a query of ``width`` non-null bigint columns as an (n, width) int64 array.
 
-    ``copy`` picks the transport: binary COPY (the default on PostgreSQL) or iterating the
-    queryset (the only way elsewhere; the bench compares the two).
+    ``query`` is a ``_bigints`` queryset or ``(sql, params)``. ``copy`` picks the transport:
+    binary COPY (the default on PostgreSQL) or the DB-API cursor's rows (the only way
+    elsewhere; the bench compares the two).
     """
-    if not (connection.vendor == "postgresql" if copy is None else copy):
-        flat = np.fromiter(itertools.chain.from_iterable(queryset), dtype=np.int64)
-        return flat.reshape(-1, width)
-    sql, params = queryset.query.sql_with_params()
-    buffer = io.BytesIO()
+    sql, params = query.query.sql_with_params() if isinstance(query, QuerySet) else query
     with connection.cursor() as cursor:
+        if not (connection.vendor == "postgresql" if copy is None else copy):
+            cursor.execute(sql, params)
+            return np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.int64).reshape(-1, width)
+        buffer = io.BytesIO()
         cursor.copy_expert(f"COPY ({cursor.mogrify(sql, params).decode()}) TO STDOUT (FORMAT binary)", buffer)
     return _binary_bigint_rows(buffer.getvalue(), width)
 
@@ -296,32 +296,46 @@ def slot_arrays(project: Project, *, copy: bool | None = None) -> SlotArrays:
                       length=responses[row, 2], models=models)
 
 
-def _response_table(project: Project, models: list[str]) -> QuerySet:
-    code = Case(*[When(model_name=name, then=Value(i)) for i, name in enumerate(models)],
-                default=Value(-1), output_field=IntegerField())
-    responses = Response.objects.filter(project=project).order_by().annotate(model=code)
-    return _bigints(responses, "id", "model", "length_chars")
+def _response_table(project: Project, models: list[str]) -> tuple[str, list]:
+    """``(sql, params)``: id, model code and length of each of the project's responses.
+
+    The code comes from joining a list of the sorted names, written as a VALUES list: a CASE
+    over a few dozen names costs PostgreSQL about twice as much as the scan itself, a join to
+    a small list hardly anything. (The ORM has no join to a literal list.)
+    """
+    if not models:
+        return "SELECT 1 WHERE 1 = 0", []
+    inner, params = (Response.objects.filter(project=project).order_by()
+                     .values_list("id", "model_name", "length_chars").query.sql_with_params())
+    names = ", ".join(["(%s, %s)"] * len(models))
+    sql = (f"WITH names (name, code) AS (VALUES {names}) "
+           "SELECT CAST(r.id AS bigint), CAST(names.code AS bigint), CAST(r.length_chars AS bigint) "
+           f"FROM ({inner}) AS r JOIN names ON names.name = r.model_name")
+    return sql, [value for code, name in enumerate(models) for value in (name, code)] + list(params)
 
 
 # --- the small reads --------------------------------------------------------------------------
 
 
-def project_context(project: Project, annotator_ids) -> ProjectContext:
-    """Skips, flags, gold answers, the comparison count and the judging users' names."""
+def project_context(project: Project) -> ProjectContext:
+    """Skips, flags, gold answers and the comparison count."""
     skipped = Lease.objects.filter(project=project, state=LeaseState.SKIPPED).values_list("comparison_id", "annotator_id")
     flags = Flag.objects.filter(project=project)
     flagged = flags.order_by().values_list("comparison_id", "annotator_id").distinct()
     gold = Comparison.objects.filter(project=project, is_gold=True).values_list("id", "gold_answer")
-    ids = {int(i) for i in np.unique(annotator_ids)} | {annotator for _, annotator in skipped}
-    names = get_user_model().objects.filter(pk__in=ids).values_list("pk", "username")
     return ProjectContext(
         skipped=np.array(list(skipped), dtype=np.int64).reshape(-1, 2),
         flagged=np.array(list(flagged), dtype=np.int64).reshape(-1, 2),
         flags=flags.count(),
         gold=dict(gold),
         comparisons=Comparison.objects.filter(project=project).count(),
-        usernames=dict(names),
     )
+
+
+def user_names(*user_ids: np.ndarray) -> dict[int, str]:
+    """Usernames of the users in any of the id arrays."""
+    ids = np.unique(np.concatenate([np.asarray(i, np.int64) for i in user_ids])) if user_ids else []
+    return dict(get_user_model().objects.filter(pk__in=[int(i) for i in ids]).values_list("pk", "username"))
 
 
 def is_import_user(username: str) -> bool:

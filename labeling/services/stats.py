@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import math
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import numpy as np
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
 from labeling.agreement import fleiss_kappa, krippendorff_alpha, percent_agreement
 from labeling.agreement_rows import bootstrap_alpha_ci_rows, cohen_kappa_mean_rows
@@ -73,6 +73,7 @@ from labeling.stats_selectors import (
     project_context,
     slot_arrays,
     stats_snapshot,
+    user_names,
 )
 
 SEED = 20240601
@@ -99,17 +100,15 @@ NO_MODEL_NAMES = "the responses carry no model names (as in HH-RLHF), so there a
 def project_stats_compute(project: Project) -> dict:
     """Read the project and compute its statistics payload (see the API for its schema).
 
-    Reads run in one snapshot; nothing is written. ``seconds`` says how long each part took;
-    the ratings run in a second thread beside agreement and annotator quality, so the parts
-    add up to more than ``total``.
+    Reads run in one snapshot; nothing is written. ``seconds`` says how long each part took.
     """
     started, clock = timezone.now(), time.perf_counter()
     with stats_snapshot() as snapshot:
-        pending_slots = in_snapshot(snapshot, slot_arrays, project)  # the slot reads run meanwhile
+        side = in_snapshot(snapshot, _side_reads, project)  # on a second connection meanwhile
         judgments = judgment_arrays(project)
-        context = project_context(project, judgments.annotator)
         criteria = {name: criterion_arrays(project, name) for name in project.criteria}
-        slots = pending_slots.result()
+        slots, context = side.result()
+        names = user_names(judgments.annotator, context.skipped[:, 1])
     seconds = {"read": time.perf_counter() - clock}
     regular = _subset(judgments, ~np.isin(judgments.comparison, list(context.gold)))
     payload = {
@@ -118,17 +117,20 @@ def project_stats_compute(project: Project) -> dict:
         "computed_at": started.isoformat(),
         "judgments": len(judgments.id),  # the watermark: judgments this payload counts
         "last_judgment_id": int(judgments.id.max()) if len(judgments.id) else 0,
-        "counts": _counts(project, judgments, context),
+        "counts": _counts(project, judgments, context, names),
     }
-    # numpy and scipy release the GIL for most of their work, so the ratings gain a core
-    # here; the threads share only arrays that nobody writes.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        ratings = pool.submit(_timed, _ratings, project, regular, slots)
+    # The BLAS calls here are tiny (50 x 50 at most): BLAS threads only spin, and cost about
+    # 20% more CPU time on two cores.
+    with threadpool_limits(limits=1, user_api="blas"):
         payload["agreement"], seconds["agreement"] = _timed(_agreement_with_criteria, project, regular, criteria, context)
-        payload["annotators"], seconds["annotators"] = _timed(_annotators, project, judgments, context)
-        payload["ratings"], seconds["ratings"] = ratings.result()
+        payload["annotators"], seconds["annotators"] = _timed(_annotators, project, judgments, context, names)
+        payload["ratings"], seconds["ratings"] = _timed(_ratings, project, regular, slots)
     payload["seconds"] = {**seconds, "total": time.perf_counter() - clock}
     return _json_safe(payload)
+
+
+def _side_reads(project: Project) -> tuple[SlotArrays, ProjectContext]:
+    return slot_arrays(project), project_context(project)
 
 
 def _timed(function, *args) -> tuple[object, float]:
@@ -150,11 +152,11 @@ def _imported(annotators: np.ndarray, usernames: dict[int, str]) -> np.ndarray:
     return np.isin(annotators, np.array(sources, dtype=np.int64))
 
 
-def _counts(project: Project, judgments: JudgmentArrays, context: ProjectContext) -> dict:
+def _counts(project: Project, judgments: JudgmentArrays, context: ProjectContext, names: dict) -> dict:
     judged, codes = id_codes(judgments.comparison)
     regular = ~np.isin(judgments.comparison, list(context.gold))
     per_comparison = np.bincount(codes[regular], minlength=len(judged))
-    imported = _imported(judgments.annotator, context.usernames)
+    imported = _imported(judgments.annotator, names)
     return {
         "comparisons": context.comparisons,
         "gold_comparisons": len(context.gold),
@@ -244,17 +246,17 @@ def _strength_figures(project: Project, judgments: JudgmentArrays, scores, reaso
 # --- annotators -------------------------------------------------------------------------------
 
 
-def _annotators(project: Project, judgments: JudgmentArrays, context: ProjectContext) -> list[dict]:
+def _annotators(project: Project, judgments: JudgmentArrays, context: ProjectContext, names: dict) -> list[dict]:
     """Quality rows for the people who judged or skipped (import sources left out).
 
     Rows are judgments (label: the winner's sign, or a ranking's top position) and skipped
     leases (label NaN). Agreement is with the leave-one-out majority of the other people.
     """
-    human = ~_imported(judgments.annotator, context.usernames)
+    human = ~_imported(judgments.annotator, names)
     ranking = judgments.rankings is not None
     labels = (np.array([r[0] for r in judgments.rankings], dtype=float) if ranking
               else np.sign(judgments.signed).astype(float))
-    skipped = context.skipped[~_imported(context.skipped[:, 1], context.usernames)]
+    skipped = context.skipped[~_imported(context.skipped[:, 1], names)]
     comparison = np.r_[judgments.comparison[human], skipped[:, 0]]
     annotator = np.r_[judgments.annotator[human], skipped[:, 1]]
     if len(annotator) == 0:
@@ -268,7 +270,7 @@ def _annotators(project: Project, judgments: JudgmentArrays, context: ProjectCon
         gold={cid: label for cid, label in gold.items() if label is not None},
         order=np.r_[judgments.id[human], np.zeros(len(skipped), np.int64)],  # skips are never compared
     )
-    return [{"username": context.usernames.get(row["annotator"], ""), **row} for row in report]
+    return [{"username": names.get(row["annotator"], ""), **row} for row in report]
 
 
 # --- ratings ----------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from labeling.stats_selectors import (
     judgment_arrays,
     project_context,
     slot_arrays,
+    user_names,
 )
 from tests.factories import (
     ProjectFactory,
@@ -169,11 +170,12 @@ def test_context_reads_skips_flags_gold_and_names(project, annotator, second_ann
     skip(regular, second_annotator)
     Flag.objects.create(project=project, comparison=regular, annotator=annotator, reason="unsafe")
     Flag.objects.create(project=project, comparison=regular, annotator=annotator, reason="other")
-    context = project_context(project, np.array([annotator.pk]))
+    context = project_context(project)
     assert context.skipped.tolist() == [[regular.pk, second_annotator.pk]]
     assert context.flagged.tolist() == [[regular.pk, annotator.pk]] and context.flags == 2
     assert context.gold == {gold.pk: {"winner": "b"}} and context.comparisons == 2
-    assert context.usernames == {annotator.pk: "ann-annotator", second_annotator.pk: "bob-annotator"}
+    names = user_names(np.array([annotator.pk]), context.skipped[:, 1])
+    assert names == {annotator.pk: "ann-annotator", second_annotator.pk: "bob-annotator"}
 
 
 def test_compute_reads_in_a_fixed_number_of_queries(project, duel):
