@@ -60,7 +60,11 @@ class RatingsSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_null=True)
     bradley_terry = RatingRowSerializer(many=True, help_text="The leaderboard: Bradley-Terry, 100 bootstrap refits.")
     elo = RatingRowSerializer(many=True, help_text="Online Elo (K=4) in judgment order.")
-    strength_weighted = RatingRowSerializer(many=True, allow_null=True, help_text="Bradley-Terry counting strength s as s games.")
+    strength_weighted = RatingRowSerializer(
+        many=True, allow_null=True,
+        help_text="Bradley-Terry counting a preference of strength s as s games (Arena-Hard): the fit alone, "
+                  "no interval. Null without a strength scale.",
+    )
     length_controlled = LengthControlledSerializer()
     win_rate = WinRateSerializer()
 
