@@ -47,7 +47,9 @@ def _figure(value, digits: int = 3) -> str:
 
 
 def _agreement_lines(agreement: dict) -> list[str]:
-    head = f"Agreement ({agreement['n_units']:,} {agreement['unit']}s with 2+ judgments, {agreement['n_raters']} raters)"
+    raters = agreement["n_raters"]
+    head = (f"Agreement ({agreement['n_units']:,} {agreement['unit']}s with 2+ judgments, "
+            f"{raters} rater{'' if raters == 1 else 's'})")
     if agreement["reason"]:
         return [head, f"  undefined: {agreement['reason']}"]
     ci = agreement["krippendorff_alpha_ci"]
