@@ -246,14 +246,22 @@ def part_times(project, repeats: int) -> dict[str, tuple[float, float]]:
     from threadpoolctl import threadpool_limits
 
     from labeling.services import stats
-    from labeling.stats_selectors import in_snapshot, judgment_arrays, stats_snapshot, user_names
+    from labeling.stats_selectors import (
+        in_snapshot,
+        judgment_arrays,
+        project_context,
+        slot_arrays,
+        stats_snapshot,
+        user_names,
+    )
 
     def read():
         with stats_snapshot() as snapshot:
-            side = in_snapshot(snapshot, stats._side_reads, project)
+            pending_slots = in_snapshot(snapshot, slot_arrays, project)
             judgments = judgment_arrays(project)
-            slots, context = side.result()
-            return judgments, slots, context, user_names(judgments.annotator, context.skipped[:, 1])
+            context = project_context(project)
+            names = user_names(judgments.annotator, context.skipped[:, 1])
+            return judgments, pending_slots.result(), context, names
 
     times = {}
     times["read (two connections)"], (judgments, slots, context, names) = _wall_cpu(read, repeats)
