@@ -2,12 +2,13 @@
 
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
-from rest_framework.throttling import ScopedRateThrottle
+
+from labeling.login_throttle import LoginRateThrottle
 
 
 class TokenView(ObtainAuthToken):
     """``POST {"username", "password"}`` returns ``{"token": ...}``."""
 
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [LoginRateThrottle]
     throttle_scope = "login"
