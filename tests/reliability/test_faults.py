@@ -13,6 +13,7 @@ import uuid
 from collections import Counter
 
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
@@ -41,10 +42,14 @@ def app_env(**extra) -> dict:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_with_redis_stopped_annotation_goes_on_and_a_run_waits_for_it(project, annotator, admin_user, tmp_path):
+def test_with_redis_stopped_annotation_and_login_go_on_and_a_run_waits_for_it(project, annotator, admin_user, tmp_path):
     for _ in range(4):
         make_comparison(project)
     annotator_token, admin_token = Token.objects.create(user=annotator).key, Token.objects.create(user=admin_user).key
+    # The server runs with the default hashers, not the tests' MD5: a PBKDF2 hash it can check (few rounds).
+    pbkdf2 = PBKDF2PasswordHasher()
+    annotator.password = pbkdf2.encode("correct-horse-battery", pbkdf2.salt(), iterations=1000)
+    annotator.save(update_fields=["password"])
     with private_redis() as redis:
         env = app_env(REDIS_URL=redis.url, VAR_DIR=str(tmp_path))
         with gunicorn(env) as port:
@@ -57,6 +62,11 @@ def test_with_redis_stopped_annotation_goes_on_and_a_run_waits_for_it(project, a
             body = {"comparison": task["id"], "winner": "a", "strength": 2, "client_key": uuid.uuid4().hex}
             assert timings.call("submit", port, "POST", "/api/judgments/", annotator_token, body)[0] == 201
             assert timings.call("next-task", port, "GET", f"/api/projects/{project.pk}/next-task/", annotator_token)[0] == 200
+
+            # Signing in goes on too: the login throttle counts in process memory meanwhile.
+            login = {"username": annotator.username, "password": "correct-horse-battery"}
+            status, token = timings.call("token login", port, "POST", "/api/auth/token/", None, login)
+            assert status == 200 and token["token"] == annotator_token, token
 
             run = {"project": project.pk, "stage": "reward", "base_model": "tiny/hub-model"}
             status, created = timings.call("start run", port, "POST", "/api/training-runs/", admin_token, run)
