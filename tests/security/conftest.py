@@ -64,9 +64,3 @@ def world(project, annotator, admin_user, outsider, settings, tmp_path) -> World
     users = {"anonymous": None, "annotator": annotator, "outsider": outsider, "admin": admin_user}
     return World(project, users, holdings, snapshot, run, checkpoint)
 
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The cast's passwords are hashed with PBKDF2's million rounds otherwise: a second of CPU
-    per user on a loaded CI machine, and nothing here is about hashing strength."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
