@@ -58,12 +58,6 @@ HH_300 = Path(__file__).resolve().parents[2] / "demo" / "hh_rlhf_300.jsonl"
 STATS_URL = "/api/projects/{}/stats/"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The cast's users get passwords; the default hasher's rounds would dominate these tests."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def judge(comparison, user, winner="a", strength=None, ranking=None, criteria=None, time_spent_ms=0):
     return Judgment.objects.create(
         project=comparison.project, comparison=comparison, annotator=user, winner="" if ranking else winner,
