@@ -40,19 +40,45 @@ def resolve_model_path(path_or_id: str) -> str:
     return str(settings.ARTIFACT_DIR / path_or_id)
 
 
-def _check_base(base_model: str, base_checkpoint) -> None:
+def _check_base(base_model: str, base_checkpoint, project) -> None:
     if base_checkpoint is None and not base_model:
         raise InvalidInput("give base_model (a local path or hub id) or base_checkpoint")
+    if base_model and _in_artifact_store(base_model) and not _own_checkpoint(base_model, project):
+        raise InvalidInput(
+            "base_model points into the artifact store at no checkpoint of this project; "
+            "start from one of this project's checkpoints with base_checkpoint"
+        )
     looks_local = base_model.startswith((".", "/", "~"))
     if base_checkpoint is None and looks_local and not Path(base_model).expanduser().exists():
         raise InvalidInput(f"base_model path '{base_model}' does not exist on this server")
 
 
-def validate_run(*, stage: str, base_model: str, base_checkpoint, reward_checkpoint, config: dict) -> dict:
+def _in_artifact_store(base_model: str) -> bool:
+    """Whether ``base_model`` would load from ARTIFACT_DIR, read as the worker reads it
+    (``resolve_model_path``), with "..", "~" and links followed. Checkpoints there belong to
+    projects, and are reached by id (``base_checkpoint``), whose project is checked."""
+    path = Path(resolve_model_path(base_model)).expanduser()
+    if not (path.is_absolute() or path.exists()):
+        return False  # a hub id
+    return path.resolve().is_relative_to(Path(settings.ARTIFACT_DIR).resolve())
+
+
+def _own_checkpoint(base_model: str, project) -> bool:
+    """Whether ``base_model`` is the directory of one of ``project``'s checkpoints (by another name)."""
+    if project is None:
+        return False
+    wanted = Path(resolve_model_path(base_model)).expanduser().resolve()
+    paths = ModelCheckpoint.objects.filter(project=project).values_list("path", flat=True)
+    return any(Path(resolve_model_path(path)).expanduser().resolve() == wanted for path in paths)
+
+
+def validate_run(
+    *, stage: str, base_model: str, base_checkpoint, reward_checkpoint, config: dict, project=None
+) -> dict:
     """Check everything a worker would trip over, before anything is queued; the normalised config."""
     if stage not in Stage.values:
         raise InvalidInput(f"stage must be one of {', '.join(Stage.values)}")
-    _check_base(base_model, base_checkpoint)
+    _check_base(base_model, base_checkpoint, project)
     if stage == Stage.PPO and reward_checkpoint is None:
         raise InvalidInput("a ppo run needs reward_checkpoint (a reward model checkpoint)")
     if reward_checkpoint is not None and reward_checkpoint.kind != ModelCheckpoint.Kind.REWARD:
@@ -82,7 +108,7 @@ def training_run_create(
     """Validate and store a queued run, then hand it to the gpu queue once the row is committed."""
     normalised = validate_run(
         stage=stage, base_model=base_model, base_checkpoint=base_checkpoint,
-        reward_checkpoint=reward_checkpoint, config=config or {},
+        reward_checkpoint=reward_checkpoint, config=config or {}, project=project,
     )
     _check_data(project, stage, snapshot)
     with transaction.atomic():
@@ -190,7 +216,8 @@ def retrain_policy_set(*, project, enabled: bool, every_n_judgments: int, base_m
     if every_n_judgments < 1:
         raise InvalidInput("every_n_judgments must be at least 1")
     normalised = validate_run(
-        stage=Stage.REWARD, base_model=base_model, base_checkpoint=None, reward_checkpoint=None, config=config
+        stage=Stage.REWARD, base_model=base_model, base_checkpoint=None, reward_checkpoint=None, config=config,
+        project=project,
     )
     policy, _ = RetrainPolicy.objects.update_or_create(
         project=project,
