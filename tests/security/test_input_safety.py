@@ -354,3 +354,29 @@ def test_no_template_or_view_marks_text_safe():
     sources = [p for d in SOURCE_DIRS for p in d.rglob("*") if p.suffix in (".py", ".html")]
     pattern = re.compile(r"\|\s*safe\b|autoescape\s+off|mark_safe|SafeString|format_html|\|\s*escapejs")
     assert [str(p.relative_to(ROOT)) for p in sources if pattern.search(p.read_text())] == []
+
+
+# --- model paths -------------------------------------------------------------------------------------
+
+
+def test_a_run_cannot_reach_another_projects_checkpoint_by_path(api, world, outsider, settings):
+    """Checkpoints are reached by id, with their project checked; a base_model path into the
+    artifact store (where every project's checkpoints live) would skip that check."""
+    from training.models import ModelCheckpoint
+
+    elsewhere = outsider.projects.get()
+    store = settings.ARTIFACT_DIR
+    (store / "checkpoints" / "run-99").mkdir(parents=True)
+    (store / "checkpoints" / "run-99" / "config.json").write_text("{}")
+    theirs = ModelCheckpoint.objects.create(project=elsewhere, name="theirs", kind="reward", path="checkpoints/run-99")
+    admin = api(world.users["admin"])
+    run = {"project": world.project.pk, "stage": "reward"}
+    for base_model in ("checkpoints/run-99", str(store / "checkpoints" / "run-99"), f"{store}/../{store.name}/checkpoints/run-99"):
+        response = admin.post("/api/training-runs/", {**run, "base_model": base_model}, format="json")
+        assert response.status_code == 400 and "base_checkpoint" in response.json()["detail"], base_model
+    assert admin.post("/api/training-runs/", {**run, "base_checkpoint": theirs.pk}, format="json").status_code == 404
+    assert admin.post("/api/training-runs/", {**run, "base_model": "org/hub-model"}, format="json").status_code == 201
+    # One of its own checkpoints, named by path (a retrain policy can only name a path), is fine.
+    (store / "base-models" / "tiny").mkdir(parents=True)
+    ModelCheckpoint.objects.create(project=world.project, name="tiny", kind="reward", path="base-models/tiny")
+    assert admin.post("/api/training-runs/", {**run, "base_model": str(store / "base-models" / "tiny")}, format="json").status_code == 201
