@@ -143,6 +143,7 @@ def comparison_skip(*, annotator, comparison_id: int, reason: str = "", note: st
             comparison_slots_release(project=comparison.project, comparison_ids=[comparison.pk])
         if reason:
             _flag_record(comparison, annotator, reason, note)
+        _stats_refresh_on_commit(comparison.project_id)  # skip and flag rates
 
 
 def flag_create(*, annotator, comparison_id: int, reason: str, note: str = "") -> tuple[Flag, bool]:
@@ -154,7 +155,11 @@ def flag_create(*, annotator, comparison_id: int, reason: str, note: str = "") -
     comparison = _comparison_for(annotator, comparison_id, seen=True)
     _check_flag_reason(reason)
     _check_extras(note=note)
-    return _flag_record(comparison, annotator, reason, note)
+    with transaction.atomic():
+        flag, created = _flag_record(comparison, annotator, reason, note)
+        if created:
+            _stats_refresh_on_commit(comparison.project_id)
+    return flag, created
 
 
 def demonstration_create(
