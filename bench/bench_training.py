@@ -300,7 +300,7 @@ def learning(args):
     metrics = result["metrics"]
     print(
         f"\nMiniLM-L6 reward model, {len(train)} training pairs, {args.steps} steps of {args.batch_size} "
-        f"({args.steps * args.batch_size / len(train):.2f} epochs), {minutes:.1f} CPU minutes"
+        f"({args.steps * args.batch_size / len(train):.2f} epochs), {minutes:.1f} wall-clock minutes on {torch.get_num_threads()} CPU threads"
     )
     print(
         f"held-out accuracy {metrics['val_accuracy']:.3f} on {metrics['val_count']} pairs "

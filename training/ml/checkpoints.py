@@ -46,6 +46,7 @@ def load_reward_model(path: str | Path, tokenizer):
     )
     # Llama-style classifiers score the last non-pad token, so they must know the pad id.
     model.config.pad_token_id = tokenizer.pad_token_id
+    model.config.use_cache = False  # a scorer never generates; a KV cache would only cost time
     return model
 
 
