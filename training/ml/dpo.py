@@ -25,11 +25,10 @@ from training.ml.data import (
 )
 from training.ml.loop import (
     Callback,
-    count_total_steps,
     disable_dropout,
     make_accelerator,
     make_loader,
-    make_optimizer,
+    prepare_training,
     train_loop,
 )
 from training.ml.losses import dpo_loss, sequence_logps
@@ -79,10 +78,9 @@ def train_dpo(
 
     model = disable_dropout(load_causal_lm(base_model_path, tokenizer))
     collate = partial(collate_preferences, pad_id=tokenizer.pad_token_id)
-    loader = make_loader(train_features, config.batch_size, collate, config.seed)
-    total_steps = count_total_steps(config, len(train_features), accelerator.num_processes)
-    optimizer, scheduler = make_optimizer(model, config, total_steps)
-    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+    model, optimizer, scheduler, loader, total_steps = prepare_training(
+        accelerator, model, train_features, collate, config
+    )
 
     compute = partial(dpo_step, model, ref_train, config.beta)
     history = train_loop(

@@ -119,6 +119,18 @@ class Throughput:
         return {"samples_per_s": self.samples / elapsed, "tokens_per_s": self.tokens / elapsed}
 
 
+def prepare_training(accelerator, model, features: list[dict], collate, config):
+    """Loader, step count, optimizer and schedule for `features`, all passed through accelerate.
+
+    Returns (model, optimizer, scheduler, loader, total_steps).
+    """
+    loader = make_loader(features, config.batch_size, collate, config.seed)
+    total_steps = count_total_steps(config, len(features), accelerator.num_processes)
+    optimizer, scheduler = make_optimizer(model, config, total_steps)
+    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+    return model, optimizer, scheduler, loader, total_steps
+
+
 def train_loop(
     accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback
 ):

@@ -21,10 +21,8 @@ from training.ml.data import (
 from training.ml.evaluate import preference_metrics, score_pairs
 from training.ml.loop import (
     Callback,
-    count_total_steps,
     make_accelerator,
-    make_loader,
-    make_optimizer,
+    prepare_training,
     train_loop,
 )
 from training.ml.losses import bradley_terry_loss
@@ -62,10 +60,9 @@ def train_reward(
         max_prompt_length=config.max_prompt_length,
     )
     collate = partial(collate_preferences, pad_id=tokenizer.pad_token_id)
-    loader = make_loader(encode(train_examples), config.batch_size, collate, config.seed)
-    total_steps = count_total_steps(config, len(train_examples), accelerator.num_processes)
-    optimizer, scheduler = make_optimizer(model, config, total_steps)
-    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+    model, optimizer, scheduler, loader, total_steps = prepare_training(
+        accelerator, model, encode(train_examples), collate, config
+    )
 
     compute = partial(reward_step, model, config.use_margin)
     history = train_loop(

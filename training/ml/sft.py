@@ -15,10 +15,9 @@ from training.ml.config import SFTConfig
 from training.ml.data import SFT_KEYS, check_examples, collate_sft, encode_all, encode_sft
 from training.ml.loop import (
     Callback,
-    count_total_steps,
     make_accelerator,
     make_loader,
-    make_optimizer,
+    prepare_training,
     train_loop,
 )
 from training.ml.losses import token_logps_and_mask
@@ -54,10 +53,9 @@ def train_sft(
         max_prompt_length=config.max_prompt_length,
     )
     collate = partial(collate_sft, pad_id=tokenizer.pad_token_id)
-    loader = make_loader(encode(train_examples), config.batch_size, collate, config.seed)
-    total_steps = count_total_steps(config, len(train_examples), accelerator.num_processes)
-    optimizer, scheduler = make_optimizer(model, config, total_steps)
-    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+    model, optimizer, scheduler, loader, total_steps = prepare_training(
+        accelerator, model, encode(train_examples), collate, config
+    )
 
     compute = partial(sft_step, model)
     history = train_loop(
