@@ -5,12 +5,6 @@ from celery import shared_task
 from labeling.services import stats
 
 
-@shared_task(name="labeling.tasks.project_stats_refresh", ignore_result=True)
-def project_stats_refresh(project_id: int) -> bool:
-    """Judgments of the project changed (sent after commit): schedule one debounced refresh."""
-    return stats.project_stats_debounce(project_id)
-
-
 @shared_task(name="labeling.tasks.project_stats_recompute", ignore_result=True)
 def project_stats_recompute(project_id: int) -> bool:
     """Recompute and cache the project's stats if they are still out of date."""

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from labeling import models
 from labeling.formats import messages_hash, text_hash
 from labeling.services.imports import LETTERS, _set_hash
+from labeling.services.projects import project_create
 
 _counter = itertools.count()
 
@@ -34,6 +35,10 @@ class ProjectFactory(factory.django.DjangoModelFactory):
 
     slug = factory.Sequence(lambda n: f"project-{n}")
     name = factory.LazyAttribute(lambda p: p.slug.title())
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return project_create(**kwargs)  # as the API and CLI make them (with their stats row)
 
 
 def add_member(project, user, role="annotator"):

@@ -37,6 +37,7 @@ from labeling.models import (
     Response,
     TaskType,
 )
+from labeling.services.stats import project_stats_changed
 
 BATCH_LINES = 1000
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -98,6 +99,7 @@ def _store_all(*, project, records, counts, format, file_name, label_source, use
             source = _label_source_user(label_source) if label_source else None
             while batch := list(islice(records, BATCH_LINES)):
                 _store_batch(project, batch, source, counts)
+            project_stats_changed(project.pk)  # new labels, or new models and responses to rate
             return DataImport.objects.create(
                 project=project, format=format, file_name=file_name[:255], file_sha256=digest.hexdigest(),
                 with_labels=bool(label_source), counts=counts.as_dict(), skipped=counts.skipped, created_by=user,

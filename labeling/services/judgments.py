@@ -35,6 +35,7 @@ from labeling.services.assignment import (
     comparison_slots_release,
     lease_expiry,
 )
+from labeling.services.stats import project_stats_changed
 
 EDIT_WINDOW = timedelta(minutes=10)  # how long "undo last" stays available after a submit
 CLIENT_KEY_MAX = 64
@@ -79,7 +80,7 @@ def judgment_create(
             )
             Lease.objects.filter(pk=lease.pk).update(state=LeaseState.JUDGED, updated_at=timezone.now())
             Comparison.objects.filter(pk=comparison.pk).update(judgment_count=F("judgment_count") + 1)
-            _stats_refresh_on_commit(comparison.project_id)
+            project_stats_changed(comparison.project_id)
     except IntegrityError as exc:
         # Only a concurrent submit by someone else reusing the key gets here: this
         # annotator's own submits are serialised by annotator_lock.
@@ -116,7 +117,7 @@ def judgment_undo(*, annotator, judgment_id: int) -> Comparison:
             raise Conflict("this judgment was not made through a lease and cannot be undone here", reason="no_lease")
         judgment.delete()
         Comparison.objects.filter(pk=comparison.pk).update(judgment_count=F("judgment_count") - 1)
-        _stats_refresh_on_commit(comparison.project_id)
+        project_stats_changed(comparison.project_id)
     return comparison
 
 
@@ -143,7 +144,7 @@ def comparison_skip(*, annotator, comparison_id: int, reason: str = "", note: st
             comparison_slots_release(project=comparison.project, comparison_ids=[comparison.pk])
         if reason:
             _flag_record(comparison, annotator, reason, note)
-        _stats_refresh_on_commit(comparison.project_id)  # skip and flag rates
+        project_stats_changed(comparison.project_id)  # skip and flag rates
 
 
 def flag_create(*, annotator, comparison_id: int, reason: str, note: str = "") -> tuple[Flag, bool]:
@@ -158,7 +159,7 @@ def flag_create(*, annotator, comparison_id: int, reason: str, note: str = "") -
     with transaction.atomic():
         flag, created = _flag_record(comparison, annotator, reason, note)
         if created:
-            _stats_refresh_on_commit(comparison.project_id)
+            project_stats_changed(comparison.project_id)
     return flag, created
 
 
@@ -362,15 +363,3 @@ def _flag_record(comparison: Comparison, annotator, reason: str, note: str) -> t
         defaults={"project_id": comparison.project_id, "note": note},
     )
 
-
-def _stats_refresh_on_commit(project_id: int) -> None:
-    # robust: the judgment is committed by then; a broker hiccup must not turn it into a 500.
-    transaction.on_commit(lambda: _stats_refresh(project_id), robust=True)
-
-
-def _stats_refresh(project_id: int) -> None:
-    try:
-        from labeling.tasks import project_stats_refresh
-    except ImportError:  # labeling/tasks.py belongs to the stats issue; until then nothing to refresh
-        return
-    project_stats_refresh.delay(project_id)

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from labeling.errors import InvalidInput, NotFound
-from labeling.models import Membership, Project, Role, TaskType
+from labeling.models import Membership, Project, ProjectStats, Role, TaskType
 
 
 def validate_project_settings(*, task_type: str, responses_per_comparison: int, strength_scale, criteria) -> None:
@@ -36,6 +36,9 @@ def project_create(*, slug: str, name: str = "", created_by=None, **fields) -> P
     )
     _full_clean(project)
     project.save()
+    # The stats row exists from the start, so the first judgment schedules the first computation
+    # (see services.stats.project_stats_changed).
+    ProjectStats.objects.create(project=project, dirty=False)
     if created_by is not None:
         Membership.objects.create(project=project, user=created_by, role=Role.ADMIN)
     return project

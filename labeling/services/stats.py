@@ -16,10 +16,11 @@ What is counted where:
   agreement. The pairs of one ranking are not independent, so the bootstrap intervals of a
   ranking project are somewhat narrower than they should be.
 
-Caching and debounce. Requests read ``ProjectStats``; they never compute. Each committed
-judgment sends ``labeling.tasks.project_stats_refresh``; ``project_stats_debounce`` turns
-``dirty`` on with a conditional update and only the call that turned it on schedules a
-recomputation, a little later (``_delay``), so a burst of judgments costs one computation.
+Caching and debounce. Requests read ``ProjectStats``; they never compute. Each write that
+changes the figures calls ``project_stats_changed`` inside its transaction: it turns ``dirty``
+on with a conditional update and only the call that turned it on schedules a recomputation,
+a little later (``_delay``), so a burst of judgments costs one computation and a submit costs
+one UPDATE that usually matches nothing, never a broker message.
 The recomputation claims the work by turning ``dirty`` off (again a conditional update: of
 several queued, one computes), so a judgment committing while it runs turns ``dirty`` on
 again and schedules the next one. A payload is stored only over an older one, so two
@@ -382,15 +383,26 @@ def project_stats_request(project_id: int) -> bool:
     return ProjectStats.objects.filter(project_id=project_id, dirty=False).update(dirty=True) == 1
 
 
-def project_stats_debounce(project_id: int) -> bool:
-    """Judgments changed: schedule one refresh a little later unless one is scheduled already."""
-    if not project_stats_request(project_id):
-        return False
+def project_stats_changed(project_id: int) -> None:
+    """The caller's transaction changes what the stats count (judgments, skips, flags, imports).
+
+    Turns ``dirty`` on; the call that turned it on schedules one recomputation after commit
+    (the debounce). ``project_create`` makes the row; a project without one (made before
+    rows were) gets nothing scheduled here, and its first stats read schedules the first
+    computation (``project_stats_nudge``).
+    Call it last in the transaction: when it does turn ``dirty`` on it holds that row's lock
+    until commit, and concurrent writers of the project wait on it for that long.
+    """
+    if ProjectStats.objects.filter(project_id=project_id, dirty=False).update(dirty=True) != 1:
+        return
     from labeling.tasks import project_stats_recompute  # tasks import this module
 
     delay = _delay(project_id)
-    transaction.on_commit(lambda: project_stats_recompute.apply_async(args=[project_id], countdown=delay))
-    return True
+    # robust: the judgment is committed by then; a broker hiccup must not turn it into a 500
+    # (a refresh that was never sent is noticed by project_stats_nudge after STALE_AFTER).
+    transaction.on_commit(
+        lambda: project_stats_recompute.apply_async(args=[project_id], countdown=delay), robust=True
+    )
 
 
 def _delay(project_id: int) -> float:

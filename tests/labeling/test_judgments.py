@@ -1,7 +1,5 @@
 """judgment_create / judgment_undo / comparison_skip / flag_create / demonstration_create, and rankings."""
 
-import sys
-import types
 from datetime import timedelta
 
 import pytest
@@ -9,7 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from labeling.errors import Conflict, InvalidInput, NotFound
-from labeling.models import Comparison, Demonstration, Flag, Judgment, Lease, LeaseState
+from labeling.models import (
+    Comparison,
+    Demonstration,
+    Flag,
+    Judgment,
+    Lease,
+    LeaseState,
+    ProjectStats,
+)
 from labeling.rankings import is_full_ranking, position_letters, ranking_pairs
 from labeling.services.assignment import comparison_lease_next, lease_expire_due
 from labeling.services.judgments import (
@@ -316,20 +322,25 @@ def test_demonstrations_only_for_prompts_one_was_served(project, annotator, outs
 # --- the stats hook ----------------------------------------------------------------------------
 
 
-def test_a_commit_enqueues_the_stats_refresh_when_the_task_exists(monkeypatch, leased, annotator, django_capture_on_commit_callbacks):
-    calls = []
-    fake = types.SimpleNamespace(delay=calls.append)
-    monkeypatch.setitem(sys.modules, "labeling.tasks", types.SimpleNamespace(project_stats_refresh=fake))
-    with django_capture_on_commit_callbacks(execute=True):
-        submit(annotator, leased)
-    assert calls == [leased.project_id]
+def test_a_submit_marks_the_stats_out_of_date_in_its_own_transaction(leased, annotator):
+    assert not ProjectStats.objects.get(project=leased.project).dirty
+    submit(annotator, leased)
+    assert ProjectStats.objects.get(project=leased.project).dirty
 
 
-def test_a_missing_stats_task_is_tolerated(monkeypatch, caplog, leased, annotator, django_capture_on_commit_callbacks):
-    monkeypatch.setitem(sys.modules, "labeling.tasks", types.SimpleNamespace())  # no such task yet
+def test_a_broker_outage_after_commit_loses_no_judgment(
+    monkeypatch, caplog, leased, annotator, django_capture_on_commit_callbacks
+):
+    from labeling import tasks
+
+    def broker_down(**kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.project_stats_recompute, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
-        assert submit(annotator, leased)[1]
-    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+        judgment, created = submit(annotator, leased)
+    assert created and Judgment.objects.filter(pk=judgment.pk).exists()
+    assert ProjectStats.objects.get(project=leased.project).dirty  # the stats read will resend it
 
 
 def test_counters_stay_consistent_after_a_mixed_day(project, annotator, second_annotator):

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -23,6 +23,7 @@ from labeling.services.judgments import judgment_create
 from labeling.services.stats import (
     NO_VARIATION,
     ONE_RATER,
+    project_stats_changed,
     project_stats_compute,
     project_stats_refresh,
     project_stats_request,
@@ -478,13 +479,12 @@ def test_a_failed_computation_hands_the_work_back(project, duel, monkeypatch):
     assert ProjectStats.objects.get(project=project).dirty
 
 
-def test_a_judgment_schedules_one_delayed_recompute_after_commit(
+def test_a_burst_of_judgments_schedules_one_delayed_recompute_after_commit(
     project, annotator, second_annotator, monkeypatch, django_capture_on_commit_callbacks
 ):
     from labeling import tasks
 
-    sent, scheduled = [], []
-    monkeypatch.setattr(tasks.project_stats_refresh, "delay", lambda *args: sent.append(args))
+    scheduled = []
     monkeypatch.setattr(tasks.project_stats_recompute, "apply_async", lambda **kw: scheduled.append(kw))
     make_comparison(project)
     project.overlap = 2
@@ -493,11 +493,26 @@ def test_a_judgment_schedules_one_delayed_recompute_after_commit(
         comparison = comparison_lease_next(project=project, annotator=user)
         with django_capture_on_commit_callbacks(execute=True):
             judgment_create(annotator=user, comparison_id=comparison.pk, client_key=new_client_key(), winner="a", strength=1)
-    assert sent == [(project.pk,), (project.pk,)]
-    for (project_id,) in sent:  # what the worker does with each message
-        with django_capture_on_commit_callbacks(execute=True):
-            tasks.project_stats_refresh(project_id)
     assert scheduled == [{"args": [project.pk], "countdown": stats_service.DEBOUNCE_SECONDS}]
+    assert ProjectStats.objects.get(project=project).dirty
+
+
+def test_a_project_without_a_stats_row_gets_one_on_the_first_read(
+    api, project, admin_user, annotator, monkeypatch, django_capture_on_commit_callbacks
+):
+    from labeling import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.project_stats_recompute, "apply_async", lambda **kw: pytest.fail("scheduled"))
+    monkeypatch.setattr(tasks.project_stats_recompute, "delay", lambda *args: sent.append(args))
+    ProjectStats.objects.filter(project=project).delete()  # a project made before stats rows existed
+    make_comparison(project)
+    comparison = comparison_lease_next(project=project, annotator=annotator)
+    with django_capture_on_commit_callbacks(execute=True):
+        judgment_create(annotator=annotator, comparison_id=comparison.pk, client_key=new_client_key(), winner="a", strength=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api(admin_user).get(STATS_URL.format(project.pk)).status_code == 202
+    assert sent == [(project.pk,)] and ProjectStats.objects.get(project=project).dirty
 
 
 def test_a_project_whose_stats_take_long_waits_longer_before_refreshing(
@@ -510,8 +525,8 @@ def test_a_project_whose_stats_take_long_waits_longer_before_refreshing(
     payload = project_stats_compute(project)
     payload["seconds"]["total"] = 2.5
     project_stats_store(project=project, payload=payload)
-    with django_capture_on_commit_callbacks(execute=True):
-        tasks.project_stats_refresh(project.pk)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        project_stats_changed(project.pk)
     assert scheduled == [25.0]  # at most a tenth of a worker's time goes to one project's stats
 
 
