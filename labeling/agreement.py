@@ -1,9 +1,15 @@
-"""Inter-annotator agreement on an items x raters matrix.
+"""Inter-annotator agreement: Krippendorff's alpha, Fleiss' kappa, Cohen's kappa, percent agreement.
 
-Input convention (every function here): a float array of shape (items, raters)
-where ``np.nan`` marks a missing rating. Values are category codes (nominal),
-ordered codes (ordinal) or numbers (interval). ``rating_matrix`` builds such a
-matrix from judgment rows.
+Input convention: a float array of shape (items, raters) where ``np.nan`` marks a
+missing rating. Values are category codes (nominal), ordered codes (ordinal) or
+numbers (interval). ``rating_matrix`` builds such a matrix from judgment rows.
+
+The two figures whose cost grows with the number of raters also take the rows
+themselves, ``(unit, rater, value)`` with one entry per rating, because at a
+million judgments by a hundred annotators the matrix alone has 33M cells:
+``cohen_kappa_mean_rows`` and ``bootstrap_alpha_ci_rows``. Their matrix forms
+(``cohen_kappa_mean``, ``bootstrap_alpha_ci``) are the same computation on the
+matrix's ratings.
 
 Pairwise preferences are coded in one of two ways:
 
@@ -157,38 +163,6 @@ def fleiss_kappa(matrix) -> float | None:
     return (observed - chance) / (1.0 - chance)
 
 
-def _cohen_kappa(left, right, size: int) -> float | None:
-    """Cohen's kappa of two aligned code arrays; ``None`` if chance agreement is 1."""
-    confusion = np.bincount(left * size + right, minlength=size * size).reshape(size, size)
-    confusion = confusion / confusion.sum()
-    chance = float(confusion.sum(axis=1) @ confusion.sum(axis=0))
-    if chance >= 1.0:
-        return None
-    return (float(np.trace(confusion)) - chance) / (1.0 - chance)
-
-
-def cohen_kappa_mean(matrix) -> float | None:
-    """Mean Cohen's kappa over rater pairs that rated at least one item in common.
-
-    Pairs whose kappa is undefined (both raters used one and the same
-    category throughout) are left out of the mean. ``None`` when no pair is left.
-    """
-    matrix = np.asarray(matrix, dtype=float)
-    present = ~np.isnan(matrix)
-    values = np.unique(matrix[present])
-    codes = np.searchsorted(values, np.where(present, matrix, values[0] if len(values) else 0))
-    kappas = []
-    # a loop over rater pairs, each step vectorised over items: the dense
-    # matrix already bounds the number of raters
-    for left in range(matrix.shape[1]):
-        for right in range(left + 1, matrix.shape[1]):
-            both = present[:, left] & present[:, right]
-            if both.any():
-                kappas.append(_cohen_kappa(codes[both, left], codes[both, right], len(values)))
-    kappas = [kappa for kappa in kappas if kappa is not None]
-    return float(np.mean(kappas)) if kappas else None
-
-
 def percent_agreement(matrix) -> float | None:
     """Share of agreeing rater pairs, pooled over all pairs within items with 2+ ratings.
 
@@ -203,37 +177,166 @@ def percent_agreement(matrix) -> float | None:
     return float(agreeing / np.sum(per_item * (per_item - 1.0)))
 
 
-def bootstrap_alpha_ci(
-    matrix,
-    level: Level = "nominal",
-    n_boot: int = 1000,
-    seed: int | np.random.Generator | None = None,
-    ci: float = 0.95,
-) -> tuple[float, float] | None:
+# --- mean Cohen's kappa and the bootstrap interval for alpha, from rating rows -----------------
+
+
+def _dense_codes(values) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values and each entry's index into them.
+
+    Integers in a narrow range (database ids, answer codes) get a lookup table, O(n) where
+    ``np.unique`` sorts.
+    """
+    values = np.asarray(values)
+    if values.dtype.kind in "iu" and len(values):
+        low, high = int(values.min()), int(values.max())
+        if high - low <= 4 * len(values) + 1024:
+            present = np.zeros(high - low + 1, dtype=bool)
+            present[values - low] = True
+            return np.flatnonzero(present) + low, (np.cumsum(present) - 1)[values - low]
+    index, codes = np.unique(values, return_inverse=True)
+    return index, codes.ravel()
+
+
+def _sorted_groups(unit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Order that groups rows by unit, and the groups' starts and sizes in that order."""
+    order = np.argsort(unit, kind="stable")
+    grouped = np.asarray(unit)[order]
+    if len(grouped) == 0:
+        return order, np.zeros(0, np.int64), np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    return order, starts, np.diff(np.r_[starts, len(grouped)])
+
+
+def _pairs_within_units(unit, *columns) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For every pair of rows sharing a unit: ``(left, right)`` values of each column."""
+    order, starts, sizes = _sorted_groups(unit)
+    columns = [np.asarray(c)[order] for c in columns]
+    out = [([], []) for _ in columns]
+    for size in np.unique(sizes[sizes >= 2]):
+        rows = starts[sizes == size][:, None] + np.arange(size)  # (units, size)
+        left, right = np.triu_indices(size, k=1)
+        for (lefts, rights), column in zip(out, columns, strict=True):
+            lefts.append(column[rows][:, left].ravel())
+            rights.append(column[rows][:, right].ravel())
+    empty = np.zeros(0, np.int64)
+    return [(np.concatenate(lefts) if lefts else empty, np.concatenate(rights) if rights else empty)
+            for lefts, rights in out]
+
+
+def _matrix_rows(matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(item, rater, value)`` rows of an items x raters matrix's ratings."""
+    matrix = np.asarray(matrix, dtype=float)
+    item, rater = np.nonzero(~np.isnan(matrix))
+    return item, rater, matrix[item, rater]
+
+
+def cohen_kappa_mean(matrix) -> float | None:
+    """Mean Cohen's kappa over rater pairs that rated at least one item in common.
+
+    The matrix form of ``cohen_kappa_mean_rows``.
+    """
+    return cohen_kappa_mean_rows(*_matrix_rows(matrix))
+
+
+def cohen_kappa_mean_rows(unit, rater, value) -> float | None:
+    """Mean Cohen's kappa over rater pairs that rated a unit in common.
+
+    Rows are ratings; a rater rates a unit at most once. Every pair of ratings that share a
+    unit is counted into its rater pair's confusion matrix by one ``bincount``, then every
+    pair's kappa is computed at once: no loop over rater pairs, no units x raters matrix.
+    Pairs whose kappa is undefined (chance agreement 1: both gave one and the same answer
+    throughout) are left out of the mean; ``None`` when no pair is left.
+    """
+    _, value_code = _dense_codes(value)
+    _, rater_code = _dense_codes(rater)
+    _, unit = _dense_codes(unit)
+    size = int(value_code.max()) + 1 if len(value_code) else 1
+    (rater_l, rater_r), (code_l, code_r) = _pairs_within_units(unit, rater_code, value_code)
+    swap = rater_l > rater_r  # kappa is symmetric: seat each pair one way round
+    rater_l, rater_r = np.where(swap, rater_r, rater_l), np.where(swap, rater_l, rater_r)
+    code_l, code_r = np.where(swap, code_r, code_l), np.where(swap, code_l, code_r)
+    if len(rater_l) == 0:
+        return None
+    _, pair = _dense_codes(rater_l * (int(rater_code.max()) + 1) + rater_r)
+    pairs = int(pair.max()) + 1
+    confusion = np.bincount((pair * size + code_l) * size + code_r, minlength=pairs * size * size)
+    confusion = confusion.reshape(pairs, size, size).astype(float)
+    confusion /= confusion.sum(axis=(1, 2), keepdims=True)
+    chance = np.einsum("pv,pv->p", confusion.sum(axis=2), confusion.sum(axis=1))
+    observed = np.trace(confusion, axis1=1, axis2=2)
+    defined = chance < 1.0
+    if not defined.any():
+        return None
+    return float(np.mean((observed[defined] - chance[defined]) / (1.0 - chance[defined])))
+
+
+def _unit_counts(unit, value) -> tuple[np.ndarray, np.ndarray]:
+    """(U, V) counts of each value per unit for units with two or more ratings, and the values."""
+    values, value_code = _dense_codes(value)
+    _, unit_code = _dense_codes(unit)
+    units = int(unit_code.max()) + 1 if len(unit_code) else 0
+    counts = np.bincount(unit_code * len(values) + value_code, minlength=units * len(values))
+    counts = counts.reshape(units, len(values))
+    return counts[counts.sum(axis=1) >= 2], values
+
+
+def _pattern_coincidences(counts) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct count patterns' coincidence matrices (P, V*V) and how many units show each."""
+    base = int(counts.max()) + 1
+    if base ** counts.shape[1] < 2**62:  # one int64 key per pattern: a 1-D unique is fast
+        keys = counts @ (base ** np.arange(counts.shape[1], dtype=np.int64))
+        _, first, shares = np.unique(keys, return_index=True, return_counts=True)
+        patterns = counts[first]
+    else:
+        patterns, shares = np.unique(counts, axis=0, return_counts=True)
+    patterns = patterns.astype(float)
+    size = patterns.shape[1]
+    weight = 1.0 / (patterns.sum(axis=1) - 1.0)  # each unit's pairs share weight 1/(m_u - 1)
+    outer = patterns[:, :, None] * patterns[:, None, :] - patterns[:, :, None] * np.eye(size)
+    return (outer * weight[:, None, None]).reshape(len(patterns), size * size), shares
+
+
+def bootstrap_alpha_ci(matrix, level: Level = "nominal", n_boot: int = 1000,
+                       seed: int | np.random.Generator | None = None,
+                       ci: float = 0.95) -> tuple[float, float] | None:
     """Percentile interval for Krippendorff's alpha, resampling items with replacement.
 
-    Each replicate draws as many items as there are items with 2+ ratings.
-    Because alpha is a function of the coincidence matrix, which is a sum over
-    items, a replicate is a weighted sum of per-item coincidence matrices with
-    multinomial item multiplicities: no matrix is rebuilt. Replicates with
+    The matrix form of ``bootstrap_alpha_ci_rows``.
+    """
+    item, _, value = _matrix_rows(matrix)
+    return bootstrap_alpha_ci_rows(item, value, level, n_boot, seed, ci)
+
+
+def bootstrap_alpha_ci_rows(unit, value, level: Level = "nominal", n_boot: int = 1000,
+                            seed: int | np.random.Generator | None = None,
+                            ci: float = 0.95) -> tuple[float, float] | None:
+    """Percentile interval for Krippendorff's alpha, resampling units with replacement.
+
+    ``unit`` and ``value`` have one entry per rating. Each replicate draws as many units
+    as there are units with two or more ratings. Alpha is a function of the coincidence
+    matrix, a sum over units, and units showing the same counts of each value contribute
+    the same coincidences; so a replicate is a multinomial draw over the distinct count
+    patterns (probabilities: their shares), which is the same resampling as a draw over
+    units with a few dozen categories instead of hundreds of thousands. Replicates with
     undefined alpha are dropped; ``None`` when alpha itself is undefined.
     """
-    if krippendorff_alpha(matrix, level) is None:
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+    counts, values = _unit_counts(unit, value)
+    if len(counts) == 0 or len(values) < 2:
+        return None
+    coincidences, shares = _pattern_coincidences(counts)  # (P, V*V), (P,)
+    size = len(values)
+    if _alpha_from_coincidences((shares @ coincidences).reshape(size, size), values, level) is None:
         return None
     rng = np.random.default_rng(seed)
-    counts, values = _category_counts(matrix)
-    by_item = counts.T  # (U, V)
-    units, size = by_item.shape
-    weight = 1.0 / (by_item.sum(axis=1) - 1.0)
-    per_item = by_item[:, :, None] * by_item[:, None, :] - by_item[:, :, None] * np.eye(size)
-    per_item = (per_item * weight[:, None, None]).reshape(units, size * size)  # (U, V*V)
+    units, probabilities = int(shares.sum()), shares / shares.sum()
+    chunk = max(1, 2_000_000 // len(shares))  # keep the (chunk, P) multiplicities small
     alphas = []
-    chunk = max(1, 2_000_000 // units)  # keep the (chunk, U) multiplicities small
     for start in range(0, n_boot, chunk):
-        draws = min(chunk, n_boot - start)
-        multiplicity = rng.multinomial(units, np.full(units, 1.0 / units), draws)
-        for flat in multiplicity @ per_item:
-            alphas.append(_alpha_from_coincidences(flat.reshape(size, size), values, level))
+        draws = rng.multinomial(units, probabilities, size=min(chunk, n_boot - start))  # (b, P)
+        replicates = (draws @ coincidences).reshape(len(draws), size, size)
+        alphas += [_alpha_from_coincidences(c, values, level) for c in replicates]
     alphas = np.array([a for a in alphas if a is not None])
     if len(alphas) == 0:
         return None

@@ -39,8 +39,13 @@ from django.db.models import Q
 from django.utils import timezone
 from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
-from labeling.agreement import fleiss_kappa, krippendorff_alpha, percent_agreement
-from labeling.agreement_rows import bootstrap_alpha_ci_rows, cohen_kappa_mean_rows
+from labeling.agreement import (
+    bootstrap_alpha_ci_rows,
+    cohen_kappa_mean_rows,
+    fleiss_kappa,
+    krippendorff_alpha,
+    percent_agreement,
+)
 from labeling.annotator_quality import annotator_report
 from labeling.models import Project, ProjectStats
 from labeling.ratings import (

@@ -15,7 +15,9 @@ from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kap
 from labeling.agreement import (
     LEVELS,
     bootstrap_alpha_ci,
+    bootstrap_alpha_ci_rows,
     cohen_kappa_mean,
+    cohen_kappa_mean_rows,
     fleiss_kappa,
     krippendorff_alpha,
     percent_agreement,
@@ -168,6 +170,46 @@ def test_fleiss_kappa_matches_statsmodels(seed):
 def test_cohen_kappa_mean_matches_sklearn(seed):
     matrix = random_matrix(seed, items=40, raters=4, missing=0.4)
     assert cohen_kappa_mean(matrix) == pytest.approx(reference_kappa_mean(matrix), abs=1e-6)
+
+
+@pytest.mark.parametrize("id_gap", [1, 1_000_003], ids=["dense-ids", "sparse-ids"])
+def test_cohen_kappa_mean_from_rows_with_database_ids_matches_sklearn(id_gap):
+    # ids as the database gives them, values as the service passes them (signed winners)
+    matrix = random_matrix(4, items=50, raters=6, categories=3, missing=0.4) - 1.0
+    item, rater = np.nonzero(~np.isnan(matrix))
+    unit_ids, rater_ids = 7 + item * id_gap, 500 + rater * id_gap
+    ours = cohen_kappa_mean_rows(unit_ids, rater_ids, matrix[item, rater].astype(np.int64))
+    assert ours == pytest.approx(reference_kappa_mean(matrix), abs=1e-6)
+
+
+def test_rows_with_no_shared_unit_have_no_cohen_kappa():
+    assert cohen_kappa_mean_rows([1, 2, 3], [10, 11, 12], [0, 1, 0]) is None
+    assert cohen_kappa_mean_rows([], [], []) is None
+
+
+def naive_alpha_interval(matrix, n_boot, seed):
+    """Resample items with replacement and recompute alpha each round: the textbook bootstrap."""
+    matrix = matrix[np.sum(~np.isnan(matrix), axis=1) >= 2]
+    rng = np.random.default_rng(seed)
+    alphas = [krippendorff_alpha(matrix[rng.integers(0, len(matrix), len(matrix))]) for _ in range(n_boot)]
+    return tuple(np.percentile([a for a in alphas if a is not None], [2.5, 97.5]))
+
+
+def test_pattern_bootstrap_matches_the_textbook_bootstrap_and_is_seeded():
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 3, 200)
+    matrix = np.where(rng.random((200, 4)) < 0.7, truth[:, None], rng.integers(0, 3, (200, 4))).astype(float)
+    matrix[rng.random(matrix.shape) < 0.2] = nan
+    item, _ = np.nonzero(~np.isnan(matrix))
+    ours = bootstrap_alpha_ci_rows(item, matrix[~np.isnan(matrix)], n_boot=3000, seed=1)
+    assert ours == pytest.approx(naive_alpha_interval(matrix, 3000, seed=2), abs=0.015)  # Monte Carlo error
+    assert ours == bootstrap_alpha_ci(matrix, n_boot=3000, seed=1)  # the matrix form: same draws
+    assert bootstrap_alpha_ci_rows(item, np.ones(len(item))) is None  # one value: alpha undefined
+
+
+def test_bootstrap_rejects_an_unknown_level():
+    with pytest.raises(ValueError):
+        bootstrap_alpha_ci_rows([1, 1], [0, 1], "ratio")
 
 
 @settings(max_examples=60, deadline=None)

@@ -13,7 +13,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from labeling import agreement
-from labeling.agreement_rows import bootstrap_alpha_ci_rows, cohen_kappa_mean_rows
 from labeling.models import Flag, Judgment, Lease, LeaseState, ProjectStats, TaskType
 from labeling.ratings import length_controlled_bradley_terry
 from labeling.services import stats as stats_service
@@ -246,28 +245,6 @@ def test_merged_rows_give_the_same_length_controlled_fit(project, annotator, sec
     fewer = length_controlled_bradley_terry(merged.model_a, merged.model_b, merged.outcome, merged.length_a, merged.length_b, weight=counts)
     assert fewer["length_coef"] == pytest.approx(full["length_coef"], abs=1e-5)
     assert [r["rating"] for r in fewer["rows"]] == pytest.approx([r["rating"] for r in full["rows"]], abs=1e-3)
-
-
-@pytest.mark.parametrize("seed", range(8))
-def test_rowwise_cohen_kappa_equals_the_matrix_version(seed):
-    rng = np.random.default_rng(seed)
-    matrix = rng.integers(0, 3, (60, 6)).astype(float)
-    matrix[rng.random(matrix.shape) < 0.4] = np.nan
-    item, rater = np.nonzero(~np.isnan(matrix))
-    expected = agreement.cohen_kappa_mean(matrix)
-    assert cohen_kappa_mean_rows(item, rater, matrix[item, rater]) == pytest.approx(expected, abs=1e-12)
-
-
-def test_rowwise_alpha_interval_matches_the_matrix_bootstrap_and_is_seeded():
-    rng = np.random.default_rng(0)
-    truth = rng.integers(0, 3, 200)
-    matrix = np.where(rng.random((200, 3)) < 0.7, truth[:, None], rng.integers(0, 3, (200, 3))).astype(float)
-    item, rater = np.nonzero(~np.isnan(matrix))
-    ours = bootstrap_alpha_ci_rows(item, matrix[item, rater], n_boot=3000, seed=1)
-    theirs = agreement.bootstrap_alpha_ci(matrix, n_boot=3000, seed=2)
-    assert ours == pytest.approx(theirs, abs=0.015)  # Monte Carlo error at 3,000 rounds
-    assert ours == bootstrap_alpha_ci_rows(item, matrix[item, rater], n_boot=3000, seed=1)
-    assert bootstrap_alpha_ci_rows(item, np.ones(len(item))) is None
 
 
 # --- the payload ------------------------------------------------------------------------------
