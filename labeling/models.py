@@ -246,6 +246,10 @@ class Flag(models.Model):
     reason = models.CharField(max_length=16, choices=FlagReason.choices)
     note = models.TextField(blank=True)
     resolved = models.BooleanField(default=False)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -278,20 +282,36 @@ class DataImport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
 
+class SnapshotStatus(models.TextChoices):
+    PENDING = "pending"  # stored, waiting for a worker
+    RUNNING = "running"  # a worker (or the command line) is writing its files
+    READY = "ready"
+    FAILED = "failed"
+
+
 class DatasetSnapshot(models.Model):
-    """An immutable export: the file in the artifact store and everything needed to rebuild it."""
+    """An immutable export: the files in the artifact store and everything needed to rebuild them.
+
+    ``pending`` -> ``running`` -> ``ready`` or ``failed``; only a ready snapshot has files, a
+    sha256 and row counts, and only a ready one can be trained on.
+    """
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="snapshots")
     format = models.CharField(max_length=16)
     aggregation = models.CharField(max_length=16)
+    options = models.JSONField(default=dict, help_text='{"pairs", "conversational", "include_winners", "file"}')
     filters = models.JSONField(default=dict)
     split_seed = models.IntegerField(default=0)
     validation_fraction = models.FloatField(default=0.1)
-    sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=SnapshotStatus.choices, default=SnapshotStatus.PENDING)
+    error = models.TextField(blank=True, help_text="Why it failed.")
+    sha256 = models.CharField(max_length=64, blank=True, help_text="Empty until ready.")
     row_counts = models.JSONField(default=dict, help_text='{"train": n, "validation": m}')
     path = models.CharField(max_length=500, help_text="Directory relative to ARTIFACT_DIR.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True, help_text="Claimed by a writer: its rows are read from here on.")
+    finished_at = models.DateTimeField(null=True, blank=True)
 
 
 class ProjectStats(models.Model):

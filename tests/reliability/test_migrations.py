@@ -16,6 +16,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), 
 
 APPS = ("labeling", "training")
 WHEN = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+OPTIONS = {"pairs": "all", "conversational": True, "include_winners": False, "file": "jsonl"}
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ def populate(old) -> dict:
     m("labeling.Demonstration").objects.create(project=project, prompt=prompt, annotator=user, text="Hi there!", client_key="demo-key")
     snapshot = m("labeling.DatasetSnapshot").objects.create(
         project=project, format="trl", aggregation="majority", sha256="s" * 64, path="snapshots/early",
-        row_counts={"train": 1, "validation": 0},
+        row_counts={"train": 1, "validation": 0}, filters={"min_judgments": 2, "options": OPTIONS},
     )
     run = m("training.TrainingRun").objects.create(
         project=project, stage="reward", status="succeeded", base_model="tiny/model", snapshot=snapshot,
@@ -106,7 +107,30 @@ def test_rows_from_the_first_migrations_survive_every_later_one():
     run = model("training", "TrainingRun").objects.get(pk=ids["run"])
     assert (run.status, run.config, run.result, run.snapshot.path) == ("succeeded", {"max_steps": 3}, {"accuracy": 1.0}, "snapshots/early")
     assert run.dispatched_at is None  # added later; null for runs from before
+    assert (run.snapshot.status, run.snapshot.options, run.snapshot.filters) == ("ready", OPTIONS, {"min_judgments": 2})
     assert model("training", "ModelCheckpoint").objects.get(pk=ids["checkpoint"]).path == "checkpoints/run-1"
+
+
+def test_snapshot_options_move_to_their_column_and_back():
+    before, after = ("labeling", "0003_snapshot_status_and_options"), ("labeling", "0004_snapshot_options_from_filters")
+    executor = migrate([before])
+    old = executor.loader.project_state([before]).apps
+    project = old.get_model("labeling", "Project").objects.create(slug="opts", name="Opts")
+    snapshot = old.get_model("labeling", "DatasetSnapshot")
+    common = {"project_id": project.pk, "format": "trl", "aggregation": "majority", "path": "snapshots/x"}
+    ready = snapshot.objects.create(**common, status="ready", filters={"exclude_gold": True, "options": OPTIONS})
+    bare = snapshot.objects.create(**common, status="ready", filters={})
+
+    executor = migrate([after])
+    moved = executor.loader.project_state([after]).apps.get_model("labeling", "DatasetSnapshot")
+    assert (moved.objects.get(pk=ready.pk).options, moved.objects.get(pk=ready.pk).filters) == (OPTIONS, {"exclude_gold": True})
+    assert (moved.objects.get(pk=bare.pk).options, moved.objects.get(pk=bare.pk).filters) == ({}, {})
+    pending = moved.objects.create(**common, status="pending", options=OPTIONS)
+
+    migrate([before])
+    assert snapshot.objects.get(pk=ready.pk).filters == {"exclude_gold": True, "options": OPTIONS}
+    assert snapshot.objects.get(pk=bare.pk).filters == {}
+    assert not snapshot.objects.filter(pk=pending.pk).exists()  # never written: no files to point at
 
 
 def test_every_migration_of_ours_reverses_to_zero_and_back():
