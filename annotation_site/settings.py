@@ -139,6 +139,7 @@ CELERY_BEAT_SCHEDULE = {
     "reap-stale-runs": {"task": "training.tasks.reap_stale_runs", "schedule": 30.0},
     "dispatch-pending-runs": {"task": "training.tasks.dispatch_pending_runs", "schedule": 30.0},
     "check-retrain-policies": {"task": "training.tasks.check_retrain_policies", "schedule": 60.0},
+    "reap-stale-snapshots": {"task": "labeling.tasks.snapshots_reap", "schedule": 300.0},
 }
 
 # --- cache (login throttling) ---------------------------------------------

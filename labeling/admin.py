@@ -60,9 +60,9 @@ class LeaseAdmin(admin.ModelAdmin):
 
 @admin.register(models.Flag)
 class FlagAdmin(admin.ModelAdmin):
-    list_display = ["id", "project", "comparison", "annotator", "reason", "resolved", "created_at"]
+    list_display = ["id", "project", "comparison", "annotator", "reason", "resolved", "resolved_by", "created_at"]
     list_filter = ["project", "reason", "resolved"]
-    raw_id_fields = ["comparison", "annotator"]
+    raw_id_fields = ["comparison", "annotator", "resolved_by"]
 
 
 @admin.register(models.Demonstration)
@@ -80,5 +80,5 @@ class DataImportAdmin(admin.ModelAdmin):
 
 @admin.register(models.DatasetSnapshot)
 class DatasetSnapshotAdmin(admin.ModelAdmin):
-    list_display = ["id", "project", "format", "aggregation", "sha256", "created_at"]
-    list_filter = ["project", "format"]
+    list_display = ["id", "project", "format", "aggregation", "status", "sha256", "created_at"]
+    list_filter = ["project", "format", "status"]

@@ -2,10 +2,22 @@
 
 from celery import shared_task
 
-from labeling.services import stats
+from labeling.services import snapshots, stats
 
 
 @shared_task(name="labeling.tasks.project_stats_recompute", ignore_result=True)
 def project_stats_recompute(project_id: int) -> bool:
     """Recompute and cache the project's stats if they are still out of date."""
     return stats.project_stats_refresh(project_id)
+
+
+@shared_task(name="labeling.tasks.snapshot_build", ignore_result=True)
+def snapshot_build(snapshot_id: int) -> bool:
+    """Write a dataset snapshot the API stored as pending (claimed by its row: safe to run twice)."""
+    return snapshots.snapshot_build(snapshot_id=snapshot_id)
+
+
+@shared_task(name="labeling.tasks.snapshots_reap", ignore_result=True)
+def snapshots_reap() -> list[int]:
+    """Fail snapshots whose worker died or never came (beat)."""
+    return snapshots.snapshots_reap()

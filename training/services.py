@@ -16,6 +16,8 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from labeling.errors import Conflict, InvalidInput
+from labeling.models import SnapshotStatus
+from training.inputs import SNAPSHOT_FORMAT
 from training.ml.config import ConfigError, config_from_dict
 from training.models import (
     FINISHED_STATUSES,
@@ -89,8 +91,19 @@ def validate_run(
         raise InvalidInput(f"config: {exc}") from None
 
 
+def _check_snapshot(stage: str, snapshot) -> None:
+    """A run reads a ready snapshot (one still being written has no files yet) in its stage's format."""
+    if snapshot.status != SnapshotStatus.READY:
+        raise Conflict(f"snapshot {snapshot.pk} is {snapshot.status}: only ready snapshots can be trained on")
+    wanted = SNAPSHOT_FORMAT.get(stage)
+    if wanted and snapshot.format != wanted:
+        raise InvalidInput(f"a {stage} run reads a {wanted} snapshot; snapshot {snapshot.pk} is {snapshot.format}")
+
+
 def _check_data(project, stage: str, snapshot) -> None:
     """Runs without a snapshot export the project's data when they start: refuse now if there is none."""
+    if snapshot is not None:
+        _check_snapshot(stage, snapshot)
     if snapshot is not None or stage == Stage.GENERATE:
         if stage == Stage.GENERATE and not project.prompts.exists():
             raise InvalidInput("the project has no prompts to generate responses for")

@@ -23,13 +23,7 @@ from labeling.exporters import (
 )
 from labeling.models import DatasetSnapshot
 from labeling.services.exports import export_stream
-from labeling.services.snapshots import (
-    SNAPSHOT_FILE_TYPES,
-    snapshot_create,
-    snapshot_filters,
-    snapshot_list,
-    snapshot_options,
-)
+from labeling.services.snapshots import SNAPSHOT_FILE_TYPES, snapshot_list, snapshot_request
 
 
 def _pick(data: dict, dataclass) -> dict:
@@ -125,22 +119,16 @@ class ExportView(APIView):
 
 
 class SnapshotSerializer(serializers.ModelSerializer):
-    options = serializers.SerializerMethodField()
-    filters = serializers.SerializerMethodField()
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = DatasetSnapshot
         fields = [
             "id", "project", "format", "aggregation", "options", "filters", "split_seed", "validation_fraction",
-            "sha256", "row_counts", "path", "created_by", "created_at",
+            "status", "error", "sha256", "row_counts", "path", "created_by", "created_at", "started_at",
+            "finished_at",
         ]
-
-    def get_options(self, snapshot) -> dict:
-        return snapshot_options(snapshot)
-
-    def get_filters(self, snapshot) -> dict:
-        return snapshot_filters(snapshot)
+        read_only_fields = fields
 
 
 class SnapshotCreateSerializer(ExportOptionsSerializer):
@@ -156,14 +144,18 @@ class SnapshotListView(APIView):
         project = access_project(request.user, project_id, admin=True)
         return Response(SnapshotSerializer(snapshot_list(project), many=True).data)
 
-    @extend_schema(request=SnapshotCreateSerializer, responses={201: SnapshotSerializer})
+    @extend_schema(
+        request=SnapshotCreateSerializer,
+        responses={202: SnapshotSerializer},
+        description="Stores a pending snapshot and queues its writing; GET it until `status` is ready or failed.",
+    )
     def post(self, request, project_id: int):
         project = access_project(request.user, project_id, admin=True)
         data = SnapshotCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         spec = {**data.validated_data, "filters": ExportFilters.from_json(data.validated_data.get("filters"))}
-        snapshot = snapshot_create(project=project, user=request.user, **spec)
-        return Response(SnapshotSerializer(snapshot).data, status=201)
+        snapshot = snapshot_request(project=project, user=request.user, **spec)
+        return Response(SnapshotSerializer(snapshot).data, status=202)
 
 
 class SnapshotDetailView(APIView):

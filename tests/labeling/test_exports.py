@@ -5,19 +5,27 @@ import hashlib
 import io
 import json
 import os
-from datetime import UTC, datetime
+import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from kombu.exceptions import OperationalError
 
+from annotation_site.celery import app as celery_app
+from labeling import tasks
+from labeling.errors import Conflict
 from labeling.exporters import ExportFilters, ExportOptions
 from labeling.formats import parse_hh_rlhf
 from labeling.models import DatasetSnapshot, Demonstration, Flag, Judgment
 from labeling.services import exports as export_service
+from labeling.services import snapshots as snapshot_service
 from labeling.services.exports import export_rows, export_to_file
 from labeling.services.imports import import_file
 from labeling.services.snapshots import (
@@ -33,6 +41,7 @@ from tests.factories import (
     make_prompt,
     new_client_key,
 )
+from tests.workers import celery_worker, wait_for
 
 HH_50 = Path(__file__).resolve().parents[1] / "data" / "hh_rlhf_50.jsonl"
 EXPORT_URL = "/api/projects/{}/export/"
@@ -393,7 +402,9 @@ def test_snapshot_records_sha256_of_its_content_and_row_counts(artifacts, many, 
     assert snapshot.sha256 == hashlib.sha256(content).hexdigest()
     assert snapshot.row_counts["train"] + snapshot.row_counts["validation"] == 80
     assert snapshot.row_counts["validation"] > 0
-    assert snapshot.filters == {"min_judgments": 2, "options": {"pairs": "all", "conversational": False, "include_winners": False, "file": "jsonl"}}
+    assert snapshot.status == "ready" and snapshot.finished_at is not None
+    assert snapshot.filters == {"min_judgments": 2}
+    assert snapshot.options == {"pairs": "all", "conversational": False, "include_winners": False, "file": "jsonl"}
     manifest = json.loads((directory / "manifest.json").read_text())
     assert manifest["sha256"] == snapshot.sha256 and manifest["row_counts"] == snapshot.row_counts
     assert snapshot_verify(snapshot)
@@ -436,30 +447,117 @@ def test_parquet_snapshot_reads_back(artifacts, many):
     assert len(rows) == 80 and rows[0]["chosen"][0]["role"] == "assistant"
 
 
-def test_failed_snapshot_leaves_nothing_behind(artifacts, many, monkeypatch):
-    def boom(**kwargs):
-        raise RuntimeError("disk full")
+def test_failed_snapshot_leaves_no_files_and_says_why(artifacts, many, monkeypatch):
+    def disk_full(**kwargs):
+        yield from export_rows(**kwargs)
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(DatasetSnapshot.objects, "create", boom)
-    with pytest.raises(RuntimeError):
+    monkeypatch.setattr(snapshot_service, "export_rows", disk_full)
+    with pytest.raises(OSError):
         snapshot_create(project=many, format="trl", aggregation="majority", filters={}, split_seed=0, validation_fraction=0.1, user=None)
+    assert list((artifacts / "snapshots").iterdir()) == []
+    snapshot = DatasetSnapshot.objects.get()
+    assert snapshot.status == "failed" and "No space left" in snapshot.error
+    assert not snapshot_verify(snapshot)
+
+
+# --- snapshots written by a worker (the API) ---------------------------------------------------
+
+
+SNAPSHOT_REQUEST = {"format": "kto", "split_seed": 4, "validation_fraction": 0.2, "filters": {"min_judgments": 2, "exclude_ties": True}}
+
+
+@pytest.fixture
+def eager_tasks(monkeypatch):
+    """Tasks run in this process when sent: no worker in these tests."""
+    monkeypatch.setattr(celery_app.conf, "task_always_eager", True)
+
+
+def request_snapshot(api, user, project, django_capture_on_commit_callbacks, payload=SNAPSHOT_REQUEST, run=True):
+    """POST a snapshot; ``run``: run what was queued after commit (with ``eager_tasks``, the task)."""
+    with django_capture_on_commit_callbacks(execute=run) as queued:
+        response = api(user).post(f"/api/projects/{project.pk}/snapshots/", payload, format="json")
+    assert response.status_code == 202, response.json()
+    assert len(queued) == 1
+    return response.json()
+
+
+def test_api_answers_202_with_a_pending_snapshot_and_the_task_makes_it_ready(
+    api, artifacts, admin_user, many, eager_tasks, django_capture_on_commit_callbacks
+):
+    created = request_snapshot(api, admin_user, many, django_capture_on_commit_callbacks)
+    assert created["status"] == "pending" and created["sha256"] == "" and created["created_by"] == admin_user.username
+    assert created["filters"] == {"min_judgments": 2, "exclude_ties": True}
+    assert created["options"] == {"pairs": "all", "conversational": False, "include_winners": False, "file": "jsonl"}
+    detail = api(admin_user).get(f"/api/snapshots/{created['id']}/").json()
+    assert detail["status"] == "ready" and detail["error"] == ""
+    assert detail["row_counts"]["train"] + detail["row_counts"]["validation"] == 160  # kto: two rows per pair
+    assert snapshot_verify(DatasetSnapshot.objects.get(pk=created["id"]))
+    assert [s["id"] for s in api(admin_user).get(f"/api/projects/{many.pk}/snapshots/").json()] == [created["id"]]
+
+
+def test_snapshot_task_claims_its_row_so_running_it_twice_writes_once(
+    api, artifacts, admin_user, many, django_capture_on_commit_callbacks
+):
+    created = request_snapshot(api, admin_user, many, django_capture_on_commit_callbacks, run=False)
+    assert DatasetSnapshot.objects.get(pk=created["id"]).status == "pending"
+    assert tasks.snapshot_build(created["id"]) is True
+    first = DatasetSnapshot.objects.get(pk=created["id"])
+    assert tasks.snapshot_build(created["id"]) is False  # a second delivery: nothing to claim
+    again = DatasetSnapshot.objects.get(pk=created["id"])
+    assert (again.status, again.sha256, again.finished_at) == ("ready", first.sha256, first.finished_at)
+    assert [p.name for p in (artifacts / "snapshots").iterdir()] == [Path(first.path).name]
+    assert tasks.snapshot_build(999_999) is False
+
+
+def test_snapshot_task_failure_is_recorded_on_the_row(
+    api, artifacts, admin_user, many, monkeypatch, django_capture_on_commit_callbacks
+):
+    created = request_snapshot(api, admin_user, many, django_capture_on_commit_callbacks, run=False)
+    monkeypatch.setattr(snapshot_service, "export_rows", lambda **kwargs: iter([(1, {"x": object()})]))
+    assert tasks.snapshot_build(created["id"]) is False
+    detail = api(admin_user).get(f"/api/snapshots/{created['id']}/").json()
+    assert detail["status"] == "failed" and "TypeError" in detail["error"] and detail["finished_at"]
     assert list((artifacts / "snapshots").iterdir()) == []
 
 
-def test_snapshot_api_create_list_and_detail(api, artifacts, admin_user, annotator, outsider, many):
+def test_broker_down_fails_the_snapshot_at_once(api, artifacts, admin_user, many, monkeypatch, django_capture_on_commit_callbacks):
+    def refuse(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(tasks.snapshot_build, "apply_async", refuse)
+    created = request_snapshot(api, admin_user, many, django_capture_on_commit_callbacks)
+    snapshot = DatasetSnapshot.objects.get(pk=created["id"])
+    assert snapshot.status == "failed" and "broker unavailable" in snapshot.error
+
+
+def test_reaper_fails_stale_snapshots_and_a_late_writer_keeps_nothing(artifacts, many):
+    spec = {"project": many, "format": "trl", "aggregation": "majority", "options": {"pairs": "all", "conversational": False, "include_winners": False, "file": "jsonl"}}
+    long_ago = timezone.now() - timedelta(hours=3)
+    stale_pending = DatasetSnapshot.objects.create(**spec, path="snapshots/a")
+    DatasetSnapshot.objects.filter(pk=stale_pending.pk).update(created_at=long_ago)
+    stale_running = DatasetSnapshot.objects.create(**spec, path="snapshots/b", status="running", started_at=long_ago)
+    fresh = DatasetSnapshot.objects.create(**spec, path="snapshots/c")
+    assert sorted(snapshot_service.snapshots_reap()) == [stale_pending.pk, stale_running.pk]
+    assert DatasetSnapshot.objects.get(pk=fresh.pk).status == "pending"
+    stale_running.refresh_from_db()
+    assert stale_running.status == "failed" and "worker probably died" in stale_running.error
+    stale_running.status = "running"  # the writer's own copy of the row, from before it was reaped
+    with pytest.raises(Conflict):
+        snapshot_service._write(stale_running)
+    assert not (artifacts / "snapshots" / "b").exists()
+    assert DatasetSnapshot.objects.get(pk=stale_running.pk).status == "failed"
+    assert tasks.snapshot_build(stale_pending.pk) is False  # a message arriving after the reaper
+
+
+def test_snapshot_api_refuses_others_and_hides_missing(api, artifacts, admin_user, annotator, outsider, many):
     url = f"/api/projects/{many.pk}/snapshots/"
-    payload = {"format": "kto", "split_seed": 4, "validation_fraction": 0.2, "filters": {"min_judgments": 2, "exclude_ties": True}}
-    created = api(admin_user).post(url, payload, format="json")
-    assert created.status_code == 201, created.json()
-    data = created.json()
-    assert data["filters"] == {"min_judgments": 2, "exclude_ties": True}
-    assert data["options"]["file"] == "jsonl" and data["created_by"] == admin_user.username
-    assert [s["id"] for s in api(admin_user).get(url).json()] == [data["id"]]
-    detail = f"/api/snapshots/{data['id']}/"
-    assert api(admin_user).get(detail).json()["sha256"] == data["sha256"]
+    snapshot = snapshot_create(project=many, format="trl", user=admin_user)
+    detail = f"/api/snapshots/{snapshot.pk}/"
+    assert api(admin_user).get(detail).json()["sha256"] == snapshot.sha256
     assert api(annotator).get(detail).status_code == 403
     assert api(outsider).get(detail).status_code == 404
-    assert api(annotator).post(url, payload, format="json").status_code == 403
+    assert api(annotator).post(url, SNAPSHOT_REQUEST, format="json").status_code == 403
     assert api(admin_user).get("/api/snapshots/999999/").status_code == 404
 
 
@@ -468,6 +566,21 @@ def test_snapshot_api_rejects_unknown_filters(api, artifacts, admin_user, many):
     response = api(admin_user).post(url, {"format": "trl", "file": "csv"}, format="json")
     assert response.status_code == 400
     assert not DatasetSnapshot.objects.exists()
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_writes_the_snapshot_the_api_queued(api, admin_user, many):
+    """The worker writes to the configured ARTIFACT_DIR (the ``artifacts`` fixture is this process's only)."""
+    with celery_worker(queues="default"):  # started first: it purges messages left by earlier tests
+        created = api(admin_user).post(f"/api/projects/{many.pk}/snapshots/", SNAPSHOT_REQUEST, format="json")
+        assert created.status_code == 202, created.json()
+        snapshot_id = created.json()["id"]
+        wait_for(lambda: DatasetSnapshot.objects.get(pk=snapshot_id).status in ("ready", "failed"), timeout=120, what="snapshot")
+    snapshot = DatasetSnapshot.objects.get(pk=snapshot_id)
+    assert snapshot.status == "ready", snapshot.error
+    assert snapshot_verify(snapshot) and snapshot.row_counts["train"] > 0
+    shutil.rmtree(Path(settings.ARTIFACT_DIR) / snapshot.path)
 
 
 # --- command ----------------------------------------------------------------------------------------

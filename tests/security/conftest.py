@@ -56,7 +56,7 @@ def world(project, annotator, admin_user, outsider, settings, tmp_path) -> World
     holdings = {"annotator": _holdings(project, annotator), "admin": _holdings(project, admin_user)}
     snapshot = DatasetSnapshot.objects.create(
         project=project, format="trl", aggregation="majority", sha256="0" * 64, path="snapshots/none",
-        row_counts={"train": 0, "validation": 0},
+        row_counts={"train": 0, "validation": 0}, status="ready",
     )
     run = TrainingRun.objects.create(project=project, stage="reward", base_model="tiny/model", created_by=admin_user)
     RunMetric.objects.create(run=run, step=1, values={"loss": 0.5})

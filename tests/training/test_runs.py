@@ -8,8 +8,10 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from labeling.errors import Conflict, InvalidInput
+from labeling.services.snapshots import snapshot_create, snapshot_request
 from tests.training.conftest import reward_config
 from training import services
+from training.inputs import stage_examples
 from training.models import ModelCheckpoint, RunStatus, TrainingRun
 
 
@@ -138,3 +140,27 @@ def test_api_reports_config_errors_clearly(api, labelled_project, admin_user, ti
 def test_a_project_without_judgments_cannot_start_a_reward_run(project, tiny_reward_model):
     with pytest.raises(InvalidInput, match="no judgments yet"):
         services.training_run_create(project=project, stage="reward", base_model=tiny_reward_model)
+
+
+def test_runs_train_only_on_ready_snapshots_of_their_stages_format(api, labelled_project, admin_user, settings, tmp_path):
+    settings.ARTIFACT_DIR = tmp_path
+    pending = snapshot_request(project=labelled_project, format="trl")  # its task is never sent in this test
+    with pytest.raises(Conflict, match="pending: only ready snapshots"):
+        create(labelled_project, base_model="tiny/hub-model", snapshot=pending)
+    body = {"project": labelled_project.pk, "stage": "reward", "base_model": "tiny/hub-model", "snapshot": pending.pk}
+    assert api(admin_user).post("/api/training-runs/", body, format="json").status_code == 409
+    sft = snapshot_create(project=labelled_project, format="sft")
+    with pytest.raises(InvalidInput, match="reads a trl snapshot"):
+        create(labelled_project, base_model="tiny/hub-model", snapshot=sft)
+    ready = snapshot_create(project=labelled_project, format="trl", conversational=True)
+    assert create(labelled_project, base_model="tiny/hub-model", snapshot=ready).snapshot == ready
+
+
+def test_a_run_without_a_snapshot_freezes_the_current_data_when_it_starts(labelled_project, settings, tmp_path):
+    settings.ARTIFACT_DIR = tmp_path
+    run = create(labelled_project, base_model="tiny/hub-model")
+    train, validation = stage_examples(run)  # what the worker reads: written here, synchronously
+    snapshot = TrainingRun.objects.get(pk=run.pk).snapshot
+    assert snapshot.status == "ready" and snapshot.options["conversational"] is True
+    assert len(train) + len(validation) == snapshot.row_counts["train"] + snapshot.row_counts["validation"] > 0
+    assert train[0]["prompt"][0]["role"] == "user" and isinstance(train[0]["chosen"], str)
