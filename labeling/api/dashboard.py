@@ -1,4 +1,5 @@
-"""The admin dashboard's overview: progress, pace, leases in flight, rates and flags to review."""
+"""The admin dashboard's overview (progress, pace, leases in flight, rates, flags to review) and
+resolving a reviewed flag."""
 
 from django.urls import path
 from drf_spectacular.utils import extend_schema
@@ -8,7 +9,8 @@ from rest_framework.views import APIView
 
 from labeling.access import access_project
 from labeling.dashboard_selectors import project_overview
-from labeling.models import FlagReason
+from labeling.models import Flag, FlagReason
+from labeling.services.flags import access_flag, flag_resolve
 
 
 class ComparisonCountsSerializer(serializers.Serializer):
@@ -78,6 +80,26 @@ class ProjectOverviewView(APIView):
         return Response(OverviewSerializer(project_overview(project=project)).data)
 
 
+class ResolvedFlagSerializer(serializers.ModelSerializer):
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Flag
+        fields = ["id", "project", "comparison", "reason", "note", "resolved", "resolved_by", "resolved_at", "created_at"]
+        read_only_fields = fields
+
+
+class FlagResolveView(APIView):
+    @extend_schema(
+        request=None, responses=ResolvedFlagSerializer,
+        summary="Mark a flag resolved (project admins; resolving again changes nothing)",
+    )
+    def post(self, request, flag_id: int):
+        flag = flag_resolve(flag=access_flag(request.user, flag_id), user=request.user)
+        return Response(ResolvedFlagSerializer(flag).data)
+
+
 urlpatterns = [
     path("projects/<int:project_id>/overview/", ProjectOverviewView.as_view(), name="project-overview"),
+    path("flags/<int:flag_id>/resolve/", FlagResolveView.as_view(), name="flag-resolve"),
 ]

@@ -1,4 +1,5 @@
-"""GET /api/projects/{id}/overview/: the admin dashboard's progress, pace, leases, rates and flags."""
+"""GET /api/projects/{id}/overview/: the admin dashboard's progress, pace, leases, rates and flags;
+POST /api/flags/{id}/resolve/."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -142,3 +143,31 @@ def test_annotators_are_refused_and_outsiders_see_nothing(api, project, annotato
     assert overview(api, outsider, project).status_code == 404
     assert overview(api, None, project).status_code in (401, 403)
 
+
+
+# --- resolving a flag ----------------------------------------------------------------------------
+
+
+def resolve(api, user, flag):
+    return api(user).post(f"/api/flags/{flag.pk}/resolve/")
+
+
+def test_admin_resolves_a_flag_once_and_it_leaves_the_review_list(api, busy_project, admin_user):
+    flag = Flag.objects.get(project=busy_project, resolved=False)
+    response = resolve(api, admin_user, flag)
+    assert response.status_code == 200
+    data = response.json()
+    assert data["resolved"] is True and data["resolved_by"] == admin_user.username and data["resolved_at"]
+    after = overview(api, admin_user, busy_project).json()
+    assert after["flagged"] == [] and after["flags"]["open"] == 0 and after["flags"]["total"] == 2
+    again = resolve(api, admin_user, flag).json()  # idempotent: the first resolution stands
+    assert (again["resolved_by"], again["resolved_at"]) == (data["resolved_by"], data["resolved_at"])
+
+
+def test_only_the_projects_admins_resolve_its_flags(api, busy_project, annotator, second_annotator, outsider):
+    flag = Flag.objects.get(project=busy_project, resolved=False)
+    assert resolve(api, second_annotator, flag).status_code == 403  # even the annotator who raised it
+    assert resolve(api, outsider, flag).status_code == 404
+    assert api(annotator).post("/api/flags/999999/resolve/").status_code == 404
+    flag.refresh_from_db()
+    assert not flag.resolved and flag.resolved_by is None

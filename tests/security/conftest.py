@@ -5,9 +5,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from labeling.models import Comparison, DatasetSnapshot, Judgment
+from labeling.models import Comparison, DatasetSnapshot, Flag, Judgment
 from labeling.services.assignment import comparison_lease_next
-from labeling.services.judgments import judgment_create
+from labeling.services.judgments import flag_create, judgment_create
 from tests.factories import UserFactory, make_comparison, new_client_key
 from training.models import ModelCheckpoint, RunMetric, TrainingRun
 
@@ -27,6 +27,7 @@ class World:
     users: dict  # role -> user (None for anonymous)
     holdings: dict  # role -> Holdings, for the two members of the project
     snapshot: DatasetSnapshot
+    flag: Flag
     run: TrainingRun
     checkpoint: ModelCheckpoint
 
@@ -58,9 +59,10 @@ def world(project, annotator, admin_user, outsider, settings, tmp_path) -> World
         project=project, format="trl", aggregation="majority", sha256="0" * 64, path="snapshots/none",
         row_counts={"train": 0, "validation": 0}, status="ready",
     )
+    flag, _ = flag_create(annotator=annotator, comparison_id=holdings["annotator"].judged.comparison_id, reason="other")
     run = TrainingRun.objects.create(project=project, stage="reward", base_model="tiny/model", created_by=admin_user)
     RunMetric.objects.create(run=run, step=1, values={"loss": 0.5})
     checkpoint = ModelCheckpoint.objects.create(project=project, run=run, name="ck", kind="reward", path="checkpoints/none")
     users = {"anonymous": None, "annotator": annotator, "outsider": outsider, "admin": admin_user}
-    return World(project, users, holdings, snapshot, run, checkpoint)
+    return World(project, users, holdings, snapshot, flag, run, checkpoint)
 
