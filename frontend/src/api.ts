@@ -16,6 +16,7 @@ import type {
   Progress,
   Project,
   ProjectStats,
+  ResolvedFlag,
   RunMetric,
   SkipOrFlag,
   Snapshot,
@@ -161,6 +162,11 @@ export async function undoJudgment(judgmentId: number): Promise<Task> {
 
 export const getOverview = (projectId: number) => get<Overview>(`/api/projects/${projectId}/overview/`);
 
+/** Take a flag off the review list; resolving it again changes nothing. */
+export async function resolveFlag(flagId: number): Promise<ResolvedFlag> {
+  return (await request<ResolvedFlag>("POST", `/api/flags/${flagId}/resolve/`, {})) as ResolvedFlag;
+}
+
 /** The cached statistics; null while the first computation has not finished. */
 export async function getStats(projectId: number): Promise<ProjectStats | null> {
   return statsPayload(await request<unknown>("GET", `/api/projects/${projectId}/stats/`));
@@ -203,6 +209,7 @@ export function exportUrl(projectId: number, query: string): string {
 
 export const listSnapshots = (projectId: number) => get<Snapshot[]>(`/api/projects/${projectId}/snapshots/`);
 
+/** Queue a snapshot: the server answers 202 with it pending, and a worker writes it. */
 export async function createSnapshot(projectId: number, body: SnapshotCreate): Promise<Snapshot> {
   return (await request<Snapshot>("POST", `/api/projects/${projectId}/snapshots/`, body)) as Snapshot;
 }

@@ -168,6 +168,19 @@ export interface FlaggedItem {
   prompt_excerpt: string;
 }
 
+/** POST /api/flags/{id}/resolve/ */
+export interface ResolvedFlag {
+  id: number;
+  project: number;
+  comparison: number;
+  reason: FlagReason;
+  note: string;
+  resolved: boolean;
+  resolved_by: string | null;
+  resolved_at: string | null;
+  created_at: string;
+}
+
 /** GET /api/projects/{id}/members/ */
 export interface Member {
   username: string;
@@ -206,22 +219,40 @@ export interface ExportFilters {
   models?: string[];
 }
 
-/** GET /api/projects/{id}/snapshots/ and /api/snapshots/{id}/ */
+/** pending (stored, waiting for a worker) -> running (being written) -> ready | failed. */
+export type SnapshotStatus = "pending" | "running" | "ready" | "failed";
+
+/** The export options a snapshot was written with. */
+export interface SnapshotOptions {
+  pairs: PairsMode;
+  conversational: boolean;
+  include_winners: boolean;
+  file: "jsonl" | "parquet";
+}
+
+/** GET /api/projects/{id}/snapshots/ and /api/snapshots/{id}/; POST answers 202 with a pending one. */
 export interface Snapshot {
   id: number;
   project: number;
   format: ExportFormat;
   aggregation: Aggregation;
-  options: Record<string, unknown>;
-  filters: Record<string, unknown>;
+  options: SnapshotOptions;
+  filters: ExportFilters;
   split_seed: number;
   validation_fraction: number;
+  status: SnapshotStatus;
+  /** Why it failed; empty otherwise. */
+  error: string;
+  /** Empty until ready. */
   sha256: string;
-  /** {"train": n, "validation": m} */
+  /** {"train": n, "validation": m}; empty until ready. */
   row_counts: Record<string, number>;
   path: string;
   created_by: string | null;
   created_at: string;
+  /** When a worker began writing it: the rows are those in the database then. */
+  started_at: string | null;
+  finished_at: string | null;
 }
 
 /** POST /api/projects/{id}/snapshots/ */

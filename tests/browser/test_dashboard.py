@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from labeling.models import Comparison, ComparisonResponse, Judgment, Project
+from labeling.models import Comparison, ComparisonResponse, Flag, Judgment, Project
 from labeling.services.assignment import comparison_lease_next
 from labeling.services.judgments import comparison_skip, flag_create, judgment_create
 from labeling.services.stats import project_stats_compute, project_stats_store
@@ -198,6 +198,11 @@ def test_admin_runs_a_project_from_import_to_a_trained_reward_model(
     expect(page.get_by_test_id("kpi-leases")).to_contain_text("2")
     expect(page.get_by_test_id("annotator-table").locator("tbody tr")).to_have_count(4)
     expect(page.get_by_test_id("flagged")).to_contain_text("Both answers miss the <question>.")
+    dodgy = Flag.objects.get(project=project, reason="unsafe")
+    page.get_by_test_id(f"flag-resolve-{dodgy.pk}").click()
+    expect(page.get_by_test_id(f"flag-{dodgy.pk}")).to_have_count(0)
+    dodgy.refresh_from_db()
+    assert dodgy.resolved and dodgy.resolved_by == staff_admin
     expect(page.get_by_test_id("agreement")).to_contain_text("Krippendorff")
     # sorting: click "Agreement" and the least agreeing annotator comes first
     page.get_by_test_id("annotator-table").get_by_role("button", name="Agreement").click()
@@ -218,25 +223,27 @@ def test_admin_runs_a_project_from_import_to_a_trained_reward_model(
     shoot_whole(page, shoot, "dashboard-leaderboard")
     in_dark(page, shoot, "dashboard-leaderboard-dark", "leaderboard-table")
 
-    # --- export and a snapshot ----------------------------------------------------------------
-    page.get_by_test_id("tab-data").click()
-    page.get_by_test_id("export-format").select_option("trl")
-    with page.expect_download() as download:
-        page.get_by_test_id("export-download").click()
-    exported = [json.loads(line) for line in Path(download.value.path()).read_text().splitlines()]
-    assert download.value.suggested_filename == "model-bake-off-trl.jsonl"
-    assert exported and {"prompt", "chosen", "rejected"} <= set(exported[0])
-    page.get_by_test_id("snapshot-new").click()
-    page.get_by_test_id("snapshot-create").click()
-    snapshot_row = page.get_by_test_id("snapshot-table").locator("tbody tr").first
-    expect(snapshot_row).to_contain_text("trl")
-    snapshot = project.snapshots.get()
-    expect(snapshot_row).to_contain_text(snapshot.sha256[:12])
-    assert snapshot.row_counts["train"] > 0
-    shoot_whole(page, shoot, "dashboard-data")
+    # A worker on both queues from here on: it writes the snapshot the dashboard asks for, then trains.
+    with celery_worker(log_path=tmp_path / "worker.log"):  # before any snapshot or run: it purges the queue
+        # --- export and a snapshot ----------------------------------------------------------------
+        page.get_by_test_id("tab-data").click()
+        page.get_by_test_id("export-format").select_option("trl")
+        with page.expect_download() as download:
+            page.get_by_test_id("export-download").click()
+        exported = [json.loads(line) for line in Path(download.value.path()).read_text().splitlines()]
+        assert download.value.suggested_filename == "model-bake-off-trl.jsonl"
+        assert exported and {"prompt", "chosen", "rejected"} <= set(exported[0])
+        page.get_by_test_id("snapshot-new").click()
+        page.get_by_test_id("snapshot-create").click()
+        snapshot_row = page.get_by_test_id("snapshot-table").locator("tbody tr").first
+        expect(snapshot_row).to_contain_text("trl")
+        expect(snapshot_row.get_by_test_id("snapshot-status")).to_have_text("ready", timeout=60_000)  # the worker wrote it
+        snapshot = project.snapshots.get()
+        expect(snapshot_row).to_contain_text(snapshot.sha256[:12])
+        assert snapshot.row_counts["train"] > 0
+        shoot_whole(page, shoot, "dashboard-data")
 
-    # --- training: a real worker, a real (tiny) reward model ------------------------------------
-    with celery_worker(log_path=tmp_path / "worker.log"):  # before any run: it purges the queue
+        # --- training: a real worker, a real (tiny) reward model ------------------------------------
         page.get_by_test_id("tab-training").click()
         page.get_by_test_id("stage-reward").click()
         expect(page.get_by_test_id("cfg-learning_rate")).to_have_value("0.00001")

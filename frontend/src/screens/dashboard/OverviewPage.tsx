@@ -1,4 +1,4 @@
-import { getOverview, getStats } from "../../api";
+import { getOverview, getStats, resolveFlag } from "../../api";
 import { HourBars } from "../../components/charts/HourBars";
 import { StackedBar } from "../../components/charts/StackedBar";
 import { niceDomain } from "../../logic/chartScale";
@@ -14,7 +14,7 @@ const STATS_EVERY_MS = 30_000;
 
 /** How the collection is going: progress, pace, leases, agreement, annotators and flags. */
 export function OverviewPage({ project }: { project: Project }) {
-  const [overview] = usePolled(() => getOverview(project.id), OVERVIEW_EVERY_MS, [project.id]);
+  const [overview, reloadOverview] = usePolled(() => getOverview(project.id), OVERVIEW_EVERY_MS, [project.id]);
   const [stats] = usePolled(() => getStats(project.id), STATS_EVERY_MS, [project.id]);
 
   if (overview.state === "loading") return <div class="skeleton" style={{ height: "220px" }} />;
@@ -52,7 +52,7 @@ export function OverviewPage({ project }: { project: Project }) {
           <h2>Flagged for review</h2>
           <span class="card-note">{data.flags.open} open · newest first</span>
         </header>
-        <FlaggedItems items={data.flagged} />
+        <FlaggedItems items={data.flagged} onResolve={(flagId) => resolveFlag(flagId).then(reloadOverview)} />
       </section>
     </div>
   );

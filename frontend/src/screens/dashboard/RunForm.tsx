@@ -3,6 +3,7 @@ import { ApiError, createRun } from "../../api";
 import { type FormValues, defaultValues, isEdited, parseConfig, serverFieldError, switchStage } from "../../logic/runForm";
 import type { Checkpoint, ConfigField, Project, Snapshot, Stage, StageConfig, TrainingRun } from "../../types";
 import { errorText } from "./usePolled";
+import { trainable } from "../../logic/snapshots";
 
 /** What the form starts from when a checkpoint seeds it. */
 export interface FormSeed {
@@ -65,7 +66,7 @@ export function RunForm({ project, stages, checkpoints, snapshots, seed, onCreat
   if (!config) return null;
   const bases = checkpoints.filter((c) => config.base_kinds.includes(c.kind));
   const rewards = checkpoints.filter((c) => c.kind === "reward");
-  const usable = snapshots.filter((s) => s.format === config.snapshot_format);
+  const usable = trainable(snapshots, config.snapshot_format);
   const { config: parsed, errors } = parseConfig(config.fields, values);
   const allErrors = { ...errors, ...serverErrors };
   const baseMissing = baseMode === "model" ? !baseModel.trim() : baseCheckpoint === null;

@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { createSnapshot, listSnapshots } from "../../api";
 import { EMPTY_FILTERS, type FilterForm, parseFilters } from "../../logic/exportQuery";
 import { ago, count, shortHash } from "../../logic/format";
+import { STATUS_LABELS, inFlight, snapshotPollEvery } from "../../logic/snapshots";
 import type { Aggregation, AnnotatorQuality, ExportFormat, Project, Snapshot } from "../../types";
 import { AGGREGATIONS, FORMAT_OPTIONS } from "./ExportPanel";
 import { FilterFields } from "./FilterFields";
@@ -13,9 +14,10 @@ interface Props {
   annotators: AnnotatorQuality[];
 }
 
-/** Immutable train/validation snapshots (what training runs read), and a form to make one. */
+/** Immutable train/validation snapshots (what training runs read), and a form to make one. A worker
+ * writes each new snapshot: the list is polled until none is pending or running. */
 export function SnapshotPanel({ project, models, annotators }: Props) {
-  const [snapshots, reload] = usePolled(() => listSnapshots(project.id), null, [project.id]);
+  const [snapshots, reload] = usePolled(() => listSnapshots(project.id), snapshotPollEvery, [project.id]);
   const [creating, setCreating] = useState(false);
   const [fresh, setFresh] = useState<number | null>(null);
 
@@ -58,6 +60,7 @@ function SnapshotTable({ snapshots, fresh }: { snapshots: Snapshot[]; fresh: num
         <tr>
           <th class="num">#</th>
           <th>Format</th>
+          <th>Status</th>
           <th>SHA-256</th>
           <th>Rows (train · validation)</th>
           <th>Filters</th>
@@ -76,16 +79,27 @@ function SnapshotTable({ snapshots, fresh }: { snapshots: Snapshot[]; fresh: num
               <td>
                 {s.format} <span class="muted small">{s.aggregation}</span>
               </td>
-              <td class="mono" title={s.sha256}>{shortHash(s.sha256)}</td>
               <td>
-                <div class="split-bar" title={`${train} train, ${validation} validation`}>
-                  <span class="split-train" style={{ width: `${(100 * train) / most}%` }} />
-                  <span class="split-val" style={{ width: `${(100 * validation) / most}%` }} />
-                </div>
-                <span class="small">
-                  <strong>{count(train)}</strong> · {count(validation)}
-                </span>
+                <SnapshotStatusPill snapshot={s} />
               </td>
+              {s.status === "ready" ? (
+                <>
+                  <td class="mono" title={s.sha256}>{shortHash(s.sha256)}</td>
+                  <td>
+                    <div class="split-bar" title={`${train} train, ${validation} validation`}>
+                      <span class="split-train" style={{ width: `${(100 * train) / most}%` }} />
+                      <span class="split-val" style={{ width: `${(100 * validation) / most}%` }} />
+                    </div>
+                    <span class="small">
+                      <strong>{count(train)}</strong> · {count(validation)}
+                    </span>
+                  </td>
+                </>
+              ) : (
+                <td colSpan={2} class={s.status === "failed" ? "small snapshot-error" : "small muted"}>
+                  {s.status === "failed" ? s.error || "failed" : s.status === "running" ? `started ${ago(s.started_at)}` : "—"}
+                </td>
+              )}
               <td class="small">{filters.length ? filters.map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : String(v)}`).join(" ") : <span class="muted">none</span>}</td>
               <td>{s.created_by ?? "—"}</td>
               <td>{ago(s.created_at)}</td>
@@ -94,6 +108,15 @@ function SnapshotTable({ snapshots, fresh }: { snapshots: Snapshot[]; fresh: num
         })}
       </tbody>
     </table>
+  );
+}
+
+function SnapshotStatusPill({ snapshot }: { snapshot: Snapshot }) {
+  return (
+    <span class={`status-pill status-${snapshot.status}`} data-testid="snapshot-status" title={snapshot.error || undefined}>
+      {inFlight(snapshot.status) && <span class="spinner" aria-hidden="true" />}
+      {STATUS_LABELS[snapshot.status]}
+    </span>
   );
 }
 
@@ -165,9 +188,9 @@ function SnapshotForm({ project, models, annotators, onCreated }: Props & { onCr
       {problems.length > 0 && <p class="field-error">{problems.join("; ")}</p>}
       <div class="form-actions">
         <button class="btn btn-primary" type="submit" disabled={state.sending || problems.length > 0} data-testid="snapshot-create">
-          {state.sending ? "Writing the snapshot…" : "Create snapshot"}
+          {state.sending ? "Queuing the snapshot…" : "Create snapshot"}
         </button>
-        <span class="muted small">Split by prompt, so no prompt is in both train and validation.</span>
+        <span class="muted small">Split by prompt, so no prompt is in both train and validation. A worker writes it; this list shows when it is ready.</span>
       </div>
     </form>
   );

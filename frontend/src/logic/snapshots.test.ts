@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import type { Snapshot, SnapshotStatus } from "../types";
+import { SNAPSHOT_POLL_MS, inFlight, snapshotPollEvery, trainable } from "./snapshots";
+
+function snapshot(id: number, status: SnapshotStatus, format: Snapshot["format"] = "trl"): Snapshot {
+  return {
+    id, project: 1, format, aggregation: "majority",
+    options: { pairs: "all", conversational: true, include_winners: false, file: "jsonl" },
+    filters: {}, split_seed: 0, validation_fraction: 0.1, status, error: "", sha256: status === "ready" ? "ab".repeat(32) : "",
+    row_counts: {}, path: `snapshots/${id}`, created_by: null, created_at: "2026-01-01T00:00:00Z", started_at: null, finished_at: null,
+  };
+}
+
+describe("snapshots", () => {
+  it("counts pending and running as still being written", () => {
+    expect(["pending", "running", "ready", "failed"].map((s) => inFlight(s as SnapshotStatus))).toEqual([true, true, false, false]);
+  });
+
+  it("polls while any snapshot is being written, and stops when all are done", () => {
+    expect(snapshotPollEvery(null)).toBeNull();
+    expect(snapshotPollEvery([])).toBeNull();
+    expect(snapshotPollEvery([snapshot(1, "ready"), snapshot(2, "pending")])).toBe(SNAPSHOT_POLL_MS);
+    expect(snapshotPollEvery([snapshot(1, "ready"), snapshot(2, "running")])).toBe(SNAPSHOT_POLL_MS);
+    expect(snapshotPollEvery([snapshot(1, "ready"), snapshot(2, "failed")])).toBeNull();
+  });
+
+  it("offers runs only ready snapshots of the format their stage reads", () => {
+    const all = [snapshot(1, "ready"), snapshot(2, "pending"), snapshot(3, "failed"), snapshot(4, "ready", "sft"), snapshot(5, "ready")];
+    expect(trainable(all, "trl").map((s) => s.id)).toEqual([1, 5]);
+    expect(trainable(all, "sft").map((s) => s.id)).toEqual([4]);
+    expect(trainable(all, null)).toEqual([]);
+  });
+});
