@@ -15,18 +15,28 @@ def is_project_admin(user, project: Project) -> bool:
 
 
 def access_project(user, project_id, *, admin: bool = False) -> Project:
-    """The project if ``user`` is a member (an admin member when ``admin``); superusers see all."""
-    project = Project.objects.filter(pk=project_id).first() if str(project_id).isdigit() else None
-    if project is None:
+    """The project if ``user`` is a member (an admin member when ``admin``); superusers see all.
+
+    One query: the membership row with its project (every annotation request starts here).
+    """
+    if not _is_row_id(project_id):
         raise NotFound("project not found")
     if user.is_superuser:
+        project = Project.objects.filter(pk=project_id).first()
+        if project is None:
+            raise NotFound("project not found")
         return project
-    role = Membership.objects.filter(project=project, user=user).values_list("role", flat=True).first()
-    if role is None:
+    membership = Membership.objects.select_related("project").filter(project_id=project_id, user=user).first()
+    if membership is None:
         raise NotFound("project not found")
-    if admin and role != Role.ADMIN:
+    if admin and membership.role != Role.ADMIN:
         raise NotAllowed("only project admins may do this")
-    return project
+    return membership.project
+
+
+def _is_row_id(value) -> bool:
+    """A possible primary key: digits within a 64-bit integer (larger ones overflow the driver)."""
+    return str(value).isdigit() and int(value) < 2**63
 
 
 def require_project_creator(user) -> None:

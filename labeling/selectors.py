@@ -1,11 +1,13 @@
 """Reads for the API and pages (writes live in ``labeling/services``)."""
 
+import json
+
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from labeling.hot_sql import sql_rows
 from labeling.models import (
     Comparison,
-    ComparisonResponse,
     DataImport,
     Flag,
     Judgment,
@@ -44,19 +46,32 @@ def import_list(project: Project) -> QuerySet[DataImport]:
 def comparison_task_payload(*, comparison: Comparison, lease_expires_at) -> dict:
     """What the annotation screen shows: the prompt and the responses by letter, blind.
 
-    Model names never leave the server here. ``comparison.prompt`` is read as loaded (the
-    assignment services load it with the comparison), so this costs one query.
+    Model names never leave the server here. One plain-SQL query (it runs on every
+    next-task; ``labeling.hot_sql`` says why) reads the prompt with the responses.
     """
-    texts = ComparisonResponse.objects.filter(comparison=comparison).order_by("position").values_list(
-        "position", "response__text"
-    )
+    rows = sql_rows(_TASK_TEXTS, [comparison.pk])
     return {
         "id": comparison.pk,
         "project": comparison.project_id,
-        "prompt": {"id": comparison.prompt_id, "messages": comparison.prompt.messages},
-        "responses": [{"letter": LETTERS[position], "text": text} for position, text in texts],
+        "prompt": {"id": comparison.prompt_id, "messages": _json(rows[0][2]) if rows else []},
+        "responses": [{"letter": LETTERS[position], "text": text} for position, text, _ in rows],
         "lease_expires_at": lease_expires_at,
     }
+
+
+_TASK_TEXTS = """
+    SELECT cr.position, r.text, p.messages
+    FROM labeling_comparisonresponse cr
+    JOIN labeling_response r ON r.id = cr.response_id
+    JOIN labeling_comparison c ON c.id = cr.comparison_id
+    JOIN labeling_prompt p ON p.id = c.prompt_id
+    WHERE cr.comparison_id = %s ORDER BY cr.position
+"""
+
+
+def _json(value):
+    """A JSON column read by plain SQL: text on both databases (Django's psycopg2 setup leaves jsonb unparsed)."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def judgment_list_for(*, project: Project, annotator=None) -> QuerySet[Judgment]:

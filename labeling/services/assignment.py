@@ -19,6 +19,9 @@ requests never wait on or get the same row; the conditional update is the guard 
 on every backend. On SQLite, transactions start ``IMMEDIATE`` (see settings), so writers are
 serialised by the database lock and ``select_for_update`` is a no-op. Lock order, to rule out
 deadlocks: user row, then lease rows, then comparison rows (in id order when several).
+
+Cost. Every next-task runs the statements below, so they are plain SQL (``labeling.hot_sql``
+says why); the rare paths (reclaiming, releasing) use the ORM.
 """
 
 import random
@@ -27,9 +30,10 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
+from labeling.hot_sql import aware, db_datetime, for_update, sql_count, sql_first
 from labeling.models import Comparison, Lease, LeaseState, Project
 
 LIVE_LEASES_MAX = 2  # the task on screen and one prefetched ahead of it
@@ -74,9 +78,9 @@ def lease_expire_due(*, project: Project, now: datetime | None = None, limit: in
     re-checked under the lock, so a lease is never both judged and reclaimed.
     """
     now = now or timezone.now()
-    due = Lease.objects.filter(project=project, state=LeaseState.ACTIVE, expires_at__lte=now)
-    if not due.exists():  # the common case: a plain read, no write transaction
+    if not sql_first(_ANY_DUE, [project.pk, db_datetime(now)]):  # the common case: one index probe
         return 0
+    due = Lease.objects.filter(project=project, state=LeaseState.ACTIVE, expires_at__lte=now)
     with transaction.atomic():
         rows = list(
             due.order_by("expires_at").select_for_update(skip_locked=True).values_list("id", "comparison_id")[:limit]
@@ -90,6 +94,11 @@ def lease_expire_due(*, project: Project, now: datetime | None = None, limit: in
     return len(rows)
 
 
+_ANY_DUE = """
+    SELECT 1 FROM labeling_lease WHERE project_id = %s AND state = 'active' AND expires_at <= %s LIMIT 1
+"""
+
+
 def annotator_lock(annotator) -> None:
     """Serialise one annotator's writes until the end of the caller's transaction.
 
@@ -97,8 +106,8 @@ def annotator_lock(annotator) -> None:
     are not blocked. SQLite serialises all writers already, so nothing is sent there.
     """
     if connection.features.has_select_for_update:
-        users = get_user_model().objects.select_for_update(no_key=True).filter(pk=annotator.pk)
-        list(users.values_list("pk", flat=True))
+        table = get_user_model()._meta.db_table
+        sql_first(f"SELECT id FROM {table} WHERE id = %s{for_update(no_key=True)}", [annotator.pk])
 
 
 def comparison_slot_take(*, comparison_id: int, overlap: int) -> bool:
@@ -107,11 +116,13 @@ def comparison_slot_take(*, comparison_id: int, overlap: int) -> bool:
     A conditional update, safe without any lock: two takers of the last slot cannot both
     change the row. ``is_open`` is computed from the old ``holders`` in the same statement.
     """
-    taken = Comparison.objects.filter(pk=comparison_id, is_gold=False, holders__lt=overlap).update(
-        holders=F("holders") + 1,
-        is_open=Case(When(holders__lt=overlap - 1, then=Value(True)), default=Value(False)),
-    )
-    return taken == 1
+    return sql_count(_SLOT_TAKE, [overlap, comparison_id, overlap]) == 1
+
+
+_SLOT_TAKE = """
+    UPDATE labeling_comparison SET holders = holders + 1, is_open = (holders + 1 < %s)
+    WHERE id = %s AND NOT is_gold AND holders < %s
+"""
 
 
 def comparison_slots_release(*, project: Project, comparison_ids: list[int]) -> None:
@@ -139,11 +150,16 @@ def lease_expiry(project: Project, now: datetime | None = None) -> datetime:
 
 def _live_leases(project: Project, annotator) -> list[Comparison]:
     """Comparisons under active, unexpired leases, the one expiring first (the task on screen) first."""
-    live = Lease.objects.filter(
-        annotator=annotator, project=project, state=LeaseState.ACTIVE, expires_at__gt=timezone.now()
-    )
-    leases = live.select_related("comparison__prompt").order_by("expires_at", "id")[:LIVE_LEASES_MAX]
-    return [_with_expiry(lease.comparison, lease.expires_at) for lease in leases]
+    rows = Comparison.objects.raw(_LIVE, [annotator.pk, project.pk, db_datetime(timezone.now()), LIVE_LEASES_MAX])
+    return [_with_expiry(comparison, aware(comparison.lease_expires_at)) for comparison in rows]
+
+
+_LIVE = """
+    SELECT c.*, l.expires_at AS lease_expires_at
+    FROM labeling_lease l JOIN labeling_comparison c ON c.id = l.comparison_id
+    WHERE l.annotator_id = %s AND l.project_id = %s AND l.state = 'active' AND l.expires_at > %s
+    ORDER BY l.expires_at, l.id LIMIT %s
+"""
 
 
 def _with_expiry(comparison: Comparison, expires_at: datetime) -> Comparison:
@@ -166,9 +182,7 @@ def _lease_new(project: Project, annotator, rng: random.Random) -> Comparison | 
 
 
 def _has_regular_work(project: Project, annotator) -> bool:
-    # Ordered like the serving index so both databases walk it from its head.
-    candidates = _candidates(project, annotator, gold=False).order_by("-judgment_count", "-priority", "random_key")
-    return candidates.exists()
+    return sql_first(_CANDIDATES.format(lock=""), [project.pk, False, annotator.pk]) is not None
 
 
 def _take(project: Project, annotator, *, gold: bool) -> Comparison | None:
@@ -191,29 +205,33 @@ def _candidate(project: Project, annotator, *, gold: bool) -> Comparison | None:
     never the whole table. A lease of theirs that expired does not exclude the comparison:
     it went back to the pool for everyone, them included.
     """
-    candidates = (
-        _candidates(project, annotator, gold=gold)
-        .order_by("-judgment_count", "-priority", "random_key")
-        .select_related("prompt")
-    )
-    found = candidates.select_for_update(skip_locked=True, of=("self",)).first()
+    params = [project.pk, gold, annotator.pk]
+    found = _first(Comparison.objects.raw(_CANDIDATES.format(lock=for_update(skip_locked=True, of="c")), params))
     if found is None and connection.features.has_select_for_update_skip_locked:
         # Skipping may have hidden the last open rows, locked for a moment by a submit or by
         # someone taking a different slot of them. Before answering "nothing left", wait for
         # those locks; this only happens at the very end of an annotator's queue.
-        found = candidates.select_for_update(of=("self",)).first()
+        found = _first(Comparison.objects.raw(_CANDIDATES.format(lock=for_update(of="c")), params))
     return found
 
 
-def _candidates(project: Project, annotator, *, gold: bool):
-    """Open comparisons of one kind that this annotator holds no (unexpired) lease row on.
+# Open comparisons of one kind (gold or not) that this annotator holds no unexpired lease row
+# on, in serving order. ``c.is_gold = %s`` and the bare ``c.is_open`` match the partial index
+# ``comparison_serving_order`` on both databases.
+_CANDIDATES = """
+    SELECT c.* FROM labeling_comparison c
+    WHERE c.project_id = %s AND c.is_gold = %s AND c.is_open
+      AND NOT EXISTS (
+        SELECT 1 FROM labeling_lease l
+        WHERE l.comparison_id = c.id AND l.annotator_id = %s AND l.state <> 'expired'
+      )
+    ORDER BY c.judgment_count DESC, c.priority DESC, c.random_key
+    LIMIT 1{lock}
+"""
 
-    ``is_gold__in=[gold]``, not ``is_gold=gold``: Django writes the latter as ``NOT is_gold``,
-    which SQLite cannot use as an equality on ``comparison_serving_order``, and it then sorts
-    every open row (PostgreSQL reads both forms as ``is_gold = false``).
-    """
-    mine = Lease.objects.filter(comparison=OuterRef("pk"), annotator=annotator).exclude(state=LeaseState.EXPIRED)
-    return Comparison.objects.filter(project=project, is_gold__in=[gold], is_open=True).filter(~Exists(mine))
+
+def _first(rows):
+    return next(iter(rows), None)
 
 
 def _lease_record(project: Project, comparison: Comparison, annotator) -> datetime:
@@ -225,10 +243,14 @@ def _lease_record(project: Project, comparison: Comparison, annotator) -> dateti
     """
     now = timezone.now()
     expires_at = lease_expiry(project, now)
-    lease = Lease(project=project, comparison=comparison, annotator=annotator, state=LeaseState.ACTIVE,
-                  expires_at=expires_at, created_at=now, updated_at=now)
-    Lease.objects.bulk_create(
-        [lease], update_conflicts=True, unique_fields=["comparison", "annotator"],
-        update_fields=["state", "expires_at", "updated_at"],
-    )
+    stamp = db_datetime(now)
+    sql_count(_LEASE_UPSERT, [project.pk, comparison.pk, annotator.pk, db_datetime(expires_at), stamp, stamp])
     return expires_at
+
+
+_LEASE_UPSERT = """
+    INSERT INTO labeling_lease (project_id, comparison_id, annotator_id, state, expires_at, created_at, updated_at)
+    VALUES (%s, %s, %s, 'active', %s, %s, %s)
+    ON CONFLICT (comparison_id, annotator_id) DO UPDATE
+    SET state = 'active', expires_at = excluded.expires_at, updated_at = excluded.updated_at
+"""

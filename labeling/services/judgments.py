@@ -1,18 +1,22 @@
 """What annotators give back: judgments (and their undo), skips, flags and demonstrations.
 
-Every write here is one transaction that starts with ``annotator_lock``, so one annotator's
-requests (a retried submit racing its original, an undo racing a next-task) run one after
-another. A failed check raises a domain error before anything is written, so an error
-always means nothing was stored.
+Every write here is one transaction that starts with a lock, so requests that could race
+run one after another: a submit locks the annotator's lease row of that comparison (a retried
+submit racing its original, a submit racing a skip or an undo of the same comparison), the
+other writes lock the annotator (``annotator_lock``: an undo racing a next-task). A failed
+check raises a domain error before anything is written, so an error always means nothing was
+stored. Submits are the hot path: their statements are plain SQL (``labeling.hot_sql``).
 """
 
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from labeling.errors import Conflict, InvalidInput, NotFound
+from labeling.hot_sql import db_datetime, for_update, sql_count, sql_first
 from labeling.models import (
     Comparison,
     ComparisonResponse,
@@ -66,26 +70,30 @@ def judgment_create(
     _check_extras(rationale=rationale, time_spent_ms=time_spent_ms)
     try:
         with transaction.atomic():
-            annotator_lock(annotator)
-            first = Judgment.objects.filter(client_key=client_key).first()
+            lease = _lease_locked(comparison, annotator)
+            first = _judgment_with_key(client_key)
             if first is not None:
                 return _replayed(first, annotator, comparison_id=comparison.pk), False
             result = validated_result(
                 comparison, winner=winner, strength=strength, ranking=ranking, criteria=criteria
             )
-            lease = _lease_for_judgment(comparison, annotator)
+            _check_lease_for_judgment(lease, comparison)
             judgment = Judgment.objects.create(
                 project_id=comparison.project_id, comparison=comparison, annotator=annotator,
                 rationale=rationale, time_spent_ms=time_spent_ms, client_key=client_key, **result,
             )
-            Lease.objects.filter(pk=lease.pk).update(state=LeaseState.JUDGED, updated_at=timezone.now())
-            Comparison.objects.filter(pk=comparison.pk).update(judgment_count=F("judgment_count") + 1)
+            sql_count(_LEASE_JUDGED, [db_datetime(judgment.created_at), lease.id])
+            sql_count(_JUDGMENT_COUNTED, [comparison.pk])
             project_stats_changed(comparison.project_id)
     except IntegrityError as exc:
-        # Only a concurrent submit by someone else reusing the key gets here: this
-        # annotator's own submits are serialised by annotator_lock.
+        # Only a concurrent submit reusing the key on another comparison (or by someone else)
+        # gets here: submits of one comparison by one annotator wait on its lease row.
         raise Conflict("this client_key was just used for another judgment; nothing stored", reason="client_key_reused") from exc
     return judgment, True
+
+
+_LEASE_JUDGED = "UPDATE labeling_lease SET state = 'judged', updated_at = %s WHERE id = %s"
+_JUDGMENT_COUNTED = "UPDATE labeling_comparison SET judgment_count = judgment_count + 1 WHERE id = %s"
 
 
 def judgment_undo(*, annotator, judgment_id: int) -> Comparison:
@@ -305,13 +313,26 @@ def _role(user, project_id: int) -> str | None:
     return Membership.objects.filter(project_id=project_id, user=user).values_list("role", flat=True).first()
 
 
-def _lease_for_judgment(comparison: Comparison, annotator) -> Lease:
-    """The annotator's lease, row-locked, or a Conflict saying why they may not submit.
+class _LockedLease(NamedTuple):
+    id: int
+    state: str
+
+
+def _lease_locked(comparison: Comparison, annotator) -> _LockedLease | None:
+    """The annotator's lease on ``comparison``, row-locked until the end of the transaction."""
+    row = sql_first(
+        f"SELECT id, state FROM labeling_lease WHERE comparison_id = %s AND annotator_id = %s{for_update()}",
+        [comparison.pk, annotator.pk],
+    )
+    return _LockedLease(*row) if row else None
+
+
+def _check_lease_for_judgment(lease: _LockedLease | None, comparison: Comparison) -> None:
+    """A Conflict saying why the annotator may not submit, unless their lease allows it.
 
     An active lease past its expiry that nobody reclaimed yet still holds its slot, so it is
     accepted as is; one already reclaimed must win a free slot again.
     """
-    lease = Lease.objects.select_for_update().filter(comparison=comparison, annotator=annotator).first()
     if lease is None:
         raise Conflict("you hold no lease on this comparison; get it from next-task first", reason="no_lease")
     if lease.state == LeaseState.JUDGED:
@@ -324,7 +345,13 @@ def _lease_for_judgment(comparison: Comparison, annotator) -> Lease:
             "your judgment was not stored",
             reason="full",
         )
-    return lease
+
+
+def _judgment_with_key(client_key: str) -> Judgment | None:
+    # A probe first: the key is new on every first submit, so the model is rarely loaded.
+    if sql_first("SELECT 1 FROM labeling_judgment WHERE client_key = %s", [client_key]) is None:
+        return None
+    return Judgment.objects.filter(client_key=client_key).first()
 
 
 def _slot_retaken(comparison: Comparison) -> bool:
