@@ -1,15 +1,20 @@
 """Annotation latency: next-task + submit, 8 concurrent annotators, behind gunicorn.
 
     python bench/bench_annotation.py [--sizes 10000 100000] [--million] [--backends postgresql sqlite]
-                                     [--clients 8] [--seconds 20] [--workers 5] [--explain]
+                                     [--clients 8] [--seconds 20] [--paced-rate 30] [--workers 5] [--explain]
 
 For each backend and size: a fresh database (PostgreSQL ``bench_annotation``, or an SQLite file,
 the embedded default), migrated, then filled with bulk SQL (COPY on PostgreSQL, executemany on
 SQLite): one pairwise project with overlap 3 and gold rate 0.05, prompts with 5 responses and
 all 10 pairs of them as comparisons (1% gold). gunicorn (sync workers, DEBUG off) serves it on a
 free localhost port; each client thread is one annotator with a token, looping GET next-task,
-POST judgment. After a shared warm-up, every pair is timed, and the CPU time of the gunicorn
-processes and of the PostgreSQL backends serving them is divided by the pairs done: a cost per
+POST judgment. Two loads, each after a warm-up: saturated (every client sends its next pair
+as soon as the last is answered: the throughput) and paced (every client pauses an
+exponential "think time" between pairs, ``--paced-rate`` annotations/s offered in all: the
+latency an annotator sees while the others work). The client threads share the server's two
+cores, so saturated latency is queueing by construction: 8 clients at R pairs/s wait 8/R s a
+pair (Little's law). Every timed pair is recorded, and the CPU time of the gunicorn processes
+and of the PostgreSQL backends serving them is divided by the pairs done: a cost per
 annotation that, unlike latency, a busy machine barely moves. Non-2xx answers are counted, and the
 gunicorn processes' resident memory is sampled every 100 ms (warm-up included): the peak of their
 sum and of the largest process. ``--explain`` prints PostgreSQL's plans
@@ -261,11 +266,17 @@ def start_gunicorn(env: dict, port: int, workers: int, token: str) -> subprocess
 
 
 class Annotator(threading.Thread):
-    """Loops next-task then submit until ``stop`` is set; times each pair while ``timing`` is set."""
+    """Loops next-task then submit until ``stop`` is set; times each pair while ``timing`` is set.
 
-    def __init__(self, port: int, token: str, project: int, stop: threading.Event, timing: threading.Event):
+    With ``think_s`` the annotator pauses between pairs for an exponentially distributed time
+    of that mean (seeded), as people do; without, it sends the next pair at once (saturation).
+    """
+
+    def __init__(self, port: int, token: str, project: int, stop: threading.Event, timing: threading.Event,
+                 think_s: float | None = None, seed: int = 0):
         super().__init__(daemon=True)
         self.port, self.project, self.stop, self.timing = port, project, stop, timing
+        self.think_s, self.rng = think_s, random.Random(seed)
         self.headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
         self.next_ms: list[float] = []
         self.submit_ms: list[float] = []
@@ -293,6 +304,8 @@ class Annotator(threading.Thread):
                 self.next_ms.append((t1 - t0) * 1000)
                 self.submit_ms.append((t2 - t1) * 1000)
                 self.pair_ms.append((t2 - t0) * 1000)
+            if self.think_s:
+                self.stop.wait(self.rng.expovariate(1 / self.think_s))
 
     def request(self, method: str, path: str, body: str | None = None) -> tuple[int, bytes]:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
@@ -304,19 +317,22 @@ class Annotator(threading.Thread):
             connection.close()
 
 
-def measure(port: int, tokens: list[str], project: int, seconds: float, server_pids) -> dict:
-    """Warm up (untimed), then time ``seconds`` of load; CPU of ``server_pids()`` is counted over the timed part."""
+def measure(port: int, tokens: list[str], project: int, seconds: float, app_pids, db_pids,
+            think_s: float | None = None) -> dict:
+    """Warm up (untimed), then time ``seconds`` of load; the CPU of the app's and the database's
+    processes is counted over the timed part and divided by the pairs done."""
     stop, timing = threading.Event(), threading.Event()
-    annotators = [Annotator(port, token, project, stop, timing) for token in tokens]
+    annotators = [Annotator(port, token, project, stop, timing, think_s, seed=n) for n, token in enumerate(tokens)]
     for annotator in annotators:
         annotator.start()
     time.sleep(WARMUP_S)
-    pids = server_pids()
-    cpu_before, started = cpu_seconds(pids), time.perf_counter()
+    apps, dbs = app_pids(), db_pids()
+    app_before, db_before, started = cpu_seconds(apps), cpu_seconds(dbs), time.perf_counter()
     timing.set()
     time.sleep(seconds)
     stop.set()
-    elapsed, cpu = time.perf_counter() - started, cpu_seconds(pids) - cpu_before
+    elapsed = time.perf_counter() - started
+    app_cpu, db_cpu = cpu_seconds(apps) - app_before, cpu_seconds(dbs) - db_before
     for annotator in annotators:
         annotator.join()
     errors: dict[int, int] = {}
@@ -324,12 +340,13 @@ def measure(port: int, tokens: list[str], project: int, seconds: float, server_p
         for status, n in annotator.errors.items():
             errors[status] = errors.get(status, 0) + n
     count = sum(len(a.pair_ms) for a in annotators)
+    per_pair = (lambda cpu: 1000 * cpu / count) if count else (lambda cpu: float("nan"))
     return {
         "next-task": [ms for a in annotators for ms in a.next_ms],
         "submit": [ms for a in annotators for ms in a.submit_ms],
         "pair": [ms for a in annotators for ms in a.pair_ms],
         "rate": count / elapsed, "errors": errors, "count": count,
-        "cpu_ms": 1000 * cpu / count if count else float("nan"),
+        "app_cpu_ms": per_pair(app_cpu), "db_cpu_ms": per_pair(db_cpu),
     }
 
 
@@ -418,14 +435,19 @@ def bench_one(backend: str, size: int, args) -> list[list] | None:
           f"(bulk insert {filled['fill_s']:.0f} s)", flush=True)
     port = free_port()
     server = start_gunicorn(env, port, workers(backend, args), filled["tokens"][0])
-    def server_pids():
-        database = [postgres_backends("bench_annotation")] if backend == "postgresql" else []
-        return [server.pid, *children_of(server.pid), *(pid for pids in database for pid in pids)]
 
-    memory = PeakRss(lambda: [server.pid, *children_of(server.pid)])
+    def app_pids():
+        return [server.pid, *children_of(server.pid)]
+
+    def db_pids():
+        return postgres_backends("bench_annotation") if backend == "postgresql" else []
+
+    memory = PeakRss(app_pids)
     memory.start()
     try:
-        result = measure(port, filled["tokens"], filled["project"], args.seconds, server_pids)
+        loads = [("saturated", None), (f"paced, {args.paced_rate:g}/s offered", args.clients / args.paced_rate)]
+        results = [(label, measure(port, filled["tokens"], filled["project"], args.seconds, app_pids, db_pids, think))
+                   for label, think in loads]
     finally:
         peak_rss = memory.stop()
         server.terminate()
@@ -433,16 +455,20 @@ def bench_one(backend: str, size: int, args) -> list[list] | None:
     if args.explain and backend == "postgresql":
         for history in (0, 5000):
             print(run_child(env, "explain", str(history)))
-    if result["errors"]:
-        print(f"  non-2xx responses: {result['errors']}")
     label = "SQLite (embedded default)" if backend == "sqlite" else "PostgreSQL"
-    errors = sum(result["errors"].values())
-    pair = [result["rate"] and f"{result['rate']:.0f}", result["count"], f"{result['cpu_ms']:.1f}", errors, peak_rss]
-    return [
-        [figure, f"{size:,}", label, f"{percentile(result[figure], 50):.1f}", f"{percentile(result[figure], 99):.1f}",
-         *(pair if figure == "pair" else [""] * len(pair))]
-        for figure in ("next-task", "submit", "pair")
-    ]
+    rows = []
+    for load, result in results:
+        if result["errors"]:
+            print(f"  {load}: non-2xx responses: {result['errors']}")
+        cpu = f"{result['app_cpu_ms']:.1f} + {result['db_cpu_ms']:.1f}" if backend == "postgresql" else f"{result['app_cpu_ms']:.1f}"
+        pair = [f"{result['rate']:.0f}", result["count"], cpu, sum(result["errors"].values()), peak_rss]
+        figures = ("next-task", "submit", "pair") if load == "saturated" else ("pair",)
+        rows += [
+            [figure, f"{size:,}", label, load, f"{percentile(result[figure], 50):.1f}", f"{percentile(result[figure], 99):.1f}",
+             *(pair if figure == "pair" else [""] * len(pair))]
+            for figure in figures
+        ]
+    return rows
 
 
 def main() -> None:
@@ -457,7 +483,9 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="also run 1,000,000 comparisons (a few minutes to fill)")
     parser.add_argument("--backends", nargs="+", default=["postgresql", "sqlite"], choices=["postgresql", "sqlite"])
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=20.0, help="timed load per size, after each client's warm-up")
+    parser.add_argument("--seconds", type=float, default=20.0, help="timed load per size and load, after a warm-up")
+    parser.add_argument("--paced-rate", type=float, default=30.0,
+                        help="annotations/s offered by all clients together in the paced run (think time between pairs)")
     parser.add_argument("--workers", type=int, help="gunicorn sync workers (default: 2 x cores + 1 on PostgreSQL, cores on SQLite)")
     parser.add_argument("--explain", action="store_true", help="print PostgreSQL plans of one next-task at each size")
     args = parser.parse_args()
@@ -472,10 +500,12 @@ def main() -> None:
         f"next-task + submit, {args.clients} concurrent annotators, gunicorn sync workers"
         f" {workers('postgresql', args)} (PostgreSQL) / {workers('sqlite', args)} (SQLite), DEBUG off"
         f" (load average at the end: {load})",
-        ["figure", "comparisons", "backend", "p50 ms", "p99 ms", "annotations/s", "timed pairs", "server CPU ms/pair",
-         "non-2xx", "peak RSS MB (gunicorn all / largest)"],
+        ["figure", "comparisons", "backend", "load", "p50 ms", "p99 ms", "annotations/s", "timed pairs",
+         "server CPU ms/pair (app + db)", "non-2xx", "peak RSS MB (gunicorn all / largest)"],
         rows,
     )
+    print("saturated: each client sends its next pair at once (throughput); paced: each client thinks an "
+          f"exponential time between pairs, {args.paced_rate:g} annotations/s offered in all (latency under load).")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,11 @@ def sql_first(sql: str, params: list) -> tuple | None:
         return cursor.fetchone()
 
 
+def raw_first(model, sql: str, params: list):
+    """The first ``model`` instance ``sql`` selects (``Model.objects.raw``), or None."""
+    return next(iter(model.objects.raw(sql, params)), None)
+
+
 def sql_count(sql: str, params: list) -> int:
     """Run a write; the number of rows it changed."""
     with connection.cursor() as cursor:

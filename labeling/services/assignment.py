@@ -33,7 +33,7 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
-from labeling.hot_sql import aware, db_datetime, for_update, sql_count, sql_first
+from labeling.hot_sql import aware, db_datetime, for_update, raw_first, sql_count, sql_first
 from labeling.models import Comparison, Lease, LeaseState, Project
 
 LIVE_LEASES_MAX = 2  # the task on screen and one prefetched ahead of it
@@ -206,12 +206,12 @@ def _candidate(project: Project, annotator, *, gold: bool) -> Comparison | None:
     it went back to the pool for everyone, them included.
     """
     params = [project.pk, gold, annotator.pk]
-    found = _first(Comparison.objects.raw(_CANDIDATES.format(lock=for_update(skip_locked=True, of="c")), params))
+    found = raw_first(Comparison, _CANDIDATES.format(lock=for_update(skip_locked=True, of="c")), params)
     if found is None and connection.features.has_select_for_update_skip_locked:
         # Skipping may have hidden the last open rows, locked for a moment by a submit or by
         # someone taking a different slot of them. Before answering "nothing left", wait for
         # those locks; this only happens at the very end of an annotator's queue.
-        found = _first(Comparison.objects.raw(_CANDIDATES.format(lock=for_update(of="c")), params))
+        found = raw_first(Comparison, _CANDIDATES.format(lock=for_update(of="c")), params)
     return found
 
 
@@ -228,10 +228,6 @@ _CANDIDATES = """
     ORDER BY c.judgment_count DESC, c.priority DESC, c.random_key
     LIMIT 1{lock}
 """
-
-
-def _first(rows):
-    return next(iter(rows), None)
 
 
 def _lease_record(project: Project, comparison: Comparison, annotator) -> datetime:

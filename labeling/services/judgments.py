@@ -12,9 +12,10 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F
 from django.utils import timezone
 
+from labeling.access import access_comparison, access_prompt
 from labeling.errors import Conflict, InvalidInput, NotFound
 from labeling.hot_sql import db_datetime, for_update, sql_count, sql_first
 from labeling.models import (
@@ -26,9 +27,6 @@ from labeling.models import (
     Judgment,
     Lease,
     LeaseState,
-    Membership,
-    Prompt,
-    Role,
     TaskType,
     Winner,
 )
@@ -65,7 +63,7 @@ def judgment_create(
     same key from another annotator or for another comparison is a ``Conflict``. A lease that
     expired and was reclaimed is re-taken if the comparison still has a free slot.
     """
-    comparison = _comparison_for(annotator, comparison_id)
+    comparison = access_comparison(annotator, comparison_id)
     _check_client_key(client_key)
     _check_extras(rationale=rationale, time_spent_ms=time_spent_ms)
     try:
@@ -112,7 +110,7 @@ def judgment_undo(*, annotator, judgment_id: int) -> Comparison:
         )
         if judgment is None:
             raise NotFound("judgment not found")
-        _comparison_for(annotator, judgment.comparison_id)  # still a member of its project
+        access_comparison(annotator, judgment.comparison_id)  # still a member of its project
         if timezone.now() > judgment.created_at + EDIT_WINDOW:
             minutes = int(EDIT_WINDOW.total_seconds() // 60)
             raise Conflict(f"the {minutes}-minute edit window has passed; this judgment can no longer be undone", reason="edit_window_passed")
@@ -135,7 +133,7 @@ def comparison_skip(*, annotator, comparison_id: int, reason: str = "", note: st
     Frees the slot for someone else. A non-empty ``reason`` (a ``FlagReason``) also records a
     flag. Skipping twice is a no-op, so a retried request is safe.
     """
-    comparison = _comparison_for(annotator, comparison_id)
+    comparison = access_comparison(annotator, comparison_id)
     if reason:
         _check_flag_reason(reason)
     _check_extras(note=note)
@@ -161,7 +159,7 @@ def flag_create(*, annotator, comparison_id: int, reason: str, note: str = "") -
     Annotators may flag what they were served; project admins may flag any comparison.
     One flag per (comparison, annotator, reason): a repeat returns the first.
     """
-    comparison = _comparison_for(annotator, comparison_id, seen=True)
+    comparison = access_comparison(annotator, comparison_id, seen=True)
     _check_flag_reason(reason)
     _check_extras(note=note)
     with transaction.atomic():
@@ -175,7 +173,7 @@ def demonstration_create(
     *, annotator, prompt_id: int, text: str, client_key: str, time_spent_ms: int = 0
 ) -> tuple[Demonstration, bool]:
     """Store the ideal response ``annotator`` wrote for a prompt they were served; idempotent on ``client_key``."""
-    prompt = _prompt_for(annotator, prompt_id)
+    prompt = access_prompt(annotator, prompt_id)
     if not prompt.project.collect_demonstrations:
         raise InvalidInput("this project does not collect demonstrations")
     if not isinstance(text, str) or not text.strip():
@@ -266,51 +264,6 @@ def _valid_criterion(project, name: str, value, k: int) -> dict:
 
 
 # --- checks ------------------------------------------------------------------------------
-
-
-def _comparison_for(annotator, comparison_id, *, seen: bool = False) -> Comparison:
-    """The comparison if ``annotator`` may work on it (a member of its project), else NotFound.
-
-    With ``seen``, an annotator must also have been served it (project admins need not).
-    Like ``access_project``, a comparison outside your projects is reported as not found.
-    """
-    if not str(comparison_id).isdigit():
-        raise NotFound("comparison not found")
-    comparison = (
-        Comparison.objects.select_related("project")
-        .annotate(role=_role_in(OuterRef("project_id"), annotator))
-        .filter(pk=comparison_id)
-        .first()
-    )
-    role = comparison and (Role.ADMIN if annotator.is_superuser else comparison.role)
-    if not role:
-        raise NotFound("comparison not found")
-    if seen and role != Role.ADMIN and not Lease.objects.filter(comparison=comparison, annotator=annotator).exists():
-        raise NotFound("comparison not found")
-    return comparison
-
-
-def _prompt_for(annotator, prompt_id) -> Prompt:
-    """The prompt if ``annotator`` was served a comparison of it (or administers its project)."""
-    prompt = Prompt.objects.select_related("project").filter(pk=prompt_id).first() if str(prompt_id).isdigit() else None
-    role = _role(annotator, prompt.project_id) if prompt else None
-    served = role is not None and (
-        role == Role.ADMIN or Lease.objects.filter(annotator=annotator, comparison__prompt=prompt).exists()
-    )
-    if not served:
-        raise NotFound("prompt not found")
-    return prompt
-
-
-def _role_in(project_id, user) -> Subquery:
-    """The user's role in a project as a subquery, so the access check rides on the fetch."""
-    return Subquery(Membership.objects.filter(project=project_id, user=user).values("role")[:1])
-
-
-def _role(user, project_id: int) -> str | None:
-    if user.is_superuser:
-        return Role.ADMIN
-    return Membership.objects.filter(project_id=project_id, user=user).values_list("role", flat=True).first()
 
 
 class _LockedLease(NamedTuple):

@@ -2,6 +2,7 @@ import json
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
+from rest_framework.test import APIClient
 
 from labeling.models import Comparison, Membership
 from tests.factories import ProjectFactory, UserFactory, make_comparison
@@ -95,6 +96,17 @@ def test_token_login_returns_a_token(api, db):
     UserFactory(username="tina")
     response = api(None).post("/api/auth/token/", {"username": "tina", "password": "correct-horse-battery"})
     assert response.status_code == 200 and len(response.json()["token"]) == 40
+
+
+def test_a_token_authenticates_its_user_until_the_user_is_deactivated(api, annotator, project):
+    token = api(None).post("/api/auth/token/", {"username": annotator.username, "password": "correct-horse-battery"}).json()["token"]
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {token}")
+    assert [p["id"] for p in client.get("/api/projects/").json()] == [project.pk]
+    refused = APIClient(HTTP_AUTHORIZATION=f"Token {token[:-1]}x").get("/api/projects/")
+    assert refused.status_code == 403 and refused.json()["detail"] == "Invalid token."  # 403: session auth is listed first
+    annotator.is_active = False
+    annotator.save()
+    assert client.get("/api/projects/").json()["detail"] == "User inactive or deleted."
 
 
 def test_other_projects_do_not_leak_through_ids(api, annotator):
