@@ -47,6 +47,7 @@ from labeling.agreement import (
     percent_agreement,
 )
 from labeling.annotator_quality import annotator_report
+from labeling.hot_sql import sql_count
 from labeling.models import Project, ProjectStats
 from labeling.ratings import (
     bradley_terry,
@@ -398,7 +399,8 @@ def project_stats_changed(project_id: int) -> None:
     Call it last in the transaction: when it does turn ``dirty`` on it holds that row's lock
     until commit, and concurrent writers of the project wait on it for that long.
     """
-    if ProjectStats.objects.filter(project_id=project_id, dirty=False).update(dirty=True) != 1:
+    # plain SQL: every submit runs it (labeling.hot_sql says why)
+    if sql_count("UPDATE labeling_projectstats SET dirty = %s WHERE project_id = %s AND NOT dirty", [True, project_id]) != 1:
         return
     from labeling.tasks import project_stats_recompute  # tasks import this module
 
