@@ -49,8 +49,8 @@ def comparison_lease_next(
     A repeated call returns the annotator's live lease instead of taking a new one. With
     ``ahead`` they may hold a second live lease (the prefetch), which is what is returned; it is
     taken even when the first one does not exist yet, so the two calls can arrive in any order.
-    Returns ``None`` when nothing is left for this annotator. The comparison comes with its
-    ``prompt`` loaded and ``lease_expires_at`` set to the expiry of the caller's lease on it.
+    Returns ``None`` when nothing is left for this annotator. The comparison comes with
+    ``lease_expires_at`` set to the expiry of the caller's lease on it.
 
     Cost per call is a few index probes: expired leases are reclaimed in bounded batches on
     ``lease_active_expiry`` and the candidate is the first row of the partial index
@@ -100,7 +100,8 @@ _ANY_DUE = """
 
 
 def annotator_lock(annotator) -> None:
-    """Serialise one annotator's writes until the end of the caller's transaction.
+    """Serialise one annotator's leasing, undo, skip and demonstration writes until the end of
+    the caller's transaction (submits lock the lease row instead: ``judgment_create``).
 
     ``FOR NO KEY UPDATE``, so rows that merely reference the user (new leases, judgments)
     are not blocked. SQLite serialises all writers already, so nothing is sent there.

@@ -98,8 +98,7 @@ def judgment_undo(*, annotator, judgment_id: int) -> Comparison:
     """Delete ``annotator``'s own judgment within ``EDIT_WINDOW``; their lease becomes live again.
 
     The slot stays taken (the lease holds it again), so the comparison is theirs to redo. The
-    comparison is returned with ``prompt`` loaded and ``lease_expires_at`` set, like
-    ``comparison_lease_next``'s.
+    comparison is returned with ``lease_expires_at`` set, like ``comparison_lease_next``'s.
     """
     with transaction.atomic():
         annotator_lock(annotator)
