@@ -3,11 +3,17 @@
 An import is one transaction: the file is streamed and stored in batches, and the first malformed
 line raises ``ImportFailed`` naming it, which rolls back everything. Prompts, responses and
 comparisons are de-duplicated by content hash, so re-importing a file adds nothing.
+
+A new comparison's presentation order is a shuffle seeded by its content, so it does not follow
+the input (where a labelled row lists the chosen response first). A comparison keeps the order
+it was stored with, and an imported label is turned into letters against that stored order: the
+same pair labelled by several sources, in either direction, lands on the same slots.
 """
 
 import hashlib
 import json
 import random
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import combinations, islice
@@ -208,39 +214,81 @@ def _store_responses(project, hashed: list[_Hashed], prompt_ids, counts) -> dict
 
 @dataclass
 class _Group:
+    """One comparison a line asks for."""
+
     prompt_id: int
-    response_ids: list[int]  # in presented order
-    winner: str = ""  # position letter of the labelled winner
+    response_ids: list[int]  # presentation order, used where the comparison is new
+    preferred: int | None = None  # response id of the labelled winner
     line: int = 0
 
 
 def _comparison_groups(project, hashed: list[_Hashed], prompt_ids, response_ids) -> list[_Group]:
+    """The comparisons the lines ask for. A label names its winner by response id: which letter
+    that is depends on the stored order of the comparison, known only once it is stored."""
+    split = _stored_sets(project, {prompt_ids[h.prompt_hash] for h in hashed if _splits(project, h.text_hashes)})
     groups = []
     for h in hashed:
         prompt_id = prompt_ids[h.prompt_hash]
-        ids = [response_ids[(prompt_id, th)] for th in h.text_hashes]
-        preferred = h.record.preferred
-        for members in _response_sets(project, ids):
-            order = list(members)
-            random.Random(_set_hash(order)).shuffle(order)  # seeded: the same file gives the same order
-            winner = LETTERS[order.index(ids[preferred])] if preferred is not None and ids[preferred] in order else ""
-            groups.append(_Group(prompt_id, order, winner, h.line))
+        ids = {th: response_ids[(prompt_id, th)] for th in h.text_hashes}
+        if _splits(project, h.text_hashes) and _already_split(set(ids.values()), split.get(prompt_id, [])):
+            continue
+        winner = h.text_hashes[h.record.preferred] if h.record.preferred is not None else None
+        for members in _response_sets(project, h.prompt_hash, h.text_hashes):
+            preferred = ids[winner] if winner in members else None
+            groups.append(_Group(prompt_id, [ids[th] for th in members], preferred, h.line))
     return groups
 
 
-def _response_sets(project, ids: list[int]) -> list[tuple[int, ...]]:
-    """Pairwise: every pair. Ranking: groups of K after a seeded shuffle, the last topped up."""
+def _response_sets(project, prompt_hash: str, text_hashes: list[str]) -> list[list[str]]:
+    """The response sets of one line, as text hashes in presentation order.
+
+    Pairwise: every pair. Ranking: groups of K cut from one shuffled order, the last topped up.
+    """
     if project.task_type == TaskType.PAIRWISE:
-        return list(combinations(ids, 2))
+        return [_content_order(prompt_hash, pair) for pair in combinations(text_hashes, 2)]
     k = project.responses_per_comparison
-    if len(ids) <= k:
-        return [tuple(ids)]
-    shuffled = list(ids)
-    random.Random(_set_hash(ids)).shuffle(shuffled)
-    sets = [tuple(shuffled[i : i + k]) for i in range(0, len(shuffled), k)]
+    order = _content_order(prompt_hash, text_hashes)
+    sets = [order[i : i + k] for i in range(0, len(order), k)]
     if len(sets[-1]) < k:
-        sets[-1] = tuple(shuffled[-k:])
+        sets[-1] = order[-k:]
     return sets
+
+
+def _content_order(prompt_hash: str, text_hashes) -> list[str]:
+    """A shuffle seeded by the prompt and the set of responses: random from comparison to
+    comparison (a labelled row lists its chosen response first; annotators must not see it
+    always as A), but the same whatever the order of the input, its lines or the database ids."""
+    order = sorted(text_hashes)
+    random.Random(":".join([prompt_hash, *order])).shuffle(order)
+    return order
+
+
+def _splits(project, text_hashes: list[str]) -> bool:
+    return project.task_type == TaskType.RANKING and len(text_hashes) > project.responses_per_comparison
+
+
+def _stored_sets(project, prompt_ids: set[int]) -> dict[int, list[set[int]]]:
+    """The response ids of each stored comparison of ``prompt_ids``, by prompt."""
+    members: dict[int, set[int]] = defaultdict(set)
+    prompt_of: dict[int, int] = {}
+    slots = ComparisonResponse.objects.filter(comparison__project=project, comparison__prompt_id__in=prompt_ids)
+    for comparison_id, prompt_id, response_id in slots.values_list("comparison_id", "comparison__prompt_id", "response_id"):
+        members[comparison_id].add(response_id)
+        prompt_of[comparison_id] = prompt_id
+    by_prompt: dict[int, list[set[int]]] = defaultdict(list)
+    for comparison_id, response_ids in members.items():
+        by_prompt[prompt_of[comparison_id]].append(response_ids)
+    return by_prompt
+
+
+def _already_split(response_ids: set[int], stored: list[set[int]]) -> bool:
+    """Whether stored comparisons made only of these responses already include every one of them.
+
+    Imports before the order above was content-based split a ranking line after shuffling it in
+    input order, so re-importing such a line now would cut it differently and add comparisons.
+    """
+    covered = set().union(*(s for s in stored if s <= response_ids))
+    return covered == response_ids
 
 
 def _set_hash(response_ids) -> str:
@@ -249,8 +297,12 @@ def _set_hash(response_ids) -> str:
 
 def _store_comparisons(project, groups: list[_Group], source, counts) -> None:
     by_hash: dict[str, _Group] = {}
+    preferred: dict[str, int] = {}  # a source's first label for a comparison is the one kept
     for group in groups:
-        by_hash.setdefault(_set_hash(group.response_ids), group)
+        key = _set_hash(group.response_ids)
+        by_hash.setdefault(key, group)
+        if group.preferred is not None:
+            preferred.setdefault(key, group.preferred)
     existing = dict(
         Comparison.objects.filter(project=project, response_set_hash__in=by_hash).values_list("response_set_hash", "id")
     )
@@ -268,22 +320,48 @@ def _store_comparisons(project, groups: list[_Group], source, counts) -> None:
     slots = [(cid, r, pos) for h, cid in created.items() for pos, r in enumerate(by_hash[h].response_ids)]
     insert_returning(ComparisonResponse, ["comparison_id", "response_id", "position"], slots, ["id"])
     counts.comparisons += len(created)
-    if source is not None:
+    if source is not None and preferred:
+        # Letters are read against the stored order: a comparison stored by an earlier import
+        # (or under an older ordering) keeps the order it was created with.
+        orders = {cid: by_hash[h].response_ids for h, cid in created.items()}
+        orders |= _stored_orders([existing[h] for h in preferred if h in existing])
         ids = existing | created
-        _store_labels(project, source, [(ids[h], g) for h, g in by_hash.items() if g.winner], counts)
+        _store_labels(project, source, [(ids[h], orders[ids[h]], winner) for h, winner in preferred.items()], counts)
 
 
-def _store_labels(project, source, labelled: list[tuple[int, _Group]], counts) -> None:
-    keys = {f"import:{project.pk}:{source.pk}:{cid}": (cid, g) for cid, g in labelled}
+def _stored_orders(comparison_ids: list[int]) -> dict[int, list[int]]:
+    """Response ids of each comparison by position."""
+    orders: dict[int, list[int]] = defaultdict(list)
+    slots = ComparisonResponse.objects.filter(comparison_id__in=comparison_ids).order_by("comparison_id", "position")
+    for comparison_id, response_id in slots.values_list("comparison_id", "response_id"):
+        orders[comparison_id].append(response_id)
+    return orders
+
+
+def _store_labels(project, source, labelled: list[tuple[int, list[int], int]], counts) -> None:
+    """``labelled``: (comparison id, its response ids by position, the winner's response id)."""
+    keys = {f"import:{project.pk}:{source.pk}:{cid}": (cid, _label(project, order, winner)) for cid, order, winner in labelled}
     done = set(Judgment.objects.filter(client_key__in=keys).values_list("client_key", flat=True))
     new = [
-        Judgment(project=project, comparison_id=cid, annotator=source, winner=g.winner, client_key=key)
-        for key, (cid, g) in keys.items()
+        Judgment(project=project, comparison_id=cid, annotator=source, client_key=key, **result)
+        for key, (cid, result) in keys.items()
         if key not in done
     ]
     Judgment.objects.bulk_create(new)
     _count_judged(project, [j.comparison_id for j in new])
     counts.judgments += len(new)
+
+
+def _label(project, order: list[int], winner: int) -> dict:
+    """The judgment fields for a labelled pair whose ``winner`` sits at its place in ``order``.
+
+    Labelled formats carry two responses, so in a ranking project the label is a full ranking.
+    """
+    letters = LETTERS[: len(order)]
+    first = letters[order.index(winner)]
+    if project.task_type == TaskType.RANKING:
+        return {"ranking": [first, *(letter for letter in letters if letter != first)]}
+    return {"winner": first}
 
 
 def _count_judged(project, comparison_ids: list[int]) -> None:

@@ -1,10 +1,14 @@
+import csv
 import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import F
 
+from labeling import agreement
 from labeling.errors import ImportFailed, InvalidInput
 from labeling.models import (
     Comparison,
@@ -15,11 +19,15 @@ from labeling.models import (
     Prompt,
     Response,
 )
-from labeling.services.imports import import_file
-from tests.factories import ProjectFactory
+from labeling.services import imports
+from labeling.services.imports import LETTERS, import_file
+from labeling.services.stats import project_stats_compute
+from labeling.stats_arrays import equal_count_rows
+from tests.factories import ProjectFactory, make_prompt, make_response
 
 SHARED_HH = Path(__file__).resolve().parents[3] / "shared" / "data" / "hh_rlhf_sample.jsonl"
 DEMO_HH = Path(__file__).resolve().parents[2] / "demo" / "hh_rlhf_300.jsonl"
+PANDALM = Path(__file__).resolve().parents[1] / "data" / "pandalm_testset_labels.csv"
 
 
 def lines(*objs) -> list[bytes]:
@@ -28,6 +36,14 @@ def lines(*objs) -> list[bytes]:
 
 def hh(i: int, chosen="Sure.", rejected="No.") -> dict:
     return {"chosen": f"\n\nHuman: question {i}\n\nAssistant: {chosen}", "rejected": f"\n\nHuman: question {i}\n\nAssistant: {rejected}"}
+
+
+def trl(i: int, chosen="Sure.", rejected="No.") -> dict:
+    return {"prompt": f"question {i}", "chosen": chosen, "rejected": rejected}
+
+
+def pair(format: str, i: int, chosen: str, rejected: str) -> dict:
+    return (hh if format == "hh-rlhf" else trl)(i, chosen, rejected)
 
 
 def candidates(i: int, n: int = 3) -> dict:
@@ -41,6 +57,23 @@ def counts(project) -> tuple[int, int, int, int]:
         Comparison.objects.filter(project=project).count(),
         Judgment.objects.filter(project=project).count(),
     )
+
+
+def stored(project) -> set[tuple[str, tuple[str, ...]]]:
+    """Each comparison as its prompt's last message and its response texts in presented order."""
+    return {
+        (c.prompt.messages[-1]["content"], tuple(slot.response.text for slot in c.slots.all()))
+        for c in Comparison.objects.filter(project=project).select_related("prompt").prefetch_related("slots__response")
+    }
+
+
+def winner_texts(project, source: str) -> dict[int, str]:
+    """Comparison id to the text in the slot the source's imported judgment names best."""
+    judgments = Judgment.objects.filter(project=project, annotator__username=f"import:{source}")
+    return {
+        j.comparison_id: j.comparison.slots.get(position=LETTERS.index(j.ranking[0] if j.ranking else j.winner)).response.text
+        for j in judgments
+    }
 
 
 @pytest.fixture
@@ -171,3 +204,142 @@ def test_real_hh_rlhf_sample_acceptance(project):
     with pytest.raises(ImportFailed, match="line 1428: missing field 'rejected'"):
         import_file(project=other, lines=broken, format="hh-rlhf")
     assert counts(other) == (0, 0, 0, 0)
+
+
+# --- labels from several sources --------------------------------------------------------------
+
+
+def import_labels(project, rows, source: str, format="trl"):
+    return import_file(project=project, lines=lines(*rows), format=format, with_labels=True, label_source=source)
+
+
+@pytest.mark.parametrize("format", ["hh-rlhf", "trl"])
+def test_sources_that_disagree_store_opposite_winners_on_the_same_slots(project, format):
+    import_labels(project, [pair(format, i, "Sure.", "No.") for i in range(20)], "rater1", format)
+    import_labels(project, [pair(format, i, "No.", "Sure.") for i in range(20)], "rater2", format)
+    assert Comparison.objects.filter(project=project).count() == 20
+    first_texts = {texts[0] for _, texts in stored(project)}
+    assert first_texts == {"Sure.", "No."}  # both orders were exercised
+    rater1, rater2 = winner_texts(project, "rater1"), winner_texts(project, "rater2")
+    assert set(rater1) == set(rater2) and len(rater1) == 20
+    assert set(rater1.values()) == {"Sure."} and set(rater2.values()) == {"No."}
+
+
+@pytest.mark.parametrize("format", ["hh-rlhf", "trl"])
+def test_sources_that_agree_store_the_same_winner(project, format):
+    for source in ("rater1", "rater2"):
+        import_labels(project, [pair(format, i, "Sure.", "No.") for i in range(20)], source, format)
+    by_comparison = {}
+    for comparison_id, winner in Judgment.objects.filter(project=project).values_list("comparison_id", "winner"):
+        by_comparison.setdefault(comparison_id, set()).add(winner)
+    assert len(by_comparison) == 20 and all(len(w) == 1 for w in by_comparison.values())
+    assert {w for (w,) in by_comparison.values()} == {"a", "b"}
+
+
+def test_labels_in_a_ranking_project_are_rankings_on_the_stored_slots(db):
+    project = ProjectFactory(task_type="ranking", responses_per_comparison=3)
+    import_labels(project, [trl(i, "Sure.", "No.") for i in range(20)], "rater1")
+    import_labels(project, [trl(i, "No.", "Sure.") for i in range(20)], "rater2")
+    judgments = Judgment.objects.filter(project=project)
+    assert judgments.count() == 40
+    assert all(j.winner == "" and sorted(j.ranking) == ["a", "b"] for j in judgments)
+    assert set(winner_texts(project, "rater1").values()) == {"Sure."}
+    assert set(winner_texts(project, "rater2").values()) == {"No."}
+
+
+def test_a_pair_labelled_twice_in_one_file_keeps_the_first_label(project, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH_LINES", 2)
+    rows = [trl(1, "Sure.", "No."), trl(1, "No.", "Sure."), trl(2, "No.", "Sure."), trl(2, "Sure.", "No.")]
+    result = import_labels(project, rows, "rater1")  # pair 1 twice in one batch, pair 2 across two
+    assert result.counts["judgments"] == 2
+    assert sorted(winner_texts(project, "rater1").values()) == ["No.", "Sure."]
+    assert {j.comparison.prompt.messages[0]["content"]: j.comparison.slots.get(
+        position=LETTERS.index(j.winner)).response.text for j in Judgment.objects.all()} == {
+        "question 1": "Sure.", "question 2": "No."}
+
+
+def test_labels_follow_the_stored_order_of_comparisons_made_under_an_older_order(project):
+    import_file(project=project, lines=lines(*[trl(i) for i in range(20)]), format="trl")
+    slots = ComparisonResponse.objects.filter(comparison__project=project)
+    slots.update(position=F("position") + 2)
+    slots.update(position=3 - F("position"))  # every comparison now shows the other response as A
+    before = stored(project)
+    import_labels(project, [trl(i, "Sure.", "No.") for i in range(20)], "rater1")
+    import_labels(project, [trl(i, "No.", "Sure.") for i in range(20)], "rater2")
+    assert stored(project) == before
+    assert set(winner_texts(project, "rater1").values()) == {"Sure."}
+    assert set(winner_texts(project, "rater2").values()) == {"No."}
+
+
+def test_rows_in_another_order_store_the_same_comparisons(db):
+    pairs = [trl(i, f"good {i}", f"bad {i}") for i in range(20)] + [trl(0, "bad 0", "other 0")]
+    swapped = [trl(i, f"bad {i}", f"good {i}") for i in range(20)]
+    forward, backward = ProjectFactory(), ProjectFactory()
+    import_file(project=forward, lines=lines(*pairs), format="trl")
+    import_file(project=backward, lines=lines(pairs[-1], *reversed(swapped)), format="trl")
+    assert len(stored(forward)) == 21
+    assert stored(forward) == stored(backward)
+
+
+def test_ranking_lines_in_another_order_are_split_the_same_way(db):
+    rows = [candidates(i, n=5) for i in range(6)]
+    shuffled = [{**row, "responses": row["responses"][::-1]} for row in reversed(rows)]
+    projects = [ProjectFactory(task_type="ranking", responses_per_comparison=3) for _ in range(2)]
+    for project, data in zip(projects, (rows, shuffled), strict=True):
+        import_file(project=project, lines=lines(*data), format="candidates")
+    assert stored(projects[0]) == stored(projects[1])
+    assert len(stored(projects[0])) == 12
+
+
+def store_comparison(project, prompt, responses) -> None:
+    comparison = Comparison.objects.create(
+        project=project, prompt=prompt, response_set_hash=imports._set_hash([r.id for r in responses])
+    )
+    for position, response in enumerate(responses):
+        ComparisonResponse.objects.create(comparison=comparison, response=response, position=position)
+
+
+def test_reimporting_a_ranking_line_split_under_an_older_order_adds_nothing(db):
+    project = ProjectFactory(task_type="ranking", responses_per_comparison=3)
+    fresh = ProjectFactory(task_type="ranking", responses_per_comparison=3)
+    import_file(project=fresh, lines=lines(candidates(1, n=5)), format="candidates")
+    prompt = make_prompt(project, "prompt 1")
+    answers = [make_response(prompt, f"answer 1.{k}", f"m{k}") for k in range(5)]
+    old_split = [answers[:3], [answers[0], *answers[3:]]]
+    for responses in old_split:
+        store_comparison(project, prompt, responses)
+    assert stored(project) != stored(fresh)  # the old split is not the one made now
+    assert import_file(project=project, lines=lines(candidates(1, n=5)), format="candidates").counts["comparisons"] == 0
+    # a line the stored comparisons do not cover in full is split as usual
+    extended = {"prompt": "prompt 1", "responses": [f"answer 1.{k}" for k in range(6)]}
+    assert import_file(project=project, lines=lines(extended), format="candidates").counts["comparisons"] > 0
+    assert any("answer 1.5" in texts for _, texts in stored(project))
+
+
+def pandalm_pair(row: dict, label: str) -> dict:
+    """A TRL row for one PandaLM item and label (1: response 1 better, 2: response 2 better)."""
+    texts = {k: f"item {row['idx']}: response {k} ({row['cmp_key']})" for k in "12"}
+    other = "2" if label == "1" else "1"
+    return {"prompt": f"PandaLM item {row['idx']}", "chosen": texts[label], "rejected": texts[other]}
+
+
+def test_pandalm_raters_imported_as_label_sources_keep_their_disagreements(project):
+    """Three raters' labels on 999 items (tests/data/README.md), ties dropped as TRL cannot hold
+    them: the stored agreement is the maths on the raters' own labels, not a perfect 1.0."""
+    with open(PANDALM) as f:
+        rows = list(csv.DictReader(f))
+    raters = ("annotator1", "annotator2", "annotator3")
+    for rater in raters:
+        import_labels(project, [pandalm_pair(row, row[rater]) for row in rows if row[rater] != "0"], f"pandalm-{rater}")
+    shown_first = set(ComparisonResponse.objects.filter(position=0).values_list("response__text", flat=True))
+    matrix = np.array([
+        [np.nan if row[r] == "0" else 1.0 if pandalm_pair(row, row[r])["chosen"] in shown_first else -1.0 for r in raters]
+        for row in rows if any(row[r] != "0" for r in raters)
+    ])
+    payload = project_stats_compute(project)["agreement"]
+    assert payload["n_units"] == int(np.sum(np.sum(~np.isnan(matrix), axis=1) >= 2))
+    assert payload["krippendorff_alpha"] == pytest.approx(agreement.krippendorff_alpha(matrix))
+    assert payload["fleiss_kappa"] == pytest.approx(agreement.fleiss_kappa(equal_count_rows(matrix)[0]))
+    assert payload["cohen_kappa_mean"] == pytest.approx(agreement.cohen_kappa_mean(matrix))
+    assert payload["percent_agreement"] == pytest.approx(agreement.percent_agreement(matrix))
+    assert 0.8 < payload["krippendorff_alpha"] < 0.95
