@@ -49,8 +49,10 @@ class WinRateSerializer(serializers.Serializer):
 
 
 class ExcludedSerializer(serializers.Serializer):
-    same_model = serializers.IntegerField(help_text="Pairs of two responses by the same model.")
-    no_model = serializers.IntegerField(help_text="Pairs whose response slots were not found.")
+    same_model = serializers.IntegerField(help_text="Pairs of two responses by the same named model.")
+    no_model = serializers.IntegerField(
+        help_text="Pairs naming no model: neither response has a model name (as in HH-RLHF), or a slot was not found."
+    )
 
 
 class RatingsSerializer(serializers.Serializer):

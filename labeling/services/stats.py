@@ -283,10 +283,17 @@ def _annotators(project: Project, judgments: JudgmentArrays, context: ProjectCon
 
 def _ratings(project: Project, judgments: JudgmentArrays, slots: SlotArrays) -> dict:
     """Bradley-Terry with intervals, online Elo, strength-weighted and length-controlled
-    Bradley-Terry, and the win-rate matrix, over pairs of different models."""
+    Bradley-Terry, and the win-rate matrix, over pairs of different models.
+
+    Left out: pairs of one model with itself, and pairs that name no model (both responses
+    unnamed, as in HH-RLHF, or a slot not found). A named model against unnamed responses is
+    rated, the unnamed ones pooled as ``UNNAMED_MODEL``.
+    """
     rows = pair_rows(judgments.comparison, judgments.signed, judgments.rankings,
                      (slots.comparison, slots.position, slots.model, slots.length))
-    unknown = (rows.model_a == MISSING) | (rows.model_b == MISSING)
+    unnamed = slots.models.index("") if "" in slots.models else MISSING  # the blank name's code
+    unknown = (rows.model_a == MISSING) | (rows.model_b == MISSING) | (
+        (rows.model_a == unnamed) & (rows.model_b == unnamed))
     same = ~unknown & (rows.model_a == rows.model_b)
     rows = rows.select(~unknown & ~same)
     names = [name or UNNAMED_MODEL for name in slots.models]
@@ -294,9 +301,8 @@ def _ratings(project: Project, judgments: JudgmentArrays, slots: SlotArrays) -> 
              "scale": "Elo points: 400 apart means 10:1 odds; the mean rating is 1000"}
     if len(rows.outcome) == 0:
         reason = NO_JUDGMENTS
-        if same.any():
-            unnamed = set(slots.models) <= {""}
-            reason = NO_MODEL_NAMES if unnamed else "no judgment compares two different models"
+        if same.any() or unknown.any():
+            reason = NO_MODEL_NAMES if set(slots.models) <= {""} else "no judgment compares two different models"
         empty = {"bradley_terry": [], "elo": [], "strength_weighted": None,
                  "length_controlled": {"rows": [], "length_coef": None}, "win_rate": {"models": [], "matrix": []}}
         return {**block, **empty, "reason": reason}

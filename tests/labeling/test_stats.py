@@ -403,7 +403,17 @@ def test_hh_sample_with_labels_gives_sensible_stats(project):
     assert payload["counts"]["judgments"] == 300 == payload["counts"]["imported_judgments"]
     assert payload["agreement"]["krippendorff_alpha"] is None and payload["agreement"]["reason"] == ONE_RATER
     assert payload["annotators"] == [] and "model names" in payload["ratings"]["reason"]
+    assert payload["ratings"]["excluded"] == {"same_model": 0, "no_model": 300}
     json.dumps(payload, allow_nan=False)
+
+
+def test_pairs_of_unnamed_responses_are_left_out_as_naming_no_model(project, annotator):
+    for models_ in [("", ""), ("", ""), ("model-a", "model-a"), ("model-a", "")]:
+        judge(make_comparison(project, models_=models_), annotator, "a", 1)
+    ratings = project_stats_compute(project)["ratings"]
+    assert ratings["excluded"] == {"same_model": 1, "no_model": 2}
+    # a named model against unnamed responses is still rated, against them pooled
+    assert ratings["n"] == 1 and {row["model"] for row in ratings["bradley_terry"]} == {"model-a", "(unnamed)"}
 
 
 # --- the cache and its debounce ---------------------------------------------------------------
