@@ -415,7 +415,8 @@ export interface RatingRow {
 export interface Ratings {
   /** Pairs of different models rated. */
   n: number;
-  excluded?: Record<string, number>;
+  /** Pairs left out: one model against itself, and pairs naming no model (no response has a name). */
+  excluded?: { same_model: number; no_model: number };
   scale?: string;
   /** The published leaderboard: Bradley–Terry with bootstrap intervals, best first. */
   bradley_terry: RatingRow[];

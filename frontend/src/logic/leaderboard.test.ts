@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Ratings } from "../types";
-import { expectedWinRate, leaderboardRows, ratingDomain, statsPayload } from "./leaderboard";
+import { excludedNote, expectedWinRate, leaderboardRows, ratingDomain, statsPayload } from "./leaderboard";
 
 const RATINGS: Ratings = {
   n: 30,
@@ -54,5 +54,21 @@ describe("stats payload", () => {
     expect(statsPayload({ payload, dirty: true })).toBe(payload);
     expect(statsPayload({ payload: {} })).toBeNull();
     expect(statsPayload(null)).toBeNull();
+  });
+});
+
+describe("excluded note", () => {
+  it("names pairs of one model with itself and pairs naming no model apart", () => {
+    expect(excludedNote({ ...RATINGS, excluded: { same_model: 3, no_model: 1200 } })).toBe(
+      "Left out: 3 pairs of one model with itself and 1,200 pairs where neither response has a model name.",
+    );
+    expect(excludedNote({ ...RATINGS, excluded: { same_model: 0, no_model: 1 } })).toBe(
+      "Left out: 1 pair where neither response has a model name.",
+    );
+  });
+
+  it("says nothing when no pair was left out", () => {
+    expect(excludedNote({ ...RATINGS, excluded: { same_model: 0, no_model: 0 } })).toBe("");
+    expect(excludedNote(RATINGS)).toBe("");
   });
 });

@@ -3,6 +3,7 @@
 
 import type { ProjectStats, Ratings } from "../types";
 import { type Domain, extent, niceDomain, padded } from "./chartScale";
+import { count } from "./format";
 
 export interface LeaderboardRow {
   model: string;
@@ -58,4 +59,16 @@ export function statsPayload(body: unknown): ProjectStats | null {
   const record = body as Record<string, unknown>;
   const inner = record.payload && typeof record.payload === "object" ? (record.payload as Record<string, unknown>) : record;
   return "agreement" in inner && "ratings" in inner ? (inner as unknown as ProjectStats) : null;
+}
+
+/** The pairs the ratings left out, as a sentence for the leaderboard's footnote; "" when none. */
+export function excludedNote(ratings: Ratings): string {
+  const same = ratings.excluded?.same_model ?? 0;
+  const unnamed = ratings.excluded?.no_model ?? 0;
+  const pairs = (n: number) => `${count(n)} ${n === 1 ? "pair" : "pairs"}`;
+  const parts = [
+    same ? `${pairs(same)} of one model with itself` : "",
+    unnamed ? `${pairs(unnamed)} where neither response has a model name` : "",
+  ].filter(Boolean);
+  return parts.length ? `Left out: ${parts.join(" and ")}.` : "";
 }

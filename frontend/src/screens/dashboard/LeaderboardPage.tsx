@@ -2,7 +2,7 @@ import { getStats } from "../../api";
 import { HeatLegend, Heatmap } from "../../components/charts/Heatmap";
 import { type Domain, formatTick, linear, ticks } from "../../logic/chartScale";
 import { ago, count, fixed, percent } from "../../logic/format";
-import { type LeaderboardRow, expectedWinRate, leaderboardRows, ratingDomain } from "../../logic/leaderboard";
+import { type LeaderboardRow, excludedNote, expectedWinRate, leaderboardRows, ratingDomain } from "../../logic/leaderboard";
 import type { Project, Ratings } from "../../types";
 import { StatsPending } from "./OverviewPage";
 import { usePolled } from "./usePolled";
@@ -31,6 +31,7 @@ export function LeaderboardPage({ project }: { project: Project }) {
     );
   }
   const rows = leaderboardRows(ratings);
+  const excluded = excludedNote(ratings);
   return (
     <div class="dash-stack" data-testid="leaderboard">
       <section class="card">
@@ -51,7 +52,7 @@ export function LeaderboardPage({ project }: { project: Project }) {
           Ratings on the Elo scale: 400 points apart means 10:1 odds; bars are 95% bootstrap intervals, and models whose
           bars overlap are not yet told apart (they share a rank). Online Elo follows judgment order and has no interval.
           {ratings.length_controlled.length_coef !== null && <> {lengthNote(ratings)}</>}
-          {excludedNote(ratings)}
+          {excluded && <> {excluded}</>}
         </p>
       </section>
       <section class="card">
@@ -175,12 +176,4 @@ function lengthNote(ratings: Ratings): string {
   const coef = ratings.length_controlled.length_coef ?? 0;
   const direction = coef > 0.05 ? "longer responses were preferred" : coef < -0.05 ? "shorter responses were preferred" : "length hardly mattered";
   return `Length control: ${direction} (coefficient ${fixed(coef)}); ▲/▼ show how a model moves once that is accounted for.`;
-}
-
-function excludedNote(ratings: Ratings): string {
-  const same = ratings.excluded?.same_model ?? 0;
-  const unnamed = ratings.excluded?.no_model ?? 0;
-  if (!same && !unnamed) return "";
-  const parts = [same ? `${count(same)} pairs of one model with itself` : "", unnamed ? `${count(unnamed)} without a model name` : ""];
-  return ` Left out: ${parts.filter(Boolean).join(" and ")}.`;
 }
