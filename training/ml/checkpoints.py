@@ -11,6 +11,7 @@ A finished `output_dir` holds:
     training_config.json                          {"stage", "config", "base_model_path"}
     metrics.json                                  {"final": {...}, "history": [{"step", ...}]}
     value_head.safetensors                        PPO only
+    reward_head.safetensors                       reward models with pooling "mean" (reward_model.py)
 """
 
 import json
@@ -19,7 +20,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+from transformers import (
+    AutoModel,
+    AutoModelForCausalLM,
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+)
+
+from training.ml.reward_model import MeanPooledRewardModel
 
 TRAINING_CONFIG = "training_config.json"
 METRICS = "metrics.json"
@@ -39,11 +47,19 @@ def load_causal_lm(path: str | Path, tokenizer):
     return model
 
 
-def load_reward_model(path: str | Path, tokenizer):
-    """A one-output sequence classifier; a plain LM or encoder checkpoint gets a new score head."""
-    model = AutoModelForSequenceClassification.from_pretrained(
-        str(path), num_labels=1, use_safetensors=True
-    )
+def load_reward_model(path: str | Path, tokenizer, pooling: str = "model"):
+    """A one-output scorer whose `.logits` is (B, 1), pooled as RewardConfig.pooling says.
+
+    "model": the architecture's own sequence classifier; "mean": MeanPooledRewardModel.
+    A checkpoint without that head (a plain LM or encoder) gets a new one.
+    """
+    if pooling == "mean":
+        model = MeanPooledRewardModel(AutoModel.from_pretrained(str(path), use_safetensors=True))
+        model.load_head(path)
+    else:
+        model = AutoModelForSequenceClassification.from_pretrained(
+            str(path), num_labels=1, use_safetensors=True
+        )
     # Llama-style classifiers score the last non-pad token, so they must know the pad id.
     model.config.pad_token_id = tokenizer.pad_token_id
     model.config.use_cache = False  # a scorer never generates; a KV cache would only cost time

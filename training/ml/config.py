@@ -45,6 +45,11 @@ def precision(value) -> bool:
     return value in ("no", "fp16", "bf16")
 
 
+def pooling_mode(value) -> bool:
+    """one of 'model', 'mean'"""
+    return value in ("model", "mean")
+
+
 def option(default, help: str, check: Callable | None = None):
     """A dataclass field with its help line and an optional range check."""
     return dataclasses.field(default=default, metadata={"help": help, "check": check})
@@ -158,6 +163,13 @@ class RewardConfig(TrainConfig):
 
     use_margin: bool = option(
         False, "Subtract each pair's margin inside the loss (Llama 2); pairs without one use 0."
+    )
+    pooling: str = option(
+        "model",
+        "How a sequence becomes one score: 'model' = the architecture's own head (BERT's [CLS] "
+        "pooler, a decoder's last token); 'mean' = a linear head on the masked mean of the last "
+        "hidden states, for sentence-embedding encoders such as all-MiniLM.",
+        pooling_mode,
     )
 
 

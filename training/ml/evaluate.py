@@ -54,6 +54,14 @@ def preference_metrics(chosen: torch.Tensor, rejected: torch.Tensor) -> dict:
     }
 
 
+def trained_reward_config(model_path: str | Path) -> dict:
+    """The RewardConfig fields a checkpoint was trained with; defaults for one from elsewhere.
+
+    Scoring reads lengths and pooling from here so inputs and head match training.
+    """
+    return {**RewardConfig().to_dict(), **read_training_config(model_path).get("config", {})}
+
+
 def evaluate_reward(
     model_path: str | Path,
     examples: list[dict],
@@ -63,16 +71,17 @@ def evaluate_reward(
 ) -> dict:
     """Accuracy, mean margin and count of a reward checkpoint on preference examples.
 
-    Lengths default to those the checkpoint was trained with (its training_config.json),
-    else to RewardConfig's defaults, so inputs are truncated exactly as in training.
+    Lengths and pooling default to those the checkpoint was trained with (its
+    training_config.json), else to RewardConfig's defaults, so inputs are truncated and
+    scored exactly as in training.
     """
     check_examples(examples, PREFERENCE_KEYS, "evaluation")
-    trained = {**RewardConfig().to_dict(), **read_training_config(model_path).get("config", {})}
+    trained = trained_reward_config(model_path)
     max_length = max_length or trained["max_length"]
     max_prompt_length = max_prompt_length or trained["max_prompt_length"]
     accelerator = Accelerator()
     tokenizer = load_tokenizer(model_path)
-    model = accelerator.prepare(load_reward_model(model_path, tokenizer))
+    model = accelerator.prepare(load_reward_model(model_path, tokenizer, trained["pooling"]))
     features = encode_all(encode_preference, tokenizer, examples, max_length, max_prompt_length)
     chosen, rejected = score_pairs(accelerator, model, features, batch_size, tokenizer.pad_token_id)
     return preference_metrics(chosen, rejected)
@@ -84,9 +93,10 @@ def load_reward_fn(model_path: str | Path, device):
     Inputs are formatted with the reward model's own tokenizer and its training lengths,
     so a policy with a different tokenizer can still be scored.
     """
-    trained = {**RewardConfig().to_dict(), **read_training_config(model_path).get("config", {})}
+    trained = trained_reward_config(model_path)
     tokenizer = load_tokenizer(model_path)
-    model = load_reward_model(model_path, tokenizer).to(device).eval().requires_grad_(False)
+    model = load_reward_model(model_path, tokenizer, trained["pooling"])
+    model = model.to(device).eval().requires_grad_(False)
     special = special_tokens(tokenizer)
 
     @torch.no_grad()

@@ -1,4 +1,7 @@
-"""Reward model: a one-output sequence classifier trained on preference pairs.
+"""Reward model: a one-output sequence scorer trained on preference pairs.
+
+`config.pooling` picks the scorer: the architecture's own classification head, or a linear
+head on mean-pooled hidden states (reward_model.py); the checkpoint records it.
 
 Loss: Bradley–Terry, -log σ(r_chosen - r_rejected - m) with the Llama 2 margin m when
 `config.use_margin` (see losses.bradley_terry_loss). Chosen and rejected go through the
@@ -50,7 +53,7 @@ def train_reward(
     output_dir = check_output_dir(output_dir)
     accelerator = make_accelerator(config)
     tokenizer = load_tokenizer(base_model_path)
-    model = load_reward_model(base_model_path, tokenizer)
+    model = load_reward_model(base_model_path, tokenizer, config.pooling)
 
     encode = partial(
         encode_all,

@@ -43,6 +43,7 @@ def test_unknown_key_is_rejected_by_name():
         ({"learning_rate": float("nan")}, "learning_rate"),
         ({"mixed_precision": "fp8"}, "mixed_precision"),
         ({"use_margin": "yes"}, "use_margin"),
+        ({"pooling": "cls"}, "pooling"),
         ({"max_length": 64, "max_prompt_length": 64}, "max_prompt_length"),
     ],
 )

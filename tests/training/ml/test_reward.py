@@ -141,3 +141,22 @@ def test_gradient_accumulation_takes_one_step_per_n_micro_batches(tmp_path, tiny
     # 6 pairs = 2 micro-batches of 3 = 1 optimizer step per epoch
     assert [(step, total) for step, total, _ in recorder.calls] == [(1, 2), (2, 2)]
     assert result["steps"] == 2
+
+
+def test_mean_pooled_reward_model_overfits_and_scores_the_same_after_loading(
+    tmp_path, tiny_rm_path, pairs
+):
+    config = RewardConfig(max_steps=16, pooling="mean", **FAST)
+    result = train_reward(config, tiny_rm_path, pairs, pairs, tmp_path / "out")
+    assert result["metrics"]["val_accuracy"] == 1.0
+    saved = json.loads((tmp_path / "out" / "training_config.json").read_text())
+    assert saved["config"]["pooling"] == "mean"
+    assert (tmp_path / "out" / "reward_head.safetensors").exists()
+    # evaluate_reward must rebuild the mean-pooled head from training_config.json: a fresh
+    # sequence-classification head would give other margins.
+    metrics = evaluate_reward(tmp_path / "out", pairs)
+    assert metrics["accuracy"] == 1.0
+    assert metrics["mean_margin"] == pytest.approx(result["metrics"]["val_mean_margin"], rel=1e-4)
+    score = load_reward_fn(tmp_path / "out", "cpu")
+    prompts = [p["prompt"] for p in pairs[:2]]
+    assert (score(prompts, [p["chosen"] for p in pairs[:2]]) > score(prompts, ["no", "no"])).all()
