@@ -103,20 +103,26 @@ def test_postgres_restarted_under_load_loses_and_duplicates_no_judgment(tmp_path
         env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL", "SQLITE_PATH")}
         env.update(DATABASE_URL=postgres.url, VAR_DIR=str(tmp_path), LOG_LEVEL="ERROR")
         manage(env, "migrate", "-v0")
-        project_id, tokens = populate(env, clients=4, comparisons=120)
+        # Enough work that the clients are still busy when PostgreSQL comes back; the restart waits
+        # for judgments to flow rather than for a fixed time, which a faster server outran.
+        project_id, tokens = populate(env, clients=4, comparisons=600)
         with gunicorn(env, workers=2) as port:
             stop = threading.Event()
             clients = [RetryingAnnotator(port, token, project_id, stop, seed) for seed, token in enumerate(tokens)]
+
+            def acknowledged_count():
+                return sum(len(c.acknowledged) for c in clients)
+
             for client in clients:
                 client.start()
-            time.sleep(3)
-            before = sum(len(c.acknowledged) for c in clients)
+            wait_until(lambda: acknowledged_count() >= 20, seconds=60)
+            before = acknowledged_count()
             restart_started = time.monotonic()
             postgres.stop("fast")  # every connection dropped, in-flight transactions rolled back
             time.sleep(2)
             postgres.start()
             restart_s = time.monotonic() - restart_started
-            time.sleep(4)
+            wait_until(lambda: acknowledged_count() >= before + 20, seconds=60)
             stop.set()
             for client in clients:
                 client.join(timeout=120)
@@ -131,3 +137,10 @@ def test_postgres_restarted_under_load_loses_and_duplicates_no_judgment(tmp_path
         assert postgres.query("SELECT comparison_id, annotator_id FROM labeling_judgment GROUP BY 1, 2 HAVING count(*) > 1") == []
         assert ledger_errors_sql(postgres.query) == []
         assert [r for c in clients for r in c.refused] == []
+
+
+def wait_until(condition, *, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not reached in {seconds} s"
+        time.sleep(0.05)
