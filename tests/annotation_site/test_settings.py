@@ -12,7 +12,7 @@ from jsonschema import Draft201909Validator
 
 from annotation_site.env import env_bool, env_list
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def manage(*args, **env):
