@@ -5,7 +5,8 @@
 
 `throughput` trains the same tiny model (built here, offline) on the same HH-RLHF pairs
 with the same batch size, once with our loop and once with TRL's RewardTrainer /
-DPOTrainer (reference log-probs precomputed in both), and prints samples/s and tokens/s
+SFTTrainer (on the chosen responses, prompt masked) / DPOTrainer (reference log-probs
+precomputed in both), and prints samples/s and tokens/s
 for each, plus model FLOPs utilisation on a GPU. Steps are timed from the end of the
 first step to the end of the last, so model loading, tokenisation and the reference
 pass are left out of both. Only pairs that fit max_length untruncated are used, so both
@@ -37,11 +38,18 @@ sys.path.insert(0, str(REPO))
 import torch  # noqa: E402
 
 from training.ml.checkpoints import load_tokenizer  # noqa: E402
-from training.ml.config import DPOConfig, RewardConfig  # noqa: E402
-from training.ml.data import encode_all, encode_preference, format_prompt, preference_from_hh  # noqa: E402
+from training.ml.config import DPOConfig, RewardConfig, SFTConfig  # noqa: E402
+from training.ml.data import (  # noqa: E402
+    encode_all,
+    encode_preference,
+    encode_sft,
+    format_prompt,
+    preference_from_hh,
+)
 from training.ml.dpo import train_dpo  # noqa: E402
 from training.ml.evaluate import evaluate_reward  # noqa: E402
 from training.ml.reward import train_reward  # noqa: E402
+from training.ml.sft import train_sft  # noqa: E402
 from training.ml.tiny import build_tiny_causal_lm, build_tiny_reward_model  # noqa: E402
 
 HH_SAMPLE = REPO.parent / "shared" / "data" / "hh_rlhf_sample.jsonl"
@@ -195,6 +203,50 @@ def trl_dpo(model_dir, pairs, features, args, output_dir) -> StepClock:
     return clock
 
 
+def demonstrations(pairs):
+    """SFT examples from preference pairs: the chosen response is the demonstration."""
+    return [{"prompt": p["prompt"], "completion": p["chosen"]} for p in pairs]
+
+
+def ours_sft(model_dir, pairs, features, args, output_dir) -> StepClock:
+    clock = StepClock()
+    train_sft(ours_config(SFTConfig, args), model_dir, demonstrations(pairs), [], output_dir, clock)
+    return clock
+
+
+def trl_sft(model_dir, pairs, features, args, output_dir) -> StepClock:
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM
+    from trl import SFTConfig as TRLSFTConfig
+    from trl import SFTTrainer
+
+    tokenizer = load_tokenizer(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, use_safetensors=True)
+    # Our own token ids and prompt mask, so both train on exactly the same tokens.
+    encoded = encode_all(encode_sft, tokenizer, demonstrations(pairs), 10**6, 10**6)
+    data = Dataset.from_list(
+        [
+            {
+                "input_ids": e["input_ids"],
+                "completion_mask": [0] * e["prompt_length"]
+                + [1] * (len(e["input_ids"]) - e["prompt_length"]),
+            }
+            for e in encoded
+        ]
+    )
+    clock, callback = trl_clock()
+    SFTTrainer(
+        model=model,
+        args=trl_args(
+            TRLSFTConfig, args, output_dir, completion_only_loss=True, packing=False
+        ),
+        train_dataset=data,
+        processing_class=tokenizer,
+        callbacks=[callback],
+    ).train()
+    return clock
+
+
 def mfu(tokens_per_s: float, num_params: int, peak_tflops: float) -> str:
     """Model FLOPs utilisation: 6·N FLOPs per trained token (forward + backward), over the peak."""
     if not torch.cuda.is_available():
@@ -205,26 +257,33 @@ def mfu(tokens_per_s: float, num_params: int, peak_tflops: float) -> str:
 RUNS = {
     ("reward", "ours"): ours_reward,
     ("reward", "trl"): trl_reward,
+    ("sft", "ours"): ours_sft,
+    ("sft", "trl"): trl_sft,
     ("dpo", "ours"): ours_dpo,
     ("dpo", "trl"): trl_dpo,
 }
 
 
 def throughput(args):
-    """Each (method, implementation) run `repeats` times, interleaved; the median rate is kept."""
+    """Each (method, implementation) run `repeats` times, interleaved; the median rate is kept.
+
+    A sample is a pair for reward and DPO (chosen + rejected tokens), and a demonstration
+    (the prompt and the chosen response) for SFT.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        models = {
-            "reward": build_tiny_reward_model(work / "rm"),
-            "dpo": build_tiny_causal_lm(work / "lm"),
-        }
+        lm = build_tiny_causal_lm(work / "lm")
+        models = {"reward": build_tiny_reward_model(work / "rm"), "sft": lm, "dpo": lm}
         count = args.steps * args.batch_size
         pairs, features = fitting_pairs(
-            load_tokenizer(models["dpo"]), load_pairs(args.data), args.max_length, count
+            load_tokenizer(lm), load_pairs(args.data), args.max_length, count
         )
-        tokens_per_pair = (
-            sum(len(f["chosen_ids"]) + len(f["rejected_ids"]) for f in features) / count
-        )
+        pair_tokens = sum(len(f["chosen_ids"]) + len(f["rejected_ids"]) for f in features) / count
+        tokens_per_sample = {
+            "reward": pair_tokens,
+            "dpo": pair_tokens,
+            "sft": sum(len(f["chosen_ids"]) for f in features) / count,
+        }
         rates = {key: [] for key in RUNS}
         for repeat in range(args.repeats):
             for (method, impl), run in RUNS.items():
@@ -232,25 +291,28 @@ def throughput(args):
                     models[method], pairs, features, args, work / f"{method}-{impl}-{repeat}"
                 )
                 rates[(method, impl)].append(clock.per_second(args.batch_size))
-        params = sum(p.numel() for p in _load_lm(models["dpo"]).parameters())
+        params = sum(p.numel() for p in _load_lm(lm).parameters())
     device = (
         torch.cuda.get_device_name()
         if torch.cuda.is_available()
         else f"cpu, {torch.get_num_threads()} threads"
     )
     print(
-        f"\ntiny Llama, {params / 1e6:.2f}M parameters ({device}); {args.steps} steps of {args.batch_size} pairs, "
-        f"{tokens_per_pair:.0f} tokens per pair (chosen + rejected), median of {args.repeats} interleaved runs"
+        f"\ntiny Llama, {params / 1e6:.2f}M parameters ({device}); {args.steps} steps of "
+        f"{args.batch_size} samples (pairs for reward and DPO, {pair_tokens:.0f} tokens each; "
+        f"demonstrations for SFT, {tokens_per_sample['sft']:.0f} tokens each), "
+        f"median of {args.repeats} interleaved runs"
     )
     print(
-        f"{'method':<8}{'impl':<6}{'pairs/s':>10}{'tokens/s':>12}{'MFU':>12}   all runs (pairs/s)"
+        f"{'method':<8}{'impl':<6}{'samples/s':>10}{'tokens/s':>12}{'MFU':>12}   all runs (samples/s)"
     )
     for (method, impl), runs in rates.items():
-        pairs_per_s = statistics.median(runs)
-        tokens_per_s = pairs_per_s * tokens_per_pair
+        per_s = statistics.median(runs)
+        tokens_per_s = per_s * tokens_per_sample[method]
         spread = ", ".join(f"{r:.2f}" for r in runs)
         print(
-            f"{method:<8}{impl:<6}{pairs_per_s:>10.2f}{tokens_per_s:>12.0f}{mfu(tokens_per_s, params, args.peak_tflops):>12}   {spread}"
+            f"{method:<8}{impl:<6}{per_s:>10.2f}{tokens_per_s:>12.0f}"
+            f"{mfu(tokens_per_s, params, args.peak_tflops):>12}   {spread}"
         )
 
 

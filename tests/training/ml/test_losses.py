@@ -15,6 +15,7 @@ from training.ml.losses import (
     ppo_policy_loss,
     ppo_value_loss,
     sequence_logps,
+    token_logps_and_mask,
 )
 
 
@@ -39,6 +40,19 @@ def test_bradley_terry_swapping_sides_differs_by_the_reward_gap():
     forward = bradley_terry_loss(chosen, rejected)
     swapped = bradley_terry_loss(rejected, chosen)
     assert (forward - swapped).item() == pytest.approx(-(chosen - rejected).mean().item(), abs=1e-6)
+
+
+def test_token_logps_match_log_softmax_picked_at_the_next_label():
+    torch.manual_seed(0)
+    logits = torch.randn(3, 6, 11)
+    labels = torch.randint(0, 11, (3, 6))
+    labels[0, :3] = IGNORE_INDEX
+    labels[2, 4:] = IGNORE_INDEX
+    token_logps, mask = token_logps_and_mask(logits, labels)
+    expected_mask = (labels[:, 1:] != IGNORE_INDEX).float()
+    expected = torch.log_softmax(logits[:, :-1], -1).gather(-1, labels[:, 1:].clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    assert torch.equal(mask, expected_mask)
+    assert torch.allclose(token_logps * mask, expected * expected_mask, atol=1e-6)
 
 
 def test_sequence_logps_sums_only_labelled_positions():
