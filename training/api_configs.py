@@ -35,6 +35,7 @@ STAGE_INPUTS = {
     Stage.REWARD: {"base_kinds": [REWARD, POLICY], "needs_reward_checkpoint": False, "produces": REWARD},
     Stage.SFT: {"base_kinds": [POLICY], "needs_reward_checkpoint": False, "produces": POLICY},
     Stage.DPO: {"base_kinds": [POLICY], "needs_reward_checkpoint": False, "produces": POLICY},
+    Stage.KTO: {"base_kinds": [POLICY], "needs_reward_checkpoint": False, "produces": POLICY},
     Stage.PPO: {"base_kinds": [POLICY], "needs_reward_checkpoint": True, "produces": POLICY},
     Stage.GENERATE: {"base_kinds": [POLICY], "needs_reward_checkpoint": False, "produces": "responses"},
 }

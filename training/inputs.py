@@ -8,7 +8,9 @@ from labeling.models import DatasetSnapshot
 from labeling.services.snapshots import snapshot_create, snapshot_rows
 from training.models import Stage, TrainingRun
 
-SNAPSHOT_FORMAT = {Stage.REWARD: "trl", Stage.DPO: "trl", Stage.PPO: "trl", Stage.SFT: "sft"}
+SNAPSHOT_FORMAT = {
+    Stage.REWARD: "trl", Stage.DPO: "trl", Stage.KTO: "kto", Stage.PPO: "trl", Stage.SFT: "sft",
+}
 
 
 def ensure_snapshot(run: TrainingRun) -> DatasetSnapshot:
@@ -40,6 +42,11 @@ def preference_example(row: dict) -> dict:
     }
 
 
+def kto_example(row: dict) -> dict:
+    """A kto row (standard or conversational) as ``{"prompt": messages, "completion", "label"}``."""
+    return {"prompt": _messages(row["prompt"]), "completion": _reply(row["completion"]), "label": bool(row["label"])}
+
+
 def sft_example(row: dict) -> dict:
     messages = row["messages"]
     return {"prompt": messages[:-1], "completion": messages[-1]["content"]}
@@ -65,4 +72,6 @@ def stage_examples(run: TrainingRun) -> tuple[list[dict], list[dict]]:
         return [sft_example(r) for r in train], [sft_example(r) for r in val]
     if run.stage == Stage.PPO:
         return prompt_examples(train), prompt_examples(val)
+    if run.stage == Stage.KTO:
+        return [kto_example(r) for r in train], [kto_example(r) for r in val]
     return [preference_example(r) for r in train], [preference_example(r) for r in val]

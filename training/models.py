@@ -12,6 +12,7 @@ class Stage(models.TextChoices):
     REWARD = "reward", "Reward model"
     SFT = "sft", "Supervised fine-tuning"
     DPO = "dpo", "Direct preference optimisation"
+    KTO = "kto", "Kahneman-Tversky optimisation"
     PPO = "ppo", "Proximal policy optimisation"
     GENERATE = "generate", "Generate responses"
 

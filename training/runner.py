@@ -151,6 +151,12 @@ def run_dpo(run, callback):
     return _train(run, callback, ModelCheckpoint.Kind.POLICY, train_dpo)
 
 
+def run_kto(run, callback):
+    from training.ml.kto import train_kto
+
+    return _train(run, callback, ModelCheckpoint.Kind.POLICY, train_kto)
+
+
 def run_ppo(run, callback):
     from training.ml.ppo import train_ppo
 
@@ -173,6 +179,7 @@ STAGES = {
     Stage.REWARD: run_reward,
     Stage.SFT: run_sft,
     Stage.DPO: run_dpo,
+    Stage.KTO: run_kto,
     Stage.PPO: run_ppo,
     Stage.GENERATE: run_generate,
 }

@@ -21,7 +21,7 @@ def fields_of(stage: dict) -> dict:
 
 def test_every_stage_lists_every_field_with_its_default(api, annotator):
     stages = configs(api, annotator)
-    assert list(stages) == ["reward", "sft", "dpo", "ppo", "generate"]
+    assert list(stages) == ["reward", "sft", "dpo", "kto", "ppo", "generate"]
     for name, config_class in STAGE_CONFIGS.items():
         listed = fields_of(stages[name])
         assert list(listed) == [f.name for f in dataclasses.fields(config_class)]
@@ -31,6 +31,22 @@ def test_every_stage_lists_every_field_with_its_default(api, annotator):
 def test_the_defaults_as_listed_make_a_valid_config(api, annotator):
     for name, stage in configs(api, annotator).items():
         config_from_dict(name, {f["name"]: f["default"] for f in stage["fields"]})
+
+
+@pytest.mark.parametrize("stage", ["dpo", "kto"])
+def test_preference_optimisation_stages_start_from_a_policy_with_a_small_learning_rate(api, annotator, stage):
+    listed = configs(api, annotator)[stage]
+    assert fields_of(listed)["learning_rate"]["default"] == 1e-6 and fields_of(listed)["beta"]["default"] == 0.1
+    assert listed["base_kinds"] == ["policy"] and listed["produces"] == "policy"
+    assert not listed["needs_reward_checkpoint"]
+
+
+def test_kto_reads_kto_snapshots_and_weighs_each_kind(api, annotator):
+    kto = configs(api, annotator)["kto"]
+    assert kto["snapshot_format"] == "kto"
+    assert {name: field["default"] for name, field in fields_of(kto).items() if name.endswith("_weight")} == {
+        "desirable_weight": 1.0, "undesirable_weight": 1.0,
+    }
 
 
 def test_stage_defaults_differ_where_the_method_needs_it(api, annotator):

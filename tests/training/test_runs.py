@@ -164,3 +164,17 @@ def test_a_run_without_a_snapshot_freezes_the_current_data_when_it_starts(labell
     assert snapshot.status == "ready" and snapshot.options["conversational"] is True
     assert len(train) + len(validation) == snapshot.row_counts["train"] + snapshot.row_counts["validation"] > 0
     assert train[0]["prompt"][0]["role"] == "user" and isinstance(train[0]["chosen"], str)
+
+
+def test_a_kto_run_trains_on_unpaired_rows_of_a_kto_snapshot(labelled_project, settings, tmp_path):
+    settings.ARTIFACT_DIR = tmp_path
+    trl = snapshot_create(project=labelled_project, format="trl", conversational=True)
+    with pytest.raises(InvalidInput, match="a kto run reads a kto snapshot"):
+        create(labelled_project, stage="kto", base_model="tiny/hub-model", snapshot=trl)
+    run = create(labelled_project, stage="kto", base_model="tiny/hub-model")
+    train, validation = stage_examples(run)
+    snapshot = TrainingRun.objects.get(pk=run.pk).snapshot
+    assert snapshot.format == "kto" and snapshot.options["conversational"] is True
+    assert len(train) + len(validation) == snapshot.row_counts["train"] + snapshot.row_counts["validation"]
+    assert train[0]["prompt"][0]["role"] == "user" and isinstance(train[0]["completion"], str)
+    assert {row["label"] for row in train} == {True, False}

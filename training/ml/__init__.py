@@ -5,6 +5,7 @@ Entry points, one file per method, all of the same shape:
     reward.train_reward(config, base_model_path, train_examples, val_examples, output_dir, callback=None)
     sft.train_sft(...)                                       same arguments
     dpo.train_dpo(..., reference_model_path=None)
+    kto.train_kto(..., reference_model_path=None)
     ppo.train_ppo(..., reward_model_path=None, reward_fn=None)   exactly one reward source
         -> {"status": "succeeded", "output_dir", "steps", "metrics", "history"}
     generate.generate(config, model_path, prompts, callback=None) -> list[dict]

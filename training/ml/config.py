@@ -120,7 +120,9 @@ class TrainConfig(Config):
 
     learning_rate: float = option(1e-5, "Peak AdamW learning rate.", positive)
     batch_size: int = option(
-        8, "Examples (pairs for reward/DPO, prompts for PPO) per device per step.", positive
+        8,
+        "Examples (pairs for reward/DPO, completions for KTO, prompts for PPO) per device per step.",
+        positive,
     )
     gradient_accumulation_steps: int = option(
         1, "Micro-batches summed into one optimizer step.", positive
@@ -187,6 +189,27 @@ class DPOConfig(TrainConfig):
     learning_rate: float = option(1e-6, "Peak AdamW learning rate.", positive)
     beta: float = option(
         0.1, "DPO temperature β: higher keeps the policy closer to the reference.", positive
+    )
+
+
+@dataclass(frozen=True)
+class KTOConfig(TrainConfig):
+    """Kahneman-Tversky Optimization on unpaired desirable/undesirable completions, against a
+    frozen copy of the base model."""
+
+    learning_rate: float = option(1e-6, "Peak AdamW learning rate.", positive)
+    beta: float = option(
+        0.1, "KTO temperature β: higher keeps the policy closer to the reference.", positive
+    )
+    desirable_weight: float = option(
+        1.0,
+        "λ_D, weight of each desirable completion's loss; raise it when desirable rows are rarer.",
+        positive,
+    )
+    undesirable_weight: float = option(
+        1.0,
+        "λ_U, weight of each undesirable completion's loss; raise it when undesirable rows are rarer.",
+        positive,
     )
 
 
@@ -269,13 +292,14 @@ STAGE_CONFIGS: dict[str, type[Config]] = {
     "reward": RewardConfig,
     "sft": SFTConfig,
     "dpo": DPOConfig,
+    "kto": KTOConfig,
     "ppo": PPOConfig,
     "generate": GenerateConfig,
 }
 
 
 def config_from_dict(stage: str, data: Mapping | None = None) -> Config:
-    """The validated config for `stage` ('reward', 'sft', 'dpo', 'ppo', 'generate')."""
+    """The validated config for `stage` ('reward', 'sft', 'dpo', 'kto', 'ppo', 'generate')."""
     if stage not in STAGE_CONFIGS:
         raise ConfigError(f"unknown stage {stage!r}; known: {', '.join(STAGE_CONFIGS)}")
     return STAGE_CONFIGS[stage].from_dict(data)

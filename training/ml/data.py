@@ -5,6 +5,7 @@ Examples are plain dicts, so the Django side can build them from a dataset snaps
     preference: {"prompt": [{"role": "user", "content": ...}, ...],
                  "chosen": str, "rejected": str, "margin": float | None}
     sft:        {"prompt": messages, "completion": str}
+    kto:        {"prompt": messages, "completion": str, "label": bool}   (True = desirable)
     prompt:     {"prompt": messages}                      (PPO, generation)
 
 A prompt is rendered with the tokenizer's chat template when it has one (ending in the
@@ -102,10 +103,61 @@ def encode_sft(tokenizer, example: dict, max_length: int, max_prompt_length: int
     return {"input_ids": ids, "prompt_length": len(prompt)}
 
 
+def encode_kto(tokenizer, example: dict, max_length: int, max_prompt_length: int, special) -> dict:
+    """Token ids for one KTO row and its mismatched pair: the same prompt followed by another
+    row's completion ("kl_completion", see with_mismatched_completions), for the KL estimate."""
+    prompt = prompt_ids(tokenizer, example["prompt"], max_prompt_length, special)
+    return {
+        "completion_ids": encode_completion(
+            tokenizer, prompt, example["completion"], max_length, special
+        ),
+        "kl_ids": encode_completion(
+            tokenizer, prompt, example["kl_completion"], max_length, special
+        ),
+        "prompt_length": len(prompt),
+        "desirable": bool(example["label"]),
+    }
+
+
+def with_mismatched_completions(examples: list[dict]) -> list[dict]:
+    """Each KTO row plus "kl_completion": the completion of the nearest later row (wrapping
+    round) whose prompt differs.
+
+    KTO's reference point z0 is the policy/reference log-ratio of completions that answer some
+    other prompt. TRL pairs each prompt with the previous row's completion; here the partner
+    skips rows of the same prompt, because an export lists a comparison's rows side by side and
+    a row beside its own prompt's other answer would not be mismatched. A row whose prompt every
+    row shares pairs with its own completion.
+    """
+    partners = mismatched_partners([repr(example["prompt"]) for example in examples])
+    return [
+        {**example, "kl_completion": examples[j]["completion"]}
+        for example, j in zip(examples, partners, strict=True)
+    ]
+
+
+def mismatched_partners(keys: list) -> list[int]:
+    """For each position, the nearest later one (wrapping round) with a different key, else itself."""
+    after: list[int | None] = [None] * len(keys)  # nearest later position with a different key
+    for i in range(len(keys) - 2, -1, -1):
+        after[i] = i + 1 if keys[i + 1] != keys[i] else after[i + 1]
+
+    def partner(i: int) -> int:
+        if after[i] is not None:
+            return after[i]
+        # i is in the last run of equal keys, so the first key unlike it is 0 or ends the first run
+        if keys[0] != keys[i]:
+            return 0
+        return i if after[0] is None else after[0]
+
+    return [partner(i) for i in range(len(keys))]
+
+
 def encode_all(
     encode, tokenizer, examples: list[dict], max_length: int, max_prompt_length: int
 ) -> list[dict]:
-    """Encode every example with `encode` (encode_preference / encode_sft), keeping its index."""
+    """Encode every example with `encode` (encode_preference / encode_sft / encode_kto),
+    keeping its index."""
     special = special_tokens(tokenizer)
     return [
         {**encode(tokenizer, example, max_length, max_prompt_length, special), "index": i}
@@ -133,17 +185,33 @@ def completion_labels(input_ids, attention_mask, prompt_lengths: list[int]) -> t
     return labels
 
 
-def collate_preferences(features: list[dict], pad_id: int) -> dict:
-    """Stack chosen then rejected into one (2B, T) batch so one forward scores both."""
-    sequences = [f["chosen_ids"] for f in features] + [f["rejected_ids"] for f in features]
+def collate_halves(features: list[dict], first: str, second: str, pad_id: int) -> dict:
+    """Every feature's `first` sequence, then every `second`, in one (2B, T) batch, prompts masked."""
+    sequences = [f[first] for f in features] + [f[second] for f in features]
     prompt_lengths = [f["prompt_length"] for f in features] * 2
     input_ids, attention_mask = pad(sequences, pad_id)
     return {
         "input_ids": input_ids,  # (2B, T)
         "attention_mask": attention_mask,
         "labels": completion_labels(input_ids, attention_mask, prompt_lengths),
-        "margin": torch.tensor([f["margin"] for f in features], dtype=torch.float),  # (B,)
         "index": torch.tensor([f["index"] for f in features], dtype=torch.long),  # (B,)
+    }
+
+
+def collate_preferences(features: list[dict], pad_id: int) -> dict:
+    """Stack chosen then rejected into one (2B, T) batch so one forward scores both."""
+    return {
+        **collate_halves(features, "chosen_ids", "rejected_ids", pad_id),
+        "margin": torch.tensor([f["margin"] for f in features], dtype=torch.float),  # (B,)
+    }
+
+
+def collate_kto(features: list[dict], pad_id: int) -> dict:
+    """Completions then their mismatched pairs in one (2B, T) batch, laid out as preferences are,
+    so the reference scores both halves with the same code as DPO's chosen and rejected."""
+    return {
+        **collate_halves(features, "completion_ids", "kl_ids", pad_id),
+        "desirable": torch.tensor([f["desirable"] for f in features], dtype=torch.bool),  # (B,)
     }
 
 
@@ -171,6 +239,7 @@ def check_examples(examples: list[dict], required: dict[str, type], what: str) -
 
 PREFERENCE_KEYS = {"prompt": list, "chosen": str, "rejected": str}
 SFT_KEYS = {"prompt": list, "completion": str}
+KTO_KEYS = {"prompt": list, "completion": str, "label": bool}
 PROMPT_KEYS = {"prompt": list}
 
 

@@ -116,14 +116,20 @@ def dpo_step(model, reference: tuple, beta: float, batch: dict):
 
 
 @torch.no_grad()
-def pair_logps(accelerator, model, features: list[dict], batch_size: int, pad_id: int):
+def pair_logps(
+    accelerator, model, features: list[dict], batch_size: int, pad_id: int, collate=None
+):
     """Sequence log-probs of every pair's chosen and rejected completion: two (N,) tensors
-    on the accelerator's device, indexed by the features' "index"."""
+    on the accelerator's device, indexed by the features' "index".
+
+    `collate` (collate_preferences by default) may be any that stacks two halves the same way,
+    such as KTO's completion and its mismatched pair (data.collate_kto).
+    """
     chosen = torch.zeros(len(features), device=accelerator.device)
     rejected = torch.zeros(len(features), device=accelerator.device)
     if not features:
         return chosen, rejected
-    collate = partial(collate_preferences, pad_id=pad_id)
+    collate = partial(collate or collate_preferences, pad_id=pad_id)
     loader = accelerator.prepare(make_loader(features, batch_size, collate, seed=0, shuffle=False))
     was_training = model.training
     model.eval()

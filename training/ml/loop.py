@@ -1,4 +1,4 @@
-"""The training loop shared by the reward, SFT and DPO stages, and its progress contract.
+"""The training loop shared by the reward, SFT, DPO and KTO stages, and its progress contract.
 
 Callback contract (every stage):
 
@@ -96,11 +96,18 @@ def report(
 
 
 def mean_across_processes(accelerator, stats: list[dict]) -> dict[str, float]:
-    """Average per-micro-batch tensors over micro-batches, then over processes."""
+    """Average per-micro-batch tensors over every micro-batch of every process.
+
+    A NaN stat means the micro-batch had nothing to measure (KTO's undesirable_reward in a
+    batch of desirable rows only): it is averaged over the others, and a stat no micro-batch
+    measured is left out, so no NaN reaches the callback (PostgreSQL's JSON refuses NaN).
+    """
     keys = sorted(stats[0])
-    local = torch.stack([torch.stack([s[k].detach().float() for s in stats]).mean() for k in keys])
-    reduced = accelerator.reduce(local.to(accelerator.device), reduction="mean")
-    return {k: float(v) for k, v in zip(keys, reduced.tolist(), strict=True)}
+    values = torch.stack([torch.stack([s[k].detach().float() for s in stats]) for k in keys])
+    measured = ~values.isnan()  # (K, micro-batches), as values
+    totals = torch.stack([values.where(measured, 0.0).sum(-1), measured.sum(-1).float()])  # (2, K)
+    totals = accelerator.reduce(totals.to(accelerator.device), reduction="sum").tolist()
+    return {k: s / n for k, s, n in zip(keys, *totals, strict=True) if n}
 
 
 class Throughput:

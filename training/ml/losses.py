@@ -76,6 +76,34 @@ def dpo_loss(
     return loss, beta * chosen_logratios.detach(), beta * rejected_logratios.detach()
 
 
+def kto_loss(
+    policy_logps: torch.Tensor,
+    ref_logps: torch.Tensor,
+    policy_kl_logps: torch.Tensor,
+    ref_kl_logps: torch.Tensor,
+    desirable: torch.Tensor,
+    beta: float,
+    desirable_weight: float = 1.0,
+    undesirable_weight: float = 1.0,
+):
+    """Kahneman-Tversky Optimization loss (Ethayarajh et al. 2024, section 4), as TRL computes it.
+
+        r = log π(y|x)/π_ref(y|x),   z0 = max(0, mean over mismatched pairs (x, y') of r(x, y'))
+        L = λ_D (1 - σ(β(r - z0)))  for desirable y,   λ_U (1 - σ(β(z0 - r)))  for undesirable y
+
+    averaged over the batch. z0 estimates KL(π || π_ref) from completions paired with other
+    prompts; the paper does not backpropagate through it, so it is detached. Inputs are (B,)
+    sequence log-probs (the *_kl_* ones of the mismatched pairs) and a (B,) bool `desirable`.
+    Returns (loss, rewards, kl): rewards are the detached implicit rewards β r, kl is z0.
+    """
+    logratios = policy_logps - ref_logps
+    kl = (policy_kl_logps - ref_kl_logps).mean().clamp(min=0).detach()
+    desirable_losses = desirable_weight * (1 - torch.sigmoid(beta * (logratios - kl)))
+    undesirable_losses = undesirable_weight * (1 - torch.sigmoid(beta * (kl - logratios)))
+    loss = torch.where(desirable, desirable_losses, undesirable_losses).mean()
+    return loss, beta * logratios.detach(), kl
+
+
 def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mean of `values` over positions where mask is 1."""
     return (values * mask).sum() / mask.sum().clamp(min=1)

@@ -36,6 +36,15 @@ describe("panels", () => {
     expect(metricPanels(metrics).map((p) => p.title)).toEqual(["Reward", "KL", "response length"]);
   });
 
+  it("draws KTO's desirable and undesirable rewards together, beside its KL", () => {
+    const metrics = [metric(1, { loss: 0.5, kl: 0, desirable_reward: 0.1 }), metric(2, { loss: 0.4, kl: 0.2, desirable_reward: 0.2, undesirable_reward: -0.1 })];
+    expect(metricPanels(metrics).map((p) => [p.title, p.keys])).toEqual([
+      ["Loss", ["loss"]],
+      ["Reward", ["desirable_reward", "undesirable_reward"]],
+      ["KL", ["kl"]],
+    ]);
+  });
+
   it("marks accuracy as a share and loss as smoothed", () => {
     const [loss, accuracy] = metricPanels([metric(1, { loss: 1, val_accuracy: 0.5 })]);
     expect(loss.smooth).toBe(true);

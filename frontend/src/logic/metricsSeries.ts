@@ -28,7 +28,11 @@ export interface Panel {
 
 const PANELS: Panel[] = [
   { title: "Loss", keys: ["loss", "val_loss", "policy_loss", "value_loss"], smooth: true },
-  { title: "Reward", keys: ["reward", "chosen_reward", "rejected_reward", "margin", "val_margin", "mean_margin"], smooth: true },
+  {
+    title: "Reward",
+    keys: ["reward", "chosen_reward", "rejected_reward", "desirable_reward", "undesirable_reward", "margin", "val_margin", "mean_margin"],
+    smooth: true,
+  },
   { title: "KL", keys: ["kl"], smooth: true },
   { title: "Accuracy", keys: ["accuracy", "val_accuracy"], share: true },
 ];

@@ -94,7 +94,7 @@ describe("seeding the next run from a checkpoint", () => {
   });
   const STAGES = [
     stage("reward", ["reward", "policy"]), stage("sft", ["policy"]), stage("dpo", ["policy"]),
-    stage("ppo", ["policy"], true), stage("generate", ["policy"]),
+    stage("kto", ["policy"]), stage("ppo", ["policy"], true), stage("generate", ["policy"]),
   ];
   const checkpoint = (kind: Checkpoint["kind"]): Checkpoint => ({
     id: 7, project: 1, run: 3, name: "c", kind, path: "p", metrics: {}, created_at: "",
@@ -112,6 +112,7 @@ describe("seeding the next run from a checkpoint", () => {
   it("offers generating responses first for a policy", () => {
     const seeds = seedsFor(checkpoint("policy"), STAGES);
     expect(seeds[0]).toEqual({ stage: "generate", base_checkpoint: 7, reward_checkpoint: null, label: "Generate responses" });
-    expect(seeds.map((s) => s.stage)).toEqual(["generate", "dpo", "ppo", "sft", "reward"]);
+    expect(seeds.map((s) => s.stage)).toEqual(["generate", "dpo", "kto", "ppo", "sft", "reward"]);
+    expect(seeds.find((s) => s.stage === "kto")?.label).toBe("KTO from it");
   });
 });

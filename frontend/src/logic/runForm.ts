@@ -90,7 +90,7 @@ export interface RunSeed {
 // After a reward model the next step is RL against it; after a policy, look at what it writes.
 const PREFERRED: Record<string, Stage[]> = {
   reward: ["ppo", "reward"],
-  policy: ["generate", "dpo", "ppo", "sft", "reward"],
+  policy: ["generate", "dpo", "kto", "ppo", "sft", "reward"],
 };
 
 /** The runs `checkpoint` can start: as the base of a stage, or as PPO's reward model. */

@@ -6,6 +6,7 @@ from training.ml.config import (
     STAGE_CONFIGS,
     ConfigError,
     DPOConfig,
+    KTOConfig,
     PPOConfig,
     RewardConfig,
     config_from_dict,
@@ -23,6 +24,12 @@ def test_defaults_are_valid_and_every_field_has_help(stage):
 def test_from_dict_round_trips_through_to_dict():
     config = DPOConfig.from_dict({"beta": 0.2, "learning_rate": 1e-6, "max_steps": 5})
     assert DPOConfig.from_dict(config.to_dict()) == config
+
+
+def test_kto_weights_must_be_positive():
+    with pytest.raises(ConfigError, match=r"KTOConfig\.undesirable_weight "):
+        KTOConfig.from_dict({"undesirable_weight": 0})
+    assert KTOConfig.from_dict({"desirable_weight": 1.33}).desirable_weight == 1.33
 
 
 def test_unknown_key_is_rejected_by_name():
@@ -87,8 +94,8 @@ def test_configs_are_frozen():
 
 
 def test_unknown_stage_is_rejected():
-    with pytest.raises(ConfigError, match="unknown stage 'kto'"):
-        config_from_dict("kto", {})
+    with pytest.raises(ConfigError, match="unknown stage 'orpo'"):
+        config_from_dict("orpo", {})
 
 
 def test_config_module_does_not_import_torch():

@@ -9,14 +9,19 @@ from training.ml.checkpoints import load_tokenizer
 from training.ml.data import (
     PREFERENCE_KEYS,
     check_examples,
+    collate_kto,
     collate_preferences,
+    encode_all,
+    encode_kto,
     encode_preference,
     encode_sft,
     format_prompt,
+    mismatched_partners,
     parse_transcript,
     preference_from_hh,
     prompt_ids,
     special_tokens,
+    with_mismatched_completions,
 )
 from training.ml.losses import IGNORE_INDEX
 from training.ml.tiny import build_tiny_tokenizer
@@ -99,6 +104,36 @@ def test_collated_labels_mask_prompt_and_padding(tokenizer):
     assert tokenizer.decode(labels[0][labels[0] != IGNORE_INDEX]) == "Sure, a long answer.<|eos|>"
     assert (labels[1][batch["attention_mask"][1] == 0] == IGNORE_INDEX).all()
     assert batch["margin"].tolist() == [0.0]
+
+
+def test_kto_rows_are_collated_with_their_mismatched_pairs_prompts_masked(tokenizer):
+    rows = [
+        {"prompt": MESSAGES, "completion": "Sure, a long answer.", "label": True},
+        {"prompt": [{"role": "user", "content": "Other?"}], "completion": "No", "label": False},
+    ]
+    features = encode_all(encode_kto, tokenizer, with_mismatched_completions(rows), 128, 64)
+    batch = collate_kto(features, pad_id=tokenizer.pad_token_id)
+    labels = batch["labels"]
+    assert batch["input_ids"].shape[0] == 4  # completions, then the mismatched pairs
+    completions = [tokenizer.decode(row[row != IGNORE_INDEX]) for row in labels]
+    assert completions == ["Sure, a long answer.<|eos|>", "No<|eos|>", "No<|eos|>", "Sure, a long answer.<|eos|>"]
+    assert (labels[0, : features[0]["prompt_length"]] == IGNORE_INDEX).all()
+    assert batch["input_ids"][2, : features[0]["prompt_length"]].tolist() == features[0]["completion_ids"][: features[0]["prompt_length"]]
+    assert batch["desirable"].tolist() == [True, False] and batch["index"].tolist() == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("keys", "partners"),
+    [
+        (["a", "a", "b", "b", "c"], [2, 2, 4, 4, 0]),  # a comparison's rows sit side by side
+        (["a", "b", "b"], [1, 0, 0]),
+        (["a", "a", "b", "a"], [2, 2, 3, 2]),  # the last run wraps past the first to reach "b"
+        (["a", "a"], [0, 1]),  # one prompt only: nothing mismatched to pair with
+        ([], []),
+    ],
+)
+def test_mismatched_partners_skip_rows_with_the_same_prompt(keys, partners):
+    assert mismatched_partners(keys) == partners
 
 
 def test_parse_transcript_keeps_turns_and_roles():

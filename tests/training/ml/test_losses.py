@@ -10,6 +10,7 @@ from training.ml.losses import (
     entropy_from_logits,
     gae,
     kl_per_token,
+    kto_loss,
     masked_mean,
     masked_whiten,
     ppo_policy_loss,
@@ -78,6 +79,97 @@ def test_dpo_loss_matches_equation_seven():
     assert loss.item() == pytest.approx(math.log1p(math.exp(-1)))
     assert chosen.item() == pytest.approx(0.5)
     assert rejected.item() == pytest.approx(-0.5)
+
+
+def kto_by_hand(logps, ref, kl_logps, ref_kl, desirable, beta, w_d=1.0, w_u=1.0):
+    """The KTO loss transcribed row by row with math, for comparison."""
+    z0 = max(0.0, sum(p - r for p, r in zip(kl_logps, ref_kl, strict=True)) / len(kl_logps))
+    sigmoid = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731
+    losses = [
+        w_d * (1 - sigmoid(beta * ((p - r) - z0))) if d else w_u * (1 - sigmoid(beta * (z0 - (p - r))))
+        for p, r, d in zip(logps, ref, desirable, strict=True)
+    ]
+    return sum(losses) / len(losses), z0
+
+
+def kto(logps, ref, kl_logps, ref_kl, desirable, beta, **weights):
+    return kto_loss(t(*logps), t(*ref), t(*kl_logps), t(*ref_kl), torch.tensor(desirable), beta, **weights)
+
+
+def test_kto_loss_is_one_half_when_policy_equals_reference():
+    loss, rewards, kl = kto((-3.0, -5.0), (-3.0, -5.0), (-4.0, -6.0), (-4.0, -6.0), [True, False], beta=0.1)
+    assert loss.item() == pytest.approx(0.5)  # 1 - σ(0) for every row
+    assert rewards.tolist() == [0.0, 0.0] and kl.item() == 0.0
+
+
+def test_kto_loss_hand_computed():
+    # log-ratios: desirable -1 - (-2) = 1, undesirable -3 - (-2) = -1; mismatched pairs
+    # (0.5 + 1.5) / 2 = 1 = z0. β = 0.5: desirable 1 - σ(0.5·(1 - 1)) = 0.5,
+    # undesirable 1 - σ(0.5·(1 - (-1))) = 1 - σ(1)
+    loss, rewards, kl = kto((-1.0, -3.0), (-2.0, -2.0), (-1.5, 0.5), (-2.0, -1.0), [True, False], beta=0.5)
+    sigmoid_one = 1 / (1 + math.exp(-1))
+    assert kl.item() == pytest.approx(1.0)
+    assert loss.item() == pytest.approx((0.5 + (1 - sigmoid_one)) / 2)
+    assert rewards.tolist() == pytest.approx([0.5, -0.5])
+
+
+def test_kto_loss_matches_the_formula_on_random_rows():
+    torch.manual_seed(0)
+    logps, ref, kl_logps, ref_kl = (torch.randn(6) - 5 for _ in range(4))
+    desirable = [True, False, True, True, False, False]
+    for beta, w_d, w_u in ((0.1, 1.0, 1.0), (0.7, 1.33, 0.5)):
+        loss, _, kl = kto_loss(
+            logps, ref, kl_logps, ref_kl, torch.tensor(desirable), beta, desirable_weight=w_d, undesirable_weight=w_u
+        )
+        expected, z0 = kto_by_hand(logps.tolist(), ref.tolist(), kl_logps.tolist(), ref_kl.tolist(), desirable, beta, w_d, w_u)
+        assert loss.item() == pytest.approx(expected, rel=1e-5)
+        assert kl.item() == pytest.approx(z0, abs=1e-6)
+
+
+def test_kto_reference_point_is_clamped_at_zero_and_not_backpropagated():
+    logps, kl_logps = t(-1.0, -2.0).requires_grad_(), t(-9.0, -9.0).requires_grad_()
+    loss, _, kl = kto_loss(logps, t(-1.0, -2.0), kl_logps, t(-1.0, -1.0), torch.tensor([True, False]), beta=1.0)
+    loss.backward()
+    assert kl.item() == 0.0  # the mean mismatched log-ratio is -8
+    assert kl_logps.grad is None or (kl_logps.grad == 0).all()
+    # d/dr of 1 - σ(r) at r = 0 is -1/4 for the desirable row, +1/4 for the undesirable one, halved by the mean
+    assert logps.grad.tolist() == pytest.approx([-0.125, 0.125])
+
+
+def test_swapping_kto_labels_swaps_which_direction_each_row_is_pushed():
+    logps, ref = t(-1.0, -2.0).requires_grad_(), t(-1.5, -1.5)
+    kto_loss(logps, ref, t(-2.0), t(-2.0), torch.tensor([True, False]), beta=0.5)[0].backward()
+    forward = logps.grad.clone()
+    logps.grad = None
+    kto_loss(logps, ref, t(-2.0), t(-2.0), torch.tensor([False, True]), beta=0.5)[0].backward()
+    assert forward[0] < 0 < forward[1]  # minimising raises the desirable row, lowers the other
+    assert logps.grad[0] > 0 > logps.grad[1]
+
+
+def test_kto_loss_at_swapped_labels_and_negated_log_ratios_is_unchanged():
+    # With z0 = 0, an undesirable row at log-ratio -r costs what a desirable row at r costs.
+    args = (t(-1.0, -4.0), t(-2.0, -2.0), t(-3.0), t(-3.0))
+    loss = kto_loss(*args, torch.tensor([True, False]), beta=0.3)[0]
+    mirrored = kto_loss(t(-3.0, 0.0), t(-2.0, -2.0), t(-3.0), t(-3.0), torch.tensor([False, True]), beta=0.3)[0]
+    assert mirrored.item() == pytest.approx(loss.item())
+
+
+def test_larger_kto_beta_pushes_harder_on_rows_near_the_reference_point():
+    def push(beta):
+        logps = t(-1.0, -2.0).requires_grad_()
+        kto_loss(logps, t(-1.0, -2.0), t(-2.0), t(-2.0), torch.tensor([True, False]), beta=beta)[0].backward()
+        return logps.grad.abs()
+
+    assert (push(1.0) > push(0.1)).all()  # gradient β σ'(0) = β/4 per row, over the batch
+
+
+def test_kto_weights_scale_each_kinds_loss():
+    args = (t(-1.0, -3.0), t(-2.0, -2.0), t(-2.0), t(-2.0), torch.tensor([True, False]))
+    plain = kto_loss(*args, beta=0.5)[0]
+    weighted = kto_loss(*args, beta=0.5, desirable_weight=2.0, undesirable_weight=0.0)[0]
+    desirable_only = (1 - 1 / (1 + math.exp(-0.5))) / 2
+    assert weighted.item() == pytest.approx(2 * desirable_only)
+    assert plain.item() > desirable_only
 
 
 def test_gae_with_lambda_one_is_return_to_go_minus_value():

@@ -7,7 +7,7 @@ import { FilterFields } from "./FilterFields";
 export const FORMAT_OPTIONS: { value: ExportFormat; label: string; hint: string }[] = [
   { value: "trl", label: "TRL preference", hint: "prompt, chosen, rejected: for reward models, DPO and TRL's trainers" },
   { value: "hh-rlhf", label: "HH-RLHF", hint: "chosen and rejected as Human/Assistant transcripts" },
-  { value: "kto", label: "KTO", hint: "prompt, completion, label (true for chosen, false for rejected)" },
+  { value: "kto", label: "KTO", hint: "prompt, completion, label (true for chosen, false for rejected): for KTO" },
   { value: "sft", label: "SFT messages", hint: "message lists from demonstrations (optionally winners)" },
   { value: "raw", label: "Raw judgments", hint: "one row per judgment with annotator, strength, criteria and rationale" },
 ];
