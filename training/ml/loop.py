@@ -32,6 +32,17 @@ class TrainingCancelled(Exception):
         self.total_steps = total_steps
 
 
+class TrainingDiverged(Exception):
+    """A step's loss was NaN or infinite; nothing was written to output_dir."""
+
+    def __init__(self, step: int, loss: float):
+        super().__init__(
+            f"training diverged: the loss was {loss} at step {step} (try a lower learning_rate, "
+            "or look for broken rows in the data)"
+        )
+        self.step = step
+
+
 def make_accelerator(config) -> Accelerator:
     """Seeded accelerator: cuda when available, else cpu; `accelerate launch` adds processes.
 
@@ -168,6 +179,9 @@ def train_loop(
             step += 1
             metrics = {**mean_across_processes(accelerator, stats), **speed}
             metrics["learning_rate"] = learning_rate
+            loss = metrics.get("loss", math.nan)  # left out when every micro-batch was NaN
+            if not math.isfinite(loss):
+                raise TrainingDiverged(step, loss)
             history.append({"step": step, **metrics})
             stats = []
             report(accelerator, callback, step, total_steps, metrics)

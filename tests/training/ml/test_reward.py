@@ -8,7 +8,7 @@ from safetensors.torch import load_file
 from tests.training.ml.conftest import Recorder
 from training.ml.config import RewardConfig
 from training.ml.evaluate import evaluate_reward, load_reward_fn
-from training.ml.loop import TrainingCancelled
+from training.ml.loop import TrainingCancelled, TrainingDiverged
 from training.ml.reward import train_reward
 
 FAST = {"learning_rate": 1e-3, "batch_size": 3, "max_length": 96, "max_prompt_length": 48}
@@ -117,6 +117,17 @@ def test_callback_returning_false_cancels_and_writes_nothing(tmp_path, tiny_rm_p
             recorder,
         )
     assert len(recorder.calls) == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_nan_loss_fails_the_run_naming_the_step_and_writes_nothing(tmp_path, tiny_rm_path, pairs):
+    broken = [{**p, "margin": float("nan")} for p in pairs]
+    recorder = Recorder()
+    with pytest.raises(TrainingDiverged, match="loss was nan at step 1"):
+        train_reward(
+            RewardConfig(max_steps=3, use_margin=True, **FAST), tiny_rm_path, broken, [], tmp_path / "out", recorder
+        )
+    assert recorder.calls == []  # never reported: NaN would not fit the metrics' JSON
     assert list(tmp_path.iterdir()) == []
 
 
