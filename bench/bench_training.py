@@ -5,8 +5,8 @@
 
 `throughput` trains the same tiny model (built here, offline) on the same HH-RLHF pairs
 with the same batch size, once with our loop and once with TRL's RewardTrainer /
-SFTTrainer (on the chosen responses, prompt masked) / DPOTrainer (reference log-probs
-precomputed in both), and prints samples/s and tokens/s
+SFTTrainer (on the chosen responses, prompt masked) / DPOTrainer / KTOTrainer (reference
+log-probs precomputed in both), and prints samples/s and tokens/s
 for each, plus model FLOPs utilisation on a GPU. Steps are timed from the end of the
 first step to the end of the last, so model loading, tokenisation and the reference
 pass are left out of both. Only pairs that fit max_length untruncated are used, so both
@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO))
 import torch  # noqa: E402
 
 from training.ml.checkpoints import load_tokenizer  # noqa: E402
-from training.ml.config import DPOConfig, RewardConfig, SFTConfig  # noqa: E402
+from training.ml.config import DPOConfig, KTOConfig, RewardConfig, SFTConfig  # noqa: E402
 from training.ml.data import (  # noqa: E402
     encode_all,
     encode_preference,
@@ -48,6 +48,7 @@ from training.ml.data import (  # noqa: E402
 )
 from training.ml.dpo import train_dpo  # noqa: E402
 from training.ml.evaluate import evaluate_reward  # noqa: E402
+from training.ml.kto import train_kto  # noqa: E402
 from training.ml.reward import train_reward  # noqa: E402
 from training.ml.sft import train_sft  # noqa: E402
 from training.ml.tiny import build_tiny_causal_lm, build_tiny_reward_model  # noqa: E402
@@ -247,6 +248,46 @@ def trl_sft(model_dir, pairs, features, args, output_dir) -> StepClock:
     return clock
 
 
+def kto_rows(pairs):
+    """Unpaired KTO rows from preference pairs, as the `kto` export writes them."""
+    return [
+        {"prompt": p["prompt"], "completion": p[side], "label": side == "chosen"}
+        for p in pairs
+        for side in ("chosen", "rejected")
+    ][: len(pairs)]
+
+
+def ours_kto(model_dir, pairs, features, args, output_dir) -> StepClock:
+    clock = StepClock()
+    train_kto(ours_config(KTOConfig, args, beta=0.1), model_dir, kto_rows(pairs), [], output_dir, clock)
+    return clock
+
+
+def trl_kto(model_dir, pairs, features, args, output_dir) -> StepClock:
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM
+    from trl import KTOConfig as TRLKTOConfig
+    from trl import KTOTrainer
+
+    tokenizer = load_tokenizer(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, use_safetensors=True)
+    data = Dataset.from_list(
+        [
+            {"prompt": format_prompt(tokenizer, r["prompt"]), "completion": r["completion"], "label": r["label"]}
+            for r in kto_rows(pairs)
+        ]
+    )
+    clock, callback = trl_clock()
+    KTOTrainer(
+        model=model,
+        args=trl_args(TRLKTOConfig, args, output_dir, beta=0.1, precompute_ref_log_probs=True),
+        train_dataset=data,
+        processing_class=tokenizer,
+        callbacks=[callback],
+    ).train()
+    return clock
+
+
 def mfu(tokens_per_s: float, num_params: int, peak_tflops: float) -> str:
     """Model FLOPs utilisation: 6·N FLOPs per trained token (forward + backward), over the peak."""
     if not torch.cuda.is_available():
@@ -261,19 +302,22 @@ RUNS = {
     ("sft", "trl"): trl_sft,
     ("dpo", "ours"): ours_dpo,
     ("dpo", "trl"): trl_dpo,
+    ("kto", "ours"): ours_kto,
+    ("kto", "trl"): trl_kto,
 }
 
 
 def throughput(args):
     """Each (method, implementation) run `repeats` times, interleaved; the median rate is kept.
 
-    A sample is a pair for reward and DPO (chosen + rejected tokens), and a demonstration
-    (the prompt and the chosen response) for SFT.
+    A sample is a pair for reward and DPO (chosen + rejected tokens), a demonstration (the
+    prompt and the chosen response) for SFT, and one labelled completion for KTO (its
+    mismatched prompt/completion pair runs too, in both implementations).
     """
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         lm = build_tiny_causal_lm(work / "lm")
-        models = {"reward": build_tiny_reward_model(work / "rm"), "sft": lm, "dpo": lm}
+        models = {"reward": build_tiny_reward_model(work / "rm"), "sft": lm, "dpo": lm, "kto": lm}
         count = args.steps * args.batch_size
         pairs, features = fitting_pairs(
             load_tokenizer(lm), load_pairs(args.data), args.max_length, count
@@ -283,10 +327,12 @@ def throughput(args):
             "reward": pair_tokens,
             "dpo": pair_tokens,
             "sft": sum(len(f["chosen_ids"]) for f in features) / count,
+            "kto": pair_tokens / 2,  # a completion, whose mismatched pair both also run
         }
-        rates = {key: [] for key in RUNS}
+        runs = {key: run for key, run in RUNS.items() if key[0] in args.methods}
+        rates = {key: [] for key in runs}
         for repeat in range(args.repeats):
-            for (method, impl), run in RUNS.items():
+            for (method, impl), run in runs.items():
                 clock = run(
                     models[method], pairs, features, args, work / f"{method}-{impl}-{repeat}"
                 )
@@ -300,7 +346,8 @@ def throughput(args):
     print(
         f"\ntiny Llama, {params / 1e6:.2f}M parameters ({device}); {args.steps} steps of "
         f"{args.batch_size} samples (pairs for reward and DPO, {pair_tokens:.0f} tokens each; "
-        f"demonstrations for SFT, {tokens_per_sample['sft']:.0f} tokens each), "
+        f"demonstrations for SFT, {tokens_per_sample['sft']:.0f} tokens each; KTO rows, one "
+        f"completion each, {tokens_per_sample['kto']:.0f} tokens, with a mismatched pair), "
         f"median of {args.repeats} interleaved runs"
     )
     print(
@@ -427,6 +474,13 @@ def main():
         default=["mean"],
         choices=["mean", "model"],
         help="reward head(s) to train, one row each; learning part only",
+    )
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=["reward", "sft", "dpo", "kto"],
+        choices=["reward", "sft", "dpo", "kto"],
+        help="stages to compare, throughput part only",
     )
     parser.add_argument("--bf16", action="store_true", help="bf16 autocast in both (GPU only)")
     parser.add_argument(

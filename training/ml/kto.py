@@ -139,10 +139,17 @@ def kto_step(model, reference: tuple, config: KTOConfig, batch: dict):
 
 
 def halves(batch: dict) -> tuple[dict, dict]:
-    """The completions' and the mismatched pairs' inputs, each (B, T), from a collate_kto batch."""
+    """The completions' and the mismatched pairs' inputs from a collate_kto batch, each (B, T')
+    with T' its own longest row: the halves run separately, so neither pays for the other's
+    padding (the batch is right-padded to the longest of both)."""
     keys = ("input_ids", "attention_mask", "labels")
     first, second = zip(*(batch[key].chunk(2) for key in keys), strict=True)
-    return dict(zip(keys, first, strict=True)), dict(zip(keys, second, strict=True))
+    return tuple(_trimmed(dict(zip(keys, half, strict=True))) for half in (first, second))
+
+
+def _trimmed(inputs: dict) -> dict:
+    width = int(inputs["attention_mask"].sum(1).max())
+    return {key: value[:, :width] for key, value in inputs.items()}
 
 
 def completion_logps(model, inputs: dict) -> torch.Tensor:

@@ -87,3 +87,16 @@ def test_rows_without_a_boolean_label_are_refused(tmp_path, tiny_lm_path, rows):
         kto.train_kto(
             KTOConfig(max_steps=1, **FAST), tiny_lm_path, [{**rows[0], "label": 1}], [], tmp_path / "out"
         )
+
+
+def test_each_half_of_a_batch_runs_without_the_other_halfs_padding():
+    from training.ml.data import collate_kto
+
+    features = [
+        {"completion_ids": [5, 6, 7], "kl_ids": [5, 8, 9, 10, 11, 12], "prompt_length": 1, "index": 0, "desirable": True},
+        {"completion_ids": [5, 6], "kl_ids": [5, 8, 9, 10], "prompt_length": 1, "index": 1, "desirable": False},
+    ]
+    completions, mismatched = kto.halves(collate_kto(features, pad_id=0))
+    assert completions["input_ids"].tolist() == [[5, 6, 7], [5, 6, 0]]
+    assert completions["labels"].tolist() == [[-100, 6, 7], [-100, 6, -100]]
+    assert mismatched["input_ids"].shape == (2, 6) and mismatched["attention_mask"].sum().item() == 10
