@@ -114,7 +114,8 @@ def trl_args(config_class, args, output_dir, **extra):
     )
 
 
-def trl_clock():
+def trl_train(trainer_class, model, trainer_args, data, tokenizer) -> StepClock:
+    """Train with a TRL trainer, its steps timed as StepClock times ours."""
     from transformers import TrainerCallback
 
     clock = StepClock()
@@ -123,7 +124,14 @@ def trl_clock():
         def on_step_end(self, args, state, control, **kwargs):
             clock(state.global_step, state.max_steps, {})
 
-    return clock, Clock()
+    trainer_class(
+        model=model,
+        args=trainer_args,
+        train_dataset=data,
+        processing_class=tokenizer,
+        callbacks=[Clock()],
+    ).train()
+    return clock
 
 
 def ours_config(config_class, args, **extra):
@@ -157,15 +165,13 @@ def trl_reward(model_dir, pairs, features, args, output_dir) -> StepClock:
     data = Dataset.from_list(
         [{"chosen_ids": f["chosen_ids"], "rejected_ids": f["rejected_ids"]} for f in features]
     )
-    clock, callback = trl_clock()
-    RewardTrainer(
-        model=model,
-        args=trl_args(TRLRewardConfig, args, output_dir, center_rewards_coefficient=None),
-        train_dataset=data,
-        processing_class=load_tokenizer(model_dir),
-        callbacks=[callback],
-    ).train()
-    return clock
+    return trl_train(
+        RewardTrainer,
+        model,
+        trl_args(TRLRewardConfig, args, output_dir, center_rewards_coefficient=None),
+        data,
+        load_tokenizer(model_dir),
+    )
 
 
 def ours_dpo(model_dir, pairs, features, args, output_dir) -> StepClock:
@@ -193,15 +199,13 @@ def trl_dpo(model_dir, pairs, features, args, output_dir) -> StepClock:
             for p in pairs
         ]
     )
-    clock, callback = trl_clock()
-    DPOTrainer(
-        model=model,
-        args=trl_args(TRLDPOConfig, args, output_dir, beta=0.1, precompute_ref_log_probs=True),
-        train_dataset=data,
-        processing_class=tokenizer,
-        callbacks=[callback],
-    ).train()
-    return clock
+    return trl_train(
+        DPOTrainer,
+        model,
+        trl_args(TRLDPOConfig, args, output_dir, beta=0.1, precompute_ref_log_probs=True),
+        data,
+        tokenizer,
+    )
 
 
 def demonstrations(pairs):
@@ -235,17 +239,13 @@ def trl_sft(model_dir, pairs, features, args, output_dir) -> StepClock:
             for e in encoded
         ]
     )
-    clock, callback = trl_clock()
-    SFTTrainer(
-        model=model,
-        args=trl_args(
-            TRLSFTConfig, args, output_dir, completion_only_loss=True, packing=False
-        ),
-        train_dataset=data,
-        processing_class=tokenizer,
-        callbacks=[callback],
-    ).train()
-    return clock
+    return trl_train(
+        SFTTrainer,
+        model,
+        trl_args(TRLSFTConfig, args, output_dir, completion_only_loss=True, packing=False),
+        data,
+        tokenizer,
+    )
 
 
 def kto_rows(pairs):
@@ -259,7 +259,9 @@ def kto_rows(pairs):
 
 def ours_kto(model_dir, pairs, features, args, output_dir) -> StepClock:
     clock = StepClock()
-    train_kto(ours_config(KTOConfig, args, beta=0.1), model_dir, kto_rows(pairs), [], output_dir, clock)
+    train_kto(
+        ours_config(KTOConfig, args, beta=0.1), model_dir, kto_rows(pairs), [], output_dir, clock
+    )
     return clock
 
 
@@ -273,19 +275,21 @@ def trl_kto(model_dir, pairs, features, args, output_dir) -> StepClock:
     model = AutoModelForCausalLM.from_pretrained(model_dir, use_safetensors=True)
     data = Dataset.from_list(
         [
-            {"prompt": format_prompt(tokenizer, r["prompt"]), "completion": r["completion"], "label": r["label"]}
+            {
+                "prompt": format_prompt(tokenizer, r["prompt"]),
+                "completion": r["completion"],
+                "label": r["label"],
+            }
             for r in kto_rows(pairs)
         ]
     )
-    clock, callback = trl_clock()
-    KTOTrainer(
-        model=model,
-        args=trl_args(TRLKTOConfig, args, output_dir, beta=0.1, precompute_ref_log_probs=True),
-        train_dataset=data,
-        processing_class=tokenizer,
-        callbacks=[callback],
-    ).train()
-    return clock
+    return trl_train(
+        KTOTrainer,
+        model,
+        trl_args(TRLKTOConfig, args, output_dir, beta=0.1, precompute_ref_log_probs=True),
+        data,
+        tokenizer,
+    )
 
 
 def mfu(tokens_per_s: float, num_params: int, peak_tflops: float) -> str:

@@ -31,7 +31,6 @@ from training.models import (
 
 log = logging.getLogger(__name__)
 HEARTBEAT_STALE_AFTER = timedelta(minutes=2)
-NEEDS_BASE = (Stage.REWARD, Stage.SFT, Stage.DPO, Stage.KTO, Stage.PPO, Stage.GENERATE)
 LOG_TAIL_CHARS = 8000
 
 
