@@ -1,5 +1,5 @@
 import { render } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useState } from "preact/hooks";
 import { ApiError, getProgress, listProjects, loginUrl } from "../api";
 import { SaveStatus } from "../components/SaveStatus";
 import { TopBar } from "../components/TopBar";
@@ -36,7 +36,7 @@ function ProjectList() {
       });
   }, []);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (load.state !== "ready") return;
     // 1–9 open a project, so the whole day can go without touching the mouse.
     const onKey = (event: KeyboardEvent) => {

@@ -1,5 +1,5 @@
 import { render } from "preact";
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Kbd } from "../../components/Kbd";
 import { SaveStatus } from "../../components/SaveStatus";
 import { TopBar } from "../../components/TopBar";
@@ -74,7 +74,7 @@ function AnnotateScreen({ projectId }: { projectId: number }) {
   // One listener for the whole screen; it reads the latest render through a ref.
   const latest = useRef({ run, keyContext, overlay, phase });
   latest.current = { run, keyContext, overlay, phase };
-  useEffect(() => {
+  useLayoutEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       const { run: handle, keyContext: ctx, overlay: open, phase: now } = latest.current;
       if (open === "flag") return; // the flag menu has its own keys

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { Kbd } from "../../components/Kbd";
 import { flagMenuAction } from "../../logic/keymap";
 import type { FlagReason } from "../../types";
@@ -25,7 +25,9 @@ export function FlagMenu({ onConfirm, onClose }: Props) {
   const noteRef = useRef(note);
   noteRef.current = note;
 
-  useEffect(() => {
+  // A layout effect, not useEffect: the listener must be in place by the time the
+  // menu is on screen, or a key pressed at once (a fast annotator, a test) is lost.
+  useLayoutEffect(() => {
     dialog.current?.focus();
     const onKey = (event: KeyboardEvent) => {
       const inText = (event.target as HTMLElement).tagName === "INPUT";
@@ -40,7 +42,6 @@ export function FlagMenu({ onConfirm, onClose }: Props) {
     document.addEventListener("keydown", onKey, true);
     return () => document.removeEventListener("keydown", onKey, true);
   }, [onClose, onConfirm]);
-
 
   return (
     <div class="overlay" onClick={(event) => event.target === event.currentTarget && onClose()}>
