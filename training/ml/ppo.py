@@ -14,6 +14,9 @@ Log-probs are taken from logits / temperature, the distribution the rollouts cam
 Reported per step: reward (mean score), kl (mean summed KL per response), entropy (mean
 per token), policy_loss, value_loss, clip_fraction, response_length, learning_rate,
 samples_per_s.
+
+group_rl.py (GRPO, RLOO) reuses the sampling, scoring and update loop below with its own
+advantages and losses.
 """
 
 import math
@@ -63,17 +66,21 @@ class PolicyWithValueHead(torch.nn.Module):
         torch.nn.init.zeros_(self.value_head.bias)
 
     def forward(self, input_ids, attention_mask):
-        # Prompts are left-padded, so positions count real tokens only.
-        position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-        out = self.lm(
-            input_ids=input_ids,
-            attention_mask=attention_mask,
-            position_ids=position_ids,
-            output_hidden_states=True,
-            use_cache=False,
-        )
+        out = lm_forward(self.lm, input_ids, attention_mask, output_hidden_states=True)
         values = self.value_head(out.hidden_states[-1].float()).squeeze(-1)  # (B, T)
         return out.logits, values
+
+
+def lm_forward(lm, input_ids, attention_mask, **kwargs):
+    """The LM's output on left-padded sequences, with positions that count real tokens only."""
+    position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+    return lm(
+        input_ids=input_ids,
+        attention_mask=attention_mask,
+        position_ids=position_ids,
+        use_cache=False,
+        **kwargs,
+    )
 
 
 def train_ppo(
@@ -118,7 +125,17 @@ def train_ppo(
 
     roll = partial(rollout, accelerator, model, reference, tokenizer, reward_fn, config)
     history = ppo_loop(
-        accelerator, model, optimizer, scheduler, loader, roll, total_steps, config, callback
+        accelerator,
+        model,
+        optimizer,
+        scheduler,
+        loader,
+        roll,
+        total_steps,
+        config,
+        callback,
+        minibatch_loss=ppo_minibatch_loss,
+        describe=rollout_stats,
     )
     final = dict(history[-1])
     if val_examples:
@@ -153,19 +170,39 @@ def prompt_features(tokenizer, examples: list[dict], max_prompt_length: int) -> 
     ]
 
 
-def ppo_loop(accelerator, model, optimizer, scheduler, loader, roll, total_steps, config, callback):
-    """Roll out, then update, until total_steps; returns the per-step metrics history."""
+def ppo_loop(
+    accelerator,
+    model,
+    optimizer,
+    scheduler,
+    loader,
+    roll,
+    total_steps,
+    config,
+    callback,
+    *,
+    minibatch_loss,
+    describe,
+):
+    """Roll out, then update, until total_steps; returns the per-step metrics history.
+
+    `roll(prompts)` gives a batch of rollouts, `minibatch_loss(model, batch, rows, config)`
+    the (loss, stats) of some of them, `describe(accelerator, batch)` the rollout metrics
+    (group_rl.py passes its own). samples_per_s counts sampled responses.
+    """
     history, step, epoch, samples, start = [], 0, 0, 0, time.perf_counter()
     while step < total_steps:
         loader.set_epoch(epoch)
         for prompts in loader:
             batch = roll(prompts)
             learning_rate = scheduler.get_last_lr()[0]
-            stats = ppo_update(accelerator, model, optimizer, scheduler, batch, config)
+            stats = ppo_update(
+                accelerator, model, optimizer, scheduler, batch, config, minibatch_loss
+            )
             step += 1
-            samples += len(prompts) * accelerator.num_processes
+            samples += batch["mask"].shape[0] * accelerator.num_processes
             metrics = {
-                **rollout_stats(accelerator, batch),
+                **describe(accelerator, batch),
                 **stats,
                 "learning_rate": learning_rate,
                 "samples_per_s": samples / (time.perf_counter() - start),
@@ -185,10 +222,16 @@ def response_forward(model, sequences, attention_mask, prompt_width: int, temper
     before it was chosen, so both are read one position to the left.
     """
     logits, values = model(sequences, attention_mask)
+    logits, logps = response_logps(logits, sequences, prompt_width, temperature)
+    return logits, logps, values[:, prompt_width - 1 : -1]
+
+
+def response_logps(logits, sequences, prompt_width: int, temperature: float):
+    """The response positions' logits / temperature (B, R, V) and the sampled tokens' log-probs (B, R)."""
     logits = logits[:, prompt_width - 1 : -1].float() / temperature  # (B, R, V)
     responses = sequences[:, prompt_width:]  # (B, R)
     logps = logits.gather(-1, responses.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(logits, -1)
-    return logits, logps, values[:, prompt_width - 1 : -1]
+    return logits, logps
 
 
 @torch.no_grad()
@@ -197,45 +240,50 @@ def rollout(
 ) -> dict:
     """Sample, score and compute advantages for a batch of prompts; tensors (B, R) or (B,)."""
     batch = sample_and_evaluate(accelerator, model, reference, tokenizer, config, prompts)
+    scores = score_responses(tokenizer, reward_fn, prompts, batch)
+    return {**batch, **advantages_from_scores(batch, scores, config)}
+
+
+def score_responses(tokenizer, reward_fn, prompts: list[dict], batch: dict) -> torch.Tensor:
+    """reward_fn's score of each decoded response (special tokens dropped) to its prompt: (B,)."""
     completions = [
         tokenizer.decode(response[mask.bool()], skip_special_tokens=True).strip()
         for response, mask in zip(batch["responses"], batch["mask"], strict=True)
     ]
     scores = reward_fn([p["prompt"] for p in prompts], completions)
-    scores = torch.as_tensor(scores, dtype=torch.float, device=batch["mask"].device)  # (B,)
-    return {**batch, **advantages_from_scores(batch, scores, config)}
+    return torch.as_tensor(scores, dtype=torch.float, device=batch["mask"].device)
+
+
+def sample_responses(lm, tokenizer, ids: list[list[int]], config) -> dict:
+    """One sampled response per prompt (token ids), after its left-padded prompt.
+
+    sequences and attention_mask are (B, P + R), prompt_width is P, responses and mask
+    (float, 1 up to and including the first eos) are (B, R).
+    """
+    responses, mask = sample(lm, tokenizer, ids, config.max_new_tokens, config.temperature)
+    prompt_tokens, prompt_mask = (
+        t.to(responses.device) for t in pad(ids, tokenizer.pad_token_id, left=True)
+    )
+    return {
+        "sequences": torch.cat([prompt_tokens, responses], dim=1),  # (B, P + R)
+        "attention_mask": torch.cat([prompt_mask, mask], dim=1),  # (B, P + R)
+        "prompt_width": prompt_tokens.shape[1],
+        "responses": responses,
+        "mask": mask.float(),
+    }
 
 
 def sample_and_evaluate(accelerator, model, reference, tokenizer, config, prompts) -> dict:
     """Sampled responses with the policy's log-probs and values and the reference's log-probs."""
     policy = accelerator.unwrap_model(model)
     policy.eval()
-    ids = [p["ids"] for p in prompts]
-    responses, mask = sample(policy.lm, tokenizer, ids, config.max_new_tokens, config.temperature)
-    prompt_tokens, prompt_mask = (
-        t.to(responses.device) for t in pad(ids, tokenizer.pad_token_id, left=True)
-    )
-    sequences = torch.cat([prompt_tokens, responses], dim=1)  # (B, P + R)
-    attention_mask = torch.cat([prompt_mask, mask], dim=1)  # (B, P + R)
-    width = prompt_tokens.shape[1]
+    batch = sample_responses(policy.lm, tokenizer, [p["ids"] for p in prompts], config)
+    inputs = (batch["sequences"], batch["attention_mask"], batch["prompt_width"])
     with accelerator.autocast():
-        _, logps, values = response_forward(
-            policy, sequences, attention_mask, width, config.temperature
-        )
-        _, ref_logps, _ = response_forward(
-            reference, sequences, attention_mask, width, config.temperature
-        )
+        _, logps, values = response_forward(policy, *inputs, config.temperature)
+        _, ref_logps, _ = response_forward(reference, *inputs, config.temperature)
     policy.train()
-    return {
-        "sequences": sequences,
-        "attention_mask": attention_mask,
-        "prompt_width": width,
-        "responses": responses,
-        "mask": mask.float(),
-        "logps": logps,
-        "ref_logps": ref_logps,
-        "values": values.float(),
-    }
+    return {**batch, "logps": logps, "ref_logps": ref_logps, "values": values.float()}
 
 
 def advantages_from_scores(batch: dict, scores: torch.Tensor, config) -> dict:
@@ -254,13 +302,15 @@ def advantages_from_scores(batch: dict, scores: torch.Tensor, config) -> dict:
     }
 
 
-def ppo_update(accelerator, model, optimizer, scheduler, batch: dict, config) -> dict:
+def ppo_update(
+    accelerator, model, optimizer, scheduler, batch: dict, config, minibatch_loss
+) -> dict:
     """`ppo_epochs` shuffled passes over the rollouts; returns mean losses and statistics."""
     stats = []
     for _ in range(config.ppo_epochs):
         order = torch.randperm(batch["mask"].shape[0], device=batch["mask"].device)
         for number, rows in enumerate(order.split(config.mini_batch_size), start=1):
-            loss, mini_stats = ppo_minibatch_loss(model, batch, rows, config)
+            loss, mini_stats = minibatch_loss(model, batch, rows, config)
             accelerator.backward(loss)  # divides by gradient_accumulation_steps
             stats.append(mini_stats)
             if number % config.gradient_accumulation_steps == 0:
