@@ -7,6 +7,7 @@ Entry points, one file per method, all of the same shape:
     dpo.train_dpo(..., reference_model_path=None)
     kto.train_kto(..., reference_model_path=None)
     ppo.train_ppo(..., reward_model_path=None, reward_fn=None)   exactly one reward source
+    group_rl.train_grpo(...), group_rl.train_rloo(...)           same as ppo
         -> {"status": "succeeded", "output_dir", "steps", "metrics", "history"}
     generate.generate(config, model_path, prompts, callback=None) -> list[dict]
     evaluate.evaluate_reward(model_path, examples) -> {"accuracy", "mean_margin", "count"}

@@ -40,6 +40,11 @@ def unit_interval(value) -> bool:
     return 0 <= value <= 1
 
 
+def at_least_two(value) -> bool:
+    """>= 2"""
+    return value >= 2
+
+
 def precision(value) -> bool:
     """one of 'no', 'fp16', 'bf16'"""
     return value in ("no", "fp16", "bf16")
@@ -121,7 +126,8 @@ class TrainConfig(Config):
     learning_rate: float = option(1e-5, "Peak AdamW learning rate.", positive)
     batch_size: int = option(
         8,
-        "Examples (pairs for reward/DPO, completions for KTO, prompts for PPO) per device per step.",
+        "Examples (pairs for reward/DPO, completions for KTO, prompts for PPO/GRPO/RLOO) per "
+        "device per step.",
         positive,
     )
     gradient_accumulation_steps: int = option(
@@ -265,6 +271,91 @@ class PPOConfig(TrainConfig):
             * self.batch_size
             // (self.mini_batch_size * self.gradient_accumulation_steps)
         )
+
+
+@dataclass(frozen=True)
+class GroupRLConfig(TrainConfig):
+    """Fields GRPO and RLOO share: num_generations responses per prompt, scored by the reward
+    model, each judged against the other responses to its prompt (no value head)."""
+
+    learning_rate: float = option(1e-6, "Peak AdamW learning rate.", positive)
+    batch_size: int = option(
+        8, "Prompts per step; each is sampled num_generations times.", positive
+    )
+    max_length: int = option(384, "Most tokens per prompt + response.", positive)
+    num_generations: int = option(
+        4,
+        "Responses sampled per prompt (k); each is judged against the others, so at least 2.",
+        at_least_two,
+    )
+    mini_batch_size: int = option(
+        8, "Responses (not prompts) per gradient computation inside an epoch.", positive
+    )
+    ppo_epochs: int = option(
+        1,
+        "Optimisation passes over each step's responses (μ in the GRPO paper).",
+        positive,
+    )
+    max_new_tokens: int = option(64, "Most tokens sampled per response.", positive)
+    temperature: float = option(
+        1.0, "Sampling temperature for rollouts; logits are scaled the same in training.", positive
+    )
+    clip_range: float = option(0.2, "Policy ratio clip ε.", positive)
+
+    def validate(self) -> None:
+        super().validate()
+        mini_batches = self.responses_per_step // self.mini_batch_size
+        if (
+            self.responses_per_step % self.mini_batch_size
+            or mini_batches % self.gradient_accumulation_steps
+        ):
+            self._fail(
+                "mini_batch_size",
+                f"× gradient_accumulation_steps ({self.gradient_accumulation_steps}) must divide "
+                f"batch_size × num_generations ({self.responses_per_step}), got {self.mini_batch_size}",
+            )
+        if self.max_prompt_length + self.max_new_tokens > self.max_length:
+            self._fail(
+                "max_new_tokens",
+                f"plus max_prompt_length ({self.max_prompt_length}) must fit in max_length ({self.max_length})",
+            )
+
+    @property
+    def responses_per_step(self) -> int:
+        return self.batch_size * self.num_generations
+
+    @property
+    def updates_per_step(self) -> int:
+        """Optimizer steps per step (per batch of prompts)."""
+        return (
+            self.ppo_epochs
+            * self.responses_per_step
+            // (self.mini_batch_size * self.gradient_accumulation_steps)
+        )
+
+
+@dataclass(frozen=True)
+class GRPOConfig(GroupRLConfig):
+    """GRPO (DeepSeekMath): advantages are scores standardised within each prompt's group;
+    clipped per-token loss plus β × KL to the reference."""
+
+    beta: float = option(
+        0.04,
+        "Weight β of the per-token KL to the reference in the loss (0.04 in DeepSeekMath).",
+        non_negative,
+    )
+
+
+@dataclass(frozen=True)
+class RLOOConfig(GroupRLConfig):
+    """RLOO: reward = score - β·KL to the reference; each response's baseline is the mean reward
+    of the other responses to its prompt; the whole response is one action."""
+
+    beta: float = option(
+        0.05,
+        "KL penalty β: each response's reward loses β × its summed KL to the reference.",
+        non_negative,
+    )
 
 
 @dataclass(frozen=True)

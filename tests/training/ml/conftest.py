@@ -1,6 +1,7 @@
 """Tiny offline models shared by the training tests; nothing here touches the network."""
 
 import os
+import random
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
@@ -8,6 +9,8 @@ os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from training.ml.config import SFTConfig  # noqa: E402
+from training.ml.sft import train_sft  # noqa: E402
 from training.ml.tiny import build_tiny_causal_lm, build_tiny_reward_model  # noqa: E402
 
 # The models are too small to gain from intra-op threads, and on a shared two-core
@@ -32,6 +35,31 @@ def tiny_lm_path(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_rm_path(tmp_path_factory):
     return build_tiny_reward_model(tmp_path_factory.mktemp("tiny") / "rm", **SMALL)
+
+
+# Prompts for the online RL stages (PPO, GRPO, RLOO).
+SAY_PROMPTS = [{"prompt": [{"role": "user", "content": f"Say {i}"}]} for i in range(16)]
+
+
+def share_of_a(prompts, completions):
+    """A reward we control: the share of the response's characters that are 'a'."""
+    return [sum(ch == "a" for ch in text) / max(len(text), 1) for text in completions]
+
+
+@pytest.fixture(scope="session")
+def ab_policy(tmp_path_factory, tiny_lm_path):
+    """The tiny LM after a little SFT on random strings of a and b: a policy with room to move."""
+    rng = random.Random(0)
+    demos = [
+        {"prompt": p["prompt"], "completion": "".join(rng.choice("ab") for _ in range(8))}
+        for p in SAY_PROMPTS
+    ]
+    config = SFTConfig(
+        learning_rate=3e-3, batch_size=8, max_steps=30, max_length=48, max_prompt_length=24
+    )
+    output_dir = tmp_path_factory.mktemp("rl") / "ab"
+    train_sft(config, tiny_lm_path, demos, [], output_dir)
+    return output_dir
 
 
 @pytest.fixture

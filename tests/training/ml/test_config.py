@@ -6,9 +6,11 @@ from training.ml.config import (
     STAGE_CONFIGS,
     ConfigError,
     DPOConfig,
+    GRPOConfig,
     KTOConfig,
     PPOConfig,
     RewardConfig,
+    RLOOConfig,
     config_from_dict,
 )
 
@@ -86,6 +88,45 @@ def test_ppo_mini_batches_must_divide_the_rollout_batch():
 def test_ppo_prompt_and_response_must_fit_max_length():
     with pytest.raises(ConfigError, match="PPOConfig.max_new_tokens"):
         PPOConfig.from_dict({"max_length": 100, "max_prompt_length": 80, "max_new_tokens": 30})
+
+
+@pytest.mark.parametrize("config_class", [GRPOConfig, RLOOConfig])
+def test_group_rl_needs_at_least_two_responses_per_prompt(config_class):
+    name = config_class.__name__
+    with pytest.raises(ConfigError, match=rf"{name}\.num_generations must be >= 2, got 1"):
+        config_class.from_dict({"num_generations": 1})
+    assert config_class.from_dict({"num_generations": 2}).num_generations == 2
+
+
+@pytest.mark.parametrize("config_class", [GRPOConfig, RLOOConfig])
+def test_group_rl_mini_batches_count_responses_not_prompts(config_class):
+    # 4 prompts × 3 responses = 12 rows per step
+    with pytest.raises(
+        ConfigError, match=rf"{config_class.__name__}\.mini_batch_size .*\(12\), got 8"
+    ):
+        config_class.from_dict({"batch_size": 4, "num_generations": 3, "mini_batch_size": 8})
+    with pytest.raises(ConfigError, match="mini_batch_size"):
+        config_class.from_dict(
+            {
+                "batch_size": 4,
+                "num_generations": 3,
+                "mini_batch_size": 6,
+                "gradient_accumulation_steps": 4,
+            }
+        )
+    config = config_class.from_dict(
+        {"batch_size": 4, "num_generations": 3, "mini_batch_size": 6, "ppo_epochs": 2}
+    )
+    assert config.responses_per_step == 12 and config.updates_per_step == 4
+
+
+def test_group_rl_defaults_follow_their_papers():
+    assert GRPOConfig().beta == 0.04 and RLOOConfig().beta == 0.05  # DeepSeekMath; TRL's RLOO
+    assert GRPOConfig().num_generations == RLOOConfig().num_generations == 4
+    with pytest.raises(ConfigError, match=r"RLOOConfig\.max_new_tokens"):
+        RLOOConfig.from_dict({"max_length": 100, "max_prompt_length": 80, "max_new_tokens": 30})
+    with pytest.raises(ConfigError, match=r"GRPOConfig\.beta "):
+        GRPOConfig.from_dict({"beta": -0.1})
 
 
 def test_configs_are_frozen():

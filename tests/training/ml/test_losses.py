@@ -9,12 +9,17 @@ from training.ml.losses import (
     dpo_loss,
     entropy_from_logits,
     gae,
+    grpo_advantages,
+    grpo_loss,
+    kl_k3,
     kl_per_token,
     kto_loss,
     masked_mean,
     masked_whiten,
     ppo_policy_loss,
     ppo_value_loss,
+    rloo_advantages,
+    rloo_loss,
     sequence_logps,
     token_logps_and_mask,
 )
@@ -217,3 +222,142 @@ def test_masked_statistics_ignore_masked_positions():
 def test_entropy_of_uniform_is_log_vocab_and_kl_is_log_ratio():
     assert entropy_from_logits(torch.zeros(1, 1, 8)).item() == pytest.approx(math.log(8))
     assert kl_per_token(t(-1.0), t(-1.5)).item() == pytest.approx(0.5)
+
+
+def rloo_rows(rewards):
+    """Leave-one-out advantages transcribed row by row, for comparison; flattened."""
+    return [r - (sum(row) - r) / (len(row) - 1) for row in rewards for r in row]
+
+
+def grpo_rows(scores, eps=1e-4):
+    """Group-standardised advantages transcribed row by row (Bessel-corrected std); flattened."""
+    out = []
+    for row in scores:
+        mean = sum(row) / len(row)
+        std = math.sqrt(sum((s - mean) ** 2 for s in row) / (len(row) - 1))
+        out += [(s - mean) / (std + eps) for s in row]
+    return out
+
+
+def test_rloo_advantages_hand_computed():
+    # each response's baseline is the mean of the other three
+    advantages = rloo_advantages(t(1.0, 2.0, 3.0, 6.0)[None])
+    assert advantages[0].tolist() == pytest.approx([1 - 11 / 3, 2 - 10 / 3, 3 - 3, 6 - 2])
+
+
+def test_rloo_advantages_are_k_over_k_minus_1_times_the_centred_rewards():
+    # r_i - (Σr - r_i)/(k-1) = k/(k-1) (r_i - mean): so each group sums to 0
+    rewards = t(0.5, -1.0, 2.0)[None]
+    assert rloo_advantages(rewards)[0].tolist() == pytest.approx(
+        (1.5 * (rewards - rewards.mean()))[0].tolist()
+    )
+
+
+def test_group_advantages_match_the_transcription_row_by_row():
+    torch.manual_seed(0)
+    scores = torch.randn(5, 4)
+    pairs = torch.randn(3, 2)  # k = 2, the smallest group
+    for table in (scores, pairs):
+        rloo, grpo = rloo_advantages(table).flatten(), grpo_advantages(table).flatten()
+        assert rloo.tolist() == pytest.approx(rloo_rows(table.tolist()), abs=1e-6)
+        assert grpo.tolist() == pytest.approx(grpo_rows(table.tolist()), abs=1e-5)
+
+
+def test_grpo_advantages_hand_computed():
+    # mean 2, Bessel-corrected std sqrt((1 + 0 + 1) / 2) = 1
+    assert grpo_advantages(t(1.0, 2.0, 3.0)[None], eps=0.0)[0].tolist() == pytest.approx(
+        [-1.0, 0.0, 1.0]
+    )
+
+
+def test_a_group_that_scored_alike_has_no_advantage():
+    scores = t(0.7, 0.7, 0.7, 0.7)[None]
+    assert grpo_advantages(scores)[0].tolist() == [0.0] * 4  # eps avoids 0/0
+    assert rloo_advantages(scores)[0].tolist() == pytest.approx([0.0] * 4)
+
+
+def test_group_advantages_do_not_depend_on_the_order_within_a_group():
+    scores = t(0.1, 0.9, 0.4, 0.3)[None]
+    order = torch.tensor([2, 0, 3, 1])
+    for advantages in (rloo_advantages, grpo_advantages):
+        assert advantages(scores[:, order])[0].tolist() == pytest.approx(
+            advantages(scores)[0, order].tolist()
+        )
+
+
+def test_kl_k3_hand_computed_and_never_negative():
+    # log(π_ref/π) = x: e^x - x - 1; 0 where the two agree
+    logps, ref = t(-1.0, -2.0, -0.5), t(-1.0, -1.0, -2.5)
+    expected = [0.0, math.e - 1 - 1, math.exp(-2) + 2 - 1]
+    assert kl_k3(logps, ref).tolist() == pytest.approx(expected)
+    assert (kl_k3(torch.randn(100), torch.randn(100)) >= 0).all()
+
+
+def test_grpo_loss_hand_computed():
+    # ratios 1 (token 1) and e^0.5 ≈ 1.65 (token 2, clipped to 1.2); the padded token is ignored
+    logps = t(-1.0, -0.5, -9.0)[None]
+    old, ref = t(-1.0, -1.0, -3.0)[None], t(-2.0, -0.5, 0.0)[None]
+    mask = t(1, 1, 0)[None]
+    loss, policy_loss, clip_fraction, kl = grpo_loss(logps, old, ref, t(2.0), mask, 0.2, beta=0.1)
+    assert policy_loss.item() == pytest.approx(-(2.0 * 1 + 2.0 * 1.2) / 2)
+    assert clip_fraction.item() == pytest.approx(0.5)
+    assert kl.item() == pytest.approx((math.exp(-1) + 1 - 1 + 0.0) / 2)
+    assert loss.item() == pytest.approx(policy_loss.item() + 0.1 * kl.item())
+
+
+def test_grpo_loss_matches_the_transcription_on_random_responses():
+    torch.manual_seed(1)
+    logps, old, ref = (torch.randn(4, 5) * 0.3 - 2 for _ in range(3))
+    advantages = torch.randn(4)
+    mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 0, 0, 0], [1, 1, 1, 0, 0], [1, 0, 0, 0, 0]]).float()
+    terms = []
+    for i in range(4):
+        for j in range(5):
+            if mask[i, j]:
+                ratio = math.exp(logps[i, j] - old[i, j])
+                clipped = min(max(ratio, 0.8), 1.2)
+                x = float(ref[i, j] - logps[i, j])
+                surrogate = min(ratio * advantages[i], clipped * advantages[i])
+                terms.append(-surrogate + 0.04 * (math.exp(x) - x - 1))
+    loss = grpo_loss(logps, old, ref, advantages, mask, clip_range=0.2, beta=0.04)[0]
+    assert loss.item() == pytest.approx(sum(terms) / len(terms), rel=1e-5)
+
+
+def test_grpo_loss_gradient_at_ratio_one_is_minus_advantage_per_token():
+    # At π = π_old = π_ref the k3 KL has zero gradient and d(ρA)/d log π = A per token.
+    logps = t(-1.0, -2.0, -3.0)[None].requires_grad_()
+    loss = grpo_loss(logps, logps.detach(), logps.detach(), t(3.0), t(1, 1, 0)[None], 0.2, 0.5)[0]
+    loss.backward()
+    assert logps.grad[0].tolist() == pytest.approx([-1.5, -1.5, 0.0])
+
+
+def test_rloo_loss_clips_the_whole_response_ratio():
+    # response 1: Σ log π - Σ log π_old = 0.5 + 0.5 (its padded token ignored), ratio e^1 -> 1.2;
+    # response 2: ratio e^0 = 1, unclipped
+    logps, old = t(-0.5, -0.5, -7.0, -1.0, -1.0, -1.0).view(2, 3), torch.full((2, 3), -1.0)
+    mask = t(1, 1, 0, 1, 1, 1).view(2, 3)
+    loss, clip_fraction = rloo_loss(logps, old, t(1.0, -2.0), mask, clip_range=0.2)
+    assert loss.item() == pytest.approx(-(1.2 * 1.0 + 1.0 * -2.0) / 2)
+    assert clip_fraction.item() == pytest.approx(0.5)
+
+
+def test_rloo_loss_matches_the_transcription_on_random_responses():
+    torch.manual_seed(2)
+    logps, old = torch.randn(6, 4) * 0.2 - 1, torch.randn(6, 4) * 0.2 - 1
+    mask = (torch.rand(6, 4) > 0.3).float()
+    advantages = torch.randn(6)
+    terms = []
+    for i in range(6):
+        ratio = math.exp(sum(float(logps[i, j] - old[i, j]) for j in range(4) if mask[i, j]))
+        clipped = min(max(ratio, 0.8), 1.2)
+        terms.append(-min(ratio * advantages[i], clipped * advantages[i]))
+    loss = rloo_loss(logps, old, advantages, mask, clip_range=0.2)[0]
+    assert loss.item() == pytest.approx(float(sum(terms) / 6), rel=1e-5)
+
+
+def test_rloo_loss_at_ratio_one_is_reinforce():
+    # gradient of -A Σ_t log π(y_t): -A on every response token, 0 on padding
+    logps = t(-1.0, -2.0, -3.0, -4.0).view(2, 2).requires_grad_()
+    loss, _ = rloo_loss(logps, logps.detach(), t(2.0, -1.0), t(1, 1, 1, 0).view(2, 2), 0.2)
+    loss.backward()
+    assert logps.grad.flatten().tolist() == pytest.approx([-1.0, -1.0, 0.5, 0.0])  # -A / 2 rows

@@ -1,16 +1,14 @@
 import math
-import random
 
 import pytest
 from safetensors.torch import load_file
 
-from tests.training.ml.conftest import Recorder
-from training.ml.config import PPOConfig, SFTConfig
+from tests.training.ml.conftest import SAY_PROMPTS, Recorder, share_of_a
+from training.ml.config import PPOConfig
 from training.ml.loop import TrainingCancelled
 from training.ml.ppo import train_ppo
-from training.ml.sft import train_sft
 
-PROMPTS = [{"prompt": [{"role": "user", "content": f"Say {i}"}]} for i in range(16)]
+PROMPTS = SAY_PROMPTS
 FAST = {
     "batch_size": 8,
     "mini_batch_size": 4,
@@ -19,27 +17,6 @@ FAST = {
     "max_length": 48,
     "max_prompt_length": 24,
 }
-
-
-def share_of_a(prompts, completions):
-    """A reward we control: the share of the response's characters that are 'a'."""
-    return [sum(ch == "a" for ch in text) / max(len(text), 1) for text in completions]
-
-
-@pytest.fixture(scope="module")
-def ab_policy(tmp_path_factory, tiny_lm_path):
-    """The tiny LM after a little SFT on random strings of a and b: a policy with room to move."""
-    rng = random.Random(0)
-    demos = [
-        {"prompt": p["prompt"], "completion": "".join(rng.choice("ab") for _ in range(8))}
-        for p in PROMPTS
-    ]
-    config = SFTConfig(
-        learning_rate=3e-3, batch_size=8, max_steps=30, max_length=48, max_prompt_length=24
-    )
-    output_dir = tmp_path_factory.mktemp("ppo") / "ab"
-    train_sft(config, tiny_lm_path, demos, [], output_dir)
-    return output_dir
 
 
 def test_mean_reward_rises_while_kl_stays_bounded(tmp_path, ab_policy, recorder):

@@ -1,0 +1,284 @@
+"""GRPO and RLOO: online RL from a reward model without a critic, written out in full.
+
+Both sample `num_generations` (k) responses to every prompt and judge each response against
+the other responses to the same prompt, so, unlike PPO, they train no value head. They share
+ppo.py's sampling, scoring and update loop; TRL has both trainers, but ours reuse that code.
+One step:
+
+1. roll out: each of `batch_size` prompts is sampled k times with the policy. Rows are
+   prompt-major (the responses to prompt p are rows p·k to p·k + k - 1), so the scores
+   reshape to a (prompts, k) table;
+2. score: the reward model (or an injected reward function) scores each response; the
+   policy's log-probs at sampling time (π_old) and the frozen reference's are taken once;
+3. one advantage per response, from its group:
+   GRPO (Shao et al. 2024, DeepSeekMath): (score - group mean) / (group std + eps);
+   RLOO (Ahmadian et al. 2024): reward r = score - β Σ_t (log π_old - log π_ref), then
+   r minus the mean reward of the other k - 1 responses;
+4. `ppo_epochs` shuffled passes over the responses in mini-batches (ppo.ppo_update):
+   GRPO: clipped surrogate on every token plus β × the k3 KL to the reference (losses.grpo_loss);
+   RLOO: clipped surrogate on the whole response's log-ratio (losses.rloo_loss).
+
+So GRPO puts the KL in the loss and RLOO in the reward, as their papers do.
+Reported per step: reward (mean score), reward_std (mean standard deviation of the scores
+within a group: 0 means every group's responses scored alike, so the step had nothing to
+learn from), kl (mean summed KL per response at sampling, as PPO reports it), entropy (mean
+per token), policy_loss, clip_fraction, response_length, learning_rate, samples_per_s
+(responses). metrics adds val_reward (mean score of one sample per validation prompt).
+"""
+
+import math
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import torch
+
+from training.ml.checkpoints import check_output_dir, finish_run, load_causal_lm, load_tokenizer
+from training.ml.config import GroupRLConfig, GRPOConfig, RLOOConfig
+from training.ml.data import PROMPT_KEYS, check_examples
+from training.ml.evaluate import load_reward_fn
+from training.ml.loop import (
+    Callback,
+    disable_dropout,
+    make_accelerator,
+    make_loader,
+    make_optimizer,
+)
+from training.ml.losses import (
+    entropy_from_logits,
+    grpo_advantages,
+    grpo_loss,
+    kl_per_token,
+    masked_mean,
+    rloo_advantages,
+    rloo_loss,
+)
+from training.ml.ppo import (
+    RewardFn,
+    lm_forward,
+    ppo_loop,
+    prompt_features,
+    response_logps,
+    rollout_stats,
+    sample_responses,
+    score_responses,
+)
+
+
+def train_grpo(
+    config: GRPOConfig,
+    base_model_path: str | Path,
+    train_examples: list[dict],
+    val_examples: list[dict],
+    output_dir: str | Path,
+    callback: Callback | None = None,
+    reward_model_path: str | Path | None = None,
+    reward_fn: RewardFn | None = None,
+) -> dict:
+    """Optimise the policy at `base_model_path` on {"prompt": messages} examples with GRPO.
+
+    Arguments and result as ppo.train_ppo's (give exactly one of reward_model_path and
+    reward_fn); saves the policy alone. Raises TrainingCancelled when the callback returns False.
+    """
+    return train_group_rl(
+        "grpo",
+        grpo_rollout_advantages,
+        grpo_minibatch_loss,
+        config,
+        base_model_path,
+        train_examples,
+        val_examples,
+        output_dir,
+        callback,
+        reward_model_path,
+        reward_fn,
+    )
+
+
+def train_rloo(
+    config: RLOOConfig,
+    base_model_path: str | Path,
+    train_examples: list[dict],
+    val_examples: list[dict],
+    output_dir: str | Path,
+    callback: Callback | None = None,
+    reward_model_path: str | Path | None = None,
+    reward_fn: RewardFn | None = None,
+) -> dict:
+    """Optimise the policy at `base_model_path` on {"prompt": messages} examples with RLOO.
+
+    Arguments and result as ppo.train_ppo's (give exactly one of reward_model_path and
+    reward_fn); saves the policy alone. Raises TrainingCancelled when the callback returns False.
+    """
+    return train_group_rl(
+        "rloo",
+        rloo_rollout_advantages,
+        rloo_minibatch_loss,
+        config,
+        base_model_path,
+        train_examples,
+        val_examples,
+        output_dir,
+        callback,
+        reward_model_path,
+        reward_fn,
+    )
+
+
+def train_group_rl(
+    stage: str,
+    advantages: Callable,
+    minibatch_loss: Callable,
+    config: GroupRLConfig,
+    base_model_path,
+    train_examples,
+    val_examples,
+    output_dir,
+    callback,
+    reward_model_path,
+    reward_fn,
+) -> dict:
+    """The run both methods share; `advantages(batch, config)` and `minibatch_loss` differ."""
+    if (reward_model_path is None) == (reward_fn is None):
+        raise ValueError("give exactly one of reward_model_path and reward_fn")
+    check_examples(train_examples, PROMPT_KEYS, "train")
+    if val_examples:
+        check_examples(val_examples, PROMPT_KEYS, "validation")
+    output_dir = check_output_dir(output_dir)
+    accelerator = make_accelerator(config)
+    tokenizer = load_tokenizer(base_model_path)
+    reward_fn = reward_fn or load_reward_fn(reward_model_path, accelerator.device)
+    model = disable_dropout(load_causal_lm(base_model_path, tokenizer))
+    # Frozen, so not wrapped by accelerate (DDP refuses modules with nothing to train).
+    reference = load_causal_lm(base_model_path, tokenizer)
+    reference = reference.eval().requires_grad_(False).to(accelerator.device)
+
+    features = prompt_features(tokenizer, train_examples, config.max_prompt_length)
+    loader = make_loader(features, config.batch_size, list, config.seed)
+    per_step = config.batch_size * accelerator.num_processes
+    total_steps = config.max_steps or config.epochs * math.ceil(len(features) / per_step)
+    optimizer, scheduler = make_optimizer(model, config, total_steps * config.updates_per_step)
+    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+
+    roll = partial(
+        group_rollout, accelerator, model, reference, tokenizer, reward_fn, config, advantages
+    )
+    history = ppo_loop(
+        accelerator,
+        model,
+        optimizer,
+        scheduler,
+        loader,
+        roll,
+        total_steps,
+        config,
+        callback,
+        minibatch_loss=minibatch_loss,
+        describe=group_rollout_stats,
+    )
+    final = dict(history[-1])
+    if val_examples:
+        val = prompt_features(tokenizer, val_examples, config.max_prompt_length)
+        final["val_reward"] = mean_score(accelerator, model, tokenizer, reward_fn, config, val)
+    return finish_run(
+        accelerator, model, tokenizer, output_dir, stage, config, base_model_path, history, final
+    )
+
+
+@torch.no_grad()
+def group_rollout(
+    accelerator, model, reference, tokenizer, reward_fn, config, advantages, prompts: list[dict]
+) -> dict:
+    """Sample num_generations responses per prompt, score them, and give each an advantage.
+
+    Tensors are (B, R) or (B,) over B = len(prompts) × num_generations prompt-major rows.
+    """
+    repeated = [prompt for prompt in prompts for _ in range(config.num_generations)]
+    policy = accelerator.unwrap_model(model)
+    policy.eval()
+    batch = sample_responses(policy, tokenizer, [p["ids"] for p in repeated], config)
+    with accelerator.autocast():
+        _, batch["logps"] = logits_and_logps(policy, batch, config.temperature)
+        _, batch["ref_logps"] = logits_and_logps(reference, batch, config.temperature)
+    policy.train()
+    scores = score_responses(tokenizer, reward_fn, repeated, batch)  # (B,)
+    batch["scores"] = scores
+    batch["kl"] = kl_per_token(batch["logps"], batch["ref_logps"]) * batch["mask"]  # (B, R)
+    batch["score_std"] = scores.view(-1, config.num_generations).std(-1)  # (P,)
+    batch["advantages"] = advantages(batch, config)
+    return batch
+
+
+def logits_and_logps(model, batch: dict, temperature: float, rows=slice(None)):
+    """Logits / temperature (b, R, V) and log-probs (b, R) of the selected rows' responses."""
+    sequences = batch["sequences"][rows]
+    logits = lm_forward(model, sequences, batch["attention_mask"][rows]).logits
+    return response_logps(logits, sequences, batch["prompt_width"], temperature)
+
+
+def grpo_rollout_advantages(batch: dict, config: GRPOConfig) -> torch.Tensor:
+    """Each score standardised within its prompt's group: (B,). The KL is left to the loss."""
+    scores = batch["scores"].view(-1, config.num_generations)  # (P, k)
+    return grpo_advantages(scores).flatten()
+
+
+def rloo_rollout_advantages(batch: dict, config: RLOOConfig) -> torch.Tensor:
+    """Reward = score - β × summed KL at sampling, less the mean reward of the group's others: (B,)."""
+    rewards = batch["scores"] - config.beta * batch["kl"].sum(-1)  # (B,)
+    return rloo_advantages(rewards.view(-1, config.num_generations)).flatten()
+
+
+def grpo_minibatch_loss(model, batch: dict, rows, config: GRPOConfig):
+    """GRPO's loss on the selected responses: clipped per-token surrogate + β × k3 KL."""
+    mask = batch["mask"][rows]
+    logits, logps = logits_and_logps(model, batch, config.temperature, rows)
+    loss, policy_loss, clip_fraction, _ = grpo_loss(
+        logps,
+        batch["logps"][rows],
+        batch["ref_logps"][rows],
+        batch["advantages"][rows],
+        mask,
+        config.clip_range,
+        config.beta,
+    )
+    return loss, policy_stats(logits, mask, policy_loss, clip_fraction)
+
+
+def rloo_minibatch_loss(model, batch: dict, rows, config: RLOOConfig):
+    """RLOO's loss on the selected responses: clipped surrogate on each response's log-ratio."""
+    mask = batch["mask"][rows]
+    logits, logps = logits_and_logps(model, batch, config.temperature, rows)
+    loss, clip_fraction = rloo_loss(
+        logps, batch["logps"][rows], batch["advantages"][rows], mask, config.clip_range
+    )
+    return loss, policy_stats(logits, mask, loss.detach(), clip_fraction)
+
+
+def policy_stats(logits, mask, policy_loss, clip_fraction) -> dict:
+    """What a mini-batch reports: its policy loss, clip fraction and mean entropy per token."""
+    return {
+        "policy_loss": policy_loss,
+        "clip_fraction": clip_fraction,
+        "entropy": masked_mean(entropy_from_logits(logits.detach()), mask),
+    }
+
+
+def group_rollout_stats(accelerator, batch: dict) -> dict:
+    """PPO's rollout metrics plus reward_std, the mean within-group std of the scores."""
+    local = batch["score_std"].mean().unsqueeze(0)  # (1,): reduce gathers along a dimension
+    reward_std = accelerator.reduce(local, reduction="mean")
+    return {**rollout_stats(accelerator, batch), "reward_std": float(reward_std)}
+
+
+@torch.no_grad()
+def mean_score(accelerator, model, tokenizer, reward_fn, config, features: list[dict]) -> float:
+    """Mean score of one sampled response per prompt (val_reward)."""
+    policy = accelerator.unwrap_model(model)
+    policy.eval()
+    scores = []
+    for first in range(0, len(features), config.batch_size):
+        prompts = features[first : first + config.batch_size]
+        batch = sample_responses(policy, tokenizer, [p["ids"] for p in prompts], config)
+        scores.append(score_responses(tokenizer, reward_fn, prompts, batch))
+    policy.train()
+    return float(torch.cat(scores).mean())
