@@ -26,6 +26,7 @@ CHECK_BOUNDS = {
     ml_config.non_negative: {"minimum": 0},
     ml_config.fraction: {"minimum": 0, "exclusive_maximum": 1},
     ml_config.unit_interval: {"minimum": 0, "maximum": 1},
+    ml_config.at_least_two: {"minimum": 2},
     ml_config.precision: {"choices": ["no", "fp16", "bf16"]},
 }
 
@@ -37,6 +38,8 @@ STAGE_INPUTS = {
     Stage.DPO: {"base_kinds": [POLICY], "needs_reward_checkpoint": False, "produces": POLICY},
     Stage.KTO: {"base_kinds": [POLICY], "needs_reward_checkpoint": False, "produces": POLICY},
     Stage.PPO: {"base_kinds": [POLICY], "needs_reward_checkpoint": True, "produces": POLICY},
+    Stage.GRPO: {"base_kinds": [POLICY], "needs_reward_checkpoint": True, "produces": POLICY},
+    Stage.RLOO: {"base_kinds": [POLICY], "needs_reward_checkpoint": True, "produces": POLICY},
     Stage.GENERATE: {"base_kinds": [POLICY], "needs_reward_checkpoint": False, "produces": "responses"},
 }
 

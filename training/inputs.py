@@ -9,8 +9,11 @@ from labeling.services.snapshots import snapshot_create, snapshot_rows
 from training.models import Stage, TrainingRun
 
 SNAPSHOT_FORMAT = {
-    Stage.REWARD: "trl", Stage.DPO: "trl", Stage.KTO: "kto", Stage.PPO: "trl", Stage.SFT: "sft",
+    Stage.REWARD: "trl", Stage.DPO: "trl", Stage.KTO: "kto", Stage.PPO: "trl", Stage.GRPO: "trl",
+    Stage.RLOO: "trl", Stage.SFT: "sft",
 }
+# Stages that roll out responses to the snapshot's prompts and score them with a reward model.
+ONLINE_RL = (Stage.PPO, Stage.GRPO, Stage.RLOO)
 
 
 def ensure_snapshot(run: TrainingRun) -> DatasetSnapshot:
@@ -53,7 +56,7 @@ def sft_example(row: dict) -> dict:
 
 
 def prompt_examples(rows) -> list[dict]:
-    """Unique prompts, in first-seen order (PPO rollouts)."""
+    """Unique prompts, in first-seen order (PPO, GRPO and RLOO rollouts)."""
     seen, out = set(), []
     for row in rows:
         messages = _messages(row["prompt"])
@@ -70,7 +73,7 @@ def stage_examples(run: TrainingRun) -> tuple[list[dict], list[dict]]:
     train, val = snapshot_rows(snapshot, "train"), snapshot_rows(snapshot, "validation")
     if run.stage == Stage.SFT:
         return [sft_example(r) for r in train], [sft_example(r) for r in val]
-    if run.stage == Stage.PPO:
+    if run.stage in ONLINE_RL:
         return prompt_examples(train), prompt_examples(val)
     if run.stage == Stage.KTO:
         return [kto_example(r) for r in train], [kto_example(r) for r in val]

@@ -14,6 +14,8 @@ class Stage(models.TextChoices):
     DPO = "dpo", "Direct preference optimisation"
     KTO = "kto", "Kahneman-Tversky optimisation"
     PPO = "ppo", "Proximal policy optimisation"
+    GRPO = "grpo", "Group relative policy optimisation"
+    RLOO = "rloo", "REINFORCE leave-one-out"
     GENERATE = "generate", "Generate responses"
 
 

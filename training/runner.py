@@ -160,8 +160,25 @@ def run_kto(run, callback):
 def run_ppo(run, callback):
     from training.ml.ppo import train_ppo
 
+    return _train_online(run, callback, train_ppo)
+
+
+def run_grpo(run, callback):
+    from training.ml.group_rl import train_grpo
+
+    return _train_online(run, callback, train_grpo)
+
+
+def run_rloo(run, callback):
+    from training.ml.group_rl import train_rloo
+
+    return _train_online(run, callback, train_rloo)
+
+
+def _train_online(run, callback, train_fn) -> dict:
+    """A policy trained against the run's reward model checkpoint."""
     reward_path = services.resolve_model_path(run.reward_checkpoint.path)
-    return _train(run, callback, ModelCheckpoint.Kind.POLICY, train_ppo, reward_model_path=reward_path)
+    return _train(run, callback, ModelCheckpoint.Kind.POLICY, train_fn, reward_model_path=reward_path)
 
 
 def run_generate(run, callback):
@@ -181,5 +198,7 @@ STAGES = {
     Stage.DPO: run_dpo,
     Stage.KTO: run_kto,
     Stage.PPO: run_ppo,
+    Stage.GRPO: run_grpo,
+    Stage.RLOO: run_rloo,
     Stage.GENERATE: run_generate,
 }

@@ -17,7 +17,7 @@ from kombu.exceptions import OperationalError
 
 from labeling.errors import Conflict, InvalidInput
 from labeling.models import SnapshotStatus
-from training.inputs import SNAPSHOT_FORMAT
+from training.inputs import ONLINE_RL, SNAPSHOT_FORMAT
 from training.ml.config import ConfigError, config_from_dict
 from training.models import (
     FINISHED_STATUSES,
@@ -80,8 +80,8 @@ def validate_run(
     if stage not in Stage.values:
         raise InvalidInput(f"stage must be one of {', '.join(Stage.values)}")
     _check_base(base_model, base_checkpoint, project)
-    if stage == Stage.PPO and reward_checkpoint is None:
-        raise InvalidInput("a ppo run needs reward_checkpoint (a reward model checkpoint)")
+    if stage in ONLINE_RL and reward_checkpoint is None:
+        raise InvalidInput(f"a {stage} run needs reward_checkpoint (a reward model checkpoint)")
     if reward_checkpoint is not None and reward_checkpoint.kind != ModelCheckpoint.Kind.REWARD:
         raise InvalidInput(f"checkpoint {reward_checkpoint.pk} is not a reward model")
     try:

@@ -21,7 +21,7 @@ def fields_of(stage: dict) -> dict:
 
 def test_every_stage_lists_every_field_with_its_default(api, annotator):
     stages = configs(api, annotator)
-    assert list(stages) == ["reward", "sft", "dpo", "kto", "ppo", "generate"]
+    assert list(stages) == ["reward", "sft", "dpo", "kto", "ppo", "grpo", "rloo", "generate"]
     for name, config_class in STAGE_CONFIGS.items():
         listed = fields_of(stages[name])
         assert list(listed) == [f.name for f in dataclasses.fields(config_class)]
@@ -47,6 +47,23 @@ def test_kto_reads_kto_snapshots_and_weighs_each_kind(api, annotator):
     assert {name: field["default"] for name, field in fields_of(kto).items() if name.endswith("_weight")} == {
         "desirable_weight": 1.0, "undesirable_weight": 1.0,
     }
+
+
+@pytest.mark.parametrize("stage", ["ppo", "grpo", "rloo"])
+def test_online_rl_stages_need_a_reward_model_and_read_prompts_of_trl_snapshots(api, annotator, stage):
+    listed = configs(api, annotator)[stage]
+    assert listed["needs_reward_checkpoint"] and listed["snapshot_format"] == "trl"
+    assert listed["base_kinds"] == ["policy"] and listed["produces"] == "policy"
+
+
+@pytest.mark.parametrize(("stage", "beta"), [("grpo", 0.04), ("rloo", 0.05)])
+def test_group_rl_stages_list_their_group_size_with_its_lower_bound(api, annotator, stage, beta):
+    fields = fields_of(configs(api, annotator)[stage])
+    assert fields["num_generations"] | {"help": ""} == {
+        "name": "num_generations", "type": "integer", "nullable": False, "default": 4, "help": "",
+        "constraint": ">= 2", "minimum": 2,
+    }
+    assert fields["beta"]["default"] == beta and "value_loss_coef" not in fields
 
 
 def test_stage_defaults_differ_where_the_method_needs_it(api, annotator):

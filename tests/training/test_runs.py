@@ -10,7 +10,7 @@ from kombu.exceptions import OperationalError
 from labeling.errors import Conflict, InvalidInput
 from labeling.services.snapshots import snapshot_create, snapshot_request
 from tests.training.conftest import reward_config
-from training import services
+from training import runner, services
 from training.inputs import stage_examples
 from training.models import ModelCheckpoint, RunStatus, TrainingRun
 
@@ -36,15 +36,25 @@ def test_missing_local_base_model_is_refused(labelled_project):
         create(labelled_project, base_model="/nowhere/model")
 
 
-def test_ppo_needs_a_reward_checkpoint(labelled_project, tiny_policy_model):
-    with pytest.raises(InvalidInput, match="reward_checkpoint"):
-        create(labelled_project, stage="ppo", base_model=tiny_policy_model)
+@pytest.mark.parametrize("stage", ["ppo", "grpo", "rloo"])
+def test_online_rl_needs_a_reward_checkpoint(labelled_project, tiny_policy_model, stage):
+    with pytest.raises(InvalidInput, match=f"a {stage} run needs reward_checkpoint \\(a reward model checkpoint\\)"):
+        create(labelled_project, stage=stage, base_model=tiny_policy_model)
+    assert not TrainingRun.objects.exists()
 
 
-def test_ppo_reward_checkpoint_must_be_a_reward_model(labelled_project, tiny_policy_model):
+@pytest.mark.parametrize("stage", ["ppo", "grpo", "rloo"])
+def test_online_rl_reward_checkpoint_must_be_a_reward_model(labelled_project, tiny_policy_model, stage):
     policy = ModelCheckpoint.objects.create(project=labelled_project, name="p", kind="policy", path=tiny_policy_model)
     with pytest.raises(InvalidInput, match="not a reward model"):
-        create(labelled_project, stage="ppo", base_model=tiny_policy_model, reward_checkpoint=policy)
+        create(labelled_project, stage=stage, base_model=tiny_policy_model, reward_checkpoint=policy)
+
+
+def test_group_size_below_two_is_refused_naming_the_field(labelled_project, tiny_policy_model, tiny_reward_model):
+    reward = ModelCheckpoint.objects.create(project=labelled_project, name="r", kind="reward", path=tiny_reward_model)
+    with pytest.raises(InvalidInput, match=r"GRPOConfig\.num_generations must be >= 2"):
+        create(labelled_project, stage="grpo", base_model=tiny_policy_model, reward_checkpoint=reward,
+               config={"num_generations": 1})
 
 
 @pytest.mark.django_db(transaction=True)
@@ -178,3 +188,21 @@ def test_a_kto_run_trains_on_unpaired_rows_of_a_kto_snapshot(labelled_project, s
     assert len(train) + len(validation) == snapshot.row_counts["train"] + snapshot.row_counts["validation"]
     assert train[0]["prompt"][0]["role"] == "user" and isinstance(train[0]["completion"], str)
     assert {row["label"] for row in train} == {True, False}
+
+
+@pytest.mark.parametrize("stage", ["grpo", "rloo"])
+def test_a_group_rl_run_samples_the_snapshots_prompts_and_saves_a_policy(
+    labelled_project, tiny_policy_model, tiny_reward_model, settings, tmp_path, stage
+):
+    settings.ARTIFACT_DIR = tmp_path
+    reward = ModelCheckpoint.objects.create(project=labelled_project, name="r", kind="reward", path=tiny_reward_model)
+    config = {"max_steps": 1, "batch_size": 2, "num_generations": 2, "mini_batch_size": 4, "max_new_tokens": 4,
+              "max_length": 72, "max_prompt_length": 64}
+    run = create(labelled_project, stage=stage, base_model=tiny_policy_model, reward_checkpoint=reward, config=config)
+    train, _ = stage_examples(run)
+    assert TrainingRun.objects.get(pk=run.pk).snapshot.format == "trl"
+    assert set(train[0]) == {"prompt"} and len({repr(row["prompt"]) for row in train}) == len(train)
+    result = runner.STAGES[stage](TrainingRun.objects.get(pk=run.pk), lambda *_: True)
+    checkpoint = ModelCheckpoint.objects.get(pk=result["checkpoint"])
+    assert checkpoint.kind == "policy" and checkpoint.run_id == run.pk
+    assert {"reward", "reward_std", "kl", "policy_loss", "clip_fraction"} <= set(result["metrics"])

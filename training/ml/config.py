@@ -385,12 +385,15 @@ STAGE_CONFIGS: dict[str, type[Config]] = {
     "dpo": DPOConfig,
     "kto": KTOConfig,
     "ppo": PPOConfig,
+    "grpo": GRPOConfig,
+    "rloo": RLOOConfig,
     "generate": GenerateConfig,
 }
 
 
 def config_from_dict(stage: str, data: Mapping | None = None) -> Config:
-    """The validated config for `stage` ('reward', 'sft', 'dpo', 'kto', 'ppo', 'generate')."""
+    """The validated config for `stage` ('reward', 'sft', 'dpo', 'kto', 'ppo', 'grpo', 'rloo',
+    'generate')."""
     if stage not in STAGE_CONFIGS:
         raise ConfigError(f"unknown stage {stage!r}; known: {', '.join(STAGE_CONFIGS)}")
     return STAGE_CONFIGS[stage].from_dict(data)

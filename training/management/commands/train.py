@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--stage", required=True, choices=Stage.values)
         parser.add_argument("--base-model", default="", help="Local path or hub id.")
         parser.add_argument("--base-checkpoint", type=int, help="ModelCheckpoint id to start from.")
-        parser.add_argument("--reward-checkpoint", type=int, help="Reward model checkpoint id (ppo).")
+        parser.add_argument("--reward-checkpoint", type=int, help="Reward model checkpoint id (ppo, grpo, rloo).")
         parser.add_argument("--snapshot", type=int, help="DatasetSnapshot id (default: a new one).")
         parser.add_argument("--config", default="{}", help="JSON object of hyperparameters.")
         parser.add_argument("--wait", action="store_true", help="Follow the run until it finishes.")
