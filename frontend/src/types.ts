@@ -268,7 +268,7 @@ export interface SnapshotCreate {
   filters?: ExportFilters;
 }
 
-export type Stage = "reward" | "sft" | "dpo" | "kto" | "ppo" | "generate";
+export type Stage = "reward" | "sft" | "dpo" | "kto" | "ppo" | "grpo" | "rloo" | "generate";
 export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
 export type ConfigValue = number | string | boolean | null;
 

@@ -45,6 +45,19 @@ describe("panels", () => {
     ]);
   });
 
+  it("draws GRPO's and RLOO's within-group reward spread beside the mean reward", () => {
+    const metrics = [
+      metric(1, { reward: 0.2, reward_std: 0.1, kl: 0, policy_loss: 0.01, clip_fraction: 0 }),
+      metric(2, { reward: 0.4, reward_std: 0.05, kl: 0.3, policy_loss: -0.02, clip_fraction: 0.1 }),
+    ];
+    expect(metricPanels(metrics).map((p) => [p.title, p.keys])).toEqual([
+      ["Loss", ["policy_loss"]],
+      ["Reward", ["reward", "reward_std"]],
+      ["KL", ["kl"]],
+      ["clip fraction", ["clip_fraction"]],
+    ]);
+  });
+
   it("marks accuracy as a share and loss as smoothed", () => {
     const [loss, accuracy] = metricPanels([metric(1, { loss: 1, val_accuracy: 0.5 })]);
     expect(loss.smooth).toBe(true);

@@ -30,7 +30,10 @@ const PANELS: Panel[] = [
   { title: "Loss", keys: ["loss", "val_loss", "policy_loss", "value_loss"], smooth: true },
   {
     title: "Reward",
-    keys: ["reward", "chosen_reward", "rejected_reward", "desirable_reward", "undesirable_reward", "margin", "val_margin", "mean_margin"],
+    keys: [
+      "reward", "reward_std", "chosen_reward", "rejected_reward", "desirable_reward", "undesirable_reward",
+      "margin", "val_margin", "mean_margin",
+    ],
     smooth: true,
   },
   { title: "KL", keys: ["kl"], smooth: true },

@@ -94,25 +94,31 @@ describe("seeding the next run from a checkpoint", () => {
   });
   const STAGES = [
     stage("reward", ["reward", "policy"]), stage("sft", ["policy"]), stage("dpo", ["policy"]),
-    stage("kto", ["policy"]), stage("ppo", ["policy"], true), stage("generate", ["policy"]),
+    stage("kto", ["policy"]), stage("ppo", ["policy"], true), stage("grpo", ["policy"], true),
+    stage("rloo", ["policy"], true), stage("generate", ["policy"]),
   ];
   const checkpoint = (kind: Checkpoint["kind"]): Checkpoint => ({
     id: 7, project: 1, run: 3, name: "c", kind, path: "p", metrics: {}, created_at: "",
   });
 
-  it("offers PPO against a reward model first, then retraining from it", () => {
+  it("offers online RL against a reward model first (PPO, GRPO, RLOO), then retraining from it", () => {
     const seeds = seedsFor(checkpoint("reward"), STAGES);
     expect(seeds.map((s) => [s.stage, s.base_checkpoint, s.reward_checkpoint])).toEqual([
       ["ppo", null, 7],
+      ["grpo", null, 7],
+      ["rloo", null, 7],
       ["reward", 7, null],
     ]);
-    expect(seeds.map((s) => s.label)).toEqual(["PPO with this reward model", "Retrain from it"]);
+    expect(seeds.map((s) => s.label)).toEqual([
+      "PPO with this reward model", "GRPO with this reward model", "RLOO with this reward model", "Retrain from it",
+    ]);
   });
 
   it("offers generating responses first for a policy", () => {
     const seeds = seedsFor(checkpoint("policy"), STAGES);
     expect(seeds[0]).toEqual({ stage: "generate", base_checkpoint: 7, reward_checkpoint: null, label: "Generate responses" });
-    expect(seeds.map((s) => s.stage)).toEqual(["generate", "dpo", "kto", "ppo", "sft", "reward"]);
+    expect(seeds.map((s) => s.stage)).toEqual(["generate", "dpo", "kto", "ppo", "grpo", "rloo", "sft", "reward"]);
+    expect(seeds.find((s) => s.stage === "grpo")).toEqual({ stage: "grpo", base_checkpoint: 7, reward_checkpoint: null, label: "GRPO from it" });
     expect(seeds.find((s) => s.stage === "kto")?.label).toBe("KTO from it");
   });
 });

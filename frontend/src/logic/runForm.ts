@@ -89,11 +89,11 @@ export interface RunSeed {
 
 // After a reward model the next step is RL against it; after a policy, look at what it writes.
 const PREFERRED: Record<string, Stage[]> = {
-  reward: ["ppo", "reward"],
-  policy: ["generate", "dpo", "kto", "ppo", "sft", "reward"],
+  reward: ["ppo", "grpo", "rloo", "reward"],
+  policy: ["generate", "dpo", "kto", "ppo", "grpo", "rloo", "sft", "reward"],
 };
 
-/** The runs `checkpoint` can start: as the base of a stage, or as PPO's reward model. */
+/** The runs `checkpoint` can start: as the base of a stage, or as the reward model of online RL (PPO, GRPO, RLOO). */
 export function seedsFor(checkpoint: Checkpoint, stages: StageConfig[]): RunSeed[] {
   const seeds: RunSeed[] = [];
   for (const stage of PREFERRED[checkpoint.kind] ?? []) {

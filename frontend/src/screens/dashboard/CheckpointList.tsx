@@ -28,7 +28,7 @@ export function MetricChips({ metrics }: { metrics: Record<string, unknown> }) {
 
 /** The project's checkpoints, their figures, and the runs each can start. */
 export function CheckpointList({ checkpoints, stages, onSeed }: { checkpoints: Checkpoint[]; stages: StageConfig[]; onSeed: (seed: RunSeed) => void }) {
-  if (checkpoints.length === 0) return <p class="muted pending-note">Checkpoints appear here when reward, SFT, DPO, KTO or PPO runs succeed.</p>;
+  if (checkpoints.length === 0) return <p class="muted pending-note">Checkpoints appear here when reward, SFT, DPO, KTO, PPO, GRPO or RLOO runs succeed.</p>;
   return (
     <table class="data-table" data-testid="checkpoint-table">
       <thead>

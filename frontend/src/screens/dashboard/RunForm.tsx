@@ -29,7 +29,7 @@ function human(name: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** Start any stage: base (checkpoint or model), PPO's reward model, snapshot, and the stage's settings. */
+/** Start any stage: base (checkpoint or model), the reward model of PPO, GRPO or RLOO, snapshot, and the stage's settings. */
 export function RunForm({ project, stages, checkpoints, snapshots, seed, onCreated }: Props) {
   const [stage, setStage] = useState<Stage>(seed?.stage ?? "reward");
   const config = stages.find((s) => s.stage === stage) ?? stages[0];
@@ -192,7 +192,7 @@ export function RunForm({ project, stages, checkpoints, snapshots, seed, onCreat
         {blocked && (
           <span class="muted small">
             {baseMissing ? "Choose what to start from. " : ""}
-            {rewardMissing ? "PPO needs a reward model. " : ""}
+            {rewardMissing ? `${config.stage.toUpperCase()} needs a reward model. ` : ""}
             {Object.keys(errors).length ? "Fix the marked settings." : ""}
           </span>
         )}
