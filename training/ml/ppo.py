@@ -35,6 +35,7 @@ from training.ml.evaluate import load_reward_fn
 from training.ml.generate import sample
 from training.ml.loop import (
     Callback,
+    TrainingDiverged,
     disable_dropout,
     make_accelerator,
     make_loader,
@@ -207,6 +208,9 @@ def ppo_loop(
                 "learning_rate": learning_rate,
                 "samples_per_s": samples / (time.perf_counter() - start),
             }
+            loss = stats["policy_loss"] + stats.get("value_loss", 0.0)
+            if not math.isfinite(loss):
+                raise TrainingDiverged(step, loss)
             history.append({"step": step, **metrics})
             report(accelerator, callback, step, total_steps, metrics)
             if step >= total_steps:

@@ -6,6 +6,7 @@ import torch
 from safetensors.torch import load_file
 
 from tests.training.ml.conftest import SAY_PROMPTS, Recorder, share_of_a
+from tests.training.ml.test_ppo import nan_reward
 from training.ml.config import GRPOConfig, RLOOConfig
 from training.ml.group_rl import (
     grpo_rollout_advantages,
@@ -13,7 +14,7 @@ from training.ml.group_rl import (
     train_grpo,
     train_rloo,
 )
-from training.ml.loop import TrainingCancelled
+from training.ml.loop import TrainingCancelled, TrainingDiverged
 
 FAST = {
     "batch_size": 4,
@@ -151,6 +152,23 @@ def test_cancel_raises_and_leaves_no_output(tmp_path, tiny_lm_path, config_class
             Recorder(stop_at=1),
             reward_fn=share_of_a,
         )
+    assert list(tmp_path.iterdir()) == []
+
+
+@METHODS
+def test_a_nan_reward_fails_the_run_naming_the_step(tmp_path, tiny_lm_path, config_class, train):
+    recorder = Recorder()
+    with pytest.raises(TrainingDiverged, match="loss was nan at step 1"):
+        train(
+            config_class(max_steps=3, **FAST),
+            tiny_lm_path,
+            SAY_PROMPTS,
+            [],
+            tmp_path / "out",
+            recorder,
+            reward_fn=nan_reward,
+        )
+    assert recorder.calls == []
     assert list(tmp_path.iterdir()) == []
 
 

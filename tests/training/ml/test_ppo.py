@@ -5,7 +5,7 @@ from safetensors.torch import load_file
 
 from tests.training.ml.conftest import SAY_PROMPTS, Recorder, share_of_a
 from training.ml.config import PPOConfig
-from training.ml.loop import TrainingCancelled
+from training.ml.loop import TrainingCancelled, TrainingDiverged
 from training.ml.ppo import train_ppo
 
 PROMPTS = SAY_PROMPTS
@@ -84,4 +84,24 @@ def test_cancel_raises_and_leaves_no_output(tmp_path, tiny_lm_path):
             Recorder(stop_at=1),
             reward_fn=share_of_a,
         )
+    assert list(tmp_path.iterdir()) == []
+
+
+def nan_reward(prompts, completions):
+    return [float("nan")] * len(completions)
+
+
+def test_a_nan_reward_fails_the_run_naming_the_step_and_writes_nothing(tmp_path, tiny_lm_path):
+    recorder = Recorder()
+    with pytest.raises(TrainingDiverged, match="loss was nan at step 1"):
+        train_ppo(
+            PPOConfig(max_steps=3, **FAST),
+            tiny_lm_path,
+            PROMPTS,
+            [],
+            tmp_path / "out",
+            recorder,
+            reward_fn=nan_reward,
+        )
+    assert recorder.calls == []
     assert list(tmp_path.iterdir()) == []
