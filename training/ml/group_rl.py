@@ -26,23 +26,16 @@ per token), policy_loss, clip_fraction, response_length, learning_rate, samples_
 (responses). metrics adds val_reward (mean score of one sample per validation prompt).
 """
 
-import math
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 import torch
 
-from training.ml.checkpoints import check_output_dir, finish_run, load_causal_lm, load_tokenizer
+from training.ml.checkpoints import finish_run
 from training.ml.config import GroupRLConfig, GRPOConfig, RLOOConfig
-from training.ml.data import PROMPT_KEYS, check_examples
-from training.ml.evaluate import load_reward_fn
 from training.ml.loop import (
     Callback,
-    disable_dropout,
-    make_accelerator,
-    make_loader,
-    make_optimizer,
 )
 from training.ml.losses import (
     entropy_from_logits,
@@ -62,6 +55,7 @@ from training.ml.ppo import (
     rollout_stats,
     sample_responses,
     score_responses,
+    start_online_run,
 )
 
 
@@ -139,49 +133,44 @@ def train_group_rl(
     reward_fn,
 ) -> dict:
     """The run both methods share; `advantages(batch, config)` and `minibatch_loss` differ."""
-    if (reward_model_path is None) == (reward_fn is None):
-        raise ValueError("give exactly one of reward_model_path and reward_fn")
-    check_examples(train_examples, PROMPT_KEYS, "train")
-    if val_examples:
-        check_examples(val_examples, PROMPT_KEYS, "validation")
-    output_dir = check_output_dir(output_dir)
-    accelerator = make_accelerator(config)
-    tokenizer = load_tokenizer(base_model_path)
-    reward_fn = reward_fn or load_reward_fn(reward_model_path, accelerator.device)
-    model = disable_dropout(load_causal_lm(base_model_path, tokenizer))
-    # Frozen, so not wrapped by accelerate (DDP refuses modules with nothing to train).
-    reference = load_causal_lm(base_model_path, tokenizer)
-    reference = reference.eval().requires_grad_(False).to(accelerator.device)
-
-    features = prompt_features(tokenizer, train_examples, config.max_prompt_length)
-    loader = make_loader(features, config.batch_size, list, config.seed)
-    per_step = config.batch_size * accelerator.num_processes
-    total_steps = config.max_steps or config.epochs * math.ceil(len(features) / per_step)
-    optimizer, scheduler = make_optimizer(model, config, total_steps * config.updates_per_step)
-    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
-
+    run = start_online_run(
+        config,
+        base_model_path,
+        train_examples,
+        val_examples,
+        output_dir,
+        reward_model_path,
+        reward_fn,
+    )
     roll = partial(
-        group_rollout, accelerator, model, reference, tokenizer, reward_fn, config, advantages
+        group_rollout,
+        run.accelerator,
+        run.model,
+        run.reference,
+        run.tokenizer,
+        run.reward_fn,
+        config,
+        advantages,
     )
     history = ppo_loop(
-        accelerator,
-        model,
-        optimizer,
-        scheduler,
-        loader,
-        roll,
-        total_steps,
-        config,
-        callback,
-        minibatch_loss=minibatch_loss,
-        describe=group_rollout_stats,
+        run, roll, config, callback, minibatch_loss=minibatch_loss, describe=group_rollout_stats
     )
     final = dict(history[-1])
     if val_examples:
-        val = prompt_features(tokenizer, val_examples, config.max_prompt_length)
-        final["val_reward"] = mean_score(accelerator, model, tokenizer, reward_fn, config, val)
+        val = prompt_features(run.tokenizer, val_examples, config.max_prompt_length)
+        final["val_reward"] = mean_score(
+            run.accelerator, run.model, run.tokenizer, run.reward_fn, config, val
+        )
     return finish_run(
-        accelerator, model, tokenizer, output_dir, stage, config, base_model_path, history, final
+        run.accelerator,
+        run.model,
+        run.tokenizer,
+        run.output_dir,
+        stage,
+        config,
+        base_model_path,
+        history,
+        final,
     )
 
 

@@ -22,8 +22,10 @@ advantages and losses.
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors.torch import save_file
@@ -103,6 +105,74 @@ def train_ppo(
     sample per validation prompt) when val_examples is non-empty. Raises
     TrainingCancelled when the callback returns False.
     """
+    run = start_online_run(
+        config,
+        base_model_path,
+        train_examples,
+        val_examples,
+        output_dir,
+        reward_model_path,
+        reward_fn,
+        wrap=PolicyWithValueHead,
+    )
+    roll = partial(
+        rollout, run.accelerator, run.model, run.reference, run.tokenizer, run.reward_fn, config
+    )
+    history = ppo_loop(
+        run, roll, config, callback, minibatch_loss=ppo_minibatch_loss, describe=rollout_stats
+    )
+    final = dict(history[-1])
+    if val_examples:
+        val = prompt_features(run.tokenizer, val_examples, config.max_prompt_length)
+        batches = [val[i : i + config.batch_size] for i in range(0, len(val), config.batch_size)]
+        final["val_reward"] = float(torch.cat([roll(b)["scores"] for b in batches]).mean())
+    unwrapped = run.accelerator.unwrap_model(run.model)
+    save_head = partial(save_value_head, unwrapped.value_head)
+    return finish_run(
+        run.accelerator,
+        unwrapped.lm,
+        run.tokenizer,
+        run.output_dir,
+        "ppo",
+        config,
+        base_model_path,
+        history,
+        final,
+        save_extra=save_head,
+    )
+
+
+@dataclass
+class OnlineRun:
+    """What an online RL stage trains with, prepared by start_online_run."""
+
+    accelerator: Any
+    tokenizer: Any
+    reward_fn: RewardFn
+    model: torch.nn.Module  # prepared by accelerate
+    reference: torch.nn.Module  # frozen, on the accelerator's device
+    loader: Any
+    optimizer: Any
+    scheduler: Any
+    total_steps: int
+    output_dir: Path
+
+
+def start_online_run(
+    config,
+    base_model_path,
+    train_examples: list[dict],
+    val_examples: list[dict],
+    output_dir,
+    reward_model_path,
+    reward_fn: RewardFn | None,
+    wrap: Callable = lambda lm: lm,
+) -> OnlineRun:
+    """Check the inputs, load the policy (dropout off), its frozen reference and the reward,
+    and prepare the prompt loader and optimizer: the setup PPO, GRPO and RLOO share.
+
+    `wrap` builds the trained module around each causal LM (PPO adds a value head).
+    """
     if (reward_model_path is None) == (reward_fn is None):
         raise ValueError("give exactly one of reward_model_path and reward_fn")
     check_examples(train_examples, PROMPT_KEYS, "train")
@@ -112,9 +182,9 @@ def train_ppo(
     accelerator = make_accelerator(config)
     tokenizer = load_tokenizer(base_model_path)
     reward_fn = reward_fn or load_reward_fn(reward_model_path, accelerator.device)
-    model = PolicyWithValueHead(disable_dropout(load_causal_lm(base_model_path, tokenizer)))
+    model = wrap(disable_dropout(load_causal_lm(base_model_path, tokenizer)))
     # Frozen, so not wrapped by accelerate (DDP refuses modules with nothing to train).
-    reference = PolicyWithValueHead(load_causal_lm(base_model_path, tokenizer))
+    reference = wrap(load_causal_lm(base_model_path, tokenizer))
     reference = reference.eval().requires_grad_(False).to(accelerator.device)
 
     features = prompt_features(tokenizer, train_examples, config.max_prompt_length)
@@ -123,39 +193,17 @@ def train_ppo(
     total_steps = config.max_steps or config.epochs * math.ceil(len(features) / per_step)
     optimizer, scheduler = make_optimizer(model, config, total_steps * config.updates_per_step)
     model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
-
-    roll = partial(rollout, accelerator, model, reference, tokenizer, reward_fn, config)
-    history = ppo_loop(
+    return OnlineRun(
         accelerator,
+        tokenizer,
+        reward_fn,
         model,
+        reference,
+        loader,
         optimizer,
         scheduler,
-        loader,
-        roll,
         total_steps,
-        config,
-        callback,
-        minibatch_loss=ppo_minibatch_loss,
-        describe=rollout_stats,
-    )
-    final = dict(history[-1])
-    if val_examples:
-        val = prompt_features(tokenizer, val_examples, config.max_prompt_length)
-        batches = [val[i : i + config.batch_size] for i in range(0, len(val), config.batch_size)]
-        final["val_reward"] = float(torch.cat([roll(b)["scores"] for b in batches]).mean())
-    unwrapped = accelerator.unwrap_model(model)
-    save_head = partial(save_value_head, unwrapped.value_head)
-    return finish_run(
-        accelerator,
-        unwrapped.lm,
-        tokenizer,
         output_dir,
-        "ppo",
-        config,
-        base_model_path,
-        history,
-        final,
-        save_extra=save_head,
     )
 
 
@@ -171,26 +219,20 @@ def prompt_features(tokenizer, examples: list[dict], max_prompt_length: int) -> 
     ]
 
 
-def ppo_loop(
-    accelerator,
-    model,
-    optimizer,
-    scheduler,
-    loader,
-    roll,
-    total_steps,
-    config,
-    callback,
-    *,
-    minibatch_loss,
-    describe,
-):
+def ppo_loop(run: OnlineRun, roll, config, callback, *, minibatch_loss, describe):
     """Roll out, then update, until total_steps; returns the per-step metrics history.
 
     `roll(prompts)` gives a batch of rollouts, `minibatch_loss(model, batch, rows, config)`
     the (loss, stats) of some of them, `describe(accelerator, batch)` the rollout metrics
     (group_rl.py passes its own). samples_per_s counts sampled responses.
     """
+    accelerator, model, optimizer, scheduler = (
+        run.accelerator,
+        run.model,
+        run.optimizer,
+        run.scheduler,
+    )
+    loader, total_steps = run.loader, run.total_steps
     history, step, epoch, samples, start = [], 0, 0, 0, time.perf_counter()
     while step < total_steps:
         loader.set_epoch(epoch)
