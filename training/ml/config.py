@@ -220,42 +220,33 @@ class KTOConfig(TrainConfig):
 
 
 @dataclass(frozen=True)
-class PPOConfig(TrainConfig):
-    """PPO with a value head; reward = reward model score - β·KL to the reference."""
+class RolloutConfig(TrainConfig):
+    """What the online stages (PPO, GRPO, RLOO) share: sample responses, then `ppo_epochs`
+    passes over them in mini-batches with a clipped policy ratio."""
 
     learning_rate: float = option(1e-6, "Peak AdamW learning rate.", positive)
-    batch_size: int = option(8, "Prompts rolled out per PPO step.", positive)
     max_length: int = option(384, "Most tokens per prompt + response.", positive)
     mini_batch_size: int = option(
-        4, "Rollouts per gradient computation inside a PPO epoch.", positive
+        4, "Responses per gradient computation inside an epoch.", positive
     )
-    ppo_epochs: int = option(4, "Optimisation passes over each batch of rollouts.", positive)
+    ppo_epochs: int = option(4, "Optimisation passes over each step's responses.", positive)
     max_new_tokens: int = option(64, "Most tokens sampled per response.", positive)
     temperature: float = option(
         1.0, "Sampling temperature for rollouts; logits are scaled the same in training.", positive
     )
-    beta: float = option(
-        0.05, "KL penalty coefficient β against the reference model.", non_negative
-    )
-    gamma: float = option(1.0, "Discount factor γ for GAE.", unit_interval)
-    lam: float = option(0.95, "GAE λ.", unit_interval)
     clip_range: float = option(0.2, "Policy ratio clip ε.", positive)
-    clip_range_value: float = option(0.2, "Value clip ε around the rollout-time values.", positive)
-    value_loss_coef: float = option(
-        0.1, "Weight of the value loss in the total loss.", non_negative
-    )
 
     def validate(self) -> None:
         super().validate()
-        mini_batches = self.batch_size // self.mini_batch_size
+        responses = self.responses_per_step
         if (
-            self.batch_size % self.mini_batch_size
-            or mini_batches % self.gradient_accumulation_steps
+            responses % self.mini_batch_size
+            or (responses // self.mini_batch_size) % self.gradient_accumulation_steps
         ):
             self._fail(
                 "mini_batch_size",
                 f"× gradient_accumulation_steps ({self.gradient_accumulation_steps}) must divide "
-                f"batch_size ({self.batch_size}), got {self.mini_batch_size}",
+                f"the {responses} responses sampled per step, got {self.mini_batch_size}",
             )
         if self.max_prompt_length + self.max_new_tokens > self.max_length:
             self._fail(
@@ -264,25 +255,44 @@ class PPOConfig(TrainConfig):
             )
 
     @property
+    def responses_per_step(self) -> int:
+        """Responses sampled per step: one per prompt unless a subclass says otherwise."""
+        return self.batch_size
+
+    @property
     def updates_per_step(self) -> int:
-        """Optimizer steps per PPO step (per rollout batch)."""
+        """Optimizer steps per step (per batch of prompts)."""
         return (
             self.ppo_epochs
-            * self.batch_size
+            * self.responses_per_step
             // (self.mini_batch_size * self.gradient_accumulation_steps)
         )
 
 
 @dataclass(frozen=True)
-class GroupRLConfig(TrainConfig):
+class PPOConfig(RolloutConfig):
+    """PPO with a value head; reward = reward model score - β·KL to the reference."""
+
+    batch_size: int = option(8, "Prompts rolled out per PPO step.", positive)
+    beta: float = option(
+        0.05, "KL penalty coefficient β against the reference model.", non_negative
+    )
+    gamma: float = option(1.0, "Discount factor γ for GAE.", unit_interval)
+    lam: float = option(0.95, "GAE λ.", unit_interval)
+    clip_range_value: float = option(0.2, "Value clip ε around the rollout-time values.", positive)
+    value_loss_coef: float = option(
+        0.1, "Weight of the value loss in the total loss.", non_negative
+    )
+
+
+@dataclass(frozen=True)
+class GroupRLConfig(RolloutConfig):
     """Fields GRPO and RLOO share: num_generations responses per prompt, scored by the reward
     model, each judged against the other responses to its prompt (no value head)."""
 
-    learning_rate: float = option(1e-6, "Peak AdamW learning rate.", positive)
     batch_size: int = option(
         8, "Prompts per step; each is sampled num_generations times.", positive
     )
-    max_length: int = option(384, "Most tokens per prompt + response.", positive)
     num_generations: int = option(
         4,
         "Responses sampled per prompt (k); each is judged against the others, so at least 2.",
@@ -296,42 +306,10 @@ class GroupRLConfig(TrainConfig):
         "Optimisation passes over each step's responses (μ in the GRPO paper).",
         positive,
     )
-    max_new_tokens: int = option(64, "Most tokens sampled per response.", positive)
-    temperature: float = option(
-        1.0, "Sampling temperature for rollouts; logits are scaled the same in training.", positive
-    )
-    clip_range: float = option(0.2, "Policy ratio clip ε.", positive)
-
-    def validate(self) -> None:
-        super().validate()
-        mini_batches = self.responses_per_step // self.mini_batch_size
-        if (
-            self.responses_per_step % self.mini_batch_size
-            or mini_batches % self.gradient_accumulation_steps
-        ):
-            self._fail(
-                "mini_batch_size",
-                f"× gradient_accumulation_steps ({self.gradient_accumulation_steps}) must divide "
-                f"batch_size × num_generations ({self.responses_per_step}), got {self.mini_batch_size}",
-            )
-        if self.max_prompt_length + self.max_new_tokens > self.max_length:
-            self._fail(
-                "max_new_tokens",
-                f"plus max_prompt_length ({self.max_prompt_length}) must fit in max_length ({self.max_length})",
-            )
 
     @property
     def responses_per_step(self) -> int:
         return self.batch_size * self.num_generations
-
-    @property
-    def updates_per_step(self) -> int:
-        """Optimizer steps per step (per batch of prompts)."""
-        return (
-            self.ppo_epochs
-            * self.responses_per_step
-            // (self.mini_batch_size * self.gradient_accumulation_steps)
-        )
 
 
 @dataclass(frozen=True)

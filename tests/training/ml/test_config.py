@@ -102,7 +102,7 @@ def test_group_rl_needs_at_least_two_responses_per_prompt(config_class):
 def test_group_rl_mini_batches_count_responses_not_prompts(config_class):
     # 4 prompts × 3 responses = 12 rows per step
     with pytest.raises(
-        ConfigError, match=rf"{config_class.__name__}\.mini_batch_size .*\(12\), got 8"
+        ConfigError, match=rf"{config_class.__name__}\.mini_batch_size .*the 12 responses sampled per step, got 8"
     ):
         config_class.from_dict({"batch_size": 4, "num_generations": 3, "mini_batch_size": 8})
     with pytest.raises(ConfigError, match="mini_batch_size"):
