@@ -14,19 +14,18 @@ from pathlib import Path
 
 import torch
 
-from training.ml.checkpoints import check_output_dir, finish_run, load_causal_lm, load_tokenizer
+from training.ml.checkpoints import finish_run, load_causal_lm
 from training.ml.config import DPOConfig
 from training.ml.data import (
     PREFERENCE_KEYS,
-    check_examples,
     collate_preferences,
     encode_all,
     encode_preference,
 )
 from training.ml.loop import (
     Callback,
+    begin_run,
     disable_dropout,
-    make_accelerator,
     make_loader,
     prepare_training,
     train_loop,
@@ -51,12 +50,9 @@ def train_dpo(
     samples_per_s, tokens_per_s, plus val_accuracy and val_margin when val_examples is
     non-empty. Raises TrainingCancelled when the callback returns False.
     """
-    check_examples(train_examples, PREFERENCE_KEYS, "train")
-    if val_examples:
-        check_examples(val_examples, PREFERENCE_KEYS, "validation")
-    output_dir = check_output_dir(output_dir)
-    accelerator = make_accelerator(config)
-    tokenizer = load_tokenizer(base_model_path)
+    output_dir, accelerator, tokenizer = begin_run(
+        config, base_model_path, train_examples, val_examples, PREFERENCE_KEYS, output_dir
+    )
     encode = partial(
         encode_all,
         encode_preference,

@@ -18,11 +18,10 @@ from pathlib import Path
 
 import torch
 
-from training.ml.checkpoints import check_output_dir, finish_run, load_causal_lm, load_tokenizer
+from training.ml.checkpoints import finish_run, load_causal_lm
 from training.ml.config import KTOConfig
 from training.ml.data import (
     KTO_KEYS,
-    check_examples,
     collate_kto,
     encode_all,
     encode_kto,
@@ -31,8 +30,8 @@ from training.ml.data import (
 from training.ml.dpo import pair_logps
 from training.ml.loop import (
     Callback,
+    begin_run,
     disable_dropout,
-    make_accelerator,
     prepare_training,
     train_loop,
 )
@@ -56,12 +55,9 @@ def train_kto(
     tokens_per_s, plus val_desirable_reward and val_undesirable_reward when val_examples has
     rows of that kind. Raises TrainingCancelled when the callback returns False.
     """
-    check_examples(train_examples, KTO_KEYS, "train")
-    if val_examples:
-        check_examples(val_examples, KTO_KEYS, "validation")
-    output_dir = check_output_dir(output_dir)
-    accelerator = make_accelerator(config)
-    tokenizer = load_tokenizer(base_model_path)
+    output_dir, accelerator, tokenizer = begin_run(
+        config, base_model_path, train_examples, val_examples, KTO_KEYS, output_dir
+    )
     encode = partial(
         encode_all,
         encode_kto,

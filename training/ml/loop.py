@@ -13,12 +13,16 @@ main process's answer is broadcast so every process stops at the same step.
 import math
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 from accelerate import Accelerator
 from accelerate.state import AcceleratorState, GradientState
 from accelerate.utils import broadcast, set_seed
 from transformers import get_linear_schedule_with_warmup
+
+from training.ml.checkpoints import check_output_dir, load_tokenizer
+from training.ml.data import check_examples
 
 Callback = Callable[[int, int, dict], bool]
 
@@ -58,6 +62,19 @@ def make_accelerator(config) -> Accelerator:
         gradient_accumulation_steps=config.gradient_accumulation_steps,
         mixed_precision=config.mixed_precision if torch.cuda.is_available() else "no",
     )
+
+
+def begin_run(
+    config, base_model_path, train_examples, val_examples, keys: dict, output_dir
+) -> tuple[Path, Accelerator, object]:
+    """What every stage does first, before it loads a model: check the examples have `keys`
+    (data.check_examples), claim an empty output_dir, then build the seeded accelerator and
+    load the tokenizer. Returns (output_dir, accelerator, tokenizer)."""
+    check_examples(train_examples, keys, "train")
+    if val_examples:
+        check_examples(val_examples, keys, "validation")
+    output_dir = check_output_dir(output_dir)
+    return output_dir, make_accelerator(config), load_tokenizer(base_model_path)
 
 
 def count_total_steps(config, num_examples: int, num_processes: int) -> int:

@@ -30,16 +30,16 @@ from typing import Any
 import torch
 from safetensors.torch import save_file
 
-from training.ml.checkpoints import check_output_dir, finish_run, load_causal_lm, load_tokenizer
+from training.ml.checkpoints import finish_run, load_causal_lm
 from training.ml.config import PPOConfig
-from training.ml.data import PROMPT_KEYS, check_examples, pad, prompt_ids, special_tokens
+from training.ml.data import PROMPT_KEYS, pad, prompt_ids, special_tokens
 from training.ml.evaluate import load_reward_fn
 from training.ml.generate import sample
 from training.ml.loop import (
     Callback,
     TrainingDiverged,
+    begin_run,
     disable_dropout,
-    make_accelerator,
     make_loader,
     make_optimizer,
     report,
@@ -175,12 +175,9 @@ def start_online_run(
     """
     if (reward_model_path is None) == (reward_fn is None):
         raise ValueError("give exactly one of reward_model_path and reward_fn")
-    check_examples(train_examples, PROMPT_KEYS, "train")
-    if val_examples:
-        check_examples(val_examples, PROMPT_KEYS, "validation")
-    output_dir = check_output_dir(output_dir)
-    accelerator = make_accelerator(config)
-    tokenizer = load_tokenizer(base_model_path)
+    output_dir, accelerator, tokenizer = begin_run(
+        config, base_model_path, train_examples, val_examples, PROMPT_KEYS, output_dir
+    )
     reward_fn = reward_fn or load_reward_fn(reward_model_path, accelerator.device)
     model = wrap(disable_dropout(load_causal_lm(base_model_path, tokenizer)))
     # Frozen, so not wrapped by accelerate (DDP refuses modules with nothing to train).

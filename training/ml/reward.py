@@ -12,11 +12,10 @@ last step.
 from functools import partial
 from pathlib import Path
 
-from training.ml.checkpoints import check_output_dir, finish_run, load_reward_model, load_tokenizer
+from training.ml.checkpoints import finish_run, load_reward_model
 from training.ml.config import RewardConfig
 from training.ml.data import (
     PREFERENCE_KEYS,
-    check_examples,
     collate_preferences,
     encode_all,
     encode_preference,
@@ -24,7 +23,7 @@ from training.ml.data import (
 from training.ml.evaluate import preference_metrics, score_pairs
 from training.ml.loop import (
     Callback,
-    make_accelerator,
+    begin_run,
     prepare_training,
     train_loop,
 )
@@ -47,12 +46,9 @@ def train_reward(
     val_mean_margin and val_count when val_examples is non-empty. Raises
     TrainingCancelled when the callback returns False.
     """
-    check_examples(train_examples, PREFERENCE_KEYS, "train")
-    if val_examples:
-        check_examples(val_examples, PREFERENCE_KEYS, "validation")
-    output_dir = check_output_dir(output_dir)
-    accelerator = make_accelerator(config)
-    tokenizer = load_tokenizer(base_model_path)
+    output_dir, accelerator, tokenizer = begin_run(
+        config, base_model_path, train_examples, val_examples, PREFERENCE_KEYS, output_dir
+    )
     model = load_reward_model(base_model_path, tokenizer, config.pooling)
 
     encode = partial(

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import torch
 
-from training.ml.checkpoints import check_output_dir, finish_run, load_causal_lm, load_tokenizer
+from training.ml.checkpoints import finish_run, load_causal_lm
 from training.ml.config import SFTConfig
-from training.ml.data import SFT_KEYS, check_examples, collate_sft, encode_all, encode_sft
+from training.ml.data import SFT_KEYS, collate_sft, encode_all, encode_sft
 from training.ml.loop import (
     Callback,
-    make_accelerator,
+    begin_run,
     make_loader,
     prepare_training,
     train_loop,
@@ -37,12 +37,9 @@ def train_sft(
     last step's loss, learning_rate, samples_per_s, tokens_per_s, plus val_loss when
     val_examples is non-empty. Raises TrainingCancelled when the callback returns False.
     """
-    check_examples(train_examples, SFT_KEYS, "train")
-    if val_examples:
-        check_examples(val_examples, SFT_KEYS, "validation")
-    output_dir = check_output_dir(output_dir)
-    accelerator = make_accelerator(config)
-    tokenizer = load_tokenizer(base_model_path)
+    output_dir, accelerator, tokenizer = begin_run(
+        config, base_model_path, train_examples, val_examples, SFT_KEYS, output_dir
+    )
     model = load_causal_lm(base_model_path, tokenizer)
 
     encode = partial(
