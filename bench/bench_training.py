@@ -17,7 +17,8 @@ implementations see exactly the same tokens.
 question never appears in training, overall and per HH-RLHF subset (helpful-base,
 harmless-base). Inputs are short (the last 48 prompt tokens, 128 in all): on 2.4k pairs a
 mean-pooled MiniLM learned more from the last turn and the response than from long contexts
-(0.595-0.598 held out over two seeds at 128 tokens against 0.560 at 256 and 0.570 at 96).
+(0.58-0.60 held out at 128 tokens, against 0.560 at 256 and 0.555-0.570 at 96; see
+docs/benchmarks.md).
 """
 
 import os
