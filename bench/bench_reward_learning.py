@@ -182,6 +182,7 @@ def main():
         print(f"fold {index + 1} of {args.folds}", flush=True)
         train = [pair for other, fold in enumerate(folds) if other != index for pair in fold]
         rows.append(train_and_score(args, train, folds[index]))
+        print(f"  held-out accuracy {rows[-1]['held_out']['accuracy']:.3f}", flush=True)
     print_table(args, folds, rows)
 
 
