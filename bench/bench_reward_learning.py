@@ -147,7 +147,8 @@ def print_table(args, folds: list[list[dict]], rows: list[dict]) -> None:
         f"{overall['accuracy']:>8.3f}±{overall['se']:.3f}"
         + "".join(f"{c['accuracy']:>10.3f}±{c['se']:.3f} (n={c['count']})" for c in cells)
     )
-    longer = sum(len(p["chosen"]) > len(p["rejected"]) for fold in folds for p in fold) / total
+    scored = [pair for fold in folds[: len(rows)] for pair in fold]
+    longer = sum(len(p["chosen"]) > len(p["rejected"]) for p in scored) / len(scored)
     print(
         f"'The longer response wins' scores {longer:.3f} on the same pairs; ± is one standard error."
     )
