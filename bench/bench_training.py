@@ -2,7 +2,7 @@
 
     python bench/bench_training.py [--steps 20] [--batch-size 8] [--max-length 384]
 
-`throughput` trains the same tiny model (built here, offline) on the same HH-RLHF pairs
+Trains the same tiny model (built here, offline) on the same HH-RLHF pairs
 with the same batch size, once with our loop and once with TRL's RewardTrainer /
 SFTTrainer (on the chosen responses, prompt masked) / DPOTrainer / KTOTrainer (reference
 log-probs precomputed in both), and prints samples/s and tokens/s
