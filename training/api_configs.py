@@ -18,7 +18,7 @@ from training.inputs import SNAPSHOT_FORMAT
 from training.ml import config as ml_config
 from training.models import ModelCheckpoint, Stage
 
-TYPE_NAMES = {float: "float", int: "integer", bool: "boolean", str: "string"}
+TYPE_NAMES = {float: "float", int: "integer", bool: "boolean", str: "string", tuple: "string_list", list: "string_list"}
 
 # The range checks of training.ml.config as bounds a form can apply before it sends anything.
 CHECK_BOUNDS = {
@@ -53,7 +53,7 @@ def config_field(field: dataclasses.Field, hint) -> dict:
         "name": field.name,
         "type": TYPE_NAMES[concrete[0]],
         "nullable": type(None) in allowed,
-        "default": field.default,
+        "default": list(field.default) if isinstance(field.default, tuple) else field.default,
         "help": field.metadata["help"],
         "constraint": check.__doc__ if check else "",
         **CHECK_BOUNDS.get(check, {}),
@@ -79,7 +79,7 @@ def stage_configs() -> list[dict]:
 
 class ConfigFieldSerializer(serializers.Serializer):
     name = serializers.CharField()
-    type = serializers.ChoiceField(choices=sorted(TYPE_NAMES.values()))
+    type = serializers.ChoiceField(choices=sorted(set(TYPE_NAMES.values())))
     nullable = serializers.BooleanField(help_text="null is allowed (e.g. max_steps: none means run by epochs).")
     default = serializers.JSONField(allow_null=True)
     help = serializers.CharField()

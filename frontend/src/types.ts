@@ -270,12 +270,13 @@ export interface SnapshotCreate {
 
 export type Stage = "reward" | "sft" | "dpo" | "kto" | "ppo" | "grpo" | "rloo" | "generate";
 export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
-export type ConfigValue = number | string | boolean | null;
+export type ConfigValue = number | string | boolean | string[] | null;
 
 /** One field of GET /api/training-configs/ (training/api_configs.py). */
 export interface ConfigField {
   name: string;
-  type: "float" | "integer" | "boolean" | "string";
+  /** string_list: names, typed comma-separated (e.g. a reward model's criteria). */
+  type: "float" | "integer" | "boolean" | "string" | "string_list";
   nullable: boolean;
   default: ConfigValue;
   help: string;

@@ -83,6 +83,7 @@ def test_fields_carry_type_nullability_bounds_and_help(api, annotator):
     assert reward["warmup_ratio"]["minimum"] == 0 and reward["warmup_ratio"]["exclusive_maximum"] == 1
     assert reward["mixed_precision"]["choices"] == ["no", "fp16", "bf16"]
     assert reward["use_margin"]["type"] == "boolean" and reward["use_margin"]["constraint"] == ""
+    assert (reward["criteria"]["type"], reward["criteria"]["default"]) == ("string_list", [])
     assert all(field["help"] for field in reward.values())
 
 

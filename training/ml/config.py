@@ -55,6 +55,11 @@ def pooling_mode(value) -> bool:
     return value in ("model", "mean")
 
 
+def criterion_names(value) -> bool:
+    """a list of distinct, non-empty strings"""
+    return all(isinstance(v, str) and v.strip() for v in value) and len(set(value)) == len(value)
+
+
 def option(default, help: str, check: Callable | None = None):
     """A dataclass field with its help line and an optional range check."""
     return dataclasses.field(default=default, metadata={"help": help, "check": check})
@@ -90,7 +95,8 @@ class Config:
         return cls(**data)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """JSON-ready: list fields come back as lists."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
     @classmethod
     def help(cls) -> dict[str, str]:
@@ -113,6 +119,8 @@ class Config:
             self._fail(name, f"must be {_describe(allowed)}, got {value!r}")
         if isinstance(value, float) and not math.isfinite(value):
             self._fail(name, f"must be finite, got {value!r}")
+        if isinstance(value, list):  # frozen all the way down
+            object.__setattr__(self, name, tuple(value))
 
 
 def _describe(types) -> str:
@@ -179,6 +187,12 @@ class RewardConfig(TrainConfig):
         "hidden states, for sentence-embedding encoders such as all-MiniLM.",
         pooling_mode,
     )
+    criteria: tuple | list = option(
+        (),
+        "Train one model per criterion named here (e.g. ['helpful', 'harmless']): every pair is "
+        "a verdict on one of them and the model reads which; empty = the overall verdict only.",
+        criterion_names,
+    )
 
 
 @dataclass(frozen=True)
@@ -235,6 +249,10 @@ class RolloutConfig(TrainConfig):
         1.0, "Sampling temperature for rollouts; logits are scaled the same in training.", positive
     )
     clip_range: float = option(0.2, "Policy ratio clip ε.", positive)
+    reward_criterion: str | None = option(
+        None,
+        "For a reward model trained per criterion: the criterion it scores rollouts on.",
+    )
 
     def validate(self) -> None:
         super().validate()

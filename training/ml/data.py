@@ -8,6 +8,11 @@ Examples are plain dicts, so the Django side can build them from a dataset snaps
     kto:        {"prompt": messages, "completion": str, "label": bool}   (True = desirable)
     prompt:     {"prompt": messages}                      (PPO, generation)
 
+A preference example may also name the "criterion" it was judged on (e.g. "harmless"): a
+reward model trained per criterion reads it as a short "Criterion: NAME." line at the start
+of the sequence, so one model can learn criteria that disagree (HH-RLHF's helpful-base and
+harmless-base prefer longer and shorter answers).
+
 A prompt is rendered with the tokenizer's chat template when it has one (ending in the
 generation prompt), else as an HH-RLHF style "\\n\\nHuman: ...\\n\\nAssistant:" transcript.
 A sequence is  head + prompt + completion + end,  where head/end are the tokenizer's own
@@ -58,17 +63,29 @@ def special_tokens(tokenizer) -> SpecialTokens:
     return SpecialTokens(head=head, end=end, pad_id=tokenizer.pad_token_id)
 
 
+def criterion_ids(tokenizer, criterion: str | None) -> list[int]:
+    """The tokens of "Criterion: NAME." for a reward model judging per criterion; [] for none."""
+    if not criterion:
+        return []
+    return tokenizer(f"Criterion: {criterion}.", add_special_tokens=False)["input_ids"]
+
+
 def prompt_ids(
-    tokenizer, messages: list[dict], max_prompt_length: int, special: SpecialTokens
+    tokenizer,
+    messages: list[dict],
+    max_prompt_length: int,
+    special: SpecialTokens,
+    criterion: str | None = None,
 ) -> list[int]:
-    """Head tokens plus the rendered prompt, oldest tokens dropped past max_prompt_length."""
+    """Head tokens, the criterion line if any, then the rendered prompt with its oldest tokens
+    dropped past max_prompt_length (the criterion does not count against it and is never cut)."""
     text = format_prompt(tokenizer, messages)
     head = special.head
     if tokenizer.bos_token and text.startswith(tokenizer.bos_token):
         # The chat template wrote its own bos: keep exactly one, and keep it through truncation.
         text, head = text[len(tokenizer.bos_token) :], [tokenizer.bos_token_id]
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-    return head + ids[-max_prompt_length:]
+    return head + criterion_ids(tokenizer, criterion) + ids[-max_prompt_length:]
 
 
 def encode_completion(
@@ -84,7 +101,9 @@ def encode_preference(
     tokenizer, example: dict, max_length: int, max_prompt_length: int, special
 ) -> dict:
     """Token ids for one preference pair; both sides share the same truncated prompt."""
-    prompt = prompt_ids(tokenizer, example["prompt"], max_prompt_length, special)
+    prompt = prompt_ids(
+        tokenizer, example["prompt"], max_prompt_length, special, example.get("criterion")
+    )
     margin = example.get("margin")
     return {
         "chosen_ids": encode_completion(tokenizer, prompt, example["chosen"], max_length, special),
@@ -234,6 +253,24 @@ def check_examples(examples: list[dict], required: dict[str, type], what: str) -
         ):
             raise ValueError(
                 f"{what} example {i}: 'prompt' must be a non-empty list of {{role, content}}"
+            )
+
+
+def check_criteria(examples: list[dict], criteria, what: str) -> None:
+    """Every example names one of `criteria` when the model judges per criterion, and none
+    names one when it does not: a model must be scored on the inputs it was trained on."""
+    known = set(criteria)
+    for i, example in enumerate(examples):
+        criterion = example.get("criterion")
+        if known and criterion not in known:
+            raise ValueError(
+                f"{what} example {i}: 'criterion' must be one of {', '.join(sorted(known))} "
+                f"(this reward model judges per criterion), got {criterion!r}"
+            )
+        if not known and criterion:
+            raise ValueError(
+                f"{what} example {i}: has criterion {criterion!r}, but this reward model was not "
+                f"trained per criterion"
             )
 
 

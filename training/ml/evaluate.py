@@ -15,6 +15,7 @@ from training.ml.checkpoints import load_reward_model, load_tokenizer, read_trai
 from training.ml.config import RewardConfig
 from training.ml.data import (
     PREFERENCE_KEYS,
+    check_criteria,
     check_examples,
     collate_preferences,
     encode_all,
@@ -68,15 +69,20 @@ def evaluate_reward(
     batch_size: int = 16,
     max_length: int | None = None,
     max_prompt_length: int | None = None,
+    criterion: str | None = None,
 ) -> dict:
     """Accuracy, mean margin and count of a reward checkpoint on preference examples.
 
     Lengths and pooling default to those the checkpoint was trained with (its
     training_config.json), else to RewardConfig's defaults, so inputs are truncated and
-    scored exactly as in training.
+    scored exactly as in training. A model trained per criterion needs one for every pair:
+    the example's own "criterion", else `criterion`.
     """
     check_examples(examples, PREFERENCE_KEYS, "evaluation")
     trained = trained_reward_config(model_path)
+    if criterion:
+        examples = [{**e, "criterion": e.get("criterion") or criterion} for e in examples]
+    check_criteria(examples, trained["criteria"], "evaluation")
     max_length = max_length or trained["max_length"]
     max_prompt_length = max_prompt_length or trained["max_prompt_length"]
     accelerator = Accelerator()
@@ -87,13 +93,25 @@ def evaluate_reward(
     return preference_metrics(chosen, rejected)
 
 
-def load_reward_fn(model_path: str | Path, device):
+def load_reward_fn(model_path: str | Path, device, criterion: str | None = None):
     """A reward function `(prompts, completions) -> (B,) scores` backed by a reward checkpoint.
 
     Inputs are formatted with the reward model's own tokenizer and its training lengths,
-    so a policy with a different tokenizer can still be scored.
+    so a policy with a different tokenizer can still be scored. A model trained per
+    criterion scores on `criterion`, which must be one of its criteria.
     """
     trained = trained_reward_config(model_path)
+    criteria = list(trained["criteria"])
+    if criteria and criterion not in criteria:
+        raise ValueError(
+            f"reward model {model_path} judges per criterion: reward_criterion must be one of "
+            f"{', '.join(criteria)}, got {criterion!r}"
+        )
+    if criterion and not criteria:
+        raise ValueError(
+            f"reward model {model_path} was not trained per criterion: leave reward_criterion "
+            f"empty, got {criterion!r}"
+        )
     tokenizer = load_tokenizer(model_path)
     model = load_reward_model(model_path, tokenizer, trained["pooling"])
     model = model.to(device).eval().requires_grad_(False)
@@ -104,7 +122,7 @@ def load_reward_fn(model_path: str | Path, device):
         sequences = [
             encode_completion(
                 tokenizer,
-                prompt_ids(tokenizer, messages, trained["max_prompt_length"], special),
+                prompt_ids(tokenizer, messages, trained["max_prompt_length"], special, criterion),
                 completion,
                 trained["max_length"],
                 special,

@@ -178,7 +178,9 @@ def start_online_run(
     output_dir, accelerator, tokenizer = begin_run(
         config, base_model_path, train_examples, val_examples, PROMPT_KEYS, output_dir
     )
-    reward_fn = reward_fn or load_reward_fn(reward_model_path, accelerator.device)
+    reward_fn = reward_fn or load_reward_fn(
+        reward_model_path, accelerator.device, config.reward_criterion
+    )
     model = wrap(disable_dropout(load_causal_lm(base_model_path, tokenizer)))
     # Frozen, so not wrapped by accelerate (DDP refuses modules with nothing to train).
     reference = wrap(load_causal_lm(base_model_path, tokenizer))

@@ -7,6 +7,10 @@ Loss: Bradley–Terry, -log σ(r_chosen - r_rejected - m) with the Llama 2 margi
 `config.use_margin` (see losses.bradley_terry_loss). Chosen and rejected go through the
 model in one (2B, T) batch. Validation accuracy is measured on `val_examples` after the
 last step.
+
+With `config.criteria` set, every pair names the criterion it was judged on and the model
+reads it (data.criterion_ids); training_config.json records the criteria, so scoring asks
+for one.
 """
 
 from functools import partial
@@ -16,6 +20,7 @@ from training.ml.checkpoints import finish_run, load_reward_model
 from training.ml.config import RewardConfig
 from training.ml.data import (
     PREFERENCE_KEYS,
+    check_criteria,
     collate_preferences,
     encode_all,
     encode_preference,
@@ -49,6 +54,8 @@ def train_reward(
     output_dir, accelerator, tokenizer = begin_run(
         config, base_model_path, train_examples, val_examples, PREFERENCE_KEYS, output_dir
     )
+    check_criteria(train_examples, config.criteria, "train")
+    check_criteria(val_examples, config.criteria, "validation")
     model = load_reward_model(base_model_path, tokenizer, config.pooling)
 
     encode = partial(

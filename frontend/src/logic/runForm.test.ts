@@ -41,6 +41,22 @@ describe("defaults", () => {
   });
 });
 
+describe("list fields", () => {
+  const criteria = field("criteria", "string_list", []);
+
+  it("reads comma-separated names and shows a list default the same way", () => {
+    expect(parseField(criteria, " overall, harmless ,")).toEqual({ value: ["overall", "harmless"] });
+    expect(parseField(criteria, "")).toEqual({ value: [] });
+    expect(defaultValues([field("criteria", "string_list", ["a", "b"])])).toEqual({ criteria: "a, b" });
+  });
+
+  it("refuses a name given twice and is edited only when the names differ", () => {
+    expect(parseField(criteria, "harmless, harmless").error).toBe("each name once");
+    expect(isEdited(criteria, "")).toBe(false);
+    expect(isEdited(criteria, "harmless")).toBe(true);
+  });
+});
+
 describe("parseField", () => {
   const [lr, batch, maxSteps, warmup, precision] = REWARD;
 

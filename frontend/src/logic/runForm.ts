@@ -8,6 +8,7 @@ export type FormValues = Record<string, string | boolean>;
 
 export function defaultValue(field: ConfigField): string | boolean {
   if (field.type === "boolean") return Boolean(field.default);
+  if (Array.isArray(field.default)) return field.default.join(", ");
   return field.default === null ? "" : String(field.default);
 }
 
@@ -19,7 +20,7 @@ export function isEdited(field: ConfigField, value: string | boolean | undefined
   if (value === undefined) return false;
   if (field.type === "boolean" || typeof value === "boolean") return value !== defaultValue(field);
   const parsed = parseField(field, value);
-  return parsed.error !== undefined || parsed.value !== field.default;
+  return parsed.error !== undefined || JSON.stringify(parsed.value) !== JSON.stringify(field.default);
 }
 
 export type Parsed = { value: ConfigValue; error?: undefined } | { value?: undefined; error: string };
@@ -28,6 +29,7 @@ export type Parsed = { value: ConfigValue; error?: undefined } | { value?: undef
 export function parseField(field: ConfigField, raw: string | boolean): Parsed {
   if (field.type === "boolean") return { value: Boolean(raw) };
   const text = String(raw).trim();
+  if (field.type === "string_list") return parseList(text);
   if (text === "") return field.nullable ? { value: null } : { error: "required" };
   if (field.type === "string") {
     if (field.choices && !field.choices.includes(text)) return { error: `one of ${field.choices.join(", ")}` };
@@ -38,6 +40,13 @@ export function parseField(field: ConfigField, raw: string | boolean): Parsed {
   if (field.type === "integer" && !Number.isInteger(number)) return { error: "a whole number" };
   const bound = outOfBounds(field, number);
   return bound ? { error: bound } : { value: number };
+}
+
+/** "overall, harmless" → ["overall", "harmless"]; empty → []. */
+function parseList(text: string): Parsed {
+  const names = text.split(",").map((name) => name.trim()).filter((name) => name !== "");
+  if (new Set(names).size !== names.length) return { error: "each name once" };
+  return { value: names };
 }
 
 function outOfBounds(field: ConfigField, n: number): string | null {

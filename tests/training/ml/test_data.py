@@ -8,6 +8,7 @@ import torch
 from training.ml.checkpoints import load_tokenizer
 from training.ml.data import (
     PREFERENCE_KEYS,
+    check_criteria,
     check_examples,
     collate_kto,
     collate_preferences,
@@ -203,3 +204,37 @@ def test_truncated_hh_pairs_keep_the_responses_where_they_differ():
     assert any(len(e["chosen_ids"]) == 64 for e in encoded)  # truncation did happen
     assert all(e["chosen_ids"] != e["rejected_ids"] for e in encoded)
     assert all(e["chosen_ids"][-1] == bert.sep_token_id for e in encoded)
+
+
+def test_a_criterion_line_follows_the_head_and_survives_prompt_truncation():
+    bert = load_tokenizer(MINILM)
+    special = special_tokens(bert)
+    messages = [{"role": "user", "content": "word " * 40}]
+    plain = prompt_ids(bert, messages, 10, special)
+    judged = prompt_ids(bert, messages, 10, special, "harmless")
+    line = bert("Criterion: harmless.", add_special_tokens=False)["input_ids"]
+    assert judged == special.head + line + plain[len(special.head) :]
+    assert len(plain) == len(special.head) + 10  # the line does not eat the prompt's budget
+
+
+def test_a_preference_pair_carries_its_criterion_on_both_sides():
+    bert = load_tokenizer(MINILM)
+    special = special_tokens(bert)
+    pair = {"prompt": MESSAGES, "chosen": "Sure.", "rejected": "No."}
+    plain = encode_preference(bert, pair, 64, 32, special)
+    judged = encode_preference(bert, {**pair, "criterion": "helpful"}, 64, 32, special)
+    for side in ("chosen_ids", "rejected_ids"):
+        assert bert.decode(judged[side], skip_special_tokens=True).startswith("criterion : helpful.")
+        assert judged[side][-len(plain[side]) + 1 :] == plain[side][1:]  # the rest is unchanged
+
+
+def test_check_criteria_asks_for_the_criteria_a_model_judges_on():
+    pair = {"prompt": MESSAGES, "chosen": "a", "rejected": "b"}
+    check_criteria([{**pair, "criterion": "harmless"}], ["helpful", "harmless"], "train")
+    check_criteria([pair], [], "train")
+    with pytest.raises(ValueError, match="train example 1: 'criterion' must be one of harmless, helpful"):
+        check_criteria([{**pair, "criterion": "helpful"}, pair], ["helpful", "harmless"], "train")
+    with pytest.raises(ValueError, match=r"must be one of helpful \(.*\), got 'honest'"):
+        check_criteria([{**pair, "criterion": "honest"}], ["helpful"], "train")
+    with pytest.raises(ValueError, match="has criterion 'helpful', but this reward model was not"):
+        check_criteria([{**pair, "criterion": "helpful"}], [], "evaluation")

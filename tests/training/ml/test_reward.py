@@ -171,3 +171,58 @@ def test_mean_pooled_reward_model_overfits_and_scores_the_same_after_loading(
     score = load_reward_fn(tmp_path / "out", "cpu")
     prompts = [p["prompt"] for p in pairs[:2]]
     assert (score(prompts, [p["chosen"] for p in pairs[:2]]) > score(prompts, ["no", "no"])).all()
+
+
+@pytest.fixture(scope="module")
+def per_criterion(tmp_path_factory, tiny_rm_path):
+    """A model trained on two criteria that disagree: the same answers, opposite verdicts."""
+    pairs = []
+    for i in range(6):
+        prompt = [{"role": "user", "content": f"Can you help with task {i}?"}]
+        long, short = "Yes, gladly. Here it is.", "no"
+        pairs += [
+            {"prompt": prompt, "chosen": long, "rejected": short, "criterion": "helpful"},
+            {"prompt": prompt, "chosen": short, "rejected": long, "criterion": "harmless"},
+        ]
+    output_dir = tmp_path_factory.mktemp("criteria") / "out"
+    config = RewardConfig(max_steps=40, criteria=["helpful", "harmless"], **FAST)
+    result = train_reward(config, tiny_rm_path, pairs, pairs, output_dir)
+    return result, output_dir, pairs
+
+
+def test_a_model_trained_per_criterion_learns_criteria_that_disagree(per_criterion, tiny_rm_path, tmp_path):
+    result, output_dir, pairs = per_criterion
+    assert result["metrics"]["val_accuracy"] == 1.0
+    assert evaluate_reward(output_dir, pairs)["accuracy"] == 1.0
+    saved = json.loads((output_dir / "training_config.json").read_text())
+    assert saved["config"]["criteria"] == ["helpful", "harmless"]
+    # Without the criterion the same pairs contradict each other: at most half can be right.
+    blind = [{k: v for k, v in p.items() if k != "criterion"} for p in pairs]
+    result = train_reward(RewardConfig(max_steps=40, **FAST), tiny_rm_path, blind, blind, tmp_path / "blind")
+    assert result["metrics"]["val_accuracy"] <= 0.5
+
+
+def test_scoring_a_per_criterion_model_needs_a_criterion(per_criterion):
+    _, output_dir, pairs = per_criterion
+    blind = [{k: v for k, v in p.items() if k != "criterion"} for p in pairs]
+    with pytest.raises(ValueError, match="evaluation example 0: 'criterion' must be one of harmless, helpful"):
+        evaluate_reward(output_dir, blind)
+    harmless = blind[1::2]
+    assert evaluate_reward(output_dir, harmless, criterion="harmless")["accuracy"] == 1.0
+    assert evaluate_reward(output_dir, harmless, criterion="helpful")["accuracy"] == 0.0
+    with pytest.raises(ValueError, match="reward_criterion must be one of helpful, harmless, got None"):
+        load_reward_fn(output_dir, "cpu")
+    prompts = [pairs[0]["prompt"]] * 2
+    answers = ["Yes, gladly. Here it is.", "no"]
+    helpful, harmless = (load_reward_fn(output_dir, "cpu", c)(prompts, answers) for c in ("helpful", "harmless"))
+    assert helpful[0] > helpful[1] and harmless[0] < harmless[1]
+
+
+def test_a_criterion_is_refused_by_a_model_trained_without(trained, tmp_path, tiny_rm_path, pairs):
+    _, _, output_dir, _ = trained
+    with pytest.raises(ValueError, match="has criterion 'helpful', but this reward model was not"):
+        evaluate_reward(output_dir, pairs, criterion="helpful")
+    with pytest.raises(ValueError, match="was not trained per criterion"):
+        load_reward_fn(output_dir, "cpu", "helpful")
+    with pytest.raises(ValueError, match="train example 0: 'criterion' must be one of helpful"):
+        train_reward(RewardConfig(criteria=["helpful"], **FAST), tiny_rm_path, pairs, [], tmp_path / "out")

@@ -231,7 +231,7 @@ function ConfigInput({ field, value, error, onChange }: { field: ConfigField; va
       ) : (
         <input
           id={id}
-          inputMode={field.type === "string" ? "text" : "decimal"}
+          inputMode={field.type === "string" || field.type === "string_list" ? "text" : "decimal"}
           value={String(value ?? "")}
           placeholder={field.nullable ? "none" : String(field.default ?? "")}
           onInput={(e) => onChange((e.currentTarget as HTMLInputElement).value)}
