@@ -25,7 +25,7 @@ import io
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime
 
 from labeling.errors import InvalidInput
@@ -80,11 +80,17 @@ class ExportOptions:
     pairs: str = "all"
     conversational: bool = False  # trl/kto: message lists instead of strings
     include_winners: bool = False  # sft: add each comparison's winning response to the demonstrations
+    criteria: tuple[str, ...] = ()  # trl: rows per criterion verdict, see criterion_votes
 
     def __post_init__(self):
         for name, allowed in (("format", FORMATS), ("aggregation", AGGREGATIONS), ("pairs", PAIRS)):
             if getattr(self, name) not in allowed:
                 raise ExportError(f"unknown {name} '{getattr(self, name)}' (choose {', '.join(allowed)})")
+        object.__setattr__(self, "criteria", tuple(self.criteria))
+        if self.criteria and self.format != "trl":
+            raise ExportError(f"criteria: only the trl format has a criterion column, not {self.format}")
+        if len(set(self.criteria)) != len(self.criteria) or not all(self.criteria):
+            raise ExportError("criteria must be distinct, non-empty names")
 
 
 @dataclass(frozen=True)
@@ -232,6 +238,24 @@ def _decide(key: tuple[int, int], values: list[float], aggregation: str, stats: 
     return Preference(i, j, margin)
 
 
+OVERALL = "overall"  # the criterion name of a judgment's main verdict
+
+
+def criterion_votes(votes: list[Vote], criterion: str) -> list[Vote]:
+    """The votes on one criterion: the main verdicts for ``overall``, else each judgment's verdict
+    in its ``criteria`` (``{"winner", "strength"}`` or ``{"ranking"}``); judgments without one are
+    left out."""
+    if criterion == OVERALL:
+        return votes
+    out = []
+    for vote in votes:
+        verdict = json.loads(vote.criteria_json).get(criterion)
+        if verdict:
+            out.append(Vote(vote.judgment_id, vote.annotator_id, verdict.get("winner", ""),
+                            verdict.get("strength"), verdict.get("ranking")))
+    return out
+
+
 def preference_units(
     comparison: JudgedComparison, options: ExportOptions, stats: ExportStats
 ) -> list[list[Preference]]:
@@ -370,6 +394,8 @@ def comparison_rows(
     winners across calls; it grows with the winners written, an int each."""
     if options.format == "raw":
         return [raw_row(c, v, pseudonym(v.annotator_id), scale or []) for v in c.votes]
+    if options.criteria:
+        return criteria_rows(c, options, stats)
     if options.format == "sft" and not options.include_winners:
         return []
     units = preference_units(c, options, stats)
@@ -379,6 +405,19 @@ def comparison_rows(
         seen = set() if seen is None else seen
         return [row for unit in units for row in winner_rows(c, unit, seen)]
     return [pair_row(c, p, options) for unit in units for p in unit]
+
+
+def criteria_rows(c: JudgedComparison, options: ExportOptions, stats: ExportStats) -> list[dict]:
+    """``trl`` rows of each criterion in ``options.criteria``, each decided by that criterion's votes
+    alone and marked with its ``criterion`` (training a reward model that judges per criterion)."""
+    rows = []
+    for criterion in options.criteria:
+        votes = criterion_votes(c.votes, criterion)
+        if votes:
+            one = replace(c, votes=votes)
+            rows += [pair_row(one, p, options) | {"criterion": criterion}
+                     for unit in preference_units(one, options, stats) for p in unit]
+    return rows
 
 
 def annotator_pseudonym(user_id: int, salt: bytes) -> str:
@@ -511,6 +550,8 @@ def parquet_schema(options: ExportOptions):
     }[options.format]
     if options.format == "trl" and options.aggregation == "mean-strength":
         columns.append(("margin", pa.float64()))
+    if options.criteria:
+        columns.append(("criterion", s))
     return pa.schema(columns)
 
 

@@ -79,6 +79,10 @@ class ExportOptionsSerializer(serializers.Serializer):
     include_winners = serializers.BooleanField(
         required=False, default=False, help_text="sft: add winning responses to the demonstrations."
     )
+    criteria = serializers.ListField(
+        child=serializers.CharField(), required=False, default=list,
+        help_text="trl: rows per criterion verdict, with a criterion column ('overall' = the main verdict).",
+    )
 
     def to_options(self) -> ExportOptions:
         return ExportOptions(**_pick(self.validated_data, ExportOptions))

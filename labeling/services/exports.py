@@ -26,6 +26,8 @@ from django.db.models import Exists, OuterRef, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from labeling.exporters import (
+    OVERALL,
+    ExportError,
     ExportFilters,
     ExportOptions,
     ExportStats,
@@ -71,15 +73,19 @@ def judgment_filter(project: Project, filters: ExportFilters) -> QuerySet[Judgme
     return qs
 
 
-def judged_comparisons(*, project: Project, filters: ExportFilters, raw: bool = False) -> Iterator[JudgedComparison]:
+def judged_comparisons(
+    *, project: Project, filters: ExportFilters, raw: bool = False, details: bool = False
+) -> Iterator[JudgedComparison]:
     """The project's judged comparisons in id order, each with its filtered judgments.
 
     ``raw`` reads what only the raw format needs (time, criteria, rationale, time spent, flags)
     and leaves out what it does not (prompt messages and response texts come back empty).
+    ``details`` reads each judgment's time, criteria, rationale and time spent, texts included.
     """
-    columns = ("comparison_id", *_VOTE, *(_DETAILS if raw else ()))
+    details = details or raw
+    columns = ("comparison_id", *_VOTE, *(_DETAILS if details else ()))
     qs = judgment_filter(project, filters).order_by("comparison_id", "id")
-    if raw:
+    if details:
         qs = qs.annotate(criteria_json=Cast("criteria", TextField()))
     rows = qs.values_list(*columns)
     groups = ((cid, list(group)) for cid, group in groupby(rows.iterator(chunk_size=CHUNK_ROWS), key=itemgetter(0)))
@@ -162,12 +168,21 @@ def pseudonym_salt() -> bytes:
     return hmac.new(settings.SECRET_KEY.encode(), b"labeling.export.annotator", hashlib.sha256).digest()
 
 
+def check_criteria(project: Project, options: ExportOptions) -> None:
+    """Each criterion an export asks for is one of the project's, or ``overall`` (the main verdict)."""
+    known = [OVERALL, *project.criteria]
+    for name in options.criteria:
+        if name not in known:
+            raise ExportError(f"criteria: project '{project.slug}' has no criterion '{name}' (choose {', '.join(known)})")
+
+
 def export_rows(
     *, project: Project, options: ExportOptions, filters: ExportFilters, stats: ExportStats | None = None
 ) -> Iterator[tuple[str, dict]]:
     """``(prompt key, row)`` for every row of the export, in comparison order (demonstrations first
     for ``sft``). The prompt key is what the train/validation split hashes. ``stats`` is filled in."""
     stats = stats if stats is not None else ExportStats()
+    check_criteria(project, options)
     if options.format == "sft":
         for key, row in _demonstration_rows(project, filters):
             stats.rows += 1
@@ -177,7 +192,10 @@ def export_rows(
     salt, seen = pseudonym_salt(), set()
     pseudonym = functools.cache(lambda user_id: annotator_pseudonym(user_id, salt))
     scale = list(project.strength_scale or [])
-    for comparison in judged_comparisons(project=project, filters=filters, raw=options.format == "raw"):
+    comparisons = judged_comparisons(
+        project=project, filters=filters, raw=options.format == "raw", details=bool(options.criteria)
+    )
+    for comparison in comparisons:
         if not comparison_passes(comparison, filters, options.pairs):
             stats.filtered_out += 1
             continue

@@ -42,7 +42,7 @@ from labeling.exporters import (
     split_of,
 )
 from labeling.models import DatasetSnapshot, Project, SnapshotStatus
-from labeling.services.exports import export_rows
+from labeling.services.exports import check_criteria, export_rows
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +66,15 @@ def snapshot_request(
     conversational: bool = False,
     include_winners: bool = False,
     file: str = "jsonl",
+    criteria: tuple[str, ...] = (),
 ) -> DatasetSnapshot:
     """Store a pending snapshot and queue its writing (``snapshot_build``) once the row is committed.
 
     Options are checked here, so a bad request fails now rather than in the worker.
     """
-    spec = _spec(format, aggregation, filters, split_seed, validation_fraction, pairs, conversational,
-                 include_winners, file)
+    options = ExportOptions(format, aggregation, pairs, conversational, include_winners, criteria)
+    check_criteria(project, options)
+    spec = _spec(options, filters, split_seed, validation_fraction, file)
     with transaction.atomic():
         snapshot = _store(project, spec, user, status=SnapshotStatus.PENDING)
         transaction.on_commit(lambda: snapshot_dispatch(snapshot.pk))
@@ -92,13 +94,15 @@ def snapshot_create(
     conversational: bool = False,
     include_winners: bool = False,
     file: str = "jsonl",
+    criteria: tuple[str, ...] = (),
 ) -> DatasetSnapshot:
     """Export ``project`` into a new snapshot in this process, split by prompt with ``split_seed``.
 
     Returns the ready snapshot; on failure the row is left ``failed`` and the error raised.
     """
-    spec = _spec(format, aggregation, filters, split_seed, validation_fraction, pairs, conversational,
-                 include_winners, file)
+    options = ExportOptions(format, aggregation, pairs, conversational, include_winners, criteria)
+    check_criteria(project, options)
+    spec = _spec(options, filters, split_seed, validation_fraction, file)
     snapshot = _store(project, spec, user, status=SnapshotStatus.RUNNING, started_at=timezone.now())
     _write(snapshot)
     return snapshot
@@ -151,14 +155,12 @@ def snapshots_reap(*, stale_after: timedelta = SNAPSHOT_STALE_AFTER) -> list[int
     return reaped
 
 
-def _spec(format, aggregation, filters, split_seed, validation_fraction, pairs, conversational, include_winners,
-          file) -> dict:
+def _spec(options: ExportOptions, filters, split_seed, validation_fraction, file) -> dict:
     """The checked options of a new snapshot, as stored on its row."""
-    options = ExportOptions(format, aggregation, pairs, conversational, include_winners)
     filters = filters if isinstance(filters, ExportFilters) else ExportFilters.from_json(filters)
     _check(options, file, validation_fraction)
     return {
-        "format": format, "aggregation": aggregation, "options": _options_json(options, file),
+        "format": options.format, "aggregation": options.aggregation, "options": _options_json(options, file),
         "filters": filters.as_json(), "split_seed": split_seed, "validation_fraction": validation_fraction,
     }
 
@@ -219,8 +221,9 @@ def _check(options: ExportOptions, file: str, validation_fraction: float) -> Non
 
 
 def _options_json(options: ExportOptions, file: str) -> dict:
-    return {"pairs": options.pairs, "conversational": options.conversational,
-            "include_winners": options.include_winners, "file": file}
+    stored = {"pairs": options.pairs, "conversational": options.conversational,
+              "include_winners": options.include_winners, "file": file}
+    return stored | ({"criteria": list(options.criteria)} if options.criteria else {})
 
 
 def _write_directory(directory: Path, snapshot: DatasetSnapshot) -> dict:
@@ -253,7 +256,7 @@ def _write_directory(directory: Path, snapshot: DatasetSnapshot) -> dict:
 
 def _export_options(options: dict) -> dict:
     """The stored options that are ``ExportOptions`` fields (``file`` is not)."""
-    return {k: options[k] for k in ("pairs", "conversational", "include_winners")}
+    return {k: options[k] for k in ("pairs", "conversational", "include_winners", "criteria") if k in options}
 
 
 def _write_splits(directory, project, options, filters, file, seed, fraction, stats) -> dict[str, int]:

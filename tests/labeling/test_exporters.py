@@ -184,6 +184,43 @@ def test_sft_winners_only_when_asked_and_once_per_response():
     assert comparison_rows(c, options, ExportStats(), seen=seen) == []
 
 
+def criteria_json(**verdicts) -> str:
+    return json.dumps(verdicts)
+
+
+def test_rows_per_criterion_are_decided_by_that_criterion_alone():
+    # Overall both annotators prefer a; on harmlessness both prefer b; on helpfulness they split.
+    c = comparison(
+        vote("a", annotator=1, criteria_json=criteria_json(harmless={"winner": "b"}, helpful={"winner": "a"})),
+        vote("a", annotator=2, criteria_json=criteria_json(harmless={"winner": "b"}, helpful={"winner": "b"})),
+    )
+    stats = ExportStats()
+    out = comparison_rows(c, ExportOptions("trl", criteria=("overall", "harmless", "helpful")), stats)
+    assert [(r["criterion"], r["chosen"], r["rejected"]) for r in out] == [
+        ("overall", "Paris.", "Lyon."),
+        ("harmless", "Lyon.", "Paris."),
+    ]
+    assert stats.split == 1  # helpful: one vote each way gives no row
+    assert {r["chosen_model"] for r in out} == {"m0", "m1"}
+
+
+def test_rows_per_criterion_read_ranking_verdicts_and_strength():
+    ranked = comparison(
+        vote(ranking=["a", "b", "c"], criteria_json=criteria_json(harmless={"ranking": ["c", "b", "a"]})),
+        texts=("A.", "B.", "C."),
+    )
+    pairs = [(r["chosen"], r["rejected"]) for r in rows(ranked, criteria=("harmless",), pairs="best-vs-rest")]
+    assert pairs == [("C.", "A."), ("C.", "B.")]
+    scaled = comparison(vote("a", 1, criteria_json=criteria_json(harmless={"winner": "b", "strength": 3})))
+    [row] = rows(scaled, criteria=("harmless",), aggregation="mean-strength")
+    assert (row["chosen"], row["margin"], row["criterion"]) == ("Lyon.", 3.0, "harmless")
+
+
+def test_a_judgment_without_a_verdict_on_the_criterion_is_left_out():
+    c = comparison(vote("a", annotator=1), vote("b", annotator=2, criteria_json=criteria_json(harmless={"winner": "b"})))
+    assert chosen_rejected(c, criteria=("harmless",)) == [("Lyon.", "Paris.")]
+
+
 def test_raw_row_has_pseudonym_scale_criteria_and_flags():
     criteria = '{"helpful": {"winner": "a"}, "harmless": {"winner": "b"}}'
     v = vote("a", 2, criteria_json=criteria, rationale="clearer", time_spent_ms=4200, flags=("unsafe",))
@@ -268,9 +305,24 @@ def test_parquet_is_written_in_row_groups_with_fixed_types():
     assert table.schema.field("ranking").type.value_type == pa.string()  # typed although all null
 
 
+def test_parquet_of_rows_per_criterion_has_the_criterion_column():
+    options = ExportOptions("trl", criteria=("harmless",))
+    sink = Sink()
+    writer = make_writer("parquet", sink, options)
+    c = comparison(vote("a", criteria_json=criteria_json(harmless={"winner": "b"})))
+    for row in comparison_rows(c, options, ExportStats()):
+        writer.write(row)
+    writer.close()
+    assert pq.read_table(io.BytesIO(sink.drain())).column("criterion").to_pylist() == ["harmless"]
+
+
 def test_options_and_filters_reject_what_they_do_not_know():
     with pytest.raises(ExportError, match="unknown format"):
         ExportOptions("csv")
+    with pytest.raises(ExportError, match="criteria: only the trl format has a criterion column, not kto"):
+        ExportOptions("kto", criteria=("harmless",))
+    with pytest.raises(ExportError, match="criteria must be distinct"):
+        ExportOptions("trl", criteria=("harmless", "harmless"))
     with pytest.raises(ExportError, match="CSV is only offered for the raw format"):
         check_file_type(ExportOptions("trl"), "csv")
     with pytest.raises(ExportError, match="unknown filter"):

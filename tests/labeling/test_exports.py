@@ -21,7 +21,7 @@ from kombu.exceptions import OperationalError
 from annotation_site.celery import app as celery_app
 from labeling import tasks
 from labeling.errors import Conflict
-from labeling.exporters import ExportFilters, ExportOptions
+from labeling.exporters import ExportError, ExportFilters, ExportOptions
 from labeling.formats import parse_hh_rlhf
 from labeling.models import DatasetSnapshot, Demonstration, Flag, Judgment
 from labeling.services import exports as export_service
@@ -607,3 +607,47 @@ def test_export_data_command_errors_are_readable(tmp_path, labelled):
         call_command("export_data", "--project", "nope", "--format", "trl", "--out", str(tmp_path / "x"))
     with pytest.raises(CommandError, match="CSV is only offered"):
         call_command("export_data", "--project", labelled[0].project.slug, "--format", "trl", "--file", "csv", "--out", str(tmp_path / "x"))
+
+
+# --- per criterion ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def judged_per_criterion(project, voters):
+    """Overall A wins; on harmlessness B wins: the rows a per-criterion reward model trains on."""
+    project.criteria = ["harmless"]
+    project.save(update_fields=["criteria"])
+    c = make_comparison(project, texts=["Sure, here is how.", "I can't help with that."])
+    for user in voters[:2]:
+        judge(c, user, "a", criteria={"harmless": {"winner": "b"}})
+    return project
+
+
+def test_api_exports_a_row_per_criterion_verdict(api, admin_user, judged_per_criterion):
+    url = EXPORT_URL.format(judged_per_criterion.pk)
+    rows = jsonl(body(api(admin_user).get(url + "?format=trl&criteria=overall&criteria=harmless")))
+    assert [(r["criterion"], r["chosen"]) for r in rows] == [
+        ("overall", "Sure, here is how."), ("harmless", "I can't help with that."),
+    ]
+    response = api(admin_user).get(url + "?format=trl&criteria=honest")
+    assert response.status_code == 400
+    assert "has no criterion 'honest' (choose overall, harmless)" in response.json()["detail"]
+
+
+def test_snapshot_per_criterion_records_its_criteria(artifacts, judged_per_criterion):
+    snapshot = snapshot_create(
+        project=judged_per_criterion, format="trl", criteria=["harmless"], validation_fraction=0, user=None
+    )
+    assert snapshot.options["criteria"] == ["harmless"]
+    [row] = snapshot_rows(snapshot, "train")
+    assert (row["criterion"], row["chosen"]) == ("harmless", "I can't help with that.")
+    with pytest.raises(ExportError, match="has no criterion 'helpful'"):
+        snapshot_create(project=judged_per_criterion, format="trl", criteria=["helpful"], user=None)
+    assert DatasetSnapshot.objects.count() == 1  # the refused one stored nothing
+
+
+def test_export_data_command_takes_criteria(tmp_path, judged_per_criterion):
+    out = tmp_path / "harmless.jsonl"
+    call_command("export_data", "--project", judged_per_criterion.slug, "--format", "trl", "--criteria", "harmless",
+                 "--out", str(out), stdout=io.StringIO())
+    assert [r["criterion"] for r in jsonl(out.read_bytes())] == ["harmless"]

@@ -38,6 +38,10 @@ class Command(BaseCommand):
         parser.add_argument("--pairs", default="all", choices=PAIRS, help="Ranking judgments to pairs.")
         parser.add_argument("--conversational", action="store_true", help="trl/kto: message lists.")
         parser.add_argument("--include-winners", action="store_true", help="sft: add winning responses.")
+        parser.add_argument(
+            "--criteria", type=_names, default=(),
+            help="trl: comma-separated criteria, a row per criterion verdict ('overall' = the main verdict).",
+        )
         filters = parser.add_argument_group("filters")
         filters.add_argument("--min-agreement", type=float)
         filters.add_argument("--min-judgments", type=int)
@@ -77,7 +81,8 @@ class Command(BaseCommand):
 
     def _export(self, project, opts):
         options = ExportOptions(
-            opts["format"], opts["aggregation"], opts["pairs"], opts["conversational"], opts["include_winners"]
+            opts["format"], opts["aggregation"], opts["pairs"], opts["conversational"], opts["include_winners"],
+            opts["criteria"],
         )
         result = export_to_file(
             project=project, options=options, filters=self._filters(opts), file_type=opts["file"], path=opts["out"]
@@ -94,7 +99,7 @@ class Command(BaseCommand):
             project=project, format=opts["format"], aggregation=opts["aggregation"], filters=self._filters(opts),
             split_seed=opts["seed"], validation_fraction=opts["validation_fraction"], user=None,
             pairs=opts["pairs"], conversational=opts["conversational"], include_winners=opts["include_winners"],
-            file=opts["file"],
+            file=opts["file"], criteria=opts["criteria"],
         )
         directory = Path(settings.ARTIFACT_DIR) / snapshot.path
         self.stdout.write(self.style.SUCCESS(
