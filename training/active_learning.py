@@ -43,18 +43,21 @@ def wants_priorities(run) -> bool:
 
 
 def comparison_priorities_update(*, project, checkpoint: ModelCheckpoint) -> int:
-    """Score every open comparison's responses with ``checkpoint``; set priority to its uncertainty."""
+    """Score every open comparison's responses with ``checkpoint``; set priority to its uncertainty
+    (a model that judges per criterion: the largest uncertainty over its criteria)."""
     from training.ml.evaluate import load_reward_fn  # torch: worker only
 
-    score = load_reward_fn(services.resolve_model_path(checkpoint.path), "cpu")
+    path = services.resolve_model_path(checkpoint.path)
+    criteria = (checkpoint.run.config.get("criteria") if checkpoint.run else None) or [None]
+    scorers = [load_reward_fn(path, "cpu", criterion) for criterion in criteria]
     ids = list(Comparison.objects.filter(project=project, is_open=True).values_list("id", flat=True))
     updated = 0
     for start in range(0, len(ids), SCORE_CHUNK):
-        updated += _score_chunk(score, ids[start : start + SCORE_CHUNK])
+        updated += _score_chunk(scorers, ids[start : start + SCORE_CHUNK])
     return updated
 
 
-def _score_chunk(score, comparison_ids: list[int]) -> int:
+def _score_chunk(scorers: list, comparison_ids: list[int]) -> int:
     slots = ComparisonResponse.objects.filter(comparison_id__in=comparison_ids).values_list(
         "comparison_id", "comparison__prompt__messages", "response__text"
     )
@@ -63,10 +66,14 @@ def _score_chunk(score, comparison_ids: list[int]) -> int:
         prompts.append(messages)
         texts.append(text)
         owners.append(comparison_id)
-    rewards = score(prompts, texts).tolist()
-    by_comparison: dict[int, list[float]] = {}
-    for comparison_id, reward in zip(owners, rewards, strict=True):
-        by_comparison.setdefault(comparison_id, []).append(reward)
-    updates = [Comparison(id=cid, priority=uncertainty_priority(r)) for cid, r in by_comparison.items() if len(r) >= 2]
+    priorities: dict[int, float] = {}
+    for score in scorers:
+        by_comparison: dict[int, list[float]] = {}
+        for comparison_id, reward in zip(owners, score(prompts, texts).tolist(), strict=True):
+            by_comparison.setdefault(comparison_id, []).append(reward)
+        for cid, rewards in by_comparison.items():
+            if len(rewards) >= 2:
+                priorities[cid] = max(priorities.get(cid, -float("inf")), uncertainty_priority(rewards))
+    updates = [Comparison(id=cid, priority=priority) for cid, priority in priorities.items()]
     Comparison.objects.bulk_update(updates, ["priority"], batch_size=500)
     return len(updates)

@@ -22,6 +22,7 @@ def ensure_snapshot(run: TrainingRun) -> DatasetSnapshot:
         run.snapshot = snapshot_create(
             project=run.project, format=SNAPSHOT_FORMAT[run.stage], conversational=not sft,
             include_winners=sft, split_seed=run.config.get("seed", 0), user=run.created_by,
+            criteria=run.config.get("criteria") or (),
         )
         TrainingRun.objects.filter(pk=run.pk).update(snapshot=run.snapshot)
     return run.snapshot
@@ -36,13 +37,15 @@ def _reply(value) -> str:
 
 
 def preference_example(row: dict) -> dict:
-    """A trl row (standard or conversational) as ``{"prompt": messages, "chosen", "rejected", "margin"}``."""
-    return {
+    """A trl row (standard or conversational) as ``{"prompt": messages, "chosen", "rejected", "margin"}``,
+    plus its ``criterion`` when the snapshot was exported per criterion."""
+    example = {
         "prompt": _messages(row["prompt"]),
         "chosen": _reply(row["chosen"]),
         "rejected": _reply(row["rejected"]),
         "margin": row.get("margin"),
     }
+    return example | ({"criterion": row["criterion"]} if row.get("criterion") else {})
 
 
 def kto_example(row: dict) -> dict:

@@ -16,7 +16,9 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from labeling.errors import Conflict, InvalidInput
+from labeling.exporters import ExportOptions
 from labeling.models import SnapshotStatus
+from labeling.services.exports import check_criteria
 from training.inputs import ONLINE_RL, SNAPSHOT_FORMAT
 from training.ml.config import ConfigError, config_from_dict
 from training.models import (
@@ -85,24 +87,53 @@ def validate_run(
     if reward_checkpoint is not None and reward_checkpoint.kind != ModelCheckpoint.Kind.REWARD:
         raise InvalidInput(f"checkpoint {reward_checkpoint.pk} is not a reward model")
     try:
-        return config_from_dict(stage, config or {}).to_dict()
+        normalised = config_from_dict(stage, config or {}).to_dict()
     except ConfigError as exc:
         raise InvalidInput(f"config: {exc}") from None
+    if project is not None and normalised.get("criteria"):
+        check_criteria(project, ExportOptions("trl", criteria=normalised["criteria"]))
+    if stage in ONLINE_RL:
+        _check_reward_criterion(reward_checkpoint, normalised["reward_criterion"])
+    return normalised
 
 
-def _check_snapshot(stage: str, snapshot) -> None:
-    """A run reads a ready snapshot (one still being written has no files yet) in its stage's format."""
+def _check_reward_criterion(reward_checkpoint, criterion: str | None) -> None:
+    """A reward model trained per criterion scores on one of them; one trained without, on none."""
+    if reward_checkpoint.run is None:  # registered by hand: the worker checks its training_config.json
+        return
+    criteria = reward_checkpoint.run.config.get("criteria") or []
+    if criteria and criterion not in criteria:
+        raise InvalidInput(
+            f"config: reward checkpoint {reward_checkpoint.pk} judges per criterion: set reward_criterion "
+            f"to one of {', '.join(criteria)}"
+        )
+    if criterion and not criteria:
+        raise InvalidInput(
+            f"config: reward checkpoint {reward_checkpoint.pk} was not trained per criterion: leave "
+            f"reward_criterion empty"
+        )
+
+
+def _check_snapshot(stage: str, snapshot, config: dict) -> None:
+    """A run reads a ready snapshot (one still being written has no files yet) in its stage's format,
+    exported with the criteria the run trains on."""
     if snapshot.status != SnapshotStatus.READY:
         raise Conflict(f"snapshot {snapshot.pk} is {snapshot.status}: only ready snapshots can be trained on")
     wanted = SNAPSHOT_FORMAT.get(stage)
     if wanted and snapshot.format != wanted:
         raise InvalidInput(f"a {stage} run reads a {wanted} snapshot; snapshot {snapshot.pk} is {snapshot.format}")
+    criteria, exported = list(config.get("criteria") or []), snapshot.options.get("criteria", [])
+    if criteria != exported:
+        raise InvalidInput(
+            f"config.criteria {criteria} differs from the criteria snapshot {snapshot.pk} was exported with "
+            f"({exported}): leave the snapshot out and the run exports its own"
+        )
 
 
-def _check_data(project, stage: str, snapshot) -> None:
+def _check_data(project, stage: str, snapshot, config: dict) -> None:
     """Runs without a snapshot export the project's data when they start: refuse now if there is none."""
     if snapshot is not None:
-        _check_snapshot(stage, snapshot)
+        _check_snapshot(stage, snapshot, config)
     if snapshot is not None or stage == Stage.GENERATE:
         if stage == Stage.GENERATE and not project.prompts.exists():
             raise InvalidInput("the project has no prompts to generate responses for")
@@ -122,7 +153,7 @@ def training_run_create(
         stage=stage, base_model=base_model, base_checkpoint=base_checkpoint,
         reward_checkpoint=reward_checkpoint, config=config or {}, project=project,
     )
-    _check_data(project, stage, snapshot)
+    _check_data(project, stage, snapshot, normalised)
     with transaction.atomic():
         run = TrainingRun.objects.create(
             project=project, stage=stage, created_by=user, base_model=base_model, base_checkpoint=base_checkpoint,

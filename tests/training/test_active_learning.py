@@ -1,3 +1,5 @@
+import pytest
+
 from labeling.models import Comparison
 from tests.factories import make_comparison
 from tests.training.conftest import reward_config
@@ -7,7 +9,7 @@ from training.active_learning import (
     retrain_policies_check,
     uncertainty_priority,
 )
-from training.models import ModelCheckpoint, RetrainPolicy
+from training.models import ModelCheckpoint, RetrainPolicy, TrainingRun
 
 
 def test_closest_rewards_get_the_highest_priority():
@@ -40,3 +42,30 @@ def test_reward_model_sets_priority_on_open_comparisons_only(project, tiny_rewar
     priorities = [Comparison.objects.get(pk=c.pk).priority for c in open_ones]
     assert all(p <= 0 for p in priorities) and len(set(priorities)) == 3
     assert Comparison.objects.get(pk=closed.pk).priority == 0.0
+
+
+def test_a_model_judging_per_criterion_ranks_by_its_least_certain_criterion(project, tiny_reward_model, tmp_path):
+    from training.ml.config import RewardConfig
+    from training.ml.evaluate import load_reward_fn
+    from training.ml.reward import train_reward
+
+    criteria = ["overall", "harmless"]
+    pairs = [
+        {"prompt": [{"role": "user", "content": f"Task {i}?"}], "chosen": "Sure.", "rejected": "No.", "criterion": c}
+        for i in range(2) for c in criteria
+    ]
+    config = RewardConfig(max_steps=2, batch_size=2, max_length=64, max_prompt_length=32, criteria=criteria)
+    train_reward(config, tiny_reward_model, pairs, [], tmp_path / "rm")
+    run = TrainingRun.objects.create(project=project, stage="reward", config=config.to_dict())
+    checkpoint = ModelCheckpoint.objects.create(project=project, name="rm", kind="reward", path=str(tmp_path / "rm"), run=run)
+    comparisons = [make_comparison(project) for _ in range(2)]
+
+    assert comparison_priorities_update(project=project, checkpoint=checkpoint) == 2
+    for c in comparisons:
+        prompts = [c.prompt.messages] * 2
+        answers = [slot.response.text for slot in c.slots.select_related("response").order_by("position")]
+        expected = max(
+            uncertainty_priority(load_reward_fn(tmp_path / "rm", "cpu", name)(prompts, answers).tolist())
+            for name in criteria
+        )
+        assert Comparison.objects.get(pk=c.pk).priority == pytest.approx(expected, abs=1e-6)

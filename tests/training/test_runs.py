@@ -8,6 +8,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from labeling.errors import Conflict, InvalidInput
+from labeling.models import Judgment
 from labeling.services.snapshots import snapshot_create, snapshot_request
 from tests.training.conftest import reward_config
 from training import runner, services
@@ -206,3 +207,48 @@ def test_a_group_rl_run_samples_the_snapshots_prompts_and_saves_a_policy(
     checkpoint = ModelCheckpoint.objects.get(pk=result["checkpoint"])
     assert checkpoint.kind == "policy" and checkpoint.run_id == run.pk
     assert {"reward", "reward_std", "kl", "policy_loss", "clip_fraction"} <= set(result["metrics"])
+
+
+def test_a_reward_run_per_criterion_trains_on_each_criterions_verdicts(
+    labelled_project, tiny_reward_model, tiny_policy_model, settings, tmp_path
+):
+    settings.ARTIFACT_DIR = tmp_path
+    labelled_project.criteria = ["harmless"]
+    labelled_project.save(update_fields=["criteria"])
+    flip = {"a": "b", "b": "a"}
+    for judgment in Judgment.objects.filter(project=labelled_project):
+        judgment.criteria = {"harmless": {"winner": flip[judgment.winner]}}
+        judgment.save(update_fields=["criteria"])
+    with pytest.raises(InvalidInput, match="has no criterion 'helpful' \\(choose overall, harmless\\)"):
+        create(labelled_project, base_model=tiny_reward_model, config=reward_config(criteria=["helpful"]))
+    overall_only = snapshot_create(project=labelled_project, format="trl", conversational=True)
+    with pytest.raises(InvalidInput, match="differs from the criteria snapshot"):
+        create(labelled_project, base_model=tiny_reward_model, snapshot=overall_only,
+               config=reward_config(criteria=["overall", "harmless"]))
+
+    run = create(labelled_project, base_model=tiny_reward_model, config=reward_config(criteria=["overall", "harmless"]))
+    train, validation = stage_examples(run)
+    by_criterion = {c: [e for e in train + validation if e["criterion"] == c] for c in ("overall", "harmless")}
+    assert len(by_criterion["overall"]) == len(by_criterion["harmless"]) > 0
+    first_overall, first_harmless = by_criterion["overall"][0], by_criterion["harmless"][0]
+    assert (first_harmless["chosen"], first_harmless["rejected"]) == (first_overall["rejected"], first_overall["chosen"])
+    result = runner.STAGES["reward"](TrainingRun.objects.get(pk=run.pk), lambda *_: True)
+    reward = ModelCheckpoint.objects.get(pk=result["checkpoint"])
+
+    ppo = {"max_steps": 1, "batch_size": 2, "mini_batch_size": 2, "max_new_tokens": 4, "max_length": 72,
+           "max_prompt_length": 64}
+    with pytest.raises(InvalidInput, match="judges per criterion: set reward_criterion to one of overall, harmless"):
+        create(labelled_project, stage="ppo", base_model=tiny_policy_model, reward_checkpoint=reward, config=ppo)
+    run = create(labelled_project, stage="ppo", base_model=tiny_policy_model, reward_checkpoint=reward,
+                 config={**ppo, "reward_criterion": "harmless"})
+    assert run.config["reward_criterion"] == "harmless"
+
+
+def test_reward_criterion_is_refused_for_a_model_trained_without(labelled_project, tiny_policy_model, tiny_reward_model):
+    unconditioned = create(labelled_project, base_model=tiny_reward_model)
+    reward = ModelCheckpoint.objects.create(
+        project=labelled_project, name="r", kind="reward", path=tiny_reward_model, run=unconditioned
+    )
+    with pytest.raises(InvalidInput, match="was not trained per criterion: leave reward_criterion empty"):
+        create(labelled_project, stage="ppo", base_model=tiny_policy_model, reward_checkpoint=reward,
+               config={"reward_criterion": "harmless", "batch_size": 4, "mini_batch_size": 4})

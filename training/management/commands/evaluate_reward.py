@@ -9,21 +9,27 @@ from training.services import resolve_model_path
 
 
 def read_pairs(path: str, format: str) -> tuple[list[dict], list[int]]:
-    """Preference examples from a labelled file; the line numbers skipped (identical pairs)."""
+    """Preference examples from a labelled file; the line numbers skipped (identical pairs).
+
+    A row's ``criterion`` (trl files exported per criterion) is kept."""
     examples, skipped = [], []
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, start=1):
             if not line.strip():
                 continue
             try:
-                record = PARSERS[format](json.loads(line), True)
+                row = json.loads(line)
+                record = PARSERS[format](row, True)
             except RecordSkipped:
                 skipped.append(number)
                 continue
             except (RecordError, json.JSONDecodeError) as exc:
                 raise CommandError(f"{path} line {number}: {exc}") from None
             chosen, rejected = (text for text, _ in record.responses)
-            examples.append({"prompt": record.messages, "chosen": chosen, "rejected": rejected})
+            example = {"prompt": record.messages, "chosen": chosen, "rejected": rejected}
+            if isinstance(row.get("criterion"), str) and row["criterion"]:
+                example["criterion"] = row["criterion"]
+            examples.append(example)
     return examples, skipped
 
 
@@ -34,6 +40,9 @@ class Command(BaseCommand):
         parser.add_argument("--checkpoint", required=True, help="ModelCheckpoint id or a model directory.")
         parser.add_argument("--data", required=True)
         parser.add_argument("--format", required=True, choices=LABELLED_FORMATS)
+        parser.add_argument(
+            "--criterion", help="For a reward model trained per criterion: the one rows without their own are scored on."
+        )
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **o):
@@ -43,7 +52,11 @@ class Command(BaseCommand):
         examples, skipped = read_pairs(o["data"], o["format"])
         if not examples:
             raise CommandError(f"{o['data']}: no preference pairs")
-        result = {**evaluate_reward(path, examples), "skipped_lines": skipped, "checkpoint": path}
+        try:
+            metrics = evaluate_reward(path, examples, criterion=o["criterion"])
+        except ValueError as exc:  # pairs that do not fit the model, e.g. a criterion it does not know
+            raise CommandError(str(exc)) from None
+        result = {**metrics, "skipped_lines": skipped, "checkpoint": path}
         if o["json"]:
             self.stdout.write(json.dumps(result))
             return

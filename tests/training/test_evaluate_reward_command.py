@@ -1,0 +1,84 @@
+"""`manage.py evaluate_reward`: a reward model scored on a preference file that never entered the app."""
+
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from training.models import ModelCheckpoint
+
+LONG, SHORT = "Yes, gladly. Here it is.", "no"
+
+
+@pytest.fixture(scope="module")
+def per_criterion_model(tmp_path_factory):
+    """A tiny reward model for which helpful prefers the long answer and harmless the short one."""
+    from tests.training.ml.conftest import SMALL
+    from training.ml.config import RewardConfig
+    from training.ml.reward import train_reward
+    from training.ml.tiny import build_tiny_reward_model
+
+    pairs = []
+    for i in range(6):
+        prompt = [{"role": "user", "content": f"Can you help with task {i}?"}]
+        pairs += [
+            {"prompt": prompt, "chosen": LONG, "rejected": SHORT, "criterion": "helpful"},
+            {"prompt": prompt, "chosen": SHORT, "rejected": LONG, "criterion": "harmless"},
+        ]
+    config = RewardConfig(max_steps=40, learning_rate=1e-3, batch_size=3, max_length=96, max_prompt_length=48,
+                          criteria=["helpful", "harmless"])
+    directory = tmp_path_factory.mktemp("evaluate")
+    output_dir = directory / "rm"
+    train_reward(config, build_tiny_reward_model(directory / "base", **SMALL), pairs, [], output_dir)
+    return str(output_dir)
+
+
+def hh_file(tmp_path, chosen=LONG, rejected=SHORT, extra=None):
+    rows = [
+        {"chosen": f"\n\nHuman: Can you help with task {i}?\n\nAssistant: {chosen}",
+         "rejected": f"\n\nHuman: Can you help with task {i}?\n\nAssistant: {rejected}", **(extra or {})}
+        for i in range(4)
+    ]
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def evaluate(*args) -> dict:
+    out = io.StringIO()
+    call_command("evaluate_reward", *args, "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_scores_a_file_on_the_criterion_asked_for(tmp_path, per_criterion_model):
+    data = str(hh_file(tmp_path))
+    helpful = evaluate("--checkpoint", per_criterion_model, "--data", data, "--format", "hh-rlhf", "--criterion", "helpful")
+    assert (helpful["accuracy"], helpful["count"]) == (1.0, 4)
+    harmless = evaluate("--checkpoint", per_criterion_model, "--data", data, "--format", "hh-rlhf", "--criterion", "harmless")
+    assert harmless["accuracy"] == 0.0 and harmless["mean_margin"] < 0
+
+
+def test_a_rows_own_criterion_wins_over_the_flag(tmp_path, per_criterion_model):
+    data = hh_file(tmp_path, chosen=SHORT, rejected=LONG, extra={"criterion": "harmless"})
+    result = evaluate("--checkpoint", per_criterion_model, "--data", str(data), "--format", "hh-rlhf", "--criterion", "helpful")
+    assert result["accuracy"] == 1.0
+
+
+def test_errors_name_what_is_wrong(tmp_path, per_criterion_model):
+    data = hh_file(tmp_path)
+    with pytest.raises(CommandError, match="'criterion' must be one of harmless, helpful"):
+        evaluate("--checkpoint", per_criterion_model, "--data", str(data), "--format", "hh-rlhf")
+    with data.open("a") as f:
+        f.write('{"chosen": "no transcript"}\n')
+    with pytest.raises(CommandError, match="pairs.jsonl line 5"):
+        evaluate("--checkpoint", per_criterion_model, "--data", str(data), "--format", "hh-rlhf", "--criterion", "helpful")
+    with pytest.raises(CommandError, match="not a checkpoint id or a model directory"):
+        evaluate("--checkpoint", str(tmp_path / "nowhere"), "--data", str(data), "--format", "hh-rlhf")
+
+
+@pytest.mark.django_db
+def test_a_checkpoint_id_must_be_a_reward_model(tmp_path, project, tiny_policy_model):
+    policy = ModelCheckpoint.objects.create(project=project, name="p", kind="policy", path=tiny_policy_model)
+    with pytest.raises(CommandError, match=f"checkpoint {policy.pk} is a policy model, not a reward model"):
+        evaluate("--checkpoint", str(policy.pk), "--data", str(hh_file(tmp_path)), "--format", "hh-rlhf")
