@@ -20,7 +20,7 @@ from labeling.exporters import ExportOptions
 from labeling.models import SnapshotStatus
 from labeling.services.exports import check_criteria
 from training.inputs import ONLINE_RL, SNAPSHOT_FORMAT
-from training.ml.config import ConfigError, config_from_dict
+from training.ml.config import ConfigError, config_from_dict, criterion_problem
 from training.models import (
     FINISHED_STATUSES,
     ModelCheckpoint,
@@ -101,17 +101,9 @@ def _check_reward_criterion(reward_checkpoint, criterion: str | None) -> None:
     """A reward model trained per criterion scores on one of them; one trained without, on none."""
     if reward_checkpoint.run is None:  # registered by hand: the worker checks its training_config.json
         return
-    criteria = reward_checkpoint.run.config.get("criteria") or []
-    if criteria and criterion not in criteria:
-        raise InvalidInput(
-            f"config: reward checkpoint {reward_checkpoint.pk} judges per criterion: set reward_criterion "
-            f"to one of {', '.join(criteria)}"
-        )
-    if criterion and not criteria:
-        raise InvalidInput(
-            f"config: reward checkpoint {reward_checkpoint.pk} was not trained per criterion: leave "
-            f"reward_criterion empty"
-        )
+    problem = criterion_problem(reward_checkpoint.run.config.get("criteria") or [], criterion)
+    if problem:
+        raise InvalidInput(f"config: reward checkpoint {reward_checkpoint.pk}: reward_criterion {problem}")
 
 
 def _check_snapshot(stage: str, snapshot, config: dict) -> None:

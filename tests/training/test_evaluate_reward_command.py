@@ -67,7 +67,7 @@ def test_a_rows_own_criterion_wins_over_the_flag(tmp_path, per_criterion_model):
 
 def test_errors_name_what_is_wrong(tmp_path, per_criterion_model):
     data = hh_file(tmp_path)
-    with pytest.raises(CommandError, match="'criterion' must be one of harmless, helpful"):
+    with pytest.raises(CommandError, match="'criterion' must be one of helpful, harmless"):
         evaluate("--checkpoint", per_criterion_model, "--data", str(data), "--format", "hh-rlhf")
     with data.open("a") as f:
         f.write('{"chosen": "no transcript"}\n')

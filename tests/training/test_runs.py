@@ -237,7 +237,7 @@ def test_a_reward_run_per_criterion_trains_on_each_criterions_verdicts(
 
     ppo = {"max_steps": 1, "batch_size": 2, "mini_batch_size": 2, "max_new_tokens": 4, "max_length": 72,
            "max_prompt_length": 64}
-    with pytest.raises(InvalidInput, match="judges per criterion: set reward_criterion to one of overall, harmless"):
+    with pytest.raises(InvalidInput, match=r"reward checkpoint \d+: reward_criterion must be one of overall, harmless"):
         create(labelled_project, stage="ppo", base_model=tiny_policy_model, reward_checkpoint=reward, config=ppo)
     run = create(labelled_project, stage="ppo", base_model=tiny_policy_model, reward_checkpoint=reward,
                  config={**ppo, "reward_criterion": "harmless"})
@@ -249,6 +249,6 @@ def test_reward_criterion_is_refused_for_a_model_trained_without(labelled_projec
     reward = ModelCheckpoint.objects.create(
         project=labelled_project, name="r", kind="reward", path=tiny_reward_model, run=unconditioned
     )
-    with pytest.raises(InvalidInput, match="was not trained per criterion: leave reward_criterion empty"):
+    with pytest.raises(InvalidInput, match=r"reward_criterion must be empty \(the model was not trained per criterion\)"):
         create(labelled_project, stage="ppo", base_model=tiny_policy_model, reward_checkpoint=reward,
                config={"reward_criterion": "harmless", "batch_size": 4, "mini_batch_size": 4})

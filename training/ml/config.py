@@ -60,6 +60,16 @@ def criterion_names(value) -> bool:
     return all(isinstance(v, str) and v.strip() for v in value) and len(set(value)) == len(value)
 
 
+def criterion_problem(criteria, criterion: str | None) -> str | None:
+    """Why a reward model trained on `criteria` (empty: not per criterion) cannot score on
+    `criterion`; None when it can. A model must be scored on the inputs it was trained on."""
+    if criteria and criterion not in criteria:
+        return f"must be one of {', '.join(criteria)} (the model judges per criterion), got {criterion!r}"
+    if criterion and not criteria:
+        return f"must be empty (the model was not trained per criterion), got {criterion!r}"
+    return None
+
+
 def option(default, help: str, check: Callable | None = None):
     """A dataclass field with its help line and an optional range check."""
     return dataclasses.field(default=default, metadata={"help": help, "check": check})

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import torch
 
+from training.ml.config import criterion_problem
 from training.ml.losses import IGNORE_INDEX
 
 ROLE_NAMES = {"user": "Human", "assistant": "Assistant", "system": "System"}
@@ -257,21 +258,11 @@ def check_examples(examples: list[dict], required: dict[str, type], what: str) -
 
 
 def check_criteria(examples: list[dict], criteria, what: str) -> None:
-    """Every example names one of `criteria` when the model judges per criterion, and none
-    names one when it does not: a model must be scored on the inputs it was trained on."""
-    known = set(criteria)
+    """Every example names one of `criteria` when the model judges per criterion, none otherwise."""
     for i, example in enumerate(examples):
-        criterion = example.get("criterion")
-        if known and criterion not in known:
-            raise ValueError(
-                f"{what} example {i}: 'criterion' must be one of {', '.join(sorted(known))} "
-                f"(this reward model judges per criterion), got {criterion!r}"
-            )
-        if not known and criterion:
-            raise ValueError(
-                f"{what} example {i}: has criterion {criterion!r}, but this reward model was not "
-                f"trained per criterion"
-            )
+        problem = criterion_problem(criteria, example.get("criterion"))
+        if problem:
+            raise ValueError(f"{what} example {i}: 'criterion' {problem}")
 
 
 PREFERENCE_KEYS = {"prompt": list, "chosen": str, "rejected": str}

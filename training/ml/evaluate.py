@@ -12,7 +12,7 @@ import torch
 from accelerate import Accelerator
 
 from training.ml.checkpoints import load_reward_model, load_tokenizer, read_training_config
-from training.ml.config import RewardConfig
+from training.ml.config import RewardConfig, criterion_problem
 from training.ml.data import (
     PREFERENCE_KEYS,
     check_criteria,
@@ -101,17 +101,9 @@ def load_reward_fn(model_path: str | Path, device, criterion: str | None = None)
     criterion scores on `criterion`, which must be one of its criteria.
     """
     trained = trained_reward_config(model_path)
-    criteria = list(trained["criteria"])
-    if criteria and criterion not in criteria:
-        raise ValueError(
-            f"reward model {model_path} judges per criterion: reward_criterion must be one of "
-            f"{', '.join(criteria)}, got {criterion!r}"
-        )
-    if criterion and not criteria:
-        raise ValueError(
-            f"reward model {model_path} was not trained per criterion: leave reward_criterion "
-            f"empty, got {criterion!r}"
-        )
+    problem = criterion_problem(trained["criteria"], criterion)
+    if problem:
+        raise ValueError(f"reward model {model_path}: reward_criterion {problem}")
     tokenizer = load_tokenizer(model_path)
     model = load_reward_model(model_path, tokenizer, trained["pooling"])
     model = model.to(device).eval().requires_grad_(False)

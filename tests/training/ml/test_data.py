@@ -232,9 +232,9 @@ def test_check_criteria_asks_for_the_criteria_a_model_judges_on():
     pair = {"prompt": MESSAGES, "chosen": "a", "rejected": "b"}
     check_criteria([{**pair, "criterion": "harmless"}], ["helpful", "harmless"], "train")
     check_criteria([pair], [], "train")
-    with pytest.raises(ValueError, match="train example 1: 'criterion' must be one of harmless, helpful"):
+    with pytest.raises(ValueError, match="train example 1: 'criterion' must be one of helpful, harmless"):
         check_criteria([{**pair, "criterion": "helpful"}, pair], ["helpful", "harmless"], "train")
     with pytest.raises(ValueError, match=r"must be one of helpful \(.*\), got 'honest'"):
         check_criteria([{**pair, "criterion": "honest"}], ["helpful"], "train")
-    with pytest.raises(ValueError, match="has criterion 'helpful', but this reward model was not"):
+    with pytest.raises(ValueError, match=r"'criterion' must be empty \(the model was not trained per criterion\), got 'helpful'"):
         check_criteria([{**pair, "criterion": "helpful"}], [], "evaluation")

@@ -205,12 +205,12 @@ def test_a_model_trained_per_criterion_learns_criteria_that_disagree(per_criteri
 def test_scoring_a_per_criterion_model_needs_a_criterion(per_criterion):
     _, output_dir, pairs = per_criterion
     blind = [{k: v for k, v in p.items() if k != "criterion"} for p in pairs]
-    with pytest.raises(ValueError, match="evaluation example 0: 'criterion' must be one of harmless, helpful"):
+    with pytest.raises(ValueError, match="evaluation example 0: 'criterion' must be one of helpful, harmless"):
         evaluate_reward(output_dir, blind)
     harmless = blind[1::2]
     assert evaluate_reward(output_dir, harmless, criterion="harmless")["accuracy"] == 1.0
     assert evaluate_reward(output_dir, harmless, criterion="helpful")["accuracy"] == 0.0
-    with pytest.raises(ValueError, match="reward_criterion must be one of helpful, harmless, got None"):
+    with pytest.raises(ValueError, match=r"reward_criterion must be one of helpful, harmless \(.*\), got None"):
         load_reward_fn(output_dir, "cpu")
     prompts = [pairs[0]["prompt"]] * 2
     answers = ["Yes, gladly. Here it is.", "no"]
@@ -220,7 +220,7 @@ def test_scoring_a_per_criterion_model_needs_a_criterion(per_criterion):
 
 def test_a_criterion_is_refused_by_a_model_trained_without(trained, tmp_path, tiny_rm_path, pairs):
     _, _, output_dir, _ = trained
-    with pytest.raises(ValueError, match="has criterion 'helpful', but this reward model was not"):
+    with pytest.raises(ValueError, match="'criterion' must be empty"):
         evaluate_reward(output_dir, pairs, criterion="helpful")
     with pytest.raises(ValueError, match="was not trained per criterion"):
         load_reward_fn(output_dir, "cpu", "helpful")
