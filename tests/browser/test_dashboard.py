@@ -233,6 +233,11 @@ def test_admin_runs_a_project_from_import_to_a_trained_reward_model(
         exported = [json.loads(line) for line in Path(download.value.path()).read_text().splitlines()]
         assert download.value.suggested_filename == "model-bake-off-trl.jsonl"
         assert exported and {"prompt", "chosen", "rejected"} <= set(exported[0])
+        page.get_by_test_id("export-criterion-harmless").check()
+        with page.expect_download() as download:
+            page.get_by_test_id("export-download").click()
+        harmless = [json.loads(line) for line in Path(download.value.path()).read_text().splitlines()]
+        assert harmless and {row["criterion"] for row in harmless} == {"harmless"}
         page.get_by_test_id("snapshot-new").click()
         page.get_by_test_id("snapshot-create").click()
         snapshot_row = page.get_by_test_id("snapshot-table").locator("tbody tr").first
@@ -280,11 +285,13 @@ def test_admin_runs_a_project_from_import_to_a_trained_reward_model(
         page.get_by_test_id("stage-reward").click()
         page.get_by_test_id("run-base-model").fill(tiny_reward_model)
         page.get_by_text("More settings").click()
-        for field, value in {"batch_size": "4", "max_steps": "100000", "max_length": "96", "max_prompt_length": "64"}.items():
+        for field, value in {"batch_size": "4", "max_steps": "100000", "max_length": "96", "max_prompt_length": "64",
+                             "criteria": "overall, harmless"}.items():  # one model judging per criterion
             page.locator(f"#cfg-{field}").fill(value)
         page.get_by_test_id("run-start").click()
         page.wait_for_url(re.compile(r"/dashboard/training/runs/\d+$"))
         second = TrainingRun.objects.exclude(pk=run.pk).get(project=project)
+        assert second.config["criteria"] == ["overall", "harmless"]
         wait_for(lambda: TrainingRun.objects.get(pk=second.pk).progress_step > 0, timeout=240, what="second run's first step")
         page.get_by_test_id("run-cancel").click()
         expect(page.get_by_test_id("run-status")).to_have_text("cancelled", timeout=60_000)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_EXPORT, EMPTY_FILTERS, exportFileName, exportQuery, fileTypesFor, parseFilters } from "./exportQuery";
+import { criteriaChoices, DEFAULT_EXPORT, EMPTY_FILTERS, exportFileName, exportQuery, fileTypesFor, parseFilters } from "./exportQuery";
 
 describe("export query", () => {
   it("asks for format and file only when nothing else was changed", () => {
@@ -25,6 +25,14 @@ describe("export query", () => {
     expect(params.getAll("exclude_annotators")).toEqual(["3", "9"]);
     expect(params.getAll("models")).toEqual(["gpt-4o", "llama 3"]);
     expect(params.has("exclude_gold")).toBe(false);
+  });
+
+  it("asks for rows per criterion for trl only", () => {
+    const perCriterion = { ...DEFAULT_EXPORT, criteria: ["overall", "harmless"] };
+    expect(new URLSearchParams(exportQuery(perCriterion)).getAll("criteria")).toEqual(["overall", "harmless"]);
+    expect(exportQuery({ ...perCriterion, format: "kto" })).not.toContain("criteria");
+    expect(criteriaChoices(["helpful", "harmless"])).toEqual(["overall", "helpful", "harmless"]);
+    expect(criteriaChoices([])).toEqual([]);
   });
 
   it("offers CSV for raw rows only", () => {

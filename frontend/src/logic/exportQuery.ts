@@ -25,6 +25,8 @@ export interface ExportForm {
   file: FileType;
   conversational: boolean;
   include_winners: boolean;
+  /** trl only: a row per verdict on each of these ("overall" = the main verdict), with a criterion column. */
+  criteria: string[];
   filters: FilterForm;
 }
 
@@ -46,8 +48,14 @@ export const DEFAULT_EXPORT: ExportForm = {
   file: "jsonl",
   conversational: false,
   include_winners: false,
+  criteria: [],
   filters: EMPTY_FILTERS,
 };
+
+/** What a project's export can be split by: the main verdict, then the project's own criteria. */
+export function criteriaChoices(projectCriteria: string[]): string[] {
+  return projectCriteria.length ? ["overall", ...projectCriteria] : [];
+}
 
 /** File types each format can be written as (labeling/exporters.py: CSV is for raw rows only). */
 export function fileTypesFor(format: ExportFormat): FileType[] {
@@ -91,6 +99,7 @@ export function exportQuery(form: ExportForm): string {
   if (form.pairs !== "all") params.set("pairs", form.pairs);
   if (form.conversational) params.set("conversational", "true");
   if (form.include_winners) params.set("include_winners", "true");
+  if (form.format === "trl") for (const name of form.criteria) params.append("criteria", name);
   const { filters } = parseFilters(form.filters);
   for (const [key, value] of Object.entries(filters)) {
     if (Array.isArray(value)) for (const item of value) params.append(key, String(item));

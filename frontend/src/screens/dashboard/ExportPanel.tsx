@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { exportUrl } from "../../api";
-import { DEFAULT_EXPORT, type ExportForm, exportFileName, exportQuery, fileTypesFor, parseFilters } from "../../logic/exportQuery";
+import { criteriaChoices, DEFAULT_EXPORT, type ExportForm, exportFileName, exportQuery, fileTypesFor, parseFilters } from "../../logic/exportQuery";
 import type { Aggregation, AnnotatorQuality, ExportFormat, FileType, PairsMode, Project } from "../../types";
 import { FilterFields } from "./FilterFields";
 
@@ -34,6 +34,9 @@ export function ExportPanel({ project, models, annotators }: Props) {
     setForm(next);
   };
   const href = exportUrl(project.id, exportQuery(form));
+  const criteria = form.format === "trl" ? criteriaChoices(project.criteria) : [];
+  const toggleCriterion = (name: string, on: boolean) =>
+    set("criteria", criteria.filter((c) => (c === name ? on : form.criteria.includes(c))));
 
   return (
     <section class="card" data-testid="export-panel">
@@ -85,6 +88,18 @@ export function ExportPanel({ project, models, annotators }: Props) {
           </label>
         )}
       </div>
+      {criteria.length > 0 && (
+        <fieldset class="check-row" data-testid="export-criteria">
+          <legend class="field-hint">Rows per criterion (for a reward model that judges each; none = the main verdict only)</legend>
+          {criteria.map((name) => (
+            <label class="check" key={name}>
+              <input type="checkbox" checked={form.criteria.includes(name)} data-testid={`export-criterion-${name}`}
+                onChange={(e) => toggleCriterion(name, (e.currentTarget as HTMLInputElement).checked)} />
+              {name}
+            </label>
+          ))}
+        </fieldset>
+      )}
       <FilterFields value={form.filters} onChange={(filters) => set("filters", filters)} errors={errors} models={models} annotators={annotators} />
       <div class="form-actions">
         {valid ? (
