@@ -23,7 +23,12 @@ from labeling.exporters import (
 )
 from labeling.models import DatasetSnapshot
 from labeling.services.exports import export_stream
-from labeling.services.snapshots import SNAPSHOT_FILE_TYPES, snapshot_list, snapshot_request
+from labeling.services.snapshots import (
+    MAX_SPLIT_SEED,
+    SNAPSHOT_FILE_TYPES,
+    snapshot_list,
+    snapshot_request,
+)
 
 
 def _pick(data: dict, dataclass) -> dict:
@@ -137,7 +142,7 @@ class SnapshotSerializer(serializers.ModelSerializer):
 
 class SnapshotCreateSerializer(ExportOptionsSerializer):
     file = serializers.ChoiceField(choices=SNAPSHOT_FILE_TYPES, default="jsonl")
-    split_seed = serializers.IntegerField(default=0)
+    split_seed = serializers.IntegerField(default=0, min_value=0, max_value=MAX_SPLIT_SEED)
     validation_fraction = serializers.FloatField(default=0.1, min_value=0, max_value=0.99)
     filters = ExportFiltersSerializer(required=False)
 

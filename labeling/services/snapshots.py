@@ -45,6 +45,7 @@ from labeling.models import DatasetSnapshot, Project, SnapshotStatus
 from labeling.services.exports import check_criteria, export_rows
 
 log = logging.getLogger(__name__)
+MAX_SPLIT_SEED = 2**31 - 1  # DatasetSnapshot.split_seed is a 32-bit integer column
 
 SNAPSHOT_FILE_TYPES = ("jsonl", "parquet")
 # A snapshot of 1M judgments takes about 20 s; one pending or running for this long lost its
@@ -158,7 +159,7 @@ def snapshots_reap(*, stale_after: timedelta = SNAPSHOT_STALE_AFTER) -> list[int
 def _spec(options: ExportOptions, filters, split_seed, validation_fraction, file) -> dict:
     """The checked options of a new snapshot, as stored on its row."""
     filters = filters if isinstance(filters, ExportFilters) else ExportFilters.from_json(filters)
-    _check(options, file, validation_fraction)
+    _check(options, file, validation_fraction, split_seed)
     return {
         "format": options.format, "aggregation": options.aggregation, "options": _options_json(options, file),
         "filters": filters.as_json(), "split_seed": split_seed, "validation_fraction": validation_fraction,
@@ -212,8 +213,10 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
-def _check(options: ExportOptions, file: str, validation_fraction: float) -> None:
+def _check(options: ExportOptions, file: str, validation_fraction: float, split_seed: int) -> None:
     check_file_type(options, file)
+    if not 0 <= split_seed <= MAX_SPLIT_SEED:
+        raise InvalidInput(f"split_seed must be from 0 to {MAX_SPLIT_SEED}, got {split_seed}")
     if file not in SNAPSHOT_FILE_TYPES:
         raise InvalidInput(f"snapshots are written as {' or '.join(SNAPSHOT_FILE_TYPES)}")
     if not 0 <= validation_fraction < 1:

@@ -20,7 +20,7 @@ from kombu.exceptions import OperationalError
 
 from annotation_site.celery import app as celery_app
 from labeling import tasks
-from labeling.errors import Conflict
+from labeling.errors import Conflict, InvalidInput
 from labeling.exporters import ExportError, ExportFilters, ExportOptions
 from labeling.formats import parse_hh_rlhf
 from labeling.models import DatasetSnapshot, Demonstration, Flag, Judgment
@@ -565,6 +565,11 @@ def test_snapshot_api_rejects_unknown_filters(api, artifacts, admin_user, many):
     url = f"/api/projects/{many.pk}/snapshots/"
     response = api(admin_user).post(url, {"format": "trl", "file": "csv"}, format="json")
     assert response.status_code == 400
+    # PostgreSQL stores the seed in 32 bits: a bigger one is a 400 naming it, not a database error
+    response = api(admin_user).post(url, {"format": "trl", "split_seed": -5443747325}, format="json")
+    assert response.status_code == 400 and "split_seed" in response.json()
+    with pytest.raises(InvalidInput, match="split_seed must be from 0 to 2147483647, got 2147483648"):
+        snapshot_create(project=many, format="trl", split_seed=2**31)
     assert not DatasetSnapshot.objects.exists()
 
 

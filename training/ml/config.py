@@ -30,6 +30,11 @@ def non_negative(value) -> bool:
     return value >= 0
 
 
+def seed_value(value) -> bool:
+    """in [0, 2147483647]"""
+    return 0 <= value <= 2**31 - 1  # a run's seed is also its snapshot's split_seed, a 32-bit column
+
+
 def fraction(value) -> bool:
     """in [0, 1)"""
     return 0 <= value < 1
@@ -170,7 +175,7 @@ class TrainConfig(Config):
     max_grad_norm: float | None = option(
         1.0, "Clip the gradient's global norm to this; null turns clipping off.", positive
     )
-    seed: int = option(0, "Seed for weight init, shuffling and sampling.", non_negative)
+    seed: int = option(0, "Seed for weight init, shuffling and sampling.", seed_value)
     mixed_precision: str = option(
         "no", "Autocast on GPU: 'no', 'fp16' or 'bf16' (passed to accelerate).", precision
     )
@@ -378,7 +383,7 @@ class GenerateConfig(Config):
     max_prompt_length: int = option(
         512, "Most prompt tokens kept; longer prompts lose their oldest tokens.", positive
     )
-    seed: int = option(0, "Sampling seed.", non_negative)
+    seed: int = option(0, "Sampling seed.", seed_value)
 
     def validate(self) -> None:
         if self.top_p > 1:

@@ -53,6 +53,9 @@ def test_unknown_key_is_rejected_by_name():
         ({"mixed_precision": "fp8"}, "mixed_precision"),
         ({"use_margin": "yes"}, "use_margin"),
         ({"pooling": "cls"}, "pooling"),
+        ({"seed": 2**31}, "seed"),  # it is also the snapshot's split_seed, a 32-bit column
+        ({"criteria": ["helpful", "helpful"]}, "criteria"),
+        ({"criteria": "helpful"}, "criteria"),
         ({"max_length": 64, "max_prompt_length": 64}, "max_prompt_length"),
     ],
 )

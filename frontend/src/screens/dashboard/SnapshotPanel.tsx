@@ -132,7 +132,7 @@ function SnapshotForm({ project, models, annotators, onCreated }: Props & { onCr
   const seedValue = Number(seed);
   const fraction = Number(validation) / 100;
   const problems = [
-    ...(Number.isInteger(seedValue) ? [] : ["the split seed is a whole number"]),
+    ...(Number.isInteger(seedValue) && seedValue >= 0 && seedValue < 2 ** 31 ? [] : ["the split seed is a whole number from 0 to 2147483647"]),
     ...(fraction >= 0 && fraction < 1 && validation.trim() !== "" ? [] : ["validation is 0 to 99 %"]),
     ...Object.values(parsed.errors),
   ];
