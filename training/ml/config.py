@@ -204,8 +204,9 @@ class RewardConfig(TrainConfig):
     )
     criteria: tuple | list = option(
         (),
-        "Train one model per criterion named here (e.g. ['helpful', 'harmless']): every pair is "
-        "a verdict on one of them and the model reads which; empty = the overall verdict only.",
+        "Criteria one model learns to judge (e.g. ['overall', 'harmless']; 'overall' is the main "
+        "verdict): every pair is a verdict on one of them and its input names which; empty = the "
+        "main verdict only, unnamed.",
         criterion_names,
     )
 
