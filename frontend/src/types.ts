@@ -356,6 +356,8 @@ export interface Checkpoint {
   kind: CheckpointKind;
   path: string;
   metrics: Record<string, unknown>;
+  /** A reward model trained per criterion: the criteria it judges; online RL scores on one. */
+  criteria: string[];
   created_at: string;
 }
 

@@ -210,7 +210,7 @@ def test_a_group_rl_run_samples_the_snapshots_prompts_and_saves_a_policy(
 
 
 def test_a_reward_run_per_criterion_trains_on_each_criterions_verdicts(
-    labelled_project, tiny_reward_model, tiny_policy_model, settings, tmp_path
+    api, admin_user, labelled_project, tiny_reward_model, tiny_policy_model, settings, tmp_path
 ):
     settings.ARTIFACT_DIR = tmp_path
     labelled_project.criteria = ["harmless"]
@@ -234,6 +234,8 @@ def test_a_reward_run_per_criterion_trains_on_each_criterions_verdicts(
     assert (first_harmless["chosen"], first_harmless["rejected"]) == (first_overall["rejected"], first_overall["chosen"])
     result = runner.STAGES["reward"](TrainingRun.objects.get(pk=run.pk), lambda *_: True)
     reward = ModelCheckpoint.objects.get(pk=result["checkpoint"])
+    listed = api(admin_user).get(f"/api/checkpoints/?project={labelled_project.pk}").json()
+    assert [(c["id"], c["criteria"]) for c in listed] == [(reward.pk, ["overall", "harmless"])]
 
     ppo = {"max_steps": 1, "batch_size": 2, "mini_batch_size": 2, "max_new_tokens": 4, "max_length": 72,
            "max_prompt_length": 64}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Checkpoint, ConfigField, StageConfig } from "../types";
 import {
+  defaultRewardCriterion,
   defaultValues,
   isEdited,
   parseConfig,
@@ -38,6 +39,17 @@ describe("defaults", () => {
     expect(config).toEqual({
       learning_rate: 1e-5, batch_size: 8, max_steps: null, warmup_ratio: 0, mixed_precision: "no", use_margin: false,
     });
+  });
+});
+
+describe("reward criterion", () => {
+  const checkpoint = (id: number, criteria: string[]) => ({ id, criteria }) as Checkpoint;
+
+  it("defaults to the first criterion of a reward model that judges per criterion, else to none", () => {
+    const checkpoints = [checkpoint(1, ["overall", "harmless"]), checkpoint(2, [])];
+    expect(defaultRewardCriterion(checkpoints, 1)).toBe("overall");
+    expect(defaultRewardCriterion(checkpoints, 2)).toBe("");
+    expect(defaultRewardCriterion(checkpoints, null)).toBe("");
   });
 });
 
@@ -114,7 +126,7 @@ describe("seeding the next run from a checkpoint", () => {
     stage("rloo", ["policy"], true), stage("generate", ["policy"]),
   ];
   const checkpoint = (kind: Checkpoint["kind"]): Checkpoint => ({
-    id: 7, project: 1, run: 3, name: "c", kind, path: "p", metrics: {}, created_at: "",
+    id: 7, project: 1, run: 3, name: "c", kind, path: "p", metrics: {}, criteria: [], created_at: "",
   });
 
   it("offers online RL against a reward model first (PPO, GRPO, RLOO), then retraining from it", () => {

@@ -89,6 +89,11 @@ export function serverFieldError(detail: string): { field: string; message: stri
   return match ? { field: match[1], message: match[2] } : null;
 }
 
+/** The criterion online RL scores on with reward checkpoint `id`: its first, if it judges per criterion. */
+export function defaultRewardCriterion(checkpoints: Checkpoint[], id: number | null): string {
+  return checkpoints.find((c) => c.id === id)?.criteria[0] ?? "";
+}
+
 export interface RunSeed {
   stage: Stage;
   base_checkpoint: number | null;

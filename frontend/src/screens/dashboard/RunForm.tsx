@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, createRun } from "../../api";
-import { type FormValues, defaultValues, isEdited, parseConfig, serverFieldError, switchStage } from "../../logic/runForm";
+import { type FormValues, defaultRewardCriterion, defaultValues, isEdited, parseConfig, serverFieldError, switchStage } from "../../logic/runForm";
 import type { Checkpoint, ConfigField, Project, Snapshot, Stage, StageConfig, TrainingRun } from "../../types";
 import { errorText } from "./usePolled";
 import { trainable } from "../../logic/snapshots";
@@ -60,12 +60,18 @@ export function RunForm({ project, stages, checkpoints, snapshots, seed, onCreat
       setBaseMode("checkpoint");
       setBaseCheckpoint(seed.base_checkpoint);
     }
-    if (seed.reward_checkpoint !== null) setRewardCheckpoint(seed.reward_checkpoint);
+    if (seed.reward_checkpoint !== null) pickReward(seed.reward_checkpoint);
   }, [seed]);
+
+  const pickReward = (id: number | null) => {
+    setRewardCheckpoint(id);
+    setValues((current) => ({ ...current, reward_criterion: defaultRewardCriterion(checkpoints, id) }));
+  };
 
   if (!config) return null;
   const bases = checkpoints.filter((c) => config.base_kinds.includes(c.kind));
   const rewards = checkpoints.filter((c) => c.kind === "reward");
+  const rewardCriteria = rewards.find((c) => c.id === rewardCheckpoint)?.criteria ?? [];
   const usable = trainable(snapshots, config.snapshot_format);
   const { config: parsed, errors } = parseConfig(config.fields, values);
   const allErrors = { ...errors, ...serverErrors };
@@ -100,7 +106,8 @@ export function RunForm({ project, stages, checkpoints, snapshots, seed, onCreat
   };
 
   const main = config.fields.filter((f) => MAIN_FIELDS.includes(f.name));
-  const more = config.fields.filter((f) => !MAIN_FIELDS.includes(f.name));
+  // reward_criterion only means something for a reward model that judges per criterion: it sits beside that model.
+  const more = config.fields.filter((f) => !MAIN_FIELDS.includes(f.name) && f.name !== "reward_criterion");
   const editedMore = more.filter((f) => isEdited(f, values[f.name]) || allErrors[f.name]).length;
 
   return (
@@ -148,9 +155,17 @@ export function RunForm({ project, stages, checkpoints, snapshots, seed, onCreat
         {config.needs_reward_checkpoint && (
           <label class="field">
             <span>Reward model</span>
-            <select value={rewardCheckpoint ?? ""} onChange={(e) => setRewardCheckpoint(Number((e.currentTarget as HTMLSelectElement).value) || null)} data-testid="run-reward-checkpoint">
+            <select value={rewardCheckpoint ?? ""} onChange={(e) => pickReward(Number((e.currentTarget as HTMLSelectElement).value) || null)} data-testid="run-reward-checkpoint">
               <option value="">{rewards.length ? "Choose a reward checkpoint…" : "No reward checkpoint yet: train one first"}</option>
-              {rewards.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+              {rewards.map((c) => <option key={c.id} value={c.id}>{c.name}{c.criteria.length ? ` (judges ${c.criteria.join(", ")})` : ""}</option>)}
+            </select>
+          </label>
+        )}
+        {config.needs_reward_checkpoint && rewardCriteria.length > 0 && (
+          <label class="field">
+            <span>Score rollouts on</span>
+            <select value={String(values.reward_criterion ?? "")} onChange={(e) => setValues({ ...values, reward_criterion: (e.currentTarget as HTMLSelectElement).value })} data-testid="run-reward-criterion">
+              {rewardCriteria.map((name) => <option key={name} value={name}>{name}</option>)}
             </select>
           </label>
         )}
