@@ -18,9 +18,9 @@ from labeling.services.assignment import comparison_lease_next
 from labeling.services.judgments import comparison_skip, flag_create, judgment_create
 from labeling.services.stats import project_stats_compute, project_stats_store
 from tests.browser.conftest import log_in
-from tests.factories import UserFactory, add_member, new_client_key
+from tests.factories import UserFactory, add_member, make_comparison, new_client_key
 from tests.workers import celery_worker, wait_for
-from training.models import RunStatus, TrainingRun
+from training.models import ModelCheckpoint, RunStatus, TrainingRun
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -317,3 +317,31 @@ def test_annotators_get_no_dashboard(page, annotator_user):
     page.goto(f"/projects/{project.pk}/dashboard")
     expect(page.get_by_role("heading", name="For project admins")).to_be_visible()
     expect(page.get_by_test_id("overview")).to_have_count(0)
+
+
+def test_online_rl_scores_rollouts_on_a_criterion_the_reward_model_judges(page, staff_admin, tiny_reward_model):
+    project = Project.objects.create(slug="judged", name="Judged", criteria=["harmless"])
+    add_member(project, staff_admin, role="admin")
+    comparison = make_comparison(project)
+    Judgment.objects.create(project=project, comparison=comparison, annotator=staff_admin, winner="a",
+                            criteria={"harmless": {"winner": "b"}}, client_key=new_client_key())
+    trained = TrainingRun.objects.create(project=project, stage="reward", status=RunStatus.SUCCEEDED,
+                                         config={"criteria": ["overall", "harmless"]})
+    reward = ModelCheckpoint.objects.create(project=project, run=trained, name="judged-rm", kind="reward",
+                                            path=tiny_reward_model)
+
+    log_in(page, staff_admin.username)
+    page.get_by_test_id("dashboard-judged").click()
+    page.get_by_test_id("tab-training").click()
+    page.get_by_test_id("stage-ppo").click()
+    page.get_by_test_id("run-base-model").fill("tiny/hub-policy")
+    expect(page.get_by_test_id("run-reward-criterion")).to_have_count(0)
+    page.get_by_test_id("run-reward-checkpoint").select_option(str(reward.pk))
+    expect(page.get_by_test_id("run-reward-checkpoint")).to_contain_text("judges overall, harmless")
+    criterion = page.get_by_test_id("run-reward-criterion")
+    expect(criterion).to_have_value("overall")
+    criterion.select_option("harmless")
+    page.get_by_test_id("run-start").click()
+    page.wait_for_url(re.compile(r"/dashboard/training/runs/\d+$"))
+    run = TrainingRun.objects.get(project=project, stage="ppo")
+    assert (run.reward_checkpoint_id, run.config["reward_criterion"]) == (reward.pk, "harmless")
