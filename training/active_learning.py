@@ -48,8 +48,7 @@ def comparison_priorities_update(*, project, checkpoint: ModelCheckpoint) -> int
     from training.ml.evaluate import load_reward_fn  # torch: worker only
 
     path = services.resolve_model_path(checkpoint.path)
-    criteria = (checkpoint.run.config.get("criteria") if checkpoint.run else None) or [None]
-    scorers = [load_reward_fn(path, "cpu", criterion) for criterion in criteria]
+    scorers = [load_reward_fn(path, "cpu", criterion) for criterion in checkpoint.criteria or [None]]
     ids = list(Comparison.objects.filter(project=project, is_open=True).values_list("id", flat=True))
     updated = 0
     for start in range(0, len(ids), SCORE_CHUNK):

@@ -41,16 +41,14 @@ class RunMetricSerializer(serializers.ModelSerializer):
 
 
 class CheckpointSerializer(serializers.ModelSerializer):
-    criteria = serializers.SerializerMethodField(
-        help_text="A reward model trained per criterion: the criteria it judges (score with reward_criterion)."
+    criteria = serializers.ListField(
+        child=serializers.CharField(), read_only=True,
+        help_text="A reward model trained per criterion: the criteria it judges (score with reward_criterion).",
     )
 
     class Meta:
         model = ModelCheckpoint
         fields = ["id", "project", "run", "name", "kind", "path", "metrics", "criteria", "created_at"]
-
-    def get_criteria(self, checkpoint) -> list[str]:
-        return list(checkpoint.run.config.get("criteria") or []) if checkpoint.run else []
 
 
 def _checkpoint(user, checkpoint_id, project):

@@ -24,7 +24,7 @@ TYPE_NAMES = {float: "float", int: "integer", bool: "boolean", str: "string", tu
 CHECK_BOUNDS = {
     ml_config.positive: {"exclusive_minimum": 0},
     ml_config.non_negative: {"minimum": 0},
-    ml_config.seed_value: {"minimum": 0, "maximum": 2**31 - 1},
+    ml_config.seed_value: {"minimum": 0, "maximum": ml_config.MAX_SEED},
     ml_config.fraction: {"minimum": 0, "exclusive_maximum": 1},
     ml_config.unit_interval: {"minimum": 0, "maximum": 1},
     ml_config.at_least_two: {"minimum": 2},

@@ -48,6 +48,12 @@ class ModelCheckpoint(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def criteria(self) -> list[str]:
+        """What a reward model trained per criterion judges (its run's config); [] otherwise, or
+        when the checkpoint has no run (registered by hand: only its training_config.json says)."""
+        return list(self.run.config.get("criteria") or []) if self.run else []
+
 
 class TrainingRun(models.Model):
     project = models.ForeignKey("labeling.Project", on_delete=models.CASCADE, related_name="training_runs")

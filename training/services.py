@@ -101,7 +101,7 @@ def _check_reward_criterion(reward_checkpoint, criterion: str | None) -> None:
     """A reward model trained per criterion scores on one of them; one trained without, on none."""
     if reward_checkpoint.run is None:  # registered by hand: the worker checks its training_config.json
         return
-    problem = criterion_problem(reward_checkpoint.run.config.get("criteria") or [], criterion)
+    problem = criterion_problem(reward_checkpoint.criteria, criterion)
     if problem:
         raise InvalidInput(f"config: reward checkpoint {reward_checkpoint.pk}: reward_criterion {problem}")
 

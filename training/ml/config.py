@@ -30,9 +30,12 @@ def non_negative(value) -> bool:
     return value >= 0
 
 
+MAX_SEED = 2**31 - 1  # a run's seed is also its snapshot's split_seed, a 32-bit column
+
+
 def seed_value(value) -> bool:
     """in [0, 2147483647]"""
-    return 0 <= value <= 2**31 - 1  # a run's seed is also its snapshot's split_seed, a 32-bit column
+    return 0 <= value <= MAX_SEED
 
 
 def fraction(value) -> bool:
