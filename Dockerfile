@@ -9,7 +9,9 @@ RUN npm run build
 
 FROM python:3.11-slim-bookworm
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1
+# DEBUG is off in the image itself: a container started without compose (docker run, another
+# orchestrator) must not serve tracebacks and settings; SECRET_KEY is then required.
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 DEBUG=0
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY annotation_site/ annotation_site/
@@ -19,7 +21,7 @@ RUN pip install --no-cache-dir "torch==2.13.0" --index-url "$TORCH_INDEX" \
  && pip install --no-cache-dir .
 COPY manage.py ./
 COPY --from=frontend /src/frontend/dist frontend/dist
-RUN DEBUG=0 SECRET_KEY=build-only python manage.py collectstatic --noinput
+RUN SECRET_KEY=build-only python manage.py collectstatic --noinput
 RUN useradd --create-home app && mkdir -p /data && chown app /data
 USER app
 EXPOSE 8000
