@@ -18,7 +18,8 @@ generation prompt), else as an HH-RLHF style "\\n\\nHuman: ...\\n\\nAssistant:" 
 A sequence is  head + prompt + completion + end,  where head/end are the tokenizer's own
 special tokens ([CLS] ... [SEP] for BERT, <bos> ... for Llama) and end falls back to
 eos. Too-long prompts lose their oldest tokens (left truncation, the recent turns matter
-most); then the completion is cut from the right so the sequence fits max_length.
+most); then the completion is cut from the right so the sequence fits max_length, and a
+completion cut this way gets no eos (it did not end there).
 """
 
 from dataclasses import dataclass
@@ -92,10 +93,18 @@ def prompt_ids(
 def encode_completion(
     tokenizer, prompt: list[int], completion: str, max_length: int, special: SpecialTokens
 ) -> list[int]:
-    """prompt + completion + end, with the completion cut so the whole fits max_length."""
+    """prompt + completion + end, with the completion cut so the whole fits max_length.
+
+    A completion that does not fit whole loses its eos: the text did not end there, and an
+    eos would teach SFT to stop mid-sentence and show reward/DPO/KTO an ending that never
+    happened. End tokens that are not eos (BERT's [SEP], a segment separator) stay.
+    """
     ids = tokenizer(format_completion(tokenizer, completion), add_special_tokens=False)["input_ids"]
-    room = max(max_length - len(prompt) - len(special.end), 0)
-    return prompt + ids[:room] + special.end
+    end = special.end
+    if len(prompt) + len(ids) + len(end) > max_length:
+        end = [token for token in end if token != tokenizer.eos_token_id]
+    room = max(max_length - len(prompt) - len(end), 0)
+    return prompt + ids[:room] + end
 
 
 def encode_preference(

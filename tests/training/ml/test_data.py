@@ -12,6 +12,7 @@ from training.ml.data import (
     check_examples,
     collate_kto,
     collate_preferences,
+    collate_sft,
     encode_all,
     encode_kto,
     encode_preference,
@@ -74,19 +75,42 @@ def test_long_prompts_lose_their_oldest_tokens(tokenizer):
     assert prompt.endswith("RECENT\n\nAssistant: ")
 
 
-def test_completions_are_cut_to_fit_max_length_and_keep_their_end_token(tokenizer):
+def test_completions_cut_to_fit_max_length_get_no_eos_and_whole_ones_keep_it(tokenizer):
     special = special_tokens(tokenizer)
     example = {"prompt": MESSAGES, "chosen": "y" * 200, "rejected": "n", "margin": 2.0}
     encoded = encode_preference(
         tokenizer, example, max_length=48, max_prompt_length=32, special=special
     )
     assert len(encoded["chosen_ids"]) == 48
-    assert encoded["chosen_ids"][-1] == tokenizer.eos_token_id
+    assert tokenizer.eos_token_id not in encoded["chosen_ids"]  # cut: it never ended
+    assert tokenizer.decode(encoded["chosen_ids"][encoded["prompt_length"] :]) == "y" * (
+        48 - encoded["prompt_length"]
+    )
+    assert encoded["rejected_ids"][-1] == tokenizer.eos_token_id  # whole: it ended
     assert (
         encoded["chosen_ids"][: encoded["prompt_length"]]
         == encoded["rejected_ids"][: encoded["prompt_length"]]
     )
     assert encoded["margin"] == 2.0
+
+
+def test_sft_does_not_learn_to_stop_where_a_demonstration_was_cut(tokenizer):
+    special = special_tokens(tokenizer)
+    rows = [{"prompt": MESSAGES, "completion": "word " * 50}, {"prompt": MESSAGES, "completion": "ok"}]
+    features = [encode_sft(tokenizer, row, 40, 24, special) for row in rows]
+    labels = collate_sft(features, pad_id=tokenizer.pad_token_id)["labels"]
+    cut, whole = (row[row != IGNORE_INDEX].tolist() for row in labels)
+    assert tokenizer.eos_token_id not in cut
+    assert whole[-1] == tokenizer.eos_token_id
+
+
+def test_a_cut_completion_keeps_an_encoders_separator_but_no_eos():
+    bert = load_tokenizer(MINILM)
+    special = special_tokens(bert)
+    example = {"prompt": MESSAGES, "chosen": "yes " * 100, "rejected": "no", "margin": None}
+    encoded = encode_preference(bert, example, max_length=48, max_prompt_length=32, special=special)
+    assert len(encoded["chosen_ids"]) == 48
+    assert encoded["chosen_ids"][-1] == bert.sep_token_id  # [SEP] is structure, not an ending
 
 
 def test_collated_labels_mask_prompt_and_padding(tokenizer):
