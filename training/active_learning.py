@@ -21,21 +21,36 @@ def uncertainty_priority(rewards: list[float]) -> float:
 
 
 def retrain_policies_check() -> list[int]:
-    """Queue a reward run for each enabled policy with enough new judgments; the run ids."""
+    """Queue a reward run for each enabled policy with enough new judgments; the run ids.
+
+    Each project is checked on its own: one whose policy no longer validates (its base model
+    removed, its config out of bounds) is logged and skipped, and the projects after it are
+    still checked."""
     started = []
-    for policy in RetrainPolicy.objects.filter(enabled=True).select_related("project", "last_run"):
-        if policy.last_run is not None and policy.last_run.status not in FINISHED_STATUSES:
-            continue  # one retraining at a time per project
-        total = Judgment.objects.filter(project=policy.project).count()
-        if total - policy.judgments_at_last_run < policy.every_n_judgments:
+    for policy in RetrainPolicy.objects.filter(enabled=True).select_related("project", "last_run").order_by("pk"):
+        try:
+            run_id = _policy_check(policy)
+        except Exception:  # isolation, not retry: the next beat checks this project again
+            log.exception("retrain policy of project %s failed its check; other projects go on", policy.project_id)
             continue
-        with transaction.atomic():
-            run = services.training_run_create(
-                project=policy.project, stage=Stage.REWARD, base_model=policy.base_model, config=policy.config
-            )
-            RetrainPolicy.objects.filter(pk=policy.pk).update(judgments_at_last_run=total, last_run=run)
-        started.append(run.pk)
+        if run_id is not None:
+            started.append(run_id)
     return started
+
+
+def _policy_check(policy: RetrainPolicy) -> int | None:
+    """Queue the policy's reward run if it is due; its id, or None."""
+    if policy.last_run is not None and policy.last_run.status not in FINISHED_STATUSES:
+        return None  # one retraining at a time per project
+    total = Judgment.objects.filter(project=policy.project).count()
+    if total - policy.judgments_at_last_run < policy.every_n_judgments:
+        return None
+    with transaction.atomic():
+        run = services.training_run_create(
+            project=policy.project, stage=Stage.REWARD, base_model=policy.base_model, config=policy.config
+        )
+        RetrainPolicy.objects.filter(pk=policy.pk).update(judgments_at_last_run=total, last_run=run)
+    return run.pk
 
 
 def wants_priorities(run) -> bool:

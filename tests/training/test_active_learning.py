@@ -1,7 +1,7 @@
 import pytest
 
 from labeling.models import Comparison
-from tests.factories import make_comparison
+from tests.factories import ProjectFactory, make_comparison
 from tests.training.conftest import reward_config
 from training import services
 from training.active_learning import (
@@ -27,6 +27,19 @@ def test_policy_starts_a_reward_run_once_enough_judgments_arrived(labelled_proje
     assert retrain_policies_check() == []  # no new judgments since
     policy.refresh_from_db()
     assert policy.judgments_at_last_run == 40
+
+
+def test_one_failing_policy_does_not_stop_the_next_projects_check(labelled_project, tiny_reward_model, caplog):
+    broken = ProjectFactory(slug="broken-policy")
+    RetrainPolicy.objects.create(  # checked first; its base model has since been removed
+        project=broken, enabled=True, every_n_judgments=0, base_model="/nonexistent/removed-model", config=reward_config()
+    )
+    RetrainPolicy.objects.create(
+        project=labelled_project, enabled=True, every_n_judgments=30, base_model=tiny_reward_model, config=reward_config()
+    )
+    [run_id] = retrain_policies_check()
+    assert TrainingRun.objects.get(pk=run_id).project == labelled_project
+    assert f"project {broken.pk} failed" in caplog.text
 
 
 def test_disabled_policy_does_nothing(labelled_project, tiny_reward_model):
