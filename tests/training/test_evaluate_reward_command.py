@@ -82,3 +82,37 @@ def test_a_checkpoint_id_must_be_a_reward_model(tmp_path, project, tiny_policy_m
     policy = ModelCheckpoint.objects.create(project=project, name="p", kind="policy", path=tiny_policy_model)
     with pytest.raises(CommandError, match=f"checkpoint {policy.pk} is a policy model, not a reward model"):
         evaluate("--checkpoint", str(policy.pk), "--data", str(hh_file(tmp_path)), "--format", "hh-rlhf")
+
+
+def test_report_breaks_accuracy_down_by_group_and_measures_length_bias(tmp_path, per_criterion_model):
+    helpful = [json.loads(line) for line in hh_file(tmp_path, extra={"criterion": "helpful", "source": "h"}).open()]
+    harmless = [json.loads(line) for line in hh_file(tmp_path, SHORT, LONG, {"criterion": "harmless", "source": "r"}).open()]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in helpful + harmless))
+    result = evaluate("--checkpoint", per_criterion_model, "--data", str(path), "--format", "hh-rlhf", "--report")
+    report = result["report"]
+    assert report["overall"]["count"] == 8 and report["overall"]["accuracy"] == result["accuracy"] == 1.0
+    assert {name: g["accuracy"] for name, g in report["groups"]["criterion"].items()} == {"harmless": 1.0, "helpful": 1.0}
+    assert set(report["groups"]["source"]) == {"h", "r"}
+    low, high = report["overall"]["interval"]
+    assert low < 1.0 == high  # 8 of 8 right is not certainty
+    bias = report["length_bias"]
+    assert bias["longer_chosen"]["count"] == bias["shorter_chosen"]["count"] == 4
+    # right on both halves, so it follows the criterion, not length: it prefers the longer half the time
+    assert bias["longer_chosen"]["accuracy"] == bias["shorter_chosen"]["accuracy"] == 1.0
+    assert bias["prefers_longer"] == 0.5
+    assert 0.0 <= report["calibration"]["ece"] <= 1.0
+    assert sum(b["count"] for b in report["calibration"]["bins"]) == 8
+
+
+def test_rewardbench_layout_scores_per_subset_and_section(per_criterion_model):
+    from pathlib import Path
+
+    data = Path(__file__).parents[1] / "data" / "rewardbench_layout.jsonl"
+    result = evaluate("--checkpoint", per_criterion_model, "--data", str(data), "--format", "rewardbench",
+                      "--criterion", "helpful")
+    subsets = {name: g["accuracy"] for name, g in result["report"]["groups"]["subset"].items()}
+    assert subsets == {"alpacaeval-easy": 1.0, "mt-bench-easy": 1.0, "refusals-dangerous": 0.0}
+    sections = result["report"]["rewardbench_sections"]
+    assert (sections["Chat"]["score"], sections["Safety"]["score"]) == (1.0, 0.0)
+    assert "Reasoning" not in sections

@@ -78,6 +78,21 @@ def evaluate_reward(
     scored exactly as in training. A model trained per criterion needs one for every pair:
     the example's own "criterion", else `criterion`.
     """
+    chosen, rejected = score_preferences(
+        model_path, examples, batch_size, max_length, max_prompt_length, criterion
+    )
+    return preference_metrics(chosen, rejected)
+
+
+def score_preferences(
+    model_path: str | Path,
+    examples: list[dict],
+    batch_size: int = 16,
+    max_length: int | None = None,
+    max_prompt_length: int | None = None,
+    criterion: str | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every pair's scores, (chosen (N,), rejected (N,)), scored as `evaluate_reward` says."""
     check_examples(examples, PREFERENCE_KEYS, "evaluation")
     trained = trained_reward_config(model_path)
     if criterion:
@@ -89,8 +104,7 @@ def evaluate_reward(
     tokenizer = load_tokenizer(model_path)
     model = accelerator.prepare(load_reward_model(model_path, tokenizer, trained["pooling"]))
     features = encode_all(encode_preference, tokenizer, examples, max_length, max_prompt_length)
-    chosen, rejected = score_pairs(accelerator, model, features, batch_size, tokenizer.pad_token_id)
-    return preference_metrics(chosen, rejected)
+    return score_pairs(accelerator, model, features, batch_size, tokenizer.pad_token_id)
 
 
 def load_reward_fn(model_path: str | Path, device, criterion: str | None = None):

@@ -7,11 +7,35 @@ from labeling.formats import LABELLED_FORMATS, PARSERS, RecordError, RecordSkipp
 from training.models import ModelCheckpoint
 from training.services import resolve_model_path
 
+FORMATS = (*LABELLED_FORMATS, "rewardbench")
+# Per-pair fields kept from a row for the report's groups.
+GROUP_FIELDS = ("criterion", "source", "subset")
+
+
+def parse_rewardbench(row: dict) -> dict:
+    """A RewardBench row: `prompt`, `chosen`, `rejected` strings, and its `subset`."""
+    for key in ("prompt", "chosen", "rejected", "subset"):
+        if not isinstance(row.get(key), str):
+            raise RecordError(f"'{key}' must be a string")
+    if row["chosen"] == row["rejected"]:
+        raise RecordSkipped("chosen and rejected are identical")
+    return {"prompt": [{"role": "user", "content": row["prompt"]}],
+            "chosen": row["chosen"], "rejected": row["rejected"]}
+
+
+def parse_labelled(row: dict, format: str) -> dict:
+    if format == "rewardbench":
+        return parse_rewardbench(row)
+    record = PARSERS[format](row, True)
+    chosen, rejected = (text for text, _ in record.responses)
+    return {"prompt": record.messages, "chosen": chosen, "rejected": rejected}
+
 
 def read_pairs(path: str, format: str) -> tuple[list[dict], list[int]]:
     """Preference examples from a labelled file; the line numbers skipped (identical pairs).
 
-    A row's ``criterion`` (trl files exported per criterion) is kept."""
+    A row's ``criterion`` (trl files exported per criterion), ``source`` and ``subset`` are
+    kept: the first is scored on, all three group the report."""
     examples, skipped = [], []
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, start=1):
@@ -19,16 +43,15 @@ def read_pairs(path: str, format: str) -> tuple[list[dict], list[int]]:
                 continue
             try:
                 row = json.loads(line)
-                record = PARSERS[format](row, True)
+                example = parse_labelled(row, format)
             except RecordSkipped:
                 skipped.append(number)
                 continue
-            except (RecordError, json.JSONDecodeError) as exc:
+            except (RecordError, json.JSONDecodeError, AttributeError) as exc:
                 raise CommandError(f"{path} line {number}: {exc}") from None
-            chosen, rejected = (text for text, _ in record.responses)
-            example = {"prompt": record.messages, "chosen": chosen, "rejected": rejected}
-            if isinstance(row.get("criterion"), str) and row["criterion"]:
-                example["criterion"] = row["criterion"]
+            for field in GROUP_FIELDS:
+                if isinstance(row.get(field), str) and row[field]:
+                    example[field] = row[field]
             examples.append(example)
     return examples, skipped
 
@@ -39,30 +62,58 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--checkpoint", required=True, help="ModelCheckpoint id or a model directory.")
         parser.add_argument("--data", required=True)
-        parser.add_argument("--format", required=True, choices=LABELLED_FORMATS)
+        parser.add_argument(
+            "--format", required=True, choices=FORMATS,
+            help="rewardbench: RewardBench's layout (prompt, chosen, rejected, subset); scores per subset and section.",
+        )
         parser.add_argument(
             "--criterion", help="For a reward model trained per criterion: the one rows without their own are scored on."
+        )
+        parser.add_argument(
+            "--report", action="store_true",
+            help="Also per-group accuracy with intervals, calibration (ECE) and length bias.",
         )
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **o):
-        from training.ml.evaluate import evaluate_reward  # torch loads here only
+        from training.ml.evaluate import (  # torch loads here only
+            preference_metrics,
+            score_preferences,
+        )
 
         path = self._model_path(o["checkpoint"])
         examples, skipped = read_pairs(o["data"], o["format"])
         if not examples:
             raise CommandError(f"{o['data']}: no preference pairs")
         try:
-            metrics = evaluate_reward(path, examples, criterion=o["criterion"])
+            chosen, rejected = score_preferences(path, examples, criterion=o["criterion"])
         except ValueError as exc:  # pairs that do not fit the model, e.g. a criterion it does not know
             raise CommandError(str(exc)) from None
-        result = {**metrics, "skipped_lines": skipped, "checkpoint": path}
+        result = {**preference_metrics(chosen, rejected), "skipped_lines": skipped, "checkpoint": path}
+        if o["report"] or o["format"] == "rewardbench":
+            result["report"] = self._report(examples, (chosen - rejected).numpy(), o["criterion"])
         if o["json"]:
             self.stdout.write(json.dumps(result))
             return
         self.stdout.write(
             f"accuracy {result['accuracy']:.3f}  mean margin {result['mean_margin']:.3f}  "
             f"pairs {result['count']}  (skipped lines: {skipped or 'none'})"
+        )
+        if "report" in result:
+            self.stdout.write(format_report(result["report"]))
+
+    @staticmethod
+    def _report(examples: list[dict], margins, criterion: str | None) -> dict:
+        from training.ml.reward_report import reward_report
+
+        groups = {field: [e.get(field) for e in examples] for field in GROUP_FIELDS}
+        if criterion:
+            groups["criterion"] = [c or criterion for c in groups["criterion"]]
+        return reward_report(
+            margins,
+            [len(e["chosen"]) for e in examples],
+            [len(e["rejected"]) for e in examples],
+            groups,
         )
 
     def _model_path(self, ref: str) -> str:
@@ -76,3 +127,28 @@ class Command(BaseCommand):
         if not Path(ref).is_dir():
             raise CommandError(f"{ref}: not a checkpoint id or a model directory")
         return ref
+
+
+def format_report(report: dict) -> str:
+    """The report as plain text lines for a terminal."""
+
+    def acc(summary: dict) -> str:
+        if summary["accuracy"] is None:
+            return "n/a (0 pairs)"
+        low, high = summary["interval"]
+        return f"{summary['accuracy']:.3f} [{low:.3f}, {high:.3f}] n={summary['count']}"
+
+    bias = report["length_bias"]
+    corr = bias["margin_length_correlation"]
+    lines = [
+        f"calibration: ECE {report['calibration']['ece']:.3f}",
+        "length bias: margin~length correlation " + (f"{corr:.3f}" if corr is not None else "n/a")
+        + f"; accuracy when the longer was chosen {acc(bias['longer_chosen'])},"
+        f" when the shorter was chosen {acc(bias['shorter_chosen'])}",
+    ]
+    for name, per_group in report["groups"].items():
+        for value, summary in per_group.items():
+            lines.append(f"{name} {value}: {acc(summary)}")
+    for section, entry in report.get("rewardbench_sections", {}).items():
+        lines.append(f"RewardBench {section}: {entry['score']:.3f}")
+    return "\n".join(lines)
