@@ -24,7 +24,9 @@ class RecordSkipped(ValueError):
 @dataclass
 class ImportRecord:
     messages: list[dict]
-    responses: list[tuple[str, str]]  # (text, model_name), distinct texts
+    # (text, model_name), distinct pairs: two models may give the same text, and each is its own
+    # response so that judgments credit the model that wrote what was judged
+    responses: list[tuple[str, str]]
     preferred: int | None = None  # index into responses of the labelled winner
     external_id: str = ""
     metadata: dict = field(default_factory=dict)
@@ -85,7 +87,7 @@ def _string(obj: dict, name: str) -> str:
 
 
 def _pair(messages, chosen: str, rejected: str, obj: dict, with_labels: bool) -> ImportRecord:
-    if chosen.strip() == rejected.strip():
+    if same_text(chosen, rejected):
         raise RecordSkipped("chosen and rejected responses are identical")
     return ImportRecord(
         messages=messages,
@@ -103,20 +105,25 @@ def _metadata(obj: dict) -> dict:
     return meta
 
 
+def same_text(a: str, b: str) -> bool:
+    """Whether two responses read the same to an annotator: such a pair is never a comparison."""
+    return a.strip() == b.strip()
+
+
 def parse_candidates(obj: dict, with_labels: bool = False) -> ImportRecord:
-    """``{"prompt", "responses": [{"text", "model"}, ...], "id"?, "metadata"?}``."""
+    """``{"prompt", "responses": [{"text", "model"}, ...], "id"?, "metadata"?}``.
+
+    An empty (or whitespace-only) text is a real model output and is kept. The same text from
+    two models is kept once per model; a text repeated by one model, once.
+    """
     messages = parse_messages(_require(obj, "prompt"), "prompt")
     raw = _require(obj, "responses")
     if not isinstance(raw, list):
         raise RecordError("'responses' must be a list")
-    responses, seen = [], set()
-    for i, item in enumerate(raw):
-        text, model = _candidate(item, i)
-        if text not in seen:
-            seen.add(text)
-            responses.append((text, model))
-    if len(responses) < 2:
-        raise RecordSkipped(f"needs at least 2 distinct responses, has {len(responses)}")
+    responses = list(dict.fromkeys(_candidate(item, i) for i, item in enumerate(raw)))
+    distinct = len({text.strip() for text, _ in responses})
+    if distinct < 2:
+        raise RecordSkipped(f"needs at least 2 distinct responses, has {distinct}")
     return ImportRecord(messages, responses, None, str(obj.get("id", "")), _metadata(obj))
 
 
@@ -125,8 +132,6 @@ def _candidate(item, i: int) -> tuple[str, str]:
         return item, ""
     if not isinstance(item, dict) or not isinstance(item.get("text"), str):
         raise RecordError(f"'responses[{i}]' must be a string or an object with a string 'text'")
-    if not item["text"].strip():
-        raise RecordError(f"'responses[{i}].text' is empty")
     model = item.get("model", "")
     if not isinstance(model, str):
         raise RecordError(f"'responses[{i}].model' must be a string")

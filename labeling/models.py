@@ -111,7 +111,11 @@ class Response(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["prompt", "content_hash"], name="response_unique_content")]
+        # A response is one model's text: the same text from two models is two responses, so each
+        # model is credited with the judgments of its own. (Hash before model: imports look up by it.)
+        constraints = [
+            models.UniqueConstraint(fields=["prompt", "content_hash", "model_name"], name="response_unique_model_content"),
+        ]
 
     def __str__(self):
         return f"Response {self.pk} ({self.model_name})"

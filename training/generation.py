@@ -6,7 +6,7 @@ annotators compare the checkpoint against what came before and the ratings can r
 
 from pathlib import Path
 
-from labeling.formats import ImportRecord
+from labeling.formats import ImportRecord, same_text
 from labeling.models import Prompt
 from labeling.services.imports import import_records
 from training.models import TrainingRun
@@ -26,8 +26,11 @@ def generation_prompts(run: TrainingRun, limit: int | None = None) -> list[Promp
 
 
 def _records(prompt: Prompt, completions: list[str], model_name: str, ranking_k: int | None) -> list[ImportRecord]:
+    """The samples as records under the checkpoint's name: a sample whose text another model
+    already gave is still the checkpoint's response (the import keys responses by model), and an
+    empty sample is a real output to be judged. A sample is never paired with the same text."""
     others = [(r.text, r.model_name) for r in prompt.responses.exclude(model_name=model_name).order_by("id")]
-    fresh = [(text, model_name) for text in dict.fromkeys(completions) if text.strip()]
+    fresh = [(text, model_name) for text in dict.fromkeys(completions)]
     if ranking_k:  # K-way: the new samples ranked together with earlier responses
         pool = fresh + others[: max(0, ranking_k - len(fresh))]
         return [ImportRecord(prompt.messages, pool)] if len(pool) >= 2 else []
@@ -35,7 +38,7 @@ def _records(prompt: Prompt, completions: list[str], model_name: str, ranking_k:
         ImportRecord(prompt.messages, [sample, opponent])
         for sample in fresh
         for opponent in others[:OPPONENTS_PER_SAMPLE]
-        if opponent[0] != sample[0]
+        if not same_text(opponent[0], sample[0])
     ]
 
 

@@ -2,7 +2,9 @@
 
 An import is one transaction: the file is streamed and stored in batches, and the first malformed
 line raises ``ImportFailed`` naming it, which rolls back everything. Prompts, responses and
-comparisons are de-duplicated by content hash, so re-importing a file adds nothing.
+comparisons are de-duplicated by content hash, so re-importing a file adds nothing. A response is
+identified by its prompt, text and model: two models giving the same text each get their own
+response, so every judgment is credited to the model that wrote what was judged.
 
 A new comparison's presentation order is a shuffle seeded by its content, so it does not follow
 the input (where a labelled row lists the chosen response first). A comparison keeps the order
@@ -31,6 +33,7 @@ from labeling.formats import (
     RecordSkipped,
     contains_nul,
     messages_hash,
+    same_text,
     text_hash,
 )
 from labeling.models import (
@@ -46,6 +49,9 @@ from labeling.models import (
 from labeling.services.stats import project_stats_changed
 
 BATCH_LINES = 1000
+# A pairwise line of N responses makes every pair of them, N(N-1)/2 comparisons: 32 make 496.
+# More models per prompt go on several lines (the prompt is shared; each line pairs its own).
+MAX_PAIRWISE_RESPONSES_PER_LINE = 32
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -160,14 +166,28 @@ class _Hashed:
     line: int
     record: ImportRecord
     prompt_hash: str
-    text_hashes: list[str]
+    keys: list[tuple[str, str]]  # per response: (text hash, model name as stored), its identity in the prompt
+
+
+def _hashed(line: int, record: ImportRecord) -> _Hashed:
+    keys = [(text_hash(text), model[:200]) for text, model in record.responses]
+    return _Hashed(line, record, messages_hash(record.messages), keys)
+
+
+def _check_size(project, h: _Hashed) -> None:
+    n = len(h.record.responses)
+    if project.task_type == TaskType.PAIRWISE and n > MAX_PAIRWISE_RESPONSES_PER_LINE:
+        raise ImportFailed(
+            h.line,
+            f"{n} responses make {n * (n - 1) // 2} pairwise comparisons; a line may hold at most "
+            f"{MAX_PAIRWISE_RESPONSES_PER_LINE} responses (split the prompt's responses over several lines)",
+        )
 
 
 def _store_batch(project, batch, source, counts: ImportCounts) -> None:
-    hashed = [
-        _Hashed(line, rec, messages_hash(rec.messages), [text_hash(text) for text, _ in rec.responses])
-        for line, rec in batch
-    ]
+    hashed = [_hashed(line, rec) for line, rec in batch]
+    for h in hashed:
+        _check_size(project, h)
     prompt_ids = _store_prompts(project, hashed, counts)
     response_ids = _store_responses(project, hashed, prompt_ids, counts)
     groups = _comparison_groups(project, hashed, prompt_ids, response_ids)
@@ -189,25 +209,27 @@ def _store_prompts(project, hashed: list[_Hashed], counts) -> dict[str, int]:
     return ids
 
 
-def _store_responses(project, hashed: list[_Hashed], prompt_ids, counts) -> dict[tuple[int, str], int]:
-    wanted: dict[tuple[int, str], tuple[str, str]] = {}
+def _store_responses(project, hashed: list[_Hashed], prompt_ids, counts) -> dict[tuple[int, str, str], int]:
+    """Response ids by (prompt id, text hash, model name)."""
+    wanted: dict[tuple[int, str, str], str] = {}
     for h in hashed:
         prompt_id = prompt_ids[h.prompt_hash]
-        for (text, model), th in zip(h.record.responses, h.text_hashes, strict=True):
-            wanted.setdefault((prompt_id, th), (text, model))
+        for (text, _), (th, model) in zip(h.record.responses, h.keys, strict=True):
+            wanted.setdefault((prompt_id, th, model), text)
     existing = Response.objects.filter(
-        prompt_id__in={p for p, _ in wanted}, content_hash__in={h for _, h in wanted}
-    ).values_list("prompt_id", "content_hash", "id")
-    ids = {(p, h): i for p, h, i in existing if (p, h) in wanted}
+        prompt_id__in={p for p, _, _ in wanted}, content_hash__in={h for _, h, _ in wanted}
+    ).values_list("prompt_id", "content_hash", "model_name", "id")
+    ids = {(p, h, m): i for p, h, m, i in existing if (p, h, m) in wanted}
     now = db_now()
     new = [
-        (project.id, p, text, model[:200], h, len(text), "{}", now)
-        for (p, h), (text, model) in wanted.items()
-        if (p, h) not in ids
+        (project.id, p, text, m, h, len(text), "{}", now)
+        for (p, h, m), text in wanted.items()
+        if (p, h, m) not in ids
     ]
     columns = ["project_id", "prompt_id", "text", "model_name", "content_hash", "length_chars", "metadata", "created_at"]
-    for prompt_id, content_hash, response_id in insert_returning(Response, columns, new, ["prompt_id", "content_hash", "id"]):
-        ids[(prompt_id, content_hash)] = response_id
+    returning = ["prompt_id", "content_hash", "model_name", "id"]
+    for prompt_id, content_hash, model, response_id in insert_returning(Response, columns, new, returning):
+        ids[(prompt_id, content_hash, model)] = response_id
     counts.responses += len(new)
     return ids
 
@@ -225,46 +247,62 @@ class _Group:
 def _comparison_groups(project, hashed: list[_Hashed], prompt_ids, response_ids) -> list[_Group]:
     """The comparisons the lines ask for. A label names its winner by response id: which letter
     that is depends on the stored order of the comparison, known only once it is stored."""
-    split = _stored_sets(project, {prompt_ids[h.prompt_hash] for h in hashed if _splits(project, h.text_hashes)})
+    split = _stored_sets(project, {prompt_ids[h.prompt_hash] for h in hashed if _splits(project, h)})
     groups = []
     for h in hashed:
         prompt_id = prompt_ids[h.prompt_hash]
-        ids = {th: response_ids[(prompt_id, th)] for th in h.text_hashes}
-        if _splits(project, h.text_hashes) and _already_split(set(ids.values()), split.get(prompt_id, [])):
+        ids = [response_ids[(prompt_id, *key)] for key in h.keys]
+        if _splits(project, h) and _already_split(set(ids), split.get(prompt_id, [])):
             continue
-        winner = h.text_hashes[h.record.preferred] if h.record.preferred is not None else None
-        for members in _response_sets(project, h.prompt_hash, h.text_hashes):
-            preferred = ids[winner] if winner in members else None
-            groups.append(_Group(prompt_id, [ids[th] for th in members], preferred, h.line))
+        winner = ids[h.record.preferred] if h.record.preferred is not None else None
+        for members in _response_sets(project, h):
+            member_ids = [ids[i] for i in members]
+            groups.append(_Group(prompt_id, member_ids, winner if winner in member_ids else None, h.line))
     return groups
 
 
-def _response_sets(project, prompt_hash: str, text_hashes: list[str]) -> list[list[str]]:
-    """The response sets of one line, as text hashes in presentation order.
+def _response_sets(project, h: _Hashed) -> list[list[int]]:
+    """The response sets of one line, as indices into its responses in presentation order.
 
-    Pairwise: every pair. Ranking: groups of K cut from one shuffled order, the last topped up.
+    Pairwise: every pair whose texts differ (the same text from two models is no choice; each
+    model is still compared with the others). Ranking: one response per distinct text (the
+    first listed), in groups of K cut from one shuffled order, the last topped up.
     """
+    texts = [text for text, _ in h.record.responses]
     if project.task_type == TaskType.PAIRWISE:
-        return [_content_order(prompt_hash, pair) for pair in combinations(text_hashes, 2)]
+        pairs = combinations(range(len(texts)), 2)
+        return [_content_order(h, pair) for pair in pairs if not same_text(texts[pair[0]], texts[pair[1]])]
     k = project.responses_per_comparison
-    order = _content_order(prompt_hash, text_hashes)
+    order = _content_order(h, _distinct_texts(texts))
+    if len(order) < 2:  # records made in code (generate) are not checked by a parser
+        return []
     sets = [order[i : i + k] for i in range(0, len(order), k)]
     if len(sets[-1]) < k:
         sets[-1] = order[-k:]
     return sets
 
 
-def _content_order(prompt_hash: str, text_hashes) -> list[str]:
+def _distinct_texts(texts: list[str]) -> list[int]:
+    """Indices of the first response with each text."""
+    first: dict[str, int] = {}
+    for i, text in enumerate(texts):
+        first.setdefault(text.strip(), i)
+    return list(first.values())
+
+
+def _content_order(h: _Hashed, members) -> list[int]:
     """A shuffle seeded by the prompt and the set of responses: random from comparison to
     comparison (a labelled row lists its chosen response first; annotators must not see it
     always as A), but the same whatever the order of the input, its lines or the database ids."""
-    order = sorted(text_hashes)
-    random.Random(":".join([prompt_hash, *order])).shuffle(order)
+    order = sorted(members, key=h.keys.__getitem__)
+    random.Random(":".join([h.prompt_hash, *(h.keys[i][0] for i in order)])).shuffle(order)
     return order
 
 
-def _splits(project, text_hashes: list[str]) -> bool:
-    return project.task_type == TaskType.RANKING and len(text_hashes) > project.responses_per_comparison
+def _splits(project, h: _Hashed) -> bool:
+    if project.task_type != TaskType.RANKING:
+        return False
+    return len(_distinct_texts([text for text, _ in h.record.responses])) > project.responses_per_comparison
 
 
 def _stored_sets(project, prompt_ids: set[int]) -> dict[int, list[set[int]]]:

@@ -84,14 +84,24 @@ def test_trl_rejects_a_bad_message_role():
         parse_trl({"prompt": [{"role": "robot", "content": "x"}], "chosen": "a", "rejected": "b"})
 
 
-def test_candidates_accepts_strings_and_objects_and_drops_duplicate_texts():
-    record = parse_candidates({"prompt": "Q", "responses": ["x", {"text": "y", "model": "m2"}, {"text": "x", "model": "m3"}]})
-    assert record.responses == [("x", ""), ("y", "m2")]
+def test_candidates_accepts_strings_and_objects_and_keeps_each_model_of_a_shared_text():
+    record = parse_candidates({"prompt": "Q", "responses": [
+        "x", {"text": "y", "model": "m2"}, {"text": "x", "model": "m3"}, {"text": "y", "model": "m2"},
+    ]})
+    assert record.responses == [("x", ""), ("y", "m2"), ("x", "m3")]
 
 
 def test_candidates_with_one_distinct_response_is_skipped():
     with pytest.raises(RecordSkipped, match="at least 2"):
         parse_candidates({"prompt": "Q", "responses": ["x", "x"]})
+    with pytest.raises(RecordSkipped, match="at least 2"):
+        parse_candidates({"prompt": "Q", "responses": [{"text": "x", "model": "m1"}, {"text": "x ", "model": "m2"}]})
+
+
+@pytest.mark.parametrize("empty", ["", "  \n"])
+def test_candidates_keeps_an_empty_or_blank_response_as_a_model_output(empty):
+    record = parse_candidates({"prompt": "Q", "responses": [{"text": empty, "model": "m1"}, {"text": "x", "model": "m2"}]})
+    assert record.responses == [(empty, "m1"), ("x", "m2")]
 
 
 def test_candidates_response_without_text_is_an_error():

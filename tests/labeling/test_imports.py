@@ -162,6 +162,72 @@ def test_candidates_refuse_labels(project):
         import_file(project=project, lines=lines(candidates(1)), format="candidates", with_labels=True)
 
 
+def models_in(comparison) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((slot.response.model_name, slot.response.text) for slot in comparison.slots.select_related("response")))
+
+
+def test_two_models_giving_the_same_text_each_meet_the_third_and_not_each_other(project):
+    line = {"prompt": "Is water wet?", "responses": [
+        {"text": "Yes.", "model": "m1"}, {"text": "Yes.", "model": "m2"}, {"text": "No.", "model": "m3"}]}
+    result = import_file(project=project, lines=lines(line), format="candidates")
+    assert (result.counts["responses"], result.counts["comparisons"]) == (3, 2)
+    assert {models_in(c) for c in Comparison.objects.filter(project=project)} == {
+        (("m1", "Yes."), ("m3", "No.")), (("m2", "Yes."), ("m3", "No."))}
+    assert import_file(project=project, lines=lines(line), format="candidates").counts["responses"] == 0
+
+
+def test_a_text_stored_for_one_model_is_a_new_response_for_another_on_a_later_line(project):
+    first = {"prompt": "Q", "responses": [{"text": "Same.", "model": "m1"}, {"text": "One.", "model": "m3"}]}
+    later = {"prompt": "Q", "responses": [{"text": "Same.", "model": "m2"}, {"text": "Two.", "model": "m3"}]}
+    import_file(project=project, lines=lines(first), format="candidates")
+    import_file(project=project, lines=lines(later), format="candidates")
+    assert {models_in(c) for c in Comparison.objects.filter(project=project)} == {
+        (("m1", "Same."), ("m3", "One.")), (("m2", "Same."), ("m3", "Two."))}
+
+
+def test_labels_credit_the_model_named_on_their_own_line(project):
+    rows = [trl(1, "Yes.", "No.") | {"chosen_model": "m1", "rejected_model": "m3"},
+            trl(1, "Yes.", "No.") | {"chosen_model": "m2", "rejected_model": "m3"}]
+    import_labels(project, rows, "src")
+    winners = {
+        j.comparison.slots.get(position=LETTERS.index(j.winner)).response.model_name
+        for j in Judgment.objects.filter(project=project)
+    }
+    assert winners == {"m1", "m2"}
+
+
+@pytest.mark.parametrize("empty", ["", " \n\t"])
+def test_an_empty_or_blank_response_is_imported_as_a_model_output(project, empty):
+    line = {"prompt": "Q", "responses": [{"text": empty, "model": "m1"}, {"text": "An answer.", "model": "m2"}]}
+    result = import_file(project=project, lines=lines(line, candidates(2)), format="candidates")
+    assert result.skipped == [] and result.counts["comparisons"] == 1 + 3
+    assert Response.objects.get(model_name="m1", text=empty).length_chars == len(empty)
+
+
+def test_a_ranking_line_shows_a_text_two_models_share_once(db):
+    project = ProjectFactory(task_type="ranking", responses_per_comparison=2)
+    line = {"prompt": "Q", "responses": [{"text": "Yes.", "model": "m1"}, {"text": "Yes.", "model": "m2"}, "No."]}
+    import_file(project=project, lines=lines(line), format="candidates")
+    assert [sorted(texts) for _, texts in stored(project)] == [["No.", "Yes."]]
+
+
+def test_a_pairwise_line_with_more_responses_than_the_cap_fails_naming_it(project):
+    cap = imports.MAX_PAIRWISE_RESPONSES_PER_LINE
+    data = lines(candidates(1), candidates(2, n=cap + 1))
+    with pytest.raises(ImportFailed, match=rf"line 2: {cap + 1} responses make {(cap + 1) * cap // 2} pairwise comparisons; "
+                                          rf"a line may hold at most {cap} responses") as err:
+        import_file(project=project, lines=data, format="candidates")
+    assert err.value.line == 2 and counts(project) == (0, 0, 0, 0)
+    result = import_file(project=project, lines=lines(candidates(3, n=cap)), format="candidates")
+    assert result.counts["comparisons"] == cap * (cap - 1) // 2
+
+
+def test_a_ranking_project_takes_a_line_longer_than_the_pairwise_cap(db):
+    project = ProjectFactory(task_type="ranking", responses_per_comparison=4)
+    n = imports.MAX_PAIRWISE_RESPONSES_PER_LINE * 2
+    assert import_file(project=project, lines=lines(candidates(1, n=n)), format="candidates").counts["comparisons"] == n // 4
+
+
 def test_import_command_creates_the_project_and_reports_skips(db, tmp_path):
     path = tmp_path / "pairs.jsonl"
     path.write_bytes(b"".join(lines(hh(1), hh(2, "Same", "Same"))))

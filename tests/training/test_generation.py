@@ -1,0 +1,36 @@
+"""Generated samples become comparisons credited to the checkpoint that wrote them."""
+
+import pytest
+
+from labeling.models import Comparison
+from tests.factories import make_prompt, make_response
+from training.generation import add_generated_responses
+from training.models import TrainingRun
+
+
+@pytest.fixture
+def run(project):
+    return TrainingRun.objects.create(project=project, stage="generate", base_model="/models/tiny-policy")
+
+
+def pairings(project) -> set[tuple[tuple[str, str], ...]]:
+    return {
+        tuple(sorted((s.response.model_name, s.response.text) for s in c.slots.select_related("response")))
+        for c in Comparison.objects.filter(project=project)
+    }
+
+
+def test_a_sample_another_model_already_gave_is_credited_to_the_checkpoint(project, run):
+    prompt = make_prompt(project, "Is water wet?")
+    make_response(prompt, "Yes.", "old-model")
+    make_response(prompt, "No.", "other-model")
+    result = add_generated_responses(run=run, prompts=[prompt], samples=[{"prompt_index": 0, "completion": "Yes."}])
+    assert result["model_name"] == "tiny-policy" and result["responses"] == 1
+    assert pairings(project) == {(("other-model", "No."), ("tiny-policy", "Yes."))}
+
+
+def test_an_empty_sample_is_compared_like_any_other(project, run):
+    prompt = make_prompt(project)
+    make_response(prompt, "An answer.", "old-model")
+    add_generated_responses(run=run, prompts=[prompt], samples=[{"prompt_index": 0, "completion": ""}])
+    assert pairings(project) == {(("old-model", "An answer."), ("tiny-policy", ""))}
