@@ -190,3 +190,33 @@ def test_a_submit_whose_answer_is_lost_is_retried_and_stored_once(page, annotato
     judgment = Judgment.objects.get(annotator=annotator_user)
     assert judgment.client_key == lost[0]
     assert (judgment.comparison_id, judgment.winner, judgment.strength) == (comparison.pk, "b", 1)
+
+
+def test_criteria_follow_the_overall_verdict_in_two_keys(page, annotator_user):
+    """Verdict then Enter judges every criterion; with a scale, verdict, strength, Enter."""
+    plain = ProjectFactory(criteria=["helpful", "harmless", "honest"], strength_scale=[])
+    scaled = ProjectFactory(criteria=["helpful", "harmless", "honest"], strength_scale=["slightly", "clearly", "much"])
+    for project in (plain, scaled):
+        add_member(project, annotator_user)
+    first, second = make_comparison(plain), make_comparison(scaled)
+
+    log_in(page, annotator_user.username, next_path=f"/projects/{plain.pk}/annotate")
+    assert shown_comparison(page) == first.pk
+    page.keyboard.press("a")
+    expect(page.get_by_test_id("follows-overall").first).to_contain_text("as overall: A")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("all-done")).to_be_visible()
+
+    page.goto(f"/projects/{scaled.pk}/annotate")
+    assert shown_comparison(page) == second.pk
+    for key in ["b", "3", "Enter"]:
+        page.keyboard.press(key)
+    expect(page.get_by_test_id("all-done")).to_be_visible()
+    wait_until_saved(page)
+
+    everywhere = {name: {"winner": "a", "strength": None} for name in plain.criteria}
+    judgment = Judgment.objects.get(comparison=first)
+    assert (judgment.winner, judgment.strength, judgment.criteria) == ("a", None, everywhere)
+    judgment = Judgment.objects.get(comparison=second)
+    everywhere = {name: {"winner": "b", "strength": 3} for name in scaled.criteria}
+    assert (judgment.winner, judgment.strength, judgment.criteria) == ("b", 3, everywhere)

@@ -110,3 +110,46 @@ describe("ranking draft", () => {
     expect(reduceDraft(draft, { type: "choose", target: "a" })).toBe(draft);
   });
 });
+
+describe("criteria follow the overall pick", () => {
+  const config = { ...pairwise, criteria: ["helpful", "harmless"] };
+
+  it("sends the overall verdict and strength on every criterion untouched", () => {
+    const draft = play(config, { type: "choose", target: "a" }, { type: "strength", value: 2 });
+    expect(checkSubmit(draft)).toEqual({ status: "ok" });
+    expect(toJudgment(draft, meta)).toMatchObject({
+      winner: "a", strength: 2,
+      criteria: { helpful: { winner: "a", strength: 2 }, harmless: { winner: "a", strength: 2 } },
+    });
+  });
+
+  it("needs only the verdict without a scale, and names only the overall pick when it is missing", () => {
+    const noScale = { ...config, scaleSize: 0 };
+    expect(toJudgment(play(noScale, { type: "choose", target: "b" }), meta).criteria).toEqual({
+      helpful: { winner: "b", strength: null }, harmless: { winner: "b", strength: null },
+    });
+    expect(checkSubmit(play(config, { type: "choose", target: "a" }))).toEqual({
+      status: "missing", problems: ["Overall: how much better?"], section: 0,
+    });
+  });
+
+  it("stops following once a criterion is picked on its own, and later overall changes pass it by", () => {
+    const draft = play(config, { type: "choose", target: "a" }, { type: "strength", value: 2 },
+      { type: "choose", target: "tie" }, { type: "section", index: 0 }, { type: "choose", target: "b" });
+    expect(draft.picks.helpful).toEqual({ winner: "tie", strength: null });
+    expect(draft.picks.harmless).toEqual({ winner: "b", strength: 2 });
+  });
+
+  it("= puts every criterion back on the overall pick", () => {
+    const draft = play(config, { type: "choose", target: "a" }, { type: "strength", value: 2 },
+      { type: "choose", target: "b" }, { type: "strength", value: 1 }, { type: "followOverall" });
+    expect(draft.picks.helpful).toEqual({ winner: "a", strength: 2 });
+    expect(draft.follows).toEqual({ overall: false, helpful: true, harmless: true });
+  });
+
+  it("leaves ranking criteria alone", () => {
+    const draft = newDraft({ ...ranking, criteria: ["helpful"] });
+    expect(draft.follows.helpful).toBe(false);
+    expect(reduceDraft(draft, { type: "followOverall" })).toBe(draft);
+  });
+});

@@ -32,6 +32,8 @@ export interface Draft {
   orders: Record<string, Letter[]>;
   /** Ranking: whether the annotator has moved anything in the section. */
   touched: Record<string, boolean>;
+  /** Pairwise criteria that still follow the overall pick (every one until changed on its own). */
+  follows: Record<string, boolean>;
   /** Ranking: the letter that arrow keys move. */
   selected: Letter | null;
   rationale: string;
@@ -49,6 +51,7 @@ export type DraftAction =
   | { type: "rankMove"; delta: number }
   | { type: "rankReorder"; section: number; from: number; to: number }
   | { type: "rationale"; text: string }
+  | { type: "followOverall" }
   | { type: "confirmUnchanged" };
 
 export function newDraft(config: DraftConfig): Draft {
@@ -56,13 +59,15 @@ export function newDraft(config: DraftConfig): Draft {
   const picks: Record<string, PairwisePick> = {};
   const orders: Record<string, Letter[]> = {};
   const touched: Record<string, boolean> = {};
+  const follows: Record<string, boolean> = {};
   for (const section of sections) {
     picks[section] = { winner: null, strength: null };
     orders[section] = [...config.letters];
     touched[section] = false;
+    follows[section] = section !== OVERALL && config.taskType === "pairwise";
   }
   return {
-    config, sections, active: 0, picks, orders, touched,
+    config, sections, active: 0, picks, orders, touched, follows,
     selected: null, rationale: "", confirmingUnchanged: false,
   };
 }
@@ -90,8 +95,11 @@ function applyAction(draft: Draft, action: DraftAction): Draft {
       if (action.target === "tie" && !config.allowTies) return draft;
       if (action.target !== "tie" && !config.letters.includes(action.target)) return draft;
       const index = action.section ?? draft.active;
-      const old = draft.picks[draft.sections[index]];
-      const strength = action.target === "tie" ? null : old.strength;
+      const section = draft.sections[index];
+      const old = draft.picks[section];
+      // A criterion picked on its own starts afresh: the strength it followed was given for the
+      // overall verdict, and keeping it would complete the pick before its own strength key.
+      const strength = action.target === "tie" || draft.follows[section] ? null : old.strength;
       return advance(setPick(draft, index, { winner: action.target, strength }), index);
     }
     case "strength": {
@@ -129,6 +137,11 @@ function applyAction(draft: Draft, action: DraftAction): Draft {
     }
     case "rationale":
       return { ...draft, rationale: action.text };
+    case "followOverall": {
+      if (config.taskType !== "pairwise" || draft.sections.length < 2) return draft;
+      const follows = Object.fromEntries(draft.sections.map((section) => [section, section !== OVERALL]));
+      return withFollowers({ ...draft, follows });
+    }
     case "confirmUnchanged":
       return { ...draft, confirmingUnchanged: true };
   }
@@ -139,8 +152,19 @@ function withActive(draft: Draft, index: number): Draft {
   return active === draft.active ? draft : { ...draft, active };
 }
 
+/** Set one section's pick: the overall pick carries over to the criteria that follow it, and
+ * a criterion picked on its own stops following. */
 function setPick(draft: Draft, index: number, pick: PairwisePick): Draft {
-  return { ...draft, active: index, picks: { ...draft.picks, [draft.sections[index]]: pick } };
+  const section = draft.sections[index];
+  const next = { ...draft, active: index, picks: { ...draft.picks, [section]: pick } };
+  if (section === OVERALL) return withFollowers(next);
+  return { ...next, follows: { ...draft.follows, [section]: false } };
+}
+
+function withFollowers(draft: Draft): Draft {
+  const picks = { ...draft.picks };
+  for (const section of draft.sections) if (draft.follows[section]) picks[section] = { ...picks[OVERALL] };
+  return { ...draft, picks };
 }
 
 function setOrder(draft: Draft, section: string, order: Letter[]): Draft {
@@ -151,16 +175,17 @@ function setOrder(draft: Draft, section: string, order: Letter[]): Draft {
   };
 }
 
-/** Once the section at `index` is complete, move on to the next incomplete one (if any). */
+/** Once the section at `index` is complete, move on to the next one still to look at: an
+ * incomplete one, or a criterion that follows the overall pick (Enter submits it as it is). */
 function advance(draft: Draft, index: number): Draft {
   const { scaleSize } = draft.config;
   if (!isPickComplete(draft.picks[draft.sections[index]], scaleSize)) return draft;
   const count = draft.sections.length;
   for (let step = 1; step < count; step += 1) {
     const candidate = (index + step) % count;
-    if (!isPickComplete(draft.picks[draft.sections[candidate]], scaleSize)) {
-      return { ...draft, active: candidate };
-    }
+    const section = draft.sections[candidate];
+    const unseen = candidate > index && draft.follows[section];
+    if (unseen || !isPickComplete(draft.picks[section], scaleSize)) return { ...draft, active: candidate };
   }
   return draft;
 }
@@ -176,6 +201,7 @@ export function checkSubmit(draft: Draft): SubmitCheck {
     const problems: string[] = [];
     let first = -1;
     draft.sections.forEach((section, index) => {
+      if (draft.follows[section]) return; // its problem is the overall pick's
       const pick = draft.picks[section];
       const label = sectionLabel(section);
       if (pick.winner === null) problems.push(`${label}: choose a response${draft.config.allowTies ? " or tie" : ""}`);

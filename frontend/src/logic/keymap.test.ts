@@ -56,6 +56,12 @@ describe("global keys", () => {
     expect(actionForKey(press("k"), withCriteria)).toEqual({ type: "sectionStep", delta: -1 });
   });
 
+  it("puts every criterion back on the overall pick with = only when there are criteria", () => {
+    expect(actionForKey(press("="), pairwise)).toBeNull();
+    expect(actionForKey(press("="), { ...pairwise, sectionCount: 3 })).toEqual({ type: "followOverall" });
+    expect(actionForKey(press("="), { ...ranking, sectionCount: 3 })).toBeNull();
+  });
+
   it("leaves browser shortcuts and Alt combinations alone", () => {
     expect(actionForKey(press("r", { ctrlKey: true }), pairwise)).toBeNull();
     expect(actionForKey(press("a", { altKey: true }), pairwise)).toBeNull();

@@ -32,6 +32,7 @@ export type KeyAction =
   | { type: "rankMove"; delta: number }
   | { type: "rankDeselect" }
   | { type: "sectionStep"; delta: number }
+  | { type: "followOverall" }
   | { type: "submit" }
   | { type: "skip" }
   | { type: "flag" }
@@ -73,6 +74,7 @@ function globalAction(key: string, ctx: KeyContext): KeyAction | null {
 
 function pairwiseAction(key: string, ctx: KeyContext): KeyAction | null {
   if (key === "t") return ctx.allowTies ? { type: "choose", target: "tie" } : null;
+  if (key === "=") return ctx.sectionCount > 1 ? { type: "followOverall" } : null;
   if (key === "a" || key === "b") return { type: "choose", target: key };
   const digit = Number(key);
   if (Number.isInteger(digit) && digit >= 1 && digit <= ctx.scaleSize) return { type: "strength", value: digit };
@@ -115,6 +117,9 @@ export function keyHints(ctx: Pick<KeyContext, "taskType" | "letters" | "scaleSi
           { keys: ["Home", "End"], label: "Move it to the top / bottom" },
         ];
   if (ctx.sectionCount > 1) hints.push({ keys: ["J", "K"], label: "Next / previous criterion" });
+  if (ctx.sectionCount > 1 && ctx.taskType === "pairwise") {
+    hints.push({ keys: ["="], label: "Every criterion as overall (criteria follow it until changed)" });
+  }
   hints.push(
     { keys: ["Enter"], label: "Submit (Ctrl+Enter from a text box)" },
     { keys: ["S"], label: "Skip this comparison" },

@@ -54,7 +54,7 @@ function AnnotateScreen({ projectId }: { projectId: number }) {
 
   const run = (action: KeyAction) => {
     switch (action.type) {
-      case "choose": case "strength": case "rankSelect": case "rankSelectAt": case "rankMove": case "sectionStep":
+      case "choose": case "strength": case "rankSelect": case "rankSelectAt": case "rankMove": case "sectionStep": case "followOverall":
         return act(action);
       case "rankDeselect": return act({ type: "rankSelect", letter: null });
       case "submit": return session.submit();
@@ -246,7 +246,7 @@ function DockStatus({ session }: { session: AnnotationSession }) {
             <kbd>A</kbd>/<kbd>B</kbd> better
             {draft && draft.config.scaleSize > 0 && <> · <kbd>1</kbd>–<kbd>{draft.config.scaleSize}</kbd> how much</>}
             {draft?.config.allowTies && <> · <kbd>T</kbd> tie</>}
-            {draft && draft.sections.length > 1 && <> · criteria <kbd>J</kbd><kbd>K</kbd></>} · <kbd>Enter</kbd> submit · <kbd>?</kbd> all keys
+            {draft && draft.sections.length > 1 && <> · criteria follow overall; change one with <kbd>J</kbd><kbd>K</kbd>, <kbd>=</kbd> all as overall</>} · <kbd>Enter</kbd> submit · <kbd>?</kbd> all keys
           </span>
         )}
       </div>

@@ -24,10 +24,11 @@ export function DecisionDock({ project, draft, snippets, dispatch, status, child
         <div class="dock-sections">
           {draft.sections.map((section, index) => {
             const active = index === draft.active;
+            const follows = !ranking && draft.follows[section];
             return (
               <div
                 key={section}
-                class={`dock-row${active && many ? " is-active" : ""}`}
+                class={`dock-row${active && many ? " is-active" : ""}${follows ? " follows" : ""}`}
                 data-section={section}
                 onPointerDown={() => !active && dispatch({ type: "section", index })}
               >
@@ -46,6 +47,8 @@ export function DecisionDock({ project, draft, snippets, dispatch, status, child
                     onSelect={(letter) => dispatch({ type: "rankSelect", letter, section: index })}
                     onReorder={(from, to) => dispatch({ type: "rankReorder", section: index, from, to })}
                   />
+                ) : follows && !active ? (
+                  <FollowingSummary project={project} draft={draft} />
                 ) : (
                   <PairwiseScale project={project} draft={draft} index={index} dispatch={dispatch} showKeys={active} />
                 )}
@@ -55,6 +58,21 @@ export function DecisionDock({ project, draft, snippets, dispatch, status, child
         </div>
         {children}
       </div>
+    </div>
+  );
+}
+
+/** A criterion that follows the overall pick shows it in one line; a click on the row opens its scale. */
+function FollowingSummary({ project, draft }: { project: Project; draft: Draft }) {
+  const { winner, strength } = draft.picks[draft.sections[0]];
+  const verdict =
+    winner === null ? "no verdict yet"
+    : winner === "tie" ? "tie"
+    : `${winner.toUpperCase()}${strength ? `, ${project.strength_scale[strength - 1]}` : ""}`;
+  return (
+    <div class="follow-summary" data-testid="follows-overall">
+      <span>as overall: <strong>{verdict}</strong></span>
+      <span class="muted">click or <Kbd k="J" /> to change</span>
     </div>
   );
 }
