@@ -325,4 +325,7 @@ class ProjectStats(models.Model):
     payload = models.JSONField(default=dict)
     judgment_watermark = models.PositiveIntegerField(default=0, help_text="Judgments counted when computed.")
     computed_at = models.DateTimeField(null=True)
-    dirty = models.BooleanField(default=True)
+    dirty = models.BooleanField(default=True, help_text="Something the stats count changed since the last refresh began.")
+    refresh_started_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the refresh now running began; cleared once its payload is stored."
+    )

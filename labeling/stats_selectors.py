@@ -349,13 +349,18 @@ def project_stats_for_viewer(*, project: Project, user, admin: bool) -> dict | N
     """The cached stats as ``user`` may see them, with ``stale``; None when none are cached.
 
     Project admins see everything. Annotators see the project-wide figures (agreement,
-    ratings, counts) and, of the per-annotator rows, only their own: another person's
-    agreement, speed and outlier flag are for the admins who act on them.
+    counts) and, of the per-annotator rows, only their own: another person's agreement,
+    speed and outlier flag are for the admins who act on them. Annotators get no ``ratings``:
+    they judge blind, and a leaderboard naming the models (with their win rates) would tell
+    them which model's style to expect, and to favour, on the next screen.
     """
-    row = ProjectStats.objects.filter(project=project, computed_at__isnull=False).values_list("payload", "dirty").first()
+    row = ProjectStats.objects.filter(project=project, computed_at__isnull=False).values_list(
+        "payload", "dirty", "refresh_started_at"
+    ).first()
     if row is None:
         return None
-    payload, dirty = row
+    payload, dirty, refreshing = row
     if not admin:
-        payload = {**payload, "annotators": [r for r in payload.get("annotators", []) if r.get("annotator") == user.pk]}
-    return {**payload, "stale": dirty}
+        own_row = [r for r in payload.get("annotators", []) if r.get("annotator") == user.pk]
+        payload = {key: value for key, value in payload.items() if key != "ratings"} | {"annotators": own_row}
+    return {**payload, "stale": dirty or refreshing is not None}

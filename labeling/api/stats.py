@@ -1,7 +1,7 @@
 """Project statistics: the cached payload, never computed on the request.
 
-Members of the project may read it; annotators get only their own annotator row (see
-``labeling.stats_selectors.project_stats_for_viewer``). The serializers below describe the
+Members of the project may read it; annotators get only their own annotator row and no
+model ratings, since they judge blind (see ``labeling.stats_selectors.project_stats_for_viewer``). The serializers below describe the
 payload for the schema; the payload itself is built by ``labeling.services.stats``.
 """
 
@@ -140,7 +140,9 @@ class ProjectStatsSerializer(serializers.Serializer):
     counts = CountsSerializer()
     agreement = AgreementSerializer()
     annotators = AnnotatorRowSerializer(many=True, help_text="Everyone for project admins; annotators get their own row.")
-    ratings = RatingsSerializer()
+    ratings = RatingsSerializer(
+        required=False, help_text="Project admins only: annotators judge blind, so they never see model names or ratings."
+    )
     seconds = SecondsSerializer(help_text="Time the computation took, by part.")
 
 

@@ -21,10 +21,14 @@ changes the figures calls ``project_stats_changed`` inside its transaction: it t
 on with a conditional update and only the call that turned it on schedules a recomputation,
 a little later (``_delay``), so a burst of judgments costs one computation and a submit costs
 one UPDATE that usually matches nothing, never a broker message.
-The recomputation claims the work by turning ``dirty`` off (again a conditional update: of
-several queued, one computes), so a judgment committing while it runs turns ``dirty`` on
-again and schedules the next one. A payload is stored only over an older one, so two
-computations finishing out of order never leave the older snapshot in place.
+The recomputation claims the work by turning ``dirty`` off and stamping ``refresh_started_at``
+(again a conditional update: of several queued, one computes), so a judgment committing while
+it runs turns ``dirty`` on again and schedules the next one. The stamp is cleared in the
+transaction that stores the payload, and only by the refresh that set it: stats are fresh
+when neither ``dirty`` nor a stamp is set, so a worker killed mid-computation leaves them
+marked stale, and after ``STALE_AFTER`` the next read (or a queued refresh) takes the work
+over. A payload is stored only over an older one, so two computations finishing out of order
+never leave the older snapshot in place.
 """
 
 from __future__ import annotations
@@ -427,30 +431,50 @@ def _delay(project_id: int) -> float:
 def project_stats_refresh(project_id: int) -> bool:
     """Recompute and store the stats if they are dirty; False when there was nothing to do.
 
-    Safe to run twice and concurrently: turning ``dirty`` off is the claim, so one run of
-    several computes. On an error the work is handed back (``dirty`` on) before re-raising.
+    Safe to run twice and concurrently: the claim (``_refresh_claim``) lets one run of several
+    compute. The stats are marked fresh only in the transaction that stores the payload; on an
+    error the work is handed back (``dirty`` on) before re-raising, and a killed worker's claim
+    goes stale and is taken over.
     """
-    if ProjectStats.objects.filter(project_id=project_id, dirty=True).update(dirty=False) != 1:
+    started_at = _refresh_claim(project_id)
+    if started_at is None:
         return False
     project = Project.objects.get(pk=project_id)
+    mine = ProjectStats.objects.filter(project_id=project_id, refresh_started_at=started_at)
     try:
         payload = project_stats_compute(project)
     except Exception:
-        ProjectStats.objects.filter(project_id=project_id).update(dirty=True)
+        with transaction.atomic():
+            mine.update(refresh_started_at=None)
+            ProjectStats.objects.filter(project_id=project_id).update(dirty=True)
         raise
-    project_stats_store(project=project, payload=payload)
+    with transaction.atomic():
+        project_stats_store(project=project, payload=payload)
+        mine.update(refresh_started_at=None)  # a later claim, if any, marks fresh when it stores
     return True
+
+
+def _refresh_claim(project_id: int) -> datetime | None:
+    """Claim the refresh: turn ``dirty`` off and stamp the start, if the stats are dirty or the
+    last claim is older than ``STALE_AFTER`` (its worker died). The stamp, or None if not ours."""
+    now = timezone.now()
+    claimable = Q(dirty=True) | Q(refresh_started_at__lt=now - STALE_AFTER)
+    claimed = ProjectStats.objects.filter(claimable, project_id=project_id).update(dirty=False, refresh_started_at=now)
+    return now if claimed == 1 else None
 
 
 def project_stats_nudge(project: Project) -> bool:
     """Stats were asked for: schedule a refresh now if none are cached or the one pending
-    looks lost (dirty for ``STALE_AFTER``: a worker died holding it, or it failed).
+    looks lost (dirty for ``STALE_AFTER``: the refresh failed or was never sent; or claimed
+    for ``STALE_AFTER``: its worker died).
 
     The refresh is claim-protected, so an extra one is harmless. True when one was sent.
     """
-    row = ProjectStats.objects.filter(project=project).values_list("dirty", "computed_at").first()
-    dirty, computed_at = row or (False, None)
-    if computed_at is not None and not (dirty and computed_at < timezone.now() - STALE_AFTER):
+    row = ProjectStats.objects.filter(project=project).values_list("dirty", "computed_at", "refresh_started_at").first()
+    dirty, computed_at, started_at = row or (False, None, None)
+    long_ago = timezone.now() - STALE_AFTER
+    lost = (dirty and computed_at is not None and computed_at < long_ago) or (started_at is not None and started_at < long_ago)
+    if computed_at is not None and not lost:
         return False
     project_stats_request(project.pk)
     from labeling.tasks import project_stats_recompute

@@ -466,6 +466,48 @@ def test_a_failed_computation_hands_the_work_back(project, duel, monkeypatch):
     assert ProjectStats.objects.get(project=project).dirty
 
 
+class _WorkerKilled(BaseException):
+    """What the service sees of a SIGKILL or an OOM kill: nothing after this line runs."""
+
+
+def test_a_worker_killed_mid_computation_leaves_the_stats_stale_until_another_refresh(
+    api, project, admin_user, duel, monkeypatch
+):
+    project_stats_store(project=project, payload=project_stats_compute(project))
+    judge(make_comparison(project), admin_user, "a", 1)
+    project_stats_request(project.pk)
+    real_compute = stats_service.project_stats_compute
+
+    def killed(project):
+        raise _WorkerKilled
+
+    monkeypatch.setattr(stats_service, "project_stats_compute", killed)
+    with pytest.raises(_WorkerKilled):
+        project_stats_refresh(project.pk)
+    assert api(admin_user).get(STATS_URL.format(project.pk)).json()["stale"] is True
+    monkeypatch.setattr(stats_service, "project_stats_compute", real_compute)
+    assert project_stats_refresh(project.pk) is False  # the dead worker's claim is recent
+    ProjectStats.objects.filter(project=project).update(refresh_started_at=timezone.now() - timedelta(hours=1))
+    assert project_stats_refresh(project.pk) is True  # ... until it is STALE_AFTER old
+    body = api(admin_user).get(STATS_URL.format(project.pk)).json()
+    assert body["stale"] is False and body["judgments"] == 9
+
+
+def test_reading_stats_whose_refresh_died_sends_another(
+    api, project, admin_user, duel, monkeypatch, django_capture_on_commit_callbacks
+):
+    from labeling import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.project_stats_recompute, "delay", lambda *args: sent.append(args))
+    project_stats_store(project=project, payload=project_stats_compute(project))
+    long_ago = timezone.now() - timedelta(hours=1)
+    ProjectStats.objects.filter(project=project).update(dirty=False, refresh_started_at=long_ago)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api(admin_user).get(STATS_URL.format(project.pk)).json()["stale"] is True
+    assert sent == [(project.pk,)]
+
+
 def test_a_burst_of_judgments_schedules_one_delayed_recompute_after_commit(
     project, annotator, second_annotator, monkeypatch, django_capture_on_commit_callbacks
 ):
@@ -548,12 +590,20 @@ def test_admins_see_every_annotator_row(api, project, admin_user, duel):
     assert {row["username"] for row in body["annotators"]} == {"ann-annotator", "bob-annotator"}
 
 
-def test_annotators_see_figures_and_ratings_but_only_their_own_row(api, project, annotator, duel):
+def test_annotators_see_figures_but_only_their_own_row(api, project, annotator, duel):
     project_stats_store(project=project, payload=project_stats_compute(project))
     body = api(annotator).get(STATS_URL.format(project.pk)).json()
     assert [row["username"] for row in body["annotators"]] == ["ann-annotator"]
-    assert body["agreement"]["krippendorff_alpha"] is not None and body["ratings"]["bradley_terry"]
+    assert body["agreement"]["krippendorff_alpha"] is not None
     assert "bob-annotator" not in json.dumps(body)
+
+
+def test_annotators_judge_blind_so_they_get_no_model_leaderboard(api, project, admin_user, annotator, duel):
+    project_stats_store(project=project, payload=project_stats_compute(project))
+    assert api(admin_user).get(STATS_URL.format(project.pk)).json()["ratings"]["bradley_terry"]
+    body = api(annotator).get(STATS_URL.format(project.pk)).json()
+    assert "ratings" not in body
+    assert "model-a" not in json.dumps(body) and "model-b" not in json.dumps(body)
 
 
 def test_outsiders_and_strangers_get_no_stats(api, project, outsider, duel):
