@@ -62,9 +62,21 @@ def membership_set(*, project: Project, username: str, role: str) -> Membership:
     return membership
 
 
+# Settings that say what a stored judgment means: once one exists they are fixed.
+JUDGMENT_SHAPE_FIELDS = ("task_type", "responses_per_comparison", "strength_scale")
+
+
 @transaction.atomic
 def project_update(*, project: Project, **fields) -> Project:
-    """Change settings; a new overlap re-opens or closes comparisons to match."""
+    """Change settings; a new overlap re-opens or closes comparisons to match.
+
+    Once the project has judgments (imported labels included), what they mean is fixed: the
+    task type, K and the strength scale (a strength is a position on it, so even relabelling
+    would change what stored answers say) cannot change, and criteria can only be added
+    (earlier judgments have no verdict on a new one and are left out of its figures);
+    removing or renaming one is refused.
+    """
+    _check_judgment_shape_kept(project, fields)
     old_overlap = project.overlap
     for name, value in fields.items():
         setattr(project, name, value)
@@ -80,6 +92,23 @@ def project_update(*, project: Project, **fields) -> Project:
         project.comparisons.filter(holders__lt=project.overlap).update(is_open=True)
         project.comparisons.filter(holders__gte=project.overlap).update(is_open=False)
     return project
+
+
+def _check_judgment_shape_kept(project: Project, fields: dict) -> None:
+    changed = [name for name in JUDGMENT_SHAPE_FIELDS if name in fields and fields[name] != getattr(project, name)]
+    dropped = [c for c in project.criteria if "criteria" in fields and c not in (fields["criteria"] or [])]
+    if not (changed or dropped) or not project.judgments.exists():
+        return
+    if changed:
+        raise InvalidInput(
+            f"{changed[0]} cannot change once the project has judgments: they were given under the current one",
+            field=changed[0],
+        )
+    raise InvalidInput(
+        f"criteria cannot drop or rename {', '.join(dropped)} once the project has judgments on it; "
+        "new criteria may be added",
+        field="criteria",
+    )
 
 
 def _full_clean(project: Project) -> None:

@@ -4,8 +4,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from labeling.models import Comparison, Membership
-from tests.factories import ProjectFactory, UserFactory, make_comparison
+from labeling.models import Comparison, Judgment, Membership
+from tests.factories import ProjectFactory, UserFactory, make_comparison, new_client_key
 
 HH = {"chosen": "\n\nHuman: Hi\n\nAssistant: Hello", "rejected": "\n\nHuman: Hi\n\nAssistant: Go away"}
 
@@ -112,3 +112,53 @@ def test_a_token_authenticates_its_user_until_the_user_is_deactivated(api, annot
 def test_other_projects_do_not_leak_through_ids(api, annotator):
     other = ProjectFactory()
     assert api(annotator).get(url(other)).status_code == 404
+
+
+# --- settings that say what a judgment means ----------------------------------------------------
+
+
+def _judged(project, annotator, **settings):
+    """``project`` with ``settings`` and one judgment by ``annotator``."""
+    for name, value in settings.items():
+        setattr(project, name, value)
+    project.save()
+    comparison = make_comparison(project)
+    criteria = {name: {"winner": "a"} for name in project.criteria}
+    Judgment.objects.create(
+        project=project, comparison=comparison, annotator=annotator, winner="a", strength=1 if project.strength_scale else None,
+        criteria=criteria, client_key=new_client_key(),
+    )
+    return project
+
+
+def test_after_judgments_the_task_type_k_and_strength_scale_are_fixed(api, project, admin_user, annotator):
+    _judged(project, annotator)
+    for change in (
+        {"task_type": "ranking", "responses_per_comparison": 3},
+        {"responses_per_comparison": 3},
+        {"strength_scale": ["slightly", "much"]},
+        {"strength_scale": ["a bit better", "better", "much better"]},  # relabelled only
+    ):
+        response = api(admin_user).patch(url(project), change, format="json")
+        assert response.status_code == 400, change
+        assert response.json()["field"] in change and "judgments" in response.json()["detail"]
+    project.refresh_from_db()
+    assert project.task_type == "pairwise" and project.responses_per_comparison == 2
+
+
+def test_after_judgments_criteria_can_be_added_but_not_dropped_or_renamed(api, project, admin_user, annotator):
+    _judged(project, annotator, criteria=["helpful"])
+    for criteria in (["harmless"], [], ["helpfulness"]):
+        response = api(admin_user).patch(url(project), {"criteria": criteria}, format="json")
+        assert response.status_code == 400 and response.json()["field"] == "criteria"
+        assert "helpful" in response.json()["detail"]
+    response = api(admin_user).patch(url(project), {"criteria": ["helpful", "harmless"]}, format="json")
+    assert response.status_code == 200 and response.json()["criteria"] == ["helpful", "harmless"]
+
+
+def test_before_judgments_every_setting_may_change_and_unchanged_values_always_pass(api, project, admin_user, annotator):
+    change = {"task_type": "ranking", "responses_per_comparison": 3, "strength_scale": [], "criteria": ["x"]}
+    assert api(admin_user).patch(url(project), change, format="json").status_code == 200
+    project.refresh_from_db()
+    _judged(project, annotator)
+    assert api(admin_user).patch(url(project), {**change, "name": "Renamed"}, format="json").status_code == 200
