@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ema, extent, formatTick, linear, linePath, niceDomain, padded, thin, tickStep, ticks } from "./chartScale";
+import { ema, extent, formatTick, formatTicks, linear, linePath, niceDomain, padded, thin, tickStep, ticks } from "./chartScale";
 
 describe("extent and padding", () => {
   it("ignores missing and non-finite values", () => {
@@ -56,6 +56,14 @@ describe("ticks", () => {
     expect(formatTick(0.30000000000000004)).toBe("0.3");
     expect(formatTick(0.00002)).toBe("2e-5");
     expect(formatTick(-2)).toBe("-2");
+  });
+
+  it("gives close ticks labels that differ", () => {
+    expect(formatTicks([0.00045, 0.0005, 0.00055])).toEqual(["4.5e-4", "5e-4", "5.5e-4"]);
+    expect(formatTicks([1.0001, 1.0002, 1.0003])).toEqual(["1.0001", "1.0002", "1.0003"]);
+    expect(formatTicks([0, 0.5, 1])).toEqual(["0", "0.5", "1"]);
+    const steps = ticks([0.000451, 0.000549], 4);
+    expect(new Set(formatTicks(steps)).size).toBe(steps.length);
   });
 });
 

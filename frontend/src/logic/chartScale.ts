@@ -112,16 +112,33 @@ export function thin<T>(items: T[], max: number): T[] {
   return out;
 }
 
-/** Short tick labels: 1.2k, 0.35, 1e-5. */
-export function formatTick(value: number): string {
+/** A short tick label with `digits` significant digits: 1.2k, 0.35, 1e-5. */
+export function formatTick(value: number, digits = 3): string {
   if (value === 0) return "0";
   const size = Math.abs(value);
-  if (size >= 1e6) return `${trim(value / 1e6)}M`;
-  if (size >= 1e4) return `${trim(value / 1e3)}k`;
-  if (size < 1e-3) return value.toExponential(0);
-  return trim(value);
+  if (size >= 1e6) return `${trim(value / 1e6, digits)}M`;
+  if (size >= 1e4) return `${trim(value / 1e3, digits)}k`;
+  if (size < 1e-3) return exponent(value, digits);
+  return trim(value, digits);
 }
 
-function trim(value: number): string {
-  return String(Number(value.toPrecision(3)));
+/**
+ * Labels for a whole axis: the fewest significant digits (3 at least) that tell every tick
+ * apart, so close values never read as the same number ("5e-4 5e-4 5e-4").
+ */
+export function formatTicks(values: number[]): string[] {
+  let labels = values.map((value) => formatTick(value));
+  for (let digits = 4; digits <= 10 && new Set(labels).size < labels.length; digits++) {
+    labels = values.map((value) => formatTick(value, digits));
+  }
+  return labels;
+}
+
+function trim(value: number, digits: number): string {
+  return String(Number(value.toPrecision(digits)));
+}
+
+function exponent(value: number, digits: number): string {
+  const [mantissa, power] = value.toExponential(digits - 1).split("e");
+  return `${Number(mantissa)}e${Number(power)}`;
 }

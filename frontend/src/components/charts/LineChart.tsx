@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { type Point, ema, extent, formatTick, linear, linePath, niceDomain, padded, thin, ticks } from "../../logic/chartScale";
+import { type Point, ema, extent, formatTicks, linear, linePath, niceDomain, padded, thin, ticks } from "../../logic/chartScale";
 
 export interface Series {
   key: string;
@@ -40,6 +40,10 @@ export function LineChart({ title, series, share, smooth, height = 170 }: Props)
   const yDomain = share ? ([0, 1] as [number, number]) : niceDomain(padded(extent(all.map((p) => p.y))), 3);
   const x = linear(xDomain, [LEFT, WIDTH - RIGHT]);
   const y = linear(yDomain, [height - BOTTOM, TOP]);
+  const yTicks = ticks(yDomain, 3);
+  const yLabels = share ? formatTicks(yTicks.map((t) => t * 100)).map((l) => `${l}%`) : formatTicks(yTicks);
+  const xTicks = ticks(xDomain, 5).filter((tick) => Number.isInteger(tick));
+  const xLabels = formatTicks(xTicks);
   const steps = [...new Set(all.filter((p) => p.y !== null && p.y !== undefined).map((p) => p.x))].sort((a, b) => a - b);
   const hovered = hover === null ? null : steps[hover];
 
@@ -82,17 +86,15 @@ export function LineChart({ title, series, share, smooth, height = 170 }: Props)
         onMouseMove={onMove}
         onMouseLeave={() => setHover(null)}
       >
-        {ticks(yDomain, 3).map((tick) => (
+        {yTicks.map((tick, i) => (
           <g key={`y${tick}`}>
             <line class="grid" x1={LEFT} x2={WIDTH - RIGHT} y1={y(tick)} y2={y(tick)} />
-            <text class="tick" x={LEFT - 5} y={y(tick) + 3} text-anchor="end">{share ? `${Math.round(tick * 100)}%` : formatTick(tick)}</text>
+            <text class="tick" x={LEFT - 5} y={y(tick) + 3} text-anchor="end">{yLabels[i]}</text>
           </g>
         ))}
-        {ticks(xDomain, 5)
-          .filter((tick) => Number.isInteger(tick))
-          .map((tick) => (
-            <text key={`x${tick}`} class="tick" x={x(tick)} y={height - 5} text-anchor="middle">{formatTick(tick)}</text>
-          ))}
+        {xTicks.map((tick, i) => (
+          <text key={`x${tick}`} class="tick" x={x(tick)} y={height - 5} text-anchor="middle">{xLabels[i]}</text>
+        ))}
         <line class="axis" x1={LEFT} x2={WIDTH - RIGHT} y1={height - BOTTOM} y2={height - BOTTOM} />
         {drawn.map((s, i) => {
           const smoothed = smooth && s.points.length > 8 ? ema(s.points.map((p) => p.y)) : null;

@@ -1,6 +1,6 @@
 import { getStats } from "../../api";
 import { HeatLegend, Heatmap } from "../../components/charts/Heatmap";
-import { type Domain, formatTick, linear, ticks } from "../../logic/chartScale";
+import { type Domain, formatTicks, linear, ticks } from "../../logic/chartScale";
 import { ago, count, fixed, percent } from "../../logic/format";
 import { type LeaderboardRow, excludedNote, expectedWinRate, leaderboardRows, ratingDomain } from "../../logic/leaderboard";
 import type { Project, Ratings } from "../../types";
@@ -140,10 +140,12 @@ function RatingTable({ rows }: { rows: LeaderboardRow[] }) {
 }
 
 function Axis({ domain, x }: { domain: Domain; x: (v: number) => number }) {
+  const values = ticks(domain, 4);
+  const labels = formatTicks(values);
   return (
     <svg class="chart axis-svg" viewBox={`0 0 ${BAR_WIDTH} 18`} aria-hidden="true">
-      {ticks(domain, 4).map((tick) => (
-        <text key={tick} class="tick" x={x(tick)} y={13} text-anchor="middle">{formatTick(tick)}</text>
+      {values.map((tick, i) => (
+        <text key={tick} class="tick" x={x(tick)} y={13} text-anchor="middle">{labels[i]}</text>
       ))}
     </svg>
   );
