@@ -19,6 +19,7 @@ import type {
   ResolvedFlag,
   RunMetric,
   SkipOrFlag,
+  SkipReason,
   Snapshot,
   SnapshotCreate,
   StageConfig,
@@ -155,6 +156,16 @@ export function sendJudgment(body: JudgmentCreate): Promise<Judgment> {
 /** Reopen a judgment inside its edit window; answers the task again. 409 after the window. */
 export async function undoJudgment(judgmentId: number): Promise<Task> {
   return (await request<Task>("POST", `/api/judgments/${judgmentId}/undo/`, {})) as Task;
+}
+
+/** Undo a skip: the comparison comes back leased; `reason` withdraws the flag a flag-and-skip recorded. */
+export async function unskipComparison(comparisonId: number, reason: SkipReason): Promise<Task> {
+  return (await request<Task>("POST", `/api/comparisons/${comparisonId}/unskip/`, { reason })) as Task;
+}
+
+/** Undo a flag made while judging on. */
+export async function withdrawFlag(flagId: number): Promise<void> {
+  await request<unknown>("POST", `/api/flags/${flagId}/withdraw/`, {});
 }
 
 // --- admin dashboard ---------------------------------------------------------

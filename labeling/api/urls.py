@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from labeling.api import annotation, auth, dashboard, exports, projects, stats
+from labeling.api import annotation, auth, dashboard, exports, projects, stats, undo
 
 urlpatterns = [
     path("auth/token/", auth.TokenView.as_view(), name="api-token"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("projects/<int:project_id>/members/", projects.MemberListView.as_view(), name="project-members"),
     path("projects/<int:project_id>/imports/", projects.ImportListView.as_view(), name="project-imports"),
     *annotation.urlpatterns,
+    *undo.urlpatterns,
     *exports.urlpatterns,
     *stats.urlpatterns,
     *dashboard.urlpatterns,

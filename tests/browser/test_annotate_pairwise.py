@@ -220,3 +220,39 @@ def test_criteria_follow_the_overall_verdict_in_two_keys(page, annotator_user):
     judgment = Judgment.objects.get(comparison=second)
     everywhere = {name: {"winner": "b", "strength": 3} for name in scaled.criteria}
     assert (judgment.winner, judgment.strength, judgment.criteria) == ("b", 3, everywhere)
+
+
+def test_skip_and_flag_are_undone_with_u(page, annotator_user):
+    from labeling.models import Flag
+
+    project = ProjectFactory()
+    add_member(project, annotator_user)
+    first = make_comparison(project, priority=2)
+    second = make_comparison(project, priority=1)
+
+    log_in(page, annotator_user.username, next_path=f"/projects/{project.pk}/annotate")
+    assert shown_comparison(page) == first.pk
+    page.keyboard.press("a")
+    page.keyboard.press("s")
+    wait_for_next(page, first.pk)
+    expect(page.get_by_test_id("undo")).to_contain_text("Undo skip")
+    page.keyboard.press("u")
+    expect(page.get_by_test_id("task")).to_have_attribute("data-comparison", str(first.pk))
+    expect(page.get_by_test_id("choose-0-a")).to_have_attribute("aria-pressed", "true")  # the draft as it was
+    assert Lease.objects.get(comparison=first, annotator=annotator_user).state == LeaseState.ACTIVE
+
+    page.keyboard.press("f")
+    page.keyboard.press("1")
+    page.keyboard.press("Shift+Enter")  # flag and keep judging
+    expect(page.get_by_test_id("undo")).to_contain_text("Undo flag")
+    wait_until_saved(page)
+    assert Flag.objects.filter(comparison=first).count() == 1
+    page.keyboard.press("u")
+    expect(page.get_by_test_id("toast")).to_contain_text("Flag withdrawn")
+    assert not Flag.objects.exists()
+
+    page.keyboard.press("1")
+    page.keyboard.press("Enter")
+    assert wait_for_next(page, first.pk) == second.pk
+    wait_until_saved(page)
+    assert Judgment.objects.get(annotator=annotator_user).comparison_id == first.pk

@@ -124,7 +124,7 @@ export function keyHints(ctx: Pick<KeyContext, "taskType" | "letters" | "scaleSi
     { keys: ["Enter"], label: "Submit (Ctrl+Enter from a text box)" },
     { keys: ["S"], label: "Skip this comparison" },
     { keys: ["F"], label: "Flag: unsafe, all bad, broken prompt…" },
-    { keys: ["U"], label: "Undo the last submit while it is editable (Ctrl+Z too)" },
+    { keys: ["U"], label: "Undo the last submit, skip or flag while it is editable (Ctrl+Z too)" },
     { keys: ["R"], label: "Write a rationale" },
   );
   if (ctx.canDemonstrate) hints.push({ keys: ["W"], label: "Write the ideal response" });

@@ -15,7 +15,9 @@ import { FlagMenu } from "./FlagMenu";
 import { GuidelinesPanel } from "./GuidelinesPanel";
 import { HelpOverlay } from "./HelpOverlay";
 import { ResponseGrid } from "./ResponseGrid";
-import { type AnnotationSession, useAnnotationSession } from "./useAnnotationSession";
+import { type AnnotationSession, type LastAction, undoableUntil, useAnnotationSession } from "./useAnnotationSession";
+
+const UNDO_LABEL: Record<LastAction["kind"], string> = { submit: "Undo submit", skip: "Undo skip", flag: "Undo flag" };
 
 export function mountAnnotate(root: HTMLElement, projectId: number): () => void {
   render(<AnnotateScreen projectId={projectId} />, root);
@@ -228,7 +230,7 @@ function DockStatus({ session }: { session: AnnotationSession }) {
   }, []);
   const { problems, last, task, draft } = session;
   const leaseLeft = task ? Date.parse(task.lease_expires_at) - Date.now() : Infinity;
-  const editable = last && (!last.saved || Date.parse(last.saved.editable_until) > Date.now());
+  const editable = last && undoableUntil(last) > Date.now();
   return (
     <>
       <div class="dock-message">
@@ -253,7 +255,7 @@ function DockStatus({ session }: { session: AnnotationSession }) {
       <div class="dock-meta">
         {editable && (
           <button class="btn btn-ghost btn-sm" onClick={() => void session.undo()} data-testid="undo">
-            Undo last <Kbd k="U" />
+            {UNDO_LABEL[last.kind]} <Kbd k="U" />
           </button>
         )}
         <span class={`next-ready${session.upcoming ? " is-ready" : ""}`} title="The next comparison is leased and loaded ahead">

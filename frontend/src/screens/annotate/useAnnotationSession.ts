@@ -3,13 +3,13 @@
 // leased ahead by the TaskFeed so a submit never waits on the network.
 
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
-import { ApiError, getProgress, getProject, loginUrl, nextTask, undoJudgment, writes } from "../../api";
+import { ApiError, getProgress, getProject, loginUrl, nextTask, undoJudgment, unskipComparison, withdrawFlag, writes } from "../../api";
 import { newClientKey } from "../../ids";
 import { warmMarkdown } from "../../markdown";
 import { checkSubmit, type Draft, type DraftAction, type DraftConfig, newDraft, reduceDraft, toJudgment } from "../../logic/draft";
 import { Stopwatch } from "../../logic/stopwatch";
 import { TaskFeed } from "../../logic/taskFeed";
-import type { FlagReason, Judgment, Progress, Project, Task } from "../../types";
+import type { FlagReason, Judgment, Progress, Project, SkipReason, Task } from "../../types";
 import { writeQueue } from "../../writeQueue";
 
 export type Phase = "loading" | "ready" | "empty" | "error";
@@ -19,14 +19,26 @@ export interface Notice {
   kind: "info" | "error";
 }
 
-/** What is needed to put the last submitted task back on screen as it was. */
-interface LastSubmit {
+/** What is needed to put a task back on screen as it was. */
+interface Shown {
   task: Task;
   draft: Draft;
   demoText: string;
   timeMs: number;
-  judgment: Promise<Judgment>;
-  saved: Judgment | null;
+}
+
+/** The last action, which Undo takes back while it is editable (the server's window: 10 minutes). */
+export type LastAction =
+  | ({ kind: "submit"; judgment: Promise<Judgment>; saved: Judgment | null } & Shown)
+  | ({ kind: "skip"; reason: SkipReason; write: Promise<unknown>; at: number } & Shown)
+  | { kind: "flag"; task: Task; write: Promise<unknown>; at: number };
+
+const UNDO_WINDOW_MS = 10 * 60_000;
+
+/** Until when Undo can take `last` back; a submit not yet saved counts as open. */
+export function undoableUntil(last: LastAction): number {
+  if (last.kind !== "submit") return last.at + UNDO_WINDOW_MS;
+  return last.saved ? Date.parse(last.saved.editable_until) : Infinity;
 }
 
 type DraftState = Draft | null;
@@ -72,7 +84,7 @@ export function useAnnotationSession(projectId: number) {
   const [draft, dispatchDraft] = useReducer(draftReducer, null);
   const [demoText, setDemoText] = useState("");
   const [progress, setProgress] = useState<Progress | null>(null);
-  const [last, setLast] = useState<LastSubmit | null>(null);
+  const [last, setLast] = useState<LastAction | null>(null);
   const [notice, setNoticeState] = useState<Notice | null>(null);
   const [problems, setProblems] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
@@ -175,7 +187,7 @@ export function useAnnotationSession(projectId: number) {
     const body = toJudgment(draft, { comparison: task.id, time_spent_ms: timeMs, client_key });
     const judgment = queue.enqueue(client_key, `Judgment on #${task.id}`, writes.judgment(body)) as Promise<Judgment>;
     if (project?.collect_demonstrations) sendDemonstration(task, demoText, timeMs);
-    const record: LastSubmit = { task, draft, demoText, timeMs, judgment, saved: null };
+    const record: LastAction = { kind: "submit", task, draft, demoText, timeMs, judgment, saved: null };
     judgment
       .then((saved) => {
         record.saved = saved;
@@ -190,28 +202,40 @@ export function useAnnotationSession(projectId: number) {
 
   const skip = useCallback(
     (reason: FlagReason | "" = "", note = "") => {
-      if (!task || busy) return;
-      queue
-        .enqueue(newClientKey(), `Skip #${task.id}`, writes.skip(task.id, { reason, note }))
-        .then(refreshProgress)
-        .catch((err) => notify(`Skip not saved: ${err.message}`, "error"));
-      setLast(null);
+      if (!task || !draft || busy) return;
+      const write = queue.enqueue(newClientKey(), `Skip #${task.id}`, writes.skip(task.id, { reason, note }));
+      write.then(refreshProgress).catch((err) => notify(`Skip not saved: ${err.message}`, "error"));
+      const timeMs = stopwatch.current.elapsedMs();
+      setLast({ kind: "skip", task, draft, demoText, timeMs, reason, write, at: Date.now() });
       notify(reason ? "Flagged and skipped" : "Skipped");
       void advance();
     },
-    [task, busy, queue, refreshProgress, notify, advance],
+    [task, draft, demoText, busy, queue, refreshProgress, notify, advance],
   );
 
   const flag = useCallback(
     (reason: FlagReason, note: string, keepJudging: boolean) => {
       if (!task) return;
-      queue
-        .enqueue(newClientKey(), `Flag on #${task.id}`, writes.flag(task.id, { reason, note }))
-        .catch((err) => notify(`Flag not saved: ${err.message}`, "error"));
-      if (keepJudging) notify("Flagged — keep judging");
-      else skip(reason, note);
+      const write = queue.enqueue(newClientKey(), `Flag on #${task.id}`, writes.flag(task.id, { reason, note }));
+      write.catch((err) => notify(`Flag not saved: ${err.message}`, "error"));
+      if (!keepJudging) return skip(reason, note);
+      setLast({ kind: "flag", task, write, at: Date.now() });
+      notify("Flagged — keep judging");
     },
     [task, queue, notify, skip],
+  );
+
+  /** Put a reopened task back on screen as it was left; the one shown now waits next in line. */
+  const restore = useCallback(
+    (reopened: Task, from: Shown, counted: boolean) => {
+      feed.reopen(reopened);
+      show(reopened, from);
+      if (counted) {
+        setProgress((p) => p && { ...p, done_today: Math.max(0, p.done_today - 1), done_total: Math.max(0, p.done_total - 1), remaining: p.remaining + 1 });
+      }
+      refreshProgress();
+    },
+    [feed, show, refreshProgress],
   );
 
   const undo = useCallback(async () => {
@@ -222,26 +246,30 @@ export function useAnnotationSession(projectId: number) {
     setBusy(true);
     try {
       // Normally saved within milliseconds; offline, undo must not freeze the screen.
-      const saved = last.saved ?? (await Promise.race([last.judgment, delay(3000)]));
-      if (!saved) {
-        notify("Your last judgment is still being saved; undo once it is", "error");
+      const done = await Promise.race([last.kind === "submit" ? last.judgment : last.write, delay(3000)]);
+      if (!done) {
+        notify(`Your last ${last.kind} is still being saved; undo once it is`, "error");
         return;
       }
-      const reopened = await undoJudgment(saved.id);
-      feed.reopen(reopened);
+      if (last.kind === "submit") {
+        restore(await undoJudgment((done as Judgment).id), last, true);
+        notify("Reopened your last judgment");
+      } else if (last.kind === "skip") {
+        restore(await unskipComparison(last.task.id, last.reason), last, false);
+        notify(last.reason ? "Flag withdrawn; the comparison is back" : "The skipped comparison is back");
+      } else {
+        await withdrawFlag((done as { id: number }).id);
+        notify("Flag withdrawn");
+      }
       setLast(null);
-      show(reopened, { draft: last.draft, demoText: last.demoText, timeMs: last.timeMs });
-      setProgress((p) => p && { ...p, done_today: Math.max(0, p.done_today - 1), done_total: Math.max(0, p.done_total - 1), remaining: p.remaining + 1 });
-      notify("Reopened your last judgment");
-      refreshProgress();
     } catch (err) {
       const tooLate = err instanceof ApiError && err.status === 409;
       if (tooLate) setLast(null);
-      notify(tooLate ? "Too late to undo: the edit window has closed" : `Could not undo: ${(err as Error).message}`, "error");
+      notify(tooLate ? `Cannot undo: ${err.message}` : `Could not undo: ${(err as Error).message}`, "error");
     } finally {
       setBusy(false);
     }
-  }, [last, feed, show, notify, refreshProgress]);
+  }, [last, restore, notify]);
 
   /** A change to the draft from a key or click; clears the "missing" message of a refused submit. */
   const edit = useCallback((action: DraftAction) => {
