@@ -34,6 +34,7 @@ from labeling.services.snapshots import (
     snapshot_rows,
     snapshot_verify,
 )
+from labeling.services.stats import project_stats_compute
 from tests.factories import (
     ProjectFactory,
     UserFactory,
@@ -214,6 +215,23 @@ def test_models_keeps_comparisons_among_the_named_models(project, annotator):
     judge(make_comparison(project, models_=("gpt", "llama"), texts=["g", "l"]), annotator, "a")
     judge(make_comparison(project, models_=("gpt", "mistral"), texts=["g2", "m"]), annotator, "a")
     assert pairs(project, models=("gpt", "llama")) == [("g", "l")]
+
+
+def test_two_models_with_the_same_text_are_each_credited_in_exports_and_ratings(project, annotator):
+    """m1 and m2 answer "Yes." to one prompt, m3 "No."; "Yes." wins both comparisons."""
+    line = {"prompt": "Is water wet?", "responses": [
+        {"text": "Yes.", "model": "m1"}, {"text": "Yes.", "model": "m2"}, {"text": "No.", "model": "m3"}]}
+    import_file(project=project, lines=[json.dumps(line).encode()], format="candidates")
+    for comparison in project.comparisons.all():
+        judge(comparison, annotator, "a" if texts(comparison)[0] == "Yes." else "b", 2)
+    rows = export(project)
+    assert sorted((r["chosen_model"], r["rejected_model"]) for r in rows) == [("m1", "m3"), ("m2", "m3")]
+    ratings = project_stats_compute(project)["ratings"]
+    for table in (ratings["bradley_terry"], ratings["elo"], ratings["length_controlled"]["rows"]):
+        n = {row["model"]: row["n"] for row in table}
+        assert n == {"m1": 1, "m2": 1, "m3": 2}
+    bt = {row["model"]: row["rating"] for row in ratings["bradley_terry"]}
+    assert bt["m1"] == pytest.approx(bt["m2"]) and bt["m3"] < bt["m1"]
 
 
 def test_judgments_are_read_in_batches_with_constant_queries(project, annotator, monkeypatch):

@@ -2,6 +2,7 @@
 
 import csv
 import gzip
+import json
 import math
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 
+from labeling.formats import messages_hash
+from labeling.models import Judgment, Prompt, Response
 from labeling.ratings import (
     bradley_terry,
     bradley_terry_bootstrap,
@@ -20,6 +23,9 @@ from labeling.ratings import (
     ranking_to_pairs,
     win_rate_matrix,
 )
+from labeling.services.imports import LETTERS, import_file
+from labeling.services.stats import project_stats_compute
+from tests.factories import UserFactory, new_client_key
 
 # L-BFGS stops where the loss no longer changes in float64: ~1e-5 rating points
 TOLERANCE = 1e-4
@@ -300,3 +306,71 @@ def test_consistent_rankings_order_the_models():
     model_a, model_b, outcome, _ = ranking_to_pairs(rankings)
     ratings = ratings_by_model(model_a, model_b, outcome)
     assert ratings["x"] > ratings["y"]
+
+
+# the PandaLM test set replayed through the app (real data: import, judgments, stats)
+
+PANDALM = Path(__file__).resolve().parents[3] / "shared" / "data" / "pandalm_testset_3annotators.jsonl"
+PANDALM_RATERS = ("annotator1", "annotator2", "annotator3")
+PANDALM_OUTCOME = {1: 1.0, 2: 0.0, 0: 0.5}  # response1 better, response2 better, similar quality
+
+
+def pandalm_text(value) -> str:
+    """Six outputs are JSON ``true`` in the source; as an answer they read 'true'."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def pandalm_candidates(row: dict) -> dict:
+    """One item as a ``candidates`` line: ``cmp_key`` is "<model of response1>_<model of response2>"."""
+    model_1, model_2 = row["cmp_key"].split("_")
+    prompt = row["instruction"] + (f"\n\n{row['input']}" if row["input"] else "")
+    return {"prompt": prompt, "id": str(row["idx"]), "responses": [
+        {"text": pandalm_text(row["response1"]), "model": model_1},
+        {"text": pandalm_text(row["response2"]), "model": model_2}]}
+
+
+def judge_pandalm(project, rows: list[dict]) -> None:
+    """Each rater's label on each item as a judgment on the item's stored comparison."""
+    letters = {}  # (prompt id, {model: text}) -> {model: letter}
+    for comparison in project.comparisons.prefetch_related("slots__response"):
+        slots = comparison.slots.all()
+        key = (comparison.prompt_id, frozenset((s.response.model_name, s.response.text) for s in slots))
+        letters[key] = (comparison, {s.response.model_name: LETTERS[s.position] for s in slots})
+    prompts = dict(Prompt.objects.filter(project=project).values_list("content_hash", "id"))
+    raters = [UserFactory(username=name) for name in PANDALM_RATERS]
+    judgments = []
+    for row in rows:
+        line = pandalm_candidates(row)
+        key = frozenset((r["model"], r["text"]) for r in line["responses"])
+        prompt_hash = messages_hash([{"role": "user", "content": line["prompt"]}])
+        comparison, letter = letters[(prompts[prompt_hash], key)]
+        for rater, name in zip(raters, PANDALM_RATERS, strict=True):
+            label = row[name]
+            winner = "tie" if label == 0 else letter[line["responses"][label - 1]["model"]]
+            judgments.append(Judgment(project=project, comparison=comparison, annotator=rater, winner=winner,
+                                      client_key=new_client_key()))
+    Judgment.objects.bulk_create(judgments)
+
+
+@pytest.mark.skipif(not PANDALM.exists(), reason="../shared/data is not beside this checkout")
+def test_pandalm_imports_as_it_is_and_three_raters_give_the_independent_bradley_terry_fit(project):
+    """999 items, 54 empty outputs, and models that gave the same text to one prompt (e.g. opt-7b
+    and bloom-7b both answering "Good evening."): every label must count for the model it judged."""
+    rows = [json.loads(line) for line in PANDALM.read_text().splitlines()]
+    lines = [json.dumps(pandalm_candidates(row)).encode() for row in rows]
+    result = import_file(project=project, lines=lines, format="candidates")
+    assert result.skipped == [] and result.counts["comparisons"] == 999
+    empty = {(r["instruction"], r["input"], r["cmp_key"].split("_")[i]) for r in rows for i in (0, 1) if r[f"response{i + 1}"] == ""}
+    assert Response.objects.filter(project=project, text="").count() == len(empty)
+    judge_pandalm(project, rows)
+
+    model_a = np.array([r["cmp_key"].split("_")[0] for r in rows for _ in PANDALM_RATERS])
+    model_b = np.array([r["cmp_key"].split("_")[1] for r in rows for _ in PANDALM_RATERS])
+    outcome = np.array([PANDALM_OUTCOME[r[name]] for r in rows for name in PANDALM_RATERS])
+    models, expected = sklearn_ratings(model_a, model_b, outcome)
+    ratings = project_stats_compute(project)["ratings"]
+    assert ratings["n"] == 2997 and ratings["excluded"] == {"same_model": 0, "no_model": 0}
+    got = {row["model"]: row["rating"] for row in ratings["bradley_terry"]}
+    assert got == pytest.approx(dict(zip(models.tolist(), expected, strict=True)), abs=0.01)
+    counts = {row["model"]: row["n"] for row in ratings["bradley_terry"]}
+    assert counts == {m: int(np.sum(model_a == m) + np.sum(model_b == m)) for m in models}
