@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Ratings } from "../types";
-import { excludedNote, expectedWinRate, leaderboardRows, ratingDomain, statsPayload } from "./leaderboard";
+import { MIN_PAIRS_FOR_RATING, clip, excludedNote, expectedWinRate, leaderboardRows, ratingDomain, statsPayload } from "./leaderboard";
 
 const RATINGS: Ratings = {
   n: 30,
@@ -36,6 +36,18 @@ describe("leaderboard rows", () => {
     expect(high).toBeGreaterThanOrEqual(1130);
     expect(low % 50).toBe(0);
     expect(ratingDomain([])).toEqual([900, 1100]);
+  });
+
+  it("marks a model with few judged pairs provisional and keeps its wild interval off the axis", () => {
+    const newcomer = { model: "new", rating: 1400, ci_low: 700, ci_high: 2600, rank: 1, n: MIN_PAIRS_FOR_RATING - 1 };
+    const rows = leaderboardRows({ ...RATINGS, bradley_terry: [newcomer, ...RATINGS.bradley_terry] });
+    expect(rows.map((r) => r.provisional)).toEqual([true, false, false]);
+    const domain = ratingDomain(rows);
+    expect(domain[1]).toBeLessThan(1400);
+    expect(clip(2600, domain)).toEqual({ value: domain[1], clipped: true });
+    expect(clip(1000, domain)).toEqual({ value: 1000, clipped: false });
+    // with no settled model the axis holds everyone
+    expect(ratingDomain(rows.map((r) => ({ ...r, provisional: true })))[1]).toBeGreaterThanOrEqual(2600);
   });
 });
 

@@ -5,8 +5,16 @@ import type { ProjectStats, Ratings } from "../types";
 import { type Domain, extent, niceDomain, padded } from "./chartScale";
 import { count } from "./format";
 
+/**
+ * Judged pairs a model needs before its rating is shown as settled. Below it a Bradley–Terry
+ * fit still moves by hundreds of points with each judgment: the row is marked provisional,
+ * gets no rank and stays out of the headline and the axis.
+ */
+export const MIN_PAIRS_FOR_RATING = 20;
+
 export interface LeaderboardRow {
   model: string;
+  provisional: boolean;
   rank: number;
   rating: number;
   ci_low: number | null;
@@ -26,6 +34,7 @@ export function leaderboardRows(ratings: Ratings): LeaderboardRow[] {
     const lc = lengthControlled.get(row.model) ?? null;
     return {
       model: row.model,
+      provisional: row.n < MIN_PAIRS_FOR_RATING,
       rank: row.rank,
       rating: row.rating,
       ci_low: row.ci_low,
@@ -39,10 +48,21 @@ export function leaderboardRows(ratings: Ratings): LeaderboardRow[] {
   });
 }
 
-/** One axis for every interval bar and Elo mark, on round numbers. */
+/**
+ * One axis for every interval bar and Elo mark, on round numbers. It spans the settled rows
+ * only (all rows when none is settled): a provisional model's interval can run for thousands
+ * of points and would squash every other bar; its bar is clipped at the axis instead.
+ */
 export function ratingDomain(rows: LeaderboardRow[]): Domain {
-  const values = rows.flatMap((row) => [row.rating, row.ci_low, row.ci_high, row.elo]);
+  const settled = rows.some((row) => !row.provisional) ? rows.filter((row) => !row.provisional) : rows;
+  const values = settled.flatMap((row) => [row.rating, row.ci_low, row.ci_high, row.elo]);
   return niceDomain(padded(extent(values), [900, 1100]), 4);
+}
+
+/** `value` held inside `domain`, and whether it had to be moved (a clipped bar end). */
+export function clip(value: number, [low, high]: Domain): { value: number; clipped: boolean } {
+  const held = Math.min(high, Math.max(low, value));
+  return { value: held, clipped: held !== value };
 }
 
 /**

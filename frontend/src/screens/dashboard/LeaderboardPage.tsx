@@ -2,7 +2,7 @@ import { getStats } from "../../api";
 import { HeatLegend, Heatmap } from "../../components/charts/Heatmap";
 import { type Domain, formatTicks, linear, ticks } from "../../logic/chartScale";
 import { ago, count, fixed, percent } from "../../logic/format";
-import { type LeaderboardRow, excludedNote, expectedWinRate, leaderboardRows, ratingDomain } from "../../logic/leaderboard";
+import { type LeaderboardRow, MIN_PAIRS_FOR_RATING, clip, excludedNote, expectedWinRate, leaderboardRows, ratingDomain } from "../../logic/leaderboard";
 import type { Project, Ratings } from "../../types";
 import { StatsPending } from "./OverviewPage";
 import { usePolled } from "./usePolled";
@@ -22,6 +22,14 @@ export function LeaderboardPage({ project }: { project: Project }) {
     );
   }
   const ratings = data.ratings;
+  if (data.stale && ratings.bradley_terry.length === 0) {
+    return (
+      <section class="card empty-card" data-testid="leaderboard-computing">
+        <h2>Computing…</h2>
+        <p class="muted">New judgments are being counted; the leaderboard appears in a few seconds.</p>
+      </section>
+    );
+  }
   if (ratings.reason || ratings.bradley_terry.length === 0) {
     return (
       <section class="card empty-card" data-testid="leaderboard-empty">
@@ -68,8 +76,9 @@ export function LeaderboardPage({ project }: { project: Project }) {
 }
 
 function Headline({ rows }: { rows: LeaderboardRow[] }) {
-  if (rows.length < 2) return null;
-  const [first, second] = rows;
+  const settled = rows.filter((row) => !row.provisional);
+  if (settled.length < 2) return null;
+  const [first, second] = settled;
   const separated = first.ci_low !== null && second.ci_high !== null && first.ci_low > second.ci_high;
   return (
     <p class="headline" data-testid="leaderboard-headline">
@@ -105,9 +114,13 @@ function RatingTable({ rows }: { rows: LeaderboardRow[] }) {
         </thead>
         <tbody>
           {rows.map((row) => (
-            <tr key={row.model} data-testid={`model-${row.model}`}>
+            <tr key={row.model} data-testid={`model-${row.model}`} class={row.provisional ? "is-provisional" : undefined}>
               <td class="num">
-                <span class={`rank rank-${Math.min(row.rank, 4)}`}>{row.rank}</span>
+                {row.provisional ? (
+                  <span class="muted" title={`No rank until ${MIN_PAIRS_FOR_RATING} judged pairs`}>–</span>
+                ) : (
+                  <span class={`rank rank-${Math.min(row.rank, 4)}`}>{row.rank}</span>
+                )}
               </td>
               <td class="model-name">{row.model}</td>
               <td class="num">
@@ -115,9 +128,14 @@ function RatingTable({ rows }: { rows: LeaderboardRow[] }) {
                 {row.ci_low !== null && row.ci_high !== null && (
                   <span class="muted small"> +{Math.round(row.ci_high - row.rating)}/−{Math.round(row.rating - row.ci_low)}</span>
                 )}
+                {row.provisional && (
+                  <div class="tag-warn small" data-testid="provisional">
+                    provisional: {count(row.n)} of {MIN_PAIRS_FOR_RATING} pairs
+                  </div>
+                )}
               </td>
               <td class="bar-col">
-                <IntervalBar row={row} x={x} />
+                <IntervalBar row={row} x={x} domain={domain} />
               </td>
               <td class="num">{row.elo === null ? "—" : Math.round(row.elo)}</td>
               <td class="num">
@@ -151,25 +169,37 @@ function Axis({ domain, x }: { domain: Domain; x: (v: number) => number }) {
   );
 }
 
-function IntervalBar({ row, x }: { row: LeaderboardRow; x: (v: number) => number }) {
+function IntervalBar({ row, x, domain }: { row: LeaderboardRow; x: (v: number) => number; domain: Domain }) {
   const mid = BAR_HEIGHT / 2;
   const hasCi = row.ci_low !== null && row.ci_high !== null;
+  // Ends past the axis (a provisional model's interval) are drawn to its edge with an arrow.
+  const low = hasCi ? clip(row.ci_low!, domain) : null;
+  const high = hasCi ? clip(row.ci_high!, domain) : null;
+  const dot = clip(row.rating, domain);
   return (
     <svg class="chart ci-bar" viewBox={`0 0 ${BAR_WIDTH} ${BAR_HEIGHT}`} role="img" aria-label={`${row.model}: ${Math.round(row.rating)}${hasCi ? `, 95% CI ${Math.round(row.ci_low!)} to ${Math.round(row.ci_high!)}` : ""}${row.elo !== null ? `; Elo ${Math.round(row.elo)}` : ""}`}>
       <line class="ci-track" x1={BAR_PAD} x2={BAR_WIDTH - BAR_PAD} y1={mid} y2={mid} />
-      {hasCi && (
+      {low && high && (
         <>
-          <rect class="ci-band" x={x(row.ci_low!)} y={mid - 5} width={Math.max(2, x(row.ci_high!) - x(row.ci_low!))} height={10} rx={5} />
-          <line class="ci-cap" x1={x(row.ci_low!)} x2={x(row.ci_low!)} y1={mid - 7} y2={mid + 7} />
-          <line class="ci-cap" x1={x(row.ci_high!)} x2={x(row.ci_high!)} y1={mid - 7} y2={mid + 7} />
+          <rect class="ci-band" x={x(low.value)} y={mid - 5} width={Math.max(2, x(high.value) - x(low.value))} height={10} rx={5} />
+          {low.clipped ? (
+            <path class="ci-cap" d={`M${x(low.value) + 6},${mid - 7}L${x(low.value)},${mid}L${x(low.value) + 6},${mid + 7}`} />
+          ) : (
+            <line class="ci-cap" x1={x(low.value)} x2={x(low.value)} y1={mid - 7} y2={mid + 7} />
+          )}
+          {high.clipped ? (
+            <path class="ci-cap" d={`M${x(high.value) - 6},${mid - 7}L${x(high.value)},${mid}L${x(high.value) - 6},${mid + 7}`} />
+          ) : (
+            <line class="ci-cap" x1={x(high.value)} x2={x(high.value)} y1={mid - 7} y2={mid + 7} />
+          )}
         </>
       )}
-      {row.elo !== null && (
+      {row.elo !== null && !clip(row.elo, domain).clipped && (
         <path class="elo-mark" d={`M${x(row.elo)},${mid - 5}l5,5l-5,5l-5,-5z`}>
           <title>{`Online Elo ${Math.round(row.elo)}`}</title>
         </path>
       )}
-      <circle class="ci-dot" cx={x(row.rating)} cy={mid} r={5.5} />
+      {!dot.clipped && <circle class="ci-dot" cx={x(dot.value)} cy={mid} r={5.5} />}
     </svg>
   );
 }
