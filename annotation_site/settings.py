@@ -137,6 +137,13 @@ CELERY_TASK_ROUTES = {
     "training.tasks.score_comparison_priorities": {"queue": "gpu"},
 }
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Training guards (training/services.py, training/runner.py): a run whose worker died is
+# re-queued to resume until it has had this many attempts; a run still training this many
+# seconds after it first started fails with the reason (below the visibility timeout, so the
+# broker never hands a live run to a second worker); a project has at most this many runs waiting.
+TRAINING_RUN_MAX_ATTEMPTS = env_int("TRAINING_RUN_MAX_ATTEMPTS", 3)
+TRAINING_RUN_TIME_LIMIT = env_int("TRAINING_RUN_TIME_LIMIT", 24 * 3600)
+TRAINING_MAX_QUEUED_RUNS = env_int("TRAINING_MAX_QUEUED_RUNS", 5)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE = {
@@ -167,6 +174,10 @@ REST_FRAMEWORK = {
         "labeling.api.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only: form fields are strings, so a form-encoded JSON field ("config=true") reached
+    # services as the wrong type. Routes that take uploads (imports) name MultiPart themselves.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "labeling.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE_RATE", "10/min")},

@@ -9,6 +9,7 @@ leak which projects exist. These run on every annotation request, so they read t
 from labeling.errors import NotAllowed, NotFound
 from labeling.hot_sql import raw_first
 from labeling.models import Comparison, Lease, Membership, Project, Prompt, Role
+from labeling.params import is_row_id
 
 
 def is_project_admin(user, project: Project) -> bool:
@@ -19,7 +20,7 @@ def is_project_admin(user, project: Project) -> bool:
 
 def access_project(user, project_id, *, admin: bool = False) -> Project:
     """The project if ``user`` is a member (an admin member when ``admin``); superusers see all."""
-    project = _project_with_role(user, project_id) if _is_row_id(project_id) else None
+    project = _project_with_role(user, project_id) if is_row_id(project_id) else None
     role = _role(user, project)
     if role is None:
         raise NotFound("project not found")
@@ -33,7 +34,7 @@ def access_comparison(user, comparison_id, *, seen: bool = False) -> Comparison:
 
     With ``seen``, an annotator must also have been served it (project admins need not).
     """
-    comparison = raw_first(Comparison, _COMPARISON, [comparison_id]) if _is_row_id(comparison_id) else None
+    comparison = raw_first(Comparison, _COMPARISON, [comparison_id]) if is_row_id(comparison_id) else None
     project = comparison and _project_with_role(user, comparison.project_id)
     role = _role(user, project)
     if role is None or (seen and role != Role.ADMIN and not _was_served(user, comparison)):
@@ -44,7 +45,7 @@ def access_comparison(user, comparison_id, *, seen: bool = False) -> Comparison:
 
 def access_prompt(user, prompt_id) -> Prompt:
     """The prompt if ``user`` was served a comparison of it (or administers its project)."""
-    prompt = Prompt.objects.select_related("project").filter(pk=prompt_id).first() if _is_row_id(prompt_id) else None
+    prompt = Prompt.objects.select_related("project").filter(pk=prompt_id).first() if is_row_id(prompt_id) else None
     role = _role(user, prompt and _project_with_role(user, prompt.project_id))
     served = role == Role.ADMIN or (
         role is not None and Lease.objects.filter(annotator=user, comparison__prompt=prompt).exists()
@@ -80,8 +81,3 @@ def _role(user, project: Project | None) -> str | None:
 
 def _was_served(user, comparison: Comparison) -> bool:
     return Lease.objects.filter(comparison=comparison, annotator=user).exists()
-
-
-def _is_row_id(value) -> bool:
-    """A possible primary key: digits within a 64-bit integer (larger ones overflow the driver)."""
-    return str(value).isdigit() and int(value) < 2**63

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from labeling.access import access_project
 from labeling.errors import NotFound
 from labeling.models import DatasetSnapshot
+from labeling.params import id_param, int_param
 from training import selectors, services
 from training.models import ModelCheckpoint, RetrainPolicy, RunMetric, Stage, TrainingRun
 
@@ -27,7 +28,7 @@ class TrainingRunSerializer(serializers.ModelSerializer):
 class TrainingRunCreateSerializer(serializers.Serializer):
     project = serializers.IntegerField()
     stage = serializers.ChoiceField(choices=Stage.choices)
-    base_model = serializers.CharField(required=False, allow_blank=True, default="")
+    base_model = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
     base_checkpoint = serializers.IntegerField(required=False, allow_null=True, default=None)
     reward_checkpoint = serializers.IntegerField(required=False, allow_null=True, default=None)
     snapshot = serializers.IntegerField(required=False, allow_null=True, default=None)
@@ -69,7 +70,7 @@ class TrainingRunListView(APIView):
         parameters=[OpenApiParameter("project", int, required=False)], responses=TrainingRunSerializer(many=True)
     )
     def get(self, request):
-        project_id = request.query_params.get("project")
+        project_id = id_param(request.query_params, "project", required=False)
         runs = selectors.run_list_for(request.user, project_id)[:200]
         return Response(TrainingRunSerializer(runs, many=True).data)
 
@@ -108,15 +109,15 @@ class TrainingRunMetricsView(APIView):
     )
     def get(self, request, run_id: int):
         run = selectors.access_run(request.user, run_id)
-        after = request.query_params.get("after", "-1")
-        metrics = selectors.run_metrics(run, int(after) if after.lstrip("-").isdigit() else -1)[:5000]
+        after = int_param(request.query_params, "after", default=-1)
+        metrics = selectors.run_metrics(run, after)[:5000]
         return Response(RunMetricSerializer(metrics, many=True).data)
 
 
 class CheckpointListView(APIView):
     @extend_schema(parameters=[OpenApiParameter("project", int, required=True)], responses=CheckpointSerializer(many=True))
     def get(self, request):
-        project_id = request.query_params.get("project", "")
+        project_id = id_param(request.query_params, "project")
         return Response(CheckpointSerializer(selectors.checkpoint_list_for(request.user, project_id), many=True).data)
 
 

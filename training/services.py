@@ -12,6 +12,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -46,6 +48,7 @@ def resolve_model_path(path_or_id: str) -> str:
 def _check_base(base_model: str, base_checkpoint, project) -> None:
     if base_checkpoint is None and not base_model:
         raise InvalidInput("give base_model (a local path or hub id) or base_checkpoint")
+    _check_base_model_length(base_model)
     if base_model and _in_artifact_store(base_model) and not _own_checkpoint(base_model, project):
         raise InvalidInput(
             "base_model points into the artifact store at no checkpoint of this project; "
@@ -54,6 +57,16 @@ def _check_base(base_model: str, base_checkpoint, project) -> None:
     looks_local = base_model.startswith((".", "/", "~"))
     if base_checkpoint is None and looks_local and not Path(base_model).expanduser().exists():
         raise InvalidInput(f"base_model path '{base_model}' does not exist on this server")
+
+
+def _check_base_model_length(base_model: str) -> None:
+    """Before the filesystem is asked: a path component over NAME_MAX (255 bytes on Linux) is an
+    ENAMETOOLONG from ``exists()``, and a name over the column was a DataError on PostgreSQL."""
+    limit = TrainingRun._meta.get_field("base_model").max_length
+    if len(base_model) > limit:
+        raise InvalidInput(f"base_model is longer than {limit} characters")
+    if any(len(part.encode()) > 255 for part in base_model.split("/")):
+        raise InvalidInput("base_model has a path component longer than 255 bytes")
 
 
 def _in_artifact_store(base_model: str) -> bool:
@@ -86,6 +99,8 @@ def validate_run(
         raise InvalidInput(f"a {stage} run needs reward_checkpoint (a reward model checkpoint)")
     if reward_checkpoint is not None and reward_checkpoint.kind != ModelCheckpoint.Kind.REWARD:
         raise InvalidInput(f"checkpoint {reward_checkpoint.pk} is not a reward model")
+    if not isinstance(config or {}, dict):
+        raise InvalidInput("config must be a JSON object of config fields")
     try:
         normalised = config_from_dict(stage, config or {}).to_dict()
     except ConfigError as exc:
@@ -174,40 +189,75 @@ def dispatch_pending_runs() -> int:
     return sum(training_run_dispatch(pk) for pk in pending.values_list("pk", flat=True))
 
 
-def training_run_claim(*, run_id: int, worker: str) -> bool:
-    """queued -> running for exactly one worker; False means someone else has it (or it was cancelled)."""
+def training_run_claim(*, run_id: int, worker: str) -> int:
+    """queued -> running for exactly one worker: the attempt it claimed (1, 2, ...), or 0 when
+    someone else has it (or it was cancelled). The attempt number is the worker's ticket: every
+    later write names it, so a worker whose run was reaped and re-queued cannot write over the
+    attempt that replaced it."""
     now = timezone.now()
-    return bool(
-        TrainingRun.objects.filter(pk=run_id, status=RunStatus.QUEUED, cancel_requested=False).update(
-            status=RunStatus.RUNNING, worker=worker, started_at=now, heartbeat_at=now
-        )
+    claimed = TrainingRun.objects.filter(pk=run_id, status=RunStatus.QUEUED, cancel_requested=False).update(
+        status=RunStatus.RUNNING, worker=worker, heartbeat_at=now, attempts=F("attempts") + 1,
+        resumed_from_step=None, started_at=Coalesce(F("started_at"), Value(now, output_field=DateTimeField())),
     )
+    return TrainingRun.objects.values_list("attempts", flat=True).get(pk=run_id) if claimed else 0
 
 
-def training_run_heartbeat(*, run_id: int, log_tail: str | None = None) -> bool:
-    """Record that the worker lives; False when the run should stop (cancel requested or no longer running)."""
+def _owned(run_id: int, attempt: int | None):
+    """The run while it is running as ``attempt`` (any attempt when None)."""
+    runs = TrainingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING)
+    return runs if attempt is None else runs.filter(attempts=attempt)
+
+
+def training_run_heartbeat(*, run_id: int, log_tail: str | None = None, attempt: int | None = None) -> bool:
+    """Record that the worker lives; False when the run should stop (cancel requested, or no
+    longer running as this attempt: reaped, re-queued or finished)."""
     fields = {"heartbeat_at": timezone.now()}
     if log_tail is not None:
         fields["log_tail"] = log_tail[-LOG_TAIL_CHARS:]
-    TrainingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(**fields)
-    return TrainingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING, cancel_requested=False).exists()
+    _owned(run_id, attempt).update(**fields)
+    return _owned(run_id, attempt).filter(cancel_requested=False).exists()
 
 
-def training_run_progress(*, run_id: int, step: int, total: int, metrics: dict) -> None:
-    """One step's progress and metrics (idempotent per step)."""
+def training_run_progress(*, run_id: int, step: int, total: int, metrics: dict, attempt: int | None = None) -> bool:
+    """One step's progress and metrics (idempotent per step, so safe to retry). False when the
+    run should stop, as for the heartbeat; a stopped attempt's metrics are not stored."""
+    if not _owned(run_id, attempt).update(progress_step=step, progress_total=total, heartbeat_at=timezone.now()):
+        return False
     RunMetric.objects.update_or_create(run_id=run_id, step=step, defaults={"values": metrics})
-    TrainingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
-        progress_step=step, progress_total=total, heartbeat_at=timezone.now()
-    )
+    return not TrainingRun.objects.filter(pk=run_id, cancel_requested=True).exists()
 
 
-def training_run_finish(*, run_id: int, status: str, result: dict | None = None, error: str = "", log_tail: str = "") -> bool:
-    """running -> a final status; False if the run had already finished (e.g. reaped)."""
+def training_run_resumed(*, run_id: int, attempt: int, step: int) -> None:
+    """The attempt resumes from the state saved at ``step``."""
+    _owned(run_id, attempt).update(resumed_from_step=step)
+
+
+def training_run_finish(
+    *, run_id: int, status: str, result: dict | None = None, error: str = "", log_tail: str = "",
+    attempt: int | None = None, checkpoint: dict | None = None, warnings: list[str] | None = None,
+) -> bool:
+    """running -> a final status; False if this attempt no longer owns the run (reaped,
+    re-queued, already finished), and then nothing is written.
+
+    A succeeded run's ``checkpoint`` (``{"path", "kind", "metrics"}``) is registered in the same
+    transaction: never a succeeded run without its checkpoint, nor a checkpoint of a run that
+    did not succeed. Its id goes into ``result["checkpoint"]``.
+    """
     assert status in FINISHED_STATUSES
-    fields = {"status": status, "finished_at": timezone.now(), "error": error[-LOG_TAIL_CHARS:], "result": result or {}}
+    result = dict(result or {})
+    fields = {"status": status, "finished_at": timezone.now(), "error": error[-LOG_TAIL_CHARS:]}
     if log_tail:
         fields["log_tail"] = log_tail[-LOG_TAIL_CHARS:]
-    return bool(TrainingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(**fields))
+    if warnings is not None:
+        fields["warnings"] = warnings
+    with transaction.atomic():
+        run = _owned(run_id, attempt).select_for_update().select_related("project").first()
+        if run is None:
+            return False
+        if checkpoint is not None:
+            result["checkpoint"] = checkpoint_register(run=run, **checkpoint).pk
+        TrainingRun.objects.filter(pk=run_id).update(**fields, result=result)
+    return True
 
 
 def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
@@ -224,20 +274,33 @@ def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
 
 
 def training_runs_reap(*, stale_after: timedelta = HEARTBEAT_STALE_AFTER) -> list[int]:
-    """Fail running runs whose worker stopped sending heartbeats (it died, or lost its machine)."""
+    """Runs whose worker stopped sending heartbeats (it died, or lost its machine): re-queued, to
+    resume from their last saved state (``save_steps``), until TRAINING_RUN_MAX_ATTEMPTS attempts
+    have lost their worker; then failed with the reason. A run whose cancel was requested is
+    cancelled. Each change is conditional on the attempt that went quiet, so a worker that comes
+    back finds its run taken (its next progress write says stop)."""
     cutoff = timezone.now() - stale_after
-    stale = list(TrainingRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff).values_list("pk", "heartbeat_at"))
+    stale = TrainingRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff)
     reaped = []
-    for pk, last in stale:
-        reason = f"worker stopped sending heartbeats (last at {last.isoformat()}); it probably died"
-        if TrainingRun.objects.filter(pk=pk, status=RunStatus.RUNNING, heartbeat_at__lt=cutoff).update(
-            status=RunStatus.FAILED, finished_at=timezone.now(), error=reason
-        ):
+    for pk, last, attempt, cancel in stale.values_list("pk", "heartbeat_at", "attempts", "cancel_requested"):
+        lost = f"attempt {attempt}: the worker stopped sending heartbeats (last at {last.isoformat()}); it probably died"
+        if cancel:
+            fields = {"status": RunStatus.CANCELLED, "finished_at": timezone.now(), "error": lost}
+        elif attempt < settings.TRAINING_RUN_MAX_ATTEMPTS:
+            fields = {"status": RunStatus.QUEUED, "worker": "", "heartbeat_at": None, "dispatched_at": None,
+                      "error": f"{lost}; re-queued to resume from its last saved state"}
+        else:
+            fields = {"status": RunStatus.FAILED, "finished_at": timezone.now(),
+                      "error": f"{lost}; gave up after {attempt} attempts (TRAINING_RUN_MAX_ATTEMPTS)"}
+        if stale.filter(pk=pk, attempts=attempt).update(**fields):
             reaped.append(pk)
+            if fields["status"] == RunStatus.QUEUED:
+                training_run_dispatch(pk)  # or dispatch_pending_runs, if the broker is down
     return reaped
 
 
-def checkpoint_register(*, run: TrainingRun, path: Path, kind: str, metrics: dict) -> ModelCheckpoint:
+def checkpoint_register(*, run: TrainingRun, path: Path | str, kind: str, metrics: dict) -> ModelCheckpoint:
+    path = Path(path)
     relative = path.relative_to(settings.ARTIFACT_DIR) if path.is_relative_to(settings.ARTIFACT_DIR) else path
     return ModelCheckpoint.objects.create(
         project=run.project, run=run, kind=kind, path=str(relative), metrics=metrics,

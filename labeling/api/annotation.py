@@ -9,8 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling.access import access_project
-from labeling.errors import InvalidInput, NotFound
+from labeling.errors import NotFound
 from labeling.models import Demonstration, Flag, FlagReason, Judgment
+from labeling.params import id_param
 from labeling.selectors import (
     annotator_progress,
     comparison_task_payload,
@@ -206,9 +207,7 @@ class JudgmentListView(APIView):
     def get(self, request):
         params = request.query_params
         others = _truthy(params.get("all")) or bool(params.get("annotator"))
-        if not params.get("project"):
-            raise InvalidInput("the project query parameter is required")
-        project = access_project(request.user, params["project"], admin=others)
+        project = access_project(request.user, id_param(params, "project"), admin=others)
         judgments = judgment_list_for(project=project, annotator=_listed_annotator(request.user, params, others))
         paginator = JudgmentPagination()
         page = paginator.paginate_queryset(judgments, request, view=self)
