@@ -78,6 +78,15 @@ class TrainingRun(models.Model):
     progress_step = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
+    attempts = models.PositiveIntegerField(
+        default=0, help_text="Claims so far; a run whose worker died is re-queued until TRAINING_RUN_MAX_ATTEMPTS."
+    )
+    resumed_from_step = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The saved step the current attempt resumed from (null: started at step 0)."
+    )
+    warnings = models.JSONField(
+        default=list, blank=True, help_text="Why a finished run should not be trusted as it is (too little data, chance-level score)."
+    )
     error = models.TextField(blank=True)
     log_tail = models.TextField(blank=True)
     result = models.JSONField(default=dict, blank=True)

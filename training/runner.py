@@ -1,17 +1,35 @@
 """Executes one claimed run on a worker: the glue between the run row and training.ml.
 
 A heartbeat thread proves the worker alive every few seconds and notices cancellation, so a
-run stops within a step of a cancel and a dead worker's run is failed by the reaper.
+run stops within a step of a cancel and a dead worker's run is re-queued by the reaper (and
+resumes from its last saved state). Every write names the attempt the worker claimed, so a
+worker whose run was taken from it (reaped, cancelled) stops at its next step.
+
+The database may go away for a few seconds (a restart, a failover) without failing a run:
+the worker's writes are retried on fresh connections (``with_db_retry``), and a heartbeat that
+fails is logged and tried again at the next beat.
 """
 
+import contextlib
+import json
 import logging
 import threading
+import time
 import traceback
 from collections import deque
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+)
+from django.utils import timezone
 
 from training import services
 from training.models import ModelCheckpoint, RunStatus, Stage, TrainingRun
@@ -19,6 +37,34 @@ from training.models import ModelCheckpoint, RunStatus, Stage, TrainingRun
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5
 GENERATE_MAX_PROMPTS = 256  # per generate run; oldest prompts first
+METRICS = "metrics.json"  # training.ml.checkpoints.METRICS, named here so the web side never loads torch
+# Seconds between tries of a write that lost its connection: 31.5 s in all, longer than a
+# PostgreSQL restart or a managed failover takes.
+DB_RETRY_DELAYS = (0.5, 1, 2, 4, 8, 16)
+
+
+def with_db_retry(write, /, **kwargs):
+    """``write(**kwargs)``, tried again on a fresh connection while the database is unreachable.
+
+    Only for writes that are safe to repeat (conditional updates, upserts by key): a write
+    whose commit reached the server before the connection dropped runs twice. Only connection
+    errors (OperationalError, InterfaceError) are retried; anything else is a bug, raised at once.
+    """
+    for delay in (*DB_RETRY_DELAYS, None):
+        try:
+            return write(**kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            if delay is None:
+                raise
+            log.warning("database unreachable (%s); retrying %s in %s s", exc, write.__name__, delay)
+            drop_connection()
+            time.sleep(delay)
+
+
+def drop_connection() -> None:
+    """Forget this thread's connection (Django does not reconnect a broken one by itself)."""
+    with contextlib.suppress(DatabaseError):
+        connection.close()
 
 
 class LogTail(logging.Handler):
@@ -37,72 +83,138 @@ class LogTail(logging.Handler):
 
 
 class Heartbeat(threading.Thread):
-    def __init__(self, run_id: int, tail: LogTail):
+    def __init__(self, run_id: int, attempt: int, tail: LogTail):
         super().__init__(daemon=True, name=f"heartbeat-{run_id}")
-        self.run_id, self.tail = run_id, tail
+        self.run_id, self.attempt, self.tail = run_id, attempt, tail
         self.stop_requested = threading.Event()
         self.done = threading.Event()
 
     def run(self):
         try:
             while not self.done.wait(HEARTBEAT_SECONDS):
-                if not services.training_run_heartbeat(run_id=self.run_id, log_tail=self.tail.text()):
-                    self.stop_requested.set()
+                self.beat()
         finally:
-            connection.close()  # this thread's own database connection
+            drop_connection()  # this thread's own database connection
+
+    def beat(self) -> None:
+        """One heartbeat. A failed one is logged and the next beat tries again on a new
+        connection: a database restart must not silence the worker for good."""
+        try:
+            alive = services.training_run_heartbeat(run_id=self.run_id, attempt=self.attempt, log_tail=self.tail.text())
+        except Exception as exc:  # noqa: BLE001 - the thread must outlive any one failure
+            log.warning("run %s: heartbeat failed (%s); trying again in %s s", self.run_id, exc, HEARTBEAT_SECONDS)
+            drop_connection()
+            return
+        if not alive:
+            self.stop_requested.set()
+
+
+@dataclass
+class Outcome:
+    status: str
+    result: dict = field(default_factory=dict)
+    error: str = ""
+    checkpoint: dict | None = None  # {"path", "kind", "metrics"}, registered as the run finishes
+    warnings: list[str] = field(default_factory=list)
 
 
 def execute_run(run_id: int, worker: str) -> str:
-    """Claim and execute run ``run_id``; the final status (or 'not-claimed')."""
+    """Claim and execute run ``run_id``; the final status (or 'not-claimed', or 'lost' when the
+    run was taken from this worker before it finished)."""
     close_old_connections()
-    if not services.training_run_claim(run_id=run_id, worker=worker):
+    attempt = with_db_retry(services.training_run_claim, run_id=run_id, worker=worker)
+    if not attempt:
         return "not-claimed"
     run = TrainingRun.objects.select_related("project", "base_checkpoint", "reward_checkpoint", "snapshot").get(pk=run_id)
     tail = LogTail()
     logging.getLogger().addHandler(tail)
-    beat = Heartbeat(run_id, tail)
+    beat = Heartbeat(run_id, attempt, tail)
     beat.start()
     try:
-        status, result, error = _execute(run, beat)
+        outcome = _execute(run, attempt, beat)
     finally:
         beat.done.set()
         beat.join()
         logging.getLogger().removeHandler(tail)
-    finished = services.training_run_finish(run_id=run_id, status=status, result=result, error=error, log_tail=tail.text())
-    if finished and status == RunStatus.SUCCEEDED:
-        _after_success(run, result)
-    return status
+    finished = with_db_retry(
+        services.training_run_finish, run_id=run_id, attempt=attempt, status=outcome.status, result=outcome.result,
+        error=outcome.error, log_tail=tail.text(), checkpoint=outcome.checkpoint, warnings=outcome.warnings,
+    )
+    if not finished:
+        return "lost"
+    _clean_up(run)
+    if outcome.status == RunStatus.SUCCEEDED:
+        _after_success(run)
+    return outcome.status
 
 
-def _after_success(run: TrainingRun, result: dict) -> None:
+def _clean_up(run: TrainingRun) -> None:
+    """The run is over: its periodic states (resume.py) will not be resumed from."""
+    if run.stage != Stage.GENERATE:
+        from training.ml.resume import remove_states
+
+        remove_states(output_dir(run))
+
+
+def _after_success(run: TrainingRun) -> None:
     from training.active_learning import wants_priorities
     from training.tasks import score_comparison_priorities
 
-    if result.get("checkpoint") and wants_priorities(run):
-        score_comparison_priorities.delay(result["checkpoint"])
+    checkpoint = ModelCheckpoint.objects.filter(run=run).values_list("pk", flat=True).first()
+    if checkpoint and wants_priorities(run):
+        score_comparison_priorities.delay(checkpoint)
 
 
-def _execute(run: TrainingRun, beat: Heartbeat) -> tuple[str, dict, str]:
+class StepControl:
+    """The stage's per-step callback: records progress, logs a progress line, and says stop
+    when the run was cancelled, taken from this attempt, or ran past its time limit."""
+
+    def __init__(self, run: TrainingRun, attempt: int, beat: Heartbeat):
+        self.run, self.attempt, self.beat = run, attempt, beat
+        started = run.started_at or timezone.now()  # the first attempt's start: the limit is per run
+        self.deadline = started + timedelta(seconds=settings.TRAINING_RUN_TIME_LIMIT)
+        self.failure = ""  # why it stopped, when that is a failure rather than a cancel
+
+    def __call__(self, step: int, total: int, metrics: dict) -> bool:
+        log.info("run %s: %s", self.run.pk, progress_line(step, total, metrics))
+        owned = with_db_retry(
+            services.training_run_progress, run_id=self.run.pk, attempt=self.attempt, step=step, total=total,
+            metrics=metrics,
+        )
+        if timezone.now() > self.deadline:
+            limit = settings.TRAINING_RUN_TIME_LIMIT
+            self.failure = f"time limit exceeded: still training at step {step} of {total} after {limit} s (TRAINING_RUN_TIME_LIMIT)"
+            return False
+        return owned and not self.beat.stop_requested.is_set()
+
+
+def progress_line(step: int, total: int, metrics: dict) -> str:
+    """"step 12/300 loss 0.6931 accuracy 0.5000 val_accuracy 0.6250 12.3 samples/s 950 tokens/s"."""
+    parts = [f"step {step}/{total}"]
+    parts += [f"{k} {v:.4f}" for k, v in metrics.items() if k not in SPEEDS and isinstance(v, int | float)]
+    parts += [f"{metrics[k]:.1f} {k.removesuffix('_per_s')}/s" for k in SPEEDS if k in metrics]
+    return " ".join(parts)
+
+
+SPEEDS = ("samples_per_s", "tokens_per_s")
+
+
+def _execute(run: TrainingRun, attempt: int, beat: Heartbeat) -> Outcome:
     from training.ml.loop import TrainingCancelled  # torch loads here, on the worker only
 
-    def callback(step: int, total: int, metrics: dict) -> bool:
-        services.training_run_progress(run_id=run.pk, step=step, total=total, metrics=metrics)
-        return not (beat.stop_requested.is_set() or _cancel_requested(run.pk))
-
-    log.info("run %s: %s on %s", run.pk, run.stage, base_model_path(run))
+    control = StepControl(run, attempt, beat)
+    log.info("run %s: %s on %s (attempt %s)", run.pk, run.stage, base_model_path(run), attempt)
     try:
-        result = STAGES[run.stage](run, callback)
+        return STAGES[run.stage](run, control)
     except TrainingCancelled as exc:
-        log.info("run %s cancelled at step %s", run.pk, exc)
-        return RunStatus.CANCELLED, {}, ""
+        if control.failure:
+            log.error("run %s: %s", run.pk, control.failure)
+            return Outcome(RunStatus.FAILED, error=control.failure)
+        log.info("run %s stopped at step %s", run.pk, exc.step)
+        return Outcome(RunStatus.CANCELLED)
     except Exception:
         log.exception("run %s failed", run.pk)
-        return RunStatus.FAILED, {}, traceback.format_exc()
-    return RunStatus.SUCCEEDED, result, ""
-
-
-def _cancel_requested(run_id: int) -> bool:
-    return TrainingRun.objects.filter(pk=run_id, cancel_requested=True).exists()
+        return Outcome(RunStatus.FAILED, error=traceback.format_exc())
 
 
 def base_model_path(run: TrainingRun) -> str:
@@ -117,20 +229,30 @@ def output_dir(run: TrainingRun) -> Path:
     return Path(settings.ARTIFACT_DIR) / "checkpoints" / f"run-{run.pk}-{run.created_at:%Y%m%d%H%M%S%f}"
 
 
-def _summary(result: dict) -> dict:
-    """What the run row keeps (the per-step history is in RunMetric rows already)."""
-    return {k: v for k, v in result.items() if k != "history"}
-
-
-def _train(run: TrainingRun, callback, kind: str, train_fn, **extra) -> dict:
+def _train(run: TrainingRun, control: StepControl, kind: str, train_fn, **extra) -> Outcome:
     from training.inputs import stage_examples
     from training.ml.config import config_from_dict
+    from training.ml.resume import latest_step
 
     train, val = stage_examples(run)
     out = output_dir(run)
-    result = train_fn(config_from_dict(run.stage, run.config), base_model_path(run), train, val, out, callback, **extra)
-    checkpoint = services.checkpoint_register(run=run, path=out, kind=kind, metrics=result.get("metrics", {}))
-    return {**_summary(result), "checkpoint": checkpoint.pk, "train_examples": len(train), "validation_examples": len(val)}
+    if (out / METRICS).exists():  # a previous attempt wrote the checkpoint and died before recording it
+        log.info("run %s: the checkpoint of an earlier attempt is complete; recording it", run.pk)
+        return _finished(out, kind, train, val)
+    resumed = latest_step(out)
+    if resumed is not None:
+        log.info("run %s: resuming at step %s from its last saved state", run.pk, resumed)
+        with_db_retry(services.training_run_resumed, run_id=run.pk, attempt=control.attempt, step=resumed)
+    train_fn(config_from_dict(run.stage, run.config), base_model_path(run), train, val, out, control, **extra)
+    return _finished(out, kind, train, val)
+
+
+def _finished(out: Path, kind: str, train: list, val: list) -> Outcome:
+    """The outcome of a run whose checkpoint ``out`` is complete, read from its metrics.json."""
+    metrics = json.loads((out / METRICS).read_text())
+    summary = {"output_dir": str(out), "steps": len(metrics["history"]), "metrics": metrics["final"],
+               "train_examples": len(train), "validation_examples": len(val)}
+    return Outcome(RunStatus.SUCCEEDED, summary, checkpoint={"path": out, "kind": kind, "metrics": metrics["final"]})
 
 
 def run_reward(run, callback):
@@ -175,7 +297,7 @@ def run_rloo(run, callback):
     return _train_online(run, callback, train_rloo)
 
 
-def _train_online(run, callback, train_fn) -> dict:
+def _train_online(run, callback, train_fn) -> Outcome:
     """A policy trained against the run's reward model checkpoint."""
     reward_path = services.resolve_model_path(run.reward_checkpoint.path)
     return _train(run, callback, ModelCheckpoint.Kind.POLICY, train_fn, reward_model_path=reward_path)
@@ -189,7 +311,7 @@ def run_generate(run, callback):
     config = config_from_dict(Stage.GENERATE, run.config)
     prompts = generation_prompts(run, limit=GENERATE_MAX_PROMPTS)
     samples = generate(config, base_model_path(run), [{"prompt": p.messages} for p in prompts], callback)
-    return add_generated_responses(run=run, prompts=prompts, samples=samples)
+    return Outcome(RunStatus.SUCCEEDED, add_generated_responses(run=run, prompts=prompts, samples=samples))
 
 
 STAGES = {

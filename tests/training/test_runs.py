@@ -4,6 +4,7 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.db import OperationalError as DatabaseOperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -19,6 +20,17 @@ from training.models import ModelCheckpoint, RunStatus, TrainingRun
 def create(project, **kw):
     """A run on ``project``; callers pass a project with judgments (labelled_project)."""
     return services.training_run_create(project=project, stage=kw.pop("stage", "reward"), **kw)
+
+
+def train_now(run) -> dict:
+    """What a worker does with ``run``, in this process and without the heartbeat thread: claim,
+    train, finish (registering the checkpoint); the run's stored result."""
+    attempt = services.training_run_claim(run_id=run.pk, worker="test")
+    outcome = runner.STAGES[run.stage](TrainingRun.objects.get(pk=run.pk), lambda *_: True)
+    assert services.training_run_finish(
+        run_id=run.pk, attempt=attempt, status=outcome.status, result=outcome.result, checkpoint=outcome.checkpoint
+    )
+    return TrainingRun.objects.get(pk=run.pk).result
 
 
 def test_unknown_config_key_is_refused_before_queueing(labelled_project, tiny_reward_model):
@@ -107,24 +119,77 @@ def test_cancelling_a_finished_run_is_a_conflict(labelled_project, tiny_reward_m
         services.training_run_cancel(run=TrainingRun.objects.get(pk=run.pk))
 
 
-def test_reaper_fails_runs_whose_heartbeats_stopped_and_spares_live_ones(labelled_project, tiny_reward_model):
+def test_reaper_requeues_runs_whose_heartbeats_stopped_and_spares_live_ones(labelled_project, tiny_reward_model):
     dead, alive = create(labelled_project, base_model=tiny_reward_model), create(labelled_project, base_model=tiny_reward_model)
     for run in (dead, alive):
         services.training_run_claim(run_id=run.pk, worker="w")
     TrainingRun.objects.filter(pk=dead.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
     assert services.training_runs_reap() == [dead.pk]
     dead.refresh_from_db()
-    assert dead.status == RunStatus.FAILED and "heartbeats" in dead.error
+    assert dead.status == RunStatus.QUEUED and dead.attempts == 1 and "heartbeats" in dead.error
+    assert dead.dispatched_at is not None  # sent again at once (the beat's dispatch would retry)
     assert TrainingRun.objects.get(pk=alive.pk).status == RunStatus.RUNNING
+    assert services.training_run_claim(run_id=dead.pk, worker="w2") == 2
 
 
-def test_a_reaped_run_cannot_be_finished_by_a_late_worker(labelled_project, tiny_reward_model):
+def test_reaper_fails_a_run_whose_last_attempt_lost_its_worker(labelled_project, tiny_reward_model, settings):
+    settings.TRAINING_RUN_MAX_ATTEMPTS = 2
+    run = create(labelled_project, base_model=tiny_reward_model)
+    for _ in range(2):
+        services.training_run_claim(run_id=run.pk, worker="w")
+        TrainingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
+        assert services.training_runs_reap() == [run.pk]
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and run.attempts == 2
+    assert "attempt 2: the worker stopped sending heartbeats" in run.error and "gave up after 2 attempts" in run.error
+
+
+def test_reaper_cancels_a_dead_run_whose_cancel_was_requested(labelled_project, tiny_reward_model):
     run = create(labelled_project, base_model=tiny_reward_model)
     services.training_run_claim(run_id=run.pk, worker="w")
+    services.training_run_cancel(run=run)
     TrainingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
     services.training_runs_reap()
-    assert services.training_run_finish(run_id=run.pk, status=RunStatus.SUCCEEDED) is False
-    assert TrainingRun.objects.get(pk=run.pk).status == RunStatus.FAILED
+    assert TrainingRun.objects.get(pk=run.pk).status == RunStatus.CANCELLED
+
+
+def test_a_reaped_run_cannot_be_finished_by_a_late_worker(labelled_project, tiny_reward_model, tmp_path):
+    run = create(labelled_project, base_model=tiny_reward_model)
+    first = services.training_run_claim(run_id=run.pk, worker="w")
+    TrainingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
+    services.training_runs_reap()
+    checkpoint = {"path": tmp_path, "kind": "reward", "metrics": {}}
+    assert services.training_run_finish(run_id=run.pk, attempt=first, status=RunStatus.SUCCEEDED, checkpoint=checkpoint) is False
+    assert TrainingRun.objects.get(pk=run.pk).status == RunStatus.QUEUED
+    second = services.training_run_claim(run_id=run.pk, worker="w2")
+    # The first worker, still alive, is told to stop at its next step and writes nothing.
+    assert services.training_run_progress(run_id=run.pk, attempt=first, step=9, total=10, metrics={"loss": 1.0}) is False
+    assert services.training_run_heartbeat(run_id=run.pk, attempt=first) is False
+    assert services.training_run_finish(run_id=run.pk, attempt=first, status=RunStatus.SUCCEEDED, checkpoint=checkpoint) is False
+    assert not run.metrics.exists() and not ModelCheckpoint.objects.exists()
+    assert services.training_run_progress(run_id=run.pk, attempt=second, step=1, total=10, metrics={"loss": 1.0}) is True
+
+
+def test_finishing_registers_the_checkpoint_in_the_same_transaction(labelled_project, tiny_reward_model, tmp_path):
+    run = create(labelled_project, base_model=tiny_reward_model)
+    attempt = services.training_run_claim(run_id=run.pk, worker="w")
+    checkpoint = {"path": tmp_path, "kind": "reward", "metrics": {"loss": 0.5}}
+    lost = DatabaseOperationalError("server closed the connection unexpectedly")
+    with mock.patch("django.db.models.query.QuerySet.update", side_effect=lost), pytest.raises(DatabaseOperationalError):
+        services.training_run_finish(run_id=run.pk, attempt=attempt, status=RunStatus.SUCCEEDED, checkpoint=checkpoint)
+    assert not ModelCheckpoint.objects.exists()  # a failed finish leaves no checkpoint behind
+    assert services.training_run_finish(run_id=run.pk, attempt=attempt, status=RunStatus.SUCCEEDED, checkpoint=checkpoint)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED and run.result["checkpoint"] == ModelCheckpoint.objects.get(run=run).pk
+
+
+def test_progress_says_stop_when_the_run_was_failed_under_the_worker(labelled_project, tiny_reward_model):
+    run = create(labelled_project, base_model=tiny_reward_model)
+    attempt = services.training_run_claim(run_id=run.pk, worker="w")
+    assert services.training_run_progress(run_id=run.pk, attempt=attempt, step=1, total=3, metrics={"loss": 1.0})
+    TrainingRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)
+    assert services.training_run_progress(run_id=run.pk, attempt=attempt, step=2, total=3, metrics={"loss": 1.0}) is False
+    assert list(run.metrics.values_list("step", flat=True)) == [1]
 
 
 def test_annotators_cannot_start_runs(api, labelled_project, annotator, tiny_reward_model):
@@ -203,7 +268,7 @@ def test_a_group_rl_run_samples_the_snapshots_prompts_and_saves_a_policy(
     train, _ = stage_examples(run)
     assert TrainingRun.objects.get(pk=run.pk).snapshot.format == "trl"
     assert set(train[0]) == {"prompt"} and len({repr(row["prompt"]) for row in train}) == len(train)
-    result = runner.STAGES[stage](TrainingRun.objects.get(pk=run.pk), lambda *_: True)
+    result = train_now(run)
     checkpoint = ModelCheckpoint.objects.get(pk=result["checkpoint"])
     assert checkpoint.kind == "policy" and checkpoint.run_id == run.pk
     assert {"reward", "reward_std", "kl", "policy_loss", "clip_fraction"} <= set(result["metrics"])
@@ -232,7 +297,7 @@ def test_a_reward_run_per_criterion_trains_on_each_criterions_verdicts(
     assert len(by_criterion["overall"]) == len(by_criterion["harmless"]) > 0
     first_overall, first_harmless = by_criterion["overall"][0], by_criterion["harmless"][0]
     assert (first_harmless["chosen"], first_harmless["rejected"]) == (first_overall["rejected"], first_overall["chosen"])
-    result = runner.STAGES["reward"](TrainingRun.objects.get(pk=run.pk), lambda *_: True)
+    result = train_now(run)
     reward = ModelCheckpoint.objects.get(pk=result["checkpoint"])
     listed = api(admin_user).get(f"/api/checkpoints/?project={labelled_project.pk}").json()
     assert [(c["id"], c["criteria"]) for c in listed] == [(reward.pk, ["overall", "harmless"])]

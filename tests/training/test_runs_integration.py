@@ -54,7 +54,10 @@ def test_cancel_stops_a_running_run_within_seconds(api, admin_user, labelled_pro
     assert not ModelCheckpoint.objects.filter(run_id=run_id).exists()
 
 
-def test_worker_killed_mid_run_leaves_the_run_failed_not_running(api, admin_user, labelled_project, tiny_reward_model):
+def test_worker_killed_mid_run_leaves_the_run_failed_not_running(
+    api, admin_user, labelled_project, tiny_reward_model, settings
+):
+    settings.TRAINING_RUN_MAX_ATTEMPTS = 1  # no second attempt: see the resume test below for those
     with celery_worker() as worker:
         run_id = start_run(api, admin_user, labelled_project, tiny_reward_model, max_steps=100_000)
         wait_for(lambda: TrainingRun.objects.get(pk=run_id).progress_step > 0, timeout=120, what="first step")
@@ -63,4 +66,4 @@ def test_worker_killed_mid_run_leaves_the_run_failed_not_running(api, admin_user
     assert status_of(run_id) == "running"
     wait_for(lambda: services.training_runs_reap(stale_after=timedelta(seconds=2)), timeout=15, what="reaper")
     run = TrainingRun.objects.get(pk=run_id)
-    assert run.status == RunStatus.FAILED and "heartbeats" in run.error
+    assert run.status == RunStatus.FAILED and "heartbeats" in run.error and "gave up after 1 attempts" in run.error

@@ -3,7 +3,7 @@
 Models load with `use_safetensors=True`: a checkpoint that only has pickled weights is
 refused rather than unpickled. A run writes into a hidden sibling directory and renames it
 to `output_dir` once everything is on disk, so `output_dir` either holds a complete
-checkpoint or does not exist.
+checkpoint or does not exist; every file is fsynced before the rename, and the rename after it.
 
 A finished `output_dir` holds:
     model.safetensors (or shards), config.json    the weights, loadable with from_pretrained
@@ -27,6 +27,8 @@ from transformers import (
     AutoTokenizer,
 )
 
+from training.ml.durable import fsync_tree, replace_directory
+from training.ml.resume import remove_states
 from training.ml.reward_model import MeanPooledRewardModel
 
 TRAINING_CONFIG = "training_config.json"
@@ -92,9 +94,10 @@ def staged_output(output_dir: Path, is_main_process: bool = True) -> Iterator[Pa
             shutil.rmtree(staging, ignore_errors=True)
         raise
     if is_main_process:
-        if output_dir.exists():
-            output_dir.rmdir()  # empty, see check_output_dir
-        staging.rename(output_dir)
+        # Every file durable before the rename publishes them (durable.py): a checkpoint that
+        # exists under its final name is complete, even after a power loss.
+        fsync_tree(staging)
+        replace_directory(staging, output_dir)  # output_dir is absent or empty, see check_output_dir
 
 
 def save_pretrained(accelerator, model, tokenizer, directory: Path) -> None:
@@ -148,6 +151,8 @@ def finish_run(
                 },
             )
             write_json(staging / METRICS, {"final": final, "history": history})
+    if accelerator.is_main_process:
+        remove_states(output_dir)  # the periodic states (resume.py) are spent once this exists
     accelerator.wait_for_everyone()
     return {
         "status": "succeeded",

@@ -80,7 +80,8 @@ def train_dpo(
 
     compute = partial(dpo_step, model, ref_train, config.beta)
     history = train_loop(
-        accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback
+        accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback,
+        output_dir=output_dir,
     )
     final = dict(history[-1])
     if val_features:

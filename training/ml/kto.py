@@ -90,7 +90,8 @@ def train_kto(
 
     compute = partial(kto_step, model, ref_train, config)
     history = train_loop(
-        accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback
+        accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback,
+        output_dir=output_dir,
     )
     final = dict(history[-1])
     if val_features:

@@ -23,6 +23,7 @@ from transformers import get_linear_schedule_with_warmup
 
 from training.ml.checkpoints import check_output_dir, load_tokenizer
 from training.ml.data import check_examples
+from training.ml.resume import read_trainer_state, save_training_state
 
 Callback = Callable[[int, int, dict], bool]
 
@@ -167,19 +168,32 @@ def prepare_training(accelerator, model, features: list[dict], collate, config):
 
 
 def train_loop(
-    accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback
+    accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback,
+    output_dir=None, evaluate=None,
 ):
     """Run optimizer steps until total_steps; returns the per-step metrics history.
 
     `compute(batch) -> (loss, stats, samples)` does one micro-batch forward; stats are
     scalar tensors to report (averaged over the step), samples counts examples (pairs).
+    `evaluate() -> {"val_<name>": float}`, called on every process, runs every
+    config.eval_steps steps; its metrics join that step's, so validation curves are recorded.
+
+    With `output_dir`, the full training state is saved every config.save_steps steps
+    (resume.py), and a loop that finds a saved state of output_dir resumes from it: weights,
+    optimizer, schedule and RNG as saved, the data at the same place in the same shuffle,
+    and the history so far, so the steps and the curve continue where they stopped.
     """
-    history, stats, step, epoch = [], [], 0, 0
-    throughput = Throughput(accelerator.num_processes)
+    saved = _resume_point(accelerator, scheduler, loader, output_dir)
+    history, step, epoch, skip = saved["history"], saved["step"], saved["epoch"], saved["batch"]
+    stats, throughput = [], Throughput(accelerator.num_processes)
     model.train()
     while step < total_steps:
         loader.set_epoch(epoch)
-        for batch in loader:
+        for index, batch in enumerate(loader):
+            if index < skip:  # trained on before the resume; the shuffle is replayed, not the steps
+                continue
+            if saved.get("path"):  # after the epoch's shuffle was drawn: restore the RNG last
+                accelerator.load_state(saved.pop("path"))
             with accelerator.accumulate(model):
                 loss, batch_stats, samples = compute(batch)
                 accelerator.backward(loss)
@@ -199,10 +213,35 @@ def train_loop(
             loss = metrics.get("loss", math.nan)  # left out when every micro-batch was NaN
             if not math.isfinite(loss):
                 raise TrainingDiverged(step, loss)
+            if evaluate is not None and config.eval_steps and step % config.eval_steps == 0:
+                metrics.update(evaluate())
             history.append({"step": step, **metrics})
             stats = []
             report(accelerator, callback, step, total_steps, metrics)
             if step >= total_steps:
                 break
-        epoch += 1
+            if output_dir is not None and config.save_steps and step % config.save_steps == 0:
+                place = (epoch, index + 1) if index + 1 < len(loader) else (epoch + 1, 0)
+                state = {"step": step, "epoch": place[0], "batch": place[1], "history": history}
+                save_training_state(accelerator, output_dir, state, config.save_total_limit)
+        epoch, skip = epoch + 1, 0
     return history
+
+
+def _resume_point(accelerator, scheduler, loader, output_dir) -> dict:
+    """Where train_loop starts: step 0, or the newest saved state of `output_dir` with the
+    loader replayed through the epochs before it (the shuffle of an epoch depends on the
+    ones drawn before it). "path" is the state to load once the epoch's shuffle is drawn."""
+    start = {"step": 0, "epoch": 0, "batch": 0, "history": []}
+    if output_dir is None:
+        return start
+    accelerator.register_for_checkpointing(scheduler)  # saved and loaded with the rest
+    found = read_trainer_state(output_dir)
+    if found is None:
+        return start
+    path, state = found
+    for epoch in range(state["epoch"]):
+        loader.set_epoch(epoch)
+        for _ in loader:
+            pass
+    return {**state, "path": str(path)}

@@ -72,7 +72,8 @@ def train_reward(
 
     compute = partial(reward_step, model, config.use_margin)
     history = train_loop(
-        accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback
+        accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback,
+        output_dir=output_dir,
     )
     final = dict(history[-1])
     if val_examples:

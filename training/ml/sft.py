@@ -56,7 +56,8 @@ def train_sft(
 
     compute = partial(sft_step, model)
     history = train_loop(
-        accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback
+        accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback,
+        output_dir=output_dir,
     )
     final = dict(history[-1])
     if val_examples:
