@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.apps import apps as current_apps
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("latest_afterwards")]
@@ -131,6 +131,24 @@ def test_snapshot_options_move_to_their_column_and_back():
     assert snapshot.objects.get(pk=ready.pk).filters == {"exclude_gold": True, "options": OPTIONS}
     assert snapshot.objects.get(pk=bare.pk).filters == {}
     assert not snapshot.objects.filter(pk=pending.pk).exists()  # never written: no files to point at
+
+
+def test_responses_keep_their_ids_and_a_second_model_may_then_give_the_same_text():
+    before, after = ("labeling", "0005_flag_resolved_by_and_at"), ("labeling", "0006_response_identity_includes_model")
+    executor = migrate([before])
+    old = executor.loader.project_state([before]).apps
+    project = old.get_model("labeling", "Project").objects.create(slug="same-text", name="Same text")
+    prompt = old.get_model("labeling", "Prompt").objects.create(project=project, messages=[], content_hash="p" * 64)
+    response = old.get_model("labeling", "Response")
+    kept = [response.objects.create(project=project, prompt=prompt, text=text, model_name="m1", content_hash=text * 64)
+            for text in "ab"]
+
+    executor = migrate([after])
+    new = executor.loader.project_state([after]).apps.get_model("labeling", "Response")
+    assert list(new.objects.order_by("id").values_list("id", "model_name", "text")) == [(r.pk, "m1", r.text) for r in kept]
+    new.objects.create(project_id=project.pk, prompt_id=prompt.pk, text="a", model_name="m2", content_hash="a" * 64)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        new.objects.create(project_id=project.pk, prompt_id=prompt.pk, text="a", model_name="m1", content_hash="a" * 64)
 
 
 def test_every_migration_of_ours_reverses_to_zero_and_back():
