@@ -1,3 +1,4 @@
+import { accuracyVerdict } from "../../logic/accuracyVerdict";
 import { ago } from "../../logic/format";
 import { type RunSeed, seedsFor } from "../../logic/runForm";
 import { hrefFor } from "../../router";
@@ -17,13 +18,27 @@ export function MetricChips({ metrics }: { metrics: Record<string, unknown> }) {
   return (
     <span class="chips">
       {entries.map(([key, value]) => (
-        <span key={key} class={`chip metric-chip${key === "val_accuracy" ? " is-key" : ""}`}>
+        <span key={key} class={`chip metric-chip${key === "val_accuracy" ? verdictClass(value, metrics.val_count) : ""}`} title={key === "val_accuracy" ? verdictTitle(value, metrics.val_count) : undefined}>
           {key.replace(/_/g, " ")}{" "}
           <strong>{key.includes("accuracy") ? `${(value * 100).toFixed(1)}%` : Number.isInteger(value) ? value : value.toPrecision(3)}</strong>
         </span>
       ))}
     </span>
   );
+}
+
+const VERDICT_CLASS = { "above-chance": " is-key", "at-chance": " is-warn", unclear: "" };
+
+function verdictClass(accuracy: number, count: unknown): string {
+  return VERDICT_CLASS[accuracyVerdict(accuracy, typeof count === "number" ? count : null)];
+}
+
+function verdictTitle(accuracy: number, count: unknown): string {
+  const n = typeof count === "number" ? count : null;
+  const verdict = accuracyVerdict(accuracy, n);
+  if (verdict === "at-chance") return "At or below chance (50%): the model has not learnt to tell the responses apart.";
+  if (verdict === "unclear") return `Not clearly above chance on ${n ?? "an unknown number of"} validation pairs.`;
+  return "Above chance: its 95% interval lies above 50%.";
 }
 
 /** The project's checkpoints, their figures, and the runs each can start. */
