@@ -256,3 +256,30 @@ def test_skip_and_flag_are_undone_with_u(page, annotator_user):
     assert wait_for_next(page, first.pk) == second.pk
     wait_until_saved(page)
     assert Judgment.objects.get(annotator=annotator_user).comparison_id == first.pk
+
+
+def test_a_long_conversation_keeps_the_original_question_and_unfolds_with_x(page, annotator_user):
+    project = ProjectFactory()
+    add_member(project, annotator_user)
+    prompt = make_prompt(project)
+    prompt.messages = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Original question: how do I parse dates?"},
+        *[{"role": role, "content": f"Middle turn {n}"} for n, role in enumerate(["assistant", "user", "assistant"])],
+        {"role": "user", "content": "Follow-up: and time zones?"},
+        {"role": "assistant", "content": "Use zoneinfo."},
+        {"role": "user", "content": "Last question: which format?"},
+    ]
+    prompt.save()
+    make_comparison(project, prompt=prompt)
+
+    log_in(page, annotator_user.username, next_path=f"/projects/{project.pk}/annotate")
+    conversation = page.get_by_test_id("conversation")
+    expect(conversation).to_contain_text("Original question")
+    expect(conversation).to_contain_text("Last question")
+    expect(conversation).not_to_contain_text("Middle turn")
+    expect(page.get_by_test_id("unfold-turns")).to_contain_text("Show 3 earlier turns")
+    page.keyboard.press("x")
+    expect(conversation).to_contain_text("Middle turn 2")
+    page.keyboard.press("x")
+    expect(conversation).not_to_contain_text("Middle turn")

@@ -41,6 +41,7 @@ describe("global keys", () => {
     expect(actionForKey(press("z", { metaKey: true }), pairwise)).toEqual({ type: "undo" });
     expect(actionForKey(press("?", { shiftKey: true }), pairwise)).toEqual({ type: "help" });
     expect(actionForKey(press("g"), pairwise)).toEqual({ type: "guidelines" });
+    expect(actionForKey(press("x"), ranking)).toEqual({ type: "toggleContext" });
     expect(actionForKey(press("r"), pairwise)).toEqual({ type: "focusRationale" });
   });
 

@@ -39,6 +39,7 @@ export type KeyAction =
   | { type: "undo" }
   | { type: "help" }
   | { type: "guidelines" }
+  | { type: "toggleContext" }
   | { type: "focusRationale" }
   | { type: "focusDemonstration" }
   | { type: "blur" };
@@ -64,6 +65,7 @@ function globalAction(key: string, ctx: KeyContext): KeyAction | null {
     case "u": return { type: "undo" };
     case "?": return { type: "help" };
     case "g": return { type: "guidelines" };
+    case "x": return { type: "toggleContext" };
     case "r": return { type: "focusRationale" };
     case "w": return ctx.canDemonstrate ? { type: "focusDemonstration" } : null;
     case "j": return ctx.sectionCount > 1 ? { type: "sectionStep", delta: 1 } : null;
@@ -130,6 +132,7 @@ export function keyHints(ctx: Pick<KeyContext, "taskType" | "letters" | "scaleSi
   if (ctx.canDemonstrate) hints.push({ keys: ["W"], label: "Write the ideal response" });
   hints.push(
     { keys: ["G"], label: "Show / hide the guidelines" },
+    { keys: ["X"], label: "Show / fold the earlier turns of a long conversation" },
     { keys: ["?"], label: "This help" },
     { keys: ["Esc"], label: "Leave a text box, close a menu" },
   );

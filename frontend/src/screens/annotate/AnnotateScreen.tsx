@@ -35,6 +35,8 @@ function AnnotateScreen({ projectId }: { projectId: number }) {
   const { project, phase, task, draft } = session;
   const [overlay, setOverlay] = useState<Overlay>("none");
   const [guidelinesOpen, setGuidelinesOpen] = useGuidelinesToggle(projectId);
+  // The task whose earlier turns are unfolded: the next task starts folded again.
+  const [contextOpenFor, setContextOpenFor] = useState<number | null>(null);
   const rationaleRef = useRef<HTMLTextAreaElement>(null);
   const demoRef = useRef<HTMLTextAreaElement>(null);
 
@@ -65,6 +67,7 @@ function AnnotateScreen({ projectId }: { projectId: number }) {
       case "undo": return void session.undo();
       case "help": return setOverlay("help");
       case "guidelines": return setGuidelinesOpen(!guidelinesOpen);
+      case "toggleContext": return task && setContextOpenFor(contextOpenFor === task.id ? null : task.id);
       case "focusRationale": return rationaleRef.current?.focus();
       case "focusDemonstration":
         demoRef.current?.focus();
@@ -121,7 +124,13 @@ function AnnotateScreen({ projectId }: { projectId: number }) {
       <div class="annotate-body">
         <div class="work-column">
           <main class="workspace">
-            <Body session={session} onCardClick={(letter) => cardClick(session, letter)} demoRef={demoRef} />
+            <Body
+              session={session}
+              onCardClick={(letter) => cardClick(session, letter)}
+              demoRef={demoRef}
+              contextOpen={!!task && contextOpenFor === task.id}
+              onToggleContext={() => run({ type: "toggleContext" })}
+            />
           </main>
           {phase === "ready" && project && draft && task && (
             <DecisionDock project={project} draft={draft} snippets={snippets} dispatch={act} status={<DockStatus session={session} />}>
@@ -176,9 +185,11 @@ interface BodyProps {
   session: AnnotationSession;
   onCardClick: (letter: Letter) => void;
   demoRef: preact.Ref<HTMLTextAreaElement>;
+  contextOpen: boolean;
+  onToggleContext: () => void;
 }
 
-function Body({ session, onCardClick, demoRef }: BodyProps) {
+function Body({ session, onCardClick, demoRef, contextOpen, onToggleContext }: BodyProps) {
   const { phase, project, task, draft } = session;
   if (phase === "loading" || (phase === "ready" && (!task || !draft || !project))) {
     return (
@@ -213,7 +224,7 @@ function Body({ session, onCardClick, demoRef }: BodyProps) {
   }
   return (
     <div class="task" data-comparison={task.id} data-testid="task">
-      <Conversation messages={task.prompt.messages} />
+      <Conversation messages={task.prompt.messages} expanded={contextOpen} onToggle={onToggleContext} />
       <ResponseGrid responses={task.responses} scale={project.strength_scale} draft={draft} onCardClick={onCardClick} />
       {project.collect_demonstrations && (
         <DemonstrationPanel text={session.demoText} onInput={session.setDemoText} textareaRef={demoRef} />
