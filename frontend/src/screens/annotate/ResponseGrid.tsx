@@ -37,7 +37,14 @@ export function ResponseGrid({ responses, scale, draft, onCardClick }: Props) {
               </button>
               {tag.text && <span class={`response-tag tag-${tag.state}`}>{tag.text}</span>}
             </header>
-            <Markdown text={response.text} class="response-body" />
+            {response.text.trim() ? (
+              <Markdown text={response.text} class="response-body" />
+            ) : (
+              // An empty output is a real answer (and a poor one): say so rather than show a blank card.
+              <p class="response-body response-empty" data-testid={`response-empty-${response.letter}`}>
+                (empty response)
+              </p>
+            )}
           </article>
         );
       })}
