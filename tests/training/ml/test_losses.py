@@ -2,6 +2,8 @@ import math
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves
 
 from training.ml.losses import (
     IGNORE_INDEX,
@@ -20,6 +22,7 @@ from training.ml.losses import (
     ppo_value_loss,
     rloo_advantages,
     rloo_loss,
+    selective_logps,
     sequence_logps,
     token_logps_and_mask,
 )
@@ -222,6 +225,59 @@ def test_masked_statistics_ignore_masked_positions():
 def test_entropy_of_uniform_is_log_vocab_and_kl_is_log_ratio():
     assert entropy_from_logits(torch.zeros(1, 1, 8)).item() == pytest.approx(math.log(8))
     assert kl_per_token(t(-1.0), t(-1.5)).item() == pytest.approx(0.5)
+
+
+class LargestFloat32(TorchDispatchMode):
+    """Records the most elements of any float32 tensor an operation creates inside it."""
+
+    def __init__(self):
+        super().__init__()
+        self.numel = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for leaf in tree_leaves(out):
+            if isinstance(leaf, torch.Tensor) and leaf.dtype == torch.float32:
+                self.numel = max(self.numel, leaf.numel())
+        return out
+
+
+def naive_logps(logits, tokens, temperature):
+    scaled = logits.float() / temperature  # (B, T, V): the whole float32 copy
+    return torch.log_softmax(scaled, -1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("chunk_size", [1, 3, 8])
+def test_selective_logps_equal_log_softmax_picked_at_the_token(dtype, chunk_size):
+    generator = torch.Generator().manual_seed(0)
+    logits = (torch.randn(5, 7, 50, generator=generator) * 4).to(dtype)
+    tokens = torch.randint(0, 50, (5, 7), generator=generator)
+    chunked = selective_logps(logits, tokens, temperature=0.7, chunk_size=chunk_size)
+    assert chunked.dtype == torch.float32
+    torch.testing.assert_close(chunked, naive_logps(logits, tokens, 0.7), atol=1e-5, rtol=0)
+    probs = torch.softmax(logits.float() / 0.7, -1)
+    entropy = -(probs * probs.log()).sum(-1)
+    torch.testing.assert_close(
+        entropy_from_logits(logits, 0.7, chunk_size), entropy, atol=1e-5, rtol=0
+    )
+
+
+def test_selective_logps_float32_memory_does_not_grow_with_the_batch():
+    length, vocab, largest = 6, 40, {}
+    for batch in (2, 16):
+        logits = torch.randn(batch, length, vocab).to(torch.bfloat16)
+        tokens = torch.randint(0, vocab, (batch, length))
+        for name, fn in (("chunked", selective_logps), ("naive", naive_logps)):
+            with LargestFloat32() as seen:
+                fn(logits, tokens, 1.0)
+            largest[name, batch] = seen.numel
+        with LargestFloat32() as seen:
+            entropy_from_logits(logits)
+        largest["entropy", batch] = seen.numel
+    assert largest["chunked", 2] == largest["chunked", 16] == length * vocab  # one sequence
+    assert largest["entropy", 2] == largest["entropy", 16] == length * vocab
+    assert largest["naive", 16] == 16 * length * vocab  # what the chunks avoid
 
 
 def rloo_rows(rewards):
