@@ -283,6 +283,10 @@ def test_admin_runs_a_project_from_import_to_a_trained_reward_model(
         page.get_by_test_id("tab-training").click()
         expect(page.get_by_test_id("checkpoint-table")).to_contain_text("reward")
         page.get_by_test_id("stage-reward").click()
+        # the form starts from the checkpoint the first run made, not from an empty path
+        made = ModelCheckpoint.objects.get(run=run)
+        expect(page.get_by_test_id("run-base-checkpoint")).to_have_value(str(made.pk))
+        page.get_by_test_id("run-base-mode-model").click()
         page.get_by_test_id("run-base-model").fill(tiny_reward_model)
         page.get_by_text("More settings").click()
         for field, value in {"batch_size": "4", "max_steps": "100000", "max_length": "96", "max_prompt_length": "64",

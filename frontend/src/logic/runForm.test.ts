@@ -4,6 +4,7 @@ import {
   defaultRewardCriterion,
   defaultValues,
   isEdited,
+  newestBase,
   parseConfig,
   parseField,
   seedsFor,
@@ -148,5 +149,27 @@ describe("seeding the next run from a checkpoint", () => {
     expect(seeds.map((s) => s.stage)).toEqual(["generate", "dpo", "kto", "ppo", "grpo", "rloo", "sft", "reward"]);
     expect(seeds.find((s) => s.stage === "grpo")).toEqual({ stage: "grpo", base_checkpoint: 7, reward_checkpoint: null, label: "GRPO from it" });
     expect(seeds.find((s) => s.stage === "kto")?.label).toBe("KTO from it");
+  });
+});
+
+describe("the base a new run starts from", () => {
+  const made = (id: number, kind: Checkpoint["kind"], created_at: string): Checkpoint => ({
+    id, project: 1, run: null, name: `c${id}`, kind, path: "p", metrics: {}, criteria: [], created_at,
+  });
+  const checkpoints = [
+    made(1, "policy", "2026-12-01T10:00:00Z"),
+    made(2, "reward", "2026-12-03T10:00:00Z"),
+    made(3, "policy", "2026-12-02T10:00:00Z"),
+    made(4, "policy", "2026-12-02T10:00:00Z"),
+  ];
+
+  it("is the newest checkpoint of a kind the stage takes", () => {
+    expect(newestBase(checkpoints, ["policy"])?.id).toBe(4);
+    expect(newestBase(checkpoints, ["reward", "policy"])?.id).toBe(2);
+  });
+
+  it("is none when the project has no such checkpoint", () => {
+    expect(newestBase(checkpoints, ["value"])).toBeNull();
+    expect(newestBase([], ["policy"])).toBeNull();
   });
 });

@@ -122,3 +122,17 @@ export function seedsFor(checkpoint: Checkpoint, stages: StageConfig[]): RunSeed
   }
   return seeds;
 }
+
+/**
+ * The checkpoint a new run of a stage starts from unless the admin picks another: the newest
+ * of the kinds the stage takes (ties by id); null when the project has none.
+ */
+export function newestBase(checkpoints: Checkpoint[], kinds: string[]): Checkpoint | null {
+  let newest: Checkpoint | null = null;
+  for (const checkpoint of checkpoints) {
+    if (!kinds.includes(checkpoint.kind)) continue;
+    const later = newest === null || checkpoint.created_at > newest.created_at || (checkpoint.created_at === newest.created_at && checkpoint.id > newest.id);
+    if (later) newest = checkpoint;
+  }
+  return newest;
+}

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, createRun } from "../../api";
-import { type FormValues, defaultRewardCriterion, defaultValues, isEdited, parseConfig, serverFieldError, switchStage } from "../../logic/runForm";
+import { type FormValues, defaultRewardCriterion, defaultValues, isEdited, newestBase, parseConfig, serverFieldError, switchStage } from "../../logic/runForm";
 import type { Checkpoint, ConfigField, Project, Snapshot, Stage, StageConfig, TrainingRun } from "../../types";
 import { errorText } from "./usePolled";
 import { trainable } from "../../logic/snapshots";
@@ -37,6 +37,8 @@ export function RunForm({ project, stages, checkpoints, snapshots, seed, onCreat
   const [baseMode, setBaseMode] = useState<"checkpoint" | "model">("model");
   const [baseModel, setBaseModel] = useState("");
   const [baseCheckpoint, setBaseCheckpoint] = useState<number | null>(null);
+  // Until the admin picks a base, each stage starts from the project's newest suitable checkpoint.
+  const [basePicked, setBasePicked] = useState(false);
   const [rewardCheckpoint, setRewardCheckpoint] = useState<number | null>(null);
   const [snapshot, setSnapshot] = useState<number | null>(null);
   const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
@@ -56,12 +58,22 @@ export function RunForm({ project, stages, checkpoints, snapshots, seed, onCreat
   useEffect(() => {
     if (!seed) return;
     pickStage(seed.stage);
-    if (seed.base_checkpoint !== null) {
-      setBaseMode("checkpoint");
-      setBaseCheckpoint(seed.base_checkpoint);
-    }
+    if (seed.base_checkpoint !== null) pickBase("checkpoint", seed.base_checkpoint);
     if (seed.reward_checkpoint !== null) pickReward(seed.reward_checkpoint);
   }, [seed]);
+
+  useEffect(() => {
+    if (basePicked || !config) return;
+    const newest = newestBase(checkpoints, config.base_kinds);
+    setBaseMode(newest ? "checkpoint" : "model");
+    setBaseCheckpoint(newest?.id ?? null);
+  }, [stage, checkpoints, basePicked]);
+
+  const pickBase = (mode: "checkpoint" | "model", id: number | null = baseCheckpoint) => {
+    setBasePicked(true);
+    setBaseMode(mode);
+    setBaseCheckpoint(id);
+  };
 
   const pickReward = (id: number | null) => {
     setRewardCheckpoint(id);
@@ -135,21 +147,35 @@ export function RunForm({ project, stages, checkpoints, snapshots, seed, onCreat
           <span class="field-label-row">
             Start from
             <span class="segmented">
-              <button type="button" aria-pressed={baseMode === "checkpoint"} disabled={!bases.length} onClick={() => setBaseMode("checkpoint")}>
+              <button type="button" aria-pressed={baseMode === "checkpoint"} disabled={!bases.length} onClick={() => pickBase("checkpoint")} data-testid="run-base-mode-checkpoint">
                 checkpoint{bases.length ? ` (${bases.length})` : ""}
               </button>
-              <button type="button" aria-pressed={baseMode === "model"} onClick={() => setBaseMode("model")}>
+              <button type="button" aria-pressed={baseMode === "model"} onClick={() => pickBase("model")} data-testid="run-base-mode-model">
                 model path or hub id
               </button>
             </span>
           </span>
           {baseMode === "checkpoint" ? (
-            <select value={baseCheckpoint ?? ""} onChange={(e) => setBaseCheckpoint(Number((e.currentTarget as HTMLSelectElement).value) || null)} data-testid="run-base-checkpoint">
+            <select value={baseCheckpoint ?? ""} onChange={(e) => pickBase("checkpoint", Number((e.currentTarget as HTMLSelectElement).value) || null)} data-testid="run-base-checkpoint">
               <option value="">Choose a {config.base_kinds.join(" or ")} checkpoint…</option>
               {bases.map((c) => <option key={c.id} value={c.id}>{c.name} ({c.kind})</option>)}
             </select>
           ) : (
-            <input value={baseModel} placeholder="/models/Qwen2.5-0.5B or Qwen/Qwen2.5-0.5B" onInput={(e) => setBaseModel((e.currentTarget as HTMLInputElement).value)} data-testid="run-base-model" />
+            <>
+              <input
+                value={baseModel}
+                placeholder="a model directory on the workers, or a hub id"
+                aria-describedby="base-model-help"
+                onInput={(e) => {
+                  setBasePicked(true);
+                  setBaseModel((e.currentTarget as HTMLInputElement).value);
+                }}
+                data-testid="run-base-model"
+              />
+              <span id="base-model-help" class="small muted">
+                {baseModel.trim() ? "Read by the GPU worker; a hub id needs a worker with internet." : "Required: where the worker finds the model to start from."}
+              </span>
+            </>
           )}
         </div>
         {config.needs_reward_checkpoint && (
