@@ -126,3 +126,30 @@ def test_every_operation_answers_within_its_schema(case, world):
         token, _ = Token.objects.get_or_create(user=world.users[role])
         point_at_real_objects(case, real_ids(world, role))
         case.call_and_validate(headers={"Authorization": f"Token {token.key}"}, checks=CHECKS)
+
+
+STATEFUL_SCENARIOS = 25  # per role
+STATEFUL_STEPS = 6  # calls per scenario, each but the first able to take ids from an earlier response
+
+
+def test_linked_operations_never_fail_the_server(api_schema, world):
+    """Stateful: chains of calls where each takes ids from an earlier response (links inferred
+    from the schema: a created project's id used by its members, imports and runs, ...)."""
+    for role in ("admin", "annotator"):
+        token, _ = Token.objects.get_or_create(user=world.users[role])
+        machine = _workflows(api_schema, {"Authorization": f"Token {token.key}"})
+        machine.run(settings=settings(
+            max_examples=STATEFUL_SCENARIOS, stateful_step_count=STATEFUL_STEPS, deadline=None, derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        ))
+
+
+def _workflows(api_schema, headers: dict):
+    class Workflows(api_schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"headers": headers}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs or None, recorder=self.recorder)
+
+    return Workflows
