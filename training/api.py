@@ -20,7 +20,8 @@ class TrainingRunSerializer(serializers.ModelSerializer):
         fields = [
             "id", "project", "stage", "status", "base_model", "base_checkpoint", "reward_checkpoint", "snapshot",
             "config", "created_at", "started_at", "finished_at", "heartbeat_at", "dispatched_at", "worker",
-            "progress_step", "progress_total", "cancel_requested", "error", "log_tail", "result",
+            "progress_step", "progress_total", "cancel_requested", "attempts", "resumed_from_step", "warnings",
+            "error", "log_tail", "result",
         ]
         read_only_fields = fields
 

@@ -1,5 +1,6 @@
-"""Runs on a real Celery worker process: succeed, cancel, and a worker killed mid-run."""
+"""Runs on a real Celery worker process: succeed, cancel, a worker killed mid-run, and a run resumed by\nthe worker that replaces a killed one."""
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -8,8 +9,9 @@ from django.conf import settings
 
 from tests.training.conftest import reward_config
 from tests.workers import celery_worker, wait_for
-from training import services
-from training.models import ModelCheckpoint, RunStatus, TrainingRun
+from training import runner, services
+from training.ml.resume import latest_step, saved_steps, state_dir
+from training.models import ModelCheckpoint, RunMetric, RunStatus, TrainingRun
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -67,3 +69,33 @@ def test_worker_killed_mid_run_leaves_the_run_failed_not_running(
     wait_for(lambda: services.training_runs_reap(stale_after=timedelta(seconds=2)), timeout=15, what="reaper")
     run = TrainingRun.objects.get(pk=run_id)
     assert run.status == RunStatus.FAILED and "heartbeats" in run.error and "gave up after 1 attempts" in run.error
+
+
+def test_a_worker_killed_after_the_second_save_is_replaced_and_the_run_resumes_there(
+    api, admin_user, labelled_project, tiny_reward_model
+):
+    config = {"max_steps": 60, "batch_size": 2, "save_steps": 5}
+    with celery_worker() as worker:
+        run_id = start_run(api, admin_user, labelled_project, tiny_reward_model, **config)
+        out = runner.output_dir(TrainingRun.objects.get(pk=run_id))
+        wait_for(lambda: len(saved_steps(state_dir(out))) >= 2, timeout=180, what="the second save")
+        worker.kill()
+        worker.wait()
+    saved = latest_step(out)
+    before = {m.step: m.values for m in RunMetric.objects.filter(run_id=run_id, step__lte=saved)}
+    assert status_of(run_id) == "running" and saved < 60 and sorted(before) == list(range(1, saved + 1))
+
+    with celery_worker():  # the replacement (started first: it purges the dead worker's message)
+        assert wait_for(lambda: services.training_runs_reap(stale_after=timedelta(seconds=2)), timeout=15, what="reaper")
+        wait_for(lambda: status_of(run_id) in ("succeeded", "failed"), timeout=240, what="the resumed run")
+    run = TrainingRun.objects.get(pk=run_id)
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert (run.attempts, run.resumed_from_step) == (2, saved)
+    shown = api(admin_user).get(f"/api/training-runs/{run_id}/").json()
+    assert (shown["attempts"], shown["resumed_from_step"]) == (2, saved)
+    curve = {m.step: m.values for m in run.metrics.all()}
+    assert sorted(curve) == list(range(1, 61))
+    assert {step: curve[step] for step in before} == before  # the steps before the save were not trained again
+    history = json.loads((Path(settings.ARTIFACT_DIR) / ModelCheckpoint.objects.get(run=run).path / "metrics.json").read_text())
+    assert [h["step"] for h in history["history"]] == list(range(1, 61))
+    assert not state_dir(out).exists()
