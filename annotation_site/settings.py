@@ -86,29 +86,35 @@ TEMPLATES = [
 ]
 
 # --- database -------------------------------------------------------------
+def _sqlite(path: str) -> dict:
+    """SQLite tuned for several writers (web threads, workers), whichever way it is chosen:
+    ``DATABASE_URL=sqlite:///path`` gets the same settings as the default file."""
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": path,
+        "OPTIONS": {
+            # IMMEDIATE takes the write lock when a transaction starts, so two
+            # writers queue on `timeout` instead of failing on a lock upgrade.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+        "TEST": {"NAME": env_str("SQLITE_TEST_PATH") or None},
+        "CONN_MAX_AGE": 60,  # opening the file and running init_command per request costs ms
+        "CONN_HEALTH_CHECKS": True,
+    }
+
+
 DATABASE_URL = env_str("DATABASE_URL")
-if DATABASE_URL:
+if not DATABASE_URL:
+    DATABASES = {"default": _sqlite(env_str("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")))}
+else:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES = {"default": _sqlite(DATABASES["default"]["NAME"])}
+    elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # Django's, with the per-request health check folded into the first query.
         DATABASES["default"]["ENGINE"] = "annotation_site.postgresql"
-else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": env_str("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
-            "OPTIONS": {
-                # IMMEDIATE takes the write lock when a transaction starts, so two
-                # writers queue on `timeout` instead of failing on a lock upgrade.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-            "TEST": {"NAME": env_str("SQLITE_TEST_PATH") or None},
-            "CONN_MAX_AGE": 60,  # opening the file and running init_command per request costs ms
-            "CONN_HEALTH_CHECKS": True,
-        }
-    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Celery ---------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Settings come from the environment; production refuses to start without a secret key."""
 
+import json
 import os
 import subprocess
 import sys
@@ -69,3 +70,27 @@ def test_docker_compose_file_matches_the_compose_specification():
     assert gpu["capabilities"] == ["gpu"]
     assert "-Q" in services["gpu-worker"]["command"] and "gpu" in services["gpu-worker"]["command"]
     assert all("healthcheck" in services[name] for name in ("db", "redis", "web"))
+
+
+SQLITE_PROBE = """
+import json
+from django.conf import settings
+from django.db import connection
+with connection.cursor() as cursor:
+    pragmas = {name: cursor.execute(f"PRAGMA {name}").fetchone()[0] for name in ("journal_mode", "busy_timeout")}
+db = settings.DATABASES["default"]
+print(json.dumps({"options": db["OPTIONS"], "conn_max_age": db["CONN_MAX_AGE"], "pragmas": pragmas}))
+"""
+
+
+def test_sqlite_chosen_by_database_url_gets_the_default_files_tuning(tmp_path):
+    """WAL, IMMEDIATE transactions and a 30 s busy timeout: without them, a worker and the web
+    process writing at once failed with 'database is locked'."""
+    default = manage("shell", "-c", SQLITE_PROBE, VAR_DIR=str(tmp_path))
+    by_url = manage("shell", "-c", SQLITE_PROBE, VAR_DIR=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path}/other.sqlite3")
+    assert default.returncode == 0 and by_url.returncode == 0, default.stderr + by_url.stderr
+    tuned = json.loads(by_url.stdout.splitlines()[-1])  # the shell first says what it imported
+    assert tuned == json.loads(default.stdout.splitlines()[-1])
+    assert tuned["options"]["transaction_mode"] == "IMMEDIATE"
+    assert tuned["pragmas"] == {"journal_mode": "wal", "busy_timeout": 30000}
+    assert (tmp_path / "other.sqlite3").exists()
