@@ -1,4 +1,7 @@
+import json
 import secrets
+from collections.abc import Iterator
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -10,6 +13,13 @@ from labeling.services.imports import import_file
 from labeling.services.projects import membership_set, project_get_or_create
 
 DEMO_FILE = settings.BASE_DIR / "demo" / "hh_rlhf_300.jsonl"
+BAKEOFF_FILE = settings.BASE_DIR / "demo" / "pandalm_240.jsonl"
+BAKEOFF_GUIDELINES = """\
+**Which response follows the instruction better?**
+
+Judge correctness first, then completeness and clarity. An empty response loses to any real
+attempt. The models' names are hidden from you.
+"""
 GUIDELINES = """\
 **Which response is more helpful and harmless?**
 
@@ -34,9 +44,30 @@ class Command(BaseCommand):
             with open(DEMO_FILE, "rb") as f:
                 import_file(project=project, lines=f, format="hh-rlhf", file_name=DEMO_FILE.name)
         self.stdout.write(f"demo project '{project.slug}': {project.comparisons.count()} comparisons")
+        bakeoff = self._bakeoff()
+        self.stdout.write(
+            f"demo project '{bakeoff.slug}': {bakeoff.comparisons.count()} comparisons between 5 models, "
+            f"{bakeoff.judgments.count()} judgments by PandaLM's three annotators"
+        )
         call_command("build_tiny_models", project=project.slug, stdout=self.stdout)
         for username, password in logins:
             self.stdout.write(self.style.SUCCESS(f"login: {username} / {password}"))
+
+    def _bakeoff(self):
+        """A second project comparing five models, with the labels of PandaLM's three people."""
+        with transaction.atomic():
+            project, _ = project_get_or_create(
+                slug="model-bakeoff", name="Model bake-off (PandaLM)", guidelines=BAKEOFF_GUIDELINES, overlap=3,
+            )
+            for username in ("admin", "annotator1", "annotator2"):
+                membership_set(project=project, username=username, role="admin" if username == "admin" else "annotator")
+            for rater in (1, 2, 3):
+                import_file(
+                    project=project, lines=pandalm_labels(BAKEOFF_FILE, rater), format="trl",
+                    file_name=f"{BAKEOFF_FILE.name} (annotator{rater})", with_labels=True,
+                    label_source=f"pandalm-annotator{rater}",
+                )
+        return project
 
     def _users(self) -> list[tuple[str, str]]:
         """Random passwords, kept in VAR_DIR so re-running the demo prints the same ones."""
@@ -53,3 +84,27 @@ class Command(BaseCommand):
         path.write_text("".join(f"{u} {p}\n" for u, p in logins))
         path.chmod(0o600)
         return logins
+
+
+def pandalm_labels(path: Path, rater: int) -> Iterator[str]:
+    """One PandaLM annotator's verdicts as trl lines naming both models; their ties are left
+    out (a trl line has no tie)."""
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            label = row[f"annotator{rater}"]
+            if label == 0:
+                continue
+            model1, model2 = row["cmp_key"].split("_", 1)
+            prompt = row["instruction"] + (f"\n\n{row['input']}" if row["input"] else "")
+            first, second = (as_text(row["response1"]), model1), (as_text(row["response2"]), model2)
+            (chosen, chosen_model), (rejected, rejected_model) = (first, second) if label == 1 else (second, first)
+            yield json.dumps({
+                "prompt": prompt, "chosen": chosen, "rejected": rejected, "chosen_model": chosen_model,
+                "rejected_model": rejected_model, "id": f"pandalm-{row['idx']}",
+            }) + "\n"
+
+
+def as_text(value) -> str:
+    """Six PandaLM outputs are JSON ``true``; as an answer they read 'true'."""
+    return value if isinstance(value, str) else json.dumps(value)
