@@ -274,7 +274,10 @@ class RolloutConfig(TrainConfig):
     learning_rate: float = option(1e-6, "Peak AdamW learning rate.", positive)
     max_length: int = option(384, "Most tokens per prompt + response.", positive)
     mini_batch_size: int = option(
-        4, "Responses per gradient computation inside an epoch.", positive
+        4,
+        "Responses per gradient computation inside an epoch, and per forward when the rollouts "
+        "are scored (policy, reference, reward model).",
+        positive,
     )
     ppo_epochs: int = option(4, "Optimisation passes over each step's responses.", positive)
     max_new_tokens: int = option(64, "Most tokens sampled per response.", positive)
@@ -285,6 +288,12 @@ class RolloutConfig(TrainConfig):
     reward_criterion: str | None = option(
         None,
         "For a reward model trained per criterion: the criterion it scores rollouts on.",
+    )
+    missing_eos_penalty: float | None = option(
+        None,
+        "Subtracted from the score of a response cut at max_new_tokens before it ended (no "
+        "eos), so running on does not pay (as TRL's); null or 0 = off.",
+        non_negative,
     )
 
     def validate(self) -> None:
@@ -353,7 +362,10 @@ class GroupRLConfig(RolloutConfig):
         at_least_two,
     )
     mini_batch_size: int = option(
-        8, "Responses (not prompts) per gradient computation inside an epoch.", positive
+        8,
+        "Responses (not prompts) per gradient computation inside an epoch, and per forward "
+        "when the rollouts are scored (policy, reference, reward model).",
+        positive,
     )
     ppo_epochs: int = option(
         1,

@@ -19,10 +19,11 @@ One step:
    RLOO: clipped surrogate on the whole response's log-ratio (losses.rloo_loss).
 
 So GRPO puts the KL in the loss and RLOO in the reward, as their papers do.
-Reported per step: reward (mean score), reward_std (mean standard deviation of the scores
-within a group: 0 means every group's responses scored alike, so the step had nothing to
-learn from), kl (mean summed KL per response at sampling, as PPO reports it), entropy (mean
-per token), policy_loss, clip_fraction, response_length, learning_rate, samples_per_s
+Reported per step: reward (mean score, less missing_eos_penalty for responses cut at
+max_new_tokens, as in PPO), reward_std (mean standard deviation of the scores within a group:
+0 means every group's responses scored alike, so the step had nothing to learn from), kl
+(mean summed KL per response at sampling, as PPO reports it), entropy (mean per token),
+policy_loss, clip_fraction, response_length, truncation_rate, learning_rate, samples_per_s
 (responses). metrics adds val_reward (mean score of one sample per validation prompt).
 """
 
@@ -48,6 +49,7 @@ from training.ml.losses import (
 )
 from training.ml.ppo import (
     RewardFn,
+    in_micro_batches,
     lm_forward,
     ppo_loop,
     prompt_features,
@@ -186,11 +188,16 @@ def group_rollout(
     policy = accelerator.unwrap_model(model)
     policy.eval()
     batch = sample_responses(policy, tokenizer, [p["ids"] for p in repeated], config)
+
+    def logps(model, rows: slice):
+        return (logits_and_logps(model, batch, config.temperature, rows)[1],)
+
+    size, count = config.mini_batch_size, batch["mask"].shape[0]
     with accelerator.autocast():
-        _, batch["logps"] = logits_and_logps(policy, batch, config.temperature)
-        _, batch["ref_logps"] = logits_and_logps(reference, batch, config.temperature)
+        (batch["logps"],) = in_micro_batches(partial(logps, policy), size, count)
+        (batch["ref_logps"],) = in_micro_batches(partial(logps, reference), size, count)
     policy.train()
-    scores = score_responses(tokenizer, reward_fn, repeated, batch)  # (B,)
+    scores = score_responses(tokenizer, reward_fn, repeated, batch, config)  # (B,)
     batch["scores"] = scores
     batch["kl"] = kl_per_token(batch["logps"], batch["ref_logps"]) * batch["mask"]  # (B, R)
     batch["score_std"] = scores.view(-1, config.num_generations).std(-1)  # (P,)
@@ -199,7 +206,8 @@ def group_rollout(
 
 
 def logits_and_logps(model, batch: dict, temperature: float, rows=slice(None)):
-    """Logits / temperature (b, R, V) and log-probs (b, R) of the selected rows' responses."""
+    """Logits (b, R, V; unscaled) and log-probs under logits / temperature (b, R) of the
+    selected rows' responses."""
     sequences = batch["sequences"][rows]
     logits = lm_forward(model, sequences, batch["attention_mask"][rows]).logits
     return response_logps(logits, sequences, batch["prompt_width"], temperature)
@@ -230,7 +238,7 @@ def grpo_minibatch_loss(model, batch: dict, rows, config: GRPOConfig):
         config.clip_range,
         config.beta,
     )
-    return loss, policy_stats(logits, mask, policy_loss, clip_fraction)
+    return loss, policy_stats(logits, mask, policy_loss, clip_fraction, config.temperature)
 
 
 def rloo_minibatch_loss(model, batch: dict, rows, config: RLOOConfig):
@@ -240,15 +248,16 @@ def rloo_minibatch_loss(model, batch: dict, rows, config: RLOOConfig):
     loss, clip_fraction = rloo_loss(
         logps, batch["logps"][rows], batch["advantages"][rows], mask, config.clip_range
     )
-    return loss, policy_stats(logits, mask, loss.detach(), clip_fraction)
+    return loss, policy_stats(logits, mask, loss.detach(), clip_fraction, config.temperature)
 
 
-def policy_stats(logits, mask, policy_loss, clip_fraction) -> dict:
-    """What a mini-batch reports: its policy loss, clip fraction and mean entropy per token."""
+def policy_stats(logits, mask, policy_loss, clip_fraction, temperature: float) -> dict:
+    """What a mini-batch reports: its policy loss, clip fraction and mean entropy per token
+    of the sampling distribution softmax(logits / temperature)."""
     return {
         "policy_loss": policy_loss,
         "clip_fraction": clip_fraction,
-        "entropy": masked_mean(entropy_from_logits(logits.detach()), mask),
+        "entropy": masked_mean(entropy_from_logits(logits.detach(), temperature), mask),
     }
 
 
@@ -268,6 +277,6 @@ def mean_score(accelerator, model, tokenizer, reward_fn, config, features: list[
     for first in range(0, len(features), config.batch_size):
         prompts = features[first : first + config.batch_size]
         batch = sample_responses(policy, tokenizer, [p["ids"] for p in prompts], config)
-        scores.append(score_responses(tokenizer, reward_fn, prompts, batch))
+        scores.append(score_responses(tokenizer, reward_fn, prompts, batch, config))
     policy.train()
     return float(torch.cat(scores).mean())

@@ -11,14 +11,17 @@ PPO is no longer in TRL (removed in 1.13), so this is our own compact version. O
 
 The value head is a linear layer on the policy's last hidden state (a shared trunk).
 Log-probs are taken from logits / temperature, the distribution the rollouts came from.
-Reported per step: reward (mean score), kl (mean summed KL per response), entropy (mean
-per token), policy_loss, value_loss, clip_fraction, response_length, learning_rate,
-samples_per_s.
+A response cut at max_new_tokens (no eos) loses missing_eos_penalty from its score.
+Rollouts are scored (policy, reference, reward) mini_batch_size responses at a time.
+Reported per step: reward (mean score, penalty included), kl (mean summed KL per response),
+entropy (mean per token), policy_loss, value_loss, clip_fraction, response_length,
+truncation_rate (share of responses cut at max_new_tokens), learning_rate, samples_per_s.
 
 group_rl.py (GRPO, RLOO) reuses the sampling, scoring and update loop below with its own
 advantages and losses.
 """
 
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -28,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from accelerate.utils import set_seed
 from safetensors.torch import save_file
 
 from training.ml.checkpoints import finish_run, load_causal_lm
@@ -52,6 +56,7 @@ from training.ml.losses import (
     masked_whiten,
     ppo_policy_loss,
     ppo_value_loss,
+    selective_logps,
 )
 
 # reward_fn(prompts, completions) -> one score per completion
@@ -192,6 +197,7 @@ def start_online_run(
     total_steps = config.max_steps or config.epochs * math.ceil(len(features) / per_step)
     optimizer, scheduler = make_optimizer(model, config, total_steps * config.updates_per_step)
     model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+    seed_rollouts(accelerator, config.seed)
     return OnlineRun(
         accelerator,
         tokenizer,
@@ -204,6 +210,16 @@ def start_online_run(
         total_steps,
         output_dir,
     )
+
+
+def seed_rollouts(accelerator, seed: int) -> None:
+    """Seed the RNGs that sampling draws from with seed + this process's index.
+
+    Every process starts from `seed` so that their weights (the value head) begin alike;
+    from here on each must draw its own rollouts, or the processes sample in lockstep and
+    a step's responses are less diverse than its batch size says.
+    """
+    set_seed(seed + accelerator.process_index)
 
 
 def prompt_features(tokenizer, examples: list[dict], max_prompt_length: int) -> list[dict]:
@@ -272,11 +288,19 @@ def response_forward(model, sequences, attention_mask, prompt_width: int, temper
 
 
 def response_logps(logits, sequences, prompt_width: int, temperature: float):
-    """The response positions' logits / temperature (B, R, V) and the sampled tokens' log-probs (B, R)."""
-    logits = logits[:, prompt_width - 1 : -1].float() / temperature  # (B, R, V)
-    responses = sequences[:, prompt_width:]  # (B, R)
-    logps = logits.gather(-1, responses.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(logits, -1)
-    return logits, logps
+    """The response positions' logits as the model gave them (B, R, V; a view, not scaled) and
+    the sampled tokens' log-probs under logits / temperature (B, R), taken one sequence at a
+    time so no float32 copy of every row's logits is made (losses.selective_logps)."""
+    logits = logits[:, prompt_width - 1 : -1]  # (B, R, V)
+    return logits, selective_logps(logits, sequences[:, prompt_width:], temperature)
+
+
+def in_micro_batches(forward: Callable, size: int, count: int) -> tuple:
+    """forward(rows) over consecutive slices of `size` of `count` rows, each of its outputs
+    concatenated along the rows: rollouts are scored (policy, reference, reward) this way, so
+    their peak memory follows mini_batch_size, not the number of responses per step."""
+    parts = [forward(slice(first, first + size)) for first in range(0, count, size)]
+    return tuple(torch.cat(outputs) for outputs in zip(*parts, strict=True))
 
 
 @torch.no_grad()
@@ -285,25 +309,48 @@ def rollout(
 ) -> dict:
     """Sample, score and compute advantages for a batch of prompts; tensors (B, R) or (B,)."""
     batch = sample_and_evaluate(accelerator, model, reference, tokenizer, config, prompts)
-    scores = score_responses(tokenizer, reward_fn, prompts, batch)
+    scores = score_responses(tokenizer, reward_fn, prompts, batch, config)
     return {**batch, **advantages_from_scores(batch, scores, config)}
 
 
-def score_responses(tokenizer, reward_fn, prompts: list[dict], batch: dict) -> torch.Tensor:
-    """reward_fn's score of each decoded response (special tokens dropped) to its prompt: (B,)."""
+def score_responses(tokenizer, reward_fn, prompts: list[dict], batch: dict, config) -> torch.Tensor:
+    """reward_fn's score of each decoded response (special tokens dropped) to its prompt, less
+    config.missing_eos_penalty for a response cut at max_new_tokens: (B,).
+
+    reward_fn sees mini_batch_size responses at a time, so a reward model's memory does not
+    grow with the responses per step.
+    """
     completions = [
         tokenizer.decode(response[mask.bool()], skip_special_tokens=True).strip()
         for response, mask in zip(batch["responses"], batch["mask"], strict=True)
     ]
-    scores = reward_fn([p["prompt"] for p in prompts], completions)
-    return torch.as_tensor(scores, dtype=torch.float, device=batch["mask"].device)
+    messages, device = [p["prompt"] for p in prompts], batch["mask"].device
+
+    def score(rows: slice):
+        scores = reward_fn(messages[rows], completions[rows])
+        return (torch.as_tensor(scores, dtype=torch.float, device=device).reshape(-1),)
+
+    (scores,) = in_micro_batches(score, config.mini_batch_size, len(completions))
+    return penalize_missing_eos(scores, batch["finished"], config.missing_eos_penalty)
+
+
+def penalize_missing_eos(scores, finished, penalty: float | None) -> torch.Tensor:
+    """Scores (B,) less `penalty` where the response did not end in eos (finished (B,) bool).
+
+    TRL's missing_eos_penalty: a reward model scores a response cut at max_new_tokens as if it
+    had ended there, so without it a policy can gain by running on (length hacking).
+    """
+    if not penalty:
+        return scores
+    return scores - penalty * (~finished).float()
 
 
 def sample_responses(lm, tokenizer, ids: list[list[int]], config) -> dict:
     """One sampled response per prompt (token ids), after its left-padded prompt.
 
     sequences and attention_mask are (B, P + R), prompt_width is P, responses and mask
-    (float, 1 up to and including the first eos) are (B, R).
+    (float, 1 up to and including the first eos) are (B, R), finished (bool, the response
+    ended in eos rather than at max_new_tokens) is (B,).
     """
     responses, mask = sample(lm, tokenizer, ids, config.max_new_tokens, config.temperature)
     prompt_tokens, prompt_mask = (
@@ -315,6 +362,7 @@ def sample_responses(lm, tokenizer, ids: list[list[int]], config) -> dict:
         "prompt_width": prompt_tokens.shape[1],
         "responses": responses,
         "mask": mask.float(),
+        "finished": (responses == tokenizer.eos_token_id).any(-1),  # (B,)
     }
 
 
@@ -323,12 +371,23 @@ def sample_and_evaluate(accelerator, model, reference, tokenizer, config, prompt
     policy = accelerator.unwrap_model(model)
     policy.eval()
     batch = sample_responses(policy.lm, tokenizer, [p["ids"] for p in prompts], config)
-    inputs = (batch["sequences"], batch["attention_mask"], batch["prompt_width"])
+
+    def logps_and_values(model, rows: slice):
+        _, logps, values = response_forward(
+            model,
+            batch["sequences"][rows],
+            batch["attention_mask"][rows],
+            batch["prompt_width"],
+            config.temperature,
+        )
+        return logps, values.float()
+
+    size, count = config.mini_batch_size, batch["mask"].shape[0]
     with accelerator.autocast():
-        _, logps, values = response_forward(policy, *inputs, config.temperature)
-        _, ref_logps, _ = response_forward(reference, *inputs, config.temperature)
+        logps, values = in_micro_batches(partial(logps_and_values, policy), size, count)
+        ref_logps, _ = in_micro_batches(partial(logps_and_values, reference), size, count)
     policy.train()
-    return {**batch, "logps": logps, "ref_logps": ref_logps, "values": values.float()}
+    return {**batch, "logps": logps, "ref_logps": ref_logps, "values": values}
 
 
 def advantages_from_scores(batch: dict, scores: torch.Tensor, config) -> dict:
@@ -350,15 +409,21 @@ def advantages_from_scores(batch: dict, scores: torch.Tensor, config) -> dict:
 def ppo_update(
     accelerator, model, optimizer, scheduler, batch: dict, config, minibatch_loss
 ) -> dict:
-    """`ppo_epochs` shuffled passes over the rollouts; returns mean losses and statistics."""
+    """`ppo_epochs` shuffled passes over the rollouts; returns mean losses and statistics.
+
+    Gradients are all-reduced between processes only on the mini-batch that ends an
+    accumulation (no_sync around the others' forward and backward, where DDP decides).
+    """
     stats = []
     for _ in range(config.ppo_epochs):
         order = torch.randperm(batch["mask"].shape[0], device=batch["mask"].device)
         for number, rows in enumerate(order.split(config.mini_batch_size), start=1):
-            loss, mini_stats = minibatch_loss(model, batch, rows, config)
-            accelerator.backward(loss)  # divides by gradient_accumulation_steps
+            steps = number % config.gradient_accumulation_steps == 0
+            with contextlib.nullcontext() if steps else accelerator.no_sync(model):
+                loss, mini_stats = minibatch_loss(model, batch, rows, config)
+                accelerator.backward(loss)  # divides by gradient_accumulation_steps
             stats.append(mini_stats)
-            if number % config.gradient_accumulation_steps == 0:
+            if steps:
                 if config.max_grad_norm is not None:
                     accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
                 optimizer.step()
@@ -389,18 +454,24 @@ def ppo_minibatch_loss(model, batch: dict, rows, config):
         "policy_loss": policy_loss.detach(),
         "value_loss": value_loss.detach(),
         "clip_fraction": clip_fraction,
-        "entropy": masked_mean(entropy_from_logits(logits.detach()), mask),
+        "entropy": masked_mean(entropy_from_logits(logits.detach(), config.temperature), mask),
     }
     return policy_loss + config.value_loss_coef * value_loss, stats
 
 
 def rollout_stats(accelerator, batch: dict) -> dict:
-    """Mean score, summed KL per response and response length, averaged over processes."""
+    """Mean score, summed KL per response, response length and the share of responses cut at
+    max_new_tokens (truncation_rate), averaged over processes."""
     local = torch.stack(
-        [batch["scores"].mean(), batch["kl"].sum(-1).mean(), batch["mask"].sum(-1).mean()]
+        [
+            batch["scores"].mean(),
+            batch["kl"].sum(-1).mean(),
+            batch["mask"].sum(-1).mean(),
+            1 - batch["finished"].float().mean(),
+        ]
     )
-    reward, kl, length = accelerator.reduce(local, reduction="mean").tolist()
-    return {"reward": reward, "kl": kl, "response_length": length}
+    reward, kl, length, truncated = accelerator.reduce(local, reduction="mean").tolist()
+    return {"reward": reward, "kl": kl, "response_length": length, "truncation_rate": truncated}
 
 
 def save_value_head(value_head, directory: Path) -> None:

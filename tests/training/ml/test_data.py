@@ -96,7 +96,10 @@ def test_completions_cut_to_fit_max_length_get_no_eos_and_whole_ones_keep_it(tok
 
 def test_sft_does_not_learn_to_stop_where_a_demonstration_was_cut(tokenizer):
     special = special_tokens(tokenizer)
-    rows = [{"prompt": MESSAGES, "completion": "word " * 50}, {"prompt": MESSAGES, "completion": "ok"}]
+    rows = [
+        {"prompt": MESSAGES, "completion": "word " * 50},
+        {"prompt": MESSAGES, "completion": "ok"},
+    ]
     features = [encode_sft(tokenizer, row, 40, 24, special) for row in rows]
     labels = collate_sft(features, pad_id=tokenizer.pad_token_id)["labels"]
     cut, whole = (row[row != IGNORE_INDEX].tolist() for row in labels)

@@ -6,7 +6,8 @@ import torch
 from safetensors.torch import load_file
 
 from tests.training.ml.conftest import SAY_PROMPTS, Recorder, share_of_a
-from tests.training.ml.test_ppo import nan_reward
+from tests.training.ml.test_ppo import ScoreOne, nan_reward
+from training.ml import group_rl, ppo
 from training.ml.config import GRPOConfig, RLOOConfig
 from training.ml.group_rl import (
     grpo_rollout_advantages,
@@ -170,6 +171,38 @@ def test_a_nan_reward_fails_the_run_naming_the_step(tmp_path, tiny_lm_path, conf
         )
     assert recorder.calls == []
     assert list(tmp_path.iterdir()) == []
+
+
+@METHODS
+def test_truncated_responses_lose_the_missing_eos_penalty(
+    tmp_path, ab_policy, recorder, config_class, train
+):
+    config = config_class(
+        learning_rate=1e-3, max_steps=2, missing_eos_penalty=0.5, **{**FAST, "max_new_tokens": 4}
+    )
+    train(config, ab_policy, SAY_PROMPTS, [], tmp_path / "out", recorder, reward_fn=ScoreOne())
+    truncated = recorder.series("truncation_rate")
+    assert min(truncated) > 0  # 4 tokens cut the ab policy's 8 letters
+    assert recorder.series("reward") == pytest.approx([1.0 - 0.5 * rate for rate in truncated])
+
+
+@METHODS
+def test_group_rollouts_are_scored_a_mini_batch_at_a_time(
+    tmp_path, tiny_lm_path, monkeypatch, config_class, train
+):
+    rows, forward = [], ppo.lm_forward
+
+    def recording_forward(lm, input_ids, attention_mask, **kwargs):
+        if not torch.is_grad_enabled():
+            rows.append(input_ids.shape[0])
+        return forward(lm, input_ids, attention_mask, **kwargs)
+
+    monkeypatch.setattr(group_rl, "lm_forward", recording_forward)
+    score = ScoreOne()
+    config = config_class(max_steps=1, **FAST)  # 4 prompts × 4 responses, mini-batches of 8
+    train(config, tiny_lm_path, SAY_PROMPTS[:4], [], tmp_path / "out", reward_fn=score)
+    assert rows == [8, 8, 8, 8]  # the policy's two, then the reference's two
+    assert score.sizes == [8, 8]
 
 
 def rollout(scores, kl_sums, response_length=2):

@@ -1,12 +1,16 @@
+import contextlib
 import math
+import types
 
 import pytest
+import torch
 from safetensors.torch import load_file
 
 from tests.training.ml.conftest import SAY_PROMPTS, Recorder, share_of_a
+from training.ml import ppo
 from training.ml.config import PPOConfig
 from training.ml.loop import TrainingCancelled, TrainingDiverged
-from training.ml.ppo import train_ppo
+from training.ml.ppo import penalize_missing_eos, ppo_update, seed_rollouts, train_ppo
 
 PROMPTS = SAY_PROMPTS
 FAST = {
@@ -105,3 +109,108 @@ def test_a_nan_reward_fails_the_run_naming_the_step_and_writes_nothing(tmp_path,
         )
     assert recorder.calls == []
     assert list(tmp_path.iterdir()) == []
+
+
+class ScoreOne:
+    """A reward of 1 for every response, recording how many responses each call scored."""
+
+    def __init__(self):
+        self.sizes = []
+
+    def __call__(self, prompts, completions):
+        self.sizes.append(len(completions))
+        return [1.0] * len(completions)
+
+
+def test_missing_eos_penalty_comes_off_exactly_the_truncated_responses():
+    scores, finished = torch.tensor([1.0, 2.0, 3.0, 4.0]), torch.tensor([True, False, True, False])
+    assert penalize_missing_eos(scores, finished, 0.5).tolist() == [1.0, 1.5, 3.0, 3.5]
+    assert penalize_missing_eos(scores, finished, None).tolist() == scores.tolist()
+
+
+def test_rollouts_cut_at_max_new_tokens_lose_the_penalty_and_are_counted(
+    tmp_path, ab_policy, recorder
+):
+    # The ab policy learnt to write 8 letters and then eos, so 4 new tokens cut many responses.
+    config = PPOConfig(
+        learning_rate=1e-3, max_steps=2, missing_eos_penalty=0.25, **{**FAST, "max_new_tokens": 4}
+    )
+    train_ppo(config, ab_policy, PROMPTS, [], tmp_path / "out", recorder, reward_fn=ScoreOne())
+    truncated = recorder.series("truncation_rate")
+    assert min(truncated) > 0
+    assert recorder.series("reward") == pytest.approx([1.0 - 0.25 * rate for rate in truncated])
+
+
+def test_responses_that_end_are_not_penalised_or_counted_as_truncated(
+    tmp_path, ab_policy, recorder
+):
+    config = PPOConfig(
+        learning_rate=1e-3, max_steps=1, missing_eos_penalty=0.25, **{**FAST, "max_new_tokens": 16}
+    )
+    train_ppo(config, ab_policy, PROMPTS, [], tmp_path / "out", recorder, reward_fn=ScoreOne())
+    (truncated,), (reward,) = recorder.series("truncation_rate"), recorder.series("reward")
+    assert truncated < 1.0  # most of the 8 responses end in eos within 16 tokens
+    assert reward == pytest.approx(1.0 - 0.25 * truncated)
+
+
+def test_rollouts_are_scored_a_mini_batch_at_a_time(tmp_path, tiny_lm_path, monkeypatch):
+    rows, forward = [], ppo.lm_forward
+
+    def recording_forward(lm, input_ids, attention_mask, **kwargs):
+        if not torch.is_grad_enabled():  # rollout scoring, not a training mini-batch
+            rows.append(input_ids.shape[0])
+        return forward(lm, input_ids, attention_mask, **kwargs)
+
+    monkeypatch.setattr(ppo, "lm_forward", recording_forward)
+    score = ScoreOne()
+    config = PPOConfig(max_steps=1, **FAST)  # 8 responses, mini-batches of 4
+    train_ppo(config, tiny_lm_path, PROMPTS[:8], [], tmp_path / "out", reward_fn=score)
+    assert rows == [4, 4, 4, 4]  # the policy's two, then the reference's two
+    assert score.sizes == [4, 4]
+
+
+def test_each_process_samples_from_its_own_seed():
+    def draws(process_index):
+        seed_rollouts(types.SimpleNamespace(process_index=process_index), seed=7)
+        return torch.rand(4)
+
+    assert torch.equal(draws(0), draws(0))
+    assert not torch.equal(draws(0), draws(1))
+
+
+class RecordingAccelerator:
+    """What ppo_update asks of accelerate, recording whether each backward would all-reduce."""
+
+    def __init__(self):
+        self.events, self.syncing = [], True
+
+    @contextlib.contextmanager
+    def no_sync(self, model):
+        self.syncing = False
+        yield
+        self.syncing = True
+
+    def backward(self, loss):
+        loss.backward()
+        self.events.append("all-reduce" if self.syncing else "local")
+
+    def reduce(self, tensor, reduction):
+        return tensor
+
+
+def test_gradients_are_all_reduced_only_on_the_mini_batch_that_steps():
+    accelerator, model = RecordingAccelerator(), torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    optimizer.step = lambda: accelerator.events.append("step")
+    scheduler = types.SimpleNamespace(step=lambda: None)
+    config = types.SimpleNamespace(
+        ppo_epochs=1, mini_batch_size=2, gradient_accumulation_steps=3, max_grad_norm=None
+    )
+
+    def minibatch_loss(model, batch, rows, config):
+        loss = model(torch.ones(len(rows), 2)).sum()
+        return loss, {"policy_loss": loss.detach()}
+
+    batch = {"mask": torch.ones(12, 1)}  # 6 mini-batches of 2: two steps of 3
+    ppo_update(accelerator, model, optimizer, scheduler, batch, config, minibatch_loss)
+    assert accelerator.events == ["local", "local", "all-reduce", "step"] * 2
