@@ -252,7 +252,7 @@ def _comparison_groups(project, hashed: list[_Hashed], prompt_ids, response_ids)
     for h in hashed:
         prompt_id = prompt_ids[h.prompt_hash]
         ids = [response_ids[(prompt_id, *key)] for key in h.keys]
-        if _splits(project, h) and _already_split(set(ids), split.get(prompt_id, [])):
+        if _splits(project, h) and _already_split({ids[i] for i in _ranked(h)}, split.get(prompt_id, [])):
             continue
         winner = ids[h.record.preferred] if h.record.preferred is not None else None
         for members in _response_sets(project, h):
@@ -268,12 +268,12 @@ def _response_sets(project, h: _Hashed) -> list[list[int]]:
     model is still compared with the others). Ranking: one response per distinct text (the
     first listed), in groups of K cut from one shuffled order, the last topped up.
     """
-    texts = [text for text, _ in h.record.responses]
     if project.task_type == TaskType.PAIRWISE:
+        texts = [text for text, _ in h.record.responses]
         pairs = combinations(range(len(texts)), 2)
         return [_content_order(h, pair) for pair in pairs if not same_text(texts[pair[0]], texts[pair[1]])]
     k = project.responses_per_comparison
-    order = _content_order(h, _distinct_texts(texts))
+    order = _content_order(h, _ranked(h))
     if len(order) < 2:  # records made in code (generate) are not checked by a parser
         return []
     sets = [order[i : i + k] for i in range(0, len(order), k)]
@@ -282,10 +282,10 @@ def _response_sets(project, h: _Hashed) -> list[list[int]]:
     return sets
 
 
-def _distinct_texts(texts: list[str]) -> list[int]:
-    """Indices of the first response with each text."""
+def _ranked(h: _Hashed) -> list[int]:
+    """Indices of the responses a ranking line shows: the first with each text."""
     first: dict[str, int] = {}
-    for i, text in enumerate(texts):
+    for i, (text, _) in enumerate(h.record.responses):
         first.setdefault(text.strip(), i)
     return list(first.values())
 
@@ -302,7 +302,7 @@ def _content_order(h: _Hashed, members) -> list[int]:
 def _splits(project, h: _Hashed) -> bool:
     if project.task_type != TaskType.RANKING:
         return False
-    return len(_distinct_texts([text for text, _ in h.record.responses])) > project.responses_per_comparison
+    return len(_ranked(h)) > project.responses_per_comparison
 
 
 def _stored_sets(project, prompt_ids: set[int]) -> dict[int, list[set[int]]]:

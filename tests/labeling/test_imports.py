@@ -209,6 +209,9 @@ def test_a_ranking_line_shows_a_text_two_models_share_once(db):
     line = {"prompt": "Q", "responses": [{"text": "Yes.", "model": "m1"}, {"text": "Yes.", "model": "m2"}, "No."]}
     import_file(project=project, lines=lines(line), format="candidates")
     assert [sorted(texts) for _, texts in stored(project)] == [["No.", "Yes."]]
+    longer = {**line, "responses": [*line["responses"], "Maybe.", "Sure."]}  # 4 texts: split in two
+    assert import_file(project=project, lines=lines(longer), format="candidates").counts["comparisons"] == 2
+    assert import_file(project=project, lines=lines(longer), format="candidates").counts["comparisons"] == 0
 
 
 def test_a_pairwise_line_with_more_responses_than_the_cap_fails_naming_it(project):
