@@ -26,6 +26,7 @@ from training.ml.loop import (
     Callback,
     begin_run,
     disable_dropout,
+    final_metrics,
     make_loader,
     prepare_training,
     train_loop,
@@ -79,15 +80,19 @@ def train_dpo(
     )
 
     compute = partial(dpo_step, model, ref_train, config.beta)
+    def evaluate() -> dict:
+        chosen, rejected = implicit_rewards(logps(model, val_features), ref_val, config.beta)
+        return {
+            "val_accuracy": float((chosen > rejected).float().mean()),
+            "val_margin": float((chosen - rejected).mean()),
+        }
+
+    evaluate = evaluate if val_features else None
     history = train_loop(
         accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback,
-        output_dir=output_dir,
+        output_dir=output_dir, evaluate=evaluate,
     )
-    final = dict(history[-1])
-    if val_features:
-        chosen, rejected = implicit_rewards(logps(model, val_features), ref_val, config.beta)
-        final["val_accuracy"] = float((chosen > rejected).float().mean())
-        final["val_margin"] = float((chosen - rejected).mean())
+    final = final_metrics(history, evaluate)
     return finish_run(
         accelerator, model, tokenizer, output_dir, "dpo", config, base_model_path, history, final
     )

@@ -32,6 +32,7 @@ from training.ml.loop import (
     Callback,
     begin_run,
     disable_dropout,
+    final_metrics,
     prepare_training,
     train_loop,
 )
@@ -89,20 +90,18 @@ def train_kto(
     )
 
     compute = partial(kto_step, model, ref_train, config)
-    history = train_loop(
-        accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback,
-        output_dir=output_dir,
-    )
-    final = dict(history[-1])
-    if val_features:
+    def evaluate() -> dict:
         rewards = config.beta * (logps(model, val_features)[0] - ref_val[0])  # (N,)
         desirable = torch.tensor([f["desirable"] for f in val_features], device=rewards.device)
-        for name, mask in (
-            ("val_desirable_reward", desirable),
-            ("val_undesirable_reward", ~desirable),
-        ):
-            if mask.any():
-                final[name] = float(rewards[mask].mean())
+        named = (("val_desirable_reward", desirable), ("val_undesirable_reward", ~desirable))
+        return {name: float(rewards[mask].mean()) for name, mask in named if mask.any()}
+
+    evaluate = evaluate if val_features else None
+    history = train_loop(
+        accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback,
+        output_dir=output_dir, evaluate=evaluate,
+    )
+    final = final_metrics(history, evaluate)
     return finish_run(
         accelerator, model, tokenizer, output_dir, "kto", config, base_model_path, history, final
     )

@@ -228,6 +228,15 @@ def train_loop(
     return history
 
 
+def final_metrics(history: list[dict], evaluate=None) -> dict:
+    """The last step's metrics, with the validation metrics after it (measured now unless the
+    last step measured them already, every eval_steps)."""
+    final = dict(history[-1])
+    if evaluate is not None and not any(key.startswith("val_") for key in final):
+        final.update(evaluate())
+    return final
+
+
 def _resume_point(accelerator, scheduler, loader, output_dir) -> dict:
     """Where train_loop starts: step 0, or the newest saved state of `output_dir` with the
     loader replayed through the epochs before it (the shuffle of an epoch depends on the

@@ -29,6 +29,7 @@ from training.ml.evaluate import preference_metrics, score_pairs
 from training.ml.loop import (
     Callback,
     begin_run,
+    final_metrics,
     prepare_training,
     train_loop,
 )
@@ -71,16 +72,18 @@ def train_reward(
     )
 
     compute = partial(reward_step, model, config.use_margin)
+    val_features = encode(val_examples or [])
+
+    def evaluate() -> dict:
+        scores = score_pairs(accelerator, model, val_features, config.batch_size, tokenizer.pad_token_id)
+        return {f"val_{k}": v for k, v in preference_metrics(*scores).items()}
+
+    evaluate = evaluate if val_features else None
     history = train_loop(
         accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback,
-        output_dir=output_dir,
+        output_dir=output_dir, evaluate=evaluate,
     )
-    final = dict(history[-1])
-    if val_examples:
-        scores = score_pairs(
-            accelerator, model, encode(val_examples), config.batch_size, tokenizer.pad_token_id
-        )
-        final.update({f"val_{k}": v for k, v in preference_metrics(*scores).items()})
+    final = final_metrics(history, evaluate)
     return finish_run(
         accelerator, model, tokenizer, output_dir, "reward", config, base_model_path, history, final
     )

@@ -16,6 +16,7 @@ from training.ml.data import SFT_KEYS, collate_sft, encode_all, encode_sft
 from training.ml.loop import (
     Callback,
     begin_run,
+    final_metrics,
     make_loader,
     prepare_training,
     train_loop,
@@ -55,16 +56,20 @@ def train_sft(
     )
 
     compute = partial(sft_step, model)
-    history = train_loop(
-        accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback,
-        output_dir=output_dir,
-    )
-    final = dict(history[-1])
+    evaluate = None
     if val_examples:
         val_loader = accelerator.prepare(
             make_loader(encode(val_examples), config.batch_size, collate, 0, False)
         )
-        final["val_loss"] = validation_loss(accelerator, model, val_loader)
+
+        def evaluate() -> dict:
+            return {"val_loss": validation_loss(accelerator, model, val_loader)}
+
+    history = train_loop(
+        accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback,
+        output_dir=output_dir, evaluate=evaluate,
+    )
+    final = final_metrics(history, evaluate)
     return finish_run(
         accelerator, model, tokenizer, output_dir, "sft", config, base_model_path, history, final
     )
