@@ -12,6 +12,10 @@ comparison order; this module decides what each becomes:
   gives no preference row: the formats here cannot say "equal", so it is dropped and counted in
   ``ExportStats`` (``split``, ``tie``). ``raw`` is never aggregated.
 * Rows per format: ``trl``, ``hh-rlhf``, ``kto``, ``sft``, ``raw`` (see each ``*_row``).
+  One file has one representation: ``trl`` and ``kto`` are either standard (prompt and replies
+  as plain strings, only possible when every prompt is one user turn) or conversational
+  (message lists, TRL's conversational format), never a mix; ``services.exports`` decides
+  which per project before the first row.
 * The train/validation split, by prompt.
 * Writers: JSONL, CSV (``raw`` only, formula-guarded) and Parquet in row groups.
 """
@@ -78,7 +82,9 @@ class ExportOptions:
     format: str
     aggregation: str = "majority"
     pairs: str = "all"
-    conversational: bool = False  # trl/kto: message lists instead of strings
+    # trl/kto: message lists (True) or plain strings (False); None: conversational when any of
+    # the project's prompts is more than one user turn (services.exports.export_representation)
+    conversational: bool | None = None
     include_winners: bool = False  # sft: add each comparison's winning response to the demonstrations
     criteria: tuple[str, ...] = ()  # trl: rows per criterion verdict, see criterion_votes
 
@@ -287,14 +293,24 @@ def transcript(messages: list[dict]) -> str:
     return "".join(parts)
 
 
-def prompt_text(messages: list[dict]) -> str:
-    """Standard (string) prompt: the text of a lone user turn, else the HH transcript up to ``Assistant:``.
+def is_one_user_turn(messages: list[dict]) -> bool:
+    """Whether a prompt has a plain-text (standard) form: exactly one user message."""
+    return len(messages) == 1 and messages[0].get("role") == "user"
 
-    A multi-turn prompt cannot be one string without markers; the conversational style keeps roles.
+
+def prompt_text(messages: list[dict]) -> str:
+    """Standard (string) prompt: the text of its one user turn.
+
+    A longer conversation (or a system message) has no plain-text form a trainer can read
+    without a template, and writing it as an HH transcript beside plain prompts would mix two
+    representations in one file: such prompts are exported conversational.
     """
-    if len(messages) == 1 and messages[0]["role"] == "user":
-        return messages[0]["content"]
-    return transcript(messages) + ASSISTANT.rstrip(" ")
+    if not is_one_user_turn(messages):
+        raise ExportError(
+            "a prompt with more than one turn or a system message has no plain-text form; "
+            "export with conversational (message lists)"
+        )
+    return messages[0]["content"]
 
 
 def _reply(text: str, conversational: bool):

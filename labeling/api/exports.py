@@ -79,7 +79,10 @@ class ExportOptionsSerializer(serializers.Serializer):
         choices=PAIRS, default="all", help_text="Ranking judgments: all implied pairs or best against each other."
     )
     conversational = serializers.BooleanField(
-        required=False, default=False, help_text="trl/kto: message lists instead of strings."
+        required=False, allow_null=True, default=None,
+        help_text="trl/kto: true for message lists (TRL's conversational format), false for plain strings (refused "
+                  "when a prompt has more than one turn). Unset: message lists when any prompt of the project has "
+                  "more than one turn, else strings. One file never mixes the two.",
     )
     include_winners = serializers.BooleanField(
         required=False, default=False, help_text="sft: add winning responses to the demonstrations."

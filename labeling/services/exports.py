@@ -16,13 +16,13 @@ import os
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain, groupby
 from operator import itemgetter
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet, TextField
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from labeling.exporters import (
@@ -41,8 +41,17 @@ from labeling.exporters import (
     make_writer,
     sft_row,
 )
-from labeling.models import Comparison, ComparisonResponse, Demonstration, Flag, Judgment, Project
+from labeling.models import (
+    Comparison,
+    ComparisonResponse,
+    Demonstration,
+    Flag,
+    Judgment,
+    Project,
+    Prompt,
+)
 
+MESSAGE_FORMATS = ("trl", "kto")  # the formats with a standard (strings) and a conversational form
 CHUNK_ROWS = 2000  # rows per database fetch
 BATCH_COMPARISONS = 2000  # comparisons whose prompts and responses are fetched together
 STREAM_BYTES = 64 * 1024  # size of the chunks handed to a streamed HTTP response
@@ -168,6 +177,34 @@ def pseudonym_salt() -> bytes:
     return hmac.new(settings.SECRET_KEY.encode(), b"labeling.export.annotator", hashlib.sha256).digest()
 
 
+def has_multi_turn_prompts(project: Project) -> bool:
+    """Whether any prompt of ``project`` is more than one user message (a conversation, or a
+    system message): such a prompt has no plain-text form."""
+    longer = Q(messages__1__isnull=False) | ~Q(messages__0__role="user")
+    return Prompt.objects.filter(project=project).filter(longer).exists()
+
+
+def export_representation(project: Project, options: ExportOptions) -> ExportOptions:
+    """``options`` with ``conversational`` decided for the whole file, before the first row.
+
+    Unset (None): conversational (message lists) when any of the project's prompts has more
+    than one turn, else standard (strings, which any tokenizer can read, chat template or
+    not). Standard asked for explicitly on such a project is refused: its longer prompts
+    would need a template, and one file holds one representation.
+    """
+    if options.format not in MESSAGE_FORMATS or options.conversational is True:
+        return options
+    multi_turn = has_multi_turn_prompts(project)
+    if options.conversational is None:
+        return replace(options, conversational=multi_turn)
+    if multi_turn:
+        raise ExportError(
+            f"conversational: project '{project.slug}' has prompts of more than one turn (or with a system "
+            "message), which have no plain-text form; export them conversational (message lists), or as hh-rlhf"
+        )
+    return options
+
+
 def check_criteria(project: Project, options: ExportOptions) -> None:
     """Each criterion an export asks for is one of the project's, or ``overall`` (the main verdict)."""
     known = [OVERALL, *project.criteria]
@@ -183,6 +220,7 @@ def export_rows(
     for ``sft``). The prompt key is what the train/validation split hashes. ``stats`` is filled in."""
     stats = stats if stats is not None else ExportStats()
     check_criteria(project, options)
+    options = export_representation(project, options)
     if options.format == "sft":
         for key, row in _demonstration_rows(project, filters):
             stats.rows += 1
@@ -219,6 +257,7 @@ def export_stream(
     error response rather than a 200 cut short.
     """
     check_file_type(options, file_type)
+    options = export_representation(project, options)
     chunks = _stream(project, options, filters, file_type, stats)
     return chain([next(chunks)], chunks)
 
@@ -250,6 +289,7 @@ def export_to_file(
     """Write the export to ``path``: a temporary file beside it, renamed when complete, so a reader
     never sees half a file."""
     check_file_type(options, file_type)
+    options = export_representation(project, options)
     path, stats = Path(path), ExportStats()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -42,7 +42,7 @@ from labeling.exporters import (
     split_of,
 )
 from labeling.models import DatasetSnapshot, Project, SnapshotStatus
-from labeling.services.exports import check_criteria, export_rows
+from labeling.services.exports import check_criteria, export_representation, export_rows
 
 log = logging.getLogger(__name__)
 MAX_SPLIT_SEED = 2**31 - 1  # DatasetSnapshot.split_seed is a 32-bit integer column
@@ -64,7 +64,7 @@ def snapshot_request(
     validation_fraction: float = 0.1,
     user=None,
     pairs: str = "all",
-    conversational: bool = False,
+    conversational: bool | None = None,
     include_winners: bool = False,
     file: str = "jsonl",
     criteria: tuple[str, ...] = (),
@@ -75,6 +75,7 @@ def snapshot_request(
     """
     options = ExportOptions(format, aggregation, pairs, conversational, include_winners, criteria)
     check_criteria(project, options)
+    options = export_representation(project, options)  # stored decided: the snapshot says what its files hold
     spec = _spec(options, filters, split_seed, validation_fraction, file)
     with transaction.atomic():
         snapshot = _store(project, spec, user, status=SnapshotStatus.PENDING)
@@ -92,7 +93,7 @@ def snapshot_create(
     validation_fraction: float = 0.1,
     user=None,
     pairs: str = "all",
-    conversational: bool = False,
+    conversational: bool | None = None,
     include_winners: bool = False,
     file: str = "jsonl",
     criteria: tuple[str, ...] = (),
@@ -103,6 +104,7 @@ def snapshot_create(
     """
     options = ExportOptions(format, aggregation, pairs, conversational, include_winners, criteria)
     check_criteria(project, options)
+    options = export_representation(project, options)  # stored decided: the snapshot says what its files hold
     spec = _spec(options, filters, split_seed, validation_fraction, file)
     snapshot = _store(project, spec, user, status=SnapshotStatus.RUNNING, started_at=timezone.now())
     _write(snapshot)
@@ -235,6 +237,7 @@ def _write_directory(directory: Path, snapshot: DatasetSnapshot) -> dict:
     tmp.mkdir(parents=True)
     try:
         options = ExportOptions(snapshot.format, snapshot.aggregation, **_export_options(snapshot.options))
+        options = export_representation(snapshot.project, options)  # a prompt may have been added since
         filters, file = ExportFilters.from_json(snapshot.filters), snapshot.options["file"]
         seed, fraction = snapshot.split_seed, snapshot.validation_fraction
         stats = ExportStats()

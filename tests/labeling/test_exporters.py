@@ -150,9 +150,18 @@ def test_trl_conversational_row_keeps_roles():
     assert parse_trl(row).messages == history
 
 
-def test_standard_prompt_of_a_conversation_is_an_hh_transcript():
-    history = [*QUESTION, {"role": "assistant", "content": "Paris."}, {"role": "user", "content": "And Italy?"}]
-    assert prompt_text(history) == "\n\nHuman: Capital of France?\n\nAssistant: Paris.\n\nHuman: And Italy?\n\nAssistant:"
+@pytest.mark.parametrize("history", [
+    [*QUESTION, {"role": "assistant", "content": "Paris."}, {"role": "user", "content": "And Italy?"}],
+    [{"role": "system", "content": "Be brief."}, *QUESTION],
+])
+def test_a_conversation_has_no_standard_row_so_files_never_mix_strings_and_transcripts(history):
+    assert prompt_text(QUESTION) == "Capital of France?"
+    with pytest.raises(ExportError, match="conversational"):
+        prompt_text(history)
+    with pytest.raises(ExportError, match="conversational"):
+        rows(comparison(vote("a"), messages=history), conversational=False)
+    [row] = rows(comparison(vote("a"), messages=history), conversational=True)
+    assert row["prompt"] == history
 
 
 def test_hh_rlhf_row_parses_back_with_the_importer():

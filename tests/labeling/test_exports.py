@@ -240,7 +240,9 @@ def test_judgments_are_read_in_batches_with_constant_queries(project, annotator,
         judge(make_comparison(project), annotator, "a")
     with CaptureQueriesContext(connection) as queries:
         assert len(export(project)) == 6
-    assert len(queries) == 1 + 3 * 2  # the judgment stream, then prompts and responses per batch
+    # whether any prompt is multi-turn (the file's representation), the judgment stream, then
+    # prompts and responses per batch
+    assert len(queries) == 1 + 1 + 3 * 2
 
 
 def test_batches_are_bounded_in_count_and_id_span(monkeypatch):
@@ -365,7 +367,7 @@ def test_trl_round_trip_gives_the_same_rows(labelled, conversational):
     assert again == first
 
 
-@pytest.mark.parametrize("conversational", [False, True])
+@pytest.mark.parametrize("conversational", [None, True])  # None: message lists, as HH-RLHF is multi-turn
 def test_real_hh_rlhf_data_round_trips_through_trl(project, conversational):
     with open(HH_50, "rb") as f:
         result = import_file(project=project, lines=f, format="hh-rlhf", with_labels=True)

@@ -1,3 +1,4 @@
+import argparse
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +37,11 @@ class Command(BaseCommand):
         parser.add_argument("--file", default="jsonl", choices=FILE_TYPES, help="File type (csv: raw only).")
         parser.add_argument("--aggregation", default="majority", choices=AGGREGATIONS)
         parser.add_argument("--pairs", default="all", choices=PAIRS, help="Ranking judgments to pairs.")
-        parser.add_argument("--conversational", action="store_true", help="trl/kto: message lists.")
+        parser.add_argument(
+            "--conversational", action=argparse.BooleanOptionalAction, default=None,
+            help="trl/kto: message lists, or plain strings with --no-conversational (default: message lists "
+                 "when any prompt has more than one turn, else strings).",
+        )
         parser.add_argument("--include-winners", action="store_true", help="sft: add winning responses.")
         parser.add_argument(
             "--criteria", type=_names, default=(),
