@@ -6,6 +6,7 @@ and ``REDIS_URL`` to run the same code on PostgreSQL and Redis.
 """
 
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -115,6 +116,11 @@ else:
     elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # Django's, with the per-request health check folded into the first query.
         DATABASES["default"]["ENGINE"] = "annotation_site.postgresql"
+if sys.argv[1:2] == ["runserver"]:
+    # The development server serves each browser connection on a new thread and never closes
+    # that thread's database connection: with persistence, one left open per connection until
+    # PostgreSQL refuses more ("too many clients"). scripts/serve.sh (gunicorn) keeps them.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Celery ---------------------------------------------------------------

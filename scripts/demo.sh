@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command on a fresh machine: set up, load a demo project from real data, and run the web
-# server and a Celery worker on the embedded default (SQLite + filesystem broker). Ctrl+C stops both.
+# server (gunicorn, scripts/serve.sh) and a Celery worker on the embedded default (SQLite +
+# filesystem broker; DATABASE_URL / REDIS_URL select PostgreSQL / Redis). Ctrl+C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -15,4 +16,4 @@ worker=$!
 trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
 echo "== Celery worker started (pid $worker)"
 echo "== open http://127.0.0.1:$PORT/  (logins above; API docs at /api/docs/)"
-.venv/bin/python manage.py runserver "127.0.0.1:$PORT" --noreload
+scripts/serve.sh "127.0.0.1:$PORT"

@@ -104,8 +104,8 @@ class PrivatePostgres:
     """A throwaway cluster (initdb, trust auth, fsync off) on a free port, run as the ``postgres``
     user when the test runs as root (PostgreSQL refuses to run as root)."""
 
-    def __init__(self, bindir: Path):
-        self.bindir, self.port = bindir, free_port()
+    def __init__(self, bindir: Path, max_connections: int = 50):
+        self.bindir, self.port, self.max_connections = bindir, free_port(), max_connections
         self.dir = Path(tempfile.mkdtemp(prefix="private-pg-"))
         self.data = self.dir / "data"
         self.as_postgres = os.geteuid() == 0
@@ -127,7 +127,7 @@ class PrivatePostgres:
                        check=True, capture_output=True, timeout=60)
 
     def start(self) -> None:
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50"
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections={self.max_connections}"
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.dir / "log"), "-w", "start")
 
     def stop(self, mode: str = "fast") -> None:
@@ -143,7 +143,7 @@ class PrivatePostgres:
 
 
 @contextmanager
-def private_postgres():
+def private_postgres(max_connections: int = 50):
     import pytest
 
     bindir = postgres_bin()
@@ -151,7 +151,7 @@ def private_postgres():
         pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed: no private instance")
     if os.geteuid() == 0 and shutil.which("runuser") is None:
         pytest.skip("running as root without runuser: cannot start PostgreSQL as the postgres user")
-    postgres = PrivatePostgres(bindir)
+    postgres = PrivatePostgres(bindir, max_connections)
     try:
         postgres.init()
     except subprocess.CalledProcessError as exc:
