@@ -283,3 +283,50 @@ def test_a_long_conversation_keeps_the_original_question_and_unfolds_with_x(page
     expect(conversation).to_contain_text("Middle turn 2")
     page.keyboard.press("x")
     expect(conversation).not_to_contain_text("Middle turn")
+
+
+PAINT_PROBE = """() => {
+  // From the Enter keydown to the frame that shows the next comparison: its animation-frame
+  // callbacks run once the submit's work and the new task's render are done, right before
+  // style, layout and paint. (A timer after the frame would mostly measure how busy the machine
+  // is; the frame's own timestamp is its vsync, which can precede the key press.)
+  window.__paints = [];
+  let started = 0;
+  let shown = document.querySelector('[data-testid=task]')?.dataset.comparison;
+  document.addEventListener('keydown', (e) => { if (e.key === 'Enter') started = performance.now(); }, true);
+  new MutationObserver(() => {
+    const now = document.querySelector('[data-testid=task]')?.dataset.comparison;
+    if (!started || now === shown) return;
+    shown = now;
+    const from = started;
+    started = 0;
+    requestAnimationFrame(() => window.__paints.push(performance.now() - from));
+  }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-comparison'] });
+}"""
+
+
+def test_submit_confirms_and_paints_the_next_comparison_fast(page, annotator_user, shoot):
+    project = ProjectFactory(strength_scale=["better", "much better"])
+    add_member(project, annotator_user)
+    comparisons = [make_comparison(project, texts=[CODE_ANSWER, LOOP_ANSWER], priority=20 - n) for n in range(13)]
+
+    log_in(page, annotator_user.username, next_path=f"/projects/{project.pk}/annotate")
+    current = shown_comparison(page)
+    expect(page.get_by_test_id("item-number")).to_contain_text("Item 1")
+    page.evaluate(PAINT_PROBE)
+    for n in range(12):
+        expect(page.locator(".next-ready.is-ready")).to_be_visible()  # measured with the next one leased ahead
+        page.keyboard.press("a")
+        page.keyboard.press("2")
+        page.keyboard.press("Enter")
+        current = wait_for_next(page, current)
+        expect(page.get_by_test_id("item-number")).to_contain_text(f"Item {n + 2}")
+        expect(page.get_by_test_id("confirmation")).to_contain_text("submitted")
+        if n == 0:
+            shoot(page, "annotate-submitted")
+    page.wait_for_function("window.__paints.length === 12")
+    paints = sorted(page.evaluate("window.__paints"))
+    median = (paints[5] + paints[6]) / 2
+    print(f"submit-to-next paint, ms: median {median:.1f}, all {[round(p, 1) for p in paints]}")
+    assert median < 50, paints
+    assert current == comparisons[12].pk

@@ -223,7 +223,8 @@ function Body({ session, onCardClick, demoRef, contextOpen, onToggleContext }: B
     );
   }
   return (
-    <div class="task" data-comparison={task.id} data-testid="task">
+    // Keyed by task: the new task mounts afresh, so its short entry animation plays.
+    <div key={task.id} class="task" data-comparison={task.id} data-testid="task">
       <Conversation messages={task.prompt.messages} expanded={contextOpen} onToggle={onToggleContext} />
       <ResponseGrid responses={task.responses} scale={project.strength_scale} draft={draft} onCardClick={onCardClick} />
       {project.collect_demonstrations && (
@@ -264,6 +265,11 @@ function DockStatus({ session }: { session: AnnotationSession }) {
         )}
       </div>
       <div class="dock-meta">
+        {session.confirmation && (
+          <span key={session.confirmation.seq} class="confirmation" role="status" data-testid="confirmation">
+            {session.confirmation.text}
+          </span>
+        )}
         {editable && (
           <button class="btn btn-ghost btn-sm" onClick={() => void session.undo()} data-testid="undo">
             {UNDO_LABEL[last.kind]} <Kbd k="U" />
@@ -272,7 +278,9 @@ function DockStatus({ session }: { session: AnnotationSession }) {
         <span class={`next-ready${session.upcoming ? " is-ready" : ""}`} title="The next comparison is leased and loaded ahead">
           {session.upcoming ? "Next ready" : session.loadingAhead ? "Loading next…" : "Last one for now"}
         </span>
-        <span class="muted">#{task?.id}</span>
+        <span class="item-number" data-testid="item-number" title={`Comparison #${task?.id}`}>
+          Item {session.itemNumber} <span class="muted">#{task?.id}</span>
+        </span>
       </div>
     </>
   );

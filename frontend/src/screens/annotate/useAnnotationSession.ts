@@ -19,6 +19,12 @@ export interface Notice {
   kind: "info" | "error";
 }
 
+/** The brief mark a submit or skip leaves in the dock; `seq` restarts its fade-out animation. */
+export interface Confirmation {
+  seq: number;
+  text: string;
+}
+
 /** What is needed to put a task back on screen as it was. */
 interface Shown {
   task: Task;
@@ -88,6 +94,13 @@ export function useAnnotationSession(projectId: number) {
   const [notice, setNoticeState] = useState<Notice | null>(null);
   const [problems, setProblems] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
+  const [handled, setHandled] = useState(0);
+  const [confirmation, setConfirmation] = useState<Confirmation | null>(null);
+
+  const confirm = useCallback((text: string, step: number) => {
+    setHandled((n) => Math.max(0, n + step));
+    setConfirmation((old) => ({ seq: (old?.seq ?? 0) + 1, text }));
+  }, []);
 
   const notify = useCallback((text: string, kind: Notice["kind"] = "info") => {
     setNoticeState({ text, kind });
@@ -196,6 +209,7 @@ export function useAnnotationSession(projectId: number) {
       })
       .catch((err) => notify(`Judgment on #${task.id} not saved: ${err.message}`, "error"));
     setLast(record);
+    confirm(`✓ #${task.id} submitted`, 1);
     setProgress((p) => p && { ...p, done_today: p.done_today + 1, done_total: p.done_total + 1, remaining: Math.max(0, p.remaining - 1) });
     void advance();
   }, [task, draft, busy, queue, project, demoText, sendDemonstration, refreshProgress, notify, advance]);
@@ -207,10 +221,10 @@ export function useAnnotationSession(projectId: number) {
       write.then(refreshProgress).catch((err) => notify(`Skip not saved: ${err.message}`, "error"));
       const timeMs = stopwatch.current.elapsedMs();
       setLast({ kind: "skip", task, draft, demoText, timeMs, reason, write, at: Date.now() });
-      notify(reason ? "Flagged and skipped" : "Skipped");
+      confirm(reason ? `⚑ #${task.id} flagged and skipped` : `#${task.id} skipped`, 1);
       void advance();
     },
-    [task, draft, demoText, busy, queue, refreshProgress, notify, advance],
+    [task, draft, demoText, busy, queue, refreshProgress, notify, advance, confirm],
   );
 
   const flag = useCallback(
@@ -230,6 +244,7 @@ export function useAnnotationSession(projectId: number) {
     (reopened: Task, from: Shown, counted: boolean) => {
       feed.reopen(reopened);
       show(reopened, from);
+      setHandled((n) => Math.max(0, n - 1));
       if (counted) {
         setProgress((p) => p && { ...p, done_today: Math.max(0, p.done_today - 1), done_total: Math.max(0, p.done_total - 1), remaining: p.remaining + 1 });
       }
@@ -285,6 +300,7 @@ export function useAnnotationSession(projectId: number) {
   return {
     project, phase, error, task, draft, dispatchDraft: edit, demoText, setDemoText, progress,
     last, notice, problems, busy, upcoming: feed.ready, loadingAhead: feed.loadingAhead,
+    itemNumber: handled + 1, confirmation,
     submit, skip, flag, undo, reload, notify,
   };
 }
