@@ -198,15 +198,44 @@ def selective_logps(
     Equal to  log_softmax(logits.float() / temperature).gather(-1, tokens)  but computed as
     the token's scaled logit minus the logsumexp over the vocabulary, chunk_size sequences at
     a time: the float32 intermediate is (chunk_size, T, V), never (B, T, V), which for 32
-    rollouts of 512 tokens at a 128k vocabulary is 8 GB. Inputs (B, T, V) in any float dtype
-    and (B, T) long; returns (B, T) float32.
+    rollouts of 512 tokens at a 128k vocabulary is 8 GB. The backward pass recomputes the
+    softmax the same way, so training keeps only the logits themselves (bf16 for a bf16
+    model), not a float32 copy. Inputs (B, T, V) in any float dtype and (B, T) long;
+    returns (B, T) float32.
     """
-    parts = []
-    for chunk, chunk_tokens in zip(logits.split(chunk_size), tokens.split(chunk_size), strict=True):
-        scaled = chunk.float() / temperature  # (c, T, V), the only float32 copy
-        picked = scaled.gather(-1, chunk_tokens.unsqueeze(-1)).squeeze(-1)  # (c, T)
-        parts.append(picked - torch.logsumexp(scaled, dim=-1))
-    return torch.cat(parts)
+    return _SelectiveLogps.apply(logits, tokens, temperature, chunk_size)
+
+
+class _SelectiveLogps(torch.autograd.Function):
+    """selective_logps with a chunked backward:  d logp_t / d z_v = (1[v = token] - p_v) / τ."""
+
+    @staticmethod
+    def forward(ctx, logits, tokens, temperature: float, chunk_size: int):
+        logps, logsumexps = [], []
+        for chunk, chunk_tokens in zip(
+            logits.split(chunk_size), tokens.split(chunk_size), strict=True
+        ):
+            scaled = chunk.float() / temperature  # (c, T, V), the only float32 copy
+            logsumexps.append(torch.logsumexp(scaled, dim=-1))  # (c, T)
+            picked = scaled.gather(-1, chunk_tokens.unsqueeze(-1)).squeeze(-1)  # (c, T)
+            logps.append(picked - logsumexps[-1])
+        ctx.save_for_backward(logits, tokens, torch.cat(logsumexps))
+        ctx.temperature, ctx.chunk_size = temperature, chunk_size
+        return torch.cat(logps)
+
+    @staticmethod
+    def backward(ctx, grad):  # grad (B, T)
+        logits, tokens, logsumexp = ctx.saved_tensors
+        temperature, size = ctx.temperature, ctx.chunk_size
+        grad_logits = torch.empty_like(logits)
+        for first in range(0, logits.shape[0], size):
+            rows = slice(first, first + size)
+            scaled = logits[rows].float() / temperature  # (c, T, V)
+            probs = torch.exp(scaled - logsumexp[rows].unsqueeze(-1))
+            chunk_grad = -probs * grad[rows].unsqueeze(-1)
+            chunk_grad.scatter_add_(-1, tokens[rows].unsqueeze(-1), grad[rows].unsqueeze(-1))
+            grad_logits[rows] = chunk_grad / temperature
+        return grad_logits, None, None, None
 
 
 def entropy_from_logits(

@@ -263,19 +263,37 @@ def test_selective_logps_equal_log_softmax_picked_at_the_token(dtype, chunk_size
     )
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_selective_logps_gradient_equals_log_softmax_s(dtype):
+    generator = torch.Generator().manual_seed(1)
+    logits = (torch.randn(4, 6, 30, generator=generator) * 3).to(dtype)
+    tokens = torch.randint(0, 30, (4, 6), generator=generator)
+    weights = torch.randn(4, 6, generator=generator)
+    grads = []
+    for fn in (selective_logps, naive_logps):
+        leaf = logits.clone().requires_grad_()
+        (fn(leaf[:, 1:], tokens[:, 1:], 0.7) * weights[:, 1:]).sum().backward()  # a view, as PPO's
+        grads.append(leaf.grad)
+    assert grads[0].dtype == dtype and (grads[0][:, 0] == 0).all()
+    tolerance = 1e-6 if dtype == torch.float32 else 1e-2  # bf16 keeps 8 bits of mantissa
+    torch.testing.assert_close(grads[0], grads[1], atol=tolerance, rtol=tolerance)
+
+
 def test_selective_logps_float32_memory_does_not_grow_with_the_batch():
     length, vocab, largest = 6, 40, {}
     for batch in (2, 16):
         logits = torch.randn(batch, length, vocab).to(torch.bfloat16)
         tokens = torch.randint(0, vocab, (batch, length))
         for name, fn in (("chunked", selective_logps), ("naive", naive_logps)):
+            leaf = logits.clone().requires_grad_()
             with LargestFloat32() as seen:
-                fn(logits, tokens, 1.0)
+                fn(leaf, tokens, 1.0).sum().backward()
             largest[name, batch] = seen.numel
         with LargestFloat32() as seen:
             entropy_from_logits(logits)
         largest["entropy", batch] = seen.numel
-    assert largest["chunked", 2] == largest["chunked", 16] == length * vocab  # one sequence
+    # forward and backward: one sequence's float32 logits at a time
+    assert largest["chunked", 2] == largest["chunked", 16] == length * vocab
     assert largest["entropy", 2] == largest["entropy", 16] == length * vocab
     assert largest["naive", 16] == 16 * length * vocab  # what the chunks avoid
 
