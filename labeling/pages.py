@@ -10,14 +10,14 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, re_path
 from django.utils.html import json_script
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from labeling.login_throttle import login_blocked, login_failed
+from labeling.login_throttle import WINDOW_SECONDS, throttled_login
 
 # Defence in depth behind the sanitizer: even if model output slipped through as HTML, the
 # browser would run no inline script and load no script from elsewhere.
@@ -58,7 +58,7 @@ def app_shell(request: HttpRequest, **_route) -> HttpResponse:
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login, refusing a client address with too many recent failures (429)."""
+    """Django's login; failures are counted by ``throttled_login`` (see ``urlpatterns``)."""
 
     template_name = "labeling/login.html"
     redirect_authenticated_user = True
@@ -66,14 +66,13 @@ class LoginView(auth_views.LoginView):
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "allow_signup": settings.ALLOW_SIGNUP}
 
-    def post(self, request, *args, **kwargs):
-        if login_blocked(request):
-            return render(request, "labeling/login.html", {"throttled": True, "form": self.get_form()}, status=429)
-        return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form):
-        login_failed(self.request)
-        return super().form_invalid(form)
+def login_refused(request: HttpRequest) -> HttpResponse:
+    """The login page saying to wait (429): too many recent failures for this client and username."""
+    context = {"throttled": True, "form": AuthenticationForm(request), "next": request.POST.get("next", "")}
+    response = render(request, "labeling/login.html", context, status=429)
+    response["Retry-After"] = str(WINDOW_SECONDS)
+    return response
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -88,7 +87,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
-    path("login/", LoginView.as_view(), name="login"),
+    path("login/", throttled_login(LoginView.as_view(), refuse=login_refused), name="login"),
     path("signup/", signup, name="signup"),
     path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path("", app_shell, name="app"),

@@ -1,14 +1,25 @@
-"""Token login for API clients, throttled against password guessing."""
+"""Token login for API clients, throttled against password guessing (failures per client and
+username: ``labeling.login_throttle``)."""
 
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny
 
-from labeling.login_throttle import LoginRateThrottle
+from labeling.login_throttle import WINDOW_SECONDS, LoginAttempt
 
 
 class TokenView(ObtainAuthToken):
     """``POST {"username", "password"}`` returns ``{"token": ...}``."""
 
     permission_classes = [AllowAny]
-    throttle_classes = [LoginRateThrottle]
-    throttle_scope = "login"
+
+    def post(self, request, *args, **kwargs):
+        data = request.data if isinstance(request.data, dict) else {}
+        attempt = LoginAttempt(request, data.get("username"))
+        if attempt.blocked():
+            raise Throttled(wait=WINDOW_SECONDS)
+        try:
+            return super().post(request, *args, **kwargs)
+        except ValidationError:
+            attempt.failed()
+            raise
