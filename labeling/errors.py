@@ -31,6 +31,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Gone(DomainError):
+    """What the request would act on existed and was deliberately removed (an undone judgment)."""
+
+    status_code = 410
+    code = "gone"
+
+
 class ImportFailed(InvalidInput):
     """A malformed line: the whole import is rolled back. ``line`` is 1-based."""
 

@@ -234,6 +234,17 @@ class Judgment(models.Model):
         indexes = [models.Index("project", "created_at", name="judgment_by_project_time")]
 
 
+class UndoneJudgment(models.Model):
+    """The tombstone of an undone judgment: its ``client_key`` stays spent, so a late retry of
+    the submit that made it (a queued request, a flaky network) is answered "undone" instead of
+    storing the judgment again."""
+
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="+")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    client_key = models.CharField(max_length=64, unique=True)
+    undone_at = models.DateTimeField(auto_now_add=True)
+
+
 class FlagReason(models.TextChoices):
     UNSAFE = "unsafe", "Unsafe content"
     BOTH_BAD = "both_bad", "All responses bad"

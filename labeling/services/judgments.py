@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from labeling.access import access_comparison, access_prompt
-from labeling.errors import Conflict, InvalidInput, NotFound
+from labeling.errors import Conflict, Gone, InvalidInput, NotFound
 from labeling.hot_sql import db_datetime, for_update, sql_count, sql_first
 from labeling.models import (
     Comparison,
@@ -28,6 +28,7 @@ from labeling.models import (
     Lease,
     LeaseState,
     TaskType,
+    UndoneJudgment,
     Winner,
 )
 from labeling.rankings import is_full_ranking, position_letters
@@ -60,7 +61,8 @@ def judgment_create(
     """Store ``annotator``'s judgment on a comparison they hold a lease on; ``(judgment, created)``.
 
     Idempotent on ``client_key``: a retry returns the first judgment and stores nothing; the
-    same key from another annotator or for another comparison is a ``Conflict``. A lease that
+    same key from another annotator or for another comparison is a ``Conflict``, and the key of
+    a judgment since undone is ``Gone`` (a late retry must not bring it back). A lease that
     expired and was reclaimed is re-taken if the comparison still has a free slot.
     """
     comparison = access_comparison(annotator, comparison_id)
@@ -69,9 +71,9 @@ def judgment_create(
     try:
         with transaction.atomic():
             lease = _lease_locked(comparison, annotator)
-            first = _judgment_with_key(client_key)
+            first = _judgment_with_key(client_key, annotator, comparison_id=comparison.pk)
             if first is not None:
-                return _replayed(first, annotator, comparison_id=comparison.pk), False
+                return first, False
             result = validated_result(
                 comparison, winner=winner, strength=strength, ranking=ranking, criteria=criteria
             )
@@ -97,6 +99,9 @@ _JUDGMENT_COUNTED = "UPDATE labeling_comparison SET judgment_count = judgment_co
 def judgment_undo(*, annotator, judgment_id: int) -> Comparison:
     """Delete ``annotator``'s own judgment within ``EDIT_WINDOW``; their lease becomes live again.
 
+    Its ``client_key`` is kept as an ``UndoneJudgment``, so a retry of the submit that made it
+    is answered 410 rather than storing it again; judging again takes a new key.
+
     The slot stays taken (the lease holds it again), so the comparison is theirs to redo. The
     comparison is returned with ``lease_expires_at`` set, like ``comparison_lease_next``'s.
     """
@@ -120,6 +125,7 @@ def judgment_undo(*, annotator, judgment_id: int) -> Comparison:
         )
         if reopened != 1:  # an imported or hand-made judgment: no lease to hand back
             raise Conflict("this judgment was not made through a lease and cannot be undone here", reason="no_lease")
+        UndoneJudgment.objects.create(comparison=comparison, annotator=annotator, client_key=judgment.client_key)
         judgment.delete()
         Comparison.objects.filter(pk=comparison.pk).update(judgment_count=F("judgment_count") - 1)
         project_stats_changed(comparison.project_id)
@@ -299,23 +305,36 @@ def _check_lease_for_judgment(lease: _LockedLease | None, comparison: Comparison
         )
 
 
-def _judgment_with_key(client_key: str) -> Judgment | None:
-    # A probe first: the key is new on every first submit, so the model is rarely loaded.
-    if sql_first("SELECT 1 FROM labeling_judgment WHERE client_key = %s", [client_key]) is None:
+def _judgment_with_key(client_key: str, annotator, *, comparison_id: int) -> Judgment | None:
+    """The judgment a retry of this submit gets back; None for a new key. Raises for a key used
+    by someone else or elsewhere (``Conflict``) and for the key of an undone judgment (``Gone``)."""
+    # One probe of both tables: the key is new on every first submit, so the model is rarely loaded.
+    found = sql_first(_KEY_USED, [client_key, client_key])
+    if found is None:
         return None
+    kind, annotator_id, used_on = found
+    if (annotator_id, used_on) != (annotator.pk, comparison_id):
+        raise Conflict("this client_key was already used for another judgment", reason="client_key_reused")
+    if kind == "undone":
+        raise Gone(
+            "the judgment made with this client_key was undone; a retry of its submit stores nothing "
+            "(to judge this comparison again, submit with a new client_key)",
+            reason="undone",
+        )
     return Judgment.objects.filter(client_key=client_key).first()
+
+
+_KEY_USED = """
+    SELECT 'judgment', annotator_id, comparison_id FROM labeling_judgment WHERE client_key = %s
+    UNION ALL
+    SELECT 'undone', annotator_id, comparison_id FROM labeling_undonejudgment WHERE client_key = %s
+"""
 
 
 def _slot_retaken(comparison: Comparison) -> bool:
     if comparison.is_gold:  # gold holds no slots
         return True
     return comparison_slot_take(comparison_id=comparison.pk, overlap=comparison.project.overlap)
-
-
-def _replayed(first: Judgment, annotator, *, comparison_id: int) -> Judgment:
-    if (first.annotator_id, first.comparison_id) != (annotator.pk, comparison_id):
-        raise Conflict("this client_key was already used for another judgment", reason="client_key_reused")
-    return first
 
 
 def _check_client_key(client_key) -> None:

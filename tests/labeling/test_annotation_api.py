@@ -185,6 +185,15 @@ def test_undo_returns_the_task_to_show_again(api, task, annotator):
     assert not Judgment.objects.exists()
 
 
+def test_a_retry_of_an_undone_submit_is_410_and_stores_nothing(api, task, annotator):
+    body = {"comparison": task["id"], "winner": "a", "strength": 1, "client_key": new_client_key()}
+    judgment = post(api, annotator, "/api/judgments/", body).json()
+    assert post(api, annotator, f"/api/judgments/{judgment['id']}/undo/", {}).status_code == 200
+    retry = post(api, annotator, "/api/judgments/", body)
+    assert (retry.status_code, retry.json()["code"], retry.json()["reason"]) == (410, "gone", "undone")
+    assert "undone" in retry.json()["detail"] and not Judgment.objects.exists()
+
+
 def test_undo_after_the_edit_window_is_409(api, task, annotator):
     judgment = submit(api, annotator, task["id"]).json()
     Judgment.objects.update(created_at=parse_datetime(judgment["created_at"]) - timedelta(minutes=11))

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from labeling.errors import Conflict, InvalidInput, NotFound
+from labeling.errors import Conflict, Gone, InvalidInput, NotFound
 from labeling.models import (
     Comparison,
     Demonstration,
@@ -236,6 +236,30 @@ def test_undo_within_the_window_gives_the_comparison_back(project, leased, annot
     assert counters(leased) == (0, 1, False)
     assert comparison_lease_next(project=project, annotator=annotator) == leased
     assert submit(annotator, leased, winner="b")[1]
+
+
+def test_a_late_retry_of_an_undone_submit_stores_nothing(project, leased, annotator):
+    key = new_client_key()
+    judgment, _ = submit(annotator, leased, client_key=key)
+    judgment_undo(annotator=annotator, judgment_id=judgment.pk)
+    with pytest.raises(Gone, match="undone"):
+        submit(annotator, leased, client_key=key)  # the first submit's lost-response retry
+    assert not Judgment.objects.exists() and lease_state(leased, annotator) == LeaseState.ACTIVE
+    again, created = submit(annotator, leased, winner="b")  # judging again takes a new key
+    assert created and again.winner == "b"
+    with pytest.raises(Gone):
+        submit(annotator, leased, client_key=key)  # and the old one stays spent
+    assert list(Judgment.objects.values_list("pk", flat=True)) == [again.pk]
+
+
+def test_an_undone_key_from_another_annotator_is_a_conflict_not_gone(project, leased, annotator, second_annotator):
+    key = new_client_key()
+    judgment, _ = submit(annotator, leased, client_key=key)
+    judgment_undo(annotator=annotator, judgment_id=judgment.pk)
+    make_comparison(project)
+    theirs = comparison_lease_next(project=project, annotator=second_annotator)
+    with pytest.raises(Conflict, match="another judgment"):
+        submit(second_annotator, theirs, client_key=key)
 
 
 def test_undo_after_the_window_is_a_conflict(leased, annotator):
