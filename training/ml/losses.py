@@ -10,6 +10,16 @@ import torch.nn.functional as F
 
 IGNORE_INDEX = -100
 
+# The most logits upcast to float32 at once (256 MB): the whole batch of a small model, one
+# 2,048-token sequence at a 32k vocabulary, a single sequence (the floor) at 128k.
+FLOAT32_CHUNK_ELEMENTS = 2**26
+
+
+def rows_per_chunk(logits: torch.Tensor) -> int:
+    """Sequences of `logits` (B, T, V) upcast together: as many as FLOAT32_CHUNK_ELEMENTS
+    holds, at least one."""
+    return max(1, FLOAT32_CHUNK_ELEMENTS // (logits.shape[1] * logits.shape[2]))
+
 
 def bradley_terry_loss(
     chosen_rewards: torch.Tensor,
@@ -43,16 +53,24 @@ def token_logps_and_mask(logits: torch.Tensor, labels: torch.Tensor):
 
     Returns two (B, T-1) tensors. Uses torch's fused cross-entropy (log-softmax and pick in
     one kernel, per token): about a quarter faster forward and backward than gathering the
-    label's logit and subtracting a logsumexp, at a 32k vocabulary on CPU.
+    label's logit and subtracting a logsumexp, at a 32k vocabulary on CPU. The logits are
+    upcast to float32 rows_per_chunk sequences at a time, so a reference pass over long
+    sequences at a large vocabulary never holds a float32 copy of the whole batch's logits.
     """
-    batch, length, vocab = logits.shape
+    length, vocab = logits.shape[1:]
     labels = labels[:, 1:]  # position t predicts token t+1
     mask = labels != IGNORE_INDEX
     safe_labels = labels.masked_fill(~mask, 0)
-    nll = F.cross_entropy(
-        logits[:, :-1].reshape(-1, vocab).float(), safe_labels.reshape(-1), reduction="none"
+    size = rows_per_chunk(logits)
+    nll = torch.cat(
+        [
+            F.cross_entropy(
+                chunk[:, :-1].reshape(-1, vocab).float(), chunk_labels.reshape(-1), reduction="none"
+            ).view(-1, length - 1)  # (c, T-1)
+            for chunk, chunk_labels in zip(logits.split(size), safe_labels.split(size), strict=True)
+        ]
     )
-    return -nll.view(batch, length - 1), mask.to(nll.dtype)
+    return -nll, mask.to(nll.dtype)
 
 
 def dpo_loss(
@@ -190,20 +208,25 @@ def ppo_value_loss(
 
 
 def selective_logps(
-    logits: torch.Tensor, tokens: torch.Tensor, temperature: float = 1.0, chunk_size: int = 1
+    logits: torch.Tensor,
+    tokens: torch.Tensor,
+    temperature: float = 1.0,
+    chunk_size: int | None = None,
 ) -> torch.Tensor:
     """log softmax(logits / temperature) at each position's token, without a float32 copy of
     all the logits.
 
     Equal to  log_softmax(logits.float() / temperature).gather(-1, tokens)  but computed as
     the token's scaled logit minus the logsumexp over the vocabulary, chunk_size sequences at
-    a time: the float32 intermediate is (chunk_size, T, V), never (B, T, V), which for 32
-    rollouts of 512 tokens at a 128k vocabulary is 8 GB. The backward pass recomputes the
+    a time (default rows_per_chunk): the float32 intermediate is (chunk_size, T, V), never
+    (B, T, V), which for 32 rollouts of 512 tokens at a 128k vocabulary is 8 GB. The backward pass recomputes the
     softmax the same way, so training keeps only the logits themselves (bf16 for a bf16
     model), not a float32 copy. Inputs (B, T, V) in any float dtype and (B, T) long;
     returns (B, T) float32.
     """
-    return _SelectiveLogps.apply(logits, tokens, temperature, chunk_size)
+    return _SelectiveLogps.apply(
+        logits, tokens, temperature, chunk_size or rows_per_chunk(logits)
+    )
 
 
 class _SelectiveLogps(torch.autograd.Function):
@@ -239,12 +262,12 @@ class _SelectiveLogps(torch.autograd.Function):
 
 
 def entropy_from_logits(
-    logits: torch.Tensor, temperature: float = 1.0, chunk_size: int = 1
+    logits: torch.Tensor, temperature: float = 1.0, chunk_size: int | None = None
 ) -> torch.Tensor:
     """Entropy  -Σ_v p_v log p_v  of each position's softmax(logits / temperature):
     (B, T, V) -> (B, T) float32, in float32 chunk_size sequences at a time (see selective_logps)."""
     parts = []
-    for chunk in logits.split(chunk_size):
+    for chunk in logits.split(chunk_size or rows_per_chunk(logits)):
         logps = torch.log_softmax(chunk.float() / temperature, dim=-1)  # (c, T, V)
         parts.append(-(logps.exp() * logps).sum(-1))
     return torch.cat(parts)

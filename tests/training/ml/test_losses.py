@@ -5,6 +5,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
+from training.ml import losses
 from training.ml.losses import (
     IGNORE_INDEX,
     bradley_terry_loss,
@@ -279,8 +280,9 @@ def test_selective_logps_gradient_equals_log_softmax_s(dtype):
     torch.testing.assert_close(grads[0], grads[1], atol=tolerance, rtol=tolerance)
 
 
-def test_selective_logps_float32_memory_does_not_grow_with_the_batch():
+def test_selective_logps_float32_memory_does_not_grow_with_the_batch(monkeypatch):
     length, vocab, largest = 6, 40, {}
+    monkeypatch.setattr(losses, "FLOAT32_CHUNK_ELEMENTS", length * vocab)  # one sequence a chunk
     for batch in (2, 16):
         logits = torch.randn(batch, length, vocab).to(torch.bfloat16)
         tokens = torch.randint(0, vocab, (batch, length))
@@ -296,6 +298,19 @@ def test_selective_logps_float32_memory_does_not_grow_with_the_batch():
     assert largest["chunked", 2] == largest["chunked", 16] == length * vocab
     assert largest["entropy", 2] == largest["entropy", 16] == length * vocab
     assert largest["naive", 16] == 16 * length * vocab  # what the chunks avoid
+
+
+def test_token_logps_upcast_a_chunk_of_sequences_at_a_time(monkeypatch):
+    logits = torch.randn(6, 5, 40).to(torch.bfloat16)
+    labels = torch.randint(0, 40, (6, 5))
+    labels[:, :2] = IGNORE_INDEX
+    whole, mask = token_logps_and_mask(logits, labels)
+    monkeypatch.setattr(losses, "FLOAT32_CHUNK_ELEMENTS", 2 * 5 * 40)  # two sequences a chunk
+    with torch.no_grad(), LargestFloat32() as seen:  # a reference pass
+        chunked, chunked_mask = token_logps_and_mask(logits, labels)
+    assert seen.numel == 2 * 4 * 40
+    torch.testing.assert_close(chunked, whole, atol=1e-6, rtol=0)
+    assert torch.equal(mask, chunked_mask)
 
 
 def rloo_rows(rewards):
