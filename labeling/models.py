@@ -207,6 +207,10 @@ class Winner(models.TextChoices):
     TIE = "tie"
 
 
+# Client keys of imported labels start with this; annotators' keys may not, so the two can never collide.
+IMPORTED_KEY_PREFIX = "import:"
+
+
 class Judgment(models.Model):
     """One annotator's preference on one comparison.
 

@@ -37,6 +37,7 @@ from labeling.formats import (
     text_hash,
 )
 from labeling.models import (
+    IMPORTED_KEY_PREFIX,
     Comparison,
     ComparisonResponse,
     DataImport,
@@ -378,7 +379,10 @@ def _stored_orders(comparison_ids: list[int]) -> dict[int, list[int]]:
 
 def _store_labels(project, source, labelled: list[tuple[int, list[int], int]], counts) -> None:
     """``labelled``: (comparison id, its response ids by position, the winner's response id)."""
-    keys = {f"import:{project.pk}:{source.pk}:{cid}": (cid, _label(project, order, winner)) for cid, order, winner in labelled}
+    keys = {
+        f"{IMPORTED_KEY_PREFIX}{project.pk}:{source.pk}:{cid}": (cid, _label(project, order, winner))
+        for cid, order, winner in labelled
+    }
     done = set(Judgment.objects.filter(client_key__in=keys).values_list("client_key", flat=True))
     new = [
         Judgment(project=project, comparison_id=cid, annotator=source, client_key=key, **result)

@@ -19,6 +19,7 @@ from labeling.access import access_comparison, access_prompt
 from labeling.errors import Conflict, Gone, InvalidInput, NotFound
 from labeling.hot_sql import db_datetime, for_update, sql_count, sql_first
 from labeling.models import (
+    IMPORTED_KEY_PREFIX,
     Comparison,
     ComparisonResponse,
     Demonstration,
@@ -340,6 +341,8 @@ def _slot_retaken(comparison: Comparison) -> bool:
 def _check_client_key(client_key) -> None:
     if not isinstance(client_key, str) or not 0 < len(client_key) <= CLIENT_KEY_MAX:
         raise InvalidInput(f"client_key must be a non-empty string of at most {CLIENT_KEY_MAX} characters")
+    if client_key.startswith(IMPORTED_KEY_PREFIX):  # imported labels' namespace (services.imports)
+        raise InvalidInput(f"client_key must not start with '{IMPORTED_KEY_PREFIX}': imported labels use those keys")
 
 
 def _check_flag_reason(reason) -> None:

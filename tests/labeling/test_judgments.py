@@ -1,13 +1,16 @@
 """judgment_create / judgment_undo / comparison_skip / flag_create / demonstration_create, and rankings."""
 
+import json
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from hypothesis import given
 from hypothesis import strategies as st
 
 from labeling.errors import Conflict, Gone, InvalidInput, NotFound
 from labeling.models import (
+    IMPORTED_KEY_PREFIX,
     Comparison,
     Demonstration,
     Flag,
@@ -18,6 +21,7 @@ from labeling.models import (
 )
 from labeling.rankings import is_full_ranking, position_letters, ranking_pairs
 from labeling.services.assignment import comparison_lease_next, lease_expire_due
+from labeling.services.imports import import_file
 from labeling.services.judgments import (
     EDIT_WINDOW,
     comparison_skip,
@@ -26,7 +30,7 @@ from labeling.services.judgments import (
     judgment_create,
     judgment_undo,
 )
-from tests.factories import make_comparison, new_client_key
+from tests.factories import ProjectFactory, make_comparison, new_client_key
 
 
 @pytest.fixture
@@ -69,6 +73,19 @@ def test_a_valid_submit_stores_the_judgment_and_closes_the_lease(leased, annotat
     assert (judgment.winner, judgment.strength, judgment.rationale, judgment.time_spent_ms) == ("b", 3, "clearer", 4200)
     assert lease_state(leased, annotator) == LeaseState.JUDGED
     assert counters(leased) == (1, 1, False)
+
+
+def test_an_annotators_key_can_never_take_an_imported_labels_key(project, annotator):
+    line = [json.dumps({"chosen": "\n\nHuman: Hi\n\nAssistant: Hello", "rejected": "\n\nHuman: Hi\n\nAssistant: Go"})]
+    import_file(project=ProjectFactory(), lines=line, format="hh-rlhf", with_labels=True)  # makes the label source
+    source = get_user_model().objects.get(username__startswith=IMPORTED_KEY_PREFIX)
+    import_file(project=project, lines=line, format="hh-rlhf")
+    comparison = comparison_lease_next(project=project, annotator=annotator)
+    imported_key = f"{IMPORTED_KEY_PREFIX}{project.pk}:{source.pk}:{comparison.pk}"
+    with pytest.raises(InvalidInput, match="client_key must not start with 'import:'"):
+        submit(annotator, comparison, client_key=imported_key)
+    import_file(project=project, lines=line, format="hh-rlhf", with_labels=True)
+    assert Judgment.objects.get(comparison=comparison).annotator == source  # the label was not taken
 
 
 def test_resubmit_with_same_key_stores_nothing(leased, annotator):
