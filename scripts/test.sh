@@ -8,6 +8,7 @@ export HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1
 # Tests get their own var/ (SQLite files, filesystem broker, artifacts), apart from the demo's.
 export VAR_DIR="${VAR_DIR:-$PWD/var/test}"
 rm -rf "$VAR_DIR" && mkdir -p "$VAR_DIR" test-artifacts
+command -v npm >/dev/null || export PATH="$PWD/.venv/bin:$PATH"  # Node.js from PyPI (setup.sh)
 if [ -f frontend/package.json ]; then
   (cd frontend && npm test --silent)
 fi
