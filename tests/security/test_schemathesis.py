@@ -1,4 +1,5 @@
-"""Property-based API tests: schemathesis drives every operation of ``/api/schema/`` in process.
+"""Property-based API tests: schemathesis drives every operation of ``/api/schema/`` in process,
+one operation at a time and then in stateful chains (``test_linked_operations_never_fail_the_server``).
 
 Each operation runs as a project admin and as an annotator (token auth), on the populated project
 of ``conftest.world``. Generated ids are pointed at that project's real objects (path parameters
