@@ -12,13 +12,23 @@ Gold is only mixed into real work: when an annotator has no regular comparison l
 ``None`` even if unseen gold remains (a queue of nothing but gold would give it away, and
 answers given with nothing else to do say little about the real work).
 
-Concurrency. Each annotator's writes are serialised by ``annotator_lock`` (a row lock on
-their user row), so one person's double-clicks never race each other. Across annotators, the
-candidate comparison is taken with ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two
-requests never wait on or get the same row; the conditional update is the guard that holds
-on every backend. On SQLite, transactions start ``IMMEDIATE`` (see settings), so writers are
-serialised by the database lock and ``select_for_update`` is a no-op. Lock order, to rule out
-deadlocks: user row, then lease rows, then comparison rows (in id order when several).
+Concurrency. Each annotator's writes (next-task, submit, undo, skip, demonstration) are
+serialised by ``annotator_lock`` (a row lock on their user row), so one person's double-clicks
+and late retries never race each other. Across annotators, the candidate comparison is taken
+with ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two requests never wait on or get
+the same row; the conditional update is the guard that holds on every backend. On SQLite,
+transactions start ``IMMEDIATE`` (see settings), so writers are serialised by the database
+lock and ``select_for_update`` is a no-op.
+
+Lock order, to rule out deadlocks. Every path that touches an annotator's lease rows takes
+that annotator's user row first. After it, next-task locks one comparison row and then writes
+(and, on a re-served comparison, locks) the annotator's own lease row, while submit, undo and
+skip lock the lease row and then the comparison row; both are safe only because the user row
+already serialises them (a late submit on a reclaimed lease racing the next-task that re-serves
+that comparison deadlocked before submits took it: ``tests/labeling/test_lock_order.py``).
+Lease rows are otherwise locked only by the reclaimer, with ``SKIP LOCKED`` (it never waits on
+one), which then locks comparison rows in id order; a transaction holds at most one comparison
+row unless it locks them in id order.
 
 Cost. Every next-task runs the statements below, so they are plain SQL (``labeling.hot_sql``
 says why); the rare paths (reclaiming, releasing) use the ORM.
@@ -100,8 +110,8 @@ _ANY_DUE = """
 
 
 def annotator_lock(annotator) -> None:
-    """Serialise one annotator's leasing, undo, skip and demonstration writes until the end of
-    the caller's transaction (submits lock the lease row instead: ``judgment_create``).
+    """Serialise one annotator's leasing, submit, undo, skip and demonstration writes until the
+    end of the caller's transaction; taken before any lease or comparison row (the lock order).
 
     ``FOR NO KEY UPDATE``, so rows that merely reference the user (new leases, judgments)
     are not blocked. SQLite serialises all writers already, so nothing is sent there.

@@ -1,10 +1,10 @@
 """What annotators give back: judgments (and their undo), skips, flags and demonstrations.
 
-Every write here is one transaction that starts with a lock, so requests that could race
-run one after another: a submit locks the annotator's lease row of that comparison (a retried
-submit racing its original, a submit racing a skip or an undo of the same comparison), the
-other writes lock the annotator (``annotator_lock``: an undo racing a next-task). A failed
-check raises a domain error before anything is written, so an error always means nothing was
+Every write here is one transaction that starts with ``annotator_lock`` (the annotator's user
+row), so one annotator's requests that could race run one after another: a retried submit
+racing its original, a submit racing a skip, an undo or their next-task. Locks then follow the
+order ``services.assignment`` states (user row, lease rows, comparison rows). A failed check
+raises a domain error before anything is written, so an error always means nothing was
 stored. Submits are the hot path: their statements are plain SQL (``labeling.hot_sql``).
 """
 
@@ -71,6 +71,10 @@ def judgment_create(
     _check_extras(rationale=rationale, time_spent_ms=time_spent_ms)
     try:
         with transaction.atomic():
+            # The user row first, like next-task: it locks this comparison's row before writing
+            # the lease row this submit locks, so without it the two could each hold what the
+            # other waits for (a late submit on a reclaimed lease while next-task re-serves it).
+            annotator_lock(annotator)
             lease = _lease_locked(comparison, annotator)
             first = _judgment_with_key(client_key, annotator, comparison_id=comparison.pk)
             if first is not None:
@@ -88,7 +92,7 @@ def judgment_create(
             project_stats_changed(comparison.project_id)
     except IntegrityError as exc:
         # Only a concurrent submit reusing the key on another comparison (or by someone else)
-        # gets here: submits of one comparison by one annotator wait on its lease row.
+        # gets here: one annotator's submits wait on their user row.
         raise Conflict("this client_key was just used for another judgment; nothing stored", reason="client_key_reused") from exc
     return judgment, True
 
