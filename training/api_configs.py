@@ -29,6 +29,8 @@ CHECK_BOUNDS = {
     ml_config.unit_interval: {"minimum": 0, "maximum": 1},
     ml_config.at_least_two: {"minimum": 2},
     ml_config.precision: {"choices": ["no", "fp16", "bf16"]},
+    ml_config.dtype_name: {"choices": ["auto", "float32", "bfloat16", "float16"]},
+    ml_config.attention_name: {"choices": ["eager", "sdpa", "flash_attention_2"]},
 }
 
 POLICY, REWARD = ModelCheckpoint.Kind.POLICY.value, ModelCheckpoint.Kind.REWARD.value

@@ -82,6 +82,9 @@ def test_fields_carry_type_nullability_bounds_and_help(api, annotator):
     assert reward["max_steps"]["nullable"] and reward["max_steps"]["type"] == "integer"
     assert reward["warmup_ratio"]["minimum"] == 0 and reward["warmup_ratio"]["exclusive_maximum"] == 1
     assert reward["mixed_precision"]["choices"] == ["no", "fp16", "bf16"]
+    assert reward["torch_dtype"]["choices"] == ["auto", "float32", "bfloat16", "float16"]
+    assert reward["attn_implementation"]["nullable"] and "sdpa" in reward["attn_implementation"]["choices"]
+    assert (reward["lora_r"]["default"], reward["lora_target_modules"]["type"]) == (0, "string_list")
     assert reward["use_margin"]["type"] == "boolean" and reward["use_margin"]["constraint"] == ""
     assert (reward["criteria"]["type"], reward["criteria"]["default"]) == ("string_list", [])
     assert all(field["help"] for field in reward.values())

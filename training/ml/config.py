@@ -58,6 +58,16 @@ def precision(value) -> bool:
     return value in ("no", "fp16", "bf16")
 
 
+def dtype_name(value) -> bool:
+    """one of 'auto', 'float32', 'bfloat16', 'float16'"""
+    return value in ("auto", "float32", "bfloat16", "float16")
+
+
+def attention_name(value) -> bool:
+    """one of 'eager', 'sdpa', 'flash_attention_2'"""
+    return value in ("eager", "sdpa", "flash_attention_2")
+
+
 def pooling_mode(value) -> bool:
     """one of 'model', 'mean'"""
     return value in ("model", "mean")
@@ -194,10 +204,60 @@ class TrainConfig(Config):
     )
     seed: int = option(0, "Seed for weight init, shuffling and sampling.", seed_value)
     mixed_precision: str = option(
-        "no", "Autocast on GPU: 'no', 'fp16' or 'bf16' (passed to accelerate).", precision
+        "no",
+        "Autocast on GPU: 'no', 'fp16' or 'bf16' (passed to accelerate); trained weights and "
+        "the optimizer stay float32 either way. 'no' with LoRA on a half-precision base "
+        "autocasts in the base's dtype.",
+        precision,
+    )
+    torch_dtype: str = option(
+        "auto",
+        "How the frozen parts (reference, LoRA base) are held: 'auto' = the checkpoint's own "
+        "dtype on GPU and float32 on CPU, or 'float32', 'bfloat16', 'float16'. Fully trained "
+        "weights are always float32.",
+        dtype_name,
+    )
+    attn_implementation: str | None = option(
+        None,
+        "Attention kernel: 'eager', 'sdpa' or 'flash_attention_2' (needs the flash-attn "
+        "package); null = the model's default.",
+        attention_name,
+    )
+    gradient_checkpointing: bool = option(
+        False, "Recompute activations in the backward pass: less memory, about 30% more time."
+    )
+    lora_r: int = option(
+        0, "LoRA rank: 0 = full fine-tuning; > 0 trains rank-r adapters on a frozen base.",
+        non_negative,
+    )
+    lora_alpha: int = option(16, "LoRA scale α (adapters are scaled by α / r).", positive)
+    lora_dropout: float = option(
+        0.05, "Dropout on the LoRA input (off in DPO, KTO, PPO, GRPO, RLOO).", fraction
+    )
+    lora_target_modules: tuple | list = option(
+        (),
+        "Module names LoRA adapts (e.g. ['q_proj', 'v_proj']); empty = every linear layer "
+        "but the output head (attention and MLP projections).",
+        criterion_names,  # the same rule: distinct, non-empty strings
+    )
+    load_in_4bit: bool = option(
+        False, "QLoRA: hold the frozen base in 4-bit NF4 (needs lora_r > 0, a GPU and bitsandbytes)."
+    )
+    merge_adapters: bool = option(
+        True,
+        "With LoRA, save the base with the adapters merged in (a full model that loads "
+        "anywhere); false saves only the adapters, which need the base at its recorded path.",
     )
 
     def validate(self) -> None:
+        if self.load_in_4bit and not self.lora_r:
+            self._fail("load_in_4bit", "needs lora_r > 0 (QLoRA trains adapters on a 4-bit base)")
+        if self.load_in_4bit and self.merge_adapters:
+            self._fail(
+                "merge_adapters",
+                "must be false with load_in_4bit: merged into a 4-bit base the adapters would be "
+                "rounded away (an adapter checkpoint loads with its base merged in)",
+            )
         if self.max_prompt_length >= self.max_length:
             self._fail(
                 "max_prompt_length",
@@ -417,6 +477,18 @@ class GenerateConfig(Config):
         512, "Most prompt tokens kept; longer prompts lose their oldest tokens.", positive
     )
     seed: int = option(0, "Sampling seed.", seed_value)
+    torch_dtype: str = option(
+        "auto",
+        "How the model is held: 'auto' = the checkpoint's own dtype on GPU and float32 on CPU, "
+        "or 'float32', 'bfloat16', 'float16'.",
+        dtype_name,
+    )
+    attn_implementation: str | None = option(
+        None,
+        "Attention kernel: 'eager', 'sdpa' or 'flash_attention_2' (needs the flash-attn "
+        "package); null = the model's default.",
+        attention_name,
+    )
 
     def validate(self) -> None:
         if self.top_p > 1:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import torch
 
-from training.ml.checkpoints import finish_run, load_causal_lm
+from training.ml.adapters import reference_view
+from training.ml.checkpoints import finish_run, load_causal_lm, load_trainable_lm
 from training.ml.config import DPOConfig
 from training.ml.data import (
     PREFERENCE_KEYS,
@@ -66,14 +67,14 @@ def train_dpo(
         pair_logps, accelerator, batch_size=config.batch_size, pad_id=tokenizer.pad_token_id
     )
 
-    # Frozen, so not wrapped by accelerate (DDP refuses modules with nothing to train).
-    reference = load_causal_lm(reference_model_path or base_model_path, tokenizer)
-    reference = reference.requires_grad_(False).to(accelerator.device)
-    ref_train, ref_val = logps(reference, train_features), logps(reference, val_features)
-    del reference
-    accelerator.free_memory()
-
-    model = disable_dropout(load_causal_lm(base_model_path, tokenizer))
+    model, (ref_train, ref_val) = policy_and_reference_logps(
+        accelerator,
+        config,
+        tokenizer,
+        base_model_path,
+        reference_model_path,
+        partial(logps_of_each, logps, [train_features, val_features]),
+    )
     collate = partial(collate_preferences, pad_id=tokenizer.pad_token_id)
     model, optimizer, scheduler, loader, total_steps = prepare_training(
         accelerator, model, train_features, collate, config
@@ -93,6 +94,35 @@ def train_dpo(
         output_dir=output_dir, evaluate=evaluate,
     )
     final = final_metrics(history, evaluate)
+def policy_and_reference_logps(
+    accelerator, config, tokenizer, base_model_path, reference_model_path, reference_logps
+):
+    """The policy to train (dropout off) and `reference_logps(reference)`, taken before training.
+
+    With LoRA and no reference_model_path the reference is the policy with its adapters off
+    (one copy of the base). Otherwise it is loaded frozen (held as config.torch_dtype says),
+    used, and dropped before the policy loads, so the two are never in memory together.
+    """
+    if config.lora_r and reference_model_path is None:
+        model = disable_dropout(load_trainable_lm(base_model_path, tokenizer, config))
+        if not config.load_in_4bit:  # a 4-bit model is placed on its GPU as it loads
+            model = model.to(accelerator.device)
+        with reference_view(model) as reference:
+            return model, reference_logps(reference)
+    # Frozen, so not wrapped by accelerate (DDP refuses modules with nothing to train).
+    reference = load_causal_lm(reference_model_path or base_model_path, tokenizer, config)
+    reference = reference.requires_grad_(False).to(accelerator.device)
+    ref_logps = reference_logps(reference)
+    del reference
+    accelerator.free_memory()
+    return disable_dropout(load_trainable_lm(base_model_path, tokenizer, config)), ref_logps
+
+
+def logps_of_each(logps, feature_sets: list, model) -> list:
+    """logps(model, features) for each feature set."""
+    return [logps(model, features) for features in feature_sets]
+
+
     return finish_run(
         accelerator, model, tokenizer, output_dir, "dpo", config, base_model_path, history, final
     )

@@ -17,7 +17,7 @@ import torch
 from accelerate.utils import set_seed
 from transformers import GenerationConfig
 
-from training.ml.checkpoints import load_causal_lm, load_tokenizer
+from training.ml.checkpoints import check_model_options, load_causal_lm, load_tokenizer
 from training.ml.config import GenerateConfig
 from training.ml.data import PROMPT_KEYS, check_examples, pad, prompt_ids, special_tokens
 from training.ml.loop import Callback, TrainingCancelled
@@ -35,10 +35,11 @@ def generate(
     batch of prompts; returning False raises TrainingCancelled.
     """
     check_examples(prompts, PROMPT_KEYS, "prompt")
+    check_model_options(config)
     set_seed(config.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     tokenizer = load_tokenizer(model_path)
-    model = load_causal_lm(model_path, tokenizer).to(device).eval()
+    model = load_causal_lm(model_path, tokenizer, config).to(device).eval()
     special = special_tokens(tokenizer)
     results, start = [], time.perf_counter()
     batches = range(0, len(prompts), config.batch_size)

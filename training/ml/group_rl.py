@@ -33,6 +33,7 @@ from pathlib import Path
 
 import torch
 
+from training.ml.adapters import reference_view
 from training.ml.checkpoints import finish_run
 from training.ml.config import GroupRLConfig, GRPOConfig, RLOOConfig
 from training.ml.loop import (
@@ -195,7 +196,8 @@ def group_rollout(
     size, count = config.mini_batch_size, batch["mask"].shape[0]
     with accelerator.autocast():
         (batch["logps"],) = in_micro_batches(partial(logps, policy), size, count)
-        (batch["ref_logps"],) = in_micro_batches(partial(logps, reference), size, count)
+        with reference_view(policy, reference) as frozen:
+            (batch["ref_logps"],) = in_micro_batches(partial(logps, frozen), size, count)
     policy.train()
     scores = score_responses(tokenizer, reward_fn, repeated, batch, config)  # (B,)
     batch["scores"] = scores

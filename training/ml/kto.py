@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from training.ml.checkpoints import finish_run, load_causal_lm
+from training.ml.checkpoints import finish_run
 from training.ml.config import KTOConfig
 from training.ml.data import (
     KTO_KEYS,
@@ -27,11 +27,10 @@ from training.ml.data import (
     encode_kto,
     with_mismatched_completions,
 )
-from training.ml.dpo import pair_logps
+from training.ml.dpo import logps_of_each, pair_logps, policy_and_reference_logps
 from training.ml.loop import (
     Callback,
     begin_run,
-    disable_dropout,
     final_metrics,
     prepare_training,
     train_loop,
@@ -76,14 +75,14 @@ def train_kto(
         collate=collate_kto,
     )
 
-    # Frozen, so not wrapped by accelerate (DDP refuses modules with nothing to train).
-    reference = load_causal_lm(reference_model_path or base_model_path, tokenizer)
-    reference = reference.requires_grad_(False).to(accelerator.device)
-    ref_train, ref_val = logps(reference, train_features), logps(reference, val_features)
-    del reference
-    accelerator.free_memory()
-
-    model = disable_dropout(load_causal_lm(base_model_path, tokenizer))
+    model, (ref_train, ref_val) = policy_and_reference_logps(
+        accelerator,
+        config,
+        tokenizer,
+        base_model_path,
+        reference_model_path,
+        partial(logps_of_each, logps, [train_features, val_features]),
+    )
     collate = partial(collate_kto, pad_id=tokenizer.pad_token_id)
     model, optimizer, scheduler, loader, total_steps = prepare_training(
         accelerator, model, train_features, collate, config

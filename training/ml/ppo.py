@@ -34,7 +34,8 @@ import torch
 from accelerate.utils import set_seed
 from safetensors.torch import save_file
 
-from training.ml.checkpoints import finish_run, load_causal_lm
+from training.ml.adapters import reference_view
+from training.ml.checkpoints import finish_run, load_causal_lm, load_trainable_lm
 from training.ml.config import PPOConfig
 from training.ml.data import PROMPT_KEYS, pad, prompt_ids, special_tokens
 from training.ml.evaluate import load_reward_fn
@@ -155,7 +156,7 @@ class OnlineRun:
     tokenizer: Any
     reward_fn: RewardFn
     model: torch.nn.Module  # prepared by accelerate
-    reference: torch.nn.Module  # frozen, on the accelerator's device
+    reference: torch.nn.Module | None  # frozen, on the accelerator's device; None: LoRA's base
     loader: Any
     optimizer: Any
     scheduler: Any
@@ -176,7 +177,8 @@ def start_online_run(
     """Check the inputs, load the policy (dropout off), its frozen reference and the reward,
     and prepare the prompt loader and optimizer: the setup PPO, GRPO and RLOO share.
 
-    `wrap` builds the trained module around each causal LM (PPO adds a value head).
+    `wrap` builds the trained module around each causal LM (PPO adds a value head). With LoRA
+    the reference is None: the policy with its adapters off (adapters.reference_view).
     """
     if (reward_model_path is None) == (reward_fn is None):
         raise ValueError("give exactly one of reward_model_path and reward_fn")
@@ -186,10 +188,12 @@ def start_online_run(
     reward_fn = reward_fn or load_reward_fn(
         reward_model_path, accelerator.device, config.reward_criterion
     )
-    model = wrap(disable_dropout(load_causal_lm(base_model_path, tokenizer)))
-    # Frozen, so not wrapped by accelerate (DDP refuses modules with nothing to train).
-    reference = wrap(load_causal_lm(base_model_path, tokenizer))
-    reference = reference.eval().requires_grad_(False).to(accelerator.device)
+    model = wrap(disable_dropout(load_trainable_lm(base_model_path, tokenizer, config)))
+    reference = None
+    if not config.lora_r:
+        # Frozen, so not wrapped by accelerate (DDP refuses modules with nothing to train).
+        reference = wrap(load_causal_lm(base_model_path, tokenizer, config))
+        reference = reference.eval().requires_grad_(False).to(accelerator.device)
 
     features = prompt_features(tokenizer, train_examples, config.max_prompt_length)
     loader = make_loader(features, config.batch_size, list, config.seed)
@@ -385,7 +389,8 @@ def sample_and_evaluate(accelerator, model, reference, tokenizer, config, prompt
     size, count = config.mini_batch_size, batch["mask"].shape[0]
     with accelerator.autocast():
         logps, values = in_micro_batches(partial(logps_and_values, policy), size, count)
-        ref_logps, _ = in_micro_batches(partial(logps_and_values, reference), size, count)
+        with reference_view(policy, reference) as frozen:
+            ref_logps, _ = in_micro_batches(partial(logps_and_values, frozen), size, count)
     policy.train()
     return {**batch, "logps": logps, "ref_logps": ref_logps, "values": values}
 

@@ -16,6 +16,7 @@ for one.
 from functools import partial
 from pathlib import Path
 
+from training.ml.adapters import SEQ_CLS, prepare_trainable
 from training.ml.checkpoints import finish_run, load_reward_model
 from training.ml.config import RewardConfig
 from training.ml.data import (
@@ -57,7 +58,7 @@ def train_reward(
     )
     check_criteria(train_examples, config.criteria, "train")
     check_criteria(val_examples, config.criteria, "validation")
-    model = load_reward_model(base_model_path, tokenizer, config.pooling)
+    model = trainable_reward_model(base_model_path, tokenizer, config)
 
     encode = partial(
         encode_all,
@@ -86,6 +87,17 @@ def train_reward(
     final = final_metrics(history, evaluate)
     return finish_run(
         accelerator, model, tokenizer, output_dir, "reward", config, base_model_path, history, final
+def trainable_reward_model(base_model_path, tokenizer, config: RewardConfig):
+    """The scorer to train: float32, or with LoRA a frozen base whose adapters and score head
+    train (the mean-pooled head sits outside the adapted backbone; peft keeps a sequence
+    classifier's head trainable as a module to save)."""
+    model = load_reward_model(base_model_path, tokenizer, config.pooling, config, trainable=True)
+    if config.pooling == "mean":
+        model.backbone = prepare_trainable(model.backbone, config, None)
+        return model
+    return prepare_trainable(model, config, SEQ_CLS)
+
+
     )
 
 

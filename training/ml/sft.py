@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from training.ml.checkpoints import finish_run, load_causal_lm
+from training.ml.checkpoints import finish_run, load_trainable_lm
 from training.ml.config import SFTConfig
 from training.ml.data import SFT_KEYS, collate_sft, encode_all, encode_sft
 from training.ml.loop import (
@@ -41,7 +41,7 @@ def train_sft(
     output_dir, accelerator, tokenizer = begin_run(
         config, base_model_path, train_examples, val_examples, SFT_KEYS, output_dir
     )
-    model = load_causal_lm(base_model_path, tokenizer)
+    model = load_trainable_lm(base_model_path, tokenizer, config)
 
     encode = partial(
         encode_all,

@@ -1,13 +1,17 @@
 """Tiny offline models shared by the training tests; nothing here touches the network."""
 
+import json
 import os
 import random
+import shutil
+from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from safetensors.torch import load_file, save_file  # noqa: E402
 
 from training.ml.config import SFTConfig  # noqa: E402
 from training.ml.sft import train_sft  # noqa: E402
@@ -35,6 +39,29 @@ def tiny_lm_path(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_rm_path(tmp_path_factory):
     return build_tiny_reward_model(tmp_path_factory.mktemp("tiny") / "rm", **SMALL)
+
+
+def save_bf16_copy(source: Path, target: Path) -> Path:
+    """A copy of the checkpoint at `source` with its weights stored in bfloat16, as real 7B-8B
+    releases are (so transformers' dtype "auto" would load it in bf16)."""
+    shutil.copytree(source, target)
+    weights = load_file(source / "model.safetensors")
+    halves = {name: tensor.to(torch.bfloat16) for name, tensor in weights.items()}
+    save_file(halves, target / "model.safetensors", metadata={"format": "pt"})
+    config = json.loads((source / "config.json").read_text())
+    config["dtype"] = config["torch_dtype"] = "bfloat16"  # transformers 5 and 4 spellings
+    (target / "config.json").write_text(json.dumps(config))
+    return target
+
+
+@pytest.fixture(scope="session")
+def tiny_lm_bf16_path(tmp_path_factory, tiny_lm_path):
+    return save_bf16_copy(tiny_lm_path, tmp_path_factory.mktemp("tiny") / "lm-bf16")
+
+
+@pytest.fixture(scope="session")
+def tiny_rm_bf16_path(tmp_path_factory, tiny_rm_path):
+    return save_bf16_copy(tiny_rm_path, tmp_path_factory.mktemp("tiny") / "rm-bf16")
 
 
 # Prompts for the online RL stages (PPO, GRPO, RLOO).

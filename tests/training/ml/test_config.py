@@ -57,6 +57,13 @@ def test_unknown_key_is_rejected_by_name():
         ({"criteria": ["helpful", "helpful"]}, "criteria"),
         ({"criteria": "helpful"}, "criteria"),
         ({"max_length": 64, "max_prompt_length": 64}, "max_prompt_length"),
+        ({"torch_dtype": "fp16"}, "torch_dtype"),
+        ({"attn_implementation": "flash"}, "attn_implementation"),
+        ({"lora_r": -1}, "lora_r"),
+        ({"lora_dropout": 1.0}, "lora_dropout"),
+        ({"lora_target_modules": ["q_proj", "q_proj"]}, "lora_target_modules"),
+        ({"load_in_4bit": True}, "load_in_4bit"),  # QLoRA needs adapters: lora_r > 0
+        ({"load_in_4bit": True, "lora_r": 8}, "merge_adapters"),  # would round adapters away
     ],
 )
 def test_bad_values_are_rejected_naming_the_field(data, field):
