@@ -267,6 +267,7 @@ function ConfigInput({ field, value, error, onChange }: { field: ConfigField; va
       {label}
       {field.choices ? (
         <select id={id} value={String(value ?? "")} onChange={(e) => onChange((e.currentTarget as HTMLSelectElement).value)}>
+          {field.nullable ? <option value="">default</option> : null}
           {field.choices.map((choice) => <option key={choice} value={choice}>{choice}</option>)}
         </select>
       ) : (
