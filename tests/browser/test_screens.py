@@ -57,3 +57,51 @@ def test_screens_light_dark_and_narrow(chromium, live_server, frontend_dist, ann
             expect(page.get_by_test_id("help")).to_be_visible()
             shoot(page, f"annotate-help-{scheme}")
         context.close()
+
+
+OFF_SCREEN = """() => {
+  // Elements reaching past the viewport's sides, outside any box that scrolls or clips them.
+  const width = window.innerWidth;
+  const clipped = (el) => {
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      if (getComputedStyle(p).overflowX !== 'visible') return true;
+    }
+    return false;
+  };
+  return [...document.querySelectorAll('body *')]
+    .filter((el) => { const r = el.getBoundingClientRect(); return r.width > 0 && (r.right > width + 1 || r.left < -1); })
+    .filter((el) => !clipped(el))
+    .map((el) => `${el.tagName.toLowerCase()}.${el.className}: ${Math.round(el.getBoundingClientRect().right)}`)
+    .slice(0, 10);
+}"""
+
+
+def in_view(page, locator) -> bool:
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size["height"] and box["x"] + box["width"] <= size["width"]
+
+
+@pytest.mark.parametrize("size", [(390, 844), (1440, 900)], ids=["phone", "desktop"])
+def test_the_annotation_screen_fits_a_phone_and_a_desktop(chromium, live_server, frontend_dist, annotator_user, shoot, size):
+    project = ProjectFactory(
+        name="Helpful chat v3", guidelines=GUIDELINES, criteria=["helpful", "harmless", "honest"],
+        strength_scale=["slightly better", "better", "much better"],
+    )
+    add_member(project, annotator_user)
+    make_comparison(project, texts=[CODE_ANSWER, LOOP_ANSWER], prompt=make_prompt(project, "How do I find the 3 most common words?"))
+    context = chromium.new_context(viewport={"width": size[0], "height": size[1]}, base_url=live_server.url)
+    page = context.new_page()
+    log_in(page, annotator_user.username, next_path=f"/projects/{project.pk}/annotate")
+    expect(page.get_by_test_id("task")).to_be_visible()
+    page.keyboard.press("a")
+    page.wait_for_timeout(300)  # let the entry animation settle
+    shoot(page, f"annotate-{size[0]}x{size[1]}")
+
+    # the verdicts, the chosen side's strengths (A was chosen) and Submit
+    for test_id in ["choose-0-a", "choose-0-tie", "choose-0-b", "scale-0-a-1", "scale-0-a-3", "submit"]:
+        assert in_view(page, page.get_by_test_id(test_id)), f"{test_id} is not in view without scrolling"
+    assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
+    assert page.evaluate(OFF_SCREEN) == []
+    assert in_view(page, page.get_by_role("button", name="Log out"))
+    context.close()

@@ -147,6 +147,16 @@ describe("criteria follow the overall pick", () => {
     expect(draft.follows).toEqual({ overall: false, helpful: true, harmless: true });
   });
 
+  it("detaches a criterion keeping the overall pick to change from", () => {
+    const draft = play(config, { type: "choose", target: "a" }, { type: "strength", value: 2 }, { type: "detach", section: 2 });
+    expect(draft.follows.harmless).toBe(false);
+    expect(draft.active).toBe(2);
+    const changed = reduceDraft(draft, { type: "strength", value: 3 });
+    expect(toJudgment(reduceDraft(changed, { type: "section", index: 0 }), meta).criteria).toEqual({
+      helpful: { winner: "a", strength: 2 }, harmless: { winner: "a", strength: 3 },
+    });
+  });
+
   it("leaves ranking criteria alone", () => {
     const draft = newDraft({ ...ranking, criteria: ["helpful"] });
     expect(draft.follows.helpful).toBe(false);

@@ -52,6 +52,7 @@ export type DraftAction =
   | { type: "rankReorder"; section: number; from: number; to: number }
   | { type: "rationale"; text: string }
   | { type: "followOverall" }
+  | { type: "detach"; section: number }
   | { type: "confirmUnchanged" };
 
 export function newDraft(config: DraftConfig): Draft {
@@ -137,6 +138,11 @@ function applyAction(draft: Draft, action: DraftAction): Draft {
     }
     case "rationale":
       return { ...draft, rationale: action.text };
+    case "detach": {
+      const section = draft.sections[action.section];
+      if (!draft.follows[section]) return draft;
+      return { ...draft, active: action.section, follows: { ...draft.follows, [section]: false } };
+    }
     case "followOverall": {
       if (config.taskType !== "pairwise" || draft.sections.length < 2) return draft;
       const follows = Object.fromEntries(draft.sections.map((section) => [section, section !== OVERALL]));

@@ -47,8 +47,8 @@ export function DecisionDock({ project, draft, snippets, dispatch, status, child
                     onSelect={(letter) => dispatch({ type: "rankSelect", letter, section: index })}
                     onReorder={(from, to) => dispatch({ type: "rankReorder", section: index, from, to })}
                   />
-                ) : follows && !active ? (
-                  <FollowingSummary project={project} draft={draft} />
+                ) : follows ? (
+                  <FollowingSummary project={project} draft={draft} onChange={() => dispatch({ type: "detach", section: index })} testId={`change-${index}`} />
                 ) : (
                   <PairwiseScale project={project} draft={draft} index={index} dispatch={dispatch} showKeys={active} />
                 )}
@@ -62,8 +62,16 @@ export function DecisionDock({ project, draft, snippets, dispatch, status, child
   );
 }
 
-/** A criterion that follows the overall pick shows it in one line; a click on the row opens its scale. */
-function FollowingSummary({ project, draft }: { project: Project; draft: Draft }) {
+interface SummaryProps {
+  project: Project;
+  draft: Draft;
+  onChange: () => void;
+  testId: string;
+}
+
+/** A criterion that follows the overall pick shows it in one line (its scale opens on Change,
+ * or once a key picks on it), so the dock stays short until a criterion differs. */
+function FollowingSummary({ project, draft, onChange, testId }: SummaryProps) {
   const { winner, strength } = draft.picks[draft.sections[0]];
   const verdict =
     winner === null ? "no verdict yet"
@@ -71,8 +79,8 @@ function FollowingSummary({ project, draft }: { project: Project; draft: Draft }
     : `${winner.toUpperCase()}${strength ? `, ${project.strength_scale[strength - 1]}` : ""}`;
   return (
     <div class="follow-summary" data-testid="follows-overall">
-      <span>as overall: <strong>{verdict}</strong></span>
-      <span class="muted">click or <Kbd k="J" /> to change</span>
+      <span class="follow-verdict">as overall: <strong>{verdict}</strong></span>
+      <button type="button" class="btn btn-ghost btn-sm" onClick={onChange} data-testid={testId}>Change</button>
     </div>
   );
 }
@@ -104,6 +112,7 @@ function PairwiseScale({ project, draft, index, dispatch, showKeys }: ScaleProps
           class={`scale-cell side-${letter}${on ? " is-on" : ""}`}
           aria-pressed={on}
           data-testid={`scale-${index}-${letter}-${strength}`}
+          style={{ "--strength": strength }}
           onClick={() => choose(letter, strength)}
         >
           <span class="scale-label">{scale[strength - 1]}</span>
@@ -123,6 +132,7 @@ function PairwiseScale({ project, draft, index, dispatch, showKeys }: ScaleProps
         onClick={() => choose(letter)}
       >
         <span class={`letter letter-${letter}`}>{letter.toUpperCase()}</span>
+        <span class="scale-letter-text">is better</span>
       </button>
     );
     return (
