@@ -2,6 +2,7 @@
 form-encoded JSON fields, and model names too long for the filesystem or the column."""
 
 import pytest
+from django.core.management import CommandError, call_command
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +55,10 @@ def test_a_base_model_too_long_for_the_filesystem_or_the_column_is_a_400(api, wo
         f"/api/projects/{world.project.pk}/retrain-policy/", {"base_model": base_model}, format="json"
     )
     assert policy.status_code == 400 and "base_model" in str(policy.json())
+
+
+def test_evaluate_reward_takes_a_superscript_digit_for_a_path_not_a_checkpoint_id(tmp_path):
+    data = tmp_path / "pairs.jsonl"
+    data.write_text("")
+    with pytest.raises(CommandError, match="²: not a checkpoint id or a model directory"):
+        call_command("evaluate_reward", "--checkpoint", "²", "--data", str(data), "--format", "hh-rlhf")

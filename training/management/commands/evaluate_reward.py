@@ -4,6 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from labeling.formats import LABELLED_FORMATS, PARSERS, RecordError, RecordSkipped
+from labeling.params import is_row_id
 from training.models import ModelCheckpoint
 from training.services import resolve_model_path
 
@@ -117,7 +118,7 @@ class Command(BaseCommand):
         )
 
     def _model_path(self, ref: str) -> str:
-        if ref.isdigit():
+        if is_row_id(ref):  # not str.isdigit(): '²' passes it and int() refuses it
             checkpoint = ModelCheckpoint.objects.filter(pk=int(ref)).first()
             if checkpoint is None:
                 raise CommandError(f"no checkpoint {ref}")
