@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5
 GENERATE_MAX_PROMPTS = 256  # per generate run; oldest prompts first
 METRICS = "metrics.json"  # training.ml.checkpoints.METRICS, named here so the web side never loads torch
+TRAINING_CONFIG = "training_config.json"  # training.ml.checkpoints.TRAINING_CONFIG
 # Seconds between tries of a write that lost its connection: 31.5 s in all, longer than a
 # PostgreSQL restart or a managed failover takes.
 DB_RETRY_DELAYS = (0.5, 1, 2, 4, 8, 16)
@@ -200,6 +201,7 @@ SPEEDS = ("samples_per_s", "tokens_per_s")
 
 
 def _execute(run: TrainingRun, attempt: int, beat: Heartbeat) -> Outcome:
+    from training.launch import ChildFailed, LaunchError
     from training.ml.loop import TrainingCancelled  # torch loads here, on the worker only
 
     control = StepControl(run, attempt, beat)
@@ -212,6 +214,9 @@ def _execute(run: TrainingRun, attempt: int, beat: Heartbeat) -> Outcome:
             return Outcome(RunStatus.FAILED, error=control.failure)
         log.info("run %s stopped at step %s", run.pk, exc.step)
         return Outcome(RunStatus.CANCELLED)
+    except (ChildFailed, LaunchError) as exc:  # the training processes' own error, not this process's
+        log.error("run %s failed: %s", run.pk, exc)
+        return Outcome(RunStatus.FAILED, error=str(exc))
     except Exception:
         log.exception("run %s failed", run.pk)
         return Outcome(RunStatus.FAILED, error=traceback.format_exc())
@@ -231,6 +236,7 @@ def output_dir(run: TrainingRun) -> Path:
 
 def _train(run: TrainingRun, control: StepControl, kind: str, train_fn, **extra) -> Outcome:
     from training.inputs import stage_examples
+    from training.jobs import launched_stage
     from training.ml.config import config_from_dict
     from training.ml.resume import latest_step
 
@@ -243,13 +249,20 @@ def _train(run: TrainingRun, control: StepControl, kind: str, train_fn, **extra)
     if resumed is not None:
         log.info("run %s: resuming at step %s from its last saved state", run.pk, resumed)
         with_db_retry(services.training_run_resumed, run_id=run.pk, attempt=control.attempt, step=resumed)
-    train_fn(config_from_dict(run.stage, run.config), base_model_path(run), train, val, out, control, **extra)
+    config = config_from_dict(run.stage, run.config)
+    launched_stage(
+        run, control, train_fn, {"train": train, "validation": val}, config=config, model_path=base_model_path(run),
+        num_processes=config.num_processes, output_dir=out, extra=extra,
+    )
     return _finished(out, kind, train, val)
 
 
 def _finished(out: Path, kind: str, train: list, val: list) -> Outcome:
-    """The outcome of a run whose checkpoint ``out`` is complete, read from its metrics.json."""
+    """The outcome of a run whose checkpoint ``out`` is complete, read from its metrics.json;
+    world_size is the number of processes that trained it (its training_config.json)."""
     metrics = json.loads((out / METRICS).read_text())
+    trained = json.loads((out / TRAINING_CONFIG).read_text())["config"]
+    metrics["final"]["world_size"] = trained.get("num_processes") or 1
     summary = {"output_dir": str(out), "steps": len(metrics["history"]), "metrics": metrics["final"],
                "train_examples": len(train), "validation_examples": len(val)}
     return Outcome(RunStatus.SUCCEEDED, summary, checkpoint={"path": out, "kind": kind, "metrics": metrics["final"]})
@@ -305,12 +318,14 @@ def _train_online(run, callback, train_fn) -> Outcome:
 
 def run_generate(run, callback):
     from training.generation import add_generated_responses, generation_prompts
+    from training.jobs import launched_stage
     from training.ml.config import config_from_dict
     from training.ml.generate import generate
 
     config = config_from_dict(Stage.GENERATE, run.config)
     prompts = generation_prompts(run, limit=GENERATE_MAX_PROMPTS)
-    samples = generate(config, base_model_path(run), [{"prompt": p.messages} for p in prompts], callback)
+    examples = {"prompts": [{"prompt": p.messages} for p in prompts]}
+    samples = launched_stage(run, callback, generate, examples, config=config, model_path=base_model_path(run))["samples"]
     return Outcome(RunStatus.SUCCEEDED, add_generated_responses(run=run, prompts=prompts, samples=samples))
 
 

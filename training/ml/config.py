@@ -203,6 +203,12 @@ class TrainConfig(Config):
         1.0, "Clip the gradient's global norm to this; null turns clipping off.", positive
     )
     seed: int = option(0, "Seed for weight init, shuffling and sampling.", seed_value)
+    num_processes: int | None = option(
+        None,
+        "Processes the run is launched with (accelerate launch), one per GPU; null = one per GPU "
+        "this worker may use (CUDA_VISIBLE_DEVICES), 1 on CPU. batch_size is per process.",
+        positive,
+    )
     mixed_precision: str = option(
         "no",
         "Autocast on GPU: 'no', 'fp16' or 'bf16' (passed to accelerate); trained weights and "

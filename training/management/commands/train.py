@@ -1,4 +1,5 @@
 import json
+import os
 import socket
 import time
 
@@ -22,9 +23,17 @@ class Command(BaseCommand):
         parser.add_argument("--snapshot", type=int, help="DatasetSnapshot id (default: a new one).")
         parser.add_argument("--config", default="{}", help="JSON object of hyperparameters.")
         parser.add_argument("--wait", action="store_true", help="Follow the run until it finishes.")
-        parser.add_argument("--inline", action="store_true", help="Run in this process instead of a worker.")
+        parser.add_argument(
+            "--inline", action="store_true",
+            help="Launch the run from here, in the foreground, as a gpu worker would, instead of queueing it.",
+        )
 
     def handle(self, *args, **o):
+        if o["inline"] and "WORLD_SIZE" in os.environ:
+            raise CommandError(
+                "train --inline launches the run's own processes (config num_processes): run it without "
+                "accelerate launch or torchrun"
+            )
         project = Project.objects.filter(slug=o["project"]).first()
         if project is None:
             raise CommandError(f"no project '{o['project']}'")
