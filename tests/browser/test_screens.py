@@ -104,4 +104,10 @@ def test_the_annotation_screen_fits_a_phone_and_a_desktop(chromium, live_server,
     assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
     assert page.evaluate(OFF_SCREEN) == []
     assert in_view(page, page.get_by_role("button", name="Log out"))
+    if size[0] < 720:  # guidelines start closed on a phone, and open as a sheet from the bottom
+        expect(page.get_by_test_id("guidelines")).to_have_count(0)
+        page.get_by_role("button", name="Guidelines").click()
+        sheet = page.get_by_test_id("guidelines").bounding_box()
+        assert (sheet["x"], sheet["width"], round(sheet["y"] + sheet["height"])) == (0, size[0], size[1])
+        shoot(page, f"annotate-{size[0]}x{size[1]}-guidelines")
     context.close()
