@@ -2,7 +2,8 @@
 
 Both sample `num_generations` (k) responses to every prompt and judge each response against
 the other responses to the same prompt, so, unlike PPO, they train no value head. They share
-ppo.py's sampling, scoring and update loop; TRL has both trainers, but ours reuse that code.
+PPO's sampling and scoring (rollouts.py) and update loop (ppo.py); TRL has both trainers, but
+ours reuse that code.
 One step:
 
 1. roll out: each of `batch_size` prompts is sampled k times with the policy. Rows are
@@ -50,15 +51,17 @@ from training.ml.losses import (
 )
 from training.ml.ppo import (
     RewardFn,
-    in_micro_batches,
     lm_forward,
     ppo_loop,
     prompt_features,
+    start_online_run,
+)
+from training.ml.rollouts import (
+    in_micro_batches,
     response_logps,
     rollout_stats,
     sample_responses,
     score_responses,
-    start_online_run,
 )
 
 

@@ -17,8 +17,8 @@ Reported per step: reward (mean score, penalty included), kl (mean summed KL per
 entropy (mean per token), policy_loss, value_loss, clip_fraction, response_length,
 truncation_rate (share of responses cut at max_new_tokens), learning_rate, samples_per_s.
 
-group_rl.py (GRPO, RLOO) reuses the sampling, scoring and update loop below with its own
-advantages and losses.
+group_rl.py (GRPO, RLOO) reuses the sampling and scoring (rollouts.py) and the update loop
+below with its own advantages and losses.
 """
 
 import contextlib
@@ -31,15 +31,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from accelerate.utils import set_seed
 from safetensors.torch import save_file
 
 from training.ml.adapters import reference_view
 from training.ml.checkpoints import finish_run, load_causal_lm, load_trainable_lm
 from training.ml.config import PPOConfig
-from training.ml.data import PROMPT_KEYS, pad, prompt_ids, special_tokens
+from training.ml.data import PROMPT_KEYS, prompt_ids, special_tokens
 from training.ml.evaluate import load_reward_fn
-from training.ml.generate import sample
 from training.ml.loop import (
     Callback,
     TrainingDiverged,
@@ -57,7 +55,14 @@ from training.ml.losses import (
     masked_whiten,
     ppo_policy_loss,
     ppo_value_loss,
-    selective_logps,
+)
+from training.ml.rollouts import (
+    in_micro_batches,
+    response_logps,
+    rollout_stats,
+    sample_responses,
+    score_responses,
+    seed_rollouts,
 )
 
 # reward_fn(prompts, completions) -> one score per completion
@@ -216,16 +221,6 @@ def start_online_run(
     )
 
 
-def seed_rollouts(accelerator, seed: int) -> None:
-    """Seed the RNGs that sampling draws from with seed + this process's index.
-
-    Every process starts from `seed` so that their weights (the value head) begin alike;
-    from here on each must draw its own rollouts, or the processes sample in lockstep and
-    a step's responses are less diverse than its batch size says.
-    """
-    set_seed(seed + accelerator.process_index)
-
-
 def prompt_features(tokenizer, examples: list[dict], max_prompt_length: int) -> list[dict]:
     """Each prompt's messages (for the reward) and token ids (for sampling)."""
     special = special_tokens(tokenizer)
@@ -291,22 +286,6 @@ def response_forward(model, sequences, attention_mask, prompt_width: int, temper
     return logits, logps, values[:, prompt_width - 1 : -1]
 
 
-def response_logps(logits, sequences, prompt_width: int, temperature: float):
-    """The response positions' logits as the model gave them (B, R, V; a view, not scaled) and
-    the sampled tokens' log-probs under logits / temperature (B, R), taken one sequence at a
-    time so no float32 copy of every row's logits is made (losses.selective_logps)."""
-    logits = logits[:, prompt_width - 1 : -1]  # (B, R, V)
-    return logits, selective_logps(logits, sequences[:, prompt_width:], temperature)
-
-
-def in_micro_batches(forward: Callable, size: int, count: int) -> tuple:
-    """forward(rows) over consecutive slices of `size` of `count` rows, each of its outputs
-    concatenated along the rows: rollouts are scored (policy, reference, reward) this way, so
-    their peak memory follows mini_batch_size, not the number of responses per step."""
-    parts = [forward(slice(first, first + size)) for first in range(0, count, size)]
-    return tuple(torch.cat(outputs) for outputs in zip(*parts, strict=True))
-
-
 @torch.no_grad()
 def rollout(
     accelerator, model, reference, tokenizer, reward_fn, config, prompts: list[dict]
@@ -315,59 +294,6 @@ def rollout(
     batch = sample_and_evaluate(accelerator, model, reference, tokenizer, config, prompts)
     scores = score_responses(tokenizer, reward_fn, prompts, batch, config)
     return {**batch, **advantages_from_scores(batch, scores, config)}
-
-
-def score_responses(tokenizer, reward_fn, prompts: list[dict], batch: dict, config) -> torch.Tensor:
-    """reward_fn's score of each decoded response (special tokens dropped) to its prompt, less
-    config.missing_eos_penalty for a response cut at max_new_tokens: (B,).
-
-    reward_fn sees mini_batch_size responses at a time, so a reward model's memory does not
-    grow with the responses per step.
-    """
-    completions = [
-        tokenizer.decode(response[mask.bool()], skip_special_tokens=True).strip()
-        for response, mask in zip(batch["responses"], batch["mask"], strict=True)
-    ]
-    messages, device = [p["prompt"] for p in prompts], batch["mask"].device
-
-    def score(rows: slice):
-        scores = reward_fn(messages[rows], completions[rows])
-        return (torch.as_tensor(scores, dtype=torch.float, device=device).reshape(-1),)
-
-    (scores,) = in_micro_batches(score, config.mini_batch_size, len(completions))
-    return penalize_missing_eos(scores, batch["finished"], config.missing_eos_penalty)
-
-
-def penalize_missing_eos(scores, finished, penalty: float | None) -> torch.Tensor:
-    """Scores (B,) less `penalty` where the response did not end in eos (finished (B,) bool).
-
-    TRL's missing_eos_penalty: a reward model scores a response cut at max_new_tokens as if it
-    had ended there, so without it a policy can gain by running on (length hacking).
-    """
-    if not penalty:
-        return scores
-    return scores - penalty * (~finished).float()
-
-
-def sample_responses(lm, tokenizer, ids: list[list[int]], config) -> dict:
-    """One sampled response per prompt (token ids), after its left-padded prompt.
-
-    sequences and attention_mask are (B, P + R), prompt_width is P, responses and mask
-    (float, 1 up to and including the first eos) are (B, R), finished (bool, the response
-    ended in eos rather than at max_new_tokens) is (B,).
-    """
-    responses, mask = sample(lm, tokenizer, ids, config.max_new_tokens, config.temperature)
-    prompt_tokens, prompt_mask = (
-        t.to(responses.device) for t in pad(ids, tokenizer.pad_token_id, left=True)
-    )
-    return {
-        "sequences": torch.cat([prompt_tokens, responses], dim=1),  # (B, P + R)
-        "attention_mask": torch.cat([prompt_mask, mask], dim=1),  # (B, P + R)
-        "prompt_width": prompt_tokens.shape[1],
-        "responses": responses,
-        "mask": mask.float(),
-        "finished": (responses == tokenizer.eos_token_id).any(-1),  # (B,)
-    }
 
 
 def sample_and_evaluate(accelerator, model, reference, tokenizer, config, prompts) -> dict:
@@ -462,21 +388,6 @@ def ppo_minibatch_loss(model, batch: dict, rows, config):
         "entropy": masked_mean(entropy_from_logits(logits.detach(), config.temperature), mask),
     }
     return policy_loss + config.value_loss_coef * value_loss, stats
-
-
-def rollout_stats(accelerator, batch: dict) -> dict:
-    """Mean score, summed KL per response, response length and the share of responses cut at
-    max_new_tokens (truncation_rate), averaged over processes."""
-    local = torch.stack(
-        [
-            batch["scores"].mean(),
-            batch["kl"].sum(-1).mean(),
-            batch["mask"].sum(-1).mean(),
-            1 - batch["finished"].float().mean(),
-        ]
-    )
-    reward, kl, length, truncated = accelerator.reduce(local, reduction="mean").tolist()
-    return {"reward": reward, "kl": kl, "response_length": length, "truncation_rate": truncated}
 
 
 def save_value_head(value_head, directory: Path) -> None:

@@ -10,7 +10,8 @@ from tests.training.ml.conftest import SAY_PROMPTS, Recorder, share_of_a
 from training.ml import ppo
 from training.ml.config import PPOConfig
 from training.ml.loop import TrainingCancelled, TrainingDiverged
-from training.ml.ppo import penalize_missing_eos, ppo_update, seed_rollouts, train_ppo
+from training.ml.ppo import ppo_update, train_ppo
+from training.ml.rollouts import penalize_missing_eos, seed_rollouts
 
 PROMPTS = SAY_PROMPTS
 FAST = {

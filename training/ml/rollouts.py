@@ -1,0 +1,111 @@
+"""Sampling and scoring rollouts, shared by the online stages (ppo.py, group_rl.py).
+
+A batch of rollouts is a dict of tensors over B responses: sequences and attention_mask
+(B, P + R) with the prompts left-padded to width P, responses and mask (B, R), finished (B,).
+Everything here that runs a model over the whole batch does so in micro-batches
+(in_micro_batches), and log-probs never upcast every row's logits to float32 at once
+(losses.selective_logps), so memory follows the micro-batch, not the responses per step.
+"""
+
+from collections.abc import Callable
+
+import torch
+from accelerate.utils import set_seed
+
+from training.ml.data import pad
+from training.ml.generate import sample
+from training.ml.losses import selective_logps
+
+
+def seed_rollouts(accelerator, seed: int) -> None:
+    """Seed the RNGs that sampling draws from with seed + this process's index.
+
+    Every process starts from `seed` so that their weights (the value head) begin alike;
+    from here on each must draw its own rollouts, or the processes sample in lockstep and
+    a step's responses are less diverse than its batch size says.
+    """
+    set_seed(seed + accelerator.process_index)
+
+
+def sample_responses(lm, tokenizer, ids: list[list[int]], config) -> dict:
+    """One sampled response per prompt (token ids), after its left-padded prompt.
+
+    sequences and attention_mask are (B, P + R), prompt_width is P, responses and mask
+    (float, 1 up to and including the first eos) are (B, R), finished (bool, the response
+    ended in eos rather than at max_new_tokens) is (B,).
+    """
+    responses, mask = sample(lm, tokenizer, ids, config.max_new_tokens, config.temperature)
+    prompt_tokens, prompt_mask = (
+        t.to(responses.device) for t in pad(ids, tokenizer.pad_token_id, left=True)
+    )
+    return {
+        "sequences": torch.cat([prompt_tokens, responses], dim=1),  # (B, P + R)
+        "attention_mask": torch.cat([prompt_mask, mask], dim=1),  # (B, P + R)
+        "prompt_width": prompt_tokens.shape[1],
+        "responses": responses,
+        "mask": mask.float(),
+        "finished": (responses == tokenizer.eos_token_id).any(-1),  # (B,)
+    }
+
+
+def in_micro_batches(forward: Callable, size: int, count: int) -> tuple:
+    """forward(rows) over consecutive slices of `size` of `count` rows, each of its outputs
+    concatenated along the rows: rollouts are scored (policy, reference, reward) this way, so
+    their peak memory follows mini_batch_size, not the number of responses per step."""
+    parts = [forward(slice(first, first + size)) for first in range(0, count, size)]
+    return tuple(torch.cat(outputs) for outputs in zip(*parts, strict=True))
+
+
+def response_logps(logits, sequences, prompt_width: int, temperature: float):
+    """The response positions' logits as the model gave them (B, R, V; a view, not scaled) and
+    the sampled tokens' log-probs under logits / temperature (B, R), taken one sequence at a
+    time so no float32 copy of every row's logits is made (losses.selective_logps)."""
+    logits = logits[:, prompt_width - 1 : -1]  # (B, R, V)
+    return logits, selective_logps(logits, sequences[:, prompt_width:], temperature)
+
+
+def score_responses(tokenizer, reward_fn, prompts: list[dict], batch: dict, config) -> torch.Tensor:
+    """reward_fn's score of each decoded response (special tokens dropped) to its prompt, less
+    config.missing_eos_penalty for a response cut at max_new_tokens: (B,).
+
+    reward_fn sees mini_batch_size responses at a time, so a reward model's memory does not
+    grow with the responses per step.
+    """
+    completions = [
+        tokenizer.decode(response[mask.bool()], skip_special_tokens=True).strip()
+        for response, mask in zip(batch["responses"], batch["mask"], strict=True)
+    ]
+    messages, device = [p["prompt"] for p in prompts], batch["mask"].device
+
+    def score(rows: slice):
+        scores = reward_fn(messages[rows], completions[rows])
+        return (torch.as_tensor(scores, dtype=torch.float, device=device).reshape(-1),)
+
+    (scores,) = in_micro_batches(score, config.mini_batch_size, len(completions))
+    return penalize_missing_eos(scores, batch["finished"], config.missing_eos_penalty)
+
+
+def penalize_missing_eos(scores, finished, penalty: float | None) -> torch.Tensor:
+    """Scores (B,) less `penalty` where the response did not end in eos (finished (B,) bool).
+
+    TRL's missing_eos_penalty: a reward model scores a response cut at max_new_tokens as if it
+    had ended there, so without it a policy can gain by running on (length hacking).
+    """
+    if not penalty:
+        return scores
+    return scores - penalty * (~finished).float()
+
+
+def rollout_stats(accelerator, batch: dict) -> dict:
+    """Mean score, summed KL per response, response length and the share of responses cut at
+    max_new_tokens (truncation_rate), averaged over processes."""
+    local = torch.stack(
+        [
+            batch["scores"].mean(),
+            batch["kl"].sum(-1).mean(),
+            batch["mask"].sum(-1).mean(),
+            1 - batch["finished"].float().mean(),
+        ]
+    )
+    reward, kl, length, truncated = accelerator.reduce(local, reduction="mean").tolist()
+    return {"reward": reward, "kl": kl, "response_length": length, "truncation_rate": truncated}
