@@ -16,6 +16,7 @@ from tests.training.ml.conftest import SAY_PROMPTS, Recorder, share_of_a
 from training.ml.checkpoints import load_causal_lm, load_tokenizer
 from training.ml.config import (
     DPOConfig,
+    GenerateConfig,
     GRPOConfig,
     KTOConfig,
     PPOConfig,
@@ -24,6 +25,7 @@ from training.ml.config import (
     SFTConfig,
 )
 from training.ml.evaluate import evaluate_reward, load_reward_fn
+from training.ml.generate import generate
 from training.ml.group_rl import train_grpo, train_rloo
 from training.ml.kto import train_kto
 from training.ml.reward import train_reward
@@ -64,6 +66,8 @@ def test_sft_with_lora_learns_and_saves_only_the_adapters(tmp_path, tiny_lm_path
     assert torch.equal(loaded["model.norm.weight"], base["model.norm.weight"])
     name = "model.layers.0.self_attn.q_proj.weight"
     assert not torch.allclose(loaded[name], base[name])
+    samples = generate(GenerateConfig(num_samples=1, max_new_tokens=4), out, demos(pairs)[:1])
+    assert len(samples) == 1 and samples[0]["num_tokens"] >= 1
 
 
 def test_merged_lora_checkpoint_is_a_full_model_whose_frozen_weights_are_unchanged(
@@ -71,7 +75,10 @@ def test_merged_lora_checkpoint_is_a_full_model_whose_frozen_weights_are_unchang
 ):
     config = SFTConfig(learning_rate=3e-3, batch_size=3, max_steps=2, **LORA)  # merge_adapters
     train_sft(config, tiny_lm_path, demos(pairs), [], tmp_path / "out")
-    base, after = load_file(tiny_lm_path / "model.safetensors"), load_file(tmp_path / "out" / "model.safetensors")
+    base, after = (
+        load_file(tiny_lm_path / "model.safetensors"),
+        load_file(tmp_path / "out" / "model.safetensors"),
+    )
     assert training_config(tmp_path / "out")["adapter"] is False
     assert set(after) == set(base)
     changed = {name for name in base if not torch.equal(base[name], after[name])}
@@ -120,17 +127,31 @@ def test_a_lora_reward_checkpoint_scores_in_evaluate_reward_and_drives_ppo(
     assert (chosen > rejected).all()
     config = PPOConfig(learning_rate=1e-3, max_steps=1, batch_size=4, mini_batch_size=4, **ROLLOUTS)
     run = ppo.train_ppo(
-        config, tiny_lm_path, SAY_PROMPTS[:4], SAY_PROMPTS[:2], tmp_path / "ppo", reward_model_path=out
+        config,
+        tiny_lm_path,
+        SAY_PROMPTS[:4],
+        SAY_PROMPTS[:2],
+        tmp_path / "ppo",
+        reward_model_path=out,
     )
     assert math.isfinite(run["metrics"]["reward"]) and math.isfinite(run["metrics"]["val_reward"])
 
 
-def test_mean_pooled_reward_with_lora_trains_its_head_and_adapters(tmp_path, tiny_rm_path, pairs, recorder):
-    config = RewardConfig(learning_rate=3e-3, batch_size=3, max_steps=6, pooling="mean", **LORA)
-    train_reward(config, tiny_rm_path, pairs, [], tmp_path / "out", recorder)
+def test_mean_pooled_reward_with_lora_trains_its_head_and_adapters_and_scores_the_same_loaded(
+    tmp_path, tiny_rm_path, pairs, recorder
+):
+    config = RewardConfig(
+        learning_rate=3e-3, batch_size=3, max_steps=6, pooling="mean", merge_adapters=False, **LORA
+    )
+    result = train_reward(config, tiny_rm_path, pairs, pairs, tmp_path / "out", recorder)
     losses = recorder.series("loss")
     assert losses[-1] < losses[0]
-    assert (tmp_path / "out" / "reward_head.safetensors").exists()
+    out = tmp_path / "out"
+    assert (out / "reward_head.safetensors").exists() and (
+        out / "adapter_model.safetensors"
+    ).exists()
+    scored = evaluate_reward(out, pairs)
+    assert scored["mean_margin"] == pytest.approx(result["metrics"]["val_mean_margin"], abs=1e-4)
 
 
 def test_dpo_with_lora_learns_against_the_base_with_adapters_off(
@@ -170,14 +191,24 @@ def no_reference_loaded(monkeypatch) -> list:
     return loads
 
 
-@pytest.mark.parametrize(("config_class", "train"), [(GRPOConfig, train_grpo), (RLOOConfig, train_rloo)], ids=["grpo", "rloo"])
+@pytest.mark.parametrize(
+    ("config_class", "train"),
+    [(GRPOConfig, train_grpo), (RLOOConfig, train_rloo)],
+    ids=["grpo", "rloo"],
+)
 def test_group_rl_with_lora_raises_the_reward_without_a_reference_copy(
     tmp_path, ab_policy, recorder, monkeypatch, config_class, train
 ):
     loads = no_reference_loaded(monkeypatch)
     config = config_class(
-        learning_rate=1e-2, max_steps=12, batch_size=4, num_generations=4, mini_batch_size=8,
-        ppo_epochs=2, lora_r=8, **{**ROLLOUTS, "max_new_tokens": 10},
+        learning_rate=1e-2,
+        max_steps=12,
+        batch_size=4,
+        num_generations=4,
+        mini_batch_size=8,
+        ppo_epochs=2,
+        lora_r=8,
+        **{**ROLLOUTS, "max_new_tokens": 10},
     )
     train(config, ab_policy, SAY_PROMPTS, [], tmp_path / "out", recorder, reward_fn=share_of_a)
     rewards, kls = recorder.series("reward"), recorder.series("kl")
@@ -192,10 +223,17 @@ def test_ppo_with_lora_trains_the_adapters_and_value_head_against_the_base(
 ):
     loads = no_reference_loaded(monkeypatch)
     config = PPOConfig(
-        learning_rate=2e-3, max_steps=3, batch_size=4, mini_batch_size=4, lora_r=8,
-        merge_adapters=False, **ROLLOUTS,
+        learning_rate=2e-3,
+        max_steps=3,
+        batch_size=4,
+        mini_batch_size=4,
+        lora_r=8,
+        merge_adapters=False,
+        **ROLLOUTS,
     )
-    ppo.train_ppo(config, ab_policy, SAY_PROMPTS, [], tmp_path / "out", recorder, reward_fn=share_of_a)
+    ppo.train_ppo(
+        config, ab_policy, SAY_PROMPTS, [], tmp_path / "out", recorder, reward_fn=share_of_a
+    )
     assert loads == []
     kls = recorder.series("kl")
     assert kls[0] == pytest.approx(0, abs=1e-5) and any(kl != 0 for kl in kls[1:])
@@ -256,7 +294,13 @@ def test_gradient_checkpointing_recomputes_activations_and_learns_the_same(
     run(config_class(**config), base, pairs, tmp_path / "plain", plain)
     counter = CheckpointCounter(transformers.modeling_utils.checkpoint)
     monkeypatch.setattr(transformers.modeling_utils, "checkpoint", counter)
-    run(config_class(gradient_checkpointing=True, **config), base, pairs, tmp_path / "gc", checkpointed)
+    run(
+        config_class(gradient_checkpointing=True, **config),
+        base,
+        pairs,
+        tmp_path / "gc",
+        checkpointed,
+    )
     assert counter.calls and set(counter.calls) == {False}  # non-reentrant, every layer
     assert checkpointed.series("loss") == pytest.approx(plain.series("loss"), abs=1e-5)
     assert plain.series("loss")[-1] < plain.series("loss")[0]
@@ -264,8 +308,15 @@ def test_gradient_checkpointing_recomputes_activations_and_learns_the_same(
 
 def test_ppo_with_gradient_checkpointing_and_lora_runs(tmp_path, ab_policy, recorder):
     config = PPOConfig(
-        learning_rate=2e-3, max_steps=2, batch_size=4, mini_batch_size=4, lora_r=8,
-        gradient_checkpointing=True, **ROLLOUTS,
+        learning_rate=2e-3,
+        max_steps=2,
+        batch_size=4,
+        mini_batch_size=4,
+        lora_r=8,
+        gradient_checkpointing=True,
+        **ROLLOUTS,
     )
-    ppo.train_ppo(config, ab_policy, SAY_PROMPTS, [], tmp_path / "out", recorder, reward_fn=share_of_a)
+    ppo.train_ppo(
+        config, ab_policy, SAY_PROMPTS, [], tmp_path / "out", recorder, reward_fn=share_of_a
+    )
     assert all(math.isfinite(loss) for loss in recorder.series("policy_loss"))

@@ -48,8 +48,20 @@ def sft_demos(pairs):
 
 
 STAGES = {
-    "dpo": (train_dpo, DPOConfig(batch_size=6, **LENGTHS), "lm", None, reward_spread("chosen_reward", "rejected_reward")),
-    "kto": (train_kto, KTOConfig(batch_size=12, **LENGTHS), "lm", kto_rows, reward_spread("desirable_reward", "undesirable_reward")),
+    "dpo": (
+        train_dpo,
+        DPOConfig(batch_size=6, **LENGTHS),
+        "lm",
+        None,
+        reward_spread("chosen_reward", "rejected_reward"),
+    ),
+    "kto": (
+        train_kto,
+        KTOConfig(batch_size=12, **LENGTHS),
+        "lm",
+        kto_rows,
+        reward_spread("desirable_reward", "undesirable_reward"),
+    ),
     "reward": (train_reward, RewardConfig(batch_size=6, **LENGTHS), "rm", None, loss_drop),
     "sft": (train_sft, SFTConfig(batch_size=6, **LENGTHS), "lm", sft_demos, loss_drop),
 }
