@@ -11,7 +11,6 @@ from training.ml import ppo
 from training.ml.config import PPOConfig
 from training.ml.loop import TrainingCancelled, TrainingDiverged
 from training.ml.ppo import ppo_update, train_ppo
-from training.ml.rollouts import penalize_missing_eos, seed_rollouts
 
 PROMPTS = SAY_PROMPTS
 FAST = {
@@ -123,12 +122,6 @@ class ScoreOne:
         return [1.0] * len(completions)
 
 
-def test_missing_eos_penalty_comes_off_exactly_the_truncated_responses():
-    scores, finished = torch.tensor([1.0, 2.0, 3.0, 4.0]), torch.tensor([True, False, True, False])
-    assert penalize_missing_eos(scores, finished, 0.5).tolist() == [1.0, 1.5, 3.0, 3.5]
-    assert penalize_missing_eos(scores, finished, None).tolist() == scores.tolist()
-
-
 def test_rollouts_cut_at_max_new_tokens_lose_the_penalty_and_are_counted(
     tmp_path, ab_policy, recorder
 ):
@@ -168,15 +161,6 @@ def test_rollouts_are_scored_a_mini_batch_at_a_time(tmp_path, tiny_lm_path, monk
     train_ppo(config, tiny_lm_path, PROMPTS[:8], [], tmp_path / "out", reward_fn=score)
     assert rows == [4, 4, 4, 4]  # the policy's two, then the reference's two
     assert score.sizes == [4, 4]
-
-
-def test_each_process_samples_from_its_own_seed():
-    def draws(process_index):
-        seed_rollouts(types.SimpleNamespace(process_index=process_index), seed=7)
-        return torch.rand(4)
-
-    assert torch.equal(draws(0), draws(0))
-    assert not torch.equal(draws(0), draws(1))
 
 
 class RecordingAccelerator:

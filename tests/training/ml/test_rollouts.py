@@ -1,0 +1,32 @@
+import types
+
+import torch
+
+from training.ml.rollouts import in_micro_batches, penalize_missing_eos, seed_rollouts
+
+
+def test_missing_eos_penalty_comes_off_exactly_the_truncated_responses():
+    scores, finished = torch.tensor([1.0, 2.0, 3.0, 4.0]), torch.tensor([True, False, True, False])
+    assert penalize_missing_eos(scores, finished, 0.5).tolist() == [1.0, 1.5, 3.0, 3.5]
+    assert penalize_missing_eos(scores, finished, None).tolist() == scores.tolist()
+
+
+def test_each_process_samples_from_its_own_seed():
+    def draws(process_index):
+        seed_rollouts(types.SimpleNamespace(process_index=process_index), seed=7)
+        return torch.rand(4)
+
+    assert torch.equal(draws(0), draws(0))
+    assert not torch.equal(draws(0), draws(1))
+
+
+def test_micro_batches_cover_every_row_once_and_concatenate_each_output():
+    rows_seen, values = [], torch.arange(10)
+
+    def forward(rows):
+        rows_seen.append(len(values[rows]))
+        return values[rows], values[rows] * 2
+
+    logps, doubled = in_micro_batches(forward, 4, len(values))
+    assert rows_seen == [4, 4, 2]
+    assert torch.equal(logps, values) and torch.equal(doubled, values * 2)
