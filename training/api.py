@@ -20,7 +20,7 @@ class TrainingRunSerializer(serializers.ModelSerializer):
         fields = [
             "id", "project", "stage", "status", "base_model", "base_checkpoint", "reward_checkpoint", "snapshot",
             "config", "created_at", "started_at", "finished_at", "heartbeat_at", "dispatched_at", "worker",
-            "progress_step", "progress_total", "cancel_requested", "attempts", "resumed_from_step", "warnings",
+            "progress_step", "progress_total", "cancel_requested", "attempts", "resumed_from_step", "force", "warnings",
             "error", "log_tail", "result",
         ]
         read_only_fields = fields
@@ -34,6 +34,10 @@ class TrainingRunCreateSerializer(serializers.Serializer):
     reward_checkpoint = serializers.IntegerField(required=False, allow_null=True, default=None)
     snapshot = serializers.IntegerField(required=False, allow_null=True, default=None)
     config = serializers.JSONField(required=False, default=dict)
+    force = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Train even on fewer examples than the minimum (the run then carries a warning).",
+    )
 
 
 class RunMetricSerializer(serializers.ModelSerializer):
@@ -85,7 +89,7 @@ class TrainingRunListView(APIView):
             project=project, stage=v["stage"], user=request.user, base_model=v["base_model"],
             base_checkpoint=_checkpoint(request.user, v["base_checkpoint"], project),
             reward_checkpoint=_checkpoint(request.user, v["reward_checkpoint"], project),
-            snapshot=_snapshot(v["snapshot"], project), config=v["config"],
+            snapshot=_snapshot(v["snapshot"], project), config=v["config"], force=v["force"],
         )
         return Response(TrainingRunSerializer(run).data, status=201)
 
@@ -99,7 +103,7 @@ class TrainingRunDetailView(APIView):
 class TrainingRunCancelView(APIView):
     @extend_schema(request=None, responses=TrainingRunSerializer)
     def post(self, request, run_id: int):
-        run = services.training_run_cancel(run=selectors.access_run(request.user, run_id))
+        run = services.training_run_cancel(run=selectors.access_run_to_cancel(request.user, run_id))
         return Response(TrainingRunSerializer(run).data)
 
 

@@ -28,6 +28,7 @@ CHECK_BOUNDS = {
     ml_config.fraction: {"minimum": 0, "exclusive_maximum": 1},
     ml_config.unit_interval: {"minimum": 0, "maximum": 1},
     ml_config.at_least_two: {"minimum": 2},
+    ml_config.generations: {"minimum": 2, "maximum": ml_config.MAX_GENERATIONS},
     ml_config.precision: {"choices": ["no", "fp16", "bf16"]},
     ml_config.dtype_name: {"choices": ["auto", "float32", "bfloat16", "float16"]},
     ml_config.attention_name: {"choices": ["eager", "sdpa", "flash_attention_2"]},
@@ -59,7 +60,7 @@ def config_field(field: dataclasses.Field, hint) -> dict:
         "default": list(field.default) if isinstance(field.default, tuple) else field.default,
         "help": field.metadata["help"],
         "constraint": check.__doc__ if check else "",
-        **CHECK_BOUNDS.get(check, {}),
+        **(check.bounds if isinstance(check, ml_config.UpTo) else CHECK_BOUNDS.get(check, {})),
     }
 
 

@@ -84,6 +84,9 @@ class TrainingRun(models.Model):
     resumed_from_step = models.PositiveIntegerField(
         null=True, blank=True, help_text="The saved step the current attempt resumed from (null: started at step 0)."
     )
+    force = models.BooleanField(
+        default=False, help_text="Train even on fewer examples than the minimum (training/guardrails.py)."
+    )
     warnings = models.JSONField(
         default=list, blank=True, help_text="Why a finished run should not be trusted as it is (too little data, chance-level score)."
     )

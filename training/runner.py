@@ -32,6 +32,7 @@ from django.db import (
 from django.utils import timezone
 
 from training import services
+from training.guardrails import data_problems, data_warnings, refusal, result_warnings
 from training.models import ModelCheckpoint, RunStatus, Stage, TrainingRun
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ def execute_run(run_id: int, worker: str) -> str:
         logging.getLogger().removeHandler(tail)
     finished = with_db_retry(
         services.training_run_finish, run_id=run_id, attempt=attempt, status=outcome.status, result=outcome.result,
-        error=outcome.error, log_tail=tail.text(), checkpoint=outcome.checkpoint, warnings=outcome.warnings,
+        error=outcome.error, log_tail=tail.text(), checkpoint=outcome.checkpoint, warnings=outcome.warnings or None,
     )
     if not finished:
         return "lost"
@@ -241,10 +242,14 @@ def _train(run: TrainingRun, control: StepControl, kind: str, train_fn, **extra)
     from training.ml.resume import latest_step
 
     train, val = stage_examples(run)
+    problems = data_problems(run.stage, len(train), len(val))
+    if problems and not run.force:
+        return Outcome(RunStatus.FAILED, error=refusal(run.stage, problems))
+    warnings = data_warnings(run.stage, len(train), len(val))
     out = output_dir(run)
     if (out / METRICS).exists():  # a previous attempt wrote the checkpoint and died before recording it
         log.info("run %s: the checkpoint of an earlier attempt is complete; recording it", run.pk)
-        return _finished(out, kind, train, val)
+        return _warned(_finished(out, kind, train, val), run.stage, warnings)
     resumed = latest_step(out)
     if resumed is not None:
         log.info("run %s: resuming at step %s from its last saved state", run.pk, resumed)
@@ -254,7 +259,7 @@ def _train(run: TrainingRun, control: StepControl, kind: str, train_fn, **extra)
         run, control, train_fn, {"train": train, "validation": val}, config=config, model_path=base_model_path(run),
         num_processes=config.num_processes, output_dir=out, extra=extra,
     )
-    return _finished(out, kind, train, val)
+    return _warned(_finished(out, kind, train, val), run.stage, warnings)
 
 
 def _finished(out: Path, kind: str, train: list, val: list) -> Outcome:
@@ -266,6 +271,12 @@ def _finished(out: Path, kind: str, train: list, val: list) -> Outcome:
     summary = {"output_dir": str(out), "steps": len(metrics["history"]), "metrics": metrics["final"],
                "train_examples": len(train), "validation_examples": len(val)}
     return Outcome(RunStatus.SUCCEEDED, summary, checkpoint={"path": out, "kind": kind, "metrics": metrics["final"]})
+
+
+def _warned(outcome: Outcome, stage: str, warnings: list[str]) -> Outcome:
+    """``outcome`` with the run's data warnings and those its scores call for (guardrails.py)."""
+    outcome.warnings = [*warnings, *result_warnings(stage, outcome.result.get("metrics", {}))]
+    return outcome
 
 
 def run_reward(run, callback):

@@ -27,6 +27,17 @@ def access_run(user, run_id) -> TrainingRun:
     return run
 
 
+def access_run_to_cancel(user, run_id) -> TrainingRun:
+    """The run if ``user`` may cancel it: its project's admins, and site staff for any run (a run
+    holding the GPU queue must be stoppable by whoever runs the site)."""
+    if user.is_staff or user.is_superuser:
+        run = TrainingRun.objects.select_related("project").filter(pk=run_id).first()
+        if run is None:
+            raise NotFound("training run not found")
+        return run
+    return access_run(user, run_id)
+
+
 def run_metrics(run: TrainingRun, after_step: int = -1) -> QuerySet[RunMetric]:
     return run.metrics.filter(step__gt=after_step).order_by("step")
 

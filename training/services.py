@@ -21,6 +21,13 @@ from labeling.errors import Conflict, InvalidInput
 from labeling.exporters import ExportOptions
 from labeling.models import SnapshotStatus
 from labeling.services.exports import check_criteria
+from training.guardrails import (
+    MIN_TRAIN_EXAMPLES,
+    MIN_VALIDATION_EXAMPLES,
+    data_problems,
+    data_warnings,
+    refusal,
+)
 from training.inputs import ONLINE_RL, SNAPSHOT_FORMAT
 from training.ml.config import ConfigError, config_from_dict, criterion_problem
 from training.models import (
@@ -151,20 +158,55 @@ def _check_data(project, stage: str, snapshot, config: dict) -> None:
         raise InvalidInput(f"the project has no judgments yet: nothing to train a {stage} run on")
 
 
+def _check_amount(project, stage: str, snapshot, config: dict, force: bool) -> list[str]:
+    """Refuse a run on fewer examples than training/guardrails.py's minimums (naming the numbers)
+    unless ``force``; the warnings the run starts with. Exact for a snapshot. A run without one
+    exports its data when it starts, and the worker checks again then; here only what is certain
+    already: a pairwise reward or DPO run gets at most one pair per decided comparison."""
+    if snapshot is not None and stage != Stage.GENERATE:
+        counts = (snapshot.row_counts.get("train", 0), snapshot.row_counts.get("validation", 0))
+        problems, warnings = data_problems(stage, *counts), data_warnings(stage, *counts)
+    elif stage in (Stage.REWARD, Stage.DPO) and project.task_type == "pairwise" and not config.get("criteria"):
+        pairs = project.judgments.filter(winner__in=("a", "b")).values("comparison").distinct().count()
+        needed = MIN_TRAIN_EXAMPLES + MIN_VALIDATION_EXAMPLES
+        problems = [f"the project has {pairs} decided pairs, fewer than the {needed} needed "
+                    f"({MIN_TRAIN_EXAMPLES} training + {MIN_VALIDATION_EXAMPLES} validation)"] if pairs < needed else []
+        warnings = [f"forced to train on too little data: {problems[0]}"] if problems else []
+    else:
+        return []
+    if problems and not force:
+        raise InvalidInput(refusal(stage, problems))
+    return warnings
+
+
+def _check_queue(project) -> None:
+    """A project may have TRAINING_MAX_QUEUED_RUNS runs waiting; caller holds the project's row lock."""
+    waiting = TrainingRun.objects.filter(project=project, status=RunStatus.QUEUED).count()
+    if waiting >= settings.TRAINING_MAX_QUEUED_RUNS:
+        raise Conflict(
+            f"project {project.slug} already has {waiting} runs waiting to start, the most allowed "
+            f"(TRAINING_MAX_QUEUED_RUNS = {settings.TRAINING_MAX_QUEUED_RUNS}): cancel one or wait for one to start"
+        )
+
+
 def training_run_create(
     *, project, stage: str, user=None, base_model: str = "", base_checkpoint=None, reward_checkpoint=None,
-    snapshot=None, config: dict | None = None,
+    snapshot=None, config: dict | None = None, force: bool = False,
 ) -> TrainingRun:
-    """Validate and store a queued run, then hand it to the gpu queue once the row is committed."""
+    """Validate and store a queued run, then hand it to the gpu queue once the row is committed.
+    ``force`` trains on fewer examples than the minimum (the run then carries a warning)."""
     normalised = validate_run(
         stage=stage, base_model=base_model, base_checkpoint=base_checkpoint,
         reward_checkpoint=reward_checkpoint, config=config or {}, project=project,
     )
     _check_data(project, stage, snapshot, normalised)
+    warnings = _check_amount(project, stage, snapshot, normalised, force)
     with transaction.atomic():
+        type(project).objects.select_for_update().filter(pk=project.pk).first()  # one creator counts at a time
+        _check_queue(project)
         run = TrainingRun.objects.create(
             project=project, stage=stage, created_by=user, base_model=base_model, base_checkpoint=base_checkpoint,
-            reward_checkpoint=reward_checkpoint, snapshot=snapshot, config=normalised,
+            reward_checkpoint=reward_checkpoint, snapshot=snapshot, config=normalised, force=force, warnings=warnings,
         )
         transaction.on_commit(lambda: training_run_dispatch(run.pk))
     return run

@@ -57,11 +57,11 @@ def test_online_rl_stages_need_a_reward_model_and_read_prompts_of_trl_snapshots(
 
 
 @pytest.mark.parametrize(("stage", "beta"), [("grpo", 0.04), ("rloo", 0.05)])
-def test_group_rl_stages_list_their_group_size_with_its_lower_bound(api, annotator, stage, beta):
+def test_group_rl_stages_list_their_group_size_with_its_bounds(api, annotator, stage, beta):
     fields = fields_of(configs(api, annotator)[stage])
     assert fields["num_generations"] | {"help": ""} == {
         "name": "num_generations", "type": "integer", "nullable": False, "default": 4, "help": "",
-        "constraint": ">= 2", "minimum": 2,
+        "constraint": ">= 2 and at most 256", "minimum": 2, "maximum": 256,
     }
     assert fields["beta"]["default"] == beta and "value_loss_coef" not in fields
 

@@ -26,10 +26,13 @@ def train_now(run) -> dict:
     """What a worker does with ``run``, in this process and without the heartbeat thread: claim,
     train, finish (registering the checkpoint); the run's stored result."""
     attempt = services.training_run_claim(run_id=run.pk, worker="test")
-    outcome = runner.STAGES[run.stage](TrainingRun.objects.get(pk=run.pk), lambda *_: True)
+    run = TrainingRun.objects.get(pk=run.pk)
+    control = runner.StepControl(run, attempt, runner.Heartbeat(run.pk, attempt, runner.LogTail()))
+    outcome = runner.STAGES[run.stage](run, control)
     assert services.training_run_finish(
-        run_id=run.pk, attempt=attempt, status=outcome.status, result=outcome.result, checkpoint=outcome.checkpoint
-    )
+        run_id=run.pk, attempt=attempt, status=outcome.status, result=outcome.result, checkpoint=outcome.checkpoint,
+        warnings=outcome.warnings or None, error=outcome.error,
+    ), outcome.error
     return TrainingRun.objects.get(pk=run.pk).result
 
 

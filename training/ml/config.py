@@ -53,6 +53,40 @@ def at_least_two(value) -> bool:
     return value >= 2
 
 
+# The most each size field may be (config validation refuses more, naming the field and this):
+# a run must end in bounded time and memory, since one run holds the GPU queue for every project.
+MAX_STEPS = 1_000_000  # optimizer steps (max_steps, save_steps, eval_steps)
+MAX_EPOCHS = 100  # passes over the data (epochs, ppo_epochs)
+MAX_BATCH = 4096  # examples per device per step, or per mini-batch
+MAX_ACCUMULATION = 1024  # micro-batches per optimizer step
+MAX_TOKENS = 131_072  # tokens per sequence (max_length, max_prompt_length): 128k
+MAX_NEW_TOKENS = 32_768  # tokens sampled per response
+MAX_STATES = 100  # saved training states kept
+MAX_SAMPLES = 16  # generate: responses per prompt (C(n, 2) comparisons each)
+MAX_GENERATIONS = 256  # GRPO/RLOO responses per prompt
+
+
+class UpTo:
+    """A size check: > 0 and at most `maximum`."""
+
+    def __init__(self, maximum: int):
+        self.maximum = maximum
+        self.__doc__ = f"> 0 and at most {maximum}"
+
+    def __call__(self, value) -> bool:
+        return 0 < value <= self.maximum
+
+    @property
+    def bounds(self) -> dict:
+        """The same rule as JSON-schema-style bounds, for forms."""
+        return {"exclusive_minimum": 0, "maximum": self.maximum}
+
+
+def generations(value) -> bool:
+    """>= 2 and at most 256"""
+    return 2 <= value <= MAX_GENERATIONS
+
+
 def precision(value) -> bool:
     """one of 'no', 'fp16', 'bf16'"""
     return value in ("no", "fp16", "bf16")
@@ -164,36 +198,36 @@ class TrainConfig(Config):
         8,
         "Examples (pairs for reward/DPO, completions for KTO, prompts for PPO/GRPO/RLOO) per "
         "device per step.",
-        positive,
+        UpTo(MAX_BATCH),
     )
     gradient_accumulation_steps: int = option(
-        1, "Micro-batches summed into one optimizer step.", positive
+        1, "Micro-batches summed into one optimizer step.", UpTo(MAX_ACCUMULATION)
     )
     epochs: int = option(
-        1, "Passes over the training examples (ignored when max_steps is set).", positive
+        1, "Passes over the training examples (ignored when max_steps is set).", UpTo(MAX_EPOCHS)
     )
     max_steps: int | None = option(
-        None, "Stop after this many optimizer steps; overrides epochs.", positive
+        None, "Stop after this many optimizer steps; overrides epochs.", UpTo(MAX_STEPS)
     )
     save_steps: int | None = option(
         None,
         "Save the full training state every this many steps (weights, optimizer, schedule, RNG, "
         "data position), so a run whose worker dies resumes there; null = only the final model. "
         "Reward, SFT, DPO and KTO.",
-        positive,
+        UpTo(MAX_STEPS),
     )
-    save_total_limit: int = option(2, "Saved training states kept, the newest.", positive)
+    save_total_limit: int = option(2, "Saved training states kept, the newest.", UpTo(MAX_STATES))
     eval_steps: int | None = option(
         None,
         "Measure the validation metrics every this many steps, recorded as val_* curves; null = "
         "only after the last step. Reward, SFT, DPO and KTO.",
-        positive,
+        UpTo(MAX_STEPS),
     )
     max_length: int = option(
-        512, "Most tokens per sequence (prompt + completion + special tokens).", positive
+        512, "Most tokens per sequence (prompt + completion + special tokens).", UpTo(MAX_TOKENS)
     )
     max_prompt_length: int = option(
-        256, "Most prompt tokens kept; longer prompts lose their oldest tokens.", positive
+        256, "Most prompt tokens kept; longer prompts lose their oldest tokens.", UpTo(MAX_TOKENS)
     )
     warmup_ratio: float = option(
         0.0, "Share of steps spent warming the learning rate up from 0.", fraction
@@ -338,15 +372,15 @@ class RolloutConfig(TrainConfig):
     passes over them in mini-batches with a clipped policy ratio."""
 
     learning_rate: float = option(1e-6, "Peak AdamW learning rate.", positive)
-    max_length: int = option(384, "Most tokens per prompt + response.", positive)
+    max_length: int = option(384, "Most tokens per prompt + response.", UpTo(MAX_TOKENS))
     mini_batch_size: int = option(
         4,
         "Responses per gradient computation inside an epoch, and per forward when the rollouts "
         "are scored (policy, reference, reward model).",
-        positive,
+        UpTo(MAX_BATCH),
     )
-    ppo_epochs: int = option(4, "Optimisation passes over each step's responses.", positive)
-    max_new_tokens: int = option(64, "Most tokens sampled per response.", positive)
+    ppo_epochs: int = option(4, "Optimisation passes over each step's responses.", UpTo(MAX_EPOCHS))
+    max_new_tokens: int = option(64, "Most tokens sampled per response.", UpTo(MAX_NEW_TOKENS))
     temperature: float = option(
         1.0, "Sampling temperature for rollouts; logits are scaled the same in training.", positive
     )
@@ -402,7 +436,7 @@ class RolloutConfig(TrainConfig):
 class PPOConfig(RolloutConfig):
     """PPO with a value head; reward = reward model score - β·KL to the reference."""
 
-    batch_size: int = option(8, "Prompts rolled out per PPO step.", positive)
+    batch_size: int = option(8, "Prompts rolled out per PPO step.", UpTo(MAX_BATCH))
     beta: float = option(
         0.05, "KL penalty coefficient β against the reference model.", non_negative
     )
@@ -420,23 +454,23 @@ class GroupRLConfig(RolloutConfig):
     model, each judged against the other responses to its prompt (no value head)."""
 
     batch_size: int = option(
-        8, "Prompts per step; each is sampled num_generations times.", positive
+        8, "Prompts per step; each is sampled num_generations times.", UpTo(MAX_BATCH)
     )
     num_generations: int = option(
         4,
         "Responses sampled per prompt (k); each is judged against the others, so at least 2.",
-        at_least_two,
+        generations,
     )
     mini_batch_size: int = option(
         8,
         "Responses (not prompts) per gradient computation inside an epoch, and per forward "
         "when the rollouts are scored (policy, reference, reward model).",
-        positive,
+        UpTo(MAX_BATCH),
     )
     ppo_epochs: int = option(
         1,
         "Optimisation passes over each step's responses (μ in the GRPO paper).",
-        positive,
+        UpTo(MAX_EPOCHS),
     )
 
     @property
@@ -472,15 +506,15 @@ class RLOOConfig(GroupRLConfig):
 class GenerateConfig(Config):
     """Sampling N responses per prompt from a checkpoint."""
 
-    num_samples: int = option(2, "Responses sampled per prompt.", positive)
-    max_new_tokens: int = option(128, "Most tokens per response.", positive)
+    num_samples: int = option(2, "Responses sampled per prompt.", UpTo(MAX_SAMPLES))
+    max_new_tokens: int = option(128, "Most tokens per response.", UpTo(MAX_NEW_TOKENS))
     temperature: float = option(1.0, "Sampling temperature.", positive)
     top_p: float = option(
         1.0, "Nucleus sampling: keep the smallest token set with this much probability.", positive
     )
-    batch_size: int = option(8, "Prompts per generate call.", positive)
+    batch_size: int = option(8, "Prompts per generate call.", UpTo(MAX_BATCH))
     max_prompt_length: int = option(
-        512, "Most prompt tokens kept; longer prompts lose their oldest tokens.", positive
+        512, "Most prompt tokens kept; longer prompts lose their oldest tokens.", UpTo(MAX_TOKENS)
     )
     seed: int = option(0, "Sampling seed.", seed_value)
     torch_dtype: str = option(

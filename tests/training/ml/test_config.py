@@ -103,7 +103,7 @@ def test_ppo_prompt_and_response_must_fit_max_length():
 @pytest.mark.parametrize("config_class", [GRPOConfig, RLOOConfig])
 def test_group_rl_needs_at_least_two_responses_per_prompt(config_class):
     name = config_class.__name__
-    with pytest.raises(ConfigError, match=rf"{name}\.num_generations must be >= 2, got 1"):
+    with pytest.raises(ConfigError, match=rf"{name}\.num_generations must be >= 2 and at most 256, got 1"):
         config_class.from_dict({"num_generations": 1})
     assert config_class.from_dict({"num_generations": 2}).num_generations == 2
 
