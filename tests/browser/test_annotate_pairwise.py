@@ -330,3 +330,29 @@ def test_submit_confirms_and_paints_the_next_comparison_fast(page, annotator_use
     print(f"submit-to-next paint, ms: median {median:.1f}, all {[round(p, 1) for p in paints]}")
     assert median < 50, paints
     assert current == comparisons[12].pk
+
+
+def test_the_history_panel_reopens_an_earlier_judgment_to_change_it(page, annotator_user, shoot):
+    project = ProjectFactory(strength_scale=["better", "much better"])
+    add_member(project, annotator_user)
+    first, second, third = (make_comparison(project, priority=3 - n) for n in range(3))
+
+    log_in(page, annotator_user.username, next_path=f"/projects/{project.pk}/annotate")
+    assert shown_comparison(page) == first.pk
+    for key in ["a", "2", "Enter"]:
+        page.keyboard.press(key)
+    wait_for_next(page, first.pk)
+    page.keyboard.press("s")  # skip the second
+    assert wait_for_next(page, second.pk) == third.pk
+    page.keyboard.press("h")
+    expect(page.get_by_test_id(f"history-{second.pk}")).to_contain_text("skipped")
+    expect(page.get_by_test_id(f"history-{first.pk}")).to_contain_text("judged A better, much better")
+    shoot(page, "annotate-history")
+    page.get_by_test_id(f"history-{first.pk}").get_by_role("button").click()
+    expect(page.get_by_test_id("task")).to_have_attribute("data-comparison", str(first.pk))
+    for key in ["b", "1", "Enter"]:
+        page.keyboard.press(key)
+    assert wait_for_next(page, first.pk) == third.pk
+    wait_until_saved(page)
+    judgment = Judgment.objects.get(annotator=annotator_user)
+    assert (judgment.comparison_id, judgment.winner, judgment.strength) == (first.pk, "b", 1)

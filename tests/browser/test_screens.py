@@ -90,6 +90,7 @@ def test_the_annotation_screen_fits_a_phone_and_a_desktop(chromium, live_server,
     )
     add_member(project, annotator_user)
     make_comparison(project, texts=[CODE_ANSWER, LOOP_ANSWER], prompt=make_prompt(project, "How do I find the 3 most common words?"))
+    make_comparison(project, priority=-1)
     context = chromium.new_context(viewport={"width": size[0], "height": size[1]}, base_url=live_server.url)
     page = context.new_page()
     log_in(page, annotator_user.username, next_path=f"/projects/{project.pk}/annotate")
@@ -104,6 +105,12 @@ def test_the_annotation_screen_fits_a_phone_and_a_desktop(chromium, live_server,
     assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
     assert page.evaluate(OFF_SCREEN) == []
     assert in_view(page, page.get_by_role("button", name="Log out"))
+    page.keyboard.press("3")
+    page.keyboard.press("Enter")  # the dock after a submit: confirmation, History, Undo, item number
+    expect(page.get_by_test_id("confirmation")).to_be_visible()
+    shoot(page, f"annotate-{size[0]}x{size[1]}-submitted")
+    assert page.evaluate(OFF_SCREEN) == []
+    assert in_view(page, page.get_by_test_id("submit"))
     if size[0] < 720:  # guidelines start closed on a phone, and open as a sheet from the bottom
         expect(page.get_by_test_id("guidelines")).to_have_count(0)
         page.get_by_role("button", name="Guidelines").click()

@@ -42,6 +42,7 @@ describe("global keys", () => {
     expect(actionForKey(press("?", { shiftKey: true }), pairwise)).toEqual({ type: "help" });
     expect(actionForKey(press("g"), pairwise)).toEqual({ type: "guidelines" });
     expect(actionForKey(press("x"), ranking)).toEqual({ type: "toggleContext" });
+    expect(actionForKey(press("h"), pairwise)).toEqual({ type: "history" });
     expect(actionForKey(press("r"), pairwise)).toEqual({ type: "focusRationale" });
   });
 

@@ -40,6 +40,7 @@ export type KeyAction =
   | { type: "help" }
   | { type: "guidelines" }
   | { type: "toggleContext" }
+  | { type: "history" }
   | { type: "focusRationale" }
   | { type: "focusDemonstration" }
   | { type: "blur" };
@@ -66,6 +67,7 @@ function globalAction(key: string, ctx: KeyContext): KeyAction | null {
     case "?": return { type: "help" };
     case "g": return { type: "guidelines" };
     case "x": return { type: "toggleContext" };
+    case "h": return { type: "history" };
     case "r": return { type: "focusRationale" };
     case "w": return ctx.canDemonstrate ? { type: "focusDemonstration" } : null;
     case "j": return ctx.sectionCount > 1 ? { type: "sectionStep", delta: 1 } : null;
@@ -127,6 +129,7 @@ export function keyHints(ctx: Pick<KeyContext, "taskType" | "letters" | "scaleSi
     { keys: ["S"], label: "Skip this comparison" },
     { keys: ["F"], label: "Flag: unsafe, all bad, broken prompt…" },
     { keys: ["U"], label: "Undo the last submit, skip or flag while it is editable (Ctrl+Z too)" },
+    { keys: ["H"], label: "Recently handled items: reopen one while it is editable" },
     { keys: ["R"], label: "Write a rationale" },
   );
   if (ctx.canDemonstrate) hints.push({ keys: ["W"], label: "Write the ideal response" });

@@ -1,5 +1,5 @@
 import { render } from "preact";
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Kbd } from "../../components/Kbd";
 import { SaveStatus } from "../../components/SaveStatus";
 import { TopBar } from "../../components/TopBar";
@@ -14,6 +14,7 @@ import { DemonstrationPanel } from "./DemonstrationPanel";
 import { FlagMenu } from "./FlagMenu";
 import { GuidelinesPanel } from "./GuidelinesPanel";
 import { HelpOverlay } from "./HelpOverlay";
+import { HistoryPanel } from "./HistoryPanel";
 import { ResponseGrid } from "./ResponseGrid";
 import { type AnnotationSession, type LastAction, undoableUntil, useAnnotationSession } from "./useAnnotationSession";
 
@@ -24,7 +25,7 @@ export function mountAnnotate(root: HTMLElement, projectId: number): () => void 
   return () => render(null, root);
 }
 
-type Overlay = "none" | "help" | "flag";
+type Overlay = "none" | "help" | "flag" | "history";
 
 function isTextField(element: Element | null): boolean {
   return !!element && (element.matches("input, textarea, select") || (element as HTMLElement).isContentEditable);
@@ -41,6 +42,7 @@ function AnnotateScreen({ projectId }: { projectId: number }) {
   const demoRef = useRef<HTMLTextAreaElement>(null);
 
   const act = (action: DraftAction) => session.dispatchDraft(action);
+  const closeOverlay = useCallback(() => setOverlay("none"), []);
 
   const keyContext: KeyContext | null =
     project && draft
@@ -66,6 +68,7 @@ function AnnotateScreen({ projectId }: { projectId: number }) {
       case "flag": return setOverlay("flag");
       case "undo": return void session.undo();
       case "help": return setOverlay("help");
+      case "history": return setOverlay("history");
       case "guidelines": return setGuidelinesOpen(!guidelinesOpen);
       case "toggleContext": return task && setContextOpenFor(contextOpenFor === task.id ? null : task.id);
       case "focusRationale": return rationaleRef.current?.focus();
@@ -82,7 +85,7 @@ function AnnotateScreen({ projectId }: { projectId: number }) {
   useLayoutEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       const { run: handle, keyContext: ctx, overlay: open, phase: now } = latest.current;
-      if (open === "flag") return; // the flag menu has its own keys
+      if (open === "flag" || open === "history") return; // these have their own keys
       if (open === "help") {
         if (event.key === "Escape" || event.key === "?") {
           event.preventDefault();
@@ -133,7 +136,7 @@ function AnnotateScreen({ projectId }: { projectId: number }) {
             />
           </main>
           {phase === "ready" && project && draft && task && (
-            <DecisionDock project={project} draft={draft} snippets={snippets} dispatch={act} status={<DockStatus session={session} />}>
+            <DecisionDock project={project} draft={draft} snippets={snippets} dispatch={act} status={<DockStatus session={session} onHistory={() => setOverlay("history")} />}>
               <div class="dock-side">
                 <textarea
                   ref={rationaleRef}
@@ -158,6 +161,17 @@ function AnnotateScreen({ projectId }: { projectId: number }) {
         {guidelinesOpen && project && <GuidelinesPanel text={project.guidelines} onClose={() => setGuidelinesOpen(false)} />}
       </div>
       {overlay === "help" && <HelpOverlay hints={hints} onClose={() => setOverlay("none")} />}
+      {overlay === "history" && project && (
+        <HistoryPanel
+          history={session.history}
+          project={project}
+          onClose={closeOverlay}
+          onReopen={(entry) => {
+            setOverlay("none");
+            void session.undo(entry);
+          }}
+        />
+      )}
       {overlay === "flag" && (
         <FlagMenu
           onClose={() => setOverlay("none")}
@@ -234,7 +248,7 @@ function Body({ session, onCardClick, demoRef, contextOpen, onToggleContext }: B
   );
 }
 
-function DockStatus({ session }: { session: AnnotationSession }) {
+function DockStatus({ session, onHistory }: { session: AnnotationSession; onHistory: () => void }) {
   const [, tick] = useState(0);
   useEffect(() => {
     const timer = setInterval(() => tick((n) => n + 1), 5000);
@@ -269,6 +283,11 @@ function DockStatus({ session }: { session: AnnotationSession }) {
           <span key={session.confirmation.seq} class="confirmation" role="status" data-testid="confirmation">
             {session.confirmation.text}
           </span>
+        )}
+        {session.history.length > 0 && (
+          <button class="btn btn-ghost btn-sm" onClick={onHistory} data-testid="history-button">
+            History <Kbd k="H" />
+          </button>
         )}
         {editable && (
           <button class="btn btn-ghost btn-sm" onClick={() => void session.undo()} data-testid="undo">

@@ -40,6 +40,8 @@ export type LastAction =
   | { kind: "flag"; task: Task; write: Promise<unknown>; at: number };
 
 const UNDO_WINDOW_MS = 10 * 60_000;
+/** How many handled items the history panel keeps, newest first. */
+export const HISTORY_MAX = 10;
 
 /** Until when Undo can take `last` back; a submit not yet saved counts as open. */
 export function undoableUntil(last: LastAction): number {
@@ -90,7 +92,10 @@ export function useAnnotationSession(projectId: number) {
   const [draft, dispatchDraft] = useReducer(draftReducer, null);
   const [demoText, setDemoText] = useState("");
   const [progress, setProgress] = useState<Progress | null>(null);
-  const [last, setLast] = useState<LastAction | null>(null);
+  const [history, setHistory] = useState<LastAction[]>([]);
+  const last = history[0] ?? null;
+  const remember = useCallback((entry: LastAction) => setHistory((h) => [entry, ...h].slice(0, HISTORY_MAX)), []);
+  const forget = useCallback((entry: LastAction) => setHistory((h) => h.filter((e) => e !== entry)), []);
   const [notice, setNoticeState] = useState<Notice | null>(null);
   const [problems, setProblems] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
@@ -204,11 +209,11 @@ export function useAnnotationSession(projectId: number) {
     judgment
       .then((saved) => {
         record.saved = saved;
-        setLast((current) => (current === record ? { ...record } : current));
+        setHistory((h) => [...h]); // the entry now knows its judgment: render its edit window
         refreshProgress();
       })
       .catch((err) => notify(`Judgment on #${task.id} not saved: ${err.message}`, "error"));
-    setLast(record);
+    remember(record);
     confirm(`✓ #${task.id} submitted`, 1);
     setProgress((p) => p && { ...p, done_today: p.done_today + 1, done_total: p.done_total + 1, remaining: Math.max(0, p.remaining - 1) });
     void advance();
@@ -220,7 +225,7 @@ export function useAnnotationSession(projectId: number) {
       const write = queue.enqueue(newClientKey(), `Skip #${task.id}`, writes.skip(task.id, { reason, note }));
       write.then(refreshProgress).catch((err) => notify(`Skip not saved: ${err.message}`, "error"));
       const timeMs = stopwatch.current.elapsedMs();
-      setLast({ kind: "skip", task, draft, demoText, timeMs, reason, write, at: Date.now() });
+      remember({ kind: "skip", task, draft, demoText, timeMs, reason, write, at: Date.now() });
       confirm(reason ? `⚑ #${task.id} flagged and skipped` : `#${task.id} skipped`, 1);
       void advance();
     },
@@ -233,7 +238,7 @@ export function useAnnotationSession(projectId: number) {
       const write = queue.enqueue(newClientKey(), `Flag on #${task.id}`, writes.flag(task.id, { reason, note }));
       write.catch((err) => notify(`Flag not saved: ${err.message}`, "error"));
       if (!keepJudging) return skip(reason, note);
-      setLast({ kind: "flag", task, write, at: Date.now() });
+      remember({ kind: "flag", task, write, at: Date.now() });
       notify("Flagged — keep judging");
     },
     [task, queue, notify, skip],
@@ -253,38 +258,40 @@ export function useAnnotationSession(projectId: number) {
     [feed, show, refreshProgress],
   );
 
-  const undo = useCallback(async () => {
-    if (!last) {
+  /** Take back `entry` (the last action by default): a judgment or skip comes back on screen as
+   * it was left, a flag is withdrawn. */
+  const undo = useCallback(async (entry: LastAction | null = last) => {
+    if (!entry) {
       notify("Nothing to undo");
       return;
     }
     setBusy(true);
     try {
       // Normally saved within milliseconds; offline, undo must not freeze the screen.
-      const done = await Promise.race([last.kind === "submit" ? last.judgment : last.write, delay(3000)]);
+      const done = await Promise.race([entry.kind === "submit" ? entry.judgment : entry.write, delay(3000)]);
       if (!done) {
-        notify(`Your last ${last.kind} is still being saved; undo once it is`, "error");
+        notify(`That ${entry.kind} is still being saved; undo once it is`, "error");
         return;
       }
-      if (last.kind === "submit") {
-        restore(await undoJudgment((done as Judgment).id), last, true);
-        notify("Reopened your last judgment");
-      } else if (last.kind === "skip") {
-        restore(await unskipComparison(last.task.id, last.reason), last, false);
-        notify(last.reason ? "Flag withdrawn; the comparison is back" : "The skipped comparison is back");
+      if (entry.kind === "submit") {
+        restore(await undoJudgment((done as Judgment).id), entry, true);
+        notify(`Reopened your judgment on #${entry.task.id}`);
+      } else if (entry.kind === "skip") {
+        restore(await unskipComparison(entry.task.id, entry.reason), entry, false);
+        notify(entry.reason ? "Flag withdrawn; the comparison is back" : "The skipped comparison is back");
       } else {
         await withdrawFlag((done as { id: number }).id);
         notify("Flag withdrawn");
       }
-      setLast(null);
+      forget(entry);
     } catch (err) {
       const tooLate = err instanceof ApiError && err.status === 409;
-      if (tooLate) setLast(null);
+      if (tooLate) forget(entry);
       notify(tooLate ? `Cannot undo: ${err.message}` : `Could not undo: ${(err as Error).message}`, "error");
     } finally {
       setBusy(false);
     }
-  }, [last, restore, notify]);
+  }, [last, restore, notify, forget]);
 
   /** A change to the draft from a key or click; clears the "missing" message of a refused submit. */
   const edit = useCallback((action: DraftAction) => {
@@ -299,7 +306,7 @@ export function useAnnotationSession(projectId: number) {
 
   return {
     project, phase, error, task, draft, dispatchDraft: edit, demoText, setDemoText, progress,
-    last, notice, problems, busy, upcoming: feed.ready, loadingAhead: feed.loadingAhead,
+    last, history, notice, problems, busy, upcoming: feed.ready, loadingAhead: feed.loadingAhead,
     itemNumber: handled + 1, confirmation,
     submit, skip, flag, undo, reload, notify,
   };

@@ -1,0 +1,68 @@
+import { useLayoutEffect } from "preact/hooks";
+import { OVERALL } from "../../logic/draft";
+import type { Project } from "../../types";
+import { type LastAction, undoableUntil } from "./useAnnotationSession";
+
+interface Props {
+  history: LastAction[];
+  project: Project;
+  onReopen: (entry: LastAction) => void;
+  onClose: () => void;
+}
+
+/** The last items handled, newest first; any still in its edit window can be reopened (or, for a
+ * flag, withdrawn). H or Esc closes it. */
+export function HistoryPanel({ history, project, onReopen, onClose }: Props) {
+  useLayoutEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== "Escape" && event.key.toLowerCase() !== "h") return;
+      event.preventDefault();
+      onClose();
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [onClose]);
+  const now = Date.now();
+  return (
+    <div class="overlay" onClick={(event) => event.target === event.currentTarget && onClose()}>
+      <div class="dialog history-dialog" role="dialog" aria-modal="true" aria-labelledby="history-title" data-testid="history">
+        <h2 id="history-title">Recently handled</h2>
+        {history.length === 0 ? (
+          <p class="muted">Nothing yet in this session.</p>
+        ) : (
+          <ol class="history-list">
+            {history.map((entry, index) => {
+              const left = undoableUntil(entry) - now;
+              return (
+                <li class="history-row" key={`${entry.kind}-${entry.task.id}-${index}`} data-testid={`history-${entry.task.id}`}>
+                  <span class="history-what">
+                    <strong>#{entry.task.id}</strong> {describe(entry, project)}
+                  </span>
+                  {left > 0 ? (
+                    <button class="btn btn-sm" onClick={() => onReopen(entry)}>
+                      {entry.kind === "flag" ? "Withdraw flag" : "Reopen"}
+                      <span class="muted">{Number.isFinite(left) ? ` · ${Math.ceil(left / 60_000)} min left` : ""}</span>
+                    </button>
+                  ) : (
+                    <span class="muted">final</span>
+                  )}
+                </li>
+              );
+            })}
+          </ol>
+        )}
+        <p class="help-foot">A judgment or skip stays open to change for 10 minutes. <kbd>H</kbd> or <kbd>Esc</kbd> closes this.</p>
+      </div>
+    </div>
+  );
+}
+
+function describe(entry: LastAction, project: Project): string {
+  if (entry.kind === "flag") return "flagged";
+  if (entry.kind === "skip") return entry.reason ? "flagged and skipped" : "skipped";
+  if (entry.draft.config.taskType === "ranking") return `ranked ${entry.draft.orders[OVERALL].join(" > ").toUpperCase()}`;
+  const { winner, strength } = entry.draft.picks[OVERALL];
+  if (winner === "tie") return "judged a tie";
+  const how = strength ? `, ${project.strength_scale[strength - 1]}` : "";
+  return `judged ${String(winner).toUpperCase()} better${how}`;
+}
