@@ -215,7 +215,10 @@ class JudgmentListView(APIView):
 
     @extend_schema(
         request=JudgmentInputSerializer,
-        responses={201: JudgmentSerializer, 200: OpenApiResponse(JudgmentSerializer, description="A retry: the first judgment.")},
+        responses={
+            201: JudgmentSerializer, 200: OpenApiResponse(JudgmentSerializer, description="A retry: the first judgment."),
+            410: OpenApiResponse(description="A retry of a submit whose judgment was since undone: nothing stored."),
+        },
     )
     def post(self, request):
         data = _parsed(JudgmentInputSerializer, request.data)
