@@ -322,6 +322,14 @@ export interface TrainingRun {
   progress_step: number;
   progress_total: number;
   cancel_requested: boolean;
+  /** Claims so far: a run whose worker died is re-queued and resumes (1 = never re-queued). */
+  attempts: number;
+  /** The saved step the latest attempt resumed from; null when it started at step 0. */
+  resumed_from_step: number | null;
+  /** Started on fewer examples than the minimum. */
+  force: boolean;
+  /** Why the result must not be read as a plain success (too little data, chance-level score). */
+  warnings: string[];
   error: string;
   log_tail: string;
   result: Record<string, unknown>;
@@ -336,6 +344,8 @@ export interface TrainingRunCreate {
   reward_checkpoint: number | null;
   snapshot: number | null;
   config: Record<string, ConfigValue>;
+  /** Train even on fewer examples than the minimum (the server refuses otherwise). */
+  force?: boolean;
 }
 
 /** GET /api/training-runs/{id}/metrics/?after=STEP */

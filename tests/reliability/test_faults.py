@@ -68,7 +68,7 @@ def test_with_redis_stopped_annotation_and_login_go_on_and_a_run_waits_for_it(pr
             status, token = timings.call("token login", port, "POST", "/api/auth/token/", None, login)
             assert status == 200 and token["token"] == annotator_token, token
 
-            run = {"project": project.pk, "stage": "reward", "base_model": "tiny/hub-model"}
+            run = {"project": project.pk, "stage": "reward", "base_model": "tiny/hub-model", "force": True}  # 1 judgment
             status, created = timings.call("start run", port, "POST", "/api/training-runs/", admin_token, run)
             assert status == 201, created
             queued = TrainingRun.objects.get(pk=created["id"])

@@ -49,7 +49,8 @@ def judgment_body(w, role):
 
 
 def run_body(w, role):
-    return {"project": w.project.pk, "stage": "reward", "base_model": "tiny/hub-model"}
+    # force: the world has a handful of judgments, below training/guardrails.py's minimum
+    return {"project": w.project.pk, "stage": "reward", "base_model": "tiny/hub-model", "force": True}
 
 
 POLICY = {"enabled": False, "every_n_judgments": 100, "base_model": "tiny/hub-model", "config": {}, "set_priority": False}

@@ -370,7 +370,7 @@ def test_a_run_cannot_reach_another_projects_checkpoint_by_path(api, world, outs
     (store / "checkpoints" / "run-99" / "config.json").write_text("{}")
     theirs = ModelCheckpoint.objects.create(project=elsewhere, name="theirs", kind="reward", path="checkpoints/run-99")
     admin = api(world.users["admin"])
-    run = {"project": world.project.pk, "stage": "reward"}
+    run = {"project": world.project.pk, "stage": "reward", "force": True}  # few judgments: see training/guardrails.py
     for base_model in ("checkpoints/run-99", str(store / "checkpoints" / "run-99"), f"{store}/../{store.name}/checkpoints/run-99"):
         response = admin.post("/api/training-runs/", {**run, "base_model": base_model}, format="json")
         assert response.status_code == 400 and "base_checkpoint" in response.json()["detail"], base_model

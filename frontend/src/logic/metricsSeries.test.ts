@@ -31,6 +31,18 @@ describe("panels", () => {
     ]);
   });
 
+  it("draws validation curves measured every eval_steps beside the training ones, the count hidden", () => {
+    const metrics = [
+      metric(1, { loss: 0.7, accuracy: 0.5, margin: 0.1 }),
+      metric(2, { loss: 0.6, accuracy: 0.6, margin: 0.2, val_accuracy: 0.5, val_mean_margin: 0.05, val_count: 8 }),
+    ];
+    expect(metricPanels(metrics).map((p) => [p.title, p.keys])).toEqual([
+      ["Loss", ["loss"]],
+      ["Reward", ["margin", "val_mean_margin"]],
+      ["Accuracy", ["accuracy", "val_accuracy"]],
+    ]);
+  });
+
   it("shows PPO's reward and KL, and gives unknown metrics a panel of their own", () => {
     const metrics = [metric(1, { reward: 0.2, kl: 0.01 }), metric(2, { reward: 0.3, kl: 0.02, response_length: 40 })];
     expect(metricPanels(metrics).map((p) => p.title)).toEqual(["Reward", "KL", "response length"]);

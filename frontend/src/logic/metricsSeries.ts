@@ -32,7 +32,7 @@ const PANELS: Panel[] = [
     title: "Reward",
     keys: [
       "reward", "reward_std", "chosen_reward", "rejected_reward", "desirable_reward", "undesirable_reward",
-      "margin", "val_margin", "mean_margin",
+      "margin", "val_margin", "mean_margin", "val_mean_margin", "val_desirable_reward", "val_undesirable_reward",
     ],
     smooth: true,
   },
@@ -43,7 +43,7 @@ const TAIL_PANELS: Panel[] = [
   { title: "Learning rate", keys: ["learning_rate"] },
   { title: "Throughput (samples/s)", keys: ["samples_per_s"] },
 ];
-const HIDDEN = new Set(["tokens_per_s"]);
+const HIDDEN = new Set(["tokens_per_s", "val_count"]);
 
 /** The panels with data, in a fixed order (loss, reward, KL, accuracy, others, learning rate, speed). */
 export function metricPanels(metrics: RunMetric[]): Panel[] {

@@ -115,6 +115,12 @@ export function RunDetail({ project, runId }: { project: Project; runId: number 
           <div><dt>Took</dt><dd>{runDuration(run)}</dd></div>
           <div><dt>Worker</dt><dd class="mono">{run.worker || "—"}</dd></div>
           {run.heartbeat_at && ACTIVE.has(run.status) && <div><dt>Last heartbeat</dt><dd>{ago(run.heartbeat_at)}</dd></div>}
+          {run.attempts > 1 && (
+            <div data-testid="run-attempts">
+              <dt>Attempts</dt>
+              <dd>{run.attempts}{run.resumed_from_step !== null ? ` · resumed at step ${run.resumed_from_step}` : " · restarted at step 0"}</dd>
+            </div>
+          )}
         </dl>
         <details class="config-details">
           <summary>Settings</summary>
@@ -125,6 +131,13 @@ export function RunDetail({ project, runId }: { project: Project; runId: number 
           </div>
         </details>
       </section>
+
+      {run.warnings.length > 0 && (
+        <section class="card kpi-alert" data-testid="run-warnings">
+          <header class="card-head"><h2>Read with care</h2></header>
+          <ul>{run.warnings.map((warning) => <li key={warning} class="reason-note">{warning}</li>)}</ul>
+        </section>
+      )}
 
       {run.status === "failed" && run.error && (
         <section class="card">

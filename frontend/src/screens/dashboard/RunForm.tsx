@@ -37,6 +37,7 @@ export function RunForm({ project, stages, checkpoints, snapshots, seed, onCreat
   const [baseMode, setBaseMode] = useState<"checkpoint" | "model">("model");
   const [baseModel, setBaseModel] = useState("");
   const [baseCheckpoint, setBaseCheckpoint] = useState<number | null>(null);
+  const [force, setForce] = useState(false);
   // Until the admin picks a base, each stage starts from the project's newest suitable checkpoint.
   const [basePicked, setBasePicked] = useState(false);
   const [rewardCheckpoint, setRewardCheckpoint] = useState<number | null>(null);
@@ -106,6 +107,7 @@ export function RunForm({ project, stages, checkpoints, snapshots, seed, onCreat
         reward_checkpoint: config.needs_reward_checkpoint ? rewardCheckpoint : null,
         snapshot: config.snapshot_format ? snapshot : null,
         config: parsed,
+        force,
       });
       onCreated(run);
     } catch (error) {
@@ -226,6 +228,12 @@ export function RunForm({ project, stages, checkpoints, snapshots, seed, onCreat
       </fieldset>
 
       {formError && <div class="error-box" role="alert" data-testid="run-form-error">{formError}</div>}
+      {(force || /needs more data/.test(formError)) && (
+        <label class="check" data-testid="run-force">
+          <input type="checkbox" checked={force} onChange={(event) => setForce((event.currentTarget as HTMLInputElement).checked)} />
+          Train anyway on too little data (the run will carry a warning)
+        </label>
+      )}
       <div class="form-actions">
         <button class="btn btn-primary" type="submit" disabled={blocked || sending} data-testid="run-start">
           {sending ? "Queuing…" : `Start ${config.stage} run`}
