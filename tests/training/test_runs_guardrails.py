@@ -116,3 +116,13 @@ def test_the_django_admin_cancels_selected_runs(labelled_project, tiny_reward_mo
     model_admin.cancel_runs(request, TrainingRun.objects.all())
     assert TrainingRun.objects.get(pk=queued.pk).status == RunStatus.CANCELLED
     assert TrainingRun.objects.get(pk=running.pk).cancel_requested is True
+
+
+def test_the_train_command_refuses_too_little_data_unless_forced(six_pair_project, tiny_reward_model):
+    from django.core.management import CommandError, call_command
+
+    args = ["train", "--project", six_pair_project.slug, "--stage", "reward", "--base-model", tiny_reward_model]
+    with pytest.raises(CommandError, match="below the minimum|fewer than the 18 needed"):
+        call_command(*args)
+    call_command(*args, "--force")
+    assert TrainingRun.objects.get().force is True

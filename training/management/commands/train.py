@@ -24,6 +24,10 @@ class Command(BaseCommand):
         parser.add_argument("--config", default="{}", help="JSON object of hyperparameters.")
         parser.add_argument("--wait", action="store_true", help="Follow the run until it finishes.")
         parser.add_argument(
+            "--force", action="store_true",
+            help="Train even on fewer examples than the minimum (training/guardrails.py); the run carries a warning.",
+        )
+        parser.add_argument(
             "--inline", action="store_true",
             help="Launch the run from here, in the foreground, as a gpu worker would, instead of queueing it.",
         )
@@ -43,7 +47,7 @@ class Command(BaseCommand):
                 project=project, stage=o["stage"], base_model=o["base_model"], config=config,
                 base_checkpoint=self._get(ModelCheckpoint, o["base_checkpoint"]),
                 reward_checkpoint=self._get(ModelCheckpoint, o["reward_checkpoint"]),
-                snapshot=self._get(DatasetSnapshot, o["snapshot"]),
+                snapshot=self._get(DatasetSnapshot, o["snapshot"]), force=o["force"],
             )
         except json.JSONDecodeError as exc:
             raise CommandError(f"--config is not valid JSON: {exc}") from None
