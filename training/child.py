@@ -25,7 +25,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from training.launch import ERROR_FILE, PROGRESS, SAMPLES, die_with_parent
+from training.launch import ENGINE_VARIABLES, ERROR_FILE, PROGRESS, SAMPLES, die_with_parent
 
 ERROR_TRACE_LINES = 40
 
@@ -59,10 +59,22 @@ def check_world_size(expected: int):
     return state
 
 
+def check_engine(distributed: str) -> None:
+    """The launcher set up the engine the run asks for (an engine accelerate dropped would train
+    as ddp, unsharded, without a word)."""
+    for engine, variable in ENGINE_VARIABLES.items():
+        wanted, present = engine == distributed, os.environ.get(variable, "false").lower() == "true"
+        if wanted and not present:
+            raise RuntimeError(f"the run asks for distributed '{distributed}' but the launcher did not set {variable}")
+        if present and variable != ENGINE_VARIABLES.get(distributed):
+            raise RuntimeError(f"the run asks for distributed '{distributed}' but the launcher set {variable}")
+
+
 def run(job_dir: Path, job: dict, is_main: bool):
     from training.ml.config import config_from_dict
 
     config = config_from_dict(job["stage"], job["config"])
+    check_engine(getattr(config, "distributed", "ddp"))
     module, name = job["function"].split(":")
     function = getattr(importlib.import_module(module), name)
     examples = json.loads((job_dir / "examples.json").read_text())

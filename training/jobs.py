@@ -11,7 +11,15 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
-from training.launch import Launch, engine_config_file, resolve_num_processes, run_job, visible_gpus
+from training.launch import (
+    Launch,
+    check_engine,
+    engine_config_file,
+    engine_flags,
+    resolve_num_processes,
+    run_job,
+    visible_gpus,
+)
 
 log = logging.getLogger(__name__)
 child_log = logging.getLogger("training.child")
@@ -22,9 +30,10 @@ def job_launch(config, num_processes: int | None) -> Launch:
     gpus = visible_gpus()
     count = resolve_num_processes(num_processes, gpus)
     precision = getattr(config, "mixed_precision", "no") if gpus else "no"
-    distributed = getattr(config, "distributed", "ddp")
+    distributed = getattr(config, "distributed", "ddp")  # generate has neither field: one process
+    check_engine(distributed, gpus)
     return Launch(num_processes=count, config_file=engine_config_file(distributed), use_cpu=not gpus,
-                  mixed_precision=precision)
+                  mixed_precision=precision, engine_flags=engine_flags(distributed, getattr(config, "offload", False)))
 
 
 def launched_stage(run, control, function, examples: dict, *, config, model_path, num_processes: int | None = None,

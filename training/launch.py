@@ -17,6 +17,7 @@ This module imports neither Django nor torch at import time.
 """
 
 import ctypes
+import importlib.util
 import json
 import os
 import queue
@@ -76,6 +77,38 @@ def resolve_num_processes(requested: int | None, gpus: int) -> int:
     return requested
 
 
+def check_engine(distributed: str, gpus: int) -> None:
+    """Refuse an engine this worker cannot run, rather than let accelerate fall back to another."""
+    if distributed == "ddp":
+        return
+    if not gpus:
+        raise LaunchError(
+            f"distributed '{distributed}' shards the model across GPUs and this worker has none: "
+            "accelerate runs it on CUDA devices only (on CPU it would train as ddp); use 'ddp'"
+        )
+    if distributed.startswith("deepspeed") and importlib.util.find_spec("deepspeed") is None:
+        raise LaunchError(
+            f"distributed '{distributed}' needs the deepspeed package, which is not installed on this "
+            "worker (pip install deepspeed); or use 'fsdp'"
+        )
+
+
+def engine_flags(distributed: str, offload: bool) -> tuple[str, ...]:
+    """accelerate launch options for the run's offload on top of the engine's config file."""
+    if not offload:
+        return ()
+    return {
+        "fsdp": ("--fsdp_offload_params", "true"),
+        "deepspeed_zero2": ("--offload_optimizer_device", "cpu"),
+        "deepspeed_zero3": ("--offload_optimizer_device", "cpu", "--offload_param_device", "cpu"),
+    }[distributed]
+
+
+# The variable accelerate's launcher sets in each rank for an engine (checked by training/child.py).
+ENGINE_VARIABLES = {"fsdp": "ACCELERATE_USE_FSDP", "deepspeed_zero2": "ACCELERATE_USE_DEEPSPEED",
+                    "deepspeed_zero3": "ACCELERATE_USE_DEEPSPEED"}
+
+
 def free_port() -> int:
     """A TCP port free right now on this machine, for the rendezvous of a one-machine job."""
     with socket.socket() as sock:
@@ -95,6 +128,7 @@ class Launch:
     machine_rank: int = 0
     main_address: str = "127.0.0.1"
     main_port: int = field(default_factory=free_port)
+    engine_flags: tuple[str, ...] = ()
 
 
 def launch_command(launch: Launch, job_dir: Path) -> list[str]:
@@ -112,6 +146,7 @@ def launch_command(launch: Launch, job_dir: Path) -> list[str]:
         "--mixed_precision", launch.mixed_precision,
         "--dynamo_backend", "no",
         "--monitor_interval", "1",  # how soon torchrun notices a rank that died
+        *launch.engine_flags,
         "-m", "training.child", str(job_dir),
     ]
 
@@ -130,7 +165,7 @@ def launch_env(launch: Launch) -> dict[str, str]:
 # Set by a launcher around this process (a worker started under torchrun by mistake): the job
 # sets its own.
 LAUNCHER_VARIABLES = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT",
-                      "ACCELERATE_USE_CPU", "ACCELERATE_CONFIG_FILE")
+                      "ACCELERATE_USE_CPU", "ACCELERATE_CONFIG_FILE", *set(ENGINE_VARIABLES.values()))
 
 
 class LaunchedJob:

@@ -172,3 +172,58 @@ def test_rank_0_reports_each_step_as_one_progress_line(capsys):
     line = capsys.readouterr().out
     assert line.startswith(PROGRESS) and line.count("\n") == 1
     assert json.loads(line[len(PROGRESS):]) == {"step": 2, "total": 10, "metrics": {"loss": 0.5}}
+
+
+def test_a_sharding_engine_on_a_worker_without_gpus_is_refused_not_run_as_ddp():
+    from training.launch import check_engine
+
+    check_engine("ddp", gpus=0)
+    for engine in ("fsdp", "deepspeed_zero2", "deepspeed_zero3"):
+        with pytest.raises(LaunchError, match=f"distributed '{engine}' shards the model across GPUs and this worker has none"):
+            check_engine(engine, gpus=0)
+
+
+def test_deepspeed_without_its_package_is_refused_by_name(monkeypatch):
+    import importlib.util
+
+    from training.launch import check_engine
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "deepspeed" else real(name, *a))
+    with pytest.raises(LaunchError, match="'deepspeed_zero3' needs the deepspeed package, which is not installed"):
+        check_engine("deepspeed_zero3", gpus=8)
+    check_engine("fsdp", gpus=8)
+
+
+def test_offload_becomes_the_engines_launch_options_and_every_engine_ships_a_config():
+    from training.launch import engine_flags
+    from training.ml.config import ENGINES
+
+    assert engine_flags("fsdp", offload=False) == ()
+    assert engine_flags("fsdp", offload=True) == ("--fsdp_offload_params", "true")
+    assert engine_flags("deepspeed_zero2", offload=True) == ("--offload_optimizer_device", "cpu")
+    assert "--offload_param_device" in engine_flags("deepspeed_zero3", offload=True)
+    for engine in ENGINES:
+        assert engine_config_file(engine).is_file(), engine
+
+
+def test_a_rank_refuses_to_train_when_the_launcher_dropped_the_engine(monkeypatch):
+    from training.child import check_engine
+
+    monkeypatch.delenv("ACCELERATE_USE_FSDP", raising=False)
+    monkeypatch.delenv("ACCELERATE_USE_DEEPSPEED", raising=False)
+    check_engine("ddp")
+    with pytest.raises(RuntimeError, match="asks for distributed 'fsdp' but the launcher did not set ACCELERATE_USE_FSDP"):
+        check_engine("fsdp")
+    monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
+    check_engine("fsdp")
+    with pytest.raises(RuntimeError, match="asks for distributed 'ddp' but the launcher set ACCELERATE_USE_FSDP"):
+        check_engine("ddp")
+
+
+def test_fsdp_training_on_cpu_is_left_to_gpu_machines():
+    pytest.skip(
+        "accelerate runs FSDP on CUDA devices only: with ACCELERATE_USE_CPU a 2-process FSDP launch "
+        "trains as MULTI_CPU (DDP), so the worker refuses it on CPU (tested above); FSDP2 itself is "
+        "tested on CPU in tests/training/ml/test_generation_view.py"
+    )

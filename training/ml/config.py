@@ -102,6 +102,14 @@ def attention_name(value) -> bool:
     return value in ("eager", "sdpa", "flash_attention_2")
 
 
+ENGINES = ("ddp", "fsdp", "deepspeed_zero2", "deepspeed_zero3")
+
+
+def engine_name(value) -> bool:
+    """one of 'ddp', 'fsdp', 'deepspeed_zero2', 'deepspeed_zero3'"""
+    return value in ENGINES
+
+
 def pooling_mode(value) -> bool:
     """one of 'model', 'mean'"""
     return value in ("model", "mean")
@@ -243,6 +251,19 @@ class TrainConfig(Config):
         "this worker may use (CUDA_VISIBLE_DEVICES), 1 on CPU. batch_size is per process.",
         positive,
     )
+    distributed: str = option(
+        "ddp",
+        "Engine: 'ddp' (every GPU holds the whole model), 'fsdp' (FSDP2: parameters, gradients "
+        "and optimizer state sharded), 'deepspeed_zero2' (gradients and optimizer state sharded), "
+        "'deepspeed_zero3' (all sharded); training/launch_configs/<name>.yaml. Sharding needs GPUs, "
+        "DeepSpeed its package.",
+        engine_name,
+    )
+    offload: bool = option(
+        False,
+        "With fsdp or deepspeed_*: keep sharded parameters and optimizer state in CPU memory "
+        "(slower; fits larger models).",
+    )
     mixed_precision: str = option(
         "no",
         "Autocast on GPU: 'no', 'fp16' or 'bf16' (passed to accelerate); trained weights and "
@@ -290,6 +311,8 @@ class TrainConfig(Config):
     )
 
     def validate(self) -> None:
+        if self.offload and self.distributed == "ddp":
+            self._fail("offload", "needs a sharding engine: distributed 'fsdp', 'deepspeed_zero2' or 'deepspeed_zero3'")
         if self.load_in_4bit and not self.lora_r:
             self._fail("load_in_4bit", "needs lora_r > 0 (QLoRA trains adapters on a 4-bit base)")
         if self.load_in_4bit and self.merge_adapters:

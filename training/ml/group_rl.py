@@ -37,6 +37,7 @@ import torch
 from training.ml.adapters import reference_view
 from training.ml.checkpoints import finish_run
 from training.ml.config import GroupRLConfig, GRPOConfig, RLOOConfig
+from training.ml.generation_view import generation_view
 from training.ml.loop import (
     Callback,
 )
@@ -191,7 +192,8 @@ def group_rollout(
     repeated = [prompt for prompt in prompts for _ in range(config.num_generations)]
     policy = accelerator.unwrap_model(model)
     policy.eval()
-    batch = sample_responses(policy, tokenizer, [p["ids"] for p in repeated], config)
+    with generation_view(accelerator, model) as whole:  # weights gathered once, not per token
+        batch = sample_responses(whole, tokenizer, [p["ids"] for p in repeated], config)
 
     def logps(model, rows: slice):
         return (logits_and_logps(model, batch, config.temperature, rows)[1],)
@@ -281,7 +283,8 @@ def mean_score(accelerator, model, tokenizer, reward_fn, config, features: list[
     scores = []
     for first in range(0, len(features), config.batch_size):
         prompts = features[first : first + config.batch_size]
-        batch = sample_responses(policy, tokenizer, [p["ids"] for p in prompts], config)
+        with generation_view(accelerator, model) as whole:
+            batch = sample_responses(whole, tokenizer, [p["ids"] for p in prompts], config)
         scores.append(score_responses(tokenizer, reward_fn, prompts, batch, config))
     policy.train()
     return float(torch.cat(scores).mean())

@@ -38,6 +38,7 @@ from training.ml.checkpoints import finish_run, load_causal_lm, load_trainable_l
 from training.ml.config import PPOConfig
 from training.ml.data import PROMPT_KEYS, prompt_ids, special_tokens
 from training.ml.evaluate import load_reward_fn
+from training.ml.generation_view import generation_view
 from training.ml.loop import (
     Callback,
     TrainingDiverged,
@@ -300,7 +301,8 @@ def sample_and_evaluate(accelerator, model, reference, tokenizer, config, prompt
     """Sampled responses with the policy's log-probs and values and the reference's log-probs."""
     policy = accelerator.unwrap_model(model)
     policy.eval()
-    batch = sample_responses(policy.lm, tokenizer, [p["ids"] for p in prompts], config)
+    with generation_view(accelerator, model) as whole:  # weights gathered once, not per token
+        batch = sample_responses(whole.lm, tokenizer, [p["ids"] for p in prompts], config)
 
     def logps_and_values(model, rows: slice):
         _, logps, values = response_forward(

@@ -156,3 +156,11 @@ def test_config_module_does_not_import_torch():
     code = "import sys, training.ml.config; print('torch' in sys.modules or 'transformers' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_offload_needs_a_sharding_engine_and_engines_are_named():
+    with pytest.raises(ConfigError, match=r"DPOConfig\.offload needs a sharding engine"):
+        config_from_dict("dpo", {"offload": True})
+    assert config_from_dict("dpo", {"distributed": "fsdp", "offload": True}).offload
+    with pytest.raises(ConfigError, match=r"distributed must be one of 'ddp', 'fsdp'"):
+        config_from_dict("dpo", {"distributed": "megatron"})
