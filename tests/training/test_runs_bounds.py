@@ -43,3 +43,11 @@ def test_the_config_api_gives_forms_the_maximum(api, annotator):
     assert stages["reward"]["max_steps"]["maximum"] == ml_config.MAX_STEPS
     assert stages["reward"]["batch_size"]["exclusive_minimum"] == 0  # still "must be > 0" on the form
     assert stages["grpo"]["num_generations"]["maximum"] == ml_config.MAX_GENERATIONS
+
+
+def test_a_time_limit_above_the_brokers_visibility_timeout_refuses_to_start(tmp_path):
+    from tests.annotation_site.test_settings import manage
+
+    result = manage("check", VAR_DIR=str(tmp_path), TRAINING_RUN_TIME_LIMIT="200000", CELERY_VISIBILITY_TIMEOUT="172800")
+    assert result.returncode != 0
+    assert "TRAINING_RUN_TIME_LIMIT (200000 s) must be below CELERY_VISIBILITY_TIMEOUT (172800 s)" in result.stderr
