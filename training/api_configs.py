@@ -33,6 +33,7 @@ CHECK_BOUNDS = {
     ml_config.dtype_name: {"choices": ["auto", "float32", "bfloat16", "float16"]},
     ml_config.attention_name: {"choices": ["eager", "sdpa", "flash_attention_2"]},
     ml_config.engine_name: {"choices": list(ml_config.ENGINES)},
+    ml_config.backend_name: {"choices": list(ml_config.BACKENDS)},
 }
 
 POLICY, REWARD = ModelCheckpoint.Kind.POLICY.value, ModelCheckpoint.Kind.REWARD.value

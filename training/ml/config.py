@@ -110,6 +110,14 @@ def engine_name(value) -> bool:
     return value in ENGINES
 
 
+BACKENDS = ("auto", "vllm", "transformers")
+
+
+def backend_name(value) -> bool:
+    """one of 'auto', 'vllm', 'transformers'"""
+    return value in BACKENDS
+
+
 def pooling_mode(value) -> bool:
     """one of 'model', 'mean'"""
     return value in ("model", "mean")
@@ -418,9 +426,17 @@ class RolloutConfig(TrainConfig):
         "eos), so running on does not pay (as TRL's); null or 0 = off.",
         non_negative,
     )
+    generation_backend: str = option(
+        "auto",
+        "What samples the rollouts: 'auto' or 'transformers' (both transformers' generate for "
+        "now: vLLM rollouts, which need the new weights after every update, are not wired yet).",
+        backend_name,
+    )
 
     def validate(self) -> None:
         super().validate()
+        if self.generation_backend == "vllm":
+            self._fail("generation_backend", "'vllm' is not available for rollouts yet: use 'auto' or 'transformers'")
         for name in ("save_steps", "eval_steps"):  # their loop (ppo.py, group_rl.py) has neither yet
             if getattr(self, name) is not None:
                 self._fail(name, "is not supported by PPO, GRPO or RLOO yet: leave it null")
@@ -529,6 +545,12 @@ class RLOOConfig(GroupRLConfig):
 class GenerateConfig(Config):
     """Sampling N responses per prompt from a checkpoint."""
 
+    generation_backend: str = option(
+        "auto",
+        "What samples: 'vllm' (needs the vllm package and a GPU), 'transformers', or 'auto' = "
+        "vLLM where it can run, else transformers. Same records and sampling parameters either way.",
+        backend_name,
+    )
     num_samples: int = option(2, "Responses sampled per prompt.", UpTo(MAX_SAMPLES))
     max_new_tokens: int = option(128, "Most tokens per response.", UpTo(MAX_NEW_TOKENS))
     temperature: float = option(1.0, "Sampling temperature.", positive)

@@ -21,6 +21,7 @@ from training.ml.checkpoints import check_model_options, load_causal_lm, load_to
 from training.ml.config import GenerateConfig
 from training.ml.data import PROMPT_KEYS, check_examples, pad, prompt_ids, special_tokens
 from training.ml.loop import Callback, TrainingCancelled
+from training.ml.vllm_generation import generate_vllm, resolve_backend
 
 
 def generate(
@@ -32,10 +33,13 @@ def generate(
     """Sample config.num_samples responses for each {"prompt": messages} in `prompts`.
 
     The callback gets (batch number, number of batches, {"samples_per_s"}) after each
-    batch of prompts; returning False raises TrainingCancelled.
+    batch of prompts; returning False raises TrainingCancelled. config.generation_backend
+    picks vLLM or transformers (vllm_generation.resolve_backend); the records are the same.
     """
     check_examples(prompts, PROMPT_KEYS, "prompt")
     check_model_options(config)
+    if resolve_backend(config.generation_backend) == "vllm":
+        return generate_vllm(config, model_path, prompts, callback)
     set_seed(config.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     tokenizer = load_tokenizer(model_path)
