@@ -118,3 +118,19 @@ def test_the_annotation_screen_fits_a_phone_and_a_desktop(chromium, live_server,
         assert (sheet["x"], sheet["width"], round(sheet["y"] + sheet["height"])) == (0, size[0], size[1])
         shoot(page, f"annotate-{size[0]}x{size[1]}-guidelines")
     context.close()
+
+
+def test_ranking_fits_a_phone(chromium, live_server, frontend_dist, annotator_user, shoot):
+    project = ProjectFactory(task_type="ranking", responses_per_comparison=4, criteria=["faithful"])
+    add_member(project, annotator_user)
+    make_comparison(project, models_=("m-1", "m-2", "m-3", "m-4"), texts=["One.", "Two.", "Three.", "Four."])
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, base_url=live_server.url)
+    page = context.new_page()
+    log_in(page, annotator_user.username, next_path=f"/projects/{project.pk}/annotate")
+    expect(page.get_by_test_id("task")).to_be_visible()
+    page.wait_for_timeout(300)
+    shoot(page, "annotate-ranking-390x844")
+    assert in_view(page, page.get_by_test_id("submit"))
+    assert in_view(page, page.get_by_test_id("rank-chip-d").last)
+    assert page.evaluate(OFF_SCREEN) == []
+    context.close()
