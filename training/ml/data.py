@@ -91,17 +91,23 @@ def prompt_ids(
 
 
 def encode_completion(
-    tokenizer, prompt: list[int], completion: str, max_length: int, special: SpecialTokens
+    tokenizer,
+    prompt: list[int],
+    completion: str,
+    max_length: int,
+    special: SpecialTokens,
+    ended: bool = True,
 ) -> list[int]:
     """prompt + completion + end, with the completion cut so the whole fits max_length.
 
-    A completion that does not fit whole loses its eos: the text did not end there, and an
-    eos would teach SFT to stop mid-sentence and show reward/DPO/KTO an ending that never
-    happened. End tokens that are not eos (BERT's [SEP], a segment separator) stay.
+    A completion that does not fit whole, or did not end (`ended` False: a rollout cut at
+    max_new_tokens), gets no eos: an eos would teach SFT to stop mid-sentence and show a
+    reward model, DPO or KTO an ending that never happened. End tokens that are not eos
+    (BERT's [SEP], a segment separator) stay.
     """
     ids = tokenizer(format_completion(tokenizer, completion), add_special_tokens=False)["input_ids"]
     end = special.end
-    if len(prompt) + len(ids) + len(end) > max_length:
+    if not ended or len(prompt) + len(ids) + len(end) > max_length:
         end = [token for token in end if token != tokenizer.eos_token_id]
     room = max(max_length - len(prompt) - len(end), 0)
     return prompt + ids[:room] + end

@@ -108,7 +108,8 @@ def score_preferences(
 
 
 def load_reward_fn(model_path: str | Path, device, criterion: str | None = None):
-    """A reward function `(prompts, completions) -> (B,) scores` backed by a reward checkpoint.
+    """A reward function `(prompts, completions, finished=None) -> (B,) scores` backed by a
+    reward checkpoint.
 
     Inputs are formatted with the reward model's own tokenizer and its training lengths,
     so a policy with a different tokenizer can still be scored. A model trained per
@@ -124,7 +125,10 @@ def load_reward_fn(model_path: str | Path, device, criterion: str | None = None)
     special = special_tokens(tokenizer)
 
     @torch.no_grad()
-    def score(prompts: list[list[dict]], completions: list[str]) -> torch.Tensor:
+    def score(prompts: list[list[dict]], completions: list[str], finished=None) -> torch.Tensor:
+        """`finished`, one bool per completion (default all True), says which ended: one that
+        did not (a rollout cut at max_new_tokens) is scored without eos, as TRL scores it."""
+        ended = [True] * len(completions) if finished is None else [bool(f) for f in finished]
         sequences = [
             encode_completion(
                 tokenizer,
@@ -132,8 +136,9 @@ def load_reward_fn(model_path: str | Path, device, criterion: str | None = None)
                 completion,
                 trained["max_length"],
                 special,
+                ended=done,
             )
-            for messages, completion in zip(prompts, completions, strict=True)
+            for messages, completion, done in zip(prompts, completions, ended, strict=True)
         ]
         input_ids, attention_mask = pad(sequences, tokenizer.pad_token_id)
         logits = model(

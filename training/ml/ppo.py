@@ -160,7 +160,7 @@ class OnlineRun:
 
     accelerator: Any
     tokenizer: Any
-    reward_fn: RewardFn
+    reward_fn: Callable  # (prompts, completions, finished) -> scores
     model: torch.nn.Module  # prepared by accelerate
     reference: torch.nn.Module | None  # frozen, on the accelerator's device; None: LoRA's base
     loader: Any
@@ -191,9 +191,10 @@ def start_online_run(
     output_dir, accelerator, tokenizer = begin_run(
         config, base_model_path, train_examples, val_examples, PROMPT_KEYS, output_dir
     )
-    reward_fn = reward_fn or load_reward_fn(
-        reward_model_path, accelerator.device, config.reward_criterion
-    )
+    if reward_fn is not None:
+        reward_fn = text_reward(reward_fn)
+    else:
+        reward_fn = load_reward_fn(reward_model_path, accelerator.device, config.reward_criterion)
     model = wrap(disable_dropout(load_trainable_lm(base_model_path, tokenizer, config)))
     reference = None
     if not config.lora_r:
@@ -220,6 +221,12 @@ def start_online_run(
         total_steps,
         output_dir,
     )
+
+
+def text_reward(reward_fn: RewardFn) -> Callable:
+    """An injected (prompts, completions) reward, called as the loop calls rewards, with
+    `finished` too: a rule reads the text, a reward model also sees whether it ended."""
+    return lambda prompts, completions, finished: reward_fn(prompts, completions)
 
 
 def prompt_features(tokenizer, examples: list[dict], max_prompt_length: int) -> list[dict]:

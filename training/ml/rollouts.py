@@ -68,6 +68,9 @@ def score_responses(tokenizer, reward_fn, prompts: list[dict], batch: dict, conf
     """reward_fn's score of each decoded response (special tokens dropped) to its prompt, less
     config.missing_eos_penalty for a response cut at max_new_tokens: (B,).
 
+    reward_fn(prompts, completions, finished) is told which responses ended in eos, so a
+    reward model does not see an eos that was never sampled (ppo.start_online_run).
+
     reward_fn sees mini_batch_size responses at a time, so a reward model's memory does not
     grow with the responses per step.
     """
@@ -76,9 +79,10 @@ def score_responses(tokenizer, reward_fn, prompts: list[dict], batch: dict, conf
         for response, mask in zip(batch["responses"], batch["mask"], strict=True)
     ]
     messages, device = [p["prompt"] for p in prompts], batch["mask"].device
+    finished = batch["finished"].tolist()
 
     def score(rows: slice):
-        scores = reward_fn(messages[rows], completions[rows])
+        scores = reward_fn(messages[rows], completions[rows], finished[rows])
         return (torch.as_tensor(scores, dtype=torch.float, device=device).reshape(-1),)
 
     (scores,) = in_micro_batches(score, config.mini_batch_size, len(completions))

@@ -14,6 +14,7 @@ from training.ml.data import (
     collate_preferences,
     collate_sft,
     encode_all,
+    encode_completion,
     encode_kto,
     encode_preference,
     encode_sft,
@@ -92,6 +93,14 @@ def test_completions_cut_to_fit_max_length_get_no_eos_and_whole_ones_keep_it(tok
         == encoded["rejected_ids"][: encoded["prompt_length"]]
     )
     assert encoded["margin"] == 2.0
+
+
+def test_a_completion_that_did_not_end_gets_no_eos_even_when_it_fits(tokenizer):
+    special = special_tokens(tokenizer)
+    prompt = prompt_ids(tokenizer, MESSAGES, 32, special)
+    cut = encode_completion(tokenizer, prompt, "half a", 128, special, ended=False)
+    whole = encode_completion(tokenizer, prompt, "half a", 128, special)
+    assert whole == cut + [tokenizer.eos_token_id]
 
 
 def test_sft_does_not_learn_to_stop_where_a_demonstration_was_cut(tokenizer):

@@ -147,6 +147,27 @@ def test_responses_that_end_are_not_penalised_or_counted_as_truncated(
     assert reward == pytest.approx(1.0 - 0.25 * truncated)
 
 
+def test_a_reward_model_is_told_which_rollouts_were_cut(
+    tmp_path, ab_policy, tiny_rm_path, monkeypatch, recorder
+):
+    told = []
+
+    def load_recording_reward(path, device, criterion):
+        def score(prompts, completions, finished):
+            told.extend(finished)
+            return [0.0] * len(completions)
+
+        return score
+
+    monkeypatch.setattr(ppo, "load_reward_fn", load_recording_reward)
+    config = PPOConfig(max_steps=1, **{**FAST, "max_new_tokens": 4})
+    train_ppo(
+        config, ab_policy, PROMPTS[:8], [], tmp_path / "out", recorder, reward_model_path=tiny_rm_path
+    )
+    assert len(told) == 8 and False in told
+    assert recorder.series("truncation_rate") == [told.count(False) / 8]
+
+
 def test_rollouts_are_scored_a_mini_batch_at_a_time(tmp_path, tiny_lm_path, monkeypatch):
     rows, forward = [], ppo.lm_forward
 
