@@ -8,6 +8,7 @@ well-formed line that cannot be a comparison, reported and passed over).
 import hashlib
 import json
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring  # json.dumps(s, ensure_ascii=False) of one string, in C
 
 ROLES = ("system", "user", "assistant")
 HUMAN, ASSISTANT = "\n\nHuman:", "\n\nAssistant:"
@@ -30,11 +31,34 @@ class ImportRecord:
     preferred: int | None = None  # index into responses of the labelled winner
     external_id: str = ""
     metadata: dict = field(default_factory=dict)
+    criterion: str = ""  # what the label judges: a criterion's name, or "" / "overall" for the main verdict
 
 
 def messages_hash(messages: list[dict]) -> str:
-    canonical = json.dumps(messages, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """sha256 of the canonical JSON (sorted keys, no spaces) of a conversation."""
+    if all(_plain(m) for m in messages):  # the usual case, written out: json.dumps is 3x slower per line
+        canonical = "[" + ",".join(
+            f'{{"content":{encode_basestring(m["content"])},"role":{encode_basestring(m["role"])}}}' for m in messages
+        ) + "]"
+    else:
+        canonical = json.dumps(messages, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def messages_json(messages: list[dict]) -> str:
+    """``json.dumps(messages, ensure_ascii=False)``, written out for the usual ``{role, content}`` messages."""
+    if all(_plain(m) and next(iter(m)) == "role" for m in messages):
+        return "[" + ", ".join(
+            f'{{"role": {encode_basestring(m["role"])}, "content": {encode_basestring(m["content"])}}}' for m in messages
+        ) + "]"
+    return json.dumps(messages, ensure_ascii=False)
+
+
+def _plain(message) -> bool:
+    return (
+        isinstance(message, dict) and len(message) == 2
+        and isinstance(message.get("role"), str) and isinstance(message.get("content"), str)
+    )
 
 
 def text_hash(text: str) -> str:
@@ -95,6 +119,7 @@ def _pair(messages, chosen: str, rejected: str, obj: dict, with_labels: bool) ->
         preferred=0 if with_labels else None,
         external_id=str(obj.get("id", "")),
         metadata=_metadata(obj),
+        criterion=_criterion(obj),
     )
 
 
@@ -103,6 +128,14 @@ def _metadata(obj: dict) -> dict:
     if not isinstance(meta, dict):
         raise RecordError("'metadata' must be an object")
     return meta
+
+
+def _criterion(obj: dict) -> str:
+    """The optional ``criterion`` a labelled line judges; which names are allowed is the project's."""
+    value = obj.get("criterion", "")
+    if not isinstance(value, str):
+        raise RecordError("'criterion' must be a string (a criterion's name, or 'overall')")
+    return value.strip()
 
 
 def same_text(a: str, b: str) -> bool:

@@ -15,45 +15,37 @@ same pair labelled by several sources, in either direction, lands on the same sl
 import hashlib
 import json
 import random
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import combinations, islice
+from itertools import islice
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import F
 
-from labeling.bulk import db_json, db_now, insert_returning
 from labeling.errors import ImportFailed, InvalidInput
-from labeling.formats import (
-    PARSERS,
-    ImportRecord,
-    RecordError,
-    RecordSkipped,
-    contains_nul,
-    messages_hash,
-    same_text,
-    text_hash,
+from labeling.formats import PARSERS, ImportRecord, RecordError, RecordSkipped, contains_nul
+from labeling.models import DataImport, Project, TaskType
+from labeling.services.import_groups import (
+    OVERALL,
+    Group,
+    Hashed,
+    comparison_groups,
+    hashed,
+    set_hash,
 )
-from labeling.models import (
-    IMPORTED_KEY_PREFIX,
-    Comparison,
-    ComparisonResponse,
-    DataImport,
-    Judgment,
-    Project,
-    Prompt,
-    Response,
-    TaskType,
-)
+from labeling.services.import_labels import LETTERS, store_labels
+from labeling.services.import_staging import ImportStaging
 from labeling.services.stats import project_stats_changed
 
-BATCH_LINES = 1000
+__all__ = ["LETTERS", "import_file", "import_records"]
+_set_hash = set_hash  # the comparison identity, for tests that store comparisons as an import would
+
+# Lines per chunk: each is staged and stored in a handful of set-based statements, so memory
+# stays flat (a chunk's rows, never the file's) while the per-statement cost is spread thin.
+BATCH_LINES = 5000
 # A pairwise line of N responses makes every pair of them, N(N-1)/2 comparisons: 32 make 496.
 # More models per prompt go on several lines (the prompt is shared; each line pairs its own).
 MAX_PAIRWISE_RESPONSES_PER_LINE = 32
-LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
 @dataclass
@@ -110,8 +102,10 @@ def _store_all(*, project, records, counts, format, file_name, label_source, use
     try:
         with transaction.atomic():
             source = _label_source_user(label_source) if label_source else None
+            staging = ImportStaging(project)
             while batch := list(islice(records, BATCH_LINES)):
-                _store_batch(project, batch, source, counts)
+                _store_batch(project, staging, batch, source, counts)
+            staging.drop()
             project_stats_changed(project.pk)  # new labels, or new models and responses to rate
             return DataImport.objects.create(
                 project=project, format=format, file_name=file_name[:255], file_sha256=digest.hexdigest(),
@@ -160,22 +154,7 @@ def _label_source_user(name: str):
     return user
 
 
-@dataclass
-class _Hashed:
-    """A parsed line with its content hashes, computed once."""
-
-    line: int
-    record: ImportRecord
-    prompt_hash: str
-    keys: list[tuple[str, str]]  # per response: (text hash, model name as stored), its identity in the prompt
-
-
-def _hashed(line: int, record: ImportRecord) -> _Hashed:
-    keys = [(text_hash(text), model[:200]) for text, model in record.responses]
-    return _Hashed(line, record, messages_hash(record.messages), keys)
-
-
-def _check_size(project, h: _Hashed) -> None:
+def _check_line(project, h: Hashed, labelled: bool) -> None:
     n = len(h.record.responses)
     if project.task_type == TaskType.PAIRWISE and n > MAX_PAIRWISE_RESPONSES_PER_LINE:
         raise ImportFailed(
@@ -183,234 +162,59 @@ def _check_size(project, h: _Hashed) -> None:
             f"{n} responses make {n * (n - 1) // 2} pairwise comparisons; a line may hold at most "
             f"{MAX_PAIRWISE_RESPONSES_PER_LINE} responses (split the prompt's responses over several lines)",
         )
+    criterion = h.record.criterion
+    if labelled and criterion and criterion != OVERALL and criterion not in project.criteria:
+        allowed = ", ".join([OVERALL, *project.criteria])
+        raise ImportFailed(h.line, f"criterion '{criterion}' is not one of this project's ({allowed})")
 
 
-def _store_batch(project, batch, source, counts: ImportCounts) -> None:
-    hashed = [_hashed(line, rec) for line, rec in batch]
-    for h in hashed:
-        _check_size(project, h)
-    prompt_ids = _store_prompts(project, hashed, counts)
-    response_ids = _store_responses(project, hashed, prompt_ids, counts)
-    groups = _comparison_groups(project, hashed, prompt_ids, response_ids)
-    _store_comparisons(project, groups, source, counts)
+def _store_batch(project, staging: ImportStaging, batch, source, counts: ImportCounts) -> None:
+    lines = [hashed(line, rec) for line, rec in batch]
+    for h in lines:
+        _check_line(project, h, labelled=source is not None)
+    staging.clear()
+    prompt_ids = _store_prompts(staging, lines, counts)
+    response_ids = _store_responses(staging, lines, prompt_ids, counts)
+    by_hash = _distinct(comparison_groups(project, lines, prompt_ids, response_ids))
+    rng = random.Random()  # serving order's tie-breaker
+    rows = [(h, g.prompt_id, g.response_ids, rng.random()) for h, g in by_hash.items()]
+    counts.comparisons += staging.store_comparisons(rows)
+    if source is not None:
+        labels: dict[tuple[str, str], int] = {}  # a source's first label for a comparison is the one kept
+        for h, group in by_hash.items():
+            for g in [group, *group.repeats]:
+                if g.preferred is not None:
+                    labels.setdefault((h, g.criterion), g.preferred)
+        if labels:
+            counts.judgments += store_labels(project, staging, source, labels)
 
 
-def _store_prompts(project, hashed: list[_Hashed], counts) -> dict[str, int]:
-    wanted = {h.prompt_hash: h.record for h in hashed}
-    ids = dict(Prompt.objects.filter(project=project, content_hash__in=wanted).values_list("content_hash", "id"))
-    now = db_now()
-    new = [
-        (project.id, db_json(rec.messages), h, rec.external_id[:200], db_json(rec.metadata), now)
-        for h, rec in wanted.items()
-        if h not in ids
-    ]
-    columns = ["project_id", "messages", "content_hash", "external_id", "metadata", "created_at"]
-    ids.update(insert_returning(Prompt, columns, new, ["content_hash", "id"]))
-    counts.prompts += len(new)
+def _store_prompts(staging: ImportStaging, lines: list[Hashed], counts) -> dict[str, int]:
+    wanted = {}
+    for h in lines:
+        wanted.setdefault(h.prompt_hash, (h.record.messages, h.record.external_id, h.record.metadata))
+    ids, added = staging.store_prompts(wanted)
+    counts.prompts += added
     return ids
 
 
-def _store_responses(project, hashed: list[_Hashed], prompt_ids, counts) -> dict[tuple[int, str, str], int]:
+def _store_responses(staging: ImportStaging, lines: list[Hashed], prompt_ids, counts) -> dict[tuple[int, str, str], int]:
     """Response ids by (prompt id, text hash, model name)."""
     wanted: dict[tuple[int, str, str], str] = {}
-    for h in hashed:
+    for h in lines:
         prompt_id = prompt_ids[h.prompt_hash]
         for (text, _), (th, model) in zip(h.record.responses, h.keys, strict=True):
             wanted.setdefault((prompt_id, th, model), text)
-    existing = Response.objects.filter(
-        prompt_id__in={p for p, _, _ in wanted}, content_hash__in={h for _, h, _ in wanted}
-    ).values_list("prompt_id", "content_hash", "model_name", "id")
-    ids = {(p, h, m): i for p, h, m, i in existing if (p, h, m) in wanted}
-    now = db_now()
-    new = [
-        (project.id, p, text, m, h, len(text), "{}", now)
-        for (p, h, m), text in wanted.items()
-        if (p, h, m) not in ids
-    ]
-    columns = ["project_id", "prompt_id", "text", "model_name", "content_hash", "length_chars", "metadata", "created_at"]
-    returning = ["prompt_id", "content_hash", "model_name", "id"]
-    for prompt_id, content_hash, model, response_id in insert_returning(Response, columns, new, returning):
-        ids[(prompt_id, content_hash, model)] = response_id
-    counts.responses += len(new)
-    return ids
+    ids, added = staging.store_responses([(*key, text) for key, text in wanted.items()])
+    counts.responses += added
+    return dict(zip(wanted, ids, strict=True))
 
 
-@dataclass
-class _Group:
-    """One comparison a line asks for."""
-
-    prompt_id: int
-    response_ids: list[int]  # presentation order, used where the comparison is new
-    preferred: int | None = None  # response id of the labelled winner
-    line: int = 0
-
-
-def _comparison_groups(project, hashed: list[_Hashed], prompt_ids, response_ids) -> list[_Group]:
-    """The comparisons the lines ask for. A label names its winner by response id: which letter
-    that is depends on the stored order of the comparison, known only once it is stored."""
-    split = _stored_sets(project, {prompt_ids[h.prompt_hash] for h in hashed if _splits(project, h)})
-    groups = []
-    for h in hashed:
-        prompt_id = prompt_ids[h.prompt_hash]
-        ids = [response_ids[(prompt_id, *key)] for key in h.keys]
-        if _splits(project, h) and _already_split({ids[i] for i in _ranked(h)}, split.get(prompt_id, [])):
-            continue
-        winner = ids[h.record.preferred] if h.record.preferred is not None else None
-        for members in _response_sets(project, h):
-            member_ids = [ids[i] for i in members]
-            groups.append(_Group(prompt_id, member_ids, winner if winner in member_ids else None, h.line))
-    return groups
-
-
-def _response_sets(project, h: _Hashed) -> list[list[int]]:
-    """The response sets of one line, as indices into its responses in presentation order.
-
-    Pairwise: every pair whose texts differ (the same text from two models is no choice; each
-    model is still compared with the others). Ranking: one response per distinct text (the
-    first listed), in groups of K cut from one shuffled order, the last topped up.
-    """
-    if project.task_type == TaskType.PAIRWISE:
-        texts = [text for text, _ in h.record.responses]
-        pairs = combinations(range(len(texts)), 2)
-        return [_content_order(h, pair) for pair in pairs if not same_text(texts[pair[0]], texts[pair[1]])]
-    k = project.responses_per_comparison
-    order = _content_order(h, _ranked(h))
-    if len(order) < 2:  # records made in code (generate) are not checked by a parser
-        return []
-    sets = [order[i : i + k] for i in range(0, len(order), k)]
-    if len(sets[-1]) < k:
-        sets[-1] = order[-k:]
-    return sets
-
-
-def _ranked(h: _Hashed) -> list[int]:
-    """Indices of the responses a ranking line shows: the first with each text."""
-    first: dict[str, int] = {}
-    for i, (text, _) in enumerate(h.record.responses):
-        first.setdefault(text.strip(), i)
-    return list(first.values())
-
-
-def _content_order(h: _Hashed, members) -> list[int]:
-    """A shuffle seeded by the prompt and the set of responses: random from comparison to
-    comparison (a labelled row lists its chosen response first; annotators must not see it
-    always as A), but the same whatever the order of the input, its lines or the database ids."""
-    order = sorted(members, key=h.keys.__getitem__)
-    random.Random(":".join([h.prompt_hash, *(h.keys[i][0] for i in order)])).shuffle(order)
-    return order
-
-
-def _splits(project, h: _Hashed) -> bool:
-    if project.task_type != TaskType.RANKING:
-        return False
-    return len(_ranked(h)) > project.responses_per_comparison
-
-
-def _stored_sets(project, prompt_ids: set[int]) -> dict[int, list[set[int]]]:
-    """The response ids of each stored comparison of ``prompt_ids``, by prompt."""
-    members: dict[int, set[int]] = defaultdict(set)
-    prompt_of: dict[int, int] = {}
-    slots = ComparisonResponse.objects.filter(comparison__project=project, comparison__prompt_id__in=prompt_ids)
-    for comparison_id, prompt_id, response_id in slots.values_list("comparison_id", "comparison__prompt_id", "response_id"):
-        members[comparison_id].add(response_id)
-        prompt_of[comparison_id] = prompt_id
-    by_prompt: dict[int, list[set[int]]] = defaultdict(list)
-    for comparison_id, response_ids in members.items():
-        by_prompt[prompt_of[comparison_id]].append(response_ids)
-    return by_prompt
-
-
-def _already_split(response_ids: set[int], stored: list[set[int]]) -> bool:
-    """Whether stored comparisons made only of these responses already include every one of them.
-
-    Imports before the order above was content-based split a ranking line after shuffling it in
-    input order, so re-importing such a line now would cut it differently and add comparisons.
-    """
-    covered = set().union(*(s for s in stored if s <= response_ids))
-    return covered == response_ids
-
-
-def _set_hash(response_ids) -> str:
-    return hashlib.sha256(",".join(map(str, sorted(response_ids))).encode()).hexdigest()
-
-
-def _store_comparisons(project, groups: list[_Group], source, counts) -> None:
-    by_hash: dict[str, _Group] = {}
-    preferred: dict[str, int] = {}  # a source's first label for a comparison is the one kept
+def _distinct(groups: list[Group]) -> dict[str, Group]:
+    """The groups by response set hash, the first of each kept (later ones in its ``repeats``)."""
+    by_hash: dict[str, Group] = {}
     for group in groups:
-        key = _set_hash(group.response_ids)
-        by_hash.setdefault(key, group)
-        if group.preferred is not None:
-            preferred.setdefault(key, group.preferred)
-    existing = dict(
-        Comparison.objects.filter(project=project, response_set_hash__in=by_hash).values_list("response_set_hash", "id")
-    )
-    rng, now = random.Random(), db_now()
-    new = [
-        (project.id, g.prompt_id, h, 0.0, rng.random(), False, 0, 0, True, now)
-        for h, g in by_hash.items()
-        if h not in existing
-    ]
-    columns = [
-        "project_id", "prompt_id", "response_set_hash", "priority", "random_key", "is_gold",
-        "judgment_count", "holders", "is_open", "created_at",
-    ]
-    created = dict(insert_returning(Comparison, columns, new, ["response_set_hash", "id"]))
-    slots = [(cid, r, pos) for h, cid in created.items() for pos, r in enumerate(by_hash[h].response_ids)]
-    insert_returning(ComparisonResponse, ["comparison_id", "response_id", "position"], slots, ["id"])
-    counts.comparisons += len(created)
-    if source is not None and preferred:
-        # Letters are read against the stored order: a comparison stored by an earlier import
-        # (or under an older ordering) keeps the order it was created with.
-        orders = {cid: by_hash[h].response_ids for h, cid in created.items()}
-        orders |= _stored_orders([existing[h] for h in preferred if h in existing])
-        ids = existing | created
-        _store_labels(project, source, [(ids[h], orders[ids[h]], winner) for h, winner in preferred.items()], counts)
-
-
-def _stored_orders(comparison_ids: list[int]) -> dict[int, list[int]]:
-    """Response ids of each comparison by position."""
-    orders: dict[int, list[int]] = defaultdict(list)
-    slots = ComparisonResponse.objects.filter(comparison_id__in=comparison_ids).order_by("comparison_id", "position")
-    for comparison_id, response_id in slots.values_list("comparison_id", "response_id"):
-        orders[comparison_id].append(response_id)
-    return orders
-
-
-def _store_labels(project, source, labelled: list[tuple[int, list[int], int]], counts) -> None:
-    """``labelled``: (comparison id, its response ids by position, the winner's response id)."""
-    keys = {
-        f"{IMPORTED_KEY_PREFIX}{project.pk}:{source.pk}:{cid}": (cid, _label(project, order, winner))
-        for cid, order, winner in labelled
-    }
-    done = set(Judgment.objects.filter(client_key__in=keys).values_list("client_key", flat=True))
-    new = [
-        Judgment(project=project, comparison_id=cid, annotator=source, client_key=key, **result)
-        for key, (cid, result) in keys.items()
-        if key not in done
-    ]
-    Judgment.objects.bulk_create(new)
-    _count_judged(project, [j.comparison_id for j in new])
-    counts.judgments += len(new)
-
-
-def _label(project, order: list[int], winner: int) -> dict:
-    """The judgment fields for a labelled pair whose ``winner`` sits at its place in ``order``.
-
-    Labelled formats carry two responses, so in a ranking project the label is a full ranking.
-    """
-    letters = LETTERS[: len(order)]
-    first = letters[order.index(winner)]
-    if project.task_type == TaskType.RANKING:
-        return {"ranking": [first, *(letter for letter in letters if letter != first)]}
-    return {"winner": first}
-
-
-def _count_judged(project, comparison_ids: list[int]) -> None:
-    """Imported labels take a slot like any judgment (no lease row: the source never held one)."""
-    for chunk in (comparison_ids[i : i + 500] for i in range(0, len(comparison_ids), 500)):
-        Comparison.objects.filter(id__in=chunk).update(
-            judgment_count=F("judgment_count") + 1, holders=F("holders") + 1
-        )
-        Comparison.objects.filter(id__in=chunk, holders__gte=project.overlap).update(is_open=False)
-
+        first = by_hash.setdefault(set_hash(group.response_ids), group)
+        if first is not group:
+            first.repeats.append(group)
+    return by_hash

@@ -411,3 +411,31 @@ def test_pandalm_raters_imported_as_label_sources_keep_their_disagreements(proje
     assert payload["cohen_kappa_mean"] == pytest.approx(agreement.cohen_kappa_mean(matrix))
     assert payload["percent_agreement"] == pytest.approx(agreement.percent_agreement(matrix))
     assert 0.8 < payload["krippendorff_alpha"] < 0.95
+
+
+# --- set-based storage ----------------------------------------------------------------------------
+
+
+def test_no_statement_grows_with_the_number_of_lines(project, monkeypatch):
+    """Rows go to the staging tables in bulk and are stored by set-based statements: no SQL text
+    lists the rows (an IN list of hashes or a multi-row VALUES cost Django and the server per row)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(imports, "BATCH_LINES", 1500)
+    with CaptureQueriesContext(connection) as queries:
+        result = import_file(project=project, lines=lines(*[candidates(i) for i in range(3000)]), format="candidates")
+    assert result.counts["comparisons"] == 9000
+    assert max(len(q["sql"]) for q in queries.captured_queries) < 2000
+    assert len(queries.captured_queries) < 60  # two chunks of a handful of statements each
+
+
+@pytest.mark.parametrize("text", ["\\N", "", '"quoted", with a comma\nand a newline', "tab\there"])
+def test_texts_that_look_like_nulls_or_csv_survive_the_staging_copy(project, text):
+    line = {"prompt": text or "Q", "responses": [{"text": text, "model": "m1"}, {"text": "other", "model": text}],
+            "id": text, "metadata": {"note": text}}
+    import_file(project=project, lines=lines(line), format="candidates")
+    assert Response.objects.get(model_name="m1").text == text
+    assert Response.objects.get(text="other").model_name == text
+    prompt = Prompt.objects.get()
+    assert (prompt.external_id, prompt.metadata) == (text, {"note": text})
