@@ -42,7 +42,22 @@ def prepare_trainable(model, config, task_type: str | None):
     for parameter in model.parameters():
         if parameter.requires_grad:  # adapters and modules_to_save: AdamW needs float32
             parameter.data = parameter.data.float()
+    float_inputs_to_trained_heads(model)
     return model
+
+
+def float_inputs_to_trained_heads(model) -> None:
+    """Feed float32 to the heads trained beside the adapters (a classifier's score), which now
+    read the activations of a base held in half precision; LoRA layers cast their own input."""
+    from peft.utils import ModulesToSaveWrapper
+
+    for module in model.modules():
+        if isinstance(module, ModulesToSaveWrapper):
+            module.register_forward_pre_hook(_to_float)
+
+
+def _to_float(module, args):
+    return tuple(a.float() if torch.is_floating_point(a) else a for a in args)
 
 
 def peft_part(model):

@@ -275,8 +275,7 @@ class TrainConfig(Config):
     mixed_precision: str = option(
         "no",
         "Autocast on GPU: 'no', 'fp16' or 'bf16' (passed to accelerate); trained weights and "
-        "the optimizer stay float32 either way. 'no' with LoRA on a half-precision base "
-        "autocasts in the base's dtype.",
+        "the optimizer stay float32 either way.",
         precision,
     )
     torch_dtype: str = option(

@@ -24,7 +24,6 @@ from transformers import get_linear_schedule_with_warmup
 from training.ml.checkpoints import (
     check_model_options,
     check_output_dir,
-    held_dtype,
     load_tokenizer,
 )
 from training.ml.data import check_examples
@@ -53,12 +52,10 @@ class TrainingDiverged(Exception):
         self.step = step
 
 
-def make_accelerator(config, base_model_path=None) -> Accelerator:
+def make_accelerator(config) -> Accelerator:
     """Seeded accelerator: cuda when available, else cpu; `accelerate launch` adds processes.
 
-    On GPU it autocasts as config.mixed_precision says; with LoRA on a half-precision base and
-    mixed_precision "no", in the base's dtype, since float32 adapters and heads meet
-    half-precision activations there.
+    On GPU it autocasts as config.mixed_precision says; the weights it trains stay float32.
 
     accelerate keeps its settings in process-wide singletons, and refuses a second run with
     another mixed_precision in the same process. A worker process trains run after run,
@@ -68,13 +65,9 @@ def make_accelerator(config, base_model_path=None) -> Accelerator:
         AcceleratorState._reset_state(reset_partial_state=True)
         GradientState._reset_state()
     set_seed(config.seed)
-    mixed_precision = config.mixed_precision if torch.cuda.is_available() else "no"
-    if mixed_precision == "no" and torch.cuda.is_available() and config.lora_r:
-        base_dtype = held_dtype(config.torch_dtype, base_model_path)
-        mixed_precision = {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(base_dtype, "no")
     return Accelerator(
         gradient_accumulation_steps=config.gradient_accumulation_steps,
-        mixed_precision=mixed_precision,
+        mixed_precision=config.mixed_precision if torch.cuda.is_available() else "no",
     )
 
 
@@ -90,8 +83,7 @@ def begin_run(
         check_examples(val_examples, keys, "validation")
     check_model_options(config)
     output_dir = check_output_dir(output_dir)
-    accelerator = make_accelerator(config, base_model_path)
-    return output_dir, accelerator, load_tokenizer(base_model_path)
+    return output_dir, make_accelerator(config), load_tokenizer(base_model_path)
 
 
 def count_total_steps(config, num_examples: int, num_processes: int) -> int:

@@ -14,7 +14,7 @@ from training.ml.checkpoints import load_causal_lm, load_options, load_tokenizer
 from training.ml.config import DPOConfig, KTOConfig, RewardConfig, SFTConfig
 from training.ml.dpo import train_dpo
 from training.ml.kto import train_kto
-from training.ml.reward import train_reward
+from training.ml.reward import train_reward, trainable_reward_model
 from training.ml.sft import train_sft
 
 LENGTHS = {"max_steps": 10, "max_length": 64, "max_prompt_length": 40}
@@ -110,3 +110,18 @@ def test_flash_attention_without_the_package_is_refused_by_name(tmp_path, tiny_l
     with pytest.raises(ValueError, match="flash_attention_2.*flash-attn"):
         train_sft(config, tiny_lm_path, sft_demos(pairs), [], tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_lora_holds_the_base_as_torch_dtype_says_and_trains_float32_adapters_and_head(
+    tmp_path, tiny_rm_bf16_path, pairs, recorder
+):
+    config = RewardConfig(
+        lora_r=8, torch_dtype="bfloat16", learning_rate=1e-3, batch_size=3, **LENGTHS
+    )
+    model = trainable_reward_model(tiny_rm_bf16_path, load_tokenizer(tiny_rm_bf16_path), config)
+    trained = {p.dtype for p in model.parameters() if p.requires_grad}
+    frozen = {p.dtype for p in model.parameters() if not p.requires_grad}
+    assert (trained, frozen) == ({torch.float32}, {torch.bfloat16})
+    # The float32 score head reads the bf16 base's activations (no autocast on a CPU).
+    train_reward(config, tiny_rm_bf16_path, pairs, [], tmp_path / "out", recorder)
+    assert recorder.series("loss")[-1] < recorder.series("loss")[0]
