@@ -7,10 +7,14 @@ comparison order; this module decides what each becomes:
   pair (a win, a loss or a tie), a ranking all its implied pairs (``pairs="all"``) or the best
   against each other (``pairs="best-vs-rest"``). ``aggregation`` then makes preferences:
   ``majority`` (per pair, the most common outcome among a win, a loss and a tie), ``mean-strength``
-  (per pair, the mean of +strength / -strength / 0, ranking and unscaled votes counting 1), or
-  ``none`` (each judgment on its own). A pair whose vote is split evenly, or whose result is a tie,
-  gives no preference row: the formats here cannot say "equal", so it is dropped and counted in
-  ``ExportStats`` (``split``, ``tie``). ``raw`` is never aggregated.
+  (per pair, the mean of +strength / -strength / 0, ranking and unscaled votes counting 1),
+  ``dawid-skene`` (per pair, the most probable outcome when each annotator is weighted by a
+  reliability estimated over the whole export: ``labeling/label_model.py``), or ``none`` (each
+  judgment on its own). A pair whose vote is split evenly, or whose result is a tie, gives no
+  preference row: the formats here cannot say "equal", so it is dropped and counted in
+  ``ExportStats`` (``split``, ``tie``). An aggregated row says how sure it is in
+  ``label_confidence``: the share of votes for the outcome taken (``majority``, ``mean-strength``)
+  or its posterior probability (``dawid-skene``). ``raw`` is never aggregated.
 * Rows per format: ``trl``, ``hh-rlhf``, ``kto``, ``sft``, ``raw`` (see each ``*_row``).
   One file has one representation: ``trl`` and ``kto`` are either standard (prompt and replies
   as plain strings, only possible when every prompt is one user turn) or conversational
@@ -36,7 +40,7 @@ from labeling.errors import InvalidInput
 from labeling.rankings import LETTERS, ranking_pairs
 
 FORMATS = ("trl", "hh-rlhf", "kto", "sft", "raw")
-AGGREGATIONS = ("majority", "mean-strength", "none")
+AGGREGATIONS = ("majority", "mean-strength", "dawid-skene", "none")
 PAIRS = ("all", "best-vs-rest")
 FILE_TYPES = ("jsonl", "parquet", "csv")
 SPLITS = ("train", "validation")
@@ -97,6 +101,8 @@ class ExportOptions:
             raise ExportError(f"criteria: only the trl format has a criterion column, not {self.format}")
         if len(set(self.criteria)) != len(self.criteria) or not all(self.criteria):
             raise ExportError("criteria must be distinct, non-empty names")
+        if self.criteria and self.aggregation == "dawid-skene":
+            raise ExportError("criteria: dawid-skene aggregates the main verdict only; use majority or mean-strength")
 
 
 @dataclass(frozen=True)
@@ -176,6 +182,7 @@ class Preference:
     chosen: int  # position
     rejected: int
     margin: float | None = None  # mean strength, for ``mean-strength``
+    confidence: float | None = None  # label_confidence; None for unaggregated (``none``) rows
 
 
 def vote_outcomes(vote: Vote, pairs: str) -> dict[tuple[int, int], float]:
@@ -184,6 +191,8 @@ def vote_outcomes(vote: Vote, pairs: str) -> dict[tuple[int, int], float]:
     ``s`` is the strength (1 for ranking judgments and for projects without a scale).
     """
     s = float(vote.strength or 1)
+    if not (vote.winner or vote.ranking):  # an imported label on a criterion alone: no main verdict
+        return {}
     if vote.ranking:
         ranked = ranking_pairs(vote.ranking) if pairs == "all" else [(vote.ranking[0], x) for x in vote.ranking[1:]]
         beaten = [(LETTERS.index(w), LETTERS.index(lo)) for w, lo in ranked]
@@ -230,18 +239,31 @@ def _decide(key: tuple[int, int], values: list[float], aggregation: str, stats: 
     if aggregation == "mean-strength":
         mean = sum(values) / len(values)
         outcome, margin = _sign(mean), abs(mean)
+        # the strength-weighted share of the votes for the outcome taken (a tie weighs nothing)
+        weight = sum(abs(v) for v in values)
+        confidence = sum(abs(v) for v in values if _sign(v) == outcome) / weight if weight else None
     else:
         counts = _counts(values)
         top = max(counts)
         if counts.count(top) > 1:
             stats.split += 1
             return None
-        outcome, margin = (1, -1, 0)[counts.index(top)], None
+        outcome, margin, confidence = (1, -1, 0)[counts.index(top)], None, top / len(values)
+    return _preference(key, outcome, margin, confidence, stats)
+
+
+def _decide_posterior(key: tuple[int, int], posterior, stats: ExportStats) -> Preference | None:
+    """Dawid–Skene: the most probable of (first wins, second wins, tie), with its probability."""
+    best = int(posterior.argmax())
+    return _preference(key, (1, -1, 0)[best], None, float(posterior[best]), stats)
+
+
+def _preference(key, outcome: int, margin, confidence, stats: ExportStats) -> Preference | None:
     if outcome == 0:
         stats.tie += 1
         return None
     i, j = key if outcome > 0 else key[::-1]
-    return Preference(i, j, margin)
+    return Preference(i, j, margin, confidence)
 
 
 OVERALL = "overall"  # the criterion name of a judgment's main verdict
@@ -263,19 +285,28 @@ def criterion_votes(votes: list[Vote], criterion: str) -> list[Vote]:
 
 
 def preference_units(
-    comparison: JudgedComparison, options: ExportOptions, stats: ExportStats
+    comparison: JudgedComparison, options: ExportOptions, stats: ExportStats, posteriors=None
 ) -> list[list[Preference]]:
-    """The preferences of one comparison: one unit when aggregated, one unit per judgment for ``none``."""
+    """The preferences of one comparison: one unit when aggregated, one unit per judgment for
+    ``none``. ``dawid-skene`` reads each pair's outcome from ``posteriors``
+    (``label_model.UnitPosteriors``, fitted over the whole export)."""
     if options.aggregation == "none":
-        groups = [[vote] for vote in comparison.votes]
-        aggregation = "majority"  # of a single vote: its own outcome
-    else:
-        groups, aggregation = [comparison.votes], options.aggregation
-    units = []
-    for votes in groups:
-        tallies = sorted(_tallies(votes, options.pairs).items())
-        units.append([p for key, values in tallies if (p := _decide(key, values, aggregation, stats))])
-    return units
+        units = [_decided([vote], options.pairs, "majority", stats) for vote in comparison.votes]
+        return [[replace(p, confidence=None) for p in unit] for unit in units]
+    if options.aggregation == "dawid-skene":
+        decided = []
+        for key, values in sorted(_tallies(comparison.votes, options.pairs).items()):
+            posterior = posteriors.get(comparison.comparison_id, *key)
+            # a pair judged only after the fit was made (exports take no lock) falls back to majority
+            p = _decide(key, values, "majority", stats) if posterior is None else _decide_posterior(key, posterior, stats)
+            decided += [p] if p else []
+        return [decided]
+    return [_decided(comparison.votes, options.pairs, options.aggregation, stats)]
+
+
+def _decided(votes: list[Vote], pairs: str, aggregation: str, stats: ExportStats) -> list[Preference]:
+    tallies = sorted(_tallies(votes, pairs).items())
+    return [p for key, values in tallies if (p := _decide(key, values, aggregation, stats))]
 
 
 # --- rows per format ---------------------------------------------------------------------------
@@ -334,6 +365,8 @@ def pair_row(c: JudgedComparison, p: Preference, options: ExportOptions) -> dict
     row |= {"chosen_model": chosen_model, "rejected_model": rejected_model}
     if options.format == "trl" and options.aggregation == "mean-strength":
         row["margin"] = p.margin
+    if p.confidence is not None:
+        row["label_confidence"] = p.confidence
     return row
 
 
@@ -405,16 +438,18 @@ def comparison_rows(
     pseudonym: Callable[[int], str] = str,
     scale: list[str] | None = None,
     seen: set | None = None,
+    posteriors=None,
 ) -> list[dict]:
     """Every row ``c`` gives in ``options.format``. ``seen`` (response ids) de-duplicates ``sft``
-    winners across calls; it grows with the winners written, an int each."""
+    winners across calls; it grows with the winners written, an int each. ``posteriors``: the
+    Dawid–Skene fit, for that aggregation."""
     if options.format == "raw":
         return [raw_row(c, v, pseudonym(v.annotator_id), scale or []) for v in c.votes]
     if options.criteria:
         return criteria_rows(c, options, stats)
     if options.format == "sft" and not options.include_winners:
         return []
-    units = preference_units(c, options, stats)
+    units = preference_units(c, options, stats, posteriors)
     if options.format == "kto":
         return [row for unit in units for row in kto_rows(c, unit, options)]
     if options.format == "sft":
@@ -566,6 +601,8 @@ def parquet_schema(options: ExportOptions):
     }[options.format]
     if options.format == "trl" and options.aggregation == "mean-strength":
         columns.append(("margin", pa.float64()))
+    if options.format in ("trl", "hh-rlhf") and options.aggregation != "none":
+        columns.append(("label_confidence", pa.float64()))
     if options.criteria:
         columns.append(("criterion", s))
     return pa.schema(columns)

@@ -202,7 +202,7 @@ export interface DataImport {
 }
 
 export type ExportFormat = "trl" | "hh-rlhf" | "kto" | "sft" | "raw";
-export type Aggregation = "majority" | "mean-strength" | "none";
+export type Aggregation = "majority" | "mean-strength" | "dawid-skene" | "none";
 export type PairsMode = "all" | "best-vs-rest";
 export type FileType = "jsonl" | "parquet" | "csv";
 

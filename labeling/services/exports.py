@@ -40,7 +40,9 @@ from labeling.exporters import (
     comparison_rows,
     make_writer,
     sft_row,
+    vote_outcomes,
 )
+from labeling.label_model import UnitPosteriors, fit_unit_posteriors
 from labeling.models import (
     Comparison,
     ComparisonResponse,
@@ -230,6 +232,7 @@ def export_rows(
     salt, seen = pseudonym_salt(), set()
     pseudonym = functools.cache(lambda user_id: annotator_pseudonym(user_id, salt))
     scale = list(project.strength_scale or [])
+    posteriors = unit_posteriors(project, filters, options.pairs) if options.aggregation == "dawid-skene" else None
     comparisons = judged_comparisons(
         project=project, filters=filters, raw=options.format == "raw", details=bool(options.criteria)
     )
@@ -238,9 +241,26 @@ def export_rows(
             stats.filtered_out += 1
             continue
         stats.comparisons += 1
-        for row in comparison_rows(comparison, options, stats, pseudonym=pseudonym, scale=scale, seen=seen):
+        rows = comparison_rows(comparison, options, stats, pseudonym=pseudonym, scale=scale, seen=seen, posteriors=posteriors)
+        for row in rows:
             stats.rows += 1
             yield comparison.prompt_key, row
+
+
+def unit_posteriors(project: Project, filters: ExportFilters, pairs: str) -> UnitPosteriors | None:
+    """The Dawid–Skene fit over every judgment the export reads (the row filters applied), one
+    pass before the rows are written; None when there is no judgment. Memory: a few ints per
+    judgment and position pair."""
+    rows = judgment_filter(project, filters).values_list("comparison_id", *_VOTE).iterator(chunk_size=CHUNK_ROWS)
+    outcomes = (
+        (row[0], i, j, row[2], value)
+        for row in rows
+        for (i, j), value in vote_outcomes(Vote(*row[1:]), pairs).items()
+    )
+    try:
+        return fit_unit_posteriors(outcomes)
+    except ValueError:
+        return None
 
 
 def export_stream(

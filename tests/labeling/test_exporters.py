@@ -96,6 +96,19 @@ def test_mean_strength_weighs_votes_where_majority_counts_heads():
     assert (row["chosen"], row["margin"]) == ("Paris.", pytest.approx(1 / 3))
 
 
+def test_aggregated_rows_say_how_sure_they_are_and_single_judgments_do_not():
+    c = comparison(vote("a", 3, annotator=1), vote("b", 1, annotator=2), vote("b", 1, annotator=3))
+    assert [r["label_confidence"] for r in rows(c, aggregation="majority")] == [pytest.approx(2 / 3)]
+    # mean strength takes A (3 against 1 + 1): A holds 3 of the 5 strength points
+    assert [r["label_confidence"] for r in rows(c, aggregation="mean-strength")] == [pytest.approx(3 / 5)]
+    assert all("label_confidence" not in r for r in rows(c, aggregation="none"))
+
+
+def test_dawid_skene_takes_no_criteria():
+    with pytest.raises(ExportError, match="dawid-skene aggregates the main verdict only"):
+        ExportOptions("trl", aggregation="dawid-skene", criteria=("harmless",))
+
+
 def test_aggregation_none_gives_a_row_per_judgment():
     c = comparison(vote("a", annotator=1), vote("b", annotator=2), vote("tie", annotator=3))
     assert chosen_rejected(c, aggregation="none") == [("Paris.", "Lyon."), ("Lyon.", "Paris.")]
@@ -137,7 +150,8 @@ def test_comparison_filters_on_judgment_count_and_agreement():
 
 def test_trl_standard_row_parses_back_to_the_same_pair():
     [row] = rows(comparison(vote("b")))
-    assert row == {"prompt": "Capital of France?", "chosen": "Lyon.", "rejected": "Paris.", "chosen_model": "m1", "rejected_model": "m0"}
+    assert row == {"prompt": "Capital of France?", "chosen": "Lyon.", "rejected": "Paris.", "chosen_model": "m1",
+                   "rejected_model": "m0", "label_confidence": 1.0}
     record = parse_trl(row, with_labels=True)
     assert (record.messages, record.responses, record.preferred) == (QUESTION, [("Lyon.", "m1"), ("Paris.", "m0")], 0)
 

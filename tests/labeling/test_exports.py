@@ -615,7 +615,7 @@ def test_export_data_command_writes_the_file(tmp_path, labelled):
     out = tmp_path / "prefs.jsonl"
     stdout = io.StringIO()
     call_command("export_data", "--project", labelled[0].project.slug, "--format", "trl", "--exclude-gold", "--out", str(out), stdout=stdout)
-    assert jsonl(out.read_bytes()) == [{"prompt": labelled[0].prompt.messages[0]["content"], "chosen": "clear A", "rejected": "clear B", "chosen_model": "model-a", "rejected_model": "model-b"}]
+    assert jsonl(out.read_bytes()) == [{"prompt": labelled[0].prompt.messages[0]["content"], "chosen": "clear A", "rejected": "clear B", "chosen_model": "model-a", "rejected_model": "model-b", "label_confidence": 1.0}]
     assert "wrote 1 rows" in stdout.getvalue() and "1 split votes" in stdout.getvalue()
 
 
@@ -676,3 +676,32 @@ def test_export_data_command_takes_criteria(tmp_path, judged_per_criterion):
     call_command("export_data", "--project", judged_per_criterion.slug, "--format", "trl", "--criteria", "harmless",
                  "--out", str(out), stdout=io.StringIO())
     assert [r["criterion"] for r in jsonl(out.read_bytes())] == ["harmless"]
+
+
+def test_dawid_skene_export_outweighs_careless_annotators_and_gives_its_confidence(project):
+    """Two careful annotators always give the better response (model-good, shown first or
+    second at random); three careless ones pick at random. Where the careless outvote the
+    careful, majority exports the wrong pair and Dawid-Skene, having learnt who is reliable on
+    the rest, the right one."""
+    import random
+
+    rng = random.Random(0)
+    careful = [UserFactory(username=f"careful-{n}") for n in range(2)]
+    careless = [UserFactory(username=f"careless-{n}") for n in range(3)]
+    for _ in range(60):
+        order = rng.choice([("model-good", "model-bad"), ("model-bad", "model-good")])
+        c = make_comparison(project, models_=order)
+        for user in careful:
+            judge(c, user, "a" if order[0] == "model-good" else "b")
+        for user in careless:
+            judge(c, user, rng.choice(["a", "b"]))
+
+    def chosen_first(aggregation):
+        out = list(export_rows(project=project, options=ExportOptions("trl", aggregation=aggregation), filters=ExportFilters()))
+        return [row for _, row in out], sum(row["chosen_model"] == "model-good" for _, row in out)
+
+    majority, majority_right = chosen_first("majority")
+    ds, ds_right = chosen_first("dawid-skene")
+    print(f"right: majority {majority_right}/60, dawid-skene {ds_right}/60")
+    assert ds_right == 60 > majority_right
+    assert all(0.5 < row["label_confidence"] <= 1.0 for row in ds)

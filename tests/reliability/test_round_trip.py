@@ -70,8 +70,9 @@ def unique(records):
 
 
 def trl_rows(records) -> list[dict]:
+    """trl rows as the export writes them: one imported label per pair, so full confidence."""
     return [{"prompt": m, "chosen": [{"role": "assistant", "content": c}], "rejected": [{"role": "assistant", "content": r}],
-             "chosen_model": "model-α", "rejected_model": "=model-β"} for m, c, r in records]
+             "chosen_model": "model-α", "rejected_model": "=model-β", "label_confidence": 1.0} for m, c, r in records]
 
 
 @given(st.lists(conversations(system=True, clean=lambda t: t), min_size=1, max_size=5))

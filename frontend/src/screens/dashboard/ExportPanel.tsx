@@ -14,6 +14,7 @@ export const FORMAT_OPTIONS: { value: ExportFormat; label: string; hint: string 
 export const AGGREGATIONS: { value: Aggregation; label: string }[] = [
   { value: "majority", label: "Majority vote per pair" },
   { value: "mean-strength", label: "Mean strength per pair" },
+  { value: "dawid-skene", label: "Dawid–Skene: annotators weighted by reliability" },
   { value: "none", label: "None: every judgment" },
 ];
 
