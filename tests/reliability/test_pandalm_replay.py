@@ -1,5 +1,6 @@
 """The PandaLM test set (999 items, three people's labels) imported as it is and judged again by
-three annotators working at the same time through the API, on PostgreSQL under gunicorn: the
+three annotators working at the same time through the API, on PostgreSQL served the README's
+way (scripts/serve.sh): the
 agreement and ratings the app reports equal an independent computation on the same labels."""
 
 import json
@@ -13,8 +14,9 @@ import numpy as np
 import pytest
 from django.db import connection
 
+from tests.annotation_site.test_serving import served
 from tests.labeling.test_ratings import sklearn_ratings
-from tests.reliability.servers import call, gunicorn, manage, private_postgres
+from tests.reliability.servers import call, manage, private_postgres
 
 PANDALM = Path(__file__).resolve().parents[3] / "shared" / "data" / "pandalm_testset_3annotators.jsonl"
 RATERS = ("annotator1", "annotator2", "annotator3")
@@ -123,7 +125,7 @@ def test_pandalm_replayed_by_three_concurrent_annotators_matches_independent_fig
         manage(env, "import_data", str(data), "--project", "pandalm", "--format", "candidates")
         comparisons = json.loads(manage(env, "shell", "-c", COMPARISONS).strip().splitlines()[-1])
         items, letters, project = match_items(comparisons, rows)
-        with gunicorn(env, workers=2) as port:
+        with served(env) as port:  # the README's server: scripts/serve.sh
             raters = [Rater(port, token, name, project, items, letters) for token, name in zip(tokens, RATERS, strict=True)]
             for rater in raters:
                 rater.start()
