@@ -1,8 +1,15 @@
+import hashlib
+import json
+import random
+
 import pytest
 
 from labeling.formats import (
+    ROLES,
     RecordError,
     RecordSkipped,
+    messages_hash,
+    messages_json,
     parse_candidates,
     parse_hh_rlhf,
     parse_trl,
@@ -107,3 +114,30 @@ def test_candidates_keeps_an_empty_or_blank_response_as_a_model_output(empty):
 def test_candidates_response_without_text_is_an_error():
     with pytest.raises(RecordError, match=r"'responses\[1\]'"):
         parse_candidates({"prompt": "Q", "responses": ["x", {"model": "m"}]})
+
+
+def test_labelled_rows_carry_their_optional_criterion():
+    row = {"prompt": "Q", "chosen": "Yes.", "rejected": "No."}
+    assert parse_trl(row, True).criterion == ""
+    assert parse_trl(row | {"criterion": " helpful "}, True).criterion == "helpful"
+    hh_row = {"chosen": "\n\nHuman: Q\n\nAssistant: Yes.", "rejected": "\n\nHuman: Q\n\nAssistant: No.",
+              "criterion": "harmless-base"}
+    assert parse_hh_rlhf(hh_row, True).criterion == "harmless-base"
+    with pytest.raises(RecordError, match="'criterion' must be a string"):
+        parse_trl(row | {"criterion": ["helpful"]}, True)
+
+
+def test_messages_hash_and_json_are_json_dumps_of_the_messages():
+    """The usual {role, content} messages are written out by hand: the bytes must be json.dumps's."""
+    rng = random.Random(7)
+    alphabet = 'ab"\\\n\t\x01\x7f é☃𝄞\u2028'
+    for _ in range(500):
+        messages = [
+            {"role": rng.choice(ROLES), "content": "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20)))}
+            for _ in range(rng.randint(1, 4))
+        ]
+        canonical = json.dumps(messages, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        assert messages_hash(messages) == hashlib.sha256(canonical.encode()).hexdigest()
+        assert messages_json(messages) == json.dumps(messages, ensure_ascii=False)
+    odd = [{"content": "x", "role": "user", "name": "n"}]  # not the usual shape: json.dumps itself
+    assert messages_json(odd) == json.dumps(odd, ensure_ascii=False)

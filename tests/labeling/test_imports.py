@@ -1,6 +1,7 @@
 import csv
 import io
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ from django.db.models import F
 
 from labeling import agreement
 from labeling.errors import ImportFailed, InvalidInput
+from labeling.formats import parse_hh_rlhf
 from labeling.models import (
     Comparison,
     ComparisonResponse,
@@ -439,3 +441,114 @@ def test_texts_that_look_like_nulls_or_csv_survive_the_staging_copy(project, tex
     assert Response.objects.get(text="other").model_name == text
     prompt = Prompt.objects.get()
     assert (prompt.external_id, prompt.metadata) == (text, {"note": text})
+
+
+# --- labels per criterion ---------------------------------------------------------------------------
+
+
+def export_trl(project, criteria=()) -> list[dict]:
+    from labeling.exporters import ExportFilters, ExportOptions
+    from labeling.services.exports import export_rows
+
+    options = ExportOptions("trl", criteria=tuple(criteria), aggregation="none")
+    return [row for _, row in export_rows(project=project, options=options, filters=ExportFilters())]
+
+
+@pytest.fixture
+def criteria_project(db):
+    return ProjectFactory(criteria=["helpful", "harmless"])
+
+
+def test_a_line_naming_a_criterion_stores_its_label_as_that_criterion_alone(criteria_project):
+    rows = [trl(1) | {"criterion": "helpful"}, trl(2) | {"criterion": "overall"}, trl(3)]
+    result = import_labels(criteria_project, rows, "src")
+    assert result.counts["judgments"] == 3
+    by_prompt = {j.comparison.prompt.messages[0]["content"]: j for j in Judgment.objects.filter(project=criteria_project)}
+    helpful = by_prompt["question 1"]
+    assert (helpful.winner, helpful.ranking) == ("", None)  # no main verdict: none was given
+    assert list(helpful.criteria) == ["helpful"] and helpful.criteria["helpful"]["strength"] is None
+    slot = helpful.comparison.slots.get(position=LETTERS.index(helpful.criteria["helpful"]["winner"]))
+    assert slot.response.text == "Sure."
+    for overall in (by_prompt["question 2"], by_prompt["question 3"]):
+        assert overall.winner in ("a", "b") and overall.criteria == {}
+
+
+def test_labels_of_one_pair_on_several_criteria_make_one_judgment_first_label_kept(criteria_project, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH_LINES", 2)  # the harmless label comes in a later chunk
+    rows = [trl(1, "Sure.", "No.") | {"criterion": "helpful"}, trl(1, "No.", "Sure.") | {"criterion": "helpful"},
+            trl(1, "No.", "Sure.") | {"criterion": "harmless"}, trl(1, "Sure.", "No.")]
+    assert import_labels(criteria_project, rows, "src").counts["judgments"] == 1
+    judgment = Judgment.objects.get(project=criteria_project)
+    text = {slot.position: slot.response.text for slot in judgment.comparison.slots.all()}
+    assert text[LETTERS.index(judgment.criteria["helpful"]["winner"])] == "Sure."
+    assert text[LETTERS.index(judgment.criteria["harmless"]["winner"])] == "No."
+    assert text[LETTERS.index(judgment.winner)] == "Sure."
+    assert (judgment.comparison.judgment_count, judgment.comparison.holders) == (1, 1)
+    import_labels(criteria_project, rows, "src")  # again: nothing changes
+    assert Judgment.objects.get(project=criteria_project).criteria == judgment.criteria
+
+
+def test_an_unknown_criterion_fails_the_import_naming_the_line_and_the_allowed_names(criteria_project):
+    rows = [trl(1) | {"criterion": "helpful"}, trl(2) | {"criterion": "honest"}]
+    with pytest.raises(ImportFailed, match=r"line 2: criterion 'honest' is not one of this project's "
+                                           r"\(overall, helpful, harmless\)"):
+        import_labels(criteria_project, rows, "src")
+    assert counts(criteria_project) == (0, 0, 0, 0)
+
+
+def test_a_criterion_is_ignored_without_labels(project):
+    result = import_file(project=project, lines=lines(trl(1) | {"criterion": "anything"}), format="trl")
+    assert result.counts["comparisons"] == 1
+
+
+def test_criterion_labels_in_a_ranking_project_are_criterion_rankings(db):
+    project = ProjectFactory(task_type="ranking", responses_per_comparison=3, criteria=["helpful"])
+    import_labels(project, [trl(1, "Sure.", "No.") | {"criterion": "helpful"}], "src")
+    judgment = Judgment.objects.get(project=project)
+    assert judgment.ranking is None and sorted(judgment.criteria["helpful"]["ranking"]) == ["a", "b"]
+    best = judgment.comparison.slots.get(position=LETTERS.index(judgment.criteria["helpful"]["ranking"][0]))
+    assert best.response.text == "Sure."
+
+
+def test_per_criterion_export_has_each_labelled_pair_under_its_criterion_only(criteria_project):
+    rows = [trl(1, "Sure.", "No.") | {"criterion": "helpful"}, trl(2, "Yes.", "Nope.") | {"criterion": "harmless"},
+            trl(3, "Fine.", "Bad.")]
+    import_labels(criteria_project, rows, "src")
+    exported = {(r["criterion"], r["prompt"], r["chosen"], r["rejected"])
+                for r in export_trl(criteria_project, ["overall", "helpful", "harmless"])}
+    assert exported == {("helpful", "question 1", "Sure.", "No."), ("harmless", "question 2", "Yes.", "Nope."),
+                        ("overall", "question 3", "Fine.", "Bad.")}
+    assert [(r["chosen"], r["rejected"]) for r in export_trl(criteria_project)] == [("Fine.", "Bad.")]
+
+
+@pytest.mark.skipif(not SHARED_HH.exists(), reason="../shared/data is not beside this checkout")
+def test_hh_rlhf_sample_with_its_subsets_as_criteria_exports_each_pair_once_under_its_subset(db):
+    """Each line's ``source`` (helpful-base, harmless-base) as its criterion, in a project whose
+    criteria are named after the subsets."""
+    with open(SHARED_HH, "rb") as f:
+        rows = [json.loads(line) for line in f]
+    project = ProjectFactory(criteria=["helpful-base", "harmless-base"])
+    data = [json.dumps(row | {"criterion": row["source"]}).encode() for row in rows]
+    result = import_file(project=project, lines=data, format="hh-rlhf", with_labels=True, label_source="hh")
+    assert (result.counts["comparisons"], result.counts["judgments"]) == (2852, 2852)
+    exported = export_trl(project, ["helpful-base", "harmless-base"])
+    reply = lambda value: value if isinstance(value, str) else value[0]["content"]  # noqa: E731
+    got = Counter((r["criterion"], reply(r["chosen"]), reply(r["rejected"])) for r in exported)
+    parsed = [(row["source"], parse_hh_rlhf(row, True)) for i, row in enumerate(rows, start=1) if i not in (570, 1706)]
+    assert got == Counter((source, *(text for text, _ in record.responses)) for source, record in parsed)
+    assert set(got.values()) == {1} and {c for c, _, _ in got} == {"helpful-base", "harmless-base"}
+    assert export_trl(project) == []  # no main verdicts: the labels judge their criterion only
+
+
+def test_import_command_makes_a_project_with_criteria_and_stores_criterion_labels(db, tmp_path):
+    path = tmp_path / "subsets.jsonl"
+    path.write_bytes(b"".join(lines(hh(1) | {"criterion": "helpful-base"}, hh(2) | {"criterion": "harmless-base"})))
+    call_command("import_data", str(path), project="subsets", format="hh-rlhf", with_labels=True,
+                 criteria="helpful-base, harmless-base", no_progress=True, stdout=io.StringIO())
+    assert Project.objects.get(slug="subsets").criteria == ["helpful-base", "harmless-base"]
+    verdicts = sorted(list(j.criteria) for j in Judgment.objects.filter(project__slug="subsets"))
+    assert verdicts == [["harmless-base"], ["helpful-base"]]
+    path.write_bytes(b"".join(lines(hh(3) | {"criterion": "honest"})))
+    with pytest.raises(CommandError, match="line 1: criterion 'honest' is not one of this project's "
+                                           r"\(overall, helpful-base, harmless-base\). Nothing was imported."):
+        call_command("import_data", str(path), project="subsets", format="hh-rlhf", with_labels=True, no_progress=True)

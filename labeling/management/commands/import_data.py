@@ -17,10 +17,17 @@ class Command(BaseCommand):
         parser.add_argument("path")
         parser.add_argument("--project", required=True, help="Project slug.")
         parser.add_argument("--format", required=True, choices=sorted(PARSERS))
-        parser.add_argument("--with-labels", action="store_true", help="Store the file's preferences as judgments.")
+        parser.add_argument(
+            "--with-labels", action="store_true",
+            help="Store the file's preferences as judgments. A line's optional 'criterion' (one of the project's "
+            "criteria, or 'overall', the default) says which verdict its label is.",
+        )
         parser.add_argument("--label-source", default="", help="Name of the import user that owns the labels.")
         parser.add_argument("--task-type", default="pairwise", choices=["pairwise", "ranking"], help="For a new project.")
         parser.add_argument("--k", type=int, default=None, help="Responses per comparison, for a new ranking project.")
+        parser.add_argument(
+            "--criteria", default="", help="Comma-separated criteria, for a new project (e.g. helpful-base,harmless-base)."
+        )
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, **opts):
@@ -30,6 +37,8 @@ class Command(BaseCommand):
         fields = {"task_type": opts["task_type"]}
         if opts["k"]:
             fields["responses_per_comparison"] = opts["k"]
+        if opts["criteria"]:
+            fields["criteria"] = [name.strip() for name in opts["criteria"].split(",") if name.strip()]
         try:
             with transaction.atomic(), open(path, "rb") as f, tqdm(
                 total=os.path.getsize(path), unit="B", unit_scale=True, disable=opts["no_progress"], desc="import"
