@@ -76,14 +76,20 @@ def load_options(config, path: str | Path, trainable: bool) -> dict:
     """from_pretrained keywords for a model from `path` under `config` (None: frozen, defaults).
 
     Fully trained weights are float32; frozen ones (LoRA's base too) take held_dtype, in 4 bits
-    with config.load_in_4bit.
+    with config.load_in_4bit. The reference of a full fine-tune without autocast
+    (mixed_precision "no") is float32 under "auto": it must compute as the policy does, or
+    their log-probs differ before the first step (in bf16 by more than DPO's signal).
     """
     options = {"use_safetensors": True}
     if getattr(config, "attn_implementation", None):
         options["attn_implementation"] = config.attn_implementation
-    if trainable and not config.lora_r:
+    full_fine_tune = config is not None and getattr(config, "lora_r", None) == 0
+    if trainable and full_fine_tune:
         return {**options, "dtype": torch.float32}
-    dtype = held_dtype(getattr(config, "torch_dtype", "auto"), path)
+    torch_dtype = getattr(config, "torch_dtype", "auto")
+    if torch_dtype == "auto" and full_fine_tune and config.mixed_precision == "no":
+        torch_dtype = "float32"
+    dtype = held_dtype(torch_dtype, path)
     if trainable and config.load_in_4bit:
         from transformers import BitsAndBytesConfig
 

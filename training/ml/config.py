@@ -281,8 +281,9 @@ class TrainConfig(Config):
     torch_dtype: str = option(
         "auto",
         "How the frozen parts (reference, LoRA base) are held: 'auto' = the checkpoint's own "
-        "dtype on GPU and float32 on CPU, or 'float32', 'bfloat16', 'float16'. Fully trained "
-        "weights are always float32.",
+        "dtype on GPU (float32 on CPU, and for a full fine-tune's reference when "
+        "mixed_precision is 'no', so it computes as the policy does), or 'float32', "
+        "'bfloat16', 'float16'. Fully trained weights are always float32.",
         dtype_name,
     )
     attn_implementation: str | None = option(

@@ -125,3 +125,21 @@ def test_lora_holds_the_base_as_torch_dtype_says_and_trains_float32_adapters_and
     # The float32 score head reads the bf16 base's activations (no autocast on a CPU).
     train_reward(config, tiny_rm_bf16_path, pairs, [], tmp_path / "out", recorder)
     assert recorder.series("loss")[-1] < recorder.series("loss")[0]
+
+
+@pytest.mark.parametrize(
+    ("config", "trainable", "dtype"),
+    [
+        (DPOConfig(), False, torch.float32),  # the reference computes as the float32 policy
+        (DPOConfig(mixed_precision="bf16"), False, torch.bfloat16),  # both under bf16 autocast
+        (DPOConfig(lora_r=8), True, torch.bfloat16),  # LoRA's frozen base
+        (DPOConfig(lora_r=8, torch_dtype="float16"), True, torch.float16),
+        (DPOConfig(mixed_precision="bf16"), True, torch.float32),  # what the optimizer steps
+        (None, False, torch.bfloat16),  # a model only scored or sampled from
+    ],
+)
+def test_on_a_gpu_auto_holds_frozen_parts_in_the_checkpoints_dtype_unless_a_policy_needs_float32(
+    monkeypatch, tiny_lm_bf16_path, config, trainable, dtype
+):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert load_options(config, tiny_lm_bf16_path, trainable)["dtype"] == dtype
