@@ -6,6 +6,7 @@ and ``REDIS_URL`` to run the same code on PostgreSQL and Redis.
 """
 
 import secrets
+import socket
 import sys
 from pathlib import Path
 
@@ -162,6 +163,10 @@ if TRAINING_RUN_TIME_LIMIT >= _visibility:
         f"({_visibility} s): the broker would hand a run still training to a second worker"
     )
 TRAINING_MAX_QUEUED_RUNS = env_int("TRAINING_MAX_QUEUED_RUNS", 5)
+# A run on several machines (num_machines, training/jobs.py): the address the other machines
+# reach this worker's rank 0 at, and how long its worker waits for the other parts to join.
+TRAINING_RENDEZVOUS_HOST = env_str("TRAINING_RENDEZVOUS_HOST", socket.getfqdn())
+TRAINING_RENDEZVOUS_TIMEOUT = env_int("TRAINING_RENDEZVOUS_TIMEOUT", 600)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE = {

@@ -84,6 +84,13 @@ class TrainingRun(models.Model):
     resumed_from_step = models.PositiveIntegerField(
         null=True, blank=True, help_text="The saved step the current attempt resumed from (null: started at step 0)."
     )
+    rendezvous = models.JSONField(
+        default=dict, blank=True,
+        help_text="A run on several machines: {attempt, address, port} of its rank 0, published by the worker of part 0.",
+    )
+    parts_joined = models.PositiveIntegerField(
+        default=0, help_text="Workers of parts 1.. that joined the rendezvous of the current attempt."
+    )
     force = models.BooleanField(
         default=False, help_text="Train even on fewer examples than the minimum (training/guardrails.py)."
     )

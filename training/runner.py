@@ -267,7 +267,7 @@ def _finished(out: Path, kind: str, train: list, val: list) -> Outcome:
     world_size is the number of processes that trained it (its training_config.json)."""
     metrics = json.loads((out / METRICS).read_text())
     trained = json.loads((out / TRAINING_CONFIG).read_text())["config"]
-    metrics["final"]["world_size"] = trained.get("num_processes") or 1
+    metrics["final"]["world_size"] = (trained.get("num_processes") or 1) * trained.get("num_machines", 1)
     summary = {"output_dir": str(out), "steps": len(metrics["history"]), "metrics": metrics["final"],
                "train_examples": len(train), "validation_examples": len(val)}
     return Outcome(RunStatus.SUCCEEDED, summary, checkpoint={"path": out, "kind": kind, "metrics": metrics["final"]})

@@ -274,6 +274,22 @@ def training_run_resumed(*, run_id: int, attempt: int, step: int) -> None:
     _owned(run_id, attempt).update(resumed_from_step=step)
 
 
+def training_run_rendezvous_publish(*, run_id: int, attempt: int, address: str, port: int, job: dict) -> bool:
+    """Part 0 of a run on several machines says where its rank 0 listens and what every part
+    runs (``job``, training/child.py); no part has joined this attempt yet. False when the
+    attempt no longer owns the run."""
+    rendezvous = {"attempt": attempt, "address": address, "port": port, "job": job}
+    return bool(_owned(run_id, attempt).update(rendezvous=rendezvous, parts_joined=0))
+
+
+def training_run_part_join(*, run_id: int, attempt: int) -> dict | None:
+    """A worker joins ``attempt`` of the run with one more part: the rendezvous to launch
+    with, or None while part 0 has not published it (or the attempt is over). One conditional
+    update, so two workers joining at once are both counted."""
+    joined = _owned(run_id, attempt).filter(rendezvous__attempt=attempt).update(parts_joined=F("parts_joined") + 1)
+    return TrainingRun.objects.values_list("rendezvous", flat=True).get(pk=run_id) if joined else None
+
+
 def training_run_finish(
     *, run_id: int, status: str, result: dict | None = None, error: str = "", log_tail: str = "",
     attempt: int | None = None, checkpoint: dict | None = None, warnings: list[str] | None = None,

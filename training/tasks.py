@@ -16,6 +16,16 @@ def run_training(run_id: int) -> str:
     return runner.execute_run(run_id, worker=run_training.request.hostname or "worker")
 
 
+@shared_task(
+    name="training.tasks.run_training_part", acks_late=True, reject_on_worker_lost=True, ignore_result=True
+)
+def run_training_part(run_id: int, attempt: int, part: int) -> str:
+    """One machine's share of a run on several machines (sent by the worker of part 0)."""
+    from training.jobs import execute_part
+
+    return execute_part(run_id, attempt, part)
+
+
 @shared_task(name="training.tasks.reap_stale_runs")
 def reap_stale_runs() -> list[int]:
     return services.training_runs_reap()

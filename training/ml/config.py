@@ -259,6 +259,12 @@ class TrainConfig(Config):
         "this worker may use (CUDA_VISIBLE_DEVICES), 1 on CPU. batch_size is per process.",
         positive,
     )
+    num_machines: int = option(
+        1,
+        "Machines the run spans, each a gpu worker launching num_processes processes; the "
+        "workers meet through the database and torchrun's rendezvous. 1 = one worker.",
+        positive,
+    )
     distributed: str = option(
         "ddp",
         "Engine: 'ddp' (every GPU holds the whole model), 'fsdp' (FSDP2: parameters, gradients "
