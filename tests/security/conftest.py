@@ -7,18 +7,21 @@ import pytest
 
 from labeling.models import Comparison, DatasetSnapshot, Flag, Judgment
 from labeling.services.assignment import comparison_lease_next
-from labeling.services.judgments import flag_create, judgment_create
+from labeling.services.judgments import comparison_skip, flag_create, judgment_create
 from tests.factories import UserFactory, make_comparison, new_client_key
 from training.models import ModelCheckpoint, RunMetric, TrainingRun
 
 
 @dataclass
 class Holdings:
-    """What one member of the project holds: a task to judge, one to skip or flag, a judgment."""
+    """What one member of the project holds: a task to judge, one to skip or flag, a judgment, a
+    comparison they skipped (to take back) and a flag of their own (to withdraw)."""
 
     to_judge: Comparison
     to_skip: Comparison
     judged: Judgment
+    skipped: Comparison
+    flag: Flag
 
 
 @dataclass
@@ -40,18 +43,24 @@ class World:
 def _holdings(project, user) -> Holdings:
     judged = comparison_lease_next(project=project, annotator=user)
     judgment, _ = judgment_create(annotator=user, comparison_id=judged.pk, client_key=new_client_key(), winner="a", strength=2)
+    skipped = comparison_lease_next(project=project, annotator=user)
+    comparison_skip(annotator=user, comparison_id=skipped.pk)
     to_judge = comparison_lease_next(project=project, annotator=user)
     to_skip = comparison_lease_next(project=project, annotator=user, ahead=True)
-    assert len({judged.pk, to_judge.pk, to_skip.pk}) == 3
-    return Holdings(to_judge=to_judge, to_skip=to_skip, judged=judgment)
+    flag, _ = flag_create(annotator=user, comparison_id=to_judge.pk, reason="unsafe")
+    assert len({judged.pk, to_judge.pk, to_skip.pk, skipped.pk}) == 4
+    return Holdings(to_judge=to_judge, to_skip=to_skip, judged=judgment, skipped=skipped, flag=flag)
 
 
 @pytest.fixture
 def world(project, annotator, admin_user, outsider, settings, tmp_path) -> World:
     settings.ARTIFACT_DIR = tmp_path / "artifacts"
     project.collect_demonstrations = True
-    project.save(update_fields=["collect_demonstrations"])
-    for _ in range(8):
+    # two seats per comparison: what one member skipped stays open to take back after the other
+    # member's leases are handed out
+    project.overlap = 2
+    project.save(update_fields=["collect_demonstrations", "overlap"])
+    for _ in range(10):
         make_comparison(project)
     UserFactory(username="carol")  # someone to add as a member
     holdings = {"annotator": _holdings(project, annotator), "admin": _holdings(project, admin_user)}
