@@ -23,7 +23,7 @@ from rest_framework.test import APIClient
 from labeling.models import DataImport, Judgment
 from labeling.services.assignment import comparison_lease_next
 from labeling.services.judgments import judgment_create
-from tests.factories import make_comparison, new_client_key
+from tests.factories import ProjectFactory, add_member, make_comparison, new_client_key
 from tests.security.test_authorization_matrix import MATRIX, ROLES
 
 pytestmark = pytest.mark.django_db
@@ -301,8 +301,11 @@ def test_nul_characters_are_refused_before_they_reach_the_database(api, world):
     """PostgreSQL stores no NUL in text or jsonb; DRF's CharField refuses it, JSON fields did not."""
     admin = api(world.users["admin"])
     project_url = f"/api/projects/{world.project.pk}/"
+    # a project with no judgments yet, whose scale may still change
+    fresh = ProjectFactory(slug="no-judgments-yet")
+    add_member(fresh, world.users["admin"], "admin")
     for field in ("criteria", "strength_scale"):
-        response = admin.patch(project_url, {field: ["fine", "bad\u0000"]}, format="json")
+        response = admin.patch(f"/api/projects/{fresh.pk}/", {field: ["fine", "bad\u0000"]}, format="json")
         assert response.status_code == 400 and "NUL" in response.json()["detail"]
     line = b'{"prompt": "hi", "responses": ["a\\u0000", "b"]}\n'
     upload = {"file": SimpleUploadedFile("nul.jsonl", b'{"prompt": "ok", "responses": ["x", "y"]}\n' + line), "format": "candidates"}
