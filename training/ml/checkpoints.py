@@ -32,6 +32,7 @@ from pathlib import Path
 
 import torch
 from transformers import (
+    AutoConfig,
     AutoModel,
     AutoModelForCausalLM,
     AutoModelForSequenceClassification,
@@ -68,8 +69,9 @@ def held_dtype(torch_dtype: str, path: str | Path) -> torch.dtype:
     trained = read_training_config(path)
     if trained.get("adapter"):
         return held_dtype(torch_dtype, trained["base_model_path"])
-    saved = json.loads((Path(path) / "config.json").read_text())
-    return DTYPES.get(saved.get("dtype") or saved.get("torch_dtype"), torch.float32)
+    # AutoConfig also reads a hub checkpoint, and turns the saved name into a torch.dtype.
+    saved = AutoConfig.from_pretrained(str(path)).dtype
+    return saved if saved in DTYPES.values() else torch.float32
 
 
 def load_options(config, path: str | Path, trainable: bool) -> dict:
