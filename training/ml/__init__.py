@@ -14,7 +14,8 @@ Entry points, one file per method, all of the same shape:
 
 Examples are plain dicts (see data.py), configs are frozen dataclasses (config.py, which
 imports no torch so the web process can validate with it), the callback contract and
-TrainingCancelled are in loop.py, the artifact layout in checkpoints.py.
+TrainingCancelled are in loop.py, the artifact layout and precision rules in checkpoints.py,
+LoRA / QLoRA adapters and gradient checkpointing in adapters.py.
 
 Importing this package sets HF_HUB_OFFLINE and HF_HUB_DISABLE_TELEMETRY (unless the
 environment already sets them) before anything imports transformers: huggingface_hub
