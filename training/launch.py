@@ -240,7 +240,7 @@ class LaunchedJob:
         self.process.wait()
 
     def _signal(self, sig) -> list[psutil.Process]:
-        alive = [p for p in self.members.values() if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        alive = [p for p in self.members.values() if _alive(p)]
         own_group = os.getpgid(0)
         for process in alive:
             try:
@@ -255,6 +255,13 @@ class LaunchedJob:
     @property
     def returncode(self) -> int | None:
         return self.process.returncode
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def failure_text(job_dir: Path, returncode: int, tail) -> str:
