@@ -15,9 +15,12 @@ same pair labelled by several sources, in either direction, lands on the same sl
 import hashlib
 import json
 import random
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import islice
+from queue import Full, Queue
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -41,8 +44,9 @@ __all__ = ["LETTERS", "import_file", "import_records"]
 _set_hash = set_hash  # the comparison identity, for tests that store comparisons as an import would
 
 # Lines per chunk: each is staged and stored in a handful of set-based statements, so memory
-# stays flat (a chunk's rows, never the file's) while the per-statement cost is spread thin.
-BATCH_LINES = 5000
+# stays flat (a chunk's rows, never the file's) while the per-statement cost is spread thin; the
+# next chunk is parsed while this one is stored, so smaller chunks start overlapping sooner.
+BATCH_LINES = 2000
 # A pairwise line of N responses makes every pair of them, N(N-1)/2 comparisons: 32 make 496.
 # More models per prompt go on several lines (the prompt is shared; each line pairs its own).
 MAX_PAIRWISE_RESPONSES_PER_LINE = 32
@@ -74,7 +78,8 @@ def import_file(
 ) -> DataImport:
     """Import JSONL ``lines`` into ``project``; all or nothing.
 
-    ``on_progress(n_bytes)`` is called after each line (the CLI's progress bar).
+    ``on_progress(n_bytes)`` is called after each stored chunk with the bytes it read (the CLI's
+    progress bar), in the caller's thread. ``lines`` is read in a second thread (see ``_read_ahead``).
     """
     if format not in PARSERS:
         raise InvalidInput(f"unknown format '{format}' (choose {', '.join(PARSERS)})")
@@ -82,10 +87,12 @@ def import_file(
         raise InvalidInput("the candidates format carries no labels; drop --with-labels")
     digest = hashlib.sha256()
     counts = ImportCounts()
-    records = _parse(lines, PARSERS[format], with_labels, digest, counts, on_progress)
+    read = [0]  # bytes read so far
+    records = _parse(lines, PARSERS[format], with_labels, digest, counts, read)
     return _store_all(
-        project=project, records=records, counts=counts, format=format, file_name=file_name,
-        label_source=(label_source or format) if with_labels else "", user=user, digest=digest,
+        project=project, chunks=_read_ahead(_chunks(records, read)), counts=counts, format=format,
+        file_name=file_name, label_source=(label_source or format) if with_labels else "", user=user, digest=digest,
+        on_progress=on_progress,
     )
 
 
@@ -93,18 +100,22 @@ def import_records(*, project: Project, records: Iterable[ImportRecord], source_
     """Store already-parsed records (e.g. generated responses) exactly as a file import would."""
     counts = ImportCounts()
     return _store_all(
-        project=project, records=_numbered(records, counts), counts=counts, format=source_name[:16],
+        project=project, chunks=_chunks(_numbered(records, counts), [0]), counts=counts, format=source_name[:16],
         file_name=source_name, label_source="", user=user, digest=hashlib.sha256(),
     )
 
 
-def _store_all(*, project, records, counts, format, file_name, label_source, user, digest) -> DataImport:
+def _store_all(*, project, chunks, counts, format, file_name, label_source, user, digest, on_progress=None) -> DataImport:
     try:
         with transaction.atomic():
             source = _label_source_user(label_source) if label_source else None
-            staging = ImportStaging(project)
-            while batch := list(islice(records, BATCH_LINES)):
-                _store_batch(project, staging, batch, source, counts)
+            staging, stored_bytes = ImportStaging(project), 0
+            with closing(chunks):  # on an error, stops the read-ahead thread now, not when collected
+                for lines, read_bytes in chunks:
+                    _store_batch(project, staging, lines, source, counts)
+                    if on_progress:
+                        on_progress(read_bytes - stored_bytes)
+                    stored_bytes = read_bytes
             staging.drop()
             project_stats_changed(project.pk)  # new labels, or new models and responses to rate
             return DataImport.objects.create(
@@ -121,13 +132,59 @@ def _numbered(records: Iterable[ImportRecord], counts: ImportCounts) -> Iterator
         yield number, record
 
 
-def _parse(lines, parser, with_labels, digest, counts, on_progress) -> Iterator[tuple[int, ImportRecord]]:
+def _chunks(records: Iterator[tuple[int, ImportRecord]], read: list[int]) -> Iterator[tuple[list[Hashed], int]]:
+    """Chunks of ``BATCH_LINES`` hashed lines, each with the bytes read up to its end."""
+    while batch := list(islice(records, BATCH_LINES)):
+        yield [hashed(line, record) for line, record in batch], read[0]
+
+
+def _read_ahead(chunks: Iterator[tuple[list[Hashed], int]]) -> Iterator[tuple[list[Hashed], int]]:
+    """``chunks`` made in a second thread, one chunk ahead of the caller: reading, parsing and
+    hashing are Python's work, storing is mostly the database's, and the drivers release the GIL
+    while the database works, so the two overlap. The thread touches no database; its errors
+    (a malformed line) are raised here, after the chunks before them, and a caller that stops
+    early stops it."""
+    queue: Queue = Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if not _offer(queue, chunk, stop):
+                    return
+            _offer(queue, None, stop)
+        except BaseException as exc:  # handed to the caller's thread, which raises it
+            _offer(queue, exc, stop)
+
+    thread = threading.Thread(target=produce, name="import-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while (item := queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _offer(queue: Queue, item, stop: threading.Event) -> bool:
+    """Put ``item`` unless the consumer has stopped; whether it was put."""
+    while not stop.is_set():
+        try:
+            queue.put(item, timeout=0.1)
+            return True
+        except Full:
+            continue
+    return False
+
+
+def _parse(lines, parser, with_labels, digest, counts, read: list[int]) -> Iterator[tuple[int, ImportRecord]]:
     for number, raw in enumerate(lines, start=1):
         data = raw.encode() if isinstance(raw, str) else raw
         digest.update(data)
         counts.lines = number
-        if on_progress:
-            on_progress(len(data))
+        read[0] += len(data)
         if not data.strip():
             continue
         try:
@@ -168,8 +225,7 @@ def _check_line(project, h: Hashed, labelled: bool) -> None:
         raise ImportFailed(h.line, f"criterion '{criterion}' is not one of this project's ({allowed})")
 
 
-def _store_batch(project, staging: ImportStaging, batch, source, counts: ImportCounts) -> None:
-    lines = [hashed(line, rec) for line, rec in batch]
+def _store_batch(project, staging: ImportStaging, lines: list[Hashed], source, counts: ImportCounts) -> None:
     for h in lines:
         _check_line(project, h, labelled=source is not None)
     staging.clear()

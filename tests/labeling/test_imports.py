@@ -552,3 +552,44 @@ def test_import_command_makes_a_project_with_criteria_and_stores_criterion_label
     with pytest.raises(CommandError, match="line 1: criterion 'honest' is not one of this project's "
                                            r"\(overall, helpful-base, harmless-base\). Nothing was imported."):
         call_command("import_data", str(path), project="subsets", format="hh-rlhf", with_labels=True, no_progress=True)
+
+
+def test_lines_are_read_ahead_in_a_thread_that_stops_when_storing_fails(project, monkeypatch):
+    import threading
+
+    monkeypatch.setattr(imports, "BATCH_LINES", 10)
+    read = []
+
+    def numbered_lines():
+        for i in range(1000):
+            read.append(i)
+            yield lines(candidates(i))[0]
+
+    def broken(*args):
+        raise InvalidInput("storage failed")
+
+    monkeypatch.setattr(imports, "_store_batch", broken)
+    with pytest.raises(InvalidInput, match="storage failed"):
+        import_file(project=project, lines=numbered_lines(), format="candidates")
+    assert not any(t.name == "import-read-ahead" for t in threading.enumerate())
+    assert len(read) <= 40  # a chunk or two ahead of the failed one, never the whole file
+
+
+def test_progress_is_reported_per_stored_chunk_in_the_callers_thread(project, monkeypatch):
+    import threading
+
+    monkeypatch.setattr(imports, "BATCH_LINES", 10)
+    data = lines(*[candidates(i) for i in range(25)])
+    calls = []
+    import_file(project=project, lines=data, format="candidates",
+                on_progress=lambda n: calls.append((n, threading.current_thread() is threading.main_thread())))
+    assert [n for n, _ in calls] == [sum(map(len, data[i : i + 10])) for i in (0, 10, 20)]
+    assert all(main for _, main in calls)
+
+
+def test_a_malformed_line_after_stored_chunks_fails_with_its_number_and_stores_nothing(project, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH_LINES", 7)
+    data = lines(*[hh(i) for i in range(30)], {"chosen": "x"}, hh(99))
+    with pytest.raises(ImportFailed, match="line 31: missing field 'rejected'"):
+        import_file(project=project, lines=data, format="hh-rlhf")
+    assert counts(project) == (0, 0, 0, 0)
