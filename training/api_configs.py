@@ -34,6 +34,7 @@ CHECK_BOUNDS = {
     ml_config.attention_name: {"choices": ["eager", "sdpa", "flash_attention_2"]},
     ml_config.engine_name: {"choices": list(ml_config.ENGINES)},
     ml_config.backend_name: {"choices": list(ml_config.BACKENDS)},
+    ml_config.verifier_mode: {"choices": list(ml_config.VERIFIER_MODES)},
 }
 
 POLICY, REWARD = ModelCheckpoint.Kind.POLICY.value, ModelCheckpoint.Kind.REWARD.value

@@ -118,6 +118,14 @@ def backend_name(value) -> bool:
     return value in BACKENDS
 
 
+VERIFIER_MODES = ("none", "only", "add")
+
+
+def verifier_mode(value) -> bool:
+    """one of 'none', 'only', 'add'"""
+    return value in VERIFIER_MODES
+
+
 def pooling_mode(value) -> bool:
     """one of 'model', 'mean'"""
     return value in ("model", "mean")
@@ -517,6 +525,14 @@ class GroupRLConfig(RolloutConfig):
         "Optimisation passes over each step's responses (μ in the GRPO paper).",
         UpTo(MAX_EPOCHS),
     )
+    verifier: str = option(
+        "none",
+        "Verifiable reward from each prompt's metadata 'verify' (numeric, exact, regex or json "
+        "answer checks, 1 when right, 0 otherwise): 'none', 'only' (no reward model), or 'add' "
+        "(verifier_weight × the check, added to the reward model's score).",
+        verifier_mode,
+    )
+    verifier_weight: float = option(1.0, "Weight of the verifiable reward with verifier 'add'.", positive)
 
     @property
     def responses_per_step(self) -> int:

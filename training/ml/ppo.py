@@ -65,6 +65,7 @@ from training.ml.rollouts import (
     score_responses,
     seed_rollouts,
 )
+from training.ml.verifiers import check_verifiable, verifier_reward
 
 # reward_fn(prompts, completions) -> one score per completion
 RewardFn = Callable[[list[list[dict]], list[str]], list[float]]
@@ -186,15 +187,24 @@ def start_online_run(
     `wrap` builds the trained module around each causal LM (PPO adds a value head). With LoRA
     the reference is None: the policy with its adapters off (adapters.reference_view).
     """
-    if (reward_model_path is None) == (reward_fn is None):
+    verifier = getattr(config, "verifier", "none")  # GRPO and RLOO only
+    if verifier == "only" and (reward_model_path or reward_fn):
+        raise ValueError("verifier 'only' scores with the prompts' checks: give no reward model")
+    if verifier != "only" and (reward_model_path is None) == (reward_fn is None):
         raise ValueError("give exactly one of reward_model_path and reward_fn")
+    if verifier != "none":
+        check_verifiable(train_examples, "train")
+        check_verifiable(val_examples or [], "validation")
     output_dir, accelerator, tokenizer = begin_run(
         config, base_model_path, train_examples, val_examples, PROMPT_KEYS, output_dir
     )
     if reward_fn is not None:
         reward_fn = text_reward(reward_fn)
-    else:
+    elif reward_model_path is not None:
         reward_fn = load_reward_fn(reward_model_path, accelerator.device, config.reward_criterion)
+    if verifier != "none":
+        checks = verifier_reward([*train_examples, *(val_examples or [])])
+        reward_fn = checks if verifier == "only" else add_rewards(reward_fn, checks, config.verifier_weight)
     model = wrap(disable_dropout(load_trainable_lm(base_model_path, tokenizer, config)))
     reference = None
     if not config.lora_r:
@@ -221,6 +231,17 @@ def start_online_run(
         total_steps,
         output_dir,
     )
+
+
+def add_rewards(first: Callable, second: Callable, weight: float) -> Callable:
+    """first + weight × second, both called as the loop calls rewards."""
+
+    def reward(prompts, completions, finished):
+        scores = first(prompts, completions, finished)
+        checks = second(prompts, completions, finished)
+        return [float(a) + weight * b for a, b in zip(scores, checks, strict=True)]
+
+    return reward
 
 
 def text_reward(reward_fn: RewardFn) -> Callable:

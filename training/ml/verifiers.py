@@ -121,3 +121,27 @@ def _json_with_keys(text: str, keys: list[str]) -> bool:
     except (json.JSONDecodeError, RecursionError):
         return False
     return isinstance(value, dict) and all(k in value for k in keys)
+
+
+def prompt_key(messages: list[dict]) -> str:
+    """A prompt's identity for looking up its check: its messages as canonical JSON."""
+    return json.dumps(messages, sort_keys=True, ensure_ascii=False)
+
+
+def check_verifiable(examples: list[dict], what: str) -> None:
+    """Every example carries a well-formed ``verify`` check; the error names the first that does not."""
+    for i, example in enumerate(examples):
+        problem = spec_problem(example.get("verify"))
+        if problem:
+            raise ValueError(f"{what} example {i}: {problem}")
+
+
+def verifier_reward(examples: list[dict]):
+    """A reward ``(prompts, completions, finished) -> [0.0 or 1.0]`` checking each completion
+    against its prompt's ``verify`` (from ``examples``)."""
+    specs = {prompt_key(e["prompt"]): e["verify"] for e in examples}
+
+    def reward(prompts: list[list[dict]], completions: list[str], finished=None) -> list[float]:
+        return [verify(c, specs[prompt_key(p)]) for p, c in zip(prompts, completions, strict=True)]
+
+    return reward
