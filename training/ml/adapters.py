@@ -85,8 +85,29 @@ def merged(model):
     from peft import PeftModel
 
     if isinstance(model, PeftModel):
-        return model.merge_and_unload()
+        return _merge(model)
     for name, child in model.named_children():
         if isinstance(child, PeftModel):
-            setattr(model, name, child.merge_and_unload())
+            setattr(model, name, _merge(child))
     return model
+
+
+def _merge(peft_model):
+    untie_adapted_head(peft_model.get_base_model())
+    return peft_model.merge_and_unload()
+
+
+def untie_adapted_head(base) -> None:
+    """Give an adapted output head its own copy of weights it shares with the input embeddings.
+
+    Merging adds the head's LoRA delta to its weight in place: tied, that would change the
+    input embeddings too, which training never did.
+    """
+    from peft.tuners.lora import LoraLayer
+
+    head, embeddings = base.get_output_embeddings(), base.get_input_embeddings()
+    if not isinstance(head, LoraLayer) or head.base_layer.weight is not embeddings.weight:
+        return
+    untied = torch.nn.Parameter(embeddings.weight.detach().clone(), requires_grad=False)
+    head.base_layer.weight = untied
+    base.config.tie_word_embeddings = False

@@ -137,7 +137,7 @@ def from_checkpoint(model_class, path: str | Path, options: dict, **extra):
     from peft import PeftModel
 
     base = from_checkpoint(model_class, trained["base_model_path"], options, **extra)
-    return PeftModel.from_pretrained(base, str(path)).merge_and_unload()
+    return merged(PeftModel.from_pretrained(base, str(path)))
 
 
 def load_causal_lm(path: str | Path, tokenizer, config=None, trainable: bool = False):

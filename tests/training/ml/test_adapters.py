@@ -329,3 +329,23 @@ def test_ppo_with_gradient_checkpointing_and_lora_runs(tmp_path, ab_policy, reco
         config, ab_policy, SAY_PROMPTS, [], tmp_path / "out", recorder, reward_fn=share_of_a
     )
     assert all(math.isfinite(loss) for loss in recorder.series("policy_loss"))
+
+
+@pytest.mark.parametrize("merge_adapters", [True, False])
+def test_an_adapted_tied_output_head_merges_without_changing_the_input_embeddings(
+    tmp_path, tiny_lm_path, pairs, merge_adapters
+):
+    config = SFTConfig(
+        learning_rate=3e-3,
+        batch_size=3,
+        max_steps=2,
+        lora_target_modules=WITH_HEAD,
+        merge_adapters=merge_adapters,
+        **LORA,
+    )
+    train_sft(config, tiny_lm_path, demos(pairs), [], tmp_path / "out")
+    base = load_file(tiny_lm_path / "model.safetensors")  # tied: the head is the embeddings
+    loaded = load_causal_lm(tmp_path / "out", load_tokenizer(tiny_lm_path))
+    embeddings = base["model.embed_tokens.weight"]
+    assert torch.equal(loaded.get_input_embeddings().weight, embeddings)
+    assert not torch.allclose(loaded.get_output_embeddings().weight, embeddings)
