@@ -4,7 +4,8 @@ Runs without a snapshot get one made from the project's current data first, so e
 traceable to the exact rows it saw.
 """
 
-from labeling.models import DatasetSnapshot
+from labeling.formats import messages_hash
+from labeling.models import DatasetSnapshot, Prompt
 from labeling.services.snapshots import snapshot_create, snapshot_rows
 from training.models import Stage, TrainingRun
 
@@ -58,8 +59,9 @@ def sft_example(row: dict) -> dict:
     return {"prompt": messages[:-1], "completion": messages[-1]["content"]}
 
 
-def prompt_examples(rows) -> list[dict]:
-    """Unique prompts, in first-seen order (PPO, GRPO and RLOO rollouts)."""
+def prompt_examples(rows, project) -> list[dict]:
+    """Unique prompts, in first-seen order (PPO, GRPO and RLOO rollouts), each with the
+    ``verify`` check its metadata holds, if any (verifiable rewards)."""
     seen, out = set(), []
     for row in rows:
         messages = _messages(row["prompt"])
@@ -67,7 +69,10 @@ def prompt_examples(rows) -> list[dict]:
         if key not in seen:
             seen.add(key)
             out.append({"prompt": messages})
-    return out
+    checks = dict(
+        Prompt.objects.filter(project=project, metadata__has_key="verify").values_list("content_hash", "metadata__verify")
+    )
+    return [e | ({"verify": checks[h]} if (h := messages_hash(e["prompt"])) in checks else {}) for e in out]
 
 
 def stage_examples(run: TrainingRun) -> tuple[list[dict], list[dict]]:
@@ -77,7 +82,7 @@ def stage_examples(run: TrainingRun) -> tuple[list[dict], list[dict]]:
     if run.stage == Stage.SFT:
         return [sft_example(r) for r in train], [sft_example(r) for r in val]
     if run.stage in ONLINE_RL:
-        return prompt_examples(train), prompt_examples(val)
+        return prompt_examples(train, run.project), prompt_examples(val, run.project)
     if run.stage == Stage.KTO:
         return [kto_example(r) for r in train], [kto_example(r) for r in val]
     return [preference_example(r) for r in train], [preference_example(r) for r in val]

@@ -322,8 +322,9 @@ def run_rloo(run, callback):
 
 
 def _train_online(run, callback, train_fn) -> Outcome:
-    """A policy trained against the run's reward model checkpoint."""
-    reward_path = services.resolve_model_path(run.reward_checkpoint.path)
+    """A policy trained against the run's reward model checkpoint (none with verifier 'only')."""
+    reward = run.reward_checkpoint
+    reward_path = services.resolve_model_path(reward.path) if reward is not None else None
     return _train(run, callback, ModelCheckpoint.Kind.POLICY, train_fn, reward_model_path=reward_path)
 
 

@@ -102,8 +102,6 @@ def validate_run(
     if stage not in Stage.values:
         raise InvalidInput(f"stage must be one of {', '.join(Stage.values)}")
     _check_base(base_model, base_checkpoint, project)
-    if stage in ONLINE_RL and reward_checkpoint is None:
-        raise InvalidInput(f"a {stage} run needs reward_checkpoint (a reward model checkpoint)")
     if reward_checkpoint is not None and reward_checkpoint.kind != ModelCheckpoint.Kind.REWARD:
         raise InvalidInput(f"checkpoint {reward_checkpoint.pk} is not a reward model")
     if not isinstance(config or {}, dict):
@@ -115,8 +113,20 @@ def validate_run(
     if project is not None and normalised.get("criteria"):
         check_criteria(project, ExportOptions("trl", criteria=normalised["criteria"]))
     if stage in ONLINE_RL:
-        _check_reward_criterion(reward_checkpoint, normalised["reward_criterion"])
+        _check_reward_source(stage, reward_checkpoint, normalised)
     return normalised
+
+
+def _check_reward_source(stage: str, reward_checkpoint, config: dict) -> None:
+    """An online run scores with a reward model, unless GRPO/RLOO's verifier is 'only' (the
+    prompts' own checks), which takes none."""
+    if config.get("verifier") == "only":
+        if reward_checkpoint is not None:
+            raise InvalidInput("config: verifier 'only' scores with the prompts' checks: give no reward_checkpoint")
+        return
+    if reward_checkpoint is None:
+        raise InvalidInput(f"a {stage} run needs reward_checkpoint (a reward model checkpoint)")
+    _check_reward_criterion(reward_checkpoint, config["reward_criterion"])
 
 
 def _check_reward_criterion(reward_checkpoint, criterion: str | None) -> None:
@@ -295,7 +305,8 @@ def training_run_finish(
     attempt: int | None = None, checkpoint: dict | None = None, warnings: list[str] | None = None,
 ) -> bool:
     """running -> a final status; False if this attempt no longer owns the run (reaped,
-    re-queued, already finished), and then nothing is written.
+    re-queued, finished otherwise), and then nothing is written. Safe to retry: a repeat of a
+    finish that committed answers True and writes nothing.
 
     A succeeded run's ``checkpoint`` (``{"path", "kind", "metrics"}``) is registered in the same
     transaction: never a succeeded run without its checkpoint, nor a checkpoint of a run that
@@ -310,8 +321,8 @@ def training_run_finish(
         fields["warnings"] = warnings
     with transaction.atomic():
         run = _owned(run_id, attempt).select_for_update().select_related("project").first()
-        if run is None:
-            return False
+        if run is None:  # True when this very write committed before its connection dropped (retried)
+            return attempt is not None and TrainingRun.objects.filter(pk=run_id, status=status, attempts=attempt).exists()
         if checkpoint is not None:
             result["checkpoint"] = checkpoint_register(run=run, **checkpoint).pk
         TrainingRun.objects.filter(pk=run_id).update(**fields, result=result)

@@ -322,3 +322,33 @@ def test_reward_criterion_is_refused_for_a_model_trained_without(labelled_projec
     with pytest.raises(InvalidInput, match=r"reward_criterion must be empty \(the model was not trained per criterion\)"):
         create(labelled_project, stage="ppo", base_model=tiny_policy_model, reward_checkpoint=reward,
                config={"reward_criterion": "harmless", "batch_size": 4, "mini_batch_size": 4})
+
+
+def test_a_grpo_run_on_verifiable_prompts_needs_no_reward_model(labelled_project, tiny_policy_model, tiny_reward_model,
+                                                                  settings, tmp_path):
+    """Prompts whose metadata holds a 'verify' check train GRPO with verifier 'only': no reward
+    checkpoint is asked for (and none is taken), and each prompt reaches the trainer with its check."""
+    from labeling.models import Prompt
+
+    settings.ARTIFACT_DIR = tmp_path
+    Prompt.objects.filter(project=labelled_project).update(metadata={"verify": {"kind": "numeric", "answer": 7}})
+    config = {"max_steps": 1, "batch_size": 2, "num_generations": 2, "mini_batch_size": 4, "max_new_tokens": 4,
+              "max_length": 72, "max_prompt_length": 64, "verifier": "only"}
+    reward = ModelCheckpoint.objects.create(project=labelled_project, name="r", kind="reward", path=tiny_reward_model)
+    with pytest.raises(InvalidInput, match="verifier 'only' scores with the prompts' checks: give no reward_checkpoint"):
+        create(labelled_project, stage="grpo", base_model=tiny_policy_model, reward_checkpoint=reward, config=config)
+    run = create(labelled_project, stage="grpo", base_model=tiny_policy_model, config=config)
+    train, _ = stage_examples(run)
+    assert all(example["verify"] == {"kind": "numeric", "answer": 7} for example in train)
+    result = train_now(run)
+    assert 0.0 <= result["metrics"]["reward"] <= 1.0  # a share of verified answers
+
+
+def test_a_finish_retried_after_its_commit_answers_true_and_registers_nothing_twice(labelled_project, tiny_reward_model, tmp_path):
+    run = create(labelled_project, base_model=tiny_reward_model)
+    attempt = services.training_run_claim(run_id=run.pk, worker="w")
+    checkpoint = {"path": tmp_path, "kind": "reward", "metrics": {}}
+    for _ in range(2):  # the second is with_db_retry's repeat of a write whose reply was lost
+        assert services.training_run_finish(run_id=run.pk, attempt=attempt, status=RunStatus.SUCCEEDED, checkpoint=checkpoint)
+    assert ModelCheckpoint.objects.filter(run=run).count() == 1
+    assert not services.training_run_finish(run_id=run.pk, attempt=attempt, status=RunStatus.FAILED)
