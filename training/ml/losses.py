@@ -21,21 +21,34 @@ def rows_per_chunk(logits: torch.Tensor) -> int:
     return max(1, FLOAT32_CHUNK_ELEMENTS // (logits.shape[1] * logits.shape[2]))
 
 
+def soft_preference_loss(logits: torch.Tensor, confidence: torch.Tensor | None = None) -> torch.Tensor:
+    """-[c log σ(z) + (1 - c) log σ(-z)], averaged: the logistic loss of preferring the chosen
+    side with probability c instead of certainly (label smoothing by each pair's own confidence,
+    as conservative DPO does with one ε = 1 - c for all; Mitchell 2023). c = None is 1: the
+    plain -log σ(z). Shapes: (B,), optional (B,) in [0, 1]."""
+    if confidence is None:
+        return -F.logsigmoid(logits).mean()
+    return -(confidence * F.logsigmoid(logits) + (1 - confidence) * F.logsigmoid(-logits)).mean()
+
+
 def bradley_terry_loss(
     chosen_rewards: torch.Tensor,
     rejected_rewards: torch.Tensor,
     margin: torch.Tensor | None = None,
+    confidence: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Reward-model loss  -log σ(r(x, y_c) - r(x, y_r) - m(r)),  averaged over pairs.
 
     Bradley–Terry preference likelihood as used by Ouyang et al. 2022 (InstructGPT,
     eq. 1); the optional margin m(r) is Llama 2's (Touvron et al. 2023, eq. 2): a pair
-    rated "much better" must be separated by more. Shapes: (B,), (B,), optional (B,).
+    rated "much better" must be separated by more. An optional per-pair confidence (the
+    export's label_confidence) softens the target (soft_preference_loss).
+    Shapes: (B,), (B,), optional (B,), optional (B,).
     """
     logits = chosen_rewards - rejected_rewards
     if margin is not None:
         logits = logits - margin
-    return -F.logsigmoid(logits).mean()
+    return soft_preference_loss(logits, confidence)
 
 
 def sequence_logps(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -79,6 +92,7 @@ def dpo_loss(
     ref_chosen_logps: torch.Tensor,
     ref_rejected_logps: torch.Tensor,
     beta: float,
+    confidence: torch.Tensor | None = None,
 ):
     """Direct Preference Optimization loss (Rafailov et al. 2023, eq. 7).
 
@@ -86,12 +100,58 @@ def dpo_loss(
 
     The implicit rewards r̂ = β log π/π_ref (section 5) are returned detached for
     reporting: accuracy is the share of pairs with chosen_rewards > rejected_rewards.
-    All inputs are (B,) sequence log-probs. Returns (loss, chosen_rewards, rejected_rewards).
+    All inputs are (B,) sequence log-probs; an optional per-pair confidence softens the target
+    (soft_preference_loss). Returns (loss, chosen_rewards, rejected_rewards).
     """
     chosen_logratios = policy_chosen_logps - ref_chosen_logps
     rejected_logratios = policy_rejected_logps - ref_rejected_logps
-    loss = -F.logsigmoid(beta * (chosen_logratios - rejected_logratios)).mean()
+    loss = soft_preference_loss(beta * (chosen_logratios - rejected_logratios), confidence)
     return loss, beta * chosen_logratios.detach(), beta * rejected_logratios.detach()
+
+
+def ipo_loss(
+    policy_chosen_logps: torch.Tensor,
+    policy_rejected_logps: torch.Tensor,
+    ref_chosen_logps: torch.Tensor,
+    ref_rejected_logps: torch.Tensor,
+    beta: float,
+):
+    """Identity Preference Optimisation (Azar et al. 2023, eq. 17):
+
+        L = ( log π(y_w|x)/π_ref(y_w|x) - log π(y_l|x)/π_ref(y_l|x) - 1/(2β) )²
+
+    A squared loss with a finite target: the log-ratio gap stops growing at 1/(2β), where
+    DPO's logistic loss keeps pushing it on deterministic preferences. Inputs and returns as
+    dpo_loss (the reported rewards are β log π/π_ref).
+    """
+    chosen_logratios = policy_chosen_logps - ref_chosen_logps
+    rejected_logratios = policy_rejected_logps - ref_rejected_logps
+    loss = ((chosen_logratios - rejected_logratios - 1 / (2 * beta)) ** 2).mean()
+    return loss, beta * chosen_logratios.detach(), beta * rejected_logratios.detach()
+
+
+def simpo_loss(
+    policy_chosen_logps: torch.Tensor,
+    policy_rejected_logps: torch.Tensor,
+    chosen_lengths: torch.Tensor,
+    rejected_lengths: torch.Tensor,
+    beta: float,
+    gamma: float,
+    confidence: torch.Tensor | None = None,
+):
+    """SimPO, reference-free (Meng et al. 2024, eq. 6):
+
+        L = -log σ( β/|y_w| log π(y_w|x) - β/|y_l| log π(y_l|x) - γ )
+
+    The reward is the length-normalised log-prob, so no reference model is needed and a
+    longer response earns nothing by being longer; γ is the target reward margin. Lengths are
+    completion tokens, (B,). Returns (loss, chosen_rewards, rejected_rewards) with the
+    rewards β/|y| log π(y|x), detached.
+    """
+    chosen_rewards = beta * policy_chosen_logps / chosen_lengths.clamp(min=1)
+    rejected_rewards = beta * policy_rejected_logps / rejected_lengths.clamp(min=1)
+    loss = soft_preference_loss(chosen_rewards - rejected_rewards - gamma, confidence)
+    return loss, chosen_rewards.detach(), rejected_rewards.detach()
 
 
 def kto_loss(

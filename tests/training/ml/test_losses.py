@@ -14,6 +14,7 @@ from training.ml.losses import (
     gae,
     grpo_advantages,
     grpo_loss,
+    ipo_loss,
     kl_k3,
     kl_per_token,
     kto_loss,
@@ -25,6 +26,8 @@ from training.ml.losses import (
     rloo_loss,
     selective_logps,
     sequence_logps,
+    simpo_loss,
+    soft_preference_loss,
     token_logps_and_mask,
 )
 
@@ -450,3 +453,49 @@ def test_rloo_loss_at_ratio_one_is_reinforce():
     loss, _ = rloo_loss(logps, logps.detach(), t(2.0, -1.0), t(1, 1, 1, 0).view(2, 2), 0.2)
     loss.backward()
     assert logps.grad.flatten().tolist() == pytest.approx([-1.0, -1.0, 0.5, 0.0])  # -A / 2 rows
+
+
+# --- soft targets, IPO, SimPO ---------------------------------------------------------------------
+
+
+def test_a_soft_target_is_the_confidence_weighted_mix_of_both_directions():
+    z, c = torch.tensor([2.0, -1.0]), torch.tensor([0.9, 0.6])
+    expected = -(0.9 * math.log(1 / (1 + math.exp(-2))) + 0.1 * math.log(1 / (1 + math.exp(2)))
+                 + 0.6 * math.log(1 / (1 + math.exp(1))) + 0.4 * math.log(1 / (1 + math.exp(-1)))) / 2
+    assert soft_preference_loss(z, c).item() == pytest.approx(expected, rel=1e-6)
+    assert soft_preference_loss(z, torch.ones(2)).item() == pytest.approx(soft_preference_loss(z).item())
+    # at c = 0.5 the loss is smallest where the two sides score alike: certainty is not rewarded
+    gaps = torch.linspace(-3, 3, 61)
+    losses = [soft_preference_loss(g.view(1), torch.tensor([0.5])).item() for g in gaps]
+    assert gaps[losses.index(min(losses))].item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_reward_and_dpo_losses_take_the_confidence():
+    chosen, rejected = torch.tensor([1.0, 0.5]), torch.tensor([0.0, 1.5])
+    c = torch.tensor([0.8, 0.7])
+    assert bradley_terry_loss(chosen, rejected, confidence=c).item() == pytest.approx(
+        soft_preference_loss(chosen - rejected, c).item())
+    loss, _, _ = dpo_loss(chosen, rejected, torch.zeros(2), torch.zeros(2), beta=0.5, confidence=c)
+    assert loss.item() == pytest.approx(soft_preference_loss(0.5 * (chosen - rejected), c).item())
+
+
+def test_ipo_is_the_squared_distance_of_the_log_ratio_gap_from_its_target():
+    # gap of log-ratios: (-1 - -2) - (-3 - -2) = 2; target 1/(2 * 0.25) = 2: no loss
+    loss, chosen, rejected = ipo_loss(torch.tensor([-1.0]), torch.tensor([-3.0]), torch.tensor([-2.0]),
+                                      torch.tensor([-2.0]), beta=0.25)
+    assert loss.item() == pytest.approx(0.0)
+    assert (chosen.item(), rejected.item()) == (pytest.approx(0.25), pytest.approx(-0.25))
+    loss, _, _ = ipo_loss(torch.zeros(1), torch.zeros(1), torch.zeros(1), torch.zeros(1), beta=0.25)
+    assert loss.item() == pytest.approx(4.0)  # policy = reference: (0 - 2)²
+
+
+def test_simpo_normalises_by_length_and_needs_no_reference():
+    # chosen: -6 over 3 tokens = -2 per token; rejected: -12 over 4 = -3 per token
+    loss, chosen, rejected = simpo_loss(torch.tensor([-6.0]), torch.tensor([-12.0]), torch.tensor([3]),
+                                        torch.tensor([4]), beta=2.0, gamma=1.0)
+    assert (chosen.item(), rejected.item()) == (pytest.approx(-4.0), pytest.approx(-6.0))
+    assert loss.item() == pytest.approx(-math.log(1 / (1 + math.exp(-(2.0 - 1.0)))))
+    # doubling a response's length at the same per-token log-prob changes nothing
+    longer, _, _ = simpo_loss(torch.tensor([-12.0]), torch.tensor([-12.0]), torch.tensor([6]),
+                              torch.tensor([4]), beta=2.0, gamma=1.0)
+    assert longer.item() == pytest.approx(loss.item())
