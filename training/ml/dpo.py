@@ -94,6 +94,11 @@ def train_dpo(
         output_dir=output_dir, evaluate=evaluate,
     )
     final = final_metrics(history, evaluate)
+    return finish_run(
+        accelerator, model, tokenizer, output_dir, "dpo", config, base_model_path, history, final
+    )
+
+
 def policy_and_reference_logps(
     accelerator, config, tokenizer, base_model_path, reference_model_path, reference_logps
 ):
@@ -121,11 +126,6 @@ def policy_and_reference_logps(
 def logps_of_each(logps, feature_sets: list, model) -> list:
     """logps(model, features) for each feature set."""
     return [logps(model, features) for features in feature_sets]
-
-
-    return finish_run(
-        accelerator, model, tokenizer, output_dir, "dpo", config, base_model_path, history, final
-    )
 
 
 def dpo_step(model, reference: tuple, beta: float, batch: dict):

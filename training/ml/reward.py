@@ -87,6 +87,9 @@ def train_reward(
     final = final_metrics(history, evaluate)
     return finish_run(
         accelerator, model, tokenizer, output_dir, "reward", config, base_model_path, history, final
+    )
+
+
 def trainable_reward_model(base_model_path, tokenizer, config: RewardConfig):
     """The scorer to train: float32, or with LoRA a frozen base whose adapters and score head
     train (the mean-pooled head sits outside the adapted backbone; peft keeps a sequence
@@ -96,9 +99,6 @@ def trainable_reward_model(base_model_path, tokenizer, config: RewardConfig):
         model.backbone = prepare_trainable(model.backbone, config, None)
         return model
     return prepare_trainable(model, config, SEQ_CLS)
-
-
-    )
 
 
 def reward_step(model, use_margin: bool, batch: dict):
