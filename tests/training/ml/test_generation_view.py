@@ -3,6 +3,7 @@
 import os
 from types import SimpleNamespace
 
+import pytest
 import torch
 import torch.multiprocessing as mp
 from accelerate import Accelerator
@@ -55,3 +56,26 @@ def test_under_fsdp2_ranks_sample_different_lengths_from_the_whole_weights_then_
     from training.launch import free_port
 
     mp.spawn(_fsdp2_rank, args=(str(tiny_lm_path), free_port()), nprocs=2, join=True)
+
+
+def test_a_grpo_job_under_fsdp_on_the_gpus_samples_through_the_view_and_saves_one_checkpoint(
+    tiny_lm_path, tiny_rm_path, tmp_path
+):
+    """The sharded path end to end (launch, FSDP2 training, rollouts, the gathered save): GPU only."""
+    from training.launch import Launch, engine_config_file, run_job, visible_gpus
+
+    gpus = visible_gpus()
+    if not gpus:
+        pytest.skip("accelerate runs FSDP on CUDA devices only; run this on a GPU machine")
+    prompts = [{"prompt": [{"role": "user", "content": f"Say {i}"}]} for i in range(8)]
+    config = {"max_steps": 2, "batch_size": 2, "num_generations": 2, "mini_batch_size": 4, "max_new_tokens": 8,
+              "max_length": 96, "max_prompt_length": 32, "distributed": "fsdp", "num_processes": gpus}
+    job = {"stage": "grpo", "config": config, "function": "training.ml.group_rl:train_grpo",
+           "model_path": str(tiny_lm_path), "output_dir": str(tmp_path / "out"),
+           "extra": {"reward_model_path": str(tiny_rm_path)}}
+    steps = []
+    left = run_job(job, {"train": prompts, "validation": []}, Launch(gpus, engine_config_file("fsdp"), use_cpu=False),
+                   on_progress=lambda step, total, metrics: steps.append(step) or True, should_stop=lambda: False)
+    assert left == {} and steps == [1, 2]
+    assert (tmp_path / "out" / "model.safetensors").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
