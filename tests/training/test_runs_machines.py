@@ -1,6 +1,7 @@
 """A run on two machines: two gpu workers on localhost (one process each, gloo) meet through the
 database and torchrun's rendezvous; with one worker missing the run fails after the timeout."""
 
+import psutil
 import pytest
 
 from tests.training.test_runs_launched import (
@@ -45,3 +46,23 @@ def test_a_part_no_worker_takes_fails_the_run_after_the_rendezvous_timeout(
         "1 of the run's 2 parts never joined within 10 s (TRAINING_RENDEZVOUS_TIMEOUT): no other gpu "
         "worker took them; start more gpu workers or lower num_machines"
     )
+
+
+def test_cancel_ends_the_processes_of_every_part(
+    api, admin_user, labelled_project, tiny_policy_model, job_tmp, monkeypatch
+):
+    monkeypatch.setenv("TRAINING_RENDEZVOUS_HOST", "127.0.0.1")
+    monkeypatch.setenv("TRAINING_RENDEZVOUS_TIMEOUT", "240")
+    with celery_worker() as first, celery_worker() as second:
+        run_id = start_dpo(
+            api, admin_user, labelled_project, tiny_policy_model, num_processes=1, num_machines=2, max_steps=100_000
+        )
+        wait_for(lambda: TrainingRun.objects.get(pk=run_id).progress_step > 0, timeout=300, what="first step")
+        job = [p for w in (first, second) for p in psutil.Process(w.pid).children(recursive=True)]
+        ranks = [p for p in job if p.cmdline()[1:4] == ["-u", "-m", "training.child"]]
+        assert len(ranks) == 2, [p.cmdline() for p in job]  # one on each worker
+        assert api(admin_user).post(f"/api/training-runs/{run_id}/cancel/").status_code == 200
+        wait_for(lambda: TrainingRun.objects.get(pk=run_id).status == RunStatus.CANCELLED, timeout=10, what="cancel")
+        wait_for(lambda: not [p for p in job if p.is_running() and p.status() != psutil.STATUS_ZOMBIE],
+                 timeout=10, what="every process of both parts to end")
+        assert first.poll() is None and second.poll() is None
