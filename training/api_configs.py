@@ -35,6 +35,7 @@ CHECK_BOUNDS = {
     ml_config.engine_name: {"choices": list(ml_config.ENGINES)},
     ml_config.backend_name: {"choices": list(ml_config.BACKENDS)},
     ml_config.verifier_mode: {"choices": list(ml_config.VERIFIER_MODES)},
+    ml_config.dpo_loss_name: {"choices": list(ml_config.DPO_LOSSES)},
 }
 
 POLICY, REWARD = ModelCheckpoint.Kind.POLICY.value, ModelCheckpoint.Kind.REWARD.value

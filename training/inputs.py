@@ -45,6 +45,7 @@ def preference_example(row: dict) -> dict:
         "chosen": _reply(row["chosen"]),
         "rejected": _reply(row["rejected"]),
         "margin": row.get("margin"),
+        "label_confidence": row.get("label_confidence"),
     }
     return example | ({"criterion": row["criterion"]} if row.get("criterion") else {})
 

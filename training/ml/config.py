@@ -119,6 +119,12 @@ def backend_name(value) -> bool:
 
 
 VERIFIER_MODES = ("none", "only", "add")
+DPO_LOSSES = ("sigmoid", "ipo", "simpo")
+
+
+def dpo_loss_name(value) -> bool:
+    """one of 'sigmoid', 'ipo', 'simpo'"""
+    return value in DPO_LOSSES
 
 
 def verifier_mode(value) -> bool:
@@ -357,6 +363,11 @@ class RewardConfig(TrainConfig):
     use_margin: bool = option(
         False, "Subtract each pair's margin inside the loss (Llama 2); pairs without one use 0."
     )
+    use_label_confidence: bool = option(
+        True,
+        "Soft targets: a pair whose export gave it a label_confidence below 1 (split votes, "
+        "Dawid-Skene) is trained towards that probability instead of certainty.",
+    )
     pooling: str = option(
         "model",
         "How a sequence becomes one score: 'model' = the architecture's own head (BERT's [CLS] "
@@ -386,7 +397,22 @@ class DPOConfig(TrainConfig):
 
     learning_rate: float = option(1e-6, "Peak AdamW learning rate.", positive)
     beta: float = option(
-        0.1, "DPO temperature β: higher keeps the policy closer to the reference.", positive
+        0.1,
+        "DPO temperature β: higher keeps the policy closer to the reference (SimPO's paper uses "
+        "2 to 2.5).",
+        positive,
+    )
+    loss_type: str = option(
+        "sigmoid",
+        "'sigmoid' (DPO), 'ipo' (a squared loss whose log-ratio gap stops at 1/(2β)) or 'simpo' "
+        "(reference-free, length-normalised log-probs; no reference model is loaded).",
+        dpo_loss_name,
+    )
+    simpo_gamma: float = option(0.5, "SimPO's target reward margin γ.", non_negative)
+    use_label_confidence: bool = option(
+        True,
+        "Soft targets (sigmoid and simpo): a pair with a label_confidence below 1 is trained "
+        "towards that probability instead of certainty.",
     )
 
 

@@ -120,7 +120,7 @@ def encode_preference(
     prompt = prompt_ids(
         tokenizer, example["prompt"], max_prompt_length, special, example.get("criterion")
     )
-    margin = example.get("margin")
+    margin, confidence = example.get("margin"), example.get("label_confidence")
     return {
         "chosen_ids": encode_completion(tokenizer, prompt, example["chosen"], max_length, special),
         "rejected_ids": encode_completion(
@@ -128,6 +128,9 @@ def encode_preference(
         ),
         "prompt_length": len(prompt),
         "margin": 0.0 if margin is None else float(margin),
+        # the chance the chosen side is the better one, as the export aggregated it; below 0.5
+        # (Dawid-Skene mass on a tie) it would teach the opposite preference, so it stops there
+        "confidence": 1.0 if confidence is None else max(float(confidence), 0.5),
     }
 
 
@@ -238,6 +241,7 @@ def collate_preferences(features: list[dict], pad_id: int) -> dict:
     return {
         **collate_halves(features, "chosen_ids", "rejected_ids", pad_id),
         "margin": torch.tensor([f["margin"] for f in features], dtype=torch.float),  # (B,)
+        "confidence": torch.tensor([f["confidence"] for f in features], dtype=torch.float),  # (B,)
     }
 
 

@@ -32,7 +32,7 @@ from training.ml.loop import (
     prepare_training,
     train_loop,
 )
-from training.ml.losses import dpo_loss, sequence_logps
+from training.ml.losses import IGNORE_INDEX, dpo_loss, ipo_loss, sequence_logps, simpo_loss
 
 
 def train_dpo(
@@ -67,22 +67,31 @@ def train_dpo(
         pair_logps, accelerator, batch_size=config.batch_size, pad_id=tokenizer.pad_token_id
     )
 
-    model, (ref_train, ref_val) = policy_and_reference_logps(
-        accelerator,
-        config,
-        tokenizer,
-        base_model_path,
-        reference_model_path,
-        partial(logps_of_each, logps, [train_features, val_features]),
-    )
+    if config.loss_type == "simpo":  # reference-free: no reference is loaded or scored
+        model = disable_dropout(load_trainable_lm(base_model_path, tokenizer, config))
+        ref_train = ref_val = None
+    else:
+        model, (ref_train, ref_val) = policy_and_reference_logps(
+            accelerator,
+            config,
+            tokenizer,
+            base_model_path,
+            reference_model_path,
+            partial(logps_of_each, logps, [train_features, val_features]),
+        )
     collate = partial(collate_preferences, pad_id=tokenizer.pad_token_id)
     model, optimizer, scheduler, loader, total_steps = prepare_training(
         accelerator, model, train_features, collate, config
     )
 
-    compute = partial(dpo_step, model, ref_train, config.beta)
+    compute = partial(dpo_step, model, ref_train, config)
+
     def evaluate() -> dict:
-        chosen, rejected = implicit_rewards(logps(model, val_features), ref_val, config.beta)
+        if config.loss_type == "simpo":
+            lengths = completion_lengths(val_features, accelerator.device)
+            chosen, rejected = (config.beta * lp / n for lp, n in zip(logps(model, val_features), lengths, strict=True))
+        else:
+            chosen, rejected = implicit_rewards(logps(model, val_features), ref_val, config.beta)
         return {
             "val_accuracy": float((chosen > rejected).float().mean()),
             "val_margin": float((chosen - rejected).mean()),
@@ -128,15 +137,33 @@ def logps_of_each(logps, feature_sets: list, model) -> list:
     return [logps(model, features) for features in feature_sets]
 
 
-def dpo_step(model, reference: tuple, beta: float, batch: dict):
+def completion_lengths(features: list[dict], device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Completion tokens of each pair's chosen and rejected side, (N,) each (SimPO's |y|)."""
+    chosen = [len(f["chosen_ids"]) - f["prompt_length"] for f in features]
+    rejected = [len(f["rejected_ids"]) - f["prompt_length"] for f in features]
+    return torch.tensor(chosen, device=device).clamp(min=1), torch.tensor(rejected, device=device).clamp(min=1)
+
+
+def preference_loss(config, chosen_logps, rejected_logps, reference: tuple | None, batch: dict):
+    """config.loss_type's loss of one micro-batch: (loss, chosen_rewards, rejected_rewards)."""
+    confidence = batch["confidence"] if config.use_label_confidence else None
+    if config.loss_type == "simpo":
+        lengths = (batch["labels"][:, 1:] != IGNORE_INDEX).sum(-1).chunk(2)  # (B,), (B,)
+        return simpo_loss(chosen_logps, rejected_logps, *lengths, config.beta, config.simpo_gamma, confidence)
+    ref_chosen, ref_rejected = (logps[batch["index"]] for logps in reference)
+    if config.loss_type == "ipo":
+        return ipo_loss(chosen_logps, rejected_logps, ref_chosen, ref_rejected, config.beta)
+    return dpo_loss(chosen_logps, rejected_logps, ref_chosen, ref_rejected, config.beta, confidence)
+
+
+def dpo_step(model, reference: tuple | None, config, batch: dict):
     """One micro-batch: (loss, stats, number of pairs)."""
     logits = model(
         input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False
     ).logits  # (2B, T, V)
     chosen_logps, rejected_logps = sequence_logps(logits, batch["labels"]).chunk(2)  # (B,), (B,)
-    ref_chosen, ref_rejected = (logps[batch["index"]] for logps in reference)
-    loss, chosen_rewards, rejected_rewards = dpo_loss(
-        chosen_logps, rejected_logps, ref_chosen, ref_rejected, beta
+    loss, chosen_rewards, rejected_rewards = preference_loss(
+        config, chosen_logps, rejected_logps, reference, batch
     )
     stats = {
         "accuracy": (chosen_rewards > rejected_rewards).float().mean(),

@@ -72,7 +72,7 @@ def train_reward(
         accelerator, model, encode(train_examples), collate, config
     )
 
-    compute = partial(reward_step, model, config.use_margin)
+    compute = partial(reward_step, model, config.use_margin, config.use_label_confidence)
     val_features = encode(val_examples or [])
 
     def evaluate() -> dict:
@@ -101,10 +101,12 @@ def trainable_reward_model(base_model_path, tokenizer, config: RewardConfig):
     return prepare_trainable(model, config, SEQ_CLS)
 
 
-def reward_step(model, use_margin: bool, batch: dict):
+def reward_step(model, use_margin: bool, use_confidence: bool, batch: dict):
     """One micro-batch: (loss, stats, number of pairs)."""
     scores = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
     chosen, rejected = scores.squeeze(-1).float().chunk(2)  # (2B,) -> (B,), (B,)
-    loss = bradley_terry_loss(chosen, rejected, batch["margin"] if use_margin else None)
+    loss = bradley_terry_loss(
+        chosen, rejected, batch["margin"] if use_margin else None, batch["confidence"] if use_confidence else None
+    )
     stats = {"accuracy": (chosen > rejected).float().mean(), "margin": (chosen - rejected).mean()}
     return loss, stats, chosen.numel()

@@ -59,3 +59,30 @@ def test_cancel_raises_and_leaves_no_output(tmp_path, tiny_lm_path, pairs):
             DPOConfig(max_steps=4, **FAST), tiny_lm_path, pairs, [], tmp_path / "out", recorder
         )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("loss_type", "beta"), [("ipo", 0.1), ("simpo", 2.0)])
+def test_ipo_and_simpo_learn_the_preference(tmp_path, tiny_lm_path, pairs, recorder, loss_type, beta, monkeypatch):
+    calls = []
+    real = dpo.pair_logps
+    monkeypatch.setattr(dpo, "pair_logps", lambda *a, **k: calls.append(1) or real(*a, **k))
+    config = DPOConfig(max_steps=8, loss_type=loss_type, **{**FAST, "beta": beta})
+    result = dpo.train_dpo(config, tiny_lm_path, pairs, pairs[:3], tmp_path / "out", recorder)
+    losses, margins = recorder.series("loss"), recorder.series("margin")
+    assert losses[-1] < losses[0] and margins[-1] > margins[0]
+    assert result["metrics"]["val_accuracy"] > 0.5 and result["metrics"]["val_margin"] > 0
+    if loss_type == "simpo":
+        assert len(calls) == 1  # the validation pass only: no reference is scored
+
+
+def test_soft_labels_reach_the_loss(tmp_path, tiny_lm_path, pairs, recorder):
+    """A pair exported at confidence 0.5 (an even split) teaches no preference: its loss at the
+    first step, where policy = reference, is ln 2 whatever the target, and the gradient it gives
+    is zero, so the policy does not move."""
+    even = [{**p, "label_confidence": 0.5} for p in pairs]
+    dpo.train_dpo(DPOConfig(max_steps=2, **FAST), tiny_lm_path, even, [], tmp_path / "out", recorder)
+    assert recorder.series("loss")[0] == pytest.approx(math.log(2), abs=1e-4)
+    assert abs(recorder.series("margin")[-1]) < 1e-4  # nothing learnt from coin-flip labels
+    sure = Recorder()
+    dpo.train_dpo(DPOConfig(max_steps=2, **FAST), tiny_lm_path, pairs, [], tmp_path / "sure", sure)
+    assert sure.series("margin")[-1] > 1e-3

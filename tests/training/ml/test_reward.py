@@ -105,6 +105,21 @@ def test_margin_enters_the_loss_when_enabled(tmp_path, tiny_rm_path, pairs):
     assert runs[True] > runs[False] + 3  # -log σ(x - 5) ≈ 5 - x for small x
 
 
+def test_label_confidence_softens_the_target_when_enabled(tmp_path, tiny_rm_path, pairs):
+    """At confidence 0.5 the first step's loss is ln 2 plus nothing to gain from separating the
+    pair: starting from scores that already separate it, the soft loss is above the hard one."""
+    even = [{**p, "label_confidence": 0.5} for p in pairs]
+    losses = {}
+    for use in (False, True):
+        recorder = Recorder()
+        config = RewardConfig(max_steps=3, use_label_confidence=use, **FAST)
+        train_reward(config, tiny_rm_path, even, [], tmp_path / str(use), recorder)
+        losses[use] = recorder.series("loss")
+    assert losses[True][0] == pytest.approx(losses[False][0], abs=0.05)  # scores near 0: both ≈ ln 2
+    assert losses[False][-1] < losses[False][0] - 0.01  # hard targets: learns to separate
+    assert losses[True][-1] >= losses[True][0] - 0.01  # a coin flip: nothing to learn
+
+
 def test_callback_returning_false_cancels_and_writes_nothing(tmp_path, tiny_rm_path, pairs):
     recorder = Recorder(stop_at=2)
     with pytest.raises(TrainingCancelled, match="step 2 of 10"):
