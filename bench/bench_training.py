@@ -1,6 +1,6 @@
 """Training throughput against TRL.
 
-    python bench/bench_training.py [--steps 20] [--batch-size 8] [--max-length 384]
+    python bench/bench_training.py [--steps 20] [--batch-size 8] [--max-length 384] [--lora R]
 
 Trains the same tiny model (built here, offline) on the same HH-RLHF pairs
 with the same batch size, once with our loop and once with TRL's RewardTrainer /
@@ -9,7 +9,8 @@ log-probs precomputed in both), and prints samples/s and tokens/s
 for each, plus model FLOPs utilisation on a GPU. Steps are timed from the end of the
 first step to the end of the last, so model loading, tokenisation and the reference
 pass are left out of both. Only pairs that fit max_length untruncated are used, so both
-implementations see exactly the same tokens.
+implementations see exactly the same tokens. With --lora R both train rank-R LoRA adapters
+through peft on every linear layer but the output head (TRL's trainers take a peft_config).
 
 Reward-model learning on the HH-RLHF sample is bench/bench_reward_learning.py.
 """
@@ -114,7 +115,18 @@ def trl_args(config_class, args, output_dir, **extra):
     )
 
 
-def trl_train(trainer_class, model, trainer_args, data, tokenizer) -> StepClock:
+def peft_config(args, task_type: str):
+    """With --lora R: the same adapters as ours (rank R, alpha 2R, no dropout, every linear
+    layer but the output head, the reward model's score head trained in full), else None."""
+    if not args.lora:
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(r=args.lora, lora_alpha=2 * args.lora, lora_dropout=0.0, target_modules="all-linear",
+                      task_type=task_type)
+
+
+def trl_train(trainer_class, model, trainer_args, data, tokenizer, peft=None) -> StepClock:
     """Train with a TRL trainer, its steps timed as StepClock times ours."""
     from transformers import TrainerCallback
 
@@ -130,11 +142,14 @@ def trl_train(trainer_class, model, trainer_args, data, tokenizer) -> StepClock:
         train_dataset=data,
         processing_class=tokenizer,
         callbacks=[Clock()],
+        peft_config=peft,
     ).train()
     return clock
 
 
 def ours_config(config_class, args, **extra):
+    if args.lora:
+        extra |= {"lora_r": args.lora, "lora_alpha": 2 * args.lora, "lora_dropout": 0.0}
     return config_class(
         learning_rate=1e-4,
         batch_size=args.batch_size,
@@ -171,6 +186,7 @@ def trl_reward(model_dir, pairs, features, args, output_dir) -> StepClock:
         trl_args(TRLRewardConfig, args, output_dir, center_rewards_coefficient=None),
         data,
         load_tokenizer(model_dir),
+        peft_config(args, "SEQ_CLS"),
     )
 
 
@@ -205,6 +221,7 @@ def trl_dpo(model_dir, pairs, features, args, output_dir) -> StepClock:
         trl_args(TRLDPOConfig, args, output_dir, beta=0.1, precompute_ref_log_probs=True),
         data,
         tokenizer,
+        peft_config(args, "CAUSAL_LM"),
     )
 
 
@@ -245,6 +262,7 @@ def trl_sft(model_dir, pairs, features, args, output_dir) -> StepClock:
         trl_args(TRLSFTConfig, args, output_dir, completion_only_loss=True, packing=False),
         data,
         tokenizer,
+        peft_config(args, "CAUSAL_LM"),
     )
 
 
@@ -289,6 +307,7 @@ def trl_kto(model_dir, pairs, features, args, output_dir) -> StepClock:
         trl_args(TRLKTOConfig, args, output_dir, beta=0.1, precompute_ref_log_probs=True),
         data,
         tokenizer,
+        peft_config(args, "CAUSAL_LM"),
     )
 
 
@@ -349,7 +368,7 @@ def throughput(args):
     )
     print(
         f"\ntiny Llama, {params / 1e6:.2f}M parameters ({device}); {args.steps} steps of "
-        f"{args.batch_size} samples (pairs for reward and DPO, {pair_tokens:.0f} tokens each; "
+        f"{args.batch_size} samples{f', LoRA r={args.lora}' if args.lora else ''} (pairs for reward and DPO, {pair_tokens:.0f} tokens each; "
         f"demonstrations for SFT, {tokens_per_sample['sft']:.0f} tokens each; KTO rows, one "
         f"completion each, {tokens_per_sample['kto']:.0f} tokens, with a mismatched pair), "
         f"median of {args.repeats} interleaved runs"
@@ -389,6 +408,9 @@ def main():
         help="stages to compare",
     )
     parser.add_argument("--bf16", action="store_true", help="bf16 autocast in both (GPU only)")
+    parser.add_argument(
+        "--lora", type=int, default=0, help="LoRA rank R in both (peft; alpha 2R, every linear layer); 0 = full"
+    )
     parser.add_argument(
         "--repeats", type=int, default=3, help="interleaved runs per implementation"
     )
