@@ -17,6 +17,7 @@ import threading
 import time
 import traceback
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -84,6 +85,22 @@ class LogTail(logging.Handler):
         return "\n".join(self.lines)
 
 
+@contextlib.contextmanager
+def run_log() -> Iterator[LogTail]:
+    """Collect what is logged during a run. The run's own lines (``training.*``: its progress,
+    its resume, its launched job's output) are kept at INFO whatever the worker's log level: the
+    demo's worker runs at WARNING, and a run's log then held only library warnings."""
+    tail, own = LogTail(), logging.getLogger("training")
+    previous = own.level
+    own.setLevel(logging.INFO)
+    logging.getLogger().addHandler(tail)
+    try:
+        yield tail
+    finally:
+        logging.getLogger().removeHandler(tail)
+        own.setLevel(previous)
+
+
 class Heartbeat(threading.Thread):
     def __init__(self, run_id: int, attempt: int, tail: LogTail):
         super().__init__(daemon=True, name=f"heartbeat-{run_id}")
@@ -128,16 +145,14 @@ def execute_run(run_id: int, worker: str) -> str:
     if not attempt:
         return "not-claimed"
     run = TrainingRun.objects.select_related("project", "base_checkpoint", "reward_checkpoint", "snapshot").get(pk=run_id)
-    tail = LogTail()
-    logging.getLogger().addHandler(tail)
-    beat = Heartbeat(run_id, attempt, tail)
-    beat.start()
-    try:
-        outcome = _execute(run, attempt, beat)
-    finally:
-        beat.done.set()
-        beat.join()
-        logging.getLogger().removeHandler(tail)
+    with run_log() as tail:
+        beat = Heartbeat(run_id, attempt, tail)
+        beat.start()
+        try:
+            outcome = _execute(run, attempt, beat)
+        finally:
+            beat.done.set()
+            beat.join()
     finished = with_db_retry(
         services.training_run_finish, run_id=run_id, attempt=attempt, status=outcome.status, result=outcome.result,
         error=outcome.error, log_tail=tail.text(), checkpoint=outcome.checkpoint, warnings=outcome.warnings or None,
@@ -191,9 +206,11 @@ class StepControl:
 
 
 def progress_line(step: int, total: int, metrics: dict) -> str:
-    """"step 12/300 loss 0.6931 accuracy 0.5000 val_accuracy 0.6250 12.3 samples/s 950 tokens/s"."""
+    """"step 12/300 loss 0.6931 accuracy 0.5 learning_rate 1e-05 12.3 samples/s 950.0 tokens/s": the
+    loss first, then the other metrics as they come, then the speeds."""
     parts = [f"step {step}/{total}"]
-    parts += [f"{k} {v:.4f}" for k, v in metrics.items() if k not in SPEEDS and isinstance(v, int | float)]
+    names = sorted((k for k in metrics if k not in SPEEDS), key=lambda k: k != "loss")  # stable: loss first
+    parts += [f"{k} {metrics[k]:.4g}" for k in names if isinstance(metrics[k], int | float)]
     parts += [f"{metrics[k]:.1f} {k.removesuffix('_per_s')}/s" for k in SPEEDS if k in metrics]
     return " ".join(parts)
 

@@ -1,6 +1,7 @@
 """Runs on a real Celery worker process: succeed, cancel, a worker killed mid-run, and a run resumed by\nthe worker that replaces a killed one."""
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -39,6 +40,7 @@ def test_reward_run_queued_from_the_api_succeeds_with_metrics_and_a_checkpoint(
     run = TrainingRun.objects.get(pk=run_id)
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert run.progress_step == run.progress_total == 3
+    assert re.search(r"step 3/3 loss [\d.]+ .* samples/s", run.log_tail), run.log_tail  # the stage's own lines
     assert all("loss" in m.values for m in run.metrics.all()) and run.metrics.count() == 3
     checkpoint = ModelCheckpoint.objects.get(run=run)
     assert checkpoint.kind == "reward"

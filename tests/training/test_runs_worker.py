@@ -1,6 +1,7 @@
 """The worker's side of a run without a worker process: retried writes, the heartbeat thread,
 the per-step control (stop, time limit, progress line)."""
 
+import logging
 from datetime import timedelta
 from unittest import mock
 
@@ -75,5 +76,22 @@ def test_the_step_control_says_stop_once_the_run_is_no_longer_this_attempts(labe
 
 
 def test_each_step_logs_a_progress_line():
-    line = runner.progress_line(12, 300, {"loss": 0.69314, "accuracy": 0.5, "samples_per_s": 12.34, "tokens_per_s": 950.0})
-    assert line == "step 12/300 loss 0.6931 accuracy 0.5000 12.3 samples/s 950.0 tokens/s"
+    metrics = {"accuracy": 0.5, "loss": 0.69314, "learning_rate": 1e-5, "samples_per_s": 12.34, "tokens_per_s": 950.0}
+    line = runner.progress_line(12, 300, metrics)
+    assert line == "step 12/300 loss 0.6931 accuracy 0.5 learning_rate 1e-05 12.3 samples/s 950.0 tokens/s"
+
+
+def test_the_run_log_keeps_the_runs_own_progress_lines_under_a_quiet_worker():
+    root = logging.getLogger()
+    previous = root.level
+    root.setLevel(logging.WARNING)  # the demo's worker: --loglevel WARNING
+    try:
+        with runner.run_log() as tail:
+            logging.getLogger("training.runner").info("run 1: step 2/3 loss 0.6931 12.0 samples/s")
+            logging.getLogger("a.library").info("library chatter")
+            logging.getLogger("a.library").warning("a library warning")
+    finally:
+        root.setLevel(previous)
+    assert "step 2/3 loss 0.6931" in tail.text() and "a library warning" in tail.text()
+    assert "library chatter" not in tail.text()
+    assert logging.getLogger("training").level == logging.NOTSET  # put back
