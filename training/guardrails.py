@@ -1,7 +1,7 @@
 """Guardrails on what a run trains on and what it reports: too little data is refused before
 it trains, and a score no better than chance is never passed off as a success.
 
-Documented minimums (docs/training.md): MIN_TRAIN_EXAMPLES training and MIN_VALIDATION_EXAMPLES
+Documented minimums (README, Training): MIN_TRAIN_EXAMPLES training and MIN_VALIDATION_EXAMPLES
 validation examples (pairs for reward and DPO, rows for KTO, demonstrations for SFT, prompts for
 PPO, GRPO and RLOO). Below them a run is refused with the numbers, unless it is forced, and then
 it carries a warning. Pure: no Django, no torch.
