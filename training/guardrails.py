@@ -43,7 +43,22 @@ def data_warnings(stage: str, train: int, validation: int) -> list[str]:
 def result_warnings(stage: str, metrics: dict) -> list[str]:
     """A finished run's metrics that must not read as a success."""
     accuracy = metrics.get("val_accuracy")
+    warnings = []
     if stage in PREFERENCE_STAGES and isinstance(accuracy, int | float) and accuracy <= CHANCE_ACCURACY:
-        return [f"validation accuracy {accuracy:.1%} is at or below chance ({CHANCE_ACCURACY:.0%}): "
-                "the model has not learned to tell the better response from the worse"]
-    return []
+        warnings.append(f"validation accuracy {accuracy:.1%} is at or below chance ({CHANCE_ACCURACY:.0%}): "
+                        "the model has not learned to tell the better response from the worse")
+    return warnings + monitor_warnings(metrics)
+
+
+def monitor_warnings(metrics: dict) -> list[str]:
+    """What an online run's reward monitor saw (training/ml/reward_monitor.py)."""
+    step = int(metrics.get("step", 0))
+    warnings = []
+    if metrics.get("divergent_steps"):
+        warnings.append(f"reward hacking: on {int(metrics['divergent_steps'])} steps the reward rose while the "
+                        "held-out gold reward fell")
+    if metrics.get("stopped_by_divergence"):
+        warnings.append(f"stopped at step {step} because the reward and the gold reward diverged")
+    if metrics.get("stopped_by_kl_budget"):
+        warnings.append(f"stopped at step {step}: KL to the reference ({metrics.get('kl', 0):.3g}) passed kl_budget")
+    return warnings

@@ -466,6 +466,24 @@ class RolloutConfig(TrainConfig):
         "eos), so running on does not pay (as TRL's); null or 0 = off.",
         non_negative,
     )
+    kl_budget: float | None = option(
+        None,
+        "Stop the run (saving the policy as it is) once a step's mean KL to the reference per "
+        "response passes this; null = no budget.",
+        positive,
+    )
+    gold_reward_checkpoint: int | None = option(
+        None,
+        "A second, held-out reward model checkpoint (id) that scores every step's responses "
+        "too (gold_reward): a proxy reward rising while the gold one falls is reward hacking.",
+        positive,
+    )
+    divergence_window: int = option(
+        8, "Steps over which the proxy and gold reward trends are compared.", at_least_two
+    )
+    stop_on_divergence: bool = option(
+        False, "Stop the run when the proxy reward rises while the gold reward falls."
+    )
     generation_backend: str = option(
         "auto",
         "What samples the rollouts: 'auto' or 'transformers' (both transformers' generate for "

@@ -75,6 +75,7 @@ def train_grpo(
     callback: Callback | None = None,
     reward_model_path: str | Path | None = None,
     reward_fn: RewardFn | None = None,
+    **gold,
 ) -> dict:
     """Optimise the policy at `base_model_path` on {"prompt": messages} examples with GRPO.
 
@@ -93,6 +94,7 @@ def train_grpo(
         callback,
         reward_model_path,
         reward_fn,
+        **gold,
     )
 
 
@@ -105,6 +107,7 @@ def train_rloo(
     callback: Callback | None = None,
     reward_model_path: str | Path | None = None,
     reward_fn: RewardFn | None = None,
+    **gold,
 ) -> dict:
     """Optimise the policy at `base_model_path` on {"prompt": messages} examples with RLOO.
 
@@ -123,6 +126,7 @@ def train_rloo(
         callback,
         reward_model_path,
         reward_fn,
+        **gold,
     )
 
 
@@ -138,8 +142,11 @@ def train_group_rl(
     callback,
     reward_model_path,
     reward_fn,
+    gold_reward_model_path=None,
+    gold_reward_fn=None,
 ) -> dict:
-    """The run both methods share; `advantages(batch, config)` and `minibatch_loss` differ."""
+    """The run both methods share; `advantages(batch, config)` and `minibatch_loss` differ.
+    The gold reward, if any, watches for reward hacking (ppo.train_ppo, reward_monitor.py)."""
     run = start_online_run(
         config,
         base_model_path,
@@ -148,6 +155,8 @@ def train_group_rl(
         output_dir,
         reward_model_path,
         reward_fn,
+        gold_reward_model_path=gold_reward_model_path,
+        gold_reward_fn=gold_reward_fn,
     )
     roll = partial(
         group_rollout,

@@ -57,6 +57,7 @@ from training.ml.losses import (
     ppo_policy_loss,
     ppo_value_loss,
 )
+from training.ml.reward_monitor import RewardMonitor
 from training.ml.rollouts import (
     in_micro_batches,
     response_logps,
@@ -108,6 +109,9 @@ def train_ppo(
     callback: Callback | None = None,
     reward_model_path: str | Path | None = None,
     reward_fn: RewardFn | None = None,
+    *,
+    gold_reward_model_path: str | Path | None = None,
+    gold_reward_fn: RewardFn | None = None,
 ) -> dict:
     """Optimise the policy at `base_model_path` on {"prompt": messages} examples with PPO.
 
@@ -115,7 +119,8 @@ def train_ppo(
     as in its training) or from `reward_fn` (tests, rule-based rewards): give exactly one.
     The reference is a frozen copy of the base model. Saves the policy (plus
     value_head.safetensors) to output_dir. metrics adds val_reward (mean score of one
-    sample per validation prompt) when val_examples is non-empty. Raises
+    sample per validation prompt) when val_examples is non-empty. A gold reward (a held-out
+    model's path or a function) scores every step's responses too (reward_monitor.py). Raises
     TrainingCancelled when the callback returns False.
     """
     run = start_online_run(
@@ -127,6 +132,8 @@ def train_ppo(
         reward_model_path,
         reward_fn,
         wrap=PolicyWithValueHead,
+        gold_reward_model_path=gold_reward_model_path,
+        gold_reward_fn=gold_reward_fn,
     )
     roll = partial(
         rollout, run.accelerator, run.model, run.reference, run.tokenizer, run.reward_fn, config
@@ -169,6 +176,7 @@ class OnlineRun:
     scheduler: Any
     total_steps: int
     output_dir: Path
+    gold_reward_fn: Callable | None = None  # a held-out reward model watching for reward hacking
 
 
 def start_online_run(
@@ -180,6 +188,8 @@ def start_online_run(
     reward_model_path,
     reward_fn: RewardFn | None,
     wrap: Callable = lambda lm: lm,
+    gold_reward_model_path=None,
+    gold_reward_fn: RewardFn | None = None,
 ) -> OnlineRun:
     """Check the inputs, load the policy (dropout off), its frozen reference and the reward,
     and prepare the prompt loader and optimizer: the setup PPO, GRPO and RLOO share.
@@ -230,7 +240,17 @@ def start_online_run(
         scheduler,
         total_steps,
         output_dir,
+        gold_reward(accelerator, config, gold_reward_model_path, gold_reward_fn),
     )
+
+
+def gold_reward(accelerator, config, model_path, reward_fn) -> Callable | None:
+    """The held-out reward that watches the proxy (reward_monitor.py), from a checkpoint or a function."""
+    if reward_fn is not None:
+        return text_reward(reward_fn)
+    if model_path is not None:
+        return load_reward_fn(model_path, accelerator.device, config.reward_criterion)
+    return None
 
 
 def add_rewards(first: Callable, second: Callable, weight: float) -> Callable:
@@ -277,10 +297,12 @@ def ppo_loop(run: OnlineRun, roll, config, callback, *, minibatch_loss, describe
     )
     loader, total_steps = run.loader, run.total_steps
     history, step, epoch, samples, start = [], 0, 0, 0, time.perf_counter()
+    monitor = RewardMonitor.from_config(config)
     while step < total_steps:
         loader.set_epoch(epoch)
         for prompts in loader:
             batch = roll(prompts)
+            gold = None if run.gold_reward_fn is None else gold_score(run, prompts, batch, config)
             learning_rate = scheduler.get_last_lr()[0]
             stats = ppo_update(
                 accelerator, model, optimizer, scheduler, batch, config, minibatch_loss
@@ -293,15 +315,32 @@ def ppo_loop(run: OnlineRun, roll, config, callback, *, minibatch_loss, describe
                 "learning_rate": learning_rate,
                 "samples_per_s": samples / (time.perf_counter() - start),
             }
+            if gold is not None:
+                metrics["gold_reward"] = gold
             loss = stats["policy_loss"] + stats.get("value_loss", 0.0)
             if not math.isfinite(loss):
                 raise TrainingDiverged(step, loss)
+            stop = monitor.observe(metrics)
             history.append({"step": step, **metrics})
             report(accelerator, callback, step, total_steps, metrics)
+            if stop:  # every rank reads the same reduced metrics, so all stop here together
+                history[-1].update(monitor.summary(stop))
+                return history
             if step >= total_steps:
                 break
         epoch += 1
+    history[-1].update(monitor.summary(None))
     return history
+
+
+def gold_score(run: OnlineRun, prompts: list[dict], batch: dict, config) -> float:
+    """The held-out reward's mean score of this step's responses, over every process.
+
+    Rows are prompt-major (GRPO and RLOO sample each prompt num_generations times in a row)."""
+    per_prompt = batch["mask"].shape[0] // len(prompts)
+    repeated = [prompt for prompt in prompts for _ in range(per_prompt)]
+    scores = score_responses(run.tokenizer, run.gold_reward_fn, repeated, batch, config)
+    return run.accelerator.reduce(scores.mean().reshape(1), reduction="mean").item()
 
 
 def response_forward(model, sequences, attention_mask, prompt_width: int, temperature: float):
