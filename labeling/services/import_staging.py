@@ -20,54 +20,66 @@ from django.db import connection
 
 from labeling.bulk import db_json, db_now
 from labeling.formats import messages_json
+from labeling.models import TaskType
 
+# Text columns have the type of the column they are matched with: text against varchar(64) would
+# cast the stored column and lose its index.
 _TABLES = {
-    "import_prompt": "n integer, content_hash text, messages text, external_id text, metadata text",
-    "import_response": "n integer, prompt_id bigint, content_hash text, model_name text, text text, length_chars integer",
-    "import_comparison": "n integer, set_hash text, prompt_id bigint, random_key double precision",
-    "import_slot": "set_hash text, response_id bigint, position integer",
+    "import_prompt": "n integer, content_hash varchar(64), messages text, external_id text, metadata text",
+    "import_response": "n integer, prompt_id bigint, content_hash varchar(64), model_name varchar(200), text text, "
+                       "length_chars integer",
+    "import_comparison": "n integer, set_hash varchar(64), prompt_id bigint, random_key double precision",
+    "import_slot": "set_hash varchar(64), response_id bigint, position integer",
 }
 
-_INSERT_PROMPTS = """
+# Stored rows are looked up by a scalar subquery per staged row, which always probes the unique
+# index: as joins, the planner (whose statistics do not count the rows this transaction has
+# added) takes the project's table for a few dozen rows and scans all of it for every chunk,
+# quadratic in the file (100k lines: 22 s of server CPU).
+_PROMPT = "(SELECT p.id FROM labeling_prompt p WHERE p.project_id = %s AND p.content_hash = s.content_hash)"
+_RESPONSE = """(SELECT r.id FROM labeling_response r WHERE r.prompt_id = s.prompt_id
+                AND r.content_hash = s.content_hash AND r.model_name = s.model_name)"""
+_COMPARISON = "(SELECT c.id FROM labeling_comparison c WHERE c.project_id = %s AND c.response_set_hash = s.set_hash)"
+
+_INSERT_PROMPTS = f"""
 INSERT INTO labeling_prompt (project_id, messages, content_hash, external_id, metadata, created_at)
-SELECT %s, {messages}, s.content_hash, s.external_id, {metadata}, %s FROM import_prompt s
-WHERE NOT EXISTS (SELECT 1 FROM labeling_prompt p WHERE p.project_id = %s AND p.content_hash = s.content_hash)
-ORDER BY s.n"""
-_PROMPT_IDS = """
-SELECT s.content_hash, p.id FROM import_prompt s
-JOIN labeling_prompt p ON p.project_id = %s AND p.content_hash = s.content_hash"""
+SELECT %s, {{messages}}, s.content_hash, s.external_id, {{metadata}}, %s FROM import_prompt s
+WHERE {_PROMPT} IS NULL ORDER BY s.n"""
+_PROMPT_IDS = f"SELECT s.content_hash, {_PROMPT} FROM import_prompt s"
 
-_INSERT_RESPONSES = """
+_INSERT_RESPONSES = f"""
 INSERT INTO labeling_response (project_id, prompt_id, text, model_name, content_hash, length_chars, metadata, created_at)
-SELECT %s, s.prompt_id, s.text, s.model_name, s.content_hash, s.length_chars, {empty}, %s FROM import_response s
-WHERE NOT EXISTS (SELECT 1 FROM labeling_response r WHERE r.prompt_id = s.prompt_id
-                  AND r.content_hash = s.content_hash AND r.model_name = s.model_name)
-ORDER BY s.n"""
-_RESPONSE_IDS = """
-SELECT s.n, r.id FROM import_response s JOIN labeling_response r
-ON r.prompt_id = s.prompt_id AND r.content_hash = s.content_hash AND r.model_name = s.model_name"""
+SELECT %s, s.prompt_id, s.text, s.model_name, s.content_hash, s.length_chars, {{empty}}, %s FROM import_response s
+WHERE {_RESPONSE} IS NULL ORDER BY s.n"""
+_RESPONSE_IDS = f"SELECT s.n, {_RESPONSE} FROM import_response s"
 
-_INSERT_COMPARISONS = """
+_INSERT_COMPARISONS = f"""
 INSERT INTO labeling_comparison (project_id, prompt_id, response_set_hash, priority, random_key, is_gold,
                                  judgment_count, holders, is_open, created_at)
 SELECT %s, s.prompt_id, s.set_hash, 0.0, s.random_key, FALSE, 0, 0, TRUE, %s FROM import_comparison s
-WHERE NOT EXISTS (SELECT 1 FROM labeling_comparison c WHERE c.project_id = %s AND c.response_set_hash = s.set_hash)
-ORDER BY s.n"""
-# A comparison without slots is one this chunk just created (a stored one always has its slots).
-_INSERT_SLOTS = """
+WHERE {_COMPARISON} IS NULL ORDER BY s.n"""
+# A comparison without a first slot is one this chunk just created (a stored one has its slots).
+_INSERT_SLOTS = f"""
 INSERT INTO labeling_comparisonresponse (comparison_id, response_id, position)
-SELECT c.id, s.response_id, s.position FROM import_slot s
-JOIN labeling_comparison c ON c.project_id = %s AND c.response_set_hash = s.set_hash
-WHERE NOT EXISTS (SELECT 1 FROM labeling_comparisonresponse x WHERE x.comparison_id = c.id)"""
-_STORED_ORDERS = """
-SELECT s.set_hash, c.id, x.response_id FROM import_comparison s
-JOIN labeling_comparison c ON c.project_id = %s AND c.response_set_hash = s.set_hash
-JOIN labeling_comparisonresponse x ON x.comparison_id = c.id
-ORDER BY c.id, x.position"""
-_SOURCE_JUDGMENTS = """
-SELECT j.id, j.comparison_id, j.winner, j.ranking, j.criteria FROM import_comparison s
-JOIN labeling_comparison c ON c.project_id = %s AND c.response_set_hash = s.set_hash
-JOIN labeling_judgment j ON j.comparison_id = c.id AND j.annotator_id = %s"""
+SELECT t.comparison_id, t.response_id, t.position
+FROM (SELECT {_COMPARISON} AS comparison_id, s.response_id, s.position FROM import_slot s) t
+WHERE (SELECT x.id FROM labeling_comparisonresponse x WHERE x.comparison_id = t.comparison_id AND x.position = 0) IS NULL"""
+
+
+def _stored_orders_sql(k: int) -> str:
+    """Each staged comparison's id and its response ids at positions 0..k-1 (null where it has fewer)."""
+    slots = ", ".join(
+        f"(SELECT x.response_id FROM labeling_comparisonresponse x WHERE x.comparison_id = t.id AND x.position = {i})"
+        for i in range(k)
+    )
+    return f"SELECT t.set_hash, t.id, {slots} FROM (SELECT s.set_hash, {_COMPARISON} AS id FROM import_comparison s) t"
+
+
+def _source_judgments_sql() -> str:
+    """The label source's judgment (id, winner, ranking, criteria) on each staged comparison, if any."""
+    column = "(SELECT j.{} FROM labeling_judgment j WHERE j.comparison_id = t.id AND j.annotator_id = %s)"
+    columns = ", ".join(column.format(name) for name in ("id", "winner", "ranking", "criteria"))
+    return f"SELECT t.id, {columns} FROM (SELECT {_COMPARISON} AS id FROM import_comparison s) t"
 
 
 class ImportStaging:
@@ -75,6 +87,7 @@ class ImportStaging:
 
     def __init__(self, project):
         self.project_id = project.pk
+        self.k = project.responses_per_comparison if project.task_type == TaskType.RANKING else 2
         self.postgres = connection.vendor == "postgresql"
         with connection.cursor() as cursor:
             for name, columns in _TABLES.items():
@@ -130,15 +143,17 @@ class ImportStaging:
     def stored_orders(self) -> dict[str, tuple[int, list[int]]]:
         """Of the staged comparisons: (comparison id, response ids by position), by response set hash."""
         orders: dict[str, tuple[int, list[int]]] = {}
-        for set_hash, comparison_id, response_id in self._rows(_STORED_ORDERS, [self.project_id]):
-            orders.setdefault(set_hash, (comparison_id, []))[1].append(response_id)
+        for set_hash, comparison_id, *slots in self._rows(_stored_orders_sql(self.k), [self.project_id]):
+            orders[set_hash] = (comparison_id, [r for r in slots if r is not None])
         return orders
 
     def source_judgments(self, source_id: int) -> dict[int, tuple[int, str, list | None, dict]]:
         """The label source's judgments on the staged comparisons: (id, winner, ranking, criteria) by comparison id."""
         found = {}
-        for judgment_id, comparison_id, winner, ranking, criteria in self._rows(_SOURCE_JUDGMENTS, [self.project_id, source_id]):
-            found[comparison_id] = (judgment_id, winner, _decoded(ranking), _decoded(criteria) or {})
+        rows = self._rows(_source_judgments_sql(), [source_id] * 4 + [self.project_id])
+        for comparison_id, judgment_id, winner, ranking, criteria in rows:
+            if judgment_id is not None:
+                found[comparison_id] = (judgment_id, winner, _decoded(ranking), _decoded(criteria) or {})
         return found
 
     # --- plumbing ---------------------------------------------------------------------------
