@@ -340,9 +340,11 @@ def run_rloo(run, callback):
 
 def _train_online(run, callback, train_fn) -> Outcome:
     """A policy trained against the run's reward model checkpoint (none with verifier 'only')."""
-    reward = run.reward_checkpoint
-    reward_path = services.resolve_model_path(reward.path) if reward is not None else None
-    return _train(run, callback, ModelCheckpoint.Kind.POLICY, train_fn, reward_model_path=reward_path)
+    reward, gold_id = run.reward_checkpoint, run.config.get("gold_reward_checkpoint")
+    paths = {"reward_model_path": services.resolve_model_path(reward.path) if reward is not None else None}
+    if gold_id is not None:  # checked when the run was created
+        paths["gold_reward_model_path"] = services.resolve_model_path(ModelCheckpoint.objects.get(pk=gold_id).path)
+    return _train(run, callback, ModelCheckpoint.Kind.POLICY, train_fn, **paths)
 
 
 def run_generate(run, callback):

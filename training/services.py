@@ -127,6 +127,13 @@ def _check_reward_source(stage: str, reward_checkpoint, config: dict) -> None:
     if reward_checkpoint is None:
         raise InvalidInput(f"a {stage} run needs reward_checkpoint (a reward model checkpoint)")
     _check_reward_criterion(reward_checkpoint, config["reward_criterion"])
+    gold_id = config.get("gold_reward_checkpoint")
+    if gold_id is not None:
+        gold = ModelCheckpoint.objects.filter(pk=gold_id, kind=ModelCheckpoint.Kind.REWARD).first()
+        if gold is None or (reward_checkpoint.project_id and gold.project_id != reward_checkpoint.project_id):
+            raise InvalidInput(f"config: gold_reward_checkpoint {gold_id} is not a reward model checkpoint of this project")
+        if gold.pk == reward_checkpoint.pk:
+            raise InvalidInput("config: gold_reward_checkpoint must be another reward model than reward_checkpoint")
 
 
 def _check_reward_criterion(reward_checkpoint, criterion: str | None) -> None:

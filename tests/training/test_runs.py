@@ -352,3 +352,14 @@ def test_a_finish_retried_after_its_commit_answers_true_and_registers_nothing_tw
         assert services.training_run_finish(run_id=run.pk, attempt=attempt, status=RunStatus.SUCCEEDED, checkpoint=checkpoint)
     assert ModelCheckpoint.objects.filter(run=run).count() == 1
     assert not services.training_run_finish(run_id=run.pk, attempt=attempt, status=RunStatus.FAILED)
+
+
+def test_a_gold_reward_checkpoint_must_be_another_reward_model_of_the_project(labelled_project, tiny_policy_model,
+                                                                            tiny_reward_model):
+    reward = ModelCheckpoint.objects.create(project=labelled_project, name="r", kind="reward", path=tiny_reward_model)
+    policy = ModelCheckpoint.objects.create(project=labelled_project, name="p", kind="policy", path=tiny_policy_model)
+    for gold, problem in ((policy.pk, "is not a reward model checkpoint of this project"),
+                          (reward.pk, "must be another reward model")):
+        with pytest.raises(InvalidInput, match=problem):
+            create(labelled_project, stage="ppo", base_model=tiny_policy_model, reward_checkpoint=reward,
+                   config={"gold_reward_checkpoint": gold})
