@@ -82,7 +82,7 @@ def load_options(config, path: str | Path, trainable: bool) -> dict:
     (mixed_precision "no") is float32 under "auto": it must compute as the policy does, or
     their log-probs differ before the first step (in bf16 by more than DPO's signal).
     """
-    options = {"use_safetensors": True}
+    options = {}  # use_safetensors=True is passed at the one from_pretrained call (from_checkpoint)
     if getattr(config, "attn_implementation", None):
         options["attn_implementation"] = config.attn_implementation
     full_fine_tune = config is not None and getattr(config, "lora_r", None) == 0
@@ -128,7 +128,7 @@ def from_checkpoint(model_class, path: str | Path, options: dict, **extra):
     adapters merged in."""
     trained = read_training_config(path)
     if not trained.get("adapter"):
-        return model_class.from_pretrained(str(path), **options, **extra)
+        return model_class.from_pretrained(str(path), use_safetensors=True, **options, **extra)
     if "quantization_config" in options:
         raise ValueError(
             f"{path} holds LoRA adapters; QLoRA (load_in_4bit) cannot merge them into a 4-bit "
@@ -136,6 +136,9 @@ def from_checkpoint(model_class, path: str | Path, options: dict, **extra):
         )
     from peft import PeftModel
 
+    if not (Path(path) / "adapter_model.safetensors").is_file():
+        # peft would fall back to a pickled adapter_model.bin; our checkpoints never hold one
+        raise ValueError(f"{path} holds LoRA adapters but no adapter_model.safetensors: refused")
     base = from_checkpoint(model_class, trained["base_model_path"], options, **extra)
     return merged(PeftModel.from_pretrained(base, str(path)))
 
