@@ -24,6 +24,36 @@ from collections.abc import Mapping
 
 import numpy as np
 
+# Faster than anyone reads: a judgment given in less time than its responses take to skim at
+# SKIM_CHARS_PER_SECOND (about 600 words a minute) is implausibly fast, and an annotator is
+# flagged when at least FAST_SHARE of at least MIN_TIMED timed judgments are.
+SKIM_CHARS_PER_SECOND = 60.0
+MIN_READ_SECONDS = 1.0
+FAST_SHARE = 0.25
+MIN_TIMED = 10
+
+
+def plausible_seconds(chars) -> np.ndarray:
+    """The least time a person needs to read ``chars`` characters of responses, (n,)."""
+    return np.maximum(np.asarray(chars, dtype=float) / SKIM_CHARS_PER_SECOND, MIN_READ_SECONDS)
+
+
+def speed_figures(codes, seconds, chars, size: int) -> dict[str, np.ndarray]:
+    """Per annotator: ``fast_rate`` (share of timed rows faster than plausible_seconds),
+    ``fastest_seconds`` and ``too_fast`` (1.0 when flagged, see FAST_SHARE). NaN seconds
+    (skips, imported labels) are not timed."""
+    seconds = np.asarray(seconds, dtype=float)
+    timed = ~np.isnan(seconds)
+    fast = timed & (np.where(timed, seconds, np.inf) < plausible_seconds(chars))
+    n_timed = np.bincount(codes[timed], minlength=size)
+    rate = np.divide(np.bincount(codes[fast], minlength=size), n_timed,
+                     out=np.full(size, np.nan), where=n_timed > 0)
+    fastest = np.full(size, np.inf)
+    np.minimum.at(fastest, codes[timed], seconds[timed])
+    too_fast = (n_timed >= MIN_TIMED) & (np.nan_to_num(rate) >= FAST_SHARE)
+    return {"fast_rate": rate, "fastest_seconds": np.where(np.isinf(fastest), np.nan, fastest),
+            "too_fast": too_fast.astype(float)}
+
 
 def _codes(values) -> tuple[np.ndarray, np.ndarray]:
     """Sorted distinct values and each row's index into them."""
@@ -164,15 +194,16 @@ def _none_if_nan(value):
 def annotator_report(annotator_ids, item_ids, labels, *, seconds=None, flagged=None,
                      tie_label=None, gold: Mapping | None = None, order=None,
                      reference_rate: float | None = None, margin: float = 0.1,
-                     alpha: float = 0.05) -> list[dict]:
+                     alpha: float = 0.05, chars=None) -> list[dict]:
     """One dict per annotator (sorted by id) with their quality figures.
 
     Keys: ``annotator``, ``n`` (rows), ``agreement`` (share agreeing with the
     leave-one-out majority), ``n_agreement`` (rows compared), ``gold_accuracy``,
     ``n_gold``, ``median_seconds``, ``tie_rate`` (among answered rows, needs
     ``tie_label``), ``skip_rate`` (rows with a NaN label), ``flag_rate`` (needs
-    ``flagged``), ``e_value``, ``outlier``. A figure with no rows behind it is
-    ``None``. ``reference_rate`` defaults to the pooled agreement of all
+    ``flagged``), ``e_value``, ``outlier``, and with ``chars`` (characters of responses each
+    row had to read) ``fast_rate``, ``fastest_seconds`` and ``too_fast`` (speed_figures). A
+    figure with no rows behind it is ``None``. ``reference_rate`` defaults to the pooled agreement of all
     annotators minus ``margin``, so only annotators credibly worse than the
     crowd by more than the margin are flagged.
     """
@@ -200,6 +231,12 @@ def annotator_report(annotator_ids, item_ids, labels, *, seconds=None, flagged=N
         "flag_rate": (np.full(size, np.nan) if flagged is None
                       else _rate(np.asarray(flagged, bool), everyone, codes, size)),
     }
+    if chars is not None and seconds is not None:
+        speed = speed_figures(codes, seconds, chars, size)
+        columns |= {"fast_rate": speed["fast_rate"], "fastest_seconds": speed["fastest_seconds"]}
+        flags = {"too_fast": speed["too_fast"].astype(bool)}
+    else:
+        flags = {}
     counts = {
         "n": np.bincount(codes, minlength=size),
         "n_agreement": np.bincount(codes[compared], minlength=size),
@@ -208,6 +245,7 @@ def annotator_report(annotator_ids, item_ids, labels, *, seconds=None, flagged=N
     return [
         {"annotator": annotators[i].item(), **{key: int(value[i]) for key, value in counts.items()},
          **{key: _none_if_nan(value[i]) for key, value in columns.items()},
-         "e_value": float(e_value[i]), "outlier": bool(outlier[i])}
+         "e_value": float(e_value[i]), "outlier": bool(outlier[i]),
+         **{key: bool(value[i]) for key, value in flags.items()}}
         for i in range(size)
     ]

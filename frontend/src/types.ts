@@ -414,6 +414,11 @@ export interface AnnotatorQuality {
   e_value: number;
   /** Credibly worse than the crowd (sequential test). */
   outlier: boolean;
+  /** Share of timed judgments given faster than their responses can be skimmed (60 characters/s). */
+  fast_rate: number | null;
+  fastest_seconds: number | null;
+  /** At least a quarter of 10 or more timed judgments implausibly fast. */
+  too_fast: boolean;
 }
 
 export interface RatingRow {

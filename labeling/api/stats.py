@@ -107,6 +107,9 @@ class AnnotatorRowSerializer(serializers.Serializer):
     flag_rate = _number()
     e_value = serializers.FloatField()
     outlier = serializers.BooleanField()
+    fast_rate = _number(help_text="Share of timed judgments given faster than the responses can be skimmed.")
+    fastest_seconds = _number()
+    too_fast = serializers.BooleanField(help_text="At least a quarter of 10 or more timed judgments implausibly fast.")
 
 
 class CountsSerializer(serializers.Serializer):

@@ -136,7 +136,7 @@ def project_stats_compute(project: Project) -> dict:
     # 20% more CPU time on two cores.
     with threadpool_limits(limits=1, user_api="blas"):
         payload["agreement"], seconds["agreement"] = _timed(_agreement_with_criteria, project, regular, criteria, context)
-        payload["annotators"], seconds["annotators"] = _timed(_annotators, project, judgments, context, names)
+        payload["annotators"], seconds["annotators"] = _timed(_annotators, project, judgments, context, names, slots)
         payload["ratings"], seconds["ratings"] = _timed(_ratings, project, regular, slots)
     payload["seconds"] = {**seconds, "total": time.perf_counter() - clock}
     return _json_safe(payload)
@@ -255,11 +255,14 @@ def _strength_figures(project: Project, judgments: JudgmentArrays, scores, reaso
 # --- annotators -------------------------------------------------------------------------------
 
 
-def _annotators(project: Project, judgments: JudgmentArrays, context: ProjectContext, names: dict) -> list[dict]:
+def _annotators(
+    project: Project, judgments: JudgmentArrays, context: ProjectContext, names: dict, slots: SlotArrays
+) -> list[dict]:
     """Quality rows for the people who judged or skipped (import sources left out).
 
     Rows are judgments (label: the winner's sign, or a ranking's top position) and skipped
-    leases (label NaN). Agreement is with the leave-one-out majority of the other people.
+    leases (label NaN). Agreement is with the leave-one-out majority of the other people; a
+    judgment's reading is its comparison's responses (too_fast: annotator_quality.speed_figures).
     """
     human = ~_imported(judgments.annotator, names)
     ranking = judgments.rankings is not None
@@ -278,8 +281,19 @@ def _annotators(project: Project, judgments: JudgmentArrays, context: ProjectCon
         tie_label=None if ranking else 0.0,
         gold={cid: label for cid, label in gold.items() if label is not None},
         order=np.r_[judgments.id[human], np.zeros(len(skipped), np.int64)],  # skips are never compared
+        chars=comparison_chars(slots, comparison),
     )
     return [{"username": names.get(row["annotator"], ""), **row} for row in report]
+
+
+def comparison_chars(slots: SlotArrays, comparisons: np.ndarray) -> np.ndarray:
+    """Characters of all responses of each of ``comparisons`` (0 for one with no slot), (n,)."""
+    ids, where = np.unique(slots.comparison, return_inverse=True)
+    if not len(ids):
+        return np.zeros(len(comparisons))
+    totals = np.bincount(where.ravel(), weights=slots.length.astype(float))
+    found = np.minimum(np.searchsorted(ids, comparisons), len(ids) - 1)
+    return np.where(ids[found] == comparisons, totals[found], 0.0)
 
 
 # --- ratings ----------------------------------------------------------------------------------

@@ -138,3 +138,28 @@ def test_e_process_never_bets_on_good_agreement():
 def test_e_process_without_a_usable_reference_flags_nobody():
     e_value, _, flagged = agreement_e_process([0, 1], [0, 0], 1.0, n_annotators=3)
     assert e_value.tolist() == [1.0, 1.0, 1.0] and not flagged.any()
+
+
+# --- implausibly fast answers ---------------------------------------------------------------------
+
+
+def test_speed_flags_an_annotator_answering_faster_than_anyone_reads():
+    from labeling.annotator_quality import MIN_TIMED, plausible_seconds, speed_figures
+
+    # 1,200 characters to read take at least 20 s at a 60-characters-a-second skim
+    assert plausible_seconds([1200, 10]).tolist() == [20.0, 1.0]
+    codes = np.array([0] * MIN_TIMED + [1] * MIN_TIMED)
+    seconds = np.array([2.0] * 5 + [30.0] * 5 + [25.0] * MIN_TIMED)  # annotator 0: half too fast
+    figures = speed_figures(codes, seconds, np.full(2 * MIN_TIMED, 1200), size=2)
+    assert figures["fast_rate"].tolist() == [0.5, 0.0]
+    assert figures["fastest_seconds"].tolist() == [2.0, 25.0]
+    assert figures["too_fast"].tolist() == [1.0, 0.0]
+    # too few timed judgments to say: not flagged, whatever the rate
+    few = speed_figures(np.zeros(3, int), np.array([1.0, 1.0, np.nan]), np.full(3, 1200), size=1)
+    assert few["fast_rate"].tolist() == [1.0] and few["too_fast"].tolist() == [0.0]
+
+
+def test_report_carries_speed_when_reading_lengths_are_given():
+    rows = annotator_report([1, 1, 2], [10, 11, 10], [1.0, -1.0, 1.0], seconds=[0.5, 40.0, 40.0],
+                            chars=[1200, 1200, 1200])
+    assert [(r["fast_rate"], r["fastest_seconds"], r["too_fast"]) for r in rows] == [(0.5, 0.5, False), (0.0, 40.0, False)]

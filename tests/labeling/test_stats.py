@@ -651,3 +651,18 @@ def test_a_submitted_judgment_leads_a_worker_to_refresh_the_cached_stats(api, pr
     assert stats.payload["counts"]["judgments"] == 1
     assert stats.payload["ratings"]["bradley_terry"][0]["model"] == "model-a"
     assert api(annotator).get(STATS_URL.format(project.pk)).json()["stale"] is False
+
+
+def test_annotators_answering_faster_than_anyone_reads_are_flagged(project, annotator, second_annotator):
+    """600 + 600 characters take at least 20 s to skim: one annotator answers in 2 s, the other in 30."""
+    from tests.factories import make_comparison, new_client_key
+
+    for _ in range(12):
+        comparison = make_comparison(project, texts=["x" * 600, "y" * 600])
+        for user, ms in ((annotator, 2000), (second_annotator, 30000)):
+            Judgment.objects.create(project=project, comparison=comparison, annotator=user, winner="a",
+                                    time_spent_ms=ms, client_key=new_client_key())
+    rows = {row["username"]: row for row in project_stats_compute(project)["annotators"]}
+    fast, careful = rows[annotator.username], rows[second_annotator.username]
+    assert (fast["too_fast"], fast["fast_rate"], fast["fastest_seconds"]) == (True, 1.0, 2.0)
+    assert (careful["too_fast"], careful["fast_rate"]) == (False, 0.0)

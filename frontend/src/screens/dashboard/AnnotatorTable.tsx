@@ -3,7 +3,9 @@ import { duration, percent } from "../../logic/format";
 import { type Direction, type SortState, nextSort, sortRows } from "../../logic/sortRows";
 import type { AnnotatorQuality } from "../../types";
 
-type Column = "username" | "n" | "agreement" | "gold_accuracy" | "median_seconds" | "tie_rate" | "skip_rate" | "flag_rate" | "outlier";
+type Column =
+  | "username" | "n" | "agreement" | "gold_accuracy" | "median_seconds" | "fastest_seconds" | "tie_rate" | "skip_rate"
+  | "flag_rate" | "outlier";
 
 const COLUMNS: { key: Column; label: string; natural: Direction; title: string }[] = [
   { key: "username", label: "Annotator", natural: "asc", title: "" },
@@ -11,6 +13,7 @@ const COLUMNS: { key: Column; label: string; natural: Direction; title: string }
   { key: "agreement", label: "Agreement", natural: "asc", title: "Share agreeing with the leave-one-out majority" },
   { key: "gold_accuracy", label: "Gold", natural: "asc", title: "Accuracy on gold comparisons" },
   { key: "median_seconds", label: "Median time", natural: "asc", title: "Median seconds per judgment" },
+  { key: "fastest_seconds", label: "Fastest", natural: "asc", title: "Fastest judgment; the share faster than the responses can be skimmed beside it" },
   { key: "tie_rate", label: "Ties", natural: "desc", title: "Share of judgments that are ties" },
   { key: "skip_rate", label: "Skips", natural: "desc", title: "Share of tasks skipped" },
   { key: "flag_rate", label: "Flags", natural: "desc", title: "Share of tasks flagged" },
@@ -46,7 +49,7 @@ export function AnnotatorTable({ rows }: { rows: AnnotatorQuality[] }) {
         </thead>
         <tbody>
           {sorted.map((row) => (
-            <tr key={row.annotator} class={row.outlier ? "is-outlier" : ""} data-testid={`annotator-${row.username}`}>
+            <tr key={row.annotator} class={row.outlier || row.too_fast ? "is-outlier" : ""} data-testid={`annotator-${row.username}`}>
               <td class="annotator-name">{row.username || `user ${row.annotator}`}</td>
               <td class="num">{row.n}</td>
               <td class="num">
@@ -62,15 +65,21 @@ export function AnnotatorTable({ rows }: { rows: AnnotatorQuality[] }) {
                 )}
               </td>
               <td class="num">{duration(row.median_seconds)}</td>
+              <td class="num">
+                {duration(row.fastest_seconds)}
+                {row.fast_rate ? <span class="muted small"> {percent(row.fast_rate)} fast</span> : null}
+              </td>
               <td class="num">{percent(row.tie_rate)}</td>
               <td class="num">{percent(row.skip_rate)}</td>
               <td class="num">{percent(row.flag_rate)}</td>
               <td class="num">
-                {row.outlier ? (
+                {row.outlier && (
                   <span class="badge badge-danger" title={`e-value ${row.e_value.toFixed(1)}: agreement credibly below the crowd`}>outlier</span>
-                ) : (
-                  <span class="badge badge-ok">ok</span>
                 )}
+                {row.too_fast && (
+                  <span class="badge badge-danger" data-testid="too-fast" title={`${percent(row.fast_rate)} of timed judgments faster than the responses can be read`}>too fast</span>
+                )}
+                {!row.outlier && !row.too_fast && <span class="badge badge-ok">ok</span>}
               </td>
             </tr>
           ))}
