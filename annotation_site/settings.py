@@ -201,6 +201,9 @@ REST_FRAMEWORK = {
     # services as the wrong type. Routes that take uploads (imports) name MultiPart themselves.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # No OPTIONS self-description (405): it answered 200 for any id, undocumented in the schema,
+    # and the OpenAPI schema at /api/schema/ already describes every route.
+    "DEFAULT_METADATA_CLASS": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "labeling.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE_RATE", "10/min")},
