@@ -15,24 +15,13 @@ import pytest
 from django.db import connection
 
 from tests.annotation_site.test_serving import served
+from tests.labeling.test_ratings import pandalm_candidates as candidates_line
 from tests.labeling.test_ratings import sklearn_ratings
 from tests.reliability.servers import call, manage, private_postgres
 
 PANDALM = Path(__file__).resolve().parents[3] / "shared" / "data" / "pandalm_testset_3annotators.jsonl"
 RATERS = ("annotator1", "annotator2", "annotator3")
 OUTCOME = {1: 1.0, 2: 0.0, 0: 0.5}  # response1 better, response2 better, similar quality
-
-
-def as_text(value) -> str:
-    """Six outputs are JSON ``true`` in the source; as an answer they read 'true'."""
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def candidates_line(row: dict) -> dict:
-    model_1, model_2 = row["cmp_key"].split("_", 1)
-    prompt = row["instruction"] + (f"\n\n{row['input']}" if row["input"] else "")
-    return {"prompt": prompt, "id": str(row["idx"]), "responses": [
-        {"text": as_text(row["response1"]), "model": model_1}, {"text": as_text(row["response2"]), "model": model_2}]}
 
 
 SETUP = """

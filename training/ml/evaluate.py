@@ -63,25 +63,11 @@ def trained_reward_config(model_path: str | Path) -> dict:
     return {**RewardConfig().to_dict(), **read_training_config(model_path).get("config", {})}
 
 
-def evaluate_reward(
-    model_path: str | Path,
-    examples: list[dict],
-    batch_size: int = 16,
-    max_length: int | None = None,
-    max_prompt_length: int | None = None,
-    criterion: str | None = None,
-) -> dict:
-    """Accuracy, mean margin and count of a reward checkpoint on preference examples.
-
-    Lengths and pooling default to those the checkpoint was trained with (its
-    training_config.json), else to RewardConfig's defaults, so inputs are truncated and
-    scored exactly as in training. A model trained per criterion needs one for every pair:
-    the example's own "criterion", else `criterion`.
-    """
-    chosen, rejected = score_preferences(
-        model_path, examples, batch_size, max_length, max_prompt_length, criterion
-    )
-    return preference_metrics(chosen, rejected)
+def evaluate_reward(model_path: str | Path, examples: list[dict], **scoring) -> dict:
+    """Accuracy, mean margin and count of a reward checkpoint on preference examples, scored
+    by score_preferences (its keyword options: batch_size, max_length, max_prompt_length,
+    criterion)."""
+    return preference_metrics(*score_preferences(model_path, examples, **scoring))
 
 
 def score_preferences(
@@ -92,7 +78,13 @@ def score_preferences(
     max_prompt_length: int | None = None,
     criterion: str | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Every pair's scores, (chosen (N,), rejected (N,)), scored as `evaluate_reward` says."""
+    """Every pair's scores, (chosen (N,), rejected (N,)).
+
+    Lengths and pooling default to those the checkpoint was trained with (its
+    training_config.json), else to RewardConfig's defaults, so inputs are truncated and
+    scored exactly as in training. A model trained per criterion needs one for every pair:
+    the example's own "criterion", else `criterion`.
+    """
     check_examples(examples, PREFERENCE_KEYS, "evaluation")
     trained = trained_reward_config(model_path)
     if criterion:
