@@ -157,7 +157,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # broker never hands a live run to a second worker); a project has at most this many runs waiting.
 TRAINING_RUN_MAX_ATTEMPTS = env_int("TRAINING_RUN_MAX_ATTEMPTS", 3)
 TRAINING_RUN_TIME_LIMIT = env_int("TRAINING_RUN_TIME_LIMIT", 24 * 3600)
-if TRAINING_RUN_TIME_LIMIT >= _visibility:
+if _visibility <= TRAINING_RUN_TIME_LIMIT:
     raise ImproperlyConfigured(
         f"TRAINING_RUN_TIME_LIMIT ({TRAINING_RUN_TIME_LIMIT} s) must be below CELERY_VISIBILITY_TIMEOUT "
         f"({_visibility} s): the broker would hand a run still training to a second worker"
