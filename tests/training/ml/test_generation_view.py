@@ -50,6 +50,10 @@ def _fsdp2_rank(rank: int, path: str, port: int) -> None:
         assert all(isinstance(p, DTensor) for p in model.parameters())  # sharded again
     finally:
         dist.destroy_process_group()
+    # Passed: leave without the interpreter's teardown, where gloo's threads sometimes abort the
+    # process ("terminate called without an active exception", seen once in a serial CI run);
+    # a failed assertion above still raises and fails the test.
+    os._exit(0)
 
 
 def test_under_fsdp2_ranks_sample_different_lengths_from_the_whole_weights_then_shard_again(tiny_lm_path):
