@@ -287,7 +287,8 @@ def _finished(out: Path, kind: str, train: list, val: list) -> Outcome:
     metrics["final"]["world_size"] = (trained.get("num_processes") or 1) * trained.get("num_machines", 1)
     summary = {"output_dir": str(out), "steps": len(metrics["history"]), "metrics": metrics["final"],
                "train_examples": len(train), "validation_examples": len(val)}
-    return Outcome(RunStatus.SUCCEEDED, summary, checkpoint={"path": out, "kind": kind, "metrics": metrics["final"]})
+    checkpoint = {"path": out, "kind": kind, "metrics": metrics["final"], "history": metrics["history"]}
+    return Outcome(RunStatus.SUCCEEDED, summary, checkpoint=checkpoint)
 
 
 def _warned(outcome: Outcome, stage: str, warnings: list[str]) -> Outcome:

@@ -320,7 +320,8 @@ def training_run_finish(
     did not succeed. Its id goes into ``result["checkpoint"]``.
     """
     assert status in FINISHED_STATUSES
-    result = dict(result or {})
+    result, checkpoint = dict(result or {}), dict(checkpoint) if checkpoint else None
+    history = checkpoint.pop("history", None) if checkpoint else None
     fields = {"status": status, "finished_at": timezone.now(), "error": error[-LOG_TAIL_CHARS:]}
     if log_tail:
         fields["log_tail"] = log_tail[-LOG_TAIL_CHARS:]
@@ -332,8 +333,22 @@ def training_run_finish(
             return attempt is not None and TrainingRun.objects.filter(pk=run_id, status=status, attempts=attempt).exists()
         if checkpoint is not None:
             result["checkpoint"] = checkpoint_register(run=run, **checkpoint).pk
+        if history:
+            _record_missing_steps(run_id, history)
         TrainingRun.objects.filter(pk=run_id).update(**fields, result=result)
     return True
+
+
+def _record_missing_steps(run_id: int, history: list[dict]) -> None:
+    """Store the steps of the checkpoint's history that no progress write recorded: a worker lost
+    between a periodic save and recording its last steps leaves a hole the resumed run does not
+    train again (its history comes from the saved state)."""
+    recorded = set(RunMetric.objects.filter(run_id=run_id).values_list("step", flat=True))
+    RunMetric.objects.bulk_create(
+        [RunMetric(run_id=run_id, step=row["step"], values={k: v for k, v in row.items() if k != "step"})
+         for row in history if row["step"] not in recorded],
+        ignore_conflicts=True,
+    )
 
 
 def training_run_cancel(*, run: TrainingRun) -> TrainingRun:

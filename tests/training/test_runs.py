@@ -363,3 +363,19 @@ def test_a_gold_reward_checkpoint_must_be_another_reward_model_of_the_project(la
         with pytest.raises(InvalidInput, match=problem):
             create(labelled_project, stage="ppo", base_model=tiny_policy_model, reward_checkpoint=reward,
                    config={"gold_reward_checkpoint": gold})
+
+
+def test_a_finished_run_records_the_steps_its_worker_never_got_to(labelled_project, tiny_reward_model, tmp_path):
+    """A worker lost between a periodic save and recording its last steps leaves a hole that the
+    resumed attempt does not train again: the checkpoint's history fills it when the run finishes."""
+    from training.models import RunMetric
+
+    run = create(labelled_project, base_model=tiny_reward_model)
+    attempt = services.training_run_claim(run_id=run.pk, worker="test")
+    services.training_run_progress(run_id=run.pk, attempt=attempt, step=1, total=3, metrics={"loss": 0.7})
+    services.training_run_progress(run_id=run.pk, attempt=attempt, step=3, total=3, metrics={"loss": 0.5})
+    history = [{"step": 1, "loss": 0.69}, {"step": 2, "loss": 0.6}, {"step": 3, "loss": 0.5}]
+    assert services.training_run_finish(run_id=run.pk, attempt=attempt, status="succeeded", checkpoint={
+        "path": tmp_path, "kind": "reward", "metrics": {"loss": 0.5}, "history": history})
+    curve = {m.step: m.values for m in RunMetric.objects.filter(run=run)}
+    assert curve == {1: {"loss": 0.7}, 2: {"loss": 0.6}, 3: {"loss": 0.5}}  # recorded steps kept as they were
