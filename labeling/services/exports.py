@@ -42,7 +42,6 @@ from labeling.exporters import (
     sft_row,
     vote_outcomes,
 )
-from labeling.label_model import UnitPosteriors, fit_unit_posteriors
 from labeling.models import (
     Comparison,
     ComparisonResponse,
@@ -247,10 +246,12 @@ def export_rows(
             yield comparison.prompt_key, row
 
 
-def unit_posteriors(project: Project, filters: ExportFilters, pairs: str) -> UnitPosteriors | None:
-    """The Dawid–Skene fit over every judgment the export reads (the row filters applied), one
-    pass before the rows are written; None when there is no judgment. Memory: a few ints per
-    judgment and position pair."""
+def unit_posteriors(project: Project, filters: ExportFilters, pairs: str):
+    """The Dawid–Skene fit (label_model.UnitPosteriors) over every judgment the export reads (the
+    row filters applied), one pass before the rows are written; None when there is no judgment.
+    Memory: a few ints per judgment and position pair. numpy loads here only: other exports
+    stay without it (about 10 MB of peak memory)."""
+    from labeling.label_model import fit_unit_posteriors
     rows = judgment_filter(project, filters).values_list("comparison_id", *_VOTE).iterator(chunk_size=CHUNK_ROWS)
     outcomes = (
         (row[0], i, j, row[2], value)
