@@ -89,8 +89,7 @@ def ab_policy(tmp_path_factory, tiny_lm_path):
     return output_dir
 
 
-@pytest.fixture
-def pairs():
+def polite_pairs() -> list[dict]:
     """Six pairs where the chosen answer is always the polite one."""
     return [
         {
@@ -101,6 +100,11 @@ def pairs():
         }
         for i in range(6)
     ]
+
+
+@pytest.fixture
+def pairs():
+    return polite_pairs()
 
 
 class Recorder:

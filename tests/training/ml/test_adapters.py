@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 
 import training.ml.dpo as dpo
 import training.ml.ppo as ppo
-from tests.training.ml.conftest import SAY_PROMPTS, Recorder, share_of_a
+from tests.training.ml.conftest import SAY_PROMPTS, Recorder, polite_pairs, share_of_a
 from training.ml.checkpoints import load_causal_lm, load_tokenizer
 from training.ml.config import (
     DPOConfig,
@@ -88,15 +88,7 @@ def test_merged_lora_checkpoint_is_a_full_model_whose_frozen_weights_are_unchang
 @pytest.fixture(scope="module")
 def lora_reward(tmp_path_factory, tiny_rm_path):
     """A reward model trained with LoRA, saved as adapters only."""
-    pairs = [
-        {
-            "prompt": [{"role": "user", "content": f"Can you help with task {i}?"}],
-            "chosen": "Yes, gladly. Here it is.",
-            "rejected": "no",
-            "margin": None,
-        }
-        for i in range(6)
-    ]
+    pairs = polite_pairs()
     config = RewardConfig(
         learning_rate=1e-3, batch_size=3, max_steps=12, merge_adapters=False, **LORA
     )

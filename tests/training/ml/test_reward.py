@@ -5,7 +5,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from tests.training.ml.conftest import Recorder
+from tests.training.ml.conftest import Recorder, polite_pairs
 from training.ml.config import RewardConfig
 from training.ml.evaluate import evaluate_reward, load_reward_fn
 from training.ml.loop import TrainingCancelled, TrainingDiverged
@@ -17,15 +17,7 @@ FAST = {"learning_rate": 1e-3, "batch_size": 3, "max_length": 96, "max_prompt_le
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, tiny_rm_path):
     """One overfit run shared by the assertions below (training is the slow part)."""
-    pairs = [
-        {
-            "prompt": [{"role": "user", "content": f"Can you help with task {i}?"}],
-            "chosen": "Yes, gladly. Here it is.",
-            "rejected": "no",
-            "margin": None,
-        }
-        for i in range(6)
-    ]
+    pairs = polite_pairs()
     recorder = Recorder()
     output_dir = tmp_path_factory.mktemp("reward") / "out"
     result = train_reward(
