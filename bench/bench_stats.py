@@ -268,7 +268,7 @@ def part_times(project, repeats: int) -> dict[str, tuple[float, float]]:
     regular = stats._subset(judgments, ~np.isin(judgments.comparison, list(context.gold)))
     with threadpool_limits(limits=1, user_api="blas"):
         times["agreement"], _ = _wall_cpu(lambda: stats._agreement(project, regular), repeats)
-        times["annotators"], _ = _wall_cpu(lambda: stats._annotators(project, judgments, context, names), repeats)
+        times["annotators"], _ = _wall_cpu(lambda: stats._annotators(project, judgments, context, names, slots), repeats)
         times["ratings"], _ = _wall_cpu(lambda: stats._ratings(project, regular, slots), repeats)
     return times
 
