@@ -16,6 +16,7 @@ import torch
 from training.ml.checkpoints import load_tokenizer, read_training_config
 from training.ml.data import prompt_ids, special_tokens
 from training.ml.loop import TrainingCancelled
+from training.ml.sampling import sample_record
 
 
 def vllm_available() -> bool:
@@ -72,11 +73,4 @@ def record(tokenizer, prompt_index: int, messages, sample_index: int, completion
         tokens = tokens[: tokens.index(eos) + 1]
     elif completion.finish_reason == "stop":  # ended on eos, which vLLM left out: count it, as there
         tokens.append(eos)
-    return {
-        "prompt_index": prompt_index,
-        "sample_index": sample_index,
-        "prompt": messages,
-        "completion": tokenizer.decode(tokens, skip_special_tokens=True).strip(),
-        "num_tokens": len(tokens),
-        "finished": bool(tokens) and tokens[-1] == tokenizer.eos_token_id,
-    }
+    return sample_record(tokenizer, prompt_index, sample_index, messages, tokens)

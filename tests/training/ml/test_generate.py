@@ -3,8 +3,9 @@ import torch
 
 from tests.training.ml.conftest import Recorder
 from training.ml.config import GenerateConfig
-from training.ml.generate import generate, response_mask
+from training.ml.generate import generate
 from training.ml.loop import TrainingCancelled
+from training.ml.sampling import response_mask
 
 PROMPTS = [
     {"prompt": [{"role": "user", "content": f"Tell me about {topic}"}]}

@@ -1,0 +1,72 @@
+"""Sampling responses with transformers, shared by the generate stage and the online stages'
+rollouts (rollouts.py), and the record a sampled response becomes (vllm_generation.py too).
+
+A sampled response's record:
+
+    {"prompt_index": int, "sample_index": int, "prompt": messages,
+     "completion": str, "num_tokens": int, "finished": bool}
+
+`finished` is False when the response hit max_new_tokens before end-of-sequence.
+"""
+
+import torch
+from transformers import GenerationConfig
+
+from training.ml.data import pad
+
+
+@torch.no_grad()
+def sample(
+    model,
+    tokenizer,
+    prompts: list[list[int]],
+    max_new_tokens: int,
+    temperature: float,
+    top_p: float = 1.0,
+):
+    """Sample one response per prompt (token-id lists) with plain temperature sampling.
+
+    Returns (responses (B, R), response_mask (B, R)): the mask is 1 up to and including
+    the first end-of-sequence token. top_k is off so the sampling distribution is exactly
+    softmax(logits / temperature), which PPO's log-probs assume.
+    """
+    device = next(model.parameters()).device
+    input_ids, attention_mask = pad(prompts, tokenizer.pad_token_id, left=True)
+    # A fresh GenerationConfig, so a checkpoint's own defaults (top_k, repetition_penalty,
+    # ...) cannot change the distribution.
+    settings = GenerationConfig(
+        do_sample=True,
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        top_p=top_p,
+        top_k=0,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+    )
+    sequences = model.generate(
+        input_ids=input_ids.to(device),
+        attention_mask=attention_mask.to(device),
+        generation_config=settings,
+    )
+    responses = sequences[:, input_ids.shape[1] :]  # (B, R)
+    return responses, response_mask(responses, tokenizer.eos_token_id)
+
+
+def response_mask(responses: torch.Tensor, eos_id: int) -> torch.Tensor:
+    """1 on tokens up to and including the first eos, 0 after it: (B, R) long."""
+    is_eos = (responses == eos_id).long()
+    eos_before = is_eos.cumsum(-1) - is_eos  # eos tokens strictly before each position
+    return (eos_before == 0).long()
+
+
+def sample_record(tokenizer, prompt_index: int, sample_index: int, messages, tokens: list[int]) -> dict:
+    """The record of one sampled response, its tokens up to and including eos (see the module doc)."""
+    return {
+        "prompt_index": prompt_index,
+        "sample_index": sample_index,
+        "prompt": messages,
+        "completion": tokenizer.decode(tokens, skip_special_tokens=True).strip(),
+        "num_tokens": len(tokens),
+        "finished": bool(tokens) and tokens[-1] == tokenizer.eos_token_id,
+    }
