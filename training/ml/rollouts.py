@@ -1,4 +1,4 @@
-"""Sampling and scoring rollouts, shared by the online stages (ppo.py, group_rl.py).
+"""Sampling and scoring rollouts, shared by the online stages (PPO, GRPO, RLOO; online.py).
 
 A batch of rollouts is a dict of tensors over B responses: sequences and attention_mask
 (B, P + R) with the prompts left-padded to width P, responses and mask (B, R), finished (B,).
@@ -13,8 +13,8 @@ import torch
 from accelerate.utils import set_seed
 
 from training.ml.data import pad
-from training.ml.generate import sample
 from training.ml.losses import selective_logps
+from training.ml.sampling import sample
 
 
 def seed_rollouts(accelerator, seed: int) -> None:
@@ -56,6 +56,18 @@ def in_micro_batches(forward: Callable, size: int, count: int) -> tuple:
     return tuple(torch.cat(outputs) for outputs in zip(*parts, strict=True))
 
 
+def lm_forward(lm, input_ids, attention_mask, **kwargs):
+    """The LM's output on left-padded sequences, with positions that count real tokens only."""
+    position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+    return lm(
+        input_ids=input_ids,
+        attention_mask=attention_mask,
+        position_ids=position_ids,
+        use_cache=False,
+        **kwargs,
+    )
+
+
 def response_logps(logits, sequences, prompt_width: int, temperature: float):
     """The response positions' logits as the model gave them (B, R, V; a view, not scaled) and
     the sampled tokens' log-probs under logits / temperature (B, R), taken one sequence at a
@@ -69,7 +81,7 @@ def score_responses(tokenizer, reward_fn, prompts: list[dict], batch: dict, conf
     config.missing_eos_penalty for a response cut at max_new_tokens: (B,).
 
     reward_fn(prompts, completions, finished) is told which responses ended in eos, so a
-    reward model does not see an eos that was never sampled (ppo.start_online_run).
+    reward model does not see an eos that was never sampled (rewards.py).
 
     reward_fn sees mini_batch_size responses at a time, so a reward model's memory does not
     grow with the responses per step.
