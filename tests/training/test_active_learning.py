@@ -59,8 +59,8 @@ def test_reward_model_sets_priority_on_open_comparisons_only(project, tiny_rewar
 
 def test_a_model_judging_per_criterion_ranks_by_its_least_certain_criterion(project, tiny_reward_model, tmp_path):
     from training.ml.config import RewardConfig
-    from training.ml.evaluate import load_reward_fn
     from training.ml.reward import train_reward
+    from training.ml.scoring import load_reward_fn
 
     criteria = ["overall", "harmless"]
     pairs = [

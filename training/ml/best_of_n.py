@@ -36,7 +36,7 @@ def best_of_n(
     missing_eos_penalty: float | None = None,
 ) -> dict:
     """Sample config.num_samples responses per {"prompt": messages} and select by `reward_fn`
-    ((prompts, completions) -> scores, e.g. evaluate.load_reward_fn). See the module docstring."""
+    ((prompts, completions) -> scores, e.g. scoring.load_reward_fn). See the module docstring."""
     samples = generate(config, policy_path, prompts, callback)
     scores = score_samples(samples, reward_fn, missing_eos_penalty)
     table = np.full((len(prompts), config.num_samples), np.nan)  # (prompts, N)

@@ -1,9 +1,9 @@
-"""GRPO and RLOO: online RL from a reward model without a critic, written out in full.
+"""The GRPO and RLOO stages: online RL from a reward model without a critic, written out in full.
 
 Both sample `num_generations` (k) responses to every prompt and judge each response against
 the other responses to the same prompt, so, unlike PPO, they train no value head. They share
-PPO's sampling and scoring (rollouts.py) and update loop (ppo.py); TRL has both trainers, but
-ours reuse that code.
+PPO's sampling and scoring (rollouts.py) and runner (online.py: setup, the loop of rollouts and
+`ppo_update`, evaluation, saving); TRL has both trainers, but ours reuse that code.
 One step:
 
 1. roll out: each of `batch_size` prompts is sampled k times with the policy. Rows are
@@ -15,7 +15,7 @@ One step:
    GRPO (Shao et al. 2024, DeepSeekMath): (score - group mean) / (group std + eps);
    RLOO (Ahmadian et al. 2024): reward r = score - β Σ_t (log π_old - log π_ref), then
    r minus the mean reward of the other k - 1 responses;
-4. `ppo_epochs` shuffled passes over the responses in mini-batches (ppo.ppo_update):
+4. `ppo_epochs` shuffled passes over the responses in mini-batches (online.ppo_update):
    GRPO: clipped surrogate on every token plus β × the k3 KL to the reference (losses.grpo_loss);
    RLOO: clipped surrogate on the whole response's log-ratio (losses.rloo_loss).
 
@@ -30,17 +30,12 @@ policy_loss, clip_fraction, response_length, truncation_rate, learning_rate, sam
 
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 
 import torch
 
 from training.ml.adapters import reference_view
-from training.ml.checkpoints import finish_run
 from training.ml.config import GroupRLConfig, GRPOConfig, RLOOConfig
 from training.ml.generation_view import generation_view
-from training.ml.loop import (
-    Callback,
-)
 from training.ml.losses import (
     entropy_from_logits,
     grpo_advantages,
@@ -50,15 +45,10 @@ from training.ml.losses import (
     rloo_advantages,
     rloo_loss,
 )
-from training.ml.ppo import (
-    RewardFn,
-    lm_forward,
-    ppo_loop,
-    prompt_features,
-    start_online_run,
-)
+from training.ml.online import OnlineInputs, OnlineRun, OnlineStage, train_online
 from training.ml.rollouts import (
     in_micro_batches,
+    lm_forward,
     response_logps,
     rollout_stats,
     sample_responses,
@@ -66,138 +56,33 @@ from training.ml.rollouts import (
 )
 
 
-def train_grpo(
-    config: GRPOConfig,
-    base_model_path: str | Path,
-    train_examples: list[dict],
-    val_examples: list[dict],
-    output_dir: str | Path,
-    callback: Callback | None = None,
-    reward_model_path: str | Path | None = None,
-    reward_fn: RewardFn | None = None,
-    **gold,
-) -> dict:
+def train_grpo(config: GRPOConfig, *inputs, **named) -> dict:
     """Optimise the policy at `base_model_path` on {"prompt": messages} examples with GRPO.
 
-    Arguments and result as ppo.train_ppo's (give exactly one of reward_model_path and
-    reward_fn); saves the policy alone. Raises TrainingCancelled when the callback returns False.
+    Arguments (those of online.OnlineInputs: base_model_path, train_examples, val_examples,
+    output_dir, callback, reward_model_path, reward_fn; gold_* by name) and result as
+    ppo.train_ppo's (give exactly one of reward_model_path and reward_fn); saves the policy
+    alone. Raises TrainingCancelled when the callback returns False.
     """
-    return train_group_rl(
-        "grpo",
-        grpo_rollout_advantages,
-        grpo_minibatch_loss,
-        config,
-        base_model_path,
-        train_examples,
-        val_examples,
-        output_dir,
-        callback,
-        reward_model_path,
-        reward_fn,
-        **gold,
-    )
+    return train_online(GRPO, config, OnlineInputs(*inputs, **named))
 
 
-def train_rloo(
-    config: RLOOConfig,
-    base_model_path: str | Path,
-    train_examples: list[dict],
-    val_examples: list[dict],
-    output_dir: str | Path,
-    callback: Callback | None = None,
-    reward_model_path: str | Path | None = None,
-    reward_fn: RewardFn | None = None,
-    **gold,
-) -> dict:
+def train_rloo(config: RLOOConfig, *inputs, **named) -> dict:
     """Optimise the policy at `base_model_path` on {"prompt": messages} examples with RLOO.
 
-    Arguments and result as ppo.train_ppo's (give exactly one of reward_model_path and
-    reward_fn); saves the policy alone. Raises TrainingCancelled when the callback returns False.
+    Arguments and result as train_grpo's; saves the policy alone. Raises TrainingCancelled
+    when the callback returns False.
     """
-    return train_group_rl(
-        "rloo",
-        rloo_rollout_advantages,
-        rloo_minibatch_loss,
-        config,
-        base_model_path,
-        train_examples,
-        val_examples,
-        output_dir,
-        callback,
-        reward_model_path,
-        reward_fn,
-        **gold,
-    )
-
-
-def train_group_rl(
-    stage: str,
-    advantages: Callable,
-    minibatch_loss: Callable,
-    config: GroupRLConfig,
-    base_model_path,
-    train_examples,
-    val_examples,
-    output_dir,
-    callback,
-    reward_model_path,
-    reward_fn,
-    gold_reward_model_path=None,
-    gold_reward_fn=None,
-) -> dict:
-    """The run both methods share; `advantages(batch, config)` and `minibatch_loss` differ.
-    The gold reward, if any, watches for reward hacking (ppo.train_ppo, reward_monitor.py)."""
-    run = start_online_run(
-        config,
-        base_model_path,
-        train_examples,
-        val_examples,
-        output_dir,
-        reward_model_path,
-        reward_fn,
-        gold_reward_model_path=gold_reward_model_path,
-        gold_reward_fn=gold_reward_fn,
-    )
-    roll = partial(
-        group_rollout,
-        run.accelerator,
-        run.model,
-        run.reference,
-        run.tokenizer,
-        run.reward_fn,
-        config,
-        advantages,
-    )
-    history = ppo_loop(
-        run, roll, config, callback, minibatch_loss=minibatch_loss, describe=group_rollout_stats
-    )
-    final = dict(history[-1])
-    if val_examples:
-        val = prompt_features(run.tokenizer, val_examples, config.max_prompt_length)
-        final["val_reward"] = mean_score(
-            run.accelerator, run.model, run.tokenizer, run.reward_fn, config, val
-        )
-    return finish_run(
-        run.accelerator,
-        run.model,
-        run.tokenizer,
-        run.output_dir,
-        stage,
-        config,
-        base_model_path,
-        history,
-        final,
-    )
+    return train_online(RLOO, config, OnlineInputs(*inputs, **named))
 
 
 @torch.no_grad()
-def group_rollout(
-    accelerator, model, reference, tokenizer, reward_fn, config, advantages, prompts: list[dict]
-) -> dict:
+def group_rollout(advantages: Callable, run: OnlineRun, config: GroupRLConfig, prompts: list[dict]) -> dict:
     """Sample num_generations responses per prompt, score them, and give each an advantage.
 
     Tensors are (B, R) or (B,) over B = len(prompts) × num_generations prompt-major rows.
     """
+    accelerator, model, tokenizer = run.accelerator, run.model, run.tokenizer
     repeated = [prompt for prompt in prompts for _ in range(config.num_generations)]
     policy = accelerator.unwrap_model(model)
     policy.eval()
@@ -210,10 +95,10 @@ def group_rollout(
     size, count = config.mini_batch_size, batch["mask"].shape[0]
     with accelerator.autocast():
         (batch["logps"],) = in_micro_batches(partial(logps, policy), size, count)
-        with reference_view(policy, reference) as frozen:
+        with reference_view(policy, run.reference) as frozen:
             (batch["ref_logps"],) = in_micro_batches(partial(logps, frozen), size, count)
     policy.train()
-    scores = score_responses(tokenizer, reward_fn, repeated, batch, config)  # (B,)
+    scores = score_responses(tokenizer, run.reward_fn, repeated, batch, config)  # (B,)
     batch["scores"] = scores
     batch["kl"] = kl_per_token(batch["logps"], batch["ref_logps"]) * batch["mask"]  # (B, R)
     batch["score_std"] = scores.view(-1, config.num_generations).std(-1)  # (P,)
@@ -285,8 +170,9 @@ def group_rollout_stats(accelerator, batch: dict) -> dict:
 
 
 @torch.no_grad()
-def mean_score(accelerator, model, tokenizer, reward_fn, config, features: list[dict]) -> float:
+def mean_score(run: OnlineRun, config: GroupRLConfig, features: list[dict]) -> float:
     """Mean score of one sampled response per prompt (val_reward)."""
+    accelerator, model, tokenizer = run.accelerator, run.model, run.tokenizer
     policy = accelerator.unwrap_model(model)
     policy.eval()
     scores = []
@@ -294,6 +180,14 @@ def mean_score(accelerator, model, tokenizer, reward_fn, config, features: list[
         prompts = features[first : first + config.batch_size]
         with generation_view(accelerator, model) as whole:
             batch = sample_responses(whole, tokenizer, [p["ids"] for p in prompts], config)
-        scores.append(score_responses(tokenizer, reward_fn, prompts, batch, config))
+        scores.append(score_responses(tokenizer, run.reward_fn, prompts, batch, config))
     policy.train()
     return float(torch.cat(scores).mean())
+
+
+GRPO = OnlineStage(
+    "grpo", partial(group_rollout, grpo_rollout_advantages), grpo_minibatch_loss, group_rollout_stats, mean_score
+)
+RLOO = OnlineStage(
+    "rloo", partial(group_rollout, rloo_rollout_advantages), rloo_minibatch_loss, group_rollout_stats, mean_score
+)

@@ -1,16 +1,17 @@
-"""Kahneman-Tversky Optimization (Ethayarajh et al. 2024) against a frozen reference.
+"""The KTO stage: Kahneman-Tversky Optimization (Ethayarajh et al. 2024) against a frozen reference.
 
 KTO learns from unpaired rows, one completion labelled desirable or undesirable for its prompt
 (the project's `kto` export). Each completion's log-ratio r = log π/π_ref is pushed above a
 reference point z0 when desirable and below it when not; z0 estimates KL(π || π_ref) from the
 batch's prompts paired with other rows' completions (data.with_mismatched_completions).
 
-As in dpo.py, the reference model's log-probs of every completion and every mismatched pair are
-computed once, before training, and the reference is then dropped from memory. Each step runs
+As in DPO, the reference model's log-probs of every completion and every mismatched pair are
+computed once, before training, and the reference is then dropped from memory (reference.py). Each step runs
 the completions through the policy with gradients and the mismatched pairs without (z0 is not
 backpropagated), and applies losses.kto_loss. Reported per step: loss, kl (z0),
 desirable_reward and undesirable_reward (the mean implicit reward β r of each kind in the step;
 a step whose batch held none of a kind leaves that key out), learning_rate, samples_per_s.
+Setup, loop, evaluation and saving are the shared runner's (trainer.py).
 """
 
 from functools import partial
@@ -18,24 +19,13 @@ from pathlib import Path
 
 import torch
 
-from training.ml.checkpoints import finish_run
 from training.ml.config import KTOConfig
-from training.ml.data import (
-    KTO_KEYS,
-    collate_kto,
-    encode_all,
-    encode_kto,
-    with_mismatched_completions,
-)
-from training.ml.dpo import logps_of_each, pair_logps, policy_and_reference_logps
-from training.ml.loop import (
-    Callback,
-    begin_run,
-    final_metrics,
-    prepare_training,
-    train_loop,
-)
-from training.ml.losses import kto_loss, sequence_logps
+from training.ml.data import KTO_KEYS, collate_kto, encode_kto, with_mismatched_completions
+from training.ml.logps import completion_logps, logps_of_each, pair_logps
+from training.ml.loop import Callback
+from training.ml.losses import kto_loss
+from training.ml.reference import policy_and_reference_logps
+from training.ml.trainer import Session, Setup, Stage, train_stage
 
 
 def train_kto(
@@ -55,64 +45,47 @@ def train_kto(
     tokens_per_s, plus val_desirable_reward and val_undesirable_reward when val_examples has
     rows of that kind. Raises TrainingCancelled when the callback returns False.
     """
-    output_dir, accelerator, tokenizer = begin_run(
-        config, base_model_path, train_examples, val_examples, KTO_KEYS, output_dir
+    return train_stage(
+        KTO, config, base_model_path, train_examples, val_examples, output_dir, callback,
+        reference_model_path,
     )
-    encode = partial(
-        encode_all,
-        encode_kto,
-        tokenizer,
-        max_length=config.max_length,
-        max_prompt_length=config.max_prompt_length,
-    )
-    train_features = encode(with_mismatched_completions(train_examples))
-    val_features = encode(with_mismatched_completions(val_examples or []))
-    logps = partial(
+
+
+def kto_logps(session: Session):
+    """pair_logps(model, features) of each completion and its mismatched pair."""
+    return partial(
         pair_logps,
-        accelerator,
-        batch_size=config.batch_size,
-        pad_id=tokenizer.pad_token_id,
+        session.accelerator,
+        batch_size=session.config.batch_size,
+        pad_id=session.tokenizer.pad_token_id,
         collate=collate_kto,
     )
 
+
+def kto_setup(session: Session, train_examples: list[dict], val_examples: list[dict]) -> Setup:
+    """Pair each row with a mismatched completion, encode, load the policy (dropout off) and
+    take the reference's log-probs of every completion and mismatched pair."""
+    train, val = (
+        session.encode(encode_kto, with_mismatched_completions(e)) for e in (train_examples, val_examples)
+    )
     model, (ref_train, ref_val) = policy_and_reference_logps(
-        accelerator,
-        config,
-        tokenizer,
-        base_model_path,
-        reference_model_path,
-        partial(logps_of_each, logps, [train_features, val_features]),
+        session.accelerator,
+        session.config,
+        session.tokenizer,
+        session.base_model_path,
+        session.reference_model_path,
+        partial(logps_of_each, kto_logps(session), [train, val]),
     )
-    collate = partial(collate_kto, pad_id=tokenizer.pad_token_id)
-    model, optimizer, scheduler, loader, total_steps = prepare_training(
-        accelerator, model, train_features, collate, config
-    )
-
-    compute = partial(kto_step, model, ref_train, config)
-    def evaluate() -> dict:
-        rewards = config.beta * (logps(model, val_features)[0] - ref_val[0])  # (N,)
-        desirable = torch.tensor([f["desirable"] for f in val_features], device=rewards.device)
-        named = (("val_desirable_reward", desirable), ("val_undesirable_reward", ~desirable))
-        return {name: float(rewards[mask].mean()) for name, mask in named if mask.any()}
-
-    evaluate = evaluate if val_features else None
-    history = train_loop(
-        accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback,
-        output_dir=output_dir, evaluate=evaluate,
-    )
-    final = final_metrics(history, evaluate)
-    return finish_run(
-        accelerator, model, tokenizer, output_dir, "kto", config, base_model_path, history, final
-    )
+    return Setup(model, train, val, collate_kto, ref_train, ref_val)
 
 
-def kto_step(model, reference: tuple, config: KTOConfig, batch: dict):
+def kto_step(model, setup: Setup, config: KTOConfig, batch: dict):
     """One micro-batch: (loss, stats, number of completions)."""
     completions, mismatched = halves(batch)
     policy_logps = completion_logps(model, completions)  # (B,)
     with torch.no_grad():  # z0 is detached in the loss, so its forward needs no graph
         policy_kl_logps = completion_logps(model, mismatched)  # (B,)
-    ref_logps, ref_kl_logps = (logps[batch["index"]] for logps in reference)
+    ref_logps, ref_kl_logps = (logps[batch["index"]] for logps in setup.reference)
     desirable = batch["desirable"]
     loss, rewards, kl = kto_loss(
         policy_logps,
@@ -147,9 +120,18 @@ def _trimmed(inputs: dict) -> dict:
     return {key: value[:, :width] for key, value in inputs.items()}
 
 
-def completion_logps(model, inputs: dict) -> torch.Tensor:
-    """Sequence log-probs of the completion tokens (prompt and padding masked): (B,)."""
-    logits = model(
-        input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"], use_cache=False
-    ).logits  # (B, T, V)
-    return sequence_logps(logits, inputs["labels"])
+def kto_validation(session: Session, model, setup: Setup):
+    """val_desirable_reward and val_undesirable_reward: the mean implicit reward β r of the
+    validation rows of each kind (a kind with no rows is left out)."""
+    logps, beta = kto_logps(session), session.config.beta
+
+    def evaluate() -> dict:
+        rewards = beta * (logps(model, setup.val_features)[0] - setup.val_reference[0])  # (N,)
+        desirable = torch.tensor([f["desirable"] for f in setup.val_features], device=rewards.device)
+        named = (("val_desirable_reward", desirable), ("val_undesirable_reward", ~desirable))
+        return {name: float(rewards[mask].mean()) for name, mask in named if mask.any()}
+
+    return evaluate
+
+
+KTO = Stage("kto", KTO_KEYS, kto_setup, kto_step, kto_validation)

@@ -1,4 +1,5 @@
-"""The training loop shared by the reward, SFT, DPO and KTO stages, and its progress contract.
+"""The training loop of the offline stages (reward, SFT, DPO, KTO; trainer.py runs it), the
+parts every stage shares (accelerator, optimizer, loader), and the progress contract.
 
 Callback contract (every stage):
 
@@ -14,6 +15,7 @@ import math
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import torch
 from accelerate import Accelerator
@@ -163,21 +165,27 @@ class Throughput:
         return {"samples_per_s": self.samples / elapsed, "tokens_per_s": self.tokens / elapsed}
 
 
-def prepare_training(accelerator, model, features: list[dict], collate, config):
-    """Loader, step count, optimizer and schedule for `features`, all passed through accelerate.
+class Prepared(NamedTuple):
+    """A stage's training parts, passed through accelerate (prepare_training)."""
 
-    Returns (model, optimizer, scheduler, loader, total_steps).
-    """
+    model: Any
+    optimizer: Any
+    scheduler: Any
+    loader: Any
+    total_steps: int
+
+
+def prepare_training(accelerator, model, features: list[dict], collate, config) -> Prepared:
+    """Loader, step count, optimizer and schedule for `features`, all passed through accelerate."""
     loader = make_loader(features, config.batch_size, collate, config.seed)
     total_steps = count_total_steps(config, len(features), accelerator.num_processes)
     optimizer, scheduler = make_optimizer(model, config, total_steps)
     model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
-    return model, optimizer, scheduler, loader, total_steps
+    return Prepared(model, optimizer, scheduler, loader, total_steps)
 
 
 def train_loop(
-    accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback,
-    output_dir=None, evaluate=None,
+    accelerator, prepared: Prepared, compute, config, callback, output_dir=None, evaluate=None
 ):
     """Run optimizer steps until total_steps; returns the per-step metrics history.
 
@@ -191,10 +199,11 @@ def train_loop(
     optimizer, schedule and RNG as saved, the data at the same place in the same shuffle,
     and the history so far, so the steps and the curve continue where they stopped.
     """
-    saved = _resume_point(accelerator, scheduler, loader, output_dir)
+    loader, total_steps = prepared.loader, prepared.total_steps
+    saved = _resume_point(accelerator, prepared.scheduler, loader, output_dir)
     history, step, epoch, skip = saved["history"], saved["step"], saved["epoch"], saved["batch"]
     stats, throughput = [], Throughput(accelerator.num_processes)
-    model.train()
+    prepared.model.train()
     while step < total_steps:
         loader.set_epoch(epoch)
         for index, batch in enumerate(loader):
@@ -202,29 +211,13 @@ def train_loop(
                 continue
             if saved.get("path"):  # after the epoch's shuffle was drawn: restore the RNG last
                 accelerator.load_state(saved.pop("path"))
-            with accelerator.accumulate(model):
-                loss, batch_stats, samples = compute(batch)
-                accelerator.backward(loss)
-                stats.append({"loss": loss.detach(), **batch_stats})
-                speed = throughput.add(samples, int(batch["attention_mask"].sum()))
-                if not accelerator.sync_gradients:
-                    continue
-                if config.max_grad_norm is not None:
-                    accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
-                learning_rate = scheduler.get_last_lr()[0]  # the rate this step used
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad()
+            speed = micro_step(accelerator, prepared, compute, batch, config, stats, throughput)
+            if speed is None:
+                continue
             step += 1
-            metrics = {**mean_across_processes(accelerator, stats), **speed}
-            metrics["learning_rate"] = learning_rate
-            loss = metrics.get("loss", math.nan)  # left out when every micro-batch was NaN
-            if not math.isfinite(loss):
-                raise TrainingDiverged(step, loss)
-            if evaluate is not None and config.eval_steps and step % config.eval_steps == 0:
-                metrics.update(evaluate())
+            metrics = step_metrics(accelerator, stats, speed, step, config, evaluate)
             history.append({"step": step, **metrics})
-            stats = []
+            stats.clear()
             report(accelerator, callback, step, total_steps, metrics)
             if step >= total_steps:
                 break
@@ -234,6 +227,40 @@ def train_loop(
                 save_training_state(accelerator, output_dir, state, config.save_total_limit)
         epoch, skip = epoch + 1, 0
     return history
+
+
+def micro_step(accelerator, prepared: Prepared, compute, batch, config, stats: list, throughput):
+    """One micro-batch's forward and backward, its stats appended to `stats`; on the micro-batch
+    that ends an accumulation also the optimizer step. Returns that step's throughput and
+    learning rate, or None mid-accumulation."""
+    model, optimizer, scheduler = prepared.model, prepared.optimizer, prepared.scheduler
+    with accelerator.accumulate(model):
+        loss, batch_stats, samples = compute(batch)
+        accelerator.backward(loss)
+        stats.append({"loss": loss.detach(), **batch_stats})
+        speed = throughput.add(samples, int(batch["attention_mask"].sum()))
+        if not accelerator.sync_gradients:
+            return None
+        if config.max_grad_norm is not None:
+            accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+        learning_rate = scheduler.get_last_lr()[0]  # the rate this step used
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad()
+    return {**speed, "learning_rate": learning_rate}
+
+
+def step_metrics(accelerator, stats: list, speed: dict, step: int, config, evaluate) -> dict:
+    """A step's metrics: its micro-batches' stats averaged over processes, the throughput and
+    learning rate, and the validation metrics every config.eval_steps. Raises TrainingDiverged
+    on a NaN or infinite loss."""
+    metrics = {**mean_across_processes(accelerator, stats), **speed}
+    loss = metrics.get("loss", math.nan)  # left out when every micro-batch was NaN
+    if not math.isfinite(loss):
+        raise TrainingDiverged(step, loss)
+    if evaluate is not None and config.eval_steps and step % config.eval_steps == 0:
+        metrics.update(evaluate())
+    return metrics
 
 
 def final_metrics(history: list[dict], evaluate=None) -> dict:

@@ -2,7 +2,7 @@
 
 Input: each pair's margin, score(chosen) − score(rejected), with the two responses' lengths and
 the groups the pair belongs to (criterion, source or subset). A pair is correct when its margin
-is positive, as in `evaluate.preference_metrics`.
+is positive, as in `scoring.preference_metrics`.
 
 - accuracy with a 95% Wilson interval, overall and per group;
 - calibration: the model's stated confidence that it is right, max(σ(m), 1 − σ(m)), against how

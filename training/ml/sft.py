@@ -1,8 +1,9 @@
-"""Supervised fine-tuning: next-token loss on the completion, prompt tokens masked.
+"""The SFT stage: next-token loss on the completion, prompt tokens masked.
 
 Each example is {"prompt": messages, "completion": str}; the loss is the mean
 cross-entropy over completion tokens (and the end-of-sequence token, so the model
-learns to stop), with prompt and padding labels set to -100.
+learns to stop), with prompt and padding labels set to -100. Setup, loop, evaluation and
+saving are the shared runner's (trainer.py).
 """
 
 from functools import partial
@@ -10,18 +11,12 @@ from pathlib import Path
 
 import torch
 
-from training.ml.checkpoints import finish_run, load_trainable_lm
+from training.ml.checkpoints import load_trainable_lm
 from training.ml.config import SFTConfig
-from training.ml.data import SFT_KEYS, collate_sft, encode_all, encode_sft
-from training.ml.loop import (
-    Callback,
-    begin_run,
-    final_metrics,
-    make_loader,
-    prepare_training,
-    train_loop,
-)
+from training.ml.data import SFT_KEYS, collate_sft, encode_sft
+from training.ml.loop import Callback, make_loader
 from training.ml.losses import token_logps_and_mask
+from training.ml.trainer import Session, Setup, Stage, train_stage
 
 
 def train_sft(
@@ -38,41 +33,14 @@ def train_sft(
     last step's loss, learning_rate, samples_per_s, tokens_per_s, plus val_loss when
     val_examples is non-empty. Raises TrainingCancelled when the callback returns False.
     """
-    output_dir, accelerator, tokenizer = begin_run(
-        config, base_model_path, train_examples, val_examples, SFT_KEYS, output_dir
-    )
-    model = load_trainable_lm(base_model_path, tokenizer, config)
+    return train_stage(SFT, config, base_model_path, train_examples, val_examples, output_dir, callback)
 
-    encode = partial(
-        encode_all,
-        encode_sft,
-        tokenizer,
-        max_length=config.max_length,
-        max_prompt_length=config.max_prompt_length,
-    )
-    collate = partial(collate_sft, pad_id=tokenizer.pad_token_id)
-    model, optimizer, scheduler, loader, total_steps = prepare_training(
-        accelerator, model, encode(train_examples), collate, config
-    )
 
-    compute = partial(sft_step, model)
-    evaluate = None
-    if val_examples:
-        val_loader = accelerator.prepare(
-            make_loader(encode(val_examples), config.batch_size, collate, 0, False)
-        )
-
-        def evaluate() -> dict:
-            return {"val_loss": validation_loss(accelerator, model, val_loader)}
-
-    history = train_loop(
-        accelerator, model, optimizer, scheduler, loader, compute, total_steps, config, callback,
-        output_dir=output_dir, evaluate=evaluate,
-    )
-    final = final_metrics(history, evaluate)
-    return finish_run(
-        accelerator, model, tokenizer, output_dir, "sft", config, base_model_path, history, final
-    )
+def sft_setup(session: Session, train_examples: list[dict], val_examples: list[dict]) -> Setup:
+    """Load the causal LM to train and encode the demonstrations."""
+    model = load_trainable_lm(session.base_model_path, session.tokenizer, session.config)
+    train, val = (session.encode(encode_sft, e) for e in (train_examples, val_examples))
+    return Setup(model, train, val, collate_sft)
 
 
 def completion_nll(model, batch: dict):
@@ -84,10 +52,18 @@ def completion_nll(model, batch: dict):
     return -(token_logps * mask).sum(), mask.sum()
 
 
-def sft_step(model, batch: dict):
+def sft_step(model, setup: Setup, config: SFTConfig, batch: dict):
     """One micro-batch: (mean token loss, stats, number of examples)."""
     nll, tokens = completion_nll(model, batch)
     return nll / tokens.clamp(min=1), {}, batch["input_ids"].shape[0]
+
+
+def sft_validation(session: Session, model, setup: Setup):
+    """val_loss, over a validation loader prepared once, after the training one."""
+    collate = partial(collate_sft, pad_id=session.tokenizer.pad_token_id)
+    loader = make_loader(setup.val_features, session.config.batch_size, collate, 0, False)
+    loader = session.accelerator.prepare(loader)
+    return lambda: {"val_loss": validation_loss(session.accelerator, model, loader)}
 
 
 @torch.no_grad()
@@ -101,3 +77,6 @@ def validation_loss(accelerator, model, loader) -> float:
     model.train()
     totals = accelerator.reduce(totals, reduction="sum")
     return float(totals[0] / totals[1].clamp(min=1))
+
+
+SFT = Stage("sft", SFT_KEYS, sft_setup, sft_step, sft_validation)

@@ -12,6 +12,7 @@ from safetensors.torch import load_file
 
 import training.ml.dpo as dpo
 import training.ml.ppo as ppo
+import training.ml.reference as reference
 from tests.training.ml.conftest import SAY_PROMPTS, Recorder, polite_pairs, share_of_a
 from training.ml.checkpoints import load_causal_lm, load_tokenizer
 from training.ml.config import (
@@ -24,11 +25,12 @@ from training.ml.config import (
     RLOOConfig,
     SFTConfig,
 )
-from training.ml.evaluate import evaluate_reward, load_reward_fn
+from training.ml.evaluate import evaluate_reward
 from training.ml.generate import generate
 from training.ml.group_rl import train_grpo, train_rloo
 from training.ml.kto import train_kto
 from training.ml.reward import train_reward
+from training.ml.scoring import load_reward_fn
 from training.ml.sft import train_sft
 
 LENGTHS = {"max_length": 64, "max_prompt_length": 40}
@@ -150,8 +152,8 @@ def test_dpo_with_lora_learns_against_the_base_with_adapters_off(
     tmp_path, tiny_lm_path, pairs, recorder, monkeypatch
 ):
     loads = []
-    real = dpo.load_causal_lm
-    monkeypatch.setattr(dpo, "load_causal_lm", lambda *a, **k: loads.append(a) or real(*a, **k))
+    real = reference.load_causal_lm
+    monkeypatch.setattr(reference, "load_causal_lm", lambda *a, **k: loads.append(a) or real(*a, **k))
     config = DPOConfig(learning_rate=2e-3, batch_size=3, max_steps=8, **LORA)
     result = dpo.train_dpo(config, tiny_lm_path, pairs, pairs[:3], tmp_path / "out", recorder)
     assert loads == []  # no second copy of the model for the reference
@@ -178,8 +180,8 @@ def test_kto_with_lora_pushes_desirable_rewards_above_undesirable_ones(
 
 def no_reference_loaded(monkeypatch) -> list:
     loads = []
-    real = ppo.load_causal_lm
-    monkeypatch.setattr(ppo, "load_causal_lm", lambda *a, **k: loads.append(a) or real(*a, **k))
+    real = reference.load_causal_lm
+    monkeypatch.setattr(reference, "load_causal_lm", lambda *a, **k: loads.append(a) or real(*a, **k))
     return loads
 
 

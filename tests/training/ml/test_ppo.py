@@ -7,10 +7,11 @@ import torch
 from safetensors.torch import load_file
 
 from tests.training.ml.conftest import SAY_PROMPTS, Recorder, share_of_a
-from training.ml import ppo
+from training.ml import ppo, rewards
 from training.ml.config import PPOConfig
 from training.ml.loop import TrainingCancelled, TrainingDiverged
-from training.ml.ppo import ppo_update, train_ppo
+from training.ml.online import ppo_update
+from training.ml.ppo import train_ppo
 
 PROMPTS = SAY_PROMPTS
 FAST = {
@@ -159,7 +160,7 @@ def test_a_reward_model_is_told_which_rollouts_were_cut(
 
         return score
 
-    monkeypatch.setattr(ppo, "load_reward_fn", load_recording_reward)
+    monkeypatch.setattr(rewards, "load_reward_fn", load_recording_reward)
     config = PPOConfig(max_steps=1, **{**FAST, "max_new_tokens": 4})
     train_ppo(
         config, ab_policy, PROMPTS[:8], [], tmp_path / "out", recorder, reward_model_path=tiny_rm_path

@@ -7,9 +7,10 @@ from safetensors.torch import load_file
 
 from tests.training.ml.conftest import Recorder, polite_pairs
 from training.ml.config import RewardConfig
-from training.ml.evaluate import evaluate_reward, load_reward_fn
+from training.ml.evaluate import evaluate_reward
 from training.ml.loop import TrainingCancelled, TrainingDiverged
 from training.ml.reward import train_reward
+from training.ml.scoring import load_reward_fn
 
 FAST = {"learning_rate": 1e-3, "batch_size": 3, "max_length": 96, "max_prompt_length": 48}
 

@@ -2,7 +2,7 @@ import types
 
 import torch
 
-from training.ml import evaluate
+from training.ml import scoring
 from training.ml.checkpoints import load_tokenizer
 from training.ml.rollouts import in_micro_batches, penalize_missing_eos, seed_rollouts
 
@@ -35,14 +35,14 @@ def test_micro_batches_cover_every_row_once_and_concatenate_each_output():
 
 
 def test_a_reward_model_scores_a_cut_rollout_without_eos(tiny_rm_path, monkeypatch):
-    sequences, pad = [], evaluate.pad
+    sequences, pad = [], scoring.pad
 
     def recording_pad(batch, pad_id, left=False):
         sequences.extend(batch)
         return pad(batch, pad_id, left)
 
-    monkeypatch.setattr(evaluate, "pad", recording_pad)
-    score = evaluate.load_reward_fn(tiny_rm_path, "cpu")
+    monkeypatch.setattr(scoring, "pad", recording_pad)
+    score = scoring.load_reward_fn(tiny_rm_path, "cpu")
     prompts = [[{"role": "user", "content": "Say a"}]] * 2
     scores = score(prompts, ["a a a", "a a a"], [True, False])
     eos = load_tokenizer(tiny_rm_path).eos_token_id

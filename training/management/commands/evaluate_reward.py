@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from labeling.formats import LABELLED_FORMATS, PARSERS, RecordError, RecordSkipped
+from labeling.imports.formats import LABELLED_FORMATS, PARSERS, RecordError, RecordSkipped
 from labeling.params import is_row_id
 from training.models import ModelCheckpoint
 from training.services import resolve_model_path

@@ -1,0 +1,223 @@
+"""The shared runner of the online stages (PPO, GRPO, RLOO): setup, loop, evaluation, saving
+and metrics, the stage's own parts plugged in.
+
+A stage module gives an `OnlineStage`: its name and
+
+    rollout(run, config, prompts) -> batch     sample, score (rollouts.py) and give advantages;
+    minibatch_loss(model, batch, rows, config) -> (loss, stats)   its loss on some rollouts;
+    describe(accelerator, batch) -> metrics    what a step's rollouts report (rollout_stats);
+    validate(run, config, features) -> float   val_reward, the mean score on validation prompts;
+    wrap(lm) -> module                         what is trained around the causal LM (PPO's
+                                               value head), and saved(run) -> (model, save_extra).
+
+`train_online` does the rest: check the reward source and inputs, load the policy, its
+reference and the reward (reference.py, rewards.py), prepare the prompt loader and optimizer,
+then per step roll out, update in `ppo_epochs` passes of mini-batches (ppo_update), report
+through the callback and watch for reward hacking (reward_monitor.py), and write the checkpoint.
+"""
+
+import contextlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from training.ml.checkpoints import finish_run
+from training.ml.data import PROMPT_KEYS, prompt_ids, special_tokens
+from training.ml.loop import (
+    Callback,
+    TrainingDiverged,
+    begin_run,
+    make_loader,
+    make_optimizer,
+    report,
+)
+from training.ml.reference import online_policy_and_reference
+from training.ml.reward_monitor import RewardMonitor
+from training.ml.rewards import RewardFn, check_reward_source, gold_reward, reward_source
+from training.ml.rollouts import score_responses, seed_rollouts
+
+
+@dataclass(frozen=True)
+class OnlineInputs:
+    """What an online stage trains from, besides its config: the arguments of train_ppo,
+    train_grpo and train_rloo, in their order. Give exactly one of reward_model_path (a reward
+    checkpoint) and reward_fn (tests, rule-based rewards), none with verifier 'only'; a gold
+    reward (a held-out checkpoint or a function) scores every step's responses too."""
+
+    base_model_path: str | Path
+    train_examples: list[dict]
+    val_examples: list[dict]
+    output_dir: str | Path
+    callback: Callback | None = None
+    reward_model_path: str | Path | None = None
+    reward_fn: RewardFn | None = None
+    gold_reward_model_path: str | Path | None = field(default=None, kw_only=True)
+    gold_reward_fn: RewardFn | None = field(default=None, kw_only=True)
+
+
+@dataclass
+class OnlineRun:
+    """What an online stage trains with, prepared by start_online_run."""
+
+    accelerator: Any
+    tokenizer: Any
+    reward_fn: Callable  # (prompts, completions, finished) -> scores
+    model: torch.nn.Module  # prepared by accelerate
+    reference: torch.nn.Module | None  # frozen, on the accelerator's device; None: LoRA's base
+    loader: Any
+    optimizer: Any
+    scheduler: Any
+    total_steps: int
+    output_dir: Path
+    gold_reward_fn: Callable | None = None  # a held-out reward model watching for reward hacking
+
+
+def whole_model(run: OnlineRun) -> tuple:
+    """What most stages save: the trained policy itself, nothing beside it."""
+    return run.model, None
+
+
+@dataclass(frozen=True)
+class OnlineStage:
+    """One online stage's own parts (see the module docstring)."""
+
+    name: str  # recorded in training_config.json
+    rollout: Callable
+    minibatch_loss: Callable
+    describe: Callable
+    validate: Callable
+    wrap: Callable = lambda lm: lm
+    saved: Callable = whole_model
+
+
+def train_online(stage: OnlineStage, config, inputs: OnlineInputs) -> dict:
+    """Train `stage` on {"prompt": messages} examples and save the policy; the result every
+    stage returns, metrics with val_reward when there are validation prompts."""
+    run = start_online_run(config, inputs, stage.wrap)
+    roll = partial(stage.rollout, run, config)
+    history = online_loop(run, roll, config, inputs.callback, stage.minibatch_loss, stage.describe)
+    final = dict(history[-1])
+    if inputs.val_examples:
+        val = prompt_features(run.tokenizer, inputs.val_examples, config.max_prompt_length)
+        final["val_reward"] = stage.validate(run, config, val)
+    model, save_extra = stage.saved(run)
+    return finish_run(
+        run.accelerator, model, run.tokenizer, run.output_dir, stage.name, config,
+        inputs.base_model_path, history, final, save_extra=save_extra,
+    )
+
+
+def start_online_run(config, inputs: OnlineInputs, wrap: Callable) -> OnlineRun:
+    """Check the inputs, load the policy (dropout off), its frozen reference and the reward,
+    and prepare the prompt loader and optimizer."""
+    train, val = inputs.train_examples, inputs.val_examples or []
+    check_reward_source(config, inputs.reward_model_path, inputs.reward_fn, train, val)
+    output_dir, accelerator, tokenizer = begin_run(
+        config, inputs.base_model_path, train, val, PROMPT_KEYS, inputs.output_dir
+    )
+    device = accelerator.device
+    reward_fn = reward_source(config, device, inputs.reward_model_path, inputs.reward_fn, [*train, *val])
+    model, reference = online_policy_and_reference(config, inputs.base_model_path, tokenizer, accelerator, wrap)
+    features = prompt_features(tokenizer, train, config.max_prompt_length)
+    loader = make_loader(features, config.batch_size, list, config.seed)
+    per_step = config.batch_size * accelerator.num_processes
+    total_steps = config.max_steps or config.epochs * math.ceil(len(features) / per_step)
+    optimizer, scheduler = make_optimizer(model, config, total_steps * config.updates_per_step)
+    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+    seed_rollouts(accelerator, config.seed)
+    gold = gold_reward(config, device, inputs.gold_reward_model_path, inputs.gold_reward_fn)
+    return OnlineRun(
+        accelerator, tokenizer, reward_fn, model, reference, loader, optimizer, scheduler,
+        total_steps, output_dir, gold,
+    )
+
+
+def prompt_features(tokenizer, examples: list[dict], max_prompt_length: int) -> list[dict]:
+    """Each prompt's messages (for the reward) and token ids (for sampling)."""
+    special = special_tokens(tokenizer)
+    return [
+        {"prompt": e["prompt"], "ids": prompt_ids(tokenizer, e["prompt"], max_prompt_length, special)}
+        for e in examples
+    ]
+
+
+def online_loop(run: OnlineRun, roll, config, callback, minibatch_loss, describe) -> list[dict]:
+    """Roll out, then update, until total_steps; returns the per-step metrics history.
+
+    `roll(prompts)` gives a batch of rollouts, `minibatch_loss(model, batch, rows, config)`
+    the (loss, stats) of some of them, `describe(accelerator, batch)` the rollout metrics.
+    samples_per_s counts sampled responses.
+    """
+    accelerator, history, step, epoch = run.accelerator, [], 0, 0
+    samples, start, monitor = 0, time.perf_counter(), RewardMonitor.from_config(config)
+    while step < run.total_steps:
+        run.loader.set_epoch(epoch)
+        for prompts in run.loader:
+            batch = roll(prompts)
+            gold = None if run.gold_reward_fn is None else gold_score(run, prompts, batch, config)
+            learning_rate = run.scheduler.get_last_lr()[0]
+            stats = ppo_update(
+                accelerator, run.model, run.optimizer, run.scheduler, batch, config, minibatch_loss
+            )
+            step += 1
+            samples += batch["mask"].shape[0] * accelerator.num_processes
+            metrics = {**describe(accelerator, batch), **stats, "learning_rate": learning_rate,
+                       "samples_per_s": samples / (time.perf_counter() - start)}
+            if gold is not None:
+                metrics["gold_reward"] = gold
+            loss = stats["policy_loss"] + stats.get("value_loss", 0.0)
+            if not math.isfinite(loss):
+                raise TrainingDiverged(step, loss)
+            stop = monitor.observe(metrics)
+            history.append({"step": step, **metrics})
+            report(accelerator, callback, step, run.total_steps, metrics)
+            if stop or step >= run.total_steps:  # every rank reads the same reduced metrics
+                history[-1].update(monitor.summary(stop))
+                return history
+        epoch += 1
+    history[-1].update(monitor.summary(None))
+    return history
+
+
+def gold_score(run: OnlineRun, prompts: list[dict], batch: dict, config) -> float:
+    """The held-out reward's mean score of this step's responses, over every process.
+
+    Rows are prompt-major (GRPO and RLOO sample each prompt num_generations times in a row)."""
+    per_prompt = batch["mask"].shape[0] // len(prompts)
+    repeated = [prompt for prompt in prompts for _ in range(per_prompt)]
+    scores = score_responses(run.tokenizer, run.gold_reward_fn, repeated, batch, config)
+    return run.accelerator.reduce(scores.mean().reshape(1), reduction="mean").item()
+
+
+def ppo_update(
+    accelerator, model, optimizer, scheduler, batch: dict, config, minibatch_loss
+) -> dict:
+    """`ppo_epochs` shuffled passes over the rollouts; returns mean losses and statistics.
+
+    Gradients are all-reduced between processes only on the mini-batch that ends an
+    accumulation (no_sync around the others' forward and backward, where DDP decides).
+    """
+    stats = []
+    for _ in range(config.ppo_epochs):
+        order = torch.randperm(batch["mask"].shape[0], device=batch["mask"].device)
+        for number, rows in enumerate(order.split(config.mini_batch_size), start=1):
+            steps = number % config.gradient_accumulation_steps == 0
+            with contextlib.nullcontext() if steps else accelerator.no_sync(model):
+                loss, mini_stats = minibatch_loss(model, batch, rows, config)
+                accelerator.backward(loss)  # divides by gradient_accumulation_steps
+            stats.append(mini_stats)
+            if steps:
+                if config.max_grad_norm is not None:
+                    accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
+    keys = sorted(stats[0])
+    local = torch.stack([torch.stack([s[k] for s in stats]).mean() for k in keys])
+    return dict(zip(keys, accelerator.reduce(local, reduction="mean").tolist(), strict=True))
