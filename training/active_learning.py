@@ -60,7 +60,7 @@ def wants_priorities(run) -> bool:
 def comparison_priorities_update(*, project, checkpoint: ModelCheckpoint) -> int:
     """Score every open comparison's responses with ``checkpoint``; set priority to its uncertainty
     (a model that judges per criterion: the largest uncertainty over its criteria)."""
-    from training.ml.evaluate import load_reward_fn  # torch: worker only
+    from training.ml.scoring import load_reward_fn  # torch: worker only
 
     path = services.resolve_model_path(checkpoint.path)
     scorers = [load_reward_fn(path, "cpu", criterion) for criterion in checkpoint.criteria or [None]]
