@@ -7,6 +7,7 @@ import { statsPayload } from "./logic/leaderboard";
 import type {
   ApiErrorBody,
   Checkpoint,
+  Comparison,
   DataImport,
   DemonstrationCreate,
   Judgment,
@@ -23,7 +24,6 @@ import type {
   Snapshot,
   SnapshotCreate,
   StageConfig,
-  Task,
   TrainingRun,
   TrainingRunCreate,
 } from "./types";
@@ -117,10 +117,11 @@ export const getProject = (projectId: number) => get<Project>(`/api/projects/${p
 export const getProgress = (projectId: number) =>
   get<Progress>(`/api/projects/${projectId}/progress/`);
 
-/** The caller's current task (their live lease), or with `ahead` one more leased ahead; null on 204. */
-export function nextTask(projectId: number, ahead = false): Promise<Task | null> {
+/** The caller's current comparison (their live lease), or with `ahead` one more leased ahead;
+ * null on 204. The route keeps its old name, next-task: it is an external contract. */
+export function nextComparison(projectId: number, ahead = false): Promise<Comparison | null> {
   const query = ahead ? "?ahead=1" : "";
-  return request<Task>("GET", `/api/projects/${projectId}/next-task/${query}`);
+  return request<Comparison>("GET", `/api/projects/${projectId}/next-task/${query}`);
 }
 
 // --- writes ------------------------------------------------------------------
@@ -153,14 +154,14 @@ export function sendJudgment(body: JudgmentCreate): Promise<Judgment> {
   return send(writes.judgment(body)) as Promise<Judgment>;
 }
 
-/** Reopen a judgment inside its edit window; answers the task again. 409 after the window. */
-export async function undoJudgment(judgmentId: number): Promise<Task> {
-  return (await request<Task>("POST", `/api/judgments/${judgmentId}/undo/`, {})) as Task;
+/** Reopen a judgment inside its edit window; answers the comparison again. 409 after the window. */
+export async function undoJudgment(judgmentId: number): Promise<Comparison> {
+  return (await request<Comparison>("POST", `/api/judgments/${judgmentId}/undo/`, {})) as Comparison;
 }
 
 /** Undo a skip: the comparison comes back leased; `reason` withdraws the flag a flag-and-skip recorded. */
-export async function unskipComparison(comparisonId: number, reason: SkipReason): Promise<Task> {
-  return (await request<Task>("POST", `/api/comparisons/${comparisonId}/unskip/`, { reason })) as Task;
+export async function unskipComparison(comparisonId: number, reason: SkipReason): Promise<Comparison> {
+  return (await request<Comparison>("POST", `/api/comparisons/${comparisonId}/unskip/`, { reason })) as Comparison;
 }
 
 /** Undo a flag made while judging on. */

@@ -111,7 +111,7 @@ export function sanitizeHtml(html: string): string {
   return getPurifier().sanitize(html, PURIFY_CONFIG) as string;
 }
 
-// Rendered model output by source text: the next task is rendered while the annotator reads
+// Rendered model output by source text: the next comparison is rendered while the annotator reads
 // the current one (warmMarkdown), so showing it costs no parsing or highlighting.
 const CACHE_LIMIT = 64;
 const cache = new Map<string, string>();

@@ -36,13 +36,13 @@ def top_words(text, n=3):
 
 
 def shown_comparison(page) -> int:
-    task = page.get_by_test_id("task")
+    task = page.get_by_test_id("comparison")
     expect(task).to_be_visible()
     return int(task.get_attribute("data-comparison"))
 
 
 def wait_for_next(page, previous: int) -> int:
-    expect(page.get_by_test_id("task")).not_to_have_attribute("data-comparison", str(previous))
+    expect(page.get_by_test_id("comparison")).not_to_have_attribute("data-comparison", str(previous))
     return shown_comparison(page)
 
 
@@ -77,7 +77,7 @@ def test_judge_several_comparisons_with_the_keyboard_only(page, annotator_user, 
     # Undo brings the same comparison back with the choice as it was; change it and resubmit.
     current = wait_for_next(page, current)
     page.keyboard.press("u")
-    expect(page.get_by_test_id("task")).to_have_attribute("data-comparison", str(first.pk))
+    expect(page.get_by_test_id("comparison")).to_have_attribute("data-comparison", str(first.pk))
     expect(page.get_by_test_id("scale-0-a-2")).to_have_attribute("aria-pressed", "true")
     page.keyboard.press("b")
     page.keyboard.press("1")
@@ -237,7 +237,7 @@ def test_skip_and_flag_are_undone_with_u(page, annotator_user):
     wait_for_next(page, first.pk)
     expect(page.get_by_test_id("undo")).to_contain_text("Undo skip")
     page.keyboard.press("u")
-    expect(page.get_by_test_id("task")).to_have_attribute("data-comparison", str(first.pk))
+    expect(page.get_by_test_id("comparison")).to_have_attribute("data-comparison", str(first.pk))
     expect(page.get_by_test_id("choose-0-a")).to_have_attribute("aria-pressed", "true")  # the draft as it was
     assert Lease.objects.get(comparison=first, annotator=annotator_user).state == LeaseState.ACTIVE
 
@@ -292,10 +292,10 @@ PAINT_PROBE = """() => {
   // is; the frame's own timestamp is its vsync, which can precede the key press.)
   window.__paints = [];
   let started = 0;
-  let shown = document.querySelector('[data-testid=task]')?.dataset.comparison;
+  let shown = document.querySelector('[data-testid=comparison]')?.dataset.comparison;
   document.addEventListener('keydown', (e) => { if (e.key === 'Enter') started = performance.now(); }, true);
   new MutationObserver(() => {
-    const now = document.querySelector('[data-testid=task]')?.dataset.comparison;
+    const now = document.querySelector('[data-testid=comparison]')?.dataset.comparison;
     if (!started || now === shown) return;
     shown = now;
     const from = started;
@@ -312,7 +312,7 @@ def test_submit_confirms_and_paints_the_next_comparison_fast(page, annotator_use
 
     log_in(page, annotator_user.username, next_path=f"/projects/{project.pk}/annotate")
     current = shown_comparison(page)
-    expect(page.get_by_test_id("item-number")).to_contain_text("Item 1")
+    expect(page.get_by_test_id("comparison-number")).to_contain_text("Comparison 1")
     page.evaluate(PAINT_PROBE)
     for n in range(12):
         expect(page.locator(".next-ready.is-ready")).to_be_visible()  # measured with the next one leased ahead
@@ -320,7 +320,7 @@ def test_submit_confirms_and_paints_the_next_comparison_fast(page, annotator_use
         page.keyboard.press("2")
         page.keyboard.press("Enter")
         current = wait_for_next(page, current)
-        expect(page.get_by_test_id("item-number")).to_contain_text(f"Item {n + 2}")
+        expect(page.get_by_test_id("comparison-number")).to_contain_text(f"Comparison {n + 2}")
         expect(page.get_by_test_id("confirmation")).to_contain_text("submitted")
         if n == 0:
             shoot(page, "annotate-submitted")
@@ -349,7 +349,7 @@ def test_the_history_panel_reopens_an_earlier_judgment_to_change_it(page, annota
     expect(page.get_by_test_id(f"history-{first.pk}")).to_contain_text("judged A better, much better")
     shoot(page, "annotate-history")
     page.get_by_test_id(f"history-{first.pk}").get_by_role("button").click()
-    expect(page.get_by_test_id("task")).to_have_attribute("data-comparison", str(first.pk))
+    expect(page.get_by_test_id("comparison")).to_have_attribute("data-comparison", str(first.pk))
     for key in ["b", "1", "Enter"]:
         page.keyboard.press(key)
     assert wait_for_next(page, first.pk) == third.pk

@@ -19,7 +19,7 @@ SUMMARIES = [
 
 
 def strip_order(page) -> list[str]:
-    return page.locator(".dock-row[data-section=overall] .rank-chip").evaluate_all(
+    return page.locator(".dock-row[data-criterion=overall] .rank-chip").evaluate_all(
         "chips => chips.map(chip => chip.dataset.letter)"
     )
 
@@ -49,7 +49,7 @@ def test_rank_four_responses_with_keys_then_by_drag(page, annotator_user, rankin
     second = make_comparison(ranking_project, models_=MODELS, texts=[s + " (v2)" for s in SUMMARIES], priority=1)
 
     log_in(page, annotator_user.username, next_path=f"/projects/{ranking_project.pk}/annotate")
-    task = page.get_by_test_id("task")
+    task = page.get_by_test_id("comparison")
     expect(task).to_have_attribute("data-comparison", str(first.pk))
     assert strip_order(page) == ["a", "b", "c", "d"]
 
@@ -90,8 +90,8 @@ def test_rank_three_with_mouse_clicks_and_arrow_keys(page, annotator_user):
     comparison = make_comparison(project, models_=MODELS[:3], texts=SUMMARIES[:3])
 
     log_in(page, annotator_user.username, next_path=f"/projects/{project.pk}/annotate")
-    expect(page.get_by_test_id("task")).to_have_attribute("data-comparison", str(comparison.pk))
-    page.get_by_test_id("response-b").locator(".response-pick").click()  # select B on its card
+    expect(page.get_by_test_id("comparison")).to_have_attribute("data-comparison", str(comparison.pk))
+    page.get_by_test_id("response-b").locator(".response-choose").click()  # select B on its card
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("j")  # next section: the criterion
     page.keyboard.press("c")

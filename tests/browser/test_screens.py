@@ -47,7 +47,7 @@ def test_screens_light_dark_and_narrow(chromium, live_server, frontend_dist, ann
             page.locator("#id_password").fill(PASSWORD)
             shoot(page, "login")
         log_in(page, annotator_user.username, next_path=annotate)
-        expect(page.get_by_test_id("task")).to_be_visible()
+        expect(page.get_by_test_id("comparison")).to_be_visible()
         for key in ["a", "2", "b"]:
             page.keyboard.press(key)
         page.wait_for_timeout(250)  # let the selection transitions settle
@@ -94,7 +94,7 @@ def test_the_annotation_screen_fits_a_phone_and_a_desktop(chromium, live_server,
     context = chromium.new_context(viewport={"width": size[0], "height": size[1]}, base_url=live_server.url)
     page = context.new_page()
     log_in(page, annotator_user.username, next_path=f"/projects/{project.pk}/annotate")
-    expect(page.get_by_test_id("task")).to_be_visible()
+    expect(page.get_by_test_id("comparison")).to_be_visible()
     page.keyboard.press("a")
     page.wait_for_timeout(300)  # let the entry animation settle
     shoot(page, f"annotate-{size[0]}x{size[1]}")
@@ -127,7 +127,7 @@ def test_ranking_fits_a_phone(chromium, live_server, frontend_dist, annotator_us
     context = chromium.new_context(viewport={"width": 390, "height": 844}, base_url=live_server.url)
     page = context.new_page()
     log_in(page, annotator_user.username, next_path=f"/projects/{project.pk}/annotate")
-    expect(page.get_by_test_id("task")).to_be_visible()
+    expect(page.get_by_test_id("comparison")).to_be_visible()
     page.wait_for_timeout(300)
     shoot(page, "annotate-ranking-390x844")
     assert in_view(page, page.get_by_test_id("submit"))

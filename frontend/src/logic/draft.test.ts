@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { checkSubmit, type DraftAction, type DraftConfig, newDraft, reduceDraft, toJudgment } from "./draft";
 
-const pairwise: DraftConfig = { taskType: "pairwise", letters: ["a", "b"], scaleSize: 3, allowTies: true, criteria: [] };
-const ranking: DraftConfig = { taskType: "ranking", letters: ["a", "b", "c"], scaleSize: 3, allowTies: true, criteria: [] };
+const pairwise: DraftConfig = { comparisonKind: "pairwise", letters: ["a", "b"], scaleSize: 3, allowTies: true, criteria: [] };
+const ranking: DraftConfig = { comparisonKind: "ranking", letters: ["a", "b", "c"], scaleSize: 3, allowTies: true, criteria: [] };
 const meta = { comparison: 7, time_spent_ms: 1234.4, client_key: "key-1" };
 
 function play(config: DraftConfig, ...actions: DraftAction[]) {
@@ -35,7 +35,7 @@ describe("pairwise draft", () => {
 
   it("refuses a tie where the project allows none, and out-of-scale strengths", () => {
     const draft = play({ ...pairwise, allowTies: false }, { type: "choose", target: "tie" }, { type: "strength", value: 4 });
-    expect(draft.picks.overall).toEqual({ winner: null, strength: null });
+    expect(draft.verdicts.overall).toEqual({ winner: null, strength: null });
   });
 
   it("needs no strength when the project has no scale", () => {
@@ -43,14 +43,14 @@ describe("pairwise draft", () => {
     expect(toJudgment(done, meta)).toMatchObject({ winner: "a", strength: null });
   });
 
-  it("walks through the criteria as each pick completes", () => {
+  it("walks through the criteria as each verdict completes", () => {
     const config = { ...pairwise, criteria: ["helpful", "harmless"] };
     let draft = play(config, { type: "choose", target: "a" }, { type: "strength", value: 1 });
     expect(draft.active).toBe(1);
     draft = play(config, { type: "choose", target: "a" }, { type: "strength", value: 1 },
       { type: "choose", target: "tie" }, { type: "choose", target: "b" });
     expect(draft.active).toBe(2);
-    expect(checkSubmit(draft)).toEqual({ status: "missing", problems: ["Harmless: how much better?"], section: 2 });
+    expect(checkSubmit(draft)).toEqual({ status: "missing", problems: ["Harmless: how much better?"], criterion: 2 });
     draft = reduceDraft(draft, { type: "strength", value: 3 });
     expect(toJudgment(draft, meta)).toMatchObject({
       winner: "a", strength: 1,
@@ -58,11 +58,11 @@ describe("pairwise draft", () => {
     });
   });
 
-  it("steps between sections and clamps", () => {
+  it("steps between criteria and clamps", () => {
     const config = { ...pairwise, criteria: ["helpful"] };
-    expect(play(config, { type: "sectionStep", delta: 1 }).active).toBe(1);
-    expect(play(config, { type: "sectionStep", delta: 5 }).active).toBe(1);
-    expect(play(config, { type: "sectionStep", delta: -1 }).active).toBe(0);
+    expect(play(config, { type: "criterionStep", delta: 1 }).active).toBe(1);
+    expect(play(config, { type: "criterionStep", delta: 5 }).active).toBe(1);
+    expect(play(config, { type: "criterionStep", delta: -1 }).active).toBe(0);
   });
 
   it("trims the rationale", () => {
@@ -75,7 +75,7 @@ describe("ranking draft", () => {
   it("reorders with select and move", () => {
     const draft = play(ranking, { type: "rankSelect", letter: "c" }, { type: "rankMove", delta: -2 },
       { type: "rankSelectAt", index: 2 }, { type: "rankMove", delta: -1 });
-    expect(draft.orders.overall).toEqual(["c", "b", "a"]);
+    expect(draft.rankings.overall).toEqual(["c", "b", "a"]);
     expect(checkSubmit(draft)).toEqual({ status: "ok" });
     expect(toJudgment(draft, meta)).toEqual({
       comparison: 7, ranking: ["c", "b", "a"], criteria: {}, rationale: "", time_spent_ms: 1234, client_key: "key-1",
@@ -83,14 +83,14 @@ describe("ranking draft", () => {
   });
 
   it("reorders by drag and selects the dragged item", () => {
-    const draft = play(ranking, { type: "rankReorder", section: 0, from: 0, to: 2 });
-    expect(draft.orders.overall).toEqual(["b", "c", "a"]);
+    const draft = play(ranking, { type: "rankReorder", criterion: 0, from: 0, to: 2 });
+    expect(draft.rankings.overall).toEqual(["b", "c", "a"]);
     expect(draft.selected).toBe("a");
   });
 
   it("asks once before submitting an order left as presented", () => {
     const draft = play(ranking);
-    expect(checkSubmit(draft)).toEqual({ status: "confirm", sections: ["overall"] });
+    expect(checkSubmit(draft)).toEqual({ status: "confirm", criteria: ["overall"] });
     const confirmed = reduceDraft(draft, { type: "confirmUnchanged" });
     expect(checkSubmit(confirmed)).toEqual({ status: "ok" });
     expect(checkSubmit(reduceDraft(confirmed, { type: "rankSelect", letter: "a" }))).toMatchObject({ status: "confirm" });
@@ -99,7 +99,7 @@ describe("ranking draft", () => {
   it("ranks each criterion separately", () => {
     const config = { ...ranking, criteria: ["helpful"] };
     const draft = play(config, { type: "rankSelect", letter: "b" }, { type: "rankMove", delta: -1 },
-      { type: "sectionStep", delta: 1 }, { type: "rankSelect", letter: "c" }, { type: "rankMove", delta: -9 });
+      { type: "criterionStep", delta: 1 }, { type: "rankSelect", letter: "c" }, { type: "rankMove", delta: -9 });
     expect(toJudgment(draft, meta)).toMatchObject({
       ranking: ["b", "a", "c"], criteria: { helpful: { ranking: ["c", "a", "b"] } },
     });
@@ -111,7 +111,7 @@ describe("ranking draft", () => {
   });
 });
 
-describe("criteria follow the overall pick", () => {
+describe("criteria follow the overall verdict", () => {
   const config = { ...pairwise, criteria: ["helpful", "harmless"] };
 
   it("sends the overall verdict and strength on every criterion untouched", () => {
@@ -123,36 +123,36 @@ describe("criteria follow the overall pick", () => {
     });
   });
 
-  it("needs only the verdict without a scale, and names only the overall pick when it is missing", () => {
+  it("needs only the verdict without a scale, and names only the overall verdict when it is missing", () => {
     const noScale = { ...config, scaleSize: 0 };
     expect(toJudgment(play(noScale, { type: "choose", target: "b" }), meta).criteria).toEqual({
       helpful: { winner: "b", strength: null }, harmless: { winner: "b", strength: null },
     });
     expect(checkSubmit(play(config, { type: "choose", target: "a" }))).toEqual({
-      status: "missing", problems: ["Overall: how much better?"], section: 0,
+      status: "missing", problems: ["Overall: how much better?"], criterion: 0,
     });
   });
 
   it("stops following once a criterion is picked on its own, and later overall changes pass it by", () => {
     const draft = play(config, { type: "choose", target: "a" }, { type: "strength", value: 2 },
-      { type: "choose", target: "tie" }, { type: "section", index: 0 }, { type: "choose", target: "b" });
-    expect(draft.picks.helpful).toEqual({ winner: "tie", strength: null });
-    expect(draft.picks.harmless).toEqual({ winner: "b", strength: 2 });
+      { type: "choose", target: "tie" }, { type: "criterion", index: 0 }, { type: "choose", target: "b" });
+    expect(draft.verdicts.helpful).toEqual({ winner: "tie", strength: null });
+    expect(draft.verdicts.harmless).toEqual({ winner: "b", strength: 2 });
   });
 
-  it("= puts every criterion back on the overall pick", () => {
+  it("= puts every criterion back on the overall verdict", () => {
     const draft = play(config, { type: "choose", target: "a" }, { type: "strength", value: 2 },
       { type: "choose", target: "b" }, { type: "strength", value: 1 }, { type: "followOverall" });
-    expect(draft.picks.helpful).toEqual({ winner: "a", strength: 2 });
+    expect(draft.verdicts.helpful).toEqual({ winner: "a", strength: 2 });
     expect(draft.follows).toEqual({ overall: false, helpful: true, harmless: true });
   });
 
-  it("detaches a criterion keeping the overall pick to change from", () => {
-    const draft = play(config, { type: "choose", target: "a" }, { type: "strength", value: 2 }, { type: "detach", section: 2 });
+  it("detaches a criterion keeping the overall verdict to change from", () => {
+    const draft = play(config, { type: "choose", target: "a" }, { type: "strength", value: 2 }, { type: "detach", criterion: 2 });
     expect(draft.follows.harmless).toBe(false);
     expect(draft.active).toBe(2);
     const changed = reduceDraft(draft, { type: "strength", value: 3 });
-    expect(toJudgment(reduceDraft(changed, { type: "section", index: 0 }), meta).criteria).toEqual({
+    expect(toJudgment(reduceDraft(changed, { type: "criterion", index: 0 }), meta).criteria).toEqual({
       helpful: { winner: "a", strength: 2 }, harmless: { winner: "a", strength: 3 },
     });
   });

@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import { actionForKey, flagMenuAction, keyHints, type KeyContext, type KeyInput } from "./keymap";
 
 const pairwise: KeyContext = {
-  taskType: "pairwise", letters: ["a", "b"], scaleSize: 3, allowTies: true, sectionCount: 1,
+  comparisonKind: "pairwise", letters: ["a", "b"], scaleSize: 3, allowTies: true, criterionCount: 1,
   canDemonstrate: false, inTextField: false, rankSelected: false,
 };
-const ranking: KeyContext = { ...pairwise, taskType: "ranking", letters: ["a", "b", "c", "d"] };
+const ranking: KeyContext = { ...pairwise, comparisonKind: "ranking", letters: ["a", "b", "c", "d"] };
 
 function press(key: string, mods: Partial<KeyInput> = {}): KeyInput {
   return { key, ctrlKey: false, metaKey: false, altKey: false, shiftKey: false, ...mods };
@@ -53,15 +53,15 @@ describe("global keys", () => {
 
   it("steps between criteria with J/K only when there are criteria", () => {
     expect(actionForKey(press("j"), pairwise)).toBeNull();
-    const withCriteria = { ...pairwise, sectionCount: 3 };
-    expect(actionForKey(press("j"), withCriteria)).toEqual({ type: "sectionStep", delta: 1 });
-    expect(actionForKey(press("k"), withCriteria)).toEqual({ type: "sectionStep", delta: -1 });
+    const withCriteria = { ...pairwise, criterionCount: 3 };
+    expect(actionForKey(press("j"), withCriteria)).toEqual({ type: "criterionStep", delta: 1 });
+    expect(actionForKey(press("k"), withCriteria)).toEqual({ type: "criterionStep", delta: -1 });
   });
 
-  it("puts every criterion back on the overall pick with = only when there are criteria", () => {
+  it("puts every criterion back on the overall verdict with = only when there are criteria", () => {
     expect(actionForKey(press("="), pairwise)).toBeNull();
-    expect(actionForKey(press("="), { ...pairwise, sectionCount: 3 })).toEqual({ type: "followOverall" });
-    expect(actionForKey(press("="), { ...ranking, sectionCount: 3 })).toBeNull();
+    expect(actionForKey(press("="), { ...pairwise, criterionCount: 3 })).toEqual({ type: "followOverall" });
+    expect(actionForKey(press("="), { ...ranking, criterionCount: 3 })).toBeNull();
   });
 
   it("leaves browser shortcuts and Alt combinations alone", () => {
@@ -111,7 +111,7 @@ describe("ranking keys", () => {
 
 describe("keyHints", () => {
   it("lists a hint for every pairwise action", () => {
-    const labels = keyHints({ ...pairwise, sectionCount: 2, canDemonstrate: true }).map((hint) => hint.keys.join(" "));
+    const labels = keyHints({ ...pairwise, criterionCount: 2, canDemonstrate: true }).map((hint) => hint.keys.join(" "));
     expect(labels).toEqual(expect.arrayContaining(["A B", "T", "1 2 3", "J K", "Enter", "S", "F", "U", "R", "W", "G", "?", "Esc"]));
   });
 
@@ -123,7 +123,7 @@ describe("keyHints", () => {
 });
 
 describe("flag menu keys", () => {
-  it("picks a reason, confirms, keeps judging with Shift+Enter, closes", () => {
+  it("chooses a reason, confirms, keeps judging with Shift+Enter, closes", () => {
     expect(flagMenuAction(press("2"), 4, false)).toEqual({ type: "reason", index: 1 });
     expect(flagMenuAction(press("5"), 4, false)).toBeNull();
     expect(flagMenuAction(press("Enter"), 4, false)).toEqual({ type: "confirm", keepJudging: false });

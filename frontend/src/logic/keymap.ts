@@ -1,7 +1,8 @@
 // The annotation screen's keyboard map, as a pure function from a key press to an action.
 // The same table feeds the help overlay and the hints on buttons, so they cannot drift apart.
 
-import type { Letter, PairwiseWinner, TaskType } from "../types";
+import type { ComparisonKind, Letter, PairwiseWinner, Project } from "../types";
+import type { Draft } from "./draft";
 
 export interface KeyInput {
   key: string;
@@ -12,15 +13,15 @@ export interface KeyInput {
 }
 
 export interface KeyContext {
-  taskType: TaskType;
+  comparisonKind: ComparisonKind;
   letters: Letter[];
   scaleSize: number;
   allowTies: boolean;
-  sectionCount: number;
+  criterionCount: number;
   canDemonstrate: boolean;
   /** Focus is in a text box: only Escape and Ctrl/Cmd+Enter are ours. */
   inTextField: boolean;
-  /** Ranking: an item is selected, so arrows move it (otherwise they scroll). */
+  /** Ranking: a response is selected, so arrows move it (otherwise they scroll). */
   rankSelected: boolean;
 }
 
@@ -31,7 +32,7 @@ export type KeyAction =
   | { type: "rankSelectAt"; index: number }
   | { type: "rankMove"; delta: number }
   | { type: "rankDeselect" }
-  | { type: "sectionStep"; delta: number }
+  | { type: "criterionStep"; delta: number }
   | { type: "followOverall" }
   | { type: "submit" }
   | { type: "skip" }
@@ -45,6 +46,20 @@ export type KeyAction =
   | { type: "focusDemonstration" }
   | { type: "blur" };
 
+/** The keys' context for `draft` in `project` (outside any text box). */
+export function keyContextFor(project: Project, draft: Draft): KeyContext {
+  return {
+    comparisonKind: project.task_type,
+    letters: draft.config.letters,
+    scaleSize: draft.config.scaleSize,
+    allowTies: project.allow_ties,
+    criterionCount: draft.criteria.length,
+    canDemonstrate: project.collect_demonstrations,
+    inTextField: false,
+    rankSelected: draft.selected !== null,
+  };
+}
+
 export function actionForKey(input: KeyInput, ctx: KeyContext): KeyAction | null {
   const command = input.ctrlKey || input.metaKey;
   if (input.key === "Escape") return ctx.inTextField ? { type: "blur" } : ctx.rankSelected ? { type: "rankDeselect" } : null;
@@ -55,7 +70,7 @@ export function actionForKey(input: KeyInput, ctx: KeyContext): KeyAction | null
   const key = input.key.length === 1 ? input.key.toLowerCase() : input.key;
   const global = globalAction(key, ctx);
   if (global) return global;
-  return ctx.taskType === "pairwise" ? pairwiseAction(key, ctx) : rankingAction(key, ctx);
+  return ctx.comparisonKind === "pairwise" ? pairwiseAction(key, ctx) : rankingAction(key, ctx);
 }
 
 function globalAction(key: string, ctx: KeyContext): KeyAction | null {
@@ -70,15 +85,15 @@ function globalAction(key: string, ctx: KeyContext): KeyAction | null {
     case "h": return { type: "history" };
     case "r": return { type: "focusRationale" };
     case "w": return ctx.canDemonstrate ? { type: "focusDemonstration" } : null;
-    case "j": return ctx.sectionCount > 1 ? { type: "sectionStep", delta: 1 } : null;
-    case "k": return ctx.sectionCount > 1 ? { type: "sectionStep", delta: -1 } : null;
+    case "j": return ctx.criterionCount > 1 ? { type: "criterionStep", delta: 1 } : null;
+    case "k": return ctx.criterionCount > 1 ? { type: "criterionStep", delta: -1 } : null;
     default: return null;
   }
 }
 
 function pairwiseAction(key: string, ctx: KeyContext): KeyAction | null {
   if (key === "t") return ctx.allowTies ? { type: "choose", target: "tie" } : null;
-  if (key === "=") return ctx.sectionCount > 1 ? { type: "followOverall" } : null;
+  if (key === "=") return ctx.criterionCount > 1 ? { type: "followOverall" } : null;
   if (key === "a" || key === "b") return { type: "choose", target: key };
   const digit = Number(key);
   if (Number.isInteger(digit) && digit >= 1 && digit <= ctx.scaleSize) return { type: "strength", value: digit };
@@ -104,11 +119,11 @@ export interface KeyHint {
   label: string;
 }
 
-/** What the help overlay lists, for this project's kind of task. */
-export function keyHints(ctx: Pick<KeyContext, "taskType" | "letters" | "scaleSize" | "allowTies" | "sectionCount" | "canDemonstrate">): KeyHint[] {
+/** What the help overlay lists, for this project's comparison kind. */
+export function keyHints(ctx: Pick<KeyContext, "comparisonKind" | "letters" | "scaleSize" | "allowTies" | "criterionCount" | "canDemonstrate">): KeyHint[] {
   const upper = ctx.letters.map((letter) => letter.toUpperCase());
   const hints: KeyHint[] =
-    ctx.taskType === "pairwise"
+    ctx.comparisonKind === "pairwise"
       ? [
           { keys: ["A", "B"], label: "Choose the better response" },
           ...(ctx.allowTies ? [{ keys: ["T"], label: "Tie" }] : []),
@@ -120,8 +135,8 @@ export function keyHints(ctx: Pick<KeyContext, "taskType" | "letters" | "scaleSi
           { keys: ["↑", "↓"], label: "Move the selected response up / down (← → too)" },
           { keys: ["Home", "End"], label: "Move it to the top / bottom" },
         ];
-  if (ctx.sectionCount > 1) hints.push({ keys: ["J", "K"], label: "Next / previous criterion" });
-  if (ctx.sectionCount > 1 && ctx.taskType === "pairwise") {
+  if (ctx.criterionCount > 1) hints.push({ keys: ["J", "K"], label: "Next / previous criterion" });
+  if (ctx.criterionCount > 1 && ctx.comparisonKind === "pairwise") {
     hints.push({ keys: ["="], label: "Every criterion as overall (criteria follow it until changed)" });
   }
   hints.push(
@@ -129,7 +144,7 @@ export function keyHints(ctx: Pick<KeyContext, "taskType" | "letters" | "scaleSi
     { keys: ["S"], label: "Skip this comparison" },
     { keys: ["F"], label: "Flag: unsafe, all bad, broken prompt…" },
     { keys: ["U"], label: "Undo the last submit, skip or flag while it is editable (Ctrl+Z too)" },
-    { keys: ["H"], label: "Recently handled items: reopen one while it is editable" },
+    { keys: ["H"], label: "Recently handled comparisons: reopen one while it is editable" },
     { keys: ["R"], label: "Write a rationale" },
   );
   if (ctx.canDemonstrate) hints.push({ keys: ["W"], label: "Write the ideal response" });
@@ -151,7 +166,7 @@ export type FlagMenuAction =
   | { type: "confirm"; keepJudging: boolean }
   | { type: "close" };
 
-/** Keys inside the flag menu: 1–4 pick a reason, Enter flags and skips, Shift+Enter flags only. */
+/** Keys inside the flag menu: 1–4 choose a reason, Enter flags and skips, Shift+Enter flags only. */
 export function flagMenuAction(input: KeyInput, reasonCount: number, inTextField: boolean): FlagMenuAction | null {
   if (input.key === "Escape") return { type: "close" };
   if (input.key === "Enter") return { type: "confirm", keepJudging: input.shiftKey };

@@ -4,6 +4,9 @@ import { MIN_PAIRS_FOR_RATING, clip, excludedNote, expectedWinRate, leaderboardR
 
 const RATINGS: Ratings = {
   n: 30,
+  excluded: { same_model: 0, no_model: 0 },
+  scale: "Elo points",
+  strength_weighted: null,
   bradley_terry: [
     { model: "big", rating: 1080, ci_low: 1040, ci_high: 1130, rank: 1, n: 20 },
     { model: "small", rating: 920, ci_low: 870, ci_high: 960, rank: 2, n: 20 },

@@ -5,7 +5,7 @@ import { NEW_PROJECT, changedFields, listEntries, projectFormValues, projectPayl
 const PROJECT: Project = {
   id: 1, slug: "chat", name: "Chat", guidelines: "Be kind.", task_type: "pairwise", responses_per_comparison: 2,
   overlap: 3, allow_ties: true, strength_scale: ["better", "much better"], criteria: ["helpful"], lease_minutes: 15,
-  gold_rate: 0.05, collect_demonstrations: false, role: "admin",
+  gold_rate: 0.05, collect_demonstrations: false, created_at: "2026-01-01T00:00:00Z", role: "admin",
 };
 
 describe("project form", () => {

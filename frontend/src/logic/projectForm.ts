@@ -1,13 +1,13 @@
 // Creating and editing a project's settings: the inputs as text, parsed back into the API's
 // fields with the server's rules (labeling/services/projects.py). Pure.
 
-import type { Project, TaskType } from "../types";
+import type { Project, ComparisonKind } from "../types";
 
 export interface ProjectFormValues {
   name: string;
   slug: string;
   guidelines: string;
-  task_type: TaskType;
+  task_type: ComparisonKind;
   responses_per_comparison: string;
   /** One criterion per line or comma-separated. */
   criteria: string;

@@ -1,11 +1,11 @@
-// Time spent on a task: counts only while the tab is visible, so a lunch break with the tab in
+// Time spent on a comparison: counts only while the tab is visible, so a lunch break with the tab in
 // the background does not land in time_spent_ms.
 
 export class Stopwatch {
   private accumulated = 0;
   private startedAt: number | null = null;
 
-  /** `alreadyMs`: time already spent on the task before (a task reopened by undo keeps its time). */
+  /** `alreadyMs`: time already spent on the comparison before (one reopened by undo keeps its time). */
   constructor(
     private readonly now: () => number = () => performance.now(),
     alreadyMs = 0,

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from "preact";
 import { Kbd } from "../../components/Kbd";
-import { type Draft, type DraftAction, isPickComplete, sectionLabel } from "../../logic/draft";
+import { type Draft, type DraftAction, isVerdictComplete, criterionLabel } from "../../logic/draft";
 import type { Letter, PairwiseWinner, Project } from "../../types";
 import { RankingStrip } from "./RankingStrip";
 
@@ -13,42 +13,42 @@ interface Props {
   children: ComponentChildren;
 }
 
-/** The bottom dock: one row per section (overall, then each criterion), then the actions. */
+/** The bottom dock: one row per criterion (overall first, then the project's), then the actions. */
 export function DecisionDock({ project, draft, snippets, dispatch, status, children }: Props) {
-  const ranking = draft.config.taskType === "ranking";
-  const many = draft.sections.length > 1;
+  const ranking = draft.config.comparisonKind === "ranking";
+  const many = draft.criteria.length > 1;
   return (
     <div class="dock" data-testid="dock">
       <div class="dock-status">{status}</div>
       <div class="dock-main">
-        <div class="dock-sections">
-          {draft.sections.map((section, index) => {
+        <div class="dock-criteria">
+          {draft.criteria.map((criterion, index) => {
             const active = index === draft.active;
-            const follows = !ranking && draft.follows[section];
+            const follows = !ranking && draft.follows[criterion];
             return (
               <div
-                key={section}
+                key={criterion}
                 class={`dock-row${active && many ? " is-active" : ""}${follows ? " follows" : ""}`}
-                data-section={section}
-                onPointerDown={() => !active && dispatch({ type: "section", index })}
+                data-criterion={criterion}
+                onPointerDown={() => !active && dispatch({ type: "criterion", index })}
               >
                 <div class="dock-row-label">
-                  {sectionLabel(section)}
-                  {!ranking && isPickComplete(draft.picks[section], draft.config.scaleSize) && (
+                  {criterionLabel(criterion)}
+                  {!ranking && isVerdictComplete(draft.verdicts[criterion], draft.config.scaleSize) && (
                     <span class="row-done" aria-label="done">✓</span>
                   )}
                 </div>
                 {ranking ? (
                   <RankingStrip
-                    order={draft.orders[section]}
+                    order={draft.rankings[criterion]}
                     selected={draft.selected}
                     snippets={snippets}
                     active={active}
-                    onSelect={(letter) => dispatch({ type: "rankSelect", letter, section: index })}
-                    onReorder={(from, to) => dispatch({ type: "rankReorder", section: index, from, to })}
+                    onSelect={(letter) => dispatch({ type: "rankSelect", letter, criterion: index })}
+                    onReorder={(from, to) => dispatch({ type: "rankReorder", criterion: index, from, to })}
                   />
                 ) : follows ? (
-                  <FollowingSummary project={project} draft={draft} onChange={() => dispatch({ type: "detach", section: index })} testId={`change-${index}`} />
+                  <FollowingSummary project={project} draft={draft} onChange={() => dispatch({ type: "detach", criterion: index })} testId={`change-${index}`} />
                 ) : (
                   <PairwiseScale project={project} draft={draft} index={index} dispatch={dispatch} showKeys={active} />
                 )}
@@ -69,10 +69,10 @@ interface SummaryProps {
   testId: string;
 }
 
-/** A criterion that follows the overall pick shows it in one line (its scale opens on Change,
- * or once a key picks on it), so the dock stays short until a criterion differs. */
+/** A criterion that follows the overall verdict shows it in one line (its scale opens on Change,
+ * or once a key chooses on it), so the dock stays short until a criterion differs. */
 function FollowingSummary({ project, draft, onChange, testId }: SummaryProps) {
-  const { winner, strength } = draft.picks[draft.sections[0]];
+  const { winner, strength } = draft.verdicts[draft.criteria[0]];
   const verdict =
     winner === null ? "no verdict yet"
     : winner === "tie" ? "tie"
@@ -95,16 +95,16 @@ interface ScaleProps {
 
 /** A symmetric scale: A much better … slightly better | tie | B slightly better … much better. */
 function PairwiseScale({ project, draft, index, dispatch, showKeys }: ScaleProps) {
-  const pick = draft.picks[draft.sections[index]];
+  const verdict = draft.verdicts[draft.criteria[index]];
   const scale = project.strength_scale;
   const choose = (target: PairwiseWinner, strength?: number) => {
-    dispatch({ type: "choose", target, section: index });
-    if (strength) dispatch({ type: "strength", value: strength, section: index });
+    dispatch({ type: "choose", target, criterion: index });
+    if (strength) dispatch({ type: "strength", value: strength, criterion: index });
   };
   const side = (letter: "a" | "b") => {
     const strengths = scale.map((_, i) => i + 1);
     const cells = (letter === "a" ? [...strengths].reverse() : strengths).map((strength) => {
-      const on = pick.winner === letter && pick.strength === strength;
+      const on = verdict.winner === letter && verdict.strength === strength;
       return (
         <button
           key={strength}
@@ -121,11 +121,11 @@ function PairwiseScale({ project, draft, index, dispatch, showKeys }: ScaleProps
         </button>
       );
     });
-    const chosen = pick.winner === letter;
+    const chosen = verdict.winner === letter;
     const badge = (
       <button
         type="button"
-        class={`scale-letter letter-${letter}${chosen ? " is-on" : ""}${chosen && !pick.strength && scale.length ? " needs-strength" : ""}`}
+        class={`scale-letter letter-${letter}${chosen ? " is-on" : ""}${chosen && !verdict.strength && scale.length ? " needs-strength" : ""}`}
         aria-pressed={chosen}
         title={`${letter.toUpperCase()} is better`}
         data-testid={`choose-${index}-${letter}`}
@@ -142,13 +142,13 @@ function PairwiseScale({ project, draft, index, dispatch, showKeys }: ScaleProps
     );
   };
   return (
-    <div class="scale" role="group" aria-label={`${sectionLabel(draft.sections[index])}: which is better?`}>
+    <div class="scale" role="group" aria-label={`${criterionLabel(draft.criteria[index])}: which is better?`}>
       {side("a")}
       {project.allow_ties && (
         <button
           type="button"
-          class={`scale-cell scale-tie${pick.winner === "tie" ? " is-on" : ""}`}
-          aria-pressed={pick.winner === "tie"}
+          class={`scale-cell scale-tie${verdict.winner === "tie" ? " is-on" : ""}`}
+          aria-pressed={verdict.winner === "tie"}
           data-testid={`choose-${index}-tie`}
           onClick={() => choose("tie")}
         >

@@ -15,7 +15,7 @@ interface Props {
   onClose: () => void;
 }
 
-/** 1–4 pick a reason, Enter flags and skips, Shift+Enter flags and keeps judging, Esc cancels. */
+/** 1–4 choose a reason, Enter flags and skips, Shift+Enter flags and keeps judging, Esc cancels. */
 export function FlagMenu({ onConfirm, onClose }: Props) {
   const [index, setIndex] = useState(0);
   const [note, setNote] = useState("");

@@ -1,7 +1,7 @@
 import { useLayoutEffect } from "preact/hooks";
 import { OVERALL } from "../../logic/draft";
 import type { Project } from "../../types";
-import { type LastAction, undoableUntil } from "./useAnnotationSession";
+import { type LastAction, undoableUntil } from "../../logic/sessionHistory";
 
 interface Props {
   history: LastAction[];
@@ -10,7 +10,7 @@ interface Props {
   onClose: () => void;
 }
 
-/** The last items handled, newest first; any still in its edit window can be reopened (or, for a
+/** The last comparisons handled, newest first; any still in its edit window can be reopened (or, for a
  * flag, withdrawn). H or Esc closes it. */
 export function HistoryPanel({ history, project, onReopen, onClose }: Props) {
   useLayoutEffect(() => {
@@ -34,9 +34,9 @@ export function HistoryPanel({ history, project, onReopen, onClose }: Props) {
             {history.map((entry, index) => {
               const left = undoableUntil(entry) - now;
               return (
-                <li class="history-row" key={`${entry.kind}-${entry.task.id}-${index}`} data-testid={`history-${entry.task.id}`}>
+                <li class="history-row" key={`${entry.kind}-${entry.comparison.id}-${index}`} data-testid={`history-${entry.comparison.id}`}>
                   <span class="history-what">
-                    <strong>#{entry.task.id}</strong> {describe(entry, project)}
+                    <strong>#{entry.comparison.id}</strong> {describe(entry, project)}
                   </span>
                   {left > 0 ? (
                     <button class="btn btn-sm" onClick={() => onReopen(entry)}>
@@ -60,8 +60,8 @@ export function HistoryPanel({ history, project, onReopen, onClose }: Props) {
 function describe(entry: LastAction, project: Project): string {
   if (entry.kind === "flag") return "flagged";
   if (entry.kind === "skip") return entry.reason ? "flagged and skipped" : "skipped";
-  if (entry.draft.config.taskType === "ranking") return `ranked ${entry.draft.orders[OVERALL].join(" > ").toUpperCase()}`;
-  const { winner, strength } = entry.draft.picks[OVERALL];
+  if (entry.draft.config.comparisonKind === "ranking") return `ranked ${entry.draft.rankings[OVERALL].join(" > ").toUpperCase()}`;
+  const { winner, strength } = entry.draft.verdicts[OVERALL];
   if (winner === "tie") return "judged a tie";
   const how = strength ? `, ${project.strength_scale[strength - 1]}` : "";
   return `judged ${String(winner).toUpperCase()} better${how}`;

@@ -1,10 +1,10 @@
 import { Markdown } from "../../components/Markdown";
 import { OVERALL, type Draft } from "../../logic/draft";
 import { ordinal } from "../../logic/ranking";
-import type { Letter, TaskResponse } from "../../types";
+import type { Letter, ComparisonResponse } from "../../types";
 
 interface Props {
-  responses: TaskResponse[];
+  responses: ComparisonResponse[];
   /** The project's strength labels, weakest first. */
   scale: string[];
   draft: Draft;
@@ -13,11 +13,11 @@ interface Props {
 
 /** The K responses side by side (stacked on narrow screens), each marked with its current verdict. */
 export function ResponseGrid({ responses, scale, draft, onCardClick }: Props) {
-  const ranking = draft.config.taskType === "ranking";
+  const ranking = draft.config.comparisonKind === "ranking";
   return (
     <section class={`responses k${Math.min(responses.length, 4)}`} aria-label="Responses" data-testid="responses">
       {responses.map((response) => {
-        const tag = ranking ? rankTag(draft, response.letter) : pickTag(draft, response.letter, scale);
+        const tag = ranking ? rankTag(draft, response.letter) : verdictTag(draft, response.letter, scale);
         const selected = ranking && draft.selected === response.letter;
         return (
           <article
@@ -28,7 +28,7 @@ export function ResponseGrid({ responses, scale, draft, onCardClick }: Props) {
           >
             <header class="response-head">
               <button
-                class="response-pick"
+                class="response-choose"
                 onClick={() => onCardClick(response.letter)}
                 title={ranking ? `Select response ${response.letter.toUpperCase()}` : `Response ${response.letter.toUpperCase()} is better`}
               >
@@ -53,17 +53,17 @@ export function ResponseGrid({ responses, scale, draft, onCardClick }: Props) {
 }
 
 function rankTag(draft: Draft, letter: Letter): { text: string; state: string } {
-  const rank = draft.orders[OVERALL].indexOf(letter) + 1;
+  const rank = draft.rankings[OVERALL].indexOf(letter) + 1;
   if (!draft.touched[OVERALL]) return { text: `${ordinal(rank)}?`, state: "" };
   return { text: ordinal(rank), state: rank === 1 ? "best" : "ranked" };
 }
 
-function pickTag(draft: Draft, letter: Letter, scale: string[]): { text: string; state: string } {
-  const pick = draft.picks[OVERALL];
-  if (pick.winner === "tie") return { text: "Tie", state: "tie" };
-  if (pick.winner === letter) {
-    const label = pick.strength ? scale[pick.strength - 1] : "";
+function verdictTag(draft: Draft, letter: Letter, scale: string[]): { text: string; state: string } {
+  const verdict = draft.verdicts[OVERALL];
+  if (verdict.winner === "tie") return { text: "Tie", state: "tie" };
+  if (verdict.winner === letter) {
+    const label = verdict.strength ? scale[verdict.strength - 1] : "";
     return { text: label ? label.charAt(0).toUpperCase() + label.slice(1) : "Better", state: "winner" };
   }
-  return { text: "", state: pick.winner ? "loser" : "" };
+  return { text: "", state: verdict.winner ? "loser" : "" };
 }

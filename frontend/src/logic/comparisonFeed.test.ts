@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { Task } from "../types";
-import { TaskFeed } from "./taskFeed";
+import type { Comparison } from "../types";
+import { ComparisonFeed } from "./comparisonFeed";
 
 const NOW = Date.parse("2025-01-01T12:00:00Z");
 
-function task(id: number, leaseMinutes = 15): Task {
+function comparison(id: number, leaseMinutes = 15): Comparison {
   return {
     id, project: 1, prompt: { id, messages: [{ role: "user", content: `q${id}` }] },
     responses: [{ letter: "a", text: "x" }, { letter: "b", text: "y" }],
@@ -13,7 +13,7 @@ function task(id: number, leaseMinutes = 15): Task {
 }
 
 /** A fake next-task endpoint: `current` is the live lease, `pool` what can be leased ahead. */
-function server(pool: Task[], current: Task | null = pool.shift() ?? null) {
+function server(pool: Comparison[], current: Comparison | null = pool.shift() ?? null) {
   const calls: string[] = [];
   let settledCalls = 0;
   const state = { current, pool };
@@ -31,11 +31,11 @@ function server(pool: Task[], current: Task | null = pool.shift() ?? null) {
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-describe("TaskFeed", () => {
-  it("leases the next task ahead and shows it on advance without asking the server", async () => {
-    const { source, calls } = server([task(1), task(2), task(3)]);
+describe("ComparisonFeed", () => {
+  it("leases the next comparison ahead and shows it on advance without asking the server", async () => {
+    const { source, calls } = server([comparison(1), comparison(2), comparison(3)]);
     let readyCalls = 0;
-    const feed = new TaskFeed(source, () => { readyCalls += 1; });
+    const feed = new ComparisonFeed(source, () => { readyCalls += 1; });
     expect((await feed.start())?.id).toBe(1);
     await flush();
     expect(feed.ready?.id).toBe(2);
@@ -47,19 +47,19 @@ describe("TaskFeed", () => {
   });
 
   it("asks for the live lease after the queue settles when nothing was prefetched", async () => {
-    const fake = server([task(1)]);
-    const feed = new TaskFeed(fake.source);
+    const fake = server([comparison(1)]);
+    const feed = new ComparisonFeed(fake.source);
     await feed.start();
     await flush();
     expect(feed.ready).toBeNull();
-    fake.state.current = task(9);
+    fake.state.current = comparison(9);
     expect((await feed.advance())?.id).toBe(9);
     expect(fake.settledCalls()).toBeGreaterThan(0);
   });
 
-  it("never shows a finished task again, even while the server still holds its lease", async () => {
-    const fake = server([task(1)]);
-    const feed = new TaskFeed(fake.source);
+  it("never shows a finished comparison again, even while the server still holds its lease", async () => {
+    const fake = server([comparison(1)]);
+    const feed = new ComparisonFeed(fake.source);
     await feed.start();
     await flush();
     // The judgment for 1 is still in the retry queue: the server answers 1 again.
@@ -67,55 +67,55 @@ describe("TaskFeed", () => {
     expect(fake.calls.filter((c) => c === "current")).toHaveLength(3);
   });
 
-  it("drops a prefetched task whose lease has nearly run out", async () => {
-    const fake = server([task(1), task(2, 0.2)]);
-    const feed = new TaskFeed(fake.source);
+  it("drops a prefetched comparison whose lease has nearly run out", async () => {
+    const fake = server([comparison(1), comparison(2, 0.2)]);
+    const feed = new ComparisonFeed(fake.source);
     await feed.start();
     await flush();
-    fake.state.current = task(3);
+    fake.state.current = comparison(3);
     expect((await feed.advance())?.id).toBe(3);
   });
 
-  it("ignores an ahead answer that repeats a task it has", async () => {
-    const fake = server([task(1)]);
-    fake.state.pool.push(task(1));
-    const feed = new TaskFeed(fake.source);
+  it("ignores an ahead answer that repeats a comparison it has", async () => {
+    const fake = server([comparison(1)]);
+    fake.state.pool.push(comparison(1));
+    const feed = new ComparisonFeed(fake.source);
     await feed.start();
     await flush();
     expect(feed.ready).toBeNull();
   });
 
-  it("puts an undone task back in front and keeps the displayed one next", async () => {
-    const { source } = server([task(1), task(2), task(3)]);
-    const feed = new TaskFeed(source);
+  it("puts an undone comparison back in front and keeps the displayed one next", async () => {
+    const { source } = server([comparison(1), comparison(2), comparison(3)]);
+    const feed = new ComparisonFeed(source);
     await feed.start();
     await flush();
     await feed.advance();
-    feed.reopen(task(1));
+    feed.reopen(comparison(1));
     expect(feed.current?.id).toBe(1);
     expect(feed.ready?.id).toBe(2);
     expect((await feed.advance())?.id).toBe(2);
   });
 
   it("survives a failing prefetch", async () => {
-    const fake = server([task(1)]);
-    const feed = new TaskFeed({ ...fake.source, next: async (ahead) => { if (ahead) throw new Error("offline"); return task(1); } });
+    const fake = server([comparison(1)]);
+    const feed = new ComparisonFeed({ ...fake.source, next: async (ahead) => { if (ahead) throw new Error("offline"); return comparison(1); } });
     await feed.start();
     await flush();
     expect(feed.ready).toBeNull();
   });
 
   it("waits for earlier writes to land before leasing ahead", async () => {
-    const fake = server([task(1), task(2), task(3)]);
+    const fake = server([comparison(1), comparison(2), comparison(3)]);
     let land: () => void = () => undefined;
     let pending = false;
-    const feed = new TaskFeed({
+    const feed = new ComparisonFeed({
       ...fake.source,
       settled: () => (pending ? new Promise<void>((resolve) => { land = resolve; }) : Promise.resolve()),
     });
     await feed.start();
     await flush();
-    pending = true; // the judgment of task 1 is in flight
+    pending = true; // the judgment of comparison 1 is in flight
     await feed.advance();
     await flush();
     expect(fake.calls).toEqual(["current", "ahead"]);

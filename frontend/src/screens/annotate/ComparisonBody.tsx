@@ -1,0 +1,68 @@
+// The workspace: the comparison on screen (conversation, responses, demonstration), or what
+// stands in for it while loading, after an error, or when nothing is left.
+
+import type { Ref } from "preact";
+import type { Letter } from "../../types";
+import { Conversation } from "./Conversation";
+import { DemonstrationPanel } from "./DemonstrationPanel";
+import { ResponseGrid } from "./ResponseGrid";
+import type { AnnotationSession } from "./useAnnotationSession";
+
+interface Props {
+  session: AnnotationSession;
+  onCardClick: (letter: Letter) => void;
+  demoRef: Ref<HTMLTextAreaElement>;
+  contextOpen: boolean;
+  onToggleContext: () => void;
+}
+
+export function ComparisonBody({ session, onCardClick, demoRef, contextOpen, onToggleContext }: Props) {
+  const { phase, project, comparison, draft } = session;
+  if (phase === "loading" || (phase === "ready" && (!comparison || !draft || !project))) return <Loading />;
+  if (phase === "error") return <LoadError message={session.error} onRetry={session.reload} />;
+  if (phase === "empty" || !comparison || !draft || !project) return <AllDone onCheck={session.reload} />;
+  return (
+    // Keyed by comparison: the new one mounts afresh, so its short entry animation plays.
+    <div key={comparison.id} class="comparison" data-comparison={comparison.id} data-testid="comparison">
+      <Conversation messages={comparison.prompt.messages} expanded={contextOpen} onToggle={onToggleContext} />
+      <ResponseGrid responses={comparison.responses} scale={project.strength_scale} draft={draft} onCardClick={onCardClick} />
+      {project.collect_demonstrations && (
+        <DemonstrationPanel text={session.demoText} onInput={session.setDemoText} textareaRef={demoRef} />
+      )}
+    </div>
+  );
+}
+
+function Loading() {
+  return (
+    <div class="loading" aria-busy="true">
+      <div class="skeleton" style={{ height: "88px" }} />
+      <div class="responses k2">
+        <div class="skeleton" style={{ height: "320px" }} />
+        <div class="skeleton" style={{ height: "320px" }} />
+      </div>
+    </div>
+  );
+}
+
+function LoadError({ message, onRetry }: { message: string; onRetry: () => void }) {
+  return (
+    <div class="error-box" role="alert">
+      Could not load the next comparison: {message}{" "}
+      <button class="btn btn-sm" onClick={onRetry}>Try again</button>
+    </div>
+  );
+}
+
+function AllDone({ onCheck }: { onCheck: () => void }) {
+  return (
+    <div class="empty-state" data-testid="all-done">
+      <h2>All done here</h2>
+      <p>No comparisons are left for you in this project right now. Thank you!</p>
+      <p>
+        <button class="btn" onClick={onCheck}>Check again</button>{" "}
+        <a class="btn btn-ghost" href="/" data-nav>Back to projects</a>
+      </p>
+    </div>
+  );
+}

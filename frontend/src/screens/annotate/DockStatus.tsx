@@ -1,0 +1,91 @@
+// The dock's status line: what is missing or what the keys do, and beside it the last action's
+// confirmation, history and undo, whether the next comparison is ready, and which this is.
+
+import { useEffect, useState } from "preact/hooks";
+import { Kbd } from "../../components/Kbd";
+import type { Draft } from "../../logic/draft";
+import { type LastAction, undoableUntil } from "../../logic/sessionHistory";
+import type { AnnotationSession } from "./useAnnotationSession";
+
+const UNDO_LABEL: Record<LastAction["kind"], string> = { submit: "Undo submit", skip: "Undo skip", flag: "Undo flag" };
+
+/** Below this, the annotator is told their lease is running out. */
+const LEASE_WARNING_MS = 120_000;
+
+export function DockStatus({ session, onHistory }: { session: AnnotationSession; onHistory: () => void }) {
+  const [, tick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => tick((n) => n + 1), 5000);
+    return () => clearInterval(timer);
+  }, []);
+  return (
+    <>
+      <div class="dock-message">
+        <DockMessage session={session} />
+      </div>
+      <DockMeta session={session} onHistory={onHistory} />
+    </>
+  );
+}
+
+function DockMessage({ session }: { session: AnnotationSession }) {
+  const { problems, comparison, draft } = session;
+  const expires = comparison?.lease_expires_at;
+  const leaseLeft = expires ? Date.parse(expires) - Date.now() : Infinity;
+  if (problems.length > 0) return <span class="problems" role="alert" data-testid="problems">{problems.join(" · ")}</span>;
+  if (leaseLeft < LEASE_WARNING_MS) {
+    return <span class="problems">Your hold on this comparison ends in {Math.max(0, Math.round(leaseLeft / 60_000))} min — submit soon.</span>;
+  }
+  return draft?.config.comparisonKind === "ranking" ? <RankingHint draft={draft} /> : <PairwiseHint draft={draft} />;
+}
+
+function RankingHint({ draft }: { draft: Draft }) {
+  const { letters } = draft.config;
+  return (
+    <span class="hint">
+      Best first · drag, or select <kbd>A</kbd>–<kbd>{letters.at(-1)?.toUpperCase()}</kbd> or <kbd>1</kbd>–<kbd>{letters.length}</kbd> and move <kbd>←</kbd><kbd>→</kbd>
+      {draft.criteria.length > 1 && <> · criteria <kbd>J</kbd><kbd>K</kbd></>} · <kbd>Enter</kbd> submit · <kbd>?</kbd> all keys
+    </span>
+  );
+}
+
+function PairwiseHint({ draft }: { draft: Draft | null }) {
+  return (
+    <span class="hint">
+      <kbd>A</kbd>/<kbd>B</kbd> better
+      {draft && draft.config.scaleSize > 0 && <> · <kbd>1</kbd>–<kbd>{draft.config.scaleSize}</kbd> how much</>}
+      {draft?.config.allowTies && <> · <kbd>T</kbd> tie</>}
+      {draft && draft.criteria.length > 1 && <> · criteria follow overall; change one with <kbd>J</kbd><kbd>K</kbd>, <kbd>=</kbd> all as overall</>} · <kbd>Enter</kbd> submit · <kbd>?</kbd> all keys
+    </span>
+  );
+}
+
+function DockMeta({ session, onHistory }: { session: AnnotationSession; onHistory: () => void }) {
+  const { last, comparison } = session;
+  const editable = last && undoableUntil(last) > Date.now();
+  return (
+    <div class="dock-meta">
+      {session.confirmation && (
+        <span key={session.confirmation.seq} class="confirmation" role="status" data-testid="confirmation">
+          {session.confirmation.text}
+        </span>
+      )}
+      {session.history.length > 0 && (
+        <button class="btn btn-ghost btn-sm" onClick={onHistory} data-testid="history-button">
+          History <Kbd k="H" />
+        </button>
+      )}
+      {editable && (
+        <button class="btn btn-ghost btn-sm" onClick={() => void session.undo()} data-testid="undo">
+          {UNDO_LABEL[last.kind]} <Kbd k="U" />
+        </button>
+      )}
+      <span class={`next-ready${session.upcoming ? " is-ready" : ""}`} title="The next comparison is leased and loaded ahead">
+        {session.upcoming ? "Next ready" : session.loadingAhead ? "Loading next…" : "Last one for now"}
+      </span>
+      <span class="comparison-number" data-testid="comparison-number" title={`Comparison #${comparison?.id}`}>
+        Comparison {session.comparisonNumber} <span class="muted">#{comparison?.id}</span>
+      </span>
+    </div>
+  );
+}

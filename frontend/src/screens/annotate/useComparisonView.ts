@@ -1,0 +1,84 @@
+// The comparison on screen: its draft judgment, the demonstration being written, the time spent
+// on it, and the phase of the screen (loading, ready, empty, error).
+
+import { type MutableRef, useCallback, useEffect, useReducer, useRef, useState } from "preact/hooks";
+import { ApiError, loginUrl } from "../../api";
+import { type Draft, type DraftAction, draftConfigFor, newDraft, reduceDraft } from "../../logic/draft";
+import type { Shown } from "../../logic/sessionHistory";
+import { Stopwatch } from "../../logic/stopwatch";
+import type { Comparison, Project } from "../../types";
+
+export type Phase = "loading" | "ready" | "empty" | "error";
+
+type DraftState = Draft | null;
+type DraftCommand = DraftAction | { type: "load"; draft: DraftState };
+
+function draftReducer(state: DraftState, action: DraftCommand): DraftState {
+  if (action.type === "load") return action.draft;
+  return state ? reduceDraft(state, action) : state;
+}
+
+/** The stopwatch runs only while the tab is visible. */
+function useVisibleTime(stopwatch: MutableRef<Stopwatch>) {
+  useEffect(() => {
+    const onVisibility = () =>
+      document.visibilityState === "visible" ? stopwatch.current.start() : stopwatch.current.pause();
+    document.addEventListener("visibilitychange", onVisibility);
+    return () => document.removeEventListener("visibilitychange", onVisibility);
+  }, [stopwatch]);
+}
+
+/** The screen's phase and what went wrong; a lost session goes to the login page instead. */
+export function usePhase() {
+  const [phase, setPhase] = useState<Phase>("loading");
+  const [error, setError] = useState("");
+  const fail = useCallback((err: unknown) => {
+    if (err instanceof ApiError && err.isAuth) {
+      location.assign(loginUrl());
+      return;
+    }
+    setError(err instanceof Error ? err.message : String(err));
+    setPhase("error");
+  }, []);
+  return { phase, setPhase, error, fail };
+}
+
+export type PhaseState = ReturnType<typeof usePhase>;
+
+export function useComparisonView(project: Project | null, { phase, setPhase, error, fail }: PhaseState) {
+  const stopwatch = useRef(new Stopwatch());
+  const [comparison, setComparison] = useState<Comparison | null>(null);
+  const [draft, dispatchDraft] = useReducer(draftReducer, null);
+  const [demoText, setDemoText] = useState("");
+  const [problems, setProblems] = useState<string[]>([]);
+  useVisibleTime(stopwatch);
+
+  /** Put `next` on screen: fresh, or (`from`, after an undo) as it was left. */
+  const show = useCallback(
+    (next: Comparison | null, from?: Omit<Shown, "comparison">) => {
+      setComparison(next);
+      setProblems([]);
+      setPhase(next ? "ready" : "empty");
+      stopwatch.current = new Stopwatch(undefined, from?.timeMs ?? 0);
+      if (!next || !project) return;
+      dispatchDraft({ type: "load", draft: from?.draft ?? newDraft(draftConfigFor(project, next)) });
+      setDemoText(from?.demoText ?? "");
+      if (document.visibilityState === "visible") stopwatch.current.start();
+      window.scrollTo({ top: 0 });
+    },
+    [project, setPhase],
+  );
+
+  /** A change to the draft from a key or click; clears the "missing" message of a refused submit. */
+  const edit = useCallback((action: DraftAction) => {
+    dispatchDraft(action);
+    setProblems((current) => (current.length ? [] : current));
+  }, []);
+
+  return {
+    stopwatch, phase, setPhase, error, fail, comparison, draft, dispatchDraft, edit, demoText, setDemoText,
+    problems, setProblems, show,
+  };
+}
+
+export type ComparisonView = ReturnType<typeof useComparisonView>;

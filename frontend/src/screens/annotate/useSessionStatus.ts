@@ -1,0 +1,70 @@
+// The annotation screen's bookkeeping around the comparison on screen: the passing notice, the
+// progress counts, the history Undo works from, and the tally of comparisons handled.
+
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { getProgress } from "../../api";
+import { type LastAction, progressAfter, remembered } from "../../logic/sessionHistory";
+import type { Progress } from "../../types";
+
+export interface Notice {
+  text: string;
+  kind: "info" | "error";
+}
+
+/** The brief mark a submit or skip leaves in the dock; `seq` restarts its fade-out animation. */
+export interface Confirmation {
+  seq: number;
+  text: string;
+}
+
+/** A toast that clears itself: errors stay longer. */
+export function useNotice() {
+  const [notice, setNotice] = useState<Notice | null>(null);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const notify = useCallback((text: string, kind: Notice["kind"] = "info") => {
+    setNotice({ text, kind });
+    if (timer.current) clearTimeout(timer.current);
+    timer.current = setTimeout(() => setNotice(null), kind === "error" ? 6000 : 2200);
+  }, []);
+  return { notice, notify };
+}
+
+/** The annotator's progress: read from the server, counted ahead of it on each submit and undo. */
+export function useProgress(projectId: number) {
+  const [progress, setProgress] = useState<Progress | null>(null);
+  const refreshProgress = useCallback(() => {
+    getProgress(projectId).then(setProgress).catch(() => undefined);
+  }, [projectId]);
+  const countJudgment = useCallback((step: 1 | -1) => setProgress((p) => p && progressAfter(p, step)), []);
+  useEffect(refreshProgress, [refreshProgress]);
+  return { progress, refreshProgress, countJudgment };
+}
+
+/** The actions Undo can take back, newest first. */
+export function useHistory() {
+  const [history, setHistory] = useState<LastAction[]>([]);
+  const remember = useCallback((entry: LastAction) => setHistory((h) => remembered(h, entry)), []);
+  const forget = useCallback((entry: LastAction) => setHistory((h) => h.filter((e) => e !== entry)), []);
+  /** An entry changed in place (its judgment was saved): render its edit window. */
+  const touch = useCallback(() => setHistory((h) => [...h]), []);
+  return { history, last: history[0] ?? null, remember, forget, touch };
+}
+
+/** How many comparisons were handled in this session, and the mark the last one left. */
+export function useTally() {
+  const [handled, setHandled] = useState(0);
+  const [confirmation, setConfirmation] = useState<Confirmation | null>(null);
+  const confirm = useCallback((text: string) => {
+    setHandled((n) => n + 1);
+    setConfirmation((old) => ({ seq: (old?.seq ?? 0) + 1, text }));
+  }, []);
+  const uncount = useCallback(() => setHandled((n) => Math.max(0, n - 1)), []);
+  return { comparisonNumber: handled + 1, confirmation, confirm, uncount };
+}
+
+export type SessionStatus = ReturnType<typeof useNotice> & ReturnType<typeof useProgress> &
+  ReturnType<typeof useHistory> & ReturnType<typeof useTally>;
+
+export function useSessionStatus(projectId: number): SessionStatus {
+  return { ...useNotice(), ...useProgress(projectId), ...useHistory(), ...useTally() };
+}

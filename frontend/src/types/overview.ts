@@ -1,0 +1,57 @@
+// The admin dashboard's overview (labeling/projects/overview_api.py) and the flags it reviews.
+
+import type { FlagReason } from "./annotation";
+
+/** GET /api/projects/{id}/overview/ */
+export interface Overview {
+  project: number;
+  generated_at: string;
+  comparisons: {
+    /** Regular (non-gold) comparisons. */
+    total: number;
+    /** With at least `overlap` judgments. */
+    complete: number;
+    /** With some judgments, fewer than `overlap`. */
+    partial: number;
+    gold: number;
+    overlap: number;
+  };
+  judgments: {
+    total: number;
+    ties: number;
+    last_24h: number;
+    annotators_24h: number;
+    /** The last 24 clock hours (UTC), oldest first; the last is the current hour. */
+    per_hour: { hour: string; count: number }[];
+  };
+  leases: { in_flight: number; annotators_in_flight: number; skipped: number };
+  flags: { total: number; open: number; by_reason: Record<string, number> };
+  rates: { tie: number | null; skip: number | null; flag: number | null };
+  flagged: FlaggedItem[];
+}
+
+export interface FlaggedItem {
+  id: number;
+  comparison: number;
+  reason: FlagReason;
+  /** The annotator's words: plain text, shown escaped. */
+  note: string;
+  annotator: string;
+  created_at: string;
+  /** The prompt's last turn, shortened; plain text, shown escaped. */
+  prompt_excerpt: string;
+}
+
+/** POST /api/flags/{id}/resolve/ */
+export interface ResolvedFlag {
+  id: number;
+  project: number;
+  comparison: number;
+  reason: FlagReason;
+  note: string;
+  resolved: boolean;
+  resolved_by: string | null;
+  resolved_at: string | null;
+  created_at: string;
+}
+

@@ -1,0 +1,145 @@
+// The project statistics (labeling/stats/api.py ProjectStatsSerializer; the payload is built by
+// labeling/stats/services.py): counts, agreement, annotator quality and model ratings.
+
+import type { ComparisonKind } from "./project";
+
+/** Agreement figures among annotators; a null figure has a reason. */
+export interface AgreementFigures {
+  /** "comparison", or "implied pair" for rankings. */
+  unit: "comparison" | "implied pair";
+  /** Units rated by two or more annotators. */
+  n_units: number;
+  n_raters: number;
+  n_ratings: number;
+  /** Nominal: a, tie and b as categories. */
+  krippendorff_alpha: number | null;
+  /** 95 % bootstrap interval for alpha. */
+  krippendorff_alpha_ci: [number, number] | null;
+  /** On the signed strength score -S..S; null for rankings or without a strength scale. */
+  krippendorff_alpha_ordinal: number | null;
+  krippendorff_alpha_interval: number | null;
+  fleiss_kappa: number | null;
+  /** Fleiss needs equal counts: the units with the most common count, and that count. */
+  fleiss_units: number;
+  fleiss_ratings_per_unit: number;
+  cohen_kappa_mean: number | null;
+  percent_agreement: number | null;
+  /** Why nothing could be computed, when nothing could. */
+  reason: string | null;
+  /** Why each null figure is null. */
+  reasons: Record<string, string>;
+}
+
+/** The main verdict's agreement, with the same figures per criterion. */
+export interface AgreementBlock extends AgreementFigures {
+  criteria: Record<string, AgreementFigures>;
+}
+
+/** One annotator's quality figures (labeling/stats/annotator_quality.py). */
+export interface AnnotatorQuality {
+  /** User id. */
+  annotator: number;
+  username: string;
+  /** Rows: judgments plus skips. */
+  n: number;
+  /** Share agreeing with the leave-one-out majority. */
+  agreement: number | null;
+  n_agreement: number;
+  gold_accuracy: number | null;
+  n_gold: number;
+  median_seconds: number | null;
+  tie_rate: number | null;
+  skip_rate: number | null;
+  flag_rate: number | null;
+  e_value: number;
+  /** Credibly worse than the crowd (sequential test). */
+  outlier: boolean;
+  /** Share of timed judgments given faster than their responses can be skimmed (60 characters/s). */
+  fast_rate: number | null;
+  fastest_seconds: number | null;
+  /** At least a quarter of 10 or more timed judgments implausibly fast. */
+  too_fast: boolean;
+}
+
+export interface RatingRow {
+  model: string;
+  rating: number;
+  /** The bootstrap's 2.5th and 97.5th percentiles; null for online Elo and unbootstrapped fits. */
+  ci_low: number | null;
+  ci_high: number | null;
+  /** 1 + models whose ci_low is above this one's ci_high. */
+  rank: number;
+  /** Judgments (or implied pairs) the model appears in. */
+  n: number;
+}
+
+export interface LengthControlledRow {
+  model: string;
+  rating: number;
+  n: number;
+}
+
+export interface Ratings {
+  /** Pairs of different models rated. */
+  n: number;
+  /** Pairs left out: one model against itself, and pairs naming no model (no response has a name). */
+  excluded: { same_model: number; no_model: number };
+  /** What the rating numbers mean, in words. */
+  scale: string;
+  /** The published leaderboard: Bradley–Terry with bootstrap intervals, best first. */
+  bradley_terry: RatingRow[];
+  /** Online Elo, in judgment order (no interval). */
+  elo: RatingRow[];
+  /** Bradley–Terry counting a preference of strength s as s games; null without a strength scale. */
+  strength_weighted: RatingRow[] | null;
+  length_controlled: { rows: LengthControlledRow[]; length_coef: number | null };
+  /** matrix[i][j]: share of points models[i] scored against models[j]; null where they never met. */
+  win_rate: { models: string[]; matrix: (number | null)[][] };
+  reason: string | null;
+}
+
+export interface StatsCounts {
+  comparisons: number;
+  gold_comparisons: number;
+  judgments: number;
+  judged_comparisons: number;
+  complete_comparisons: number;
+  ties: number;
+  skips: number;
+  flags: number;
+  annotators: number;
+  imported_judgments: number;
+}
+
+/** Seconds the computation took, by part. */
+export interface StatsSeconds {
+  read: number;
+  agreement: number;
+  annotators: number;
+  ratings: number;
+  total: number;
+}
+
+/** GET /api/projects/{id}/stats/ (200). The server leaves `ratings` out for annotators (they
+ * judge blind); logic/leaderboard's statsPayload only passes on payloads that have them. */
+export interface ProjectStats {
+  project: number;
+  task_type: ComparisonKind;
+  computed_at: string;
+  /** Judgments counted (the watermark). */
+  judgments: number;
+  last_judgment_id: number;
+  counts: StatsCounts;
+  agreement: AgreementBlock;
+  annotators: AnnotatorQuality[];
+  ratings: Ratings;
+  seconds: StatsSeconds;
+  /** Judgments changed since; a refresh is on its way. */
+  stale: boolean;
+}
+
+/** 202 from GET /api/projects/{id}/stats/ while the first computation runs. */
+export interface StatsPending {
+  detail: string;
+  stale: boolean;
+}
