@@ -24,7 +24,7 @@ export interface PairwiseDraftVerdict {
 
 export interface Draft {
   config: DraftConfig;
-  /** [OVERALL, ...criteria]: each gets its own verdict (pairwise) or order (ranking). */
+  /** [OVERALL, ...criteria]: each gets its own verdict (pairwise) or ranking. */
   criteria: string[];
   /** The criterion that keys act on. */
   active: number;
@@ -37,7 +37,7 @@ export interface Draft {
   /** Ranking: the letter that arrow keys move. */
   selected: Letter | null;
   rationale: string;
-  /** Ranking: the annotator was warned that an order is unchanged; the next submit goes. */
+  /** Ranking: the annotator was warned that a ranking is unchanged; the next submit goes. */
   confirmingUnchanged: boolean;
 }
 
@@ -100,36 +100,58 @@ export function reduceDraft(draft: Draft, action: DraftAction): Draft {
 }
 
 function applyAction(draft: Draft, action: DraftAction): Draft {
-  const { config } = draft;
   switch (action.type) {
-    case "choose": {
-      if (config.comparisonKind !== "pairwise") return draft;
-      if (action.target === "tie" && !config.allowTies) return draft;
-      if (action.target !== "tie" && !config.letters.includes(action.target)) return draft;
-      const index = action.criterion ?? draft.active;
-      const criterion = draft.criteria[index];
-      const old = draft.verdicts[criterion];
-      // A criterion picked on its own starts afresh: the strength it followed was given for the
-      // overall verdict, and keeping it would complete the verdict before its own strength key.
-      const strength = action.target === "tie" || draft.follows[criterion] ? null : old.strength;
-      return advance(setVerdict(draft, index, { winner: action.target, strength }), index);
-    }
-    case "strength": {
-      if (config.comparisonKind !== "pairwise") return draft;
-      if (action.value < 1 || action.value > config.scaleSize) return draft;
-      const index = action.criterion ?? draft.active;
-      const old = draft.verdicts[draft.criteria[index]];
-      if (old.winner === "tie") return draft;
-      return advance(setVerdict(draft, index, { winner: old.winner, strength: action.value }), index);
-    }
+    case "choose":
+      return choose(draft, action.target, action.criterion ?? draft.active);
+    case "strength":
+      return setStrength(draft, action.value, action.criterion ?? draft.active);
     case "criterion":
       return withActive(draft, action.index);
     case "criterionStep":
       return withActive(draft, draft.active + action.delta);
+    case "rankSelect": case "rankSelectAt": case "rankMove": case "rankReorder":
+      return rankingAction(draft, action);
+    case "rationale":
+      return { ...draft, rationale: action.text };
+    case "detach":
+      return detach(draft, action.criterion);
+    case "followOverall":
+      return followOverall(draft);
+    case "confirmUnchanged":
+      return { ...draft, confirmingUnchanged: true };
+  }
+}
+
+type RankingAction = Extract<DraftAction, { type: "rankSelect" | "rankSelectAt" | "rankMove" | "rankReorder" }>;
+
+/** Pairwise: `target` wins on the criterion at `index`. */
+function choose(draft: Draft, target: PairwiseWinner, index: number): Draft {
+  const { config } = draft;
+  if (config.comparisonKind !== "pairwise") return draft;
+  if (target === "tie" && !config.allowTies) return draft;
+  if (target !== "tie" && !config.letters.includes(target)) return draft;
+  const criterion = draft.criteria[index];
+  const old = draft.verdicts[criterion];
+  // A criterion chosen on its own starts afresh: the strength it followed was given for the
+  // overall verdict, and keeping it would complete the verdict before its own strength key.
+  const strength = target === "tie" || draft.follows[criterion] ? null : old.strength;
+  return advance(setVerdict(draft, index, { winner: target, strength }), index);
+}
+
+/** Pairwise: how much better, 1..scaleSize, on the criterion at `index` (not for a tie). */
+function setStrength(draft: Draft, value: number, index: number): Draft {
+  const { config } = draft;
+  if (config.comparisonKind !== "pairwise" || value < 1 || value > config.scaleSize) return draft;
+  const old = draft.verdicts[draft.criteria[index]];
+  if (old.winner === "tie") return draft;
+  return advance(setVerdict(draft, index, { winner: old.winner, strength: value }), index);
+}
+
+function rankingAction(draft: Draft, action: RankingAction): Draft {
+  switch (action.type) {
     case "rankSelect": {
-      const active = action.criterion ?? draft.active;
-      if (action.letter !== null && !config.letters.includes(action.letter)) return draft;
-      return { ...withActive(draft, active), selected: action.letter };
+      if (action.letter !== null && !draft.config.letters.includes(action.letter)) return draft;
+      return { ...withActive(draft, action.criterion ?? draft.active), selected: action.letter };
     }
     case "rankSelectAt": {
       const letter = draft.rankings[draft.criteria[draft.active]][action.index];
@@ -143,25 +165,25 @@ function applyAction(draft: Draft, action: DraftAction): Draft {
     case "rankReorder": {
       const criterion = draft.criteria[action.criterion];
       if (criterion === undefined) return draft;
-      const order = moveItem(draft.rankings[criterion], action.from, action.to);
+      const ranking = moveItem(draft.rankings[criterion], action.from, action.to);
       const moved = draft.rankings[criterion][action.from] ?? null;
-      return { ...setRanking(draft, criterion, order), active: action.criterion, selected: moved };
+      return { ...setRanking(draft, criterion, ranking), active: action.criterion, selected: moved };
     }
-    case "rationale":
-      return { ...draft, rationale: action.text };
-    case "detach": {
-      const criterion = draft.criteria[action.criterion];
-      if (!draft.follows[criterion]) return draft;
-      return { ...draft, active: action.criterion, follows: { ...draft.follows, [criterion]: false } };
-    }
-    case "followOverall": {
-      if (config.comparisonKind !== "pairwise" || draft.criteria.length < 2) return draft;
-      const follows = Object.fromEntries(draft.criteria.map((criterion) => [criterion, criterion !== OVERALL]));
-      return withFollowers({ ...draft, follows });
-    }
-    case "confirmUnchanged":
-      return { ...draft, confirmingUnchanged: true };
   }
+}
+
+/** A criterion that followed the overall verdict gets its own. */
+function detach(draft: Draft, index: number): Draft {
+  const criterion = draft.criteria[index];
+  if (!draft.follows[criterion]) return draft;
+  return { ...draft, active: index, follows: { ...draft.follows, [criterion]: false } };
+}
+
+/** Pairwise: every criterion back on the overall verdict. */
+function followOverall(draft: Draft): Draft {
+  if (draft.config.comparisonKind !== "pairwise" || draft.criteria.length < 2) return draft;
+  const follows = Object.fromEntries(draft.criteria.map((criterion) => [criterion, criterion !== OVERALL]));
+  return withFollowers({ ...draft, follows });
 }
 
 function withActive(draft: Draft, index: number): Draft {
@@ -170,7 +192,7 @@ function withActive(draft: Draft, index: number): Draft {
 }
 
 /** Set one criterion's verdict: the overall verdict carries over to the criteria that follow it, and
- * a criterion picked on its own stops following. */
+ * a criterion given its own verdict stops following. */
 function setVerdict(draft: Draft, index: number, verdict: PairwiseDraftVerdict): Draft {
   const criterion = draft.criteria[index];
   const next = { ...draft, active: index, verdicts: { ...draft.verdicts, [criterion]: verdict } };
@@ -184,10 +206,10 @@ function withFollowers(draft: Draft): Draft {
   return { ...draft, verdicts };
 }
 
-function setRanking(draft: Draft, criterion: string, order: Letter[]): Draft {
+function setRanking(draft: Draft, criterion: string, ranking: Letter[]): Draft {
   return {
     ...draft,
-    rankings: { ...draft.rankings, [criterion]: order },
+    rankings: { ...draft.rankings, [criterion]: ranking },
     touched: { ...draft.touched, [criterion]: true },
   };
 }

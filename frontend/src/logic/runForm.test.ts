@@ -3,7 +3,12 @@ import type { Checkpoint, ConfigField, StageConfig } from "../types";
 import {
   defaultRewardCriterion,
   defaultValues,
+  fieldGroups,
+  fieldLabel,
   isEdited,
+  missingChoices,
+  type RunChoices,
+  runRequest,
   newestBase,
   parseConfig,
   parseField,
@@ -171,5 +176,39 @@ describe("the base a new run starts from", () => {
   it("is none when the project has no such checkpoint", () => {
     expect(newestBase(checkpoints, ["value"])).toBeNull();
     expect(newestBase([], ["policy"])).toBeNull();
+  });
+});
+
+describe("the run request", () => {
+  const rl: StageConfig = {
+    stage: "ppo", label: "PPO", description: "", snapshot_format: null, base_kinds: ["policy"],
+    needs_reward_checkpoint: true, produces: "policy", fields: [],
+  };
+  const choices: RunChoices = {
+    stage: "ppo", baseMode: "model", baseModel: " gpt2 ", baseCheckpoint: 4, rewardCheckpoint: null, snapshot: 9, force: false,
+  };
+
+  it("sends only what the stage and the base mode take", () => {
+    expect(runRequest(1, rl, { ...choices, rewardCheckpoint: 5 }, { beta: 0.1 })).toEqual({
+      project: 1, stage: "ppo", base_model: "gpt2", base_checkpoint: null, reward_checkpoint: 5, snapshot: null,
+      config: { beta: 0.1 }, force: false,
+    });
+    const fromCheckpoint = runRequest(1, { ...rl, needs_reward_checkpoint: false, snapshot_format: "trl" }, { ...choices, baseMode: "checkpoint" }, {});
+    expect(fromCheckpoint).toMatchObject({ base_model: "", base_checkpoint: 4, reward_checkpoint: null, snapshot: 9 });
+  });
+
+  it("says what is missing: a base, a reward model", () => {
+    expect(missingChoices(rl, choices)).toEqual({ base: false, reward: true });
+    expect(missingChoices(rl, { ...choices, baseModel: "  ", rewardCheckpoint: 2 })).toEqual({ base: true, reward: false });
+    expect(missingChoices(rl, { ...choices, baseMode: "checkpoint", baseCheckpoint: null }).base).toBe(true);
+  });
+});
+
+describe("field layout", () => {
+  it("puts the main settings first and reward_criterion in neither group", () => {
+    const groups = fieldGroups([...REWARD, field("reward_criterion", "string", "")]);
+    expect(groups.main.map((f) => f.name)).toEqual(["learning_rate", "batch_size", "max_steps"]);
+    expect(groups.more.map((f) => f.name)).toEqual(["warmup_ratio", "mixed_precision", "use_margin"]);
+    expect(fieldLabel("max_new_tokens")).toBe("Max new tokens");
   });
 });

@@ -1,7 +1,7 @@
 // The training-run form: per-stage defaults from GET /api/training-configs/, parsing and the same
 // per-field checks the server applies, and which runs a checkpoint can seed. Pure.
 
-import type { Checkpoint, ConfigField, ConfigValue, Stage, StageConfig } from "../types";
+import type { Checkpoint, ConfigField, ConfigValue, Stage, StageConfig, TrainingRunCreate } from "../types";
 
 /** What the inputs hold: text for numbers and strings (empty = null), a flag for booleans. */
 export type FormValues = Record<string, string | boolean>;
@@ -73,7 +73,7 @@ export function parseConfig(
 }
 
 /**
- * The values for a newly picked stage: its own defaults (learning rates differ a lot between
+ * The values for a newly chosen stage: its own defaults (learning rates differ a lot between
  * stages), except fields the user had changed that the new stage also has.
  */
 export function switchStage(previous: ConfigField[], values: FormValues, next: ConfigField[]): FormValues {
@@ -102,7 +102,7 @@ export interface RunSeed {
 }
 
 // After a reward model the next step is RL against it; after a policy, look at what it writes.
-const PREFERRED: Record<string, Stage[]> = {
+const NEXT_STAGES: Record<string, Stage[]> = {
   reward: ["ppo", "grpo", "rloo", "reward"],
   policy: ["generate", "dpo", "kto", "ppo", "grpo", "rloo", "sft", "reward"],
 };
@@ -110,7 +110,7 @@ const PREFERRED: Record<string, Stage[]> = {
 /** The runs `checkpoint` can start: as the base of a stage, or as the reward model of online RL (PPO, GRPO, RLOO). */
 export function seedsFor(checkpoint: Checkpoint, stages: StageConfig[]): RunSeed[] {
   const seeds: RunSeed[] = [];
-  for (const stage of PREFERRED[checkpoint.kind] ?? []) {
+  for (const stage of NEXT_STAGES[checkpoint.kind] ?? []) {
     const config = stages.find((s) => s.stage === stage);
     if (!config) continue;
     if (checkpoint.kind === "reward" && config.needs_reward_checkpoint) {
@@ -124,7 +124,7 @@ export function seedsFor(checkpoint: Checkpoint, stages: StageConfig[]): RunSeed
 }
 
 /**
- * The checkpoint a new run of a stage starts from unless the admin picks another: the newest
+ * The checkpoint a new run of a stage starts from unless the admin chooses another: the newest
  * of the kinds the stage takes (ties by id); null when the project has none.
  */
 export function newestBase(checkpoints: Checkpoint[], kinds: string[]): Checkpoint | null {
@@ -135,4 +135,61 @@ export function newestBase(checkpoints: Checkpoint[], kinds: string[]): Checkpoi
     if (later) newest = checkpoint;
   }
   return newest;
+}
+
+// Shown first; the rest fold under "More settings".
+const MAIN_FIELDS = ["learning_rate", "batch_size", "epochs", "max_steps", "beta", "num_samples", "max_new_tokens", "temperature"];
+
+/** A stage's fields as the form lays them out: the main ones, and the rest under "More settings".
+ * reward_criterion is in neither: it only means something beside a reward model that judges per
+ * criterion, and sits there. */
+export function fieldGroups(fields: ConfigField[]): { main: ConfigField[]; more: ConfigField[] } {
+  return {
+    main: fields.filter((f) => MAIN_FIELDS.includes(f.name)),
+    more: fields.filter((f) => !MAIN_FIELDS.includes(f.name) && f.name !== "reward_criterion"),
+  };
+}
+
+/** "learning_rate" → "Learning rate". */
+export function fieldLabel(name: string): string {
+  const text = name.replace(/_/g, " ");
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** What the admin chose besides the stage's settings. */
+export interface RunChoices {
+  stage: Stage;
+  baseMode: "checkpoint" | "model";
+  baseModel: string;
+  baseCheckpoint: number | null;
+  rewardCheckpoint: number | null;
+  snapshot: number | null;
+  force: boolean;
+}
+
+/** What stops the run from starting, besides settings errors. */
+export function missingChoices(config: StageConfig, choices: RunChoices): { base: boolean; reward: boolean } {
+  return {
+    base: choices.baseMode === "model" ? !choices.baseModel.trim() : choices.baseCheckpoint === null,
+    reward: config.needs_reward_checkpoint && choices.rewardCheckpoint === null,
+  };
+}
+
+/** The POST /api/training-runs/ body: only what the stage takes is sent. */
+export function runRequest(
+  project: number,
+  config: StageConfig,
+  choices: RunChoices,
+  settings: Record<string, ConfigValue>,
+): TrainingRunCreate {
+  return {
+    project,
+    stage: choices.stage,
+    base_model: choices.baseMode === "model" ? choices.baseModel.trim() : "",
+    base_checkpoint: choices.baseMode === "checkpoint" ? choices.baseCheckpoint : null,
+    reward_checkpoint: config.needs_reward_checkpoint ? choices.rewardCheckpoint : null,
+    snapshot: config.snapshot_format ? choices.snapshot : null,
+    config: settings,
+    force: choices.force,
+  };
 }

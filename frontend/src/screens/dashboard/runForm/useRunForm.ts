@@ -1,0 +1,130 @@
+// The training-run form's state: the stage and its settings, the base to start from, the reward
+// model, the snapshot, and sending it. The checks and the request body are logic/runForm's.
+
+import { useEffect, useState } from "preact/hooks";
+import { ApiError, createRun } from "../../../api";
+import {
+  defaultRewardCriterion, defaultValues, type FormValues, missingChoices, newestBase, parseConfig, runRequest,
+  serverFieldError, switchStage,
+} from "../../../logic/runForm";
+import type { Checkpoint, Project, Stage, StageConfig, TrainingRun } from "../../../types";
+import { errorText } from "../usePolled";
+
+/** What the form starts from when a checkpoint seeds it. */
+export interface FormSeed {
+  stage: Stage;
+  base_checkpoint: number | null;
+  reward_checkpoint: number | null;
+}
+
+export interface RunFormProps {
+  project: Project;
+  stages: StageConfig[];
+  checkpoints: Checkpoint[];
+  seed: FormSeed | null;
+  onCreated: (run: TrainingRun) => void;
+}
+
+export type BaseMode = "checkpoint" | "model";
+
+/** The base to start from. Until the admin chooses one, each stage starts from the project's
+ * newest suitable checkpoint. */
+function useBase(config: StageConfig | undefined, stage: Stage, checkpoints: Checkpoint[]) {
+  const [mode, setMode] = useState<BaseMode>("model");
+  const [model, setModel] = useState("");
+  const [checkpoint, setCheckpoint] = useState<number | null>(null);
+  const [chosen, setChosen] = useState(false);
+  useEffect(() => {
+    if (chosen || !config) return;
+    const newest = newestBase(checkpoints, config.base_kinds);
+    setMode(newest ? "checkpoint" : "model");
+    setCheckpoint(newest?.id ?? null);
+  }, [stage, checkpoints, chosen]);
+  const choose = (next: BaseMode, id: number | null = checkpoint) => {
+    setChosen(true);
+    setMode(next);
+    setCheckpoint(id);
+  };
+  const typeModel = (text: string) => {
+    setChosen(true);
+    setModel(text);
+  };
+  return { mode, model, checkpoint, choose, typeModel };
+}
+
+/** Sending the form: a settings error the server names goes beside its field, any other above
+ * the button. */
+function useSend(onCreated: (run: TrainingRun) => void) {
+  const [sending, setSending] = useState(false);
+  const [formError, setFormError] = useState("");
+  const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
+  const clear = () => {
+    setServerErrors({});
+    setFormError("");
+  };
+  const send = async (body: Parameters<typeof createRun>[0]) => {
+    setSending(true);
+    clear();
+    try {
+      onCreated(await createRun(body));
+    } catch (error) {
+      const field = error instanceof ApiError ? serverFieldError(error.body.detail ?? "") : null;
+      if (field) setServerErrors({ [field.field]: field.message });
+      else setFormError(errorText(error));
+    } finally {
+      setSending(false);
+    }
+  };
+  return { sending, formError, serverErrors, clear, send };
+}
+
+/** Apply each new seed (a checkpoint's "start a run from it") once. */
+function useSeed(seed: FormSeed | null, apply: (seed: FormSeed) => void) {
+  useEffect(() => {
+    if (seed) apply(seed);
+  }, [seed]);
+}
+
+export function useRunForm({ project, stages, checkpoints, seed, onCreated }: RunFormProps) {
+  const [stage, setStage] = useState<Stage>(seed?.stage ?? "reward");
+  const config = stages.find((s) => s.stage === stage) ?? stages[0];
+  const [values, setValues] = useState<FormValues>(() => defaultValues(config?.fields ?? []));
+  const base = useBase(config, stage, checkpoints);
+  const [rewardCheckpoint, setRewardCheckpoint] = useState<number | null>(null);
+  const [snapshot, setSnapshot] = useState<number | null>(null);
+  const [force, setForce] = useState(false);
+  const sent = useSend(onCreated);
+  const chooseStage = (next: Stage) => {
+    const nextConfig = stages.find((s) => s.stage === next);
+    if (!nextConfig || next === stage) return;
+    setValues(switchStage(config.fields, values, nextConfig.fields));
+    setStage(next);
+    setSnapshot(null);
+    sent.clear();
+  };
+  const chooseReward = (id: number | null) => {
+    setRewardCheckpoint(id);
+    setValues((current) => ({ ...current, reward_criterion: defaultRewardCriterion(checkpoints, id) }));
+  };
+  useSeed(seed, (from) => {
+    chooseStage(from.stage);
+    if (from.base_checkpoint !== null) base.choose("checkpoint", from.base_checkpoint);
+    if (from.reward_checkpoint !== null) chooseReward(from.reward_checkpoint);
+  });
+  const choices = {
+    stage, baseMode: base.mode, baseModel: base.model, baseCheckpoint: base.checkpoint, rewardCheckpoint, snapshot, force,
+  };
+  const { config: settings, errors } = config ? parseConfig(config.fields, values) : { config: {}, errors: {} };
+  const missing = config ? missingChoices(config, choices) : { base: true, reward: false };
+  const blocked = Object.keys(errors).length > 0 || missing.base || missing.reward;
+  const submit = (event: Event) => {
+    event.preventDefault();
+    if (!blocked && config) void sent.send(runRequest(project.id, config, choices, settings));
+  };
+  return {
+    config, values, setValues, base, choices, chooseStage, chooseReward, setSnapshot, setForce, errors, missing,
+    blocked, submit, ...sent,
+  };
+}
+
+export type RunFormState = ReturnType<typeof useRunForm>;
