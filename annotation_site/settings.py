@@ -194,7 +194,7 @@ LOGIN_REDIRECT_URL = "/"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "labeling.api.authentication.TokenAuthentication",
+        "annotation_site.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON only: form fields are strings, so a form-encoded JSON field ("config=true") reached
@@ -205,7 +205,7 @@ REST_FRAMEWORK = {
     # and the OpenAPI schema at /api/schema/ already describes every route.
     "DEFAULT_METADATA_CLASS": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "labeling.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "annotation_site.api_errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE_RATE", "10/min")},
     # Proxies in front of the app whose X-Forwarded-For entries are trusted. With DRF's default
     # (None) any client could send a new X-Forwarded-For per attempt and never be throttled.

@@ -3,7 +3,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from annotation_site.health import healthz
-from labeling.login_throttle import throttled_login
+from annotation_site.login_throttle import throttled_login
+from annotation_site.token_login import TokenView
 
 urlpatterns = [
     # Before admin's own route to the same view: failed admin logins are counted like the others.
@@ -12,7 +13,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/", include("labeling.api.urls")),
+    path("api/auth/token/", TokenView.as_view(), name="api-token"),
+    path("api/", include("labeling.urls")),
     path("api/", include("training.api")),
-    path("", include("labeling.pages")),
+    path("", include("annotation_site.pages")),
 ]

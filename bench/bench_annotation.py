@@ -61,7 +61,7 @@ def child_populate(size: int, clients: int) -> None:
     from rest_framework.authtoken.models import Token
 
     from labeling.models import Project
-    from labeling.services.projects import membership_set, project_create
+    from labeling.projects.services import membership_set, project_create
 
     call_command("migrate", verbosity=0)
     project = project_create(slug="bench", overlap=3, gold_rate=0.05)
@@ -90,8 +90,8 @@ def child_explain(history: int) -> None:
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
+    from labeling.annotation.assignment import comparison_lease_next
     from labeling.models import Project
-    from labeling.services.assignment import comparison_lease_next
 
     project, user = Project.objects.get(slug="bench"), get_user_model().objects.get(username="bench-0")
     with transaction.atomic():

@@ -138,9 +138,9 @@ def _copy_value(value) -> str:
 
 
 def export(fmt: str, file_type: str) -> None:
-    from labeling.exporters import ExportFilters, ExportOptions
+    from labeling.exports.rows import ExportFilters, ExportOptions
+    from labeling.exports.services import export_to_file
     from labeling.models import Project
-    from labeling.services.exports import export_to_file
 
     project = Project.objects.get(slug=SLUG)
     with tempfile.TemporaryDirectory() as tmp:

@@ -44,8 +44,8 @@ def child(path: str) -> None:
     django.setup()
     from django.core.management import call_command
 
-    from labeling.services.imports import import_file
-    from labeling.services.projects import project_create
+    from labeling.imports.services import import_file
+    from labeling.projects.services import project_create
 
     call_command("migrate", verbosity=0)
     project = project_create(slug=f"bench-{time.time_ns()}")

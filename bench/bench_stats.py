@@ -187,8 +187,9 @@ def agreement_inputs(project):
     """Regular comparisons' (unit, rater, nominal value) rows, and the dense items x raters matrix."""
     import numpy as np
 
-    from labeling import agreement, stats_selectors
     from labeling.models import Comparison
+    from labeling.stats import agreement
+    from labeling.stats import selectors as stats_selectors
 
     arrays = stats_selectors.judgment_arrays(project)
     gold = Comparison.objects.filter(project=project, is_gold=True).values_list("id", flat=True)
@@ -231,7 +232,7 @@ def main() -> None:
 
 
 def end_to_end_rows(project, args) -> list[list]:
-    from labeling.services.stats import project_stats_compute
+    from labeling.stats.services import project_stats_compute
 
     wall, cpu, payload = timed(lambda: project_stats_compute(project), args.repeats)
     size = f"{payload['judgments']:,} judgments, {args.models} models, {args.annotators} annotators"
@@ -245,8 +246,8 @@ def part_times(project, repeats: int) -> dict[str, tuple[float, float]]:
     """Wall and CPU seconds of each step of ``project_stats_compute``, run one by one."""
     from threadpoolctl import threadpool_limits
 
-    from labeling.services import stats
-    from labeling.stats_selectors import (
+    from labeling.stats import services as stats
+    from labeling.stats.selectors import (
         in_snapshot,
         judgment_arrays,
         project_context,
@@ -283,8 +284,8 @@ def server_rows(project) -> list[list]:
     from django.db import connection
     from django.db.models import Max, Min
 
-    from labeling import stats_selectors as s
     from labeling.models import ComparisonResponse, Response
+    from labeling.stats import selectors as s
 
     models = sorted(set(Response.objects.filter(project=project).values_list("model_name", flat=True).distinct()))
     span = project.comparisons.aggregate(low=Min("id"), high=Max("id"))
@@ -308,7 +309,7 @@ def server_rows(project) -> list[list]:
 
 def read_rows(project, repeats: int) -> list[list]:
     """The judgment read (1M rows) by three transports, and by model instances."""
-    from labeling import stats_selectors as s
+    from labeling.stats import selectors as s
 
     def read(copy):
         with s.stats_snapshot():
@@ -343,8 +344,8 @@ def agreement_rows(unit, rater, value, matrix) -> list[list]:
     import krippendorff
     from sklearn.metrics import cohen_kappa_score
 
-    from labeling.agreement import bootstrap_alpha_ci_rows, cohen_kappa_mean_rows
-    from labeling.stats_arrays import unit_matrix
+    from labeling.stats.agreement import bootstrap_alpha_ci_rows, cohen_kappa_mean_rows
+    from labeling.stats.arrays import unit_matrix
 
     size = f"{matrix.shape[0]:,} units x {matrix.shape[1]} raters"
     ours, ours_cpu, _ = timed(lambda: cohen_kappa_mean_rows(unit, rater, value), 3)

@@ -46,8 +46,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import median, print_table  # noqa: E402
 
-from labeling.agreement import fleiss_kappa, krippendorff_alpha  # noqa: E402
-from labeling.ratings import bradley_terry_bootstrap, online_elo, pairwise_arrays  # noqa: E402
+from labeling.stats.agreement import fleiss_kappa, krippendorff_alpha  # noqa: E402
+from labeling.stats.ratings import bradley_terry_bootstrap, online_elo, pairwise_arrays  # noqa: E402
 
 N_BOOT = 100
 REFERENCE_ROUNDS = 2  # bootstrap rounds actually run for the sklearn reference

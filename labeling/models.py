@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 
 
-class TaskType(models.TextChoices):
+class ComparisonKind(models.TextChoices):
     PAIRWISE = "pairwise", "Pairwise (A or B)"
     RANKING = "ranking", "Rank K responses"
 
@@ -25,7 +25,7 @@ class Project(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     name = models.CharField(max_length=200)
     guidelines = models.TextField(blank=True, help_text="Markdown shown to annotators.")
-    task_type = models.CharField(max_length=16, choices=TaskType.choices, default=TaskType.PAIRWISE)
+    task_type = models.CharField(max_length=16, choices=ComparisonKind.choices, default=ComparisonKind.PAIRWISE)
     responses_per_comparison = models.PositiveSmallIntegerField(
         default=2, help_text="K: responses shown together (2 for pairwise)."
     )

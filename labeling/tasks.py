@@ -2,7 +2,8 @@
 
 from celery import shared_task
 
-from labeling.services import snapshots, stats
+from labeling.exports import snapshots
+from labeling.stats import services as stats
 
 
 @shared_task(name="labeling.tasks.project_stats_recompute", ignore_result=True)

@@ -7,9 +7,9 @@ import factory
 from django.contrib.auth import get_user_model
 
 from labeling import models
-from labeling.formats import messages_hash, text_hash
-from labeling.services.imports import LETTERS, _set_hash
-from labeling.services.projects import project_create
+from labeling.imports.formats import messages_hash, text_hash
+from labeling.imports.services import LETTERS, _set_hash
+from labeling.projects.services import project_create
 
 _counter = itertools.count()
 

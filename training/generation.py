@@ -6,9 +6,9 @@ annotators compare the checkpoint against what came before and the ratings can r
 
 from pathlib import Path
 
-from labeling.formats import ImportRecord, same_text
+from labeling.imports.formats import ImportRecord, same_text
+from labeling.imports.services import import_records
 from labeling.models import Prompt
-from labeling.services.imports import import_records
 from training.models import TrainingRun
 
 OPPONENTS_PER_SAMPLE = 2

@@ -4,9 +4,9 @@ Runs without a snapshot get one made from the project's current data first, so e
 traceable to the exact rows it saw.
 """
 
-from labeling.formats import messages_hash
+from labeling.exports.snapshots import snapshot_create, snapshot_rows
+from labeling.imports.formats import messages_hash
 from labeling.models import DatasetSnapshot, Prompt
-from labeling.services.snapshots import snapshot_create, snapshot_rows
 from training.models import Stage, TrainingRun
 
 SNAPSHOT_FORMAT = {

@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from labeling.access import access_project
 from labeling.errors import NotFound
-from labeling.selectors import project_list_for
+from labeling.projects.selectors import project_list_for
 from training.models import ModelCheckpoint, RunMetric, TrainingRun
 
 

@@ -18,9 +18,9 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from labeling.errors import Conflict, InvalidInput
-from labeling.exporters import ExportOptions
+from labeling.exports.rows import ExportOptions
+from labeling.exports.services import check_criteria
 from labeling.models import SnapshotStatus
-from labeling.services.exports import check_criteria
 from training.guardrails import (
     MIN_TRAIN_EXAMPLES,
     MIN_VALIDATION_EXAMPLES,

@@ -46,7 +46,7 @@ echo "== filling a private instance on port $OLD"
 from pathlib import Path
 from django.conf import settings
 from labeling.models import Project
-from labeling.services.snapshots import snapshot_create
+from labeling.exports.snapshots import snapshot_create
 from training.models import ModelCheckpoint, TrainingRun
 project = Project.objects.get(slug="trial")
 snapshot = snapshot_create(project=project, format="trl")
@@ -87,7 +87,7 @@ diff "$WORK/before.txt" "$WORK/after.txt" && echo "   every table: same row coun
 from pathlib import Path
 from django.conf import settings
 from labeling.models import DatasetSnapshot
-from labeling.services.snapshots import snapshot_verify
+from labeling.exports.snapshots import snapshot_verify
 from training.models import ModelCheckpoint
 assert all(snapshot_verify(s) for s in DatasetSnapshot.objects.filter(status="ready")), "a snapshot does not match its sha256"
 assert all((Path(settings.ARTIFACT_DIR) / c.path / "model.safetensors").exists() for c in ModelCheckpoint.objects.all())

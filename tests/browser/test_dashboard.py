@@ -13,10 +13,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from labeling.annotation.assignment import comparison_lease_next
+from labeling.annotation.judgments import comparison_skip, flag_create, judgment_create
 from labeling.models import Comparison, ComparisonResponse, Flag, Judgment, Project
-from labeling.services.assignment import comparison_lease_next
-from labeling.services.judgments import comparison_skip, flag_create, judgment_create
-from labeling.services.stats import project_stats_compute, project_stats_store
+from labeling.stats.services import project_stats_compute, project_stats_store
 from tests.browser.conftest import log_in
 from tests.factories import UserFactory, add_member, make_comparison, new_client_key
 from tests.workers import celery_worker, wait_for

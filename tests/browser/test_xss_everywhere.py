@@ -10,10 +10,10 @@ an element with it in the DOM means some HTML was parsed, even if its script nev
 import pytest
 from playwright.sync_api import expect
 
+from labeling.annotation.assignment import comparison_lease_next
+from labeling.annotation.judgments import judgment_create
 from labeling.models import DataImport, Flag
-from labeling.services.assignment import comparison_lease_next
-from labeling.services.judgments import judgment_create
-from labeling.services.stats import project_stats_compute, project_stats_store
+from labeling.stats.services import project_stats_compute, project_stats_store
 from tests.browser.conftest import log_in
 from tests.factories import (
     ProjectFactory,

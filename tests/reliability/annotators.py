@@ -56,7 +56,7 @@ def populate(env: dict, *, clients: int, comparisons: int, overlap: int = 2) -> 
     script = f"""
 import json
 from rest_framework.authtoken.models import Token
-from labeling.services.projects import project_create, membership_set
+from labeling.projects.services import project_create, membership_set
 from tests.factories import UserFactory, make_comparison
 project = project_create(slug="fault", overlap={overlap})
 tokens = []

@@ -27,7 +27,7 @@ OUTCOME = {1: 1.0, 2: 0.0, 0: 0.5}  # response1 better, response2 better, simila
 SETUP = """
 import json
 from rest_framework.authtoken.models import Token
-from labeling.services.projects import project_create, membership_set
+from labeling.projects.services import project_create, membership_set
 from tests.factories import UserFactory
 project = project_create(slug="pandalm", overlap=3, strength_scale=[])
 tokens = []

@@ -1,6 +1,6 @@
 """Export, then import what was exported: nothing is lost.
 
-``tests/labeling/test_exports.py`` round-trips fixed data through ``trl``. Here the same holds for
+``tests/labeling/exports/test_exports.py`` round-trips fixed data through ``trl``. Here the same holds for
 generated data with hostile text (markup, scripts, formulas, newlines, CRLF, emoji, right-to-left
 marks) through ``trl`` conversational, through ``hh-rlhf`` and its labels, and every judgment's
 details come back out of a ``raw`` export in JSONL, CSV and Parquet.
@@ -20,12 +20,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from labeling.exporters import HUMAN, ExportFilters, ExportOptions
+from labeling.annotation.assignment import comparison_lease_next
+from labeling.annotation.judgments import judgment_create
+from labeling.exports.rows import HUMAN, ExportFilters, ExportOptions
+from labeling.exports.services import export_rows, export_stream
+from labeling.imports.services import import_file
 from labeling.models import Flag, Judgment
-from labeling.services.assignment import comparison_lease_next
-from labeling.services.exports import export_rows, export_stream
-from labeling.services.imports import import_file
-from labeling.services.judgments import judgment_create
 from tests.factories import ProjectFactory, UserFactory, add_member, make_comparison, new_client_key
 
 pytestmark = pytest.mark.django_db

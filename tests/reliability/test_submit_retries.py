@@ -14,8 +14,8 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
+from labeling.annotation.assignment import comparison_lease_next, lease_expire_due
 from labeling.models import Comparison, Judgment, Lease, LeaseState
-from labeling.services.assignment import comparison_lease_next, lease_expire_due
 from tests.conftest import client_for
 from tests.factories import make_comparison, new_client_key
 from tests.reliability.accounting import slot_ledger_errors

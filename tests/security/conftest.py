@@ -5,9 +5,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from labeling.annotation.assignment import comparison_lease_next
+from labeling.annotation.judgments import comparison_skip, flag_create, judgment_create
 from labeling.models import Comparison, DatasetSnapshot, Flag, Judgment
-from labeling.services.assignment import comparison_lease_next
-from labeling.services.judgments import comparison_skip, flag_create, judgment_create
 from tests.factories import UserFactory, make_comparison, new_client_key
 from training.models import ModelCheckpoint, RunMetric, TrainingRun
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from django.test import Client
 
-from labeling.login_throttle import limit
+from annotation_site.login_throttle import limit
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

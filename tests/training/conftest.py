@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from labeling.services.imports import import_file
+from labeling.imports.services import import_file
 
 DEMO_HH = Path(__file__).resolve().parents[2] / "demo" / "hh_rlhf_300.jsonl"
 

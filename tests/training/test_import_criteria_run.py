@@ -3,7 +3,7 @@ subsets (helpful-base, harmless-base) as the project's criteria, each line namin
 
 import json
 
-from labeling.services.imports import import_file
+from labeling.imports.services import import_file
 from tests.factories import ProjectFactory
 from tests.training.conftest import DEMO_HH, reward_config
 from tests.training.test_runs import create, train_now

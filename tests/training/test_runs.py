@@ -9,8 +9,8 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from labeling.errors import Conflict, InvalidInput
+from labeling.exports.snapshots import snapshot_create, snapshot_request
 from labeling.models import Judgment
-from labeling.services.snapshots import snapshot_create, snapshot_request
 from tests.training.conftest import reward_config
 from training import runner, services
 from training.inputs import stage_examples

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 SETUP = """
 import json
 from django.contrib.auth import get_user_model
-from labeling.services.imports import import_file
+from labeling.imports.services import import_file
 from labeling.models import Project
 from training.services import training_run_create
 user = get_user_model().objects.create_superuser("admin", "admin@example.com", "x")

@@ -7,8 +7,8 @@ from django.contrib.admin.sites import site
 from django.test import RequestFactory
 
 from labeling.errors import Conflict, InvalidInput
+from labeling.exports.snapshots import snapshot_create
 from labeling.models import Judgment
-from labeling.services.snapshots import snapshot_create
 from tests.factories import UserFactory
 from tests.training.conftest import reward_config
 from tests.training.test_runs import create, train_now

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from labeling.exporters import ExportFilters, ExportOptions
-from labeling.services.exports import export_to_file
-from labeling.services.imports import import_file
+from labeling.exports.rows import ExportFilters, ExportOptions
+from labeling.exports.services import export_to_file
+from labeling.imports.services import import_file
 
 pytest.importorskip("trl")
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from labeling.errors import DomainError
-from labeling.exporters import (
+from labeling.exports.rows import (
     AGGREGATIONS,
     FILE_TYPES,
     FORMATS,
@@ -15,9 +15,9 @@ from labeling.exporters import (
     ExportFilters,
     ExportOptions,
 )
+from labeling.exports.services import export_to_file
+from labeling.exports.snapshots import snapshot_create
 from labeling.models import Project
-from labeling.services.exports import export_to_file
-from labeling.services.snapshots import snapshot_create
 
 
 def _ids(value: str) -> tuple[int, ...]:

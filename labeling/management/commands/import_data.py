@@ -5,9 +5,9 @@ from django.db import transaction
 from tqdm import tqdm
 
 from labeling.errors import DomainError
-from labeling.formats import PARSERS
-from labeling.services.imports import import_file
-from labeling.services.projects import project_get_or_create
+from labeling.imports.formats import PARSERS
+from labeling.imports.services import import_file
+from labeling.projects.services import project_get_or_create
 
 
 class Command(BaseCommand):

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from labeling.services.imports import import_file
-from labeling.services.projects import membership_set, project_get_or_create
+from labeling.imports.services import import_file
+from labeling.projects.services import membership_set, project_get_or_create
 
 DEMO_FILE = settings.BASE_DIR / "demo" / "hh_rlhf_300.jsonl"
 BAKEOFF_FILE = settings.BASE_DIR / "demo" / "pandalm_240.jsonl"

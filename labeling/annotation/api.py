@@ -1,0 +1,287 @@
+"""The annotation workflow: next task, judgments (and undo), skip, flag, demonstrations, progress."""
+
+from django.contrib.auth import get_user_model
+from django.urls import path
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from labeling.access import access_project
+from labeling.annotation.assignment import comparison_lease_next
+from labeling.annotation.judgments import (
+    EDIT_WINDOW,
+    comparison_skip,
+    demonstration_create,
+    flag_create,
+    judgment_create,
+    judgment_undo,
+)
+from labeling.annotation.selectors import (
+    annotator_progress,
+    comparison_task_payload,
+    flag_list,
+    judgment_list_for,
+)
+from labeling.errors import NotFound
+from labeling.models import Demonstration, Flag, FlagReason, Judgment
+from labeling.params import id_param
+
+# --- shapes ----------------------------------------------------------------------------------
+
+
+class MessageSerializer(serializers.Serializer):
+    role = serializers.CharField()
+    content = serializers.CharField()
+
+
+class TaskPromptSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    messages = MessageSerializer(many=True)
+
+
+class TaskResponseSerializer(serializers.Serializer):
+    letter = serializers.CharField()
+    text = serializers.CharField()
+
+
+class TaskSerializer(serializers.Serializer):
+    """One comparison as the annotator sees it: no model names."""
+
+    id = serializers.IntegerField()
+    project = serializers.IntegerField()
+    prompt = TaskPromptSerializer()
+    responses = TaskResponseSerializer(many=True)
+    lease_expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class JudgmentInputSerializer(serializers.Serializer):
+    """Shape only; the service checks the result against the project."""
+
+    comparison = serializers.IntegerField()
+    winner = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="")
+    strength = serializers.IntegerField(required=False, allow_null=True, default=None)
+    ranking = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True, default=None)
+    criteria = serializers.DictField(required=False, default=dict)
+    rationale = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    time_spent_ms = serializers.IntegerField(required=False, min_value=0, default=0)
+    client_key = serializers.CharField(max_length=64)
+
+
+class JudgmentSerializer(serializers.ModelSerializer):
+    """The schema of ``_judgment_out`` (the submit path builds the dict directly: a DRF model
+    serializer costs about a millisecond per judgment, a tenth of a submit)."""
+
+    annotator = serializers.CharField(source="annotator.username")
+    editable_until = serializers.DateTimeField()
+
+    class Meta:
+        model = Judgment
+        fields = [
+            "id", "comparison", "annotator", "winner", "strength", "ranking", "criteria", "rationale",
+            "time_spent_ms", "client_key", "created_at", "editable_until",
+        ]
+
+
+class JudgmentPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = JudgmentSerializer(many=True)
+
+
+class JudgmentPagination(LimitOffsetPagination):
+    default_limit = 100
+    max_limit = 1000
+
+
+class SkipInputSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=FlagReason.choices, allow_blank=True, required=False, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SkipSerializer(serializers.Serializer):
+    skipped = serializers.BooleanField()
+
+
+class FlagInputSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=FlagReason.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class FlagSerializer(serializers.ModelSerializer):
+    annotator = serializers.CharField(source="annotator.username")
+
+    class Meta:
+        model = Flag
+        fields = ["id", "comparison", "annotator", "reason", "note", "resolved", "created_at"]
+
+
+class DemonstrationInputSerializer(serializers.Serializer):
+    prompt = serializers.IntegerField()
+    text = serializers.CharField(trim_whitespace=False)
+    client_key = serializers.CharField(max_length=64)
+    time_spent_ms = serializers.IntegerField(required=False, min_value=0, default=0)
+
+
+class DemonstrationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Demonstration
+        fields = ["id", "prompt", "text", "client_key", "time_spent_ms", "created_at"]
+
+
+class ProgressSerializer(serializers.Serializer):
+    done_today = serializers.IntegerField()
+    done_total = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+    remaining_capped = serializers.BooleanField(help_text="True when remaining is a lower bound (the count stops at a cap).")
+
+
+def _parsed(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _truthy(value) -> bool:
+    return value in {"1", "true", "yes"}
+
+
+def _task(comparison) -> dict:
+    """A ``TaskSerializer`` dict (built directly: the lease path's hottest output)."""
+    return comparison_task_payload(comparison=comparison, lease_expires_at=comparison.lease_expires_at)
+
+
+def _judgment_out(judgment: Judgment, username: str) -> dict:
+    """A ``JudgmentSerializer`` dict; datetimes are rendered by the JSON renderer."""
+    return {
+        "id": judgment.pk, "comparison": judgment.comparison_id, "annotator": username,
+        "winner": judgment.winner, "strength": judgment.strength, "ranking": judgment.ranking,
+        "criteria": judgment.criteria, "rationale": judgment.rationale, "time_spent_ms": judgment.time_spent_ms,
+        "client_key": judgment.client_key, "created_at": judgment.created_at,
+        "editable_until": judgment.created_at + EDIT_WINDOW,
+    }
+
+
+def _listed_annotator(user, params, others: bool):
+    """Whose judgments to list: the caller's own, or (for admins) one named annotator's, or all."""
+    if not others:
+        return user
+    if _truthy(params.get("all")):
+        return None
+    named = get_user_model().objects.filter(username=params["annotator"]).first()
+    if named is None:
+        raise NotFound(f"no user named '{params['annotator']}'")
+    return named
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+class NextTaskView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("ahead", bool, description="Lease the task after the current one (prefetch).")],
+        responses={200: TaskSerializer, 204: OpenApiResponse(description="Nothing left for you in this project.")},
+    )
+    def get(self, request, project_id: int):
+        project = access_project(request.user, project_id)
+        ahead = _truthy(request.query_params.get("ahead"))
+        comparison = comparison_lease_next(project=project, annotator=request.user, ahead=ahead)
+        if comparison is None:
+            return Response(status=204)
+        return Response(_task(comparison))
+
+
+class JudgmentListView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("project", int, required=True),
+            OpenApiParameter("annotator", str, description="Project admins: this annotator's judgments."),
+            OpenApiParameter("all", bool, description="Project admins: everyone's judgments."),
+            OpenApiParameter("limit", int),
+            OpenApiParameter("offset", int),
+        ],
+        responses=JudgmentPageSerializer,
+    )
+    def get(self, request):
+        params = request.query_params
+        others = _truthy(params.get("all")) or bool(params.get("annotator"))
+        project = access_project(request.user, id_param(params, "project"), admin=others)
+        judgments = judgment_list_for(project=project, annotator=_listed_annotator(request.user, params, others))
+        paginator = JudgmentPagination()
+        page = paginator.paginate_queryset(judgments, request, view=self)
+        return paginator.get_paginated_response([_judgment_out(j, j.annotator.username) for j in page])
+
+    @extend_schema(
+        request=JudgmentInputSerializer,
+        responses={
+            201: JudgmentSerializer, 200: OpenApiResponse(JudgmentSerializer, description="A retry: the first judgment."),
+            410: OpenApiResponse(description="A retry of a submit whose judgment was since undone: nothing stored."),
+        },
+    )
+    def post(self, request):
+        data = _parsed(JudgmentInputSerializer, request.data)
+        judgment, created = judgment_create(
+            annotator=request.user, comparison_id=data.pop("comparison"), **data
+        )
+        return Response(_judgment_out(judgment, request.user.username), status=201 if created else 200)
+
+
+class JudgmentUndoView(APIView):
+    @extend_schema(request=None, responses=TaskSerializer)
+    def post(self, request, judgment_id: int):
+        comparison = judgment_undo(annotator=request.user, judgment_id=judgment_id)
+        return Response(_task(comparison))
+
+
+class ComparisonSkipView(APIView):
+    @extend_schema(request=SkipInputSerializer, responses=SkipSerializer)
+    def post(self, request, comparison_id: int):
+        comparison_skip(annotator=request.user, comparison_id=comparison_id, **_parsed(SkipInputSerializer, request.data))
+        return Response({"skipped": True})
+
+
+class ComparisonFlagView(APIView):
+    @extend_schema(request=FlagInputSerializer, responses={201: FlagSerializer, 200: FlagSerializer})
+    def post(self, request, comparison_id: int):
+        data = _parsed(FlagInputSerializer, request.data)
+        flag, created = flag_create(annotator=request.user, comparison_id=comparison_id, **data)
+        return Response(FlagSerializer(flag).data, status=201 if created else 200)
+
+
+class ProjectFlagListView(APIView):
+    @extend_schema(responses=FlagSerializer(many=True))
+    def get(self, request, project_id: int):
+        project = access_project(request.user, project_id, admin=True)
+        return Response(FlagSerializer(flag_list(project=project)[:1000], many=True).data)
+
+
+class DemonstrationListView(APIView):
+    @extend_schema(
+        request=DemonstrationInputSerializer,
+        responses={201: DemonstrationSerializer, 200: OpenApiResponse(DemonstrationSerializer, description="A retry.")},
+    )
+    def post(self, request):
+        data = _parsed(DemonstrationInputSerializer, request.data)
+        demonstration, created = demonstration_create(annotator=request.user, prompt_id=data.pop("prompt"), **data)
+        return Response(DemonstrationSerializer(demonstration).data, status=201 if created else 200)
+
+
+class ProgressView(APIView):
+    @extend_schema(responses=ProgressSerializer)
+    def get(self, request, project_id: int):
+        project = access_project(request.user, project_id)
+        return Response(ProgressSerializer(annotator_progress(project=project, annotator=request.user)).data)
+
+
+urlpatterns = [
+    path("projects/<int:project_id>/next-task/", NextTaskView.as_view(), name="next-task"),
+    path("projects/<int:project_id>/progress/", ProgressView.as_view(), name="project-progress"),
+    path("projects/<int:project_id>/flags/", ProjectFlagListView.as_view(), name="project-flags"),
+    path("judgments/", JudgmentListView.as_view(), name="judgment-list"),
+    path("judgments/<int:judgment_id>/undo/", JudgmentUndoView.as_view(), name="judgment-undo"),
+    path("comparisons/<int:comparison_id>/skip/", ComparisonSkipView.as_view(), name="comparison-skip"),
+    path("comparisons/<int:comparison_id>/flag/", ComparisonFlagView.as_view(), name="comparison-flag"),
+    path("demonstrations/", DemonstrationListView.as_view(), name="demonstration-list"),
+]

@@ -1,0 +1,370 @@
+"""What annotators give back: judgments (and their undo), skips, flags and demonstrations.
+
+Every write here is one transaction that starts with ``annotator_lock`` (the annotator's user
+row), so one annotator's requests that could race run one after another: a retried submit
+racing its original, a submit racing a skip, an undo or their next-task. Locks then follow the
+order ``services.assignment`` states (user row, lease rows, comparison rows). A failed check
+raises a domain error before anything is written, so an error always means nothing was
+stored. Submits are the hot path: their statements are plain SQL (``labeling.hot_sql``).
+"""
+
+from datetime import timedelta
+from typing import NamedTuple
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from labeling.access import access_comparison, access_prompt
+from labeling.annotation.assignment import (
+    annotator_lock,
+    comparison_slot_take,
+    comparison_slots_release,
+    lease_expiry,
+)
+from labeling.errors import Conflict, Gone, InvalidInput, NotFound
+from labeling.hot_sql import db_datetime, for_update, sql_count, sql_first
+from labeling.models import (
+    IMPORTED_KEY_PREFIX,
+    Comparison,
+    ComparisonKind,
+    ComparisonResponse,
+    Demonstration,
+    Flag,
+    FlagReason,
+    Judgment,
+    Lease,
+    LeaseState,
+    UndoneJudgment,
+    Winner,
+)
+from labeling.rankings import is_full_ranking, position_letters
+from labeling.stats.services import project_stats_changed
+
+EDIT_WINDOW = timedelta(minutes=10)  # how long "undo last" stays available after a submit
+CLIENT_KEY_MAX = 64
+TEXT_MAX = 20_000  # rationale, note and demonstration text: a page of prose, not a data dump
+TIME_SPENT_MAX_MS = 24 * 3600 * 1000
+
+
+def judgment_create(
+    *,
+    annotator,
+    comparison_id: int,
+    client_key: str,
+    winner: str = "",
+    strength: int | None = None,
+    ranking: list[str] | None = None,
+    criteria: dict | None = None,
+    rationale: str = "",
+    time_spent_ms: int = 0,
+) -> tuple[Judgment, bool]:
+    """Store ``annotator``'s judgment on a comparison they hold a lease on; ``(judgment, created)``.
+
+    Idempotent on ``client_key``: a retry returns the first judgment and stores nothing; the
+    same key from another annotator or for another comparison is a ``Conflict``, and the key of
+    a judgment since undone is ``Gone`` (a late retry must not bring it back). A lease that
+    expired and was reclaimed is re-taken if the comparison still has a free slot.
+    """
+    comparison = access_comparison(annotator, comparison_id)
+    _check_client_key(client_key)
+    _check_extras(rationale=rationale, time_spent_ms=time_spent_ms)
+    try:
+        with transaction.atomic():
+            # The user row first, like next-task: it locks this comparison's row before writing
+            # the lease row this submit locks, so without it the two could each hold what the
+            # other waits for (a late submit on a reclaimed lease while next-task re-serves it).
+            annotator_lock(annotator)
+            lease = _lease_locked(comparison, annotator)
+            first = _judgment_with_key(client_key, annotator, comparison_id=comparison.pk)
+            if first is not None:
+                return first, False
+            result = validated_result(
+                comparison, winner=winner, strength=strength, ranking=ranking, criteria=criteria
+            )
+            _check_lease_for_judgment(lease, comparison)
+            judgment = Judgment.objects.create(
+                project_id=comparison.project_id, comparison=comparison, annotator=annotator,
+                rationale=rationale, time_spent_ms=time_spent_ms, client_key=client_key, **result,
+            )
+            sql_count(_LEASE_JUDGED, [db_datetime(judgment.created_at), lease.id])
+            sql_count(_JUDGMENT_COUNTED, [comparison.pk])
+            project_stats_changed(comparison.project_id)
+    except IntegrityError as exc:
+        # Only a concurrent submit reusing the key on another comparison (or by someone else)
+        # gets here: one annotator's submits wait on their user row.
+        raise Conflict("this client_key was just used for another judgment; nothing stored", reason="client_key_reused") from exc
+    return judgment, True
+
+
+_LEASE_JUDGED = "UPDATE labeling_lease SET state = 'judged', updated_at = %s WHERE id = %s"
+_JUDGMENT_COUNTED = "UPDATE labeling_comparison SET judgment_count = judgment_count + 1 WHERE id = %s"
+
+
+def judgment_undo(*, annotator, judgment_id: int) -> Comparison:
+    """Delete ``annotator``'s own judgment within ``EDIT_WINDOW``; their lease becomes live again.
+
+    Its ``client_key`` is kept as an ``UndoneJudgment``, so a retry of the submit that made it
+    is answered 410 rather than storing it again; judging again takes a new key.
+
+    The slot stays taken (the lease holds it again), so the comparison is theirs to redo. The
+    comparison is returned with ``lease_expires_at`` set, like ``comparison_lease_next``'s.
+    """
+    with transaction.atomic():
+        annotator_lock(annotator)
+        judgment = (
+            Judgment.objects.select_related("comparison__project", "comparison__prompt")
+            .filter(pk=judgment_id, annotator=annotator)
+            .first()
+        )
+        if judgment is None:
+            raise NotFound("judgment not found")
+        access_comparison(annotator, judgment.comparison_id)  # still a member of its project
+        if timezone.now() > judgment.created_at + EDIT_WINDOW:
+            minutes = int(EDIT_WINDOW.total_seconds() // 60)
+            raise Conflict(f"the {minutes}-minute edit window has passed; this judgment can no longer be undone", reason="edit_window_passed")
+        comparison = judgment.comparison
+        comparison.lease_expires_at = lease_expiry(comparison.project)
+        reopened = Lease.objects.filter(comparison=comparison, annotator=annotator, state=LeaseState.JUDGED).update(
+            state=LeaseState.ACTIVE, expires_at=comparison.lease_expires_at, updated_at=timezone.now()
+        )
+        if reopened != 1:  # an imported or hand-made judgment: no lease to hand back
+            raise Conflict("this judgment was not made through a lease and cannot be undone here", reason="no_lease")
+        UndoneJudgment.objects.create(comparison=comparison, annotator=annotator, client_key=judgment.client_key)
+        judgment.delete()
+        Comparison.objects.filter(pk=comparison.pk).update(judgment_count=F("judgment_count") - 1)
+        project_stats_changed(comparison.project_id)
+    return comparison
+
+
+def comparison_skip(*, annotator, comparison_id: int, reason: str = "", note: str = "") -> None:
+    """Give up a leased comparison for good: it is never served to this annotator again.
+
+    Frees the slot for someone else. A non-empty ``reason`` (a ``FlagReason``) also records a
+    flag. Skipping twice is a no-op, so a retried request is safe.
+    """
+    comparison = access_comparison(annotator, comparison_id)
+    if reason:
+        _check_flag_reason(reason)
+    _check_extras(note=note)
+    with transaction.atomic():
+        annotator_lock(annotator)
+        lease = Lease.objects.select_for_update().filter(comparison=comparison, annotator=annotator).first()
+        if lease is None:
+            raise Conflict("you hold no lease on this comparison; get it from next-task first", reason="no_lease")
+        if lease.state == LeaseState.JUDGED:
+            raise Conflict("you already judged this comparison; undo the judgment before skipping", reason="already_judged")
+        if lease.state != LeaseState.SKIPPED:
+            Lease.objects.filter(pk=lease.pk).update(state=LeaseState.SKIPPED, updated_at=timezone.now())
+        if lease.state == LeaseState.ACTIVE:  # expired leases gave their slot back already
+            comparison_slots_release(project=comparison.project, comparison_ids=[comparison.pk])
+        if reason:
+            _flag_record(comparison, annotator, reason, note)
+        project_stats_changed(comparison.project_id)  # skip and flag rates
+
+
+def flag_create(*, annotator, comparison_id: int, reason: str, note: str = "") -> tuple[Flag, bool]:
+    """Report a comparison to the project's admins (it stays leased); ``(flag, created)``.
+
+    Annotators may flag what they were served; project admins may flag any comparison.
+    One flag per (comparison, annotator, reason): a repeat returns the first.
+    """
+    comparison = access_comparison(annotator, comparison_id, seen=True)
+    _check_flag_reason(reason)
+    _check_extras(note=note)
+    with transaction.atomic():
+        flag, created = _flag_record(comparison, annotator, reason, note)
+        if created:
+            project_stats_changed(comparison.project_id)
+    return flag, created
+
+
+def demonstration_create(
+    *, annotator, prompt_id: int, text: str, client_key: str, time_spent_ms: int = 0
+) -> tuple[Demonstration, bool]:
+    """Store the ideal response ``annotator`` wrote for a prompt they were served; idempotent on ``client_key``."""
+    prompt = access_prompt(annotator, prompt_id)
+    if not prompt.project.collect_demonstrations:
+        raise InvalidInput("this project does not collect demonstrations")
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput("text: write the response; it is empty")
+    _check_client_key(client_key)
+    _check_extras(rationale=text, time_spent_ms=time_spent_ms)
+    try:
+        with transaction.atomic():
+            annotator_lock(annotator)
+            first = Demonstration.objects.filter(client_key=client_key).first()
+            if first is not None:
+                if (first.annotator_id, first.prompt_id) != (annotator.pk, prompt.pk):
+                    raise Conflict("this client_key was already used for another demonstration", reason="client_key_reused")
+                return first, False
+            demonstration = Demonstration.objects.create(
+                project=prompt.project, prompt=prompt, annotator=annotator, text=text,
+                client_key=client_key, time_spent_ms=time_spent_ms,
+            )
+    except IntegrityError as exc:
+        raise Conflict("this client_key was just used for another demonstration; nothing stored", reason="client_key_reused") from exc
+    return demonstration, True
+
+
+# --- the result ----------------------------------------------------------------------------
+
+
+def validated_result(comparison: Comparison, *, winner, strength, ranking, criteria) -> dict:
+    """The result fields to store for ``comparison``'s project, or InvalidInput naming the bad field.
+
+    Pairwise: ``winner`` a/b/tie (tie only where allowed) and ``strength`` 1..len(scale), required
+    when the project has a scale and the winner is not a tie, null otherwise. Ranking: every
+    letter exactly once, best first. ``criteria`` has exactly the project's criteria, each
+    judged the same way.
+    """
+    project = comparison.project
+    if project.task_type == ComparisonKind.RANKING:
+        if winner or strength is not None:
+            raise InvalidInput("a ranking project takes 'ranking', not 'winner' or 'strength'")
+        k = ComparisonResponse.objects.filter(comparison=comparison).count()
+        main = {"ranking": _valid_ranking(ranking, k, "ranking")}
+    else:
+        if ranking:
+            raise InvalidInput("a pairwise project takes 'winner' and 'strength', not 'ranking'")
+        main = _valid_pairwise(project, winner, strength, prefix="")
+        k = 2
+    return {**main, "criteria": _valid_criteria(project, criteria, k)}
+
+
+def _valid_pairwise(project, winner, strength, *, prefix: str) -> dict:
+    if winner not in Winner.values:
+        raise InvalidInput(f"{prefix}winner must be one of {', '.join(Winner.values)}")
+    if winner == Winner.TIE and not project.allow_ties:
+        raise InvalidInput(f"{prefix}winner: this project does not allow ties")
+    scale = project.strength_scale or []
+    if winner == Winner.TIE or not scale:
+        if strength is not None:
+            why = "a tie has no strength" if winner == Winner.TIE else "this project has no strength scale"
+            raise InvalidInput(f"{prefix}strength must be null: {why}")
+        return {"winner": winner, "strength": None}
+    if isinstance(strength, bool) or not isinstance(strength, int) or not 1 <= strength <= len(scale):
+        raise InvalidInput(f"{prefix}strength is required: an integer from 1 ({scale[0]}) to {len(scale)} ({scale[-1]})")
+    return {"winner": winner, "strength": strength}
+
+
+def _valid_ranking(ranking, k: int, name: str) -> list[str]:
+    if not is_full_ranking(ranking, k):
+        raise InvalidInput(f"{name} must list each of {', '.join(position_letters(k))} exactly once, best first")
+    return list(ranking)
+
+
+def _valid_criteria(project, criteria, k: int) -> dict:
+    criteria = criteria or {}
+    if not isinstance(criteria, dict) or set(criteria) != set(project.criteria):
+        expected = ", ".join(project.criteria) or "none"
+        raise InvalidInput(f"criteria must have exactly this project's criteria ({expected})")
+    return {name: _valid_criterion(project, name, value, k) for name, value in criteria.items()}
+
+
+def _valid_criterion(project, name: str, value, k: int) -> dict:
+    prefix = f"criteria.{name}."
+    if project.task_type == ComparisonKind.RANKING:
+        if not isinstance(value, dict) or set(value) != {"ranking"}:
+            raise InvalidInput(f'criteria.{name} must be {{"ranking": [...]}}')
+        return {"ranking": _valid_ranking(value["ranking"], k, f"{prefix}ranking")}
+    if not isinstance(value, dict) or not {"winner"} <= set(value) <= {"winner", "strength"}:
+        raise InvalidInput(f'criteria.{name} must be {{"winner": ..., "strength": ...}}')
+    return _valid_pairwise(project, value["winner"], value.get("strength"), prefix=prefix)
+
+
+# --- checks ------------------------------------------------------------------------------
+
+
+class _LockedLease(NamedTuple):
+    id: int
+    state: str
+
+
+def _lease_locked(comparison: Comparison, annotator) -> _LockedLease | None:
+    """The annotator's lease on ``comparison``, row-locked until the end of the transaction."""
+    row = sql_first(
+        f"SELECT id, state FROM labeling_lease WHERE comparison_id = %s AND annotator_id = %s{for_update()}",
+        [comparison.pk, annotator.pk],
+    )
+    return _LockedLease(*row) if row else None
+
+
+def _check_lease_for_judgment(lease: _LockedLease | None, comparison: Comparison) -> None:
+    """A Conflict saying why the annotator may not submit, unless their lease allows it.
+
+    An active lease past its expiry that nobody reclaimed yet still holds its slot, so it is
+    accepted as is; one already reclaimed must win a free slot again.
+    """
+    if lease is None:
+        raise Conflict("you hold no lease on this comparison; get it from next-task first", reason="no_lease")
+    if lease.state == LeaseState.JUDGED:
+        raise Conflict("you already judged this comparison", reason="already_judged")
+    if lease.state == LeaseState.SKIPPED:
+        raise Conflict("you skipped this comparison; it can no longer be judged", reason="skipped")
+    if lease.state == LeaseState.EXPIRED and not _slot_retaken(comparison):
+        raise Conflict(
+            "your lease expired and other annotators have since taken every slot on this comparison; "
+            "your judgment was not stored",
+            reason="full",
+        )
+
+
+def _judgment_with_key(client_key: str, annotator, *, comparison_id: int) -> Judgment | None:
+    """The judgment a retry of this submit gets back; None for a new key. Raises for a key used
+    by someone else or elsewhere (``Conflict``) and for the key of an undone judgment (``Gone``)."""
+    # One probe of both tables: the key is new on every first submit, so the model is rarely loaded.
+    found = sql_first(_KEY_USED, [client_key, client_key])
+    if found is None:
+        return None
+    kind, annotator_id, used_on = found
+    if (annotator_id, used_on) != (annotator.pk, comparison_id):
+        raise Conflict("this client_key was already used for another judgment", reason="client_key_reused")
+    if kind == "undone":
+        raise Gone(
+            "the judgment made with this client_key was undone; a retry of its submit stores nothing "
+            "(to judge this comparison again, submit with a new client_key)",
+            reason="undone",
+        )
+    return Judgment.objects.filter(client_key=client_key).first()
+
+
+_KEY_USED = """
+    SELECT 'judgment', annotator_id, comparison_id FROM labeling_judgment WHERE client_key = %s
+    UNION ALL
+    SELECT 'undone', annotator_id, comparison_id FROM labeling_undonejudgment WHERE client_key = %s
+"""
+
+
+def _slot_retaken(comparison: Comparison) -> bool:
+    if comparison.is_gold:  # gold holds no slots
+        return True
+    return comparison_slot_take(comparison_id=comparison.pk, overlap=comparison.project.overlap)
+
+
+def _check_client_key(client_key) -> None:
+    if not isinstance(client_key, str) or not 0 < len(client_key) <= CLIENT_KEY_MAX:
+        raise InvalidInput(f"client_key must be a non-empty string of at most {CLIENT_KEY_MAX} characters")
+    if client_key.startswith(IMPORTED_KEY_PREFIX):  # imported labels' namespace (services.imports)
+        raise InvalidInput(f"client_key must not start with '{IMPORTED_KEY_PREFIX}': imported labels use those keys")
+
+
+def _check_flag_reason(reason) -> None:
+    if reason not in FlagReason.values:
+        raise InvalidInput(f"reason must be one of {', '.join(FlagReason.values)}")
+
+
+def _check_extras(*, rationale: str = "", note: str = "", time_spent_ms: int = 0) -> None:
+    for name, value in (("rationale", rationale), ("note", note)):
+        if not isinstance(value, str) or len(value) > TEXT_MAX:
+            raise InvalidInput(f"{name} must be text of at most {TEXT_MAX} characters")
+    if isinstance(time_spent_ms, bool) or not isinstance(time_spent_ms, int) or not 0 <= time_spent_ms <= TIME_SPENT_MAX_MS:
+        raise InvalidInput(f"time_spent_ms must be an integer between 0 and {TIME_SPENT_MAX_MS}")
+
+
+def _flag_record(comparison: Comparison, annotator, reason: str, note: str) -> tuple[Flag, bool]:
+    return Flag.objects.get_or_create(
+        comparison=comparison, annotator=annotator, reason=reason,
+        defaults={"project_id": comparison.project_id, "note": note},
+    )
+

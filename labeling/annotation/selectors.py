@@ -1,0 +1,86 @@
+"""Reads for the annotation screen: the comparison as served, judgments, progress and flags."""
+
+import json
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from labeling.hot_sql import sql_rows
+from labeling.models import (
+    Comparison,
+    Flag,
+    Judgment,
+    Lease,
+    LeaseState,
+    Project,
+)
+from labeling.rankings import LETTERS
+
+
+def comparison_task_payload(*, comparison: Comparison, lease_expires_at) -> dict:
+    """What the annotation screen shows: the prompt and the responses by letter, blind.
+
+    Model names never leave the server here. One plain-SQL query (it runs on every
+    next-task; ``labeling.hot_sql`` says why) reads the prompt with the responses.
+    """
+    rows = sql_rows(_TASK_TEXTS, [comparison.pk])
+    return {
+        "id": comparison.pk,
+        "project": comparison.project_id,
+        "prompt": {"id": comparison.prompt_id, "messages": _json(rows[0][2]) if rows else []},
+        "responses": [{"letter": LETTERS[position], "text": text} for position, text, _ in rows],
+        "lease_expires_at": lease_expires_at,
+    }
+
+
+_TASK_TEXTS = """
+    SELECT cr.position, r.text, p.messages
+    FROM labeling_comparisonresponse cr
+    JOIN labeling_response r ON r.id = cr.response_id
+    JOIN labeling_comparison c ON c.id = cr.comparison_id
+    JOIN labeling_prompt p ON p.id = c.prompt_id
+    WHERE cr.comparison_id = %s ORDER BY cr.position
+"""
+
+
+def _json(value):
+    """A JSON column read by plain SQL: text on both databases (Django's psycopg2 setup leaves jsonb unparsed)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def judgment_list_for(*, project: Project, annotator=None) -> QuerySet[Judgment]:
+    """The project's judgments, newest first; only ``annotator``'s when given (access is the caller's)."""
+    judgments = Judgment.objects.filter(project=project).select_related("annotator")
+    if annotator is not None:
+        judgments = judgments.filter(annotator=annotator)
+    return judgments.order_by("-created_at", "-id")
+
+
+def annotator_progress(*, project: Project, annotator, remaining_cap: int = 1000) -> dict:
+    """Judgments done today and in all, and how many comparisons are still open to them.
+
+    ``remaining`` counts the regular comparisons they could still be served (gold is not
+    counted) plus those they hold a lease on now. The first part stops at ``remaining_cap``,
+    with ``remaining_capped`` true: an exact count would scan every open comparison, while
+    counting up to the cap walks at most that many rows of the serving index. So it is exact
+    near the end of the queue, where the number matters, and a lower bound before.
+    """
+    # Counted on their judged leases (index lease_by_annotator): the cost follows their own
+    # work, where counting judgments could walk the whole project's judgment_by_project_time.
+    mine = Lease.objects.filter(annotator=annotator, project=project, state=LeaseState.JUDGED)
+    start_of_day = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    had = Lease.objects.filter(comparison=OuterRef("pk"), annotator=annotator).exclude(state=LeaseState.EXPIRED)
+    # is_gold__in: see assignment._candidates (lets SQLite use comparison_serving_order)
+    open_to_them = Comparison.objects.filter(project=project, is_gold__in=[False], is_open=True).filter(~Exists(had))
+    leased = Lease.objects.filter(project=project, annotator=annotator, state=LeaseState.ACTIVE, comparison__is_gold=False)
+    unseen = open_to_them.values("pk")[:remaining_cap].count()
+    return {
+        "done_today": mine.filter(updated_at__gte=start_of_day).count(),
+        "done_total": mine.count(),
+        "remaining": unseen + leased.count(),
+        "remaining_capped": unseen >= remaining_cap,
+    }
+
+
+def flag_list(*, project: Project) -> QuerySet[Flag]:
+    return Flag.objects.filter(project=project).select_related("annotator").order_by("-created_at", "-id")

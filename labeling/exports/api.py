@@ -1,0 +1,192 @@
+"""Dataset export (streamed) and snapshots; project admins only."""
+
+from dataclasses import fields
+
+from django.http import StreamingHttpResponse
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from labeling.access import access_project
+from labeling.errors import NotFound
+from labeling.exports.rows import (
+    AGGREGATIONS,
+    FILE_TYPES,
+    FORMATS,
+    PAIRS,
+    ExportFilters,
+    ExportOptions,
+)
+from labeling.exports.services import export_stream
+from labeling.exports.snapshots import (
+    MAX_SPLIT_SEED,
+    SNAPSHOT_FILE_TYPES,
+    snapshot_list,
+    snapshot_request,
+)
+from labeling.models import DatasetSnapshot
+
+
+def _pick(data: dict, dataclass) -> dict:
+    """The entries of ``data`` that are fields of ``dataclass``."""
+    names = {f.name for f in fields(dataclass)}
+    return {k: v for k, v in data.items() if k in names}
+
+
+USER_ID_MAX = 2**31 - 1  # auth_user.id is a 32-bit integer; a larger id cannot reach the database
+CONTENT_TYPES = {
+    "jsonl": "application/x-ndjson",
+    "csv": "text/csv; charset=utf-8",
+    "parquet": "application/vnd.apache.parquet",
+}
+
+
+class ExportFiltersSerializer(serializers.Serializer):
+    min_agreement = serializers.FloatField(
+        required=False, min_value=0, max_value=1,
+        help_text="Drop comparisons whose annotators agree less (share of votes for the most common outcome).",
+    )
+    min_judgments = serializers.IntegerField(
+        required=False, min_value=1, help_text="Drop comparisons with fewer judgments."
+    )
+    exclude_ties = serializers.BooleanField(
+        required=False, default=False, help_text="Drop tie judgments before aggregating."
+    )
+    exclude_gold = serializers.BooleanField(required=False, default=False)
+    exclude_annotators = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=USER_ID_MAX), required=False, default=list,
+        help_text="User ids, e.g. the annotators the quality stats flag.",
+    )
+    created_after = serializers.DateTimeField(required=False, help_text="Judgments at or after this time.")
+    created_before = serializers.DateTimeField(required=False, help_text="Judgments before this time.")
+    models = serializers.ListField(
+        child=serializers.CharField(), required=False, default=list,
+        help_text="Keep comparisons whose responses all come from these models.",
+    )
+
+    def to_filters(self) -> ExportFilters:
+        return ExportFilters.from_json(_pick(self.validated_data, ExportFilters))
+
+
+class ExportOptionsSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=FORMATS)
+    aggregation = serializers.ChoiceField(choices=AGGREGATIONS, default="majority")
+    pairs = serializers.ChoiceField(
+        choices=PAIRS, default="all", help_text="Ranking judgments: all implied pairs or best against each other."
+    )
+    conversational = serializers.BooleanField(
+        required=False, allow_null=True, default=None,
+        help_text="trl/kto: true for message lists (TRL's conversational format), false for plain strings (refused "
+                  "when a prompt has more than one turn). Unset: message lists when any prompt of the project has "
+                  "more than one turn, else strings. One file never mixes the two.",
+    )
+    include_winners = serializers.BooleanField(
+        required=False, default=False, help_text="sft: add winning responses to the demonstrations."
+    )
+    criteria = serializers.ListField(
+        child=serializers.CharField(), required=False, default=list,
+        help_text="trl: rows per criterion verdict, with a criterion column ('overall' = the main verdict).",
+    )
+
+    def to_options(self) -> ExportOptions:
+        return ExportOptions(**_pick(self.validated_data, ExportOptions))
+
+
+class ExportQuerySerializer(ExportOptionsSerializer, ExportFiltersSerializer):
+    file = serializers.ChoiceField(choices=FILE_TYPES, default="jsonl")
+
+
+class FirstRendererNegotiation(DefaultContentNegotiation):
+    """``?format=`` names the dataset format here, not one of DRF's renderers."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class ExportView(APIView):
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(
+        parameters=[ExportQuerySerializer],
+        responses={
+            (200, "application/x-ndjson"): OpenApiTypes.BINARY,
+            (200, "application/vnd.apache.parquet"): OpenApiTypes.BINARY,
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            400: OpenApiResponse(description="Options that do not fit together."),
+        },
+    )
+    def get(self, request, project_id: int):
+        project = access_project(request.user, project_id, admin=True)
+        query = ExportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        options, file_type = query.to_options(), query.validated_data["file"]
+        chunks = export_stream(project=project, options=options, filters=query.to_filters(), file_type=file_type)
+        response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPES[file_type])
+        response["Content-Disposition"] = f'attachment; filename="{project.slug}-{options.format}.{file_type}"'
+        return response
+
+
+class SnapshotSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = DatasetSnapshot
+        fields = [
+            "id", "project", "format", "aggregation", "options", "filters", "split_seed", "validation_fraction",
+            "status", "error", "sha256", "row_counts", "path", "created_by", "created_at", "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class SnapshotCreateSerializer(ExportOptionsSerializer):
+    file = serializers.ChoiceField(choices=SNAPSHOT_FILE_TYPES, default="jsonl")
+    split_seed = serializers.IntegerField(default=0, min_value=0, max_value=MAX_SPLIT_SEED)
+    validation_fraction = serializers.FloatField(default=0.1, min_value=0, max_value=0.99)
+    filters = ExportFiltersSerializer(required=False)
+
+
+class SnapshotListView(APIView):
+    @extend_schema(responses=SnapshotSerializer(many=True))
+    def get(self, request, project_id: int):
+        project = access_project(request.user, project_id, admin=True)
+        return Response(SnapshotSerializer(snapshot_list(project), many=True).data)
+
+    @extend_schema(
+        request=SnapshotCreateSerializer,
+        responses={202: SnapshotSerializer},
+        description="Stores a pending snapshot and queues its writing; GET it until `status` is ready or failed.",
+    )
+    def post(self, request, project_id: int):
+        project = access_project(request.user, project_id, admin=True)
+        data = SnapshotCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        spec = {**data.validated_data, "filters": ExportFilters.from_json(data.validated_data.get("filters"))}
+        snapshot = snapshot_request(project=project, user=request.user, **spec)
+        return Response(SnapshotSerializer(snapshot).data, status=202)
+
+
+class SnapshotDetailView(APIView):
+    @extend_schema(responses=SnapshotSerializer)
+    def get(self, request, snapshot_id: int):
+        return Response(SnapshotSerializer(_access_snapshot(request.user, snapshot_id)).data)
+
+
+def _access_snapshot(user, snapshot_id: int) -> DatasetSnapshot:
+    """The snapshot if ``user`` administers its project; hidden like a project otherwise."""
+    snapshot = DatasetSnapshot.objects.select_related("created_by").filter(pk=snapshot_id).first()
+    if snapshot is None:
+        raise NotFound("snapshot not found")
+    access_project(user, snapshot.project_id, admin=True)
+    return snapshot
+
+
+urlpatterns = [
+    path("projects/<int:project_id>/export/", ExportView.as_view(), name="project-export"),
+    path("projects/<int:project_id>/snapshots/", SnapshotListView.as_view(), name="project-snapshots"),
+    path("snapshots/<int:snapshot_id>/", SnapshotDetailView.as_view(), name="snapshot-detail"),
+]

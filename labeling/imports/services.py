@@ -1,0 +1,276 @@
+"""Importing prompts and responses (and optionally their labels) from JSONL files.
+
+An import is one transaction: the file is streamed and stored in batches, and the first malformed
+line raises ``ImportFailed`` naming it, which rolls back everything. Prompts, responses and
+comparisons are de-duplicated by content hash, so re-importing a file adds nothing. A response is
+identified by its prompt, text and model: two models giving the same text each get their own
+response, so every judgment is credited to the model that wrote what was judged.
+
+A new comparison's presentation order is a shuffle seeded by its content, so it does not follow
+the input (where a labelled row lists the chosen response first). A comparison keeps the order
+it was stored with, and an imported label is turned into letters against that stored order: the
+same pair labelled by several sources, in either direction, lands on the same slots.
+"""
+
+import hashlib
+import json
+import random
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from itertools import islice
+from queue import Full, Queue
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+
+from labeling.errors import ImportFailed, InvalidInput
+from labeling.imports.formats import PARSERS, ImportRecord, RecordError, RecordSkipped, contains_nul
+from labeling.imports.groups import (
+    OVERALL,
+    Group,
+    Hashed,
+    comparison_groups,
+    hashed,
+    set_hash,
+)
+from labeling.imports.labels import LETTERS, store_labels
+from labeling.imports.staging import ImportStaging
+from labeling.models import ComparisonKind, DataImport, Project
+from labeling.stats.services import project_stats_changed
+
+__all__ = ["LETTERS", "import_file", "import_records"]
+_set_hash = set_hash  # the comparison identity, for tests that store comparisons as an import would
+
+# Lines per chunk: each is staged and stored in a handful of set-based statements, so memory
+# stays flat (a chunk's rows, never the file's) while the per-statement cost is spread thin; the
+# next chunk is parsed while this one is stored, so smaller chunks start overlapping sooner.
+BATCH_LINES = 2000
+# A pairwise line of N responses makes every pair of them, N(N-1)/2 comparisons: 32 make 496.
+# More models per prompt go on several lines (the prompt is shared; each line pairs its own).
+MAX_PAIRWISE_RESPONSES_PER_LINE = 32
+
+
+@dataclass
+class ImportCounts:
+    lines: int = 0
+    prompts: int = 0
+    responses: int = 0
+    comparisons: int = 0
+    judgments: int = 0
+    skipped: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "skipped"}
+
+
+def import_file(
+    *,
+    project: Project,
+    lines: Iterable[bytes | str],
+    format: str,
+    file_name: str = "",
+    with_labels: bool = False,
+    label_source: str = "",
+    user=None,
+    on_progress: Callable[[int], None] | None = None,
+) -> DataImport:
+    """Import JSONL ``lines`` into ``project``; all or nothing.
+
+    ``on_progress(n_bytes)`` is called after each stored chunk with the bytes it read (the CLI's
+    progress bar), in the caller's thread. ``lines`` is read in a second thread (see ``_read_ahead``).
+    """
+    if format not in PARSERS:
+        raise InvalidInput(f"unknown format '{format}' (choose {', '.join(PARSERS)})")
+    if with_labels and format == "candidates":
+        raise InvalidInput("the candidates format carries no labels; drop --with-labels")
+    digest = hashlib.sha256()
+    counts = ImportCounts()
+    read = [0]  # bytes read so far
+    records = _parse(lines, PARSERS[format], with_labels, digest, counts, read)
+    return _store_all(
+        project=project, chunks=_read_ahead(_chunks(records, read)), counts=counts, format=format,
+        file_name=file_name, label_source=(label_source or format) if with_labels else "", user=user, digest=digest,
+        on_progress=on_progress,
+    )
+
+
+def import_records(*, project: Project, records: Iterable[ImportRecord], source_name: str, user=None) -> DataImport:
+    """Store already-parsed records (e.g. generated responses) exactly as a file import would."""
+    counts = ImportCounts()
+    return _store_all(
+        project=project, chunks=_chunks(_numbered(records, counts), [0]), counts=counts, format=source_name[:16],
+        file_name=source_name, label_source="", user=user, digest=hashlib.sha256(),
+    )
+
+
+def _store_all(*, project, chunks, counts, format, file_name, label_source, user, digest, on_progress=None) -> DataImport:
+    try:
+        with transaction.atomic():
+            source = _label_source_user(label_source) if label_source else None
+            staging, stored_bytes = ImportStaging(project), 0
+            with closing(chunks):  # on an error, stops the read-ahead thread now, not when collected
+                for lines, read_bytes in chunks:
+                    _store_batch(project, staging, lines, source, counts)
+                    if on_progress:
+                        on_progress(read_bytes - stored_bytes)
+                    stored_bytes = read_bytes
+            staging.drop()
+            project_stats_changed(project.pk)  # new labels, or new models and responses to rate
+            return DataImport.objects.create(
+                project=project, format=format, file_name=file_name[:255], file_sha256=digest.hexdigest(),
+                with_labels=bool(label_source), counts=counts.as_dict(), skipped=counts.skipped, created_by=user,
+            )
+    except IntegrityError as exc:  # a concurrent import into the same project stored the same rows
+        raise InvalidInput(f"import collided with a concurrent write; nothing stored, retry ({exc})") from exc
+
+
+def _numbered(records: Iterable[ImportRecord], counts: ImportCounts) -> Iterator[tuple[int, ImportRecord]]:
+    for number, record in enumerate(records, start=1):
+        counts.lines = number
+        yield number, record
+
+
+def _chunks(records: Iterator[tuple[int, ImportRecord]], read: list[int]) -> Iterator[tuple[list[Hashed], int]]:
+    """Chunks of ``BATCH_LINES`` hashed lines, each with the bytes read up to its end."""
+    while batch := list(islice(records, BATCH_LINES)):
+        yield [hashed(line, record) for line, record in batch], read[0]
+
+
+def _read_ahead(chunks: Iterator[tuple[list[Hashed], int]]) -> Iterator[tuple[list[Hashed], int]]:
+    """``chunks`` made in a second thread, one chunk ahead of the caller: reading, parsing and
+    hashing are Python's work, storing is mostly the database's, and the drivers release the GIL
+    while the database works, so the two overlap. The thread touches no database; its errors
+    (a malformed line) are raised here, after the chunks before them, and a caller that stops
+    early stops it."""
+    queue: Queue = Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if not _offer(queue, chunk, stop):
+                    return
+            _offer(queue, None, stop)
+        except BaseException as exc:  # handed to the caller's thread, which raises it
+            _offer(queue, exc, stop)
+
+    thread = threading.Thread(target=produce, name="import-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while (item := queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _offer(queue: Queue, item, stop: threading.Event) -> bool:
+    """Put ``item`` unless the consumer has stopped; whether it was put."""
+    while not stop.is_set():
+        try:
+            queue.put(item, timeout=0.1)
+            return True
+        except Full:
+            continue
+    return False
+
+
+def _parse(lines, parser, with_labels, digest, counts, read: list[int]) -> Iterator[tuple[int, ImportRecord]]:
+    for number, raw in enumerate(lines, start=1):
+        data = raw.encode() if isinstance(raw, str) else raw
+        digest.update(data)
+        counts.lines = number
+        read[0] += len(data)
+        if not data.strip():
+            continue
+        try:
+            obj = json.loads(data)
+            if not isinstance(obj, dict):
+                raise RecordError("expected a JSON object")
+            if b"\\u0000" in data and contains_nul(obj):  # the scan only when the escape is there
+                raise RecordError("a string holds a NUL character (\\u0000), which the database cannot store")
+            yield number, parser(obj, with_labels)
+        except RecordSkipped as skip:
+            counts.skipped.append({"line": number, "reason": str(skip)})
+        except (RecordError, UnicodeDecodeError) as exc:
+            raise ImportFailed(number, str(exc)) from None
+        except json.JSONDecodeError as exc:
+            raise ImportFailed(number, f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+
+
+def _label_source_user(name: str):
+    """Imported labels are judgments by an inactive user named after their source."""
+    user, created = get_user_model().objects.get_or_create(username=f"import:{name}"[:150], defaults={"is_active": False})
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def _check_line(project, h: Hashed, labelled: bool) -> None:
+    n = len(h.record.responses)
+    if project.task_type == ComparisonKind.PAIRWISE and n > MAX_PAIRWISE_RESPONSES_PER_LINE:
+        raise ImportFailed(
+            h.line,
+            f"{n} responses make {n * (n - 1) // 2} pairwise comparisons; a line may hold at most "
+            f"{MAX_PAIRWISE_RESPONSES_PER_LINE} responses (split the prompt's responses over several lines)",
+        )
+    criterion = h.record.criterion
+    if labelled and criterion and criterion != OVERALL and criterion not in project.criteria:
+        allowed = ", ".join([OVERALL, *project.criteria])
+        raise ImportFailed(h.line, f"criterion '{criterion}' is not one of this project's ({allowed})")
+
+
+def _store_batch(project, staging: ImportStaging, lines: list[Hashed], source, counts: ImportCounts) -> None:
+    for h in lines:
+        _check_line(project, h, labelled=source is not None)
+    staging.clear()
+    prompt_ids = _store_prompts(staging, lines, counts)
+    response_ids = _store_responses(staging, lines, prompt_ids, counts)
+    by_hash = _distinct(comparison_groups(project, lines, prompt_ids, response_ids))
+    rng = random.Random()  # serving order's tie-breaker
+    rows = [(h, g.prompt_id, g.response_ids, rng.random()) for h, g in by_hash.items()]
+    counts.comparisons += staging.store_comparisons(rows)
+    if source is not None:
+        labels: dict[tuple[str, str], int] = {}  # a source's first label for a comparison is the one kept
+        for h, group in by_hash.items():
+            for g in [group, *group.repeats]:
+                if g.preferred is not None:
+                    labels.setdefault((h, g.criterion), g.preferred)
+        if labels:
+            counts.judgments += store_labels(project, staging, source, labels)
+
+
+def _store_prompts(staging: ImportStaging, lines: list[Hashed], counts) -> dict[str, int]:
+    wanted = {}
+    for h in lines:
+        wanted.setdefault(h.prompt_hash, (h.record.messages, h.record.external_id, h.record.metadata))
+    ids, added = staging.store_prompts(wanted)
+    counts.prompts += added
+    return ids
+
+
+def _store_responses(staging: ImportStaging, lines: list[Hashed], prompt_ids, counts) -> dict[tuple[int, str, str], int]:
+    """Response ids by (prompt id, text hash, model name)."""
+    wanted: dict[tuple[int, str, str], str] = {}
+    for h in lines:
+        prompt_id = prompt_ids[h.prompt_hash]
+        for (text, _), (th, model) in zip(h.record.responses, h.keys, strict=True):
+            wanted.setdefault((prompt_id, th, model), text)
+    ids, added = staging.store_responses([(*key, text) for key, text in wanted.items()])
+    counts.responses += added
+    return dict(zip(wanted, ids, strict=True))
+
+
+def _distinct(groups: list[Group]) -> dict[str, Group]:
+    """The groups by response set hash, the first of each kept (later ones in its ``repeats``)."""
+    by_hash: dict[str, Group] = {}
+    for group in groups:
+        first = by_hash.setdefault(set_hash(group.response_ids), group)
+        if first is not group:
+            first.repeats.append(group)
+    return by_hash

@@ -1,0 +1,192 @@
+"""Set-based storage of an import's rows through temporary staging tables.
+
+Each chunk of lines is written to temporary tables in one bulk statement per table (PostgreSQL:
+``COPY``; SQLite: ``executemany``), then de-duplicated against the stored rows and inserted by
+the server with ``INSERT ... SELECT ... WHERE NOT EXISTS``: a handful of statements per chunk
+whatever its size, and no per-row SQL built in Python. The identities are the unique constraints
+of the models: a prompt by (project, content hash), a response by (prompt, text hash, model), a
+comparison by (project, response set hash).
+
+The tables live for one import inside its transaction: created at its start, dropped at its end,
+and taken back with everything else by the rollback of a failed import.
+"""
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+
+from django.db import connection
+
+from labeling.imports.bulk import db_json, db_now
+from labeling.imports.formats import messages_json
+from labeling.models import ComparisonKind
+
+# Text columns have the type of the column they are matched with: text against varchar(64) would
+# cast the stored column and lose its index.
+_TABLES = {
+    "import_prompt": "n integer, content_hash varchar(64), messages text, external_id text, metadata text",
+    "import_response": "n integer, prompt_id bigint, content_hash varchar(64), model_name varchar(200), text text, "
+                       "length_chars integer",
+    "import_comparison": "n integer, set_hash varchar(64), prompt_id bigint, random_key double precision",
+    "import_slot": "set_hash varchar(64), response_id bigint, position integer",
+}
+
+# Stored rows are looked up by a scalar subquery per staged row, which always probes the unique
+# index: as joins, the planner (whose statistics do not count the rows this transaction has
+# added) takes the project's table for a few dozen rows and scans all of it for every chunk,
+# quadratic in the file (100k lines: 22 s of server CPU).
+_PROMPT = "(SELECT p.id FROM labeling_prompt p WHERE p.project_id = %s AND p.content_hash = s.content_hash)"
+_RESPONSE = """(SELECT r.id FROM labeling_response r WHERE r.prompt_id = s.prompt_id
+                AND r.content_hash = s.content_hash AND r.model_name = s.model_name)"""
+_COMPARISON = "(SELECT c.id FROM labeling_comparison c WHERE c.project_id = %s AND c.response_set_hash = s.set_hash)"
+
+_INSERT_PROMPTS = f"""
+INSERT INTO labeling_prompt (project_id, messages, content_hash, external_id, metadata, created_at)
+SELECT %s, {{messages}}, s.content_hash, s.external_id, {{metadata}}, %s FROM import_prompt s
+WHERE {_PROMPT} IS NULL ORDER BY s.n"""
+_PROMPT_IDS = f"SELECT s.content_hash, {_PROMPT} FROM import_prompt s"
+
+_INSERT_RESPONSES = f"""
+INSERT INTO labeling_response (project_id, prompt_id, text, model_name, content_hash, length_chars, metadata, created_at)
+SELECT %s, s.prompt_id, s.text, s.model_name, s.content_hash, s.length_chars, {{empty}}, %s FROM import_response s
+WHERE {_RESPONSE} IS NULL ORDER BY s.n"""
+_RESPONSE_IDS = f"SELECT s.n, {_RESPONSE} FROM import_response s"
+
+_INSERT_COMPARISONS = f"""
+INSERT INTO labeling_comparison (project_id, prompt_id, response_set_hash, priority, random_key, is_gold,
+                                 judgment_count, holders, is_open, created_at)
+SELECT %s, s.prompt_id, s.set_hash, 0.0, s.random_key, FALSE, 0, 0, TRUE, %s FROM import_comparison s
+WHERE {_COMPARISON} IS NULL ORDER BY s.n"""
+# A comparison without a first slot is one this chunk just created (a stored one has its slots).
+_INSERT_SLOTS = f"""
+INSERT INTO labeling_comparisonresponse (comparison_id, response_id, position)
+SELECT t.comparison_id, t.response_id, t.position
+FROM (SELECT {_COMPARISON} AS comparison_id, s.response_id, s.position FROM import_slot s) t
+WHERE (SELECT x.id FROM labeling_comparisonresponse x WHERE x.comparison_id = t.comparison_id AND x.position = 0) IS NULL"""
+
+
+def _stored_orders_sql(k: int) -> str:
+    """Each staged comparison's id and its response ids at positions 0..k-1 (null where it has fewer)."""
+    slots = ", ".join(
+        f"(SELECT x.response_id FROM labeling_comparisonresponse x WHERE x.comparison_id = t.id AND x.position = {i})"
+        for i in range(k)
+    )
+    return f"SELECT t.set_hash, t.id, {slots} FROM (SELECT s.set_hash, {_COMPARISON} AS id FROM import_comparison s) t"
+
+
+def _source_judgments_sql() -> str:
+    """The label source's judgment (id, winner, ranking, criteria) on each staged comparison, if any."""
+    column = "(SELECT j.{} FROM labeling_judgment j WHERE j.comparison_id = t.id AND j.annotator_id = %s)"
+    columns = ", ".join(column.format(name) for name in ("id", "winner", "ranking", "criteria"))
+    return f"SELECT t.id, {columns} FROM (SELECT {_COMPARISON} AS id FROM import_comparison s) t"
+
+
+class ImportStaging:
+    """The staging tables of one import into ``project``; the caller holds the import's transaction."""
+
+    def __init__(self, project):
+        self.project_id = project.pk
+        self.k = project.responses_per_comparison if project.task_type == ComparisonKind.RANKING else 2
+        self.postgres = connection.vendor == "postgresql"
+        with connection.cursor() as cursor:
+            for name, columns in _TABLES.items():
+                cursor.execute(f"DROP TABLE IF EXISTS {name}")  # SQLite: left by an earlier import on this connection
+                cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns})")
+
+    def drop(self) -> None:
+        with connection.cursor() as cursor:
+            for name in _TABLES:
+                cursor.execute(f"DROP TABLE {name}")
+
+    def clear(self) -> None:
+        with connection.cursor() as cursor:
+            if self.postgres:
+                cursor.execute(f"TRUNCATE {', '.join(_TABLES)}")
+            else:
+                for name in _TABLES:
+                    cursor.execute(f"DELETE FROM {name}")
+
+    def store_prompts(self, prompts: dict[str, tuple[list, str, dict]]) -> tuple[dict[str, int], int]:
+        """``prompts``: (messages, external id, metadata) by content hash. Their ids by hash, and how many were new."""
+        rows = [
+            (n, h, messages_json(m), ext[:200], db_json(meta) if meta else "{}")
+            for n, (h, (m, ext, meta)) in enumerate(prompts.items())
+        ]
+        self._stage("import_prompt", ["n", "content_hash", "messages", "external_id", "metadata"], rows)
+        sql = _INSERT_PROMPTS.format(messages=self._json("s.messages"), metadata=self._json("s.metadata"))
+        added = self._write(sql, [self.project_id, db_now(), self.project_id])
+        return dict(self._rows(_PROMPT_IDS, [self.project_id])), added
+
+    def store_responses(self, responses: list[tuple[int, str, str, str]]) -> tuple[list[int], int]:
+        """``responses``: distinct (prompt id, text hash, model, text). Their ids in that order, and how many were new."""
+        rows = [(n, p, h, m, text, len(text)) for n, (p, h, m, text) in enumerate(responses)]
+        columns = ["n", "prompt_id", "content_hash", "model_name", "text", "length_chars"]
+        self._stage("import_response", columns, rows)
+        added = self._write(_INSERT_RESPONSES.format(empty=self._json("'{}'")), [self.project_id, db_now()])
+        ids = [0] * len(rows)
+        for n, response_id in self._rows(_RESPONSE_IDS, []):
+            ids[n] = response_id
+        return ids, added
+
+    def store_comparisons(self, comparisons: list[tuple[str, int, list[int], float]]) -> int:
+        """``comparisons``: distinct (response set hash, prompt id, response ids in presentation
+        order, random key); the ones not stored yet are stored with their slots. How many were new."""
+        self._stage("import_comparison", ["n", "set_hash", "prompt_id", "random_key"],
+                    [(n, h, p, key) for n, (h, p, _, key) in enumerate(comparisons)])
+        slots = [(h, r, position) for h, _, order, _ in comparisons for position, r in enumerate(order)]
+        self._stage("import_slot", ["set_hash", "response_id", "position"], slots)
+        added = self._write(_INSERT_COMPARISONS, [self.project_id, db_now(), self.project_id])
+        self._write(_INSERT_SLOTS, [self.project_id])
+        return added
+
+    def stored_orders(self) -> dict[str, tuple[int, list[int]]]:
+        """Of the staged comparisons: (comparison id, response ids by position), by response set hash."""
+        orders: dict[str, tuple[int, list[int]]] = {}
+        for set_hash, comparison_id, *slots in self._rows(_stored_orders_sql(self.k), [self.project_id]):
+            orders[set_hash] = (comparison_id, [r for r in slots if r is not None])
+        return orders
+
+    def source_judgments(self, source_id: int) -> dict[int, tuple[int, str, list | None, dict]]:
+        """The label source's judgments on the staged comparisons: (id, winner, ranking, criteria) by comparison id."""
+        found = {}
+        rows = self._rows(_source_judgments_sql(), [source_id] * 4 + [self.project_id])
+        for comparison_id, judgment_id, winner, ranking, criteria in rows:
+            if judgment_id is not None:
+                found[comparison_id] = (judgment_id, winner, _decoded(ranking), _decoded(criteria) or {})
+        return found
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def _json(self, expression: str) -> str:
+        return f"CAST({expression} AS jsonb)" if self.postgres else expression
+
+    def _stage(self, table: str, columns: list[str], rows: Iterable[tuple]) -> None:
+        with connection.cursor() as cursor:
+            if self.postgres:
+                buffer = io.StringIO()
+                # Every field quoted: in CSV an unquoted empty field (or \N with that NULL marker) is NULL.
+                csv.writer(buffer, quoting=csv.QUOTE_ALL).writerows(rows)
+                buffer.seek(0)
+                cursor.cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer)
+            else:  # the driver's own cursor: Django's would rewrite the placeholders of every row
+                placeholders = ", ".join("?" * len(columns))
+                cursor.cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
+
+    @staticmethod
+    def _write(sql: str, params: list) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+
+    @staticmethod
+    def _rows(sql: str, params: list) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+
+def _decoded(value):
+    """A JSON column read by raw SQL: text on SQLite (and with Django's psycopg2 setup), else decoded."""
+    return json.loads(value) if isinstance(value, str) else value
+

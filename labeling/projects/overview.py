@@ -1,0 +1,143 @@
+"""Reads for the admin dashboard's overview: how far the collection is, how fast it moves, what to review.
+
+Every figure is a count over one project. The queries are aggregates that ride on the indexes
+the hot paths already need: judgments by (project, created_at), active leases by (project,
+expires_at), comparisons and leases by project. Nothing here is cached: the overview is polled
+every few seconds by at most a handful of admins, and each call costs a few small queries.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from labeling.models import (
+    Comparison,
+    ComparisonKind,
+    Flag,
+    Judgment,
+    Lease,
+    LeaseState,
+    Project,
+    Winner,
+)
+
+HOURS = 24
+EXCERPT_CHARS = 160
+
+
+def project_overview(*, project: Project, now: datetime | None = None, flags_limit: int = 20) -> dict:
+    """Progress, pace, leases in flight, tie/skip/flag rates and the flags waiting for review."""
+    now = now or timezone.now()
+    judgments = _judgment_counts(project, since=now - timedelta(hours=HOURS))
+    leases = _lease_counts(project, now=now)
+    flags = _flag_counts(project)
+    # Every task an annotator finished either way: judged or skipped.
+    answered = judgments["total"] + leases["skipped"]
+    return {
+        "project": project.pk,
+        "generated_at": now,
+        "comparisons": _comparison_counts(project),
+        "judgments": {**judgments, "per_hour": judgments_per_hour(project=project, now=now)},
+        "leases": leases,
+        "flags": flags,
+        "rates": {
+            "tie": _share(judgments["ties"], judgments["total"]) if project.task_type == ComparisonKind.PAIRWISE else None,
+            "skip": _share(leases["skipped"], answered),
+            "flag": _share(flags["total"], answered),
+        },
+        "flagged": flagged_for_review(project=project, limit=flags_limit),
+    }
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _comparison_counts(project: Project) -> dict:
+    """Regular comparisons by how many of the wanted ``overlap`` judgments they have; gold apart."""
+    counts = Comparison.objects.filter(project=project).aggregate(
+        total=Count("pk", filter=Q(is_gold=False)),
+        complete=Count("pk", filter=Q(is_gold=False, judgment_count__gte=project.overlap)),
+        started=Count("pk", filter=Q(is_gold=False, judgment_count__gt=0)),
+        gold=Count("pk", filter=Q(is_gold=True)),
+    )
+    started = counts.pop("started")
+    return {**counts, "partial": started - counts["complete"], "overlap": project.overlap}
+
+
+def _judgment_counts(project: Project, *, since: datetime) -> dict:
+    return Judgment.objects.filter(project=project).aggregate(
+        total=Count("pk"),
+        ties=Count("pk", filter=Q(winner=Winner.TIE)),
+        last_24h=Count("pk", filter=Q(created_at__gte=since)),
+        annotators_24h=Count("annotator", filter=Q(created_at__gte=since), distinct=True),
+    )
+
+
+def judgments_per_hour(*, project: Project, now: datetime, hours: int = HOURS) -> list[dict]:
+    """Judgments in each of the last ``hours`` clock hours (UTC), oldest first; the last is the current hour."""
+    current = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    starts = [current - timedelta(hours=back) for back in range(hours - 1, -1, -1)]
+    rows = (
+        Judgment.objects.filter(project=project, created_at__gte=starts[0])
+        .annotate(hour=TruncHour("created_at", tzinfo=UTC))
+        .values("hour")
+        .annotate(count=Count("pk"))
+    )
+    by_hour = {row["hour"]: row["count"] for row in rows}
+    return [{"hour": start, "count": by_hour.get(start, 0)} for start in starts]
+
+
+def _lease_counts(project: Project, *, now: datetime) -> dict:
+    # Leases past their expiry stay 'active' until the assignment service sweeps them lazily:
+    # only the unexpired ones are really in flight.
+    in_flight = Lease.objects.filter(project=project, state=LeaseState.ACTIVE, expires_at__gt=now).aggregate(
+        leases=Count("pk"), annotators=Count("annotator", distinct=True)
+    )
+    skipped = Lease.objects.filter(project=project, state=LeaseState.SKIPPED).count()
+    return {"in_flight": in_flight["leases"], "annotators_in_flight": in_flight["annotators"], "skipped": skipped}
+
+
+def _flag_counts(project: Project) -> dict:
+    rows = list(
+        Flag.objects.filter(project=project).values("reason").annotate(
+            total=Count("pk"), open=Count("pk", filter=Q(resolved=False))
+        )
+    )
+    by_reason = {row["reason"]: row["total"] for row in rows}
+    return {
+        "total": sum(by_reason.values()),
+        "open": sum(row["open"] for row in rows),
+        "by_reason": by_reason,
+    }
+
+
+def flagged_for_review(*, project: Project, limit: int = 20) -> list[dict]:
+    """The newest unresolved flags, with who raised them and the start of the prompt's last turn."""
+    flags = (
+        Flag.objects.filter(project=project, resolved=False)
+        .select_related("annotator", "comparison__prompt")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return [
+        {
+            "id": flag.pk,
+            "comparison": flag.comparison_id,
+            "reason": flag.reason,
+            "note": flag.note,
+            "annotator": flag.annotator.get_username(),
+            "created_at": flag.created_at,
+            "prompt_excerpt": _excerpt(flag.comparison.prompt.messages),
+        }
+        for flag in flags
+    ]
+
+
+def _excerpt(messages) -> str:
+    """The last turn's text, cut to ``EXCERPT_CHARS`` (the screen shows it escaped, as plain text)."""
+    last = messages[-1] if isinstance(messages, list) and messages else {}
+    content = last.get("content", "") if isinstance(last, dict) else ""
+    text = " ".join(str(content).split())
+    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"

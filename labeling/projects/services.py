@@ -1,0 +1,119 @@
+"""Creating projects and managing who may work in them."""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from labeling.errors import InvalidInput, NotFound
+from labeling.models import ComparisonKind, Membership, Project, ProjectStats, Role
+
+
+def validate_project_settings(*, task_type: str, responses_per_comparison: int, strength_scale, criteria) -> None:
+    if task_type == ComparisonKind.PAIRWISE and responses_per_comparison != 2:
+        raise InvalidInput("responses_per_comparison must be 2 for a pairwise project")
+    if not 2 <= responses_per_comparison <= 26:
+        raise InvalidInput("responses_per_comparison must be between 2 and 26")
+    for name, value in (("strength_scale", strength_scale), ("criteria", criteria)):
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise InvalidInput(f"{name} must be a list of non-empty strings")
+        if any("\x00" in v for v in value):  # PostgreSQL's jsonb cannot store it
+            raise InvalidInput(f"{name} must not contain NUL characters")
+        if len(set(value)) != len(value):
+            raise InvalidInput(f"{name} has duplicates")
+
+
+@transaction.atomic
+def project_create(*, slug: str, name: str = "", created_by=None, **fields) -> Project:
+    """Create a project; its creator becomes its admin."""
+    if Project.objects.filter(slug=slug).exists():
+        raise InvalidInput(f"a project with slug '{slug}' exists")
+    project = Project(slug=slug, name=name or slug, **fields)
+    validate_project_settings(
+        task_type=project.task_type,
+        responses_per_comparison=project.responses_per_comparison,
+        strength_scale=project.strength_scale,
+        criteria=project.criteria,
+    )
+    _full_clean(project)
+    project.save()
+    # The stats row exists from the start, so the first judgment schedules the first computation
+    # (see services.stats.project_stats_changed).
+    ProjectStats.objects.create(project=project, dirty=False)
+    if created_by is not None:
+        Membership.objects.create(project=project, user=created_by, role=Role.ADMIN)
+    return project
+
+
+def project_get_or_create(*, slug: str, created_by=None, **fields) -> tuple[Project, bool]:
+    project = Project.objects.filter(slug=slug).first()
+    if project:
+        return project, False
+    return project_create(slug=slug, created_by=created_by, **fields), True
+
+
+def membership_set(*, project: Project, username: str, role: str) -> Membership:
+    """Add ``username`` to ``project`` with ``role``, or change their role."""
+    if role not in Role.values:
+        raise InvalidInput(f"role must be one of {', '.join(Role.values)}")
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise NotFound(f"no active user named '{username}'")
+    membership, _ = Membership.objects.update_or_create(project=project, user=user, defaults={"role": role})
+    return membership
+
+
+# Settings that say what a stored judgment means: once one exists they are fixed.
+JUDGMENT_SHAPE_FIELDS = ("task_type", "responses_per_comparison", "strength_scale")
+
+
+@transaction.atomic
+def project_update(*, project: Project, **fields) -> Project:
+    """Change settings; a new overlap re-opens or closes comparisons to match.
+
+    Once the project has judgments (imported labels included), what they mean is fixed: the
+    task type, K and the strength scale (a strength is a position on it, so even relabelling
+    would change what stored answers say) cannot change, and criteria can only be added
+    (earlier judgments have no verdict on a new one and are left out of its figures);
+    removing or renaming one is refused.
+    """
+    _check_judgment_shape_kept(project, fields)
+    old_overlap = project.overlap
+    for name, value in fields.items():
+        setattr(project, name, value)
+    validate_project_settings(
+        task_type=project.task_type,
+        responses_per_comparison=project.responses_per_comparison,
+        strength_scale=project.strength_scale,
+        criteria=project.criteria,
+    )
+    _full_clean(project)
+    project.save()
+    if project.overlap != old_overlap:
+        project.comparisons.filter(holders__lt=project.overlap).update(is_open=True)
+        project.comparisons.filter(holders__gte=project.overlap).update(is_open=False)
+    return project
+
+
+def _check_judgment_shape_kept(project: Project, fields: dict) -> None:
+    changed = [name for name in JUDGMENT_SHAPE_FIELDS if name in fields and fields[name] != getattr(project, name)]
+    dropped = [c for c in project.criteria if "criteria" in fields and c not in (fields["criteria"] or [])]
+    if not (changed or dropped) or not project.judgments.exists():
+        return
+    if changed:
+        raise InvalidInput(
+            f"{changed[0]} cannot change once the project has judgments: they were given under the current one",
+            field=changed[0],
+        )
+    raise InvalidInput(
+        f"criteria cannot drop or rename {', '.join(dropped)} once the project has judgments on it; "
+        "new criteria may be added",
+        field="criteria",
+    )
+
+
+def _full_clean(project: Project) -> None:
+    """Model validation (field limits, the check constraints) as a domain error: a 400, not a 500."""
+    try:
+        project.full_clean()
+    except ValidationError as exc:
+        raise InvalidInput("; ".join(exc.messages)) from None

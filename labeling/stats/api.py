@@ -1,0 +1,172 @@
+"""Project statistics: the cached payload, never computed on the request.
+
+Members of the project may read it; annotators get only their own annotator row and no
+model ratings, since they judge blind (see ``labeling.stats.selectors.project_stats_for_viewer``). The serializers below describe the
+payload for the schema; the payload itself is built by ``labeling.stats.services``.
+"""
+
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from labeling.access import access_project, is_project_admin
+from labeling.stats.selectors import project_stats_for_viewer
+from labeling.stats.services import project_stats_nudge
+
+
+def _number(**kwargs):
+    return serializers.FloatField(allow_null=True, **kwargs)
+
+
+class RatingRowSerializer(serializers.Serializer):
+    model = serializers.CharField()
+    rating = serializers.FloatField()
+    ci_low = _number(help_text="2.5th percentile of the bootstrap; null for online Elo.")
+    ci_high = _number(help_text="97.5th percentile of the bootstrap; null for online Elo.")
+    rank = serializers.IntegerField(help_text="1 + models whose ci_low is above this one's ci_high.")
+    n = serializers.IntegerField(help_text="Judgments (or implied pairs) the model appears in.")
+
+
+class LengthControlledRowSerializer(serializers.Serializer):
+    model = serializers.CharField()
+    rating = serializers.FloatField()
+    n = serializers.IntegerField()
+
+
+class LengthControlledSerializer(serializers.Serializer):
+    rows = LengthControlledRowSerializer(many=True)
+    length_coef = _number(help_text="Log-odds of winning per unit of (len_a - len_b) / (len_a + len_b).")
+
+
+class WinRateSerializer(serializers.Serializer):
+    models = serializers.ListField(child=serializers.CharField())
+    matrix = serializers.ListField(
+        child=serializers.ListField(child=_number()),
+        help_text="matrix[i][j]: share of points models[i] scored against models[j]; null where they never met.",
+    )
+
+
+class ExcludedSerializer(serializers.Serializer):
+    same_model = serializers.IntegerField(help_text="Pairs of two responses by the same named model.")
+    no_model = serializers.IntegerField(
+        help_text="Pairs naming no model: neither response has a model name (as in HH-RLHF), or a slot was not found."
+    )
+
+
+class RatingsSerializer(serializers.Serializer):
+    n = serializers.IntegerField()
+    excluded = ExcludedSerializer()
+    scale = serializers.CharField()
+    reason = serializers.CharField(allow_null=True)
+    bradley_terry = RatingRowSerializer(many=True, help_text="The leaderboard: Bradley-Terry, 100 bootstrap refits.")
+    elo = RatingRowSerializer(many=True, help_text="Online Elo (K=4) in judgment order.")
+    strength_weighted = RatingRowSerializer(
+        many=True, allow_null=True,
+        help_text="Bradley-Terry counting a preference of strength s as s games (Arena-Hard): the fit alone, "
+                  "no interval. Null without a strength scale.",
+    )
+    length_controlled = LengthControlledSerializer()
+    win_rate = WinRateSerializer()
+
+
+class AgreementFiguresSerializer(serializers.Serializer):
+    unit = serializers.ChoiceField(choices=["comparison", "implied pair"])
+    n_units = serializers.IntegerField(help_text="Units with two or more ratings.")
+    n_raters = serializers.IntegerField()
+    n_ratings = serializers.IntegerField()
+    krippendorff_alpha = _number(help_text="Nominal: a, tie and b as categories.")
+    krippendorff_alpha_ci = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2, allow_null=True)
+    krippendorff_alpha_ordinal = _number(help_text="On the signed strength score -S..S.")
+    krippendorff_alpha_interval = _number()
+    fleiss_kappa = _number()
+    fleiss_units = serializers.IntegerField()
+    fleiss_ratings_per_unit = serializers.IntegerField()
+    cohen_kappa_mean = _number()
+    percent_agreement = _number()
+    reason = serializers.CharField(allow_null=True, help_text="Why all figures are null, e.g. 'only one annotator'.")
+    reasons = serializers.DictField(child=serializers.CharField(), help_text="Why each null figure is null.")
+
+
+class AgreementSerializer(AgreementFiguresSerializer):
+    criteria = serializers.DictField(child=AgreementFiguresSerializer(), help_text="The same figures per criterion.")
+
+
+class AnnotatorRowSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    annotator = serializers.IntegerField()
+    n = serializers.IntegerField()
+    n_agreement = serializers.IntegerField()
+    n_gold = serializers.IntegerField()
+    agreement = _number(help_text="Share agreeing with the leave-one-out majority.")
+    gold_accuracy = _number()
+    median_seconds = _number()
+    tie_rate = _number()
+    skip_rate = _number()
+    flag_rate = _number()
+    e_value = serializers.FloatField()
+    outlier = serializers.BooleanField()
+    fast_rate = _number(help_text="Share of timed judgments given faster than the responses can be skimmed.")
+    fastest_seconds = _number()
+    too_fast = serializers.BooleanField(help_text="At least a quarter of 10 or more timed judgments implausibly fast.")
+
+
+class CountsSerializer(serializers.Serializer):
+    comparisons = serializers.IntegerField()
+    gold_comparisons = serializers.IntegerField()
+    judgments = serializers.IntegerField()
+    judged_comparisons = serializers.IntegerField()
+    complete_comparisons = serializers.IntegerField(help_text="Regular comparisons with `overlap` judgments or more.")
+    ties = serializers.IntegerField()
+    skips = serializers.IntegerField()
+    flags = serializers.IntegerField()
+    annotators = serializers.IntegerField()
+    imported_judgments = serializers.IntegerField()
+
+
+class SecondsSerializer(serializers.Serializer):
+    read = serializers.FloatField()
+    agreement = serializers.FloatField()
+    annotators = serializers.FloatField()
+    ratings = serializers.FloatField()
+    total = serializers.FloatField()
+
+
+class ProjectStatsSerializer(serializers.Serializer):
+    project = serializers.IntegerField()
+    task_type = serializers.CharField()
+    computed_at = serializers.DateTimeField(help_text="When the data was read.")
+    judgments = serializers.IntegerField(help_text="Judgments counted (the watermark).")
+    last_judgment_id = serializers.IntegerField()
+    stale = serializers.BooleanField(help_text="Judgments changed since; a refresh is on its way.")
+    counts = CountsSerializer()
+    agreement = AgreementSerializer()
+    annotators = AnnotatorRowSerializer(many=True, help_text="Everyone for project admins; annotators get their own row.")
+    ratings = RatingsSerializer(
+        required=False, help_text="Project admins only: annotators judge blind, so they never see model names or ratings."
+    )
+    seconds = SecondsSerializer(help_text="Time the computation took, by part.")
+
+
+class StatsPendingSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    stale = serializers.BooleanField()
+
+
+class ProjectStatsView(APIView):
+    @extend_schema(responses={200: ProjectStatsSerializer, 202: StatsPendingSerializer})
+    def get(self, request, project_id: int):
+        project = access_project(request.user, project_id)
+        payload = project_stats_for_viewer(project=project, user=request.user, admin=is_project_admin(request.user, project))
+        if payload is None or payload["stale"]:
+            project_stats_nudge(project)  # only sends a refresh if none is cached or one looks lost
+        if payload is None:
+            body = {"detail": "statistics are being computed; ask again in a few seconds", "stale": True}
+            return Response(body, status=status.HTTP_202_ACCEPTED)
+        return Response(payload)
+
+
+urlpatterns = [
+    path("projects/<int:project_id>/stats/", ProjectStatsView.as_view(), name="project-stats"),
+]

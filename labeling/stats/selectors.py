@@ -1,0 +1,366 @@
+"""Reads for project statistics: judgments and their context as numpy arrays.
+
+Every read names only the columns it needs with ``values_list``, pushes the coding of results
+into SQL (a pairwise result becomes one signed integer, a model name an index into the sorted
+list of names) and builds no model instances. The large reads, one row per judgment, per
+response slot and per response, are tables of bigints: on PostgreSQL they travel as
+``COPY (<the queryset's own SQL>) TO STDOUT (FORMAT binary)``, whose fixed-size rows numpy
+reads in place, because through the DB-API cursor every value first becomes a Python object,
+which costs several times as much at a million rows. Elsewhere (SQLite) the same queryset is
+iterated.
+
+``stats_snapshot`` makes all reads of one computation see the same data on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    IntegerField,
+    Max,
+    Min,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast, Coalesce
+
+from labeling.models import (
+    Comparison,
+    ComparisonKind,
+    ComparisonResponse,
+    Flag,
+    Judgment,
+    Lease,
+    LeaseState,
+    Project,
+    ProjectStats,
+    Response,
+)
+from labeling.rankings import LETTERS
+from labeling.stats.arrays import locate
+
+# Judgments imported with labels belong to an inactive user named after the source
+# (labeling.imports.services): one "annotator" standing for many unknown people.
+IMPORT_USER_PREFIX = "import:"
+
+
+@dataclass(frozen=True)
+class JudgmentArrays:
+    """One entry per judgment, in id order (the order they were made).
+
+    ``signed`` codes a pairwise result as +strength when A won, -strength when B won and 0 for
+    a tie (strength counts 1 where the project has no scale). ``rankings`` (ranking projects
+    only, else None) holds each judgment's positions best first (0 is A). ``seconds`` is NaN
+    where no time was recorded (imports).
+    """
+
+    id: np.ndarray
+    comparison: np.ndarray
+    annotator: np.ndarray
+    signed: np.ndarray
+    seconds: np.ndarray
+    rankings: list[list[int]] | None = None
+
+
+@dataclass(frozen=True)
+class SlotArrays:
+    """Every response slot of the project's comparisons: ``model`` indexes ``models``."""
+
+    comparison: np.ndarray
+    position: np.ndarray
+    model: np.ndarray
+    length: np.ndarray
+    models: list[str]
+
+
+@dataclass(frozen=True)
+class ProjectContext:
+    """The small reads: who skipped or flagged what, gold, and how many comparisons."""
+
+    skipped: np.ndarray  # (S, 2) comparison id, annotator id of skipped leases
+    flagged: np.ndarray  # (F, 2) distinct comparison id, annotator id pairs with a flag
+    flags: int
+    gold: dict[int, dict | None]  # gold comparison id -> gold_answer
+    comparisons: int
+
+
+# --- the snapshot and the transport -----------------------------------------------------------
+
+
+@contextmanager
+def stats_snapshot() -> Iterator[str | None]:
+    """Run the reads of one computation in one read-only snapshot (PostgreSQL); yields the
+    snapshot's id for ``in_snapshot`` (None where reads simply run in turn).
+
+    REPEATABLE READ makes the judgment and slot reads agree even while judgments and imports
+    commit. JIT is off because compiling these plain scans costs more (about 0.2 s a query)
+    than it saves. Inside a caller's transaction (tests) or on
+    SQLite the reads run as they are: SQLite's transactions here take the write lock, which
+    must not wait on statistics.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield None
+        return
+    with transaction.atomic():
+        _read_only_settings()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_export_snapshot()")
+            snapshot = cursor.fetchone()[0]
+        yield snapshot
+
+
+def _read_only_settings(snapshot: str | None = None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        if snapshot:
+            cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+        cursor.execute("SET LOCAL jit = off")
+
+
+def in_snapshot(snapshot: str | None, function, *args) -> Future:
+    """Run ``function(*args)`` on a second connection in the same snapshot, in a thread, so
+    PostgreSQL works on two queries at once; without a snapshot, run it now.
+
+    The exporting transaction must stay open until the result is taken.
+    """
+    if snapshot is None:
+        done = Future()
+        done.set_result(function(*args))
+        return done
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(_run_in_snapshot, snapshot, function, *args)
+    pool.shutdown(wait=False)
+    return future
+
+
+def _run_in_snapshot(snapshot: str, function, *args):
+    try:
+        with transaction.atomic():
+            _read_only_settings(snapshot)
+            return function(*args)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def _bigints(queryset: QuerySet, *columns) -> QuerySet:
+    """``values_list`` of ``columns``, each cast to bigint (the layout ``_int_table`` reads)."""
+    return queryset.values_list(*(Cast(column, BigIntegerField()) for column in columns))
+
+
+def _int_table(query: QuerySet | tuple[str, list], width: int, *, copy: bool | None = None) -> np.ndarray:
+    """The rows of a query of ``width`` non-null bigint columns as an (n, width) int64 array.
+
+    ``query`` is a ``_bigints`` queryset or ``(sql, params)``. ``copy`` picks the transport:
+    binary COPY (the default on PostgreSQL) or the DB-API cursor's rows (the only way
+    elsewhere; the bench compares the two).
+    """
+    sql, params = query.query.sql_with_params() if isinstance(query, QuerySet) else query
+    with connection.cursor() as cursor:
+        if not (connection.vendor == "postgresql" if copy is None else copy):
+            cursor.execute(sql, params)
+            return np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.int64).reshape(-1, width)
+        buffer = io.BytesIO()
+        cursor.copy_expert(f"COPY ({cursor.mogrify(sql, params).decode()}) TO STDOUT (FORMAT binary)", buffer)
+    return _binary_bigint_rows(buffer.getvalue(), width)
+
+
+def _binary_bigint_rows(data: bytes, width: int) -> np.ndarray:
+    """Parse PostgreSQL's binary COPY output of ``width`` non-null bigint columns.
+
+    The format: an 11-byte signature, int32 flags, an int32 header-extension length and the
+    extension; then per row an int16 field count and, per field, an int32 length (8) and the
+    value, all big-endian; then an int16 -1.
+    """
+    start = 19 + int.from_bytes(data[15:19], "big")
+    fields = [("count", ">i2")] + [(f"{kind}{i}", code) for i in range(width) for kind, code in (("size", ">i4"), ("value", ">i8"))]
+    rows = np.frombuffer(data, dtype=np.dtype(fields), count=(len(data) - start - 2) // np.dtype(fields).itemsize, offset=start)
+    sizes = np.column_stack([rows["count"]] + [rows[f"size{i}"] for i in range(width)]) if len(rows) else np.zeros((0, width + 1))
+    if np.any(sizes[:, 0] != width) or np.any(sizes[:, 1:] != 8):
+        raise ValueError("COPY rows are not all non-null bigints")  # a NULL would shift every later row
+    return np.column_stack([rows[f"value{i}"] for i in range(width)]).astype(np.int64).reshape(-1, width)
+
+
+def _signed(winner, strength) -> Case:
+    """+strength for "a", -strength for "b", 0 for a tie; NULL for anything else."""
+    magnitude = Coalesce(strength, Value(1))
+    return Case(
+        When(**{winner: "a"}, then=magnitude),
+        When(**{winner: "b"}, then=-magnitude),
+        When(**{winner: "tie"}, then=Value(0)),
+        default=None,
+        output_field=IntegerField(),
+    )
+
+
+# --- judgments and slots ----------------------------------------------------------------------
+
+
+def judgment_arrays(project: Project, *, copy: bool | None = None) -> JudgmentArrays:
+    """All of the project's judgments, main result only (``copy``: see ``_int_table``)."""
+    judgments = Judgment.objects.filter(project=project)
+    if project.task_type == ComparisonKind.RANKING:
+        return _ranking_arrays(judgments.values_list("id", "comparison_id", "annotator_id", "time_spent_ms", "ranking"))
+    return _judgment_rows(_int_table(_judgment_table(project), 5, copy=copy))
+
+
+def _judgment_table(project: Project) -> QuerySet:
+    judgments = Judgment.objects.filter(project=project).annotate(signed=_signed("winner", "strength"))
+    return _bigints(judgments.filter(signed__isnull=False), "id", "comparison_id", "annotator_id", "signed", "time_spent_ms")
+
+
+def _judgment_rows(rows: np.ndarray) -> JudgmentArrays:
+    """(id, comparison, annotator, signed, time_ms) rows, put in id order."""
+    if np.any(rows[1:, 0] < rows[:-1, 0]):  # a plain scan usually returns them in order already
+        rows = rows[np.argsort(rows[:, 0], kind="stable")]
+    return JudgmentArrays(
+        id=rows[:, 0], comparison=rows[:, 1], annotator=rows[:, 2], signed=rows[:, 3],
+        seconds=_seconds(rows[:, 4]),
+    )
+
+
+def criterion_arrays(project: Project, name: str) -> JudgmentArrays:
+    """Each judgment's result on criterion ``name``; judgments without it are left out."""
+    judgments = Judgment.objects.filter(project=project)
+    result = KeyTransform(name, "criteria")
+    if project.task_type == ComparisonKind.RANKING:
+        rows = judgments.annotate(result=KeyTransform("ranking", result)).filter(result__isnull=False)
+        return _ranking_arrays(rows.values_list("id", "comparison_id", "annotator_id", "time_spent_ms", "result"))
+    strength = Cast(KeyTextTransform("strength", result), IntegerField())
+    # the Cast makes it plain text: a key transform's "=" would compare JSON values
+    judgments = judgments.annotate(criterion_winner=Cast(KeyTextTransform("winner", result), CharField()))
+    judgments = judgments.annotate(signed=_signed("criterion_winner", strength)).filter(signed__isnull=False)
+    table = _bigints(judgments, "id", "comparison_id", "annotator_id", "signed", "time_spent_ms")
+    return _judgment_rows(_int_table(table, 5))
+
+
+def _ranking_arrays(rows) -> JudgmentArrays:
+    """Ranking judgments: letters become positions; JSON is decoded per row (no SQL coding)."""
+    ids, comparisons, annotators, times, rankings = [], [], [], [], []
+    position = {letter: i for i, letter in enumerate(LETTERS)}
+    for judgment_id, comparison_id, annotator_id, time_ms, ranking in sorted(rows):
+        if not isinstance(ranking, list) or not ranking:
+            continue
+        ids.append(judgment_id)
+        comparisons.append(comparison_id)
+        annotators.append(annotator_id)
+        times.append(time_ms)
+        rankings.append([position[letter] for letter in ranking])
+    size = len(ids)
+    return JudgmentArrays(
+        id=np.array(ids, dtype=np.int64), comparison=np.array(comparisons, dtype=np.int64),
+        annotator=np.array(annotators, dtype=np.int64), signed=np.zeros(size, dtype=np.int64),
+        seconds=_seconds(np.array(times, dtype=np.int64)), rankings=rankings,
+    )
+
+
+def _seconds(milliseconds: np.ndarray) -> np.ndarray:
+    # 0 is what a judgment without a recorded time stores (imports): missing, not instant
+    return np.where(milliseconds > 0, milliseconds / 1000.0, np.nan)
+
+
+def slot_arrays(project: Project, *, copy: bool | None = None) -> SlotArrays:
+    """Model and length of every response slot of the project's comparisons.
+
+    Two plain scans joined here: slots by their comparison's id range, responses by project.
+    PostgreSQL's hash join of the two costs several times the scans (1M responses). Slots of
+    other projects' comparisons interleaved in the range find no response and are dropped.
+    Model names are coded in SQL against the sorted list of names: a CASE over a few dozen
+    names costs less than sending a name per response.
+    """
+    models = list(
+        Response.objects.filter(project=project).order_by("model_name")
+        .values_list("model_name", flat=True).distinct()
+    )
+    span = Comparison.objects.filter(project=project).aggregate(low=Min("id"), high=Max("id"))
+    slots = ComparisonResponse.objects.filter(comparison__gte=span["low"] or 0, comparison__lte=span["high"] or -1)
+    slots = _int_table(_bigints(slots.order_by(), "comparison_id", "position", "response_id"), 3, copy=copy)
+    responses = _int_table(_response_table(project, models), 3, copy=copy)
+    responses = responses[np.argsort(responses[:, 0], kind="stable")]
+    row = locate(responses[:, 0], slots[:, 2])
+    slots, row = slots[row >= 0], row[row >= 0]
+    return SlotArrays(comparison=slots[:, 0], position=slots[:, 1], model=responses[row, 1],
+                      length=responses[row, 2], models=models)
+
+
+def _response_table(project: Project, models: list[str]) -> tuple[str, list]:
+    """``(sql, params)``: id, model code and length of each of the project's responses.
+
+    The code comes from joining a list of the sorted names, written as a VALUES list: a CASE
+    over a few dozen names costs PostgreSQL about twice as much as the scan itself, a join to
+    a small list hardly anything. (The ORM has no join to a literal list.)
+    """
+    if not models:
+        return "SELECT 1 WHERE 1 = 0", []
+    inner, params = (Response.objects.filter(project=project).order_by()
+                     .values_list("id", "model_name", "length_chars").query.sql_with_params())
+    names = ", ".join(["(%s, %s)"] * len(models))
+    sql = (f"WITH names (name, code) AS (VALUES {names}) "
+           "SELECT CAST(r.id AS bigint), CAST(names.code AS bigint), CAST(r.length_chars AS bigint) "
+           f"FROM ({inner}) AS r JOIN names ON names.name = r.model_name")
+    return sql, [value for code, name in enumerate(models) for value in (name, code)] + list(params)
+
+
+# --- the small reads --------------------------------------------------------------------------
+
+
+def project_context(project: Project) -> ProjectContext:
+    """Skips, flags, gold answers and the comparison count."""
+    skipped = Lease.objects.filter(project=project, state=LeaseState.SKIPPED).values_list("comparison_id", "annotator_id")
+    flags = Flag.objects.filter(project=project)
+    flagged = flags.order_by().values_list("comparison_id", "annotator_id").distinct()
+    gold = Comparison.objects.filter(project=project, is_gold=True).values_list("id", "gold_answer")
+    return ProjectContext(
+        skipped=np.array(list(skipped), dtype=np.int64).reshape(-1, 2),
+        flagged=np.array(list(flagged), dtype=np.int64).reshape(-1, 2),
+        flags=flags.count(),
+        gold=dict(gold),
+        comparisons=Comparison.objects.filter(project=project).count(),
+    )
+
+
+def user_names(*user_ids: np.ndarray) -> dict[int, str]:
+    """Usernames of the users in any of the id arrays."""
+    ids = np.unique(np.concatenate([np.asarray(i, np.int64) for i in user_ids])) if user_ids else []
+    return dict(get_user_model().objects.filter(pk__in=[int(i) for i in ids]).values_list("pk", "username"))
+
+
+def is_import_user(username: str) -> bool:
+    return username.startswith(IMPORT_USER_PREFIX)
+
+
+# --- the cached payload -----------------------------------------------------------------------
+
+
+def project_stats_for_viewer(*, project: Project, user, admin: bool) -> dict | None:
+    """The cached stats as ``user`` may see them, with ``stale``; None when none are cached.
+
+    Project admins see everything. Annotators see the project-wide figures (agreement,
+    counts) and, of the per-annotator rows, only their own: another person's agreement,
+    speed and outlier flag are for the admins who act on them. Annotators get no ``ratings``:
+    they judge blind, and a leaderboard naming the models (with their win rates) would tell
+    them which model's style to expect, and to favour, on the next screen.
+    """
+    row = ProjectStats.objects.filter(project=project, computed_at__isnull=False).values_list(
+        "payload", "dirty", "refresh_started_at"
+    ).first()
+    if row is None:
+        return None
+    payload, dirty, refreshing = row
+    if not admin:
+        own_row = [r for r in payload.get("annotators", []) if r.get("annotator") == user.pk]
+        payload = {key: value for key, value in payload.items() if key != "ratings"} | {"annotators": own_row}
+    return {**payload, "stale": dirty or refreshing is not None}
