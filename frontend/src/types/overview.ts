@@ -27,10 +27,11 @@ export interface Overview {
   leases: { in_flight: number; annotators_in_flight: number; skipped: number };
   flags: { total: number; open: number; by_reason: Record<string, number> };
   rates: { tie: number | null; skip: number | null; flag: number | null };
-  flagged: FlaggedItem[];
+  /** The newest unresolved flags. */
+  flagged: OpenFlag[];
 }
 
-export interface FlaggedItem {
+export interface OpenFlag {
   id: number;
   comparison: number;
   reason: FlagReason;

@@ -9,14 +9,14 @@ type Column =
 
 const COLUMNS: { key: Column; label: string; natural: Direction; title: string }[] = [
   { key: "username", label: "Annotator", natural: "asc", title: "" },
-  { key: "n", label: "Tasks", natural: "desc", title: "Judgments and skips" },
+  { key: "n", label: "Comparisons", natural: "desc", title: "Comparisons handled: judgments and skips" },
   { key: "agreement", label: "Agreement", natural: "asc", title: "Share agreeing with the leave-one-out majority" },
   { key: "gold_accuracy", label: "Gold", natural: "asc", title: "Accuracy on gold comparisons" },
   { key: "median_seconds", label: "Median time", natural: "asc", title: "Median seconds per judgment" },
   { key: "fastest_seconds", label: "Fastest", natural: "asc", title: "Fastest judgment; the share faster than the responses can be skimmed beside it" },
   { key: "tie_rate", label: "Ties", natural: "desc", title: "Share of judgments that are ties" },
-  { key: "skip_rate", label: "Skips", natural: "desc", title: "Share of tasks skipped" },
-  { key: "flag_rate", label: "Flags", natural: "desc", title: "Share of tasks flagged" },
+  { key: "skip_rate", label: "Skips", natural: "desc", title: "Share of comparisons skipped" },
+  { key: "flag_rate", label: "Flags", natural: "desc", title: "Share of comparisons flagged" },
   { key: "outlier", label: "Status", natural: "desc", title: "Outlier: agreement credibly below the crowd's" },
 ];
 

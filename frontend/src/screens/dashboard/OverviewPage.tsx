@@ -6,7 +6,7 @@ import { ago, count, percent } from "../../logic/format";
 import type { Overview, Project, ProjectStats } from "../../types";
 import { AgreementPanel } from "./AgreementPanel";
 import { AnnotatorTable } from "./AnnotatorTable";
-import { FlaggedItems, REASON_LABELS } from "./FlaggedItems";
+import { OpenFlags, REASON_LABELS } from "./OpenFlags";
 import { usePolled } from "./usePolled";
 
 const OVERVIEW_EVERY_MS = 10_000;
@@ -52,7 +52,7 @@ export function OverviewPage({ project }: { project: Project }) {
           <h2>Flagged for review</h2>
           <span class="card-note">{data.flags.open} open · newest first</span>
         </header>
-        <FlaggedItems items={data.flagged} onResolve={(flagId) => resolveFlag(flagId).then(reloadOverview)} />
+        <OpenFlags flags={data.flagged} onResolve={(flagId) => resolveFlag(flagId).then(reloadOverview)} />
       </section>
     </div>
   );
@@ -141,8 +141,8 @@ function FlagsCard({ data }: { data: Overview }) {
 function RatesCard({ data, project }: { data: Overview; project: Project }) {
   const rows = [
     { label: "Ties", rate: data.rates.tie, n: data.judgments.ties, note: project.task_type === "pairwise" ? "of judgments" : "rankings have none" },
-    { label: "Skips", rate: data.rates.skip, n: data.leases.skipped, note: "of tasks finished" },
-    { label: "Flags", rate: data.rates.flag, n: data.flags.total, note: "of tasks finished" },
+    { label: "Skips", rate: data.rates.skip, n: data.leases.skipped, note: "of comparisons finished" },
+    { label: "Flags", rate: data.rates.flag, n: data.flags.total, note: "of comparisons finished" },
   ];
   // Rates are usually a few percent: the bars share a scale that fits the largest, 10 % at least.
   const top = niceDomain([0, Math.max(0.1, ...rows.map((row) => row.rate ?? 0))], 2)[1];

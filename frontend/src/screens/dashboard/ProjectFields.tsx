@@ -6,7 +6,7 @@ interface Props {
   values: ProjectFormValues;
   onChange: (next: ProjectFormValues) => void;
   errors: Record<string, string>;
-  /** Slug, task type and K are set once, at creation. */
+  /** Slug, comparison kind and K are set once, at creation. */
   creating: boolean;
 }
 
@@ -36,7 +36,7 @@ export function ProjectFields({ values, onChange, errors, creating }: Props) {
         )}
         {creating && (
           <label class="field">
-            <span>Task</span>
+            <span>Comparison kind</span>
             <select value={values.task_type} onChange={(e) => set("task_type", (e.currentTarget as HTMLSelectElement).value as ProjectFormValues["task_type"])}>
               <option value="pairwise">Pairwise (A or B)</option>
               <option value="ranking">Rank K responses</option>

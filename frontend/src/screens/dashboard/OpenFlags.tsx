@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { ago } from "../../logic/format";
-import type { FlaggedItem } from "../../types";
+import type { OpenFlag } from "../../types";
 import { errorText } from "./usePolled";
 
 export const REASON_LABELS: Record<string, string> = {
@@ -11,16 +11,16 @@ export const REASON_LABELS: Record<string, string> = {
 };
 
 interface Props {
-  items: FlaggedItem[];
+  flags: OpenFlag[];
   /** Mark a flag resolved (it then leaves the list when the overview reloads). */
   onResolve: (flagId: number) => Promise<unknown>;
 }
 
 /** The newest unresolved flags. Notes and prompts are user text: JSX escapes them. */
-export function FlaggedItems({ items, onResolve }: Props) {
+export function OpenFlags({ flags, onResolve }: Props) {
   const [busy, setBusy] = useState<number | null>(null);
   const [error, setError] = useState("");
-  if (items.length === 0) return <p class="muted pending-note">Nothing flagged. Annotators flag broken or unsafe items with F.</p>;
+  if (flags.length === 0) return <p class="muted pending-note">Nothing flagged. Annotators flag broken or unsafe comparisons with F.</p>;
 
   const resolve = async (flagId: number) => {
     setBusy(flagId);
@@ -38,26 +38,26 @@ export function FlaggedItems({ items, onResolve }: Props) {
     <>
       {error && <div class="error-box" role="alert">{error}</div>}
       <ul class="flag-list" data-testid="flagged">
-        {items.map((item) => (
-          <li key={item.id} class="flag-item" data-testid={`flag-${item.id}`}>
-            <span class={`chip reason-${item.reason}`}>{REASON_LABELS[item.reason] ?? item.reason}</span>
+        {flags.map((flag) => (
+          <li key={flag.id} class="flag-item" data-testid={`flag-${flag.id}`}>
+            <span class={`chip reason-${flag.reason}`}>{REASON_LABELS[flag.reason] ?? flag.reason}</span>
             <div class="flag-main">
-              <div class="flag-prompt">{item.prompt_excerpt || <span class="muted">(empty prompt)</span>}</div>
-              {item.note && <div class="flagged-note">“{item.note}”</div>}
+              <div class="flag-prompt">{flag.prompt_excerpt || <span class="muted">(empty prompt)</span>}</div>
+              {flag.note && <div class="flagged-note">“{flag.note}”</div>}
             </div>
             <div class="flag-meta">
-              <span>comparison #{item.comparison}</span>
+              <span>comparison #{flag.comparison}</span>
               <span>
-                {item.annotator} · {ago(item.created_at)}
+                {flag.annotator} · {ago(flag.created_at)}
               </span>
               <button
                 class="btn btn-sm"
                 type="button"
                 disabled={busy !== null}
-                onClick={() => resolve(item.id)}
-                data-testid={`flag-resolve-${item.id}`}
+                onClick={() => resolve(flag.id)}
+                data-testid={`flag-resolve-${flag.id}`}
               >
-                {busy === item.id ? "Resolving…" : "Resolve"}
+                {busy === flag.id ? "Resolving…" : "Resolve"}
               </button>
             </div>
           </li>
