@@ -2,10 +2,9 @@
 // becomes a DraftAction; the screen only renders a Draft and sends toJudgment(draft).
 
 import type { Comparison, ComparisonKind, JudgmentCreate, Letter, PairwiseVerdict, PairwiseWinner, Project, RankingVerdict } from "../types";
+import { OVERALL } from "../generated/constants";
 import { moveItem, moveLetter } from "./ranking";
 
-/** The name of the first criterion: the overall judgment. The project's criteria follow it. */
-export const OVERALL = "overall";
 
 export interface DraftConfig {
   comparisonKind: ComparisonKind;

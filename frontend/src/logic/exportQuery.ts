@@ -1,6 +1,7 @@
 // The export and snapshot forms: their state, the filters they describe and the export URL's
 // query string. Pure.
 
+import { OVERALL } from "../generated/constants";
 import type { Aggregation, ExportFilters, ExportFormat, FileType, PairsMode } from "../types";
 
 /** The filter inputs as typed: text for numbers and dates (empty = not set). */
@@ -54,7 +55,7 @@ export const DEFAULT_EXPORT: ExportForm = {
 
 /** What a project's export can be split by: the main verdict, then the project's own criteria. */
 export function criteriaChoices(projectCriteria: string[]): string[] {
-  return projectCriteria.length ? ["overall", ...projectCriteria] : [];
+  return projectCriteria.length ? [OVERALL, ...projectCriteria] : [];
 }
 
 /** File types each format can be written as (labeling/exporters.py: CSV is for raw rows only). */

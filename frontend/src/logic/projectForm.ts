@@ -1,7 +1,8 @@
 // Creating and editing a project's settings: the inputs as text, parsed back into the API's
 // fields with the server's rules (labeling/services/projects.py). Pure.
 
-import type { Project, ComparisonKind } from "../types";
+import { LETTERS } from "../generated/constants";
+import type { ComparisonKind, Project } from "../types";
 
 export interface ProjectFormValues {
   name: string;
@@ -112,8 +113,8 @@ export function projectPayload(values: ProjectFormValues, creating: boolean): { 
     payload.slug = values.slug.trim();
     if (!/^[-a-z0-9_]+$/.test(payload.slug)) errors.slug = "lower-case letters, digits, - and _";
     payload.task_type = values.task_type;
-    const k = values.task_type === "pairwise" ? 2 : whole(values.responses_per_comparison, 3, 26);
-    if (k === null) errors.responses_per_comparison = "from 3 to 26 responses";
+    const k = values.task_type === "pairwise" ? 2 : whole(values.responses_per_comparison, 3, LETTERS.length);
+    if (k === null) errors.responses_per_comparison = `from 3 to ${LETTERS.length} responses`;
     else payload.responses_per_comparison = k;
   }
   return { payload, errors };

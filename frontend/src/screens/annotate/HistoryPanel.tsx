@@ -1,5 +1,5 @@
 import { useLayoutEffect } from "preact/hooks";
-import { OVERALL } from "../../logic/draft";
+import { OVERALL } from "../../generated/constants";
 import type { Project } from "../../types";
 import { type LastAction, undoableUntil } from "../../logic/sessionHistory";
 

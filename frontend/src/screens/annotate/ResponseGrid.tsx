@@ -1,5 +1,6 @@
 import { Markdown } from "../../components/Markdown";
-import { OVERALL, type Draft } from "../../logic/draft";
+import { OVERALL } from "../../generated/constants";
+import type { Draft } from "../../logic/draft";
 import { ordinal } from "../../logic/ranking";
 import type { Letter, ComparisonResponse } from "../../types";
 

@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { Markdown } from "../../components/Markdown";
+import { LETTERS } from "../../generated/constants";
 import type { ProjectFormValues } from "../../logic/projectForm";
 
 interface Props {
@@ -46,7 +47,7 @@ export function ProjectFields({ values, onChange, errors, creating }: Props) {
         {creating && values.task_type === "ranking" && (
           <label class="field">
             <span>Responses per comparison</span>
-            <input type="number" min={3} max={26} value={values.responses_per_comparison} onInput={text("responses_per_comparison")} />
+            <input type="number" min={3} max={LETTERS.length} value={values.responses_per_comparison} onInput={text("responses_per_comparison")} />
             {error("responses_per_comparison")}
           </label>
         )}

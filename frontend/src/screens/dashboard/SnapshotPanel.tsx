@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { createSnapshot, listSnapshots } from "../../api";
+import { MAX_SPLIT_SEED } from "../../generated/constants";
 import { EMPTY_FILTERS, type FilterForm, parseFilters } from "../../logic/exportQuery";
 import { ago, count, shortHash } from "../../logic/format";
 import { STATUS_LABELS, inFlight, snapshotPollEvery } from "../../logic/snapshots";
@@ -132,7 +133,7 @@ function SnapshotForm({ project, models, annotators, onCreated }: Props & { onCr
   const seedValue = Number(seed);
   const fraction = Number(validation) / 100;
   const problems = [
-    ...(Number.isInteger(seedValue) && seedValue >= 0 && seedValue < 2 ** 31 ? [] : ["the split seed is a whole number from 0 to 2147483647"]),
+    ...(Number.isInteger(seedValue) && seedValue >= 0 && seedValue <= MAX_SPLIT_SEED ? [] : [`the split seed is a whole number from 0 to ${MAX_SPLIT_SEED}`]),
     ...(fraction >= 0 && fraction < 1 && validation.trim() !== "" ? [] : ["validation is 0 to 99 %"]),
     ...Object.values(parsed.errors),
   ];
