@@ -1,0 +1,75 @@
+import { useState } from "preact/hooks";
+import { cancelRun } from "../../../api";
+import { ago } from "../../../logic/format";
+import type { Checkpoint, TrainingRun } from "../../../types";
+import { ACTIVE, RunProgress, StatusPill, baseLabel, runDuration } from "../RunList";
+import { errorText } from "../usePolled";
+
+interface Props {
+  run: TrainingRun;
+  checkpoints: Checkpoint[];
+  /** Poll the run again (after a cancel). */
+  restart: () => void;
+}
+
+/** The run's title, status, progress, cancel button, facts and settings. */
+export function RunHead({ run, checkpoints, restart }: Props) {
+  const [cancelError, setCancelError] = useState("");
+  const cancel = async () => {
+    try {
+      await cancelRun(run.id);
+      setCancelError("");
+    } catch (e) {
+      setCancelError(errorText(e));
+    }
+    restart();
+  };
+  return (
+    <section class="card run-head">
+      <div class="run-title">
+        <h2>
+          Run #{run.id} <span class={`stage-badge stage-${run.stage}`}>{run.stage}</span>
+        </h2>
+        <StatusPill run={run} />
+        <div class="topbar-spacer" />
+        {ACTIVE.has(run.status) && !run.cancel_requested && (
+          <button class="btn" onClick={cancel} data-testid="run-cancel">Cancel run</button>
+        )}
+      </div>
+      <RunProgress run={run} />
+      {cancelError && <div class="error-box" role="alert">{cancelError}</div>}
+      <RunFacts run={run} checkpoints={checkpoints} />
+      <details class="config-details">
+        <summary>Settings</summary>
+        <div class="chips">
+          {Object.entries(run.config).map(([key, value]) => (
+            <span key={key} class="chip">{key} <strong>{value === null ? "none" : String(value)}</strong></span>
+          ))}
+        </div>
+      </details>
+    </section>
+  );
+}
+
+function RunFacts({ run, checkpoints }: { run: TrainingRun; checkpoints: Checkpoint[] }) {
+  const data = run.snapshot !== null ? `snapshot #${run.snapshot}` : run.stage === "generate" ? "project prompts" : "snapshot when it starts";
+  return (
+    <dl class="facts">
+      <div><dt>From</dt><dd class="mono" title={run.base_model}>{baseLabel(run, checkpoints)}</dd></div>
+      {run.reward_checkpoint !== null && (
+        <div><dt>Reward model</dt><dd class="mono">{checkpoints.find((c) => c.id === run.reward_checkpoint)?.name ?? `#${run.reward_checkpoint}`}</dd></div>
+      )}
+      <div><dt>Data</dt><dd>{data}</dd></div>
+      <div><dt>Created</dt><dd>{ago(run.created_at)}</dd></div>
+      <div><dt>Took</dt><dd>{runDuration(run)}</dd></div>
+      <div><dt>Worker</dt><dd class="mono">{run.worker || "—"}</dd></div>
+      {run.heartbeat_at && ACTIVE.has(run.status) && <div><dt>Last heartbeat</dt><dd>{ago(run.heartbeat_at)}</dd></div>}
+      {run.attempts > 1 && (
+        <div data-testid="run-attempts">
+          <dt>Attempts</dt>
+          <dd>{run.attempts}{run.resumed_from_step !== null ? ` · resumed at step ${run.resumed_from_step}` : " · restarted at step 0"}</dd>
+        </div>
+      )}
+    </dl>
+  );
+}
