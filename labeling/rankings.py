@@ -1,12 +1,15 @@
-"""Rankings as position letters, best first, and the pairwise outcomes they imply.
+"""Response positions as letters, rankings of them best first, and the pairwise outcomes they imply;
+the name of the main verdict's criterion.
 
-Plain Python with no Django imports, so stats, export and training code can share it.
+Plain Python with no Django imports, so annotation, import, stats, export and training code share
+these one definitions (``scripts/frontend_constants.py`` writes them out for the frontend).
 """
 
 from collections.abc import Sequence
 from itertools import combinations
 
-LETTERS = "abcdefghijklmnopqrstuvwxyz"
+LETTERS = "abcdefghijklmnopqrstuvwxyz"  # response positions as shown: a comparison of K uses the first K
+OVERALL = "overall"  # the criterion name of a judgment's main verdict (in imports, exports and the API)
 
 
 def position_letters(k: int) -> list[str]:

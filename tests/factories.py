@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 
 from labeling import models
 from labeling.imports.formats import messages_hash, text_hash
-from labeling.imports.services import LETTERS, _set_hash
+from labeling.imports.services import _set_hash
 from labeling.projects.services import project_create
 
 _counter = itertools.count()
@@ -75,4 +75,4 @@ def new_client_key() -> str:
     return uuid.uuid4().hex
 
 
-__all__ = ["LETTERS", "UserFactory", "ProjectFactory", "add_member", "make_prompt", "make_response", "make_comparison"]
+__all__ = ["UserFactory", "ProjectFactory", "add_member", "make_prompt", "make_response", "make_comparison"]

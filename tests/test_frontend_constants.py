@@ -22,8 +22,7 @@ def test_generated_constants_are_current():
 
 
 def test_generated_constants_carry_the_python_values():
-    from labeling.exports.rows import OVERALL
-    from labeling.rankings import LETTERS
+    from labeling.rankings import LETTERS, OVERALL
 
     text = _generator().TARGET.read_text()
     assert f'export const LETTERS = "{LETTERS}";' in text

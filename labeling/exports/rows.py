@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime
 
 from labeling.errors import InvalidInput
-from labeling.rankings import LETTERS, ranking_pairs
+from labeling.rankings import LETTERS, OVERALL, ranking_pairs
 
 FORMATS = ("trl", "hh-rlhf", "kto", "sft", "raw")
 AGGREGATIONS = ("majority", "mean-strength", "dawid-skene", "none")
@@ -264,9 +264,6 @@ def _preference(key, outcome: int, margin, confidence, stats: ExportStats) -> Pr
         return None
     i, j = key if outcome > 0 else key[::-1]
     return Preference(i, j, margin, confidence)
-
-
-OVERALL = "overall"  # the criterion name of a judgment's main verdict
 
 
 def criterion_votes(votes: list[Vote], criterion: str) -> list[Vote]:

@@ -26,7 +26,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from labeling.exports.rows import (
-    OVERALL,
     ExportError,
     ExportFilters,
     ExportOptions,
@@ -51,6 +50,7 @@ from labeling.models import (
     Project,
     Prompt,
 )
+from labeling.rankings import OVERALL
 
 MESSAGE_FORMATS = ("trl", "kto")  # the formats with a standard (strings) and a conversational form
 CHUNK_ROWS = 2000  # rows per database fetch

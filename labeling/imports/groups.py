@@ -12,8 +12,7 @@ from itertools import combinations
 
 from labeling.imports.formats import ImportRecord, messages_hash, same_text, text_hash
 from labeling.models import ComparisonKind, ComparisonResponse
-
-OVERALL = "overall"  # a label's criterion when it is the main verdict (as in exports)
+from labeling.rankings import OVERALL
 
 
 @dataclass

@@ -17,8 +17,7 @@ from django.db.models import F
 
 from labeling.imports.staging import ImportStaging
 from labeling.models import IMPORTED_KEY_PREFIX, Comparison, ComparisonKind, Judgment
-
-LETTERS = "abcdefghijklmnopqrstuvwxyz"
+from labeling.rankings import LETTERS
 
 
 def store_labels(project, staging: ImportStaging, source, labels: dict[tuple[str, str], int]) -> int:

@@ -27,20 +27,14 @@ from django.db import IntegrityError, transaction
 
 from labeling.errors import ImportFailed, InvalidInput
 from labeling.imports.formats import PARSERS, ImportRecord, RecordError, RecordSkipped, contains_nul
-from labeling.imports.groups import (
-    OVERALL,
-    Group,
-    Hashed,
-    comparison_groups,
-    hashed,
-    set_hash,
-)
-from labeling.imports.labels import LETTERS, store_labels
+from labeling.imports.groups import Group, Hashed, comparison_groups, hashed, set_hash
+from labeling.imports.labels import store_labels
 from labeling.imports.staging import ImportStaging
 from labeling.models import ComparisonKind, DataImport, Project
+from labeling.rankings import OVERALL
 from labeling.stats.services import project_stats_changed
 
-__all__ = ["LETTERS", "import_file", "import_records"]
+__all__ = ["import_file", "import_records"]
 _set_hash = set_hash  # the comparison identity, for tests that store comparisons as an import would
 
 # Lines per chunk: each is staged and stored in a handful of set-based statements, so memory

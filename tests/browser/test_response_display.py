@@ -5,8 +5,9 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from labeling.imports.services import LETTERS, import_file
+from labeling.imports.services import import_file
 from labeling.models import ComparisonResponse
+from labeling.rankings import LETTERS
 from tests.browser.conftest import log_in
 from tests.factories import ProjectFactory, add_member
 

@@ -12,7 +12,7 @@ from django.db.models import F
 from labeling.errors import ImportFailed, InvalidInput
 from labeling.imports import services as imports
 from labeling.imports.formats import parse_hh_rlhf
-from labeling.imports.services import LETTERS, import_file
+from labeling.imports.services import import_file
 from labeling.models import (
     Comparison,
     ComparisonResponse,
@@ -22,6 +22,7 @@ from labeling.models import (
     Prompt,
     Response,
 )
+from labeling.rankings import LETTERS
 from labeling.stats import agreement
 from labeling.stats.arrays import equal_count_rows
 from labeling.stats.services import project_stats_compute

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 
 from labeling.imports.formats import messages_hash
-from labeling.imports.services import LETTERS, import_file
+from labeling.imports.services import import_file
 from labeling.models import Judgment, Prompt, Response
+from labeling.rankings import LETTERS
 from labeling.stats.ratings import (
     bradley_terry,
     bradley_terry_bootstrap,
