@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from training.ml.config import GenerateConfig
 from training.ml.generate import generate
+from training.ml.generate_config import GenerateConfig
 from training.ml.loop import Callback
 
 SCORE_BATCH = 16  # responses per reward-model call

@@ -14,8 +14,8 @@ from pathlib import Path
 import torch
 
 from training.ml.checkpoints import load_trainable_lm
-from training.ml.config import DPOConfig
 from training.ml.data import PREFERENCE_KEYS, collate_preferences, encode_preference
+from training.ml.dpo_config import DPOConfig
 from training.ml.logps import logps_of_each, pair_logps
 from training.ml.loop import Callback, disable_dropout
 from training.ml.losses import IGNORE_INDEX, dpo_loss, ipo_loss, sequence_logps, simpo_loss

@@ -17,8 +17,8 @@ import torch
 from accelerate.utils import set_seed
 
 from training.ml.checkpoints import check_model_options, load_causal_lm, load_tokenizer
-from training.ml.config import GenerateConfig
 from training.ml.data import PROMPT_KEYS, check_examples, prompt_ids, special_tokens
+from training.ml.generate_config import GenerateConfig
 from training.ml.loop import Callback, TrainingCancelled
 from training.ml.sampling import sample, sample_record
 from training.ml.vllm_generation import generate_vllm, resolve_backend

@@ -34,8 +34,8 @@ from functools import partial
 import torch
 
 from training.ml.adapters import reference_view
-from training.ml.config import GroupRLConfig, GRPOConfig, RLOOConfig
 from training.ml.generation_view import generation_view
+from training.ml.group_rl_config import GroupRLConfig, GRPOConfig, RLOOConfig
 from training.ml.losses import (
     entropy_from_logits,
     grpo_advantages,

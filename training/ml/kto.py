@@ -19,8 +19,8 @@ from pathlib import Path
 
 import torch
 
-from training.ml.config import KTOConfig
 from training.ml.data import KTO_KEYS, collate_kto, encode_kto, with_mismatched_completions
+from training.ml.kto_config import KTOConfig
 from training.ml.logps import completion_logps, logps_of_each, pair_logps
 from training.ml.loop import Callback
 from training.ml.losses import kto_loss

@@ -28,7 +28,6 @@ import torch
 from safetensors.torch import save_file
 
 from training.ml.adapters import reference_view
-from training.ml.config import PPOConfig
 from training.ml.generation_view import generation_view
 from training.ml.loop import Callback
 from training.ml.losses import (
@@ -41,6 +40,7 @@ from training.ml.losses import (
     ppo_value_loss,
 )
 from training.ml.online import OnlineInputs, OnlineRun, OnlineStage, train_online
+from training.ml.ppo_config import PPOConfig
 from training.ml.rewards import RewardFn
 from training.ml.rollouts import (
     in_micro_batches,

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from training.ml.adapters import SEQ_CLS, prepare_trainable
 from training.ml.checkpoints import load_reward_model
-from training.ml.config import RewardConfig
 from training.ml.data import (
     PREFERENCE_KEYS,
     check_criteria,
@@ -26,6 +25,7 @@ from training.ml.data import (
 )
 from training.ml.loop import Callback
 from training.ml.losses import bradley_terry_loss
+from training.ml.reward_config import RewardConfig
 from training.ml.scoring import preference_metrics, score_pairs
 from training.ml.trainer import Session, Setup, Stage, train_stage
 

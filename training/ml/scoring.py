@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from training.ml.checkpoints import load_reward_model, load_tokenizer, read_training_config
-from training.ml.config import RewardConfig, criterion_problem
+from training.ml.config_base import criterion_problem
 from training.ml.data import (
     collate_preferences,
     encode_completion,
@@ -22,6 +22,7 @@ from training.ml.data import (
     special_tokens,
 )
 from training.ml.loop import make_loader
+from training.ml.reward_config import RewardConfig
 
 
 @torch.no_grad()

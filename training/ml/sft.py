@@ -12,10 +12,10 @@ from pathlib import Path
 import torch
 
 from training.ml.checkpoints import load_trainable_lm
-from training.ml.config import SFTConfig
 from training.ml.data import SFT_KEYS, collate_sft, encode_sft
 from training.ml.loop import Callback, make_loader
 from training.ml.losses import token_logps_and_mask
+from training.ml.sft_config import SFTConfig
 from training.ml.trainer import Session, Setup, Stage, train_stage
 
 

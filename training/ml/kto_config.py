@@ -1,0 +1,26 @@
+"""The KTO stage's config (torch-free, see config.py)."""
+
+from dataclasses import dataclass
+
+from training.ml.config_base import TrainConfig, option, positive
+
+
+@dataclass(frozen=True)
+class KTOConfig(TrainConfig):
+    """Kahneman-Tversky Optimization on unpaired desirable/undesirable completions, against a
+    frozen copy of the base model."""
+
+    learning_rate: float = option(1e-6, "Peak AdamW learning rate.", positive)
+    beta: float = option(
+        0.1, "KTO temperature β: higher keeps the policy closer to the reference.", positive
+    )
+    desirable_weight: float = option(
+        1.0,
+        "λ_D, weight of each desirable completion's loss; raise it when desirable rows are rarer.",
+        positive,
+    )
+    undesirable_weight: float = option(
+        1.0,
+        "λ_U, weight of each undesirable completion's loss; raise it when undesirable rows are rarer.",
+        positive,
+    )

@@ -1,0 +1,109 @@
+"""What the online stages (PPO, GRPO, RLOO) share in their configs (torch-free, see config.py)."""
+
+from dataclasses import dataclass
+
+from training.ml.config_base import (
+    MAX_BATCH,
+    MAX_EPOCHS,
+    MAX_NEW_TOKENS,
+    MAX_TOKENS,
+    TrainConfig,
+    UpTo,
+    at_least_two,
+    backend_name,
+    non_negative,
+    option,
+    positive,
+)
+
+
+@dataclass(frozen=True)
+class RolloutConfig(TrainConfig):
+    """What the online stages (PPO, GRPO, RLOO) share: sample responses, then `ppo_epochs`
+    passes over them in mini-batches with a clipped policy ratio."""
+
+    learning_rate: float = option(1e-6, "Peak AdamW learning rate.", positive)
+    max_length: int = option(384, "Most tokens per prompt + response.", UpTo(MAX_TOKENS))
+    mini_batch_size: int = option(
+        4,
+        "Responses per gradient computation inside an epoch, and per forward when the rollouts "
+        "are scored (policy, reference, reward model).",
+        UpTo(MAX_BATCH),
+    )
+    ppo_epochs: int = option(4, "Optimisation passes over each step's responses.", UpTo(MAX_EPOCHS))
+    max_new_tokens: int = option(64, "Most tokens sampled per response.", UpTo(MAX_NEW_TOKENS))
+    temperature: float = option(
+        1.0, "Sampling temperature for rollouts; logits are scaled the same in training.", positive
+    )
+    clip_range: float = option(0.2, "Policy ratio clip ε.", positive)
+    reward_criterion: str | None = option(
+        None,
+        "For a reward model trained per criterion: the criterion it scores rollouts on.",
+    )
+    missing_eos_penalty: float | None = option(
+        None,
+        "Subtracted from the score of a response cut at max_new_tokens before it ended (no "
+        "eos), so running on does not pay (as TRL's); null or 0 = off.",
+        non_negative,
+    )
+    kl_budget: float | None = option(
+        None,
+        "Stop the run (saving the policy as it is) once a step's mean KL to the reference per "
+        "response passes this; null = no budget.",
+        positive,
+    )
+    gold_reward_checkpoint: int | None = option(
+        None,
+        "A second, held-out reward model checkpoint (id) that scores every step's responses "
+        "too (gold_reward): a proxy reward rising while the gold one falls is reward hacking.",
+        positive,
+    )
+    divergence_window: int = option(
+        8, "Steps over which the proxy and gold reward trends are compared.", at_least_two
+    )
+    stop_on_divergence: bool = option(
+        False, "Stop the run when the proxy reward rises while the gold reward falls."
+    )
+    generation_backend: str = option(
+        "auto",
+        "What samples the rollouts: 'auto' or 'transformers' (both transformers' generate for "
+        "now: vLLM rollouts, which need the new weights after every update, are not wired yet).",
+        backend_name,
+    )
+
+    def validate(self) -> None:
+        super().validate()
+        if self.generation_backend == "vllm":
+            self._fail("generation_backend", "'vllm' is not available for rollouts yet: use 'auto' or 'transformers'")
+        for name in ("save_steps", "eval_steps"):  # their loop (ppo.py, group_rl.py) has neither yet
+            if getattr(self, name) is not None:
+                self._fail(name, "is not supported by PPO, GRPO or RLOO yet: leave it null")
+        responses = self.responses_per_step
+        if (
+            responses % self.mini_batch_size
+            or (responses // self.mini_batch_size) % self.gradient_accumulation_steps
+        ):
+            self._fail(
+                "mini_batch_size",
+                f"× gradient_accumulation_steps ({self.gradient_accumulation_steps}) must divide "
+                f"the {responses} responses sampled per step, got {self.mini_batch_size}",
+            )
+        if self.max_prompt_length + self.max_new_tokens > self.max_length:
+            self._fail(
+                "max_new_tokens",
+                f"plus max_prompt_length ({self.max_prompt_length}) must fit in max_length ({self.max_length})",
+            )
+
+    @property
+    def responses_per_step(self) -> int:
+        """Responses sampled per step: one per prompt unless a subclass says otherwise."""
+        return self.batch_size
+
+    @property
+    def updates_per_step(self) -> int:
+        """Optimizer steps per step (per batch of prompts)."""
+        return (
+            self.ppo_epochs
+            * self.responses_per_step
+            // (self.mini_batch_size * self.gradient_accumulation_steps)
+        )
