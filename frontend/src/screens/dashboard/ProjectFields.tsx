@@ -11,74 +11,28 @@ interface Props {
   creating: boolean;
 }
 
+/** The field helpers every part of the form shares. */
+interface Inputs {
+  values: ProjectFormValues;
+  set: <K extends keyof ProjectFormValues>(key: K, value: ProjectFormValues[K]) => void;
+  text: (key: keyof ProjectFormValues) => (event: Event) => void;
+  error: (key: string) => preact.JSX.Element | null;
+}
+
 /** The project's settings as inputs, for the new-project screen and the settings panel. */
 export function ProjectFields({ values, onChange, errors, creating }: Props) {
-  const [preview, setPreview] = useState(false);
-  const set = <K extends keyof ProjectFormValues>(key: K, value: ProjectFormValues[K]) => onChange({ ...values, [key]: value });
-  const text = (key: keyof ProjectFormValues) => (event: Event) =>
-    set(key, (event.currentTarget as HTMLInputElement | HTMLTextAreaElement).value as never);
+  const set: Inputs["set"] = (key, value) => onChange({ ...values, [key]: value });
+  const inputs: Inputs = {
+    values,
+    set,
+    text: (key) => (event) => set(key, (event.currentTarget as HTMLInputElement | HTMLTextAreaElement).value as never),
+    error: (key) => (errors[key] ? <em class="field-error">{errors[key]}</em> : null),
+  };
   const check = (key: "allow_ties" | "collect_demonstrations") => (event: Event) => set(key, (event.currentTarget as HTMLInputElement).checked);
-  const error = (key: string) => (errors[key] ? <em class="field-error">{errors[key]}</em> : null);
-
   return (
     <div class="project-fields">
-      <div class="form-grid">
-        <label class="field field-wide">
-          <span>Name</span>
-          <input value={values.name} onInput={text("name")} data-testid="project-name" />
-          {error("name")}
-        </label>
-        {creating && (
-          <label class="field">
-            <span>Slug</span>
-            <input value={values.slug} onInput={text("slug")} data-testid="project-slug" />
-            {error("slug")}
-          </label>
-        )}
-        {creating && (
-          <label class="field">
-            <span>Comparison kind</span>
-            <select value={values.task_type} onChange={(e) => set("task_type", (e.currentTarget as HTMLSelectElement).value as ProjectFormValues["task_type"])}>
-              <option value="pairwise">Pairwise (A or B)</option>
-              <option value="ranking">Rank K responses</option>
-            </select>
-          </label>
-        )}
-        {creating && values.task_type === "ranking" && (
-          <label class="field">
-            <span>Responses per comparison</span>
-            <input type="number" min={3} max={LETTERS.length} value={values.responses_per_comparison} onInput={text("responses_per_comparison")} />
-            {error("responses_per_comparison")}
-          </label>
-        )}
-        <label class="field">
-          <span>Judgments per comparison</span>
-          <input type="number" min={1} max={50} value={values.overlap} onInput={text("overlap")} data-testid="project-overlap" />
-          {error("overlap")}
-        </label>
-        <label class="field">
-          <span>Gold share, %</span>
-          <input type="number" min={0} max={100} step={1} value={values.gold_percent} onInput={text("gold_percent")} />
-          {error("gold_percent")}
-        </label>
-        <label class="field">
-          <span>Lease, minutes</span>
-          <input type="number" min={1} max={1440} value={values.lease_minutes} onInput={text("lease_minutes")} />
-          {error("lease_minutes")}
-        </label>
-      </div>
-      <div class="form-grid two">
-        <label class="field">
-          <span>Criteria <em class="muted">one per line; blank for none</em></span>
-          <textarea rows={3} value={values.criteria} onInput={text("criteria")} placeholder={"helpful\nharmless"} data-testid="project-criteria" />
-          {error("criteria")}
-        </label>
-        <label class="field">
-          <span>Strength scale <em class="muted">weakest first; blank for none</em></span>
-          <textarea rows={3} value={values.strength_scale} onInput={text("strength_scale")} />
-          {error("strength_scale")}
-        </label>
-      </div>
+      <NumberFields inputs={inputs} creating={creating} />
+      <ListFields inputs={inputs} />
       <div class="check-row">
         <label class="check">
           <input type="checkbox" checked={values.allow_ties} onChange={check("allow_ties")} /> Allow ties
@@ -87,21 +41,105 @@ export function ProjectFields({ values, onChange, errors, creating }: Props) {
           <input type="checkbox" checked={values.collect_demonstrations} onChange={check("collect_demonstrations")} /> Collect ideal responses (SFT data)
         </label>
       </div>
-      <div class="field">
-        <span class="field-label-row">
-          Guidelines <em class="muted">Markdown, shown to annotators</em>
-          <button type="button" class="btn btn-ghost btn-sm" aria-pressed={preview} onClick={() => setPreview(!preview)}>
-            {preview ? "Edit" : "Preview"}
-          </button>
-        </span>
-        {preview ? (
-          <div class="guidelines-preview">
-            <Markdown text={values.guidelines || "_No guidelines yet._"} trust="guidelines" />
-          </div>
-        ) : (
-          <textarea rows={8} value={values.guidelines} onInput={text("guidelines")} data-testid="project-guidelines" />
-        )}
-      </div>
+      <GuidelinesField inputs={inputs} />
+    </div>
+  );
+}
+
+/** Name, the fields set once at creation, overlap, gold share and lease. */
+function NumberFields({ inputs, creating }: { inputs: Inputs; creating: boolean }) {
+  const { values, text, error } = inputs;
+  return (
+    <div class="form-grid">
+      <label class="field field-wide">
+        <span>Name</span>
+        <input value={values.name} onInput={text("name")} data-testid="project-name" />
+        {error("name")}
+      </label>
+      {creating && <CreationFields inputs={inputs} />}
+      <label class="field">
+        <span>Judgments per comparison</span>
+        <input type="number" min={1} max={50} value={values.overlap} onInput={text("overlap")} data-testid="project-overlap" />
+        {error("overlap")}
+      </label>
+      <label class="field">
+        <span>Gold share, %</span>
+        <input type="number" min={0} max={100} step={1} value={values.gold_percent} onInput={text("gold_percent")} />
+        {error("gold_percent")}
+      </label>
+      <label class="field">
+        <span>Lease, minutes</span>
+        <input type="number" min={1} max={1440} value={values.lease_minutes} onInput={text("lease_minutes")} />
+        {error("lease_minutes")}
+      </label>
+    </div>
+  );
+}
+
+/** Slug, comparison kind and K: set once, at creation. */
+function CreationFields({ inputs }: { inputs: Inputs }) {
+  const { values, set, text, error } = inputs;
+  return (
+    <>
+      <label class="field">
+        <span>Slug</span>
+        <input value={values.slug} onInput={text("slug")} data-testid="project-slug" />
+        {error("slug")}
+      </label>
+      <label class="field">
+        <span>Comparison kind</span>
+        <select value={values.task_type} onChange={(e) => set("task_type", (e.currentTarget as HTMLSelectElement).value as ProjectFormValues["task_type"])}>
+          <option value="pairwise">Pairwise (A or B)</option>
+          <option value="ranking">Rank K responses</option>
+        </select>
+      </label>
+      {values.task_type === "ranking" && (
+        <label class="field">
+          <span>Responses per comparison</span>
+          <input type="number" min={3} max={LETTERS.length} value={values.responses_per_comparison} onInput={text("responses_per_comparison")} />
+          {error("responses_per_comparison")}
+        </label>
+      )}
+    </>
+  );
+}
+
+function ListFields({ inputs }: { inputs: Inputs }) {
+  const { values, text, error } = inputs;
+  return (
+    <div class="form-grid two">
+      <label class="field">
+        <span>Criteria <em class="muted">one per line; blank for none</em></span>
+        <textarea rows={3} value={values.criteria} onInput={text("criteria")} placeholder={"helpful\nharmless"} data-testid="project-criteria" />
+        {error("criteria")}
+      </label>
+      <label class="field">
+        <span>Strength scale <em class="muted">weakest first; blank for none</em></span>
+        <textarea rows={3} value={values.strength_scale} onInput={text("strength_scale")} />
+        {error("strength_scale")}
+      </label>
+    </div>
+  );
+}
+
+function GuidelinesField({ inputs }: { inputs: Inputs }) {
+  const [preview, setPreview] = useState(false);
+  const { values, text } = inputs;
+  return (
+    <div class="field">
+      <span class="field-label-row">
+        Guidelines <em class="muted">Markdown, shown to annotators</em>
+        <button type="button" class="btn btn-ghost btn-sm" aria-pressed={preview} onClick={() => setPreview(!preview)}>
+          {preview ? "Edit" : "Preview"}
+        </button>
+      </span>
+      {preview ? (
+        <div class="guidelines-preview">
+          <Markdown text={values.guidelines || "_No guidelines yet._"} trust="guidelines" />
+        </div>
+      ) : (
+        <textarea rows={8} value={values.guidelines} onInput={text("guidelines")} data-testid="project-guidelines" />
+      )}
     </div>
   );
 }
