@@ -2,8 +2,8 @@
 
 The reference model's log-probs of every chosen and rejected completion are computed
 once, before training, and the reference is then dropped from memory (reference.py). Each
-step runs chosen and rejected through the policy in one (2B, T) batch and applies losses.dpo_loss. Reported per step:
-loss, accuracy (share of pairs whose implicit reward β log π/π_ref is higher for the
+step runs chosen and rejected through the policy in one (2B, T) batch and applies dpo_loss
+(ipo_loss, simpo_loss: config.loss_type). Reported per step: loss, accuracy (share of pairs whose implicit reward β log π/π_ref is higher for the
 chosen response), margin (mean chosen - rejected implicit reward), chosen_reward,
 rejected_reward. Setup, loop, evaluation and saving are the shared runner's (trainer.py).
 """
@@ -18,7 +18,7 @@ from training.ml.data import PREFERENCE_KEYS, collate_preferences, encode_prefer
 from training.ml.dpo_config import DPOConfig
 from training.ml.logps import logps_of_each, pair_logps
 from training.ml.loop import Callback, disable_dropout
-from training.ml.losses import IGNORE_INDEX, dpo_loss, ipo_loss, sequence_logps, simpo_loss
+from training.ml.losses import IGNORE_INDEX, sequence_logps, soft_preference_loss
 from training.ml.reference import policy_and_reference_logps
 from training.ml.trainer import Session, Setup, Stage, train_stage
 
@@ -135,6 +135,74 @@ def dpo_validation(session: Session, model, setup: Setup):
 def implicit_rewards(policy: tuple, reference: tuple, beta: float):
     """β log π/π_ref for chosen and rejected (section 5 of the DPO paper)."""
     return beta * (policy[0] - reference[0]), beta * (policy[1] - reference[1])
+
+
+def dpo_loss(
+    policy_chosen_logps: torch.Tensor,
+    policy_rejected_logps: torch.Tensor,
+    ref_chosen_logps: torch.Tensor,
+    ref_rejected_logps: torch.Tensor,
+    beta: float,
+    confidence: torch.Tensor | None = None,
+):
+    """Direct Preference Optimization loss (Rafailov et al. 2023, eq. 7).
+
+        L = -log σ( β log π(y_w|x)/π_ref(y_w|x) - β log π(y_l|x)/π_ref(y_l|x) )
+
+    The implicit rewards r̂ = β log π/π_ref (section 5) are returned detached for
+    reporting: accuracy is the share of pairs with chosen_rewards > rejected_rewards.
+    All inputs are (B,) sequence log-probs; an optional per-pair confidence softens the target
+    (soft_preference_loss). Returns (loss, chosen_rewards, rejected_rewards).
+    """
+    chosen_logratios = policy_chosen_logps - ref_chosen_logps
+    rejected_logratios = policy_rejected_logps - ref_rejected_logps
+    loss = soft_preference_loss(beta * (chosen_logratios - rejected_logratios), confidence)
+    return loss, beta * chosen_logratios.detach(), beta * rejected_logratios.detach()
+
+
+def ipo_loss(
+    policy_chosen_logps: torch.Tensor,
+    policy_rejected_logps: torch.Tensor,
+    ref_chosen_logps: torch.Tensor,
+    ref_rejected_logps: torch.Tensor,
+    beta: float,
+):
+    """Identity Preference Optimisation (Azar et al. 2023, eq. 17):
+
+        L = ( log π(y_w|x)/π_ref(y_w|x) - log π(y_l|x)/π_ref(y_l|x) - 1/(2β) )²
+
+    A squared loss with a finite target: the log-ratio gap stops growing at 1/(2β), where
+    DPO's logistic loss keeps pushing it on deterministic preferences. Inputs and returns as
+    dpo_loss (the reported rewards are β log π/π_ref).
+    """
+    chosen_logratios = policy_chosen_logps - ref_chosen_logps
+    rejected_logratios = policy_rejected_logps - ref_rejected_logps
+    loss = ((chosen_logratios - rejected_logratios - 1 / (2 * beta)) ** 2).mean()
+    return loss, beta * chosen_logratios.detach(), beta * rejected_logratios.detach()
+
+
+def simpo_loss(
+    policy_chosen_logps: torch.Tensor,
+    policy_rejected_logps: torch.Tensor,
+    chosen_lengths: torch.Tensor,
+    rejected_lengths: torch.Tensor,
+    beta: float,
+    gamma: float,
+    confidence: torch.Tensor | None = None,
+):
+    """SimPO, reference-free (Meng et al. 2024, eq. 6):
+
+        L = -log σ( β/|y_w| log π(y_w|x) - β/|y_l| log π(y_l|x) - γ )
+
+    The reward is the length-normalised log-prob, so no reference model is needed and a
+    longer response earns nothing by being longer; γ is the target reward margin. Lengths are
+    completion tokens, (B,). Returns (loss, chosen_rewards, rejected_rewards) with the
+    rewards β/|y| log π(y|x), detached.
+    """
+    chosen_rewards = beta * policy_chosen_logps / chosen_lengths.clamp(min=1)
+    rejected_rewards = beta * policy_rejected_logps / rejected_lengths.clamp(min=1)
+    loss = soft_preference_loss(chosen_rewards - rejected_rewards - gamma, confidence)
+    return loss, chosen_rewards.detach(), rejected_rewards.detach()
 
 
 DPO = Stage("dpo", PREFERENCE_KEYS, dpo_setup, dpo_step, dpo_validation)

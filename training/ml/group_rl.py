@@ -16,8 +16,8 @@ One step:
    RLOO (Ahmadian et al. 2024): reward r = score - β Σ_t (log π_old - log π_ref), then
    r minus the mean reward of the other k - 1 responses;
 4. `ppo_epochs` shuffled passes over the responses in mini-batches (online.ppo_update):
-   GRPO: clipped surrogate on every token plus β × the k3 KL to the reference (losses.grpo_loss);
-   RLOO: clipped surrogate on the whole response's log-ratio (losses.rloo_loss).
+   GRPO: clipped surrogate on every token plus β × the k3 KL to the reference (grpo_loss);
+   RLOO: clipped surrogate on the whole response's log-ratio (rloo_loss).
 
 So GRPO puts the KL in the loss and RLOO in the reward, as their papers do.
 Reported per step: reward (mean score, less missing_eos_penalty for responses cut at
@@ -38,12 +38,10 @@ from training.ml.generation_view import generation_view
 from training.ml.group_rl_config import GroupRLConfig, GRPOConfig, RLOOConfig
 from training.ml.losses import (
     entropy_from_logits,
-    grpo_advantages,
-    grpo_loss,
+    kl_k3,
     kl_per_token,
     masked_mean,
-    rloo_advantages,
-    rloo_loss,
+    ppo_policy_loss,
 )
 from training.ml.online import OnlineInputs, OnlineRun, OnlineStage, train_online
 from training.ml.rollouts import (
@@ -183,6 +181,92 @@ def mean_score(run: OnlineRun, config: GroupRLConfig, features: list[dict]) -> f
         scores.append(score_responses(tokenizer, run.reward_fn, prompts, batch, config))
     policy.train()
     return float(torch.cat(scores).mean())
+
+
+def rloo_advantages(rewards: torch.Tensor) -> torch.Tensor:
+    """REINFORCE leave-one-out advantages (Kool et al. 2019; Ahmadian et al. 2024, "RLOO").
+
+        A_i = r_i - 1/(k-1) Σ_{j≠i} r_j
+
+    over the k responses to one prompt: each response's baseline is the mean reward of the
+    others, so it does not depend on the response itself and the estimate stays unbiased.
+    Input (P, k) rewards, one row per prompt, k >= 2. Returns (P, k).
+    """
+    k = rewards.shape[-1]
+    baselines = (rewards.sum(-1, keepdim=True) - rewards) / (k - 1)  # (P, k)
+    return rewards - baselines
+
+
+def grpo_advantages(scores: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
+    """Group-relative advantages (Shao et al. 2024, DeepSeekMath, section 4.1.2).
+
+        A_i = (r_i - mean(r)) / (std(r) + eps)
+
+    over the k responses to one prompt; std is Bessel-corrected, as TRL's GRPOTrainer,
+    and eps keeps a group of equal rewards at advantage 0 instead of 0/0. Input (P, k)
+    scores, one row per prompt, k >= 2. Returns (P, k).
+    """
+    mean = scores.mean(-1, keepdim=True)
+    std = scores.std(-1, keepdim=True)  # (P, 1)
+    return (scores - mean) / (std + eps)
+
+
+def grpo_loss(
+    logps: torch.Tensor,
+    old_logps: torch.Tensor,
+    ref_logps: torch.Tensor,
+    advantages: torch.Tensor,
+    mask: torch.Tensor,
+    clip_range: float,
+    beta: float,
+):
+    """GRPO objective (DeepSeekMath eq. 3), negated: the clipped surrogate on every token
+    with its response's advantage, plus β × the k3 KL to the reference.
+
+        L = -E_t[ min(ρ_t A, clip(ρ_t, 1-ε, 1+ε) A) - β KL_k3(t) ]
+
+    Tokens are averaged over the whole batch, as ppo_policy_loss does and TRL's default
+    "dapo" loss, not first within each response (the paper's 1/|o_i|), which weighs a
+    long response's tokens less and so lets long, bad responses off lightly (Liu et al.
+    2025, "Dr. GRPO"). Token inputs (B, T), advantages (B,). Returns (loss, policy_loss,
+    clip_fraction, kl): the last three detached, kl the mean k3 estimate per token.
+    """
+    token_advantages = advantages.unsqueeze(-1).expand_as(logps)  # (B, T)
+    policy_loss, clip_fraction = ppo_policy_loss(
+        logps, old_logps, token_advantages, mask, clip_range
+    )
+    kl = masked_mean(kl_k3(logps, ref_logps), mask)
+    return policy_loss + beta * kl, policy_loss.detach(), clip_fraction, kl.detach()
+
+
+def rloo_loss(
+    logps: torch.Tensor,
+    old_logps: torch.Tensor,
+    advantages: torch.Tensor,
+    mask: torch.Tensor,
+    clip_range: float,
+):
+    """RLOO's policy loss: PPO's clipped surrogate with the whole response as one action.
+
+        ρ = π(y|x) / π_old(y|x) = exp(Σ_t log π(y_t) - Σ_t log π_old(y_t))
+        L = -E[ min(ρ A, clip(ρ, 1-ε, 1+ε) A) ]
+
+    Ahmadian et al. 2024 model the response as a single action with one reward, and so
+    does this ratio (TRL's RLOOTrainer takes the same sequence-level ratio). While ρ = 1
+    (the first update on fresh rollouts) the gradient is plain REINFORCE, -A ∇ log π(y|x);
+    the clip keeps further mini-batches and epochs on the same rollouts from moving the
+    policy far. Token inputs (B, T), advantages (B,). Returns (loss, clip_fraction), the
+    share of responses where clipping bit.
+    """
+    sequence_logps = (logps * mask).sum(-1, keepdim=True)  # (B, 1)
+    old_sequence_logps = (old_logps * mask).sum(-1, keepdim=True)  # (B, 1)
+    return ppo_policy_loss(
+        sequence_logps,
+        old_sequence_logps,
+        advantages.unsqueeze(-1),
+        torch.ones_like(sequence_logps),
+        clip_range,
+    )
 
 
 GRPO = OnlineStage(

@@ -8,7 +8,7 @@ batch's prompts paired with other rows' completions (data.with_mismatched_comple
 As in DPO, the reference model's log-probs of every completion and every mismatched pair are
 computed once, before training, and the reference is then dropped from memory (reference.py). Each step runs
 the completions through the policy with gradients and the mismatched pairs without (z0 is not
-backpropagated), and applies losses.kto_loss. Reported per step: loss, kl (z0),
+backpropagated), and applies kto_loss. Reported per step: loss, kl (z0),
 desirable_reward and undesirable_reward (the mean implicit reward β r of each kind in the step;
 a step whose batch held none of a kind leaves that key out), learning_rate, samples_per_s.
 Setup, loop, evaluation and saving are the shared runner's (trainer.py).
@@ -23,7 +23,6 @@ from training.ml.data import KTO_KEYS, collate_kto, encode_kto, with_mismatched_
 from training.ml.kto_config import KTOConfig
 from training.ml.logps import completion_logps, logps_of_each, pair_logps
 from training.ml.loop import Callback
-from training.ml.losses import kto_loss
 from training.ml.reference import policy_and_reference_logps
 from training.ml.trainer import Session, Setup, Stage, train_stage
 
@@ -132,6 +131,34 @@ def kto_validation(session: Session, model, setup: Setup):
         return {name: float(rewards[mask].mean()) for name, mask in named if mask.any()}
 
     return evaluate
+
+
+def kto_loss(
+    policy_logps: torch.Tensor,
+    ref_logps: torch.Tensor,
+    policy_kl_logps: torch.Tensor,
+    ref_kl_logps: torch.Tensor,
+    desirable: torch.Tensor,
+    beta: float,
+    desirable_weight: float = 1.0,
+    undesirable_weight: float = 1.0,
+):
+    """Kahneman-Tversky Optimization loss (Ethayarajh et al. 2024, section 4), as TRL computes it.
+
+        r = log π(y|x)/π_ref(y|x),   z0 = max(0, mean over mismatched pairs (x, y') of r(x, y'))
+        L = λ_D (1 - σ(β(r - z0)))  for desirable y,   λ_U (1 - σ(β(z0 - r)))  for undesirable y
+
+    averaged over the batch. z0 estimates KL(π || π_ref) from completions paired with other
+    prompts; the paper does not backpropagate through it, so it is detached. Inputs are (B,)
+    sequence log-probs (the *_kl_* ones of the mismatched pairs) and a (B,) bool `desirable`.
+    Returns (loss, rewards, kl): rewards are the detached implicit rewards β r, kl is z0.
+    """
+    logratios = policy_logps - ref_logps
+    kl = (policy_kl_logps - ref_kl_logps).mean().clamp(min=0).detach()
+    desirable_losses = desirable_weight * (1 - torch.sigmoid(beta * (logratios - kl)))
+    undesirable_losses = undesirable_weight * (1 - torch.sigmoid(beta * (kl - logratios)))
+    loss = torch.where(desirable, desirable_losses, undesirable_losses).mean()
+    return loss, beta * logratios.detach(), kl
 
 
 KTO = Stage("kto", KTO_KEYS, kto_setup, kto_step, kto_validation)

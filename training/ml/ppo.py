@@ -5,9 +5,9 @@ PPO is no longer in TRL (removed in 1.13), so this is our own compact version. O
 1. roll out: sample one response per prompt from the policy (temperature sampling);
 2. score: the reward model (or an injected reward function) scores each response;
    per-token reward = -β·(log π - log π_ref), plus the score on the last response token;
-3. GAE over response tokens with the value head's estimates (losses.gae);
+3. GAE over response tokens with the value head's estimates (gae, below);
 4. `ppo_epochs` passes over the rollouts in mini-batches: clipped policy loss plus
-   value_loss_coef × clipped value loss (losses.ppo_policy_loss / ppo_value_loss).
+   value_loss_coef × clipped value loss (losses.ppo_policy_loss, ppo_value_loss below).
 
 The value head is a linear layer on the policy's last hidden state (a shared trunk).
 Log-probs are taken from logits / temperature, the distribution the rollouts came from.
@@ -32,12 +32,10 @@ from training.ml.generation_view import generation_view
 from training.ml.loop import Callback
 from training.ml.losses import (
     entropy_from_logits,
-    gae,
     kl_per_token,
     masked_mean,
     masked_whiten,
     ppo_policy_loss,
-    ppo_value_loss,
 )
 from training.ml.online import OnlineInputs, OnlineRun, OnlineStage, train_online
 from training.ml.ppo_config import PPOConfig
@@ -201,6 +199,49 @@ def save_value_head(value_head, directory: Path) -> None:
         {k: v.detach().cpu().contiguous() for k, v in value_head.state_dict().items()},
         str(directory / "value_head.safetensors"),
     )
+
+
+def gae(
+    rewards: torch.Tensor,
+    values: torch.Tensor,
+    mask: torch.Tensor,
+    gamma: float,
+    lam: float,
+):
+    """Generalized advantage estimation (Schulman et al. 2016, eq. 16; PPO paper eq. 11-12).
+
+        δ_t = r_t + γ V(s_{t+1}) - V(s_t),   A_t = Σ_l (γλ)^l δ_{t+l}
+
+    Inputs are (B, T) over response tokens; V after the last real token is 0 (the episode
+    ends). Returns (advantages, returns) with returns = A + V, the value-function target.
+    """
+    values = values * mask
+    rewards = rewards * mask
+    advantages = torch.zeros_like(rewards)
+    running = torch.zeros_like(rewards[:, 0])  # (B,)
+    for t in reversed(range(rewards.shape[1])):
+        next_value = values[:, t + 1] if t + 1 < rewards.shape[1] else torch.zeros_like(running)
+        delta = rewards[:, t] + gamma * next_value - values[:, t]
+        running = (delta + gamma * lam * running) * mask[:, t]
+        advantages[:, t] = running
+    return advantages, advantages + values
+
+
+def ppo_value_loss(
+    values: torch.Tensor,
+    old_values: torch.Tensor,
+    returns: torch.Tensor,
+    mask: torch.Tensor,
+    clip_range_value: float,
+) -> torch.Tensor:
+    """Clipped value loss  ½ E_t[ max((V - R)², (clip(V, V_old ± ε) - R)²) ].
+
+    The value clipping of OpenAI baselines' PPO2, as used for RLHF by Ziegler et al. 2019
+    and the "N implementation details of RLHF with PPO" (Huang et al. 2024). Inputs (B, T).
+    """
+    clipped = old_values + torch.clamp(values - old_values, -clip_range_value, clip_range_value)
+    worst = torch.max((values - returns) ** 2, (clipped - returns) ** 2)
+    return 0.5 * masked_mean(worst, mask)
 
 
 PPO = OnlineStage(

@@ -4,7 +4,7 @@
 head on mean-pooled hidden states (reward_model.py); the checkpoint records it.
 
 Loss: Bradley–Terry, -log σ(r_chosen - r_rejected - m) with the Llama 2 margin m when
-`config.use_margin` (see losses.bradley_terry_loss). Chosen and rejected go through the
+`config.use_margin` (bradley_terry_loss, below). Chosen and rejected go through the
 model in one (2B, T) batch. Validation accuracy is measured on `val_examples` after the
 last step (scoring.score_pairs).
 
@@ -15,6 +15,8 @@ for one. Setup, loop, evaluation and saving are the shared runner's (trainer.py)
 
 from pathlib import Path
 
+import torch
+
 from training.ml.adapters import SEQ_CLS, prepare_trainable
 from training.ml.checkpoints import load_reward_model
 from training.ml.data import (
@@ -24,7 +26,7 @@ from training.ml.data import (
     encode_preference,
 )
 from training.ml.loop import Callback
-from training.ml.losses import bradley_terry_loss
+from training.ml.losses import soft_preference_loss
 from training.ml.reward_config import RewardConfig
 from training.ml.scoring import preference_metrics, score_pairs
 from training.ml.trainer import Session, Setup, Stage, train_stage
@@ -90,6 +92,26 @@ def reward_validation(session: Session, model, setup: Setup):
         return {f"val_{k}": v for k, v in preference_metrics(*scores).items()}
 
     return evaluate
+
+
+def bradley_terry_loss(
+    chosen_rewards: torch.Tensor,
+    rejected_rewards: torch.Tensor,
+    margin: torch.Tensor | None = None,
+    confidence: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Reward-model loss  -log σ(r(x, y_c) - r(x, y_r) - m(r)),  averaged over pairs.
+
+    Bradley–Terry preference likelihood as used by Ouyang et al. 2022 (InstructGPT,
+    eq. 1); the optional margin m(r) is Llama 2's (Touvron et al. 2023, eq. 2): a pair
+    rated "much better" must be separated by more. An optional per-pair confidence (the
+    export's label_confidence) softens the target (soft_preference_loss).
+    Shapes: (B,), (B,), optional (B,), optional (B,).
+    """
+    logits = chosen_rewards - rejected_rewards
+    if margin is not None:
+        logits = logits - margin
+    return soft_preference_loss(logits, confidence)
 
 
 REWARD = Stage("reward", PREFERENCE_KEYS, reward_setup, reward_step, reward_validation)

@@ -6,30 +6,24 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
 from training.ml import losses
+from training.ml.dpo import dpo_loss, ipo_loss, simpo_loss
+from training.ml.group_rl import grpo_advantages, grpo_loss, rloo_advantages, rloo_loss
+from training.ml.kto import kto_loss
 from training.ml.losses import (
     IGNORE_INDEX,
-    bradley_terry_loss,
-    dpo_loss,
     entropy_from_logits,
-    gae,
-    grpo_advantages,
-    grpo_loss,
-    ipo_loss,
     kl_k3,
     kl_per_token,
-    kto_loss,
     masked_mean,
     masked_whiten,
     ppo_policy_loss,
-    ppo_value_loss,
-    rloo_advantages,
-    rloo_loss,
     selective_logps,
     sequence_logps,
-    simpo_loss,
     soft_preference_loss,
     token_logps_and_mask,
 )
+from training.ml.ppo import gae, ppo_value_loss
+from training.ml.reward import bradley_terry_loss
 
 
 def t(*values):
