@@ -133,7 +133,7 @@ describe("criteria follow the overall verdict", () => {
     });
   });
 
-  it("stops following once a criterion is picked on its own, and later overall changes pass it by", () => {
+  it("stops following once a criterion is given its own verdict, and later overall changes pass it by", () => {
     const draft = play(config, { type: "choose", target: "a" }, { type: "strength", value: 2 },
       { type: "choose", target: "tie" }, { type: "criterion", index: 0 }, { type: "choose", target: "b" });
     expect(draft.verdicts.helpful).toEqual({ winner: "tie", strength: null });

@@ -15,7 +15,7 @@ export function HourBars({ hours, height = 80 }: Props) {
   const max = Math.max(1, ...hours.map((h) => h.count));
   const domain = niceDomain([0, max], 2);
   const y = linear(domain, [height - BOTTOM, 4]);
-  const slot = (WIDTH - LEFT) / Math.max(1, hours.length);
+  const barWidth = (WIDTH - LEFT) / Math.max(1, hours.length);
   const label = (iso: string) => `${String(new Date(iso).getHours()).padStart(2, "0")}:00`;
   return (
     <svg class="chart hour-bars" viewBox={`0 0 ${WIDTH} ${height}`} role="img" aria-label="Judgments per hour, last 24 hours">
@@ -32,21 +32,21 @@ export function HourBars({ hours, height = 80 }: Props) {
           <g key={h.hour}>
             <rect
               class={`hour-bar${current ? " is-current" : ""}`}
-              x={LEFT + i * slot + 1}
+              x={LEFT + i * barWidth + 1}
               y={top}
-              width={Math.max(1, slot - 2)}
+              width={Math.max(1, barWidth - 2)}
               height={Math.max(0, height - BOTTOM - top)}
               rx={1.5}
             >
               <title>{`${label(h.hour)}: ${h.count} judgment${h.count === 1 ? "" : "s"}${current ? " (this hour so far)" : ""}`}</title>
             </rect>
             {i % 6 === 0 && (
-              <text class="tick" x={LEFT + i * slot + slot / 2} y={height - 3} text-anchor="middle">{label(h.hour)}</text>
+              <text class="tick" x={LEFT + i * barWidth + barWidth / 2} y={height - 3} text-anchor="middle">{label(h.hour)}</text>
             )}
           </g>
         );
       })}
-      <text class="tick" x={WIDTH - slot / 2} y={height - 3} text-anchor="middle">now</text>
+      <text class="tick" x={WIDTH - barWidth / 2} y={height - 3} text-anchor="middle">now</text>
     </svg>
   );
 }
