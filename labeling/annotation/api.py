@@ -1,4 +1,4 @@
-"""The annotation workflow: next task, judgments (and undo), skip, flag, demonstrations, progress."""
+"""The annotation workflow: the next comparison, judgments (and undo), skip, flag, demonstrations, progress."""
 
 from django.contrib.auth import get_user_model
 from django.urls import path
@@ -8,6 +8,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotation_site.typed_shapes import TypedDictShape  # noqa: F401  (documents the *Out TypedDicts)
 from labeling.access import access_project
 from labeling.annotation.assignment import comparison_lease_next
 from labeling.annotation.judgments import (
@@ -20,40 +21,16 @@ from labeling.annotation.judgments import (
 )
 from labeling.annotation.selectors import (
     annotator_progress,
-    comparison_task_payload,
+    comparison_payload,
     flag_list,
     judgment_list_for,
 )
+from labeling.annotation.shapes import ComparisonOut, JudgmentOut, JudgmentPageOut
 from labeling.errors import NotFound
 from labeling.models import Demonstration, Flag, FlagReason, Judgment
 from labeling.params import id_param
 
 # --- shapes ----------------------------------------------------------------------------------
-
-
-class MessageSerializer(serializers.Serializer):
-    role = serializers.CharField()
-    content = serializers.CharField()
-
-
-class TaskPromptSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    messages = MessageSerializer(many=True)
-
-
-class TaskResponseSerializer(serializers.Serializer):
-    letter = serializers.CharField()
-    text = serializers.CharField()
-
-
-class TaskSerializer(serializers.Serializer):
-    """One comparison as the annotator sees it: no model names."""
-
-    id = serializers.IntegerField()
-    project = serializers.IntegerField()
-    prompt = TaskPromptSerializer()
-    responses = TaskResponseSerializer(many=True)
-    lease_expires_at = serializers.DateTimeField(allow_null=True)
 
 
 class JudgmentInputSerializer(serializers.Serializer):
@@ -67,28 +44,6 @@ class JudgmentInputSerializer(serializers.Serializer):
     rationale = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
     time_spent_ms = serializers.IntegerField(required=False, min_value=0, default=0)
     client_key = serializers.CharField(max_length=64)
-
-
-class JudgmentSerializer(serializers.ModelSerializer):
-    """The schema of ``_judgment_out`` (the submit path builds the dict directly: a DRF model
-    serializer costs about a millisecond per judgment, a tenth of a submit)."""
-
-    annotator = serializers.CharField(source="annotator.username")
-    editable_until = serializers.DateTimeField()
-
-    class Meta:
-        model = Judgment
-        fields = [
-            "id", "comparison", "annotator", "winner", "strength", "ranking", "criteria", "rationale",
-            "time_spent_ms", "client_key", "created_at", "editable_until",
-        ]
-
-
-class JudgmentPageSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = JudgmentSerializer(many=True)
 
 
 class JudgmentPagination(LimitOffsetPagination):
@@ -148,19 +103,27 @@ def _truthy(value) -> bool:
     return value in {"1", "true", "yes"}
 
 
-def _task(comparison) -> dict:
-    """A ``TaskSerializer`` dict (built directly: the lease path's hottest output)."""
-    return comparison_task_payload(comparison=comparison, lease_expires_at=comparison.lease_expires_at)
+def _comparison_out(comparison) -> ComparisonOut:
+    """Built directly, not by a serializer: the lease path's hottest output."""
+    return comparison_payload(comparison=comparison, lease_expires_at=comparison.lease_expires_at)
 
 
-def _judgment_out(judgment: Judgment, username: str) -> dict:
-    """A ``JudgmentSerializer`` dict; datetimes are rendered by the JSON renderer."""
+def _judgment_out(judgment: Judgment, username: str) -> JudgmentOut:
+    """Built directly: a DRF serializer costs about a millisecond, a tenth of a submit.
+    Datetimes are rendered by the JSON renderer."""
     return {
         "id": judgment.pk, "comparison": judgment.comparison_id, "annotator": username,
         "winner": judgment.winner, "strength": judgment.strength, "ranking": judgment.ranking,
         "criteria": judgment.criteria, "rationale": judgment.rationale, "time_spent_ms": judgment.time_spent_ms,
         "client_key": judgment.client_key, "created_at": judgment.created_at,
         "editable_until": judgment.created_at + EDIT_WINDOW,
+    }
+
+
+def _judgment_page(paginator: LimitOffsetPagination, judgments) -> JudgmentPageOut:
+    return {
+        "count": paginator.count, "next": paginator.get_next_link(), "previous": paginator.get_previous_link(),
+        "results": [_judgment_out(j, j.annotator.username) for j in judgments],
     }
 
 
@@ -179,10 +142,14 @@ def _listed_annotator(user, params, others: bool):
 # --- views -----------------------------------------------------------------------------------
 
 
-class NextTaskView(APIView):
+class NextComparisonView(APIView):
+    """Leases the next comparison (the route keeps its old name ``next-task``: a wire contract)."""
+
     @extend_schema(
-        parameters=[OpenApiParameter("ahead", bool, description="Lease the task after the current one (prefetch).")],
-        responses={200: TaskSerializer, 204: OpenApiResponse(description="Nothing left for you in this project.")},
+        parameters=[
+            OpenApiParameter("ahead", bool, description="Lease the comparison after the current one (prefetch).")
+        ],
+        responses={200: ComparisonOut, 204: OpenApiResponse(description="Nothing left for you in this project.")},
     )
     def get(self, request, project_id: int):
         project = access_project(request.user, project_id)
@@ -190,7 +157,7 @@ class NextTaskView(APIView):
         comparison = comparison_lease_next(project=project, annotator=request.user, ahead=ahead)
         if comparison is None:
             return Response(status=204)
-        return Response(_task(comparison))
+        return Response(_comparison_out(comparison))
 
 
 class JudgmentListView(APIView):
@@ -202,7 +169,7 @@ class JudgmentListView(APIView):
             OpenApiParameter("limit", int),
             OpenApiParameter("offset", int),
         ],
-        responses=JudgmentPageSerializer,
+        responses=JudgmentPageOut,
     )
     def get(self, request):
         params = request.query_params
@@ -211,12 +178,12 @@ class JudgmentListView(APIView):
         judgments = judgment_list_for(project=project, annotator=_listed_annotator(request.user, params, others))
         paginator = JudgmentPagination()
         page = paginator.paginate_queryset(judgments, request, view=self)
-        return paginator.get_paginated_response([_judgment_out(j, j.annotator.username) for j in page])
+        return Response(_judgment_page(paginator, page))
 
     @extend_schema(
         request=JudgmentInputSerializer,
         responses={
-            201: JudgmentSerializer, 200: OpenApiResponse(JudgmentSerializer, description="A retry: the first judgment."),
+            201: JudgmentOut, 200: OpenApiResponse(JudgmentOut, description="A retry: the first judgment."),
             410: OpenApiResponse(description="A retry of a submit whose judgment was since undone: nothing stored."),
         },
     )
@@ -229,17 +196,17 @@ class JudgmentListView(APIView):
 
 
 class JudgmentUndoView(APIView):
-    @extend_schema(request=None, responses=TaskSerializer)
+    @extend_schema(request=None, responses=ComparisonOut)
     def post(self, request, judgment_id: int):
         comparison = judgment_undo(annotator=request.user, judgment_id=judgment_id)
-        return Response(_task(comparison))
+        return Response(_comparison_out(comparison))
 
 
 class ComparisonSkipView(APIView):
     @extend_schema(request=SkipInputSerializer, responses=SkipSerializer)
     def post(self, request, comparison_id: int):
         comparison_skip(annotator=request.user, comparison_id=comparison_id, **_parsed(SkipInputSerializer, request.data))
-        return Response({"skipped": True})
+        return Response(SkipSerializer({"skipped": True}).data)
 
 
 class ComparisonFlagView(APIView):
@@ -276,7 +243,7 @@ class ProgressView(APIView):
 
 
 urlpatterns = [
-    path("projects/<int:project_id>/next-task/", NextTaskView.as_view(), name="next-task"),
+    path("projects/<int:project_id>/next-task/", NextComparisonView.as_view(), name="next-task"),
     path("projects/<int:project_id>/progress/", ProgressView.as_view(), name="project-progress"),
     path("projects/<int:project_id>/flags/", ProjectFlagListView.as_view(), name="project-flags"),
     path("judgments/", JudgmentListView.as_view(), name="judgment-list"),

@@ -6,7 +6,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling.annotation.api import TaskSerializer, _task
+from labeling.annotation.api import _comparison_out
+from labeling.annotation.shapes import ComparisonOut
 from labeling.annotation.undo import comparison_unskip, flag_withdraw
 from labeling.models import FlagReason
 
@@ -19,12 +20,12 @@ class UnskipInputSerializer(serializers.Serializer):
 
 
 class ComparisonUnskipView(APIView):
-    @extend_schema(request=UnskipInputSerializer, responses=TaskSerializer)
+    @extend_schema(request=UnskipInputSerializer, responses=ComparisonOut)
     def post(self, request, comparison_id: int):
         serializer = UnskipInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         comparison = comparison_unskip(annotator=request.user, comparison_id=comparison_id, **serializer.validated_data)
-        return Response(_task(comparison))
+        return Response(_comparison_out(comparison))
 
 
 class FlagWithdrawView(APIView):

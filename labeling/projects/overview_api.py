@@ -35,7 +35,7 @@ class JudgmentCountsSerializer(serializers.Serializer):
 
 
 class LeaseCountsSerializer(serializers.Serializer):
-    in_flight = serializers.IntegerField(help_text="Unexpired active leases: tasks on someone's screen now.")
+    in_flight = serializers.IntegerField(help_text="Unexpired active leases: comparisons on someone's screen now.")
     annotators_in_flight = serializers.IntegerField()
     skipped = serializers.IntegerField()
 
@@ -52,7 +52,7 @@ class RatesSerializer(serializers.Serializer):
     flag = serializers.FloatField(allow_null=True, help_text="Flags / (judgments + skips).")
 
 
-class FlaggedItemSerializer(serializers.Serializer):
+class OpenFlagSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     comparison = serializers.IntegerField()
     reason = serializers.ChoiceField(choices=FlagReason.choices)
@@ -70,7 +70,7 @@ class OverviewSerializer(serializers.Serializer):
     leases = LeaseCountsSerializer()
     flags = FlagCountsSerializer()
     rates = RatesSerializer()
-    flagged = FlaggedItemSerializer(many=True, help_text="The newest unresolved flags.")
+    flagged = OpenFlagSerializer(many=True, help_text="The newest unresolved flags.")
 
 
 class ProjectOverviewView(APIView):

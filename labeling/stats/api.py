@@ -1,8 +1,10 @@
 """Project statistics: the cached payload, never computed on the request.
 
 Members of the project may read it; annotators get only their own annotator row and no
-model ratings, since they judge blind (see ``labeling.stats.selectors.project_stats_for_viewer``). The serializers below describe the
-payload for the schema; the payload itself is built by ``labeling.stats.services``.
+model ratings, since they judge blind (see ``labeling.stats.selectors.project_stats_for_viewer``).
+``labeling.stats.services`` computes the payload and caches it as JSON; the response is that
+payload rendered by ``ProjectStatsSerializer``, so the body holds exactly the fields documented
+here (a field the computation adds appears only once it is described below).
 """
 
 from django.urls import path
@@ -51,7 +53,8 @@ class WinRateSerializer(serializers.Serializer):
 class ExcludedSerializer(serializers.Serializer):
     same_model = serializers.IntegerField(help_text="Pairs of two responses by the same named model.")
     no_model = serializers.IntegerField(
-        help_text="Pairs naming no model: neither response has a model name (as in HH-RLHF), or a slot was not found."
+        help_text="Pairs naming no model: neither response has a model name (as in HH-RLHF), or a response "
+                  "position was not found."
     )
 
 
@@ -113,24 +116,28 @@ class AnnotatorRowSerializer(serializers.Serializer):
 
 
 class CountsSerializer(serializers.Serializer):
-    comparisons = serializers.IntegerField()
+    comparisons = serializers.IntegerField(help_text="All comparisons, gold included.")
     gold_comparisons = serializers.IntegerField()
-    judgments = serializers.IntegerField()
-    judged_comparisons = serializers.IntegerField()
+    judgments = serializers.IntegerField(help_text="All judgments, imported ones included.")
+    judged_comparisons = serializers.IntegerField(help_text="Comparisons with at least one judgment.")
     complete_comparisons = serializers.IntegerField(help_text="Regular comparisons with `overlap` judgments or more.")
-    ties = serializers.IntegerField()
+    ties = serializers.IntegerField(help_text="Tie verdicts (pairwise projects; 0 for ranking).")
     skips = serializers.IntegerField()
     flags = serializers.IntegerField()
-    annotators = serializers.IntegerField()
-    imported_judgments = serializers.IntegerField()
+    annotators = serializers.IntegerField(help_text="Distinct annotators who judged, imports not counted.")
+    imported_judgments = serializers.IntegerField(help_text="Judgments that came with an import (imported labels).")
+
+
+def _seconds(help_text: str):
+    return serializers.FloatField(help_text=f"Seconds spent {help_text}.")
 
 
 class SecondsSerializer(serializers.Serializer):
-    read = serializers.FloatField()
-    agreement = serializers.FloatField()
-    annotators = serializers.FloatField()
-    ratings = serializers.FloatField()
-    total = serializers.FloatField()
+    read = _seconds("reading the judgments from the database")
+    agreement = _seconds("on the agreement figures")
+    annotators = _seconds("on the annotator rows")
+    ratings = _seconds("fitting the model ratings")
+    total = _seconds("in all")
 
 
 class ProjectStatsSerializer(serializers.Serializer):
@@ -154,6 +161,9 @@ class StatsPendingSerializer(serializers.Serializer):
     stale = serializers.BooleanField()
 
 
+PENDING = {"detail": "statistics are being computed; ask again in a few seconds", "stale": True}
+
+
 class ProjectStatsView(APIView):
     @extend_schema(responses={200: ProjectStatsSerializer, 202: StatsPendingSerializer})
     def get(self, request, project_id: int):
@@ -162,9 +172,8 @@ class ProjectStatsView(APIView):
         if payload is None or payload["stale"]:
             project_stats_nudge(project)  # only sends a refresh if none is cached or one looks lost
         if payload is None:
-            body = {"detail": "statistics are being computed; ask again in a few seconds", "stale": True}
-            return Response(body, status=status.HTTP_202_ACCEPTED)
-        return Response(payload)
+            return Response(StatsPendingSerializer(PENDING).data, status=status.HTTP_202_ACCEPTED)
+        return Response(ProjectStatsSerializer(payload).data)
 
 
 urlpatterns = [
