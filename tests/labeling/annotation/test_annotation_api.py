@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 
-def next_task(api, user, project, **params):
+def next_comparison(api, user, project, **params):
     query = "?ahead=1" if params.get("ahead") else ""
     return api(user).get(f"/api/projects/{project.pk}/next-task/{query}")
 
@@ -29,109 +29,109 @@ def submit(api, user, comparison_id, **body):
 
 
 @pytest.fixture
-def task(api, project, annotator):
+def comparison(api, project, annotator):
     """A comparison served to ``annotator`` through the API, and its payload."""
     make_comparison(project, texts=["Paris.", "London."], models_=("gpt-secret", "llama-secret"))
-    response = next_task(api, annotator, project)
+    response = next_comparison(api, annotator, project)
     assert response.status_code == 200
     return response.json()
 
 
-# --- next task ------------------------------------------------------------------------------------
+# --- next comparison (the next-task route) ----------------------------------------------------------
 
 
-def test_next_task_shows_the_prompt_and_lettered_responses(task, project):
-    assert set(task) == {"id", "project", "prompt", "responses", "lease_expires_at"}
-    assert task["project"] == project.pk
-    assert task["prompt"]["messages"][0]["role"] == "user"
-    assert task["responses"] == [{"letter": "a", "text": "Paris."}, {"letter": "b", "text": "London."}]
-    assert parse_datetime(task["lease_expires_at"]) is not None
+def test_next_comparison_shows_the_prompt_and_lettered_responses(comparison, project):
+    assert set(comparison) == {"id", "project", "prompt", "responses", "lease_expires_at"}
+    assert comparison["project"] == project.pk
+    assert comparison["prompt"]["messages"][0]["role"] == "user"
+    assert comparison["responses"] == [{"letter": "a", "text": "Paris."}, {"letter": "b", "text": "London."}]
+    assert parse_datetime(comparison["lease_expires_at"]) is not None
 
 
-def test_next_task_is_blind_to_model_names(task):
-    assert "secret" not in json.dumps(task)
+def test_next_comparison_is_blind_to_model_names(comparison):
+    assert "secret" not in json.dumps(comparison)
 
 
-def test_gold_looks_like_any_other_task(api, project, annotator):
+def test_gold_looks_like_any_other_comparison(api, project, annotator):
     project.gold_rate = 1.0
     project.save()
     make_comparison(project)
     make_comparison(project, is_gold=True, gold_answer={"winner": "b"})
-    body = next_task(api, annotator, project).json()
+    body = next_comparison(api, annotator, project).json()
     assert Lease.objects.get(annotator=annotator).comparison.is_gold
     assert set(body) == {"id", "project", "prompt", "responses", "lease_expires_at"}
     assert "gold" not in json.dumps(body)
 
 
-def test_a_repeated_call_returns_the_same_task(api, task, project, annotator):
-    assert next_task(api, annotator, project).json() == task
+def test_a_repeated_call_returns_the_same_comparison(api, comparison, project, annotator):
+    assert next_comparison(api, annotator, project).json() == comparison
 
 
-def test_ahead_prefetches_a_different_task(api, task, project, annotator):
+def test_ahead_prefetches_a_different_comparison(api, comparison, project, annotator):
     make_comparison(project)
-    ahead = next_task(api, annotator, project, ahead=True).json()
-    assert ahead["id"] != task["id"]
+    ahead = next_comparison(api, annotator, project, ahead=True).json()
+    assert ahead["id"] != comparison["id"]
 
 
-def test_next_task_is_204_when_nothing_is_left(api, project, annotator):
-    response = next_task(api, annotator, project)
+def test_next_comparison_is_204_when_nothing_is_left(api, project, annotator):
+    response = next_comparison(api, annotator, project)
     assert response.status_code == 204
     assert response.content == b""
 
 
-def test_an_outsider_cannot_get_tasks(api, project, outsider):
+def test_an_outsider_cannot_get_comparisons(api, project, outsider):
     make_comparison(project)
-    assert next_task(api, outsider, project).status_code == 404
+    assert next_comparison(api, outsider, project).status_code == 404
     assert not Lease.objects.exists()
 
 
 def test_an_anonymous_caller_is_refused(api, project):
-    assert next_task(api, None, project).status_code in (401, 403)
+    assert next_comparison(api, None, project).status_code in (401, 403)
 
 
 # --- submit -----------------------------------------------------------------------------------------
 
 
-def test_a_submit_is_created_and_a_retry_returns_the_same_body(api, task, annotator):
-    first = submit(api, annotator, task["id"], winner="b", strength=2, rationale="Correct.", time_spent_ms=5100, client_key="key-1")
+def test_a_submit_is_created_and_a_retry_returns_the_same_body(api, comparison, annotator):
+    first = submit(api, annotator, comparison["id"], winner="b", strength=2, rationale="Correct.", time_spent_ms=5100, client_key="key-1")
     assert first.status_code == 201, first.json()
     body = first.json()
     assert {"id", "comparison", "winner", "strength", "ranking", "criteria", "rationale", "time_spent_ms",
             "client_key", "created_at", "editable_until"} <= set(body)
-    assert (body["comparison"], body["winner"], body["strength"], body["client_key"]) == (task["id"], "b", 2, "key-1")
+    assert (body["comparison"], body["winner"], body["strength"], body["client_key"]) == (comparison["id"], "b", 2, "key-1")
     editable = parse_datetime(body["editable_until"]) - parse_datetime(body["created_at"])
     assert editable == timedelta(minutes=10)
-    retry = submit(api, annotator, task["id"], winner="b", strength=2, rationale="Correct.", time_spent_ms=5100, client_key="key-1")
+    retry = submit(api, annotator, comparison["id"], winner="b", strength=2, rationale="Correct.", time_spent_ms=5100, client_key="key-1")
     assert (retry.status_code, retry.json()) == (200, body)
     assert Judgment.objects.count() == 1
 
 
-def test_a_malformed_submit_is_400_with_a_clear_message(api, task, annotator):
-    response = submit(api, annotator, task["id"], winner="a", strength=7)
+def test_a_malformed_submit_is_400_with_a_clear_message(api, comparison, annotator):
+    response = submit(api, annotator, comparison["id"], winner="a", strength=7)
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
     assert "strength" in response.json()["detail"]
-    assert submit(api, annotator, task["id"], client_key="k" * 65).status_code == 400
+    assert submit(api, annotator, comparison["id"], client_key="k" * 65).status_code == 400
     assert not Judgment.objects.exists()
 
 
-def test_a_submit_without_a_lease_is_409(api, project, task, second_annotator):
-    response = submit(api, second_annotator, task["id"])
+def test_a_submit_without_a_lease_is_409(api, project, comparison, second_annotator):
+    response = submit(api, second_annotator, comparison["id"])
     assert response.status_code == 409
     assert response.json()["reason"] == "no_lease"
     assert "next-task" in response.json()["detail"]
 
 
-def test_a_submit_on_a_full_comparison_after_expiry_is_409(api, project, task, annotator, second_annotator):
+def test_a_submit_on_a_full_comparison_after_expiry_is_409(api, project, comparison, annotator, second_annotator):
     Lease.objects.filter(annotator=annotator).update(expires_at=Lease.objects.get().created_at)
-    assert next_task(api, second_annotator, project).json()["id"] == task["id"]
-    response = submit(api, annotator, task["id"])
+    assert next_comparison(api, second_annotator, project).json()["id"] == comparison["id"]
+    response = submit(api, annotator, comparison["id"])
     assert (response.status_code, response.json()["reason"]) == (409, "full")
     assert not Judgment.objects.exists()
 
 
-def test_an_outsider_cannot_submit(api, task, outsider):
-    assert submit(api, outsider, task["id"]).status_code == 404
+def test_an_outsider_cannot_submit(api, comparison, outsider):
+    assert submit(api, outsider, comparison["id"]).status_code == 404
 
 
 # --- listing judgments ---------------------------------------------------------------------------------
@@ -143,7 +143,7 @@ def judged_by_both(api, project, annotator, second_annotator):
     project.save()
     make_comparison(project)
     for user in (annotator, second_annotator):
-        assert submit(api, user, next_task(api, user, project).json()["id"]).status_code == 201
+        assert submit(api, user, next_comparison(api, user, project).json()["id"]).status_code == 201
 
 
 def test_an_annotator_lists_only_their_own_judgments(api, project, annotator, judged_by_both):
@@ -175,18 +175,18 @@ def test_listing_needs_a_project(api, annotator):
 # --- undo, skip, flag -------------------------------------------------------------------------------------
 
 
-def test_undo_returns_the_task_to_show_again(api, task, annotator):
-    judgment = submit(api, annotator, task["id"]).json()
+def test_undo_returns_the_comparison_to_show_again(api, comparison, annotator):
+    judgment = submit(api, annotator, comparison["id"]).json()
     response = post(api, annotator, f"/api/judgments/{judgment['id']}/undo/", {})
     assert response.status_code == 200
     assert {k: v for k, v in response.json().items() if k != "lease_expires_at"} == {
-        k: v for k, v in task.items() if k != "lease_expires_at"
+        k: v for k, v in comparison.items() if k != "lease_expires_at"
     }
     assert not Judgment.objects.exists()
 
 
-def test_a_retry_of_an_undone_submit_is_410_and_stores_nothing(api, task, annotator):
-    body = {"comparison": task["id"], "winner": "a", "strength": 1, "client_key": new_client_key()}
+def test_a_retry_of_an_undone_submit_is_410_and_stores_nothing(api, comparison, annotator):
+    body = {"comparison": comparison["id"], "winner": "a", "strength": 1, "client_key": new_client_key()}
     judgment = post(api, annotator, "/api/judgments/", body).json()
     assert post(api, annotator, f"/api/judgments/{judgment['id']}/undo/", {}).status_code == 200
     retry = post(api, annotator, "/api/judgments/", body)
@@ -194,48 +194,48 @@ def test_a_retry_of_an_undone_submit_is_410_and_stores_nothing(api, task, annota
     assert "undone" in retry.json()["detail"] and not Judgment.objects.exists()
 
 
-def test_undo_after_the_edit_window_is_409(api, task, annotator):
-    judgment = submit(api, annotator, task["id"]).json()
+def test_undo_after_the_edit_window_is_409(api, comparison, annotator):
+    judgment = submit(api, annotator, comparison["id"]).json()
     Judgment.objects.update(created_at=parse_datetime(judgment["created_at"]) - timedelta(minutes=11))
     response = post(api, annotator, f"/api/judgments/{judgment['id']}/undo/", {})
     assert (response.status_code, response.json()["reason"]) == (409, "edit_window_passed")
 
 
-def test_another_annotator_cannot_undo_my_judgment(api, task, annotator, second_annotator):
-    judgment = submit(api, annotator, task["id"]).json()
+def test_another_annotator_cannot_undo_my_judgment(api, comparison, annotator, second_annotator):
+    judgment = submit(api, annotator, comparison["id"]).json()
     assert post(api, second_annotator, f"/api/judgments/{judgment['id']}/undo/", {}).status_code == 404
 
 
-def test_skip_with_a_reason_skips_and_flags(api, project, task, annotator):
-    response = post(api, annotator, f"/api/comparisons/{task['id']}/skip/", {"reason": "both_bad", "note": "neither answers"})
+def test_skip_with_a_reason_skips_and_flags(api, project, comparison, annotator):
+    response = post(api, annotator, f"/api/comparisons/{comparison['id']}/skip/", {"reason": "both_bad", "note": "neither answers"})
     assert (response.status_code, response.json()) == (200, {"skipped": True})
     assert Lease.objects.get(annotator=annotator).state == LeaseState.SKIPPED
     assert Flag.objects.get().reason == "both_bad"
-    assert next_task(api, annotator, project).status_code == 204
+    assert next_comparison(api, annotator, project).status_code == 204
 
 
-def test_skip_without_a_reason_records_no_flag(api, task, annotator):
-    assert post(api, annotator, f"/api/comparisons/{task['id']}/skip/", {}).status_code == 200
+def test_skip_without_a_reason_records_no_flag(api, comparison, annotator):
+    assert post(api, annotator, f"/api/comparisons/{comparison['id']}/skip/", {}).status_code == 200
     assert not Flag.objects.exists()
 
 
-def test_skip_with_an_unknown_reason_is_400(api, task, annotator):
-    assert post(api, annotator, f"/api/comparisons/{task['id']}/skip/", {"reason": "meh"}).status_code == 400
+def test_skip_with_an_unknown_reason_is_400(api, comparison, annotator):
+    assert post(api, annotator, f"/api/comparisons/{comparison['id']}/skip/", {"reason": "meh"}).status_code == 400
     assert Lease.objects.get(annotator=annotator).state == LeaseState.ACTIVE
 
 
-def test_a_flag_is_201_and_does_not_skip(api, task, annotator):
-    response = post(api, annotator, f"/api/comparisons/{task['id']}/flag/", {"reason": "unsafe", "note": "b is rude"})
+def test_a_flag_is_201_and_does_not_skip(api, comparison, annotator):
+    response = post(api, annotator, f"/api/comparisons/{comparison['id']}/flag/", {"reason": "unsafe", "note": "b is rude"})
     assert response.status_code == 201
     assert (response.json()["reason"], response.json()["annotator"]) == ("unsafe", "ann-annotator")
     assert Lease.objects.get(annotator=annotator).state == LeaseState.ACTIVE
 
 
-def test_admins_see_the_projects_flags(api, project, task, annotator, admin_user):
-    post(api, annotator, f"/api/comparisons/{task['id']}/flag/", {"reason": "broken_prompt", "note": "cut off"})
+def test_admins_see_the_projects_flags(api, project, comparison, annotator, admin_user):
+    post(api, annotator, f"/api/comparisons/{comparison['id']}/flag/", {"reason": "broken_prompt", "note": "cut off"})
     flags = api(admin_user).get(f"/api/projects/{project.pk}/flags/").json()
     assert [(f["comparison"], f["annotator"], f["reason"], f["note"]) for f in flags] == [
-        (task["id"], "ann-annotator", "broken_prompt", "cut off")
+        (comparison["id"], "ann-annotator", "broken_prompt", "cut off")
     ]
     assert "created_at" in flags[0]
 
@@ -247,18 +247,18 @@ def test_annotators_do_not_see_the_flag_list(api, project, annotator):
 # --- demonstrations and progress ------------------------------------------------------------------------------
 
 
-def test_a_demonstration_is_201_then_200_on_retry(api, project, task, annotator):
+def test_a_demonstration_is_201_then_200_on_retry(api, project, comparison, annotator):
     project.collect_demonstrations = True
     project.save()
-    body = {"prompt": task["prompt"]["id"], "text": "The capital is Paris.", "client_key": "demo-1", "time_spent_ms": 9000}
+    body = {"prompt": comparison["prompt"]["id"], "text": "The capital is Paris.", "client_key": "demo-1", "time_spent_ms": 9000}
     first = post(api, annotator, "/api/demonstrations/", body)
     retry = post(api, annotator, "/api/demonstrations/", body)
     assert (first.status_code, retry.status_code) == (201, 200)
     assert first.json() == retry.json()
 
 
-def test_a_demonstration_is_400_where_the_project_does_not_collect_them(api, task, annotator):
-    body = {"prompt": task["prompt"]["id"], "text": "Paris.", "client_key": "demo-2"}
+def test_a_demonstration_is_400_where_the_project_does_not_collect_them(api, comparison, annotator):
+    body = {"prompt": comparison["prompt"]["id"], "text": "Paris.", "client_key": "demo-2"}
     response = post(api, annotator, "/api/demonstrations/", body)
     assert response.status_code == 400
     assert "does not collect" in response.json()["detail"]
@@ -267,8 +267,8 @@ def test_a_demonstration_is_400_where_the_project_does_not_collect_them(api, tas
 def test_progress_counts_my_work_and_what_is_left(api, project, annotator, second_annotator):
     for _ in range(3):
         make_comparison(project)
-    submit(api, annotator, next_task(api, annotator, project).json()["id"])
-    next_task(api, annotator, project)  # holding one counts as remaining
+    submit(api, annotator, next_comparison(api, annotator, project).json()["id"])
+    next_comparison(api, annotator, project)  # holding one counts as remaining
     assert api(annotator).get(f"/api/projects/{project.pk}/progress/").json() == {
         "done_today": 1, "done_total": 1, "remaining": 2, "remaining_capped": False,
     }

@@ -45,7 +45,7 @@ def busy_project(project, annotator, second_annotator):
         make_comparison(project)
     make_comparison(project, is_gold=True, gold_answer={"winner": "a"})
     first = judge_next(project, annotator, "a")
-    assert judge_next(project, second_annotator, "tie") == first  # started items are served first
+    assert judge_next(project, second_annotator, "tie") == first  # started comparisons are served first
     judge_next(project, annotator, "b")
     skipped = comparison_lease_next(project=project, annotator=second_annotator)
     comparison_skip(annotator=second_annotator, comparison_id=skipped.pk)
