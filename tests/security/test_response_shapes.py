@@ -15,9 +15,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from labeling.annotation.selectors import annotator_progress
+from labeling.projects.overview import project_overview
 from labeling.stats.selectors import project_stats_for_viewer
 from labeling.stats.services import project_stats_compute, project_stats_store
 from tests.factories import new_client_key
+from training.api_configs import stage_configs
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +119,29 @@ def test_training_responses_have_exactly_their_documented_fields(openapi, world)
     check(openapi, admin, "get", "/api/checkpoints/?project={project}", 200, project=project)
     check(openapi, admin, "get", "/api/projects/{project_id}/retrain-policy/", 200, project_id=project)
     check(openapi, admin, "get", "/api/training-configs/", 200)
+
+
+def keys(value):
+    """The nested field names of a JSON-like value (list items merged), without the values."""
+    if isinstance(value, dict):
+        return {name: keys(item) for name, item in value.items()}
+    if isinstance(value, list):
+        merged = {}
+        for item in value:
+            merged.update(keys(item) or {})
+        return merged
+    return None
+
+
+def test_serializers_render_every_field_their_builders_build(world):
+    """Where a serializer renders a dict built elsewhere, a built field it does not describe would
+    vanish from the response silently: builder and serializer must name the same fields."""
+    admin, project = world.users["admin"], world.project
+    built = {
+        "/api/projects/{project_id}/overview/": project_overview(project=project),
+        "/api/projects/{project_id}/progress/": annotator_progress(project=project, annotator=admin),
+        "/api/training-configs/": stage_configs(),
+    }
+    for template, dict_built in built.items():
+        rendered = call(admin, "get", template, project_id=project.pk).json()
+        assert keys(rendered) == keys(json.loads(json.dumps(dict_built, cls=DjangoJSONEncoder))), template
