@@ -6,9 +6,14 @@ import logging
 
 from django.db import transaction
 
-from labeling.models import Comparison, ComparisonResponse, Judgment
+from labeling.annotation.priority import (
+    comparison_priority_set,
+    comparison_responses,
+    open_comparison_ids,
+)
 from training import services
 from training.models import FINISHED_STATUSES, ModelCheckpoint, RetrainPolicy, Stage
+from training.validation import resolve_model_path
 
 log = logging.getLogger(__name__)
 SCORE_CHUNK = 256
@@ -42,7 +47,7 @@ def _policy_check(policy: RetrainPolicy) -> int | None:
     """Queue the policy's reward run if it is due; its id, or None."""
     if policy.last_run is not None and policy.last_run.status not in FINISHED_STATUSES:
         return None  # one retraining at a time per project
-    total = Judgment.objects.filter(project=policy.project).count()
+    total = policy.project.judgments.count()
     if total - policy.judgments_at_last_run < policy.every_n_judgments:
         return None
     with transaction.atomic():
@@ -62,9 +67,9 @@ def comparison_priorities_update(*, project, checkpoint: ModelCheckpoint) -> int
     (a model that judges per criterion: the largest uncertainty over its criteria)."""
     from training.ml.scoring import load_reward_fn  # torch: worker only
 
-    path = services.resolve_model_path(checkpoint.path)
+    path = resolve_model_path(checkpoint.path)
     scorers = [load_reward_fn(path, "cpu", criterion) for criterion in checkpoint.criteria or [None]]
-    ids = list(Comparison.objects.filter(project=project, is_open=True).values_list("id", flat=True))
+    ids = open_comparison_ids(project)
     updated = 0
     for start in range(0, len(ids), SCORE_CHUNK):
         updated += _score_chunk(scorers, ids[start : start + SCORE_CHUNK])
@@ -72,11 +77,8 @@ def comparison_priorities_update(*, project, checkpoint: ModelCheckpoint) -> int
 
 
 def _score_chunk(scorers: list, comparison_ids: list[int]) -> int:
-    slots = ComparisonResponse.objects.filter(comparison_id__in=comparison_ids).values_list(
-        "comparison_id", "comparison__prompt__messages", "response__text"
-    )
     prompts, texts, owners = [], [], []
-    for comparison_id, messages, text in slots:
+    for comparison_id, messages, text in comparison_responses(comparison_ids):
         prompts.append(messages)
         texts.append(text)
         owners.append(comparison_id)
@@ -88,6 +90,4 @@ def _score_chunk(scorers: list, comparison_ids: list[int]) -> int:
         for cid, rewards in by_comparison.items():
             if len(rewards) >= 2:
                 priorities[cid] = max(priorities.get(cid, -float("inf")), uncertainty_priority(rewards))
-    updates = [Comparison(id=cid, priority=priority) for cid, priority in priorities.items()]
-    Comparison.objects.bulk_update(updates, ["priority"], batch_size=500)
-    return len(updates)
+    return comparison_priority_set(priorities=priorities)

@@ -35,6 +35,7 @@ from django.utils import timezone
 from training import services
 from training.guardrails import data_problems, data_warnings, refusal, result_warnings
 from training.models import ModelCheckpoint, RunStatus, Stage, TrainingRun
+from training.validation import resolve_model_path
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5
@@ -129,7 +130,9 @@ class Heartbeat(threading.Thread):
 
 
 @dataclass
-class Outcome:
+class AttemptEnd:
+    """How one attempt of a run ended: what training_run_finish records."""
+
     status: str
     result: dict = field(default_factory=dict)
     error: str = ""
@@ -149,20 +152,20 @@ def execute_run(run_id: int, worker: str) -> str:
         beat = Heartbeat(run_id, attempt, tail)
         beat.start()
         try:
-            outcome = _execute(run, attempt, beat)
+            ending = _execute(run, attempt, beat)
         finally:
             beat.done.set()
             beat.join()
     finished = with_db_retry(
-        services.training_run_finish, run_id=run_id, attempt=attempt, status=outcome.status, result=outcome.result,
-        error=outcome.error, log_tail=tail.text(), checkpoint=outcome.checkpoint, warnings=outcome.warnings or None,
+        services.training_run_finish, run_id=run_id, attempt=attempt, status=ending.status, result=ending.result,
+        error=ending.error, log_tail=tail.text(), checkpoint=ending.checkpoint, warnings=ending.warnings or None,
     )
     if not finished:
         return "lost"
     _clean_up(run)
-    if outcome.status == RunStatus.SUCCEEDED:
+    if ending.status == RunStatus.SUCCEEDED:
         _after_success(run)
-    return outcome.status
+    return ending.status
 
 
 def _clean_up(run: TrainingRun) -> None:
@@ -218,7 +221,7 @@ def progress_line(step: int, total: int, metrics: dict) -> str:
 SPEEDS = ("samples_per_s", "tokens_per_s")
 
 
-def _execute(run: TrainingRun, attempt: int, beat: Heartbeat) -> Outcome:
+def _execute(run: TrainingRun, attempt: int, beat: Heartbeat) -> AttemptEnd:
     from training.launch import ChildFailed, LaunchError
     from training.ml.loop import TrainingCancelled  # torch loads here, on the worker only
 
@@ -229,21 +232,21 @@ def _execute(run: TrainingRun, attempt: int, beat: Heartbeat) -> Outcome:
     except TrainingCancelled as exc:
         if control.failure:
             log.error("run %s: %s", run.pk, control.failure)
-            return Outcome(RunStatus.FAILED, error=control.failure)
+            return AttemptEnd(RunStatus.FAILED, error=control.failure)
         log.info("run %s stopped at step %s", run.pk, exc.step)
-        return Outcome(RunStatus.CANCELLED)
+        return AttemptEnd(RunStatus.CANCELLED)
     except (ChildFailed, LaunchError) as exc:  # the training processes' own error, not this process's
         log.error("run %s failed: %s", run.pk, exc)
-        return Outcome(RunStatus.FAILED, error=str(exc))
+        return AttemptEnd(RunStatus.FAILED, error=str(exc))
     except Exception:
         log.exception("run %s failed", run.pk)
-        return Outcome(RunStatus.FAILED, error=traceback.format_exc())
+        return AttemptEnd(RunStatus.FAILED, error=traceback.format_exc())
 
 
 def base_model_path(run: TrainingRun) -> str:
     if run.base_checkpoint is not None:
-        return services.resolve_model_path(run.base_checkpoint.path)
-    return services.resolve_model_path(run.base_model)
+        return resolve_model_path(run.base_checkpoint.path)
+    return resolve_model_path(run.base_model)
 
 
 def output_dir(run: TrainingRun) -> Path:
@@ -252,7 +255,7 @@ def output_dir(run: TrainingRun) -> Path:
     return Path(settings.ARTIFACT_DIR) / "checkpoints" / f"run-{run.pk}-{run.created_at:%Y%m%d%H%M%S%f}"
 
 
-def _train(run: TrainingRun, control: StepControl, kind: str, train_fn, **extra) -> Outcome:
+def _train(run: TrainingRun, control: StepControl, kind: str, train_fn, **extra) -> AttemptEnd:
     from training.inputs import stage_examples
     from training.jobs import launched_stage
     from training.ml.config import config_from_dict
@@ -261,7 +264,7 @@ def _train(run: TrainingRun, control: StepControl, kind: str, train_fn, **extra)
     train, val = stage_examples(run)
     problems = data_problems(run.stage, len(train), len(val))
     if problems and not run.force:
-        return Outcome(RunStatus.FAILED, error=refusal(run.stage, problems))
+        return AttemptEnd(RunStatus.FAILED, error=refusal(run.stage, problems))
     warnings = data_warnings(run.stage, len(train), len(val))
     out = output_dir(run)
     if (out / METRICS).exists():  # a previous attempt wrote the checkpoint and died before recording it
@@ -279,8 +282,8 @@ def _train(run: TrainingRun, control: StepControl, kind: str, train_fn, **extra)
     return _warned(_finished(out, kind, train, val), run.stage, warnings)
 
 
-def _finished(out: Path, kind: str, train: list, val: list) -> Outcome:
-    """The outcome of a run whose checkpoint ``out`` is complete, read from its metrics.json;
+def _finished(out: Path, kind: str, train: list, val: list) -> AttemptEnd:
+    """How a run whose checkpoint ``out`` is complete ended, read from its metrics.json;
     world_size is the number of processes that trained it (its training_config.json)."""
     metrics = json.loads((out / METRICS).read_text())
     trained = json.loads((out / TRAINING_CONFIG).read_text())["config"]
@@ -288,13 +291,13 @@ def _finished(out: Path, kind: str, train: list, val: list) -> Outcome:
     summary = {"output_dir": str(out), "steps": len(metrics["history"]), "metrics": metrics["final"],
                "train_examples": len(train), "validation_examples": len(val)}
     checkpoint = {"path": out, "kind": kind, "metrics": metrics["final"], "history": metrics["history"]}
-    return Outcome(RunStatus.SUCCEEDED, summary, checkpoint=checkpoint)
+    return AttemptEnd(RunStatus.SUCCEEDED, summary, checkpoint=checkpoint)
 
 
-def _warned(outcome: Outcome, stage: str, warnings: list[str]) -> Outcome:
-    """``outcome`` with the run's data warnings and those its scores call for (guardrails.py)."""
-    outcome.warnings = [*warnings, *result_warnings(stage, outcome.result.get("metrics", {}))]
-    return outcome
+def _warned(ending: AttemptEnd, stage: str, warnings: list[str]) -> AttemptEnd:
+    """``ending`` with the run's data warnings and those its scores call for (guardrails.py)."""
+    ending.warnings = [*warnings, *result_warnings(stage, ending.result.get("metrics", {}))]
+    return ending
 
 
 def run_reward(run, callback):
@@ -339,12 +342,12 @@ def run_rloo(run, callback):
     return _train_online(run, callback, train_rloo)
 
 
-def _train_online(run, callback, train_fn) -> Outcome:
+def _train_online(run, callback, train_fn) -> AttemptEnd:
     """A policy trained against the run's reward model checkpoint (none with verifier 'only')."""
     reward, gold_id = run.reward_checkpoint, run.config.get("gold_reward_checkpoint")
-    paths = {"reward_model_path": services.resolve_model_path(reward.path) if reward is not None else None}
+    paths = {"reward_model_path": resolve_model_path(reward.path) if reward is not None else None}
     if gold_id is not None:  # checked when the run was created
-        paths["gold_reward_model_path"] = services.resolve_model_path(ModelCheckpoint.objects.get(pk=gold_id).path)
+        paths["gold_reward_model_path"] = resolve_model_path(ModelCheckpoint.objects.get(pk=gold_id).path)
     return _train(run, callback, ModelCheckpoint.Kind.POLICY, train_fn, **paths)
 
 
@@ -358,7 +361,7 @@ def run_generate(run, callback):
     prompts = generation_prompts(run, limit=GENERATE_MAX_PROMPTS)
     examples = {"prompts": [{"prompt": p.messages} for p in prompts]}
     samples = launched_stage(run, callback, generate, examples, config=config, model_path=base_model_path(run))["samples"]
-    return Outcome(RunStatus.SUCCEEDED, add_generated_responses(run=run, prompts=prompts, samples=samples))
+    return AttemptEnd(RunStatus.SUCCEEDED, add_generated_responses(run=run, prompts=prompts, samples=samples))
 
 
 STAGES = {

@@ -18,18 +18,6 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from labeling.errors import Conflict, InvalidInput
-from labeling.exports.rows import ExportOptions
-from labeling.exports.services import check_criteria
-from labeling.models import SnapshotStatus
-from training.guardrails import (
-    MIN_TRAIN_EXAMPLES,
-    MIN_VALIDATION_EXAMPLES,
-    data_problems,
-    data_warnings,
-    refusal,
-)
-from training.inputs import ONLINE_RL, SNAPSHOT_FORMAT
-from training.ml.config import ConfigError, config_from_dict, criterion_problem
 from training.models import (
     FINISHED_STATUSES,
     ModelCheckpoint,
@@ -39,171 +27,11 @@ from training.models import (
     Stage,
     TrainingRun,
 )
+from training.validation import amount_check, data_check, queue_check, validate_run
 
 log = logging.getLogger(__name__)
 HEARTBEAT_STALE_AFTER = timedelta(minutes=2)
 LOG_TAIL_CHARS = 8000
-
-
-def resolve_model_path(path_or_id: str) -> str:
-    """A checkpoint's stored path is relative to ARTIFACT_DIR; absolute paths and hub ids pass through."""
-    if not path_or_id or Path(path_or_id).is_absolute() or not (settings.ARTIFACT_DIR / path_or_id).exists():
-        return path_or_id
-    return str(settings.ARTIFACT_DIR / path_or_id)
-
-
-def _check_base(base_model: str, base_checkpoint, project) -> None:
-    if base_checkpoint is None and not base_model:
-        raise InvalidInput("give base_model (a local path or hub id) or base_checkpoint")
-    _check_base_model_length(base_model)
-    if base_model and _in_artifact_store(base_model) and not _own_checkpoint(base_model, project):
-        raise InvalidInput(
-            "base_model points into the artifact store at no checkpoint of this project; "
-            "start from one of this project's checkpoints with base_checkpoint"
-        )
-    looks_local = base_model.startswith((".", "/", "~"))
-    if base_checkpoint is None and looks_local and not Path(base_model).expanduser().exists():
-        raise InvalidInput(f"base_model path '{base_model}' does not exist on this server")
-
-
-def _check_base_model_length(base_model: str) -> None:
-    """Before the filesystem is asked: a path component over NAME_MAX (255 bytes on Linux) is an
-    ENAMETOOLONG from ``exists()``, and a name over the column was a DataError on PostgreSQL."""
-    limit = TrainingRun._meta.get_field("base_model").max_length
-    if len(base_model) > limit:
-        raise InvalidInput(f"base_model is longer than {limit} characters")
-    if any(len(part.encode()) > 255 for part in base_model.split("/")):
-        raise InvalidInput("base_model has a path component longer than 255 bytes")
-
-
-def _in_artifact_store(base_model: str) -> bool:
-    """Whether ``base_model`` would load from ARTIFACT_DIR, read as the worker reads it
-    (``resolve_model_path``), with "..", "~" and links followed. Checkpoints there belong to
-    projects, and are reached by id (``base_checkpoint``), whose project is checked."""
-    path = Path(resolve_model_path(base_model)).expanduser()
-    if not (path.is_absolute() or path.exists()):
-        return False  # a hub id
-    return path.resolve().is_relative_to(Path(settings.ARTIFACT_DIR).resolve())
-
-
-def _own_checkpoint(base_model: str, project) -> bool:
-    """Whether ``base_model`` is the directory of one of ``project``'s checkpoints (by another name)."""
-    if project is None:
-        return False
-    wanted = Path(resolve_model_path(base_model)).expanduser().resolve()
-    paths = ModelCheckpoint.objects.filter(project=project).values_list("path", flat=True)
-    return any(Path(resolve_model_path(path)).expanduser().resolve() == wanted for path in paths)
-
-
-def validate_run(
-    *, stage: str, base_model: str, base_checkpoint, reward_checkpoint, config: dict, project=None
-) -> dict:
-    """Check everything a worker would trip over, before anything is queued; the normalised config."""
-    if stage not in Stage.values:
-        raise InvalidInput(f"stage must be one of {', '.join(Stage.values)}")
-    _check_base(base_model, base_checkpoint, project)
-    if reward_checkpoint is not None and reward_checkpoint.kind != ModelCheckpoint.Kind.REWARD:
-        raise InvalidInput(f"checkpoint {reward_checkpoint.pk} is not a reward model")
-    if not isinstance(config or {}, dict):
-        raise InvalidInput("config must be a JSON object of config fields")
-    try:
-        normalised = config_from_dict(stage, config or {}).to_dict()
-    except ConfigError as exc:
-        raise InvalidInput(f"config: {exc}") from None
-    if project is not None and normalised.get("criteria"):
-        check_criteria(project, ExportOptions("trl", criteria=normalised["criteria"]))
-    if stage in ONLINE_RL:
-        _check_reward_source(stage, reward_checkpoint, normalised)
-    return normalised
-
-
-def _check_reward_source(stage: str, reward_checkpoint, config: dict) -> None:
-    """An online run scores with a reward model, unless GRPO/RLOO's verifier is 'only' (the
-    prompts' own checks), which takes none."""
-    if config.get("verifier") == "only":
-        if reward_checkpoint is not None:
-            raise InvalidInput("config: verifier 'only' scores with the prompts' checks: give no reward_checkpoint")
-        return
-    if reward_checkpoint is None:
-        raise InvalidInput(f"a {stage} run needs reward_checkpoint (a reward model checkpoint)")
-    _check_reward_criterion(reward_checkpoint, config["reward_criterion"])
-    gold_id = config.get("gold_reward_checkpoint")
-    if gold_id is not None:
-        gold = ModelCheckpoint.objects.filter(pk=gold_id, kind=ModelCheckpoint.Kind.REWARD).first()
-        if gold is None or (reward_checkpoint.project_id and gold.project_id != reward_checkpoint.project_id):
-            raise InvalidInput(f"config: gold_reward_checkpoint {gold_id} is not a reward model checkpoint of this project")
-        if gold.pk == reward_checkpoint.pk:
-            raise InvalidInput("config: gold_reward_checkpoint must be another reward model than reward_checkpoint")
-
-
-def _check_reward_criterion(reward_checkpoint, criterion: str | None) -> None:
-    """A reward model trained per criterion scores on one of them; one trained without, on none."""
-    if reward_checkpoint.run is None:  # registered by hand: the worker checks its training_config.json
-        return
-    problem = criterion_problem(reward_checkpoint.criteria, criterion)
-    if problem:
-        raise InvalidInput(f"config: reward checkpoint {reward_checkpoint.pk}: reward_criterion {problem}")
-
-
-def _check_snapshot(stage: str, snapshot, config: dict) -> None:
-    """A run reads a ready snapshot (one still being written has no files yet) in its stage's format,
-    exported with the criteria the run trains on."""
-    if snapshot.status != SnapshotStatus.READY:
-        raise Conflict(f"snapshot {snapshot.pk} is {snapshot.status}: only ready snapshots can be trained on")
-    wanted = SNAPSHOT_FORMAT.get(stage)
-    if wanted and snapshot.format != wanted:
-        raise InvalidInput(f"a {stage} run reads a {wanted} snapshot; snapshot {snapshot.pk} is {snapshot.format}")
-    criteria, exported = list(config.get("criteria") or []), snapshot.options.get("criteria", [])
-    if criteria != exported:
-        raise InvalidInput(
-            f"config.criteria {criteria} differs from the criteria snapshot {snapshot.pk} was exported with "
-            f"({exported}): leave the snapshot out and the run exports its own"
-        )
-
-
-def _check_data(project, stage: str, snapshot, config: dict) -> None:
-    """Runs without a snapshot export the project's data when they start: refuse now if there is none."""
-    if snapshot is not None:
-        _check_snapshot(stage, snapshot, config)
-    if snapshot is not None or stage == Stage.GENERATE:
-        if stage == Stage.GENERATE and not project.prompts.exists():
-            raise InvalidInput("the project has no prompts to generate responses for")
-        return
-    if stage == Stage.SFT and project.demonstrations.exists():
-        return
-    if not project.judgments.exists():
-        raise InvalidInput(f"the project has no judgments yet: nothing to train a {stage} run on")
-
-
-def _check_amount(project, stage: str, snapshot, config: dict, force: bool) -> list[str]:
-    """Refuse a run on fewer examples than training/guardrails.py's minimums (naming the numbers)
-    unless ``force``; the warnings the run starts with. Exact for a snapshot. A run without one
-    exports its data when it starts, and the worker checks again then; here only what is certain
-    already: a pairwise reward or DPO run gets at most one pair per decided comparison."""
-    if snapshot is not None and stage != Stage.GENERATE:
-        counts = (snapshot.row_counts.get("train", 0), snapshot.row_counts.get("validation", 0))
-        problems, warnings = data_problems(stage, *counts), data_warnings(stage, *counts)
-    elif stage in (Stage.REWARD, Stage.DPO) and project.task_type == "pairwise" and not config.get("criteria"):
-        pairs = project.judgments.filter(winner__in=("a", "b")).values("comparison").distinct().count()
-        needed = MIN_TRAIN_EXAMPLES + MIN_VALIDATION_EXAMPLES
-        problems = [f"the project has {pairs} decided pairs, fewer than the {needed} needed "
-                    f"({MIN_TRAIN_EXAMPLES} training + {MIN_VALIDATION_EXAMPLES} validation)"] if pairs < needed else []
-        warnings = [f"forced to train on too little data: {problems[0]}"] if problems else []
-    else:
-        return []
-    if problems and not force:
-        raise InvalidInput(refusal(stage, problems))
-    return warnings
-
-
-def _check_queue(project) -> None:
-    """A project may have TRAINING_MAX_QUEUED_RUNS runs waiting; caller holds the project's row lock."""
-    waiting = TrainingRun.objects.filter(project=project, status=RunStatus.QUEUED).count()
-    if waiting >= settings.TRAINING_MAX_QUEUED_RUNS:
-        raise Conflict(
-            f"project {project.slug} already has {waiting} runs waiting to start, the most allowed "
-            f"(TRAINING_MAX_QUEUED_RUNS = {settings.TRAINING_MAX_QUEUED_RUNS}): cancel one or wait for one to start"
-        )
 
 
 def training_run_create(
@@ -216,11 +44,11 @@ def training_run_create(
         stage=stage, base_model=base_model, base_checkpoint=base_checkpoint,
         reward_checkpoint=reward_checkpoint, config=config or {}, project=project,
     )
-    _check_data(project, stage, snapshot, normalised)
-    warnings = _check_amount(project, stage, snapshot, normalised, force)
+    data_check(project, stage, snapshot, normalised)
+    warnings = amount_check(project, stage, snapshot, normalised, force)
     with transaction.atomic():
         type(project).objects.select_for_update().filter(pk=project.pk).first()  # one creator counts at a time
-        _check_queue(project)
+        queue_check(project)
         run = TrainingRun.objects.create(
             project=project, stage=stage, created_by=user, base_model=base_model, base_checkpoint=base_checkpoint,
             reward_checkpoint=reward_checkpoint, snapshot=snapshot, config=normalised, force=force, warnings=warnings,

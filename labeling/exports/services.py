@@ -25,22 +25,22 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
-from labeling.exports.rows import (
+from labeling.exports.options import (
     ExportError,
     ExportFilters,
     ExportOptions,
     ExportStats,
-    JudgedComparison,
-    Sink,
-    Vote,
-    annotator_pseudonym,
     check_file_type,
-    comparison_passes,
-    comparison_rows,
-    make_writer,
-    sft_row,
-    vote_outcomes,
 )
+from labeling.exports.preferences import (
+    JudgedComparison,
+    JudgmentRow,
+    comparison_passes,
+    pair_verdicts,
+)
+from labeling.exports.records import SFTRecord, sft_row
+from labeling.exports.rows import annotator_pseudonym, comparison_rows
+from labeling.exports.writers import Sink, make_writer
 from labeling.models import (
     Comparison,
     ComparisonResponse,
@@ -57,8 +57,8 @@ CHUNK_ROWS = 2000  # rows per database fetch
 BATCH_COMPARISONS = 2000  # comparisons whose prompts and responses are fetched together
 STREAM_BYTES = 64 * 1024  # size of the chunks handed to a streamed HTTP response
 
-# ``Vote``'s fields, in its order; the details only for ``raw``.
-_VOTE = ("id", "annotator_id", "winner", "strength", "ranking")
+# ``JudgmentRow``'s fields, in its order; the details only for ``raw``.
+_JUDGMENT = ("id", "annotator_id", "winner", "strength", "ranking")
 _DETAILS = ("created_at", "criteria_json", "rationale", "time_spent_ms")
 
 
@@ -69,17 +69,23 @@ def judgment_filter(project: Project, filters: ExportFilters) -> QuerySet[Judgme
         qs = qs.exclude(winner="tie")
     if filters.exclude_gold:
         qs = qs.filter(comparison__is_gold=False)
+    qs = _by_annotator_and_date(qs, filters)
+    if filters.models:
+        other_model = ComparisonResponse.objects.filter(comparison_id=OuterRef("comparison_id")).exclude(
+            response__model_name__in=filters.models
+        )
+        qs = qs.exclude(Exists(other_model))
+    return qs
+
+
+def _by_annotator_and_date(qs: QuerySet, filters: ExportFilters) -> QuerySet:
+    """The filters that judgments and demonstrations share: who made them and when."""
     if filters.exclude_annotators:
         qs = qs.exclude(annotator_id__in=filters.exclude_annotators)
     if filters.created_after:
         qs = qs.filter(created_at__gte=filters.created_after)
     if filters.created_before:
         qs = qs.filter(created_at__lt=filters.created_before)
-    if filters.models:
-        other_model = ComparisonResponse.objects.filter(comparison_id=OuterRef("comparison_id")).exclude(
-            response__model_name__in=filters.models
-        )
-        qs = qs.exclude(Exists(other_model))
     return qs
 
 
@@ -93,7 +99,7 @@ def judged_comparisons(
     ``details`` reads each judgment's time, criteria, rationale and time spent, texts included.
     """
     details = details or raw
-    columns = ("comparison_id", *_VOTE, *(_DETAILS if details else ()))
+    columns = ("comparison_id", *_JUDGMENT, *(_DETAILS if details else ()))
     qs = judgment_filter(project, filters).order_by("comparison_id", "id")
     if details:
         qs = qs.annotate(criteria_json=Cast("criteria", TextField()))
@@ -132,9 +138,9 @@ def _assemble(batch: list[tuple[int, list]], raw: bool) -> Iterator[JudgedCompar
     for cid, rows in batch:
         if cid not in heads:  # deleted since its judgments were read
             continue
-        votes = [Vote(*row[1:], flags=flags.get((cid, row[2]), ())) for row in rows]
+        judgments = [JudgmentRow(*row[1:], flags=flags.get((cid, row[2]), ())) for row in rows]
         prompt_id, prompt_key, is_gold, *messages = heads[cid]
-        yield JudgedComparison(cid, prompt_id, prompt_key, messages[0] if messages else [], responses[cid], is_gold, votes)
+        yield JudgedComparison(cid, prompt_id, prompt_key, messages[0] if messages else [], responses[cid], is_gold, judgments)
 
 
 def _comparison_heads(lo: int, hi: int, raw: bool) -> QuerySet:
@@ -160,16 +166,10 @@ def _flags(lo: int, hi: int) -> dict[tuple[int, int], tuple[str, ...]]:
 
 def _demonstration_rows(project: Project, filters: ExportFilters) -> Iterator[tuple[str, dict]]:
     """SFT rows from demonstrations; only the annotator and date filters apply to them."""
-    qs = Demonstration.objects.filter(project=project)
-    if filters.exclude_annotators:
-        qs = qs.exclude(annotator_id__in=filters.exclude_annotators)
-    if filters.created_after:
-        qs = qs.filter(created_at__gte=filters.created_after)
-    if filters.created_before:
-        qs = qs.filter(created_at__lt=filters.created_before)
+    qs = _by_annotator_and_date(Demonstration.objects.filter(project=project), filters)
     rows = qs.order_by("id").values_list("prompt__content_hash", "prompt__messages", "text")
     for key, messages, text in rows.iterator(chunk_size=CHUNK_ROWS):
-        yield key, sft_row(messages, text)
+        yield key, sft_row(SFTRecord(prompt=messages, completion=text))
 
 
 def pseudonym_salt() -> bytes:
@@ -206,10 +206,11 @@ def export_representation(project: Project, options: ExportOptions) -> ExportOpt
     return options
 
 
-def check_criteria(project: Project, options: ExportOptions) -> None:
-    """Each criterion an export asks for is one of the project's, or ``overall`` (the main verdict)."""
+def criteria_check(project: Project, criteria: tuple[str, ...] | list[str]) -> None:
+    """Each criterion an export (or a run) asks for is one of the project's, or ``overall`` (the
+    main verdict); ``ExportError`` naming the first that is not."""
     known = [OVERALL, *project.criteria]
-    for name in options.criteria:
+    for name in criteria:
         if name not in known:
             raise ExportError(f"criteria: project '{project.slug}' has no criterion '{name}' (choose {', '.join(known)})")
 
@@ -220,7 +221,7 @@ def export_rows(
     """``(prompt key, row)`` for every row of the export, in comparison order (demonstrations first
     for ``sft``). The prompt key is what the train/validation split hashes. ``stats`` is filled in."""
     stats = stats if stats is not None else ExportStats()
-    check_criteria(project, options)
+    criteria_check(project, options.criteria)
     options = export_representation(project, options)
     if options.format == "sft":
         for key, row in _demonstration_rows(project, filters):
@@ -252,14 +253,14 @@ def unit_posteriors(project: Project, filters: ExportFilters, pairs: str):
     Memory: a few ints per judgment and position pair. numpy loads here only: other exports
     stay without it (about 10 MB of peak memory)."""
     from labeling.exports.label_model import fit_unit_posteriors
-    rows = judgment_filter(project, filters).values_list("comparison_id", *_VOTE).iterator(chunk_size=CHUNK_ROWS)
-    outcomes = (
+    rows = judgment_filter(project, filters).values_list("comparison_id", *_JUDGMENT).iterator(chunk_size=CHUNK_ROWS)
+    verdicts = (
         (row[0], i, j, row[2], value)
         for row in rows
-        for (i, j), value in vote_outcomes(Vote(*row[1:]), pairs).items()
+        for (i, j), value in pair_verdicts(JudgmentRow(*row[1:]), pairs).items()
     )
     try:
-        return fit_unit_posteriors(outcomes)
+        return fit_unit_posteriors(verdicts)
     except ValueError:
         return None
 

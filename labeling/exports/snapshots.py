@@ -10,7 +10,11 @@ Two ways in, one writer: ``snapshot_request`` (the API) stores a pending row and
 ``snapshot_build`` on the ``default`` queue; ``snapshot_create`` (command line, training worker)
 writes in the calling process. Either way the writer claims the row (``pending`` -> ``running``)
 with a conditional update and ends it ``ready`` or ``failed``. The rows exported are those in the
-database when the writer starts (``started_at``), not when the snapshot was requested.
+database when the writer starts (``started_at``), not when the snapshot was requested. Both take
+one ``SnapshotOptions``, stored as the row's columns and read back by ``snapshot_options``.
+
+Training reads a snapshot through ``snapshot_records`` (its rows as typed records) or
+``snapshot_prompt_records`` (its distinct prompts, for online RL).
 """
 
 import hashlib
@@ -21,6 +25,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,82 +36,38 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from labeling.errors import Conflict, InvalidInput
-from labeling.exports.rows import (
-    SPLITS,
-    ExportFilters,
-    ExportOptions,
-    ExportStats,
-    Sink,
-    check_file_type,
-    make_writer,
-    split_of,
-)
-from labeling.exports.services import check_criteria, export_representation, export_rows
-from labeling.models import DatasetSnapshot, Project, SnapshotStatus
+from labeling.exports.options import SPLITS, ExportStats, SnapshotOptions
+from labeling.exports.records import PromptRecord, Record, prompt_records, read_records, read_rows
+from labeling.exports.rows import split_of
+from labeling.exports.services import criteria_check, export_representation, export_rows
+from labeling.exports.writers import Sink, make_writer
+from labeling.imports.formats import messages_hash
+from labeling.models import DatasetSnapshot, Project, Prompt, SnapshotStatus
 
 log = logging.getLogger(__name__)
-MAX_SPLIT_SEED = 2**31 - 1  # DatasetSnapshot.split_seed is a 32-bit integer column
-
-SNAPSHOT_FILE_TYPES = ("jsonl", "parquet")
 # A snapshot of 1M judgments takes about 20 s; one pending or running for this long lost its
 # worker (or never reached one) and is failed by ``snapshots_reap``.
 SNAPSHOT_STALE_AFTER = timedelta(hours=2)
 ERROR_MAX_CHARS = 2000
 
 
-def snapshot_request(
-    *,
-    project: Project,
-    format: str,
-    aggregation: str = "majority",
-    filters: ExportFilters | dict | None = None,
-    split_seed: int = 0,
-    validation_fraction: float = 0.1,
-    user=None,
-    pairs: str = "all",
-    conversational: bool | None = None,
-    include_winners: bool = False,
-    file: str = "jsonl",
-    criteria: tuple[str, ...] = (),
-) -> DatasetSnapshot:
+def snapshot_request(*, project: Project, options: SnapshotOptions, user=None) -> DatasetSnapshot:
     """Store a pending snapshot and queue its writing (``snapshot_build``) once the row is committed.
 
     Options are checked here, so a bad request fails now rather than in the worker.
     """
-    options = ExportOptions(format, aggregation, pairs, conversational, include_winners, criteria)
-    check_criteria(project, options)
-    options = export_representation(project, options)  # stored decided: the snapshot says what its files hold
-    spec = _spec(options, filters, split_seed, validation_fraction, file)
     with transaction.atomic():
-        snapshot = _store(project, spec, user, status=SnapshotStatus.PENDING)
+        snapshot = _store(project, options, user, status=SnapshotStatus.PENDING)
         transaction.on_commit(lambda: snapshot_dispatch(snapshot.pk))
     return snapshot
 
 
-def snapshot_create(
-    *,
-    project: Project,
-    format: str,
-    aggregation: str = "majority",
-    filters: ExportFilters | dict | None = None,
-    split_seed: int = 0,
-    validation_fraction: float = 0.1,
-    user=None,
-    pairs: str = "all",
-    conversational: bool | None = None,
-    include_winners: bool = False,
-    file: str = "jsonl",
-    criteria: tuple[str, ...] = (),
-) -> DatasetSnapshot:
-    """Export ``project`` into a new snapshot in this process, split by prompt with ``split_seed``.
+def snapshot_create(*, project: Project, options: SnapshotOptions, user=None) -> DatasetSnapshot:
+    """Export ``project`` into a new snapshot in this process, split by prompt with ``options.split_seed``.
 
     Returns the ready snapshot; on failure the row is left ``failed`` and the error raised.
     """
-    options = ExportOptions(format, aggregation, pairs, conversational, include_winners, criteria)
-    check_criteria(project, options)
-    options = export_representation(project, options)  # stored decided: the snapshot says what its files hold
-    spec = _spec(options, filters, split_seed, validation_fraction, file)
-    snapshot = _store(project, spec, user, status=SnapshotStatus.RUNNING, started_at=timezone.now())
+    snapshot = _store(project, options, user, status=SnapshotStatus.RUNNING, started_at=timezone.now())
     _write(snapshot)
     return snapshot
 
@@ -158,19 +119,13 @@ def snapshots_reap(*, stale_after: timedelta = SNAPSHOT_STALE_AFTER) -> list[int
     return reaped
 
 
-def _spec(options: ExportOptions, filters, split_seed, validation_fraction, file) -> dict:
-    """The checked options of a new snapshot, as stored on its row."""
-    filters = filters if isinstance(filters, ExportFilters) else ExportFilters.from_json(filters)
-    _check(options, file, validation_fraction, split_seed)
-    return {
-        "format": options.format, "aggregation": options.aggregation, "options": _options_json(options, file),
-        "filters": filters.as_json(), "split_seed": split_seed, "validation_fraction": validation_fraction,
-    }
-
-
-def _store(project: Project, spec: dict, user, **state) -> DatasetSnapshot:
+def _store(project: Project, options: SnapshotOptions, user, **state) -> DatasetSnapshot:
+    """The new snapshot's row, its export options decided (``conversational``): the snapshot says
+    what its files hold."""
+    criteria_check(project, options.export.criteria)
+    options = replace(options, export=export_representation(project, options.export))
     return DatasetSnapshot.objects.create(
-        project=project, created_by=user, path=f"snapshots/{uuid.uuid4().hex}", **spec, **state
+        project=project, created_by=user, path=f"snapshots/{uuid.uuid4().hex}", **options.stored(), **state
     )
 
 
@@ -215,38 +170,22 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
-def _check(options: ExportOptions, file: str, validation_fraction: float, split_seed: int) -> None:
-    check_file_type(options, file)
-    if not 0 <= split_seed <= MAX_SPLIT_SEED:
-        raise InvalidInput(f"split_seed must be from 0 to {MAX_SPLIT_SEED}, got {split_seed}")
-    if file not in SNAPSHOT_FILE_TYPES:
-        raise InvalidInput(f"snapshots are written as {' or '.join(SNAPSHOT_FILE_TYPES)}")
-    if not 0 <= validation_fraction < 1:
-        raise InvalidInput("validation_fraction must be at least 0 and below 1")
-
-
-def _options_json(options: ExportOptions, file: str) -> dict:
-    stored = {"pairs": options.pairs, "conversational": options.conversational,
-              "include_winners": options.include_winners, "file": file}
-    return stored | ({"criteria": list(options.criteria)} if options.criteria else {})
-
-
 def _write_directory(directory: Path, snapshot: DatasetSnapshot) -> dict:
     """Write the files under a temporary name, then rename to ``directory``; returns the manifest."""
     tmp = directory.with_name(f".tmp-{directory.name}")
     tmp.mkdir(parents=True)
     try:
-        options = ExportOptions(snapshot.format, snapshot.aggregation, **_export_options(snapshot.options))
-        options = export_representation(snapshot.project, options)  # a prompt may have been added since
-        filters, file = ExportFilters.from_json(snapshot.filters), snapshot.options["file"]
-        seed, fraction = snapshot.split_seed, snapshot.validation_fraction
+        options = snapshot_options(snapshot)
+        # decided again: a prompt may have been added since the row was stored
+        options = replace(options, export=export_representation(snapshot.project, options.export))
         stats = ExportStats()
-        counts = _write_splits(tmp, snapshot.project, options, filters, file, seed, fraction, stats)
-        paths = [tmp / f"{split}.{file}" for split in SPLITS]
+        counts = _write_splits(tmp, snapshot.project, options, stats)
+        paths = [tmp / f"{split}.{options.file}" for split in SPLITS]
         manifest = {
             "snapshot": snapshot.pk, "project": {"id": snapshot.project.pk, "slug": snapshot.project.slug},
-            "format": options.format, "aggregation": options.aggregation, "options": snapshot.options,
-            "filters": snapshot.filters, "split_seed": seed, "validation_fraction": fraction,
+            "format": options.export.format, "aggregation": options.export.aggregation, "options": snapshot.options,
+            "filters": snapshot.filters, "split_seed": options.split_seed,
+            "validation_fraction": options.validation_fraction,
             "row_counts": counts, "files": {p.name: _sha256(p) for p in paths}, "sha256": _sha256(*paths),
             "dropped": {"filtered_out": stats.filtered_out, "split_votes": stats.split, "ties": stats.tie},
         }
@@ -260,18 +199,21 @@ def _write_directory(directory: Path, snapshot: DatasetSnapshot) -> dict:
     return manifest
 
 
-def _export_options(options: dict) -> dict:
-    """The stored options that are ``ExportOptions`` fields (``file`` is not)."""
-    return {k: options[k] for k in ("pairs", "conversational", "include_winners", "criteria") if k in options}
+def snapshot_options(snapshot: DatasetSnapshot) -> SnapshotOptions:
+    """The options ``snapshot`` was stored with."""
+    return SnapshotOptions.from_stored(
+        format=snapshot.format, aggregation=snapshot.aggregation, options=snapshot.options,
+        filters=snapshot.filters, split_seed=snapshot.split_seed, validation_fraction=snapshot.validation_fraction,
+    )
 
 
-def _write_splits(directory, project, options, filters, file, seed, fraction, stats) -> dict[str, int]:
-    counts = dict.fromkeys(SPLITS, 0)
+def _write_splits(directory: Path, project: Project, options: SnapshotOptions, stats: ExportStats) -> dict[str, int]:
+    counts, file, export = dict.fromkeys(SPLITS, 0), options.file, options.export
     with ExitStack() as stack:
         files = {split: stack.enter_context(open(directory / f"{split}.{file}", "wb")) for split in SPLITS}
-        writers = {split: make_writer(file, Sink(f), options) for split, f in files.items()}
-        for key, row in export_rows(project=project, options=options, filters=filters, stats=stats):
-            split = split_of(key, seed, fraction)
+        writers = {split: make_writer(file, Sink(f), export) for split, f in files.items()}
+        for key, row in export_rows(project=project, options=export, filters=options.filters, stats=stats):
+            split = split_of(key, options.split_seed, options.validation_fraction)
             writers[split].write(row)
             counts[split] += 1
         for split, writer in writers.items():
@@ -306,17 +248,22 @@ def snapshot_file(snapshot: DatasetSnapshot, split: str = "train") -> Path:
 
 
 def snapshot_rows(snapshot: DatasetSnapshot, split: str = "train") -> Iterator[dict]:
-    """The rows of one split, one dict at a time (what training reads)."""
-    path = snapshot_file(snapshot, split)
-    if path.suffix == ".parquet":
-        import pyarrow.parquet as pq  # lazily: only training and Parquet snapshots need it
+    """The file rows of one split, one dict at a time, as the format wrote them."""
+    return read_rows(snapshot_file(snapshot, split))
 
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=1000):
-            yield from batch.to_pylist()
-        return
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            yield json.loads(line)
+
+def snapshot_records(snapshot: DatasetSnapshot, split: str = "train") -> list[Record]:
+    """The records of one split of a ``trl``, ``kto`` or ``sft`` snapshot: what training reads."""
+    return read_records(snapshot_file(snapshot, split), snapshot.format)
+
+
+def snapshot_prompt_records(snapshot: DatasetSnapshot, split: str = "train") -> list[PromptRecord]:
+    """The distinct prompts of one split, in first-seen order, each with the ``verify`` check its
+    metadata holds, if any (verifiable rewards): what online RL rolls out to."""
+    prompts = prompt_records(snapshot_records(snapshot, split))
+    checked = Prompt.objects.filter(project_id=snapshot.project_id, metadata__has_key="verify")
+    checks = dict(checked.values_list("content_hash", "metadata__verify"))
+    return [p | ({"verify": checks[h]} if (h := messages_hash(p["prompt"])) in checks else {}) for p in prompts]
 
 
 def snapshot_verify(snapshot: DatasetSnapshot) -> bool:

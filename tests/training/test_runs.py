@@ -9,8 +9,10 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from labeling.errors import Conflict, InvalidInput
-from labeling.exports.snapshots import snapshot_create, snapshot_request
+from labeling.exports.options import SnapshotOptions
+from labeling.exports.snapshots import snapshot_request
 from labeling.models import Judgment
+from tests.labeling.exports.builders import snapshot_of
 from tests.training.conftest import reward_config
 from training import runner, services
 from training.inputs import stage_examples
@@ -223,15 +225,15 @@ def test_a_project_without_judgments_cannot_start_a_reward_run(project, tiny_rew
 
 def test_runs_train_only_on_ready_snapshots_of_their_stages_format(api, labelled_project, admin_user, settings, tmp_path):
     settings.ARTIFACT_DIR = tmp_path
-    pending = snapshot_request(project=labelled_project, format="trl")  # its task is never sent in this test
+    pending = snapshot_request(project=labelled_project, options=SnapshotOptions.from_json({"format": "trl"}))  # its task is never sent in this test
     with pytest.raises(Conflict, match="pending: only ready snapshots"):
         create(labelled_project, base_model="tiny/hub-model", snapshot=pending)
     body = {"project": labelled_project.pk, "stage": "reward", "base_model": "tiny/hub-model", "snapshot": pending.pk}
     assert api(admin_user).post("/api/training-runs/", body, format="json").status_code == 409
-    sft = snapshot_create(project=labelled_project, format="sft")
+    sft = snapshot_of(project=labelled_project, format="sft")
     with pytest.raises(InvalidInput, match="reads a trl snapshot"):
         create(labelled_project, base_model="tiny/hub-model", snapshot=sft)
-    ready = snapshot_create(project=labelled_project, format="trl", conversational=True)
+    ready = snapshot_of(project=labelled_project, format="trl", conversational=True)
     assert create(labelled_project, base_model="tiny/hub-model", snapshot=ready).snapshot == ready
 
 
@@ -247,7 +249,7 @@ def test_a_run_without_a_snapshot_freezes_the_current_data_when_it_starts(labell
 
 def test_a_kto_run_trains_on_unpaired_rows_of_a_kto_snapshot(labelled_project, settings, tmp_path):
     settings.ARTIFACT_DIR = tmp_path
-    trl = snapshot_create(project=labelled_project, format="trl", conversational=True)
+    trl = snapshot_of(project=labelled_project, format="trl", conversational=True)
     with pytest.raises(InvalidInput, match="a kto run reads a kto snapshot"):
         create(labelled_project, stage="kto", base_model="tiny/hub-model", snapshot=trl)
     run = create(labelled_project, stage="kto", base_model="tiny/hub-model")
@@ -289,7 +291,7 @@ def test_a_reward_run_per_criterion_trains_on_each_criterions_verdicts(
         judgment.save(update_fields=["criteria"])
     with pytest.raises(InvalidInput, match="has no criterion 'helpful' \\(choose overall, harmless\\)"):
         create(labelled_project, base_model=tiny_reward_model, config=reward_config(criteria=["helpful"]))
-    overall_only = snapshot_create(project=labelled_project, format="trl", conversational=True)
+    overall_only = snapshot_of(project=labelled_project, format="trl", conversational=True)
     with pytest.raises(InvalidInput, match="differs from the criteria snapshot"):
         create(labelled_project, base_model=tiny_reward_model, snapshot=overall_only,
                config=reward_config(criteria=["overall", "harmless"]))

@@ -7,9 +7,9 @@ from django.contrib.admin.sites import site
 from django.test import RequestFactory
 
 from labeling.errors import Conflict, InvalidInput
-from labeling.exports.snapshots import snapshot_create
 from labeling.models import Judgment
 from tests.factories import UserFactory
+from tests.labeling.exports.builders import snapshot_of
 from tests.training.conftest import reward_config
 from tests.training.test_runs import create, train_now
 from training import guardrails, services
@@ -54,7 +54,7 @@ def test_forced_it_trains_and_finishes_with_warnings_not_a_plain_success(
 
 def test_a_snapshot_with_too_few_rows_is_refused_with_its_numbers(six_pair_project, tiny_reward_model, settings, tmp_path):
     settings.ARTIFACT_DIR = tmp_path
-    snapshot = snapshot_create(project=six_pair_project, format="trl", conversational=True)
+    snapshot = snapshot_of(project=six_pair_project, format="trl", conversational=True)
     train, validation = snapshot.row_counts["train"], snapshot.row_counts["validation"]
     with pytest.raises(InvalidInput, match=f"{train} training examples, below the minimum of 16"):
         create(six_pair_project, base_model=tiny_reward_model, snapshot=snapshot)

@@ -1,12 +1,14 @@
-"""Turning plain-dict examples into token tensors, the same way in every stage.
+"""Turning examples into token tensors, the same way in every stage.
 
-Examples are plain dicts, so the Django side can build them from a dataset snapshot:
+Examples are the records of a dataset snapshot as ``labeling/exports/records.py`` types them
+(typed dicts, so they cross into a launched process as JSON unchanged); a stage reads only:
 
     preference: {"prompt": [{"role": "user", "content": ...}, ...],
-                 "chosen": str, "rejected": str, "margin": float | None}
-    sft:        {"prompt": messages, "completion": str}
-    kto:        {"prompt": messages, "completion": str, "label": bool}   (True = desirable)
-    prompt:     {"prompt": messages}                      (PPO, generation)
+                 "chosen": str, "rejected": str, "margin": float | None,
+                 "label_confidence": float | None}           (PreferenceRecord)
+    sft:        {"prompt": messages, "completion": str}     (SFTRecord)
+    kto:        {"prompt": messages, "completion": str, "label": bool}   (KTORecord; True = desirable)
+    prompt:     {"prompt": messages}                        (PromptRecord: PPO, generation)
 
 A preference example may also name the "criterion" it was judged on (e.g. "harmless"): a
 reward model trained per criterion reads it as a short "Criterion: NAME." line at the start

@@ -7,13 +7,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from labeling.errors import DomainError
-from labeling.exports.rows import (
+from labeling.exports.options import (
     AGGREGATIONS,
     FILE_TYPES,
     FORMATS,
     PAIRS,
     ExportFilters,
     ExportOptions,
+    SnapshotOptions,
 )
 from labeling.exports.services import export_to_file
 from labeling.exports.snapshots import snapshot_create
@@ -84,11 +85,12 @@ class Command(BaseCommand):
             exclude_annotators=opts["exclude_annotators"], models=opts["models"], **dates,
         )
 
+    def _options(self, opts) -> ExportOptions:
+        names = ("format", "aggregation", "pairs", "conversational", "include_winners", "criteria")
+        return ExportOptions(**{name: opts[name] for name in names})
+
     def _export(self, project, opts):
-        options = ExportOptions(
-            opts["format"], opts["aggregation"], opts["pairs"], opts["conversational"], opts["include_winners"],
-            opts["criteria"],
-        )
+        options = self._options(opts)
         result = export_to_file(
             project=project, options=options, filters=self._filters(opts), file_type=opts["file"], path=opts["out"]
         )
@@ -100,12 +102,10 @@ class Command(BaseCommand):
         ))
 
     def _snapshot(self, project, opts):
-        snapshot = snapshot_create(
-            project=project, format=opts["format"], aggregation=opts["aggregation"], filters=self._filters(opts),
-            split_seed=opts["seed"], validation_fraction=opts["validation_fraction"], user=None,
-            pairs=opts["pairs"], conversational=opts["conversational"], include_winners=opts["include_winners"],
-            file=opts["file"], criteria=opts["criteria"],
+        options = SnapshotOptions(
+            self._options(opts), self._filters(opts), opts["file"], opts["seed"], opts["validation_fraction"]
         )
+        snapshot = snapshot_create(project=project, options=options, user=None)
         directory = Path(settings.ARTIFACT_DIR) / snapshot.path
         self.stdout.write(self.style.SUCCESS(
             f"snapshot {snapshot.pk}: {snapshot.row_counts} rows in {directory}, sha256 {snapshot.sha256}"

@@ -7,8 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from labeling.errors import InvalidInput
-from labeling.exports.snapshots import snapshot_create, snapshot_rows
+from labeling.exports.snapshots import snapshot_rows
 from labeling.imports.services import import_file
+from tests.labeling.exports.builders import snapshot_of
 
 ONE_TURN = {"prompt": "Capital of France?", "chosen": "Paris.", "rejected": "Lyon."}
 MULTI_TURN = {
@@ -75,11 +76,11 @@ def test_kto_follows_the_same_rule(api, project, admin_user):
 def test_a_snapshot_records_the_representation_its_files_hold(project, settings, tmp_path):
     settings.ARTIFACT_DIR = tmp_path
     labelled(project, ONE_TURN, MULTI_TURN)
-    snapshot = snapshot_create(project=project, format="trl", validation_fraction=0)
+    snapshot = snapshot_of(project=project, format="trl", validation_fraction=0)
     assert snapshot.options["conversational"] is True
     assert all(isinstance(row["prompt"], list) for row in snapshot_rows(snapshot, "train"))
     with pytest.raises(InvalidInput, match="more than one turn"):
-        snapshot_create(project=project, format="trl", conversational=False)
+        snapshot_of(project=project, format="trl", conversational=False)
 
 
 def test_the_command_refuses_plain_strings_for_a_multi_turn_project(project, tmp_path):

@@ -23,10 +23,9 @@ from labeling import tasks
 from labeling.errors import Conflict, InvalidInput
 from labeling.exports import services as export_service
 from labeling.exports import snapshots as snapshot_service
-from labeling.exports.rows import ExportError, ExportFilters, ExportOptions
+from labeling.exports.options import ExportError, ExportFilters, ExportOptions
 from labeling.exports.services import export_rows, export_to_file
 from labeling.exports.snapshots import (
-    snapshot_create,
     snapshot_file,
     snapshot_rows,
     snapshot_verify,
@@ -42,6 +41,7 @@ from tests.factories import (
     make_prompt,
     new_client_key,
 )
+from tests.labeling.exports.builders import snapshot_of
 from tests.workers import celery_worker, wait_for
 
 HH_50 = Path(__file__).resolve().parents[2] / "data" / "hh_rlhf_50.jsonl"
@@ -59,7 +59,7 @@ def judge(comparison, user, winner="a", strength=None, ranking=None, created_at=
 
 
 def texts(comparison) -> list[str]:
-    return [slot.response.text for slot in comparison.slots.select_related("response")]
+    return [slot.response.text for slot in comparison.positions.select_related("response")]
 
 
 def export(project, fmt="trl", filters=None, **options) -> list[dict]:
@@ -105,7 +105,7 @@ def labelled(project, voters):
 # --- formats ----------------------------------------------------------------------------------------
 
 
-def test_trl_majority_exports_clear_wins_and_drops_split_votes(labelled):
+def test_trl_majority_exports_clear_wins_and_drops_split_verdicts(labelled):
     assert pairs(labelled[0].project) == [("clear A", "clear B"), ("gold B", "gold A")]
 
 
@@ -413,7 +413,7 @@ def prompts_of(rows) -> set[str]:
 
 
 def test_snapshot_records_sha256_of_its_content_and_row_counts(artifacts, many, admin_user):
-    snapshot = snapshot_create(
+    snapshot = snapshot_of(
         project=many, format="trl", aggregation="majority", filters={"min_judgments": 2}, split_seed=1,
         validation_fraction=0.25, user=admin_user,
     )
@@ -431,7 +431,7 @@ def test_snapshot_records_sha256_of_its_content_and_row_counts(artifacts, many, 
 
 
 def test_snapshot_split_keeps_each_prompt_on_one_side(artifacts, many):
-    snapshot = snapshot_create(project=many, format="trl", aggregation="majority", filters={}, split_seed=3, validation_fraction=0.3, user=None)
+    snapshot = snapshot_of(project=many, format="trl", aggregation="majority", filters={}, split_seed=3, validation_fraction=0.3, user=None)
     train, validation = list(snapshot_rows(snapshot, "train")), list(snapshot_rows(snapshot, "validation"))
     assert len(train) == snapshot.row_counts["train"] and len(validation) == snapshot.row_counts["validation"]
     assert prompts_of(train).isdisjoint(prompts_of(validation))
@@ -440,7 +440,7 @@ def test_snapshot_split_keeps_each_prompt_on_one_side(artifacts, many):
 
 def test_same_seed_gives_the_same_split_and_another_seed_another(artifacts, many):
     def make(seed):
-        return snapshot_create(project=many, format="trl", aggregation="majority", filters={}, split_seed=seed, validation_fraction=0.3, user=None)
+        return snapshot_of(project=many, format="trl", aggregation="majority", filters={}, split_seed=seed, validation_fraction=0.3, user=None)
 
     first, second, other = make(7), make(7), make(8)
     assert first.path != second.path
@@ -449,7 +449,7 @@ def test_same_seed_gives_the_same_split_and_another_seed_another(artifacts, many
 
 
 def test_snapshot_files_are_read_only_and_tampering_is_detected(artifacts, many):
-    snapshot = snapshot_create(project=many, format="trl", aggregation="majority", filters={}, split_seed=0, validation_fraction=0.1, user=None)
+    snapshot = snapshot_of(project=many, format="trl", aggregation="majority", filters={}, split_seed=0, validation_fraction=0.1, user=None)
     path = snapshot_file(snapshot, "train")
     assert not os.access(path, os.W_OK) or os.geteuid() == 0
     path.chmod(0o644)
@@ -459,7 +459,7 @@ def test_snapshot_files_are_read_only_and_tampering_is_detected(artifacts, many)
 
 
 def test_parquet_snapshot_reads_back(artifacts, many):
-    snapshot = snapshot_create(
+    snapshot = snapshot_of(
         project=many, format="trl", aggregation="majority", filters={}, split_seed=0, validation_fraction=0.2,
         user=None, conversational=True, file="parquet",
     )
@@ -474,7 +474,7 @@ def test_failed_snapshot_leaves_no_files_and_says_why(artifacts, many, monkeypat
 
     monkeypatch.setattr(snapshot_service, "export_rows", disk_full)
     with pytest.raises(OSError):
-        snapshot_create(project=many, format="trl", aggregation="majority", filters={}, split_seed=0, validation_fraction=0.1, user=None)
+        snapshot_of(project=many, format="trl", aggregation="majority", filters={}, split_seed=0, validation_fraction=0.1, user=None)
     assert list((artifacts / "snapshots").iterdir()) == []
     snapshot = DatasetSnapshot.objects.get()
     assert snapshot.status == "failed" and "No space left" in snapshot.error
@@ -572,7 +572,7 @@ def test_reaper_fails_stale_snapshots_and_a_late_writer_keeps_nothing(artifacts,
 
 def test_snapshot_api_refuses_others_and_hides_missing(api, artifacts, admin_user, annotator, outsider, many):
     url = f"/api/projects/{many.pk}/snapshots/"
-    snapshot = snapshot_create(project=many, format="trl", user=admin_user)
+    snapshot = snapshot_of(project=many, format="trl", user=admin_user)
     detail = f"/api/snapshots/{snapshot.pk}/"
     assert api(admin_user).get(detail).json()["sha256"] == snapshot.sha256
     assert api(annotator).get(detail).status_code == 403
@@ -589,7 +589,7 @@ def test_snapshot_api_rejects_unknown_filters(api, artifacts, admin_user, many):
     response = api(admin_user).post(url, {"format": "trl", "split_seed": -5443747325}, format="json")
     assert response.status_code == 400 and "split_seed" in response.json()
     with pytest.raises(InvalidInput, match="split_seed must be from 0 to 2147483647, got 2147483648"):
-        snapshot_create(project=many, format="trl", split_seed=2**31)
+        snapshot_of(project=many, format="trl", split_seed=2**31)
     assert not DatasetSnapshot.objects.exists()
 
 
@@ -660,14 +660,14 @@ def test_api_exports_a_row_per_criterion_verdict(api, admin_user, judged_per_cri
 
 
 def test_snapshot_per_criterion_records_its_criteria(artifacts, judged_per_criterion):
-    snapshot = snapshot_create(
+    snapshot = snapshot_of(
         project=judged_per_criterion, format="trl", criteria=["harmless"], validation_fraction=0, user=None
     )
     assert snapshot.options["criteria"] == ["harmless"]
     [row] = snapshot_rows(snapshot, "train")
     assert (row["criterion"], row["chosen"]) == ("harmless", "I can't help with that.")
     with pytest.raises(ExportError, match="has no criterion 'helpful'"):
-        snapshot_create(project=judged_per_criterion, format="trl", criteria=["helpful"], user=None)
+        snapshot_of(project=judged_per_criterion, format="trl", criteria=["helpful"], user=None)
     assert DatasetSnapshot.objects.count() == 1  # the refused one stored nothing
 
 

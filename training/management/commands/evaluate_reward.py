@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from labeling.imports.formats import LABELLED_FORMATS, PARSERS, RecordError, RecordSkipped
 from labeling.params import is_row_id
 from training.models import ModelCheckpoint
-from training.services import resolve_model_path
+from training.validation import resolve_model_path
 
 FORMATS = (*LABELLED_FORMATS, "rewardbench")
 # Per-pair fields kept from a row for the report's groups.
