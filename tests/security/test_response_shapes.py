@@ -109,6 +109,9 @@ def test_admin_responses_have_exactly_their_documented_fields(openapi, world):
     check(openapi, admin, "get", "/api/projects/{project_id}/imports/", 200, project_id=project)
     check(openapi, admin, "get", "/api/projects/{project_id}/snapshots/", 200, project_id=project)
     check(openapi, admin, "get", "/api/snapshots/{snapshot_id}/", 200, snapshot_id=world.snapshot.pk)
+    check(openapi, admin, "patch", "/api/projects/{project_id}/", 200, {"name": "Renamed"}, project_id=project)
+    member = {"username": "carol", "role": "annotator"}
+    check(openapi, admin, "post", "/api/projects/{project_id}/members/", 201, member, project_id=project)
 
 
 def test_training_responses_have_exactly_their_documented_fields(openapi, world):
@@ -119,6 +122,9 @@ def test_training_responses_have_exactly_their_documented_fields(openapi, world)
     check(openapi, admin, "get", "/api/checkpoints/?project={project}", 200, project=project)
     check(openapi, admin, "get", "/api/projects/{project_id}/retrain-policy/", 200, project_id=project)
     check(openapi, admin, "get", "/api/training-configs/", 200)
+    policy = {"enabled": False, "every_n_judgments": 100, "base_model": "tiny/model"}
+    check(openapi, admin, "put", "/api/projects/{project_id}/retrain-policy/", 200, policy, project_id=project)
+    check(openapi, admin, "post", "/api/training-runs/{run_id}/cancel/", 200, run_id=world.run.pk)
 
 
 def keys(value):
