@@ -1,4 +1,4 @@
-"""Dataset export (streamed) and snapshots; project admins only."""
+"""Export files (streamed) and snapshots; project admins only."""
 
 from dataclasses import fields
 
@@ -13,25 +13,23 @@ from rest_framework.views import APIView
 
 from labeling.access import access_project
 from labeling.errors import NotFound
-from labeling.exports.rows import (
+from labeling.exports.options import (
     AGGREGATIONS,
     FILE_TYPES,
     FORMATS,
+    MAX_SPLIT_SEED,
     PAIRS,
+    SNAPSHOT_FILE_TYPES,
     ExportFilters,
     ExportOptions,
+    SnapshotOptions,
 )
 from labeling.exports.services import export_stream
-from labeling.exports.snapshots import (
-    MAX_SPLIT_SEED,
-    SNAPSHOT_FILE_TYPES,
-    snapshot_list,
-    snapshot_request,
-)
+from labeling.exports.snapshots import snapshot_list, snapshot_request
 from labeling.models import DatasetSnapshot
 
 
-def _pick(data: dict, dataclass) -> dict:
+def _fields_of(data: dict, dataclass) -> dict:
     """The entries of ``data`` that are fields of ``dataclass``."""
     names = {f.name for f in fields(dataclass)}
     return {k: v for k, v in data.items() if k in names}
@@ -48,7 +46,7 @@ CONTENT_TYPES = {
 class ExportFiltersSerializer(serializers.Serializer):
     min_agreement = serializers.FloatField(
         required=False, min_value=0, max_value=1,
-        help_text="Drop comparisons whose annotators agree less (share of votes for the most common outcome).",
+        help_text="Drop comparisons whose annotators agree less (share of judgments with the most common verdict).",
     )
     min_judgments = serializers.IntegerField(
         required=False, min_value=1, help_text="Drop comparisons with fewer judgments."
@@ -69,7 +67,7 @@ class ExportFiltersSerializer(serializers.Serializer):
     )
 
     def to_filters(self) -> ExportFilters:
-        return ExportFilters.from_json(_pick(self.validated_data, ExportFilters))
+        return ExportFilters.from_json(_fields_of(self.validated_data, ExportFilters))
 
 
 class ExportOptionsSerializer(serializers.Serializer):
@@ -93,7 +91,7 @@ class ExportOptionsSerializer(serializers.Serializer):
     )
 
     def to_options(self) -> ExportOptions:
-        return ExportOptions(**_pick(self.validated_data, ExportOptions))
+        return ExportOptions(**_fields_of(self.validated_data, ExportOptions))
 
 
 class ExportQuerySerializer(ExportOptionsSerializer, ExportFiltersSerializer):
@@ -101,7 +99,7 @@ class ExportQuerySerializer(ExportOptionsSerializer, ExportFiltersSerializer):
 
 
 class FirstRendererNegotiation(DefaultContentNegotiation):
-    """``?format=`` names the dataset format here, not one of DRF's renderers."""
+    """``?format=`` names the export format here, not one of DRF's renderers."""
 
     def select_renderer(self, request, renderers, format_suffix=None):
         return renderers[0], renderers[0].media_type
@@ -165,8 +163,8 @@ class SnapshotListView(APIView):
         project = access_project(request.user, project_id, admin=True)
         data = SnapshotCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        spec = {**data.validated_data, "filters": ExportFilters.from_json(data.validated_data.get("filters"))}
-        snapshot = snapshot_request(project=project, user=request.user, **spec)
+        options = SnapshotOptions.from_json(data.validated_data)
+        snapshot = snapshot_request(project=project, user=request.user, options=options)
         return Response(SnapshotSerializer(snapshot).data, status=202)
 
 
