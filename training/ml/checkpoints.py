@@ -260,15 +260,8 @@ def finish_run(
         if accelerator.is_main_process:
             if save_extra is not None:
                 save_extra(staging)
-            write_json(
-                staging / TRAINING_CONFIG,
-                {
-                    "stage": stage,
-                    "config": config.to_dict(),
-                    "base_model_path": str(base_model_path),
-                    "adapter": adapter,
-                },
-            )
+            trained = {"stage": stage, "config": config.to_dict(), "adapter": adapter}
+            write_json(staging / TRAINING_CONFIG, {**trained, "base_model_path": str(base_model_path)})
             write_json(staging / METRICS, {"final": final, "history": history})
     if accelerator.is_main_process:
         remove_states(output_dir)  # the periodic states (resume.py) are spent once this exists

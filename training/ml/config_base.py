@@ -154,6 +154,16 @@ def option(default, help: str, check: Callable | None = None):
     return dataclasses.field(default=default, metadata={"help": help, "check": check})
 
 
+def attention_option():
+    """The attn_implementation field, the same in every config that loads a model."""
+    return option(
+        None,
+        "Attention kernel: 'eager', 'sdpa' or 'flash_attention_2' (needs the flash-attn "
+        "package); null = the model's default.",
+        attention_name,
+    )
+
+
 @dataclass(frozen=True)
 class Config:
     """Shared machinery: typed construction from a dict, validation, help text."""
@@ -303,12 +313,7 @@ class TrainConfig(Config):
         "'bfloat16', 'float16'. Fully trained weights are always float32.",
         dtype_name,
     )
-    attn_implementation: str | None = option(
-        None,
-        "Attention kernel: 'eager', 'sdpa' or 'flash_attention_2' (needs the flash-attn "
-        "package); null = the model's default.",
-        attention_name,
-    )
+    attn_implementation: str | None = attention_option()
     gradient_checkpointing: bool = option(
         False, "Recompute activations in the backward pass: less memory, about 30% more time."
     )

@@ -8,52 +8,30 @@ chosen response), margin (mean chosen - rejected implicit reward), chosen_reward
 rejected_reward. Setup, loop, evaluation and saving are the shared runner's (trainer.py).
 """
 
-from functools import partial
-from pathlib import Path
 
 import torch
 
 from training.ml.checkpoints import load_trainable_lm
 from training.ml.data import PREFERENCE_KEYS, collate_preferences, encode_preference
 from training.ml.dpo_config import DPOConfig
-from training.ml.logps import logps_of_each, pair_logps
-from training.ml.loop import Callback, disable_dropout
+from training.ml.logps import run_pair_logps
+from training.ml.loop import disable_dropout
 from training.ml.losses import IGNORE_INDEX, sequence_logps, soft_preference_loss
 from training.ml.reference import policy_and_reference_logps
-from training.ml.trainer import Session, Setup, Stage, train_stage
+from training.ml.trainer import Session, Setup, Stage, StageInputs, train_stage
 
 
-def train_dpo(
-    config: DPOConfig,
-    base_model_path: str | Path,
-    train_examples: list[dict],
-    val_examples: list[dict],
-    output_dir: str | Path,
-    callback: Callback | None = None,
-    reference_model_path: str | Path | None = None,
-) -> dict:
+def train_dpo(config: DPOConfig, *inputs, **named) -> dict:
     """Train a causal LM with DPO and save it to `output_dir`.
 
-    The reference is `reference_model_path`, else a frozen copy of the base model.
+    Arguments after the config: trainer.StageInputs's (base_model_path, train_examples,
+    val_examples, output_dir, callback=None, reference_model_path=None). The reference is `reference_model_path`, else a frozen copy of the base model.
     Returns {"status", "output_dir", "steps", "metrics", "history"}; metrics holds the
     last step's loss, accuracy, margin, chosen_reward, rejected_reward, learning_rate,
     samples_per_s, tokens_per_s, plus val_accuracy and val_margin when val_examples is
     non-empty. Raises TrainingCancelled when the callback returns False.
     """
-    return train_stage(
-        DPO, config, base_model_path, train_examples, val_examples, output_dir, callback,
-        reference_model_path,
-    )
-
-
-def dpo_logps(session: Session):
-    """pair_logps(model, features) at the run's batch size."""
-    return partial(
-        pair_logps,
-        session.accelerator,
-        batch_size=session.config.batch_size,
-        pad_id=session.tokenizer.pad_token_id,
-    )
+    return train_stage(DPO, config, StageInputs(*inputs, **named))
 
 
 def dpo_setup(session: Session, train_examples: list[dict], val_examples: list[dict]) -> Setup:
@@ -64,14 +42,7 @@ def dpo_setup(session: Session, train_examples: list[dict], val_examples: list[d
     if config.loss_type == "simpo":
         model = disable_dropout(load_trainable_lm(session.base_model_path, tokenizer, config))
         return Setup(model, train, val, collate_preferences)
-    model, (ref_train, ref_val) = policy_and_reference_logps(
-        session.accelerator,
-        config,
-        tokenizer,
-        session.base_model_path,
-        session.reference_model_path,
-        partial(logps_of_each, dpo_logps(session), [train, val]),
-    )
+    model, (ref_train, ref_val) = policy_and_reference_logps(session, [train, val])
     return Setup(model, train, val, collate_preferences, ref_train, ref_val)
 
 
@@ -115,7 +86,7 @@ def dpo_step(model, setup: Setup, config: DPOConfig, batch: dict):
 def dpo_validation(session: Session, model, setup: Setup):
     """val_accuracy and val_margin of the validation pairs' implicit rewards (SimPO's are
     length-normalised)."""
-    config, logps = session.config, dpo_logps(session)
+    config, logps = session.config, run_pair_logps(session)
 
     def evaluate() -> dict:
         policy = logps(model, setup.val_features)
@@ -205,4 +176,4 @@ def simpo_loss(
     return loss, chosen_rewards.detach(), rejected_rewards.detach()
 
 
-DPO = Stage("dpo", PREFERENCE_KEYS, dpo_setup, dpo_step, dpo_validation)
+DPO = Stage("dpo", PREFERENCE_KEYS, dpo_setup, dpo_step, dpo_validation, uses_reference=True)

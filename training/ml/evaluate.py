@@ -1,9 +1,5 @@
-"""The evaluate stage: a reward checkpoint's accuracy on preference pairs, with inputs
-formatted exactly as in training (scoring.py scores them).
-
-A pair counts as correct when the chosen response scores strictly above the rejected one
-(so a pair with identical responses never counts). The margin is score(chosen) -
-score(rejected).
+"""Evaluating a reward checkpoint on preference pairs: accuracy, mean margin and count, the
+inputs formatted exactly as in training; scoring.py scores them and says what counts.
 """
 
 from pathlib import Path

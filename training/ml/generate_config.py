@@ -9,7 +9,7 @@ from training.ml.config_base import (
     MAX_TOKENS,
     Config,
     UpTo,
-    attention_name,
+    attention_option,
     backend_name,
     dtype_name,
     option,
@@ -45,12 +45,7 @@ class GenerateConfig(Config):
         "or 'float32', 'bfloat16', 'float16'.",
         dtype_name,
     )
-    attn_implementation: str | None = option(
-        None,
-        "Attention kernel: 'eager', 'sdpa' or 'flash_attention_2' (needs the flash-attn "
-        "package); null = the model's default.",
-        attention_name,
-    )
+    attn_implementation: str | None = attention_option()
 
     def validate(self) -> None:
         if self.top_p > 1:

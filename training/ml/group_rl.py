@@ -33,7 +33,6 @@ from functools import partial
 
 import torch
 
-from training.ml.adapters import reference_view
 from training.ml.generation_view import generation_view
 from training.ml.group_rl_config import GroupRLConfig, GRPOConfig, RLOOConfig
 from training.ml.losses import (
@@ -45,10 +44,10 @@ from training.ml.losses import (
 )
 from training.ml.online import OnlineInputs, OnlineRun, OnlineStage, train_online
 from training.ml.rollouts import (
-    in_micro_batches,
     lm_forward,
     response_logps,
     rollout_stats,
+    sample_and_score,
     sample_responses,
     score_responses,
 )
@@ -57,9 +56,7 @@ from training.ml.rollouts import (
 def train_grpo(config: GRPOConfig, *inputs, **named) -> dict:
     """Optimise the policy at `base_model_path` on {"prompt": messages} examples with GRPO.
 
-    Arguments (those of online.OnlineInputs: base_model_path, train_examples, val_examples,
-    output_dir, callback, reward_model_path, reward_fn; gold_* by name) and result as
-    ppo.train_ppo's (give exactly one of reward_model_path and reward_fn); saves the policy
+    Arguments (online.OnlineInputs's) and result as ppo.train_ppo's (give exactly one of reward_model_path and reward_fn); saves the policy
     alone. Raises TrainingCancelled when the callback returns False.
     """
     return train_online(GRPO, config, OnlineInputs(*inputs, **named))
@@ -80,23 +77,14 @@ def group_rollout(advantages: Callable, run: OnlineRun, config: GroupRLConfig, p
 
     Tensors are (B, R) or (B,) over B = len(prompts) × num_generations prompt-major rows.
     """
-    accelerator, model, tokenizer = run.accelerator, run.model, run.tokenizer
     repeated = [prompt for prompt in prompts for _ in range(config.num_generations)]
-    policy = accelerator.unwrap_model(model)
-    policy.eval()
-    with generation_view(accelerator, model) as whole:  # weights gathered once, not per token
-        batch = sample_responses(whole, tokenizer, [p["ids"] for p in repeated], config)
 
-    def logps(model, rows: slice):
+    def logps(model, batch: dict, rows: slice):
         return (logits_and_logps(model, batch, config.temperature, rows)[1],)
 
-    size, count = config.mini_batch_size, batch["mask"].shape[0]
-    with accelerator.autocast():
-        (batch["logps"],) = in_micro_batches(partial(logps, policy), size, count)
-        with reference_view(policy, run.reference) as frozen:
-            (batch["ref_logps"],) = in_micro_batches(partial(logps, frozen), size, count)
-    policy.train()
-    scores = score_responses(tokenizer, run.reward_fn, repeated, batch, config)  # (B,)
+    batch, (policy_logps,), (ref_logps,) = sample_and_score(run, config, [p["ids"] for p in repeated], logps)
+    batch["logps"], batch["ref_logps"] = policy_logps, ref_logps
+    scores = score_responses(run.tokenizer, run.reward_fn, repeated, batch, config)  # (B,)
     batch["scores"] = scores
     batch["kl"] = kl_per_token(batch["logps"], batch["ref_logps"]) * batch["mask"]  # (B, R)
     batch["score_std"] = scores.view(-1, config.num_generations).std(-1)  # (P,)

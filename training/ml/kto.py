@@ -14,51 +14,27 @@ a step whose batch held none of a kind leaves that key out), learning_rate, samp
 Setup, loop, evaluation and saving are the shared runner's (trainer.py).
 """
 
-from functools import partial
-from pathlib import Path
 
 import torch
 
 from training.ml.data import KTO_KEYS, collate_kto, encode_kto, with_mismatched_completions
 from training.ml.kto_config import KTOConfig
-from training.ml.logps import completion_logps, logps_of_each, pair_logps
-from training.ml.loop import Callback
+from training.ml.logps import completion_logps, run_pair_logps
 from training.ml.reference import policy_and_reference_logps
-from training.ml.trainer import Session, Setup, Stage, train_stage
+from training.ml.trainer import Session, Setup, Stage, StageInputs, train_stage
 
 
-def train_kto(
-    config: KTOConfig,
-    base_model_path: str | Path,
-    train_examples: list[dict],
-    val_examples: list[dict],
-    output_dir: str | Path,
-    callback: Callback | None = None,
-    reference_model_path: str | Path | None = None,
-) -> dict:
+def train_kto(config: KTOConfig, *inputs, **named) -> dict:
     """Train a causal LM with KTO and save it to `output_dir`.
 
-    The reference is `reference_model_path`, else a frozen copy of the base model.
+    Arguments after the config: trainer.StageInputs's (base_model_path, train_examples,
+    val_examples, output_dir, callback=None, reference_model_path=None). The reference is `reference_model_path`, else a frozen copy of the base model.
     Returns {"status", "output_dir", "steps", "metrics", "history"}; metrics holds the
     last step's loss, kl, desirable_reward, undesirable_reward, learning_rate, samples_per_s,
     tokens_per_s, plus val_desirable_reward and val_undesirable_reward when val_examples has
     rows of that kind. Raises TrainingCancelled when the callback returns False.
     """
-    return train_stage(
-        KTO, config, base_model_path, train_examples, val_examples, output_dir, callback,
-        reference_model_path,
-    )
-
-
-def kto_logps(session: Session):
-    """pair_logps(model, features) of each completion and its mismatched pair."""
-    return partial(
-        pair_logps,
-        session.accelerator,
-        batch_size=session.config.batch_size,
-        pad_id=session.tokenizer.pad_token_id,
-        collate=collate_kto,
-    )
+    return train_stage(KTO, config, StageInputs(*inputs, **named))
 
 
 def kto_setup(session: Session, train_examples: list[dict], val_examples: list[dict]) -> Setup:
@@ -67,14 +43,7 @@ def kto_setup(session: Session, train_examples: list[dict], val_examples: list[d
     train, val = (
         session.encode(encode_kto, with_mismatched_completions(e)) for e in (train_examples, val_examples)
     )
-    model, (ref_train, ref_val) = policy_and_reference_logps(
-        session.accelerator,
-        session.config,
-        session.tokenizer,
-        session.base_model_path,
-        session.reference_model_path,
-        partial(logps_of_each, kto_logps(session), [train, val]),
-    )
+    model, (ref_train, ref_val) = policy_and_reference_logps(session, [train, val], collate_kto)
     return Setup(model, train, val, collate_kto, ref_train, ref_val)
 
 
@@ -122,7 +91,7 @@ def _trimmed(inputs: dict) -> dict:
 def kto_validation(session: Session, model, setup: Setup):
     """val_desirable_reward and val_undesirable_reward: the mean implicit reward β r of the
     validation rows of each kind (a kind with no rows is left out)."""
-    logps, beta = kto_logps(session), session.config.beta
+    logps, beta = run_pair_logps(session, collate_kto), session.config.beta
 
     def evaluate() -> dict:
         rewards = beta * (logps(model, setup.val_features)[0] - setup.val_reference[0])  # (N,)
@@ -161,4 +130,4 @@ def kto_loss(
     return loss, beta * logratios.detach(), kl
 
 
-KTO = Stage("kto", KTO_KEYS, kto_setup, kto_step, kto_validation)
+KTO = Stage("kto", KTO_KEYS, kto_setup, kto_step, kto_validation, uses_reference=True)

@@ -55,6 +55,12 @@ def pair_logps(
     return chosen, rejected
 
 
-def logps_of_each(logps, feature_sets: list, model) -> list:
-    """logps(model, features) for each feature set."""
-    return [logps(model, features) for features in feature_sets]
+def run_pair_logps(session, collate=None):
+    """pair_logps(model, features) at the run's batch size and pad id (`session`: trainer.Session)."""
+    return partial(
+        pair_logps,
+        session.accelerator,
+        batch_size=session.config.batch_size,
+        pad_id=session.tokenizer.pad_token_id,
+        collate=collate,
+    )

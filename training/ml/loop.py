@@ -14,6 +14,7 @@ main process's answer is broadcast so every process stops at the same step.
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -32,6 +33,18 @@ from training.ml.data import check_examples
 from training.ml.resume import read_trainer_state, save_training_state
 
 Callback = Callable[[int, int, dict], bool]
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """What every training stage trains from besides its config, in its entry point's argument
+    order (trainer.StageInputs and online.OnlineInputs add their stages' own)."""
+
+    base_model_path: str | Path
+    train_examples: list[dict]
+    val_examples: list[dict]
+    output_dir: str | Path
+    callback: Callback | None = None
 
 
 class TrainingCancelled(Exception):
@@ -223,10 +236,15 @@ def train_loop(
                 break
             if output_dir is not None and config.save_steps and step % config.save_steps == 0:
                 place = (epoch, index + 1) if index + 1 < len(loader) else (epoch + 1, 0)
-                state = {"step": step, "epoch": place[0], "batch": place[1], "history": history}
-                save_training_state(accelerator, output_dir, state, config.save_total_limit)
+                save_training_state(accelerator, output_dir, trainer_state(step, place, history), config.save_total_limit)
         epoch, skip = epoch + 1, 0
     return history
+
+
+def trainer_state(step: int, place: tuple[int, int], history: list[dict]) -> dict:
+    """What resume.py saves beside the weights: the step, where the data was (epoch, batch)
+    and the metrics so far."""
+    return {"step": step, "epoch": place[0], "batch": place[1], "history": history}
 
 
 def micro_step(accelerator, prepared: Prepared, compute, batch, config, stats: list, throughput):

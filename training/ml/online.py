@@ -30,7 +30,7 @@ import torch
 from training.ml.checkpoints import finish_run
 from training.ml.data import PROMPT_KEYS, prompt_ids, special_tokens
 from training.ml.loop import (
-    Callback,
+    RunInputs,
     TrainingDiverged,
     begin_run,
     make_loader,
@@ -44,17 +44,12 @@ from training.ml.rollouts import score_responses, seed_rollouts
 
 
 @dataclass(frozen=True)
-class OnlineInputs:
+class OnlineInputs(RunInputs):
     """What an online stage trains from, besides its config: the arguments of train_ppo,
     train_grpo and train_rloo, in their order. Give exactly one of reward_model_path (a reward
     checkpoint) and reward_fn (tests, rule-based rewards), none with verifier 'only'; a gold
     reward (a held-out checkpoint or a function) scores every step's responses too."""
 
-    base_model_path: str | Path
-    train_examples: list[dict]
-    val_examples: list[dict]
-    output_dir: str | Path
-    callback: Callback | None = None
     reward_model_path: str | Path | None = None
     reward_fn: RewardFn | None = None
     gold_reward_model_path: str | Path | None = field(default=None, kw_only=True)

@@ -27,9 +27,6 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from training.ml.adapters import reference_view
-from training.ml.generation_view import generation_view
-from training.ml.loop import Callback
 from training.ml.losses import (
     entropy_from_logits,
     kl_per_token,
@@ -39,13 +36,11 @@ from training.ml.losses import (
 )
 from training.ml.online import OnlineInputs, OnlineRun, OnlineStage, train_online
 from training.ml.ppo_config import PPOConfig
-from training.ml.rewards import RewardFn
 from training.ml.rollouts import (
-    in_micro_batches,
     lm_forward,
     response_logps,
     rollout_stats,
-    sample_responses,
+    sample_and_score,
     score_responses,
 )
 
@@ -66,21 +61,12 @@ class PolicyWithValueHead(torch.nn.Module):
         return out.logits, values
 
 
-def train_ppo(
-    config: PPOConfig,
-    base_model_path: str | Path,
-    train_examples: list[dict],
-    val_examples: list[dict],
-    output_dir: str | Path,
-    callback: Callback | None = None,
-    reward_model_path: str | Path | None = None,
-    reward_fn: RewardFn | None = None,
-    *,
-    gold_reward_model_path: str | Path | None = None,
-    gold_reward_fn: RewardFn | None = None,
-) -> dict:
+def train_ppo(config: PPOConfig, *inputs, **named) -> dict:
     """Optimise the policy at `base_model_path` on {"prompt": messages} examples with PPO.
 
+    Arguments after the config: online.OnlineInputs's (base_model_path, train_examples,
+    val_examples, output_dir, callback=None, reward_model_path=None, reward_fn=None; by name
+    only: gold_reward_model_path, gold_reward_fn).
     The score comes from `reward_model_path` (a reward-stage checkpoint; inputs formatted
     as in its training) or from `reward_fn` (tests, rule-based rewards): give exactly one.
     The reference is a frozen copy of the base model. Saves the policy (plus
@@ -89,56 +75,41 @@ def train_ppo(
     model's path or a function) scores every step's responses too (reward_monitor.py). Raises
     TrainingCancelled when the callback returns False.
     """
-    inputs = OnlineInputs(
-        base_model_path, train_examples, val_examples, output_dir, callback, reward_model_path,
-        reward_fn, gold_reward_model_path=gold_reward_model_path, gold_reward_fn=gold_reward_fn,
-    )
-    return train_online(PPO, config, inputs)
+    return train_online(PPO, config, OnlineInputs(*inputs, **named))
 
 
 @torch.no_grad()
 def ppo_rollout(run: OnlineRun, config: PPOConfig, prompts: list[dict]) -> dict:
     """Sample, score and compute advantages for a batch of prompts; tensors (B, R) or (B,)."""
-    batch = sample_and_evaluate(run.accelerator, run.model, run.reference, run.tokenizer, config, prompts)
+    batch = sample_and_evaluate(run, config, prompts)
     scores = score_responses(run.tokenizer, run.reward_fn, prompts, batch, config)
     return {**batch, **advantages_from_scores(batch, scores, config)}
 
 
-def sample_and_evaluate(accelerator, model, reference, tokenizer, config, prompts) -> dict:
+def sample_and_evaluate(run: OnlineRun, config: PPOConfig, prompts: list[dict]) -> dict:
     """Sampled responses with the policy's log-probs and values and the reference's log-probs."""
-    policy = accelerator.unwrap_model(model)
-    policy.eval()
-    with generation_view(accelerator, model) as whole:  # weights gathered once, not per token
-        batch = sample_responses(whole.lm, tokenizer, [p["ids"] for p in prompts], config)
 
-    def logps_and_values(model, rows: slice):
-        _, logps, values = response_forward(
-            model,
-            batch["sequences"][rows],
-            batch["attention_mask"][rows],
-            batch["prompt_width"],
-            config.temperature,
-        )
+    def logps_and_values(model, batch: dict, rows: slice):
+        _, logps, values = response_forward(model, batch, config.temperature, rows)
         return logps, values.float()
 
-    size, count = config.mini_batch_size, batch["mask"].shape[0]
-    with accelerator.autocast():
-        logps, values = in_micro_batches(partial(logps_and_values, policy), size, count)
-        with reference_view(policy, reference) as frozen:
-            ref_logps, _ = in_micro_batches(partial(logps_and_values, frozen), size, count)
-    policy.train()
+    ids = [p["ids"] for p in prompts]
+    batch, (logps, values), (ref_logps, _) = sample_and_score(
+        run, config, ids, logps_and_values, lm=lambda whole: whole.lm
+    )
     return {**batch, "logps": logps, "ref_logps": ref_logps, "values": values}
 
 
-def response_forward(model, sequences, attention_mask, prompt_width: int, temperature: float):
-    """Logits (B, R, V), log-probs (B, R) and values (B, R) of the response tokens.
+def response_forward(model, batch: dict, temperature: float, rows=slice(None)):
+    """Logits (b, R, V), log-probs (b, R) and values (b, R) of the selected rows' responses.
 
     The token at position t is predicted at t-1, and its value is the value of the state
     before it was chosen, so both are read one position to the left.
     """
-    logits, values = model(sequences, attention_mask)
-    logits, logps = response_logps(logits, sequences, prompt_width, temperature)
-    return logits, logps, values[:, prompt_width - 1 : -1]
+    sequences, width = batch["sequences"][rows], batch["prompt_width"]
+    logits, values = model(sequences, batch["attention_mask"][rows])
+    logits, logps = response_logps(logits, sequences, width, temperature)
+    return logits, logps, values[:, width - 1 : -1]
 
 
 def advantages_from_scores(batch: dict, scores: torch.Tensor, config) -> dict:
@@ -160,13 +131,7 @@ def advantages_from_scores(batch: dict, scores: torch.Tensor, config) -> dict:
 def ppo_minibatch_loss(model, batch: dict, rows, config):
     """Clipped policy loss + value_loss_coef × clipped value loss on the selected rollouts."""
     mask = batch["mask"][rows]
-    logits, logps, values = response_forward(
-        model,
-        batch["sequences"][rows],
-        batch["attention_mask"][rows],
-        batch["prompt_width"],
-        config.temperature,
-    )
+    logits, logps, values = response_forward(model, batch, config.temperature, rows)
     policy_loss, clip_fraction = ppo_policy_loss(
         logps, batch["logps"][rows], batch["advantages"][rows], mask, config.clip_range
     )

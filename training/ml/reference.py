@@ -10,29 +10,30 @@ score fresh rollouts with it every step.
 
 from training.ml.adapters import reference_view
 from training.ml.checkpoints import load_causal_lm, load_trainable_lm
+from training.ml.logps import run_pair_logps
 from training.ml.loop import disable_dropout
 
 
-def policy_and_reference_logps(
-    accelerator, config, tokenizer, base_model_path, reference_model_path, reference_logps
-):
-    """The policy to train (dropout off) and `reference_logps(reference)`, taken before training.
-
-    The reference is `reference_model_path`, else the base model; held as config.torch_dtype says.
-    """
-    if config.lora_r and reference_model_path is None:
-        model = disable_dropout(load_trainable_lm(base_model_path, tokenizer, config))
+def policy_and_reference_logps(session, feature_sets: list[list[dict]], collate=None):
+    """The policy to train (dropout off) and, taken before training, the reference's log-probs
+    of each feature set (logps.pair_logps with `collate`). `session` is the trainer.Session:
+    the reference is its reference_model_path, else its base model, held as config.torch_dtype
+    says."""
+    accelerator, config, tokenizer = session.accelerator, session.config, session.tokenizer
+    base, logps = session.base_model_path, run_pair_logps(session, collate)
+    if config.lora_r and session.reference_model_path is None:
+        model = disable_dropout(load_trainable_lm(base, tokenizer, config))
         if not config.load_in_4bit:  # a 4-bit model is placed on its GPU as it loads
             model = model.to(accelerator.device)
         with reference_view(model) as reference:
-            return model, reference_logps(reference)
+            return model, [logps(reference, features) for features in feature_sets]
     # Frozen, so not wrapped by accelerate (DDP refuses modules with nothing to train).
-    reference = load_causal_lm(reference_model_path or base_model_path, tokenizer, config)
+    reference = load_causal_lm(session.reference_model_path or base, tokenizer, config)
     reference = reference.requires_grad_(False).to(accelerator.device)
-    ref_logps = reference_logps(reference)
+    ref_logps = [logps(reference, features) for features in feature_sets]
     del reference
     accelerator.free_memory()
-    return disable_dropout(load_trainable_lm(base_model_path, tokenizer, config)), ref_logps
+    return disable_dropout(load_trainable_lm(base, tokenizer, config)), ref_logps
 
 
 def online_policy_and_reference(config, base_model_path, tokenizer, accelerator, wrap):

@@ -13,7 +13,6 @@ reads it (data.criterion_ids); training_config.json records the criteria, so sco
 for one. Setup, loop, evaluation and saving are the shared runner's (trainer.py).
 """
 
-from pathlib import Path
 
 import torch
 
@@ -25,30 +24,23 @@ from training.ml.data import (
     collate_preferences,
     encode_preference,
 )
-from training.ml.loop import Callback
 from training.ml.losses import soft_preference_loss
 from training.ml.reward_config import RewardConfig
 from training.ml.scoring import preference_metrics, score_pairs
-from training.ml.trainer import Session, Setup, Stage, train_stage
+from training.ml.trainer import Session, Setup, Stage, StageInputs, train_stage
 
 
-def train_reward(
-    config: RewardConfig,
-    base_model_path: str | Path,
-    train_examples: list[dict],
-    val_examples: list[dict],
-    output_dir: str | Path,
-    callback: Callback | None = None,
-) -> dict:
+def train_reward(config: RewardConfig, *inputs, **named) -> dict:
     """Train a reward model from `base_model_path` and save it to `output_dir`.
 
-    Examples are preference dicts (see data.py). Returns {"status": "succeeded",
+    Arguments after the config: trainer.StageInputs's (base_model_path, train_examples,
+    val_examples, output_dir, callback=None). Examples are preference dicts (see data.py). Returns {"status": "succeeded",
     "output_dir", "steps", "metrics", "history"}; metrics holds the last step's loss,
     accuracy, margin, learning_rate, samples_per_s, tokens_per_s plus val_accuracy,
     val_mean_margin and val_count when val_examples is non-empty. Raises
     TrainingCancelled when the callback returns False.
     """
-    return train_stage(REWARD, config, base_model_path, train_examples, val_examples, output_dir, callback)
+    return train_stage(REWARD, config, StageInputs(*inputs, **named))
 
 
 def reward_setup(session: Session, train_examples: list[dict], val_examples: list[dict]) -> Setup:

@@ -8,11 +8,14 @@ Everything here that runs a model over the whole batch does so in micro-batches
 """
 
 from collections.abc import Callable
+from functools import partial
 
 import torch
 from accelerate.utils import set_seed
 
+from training.ml.adapters import reference_view
 from training.ml.data import pad
+from training.ml.generation_view import generation_view
 from training.ml.losses import selective_logps
 from training.ml.sampling import sample
 
@@ -46,6 +49,29 @@ def sample_responses(lm, tokenizer, ids: list[list[int]], config) -> dict:
         "mask": mask.float(),
         "finished": (responses == tokenizer.eos_token_id).any(-1),  # (B,)
     }
+
+
+@torch.no_grad()
+def sample_and_score(run, config, ids: list[list[int]], forward: Callable, lm: Callable = lambda m: m):
+    """Sample one response per prompt (token ids) from the policy, then run
+    `forward(model, batch, rows) -> tuple of (rows, ...) tensors` over the responses with the
+    policy and with its frozen reference, mini_batch_size rows at a time.
+
+    `lm(policy)` is the causal LM that samples (PPO's sits inside its value-head wrapper).
+    Returns (batch, the policy's outputs, the reference's outputs).
+    """
+    accelerator = run.accelerator
+    policy = accelerator.unwrap_model(run.model)
+    policy.eval()
+    with generation_view(accelerator, run.model) as whole:  # weights gathered once, not per token
+        batch = sample_responses(lm(whole), run.tokenizer, ids, config)
+    size, count = config.mini_batch_size, batch["mask"].shape[0]
+    with accelerator.autocast():
+        policy_out = in_micro_batches(partial(forward, policy, batch), size, count)
+        with reference_view(policy, run.reference) as frozen:
+            reference_out = in_micro_batches(partial(forward, frozen, batch), size, count)
+    policy.train()
+    return batch, policy_out, reference_out
 
 
 def in_micro_batches(forward: Callable, size: int, count: int) -> tuple:

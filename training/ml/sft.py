@@ -7,33 +7,27 @@ saving are the shared runner's (trainer.py).
 """
 
 from functools import partial
-from pathlib import Path
 
 import torch
 
 from training.ml.checkpoints import load_trainable_lm
 from training.ml.data import SFT_KEYS, collate_sft, encode_sft
-from training.ml.loop import Callback, make_loader
+from training.ml.loop import make_loader
 from training.ml.losses import token_logps_and_mask
 from training.ml.sft_config import SFTConfig
-from training.ml.trainer import Session, Setup, Stage, train_stage
+from training.ml.trainer import Session, Setup, Stage, StageInputs, train_stage
 
 
-def train_sft(
-    config: SFTConfig,
-    base_model_path: str | Path,
-    train_examples: list[dict],
-    val_examples: list[dict],
-    output_dir: str | Path,
-    callback: Callback | None = None,
-) -> dict:
+def train_sft(config: SFTConfig, *inputs, **named) -> dict:
     """Fine-tune a causal LM on demonstrations and save it to `output_dir`.
 
+    Arguments after the config: trainer.StageInputs's (base_model_path, train_examples,
+    val_examples, output_dir, callback=None).
     Returns {"status", "output_dir", "steps", "metrics", "history"}; metrics holds the
     last step's loss, learning_rate, samples_per_s, tokens_per_s, plus val_loss when
     val_examples is non-empty. Raises TrainingCancelled when the callback returns False.
     """
-    return train_stage(SFT, config, base_model_path, train_examples, val_examples, output_dir, callback)
+    return train_stage(SFT, config, StageInputs(*inputs, **named))
 
 
 def sft_setup(session: Session, train_examples: list[dict], val_examples: list[dict]) -> Setup:

@@ -10,21 +10,21 @@ A stage module gives a `Stage`: its name, the keys its examples need, and three 
     validation(session, model, setup) -> evaluate() -> {"val_<name>": float}
         built once the model is prepared; run every config.eval_steps and after the last step.
 
-`train_stage` does the rest, the same for every stage: check the inputs and claim output_dir
+`train_stage(stage, config, StageInputs(...))` does the rest, the same for every stage: check the inputs and claim output_dir
 (loop.begin_run), prepare the loader, optimizer and schedule, run the loop with its callback,
 periodic states and resume (loop.py, resume.py), and write the checkpoint and metrics.json
 (checkpoints.finish_run).
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from training.ml.checkpoints import finish_run
 from training.ml.data import encode_all
-from training.ml.loop import Callback, begin_run, final_metrics, prepare_training, train_loop
+from training.ml.loop import RunInputs, begin_run, final_metrics, prepare_training, train_loop
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,6 @@ class Setup:
     collate: Callable
     reference: tuple | None = None  # the frozen reference's log-probs of the training features
     val_reference: tuple | None = None  # and of the validation features
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -66,33 +65,35 @@ class Stage:
     setup: Callable[[Session, list[dict], list[dict]], Setup]
     step: Callable
     validation: Callable
+    uses_reference: bool = False  # DPO and KTO hold the policy to a frozen reference
 
 
-def train_stage(
-    stage: Stage,
-    config,
-    base_model_path: str | Path,
-    train_examples: list[dict],
-    val_examples: list[dict],
-    output_dir: str | Path,
-    callback: Callback | None = None,
-    reference_model_path: str | Path | None = None,
-) -> dict:
-    """Train `stage` and save it to `output_dir`; the result every stage returns:
+@dataclass(frozen=True)
+class StageInputs(RunInputs):
+    """What an offline stage trains from, besides its config: the arguments of train_reward,
+    train_sft, train_dpo and train_kto, in their order. reference_model_path (DPO and KTO
+    only) is the frozen reference; None: a frozen copy of the base model."""
+
+    reference_model_path: str | Path | None = None
+
+
+def train_stage(stage: Stage, config, inputs: StageInputs) -> dict:
+    """Train `stage` and save it to `inputs.output_dir`; the result every stage returns:
     {"status": "succeeded", "output_dir", "steps", "metrics", "history"}."""
-    output_dir, accelerator, tokenizer = begin_run(
-        config, base_model_path, train_examples, val_examples, stage.keys, output_dir
-    )
-    session = Session(accelerator, tokenizer, config, base_model_path, reference_model_path)
-    setup = stage.setup(session, train_examples, val_examples or [])
+    if inputs.reference_model_path is not None and not stage.uses_reference:
+        raise TypeError(f"the {stage.name} stage takes no reference_model_path")
+    base, train, val = inputs.base_model_path, inputs.train_examples, inputs.val_examples or []
+    output_dir, accelerator, tokenizer = begin_run(config, base, train, val, stage.keys, inputs.output_dir)
+    session = Session(accelerator, tokenizer, config, base, inputs.reference_model_path)
+    setup = stage.setup(session, train, val)
     collate = partial(setup.collate, pad_id=tokenizer.pad_token_id)
     prepared = prepare_training(accelerator, setup.model, setup.train_features, collate, config)
     compute = partial(stage.step, prepared.model, setup, config)
     evaluate = stage.validation(session, prepared.model, setup) if setup.val_features else None
     history = train_loop(
-        accelerator, prepared, compute, config, callback, output_dir=output_dir, evaluate=evaluate
+        accelerator, prepared, compute, config, inputs.callback, output_dir=output_dir, evaluate=evaluate
     )
     final = final_metrics(history, evaluate)
     return finish_run(
-        accelerator, prepared.model, tokenizer, output_dir, stage.name, config, base_model_path, history, final
+        accelerator, prepared.model, tokenizer, output_dir, stage.name, config, base, history, final
     )

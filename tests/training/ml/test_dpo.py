@@ -5,6 +5,7 @@ import torch
 from safetensors.torch import load_file
 
 import training.ml.dpo as dpo
+import training.ml.logps as logps
 from tests.training.ml.conftest import Recorder
 from training.ml.config import DPOConfig
 from training.ml.loop import TrainingCancelled
@@ -40,13 +41,13 @@ def test_reference_log_probs_are_computed_once_before_training(
     tmp_path, tiny_lm_path, pairs, monkeypatch
 ):
     calls = []
-    real = dpo.pair_logps
+    real = logps.pair_logps
 
     def spy(accelerator, model, features, **kwargs):
         calls.append((model.training, len(features)))
         return real(accelerator, model, features, **kwargs)
 
-    monkeypatch.setattr(dpo, "pair_logps", spy)
+    monkeypatch.setattr(logps, "pair_logps", spy)
     dpo.train_dpo(DPOConfig(max_steps=3, **FAST), tiny_lm_path, pairs, [], tmp_path / "out")
     # reference on the train pairs, then on the (empty) validation set; none during training
     assert [n for _, n in calls] == [6, 0]
@@ -64,8 +65,8 @@ def test_cancel_raises_and_leaves_no_output(tmp_path, tiny_lm_path, pairs):
 @pytest.mark.parametrize(("loss_type", "beta"), [("ipo", 0.1), ("simpo", 2.0)])
 def test_ipo_and_simpo_learn_the_preference(tmp_path, tiny_lm_path, pairs, recorder, loss_type, beta, monkeypatch):
     calls = []
-    real = dpo.pair_logps
-    monkeypatch.setattr(dpo, "pair_logps", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = logps.pair_logps
+    monkeypatch.setattr(logps, "pair_logps", lambda *a, **k: calls.append(1) or real(*a, **k))
     config = DPOConfig(max_steps=8, loss_type=loss_type, **{**FAST, "beta": beta})
     result = dpo.train_dpo(config, tiny_lm_path, pairs, pairs[:3], tmp_path / "out", recorder)
     losses, margins = recorder.series("loss"), recorder.series("margin")

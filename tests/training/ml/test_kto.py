@@ -5,6 +5,7 @@ import torch
 from safetensors.torch import load_file
 
 import training.ml.kto as kto
+import training.ml.logps as logps
 from tests.training.ml.conftest import Recorder
 from training.ml.config import KTOConfig
 from training.ml.loop import TrainingCancelled
@@ -52,13 +53,13 @@ def test_reference_log_probs_are_computed_once_before_training(
     tmp_path, tiny_lm_path, rows, monkeypatch
 ):
     calls = []
-    real = kto.pair_logps
+    real = logps.pair_logps
 
     def spy(accelerator, model, features, **kwargs):
         calls.append(len(features))
         return real(accelerator, model, features, **kwargs)
 
-    monkeypatch.setattr(kto, "pair_logps", spy)
+    monkeypatch.setattr(logps, "pair_logps", spy)
     kto.train_kto(KTOConfig(max_steps=3, **FAST), tiny_lm_path, rows, [], tmp_path / "out")
     # reference on the train rows and their mismatched pairs, then on the (empty) validation set
     assert calls == [12, 0]
