@@ -62,6 +62,7 @@ def setup_django(url: str) -> None:
 
 # One statement per table, all server-side. bench_c holds one row per comparison with its
 # random draws, so the tables written from it agree with each other.
+# Tables and foreign-key columns are named by ``sql_text`` from the models (once Django is set up).
 POPULATE_SQL = """
 SELECT setseed(0.42);
 CREATE TEMP TABLE bench_c AS
@@ -79,21 +80,21 @@ FROM generate_series(1, %(comparisons)s) AS i;
 ALTER TABLE bench_c ADD COLUMN mb int;
 UPDATE bench_c SET mb = (ma + 1 + mb_step) %% %(models)s;
 
-INSERT INTO labeling_prompt (id, project_id, messages, content_hash, external_id, metadata, created_at)
+INSERT INTO {Prompt} (id, {Prompt.project}, messages, content_hash, external_id, metadata, created_at)
 SELECT i, %(project)s, jsonb_build_array(jsonb_build_object('role', 'user', 'content', 'Question ' || i)),
-       md5('p' || i), '', '{}', now()
+       md5('p' || i), '', '{{}}', now()
 FROM bench_c;
-INSERT INTO labeling_response (id, project_id, prompt_id, text, model_name, content_hash, length_chars, metadata, created_at)
+INSERT INTO {Response} (id, {Response.project}, {Response.prompt}, text, model_name, content_hash, length_chars, metadata, created_at)
 SELECT 2 * i - 1 + r, %(project)s, i, 'Answer ' || r, 'model-' || lpad((CASE WHEN r = 0 THEN ma ELSE mb END)::text, 2, '0'),
-       md5('r' || i || '-' || r), CASE WHEN r = 0 THEN len_a ELSE len_b END, '{}', now()
+       md5('r' || i || '-' || r), CASE WHEN r = 0 THEN len_a ELSE len_b END, '{{}}', now()
 FROM bench_c, generate_series(0, 1) AS r;
-INSERT INTO labeling_comparison (id, project_id, prompt_id, response_set_hash, priority, random_key, is_gold,
+INSERT INTO {Comparison} (id, {Comparison.project}, {Comparison.prompt}, response_set_hash, priority, random_key, is_gold,
                                  gold_answer, judgment_count, holders, is_open, created_at)
 SELECT i, %(project)s, i, md5('c' || i), 0, random(), gold,
        CASE WHEN gold THEN jsonb_build_object('winner', CASE WHEN ma > mb THEN 'a' ELSE 'b' END) END,
        %(overlap)s, %(overlap)s, false, now()
 FROM bench_c;
-INSERT INTO labeling_comparisonresponse (id, comparison_id, response_id, position)
+INSERT INTO {ComparisonResponse} (id, {ComparisonResponse.comparison}, {ComparisonResponse.response}, position)
 SELECT 2 * i - 1 + r, i, 2 * i - 1 + r, r FROM bench_c, generate_series(0, 1) AS r;
 
 -- P(A wins) from ratings 12 points apart per model index, plus a length bias
@@ -103,24 +104,39 @@ SELECT (i - 1) * %(overlap)s + k + 1 AS id, i, k,
        1.0 / (1.0 + power(10.0, ((mb - ma) * 12.0) / 400.0 - 0.6 * (len_a - len_b)::float / (len_a + len_b))) AS p_a,
        random() AS u, random() AS u2
 FROM bench_c, generate_series(0, %(overlap)s - 1) AS k;
-INSERT INTO labeling_judgment (id, project_id, comparison_id, annotator_id, winner, strength, ranking, criteria,
+INSERT INTO {Judgment} (id, {Judgment.project}, {Judgment.comparison}, {Judgment.annotator}, winner, strength, ranking, criteria,
                                rationale, time_spent_ms, client_key, created_at)
 SELECT id, %(project)s, i, annotator,
        CASE WHEN u < 0.15 THEN 'tie' WHEN u < 0.15 + 0.85 * p_a THEN 'a' ELSE 'b' END,
        CASE WHEN u < 0.15 THEN NULL ELSE 1 + floor(u2 * 3)::int END,
-       NULL, '{}', '', 2000 + floor(u2 * 60000)::int, 'bench-' || id,
+       NULL, '{{}}', '', 2000 + floor(u2 * 60000)::int, 'bench-' || id,
        timestamp '2024-06-01' + id * interval '1 second'
 FROM bench_j;
-INSERT INTO labeling_lease (project_id, comparison_id, annotator_id, state, expires_at, created_at, updated_at)
+INSERT INTO {Lease} ({Lease.project}, {Lease.comparison}, {Lease.annotator}, state, expires_at, created_at, updated_at)
 SELECT %(project)s, i, annotator, 'judged', now(), now(), now() FROM bench_j;
-INSERT INTO labeling_lease (project_id, comparison_id, annotator_id, state, expires_at, created_at, updated_at)
+INSERT INTO {Lease} ({Lease.project}, {Lease.comparison}, {Lease.annotator}, state, expires_at, created_at, updated_at)
 SELECT %(project)s, i, %(first_user)s + (a1 + %(annotators)s - 1) %% %(annotators)s, 'skipped', now(), now(), now()
 FROM bench_c WHERE skipped;
-INSERT INTO labeling_flag (project_id, comparison_id, annotator_id, reason, note, resolved, created_at)
+INSERT INTO {Flag} ({Flag.project}, {Flag.comparison}, {Flag.annotator}, reason, note, resolved, created_at)
 SELECT %(project)s, i, annotator, 'other', '', false, now() FROM bench_j WHERE u2 < 0.01;
 DROP TABLE bench_c;
 DROP TABLE bench_j;
 """
+
+
+def populate_sql() -> str:
+    from labeling.hot_sql import sql_text
+    from labeling.models import (
+        Comparison,
+        ComparisonResponse,
+        Flag,
+        Judgment,
+        Lease,
+        Prompt,
+        Response,
+    )
+
+    return sql_text(POPULATE_SQL, Prompt, Response, Comparison, ComparisonResponse, Judgment, Lease, Flag)
 
 
 def populate(judgments: int, models: int, annotators: int, overlap: int) -> dict:
@@ -152,7 +168,7 @@ def populate(judgments: int, models: int, annotators: int, overlap: int) -> dict
         params = {"project": project.pk, "models": models, "annotators": annotators, "overlap": overlap,
                   "comparisons": comparisons, "first_user": users[0].pk}
         with connection.cursor() as cursor:
-            cursor.execute(POPULATE_SQL, params)
+            cursor.execute(populate_sql(), params)
             tables = [m.Prompt, m.Response, m.Comparison, m.ComparisonResponse, m.Judgment]
             for sql in connection.ops.sequence_reset_sql(no_style(), tables):
                 cursor.execute(sql)
@@ -176,11 +192,11 @@ def timed(function, repeats: int) -> tuple[float, float, object]:
 
 
 def read_instances(project, limit: int) -> int:
-    """The naive read: model instances, the slots fetched alongside; ``limit`` judgments."""
+    """The naive read: model instances, the positions fetched alongside; ``limit`` judgments."""
     from labeling.models import Judgment
 
-    judgments = Judgment.objects.filter(project=project).prefetch_related("comparison__slots__response")
-    return sum(len(j.comparison.slots.all()) for j in judgments[:limit])
+    judgments = Judgment.objects.filter(project=project).prefetch_related("comparison__positions__response")
+    return sum(len(j.comparison.positions.all()) for j in judgments[:limit])
 
 
 def agreement_inputs(project):
@@ -232,7 +248,7 @@ def main() -> None:
 
 
 def end_to_end_rows(project, args) -> list[list]:
-    from labeling.stats.services import project_stats_compute
+    from labeling.stats.payload import project_stats_compute
 
     wall, cpu, payload = timed(lambda: project_stats_compute(project), args.repeats)
     size = f"{payload['judgments']:,} judgments, {args.models} models, {args.annotators} annotators"
@@ -246,31 +262,31 @@ def part_times(project, repeats: int) -> dict[str, tuple[float, float]]:
     """Wall and CPU seconds of each step of ``project_stats_compute``, run one by one."""
     from threadpoolctl import threadpool_limits
 
-    from labeling.stats import services as stats
+    from labeling.stats import payload as stats
     from labeling.stats.selectors import (
         in_snapshot,
         judgment_arrays,
+        position_arrays,
         project_context,
-        slot_arrays,
         stats_snapshot,
         user_names,
     )
 
     def read():
         with stats_snapshot() as snapshot:
-            pending_slots = in_snapshot(snapshot, slot_arrays, project)
+            pending_positions = in_snapshot(snapshot, position_arrays, project)
             judgments = judgment_arrays(project)
             context = project_context(project)
             names = user_names(judgments.annotator, context.skipped[:, 1])
-            return judgments, pending_slots.result(), context, names
+            return judgments, pending_positions.result(), context, names
 
     times = {}
-    times["read (two connections)"], (judgments, slots, context, names) = _wall_cpu(read, repeats)
+    times["read (two connections)"], (judgments, positions, context, names) = _wall_cpu(read, repeats)
     regular = stats._subset(judgments, ~np.isin(judgments.comparison, list(context.gold)))
     with threadpool_limits(limits=1, user_api="blas"):
         times["agreement"], _ = _wall_cpu(lambda: stats._agreement(project, regular), repeats)
-        times["annotators"], _ = _wall_cpu(lambda: stats._annotators(project, judgments, context, names, slots), repeats)
-        times["ratings"], _ = _wall_cpu(lambda: stats._ratings(project, regular, slots), repeats)
+        times["annotators"], _ = _wall_cpu(lambda: stats._annotators(project, judgments, context, names, positions), repeats)
+        times["ratings"], _ = _wall_cpu(lambda: stats._ratings(project, regular, positions), repeats)
     return times
 
 
@@ -289,11 +305,11 @@ def server_rows(project) -> list[list]:
 
     models = sorted(set(Response.objects.filter(project=project).values_list("model_name", flat=True).distinct()))
     span = project.comparisons.aggregate(low=Min("id"), high=Max("id"))
-    slots = ComparisonResponse.objects.filter(comparison__gte=span["low"], comparison__lte=span["high"]).order_by()
+    positions = ComparisonResponse.objects.filter(comparison__gte=span["low"], comparison__lte=span["high"]).order_by()
     queries = {
         "judgment scan": s._judgment_table(project),
         "response scan": s._response_table(project, models),
-        "slot scan (id range)": s._bigints(slots, "comparison_id", "position", "response_id"),
+        "position scan (id range)": s._bigints(positions, "comparison_id", "position", "response_id"),
     }
     rows = []
     for name, query in queries.items():
@@ -334,20 +350,18 @@ def read_rows(project, repeats: int) -> list[list]:
 
 
 def agreement_rows(unit, rater, value, matrix) -> list[list]:
-    """Mean Cohen's kappa and alpha's 1,000-round interval against the textbook ways.
+    """Mean Cohen's kappa and alpha's 1,000-round interval against the textbook ways."""
+    size = f"{matrix.shape[0]:,} units x {matrix.shape[1]} raters"
+    return [_kappa_row(unit, rater, value, matrix, size), _alpha_row(unit, value, size)]
 
-    References: a loop over rater pairs on the dense units x raters matrix with scikit-learn's
-    ``cohen_kappa_score`` (a sample of pairs, extrapolated to all), and a bootstrap that
-    resamples units and recomputes alpha with the ``krippendorff`` package (a few rounds,
-    extrapolated to 1,000).
-    """
-    import krippendorff
+
+def _kappa_row(unit, rater, value, matrix, size: str) -> list:
+    """Against a loop over rater pairs on the dense units x raters matrix with scikit-learn's
+    ``cohen_kappa_score`` (a sample of pairs, extrapolated to all)."""
     from sklearn.metrics import cohen_kappa_score
 
-    from labeling.stats.agreement import bootstrap_alpha_ci_rows, cohen_kappa_mean_rows
-    from labeling.stats.arrays import unit_matrix
+    from labeling.stats.agreement import cohen_kappa_mean_rows
 
-    size = f"{matrix.shape[0]:,} units x {matrix.shape[1]} raters"
     ours, ours_cpu, _ = timed(lambda: cohen_kappa_mean_rows(unit, rater, value), 3)
     pairs = list(itertools.combinations(range(matrix.shape[1]), 2))
     sample = [pairs[i] for i in np.random.default_rng(0).permutation(len(pairs))[:200]]
@@ -360,8 +374,18 @@ def agreement_rows(unit, rater, value, matrix) -> list[list]:
 
     sampled, _, _ = timed(pair_loop, 1)
     reference = sampled * len(pairs) / len(sample)
-    rows = [["mean Cohen kappa vs sklearn pair loop", size, f"{ours:.2f}", f"{ours_cpu:.2f}",
-             f"{reference:.1f} (est.)", ratio(ours, reference)]]
+    return ["mean Cohen kappa vs sklearn pair loop", size, f"{ours:.2f}", f"{ours_cpu:.2f}",
+            f"{reference:.1f} (est.)", ratio(ours, reference)]
+
+
+def _alpha_row(unit, value, size: str) -> list:
+    """Against a bootstrap that resamples units and recomputes alpha with the ``krippendorff``
+    package (a few rounds, extrapolated to 1,000)."""
+    import krippendorff
+
+    from labeling.stats.agreement import bootstrap_alpha_ci_rows
+    from labeling.stats.arrays import unit_matrix
+
     ours, ours_cpu, _ = timed(lambda: bootstrap_alpha_ci_rows(unit, value, n_boot=1000, seed=0), 3)
     compact = unit_matrix(unit, value)  # units x ratings: alpha needs no rater identity
     compact = compact[np.sum(~np.isnan(compact), axis=1) >= 2]
@@ -374,9 +398,9 @@ def agreement_rows(unit, rater, value, matrix) -> list[list]:
 
     sampled, _, _ = timed(textbook, 1)
     reference = sampled * 1000 / rounds
-    rows.append(["alpha 95% CI, 1000 rounds vs krippendorff resampled", size, f"{ours:.2f}", f"{ours_cpu:.2f}",
-                 f"{reference:.1f} (est.)", ratio(ours, reference)])
-    return rows
+    return ["alpha 95% CI, 1000 rounds vs krippendorff resampled", size, f"{ours:.2f}", f"{ours_cpu:.2f}",
+            f"{reference:.1f} (est.)", ratio(ours, reference)]
+
 
 if __name__ == "__main__":
     main()

@@ -7,7 +7,7 @@ leak which projects exist. These run on every annotation request, so they read t
 """
 
 from labeling.errors import NotAllowed, NotFound
-from labeling.hot_sql import raw_first
+from labeling.hot_sql import raw_first, sql_text
 from labeling.models import Comparison, Lease, Membership, Project, Prompt, Role
 from labeling.params import is_row_id
 
@@ -60,12 +60,12 @@ def require_project_creator(user) -> None:
         raise NotAllowed("only staff users may create projects")
 
 
-_COMPARISON = "SELECT * FROM labeling_comparison WHERE id = %s"
-_PROJECT_WITH_ROLE = """
-    SELECT p.*, m.role AS member_role FROM labeling_project p
-    LEFT JOIN labeling_membership m ON m.project_id = p.id AND m.user_id = %s
+_COMPARISON = sql_text("SELECT * FROM {Comparison} WHERE id = %s", Comparison)
+_PROJECT_WITH_ROLE = sql_text("""
+    SELECT p.*, m.role AS member_role FROM {Project} p
+    LEFT JOIN {Membership} m ON m.{Membership.project} = p.id AND m.{Membership.user} = %s
     WHERE p.id = %s
-"""
+""", Project, Membership)
 
 
 def _project_with_role(user, project_id) -> Project | None:

@@ -30,7 +30,7 @@ class ResponseAdmin(admin.ModelAdmin):
     raw_id_fields = ["prompt"]
 
 
-class SlotInline(admin.TabularInline):
+class PositionInline(admin.TabularInline):
     model = models.ComparisonResponse
     extra = 0
     raw_id_fields = ["response"]
@@ -41,7 +41,7 @@ class ComparisonAdmin(admin.ModelAdmin):
     list_display = ["id", "project", "judgment_count", "holders", "is_open", "priority", "is_gold"]
     list_filter = ["project", "is_gold", "is_open"]
     raw_id_fields = ["prompt"]
-    inlines = [SlotInline]
+    inlines = [PositionInline]
 
 
 @admin.register(models.Judgment)

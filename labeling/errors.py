@@ -2,6 +2,8 @@
 
 
 class DomainError(Exception):
+    """A broken rule, reported by the API as ``status_code`` with ``code``, the message and ``details``."""
+
     status_code = 400
     code = "invalid"
 
@@ -12,30 +14,33 @@ class DomainError(Exception):
 
 
 class InvalidInput(DomainError):
-    status_code = 400
-    code = "invalid"
+    """What was sent breaks a rule (a 400): the message names the field and what it must be."""
 
 
 class NotAllowed(DomainError):
-    status_code = 403
-    code = "forbidden"
+    """The user may see this but not do it (a 403)."""
+
+    status_code, code = 403, "forbidden"
 
 
 class NotFound(DomainError):
-    status_code = 404
-    code = "not_found"
+    """No such object, or one in a project the user is not a member of: ids do not tell which
+    projects exist (a 404)."""
+
+    status_code, code = 404, "not_found"
 
 
 class Conflict(DomainError):
-    status_code = 409
-    code = "conflict"
+    """Well formed, but the state it meets refuses it: a full comparison, a lease gone, a key
+    reused (a 409; ``reason`` in the details says which)."""
+
+    status_code, code = 409, "conflict"
 
 
 class Gone(DomainError):
     """What the request would act on existed and was deliberately removed (an undone judgment)."""
 
-    status_code = 410
-    code = "gone"
+    status_code, code = 410, "gone"
 
 
 class ImportFailed(InvalidInput):

@@ -6,13 +6,36 @@ them: half the server's CPU per annotation (``bench/bench_annotation.py`` prints
 The statements using these helpers are written once for both databases: placeholders are
 ``%s`` (Django's cursor converts them for SQLite), values go through ``db_datetime`` and
 constant enum values are written as literals, so SQLite can match its partial indexes
-(``WHERE state = 'active'``), which a bound parameter would hide from its planner.
+(``WHERE state = 'active'``), which a bound parameter would hide from its planner. Tables and
+foreign-key columns are named by ``sql_text`` from the models, once, when the module loads.
 """
 
 from datetime import UTC, datetime
 
 from django.db import connection
 from django.utils import timezone
+
+
+class _Names:
+    """A model's names in SQL: formatted bare, its table; ``.field``, that field's column."""
+
+    def __init__(self, model):
+        self._meta = model._meta
+
+    def __format__(self, spec: str) -> str:
+        return format(self._meta.db_table, spec)
+
+    def __getattr__(self, field: str) -> str:
+        return self._meta.get_field(field).column
+
+
+def sql_text(template: str, *models, **parts: str) -> str:
+    """``template`` with ``{Model}`` as that model's table and ``{Model.field}`` as a field's column
+    (``{Lease.comparison}`` is ``comparison_id``), read from ``Model._meta``, so no statement names a
+    table by hand; other columns are written as their fields are named. ``{name}`` takes the SQL
+    fragment ``parts[name]``; literal braces are doubled. Call it at import time: the text is
+    built once, and a query costs nothing more."""
+    return template.format(**{model.__name__: _Names(model) for model in models}, **parts)
 
 
 def sql_rows(sql: str, params: list) -> list[tuple]:

@@ -146,7 +146,7 @@ class Comparison(models.Model):
             models.UniqueConstraint(fields=["project", "response_set_hash"], name="comparison_unique_responses"),
         ]
         indexes = [
-            # Serving order: finish started items, then priority, then random. Only open rows.
+            # Serving order: finish started comparisons, then priority, then random. Only open rows.
             models.Index(
                 "project",
                 "is_gold",
@@ -163,8 +163,8 @@ class Comparison(models.Model):
 
 
 class ComparisonResponse(models.Model):
-    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="slots", db_index=False)
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="slots")
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="positions", db_index=False)
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="positions")
     position = models.PositiveSmallIntegerField(help_text="0 is shown as A, 1 as B, ...")
 
     class Meta:

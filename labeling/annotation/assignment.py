@@ -1,11 +1,11 @@
 """Serving comparisons to annotators: leases, overlap, gold mixing and lazy expiry.
 
-Slots. ``Comparison.holders`` counts annotators holding a live lease on it or having judged it,
-and ``is_open`` is ``holders < project.overlap``. A slot is taken with a conditional
+Seats. ``Comparison.holders`` counts annotators holding a live lease on it or having judged it,
+and ``is_open`` is ``holders < project.overlap``. A seat is taken with a conditional
 ``UPDATE ... WHERE holders < overlap`` that must change exactly one row and released with a
 decrement, so the count stays right whatever interleaving the requests take.
 
-Gold comparisons are quality checks that every annotator should see once. They take no slot:
+Gold comparisons are quality checks that every annotator should see once. They take no seat:
 their ``holders`` stays 0 and they stay open, so the overlap never limits them (the same
 partial index serves them). Their ``judgment_count`` still counts the judgments they received.
 Gold is only mixed into real work: when an annotator has no regular comparison left, they get
@@ -43,10 +43,18 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
-from labeling.hot_sql import aware, db_datetime, for_update, raw_first, sql_count, sql_first
+from labeling.hot_sql import (
+    aware,
+    db_datetime,
+    for_update,
+    raw_first,
+    sql_count,
+    sql_first,
+    sql_text,
+)
 from labeling.models import Comparison, Lease, LeaseState, Project
 
-LIVE_LEASES_MAX = 2  # the task on screen and one prefetched ahead of it
+LIVE_LEASES_MAX = 2  # the comparison on screen and one prefetched ahead of it
 RECLAIM_BATCH = 50  # expired leases returned to the pool per call: bounds the cost of any one request
 _rng = random.Random()  # production default; tests pass a seeded ``rng``
 
@@ -100,13 +108,13 @@ def lease_expire_due(*, project: Project, now: datetime | None = None, limit: in
         Lease.objects.filter(id__in=[lease_id for lease_id, _ in rows]).update(
             state=LeaseState.EXPIRED, updated_at=now
         )
-        comparison_slots_release(project=project, comparison_ids=[cid for _, cid in rows])
+        comparison_seats_release(project=project, comparison_ids=[cid for _, cid in rows])
     return len(rows)
 
 
-_ANY_DUE = """
-    SELECT 1 FROM labeling_lease WHERE project_id = %s AND state = 'active' AND expires_at <= %s LIMIT 1
-"""
+_ANY_DUE = sql_text("""
+    SELECT 1 FROM {Lease} WHERE {Lease.project} = %s AND state = 'active' AND expires_at <= %s LIMIT 1
+""", Lease)
 
 
 def annotator_lock(annotator) -> None:
@@ -121,23 +129,23 @@ def annotator_lock(annotator) -> None:
         sql_first(f"SELECT id FROM {table} WHERE id = %s{for_update(no_key=True)}", [annotator.pk])
 
 
-def comparison_slot_take(*, comparison_id: int, overlap: int) -> bool:
-    """Take one slot if one is free; False when the comparison is full.
+def comparison_seat_take(*, comparison_id: int, overlap: int) -> bool:
+    """Take one seat if one is free; False when the comparison is full.
 
-    A conditional update, safe without any lock: two takers of the last slot cannot both
+    A conditional update, safe without any lock: two takers of the last seat cannot both
     change the row. ``is_open`` is computed from the old ``holders`` in the same statement.
     """
-    return sql_count(_SLOT_TAKE, [overlap, comparison_id, overlap]) == 1
+    return sql_count(_SEAT_TAKE, [overlap, comparison_id, overlap]) == 1
 
 
-_SLOT_TAKE = """
-    UPDATE labeling_comparison SET holders = holders + 1, is_open = (holders + 1 < %s)
+_SEAT_TAKE = sql_text("""
+    UPDATE {Comparison} SET holders = holders + 1, is_open = (holders + 1 < %s)
     WHERE id = %s AND NOT is_gold AND holders < %s
-"""
+""", Comparison)
 
 
-def comparison_slots_release(*, project: Project, comparison_ids: list[int]) -> None:
-    """Give back one slot per id (an id may repeat); gold comparisons hold no slots.
+def comparison_seats_release(*, project: Project, comparison_ids: list[int]) -> None:
+    """Give back one seat per id (an id may repeat); gold comparisons hold no seats.
 
     Rows are locked in id order first, so two reclaimers with overlapping batches cannot
     deadlock; the caller is inside a transaction.
@@ -160,17 +168,17 @@ def lease_expiry(project: Project, now: datetime | None = None) -> datetime:
 
 
 def _live_leases(project: Project, annotator) -> list[Comparison]:
-    """Comparisons under active, unexpired leases, the one expiring first (the task on screen) first."""
+    """Comparisons under active, unexpired leases, the one expiring first (the comparison on screen) first."""
     rows = Comparison.objects.raw(_LIVE, [annotator.pk, project.pk, db_datetime(timezone.now()), LIVE_LEASES_MAX])
     return [_with_expiry(comparison, aware(comparison.lease_expires_at)) for comparison in rows]
 
 
-_LIVE = """
+_LIVE = sql_text("""
     SELECT c.*, l.expires_at AS lease_expires_at
-    FROM labeling_lease l JOIN labeling_comparison c ON c.id = l.comparison_id
-    WHERE l.annotator_id = %s AND l.project_id = %s AND l.state = 'active' AND l.expires_at > %s
+    FROM {Lease} l JOIN {Comparison} c ON c.id = l.{Lease.comparison}
+    WHERE l.{Lease.annotator} = %s AND l.{Lease.project} = %s AND l.state = 'active' AND l.expires_at > %s
     ORDER BY l.expires_at, l.id LIMIT %s
-"""
+""", Lease, Comparison)
 
 
 def _with_expiry(comparison: Comparison, expires_at: datetime) -> Comparison:
@@ -197,11 +205,11 @@ def _has_regular_work(project: Project, annotator) -> bool:
 
 
 def _take(project: Project, annotator, *, gold: bool) -> Comparison | None:
-    # The candidate is row-locked (PostgreSQL) and re-checked under the lock, so the slot
+    # The candidate is row-locked (PostgreSQL) and re-checked under the lock, so the seat
     # update succeeds. It fails only on a row whose is_open disagrees with holders (the
     # overlap was lowered under it): that row is closed and the next one tried.
     while (comparison := _candidate(project, annotator, gold=gold)) is not None:
-        if gold or comparison_slot_take(comparison_id=comparison.pk, overlap=project.overlap):
+        if gold or comparison_seat_take(comparison_id=comparison.pk, overlap=project.overlap):
             return _with_expiry(comparison, _lease_record(project, comparison, annotator))
         Comparison.objects.filter(pk=comparison.pk, holders__gte=project.overlap).update(is_open=False)
     return None
@@ -220,7 +228,7 @@ def _candidate(project: Project, annotator, *, gold: bool) -> Comparison | None:
     found = raw_first(Comparison, _CANDIDATES.format(lock=for_update(skip_locked=True, of="c")), params)
     if found is None and connection.features.has_select_for_update_skip_locked:
         # Skipping may have hidden the last open rows, locked for a moment by a submit or by
-        # someone taking a different slot of them. Before answering "nothing left", wait for
+        # someone taking a different seat of them. Before answering "nothing left", wait for
         # those locks; this only happens at the very end of an annotator's queue.
         found = raw_first(Comparison, _CANDIDATES.format(lock=for_update(of="c")), params)
     return found
@@ -229,16 +237,16 @@ def _candidate(project: Project, annotator, *, gold: bool) -> Comparison | None:
 # Open comparisons of one kind (gold or not) that this annotator holds no unexpired lease row
 # on, in serving order. ``c.is_gold = %s`` and the bare ``c.is_open`` match the partial index
 # ``comparison_serving_order`` on both databases.
-_CANDIDATES = """
-    SELECT c.* FROM labeling_comparison c
-    WHERE c.project_id = %s AND c.is_gold = %s AND c.is_open
+_CANDIDATES = sql_text("""
+    SELECT c.* FROM {Comparison} c
+    WHERE c.{Comparison.project} = %s AND c.is_gold = %s AND c.is_open
       AND NOT EXISTS (
-        SELECT 1 FROM labeling_lease l
-        WHERE l.comparison_id = c.id AND l.annotator_id = %s AND l.state <> 'expired'
+        SELECT 1 FROM {Lease} l
+        WHERE l.{Lease.comparison} = c.id AND l.{Lease.annotator} = %s AND l.state <> 'expired'
       )
     ORDER BY c.judgment_count DESC, c.priority DESC, c.random_key
-    LIMIT 1{lock}
-"""
+    LIMIT 1{{lock}}
+""", Comparison, Lease)
 
 
 def _lease_record(project: Project, comparison: Comparison, annotator) -> datetime:
@@ -255,9 +263,9 @@ def _lease_record(project: Project, comparison: Comparison, annotator) -> dateti
     return expires_at
 
 
-_LEASE_UPSERT = """
-    INSERT INTO labeling_lease (project_id, comparison_id, annotator_id, state, expires_at, created_at, updated_at)
+_LEASE_UPSERT = sql_text("""
+    INSERT INTO {Lease} ({Lease.project}, {Lease.comparison}, {Lease.annotator}, state, expires_at, created_at, updated_at)
     VALUES (%s, %s, %s, 'active', %s, %s, %s)
-    ON CONFLICT (comparison_id, annotator_id) DO UPDATE
+    ON CONFLICT ({Lease.comparison}, {Lease.annotator}) DO UPDATE
     SET state = 'active', expires_at = excluded.expires_at, updated_at = excluded.updated_at
-"""
+""", Lease)

@@ -18,12 +18,12 @@ from django.utils import timezone
 from labeling.access import access_comparison, access_prompt
 from labeling.annotation.assignment import (
     annotator_lock,
-    comparison_slot_take,
-    comparison_slots_release,
+    comparison_seat_take,
+    comparison_seats_release,
     lease_expiry,
 )
 from labeling.errors import Conflict, Gone, InvalidInput, NotFound
-from labeling.hot_sql import db_datetime, for_update, sql_count, sql_first
+from labeling.hot_sql import db_datetime, for_update, sql_count, sql_first, sql_text
 from labeling.models import (
     IMPORTED_KEY_PREFIX,
     Comparison,
@@ -64,41 +64,45 @@ def judgment_create(
     Idempotent on ``client_key``: a retry returns the first judgment and stores nothing; the
     same key from another annotator or for another comparison is a ``Conflict``, and the key of
     a judgment since undone is ``Gone`` (a late retry must not bring it back). A lease that
-    expired and was reclaimed is re-taken if the comparison still has a free slot.
+    expired and was reclaimed is re-taken if the comparison still has a free seat.
     """
     comparison = access_comparison(annotator, comparison_id)
     _check_client_key(client_key)
     _check_extras(rationale=rationale, time_spent_ms=time_spent_ms)
+    verdict = {"winner": winner, "strength": strength, "ranking": ranking, "criteria": criteria}
+    extras = {"rationale": rationale, "time_spent_ms": time_spent_ms, "client_key": client_key}
     try:
         with transaction.atomic():
-            # The user row first, like next-task: it locks this comparison's row before writing
-            # the lease row this submit locks, so without it the two could each hold what the
-            # other waits for (a late submit on a reclaimed lease while next-task re-serves it).
-            annotator_lock(annotator)
-            lease = _lease_locked(comparison, annotator)
-            first = _judgment_with_key(client_key, annotator, comparison_id=comparison.pk)
-            if first is not None:
-                return first, False
-            result = validated_result(
-                comparison, winner=winner, strength=strength, ranking=ranking, criteria=criteria
-            )
-            _check_lease_for_judgment(lease, comparison)
-            judgment = Judgment.objects.create(
-                project_id=comparison.project_id, comparison=comparison, annotator=annotator,
-                rationale=rationale, time_spent_ms=time_spent_ms, client_key=client_key, **result,
-            )
-            sql_count(_LEASE_JUDGED, [db_datetime(judgment.created_at), lease.id])
-            sql_count(_JUDGMENT_COUNTED, [comparison.pk])
-            project_stats_changed(comparison.project_id)
+            return _judgment_store(comparison, annotator, verdict, extras)
     except IntegrityError as exc:
         # Only a concurrent submit reusing the key on another comparison (or by someone else)
         # gets here: one annotator's submits wait on their user row.
         raise Conflict("this client_key was just used for another judgment; nothing stored", reason="client_key_reused") from exc
+
+
+def _judgment_store(comparison: Comparison, annotator, verdict: dict, extras: dict) -> tuple[Judgment, bool]:
+    """The body of ``judgment_create``'s transaction, which the caller holds open."""
+    # The user row first, like next-task: it locks this comparison's row before writing
+    # the lease row this submit locks, so without it the two could each hold what the
+    # other waits for (a late submit on a reclaimed lease while next-task re-serves it).
+    annotator_lock(annotator)
+    lease = _lease_locked(comparison, annotator)
+    first = _judgment_with_key(extras["client_key"], annotator, comparison_id=comparison.pk)
+    if first is not None:
+        return first, False
+    fields = validated_result(comparison, **verdict)
+    _check_lease_for_judgment(lease, comparison)
+    judgment = Judgment.objects.create(
+        project_id=comparison.project_id, comparison=comparison, annotator=annotator, **extras, **fields
+    )
+    sql_count(_LEASE_JUDGED, [db_datetime(judgment.created_at), lease.id])
+    sql_count(_JUDGMENT_COUNTED, [comparison.pk])
+    project_stats_changed(comparison.project_id)
     return judgment, True
 
 
-_LEASE_JUDGED = "UPDATE labeling_lease SET state = 'judged', updated_at = %s WHERE id = %s"
-_JUDGMENT_COUNTED = "UPDATE labeling_comparison SET judgment_count = judgment_count + 1 WHERE id = %s"
+_LEASE_JUDGED = sql_text("UPDATE {Lease} SET state = 'judged', updated_at = %s WHERE id = %s", Lease)
+_JUDGMENT_COUNTED = sql_text("UPDATE {Comparison} SET judgment_count = judgment_count + 1 WHERE id = %s", Comparison)
 
 
 def judgment_undo(*, annotator, judgment_id: int) -> Comparison:
@@ -107,7 +111,7 @@ def judgment_undo(*, annotator, judgment_id: int) -> Comparison:
     Its ``client_key`` is kept as an ``UndoneJudgment``, so a retry of the submit that made it
     is answered 410 rather than storing it again; judging again takes a new key.
 
-    The slot stays taken (the lease holds it again), so the comparison is theirs to redo. The
+    The seat stays taken (the lease holds it again), so the comparison is theirs to redo. The
     comparison is returned with ``lease_expires_at`` set, like ``comparison_lease_next``'s.
     """
     with transaction.atomic():
@@ -140,7 +144,7 @@ def judgment_undo(*, annotator, judgment_id: int) -> Comparison:
 def comparison_skip(*, annotator, comparison_id: int, reason: str = "", note: str = "") -> None:
     """Give up a leased comparison for good: it is never served to this annotator again.
 
-    Frees the slot for someone else. A non-empty ``reason`` (a ``FlagReason``) also records a
+    Frees the seat for someone else. A non-empty ``reason`` (a ``FlagReason``) also records a
     flag. Skipping twice is a no-op, so a retried request is safe.
     """
     comparison = access_comparison(annotator, comparison_id)
@@ -156,8 +160,8 @@ def comparison_skip(*, annotator, comparison_id: int, reason: str = "", note: st
             raise Conflict("you already judged this comparison; undo the judgment before skipping", reason="already_judged")
         if lease.state != LeaseState.SKIPPED:
             Lease.objects.filter(pk=lease.pk).update(state=LeaseState.SKIPPED, updated_at=timezone.now())
-        if lease.state == LeaseState.ACTIVE:  # expired leases gave their slot back already
-            comparison_slots_release(project=comparison.project, comparison_ids=[comparison.pk])
+        if lease.state == LeaseState.ACTIVE:  # expired leases gave their seat back already
+            comparison_seats_release(project=comparison.project, comparison_ids=[comparison.pk])
         if reason:
             _flag_record(comparison, annotator, reason, note)
         project_stats_changed(comparison.project_id)  # skip and flag rates
@@ -283,18 +287,18 @@ class _LockedLease(NamedTuple):
 
 def _lease_locked(comparison: Comparison, annotator) -> _LockedLease | None:
     """The annotator's lease on ``comparison``, row-locked until the end of the transaction."""
-    row = sql_first(
-        f"SELECT id, state FROM labeling_lease WHERE comparison_id = %s AND annotator_id = %s{for_update()}",
-        [comparison.pk, annotator.pk],
-    )
+    row = sql_first(_LEASE_OF + for_update(), [comparison.pk, annotator.pk])
     return _LockedLease(*row) if row else None
+
+
+_LEASE_OF = sql_text("SELECT id, state FROM {Lease} WHERE {Lease.comparison} = %s AND {Lease.annotator} = %s", Lease)
 
 
 def _check_lease_for_judgment(lease: _LockedLease | None, comparison: Comparison) -> None:
     """A Conflict saying why the annotator may not submit, unless their lease allows it.
 
-    An active lease past its expiry that nobody reclaimed yet still holds its slot, so it is
-    accepted as is; one already reclaimed must win a free slot again.
+    An active lease past its expiry that nobody reclaimed yet still holds its seat, so it is
+    accepted as is; one already reclaimed must win a free seat again.
     """
     if lease is None:
         raise Conflict("you hold no lease on this comparison; get it from next-task first", reason="no_lease")
@@ -302,9 +306,9 @@ def _check_lease_for_judgment(lease: _LockedLease | None, comparison: Comparison
         raise Conflict("you already judged this comparison", reason="already_judged")
     if lease.state == LeaseState.SKIPPED:
         raise Conflict("you skipped this comparison; it can no longer be judged", reason="skipped")
-    if lease.state == LeaseState.EXPIRED and not _slot_retaken(comparison):
+    if lease.state == LeaseState.EXPIRED and not _seat_retaken(comparison):
         raise Conflict(
-            "your lease expired and other annotators have since taken every slot on this comparison; "
+            "your lease expired and other annotators have since taken every seat on this comparison; "
             "your judgment was not stored",
             reason="full",
         )
@@ -329,17 +333,17 @@ def _judgment_with_key(client_key: str, annotator, *, comparison_id: int) -> Jud
     return Judgment.objects.filter(client_key=client_key).first()
 
 
-_KEY_USED = """
-    SELECT 'judgment', annotator_id, comparison_id FROM labeling_judgment WHERE client_key = %s
+_KEY_USED = sql_text("""
+    SELECT 'judgment', {Judgment.annotator}, {Judgment.comparison} FROM {Judgment} WHERE client_key = %s
     UNION ALL
-    SELECT 'undone', annotator_id, comparison_id FROM labeling_undonejudgment WHERE client_key = %s
-"""
+    SELECT 'undone', {UndoneJudgment.annotator}, {UndoneJudgment.comparison} FROM {UndoneJudgment} WHERE client_key = %s
+""", Judgment, UndoneJudgment)
 
 
-def _slot_retaken(comparison: Comparison) -> bool:
-    if comparison.is_gold:  # gold holds no slots
+def _seat_retaken(comparison: Comparison) -> bool:
+    if comparison.is_gold:  # gold holds no seats
         return True
-    return comparison_slot_take(comparison_id=comparison.pk, overlap=comparison.project.overlap)
+    return comparison_seat_take(comparison_id=comparison.pk, overlap=comparison.project.overlap)
 
 
 def _check_client_key(client_key) -> None:

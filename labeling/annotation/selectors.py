@@ -5,25 +5,29 @@ import json
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from labeling.hot_sql import sql_rows
+from labeling.annotation.shapes import ComparisonOut
+from labeling.hot_sql import sql_rows, sql_text
 from labeling.models import (
     Comparison,
+    ComparisonResponse,
     Flag,
     Judgment,
     Lease,
     LeaseState,
     Project,
+    Prompt,
+    Response,
 )
 from labeling.rankings import LETTERS
 
 
-def comparison_task_payload(*, comparison: Comparison, lease_expires_at) -> dict:
+def comparison_payload(*, comparison: Comparison, lease_expires_at) -> ComparisonOut:
     """What the annotation screen shows: the prompt and the responses by letter, blind.
 
     Model names never leave the server here. One plain-SQL query (it runs on every
     next-task; ``labeling.hot_sql`` says why) reads the prompt with the responses.
     """
-    rows = sql_rows(_TASK_TEXTS, [comparison.pk])
+    rows = sql_rows(_SHOWN_TEXTS, [comparison.pk])
     return {
         "id": comparison.pk,
         "project": comparison.project_id,
@@ -33,14 +37,14 @@ def comparison_task_payload(*, comparison: Comparison, lease_expires_at) -> dict
     }
 
 
-_TASK_TEXTS = """
+_SHOWN_TEXTS = sql_text("""
     SELECT cr.position, r.text, p.messages
-    FROM labeling_comparisonresponse cr
-    JOIN labeling_response r ON r.id = cr.response_id
-    JOIN labeling_comparison c ON c.id = cr.comparison_id
-    JOIN labeling_prompt p ON p.id = c.prompt_id
-    WHERE cr.comparison_id = %s ORDER BY cr.position
-"""
+    FROM {ComparisonResponse} cr
+    JOIN {Response} r ON r.id = cr.{ComparisonResponse.response}
+    JOIN {Comparison} c ON c.id = cr.{ComparisonResponse.comparison}
+    JOIN {Prompt} p ON p.id = c.{Comparison.prompt}
+    WHERE cr.{ComparisonResponse.comparison} = %s ORDER BY cr.position
+""", ComparisonResponse, Response, Comparison, Prompt)
 
 
 def _json(value):

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from labeling.access import access_comparison
-from labeling.annotation.assignment import annotator_lock, comparison_slot_take, lease_expiry
+from labeling.annotation.assignment import annotator_lock, comparison_seat_take, lease_expiry
 from labeling.annotation.judgments import EDIT_WINDOW
 from labeling.errors import Conflict, NotFound
 from labeling.models import Comparison, Flag, Lease, LeaseState
@@ -18,7 +18,7 @@ from labeling.stats.services import project_stats_changed
 def comparison_unskip(*, annotator, comparison_id: int, reason: str = "") -> Comparison:
     """Give ``annotator`` back a comparison they skipped within ``EDIT_WINDOW``, leased again.
 
-    The skip freed its slot, so a free one is taken again; when others have filled the comparison
+    The skip freed its seat, so a free one is taken again; when others have filled the comparison
     meanwhile it is a Conflict and nothing changes. ``reason`` names the flag recorded with the
     skip (flag and skip), which is withdrawn unless an admin already resolved it. The comparison
     is returned with ``lease_expires_at`` set, like ``comparison_lease_next``'s.
@@ -30,8 +30,8 @@ def comparison_unskip(*, annotator, comparison_id: int, reason: str = "") -> Com
         if lease is None or lease.state != LeaseState.SKIPPED:
             raise Conflict("you have not skipped this comparison", reason="not_skipped")
         _check_window(lease.updated_at, "skip")
-        if not comparison.is_gold and not comparison_slot_take(comparison_id=comparison.pk, overlap=comparison.project.overlap):
-            raise Conflict("other annotators have since taken every slot on this comparison", reason="full")
+        if not comparison.is_gold and not comparison_seat_take(comparison_id=comparison.pk, overlap=comparison.project.overlap):
+            raise Conflict("other annotators have since taken every seat on this comparison", reason="full")
         comparison.lease_expires_at = lease_expiry(comparison.project)
         Lease.objects.filter(pk=lease.pk).update(
             state=LeaseState.ACTIVE, expires_at=comparison.lease_expires_at, updated_at=timezone.now()

@@ -28,7 +28,7 @@ class ImportRecord:
     # (text, model_name), distinct pairs: two models may give the same text, and each is its own
     # response so that judgments credit the model that wrote what was judged
     responses: list[tuple[str, str]]
-    preferred: int | None = None  # index into responses of the labelled winner
+    chosen: int | None = None  # index into responses of the labelled winner (a format's chosen one)
     external_id: str = ""
     metadata: dict = field(default_factory=dict)
     criterion: str = ""  # what the label judges: a criterion's name, or "" / "overall" for the main verdict
@@ -116,7 +116,7 @@ def _pair(messages, chosen: str, rejected: str, obj: dict, with_labels: bool) ->
     return ImportRecord(
         messages=messages,
         responses=[(chosen, str(obj.get("chosen_model", ""))), (rejected, str(obj.get("rejected_model", "")))],
-        preferred=0 if with_labels else None,
+        chosen=0 if with_labels else None,
         external_id=str(obj.get("id", "")),
         metadata=_metadata(obj),
         criterion=_criterion(obj),

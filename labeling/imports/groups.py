@@ -36,7 +36,7 @@ class Group:
 
     prompt_id: int
     response_ids: list[int]  # presentation order, used where the comparison is new
-    preferred: int | None = None  # response id of the labelled winner
+    chosen: int | None = None  # response id of the labelled winner
     line: int = 0
     criterion: str = ""  # what the label judges: "" for the main verdict
     repeats: list["Group"] = field(default_factory=list)  # later lines asking for the same comparison
@@ -52,7 +52,7 @@ def comparison_groups(project, lines: list[Hashed], prompt_ids, response_ids) ->
         ids = [response_ids[(prompt_id, *key)] for key in h.keys]
         if _splits(project, h) and _already_split({ids[i] for i in ranked(h)}, split.get(prompt_id, [])):
             continue
-        winner = ids[h.record.preferred] if h.record.preferred is not None else None
+        winner = ids[h.record.chosen] if h.record.chosen is not None else None
         criterion = "" if h.record.criterion == OVERALL else h.record.criterion
         for members in _response_sets(project, h):
             member_ids = [ids[i] for i in members]
@@ -114,8 +114,8 @@ def _stored_sets(project, prompt_ids: set[int]) -> dict[int, list[set[int]]]:
         return {}
     members: dict[int, set[int]] = defaultdict(set)
     prompt_of: dict[int, int] = {}
-    slots = ComparisonResponse.objects.filter(comparison__project=project, comparison__prompt_id__in=prompt_ids)
-    for comparison_id, prompt_id, response_id in slots.values_list("comparison_id", "comparison__prompt_id", "response_id"):
+    positions = ComparisonResponse.objects.filter(comparison__project=project, comparison__prompt_id__in=prompt_ids)
+    for comparison_id, prompt_id, response_id in positions.values_list("comparison_id", "comparison__prompt_id", "response_id"):
         members[comparison_id].add(response_id)
         prompt_of[comparison_id] = prompt_id
     by_prompt: dict[int, list[set[int]]] = defaultdict(list)

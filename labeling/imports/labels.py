@@ -75,7 +75,7 @@ def _fill_in(stored: tuple[int, str, list | None, dict], verdicts: dict[str, dic
 
 
 def _count_judged(project, comparison_ids: list[int]) -> None:
-    """Imported labels take a slot like any judgment (no lease row: the source never held one)."""
+    """Imported labels take a seat like any judgment (no lease row: the source never held one)."""
     for chunk in (comparison_ids[i : i + 500] for i in range(0, len(comparison_ids), 500)):
         Comparison.objects.filter(id__in=chunk).update(
             judgment_count=F("judgment_count") + 1, holders=F("holders") + 1

@@ -9,7 +9,7 @@ response, so every judgment is credited to the model that wrote what was judged.
 A new comparison's presentation order is a shuffle seeded by its content, so it does not follow
 the input (where a labelled row lists the chosen response first). A comparison keeps the order
 it was stored with, and an imported label is turned into letters against that stored order: the
-same pair labelled by several sources, in either direction, lands on the same slots.
+same pair labelled by several sources, in either direction, lands on the same positions.
 """
 
 import hashlib
@@ -233,8 +233,8 @@ def _store_batch(project, staging: ImportStaging, lines: list[Hashed], source, c
         labels: dict[tuple[str, str], int] = {}  # a source's first label for a comparison is the one kept
         for h, group in by_hash.items():
             for g in [group, *group.repeats]:
-                if g.preferred is not None:
-                    labels.setdefault((h, g.criterion), g.preferred)
+                if g.chosen is not None:
+                    labels.setdefault((h, g.criterion), g.chosen)
         if labels:
             counts.judgments += store_labels(project, staging, source, labels)
 

@@ -18,9 +18,17 @@ from collections.abc import Iterable
 
 from django.db import connection
 
+from labeling.hot_sql import sql_text
 from labeling.imports.bulk import db_json, db_now
 from labeling.imports.formats import messages_json
-from labeling.models import ComparisonKind
+from labeling.models import (
+    Comparison,
+    ComparisonKind,
+    ComparisonResponse,
+    Judgment,
+    Prompt,
+    Response,
+)
 
 # Text columns have the type of the column they are matched with: text against varchar(64) would
 # cast the stored column and lose its index.
@@ -29,56 +37,69 @@ _TABLES = {
     "import_response": "n integer, prompt_id bigint, content_hash varchar(64), model_name varchar(200), text text, "
                        "length_chars integer",
     "import_comparison": "n integer, set_hash varchar(64), prompt_id bigint, random_key double precision",
-    "import_slot": "set_hash varchar(64), response_id bigint, position integer",
+    "import_position": "set_hash varchar(64), response_id bigint, position integer",
 }
 
 # Stored rows are looked up by a scalar subquery per staged row, which always probes the unique
 # index: as joins, the planner (whose statistics do not count the rows this transaction has
 # added) takes the project's table for a few dozen rows and scans all of it for every chunk,
 # quadratic in the file (100k lines: 22 s of server CPU).
-_PROMPT = "(SELECT p.id FROM labeling_prompt p WHERE p.project_id = %s AND p.content_hash = s.content_hash)"
-_RESPONSE = """(SELECT r.id FROM labeling_response r WHERE r.prompt_id = s.prompt_id
-                AND r.content_hash = s.content_hash AND r.model_name = s.model_name)"""
-_COMPARISON = "(SELECT c.id FROM labeling_comparison c WHERE c.project_id = %s AND c.response_set_hash = s.set_hash)"
+_PROMPT = sql_text(
+    "(SELECT p.id FROM {Prompt} p WHERE p.{Prompt.project} = %s AND p.content_hash = s.content_hash)", Prompt
+)
+_RESPONSE = sql_text("""(SELECT r.id FROM {Response} r WHERE r.{Response.prompt} = s.prompt_id
+                AND r.content_hash = s.content_hash AND r.model_name = s.model_name)""", Response)
+_COMPARISON = sql_text(
+    "(SELECT c.id FROM {Comparison} c WHERE c.{Comparison.project} = %s AND c.response_set_hash = s.set_hash)",
+    Comparison,
+)
 
-_INSERT_PROMPTS = f"""
-INSERT INTO labeling_prompt (project_id, messages, content_hash, external_id, metadata, created_at)
+_INSERT_PROMPTS = sql_text("""
+INSERT INTO {Prompt} ({Prompt.project}, messages, content_hash, external_id, metadata, created_at)
 SELECT %s, {{messages}}, s.content_hash, s.external_id, {{metadata}}, %s FROM import_prompt s
-WHERE {_PROMPT} IS NULL ORDER BY s.n"""
+WHERE {stored} IS NULL ORDER BY s.n""", Prompt, stored=_PROMPT)
 _PROMPT_IDS = f"SELECT s.content_hash, {_PROMPT} FROM import_prompt s"
 
-_INSERT_RESPONSES = f"""
-INSERT INTO labeling_response (project_id, prompt_id, text, model_name, content_hash, length_chars, metadata, created_at)
+_INSERT_RESPONSES = sql_text("""
+INSERT INTO {Response} ({Response.project}, {Response.prompt}, text, model_name, content_hash, length_chars,
+                        metadata, created_at)
 SELECT %s, s.prompt_id, s.text, s.model_name, s.content_hash, s.length_chars, {{empty}}, %s FROM import_response s
-WHERE {_RESPONSE} IS NULL ORDER BY s.n"""
+WHERE {stored} IS NULL ORDER BY s.n""", Response, stored=_RESPONSE)
 _RESPONSE_IDS = f"SELECT s.n, {_RESPONSE} FROM import_response s"
 
-_INSERT_COMPARISONS = f"""
-INSERT INTO labeling_comparison (project_id, prompt_id, response_set_hash, priority, random_key, is_gold,
-                                 judgment_count, holders, is_open, created_at)
+_INSERT_COMPARISONS = sql_text("""
+INSERT INTO {Comparison} ({Comparison.project}, {Comparison.prompt}, response_set_hash, priority, random_key,
+                          is_gold, judgment_count, holders, is_open, created_at)
 SELECT %s, s.prompt_id, s.set_hash, 0.0, s.random_key, FALSE, 0, 0, TRUE, %s FROM import_comparison s
-WHERE {_COMPARISON} IS NULL ORDER BY s.n"""
-# A comparison without a first slot is one this chunk just created (a stored one has its slots).
-_INSERT_SLOTS = f"""
-INSERT INTO labeling_comparisonresponse (comparison_id, response_id, position)
+WHERE {stored} IS NULL ORDER BY s.n""", Comparison, stored=_COMPARISON)
+# A comparison without a first position is one this chunk just created (a stored one has its positions).
+_INSERT_POSITIONS = sql_text("""
+INSERT INTO {ComparisonResponse} ({ComparisonResponse.comparison}, {ComparisonResponse.response}, position)
 SELECT t.comparison_id, t.response_id, t.position
-FROM (SELECT {_COMPARISON} AS comparison_id, s.response_id, s.position FROM import_slot s) t
-WHERE (SELECT x.id FROM labeling_comparisonresponse x WHERE x.comparison_id = t.comparison_id AND x.position = 0) IS NULL"""
+FROM (SELECT {stored} AS comparison_id, s.response_id, s.position FROM import_position s) t
+WHERE (SELECT x.id FROM {ComparisonResponse} x
+       WHERE x.{ComparisonResponse.comparison} = t.comparison_id AND x.position = 0) IS NULL""",
+    ComparisonResponse, stored=_COMPARISON)
+_RESPONSE_AT = sql_text(
+    "(SELECT x.{ComparisonResponse.response} FROM {ComparisonResponse} x"
+    " WHERE x.{ComparisonResponse.comparison} = t.id AND x.position = {{position}})",
+    ComparisonResponse,
+)
+_SOURCE_JUDGMENT = sql_text(
+    "(SELECT j.{{column}} FROM {Judgment} j WHERE j.{Judgment.comparison} = t.id AND j.{Judgment.annotator} = %s)",
+    Judgment,
+)
 
 
 def _stored_orders_sql(k: int) -> str:
     """Each staged comparison's id and its response ids at positions 0..k-1 (null where it has fewer)."""
-    slots = ", ".join(
-        f"(SELECT x.response_id FROM labeling_comparisonresponse x WHERE x.comparison_id = t.id AND x.position = {i})"
-        for i in range(k)
-    )
-    return f"SELECT t.set_hash, t.id, {slots} FROM (SELECT s.set_hash, {_COMPARISON} AS id FROM import_comparison s) t"
+    positions = ", ".join(_RESPONSE_AT.format(position=i) for i in range(k))
+    return f"SELECT t.set_hash, t.id, {positions} FROM (SELECT s.set_hash, {_COMPARISON} AS id FROM import_comparison s) t"
 
 
 def _source_judgments_sql() -> str:
     """The label source's judgment (id, winner, ranking, criteria) on each staged comparison, if any."""
-    column = "(SELECT j.{} FROM labeling_judgment j WHERE j.comparison_id = t.id AND j.annotator_id = %s)"
-    columns = ", ".join(column.format(name) for name in ("id", "winner", "ranking", "criteria"))
+    columns = ", ".join(_SOURCE_JUDGMENT.format(column=name) for name in ("id", "winner", "ranking", "criteria"))
     return f"SELECT t.id, {columns} FROM (SELECT {_COMPARISON} AS id FROM import_comparison s) t"
 
 
@@ -131,20 +152,20 @@ class ImportStaging:
 
     def store_comparisons(self, comparisons: list[tuple[str, int, list[int], float]]) -> int:
         """``comparisons``: distinct (response set hash, prompt id, response ids in presentation
-        order, random key); the ones not stored yet are stored with their slots. How many were new."""
+        order, random key); the ones not stored yet are stored with their positions. How many were new."""
         self._stage("import_comparison", ["n", "set_hash", "prompt_id", "random_key"],
                     [(n, h, p, key) for n, (h, p, _, key) in enumerate(comparisons)])
-        slots = [(h, r, position) for h, _, order, _ in comparisons for position, r in enumerate(order)]
-        self._stage("import_slot", ["set_hash", "response_id", "position"], slots)
+        positions = [(h, r, position) for h, _, order, _ in comparisons for position, r in enumerate(order)]
+        self._stage("import_position", ["set_hash", "response_id", "position"], positions)
         added = self._write(_INSERT_COMPARISONS, [self.project_id, db_now(), self.project_id])
-        self._write(_INSERT_SLOTS, [self.project_id])
+        self._write(_INSERT_POSITIONS, [self.project_id])
         return added
 
     def stored_orders(self) -> dict[str, tuple[int, list[int]]]:
         """Of the staged comparisons: (comparison id, response ids by position), by response set hash."""
         orders: dict[str, tuple[int, list[int]]] = {}
-        for set_hash, comparison_id, *slots in self._rows(_stored_orders_sql(self.k), [self.project_id]):
-            orders[set_hash] = (comparison_id, [r for r in slots if r is not None])
+        for set_hash, comparison_id, *at in self._rows(_stored_orders_sql(self.k), [self.project_id]):
+            orders[set_hash] = (comparison_id, [r for r in at if r is not None])
         return orders
 
     def source_judgments(self, source_id: int) -> dict[int, tuple[int, str, list | None, dict]]:

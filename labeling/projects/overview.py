@@ -33,7 +33,7 @@ def project_overview(*, project: Project, now: datetime | None = None, flags_lim
     judgments = _judgment_counts(project, since=now - timedelta(hours=HOURS))
     leases = _lease_counts(project, now=now)
     flags = _flag_counts(project)
-    # Every task an annotator finished either way: judged or skipped.
+    # Every comparison an annotator finished either way: judged or skipped.
     answered = judgments["total"] + leases["skipped"]
     return {
         "project": project.pk,

@@ -6,13 +6,14 @@ from django.db import transaction
 
 from labeling.errors import InvalidInput, NotFound
 from labeling.models import ComparisonKind, Membership, Project, ProjectStats, Role
+from labeling.rankings import LETTERS
 
 
 def validate_project_settings(*, task_type: str, responses_per_comparison: int, strength_scale, criteria) -> None:
     if task_type == ComparisonKind.PAIRWISE and responses_per_comparison != 2:
         raise InvalidInput("responses_per_comparison must be 2 for a pairwise project")
-    if not 2 <= responses_per_comparison <= 26:
-        raise InvalidInput("responses_per_comparison must be between 2 and 26")
+    if not 2 <= responses_per_comparison <= len(LETTERS):
+        raise InvalidInput(f"responses_per_comparison must be between 2 and {len(LETTERS)}")
     for name, value in (("strength_scale", strength_scale), ("criteria", criteria)):
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise InvalidInput(f"{name} must be a list of non-empty strings")
@@ -28,16 +29,10 @@ def project_create(*, slug: str, name: str = "", created_by=None, **fields) -> P
     if Project.objects.filter(slug=slug).exists():
         raise InvalidInput(f"a project with slug '{slug}' exists")
     project = Project(slug=slug, name=name or slug, **fields)
-    validate_project_settings(
-        task_type=project.task_type,
-        responses_per_comparison=project.responses_per_comparison,
-        strength_scale=project.strength_scale,
-        criteria=project.criteria,
-    )
-    _full_clean(project)
+    _check_settings(project)
     project.save()
     # The stats row exists from the start, so the first judgment schedules the first computation
-    # (see services.stats.project_stats_changed).
+    # (see labeling.stats.services.project_stats_changed).
     ProjectStats.objects.create(project=project, dirty=False)
     if created_by is not None:
         Membership.objects.create(project=project, user=created_by, role=Role.ADMIN)
@@ -71,7 +66,7 @@ def project_update(*, project: Project, **fields) -> Project:
     """Change settings; a new overlap re-opens or closes comparisons to match.
 
     Once the project has judgments (imported labels included), what they mean is fixed: the
-    task type, K and the strength scale (a strength is a position on it, so even relabelling
+    comparison kind, K and the strength scale (a strength is a position on it, so even relabelling
     would change what stored answers say) cannot change, and criteria can only be added
     (earlier judgments have no verdict on a new one and are left out of its figures);
     removing or renaming one is refused.
@@ -80,13 +75,7 @@ def project_update(*, project: Project, **fields) -> Project:
     old_overlap = project.overlap
     for name, value in fields.items():
         setattr(project, name, value)
-    validate_project_settings(
-        task_type=project.task_type,
-        responses_per_comparison=project.responses_per_comparison,
-        strength_scale=project.strength_scale,
-        criteria=project.criteria,
-    )
-    _full_clean(project)
+    _check_settings(project)
     project.save()
     if project.overlap != old_overlap:
         project.comparisons.filter(holders__lt=project.overlap).update(is_open=True)
@@ -109,6 +98,17 @@ def _check_judgment_shape_kept(project: Project, fields: dict) -> None:
         "new criteria may be added",
         field="criteria",
     )
+
+
+def _check_settings(project: Project) -> None:
+    """The project's settings checked together, then by the model's own validation."""
+    validate_project_settings(
+        task_type=project.task_type,
+        responses_per_comparison=project.responses_per_comparison,
+        strength_scale=project.strength_scale,
+        criteria=project.criteria,
+    )
+    _full_clean(project)
 
 
 def _full_clean(project: Project) -> None:

@@ -1,6 +1,6 @@
 """Inter-annotator agreement: Krippendorff's alpha, Fleiss' kappa, Cohen's kappa, percent agreement.
 
-Input convention: a float array of shape (items, raters) where ``np.nan`` marks a
+Input convention: a float array of shape (units, raters) where ``np.nan`` marks a
 missing rating. Values are category codes (nominal), ordered codes (ordinal) or
 numbers (interval). ``rating_matrix`` builds such a matrix from judgment rows.
 
@@ -20,7 +20,7 @@ Pairwise preferences are coded in one of two ways:
   when B wins and ``0`` for a tie (for example -3..+3), so the tie sits at the
   midpoint of the scale.
 
-Figures that are undefined (one rater, no item with two or more ratings, no
+Figures that are undefined (one rater, no unit with two or more ratings, no
 expected disagreement because everyone used one category) are returned as
 ``None``, never as a made-up number.
 """
@@ -36,23 +36,23 @@ LEVELS = ("nominal", "ordinal", "interval")
 _FEW_VALUES = 16
 
 
-def rating_matrix(item_ids, rater_ids, values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Turn judgment rows into an items x raters matrix.
+def rating_matrix(unit_ids, rater_ids, values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Turn judgment rows into a units x raters matrix.
 
-    Returns ``(matrix, item_index, rater_index)``: ``matrix[i, r]`` is the value
-    rater ``rater_index[r]`` gave item ``item_index[i]``, ``np.nan`` where the
-    rater did not rate the item. Both indexes are sorted unique ids.
-    Raises ``ValueError`` when a rater rated the same item twice, because
+    Returns ``(matrix, unit_index, rater_index)``: ``matrix[i, r]`` is the value
+    rater ``rater_index[r]`` gave unit ``unit_index[i]``, ``np.nan`` where the
+    rater did not rate the unit. Both indexes are sorted unique ids.
+    Raises ``ValueError`` when a rater rated the same unit twice, because
     silently keeping one of the two would hide a data bug.
     """
-    item_index, item_codes = np.unique(np.asarray(item_ids), return_inverse=True)
+    unit_index, unit_codes = np.unique(np.asarray(unit_ids), return_inverse=True)
     rater_index, rater_codes = np.unique(np.asarray(rater_ids), return_inverse=True)
-    cells = item_codes.astype(np.int64) * len(rater_index) + rater_codes
+    cells = unit_codes.astype(np.int64) * len(rater_index) + rater_codes
     if np.unique(cells).size != cells.size:
-        raise ValueError("a rater rated the same item more than once")
-    matrix = np.full((len(item_index), len(rater_index)), np.nan)
+        raise ValueError("a rater rated the same unit more than once")
+    matrix = np.full((len(unit_index), len(rater_index)), np.nan)
     matrix.flat[cells] = np.asarray(values, dtype=float)
-    return matrix, item_index, rater_index
+    return matrix, unit_index, rater_index
 
 
 def signed_preference(winner, strength=None) -> np.ndarray:
@@ -70,9 +70,9 @@ def signed_preference(winner, strength=None) -> np.ndarray:
 
 
 def _category_counts(matrix, min_ratings: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """Counts of each distinct value per item, for items with ``min_ratings`` or more.
+    """Counts of each distinct value per unit, for units with ``min_ratings`` or more.
 
-    Returns ``(counts, values)``: counts has shape (V, kept items), value-major
+    Returns ``(counts, values)``: counts has shape (V, kept units), value-major
     so that every later step reads contiguous rows; ``values`` holds the V
     sorted distinct values.
     """
@@ -86,17 +86,17 @@ def _category_counts(matrix, min_ratings: int = 2) -> tuple[np.ndarray, np.ndarr
             for ratings in by_rater:
                 counts[row] += ratings == value
     else:
-        items = by_rater.shape[1]
-        cells = np.searchsorted(values, by_rater[present]) * items + np.nonzero(present)[1]
-        counts = np.bincount(cells, minlength=len(values) * items)
-        counts = counts.reshape(len(values), items).astype(float)
+        units = by_rater.shape[1]
+        cells = np.searchsorted(values, by_rater[present]) * units + np.nonzero(present)[1]
+        counts = np.bincount(cells, minlength=len(values) * units)
+        counts = counts.reshape(len(values), units).astype(float)
     kept = counts.sum(axis=0) >= min_ratings
     return (counts if kept.all() else counts[:, kept]), values
 
 
 def _coincidences(counts) -> np.ndarray:
-    """Krippendorff's coincidence matrix o_ck (V x V) from (V, U) per-item counts."""
-    weight = 1.0 / (counts.sum(axis=0) - 1.0)  # each item's pairs share weight 1/(m_u - 1)
+    """Krippendorff's coincidence matrix o_ck (V x V) from (V, U) per-unit counts."""
+    weight = 1.0 / (counts.sum(axis=0) - 1.0)  # each unit's pairs share weight 1/(m_u - 1)
     return (counts * weight) @ counts.T - np.diag(counts @ weight)
 
 
@@ -128,7 +128,7 @@ def _alpha_from_coincidences(coincidences, values, level: Level) -> float | None
 def krippendorff_alpha(matrix, level: Level = "nominal") -> float | None:
     """Krippendorff's alpha; ``None`` when undefined.
 
-    Undefined means: fewer than two raters, no item with two or more ratings,
+    Undefined means: fewer than two raters, no unit with two or more ratings,
     or zero expected disagreement (only one value ever used).
     """
     if level not in LEVELS:
@@ -143,18 +143,18 @@ def krippendorff_alpha(matrix, level: Level = "nominal") -> float | None:
 
 
 def fleiss_kappa(matrix) -> float | None:
-    """Fleiss' kappa over items that have at least one rating.
+    """Fleiss' kappa over units that have at least one rating.
 
-    Fleiss' formula assumes every item has the same number m >= 2 of ratings;
-    when rated items differ in their number of ratings this returns ``None``
+    Fleiss' formula assumes every unit has the same number m >= 2 of ratings;
+    when rated units differ in their number of ratings this returns ``None``
     (use Krippendorff's alpha, which handles missing ratings). Also ``None``
     when all ratings fall in one category.
     """
     counts, _ = _category_counts(matrix, min_ratings=1)
-    per_item = counts.sum(axis=0)
-    if len(per_item) == 0 or per_item.min() != per_item.max() or per_item[0] < 2:
+    per_unit = counts.sum(axis=0)
+    if len(per_unit) == 0 or per_unit.min() != per_unit.max() or per_unit[0] < 2:
         return None
-    m = float(per_item[0])
+    m = float(per_unit[0])
     shares = counts.sum(axis=1) / counts.sum()
     chance = float(shares @ shares)
     if chance >= 1.0:
@@ -164,17 +164,17 @@ def fleiss_kappa(matrix) -> float | None:
 
 
 def percent_agreement(matrix) -> float | None:
-    """Share of agreeing rater pairs, pooled over all pairs within items with 2+ ratings.
+    """Share of agreeing rater pairs, pooled over all pairs within units with 2+ ratings.
 
-    With the same number of ratings on every item this equals the mean of the
-    per-item shares (Fleiss' P-bar). ``None`` when no item has two ratings.
+    With the same number of ratings on every unit this equals the mean of the
+    per-unit shares (Fleiss' P-bar). ``None`` when no unit has two ratings.
     """
     counts, _ = _category_counts(matrix)
     if counts.shape[1] == 0:
         return None
-    per_item = counts.sum(axis=0)
+    per_unit = counts.sum(axis=0)
     agreeing = np.sum(counts * (counts - 1.0))
-    return float(agreeing / np.sum(per_item * (per_item - 1.0)))
+    return float(agreeing / np.sum(per_unit * (per_unit - 1.0)))
 
 
 # --- mean Cohen's kappa and the bootstrap interval for alpha, from rating rows -----------------
@@ -224,14 +224,14 @@ def _pairs_within_units(unit, *columns) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def _matrix_rows(matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(item, rater, value)`` rows of an items x raters matrix's ratings."""
+    """``(unit, rater, value)`` rows of a units x raters matrix's ratings."""
     matrix = np.asarray(matrix, dtype=float)
-    item, rater = np.nonzero(~np.isnan(matrix))
-    return item, rater, matrix[item, rater]
+    unit, rater = np.nonzero(~np.isnan(matrix))
+    return unit, rater, matrix[unit, rater]
 
 
 def cohen_kappa_mean(matrix) -> float | None:
-    """Mean Cohen's kappa over rater pairs that rated at least one item in common.
+    """Mean Cohen's kappa over rater pairs that rated at least one unit in common.
 
     The matrix form of ``cohen_kappa_mean_rows``.
     """
@@ -252,7 +252,7 @@ def cohen_kappa_mean_rows(unit, rater, value) -> float | None:
     _, unit = _dense_codes(unit)
     size = int(value_code.max()) + 1 if len(value_code) else 1
     (rater_l, rater_r), (code_l, code_r) = _pairs_within_units(unit, rater_code, value_code)
-    swap = rater_l > rater_r  # kappa is symmetric: seat each pair one way round
+    swap = rater_l > rater_r  # kappa is symmetric: order each pair one way round
     rater_l, rater_r = np.where(swap, rater_r, rater_l), np.where(swap, rater_l, rater_r)
     code_l, code_r = np.where(swap, code_r, code_l), np.where(swap, code_l, code_r)
     if len(rater_l) == 0:
@@ -299,12 +299,12 @@ def _pattern_coincidences(counts) -> tuple[np.ndarray, np.ndarray]:
 def bootstrap_alpha_ci(matrix, level: Level = "nominal", n_boot: int = 1000,
                        seed: int | np.random.Generator | None = None,
                        ci: float = 0.95) -> tuple[float, float] | None:
-    """Percentile interval for Krippendorff's alpha, resampling items with replacement.
+    """Percentile interval for Krippendorff's alpha, resampling units with replacement.
 
     The matrix form of ``bootstrap_alpha_ci_rows``.
     """
-    item, _, value = _matrix_rows(matrix)
-    return bootstrap_alpha_ci_rows(item, value, level, n_boot, seed, ci)
+    unit, _, value = _matrix_rows(matrix)
+    return bootstrap_alpha_ci_rows(unit, value, level, n_boot, seed, ci)
 
 
 def bootstrap_alpha_ci_rows(unit, value, level: Level = "nominal", n_boot: int = 1000,

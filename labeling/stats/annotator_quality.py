@@ -1,19 +1,19 @@
 """Per-annotator quality figures from judgment rows.
 
 All inputs are arrays with one entry per judgment row: ``annotator_ids``,
-``item_ids`` and ``labels`` (numeric answer codes, ``np.nan`` for a skipped
-item that got no answer). Nothing here touches the database.
+``comparison_ids`` and ``answers`` (numeric answer codes, ``np.nan`` for a skipped
+comparison that got no answer). Nothing here touches the database.
 
 Outlier test. Chatbot Arena (Chiang et al., arXiv:2403.04132, section 5.1)
-flags anomalous voters by testing, vote by vote, whether a user's votes look
-like the historical vote distribution and stopping once the accumulated
-evidence is strong. We keep that sequential shape with a simpler per-vote
+flags anomalous users by testing, judgment by judgment, whether a user's judgments
+look like the historical distribution and stopping once the accumulated
+evidence is strong. We keep that sequential shape with a simpler per-judgment
 signal: did the annotator agree with the leave-one-out majority of the other
-raters on the same item? The null hypothesis is "this annotator agrees at
+raters on the same comparison? The null hypothesis is "this annotator agrees at
 least at ``reference_rate``"; the evidence against it is a betting e-process
 (Waudby-Smith & Ramdas, "Estimating means of bounded random variables by
 betting", JRSS-B 2024): wealth K_t = prod_s (1 + lambda_s (p0 - x_s)) with x_s
-in {0, 1}, lambda_s >= 0 chosen from votes before s only. Under the null K is a
+in {0, 1}, lambda_s >= 0 chosen from judgments before s only. Under the null K is a
 non-negative supermartingale, so by Ville's inequality P(sup_t K_t >= 1/alpha)
 <= alpha: flagging when K ever reaches 1/alpha is valid however long we watch.
 """
@@ -71,24 +71,24 @@ def _group_position(group: np.ndarray) -> np.ndarray:
     return np.arange(len(group)) - np.repeat(starts, lengths)
 
 
-def majority_agreement(item_ids, labels) -> tuple[np.ndarray, np.ndarray]:
-    """Whether each row agrees with the majority of the *other* ratings of its item.
+def majority_agreement(comparison_ids, answers) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each row agrees with the majority of the *other* ratings of its comparison.
 
     Returns ``(compared, agrees)``, boolean arrays with one entry per row.
-    ``compared`` is False for skipped rows, for items nobody else answered,
-    and where the other raters' top label is tied (no majority to agree with).
+    ``compared`` is False for skipped rows, for comparisons nobody else answered,
+    and where the other raters' top answer is tied (no majority to agree with).
     """
-    labels = np.asarray(labels, dtype=float)
-    answered = ~np.isnan(labels)
-    item_index, items = _codes(item_ids)
-    values = np.unique(labels[answered])
+    answers = np.asarray(answers, dtype=float)
+    answered = ~np.isnan(answers)
+    comparison_index, comparisons = _codes(comparison_ids)
+    values = np.unique(answers[answered])
     size = max(len(values), 1)
     # skipped rows get code 0 but are masked out of every count below
-    codes = np.searchsorted(values, np.where(answered, labels, -np.inf)).clip(0, size - 1)
-    cells = items[answered] * size + codes[answered]
-    counts = np.bincount(cells, minlength=len(item_index) * size).reshape(-1, size)
-    others = counts[items]  # (rows, V) answers each row's item got
-    others[np.arange(len(labels)), codes] -= answered.astype(np.int64)  # leave own vote out
+    codes = np.searchsorted(values, np.where(answered, answers, -np.inf)).clip(0, size - 1)
+    cells = comparisons[answered] * size + codes[answered]
+    counts = np.bincount(cells, minlength=len(comparison_index) * size).reshape(-1, size)
+    others = counts[comparisons]  # (rows, V) answers each row's comparison got
+    others[np.arange(len(answers)), codes] -= answered.astype(np.int64)  # leave own judgment out
     top = others.max(axis=1)
     unique_top = (others == top[:, None]).sum(axis=1) == 1
     # with one other rater, that rater's answer is the majority
@@ -97,24 +97,24 @@ def majority_agreement(item_ids, labels) -> tuple[np.ndarray, np.ndarray]:
     return compared, agrees
 
 
-def gold_correct(item_ids, labels, gold: Mapping) -> tuple[np.ndarray, np.ndarray]:
+def gold_correct(comparison_ids, answers, gold: Mapping) -> tuple[np.ndarray, np.ndarray]:
     """Which rows have a gold answer, and which of those match it.
 
-    ``gold`` maps item id to the expected label. Returns ``(has_gold, correct)``,
+    ``gold`` maps comparison id to the expected answer. Returns ``(has_gold, correct)``,
     boolean arrays with one entry per row; skipped rows have no gold check.
     """
-    labels = np.asarray(labels, dtype=float)
-    item_ids = np.asarray(item_ids)
+    answers = np.asarray(answers, dtype=float)
+    comparison_ids = np.asarray(comparison_ids)
     if not gold:
-        empty = np.zeros(len(labels), dtype=bool)
+        empty = np.zeros(len(answers), dtype=bool)
         return empty, empty
-    gold_items = np.array(list(gold.keys()))
-    gold_labels = np.array(list(gold.values()), dtype=float)
-    order = np.argsort(gold_items, kind="stable")
-    gold_items, gold_labels = gold_items[order], gold_labels[order]
-    where = np.clip(np.searchsorted(gold_items, item_ids), 0, len(gold_items) - 1)
-    has_gold = (gold_items[where] == item_ids) & ~np.isnan(labels)
-    return has_gold, has_gold & (gold_labels[where] == labels)
+    gold_comparisons = np.array(list(gold.keys()))
+    gold_answers = np.array(list(gold.values()), dtype=float)
+    order = np.argsort(gold_comparisons, kind="stable")
+    gold_comparisons, gold_answers = gold_comparisons[order], gold_answers[order]
+    where = np.clip(np.searchsorted(gold_comparisons, comparison_ids), 0, len(gold_comparisons) - 1)
+    has_gold = (gold_comparisons[where] == comparison_ids) & ~np.isnan(answers)
+    return has_gold, has_gold & (gold_answers[where] == answers)
 
 
 def agreement_e_process(annotator_codes, agrees, reference_rate, *, n_annotators: int,
@@ -124,11 +124,11 @@ def agreement_e_process(annotator_codes, agrees, reference_rate, *, n_annotators
 
     ``annotator_codes`` are integer codes 0..A-1 and ``agrees`` 0/1 per compared
     row; ``order`` (e.g. timestamps) sets the sequence, default row order.
-    The bet on vote s is the growth-optimal (Kelly) fraction for a Bernoulli
+    The bet on judgment s is the growth-optimal (Kelly) fraction for a Bernoulli
     with the annotator's agreement so far, shrunk toward the reference by one
-    pseudo-vote, clipped to [0, 0.5 / (1 - p0)] so one vote never stakes all.
+    pseudo-judgment, clipped to [0, 0.5 / (1 - p0)] so one judgment never stakes all.
     Returns per annotator ``(e_value, peak, flagged)``: the wealth after the
-    last vote (a valid e-value), its running maximum, and whether the maximum
+    last judgment (a valid e-value), its running maximum, and whether the maximum
     reached 1/alpha. With ``reference_rate`` outside (0, 1) nothing is tested:
     every e-value is 1 and nobody is flagged.
     """
@@ -191,8 +191,8 @@ def _none_if_nan(value):
     return None if np.isnan(value) else float(value)
 
 
-def annotator_report(annotator_ids, item_ids, labels, *, seconds=None, flagged=None,
-                     tie_label=None, gold: Mapping | None = None, order=None,
+def annotator_report(annotator_ids, comparison_ids, answers, *, seconds=None, flagged=None,
+                     tie_answer=None, gold: Mapping | None = None, order=None,
                      reference_rate: float | None = None, margin: float = 0.1,
                      alpha: float = 0.05, chars=None) -> list[dict]:
     """One dict per annotator (sorted by id) with their quality figures.
@@ -200,52 +200,68 @@ def annotator_report(annotator_ids, item_ids, labels, *, seconds=None, flagged=N
     Keys: ``annotator``, ``n`` (rows), ``agreement`` (share agreeing with the
     leave-one-out majority), ``n_agreement`` (rows compared), ``gold_accuracy``,
     ``n_gold``, ``median_seconds``, ``tie_rate`` (among answered rows, needs
-    ``tie_label``), ``skip_rate`` (rows with a NaN label), ``flag_rate`` (needs
+    ``tie_answer``), ``skip_rate`` (rows with a NaN answer), ``flag_rate`` (needs
     ``flagged``), ``e_value``, ``outlier``, and with ``chars`` (characters of responses each
     row had to read) ``fast_rate``, ``fastest_seconds`` and ``too_fast`` (speed_figures). A
     figure with no rows behind it is ``None``. ``reference_rate`` defaults to the pooled agreement of all
     annotators minus ``margin``, so only annotators credibly worse than the
     crowd by more than the margin are flagged.
     """
-    labels = np.asarray(labels, dtype=float)
+    answers = np.asarray(answers, dtype=float)
     annotators, codes = _codes(annotator_ids)
     size = len(annotators)
-    everyone = np.ones(len(labels), dtype=bool)
-    answered = ~np.isnan(labels)
-    compared, agrees = majority_agreement(item_ids, labels)
-    has_gold, correct = gold_correct(item_ids, labels, gold or {})
-    pooled = agrees[compared].mean() if compared.any() else np.nan
-    p0 = pooled - margin if reference_rate is None else reference_rate
-    row_order = None if order is None else np.asarray(order)[compared]
-    e_value, _, outlier = agreement_e_process(
-        codes[compared], agrees[compared], p0 if np.isfinite(p0) else 0.0,
-        n_annotators=size, order=row_order, alpha=alpha)
+    compared, agrees = majority_agreement(comparison_ids, answers)
+    has_gold, correct = gold_correct(comparison_ids, answers, gold or {})
+    e_value, outlier = _outliers(codes[compared], agrees[compared], size, order=None if order is None else
+                                 np.asarray(order)[compared], margin=margin, reference_rate=reference_rate, alpha=alpha)
     columns = {
         "agreement": _rate(agrees, compared, codes, size),
         "gold_accuracy": _rate(correct, has_gold, codes, size),
-        "median_seconds": (np.full(size, np.nan) if seconds is None
-                           else _median_by_group(codes, seconds, size)),
-        "tie_rate": (np.full(size, np.nan) if tie_label is None
-                     else _rate(labels == tie_label, answered, codes, size)),
-        "skip_rate": _rate(~answered, everyone, codes, size),
-        "flag_rate": (np.full(size, np.nan) if flagged is None
-                      else _rate(np.asarray(flagged, bool), everyone, codes, size)),
+        **_answer_columns(codes, answers, size, seconds=seconds, flagged=flagged, tie_answer=tie_answer),
     }
+    flags = {}
     if chars is not None and seconds is not None:
         speed = speed_figures(codes, seconds, chars, size)
         columns |= {"fast_rate": speed["fast_rate"], "fastest_seconds": speed["fastest_seconds"]}
         flags = {"too_fast": speed["too_fast"].astype(bool)}
-    else:
-        flags = {}
     counts = {
         "n": np.bincount(codes, minlength=size),
         "n_agreement": np.bincount(codes[compared], minlength=size),
         "n_gold": np.bincount(codes[has_gold], minlength=size),
     }
+    return _report_rows(annotators, counts, columns | {"e_value": e_value}, {"outlier": outlier} | flags)
+
+
+def _report_rows(annotators, counts: dict, columns: dict, flags: dict) -> list[dict]:
+    """One dict per annotator: counts as ints, columns as floats (None for NaN), flags as bools."""
     return [
         {"annotator": annotators[i].item(), **{key: int(value[i]) for key, value in counts.items()},
          **{key: _none_if_nan(value[i]) for key, value in columns.items()},
-         "e_value": float(e_value[i]), "outlier": bool(outlier[i]),
          **{key: bool(value[i]) for key, value in flags.items()}}
-        for i in range(size)
+        for i in range(len(annotators))
     ]
+
+
+def _outliers(codes, agrees, size: int, *, order, margin: float, reference_rate, alpha: float):
+    """``(e_value, outlier)`` per annotator from the compared rows: the e-process against
+    ``reference_rate``, by default the pooled agreement minus ``margin``."""
+    pooled = agrees.mean() if len(agrees) else np.nan
+    p0 = pooled - margin if reference_rate is None else reference_rate
+    e_value, _, outlier = agreement_e_process(
+        codes, agrees, p0 if np.isfinite(p0) else 0.0, n_annotators=size, order=order, alpha=alpha)
+    return e_value, outlier
+
+
+def _answer_columns(codes, answers, size: int, *, seconds, flagged, tie_answer) -> dict[str, np.ndarray]:
+    """Per annotator: median seconds, and the tie, skip and flag rates (NaN where not given)."""
+    everyone = np.ones(len(answers), dtype=bool)
+    answered = ~np.isnan(answers)
+    return {
+        "median_seconds": (np.full(size, np.nan) if seconds is None
+                           else _median_by_group(codes, seconds, size)),
+        "tie_rate": (np.full(size, np.nan) if tie_answer is None
+                     else _rate(answers == tie_answer, answered, codes, size)),
+        "skip_rate": _rate(~answered, everyone, codes, size),
+        "flag_rate": (np.full(size, np.nan) if flagged is None
+                      else _rate(np.asarray(flagged, bool), everyone, codes, size)),
+    }

@@ -31,7 +31,7 @@ def _group_position(group: np.ndarray) -> np.ndarray:
     return np.arange(len(group)) - np.repeat(starts, lengths)
 
 
-# --- slots ------------------------------------------------------------------------------------
+# --- positions ------------------------------------------------------------------------------------
 
 
 def id_codes(ids) -> tuple[np.ndarray, np.ndarray]:
@@ -68,17 +68,17 @@ def locate(ids, wanted) -> np.ndarray:
     return np.where(ids[row] == wanted, row, -1)
 
 
-class SlotLookup:
-    """Values of response slots at (comparison id, position); ``MISSING`` where there is none.
+class PositionLookup:
+    """Values of response positions at (comparison id, position); ``MISSING`` where there is none.
 
     The comparisons asked about are located once, then each ``get`` is a gather.
     """
 
-    def __init__(self, slot_comparison, slot_position, comparison):
-        ids, codes = id_codes(slot_comparison)
-        self.width = int(np.max(slot_position)) + 1 if len(codes) else 1
+    def __init__(self, of_comparison, at_position, comparison):
+        ids, codes = id_codes(of_comparison)
+        self.width = int(np.max(at_position)) + 1 if len(codes) else 1
         self.size = len(ids) * self.width
-        self.cell = codes * self.width + np.asarray(slot_position, np.int64)
+        self.cell = codes * self.width + np.asarray(at_position, np.int64)
         self.row = locate(ids, comparison)
 
     def get(self, values, position) -> np.ndarray:
@@ -115,11 +115,11 @@ class PairRows:
         return PairRows(*(getattr(self, name)[keep] for name in self.__dataclass_fields__))
 
 
-def pair_rows(comparison, signed, rankings, slots) -> PairRows:
+def pair_rows(comparison, signed, rankings, positions) -> PairRows:
     """Rows for pairwise results (``rankings`` None) or for every pair a ranking implies.
 
-    ``slots`` is ``(slot_comparison, slot_position, slot_model, slot_length)``. A ranking's
-    pairs are seated winner first, so their outcome is 1.
+    ``positions`` is ``(of_comparison, at_position, model_at, length_at)``. A ranking's
+    pairs are placed winner first, so their outcome is 1.
     """
     comparison = np.asarray(comparison, np.int64)
     if rankings is None:
@@ -134,15 +134,15 @@ def pair_rows(comparison, signed, rankings, slots) -> PairRows:
         first, second = first[order].astype(np.int64), second[order].astype(np.int64)
         judgment, outcome = judgment[order], outcome[order]
         weight = np.ones(len(judgment))
-    slot_comparison, slot_position, slot_model, slot_length = slots
-    lookup = SlotLookup(slot_comparison, slot_position, comparison[judgment])
+    of_comparison, at_position, model_at, length_at = positions
+    lookup = PositionLookup(of_comparison, at_position, comparison[judgment])
 
     def at(values, position):
         return lookup.get(values, position)
 
     return PairRows(
-        model_a=at(slot_model, first), model_b=at(slot_model, second), outcome=outcome, weight=weight,
-        length_a=at(slot_length, first), length_b=at(slot_length, second), judgment=judgment,
+        model_a=at(model_at, first), model_b=at(model_at, second), outcome=outcome, weight=weight,
+        length_a=at(length_at, first), length_b=at(length_at, second), judgment=judgment,
     )
 
 

@@ -121,7 +121,7 @@ def _pair_design(matchups: Matchups) -> tuple[np.ndarray, sp.csr_matrix, sp.csr_
     """Fold cells onto unordered model pairs for fitting.
 
     A pair's likelihood only needs the points its lower-index model scored and
-    the games played, so cells that differ only in seating but score the same
+    the games played, so cells that differ only in which model was A but score the same
     are merged into one class; resampling classes is the same bootstrap as
     resampling cells, with half as many categories. Returns
     ``(class_counts, win_map, game_map, incidence)``: judgments per class (C,),
@@ -272,7 +272,7 @@ def online_elo(model_a, model_b, outcome, k: float = 4.0, start: float = 1000.0,
 def win_rate_matrix(matchups: Matchups) -> np.ndarray:
     """(M, M) share of weighted points row model scored against column model.
 
-    Both seatings count and a tie is half a point each; NaN where two models
+    Both orders (A vs B, B vs A) count and a tie is half a point each; NaN where two models
     never met (including the diagonal).
     """
     size = len(matchups.models)

@@ -3,7 +3,7 @@
 Every read names only the columns it needs with ``values_list``, pushes the coding of results
 into SQL (a pairwise result becomes one signed integer, a model name an index into the sorted
 list of names) and builds no model instances. The large reads, one row per judgment, per
-response slot and per response, are tables of bigints: on PostgreSQL they travel as
+response position and per response, are tables of bigints: on PostgreSQL they travel as
 ``COPY (<the queryset's own SQL>) TO STDOUT (FORMAT binary)``, whose fixed-size rows numpy
 reads in place, because through the DB-API cursor every value first becomes a Python object,
 which costs several times as much at a million rows. Elsewhere (SQLite) the same queryset is
@@ -77,8 +77,8 @@ class JudgmentArrays:
 
 
 @dataclass(frozen=True)
-class SlotArrays:
-    """Every response slot of the project's comparisons: ``model`` indexes ``models``."""
+class PositionArrays:
+    """Every response position of the project's comparisons: ``model`` indexes ``models``."""
 
     comparison: np.ndarray
     position: np.ndarray
@@ -106,7 +106,7 @@ def stats_snapshot() -> Iterator[str | None]:
     """Run the reads of one computation in one read-only snapshot (PostgreSQL); yields the
     snapshot's id for ``in_snapshot`` (None where reads simply run in turn).
 
-    REPEATABLE READ makes the judgment and slot reads agree even while judgments and imports
+    REPEATABLE READ makes the judgment and position reads agree even while judgments and imports
     commit. JIT is off because compiling these plain scans costs more (about 0.2 s a query)
     than it saves. Inside a caller's transaction (tests) or on
     SQLite the reads run as they are: SQLite's transactions here take the write lock, which
@@ -206,7 +206,7 @@ def _signed(winner, strength) -> Case:
     )
 
 
-# --- judgments and slots ----------------------------------------------------------------------
+# --- judgments and positions ----------------------------------------------------------------------
 
 
 def judgment_arrays(project: Project, *, copy: bool | None = None) -> JudgmentArrays:
@@ -272,11 +272,11 @@ def _seconds(milliseconds: np.ndarray) -> np.ndarray:
     return np.where(milliseconds > 0, milliseconds / 1000.0, np.nan)
 
 
-def slot_arrays(project: Project, *, copy: bool | None = None) -> SlotArrays:
-    """Model and length of every response slot of the project's comparisons.
+def position_arrays(project: Project, *, copy: bool | None = None) -> PositionArrays:
+    """Model and length of every response position of the project's comparisons.
 
-    Two plain scans joined here: slots by their comparison's id range, responses by project.
-    PostgreSQL's hash join of the two costs several times the scans (1M responses). Slots of
+    Two plain scans joined here: positions by their comparison's id range, responses by project.
+    PostgreSQL's hash join of the two costs several times the scans (1M responses). Positions of
     other projects' comparisons interleaved in the range find no response and are dropped.
     Model names are coded in SQL against the sorted list of names: a CASE over a few dozen
     names costs less than sending a name per response.
@@ -286,13 +286,13 @@ def slot_arrays(project: Project, *, copy: bool | None = None) -> SlotArrays:
         .values_list("model_name", flat=True).distinct()
     )
     span = Comparison.objects.filter(project=project).aggregate(low=Min("id"), high=Max("id"))
-    slots = ComparisonResponse.objects.filter(comparison__gte=span["low"] or 0, comparison__lte=span["high"] or -1)
-    slots = _int_table(_bigints(slots.order_by(), "comparison_id", "position", "response_id"), 3, copy=copy)
+    positions = ComparisonResponse.objects.filter(comparison__gte=span["low"] or 0, comparison__lte=span["high"] or -1)
+    positions = _int_table(_bigints(positions.order_by(), "comparison_id", "position", "response_id"), 3, copy=copy)
     responses = _int_table(_response_table(project, models), 3, copy=copy)
     responses = responses[np.argsort(responses[:, 0], kind="stable")]
-    row = locate(responses[:, 0], slots[:, 2])
-    slots, row = slots[row >= 0], row[row >= 0]
-    return SlotArrays(comparison=slots[:, 0], position=slots[:, 1], model=responses[row, 1],
+    row = locate(responses[:, 0], positions[:, 2])
+    positions, row = positions[row >= 0], row[row >= 0]
+    return PositionArrays(comparison=positions[:, 0], position=positions[:, 1], model=responses[row, 1],
                       length=responses[row, 2], models=models)
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from labeling.models import Project
-from labeling.stats.services import project_stats_compute
+from labeling.stats.payload import project_stats_compute
 
 
 @pytest.fixture

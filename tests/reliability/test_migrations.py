@@ -100,7 +100,7 @@ def test_rows_from_the_first_migrations_survive_every_later_one():
     assert judgment.annotator.username == "early-annotator"
     comparison = judgment.comparison
     assert (comparison.holders, comparison.judgment_count, comparison.is_open, comparison.priority) == (1, 1, True, 0.5)
-    assert [s.response.text for s in comparison.slots.order_by("position")] == ["Hello!", "Go away."]
+    assert [s.response.text for s in comparison.positions.order_by("position")] == ["Hello!", "Go away."]
     assert comparison.prompt.messages == [{"role": "user", "content": "Hi? ünïcödé ✓"}]
     project = model("labeling", "Project").objects.get(pk=ids["project"])
     assert (project.guidelines, project.criteria, project.strength_scale) == ("Be **kind**.", ["helpful"], ["slightly", "much"])

@@ -43,9 +43,9 @@ COMPARISONS = """
 import json
 from labeling.models import Comparison
 out = {}
-for c in Comparison.objects.filter(project__slug="pandalm").select_related("prompt").prefetch_related("slots__response"):
+for c in Comparison.objects.filter(project__slug="pandalm").select_related("prompt").prefetch_related("positions__response"):
     out[c.pk] = {"project": c.project_id, "prompt": c.prompt.messages[-1]["content"],
-                 "responses": [[s.response.model_name, s.response.text, "abcdefgh"[s.position]] for s in c.slots.all()]}
+                 "responses": [[s.response.model_name, s.response.text, "abcdefgh"[s.position]] for s in c.positions.all()]}
 print(json.dumps(out))
 """
 

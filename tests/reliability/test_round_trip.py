@@ -163,7 +163,7 @@ def test_raw_export_carries_every_judgment_with_all_its_details(judged, project,
         assert json.loads(row["criteria"]) == judgment.criteria
         assert (row["rationale"], row["time_spent_ms"]) == (judgment.rationale, judgment.time_spent_ms)
         assert row["flags"] == (["unsafe"] if (judgment.comparison_id, judgment.annotator_id) in flagged else [])
-        assert row["models"] == [s.response.model_name for s in judgment.comparison.slots.select_related("response")]
+        assert row["models"] == [s.response.model_name for s in judgment.comparison.positions.select_related("response")]
         assert row["is_gold"] is False and row["kind"] == "pairwise"
         assert row["annotator"] and str(judgment.annotator_id) != row["annotator"]  # a pseudonym, not the id
     assert len({row["annotator"] for row in rows.values()}) == 2

@@ -15,7 +15,7 @@ def run(project):
 
 def pairings(project) -> set[tuple[tuple[str, str], ...]]:
     return {
-        tuple(sorted((s.response.model_name, s.response.text) for s in c.slots.select_related("response")))
+        tuple(sorted((s.response.model_name, s.response.text) for s in c.positions.select_related("response")))
         for c in Comparison.objects.filter(project=project)
     }
 

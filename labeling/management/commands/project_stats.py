@@ -5,7 +5,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from labeling.models import Project
-from labeling.stats.services import project_stats_compute, project_stats_store
+from labeling.stats.payload import project_stats_compute
+from labeling.stats.services import project_stats_store
 
 
 class Command(BaseCommand):

@@ -66,7 +66,7 @@ def test_ahead_leases_one_more_and_never_more_than_two(project, annotator):
     assert Lease.objects.filter(annotator=annotator, state=LeaseState.ACTIVE).count() == 2
 
 
-def test_ahead_asked_first_still_gives_two_different_tasks(project, annotator):
+def test_ahead_asked_first_still_gives_two_different_comparisons(project, annotator):
     make_comparison(project), make_comparison(project)
     ahead = lease_next(project, annotator, ahead=True)
     current = lease_next(project, annotator)
@@ -102,7 +102,7 @@ def test_at_most_overlap_distinct_annotators_hold_a_comparison(project, annotato
     assert (comparison.holders, comparison.is_open) == (2, False)
 
 
-def test_skipping_frees_the_slot_for_someone_else(project, annotator, second_annotator):
+def test_skipping_frees_the_seat_for_someone_else(project, annotator, second_annotator):
     comparison = make_comparison(project)
     lease_next(project, annotator)
     assert lease_next(project, second_annotator) is None

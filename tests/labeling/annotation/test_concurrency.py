@@ -1,6 +1,6 @@
 """Acceptance: many annotators at once, each through the API with its own database connection.
 
-Every client behaves like the annotation screen: it keeps one task on screen and one leased
+Every client behaves like the annotation screen: it keeps one comparison on screen and one leased
 ahead, submits, and sometimes retries a submit with the same client_key (a lost response),
 skips, or undoes and re-submits. At the end every comparison must have exactly ``overlap``
 judgments by distinct annotators, every accepted submit must be stored, and no request may
@@ -85,7 +85,7 @@ class AnnotatorClient(threading.Thread):
 def run_annotators(*, annotators: int, comparisons: int, overlap: int, skip_rate: float = 0.05):
     """Run every client until the queue is empty; returns (project, clients, seconds, rounds).
 
-    A client stops at its first 204, as the UI does. A skip re-opens a slot that clients who
+    A client stops at its first 204, as the UI does. A skip re-opens a seat that clients who
     already stopped could take, so like an annotator reloading the page later, everyone runs
     again until a round changes nothing.
     """

@@ -134,7 +134,7 @@ def test_outsiders_cannot_see_the_comparison(leased, outsider):
         submit(outsider, leased)
 
 
-def test_a_late_submit_is_accepted_while_a_slot_is_free(project, leased, annotator):
+def test_a_late_submit_is_accepted_while_a_seat_is_free(project, leased, annotator):
     expire(leased, annotator)
     assert lease_expire_due(project=project) == 1
     assert lease_state(leased, annotator) == LeaseState.EXPIRED
@@ -143,7 +143,7 @@ def test_a_late_submit_is_accepted_while_a_slot_is_free(project, leased, annotat
     assert counters(leased) == (1, 1, False)
 
 
-def test_a_late_submit_is_refused_once_others_took_the_slot(project, leased, annotator, second_annotator):
+def test_a_late_submit_is_refused_once_others_took_the_seat(project, leased, annotator, second_annotator):
     expire(leased, annotator)
     assert comparison_lease_next(project=project, annotator=second_annotator) == leased
     with pytest.raises(Conflict, match="expired") as refused:
@@ -153,7 +153,7 @@ def test_a_late_submit_is_refused_once_others_took_the_slot(project, leased, ann
     assert counters(leased) == (0, 1, False)
 
 
-def test_an_expired_but_unreclaimed_lease_still_holds_its_slot(leased, annotator):
+def test_an_expired_but_unreclaimed_lease_still_holds_its_seat(leased, annotator):
     expire(leased, annotator)
     assert submit(annotator, leased)[1]
     assert counters(leased) == (1, 1, False)
@@ -297,7 +297,7 @@ def test_nobody_can_undo_someone_elses_judgment(leased, annotator, second_annota
 # --- skip, flag, demonstration ---------------------------------------------------------------
 
 
-def test_skip_frees_the_slot_and_is_safe_to_retry(leased, annotator):
+def test_skip_frees_the_seat_and_is_safe_to_retry(leased, annotator):
     comparison_skip(annotator=annotator, comparison_id=leased.pk)
     comparison_skip(annotator=annotator, comparison_id=leased.pk)
     assert lease_state(leased, annotator) == LeaseState.SKIPPED

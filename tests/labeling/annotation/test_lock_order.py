@@ -2,7 +2,7 @@
 
 The annotator's lease on a comparison expired and was reclaimed; their next-task takes that
 comparison again (locking its row, then writing their lease row) while the submit they sent
-before the expiry arrives (locking the lease row, then taking a slot on the comparison row).
+before the expiry arrives (locking the lease row, then taking a seat on the comparison row).
 Both paths take the annotator's row first, so the second waits for the first instead of each
 holding what the other needs.
 """
@@ -48,7 +48,7 @@ def test_a_late_submit_and_the_same_annotators_next_task_do_not_deadlock(project
     record = assignment._lease_record
 
     def lease_record_after_the_submit_started(*args):
-        holds_comparison.set()  # next-task has locked the comparison row and taken its slot
+        holds_comparison.set()  # next-task has locked the comparison row and taken its seat
         submit_started.wait(10)
         time.sleep(0.5)  # long enough for the submit to lock what it locks first
         return record(*args)

@@ -28,7 +28,7 @@ def test_hh_rlhf_splits_shared_prefix_into_messages_and_final_responses():
         {"role": "user", "content": "Tell me a joke"},
     ]
     assert [text for text, _ in record.responses] == ["Knock knock.", "No."]
-    assert record.preferred == 0
+    assert record.chosen == 0
 
 
 def test_hh_rlhf_response_containing_a_marker_keeps_the_shared_prompt():

@@ -25,7 +25,7 @@ from labeling.models import (
 from labeling.rankings import LETTERS
 from labeling.stats import agreement
 from labeling.stats.arrays import equal_count_rows
-from labeling.stats.services import project_stats_compute
+from labeling.stats.payload import project_stats_compute
 from tests.factories import ProjectFactory, make_prompt, make_response
 
 SHARED_HH = Path(__file__).resolve().parents[4] / "shared" / "data" / "hh_rlhf_sample.jsonl"
@@ -65,16 +65,16 @@ def counts(project) -> tuple[int, int, int, int]:
 def stored(project) -> set[tuple[str, tuple[str, ...]]]:
     """Each comparison as its prompt's last message and its response texts in presented order."""
     return {
-        (c.prompt.messages[-1]["content"], tuple(slot.response.text for slot in c.slots.all()))
-        for c in Comparison.objects.filter(project=project).select_related("prompt").prefetch_related("slots__response")
+        (c.prompt.messages[-1]["content"], tuple(position.response.text for position in c.positions.all()))
+        for c in Comparison.objects.filter(project=project).select_related("prompt").prefetch_related("positions__response")
     }
 
 
 def winner_texts(project, source: str) -> dict[int, str]:
-    """Comparison id to the text in the slot the source's imported judgment names best."""
+    """Comparison id to the text in the position the source's imported judgment names best."""
     judgments = Judgment.objects.filter(project=project, annotator__username=f"import:{source}")
     return {
-        j.comparison_id: j.comparison.slots.get(position=LETTERS.index(j.ranking[0] if j.ranking else j.winner)).response.text
+        j.comparison_id: j.comparison.positions.get(position=LETTERS.index(j.ranking[0] if j.ranking else j.winner)).response.text
         for j in judgments
     }
 
@@ -127,7 +127,7 @@ def test_identical_pair_is_reported_as_skipped(project):
 def test_with_labels_stores_the_chosen_response_as_the_winner(project):
     import_file(project=project, lines=lines(hh(1), hh(2)), format="hh-rlhf", with_labels=True)
     for judgment in Judgment.objects.filter(project=project):
-        winner_text = judgment.comparison.slots.get(position="ab".index(judgment.winner)).response.text
+        winner_text = judgment.comparison.positions.get(position="ab".index(judgment.winner)).response.text
         assert winner_text == "Sure."
         assert judgment.annotator.username == "import:hh-rlhf"
         assert not judgment.annotator.is_active
@@ -151,7 +151,7 @@ def test_candidates_in_a_pairwise_project_give_every_pair(project):
 def test_candidates_in_a_ranking_project_give_k_way_comparisons(db):
     project = ProjectFactory(task_type="ranking", responses_per_comparison=3)
     import_file(project=project, lines=lines(candidates(1, n=3), candidates(2, n=5)), format="candidates")
-    sizes = sorted(c.slots.count() for c in Comparison.objects.filter(project=project))
+    sizes = sorted(c.positions.count() for c in Comparison.objects.filter(project=project))
     assert sizes == [3, 3, 3]
 
 
@@ -166,7 +166,7 @@ def test_candidates_refuse_labels(project):
 
 
 def models_in(comparison) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted((slot.response.model_name, slot.response.text) for slot in comparison.slots.select_related("response")))
+    return tuple(sorted((position.response.model_name, position.response.text) for position in comparison.positions.select_related("response")))
 
 
 def test_two_models_giving_the_same_text_each_meet_the_third_and_not_each_other(project):
@@ -193,7 +193,7 @@ def test_labels_credit_the_model_named_on_their_own_line(project):
             trl(1, "Yes.", "No.") | {"chosen_model": "m2", "rejected_model": "m3"}]
     import_labels(project, rows, "src")
     winners = {
-        j.comparison.slots.get(position=LETTERS.index(j.winner)).response.model_name
+        j.comparison.positions.get(position=LETTERS.index(j.winner)).response.model_name
         for j in Judgment.objects.filter(project=project)
     }
     assert winners == {"m1", "m2"}
@@ -286,7 +286,7 @@ def import_labels(project, rows, source: str, format="trl"):
 
 
 @pytest.mark.parametrize("format", ["hh-rlhf", "trl"])
-def test_sources_that_disagree_store_opposite_winners_on_the_same_slots(project, format):
+def test_sources_that_disagree_store_opposite_winners_on_the_same_positions(project, format):
     import_labels(project, [pair(format, i, "Sure.", "No.") for i in range(20)], "rater1", format)
     import_labels(project, [pair(format, i, "No.", "Sure.") for i in range(20)], "rater2", format)
     assert Comparison.objects.filter(project=project).count() == 20
@@ -308,7 +308,7 @@ def test_sources_that_agree_store_the_same_winner(project, format):
     assert {w for (w,) in by_comparison.values()} == {"a", "b"}
 
 
-def test_labels_in_a_ranking_project_are_rankings_on_the_stored_slots(db):
+def test_labels_in_a_ranking_project_are_rankings_on_the_stored_positions(db):
     project = ProjectFactory(task_type="ranking", responses_per_comparison=3)
     import_labels(project, [trl(i, "Sure.", "No.") for i in range(20)], "rater1")
     import_labels(project, [trl(i, "No.", "Sure.") for i in range(20)], "rater2")
@@ -331,9 +331,9 @@ def test_a_pair_labelled_twice_in_one_file_keeps_the_first_label(project, monkey
 
 def test_labels_follow_the_stored_order_of_comparisons_made_under_an_older_order(project):
     import_file(project=project, lines=lines(*[trl(i) for i in range(20)]), format="trl")
-    slots = ComparisonResponse.objects.filter(comparison__project=project)
-    slots.update(position=F("position") + 2)
-    slots.update(position=3 - F("position"))  # every comparison now shows the other response as A
+    positions = ComparisonResponse.objects.filter(comparison__project=project)
+    positions.update(position=F("position") + 2)
+    positions.update(position=3 - F("position"))  # every comparison now shows the other response as A
     before = stored(project)
     import_labels(project, [trl(i, "Sure.", "No.") for i in range(20)], "rater1")
     import_labels(project, [trl(i, "No.", "Sure.") for i in range(20)], "rater2")
@@ -448,7 +448,7 @@ def test_texts_that_look_like_nulls_or_csv_survive_the_staging_copy(project, tex
 
 
 def export_trl(project, criteria=()) -> list[dict]:
-    from labeling.exports.rows import ExportFilters, ExportOptions
+    from labeling.exports.options import ExportFilters, ExportOptions
     from labeling.exports.services import export_rows
 
     options = ExportOptions("trl", criteria=tuple(criteria), aggregation="none")
@@ -468,8 +468,8 @@ def test_a_line_naming_a_criterion_stores_its_label_as_that_criterion_alone(crit
     helpful = by_prompt["question 1"]
     assert (helpful.winner, helpful.ranking) == ("", None)  # no main verdict: none was given
     assert list(helpful.criteria) == ["helpful"] and helpful.criteria["helpful"]["strength"] is None
-    slot = helpful.comparison.slots.get(position=LETTERS.index(helpful.criteria["helpful"]["winner"]))
-    assert slot.response.text == "Sure."
+    position = helpful.comparison.positions.get(position=LETTERS.index(helpful.criteria["helpful"]["winner"]))
+    assert position.response.text == "Sure."
     for overall in (by_prompt["question 2"], by_prompt["question 3"]):
         assert overall.winner in ("a", "b") and overall.criteria == {}
 
@@ -480,7 +480,7 @@ def test_labels_of_one_pair_on_several_criteria_make_one_judgment_first_label_ke
             trl(1, "No.", "Sure.") | {"criterion": "harmless"}, trl(1, "Sure.", "No.")]
     assert import_labels(criteria_project, rows, "src").counts["judgments"] == 1
     judgment = Judgment.objects.get(project=criteria_project)
-    text = {slot.position: slot.response.text for slot in judgment.comparison.slots.all()}
+    text = {position.position: position.response.text for position in judgment.comparison.positions.all()}
     assert text[LETTERS.index(judgment.criteria["helpful"]["winner"])] == "Sure."
     assert text[LETTERS.index(judgment.criteria["harmless"]["winner"])] == "No."
     assert text[LETTERS.index(judgment.winner)] == "Sure."
@@ -507,7 +507,7 @@ def test_criterion_labels_in_a_ranking_project_are_criterion_rankings(db):
     import_labels(project, [trl(1, "Sure.", "No.") | {"criterion": "helpful"}], "src")
     judgment = Judgment.objects.get(project=project)
     assert judgment.ranking is None and sorted(judgment.criteria["helpful"]["ranking"]) == ["a", "b"]
-    best = judgment.comparison.slots.get(position=LETTERS.index(judgment.criteria["helpful"]["ranking"][0]))
+    best = judgment.comparison.positions.get(position=LETTERS.index(judgment.criteria["helpful"]["ranking"][0]))
     assert best.response.text == "Sure."
 
 

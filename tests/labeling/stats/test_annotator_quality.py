@@ -66,7 +66,7 @@ def test_report_rates_by_hand():
     labels = [1, 0, nan, 2, 1, 2]
     report = by_annotator(annotator_report(
         annotators, items, labels, seconds=[10, 30, 20, nan, 5, 7],
-        flagged=[False, True, False, False, False, False], tie_label=0, gold={4: 2, 1: 0},
+        flagged=[False, True, False, False, False, False], tie_answer=0, gold={4: 2, 1: 0},
     ))
     ann, bob = report["ann"], report["bob"]
     assert (ann["n"], ann["skip_rate"], ann["tie_rate"], ann["flag_rate"]) == (4, 0.25, 1 / 3, 0.25)
@@ -85,7 +85,7 @@ def test_report_figures_without_data_are_none():
 
 
 def test_pandalm_raters_agree_with_majority_and_are_not_flagged(pandalm_rows):
-    report = annotator_report(*pandalm_rows, tie_label=0)
+    report = annotator_report(*pandalm_rows, tie_answer=0)
     assert [row["n"] for row in report] == [999, 999, 999]
     for row in report:
         assert row["agreement"] > 0.9

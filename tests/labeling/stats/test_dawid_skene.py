@@ -25,7 +25,7 @@ def simulate(reliabilities, n_items=1500, per_item=3, n_classes=3, seed=0):
 
 def test_unanimous_annotators_give_certain_labels():
     fit = dawid_skene([0, 0, 1, 1], [0, 1, 0, 1], [2, 2, 0, 0], n_classes=3)
-    assert fit.labels.tolist() == [2, 0]
+    assert fit.classes.tolist() == [2, 0]
     assert fit.confidence.min() > 0.95
     np.testing.assert_allclose(fit.posterior.sum(axis=1), 1.0)
 
@@ -49,7 +49,7 @@ def test_beats_majority_when_reliability_differs_and_recovers_each_annotator():
     majority = majority_posterior(items, labels, len(truth), 3)
     # a majority tie is decided by argmax's first class, as a fixed tie-break would be
     majority_accuracy = (majority.argmax(axis=1) == truth).mean()
-    ds_accuracy = (fit.labels == truth).mean()
+    ds_accuracy = (fit.classes == truth).mean()
     print(f"accuracy: majority {majority_accuracy:.3f}, Dawid-Skene {ds_accuracy:.3f}")
     assert ds_accuracy > majority_accuracy + 0.05
     np.testing.assert_allclose(fit.reliability, reliabilities, atol=0.05)

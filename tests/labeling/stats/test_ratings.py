@@ -16,6 +16,7 @@ from labeling.imports.formats import messages_hash
 from labeling.imports.services import import_file
 from labeling.models import Judgment, Prompt, Response
 from labeling.rankings import LETTERS
+from labeling.stats.payload import project_stats_compute
 from labeling.stats.ratings import (
     bradley_terry,
     bradley_terry_bootstrap,
@@ -25,7 +26,6 @@ from labeling.stats.ratings import (
     ranking_to_pairs,
     win_rate_matrix,
 )
-from labeling.stats.services import project_stats_compute
 from tests.factories import UserFactory, new_client_key
 
 # L-BFGS stops where the loss no longer changes in float64: ~1e-5 rating points
@@ -333,10 +333,10 @@ def pandalm_candidates(row: dict) -> dict:
 def judge_pandalm(project, rows: list[dict]) -> None:
     """Each rater's label on each item as a judgment on the item's stored comparison."""
     letters = {}  # (prompt id, {model: text}) -> {model: letter}
-    for comparison in project.comparisons.prefetch_related("slots__response"):
-        slots = comparison.slots.all()
-        key = (comparison.prompt_id, frozenset((s.response.model_name, s.response.text) for s in slots))
-        letters[key] = (comparison, {s.response.model_name: LETTERS[s.position] for s in slots})
+    for comparison in project.comparisons.prefetch_related("positions__response"):
+        positions = comparison.positions.all()
+        key = (comparison.prompt_id, frozenset((s.response.model_name, s.response.text) for s in positions))
+        letters[key] = (comparison, {s.response.model_name: LETTERS[s.position] for s in positions})
     prompts = dict(Prompt.objects.filter(project=project).values_list("content_hash", "id"))
     raters = [UserFactory(username=name) for name in PANDALM_RATERS]
     judgments = []

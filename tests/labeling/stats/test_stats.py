@@ -20,27 +20,25 @@ from labeling.stats import agreement
 from labeling.stats import services as stats_service
 from labeling.stats.arrays import (
     MISSING,
-    SlotLookup,
+    PositionLookup,
     agreement_units,
     equal_count_rows,
     merge_by_comparison,
     pair_rows,
     unit_matrix,
 )
+from labeling.stats.payload import NO_VARIATION, ONE_RATER, project_stats_compute
 from labeling.stats.ratings import length_controlled_bradley_terry
 from labeling.stats.selectors import (
     _binary_bigint_rows,
     criterion_arrays,
     judgment_arrays,
+    position_arrays,
     project_context,
-    slot_arrays,
     user_names,
 )
 from labeling.stats.services import (
-    NO_VARIATION,
-    ONE_RATER,
     project_stats_changed,
-    project_stats_compute,
     project_stats_refresh,
     project_stats_request,
     project_stats_store,
@@ -116,22 +114,22 @@ def test_without_a_strength_scale_each_win_counts_one(scaleless, annotator):
     assert judgment_arrays(scaleless).signed.tolist() == [-1]
 
 
-def test_slots_give_each_position_its_model_code_and_length(project):
+def test_positions_give_each_position_its_model_code_and_length(project):
     comparison = make_comparison(project, models_=("zeta", "alpha"), texts=["four", "sixsix"])
-    slots = slot_arrays(project)
-    assert slots.models == ["alpha", "zeta"]
-    by_position = dict(zip(slots.position.tolist(), zip(slots.model.tolist(), slots.length.tolist(), strict=True), strict=True))
+    positions = position_arrays(project)
+    assert positions.models == ["alpha", "zeta"]
+    by_position = dict(zip(positions.position.tolist(), zip(positions.model.tolist(), positions.length.tolist(), strict=True), strict=True))
     assert by_position == {0: (1, 4), 1: (0, 6)}
-    assert set(slots.comparison.tolist()) == {comparison.pk}
+    assert set(positions.comparison.tolist()) == {comparison.pk}
 
 
-def test_slots_of_other_projects_inside_the_id_range_are_left_out(project):
+def test_positions_of_other_projects_inside_the_id_range_are_left_out(project):
     first = make_comparison(project)
     make_comparison(ProjectFactory(), models_=("elsewhere", "model-b"))
     last = make_comparison(project)
-    slots = slot_arrays(project)
-    assert sorted(set(slots.comparison.tolist())) == [first.pk, last.pk] and len(slots.model) == 4
-    assert slots.models == ["model-a", "model-b"] and MISSING not in slots.model
+    positions = position_arrays(project)
+    assert sorted(set(positions.comparison.tolist())) == [first.pk, last.pk] and len(positions.model) == 4
+    assert positions.models == ["model-a", "model-b"] and MISSING not in positions.model
 
 
 def test_criteria_are_read_per_criterion(project, annotator, second_annotator):
@@ -150,10 +148,10 @@ def test_ranking_judgments_become_positions_and_expand_to_implied_pairs(project,
     project.save()
     comparison = make_comparison(project, models_=("m0", "m1", "m2"))
     judge(comparison, annotator, ranking=["c", "a", "b"])
-    arrays, slots = judgment_arrays(project), slot_arrays(project)
+    arrays, positions = judgment_arrays(project), position_arrays(project)
     assert arrays.rankings == [[2, 0, 1]]
-    rows = pair_rows(arrays.comparison, arrays.signed, arrays.rankings, (slots.comparison, slots.position, slots.model, slots.length))
-    names = [(slots.models[a], slots.models[b]) for a, b in zip(rows.model_a, rows.model_b, strict=True)]
+    rows = pair_rows(arrays.comparison, arrays.signed, arrays.rankings, (positions.comparison, positions.position, positions.model, positions.length))
+    names = [(positions.models[a], positions.models[b]) for a, b in zip(rows.model_a, rows.model_b, strict=True)]
     assert names == [("m2", "m0"), ("m2", "m1"), ("m0", "m1")] and rows.outcome.tolist() == [1, 1, 1]
     unit, _, value = agreement_units(arrays.comparison, arrays.annotator, arrays.signed, arrays.rankings)
     assert len(set(unit.tolist())) == 3 and value.tolist() == [-1.0, -1.0, 1.0]  # (0,2) (1,2) (0,1)
@@ -222,8 +220,8 @@ def test_equal_count_rows_keep_the_most_common_count():
 
 
 @pytest.mark.parametrize("scale", [1, 10**8])  # a narrow id range (lookup table), a wide one (search)
-def test_slot_lookup_says_missing_for_unknown_slots(scale):
-    lookup = SlotLookup(np.array([7, 7, 9, 9]) * scale, np.array([0, 1, 0, 1]), np.array([9, 7, 8, 9, 5]) * scale)
+def test_position_lookup_says_missing_for_unknown_positions(scale):
+    lookup = PositionLookup(np.array([7, 7, 9, 9]) * scale, np.array([0, 1, 0, 1]), np.array([9, 7, 8, 9, 5]) * scale)
     found = lookup.get(np.array([70, 71, 90, 91]), np.array([0, 0, 0, 1, 2]))
     assert found.tolist() == [90, 70, MISSING, 91, MISSING]
 
@@ -237,8 +235,8 @@ def test_merged_rows_give_the_same_length_controlled_fit(project, annotator, sec
         for user, winner in zip((annotator, second_annotator, third), vote, strict=True):
             if winner != " ":
                 judge(comparison, user, {"t": "tie"}.get(winner, winner), 1)
-    arrays, slots = judgment_arrays(project), slot_arrays(project)
-    rows = pair_rows(arrays.comparison, arrays.signed, None, (slots.comparison, slots.position, slots.model, slots.length))
+    arrays, positions = judgment_arrays(project), position_arrays(project)
+    rows = pair_rows(arrays.comparison, arrays.signed, None, (positions.comparison, positions.position, positions.model, positions.length))
     merged, counts = merge_by_comparison(rows, arrays.comparison)
     assert len(merged.outcome) == 11 and counts.sum() == 16
     full = length_controlled_bradley_terry(rows.model_a, rows.model_b, rows.outcome, rows.length_a, rows.length_b)
@@ -382,7 +380,7 @@ def test_ranking_project_rates_models_from_implied_pairs(project, annotator, sec
     project.task_type, project.responses_per_comparison, project.criteria = ComparisonKind.RANKING, 3, ["clear"]
     project.save()
     for i in range(6):
-        models_ = RANKED[i % 3:] + RANKED[:i % 3]  # every model in every seat
+        models_ = RANKED[i % 3:] + RANKED[:i % 3]  # every model at every position
         comparison = make_comparison(project, models_=models_)
         clear = {"clear": {"ranking": ["a", "b", "c"]}}
         judge(comparison, annotator, ranking=best_first(models_), criteria=clear)
@@ -641,8 +639,8 @@ def test_command_says_so_for_an_unknown_project(db):
 def test_a_submitted_judgment_leads_a_worker_to_refresh_the_cached_stats(api, project, annotator):
     with celery_worker():  # started first: it purges messages left by earlier tests
         make_comparison(project)
-        task = api(annotator).get(f"/api/projects/{project.pk}/next-task/").json()
-        body = {"comparison": task["id"], "winner": "a", "strength": 2, "client_key": new_client_key()}
+        comparison = api(annotator).get(f"/api/projects/{project.pk}/next-task/").json()
+        body = {"comparison": comparison["id"], "winner": "a", "strength": 2, "client_key": new_client_key()}
         assert api(annotator).post("/api/judgments/", body, format="json").status_code == 201
         stats = wait_for(
             lambda: ProjectStats.objects.filter(project=project, judgment_watermark=1, dirty=False).first(),
