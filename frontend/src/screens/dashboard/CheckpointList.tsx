@@ -27,7 +27,8 @@ export function MetricChips({ metrics }: { metrics: Record<string, unknown> }) {
   );
 }
 
-const VERDICT_CLASS = { "above-chance": " is-key", "at-chance": " is-warn", unclear: "" };
+/** A metric chip's class for an accuracy verdict: success colour only above chance. */
+export const VERDICT_CLASS = { "above-chance": " is-key", "at-chance": " is-warn", unclear: "" };
 
 function verdictClass(accuracy: number, count: unknown): string {
   return VERDICT_CLASS[accuracyVerdict(accuracy, typeof count === "number" ? count : null)];

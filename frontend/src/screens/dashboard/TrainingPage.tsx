@@ -1,12 +1,14 @@
 import { useRef, useState } from "preact/hooks";
 import { getTrainingConfigs, listCheckpoints, listRuns, listSnapshots } from "../../api";
 import type { RunSeed } from "../../logic/runForm";
+import { toggleSelected } from "../../logic/runSummary";
 import { hrefFor, navigate } from "../../router";
-import type { Project, Stage, TrainingRun } from "../../types";
+import type { Checkpoint, Project, Stage, TrainingRun } from "../../types";
 import { CheckpointList } from "./CheckpointList";
 import { type FormSeed, RunForm } from "./RunForm";
 import { ACTIVE, RunList } from "./RunList";
-import { usePolled } from "./usePolled";
+import { RunOverlay } from "./RunOverlay";
+import { type Loaded, usePolled } from "./usePolled";
 
 const LIVE_EVERY_MS = 2_000;
 const IDLE_EVERY_MS = 15_000;
@@ -20,7 +22,10 @@ function seedFromQuery(): FormSeed | null {
   return { stage, base_checkpoint: id("base_checkpoint"), reward_checkpoint: id("reward_checkpoint") };
 }
 
-/** Start runs, follow them live, and pick the checkpoints they leave. */
+/** The most runs one overlay draws: the chart has as many series colours. */
+const MAX_OVERLAY = 6;
+
+/** Start runs, follow them live, compare their curves, and pick the checkpoints they leave. */
 export function TrainingPage({ project }: { project: Project }) {
   const [configs] = usePolled(getTrainingConfigs, null, []);
   const anyActive = (list: TrainingRun[] | null) => (list ?? []).some((run) => ACTIVE.has(run.status));
@@ -35,8 +40,15 @@ export function TrainingPage({ project }: { project: Project }) {
     setSeed({ stage: next.stage, base_checkpoint: next.base_checkpoint, reward_checkpoint: next.reward_checkpoint });
     formRef.current?.scrollIntoView({ behavior: "smooth", block: "start" });
   };
+  const onCreated = (run: TrainingRun) => {
+    reloadRuns();
+    reloadSnapshots();
+    reloadCheckpoints();
+    navigate(hrefFor({ name: "dashboard", projectId: project.id, tab: "training", runId: run.id }));
+  };
 
   const checkpointList = checkpoints.state === "ready" ? checkpoints.data : [];
+  const stages = configs.state === "ready" ? configs.data : [];
   return (
     <div class="dash-stack" data-testid="training">
       <section class="card" ref={formRef}>
@@ -47,41 +59,52 @@ export function TrainingPage({ project }: { project: Project }) {
         {configs.state === "loading" && <div class="skeleton" style={{ height: "200px" }} />}
         {configs.state === "error" && <div class="error-box">Could not load the stage settings: {configs.message}</div>}
         {configs.state === "ready" && (
-          <RunForm
-            project={project}
-            stages={configs.data}
-            checkpoints={checkpointList}
-            snapshots={snapshots.state === "ready" ? snapshots.data : []}
-            seed={seed}
-            onCreated={(run) => {
-              reloadRuns();
-              reloadSnapshots();
-              reloadCheckpoints();
-              navigate(hrefFor({ name: "dashboard", projectId: project.id, tab: "training", runId: run.id }));
-            }}
-          />
+          <RunForm project={project} stages={stages} checkpoints={checkpointList} seed={seed} onCreated={onCreated}
+            snapshots={snapshots.state === "ready" ? snapshots.data : []} />
         )}
       </section>
+      <RunsCard runs={runs} live={live} checkpoints={checkpointList} reload={reloadRuns} />
+      <section class="card">
+        <header class="card-head">
+          <h2>Checkpoints</h2>
+          <span class="card-note">Each can seed the next stage or a generate run</span>
+        </header>
+        <CheckpointList checkpoints={checkpointList} stages={stages} onSeed={onSeed} />
+      </section>
+    </div>
+  );
+}
+
+interface RunsCardProps {
+  runs: Loaded<TrainingRun[]>;
+  live: boolean;
+  checkpoints: Checkpoint[];
+  reload: () => void;
+}
+
+/** The run list, and the overlay of the runs ticked in it. */
+function RunsCard({ runs, live, checkpoints, reload }: RunsCardProps) {
+  const [selected, setSelected] = useState<number[]>([]);
+  const list = runs.state === "ready" ? runs.data : [];
+  const ticked = selected.map((id) => list.find((run) => run.id === id)).filter((run): run is TrainingRun => run !== undefined);
+  const note = ticked.length === 1 ? "tick another run to overlay their curves" : live ? "live: updating every 2 s" : "newest first · tick runs to compare their curves";
+  return (
+    <>
       <section class="card">
         <header class="card-head">
           <h2>Runs</h2>
-          <span class="card-note">{live ? "live: updating every 2 s" : "newest first"}</span>
+          <span class="card-note">{note}</span>
         </header>
         {runs.state === "ready" ? (
-          <RunList runs={runs.data} checkpoints={checkpointList} onChange={reloadRuns} />
+          <RunList runs={runs.data} checkpoints={checkpoints} onChange={reload} selected={selected} maxSelected={MAX_OVERLAY}
+            onSelect={(id, on) => setSelected((current) => toggleSelected(current, id, on, MAX_OVERLAY))} />
         ) : runs.state === "error" ? (
           <div class="error-box">{runs.message}</div>
         ) : (
           <div class="skeleton" style={{ height: "80px" }} />
         )}
       </section>
-      <section class="card">
-        <header class="card-head">
-          <h2>Checkpoints</h2>
-          <span class="card-note">Each can seed the next stage or a generate run</span>
-        </header>
-        <CheckpointList checkpoints={checkpointList} stages={configs.state === "ready" ? configs.data : []} onSeed={onSeed} />
-      </section>
-    </div>
+      {ticked.length >= 2 && <RunOverlay runs={ticked} onClear={() => setSelected([])} />}
+    </>
   );
 }

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import type { RunMetric, TrainingRun } from "../types";
+import { finalFigures, overlayMetrics, overlaySeries, runSettings, settingText, toggleSelected } from "./runSummary";
+
+function run(overrides: Partial<TrainingRun> = {}): TrainingRun {
+  return {
+    id: 1, project: 1, stage: "reward", status: "succeeded", base_model: "org/model", base_checkpoint: null,
+    reward_checkpoint: null, snapshot: 4, created_at: "2024-01-01T00:00:00Z", started_at: null, finished_at: null,
+    heartbeat_at: null, dispatched_at: null, worker: "", progress_step: 0, progress_total: 0, cancel_requested: false,
+    attempts: 1, resumed_from_step: null, force: false, warnings: [], error: "", log_tail: "", result: {},
+    config: { learning_rate: 0.0005, epochs: 3, max_steps: null, lora_r: 0, num_processes: null, num_machines: 1 },
+    ...overrides,
+  };
+}
+
+const metric = (step: number, values: Record<string, number>): RunMetric => ({ step, values, created_at: "" });
+
+describe("run settings", () => {
+  it("reads snapshot, learning rate, length, full or LoRA and processes", () => {
+    expect(runSettings(run()).map((f) => [f.label, f.text])).toEqual([
+      ["snapshot", "#4"], ["lr", "5e-4"], ["", "3 epochs"], ["", "full"], ["", "auto"],
+    ]);
+  });
+
+  it("prefers max_steps over epochs, names LoRA's rank and counts machines", () => {
+    const config = { learning_rate: 1e-5, epochs: 3, max_steps: 12, lora_r: 8, load_in_4bit: true, num_processes: 2, num_machines: 2 };
+    const texts = runSettings(run({ snapshot: null, config })).map((f) => f.text);
+    expect(texts).toEqual(["1e-5", "12 steps", "QLoRA r8", "2 processes × 2 machines"]);
+    expect(runSettings(run({ config: { lora_r: 4, num_processes: 1 } })).map((f) => f.text)).toEqual(["#4", "LoRA r4", "1 process"]);
+  });
+
+  it("leaves out what a stage that trains nothing lacks", () => {
+    expect(runSettings(run({ stage: "generate", snapshot: null, config: { max_new_tokens: 64 } }))).toEqual([]);
+    expect(settingText(0.1)).toBe("0.1");
+  });
+});
+
+describe("final figures", () => {
+  it("shows held-out figures first, accuracy as a share with its verdict", () => {
+    const result = { metrics: { loss: 0.41234, accuracy: 0.9, val_accuracy: 0.55, val_count: 20, learning_rate: 1e-5, val_mean_margin: 0.8 } };
+    const figures = finalFigures(run({ result }));
+    expect(figures.map((f) => [f.key, f.text])).toEqual([["val_accuracy", "55.0%"], ["accuracy", "90.0%"], ["val_mean_margin", "0.8"]]);
+    expect(figures[0].verdict).toBe("unclear");
+    expect(figures[1].verdict).toBe("unclear"); // training accuracy has no held-out count: never a success
+    expect(finalFigures(run({ result }), 5).map((f) => f.key)).toEqual(["val_accuracy", "accuracy", "val_mean_margin", "loss"]);
+  });
+
+  it("is empty without metrics, and counts a generate run's samples", () => {
+    expect(finalFigures(run())).toEqual([]);
+    expect(finalFigures(run({ stage: "generate", result: { samples: 40, model_name: "x" } }))).toEqual([
+      { key: "samples", label: "samples", text: "40" },
+    ]);
+  });
+});
+
+describe("overlay", () => {
+  const first = [metric(1, { loss: 0.7, accuracy: 0.5 }), metric(2, { loss: 0.6 })];
+  const second = [metric(1, { loss: 0.9, kl: 0.1 })];
+
+  it("offers every metric any run recorded, loss first", () => {
+    expect(overlayMetrics([first, second])).toEqual(["loss", "kl", "accuracy"]);
+  });
+
+  it("gives each run with the metric a series of its own", () => {
+    const runs = [run({ id: 3 }), run({ id: 5, stage: "dpo" }), run({ id: 7 })];
+    const series = overlaySeries(runs, new Map([[3, first], [5, second], [7, []]]), "loss");
+    expect(series.map((s) => s.label)).toEqual(["#3 reward", "#5 dpo"]);
+    expect(series[0].points).toEqual([{ x: 1, y: 0.7 }, { x: 2, y: 0.6 }]);
+  });
+
+  it("selects at most max runs and drops one when unticked", () => {
+    expect(toggleSelected([1, 2], 3, true, 3)).toEqual([1, 2, 3]);
+    expect(toggleSelected([1, 2, 3], 4, true, 3)).toEqual([1, 2, 3]);
+    expect(toggleSelected([1, 2], 2, true, 3)).toEqual([1, 2]);
+    expect(toggleSelected([1, 2], 1, false, 3)).toEqual([2]);
+  });
+});

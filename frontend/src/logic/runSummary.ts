@@ -1,0 +1,122 @@
+// A run in one table row: its key settings and the final figures it recorded, and the runs'
+// curves laid over each other for comparison. Pure.
+
+import type { RunMetric, TrainingRun } from "../types";
+import { accuracyVerdict, type Verdict } from "./accuracyVerdict";
+import { formatTick, type Point } from "./chartScale";
+import { metricPanels, seriesPoints } from "./metricsSeries";
+
+export interface Fact {
+  key: string;
+  label: string;
+  text: string;
+}
+
+/** A setting as it reads in a table cell: 0.0005 → "5e-4", 0.1 → "0.1", 8 → "8". */
+export function settingText(value: number): string {
+  return formatTick(value, 3);
+}
+
+const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
+
+function num(config: TrainingRun["config"], key: string): number | null {
+  const value = config[key];
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
+}
+
+/** How long it trains: max_steps when set (it overrides epochs), else the epochs. */
+function length(config: TrainingRun["config"]): string | null {
+  const steps = num(config, "max_steps");
+  if (steps !== null) return plural(steps, "step");
+  const epochs = num(config, "epochs");
+  return epochs !== null ? plural(epochs, "epoch") : null;
+}
+
+/** "LoRA r8" (QLoRA on a 4-bit base), "full"; null for a stage that trains nothing (generate). */
+function adapters(config: TrainingRun["config"]): string | null {
+  if (!("lora_r" in config)) return null;
+  const rank = num(config, "lora_r") ?? 0;
+  if (rank <= 0) return "full";
+  return `${config.load_in_4bit === true ? "QLoRA" : "LoRA"} r${rank}`;
+}
+
+/** Processes × machines; "auto" when the worker picks (one per GPU it may use). */
+function processes(config: TrainingRun["config"]): string | null {
+  if (!("num_processes" in config)) return null;
+  const each = num(config, "num_processes");
+  const machines = num(config, "num_machines") ?? 1;
+  const per = each === null ? "auto" : plural(each, "process", "processes");
+  return machines > 1 ? `${per} × ${machines} machines` : per;
+}
+
+/** The settings that tell runs apart, in a fixed order; those the run's stage lacks are left out. */
+export function runSettings(run: TrainingRun): Fact[] {
+  const facts: Fact[] = [];
+  const add = (key: string, label: string, text: string | null) => text !== null && facts.push({ key, label, text });
+  add("snapshot", "snapshot", run.snapshot !== null ? `#${run.snapshot}` : null);
+  const rate = num(run.config, "learning_rate");
+  add("learning_rate", "lr", rate !== null ? settingText(rate) : null);
+  add("length", "", length(run.config));
+  add("adapters", "", adapters(run.config));
+  add("processes", "", processes(run.config));
+  return facts;
+}
+
+// The figures a run is judged by, held-out ones first; the first few present are shown.
+const FINAL_ORDER = [
+  "val_accuracy", "accuracy", "val_mean_margin", "val_margin", "mean_margin", "margin", "val_loss", "loss", "reward", "kl",
+];
+
+export interface FinalFigure extends Fact {
+  /** Accuracy only: whether it may be shown as a success (never on a chance-level or tiny sample). */
+  verdict?: Verdict;
+}
+
+/** The run's final metrics (result.metrics, as the worker records them), at most `limit`. */
+export function finalFigures(run: TrainingRun, limit = 3): FinalFigure[] {
+  const metrics = run.result.metrics;
+  if (!metrics || typeof metrics !== "object") {
+    const samples = run.result.samples;
+    return typeof samples === "number" ? [{ key: "samples", label: "samples", text: String(samples) }] : [];
+  }
+  const values = metrics as Record<string, unknown>;
+  const count = typeof values.val_count === "number" ? values.val_count : null;
+  const figures: FinalFigure[] = [];
+  for (const key of FINAL_ORDER) {
+    const value = values[key];
+    if (typeof value !== "number" || !Number.isFinite(value) || figures.length >= limit) continue;
+    const share = key.includes("accuracy");
+    const figure: FinalFigure = { key, label: key.replace(/_/g, " "), text: share ? `${(value * 100).toFixed(1)}%` : formatTick(value, 3) };
+    if (share) figure.verdict = accuracyVerdict(value, key.startsWith("val_") ? count : null);
+    figures.push(figure);
+  }
+  return figures;
+}
+
+/** The metrics any of the runs recorded, in the run page's panel order (loss first). */
+export function overlayMetrics(metricsByRun: RunMetric[][]): string[] {
+  return metricPanels(metricsByRun.flat()).flatMap((panel) => panel.keys);
+}
+
+export interface OverlaySeries {
+  key: string;
+  label: string;
+  points: Point[];
+}
+
+/** One series per run for `metric`, labelled by run and stage; runs without it are left out. */
+export function overlaySeries(runs: TrainingRun[], metricsByRun: Map<number, RunMetric[]>, metric: string): OverlaySeries[] {
+  const series: OverlaySeries[] = [];
+  for (const run of runs) {
+    const points = seriesPoints(metricsByRun.get(run.id) ?? [], metric);
+    if (points.some((p) => p.y !== null)) series.push({ key: `run-${run.id}`, label: `#${run.id} ${run.stage}`, points });
+  }
+  return series;
+}
+
+/** The selection after ticking `id` on or off; at most `max` runs (the chart's colours). */
+export function toggleSelected(selected: number[], id: number, on: boolean, max: number): number[] {
+  if (!on) return selected.filter((other) => other !== id);
+  if (selected.includes(id) || selected.length >= max) return selected;
+  return [...selected, id];
+}
