@@ -36,3 +36,11 @@ def reward_config(**overrides) -> dict:
 
 
 __all__ = ["reward_config", "json"]
+
+
+def run_started(api, user, project, stage: str, model: str, config: dict) -> int:
+    """The id of a run ``user`` starts through the API (201 asserted)."""
+    body = {"project": project.pk, "stage": stage, "base_model": model, "config": config}
+    response = api(user).post("/api/training-runs/", body, format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()["id"]

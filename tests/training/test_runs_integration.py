@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.training.conftest import reward_config
+from tests.training.conftest import reward_config, run_started
 from tests.workers import celery_worker, wait_for
 from training import runner, services
 from training.ml.resume import latest_step, saved_steps, state_dir
@@ -18,13 +18,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def start_run(api, admin_user, project, model, **config):
-    response = api(admin_user).post(
-        "/api/training-runs/",
-        {"project": project.pk, "stage": "reward", "base_model": model, "config": reward_config(**config)},
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
-    return response.json()["id"]
+    return run_started(api, admin_user, project, "reward", model, reward_config(**config))
 
 
 def status_of(run_id):

@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from tests.training.conftest import run_started
 from tests.workers import celery_worker, wait_for
 from training.models import ModelCheckpoint, RunStatus, TrainingRun
 
@@ -24,13 +25,7 @@ def dpo_config(**overrides) -> dict:
 
 
 def start_dpo(api, user, project, model, **config):
-    response = api(user).post(
-        "/api/training-runs/",
-        {"project": project.pk, "stage": "dpo", "base_model": model, "config": dpo_config(**config)},
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
-    return response.json()["id"]
+    return run_started(api, user, project, "dpo", model, dpo_config(**config))
 
 
 def finished(run_id):
