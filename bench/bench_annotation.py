@@ -112,26 +112,31 @@ def child_explain(history: int) -> None:
 
 
 def simulate_history(connection, project_id: int, user_id: int, n: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            WITH head AS (
-                SELECT id FROM labeling_comparison
-                WHERE project_id = %s AND NOT is_gold AND is_open
-                  AND NOT EXISTS (SELECT 1 FROM labeling_lease l WHERE l.comparison_id = labeling_comparison.id AND l.annotator_id = %s)
-                ORDER BY judgment_count DESC, priority DESC, random_key LIMIT %s
-            ), leased AS (
-                INSERT INTO labeling_lease (project_id, comparison_id, annotator_id, state, expires_at, created_at, updated_at)
-                SELECT %s, id, %s, 'judged', now(), now(), now() FROM head RETURNING comparison_id
-            )
-            UPDATE labeling_comparison SET judgment_count = judgment_count + 1, holders = holders + 1,
-                is_open = holders + 1 < 3
-            WHERE id IN (SELECT comparison_id FROM leased)
-            """,
-            [project_id, user_id, n, project_id, user_id],
+    from labeling.hot_sql import sql_text
+    from labeling.models import Comparison, Lease
+
+    sql = sql_text(
+        """
+        WITH head AS (
+            SELECT id FROM {Comparison}
+            WHERE project_id = %s AND NOT is_gold AND is_open
+              AND NOT EXISTS (SELECT 1 FROM {Lease} l WHERE l.comparison_id = {Comparison}.id AND l.annotator_id = %s)
+            ORDER BY judgment_count DESC, priority DESC, random_key LIMIT %s
+        ), leased AS (
+            INSERT INTO {Lease} (project_id, comparison_id, annotator_id, state, expires_at, created_at, updated_at)
+            SELECT %s, id, %s, 'judged', now(), now(), now() FROM head RETURNING comparison_id
         )
-        cursor.execute("ANALYZE labeling_lease")
-        cursor.execute("ANALYZE labeling_comparison")
+        UPDATE {Comparison} SET judgment_count = judgment_count + 1, holders = holders + 1,
+            is_open = holders + 1 < 3
+        WHERE id IN (SELECT comparison_id FROM leased)
+        """,
+        Comparison,
+        Lease,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [project_id, user_id, n, project_id, user_id])
+        cursor.execute(f"ANALYZE {Lease._meta.db_table}")
+        cursor.execute(f"ANALYZE {Comparison._meta.db_table}")
 
 
 def django_setup() -> None:
@@ -143,26 +148,29 @@ def django_setup() -> None:
 
 
 def bench_rows(project_id: int, size: int):
-    """(table, columns, row iterator) for prompts, responses, comparisons and their slots, with explicit ids."""
+    """(table, columns, row iterator) for prompts, responses, comparisons and their response positions,
+    with explicit ids."""
+    from labeling.models import Comparison, ComparisonResponse, Prompt, Response
+
     now = datetime.now(UTC).isoformat()
     prompts = -(-size // len(PAIRS))
     filler = "Here is a careful, step-by-step explanation with an example. " * 6
-    yield "labeling_prompt", ["id", "project_id", "messages", "content_hash", "external_id", "metadata", "created_at"], (
+    yield Prompt._meta.db_table, ["id", "project_id", "messages", "content_hash", "external_id", "metadata", "created_at"], (
         (i, project_id, json.dumps([{"role": "user", "content": f"Question {i}: explain topic {i % 997}."}]),
          f"p{i}", "", "{}", now)
         for i in range(1, prompts + 1)
     )
-    yield "labeling_response", ["id", "project_id", "prompt_id", "text", "model_name", "content_hash", "length_chars", "metadata", "created_at"], (
+    yield Response._meta.db_table, ["id", "project_id", "prompt_id", "text", "model_name", "content_hash", "length_chars", "metadata", "created_at"], (
         (response_id(i, j), project_id, i, f"Answer {j} to question {i}. {filler}", f"model-{j}", f"r{i}-{j}", 400, "{}", now)
         for i in range(1, prompts + 1)
         for j in range(RESPONSES_PER_PROMPT)
     )
     rng = random.Random(0)
-    yield "labeling_comparison", ["id", "project_id", "prompt_id", "response_set_hash", "priority", "random_key", "is_gold", "gold_answer", "judgment_count", "holders", "is_open", "created_at"], (
+    yield Comparison._meta.db_table, ["id", "project_id", "prompt_id", "response_set_hash", "priority", "random_key", "is_gold", "gold_answer", "judgment_count", "holders", "is_open", "created_at"], (
         (c, project_id, prompt_of(c), f"c{c}", 0.0, rng.random(), c % 100 == 0, '{"winner": "a"}' if c % 100 == 0 else None, 0, 0, True, now)
         for c in range(1, size + 1)
     )
-    yield "labeling_comparisonresponse", ["id", "comparison_id", "response_id", "position"], (
+    yield ComparisonResponse._meta.db_table, ["id", "comparison_id", "response_id", "position"], (
         (2 * c - 1 + position, c, response_id(prompt_of(c), PAIRS[(c - 1) % len(PAIRS)][position]), position)
         for c in range(1, size + 1)
         for position in (0, 1)
@@ -204,9 +212,12 @@ def chunks(rows, n: int):
 
 def finish_bulk_load(connection) -> None:
     """Move the id sequences past the explicit ids and refresh planner statistics."""
+    from labeling.models import Comparison, ComparisonResponse, Prompt, Response
+
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            for table in ("labeling_prompt", "labeling_response", "labeling_comparison", "labeling_comparisonresponse"):
+            for model in (Prompt, Response, Comparison, ComparisonResponse):
+                table = model._meta.db_table
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
             cursor.execute("VACUUM ANALYZE")
         else:
