@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from labeling.exports.rows import ExportFilters, ExportOptions
+from labeling.exports.options import ExportFilters, ExportOptions
 from labeling.exports.services import export_to_file
 from labeling.imports.services import import_file
 
