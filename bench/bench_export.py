@@ -138,7 +138,7 @@ def _copy_value(value) -> str:
 
 
 def export(fmt: str, file_type: str) -> None:
-    from labeling.exports.rows import ExportFilters, ExportOptions
+    from labeling.exports.options import ExportFilters, ExportOptions
     from labeling.exports.services import export_to_file
     from labeling.models import Project
 

@@ -24,7 +24,7 @@ HEADER = """\
 
 def constants() -> list[tuple[str, object, str]]:
     """(name, value, what it is) for each shared constant, read from its Python module."""
-    from labeling.exports.snapshots import MAX_SPLIT_SEED
+    from labeling.exports.options import MAX_SPLIT_SEED
     from labeling.rankings import LETTERS, OVERALL
     from training.ml.config import MAX_SEED
 

@@ -46,10 +46,11 @@ echo "== filling a private instance on port $OLD"
 from pathlib import Path
 from django.conf import settings
 from labeling.models import Project
+from labeling.exports.options import SnapshotOptions
 from labeling.exports.snapshots import snapshot_create
 from training.models import ModelCheckpoint, TrainingRun
 project = Project.objects.get(slug="trial")
-snapshot = snapshot_create(project=project, format="trl")
+snapshot = snapshot_create(project=project, options=SnapshotOptions.from_json({"format": "trl"}))
 run = TrainingRun.objects.create(project=project, stage="reward", base_model="tiny/model", status="succeeded", snapshot=snapshot)
 out = Path(settings.ARTIFACT_DIR) / "checkpoints" / f"run-{run.pk}"
 out.mkdir(parents=True)

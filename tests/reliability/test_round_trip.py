@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from labeling.annotation.assignment import comparison_lease_next
 from labeling.annotation.judgments import judgment_create
-from labeling.exports.rows import HUMAN, ExportFilters, ExportOptions
+from labeling.exports.options import ExportFilters, ExportOptions
+from labeling.exports.records import HUMAN
 from labeling.exports.services import export_rows, export_stream
 from labeling.imports.services import import_file
 from labeling.models import Flag, Judgment
