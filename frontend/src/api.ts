@@ -3,6 +3,7 @@
 // Auth is Django's session cookie; unsafe methods carry the CSRF token read from the
 // `csrftoken` cookie (labeling/pages.py makes sure the cookie is set on the SPA page).
 
+import { finalRows, type RowTally, tallyRows } from "./logic/exportQuery";
 import { statsPayload } from "./logic/leaderboard";
 import type {
   ApiErrorBody,
@@ -89,15 +90,18 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
     throw new NetworkError(err instanceof Error ? err.message : String(err));
   }
   if (response.status === 204) return null;
-  const text = await response.text();
-  let data: unknown = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = { detail: text.slice(0, 200) };
-  }
+  const data = parsed(await response.text());
   if (!response.ok) throw new ApiError(response.status, (data as ApiErrorBody) ?? {});
   return data as T;
+}
+
+/** A response body as JSON; a page that is not JSON (a proxy's error) as its first characters. */
+function parsed(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return { detail: text.slice(0, 200) };
+  }
 }
 
 async function get<T>(path: string): Promise<T> {
@@ -217,6 +221,26 @@ export async function uploadImport(
 /** The download link for an export; `query` comes from logic/exportQuery. The browser streams it. */
 export function exportUrl(projectId: number, query: string): string {
   return `/api/projects/${projectId}/export/?${query}`;
+}
+
+/**
+ * The rows the export `query` (JSON Lines: logic/exportQuery countQuery) writes: the server streams
+ * it and this counts its lines as they arrive, holding none of them. No endpoint counts without
+ * reading the export, so this costs one export's read.
+ */
+export async function countExportRows(projectId: number, query: string, signal?: AbortSignal): Promise<number> {
+  let response: Response;
+  try {
+    response = await fetch(exportUrl(projectId, query), { credentials: "same-origin", signal });
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    throw new NetworkError(err instanceof Error ? err.message : String(err));
+  }
+  if (!response.ok || !response.body) throw new ApiError(response.status, (parsed(await response.text()) as ApiErrorBody) ?? {});
+  const reader = response.body.getReader();
+  let tally: RowTally = { rows: 0, open: false };
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) tally = tallyRows(tally, chunk.value);
+  return finalRows(tally);
 }
 
 export const listSnapshots = (projectId: number) => get<Snapshot[]>(`/api/projects/${projectId}/snapshots/`);

@@ -18,8 +18,15 @@ describe("routes", () => {
     });
     expect(matchRoute("/projects/3/dashboard/secrets")).toEqual({ name: "notFound", path: "/projects/3/dashboard/secrets" });
     expect(matchRoute("/projects/new")).toEqual({ name: "newProject" });
-    for (const path of ["/projects/3/dashboard", "/projects/3/dashboard/data", "/projects/3/dashboard/training/runs/41", "/projects/new"]) {
+    for (const path of ["/projects/3/dashboard", "/projects/3/dashboard/data", "/projects/3/dashboard/data/members", "/projects/3/dashboard/training/runs/41", "/projects/new"]) {
       expect(hrefFor(matchRoute(path))).toBe(path);
     }
+  });
+
+  it("gives each of the Data tab's sections an address of its own", () => {
+    expect(matchRoute("/projects/3/dashboard/data/export/")).toEqual({ name: "dashboard", projectId: 3, tab: "data", section: "export" });
+    expect(matchRoute("/projects/3/dashboard/data")).toEqual({ name: "dashboard", projectId: 3, tab: "data" });
+    expect(matchRoute("/projects/3/dashboard/data/secrets").name).toBe("notFound");
+    expect(hrefFor({ name: "dashboard", projectId: 3, tab: "data", section: "snapshots" })).toBe("/projects/3/dashboard/data/snapshots");
   });
 });

@@ -2,12 +2,15 @@
 // (labeling/pages.py); add a screen by adding a route here and a mount function in main.ts.
 
 export type DashboardTab = "overview" | "leaderboard" | "data" | "training";
+/** The Data tab's sections, each at /dashboard/data/<section>; /dashboard/data is the first. */
+export const DATA_SECTIONS = ["import", "export", "snapshots", "settings", "members"] as const;
+export type DataSection = (typeof DATA_SECTIONS)[number];
 
 export type Route =
   | { name: "projects" }
   | { name: "newProject" }
   | { name: "annotate"; projectId: number }
-  | { name: "dashboard"; projectId: number; tab: DashboardTab; runId?: number }
+  | { name: "dashboard"; projectId: number; tab: DashboardTab; runId?: number; section?: DataSection }
   | { name: "notFound"; path: string };
 
 const PATTERNS: [RegExp, (match: RegExpMatchArray) => Route][] = [
@@ -18,6 +21,10 @@ const PATTERNS: [RegExp, (match: RegExpMatchArray) => Route][] = [
   [
     /^\/projects\/(\d+)\/dashboard\/(overview|leaderboard|data|training)\/?$/,
     (m) => ({ name: "dashboard", projectId: Number(m[1]), tab: m[2] as DashboardTab }),
+  ],
+  [
+    /^\/projects\/(\d+)\/dashboard\/data\/(import|export|snapshots|settings|members)\/?$/,
+    (m) => ({ name: "dashboard", projectId: Number(m[1]), tab: "data", section: m[2] as DataSection }),
   ],
   [
     /^\/projects\/(\d+)\/dashboard\/training\/runs\/(\d+)\/?$/,
@@ -44,6 +51,7 @@ export function hrefFor(route: Route): string {
     case "dashboard": {
       const base = `/projects/${route.projectId}/dashboard`;
       if (route.runId !== undefined) return `${base}/training/runs/${route.runId}`;
+      if (route.tab === "data" && route.section !== undefined) return `${base}/data/${route.section}`;
       return route.tab === "overview" ? base : `${base}/${route.tab}`;
     }
     case "notFound":

@@ -184,6 +184,7 @@ def test_admin_runs_a_project_from_import_to_a_trained_reward_model(
     expect(page.get_by_test_id("import-result")).to_contain_text("Imported 72 comparisons from 24 lines")
 
     # --- the team judges ---------------------------------------------------------------
+    page.get_by_test_id("data-section-members").click()
     page.get_by_test_id("member-username").fill("ann-annotator")
     page.get_by_test_id("member-add").click()
     expect(page.get_by_test_id("members-panel")).to_contain_text("ann-annotator is now an annotator")
@@ -227,6 +228,7 @@ def test_admin_runs_a_project_from_import_to_a_trained_reward_model(
     with celery_worker(log_path=tmp_path / "worker.log"):  # before any snapshot or run: it purges the queue
         # --- export and a snapshot ----------------------------------------------------------------
         page.get_by_test_id("tab-data").click()
+        page.get_by_test_id("data-section-export").click()
         page.get_by_test_id("export-format").select_option("trl")
         with page.expect_download() as download:
             page.get_by_test_id("export-download").click()
@@ -238,6 +240,7 @@ def test_admin_runs_a_project_from_import_to_a_trained_reward_model(
             page.get_by_test_id("export-download").click()
         harmless = [json.loads(line) for line in Path(download.value.path()).read_text().splitlines()]
         assert harmless and {row["criterion"] for row in harmless} == {"harmless"}
+        page.get_by_test_id("data-section-snapshots").click()
         page.get_by_test_id("snapshot-new").click()
         page.get_by_test_id("snapshot-create").click()
         snapshot_row = page.get_by_test_id("snapshot-table").locator("tbody tr").first

@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { criteriaChoices, DEFAULT_EXPORT, EMPTY_FILTERS, exportFileName, exportQuery, fileTypesFor, parseFilters } from "./exportQuery";
+import {
+  countQuery,
+  criteriaChoices,
+  DEFAULT_EXPORT,
+  EMPTY_FILTERS,
+  exportFileName,
+  exportQuery,
+  fileTypesFor,
+  finalRows,
+  parseFilters,
+  tallyRows,
+} from "./exportQuery";
 
 describe("export query", () => {
   it("asks for format and file only when nothing else was changed", () => {
@@ -63,5 +74,23 @@ describe("filters", () => {
 
   it("sets nothing for an empty form", () => {
     expect(parseFilters(EMPTY_FILTERS)).toEqual({ filters: {}, errors: {} });
+  });
+});
+
+describe("counting an export's rows", () => {
+  const bytes = (text: string) => new TextEncoder().encode(text);
+
+  it("counts lines across chunks, a last line without its newline too", () => {
+    let tally = { rows: 0, open: false };
+    for (const chunk of ['{"a":1}\n{"a"', ":2}\n", "", '{"a":3}']) tally = tallyRows(tally, bytes(chunk));
+    expect(finalRows(tally)).toBe(3);
+    expect(finalRows(tallyRows({ rows: 0, open: false }, bytes("x\ny\n")))).toBe(2);
+    expect(finalRows({ rows: 0, open: false })).toBe(0);
+  });
+
+  it("counts the JSON Lines form of whatever file was chosen (a CSV header or Parquet is no row)", () => {
+    const params = new URLSearchParams(countQuery({ ...DEFAULT_EXPORT, format: "raw", file: "csv", aggregation: "none" }));
+    expect(params.get("file")).toBe("jsonl");
+    expect(params.get("aggregation")).toBe("none");
   });
 });

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { Project } from "../types";
-import { NEW_PROJECT, changedFields, listEntries, projectFormValues, projectPayload, slugify } from "./projectForm";
+import {
+  NEW_PROJECT,
+  changedFields,
+  listEntries,
+  projectFormValues,
+  projectPayload,
+  serverFieldErrors,
+  slugify,
+  standingErrors,
+} from "./projectForm";
 
 const PROJECT: Project = {
   id: 1, slug: "chat", name: "Chat", guidelines: "Be kind.", task_type: "pairwise", responses_per_comparison: 2,
@@ -42,5 +51,37 @@ describe("project form", () => {
     expect(slugify("Café au lait")).toBe("cafe-au-lait");
     expect(listEntries("a, b ,, c")).toEqual(["a", "b", "c"]);
     expect(listEntries("slightly better\n\nmuch better, really\n")).toEqual(["slightly better", "much better, really"]);
+  });
+});
+
+describe("the server's field errors", () => {
+  it("puts each next to its input, gold's on the percentage, the rest in one message", () => {
+    const { fields, rest } = serverFieldErrors({
+      slug: ["project with this slug already exists."],
+      gold_rate: ["Ensure this value is less than or equal to 1."],
+      criteria: { 0: ["This field may not be blank."] },
+      task_type: ['"triples" is not a valid choice.'],
+      non_field_errors: ["Something about the whole."],
+    });
+    expect(fields).toEqual({
+      slug: "project with this slug already exists.",
+      gold_percent: "Ensure this value is less than or equal to 1.",
+      criteria: "This field may not be blank.",
+    });
+    expect(rest).toBe('task type: "triples" is not a valid choice.; Something about the whole.');
+  });
+
+  it("keeps a domain error's detail as the form's message", () => {
+    expect(serverFieldErrors({ detail: "a project with slug 'x' exists", code: "invalid" })).toEqual({
+      fields: {},
+      rest: "a project with slug 'x' exists",
+    });
+  });
+
+  it("drops an error once its input changes", () => {
+    const sent = { ...NEW_PROJECT, name: "A", slug: "a" };
+    const server = { slug: "taken", name: "too long" };
+    expect(standingErrors(server, sent, { ...sent, slug: "b" })).toEqual({ name: "too long" });
+    expect(standingErrors(server, sent, sent)).toEqual(server);
   });
 });

@@ -129,3 +129,42 @@ export function changedFields(project: Project, payload: ProjectPayload): Projec
   }
   return changed as ProjectPayload;
 }
+
+// The API's field names where the form's input differs (the form takes gold as a percentage).
+const FORM_KEY: Record<string, keyof ProjectFormValues> = { gold_rate: "gold_percent" };
+// Inputs that show their own error; the server's errors on other fields go in the form's message.
+const SHOWN = new Set<string>([
+  "name", "slug", "overlap", "gold_percent", "lease_minutes", "responses_per_comparison", "criteria", "strength_scale", "guidelines",
+]);
+
+function messages(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(messages);
+  if (value && typeof value === "object") return Object.values(value).flatMap(messages);
+  return [];
+}
+
+/**
+ * A 400's body ({field: [messages]}, DRF's shape, or {detail, code}) split into errors by the
+ * form's input they belong next to, and the rest as one message for the form as a whole.
+ */
+export function serverFieldErrors(body: Record<string, unknown>): { fields: Record<string, string>; rest: string } {
+  const fields: Record<string, string> = {};
+  const rest: string[] = [];
+  for (const [key, value] of Object.entries(body)) {
+    if (key === "code") continue;
+    const text = messages(value).join(" ");
+    if (!text) continue;
+    const formKey = FORM_KEY[key] ?? key;
+    if (SHOWN.has(formKey)) fields[formKey] = text;
+    else rest.push(key === "detail" || key === "non_field_errors" ? text : `${key.replace(/_/g, " ")}: ${text}`);
+  }
+  return { fields, rest: rest.join("; ") };
+}
+
+/** The server's errors that still stand: those on inputs changed since are dropped. */
+export function standingErrors(server: Record<string, string>, sent: ProjectFormValues, now: ProjectFormValues): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(server).filter(([key]) => !(key in sent) || sent[key as keyof ProjectFormValues] === now[key as keyof ProjectFormValues]),
+  );
+}

@@ -2,7 +2,7 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, getProject, loginUrl } from "../../api";
 import { TopBar } from "../../components/TopBar";
-import { type DashboardTab, hrefFor } from "../../router";
+import { type DashboardTab, type DataSection, hrefFor } from "../../router";
 import type { Project } from "../../types";
 import "../../styles/dashboard.css";
 import { DataPage } from "./DataPage";
@@ -15,6 +15,8 @@ export interface DashboardRoute {
   projectId: number;
   tab: DashboardTab;
   runId?: number;
+  /** The Data tab's section. */
+  section?: DataSection;
 }
 
 // Switching tabs remounts the screen; the project shows at once from here while it reloads.
@@ -34,10 +36,10 @@ const TABS: { tab: DashboardTab; label: string }[] = [
 
 type Load = { state: "loading" } | { state: "error"; message: string } | { state: "ready"; project: Project };
 
-function Dashboard({ projectId, tab, runId }: DashboardRoute) {
+/** The project, shown at once from the cache while it is read again; and a way to replace it after an edit. */
+function useProject(projectId: number): [Load, (project: Project) => void] {
   const cached = projects.get(projectId);
   const [load, setLoad] = useState<Load>(cached ? { state: "ready", project: cached } : { state: "loading" });
-
   useEffect(() => {
     getProject(projectId)
       .then((project) => {
@@ -49,17 +51,21 @@ function Dashboard({ projectId, tab, runId }: DashboardRoute) {
         else setLoad({ state: "error", message: error instanceof ApiError && error.status === 404 ? "No such project." : String(error.message ?? error) });
       });
   }, [projectId]);
+  const change = (changed: Project) => {
+    projects.set(projectId, changed);
+    setLoad({ state: "ready", project: changed });
+  };
+  return [load, change];
+}
 
+function Dashboard(route: DashboardRoute) {
+  const { projectId, tab } = route;
+  const [load, onProjectChange] = useProject(projectId);
   const project = load.state === "ready" ? load.project : null;
   useEffect(() => {
     const section = TABS.find((t) => t.tab === tab)?.label ?? "";
     document.title = `${section} · ${project?.name ?? "Dashboard"} · Preference Studio`;
   }, [tab, project?.name]);
-
-  const onProjectChange = (changed: Project) => {
-    projects.set(projectId, changed);
-    setLoad({ state: "ready", project: changed });
-  };
 
   return (
     <>
@@ -68,22 +74,7 @@ function Dashboard({ projectId, tab, runId }: DashboardRoute) {
           Annotate
         </a>
       </TopBar>
-      <nav class="dash-tabs" aria-label="Dashboard sections">
-        <div class="dash-tabs-inner">
-          {TABS.map((item) => (
-            <a
-              key={item.tab}
-              class={`dash-tab${item.tab === tab ? " is-current" : ""}`}
-              href={hrefFor({ name: "dashboard", projectId, tab: item.tab })}
-              aria-current={item.tab === tab ? "page" : undefined}
-              data-nav
-              data-testid={`tab-${item.tab}`}
-            >
-              {item.label}
-            </a>
-          ))}
-        </div>
-      </nav>
+      <DashboardTabs projectId={projectId} tab={tab} />
       <main class="dash-page">
         {load.state === "loading" && <div class="skeleton" style={{ height: "160px" }} />}
         {load.state === "error" && <div class="error-box">Could not open the dashboard: {load.message}</div>}
@@ -95,16 +86,38 @@ function Dashboard({ projectId, tab, runId }: DashboardRoute) {
             </p>
           </div>
         )}
-        {project && project.role === "admin" && (
-          <>
-            {tab === "overview" && <OverviewPage project={project} />}
-            {tab === "leaderboard" && <LeaderboardPage project={project} />}
-            {tab === "data" && <DataPage project={project} onProjectChange={onProjectChange} />}
-            {tab === "training" && runId === undefined && <TrainingPage project={project} />}
-            {tab === "training" && runId !== undefined && <RunDetail project={project} runId={runId} />}
-          </>
-        )}
+        {project && project.role === "admin" && <TabPage route={route} project={project} onProjectChange={onProjectChange} />}
       </main>
     </>
   );
+}
+
+function DashboardTabs({ projectId, tab }: { projectId: number; tab: DashboardTab }) {
+  return (
+    <nav class="dash-tabs" aria-label="Dashboard sections">
+      <div class="dash-tabs-inner">
+        {TABS.map((item) => (
+          <a
+            key={item.tab}
+            class={`dash-tab${item.tab === tab ? " is-current" : ""}`}
+            href={hrefFor({ name: "dashboard", projectId, tab: item.tab })}
+            aria-current={item.tab === tab ? "page" : undefined}
+            data-nav
+            data-testid={`tab-${item.tab}`}
+          >
+            {item.label}
+          </a>
+        ))}
+      </div>
+    </nav>
+  );
+}
+
+function TabPage({ route, project, onProjectChange }: { route: DashboardRoute; project: Project; onProjectChange: (project: Project) => void }) {
+  const { tab, runId, section } = route;
+  if (tab === "overview") return <OverviewPage project={project} />;
+  if (tab === "leaderboard") return <LeaderboardPage project={project} />;
+  if (tab === "data") return <DataPage project={project} section={section} onProjectChange={onProjectChange} />;
+  if (runId !== undefined) return <RunDetail project={project} runId={runId} />;
+  return <TrainingPage project={project} />;
 }

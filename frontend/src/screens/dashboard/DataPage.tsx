@@ -1,4 +1,5 @@
 import { getStats } from "../../api";
+import { DATA_SECTIONS, type DataSection, hrefFor } from "../../router";
 import type { Project } from "../../types";
 import { ExportPanel } from "./ExportPanel";
 import { ImportPanel } from "./ImportPanel";
@@ -7,22 +8,53 @@ import { SettingsPanel } from "./SettingsPanel";
 import { SnapshotPanel } from "./SnapshotPanel";
 import { usePolled } from "./usePolled";
 
-/** Data in and out (import, export, snapshots) and the project's settings and members. */
-export function DataPage({ project, onProjectChange }: { project: Project; onProjectChange: (project: Project) => void }) {
-  // The stats know the models and the annotators (with outlier flags) the filters offer.
-  const [stats] = usePolled(() => getStats(project.id), null, [project.id]);
-  const data = stats.state === "ready" ? stats.data : null;
-  const models = data?.ratings.win_rate.models ?? [];
-  const annotators = data?.annotators ?? [];
+const LABELS: Record<DataSection, string> = {
+  import: "Import",
+  export: "Export",
+  snapshots: "Snapshots",
+  settings: "Settings",
+  members: "Members",
+};
+
+interface Props {
+  project: Project;
+  /** From the address (/dashboard/data/<section>); the first section when it names none. */
+  section?: DataSection;
+  onProjectChange: (project: Project) => void;
+}
+
+/** Data in and out (import, export, snapshots) and the project's settings and members, a section each. */
+export function DataPage({ project, section = DATA_SECTIONS[0], onProjectChange }: Props) {
   return (
-    <div class="dash-stack" data-testid="data-page">
-      <ImportPanel project={project} />
-      <ExportPanel project={project} models={models} annotators={annotators} />
-      <SnapshotPanel project={project} models={models} annotators={annotators} />
-      <div class="dash-columns">
-        <SettingsPanel project={project} onProjectChange={onProjectChange} />
-        <MembersPanel project={project} />
-      </div>
+    <div class="dash-stack" data-testid="data-page" data-section={section}>
+      <nav class="data-sections" aria-label="Data sections">
+        {DATA_SECTIONS.map((item) => (
+          <a
+            key={item}
+            class={`data-section-link${item === section ? " is-current" : ""}`}
+            href={hrefFor({ name: "dashboard", projectId: project.id, tab: "data", section: item })}
+            aria-current={item === section ? "page" : undefined}
+            data-nav
+            data-testid={`data-section-${item}`}
+          >
+            {LABELS[item]}
+          </a>
+        ))}
+      </nav>
+      {section === "import" && <ImportPanel project={project} />}
+      {section === "export" && <WithFilterChoices project={project} panel={ExportPanel} />}
+      {section === "snapshots" && <WithFilterChoices project={project} panel={SnapshotPanel} />}
+      {section === "settings" && <SettingsPanel project={project} onProjectChange={onProjectChange} />}
+      {section === "members" && <MembersPanel project={project} />}
     </div>
   );
+}
+
+type FilteredPanel = typeof ExportPanel | typeof SnapshotPanel;
+
+/** A panel whose filters offer the project's models and annotators (with outlier flags): the stats know them. */
+function WithFilterChoices({ project, panel: Panel }: { project: Project; panel: FilteredPanel }) {
+  const [stats] = usePolled(() => getStats(project.id), null, [project.id]);
+  const data = stats.state === "ready" ? stats.data : null;
+  return <Panel project={project} models={data?.ratings.win_rate.models ?? []} annotators={data?.annotators ?? []} />;
 }

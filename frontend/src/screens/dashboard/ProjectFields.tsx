@@ -124,7 +124,7 @@ function ListFields({ inputs }: { inputs: Inputs }) {
 
 function GuidelinesField({ inputs }: { inputs: Inputs }) {
   const [preview, setPreview] = useState(false);
-  const { values, text } = inputs;
+  const { values, text, error } = inputs;
   return (
     <div class="field">
       <span class="field-label-row">
@@ -140,6 +140,7 @@ function GuidelinesField({ inputs }: { inputs: Inputs }) {
       ) : (
         <textarea rows={8} value={values.guidelines} onInput={text("guidelines")} data-testid="project-guidelines" />
       )}
+      {error("guidelines")}
     </div>
   );
 }
