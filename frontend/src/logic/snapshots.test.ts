@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Snapshot, SnapshotStatus } from "../types";
-import { SNAPSHOT_POLL_MS, inFlight, snapshotPollEvery, trainable } from "./snapshots";
+import { NEW_SNAPSHOT, SNAPSHOT_POLL_MS, inFlight, snapshotPollEvery, snapshotRequest, trainable } from "./snapshots";
 
 function snapshot(id: number, status: SnapshotStatus, format: Snapshot["format"] = "trl"): Snapshot {
   return {
@@ -29,5 +29,23 @@ describe("snapshots", () => {
     expect(trainable(all, "trl").map((s) => s.id)).toEqual([1, 5]);
     expect(trainable(all, "sft").map((s) => s.id)).toEqual([4]);
     expect(trainable(all, null)).toEqual([]);
+  });
+});
+
+describe("the snapshot form's request", () => {
+  it("sends the defaults as a 10 % split on seed 0, message lists for trl", () => {
+    const { body, problems } = snapshotRequest(NEW_SNAPSHOT);
+    expect(problems).toEqual([]);
+    expect(body).toMatchObject({ format: "trl", split_seed: 0, validation_fraction: 0.1, conversational: true, include_winners: false, filters: {} });
+  });
+
+  it("names what is wrong: the seed, the validation share and the filters", () => {
+    const { problems, errors } = snapshotRequest({
+      ...NEW_SNAPSHOT, seed: "1.5", validation: "100", filters: { ...NEW_SNAPSHOT.filters, min_judgments: "0" },
+    });
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toContain("split seed");
+    expect(errors).toEqual({ min_judgments: "a whole number, at least 1" });
+    expect(snapshotRequest({ ...NEW_SNAPSHOT, format: "sft" }).body.include_winners).toBe(true);
   });
 });

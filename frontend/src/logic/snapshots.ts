@@ -1,7 +1,9 @@
 // Snapshots are written by a worker after the request that asked for one: the list is polled
 // while any is still pending or running, and only ready ones can be trained on.
 
-import type { Snapshot, SnapshotStatus } from "../types";
+import { MAX_SPLIT_SEED } from "../generated/constants";
+import type { Aggregation, ExportFormat, Snapshot, SnapshotCreate, SnapshotStatus } from "../types";
+import { EMPTY_FILTERS, type FilterForm, parseFilters } from "./exportQuery";
 
 export const SNAPSHOT_POLL_MS = 2000;
 
@@ -26,3 +28,42 @@ export const STATUS_LABELS: Record<SnapshotStatus, string> = {
   ready: "ready",
   failed: "failed",
 };
+
+/** The snapshot form's inputs, numbers as typed. */
+export interface SnapshotFormValues {
+  format: ExportFormat;
+  aggregation: Aggregation;
+  file: "jsonl" | "parquet";
+  /** Split seed, 0..MAX_SPLIT_SEED. */
+  seed: string;
+  /** Percent of prompts held out for validation, 0..99. */
+  validation: string;
+  filters: FilterForm;
+}
+
+export const NEW_SNAPSHOT: SnapshotFormValues = {
+  format: "trl",
+  aggregation: "majority",
+  file: "jsonl",
+  seed: "0",
+  validation: "10",
+  filters: EMPTY_FILTERS,
+};
+
+/** The request the form asks for, and what is wrong with its inputs (empty: it can be sent). */
+export function snapshotRequest(values: SnapshotFormValues): { body: SnapshotCreate; problems: string[]; errors: Record<string, string> } {
+  const { filters, errors } = parseFilters(values.filters);
+  const seed = Number(values.seed);
+  const fraction = Number(values.validation) / 100;
+  const problems = [
+    ...(Number.isInteger(seed) && seed >= 0 && seed <= MAX_SPLIT_SEED ? [] : [`the split seed is a whole number from 0 to ${MAX_SPLIT_SEED}`]),
+    ...(fraction >= 0 && fraction < 1 && values.validation.trim() !== "" ? [] : ["validation is 0 to 99 %"]),
+    ...Object.values(errors),
+  ];
+  const { format, aggregation, file } = values;
+  const body: SnapshotCreate = {
+    format, aggregation, file, pairs: "all", conversational: format === "trl" || format === "kto",
+    include_winners: format === "sft", split_seed: seed, validation_fraction: fraction, filters,
+  };
+  return { body, problems, errors };
+}

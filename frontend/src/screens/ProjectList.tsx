@@ -15,12 +15,11 @@ export function mountProjectList(root: HTMLElement): () => void {
 
 type Load = { state: "loading" } | { state: "error"; message: string } | { state: "ready"; projects: Project[] };
 
-function ProjectList() {
+/** The user's projects, then each one's progress as it arrives. */
+function useProjects(): [Load, Record<number, Progress>] {
   const [load, setLoad] = useState<Load>({ state: "loading" });
   const [progress, setProgress] = useState<Record<number, Progress>>({});
-
   useEffect(() => {
-    document.title = "Projects · Preference Studio";
     listProjects()
       .then((projects) => {
         setLoad({ state: "ready", projects });
@@ -35,20 +34,30 @@ function ProjectList() {
         else setLoad({ state: "error", message: String(error.message ?? error) });
       });
   }, []);
+  return [load, progress];
+}
 
+/** 1–9 open a project, so the whole day can go without touching the mouse. */
+function useNumberKeys(projects: Project[] | null): void {
   useLayoutEffect(() => {
-    if (load.state !== "ready") return;
-    // 1–9 open a project, so the whole day can go without touching the mouse.
+    if (!projects) return;
     const onKey = (event: KeyboardEvent) => {
       if (event.ctrlKey || event.metaKey || event.altKey) return;
       if ((event.target as HTMLElement).closest?.("input, textarea")) return;
-      const index = Number(event.key) - 1;
-      const project = load.projects[index];
+      const project = projects[Number(event.key) - 1];
       if (project) navigate(hrefFor({ name: "annotate", projectId: project.id }));
     };
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
-  }, [load]);
+  }, [projects]);
+}
+
+function ProjectList() {
+  const [load, progress] = useProjects();
+  useNumberKeys(load.state === "ready" ? load.projects : null);
+  useEffect(() => {
+    document.title = "Projects · Preference Studio";
+  }, []);
 
   return (
     <>
@@ -56,17 +65,7 @@ function ProjectList() {
         <SaveStatus />
       </TopBar>
       <main class="page">
-        <div class="page-head">
-          <div>
-            <h1>Your projects</h1>
-            <p class="subtitle">Pick up where you left off. Press a project's number to open it.</p>
-          </div>
-          {currentSession().is_staff && (
-            <a class="btn" href={hrefFor({ name: "newProject" })} data-nav data-testid="new-project-link">
-              New project
-            </a>
-          )}
-        </div>
+        <PageHead />
         {load.state === "loading" && <div class="skeleton" style={{ height: "120px" }} />}
         {load.state === "error" && <div class="error-box">Could not load projects: {load.message}</div>}
         {load.state === "ready" && load.projects.length === 0 && (
@@ -87,10 +86,24 @@ function ProjectList() {
   );
 }
 
+function PageHead() {
+  return (
+    <div class="page-head">
+      <div>
+        <h1>Your projects</h1>
+        <p class="subtitle">Pick up where you left off. Press a project's number to open it.</p>
+      </div>
+      {currentSession().is_staff && (
+        <a class="btn" href={hrefFor({ name: "newProject" })} data-nav data-testid="new-project-link">
+          New project
+        </a>
+      )}
+    </div>
+  );
+}
+
 function ProjectCard({ project, index, progress }: { project: Project; index: number; progress?: Progress }) {
   const href = hrefFor({ name: "annotate", projectId: project.id });
-  const total = progress ? progress.done_total + progress.remaining : 0;
-  const share = total ? Math.round((100 * (progress?.done_total ?? 0)) / total) : 0;
   const kind =
     project.task_type === "pairwise" ? "Pairwise" : `Rank ${project.responses_per_comparison} responses`;
   return (
@@ -106,21 +119,7 @@ function ProjectCard({ project, index, progress }: { project: Project; index: nu
             {project.role === "admin" && <span class="role-badge">admin</span>}
           </div>
         </div>
-        <div class="project-progress">
-          {progress ? (
-            <>
-              <div class="project-numbers">
-                <span><strong>{progress.done_today}</strong> today</span>
-                <span><strong>{progress.remaining}{progress.remaining_capped ? "+" : ""}</strong> left</span>
-              </div>
-              <div class="bar" aria-label={`${share}% of your comparisons done`}>
-                <div class="bar-fill" style={{ width: `${share}%` }} />
-              </div>
-            </>
-          ) : (
-            <div class="project-numbers muted">—</div>
-          )}
-        </div>
+        <ProjectProgress progress={progress} />
         <span class="project-go">Annotate →</span>
       </a>
       {project.role === "admin" && (
@@ -135,5 +134,28 @@ function ProjectCard({ project, index, progress }: { project: Project; index: nu
         </a>
       )}
     </li>
+  );
+}
+
+function ProjectProgress({ progress }: { progress?: Progress }) {
+  if (!progress) {
+    return (
+      <div class="project-progress">
+        <div class="project-numbers muted">—</div>
+      </div>
+    );
+  }
+  const total = progress.done_total + progress.remaining;
+  const share = total ? Math.round((100 * progress.done_total) / total) : 0;
+  return (
+    <div class="project-progress">
+      <div class="project-numbers">
+        <span><strong>{progress.done_today}</strong> today</span>
+        <span><strong>{progress.remaining}{progress.remaining_capped ? "+" : ""}</strong> left</span>
+      </div>
+      <div class="bar" aria-label={`${share}% of your comparisons done`}>
+        <div class="bar-fill" style={{ width: `${share}%` }} />
+      </div>
+    </div>
   );
 }

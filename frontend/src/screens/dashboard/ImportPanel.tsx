@@ -82,34 +82,53 @@ export function ImportPanel({ project }: { project: Project }) {
         <h2>Import</h2>
         <span class="card-note">JSON Lines, one prompt per line; a bad line stops the whole import, so nothing half-loads</span>
       </header>
-      <form class="form-row" onSubmit={submit}>
-        <label class="field">
-          <span>File</span>
-          <input type="file" accept=".jsonl,.json,.txt,application/json" data-testid="import-file"
-            onChange={(event) => choose((event.currentTarget as HTMLInputElement).files?.[0] ?? null)} />
-        </label>
-        <label class="field">
-          <span>Format</span>
-          <select value={format} onChange={(event) => setFormat((event.currentTarget as HTMLSelectElement).value as ImportFormat)} data-testid="import-format">
-            {FORMATS.map((f) => (
-              <option key={f.value} value={f.value}>{f.label}</option>
-            ))}
-          </select>
-        </label>
-        <label class={`check${labelled ? "" : " is-disabled"}`}>
-          <input type="checkbox" checked={labelled && withLabels} disabled={!labelled} onChange={(event) => setWithLabels((event.currentTarget as HTMLInputElement).checked)} />
-          Import the labels as judgments
-        </label>
-        <button class="btn btn-primary" type="submit" disabled={!file || outcome.kind === "sending"} data-testid="import-submit">
-          {outcome.kind === "sending" ? "Uploading…" : "Upload"}
-        </button>
-      </form>
+      <ImportForm format={format} setFormat={setFormat} labelled={labelled} withLabels={withLabels} setWithLabels={setWithLabels}
+        canSend={file !== null && outcome.kind !== "sending"} sending={outcome.kind === "sending"} choose={choose} submit={submit} />
       <p class="field-hint muted">{FORMATS.find((f) => f.value === format)?.hint}{file ? ` · ${file.name}, ${bytes(file.size)}` : ""}</p>
       {looksLike && looksLike !== format && <FormatMismatch looksLike={looksLike} onSwitch={() => setFormat(looksLike)} />}
       {outcome.kind === "done" && <ImportDone result={outcome.result} />}
       {outcome.kind === "failed" && <ImportFailure outcome={outcome} />}
       {history.state === "ready" && history.data.length > 0 && <ImportHistory imports={history.data} />}
     </section>
+  );
+}
+
+interface FormProps {
+  format: ImportFormat;
+  setFormat: (format: ImportFormat) => void;
+  labelled: boolean;
+  withLabels: boolean;
+  setWithLabels: (on: boolean) => void;
+  canSend: boolean;
+  sending: boolean;
+  choose: (file: File | null) => void;
+  submit: (event: Event) => void;
+}
+
+function ImportForm({ format, setFormat, labelled, withLabels, setWithLabels, canSend, sending, choose, submit }: FormProps) {
+  return (
+    <form class="form-row" onSubmit={submit}>
+      <label class="field">
+        <span>File</span>
+        <input type="file" accept=".jsonl,.json,.txt,application/json" data-testid="import-file"
+          onChange={(event) => choose((event.currentTarget as HTMLInputElement).files?.[0] ?? null)} />
+      </label>
+      <label class="field">
+        <span>Format</span>
+        <select value={format} onChange={(event) => setFormat((event.currentTarget as HTMLSelectElement).value as ImportFormat)} data-testid="import-format">
+          {FORMATS.map((f) => (
+            <option key={f.value} value={f.value}>{f.label}</option>
+          ))}
+        </select>
+      </label>
+      <label class={`check${labelled ? "" : " is-disabled"}`}>
+        <input type="checkbox" checked={labelled && withLabels} disabled={!labelled} onChange={(event) => setWithLabels((event.currentTarget as HTMLInputElement).checked)} />
+        Import the labels as judgments
+      </label>
+      <button class="btn btn-primary" type="submit" disabled={!canSend} data-testid="import-submit">
+        {sending ? "Uploading…" : "Upload"}
+      </button>
+    </form>
   );
 }
 
@@ -186,26 +205,27 @@ function ImportHistory({ imports }: { imports: DataImport[] }) {
             <td class="num">{count(item.counts.lines ?? 0)}</td>
             <td class="num">{count(item.counts.comparisons ?? 0)}</td>
             <td class="num">{count(item.counts.judgments ?? 0)}</td>
-            <td>
-              {item.skipped.length === 0 ? (
-                <span class="muted">none</span>
-              ) : (
-                <details>
-                  <summary>{item.skipped.length} lines</summary>
-                  <ul class="skipped-lines">
-                    {item.skipped.slice(0, 50).map((skip) => (
-                      <li key={skip.line}>
-                        <span class="line-no">{skip.line}</span> {skip.reason}
-                      </li>
-                    ))}
-                  </ul>
-                </details>
-              )}
-            </td>
+            <td><SkippedLines skipped={item.skipped} /></td>
             <td>{ago(item.created_at)}</td>
           </tr>
         ))}
       </tbody>
     </table>
+  );
+}
+
+function SkippedLines({ skipped }: { skipped: DataImport["skipped"] }) {
+  if (skipped.length === 0) return <span class="muted">none</span>;
+  return (
+    <details>
+      <summary>{skipped.length} lines</summary>
+      <ul class="skipped-lines">
+        {skipped.slice(0, 50).map((skip) => (
+          <li key={skip.line}>
+            <span class="line-no">{skip.line}</span> {skip.reason}
+          </li>
+        ))}
+      </ul>
+    </details>
   );
 }

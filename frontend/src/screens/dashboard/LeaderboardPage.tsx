@@ -38,15 +38,18 @@ export function LeaderboardPage({ project }: { project: Project }) {
       </section>
     );
   }
+  return <Leaderboard ratings={ratings} computedAt={data.computed_at} />;
+}
+
+function Leaderboard({ ratings, computedAt }: { ratings: Ratings; computedAt: string }) {
   const rows = leaderboardRows(ratings);
-  const excluded = excludedNote(ratings);
   return (
     <div class="dash-stack" data-testid="leaderboard">
       <section class="card">
         <header class="card-head">
           <h2>Leaderboard</h2>
           <span class="card-note">
-            Bradley–Terry over {count(ratings.n)} model pairs · computed {ago(data.computed_at)}
+            Bradley–Terry over {count(ratings.n)} model pairs · computed {ago(computedAt)}
           </span>
         </header>
         <Headline rows={rows} />
@@ -56,12 +59,7 @@ export function LeaderboardPage({ project }: { project: Project }) {
           <span class="legend-item"><span class="key-diamond" /> online Elo</span>
         </div>
         <RatingTable rows={rows} />
-        <p class="footnote muted">
-          Ratings on the Elo scale: 400 points apart means 10:1 odds; bars are 95% bootstrap intervals, and models whose
-          bars overlap are not yet told apart (they share a rank). Online Elo follows judgment order and has no interval.
-          {ratings.length_controlled.length_coef !== null && <> {lengthNote(ratings)}</>}
-          {excluded && <> {excluded}</>}
-        </p>
+        <RatingNotes ratings={ratings} />
       </section>
       <section class="card">
         <header class="card-head">
@@ -72,6 +70,18 @@ export function LeaderboardPage({ project }: { project: Project }) {
         <HeatLegend />
       </section>
     </div>
+  );
+}
+
+function RatingNotes({ ratings }: { ratings: Ratings }) {
+  const excluded = excludedNote(ratings);
+  return (
+    <p class="footnote muted">
+      Ratings on the Elo scale: 400 points apart means 10:1 odds; bars are 95% bootstrap intervals, and models whose
+      bars overlap are not yet told apart (they share a rank). Online Elo follows judgment order and has no interval.
+      {ratings.length_controlled.length_coef !== null && <> {lengthNote(ratings)}</>}
+      {excluded && <> {excluded}</>}
+    </p>
   );
 }
 
@@ -113,47 +123,56 @@ function RatingTable({ rows }: { rows: LeaderboardRow[] }) {
           </tr>
         </thead>
         <tbody>
-          {rows.map((row) => (
-            <tr key={row.model} data-testid={`model-${row.model}`} class={row.provisional ? "is-provisional" : undefined}>
-              <td class="num">
-                {row.provisional ? (
-                  <span class="muted" title={`No rank until ${MIN_PAIRS_FOR_RATING} judged pairs`}>–</span>
-                ) : (
-                  <span class={`rank rank-${Math.min(row.rank, 4)}`}>{row.rank}</span>
-                )}
-              </td>
-              <td class="model-name">{row.model}</td>
-              <td class="num">
-                <strong>{Math.round(row.rating)}</strong>
-                {row.ci_low !== null && row.ci_high !== null && (
-                  <span class="muted small"> +{Math.round(row.ci_high - row.rating)}/−{Math.round(row.rating - row.ci_low)}</span>
-                )}
-                {row.provisional && (
-                  <div class="tag-warn small" data-testid="provisional">
-                    provisional: {count(row.n)} of {MIN_PAIRS_FOR_RATING} pairs
-                  </div>
-                )}
-              </td>
-              <td class="bar-col">
-                <IntervalBar row={row} x={x} domain={domain} />
-              </td>
-              <td class="num">{row.elo === null ? "—" : Math.round(row.elo)}</td>
-              <td class="num">
-                {row.length_controlled === null ? "—" : Math.round(row.length_controlled)}
-                {row.length_shift !== null && Math.abs(row.length_shift) >= 1 && (
-                  <span class={`muted small shift ${row.length_shift > 0 ? "up" : "down"}`}>
-                    {" "}
-                    {row.length_shift > 0 ? "▲" : "▼"}
-                    {Math.abs(Math.round(row.length_shift))}
-                  </span>
-                )}
-              </td>
-              <td class="num">{count(row.n)}</td>
-            </tr>
-          ))}
+          {rows.map((row) => <RatingRow key={row.model} row={row} x={x} domain={domain} />)}
         </tbody>
       </table>
     </div>
+  );
+}
+
+function RatingRow({ row, x, domain }: { row: LeaderboardRow; x: (v: number) => number; domain: Domain }) {
+  return (
+    <tr data-testid={`model-${row.model}`} class={row.provisional ? "is-provisional" : undefined}>
+      <td class="num">
+        {row.provisional ? (
+          <span class="muted" title={`No rank until ${MIN_PAIRS_FOR_RATING} judged pairs`}>–</span>
+        ) : (
+          <span class={`rank rank-${Math.min(row.rank, 4)}`}>{row.rank}</span>
+        )}
+      </td>
+      <td class="model-name">{row.model}</td>
+      <td class="num">
+        <strong>{Math.round(row.rating)}</strong>
+        {row.ci_low !== null && row.ci_high !== null && (
+          <span class="muted small"> +{Math.round(row.ci_high - row.rating)}/−{Math.round(row.rating - row.ci_low)}</span>
+        )}
+        {row.provisional && (
+          <div class="tag-warn small" data-testid="provisional">
+            provisional: {count(row.n)} of {MIN_PAIRS_FOR_RATING} pairs
+          </div>
+        )}
+      </td>
+      <td class="bar-col">
+        <IntervalBar row={row} x={x} domain={domain} />
+      </td>
+      <td class="num">{row.elo === null ? "—" : Math.round(row.elo)}</td>
+      <td class="num">
+        {row.length_controlled === null ? "—" : Math.round(row.length_controlled)}
+        <LengthShift shift={row.length_shift} />
+      </td>
+      <td class="num">{count(row.n)}</td>
+    </tr>
+  );
+}
+
+function LengthShift({ shift }: { shift: number | null }) {
+  if (shift === null || Math.abs(shift) < 1) return null;
+  return (
+    <span class={`muted small shift ${shift > 0 ? "up" : "down"}`}>
+      {" "}
+      {shift > 0 ? "▲" : "▼"}
+      {Math.abs(Math.round(shift))}
+    </span>
   );
 }
 

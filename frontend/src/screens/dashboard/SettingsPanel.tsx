@@ -5,14 +5,15 @@ import type { Project } from "../../types";
 import { ProjectFields } from "./ProjectFields";
 import { errorText } from "./usePolled";
 
-/** Edit the project's settings; only changed fields are sent. */
-export function SettingsPanel({ project, onProjectChange }: { project: Project; onProjectChange: (project: Project) => void }) {
+type Props = { project: Project; onProjectChange: (project: Project) => void };
+
+/** The settings as typed, what changed, and saving only that. */
+function useSettingsForm({ project, onProjectChange }: Props) {
   const [values, setValues] = useState(() => projectFormValues(project));
   const [state, setState] = useState<{ sending: boolean; message: string; ok: boolean }>({ sending: false, message: "", ok: false });
   const { payload, errors } = projectPayload(values, false);
   const changes = changedFields(project, payload);
   const dirty = Object.keys(changes).length > 0;
-
   const submit = async (event: Event) => {
     event.preventDefault();
     if (Object.keys(errors).length || !dirty) return;
@@ -26,7 +27,13 @@ export function SettingsPanel({ project, onProjectChange }: { project: Project; 
       setState({ sending: false, message: errorText(error), ok: false });
     }
   };
+  return { values, setValues, errors, dirty, state, submit, discard: () => setValues(projectFormValues(project)) };
+}
 
+/** Edit the project's settings; only changed fields are sent. */
+export function SettingsPanel(props: Props) {
+  const { project } = props;
+  const { values, setValues, errors, dirty, state, submit, discard } = useSettingsForm(props);
   return (
     <section class="card" data-testid="settings-panel">
       <header class="card-head">
@@ -42,7 +49,7 @@ export function SettingsPanel({ project, onProjectChange }: { project: Project; 
             {state.sending ? "Saving…" : dirty ? "Save changes" : "No changes"}
           </button>
           {dirty && (
-            <button type="button" class="btn btn-ghost" onClick={() => setValues(projectFormValues(project))}>
+            <button type="button" class="btn btn-ghost" onClick={discard}>
               Discard
             </button>
           )}

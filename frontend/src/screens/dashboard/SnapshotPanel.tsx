@@ -1,10 +1,8 @@
 import { useState } from "preact/hooks";
 import { createSnapshot, listSnapshots } from "../../api";
-import { MAX_SPLIT_SEED } from "../../generated/constants";
-import { EMPTY_FILTERS, type FilterForm, parseFilters } from "../../logic/exportQuery";
 import { ago, count, shortHash } from "../../logic/format";
-import { STATUS_LABELS, inFlight, snapshotPollEvery } from "../../logic/snapshots";
-import type { Aggregation, AnnotatorQuality, ExportFormat, Project, Snapshot } from "../../types";
+import { NEW_SNAPSHOT, STATUS_LABELS, type SnapshotFormValues, inFlight, snapshotPollEvery, snapshotRequest } from "../../logic/snapshots";
+import type { AnnotatorQuality, Project, Snapshot } from "../../types";
 import { AGGREGATIONS, FORMAT_OPTIONS } from "./ExportPanel";
 import { FilterFields } from "./FilterFields";
 import { errorText, usePolled } from "./usePolled";
@@ -70,45 +68,59 @@ function SnapshotTable({ snapshots, fresh }: { snapshots: Snapshot[]; fresh: num
         </tr>
       </thead>
       <tbody>
-        {snapshots.map((s) => {
-          const train = s.row_counts.train ?? 0;
-          const validation = s.row_counts.validation ?? 0;
-          const filters = Object.entries(s.filters).filter(([, v]) => v !== null && v !== false && !(Array.isArray(v) && v.length === 0));
-          return (
-            <tr key={s.id} class={s.id === fresh ? "is-fresh" : ""} data-testid={`snapshot-${s.id}`}>
-              <td class="num">{s.id}</td>
-              <td>
-                {s.format} <span class="muted small">{s.aggregation}</span>
-              </td>
-              <td>
-                <SnapshotStatusPill snapshot={s} />
-              </td>
-              {s.status === "ready" ? (
-                <>
-                  <td class="mono" title={s.sha256}>{shortHash(s.sha256)}</td>
-                  <td>
-                    <div class="split-bar" title={`${train} train, ${validation} validation`}>
-                      <span class="split-train" style={{ width: `${(100 * train) / most}%` }} />
-                      <span class="split-val" style={{ width: `${(100 * validation) / most}%` }} />
-                    </div>
-                    <span class="small">
-                      <strong>{count(train)}</strong> · {count(validation)}
-                    </span>
-                  </td>
-                </>
-              ) : (
-                <td colSpan={2} class={s.status === "failed" ? "small snapshot-error" : "small muted"}>
-                  {s.status === "failed" ? s.error || "failed" : s.status === "running" ? `started ${ago(s.started_at)}` : "—"}
-                </td>
-              )}
-              <td class="small">{filters.length ? filters.map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : String(v)}`).join(" ") : <span class="muted">none</span>}</td>
-              <td>{s.created_by ?? "—"}</td>
-              <td>{ago(s.created_at)}</td>
-            </tr>
-          );
-        })}
+        {snapshots.map((s) => <SnapshotRow key={s.id} snapshot={s} fresh={s.id === fresh} most={most} />)}
       </tbody>
     </table>
+  );
+}
+
+/** The filters a snapshot was written with, "key=value" each; unset ones left out. */
+function filterText(filters: Snapshot["filters"]): string {
+  const set = Object.entries(filters).filter(([, v]) => v !== null && v !== false && !(Array.isArray(v) && v.length === 0));
+  return set.map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : String(v)}`).join(" ");
+}
+
+function SnapshotRow({ snapshot: s, fresh, most }: { snapshot: Snapshot; fresh: boolean; most: number }) {
+  const filters = filterText(s.filters);
+  return (
+    <tr class={fresh ? "is-fresh" : ""} data-testid={`snapshot-${s.id}`}>
+      <td class="num">{s.id}</td>
+      <td>
+        {s.format} <span class="muted small">{s.aggregation}</span>
+      </td>
+      <td>
+        <SnapshotStatusPill snapshot={s} />
+      </td>
+      {s.status === "ready" ? (
+        <SnapshotRows snapshot={s} most={most} />
+      ) : (
+        <td colSpan={2} class={s.status === "failed" ? "small snapshot-error" : "small muted"}>
+          {s.status === "failed" ? s.error || "failed" : s.status === "running" ? `started ${ago(s.started_at)}` : "—"}
+        </td>
+      )}
+      <td class="small">{filters || <span class="muted">none</span>}</td>
+      <td>{s.created_by ?? "—"}</td>
+      <td>{ago(s.created_at)}</td>
+    </tr>
+  );
+}
+
+function SnapshotRows({ snapshot: s, most }: { snapshot: Snapshot; most: number }) {
+  const train = s.row_counts.train ?? 0;
+  const validation = s.row_counts.validation ?? 0;
+  return (
+    <>
+      <td class="mono" title={s.sha256}>{shortHash(s.sha256)}</td>
+      <td>
+        <div class="split-bar" title={`${train} train, ${validation} validation`}>
+          <span class="split-train" style={{ width: `${(100 * train) / most}%` }} />
+          <span class="split-val" style={{ width: `${(100 * validation) / most}%` }} />
+        </div>
+        <span class="small">
+          <strong>{count(train)}</strong> · {count(validation)}
+        </span>
+      </td>
+    </>
   );
 }
 
@@ -121,70 +133,27 @@ function SnapshotStatusPill({ snapshot }: { snapshot: Snapshot }) {
   );
 }
 
-function SnapshotForm({ project, models, annotators, onCreated }: Props & { onCreated: (snapshot: Snapshot) => void }) {
-  const [format, setFormat] = useState<ExportFormat>("trl");
-  const [aggregation, setAggregation] = useState<Aggregation>("majority");
-  const [file, setFile] = useState<"jsonl" | "parquet">("jsonl");
-  const [seed, setSeed] = useState("0");
-  const [validation, setValidation] = useState("10");
-  const [filters, setFilters] = useState<FilterForm>(EMPTY_FILTERS);
-  const [state, setState] = useState<{ sending: boolean; error: string }>({ sending: false, error: "" });
-  const parsed = parseFilters(filters);
-  const seedValue = Number(seed);
-  const fraction = Number(validation) / 100;
-  const problems = [
-    ...(Number.isInteger(seedValue) && seedValue >= 0 && seedValue <= MAX_SPLIT_SEED ? [] : [`the split seed is a whole number from 0 to ${MAX_SPLIT_SEED}`]),
-    ...(fraction >= 0 && fraction < 1 && validation.trim() !== "" ? [] : ["validation is 0 to 99 %"]),
-    ...Object.values(parsed.errors),
-  ];
+type Field = <K extends keyof SnapshotFormValues>(key: K) => (event: Event) => void;
 
+function SnapshotForm({ project, models, annotators, onCreated }: Props & { onCreated: (snapshot: Snapshot) => void }) {
+  const [values, setValues] = useState<SnapshotFormValues>(NEW_SNAPSHOT);
+  const [state, setState] = useState<{ sending: boolean; error: string }>({ sending: false, error: "" });
+  const { body, problems, errors } = snapshotRequest(values);
+  const field: Field = (key) => (event) => setValues({ ...values, [key]: (event.currentTarget as HTMLInputElement).value });
   const submit = async (event: Event) => {
     event.preventDefault();
     if (problems.length) return;
     setState({ sending: true, error: "" });
     try {
-      const snapshot = await createSnapshot(project.id, {
-        format, aggregation, file, pairs: "all", conversational: format === "trl" || format === "kto",
-        include_winners: format === "sft", split_seed: seedValue, validation_fraction: fraction, filters: parsed.filters,
-      });
-      onCreated(snapshot);
+      onCreated(await createSnapshot(project.id, body));
     } catch (error) {
       setState({ sending: false, error: errorText(error) });
     }
   };
-
   return (
     <form class="subform" onSubmit={submit} data-testid="snapshot-form">
-      <div class="form-grid">
-        <label class="field">
-          <span>Format</span>
-          <select value={format} onChange={(e) => setFormat((e.currentTarget as HTMLSelectElement).value as ExportFormat)}>
-            {FORMAT_OPTIONS.filter((o) => o.value !== "raw").map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
-          </select>
-        </label>
-        <label class="field">
-          <span>Aggregation</span>
-          <select value={aggregation} onChange={(e) => setAggregation((e.currentTarget as HTMLSelectElement).value as Aggregation)}>
-            {AGGREGATIONS.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
-          </select>
-        </label>
-        <label class="field">
-          <span>File</span>
-          <select value={file} onChange={(e) => setFile((e.currentTarget as HTMLSelectElement).value as "jsonl" | "parquet")}>
-            <option value="jsonl">JSON Lines</option>
-            <option value="parquet">Parquet</option>
-          </select>
-        </label>
-        <label class="field">
-          <span>Validation, %</span>
-          <input type="number" min={0} max={99} value={validation} onInput={(e) => setValidation((e.currentTarget as HTMLInputElement).value)} />
-        </label>
-        <label class="field">
-          <span>Split seed</span>
-          <input type="number" step={1} value={seed} onInput={(e) => setSeed((e.currentTarget as HTMLInputElement).value)} />
-        </label>
-      </div>
-      <FilterFields value={filters} onChange={setFilters} errors={parsed.errors} models={models} annotators={annotators} />
+      <SnapshotChoices values={values} field={field} />
+      <FilterFields value={values.filters} onChange={(filters) => setValues({ ...values, filters })} errors={errors} models={models} annotators={annotators} />
       {state.error && <div class="error-box" role="alert">{state.error}</div>}
       {problems.length > 0 && <p class="field-error">{problems.join("; ")}</p>}
       <div class="form-actions">
@@ -194,5 +163,39 @@ function SnapshotForm({ project, models, annotators, onCreated }: Props & { onCr
         <span class="muted small">Split by prompt, so no prompt is in both train and validation. A worker writes it; this list shows when it is ready.</span>
       </div>
     </form>
+  );
+}
+
+function SnapshotChoices({ values, field }: { values: SnapshotFormValues; field: Field }) {
+  return (
+    <div class="form-grid">
+      <label class="field">
+        <span>Format</span>
+        <select value={values.format} onChange={field("format")}>
+          {FORMAT_OPTIONS.filter((o) => o.value !== "raw").map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+        </select>
+      </label>
+      <label class="field">
+        <span>Aggregation</span>
+        <select value={values.aggregation} onChange={field("aggregation")}>
+          {AGGREGATIONS.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+        </select>
+      </label>
+      <label class="field">
+        <span>File</span>
+        <select value={values.file} onChange={field("file")}>
+          <option value="jsonl">JSON Lines</option>
+          <option value="parquet">Parquet</option>
+        </select>
+      </label>
+      <label class="field">
+        <span>Validation, %</span>
+        <input type="number" min={0} max={99} value={values.validation} onInput={field("validation")} />
+      </label>
+      <label class="field">
+        <span>Split seed</span>
+        <input type="number" step={1} value={values.seed} onInput={field("seed")} />
+      </label>
+    </div>
   );
 }

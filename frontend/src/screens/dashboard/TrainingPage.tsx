@@ -3,7 +3,7 @@ import { getTrainingConfigs, listCheckpoints, listRuns, listSnapshots } from "..
 import type { RunSeed } from "../../logic/runForm";
 import { toggleSelected } from "../../logic/runSummary";
 import { hrefFor, navigate } from "../../router";
-import type { Checkpoint, Project, Stage, TrainingRun } from "../../types";
+import type { Checkpoint, Project, Stage, StageConfig, TrainingRun } from "../../types";
 import { CheckpointList } from "./CheckpointList";
 import { type FormSeed, RunForm } from "./RunForm";
 import { ACTIVE, RunList } from "./RunList";
@@ -22,17 +22,24 @@ function seedFromQuery(): FormSeed | null {
   return { stage, base_checkpoint: id("base_checkpoint"), reward_checkpoint: id("reward_checkpoint") };
 }
 
+const anyActive = (list: TrainingRun[] | null) => (list ?? []).some((run) => ACTIVE.has(run.status));
+
+/** Stage configs, runs (every 2 s while one is live), checkpoints and snapshots. */
+function useTrainingData(projectId: number) {
+  const [configs] = usePolled(getTrainingConfigs, null, []);
+  const [runs, reloadRuns] = usePolled(() => listRuns(projectId), (list) => (anyActive(list) ? LIVE_EVERY_MS : IDLE_EVERY_MS), [projectId]);
+  const live = runs.state === "ready" && anyActive(runs.data);
+  const [checkpoints, reloadCheckpoints] = usePolled(() => listCheckpoints(projectId), live ? 5_000 : IDLE_EVERY_MS, [projectId]);
+  const [snapshots, reloadSnapshots] = usePolled(() => listSnapshots(projectId), null, [projectId]);
+  return { configs, runs, live, checkpoints, snapshots, reloadRuns, reloadCheckpoints, reloadSnapshots };
+}
+
 /** The most runs one overlay draws: the chart has as many series colours. */
 const MAX_OVERLAY = 6;
 
 /** Start runs, follow them live, compare their curves, and pick the checkpoints they leave. */
 export function TrainingPage({ project }: { project: Project }) {
-  const [configs] = usePolled(getTrainingConfigs, null, []);
-  const anyActive = (list: TrainingRun[] | null) => (list ?? []).some((run) => ACTIVE.has(run.status));
-  const [runs, reloadRuns] = usePolled(() => listRuns(project.id), (list) => (anyActive(list) ? LIVE_EVERY_MS : IDLE_EVERY_MS), [project.id]);
-  const live = runs.state === "ready" && anyActive(runs.data);
-  const [checkpoints, reloadCheckpoints] = usePolled(() => listCheckpoints(project.id), live ? 5_000 : IDLE_EVERY_MS, [project.id]);
-  const [snapshots, reloadSnapshots] = usePolled(() => listSnapshots(project.id), null, [project.id]);
+  const { configs, runs, live, checkpoints, snapshots, reloadRuns, reloadCheckpoints, reloadSnapshots } = useTrainingData(project.id);
   const [seed, setSeed] = useState<FormSeed | null>(seedFromQuery);
   const formRef = useRef<HTMLElement>(null);
 
@@ -64,14 +71,20 @@ export function TrainingPage({ project }: { project: Project }) {
         )}
       </section>
       <RunsCard runs={runs} live={live} checkpoints={checkpointList} reload={reloadRuns} />
-      <section class="card">
-        <header class="card-head">
-          <h2>Checkpoints</h2>
-          <span class="card-note">Each can seed the next stage or a generate run</span>
-        </header>
-        <CheckpointList checkpoints={checkpointList} stages={stages} onSeed={onSeed} />
-      </section>
+      <CheckpointsCard checkpoints={checkpointList} stages={stages} onSeed={onSeed} />
     </div>
+  );
+}
+
+function CheckpointsCard(props: { checkpoints: Checkpoint[]; stages: StageConfig[]; onSeed: (seed: RunSeed) => void }) {
+  return (
+    <section class="card">
+      <header class="card-head">
+        <h2>Checkpoints</h2>
+        <span class="card-note">Each can seed the next stage or a generate run</span>
+      </header>
+      <CheckpointList {...props} />
+    </section>
   );
 }
 
