@@ -15,8 +15,8 @@ import pytest
 from django.db import connection
 
 from tests.annotation_site.test_serving import served
-from tests.labeling.test_ratings import pandalm_candidates as candidates_line
-from tests.labeling.test_ratings import sklearn_ratings
+from tests.labeling.stats.test_ratings import pandalm_candidates as candidates_line
+from tests.labeling.stats.test_ratings import sklearn_ratings
 from tests.reliability.servers import call, manage, private_postgres
 
 PANDALM = Path(__file__).resolve().parents[3] / "shared" / "data" / "pandalm_testset_3annotators.jsonl"
@@ -79,18 +79,18 @@ class Rater(threading.Thread):
 
     def run(self):
         while True:
-            status, task = call(self.port, "GET", f"/api/projects/{self.project}/next-task/", self.token)
+            status, shown = call(self.port, "GET", f"/api/projects/{self.project}/next-task/", self.token)
             if status == 204:
                 return
             if status != 200:
-                self.errors.append(("next-task", status, task))
+                self.errors.append(("next-task", status, shown))
                 return
-            row = self.items[task["id"]]
+            row = self.items[shown["id"]]
             label = row[self.rater]
             model_1, model_2 = row["cmp_key"].split("_", 1)
-            letters = self.letters[task["id"]]
+            letters = self.letters[shown["id"]]
             winner = "tie" if label == 0 else letters[model_1 if label == 1 else model_2]
-            body = {"comparison": task["id"], "winner": winner, "client_key": uuid.uuid4().hex, "time_spent_ms": 1000}
+            body = {"comparison": shown["id"], "winner": winner, "client_key": uuid.uuid4().hex, "time_spent_ms": 1000}
             status, out = call(self.port, "POST", "/api/judgments/", self.token, body)
             if status != 201:
                 self.errors.append(("submit", status, out))
