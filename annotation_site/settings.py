@@ -128,7 +128,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Celery ---------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
-# A gpu task unacknowledged past the visibility timeout is redelivered to another
+# A gpu-queue Celery task unacknowledged past the visibility timeout is redelivered to another
 # worker while the first still trains: keep it above the longest run (48 h).
 _visibility = env_int("CELERY_VISIBILITY_TIMEOUT", 48 * 3600)
 if CELERY_BROKER_URL.startswith("filesystem://"):

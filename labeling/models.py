@@ -334,7 +334,7 @@ class DatasetSnapshot(models.Model):
 
 
 class ProjectStats(models.Model):
-    """The cached result of the stats task; requests read this row, never recompute."""
+    """The cached result of the stats Celery task; requests read this row, never recompute."""
 
     project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="stats")
     payload = models.JSONField(default=dict)

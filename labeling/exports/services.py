@@ -131,7 +131,7 @@ def _assemble(batch: list[tuple[int, list]], raw: bool) -> Iterator[JudgedCompar
     wanted = {cid for cid, _ in batch}
     heads = {cid: head for cid, *head in _comparison_heads(lo, hi, raw) if cid in wanted}
     responses = defaultdict(list)
-    for cid, rid, model, *text in _slots(lo, hi, raw):
+    for cid, rid, model, *text in _positions(lo, hi, raw):
         if cid in wanted:
             responses[cid].append((rid, text[0] if text else "", model))
     flags = _flags(lo, hi) if raw else {}
@@ -149,7 +149,7 @@ def _comparison_heads(lo: int, hi: int, raw: bool) -> QuerySet:
     return Comparison.objects.filter(id__gte=lo, id__lte=hi).values_list(*columns)
 
 
-def _slots(lo: int, hi: int, raw: bool) -> QuerySet:
+def _positions(lo: int, hi: int, raw: bool) -> QuerySet:
     columns = ("comparison_id", "response_id", "response__model_name", *(() if raw else ("response__text",)))
     qs = ComparisonResponse.objects.filter(comparison_id__gte=lo, comparison_id__lte=hi)
     return qs.order_by("comparison_id", "position").values_list(*columns)

@@ -87,7 +87,7 @@ def snapshot_dispatch(snapshot_id: int) -> bool:
 
 
 def snapshot_build(*, snapshot_id: int) -> bool:
-    """Write a pending snapshot (the task's work). Safe to run twice: the caller claims the row
+    """Write a pending snapshot (the Celery task's work). Safe to run twice: the caller claims the row
     with a conditional update, and a snapshot already claimed, finished or gone is left alone.
     A failure is recorded on the row (``failed``, with the error), not raised."""
     claimed = DatasetSnapshot.objects.filter(pk=snapshot_id, status=SnapshotStatus.PENDING).update(

@@ -77,11 +77,11 @@ class ConnectionWatch(threading.Thread):
 def annotate(port: int, token: str, project_id: int, statuses: Counter) -> None:
     """ROUNDS of next-task and submit, each request on a new HTTP connection (as browsers spread them)."""
     for _ in range(ROUNDS):
-        status, task = call(port, "GET", f"/api/projects/{project_id}/next-task/", token)
+        status, comparison = call(port, "GET", f"/api/projects/{project_id}/next-task/", token)
         statuses[status] += 1
         if status != 200:
             return
-        body = {"comparison": task["id"], "winner": "a", "strength": 2, "client_key": uuid.uuid4().hex}
+        body = {"comparison": comparison["id"], "winner": "a", "strength": 2, "client_key": uuid.uuid4().hex}
         statuses[call(port, "POST", "/api/judgments/", token, body)[0]] += 1
 
 

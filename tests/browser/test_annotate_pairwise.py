@@ -36,9 +36,9 @@ def top_words(text, n=3):
 
 
 def shown_comparison(page) -> int:
-    task = page.get_by_test_id("comparison")
-    expect(task).to_be_visible()
-    return int(task.get_attribute("data-comparison"))
+    shown = page.get_by_test_id("comparison")
+    expect(shown).to_be_visible()
+    return int(shown.get_attribute("data-comparison"))
 
 
 def wait_for_next(page, previous: int) -> int:

@@ -49,8 +49,8 @@ def test_rank_four_responses_with_keys_then_by_drag(page, annotator_user, rankin
     second = make_comparison(ranking_project, models_=MODELS, texts=[s + " (v2)" for s in SUMMARIES], priority=1)
 
     log_in(page, annotator_user.username, next_path=f"/projects/{ranking_project.pk}/annotate")
-    task = page.get_by_test_id("comparison")
-    expect(task).to_have_attribute("data-comparison", str(first.pk))
+    shown = page.get_by_test_id("comparison")
+    expect(shown).to_have_attribute("data-comparison", str(first.pk))
     assert strip_order(page) == ["a", "b", "c", "d"]
 
     page.keyboard.press("d")  # select D by letter
@@ -67,7 +67,7 @@ def test_rank_four_responses_with_keys_then_by_drag(page, annotator_user, rankin
     shoot(page, "annotate-ranking")
     page.keyboard.press("Enter")
 
-    expect(task).to_have_attribute("data-comparison", str(second.pk))
+    expect(shown).to_have_attribute("data-comparison", str(second.pk))
     page.keyboard.press("Enter")  # order untouched: asks first
     expect(page.get_by_test_id("problems")).to_contain_text("as presented")
     drag_chip(page, "c", onto="a")

@@ -23,8 +23,8 @@ def test_an_empty_response_is_shown_as_a_placeholder_not_as_text(page, annotator
     line = {"prompt": "Summarise the article.", "responses": [
         {"text": empty, "model": "silent"}, {"text": "(empty response)", "model": "literal"}]}
     import_file(project=project, lines=[json.dumps(line).encode()], format="candidates")
-    slots = ComparisonResponse.objects.filter(comparison__project=project).select_related("response")
-    letter = {slot.response.model_name: LETTERS[slot.position] for slot in slots}
+    positions = ComparisonResponse.objects.filter(comparison__project=project).select_related("response")
+    letter = {position.response.model_name: LETTERS[position.position] for position in positions}
 
     log_in(page, annotator_user.username, next_path=f"/projects/{project.pk}/annotate")
     silent, literal = (page.get_by_test_id(f"response-{letter[m]}") for m in ("silent", "literal"))

@@ -60,11 +60,11 @@ def hostile_project(db):
                         texts=[payload(f"response-a{i}"), payload(f"response-b{i}")])
     for user in annotators:
         for i in range(4):
-            task = comparison_lease_next(project=project, annotator=user)
-            judgment_create(annotator=user, comparison_id=task.pk, client_key=new_client_key(), winner="ab"[i % 2],
+            leased = comparison_lease_next(project=project, annotator=user)
+            judgment_create(annotator=user, comparison_id=leased.pk, client_key=new_client_key(), winner="ab"[i % 2],
                             strength=1, rationale=payload(f"rationale-{i}"))
             if i == 0:
-                Flag.objects.create(project=project, comparison=task, annotator=user, reason="other", note=payload("flag-note"))
+                Flag.objects.create(project=project, comparison=leased, annotator=user, reason="other", note=payload("flag-note"))
     DataImport.objects.create(project=project, format="candidates", file_name=payload("file")[:255], file_sha256="0" * 64,
                               counts={"lines": 1}, created_by=admin)
     run = TrainingRun.objects.create(

@@ -1,8 +1,8 @@
-"""The slot ledger: what ``Comparison``'s counters must equal, recounted from the rows they count.
+"""The seat ledger: what ``Comparison``'s counters must equal, recounted from the rows they count.
 
-``holders`` counts active leases (an expired one not yet reclaimed still holds its slot), judged
+``holders`` counts active leases (an expired one not yet reclaimed still holds its seat), judged
 leases, and imported judgments that never had a lease; ``judgment_count`` counts judgments;
-``is_open`` is ``holders < overlap``. Gold comparisons hold no slots. Every judgment made through
+``is_open`` is ``holders < overlap``. Gold comparisons hold no seats. Every judgment made through
 a lease has that lease in state ``judged``, and the other way round.
 """
 
@@ -11,7 +11,7 @@ from collections import defaultdict
 from labeling.models import Comparison, Judgment, Lease, LeaseState
 
 
-def slot_ledger_errors(project) -> list[str]:
+def seat_ledger_errors(project) -> list[str]:
     """Each comparison of ``project`` whose counters disagree with its rows, described; [] when all agree."""
     leases = defaultdict(dict)  # comparison -> annotator -> state
     for cid, uid, state in Lease.objects.filter(project=project).values_list("comparison_id", "annotator_id", "state"):

@@ -26,10 +26,10 @@ class RetryingAnnotator(threading.Thread):
 
     def run(self):
         while not self.stop.is_set():
-            status, task = self._until_answered("GET", f"/api/projects/{self.project_id}/next-task/")
+            status, shown = self._until_answered("GET", f"/api/projects/{self.project_id}/next-task/")
             if status != 200:
                 return  # 204: nothing left
-            body = {"comparison": task["id"], "winner": self.rng.choice("ab"), "strength": 2,
+            body = {"comparison": shown["id"], "winner": self.rng.choice("ab"), "strength": 2,
                     "client_key": uuid.uuid4().hex}
             status, judgment = self._until_answered("POST", "/api/judgments/", body)
             if status in (200, 201):

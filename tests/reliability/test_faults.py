@@ -57,9 +57,9 @@ def test_with_redis_stopped_annotation_and_login_go_on_and_a_run_waits_for_it(pr
             redis.stop()
 
             timings = Timings()
-            status, task = timings.call("next-task", port, "GET", f"/api/projects/{project.pk}/next-task/", annotator_token)
+            status, shown = timings.call("next-task", port, "GET", f"/api/projects/{project.pk}/next-task/", annotator_token)
             assert status == 200
-            body = {"comparison": task["id"], "winner": "a", "strength": 2, "client_key": uuid.uuid4().hex}
+            body = {"comparison": shown["id"], "winner": "a", "strength": 2, "client_key": uuid.uuid4().hex}
             assert timings.call("submit", port, "POST", "/api/judgments/", annotator_token, body)[0] == 201
             assert timings.call("next-task", port, "GET", f"/api/projects/{project.pk}/next-task/", annotator_token)[0] == 200
 

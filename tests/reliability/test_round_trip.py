@@ -119,17 +119,17 @@ def judged(project, annotator, second_annotator):
     made = []
     for n, user in enumerate([annotator, second_annotator]):
         for i, _ in enumerate(HOSTILE[:6]):
-            task = comparison_lease_next(project=project, annotator=user)
+            leased = comparison_lease_next(project=project, annotator=user)
             tie = (i + n) % 3 == 0
             winner, strength = ("tie", None) if tie else ("ab"[i % 2], 1 + i % 3)
             criteria = {c: {"winner": "tie"} if tie else {"winner": "b", "strength": 1} for c in project.criteria}
             judgment, _ = judgment_create(
-                annotator=user, comparison_id=task.pk, client_key=new_client_key(), winner=winner, strength=strength,
+                annotator=user, comparison_id=leased.pk, client_key=new_client_key(), winner=winner, strength=strength,
                 criteria=criteria, rationale=HOSTILE[(i + n) % len(HOSTILE)], time_spent_ms=1000 * i + n,
             )
             made.append(judgment)
             if i == 2:
-                Flag.objects.create(project=project, comparison=task, annotator=user, reason="unsafe", note="x")
+                Flag.objects.create(project=project, comparison=leased, annotator=user, reason="unsafe", note="x")
     return made
 
 
@@ -179,8 +179,8 @@ def test_raw_export_of_a_ranking_project_keeps_every_ranking(db):
         make_comparison(project, models_=("x", "y", "z"), texts=[f"{i} one", f"{i} two", f"{i} three"])
     for n, user in enumerate(users):
         for _ in range(3):
-            task = comparison_lease_next(project=project, annotator=user)
-            judgment_create(annotator=user, comparison_id=task.pk, client_key=new_client_key(), ranking=list(["cab", "bca"][n]))
+            leased = comparison_lease_next(project=project, annotator=user)
+            judgment_create(annotator=user, comparison_id=leased.pk, client_key=new_client_key(), ranking=list(["cab", "bca"][n]))
     rows = raw_rows(project, "jsonl")
     assert sorted((r["judgment_id"], tuple(r["ranking"])) for r in rows) == sorted(
         (j.pk, tuple(j.ranking)) for j in Judgment.objects.filter(project=project)

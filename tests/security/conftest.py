@@ -14,7 +14,7 @@ from training.models import ModelCheckpoint, RunMetric, TrainingRun
 
 @dataclass
 class Holdings:
-    """What one member of the project holds: a task to judge, one to skip or flag, a judgment, a
+    """What one member of the project holds: a comparison to judge, one to skip or flag, a judgment, a
     comparison they skipped (to take back) and a flag of their own (to withdraw)."""
 
     to_judge: Comparison

@@ -100,8 +100,8 @@ def test_every_cell_of_a_csv_export_is_inert_in_a_spreadsheet(api, project, anno
     project.save(update_fields=["criteria"])
     for formula in FORMULAS:
         make_comparison(project, models_=(formula, "@model"))
-        task = comparison_lease_next(project=project, annotator=annotator)
-        judgment_create(annotator=annotator, comparison_id=task.pk, client_key=new_client_key(), winner="a",
+        leased = comparison_lease_next(project=project, annotator=annotator)
+        judgment_create(annotator=annotator, comparison_id=leased.pk, client_key=new_client_key(), winner="a",
                         strength=1, rationale=formula, criteria={"helpful": {"winner": "b", "strength": 1}})
     response = api(admin_user).get(f"/api/projects/{project.pk}/export/", {"format": "raw", "file": "csv"})
     assert response.status_code == 200

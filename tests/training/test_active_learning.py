@@ -76,7 +76,7 @@ def test_a_model_judging_per_criterion_ranks_by_its_least_certain_criterion(proj
     assert comparison_priorities_update(project=project, checkpoint=checkpoint) == 2
     for c in comparisons:
         prompts = [c.prompt.messages] * 2
-        answers = [slot.response.text for slot in c.positions.select_related("response").order_by("position")]
+        answers = [position.response.text for position in c.positions.select_related("response").order_by("position")]
         expected = max(
             uncertainty_priority(load_reward_fn(tmp_path / "rm", "cpu", name)(prompts, answers).tolist())
             for name in criteria

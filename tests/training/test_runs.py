@@ -225,7 +225,7 @@ def test_a_project_without_judgments_cannot_start_a_reward_run(project, tiny_rew
 
 def test_runs_train_only_on_ready_snapshots_of_their_stages_format(api, labelled_project, admin_user, settings, tmp_path):
     settings.ARTIFACT_DIR = tmp_path
-    pending = snapshot_request(project=labelled_project, options=SnapshotOptions.from_json({"format": "trl"}))  # its task is never sent in this test
+    pending = snapshot_request(project=labelled_project, options=SnapshotOptions.from_json({"format": "trl"}))  # its Celery task is never sent in this test
     with pytest.raises(Conflict, match="pending: only ready snapshots"):
         create(labelled_project, base_model="tiny/hub-model", snapshot=pending)
     body = {"project": labelled_project.pk, "stage": "reward", "base_model": "tiny/hub-model", "snapshot": pending.pk}

@@ -14,7 +14,7 @@ class RewardConfig(TrainConfig):
     )
     use_label_confidence: bool = option(
         True,
-        "Soft targets: a pair whose export gave it a label_confidence below 1 (split votes, "
+        "Soft targets: a pair whose export gave it a label_confidence below 1 (split verdicts, "
         "Dawid-Skene) is trained towards that probability instead of certainty.",
     )
     pooling: str = option(

@@ -98,7 +98,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"wrote {s.rows} rows from {s.comparisons} comparisons to {result.path} "
             f"({result.size} bytes, sha256 {result.sha256}); passed over {s.filtered_out} comparisons "
-            f"by filter, {s.split} split votes, {s.tie} ties"
+            f"by filter, {s.split} split verdicts, {s.tie} ties"
         ))
 
     def _snapshot(self, project, opts):

@@ -74,7 +74,7 @@ def test_ahead_asked_first_still_gives_two_different_comparisons(project, annota
     assert Lease.objects.filter(annotator=annotator).count() == 2
 
 
-def test_ahead_is_none_when_only_the_current_task_is_left(project, annotator):
+def test_ahead_is_none_when_only_the_current_comparison_is_left(project, annotator):
     only = make_comparison(project)
     assert lease_next(project, annotator, ahead=True) is None
     assert lease_next(project, annotator) == only

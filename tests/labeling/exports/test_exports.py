@@ -59,7 +59,7 @@ def judge(comparison, user, winner="a", strength=None, ranking=None, created_at=
 
 
 def texts(comparison) -> list[str]:
-    return [slot.response.text for slot in comparison.positions.select_related("response")]
+    return [position.response.text for position in comparison.positions.select_related("response")]
 
 
 def export(project, fmt="trl", filters=None, **options) -> list[dict]:
@@ -171,7 +171,7 @@ def test_ranking_project_gives_all_pairs_or_best_versus_rest(voters):
 # --- filters ----------------------------------------------------------------------------------------
 
 
-def test_exclude_ties_drops_tie_judgments_before_the_vote(project, voters):
+def test_exclude_ties_drops_tie_judgments_before_aggregation(project, voters):
     c = make_comparison(project, texts=["A", "B"])
     judge(c, voters[0], "tie")
     judge(c, voters[1], "tie")
@@ -488,13 +488,13 @@ SNAPSHOT_REQUEST = {"format": "kto", "split_seed": 4, "validation_fraction": 0.2
 
 
 @pytest.fixture
-def eager_tasks(monkeypatch):
+def eager_celery(monkeypatch):
     """Tasks run in this process when sent: no worker in these tests."""
     monkeypatch.setattr(celery_app.conf, "task_always_eager", True)
 
 
 def request_snapshot(api, user, project, django_capture_on_commit_callbacks, payload=SNAPSHOT_REQUEST, run=True):
-    """POST a snapshot; ``run``: run what was queued after commit (with ``eager_tasks``, the task)."""
+    """POST a snapshot; ``run``: run what was queued after commit (with ``eager_celery``, the task)."""
     with django_capture_on_commit_callbacks(execute=run) as queued:
         response = api(user).post(f"/api/projects/{project.pk}/snapshots/", payload, format="json")
     assert response.status_code == 202, response.json()
@@ -502,8 +502,8 @@ def request_snapshot(api, user, project, django_capture_on_commit_callbacks, pay
     return response.json()
 
 
-def test_api_answers_202_with_a_pending_snapshot_and_the_task_makes_it_ready(
-    api, artifacts, admin_user, many, eager_tasks, django_capture_on_commit_callbacks
+def test_api_answers_202_with_a_pending_snapshot_and_the_worker_makes_it_ready(
+    api, artifacts, admin_user, many, eager_celery, django_capture_on_commit_callbacks
 ):
     created = request_snapshot(api, admin_user, many, django_capture_on_commit_callbacks)
     assert created["status"] == "pending" and created["sha256"] == "" and created["created_by"] == admin_user.username
@@ -516,7 +516,7 @@ def test_api_answers_202_with_a_pending_snapshot_and_the_task_makes_it_ready(
     assert [s["id"] for s in api(admin_user).get(f"/api/projects/{many.pk}/snapshots/").json()] == [created["id"]]
 
 
-def test_snapshot_task_claims_its_row_so_running_it_twice_writes_once(
+def test_snapshot_build_claims_its_row_so_running_it_twice_writes_once(
     api, artifacts, admin_user, many, django_capture_on_commit_callbacks
 ):
     created = request_snapshot(api, admin_user, many, django_capture_on_commit_callbacks, run=False)
@@ -530,7 +530,7 @@ def test_snapshot_task_claims_its_row_so_running_it_twice_writes_once(
     assert tasks.snapshot_build(999_999) is False
 
 
-def test_snapshot_task_failure_is_recorded_on_the_row(
+def test_snapshot_build_failure_is_recorded_on_the_row(
     api, artifacts, admin_user, many, monkeypatch, django_capture_on_commit_callbacks
 ):
     created = request_snapshot(api, admin_user, many, django_capture_on_commit_callbacks, run=False)
@@ -616,7 +616,7 @@ def test_export_data_command_writes_the_file(tmp_path, labelled):
     stdout = io.StringIO()
     call_command("export_data", "--project", labelled[0].project.slug, "--format", "trl", "--exclude-gold", "--out", str(out), stdout=stdout)
     assert jsonl(out.read_bytes()) == [{"prompt": labelled[0].prompt.messages[0]["content"], "chosen": "clear A", "rejected": "clear B", "chosen_model": "model-a", "rejected_model": "model-b", "label_confidence": 1.0}]
-    assert "wrote 1 rows" in stdout.getvalue() and "1 split votes" in stdout.getvalue()
+    assert "wrote 1 rows" in stdout.getvalue() and "1 split verdicts" in stdout.getvalue()
 
 
 def test_export_data_command_snapshot(artifacts, tmp_path, many):

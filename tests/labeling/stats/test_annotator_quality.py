@@ -110,7 +110,7 @@ def test_pandalm_random_rater_is_flagged(pandalm_rows):
 
 
 def test_e_process_keeps_false_alarms_below_alpha():
-    # 400 annotators who agree exactly at the reference rate, 300 votes each
+    # 400 annotators who agree exactly at the reference rate, 300 judgments each
     rng = np.random.default_rng(1)
     codes = np.repeat(np.arange(400), 300)
     agrees = rng.random(len(codes)) < 0.8
@@ -123,7 +123,7 @@ def test_e_process_catches_a_poor_annotator_and_follows_order():
     agrees = np.r_[np.ones(30), np.zeros(30)]
     e_value, peak, flagged = agreement_e_process(codes, agrees, 0.9, n_annotators=1, alpha=0.05)
     assert flagged[0] and peak[0] >= 20 and e_value[0] == peak[0]
-    # order puts the failures first: the same votes, read in the other order
+    # order puts the failures first: the same judgments, read in the other order
     e_later, _, _ = agreement_e_process(codes, agrees, 0.9, n_annotators=1,
                                         order=np.arange(60)[::-1], alpha=0.05)
     assert e_later[0] != e_value[0]

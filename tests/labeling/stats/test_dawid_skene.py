@@ -30,7 +30,7 @@ def test_unanimous_annotators_give_certain_labels():
     np.testing.assert_allclose(fit.posterior.sum(axis=1), 1.0)
 
 
-def test_majority_posterior_is_the_vote_share():
+def test_majority_posterior_is_the_share_of_each_answer():
     shares = majority_posterior(np.array([0, 0, 0, 1]), np.array([1, 1, 2, 0]), 2, 3)
     np.testing.assert_allclose(shares, [[0, 2 / 3, 1 / 3], [1, 0, 0]])
 

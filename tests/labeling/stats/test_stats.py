@@ -85,7 +85,7 @@ def scaleless(project):
 
 @pytest.fixture
 def duel(project, annotator, second_annotator):
-    """Two annotators on four comparisons of model-a (seat A) against model-b (seat B)."""
+    """Two annotators on four comparisons of model-a (position A) against model-b (position B)."""
     comparisons = [make_comparison(project, texts=[f"long answer {i} " * 4, f"short {i}"]) for i in range(4)]
     answers = [("a", 3, "a", 2), ("a", 1, "b", 1), ("tie", None, "tie", None), ("b", 2, "b", 2)]
     for comparison, (w1, s1, w2, s2) in zip(comparisons, answers, strict=True):
@@ -228,11 +228,11 @@ def test_position_lookup_says_missing_for_unknown_positions(scale):
 
 def test_merged_rows_give_the_same_length_controlled_fit(project, annotator, second_annotator):
     third = UserFactory()
-    votes = ["aab", "abb", "a t", "bba", "aaa", "tb "]  # per comparison: three voters, " " = none
-    for i, vote in enumerate(votes):
-        seats = ("x", "y") if i % 2 else ("y", "x")
-        comparison = make_comparison(project, models_=seats, texts=["word " * (i + 1), "longer words " * (5 - i % 3)])
-        for user, winner in zip((annotator, second_annotator, third), vote, strict=True):
+    verdicts = ["aab", "abb", "a t", "bba", "aaa", "tb "]  # per comparison: three annotators, " " = none
+    for i, verdicts_of_one in enumerate(verdicts):
+        models_by_position = ("x", "y") if i % 2 else ("y", "x")
+        comparison = make_comparison(project, models_=models_by_position, texts=["word " * (i + 1), "longer words " * (5 - i % 3)])
+        for user, winner in zip((annotator, second_annotator, third), verdicts_of_one, strict=True):
             if winner != " ":
                 judge(comparison, user, {"t": "tie"}.get(winner, winner), 1)
     arrays, positions = judgment_arrays(project), position_arrays(project)
