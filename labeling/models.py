@@ -63,6 +63,7 @@ class Project(models.Model):
 
 class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
+    REVIEWER = "reviewer", "Reviewer"  # annotates, and works the review queue (issue #19)
     ANNOTATOR = "annotator", "Annotator"
 
 
@@ -211,6 +212,12 @@ class Winner(models.TextChoices):
 IMPORTED_KEY_PREFIX = "import:"
 
 
+class ReviewState(models.TextChoices):
+    UNREVIEWED = "", "Not reviewed"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
 class Judgment(models.Model):
     """One annotator's preference on one comparison.
 
@@ -230,6 +237,14 @@ class Judgment(models.Model):
     time_spent_ms = models.PositiveIntegerField(default=0)
     client_key = models.CharField(max_length=64, unique=True, help_text="Client-made idempotency key.")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Review (issue #19): a rejected judgment stays for the audit trail but counts nowhere (stats,
+    # exports, overlap). db_default: the hot path and imports insert judgments in plain SQL.
+    review = models.CharField(max_length=8, choices=ReviewState.choices, default="", db_default="", blank=True)
+    review_note = models.TextField(default="", db_default="", blank=True, help_text="Why it was rejected.")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -287,8 +302,16 @@ class Demonstration(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
 
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued"  # a large upload, stored, waiting for a worker
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
 class DataImport(models.Model):
-    """What one import brought in (or why nothing was), for the admin's record."""
+    """What one import brought in (or why nothing was), for the admin's record. A large upload is
+    imported by a worker (issue #14): ``status`` and ``lines_read`` follow it."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="imports")
     format = models.CharField(max_length=16)
@@ -299,6 +322,11 @@ class DataImport(models.Model):
     skipped = models.JSONField(default=list, help_text='[{"line": 12, "reason": "..."}]')
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=8, choices=ImportStatus.choices, default=ImportStatus.DONE)
+    lines_read = models.PositiveIntegerField(default=0, help_text="Progress of a queued import.")
+    error = models.TextField(blank=True, help_text="Why it failed (the line and field named).")
+    upload_path = models.CharField(max_length=500, blank=True, help_text="A queued upload, relative to ARTIFACT_DIR.")
+    finished_at = models.DateTimeField(null=True, blank=True)
 
 
 class SnapshotStatus(models.TextChoices):
@@ -344,3 +372,29 @@ class ProjectStats(models.Model):
     refresh_started_at = models.DateTimeField(
         null=True, blank=True, help_text="When the refresh now running began; cleared once its payload is stored."
     )
+
+
+class JudgeKind(models.TextChoices):
+    REWARD_MODEL = "reward_model", "Reward model"
+    CAUSAL_LM = "causal_lm", "Causal LM"
+    ENDPOINT = "endpoint", "OpenAI-compatible endpoint (configured by a site administrator)"
+
+
+class Judge(models.Model):
+    """A model labelling comparisons (issue #18), an annotator of kind ``model``: its judgments are
+    stored under ``user`` (inactive, named after it, as imported label sources are), never take a
+    seat or a lease, and stats, exports and agreement tell them from humans' by this row.
+    ``checkpoint_id``: a ``training.ModelCheckpoint`` (an id: labeling never imports training)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="judges")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="judge")
+    name = models.CharField(max_length=200, help_text="Shown wherever its judgments are.")
+    kind = models.CharField(max_length=16, choices=JudgeKind.choices)
+    checkpoint_id = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="judge_unique_name")]
+
+    def __str__(self):
+        return f"judge {self.name} in {self.project}"
