@@ -3,8 +3,8 @@ import { loginUrl } from "../api";
 import type { QueueStatus } from "../logic/retryQueue";
 import { writeQueue } from "../writeQueue";
 
-/** A quiet pill that says whether every submit has reached the server. */
-export function SaveStatus() {
+/** The write queue's status, re-read each second while a retry counts down. */
+function useQueueStatus() {
   const queue = writeQueue();
   const [status, setStatus] = useState<QueueStatus>(queue.status());
   const [, tick] = useState(0);
@@ -14,7 +14,12 @@ export function SaveStatus() {
     const timer = setInterval(() => tick((n) => n + 1), 1000);
     return () => clearInterval(timer);
   }, [status.state]);
+  return { queue, status };
+}
 
+/** A quiet pill that says whether every submit has reached the server. */
+export function SaveStatus() {
+  const { queue, status } = useQueueStatus();
   if (status.failed.length) {
     const detail = status.failed.map((job) => `${job.label}: ${job.error}`).join("\n");
     return (
@@ -32,15 +37,7 @@ export function SaveStatus() {
       </span>
     );
   }
-  if (status.state === "waiting") {
-    const seconds = Math.max(0, Math.ceil(((status.retryAt ?? 0) - Date.now()) / 1000));
-    return (
-      <span class="save-status save-waiting" role="status" title={status.lastError ?? ""}>
-        <span class="dot" /> Offline, {status.pending} unsaved · retry in {seconds}s
-        <button class="btn-link" onClick={() => queue.resume()}>now</button>
-      </span>
-    );
-  }
+  if (status.state === "waiting") return <Waiting status={status} resume={() => queue.resume()} />;
   if (status.pending > 0) {
     return (
       <span class="save-status save-sending" role="status">
@@ -51,6 +48,16 @@ export function SaveStatus() {
   return (
     <span class="save-status save-idle" role="status" data-testid="save-status">
       <span class="dot" /> All saved
+    </span>
+  );
+}
+
+function Waiting({ status, resume }: { status: QueueStatus; resume: () => void }) {
+  const seconds = Math.max(0, Math.ceil(((status.retryAt ?? 0) - Date.now()) / 1000));
+  return (
+    <span class="save-status save-waiting" role="status" title={status.lastError ?? ""}>
+      <span class="dot" /> Offline, {status.pending} unsaved · retry in {seconds}s
+      <button class="btn-link" onClick={resume}>now</button>
     </span>
   );
 }

@@ -31,61 +31,77 @@ export function AnnotatorTable({ rows }: { rows: AnnotatorQuality[] }) {
         <thead>
           <tr>
             {COLUMNS.map((column) => (
-              <th
-                key={column.key}
-                class={column.key === "username" ? "" : "num"}
-                aria-sort={sort.key === column.key ? (sort.direction === "asc" ? "ascending" : "descending") : "none"}
-                title={column.title}
-              >
-                <button class="sort-button" onClick={() => setSort(nextSort(sort, column.key, column.natural))}>
-                  {column.label}
-                  <span class="sort-mark" aria-hidden="true">
-                    {sort.key === column.key ? (sort.direction === "asc" ? "▲" : "▼") : ""}
-                  </span>
-                </button>
-              </th>
+              <SortHeader key={column.key} column={column} sort={sort} onSort={() => setSort(nextSort(sort, column.key, column.natural))} />
             ))}
           </tr>
         </thead>
         <tbody>
-          {sorted.map((row) => (
-            <tr key={row.annotator} class={row.outlier || row.too_fast ? "is-outlier" : ""} data-testid={`annotator-${row.username}`}>
-              <td class="annotator-name">{row.username || `user ${row.annotator}`}</td>
-              <td class="num">{row.n}</td>
-              <td class="num">
-                <ShareBar value={row.agreement} /> <span class="muted small">n={row.n_agreement}</span>
-              </td>
-              <td class="num">
-                {row.n_gold ? (
-                  <>
-                    {percent(row.gold_accuracy)} <span class="muted small">n={row.n_gold}</span>
-                  </>
-                ) : (
-                  <span class="muted">—</span>
-                )}
-              </td>
-              <td class="num">{duration(row.median_seconds)}</td>
-              <td class="num">
-                {duration(row.fastest_seconds)}
-                {row.fast_rate ? <span class="muted small"> {percent(row.fast_rate)} fast</span> : null}
-              </td>
-              <td class="num">{percent(row.tie_rate)}</td>
-              <td class="num">{percent(row.skip_rate)}</td>
-              <td class="num">{percent(row.flag_rate)}</td>
-              <td class="num">
-                {row.outlier && (
-                  <span class="badge badge-danger" title={`e-value ${row.e_value.toFixed(1)}: agreement credibly below the crowd`}>outlier</span>
-                )}
-                {row.too_fast && (
-                  <span class="badge badge-danger" data-testid="too-fast" title={`${percent(row.fast_rate)} of timed judgments faster than the responses can be read`}>too fast</span>
-                )}
-                {!row.outlier && !row.too_fast && <span class="badge badge-ok">ok</span>}
-              </td>
-            </tr>
-          ))}
+          {sorted.map((row) => <AnnotatorRow key={row.annotator} row={row} />)}
         </tbody>
       </table>
     </div>
+  );
+}
+
+function SortHeader({ column, sort, onSort }: { column: (typeof COLUMNS)[number]; sort: SortState<Column>; onSort: () => void }) {
+  const current = sort.key === column.key;
+  return (
+    <th
+      class={column.key === "username" ? "" : "num"}
+      aria-sort={current ? (sort.direction === "asc" ? "ascending" : "descending") : "none"}
+      title={column.title}
+    >
+      <button class="sort-button" onClick={onSort}>
+        {column.label}
+        <span class="sort-mark" aria-hidden="true">
+          {current ? (sort.direction === "asc" ? "▲" : "▼") : ""}
+        </span>
+      </button>
+    </th>
+  );
+}
+
+function AnnotatorRow({ row }: { row: AnnotatorQuality }) {
+  return (
+    <tr class={row.outlier || row.too_fast ? "is-outlier" : ""} data-testid={`annotator-${row.username}`}>
+      <td class="annotator-name">{row.username || `user ${row.annotator}`}</td>
+      <td class="num">{row.n}</td>
+      <td class="num">
+        <ShareBar value={row.agreement} /> <span class="muted small">n={row.n_agreement}</span>
+      </td>
+      <td class="num">
+        {row.n_gold ? (
+          <>
+            {percent(row.gold_accuracy)} <span class="muted small">n={row.n_gold}</span>
+          </>
+        ) : (
+          <span class="muted">—</span>
+        )}
+      </td>
+      <td class="num">{duration(row.median_seconds)}</td>
+      <td class="num">
+        {duration(row.fastest_seconds)}
+        {row.fast_rate ? <span class="muted small"> {percent(row.fast_rate)} fast</span> : null}
+      </td>
+      <td class="num">{percent(row.tie_rate)}</td>
+      <td class="num">{percent(row.skip_rate)}</td>
+      <td class="num">{percent(row.flag_rate)}</td>
+      <td class="num"><StatusBadges row={row} /></td>
+    </tr>
+  );
+}
+
+function StatusBadges({ row }: { row: AnnotatorQuality }) {
+  return (
+    <>
+      {row.outlier && (
+        <span class="badge badge-danger" title={`e-value ${row.e_value.toFixed(1)}: agreement credibly below the crowd`}>outlier</span>
+      )}
+      {row.too_fast && (
+        <span class="badge badge-danger" data-testid="too-fast" title={`${percent(row.fast_rate)} of timed judgments faster than the responses can be read`}>too fast</span>
+      )}
+      {!row.outlier && !row.too_fast && <span class="badge badge-ok">ok</span>}
+    </>
   );
 }
 

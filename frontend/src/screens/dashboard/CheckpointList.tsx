@@ -57,29 +57,33 @@ export function CheckpointList({ checkpoints, stages, onSeed }: { checkpoints: C
         </tr>
       </thead>
       <tbody>
-        {checkpoints.map((checkpoint) => (
-          <tr key={checkpoint.id} data-testid={`checkpoint-${checkpoint.id}`}>
-            <td>
-              <div class="mono">{checkpoint.name}</div>
-              {checkpoint.run !== null && (
-                <a class="small" href={hrefFor({ name: "dashboard", projectId: checkpoint.project, tab: "training", runId: checkpoint.run })} data-nav>
-                  from run #{checkpoint.run}
-                </a>
-              )}
-            </td>
-            <td><span class={`stage-badge kind-${checkpoint.kind}`}>{checkpoint.kind}</span></td>
-            <td><MetricChips metrics={checkpoint.metrics} /></td>
-            <td>{ago(checkpoint.created_at)}</td>
-            <td class="actions seed-actions">
-              {seedsFor(checkpoint, stages).slice(0, 3).map((seed) => (
-                <button key={seed.label} class="btn btn-sm" onClick={() => onSeed(seed)} data-testid={`seed-${checkpoint.id}-${seed.stage}`}>
-                  {seed.label}
-                </button>
-              ))}
-            </td>
-          </tr>
-        ))}
+        {checkpoints.map((checkpoint) => <CheckpointRow key={checkpoint.id} checkpoint={checkpoint} stages={stages} onSeed={onSeed} />)}
       </tbody>
     </table>
+  );
+}
+
+function CheckpointRow({ checkpoint, stages, onSeed }: { checkpoint: Checkpoint; stages: StageConfig[]; onSeed: (seed: RunSeed) => void }) {
+  return (
+    <tr data-testid={`checkpoint-${checkpoint.id}`}>
+      <td>
+        <div class="mono">{checkpoint.name}</div>
+        {checkpoint.run !== null && (
+          <a class="small" href={hrefFor({ name: "dashboard", projectId: checkpoint.project, tab: "training", runId: checkpoint.run })} data-nav>
+            from run #{checkpoint.run}
+          </a>
+        )}
+      </td>
+      <td><span class={`stage-badge kind-${checkpoint.kind}`}>{checkpoint.kind}</span></td>
+      <td><MetricChips metrics={checkpoint.metrics} /></td>
+      <td>{ago(checkpoint.created_at)}</td>
+      <td class="actions seed-actions">
+        {seedsFor(checkpoint, stages).slice(0, 3).map((seed) => (
+          <button key={seed.label} class="btn btn-sm" onClick={() => onSeed(seed)} data-testid={`seed-${checkpoint.id}-${seed.stage}`}>
+            {seed.label}
+          </button>
+        ))}
+      </td>
+    </tr>
   );
 }

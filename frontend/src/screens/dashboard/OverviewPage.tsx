@@ -40,13 +40,7 @@ export function OverviewPage({ project }: { project: Project }) {
         </section>
         <RatesCard data={data} project={project} />
       </div>
-      <section class="card">
-        <header class="card-head">
-          <h2>Annotators</h2>
-          <span class="card-note">Agreement is with the majority of the others on the same comparison; outliers are credibly below the crowd.</span>
-        </header>
-        {statsData ? <AnnotatorTable rows={statsData.annotators} /> : <StatsPending loading={stats.state === "loading"} />}
-      </section>
+      <AnnotatorsCard stats={statsData} loading={stats.state === "loading"} />
       <section class="card">
         <header class="card-head">
           <h2>Flagged for review</h2>
@@ -55,6 +49,18 @@ export function OverviewPage({ project }: { project: Project }) {
         <OpenFlags flags={data.flagged} onResolve={(flagId) => resolveFlag(flagId).then(reloadOverview)} />
       </section>
     </div>
+  );
+}
+
+function AnnotatorsCard({ stats, loading }: { stats: ProjectStats | null; loading: boolean }) {
+  return (
+    <section class="card">
+      <header class="card-head">
+        <h2>Annotators</h2>
+        <span class="card-note">Agreement is with the majority of the others on the same comparison; outliers are credibly below the crowd.</span>
+      </header>
+      {stats ? <AnnotatorTable rows={stats.annotators} /> : <StatsPending loading={loading} />}
+    </section>
   );
 }
 

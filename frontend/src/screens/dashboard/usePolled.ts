@@ -43,6 +43,12 @@ export function usePolled<T>(load: () => Promise<T>, every: Every<T>, deps: unkn
   }, deps);
 
   const everyMs = typeof every === "function" ? every(result.state === "ready" ? result.data : null) : every;
+  useVisibleInterval(run, everyMs);
+  return [result, run];
+}
+
+/** `run()` every `everyMs` while the tab is visible; null stops. */
+function useVisibleInterval(run: () => void, everyMs: number | null): void {
   useEffect(() => {
     if (everyMs === null) return;
     const timer = setInterval(() => {
@@ -50,8 +56,6 @@ export function usePolled<T>(load: () => Promise<T>, every: Every<T>, deps: unkn
     }, everyMs);
     return () => clearInterval(timer);
   }, [everyMs, run]);
-
-  return [result, run];
 }
 
 /** A 4xx/5xx's message (a serializer's field errors as "field: message"), or the network failure's. */
