@@ -15,49 +15,55 @@ interface Props {
 
 /** The bottom dock: one row per criterion (overall first, then the project's), then the actions. */
 export function DecisionDock({ project, draft, snippets, dispatch, status, children }: Props) {
-  const ranking = draft.config.comparisonKind === "ranking";
-  const many = draft.criteria.length > 1;
   return (
     <div class="dock" data-testid="dock">
       <div class="dock-status">{status}</div>
       <div class="dock-main">
         <div class="dock-criteria">
-          {draft.criteria.map((criterion, index) => {
-            const active = index === draft.active;
-            const follows = !ranking && draft.follows[criterion];
-            return (
-              <div
-                key={criterion}
-                class={`dock-row${active && many ? " is-active" : ""}${follows ? " follows" : ""}`}
-                data-criterion={criterion}
-                onPointerDown={() => !active && dispatch({ type: "criterion", index })}
-              >
-                <div class="dock-row-label">
-                  {criterionLabel(criterion)}
-                  {!ranking && isVerdictComplete(draft.verdicts[criterion], draft.config.scaleSize) && (
-                    <span class="row-done" aria-label="done">✓</span>
-                  )}
-                </div>
-                {ranking ? (
-                  <RankingStrip
-                    order={draft.rankings[criterion]}
-                    selected={draft.selected}
-                    snippets={snippets}
-                    active={active}
-                    onSelect={(letter) => dispatch({ type: "rankSelect", letter, criterion: index })}
-                    onReorder={(from, to) => dispatch({ type: "rankReorder", criterion: index, from, to })}
-                  />
-                ) : follows ? (
-                  <FollowingSummary project={project} draft={draft} onChange={() => dispatch({ type: "detach", criterion: index })} testId={`change-${index}`} />
-                ) : (
-                  <PairwiseScale project={project} draft={draft} index={index} dispatch={dispatch} showKeys={active} />
-                )}
-              </div>
-            );
-          })}
+          {draft.criteria.map((criterion, index) => (
+            <CriterionRow key={criterion} project={project} draft={draft} snippets={snippets} dispatch={dispatch} index={index} />
+          ))}
         </div>
         {children}
       </div>
+    </div>
+  );
+}
+
+type RowProps = Omit<Props, "status" | "children"> & { index: number };
+
+/** One criterion's verdict: a ranking strip, a scale, or one line while it follows the overall verdict. */
+function CriterionRow({ project, draft, snippets, dispatch, index }: RowProps) {
+  const criterion = draft.criteria[index];
+  const ranking = draft.config.comparisonKind === "ranking";
+  const active = index === draft.active;
+  const follows = !ranking && draft.follows[criterion];
+  return (
+    <div
+      class={`dock-row${active && draft.criteria.length > 1 ? " is-active" : ""}${follows ? " follows" : ""}`}
+      data-criterion={criterion}
+      onPointerDown={() => !active && dispatch({ type: "criterion", index })}
+    >
+      <div class="dock-row-label">
+        {criterionLabel(criterion)}
+        {!ranking && isVerdictComplete(draft.verdicts[criterion], draft.config.scaleSize) && (
+          <span class="row-done" aria-label="done">✓</span>
+        )}
+      </div>
+      {ranking ? (
+        <RankingStrip
+          order={draft.rankings[criterion]}
+          selected={draft.selected}
+          snippets={snippets}
+          active={active}
+          onSelect={(letter) => dispatch({ type: "rankSelect", letter, criterion: index })}
+          onReorder={(from, to) => dispatch({ type: "rankReorder", criterion: index, from, to })}
+        />
+      ) : follows ? (
+        <FollowingSummary project={project} draft={draft} onChange={() => dispatch({ type: "detach", criterion: index })} testId={`change-${index}`} />
+      ) : (
+        <PairwiseScale project={project} draft={draft} index={index} dispatch={dispatch} showKeys={active} />
+      )}
     </div>
   );
 }
@@ -93,54 +99,18 @@ interface ScaleProps {
   showKeys: boolean;
 }
 
+type Choose = (target: PairwiseWinner, strength?: number) => void;
+
 /** A symmetric scale: A much better … slightly better | tie | B slightly better … much better. */
 function PairwiseScale({ project, draft, index, dispatch, showKeys }: ScaleProps) {
   const verdict = draft.verdicts[draft.criteria[index]];
-  const scale = project.strength_scale;
-  const choose = (target: PairwiseWinner, strength?: number) => {
+  const choose: Choose = (target, strength) => {
     dispatch({ type: "choose", target, criterion: index });
     if (strength) dispatch({ type: "strength", value: strength, criterion: index });
   };
-  const side = (letter: "a" | "b") => {
-    const strengths = scale.map((_, i) => i + 1);
-    const cells = (letter === "a" ? [...strengths].reverse() : strengths).map((strength) => {
-      const on = verdict.winner === letter && verdict.strength === strength;
-      return (
-        <button
-          key={strength}
-          type="button"
-          class={`scale-cell side-${letter}${on ? " is-on" : ""}`}
-          aria-pressed={on}
-          data-testid={`scale-${index}-${letter}-${strength}`}
-          style={{ "--strength": strength }}
-          onClick={() => choose(letter, strength)}
-        >
-          <span class="scale-label">{scale[strength - 1]}</span>
-          <span class="scale-digit" aria-hidden="true">{strength}</span>
-          {showKeys && <Kbd k={String(strength)} />}
-        </button>
-      );
-    });
-    const chosen = verdict.winner === letter;
-    const badge = (
-      <button
-        type="button"
-        class={`scale-letter letter-${letter}${chosen ? " is-on" : ""}${chosen && !verdict.strength && scale.length ? " needs-strength" : ""}`}
-        aria-pressed={chosen}
-        title={`${letter.toUpperCase()} is better`}
-        data-testid={`choose-${index}-${letter}`}
-        onClick={() => choose(letter)}
-      >
-        <span class={`letter letter-${letter}`}>{letter.toUpperCase()}</span>
-        <span class="scale-letter-text">is better</span>
-      </button>
-    );
-    return (
-      <div class={`scale-side side-${letter}${chosen ? " is-chosen" : ""}`}>
-        {letter === "a" ? [badge, ...cells] : [...cells, badge]}
-      </div>
-    );
-  };
+  const side = (letter: "a" | "b") => (
+    <ScaleSide letter={letter} scale={project.strength_scale} verdict={verdict} index={index} showKeys={showKeys} choose={choose} />
+  );
   return (
     <div class="scale" role="group" aria-label={`${criterionLabel(draft.criteria[index])}: which is better?`}>
       {side("a")}
@@ -159,4 +129,51 @@ function PairwiseScale({ project, draft, index, dispatch, showKeys }: ScaleProps
       {side("b")}
     </div>
   );
+}
+
+interface SideProps {
+  letter: "a" | "b";
+  scale: string[];
+  verdict: Draft["verdicts"][string];
+  index: number;
+  showKeys: boolean;
+  choose: Choose;
+}
+
+/** One response's half of the scale: its letter, then its strengths growing away from the middle. */
+function ScaleSide({ letter, scale, verdict, index, showKeys, choose }: SideProps) {
+  const strengths = scale.map((_, i) => i + 1);
+  const cells = (letter === "a" ? [...strengths].reverse() : strengths).map((strength) => {
+    const on = verdict.winner === letter && verdict.strength === strength;
+    return (
+      <button
+        key={strength}
+        type="button"
+        class={`scale-cell side-${letter}${on ? " is-on" : ""}`}
+        aria-pressed={on}
+        data-testid={`scale-${index}-${letter}-${strength}`}
+        style={{ "--strength": strength }}
+        onClick={() => choose(letter, strength)}
+      >
+        <span class="scale-label">{scale[strength - 1]}</span>
+        <span class="scale-digit" aria-hidden="true">{strength}</span>
+        {showKeys && <Kbd k={String(strength)} />}
+      </button>
+    );
+  });
+  const chosen = verdict.winner === letter;
+  const badge = (
+    <button
+      type="button"
+      class={`scale-letter letter-${letter}${chosen ? " is-on" : ""}${chosen && !verdict.strength && scale.length ? " needs-strength" : ""}`}
+      aria-pressed={chosen}
+      title={`${letter.toUpperCase()} is better`}
+      data-testid={`choose-${index}-${letter}`}
+      onClick={() => choose(letter)}
+    >
+      <span class={`letter letter-${letter}`}>{letter.toUpperCase()}</span>
+      <span class="scale-letter-text">is better</span>
+    </button>
+  );
+  return <div class={`scale-side side-${letter}${chosen ? " is-chosen" : ""}`}>{letter === "a" ? [badge, ...cells] : [...cells, badge]}</div>;
 }

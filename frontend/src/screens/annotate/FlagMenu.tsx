@@ -15,18 +15,15 @@ interface Props {
   onClose: () => void;
 }
 
-/** 1–4 choose a reason, Enter flags and skips, Shift+Enter flags and keeps judging, Esc cancels. */
-export function FlagMenu({ onConfirm, onClose }: Props) {
-  const [index, setIndex] = useState(0);
-  const [note, setNote] = useState("");
+/**
+ * The menu's keys on the document, in the capture phase so the screen's own keys do not see them.
+ * A layout effect, not useEffect: the listener must be in place by the time the menu is on
+ * screen, or a key pressed at once (a fast annotator, a test) is lost.
+ */
+function useFlagKeys({ onConfirm, onClose }: Props, index: number, note: string, setIndex: (index: number) => void) {
   const dialog = useRef<HTMLDivElement>(null);
-  const indexRef = useRef(index);
-  indexRef.current = index;
-  const noteRef = useRef(note);
-  noteRef.current = note;
-
-  // A layout effect, not useEffect: the listener must be in place by the time the
-  // menu is on screen, or a key pressed at once (a fast annotator, a test) is lost.
+  const latest = useRef({ index, note });
+  latest.current = { index, note };
   useLayoutEffect(() => {
     dialog.current?.focus();
     const onKey = (event: KeyboardEvent) => {
@@ -37,28 +34,26 @@ export function FlagMenu({ onConfirm, onClose }: Props) {
       event.stopImmediatePropagation();
       if (action.type === "close") onClose();
       else if (action.type === "reason") setIndex(action.index);
-      else onConfirm(FLAG_REASONS[indexRef.current].reason, noteRef.current, action.keepJudging);
+      else onConfirm(FLAG_REASONS[latest.current.index].reason, latest.current.note, action.keepJudging);
     };
     document.addEventListener("keydown", onKey, true);
     return () => document.removeEventListener("keydown", onKey, true);
   }, [onClose, onConfirm]);
+  return dialog;
+}
 
+/** 1–4 choose a reason, Enter flags and skips, Shift+Enter flags and keeps judging, Esc cancels. */
+export function FlagMenu(props: Props) {
+  const { onConfirm, onClose } = props;
+  const [index, setIndex] = useState(0);
+  const [note, setNote] = useState("");
+  const dialog = useFlagKeys(props, index, note, setIndex);
+  const confirm = (keepJudging: boolean) => onConfirm(FLAG_REASONS[index].reason, note, keepJudging);
   return (
     <div class="overlay" onClick={(event) => event.target === event.currentTarget && onClose()}>
       <div class="dialog flag-dialog" role="dialog" aria-modal="true" aria-labelledby="flag-title" tabIndex={-1} ref={dialog} data-testid="flag-menu">
         <h2 id="flag-title">Flag this comparison</h2>
-        <div class="flag-options" role="radiogroup">
-          {FLAG_REASONS.map((option, i) => (
-            <label key={option.reason} class={`flag-option${i === index ? " is-on" : ""}`}>
-              <input type="radio" name="flag-reason" checked={i === index} onChange={() => setIndex(i)} class="visually-hidden" />
-              <Kbd k={String(i + 1)} />
-              <span class="flag-text">
-                <strong>{option.label}</strong>
-                <span>{option.help}</span>
-              </span>
-            </label>
-          ))}
-        </div>
+        <FlagReasons index={index} setIndex={setIndex} />
         <input
           class="flag-note"
           type="text"
@@ -69,14 +64,31 @@ export function FlagMenu({ onConfirm, onClose }: Props) {
         />
         <div class="dialog-actions">
           <button type="button" class="btn btn-ghost" onClick={onClose}>Cancel <Kbd k="Esc" /></button>
-          <button type="button" class="btn" onClick={() => onConfirm(FLAG_REASONS[index].reason, note, true)}>
+          <button type="button" class="btn" onClick={() => confirm(true)}>
             Flag, keep judging <Kbd k="⇧ Enter" />
           </button>
-          <button type="button" class="btn btn-primary" data-testid="flag-skip" onClick={() => onConfirm(FLAG_REASONS[index].reason, note, false)}>
+          <button type="button" class="btn btn-primary" data-testid="flag-skip" onClick={() => confirm(false)}>
             Flag &amp; skip <Kbd k="Enter" />
           </button>
         </div>
       </div>
+    </div>
+  );
+}
+
+function FlagReasons({ index, setIndex }: { index: number; setIndex: (index: number) => void }) {
+  return (
+    <div class="flag-options" role="radiogroup">
+      {FLAG_REASONS.map((option, i) => (
+        <label key={option.reason} class={`flag-option${i === index ? " is-on" : ""}`}>
+          <input type="radio" name="flag-reason" checked={i === index} onChange={() => setIndex(i)} class="visually-hidden" />
+          <Kbd k={String(i + 1)} />
+          <span class="flag-text">
+            <strong>{option.label}</strong>
+            <span>{option.help}</span>
+          </span>
+        </label>
+      ))}
     </div>
   );
 }

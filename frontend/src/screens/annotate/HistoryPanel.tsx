@@ -10,9 +10,8 @@ interface Props {
   onClose: () => void;
 }
 
-/** The last comparisons handled, newest first; any still in its edit window can be reopened (or, for a
- * flag, withdrawn). H or Esc closes it. */
-export function HistoryPanel({ history, project, onReopen, onClose }: Props) {
+/** H or Esc closes the panel. */
+function useCloseKeys(onClose: () => void): void {
   useLayoutEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (event.key !== "Escape" && event.key.toLowerCase() !== "h") return;
@@ -22,6 +21,12 @@ export function HistoryPanel({ history, project, onReopen, onClose }: Props) {
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
   }, [onClose]);
+}
+
+/** The last comparisons handled, newest first; any still in its edit window can be reopened (or, for a
+ * flag, withdrawn). H or Esc closes it. */
+export function HistoryPanel({ history, project, onReopen, onClose }: Props) {
+  useCloseKeys(onClose);
   const now = Date.now();
   return (
     <div class="overlay" onClick={(event) => event.target === event.currentTarget && onClose()}>
@@ -31,29 +36,40 @@ export function HistoryPanel({ history, project, onReopen, onClose }: Props) {
           <p class="muted">Nothing yet in this session.</p>
         ) : (
           <ol class="history-list">
-            {history.map((entry, index) => {
-              const left = undoableUntil(entry) - now;
-              return (
-                <li class="history-row" key={`${entry.kind}-${entry.comparison.id}-${index}`} data-testid={`history-${entry.comparison.id}`}>
-                  <span class="history-what">
-                    <strong>#{entry.comparison.id}</strong> {describe(entry, project)}
-                  </span>
-                  {left > 0 ? (
-                    <button class="btn btn-sm" onClick={() => onReopen(entry)}>
-                      {entry.kind === "flag" ? "Withdraw flag" : "Reopen"}
-                      <span class="muted">{Number.isFinite(left) ? ` · ${Math.ceil(left / 60_000)} min left` : ""}</span>
-                    </button>
-                  ) : (
-                    <span class="muted">final</span>
-                  )}
-                </li>
-              );
-            })}
+            {history.map((entry, index) => (
+              <HistoryRow key={`${entry.kind}-${entry.comparison.id}-${index}`} entry={entry} project={project} left={undoableUntil(entry) - now} onReopen={onReopen} />
+            ))}
           </ol>
         )}
         <p class="help-foot">A judgment or skip stays open to change for 10 minutes. <kbd>H</kbd> or <kbd>Esc</kbd> closes this.</p>
       </div>
     </div>
+  );
+}
+
+interface RowProps {
+  entry: LastAction;
+  project: Project;
+  /** Milliseconds left in its edit window. */
+  left: number;
+  onReopen: (entry: LastAction) => void;
+}
+
+function HistoryRow({ entry, project, left, onReopen }: RowProps) {
+  return (
+    <li class="history-row" data-testid={`history-${entry.comparison.id}`}>
+      <span class="history-what">
+        <strong>#{entry.comparison.id}</strong> {describe(entry, project)}
+      </span>
+      {left > 0 ? (
+        <button class="btn btn-sm" onClick={() => onReopen(entry)}>
+          {entry.kind === "flag" ? "Withdraw flag" : "Reopen"}
+          <span class="muted">{Number.isFinite(left) ? ` · ${Math.ceil(left / 60_000)} min left` : ""}</span>
+        </button>
+      ) : (
+        <span class="muted">final</span>
+      )}
+    </li>
   );
 }
 

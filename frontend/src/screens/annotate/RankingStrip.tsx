@@ -22,27 +22,28 @@ interface Drag {
   moved: boolean;
 }
 
-/** Best first, left to right. Drag a chip (mouse, pen or touch) or select it and use the arrow keys. */
-export function RankingStrip({ order, selected, snippets, active, onSelect, onReorder }: Props) {
+/** The centres along x of the chips other than the one at `index`. */
+function midpointsBesides(list: HTMLOListElement | null, index: number): number[] {
+  const chips = [...(list?.children ?? [])] as HTMLElement[];
+  return chips
+    .filter((_, i) => i !== index)
+    .map((chip) => {
+      const rect = chip.getBoundingClientRect();
+      return rect.left + rect.width / 2;
+    });
+}
+
+/** A chip's drag, followed on the window (chips move in the DOM as the preview reorders, which would
+ * drop a pointer capture held by one of them); a release without a move is a select. */
+function useChipDrag(order: Letter[], onSelect: Props["onSelect"], onReorder: Props["onReorder"]) {
   const listRef = useRef<HTMLOListElement>(null);
   const [drag, setDrag] = useState<Drag | null>(null);
-  const shown = drag && drag.moved ? moveItem(order, drag.from, drag.over) : order;
-
   const onPointerDown = (event: PointerEvent, index: number) => {
     if (event.button !== 0) return;
     event.preventDefault(); // no text selection while dragging
-    const chips = [...(listRef.current?.children ?? [])] as HTMLElement[];
-    const midpoints = chips
-      .filter((_, i) => i !== index)
-      .map((chip) => {
-        const rect = chip.getBoundingClientRect();
-        return rect.left + rect.width / 2;
-      });
+    const midpoints = midpointsBesides(listRef.current, index);
     setDrag({ letter: order[index], from: index, startX: event.clientX, midpoints, over: index, moved: false });
   };
-
-  // Follow the pointer on the window: chips move in the DOM as the preview reorders,
-  // which would drop a pointer capture held by one of them.
   const latest = useRef({ drag, onSelect, onReorder });
   latest.current = { drag, onSelect, onReorder };
   const dragging = drag !== null;
@@ -62,43 +63,67 @@ export function RankingStrip({ order, selected, snippets, active, onSelect, onRe
       setDrag(null);
     };
     const onCancel = () => setDrag(null);
-    window.addEventListener("pointermove", onMove);
-    window.addEventListener("pointerup", onUp);
-    window.addEventListener("pointercancel", onCancel);
+    const handlers = { pointermove: onMove, pointerup: onUp, pointercancel: onCancel } as const;
+    for (const [name, handler] of Object.entries(handlers)) window.addEventListener(name, handler as EventListener);
     return () => {
-      window.removeEventListener("pointermove", onMove);
-      window.removeEventListener("pointerup", onUp);
-      window.removeEventListener("pointercancel", onCancel);
+      for (const [name, handler] of Object.entries(handlers)) window.removeEventListener(name, handler as EventListener);
     };
   }, [dragging]);
+  return { listRef, drag, onPointerDown };
+}
 
+/** Best first, left to right. Drag a chip (mouse, pen or touch) or select it and use the arrow keys. */
+export function RankingStrip({ order, selected, snippets, active, onSelect, onReorder }: Props) {
+  const { listRef, drag, onPointerDown } = useChipDrag(order, onSelect, onReorder);
+  const shown = drag && drag.moved ? moveItem(order, drag.from, drag.over) : order;
   return (
     <ol class={`rank-strip${active ? " is-active" : ""}`} ref={listRef} aria-label="Ranking, best first">
-      {shown.map((letter, index) => {
-        const lifted = drag?.moved && drag.letter === letter;
-        return (
-          <li
-            key={letter}
-            class={`rank-chip letter-${letter}${selected === letter && active ? " is-selected" : ""}${lifted ? " is-dragging" : ""}`}
-            data-letter={letter}
-            data-testid={`rank-chip-${letter}`}
-            onPointerDown={(event) => onPointerDown(event, order.indexOf(letter))}
-          >
-            <button
-              type="button"
-              class="rank-chip-button"
-              aria-pressed={selected === letter && active}
-              aria-label={`${ordinal(index + 1)}: response ${letter.toUpperCase()}`}
-              onKeyDown={(event) => event.key === " " && onSelect(letter)}
-            >
-              <span class="rank-pos">{ordinal(index + 1)}</span>
-              <span class="rank-grip" aria-hidden="true">⋮⋮</span>
-              <span class={`letter letter-${letter}`}>{letter.toUpperCase()}</span>
-              <span class="rank-snippet">{snippets[letter]}</span>
-            </button>
-          </li>
-        );
-      })}
+      {shown.map((letter, index) => (
+        <RankChip
+          key={letter}
+          letter={letter}
+          index={index}
+          selected={selected === letter && active}
+          lifted={Boolean(drag?.moved && drag.letter === letter)}
+          snippet={snippets[letter]}
+          onPointerDown={(event) => onPointerDown(event, order.indexOf(letter))}
+          onSelect={() => onSelect(letter)}
+        />
+      ))}
     </ol>
+  );
+}
+
+interface ChipProps {
+  letter: Letter;
+  index: number;
+  selected: boolean;
+  lifted: boolean;
+  snippet: string;
+  onPointerDown: (event: PointerEvent) => void;
+  onSelect: () => void;
+}
+
+function RankChip({ letter, index, selected, lifted, snippet, onPointerDown, onSelect }: ChipProps) {
+  return (
+    <li
+      class={`rank-chip letter-${letter}${selected ? " is-selected" : ""}${lifted ? " is-dragging" : ""}`}
+      data-letter={letter}
+      data-testid={`rank-chip-${letter}`}
+      onPointerDown={onPointerDown}
+    >
+      <button
+        type="button"
+        class="rank-chip-button"
+        aria-pressed={selected}
+        aria-label={`${ordinal(index + 1)}: response ${letter.toUpperCase()}`}
+        onKeyDown={(event) => event.key === " " && onSelect()}
+      >
+        <span class="rank-pos">{ordinal(index + 1)}</span>
+        <span class="rank-grip" aria-hidden="true">⋮⋮</span>
+        <span class={`letter letter-${letter}`}>{letter.toUpperCase()}</span>
+        <span class="rank-snippet">{snippet}</span>
+      </button>
+    </li>
   );
 }

@@ -121,10 +121,8 @@ export function useRunForm({ project, stages, checkpoints, seed, onCreated }: Ru
     event.preventDefault();
     if (!blocked && config) void sent.send(runRequest(project.id, config, choices, settings));
   };
-  return {
-    config, values, setValues, base, choices, chooseStage, chooseReward, setSnapshot, setForce, errors, missing,
-    blocked, submit, ...sent,
-  };
+  const state = { config, values, setValues, base, choices, chooseStage, chooseReward, setSnapshot, setForce };
+  return { ...state, errors, missing, blocked, submit, ...sent };
 }
 
 export type RunFormState = ReturnType<typeof useRunForm>;
