@@ -36,6 +36,7 @@ CHECK_BOUNDS = {
     ml_config.backend_name: {"choices": list(ml_config.BACKENDS)},
     ml_config.verifier_mode: {"choices": list(ml_config.VERIFIER_MODES)},
     ml_config.dpo_loss_name: {"choices": list(ml_config.DPO_LOSSES)},
+    ml_config.judge_which: {"choices": list(ml_config.JUDGE_WHICH)},
 }
 
 POLICY, REWARD = ModelCheckpoint.Kind.POLICY.value, ModelCheckpoint.Kind.REWARD.value
@@ -49,6 +50,7 @@ STAGE_INPUTS = {
     Stage.GRPO: {"base_kinds": [POLICY], "needs_reward_checkpoint": True, "produces": POLICY},
     Stage.RLOO: {"base_kinds": [POLICY], "needs_reward_checkpoint": True, "produces": POLICY},
     Stage.GENERATE: {"base_kinds": [POLICY], "needs_reward_checkpoint": False, "produces": "responses"},
+    Stage.JUDGE: {"base_kinds": [REWARD, POLICY], "needs_reward_checkpoint": False, "produces": "judgments"},
 }
 
 
@@ -106,7 +108,7 @@ class StageConfigSerializer(serializers.Serializer):
     snapshot_format = serializers.CharField(allow_null=True, help_text="Export format of the snapshot it trains on; null if it reads none.")
     base_kinds = serializers.ListField(child=serializers.CharField(), help_text="Checkpoint kinds it can start from.")
     needs_reward_checkpoint = serializers.BooleanField()
-    produces = serializers.CharField(help_text="'reward' or 'policy' (a checkpoint), or 'responses'.")
+    produces = serializers.CharField(help_text="'reward' or 'policy' (a checkpoint), 'responses' or 'judgments'.")
     fields = ConfigFieldSerializer(many=True)
 
 

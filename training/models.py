@@ -17,6 +17,7 @@ class Stage(models.TextChoices):
     GRPO = "grpo", "Group relative policy optimisation"
     RLOO = "rloo", "REINFORCE leave-one-out"
     GENERATE = "generate", "Generate responses"
+    JUDGE = "judge", "Judge comparisons"
 
 
 class RunStatus(models.TextChoices):

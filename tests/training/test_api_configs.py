@@ -21,7 +21,7 @@ def fields_of(stage: dict) -> dict:
 
 def test_every_stage_lists_every_field_with_its_default(api, annotator):
     stages = configs(api, annotator)
-    assert list(stages) == ["reward", "sft", "dpo", "kto", "ppo", "grpo", "rloo", "generate"]
+    assert list(stages) == ["reward", "sft", "dpo", "kto", "ppo", "grpo", "rloo", "generate", "judge"]
     for name, config_class in STAGE_CONFIGS.items():
         listed = fields_of(stages[name])
         assert list(listed) == [f.name for f in dataclasses.fields(config_class)]
@@ -100,3 +100,11 @@ def test_stages_say_what_they_start_from_and_make(api, annotator):
 
 def test_anonymous_is_refused(api):
     assert api(None).get("/api/training-configs/").status_code in (401, 403)
+
+
+def test_judge_stage_reads_a_reward_model_or_causal_lm_and_offers_which_comparisons(api, annotator):
+    judge = configs(api, annotator)["judge"]
+    assert judge["base_kinds"] == ["reward", "policy"] and judge["produces"] == "judgments"
+    assert not judge["needs_reward_checkpoint"] and judge["snapshot_format"] is None
+    assert fields_of(judge)["which"]["choices"] == ["all", "unjudged", "sample"]
+    assert fields_of(judge)["which"]["default"] == "unjudged"

@@ -56,6 +56,7 @@ from training.ml.config_base import (
 from training.ml.dpo_config import DPOConfig
 from training.ml.generate_config import GenerateConfig
 from training.ml.group_rl_config import GroupRLConfig, GRPOConfig, RLOOConfig
+from training.ml.judge_config import JUDGE_WHICH, JudgeConfig, judge_which
 from training.ml.kto_config import KTOConfig
 from training.ml.online_config import RolloutConfig
 from training.ml.ppo_config import PPOConfig
@@ -91,6 +92,8 @@ __all__ = [
     "backend_name",
     "VERIFIER_MODES",
     "DPO_LOSSES",
+    "JUDGE_WHICH",
+    "judge_which",
     "dpo_loss_name",
     "verifier_mode",
     "pooling_mode",
@@ -102,6 +105,7 @@ __all__ = [
     "DPOConfig",
     "GenerateConfig",
     "GroupRLConfig",
+    "JudgeConfig",
     "GRPOConfig",
     "RLOOConfig",
     "KTOConfig",
@@ -122,12 +126,13 @@ STAGE_CONFIGS: dict[str, type[Config]] = {
     "grpo": GRPOConfig,
     "rloo": RLOOConfig,
     "generate": GenerateConfig,
+    "judge": JudgeConfig,
 }
 
 
 def config_from_dict(stage: str, data: Mapping | None = None) -> Config:
     """The validated config for `stage` ('reward', 'sft', 'dpo', 'kto', 'ppo', 'grpo', 'rloo',
-    'generate')."""
+    'generate', 'judge')."""
     if stage not in STAGE_CONFIGS:
         raise ConfigError(f"unknown stage {stage!r}; known: {', '.join(STAGE_CONFIGS)}")
     return STAGE_CONFIGS[stage].from_dict(data)

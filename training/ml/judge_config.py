@@ -1,0 +1,63 @@
+"""The judge stage's config (torch-free, see config.py)."""
+
+from dataclasses import dataclass
+
+from training.ml.config_base import (
+    MAX_BATCH,
+    MAX_TOKENS,
+    Config,
+    UpTo,
+    attention_option,
+    dtype_name,
+    non_negative,
+    option,
+    positive,
+    seed_value,
+)
+
+JUDGE_WHICH = ("all", "unjudged", "sample")
+MAX_JUDGED = 100_000  # comparisons one judge run reads
+
+
+def judge_which(value) -> bool:
+    """one of 'all', 'unjudged', 'sample'"""
+    return value in JUDGE_WHICH
+
+
+@dataclass(frozen=True)
+class JudgeConfig(Config):
+    """Judge: a reward model or causal LM checkpoint labels the project's comparisons as a judge."""
+
+    which: str = option(
+        "unjudged",
+        "Comparisons judged: 'all', 'unjudged' (those this judge has no judgment on yet) or "
+        "'sample' (sample_size of them, drawn with seed).",
+        judge_which,
+    )
+    sample_size: int = option(100, "Comparisons drawn when which is 'sample'.", UpTo(MAX_JUDGED))
+    seed: int = option(0, "Seed of the sample.", seed_value)
+    tie_margin: float = option(
+        0.0,
+        "A verdict is a tie when the judge's margin (a reward model's score difference, a causal "
+        "LM's log-odds of A over B) is below this and the project allows ties; 0 = never a tie.",
+        non_negative,
+    )
+    strength_step: float = option(
+        1.0,
+        "Margin per step up the project's strength scale: a margin below it is the weakest "
+        "strength, each further step one stronger, capped at the scale's strongest.",
+        positive,
+    )
+    batch_size: int = option(8, "Sequences scored per forward pass.", UpTo(MAX_BATCH))
+    max_length: int = option(
+        1024,
+        "Most tokens per scored sequence; longer prompts lose their oldest tokens.",
+        UpTo(MAX_TOKENS),
+    )
+    torch_dtype: str = option(
+        "auto",
+        "How the model is held: 'auto' = the checkpoint's own dtype on GPU and float32 on CPU, "
+        "or 'float32', 'bfloat16', 'float16'.",
+        dtype_name,
+    )
+    attn_implementation: str | None = attention_option()
