@@ -54,13 +54,13 @@ def candidates_jsonl() -> str:
 
 
 def models_of(comparison: Comparison) -> list[str]:
-    slots = ComparisonResponse.objects.filter(comparison=comparison).select_related("response").order_by("position")
-    return [slot.response.model_name for slot in slots]
+    placed = ComparisonResponse.objects.filter(comparison=comparison).select_related("response").order_by("position")
+    return [shown.response.model_name for shown in placed]
 
 
-def pick(rng: random.Random, a: str, b: str, careful: bool = True) -> dict:
-    """A pairwise result following the models' strength (Bradley-Terry odds), with the odd tie;
-    ``careful=False`` reads the task backwards (picks the worse response) most of the time."""
+def modelled_verdict(rng: random.Random, a: str, b: str, careful: bool = True) -> dict:
+    """A pairwise verdict following the models' strength (Bradley-Terry odds), with the odd tie;
+    ``careful=False`` reads the comparison backwards (chooses the worse response) most of the time."""
     p_a = 1 / (1 + pow(10, (STRENGTH[b] - STRENGTH[a]) * 0.8))
     if not careful:
         p_a = 1 - p_a
@@ -91,9 +91,9 @@ def judge_like_people(project: Project, annotators: dict, rng: random.Random, bu
                 flag_create(annotator=user, comparison_id=comparison.pk, reason="unsafe", note="Prompt asks for something dodgy")
             a, b = models_of(comparison)
             careless = name.startswith("cy")
-            main = pick(rng, a, b, careful=not careless)
-            harmless = {"winner": "tie", "strength": None} if rng.random() < 0.6 else pick(rng, a, b)
-            criteria = {"helpful": main if rng.random() < 0.85 else pick(rng, a, b), "harmless": harmless}
+            main = modelled_verdict(rng, a, b, careful=not careless)
+            harmless = {"winner": "tie", "strength": None} if rng.random() < 0.6 else modelled_verdict(rng, a, b)
+            criteria = {"helpful": main if rng.random() < 0.85 else modelled_verdict(rng, a, b), "harmless": harmless}
             judgment, _ = judgment_create(
                 annotator=user, comparison_id=comparison.pk, client_key=new_client_key(), criteria=criteria,
                 time_spent_ms=rng.randint(4_000, 40_000) if not careless else rng.randint(1_500, 4_000), **main,

@@ -66,8 +66,15 @@ def test_the_run_list_shows_settings_and_final_figures_and_overlays_two_runs(pag
     assert len(ticks) >= 2 and len(ticks) == len(set(ticks)), ticks  # every y tick reads as its own number
     shoot(page, "training-overlay", full_page=True)
 
+    # the overlay is in the address: shared or reloaded, it opens again
+    assert page.url.endswith(f"?compare={full.pk},{lora.pk}"), page.url
+    page.reload()
+    expect(page.get_by_test_id("overlay-chart").locator("path.line")).to_have_count(2)
+    expect(page.get_by_test_id(f"run-select-{lora.pk}")).to_be_checked()
+
     page.get_by_test_id("overlay-metric").select_option("accuracy")
     expect(chart.locator('text.tick[text-anchor="end"]').first).to_contain_text("%")
     page.get_by_test_id("overlay-clear").click()
     expect(page.get_by_test_id("run-overlay")).to_have_count(0)
     expect(page.get_by_test_id(f"run-select-{full.pk}")).not_to_be_checked()
+    assert "compare" not in page.url

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { RunMetric, TrainingRun } from "../types";
-import { finalFigures, overlayMetrics, overlaySeries, runSettings, settingText, toggleSelected } from "./runSummary";
+import {
+  compareFromQuery,
+  finalFigures,
+  overlayMetrics,
+  overlaySeries,
+  runSettings,
+  settingText,
+  toggleSelected,
+  withCompare,
+} from "./runSummary";
 
 function run(overrides: Partial<TrainingRun> = {}): TrainingRun {
   return {
@@ -73,5 +82,18 @@ describe("overlay", () => {
     expect(toggleSelected([1, 2, 3], 4, true, 3)).toEqual([1, 2, 3]);
     expect(toggleSelected([1, 2], 2, true, 3)).toEqual([1, 2]);
     expect(toggleSelected([1, 2], 1, false, 3)).toEqual([2]);
+  });
+});
+
+describe("the compared runs in the address", () => {
+  it("reads ?compare=, skipping what is no run id", () => {
+    expect(compareFromQuery("?compare=3,5,x,3,-1", 6)).toEqual([3, 5]);
+    expect(compareFromQuery("?stage=ppo", 6)).toEqual([]);
+    expect(compareFromQuery("?compare=1,2,3", 2)).toEqual([1, 2]);
+  });
+
+  it("writes it beside the other parameters, and drops it when none are ticked", () => {
+    expect(withCompare("?stage=ppo", [3, 5])).toBe("?stage=ppo&compare=3,5");
+    expect(withCompare("?compare=3,5", [])).toBe("");
   });
 });

@@ -120,3 +120,18 @@ export function toggleSelected(selected: number[], id: number, on: boolean, max:
   if (selected.includes(id) || selected.length >= max) return selected;
   return [...selected, id];
 }
+
+/** The runs an address asks to compare (?compare=3,5), at most `max`. */
+export function compareFromQuery(search: string, max: number): number[] {
+  const ids = (new URLSearchParams(search).get("compare") ?? "").split(",").map(Number);
+  return [...new Set(ids.filter((id) => Number.isInteger(id) && id > 0))].slice(0, max);
+}
+
+/** `search` with the compared runs in it (none: the parameter goes), the other parameters kept. */
+export function withCompare(search: string, ids: number[]): string {
+  const params = new URLSearchParams(search);
+  if (ids.length) params.set("compare", ids.join(","));
+  else params.delete("compare");
+  const query = params.toString().replace(/%2C/g, ",");
+  return query ? `?${query}` : "";
+}

@@ -23,7 +23,7 @@ export const FORMAT_OPTIONS: { value: ExportFormat; label: string; hint: string 
   { value: "raw", label: "Raw judgments", hint: "one row per judgment with annotator, strength, criteria and rationale" },
 ];
 export const AGGREGATIONS: { value: Aggregation; label: string }[] = [
-  { value: "majority", label: "Majority vote per pair" },
+  { value: "majority", label: "Majority verdict per pair" },
   { value: "mean-strength", label: "Mean strength per pair" },
   { value: "dawid-skene", label: "Dawid–Skene: annotators weighted by reliability" },
   { value: "none", label: "None: every judgment" },

@@ -225,6 +225,6 @@ function IntervalBar({ row, x, domain }: { row: LeaderboardRow; x: (v: number) =
 
 function lengthNote(ratings: Ratings): string {
   const coef = ratings.length_controlled.length_coef ?? 0;
-  const direction = coef > 0.05 ? "longer responses were preferred" : coef < -0.05 ? "shorter responses were preferred" : "length hardly mattered";
+  const direction = coef > 0.05 ? "longer responses won more often" : coef < -0.05 ? "shorter responses won more often" : "length hardly mattered";
   return `Length control: ${direction} (coefficient ${fixed(coef)}); ▲/▼ show how a model moves once that is accounted for.`;
 }

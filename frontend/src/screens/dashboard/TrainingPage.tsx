@@ -1,7 +1,7 @@
 import { useRef, useState } from "preact/hooks";
 import { getTrainingConfigs, listCheckpoints, listRuns, listSnapshots } from "../../api";
 import type { RunSeed } from "../../logic/runForm";
-import { toggleSelected } from "../../logic/runSummary";
+import { compareFromQuery, toggleSelected, withCompare } from "../../logic/runSummary";
 import { hrefFor, navigate } from "../../router";
 import type { Checkpoint, Project, Stage, StageConfig, TrainingRun } from "../../types";
 import { CheckpointList } from "./CheckpointList";
@@ -88,6 +88,17 @@ function CheckpointsCard(props: { checkpoints: Checkpoint[]; stages: StageConfig
   );
 }
 
+/** The ticked runs, kept in the address (?compare=3,5) so an overlay can be shared and survives a reload. */
+function useCompared(): [number[], (update: (current: number[]) => number[]) => void] {
+  const [selected, setSelected] = useState<number[]>(() => compareFromQuery(location.search, MAX_OVERLAY));
+  const update = (change: (current: number[]) => number[]) => {
+    const next = change(selected);
+    setSelected(next);
+    history.replaceState(history.state, "", location.pathname + withCompare(location.search, next));
+  };
+  return [selected, update];
+}
+
 interface RunsCardProps {
   runs: Loaded<TrainingRun[]>;
   live: boolean;
@@ -97,7 +108,7 @@ interface RunsCardProps {
 
 /** The run list, and the overlay of the runs ticked in it. */
 function RunsCard({ runs, live, checkpoints, reload }: RunsCardProps) {
-  const [selected, setSelected] = useState<number[]>([]);
+  const [selected, setSelected] = useCompared();
   const list = runs.state === "ready" ? runs.data : [];
   const ticked = selected.map((id) => list.find((run) => run.id === id)).filter((run): run is TrainingRun => run !== undefined);
   const note = ticked.length === 1 ? "tick another run to overlay their curves" : live ? "live: updating every 2 s" : "newest first · tick runs to compare their curves";
@@ -117,7 +128,7 @@ function RunsCard({ runs, live, checkpoints, reload }: RunsCardProps) {
           <div class="skeleton" style={{ height: "80px" }} />
         )}
       </section>
-      {ticked.length >= 2 && <RunOverlay runs={ticked} onClear={() => setSelected([])} />}
+      {ticked.length >= 2 && <RunOverlay runs={ticked} onClear={() => setSelected(() => [])} />}
     </>
   );
 }
