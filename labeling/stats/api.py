@@ -72,6 +72,10 @@ class RatingsSerializer(serializers.Serializer):
     )
     length_controlled = LengthControlledSerializer()
     win_rate = WinRateSerializer()
+    labels = serializers.ChoiceField(
+        choices=["human"],
+        help_text="Whose verdicts the ratings count: human (imported labels included); judges' never do.",
+    )
 
 
 class AgreementFiguresSerializer(serializers.Serializer):
@@ -115,6 +119,55 @@ class AnnotatorRowSerializer(serializers.Serializer):
     too_fast = serializers.BooleanField(help_text="At least a quarter of 10 or more timed judgments implausibly fast.")
 
 
+class ShareSerializer(serializers.Serializer):
+    share = _number(help_text="Null when n is 0.")
+    ci = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2, allow_null=True,
+                               help_text="95% Wilson interval.")
+    n = serializers.IntegerField(help_text="Decisive verdicts counted.")
+
+
+class BiasSerializer(serializers.Serializer):
+    judge = ShareSerializer()
+    humans = ShareSerializer(help_text="The humans' verdicts on the comparisons the judge labelled.")
+
+
+class JudgeFiguresSerializer(serializers.Serializer):
+    n = serializers.IntegerField(help_text="Verdicts compared.")
+    raw = _number(help_text="Share of verdicts equal to the reference (a, tie, b).")
+    raw_ci = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2, allow_null=True,
+                                   help_text="95% Wilson interval.")
+    kappa = _number(help_text="Cohen's kappa against the reference.")
+    kappa_ci = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2, allow_null=True,
+                                     help_text="95% bootstrap interval (units resampled, 1000 rounds).")
+    reason = serializers.CharField(allow_null=True, help_text="Why the figures are null.")
+
+
+class JudgeAgreementSerializer(JudgeFiguresSerializer):
+    human_ceiling = JudgeFiguresSerializer(
+        help_text="The humans' own agreement on the comparisons the judge labelled: each human verdict against "
+                  "the majority of the other humans. A judge is not expected to beat it."
+    )
+
+
+class JudgeAgreementWithCriteriaSerializer(JudgeAgreementSerializer):
+    criteria = serializers.DictField(child=JudgeAgreementSerializer(), help_text="The same figures per criterion.")
+
+
+class JudgeSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    kind = serializers.CharField(help_text="reward_model, causal_lm or endpoint.")
+    annotator = serializers.IntegerField(help_text="The judge's user: its judgments are stored under it.")
+    count = serializers.IntegerField(help_text="Its judgments (not rejected).")
+    agreement_with_humans = JudgeAgreementWithCriteriaSerializer(
+        help_text="The judge's verdict against the human majority of each comparison (implied pair for rankings) "
+                  "it labelled, regular comparisons only; comparisons whose human verdicts tie at the top are "
+                  "left out. Humans: every other annotator, imported labels included."
+    )
+    position_bias = BiasSerializer(help_text="Share of decisive verdicts for the earlier position (A of a pair).")
+    length_bias = BiasSerializer(help_text="Share of decisive verdicts on responses of different lengths that went "
+                                           "to the longer one.")
+
+
 class CountsSerializer(serializers.Serializer):
     comparisons = serializers.IntegerField(help_text="All comparisons, gold included.")
     gold_comparisons = serializers.IntegerField()
@@ -126,6 +179,9 @@ class CountsSerializer(serializers.Serializer):
     flags = serializers.IntegerField()
     annotators = serializers.IntegerField(help_text="Distinct annotators who judged, imports not counted.")
     imported_judgments = serializers.IntegerField(help_text="Judgments that came with an import (imported labels).")
+    judge_judgments = serializers.IntegerField(
+        help_text="Judgments by judges (models labelling comparisons): counted in `judges` only, not in the rest."
+    )
 
 
 def _seconds(help_text: str):
@@ -137,6 +193,7 @@ class SecondsSerializer(serializers.Serializer):
     agreement = _seconds("on the agreement figures")
     annotators = _seconds("on the annotator rows")
     ratings = _seconds("fitting the model ratings")
+    judges = _seconds("measuring the judges against the humans")
     total = _seconds("in all")
 
 
@@ -149,9 +206,17 @@ class ProjectStatsSerializer(serializers.Serializer):
     stale = serializers.BooleanField(help_text="Judgments changed since; a refresh is on its way.")
     counts = CountsSerializer()
     agreement = AgreementSerializer()
-    annotators = AnnotatorRowSerializer(many=True, help_text="Everyone for project admins; annotators get their own row.")
+    annotators = AnnotatorRowSerializer(
+        many=True, help_text="People only (judges are under `judges`): everyone for project admins; annotators get "
+                             "their own row.",
+    )
     ratings = RatingsSerializer(
         required=False, help_text="Project admins only: annotators judge blind, so they never see model names or ratings."
+    )
+    judges = JudgeSerializer(
+        many=True, required=False,
+        help_text="Project admins only: each judge (a model labelling comparisons) against the humans, by name. "
+                  "Judges' judgments count here only: never in agreement, annotators, counts or ratings.",
     )
     seconds = SecondsSerializer(help_text="Time the computation took, by part.")
 

@@ -12,6 +12,9 @@ What is counted where:
 * Imported labels (users named ``import:<source>``) stand for many unknown people: they get no
   annotator row and are left out of the leave-one-out majorities, but they count in agreement
   (as one rater) and in the ratings, which are about the models, not the people.
+* Judges' judgments (``labeling.models.Judge``) count nowhere but in ``judges``: not in
+  agreement, annotator rows, counts (beyond ``judge_judgments``) or ratings (``labels: human``).
+* Judgments rejected in review are never read (``selectors.counted_judgments``).
 * A ranking of K responses counts as its K(K-1)/2 implied pairs in the ratings and in
   agreement. The pairs of one ranking are not independent, so the bootstrap intervals of a
   ranking project are somewhat narrower than they should be.
@@ -47,6 +50,7 @@ from labeling.stats.arrays import (
     pair_rows,
     unit_matrix,
 )
+from labeling.stats.judges import judges_block
 from labeling.stats.ratings import (
     bradley_terry,
     bradley_terry_bootstrap,
@@ -59,6 +63,7 @@ from labeling.stats.selectors import (
     JudgmentArrays,
     PositionArrays,
     ProjectContext,
+    annotator_identities,
     criterion_arrays,
     in_snapshot,
     is_import_user,
@@ -66,13 +71,15 @@ from labeling.stats.selectors import (
     position_arrays,
     project_context,
     stats_snapshot,
-    user_names,
 )
 
 SEED = 20240601
 ALPHA_CI_ROUNDS = 1000
 RATING_ROUNDS = 100  # Chatbot Arena's bootstrap
 UNNAMED_MODEL = "(unnamed)"
+# Whose verdicts the leaderboard counts: humans' (imported labels included), never judges'. A
+# judge rating the models it may have been trained against would grade its own homework.
+RATING_LABELS = "human"
 
 NO_JUDGMENTS = "no judgments yet"
 ONE_RATER = "only one annotator"
@@ -91,6 +98,7 @@ def project_stats_compute(project: Project) -> dict:
     """Read the project and compute its statistics payload (see the API for its schema).
 
     Reads run in one snapshot; nothing is written. ``seconds`` says how long each part took.
+    Judges' judgments count in ``judges`` only; rejected judgments are not read at all.
     """
     started, clock = timezone.now(), time.perf_counter()
     with stats_snapshot() as snapshot:
@@ -99,26 +107,40 @@ def project_stats_compute(project: Project) -> dict:
         judgments = judgment_arrays(project)
         context = project_context(project)
         criteria = {name: criterion_arrays(project, name) for name in project.criteria}
-        names = user_names(judgments.annotator, context.skipped[:, 1])
+        names, judges = annotator_identities(project, judgments.annotator, context.skipped[:, 1])
         positions = pending_positions.result()
     seconds = {"read": time.perf_counter() - clock}
-    regular = _subset(judgments, ~np.isin(judgments.comparison, list(context.gold)))
+    judge_ids = np.array(list(judges), dtype=np.int64)
+    humans = _subset(judgments, ~np.isin(judgments.annotator, judge_ids))
+    regular = _subset(humans, ~np.isin(humans.comparison, list(context.gold)))
+    human_criteria = {name: _subset(rows, ~np.isin(rows.annotator, judge_ids)) for name, rows in criteria.items()}
     payload = {
         "project": project.pk,
         "task_type": project.task_type,
         "computed_at": started.isoformat(),
-        "judgments": len(judgments.id),  # the watermark: judgments this payload counts
+        "judgments": len(judgments.id),  # the watermark: judgments this payload counts, judges' too
         "last_judgment_id": int(judgments.id.max()) if len(judgments.id) else 0,
-        "counts": _counts(project, judgments, context, names),
+        "counts": _counts(project, humans, context, names) | {"judge_judgments": len(judgments.id) - len(humans.id)},
     }
     # The BLAS calls here are tiny (50 x 50 at most): BLAS threads only spin, and cost about
     # 20% more CPU time on two cores.
     with threadpool_limits(limits=1, user_api="blas"):
-        payload["agreement"], seconds["agreement"] = _timed(_agreement_with_criteria, project, regular, criteria, context)
-        payload["annotators"], seconds["annotators"] = _timed(_annotators, project, judgments, context, names, positions)
+        payload["agreement"], seconds["agreement"] = _timed(_agreement_with_criteria, project, regular, human_criteria, context)
+        payload["annotators"], seconds["annotators"] = _timed(_annotators, project, humans, context, names, positions)
         payload["ratings"], seconds["ratings"] = _timed(_ratings, project, regular, positions)
+        payload["judges"], seconds["judges"] = _timed(_judges, judges, judgments, criteria, context, positions)
     payload["seconds"] = {**seconds, "total": time.perf_counter() - clock}
     return _json_safe(payload)
+
+
+def _judges(judges: dict, judgments: JudgmentArrays, criteria: dict, context, positions) -> list[dict]:
+    """Each judge against the humans on regular comparisons (``labeling.stats.judges``)."""
+    if not judges:
+        return []
+    gold = list(context.gold)
+    counts = dict(zip(*np.unique(judgments.annotator, return_counts=True), strict=True))
+    regular = {name: _subset(rows, ~np.isin(rows.comparison, gold)) for name, rows in criteria.items()}
+    return judges_block(judges, counts, _subset(judgments, ~np.isin(judgments.comparison, gold)), regular, positions)
 
 
 def _timed(function, *args) -> tuple[object, float]:
@@ -298,7 +320,7 @@ def _ratings(project: Project, judgments: JudgmentArrays, positions: PositionArr
     rows = rows.select(~unknown & ~same)
     names = [name or UNNAMED_MODEL for name in positions.models]
     block = {"n": len(rows.outcome), "excluded": {"same_model": int(same.sum()), "no_model": int(unknown.sum())},
-             "scale": "Elo points: 400 apart means 10:1 odds; the mean rating is 1000"}
+             "scale": "Elo points: 400 apart means 10:1 odds; the mean rating is 1000", "labels": RATING_LABELS}
     if len(rows.outcome) == 0:
         reason = NO_JUDGMENTS
         if same.any() or unknown.any():

@@ -49,6 +49,7 @@ from labeling.models import (
     Project,
     ProjectStats,
     Response,
+    ReviewState,
 )
 from labeling.rankings import LETTERS
 from labeling.stats.arrays import locate
@@ -209,16 +210,22 @@ def _signed(winner, strength) -> Case:
 # --- judgments and positions ----------------------------------------------------------------------
 
 
+def counted_judgments(project: Project) -> QuerySet[Judgment]:
+    """The project's judgments that count: all but those rejected in review (issue #19), which
+    stay for the audit trail only. Judges' judgments are here; the payload tells them apart."""
+    return Judgment.objects.filter(project=project).exclude(review=ReviewState.REJECTED)
+
+
 def judgment_arrays(project: Project, *, copy: bool | None = None) -> JudgmentArrays:
-    """All of the project's judgments, main result only (``copy``: see ``_int_table``)."""
-    judgments = Judgment.objects.filter(project=project)
+    """The project's counted judgments, main result only (``copy``: see ``_int_table``)."""
+    judgments = counted_judgments(project)
     if project.task_type == ComparisonKind.RANKING:
         return _ranking_arrays(judgments.values_list("id", "comparison_id", "annotator_id", "time_spent_ms", "ranking"))
     return _judgment_rows(_int_table(_judgment_table(project), 5, copy=copy))
 
 
 def _judgment_table(project: Project) -> QuerySet:
-    judgments = Judgment.objects.filter(project=project).annotate(signed=_signed("winner", "strength"))
+    judgments = counted_judgments(project).annotate(signed=_signed("winner", "strength"))
     return _bigints(judgments.filter(signed__isnull=False), "id", "comparison_id", "annotator_id", "signed", "time_spent_ms")
 
 
@@ -233,8 +240,8 @@ def _judgment_rows(rows: np.ndarray) -> JudgmentArrays:
 
 
 def criterion_arrays(project: Project, name: str) -> JudgmentArrays:
-    """Each judgment's result on criterion ``name``; judgments without it are left out."""
-    judgments = Judgment.objects.filter(project=project)
+    """Each counted judgment's result on criterion ``name``; judgments without it are left out."""
+    judgments = counted_judgments(project)
     result = KeyTransform(name, "criteria")
     if project.task_type == ComparisonKind.RANKING:
         rows = judgments.annotate(result=KeyTransform("ranking", result)).filter(result__isnull=False)
@@ -334,8 +341,21 @@ def project_context(project: Project) -> ProjectContext:
 
 def user_names(*user_ids: np.ndarray) -> dict[int, str]:
     """Usernames of the users in any of the id arrays."""
+    return annotator_identities(None, *user_ids)[0]
+
+
+def annotator_identities(project: Project | None, *user_ids: np.ndarray) -> tuple[dict[int, str], dict[int, tuple[str, str]]]:
+    """Usernames of the users in any of the id arrays, and which of them are ``project``'s judges:
+    ``{user id: (judge name, judge kind)}``. One query (a judge's user has at most one Judge)."""
     ids = np.unique(np.concatenate([np.asarray(i, np.int64) for i in user_ids])) if user_ids else []
-    return dict(get_user_model().objects.filter(pk__in=[int(i) for i in ids]).values_list("pk", "username"))
+    rows = get_user_model().objects.filter(pk__in=[int(i) for i in ids]).values_list(
+        "pk", "username", "judge__project_id", "judge__name", "judge__kind")
+    names, judges = {}, {}
+    for pk, username, judge_project, judge_name, kind in rows:
+        names[pk] = username
+        if project is not None and judge_project == project.pk:
+            judges[pk] = (judge_name, kind)
+    return names, judges
 
 
 def is_import_user(username: str) -> bool:
@@ -352,7 +372,8 @@ def project_stats_for_viewer(*, project: Project, user, admin: bool) -> dict | N
     counts) and, of the per-annotator rows, only their own: another person's agreement,
     speed and outlier flag are for the admins who act on them. Annotators get no ``ratings``:
     they judge blind, and a leaderboard naming the models (with their win rates) would tell
-    them which model's style to expect, and to favour, on the next screen.
+    them which model's style to expect, and to favour, on the next screen; nor ``judges``, whose
+    names are checkpoints of those models.
     """
     row = ProjectStats.objects.filter(project=project, computed_at__isnull=False).values_list(
         "payload", "dirty", "refresh_started_at"
@@ -362,5 +383,6 @@ def project_stats_for_viewer(*, project: Project, user, admin: bool) -> dict | N
     payload, dirty, refreshing = row
     if not admin:
         own_row = [r for r in payload.get("annotators", []) if r.get("annotator") == user.pk]
-        payload = {key: value for key, value in payload.items() if key != "ratings"} | {"annotators": own_row}
+        hidden = ("ratings", "judges")
+        payload = {key: value for key, value in payload.items() if key not in hidden} | {"annotators": own_row}
     return {**payload, "stale": dirty or refreshing is not None}
