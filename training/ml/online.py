@@ -20,7 +20,7 @@ import contextlib
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,13 @@ from training.ml.loop import (
     report,
 )
 from training.ml.reference import online_policy_and_reference
+from training.ml.resume import (
+    load_pending,
+    next_place,
+    resume_point,
+    save_training_state,
+    trainer_state,
+)
 from training.ml.reward_monitor import RewardMonitor
 from training.ml.rewards import RewardFn, check_reward_source, gold_reward, reward_source
 from training.ml.rollouts import score_responses, seed_rollouts
@@ -96,11 +103,16 @@ def train_online(stage: OnlineStage, config, inputs: OnlineInputs) -> dict:
     stage returns, metrics with val_reward when there are validation prompts."""
     run = start_online_run(config, inputs, stage.wrap)
     roll = partial(stage.rollout, run, config)
-    history = online_loop(run, roll, config, inputs.callback, stage.minibatch_loss, stage.describe)
-    final = dict(history[-1])
+    validate = None
     if inputs.val_examples:
         val = prompt_features(run.tokenizer, inputs.val_examples, config.max_prompt_length)
-        final["val_reward"] = stage.validate(run, config, val)
+        validate = partial(stage.validate, run, config, val)
+    history = online_loop(
+        run, roll, config, inputs.callback, stage.minibatch_loss, stage.describe, run.output_dir, validate
+    )
+    final = dict(history[-1])
+    if validate is not None and "val_reward" not in final:  # unless the last step measured it
+        final["val_reward"] = validate()
     model, save_extra = stage.saved(run)
     return finish_run(
         run.accelerator, model, run.tokenizer, run.output_dir, stage.name, config,
@@ -142,42 +154,91 @@ def prompt_features(tokenizer, examples: list[dict], max_prompt_length: int) -> 
     ]
 
 
-def online_loop(run: OnlineRun, roll, config, callback, minibatch_loss, describe) -> list[dict]:
+@dataclass
+class OnlineLoop:
+    """What online_loop carries from step to step: the step, its metrics so far, the reward
+    monitor, the responses sampled since it (re)started, and the stage's parts."""
+
+    run: OnlineRun
+    config: Any
+    roll: Callable  # prompts -> batch of rollouts
+    minibatch_loss: Callable
+    describe: Callable
+    validate: Callable | None = None  # () -> val_reward, every config.eval_steps
+    history: list = field(default_factory=list)
+    step: int = 0
+    monitor: RewardMonitor | None = None
+    samples: int = 0
+    start: float = field(default_factory=time.perf_counter)
+
+
+def online_loop(run: OnlineRun, roll, config, callback, minibatch_loss, describe, output_dir=None,
+                validate=None) -> list[dict]:
     """Roll out, then update, until total_steps; returns the per-step metrics history.
 
     `roll(prompts)` gives a batch of rollouts, `minibatch_loss(model, batch, rows, config)`
-    the (loss, stats) of some of them, `describe(accelerator, batch)` the rollout metrics.
-    samples_per_s counts sampled responses.
+    the (loss, stats) of some of them, `describe(accelerator, batch)` the rollout metrics,
+    `validate()` val_reward every config.eval_steps. samples_per_s counts sampled responses.
+
+    With `output_dir`, the full training state (weights and value head, optimizer, schedule,
+    RNG, the prompt loader's place, the reward monitor) is saved every config.save_steps steps
+    (resume.py), and a loop that finds a saved state of output_dir resumes from it, its curve
+    continuing the one before.
     """
-    accelerator, history, step, epoch = run.accelerator, [], 0, 0
-    samples, start, monitor = 0, time.perf_counter(), RewardMonitor.from_config(config)
-    while step < run.total_steps:
+    loop = OnlineLoop(run, config, roll, minibatch_loss, describe, validate)
+    saved = resume_point(run.accelerator, run.scheduler, run.loader, output_dir)
+    loop.history, loop.step, epoch, skip = saved["history"], saved["step"], saved["epoch"], saved["batch"]
+    loop.monitor = replace(RewardMonitor.from_config(config), **saved.get("monitor", {}))
+    while loop.step < run.total_steps:
         run.loader.set_epoch(epoch)
-        for prompts in run.loader:
-            batch = roll(prompts)
-            gold = None if run.gold_reward_fn is None else gold_score(run, prompts, batch, config)
-            learning_rate = run.scheduler.get_last_lr()[0]
-            stats = ppo_update(
-                accelerator, run.model, run.optimizer, run.scheduler, batch, config, minibatch_loss
-            )
-            step += 1
-            samples += batch["mask"].shape[0] * accelerator.num_processes
-            metrics = {**describe(accelerator, batch), **stats, "learning_rate": learning_rate,
-                       "samples_per_s": samples / (time.perf_counter() - start)}
-            if gold is not None:
-                metrics["gold_reward"] = gold
-            loss = stats["policy_loss"] + stats.get("value_loss", 0.0)
-            if not math.isfinite(loss):
-                raise TrainingDiverged(step, loss)
-            stop = monitor.observe(metrics)
-            history.append({"step": step, **metrics})
-            report(accelerator, callback, step, run.total_steps, metrics)
-            if stop or step >= run.total_steps:  # every rank reads the same reduced metrics
-                history[-1].update(monitor.summary(stop))
-                return history
-        epoch += 1
-    history[-1].update(monitor.summary(None))
-    return history
+        for index, prompts in enumerate(run.loader):
+            if index < skip:  # trained on before the resume; the shuffle is replayed, not the steps
+                continue
+            load_pending(run.accelerator, saved)
+            stop = online_step(loop, prompts, callback)
+            if stop or loop.step >= run.total_steps:  # every rank reads the same reduced metrics
+                loop.history[-1].update(loop.monitor.summary(stop))
+                return loop.history
+            if output_dir is not None and config.save_steps and loop.step % config.save_steps == 0:
+                place = next_place(epoch, index, len(run.loader))
+                state = trainer_state(loop.step, place, loop.history, monitor=monitor_state(loop.monitor))
+                save_training_state(run.accelerator, output_dir, state, config.save_total_limit)
+        epoch, skip = epoch + 1, 0
+    loop.history[-1].update(loop.monitor.summary(None))
+    return loop.history
+
+
+def online_step(loop: OnlineLoop, prompts: list[dict], callback) -> str | None:
+    """One step: roll out, update, measure (gold and validation when due) and report; the
+    reward monitor's reason to stop, or None."""
+    run, config = loop.run, loop.config
+    batch = loop.roll(prompts)
+    evaluating = bool(config.eval_steps) and (loop.step + 1) % config.eval_steps == 0
+    gold = None
+    if run.gold_reward_fn is not None and (evaluating or not config.eval_steps):
+        gold = gold_score(run, prompts, batch, config)
+    learning_rate = run.scheduler.get_last_lr()[0]
+    stats = ppo_update(run.accelerator, run.model, run.optimizer, run.scheduler, batch, config, loop.minibatch_loss)
+    loop.step += 1
+    loop.samples += batch["mask"].shape[0] * run.accelerator.num_processes
+    metrics = {**loop.describe(run.accelerator, batch), **stats, "learning_rate": learning_rate,
+               "samples_per_s": loop.samples / (time.perf_counter() - loop.start)}
+    if gold is not None:
+        metrics["gold_reward"] = gold
+    loss = stats["policy_loss"] + stats.get("value_loss", 0.0)
+    if not math.isfinite(loss):
+        raise TrainingDiverged(loop.step, loss)
+    if evaluating and loop.validate is not None:
+        metrics["val_reward"] = loop.validate()
+    stop = loop.monitor.observe(metrics)
+    loop.history.append({"step": loop.step, **metrics})
+    report(run.accelerator, callback, loop.step, run.total_steps, metrics)
+    return stop
+
+
+def monitor_state(monitor: RewardMonitor) -> dict:
+    """What the reward monitor has seen, saved with a training state (its settings are the config's)."""
+    return {"proxy": monitor.proxy, "gold": monitor.gold, "divergent_steps": monitor.divergent_steps}
 
 
 def gold_score(run: OnlineRun, prompts: list[dict], batch: dict, config) -> float:

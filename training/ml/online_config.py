@@ -6,6 +6,7 @@ from training.ml.config_base import (
     MAX_BATCH,
     MAX_EPOCHS,
     MAX_NEW_TOKENS,
+    MAX_STEPS,
     MAX_TOKENS,
     TrainConfig,
     UpTo,
@@ -23,6 +24,19 @@ class RolloutConfig(TrainConfig):
     passes over them in mini-batches with a clipped policy ratio."""
 
     learning_rate: float = option(1e-6, "Peak AdamW learning rate.", positive)
+    save_steps: int | None = option(
+        None,
+        "Save the full training state every this many steps (policy or adapters, PPO's value "
+        "head, optimizer, schedule, RNG, the prompts' place, the reward monitor), so a run whose "
+        "worker dies resumes there; null = only the final model.",
+        UpTo(MAX_STEPS),
+    )
+    eval_steps: int | None = option(
+        None,
+        "Measure val_reward (and score the gold reward, when one is set) every this many steps; "
+        "null = val_reward only after the last step, the gold reward every step.",
+        UpTo(MAX_STEPS),
+    )
     max_length: int = option(384, "Most tokens per prompt + response.", UpTo(MAX_TOKENS))
     mini_batch_size: int = option(
         4,
@@ -75,9 +89,6 @@ class RolloutConfig(TrainConfig):
         super().validate()
         if self.generation_backend == "vllm":
             self._fail("generation_backend", "'vllm' is not available for rollouts yet: use 'auto' or 'transformers'")
-        for name in ("save_steps", "eval_steps"):  # their loop (ppo.py, group_rl.py) has neither yet
-            if getattr(self, name) is not None:
-                self._fail(name, "is not supported by PPO, GRPO or RLOO yet: leave it null")
         responses = self.responses_per_step
         if (
             responses % self.mini_batch_size

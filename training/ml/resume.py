@@ -4,7 +4,8 @@ A run writing `output_dir` keeps its states beside it, in `<output_dir>.states/s
 
     accelerate's save_state files    model weights (safetensors), optimizer, scheduler, RNG states
     trainer_state.json               {"step", "epoch", "batch", "history"}: where the data was and
-                                     the metrics so far, so a resumed curve continues the old one
+                                     the metrics so far, so a resumed curve continues the old one;
+                                     an online stage adds "monitor" (reward_monitor.py's state)
 
 A state is written under a `.partial` name, fsynced, then renamed, so a `step-<N>` directory is
 always complete; the newest `save_total_limit` are kept. States are training-time files: the
@@ -77,6 +78,45 @@ def save_training_state(accelerator, output_dir: Path, trainer_state: dict, keep
             shutil.rmtree(step_path(states, old), ignore_errors=True)
     accelerator.wait_for_everyone()
     return final
+
+
+def trainer_state(step: int, place: tuple[int, int], history: list[dict], **extra) -> dict:
+    """What is saved beside the weights: the step, where the data was (epoch, batch), the
+    metrics so far and what else the loop keeps across steps (`extra`)."""
+    return {"step": step, "epoch": place[0], "batch": place[1], "history": history, **extra}
+
+
+def next_place(epoch: int, index: int, batches: int) -> tuple[int, int]:
+    """(epoch, batch) after batch `index` of `batches` in `epoch`: where a resumed loop starts."""
+    return (epoch, index + 1) if index + 1 < batches else (epoch + 1, 0)
+
+
+def resume_point(accelerator, scheduler, loader, output_dir) -> dict:
+    """Where a training loop starts: step 0, or the newest saved state of `output_dir` with the
+    loader replayed through the epochs before it (the shuffle of an epoch depends on the
+    ones drawn before it). "path" is the state to load once the epoch's shuffle is drawn
+    (load_pending); the scheduler is registered, so it is saved and loaded with the rest."""
+    start = {"step": 0, "epoch": 0, "batch": 0, "history": []}
+    if output_dir is None:
+        return start
+    accelerator.register_for_checkpointing(scheduler)
+    found = read_trainer_state(output_dir)
+    if found is None:
+        return start
+    path, state = found
+    for epoch in range(state["epoch"]):
+        loader.set_epoch(epoch)
+        for _ in loader:
+            pass
+    return {**state, "path": str(path)}
+
+
+def load_pending(accelerator, saved: dict) -> None:
+    """Load the state `resume_point` found, once (weights, optimizer, schedule, RNG): called at
+    the first batch trained after the resume, after the epoch's shuffle was drawn, so the RNG
+    is restored last."""
+    if saved.get("path"):
+        accelerator.load_state(saved.pop("path"))
 
 
 def remove_states(output_dir: str | Path) -> None:
