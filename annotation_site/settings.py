@@ -174,6 +174,7 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-pending-runs": {"task": "training.tasks.dispatch_pending_runs", "schedule": 30.0},
     "check-retrain-policies": {"task": "training.tasks.check_retrain_policies", "schedule": 60.0},
     "reap-stale-snapshots": {"task": "labeling.tasks.snapshots_reap", "schedule": 300.0},
+    "reap-stale-imports": {"task": "labeling.tasks.imports_reap", "schedule": 60.0},
 }
 
 # --- cache (login throttling) ---------------------------------------------
@@ -223,6 +224,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- files ----------------------------------------------------------------
 MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 200)
+# Uploads above this are imported by a worker on the default queue, with progress (labeling/imports/queued.py).
+IMPORT_INLINE_MAX_MB = env_int("IMPORT_INLINE_MAX_MB", 8)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 STATIC_URL = "/static/"

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from labeling.exports import snapshots
+from labeling.imports import queued as imports
 from labeling.stats import services as stats
 
 
@@ -22,3 +23,15 @@ def snapshot_build(snapshot_id: int) -> bool:
 def snapshots_reap() -> list[int]:
     """Fail snapshots whose worker died or never came (beat)."""
     return snapshots.snapshots_reap()
+
+
+@shared_task(name="labeling.tasks.import_run", ignore_result=True)
+def import_run(import_id: int) -> bool:
+    """Import an upload the API stored as queued (claimed by its row: safe to run twice)."""
+    return imports.import_run(import_id)
+
+
+@shared_task(name="labeling.tasks.imports_reap", ignore_result=True)
+def imports_reap() -> list[int]:
+    """Fail imports whose worker died or never came (beat)."""
+    return imports.imports_reap()

@@ -204,7 +204,8 @@ export async function setMember(projectId: number, body: { username: string; rol
 
 export const listImports = (projectId: number) => get<DataImport[]>(`/api/projects/${projectId}/imports/`);
 
-/** Upload an import file; a bad line answers 400 {"detail": "line N: ...", "line": N}, too big 413. */
+/** Upload an import file: 201 with the import, or 202 with a queued one (a large file: a worker imports it,
+ * the list shows its status and lines_read); a bad line answers 400 {"detail": "line N: ...", "line": N}, too big 413. */
 export async function uploadImport(
   projectId: number,
   file: File,

@@ -24,17 +24,18 @@ from queue import Full, Queue
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from labeling.errors import ImportFailed, InvalidInput
+from labeling.errors import Conflict, ImportFailed, InvalidInput
 from labeling.imports.formats import PARSERS, ImportRecord, RecordError, RecordSkipped, contains_nul
 from labeling.imports.groups import Group, Hashed, comparison_groups, hashed, set_hash
 from labeling.imports.labels import store_labels
 from labeling.imports.staging import ImportStaging
-from labeling.models import ComparisonKind, DataImport, Project
+from labeling.models import ComparisonKind, DataImport, ImportStatus, Project
 from labeling.rankings import OVERALL
 from labeling.stats.services import project_stats_changed
 
-__all__ = ["import_file", "import_records"]
+__all__ = ["import_file", "import_options_check", "import_records"]
 _set_hash = set_hash  # the comparison identity, for tests that store comparisons as an import would
 
 # Lines per chunk: each is staged and stored in a handful of set-based statements, so memory
@@ -69,16 +70,18 @@ def import_file(
     label_source: str = "",
     user=None,
     on_progress: Callable[[int], None] | None = None,
+    on_lines: Callable[[int], None] | None = None,
+    claimed: DataImport | None = None,
 ) -> DataImport:
     """Import JSONL ``lines`` into ``project``; all or nothing.
 
-    ``on_progress(n_bytes)`` is called after each stored chunk with the bytes it read (the CLI's
-    progress bar), in the caller's thread. ``lines`` is read in a second thread (see ``_read_ahead``).
+    After each stored chunk, in the caller's thread: ``on_progress(n_bytes)`` with the bytes it
+    read (the CLI's progress bar), ``on_lines(line)`` with the number of its last line (a queued
+    import's progress). ``lines`` is read in a second thread (see ``_read_ahead``). ``claimed``: a
+    queued import's row, running on this worker (``imports.queued``), finished in the import's
+    transaction instead of a new row.
     """
-    if format not in PARSERS:
-        raise InvalidInput(f"unknown format '{format}' (choose {', '.join(PARSERS)})")
-    if with_labels and format == "candidates":
-        raise InvalidInput("the candidates format carries no labels; drop --with-labels")
+    import_options_check(format, with_labels)
     digest = hashlib.sha256()
     counts = ImportCounts()
     read = [0]  # bytes read so far
@@ -86,8 +89,16 @@ def import_file(
     return _store_all(
         project=project, chunks=_read_ahead(_chunks(records, read)), counts=counts, format=format,
         file_name=file_name, label_source=(label_source or format) if with_labels else "", user=user, digest=digest,
-        on_progress=on_progress,
+        on_progress=on_progress, on_lines=on_lines, claimed=claimed,
     )
+
+
+def import_options_check(format: str, with_labels: bool) -> None:
+    """Refuse a format and labels option that cannot go together (before a queued upload is stored)."""
+    if format not in PARSERS:
+        raise InvalidInput(f"unknown format '{format}' (choose {', '.join(PARSERS)})")
+    if with_labels and format == "candidates":
+        raise InvalidInput("the candidates format carries no labels; drop --with-labels")
 
 
 def import_records(*, project: Project, records: Iterable[ImportRecord], source_name: str, user=None) -> DataImport:
@@ -99,7 +110,8 @@ def import_records(*, project: Project, records: Iterable[ImportRecord], source_
     )
 
 
-def _store_all(*, project, chunks, counts, format, file_name, label_source, user, digest, on_progress=None) -> DataImport:
+def _store_all(*, project, chunks, counts, format, file_name, label_source, user, digest, on_progress=None,
+               on_lines=None, claimed=None) -> DataImport:
     try:
         with transaction.atomic():
             source = _label_source_user(label_source) if label_source else None
@@ -109,15 +121,33 @@ def _store_all(*, project, chunks, counts, format, file_name, label_source, user
                     _store_batch(project, staging, lines, source, counts)
                     if on_progress:
                         on_progress(read_bytes - stored_bytes)
+                    if on_lines:
+                        on_lines(lines[-1].line)
                     stored_bytes = read_bytes
             staging.drop()
             project_stats_changed(project.pk)  # new labels, or new models and responses to rate
+            if claimed is not None:
+                return _finish_claimed(claimed, counts, digest)
             return DataImport.objects.create(
                 project=project, format=format, file_name=file_name[:255], file_sha256=digest.hexdigest(),
                 with_labels=bool(label_source), counts=counts.as_dict(), skipped=counts.skipped, created_by=user,
             )
     except IntegrityError as exc:  # a concurrent import into the same project stored the same rows
         raise InvalidInput(f"import collided with a concurrent write; nothing stored, retry ({exc})") from exc
+
+
+def _finish_claimed(row: DataImport, counts: ImportCounts, digest) -> DataImport:
+    """Mark the claimed row done in the import's own transaction: its rows and its status commit
+    together. If the reaper failed it meanwhile (its worker taken for dead), nothing is stored."""
+    fields = {
+        "status": ImportStatus.DONE, "counts": counts.as_dict(), "skipped": counts.skipped,
+        "lines_read": counts.lines, "file_sha256": digest.hexdigest(), "finished_at": timezone.now(),
+    }
+    if not DataImport.objects.filter(pk=row.pk, status=ImportStatus.RUNNING).update(**fields):
+        raise Conflict(f"import {row.pk} was marked failed while it ran; nothing was stored")
+    for name, value in fields.items():
+        setattr(row, name, value)
+    return row
 
 
 def _numbered(records: Iterable[ImportRecord], counts: ImportCounts) -> Iterator[tuple[int, ImportRecord]]:

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from labeling.access import access_project, require_project_creator
 from labeling.imports.formats import PARSERS
+from labeling.imports.queued import import_inline, import_lines_read, import_queue
 from labeling.imports.services import import_file
 from labeling.models import DataImport, Membership, Project, Role
 from labeling.projects.selectors import (
@@ -95,9 +96,17 @@ class MemberListView(APIView):
 
 
 class DataImportSerializer(serializers.ModelSerializer):
+    lines_read = serializers.SerializerMethodField()
+
     class Meta:
         model = DataImport
-        fields = ["id", "format", "file_name", "file_sha256", "with_labels", "counts", "skipped", "created_at"]
+        fields = [
+            "id", "format", "file_name", "file_sha256", "with_labels", "counts", "skipped", "created_at",
+            "status", "lines_read", "error", "finished_at",
+        ]
+
+    def get_lines_read(self, row) -> int:
+        return import_lines_read(row)
 
 
 class ImportUploadSerializer(serializers.Serializer):
@@ -114,7 +123,12 @@ class ImportListView(APIView):
         project = access_project(request.user, project_id, admin=True)
         return Response(DataImportSerializer(import_list(project), many=True).data)
 
-    @extend_schema(request={"multipart/form-data": ImportUploadSerializer}, responses={201: DataImportSerializer})
+    @extend_schema(
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={201: DataImportSerializer, 202: DataImportSerializer},
+        description="A file up to IMPORT_INLINE_MAX_MB is imported in the request (201); a larger one is "
+        "queued for a worker (202, status 'queued'): poll the list for its status and lines_read.",
+    )
     def post(self, request, project_id: int):
         project = access_project(request.user, project_id, admin=True)
         # Refuse by the declared length first, before the body is read and spooled to disk.
@@ -125,10 +139,11 @@ class ImportListView(APIView):
         upload = data.validated_data["file"]
         if upload.size > settings.MAX_UPLOAD_MB * 1024 * 1024:
             return _too_large()
-        result = import_file(
-            project=project, lines=upload, format=data.validated_data["format"], file_name=upload.name,
-            with_labels=data.validated_data["with_labels"], user=request.user,
-        )
+        options = {"format": data.validated_data["format"], "with_labels": data.validated_data["with_labels"]}
+        if not import_inline(upload.size):
+            queued = import_queue(project=project, upload=upload, user=request.user, **options)
+            return Response(DataImportSerializer(queued).data, status=202)
+        result = import_file(project=project, lines=upload, file_name=upload.name, user=request.user, **options)
         return Response(DataImportSerializer(result).data, status=201)
 
 

@@ -46,7 +46,15 @@ export interface DataImport {
   counts: ImportCounts;
   skipped: { line: number; reason: string }[];
   created_at: string;
+  /** A large upload is imported by a worker: queued, running (lines_read of counts.lines), done or failed. */
+  status: ImportStatus;
+  lines_read: number;
+  /** Why it failed: the line and field named ("line 17: missing field 'prompt'"). */
+  error: string;
+  finished_at: string | null;
 }
+
+export type ImportStatus = "queued" | "running" | "done" | "failed";
 
 export interface ImportCounts {
   lines: number;

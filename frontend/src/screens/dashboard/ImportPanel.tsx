@@ -1,5 +1,5 @@
 import { Fragment } from "preact";
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { ApiError, listImports, uploadImport } from "../../api";
 import { ago, bytes, count } from "../../logic/format";
 import {
@@ -12,8 +12,9 @@ import {
   type NumberedLine,
   placeText,
 } from "../../logic/importErrors";
+import { importActive, importPhase, importPollEvery } from "../../logic/importProgress";
 import type { DataImport, Project } from "../../types";
-import { errorText, usePolled } from "./usePolled";
+import { errorText, type Loaded, usePolled } from "./usePolled";
 
 const FORMATS: { value: ImportFormat; label: string; hint: string; labelled: boolean }[] = [
   { value: "candidates", label: "Candidates", hint: '{"prompt", "responses": [{"text", "model"}]}', labelled: false },
@@ -23,17 +24,19 @@ const FORMATS: { value: ImportFormat; label: string; hint: string; labelled: boo
 // Reading the file back for the error's context is only worth it for files that fit in memory easily.
 const CONTEXT_LIMIT = 20 * 1024 * 1024;
 
+type Failed = { kind: "failed"; message: string; line: number | null; place: ErrorPlace; context: NumberedLine[] };
 type Outcome =
   | { kind: "idle" }
   | { kind: "sending" }
+  | { kind: "queued"; result: DataImport } // a large file: a worker imports it, the list shows how far
   | { kind: "done"; result: DataImport }
-  | { kind: "failed"; message: string; line: number | null; place: ErrorPlace; context: NumberedLine[] };
+  | Failed;
 
 // Enough of a file to read its first line for the format it looks like.
 const HEAD_BYTES = 64 * 1024;
 
-/** The chosen file and what it looks like, the upload and its outcome. */
-function useImport(project: Project, reload: () => void) {
+/** The chosen file and what it looks like, the upload and its outcome (a queued one's from `history`). */
+function useImport(project: Project, history: Loaded<DataImport[]>, reload: () => void) {
   const [file, setFile] = useState<File | null>(null);
   const [looksLike, setLooksLike] = useState<ImportFormat | null>(null);
   const [outcome, setOutcome] = useState<Outcome>({ kind: "idle" });
@@ -46,30 +49,46 @@ function useImport(project: Project, reload: () => void) {
     if (!file) return;
     setOutcome({ kind: "sending" });
     try {
-      setOutcome({ kind: "done", result: await uploadImport(project.id, file, format, withLabels) });
+      const result = await uploadImport(project.id, file, format, withLabels);
+      setOutcome({ kind: result.status === "done" ? "done" : "queued", result });
       reload();
     } catch (error) {
       setOutcome(await failure(error, file));
     }
   };
+  useQueuedOutcome(outcome, setOutcome, history, file);
   return { file, looksLike, outcome, choose, upload };
+}
+
+/** A queued import's outcome once the polled list shows its worker finished: the result, or the
+ * error with its line shown in the file as an inline upload's is. */
+function useQueuedOutcome(outcome: Outcome, setOutcome: (o: Outcome) => void, history: Loaded<DataImport[]>, file: File | null) {
+  useEffect(() => {
+    if (outcome.kind !== "queued" || history.state !== "ready") return;
+    const item = history.data.find((row) => row.id === outcome.result.id);
+    if (!item || importActive(item)) return;
+    if (item.status === "done") setOutcome({ kind: "done", result: item });
+    else failedAt(item.error, errorLine({ detail: item.error }), errorPlace(item.error), file).then(setOutcome);
+  }, [outcome, history]);
 }
 
 /** A failed upload: the server's message, and the line and column or field it names, shown in the file. */
 async function failure(error: unknown, file: File): Promise<Outcome> {
   const body = error instanceof ApiError ? error.body : null;
-  const line = body ? errorLine(body) : null;
-  const place = errorPlace(body?.detail);
-  const context = line !== null && file.size <= CONTEXT_LIMIT ? linesAround(await file.text(), line, 2, place.column) : [];
-  return { kind: "failed", message: errorText(error), line, place, context };
+  return failedAt(errorText(error), body ? errorLine(body) : null, errorPlace(body?.detail), file);
+}
+
+async function failedAt(message: string, line: number | null, place: ErrorPlace, file: File | null): Promise<Failed> {
+  const context = line !== null && file && file.size <= CONTEXT_LIMIT ? linesAround(await file.text(), line, 2, place.column) : [];
+  return { kind: "failed", message, line, place, context };
 }
 
 /** Upload a JSONL file; a bad line shows with its number, column or field, and its neighbours from the file. */
 export function ImportPanel({ project }: { project: Project }) {
   const [format, setFormat] = useState<ImportFormat>("candidates");
   const [withLabels, setWithLabels] = useState(false);
-  const [history, reload] = usePolled(() => listImports(project.id), null, [project.id]);
-  const { file, looksLike, outcome, choose, upload } = useImport(project, reload);
+  const [history, reload] = usePolled(() => listImports(project.id), importPollEvery, [project.id]);
+  const { file, looksLike, outcome, choose, upload } = useImport(project, history, reload);
   const labelled = FORMATS.find((f) => f.value === format)?.labelled ?? false;
   const submit = (event: Event) => {
     event.preventDefault();
@@ -86,6 +105,7 @@ export function ImportPanel({ project }: { project: Project }) {
         canSend={file !== null && outcome.kind !== "sending"} sending={outcome.kind === "sending"} choose={choose} submit={submit} />
       <p class="field-hint muted">{FORMATS.find((f) => f.value === format)?.hint}{file ? ` · ${file.name}, ${bytes(file.size)}` : ""}</p>
       {looksLike && looksLike !== format && <FormatMismatch looksLike={looksLike} onSwitch={() => setFormat(looksLike)} />}
+      {outcome.kind === "queued" && <ImportProgress item={latest(outcome.result, history)} />}
       {outcome.kind === "done" && <ImportDone result={outcome.result} />}
       {outcome.kind === "failed" && <ImportFailure outcome={outcome} />}
       {history.state === "ready" && history.data.length > 0 && <ImportHistory imports={history.data} />}
@@ -142,6 +162,28 @@ function FormatMismatch({ looksLike, onSwitch }: { looksLike: ImportFormat; onSw
   );
 }
 
+/** The polled row of a queued import (the upload's answer until the list has it). */
+function latest(item: DataImport, history: Loaded<DataImport[]>): DataImport {
+  return (history.state === "ready" && history.data.find((row) => row.id === item.id)) || item;
+}
+
+function ImportProgress({ item }: { item: DataImport }) {
+  const phase = importPhase(item);
+  return (
+    <div class="ok-box" role="status" data-testid="import-progress">
+      {phase.kind === "running" ? (
+        <>
+          <progress max={Math.max(phase.total, 1)} value={phase.read} aria-label="Lines imported" />{" "}
+          Importing: {count(phase.read)} of {count(phase.total)} lines read ({Math.floor(phase.fraction * 100)}%).
+        </>
+      ) : (
+        <>Queued: {count(item.counts.lines ?? 0)} lines wait for a worker.</>
+      )}{" "}
+      <span class="muted small">Nothing is stored until the last line is read; you can leave this page.</span>
+    </div>
+  );
+}
+
 function ImportDone({ result }: { result: DataImport }) {
   return (
     <div class="ok-box" role="status" data-testid="import-result">
@@ -194,6 +236,7 @@ function ImportHistory({ imports }: { imports: DataImport[] }) {
           <th class="num">Comparisons</th>
           <th class="num">Judgments</th>
           <th>Skipped</th>
+          <th>Status</th>
           <th>When</th>
         </tr>
       </thead>
@@ -206,6 +249,7 @@ function ImportHistory({ imports }: { imports: DataImport[] }) {
             <td class="num">{count(item.counts.comparisons ?? 0)}</td>
             <td class="num">{count(item.counts.judgments ?? 0)}</td>
             <td><SkippedLines skipped={item.skipped} /></td>
+            <td><ImportStatusCell item={item} /></td>
             <td>{ago(item.created_at)}</td>
           </tr>
         ))}
@@ -228,4 +272,12 @@ function SkippedLines({ skipped }: { skipped: DataImport["skipped"] }) {
       </ul>
     </details>
   );
+}
+
+function ImportStatusCell({ item }: { item: DataImport }) {
+  const phase = importPhase(item);
+  if (phase.kind === "running") return <span>{Math.floor(phase.fraction * 100)}% read</span>;
+  if (phase.kind === "waiting") return <span class="muted">queued</span>;
+  if (phase.kind === "failed") return <span title={phase.error}>failed: {phase.error}</span>;
+  return <span class="muted">done</span>;
 }
