@@ -11,6 +11,9 @@ from labeling.hot_sql import raw_first, sql_text
 from labeling.models import Comparison, Lease, Membership, Project, Prompt, Role
 from labeling.params import is_row_id
 
+# Who works the review queue (issue #19); a reviewer otherwise annotates like an annotator.
+REVIEW_ROLES = (Role.ADMIN, Role.REVIEWER)
+
 
 def is_project_admin(user, project: Project) -> bool:
     if user.is_superuser:
@@ -18,14 +21,17 @@ def is_project_admin(user, project: Project) -> bool:
     return Membership.objects.filter(project=project, user=user, role=Role.ADMIN).exists()
 
 
-def access_project(user, project_id, *, admin: bool = False) -> Project:
-    """The project if ``user`` is a member (an admin member when ``admin``); superusers see all."""
+def access_project(user, project_id, *, admin: bool = False, review: bool = False) -> Project:
+    """The project if ``user`` is a member (an admin member when ``admin``; a reviewer or an admin
+    when ``review``); superusers see all."""
     project = _project_with_role(user, project_id) if is_row_id(project_id) else None
     role = _role(user, project)
     if role is None:
         raise NotFound("project not found")
     if admin and role != Role.ADMIN:
         raise NotAllowed("only project admins may do this")
+    if review and role not in REVIEW_ROLES:
+        raise NotAllowed("only the project's reviewers and admins may review judgments")
     return project
 
 

@@ -5,6 +5,7 @@ from labeling.annotation import undo_api
 from labeling.exports import api as exports
 from labeling.projects import api as projects
 from labeling.projects import overview_api
+from labeling.review import api as review
 from labeling.stats import api as stats
 
 urlpatterns = [
@@ -14,4 +15,5 @@ urlpatterns = [
     *exports.urlpatterns,
     *stats.urlpatterns,
     *overview_api.urlpatterns,
+    *review.urlpatterns,
 ]

@@ -124,6 +124,8 @@ def judgment_undo(*, annotator, judgment_id: int) -> Comparison:
         if judgment is None:
             raise NotFound("judgment not found")
         access_comparison(annotator, judgment.comparison_id)  # still a member of its project
+        if judgment.review:  # a rejection gave its seat back; an acceptance is on record (issue #19)
+            raise Conflict("this judgment was reviewed and can no longer be undone", reason="reviewed")
         if timezone.now() > judgment.created_at + EDIT_WINDOW:
             minutes = int(EDIT_WINDOW.total_seconds() // 60)
             raise Conflict(f"the {minutes}-minute edit window has passed; this judgment can no longer be undone", reason="edit_window_passed")

@@ -81,6 +81,12 @@ MATRIX = [
     Row("get", P + "progress/", MEMBERS, project_url("progress/")),
     Row("get", P + "flags/", ADMINS, project_url("flags/")),
     Row("get", P + "overview/", ADMINS, project_url("overview/")),
+    # Review (issue #19): the project's reviewers and admins; every member sees their own rejections.
+    Row("get", P + "review/", ADMINS, project_url("review/")),
+    Row("get", P + "rejected-judgments/", MEMBERS, project_url("rejected-judgments/")),
+    Row("post", "api/judgments/<int:judgment_id>/review/", ADMINS,
+        fixed(lambda w, r: f"/api/judgments/{w.holdings['annotator'].judged.pk}/review/",
+              {"review": "rejected", "note": "Against the guidelines."})),
     # Members read the stats (annotators only their own row); none are cached yet here, so 202.
     Row("get", P + "stats/", (403, 202, 404, 202), project_url("stats/")),
     Row("get", P + "export/", ADMINS, fixed(lambda w, r: f"/api/projects/{w.project.pk}/export/?format=trl")),

@@ -114,6 +114,17 @@ def test_admin_responses_have_exactly_their_documented_fields(openapi, world):
     check(openapi, admin, "post", "/api/projects/{project_id}/members/", 201, member, project_id=project)
 
 
+def test_review_responses_have_exactly_their_documented_fields(openapi, world):
+    admin, annotator, project = world.users["admin"], world.users["annotator"], world.project.pk
+    queue = check(openapi, admin, "get", "/api/projects/{project_id}/review/", 200, project_id=project)
+    assert queue["results"], "the queue shows the annotator's judgments to the admin"
+    reject = {"review": "rejected", "note": "Against the guidelines."}
+    judgment_id = world.own("annotator").judged.pk
+    check(openapi, admin, "post", "/api/judgments/{judgment_id}/review/", 200, reject, judgment_id=judgment_id)
+    rejected = check(openapi, annotator, "get", "/api/projects/{project_id}/rejected-judgments/", 200, project_id=project)
+    assert [r["id"] for r in rejected["results"]] == [judgment_id]
+
+
 def test_training_responses_have_exactly_their_documented_fields(openapi, world):
     admin, project = world.users["admin"], world.project.pk
     check(openapi, admin, "get", "/api/training-runs/", 200)

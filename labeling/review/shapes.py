@@ -1,0 +1,80 @@
+"""What the review queue and an annotator's list of rejected judgments hold (TypedDicts, documented
+by ``annotation_site.typed_shapes`` like the annotation screen's: ``XOut`` is the component ``X``)."""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypedDict
+
+from labeling.annotation.shapes import COUNT, LINK, PositionedResponseOut, PromptOut
+
+ReviewState = Literal["", "accepted", "rejected"]
+
+
+class ShownComparisonOut(TypedDict):
+    """The comparison as its annotator saw it: the prompt and the responses by position, blind."""
+
+    id: int
+    prompt: PromptOut
+    responses: list[PositionedResponseOut]
+
+
+class ReviewedComparisonOut(ShownComparisonOut):
+    """The comparison as its annotator saw it, and its gold answer where it is gold."""
+
+    is_gold: bool
+    gold_answer: dict[str, Any] | None
+
+
+class ReviewEntryOut(TypedDict):
+    """One judgment in the review queue: the comparison, the verdict (``winner`` or ``ranking``),
+    strength, criterion verdicts, rationale and time spent; its review so far; and why it may need
+    a look: ``others`` counts the other counted judgments on the comparison, ``agreeing`` those
+    with the same verdict, ``flags`` the flags on the comparison, ``wrong_on_gold`` a gold
+    comparison answered otherwise than its gold answer."""
+
+    id: int
+    comparison: ReviewedComparisonOut
+    annotator: str
+    winner: Literal["a", "b", "tie", ""]
+    strength: Annotated[int | None, COUNT]
+    ranking: list[str] | None
+    criteria: dict[str, Any]
+    rationale: str
+    time_spent_ms: Annotated[int, COUNT]
+    created_at: datetime
+    review: ReviewState
+    review_note: str
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    others: Annotated[int, COUNT]
+    agreeing: Annotated[int, COUNT]
+    flags: Annotated[int, COUNT]
+    wrong_on_gold: bool
+
+
+class ReviewPageOut(TypedDict):
+    """One page of the review queue, oldest judgment first (``limit`` and ``offset`` as query parameters)."""
+
+    count: int
+    next: Annotated[str | None, LINK]
+    previous: Annotated[str | None, LINK]
+    results: list[ReviewEntryOut]
+
+
+class RejectedJudgmentOut(TypedDict):
+    """One of the caller's judgments a reviewer rejected, and why (``review_note``)."""
+
+    id: int
+    comparison: ShownComparisonOut
+    winner: Literal["a", "b", "tie", ""]
+    strength: Annotated[int | None, COUNT]
+    ranking: list[str] | None
+    rationale: str
+    created_at: datetime
+    review_note: str
+    reviewed_at: datetime | None
+
+
+class RejectedJudgmentListOut(TypedDict):
+    """The caller's rejected judgments in a project, the latest rejection first (at most 100)."""
+
+    results: list[RejectedJudgmentOut]
