@@ -17,6 +17,7 @@ from labeling.exports.options import (
     AGGREGATIONS,
     FILE_TYPES,
     FORMATS,
+    LABELS,
     MAX_SPLIT_SEED,
     PAIRS,
     SNAPSHOT_FILE_TYPES,
@@ -88,6 +89,12 @@ class ExportOptionsSerializer(serializers.Serializer):
     criteria = serializers.ListField(
         child=serializers.CharField(), required=False, default=list,
         help_text="trl: rows per criterion verdict, with a criterion column ('overall' = the main verdict).",
+    )
+    labels = serializers.ChoiceField(
+        choices=LABELS, default="human",
+        help_text="Whose judgments: people's (human), judges' (model: models labelling comparisons) or both (all). "
+                  "Other than human, every row has a label_source column: human, model or mixed (a preference "
+                  "aggregated from both). Judgments rejected in review are never exported.",
     )
 
     def to_options(self) -> ExportOptions:

@@ -17,6 +17,10 @@ from labeling.errors import InvalidInput
 FORMATS = ("trl", "hh-rlhf", "kto", "sft", "raw")
 AGGREGATIONS = ("majority", "mean-strength", "dawid-skene", "none")
 PAIRS = ("all", "best-vs-rest")
+# Whose judgments an export reads: people's (the default), judges' (models labelling comparisons,
+# issue #18) or both. Other than "human", every row says where its labels came from (label_source).
+LABELS = ("human", "model", "all")
+LABEL_SOURCES = ("human", "model", "mixed")
 FILE_TYPES = ("jsonl", "parquet", "csv")
 SPLITS = ("train", "validation")
 SNAPSHOT_FILE_TYPES = ("jsonl", "parquet")
@@ -37,9 +41,10 @@ class ExportOptions:
     conversational: bool | None = None
     include_winners: bool = False  # sft: add each comparison's winning response to the demonstrations
     criteria: tuple[str, ...] = ()  # trl: rows per criterion verdict, see criterion_judgments
+    labels: str = "human"  # whose judgments: LABELS
 
     def __post_init__(self):
-        for name, allowed in (("format", FORMATS), ("aggregation", AGGREGATIONS), ("pairs", PAIRS)):
+        for name, allowed in (("format", FORMATS), ("aggregation", AGGREGATIONS), ("pairs", PAIRS), ("labels", LABELS)):
             if getattr(self, name) not in allowed:
                 raise ExportError(f"unknown {name} '{getattr(self, name)}' (choose {', '.join(allowed)})")
         object.__setattr__(self, "criteria", tuple(self.criteria))
@@ -130,7 +135,7 @@ def check_file_type(options: ExportOptions, file_type: str) -> None:
 
 
 # The keys of a stored snapshot's ``options`` column that are ExportOptions fields (``file`` is not).
-_STORED_EXPORT_KEYS = ("pairs", "conversational", "include_winners", "criteria")
+_STORED_EXPORT_KEYS = ("pairs", "conversational", "include_winners", "criteria", "labels")
 
 
 @dataclass(frozen=True)
@@ -155,7 +160,7 @@ class SnapshotOptions:
     @classmethod
     def from_json(cls, data: dict) -> SnapshotOptions:
         """From one flat object (a request, a command line): ``format`` and any of ``aggregation``,
-        ``pairs``, ``conversational``, ``include_winners``, ``criteria``, ``file``, ``split_seed``,
+        ``pairs``, ``conversational``, ``include_winners``, ``criteria``, ``labels``, ``file``, ``split_seed``,
         ``validation_fraction`` and ``filters`` (an ``ExportFilters`` or its JSON)."""
         data = dict(data)
         filters = data.pop("filters", None)
@@ -176,6 +181,7 @@ class SnapshotOptions:
         e = self.export
         options = {"pairs": e.pairs, "conversational": e.conversational, "include_winners": e.include_winners,
                    "file": self.file} | ({"criteria": list(e.criteria)} if e.criteria else {})
+        options |= {"labels": e.labels} if e.labels != "human" else {}  # snapshots of before keep their options
         return {"format": e.format, "aggregation": e.aggregation, "options": options,
                 "filters": self.filters.as_json(), "split_seed": self.split_seed,
                 "validation_fraction": self.validation_fraction}

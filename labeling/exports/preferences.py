@@ -38,6 +38,7 @@ class JudgmentRow:
     rationale: str = ""
     time_spent_ms: int = 0
     flags: tuple[str, ...] = ()
+    source: str = "human"  # "model" for a judge's judgment (read only for exports with labels other than human)
 
 
 @dataclass
@@ -57,6 +58,13 @@ class Preference:
     rejected: int
     margin: float | None = None  # mean strength, for ``mean-strength``
     confidence: float | None = None  # label_confidence; None for unaggregated (``none``) preferences
+    source: str | None = None  # label_source: whose verdicts made it (exports with labels other than human)
+
+
+def label_source(judgments: list[JudgmentRow]) -> str:
+    """``human`` or ``model`` when all ``judgments`` are one kind's, else ``mixed``."""
+    sources = {j.source for j in judgments}
+    return sources.pop() if len(sources) == 1 else "mixed"
 
 
 def pair_verdicts(judgment: JudgmentRow, pairs: str) -> dict[tuple[int, int], float]:
@@ -153,7 +161,7 @@ def criterion_judgments(judgments: list[JudgmentRow], criterion: str) -> list[Ju
         verdict = json.loads(judgment.criteria_json).get(criterion)
         if verdict:
             out.append(JudgmentRow(judgment.judgment_id, judgment.annotator_id, verdict.get("winner", ""),
-                                   verdict.get("strength"), verdict.get("ranking")))
+                                   verdict.get("strength"), verdict.get("ranking"), source=judgment.source))
     return out
 
 
@@ -162,10 +170,13 @@ def preference_units(
 ) -> list[list[Preference]]:
     """The preferences of one comparison: one unit when aggregated, one unit per judgment for
     ``none``. ``dawid-skene`` reads each pair's verdict from ``posteriors``
-    (``label_model.UnitPosteriors``, fitted over the whole export)."""
+    (``label_model.UnitPosteriors``, fitted over the whole export). With ``labels`` other than
+    human, each preference says whose verdicts made it (``source``)."""
+    marked = options.labels != "human"
     if options.aggregation == "none":
         units = [_decided([j], options.pairs, "majority", stats) for j in comparison.judgments]
-        return [[replace(p, confidence=None) for p in unit] for unit in units]
+        return [[replace(p, confidence=None, source=j.source if marked else None) for p in unit]
+                for j, unit in zip(comparison.judgments, units, strict=True)]
     if options.aggregation == "dawid-skene":
         decided = []
         for key, values in sorted(_tallies(comparison.judgments, options.pairs).items()):
@@ -173,8 +184,12 @@ def preference_units(
             # a pair judged only after the fit was made (exports take no lock) falls back to majority
             p = _decide(key, values, "majority", stats) if posterior is None else _decide_posterior(key, posterior, stats)
             decided += [p] if p else []
-        return [decided]
-    return [_decided(comparison.judgments, options.pairs, options.aggregation, stats)]
+    else:
+        decided = _decided(comparison.judgments, options.pairs, options.aggregation, stats)
+    if marked:
+        source = label_source(comparison.judgments)
+        decided = [replace(p, source=source) for p in decided]
+    return [decided]
 
 
 def _decided(judgments: list[JudgmentRow], pairs: str, aggregation: str, stats: ExportStats) -> list[Preference]:

@@ -43,6 +43,7 @@ class PreferenceRecord(TypedDict):
     margin: float | None  # mean strength (``mean-strength`` aggregation), else None
     label_confidence: float | None  # how sure the aggregation is; None when not aggregated
     criterion: NotRequired[str]  # the criterion it was judged on, when exported per criterion
+    label_source: NotRequired[str]  # human / model / mixed, when exported with labels other than human
 
 
 class KTORecord(TypedDict):
@@ -50,11 +51,13 @@ class KTORecord(TypedDict):
     completion: str
     label: bool  # True: desirable
     model: str
+    label_source: NotRequired[str]
 
 
 class SFTRecord(TypedDict):
     prompt: list[Message]
     completion: str
+    label_source: NotRequired[str]
 
 
 class PromptRecord(TypedDict):
@@ -114,7 +117,12 @@ def _models_and_confidence(row: dict, r: PreferenceRecord, margin: bool = True) 
         row["margin"] = r["margin"]
     if r["label_confidence"] is not None:
         row["label_confidence"] = r["label_confidence"]
-    return row | ({"criterion": r["criterion"]} if "criterion" in r else {})
+    return row | ({"criterion": r["criterion"]} if "criterion" in r else {}) | _source(r)
+
+
+def _source(r: Record) -> dict:
+    """The ``label_source`` column, where the record has one (exports with labels other than human)."""
+    return {"label_source": r["label_source"]} if "label_source" in r else {}
 
 
 def trl_row(r: PreferenceRecord, conversational: bool) -> dict:
@@ -135,11 +143,11 @@ def hh_rlhf_row(r: PreferenceRecord) -> dict:
 def kto_row(r: KTORecord, conversational: bool) -> dict:
     c = conversational
     return {"prompt": _prompt(r["prompt"], c), "completion": _reply(r["completion"], c), "label": r["label"],
-            "model": r["model"]}
+            "model": r["model"]} | _source(r)
 
 
 def sft_row(r: SFTRecord) -> dict:
-    return {"messages": [*r["prompt"], {"role": "assistant", "content": r["completion"]}]}
+    return {"messages": [*r["prompt"], {"role": "assistant", "content": r["completion"]}]} | _source(r)
 
 
 def record_row(record: Record, options: ExportOptions) -> dict:
@@ -172,13 +180,13 @@ def row_record(row: dict, format: str) -> Record:
             chosen_model=row.get("chosen_model") or "", rejected_model=row.get("rejected_model") or "",
             margin=row.get("margin"), label_confidence=row.get("label_confidence"),
         )
-        return record | ({"criterion": row["criterion"]} if row.get("criterion") else {})
+        return record | ({"criterion": row["criterion"]} if row.get("criterion") else {}) | _source(row)
     if format == "kto":
         return KTORecord(prompt=_messages(row["prompt"]), completion=_text(row["completion"]),
-                         label=bool(row["label"]), model=row.get("model") or "")
+                         label=bool(row["label"]), model=row.get("model") or "") | _source(row)
     if format == "sft":
         messages = row["messages"]
-        return SFTRecord(prompt=messages[:-1], completion=messages[-1]["content"])
+        return SFTRecord(prompt=messages[:-1], completion=messages[-1]["content"]) | _source(row)
     raise ValueError(f"{format} rows are not read back as records (read trl, kto or sft)")
 
 

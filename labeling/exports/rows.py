@@ -31,10 +31,16 @@ def preference_record(c: JudgedComparison, p: Preference) -> PreferenceRecord:
     """One preference of ``c``: its prompt, the chosen and rejected texts and models, the margin
     (``mean-strength``) and the confidence (aggregated exports)."""
     (_, chosen, chosen_model), (_, rejected, rejected_model) = c.responses[p.chosen], c.responses[p.rejected]
-    return PreferenceRecord(
+    record = PreferenceRecord(
         prompt=c.messages, chosen=chosen, rejected=rejected, chosen_model=chosen_model,
         rejected_model=rejected_model, margin=p.margin, label_confidence=p.confidence,
     )
+    return record | _source(p)
+
+
+def _source(p: Preference) -> dict:
+    """``label_source`` where the preference says whose verdicts made it (labels other than human)."""
+    return {"label_source": p.source} if p.source else {}
 
 
 def kto_records(c: JudgedComparison, unit: list[Preference]) -> list[KTORecord]:
@@ -49,7 +55,7 @@ def kto_records(c: JudgedComparison, unit: list[Preference]) -> list[KTORecord]:
     for pos, n in sorted(net.items()):
         _, text, model = c.responses[pos]
         if n:
-            records.append(KTORecord(prompt=c.messages, completion=text, label=n > 0, model=model))
+            records.append(KTORecord(prompt=c.messages, completion=text, label=n > 0, model=model) | _source(unit[0]))
     return records
 
 
@@ -61,7 +67,7 @@ def winner_records(c: JudgedComparison, unit: list[Preference], seen: set) -> li
         response_id, text, _ = c.responses[pos]
         if n == len(c.responses) - 1 and response_id not in seen:  # a response belongs to one prompt
             seen.add(response_id)
-            records.append(SFTRecord(prompt=c.messages, completion=text))
+            records.append(SFTRecord(prompt=c.messages, completion=text) | _source(unit[0]))
     return records
 
 
@@ -111,7 +117,10 @@ def comparison_rows(
     """Every file row ``c`` gives in ``options.format``: its judgments for ``raw``, else its
     records written in the format (``options.conversational`` decided)."""
     if options.format == "raw":
-        return [raw_row(c, j, pseudonym(j.annotator_id), scale or []) for j in c.judgments]
+        rows = [raw_row(c, j, pseudonym(j.annotator_id), scale or []) for j in c.judgments]
+        if options.labels != "human":
+            rows = [row | {"label_source": j.source} for row, j in zip(rows, c.judgments, strict=True)]
+        return rows
     records = comparison_records(c, options, stats, seen=seen, posteriors=posteriors)
     return [record_row(record, options) for record in records]
 
@@ -121,6 +130,7 @@ RAW_COLUMNS = (
     "strength", "strength_label", "scale_size", "criteria", "rationale", "time_spent_ms", "flags",
     "is_gold", "created_at",
 )
+SOURCE_COLUMN = "label_source"  # added last, to every format, by exports with labels other than human
 
 
 def raw_row(c: JudgedComparison, j: JudgmentRow, annotator: str, scale: list[str]) -> dict:

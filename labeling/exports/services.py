@@ -46,9 +46,11 @@ from labeling.models import (
     ComparisonResponse,
     Demonstration,
     Flag,
+    Judge,
     Judgment,
     Project,
     Prompt,
+    ReviewState,
 )
 from labeling.rankings import OVERALL
 
@@ -62,9 +64,21 @@ _JUDGMENT = ("id", "annotator_id", "winner", "strength", "ranking")
 _DETAILS = ("created_at", "criteria_json", "rationale", "time_spent_ms")
 
 
-def judgment_filter(project: Project, filters: ExportFilters) -> QuerySet[Judgment]:
-    """The project's judgments after the row filters (the comparison filters come later, in Python)."""
-    qs = Judgment.objects.filter(project=project)
+def judge_user_ids(project: Project) -> list[int]:
+    """The users the project's judges' judgments are stored under."""
+    return list(Judge.objects.filter(project=project).values_list("user_id", flat=True))
+
+
+def judgment_filter(project: Project, filters: ExportFilters, labels: str = "human") -> QuerySet[Judgment]:
+    """The project's judgments after the row filters (the comparison filters come later, in Python):
+    never one rejected in review; people's, judges' or both (``labels``). The judges are a
+    subquery, not a read of their ids first: the default export keeps its round trips."""
+    qs = Judgment.objects.filter(project=project).exclude(review=ReviewState.REJECTED)
+    judges = Judge.objects.filter(project=project).values("user_id")
+    if labels == "model":
+        qs = qs.filter(annotator_id__in=judges)
+    elif labels == "human":
+        qs = qs.exclude(annotator_id__in=judges)
     if filters.exclude_ties:
         qs = qs.exclude(winner="tie")
     if filters.exclude_gold:
@@ -90,23 +104,26 @@ def _by_annotator_and_date(qs: QuerySet, filters: ExportFilters) -> QuerySet:
 
 
 def judged_comparisons(
-    *, project: Project, filters: ExportFilters, raw: bool = False, details: bool = False
+    *, project: Project, filters: ExportFilters, raw: bool = False, details: bool = False, labels: str = "human"
 ) -> Iterator[JudgedComparison]:
     """The project's judged comparisons in id order, each with its filtered judgments.
 
     ``raw`` reads what only the raw format needs (time, criteria, rationale, time spent, flags)
     and leaves out what it does not (prompt messages and response texts come back empty).
     ``details`` reads each judgment's time, criteria, rationale and time spent, texts included.
+    ``labels``: whose judgments (``ExportOptions.labels``); other than human, each judgment's
+    ``source`` is set.
     """
     details = details or raw
     columns = ("comparison_id", *_JUDGMENT, *(_DETAILS if details else ()))
-    qs = judgment_filter(project, filters).order_by("comparison_id", "id")
+    qs = judgment_filter(project, filters, labels).order_by("comparison_id", "id")
     if details:
         qs = qs.annotate(criteria_json=Cast("criteria", TextField()))
     rows = qs.values_list(*columns)
     groups = ((cid, list(group)) for cid, group in groupby(rows.iterator(chunk_size=CHUNK_ROWS), key=itemgetter(0)))
+    judges = set(judge_user_ids(project)) if labels != "human" else None
     for batch in _batches(groups):
-        yield from _assemble(batch, raw)
+        yield from _assemble(batch, raw, judges)
 
 
 def _batches(groups: Iterator[tuple[int, list]]) -> Iterator[list[tuple[int, list]]]:
@@ -126,7 +143,7 @@ def _batches(groups: Iterator[tuple[int, list]]) -> Iterator[list[tuple[int, lis
         yield batch
 
 
-def _assemble(batch: list[tuple[int, list]], raw: bool) -> Iterator[JudgedComparison]:
+def _assemble(batch: list[tuple[int, list]], raw: bool, judges: set[int] | None) -> Iterator[JudgedComparison]:
     lo, hi = batch[0][0], batch[-1][0]
     wanted = {cid for cid, _ in batch}
     heads = {cid: head for cid, *head in _comparison_heads(lo, hi, raw) if cid in wanted}
@@ -139,6 +156,9 @@ def _assemble(batch: list[tuple[int, list]], raw: bool) -> Iterator[JudgedCompar
         if cid not in heads:  # deleted since its judgments were read
             continue
         judgments = [JudgmentRow(*row[1:], flags=flags.get((cid, row[2]), ())) for row in rows]
+        if judges is not None:  # labels other than human: say whose each judgment is
+            for judgment in judgments:
+                judgment.source = "model" if judgment.annotator_id in judges else "human"
         prompt_id, prompt_key, is_gold, *messages = heads[cid]
         yield JudgedComparison(cid, prompt_id, prompt_key, messages[0] if messages else [], responses[cid], is_gold, judgments)
 
@@ -164,12 +184,16 @@ def _flags(lo: int, hi: int) -> dict[tuple[int, int], tuple[str, ...]]:
     return out
 
 
-def _demonstration_rows(project: Project, filters: ExportFilters) -> Iterator[tuple[str, dict]]:
-    """SFT rows from demonstrations; only the annotator and date filters apply to them."""
+def _demonstration_rows(project: Project, filters: ExportFilters, labels: str) -> Iterator[tuple[str, dict]]:
+    """SFT rows from demonstrations; only the annotator and date filters apply to them. People
+    write demonstrations: none for ``labels`` model, marked human for all."""
+    if labels == "model":
+        return
     qs = _by_annotator_and_date(Demonstration.objects.filter(project=project), filters)
     rows = qs.order_by("id").values_list("prompt__content_hash", "prompt__messages", "text")
+    source = {"label_source": "human"} if labels != "human" else {}
     for key, messages, text in rows.iterator(chunk_size=CHUNK_ROWS):
-        yield key, sft_row(SFTRecord(prompt=messages, completion=text))
+        yield key, sft_row(SFTRecord(prompt=messages, completion=text) | source)
 
 
 def pseudonym_salt() -> bytes:
@@ -224,7 +248,7 @@ def export_rows(
     criteria_check(project, options.criteria)
     options = export_representation(project, options)
     if options.format == "sft":
-        for key, row in _demonstration_rows(project, filters):
+        for key, row in _demonstration_rows(project, filters, options.labels):
             stats.rows += 1
             yield key, row
         if not options.include_winners:
@@ -232,9 +256,10 @@ def export_rows(
     salt, seen = pseudonym_salt(), set()
     pseudonym = functools.cache(lambda user_id: annotator_pseudonym(user_id, salt))
     scale = list(project.strength_scale or [])
-    posteriors = unit_posteriors(project, filters, options.pairs) if options.aggregation == "dawid-skene" else None
+    posteriors = unit_posteriors(project, filters, options.pairs, options.labels) if options.aggregation == "dawid-skene" else None
     comparisons = judged_comparisons(
-        project=project, filters=filters, raw=options.format == "raw", details=bool(options.criteria)
+        project=project, filters=filters, raw=options.format == "raw", details=bool(options.criteria),
+        labels=options.labels,
     )
     for comparison in comparisons:
         if not comparison_passes(comparison, filters, options.pairs):
@@ -247,13 +272,13 @@ def export_rows(
             yield comparison.prompt_key, row
 
 
-def unit_posteriors(project: Project, filters: ExportFilters, pairs: str):
+def unit_posteriors(project: Project, filters: ExportFilters, pairs: str, labels: str = "human"):
     """The Dawid–Skene fit (label_model.UnitPosteriors) over every judgment the export reads (the
     row filters applied), one pass before the rows are written; None when there is no judgment.
     Memory: a few ints per judgment and position pair. numpy loads here only: other exports
     stay without it (about 10 MB of peak memory)."""
     from labeling.exports.label_model import fit_unit_posteriors
-    rows = judgment_filter(project, filters).values_list("comparison_id", *_JUDGMENT).iterator(chunk_size=CHUNK_ROWS)
+    rows = judgment_filter(project, filters, labels).values_list("comparison_id", *_JUDGMENT).iterator(chunk_size=CHUNK_ROWS)
     verdicts = (
         (row[0], i, j, row[2], value)
         for row in rows

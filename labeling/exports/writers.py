@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable
 
 from labeling.exports.options import ExportOptions, check_file_type
-from labeling.exports.rows import RAW_COLUMNS
+from labeling.exports.rows import RAW_COLUMNS, SOURCE_COLUMN
 
 
 class Sink:
@@ -130,6 +130,8 @@ def parquet_schema(options: ExportOptions):
         columns.append(("label_confidence", pa.float64()))
     if options.criteria:
         columns.append(("criterion", s))
+    if options.labels != "human":
+        columns.append((SOURCE_COLUMN, s))
     return pa.schema(columns)
 
 
@@ -164,7 +166,7 @@ def make_writer(file_type: str, sink: Sink, options: ExportOptions):
     """A writer with ``write(row)`` and ``close()`` for ``file_type``."""
     check_file_type(options, file_type)
     if file_type == "csv":
-        return CsvWriter(sink)
+        return CsvWriter(sink, RAW_COLUMNS + ((SOURCE_COLUMN,) if options.labels != "human" else ()))
     if file_type == "parquet":
         return ParquetWriter(sink, parquet_schema(options))
     return JsonlWriter(sink)

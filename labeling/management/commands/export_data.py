@@ -11,6 +11,7 @@ from labeling.exports.options import (
     AGGREGATIONS,
     FILE_TYPES,
     FORMATS,
+    LABELS,
     PAIRS,
     ExportFilters,
     ExportOptions,
@@ -47,6 +48,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--criteria", type=_names, default=(),
             help="trl: comma-separated criteria, a row per criterion verdict ('overall' = the main verdict).",
+        )
+        parser.add_argument(
+            "--labels", default="human", choices=LABELS,
+            help="Whose judgments: people's (human, the default), judges' (model) or both (all); other than "
+                 "human, each row says its label_source.",
         )
         filters = parser.add_argument_group("filters")
         filters.add_argument("--min-agreement", type=float)
@@ -86,7 +92,7 @@ class Command(BaseCommand):
         )
 
     def _options(self, opts) -> ExportOptions:
-        names = ("format", "aggregation", "pairs", "conversational", "include_winners", "criteria")
+        names = ("format", "aggregation", "pairs", "conversational", "include_winners", "criteria", "labels")
         return ExportOptions(**{name: opts[name] for name in names})
 
     def _export(self, project, opts):
