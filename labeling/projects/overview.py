@@ -16,10 +16,12 @@ from labeling.models import (
     Comparison,
     ComparisonKind,
     Flag,
+    Judge,
     Judgment,
     Lease,
     LeaseState,
     Project,
+    ReviewState,
     Winner,
 )
 
@@ -67,21 +69,36 @@ def _comparison_counts(project: Project) -> dict:
     return {**counts, "partial": started - counts["complete"], "overlap": project.overlap}
 
 
+def _by_judges(project: Project) -> Q:
+    """Judgments of the project's judges (models), by a subquery: no join on every judgment."""
+    return Q(annotator_id__in=Judge.objects.filter(project=project).values("user_id"))
+
+
+def _counted(project: Project) -> Q:
+    """People's judgments that count: not rejected in review, not a judge's."""
+    return ~Q(review=ReviewState.REJECTED) & ~_by_judges(project)
+
+
 def _judgment_counts(project: Project, *, since: datetime) -> dict:
+    """People's judgments (``_counted``); beside them, judges' and those rejected in review."""
+    counted = _counted(project)
     return Judgment.objects.filter(project=project).aggregate(
-        total=Count("pk"),
-        ties=Count("pk", filter=Q(winner=Winner.TIE)),
-        last_24h=Count("pk", filter=Q(created_at__gte=since)),
-        annotators_24h=Count("annotator", filter=Q(created_at__gte=since), distinct=True),
+        total=Count("pk", filter=counted),
+        ties=Count("pk", filter=counted & Q(winner=Winner.TIE)),
+        last_24h=Count("pk", filter=counted & Q(created_at__gte=since)),
+        annotators_24h=Count("annotator", filter=counted & Q(created_at__gte=since), distinct=True),
+        by_judges=Count("pk", filter=~Q(review=ReviewState.REJECTED) & _by_judges(project)),
+        rejected=Count("pk", filter=Q(review=ReviewState.REJECTED)),
     )
 
 
 def judgments_per_hour(*, project: Project, now: datetime, hours: int = HOURS) -> list[dict]:
-    """Judgments in each of the last ``hours`` clock hours (UTC), oldest first; the last is the current hour."""
+    """People's judgments in each of the last ``hours`` clock hours (UTC), oldest first; the last is
+    the current hour."""
     current = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     starts = [current - timedelta(hours=back) for back in range(hours - 1, -1, -1)]
     rows = (
-        Judgment.objects.filter(project=project, created_at__gte=starts[0])
+        Judgment.objects.filter(_counted(project), project=project, created_at__gte=starts[0])
         .annotate(hour=TruncHour("created_at", tzinfo=UTC))
         .values("hour")
         .annotate(count=Count("pk"))

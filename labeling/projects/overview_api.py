@@ -27,11 +27,14 @@ class HourCountSerializer(serializers.Serializer):
 
 
 class JudgmentCountsSerializer(serializers.Serializer):
-    total = serializers.IntegerField()
+    total = serializers.IntegerField(help_text="People's judgments: not a judge's, not rejected in review (so the "
+                                               "ties, the last 24 hours and the rates).")
     ties = serializers.IntegerField()
     last_24h = serializers.IntegerField()
     annotators_24h = serializers.IntegerField(help_text="Distinct annotators who judged in the last 24 hours.")
     per_hour = HourCountSerializer(many=True, help_text="The last 24 clock hours, oldest first; the last is the current hour.")
+    by_judges = serializers.IntegerField(help_text="Judgments by judges (models labelling comparisons), counted apart.")
+    rejected = serializers.IntegerField(help_text="Judgments rejected in review: kept for the audit trail, counted nowhere.")
 
 
 class LeaseCountsSerializer(serializers.Serializer):

@@ -11,7 +11,8 @@ from labeling.annotation.assignment import comparison_lease_next
 from labeling.annotation.judgments import comparison_skip, flag_create, judgment_create
 from labeling.models import Flag, Judgment, Lease
 from labeling.projects.overview import EXCERPT_CHARS, judgments_per_hour
-from tests.factories import make_comparison, make_prompt, new_client_key
+from tests.factories import UserFactory, make_comparison, make_prompt, new_client_key
+from tests.labeling.stats.judge_builders import make_judge, rejected, verdict
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +172,17 @@ def test_only_the_projects_admins_resolve_its_flags(api, busy_project, annotator
     assert api(annotator).post("/api/flags/999999/resolve/").status_code == 404
     flag.refresh_from_db()
     assert not flag.resolved and flag.resolved_by is None
+
+
+def test_judges_and_rejected_judgments_are_counted_apart(api, busy_project, admin_user):
+    before = overview(api, admin_user, busy_project).json()
+    judge = make_judge(busy_project)
+    for comparison in busy_project.comparisons.all():
+        verdict(comparison, judge.user, "tie")
+        rejected(comparison, UserFactory(), "tie")
+    after = overview(api, admin_user, busy_project).json()
+    assert after["judgments"]["by_judges"] == 4 and after["judgments"]["rejected"] == 4
+    assert before["judgments"]["by_judges"] == before["judgments"]["rejected"] == 0
+    for key in ("total", "ties", "last_24h", "annotators_24h", "per_hour"):
+        assert after["judgments"][key] == before["judgments"][key], key
+    assert after["rates"] == before["rates"]
