@@ -19,7 +19,13 @@ from labeling.projects.selectors import (
     project_list_for,
     project_role,
 )
-from labeling.projects.services import membership_set, project_create, project_update
+from labeling.projects.services import (
+    membership_change,
+    membership_remove,
+    membership_set,
+    project_create,
+    project_update,
+)
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -95,6 +101,28 @@ class MemberListView(APIView):
         return Response(MembershipSerializer(membership).data, status=201)
 
 
+class MemberRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MemberDetailView(APIView):
+    """One member: change their role or remove them (admins only; never the last admin)."""
+
+    @extend_schema(request=MemberRoleSerializer, responses=MembershipSerializer)
+    def patch(self, request, project_id: int, username: str):
+        project = access_project(request.user, project_id, admin=True)
+        data = MemberRoleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = membership_change(project=project, username=username, role=data.validated_data["role"])
+        return Response(MembershipSerializer(membership).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, project_id: int, username: str):
+        project = access_project(request.user, project_id, admin=True)
+        membership_remove(project=project, username=username)
+        return Response(status=204)
+
+
 class DataImportSerializer(serializers.ModelSerializer):
     lines_read = serializers.SerializerMethodField()
 
@@ -165,5 +193,6 @@ urlpatterns = [
     path("projects/", ProjectListView.as_view(), name="project-list"),
     path("projects/<int:project_id>/", ProjectDetailView.as_view(), name="project-detail"),
     path("projects/<int:project_id>/members/", MemberListView.as_view(), name="project-members"),
+    path("projects/<int:project_id>/members/<str:username>/", MemberDetailView.as_view(), name="project-member"),
     path("projects/<int:project_id>/imports/", ImportListView.as_view(), name="project-imports"),
 ]

@@ -3,9 +3,19 @@
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from labeling.errors import InvalidInput, NotFound
-from labeling.models import ComparisonKind, Membership, Project, ProjectStats, Role
+from labeling.annotation.assignment import annotator_lock, comparison_seats_release
+from labeling.errors import Conflict, InvalidInput, NotFound
+from labeling.models import (
+    ComparisonKind,
+    Lease,
+    LeaseState,
+    Membership,
+    Project,
+    ProjectStats,
+    Role,
+)
 from labeling.rankings import LETTERS
 
 
@@ -46,15 +56,56 @@ def project_get_or_create(*, slug: str, created_by=None, **fields) -> tuple[Proj
     return project_create(slug=slug, created_by=created_by, **fields), True
 
 
+@transaction.atomic
 def membership_set(*, project: Project, username: str, role: str) -> Membership:
-    """Add ``username`` to ``project`` with ``role``, or change their role."""
+    """Add ``username`` to ``project`` with ``role``, or change their role (never the last admin's)."""
     if role not in Role.values:
-        raise InvalidInput(f"role must be one of {', '.join(Role.values)}")
+        raise InvalidInput(f"role must be one of {', '.join(Role.values)}", field="role")
     user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None:
         raise NotFound(f"no active user named '{username}'")
+    if role != Role.ADMIN:
+        _check_admin_left(project, user)
     membership, _ = Membership.objects.update_or_create(project=project, user=user, defaults={"role": role})
     return membership
+
+
+@transaction.atomic
+def membership_change(*, project: Project, username: str, role: str) -> Membership:
+    """Change a member's role; the project keeps at least one admin."""
+    _member(project, username)
+    return membership_set(project=project, username=username, role=role)
+
+
+@transaction.atomic
+def membership_remove(*, project: Project, username: str) -> None:
+    """Take ``username`` out of ``project`` (never its last admin). Their judgments stay; the
+    seats their live leases hold go back to the pool now rather than when the leases expire."""
+    membership = _member(project, username)
+    annotator_lock(membership.user)  # their user row first: the lock order of annotation.assignment
+    _check_admin_left(project, membership.user)
+    live = Lease.objects.select_for_update().filter(project=project, annotator=membership.user, state=LeaseState.ACTIVE)
+    held = list(live.values_list("id", "comparison_id"))
+    Lease.objects.filter(id__in=[lease_id for lease_id, _ in held]).update(state=LeaseState.EXPIRED, updated_at=timezone.now())
+    comparison_seats_release(project=project, comparison_ids=[cid for _, cid in held])
+    membership.delete()
+
+
+def _member(project: Project, username: str) -> Membership:
+    membership = project.memberships.select_related("user").filter(user__username=username).first()
+    if membership is None:
+        raise NotFound(f"'{username}' is not a member of this project")
+    return membership
+
+
+def _check_admin_left(project: Project, leaving) -> None:
+    """A Conflict if ``leaving`` is the project's only admin. The admin rows are locked, so two
+    admins demoting each other at once cannot both pass."""
+    admins = list(
+        Membership.objects.select_for_update().filter(project=project, role=Role.ADMIN).values_list("user_id", flat=True)
+    )
+    if admins == [leaving.pk]:
+        raise Conflict("a project keeps at least one admin: make another member admin first", reason="last_admin")
 
 
 # Settings that say what a stored judgment means: once one exists they are fixed.

@@ -112,6 +112,8 @@ def test_admin_responses_have_exactly_their_documented_fields(openapi, world):
     check(openapi, admin, "patch", "/api/projects/{project_id}/", 200, {"name": "Renamed"}, project_id=project)
     member = {"username": "carol", "role": "annotator"}
     check(openapi, admin, "post", "/api/projects/{project_id}/members/", 201, member, project_id=project)
+    role = {"role": "reviewer"}
+    check(openapi, admin, "patch", "/api/projects/{project_id}/members/{username}/", 200, role, project_id=project, username="carol")
 
 
 def test_review_responses_have_exactly_their_documented_fields(openapi, world):

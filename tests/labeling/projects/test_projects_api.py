@@ -64,6 +64,46 @@ def test_adding_an_unknown_user_is_404(api, project, admin_user):
     assert api(admin_user).post(url(project, "members/"), {"username": "nobody", "role": "annotator"}).status_code == 404
 
 
+def test_admin_changes_a_members_role_and_removes_them(api, project, admin_user, annotator):
+    response = api(admin_user).patch(url(project, f"members/{annotator.username}/"), {"role": "reviewer"}, format="json")
+    assert response.status_code == 200 and response.json()["role"] == "reviewer"
+    assert api(annotator).get(url(project, "review/")).status_code == 200  # a reviewer now
+    assert api(admin_user).delete(url(project, f"members/{annotator.username}/")).status_code == 204
+    assert not Membership.objects.filter(user=annotator).exists()
+    assert api(annotator).get(url(project)).status_code == 404
+    assert api(admin_user).delete(url(project, f"members/{annotator.username}/")).status_code == 404
+    assert api(admin_user).patch(url(project, "members/nobody/"), {"role": "admin"}, format="json").status_code == 404
+
+
+def test_only_admins_manage_members(api, project, admin_user, annotator, second_annotator):
+    assert api(annotator).patch(url(project, f"members/{second_annotator.username}/"), {"role": "admin"}, format="json").status_code == 403
+    assert api(annotator).delete(url(project, f"members/{second_annotator.username}/")).status_code == 403
+    assert api(admin_user).patch(url(project, f"members/{annotator.username}/"), {"role": "boss"}, format="json").status_code == 400
+    assert Membership.objects.get(user=second_annotator).role == "annotator"
+
+
+def test_the_last_admin_can_be_neither_removed_nor_demoted(api, project, admin_user, annotator):
+    for response in (
+        api(admin_user).delete(url(project, f"members/{admin_user.username}/")),
+        api(admin_user).patch(url(project, f"members/{admin_user.username}/"), {"role": "annotator"}, format="json"),
+        api(admin_user).post(url(project, "members/"), {"username": admin_user.username, "role": "reviewer"}),
+    ):
+        assert (response.status_code, response.json()["reason"]) == (409, "last_admin")
+    assert Membership.objects.get(user=admin_user).role == "admin"
+    api(admin_user).patch(url(project, f"members/{annotator.username}/"), {"role": "admin"}, format="json")
+    assert api(admin_user).delete(url(project, f"members/{admin_user.username}/")).status_code == 204  # another admin is left
+
+
+def test_removing_a_member_gives_the_seats_of_their_live_leases_back(api, project, admin_user, annotator, second_annotator):
+    comparison = make_comparison(project)
+    assert api(annotator).get(url(project, "next-task/")).json()["id"] == comparison.pk
+    assert api(second_annotator).get(url(project, "next-task/")).status_code == 204  # its one seat is held
+    api(admin_user).delete(url(project, f"members/{annotator.username}/"))
+    comparison.refresh_from_db()
+    assert (comparison.holders, comparison.is_open) == (0, True)
+    assert api(second_annotator).get(url(project, "next-task/")).json()["id"] == comparison.pk
+
+
 def test_staff_creates_a_project_and_becomes_its_admin(api, db):
     staff = UserFactory(username="sam", is_staff=True)
     response = api(staff).post("/api/projects/", {"slug": "fresh", "name": "Fresh", "criteria": ["helpful"]}, format="json")
