@@ -4,7 +4,7 @@ The worker (training/launch.py) writes JOB_DIR before it launches:
 
     job.json        {"stage", "config", "function": "module:name", "model_path", "output_dir",
                      "extra": {keyword arguments}, "num_processes"}
-    examples.json   {"train": [...], "validation": [...]}, or {"prompts": [...]} for generate
+    examples.json   {"train": [...], "validation": [...]}, or {"prompts": [...]} for generate (judge: the comparisons)
 
 Each rank checks that it was launched into the world size the run asks for, then calls the
 stage's function of training.ml with the same arguments. Rank 0 alone gets the progress
@@ -79,8 +79,8 @@ def run(job_dir: Path, job: dict, is_main: bool):
     function = getattr(importlib.import_module(module), name)
     examples = json.loads((job_dir / "examples.json").read_text())
     callback = report_progress if is_main else None
-    if "prompts" in examples:  # generate: one process samples, the worker stores the responses
-        samples = function(config, job["model_path"], examples["prompts"], callback)
+    if "prompts" in examples:  # generate, judge: one process, the worker stores what it returns
+        samples = function(config, job["model_path"], examples["prompts"], callback, **job["extra"])
         if is_main:
             (job_dir / SAMPLES).write_text(json.dumps(samples))
         return

@@ -170,7 +170,7 @@ def execute_run(run_id: int, worker: str) -> str:
 
 def _clean_up(run: TrainingRun) -> None:
     """The run is over: its periodic states (resume.py) will not be resumed from."""
-    if run.stage != Stage.GENERATE:
+    if run.stage not in (Stage.GENERATE, Stage.JUDGE):
         from training.ml.resume import remove_states
 
         remove_states(output_dir(run))
@@ -364,6 +364,23 @@ def run_generate(run, callback):
     return AttemptEnd(RunStatus.SUCCEEDED, add_generated_responses(run=run, prompts=prompts, samples=samples))
 
 
+def run_judge(run, callback):
+    """A checkpoint judges the project's comparisons (training/judging.py); no checkpoint comes out."""
+    from training.jobs import launched_stage
+    from training.judging import judge_inputs, run_judge_of, store_judge_verdicts
+    from training.ml.config import config_from_dict
+    from training.ml.judge import judge
+
+    config = config_from_dict(Stage.JUDGE, run.config)
+    judge_row = run_judge_of(run)
+    comparisons, rubric = judge_inputs(run, judge_row, config)
+    verdicts = []
+    if comparisons:  # one process: every rank would judge every comparison
+        verdicts = launched_stage(run, callback, judge, {"prompts": comparisons}, config=config,
+                                  model_path=base_model_path(run), num_processes=1, extra={"rubric": rubric})["samples"]
+    return AttemptEnd(RunStatus.SUCCEEDED, store_judge_verdicts(judge_row, verdicts, config.which))
+
+
 STAGES = {
     Stage.REWARD: run_reward,
     Stage.SFT: run_sft,
@@ -373,4 +390,5 @@ STAGES = {
     Stage.GRPO: run_grpo,
     Stage.RLOO: run_rloo,
     Stage.GENERATE: run_generate,
+    Stage.JUDGE: run_judge,
 }

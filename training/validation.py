@@ -89,7 +89,28 @@ def validate_run(
         criteria_check(project, normalised["criteria"])
     if stage in ONLINE_RL:
         _check_reward_source(stage, reward_checkpoint, normalised)
+    if stage == Stage.JUDGE:
+        _check_judge(base_model, base_checkpoint, reward_checkpoint, project)
     return normalised
+
+
+def _check_judge(base_model: str, base_checkpoint, reward_checkpoint, project) -> None:
+    """A judge is a checkpoint (its judgments are named after it): a reward model, or a causal LM
+    (policy); a reward model trained per criterion must know the main verdict or one of the
+    project's criteria."""
+    if base_checkpoint is None or base_model:
+        raise InvalidInput("a judge run judges with a checkpoint: give base_checkpoint (a reward model or policy), no base_model")
+    if reward_checkpoint is not None:
+        raise InvalidInput("a judge run takes no reward_checkpoint: give the reward model as base_checkpoint")
+    if project is not None and base_checkpoint.project_id not in (None, project.pk):
+        raise InvalidInput(f"checkpoint {base_checkpoint.pk} is not one of this project's checkpoints")
+    known = base_checkpoint.criteria if base_checkpoint.kind == ModelCheckpoint.Kind.REWARD else []
+    asked = set(project.criteria or []) if project is not None else set()
+    if known and "overall" not in known and not asked & set(known):
+        raise InvalidInput(
+            f"reward checkpoint {base_checkpoint.pk} judges the criteria {', '.join(known)}, none of which "
+            "the project asks for, and has no 'overall' for the main verdict"
+        )
 
 
 def _check_reward_source(stage: str, reward_checkpoint, config: dict) -> None:
@@ -138,6 +159,9 @@ def _check_snapshot(stage: str, snapshot, config: dict) -> None:
 
 def data_check(project, stage: str, snapshot, config: dict) -> None:
     """Runs without a snapshot export the project's data when they start: refuse now if there is none."""
+    if stage == Stage.JUDGE:
+        _judge_data_check(project, snapshot)
+        return
     if snapshot is not None:
         _check_snapshot(stage, snapshot, config)
     if snapshot is not None or stage == Stage.GENERATE:
@@ -148,6 +172,14 @@ def data_check(project, stage: str, snapshot, config: dict) -> None:
         return
     if not project.judgments.exists():
         raise InvalidInput(f"the project has no judgments yet: nothing to train a {stage} run on")
+
+
+def _judge_data_check(project, snapshot) -> None:
+    """A judge reads the project's comparisons as they are, not a snapshot."""
+    if snapshot is not None:
+        raise InvalidInput("a judge run reads the project's comparisons, not a snapshot: leave snapshot out")
+    if not project.comparisons.exists():
+        raise InvalidInput("the project has no comparisons to judge")
 
 
 def amount_check(project, stage: str, snapshot, config: dict, force: bool) -> list[str]:

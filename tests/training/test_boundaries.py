@@ -3,7 +3,8 @@
 Training reads the models it points at (a run's project and snapshot), checks permissions and
 domain errors the way the API does, reads a snapshot's records through one function, checks a
 run's criteria against its project, stores generated responses through the import service and
-sets the serving priority through labeling's own service. Anything else it needs becomes a
+sets the serving priority through labeling's own service, and reads the comparisons a judge
+run judges and stores its verdicts through labeling.judges. Anything else it needs becomes a
 public function in labeling first, and joins this list. ``training/ml`` imports neither labeling
 nor Django.
 """
@@ -17,7 +18,7 @@ LABELING_PUBLIC = {
     "labeling.access": {"access_project"},
     "labeling.errors": {"Conflict", "DomainError", "InvalidInput", "NotFound"},
     "labeling.params": {"id_param", "int_param", "is_row_id"},
-    "labeling.models": {"DatasetSnapshot", "Project", "Prompt", "SnapshotStatus"},
+    "labeling.models": {"DatasetSnapshot", "JudgeKind", "Project", "Prompt", "SnapshotStatus"},
     "labeling.projects.selectors": {"project_list_for"},
     "labeling.exports.options": {"ExportOptions", "SnapshotOptions"},
     "labeling.exports.records": {"KTORecord", "PreferenceRecord", "PromptRecord", "Record", "SFTRecord"},
@@ -26,6 +27,8 @@ LABELING_PUBLIC = {
     "labeling.annotation.priority": {"comparison_priority_set", "comparison_responses", "open_comparison_ids"},
     "labeling.imports.formats": {"ImportRecord", "LABELLED_FORMATS", "PARSERS", "RecordError", "RecordSkipped", "same_text"},
     "labeling.imports.services": {"import_records"},
+    "labeling.judges.selectors": {"judge_comparison_ids", "judge_comparisons", "judge_rubric"},
+    "labeling.judges.services": {"judge_for_checkpoint", "judge_verdicts_store"},
 }
 
 
