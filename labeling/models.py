@@ -46,6 +46,11 @@ class Project(models.Model):
     collect_demonstrations = models.BooleanField(
         default=False, help_text="Annotators may also write the ideal response (SFT data)."
     )
+    judge_priority = models.BooleanField(
+        default=False,
+        help_text="Serve people first the comparisons the judges are least sure of or disagree on "
+                  "(labeling.annotation.priority.judge_priority_set).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
 

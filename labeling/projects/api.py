@@ -36,7 +36,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         fields = [
             "id", "slug", "name", "guidelines", "task_type", "responses_per_comparison", "overlap",
             "allow_ties", "strength_scale", "criteria", "lease_minutes", "gold_rate",
-            "collect_demonstrations", "created_at", "role",
+            "collect_demonstrations", "judge_priority", "created_at", "role",
         ]
         read_only_fields = ["id", "created_at", "role"]
 
