@@ -12,7 +12,6 @@ from annotation_site.typed_shapes import TypedDictShape  # noqa: F401  (document
 from labeling.access import access_project
 from labeling.errors import InvalidInput
 from labeling.models import ReviewState
-from labeling.params import id_param
 from labeling.review.selectors import (
     REVIEW_STATES,
     rejected_judgments_of,
@@ -43,7 +42,7 @@ def _queue_filters(params) -> dict:
         raise InvalidInput(f"state must be one of all, {', '.join(REVIEW_STATES)}", field="state")
     return {
         "state": None if state == "all" else state,
-        "annotator_id": id_param(params, "annotator", required=False),
+        "annotator": params.get("annotator") or None,
         "flagged": _truthy(params.get("flagged")),
         "disagrees": _truthy(params.get("disagrees")),
         "wrong_on_gold": _truthy(params.get("wrong_on_gold")),
@@ -55,7 +54,7 @@ class ReviewQueueView(APIView):
         parameters=[
             OpenApiParameter("state", str, enum=["unreviewed", "accepted", "rejected", "all"],
                              description="Which judgments by their review (default unreviewed)."),
-            OpenApiParameter("annotator", int, description="Only this annotator's (a user id)."),
+            OpenApiParameter("annotator", str, description="Only this annotator's (a username)."),
             OpenApiParameter("flagged", bool, description="Only on comparisons someone flagged."),
             OpenApiParameter("disagrees", bool, description="Only those most other judgments on the comparison disagree with."),
             OpenApiParameter("wrong_on_gold", bool, description="Only gold comparisons answered against their gold answer."),

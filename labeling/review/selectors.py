@@ -40,10 +40,11 @@ REVIEW_STATES = {"unreviewed": ReviewState.UNREVIEWED, "accepted": ReviewState.A
 
 
 def review_queue(
-    *, project: Project, reviewer, annotator_id: int | None = None, state: str | None = "unreviewed",
+    *, project: Project, reviewer, annotator: str | None = None, state: str | None = "unreviewed",
     flagged: bool = False, disagrees: bool = False, wrong_on_gold: bool = False,
 ) -> QuerySet[Judgment]:
     """``project``'s judgments for ``reviewer`` to review, oldest first; never their own.
+    ``annotator``: only this username's.
 
     ``state``: a key of ``REVIEW_STATES``, or None for all. ``disagrees``: more than half of the
     other counted judgments on the comparison gave another verdict (at least one other).
@@ -52,8 +53,8 @@ def review_queue(
     judgments = _with_signals(project).exclude(annotator=reviewer)
     if state is not None:
         judgments = judgments.filter(review=REVIEW_STATES[state])
-    if annotator_id is not None:
-        judgments = judgments.filter(annotator_id=annotator_id)
+    if annotator is not None:
+        judgments = judgments.filter(annotator__username=annotator)
     if flagged:
         judgments = judgments.filter(flags__gt=0)
     if disagrees:
