@@ -35,10 +35,12 @@ def summary_lines(project: Project, payload: dict) -> list[str]:
         f"{project.slug}: {counts['judgments']:,} judgments on {counts['judged_comparisons']:,} of "
         f"{counts['comparisons']:,} comparisons ({counts['complete_comparisons']:,} complete); "
         f"{counts['annotators']} annotators, {counts['imported_judgments']:,} imported judgments, "
+        f"{counts.get('judge_judgments', 0):,} by judges, "
         f"{counts['ties']:,} ties, {counts['skips']:,} skips, {counts['flags']:,} flags",
         "", *_agreement_lines(payload["agreement"]),
         "", *_rating_lines(payload["ratings"]),
         "", *_annotator_lines(payload["annotators"]),
+        *_judge_lines(payload.get("judges", [])),
         "", f"computed in {payload['seconds']['total']:.2f} s at {payload['computed_at']}",
     ]
 
@@ -101,5 +103,22 @@ def _annotator_lines(rows: list[dict]) -> list[str]:
             f"{_figure(row['gold_accuracy'], 2):>6} {_figure(row['median_seconds'], 1):>6} "
             f"{_figure(row['tie_rate'], 2):>5} {_figure(row['skip_rate'], 2):>5} {_figure(row['flag_rate'], 2):>5}  "
             f"{'YES' if row['outlier'] else ''}"
+        )
+    return lines
+
+
+def _judge_lines(judges: list[dict]) -> list[str]:
+    """Each judge's agreement with the human majority beside the humans' own (the ceiling)."""
+    if not judges:
+        return []
+    lines = ["", f"Judges      {'name':<24} {'kind':<12} {'n':>7} {'raw':>6} {'kappa':>6} {'human raw':>9} "
+                 f"{'human kappa':>11} {'A wins':>6} {'longer':>6}"]
+    for judge in judges:
+        agreement, ceiling = judge["agreement_with_humans"], judge["agreement_with_humans"]["human_ceiling"]
+        lines.append(
+            f"            {judge['name'][:24]:<24} {judge['kind'][:12]:<12} {judge['count']:>7,} "
+            f"{_figure(agreement['raw'], 2):>6} {_figure(agreement['kappa'], 2):>6} {_figure(ceiling['raw'], 2):>9} "
+            f"{_figure(ceiling['kappa'], 2):>11} {_figure(judge['position_bias']['judge']['share'], 2):>6} "
+            f"{_figure(judge['length_bias']['judge']['share'], 2):>6}"
         )
     return lines

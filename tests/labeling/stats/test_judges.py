@@ -186,3 +186,9 @@ def test_command_json_lists_the_judges(project, rm_judge, capsys):
     call_command("project_stats", "--project", project.slug, "--json")
     payload = json.loads(capsys.readouterr().out)
     assert payload["judges"][0]["count"] == 4 and payload["counts"]["judge_judgments"] == 4
+
+
+def test_command_summary_lists_the_judges(project, rm_judge, capsys):
+    call_command("project_stats", "--project", project.slug)
+    out = capsys.readouterr().out
+    assert "4 by judges" in out and "rm-step-300" in out and "reward_model" in out
