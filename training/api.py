@@ -11,7 +11,7 @@ from labeling.errors import NotFound
 from labeling.models import DatasetSnapshot
 from labeling.params import id_param, int_param
 from training import selectors, services
-from training.models import ModelCheckpoint, RetrainPolicy, RunMetric, Stage, TrainingRun
+from training.models import ModelCheckpoint, RetrainPolicy, RunMetric, RunSample, Stage, TrainingRun
 
 
 class TrainingRunSerializer(serializers.ModelSerializer):
@@ -44,6 +44,18 @@ class RunMetricSerializer(serializers.ModelSerializer):
     class Meta:
         model = RunMetric
         fields = ["step", "values", "created_at"]
+
+
+class RunSampleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RunSample
+        fields = ["step", "position", "prompt", "response", "score", "truncated"]
+
+
+class RunSamplesSerializer(serializers.Serializer):
+    steps = serializers.ListField(child=serializers.IntegerField(), help_text="Steps with samples, oldest first.")
+    step = serializers.IntegerField(allow_null=True, help_text="The step shown; null when the run has no samples.")
+    samples = RunSampleSerializer(many=True)
 
 
 class CheckpointSerializer(serializers.ModelSerializer):
@@ -119,6 +131,21 @@ class TrainingRunMetricsView(APIView):
         return Response(RunMetricSerializer(metrics, many=True).data)
 
 
+class TrainingRunSamplesView(APIView):
+    """A few responses the run sampled at one logging step (model output: untrusted text)."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("step", int, required=False, description="The step; default the newest.")],
+        responses=RunSamplesSerializer,
+    )
+    def get(self, request, run_id: int):
+        run = selectors.access_run(request.user, run_id)
+        wanted = int_param(request.query_params, "step", default=None, minimum=0)
+        step, samples = selectors.run_samples_at(run, wanted)
+        body = {"steps": selectors.run_sample_steps(run), "step": step, "samples": list(samples)}
+        return Response(RunSamplesSerializer(body).data)
+
+
 class CheckpointListView(APIView):
     @extend_schema(parameters=[OpenApiParameter("project", int, required=True)], responses=CheckpointSerializer(many=True))
     def get(self, request):
@@ -163,6 +190,7 @@ urlpatterns = [
     path("training-runs/<int:run_id>/", TrainingRunDetailView.as_view(), name="training-run-detail"),
     path("training-runs/<int:run_id>/cancel/", TrainingRunCancelView.as_view(), name="training-run-cancel"),
     path("training-runs/<int:run_id>/metrics/", TrainingRunMetricsView.as_view(), name="training-run-metrics"),
+    path("training-runs/<int:run_id>/samples/", TrainingRunSamplesView.as_view(), name="training-run-samples"),
     path("checkpoints/", CheckpointListView.as_view(), name="checkpoint-list"),
     path("", ("training.api_configs", None, None)),  # = include("training.api_configs"): stage config fields
 ]

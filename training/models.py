@@ -123,6 +123,25 @@ class RunMetric(models.Model):
         constraints = [models.UniqueConstraint(fields=["run", "step"], name="metric_unique_step")]
 
 
+class RunSample(models.Model):
+    """A response sampled at one step of a run, shown on the run page beside the curves: a few
+    rollouts of an online stage with their scores, a few greedy responses to validation prompts
+    of SFT or DPO. Texts are model output: untrusted, rendered as text only."""
+
+    run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="samples")
+    step = models.PositiveIntegerField()
+    position = models.PositiveSmallIntegerField(help_text="Its place among the step's samples.")
+    prompt = models.TextField()
+    response = models.TextField()
+    score = models.FloatField(null=True, blank=True, help_text="The reward's score; null where nothing scored it.")
+    truncated = models.BooleanField(null=True, blank=True, help_text="Cut at max_new_tokens before it ended; null: unknown.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["step", "position"]
+        constraints = [models.UniqueConstraint(fields=["run", "step", "position"], name="sample_unique_position")]
+
+
 class RetrainPolicy(models.Model):
     """Retrain the reward model once ``every_n_judgments`` new judgments have arrived (off by default)."""
 

@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from labeling.access import access_project
 from labeling.errors import NotFound
 from labeling.projects.selectors import project_list_for
-from training.models import ModelCheckpoint, RunMetric, TrainingRun
+from training.models import ModelCheckpoint, RunMetric, RunSample, TrainingRun
 
 
 def run_list_for(user, project_id=None) -> QuerySet[TrainingRun]:
@@ -40,6 +40,18 @@ def access_run_to_cancel(user, run_id) -> TrainingRun:
 
 def run_metrics(run: TrainingRun, after_step: int = -1) -> QuerySet[RunMetric]:
     return run.metrics.filter(step__gt=after_step).order_by("step")
+
+
+def run_sample_steps(run: TrainingRun) -> list[int]:
+    """The steps of `run` that have shown samples, oldest first."""
+    return list(run.samples.order_by("step").values_list("step", flat=True).distinct())
+
+
+def run_samples_at(run: TrainingRun, step: int | None) -> tuple[int | None, QuerySet[RunSample]]:
+    """(step, its samples): `step`'s, or the newest step's when `step` is None (None, none: no samples)."""
+    if step is None:
+        step = run.samples.order_by("-step").values_list("step", flat=True).first()
+    return step, run.samples.filter(step=step).order_by("position")
 
 
 def checkpoint_list_for(user, project_id) -> QuerySet[ModelCheckpoint]:

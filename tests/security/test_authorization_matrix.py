@@ -126,6 +126,8 @@ MATRIX = [
         fixed(lambda w, r: f"/api/training-runs/{w.run.pk}/cancel/")),
     Row("get", "api/training-runs/<int:run_id>/metrics/", ADMINS,
         fixed(lambda w, r: f"/api/training-runs/{w.run.pk}/metrics/")),
+    Row("get", "api/training-runs/<int:run_id>/samples/", ADMINS,
+        fixed(lambda w, r: f"/api/training-runs/{w.run.pk}/samples/")),
     Row("get", "api/checkpoints/", ADMINS, fixed(lambda w, r: f"/api/checkpoints/?project={w.project.pk}")),
 ]
 

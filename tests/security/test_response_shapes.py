@@ -21,6 +21,7 @@ from labeling.stats.selectors import project_stats_for_viewer
 from labeling.stats.services import project_stats_compute, project_stats_store
 from tests.factories import new_client_key
 from training.api_configs import stage_configs
+from training.run_samples import run_samples_record
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +133,8 @@ def test_training_responses_have_exactly_their_documented_fields(openapi, world)
     check(openapi, admin, "get", "/api/training-runs/", 200)
     check(openapi, admin, "get", "/api/training-runs/{run_id}/", 200, run_id=world.run.pk)
     check(openapi, admin, "get", "/api/training-runs/{run_id}/metrics/", 200, run_id=world.run.pk)
+    run_samples_record(run_id=world.run.pk, step=1, samples=[{"prompt": "Say 1", "response": "a", "score": 0.5, "truncated": False}])
+    check(openapi, admin, "get", "/api/training-runs/{run_id}/samples/", 200, run_id=world.run.pk)
     check(openapi, admin, "get", "/api/checkpoints/?project={project}", 200, project=project)
     check(openapi, admin, "get", "/api/projects/{project_id}/retrain-policy/", 200, project_id=project)
     check(openapi, admin, "get", "/api/training-configs/", 200)

@@ -13,7 +13,8 @@ A stage module gives an `OnlineStage`: its name and
 `train_online` does the rest: check the reward source and inputs, load the policy, its
 reference and the reward (reference.py, rewards.py), prepare the prompt loader and optimizer,
 then per step roll out, update in `ppo_epochs` passes of mini-batches (ppo_update), report
-through the callback and watch for reward hacking (reward_monitor.py), and write the checkpoint.
+through the callback (a few of the step's rollouts with it, sampling.samples_due), watch for
+reward hacking (reward_monitor.py), save periodic states (resume.py), and write the checkpoint.
 """
 
 import contextlib
@@ -47,7 +48,8 @@ from training.ml.resume import (
 )
 from training.ml.reward_monitor import RewardMonitor
 from training.ml.rewards import RewardFn, check_reward_source, gold_reward, reward_source
-from training.ml.rollouts import score_responses, seed_rollouts
+from training.ml.rollouts import rollout_samples, score_responses, seed_rollouts
+from training.ml.sampling import SAMPLES_KEY, samples_due
 
 
 @dataclass(frozen=True)
@@ -232,7 +234,10 @@ def online_step(loop: OnlineLoop, prompts: list[dict], callback) -> str | None:
         metrics["val_reward"] = loop.validate()
     stop = loop.monitor.observe(metrics)
     loop.history.append({"step": loop.step, **metrics})
-    report(run.accelerator, callback, loop.step, run.total_steps, metrics)
+    shown = metrics
+    if run.accelerator.is_main_process and samples_due(loop.step, run.total_steps):
+        shown = {**metrics, SAMPLES_KEY: rollout_samples(run.tokenizer, prompts, batch)}
+    report(run.accelerator, callback, loop.step, run.total_steps, shown)
     return stop
 
 

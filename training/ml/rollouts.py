@@ -17,7 +17,7 @@ from training.ml.adapters import reference_view
 from training.ml.data import pad
 from training.ml.generation_view import generation_view
 from training.ml.losses import selective_logps
-from training.ml.sampling import sample
+from training.ml.sampling import SAMPLES_PER_STEP, sample, shown_sample
 
 
 def seed_rollouts(accelerator, seed: int) -> None:
@@ -151,3 +151,16 @@ def rollout_stats(accelerator, batch: dict) -> dict:
     )
     reward, kl, length, truncated = accelerator.reduce(local, reduction="mean").tolist()
     return {"reward": reward, "kl": kl, "response_length": length, "truncation_rate": truncated}
+
+
+def rollout_samples(tokenizer, prompts: list[dict], batch: dict, count: int = SAMPLES_PER_STEP) -> list[dict]:
+    """The first response to each of the first `count` prompts of a scored batch (rows are
+    prompt-major), as the run page shows them (sampling.shown_sample): this process's only."""
+    per_prompt = batch["mask"].shape[0] // len(prompts)
+    shown = []
+    for index, prompt in enumerate(prompts[:count]):
+        row = index * per_prompt
+        tokens = batch["responses"][row][batch["mask"][row].bool()]
+        text = tokenizer.decode(tokens, skip_special_tokens=True).strip()
+        shown.append(shown_sample(prompt["prompt"], text, float(batch["scores"][row]), not bool(batch["finished"][row])))
+    return shown

@@ -7,7 +7,13 @@ A sampled response's record:
      "completion": str, "num_tokens": int, "finished": bool}
 
 `finished` is False when the response hit max_new_tokens before end-of-sequence.
+
+A few responses per logging step also go to the run page, beside the metrics: the progress
+callback's metrics carry them under SAMPLES_KEY as shown samples (shown_sample), on the steps
+samples_due picks, and the worker stores them (training/run_samples.py), never the ranks.
 """
+
+import math
 
 import torch
 from transformers import GenerationConfig
@@ -69,4 +75,35 @@ def sample_record(tokenizer, prompt_index: int, sample_index: int, messages, tok
         "completion": tokenizer.decode(tokens, skip_special_tokens=True).strip(),
         "num_tokens": len(tokens),
         "finished": bool(tokens) and tokens[-1] == tokenizer.eos_token_id,
+    }
+
+
+SAMPLES_KEY = "samples"  # where a step's shown samples ride in the progress callback's metrics
+SAMPLES_PER_STEP = 4
+SAMPLED_STEPS = 100  # at most this many steps of a run carry samples, evenly spread, the last one too
+SAMPLE_CHARS = 2000  # prompt and response are cut to this many characters for the run page
+
+
+def samples_due(step: int, total_steps: int) -> bool:
+    """Whether `step` shows samples: every step of a short run, about SAMPLED_STEPS of a long one."""
+    return step == total_steps or step % max(1, math.ceil(total_steps / SAMPLED_STEPS)) == 0
+
+
+def prompt_text(messages) -> str:
+    """A prompt's messages as the run page shows them: a lone user turn as its text, a
+    conversation as "role: content" paragraphs."""
+    if len(messages) == 1 and messages[0].get("role") == "user":
+        return str(messages[0].get("content", ""))
+    return "\n\n".join(f"{m.get('role', '')}: {m.get('content', '')}" for m in messages)
+
+
+def shown_sample(messages, response: str, score: float | None = None, truncated: bool | None = None) -> dict:
+    """One sampled response as the run page shows it: {"prompt", "response", "score", "truncated"}
+    (score None where nothing scored it, truncated None where it is not known), texts cut to
+    SAMPLE_CHARS so a progress line stays small. The texts are model output: untrusted."""
+    return {
+        "prompt": prompt_text(messages)[:SAMPLE_CHARS],
+        "response": response[:SAMPLE_CHARS],
+        "score": None if score is None or not math.isfinite(score) else float(score),
+        "truncated": truncated,
     }

@@ -224,3 +224,11 @@ def test_grpo_standardises_scores_within_each_prompts_group_and_leaves_kl_to_the
     advantages = grpo_rollout_advantages(batch, GRPOConfig(num_generations=2, beta=0.5))
     # the Bessel std of a pair is |a - b|/√2, so each pair becomes ∓1/√2 whatever its scale
     assert advantages.tolist() == pytest.approx([-(0.5**0.5), 0.5**0.5] * 2, rel=1e-3)
+
+
+def test_the_run_page_sees_one_response_per_prompt_of_a_step(tmp_path, tiny_lm_path, recorder):
+    prompts = SAY_PROMPTS[:4]
+    train_grpo(GRPOConfig(max_steps=1, **FAST), tiny_lm_path, prompts, [], tmp_path / "out", recorder, reward_fn=share_of_a)
+    shown = recorder.calls[0][2]["samples"]
+    assert sorted(s["prompt"] for s in shown) == sorted(p["prompt"][0]["content"] for p in prompts)
+    assert all(isinstance(s["response"], str) and s["score"] is not None for s in shown)

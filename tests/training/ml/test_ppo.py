@@ -221,3 +221,18 @@ def test_gradients_are_all_reduced_only_on_the_mini_batch_that_steps():
     batch = {"mask": torch.ones(12, 1)}  # 6 mini-batches of 2: two steps of 3
     ppo_update(accelerator, model, optimizer, scheduler, batch, config, minibatch_loss)
     assert accelerator.events == ["local", "local", "all-reduce", "step"] * 2
+
+
+def test_a_few_rollouts_ride_with_each_step_for_the_run_page_but_stay_out_of_the_history(tmp_path, tiny_lm_path):
+    recorder = Recorder()
+    result = train_ppo(
+        PPOConfig(max_steps=2, **FAST), tiny_lm_path, PROMPTS, [], tmp_path / "out", recorder, reward_fn=share_of_a
+    )
+    for _, _, metrics in recorder.calls:
+        shown = metrics["samples"]
+        assert len(shown) == 4 and all(s["prompt"].startswith("Say ") for s in shown)
+        for sample in shown:
+            assert sample["score"] == pytest.approx(share_of_a(None, [sample["response"]])[0])
+            assert isinstance(sample["truncated"], bool)
+    assert not any("samples" in h for h in result["history"])
+    assert "samples" not in result["metrics"]

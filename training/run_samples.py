@@ -1,0 +1,39 @@
+"""A run's shown samples: the few responses a stage sampled at a logging step, stored by the
+worker for the run page (the ranks print them with their progress line; training/ml/sampling.py).
+
+The write is idempotent per step, so a retried one (runner.with_db_retry) replaces, never
+doubles. What arrives is checked here, since it crossed a process boundary: texts are cut,
+a score that is not a finite number is dropped, and at most MAX_PER_STEP are kept.
+"""
+
+import math
+
+from training.models import RunSample
+
+MAX_PER_STEP = 8
+MAX_CHARS = 4000
+
+
+def run_samples_record(*, run_id: int, step: int, samples: list) -> int:
+    """Store `samples` ({"prompt", "response", "score", "truncated"}) as step `step`'s; how many."""
+    rows = [
+        RunSample(run_id=run_id, step=step, position=position, **_fields(sample))
+        for position, sample in enumerate(samples[:MAX_PER_STEP])
+        if isinstance(sample, dict)
+    ]
+    RunSample.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["run", "step", "position"],
+        update_fields=["prompt", "response", "score", "truncated"],
+    )
+    return len(rows)
+
+
+def _fields(sample: dict) -> dict:
+    score, truncated = sample.get("score"), sample.get("truncated")
+    finite = isinstance(score, int | float) and not isinstance(score, bool) and math.isfinite(score)
+    return {
+        "prompt": str(sample.get("prompt", ""))[:MAX_CHARS],
+        "response": str(sample.get("response", ""))[:MAX_CHARS],
+        "score": float(score) if finite else None,
+        "truncated": truncated if isinstance(truncated, bool) else None,
+    }
