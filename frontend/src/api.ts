@@ -28,6 +28,7 @@ import type {
   TrainingRun,
   TrainingRunCreate,
 } from "./types";
+import type { RunSamples } from "./types";
 
 /** The server answered with a 4xx/5xx. */
 export class ApiError extends Error {
@@ -268,6 +269,10 @@ export async function cancelRun(runId: number): Promise<TrainingRun> {
 /** Metrics of steps after `after` (-1: all), so a live chart only fetches what it lacks. */
 export const getRunMetrics = (runId: number, after: number) =>
   get<RunMetric[]>(`/api/training-runs/${runId}/metrics/?after=${after}`);
+
+/** A step's sampled responses (the newest step's when `step` is null) and the steps that have some. */
+export const getRunSamples = (runId: number, step: number | null) =>
+  get<RunSamples>(`/api/training-runs/${runId}/samples/${step === null ? "" : `?step=${step}`}`);
 
 export const listCheckpoints = (projectId: number) => get<Checkpoint[]>(`/api/checkpoints/?project=${projectId}`);
 

@@ -2,8 +2,8 @@
 
 ``test_xss.py`` covers the annotation screen (prompts, responses, guidelines). Here: the project
 list, the admin dashboard's overview, leaderboard, data and training pages (project names, model
-names, usernames, flag notes, prompt excerpts, import file names, a run's base model, error and
-log), and Django admin's list and change pages. Each payload carries a ``data-xss`` attribute:
+names, usernames, flag notes, prompt excerpts, import file names, a run's base model, error,
+log and sampled prompts and responses), and Django admin's list and change pages. Each payload carries a ``data-xss`` attribute:
 an element with it in the DOM means some HTML was parsed, even if its script never ran.
 """
 
@@ -23,7 +23,7 @@ from tests.factories import (
     make_prompt,
     new_client_key,
 )
-from training.models import ModelCheckpoint, RunStatus, TrainingRun
+from training.models import ModelCheckpoint, RunSample, RunStatus, TrainingRun
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -72,6 +72,8 @@ def hostile_project(db):
         error=payload("run-error"), log_tail=payload("run-log"),
     )
     ModelCheckpoint.objects.create(project=project, run=run, name=payload("checkpoint")[:200], kind="reward", path="x")
+    RunSample.objects.create(run=run, step=1, position=0, prompt=payload("sample-prompt"),
+                             response=payload("sample-response"), score=0.5, truncated=True)
     project_stats_store(project=project, payload=project_stats_compute(project))
     return project, admin, run
 
@@ -95,6 +97,9 @@ def test_dashboard_pages_show_markup_as_text(page, problems, hostile_project, sh
         if shown:
             expect(page.get_by_test_id(ready)).to_contain_text(f'data-xss="{shown}', timeout=15_000)
         assert_inert(page, problems, path)
+    expect(page.get_by_test_id("run-samples")).to_contain_text('data-xss="sample-response', timeout=15_000)
+    expect(page.get_by_test_id("run-samples")).to_contain_text('data-xss="sample-prompt')
+    assert_inert(page, problems, "run samples")
     shoot(page, "xss-dashboard-run-detail")
 
 

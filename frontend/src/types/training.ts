@@ -105,3 +105,24 @@ export interface Checkpoint {
   created_at: string;
 }
 
+
+/** A response a run sampled at one logging step (GET /api/training-runs/{id}/samples/). The
+ * prompt and response are model output and user data: render them as text only. */
+export interface RunSample {
+  step: number;
+  position: number;
+  prompt: string;
+  response: string;
+  /** The reward's score; null where nothing scored it (SFT, DPO). */
+  score: number | null;
+  /** Cut at max_new_tokens before it ended; null where not known. */
+  truncated: boolean | null;
+}
+
+export interface RunSamples {
+  /** Steps that have samples, oldest first. */
+  steps: number[];
+  /** The step shown; null when the run has none. */
+  step: number | null;
+  samples: RunSample[];
+}

@@ -5,6 +5,7 @@ import type { Checkpoint, Project, StageConfig } from "../../types";
 import { ResultCard } from "./runDetail/ResultCard";
 import { RunCurves, RunFailure, RunLog, RunWarnings } from "./runDetail/RunCards";
 import { RunHead } from "./runDetail/RunHead";
+import { SamplesCard } from "./runDetail/SamplesCard";
 import { useLiveRun } from "./runDetail/useLiveRun";
 
 /** The project's checkpoints (read again when the run's status changes) and the stages' configs. */
@@ -38,6 +39,7 @@ export function RunDetail({ project, runId }: { project: Project; runId: number 
       <RunFailure run={run} />
       {(produced || Object.keys(run.result).length > 0) && <ResultCard run={run} produced={produced} project={project} stages={stages} />}
       <RunCurves run={run} metrics={metrics} />
+      <SamplesCard run={run} />
       <RunLog run={run} />
     </div>
   );
