@@ -72,8 +72,8 @@ class RatingsSerializer(serializers.Serializer):
     )
     length_controlled = LengthControlledSerializer()
     win_rate = WinRateSerializer()
-    labels = serializers.ChoiceField(
-        choices=["human"],
+    labels = serializers.ChoiceField(  # not required: payloads cached before judges lack it
+        choices=["human"], required=False,
         help_text="Whose verdicts the ratings count: human (imported labels included); judges' never do.",
     )
 
@@ -179,7 +179,8 @@ class CountsSerializer(serializers.Serializer):
     flags = serializers.IntegerField()
     annotators = serializers.IntegerField(help_text="Distinct annotators who judged, imports not counted.")
     imported_judgments = serializers.IntegerField(help_text="Judgments that came with an import (imported labels).")
-    judge_judgments = serializers.IntegerField(
+    judge_judgments = serializers.IntegerField(  # not required: payloads cached before judges lack it
+        required=False,
         help_text="Judgments by judges (models labelling comparisons): counted in `judges` only, not in the rest."
     )
 
@@ -193,7 +194,7 @@ class SecondsSerializer(serializers.Serializer):
     agreement = _seconds("on the agreement figures")
     annotators = _seconds("on the annotator rows")
     ratings = _seconds("fitting the model ratings")
-    judges = _seconds("measuring the judges against the humans")
+    judges = serializers.FloatField(required=False, help_text="Seconds spent measuring the judges against the humans.")
     total = _seconds("in all")
 
 

@@ -46,6 +46,12 @@ describe("export query", () => {
     expect(criteriaChoices([])).toEqual([]);
   });
 
+  it("asks for judges' labels only when they are not people's", () => {
+    expect(exportQuery({ ...DEFAULT_EXPORT, labels: "human" })).not.toContain("labels");
+    expect(new URLSearchParams(exportQuery({ ...DEFAULT_EXPORT, labels: "model" })).get("labels")).toBe("model");
+    expect(new URLSearchParams(countQuery({ ...DEFAULT_EXPORT, labels: "all", file: "parquet" })).get("labels")).toBe("all");
+  });
+
   it("offers CSV for raw rows only", () => {
     expect(fileTypesFor("raw")).toContain("csv");
     expect(fileTypesFor("trl")).not.toContain("csv");

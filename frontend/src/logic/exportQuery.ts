@@ -2,7 +2,7 @@
 // query string. Pure.
 
 import { OVERALL } from "../generated/constants";
-import type { Aggregation, ExportFilters, ExportFormat, FileType, PairsMode } from "../types";
+import type { Aggregation, ExportFilters, ExportFormat, ExportLabels, FileType, PairsMode } from "../types";
 
 /** The filter inputs as typed: text for numbers and dates (empty = not set). */
 export interface FilterForm {
@@ -28,6 +28,8 @@ export interface ExportForm {
   include_winners: boolean;
   /** trl only: a row per verdict on each of these ("overall" = the main verdict), with a criterion column. */
   criteria: string[];
+  /** Whose judgments: people's (the default), judges' or both; other than human, rows say their label_source. */
+  labels: ExportLabels;
   filters: FilterForm;
 }
 
@@ -50,6 +52,7 @@ export const DEFAULT_EXPORT: ExportForm = {
   conversational: false,
   include_winners: false,
   criteria: [],
+  labels: "human",
   filters: EMPTY_FILTERS,
 };
 
@@ -101,6 +104,7 @@ export function exportQuery(form: ExportForm): string {
   if (form.conversational) params.set("conversational", "true");
   if (form.include_winners) params.set("include_winners", "true");
   if (form.format === "trl") for (const name of form.criteria) params.append("criteria", name);
+  if (form.labels !== "human") params.set("labels", form.labels);
   const { filters } = parseFilters(form.filters);
   for (const [key, value] of Object.entries(filters)) {
     if (Array.isArray(value)) for (const item of value) params.append(key, String(item));

@@ -4,6 +4,9 @@ export type ExportFormat = "trl" | "hh-rlhf" | "kto" | "sft" | "raw";
 export type Aggregation = "majority" | "mean-strength" | "dawid-skene" | "none";
 export type PairsMode = "all" | "best-vs-rest";
 export type FileType = "jsonl" | "parquet" | "csv";
+/** Whose judgments an export reads: people's, judges' (models) or both; other than human, every
+ * row has a label_source column (human, model or mixed). */
+export type ExportLabels = "human" | "model" | "all";
 
 /** The export filters (labeling/api/exports.py ExportFiltersSerializer). */
 export interface ExportFilters {
@@ -29,6 +32,8 @@ export interface SnapshotOptions {
   file: "jsonl" | "parquet";
   /** trl: the criteria with rows of their own ("overall" = the main verdict); absent when none. */
   criteria?: string[];
+  /** Whose judgments; absent for people's (the default). */
+  labels?: ExportLabels;
 }
 
 /** GET /api/projects/{id}/snapshots/ and /api/snapshots/{id}/; POST answers 202 with a pending one. */
@@ -66,6 +71,8 @@ export interface SnapshotCreate {
   file: "jsonl" | "parquet";
   /** trl: rows per criterion verdict ("overall" = the main verdict). */
   criteria?: string[];
+  /** Whose judgments (default human). */
+  labels?: ExportLabels;
   split_seed: number;
   validation_fraction: number;
   filters?: ExportFilters;

@@ -23,6 +23,10 @@ export interface Overview {
     annotators_24h: number;
     /** The last 24 clock hours (UTC), oldest first; the last is the current hour. */
     per_hour: { hour: string; count: number }[];
+    /** Judgments by judges (models labelling comparisons): not in the figures above. */
+    by_judges: number;
+    /** Judgments rejected in review: kept for the audit trail, counted nowhere. */
+    rejected: number;
   };
   leases: { in_flight: number; annotators_in_flight: number; skipped: number };
   flags: { total: number; open: number; by_reason: Record<string, number> };

@@ -96,6 +96,8 @@ export interface Ratings {
   /** matrix[i][j]: share of points models[i] scored against models[j]; null where they never met. */
   win_rate: { models: string[]; matrix: (number | null)[][] };
   reason: string | null;
+  /** Whose verdicts the ratings count: people's (imported labels included); judges' never do. */
+  labels?: "human";
 }
 
 export interface StatsCounts {
@@ -109,6 +111,8 @@ export interface StatsCounts {
   flags: number;
   annotators: number;
   imported_judgments: number;
+  /** Judgments by judges: counted in `judges` only (absent in stats cached before judges). */
+  judge_judgments?: number;
 }
 
 /** Seconds the computation took, by part. */
@@ -117,7 +121,49 @@ export interface StatsSeconds {
   agreement: number;
   annotators: number;
   ratings: number;
+  judges?: number;
   total: number;
+}
+
+/** Agreement of verdicts with a reference: a judge's with the human majority, or (the ceiling)
+ * each human's with the other humans' majority. */
+export interface JudgeFigures {
+  /** Verdicts compared. */
+  n: number;
+  /** Share equal to the reference (a, tie, b), with its 95% Wilson interval. */
+  raw: number | null;
+  raw_ci: [number, number] | null;
+  /** Cohen's kappa against the reference, with a 95% bootstrap interval. */
+  kappa: number | null;
+  kappa_ci: [number, number] | null;
+  reason: string | null;
+}
+
+export interface JudgeAgreement extends JudgeFigures {
+  /** The humans' own agreement on the comparisons the judge labelled: what a judge can hope for. */
+  human_ceiling: JudgeFigures;
+}
+
+/** A share of decisive verdicts with its 95% Wilson interval. */
+export interface VerdictShare {
+  share: number | null;
+  ci: [number, number] | null;
+  n: number;
+}
+
+/** One judge (a model labelling comparisons) measured against the humans (labeling/stats/judges.py). */
+export interface JudgeStats {
+  name: string;
+  kind: "reward_model" | "causal_lm" | "endpoint";
+  /** The judge's user id: its judgments are stored under it. */
+  annotator: number;
+  /** Its judgments (not rejected). */
+  count: number;
+  agreement_with_humans: JudgeAgreement & { criteria: Record<string, JudgeAgreement> };
+  /** Share of decisive verdicts for the earlier position (A): the judge's and the humans'. */
+  position_bias: { judge: VerdictShare; humans: VerdictShare };
+  /** Share of decisive verdicts for the longer response: the judge's and the humans'. */
+  length_bias: { judge: VerdictShare; humans: VerdictShare };
 }
 
 /** GET /api/projects/{id}/stats/ (200). The server leaves `ratings` out for annotators (they
@@ -133,6 +179,8 @@ export interface ProjectStats {
   agreement: AgreementBlock;
   annotators: AnnotatorQuality[];
   ratings: Ratings;
+  /** Project admins only: each judge against the humans, by name. */
+  judges?: JudgeStats[];
   seconds: StatsSeconds;
   /** Judgments changed since; a refresh is on its way. */
   stale: boolean;

@@ -17,6 +17,7 @@ from labeling.stats.judge_agreement import (
     wilson_interval,
 )
 from labeling.stats.payload import project_stats_compute
+from labeling.stats.services import project_stats_store
 from tests.factories import UserFactory, add_member, make_comparison
 from tests.labeling.stats.judge_builders import make_judge, rejected, verdict
 
@@ -192,3 +193,12 @@ def test_command_summary_lists_the_judges(project, rm_judge, capsys):
     call_command("project_stats", "--project", project.slug)
     out = capsys.readouterr().out
     assert "4 by judges" in out and "rm-step-300" in out and "reward_model" in out
+
+
+def test_stats_cached_before_judges_existed_are_still_served(api, project, admin_user, humans):
+    payload = project_stats_compute(project)
+    del payload["counts"]["judge_judgments"], payload["ratings"]["labels"], payload["seconds"]["judges"]
+    del payload["judges"]
+    project_stats_store(project=project, payload=payload)
+    response = api(admin_user).get(STATS_URL.format(project.pk))
+    assert response.status_code == 200 and "judges" not in response.json()

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { duration, percent } from "../../logic/format";
 import { type Direction, type SortState, nextSort, sortRows } from "../../logic/sortRows";
-import type { AnnotatorQuality } from "../../types";
+import type { AnnotatorQuality, JudgeStats } from "../../types";
 
 type Column =
   | "username" | "n" | "agreement" | "gold_accuracy" | "median_seconds" | "fastest_seconds" | "tie_rate" | "skip_rate"
@@ -20,10 +20,11 @@ const COLUMNS: { key: Column; label: string; natural: Direction; title: string }
   { key: "outlier", label: "Status", natural: "desc", title: "Outlier: agreement credibly below the crowd's" },
 ];
 
-/** Every annotator's quality figures; click a header to sort (outliers first by default). */
-export function AnnotatorTable({ rows }: { rows: AnnotatorQuality[] }) {
+/** Every annotator's quality figures; click a header to sort (outliers first by default). Judges
+ * (models) follow the people, marked, apart from the sort: their figures are against the people. */
+export function AnnotatorTable({ rows, judges = [] }: { rows: AnnotatorQuality[]; judges?: JudgeStats[] }) {
   const [sort, setSort] = useState<SortState<Column>>({ key: "outlier", direction: "desc" });
-  if (rows.length === 0) return <p class="muted pending-note">No annotator has judged anything yet.</p>;
+  if (rows.length === 0 && judges.length === 0) return <p class="muted pending-note">No annotator has judged anything yet.</p>;
   const sorted = sortRows(rows, sort, (row, key) => row[key]);
   return (
     <div class="table-scroll">
@@ -38,6 +39,7 @@ export function AnnotatorTable({ rows }: { rows: AnnotatorQuality[] }) {
         <tbody>
           {sorted.map((row) => <AnnotatorRow key={row.annotator} row={row} />)}
         </tbody>
+        {judges.length > 0 && <JudgeRows judges={judges} />}
       </table>
     </div>
   );
@@ -113,5 +115,28 @@ function ShareBar({ value }: { value: number | null }) {
       </span>
       <strong>{percent(value)}</strong>
     </span>
+  );
+}
+
+/** The judges, below the people: agreement is with the people's majority, the rest does not apply. */
+function JudgeRows({ judges }: { judges: JudgeStats[] }) {
+  return (
+    <tbody class="judge-rows" data-testid="annotator-judges">
+      <tr>
+        <th colSpan={COLUMNS.length} class="muted small">Judges: models labelling comparisons; not in any figure above</th>
+      </tr>
+      {judges.map((judge) => (
+        <tr key={judge.annotator} data-testid={`annotator-judge-${judge.name}`}>
+          <td class="annotator-name">
+            {judge.name} <span class="badge" title="A model, not a person">judge</span>
+          </td>
+          <td class="num">{judge.count}</td>
+          <td class="num" title="Share agreeing with the people's majority">
+            <ShareBar value={judge.agreement_with_humans.raw} /> <span class="muted small">n={judge.agreement_with_humans.n}</span>
+          </td>
+          {COLUMNS.slice(3).map((column) => <td key={column.key} class="num muted">—</td>)}
+        </tr>
+      ))}
+    </tbody>
   );
 }

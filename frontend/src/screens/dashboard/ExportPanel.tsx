@@ -11,7 +11,7 @@ import {
   parseFilters,
 } from "../../logic/exportQuery";
 import { count } from "../../logic/format";
-import type { Aggregation, AnnotatorQuality, ExportFormat, FileType, PairsMode, Project } from "../../types";
+import type { Aggregation, AnnotatorQuality, ExportFormat, ExportLabels, FileType, PairsMode, Project } from "../../types";
 import { FilterFields } from "./FilterFields";
 import { errorText } from "./usePolled";
 
@@ -27,6 +27,11 @@ export const AGGREGATIONS: { value: Aggregation; label: string }[] = [
   { value: "mean-strength", label: "Mean strength per pair" },
   { value: "dawid-skene", label: "Dawid–Skene: annotators weighted by reliability" },
   { value: "none", label: "None: every judgment" },
+];
+export const LABEL_OPTIONS: { value: ExportLabels; label: string }[] = [
+  { value: "human", label: "People's judgments" },
+  { value: "model", label: "Judges' judgments (models)" },
+  { value: "all", label: "Both, each row marked human, model or mixed" },
 ];
 
 interface Props {
@@ -84,6 +89,12 @@ function ExportChoices({ project, form, set }: { project: Project; form: ExportF
         <span>Aggregation</span>
         <select value={form.aggregation} disabled={form.format === "raw"} onChange={select<Aggregation>((v) => set("aggregation", v))}>
           {AGGREGATIONS.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+        </select>
+      </label>
+      <label class="field" title="Other than people's, every row has a label_source column: human, model or mixed">
+        <span>Labels</span>
+        <select value={form.labels} data-testid="export-labels" onChange={select<ExportLabels>((v) => set("labels", v))}>
+          {LABEL_OPTIONS.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
         </select>
       </label>
       {project.task_type === "ranking" && (

@@ -3,7 +3,8 @@ import { HeatLegend, Heatmap } from "../../components/charts/Heatmap";
 import { type Domain, formatTicks, linear, ticks } from "../../logic/chartScale";
 import { ago, count, fixed, percent } from "../../logic/format";
 import { type LeaderboardRow, MIN_PAIRS_FOR_RATING, clip, excludedNote, expectedWinRate, leaderboardRows, ratingDomain } from "../../logic/leaderboard";
-import type { Project, Ratings } from "../../types";
+import type { Project, ProjectStats, Ratings } from "../../types";
+import { JudgesCard } from "./JudgesCard";
 import { StatsPending } from "./OverviewPage";
 import { usePolled } from "./usePolled";
 
@@ -21,6 +22,18 @@ export function LeaderboardPage({ project }: { project: Project }) {
       </section>
     );
   }
+  const page = <LeaderboardBody data={data} />;
+  // Judges beside the leaderboard (never in it): shown even where no model can be rated
+  if (!data.judges?.length) return page;
+  return (
+    <div class="dash-stack">
+      {page}
+      <JudgesCard judges={data.judges} />
+    </div>
+  );
+}
+
+function LeaderboardBody({ data }: { data: ProjectStats }) {
   const ratings = data.ratings;
   if (data.stale && ratings.bradley_terry.length === 0) {
     return (
@@ -79,6 +92,7 @@ function RatingNotes({ ratings }: { ratings: Ratings }) {
     <p class="footnote muted">
       Ratings on the Elo scale: 400 points apart means 10:1 odds; bars are 95% bootstrap intervals, and models whose
       bars overlap are not yet told apart (they share a rank). Online Elo follows judgment order and has no interval.
+      {ratings.labels === "human" && <> People's judgments only: judges' verdicts never count here.</>}
       {ratings.length_controlled.length_coef !== null && <> {lengthNote(ratings)}</>}
       {excluded && <> {excluded}</>}
     </p>

@@ -59,7 +59,7 @@ function AnnotatorsCard({ stats, loading }: { stats: ProjectStats | null; loadin
         <h2>Annotators</h2>
         <span class="card-note">Agreement is with the majority of the others on the same comparison; outliers are credibly below the crowd.</span>
       </header>
-      {stats ? <AnnotatorTable rows={stats.annotators} /> : <StatsPending loading={loading} />}
+      {stats ? <AnnotatorTable rows={stats.annotators} judges={stats.judges} /> : <StatsPending loading={loading} />}
     </section>
   );
 }
