@@ -18,7 +18,11 @@ import type {
   Progress,
   Project,
   ProjectStats,
+  RejectedJudgment,
   ResolvedFlag,
+  ReviewDecision,
+  ReviewEntry,
+  ReviewPage,
   RunMetric,
   SkipOrFlag,
   SkipReason,
@@ -202,6 +206,31 @@ export const listMembers = (projectId: number) => get<Member[]>(`/api/projects/$
 export async function setMember(projectId: number, body: { username: string; role: Member["role"] }): Promise<Member> {
   return (await request<Member>("POST", `/api/projects/${projectId}/members/`, body)) as Member;
 }
+
+/** Change a member's role (admins; the last admin cannot be demoted: 409 last_admin). */
+export async function changeMemberRole(projectId: number, username: string, role: Member["role"]): Promise<Member> {
+  const path = `/api/projects/${projectId}/members/${encodeURIComponent(username)}/`;
+  return (await request<Member>("PATCH", path, { role })) as Member;
+}
+
+/** Remove a member (admins; never the last admin). Their judgments stay. */
+export async function removeMember(projectId: number, username: string): Promise<void> {
+  await request("DELETE", `/api/projects/${projectId}/members/${encodeURIComponent(username)}/`);
+}
+
+// --- review (issue #19) ------------------------------------------------------
+
+/** One page of the review queue; `query` comes from logic/reviewQuery. */
+export const getReviewQueue = (projectId: number, query: string) =>
+  get<ReviewPage>(`/api/projects/${projectId}/review/?${query}`);
+
+export async function reviewJudgment(judgmentId: number, decision: ReviewDecision): Promise<ReviewEntry> {
+  return (await request<ReviewEntry>("POST", `/api/judgments/${judgmentId}/review/`, decision)) as ReviewEntry;
+}
+
+/** The caller's own judgments that reviewers rejected, with why. */
+export const listRejectedJudgments = async (projectId: number): Promise<RejectedJudgment[]> =>
+  (await get<{ results: RejectedJudgment[] }>(`/api/projects/${projectId}/rejected-judgments/`)).results;
 
 export const listImports = (projectId: number) => get<DataImport[]>(`/api/projects/${projectId}/imports/`);
 

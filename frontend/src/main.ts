@@ -37,6 +37,12 @@ function show(): void {
         return (element) => mountDashboard(element, route);
       });
       break;
+    case "review":
+      mountLater(async () => {
+        const { mountReview } = await import("./screens/review/ReviewScreen");
+        return (element) => mountReview(element, route.projectId);
+      });
+      break;
     case "newProject":
       mountLater(async () => (await import("./screens/dashboard/NewProjectScreen")).mountNewProject);
       break;

@@ -10,6 +10,12 @@ describe("routes", () => {
     expect(matchRoute("/projects/x/annotate")).toEqual({ name: "notFound", path: "/projects/x/annotate" });
   });
 
+  it("has the review screen at /projects/<id>/review", () => {
+    expect(matchRoute("/projects/7/review")).toEqual({ name: "review", projectId: 7 });
+    expect(matchRoute("/projects/7/review/")).toEqual({ name: "review", projectId: 7 });
+    expect(hrefFor({ name: "review", projectId: 7 })).toBe("/projects/7/review");
+  });
+
   it("matches the dashboard's tabs and run pages", () => {
     expect(matchRoute("/projects/3/dashboard")).toEqual({ name: "dashboard", projectId: 3, tab: "overview" });
     expect(matchRoute("/projects/3/dashboard/leaderboard/")).toEqual({ name: "dashboard", projectId: 3, tab: "leaderboard" });

@@ -10,6 +10,7 @@ export type Route =
   | { name: "projects" }
   | { name: "newProject" }
   | { name: "annotate"; projectId: number }
+  | { name: "review"; projectId: number }
   | { name: "dashboard"; projectId: number; tab: DashboardTab; runId?: number; section?: DataSection }
   | { name: "notFound"; path: string };
 
@@ -17,6 +18,7 @@ const PATTERNS: [RegExp, (match: RegExpMatchArray) => Route][] = [
   [/^\/$/, () => ({ name: "projects" })],
   [/^\/projects\/new\/?$/, () => ({ name: "newProject" })],
   [/^\/projects\/(\d+)\/annotate\/?$/, (m) => ({ name: "annotate", projectId: Number(m[1]) })],
+  [/^\/projects\/(\d+)\/review\/?$/, (m) => ({ name: "review", projectId: Number(m[1]) })],
   [/^\/projects\/(\d+)\/dashboard\/?$/, (m) => ({ name: "dashboard", projectId: Number(m[1]), tab: "overview" })],
   [
     /^\/projects\/(\d+)\/dashboard\/(overview|leaderboard|data|training)\/?$/,
@@ -48,6 +50,8 @@ export function hrefFor(route: Route): string {
       return "/projects/new";
     case "annotate":
       return `/projects/${route.projectId}/annotate`;
+    case "review":
+      return `/projects/${route.projectId}/review`;
     case "dashboard": {
       const base = `/projects/${route.projectId}/dashboard`;
       if (route.runId !== undefined) return `${base}/training/runs/${route.runId}`;

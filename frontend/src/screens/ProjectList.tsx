@@ -133,6 +133,17 @@ function ProjectCard({ project, index, progress }: { project: Project; index: nu
           Dashboard
         </a>
       )}
+      {(project.role === "admin" || project.role === "reviewer") && (
+        <a
+          class="project-admin"
+          href={hrefFor({ name: "review", projectId: project.id })}
+          data-nav
+          data-testid={`review-${project.slug}`}
+          title="Accept or reject judgments"
+        >
+          Review
+        </a>
+      )}
     </li>
   );
 }

@@ -6,5 +6,6 @@ export type * from "./annotation";
 export type * from "./exports";
 export type * from "./overview";
 export type * from "./project";
+export type * from "./review";
 export type * from "./stats";
 export type * from "./training";

@@ -2,7 +2,8 @@
 
 /** A project's comparison kind (the API field `task_type`): two responses, or K in order. */
 export type ComparisonKind = "pairwise" | "ranking";
-export type Role = "admin" | "annotator";
+/** A reviewer annotates too, and works the review queue (issue #19). */
+export type Role = "admin" | "reviewer" | "annotator";
 
 /** GET /api/projects/ and /api/projects/{id}/ */
 export interface Project {

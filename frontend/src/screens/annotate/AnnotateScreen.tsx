@@ -20,6 +20,7 @@ import { GuidelinesPanel } from "./GuidelinesPanel";
 import { HelpOverlay } from "./HelpOverlay";
 import { HistoryPanel } from "./HistoryPanel";
 import { ProgressMeter } from "./ProgressMeter";
+import { RejectedNotice } from "./RejectedNotice";
 import { type AnnotationSession, useAnnotationSession } from "./useAnnotationSession";
 import { useGuidelinesToggle } from "./useGuidelinesToggle";
 import { type Overlay, type ScreenControls, useScreenKeys } from "./useScreenKeys";
@@ -87,6 +88,12 @@ function AnnotateTopBar({ session, guidelinesOpen, controls }: TopBarProps) {
           Dashboard
         </a>
       )}
+      {(project?.role === "admin" || project?.role === "reviewer") && (
+        <a class="btn btn-ghost btn-sm" href={hrefFor({ name: "review", projectId: project.id })} data-nav data-testid="review-link">
+          Review
+        </a>
+      )}
+      {project && <RejectedNotice projectId={project.id} scale={project.strength_scale} />}
       <ProgressMeter progress={session.progress} />
       <SaveStatus />
       <button class="btn btn-ghost btn-sm" aria-pressed={guidelinesOpen} onClick={controls.toggleGuidelines}>

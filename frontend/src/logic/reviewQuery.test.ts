@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { NO_FILTERS, agreementText, pageText, reviewQuery, verdictText } from "./reviewQuery";
+
+describe("reviewQuery", () => {
+  it("sends the state and the page, and only the filters that are on", () => {
+    expect(reviewQuery(NO_FILTERS, 0)).toBe("state=unreviewed&limit=10&offset=0");
+    const all = { state: "all", annotator: " ann ", flagged: true, disagrees: true, wrongOnGold: true } as const;
+    expect(reviewQuery(all, 20, 5)).toBe(
+      "state=all&limit=5&offset=20&annotator=ann&flagged=1&disagrees=1&wrong_on_gold=1",
+    );
+  });
+});
+
+describe("verdictText", () => {
+  const scale = ["slightly better", "better", "much better"];
+  it("names the winner and the strength by the scale", () => {
+    expect(verdictText({ winner: "a", strength: 3, ranking: null }, scale)).toBe("A, much better");
+    expect(verdictText({ winner: "b", strength: null, ranking: null }, [])).toBe("B");
+    expect(verdictText({ winner: "tie", strength: null, ranking: null }, scale)).toBe("Tie");
+  });
+  it("writes a ranking best first", () => {
+    expect(verdictText({ winner: "", strength: null, ranking: ["b", "a", "c"] }, scale)).toBe("B > A > C");
+  });
+});
+
+describe("agreementText and pageText", () => {
+  it("says how many others agree", () => {
+    expect(agreementText(0, 0)).toBe("no other judgments");
+    expect(agreementText(1, 1)).toBe("1 of 1 other agrees");
+    expect(agreementText(3, 0)).toBe("0 of 3 others agree");
+  });
+  it("says which entries a page shows", () => {
+    expect(pageText(0, 0, 0)).toBe("nothing to review");
+    expect(pageText(10, 3, 13)).toBe("11–13 of 13");
+  });
+});

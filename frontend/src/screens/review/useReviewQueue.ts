@@ -1,0 +1,50 @@
+import { useEffect, useState } from "preact/hooks";
+import { getReviewQueue, reviewJudgment } from "../../api";
+import { NO_FILTERS, PAGE_SIZE, type ReviewFilters, reviewQuery } from "../../logic/reviewQuery";
+import type { ReviewDecision, ReviewEntry, ReviewPage } from "../../types";
+import { errorText } from "../dashboard/usePolled";
+
+export type QueuePage = { state: "loading" } | { state: "error"; message: string } | { state: "ready"; page: ReviewPage };
+
+/** The queue's filters and page, one page loaded at a time; a decision updates its entry in place
+ * (it stays on screen with its new review until the page is left). */
+export function useReviewQueue(projectId: number) {
+  const [filters, setFiltersNow] = useState<ReviewFilters>(NO_FILTERS);
+  const [offset, setOffset] = useState(0);
+  const [loaded, setLoaded] = useState<QueuePage>({ state: "loading" });
+  const [message, setMessage] = useState<{ text: string; ok: boolean } | null>(null);
+  const query = reviewQuery(filters, offset);
+  useEffect(() => {
+    let live = true;
+    setLoaded({ state: "loading" });
+    getReviewQueue(projectId, query).then(
+      (page) => live && setLoaded({ state: "ready", page }),
+      (error) => live && setLoaded({ state: "error", message: errorText(error) }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [projectId, query]);
+  const setFilters = (next: ReviewFilters) => {
+    setFiltersNow(next);
+    setOffset(0);
+  };
+  const decide = async (entry: ReviewEntry, decision: ReviewDecision): Promise<boolean> => {
+    try {
+      const reviewed = await reviewJudgment(entry.id, decision);
+      setLoaded((now) => (now.state === "ready" ? { state: "ready", page: replaced(now.page, reviewed) } : now));
+      const what = decision.review === "accepted" ? "accepted" : "rejected: its comparison is back in the pool";
+      setMessage({ text: `${entry.annotator}'s judgment ${what}.`, ok: true });
+      return true;
+    } catch (error) {
+      setMessage({ text: errorText(error), ok: false });
+      return false;
+    }
+  };
+  const turnPage = (step: number) => setOffset(Math.max(0, offset + step * PAGE_SIZE));
+  return { filters, setFilters, offset, loaded, message, decide, turnPage };
+}
+
+function replaced(page: ReviewPage, entry: ReviewEntry): ReviewPage {
+  return { ...page, results: page.results.map((e) => (e.id === entry.id ? entry : e)) };
+}
