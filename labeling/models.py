@@ -29,9 +29,7 @@ class Project(models.Model):
     responses_per_comparison = models.PositiveSmallIntegerField(
         default=2, help_text="K: responses shown together (2 for pairwise)."
     )
-    overlap = models.PositiveSmallIntegerField(
-        default=1, help_text="Judgments wanted per comparison, by distinct annotators."
-    )
+    overlap = models.PositiveSmallIntegerField(default=1, help_text="Judgments wanted per comparison, by distinct annotators.")
     allow_ties = models.BooleanField(default=True)
     strength_scale = models.JSONField(
         default=default_strength_scale,
@@ -43,14 +41,9 @@ class Project(models.Model):
     )
     lease_minutes = models.PositiveSmallIntegerField(default=15)
     gold_rate = models.FloatField(default=0.0, help_text="Share of served comparisons that are gold.")
-    collect_demonstrations = models.BooleanField(
-        default=False, help_text="Annotators may also write the ideal response (SFT data)."
-    )
-    judge_priority = models.BooleanField(
-        default=False,
-        help_text="Serve people first the comparisons the judges are least sure of or disagree on "
-                  "(labeling.annotation.priority.judge_priority_set).",
-    )
+    collect_demonstrations = models.BooleanField(default=False, help_text="Annotators may also write the ideal response (SFT data).")
+    # issue #18: the judge stage sets the priorities through annotation.priority.judge_priority_set
+    judge_priority = models.BooleanField(default=False, help_text="Serve people first the comparisons judges are least sure of or disagree on.")
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
 

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='project',
             name='judge_priority',
-            field=models.BooleanField(default=False, help_text='Serve people first the comparisons the judges are least sure of or disagree on (labeling.annotation.priority.judge_priority_set).'),
+            field=models.BooleanField(default=False, help_text='Serve people first the comparisons judges are least sure of or disagree on.'),
         ),
     ]

@@ -110,10 +110,8 @@ def project_stats_compute(project: Project) -> dict:
         names, judges = annotator_identities(project, judgments.annotator, context.skipped[:, 1])
         positions = pending_positions.result()
     seconds = {"read": time.perf_counter() - clock}
-    judge_ids = np.array(list(judges), dtype=np.int64)
-    humans = _subset(judgments, ~np.isin(judgments.annotator, judge_ids))
+    humans, human_criteria = _people(judgments, criteria, judges)
     regular = _subset(humans, ~np.isin(humans.comparison, list(context.gold)))
-    human_criteria = {name: _subset(rows, ~np.isin(rows.annotator, judge_ids)) for name, rows in criteria.items()}
     payload = {
         "project": project.pk,
         "task_type": project.task_type,
@@ -131,6 +129,15 @@ def project_stats_compute(project: Project) -> dict:
         payload["judges"], seconds["judges"] = _timed(_judges, judges, judgments, criteria, context, positions)
     payload["seconds"] = {**seconds, "total": time.perf_counter() - clock}
     return _json_safe(payload)
+
+
+def _people(judgments: JudgmentArrays, criteria: dict, judges: dict) -> tuple[JudgmentArrays, dict]:
+    """The judgments and criterion verdicts of people: without the judges' (no copy without judges)."""
+    if not judges:
+        return judgments, criteria
+    judge_ids = np.array(list(judges), dtype=np.int64)
+    return (_subset(judgments, ~np.isin(judgments.annotator, judge_ids)),
+            {name: _subset(rows, ~np.isin(rows.annotator, judge_ids)) for name, rows in criteria.items()})
 
 
 def _judges(judges: dict, judgments: JudgmentArrays, criteria: dict, context, positions) -> list[dict]:
