@@ -18,7 +18,7 @@ import math
 import torch
 from transformers import GenerationConfig
 
-from training.ml.data import pad
+from training.ml.data import pad, prompt_ids, special_tokens
 
 
 @torch.no_grad()
@@ -29,8 +29,10 @@ def sample(
     max_new_tokens: int,
     temperature: float,
     top_p: float = 1.0,
+    greedy: bool = False,
 ):
-    """Sample one response per prompt (token-id lists) with plain temperature sampling.
+    """Sample one response per prompt (token-id lists) with plain temperature sampling, or the
+    most likely token at each step where `greedy`.
 
     Returns (responses (B, R), response_mask (B, R)): the mask is 1 up to and including
     the first end-of-sequence token. top_k is off so the sampling distribution is exactly
@@ -40,15 +42,14 @@ def sample(
     input_ids, attention_mask = pad(prompts, tokenizer.pad_token_id, left=True)
     # A fresh GenerationConfig, so a checkpoint's own defaults (top_k, repetition_penalty,
     # ...) cannot change the distribution.
+    drawn = {} if greedy else {"temperature": temperature, "top_p": top_p, "top_k": 0}
     settings = GenerationConfig(
-        do_sample=True,
+        do_sample=not greedy,
         max_new_tokens=max_new_tokens,
-        temperature=temperature,
-        top_p=top_p,
-        top_k=0,
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
         bos_token_id=tokenizer.bos_token_id,
+        **drawn,
     )
     sequences = model.generate(
         input_ids=input_ids.to(device),
@@ -107,3 +108,46 @@ def shown_sample(messages, response: str, score: float | None = None, truncated:
         "score": None if score is None or not math.isfinite(score) else float(score),
         "truncated": truncated,
     }
+
+
+SAMPLE_NEW_TOKENS = 64  # most tokens of a greedy response shown for SFT, DPO or KTO
+
+
+def with_samples(callback, accelerator, model, tokenizer, examples: list[dict], config):
+    """`callback` with greedy responses to the first few `examples`' prompts under SAMPLES_KEY
+    on the steps samples_due picks, so the run page shows how an SFT, DPO or KTO policy answers
+    as it trains. Only the main process calls a callback, so it generates alone: not under a
+    sharding engine (fsdp, deepspeed), whose model needs every rank to run a forward."""
+    if callback is None or not examples or (accelerator.num_processes > 1 and config.distributed != "ddp"):
+        return callback
+    special = special_tokens(tokenizer)
+    prompts = [e["prompt"] for e in examples[:SAMPLES_PER_STEP]]
+    ids = [prompt_ids(tokenizer, p, config.max_prompt_length, special) for p in prompts]
+    new_tokens = max(1, min(SAMPLE_NEW_TOKENS, config.max_length - config.max_prompt_length))
+
+    def sampled(step: int, total_steps: int, metrics: dict):
+        if samples_due(step, total_steps):
+            shown = greedy_samples(accelerator, model, tokenizer, prompts, ids, new_tokens)
+            metrics = {**metrics, SAMPLES_KEY: shown}
+        return callback(step, total_steps, metrics)
+
+    return sampled
+
+
+@torch.no_grad()
+def greedy_samples(accelerator, model, tokenizer, prompts: list, ids: list[list[int]], max_new_tokens: int) -> list[dict]:
+    """The policy's greedy response to each prompt (messages, and their token ids), shown."""
+    lm = accelerator.unwrap_model(model)
+    training = lm.training
+    lm.eval()
+    try:
+        with accelerator.autocast():
+            responses, mask = sample(lm, tokenizer, ids, max_new_tokens, 1.0, greedy=True)
+    finally:
+        lm.train(training)
+    shown = []
+    for messages, response, kept in zip(prompts, responses, mask, strict=True):
+        text = tokenizer.decode(response[kept.bool()], skip_special_tokens=True).strip()
+        finished = bool((response[kept.bool()] == tokenizer.eos_token_id).any())
+        shown.append(shown_sample(messages, text, truncated=not finished))
+    return shown

@@ -25,6 +25,9 @@ from typing import Any
 from training.ml.checkpoints import finish_run
 from training.ml.data import encode_all
 from training.ml.loop import RunInputs, begin_run, final_metrics, prepare_training, train_loop
+from training.ml.sampling import with_samples
+
+SHOWS_SAMPLES = ("sft", "dpo", "kto")  # the offline stages that train a policy
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,11 @@ def train_stage(stage: Stage, config, inputs: StageInputs) -> dict:
     prepared = prepare_training(accelerator, setup.model, setup.train_features, collate, config)
     compute = partial(stage.step, prepared.model, setup, config)
     evaluate = stage.validation(session, prepared.model, setup) if setup.val_features else None
+    callback = inputs.callback
+    if stage.name in SHOWS_SAMPLES:  # a policy: a few greedy responses go to the run page
+        callback = with_samples(callback, accelerator, prepared.model, tokenizer, val or train, config)
     history = train_loop(
-        accelerator, prepared, compute, config, inputs.callback, output_dir=output_dir, evaluate=evaluate
+        accelerator, prepared, compute, config, callback, output_dir=output_dir, evaluate=evaluate
     )
     final = final_metrics(history, evaluate)
     return finish_run(
