@@ -48,4 +48,9 @@ describe("the snapshot form's request", () => {
     expect(errors).toEqual({ min_judgments: "a whole number, at least 1" });
     expect(snapshotRequest({ ...NEW_SNAPSHOT, format: "sft" }).body.include_winners).toBe(true);
   });
+
+  it("asks for judges' labels only when they are not people's", () => {
+    expect(snapshotRequest(NEW_SNAPSHOT).body).not.toHaveProperty("labels");
+    expect(snapshotRequest({ ...NEW_SNAPSHOT, labels: "all" }).body.labels).toBe("all");
+  });
 });

@@ -2,7 +2,7 @@
 // while any is still pending or running, and only ready ones can be trained on.
 
 import { MAX_SPLIT_SEED } from "../generated/constants";
-import type { Aggregation, ExportFormat, Snapshot, SnapshotCreate, SnapshotStatus } from "../types";
+import type { Aggregation, ExportFormat, ExportLabels, Snapshot, SnapshotCreate, SnapshotStatus } from "../types";
 import { EMPTY_FILTERS, type FilterForm, parseFilters } from "./exportQuery";
 
 export const SNAPSHOT_POLL_MS = 2000;
@@ -34,6 +34,8 @@ export interface SnapshotFormValues {
   format: ExportFormat;
   aggregation: Aggregation;
   file: "jsonl" | "parquet";
+  /** Whose judgments: people's (the default), judges' or both. */
+  labels: ExportLabels;
   /** Split seed, 0..MAX_SPLIT_SEED. */
   seed: string;
   /** Percent of prompts held out for validation, 0..99. */
@@ -45,6 +47,7 @@ export const NEW_SNAPSHOT: SnapshotFormValues = {
   format: "trl",
   aggregation: "majority",
   file: "jsonl",
+  labels: "human",
   seed: "0",
   validation: "10",
   filters: EMPTY_FILTERS,
@@ -64,6 +67,7 @@ export function snapshotRequest(values: SnapshotFormValues): { body: SnapshotCre
   const body: SnapshotCreate = {
     format, aggregation, file, pairs: "all", conversational: format === "trl" || format === "kto",
     include_winners: format === "sft", split_seed: seed, validation_fraction: fraction, filters,
+    ...(values.labels !== "human" ? { labels: values.labels } : {}),
   };
   return { body, problems, errors };
 }

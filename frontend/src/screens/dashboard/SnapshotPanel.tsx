@@ -3,7 +3,7 @@ import { createSnapshot, listSnapshots } from "../../api";
 import { ago, count, shortHash } from "../../logic/format";
 import { NEW_SNAPSHOT, STATUS_LABELS, type SnapshotFormValues, inFlight, snapshotPollEvery, snapshotRequest } from "../../logic/snapshots";
 import type { AnnotatorQuality, Project, Snapshot } from "../../types";
-import { AGGREGATIONS, FORMAT_OPTIONS } from "./ExportPanel";
+import { AGGREGATIONS, FORMAT_OPTIONS, LABEL_OPTIONS } from "./ExportPanel";
 import { FilterFields } from "./FilterFields";
 import { errorText, usePolled } from "./usePolled";
 
@@ -87,6 +87,7 @@ function SnapshotRow({ snapshot: s, fresh, most }: { snapshot: Snapshot; fresh: 
       <td class="num">{s.id}</td>
       <td>
         {s.format} <span class="muted small">{s.aggregation}</span>
+        {s.options.labels && <span class="badge small" title="Whose judgments">{s.options.labels === "model" ? "judges'" : "people's and judges'"}</span>}
       </td>
       <td>
         <SnapshotStatusPill snapshot={s} />
@@ -179,6 +180,12 @@ function SnapshotChoices({ values, field }: { values: SnapshotFormValues; field:
         <span>Aggregation</span>
         <select value={values.aggregation} onChange={field("aggregation")}>
           {AGGREGATIONS.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+        </select>
+      </label>
+      <label class="field">
+        <span>Labels</span>
+        <select value={values.labels} onChange={field("labels")} data-testid="snapshot-labels">
+          {LABEL_OPTIONS.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
         </select>
       </label>
       <label class="field">
