@@ -7,6 +7,13 @@ whatever its size, and no per-row SQL built in Python. The identities are the un
 of the models: a prompt by (project, content hash), a response by (prompt, text hash, model), a
 comparison by (project, response set hash).
 
+The inserts return the ids they made, so stored rows are looked up only when some of a chunk's
+were there before (a re-import), and a new comparison's response positions, whose ids are all
+known then, go straight into their table in one bulk statement (no staging, no lookups). On
+PostgreSQL the foreign keys are checked as each statement ends rather than at commit (the same
+checks, about eleven a line): they then overlap with the next chunk being read, instead of
+running alone after the last one, and the server keeps no queue of a whole file's checks.
+
 The tables live for one import inside its transaction: created at its start, dropped at its end,
 and taken back with everything else by the rollback of a failed import.
 """
@@ -37,7 +44,6 @@ _TABLES = {
     "import_response": "n integer, prompt_id bigint, content_hash varchar(64), model_name varchar(200), text text, "
                        "length_chars integer",
     "import_comparison": "n integer, set_hash varchar(64), prompt_id bigint, random_key double precision",
-    "import_position": "set_hash varchar(64), response_id bigint, position integer",
 }
 
 # Stored rows are looked up by a scalar subquery per staged row, which always probes the unique
@@ -57,29 +63,26 @@ _COMPARISON = sql_text(
 _INSERT_PROMPTS = sql_text("""
 INSERT INTO {Prompt} ({Prompt.project}, messages, content_hash, external_id, metadata, created_at)
 SELECT %s, {{messages}}, s.content_hash, s.external_id, {{metadata}}, %s FROM import_prompt s
-WHERE {stored} IS NULL ORDER BY s.n""", Prompt, stored=_PROMPT)
+WHERE {stored} IS NULL ORDER BY s.n RETURNING content_hash, id""", Prompt, stored=_PROMPT)
 _PROMPT_IDS = f"SELECT s.content_hash, {_PROMPT} FROM import_prompt s"
 
 _INSERT_RESPONSES = sql_text("""
 INSERT INTO {Response} ({Response.project}, {Response.prompt}, text, model_name, content_hash, length_chars,
                         metadata, created_at)
 SELECT %s, s.prompt_id, s.text, s.model_name, s.content_hash, s.length_chars, {{empty}}, %s FROM import_response s
-WHERE {stored} IS NULL ORDER BY s.n""", Response, stored=_RESPONSE)
+WHERE {stored} IS NULL ORDER BY s.n RETURNING {Response.prompt}, content_hash, model_name, id""", Response,
+    stored=_RESPONSE)
 _RESPONSE_IDS = f"SELECT s.n, {_RESPONSE} FROM import_response s"
 
 _INSERT_COMPARISONS = sql_text("""
 INSERT INTO {Comparison} ({Comparison.project}, {Comparison.prompt}, response_set_hash, priority, random_key,
                           is_gold, judgment_count, holders, is_open, created_at)
 SELECT %s, s.prompt_id, s.set_hash, 0.0, s.random_key, FALSE, 0, 0, TRUE, %s FROM import_comparison s
-WHERE {stored} IS NULL ORDER BY s.n""", Comparison, stored=_COMPARISON)
-# A comparison without a first position is one this chunk just created (a stored one has its positions).
-_INSERT_POSITIONS = sql_text("""
-INSERT INTO {ComparisonResponse} ({ComparisonResponse.comparison}, {ComparisonResponse.response}, position)
-SELECT t.comparison_id, t.response_id, t.position
-FROM (SELECT {stored} AS comparison_id, s.response_id, s.position FROM import_position s) t
-WHERE (SELECT x.id FROM {ComparisonResponse} x
-       WHERE x.{ComparisonResponse.comparison} = t.comparison_id AND x.position = 0) IS NULL""",
-    ComparisonResponse, stored=_COMPARISON)
+WHERE {stored} IS NULL ORDER BY s.n RETURNING response_set_hash, id""", Comparison, stored=_COMPARISON)
+_POSITIONS = ComparisonResponse._meta.db_table
+_POSITION_COLUMNS = [
+    ComparisonResponse._meta.get_field(name).column for name in ("comparison", "response", "position")
+]
 _RESPONSE_AT = sql_text(
     "(SELECT x.{ComparisonResponse.response} FROM {ComparisonResponse} x"
     " WHERE x.{ComparisonResponse.comparison} = t.id AND x.position = {{position}})",
@@ -111,6 +114,8 @@ class ImportStaging:
         self.k = project.responses_per_comparison if project.task_type == ComparisonKind.RANKING else 2
         self.postgres = connection.vendor == "postgresql"
         with connection.cursor() as cursor:
+            if self.postgres:  # see the module's docstring; this transaction's only
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             for name, columns in _TABLES.items():
                 cursor.execute(f"DROP TABLE IF EXISTS {name}")  # SQLite: left by an earlier import on this connection
                 cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns})")
@@ -119,6 +124,8 @@ class ImportStaging:
         with connection.cursor() as cursor:
             for name in _TABLES:
                 cursor.execute(f"DROP TABLE {name}")
+            if self.postgres:  # the caller's transaction goes on with the constraints as declared
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
     def clear(self) -> None:
         with connection.cursor() as cursor:
@@ -136,30 +143,35 @@ class ImportStaging:
         ]
         self._stage("import_prompt", ["n", "content_hash", "messages", "external_id", "metadata"], rows)
         sql = _INSERT_PROMPTS.format(messages=self._json("s.messages"), metadata=self._json("s.metadata"))
-        added = self._write(sql, [self.project_id, db_now(), self.project_id])
-        return dict(self._rows(_PROMPT_IDS, [self.project_id])), added
+        new = dict(self._rows(sql, [self.project_id, db_now(), self.project_id]))
+        if len(new) == len(rows):
+            return new, len(new)
+        return dict(self._rows(_PROMPT_IDS, [self.project_id])), len(new)
 
     def store_responses(self, responses: list[tuple[int, str, str, str]]) -> tuple[list[int], int]:
         """``responses``: distinct (prompt id, text hash, model, text). Their ids in that order, and how many were new."""
         rows = [(n, p, h, m, text, len(text)) for n, (p, h, m, text) in enumerate(responses)]
         columns = ["n", "prompt_id", "content_hash", "model_name", "text", "length_chars"]
         self._stage("import_response", columns, rows)
-        added = self._write(_INSERT_RESPONSES.format(empty=self._json("'{}'")), [self.project_id, db_now()])
+        sql = _INSERT_RESPONSES.format(empty=self._json("'{}'"))
+        new = {(p, h, m): i for p, h, m, i in self._rows(sql, [self.project_id, db_now()])}
+        if len(new) == len(rows):
+            return [new[p, h, m] for p, h, m, _ in responses], len(new)
         ids = [0] * len(rows)
         for n, response_id in self._rows(_RESPONSE_IDS, []):
             ids[n] = response_id
-        return ids, added
+        return ids, len(new)
 
     def store_comparisons(self, comparisons: list[tuple[str, int, list[int], float]]) -> int:
         """``comparisons``: distinct (response set hash, prompt id, response ids in presentation
         order, random key); the ones not stored yet are stored with their positions. How many were new."""
         self._stage("import_comparison", ["n", "set_hash", "prompt_id", "random_key"],
                     [(n, h, p, key) for n, (h, p, _, key) in enumerate(comparisons)])
-        positions = [(h, r, position) for h, _, order, _ in comparisons for position, r in enumerate(order)]
-        self._stage("import_position", ["set_hash", "response_id", "position"], positions)
-        added = self._write(_INSERT_COMPARISONS, [self.project_id, db_now(), self.project_id])
-        self._write(_INSERT_POSITIONS, [self.project_id])
-        return added
+        new = dict(self._rows(_INSERT_COMPARISONS, [self.project_id, db_now(), self.project_id]))
+        # Only a new comparison gets its positions: a stored one has them.
+        positions = [(new[h], r, at) for h, _, order, _ in comparisons if h in new for at, r in enumerate(order)]
+        self._stage(_POSITIONS, _POSITION_COLUMNS, positions)
+        return len(new)
 
     def stored_orders(self) -> dict[str, tuple[int, list[int]]]:
         """Of the staged comparisons: (comparison id, response ids by position), by response set hash."""
@@ -183,6 +195,7 @@ class ImportStaging:
         return f"CAST({expression} AS jsonb)" if self.postgres else expression
 
     def _stage(self, table: str, columns: list[str], rows: Iterable[tuple]) -> None:
+        """Append ``rows`` to ``table`` in one bulk statement (a staging table, or the positions')."""
         with connection.cursor() as cursor:
             if self.postgres:
                 buffer = io.StringIO()
@@ -193,12 +206,6 @@ class ImportStaging:
             else:  # the driver's own cursor: Django's would rewrite the placeholders of every row
                 placeholders = ", ".join("?" * len(columns))
                 cursor.cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
-
-    @staticmethod
-    def _write(sql: str, params: list) -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.rowcount
 
     @staticmethod
     def _rows(sql: str, params: list) -> list[tuple]:
