@@ -100,6 +100,15 @@ def test_rejected_judgments_are_never_exported(project, people_only, annotator):
     assert [r["chosen"] for r in export(project, labels="all")] == ["clear A", "lone B"]
     raw = export(project, "raw", labels="all")
     assert len(raw) == 3 and {r["label_source"] for r in raw} == {"human"}
+    snapshot = snapshot_of(project=project, format="trl", aggregation="mean-strength", validation_fraction=0)
+    assert [r["chosen"] for r in snapshot_records(snapshot)] == ["clear A", "lone B"]
+
+
+def test_dawid_skene_reads_the_same_labels_and_marks_the_source(project, with_judge):
+    rows = export(project, labels="model", aggregation="dawid-skene")
+    # one annotator alone: its reliability, and so the verdicts, are the fit's to say
+    assert len(rows) == 3 and {r["label_source"] for r in rows} == {"model"}
+    assert all("label_source" not in r for r in export(project, aggregation="dawid-skene"))
 
 
 def test_unknown_labels_are_refused():

@@ -202,3 +202,20 @@ def test_stats_cached_before_judges_existed_are_still_served(api, project, admin
     project_stats_store(project=project, payload=payload)
     response = api(admin_user).get(STATS_URL.format(project.pk))
     assert response.status_code == 200 and "judges" not in response.json()
+
+
+def test_against_imported_human_labels_the_agreement_is_the_judges_accuracy(project):
+    """The acceptance case of issue #18: one imported human label per comparison, so the judge's
+    agreement with the human majority is its accuracy on those labels."""
+    source = UserFactory(username="import:hh-rlhf", is_active=False)
+    judge = make_judge(project)
+    for i in range(10):
+        comparison = make_comparison(project)
+        verdict(comparison, source, "a")
+        verdict(comparison, judge.user, "a" if i < 7 else "b")
+    payload = project_stats_compute(project)
+    agreement = payload["judges"][0]["agreement_with_humans"]
+    assert agreement["n"] == 10 and agreement["raw"] == pytest.approx(0.7)
+    assert agreement["raw_ci"][0] < 0.7 < agreement["raw_ci"][1]
+    assert agreement["human_ceiling"]["n"] == 0 and agreement["human_ceiling"]["reason"]
+    assert payload["counts"]["imported_judgments"] == 10 and payload["counts"]["judge_judgments"] == 10
