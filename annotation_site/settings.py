@@ -167,6 +167,10 @@ TRAINING_MAX_QUEUED_RUNS = env_int("TRAINING_MAX_QUEUED_RUNS", 5)
 # reach this worker's rank 0 at, and how long its worker waits for the other parts to join.
 TRAINING_RENDEZVOUS_HOST = env_str("TRAINING_RENDEZVOUS_HOST", socket.getfqdn())
 TRAINING_RENDEZVOUS_TIMEOUT = env_int("TRAINING_RENDEZVOUS_TIMEOUT", 600)
+# A judge run may ask an OpenAI-compatible endpoint (training/ml/judge_endpoint.py) only at this
+# base URL, set here by the site's administrator: never an address a user or project admin typed.
+# Empty: no endpoint judges. Its API key, JUDGE_ENDPOINT_KEY, is read by the judging process itself.
+JUDGE_ENDPOINT_URL = env_str("JUDGE_ENDPOINT_URL", "")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE = {

@@ -76,7 +76,8 @@ def validate_run(
     """Check everything a worker would trip over, before anything is queued; the normalised config."""
     if stage not in Stage.values:
         raise InvalidInput(f"stage must be one of {', '.join(Stage.values)}")
-    _check_base(base_model, base_checkpoint, project)
+    if stage != Stage.JUDGE:  # a judge may be an endpoint instead: _check_judge
+        _check_base(base_model, base_checkpoint, project)
     if reward_checkpoint is not None and reward_checkpoint.kind != ModelCheckpoint.Kind.REWARD:
         raise InvalidInput(f"checkpoint {reward_checkpoint.pk} is not a reward model")
     if not isinstance(config or {}, dict):
@@ -90,18 +91,21 @@ def validate_run(
     if stage in ONLINE_RL:
         _check_reward_source(stage, reward_checkpoint, normalised)
     if stage == Stage.JUDGE:
-        _check_judge(base_model, base_checkpoint, reward_checkpoint, project)
+        _check_judge(base_model, base_checkpoint, reward_checkpoint, project, normalised["endpoint_model"])
     return normalised
 
 
-def _check_judge(base_model: str, base_checkpoint, reward_checkpoint, project) -> None:
+def _check_judge(base_model: str, base_checkpoint, reward_checkpoint, project, endpoint_model: str) -> None:
     """A judge is a checkpoint (its judgments are named after it): a reward model, or a causal LM
     (policy); a reward model trained per criterion must know the main verdict or one of the
-    project's criteria."""
-    if base_checkpoint is None or base_model:
-        raise InvalidInput("a judge run judges with a checkpoint: give base_checkpoint (a reward model or policy), no base_model")
+    project's criteria. Or a model of the endpoint the site administrator configured."""
     if reward_checkpoint is not None:
         raise InvalidInput("a judge run takes no reward_checkpoint: give the reward model as base_checkpoint")
+    if endpoint_model:
+        _check_endpoint_judge(base_model, base_checkpoint)
+        return
+    if base_checkpoint is None or base_model:
+        raise InvalidInput("a judge run judges with a checkpoint: give base_checkpoint (a reward model or policy), no base_model")
     if project is not None and base_checkpoint.project_id not in (None, project.pk):
         raise InvalidInput(f"checkpoint {base_checkpoint.pk} is not one of this project's checkpoints")
     known = base_checkpoint.criteria if base_checkpoint.kind == ModelCheckpoint.Kind.REWARD else []
@@ -172,6 +176,16 @@ def data_check(project, stage: str, snapshot, config: dict) -> None:
         return
     if not project.judgments.exists():
         raise InvalidInput(f"the project has no judgments yet: nothing to train a {stage} run on")
+
+
+def _check_endpoint_judge(base_model: str, base_checkpoint) -> None:
+    if not settings.JUDGE_ENDPOINT_URL:
+        raise InvalidInput(
+            "config: endpoint_model needs the judge endpoint a site administrator configures (JUDGE_ENDPOINT_URL); "
+            "this site has none: judge with a checkpoint"
+        )
+    if base_checkpoint is not None or base_model:
+        raise InvalidInput("an endpoint judge reads no checkpoint: give endpoint_model or base_checkpoint, not both")
 
 
 def _judge_data_check(project, snapshot) -> None:

@@ -31,14 +31,16 @@ CHUNK = 1000
 
 
 def judge_for_checkpoint(*, project: Project, checkpoint_id: int | None, name: str, kind: str) -> Judge:
-    """The project's judge of checkpoint ``checkpoint_id`` (an endpoint judge: None) of ``kind``,
-    made with its inactive user on first use and named ``name`` (the checkpoint's), or
-    ``name #id`` where another of the project's judges has that name already."""
-    found = Judge.objects.filter(project=project, checkpoint_id=checkpoint_id, kind=kind).first()
+    """The project's judge of checkpoint ``checkpoint_id`` of ``kind`` (an endpoint judge: None,
+    one judge per model ``name``), made with its inactive user on first use and named ``name``
+    (the checkpoint's or the endpoint model's), or ``name #id`` where another of the project's
+    judges has that name already."""
+    same = {"checkpoint_id": checkpoint_id, "kind": kind} | ({} if checkpoint_id else {"name": name})
+    found = Judge.objects.filter(project=project, **same).first()
     if found is not None:
         return found
     if Judge.objects.filter(project=project, name=name).exists():
-        name = f"{name} #{checkpoint_id}"
+        name = f"{name} #{checkpoint_id}" if checkpoint_id else f"{name} ({kind})"
     username = f"judge:{project.pk}:{name}"[:150]
     try:
         with transaction.atomic():
@@ -49,7 +51,7 @@ def judge_for_checkpoint(*, project: Project, checkpoint_id: int | None, name: s
                 user=user, defaults={"project": project, "name": name, "kind": kind, "checkpoint_id": checkpoint_id}
             )
     except IntegrityError:  # a concurrent run made it first
-        judge = Judge.objects.get(project=project, checkpoint_id=checkpoint_id, kind=kind)
+        judge = Judge.objects.get(project=project, **same)
     return judge
 
 

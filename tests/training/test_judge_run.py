@@ -10,6 +10,7 @@ from django.core.management import call_command
 from labeling.errors import InvalidInput
 from labeling.models import Comparison, Judge, Judgment, Lease
 from tests.factories import ProjectFactory, make_comparison
+from tests.training.judge_endpoint_server import LongerIsBetter, serving
 from tests.workers import celery_worker, wait_for
 from training import services
 from training.models import ModelCheckpoint, RunStatus, TrainingRun
@@ -90,4 +91,44 @@ def test_a_causal_lm_judge_run_from_the_api_on_a_real_worker(api, admin_user, la
     judgments = Judgment.objects.filter(annotator=judge_row.user)
     assert judgments.count() == 4 and run.result["judge"] == "tiny-lm"
     assert all("b shown first" in j.rationale and j.winner in ("a", "b", "tie") for j in judgments)
+    assert seats(labelled_project) == before
+
+
+@pytest.mark.django_db
+def test_an_endpoint_judge_needs_the_endpoint_a_site_administrator_configured(project, tiny_reward_model, settings):
+    make_comparison(project)
+    create, endpoint = services.training_run_create, {"endpoint_model": "judge-model"}
+    settings.JUDGE_ENDPOINT_URL = ""
+    with pytest.raises(InvalidInput, match="JUDGE_ENDPOINT_URL"):
+        create(project=project, stage="judge", config=endpoint)
+    settings.JUDGE_ENDPOINT_URL = "http://judge.internal:8000/v1"
+    with pytest.raises(InvalidInput, match="not both"):
+        create(project=project, stage="judge", base_checkpoint=checkpoint(project, tiny_reward_model), config=endpoint)
+    with pytest.raises(InvalidInput, match="unknown field"):  # no address can come with the run
+        create(project=project, stage="judge", config={**endpoint, "endpoint_url": "http://169.254.169.254/"})
+    run = create(project=project, stage="judge", config=endpoint)
+    assert run.base_checkpoint is None and run.config["endpoint_model"] == "judge-model"
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_train_inline_with_an_endpoint_judge_asks_the_configured_endpoint(labelled_project, settings):
+    with serving() as url:
+        settings.JUDGE_ENDPOINT_URL = url
+        _judge_with_the_endpoint(labelled_project)
+
+
+def _judge_with_the_endpoint(labelled_project):
+    before = seats(labelled_project)
+    config = json.dumps({"endpoint_model": "judge-model", "which": "sample", "sample_size": 5})
+    call_command("train", project=labelled_project.slug, stage="judge", config=config, inline=True, stdout=io.StringIO())
+    run = TrainingRun.objects.get()
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    judge_row = Judge.objects.get(project=labelled_project)
+    assert (judge_row.kind, judge_row.name, judge_row.checkpoint_id) == ("endpoint", "judge-model", None)
+    judgments = Judgment.objects.filter(annotator=judge_row.user).select_related("comparison")
+    assert judgments.count() == 5 and len(LongerIsBetter.asked) == 5 * 2
+    for judgment in judgments:  # the fake endpoint prefers the longer response, in either order
+        texts = list(judgment.comparison.positions.order_by("position").values_list("response__text", flat=True))
+        assert judgment.winner == ("a" if len(texts[0]) > len(texts[1]) else "b")
     assert seats(labelled_project) == before

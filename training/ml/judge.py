@@ -38,7 +38,7 @@ LETTERS = (
     "abcdefghijklmnopqrstuvwxyz"  # labeling.rankings.LETTERS (training.ml imports no labeling)
 )
 OVERALL = "overall"  # a per-criterion reward model's name for the main verdict
-KINDS = ("reward_model", "causal_lm")
+KINDS = ("reward_model", "causal_lm", "endpoint")  # labeling.models.JudgeKind
 
 
 @dataclass(frozen=True)
@@ -63,22 +63,36 @@ def judge(
     comparisons: list[dict],
     callback: Callback | None = None,
     rubric: dict | None = None,
+    endpoint: str | None = None,
 ) -> list[dict]:
-    """The verdict records of the checkpoint at `model_path` on `comparisons`, in their order.
+    """The verdict records of the checkpoint at `model_path` on `comparisons`, in their order;
+    an endpoint judge (rubric kind "endpoint") asks config.endpoint_model at `endpoint`, the
+    base URL the site administrator configured, and reads no checkpoint.
 
     The callback gets (chunk number, number of chunks, {"comparisons_per_s"}) after each chunk
     of config.batch_size comparisons; returning False raises TrainingCancelled.
     """
     check_comparisons(comparisons)
     check_model_options(config)
-    rubric = Rubric(**(rubric or {}))
+    scorer = scorer_for(config, model_path, Rubric(**(rubric or {})), endpoint)
+    return judged_in_chunks(scorer, comparisons, config.batch_size, callback)
+
+
+def scorer_for(config: JudgeConfig, model_path, rubric: Rubric, endpoint: str | None):
+    """The judge of `rubric.kind`: a callable from a chunk of comparisons to their records."""
+    if rubric.kind == "endpoint":
+        from training.ml.judge_endpoint import EndpointJudge
+
+        if not endpoint or not config.endpoint_model:
+            raise ValueError(
+                "an endpoint judge needs the configured endpoint and config.endpoint_model"
+            )
+        return EndpointJudge(config, endpoint, rubric)
     if rubric.kind == "causal_lm":
         from training.ml.judge_lm import LMJudge
 
-        scorer = LMJudge(config, model_path, rubric)
-    else:
-        scorer = RewardModelJudge(config, model_path, rubric)
-    return judged_in_chunks(scorer, comparisons, config.batch_size, callback)
+        return LMJudge(config, model_path, rubric)
+    return RewardModelJudge(config, model_path, rubric)
 
 
 def check_comparisons(comparisons: list[dict]) -> None:

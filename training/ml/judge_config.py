@@ -48,10 +48,16 @@ class JudgeConfig(Config):
         "strength, each further step one stronger, capped at the scale's strongest.",
         positive,
     )
+    endpoint_model: str = option(
+        "",
+        "Judge with this model of the OpenAI-compatible endpoint the site administrator "
+        "configured (JUDGE_ENDPOINT_URL) instead of a checkpoint; empty = the run's checkpoint judges.",
+    )
     batch_size: int = option(8, "Sequences scored per forward pass.", UpTo(MAX_BATCH))
     max_length: int = option(
         1024,
-        "Most tokens per scored sequence; longer prompts lose their oldest tokens.",
+        "Causal LM judge: most tokens per question; a longer conversation loses its oldest turns. "
+        "A reward model reads its inputs at the lengths it was trained with.",
         UpTo(MAX_TOKENS),
     )
     torch_dtype: str = option(

@@ -67,16 +67,12 @@ def answer_ids(tokenizer, allow_ties: bool) -> dict[str, int]:
     return ids
 
 
-class LMJudge:
-    """Judges comparisons with a causal LM checkpoint (see the module's docstring)."""
+class AskedJudge:
+    """A judge asked in words, both orders of every pair (see the module's docstring);
+    subclasses say how a question is answered (``answer_probabilities``)."""
 
-    def __init__(self, config: JudgeConfig, model_path: str | Path, rubric: Rubric):
+    def __init__(self, config: JudgeConfig, rubric: Rubric):
         self.config, self.rubric = config, rubric
-        self.device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.tokenizer = load_tokenizer(model_path)
-        self.special = special_tokens(self.tokenizer)
-        self.answers = answer_ids(self.tokenizer, rubric.allow_ties)
-        self.model = load_causal_lm(model_path, self.tokenizer, config).to(self.device).eval()
         self.heads = [None, *rubric.criteria]
 
     def __call__(self, comparisons: list[dict]) -> list[dict]:
@@ -86,40 +82,20 @@ class LMJudge:
             for head in self.heads
             for i, j in permutations(range(len(c["responses"])), 2)
         ]
-        questions = [self.question_ids(comparisons[n], head, i, j) for n, head, i, j in keys]
+        questions = [self.question(comparisons[n], head, i, j) for n, head, i, j in keys]
         answers = dict(zip(keys, self.answer_probabilities(questions), strict=True))
         return [self.record(n, c, answers) for n, c in enumerate(comparisons)]
 
-    def question_ids(self, comparison: dict, criterion: str | None, i: int, j: int) -> list[int]:
+    def question(self, comparison: dict, criterion: str | None, i: int, j: int) -> str:
         responses = comparison["responses"]
-        text = question_text(
+        return question_text(
             comparison["prompt"], responses[i], responses[j], self.rubric, criterion
         )
-        return prompt_ids(
-            self.tokenizer,
-            [{"role": "user", "content": text}],
-            self.config.max_length - 1,
-            self.special,
-        )
 
-    @torch.no_grad()
-    def answer_probabilities(self, questions: list[list[int]]) -> list[dict[str, float]]:
-        """Each question's next-token probabilities over the answers, renormalised among them."""
-        names, ids, out = list(self.answers), list(self.answers.values()), []
-        for first in range(0, len(questions), self.config.batch_size):
-            input_ids, mask = pad(
-                questions[first : first + self.config.batch_size],
-                self.tokenizer.pad_token_id,
-                left=True,
-            )
-            logits = lm_forward(
-                self.model, input_ids.to(self.device), mask.to(self.device), logits_to_keep=1
-            ).logits
-            probabilities = (
-                torch.softmax(logits[:, -1, ids].float(), dim=-1).cpu().tolist()
-            )  # (B, answers)
-            out += [dict(zip(names, row, strict=True)) for row in probabilities]
-        return out
+    def answer_probabilities(self, questions: list[str]) -> list[dict[str, float]]:
+        """Each question's probabilities of the answers (ANSWERS, without tie where the project
+        allows none), summing to 1."""
+        raise NotImplementedError
 
     def record(self, n: int, comparison: dict, answers: dict) -> dict:
         """The verdict record of comparison `n` from the answers to its questions."""
@@ -156,6 +132,39 @@ class LMJudge:
         return pairwise_verdict(
             log_odds(p_a, p_b), self.rubric, self.config, tie_likelier=p_tie > max(p_a, p_b)
         )
+
+
+class LMJudge(AskedJudge):
+    """Asks a causal LM checkpoint: its next-token probabilities of the answers."""
+
+    def __init__(self, config: JudgeConfig, model_path: str | Path, rubric: Rubric):
+        super().__init__(config, rubric)
+        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.tokenizer = load_tokenizer(model_path)
+        self.special = special_tokens(self.tokenizer)
+        self.answers = answer_ids(self.tokenizer, rubric.allow_ties)
+        self.model = load_causal_lm(model_path, self.tokenizer, config).to(self.device).eval()
+
+    def question_ids(self, text: str) -> list[int]:
+        messages = [{"role": "user", "content": text}]
+        return prompt_ids(self.tokenizer, messages, self.config.max_length - 1, self.special)
+
+    @torch.no_grad()
+    def answer_probabilities(self, questions: list[str]) -> list[dict[str, float]]:
+        """Each question's next-token probabilities over the answers, renormalised among them."""
+        names, ids, out = list(self.answers), list(self.answers.values()), []
+        for first in range(0, len(questions), self.config.batch_size):
+            chunk = [
+                self.question_ids(text)
+                for text in questions[first : first + self.config.batch_size]
+            ]
+            input_ids, mask = pad(chunk, self.tokenizer.pad_token_id, left=True)
+            logits = lm_forward(
+                self.model, input_ids.to(self.device), mask.to(self.device), logits_to_keep=1
+            ).logits
+            probabilities = torch.softmax(logits[:, -1, ids].float(), dim=-1)  # (B, answers)
+            out += [dict(zip(names, row, strict=True)) for row in probabilities.cpu().tolist()]
+        return out
 
 
 def pair_table(answers: dict, n: int, head, k: int) -> dict:

@@ -12,13 +12,16 @@ from training.models import FINISHED_STATUSES, ModelCheckpoint, Stage, TrainingR
 
 
 class Command(BaseCommand):
-    help = "Queue a training run on the gpu queue (or run it here with --inline)."
+    help = "Queue a training run (or a judge run) on the gpu queue, or run it here with --inline."
 
     def add_arguments(self, parser):
         parser.add_argument("--project", required=True, help="Project slug.")
         parser.add_argument("--stage", required=True, choices=Stage.values)
         parser.add_argument("--base-model", default="", help="Local path or hub id.")
-        parser.add_argument("--base-checkpoint", type=int, help="ModelCheckpoint id to start from.")
+        parser.add_argument(
+            "--base-checkpoint", type=int,
+            help="ModelCheckpoint id to start from; for --stage judge, the checkpoint that judges the project's comparisons.",
+        )
         parser.add_argument("--reward-checkpoint", type=int, help="Reward model checkpoint id (ppo, grpo, rloo).")
         parser.add_argument("--snapshot", type=int, help="DatasetSnapshot id (default: a new one).")
         parser.add_argument("--config", default="{}", help="JSON object of hyperparameters.")
