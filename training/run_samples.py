@@ -12,6 +12,13 @@ from training.models import RunSample
 
 MAX_PER_STEP = 8
 MAX_CHARS = 4000
+SAMPLES_KEY = "samples"  # training.ml.sampling.SAMPLES_KEY (named here: the web side never loads torch)
+
+
+def split_samples(metrics: dict) -> tuple[dict, list]:
+    """A step's progress metrics apart from the samples that rode with them ([] when none)."""
+    samples = metrics.get(SAMPLES_KEY)
+    return {k: v for k, v in metrics.items() if k != SAMPLES_KEY}, samples if isinstance(samples, list) else []
 
 
 def run_samples_record(*, run_id: int, step: int, samples: list) -> int:

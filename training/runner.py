@@ -35,7 +35,7 @@ from django.utils import timezone
 from training import services
 from training.guardrails import data_problems, data_warnings, refusal, result_warnings
 from training.models import ModelCheckpoint, RunStatus, Stage, TrainingRun
-from training.run_samples import run_samples_record
+from training.run_samples import run_samples_record, split_samples
 from training.validation import resolve_model_path
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,6 @@ HEARTBEAT_SECONDS = 5
 GENERATE_MAX_PROMPTS = 256  # per generate run; oldest prompts first
 METRICS = "metrics.json"  # training.ml.checkpoints.METRICS, named here so the web side never loads torch
 TRAINING_CONFIG = "training_config.json"  # training.ml.checkpoints.TRAINING_CONFIG
-SAMPLES_KEY = "samples"  # training.ml.sampling.SAMPLES_KEY: a step's shown samples in its metrics
 # Seconds between tries of a write that lost its connection: 31.5 s in all, longer than a
 # PostgreSQL restart or a managed failover takes.
 DB_RETRY_DELAYS = (0.5, 1, 2, 4, 8, 16)
@@ -198,14 +197,13 @@ class StepControl:
         self.failure = ""  # why it stopped, when that is a failure rather than a cancel
 
     def __call__(self, step: int, total: int, metrics: dict) -> bool:
-        samples = metrics.get(SAMPLES_KEY)  # a few of the step's responses, for the run page
-        metrics = {k: v for k, v in metrics.items() if k != SAMPLES_KEY}
+        metrics, samples = split_samples(metrics)  # a few of the step's responses, for the run page
         log.info("run %s: %s", self.run.pk, progress_line(step, total, metrics))
         owned = with_db_retry(
             services.training_run_progress, run_id=self.run.pk, attempt=self.attempt, step=step, total=total,
             metrics=metrics,
         )
-        if owned and isinstance(samples, list):
+        if owned and samples:
             with_db_retry(run_samples_record, run_id=self.run.pk, step=step, samples=samples)
         if timezone.now() > self.deadline:
             limit = settings.TRAINING_RUN_TIME_LIMIT
