@@ -49,6 +49,7 @@ def test_judges_are_shown_apart_from_people_and_exported_on_request(page, judged
     shoot(page, "judges-leaderboard", full_page=True)
 
     page.goto(base)
+    expect(page.get_by_test_id("pace-judges")).to_contain_text("4 by judges")
     judge_row = page.get_by_test_id("annotator-judge-rm-step-300")
     expect(judge_row).to_contain_text("judge")
     expect(page.get_by_test_id("annotator-table").locator("tbody").first.locator("tr")).to_have_count(2)  # people only

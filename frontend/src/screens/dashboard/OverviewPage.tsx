@@ -100,6 +100,8 @@ function PaceCard({ data }: { data: Overview }) {
       <HourBars hours={data.judgments.per_hour} />
       <div class="kpi-foot">
         {data.judgments.annotators_24h} annotator{data.judgments.annotators_24h === 1 ? "" : "s"} active · {count(data.judgments.total)} in all
+        {data.judgments.by_judges > 0 && <span data-testid="pace-judges"> · {count(data.judgments.by_judges)} by judges, not counted</span>}
+        {data.judgments.rejected > 0 && <span data-testid="pace-rejected"> · {count(data.judgments.rejected)} rejected in review</span>}
       </div>
     </section>
   );
