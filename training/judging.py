@@ -3,6 +3,7 @@ asks of a judge, and its verdicts stored as the judgments of the checkpoint's ju
 verdicts themselves come from training.ml.judge, in a launched process that never touches the
 database; everything here goes through labeling's public functions (labeling.judges)."""
 
+from labeling.annotation.priority import judge_priority_set
 from labeling.judges.selectors import judge_comparison_ids, judge_comparisons, judge_rubric
 from labeling.judges.services import judge_for_checkpoint, judge_verdicts_store
 from labeling.models import JudgeKind
@@ -34,11 +35,14 @@ def judge_inputs(run: TrainingRun, judge, config) -> tuple[list[dict], dict]:
 
 
 def store_judge_verdicts(judge, verdicts: list[dict], which: str) -> dict:
-    """Store the verdicts; the run's result: its judge, what was stored, and a summary of the
-    verdicts (share of each pairwise winner) as its metrics."""
+    """Store the verdicts and, where the project has judge_priority on, set the serving order from
+    them; the run's result: its judge, what was stored, and a summary of the verdicts (share of
+    each pairwise winner) as its metrics."""
     counts = judge_verdicts_store(judge=judge, verdicts=verdicts)
+    # where the project asks for it, people are served first where judges are least sure
+    priorities = judge_priority_set(project=judge.project)
     pairwise = [v["winner"] for v in verdicts if "winner" in v]
-    metrics = {"judged": len(verdicts), **counts}
+    metrics = {"judged": len(verdicts), **counts, "priorities_set": priorities}
     if pairwise:
         metrics |= {f"share_{w}": pairwise.count(w) / len(pairwise) for w in ("a", "b", "tie")}
     return {"judge": judge.name, "judge_id": judge.pk, "annotator": judge.user_id, "which": which, "metrics": metrics}

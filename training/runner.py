@@ -376,12 +376,13 @@ def run_judge(run, callback):
     from training.ml.judge import judge
 
     config = config_from_dict(Stage.JUDGE, run.config)
-    judge_row = run_judge_of(run)
+    judge_row = run_judge_of(run, config)
     comparisons, rubric = judge_inputs(run, judge_row, config)
+    extra = {"rubric": rubric, "endpoint": settings.JUDGE_ENDPOINT_URL if config.endpoint_model else None}
     verdicts = []
     if comparisons:  # one process: every rank would judge every comparison
         verdicts = launched_stage(run, callback, judge, {"prompts": comparisons}, config=config,
-                                  model_path=base_model_path(run), num_processes=1, extra={"rubric": rubric})["samples"]
+                                  model_path=base_model_path(run), num_processes=1, extra=extra)["samples"]
     return AttemptEnd(RunStatus.SUCCEEDED, store_judge_verdicts(judge_row, verdicts, config.which))
 
 

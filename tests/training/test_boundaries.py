@@ -24,7 +24,9 @@ LABELING_PUBLIC = {
     "labeling.exports.records": {"KTORecord", "PreferenceRecord", "PromptRecord", "Record", "SFTRecord"},
     "labeling.exports.snapshots": {"snapshot_create", "snapshot_prompt_records", "snapshot_records"},
     "labeling.exports.services": {"criteria_check"},
-    "labeling.annotation.priority": {"comparison_priority_set", "comparison_responses", "open_comparison_ids"},
+    "labeling.annotation.priority": {
+        "comparison_priority_set", "comparison_responses", "judge_priority_set", "open_comparison_ids",
+    },
     "labeling.imports.formats": {"ImportRecord", "LABELLED_FORMATS", "PARSERS", "RecordError", "RecordSkipped", "same_text"},
     "labeling.imports.services": {"import_records"},
     "labeling.judges.selectors": {"judge_comparison_ids", "judge_comparisons", "judge_rubric"},

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from labeling.errors import InvalidInput
 from labeling.models import Comparison, Judge, Judgment, Lease
-from tests.factories import ProjectFactory, make_comparison
+from tests.factories import ProjectFactory, UserFactory, make_comparison
 from tests.training.judge_endpoint_server import LongerIsBetter, serving
 from tests.workers import celery_worker, wait_for
 from training import services
@@ -132,3 +132,23 @@ def _judge_with_the_endpoint(labelled_project):
         texts = list(judgment.comparison.positions.order_by("position").values_list("response__text", flat=True))
         assert judgment.winner == ("a" if len(texts[0]) > len(texts[1]) else "b")
     assert seats(labelled_project) == before
+
+
+@pytest.mark.django_db
+def test_stored_verdicts_set_the_serving_order_where_the_project_asks(project):
+    from training.judging import store_judge_verdicts
+
+    weak, strong = make_comparison(project), make_comparison(project)
+    judge_row = Judge.objects.create(project=project, user=UserFactory(username="judge:rm"), name="rm", kind="reward_model")
+    verdicts = [{"comparison_id": weak.pk, "winner": "a", "strength": 1, "criteria": {}},
+                {"comparison_id": strong.pk, "winner": "b", "strength": 3, "criteria": {}}]
+    assert store_judge_verdicts(judge_row, verdicts, "all")["metrics"]["priorities_set"] == 0
+    assert set(Comparison.objects.values_list("priority", flat=True)) == {0.0}
+    project.judge_priority = True
+    project.save()
+    result = store_judge_verdicts(judge_row, verdicts, "all")
+    assert result["metrics"] | {"share_a": 0} == {"judged": 2, "created": 0, "updated": 0, "unchanged": 2, "missing": 0,
+                                                  "priorities_set": 2, "share_a": 0, "share_b": 0.5, "share_tie": 0.0}
+    weak.refresh_from_db()
+    strong.refresh_from_db()
+    assert weak.priority > strong.priority  # the less sure verdict is served to people first
