@@ -36,12 +36,13 @@ def judges_block(
     ``judgments`` and ``criteria`` the regular comparisons' judgments, humans' and judges'."""
     if not judges:
         return []
-    main = _units(judgments)
-    by_criterion = {name: _units(rows) for name, rows in criteria.items()}
-    rows = pair_rows(judgments.comparison, judgments.signed, judgments.rankings,
-                     (positions.comparison, positions.position, positions.model, positions.length))
-    row_rater, row_comparison = judgments.annotator[rows.judgment], judgments.comparison[rows.judgment]
     judge_ids = np.array(sorted(judges), dtype=np.int64)
+    comparison, annotator, signed, rankings = touched = _touched(judgments, judge_ids)
+    main = _units(*touched)
+    by_criterion = {name: _units(*_touched(rows, judge_ids)) for name, rows in criteria.items()}
+    rows = pair_rows(comparison, signed, rankings,
+                     (positions.comparison, positions.position, positions.model, positions.length))
+    row_rater, row_comparison = annotator[rows.judgment], comparison[rows.judgment]
     entries = []
     for user_id, (name, kind) in sorted(judges.items(), key=lambda item: item[1][0]):
         agreement = _agreement(main, user_id, judge_ids)
@@ -60,8 +61,16 @@ def judges_block(
     return entries
 
 
-def _units(judgments: JudgmentArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return agreement_units(judgments.comparison, judgments.annotator, judgments.signed, judgments.rankings)
+def _touched(judgments: JudgmentArrays, judge_ids: np.ndarray) -> tuple:
+    """``(comparison, annotator, signed, rankings)`` of the comparisons some judge judged: the
+    only ones the figures read (a few thousand of a million judgments, typically)."""
+    keep = np.isin(judgments.comparison, judgments.comparison[np.isin(judgments.annotator, judge_ids)])
+    rankings = None if judgments.rankings is None else [judgments.rankings[i] for i in np.flatnonzero(keep)]
+    return judgments.comparison[keep], judgments.annotator[keep], judgments.signed[keep], rankings
+
+
+def _units(comparison, annotator, signed, rankings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return agreement_units(comparison, annotator, signed, rankings)
 
 
 def _agreement(units, user_id: int, judge_ids: np.ndarray) -> dict:
