@@ -12,13 +12,12 @@ from training.models import ModelCheckpoint, TrainingRun
 JUDGE_KINDS = {ModelCheckpoint.Kind.REWARD: JudgeKind.REWARD_MODEL, ModelCheckpoint.Kind.POLICY: JudgeKind.CAUSAL_LM}
 
 
-def run_judge_of(run: TrainingRun, config=None):
+def run_judge_of(run: TrainingRun, config):
     """The judge of the run's checkpoint in its project, or of the endpoint's model (made on its
-    first run); ``config`` the run's JudgeConfig (default: read from the run)."""
-    endpoint_model = (config.endpoint_model if config is not None else run.config.get("endpoint_model"))
-    if endpoint_model:
+    first run); ``config`` the run's JudgeConfig."""
+    if config.endpoint_model:
         return judge_for_checkpoint(
-            project=run.project, checkpoint_id=None, name=endpoint_model, kind=JudgeKind.ENDPOINT
+            project=run.project, checkpoint_id=None, name=config.endpoint_model, kind=JudgeKind.ENDPOINT
         )
     checkpoint = run.base_checkpoint
     return judge_for_checkpoint(

@@ -5,7 +5,8 @@ under which its judgments are stored. Those judgments never take a seat: no leas
 comparison's ``holders``, ``judgment_count`` and ``is_open`` stay as the humans left them, so
 overlap counts humans only; the stats tell a judge's judgments from humans' by its Judge row.
 A judge has one judgment per comparison (as any annotator): judging again updates it where the
-verdict changed and leaves it where it did not.
+verdict changed (a review of the old verdict is cleared) and leaves it, review and all, where it
+did not.
 """
 
 from django.contrib.auth import get_user_model
@@ -26,7 +27,8 @@ from labeling.stats.services import project_stats_changed
 
 # Annotators' client keys may not start with IMPORTED_KEY_PREFIX, so a judge's never meet theirs.
 JUDGE_KEY_PREFIX = f"{IMPORTED_KEY_PREFIX}judge:"
-VERDICT_FIELDS = ["winner", "strength", "ranking", "criteria", "rationale"]
+UNREVIEWED = {"review": "", "review_note": "", "reviewed_by": None, "reviewed_at": None}
+VERDICT_FIELDS = ["winner", "strength", "ranking", "criteria", "rationale", *UNREVIEWED]
 CHUNK = 1000
 
 
@@ -88,7 +90,7 @@ def _store_chunk(judge: Judge, fields: dict[int, dict], counts: dict) -> None:
             ))
         elif any(getattr(judgment, name) != value for name, value in verdict.items()):
             changed.append(judgment)
-            for name, value in verdict.items():
+            for name, value in (verdict | UNREVIEWED).items():  # a review was of the old verdict
                 setattr(judgment, name, value)
         else:
             counts["unchanged"] += 1

@@ -123,3 +123,12 @@ def test_the_rubric_is_the_projects_settings(project):
         "kind": "causal_lm", "task_type": "pairwise", "guidelines": "Be honest.", "criteria": ["harmless"],
         "allow_ties": False, "strength_levels": 3,
     }
+
+
+def test_a_changed_verdict_clears_the_review_of_the_old_one(project, rm_judge, admin_user):
+    changed, kept = make_comparison(project), make_comparison(project)
+    judge_verdicts_store(judge=rm_judge, verdicts=verdicts_on([changed, kept]))
+    Judgment.objects.filter(annotator=rm_judge.user).update(review="rejected", review_note="wrong", reviewed_by=admin_user)
+    judge_verdicts_store(judge=rm_judge, verdicts=verdicts_on([changed], winner="b") + verdicts_on([kept]))
+    reviews = dict(Judgment.objects.filter(annotator=rm_judge.user).values_list("comparison_id", "review"))
+    assert reviews == {changed.pk: "", kept.pk: "rejected"}
