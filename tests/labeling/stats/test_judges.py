@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from django.core.management import call_command
+from drf_spectacular.generators import SchemaGenerator
 
 from labeling.stats.judge_agreement import (
     agreement_figures,
@@ -20,6 +21,7 @@ from labeling.stats.payload import project_stats_compute
 from labeling.stats.services import project_stats_store
 from tests.factories import UserFactory, add_member, make_comparison
 from tests.labeling.stats.judge_builders import make_judge, rejected, verdict
+from tests.security.test_response_shapes import check
 
 STATS_URL = "/api/projects/{}/stats/"
 HUMAN_PARTS = ("counts", "agreement", "annotators", "ratings")
@@ -219,3 +221,14 @@ def test_against_imported_human_labels_the_agreement_is_the_judges_accuracy(proj
     assert agreement["raw_ci"][0] < 0.7 < agreement["raw_ci"][1]
     assert agreement["human_ceiling"]["n"] == 0 and agreement["human_ceiling"]["reason"]
     assert payload["counts"]["imported_judgments"] == 10 and payload["counts"]["judge_judgments"] == 10
+
+
+def test_the_judges_entries_are_exactly_what_the_schema_documents(project, admin_user, rm_judge):
+    project.criteria = ["helpful"]
+    project.save()
+    payload = project_stats_compute(project)
+    project_stats_store(project=project, payload=payload)
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    body = check(schema, admin_user, "get", "/api/projects/{project_id}/stats/", 200, project_id=project.pk)
+    assert body["judges"] == json.loads(json.dumps(payload["judges"]))  # rendered whole: nothing undocumented
+    assert "helpful" in body["judges"][0]["agreement_with_humans"]["criteria"]
