@@ -9,7 +9,14 @@ from labeling.annotation.assignment import comparison_lease_next
 from labeling.annotation.judgments import judgment_create
 from labeling.models import Comparison, Judgment, Membership
 from tests.browser.conftest import log_in
-from tests.factories import ProjectFactory, UserFactory, add_member, make_comparison, make_prompt, new_client_key
+from tests.factories import (
+    ProjectFactory,
+    UserFactory,
+    add_member,
+    make_comparison,
+    make_prompt,
+    new_client_key,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
