@@ -155,6 +155,15 @@ describe("seeding the next run from a checkpoint", () => {
     expect(seeds.find((s) => s.stage === "grpo")).toEqual({ stage: "grpo", base_checkpoint: 7, reward_checkpoint: null, label: "GRPO from it" });
     expect(seeds.find((s) => s.stage === "kto")?.label).toBe("KTO from it");
   });
+
+  it("offers judging the comparisons with either kind, once the server lists the judge stage", () => {
+    const withJudge = [...STAGES, stage("judge", ["reward", "policy"])];
+    for (const kind of ["reward", "policy"] as const) {
+      expect(seedsFor(checkpoint(kind), withJudge).at(-1)).toEqual({
+        stage: "judge", base_checkpoint: 7, reward_checkpoint: null, label: "Judge the comparisons",
+      });
+    }
+  });
 });
 
 describe("the base a new run starts from", () => {

@@ -102,10 +102,12 @@ export interface RunSeed {
 }
 
 // After a reward model the next step is RL against it; after a policy, look at what it writes.
+// Either can also judge the project's comparisons beside the people (issue #18).
 const NEXT_STAGES: Record<string, Stage[]> = {
-  reward: ["ppo", "grpo", "rloo", "reward"],
-  policy: ["generate", "dpo", "kto", "ppo", "grpo", "rloo", "sft", "reward"],
+  reward: ["ppo", "grpo", "rloo", "reward", "judge"],
+  policy: ["generate", "dpo", "kto", "ppo", "grpo", "rloo", "sft", "reward", "judge"],
 };
+const SEED_LABELS: Partial<Record<Stage, string>> = { generate: "Generate responses", judge: "Judge the comparisons" };
 
 /** The runs `checkpoint` can start: as the base of a stage, or as the reward model of online RL (PPO, GRPO, RLOO). */
 export function seedsFor(checkpoint: Checkpoint, stages: StageConfig[]): RunSeed[] {
@@ -116,7 +118,7 @@ export function seedsFor(checkpoint: Checkpoint, stages: StageConfig[]): RunSeed
     if (checkpoint.kind === "reward" && config.needs_reward_checkpoint) {
       seeds.push({ stage, base_checkpoint: null, reward_checkpoint: checkpoint.id, label: `${stage.toUpperCase()} with this reward model` });
     } else if (config.base_kinds.includes(checkpoint.kind)) {
-      const label = stage === "generate" ? "Generate responses" : stage === checkpoint.kind ? "Retrain from it" : `${stage.toUpperCase()} from it`;
+      const label = SEED_LABELS[stage] ?? (stage === checkpoint.kind ? "Retrain from it" : `${stage.toUpperCase()} from it`);
       seeds.push({ stage, base_checkpoint: checkpoint.id, reward_checkpoint: null, label });
     }
   }
