@@ -110,6 +110,8 @@ def test_who_may_review(api, project, annotator, second_annotator, reviewer, adm
     mine = judged(api, annotator, project)
     theirs = judged(api, reviewer, project)  # reviewers annotate too
     assert api(annotator).get(f"/api/projects/{project.pk}/review/").status_code == 403
+    for admins_only in ("members/", "overview/", "flags/", "export/?format=trl"):  # a reviewer is no admin
+        assert api(reviewer).get(f"/api/projects/{project.pk}/{admins_only}").status_code == 403, admins_only
     assert review(api, second_annotator, mine["id"], "accepted").status_code == 403
     assert api(outsider).get(f"/api/projects/{project.pk}/review/").status_code == 404
     assert review(api, outsider, mine["id"], "accepted").status_code == 404
