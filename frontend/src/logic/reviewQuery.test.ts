@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NO_FILTERS, agreementText, pageText, reviewQuery, verdictText } from "./reviewQuery";
+import { NO_FILTERS, agreementText, nextOffset, pageText, reviewQuery, verdictText } from "./reviewQuery";
 
 describe("reviewQuery", () => {
   it("sends the state and the page, and only the filters that are on", () => {
@@ -32,5 +32,16 @@ describe("agreementText and pageText", () => {
   it("says which entries a page shows", () => {
     expect(pageText(0, 0, 0)).toBe("nothing to review");
     expect(pageText(10, 3, 13)).toBe("11–13 of 13");
+  });
+});
+
+describe("nextOffset", () => {
+  const page = [{ review: "accepted" }, { review: "" }, { review: "rejected" }] as const;
+  it("steps back over the entries decided out of the filter", () => {
+    expect(nextOffset("unreviewed", 0, [...page], 3)).toBe(1);
+    expect(nextOffset("accepted", 3, [...page], 3)).toBe(4);
+  });
+  it("steps a whole page where nothing left the filter", () => {
+    expect(nextOffset("all", 10, [...page], 3)).toBe(13);
   });
 });

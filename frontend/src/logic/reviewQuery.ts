@@ -1,7 +1,7 @@
 // The review queue's filters as a query string, and the words an entry is shown in (plain
 // functions: the review screen renders what these return).
 
-import type { Letter, PairwiseWinner, ReviewStateFilter } from "../types";
+import type { Letter, PairwiseWinner, ReviewState, ReviewStateFilter } from "../types";
 
 export interface ReviewFilters {
   state: ReviewStateFilter;
@@ -53,4 +53,16 @@ export function agreementText(others: number, agreeing: number): string {
 export function pageText(offset: number, shown: number, count: number): string {
   if (count === 0) return "nothing to review";
   return `${offset + 1}–${offset + shown} of ${count}`;
+}
+
+/** Whether a judgment with this review is listed under the `state` filter. */
+export function listedUnder(state: ReviewStateFilter, review: ReviewState): boolean {
+  return state === "all" || (state === "unreviewed" ? review === "" : review === state);
+}
+
+/** Where the next page starts: entries decided on this page that left the filter (accepted under
+ * "Not reviewed") have left the list too, so the next page starts that many entries earlier. */
+export function nextOffset(state: ReviewStateFilter, offset: number, shown: { review: ReviewState }[], size = PAGE_SIZE): number {
+  const left = shown.filter((entry) => !listedUnder(state, entry.review)).length;
+  return offset + size - left;
 }

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { getReviewQueue, reviewJudgment } from "../../api";
-import { NO_FILTERS, PAGE_SIZE, type ReviewFilters, reviewQuery } from "../../logic/reviewQuery";
+import { NO_FILTERS, PAGE_SIZE, nextOffset, type ReviewFilters, reviewQuery } from "../../logic/reviewQuery";
 import type { ReviewDecision, ReviewEntry, ReviewPage } from "../../types";
 import { errorText } from "../dashboard/usePolled";
 
@@ -41,7 +41,10 @@ export function useReviewQueue(projectId: number) {
       return false;
     }
   };
-  const turnPage = (step: number) => setOffset(Math.max(0, offset + step * PAGE_SIZE));
+  const turnPage = (step: number) => {
+    if (step > 0 && loaded.state === "ready") setOffset(nextOffset(filters.state, offset, loaded.page.results));
+    else setOffset(Math.max(0, offset - PAGE_SIZE));
+  };
   return { filters, setFilters, offset, loaded, message, decide, turnPage };
 }
 
