@@ -12,6 +12,8 @@ torch-free <stage>_config module beside it) its config:
         -> {"status": "succeeded", "output_dir", "steps", "metrics", "history"}
     generate.generate(config, model_path, prompts, callback=None) -> list[dict]
     evaluate.evaluate_reward(model_path, examples) -> {"accuracy", "mean_margin", "count"}
+    judge.judge(config, model_path, comparisons, callback=None, rubric=None, endpoint=None)
+        -> verdict records, one per comparison (a reward model, causal LM or endpoint as judge)
 
 The arguments after the config are a typed bundle (trainer.StageInputs, online.OnlineInputs).
 Two shared runners do the rest: trainer.py (reward, SFT, DPO, KTO: setup, the loop of loop.py,
