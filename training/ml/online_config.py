@@ -68,8 +68,9 @@ class RolloutConfig(TrainConfig):
     )
     gold_reward_checkpoint: int | None = option(
         None,
-        "A second, held-out reward model checkpoint (id) that scores every step's responses "
-        "too (gold_reward): a proxy reward rising while the gold one falls is reward hacking.",
+        "A second, held-out reward model checkpoint (id) that scores the step's responses too "
+        "(gold_reward; every step, or every eval_steps when set): a proxy reward rising while "
+        "the gold one falls is reward hacking.",
         positive,
     )
     divergence_window: int = option(

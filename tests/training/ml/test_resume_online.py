@@ -23,9 +23,10 @@ STAGES = pytest.mark.parametrize(
     ("config", "train", "extra"),
     [
         (PPOConfig, train_ppo, {"mini_batch_size": 2}),
+        (PPOConfig, train_ppo, {"mini_batch_size": 2, "lora_r": 4}),  # adapters on a frozen base
         (GRPOConfig, train_grpo, {"mini_batch_size": 4, "num_generations": 2}),
     ],
-    ids=["ppo", "grpo"],
+    ids=["ppo", "ppo-lora", "grpo"],
 )
 PROMPTS = SAY_PROMPTS[:6]
 CURVES = ("reward", "kl", "policy_loss", "entropy", "gold_reward", "divergence", "learning_rate")
