@@ -30,7 +30,13 @@ from training.ml.checkpoints import (
     load_tokenizer,
 )
 from training.ml.data import check_examples
-from training.ml.resume import read_trainer_state, save_training_state
+from training.ml.resume import (
+    load_pending,
+    next_place,
+    resume_point,
+    save_training_state,
+    trainer_state,
+)
 
 Callback = Callable[[int, int, dict], bool]
 
@@ -213,7 +219,7 @@ def train_loop(
     and the history so far, so the steps and the curve continue where they stopped.
     """
     loader, total_steps = prepared.loader, prepared.total_steps
-    saved = _resume_point(accelerator, prepared.scheduler, loader, output_dir)
+    saved = resume_point(accelerator, prepared.scheduler, loader, output_dir)
     history, step, epoch, skip = saved["history"], saved["step"], saved["epoch"], saved["batch"]
     stats, throughput = [], Throughput(accelerator.num_processes)
     prepared.model.train()
@@ -222,8 +228,7 @@ def train_loop(
         for index, batch in enumerate(loader):
             if index < skip:  # trained on before the resume; the shuffle is replayed, not the steps
                 continue
-            if saved.get("path"):  # after the epoch's shuffle was drawn: restore the RNG last
-                accelerator.load_state(saved.pop("path"))
+            load_pending(accelerator, saved)  # after the epoch's shuffle was drawn: the RNG last
             speed = micro_step(accelerator, prepared, compute, batch, config, stats, throughput)
             if speed is None:
                 continue
@@ -235,16 +240,10 @@ def train_loop(
             if step >= total_steps:
                 break
             if output_dir is not None and config.save_steps and step % config.save_steps == 0:
-                place = (epoch, index + 1) if index + 1 < len(loader) else (epoch + 1, 0)
+                place = next_place(epoch, index, len(loader))
                 save_training_state(accelerator, output_dir, trainer_state(step, place, history), config.save_total_limit)
         epoch, skip = epoch + 1, 0
     return history
-
-
-def trainer_state(step: int, place: tuple[int, int], history: list[dict]) -> dict:
-    """What resume.py saves beside the weights: the step, where the data was (epoch, batch)
-    and the metrics so far."""
-    return {"step": step, "epoch": place[0], "batch": place[1], "history": history}
 
 
 def micro_step(accelerator, prepared: Prepared, compute, batch, config, stats: list, throughput):
@@ -288,22 +287,3 @@ def final_metrics(history: list[dict], evaluate=None) -> dict:
     if evaluate is not None and not any(key.startswith("val_") for key in final):
         final.update(evaluate())
     return final
-
-
-def _resume_point(accelerator, scheduler, loader, output_dir) -> dict:
-    """Where train_loop starts: step 0, or the newest saved state of `output_dir` with the
-    loader replayed through the epochs before it (the shuffle of an epoch depends on the
-    ones drawn before it). "path" is the state to load once the epoch's shuffle is drawn."""
-    start = {"step": 0, "epoch": 0, "batch": 0, "history": []}
-    if output_dir is None:
-        return start
-    accelerator.register_for_checkpointing(scheduler)  # saved and loaded with the rest
-    found = read_trainer_state(output_dir)
-    if found is None:
-        return start
-    path, state = found
-    for epoch in range(state["epoch"]):
-        loader.set_epoch(epoch)
-        for _ in loader:
-            pass
-    return {**state, "path": str(path)}
