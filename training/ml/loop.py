@@ -8,7 +8,9 @@ Callback contract (every stage):
 It is called once per optimizer step, on the main process only, after the step. Returning
 `False` (exactly False) cancels: the stage raises `TrainingCancelled` and writes nothing to
 output_dir. Any other return value, None included, continues. In a multi-process run the
-main process's answer is broadcast so every process stops at the same step.
+main process's answer is broadcast so every process stops at the same step. On some steps
+of the stages that sample (SFT, DPO, KTO, PPO, GRPO, RLOO) metrics also holds
+sampling.SAMPLES_KEY: a list of shown samples for the run page, not a float.
 """
 
 import math
