@@ -17,6 +17,7 @@ from labeling.models import (
     Project,
     Prompt,
     Response,
+    ReviewState,
 )
 from labeling.rankings import LETTERS
 
@@ -61,7 +62,8 @@ def judgment_list_for(*, project: Project, annotator=None) -> QuerySet[Judgment]
 
 
 def annotator_progress(*, project: Project, annotator, remaining_cap: int = 1000) -> dict:
-    """Judgments done today and in all, and how many comparisons are still open to them.
+    """Judgments done today and in all (those rejected in review not counted: they count nowhere),
+    and how many comparisons are still open to them.
 
     ``remaining`` counts the regular comparisons they could still be served (gold is not
     counted) plus those they hold a lease on now. The first part stops at ``remaining_cap``,
@@ -78,9 +80,12 @@ def annotator_progress(*, project: Project, annotator, remaining_cap: int = 1000
     open_to_them = Comparison.objects.filter(project=project, is_gold__in=[False], is_open=True).filter(~Exists(had))
     leased = Lease.objects.filter(project=project, annotator=annotator, state=LeaseState.ACTIVE, comparison__is_gold=False)
     unseen = open_to_them.values("pk")[:remaining_cap].count()
+    # A rejected judgment keeps its judged lease (so it is not served again): take it off here.
+    rejected = Judgment.objects.filter(project=project, annotator=annotator, review=ReviewState.REJECTED)
     return {
-        "done_today": mine.filter(updated_at__gte=start_of_day).count(),
-        "done_total": mine.count(),
+        "done_today": mine.filter(updated_at__gte=start_of_day).count()
+        - rejected.filter(created_at__gte=start_of_day).count(),
+        "done_total": mine.count() - rejected.count(),
         "remaining": unseen + leased.count(),
         "remaining_capped": unseen >= remaining_cap,
     }

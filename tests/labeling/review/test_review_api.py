@@ -141,3 +141,14 @@ def test_an_imported_judgment_rejected_gives_its_seat_back_and_is_not_served_to_
     assert seat_ledger_errors(project) == []
     assert api(annotator).get(f"/api/projects/{project.pk}/next-task/").status_code == 204
     assert api(second_annotator).get(f"/api/projects/{project.pk}/next-task/").json()["id"] == comparison.pk
+
+
+def test_a_rejected_judgment_leaves_its_annotators_progress(api, project, annotator, reviewer):
+    make_comparison(project)
+    judgment = judged(api, annotator, project)
+    progress = f"/api/projects/{project.pk}/progress/"
+    assert api(annotator).get(progress).json()["done_total"] == 1
+    assert review(api, reviewer, judgment["id"], "rejected", note="reads the prompt backwards").status_code == 200
+    assert api(annotator).get(progress).json() | {"remaining": None} == {
+        "done_today": 0, "done_total": 0, "remaining": None, "remaining_capped": False,
+    }
