@@ -171,7 +171,9 @@ class JudgeSerializer(serializers.Serializer):
 class CountsSerializer(serializers.Serializer):
     comparisons = serializers.IntegerField(help_text="All comparisons, gold included.")
     gold_comparisons = serializers.IntegerField()
-    judgments = serializers.IntegerField(help_text="All judgments, imported ones included.")
+    judgments = serializers.IntegerField(
+        help_text="People's judgments, imported ones included; not judges' (judge_judgments) nor those rejected in review."
+    )
     judged_comparisons = serializers.IntegerField(help_text="Comparisons with at least one judgment.")
     complete_comparisons = serializers.IntegerField(help_text="Regular comparisons with `overlap` judgments or more.")
     ties = serializers.IntegerField(help_text="Tie verdicts (pairwise projects; 0 for ranking).")
@@ -202,7 +204,7 @@ class ProjectStatsSerializer(serializers.Serializer):
     project = serializers.IntegerField()
     task_type = serializers.CharField()
     computed_at = serializers.DateTimeField(help_text="When the data was read.")
-    judgments = serializers.IntegerField(help_text="Judgments counted (the watermark).")
+    judgments = serializers.IntegerField(help_text="Judgments read (the watermark): judges' included, rejected ones not.")
     last_judgment_id = serializers.IntegerField()
     stale = serializers.BooleanField(help_text="Judgments changed since; a refresh is on its way.")
     counts = CountsSerializer()

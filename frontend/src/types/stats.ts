@@ -103,6 +103,7 @@ export interface Ratings {
 export interface StatsCounts {
   comparisons: number;
   gold_comparisons: number;
+  /** People's judgments, imported ones included; not judges' nor those rejected in review. */
   judgments: number;
   judged_comparisons: number;
   complete_comparisons: number;
