@@ -10,7 +10,7 @@ MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 45  # "about 40", docstring and decorators included
 
 # A stage is a module a run executes; the rest of training/ml is what stages share.
-STAGES = {"reward", "sft", "dpo", "kto", "ppo", "group_rl", "generate", "evaluate"}
+STAGES = {"reward", "sft", "dpo", "kto", "ppo", "group_rl", "generate", "evaluate", "judge"}
 
 
 def sources(*packages: str):
