@@ -269,6 +269,10 @@ ALLOWED_NETWORK_IMPORTS = {
     "training/management/commands/train.py:socket",  # gethostname() for the worker name
     "training/launch.py:socket",  # binds port 0 on this machine to find a free rendezvous port
     "annotation_site/settings.py:socket",  # getfqdn(): the host other machines' parts join
+    # An endpoint judge asks the one base URL a site administrator sets (JUDGE_ENDPOINT_URL), never
+    # an address from a request or a config: test_an_endpoint_judge_takes_no_address_from_a_run.
+    "training/ml/judge_endpoint.py:urllib.request",
+    "training/ml/judge_endpoint.py:urllib.parse",
 }
 
 
@@ -283,6 +287,17 @@ def test_the_server_fetches_no_user_given_url():
                 found |= {f"{path.relative_to(ROOT)}:{m}" for m in modules if m.split(".")[0] in NETWORK_MODULES}
     assert found == ALLOWED_NETWORK_IMPORTS
     assert "HF_HUB_OFFLINE=1" in (ROOT / "Dockerfile").read_text()
+
+
+def test_an_endpoint_judge_takes_no_address_from_a_run():
+    """The judge's config has no field that could carry an address, and the runner hands the
+    judging process only the site's setting."""
+    from training.ml.config import ConfigError, config_from_dict
+
+    with pytest.raises(ConfigError):
+        config_from_dict("judge", {"endpoint_model": "m", "endpoint": "http://169.254.169.254/"})
+    runner = (ROOT / "training" / "runner.py").read_text()
+    assert '"endpoint": settings.JUDGE_ENDPOINT_URL if config.endpoint_model else None' in runner
 
 
 def test_an_import_given_a_url_instead_of_a_file_fetches_nothing(api, world):
