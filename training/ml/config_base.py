@@ -154,6 +154,16 @@ def option(default, help: str, check: Callable | None = None):
     return dataclasses.field(default=default, metadata={"help": help, "check": check})
 
 
+def inference_dtype_option():
+    """The torch_dtype field of a config that only runs a model (generate, judge)."""
+    return option(
+        "auto",
+        "How the model is held: 'auto' = the checkpoint's own dtype on GPU and float32 on CPU, "
+        "or 'float32', 'bfloat16', 'float16'.",
+        dtype_name,
+    )
+
+
 def attention_option():
     """The attn_implementation field, the same in every config that loads a model."""
     return option(

@@ -11,7 +11,7 @@ from training.ml.config_base import (
     UpTo,
     attention_option,
     backend_name,
-    dtype_name,
+    inference_dtype_option,
     option,
     positive,
     seed_value,
@@ -39,12 +39,7 @@ class GenerateConfig(Config):
         512, "Most prompt tokens kept; longer prompts lose their oldest tokens.", UpTo(MAX_TOKENS)
     )
     seed: int = option(0, "Sampling seed.", seed_value)
-    torch_dtype: str = option(
-        "auto",
-        "How the model is held: 'auto' = the checkpoint's own dtype on GPU and float32 on CPU, "
-        "or 'float32', 'bfloat16', 'float16'.",
-        dtype_name,
-    )
+    torch_dtype: str = inference_dtype_option()
     attn_implementation: str | None = attention_option()
 
     def validate(self) -> None:

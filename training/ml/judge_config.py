@@ -8,7 +8,7 @@ from training.ml.config_base import (
     Config,
     UpTo,
     attention_option,
-    dtype_name,
+    inference_dtype_option,
     non_negative,
     option,
     positive,
@@ -60,10 +60,5 @@ class JudgeConfig(Config):
         "A reward model reads its inputs at the lengths it was trained with.",
         UpTo(MAX_TOKENS),
     )
-    torch_dtype: str = option(
-        "auto",
-        "How the model is held: 'auto' = the checkpoint's own dtype on GPU and float32 on CPU, "
-        "or 'float32', 'bfloat16', 'float16'.",
-        dtype_name,
-    )
+    torch_dtype: str = inference_dtype_option()
     attn_implementation: str | None = attention_option()
