@@ -10,7 +10,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from labeling.imports.formats import ImportRecord, messages_hash, same_text, text_hash
+from labeling.imports.formats import (
+    ImportRecord,
+    messages_hash,
+    messages_json,
+    same_text,
+    text_hash,
+)
 from labeling.models import ComparisonKind, ComparisonResponse
 from labeling.rankings import OVERALL
 
@@ -23,11 +29,17 @@ class Hashed:
     record: ImportRecord
     prompt_hash: str
     keys: list[tuple[str, str]]  # per response: (text hash, model name as stored), its identity in the prompt
+    messages_json: str = ""  # the prompt's messages as the database stores them
+    sets: list[list[int]] = field(default_factory=list)  # the line's response sets (see _response_sets)
 
 
-def hashed(line: int, record: ImportRecord) -> Hashed:
+def hashed(line: int, record: ImportRecord, project) -> Hashed:
+    """The line's hashes, and whatever else of it needs no database: an import computes these
+    while the previous chunk is stored (services._read_ahead)."""
     keys = [(text_hash(text), model[:200]) for text, model in record.responses]
-    return Hashed(line, record, messages_hash(record.messages), keys)
+    h = Hashed(line, record, messages_hash(record.messages), keys, messages_json(record.messages))
+    h.sets = _response_sets(project, h)
+    return h
 
 
 @dataclass
@@ -54,7 +66,7 @@ def comparison_groups(project, lines: list[Hashed], prompt_ids, response_ids) ->
             continue
         winner = ids[h.record.chosen] if h.record.chosen is not None else None
         criterion = "" if h.record.criterion == OVERALL else h.record.criterion
-        for members in _response_sets(project, h):
+        for members in h.sets:
             member_ids = [ids[i] for i in members]
             groups.append(Group(prompt_id, member_ids, winner if winner in member_ids else None, h.line, criterion))
     return groups

@@ -87,7 +87,7 @@ def import_file(
     read = [0]  # bytes read so far
     records = _parse(lines, PARSERS[format], with_labels, digest, counts, read)
     return _store_all(
-        project=project, chunks=_read_ahead(_chunks(records, read)), counts=counts, format=format,
+        project=project, chunks=_read_ahead(_chunks(records, read, project, with_labels)), counts=counts, format=format,
         file_name=file_name, label_source=(label_source or format) if with_labels else "", user=user, digest=digest,
         on_progress=on_progress, on_lines=on_lines, claimed=claimed,
     )
@@ -105,7 +105,7 @@ def import_records(*, project: Project, records: Iterable[ImportRecord], source_
     """Store already-parsed records (e.g. generated responses) exactly as a file import would."""
     counts = ImportCounts()
     return _store_all(
-        project=project, chunks=_chunks(_numbered(records, counts), [0]), counts=counts, format=source_name[:16],
+        project=project, chunks=_chunks(_numbered(records, counts), [0], project, False), counts=counts, format=source_name[:16],
         file_name=source_name, label_source="", user=user, digest=hashlib.sha256(),
     )
 
@@ -156,10 +156,13 @@ def _numbered(records: Iterable[ImportRecord], counts: ImportCounts) -> Iterator
         yield number, record
 
 
-def _chunks(records: Iterator[tuple[int, ImportRecord]], read: list[int]) -> Iterator[tuple[list[Hashed], int]]:
-    """Chunks of ``BATCH_LINES`` hashed lines, each with the bytes read up to its end."""
+def _chunks(records: Iterator[tuple[int, ImportRecord]], read: list[int], project, labelled: bool) -> Iterator[tuple[list[Hashed], int]]:
+    """Chunks of ``BATCH_LINES`` hashed and checked lines, each with the bytes read up to its end."""
     while batch := list(islice(records, BATCH_LINES)):
-        yield [hashed(line, record) for line, record in batch], read[0]
+        lines = [hashed(line, record, project) for line, record in batch]
+        for h in lines:
+            _check_line(project, h, labelled)
+        yield lines, read[0]
 
 
 def _read_ahead(chunks: Iterator[tuple[list[Hashed], int]]) -> Iterator[tuple[list[Hashed], int]]:
@@ -250,8 +253,6 @@ def _check_line(project, h: Hashed, labelled: bool) -> None:
 
 
 def _store_batch(project, staging: ImportStaging, lines: list[Hashed], source, counts: ImportCounts) -> None:
-    for h in lines:
-        _check_line(project, h, labelled=source is not None)
     staging.clear()
     prompt_ids = _store_prompts(staging, lines, counts)
     response_ids = _store_responses(staging, lines, prompt_ids, counts)
@@ -272,7 +273,7 @@ def _store_batch(project, staging: ImportStaging, lines: list[Hashed], source, c
 def _store_prompts(staging: ImportStaging, lines: list[Hashed], counts) -> dict[str, int]:
     wanted = {}
     for h in lines:
-        wanted.setdefault(h.prompt_hash, (h.record.messages, h.record.external_id, h.record.metadata))
+        wanted.setdefault(h.prompt_hash, (h.messages_json, h.record.external_id, h.record.metadata))
     ids, added = staging.store_prompts(wanted)
     counts.prompts += added
     return ids

@@ -27,7 +27,6 @@ from django.db import connection
 
 from labeling.hot_sql import sql_text
 from labeling.imports.bulk import db_json, db_now
-from labeling.imports.formats import messages_json
 from labeling.models import (
     Comparison,
     ComparisonKind,
@@ -135,10 +134,11 @@ class ImportStaging:
                 for name in _TABLES:
                     cursor.execute(f"DELETE FROM {name}")
 
-    def store_prompts(self, prompts: dict[str, tuple[list, str, dict]]) -> tuple[dict[str, int], int]:
-        """``prompts``: (messages, external id, metadata) by content hash. Their ids by hash, and how many were new."""
+    def store_prompts(self, prompts: dict[str, tuple[str, str, dict]]) -> tuple[dict[str, int], int]:
+        """``prompts``: (messages as JSON text, external id, metadata) by content hash. Their ids by
+        hash, and how many were new."""
         rows = [
-            (n, h, messages_json(m), ext[:200], db_json(meta) if meta else "{}")
+            (n, h, m, ext[:200], db_json(meta) if meta else "{}")
             for n, (h, (m, ext, meta)) in enumerate(prompts.items())
         ]
         self._stage("import_prompt", ["n", "content_hash", "messages", "external_id", "metadata"], rows)
