@@ -49,7 +49,7 @@ class RunMetricSerializer(serializers.ModelSerializer):
 class RunSampleSerializer(serializers.ModelSerializer):
     class Meta:
         model = RunSample
-        fields = ["step", "position", "prompt", "response", "score", "truncated"]
+        fields = ["step", "index", "prompt", "response", "score", "truncated"]
 
 
 class RunSamplesSerializer(serializers.Serializer):

@@ -130,7 +130,7 @@ class RunSample(models.Model):
 
     run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="samples")
     step = models.PositiveIntegerField()
-    position = models.PositiveSmallIntegerField(help_text="Its place among the step's samples.")
+    index = models.PositiveSmallIntegerField(help_text="Its place among the step's samples, from 0.")
     prompt = models.TextField()
     response = models.TextField()
     score = models.FloatField(null=True, blank=True, help_text="The reward's score; null where nothing scored it.")
@@ -138,8 +138,8 @@ class RunSample(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["step", "position"]
-        constraints = [models.UniqueConstraint(fields=["run", "step", "position"], name="sample_unique_position")]
+        ordering = ["step", "index"]
+        constraints = [models.UniqueConstraint(fields=["run", "step", "index"], name="sample_unique_index")]
 
 
 class RetrainPolicy(models.Model):

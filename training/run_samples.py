@@ -24,12 +24,12 @@ def split_samples(metrics: dict) -> tuple[dict, list]:
 def run_samples_record(*, run_id: int, step: int, samples: list) -> int:
     """Store `samples` ({"prompt", "response", "score", "truncated"}) as step `step`'s; how many."""
     rows = [
-        RunSample(run_id=run_id, step=step, position=position, **_fields(sample))
-        for position, sample in enumerate(samples[:MAX_PER_STEP])
+        RunSample(run_id=run_id, step=step, index=index, **_fields(sample))
+        for index, sample in enumerate(samples[:MAX_PER_STEP])
         if isinstance(sample, dict)
     ]
     RunSample.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["run", "step", "position"],
+        rows, update_conflicts=True, unique_fields=["run", "step", "index"],
         update_fields=["prompt", "response", "score", "truncated"],
     )
     return len(rows)

@@ -51,7 +51,7 @@ def run_samples_at(run: TrainingRun, step: int | None) -> tuple[int | None, Quer
     """(step, its samples): `step`'s, or the newest step's when `step` is None (None, none: no samples)."""
     if step is None:
         step = run.samples.order_by("-step").values_list("step", flat=True).first()
-    return step, run.samples.filter(step=step).order_by("position")
+    return step, run.samples.filter(step=step).order_by("index")
 
 
 def checkpoint_list_for(user, project_id) -> QuerySet[ModelCheckpoint]:

@@ -72,7 +72,7 @@ def hostile_project(db):
         error=payload("run-error"), log_tail=payload("run-log"),
     )
     ModelCheckpoint.objects.create(project=project, run=run, name=payload("checkpoint")[:200], kind="reward", path="x")
-    RunSample.objects.create(run=run, step=1, position=0, prompt=payload("sample-prompt"),
+    RunSample.objects.create(run=run, step=1, index=0, prompt=payload("sample-prompt"),
                              response=payload("sample-response"), score=0.5, truncated=True)
     project_stats_store(project=project, payload=project_stats_compute(project))
     return project, admin, run

@@ -31,7 +31,7 @@ def test_the_worker_stores_a_steps_samples_apart_from_its_metrics(labelled_proje
     assert control(1, 4, {"loss": 0.7, "samples": SHOWN}) is True
     assert control(1, 4, {"loss": 0.7, "samples": SHOWN}) is True  # a retried step replaces, never doubles
     assert RunMetric.objects.get(run=run, step=1).values == {"loss": 0.7}
-    first, second = RunSample.objects.filter(run=run, step=1).order_by("position")
+    first, second = RunSample.objects.filter(run=run, step=1).order_by("index")
     assert (first.prompt, first.response, first.score, first.truncated) == ("Say 1", SHOWN[0]["response"], 0.25, False)
     assert len(second.response) == 4000 and second.score is None and second.truncated is None  # checked on arrival
 
@@ -52,7 +52,7 @@ def test_the_run_page_reads_the_newest_step_or_the_one_asked(api, admin_user, an
     url = f"/api/training-runs/{run.pk}/samples/"
     newest = api(admin_user).get(url).json()
     assert newest["steps"] == [1, 3] and newest["step"] == 3
-    assert newest["samples"] == [{"step": 3, "position": 0, **SHOWN[0]}]
+    assert newest["samples"] == [{"step": 3, "index": 0, **SHOWN[0]}]
     asked = api(admin_user).get(url, {"step": 1}).json()
     assert asked["step"] == 1 and [s["prompt"] for s in asked["samples"]] == ["Say 1", "Say 2"]
     assert api(admin_user).get(url, {"step": 2}).json()["samples"] == []

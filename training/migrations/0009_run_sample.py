@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('step', models.PositiveIntegerField()),
-                ('position', models.PositiveSmallIntegerField(help_text="Its place among the step's samples.")),
+                ('index', models.PositiveSmallIntegerField(help_text="Its place among the step's samples, from 0.")),
                 ('prompt', models.TextField()),
                 ('response', models.TextField()),
                 ('score', models.FloatField(blank=True, help_text="The reward's score; null where nothing scored it.", null=True)),
@@ -25,8 +25,8 @@ class Migration(migrations.Migration):
                 ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='samples', to='training.trainingrun')),
             ],
             options={
-                'ordering': ['step', 'position'],
-                'constraints': [models.UniqueConstraint(fields=('run', 'step', 'position'), name='sample_unique_position')],
+                'ordering': ['step', 'index'],
+                'constraints': [models.UniqueConstraint(fields=('run', 'step', 'index'), name='sample_unique_index')],
             },
         ),
     ]

@@ -110,7 +110,7 @@ export interface Checkpoint {
  * prompt and response are model output and user data: render them as text only. */
 export interface RunSample {
   step: number;
-  position: number;
+  index: number;
   prompt: string;
   response: string;
   /** The reward's score; null where nothing scored it (SFT, DPO). */

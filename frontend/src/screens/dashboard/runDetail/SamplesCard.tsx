@@ -51,7 +51,7 @@ export function SamplesCard({ run }: { run: TrainingRun }) {
         </label>
       </header>
       {error && <div class="error-box" role="alert">{error}</div>}
-      {samples.map((sample) => <SampleItem key={`${sample.step}-${sample.position}`} sample={sample} />)}
+      {samples.map((sample) => <SampleItem key={`${sample.step}-${sample.index}`} sample={sample} />)}
     </section>
   );
 }
