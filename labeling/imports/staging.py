@@ -18,7 +18,6 @@ The tables live for one import inside its transaction: created at its start, dro
 and taken back with everything else by the rollback of a failed import.
 """
 
-import csv
 import io
 import json
 from collections.abc import Iterable
@@ -197,12 +196,9 @@ class ImportStaging:
     def _stage(self, table: str, columns: list[str], rows: Iterable[tuple]) -> None:
         """Append ``rows`` to ``table`` in one bulk statement (a staging table, or the positions')."""
         with connection.cursor() as cursor:
-            if self.postgres:
-                buffer = io.StringIO()
-                # Every field quoted: in CSV an unquoted empty field (or \N with that NULL marker) is NULL.
-                csv.writer(buffer, quoting=csv.QUOTE_ALL).writerows(rows)
-                buffer.seek(0)
-                cursor.cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer)
+            if self.postgres:  # COPY's text format: a third of the CPU of csv's, in this thread
+                buffer = io.StringIO("".join(["\t".join(map(_copy_field, row)) + "\n" for row in rows]))
+                cursor.cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
             else:  # the driver's own cursor: Django's would rewrite the placeholders of every row
                 placeholders = ", ".join("?" * len(columns))
                 cursor.cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
@@ -212,6 +208,13 @@ class ImportStaging:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+
+
+def _copy_field(value) -> str:
+    """One field of a row in COPY's text format: tabs, line breaks and backslashes escaped, None as NULL."""
+    if isinstance(value, str):
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return "\\N" if value is None else str(value)
 
 
 def _decoded(value):

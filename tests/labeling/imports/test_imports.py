@@ -594,3 +594,19 @@ def test_a_malformed_line_after_stored_chunks_fails_with_its_number_and_stores_n
     with pytest.raises(ImportFailed, match="line 31: missing field 'rejected'"):
         import_file(project=project, lines=data, format="hh-rlhf")
     assert counts(project) == (0, 0, 0, 0)
+
+
+def test_texts_with_tabs_line_breaks_backslashes_and_quotes_are_stored_as_they_are(project):
+    """The bulk statements escape what their format gives a meaning (COPY's tab, line break,
+    backslash and NULL marker; CSV's quote): every text comes back byte for byte."""
+    tricky = ["a\tb", "line 1\nline 2", "crlf\r\nend", "back\\slash", "\\N", 'say "hi"', "é ✓ 字", "  padded  ", "trailing\\"]
+    rows = [
+        {"prompt": f"prompt {t}", "responses": [{"text": t, "model": f"m\t{i}"}, {"text": f"other {t}", "model": "m\\2"}],
+         "id": f"id\n{i}", "metadata": {"note": t}}
+        for i, t in enumerate(tricky)
+    ]
+    import_file(project=project, lines=lines(*rows), format="candidates")
+    stored = {(r.text, r.model_name) for r in Response.objects.filter(project=project)}
+    assert stored == {(t, f"m\t{i}") for i, t in enumerate(tricky)} | {(f"other {t}", "m\\2") for t in tricky}
+    prompts = {p.messages[-1]["content"]: (p.external_id, p.metadata) for p in Prompt.objects.filter(project=project)}
+    assert prompts == {f"prompt {t}": (f"id\n{i}", {"note": t}) for i, t in enumerate(tricky)}
