@@ -52,7 +52,7 @@ export function RunHead({ run, checkpoints, restart }: Props) {
 }
 
 function RunFacts({ run, checkpoints }: { run: TrainingRun; checkpoints: Checkpoint[] }) {
-  const data = run.snapshot !== null ? `snapshot #${run.snapshot}` : run.stage === "generate" ? "project prompts" : "snapshot when it starts";
+  const data = dataLabel(run);
   return (
     <dl class="facts">
       <div><dt>From</dt><dd class="mono" title={run.base_model}>{baseLabel(run, checkpoints)}</dd></div>
@@ -72,4 +72,12 @@ function RunFacts({ run, checkpoints }: { run: TrainingRun; checkpoints: Checkpo
       )}
     </dl>
   );
+}
+
+/** What a run reads: its snapshot, or the project itself for the stages that take none. */
+function dataLabel(run: TrainingRun): string {
+  if (run.snapshot !== null) return `snapshot #${run.snapshot}`;
+  if (run.stage === "generate") return "project prompts";
+  if (run.stage === "judge") return "project comparisons";
+  return "snapshot when it starts";
 }
