@@ -119,3 +119,13 @@ def test_the_new_project_form_shows_the_servers_field_errors_next_to_their_input
     page.get_by_test_id("project-create").click()
     page.wait_for_url(re.compile(r"/projects/\d+/dashboard/data$"))
     assert Project.objects.filter(slug="sections-2").exists()
+
+
+def test_the_settings_turn_on_serving_judges_doubts_first(page, judged_project):
+    project, admin = judged_project
+    log_in(page, admin.username, next_path=f"/projects/{project.pk}/dashboard/data/settings")
+    page.get_by_test_id("judge-priority").check()
+    page.get_by_test_id("settings-save").click()
+    expect(page.get_by_test_id("settings-panel")).to_contain_text("Saved: judge priority.")
+    project.refresh_from_db()
+    assert project.judge_priority is True

@@ -14,7 +14,7 @@ import {
 const PROJECT: Project = {
   id: 1, slug: "chat", name: "Chat", guidelines: "Be kind.", task_type: "pairwise", responses_per_comparison: 2,
   overlap: 3, allow_ties: true, strength_scale: ["better", "much better"], criteria: ["helpful"], lease_minutes: 15,
-  gold_rate: 0.05, collect_demonstrations: false, created_at: "2026-01-01T00:00:00Z", role: "admin",
+  gold_rate: 0.05, collect_demonstrations: false, judge_priority: true, created_at: "2026-01-01T00:00:00Z", role: "admin",
 };
 
 describe("project form", () => {
@@ -29,6 +29,11 @@ describe("project form", () => {
     expect(changedFields(PROJECT, projectPayload(values, false).payload)).toEqual({
       overlap: 5, criteria: ["helpful", "harmless"], gold_rate: 0.1,
     });
+  });
+
+  it("sends the judges' priority when it is turned off", () => {
+    const values = { ...projectFormValues(PROJECT), judge_priority: false };
+    expect(changedFields(PROJECT, projectPayload(values, false).payload)).toEqual({ judge_priority: false });
   });
 
   it("checks numbers, duplicates and the slug like the server", () => {

@@ -20,13 +20,14 @@ export interface ProjectFormValues {
   gold_percent: string;
   lease_minutes: string;
   collect_demonstrations: boolean;
+  judge_priority: boolean;
 }
 
 export type ProjectPayload = Partial<
   Pick<
     Project,
     | "name" | "slug" | "guidelines" | "task_type" | "responses_per_comparison" | "criteria" | "strength_scale"
-    | "allow_ties" | "overlap" | "gold_rate" | "lease_minutes" | "collect_demonstrations"
+    | "allow_ties" | "overlap" | "gold_rate" | "lease_minutes" | "collect_demonstrations" | "judge_priority"
   >
 >;
 
@@ -43,6 +44,7 @@ export const NEW_PROJECT: ProjectFormValues = {
   gold_percent: "0",
   lease_minutes: "15",
   collect_demonstrations: false,
+  judge_priority: false,
 };
 
 export function projectFormValues(project: Project): ProjectFormValues {
@@ -59,6 +61,7 @@ export function projectFormValues(project: Project): ProjectFormValues {
     gold_percent: String(Math.round((project.gold_rate ?? 0) * 1000) / 10),
     lease_minutes: String(project.lease_minutes ?? 15),
     collect_demonstrations: project.collect_demonstrations,
+    judge_priority: project.judge_priority ?? false,
   };
 }
 
@@ -94,6 +97,7 @@ export function projectPayload(values: ProjectFormValues, creating: boolean): { 
     strength_scale: listEntries(values.strength_scale),
     allow_ties: values.allow_ties,
     collect_demonstrations: values.collect_demonstrations,
+    judge_priority: values.judge_priority,
   };
   if (!payload.name) errors.name = "give the project a name";
   for (const key of ["criteria", "strength_scale"] as const) {

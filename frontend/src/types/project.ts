@@ -25,6 +25,8 @@ export interface Project {
   /** Share of served comparisons that are gold (known answer), 0..1. */
   gold_rate: number;
   collect_demonstrations: boolean;
+  /** Serve people first the comparisons judges are least sure of or disagree on (issue #18). */
+  judge_priority: boolean;
   created_at: string;
   role: Role | null;
 }

@@ -28,7 +28,7 @@ export function ProjectFields({ values, onChange, errors, creating }: Props) {
     text: (key) => (event) => set(key, (event.currentTarget as HTMLInputElement | HTMLTextAreaElement).value as never),
     error: (key) => (errors[key] ? <em class="field-error">{errors[key]}</em> : null),
   };
-  const check = (key: "allow_ties" | "collect_demonstrations") => (event: Event) => set(key, (event.currentTarget as HTMLInputElement).checked);
+  const check = (key: "allow_ties" | "collect_demonstrations" | "judge_priority") => (event: Event) => set(key, (event.currentTarget as HTMLInputElement).checked);
   return (
     <div class="project-fields">
       <NumberFields inputs={inputs} creating={creating} />
@@ -39,6 +39,9 @@ export function ProjectFields({ values, onChange, errors, creating }: Props) {
         </label>
         <label class="check">
           <input type="checkbox" checked={values.collect_demonstrations} onChange={check("collect_demonstrations")} /> Collect ideal responses (SFT data)
+        </label>
+        <label class="check" title="Serve people first the comparisons judges are least sure of or disagree on">
+          <input type="checkbox" checked={values.judge_priority} onChange={check("judge_priority")} data-testid="judge-priority" /> Judges' doubts first
         </label>
       </div>
       <GuidelinesField inputs={inputs} />
