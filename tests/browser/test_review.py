@@ -88,6 +88,9 @@ def test_the_review_screen_on_a_phone(chromium, live_server, judged, shoot):
     wide = phone.evaluate("""[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > 391)
         .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).slice(0, 8)""")
     assert wide == [], f"wider than the phone: {wide}"
+    # the shared top bar too (it was 471 px wide here before its compact layout served every screen)
+    assert phone.evaluate("document.querySelector('header.topbar').scrollWidth") <= 390
+    expect(phone.get_by_role("button", name="Log out")).to_be_in_viewport()
     shoot(phone, "review-queue-390", full_page=True)
     phone.get_by_test_id("review-accept").click()
     expect(phone.get_by_test_id("review-state")).to_contain_text("Accepted by rita-reviewer")
