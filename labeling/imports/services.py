@@ -131,6 +131,7 @@ def _store_all(*, project, chunks, counts, format, file_name, label_source, user
             return DataImport.objects.create(
                 project=project, format=format, file_name=file_name[:255], file_sha256=digest.hexdigest(),
                 with_labels=bool(label_source), counts=counts.as_dict(), skipped=counts.skipped, created_by=user,
+                lines_read=counts.lines, finished_at=timezone.now(),
             )
     except IntegrityError as exc:  # a concurrent import into the same project stored the same rows
         raise InvalidInput(f"import collided with a concurrent write; nothing stored, retry ({exc})") from exc

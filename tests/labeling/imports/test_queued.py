@@ -63,7 +63,7 @@ def queued_row(project, data: bytes, **fields) -> DataImport:
 def test_a_small_upload_is_still_imported_in_the_request(api, project, admin_user, artifacts):
     response = post(api, admin_user, project, candidates_file())
     assert response.status_code == 201, response.json()
-    assert response.json()["status"] == "done" and response.json()["lines_read"] == 0
+    assert response.json()["status"] == "done" and response.json()["lines_read"] == LINES
     assert response.json()["counts"]["comparisons"] == LINES
 
 
