@@ -117,6 +117,9 @@ class AnnotatorRowSerializer(serializers.Serializer):
     fast_rate = _number(help_text="Share of timed judgments given faster than the responses can be skimmed.")
     fastest_seconds = _number()
     too_fast = serializers.BooleanField(help_text="At least a quarter of 10 or more timed judgments implausibly fast.")
+    reliability = _number(help_text="Dawid–Skene estimate of the share of their verdicts that equal the true one (a, "
+                          "b or tie; a ranking's implied pairs), fitted on comparisons others judged too. Null with "
+                          "fewer than 5 such judgments or a single annotator.")
 
 
 class ShareSerializer(serializers.Serializer):

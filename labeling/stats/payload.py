@@ -37,7 +37,7 @@ from labeling.stats.agreement import (
     krippendorff_alpha,
     percent_agreement,
 )
-from labeling.stats.annotator_quality import annotator_report
+from labeling.stats.annotator_quality import annotator_report, comparison_chars
 from labeling.stats.arrays import (
     MISSING,
     PairRows,
@@ -59,6 +59,7 @@ from labeling.stats.ratings import (
     pairwise_arrays,
     win_rate_matrix,
 )
+from labeling.stats.reliability import annotator_reliability
 from labeling.stats.selectors import (
     JudgmentArrays,
     PositionArrays,
@@ -271,6 +272,7 @@ def _annotators(
     Rows are judgments (label: the winner's sign, or a ranking's top position) and skipped
     leases (label NaN). Agreement is with the leave-one-out majority of the other people; a
     judgment's reading is its comparison's responses (too_fast: annotator_quality.speed_figures).
+    ``reliability``: the Dawid–Skene estimate over the people's verdicts (``reliability``).
     """
     human = ~_imported(judgments.annotator, names)
     ranking = judgments.rankings is not None
@@ -291,20 +293,10 @@ def _annotators(
         order=np.r_[judgments.id[human], np.zeros(len(skipped), np.int64)],  # skips are never compared
         chars=comparison_chars(positions, comparison),
     )
-    return [{"username": names.get(row["annotator"], ""), **row} for row in report]
-
-
-def comparison_chars(positions: PositionArrays, comparisons: np.ndarray) -> np.ndarray:
-    """Characters of all responses of each of ``comparisons`` (0 for one with no position), (n,).
-
-    A project's comparison ids lie in a narrow range, so the totals are a dense table indexed
-    by id: no sort and no search (a million judgments in about 0.04 s; np.unique took 0.3 s)."""
-    if not len(positions.comparison):
-        return np.zeros(len(comparisons))
-    low, high = int(positions.comparison.min()), int(positions.comparison.max())
-    totals = np.bincount(positions.comparison - low, weights=positions.length.astype(float), minlength=high - low + 1)
-    inside = (comparisons >= low) & (comparisons <= high)
-    return np.where(inside, totals[np.clip(comparisons - low, 0, high - low)], 0.0)
+    people = _subset(judgments, human)
+    reliability = annotator_reliability(people.comparison, people.annotator, people.signed, people.rankings)
+    return [{"username": names.get(row["annotator"], ""), **row, "reliability": reliability.get(row["annotator"])}
+            for row in report]
 
 
 # --- ratings ----------------------------------------------------------------------------------
