@@ -13,6 +13,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -28,7 +29,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 
 from labeling.annotation.selectors import comparison_payload
-from labeling.models import ComparisonKind, Flag, Judgment, Project, ReviewState
+from labeling.models import ComparisonKind, Flag, Judge, Judgment, Project, ReviewState
 from labeling.review.shapes import (
     RejectedJudgmentOut,
     ReviewedComparisonOut,
@@ -90,6 +91,7 @@ def review_entry(judgment: Judgment) -> ReviewEntryOut:
     }
     return {
         "id": judgment.pk, "comparison": comparison, "annotator": judgment.annotator.username,
+        "by_judge": judgment.by_judge,
         "winner": judgment.winner, "strength": judgment.strength, "ranking": judgment.ranking,
         "criteria": judgment.criteria, "rationale": judgment.rationale,
         "time_spent_ms": judgment.time_spent_ms, "created_at": judgment.created_at,
@@ -109,13 +111,15 @@ def _with_signals(project: Project) -> QuerySet[Judgment]:
     ranked = project.task_type == ComparisonKind.RANKING
     verdict = "ranking" if ranked else "winner"
     others = Judgment.objects.filter(comparison=OuterRef("comparison")).exclude(pk=OuterRef("pk"))
-    others = others.exclude(review=ReviewState.REJECTED)
+    # The people's judgments only: a judge's verdict is not a second opinion to disagree with.
+    others = others.exclude(review=ReviewState.REJECTED).filter(annotator__judge__isnull=True)
     agreeing = others.filter(**{verdict: OuterRef(verdict)})
     flags = Flag.objects.filter(comparison=OuterRef("comparison"))
     return (
         Judgment.objects.filter(project=project)
         .select_related("annotator", "reviewed_by", "comparison")
         .annotate(others=_count(others), agreeing=_count(agreeing), flags=_count(flags))
+        .annotate(by_judge=Exists(Judge.objects.filter(user=OuterRef("annotator"))))
         .annotate(
             agreeing_twice=ExpressionWrapper(F("agreeing") * 2, output_field=IntegerField()),
             wrong_on_gold=_gold_missed(project, verdict),

@@ -26,14 +26,16 @@ class ReviewedComparisonOut(ShownComparisonOut):
 
 class ReviewEntryOut(TypedDict):
     """One judgment in the review queue: the comparison, the verdict (``winner`` or ``ranking``),
-    strength, criterion verdicts, rationale and time spent; its review so far; and why it may need
-    a look: ``others`` counts the other counted judgments on the comparison, ``agreeing`` those
+    strength, criterion verdicts, rationale and time spent (``by_judge``: a judge's, issue #18); its
+    review so far; and why it may need a look: ``others`` counts the people's other counted
+    judgments on the comparison, ``agreeing`` those
     with the same verdict, ``flags`` the flags on the comparison, ``wrong_on_gold`` a gold
     comparison answered otherwise than its gold answer."""
 
     id: int
     comparison: ReviewedComparisonOut
     annotator: str
+    by_judge: bool
     winner: Literal["a", "b", "tie", ""]
     strength: Annotated[int | None, COUNT]
     ranking: list[str] | None

@@ -25,6 +25,8 @@ export interface ReviewEntry {
   id: number;
   comparison: ReviewedComparison;
   annotator: string;
+  /** A judge's judgment (a model labelling comparisons), not a person's. */
+  by_judge: boolean;
   winner: PairwiseWinner | "";
   strength: number | null;
   ranking: Letter[] | null;

@@ -3,8 +3,8 @@ what the annotator is shown, and who may do what. Runs on SQLite and on PostgreS
 
 import pytest
 
-from labeling.models import Comparison, Judgment, Lease, LeaseState
-from tests.factories import ProjectFactory, UserFactory, add_member, make_comparison
+from labeling.models import Comparison, Judge, JudgeKind, Judgment, Lease, LeaseState
+from tests.factories import ProjectFactory, UserFactory, add_member, make_comparison, new_client_key
 from tests.labeling.review.actions import judged, review
 from tests.reliability.accounting import seat_ledger_errors
 
@@ -152,3 +152,17 @@ def test_a_rejected_judgment_leaves_its_annotators_progress(api, project, annota
     assert api(annotator).get(progress).json() | {"remaining": None} == {
         "done_today": 0, "done_total": 0, "remaining": None, "remaining_capped": False,
     }
+
+
+def test_a_judges_judgment_is_marked_and_is_no_second_opinion(api, project, annotator, reviewer):
+    make_comparison(project)
+    judgment = judged(api, annotator, project, winner="a")
+    model_user = UserFactory(username="judge-rm-7", is_active=False)
+    Judge.objects.create(project=project, user=model_user, name="rm-7", kind=JudgeKind.REWARD_MODEL)
+    Judgment.objects.create(project=project, comparison_id=judgment["comparison"], annotator=model_user,
+                            winner="b", client_key=new_client_key())
+    entries = {e["annotator"]: e for e in queue(api, reviewer, project)["results"]}
+    assert entries["judge-rm-7"]["by_judge"] is True and entries[annotator.username]["by_judge"] is False
+    # the person's judgment has no other person's to disagree with: the judge's "b" does not count
+    assert (entries[annotator.username]["others"], entries[annotator.username]["agreeing"]) == (0, 0)
+    assert entries["judge-rm-7"]["others"] == 1  # the judge's, against the person's

@@ -37,7 +37,10 @@ export function ReviewEntryCard({ entry, project, decide }: { entry: ReviewEntry
 function EntryHead({ entry }: { entry: ReviewEntry }) {
   return (
     <header class="card-head review-head">
-      <h2>{entry.annotator}</h2>
+      <h2>
+        {entry.annotator}
+        {entry.by_judge && <span class="chip judge-chip" title="A model labelling comparisons, not a person">judge</span>}
+      </h2>
       <span class="card-note">{ago(entry.created_at)} · {duration(entry.time_spent_ms / 1000)} spent</span>
       <span class="chips">
         <span class={`chip${entry.agreeing * 2 < entry.others ? " reason-both_bad" : ""}`}>{agreementText(entry.others, entry.agreeing)}</span>
