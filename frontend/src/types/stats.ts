@@ -59,6 +59,9 @@ export interface AnnotatorQuality {
   fastest_seconds: number | null;
   /** At least a quarter of 10 or more timed judgments implausibly fast. */
   too_fast: boolean;
+  /** Dawid–Skene estimate of the share of their verdicts that are right; null with under 5
+   * judgments on comparisons others judged too, or a single annotator. */
+  reliability: number | null;
 }
 
 export interface RatingRow {

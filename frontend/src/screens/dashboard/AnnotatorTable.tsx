@@ -4,13 +4,18 @@ import { type Direction, type SortState, nextSort, sortRows } from "../../logic/
 import type { AnnotatorQuality, JudgeStats } from "../../types";
 
 type Column =
-  | "username" | "n" | "agreement" | "gold_accuracy" | "median_seconds" | "fastest_seconds" | "tie_rate" | "skip_rate"
+  | "username" | "n" | "agreement" | "reliability" | "gold_accuracy" | "median_seconds" | "fastest_seconds" | "tie_rate" | "skip_rate"
   | "flag_rate" | "outlier";
 
 const COLUMNS: { key: Column; label: string; natural: Direction; title: string }[] = [
   { key: "username", label: "Annotator", natural: "asc", title: "" },
   { key: "n", label: "Comparisons", natural: "desc", title: "Comparisons handled: judgments and skips" },
   { key: "agreement", label: "Agreement", natural: "asc", title: "Share agreeing with the leave-one-out majority" },
+  {
+    key: "reliability", label: "Reliability", natural: "asc",
+    title: "Dawid–Skene estimate of the share of their verdicts that are right: a confusion matrix per annotator, "
+      + "fitted by EM to everyone's verdicts on the comparisons they share; — with under 5 shared judgments or a single annotator",
+  },
   { key: "gold_accuracy", label: "Gold", natural: "asc", title: "Accuracy on gold comparisons" },
   { key: "median_seconds", label: "Median time", natural: "asc", title: "Median seconds per judgment" },
   { key: "fastest_seconds", label: "Fastest", natural: "asc", title: "Fastest judgment; the share faster than the responses can be skimmed beside it" },
@@ -71,6 +76,7 @@ function AnnotatorRow({ row }: { row: AnnotatorQuality }) {
       <td class="num">
         <ShareBar value={row.agreement} /> <span class="muted small">n={row.n_agreement}</span>
       </td>
+      <td class="num" data-testid="reliability">{percent(row.reliability)}</td>
       <td class="num">
         {row.n_gold ? (
           <>
