@@ -37,7 +37,15 @@ from kombu.exceptions import OperationalError
 
 from labeling.errors import Conflict, InvalidInput
 from labeling.exports.options import SPLITS, ExportStats, SnapshotOptions
-from labeling.exports.records import PromptRecord, Record, prompt_records, read_records, read_rows
+from labeling.exports.records import (
+    PromptRecord,
+    Record,
+    is_one_user_turn,
+    prompt_records,
+    read_records,
+    read_rows,
+    record_row,
+)
 from labeling.exports.rows import split_of
 from labeling.exports.services import criteria_check, export_representation, export_rows
 from labeling.exports.writers import Sink, make_writer
@@ -69,6 +77,31 @@ def snapshot_create(*, project: Project, options: SnapshotOptions, user=None) ->
     """
     snapshot = _store(project, options, user, status=SnapshotStatus.RUNNING, started_at=timezone.now())
     _write(snapshot)
+    return snapshot
+
+
+def snapshot_from_records(
+    *, project: Project, records: list[Record], options: SnapshotOptions, user=None
+) -> DatasetSnapshot:
+    """A ready snapshot of ``records`` made outside the database (best-of-N's selections, say),
+    written as ``snapshot_create`` writes an export: the same layout, manifest and sha256, split
+    by prompt with ``options.split_seed``, read-only, renamed into place when complete.
+
+    ``options.export.format`` names the records' kind (``trl``, ``kto`` or ``sft``); an unset
+    ``conversational`` is decided as for an export, and is set where a record's prompt needs it.
+    """
+    if not all(is_one_user_turn(r["prompt"]) for r in records):
+        options = replace(options, export=replace(options.export, conversational=True))
+    snapshot = _store(project, options, user, status=SnapshotStatus.RUNNING, started_at=timezone.now())
+    export = snapshot_options(snapshot).export
+    rows = ((messages_hash(r["prompt"]), record_row(r, export)) for r in records)
+    directory = Path(settings.ARTIFACT_DIR) / snapshot.path
+    try:
+        _mark_ready(snapshot, _write_directory(directory, snapshot, rows))
+    except BaseException as exc:
+        shutil.rmtree(directory, ignore_errors=True)
+        _mark_failed(snapshot.pk, SnapshotStatus.RUNNING, _describe(exc))
+        raise
     return snapshot
 
 
@@ -170,16 +203,17 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
-def _write_directory(directory: Path, snapshot: DatasetSnapshot) -> dict:
-    """Write the files under a temporary name, then rename to ``directory``; returns the manifest."""
+def _write_directory(directory: Path, snapshot: DatasetSnapshot, rows=None) -> dict:
+    """Write the files under a temporary name, then rename to ``directory``; returns the manifest.
+    ``rows`` ((prompt key, row) pairs) are written instead of the project's export when given."""
     tmp = directory.with_name(f".tmp-{directory.name}")
     tmp.mkdir(parents=True)
     try:
         options = snapshot_options(snapshot)
-        # decided again: a prompt may have been added since the row was stored
-        options = replace(options, export=export_representation(snapshot.project, options.export))
+        if rows is None:  # decided again: a prompt may have been added since the row was stored
+            options = replace(options, export=export_representation(snapshot.project, options.export))
         stats = ExportStats()
-        counts = _write_splits(tmp, snapshot.project, options, stats)
+        counts = _write_splits(tmp, snapshot.project, options, stats, rows)
         paths = [tmp / f"{split}.{options.file}" for split in SPLITS]
         manifest = {
             "snapshot": snapshot.pk, "project": {"id": snapshot.project.pk, "slug": snapshot.project.slug},
@@ -207,12 +241,16 @@ def snapshot_options(snapshot: DatasetSnapshot) -> SnapshotOptions:
     )
 
 
-def _write_splits(directory: Path, project: Project, options: SnapshotOptions, stats: ExportStats) -> dict[str, int]:
+def _write_splits(
+    directory: Path, project: Project, options: SnapshotOptions, stats: ExportStats, rows=None
+) -> dict[str, int]:
     counts, file, export = dict.fromkeys(SPLITS, 0), options.file, options.export
+    if rows is None:
+        rows = export_rows(project=project, options=export, filters=options.filters, stats=stats)
     with ExitStack() as stack:
         files = {split: stack.enter_context(open(directory / f"{split}.{file}", "wb")) for split in SPLITS}
         writers = {split: make_writer(file, Sink(f), export) for split, f in files.items()}
-        for key, row in export_rows(project=project, options=export, filters=options.filters, stats=stats):
+        for key, row in rows:
             split = split_of(key, options.split_seed, options.validation_fraction)
             writers[split].write(row)
             counts[split] += 1

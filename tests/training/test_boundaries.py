@@ -22,7 +22,9 @@ LABELING_PUBLIC = {
     "labeling.projects.selectors": {"project_list_for"},
     "labeling.exports.options": {"ExportOptions", "SnapshotOptions"},
     "labeling.exports.records": {"KTORecord", "PreferenceRecord", "PromptRecord", "Record", "SFTRecord"},
-    "labeling.exports.snapshots": {"snapshot_create", "snapshot_prompt_records", "snapshot_records"},
+    "labeling.exports.snapshots": {
+        "snapshot_create", "snapshot_from_records", "snapshot_prompt_records", "snapshot_records",
+    },
     "labeling.exports.services": {"criteria_check"},
     "labeling.annotation.priority": {
         "comparison_priority_set", "comparison_responses", "judge_priority_set", "open_comparison_ids",
