@@ -51,6 +51,7 @@ STAGE_INPUTS = {
     Stage.RLOO: {"base_kinds": [POLICY], "needs_reward_checkpoint": True, "produces": POLICY},
     Stage.GENERATE: {"base_kinds": [POLICY], "needs_reward_checkpoint": False, "produces": "responses"},
     Stage.JUDGE: {"base_kinds": [REWARD, POLICY], "needs_reward_checkpoint": False, "produces": "judgments"},
+    Stage.BEST_OF_N: {"base_kinds": [POLICY], "needs_reward_checkpoint": True, "produces": "snapshot"},
 }
 
 

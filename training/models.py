@@ -18,6 +18,7 @@ class Stage(models.TextChoices):
     RLOO = "rloo", "REINFORCE leave-one-out"
     GENERATE = "generate", "Generate responses"
     JUDGE = "judge", "Judge comparisons"
+    BEST_OF_N = "best_of_n", "Best-of-N sampling"
 
 
 class RunStatus(models.TextChoices):

@@ -16,8 +16,6 @@ import logging
 import threading
 import time
 import traceback
-from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -33,8 +31,10 @@ from django.db import (
 from django.utils import timezone
 
 from training import services
+from training.best_of_n_run import run_best_of_n
 from training.guardrails import data_problems, data_warnings, refusal, result_warnings
 from training.models import ModelCheckpoint, RunStatus, Stage, TrainingRun
+from training.run_log import LogTail, run_log
 from training.run_samples import run_samples_record, split_samples
 from training.validation import resolve_model_path
 
@@ -70,37 +70,6 @@ def drop_connection() -> None:
     """Forget this thread's connection (Django does not reconnect a broken one by itself)."""
     with contextlib.suppress(DatabaseError):
         connection.close()
-
-
-class LogTail(logging.Handler):
-    """Keeps the last lines logged during a run, for the dashboard."""
-
-    def __init__(self, lines: int = 200):
-        super().__init__(logging.INFO)
-        self.lines: deque[str] = deque(maxlen=lines)
-        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-
-    def emit(self, record):
-        self.lines.append(self.format(record))
-
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-
-@contextlib.contextmanager
-def run_log() -> Iterator[LogTail]:
-    """Collect what is logged during a run. The run's own lines (``training.*``: its progress,
-    its resume, its launched job's output) are kept at INFO whatever the worker's log level: the
-    demo's worker runs at WARNING, and a run's log then held only library warnings."""
-    tail, own = LogTail(), logging.getLogger("training")
-    previous = own.level
-    own.setLevel(logging.INFO)
-    logging.getLogger().addHandler(tail)
-    try:
-        yield tail
-    finally:
-        logging.getLogger().removeHandler(tail)
-        own.setLevel(previous)
 
 
 class Heartbeat(threading.Thread):
@@ -396,4 +365,5 @@ STAGES = {
     Stage.RLOO: run_rloo,
     Stage.GENERATE: run_generate,
     Stage.JUDGE: run_judge,
+    Stage.BEST_OF_N: run_best_of_n,
 }

@@ -92,7 +92,19 @@ def validate_run(
         _check_reward_source(stage, reward_checkpoint, normalised)
     if stage == Stage.JUDGE:
         _check_judge(base_model, base_checkpoint, reward_checkpoint, project, normalised["endpoint_model"])
+    if stage == Stage.BEST_OF_N:
+        _check_best_of_n(base_checkpoint, reward_checkpoint, normalised)
     return normalised
+
+
+def _check_best_of_n(base_checkpoint, reward_checkpoint, config: dict) -> None:
+    """Best-of-N samples from a policy and scores with a reward model (on one of its criteria
+    where it was trained per criterion)."""
+    if base_checkpoint is not None and base_checkpoint.kind != ModelCheckpoint.Kind.POLICY:
+        raise InvalidInput(f"a best_of_n run samples from a policy; checkpoint {base_checkpoint.pk} is a reward model")
+    if reward_checkpoint is None:
+        raise InvalidInput("a best_of_n run needs reward_checkpoint (a reward model checkpoint) to score its samples")
+    _check_reward_criterion(reward_checkpoint, config["reward_criterion"])
 
 
 def _check_judge(base_model: str, base_checkpoint, reward_checkpoint, project, endpoint_model: str) -> None:
@@ -201,7 +213,7 @@ def amount_check(project, stage: str, snapshot, config: dict, force: bool) -> li
     unless ``force``; the warnings the run starts with. Exact for a snapshot. A run without one
     exports its data when it starts, and the worker checks again then; here only what is certain
     already: a pairwise reward or DPO run gets at most one pair per decided comparison."""
-    if snapshot is not None and stage != Stage.GENERATE:
+    if snapshot is not None and stage not in (Stage.GENERATE, Stage.BEST_OF_N):  # they only read prompts
         counts = (snapshot.row_counts.get("train", 0), snapshot.row_counts.get("validation", 0))
         problems, warnings = data_problems(stage, *counts), data_warnings(stage, *counts)
     elif stage in (Stage.REWARD, Stage.DPO) and project.task_type == "pairwise" and not config.get("criteria"):

@@ -21,7 +21,7 @@ def fields_of(stage: dict) -> dict:
 
 def test_every_stage_lists_every_field_with_its_default(api, annotator):
     stages = configs(api, annotator)
-    assert list(stages) == ["reward", "sft", "dpo", "kto", "ppo", "grpo", "rloo", "generate", "judge"]
+    assert list(stages) == ["reward", "sft", "dpo", "kto", "ppo", "grpo", "rloo", "generate", "judge", "best_of_n"]
     for name, config_class in STAGE_CONFIGS.items():
         listed = fields_of(stages[name])
         assert list(listed) == [f.name for f in dataclasses.fields(config_class)]

@@ -13,16 +13,19 @@ best (Nakano et al. 2021, WebGPT; Touvron et al. 2023, Llama 2 §3.2.2). What co
                      first k samples, so one run shows how the gain grows with N
 
 Samples cut at max_new_tokens are scored less `missing_eos_penalty` when it is set, as in
-online RL, so an unfinished answer does not win by length.
+online RL, so an unfinished answer does not win by length. `run_best_of_n` is the stage's
+entry for a launched job (child.py): the reward function comes from a reward checkpoint.
 """
 
 from pathlib import Path
 
 import numpy as np
 
+from training.ml.best_of_n_config import BestOfNConfig
 from training.ml.generate import generate
 from training.ml.generate_config import GenerateConfig
 from training.ml.loop import Callback
+from training.ml.scoring import load_reward_fn
 
 SCORE_BATCH = 16  # responses per reward-model call
 
@@ -44,6 +47,22 @@ def best_of_n(
         table[sample["prompt_index"], sample["sample_index"]] = score
     by_cell = {(s["prompt_index"], s["sample_index"]): s for s in samples}
     return select(prompts, table, by_cell)
+
+
+def run_best_of_n(
+    config: BestOfNConfig,
+    policy_path: str | Path,
+    prompts: list[dict],
+    callback: Callback | None = None,
+    reward_model_path: str | None = None,
+) -> dict:
+    """best_of_n scored by the reward checkpoint at `reward_model_path` (on
+    config.reward_criterion), with config.missing_eos_penalty: what the best_of_n stage runs."""
+    import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    reward_fn = load_reward_fn(reward_model_path, device, config.reward_criterion)
+    return best_of_n(config, policy_path, prompts, reward_fn, callback, config.missing_eos_penalty)
 
 
 def score_samples(samples: list[dict], reward_fn, missing_eos_penalty: float | None) -> np.ndarray:

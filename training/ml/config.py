@@ -15,6 +15,7 @@ limit is importable from here.
 
 from collections.abc import Mapping
 
+from training.ml.best_of_n_config import BestOfNConfig
 from training.ml.config_base import (
     BACKENDS,
     DPO_LOSSES,
@@ -102,6 +103,7 @@ __all__ = [
     "option",
     "Config",
     "TrainConfig",
+    "BestOfNConfig",
     "DPOConfig",
     "GenerateConfig",
     "GroupRLConfig",
@@ -127,6 +129,7 @@ STAGE_CONFIGS: dict[str, type[Config]] = {
     "rloo": RLOOConfig,
     "generate": GenerateConfig,
     "judge": JudgeConfig,
+    "best_of_n": BestOfNConfig,
 }
 
 
