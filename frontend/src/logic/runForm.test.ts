@@ -164,6 +164,14 @@ describe("seeding the next run from a checkpoint", () => {
       });
     }
   });
+
+  it("offers best-of-N from a policy, once the server lists the stage; the form then asks for the reward model", () => {
+    const withBestOfN = [...STAGES, stage("best_of_n", ["policy"], true)];
+    expect(seedsFor(checkpoint("policy"), withBestOfN).at(-1)).toEqual({
+      stage: "best_of_n", base_checkpoint: 7, reward_checkpoint: null, label: "Best-of-N samples into a snapshot",
+    });
+    expect(seedsFor(checkpoint("reward"), withBestOfN).map((s) => s.stage)).not.toContain("best_of_n");
+  });
 });
 
 describe("the base a new run starts from", () => {

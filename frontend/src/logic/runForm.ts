@@ -102,12 +102,17 @@ export interface RunSeed {
 }
 
 // After a reward model the next step is RL against it; after a policy, look at what it writes.
-// Either can also judge the project's comparisons beside the people (issue #18).
+// Either can also judge the project's comparisons beside the people, and a policy can sample
+// best-of-N against a reward model (issue #18).
 const NEXT_STAGES: Record<string, Stage[]> = {
   reward: ["ppo", "grpo", "rloo", "reward", "judge"],
-  policy: ["generate", "dpo", "kto", "ppo", "grpo", "rloo", "sft", "reward", "judge"],
+  policy: ["generate", "dpo", "kto", "ppo", "grpo", "rloo", "sft", "reward", "judge", "best_of_n"],
 };
-const SEED_LABELS: Partial<Record<Stage, string>> = { generate: "Generate responses", judge: "Judge the comparisons" };
+const SEED_LABELS: Partial<Record<Stage, string>> = {
+  generate: "Generate responses",
+  judge: "Judge the comparisons",
+  best_of_n: "Best-of-N samples into a snapshot",
+};
 
 /** The runs `checkpoint` can start: as the base of a stage, or as the reward model of online RL (PPO, GRPO, RLOO). */
 export function seedsFor(checkpoint: Checkpoint, stages: StageConfig[]): RunSeed[] {

@@ -2,7 +2,7 @@
 
 import type { ExportFormat } from "./exports";
 
-export type Stage = "reward" | "sft" | "dpo" | "kto" | "ppo" | "grpo" | "rloo" | "generate" | "judge";
+export type Stage = "reward" | "sft" | "dpo" | "kto" | "ppo" | "grpo" | "rloo" | "generate" | "judge" | "best_of_n";
 export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
 export type ConfigValue = number | string | boolean | string[] | null;
 
@@ -32,7 +32,7 @@ export interface StageConfig {
   /** Checkpoint kinds it can start from. */
   base_kinds: CheckpointKind[];
   needs_reward_checkpoint: boolean;
-  produces: CheckpointKind | "responses" | "judgments";
+  produces: CheckpointKind | "responses" | "judgments" | "snapshot";
   fields: ConfigField[];
 }
 
