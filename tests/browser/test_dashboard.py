@@ -209,6 +209,7 @@ def test_admin_runs_a_project_from_import_to_a_trained_reward_model(
     page.get_by_test_id("annotator-table").get_by_role("button", name="Agreement").click()
     first = page.get_by_test_id("annotator-table").locator("tbody tr").first
     expect(first).to_have_attribute("data-testid", "annotator-cy-annotator")
+    expect(first.get_by_test_id("reliability")).to_have_text(re.compile(r"^\d+%$"))  # Dawid–Skene, as a percent
     page.get_by_test_id("annotator-table").get_by_role("button", name="Status").click()
     shoot_whole(page, shoot, "dashboard-overview")
     in_dark(page, shoot, "dashboard-overview-dark", "annotator-table")
