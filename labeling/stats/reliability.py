@@ -53,9 +53,6 @@ def annotator_reliability(comparison, annotator, signed, rankings=None) -> dict[
 
 
 def _shared(of_judgment: np.ndarray, person: np.ndarray, n_comparisons: int) -> np.ndarray:
-    """Whether two or more distinct people judged each comparison (by comparison code)."""
-    low = np.full(n_comparisons, np.iinfo(np.int64).max)
-    high = np.full(n_comparisons, -1)
-    np.minimum.at(low, of_judgment, person)
-    np.maximum.at(high, of_judgment, person)
-    return high > low
+    """Whether two or more people judged each comparison (by comparison code). A person judges a
+    comparison once (the judgment_one_per_annotator constraint), so counting judgments counts people."""
+    return np.bincount(of_judgment, minlength=n_comparisons) >= 2
