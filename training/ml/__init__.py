@@ -14,6 +14,8 @@ torch-free <stage>_config module beside it) its config:
     evaluate.evaluate_reward(model_path, examples) -> {"accuracy", "mean_margin", "count"}
     judge.judge(config, model_path, comparisons, callback=None, rubric=None, endpoint=None)
         -> verdict records, one per comparison (a reward model, causal LM or endpoint as judge)
+    best_of_n.run_best_of_n(config, policy_path, prompts, callback=None, reward_model_path=None)
+        -> the best and worst of N samples per prompt with their rewards, and best-of-k metrics
 
 The arguments after the config are a typed bundle (trainer.StageInputs, online.OnlineInputs).
 Two shared runners do the rest: trainer.py (reward, SFT, DPO, KTO: setup, the loop of loop.py,
