@@ -105,7 +105,8 @@ def _judgment(rng, i: int, k: int, overlap: int, project_id: int, user_ids: list
     strength = None if winner == "tie" else rng.randint(1, 3)
     user = user_ids[(i + k) % len(user_ids)]  # distinct annotators on one comparison
     jid = (i - 1) * overlap + k + 1
-    return (jid, project_id, i, user, winner, strength, None, "{}", "", rng.randint(2000, 60000), f"bench-{jid}", now)
+    review = ("", "", None, None)  # unreviewed: review, review_note, reviewed_by, reviewed_at
+    return (jid, project_id, i, user, winner, strength, None, "{}", "", rng.randint(2000, 60000), f"bench-{jid}", now, *review)
 
 
 def _insert(model, rows: list[tuple]) -> None:

@@ -157,6 +157,7 @@ def ours_config(config_class, args, **extra):
         max_length=args.max_length,
         max_prompt_length=args.max_length - 1,
         mixed_precision="bf16" if args.bf16 else "no",
+        show_samples=False,  # TRL generates nothing while it trains: the same work on both sides
         **extra,
     )
 

@@ -264,6 +264,11 @@ class TrainConfig(Config):
         UpTo(MAX_STEPS),
     )
     save_total_limit: int = option(2, "Saved training states kept, the newest.", UpTo(MAX_STATES))
+    show_samples: bool = option(
+        True,
+        "SFT, DPO, KTO: greedy responses to a few validation prompts on about 100 evenly spread "
+        "steps, shown on the run page; each costs a short generation (off for throughput benches).",
+    )
     eval_steps: int | None = option(
         None,
         "Measure the validation metrics every this many steps, recorded as val_* curves; null = "

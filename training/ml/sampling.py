@@ -118,7 +118,8 @@ def with_samples(callback, accelerator, model, tokenizer, examples: list[dict], 
     on the steps samples_due picks, so the run page shows how an SFT, DPO or KTO policy answers
     as it trains. Only the main process calls a callback, so it generates alone: not under a
     sharding engine (fsdp, deepspeed), whose model needs every rank to run a forward."""
-    if callback is None or not examples or (accelerator.num_processes > 1 and config.distributed != "ddp"):
+    sharded = accelerator.num_processes > 1 and config.distributed != "ddp"
+    if callback is None or not examples or not config.show_samples or sharded:
         return callback
     special = special_tokens(tokenizer)
     prompts = [e["prompt"] for e in examples[:SAMPLES_PER_STEP]]

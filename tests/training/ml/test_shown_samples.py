@@ -35,6 +35,12 @@ def test_dpo_shows_them_too_from_training_prompts_without_validation(tmp_path, t
     assert [len(metrics["samples"]) for _, _, metrics in recorder.calls] == [4, 4]
 
 
+def test_show_samples_off_generates_nothing(tmp_path, tiny_lm_path, pairs):
+    recorder = Recorder()
+    train_dpo(DPOConfig(**FAST, show_samples=False), tiny_lm_path, pairs, [], tmp_path / "out", recorder)
+    assert len(recorder.calls) == 2 and not any("samples" in metrics for _, _, metrics in recorder.calls)
+
+
 def test_a_long_run_shows_samples_on_about_a_hundred_evenly_spread_steps():
     due = [step for step in range(1, 1001) if samples_due(step, 1000)]
     assert len(due) == SAMPLED_STEPS and due[0] == 10 and due[-1] == 1000
