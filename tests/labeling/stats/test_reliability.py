@@ -4,6 +4,7 @@ simulated annotators of known accuracy, the null cases, and the payload's rows."
 import numpy as np
 import pytest
 
+from labeling.stats import reliability
 from labeling.stats.payload import project_stats_compute
 from labeling.stats.reliability import MIN_SHARED_JUDGMENTS, annotator_reliability
 from tests.factories import UserFactory, add_member, make_comparison
@@ -108,3 +109,20 @@ def test_judges_and_rejected_judgments_do_not_count_toward_reliability(project, 
         rejected(comparison, late, "b", strength=1)
     rows = project_stats_compute(project)["annotators"]
     assert [(row["annotator"], row["reliability"]) for row in rows] == [(annotator.pk, None)]
+
+
+def test_a_large_project_is_fitted_on_a_sample_that_moves_no_estimate_much(monkeypatch):
+    rng = np.random.default_rng(3)
+    n_comparisons, accuracy = 6000, np.r_[np.full(8, 0.9), np.full(4, 0.6)]
+    comparison = np.repeat(np.arange(n_comparisons), 3)
+    annotator = np.concatenate([rng.choice(12, 3, replace=False) for _ in range(n_comparisons)]) + 1
+    truth = rng.choice([1, -1, 0], n_comparisons, p=[0.45, 0.45, 0.1])[comparison]
+    right = rng.random(len(comparison)) < accuracy[annotator - 1]
+    signed = np.where(right, truth, rng.choice([1, -1, 0], len(comparison)))
+    whole = annotator_reliability(comparison, annotator, signed)
+    monkeypatch.setattr(reliability, "MAX_UNITS", 2000)
+    monkeypatch.setattr(reliability, "FULL_BELOW", 10)
+    sampled = annotator_reliability(comparison, annotator, signed)
+    assert whole.keys() == sampled.keys()
+    assert max(abs(whole[a] - sampled[a]) for a in whole) < 0.03  # a third of the units, ~500 rows each
+    assert whole != sampled  # the sample was taken
