@@ -2,8 +2,9 @@
 worker for the run page (the ranks print them with their progress line; training/ml/sampling.py).
 
 The write is idempotent per step, so a retried one (runner.with_db_retry) replaces, never
-doubles. What arrives is checked here, since it crossed a process boundary: texts are cut,
-a score that is not a finite number is dropped, and at most MAX_PER_STEP are kept.
+doubles. What arrives is checked here, since it crossed a process boundary: texts are cut (and a
+NUL a model wrote, which PostgreSQL cannot store, shown as U+FFFD), a score that is not a finite
+number is dropped, and at most MAX_PER_STEP are kept.
 """
 
 import math
@@ -39,8 +40,12 @@ def _fields(sample: dict) -> dict:
     score, truncated = sample.get("score"), sample.get("truncated")
     finite = isinstance(score, int | float) and not isinstance(score, bool) and math.isfinite(score)
     return {
-        "prompt": str(sample.get("prompt", ""))[:MAX_CHARS],
-        "response": str(sample.get("response", ""))[:MAX_CHARS],
+        "prompt": _text(sample.get("prompt", "")),
+        "response": _text(sample.get("response", "")),
         "score": float(score) if finite else None,
         "truncated": truncated if isinstance(truncated, bool) else None,
     }
+
+
+def _text(value) -> str:
+    return str(value)[:MAX_CHARS].replace("\x00", "\ufffd")

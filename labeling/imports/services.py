@@ -18,7 +18,7 @@ import random
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from queue import Full, Queue
 
@@ -102,12 +102,21 @@ def import_options_check(format: str, with_labels: bool) -> None:
 
 
 def import_records(*, project: Project, records: Iterable[ImportRecord], source_name: str, user=None) -> DataImport:
-    """Store already-parsed records (e.g. generated responses) exactly as a file import would."""
+    """Store already-parsed records (e.g. generated responses) exactly as a file import would. A
+    model may write a NUL, which PostgreSQL cannot store (a file holding one is refused, naming the
+    line): in a response it is kept visible as U+FFFD instead of failing the run that sampled it."""
     counts = ImportCounts()
+    storable = (_without_nul(record) for record in records)
     return _store_all(
-        project=project, chunks=_chunks(_numbered(records, counts), [0], project, False), counts=counts, format=source_name[:16],
+        project=project, chunks=_chunks(_numbered(storable, counts), [0], project, False), counts=counts, format=source_name[:16],
         file_name=source_name, label_source="", user=user, digest=hashlib.sha256(),
     )
+
+
+def _without_nul(record: ImportRecord) -> ImportRecord:
+    if not any("\x00" in text for text, _ in record.responses):
+        return record
+    return replace(record, responses=[(text.replace("\x00", "\ufffd"), model) for text, model in record.responses])
 
 
 def _store_all(*, project, chunks, counts, format, file_name, label_source, user, digest, on_progress=None,

@@ -36,6 +36,15 @@ def test_the_worker_stores_a_steps_samples_apart_from_its_metrics(labelled_proje
     assert len(second.response) == 4000 and second.score is None and second.truncated is None  # checked on arrival
 
 
+def test_a_nul_a_model_wrote_is_stored_visible(labelled_project, tiny_reward_model):
+    """PostgreSQL cannot store NUL, and a tiny random model writes one now and then."""
+    run, attempt = claimed(labelled_project, tiny_reward_model)
+    nul = {"prompt": "Say\x00 3", "response": "a\x00b", "score": 1.0, "truncated": True}
+    assert control_for(run, attempt)(2, 4, {"loss": 0.5, "samples": [nul]}) is True
+    stored = RunSample.objects.get(run=run, step=2)
+    assert (stored.prompt, stored.response) == ("Say\ufffd 3", "a\ufffdb")
+
+
 def test_a_stopped_attempt_stores_no_samples(labelled_project, tiny_reward_model):
     run, attempt = claimed(labelled_project, tiny_reward_model)
     TrainingRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)  # reaped under it

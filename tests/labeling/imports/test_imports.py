@@ -11,8 +11,8 @@ from django.db.models import F
 
 from labeling.errors import ImportFailed, InvalidInput
 from labeling.imports import services as imports
-from labeling.imports.formats import parse_hh_rlhf
-from labeling.imports.services import import_file
+from labeling.imports.formats import ImportRecord, parse_hh_rlhf
+from labeling.imports.services import import_file, import_records
 from labeling.models import (
     Comparison,
     ComparisonResponse,
@@ -610,3 +610,11 @@ def test_texts_with_tabs_line_breaks_backslashes_and_quotes_are_stored_as_they_a
     assert stored == {(t, f"m\t{i}") for i, t in enumerate(tricky)} | {(f"other {t}", "m\\2") for t in tricky}
     prompts = {p.messages[-1]["content"]: (p.external_id, p.metadata) for p in Prompt.objects.filter(project=project)}
     assert prompts == {f"prompt {t}": (f"id\n{i}", {"note": t}) for i, t in enumerate(tricky)}
+
+
+def test_a_nul_a_model_wrote_is_stored_visible_not_refused(project):
+    """A file holding a NUL is refused (its line named); generated text is a model's output, kept
+    as U+FFFD so the run that sampled it does not fail on PostgreSQL, which cannot store NUL."""
+    record = ImportRecord([{"role": "user", "content": "Say hi"}], [("hi\x00there", "policy"), ("hello", "base")])
+    import_records(project=project, records=[record], source_name="generate:test")
+    assert sorted(Response.objects.filter(project=project).values_list("text", flat=True)) == ["hello", "hi\ufffdthere"]
