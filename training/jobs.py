@@ -167,15 +167,18 @@ def _join(run_id: int, attempt: int) -> dict | None:
 
 
 def _still_running(run_id: int, attempt: int, every: float = 2.0):
-    """A should_stop for a part: whether the attempt still runs, asked at most every ``every`` s."""
+    """A should_stop for a part: whether the attempt still runs, asked at most every ``every`` s.
+
+    A cancel request alone does not stop a part: part 0 stops the world (its rank 0 goes, and
+    the other ranks fail on their next collective), so the run is recorded as cancelled. Were
+    this part to stop first, rank 0 would die of the lost peer and the cancel read as a failure.
+    A part whose ranks hang on a peer that never answers stops once part 0 recorded the end."""
     state = {"checked": 0.0, "running": True}
 
     def running() -> bool:
         if time.monotonic() - state["checked"] >= every:
             state["checked"] = time.monotonic()
-            state["running"] = TrainingRun.objects.filter(
-                pk=run_id, status=RunStatus.RUNNING, attempts=attempt, cancel_requested=False
-            ).exists()
+            state["running"] = TrainingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING, attempts=attempt).exists()
         return state["running"]
 
     return running

@@ -25,6 +25,8 @@ def test_two_workers_complete_one_two_machine_dpo_run(
     with celery_worker(), celery_worker():
         run_id = start_dpo(api, admin_user, labelled_project, tiny_policy_model, num_processes=1, num_machines=2)
         wait_for(lambda: finished(run_id), timeout=420, what="the two-machine run to finish")
+        # part 0 records the end; part 1's worker follows its rank out a moment later
+        wait_for(lambda: not list(job_tmp.glob("training-job-*")), timeout=30, what="part 1 to remove its job directory")
     run = TrainingRun.objects.get(pk=run_id)
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert run.result["metrics"]["world_size"] == 2 and run.parts_joined == 1
@@ -62,7 +64,9 @@ def test_cancel_ends_the_processes_of_every_part(
         ranks = [p for p in job if p.cmdline()[1:4] == ["-u", "-m", "training.child"]]
         assert len(ranks) == 2, [p.cmdline() for p in job]  # one on each worker
         assert api(admin_user).post(f"/api/training-runs/{run_id}/cancel/").status_code == 200
-        wait_for(lambda: TrainingRun.objects.get(pk=run_id).status == RunStatus.CANCELLED, timeout=10, what="cancel")
+        wait_for(lambda: finished(run_id), timeout=10, what="cancel")
+        run = TrainingRun.objects.get(pk=run_id)
+        assert run.status == RunStatus.CANCELLED, run.error  # not failed by a rank that lost its peer
         wait_for(lambda: not [p for p in job if p.is_running() and p.status() != psutil.STATUS_ZOMBIE],
                  timeout=10, what="every process of both parts to end")
         assert first.poll() is None and second.poll() is None
