@@ -220,7 +220,8 @@ class Judgment(models.Model):
     """One annotator's preference on one comparison.
 
     Pairwise: ``winner`` (a/b/tie) and ``strength`` (1..len(scale), null for a tie or no scale).
-    Ranking: ``ranking`` lists every position letter, best first; ``winner`` is blank.
+    Ranking: ``ranking`` lists every position letter, best first; ``winner`` is blank;
+    ``ranking_ties`` groups the positions ranked equal (runs of ``ranking``), where the project allows ties.
     ``criteria`` maps criterion name to ``{"winner", "strength"}`` or ``{"ranking"}``.
     """
 
@@ -230,6 +231,8 @@ class Judgment(models.Model):
     winner = models.CharField(max_length=3, choices=Winner.choices, blank=True)
     strength = models.PositiveSmallIntegerField(null=True, blank=True)
     ranking = models.JSONField(null=True, blank=True)
+    # Ranking: the groups of positions ranked equal, e.g. [["b", "a"]] (issue #19); null when none.
+    ranking_ties = models.JSONField(null=True, blank=True)
     criteria = models.JSONField(default=dict, blank=True)
     rationale = models.TextField(blank=True)
     time_spent_ms = models.PositiveIntegerField(default=0)
