@@ -2,6 +2,7 @@
 
 from labeling.annotation import api as annotation
 from labeling.annotation import undo_api
+from labeling.comparisons import api as comparisons
 from labeling.exports import api as exports
 from labeling.projects import api as projects
 from labeling.projects import overview_api
@@ -16,4 +17,5 @@ urlpatterns = [
     *stats.urlpatterns,
     *overview_api.urlpatterns,
     *review.urlpatterns,
+    *comparisons.urlpatterns,
 ]

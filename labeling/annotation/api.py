@@ -108,11 +108,12 @@ def _comparison_out(comparison) -> ComparisonOut:
     return comparison_payload(comparison=comparison, lease_expires_at=comparison.lease_expires_at)
 
 
-def _judgment_out(judgment: Judgment, username: str) -> JudgmentOut:
+def _judgment_out(judgment: Judgment, username: str, by_judge: bool = False) -> JudgmentOut:
     """Built directly: a DRF serializer costs about a millisecond, a tenth of a submit.
-    Datetimes are rendered by the JSON renderer."""
+    Datetimes are rendered by the JSON renderer. A submit is a person's (``by_judge`` false):
+    judges store their judgments on the worker, never through this API."""
     return {
-        "id": judgment.pk, "comparison": judgment.comparison_id, "annotator": username,
+        "id": judgment.pk, "comparison": judgment.comparison_id, "annotator": username, "by_judge": by_judge,
         "winner": judgment.winner, "strength": judgment.strength, "ranking": judgment.ranking,
         "criteria": judgment.criteria, "rationale": judgment.rationale, "time_spent_ms": judgment.time_spent_ms,
         "client_key": judgment.client_key, "created_at": judgment.created_at,
@@ -123,7 +124,7 @@ def _judgment_out(judgment: Judgment, username: str) -> JudgmentOut:
 def _judgment_page(paginator: LimitOffsetPagination, judgments) -> JudgmentPageOut:
     return {
         "count": paginator.count, "next": paginator.get_next_link(), "previous": paginator.get_previous_link(),
-        "results": [_judgment_out(j, j.annotator.username) for j in judgments],
+        "results": [_judgment_out(j, j.annotator.username, j.by_judge) for j in judgments],
     }
 
 

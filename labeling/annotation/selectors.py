@@ -11,6 +11,7 @@ from labeling.models import (
     Comparison,
     ComparisonResponse,
     Flag,
+    Judge,
     Judgment,
     Lease,
     LeaseState,
@@ -54,8 +55,10 @@ def _json(value):
 
 
 def judgment_list_for(*, project: Project, annotator=None) -> QuerySet[Judgment]:
-    """The project's judgments, newest first; only ``annotator``'s when given (access is the caller's)."""
+    """The project's judgments, newest first; only ``annotator``'s when given (access is the caller's).
+    Each is annotated ``by_judge``: a judge's (a model labelling comparisons), not a person's."""
     judgments = Judgment.objects.filter(project=project).select_related("annotator")
+    judgments = judgments.annotate(by_judge=Exists(Judge.objects.filter(user=OuterRef("annotator"))))
     if annotator is not None:
         judgments = judgments.filter(annotator=annotator)
     return judgments.order_by("-created_at", "-id")

@@ -41,11 +41,13 @@ class ComparisonOut(TypedDict):
 
 class JudgmentOut(TypedDict):
     """One judgment: its verdict (``winner``, or ``ranking`` best first), strength, criterion
-    verdicts (``criteria``) and until when its annotator may still undo it."""
+    verdicts (``criteria``) and until when its annotator may still undo it. ``by_judge``: made by
+    a judge (a model labelling comparisons), not a person."""
 
     id: int
     comparison: int
     annotator: str
+    by_judge: bool
     winner: Literal["a", "b", "tie", ""]
     strength: Annotated[int | None, COUNT]
     ranking: list[str] | None

@@ -117,6 +117,8 @@ MATRIX = [
                                                    "client_key": new_client_key()})),
     Row("get", "api/snapshots/<int:snapshot_id>/", ADMINS, fixed(lambda w, r: f"/api/snapshots/{w.snapshot.pk}/")),
     Row("post", "api/flags/<int:flag_id>/resolve/", ADMINS, fixed(lambda w, r: f"/api/flags/{w.flag.pk}/resolve/")),
+    Row("get", P + "comparisons/<int:comparison_id>/", ADMINS,
+        fixed(lambda w, r: f"/api/projects/{w.project.pk}/comparisons/{w.flag.comparison_id}/")),
     Row("get", "api/training-configs/", (403, 200, 200, 200), fixed("/api/training-configs/")),
     # The unfiltered list is each caller's own admin projects' runs: empty for the annotators.
     Row("get", "api/training-runs/", (403, 200, 200, 200), fixed("/api/training-runs/")),

@@ -106,6 +106,9 @@ def test_admin_responses_have_exactly_their_documented_fields(openapi, world):
     check(openapi, admin, "get", "/api/projects/{project_id}/overview/", 200, project_id=project)
     check(openapi, admin, "get", "/api/projects/{project_id}/flags/", 200, project_id=project)
     check(openapi, admin, "post", "/api/flags/{flag_id}/resolve/", 200, flag_id=world.flag.pk)
+    detail = "/api/projects/{project_id}/comparisons/{comparison_id}/"
+    shown = check(openapi, admin, "get", detail, 200, project_id=project, comparison_id=world.flag.comparison_id)
+    assert shown["judgments"] and shown["flags"], "the flagged comparison's judgments and flags are checked too"
     check(openapi, admin, "get", "/api/projects/{project_id}/members/", 200, project_id=project)
     check(openapi, admin, "get", "/api/projects/{project_id}/imports/", 200, project_id=project)
     check(openapi, admin, "get", "/api/projects/{project_id}/snapshots/", 200, project_id=project)

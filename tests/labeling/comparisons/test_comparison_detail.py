@@ -1,0 +1,76 @@
+"""An admin opens one comparison whole (a flagged one, from the dashboard): the prompt, every
+response with its letter and model, the judgments with who made them (a judge marked), their
+review, and the flags; other projects' comparisons are not found, non-admins are refused."""
+
+import pytest
+
+from labeling.annotation.assignment import comparison_lease_next
+from labeling.annotation.judgments import flag_create, judgment_create
+from labeling.judges.services import judge_for_checkpoint, judge_verdicts_store
+from labeling.models import Judge
+from labeling.review.services import judgment_review
+from tests.factories import ProjectFactory, make_comparison, new_client_key
+
+pytestmark = pytest.mark.django_db
+
+
+def url(project_id, comparison_id):
+    return f"/api/projects/{project_id}/comparisons/{comparison_id}/"
+
+
+@pytest.fixture
+def judged(project, annotator, second_annotator, admin_user):
+    """A comparison judged by two people (one rejected in review) and a judge, and flagged."""
+    project.overlap = 2
+    project.save(update_fields=["overlap"])
+    comparison = make_comparison(project, models_=("llama-7b", "mistral-7b"), texts=["<b>bold</b> answer", "plain"])
+    for user, winner in [(annotator, "a"), (second_annotator, "b")]:
+        assert comparison_lease_next(project=project, annotator=user).pk == comparison.pk
+        judgment_create(annotator=user, comparison_id=comparison.pk, client_key=new_client_key(),
+                        winner=winner, strength=2, rationale=f"{user.username} thinks {winner}")
+    rejected = second_annotator.judgments.get()
+    judgment_review(judgment=rejected, reviewer=admin_user, review="rejected", note="skimmed")
+    judge = judge_for_checkpoint(project=project, checkpoint_id=3, name="rm-run-3", kind="reward_model")
+    judge_verdicts_store(judge=judge, verdicts=[
+        {"comparison_id": comparison.pk, "winner": "b", "strength": 1, "criteria": {}, "rationale": "margin 0.4"}
+    ])
+    flag_create(annotator=annotator, comparison_id=comparison.pk, reason="unsafe", note="look at A")
+    return comparison
+
+
+def test_an_admin_sees_the_comparison_with_models_judgments_and_flags(api, project, admin_user, judged):
+    body = api(admin_user).get(url(project.pk, judged.pk)).json()
+    assert body["id"] == judged.pk and body["project"] == project.pk
+    assert body["prompt"]["messages"] == judged.prompt.messages
+    assert [(r["letter"], r["text"], r["model_name"]) for r in body["responses"]] == [
+        ("a", "<b>bold</b> answer", "llama-7b"), ("b", "plain", "mistral-7b"),
+    ]
+    rows = [(j["judge"] or j["annotator"], j["by_judge"], j["winner"], j["strength"], j["review"], j["review_note"]) for j in body["judgments"]]
+    assert rows == [
+        ("ann-annotator", False, "a", 2, "", ""),
+        ("bob-annotator", False, "b", 2, "rejected", "skimmed"),
+        ("rm-run-3", True, "b", 1, "", ""),
+    ]
+    assert body["judgments"][1]["reviewed_by"] == "ada-admin"
+    assert body["judgments"][0]["rationale"] == "ann-annotator thinks a"
+    assert [(f["reason"], f["note"], f["resolved"]) for f in body["flags"]] == [("unsafe", "look at A", False)]
+
+
+def test_another_projects_comparison_is_not_found(api, project, admin_user):
+    elsewhere = make_comparison(ProjectFactory(slug="other-project"))
+    assert api(admin_user).get(url(project.pk, elsewhere.pk)).status_code == 404
+    assert api(admin_user).get(url(elsewhere.project_id, elsewhere.pk)).status_code == 404
+    assert api(admin_user).get(url(project.pk, 10**9)).status_code == 404
+
+
+def test_annotators_are_refused_and_outsiders_see_nothing(api, project, annotator, outsider, judged):
+    assert api(annotator).get(url(project.pk, judged.pk)).status_code == 403
+    assert api(outsider).get(url(project.pk, judged.pk)).status_code == 404
+    assert api(None).get(url(project.pk, judged.pk)).status_code == 403
+
+
+def test_the_judgment_list_marks_judges(api, project, admin_user, judged):
+    listed = api(admin_user).get(f"/api/judgments/?project={project.pk}&all=true").json()["results"]
+    assert sorted((j["annotator"], j["by_judge"]) for j in listed) == [
+        ("ann-annotator", False), ("bob-annotator", False), (Judge.objects.get().user.username, True),
+    ]
