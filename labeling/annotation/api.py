@@ -40,6 +40,10 @@ class JudgmentInputSerializer(serializers.Serializer):
     winner = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="")
     strength = serializers.IntegerField(required=False, allow_null=True, default=None)
     ranking = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True, default=None)
+    ranking_ties = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField()), required=False, allow_null=True, default=None,
+        help_text='Ranking: the groups of positions ranked equal, e.g. [["b", "a"]] (where the project allows ties).',
+    )
     criteria = serializers.DictField(required=False, default=dict)
     rationale = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
     time_spent_ms = serializers.IntegerField(required=False, min_value=0, default=0)
@@ -115,6 +119,7 @@ def _judgment_out(judgment: Judgment, username: str, by_judge: bool = False) -> 
     return {
         "id": judgment.pk, "comparison": judgment.comparison_id, "annotator": username, "by_judge": by_judge,
         "winner": judgment.winner, "strength": judgment.strength, "ranking": judgment.ranking,
+        "ranking_ties": judgment.ranking_ties or ([] if judgment.ranking else None),
         "criteria": judgment.criteria, "rationale": judgment.rationale, "time_spent_ms": judgment.time_spent_ms,
         "client_key": judgment.client_key, "created_at": judgment.created_at,
         "editable_until": judgment.created_at + EDIT_WINDOW,

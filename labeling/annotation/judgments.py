@@ -38,7 +38,7 @@ from labeling.models import (
     UndoneJudgment,
     Winner,
 )
-from labeling.rankings import is_full_ranking, position_letters
+from labeling.rankings import is_full_ranking, position_letters, ranking_ties_error
 from labeling.stats.services import project_stats_changed
 
 EDIT_WINDOW = timedelta(minutes=10)  # how long "undo last" stays available after a submit
@@ -58,6 +58,7 @@ def judgment_create(
     criteria: dict | None = None,
     rationale: str = "",
     time_spent_ms: int = 0,
+    ranking_ties: list[list[str]] | None = None,
 ) -> tuple[Judgment, bool]:
     """Store ``annotator``'s judgment on a comparison they hold a lease on; ``(judgment, created)``.
 
@@ -69,7 +70,7 @@ def judgment_create(
     comparison = access_comparison(annotator, comparison_id)
     _check_client_key(client_key)
     _check_extras(rationale=rationale, time_spent_ms=time_spent_ms)
-    verdict = {"winner": winner, "strength": strength, "ranking": ranking, "criteria": criteria}
+    verdict = {"winner": winner, "strength": strength, "ranking": ranking, "criteria": criteria, "ranking_ties": ranking_ties}
     extras = {"rationale": rationale, "time_spent_ms": time_spent_ms, "client_key": client_key}
     try:
         with transaction.atomic():
@@ -216,12 +217,13 @@ def demonstration_create(
 # --- the result ----------------------------------------------------------------------------
 
 
-def validated_result(comparison: Comparison, *, winner, strength, ranking, criteria) -> dict:
+def validated_result(comparison: Comparison, *, winner, strength, ranking, criteria, ranking_ties=None) -> dict:
     """The result fields to store for ``comparison``'s project, or InvalidInput naming the bad field.
 
     Pairwise: ``winner`` a/b/tie (tie only where allowed) and ``strength`` 1..len(scale), required
     when the project has a scale and the winner is not a tie, null otherwise. Ranking: every
-    letter exactly once, best first. ``criteria`` has exactly the project's criteria, each
+    letter exactly once, best first, and ``ranking_ties`` its groups of equal positions (where the
+    project allows ties; stored null when none). ``criteria`` has exactly the project's criteria, each
     judged the same way.
     """
     project = comparison.project
@@ -230,8 +232,9 @@ def validated_result(comparison: Comparison, *, winner, strength, ranking, crite
             raise InvalidInput("a ranking project takes 'ranking', not 'winner' or 'strength'")
         k = ComparisonResponse.objects.filter(comparison=comparison).count()
         main = {"ranking": _valid_ranking(ranking, k, "ranking")}
+        main["ranking_ties"] = _valid_ranking_ties(project, ranking_ties, main["ranking"])
     else:
-        if ranking:
+        if ranking or ranking_ties:
             raise InvalidInput("a pairwise project takes 'winner' and 'strength', not 'ranking'")
         main = _valid_pairwise(project, winner, strength, prefix="")
         k = 2
@@ -258,6 +261,17 @@ def _valid_ranking(ranking, k: int, name: str) -> list[str]:
     if not is_full_ranking(ranking, k):
         raise InvalidInput(f"{name} must list each of {', '.join(position_letters(k))} exactly once, best first")
     return list(ranking)
+
+
+def _valid_ranking_ties(project, ties, ranking: list[str]) -> list[list[str]] | None:
+    if not ties:
+        return None
+    if not project.allow_ties:
+        raise InvalidInput("ranking_ties: this project does not allow ties")
+    error = ranking_ties_error(ties, ranking)
+    if error:
+        raise InvalidInput(f"ranking_ties {error}")
+    return [list(group) for group in ties]
 
 
 def _valid_criteria(project, criteria, k: int) -> dict:

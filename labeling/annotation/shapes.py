@@ -51,6 +51,7 @@ class JudgmentOut(TypedDict):
     winner: Literal["a", "b", "tie", ""]
     strength: Annotated[int | None, COUNT]
     ranking: list[str] | None
+    ranking_ties: Annotated[list[list[str]] | None, {"description": 'Ranking: the groups of positions ranked equal ([] when none); null for pairwise.'}]
     criteria: dict[str, Any]
     rationale: str
     time_spent_ms: Annotated[int, COUNT]
