@@ -8,8 +8,8 @@ arrays.
 Coding. A pairwise result is one signed integer: +strength when A won, -strength when B won,
 0 for a tie. Its sign is the nominal winner (a = 1, tie = 0, b = -1). A ranking is a list of
 positions best first; for agreement it is expanded into its implied pairs, each pair of
-positions (lo, hi) of one comparison being a unit valued +1 when lo was ranked above hi and -1
-otherwise.
+positions (lo, hi) of one comparison being a unit valued +1 when lo was ranked above hi, -1
+when below, and 0 when the two were ranked equal (``levels``: a ranking with ties).
 """
 
 from __future__ import annotations
@@ -115,11 +115,12 @@ class PairRows:
         return PairRows(*(getattr(self, name)[keep] for name in self.__dataclass_fields__))
 
 
-def pair_rows(comparison, signed, rankings, positions) -> PairRows:
+def pair_rows(comparison, signed, rankings, positions, levels=None) -> PairRows:
     """Rows for pairwise results (``rankings`` None) or for every pair a ranking implies.
 
     ``positions`` is ``(of_comparison, at_position, model_at, length_at)``. A ranking's
-    pairs are placed winner first, so their outcome is 1.
+    pairs are placed winner first, so their outcome is 1, or 0.5 for a pair ranked equal
+    (``levels``: see ``ratings.ranking_to_pairs``).
     """
     comparison = np.asarray(comparison, np.int64)
     if rankings is None:
@@ -129,7 +130,7 @@ def pair_rows(comparison, signed, rankings, positions) -> PairRows:
         outcome = (np.sign(signed) + 1.0) / 2.0
         weight = np.maximum(np.abs(signed), 1).astype(float)
     else:
-        first, second, outcome, judgment = ranking_to_pairs(rankings)
+        first, second, outcome, judgment = ranking_to_pairs(rankings, levels)
         order = np.argsort(judgment, kind="stable")  # ranking_to_pairs groups by length
         first, second = first[order].astype(np.int64), second[order].astype(np.int64)
         judgment, outcome = judgment[order], outcome[order]
@@ -164,20 +165,21 @@ def merge_by_comparison(rows: PairRows, comparison) -> tuple[PairRows, np.ndarra
 # --- agreement --------------------------------------------------------------------------------
 
 
-def agreement_units(comparison, rater, signed, rankings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(unit, rater, value)`` rows: the comparison and its signed result, or a ranking's pairs.
+def agreement_units(comparison, rater, signed, rankings, levels=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(unit, rater, value)`` rows: the comparison and its signed result, or a ranking's pairs
+    (0 for a pair ranked equal: ``levels``, see ``ratings.ranking_to_pairs``).
 
     Values are integers (the maths takes floats; integer codes make grouping cheap).
     """
     comparison, rater = np.asarray(comparison, np.int64), np.asarray(rater, np.int64)
     if rankings is None:
         return comparison, rater, np.asarray(signed, dtype=np.int64)
-    winner, loser, _, judgment = ranking_to_pairs(rankings)
+    winner, loser, outcome, judgment = ranking_to_pairs(rankings, levels)
     winner, loser = winner.astype(np.int64), loser.astype(np.int64)
     width = max((len(r) for r in rankings), default=1)
     low, high = np.minimum(winner, loser), np.maximum(winner, loser)
     unit = (comparison[judgment] * width + low) * width + high
-    return unit, rater[judgment], np.where(winner == low, 1, -1)
+    return unit, rater[judgment], np.where(outcome == 0.5, 0, np.where(winner == low, 1, -1))
 
 
 def unit_matrix(unit, value) -> np.ndarray:

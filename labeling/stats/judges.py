@@ -37,11 +37,11 @@ def judges_block(
     if not judges:
         return []
     judge_ids = np.array(sorted(judges), dtype=np.int64)
-    comparison, annotator, signed, rankings = touched = _touched(judgments, judge_ids)
+    comparison, annotator, signed, rankings, levels = touched = _touched(judgments, judge_ids)
     main = _units(*touched)
     by_criterion = {name: _units(*_touched(rows, judge_ids)) for name, rows in criteria.items()}
     rows = pair_rows(comparison, signed, rankings,
-                     (positions.comparison, positions.position, positions.model, positions.length))
+                     (positions.comparison, positions.position, positions.model, positions.length), levels)
     row_rater, row_comparison = annotator[rows.judgment], comparison[rows.judgment]
     entries = []
     for user_id, (name, kind) in sorted(judges.items(), key=lambda item: item[1][0]):
@@ -62,15 +62,16 @@ def judges_block(
 
 
 def _touched(judgments: JudgmentArrays, judge_ids: np.ndarray) -> tuple:
-    """``(comparison, annotator, signed, rankings)`` of the comparisons some judge judged: the
+    """``(comparison, annotator, signed, rankings, levels)`` of the comparisons some judge judged: the
     only ones the figures read (a few thousand of a million judgments, typically)."""
     keep = np.isin(judgments.comparison, judgments.comparison[np.isin(judgments.annotator, judge_ids)])
     rankings = None if judgments.rankings is None else [judgments.rankings[i] for i in np.flatnonzero(keep)]
-    return judgments.comparison[keep], judgments.annotator[keep], judgments.signed[keep], rankings
+    levels = None if judgments.levels is None else [judgments.levels[i] for i in np.flatnonzero(keep)]
+    return judgments.comparison[keep], judgments.annotator[keep], judgments.signed[keep], rankings, levels
 
 
-def _units(comparison, annotator, signed, rankings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return agreement_units(comparison, annotator, signed, rankings)
+def _units(comparison, annotator, signed, rankings, levels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return agreement_units(comparison, annotator, signed, rankings, levels)
 
 
 def _agreement(units, user_id: int, judge_ids: np.ndarray) -> dict:

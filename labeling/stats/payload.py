@@ -158,9 +158,10 @@ def _timed(function, *args) -> tuple[object, float]:
 
 def _subset(arrays: JudgmentArrays, keep: np.ndarray) -> JudgmentArrays:
     rankings = None if arrays.rankings is None else [arrays.rankings[i] for i in np.flatnonzero(keep)]
+    levels = None if arrays.levels is None else [arrays.levels[i] for i in np.flatnonzero(keep)]
     return JudgmentArrays(
         id=arrays.id[keep], comparison=arrays.comparison[keep], annotator=arrays.annotator[keep],
-        signed=arrays.signed[keep], seconds=arrays.seconds[keep], rankings=rankings,
+        signed=arrays.signed[keep], seconds=arrays.seconds[keep], rankings=rankings, levels=levels,
     )
 
 
@@ -208,7 +209,8 @@ def _agreement(project: Project, judgments: JudgmentArrays) -> dict:
     Nominal figures take the winner as a category (a, tie and b equally far apart); ordinal and
     interval alpha take the signed strength score (-S..S, a tie at 0).
     """
-    unit, rater, value = agreement_units(judgments.comparison, judgments.annotator, judgments.signed, judgments.rankings)
+    unit, rater, value = agreement_units(judgments.comparison, judgments.annotator, judgments.signed, judgments.rankings,
+                                         judgments.levels)
     scores = unit_matrix(unit, value)
     winners = np.sign(scores)  # NaN stays NaN
     rated = np.sum(~np.isnan(scores), axis=1)
@@ -294,7 +296,7 @@ def _annotators(
         chars=comparison_chars(positions, comparison),
     )
     people = _subset(judgments, human)
-    reliability = annotator_reliability(people.comparison, people.annotator, people.signed, people.rankings)
+    reliability = annotator_reliability(people.comparison, people.annotator, people.signed, people.rankings, people.levels)
     return [{"username": names.get(row["annotator"], ""), **row, "reliability": reliability.get(row["annotator"])}
             for row in report]
 
@@ -311,7 +313,7 @@ def _ratings(project: Project, judgments: JudgmentArrays, positions: PositionArr
     rated, the unnamed ones pooled as ``UNNAMED_MODEL``.
     """
     rows = pair_rows(judgments.comparison, judgments.signed, judgments.rankings,
-                     (positions.comparison, positions.position, positions.model, positions.length))
+                     (positions.comparison, positions.position, positions.model, positions.length), judgments.levels)
     unnamed = positions.models.index("") if "" in positions.models else MISSING  # the blank name's code
     unknown = (rows.model_a == MISSING) | (rows.model_b == MISSING) | (
         (rows.model_a == unnamed) & (rows.model_b == unnamed))

@@ -326,26 +326,31 @@ def length_controlled_bradley_terry(model_a, model_b, outcome, length_a, length_
     return {"rows": rows, "length_coef": float(result.x[size])}
 
 
-def ranking_to_pairs(rankings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def ranking_to_pairs(rankings, levels=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Expand best-first rankings into pairwise rows where the earlier model wins.
 
     A ranking of L models gives its L(L-1)/2 pairs. Returns
-    ``(model_a, model_b, outcome, ranking_index)``: outcome is all 1.0 and
+    ``(model_a, model_b, outcome, ranking_index)``: outcome is 1.0, or 0.5 (a tie) for a pair
+    ranked equal: ``levels`` (None: no ties) holds each ranking's ranks, entry by entry, equal
+    for tied entries (``labeling.rankings.ranking_levels``); and
     ``ranking_index`` says which ranking each pair came from (for weighting or
     resampling by judgment). Rankings are grouped by length, so the loop runs
     once per distinct length, not once per ranking.
     """
     lengths = np.array([len(ranking) for ranking in rankings], dtype=np.int64)
-    parts_a, parts_b, parts_index = [], [], []
+    parts_a, parts_b, parts_tied, parts_index = [], [], [], []
     for length in np.unique(lengths[lengths >= 2]):
         index = np.flatnonzero(lengths == length)
         block = np.array([rankings[i] for i in index])  # (R_L, L)
+        rank = np.array([levels[i] for i in index]) if levels is not None else np.broadcast_to(np.arange(length), block.shape)
         first, second = np.triu_indices(length, k=1)
         parts_a.append(block[:, first].ravel())
         parts_b.append(block[:, second].ravel())
+        parts_tied.append((rank[:, first] == rank[:, second]).ravel())
         parts_index.append(np.repeat(index, len(first)))
     if not parts_a:
         empty = np.array([])
         return empty, empty, empty, np.array([], dtype=np.int64)
     model_a, model_b = np.concatenate(parts_a), np.concatenate(parts_b)
-    return model_a, model_b, np.ones(len(model_a)), np.concatenate(parts_index)
+    outcome = np.where(np.concatenate(parts_tied), 0.5, 1.0)
+    return model_a, model_b, outcome, np.concatenate(parts_index)

@@ -31,9 +31,10 @@ MAX_UNITS = 100_000
 FULL_BELOW = 500
 
 
-def annotator_reliability(comparison, annotator, signed, rankings=None) -> dict[int, float | None]:
+def annotator_reliability(comparison, annotator, signed, rankings=None, levels=None) -> dict[int, float | None]:
     """Reliability (0..1, or None) per annotator id, from judgment arrays (see ``JudgmentArrays``:
-    ``signed`` >0 when A won, <0 when B won, 0 a tie; ``rankings`` positions best first)."""
+    ``signed`` >0 when A won, <0 when B won, 0 a tie; ``rankings`` positions best first, ``levels``
+    their ranks where some are tied)."""
     comparison, annotator = np.asarray(comparison, np.int64), np.asarray(annotator, np.int64)
     people, person = id_codes(annotator)
     reliability = dict.fromkeys(people.tolist())
@@ -44,7 +45,7 @@ def annotator_reliability(comparison, annotator, signed, rankings=None) -> dict[
     enough = np.bincount(person[shared[of_judgment]], minlength=len(people)) >= MIN_SHARED_JUDGMENTS
     if not enough.any():
         return reliability
-    unit, rater, value = agreement_units(comparison, annotator, signed, rankings)
+    unit, rater, value = agreement_units(comparison, annotator, signed, rankings, levels)
     width = 1 if rankings is None else max((len(r) for r in rankings), default=1)
     unit_comparison = np.searchsorted(comparisons, unit // (width * width))  # a ranking's unit packs its pair
     keep = shared[unit_comparison]

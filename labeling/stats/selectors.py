@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 from django.contrib.auth import get_user_model
@@ -51,7 +52,7 @@ from labeling.models import (
     Response,
     ReviewState,
 )
-from labeling.rankings import LETTERS
+from labeling.rankings import LETTERS, ranking_levels
 from labeling.stats.arrays import locate
 
 # Judgments imported with labels belong to an inactive user named after the source
@@ -65,8 +66,9 @@ class JudgmentArrays:
 
     ``signed`` codes a pairwise result as +strength when A won, -strength when B won and 0 for
     a tie (strength counts 1 where the project has no scale). ``rankings`` (ranking projects
-    only, else None) holds each judgment's positions best first (0 is A). ``seconds`` is NaN
-    where no time was recorded (imports).
+    only, else None) holds each judgment's positions best first (0 is A); ``levels`` (None when
+    no ranking has ties) their ranks, equal for positions ranked equal (``ranking_levels``).
+    ``seconds`` is NaN where no time was recorded (imports).
     """
 
     id: np.ndarray
@@ -75,6 +77,7 @@ class JudgmentArrays:
     signed: np.ndarray
     seconds: np.ndarray
     rankings: list[list[int]] | None = None
+    levels: list[list[int]] | None = None
 
 
 @dataclass(frozen=True)
@@ -220,7 +223,7 @@ def judgment_arrays(project: Project, *, copy: bool | None = None) -> JudgmentAr
     """The project's counted judgments, main result only (``copy``: see ``_int_table``)."""
     judgments = counted_judgments(project)
     if project.task_type == ComparisonKind.RANKING:
-        return _ranking_arrays(judgments.values_list("id", "comparison_id", "annotator_id", "time_spent_ms", "ranking"))
+        return _ranking_arrays(judgments.values_list("id", "comparison_id", "annotator_id", "time_spent_ms", "ranking", "ranking_ties"))
     return _judgment_rows(_int_table(_judgment_table(project), 5, copy=copy))
 
 
@@ -245,7 +248,8 @@ def criterion_arrays(project: Project, name: str) -> JudgmentArrays:
     result = KeyTransform(name, "criteria")
     if project.task_type == ComparisonKind.RANKING:
         rows = judgments.annotate(result=KeyTransform("ranking", result)).filter(result__isnull=False)
-        return _ranking_arrays(rows.values_list("id", "comparison_id", "annotator_id", "time_spent_ms", "result"))
+        rows = rows.values_list("id", "comparison_id", "annotator_id", "time_spent_ms", "result")
+        return _ranking_arrays((*row, None) for row in rows)  # ties are on the main ranking only
     strength = Cast(KeyTextTransform("strength", result), IntegerField())
     # the Cast makes it plain text: a key transform's "=" would compare JSON values
     judgments = judgments.annotate(criterion_winner=Cast(KeyTextTransform("winner", result), CharField()))
@@ -255,10 +259,10 @@ def criterion_arrays(project: Project, name: str) -> JudgmentArrays:
 
 
 def _ranking_arrays(rows) -> JudgmentArrays:
-    """Ranking judgments: letters become positions; JSON is decoded per row (no SQL coding)."""
-    ids, comparisons, annotators, times, rankings = [], [], [], [], []
+    """Ranking judgments: letters become positions, ties ranks; JSON is decoded per row (no SQL coding)."""
+    ids, comparisons, annotators, times, rankings, levels = [], [], [], [], [], []
     position = {letter: i for i, letter in enumerate(LETTERS)}
-    for judgment_id, comparison_id, annotator_id, time_ms, ranking in sorted(rows):
+    for judgment_id, comparison_id, annotator_id, time_ms, ranking, ties in sorted(rows, key=itemgetter(0)):
         if not isinstance(ranking, list) or not ranking:
             continue
         ids.append(judgment_id)
@@ -266,11 +270,13 @@ def _ranking_arrays(rows) -> JudgmentArrays:
         annotators.append(annotator_id)
         times.append(time_ms)
         rankings.append([position[letter] for letter in ranking])
+        levels.append(ranking_levels(ranking, ties))
     size = len(ids)
+    tied = any(level != list(range(len(level))) for level in levels)
     return JudgmentArrays(
         id=np.array(ids, dtype=np.int64), comparison=np.array(comparisons, dtype=np.int64),
         annotator=np.array(annotators, dtype=np.int64), signed=np.zeros(size, dtype=np.int64),
-        seconds=_seconds(np.array(times, dtype=np.int64)), rankings=rankings,
+        seconds=_seconds(np.array(times, dtype=np.int64)), rankings=rankings, levels=levels if tied else None,
     )
 
 
