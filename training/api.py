@@ -193,4 +193,5 @@ urlpatterns = [
     path("training-runs/<int:run_id>/samples/", TrainingRunSamplesView.as_view(), name="training-run-samples"),
     path("checkpoints/", CheckpointListView.as_view(), name="checkpoint-list"),
     path("", ("training.api_configs", None, None)),  # = include("training.api_configs"): stage config fields
+    path("", ("training.report_api", None, None)),  # a reward checkpoint's report
 ]

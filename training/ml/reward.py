@@ -6,13 +6,18 @@ head on mean-pooled hidden states (reward_model.py); the checkpoint records it.
 Loss: Bradley–Terry, -log σ(r_chosen - r_rejected - m) with the Llama 2 margin m when
 `config.use_margin` (bradley_terry_loss, below). Chosen and rejected go through the
 model in one (2B, T) batch. Validation accuracy is measured on `val_examples` after the
-last step (scoring.score_pairs).
+last step (scoring.score_pairs); those last scores also make the checkpoint's report.json
+(reward_report.pairs_report, what `evaluate_reward --report` prints for the same pairs), at no
+extra cost: the pairs are scored once.
 
 With `config.criteria` set, every pair names the criterion it was judged on and the model
 reads it (data.criterion_ids); training_config.json records the criteria, so scoring asks
 for one. Setup, loop, evaluation and saving are the shared runner's (trainer.py).
 """
 
+
+import json
+from pathlib import Path
 
 import torch
 
@@ -26,6 +31,7 @@ from training.ml.data import (
 )
 from training.ml.losses import soft_preference_loss
 from training.ml.reward_config import RewardConfig
+from training.ml.reward_report import REPORT_FILE, pairs_report
 from training.ml.scoring import preference_metrics, score_pairs
 from training.ml.trainer import Session, Setup, Stage, StageInputs, train_stage
 
@@ -50,7 +56,7 @@ def reward_setup(session: Session, train_examples: list[dict], val_examples: lis
     check_criteria(val_examples, config.criteria, "validation")
     model = trainable_reward_model(session.base_model_path, session.tokenizer, config)
     train, val = (session.encode(encode_preference, e) for e in (train_examples, val_examples))
-    return Setup(model, train, val, collate_preferences)
+    return Setup(model, train, val, collate_preferences, save_extra=ValidationReport(val_examples))
 
 
 def trainable_reward_model(base_model_path, tokenizer, config: RewardConfig):
@@ -81,9 +87,25 @@ def reward_validation(session: Session, model, setup: Setup):
     def evaluate() -> dict:
         pad_id, batch_size = session.tokenizer.pad_token_id, session.config.batch_size
         scores = score_pairs(session.accelerator, model, setup.val_features, batch_size, pad_id)
+        setup.save_extra.margins = (scores[0] - scores[1]).numpy()  # the last scores make the report
         return {f"val_{k}": v for k, v in preference_metrics(*scores).items()}
 
     return evaluate
+
+
+class ValidationReport:
+    """Writes report.json into the checkpoint (finish_run's save_extra, main process only): the
+    report of the validation pairs from their last scores, those of the model saved; nothing
+    without validation pairs."""
+
+    def __init__(self, val_examples: list[dict]):
+        self.val_examples, self.margins = val_examples, None
+
+    def __call__(self, directory: Path) -> None:
+        if self.margins is None:
+            return
+        report = {"split": "validation", **pairs_report(self.val_examples, self.margins)}
+        (Path(directory) / REPORT_FILE).write_text(json.dumps(report))
 
 
 def bradley_terry_loss(

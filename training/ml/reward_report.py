@@ -135,3 +135,21 @@ def reward_report(margins, chosen_len, rejected_len, groups: dict[str, list] | N
     if "subset" in report["groups"]:
         report["rewardbench_sections"] = rewardbench_sections(report["groups"]["subset"])
     return report
+
+
+# A pair's fields that group the report: `criterion` (scored on), `source` and `subset` (files),
+# `label_source` (a snapshot's human / model / mixed labels).
+GROUP_FIELDS = ("criterion", "source", "subset", "label_source")
+REPORT_FILE = "report.json"  # beside a reward checkpoint's weights; read by the web side as JSON
+
+
+def pairs_report(examples: list[dict], margins, criterion: str | None = None) -> dict:
+    """reward_report of preference examples (dicts with "chosen", "rejected" and any of
+    GROUP_FIELDS) from their margins; lengths in characters. `criterion` stands for a pair's
+    own where it has none (what a per-criterion model scored it on)."""
+    groups = {field: [e.get(field) or None for e in examples] for field in GROUP_FIELDS}
+    if criterion:
+        groups["criterion"] = [c or criterion for c in groups["criterion"]]
+    chosen_len = [len(e["chosen"]) for e in examples]
+    rejected_len = [len(e["rejected"]) for e in examples]
+    return reward_report(margins, chosen_len, rejected_len, groups)

@@ -57,6 +57,7 @@ class Setup:
     collate: Callable
     reference: tuple | None = None  # the frozen reference's log-probs of the training features
     val_reference: tuple | None = None  # and of the validation features
+    save_extra: Callable | None = None  # writes the stage's own files into the checkpoint (finish_run)
 
 
 @dataclass(frozen=True)
@@ -101,5 +102,6 @@ def train_stage(stage: Stage, config, inputs: StageInputs) -> dict:
     )
     final = final_metrics(history, evaluate)
     return finish_run(
-        accelerator, prepared.model, tokenizer, output_dir, stage.name, config, base, history, final
+        accelerator, prepared.model, tokenizer, output_dir, stage.name, config, base, history, final,
+        save_extra=setup.save_extra,
     )

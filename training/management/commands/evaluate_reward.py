@@ -5,12 +5,15 @@ from django.core.management.base import BaseCommand, CommandError
 
 from labeling.imports.formats import LABELLED_FORMATS, PARSERS, RecordError, RecordSkipped
 from labeling.params import is_row_id
+from training.ml.reward_report import (  # numpy only; a reward run's report.json uses it too
+    GROUP_FIELDS,
+    REPORT_FILE,
+    pairs_report,
+)
 from training.models import ModelCheckpoint
 from training.validation import resolve_model_path
 
 FORMATS = (*LABELLED_FORMATS, "rewardbench")
-# Per-pair fields kept from a row for the report's groups.
-GROUP_FIELDS = ("criterion", "source", "subset")
 
 
 def parse_rewardbench(row: dict) -> dict:
@@ -35,8 +38,9 @@ def parse_labelled(row: dict, format: str) -> dict:
 def read_pairs(path: str, format: str) -> tuple[list[dict], list[int]]:
     """Preference examples from a labelled file; the line numbers skipped (identical pairs).
 
-    A row's ``criterion`` (trl files exported per criterion), ``source`` and ``subset`` are
-    kept: the first is scored on, all three group the report."""
+    A row's ``criterion`` (trl files exported per criterion), ``source``, ``subset`` and
+    ``label_source`` are kept (reward_report.GROUP_FIELDS): the first is scored on, all group
+    the report."""
     examples, skipped = [], []
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, start=1):
@@ -74,6 +78,10 @@ class Command(BaseCommand):
             "--report", action="store_true",
             help="Also per-group accuracy with intervals, calibration (ECE) and length bias.",
         )
+        parser.add_argument(
+            "--save", action="store_true",
+            help="Write the report into the checkpoint's directory as report.json: its page on the dashboard shows it.",
+        )
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **o):
@@ -91,8 +99,11 @@ class Command(BaseCommand):
         except ValueError as exc:  # pairs that do not fit the model, e.g. a criterion it does not know
             raise CommandError(str(exc)) from None
         result = {**preference_metrics(chosen, rejected), "skipped_lines": skipped, "checkpoint": path}
-        if o["report"] or o["format"] == "rewardbench":
+        if o["report"] or o["save"] or o["format"] == "rewardbench":
             result["report"] = self._report(examples, (chosen - rejected).numpy(), o["criterion"])
+        if o["save"]:
+            report = {"split": Path(o["data"]).name, **result["report"]}
+            (Path(path) / REPORT_FILE).write_text(json.dumps(report))
         if o["json"]:
             self.stdout.write(json.dumps(result))
             return
@@ -105,17 +116,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def _report(examples: list[dict], margins, criterion: str | None) -> dict:
-        from training.ml.reward_report import reward_report
-
-        groups = {field: [e.get(field) for e in examples] for field in GROUP_FIELDS}
-        if criterion:
-            groups["criterion"] = [c or criterion for c in groups["criterion"]]
-        return reward_report(
-            margins,
-            [len(e["chosen"]) for e in examples],
-            [len(e["rejected"]) for e in examples],
-            groups,
-        )
+        return pairs_report(examples, margins, criterion)
 
     def _model_path(self, ref: str) -> str:
         if is_row_id(ref):  # not str.isdigit(): '²' passes it and int() refuses it
