@@ -37,6 +37,7 @@ CHECK_BOUNDS = {
     ml_config.verifier_mode: {"choices": list(ml_config.VERIFIER_MODES)},
     ml_config.dpo_loss_name: {"choices": list(ml_config.DPO_LOSSES)},
     ml_config.judge_which: {"choices": list(ml_config.JUDGE_WHICH)},
+    ml_config.judge_mode: {"choices": list(ml_config.JUDGE_MODES)},
 }
 
 POLICY, REWARD = ModelCheckpoint.Kind.POLICY.value, ModelCheckpoint.Kind.REWARD.value

@@ -345,6 +345,10 @@ def run_judge(run, callback):
     from training.ml.judge import judge
 
     config = config_from_dict(Stage.JUDGE, run.config)
+    if config.mode == "revise":  # the causal LM writes revisions into a snapshot: training/revising.py
+        from training.revising import run_revise
+
+        return run_revise(run, callback, config)
     judge_row = run_judge_of(run, config)
     comparisons, rubric = judge_inputs(run, judge_row, config)
     extra = {"rubric": rubric, "endpoint": settings.JUDGE_ENDPOINT_URL if config.endpoint_model else None}

@@ -92,6 +92,7 @@ def validate_run(
         _check_reward_source(stage, reward_checkpoint, normalised)
     if stage == Stage.JUDGE:
         _check_judge(base_model, base_checkpoint, reward_checkpoint, project, normalised["endpoint_model"])
+        _check_revise(base_checkpoint, normalised["mode"])
     if stage == Stage.BEST_OF_N:
         _check_best_of_n(base_checkpoint, reward_checkpoint, normalised)
     return normalised
@@ -126,6 +127,16 @@ def _check_judge(base_model: str, base_checkpoint, reward_checkpoint, project, e
         raise InvalidInput(
             f"reward checkpoint {base_checkpoint.pk} judges the criteria {', '.join(known)}, none of which "
             "the project asks for, and has no 'overall' for the main verdict"
+        )
+
+
+def _check_revise(base_checkpoint, mode: str) -> None:
+    """Mode 'revise' writes revisions with a causal LM: a policy checkpoint (JudgeConfig itself
+    refuses an endpoint)."""
+    if mode == "revise" and base_checkpoint is not None and base_checkpoint.kind != ModelCheckpoint.Kind.POLICY:
+        raise InvalidInput(
+            f"config: JudgeConfig.mode 'revise' writes with a causal LM (policy) checkpoint; "
+            f"checkpoint {base_checkpoint.pk} is a {base_checkpoint.kind} model"
         )
 
 

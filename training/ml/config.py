@@ -57,7 +57,7 @@ from training.ml.config_base import (
 from training.ml.dpo_config import DPOConfig
 from training.ml.generate_config import GenerateConfig
 from training.ml.group_rl_config import GroupRLConfig, GRPOConfig, RLOOConfig
-from training.ml.judge_config import JUDGE_WHICH, JudgeConfig, judge_which
+from training.ml.judge_config import JUDGE_MODES, JUDGE_WHICH, JudgeConfig, judge_mode, judge_which
 from training.ml.kto_config import KTOConfig
 from training.ml.online_config import RolloutConfig
 from training.ml.ppo_config import PPOConfig
@@ -95,6 +95,8 @@ __all__ = [
     "DPO_LOSSES",
     "JUDGE_WHICH",
     "judge_which",
+    "JUDGE_MODES",
+    "judge_mode",
     "dpo_loss_name",
     "verifier_mode",
     "pooling_mode",

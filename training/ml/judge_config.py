@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from training.ml.config_base import (
     MAX_BATCH,
+    MAX_NEW_TOKENS,
     MAX_TOKENS,
     Config,
     UpTo,
@@ -16,6 +17,7 @@ from training.ml.config_base import (
 )
 
 JUDGE_WHICH = ("all", "unjudged", "sample")
+JUDGE_MODES = ("judge", "revise")
 MAX_JUDGED = 100_000  # comparisons one judge run reads
 
 
@@ -24,10 +26,24 @@ def judge_which(value) -> bool:
     return value in JUDGE_WHICH
 
 
+def judge_mode(value) -> bool:
+    """one of 'judge', 'revise'"""
+    return value in JUDGE_MODES
+
+
 @dataclass(frozen=True)
 class JudgeConfig(Config):
-    """Judge: a reward model or causal LM checkpoint labels the project's comparisons as a judge."""
+    """Judge: a reward model or causal LM checkpoint labels the project's comparisons as a judge;
+    or, in mode 'revise', a causal LM critiques and revises their responses into a snapshot."""
 
+    mode: str = option(
+        "judge",
+        "'judge': give verdicts, stored as the judge's judgments; 'revise' (a causal LM checkpoint "
+        "only): critique each response of the comparisons against each of the project's "
+        "principles and rewrite it (Constitutional AI's supervised phase), the revisions written "
+        "to a new snapshot as SFT demonstrations and (revision, original) preference pairs.",
+        judge_mode,
+    )
     which: str = option(
         "unjudged",
         "Comparisons judged: 'all', 'unjudged' (those this judge has no judgment on yet) or "
@@ -60,5 +76,23 @@ class JudgeConfig(Config):
         "A reward model reads its inputs at the lengths it was trained with.",
         UpTo(MAX_TOKENS),
     )
+    max_new_tokens: int = option(
+        128, "Revise: most tokens of each critique and each revision.", UpTo(MAX_NEW_TOKENS)
+    )
+    temperature: float = option(
+        0.0, "Revise: sampling temperature of critiques and revisions (seeded with seed); 0 = greedy.",
+        non_negative,
+    )
     torch_dtype: str = inference_dtype_option()
     attn_implementation: str | None = attention_option()
+
+    def validate(self) -> None:
+        if self.mode != "revise":
+            return
+        if self.endpoint_model:
+            self._fail("mode", "'revise' writes with a causal LM checkpoint, not an endpoint: leave endpoint_model empty")
+        if self.max_new_tokens >= self.max_length:
+            self._fail(
+                "max_new_tokens",
+                f"must be below max_length ({self.max_length}): a revision's question and its answer share it",
+            )

@@ -29,14 +29,17 @@ from training.ml.rollouts import lm_forward
 ANSWERS = ("A", "B", "tie")
 
 
+def conversation_text(messages: list[dict]) -> str:
+    """A conversation as the judge reads it: one "Human: ..." / "Assistant: ..." line per turn."""
+    return "\n".join(f"{ROLE_NAMES.get(m['role'], m['role'])}: {m['content']}" for m in messages)
+
+
 def question_text(
     messages: list[dict], first: str, second: str, rubric: Rubric, criterion: str | None
 ) -> str:
     """The judge's question about `first` (shown as A) and `second` (B). The guidelines and the
     question come last, so a conversation too long for max_length loses its oldest turns first."""
-    conversation = "\n".join(
-        f"{ROLE_NAMES.get(m['role'], m['role'])}: {m['content']}" for m in messages
-    )
+    conversation = conversation_text(messages)
     about = f"on {criterion}" if criterion else "overall"
     answer = "Answer A, B or tie." if rubric.allow_ties else "Answer A or B."
     parts = [
