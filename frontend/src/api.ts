@@ -9,6 +9,7 @@ import type {
   ApiErrorBody,
   Checkpoint,
   Comparison,
+  ComparisonDetail,
   DataImport,
   DemonstrationCreate,
   Judgment,
@@ -33,6 +34,7 @@ import type {
   TrainingRunCreate,
 } from "./types";
 import type { RunSamples } from "./types";
+import type { CheckpointReport } from "./types";
 
 /** The server answered with a 4xx/5xx. */
 export class ApiError extends Error {
@@ -183,6 +185,10 @@ export async function withdrawFlag(flagId: number): Promise<void> {
 
 export const getOverview = (projectId: number) => get<Overview>(`/api/projects/${projectId}/overview/`);
 
+/** One comparison whole: responses with their models, judgments (judges marked), flags. */
+export const getComparison = (projectId: number, comparisonId: number) =>
+  get<ComparisonDetail>(`/api/projects/${projectId}/comparisons/${comparisonId}/`);
+
 /** Take a flag off the review list; resolving it again changes nothing. */
 export async function resolveFlag(flagId: number): Promise<ResolvedFlag> {
   return (await request<ResolvedFlag>("POST", `/api/flags/${flagId}/resolve/`, {})) as ResolvedFlag;
@@ -304,6 +310,9 @@ export const getRunSamples = (runId: number, step: number | null) =>
   get<RunSamples>(`/api/training-runs/${runId}/samples/${step === null ? "" : `?step=${step}`}`);
 
 export const listCheckpoints = (projectId: number) => get<Checkpoint[]>(`/api/checkpoints/?project=${projectId}`);
+
+/** A reward checkpoint's report (null inside when it has none yet) and its judge, if it judged. */
+export const getCheckpointReport = (checkpointId: number) => get<CheckpointReport>(`/api/checkpoints/${checkpointId}/report/`);
 
 export function loginUrl(next: string = location.pathname + location.search): string {
   return `/login/?next=${encodeURIComponent(next)}`;

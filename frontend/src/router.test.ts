@@ -29,6 +29,14 @@ describe("routes", () => {
     }
   });
 
+  it("gives one comparison, opened from the overview, an address of its own", () => {
+    expect(matchRoute("/projects/3/dashboard/comparisons/57/")).toEqual({
+      name: "dashboard", projectId: 3, tab: "overview", comparisonId: 57,
+    });
+    expect(hrefFor({ name: "dashboard", projectId: 3, tab: "overview", comparisonId: 57 })).toBe("/projects/3/dashboard/comparisons/57");
+    expect(matchRoute("/projects/3/dashboard/comparisons/x").name).toBe("notFound");
+  });
+
   it("gives each of the Data tab's sections an address of its own", () => {
     expect(matchRoute("/projects/3/dashboard/data/export/")).toEqual({ name: "dashboard", projectId: 3, tab: "data", section: "export" });
     expect(matchRoute("/projects/3/dashboard/data")).toEqual({ name: "dashboard", projectId: 3, tab: "data" });

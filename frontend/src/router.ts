@@ -11,7 +11,7 @@ export type Route =
   | { name: "newProject" }
   | { name: "annotate"; projectId: number }
   | { name: "review"; projectId: number }
-  | { name: "dashboard"; projectId: number; tab: DashboardTab; runId?: number; section?: DataSection }
+  | { name: "dashboard"; projectId: number; tab: DashboardTab; runId?: number; section?: DataSection; comparisonId?: number }
   | { name: "notFound"; path: string };
 
 const PATTERNS: [RegExp, (match: RegExpMatchArray) => Route][] = [
@@ -27,6 +27,10 @@ const PATTERNS: [RegExp, (match: RegExpMatchArray) => Route][] = [
   [
     /^\/projects\/(\d+)\/dashboard\/data\/(import|export|snapshots|settings|members)\/?$/,
     (m) => ({ name: "dashboard", projectId: Number(m[1]), tab: "data", section: m[2] as DataSection }),
+  ],
+  [
+    /^\/projects\/(\d+)\/dashboard\/comparisons\/(\d+)\/?$/,
+    (m) => ({ name: "dashboard", projectId: Number(m[1]), tab: "overview", comparisonId: Number(m[2]) }),
   ],
   [
     /^\/projects\/(\d+)\/dashboard\/training\/runs\/(\d+)\/?$/,
@@ -55,6 +59,7 @@ export function hrefFor(route: Route): string {
     case "dashboard": {
       const base = `/projects/${route.projectId}/dashboard`;
       if (route.runId !== undefined) return `${base}/training/runs/${route.runId}`;
+      if (route.comparisonId !== undefined) return `${base}/comparisons/${route.comparisonId}`;
       if (route.tab === "data" && route.section !== undefined) return `${base}/data/${route.section}`;
       return route.tab === "overview" ? base : `${base}/${route.tab}`;
     }

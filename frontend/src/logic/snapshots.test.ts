@@ -8,6 +8,7 @@ function snapshot(id: number, status: SnapshotStatus, format: Snapshot["format"]
     options: { pairs: "all", conversational: true, include_winners: false, file: "jsonl" },
     filters: {}, split_seed: 0, validation_fraction: 0.1, status, error: "", sha256: status === "ready" ? "ab".repeat(32) : "",
     row_counts: {}, path: `snapshots/${id}`, created_by: null, created_at: "2026-01-01T00:00:00Z", started_at: null, finished_at: null,
+    reused: false, reused_from: null,
   };
 }
 

@@ -67,6 +67,8 @@ export interface Judgment {
   comparison: number;
   /** The annotator's username. */
   annotator: string;
+  /** Made by a judge (a model labelling comparisons), not a person; false on a submit. */
+  by_judge: boolean;
   /** Pairwise: "a", "b" or "tie"; ranking: "" (blank). */
   winner: PairwiseWinner | "";
   /** Pairwise only, and null for a tie or a project without a strength scale. */

@@ -59,6 +59,10 @@ export interface Snapshot {
   /** When a worker began writing it: the rows are those in the database then. */
   started_at: string | null;
   finished_at: string | null;
+  /** Nothing had changed since a ready snapshot with the same options: no files written again,
+   * this one reads that one's (`reused_from`: its id; null when it wrote its own). */
+  reused: boolean;
+  reused_from: number | null;
 }
 
 /** POST /api/projects/{id}/snapshots/ */

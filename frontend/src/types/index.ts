@@ -3,9 +3,11 @@
 // comparison). Import from "../types"; the domain modules are an organisation, not an API.
 
 export type * from "./annotation";
+export type * from "./comparison";
 export type * from "./exports";
 export type * from "./overview";
 export type * from "./project";
 export type * from "./review";
+export type * from "./rewardReport";
 export type * from "./stats";
 export type * from "./training";
