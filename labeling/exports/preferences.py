@@ -3,7 +3,7 @@ Python, no Django.
 
 Every judgment gives verdicts on pairs of positions: a pairwise judgment one pair (a win, a loss or
 a tie), a ranking all its implied pairs (``pairs="all"``) or the best against each other
-(``pairs="best-vs-rest"``). ``aggregation`` then makes preferences: ``majority`` (per pair, the most
+(``pairs="best-vs-rest"``), a pair it ranks equal (``ranking_ties``) being a tie. ``aggregation`` then makes preferences: ``majority`` (per pair, the most
 common verdict among a win, a loss and a tie), ``mean-strength`` (per pair, the mean of +strength /
 -strength / 0, rankings and unscaled judgments counting 1), ``dawid-skene`` (per pair, the most
 probable verdict when each annotator is weighted by a reliability estimated over the whole export:
@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from labeling.exports.options import ExportFilters, ExportOptions, ExportStats
-from labeling.rankings import LETTERS, OVERALL, ranking_pairs
+from labeling.rankings import LETTERS, OVERALL, ranking_outcomes
 
 
 @dataclass(slots=True)  # not frozen: one is built per judgment, and frozen init is slower
@@ -39,6 +39,7 @@ class JudgmentRow:
     time_spent_ms: int = 0
     flags: tuple[str, ...] = ()
     source: str = "human"  # "model" for a judge's judgment (read only for exports with labels other than human)
+    ranking_ties: list[list[str]] | None = None  # a ranking's groups of positions ranked equal
 
 
 @dataclass
@@ -70,16 +71,18 @@ def label_source(judgments: list[JudgmentRow]) -> str:
 def pair_verdicts(judgment: JudgmentRow, pairs: str) -> dict[tuple[int, int], float]:
     """Per position pair ``(i, j)`` with ``i < j``: +s if ``i`` won, -s if ``j`` won, 0 for a tie.
 
-    ``s`` is the strength (1 for ranking judgments and for projects without a scale).
+    ``s`` is the strength (1 for ranking judgments and for projects without a scale); a pair a
+    ranking ranks equal is a tie.
     """
     s = float(judgment.strength or 1)
     if not (judgment.winner or judgment.ranking):  # an imported label on a criterion alone: no main verdict
         return {}
     if judgment.ranking:
         ranking = judgment.ranking
-        ranked = ranking_pairs(ranking) if pairs == "all" else [(ranking[0], x) for x in ranking[1:]]
-        beaten = [(LETTERS.index(w), LETTERS.index(lo)) for w, lo in ranked]
-        return {(min(w, lo), max(w, lo)): (s if w < lo else -s) for w, lo in beaten}
+        outcomes = ranking_outcomes(ranking, judgment.ranking_ties)
+        ranked = outcomes if pairs == "all" else [o for o in outcomes if o[0] == ranking[0]]
+        beaten = [(LETTERS.index(w), LETTERS.index(lo), tied) for w, lo, tied in ranked]
+        return {(min(w, lo), max(w, lo)): 0.0 if tied else (s if w < lo else -s) for w, lo, tied in beaten}
     if judgment.winner == "tie":
         return {(0, 1): 0.0}
     return {(0, 1): s if judgment.winner == "a" else -s}

@@ -128,7 +128,7 @@ def comparison_rows(
 RAW_COLUMNS = (
     "judgment_id", "comparison_id", "prompt_id", "annotator", "kind", "models", "winner", "ranking",
     "strength", "strength_label", "scale_size", "criteria", "rationale", "time_spent_ms", "flags",
-    "is_gold", "created_at",
+    "is_gold", "created_at", "ranking_ties",
 )
 SOURCE_COLUMN = "label_source"  # added last, to every format, by exports with labels other than human
 
@@ -146,6 +146,7 @@ def raw_row(c: JudgedComparison, j: JudgmentRow, annotator: str, scale: list[str
         "rationale": j.rationale,
         "time_spent_ms": j.time_spent_ms, "flags": list(j.flags), "is_gold": c.is_gold,
         "created_at": j.created_at.isoformat() if j.created_at else None,
+        "ranking_ties": (j.ranking_ties or []) if j.ranking else None,
     }
 
 

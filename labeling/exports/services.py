@@ -115,7 +115,7 @@ def judged_comparisons(
     ``source`` is set.
     """
     details = details or raw
-    columns = ("comparison_id", *_JUDGMENT, *(_DETAILS if details else ()))
+    columns = ("comparison_id", *_JUDGMENT, *(_DETAILS if details else ()), "ranking_ties")
     qs = judgment_filter(project, filters, labels).order_by("comparison_id", "id")
     if details:
         qs = qs.annotate(criteria_json=Cast("criteria", TextField()))
@@ -155,7 +155,7 @@ def _assemble(batch: list[tuple[int, list]], raw: bool, judges: set[int] | None)
     for cid, rows in batch:
         if cid not in heads:  # deleted since its judgments were read
             continue
-        judgments = [JudgmentRow(*row[1:], flags=flags.get((cid, row[2]), ())) for row in rows]
+        judgments = [JudgmentRow(*row[1:-1], flags=flags.get((cid, row[2]), ()), ranking_ties=row[-1]) for row in rows]
         if judges is not None:  # labels other than human: say whose each judgment is
             for judgment in judgments:
                 judgment.source = "model" if judgment.annotator_id in judges else "human"
@@ -278,11 +278,12 @@ def unit_posteriors(project: Project, filters: ExportFilters, pairs: str, labels
     Memory: a few ints per judgment and position pair. numpy loads here only: other exports
     stay without it (about 10 MB of peak memory)."""
     from labeling.exports.label_model import fit_unit_posteriors
-    rows = judgment_filter(project, filters, labels).values_list("comparison_id", *_JUDGMENT).iterator(chunk_size=CHUNK_ROWS)
+    rows = judgment_filter(project, filters, labels).values_list("comparison_id", *_JUDGMENT, "ranking_ties")
+    rows = rows.iterator(chunk_size=CHUNK_ROWS)
     verdicts = (
         (row[0], i, j, row[2], value)
         for row in rows
-        for (i, j), value in pair_verdicts(JudgmentRow(*row[1:]), pairs).items()
+        for (i, j), value in pair_verdicts(JudgmentRow(*row[1:-1], ranking_ties=row[-1]), pairs).items()
     )
     try:
         return fit_unit_posteriors(verdicts)

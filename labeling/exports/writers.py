@@ -122,6 +122,7 @@ def parquet_schema(options: ExportOptions):
             ("models", pa.list_(s)), ("winner", s), ("ranking", pa.list_(s)), ("strength", i),
             ("strength_label", s), ("scale_size", i), ("criteria", s), ("rationale", s),
             ("time_spent_ms", i), ("flags", pa.list_(s)), ("is_gold", pa.bool_()), ("created_at", s),
+            ("ranking_ties", pa.list_(pa.list_(s))),
         ],
     }[options.format]
     if options.format == "trl" and options.aggregation == "mean-strength":
