@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { Checkpoint, ConfigField, StageConfig } from "../types";
 import {
+  baseKinds,
   defaultRewardCriterion,
   defaultValues,
   fieldGroups,
   fieldLabel,
   isEdited,
+  judgeMode,
   missingChoices,
   type RunChoices,
   runRequest,
@@ -227,5 +229,20 @@ describe("field layout", () => {
     expect(groups.main.map((f) => f.name)).toEqual(["learning_rate", "batch_size", "max_steps"]);
     expect(groups.more.map((f) => f.name)).toEqual(["warmup_ratio", "mixed_precision", "use_margin"]);
     expect(fieldLabel("max_new_tokens")).toBe("Max new tokens");
+  });
+});
+
+describe("the judge's mode", () => {
+  const judge = { stage: "judge", base_kinds: ["reward", "policy"] } as StageConfig;
+  it("is placed beside the base, not among the settings", () => {
+    const groups = fieldGroups([field("mode", "string", "judge", { choices: ["judge", "revise"] }), field("max_new_tokens", "integer", 128)]);
+    expect([...groups.main, ...groups.more].map((f) => f.name)).toEqual(["max_new_tokens"]);
+  });
+  it("revises with a policy checkpoint only", () => {
+    expect(judgeMode({})).toBe("judge");
+    expect(judgeMode({ mode: "revise" })).toBe("revise");
+    expect(baseKinds(judge, { mode: "judge" })).toEqual(["reward", "policy"]);
+    expect(baseKinds(judge, { mode: "revise" })).toEqual(["policy"]);
+    expect(baseKinds({ stage: "sft", base_kinds: ["policy"] } as StageConfig, { mode: "revise" })).toEqual(["policy"]);
   });
 });

@@ -147,14 +147,33 @@ export function newestBase(checkpoints: Checkpoint[], kinds: string[]): Checkpoi
 // Shown first; the rest fold under "More settings".
 const MAIN_FIELDS = ["learning_rate", "batch_size", "epochs", "max_steps", "beta", "num_samples", "max_new_tokens", "temperature"];
 
-/** A stage's fields as the form lays them out: the main ones, and the rest under "More settings".
- * reward_criterion is in neither: it only means something beside a reward model that judges per
- * criterion, and sits there. */
+// Fields the form shows beside what they qualify rather than among the settings: the criterion
+// beside a reward model that judges per criterion, the judge's mode beside the judge's base.
+const PLACED_FIELDS = ["reward_criterion", "mode"];
+
+/** A stage's fields as the form lays them out: the main ones, and the rest under "More settings";
+ * PLACED_FIELDS are in neither. */
 export function fieldGroups(fields: ConfigField[]): { main: ConfigField[]; more: ConfigField[] } {
+  const shown = fields.filter((f) => !PLACED_FIELDS.includes(f.name));
   return {
-    main: fields.filter((f) => MAIN_FIELDS.includes(f.name)),
-    more: fields.filter((f) => !MAIN_FIELDS.includes(f.name) && f.name !== "reward_criterion"),
+    main: shown.filter((f) => MAIN_FIELDS.includes(f.name)),
+    more: shown.filter((f) => !MAIN_FIELDS.includes(f.name)),
   };
+}
+
+/** The judge stage's modes (JudgeConfig.mode): verdicts, or Constitutional AI's critique and revision. */
+export type JudgeMode = "judge" | "revise";
+
+/** The judge's mode in the form's values ("judge" until chosen). */
+export function judgeMode(values: FormValues): JudgeMode {
+  return values.mode === "revise" ? "revise" : "judge";
+}
+
+/** The checkpoint kinds a run of `config` may start from with these settings: a revising judge
+ * writes with a causal LM, so only a policy. */
+export function baseKinds(config: StageConfig, values: FormValues): string[] {
+  if (config.stage === "judge" && judgeMode(values) === "revise") return config.base_kinds.filter((k) => k === "policy");
+  return config.base_kinds;
 }
 
 /** "learning_rate" → "Learning rate". */

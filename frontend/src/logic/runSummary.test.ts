@@ -9,6 +9,7 @@ import {
   settingText,
   toggleSelected,
   withCompare,
+  writtenSnapshots,
 } from "./runSummary";
 
 function run(overrides: Partial<TrainingRun> = {}): TrainingRun {
@@ -95,5 +96,16 @@ describe("the compared runs in the address", () => {
   it("writes it beside the other parameters, and drops it when none are ticked", () => {
     expect(withCompare("?stage=ppo", [3, 5])).toBe("?stage=ppo&compare=3,5");
     expect(withCompare("?compare=3,5", [])).toBe("");
+  });
+});
+
+describe("written snapshots", () => {
+  it("names the snapshots a run wrote, from its result", () => {
+    expect(writtenSnapshots({ snapshot: 7, pairs_snapshot: 8, pairs: 12, metrics: {} })).toEqual([
+      { key: "snapshot", label: "snapshot", id: 7 },
+      { key: "pairs_snapshot", label: "pairs snapshot", id: 8 },
+    ]);
+    expect(writtenSnapshots({ snapshot: 7, pairs_snapshot: null })).toEqual([{ key: "snapshot", label: "snapshot", id: 7 }]);
+    expect(writtenSnapshots({ checkpoint: 3 })).toEqual([]);
   });
 });

@@ -135,3 +135,14 @@ export function withCompare(search: string, ids: number[]): string {
   const query = params.toString().replace(/%2C/g, ",");
   return query ? `?${query}` : "";
 }
+
+// The result keys that name a snapshot a run wrote (best-of-N's selections, a judge's revisions).
+const WRITTEN_SNAPSHOTS: Record<string, string> = { snapshot: "snapshot", pairs_snapshot: "pairs snapshot" };
+
+/** The snapshots a run wrote, from its result: {key, label, id} for each id present. */
+export function writtenSnapshots(result: TrainingRun["result"]): { key: string; label: string; id: number }[] {
+  return Object.entries(WRITTEN_SNAPSHOTS).flatMap(([key, label]) => {
+    const id = result[key];
+    return typeof id === "number" && Number.isInteger(id) ? [{ key, label, id }] : [];
+  });
+}

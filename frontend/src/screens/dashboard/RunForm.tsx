@@ -1,7 +1,7 @@
-import { fieldGroups, isEdited } from "../../logic/runForm";
+import { baseKinds, fieldGroups, isEdited } from "../../logic/runForm";
 import type { ConfigField, Snapshot } from "../../types";
 import { ConfigInput } from "./runForm/ConfigInput";
-import { BaseField, RewardFields, SnapshotField, StagePicker } from "./runForm/RunFormFields";
+import { BaseField, JudgeModeField, RewardFields, SnapshotField, StagePicker } from "./runForm/RunFormFields";
 import { type RunFormProps, type RunFormState, useRunForm } from "./runForm/useRunForm";
 
 export type { FormSeed } from "./runForm/useRunForm";
@@ -17,7 +17,8 @@ export function RunForm(props: RunFormProps & { snapshots: Snapshot[] }) {
       <StagePicker stages={stages} form={form} />
       <p class="stage-description muted">{config.description}</p>
       <div class="form-grid two">
-        <BaseField config={config} bases={checkpoints.filter((c) => config.base_kinds.includes(c.kind))} form={form} />
+        <BaseField config={config} bases={checkpoints.filter((c) => baseKinds(config, form.values).includes(c.kind))} form={form} />
+        {config.stage === "judge" && <JudgeModeField checkpoints={checkpoints} error={form.serverErrors.mode} form={form} />}
         {config.needs_reward_checkpoint && <RewardFields rewards={checkpoints.filter((c) => c.kind === "reward")} form={form} />}
         {config.snapshot_format && <SnapshotField config={config} snapshots={snapshots} form={form} />}
       </div>

@@ -1,5 +1,6 @@
 import { ago, duration } from "../../../logic/format";
 import { type RunSeed, seedsFor } from "../../../logic/runForm";
+import { writtenSnapshots } from "../../../logic/runSummary";
 import { hrefFor } from "../../../router";
 import type { Checkpoint, Project, StageConfig, TrainingRun } from "../../../types";
 import { MetricChips } from "../CheckpointList";
@@ -13,7 +14,9 @@ interface Props {
 
 /** What the run produced: its checkpoint and figures, and the runs that can start from it. */
 export function ResultCard({ run, produced, project, stages }: Props) {
-  const summary = Object.entries(run.result).filter(([key, value]) => key !== "checkpoint" && key !== "metrics" && typeof value === "number");
+  const written = writtenSnapshots(run.result);
+  const linked = new Set(["checkpoint", "metrics", ...written.map((w) => w.key)]);
+  const summary = Object.entries(run.result).filter(([key, value]) => !linked.has(key) && typeof value === "number");
   const seeds = produced ? seedsFor(produced, stages) : [];
   return (
     <section class="card result-card" data-testid="run-result">
@@ -36,6 +39,15 @@ export function ResultCard({ run, produced, project, stages }: Props) {
         <div class="chips">
           {summary.map(([key, value]) => (
             <span key={key} class="chip">{key.replace(/_/g, " ")} <strong>{Number.isInteger(value) ? String(value) : (value as number).toPrecision(3)}</strong></span>
+          ))}
+        </div>
+      )}
+      {written.length > 0 && (
+        <div class="chips" data-testid="run-written-snapshots">
+          {written.map(({ key, label, id }) => (
+            <a key={key} class="chip" href={hrefFor({ name: "dashboard", projectId: project.id, tab: "data", section: "snapshots" })} data-nav data-testid={`run-written-${key}`}>
+              wrote {label} <strong>#{id}</strong>
+            </a>
           ))}
         </div>
       )}

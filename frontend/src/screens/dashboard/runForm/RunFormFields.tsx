@@ -1,5 +1,6 @@
 // The run form's fields besides the settings: the stage, the base, the reward model and the data.
 
+import { baseKinds, type JudgeMode, judgeMode, newestBase } from "../../../logic/runForm";
 import { trainable } from "../../../logic/snapshots";
 import type { Checkpoint, Snapshot, StageConfig } from "../../../types";
 import type { RunFormState } from "./useRunForm";
@@ -46,7 +47,7 @@ export function BaseField({ config, bases, form }: { config: StageConfig; bases:
       </span>
       {base.mode === "checkpoint" ? (
         <select value={base.checkpoint ?? ""} onChange={(e) => base.choose("checkpoint", selected(e))} data-testid="run-base-checkpoint">
-          <option value="">Choose a {config.base_kinds.join(" or ")} checkpoint…</option>
+          <option value="">Choose a {baseKinds(config, form.values).join(" or ")} checkpoint…</option>
           {bases.map((c) => <option key={c.id} value={c.id}>{c.name} ({c.kind})</option>)}
         </select>
       ) : (
@@ -114,5 +115,42 @@ export function SnapshotField({ config, snapshots, form }: { config: StageConfig
         ))}
       </select>
     </label>
+  );
+}
+
+const JUDGE_MODES: { mode: JudgeMode; label: string; help: string }[] = [
+  { mode: "judge", label: "judge the comparisons", help: "Its verdicts are stored as the judge's judgments, beside the people's." },
+  {
+    mode: "revise",
+    label: "critique and revise",
+    help: "A causal LM critiques each response against the project's guidelines and criteria and rewrites it; the revisions become a new snapshot of SFT demonstrations and (revision, original) pairs.",
+  },
+];
+
+/** The judge stage's mode. Revising writes with a causal LM: choosing it moves the base to the
+ * newest policy checkpoint when a reward model was chosen. */
+export function JudgeModeField({ checkpoints, error, form }: { checkpoints: Checkpoint[]; error?: string; form: RunFormState }) {
+  const current = judgeMode(form.values);
+  const choose = (mode: JudgeMode) => {
+    form.setValues({ ...form.values, mode });
+    const chosen = checkpoints.find((c) => c.id === form.base.checkpoint);
+    if (mode === "revise" && form.base.mode === "checkpoint" && chosen?.kind !== "policy") {
+      form.base.choose("checkpoint", newestBase(checkpoints, ["policy"])?.id ?? null);
+    }
+  };
+  return (
+    <div class="field" data-testid="run-judge-mode">
+      <span class="field-label-row">
+        Mode
+        <span class="segmented">
+          {JUDGE_MODES.map(({ mode, label }) => (
+            <button key={mode} type="button" aria-pressed={current === mode} onClick={() => choose(mode)} data-testid={`run-judge-mode-${mode}`}>
+              {label}
+            </button>
+          ))}
+        </span>
+      </span>
+      {error ? <em class="field-error">{error}</em> : <span class="small muted">{JUDGE_MODES.find((m) => m.mode === current)?.help}</span>}
+    </div>
   );
 }
