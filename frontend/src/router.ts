@@ -11,7 +11,7 @@ export type Route =
   | { name: "newProject" }
   | { name: "annotate"; projectId: number }
   | { name: "review"; projectId: number }
-  | { name: "dashboard"; projectId: number; tab: DashboardTab; runId?: number; section?: DataSection; comparisonId?: number }
+  | { name: "dashboard"; projectId: number; tab: DashboardTab; runId?: number; section?: DataSection; comparisonId?: number; checkpointId?: number }
   | { name: "notFound"; path: string };
 
 const PATTERNS: [RegExp, (match: RegExpMatchArray) => Route][] = [
@@ -36,6 +36,10 @@ const PATTERNS: [RegExp, (match: RegExpMatchArray) => Route][] = [
     /^\/projects\/(\d+)\/dashboard\/training\/runs\/(\d+)\/?$/,
     (m) => ({ name: "dashboard", projectId: Number(m[1]), tab: "training", runId: Number(m[2]) }),
   ],
+  [
+    /^\/projects\/(\d+)\/dashboard\/training\/checkpoints\/(\d+)\/?$/,
+    (m) => ({ name: "dashboard", projectId: Number(m[1]), tab: "training", checkpointId: Number(m[2]) }),
+  ],
 ];
 
 export function matchRoute(pathname: string): Route {
@@ -59,6 +63,7 @@ export function hrefFor(route: Route): string {
     case "dashboard": {
       const base = `/projects/${route.projectId}/dashboard`;
       if (route.runId !== undefined) return `${base}/training/runs/${route.runId}`;
+      if (route.checkpointId !== undefined) return `${base}/training/checkpoints/${route.checkpointId}`;
       if (route.comparisonId !== undefined) return `${base}/comparisons/${route.comparisonId}`;
       if (route.tab === "data" && route.section !== undefined) return `${base}/data/${route.section}`;
       return route.tab === "overview" ? base : `${base}/${route.tab}`;

@@ -8,5 +8,6 @@ export type * from "./exports";
 export type * from "./overview";
 export type * from "./project";
 export type * from "./review";
+export type * from "./rewardReport";
 export type * from "./stats";
 export type * from "./training";

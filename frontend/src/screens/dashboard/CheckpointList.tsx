@@ -73,6 +73,15 @@ function CheckpointRow({ checkpoint, stages, onSeed }: { checkpoint: Checkpoint;
             from run #{checkpoint.run}
           </a>
         )}
+        {checkpoint.kind === "reward" && (
+          <>
+            {checkpoint.run !== null && <span class="small muted"> · </span>}
+            <a class="small" href={hrefFor({ name: "dashboard", projectId: checkpoint.project, tab: "training", checkpointId: checkpoint.id })}
+              data-nav data-testid={`report-link-${checkpoint.id}`}>
+              report
+            </a>
+          </>
+        )}
       </td>
       <td><span class={`stage-badge kind-${checkpoint.kind}`}>{checkpoint.kind}</span></td>
       <td><MetricChips metrics={checkpoint.metrics} /></td>

@@ -5,6 +5,7 @@ import { TopBar } from "../../components/TopBar";
 import { type DashboardTab, type DataSection, hrefFor } from "../../router";
 import type { Project } from "../../types";
 import "../../styles/dashboard.css";
+import { CheckpointReportPage } from "./CheckpointReportPage";
 import { DataPage } from "./DataPage";
 import { LeaderboardPage } from "./LeaderboardPage";
 import { OverviewPage } from "./OverviewPage";
@@ -15,6 +16,8 @@ export interface DashboardRoute {
   projectId: number;
   tab: DashboardTab;
   runId?: number;
+  /** A reward checkpoint's report page. */
+  checkpointId?: number;
   /** The Data tab's section. */
   section?: DataSection;
 }
@@ -114,10 +117,11 @@ function DashboardTabs({ projectId, tab }: { projectId: number; tab: DashboardTa
 }
 
 function TabPage({ route, project, onProjectChange }: { route: DashboardRoute; project: Project; onProjectChange: (project: Project) => void }) {
-  const { tab, runId, section } = route;
+  const { tab, runId, section, checkpointId } = route;
   if (tab === "overview") return <OverviewPage project={project} />;
   if (tab === "leaderboard") return <LeaderboardPage project={project} />;
   if (tab === "data") return <DataPage project={project} section={section} onProjectChange={onProjectChange} />;
   if (runId !== undefined) return <RunDetail project={project} runId={runId} />;
+  if (checkpointId !== undefined) return <CheckpointReportPage project={project} checkpointId={checkpointId} />;
   return <TrainingPage project={project} />;
 }
