@@ -5,7 +5,7 @@ from dataclasses import fields
 from django.http import StreamingHttpResponse
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
@@ -26,7 +26,7 @@ from labeling.exports.options import (
     SnapshotOptions,
 )
 from labeling.exports.services import export_stream
-from labeling.exports.snapshots import snapshot_list, snapshot_request
+from labeling.exports.snapshots import snapshot_list, snapshot_request, snapshots_with_reuse
 from labeling.models import DatasetSnapshot
 
 
@@ -137,15 +137,29 @@ class ExportView(APIView):
 
 class SnapshotSerializer(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    reused = serializers.SerializerMethodField(
+        help_text="Nothing had changed since a ready snapshot with the same options: no files were written "
+                  "again, and this one reads that snapshot's (its sha256, row counts and path)."
+    )
+    reused_from = serializers.SerializerMethodField(help_text="The snapshot whose files a reused one reads.")
 
     class Meta:
         model = DatasetSnapshot
         fields = [
             "id", "project", "format", "aggregation", "options", "filters", "split_seed", "validation_fraction",
             "status", "error", "sha256", "row_counts", "path", "created_by", "created_at", "started_at",
-            "finished_at",
+            "finished_at", "reused", "reused_from",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_reused(self, snapshot: DatasetSnapshot) -> bool:
+        return self.get_reused_from(snapshot) is not None
+
+    @extend_schema_field({"type": "integer", "nullable": True})
+    def get_reused_from(self, snapshot: DatasetSnapshot) -> int | None:
+        """Annotated by ``snapshots_with_reuse``; a row just stored (pending) reuses nothing yet."""
+        return getattr(snapshot, "reused_from", None)
 
 
 class SnapshotCreateSerializer(ExportOptionsSerializer):
@@ -183,7 +197,7 @@ class SnapshotDetailView(APIView):
 
 def _access_snapshot(user, snapshot_id: int) -> DatasetSnapshot:
     """The snapshot if ``user`` administers its project; hidden like a project otherwise."""
-    snapshot = DatasetSnapshot.objects.select_related("created_by").filter(pk=snapshot_id).first()
+    snapshot = snapshots_with_reuse(DatasetSnapshot.objects.select_related("created_by")).filter(pk=snapshot_id).first()
     if snapshot is None:
         raise NotFound("snapshot not found")
     access_project(user, snapshot.project_id, admin=True)

@@ -13,6 +13,14 @@ with a conditional update and ends it ``ready`` or ``failed``. The rows exported
 database when the writer starts (``started_at``), not when the snapshot was requested. Both take
 one ``SnapshotOptions``, stored as the row's columns and read back by ``snapshot_options``.
 
+Nothing changed, nothing written again: a writer whose files hash to the sha256 of a ready snapshot
+of the same project with the same stored options keeps no files; its row is marked ready on that
+snapshot's directory (``path``, sha256 and row counts), so it reads as reused (``reused_from``,
+the first row on that path), and ``snapshot_create`` removes its row and returns the existing
+snapshot. The content hash, not a guess from judgment ids or times, decides: a review reject, an
+undo or an edit that changes a row changes the hash, and one that changes no row reuses rightly.
+Finishing writers of one project take its row lock, so two identical snapshots at once give one.
+
 Training reads a snapshot through ``snapshot_records`` (its rows as typed records) or
 ``snapshot_prompt_records`` (its distinct prompts, for online RL).
 """
@@ -31,7 +39,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -73,11 +81,15 @@ def snapshot_request(*, project: Project, options: SnapshotOptions, user=None) -
 def snapshot_create(*, project: Project, options: SnapshotOptions, user=None) -> DatasetSnapshot:
     """Export ``project`` into a new snapshot in this process, split by prompt with ``options.split_seed``.
 
-    Returns the ready snapshot; on failure the row is left ``failed`` and the error raised.
+    Returns the ready snapshot: the existing one when a ready snapshot with the same options already
+    holds exactly these rows (the new row, never handed out, is removed). On failure the row is
+    left ``failed`` and the error raised.
     """
     snapshot = _store(project, options, user, status=SnapshotStatus.RUNNING, started_at=timezone.now())
-    _write(snapshot)
-    return snapshot
+    ready = _write(snapshot)
+    if ready.pk != snapshot.pk:
+        snapshot.delete()
+    return ready
 
 
 def snapshot_from_records(
@@ -162,21 +174,56 @@ def _store(project: Project, options: SnapshotOptions, user, **state) -> Dataset
     )
 
 
-def _write(snapshot: DatasetSnapshot) -> None:
-    """Write the files of a snapshot this process has claimed (``running``), then mark it ready.
-    On any failure nothing is left on disk and the row is marked failed before the error goes on."""
+def _write(snapshot: DatasetSnapshot) -> DatasetSnapshot:
+    """Write the files of a snapshot this process has claimed (``running``), then mark it ready, or
+    reused where a ready snapshot already holds the same content; returns the snapshot whose files
+    hold it (``snapshot`` or that one). On any failure nothing is left on disk and the row is marked
+    failed before the error goes on."""
     directory = Path(settings.ARTIFACT_DIR) / snapshot.path
+    tmp = directory.with_name(f".tmp-{directory.name}")
     try:
-        manifest = _write_directory(directory, snapshot)
-        _mark_ready(snapshot, manifest)
+        tmp.mkdir(parents=True)
+        manifest = _write_files(tmp, snapshot)
+        with transaction.atomic():
+            same = _same_content(snapshot, manifest["sha256"])
+            if same is None:
+                tmp.rename(directory)
+            _mark_ready(snapshot, manifest if same is None else _reused_manifest(same))
+        return same or snapshot
     except BaseException as exc:
         shutil.rmtree(directory, ignore_errors=True)
         _mark_failed(snapshot.pk, SnapshotStatus.RUNNING, _describe(exc))
         raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _same_content(snapshot: DatasetSnapshot, sha256: str) -> DatasetSnapshot | None:
+    """The first ready snapshot of ``snapshot``'s project written with the same stored options whose
+    files have ``sha256``. Caller is in a transaction: the project's row lock, held to its end,
+    makes finishing writers of one project take turns, so the second of two sees the first."""
+    Project.objects.select_for_update().filter(pk=snapshot.project_id).values_list("pk").first()
+    ready = DatasetSnapshot.objects.filter(
+        project_id=snapshot.project_id, status=SnapshotStatus.READY, sha256=sha256
+    ).exclude(pk=snapshot.pk).order_by("id")
+    return next((s for s in ready if _stored(s) == _stored(snapshot)), None)
+
+
+def _stored(snapshot: DatasetSnapshot) -> tuple:
+    return (
+        snapshot.format, snapshot.aggregation, snapshot.options, snapshot.filters, snapshot.split_seed,
+        snapshot.validation_fraction,
+    )
+
+
+def _reused_manifest(same: DatasetSnapshot) -> dict:
+    return {"sha256": same.sha256, "row_counts": same.row_counts, "path": same.path}
 
 
 def _mark_ready(snapshot: DatasetSnapshot, manifest: dict) -> None:
+    """``running`` -> ready with the manifest's figures (and, reusing another's files, its ``path``)."""
     fields = {"sha256": manifest["sha256"], "row_counts": manifest["row_counts"], "finished_at": timezone.now()}
+    fields |= {"path": manifest["path"]} if "path" in manifest else {}
     updated = DatasetSnapshot.objects.filter(pk=snapshot.pk, status=SnapshotStatus.RUNNING).update(
         status=SnapshotStatus.READY, **fields
     )
@@ -209,27 +256,33 @@ def _write_directory(directory: Path, snapshot: DatasetSnapshot, rows=None) -> d
     tmp = directory.with_name(f".tmp-{directory.name}")
     tmp.mkdir(parents=True)
     try:
-        options = snapshot_options(snapshot)
-        if rows is None:  # decided again: a prompt may have been added since the row was stored
-            options = replace(options, export=export_representation(snapshot.project, options.export))
-        stats = ExportStats()
-        counts = _write_splits(tmp, snapshot.project, options, stats, rows)
-        paths = [tmp / f"{split}.{options.file}" for split in SPLITS]
-        manifest = {
-            "snapshot": snapshot.pk, "project": {"id": snapshot.project.pk, "slug": snapshot.project.slug},
-            "format": options.export.format, "aggregation": options.export.aggregation, "options": snapshot.options,
-            "filters": snapshot.filters, "split_seed": options.split_seed,
-            "validation_fraction": options.validation_fraction,
-            "row_counts": counts, "files": {p.name: _sha256(p) for p in paths}, "sha256": _sha256(*paths),
-            "dropped": {"filtered_out": stats.filtered_out, "split_votes": stats.split, "ties": stats.tie},
-        }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        for path in tmp.iterdir():
-            path.chmod(0o444)
+        manifest = _write_files(tmp, snapshot, rows)
         tmp.rename(directory)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    return manifest
+
+
+def _write_files(tmp: Path, snapshot: DatasetSnapshot, rows=None) -> dict:
+    """The split files and the manifest, read-only, in the directory ``tmp``; returns the manifest."""
+    options = snapshot_options(snapshot)
+    if rows is None:  # decided again: a prompt may have been added since the row was stored
+        options = replace(options, export=export_representation(snapshot.project, options.export))
+    stats = ExportStats()
+    counts = _write_splits(tmp, snapshot.project, options, stats, rows)
+    paths = [tmp / f"{split}.{options.file}" for split in SPLITS]
+    manifest = {
+        "snapshot": snapshot.pk, "project": {"id": snapshot.project.pk, "slug": snapshot.project.slug},
+        "format": options.export.format, "aggregation": options.export.aggregation, "options": snapshot.options,
+        "filters": snapshot.filters, "split_seed": options.split_seed,
+        "validation_fraction": options.validation_fraction,
+        "row_counts": counts, "files": {p.name: _sha256(p) for p in paths}, "sha256": _sha256(*paths),
+        "dropped": {"filtered_out": stats.filtered_out, "split_votes": stats.split, "ties": stats.tie},
+    }
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    for path in tmp.iterdir():
+        path.chmod(0o444)
     return manifest
 
 
@@ -274,7 +327,16 @@ def _sha256(*paths: Path) -> str:
 
 
 def snapshot_list(project: Project) -> QuerySet[DatasetSnapshot]:
-    return project.snapshots.select_related("created_by").order_by("-created_at", "-id")
+    return snapshots_with_reuse(project.snapshots.select_related("created_by")).order_by("-created_at", "-id")
+
+
+def snapshots_with_reuse(snapshots: QuerySet[DatasetSnapshot]) -> QuerySet[DatasetSnapshot]:
+    """``snapshots`` annotated ``reused_from``: the id of the snapshot whose files a reused one reads
+    (the first on its path), None for one that wrote its own."""
+    first = DatasetSnapshot.objects.filter(
+        project_id=OuterRef("project_id"), path=OuterRef("path"), pk__lt=OuterRef("pk")
+    ).order_by("pk").values("pk")[:1]
+    return snapshots.annotate(reused_from=Subquery(first))
 
 
 def snapshot_file(snapshot: DatasetSnapshot, split: str = "train") -> Path:
