@@ -88,14 +88,14 @@ def revision_outcome(original: str, revision: str) -> str:
 
 def distinct_responses(comparisons: list[dict]) -> list[dict]:
     """Each (prompt, response) of the comparisons once, in order: {"prompt", "original"}."""
-    seen, items = set(), []
+    seen, originals = set(), []
     for comparison in comparisons:
         for text in comparison["responses"]:
             key = (json.dumps(comparison["prompt"], sort_keys=True), text)
             if key not in seen:
                 seen.add(key)
-                items.append({"prompt": comparison["prompt"], "original": text})
-    return items
+                originals.append({"prompt": comparison["prompt"], "original": text})
+    return originals
 
 
 def revise_metrics(results: list[dict], principles: int) -> dict:
@@ -146,10 +146,10 @@ def revise(
     check_model_options(config)
     principles = principles_of(Rubric(**(rubric or {})))
     writer = Reviser(config, model_path)
-    items, results, start = distinct_responses(comparisons), [], time.perf_counter()
-    chunks = range(0, len(items), config.batch_size)
+    originals, results, start = distinct_responses(comparisons), [], time.perf_counter()
+    chunks = range(0, len(originals), config.batch_size)
     for number, first in enumerate(chunks, start=1):
-        done = writer(items[first : first + config.batch_size], principles)
+        done = writer(originals[first : first + config.batch_size], principles)
         results += done
         progress = {"responses_per_s": len(results) / max(time.perf_counter() - start, 1e-9)}
         progress[SAMPLES_KEY] = [shown_revision(r) for r in done if r["outcome"] == "revised"][:SAMPLES_PER_STEP]
@@ -169,9 +169,9 @@ class Reviser:
         self.model = load_causal_lm(model_path, self.tokenizer, config).to(self.device).eval()
         torch.manual_seed(config.seed)  # what temperature > 0 samples with
 
-    def __call__(self, items: list[dict], principles: list[str]) -> list[dict]:
-        """Each item ({"prompt", "original"}) with its "critiques", "revision" and "outcome"."""
-        results = [item | {"critiques": [], "revision": item["original"], "outcome": None} for item in items]
+    def __call__(self, originals: list[dict], principles: list[str]) -> list[dict]:
+        """Each response ({"prompt", "original"}) with its "critiques", "revision" and "outcome"."""
+        results = [o | {"critiques": [], "revision": o["original"], "outcome": None} for o in originals]
         for principle in principles:
             alive = [r for r in results if r["outcome"] is None]
             if not alive:

@@ -64,8 +64,8 @@ def test_a_revision_is_empty_identical_or_revised():
 
 
 def test_each_prompt_and_response_is_revised_once():
-    items = distinct_responses(comparisons())
-    assert [(i["prompt"][-1]["content"], i["original"]) for i in items] == [
+    originals = distinct_responses(comparisons())
+    assert [(o["prompt"][-1]["content"], o["original"]) for o in originals] == [
         ("Soft.", "Boil it."), ("Soft.", "Six minutes in boiling water."), ("Soft.", "Ask someone."),
         ("Hi", "Boil it."), ("Hi", "Hello!"),
     ]
@@ -97,8 +97,8 @@ def test_each_principle_revises_the_last_revision_and_an_empty_one_ends_the_chai
         return [script[t][q.endswith("Write only the new response.")] for t, q in zip(texts, questions, strict=True)]
 
     reviser.write = write
-    items = [{"prompt": CHAT, "original": o} for o in ("first draft", "gone", "stuck")]
-    results = reviser(items, ["P1", "P2"])
+    originals = [{"prompt": CHAT, "original": o} for o in ("first draft", "gone", "stuck")]
+    results = reviser(originals, ["P1", "P2"])
     assert [r["outcome"] for r in results] == ["revised", "empty", "identical"]
     assert results[0]["revision"] == "final draft" and results[0]["critiques"] == ["too short", "still short"]
     assert results[1]["critiques"] == ["bad"]  # no second principle after an empty revision
