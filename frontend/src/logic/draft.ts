@@ -3,7 +3,7 @@
 
 import type { Comparison, ComparisonKind, JudgmentCreate, Letter, PairwiseVerdict, PairwiseWinner, Project, RankingVerdict } from "../types";
 import { OVERALL } from "../generated/constants";
-import { moveItem, moveLetter } from "./ranking";
+import { moveItem, moveLetter, rankingTies, tiesAfterMove, toggleTie } from "./ranking";
 
 
 export interface DraftConfig {
@@ -29,6 +29,9 @@ export interface Draft {
   active: number;
   verdicts: Record<string, PairwiseDraftVerdict>;
   rankings: Record<string, Letter[]>;
+  /** Ranking, overall only (where the project allows ties): the letters ranked equal to the one
+   * just above them (ranking.ts: tieGroups). */
+  tied: Letter[];
   /** Ranking: whether the annotator has moved anything in the criterion. */
   touched: Record<string, boolean>;
   /** Pairwise criteria that still follow the overall verdict (every one until changed on its own). */
@@ -49,6 +52,7 @@ export type DraftAction =
   | { type: "rankSelectAt"; index: number }
   | { type: "rankMove"; delta: number }
   | { type: "rankReorder"; criterion: number; from: number; to: number }
+  | { type: "rankTie"; letter?: Letter }
   | { type: "rationale"; text: string }
   | { type: "followOverall" }
   | { type: "detach"; criterion: number }
@@ -78,7 +82,7 @@ export function newDraft(config: DraftConfig): Draft {
     follows[criterion] = criterion !== OVERALL && config.comparisonKind === "pairwise";
   }
   return {
-    config, criteria, active: 0, verdicts, rankings, touched, follows,
+    config, criteria, active: 0, verdicts, rankings, tied: [], touched, follows,
     selected: null, rationale: "", confirmingUnchanged: false,
   };
 }
@@ -110,6 +114,8 @@ function applyAction(draft: Draft, action: DraftAction): Draft {
       return withActive(draft, draft.active + action.delta);
     case "rankSelect": case "rankSelectAt": case "rankMove": case "rankReorder":
       return rankingAction(draft, action);
+    case "rankTie":
+      return rankTie(draft, action.letter ?? draft.selected);
     case "rationale":
       return { ...draft, rationale: action.text };
     case "detach":
@@ -159,16 +165,25 @@ function rankingAction(draft: Draft, action: RankingAction): Draft {
     case "rankMove": {
       if (draft.selected === null) return draft;
       const criterion = draft.criteria[draft.active];
-      return setRanking(draft, criterion, moveLetter(draft.rankings[criterion], draft.selected, action.delta));
+      return setRanking(draft, criterion, moveLetter(draft.rankings[criterion], draft.selected, action.delta), draft.selected);
     }
     case "rankReorder": {
       const criterion = draft.criteria[action.criterion];
       if (criterion === undefined) return draft;
       const ranking = moveItem(draft.rankings[criterion], action.from, action.to);
       const moved = draft.rankings[criterion][action.from] ?? null;
-      return { ...setRanking(draft, criterion, ranking), active: action.criterion, selected: moved };
+      if (moved === null) return draft;
+      return { ...setRanking(draft, criterion, ranking, moved), active: action.criterion, selected: moved };
     }
   }
+}
+
+/** Ranking: mark `letter` equal to the one above it on the overall ranking, or unmark it. */
+function rankTie(draft: Draft, letter: Letter | null): Draft {
+  if (draft.config.comparisonKind !== "ranking" || !draft.config.allowTies || letter === null) return draft;
+  const order = draft.rankings[OVERALL];
+  if (order.indexOf(letter) <= 0) return draft;
+  return { ...draft, active: 0, selected: letter, tied: toggleTie(order, draft.tied, letter), touched: { ...draft.touched, [OVERALL]: true } };
 }
 
 /** A criterion that followed the overall verdict gets its own. */
@@ -205,9 +220,14 @@ function withFollowers(draft: Draft): Draft {
   return { ...draft, verdicts };
 }
 
-function setRanking(draft: Draft, criterion: string, ranking: Letter[]): Draft {
+/** A new order for `criterion` after `moved` was moved; the overall ranking's ties follow the move. */
+function setRanking(draft: Draft, criterion: string, ranking: Letter[], moved: Letter): Draft {
+  const before = draft.rankings[criterion];
+  const changed = ranking.some((letter, index) => letter !== before[index]);
+  const tied = criterion === OVERALL && changed ? tiesAfterMove(before, draft.tied, moved, ranking) : draft.tied;
   return {
     ...draft,
+    tied,
     rankings: { ...draft.rankings, [criterion]: ranking },
     touched: { ...draft.touched, [criterion]: true },
   };
@@ -271,9 +291,10 @@ export function toJudgment(
       ? pairwiseVerdict(draft.verdicts[criterion])
       : { ranking: [...draft.rankings[criterion]] };
   }
+  const ties = pairwise ? [] : rankingTies(draft.rankings[OVERALL], draft.tied);
   const result = pairwise
     ? pairwiseVerdict(draft.verdicts[OVERALL])
-    : { ranking: [...draft.rankings[OVERALL]] };
+    : { ranking: [...draft.rankings[OVERALL]], ...(ties.length ? { ranking_ties: ties } : {}) };
   return {
     comparison: meta.comparison,
     ...result,

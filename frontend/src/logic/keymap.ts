@@ -32,6 +32,7 @@ export type KeyAction =
   | { type: "rankSelectAt"; index: number }
   | { type: "rankMove"; delta: number }
   | { type: "rankDeselect" }
+  | { type: "rankTie" }
   | { type: "criterionStep"; delta: number }
   | { type: "followOverall" }
   | { type: "submit" }
@@ -107,6 +108,7 @@ function rankingAction(key: string, ctx: KeyContext): KeyAction | null {
     return { type: "rankSelectAt", index: digit - 1 };
   }
   if (!ctx.rankSelected) return null;
+  if (key === "=") return ctx.allowTies ? { type: "rankTie" } : null;
   if (key === "ArrowUp" || key === "ArrowLeft") return { type: "rankMove", delta: -1 };
   if (key === "ArrowDown" || key === "ArrowRight") return { type: "rankMove", delta: 1 };
   if (key === "Home") return { type: "rankMove", delta: -ctx.letters.length };
@@ -134,6 +136,7 @@ export function keyHints(ctx: Pick<KeyContext, "comparisonKind" | "letters" | "s
           { keys: range(ctx.letters.length), label: "Select the response at that rank" },
           { keys: ["↑", "↓"], label: "Move the selected response up / down (← → too)" },
           { keys: ["Home", "End"], label: "Move it to the top / bottom" },
+          ...(ctx.allowTies ? [{ keys: ["="], label: "Rank the selected response equal to the one above it (again: undo the tie)" }] : []),
         ];
   if (ctx.criterionCount > 1) hints.push({ keys: ["J", "K"], label: "Next / previous criterion" });
   if (ctx.criterionCount > 1 && ctx.comparisonKind === "pairwise") {

@@ -54,6 +54,8 @@ export interface JudgmentCreate {
   winner?: PairwiseWinner;
   strength?: number | null;
   ranking?: Letter[];
+  /** Ranking: the groups of positions ranked equal (runs of `ranking`), where the project allows ties. */
+  ranking_ties?: Letter[][];
   criteria: CriterionVerdicts;
   rationale: string;
   time_spent_ms: number;
@@ -75,6 +77,8 @@ export interface Judgment {
   strength: number | null;
   /** Ranking: every position, best first; null for pairwise. */
   ranking: Letter[] | null;
+  /** Ranking: the groups of positions ranked equal ([] when none); null for pairwise. */
+  ranking_ties: Letter[][] | null;
   criteria: CriterionVerdicts;
   rationale: string;
   time_spent_ms: number;

@@ -2,6 +2,7 @@ import { useLayoutEffect } from "preact/hooks";
 import { OVERALL } from "../../generated/constants";
 import type { Project } from "../../types";
 import { type LastAction, undoableUntil } from "../../logic/sessionHistory";
+import { rankingText } from "../../logic/ranking";
 
 interface Props {
   history: LastAction[];
@@ -76,7 +77,7 @@ function HistoryRow({ entry, project, left, onReopen }: RowProps) {
 function describe(entry: LastAction, project: Project): string {
   if (entry.kind === "flag") return "flagged";
   if (entry.kind === "skip") return entry.reason ? "flagged and skipped" : "skipped";
-  if (entry.draft.config.comparisonKind === "ranking") return `ranked ${entry.draft.rankings[OVERALL].join(" > ").toUpperCase()}`;
+  if (entry.draft.config.comparisonKind === "ranking") return `ranked ${rankingText(entry.draft.rankings[OVERALL], entry.draft.tied ?? [])}`;
   const { winner, strength } = entry.draft.verdicts[OVERALL];
   if (winner === "tie") return "judged a tie";
   const how = strength ? `, ${project.strength_scale[strength - 1]}` : "";

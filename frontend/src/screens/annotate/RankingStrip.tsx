@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { dropIndex, moveItem, ordinal } from "../../logic/ranking";
+import { dropIndex, moveItem, ordinal, rankNumbers, tiesAfterMove } from "../../logic/ranking";
 import type { Letter } from "../../types";
 
 interface Props {
@@ -10,6 +10,10 @@ interface Props {
   active: boolean;
   onSelect: (letter: Letter) => void;
   onReorder: (from: number, to: number) => void;
+  /** The letters ranked equal to the one above them (overall ranking, where the project allows ties). */
+  tied?: Letter[];
+  /** Given where ties are allowed: mark / unmark a response equal to the one above it. */
+  onTie?: (letter: Letter) => void;
 }
 
 interface Drag {
@@ -72,22 +76,28 @@ function useChipDrag(order: Letter[], onSelect: Props["onSelect"], onReorder: Pr
   return { listRef, drag, onPointerDown };
 }
 
-/** Best first, left to right. Drag a chip (mouse, pen or touch) or select it and use the arrow keys. */
-export function RankingStrip({ order, selected, snippets, active, onSelect, onReorder }: Props) {
+/** Best first, left to right. Drag a chip (mouse, pen or touch) or select it and use the arrow keys;
+ * where ties are allowed, "=" on a chip ranks it equal to the one above (tied chips share a rank). */
+export function RankingStrip({ order, selected, snippets, active, onSelect, onReorder, tied = [], onTie }: Props) {
   const { listRef, drag, onPointerDown } = useChipDrag(order, onSelect, onReorder);
-  const shown = drag && drag.moved ? moveItem(order, drag.from, drag.over) : order;
+  const dragging = drag && drag.moved;
+  const shown = dragging ? moveItem(order, drag.from, drag.over) : order;
+  const shownTied = dragging ? tiesAfterMove(order, tied, drag.letter, shown) : tied;
+  const ranks = rankNumbers(shown, shownTied);
   return (
     <ol class={`rank-strip${active ? " is-active" : ""}`} ref={listRef} aria-label="Ranking, best first">
       {shown.map((letter, index) => (
         <RankChip
           key={letter}
           letter={letter}
-          index={index}
+          rank={ranks[index]}
+          tied={index > 0 && shownTied.includes(letter)}
           selected={selected === letter && active}
           lifted={Boolean(drag?.moved && drag.letter === letter)}
           snippet={snippets[letter]}
           onPointerDown={(event) => onPointerDown(event, order.indexOf(letter))}
           onSelect={() => onSelect(letter)}
+          onTie={onTie && index > 0 ? () => onTie(letter) : undefined}
         />
       ))}
     </ol>
@@ -96,30 +106,50 @@ export function RankingStrip({ order, selected, snippets, active, onSelect, onRe
 
 interface ChipProps {
   letter: Letter;
-  index: number;
+  /** 1 for the best; tied chips share their group's. */
+  rank: number;
+  /** Ranked equal to the chip before it. */
+  tied: boolean;
   selected: boolean;
   lifted: boolean;
   snippet: string;
   onPointerDown: (event: PointerEvent) => void;
   onSelect: () => void;
+  onTie?: () => void;
 }
 
-function RankChip({ letter, index, selected, lifted, snippet, onPointerDown, onSelect }: ChipProps) {
+function RankChip({ letter, rank, tied, selected, lifted, snippet, onPointerDown, onSelect, onTie }: ChipProps) {
+  const place = `${tied ? "equal " : ""}${ordinal(rank)}`;
   return (
     <li
-      class={`rank-chip letter-${letter}${selected ? " is-selected" : ""}${lifted ? " is-dragging" : ""}`}
+      class={`rank-chip letter-${letter}${selected ? " is-selected" : ""}${lifted ? " is-dragging" : ""}${tied ? " is-tied" : ""}`}
       data-letter={letter}
+      data-rank={rank}
       data-testid={`rank-chip-${letter}`}
       onPointerDown={onPointerDown}
     >
+      {onTie && (
+        <button
+          type="button"
+          class="rank-tie"
+          data-testid={`rank-tie-${letter}`}
+          aria-pressed={tied}
+          aria-label={tied ? `Response ${letter.toUpperCase()} is ranked equal to the one above: undo` : `Rank response ${letter.toUpperCase()} equal to the one above`}
+          title={tied ? "Tied with the one above (=): click to undo" : "Equal to the one above (=)"}
+          onPointerDown={(event) => event.stopPropagation()}
+          onClick={onTie}
+        >
+          =
+        </button>
+      )}
       <button
         type="button"
         class="rank-chip-button"
         aria-pressed={selected}
-        aria-label={`${ordinal(index + 1)}: response ${letter.toUpperCase()}`}
+        aria-label={`${place}: response ${letter.toUpperCase()}`}
         onKeyDown={(event) => event.key === " " && onSelect()}
       >
-        <span class="rank-pos">{ordinal(index + 1)}</span>
+        <span class="rank-pos">{ordinal(rank)}</span>
         <span class="rank-grip" aria-hidden="true">⋮⋮</span>
         <span class={`letter letter-${letter}`}>{letter.toUpperCase()}</span>
         <span class="rank-snippet">{snippet}</span>

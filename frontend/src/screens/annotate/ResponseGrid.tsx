@@ -1,7 +1,7 @@
 import { Markdown } from "../../components/Markdown";
 import { OVERALL } from "../../generated/constants";
 import type { Draft } from "../../logic/draft";
-import { ordinal } from "../../logic/ranking";
+import { ordinal, rankNumbers } from "../../logic/ranking";
 import type { Letter, ComparisonResponse } from "../../types";
 
 interface Props {
@@ -54,9 +54,11 @@ export function ResponseGrid({ responses, scale, draft, onCardClick }: Props) {
 }
 
 function rankTag(draft: Draft, letter: Letter): { text: string; state: string } {
-  const rank = draft.rankings[OVERALL].indexOf(letter) + 1;
+  const order = draft.rankings[OVERALL];
+  const rank = rankNumbers(order, draft.tied)[order.indexOf(letter)];
   if (!draft.touched[OVERALL]) return { text: `${ordinal(rank)}?`, state: "" };
-  return { text: ordinal(rank), state: rank === 1 ? "best" : "ranked" };
+  const equal = draft.tied.includes(letter) || draft.tied.includes(order[order.indexOf(letter) + 1]);
+  return { text: `${equal ? "=" : ""}${ordinal(rank)}`, state: rank === 1 ? "best" : "ranked" };
 }
 
 function verdictTag(draft: Draft, letter: Letter, scale: string[]): { text: string; state: string } {

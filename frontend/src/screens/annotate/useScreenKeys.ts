@@ -21,7 +21,7 @@ export interface ScreenControls {
 export function runKeyAction(action: KeyAction, controls: ScreenControls): void {
   const { session, setOverlay } = controls;
   switch (action.type) {
-    case "choose": case "strength": case "rankSelect": case "rankSelectAt": case "rankMove": case "criterionStep": case "followOverall":
+    case "choose": case "strength": case "rankSelect": case "rankSelectAt": case "rankMove": case "rankTie": case "criterionStep": case "followOverall":
       return session.dispatchDraft(action);
     case "rankDeselect": return session.dispatchDraft({ type: "rankSelect", letter: null });
     case "submit": return session.submit();
