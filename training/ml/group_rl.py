@@ -165,7 +165,7 @@ def mean_score(run: OnlineRun, config: GroupRLConfig, features: list[dict]) -> f
     for first in range(0, len(features), config.batch_size):
         prompts = features[first : first + config.batch_size]
         with generation_view(accelerator, model) as whole:
-            batch = sample_responses(whole, tokenizer, [p["ids"] for p in prompts], config)
+            batch = sample_responses(whole, tokenizer, [p["ids"] for p in prompts], config, run.engine)
         scores.append(score_responses(tokenizer, run.reward_fn, prompts, batch, config))
     policy.train()
     return float(torch.cat(scores).mean())

@@ -50,6 +50,7 @@ from training.ml.reward_monitor import RewardMonitor
 from training.ml.rewards import RewardFn, check_reward_source, gold_reward, reward_source
 from training.ml.rollouts import rollout_samples, score_responses, seed_rollouts
 from training.ml.sampling import SAMPLES_KEY, samples_due
+from training.ml.vllm_rollouts import rollout_engine
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class OnlineRun:
     total_steps: int
     output_dir: Path
     gold_reward_fn: Callable | None = None  # a held-out reward model watching for reward hacking
+    engine: Any = None  # vllm_rollouts.VllmRollouts when vLLM samples the rollouts, else None
 
 
 def whole_model(run: OnlineRun) -> tuple:
@@ -141,9 +143,10 @@ def start_online_run(config, inputs: OnlineInputs, wrap: Callable) -> OnlineRun:
     model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
     seed_rollouts(accelerator, config.seed)
     gold = gold_reward(config, device, inputs.gold_reward_model_path, inputs.gold_reward_fn)
+    engine = rollout_engine(config, inputs.base_model_path, accelerator, accelerator.unwrap_model(model))
     return OnlineRun(
         accelerator, tokenizer, reward_fn, model, reference, loader, optimizer, scheduler,
-        total_steps, output_dir, gold,
+        total_steps, output_dir, gold, engine,
     )
 
 
@@ -221,6 +224,8 @@ def online_step(loop: OnlineLoop, prompts: list[dict], callback) -> str | None:
         gold = gold_score(run, prompts, batch, config)
     learning_rate = run.scheduler.get_last_lr()[0]
     stats = ppo_update(run.accelerator, run.model, run.optimizer, run.scheduler, batch, config, loop.minibatch_loss)
+    if run.engine is not None:  # the next rollout batch pushes the updated weights first
+        run.engine.stale = True
     loop.step += 1
     loop.samples += batch["mask"].shape[0] * run.accelerator.num_processes
     metrics = {**loop.describe(run.accelerator, batch), **stats, "learning_rate": learning_rate,

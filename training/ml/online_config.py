@@ -18,6 +18,11 @@ from training.ml.config_base import (
 )
 
 
+def memory_share(value) -> bool:
+    """in (0, 1]"""
+    return 0 < value <= 1
+
+
 @dataclass(frozen=True)
 class RolloutConfig(TrainConfig):
     """What the online stages (PPO, GRPO, RLOO) share: sample responses, then `ppo_epochs`
@@ -81,15 +86,22 @@ class RolloutConfig(TrainConfig):
     )
     generation_backend: str = option(
         "auto",
-        "What samples the rollouts: 'auto' or 'transformers' (both transformers' generate for "
-        "now: vLLM rollouts, which need the new weights after every update, are not wired yet).",
+        "What samples the rollouts: 'vllm' (a vLLM engine colocated with training, given the "
+        "policy's new weights after every update; needs the vllm package and a GPU), "
+        "'transformers', or 'auto' = vLLM where it can run, transformers elsewhere (CPU).",
         backend_name,
+    )
+    vllm_gpu_memory_utilization: float = option(
+        0.3,
+        "With vLLM rollouts: the share of the GPU's memory the colocated engine may take (its "
+        "weights and key-value cache); the rest is training's.",
+        memory_share,
     )
 
     def validate(self) -> None:
         super().validate()
-        if self.generation_backend == "vllm":
-            self._fail("generation_backend", "'vllm' is not available for rollouts yet: use 'auto' or 'transformers'")
+        if self.generation_backend == "vllm" and self.load_in_4bit:
+            self._fail("generation_backend", "'vllm' cannot hold a 4-bit base (load_in_4bit): use 'auto' or 'transformers'")
         responses = self.responses_per_step
         if (
             responses % self.mini_batch_size

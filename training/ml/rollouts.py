@@ -30,14 +30,18 @@ def seed_rollouts(accelerator, seed: int) -> None:
     set_seed(seed + accelerator.process_index)
 
 
-def sample_responses(lm, tokenizer, ids: list[list[int]], config) -> dict:
+def sample_responses(lm, tokenizer, ids: list[list[int]], config, engine=None) -> dict:
     """One sampled response per prompt (token ids), after its left-padded prompt.
 
     sequences and attention_mask are (B, P + R), prompt_width is P, responses and mask
     (float, 1 up to and including the first eos) are (B, R), finished (bool, the response
-    ended in eos rather than at max_new_tokens) is (B,).
+    ended in eos rather than at max_new_tokens) is (B,). `engine` (vllm_rollouts.VllmRollouts)
+    samples them instead of transformers' generate when the run has one: the same batch.
     """
-    responses, mask = sample(lm, tokenizer, ids, config.max_new_tokens, config.temperature)
+    if engine is None:
+        responses, mask = sample(lm, tokenizer, ids, config.max_new_tokens, config.temperature)
+    else:
+        responses, mask = engine.sample(lm, tokenizer, ids, config)
     prompt_tokens, prompt_mask = (
         t.to(responses.device) for t in pad(ids, tokenizer.pad_token_id, left=True)
     )
@@ -64,7 +68,7 @@ def sample_and_score(run, config, ids: list[list[int]], forward: Callable, lm: C
     policy = accelerator.unwrap_model(run.model)
     policy.eval()
     with generation_view(accelerator, run.model) as whole:  # weights gathered once, not per token
-        batch = sample_responses(lm(whole), run.tokenizer, ids, config)
+        batch = sample_responses(lm(whole), run.tokenizer, ids, config, run.engine)
     size, count = config.mini_batch_size, batch["mask"].shape[0]
     with accelerator.autocast():
         policy_out = in_micro_batches(partial(forward, policy, batch), size, count)

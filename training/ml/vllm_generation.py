@@ -4,7 +4,8 @@
 (data.prompt_ids, passed to vLLM as token ids so nothing is tokenized twice) and the same
 sampling parameters (num_samples, temperature, top_p, max_new_tokens, seed). vLLM is an
 optional package for GPU workers; on CPU the stage stays on transformers, which is what the
-tests exercise. The rollouts of PPO, GRPO and RLOO stay on transformers for now (config.py).
+tests exercise. The rollouts of PPO, GRPO and RLOO sample through vllm_rollouts.py, with
+the same rules (resolve_backend, completion_tokens).
 """
 
 import importlib.util
@@ -67,10 +68,17 @@ def generate_vllm(config, model_path: str | Path, prompts: list[dict], callback=
 
 def record(tokenizer, prompt_index: int, messages, sample_index: int, completion) -> dict:
     """One vLLM completion as generate's record: tokens up to and including eos, as there."""
-    tokens = list(completion.token_ids)
-    eos = tokenizer.eos_token_id
-    if eos in tokens:
-        tokens = tokens[: tokens.index(eos) + 1]
-    elif completion.finish_reason == "stop":  # ended on eos, which vLLM left out: count it, as there
-        tokens.append(eos)
+    tokens = completion_tokens(tokenizer.eos_token_id, completion)
     return sample_record(tokenizer, prompt_index, sample_index, messages, tokens)
+
+
+def completion_tokens(eos: int, completion, limit: int | None = None) -> list[int]:
+    """A vLLM completion's tokens as transformers samples them: up to and including the first
+    eos; one that stopped without it (vLLM left it out, or stopped on another stop token) gets
+    it appended, unless that would pass `limit` (max_new_tokens), as transformers would not."""
+    tokens = list(completion.token_ids)
+    if eos in tokens:
+        return tokens[: tokens.index(eos) + 1]
+    if completion.finish_reason == "stop" and (limit is None or len(tokens) < limit):
+        tokens.append(eos)
+    return tokens

@@ -27,10 +27,11 @@ def test_asking_for_vllm_where_it_cannot_run_names_what_is_missing(monkeypatch):
         resolve_backend("vllm")
 
 
-def test_rollouts_refuse_vllm_until_it_is_wired():
-    with pytest.raises(ConfigError, match=r"GRPOConfig\.generation_backend 'vllm' is not available for rollouts yet"):
-        config_from_dict("grpo", {"generation_backend": "vllm"})
-    assert config_from_dict("grpo", {"generation_backend": "transformers"}).generation_backend == "transformers"
+def test_rollouts_take_every_backend():  # vLLM rollouts themselves: test_vllm_rollouts.py
+    for backend in ("auto", "vllm", "transformers"):
+        assert config_from_dict("grpo", {"generation_backend": backend}).generation_backend == backend
+    with pytest.raises(ConfigError, match=r"GRPOConfig\.generation_backend must be one of"):
+        config_from_dict("grpo", {"generation_backend": "tgi"})
 
 
 def test_the_transformers_backend_keeps_the_generate_records(tiny_lm_path):
