@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Snapshot, SnapshotStatus } from "../types";
-import { NEW_SNAPSHOT, SNAPSHOT_POLL_MS, inFlight, snapshotPollEvery, snapshotRequest, trainable } from "./snapshots";
+import { NEW_SNAPSHOT, SNAPSHOT_POLL_MS, inFlight, reusedText, snapshotPollEvery, snapshotRequest, trainable } from "./snapshots";
 
 function snapshot(id: number, status: SnapshotStatus, format: Snapshot["format"] = "trl"): Snapshot {
   return {
@@ -23,6 +23,13 @@ describe("snapshots", () => {
     expect(snapshotPollEvery([snapshot(1, "ready"), snapshot(2, "pending")])).toBe(SNAPSHOT_POLL_MS);
     expect(snapshotPollEvery([snapshot(1, "ready"), snapshot(2, "running")])).toBe(SNAPSHOT_POLL_MS);
     expect(snapshotPollEvery([snapshot(1, "ready"), snapshot(2, "failed")])).toBeNull();
+  });
+
+  it("says a snapshot reused another's files in place of a second identical row, and offers runs the first", () => {
+    const reused = { ...snapshot(6, "ready"), reused: true, reused_from: 1 };
+    expect(reusedText(reused)).toBe("unchanged since snapshot #1: reused");
+    expect(reusedText(snapshot(1, "ready"))).toBeNull();
+    expect(trainable([snapshot(1, "ready"), reused], "trl").map((s) => s.id)).toEqual([1]);
   });
 
   it("offers runs only ready snapshots of the format their stage reads", () => {

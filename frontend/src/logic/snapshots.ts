@@ -17,9 +17,16 @@ export function snapshotPollEvery(snapshots: Snapshot[] | null): number | null {
   return snapshots?.some((s) => inFlight(s.status)) ? SNAPSHOT_POLL_MS : null;
 }
 
-/** The snapshots a run of a stage reading `format` can train on. */
+/** The snapshots a run of a stage reading `format` can train on (a reused one is offered as the
+ * snapshot it reuses, not twice). */
 export function trainable(snapshots: Snapshot[], format: string | null): Snapshot[] {
-  return snapshots.filter((s) => s.status === "ready" && s.format === format);
+  return snapshots.filter((s) => s.status === "ready" && s.format === format && s.reused_from === null);
+}
+
+/** What a snapshot that wrote nothing says in place of its row: "unchanged since snapshot #3: reused";
+ * null for one that wrote its own files. */
+export function reusedText(snapshot: Snapshot): string | null {
+  return snapshot.reused_from === null ? null : `unchanged since snapshot #${snapshot.reused_from}: reused`;
 }
 
 export const STATUS_LABELS: Record<SnapshotStatus, string> = {

@@ -8,6 +8,7 @@ import "../../styles/dashboard.css";
 import { CheckpointReportPage } from "./CheckpointReportPage";
 import { DataPage } from "./DataPage";
 import { LeaderboardPage } from "./LeaderboardPage";
+import { ComparisonPage } from "./ComparisonPage";
 import { OverviewPage } from "./OverviewPage";
 import { RunDetail } from "./RunDetail";
 import { TrainingPage } from "./TrainingPage";
@@ -20,6 +21,8 @@ export interface DashboardRoute {
   checkpointId?: number;
   /** The Data tab's section. */
   section?: DataSection;
+  /** One comparison opened whole (from a flag). */
+  comparisonId?: number;
 }
 
 // Switching tabs remounts the screen; the project shows at once from here while it reloads.
@@ -118,6 +121,7 @@ function DashboardTabs({ projectId, tab }: { projectId: number; tab: DashboardTa
 
 function TabPage({ route, project, onProjectChange }: { route: DashboardRoute; project: Project; onProjectChange: (project: Project) => void }) {
   const { tab, runId, section, checkpointId } = route;
+  if (route.comparisonId !== undefined) return <ComparisonPage project={project} comparisonId={route.comparisonId} />;
   if (tab === "overview") return <OverviewPage project={project} />;
   if (tab === "leaderboard") return <LeaderboardPage project={project} />;
   if (tab === "data") return <DataPage project={project} section={section} onProjectChange={onProjectChange} />;

@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { ago } from "../../logic/format";
+import { hrefFor } from "../../router";
 import type { OpenFlag } from "../../types";
 import { errorText } from "./usePolled";
 
@@ -11,6 +12,7 @@ export const REASON_LABELS: Record<string, string> = {
 };
 
 interface Props {
+  projectId: number;
   flags: OpenFlag[];
   /** Mark a flag resolved (it then leaves the list when the overview reloads). */
   onResolve: (flagId: number) => Promise<unknown>;
@@ -35,20 +37,29 @@ function useResolve(onResolve: Props["onResolve"]) {
 }
 
 /** The newest unresolved flags. Notes and prompts are user text: JSX escapes them. */
-export function OpenFlags({ flags, onResolve }: Props) {
+export function OpenFlags({ projectId, flags, onResolve }: Props) {
   const { busy, error, resolve } = useResolve(onResolve);
   if (flags.length === 0) return <p class="muted pending-note">Nothing flagged. Annotators flag broken or unsafe comparisons with F.</p>;
   return (
     <>
       {error && <div class="error-box" role="alert">{error}</div>}
       <ul class="flag-list" data-testid="flagged">
-        {flags.map((flag) => <FlagItem key={flag.id} flag={flag} busy={busy} resolve={resolve} />)}
+        {flags.map((flag) => <FlagItem key={flag.id} projectId={projectId} flag={flag} busy={busy} resolve={resolve} />)}
       </ul>
     </>
   );
 }
 
-function FlagItem({ flag, busy, resolve }: { flag: OpenFlag; busy: number | null; resolve: (flagId: number) => void }) {
+interface ItemProps {
+  projectId: number;
+  flag: OpenFlag;
+  busy: number | null;
+  resolve: (flagId: number) => void;
+}
+
+/** One flag; its comparison opens whole (responses, models, judgments) on a page of its own. */
+function FlagItem({ projectId, flag, busy, resolve }: ItemProps) {
+  const href = hrefFor({ name: "dashboard", projectId, tab: "overview", comparisonId: flag.comparison });
   return (
     <li class="flag-item" data-testid={`flag-${flag.id}`}>
       <span class={`chip reason-${flag.reason}`}>{REASON_LABELS[flag.reason] ?? flag.reason}</span>
@@ -57,7 +68,9 @@ function FlagItem({ flag, busy, resolve }: { flag: OpenFlag; busy: number | null
         {flag.note && <div class="flagged-note">“{flag.note}”</div>}
       </div>
       <div class="flag-meta">
-        <span>comparison #{flag.comparison}</span>
+        <a href={href} data-nav data-testid={`flag-open-${flag.id}`} title="Open the comparison with its responses and judgments">
+          comparison #{flag.comparison}
+        </a>
         <span>
           {flag.annotator} · {ago(flag.created_at)}
         </span>

@@ -46,7 +46,7 @@ export function OverviewPage({ project }: { project: Project }) {
           <h2>Flagged for review</h2>
           <span class="card-note">{data.flags.open} open · newest first</span>
         </header>
-        <OpenFlags flags={data.flagged} onResolve={(flagId) => resolveFlag(flagId).then(reloadOverview)} />
+        <OpenFlags projectId={project.id} flags={data.flagged} onResolve={(flagId) => resolveFlag(flagId).then(reloadOverview)} />
       </section>
     </div>
   );

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { createSnapshot, listSnapshots } from "../../api";
 import { ago, count, shortHash } from "../../logic/format";
-import { NEW_SNAPSHOT, STATUS_LABELS, type SnapshotFormValues, inFlight, snapshotPollEvery, snapshotRequest } from "../../logic/snapshots";
+import { NEW_SNAPSHOT, STATUS_LABELS, type SnapshotFormValues, inFlight, reusedText, snapshotPollEvery, snapshotRequest } from "../../logic/snapshots";
 import type { AnnotatorQuality, Project, Snapshot } from "../../types";
 import { AGGREGATIONS, FORMAT_OPTIONS, LABEL_OPTIONS } from "./ExportPanel";
 import { FilterFields } from "./FilterFields";
@@ -46,9 +46,18 @@ export function SnapshotPanel({ project, models, annotators }: Props) {
       {snapshots.state === "ready" && snapshots.data.length === 0 && (
         <p class="muted pending-note">No snapshots yet. Training runs make one when they start, or create one here.</p>
       )}
+      {snapshots.state === "ready" && <FreshReused snapshots={snapshots.data} fresh={fresh} />}
       {snapshots.state === "ready" && snapshots.data.length > 0 && <SnapshotTable snapshots={snapshots.data} fresh={fresh} />}
     </section>
   );
+}
+
+/** The snapshot just asked for wrote nothing: nothing had changed since an identical one. */
+function FreshReused({ snapshots, fresh }: { snapshots: Snapshot[]; fresh: number | null }) {
+  const asked = snapshots.find((s) => s.id === fresh);
+  const text = asked ? reusedText(asked) : null;
+  if (!text) return null;
+  return <p class="pending-note" role="status" data-testid="snapshot-reused-note">Nothing changed: {text}. No second file was written.</p>;
 }
 
 function SnapshotTable({ snapshots, fresh }: { snapshots: Snapshot[]; fresh: number | null }) {
@@ -82,6 +91,19 @@ function filterText(filters: Snapshot["filters"]): string {
 
 function SnapshotRow({ snapshot: s, fresh, most }: { snapshot: Snapshot; fresh: boolean; most: number }) {
   const filters = filterText(s.filters);
+  const reused = reusedText(s);
+  if (reused) {
+    return (
+      <tr class={`snapshot-reused${fresh ? " is-fresh" : ""}`} data-testid={`snapshot-${s.id}`} data-reused-from={s.reused_from}>
+        <td class="num">{s.id}</td>
+        <td colSpan={5} class="small muted" data-testid="snapshot-reused" title={`sha256 ${s.sha256}`}>
+          {s.format}: {reused} (sha256 {shortHash(s.sha256)}, no new files)
+        </td>
+        <td>{s.created_by ?? "—"}</td>
+        <td>{ago(s.created_at)}</td>
+      </tr>
+    );
+  }
   return (
     <tr class={fresh ? "is-fresh" : ""} data-testid={`snapshot-${s.id}`}>
       <td class="num">{s.id}</td>

@@ -1,0 +1,154 @@
+import { useState } from "preact/hooks";
+import { getComparison, resolveFlag } from "../../api";
+import { Markdown } from "../../components/Markdown";
+import { criterionVerdicts, judgedBy, judgmentTally, reviewText } from "../../logic/comparisonDetail";
+import { ago, duration } from "../../logic/format";
+import { verdictText } from "../../logic/reviewQuery";
+import { hrefFor } from "../../router";
+import type { ComparisonDetail, ComparisonFlag, ComparisonJudgment, Project } from "../../types";
+import "../../styles/review.css";
+import { REASON_LABELS } from "./OpenFlags";
+import { errorText, usePolled } from "./usePolled";
+
+/** One comparison whole, opened from a flag (or an annotator's fastest judgments): the prompt, each
+ * response with its model, every judgment (a judge's marked) and the flags, resolvable here.
+ * Prompts and responses are model or user text: Markdown renders them escaped; the rest is JSX text. */
+export function ComparisonPage({ project, comparisonId }: { project: Project; comparisonId: number }) {
+  const [loaded, reload] = usePolled(() => getComparison(project.id, comparisonId), null, [project.id, comparisonId]);
+  return (
+    <div class="dash-stack" data-testid="comparison-page" data-comparison={comparisonId}>
+      <a class="btn btn-ghost btn-sm back-link" href={hrefFor({ name: "dashboard", projectId: project.id, tab: "overview" })} data-nav>
+        ← Overview
+      </a>
+      {loaded.state === "loading" && <div class="skeleton" style={{ height: "200px" }} />}
+      {loaded.state === "error" && (
+        <div class="error-box">{loaded.status === 404 ? `No comparison #${comparisonId} in this project.` : loaded.message}</div>
+      )}
+      {loaded.state === "ready" && <ComparisonWhole comparison={loaded.data} project={project} reload={reload} />}
+    </div>
+  );
+}
+
+function ComparisonWhole({ comparison, project, reload }: { comparison: ComparisonDetail; project: Project; reload: () => void }) {
+  const tally = judgmentTally(comparison);
+  return (
+    <>
+      <section class="card">
+        <header class="card-head">
+          <h2>Comparison #{comparison.id}</h2>
+          <span class="card-note">
+            {tally.people} people's judgment{tally.people === 1 ? "" : "s"} · {tally.judges} by judges
+            {tally.rejected > 0 && ` · ${tally.rejected} rejected`} · {comparison.is_open ? "open" : "closed"}
+          </span>
+          {comparison.is_gold && <span class="chip">gold{comparison.gold_answer && `: ${verdictText({ winner: comparison.gold_answer.winner ?? "", strength: null, ranking: comparison.gold_answer.ranking ?? null }, [])}`}</span>}
+        </header>
+        <FlagList flags={comparison.flags} reload={reload} />
+        <div class="review-prompt" data-testid="comparison-prompt">
+          {comparison.prompt.messages.map((message, i) => (
+            <div key={i} class={`review-turn review-turn-${message.role}`}>
+              <span class="review-turn-role">{message.role}</span>
+              <Markdown text={message.content} />
+            </div>
+          ))}
+        </div>
+        <div class="review-responses">
+          {comparison.responses.map((response) => (
+            <section key={response.letter} class="review-response" data-testid={`comparison-response-${response.letter}`}>
+              <header class="review-letter">
+                {response.letter.toUpperCase()} <span class="muted small" data-testid="response-model">{response.model_name || "unknown model"}</span>
+              </header>
+              <Markdown text={response.text} />
+            </section>
+          ))}
+        </div>
+      </section>
+      <section class="card">
+        <header class="card-head">
+          <h2>Judgments</h2>
+          <span class="card-note">Oldest first; rejected ones count nowhere but stay listed</span>
+        </header>
+        {comparison.judgments.length === 0 ? (
+          <p class="muted pending-note">Nobody has judged it yet.</p>
+        ) : (
+          <JudgmentTable judgments={comparison.judgments} scale={project.strength_scale} />
+        )}
+      </section>
+    </>
+  );
+}
+
+function JudgmentTable({ judgments, scale }: { judgments: ComparisonJudgment[]; scale: string[] }) {
+  return (
+    <table class="data-table" data-testid="comparison-judgments">
+      <thead>
+        <tr>
+          <th>By</th>
+          <th>Verdict</th>
+          <th>Criteria</th>
+          <th>Rationale</th>
+          <th class="num">Time</th>
+          <th>Review</th>
+        </tr>
+      </thead>
+      <tbody>
+        {judgments.map((j) => (
+          <tr key={j.id} class={j.review === "rejected" ? "is-rejected muted" : ""} data-testid={`comparison-judgment-${j.id}`} data-by-judge={j.by_judge ? "1" : "0"}>
+            <td>
+              {judgedBy(j)}
+              {j.by_judge && <span class="chip judge-chip" title="A model labelling comparisons, not a person" data-testid="judge-mark">judge</span>}
+              <div class="muted small">{ago(j.created_at)}</div>
+            </td>
+            <td data-testid="judgment-verdict">{verdictText(j, scale)}</td>
+            <td class="small">
+              {criterionVerdicts(j, scale).map(([name, words]) => <div key={name}>{name}: {words}</div>)}
+            </td>
+            <td class="small review-rationale">{j.rationale}</td>
+            <td class="num">{j.by_judge ? "—" : duration(j.time_spent_ms / 1000)}</td>
+            <td class="small" data-testid="judgment-review">{reviewText(j)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function FlagList({ flags, reload }: { flags: ComparisonFlag[]; reload: () => void }) {
+  const [busy, setBusy] = useState<number | null>(null);
+  const [error, setError] = useState("");
+  const resolve = async (flagId: number) => {
+    setBusy(flagId);
+    setError("");
+    try {
+      await resolveFlag(flagId);
+      reload();
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(null);
+    }
+  };
+  if (flags.length === 0) return null;
+  return (
+    <>
+      {error && <div class="error-box" role="alert">{error}</div>}
+      <ul class="flag-list" data-testid="comparison-flags">
+        {flags.map((flag) => (
+          <li key={flag.id} class="flag-item" data-testid={`comparison-flag-${flag.id}`}>
+            <span class={`chip reason-${flag.reason}`}>{REASON_LABELS[flag.reason] ?? flag.reason}</span>
+            <div class="flag-main">{flag.note ? <div class="flagged-note">“{flag.note}”</div> : <span class="muted">no note</span>}</div>
+            <div class="flag-meta">
+              <span>{flag.annotator} · {ago(flag.created_at)}</span>
+              {flag.resolved ? (
+                <span class="badge badge-ok" data-testid="flag-resolved">resolved{flag.resolved_by ? ` by ${flag.resolved_by}` : ""}</span>
+              ) : (
+                <button class="btn btn-sm" type="button" disabled={busy !== null} onClick={() => resolve(flag.id)} data-testid={`comparison-flag-resolve-${flag.id}`}>
+                  {busy === flag.id ? "Resolving…" : "Resolve"}
+                </button>
+              )}
+            </div>
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
