@@ -15,7 +15,11 @@ Rows:
                 base with adapters off, no second copy): target under 1.3× the SFT peak
   sft-full-1b   Llama-3.2-1B shape, full fine-tuning, fp32 master weights under bf16
                 autocast: tokens/s and model-FLOPs utilisation (target ≥ 40%)
-  grpo-1b       rollouts through vLLM against transformers: only where vLLM is installed
+  grpo-1b-tf    GRPO on the 1B shape, rollouts through transformers' generate: generated
+                tokens per second of rollout sampling, peak memory
+  grpo-1b-vllm  the same with vLLM rollouts (colocated engine, the new weights pushed before
+                each rollout batch, that push counted in the sampling time): target ≥ 5× the
+                transformers row's generated tokens/s; skipped, saying why, without vllm or a GPU
 """
 
 import os
@@ -39,8 +43,10 @@ sys.path.insert(0, str(REPO))
 import torch  # noqa: E402
 from transformers import LlamaConfig, LlamaForCausalLM  # noqa: E402
 
-from training.ml.config import DPOConfig, SFTConfig  # noqa: E402
+from training.ml import rollouts  # noqa: E402
+from training.ml.config import DPOConfig, GRPOConfig, SFTConfig  # noqa: E402
 from training.ml.dpo import train_dpo  # noqa: E402
+from training.ml.group_rl import train_grpo  # noqa: E402
 from training.ml.sft import train_sft  # noqa: E402
 from training.ml.tiny import build_tiny_tokenizer  # noqa: E402
 
@@ -144,10 +150,61 @@ def run(args) -> dict:
         rows["sft-full-1b"] = timed(train_sft, full, base,
                                     examples(args.full_batch * (steps + 1), seq_len, False), tmp / "full")
         rows["sft-full-1b"]["mfu"] = mfu(rows["sft-full-1b"]["tokens_per_s"], params, args.peak_tflops)
-    rows["grpo-1b"] = {"skipped": "vLLM is not installed"} if importlib.util.find_spec("vllm") is None \
-        else {"skipped": "vLLM rollouts are not wired into GRPO yet"}
+        for backend in ("transformers", "vllm"):  # vLLM last: its engine's memory is freed last
+            rows[f"grpo-1b-{'tf' if backend == 'transformers' else backend}"] = grpo_row(
+                backend, base, tmp / f"grpo-{backend}", smoke, precision
+            )
     results["rows"] = rows
     return results
+
+
+def grpo_row(backend: str, base: Path, out: Path, smoke: bool, precision: str) -> dict:
+    """GRPO with rollouts through `backend`: generated tokens per second of rollout sampling
+    (rollouts.sample_responses timed; for vLLM the push of the new weights included)."""
+    if backend == "vllm" and (importlib.util.find_spec("vllm") is None or not torch.cuda.is_available()):
+        found = "installed" if importlib.util.find_spec("vllm") else "not installed"
+        return {"skipped": f"vLLM rollouts need vllm and a CUDA GPU (vllm {found}, "
+                           f"GPU {'present' if torch.cuda.is_available() else 'absent'})"}
+    steps, prompts, group, new_tokens = (2, 2, 2, 8) if smoke else (3, 8, 8, 256)
+    config = GRPOConfig(
+        learning_rate=1e-6, batch_size=prompts, num_generations=group, mini_batch_size=prompts * group // 2,
+        ppo_epochs=1, max_new_tokens=new_tokens, max_prompt_length=136, max_length=136 + new_tokens,
+        max_steps=steps, mixed_precision=precision, gradient_checkpointing=not smoke,
+        generation_backend=backend,
+    )
+    rng = random.Random(0)
+    rows = [{"prompt": [{"role": "user", "content": text(rng, 120)}]} for _ in range(prompts * steps)]
+    meter = {"seconds": 0.0, "tokens": 0}
+    original = rollouts.sample_responses
+
+    def timed_sampling(*args, **kwargs):
+        sync()
+        start = time.perf_counter()
+        batch = original(*args, **kwargs)
+        sync()
+        meter["seconds"] += time.perf_counter() - start
+        meter["tokens"] += int(batch["mask"].sum())
+        return batch
+
+    empty_cache()
+    start = time.perf_counter()
+    rollouts.sample_responses = timed_sampling  # sample_and_score looks it up here, per rollout
+    try:
+        result = train_grpo(config, base, rows, [], out, reward_fn=share_of_a)
+    finally:
+        rollouts.sample_responses = original
+    return {"tokens_per_s": meter["tokens"] / meter["seconds"], "peak_gb": peak_gb(),
+            "seconds": time.perf_counter() - start, "steps": result["steps"],
+            "generation_s": meter["seconds"]}
+
+
+def share_of_a(prompts, completions, finished=None):
+    return [text.count("a") / max(len(text), 1) for text in completions]
+
+
+def sync():
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
 
 
 def mfu(tokens_per_s: float | None, params: int, peak_tflops: float) -> float | None:
@@ -176,6 +233,10 @@ def print_table(results: dict, args) -> None:
         peak = f"{row['peak_gb']:.1f}" if row["peak_gb"] is not None else "-"
         util = f"{row['mfu']:.1%}" if row.get("mfu") is not None else "-"
         print(f"{name:<14}{tps:>12}{peak:>10}{util:>8}{row['steps']:>7}{row['seconds']:>9.1f}")
+    tf, fast = results["rows"]["grpo-1b-tf"], results["rows"]["grpo-1b-vllm"]
+    if "skipped" not in fast:
+        print(f"GRPO rollouts, generated tokens/s: vLLM {fast['tokens_per_s'] / tf['tokens_per_s']:.1f}x "
+              f"transformers (target >= 5x; sampling {fast['generation_s']:.1f} s vs {tf['generation_s']:.1f} s)")
     sft, dpo = results["rows"]["sft-lora-8b"], results["rows"]["dpo-lora-8b"]
     if sft["peak_gb"] and dpo["peak_gb"]:
         print(f"DPO / SFT peak memory: {dpo['peak_gb'] / sft['peak_gb']:.2f}x (target < 1.3x); "
