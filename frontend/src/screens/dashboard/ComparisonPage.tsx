@@ -37,7 +37,7 @@ function ComparisonWhole({ comparison, project, reload }: { comparison: Comparis
         <header class="card-head">
           <h2>Comparison #{comparison.id}</h2>
           <span class="card-note">
-            {tally.people} people's judgment{tally.people === 1 ? "" : "s"} · {tally.judges} by judges
+            {tally.people} {tally.people === 1 ? "person's judgment" : "people's judgments"} · {tally.judges} by judges
             {tally.rejected > 0 && ` · ${tally.rejected} rejected`} · {comparison.is_open ? "open" : "closed"}
           </span>
           {comparison.is_gold && <span class="chip">gold{comparison.gold_answer && `: ${verdictText({ winner: comparison.gold_answer.winner ?? "", strength: null, ranking: comparison.gold_answer.ranking ?? null }, [])}`}</span>}
@@ -94,7 +94,7 @@ function JudgmentTable({ judgments, scale }: { judgments: ComparisonJudgment[]; 
         {judgments.map((j) => (
           <tr key={j.id} class={j.review === "rejected" ? "is-rejected muted" : ""} data-testid={`comparison-judgment-${j.id}`} data-by-judge={j.by_judge ? "1" : "0"}>
             <td>
-              {judgedBy(j)}
+              {judgedBy(j)}{" "}
               {j.by_judge && <span class="chip judge-chip" title="A model labelling comparisons, not a person" data-testid="judge-mark">judge</span>}
               <div class="muted small">{ago(j.created_at)}</div>
             </td>

@@ -1,0 +1,82 @@
+"""A flag opens its comparison whole (issue #19 item 9): from the dashboard's open flags an admin
+reaches the comparison's own page and sees the prompt, each response with its letter and model,
+every judgment with who made it (a judge marked), its verdict and review, and resolves the flag
+there. Model output is shown as text, never as HTML. Screenshot: test-artifacts/screenshots/comparison-page.png."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from labeling.annotation.assignment import comparison_lease_next
+from labeling.annotation.judgments import flag_create, judgment_create
+from labeling.judges.services import judge_for_checkpoint, judge_verdicts_store
+from labeling.models import Flag, Project
+from labeling.review.services import judgment_review
+from tests.browser.conftest import log_in
+from tests.factories import UserFactory, add_member, make_comparison, make_prompt, new_client_key
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+HOSTILE = '<img src=x onerror="window.__pwned = 1"> Paris is the capital.'
+
+
+@pytest.fixture
+def flagged():
+    """A two-seat comparison judged by two people (one rejected) and a judge, and flagged."""
+    admin = UserFactory(username="ada-admin", is_staff=True)
+    ann, bob = UserFactory(username="ann-annotator"), UserFactory(username="bob-annotator")
+    project = Project.objects.create(slug="capitals", name="Capitals", overlap=2)
+    add_member(project, admin, role="admin")
+    add_member(project, ann)
+    add_member(project, bob)
+    prompt = make_prompt(project, "What is the capital of France?")
+    comparison = make_comparison(project, models_=("llama-7b", "mistral-7b"), texts=[HOSTILE, "London."], prompt=prompt)
+    for user, winner, why in [(ann, "a", "A is right."), (bob, "b", "B is shorter.")]:
+        comparison_lease_next(project=project, annotator=user)
+        judgment_create(annotator=user, comparison_id=comparison.pk, client_key=new_client_key(), winner=winner,
+                        strength=2, rationale=why, time_spent_ms=4200)
+    judgment_review(judgment=bob.judgments.get(), reviewer=admin, review="rejected", note="London is wrong.")
+    judge = judge_for_checkpoint(project=project, checkpoint_id=5, name="rm-run-5", kind="reward_model")
+    judge_verdicts_store(judge=judge, verdicts=[
+        {"comparison_id": comparison.pk, "winner": "a", "strength": 1, "criteria": {}, "rationale": "margin 0.8"}
+    ])
+    flag, _ = flag_create(annotator=ann, comparison_id=comparison.pk, reason="unsafe", note="A has odd markup")
+    return project, comparison, flag, admin
+
+
+def test_an_admin_opens_a_flag_and_sees_the_responses_and_the_judgments_judges_marked(page, flagged, shoot):
+    project, comparison, flag, admin = flagged
+    log_in(page, admin.username, next_path=f"/projects/{project.pk}/dashboard")
+    page.get_by_test_id(f"flag-open-{flag.pk}").click()
+    page.wait_for_url(re.compile(rf"/projects/{project.pk}/dashboard/comparisons/{comparison.pk}$"))
+
+    shown = page.get_by_test_id("comparison-page")
+    expect(shown.get_by_test_id("comparison-prompt")).to_contain_text("What is the capital of France?")
+    response_a, response_b = shown.get_by_test_id("comparison-response-a"), shown.get_by_test_id("comparison-response-b")
+    expect(response_a.get_by_test_id("response-model")).to_have_text("llama-7b")
+    expect(response_b.get_by_test_id("response-model")).to_have_text("mistral-7b")
+    expect(response_a).to_contain_text(HOSTILE)  # the markup as text
+    expect(response_a.locator("img")).to_have_count(0)
+    assert page.evaluate("window.__pwned") is None
+    expect(response_b).to_contain_text("London.")
+
+    rows = shown.get_by_test_id("comparison-judgments").locator("tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("ann-annotator")
+    expect(rows.nth(0).get_by_test_id("judgment-verdict")).to_have_text("A, better")
+    expect(rows.nth(0)).to_contain_text("A is right.")
+    expect(rows.nth(1).get_by_test_id("judgment-review")).to_have_text("rejected by ada-admin: London is wrong.")
+    judged_by_model = shown.locator('[data-by-judge="1"]')
+    expect(judged_by_model).to_have_count(1)
+    expect(judged_by_model).to_contain_text("rm-run-5")
+    expect(judged_by_model.get_by_test_id("judge-mark")).to_have_text("judge")
+    expect(shown.locator('[data-by-judge="0"] [data-testid="judge-mark"]')).to_have_count(0)
+    shoot(page, "comparison-page", full_page=True)
+
+    shown.get_by_test_id(f"comparison-flag-resolve-{flag.pk}").click()
+    expect(shown.get_by_test_id(f"comparison-flag-{flag.pk}").get_by_test_id("flag-resolved")).to_have_text("resolved by ada-admin")
+    assert Flag.objects.get(pk=flag.pk).resolved
+
+    page.go_back()  # the overview no longer lists it
+    expect(page.get_by_test_id(f"flag-{flag.pk}")).to_have_count(0)
