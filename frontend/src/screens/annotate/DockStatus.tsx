@@ -44,6 +44,7 @@ function RankingHint({ draft }: { draft: Draft }) {
   return (
     <span class="hint">
       Best first · drag, or select <kbd>A</kbd>–<kbd>{letters.at(-1)?.toUpperCase()}</kbd> or <kbd>1</kbd>–<kbd>{letters.length}</kbd> and move <kbd>←</kbd><kbd>→</kbd>
+      {draft.config.allowTies && <> · <kbd>=</kbd> equal to the one above</>}
       {draft.criteria.length > 1 && <> · criteria <kbd>J</kbd><kbd>K</kbd></>} · <kbd>Enter</kbd> submit · <kbd>?</kbd> all keys
     </span>
   );
