@@ -3,7 +3,6 @@
 // Auth is Django's session cookie; unsafe methods carry the CSRF token read from the
 // `csrftoken` cookie (labeling/pages.py makes sure the cookie is set on the SPA page).
 
-import { finalRows, type RowTally, tallyRows } from "./logic/exportQuery";
 import { statsPayload } from "./logic/leaderboard";
 import type {
   ApiErrorBody,
@@ -12,6 +11,7 @@ import type {
   ComparisonDetail,
   DataImport,
   DemonstrationCreate,
+  ExportCount,
   Judgment,
   JudgmentCreate,
   Member,
@@ -260,24 +260,19 @@ export function exportUrl(projectId: number, query: string): string {
   return `/api/projects/${projectId}/export/?${query}`;
 }
 
-/**
- * The rows the export `query` (JSON Lines: logic/exportQuery countQuery) writes: the server streams
- * it and this counts its lines as they arrive, holding none of them. No endpoint counts without
- * reading the export, so this costs one export's read.
- */
+/** The rows the export `query` writes, counted by the server without writing the file
+ * (`count=true`): no export is read over the network to count it. */
 export async function countExportRows(projectId: number, query: string, signal?: AbortSignal): Promise<number> {
   let response: Response;
   try {
-    response = await fetch(exportUrl(projectId, query), { credentials: "same-origin", signal });
+    response = await fetch(`${exportUrl(projectId, query)}&count=true`, { credentials: "same-origin", signal });
   } catch (err) {
     if (signal?.aborted) throw err;
     throw new NetworkError(err instanceof Error ? err.message : String(err));
   }
-  if (!response.ok || !response.body) throw new ApiError(response.status, (parsed(await response.text()) as ApiErrorBody) ?? {});
-  const reader = response.body.getReader();
-  let tally: RowTally = { rows: 0, open: false };
-  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) tally = tallyRows(tally, chunk.value);
-  return finalRows(tally);
+  const body = parsed(await response.text());
+  if (!response.ok) throw new ApiError(response.status, (body as ApiErrorBody) ?? {});
+  return (body as ExportCount).rows;
 }
 
 export const listSnapshots = (projectId: number) => get<Snapshot[]>(`/api/projects/${projectId}/snapshots/`);

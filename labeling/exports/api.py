@@ -25,7 +25,7 @@ from labeling.exports.options import (
     ExportOptions,
     SnapshotOptions,
 )
-from labeling.exports.services import export_stream
+from labeling.exports.services import export_count, export_stream
 from labeling.exports.snapshots import snapshot_list, snapshot_request, snapshots_with_reuse
 from labeling.models import DatasetSnapshot
 
@@ -103,6 +103,16 @@ class ExportOptionsSerializer(serializers.Serializer):
 
 class ExportQuerySerializer(ExportOptionsSerializer, ExportFiltersSerializer):
     file = serializers.ChoiceField(choices=FILE_TYPES, default="jsonl")
+    count = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Answer with how many rows the export writes (JSON), instead of the file.",
+    )
+
+
+class ExportCountSerializer(serializers.Serializer):
+    rows = serializers.IntegerField(min_value=0, help_text="Rows the export writes.")
+    comparisons = serializers.IntegerField(min_value=0, help_text="Comparisons they come from.")
+    filtered_out = serializers.IntegerField(min_value=0, help_text="Comparisons the filters passed over.")
 
 
 class FirstRendererNegotiation(DefaultContentNegotiation):
@@ -121,6 +131,7 @@ class ExportView(APIView):
             (200, "application/x-ndjson"): OpenApiTypes.BINARY,
             (200, "application/vnd.apache.parquet"): OpenApiTypes.BINARY,
             (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, "application/json"): ExportCountSerializer,
             400: OpenApiResponse(description="Options that do not fit together."),
         },
     )
@@ -129,6 +140,9 @@ class ExportView(APIView):
         query = ExportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         options, file_type = query.to_options(), query.validated_data["file"]
+        if query.validated_data["count"]:
+            stats = export_count(project=project, options=options, filters=query.to_filters(), file_type=file_type)
+            return Response({"rows": stats.rows, "comparisons": stats.comparisons, "filtered_out": stats.filtered_out})
         chunks = export_stream(project=project, options=options, filters=query.to_filters(), file_type=file_type)
         response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPES[file_type])
         response["Content-Disposition"] = f'attachment; filename="{project.slug}-{options.format}.{file_type}"'

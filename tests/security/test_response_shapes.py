@@ -112,6 +112,7 @@ def test_admin_responses_have_exactly_their_documented_fields(openapi, world):
     check(openapi, admin, "get", "/api/projects/{project_id}/members/", 200, project_id=project)
     check(openapi, admin, "get", "/api/projects/{project_id}/imports/", 200, project_id=project)
     check(openapi, admin, "get", "/api/projects/{project_id}/snapshots/", 200, project_id=project)
+    check(openapi, admin, "get", "/api/projects/{project_id}/export/?format=trl&count=true", 200, project_id=project)
     check(openapi, admin, "get", "/api/snapshots/{snapshot_id}/", 200, snapshot_id=world.snapshot.pk)
     check(openapi, admin, "patch", "/api/projects/{project_id}/", 200, {"name": "Renamed"}, project_id=project)
     member = {"username": "carol", "role": "annotator"}

@@ -65,6 +65,14 @@ export interface Snapshot {
   reused_from: number | null;
 }
 
+/** GET /api/projects/{id}/export/?…&count=true: what the export writes, counted without writing it. */
+export interface ExportCount {
+  rows: number;
+  comparisons: number;
+  /** Comparisons the filters passed over. */
+  filtered_out: number;
+}
+
 /** POST /api/projects/{id}/snapshots/ */
 export interface SnapshotCreate {
   format: ExportFormat;

@@ -168,7 +168,7 @@ function ExportActions({ project, form, valid }: { project: Project; form: Expor
 
 type Count = { state: "idle" } | { state: "counting" } | { state: "done"; rows: number } | { state: "failed"; message: string };
 
-/** Counts the rows the chosen export writes, on request (it reads the export once); a change of options forgets the count. */
+/** Counts the rows the chosen export writes, on request (the server counts them without writing the file); a change of options forgets the count. */
 function RowCount({ project, form }: { project: Project; form: ExportForm }) {
   const query = countQuery(form);
   const [held, setHeld] = useState<{ query: string; result: Count }>({ query, result: { state: "idle" } });
@@ -192,7 +192,7 @@ function RowCount({ project, form }: { project: Project; form: ExportForm }) {
   return (
     <>
       <button class="btn" type="button" onClick={start} disabled={result.state === "counting"} data-testid="export-count"
-        title="Reads the export once on the server and counts its rows, without saving anything">
+        title="The server counts the rows this export writes, without writing or sending the file">
         {result.state === "counting" ? "Counting rows…" : "Count rows"}
       </button>
       {result.state === "failed" && <span class="field-error" role="alert">{result.message}</span>}
