@@ -231,8 +231,7 @@ class Judgment(models.Model):
     winner = models.CharField(max_length=3, choices=Winner.choices, blank=True)
     strength = models.PositiveSmallIntegerField(null=True, blank=True)
     ranking = models.JSONField(null=True, blank=True)
-    # Ranking: the groups of positions ranked equal, e.g. [["b", "a"]] (issue #19); null when none.
-    ranking_ties = models.JSONField(null=True, blank=True)
+    ranking_ties = models.JSONField(null=True, blank=True)  # e.g. [["b", "a"]]; null when no ties
     criteria = models.JSONField(default=dict, blank=True)
     rationale = models.TextField(blank=True)
     time_spent_ms = models.PositiveIntegerField(default=0)

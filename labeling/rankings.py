@@ -1,5 +1,5 @@
-"""Response positions as letters, rankings of them best first, and the pairwise outcomes they imply;
-the name of the main verdict's criterion.
+"""Response positions as letters, rankings of them best first (with their ties: groups of positions
+ranked equal), and the pairwise outcomes they imply; the name of the main verdict's criterion.
 
 Plain Python with no Django imports, so annotation, import, stats, export and training code share
 these one definitions (``scripts/frontend_constants.py`` writes them out for the frontend).
