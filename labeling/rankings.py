@@ -84,3 +84,15 @@ def ranking_outcomes(ranking: Sequence[str], ties: Sequence[Sequence[str]] | Non
     equal: neither won)."""
     levels = dict(zip(ranking, ranking_levels(ranking, ties), strict=True))
     return [(high, low, levels[high] == levels[low]) for high, low in ranking_pairs(ranking)]
+
+
+def ranking_tied_in_order(ranking: Sequence[str], ties: Sequence[Sequence[str]]) -> tuple[list[str], list[list[str]]]:
+    """``(ranking, ties)`` with each tied group's positions in letter order, in the ranking too: one
+    verdict, one stored form (``["b", "a", "c"]`` with ``[["b", "a"]]`` is ``["a", "b", "c"]`` with
+    ``[["a", "b"]]``), so consumers comparing whole rankings see equal verdicts as equal."""
+    ordered = list(ranking)
+    groups = [sorted(group) for group in ties]
+    for group in groups:
+        start = ordered.index(min(group, key=ordered.index))
+        ordered[start : start + len(group)] = group
+    return ordered, groups

@@ -38,7 +38,12 @@ from labeling.models import (
     UndoneJudgment,
     Winner,
 )
-from labeling.rankings import is_full_ranking, position_letters, ranking_ties_error
+from labeling.rankings import (
+    is_full_ranking,
+    position_letters,
+    ranking_tied_in_order,
+    ranking_ties_error,
+)
 from labeling.stats.services import project_stats_changed
 
 EDIT_WINDOW = timedelta(minutes=10)  # how long "undo last" stays available after a submit
@@ -223,7 +228,7 @@ def validated_result(comparison: Comparison, *, winner, strength, ranking, crite
     Pairwise: ``winner`` a/b/tie (tie only where allowed) and ``strength`` 1..len(scale), required
     when the project has a scale and the winner is not a tie, null otherwise. Ranking: every
     letter exactly once, best first, and ``ranking_ties`` its groups of equal positions (where the
-    project allows ties; stored null when none). ``criteria`` has exactly the project's criteria, each
+    project allows ties; stored null when none; each group in letter order, in the ranking too). ``criteria`` has exactly the project's criteria, each
     judged the same way.
     """
     project = comparison.project
@@ -231,8 +236,7 @@ def validated_result(comparison: Comparison, *, winner, strength, ranking, crite
         if winner or strength is not None:
             raise InvalidInput("a ranking project takes 'ranking', not 'winner' or 'strength'")
         k = ComparisonResponse.objects.filter(comparison=comparison).count()
-        main = {"ranking": _valid_ranking(ranking, k, "ranking")}
-        main["ranking_ties"] = _valid_ranking_ties(project, ranking_ties, main["ranking"])
+        main = _valid_ranked(project, _valid_ranking(ranking, k, "ranking"), ranking_ties)
     else:
         if ranking or ranking_ties:
             raise InvalidInput("a pairwise project takes 'winner' and 'strength', not 'ranking'")
@@ -263,15 +267,17 @@ def _valid_ranking(ranking, k: int, name: str) -> list[str]:
     return list(ranking)
 
 
-def _valid_ranking_ties(project, ties, ranking: list[str]) -> list[list[str]] | None:
+def _valid_ranked(project, ranking: list[str], ties) -> dict:
+    """``ranking`` and its ``ranking_ties`` (null when none), tied groups stored in letter order."""
     if not ties:
-        return None
+        return {"ranking": ranking, "ranking_ties": None}
     if not project.allow_ties:
         raise InvalidInput("ranking_ties: this project does not allow ties")
     error = ranking_ties_error(ties, ranking)
     if error:
         raise InvalidInput(f"ranking_ties {error}")
-    return [list(group) for group in ties]
+    ranking, ties = ranking_tied_in_order(ranking, ties)
+    return {"ranking": ranking, "ranking_ties": ties}
 
 
 def _valid_criteria(project, criteria, k: int) -> dict:

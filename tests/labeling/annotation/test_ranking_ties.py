@@ -5,7 +5,12 @@ import pytest
 
 from labeling.annotation.assignment import comparison_lease_next
 from labeling.models import Judgment
-from labeling.rankings import ranking_levels, ranking_outcomes, ranking_ties_error
+from labeling.rankings import (
+    ranking_levels,
+    ranking_outcomes,
+    ranking_tied_in_order,
+    ranking_ties_error,
+)
 from tests.factories import make_comparison, new_client_key
 
 pytestmark = pytest.mark.django_db
@@ -27,11 +32,12 @@ def submit(api, user, comparison, **body):
 
 
 def test_a_ranking_with_two_responses_tied_is_stored_and_returned(api, ranked, annotator):
-    response = submit(api, annotator, ranked, ranking_ties=[["b", "a"]])
+    response = submit(api, annotator, ranked, ranking=["c", "b", "a"], ranking_ties=[["b", "a"]])
     assert response.status_code == 201, response.json()
-    assert (response.json()["ranking"], response.json()["ranking_ties"]) == (["b", "a", "c"], [["b", "a"]])
+    # one verdict, one stored form: a tied group in letter order, in the ranking too
+    assert (response.json()["ranking"], response.json()["ranking_ties"]) == (["c", "a", "b"], [["a", "b"]])
     judgment = Judgment.objects.get()
-    assert (judgment.ranking, judgment.ranking_ties) == (["b", "a", "c"], [["b", "a"]])
+    assert (judgment.ranking, judgment.ranking_ties) == (["c", "a", "b"], [["a", "b"]])
 
 
 def test_a_ranking_without_ties_stores_null_and_reads_as_no_groups(api, ranked, annotator):
@@ -44,7 +50,7 @@ def test_a_ranking_without_ties_stores_null_and_reads_as_no_groups(api, ranked, 
 def test_three_responses_may_all_be_tied(api, ranked, annotator):
     response = submit(api, annotator, ranked, ranking_ties=[["b", "a", "c"]])
     assert response.status_code == 201
-    assert Judgment.objects.get().ranking_ties == [["b", "a", "c"]]
+    assert (Judgment.objects.get().ranking, Judgment.objects.get().ranking_ties) == (["a", "b", "c"], [["a", "b", "c"]])
 
 
 @pytest.mark.parametrize(("ties", "says"), [
@@ -87,11 +93,11 @@ def test_a_pairwise_project_refuses_ranking_ties(api, project, annotator):
 def test_undo_then_resubmitting_keeps_the_ties(api, ranked, annotator):
     first = submit(api, annotator, ranked, ranking_ties=[["b", "a"]]).json()
     assert api(annotator).post(f"/api/judgments/{first['id']}/undo/").status_code == 200
-    again = submit(api, annotator, ranked, ranking=["c", "b", "a"], ranking_ties=[["b", "a"]])
+    again = submit(api, annotator, ranked, ranking=["c", "a", "b"], ranking_ties=[["a", "b"]])
     assert again.status_code == 201
-    assert Judgment.objects.get().ranking_ties == [["b", "a"]]
+    assert Judgment.objects.get().ranking_ties == [["a", "b"]]
     listed = api(annotator).get(f"/api/judgments/?project={ranked.project_id}").json()["results"]
-    assert listed[0]["ranking_ties"] == [["b", "a"]]
+    assert (listed[0]["ranking"], listed[0]["ranking_ties"]) == (["c", "a", "b"], [["a", "b"]])
 
 
 # --- the pure functions -----------------------------------------------------------------------
@@ -104,6 +110,11 @@ def test_levels_give_tied_positions_the_rank_of_their_group():
 
 def test_outcomes_mark_tied_pairs_and_keep_the_rest_ordered():
     assert ranking_outcomes(["b", "a", "c"], [["b", "a"]]) == [("b", "a", True), ("b", "c", False), ("a", "c", False)]
+
+
+def test_tied_groups_are_put_in_letter_order_in_place():
+    assert ranking_tied_in_order(["d", "c", "b", "a"], [["c", "b", "a"]]) == (["d", "a", "b", "c"], [["a", "b", "c"]])
+    assert ranking_tied_in_order(["b", "a", "d", "c"], [["b", "a"], ["d", "c"]]) == (["a", "b", "c", "d"], [["a", "b"], ["c", "d"]])
 
 
 def test_a_valid_grouping_has_no_error():
