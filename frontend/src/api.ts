@@ -14,6 +14,7 @@ import type {
   ExportCount,
   Judgment,
   JudgmentCreate,
+  JudgmentPage,
   Member,
   Overview,
   Progress,
@@ -188,6 +189,10 @@ export const getOverview = (projectId: number) => get<Overview>(`/api/projects/$
 /** One comparison whole: responses with their models, judgments (judges marked), flags. */
 export const getComparison = (projectId: number, comparisonId: number) =>
   get<ComparisonDetail>(`/api/projects/${projectId}/comparisons/${comparisonId}/`);
+
+/** An annotator's timed judgments, quickest first (what the annotator table's too-fast flag opens). */
+export const listFastestJudgments = (projectId: number, username: string, limit = 5) =>
+  get<JudgmentPage>(`/api/judgments/?${new URLSearchParams({ project: String(projectId), annotator: username, order: "fastest", limit: String(limit) })}`);
 
 /** Take a flag off the review list; resolving it again changes nothing. */
 export async function resolveFlag(flagId: number): Promise<ResolvedFlag> {

@@ -26,7 +26,7 @@ from labeling.annotation.selectors import (
     judgment_list_for,
 )
 from labeling.annotation.shapes import ComparisonOut, JudgmentOut, JudgmentPageOut
-from labeling.errors import NotFound
+from labeling.errors import InvalidInput, NotFound
 from labeling.models import Demonstration, Flag, FlagReason, Judgment
 from labeling.params import id_param
 
@@ -172,6 +172,8 @@ class JudgmentListView(APIView):
             OpenApiParameter("project", int, required=True),
             OpenApiParameter("annotator", str, description="Project admins: this annotator's judgments."),
             OpenApiParameter("all", bool, description="Project admins: everyone's judgments."),
+            OpenApiParameter("order", str, enum=["newest", "fastest"],
+                             description="newest (default) or fastest: the timed judgments, quickest first."),
             OpenApiParameter("limit", int),
             OpenApiParameter("offset", int),
         ],
@@ -181,7 +183,11 @@ class JudgmentListView(APIView):
         params = request.query_params
         others = _truthy(params.get("all")) or bool(params.get("annotator"))
         project = access_project(request.user, id_param(params, "project"), admin=others)
-        judgments = judgment_list_for(project=project, annotator=_listed_annotator(request.user, params, others))
+        order = params.get("order") or "newest"
+        if order not in ("newest", "fastest"):
+            raise InvalidInput("order must be newest or fastest", field="order")
+        listed = _listed_annotator(request.user, params, others)
+        judgments = judgment_list_for(project=project, annotator=listed, fastest=order == "fastest")
         paginator = JudgmentPagination()
         page = paginator.paginate_queryset(judgments, request, view=self)
         return Response(_judgment_page(paginator, page))

@@ -54,13 +54,16 @@ def _json(value):
     return json.loads(value) if isinstance(value, str) else value
 
 
-def judgment_list_for(*, project: Project, annotator=None) -> QuerySet[Judgment]:
-    """The project's judgments, newest first; only ``annotator``'s when given (access is the caller's).
-    Each is annotated ``by_judge``: a judge's (a model labelling comparisons), not a person's."""
+def judgment_list_for(*, project: Project, annotator=None, fastest: bool = False) -> QuerySet[Judgment]:
+    """The project's judgments, newest first (``fastest``: the timed ones, quickest first); only
+    ``annotator``'s when given (access is the caller's). Each is annotated ``by_judge``: a judge's
+    (a model labelling comparisons), not a person's."""
     judgments = Judgment.objects.filter(project=project).select_related("annotator")
     judgments = judgments.annotate(by_judge=Exists(Judge.objects.filter(user=OuterRef("annotator"))))
     if annotator is not None:
         judgments = judgments.filter(annotator=annotator)
+    if fastest:
+        return judgments.filter(time_spent_ms__gt=0).order_by("time_spent_ms", "id")
     return judgments.order_by("-created_at", "-id")
 
 

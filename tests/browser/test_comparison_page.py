@@ -80,3 +80,30 @@ def test_an_admin_opens_a_flag_and_sees_the_responses_and_the_judgments_judges_m
 
     page.go_back()  # the overview no longer lists it
     expect(page.get_by_test_id(f"flag-{flag.pk}")).to_have_count(0)
+
+
+def test_the_too_fast_flag_lists_the_annotators_fastest_judgments_each_opening_its_comparison(page):
+    """Ten timed judgments at 300 ms (under a second: faster than anyone reads): flagged too fast."""
+    from labeling.stats.services import project_stats_compute, project_stats_store
+
+    admin, quick = UserFactory(username="ada-admin", is_staff=True), UserFactory(username="quick-annotator")
+    project = Project.objects.create(slug="speed", name="Speed")
+    add_member(project, admin, role="admin")
+    add_member(project, quick)
+    for i in range(10):
+        make_comparison(project, texts=[f"{i} a long enough answer", f"{i} another answer"])
+        comparison = comparison_lease_next(project=project, annotator=quick)
+        judgment_create(annotator=quick, comparison_id=comparison.pk, client_key=new_client_key(), winner="a",
+                        strength=1, time_spent_ms=300 + i)
+    project_stats_store(project=project, payload=project_stats_compute(project))
+    fastest = quick.judgments.order_by("time_spent_ms").first()
+
+    log_in(page, admin.username, next_path=f"/projects/{project.pk}/dashboard")
+    expect(page.get_by_test_id("annotator-quick-annotator").get_by_test_id("too-fast")).to_be_visible()
+    page.get_by_test_id("fastest-quick-annotator").click()
+    links = page.get_by_test_id("fastest-judgments-quick-annotator").locator("a")
+    expect(links).to_have_count(5)
+    expect(links.first).to_contain_text(f"comparison #{fastest.comparison_id}")
+    links.first.click()
+    page.wait_for_url(re.compile(rf"/dashboard/comparisons/{fastest.comparison_id}$"))
+    expect(page.get_by_test_id("comparison-judgments")).to_contain_text("quick-annotator")

@@ -74,3 +74,19 @@ def test_the_judgment_list_marks_judges(api, project, admin_user, judged):
     assert sorted((j["annotator"], j["by_judge"]) for j in listed) == [
         ("ann-annotator", False), ("bob-annotator", False), (Judge.objects.get().user.username, True),
     ]
+
+
+def test_an_annotators_fastest_judgments_come_quickest_first(api, project, annotator, admin_user):
+    """What the annotator table's too-fast flag opens: their timed judgments, quickest first."""
+    times = [9000, 700, 0, 2500]  # 0: untimed (an import), left out
+    for ms in times:
+        comparison = make_comparison(project)
+        assert comparison_lease_next(project=project, annotator=annotator).pk == comparison.pk
+        judgment_create(annotator=annotator, comparison_id=comparison.pk, client_key=new_client_key(),
+                        winner="a", strength=1, time_spent_ms=ms)
+    url = f"/api/judgments/?project={project.pk}&annotator={annotator.username}"
+    listed = api(admin_user).get(url + "&order=fastest").json()["results"]
+    assert [j["time_spent_ms"] for j in listed] == [700, 2500, 9000]
+    assert len(api(admin_user).get(url).json()["results"]) == 4
+    bad = api(admin_user).get(url + "&order=slowest")
+    assert bad.status_code == 400 and "order" in str(bad.json())

@@ -1,7 +1,10 @@
 import { useState } from "preact/hooks";
+import { listFastestJudgments } from "../../api";
 import { duration, percent } from "../../logic/format";
+import { hrefFor } from "../../router";
 import { type Direction, type SortState, nextSort, sortRows } from "../../logic/sortRows";
 import type { AnnotatorQuality, JudgeStats } from "../../types";
+import { usePolled } from "./usePolled";
 
 type Column =
   | "username" | "n" | "agreement" | "reliability" | "gold_accuracy" | "median_seconds" | "fastest_seconds" | "tie_rate" | "skip_rate"
@@ -27,7 +30,7 @@ const COLUMNS: { key: Column; label: string; natural: Direction; title: string }
 
 /** Every annotator's quality figures; click a header to sort (outliers first by default). Judges
  * (models) follow the people, marked, apart from the sort: their figures are against the people. */
-export function AnnotatorTable({ rows, judges = [] }: { rows: AnnotatorQuality[]; judges?: JudgeStats[] }) {
+export function AnnotatorTable({ rows, judges = [], projectId }: { rows: AnnotatorQuality[]; judges?: JudgeStats[]; projectId?: number }) {
   const [sort, setSort] = useState<SortState<Column>>({ key: "outlier", direction: "desc" });
   if (rows.length === 0 && judges.length === 0) return <p class="muted pending-note">No annotator has judged anything yet.</p>;
   const sorted = sortRows(rows, sort, (row, key) => row[key]);
@@ -42,7 +45,7 @@ export function AnnotatorTable({ rows, judges = [] }: { rows: AnnotatorQuality[]
           </tr>
         </thead>
         <tbody>
-          {sorted.map((row) => <AnnotatorRow key={row.annotator} row={row} />)}
+          {sorted.map((row) => <AnnotatorRow key={row.annotator} row={row} projectId={projectId} />)}
         </tbody>
         {judges.length > 0 && <JudgeRows judges={judges} />}
       </table>
@@ -68,8 +71,11 @@ function SortHeader({ column, sort, onSort }: { column: (typeof COLUMNS)[number]
   );
 }
 
-function AnnotatorRow({ row }: { row: AnnotatorQuality }) {
+function AnnotatorRow({ row, projectId }: { row: AnnotatorQuality; projectId?: number }) {
+  const [open, setOpen] = useState(false);
+  const canOpen = row.too_fast && projectId !== undefined;
   return (
+    <>
     <tr class={row.outlier || row.too_fast ? "is-outlier" : ""} data-testid={`annotator-${row.username}`}>
       <td class="annotator-name">{row.username || `user ${row.annotator}`}</td>
       <td class="num">{row.n}</td>
@@ -94,7 +100,40 @@ function AnnotatorRow({ row }: { row: AnnotatorQuality }) {
       <td class="num">{percent(row.tie_rate)}</td>
       <td class="num">{percent(row.skip_rate)}</td>
       <td class="num">{percent(row.flag_rate)}</td>
-      <td class="num"><StatusBadges row={row} /></td>
+      <td class="num">
+        <StatusBadges row={row} />
+        {canOpen && (
+          <button class="btn btn-ghost btn-sm" type="button" aria-expanded={open} onClick={() => setOpen(!open)} data-testid={`fastest-${row.username}`}
+            title="Their quickest judgments, each opening its comparison">
+            {open ? "hide" : "fastest"}
+          </button>
+        )}
+      </td>
+    </tr>
+    {canOpen && open && <FastestJudgments projectId={projectId} username={row.username} />}
+    </>
+  );
+}
+
+/** An annotator's quickest timed judgments, each a link to its comparison whole. */
+function FastestJudgments({ projectId, username }: { projectId: number; username: string }) {
+  const [judgments] = usePolled(() => listFastestJudgments(projectId, username), null, [projectId, username]);
+  return (
+    <tr class="fastest-row" data-testid={`fastest-judgments-${username}`}>
+      <td colSpan={COLUMNS.length} class="small">
+        {judgments.state === "loading" && <span class="muted">Loading their fastest judgments…</span>}
+        {judgments.state === "error" && <span class="field-error">{judgments.message}</span>}
+        {judgments.state === "ready" && (
+          <span>
+            Fastest:{" "}
+            {judgments.data.results.map((j) => (
+              <a key={j.id} class="fastest-link" href={hrefFor({ name: "dashboard", projectId, tab: "overview", comparisonId: j.comparison })} data-nav>
+                {duration(j.time_spent_ms / 1000)} on comparison #{j.comparison}
+              </a>
+            )).reduce<(string | preact.JSX.Element)[]>((all, link, i) => (i ? [...all, " · ", link] : [link]), [])}
+          </span>
+        )}
+      </td>
     </tr>
   );
 }

@@ -40,7 +40,7 @@ export function OverviewPage({ project }: { project: Project }) {
         </section>
         <RatesCard data={data} project={project} />
       </div>
-      <AnnotatorsCard stats={statsData} loading={stats.state === "loading"} />
+      <AnnotatorsCard projectId={project.id} stats={statsData} loading={stats.state === "loading"} />
       <section class="card">
         <header class="card-head">
           <h2>Flagged for review</h2>
@@ -52,14 +52,14 @@ export function OverviewPage({ project }: { project: Project }) {
   );
 }
 
-function AnnotatorsCard({ stats, loading }: { stats: ProjectStats | null; loading: boolean }) {
+function AnnotatorsCard({ projectId, stats, loading }: { projectId: number; stats: ProjectStats | null; loading: boolean }) {
   return (
     <section class="card">
       <header class="card-head">
         <h2>Annotators</h2>
         <span class="card-note">Agreement is with the majority of the others on the same comparison; outliers are credibly below the crowd.</span>
       </header>
-      {stats ? <AnnotatorTable rows={stats.annotators} judges={stats.judges} /> : <StatsPending loading={loading} />}
+      {stats ? <AnnotatorTable rows={stats.annotators} judges={stats.judges} projectId={projectId} /> : <StatsPending loading={loading} />}
     </section>
   );
 }
