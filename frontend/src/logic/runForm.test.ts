@@ -238,6 +238,10 @@ describe("the judge's mode", () => {
     const groups = fieldGroups([field("mode", "string", "judge", { choices: ["judge", "revise"] }), field("max_new_tokens", "integer", 128)]);
     expect([...groups.main, ...groups.more].map((f) => f.name)).toEqual(["max_new_tokens"]);
   });
+  it("leaves a text setting empty where empty is its default (no endpoint: the checkpoint judges)", () => {
+    expect(parseField(field("endpoint_model", "string", ""), " ")).toEqual({ value: "" });
+    expect(parseField(field("base", "string", "x"), "")).toEqual({ error: "required" });
+  });
   it("revises with a policy checkpoint only", () => {
     expect(judgeMode({})).toBe("judge");
     expect(judgeMode({ mode: "revise" })).toBe("revise");

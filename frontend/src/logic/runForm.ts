@@ -30,6 +30,7 @@ export function parseField(field: ConfigField, raw: string | boolean): Parsed {
   if (field.type === "boolean") return { value: Boolean(raw) };
   const text = String(raw).trim();
   if (field.type === "string_list") return parseList(text);
+  if (text === "" && field.type === "string" && field.default === "") return { value: "" }; // empty means off (the judge's endpoint_model)
   if (text === "") return field.nullable ? { value: null } : { error: "required" };
   if (field.type === "string") {
     if (field.choices && !field.choices.includes(text)) return { error: `one of ${field.choices.join(", ")}` };
