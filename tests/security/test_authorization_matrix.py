@@ -131,6 +131,8 @@ MATRIX = [
     Row("get", "api/training-runs/<int:run_id>/samples/", ADMINS,
         fixed(lambda w, r: f"/api/training-runs/{w.run.pk}/samples/")),
     Row("get", "api/checkpoints/", ADMINS, fixed(lambda w, r: f"/api/checkpoints/?project={w.project.pk}")),
+    Row("get", "api/checkpoints/<int:checkpoint_id>/report/", ADMINS,
+        fixed(lambda w, r: f"/api/checkpoints/{w.checkpoint.pk}/report/")),
 ]
 
 
