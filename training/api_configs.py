@@ -54,6 +54,14 @@ STAGE_INPUTS = {
     Stage.JUDGE: {"base_kinds": [REWARD, POLICY], "needs_reward_checkpoint": False, "produces": "judgments"},
     Stage.BEST_OF_N: {"base_kinds": [POLICY], "needs_reward_checkpoint": True, "produces": "snapshot"},
 }
+# A stage whose config has a mode reads and leaves different things per mode: 'produces' above is
+# its default mode's; the judge's 'revise' mode rewrites responses into a snapshot (training/revising.py).
+STAGE_MODES = {
+    Stage.JUDGE: [
+        {"mode": "judge", "base_kinds": [REWARD, POLICY], "produces": "judgments"},
+        {"mode": "revise", "base_kinds": [POLICY], "produces": "snapshot"},
+    ],
+}
 
 
 def config_field(field: dataclasses.Field, hint) -> dict:
@@ -84,6 +92,7 @@ def stage_configs() -> list[dict]:
             "description": (config_class.__doc__ or "").strip(),
             "snapshot_format": SNAPSHOT_FORMAT.get(stage),
             **STAGE_INPUTS[stage],
+            "modes": STAGE_MODES.get(stage, []),
             "fields": [config_field(f, hints[f.name]) for f in dataclasses.fields(config_class)],
         })
     return stages
@@ -103,6 +112,12 @@ class ConfigFieldSerializer(serializers.Serializer):
     choices = serializers.ListField(child=serializers.CharField(), required=False)
 
 
+class StageModeSerializer(serializers.Serializer):
+    mode = serializers.CharField()
+    base_kinds = serializers.ListField(child=serializers.CharField())
+    produces = serializers.CharField()
+
+
 class StageConfigSerializer(serializers.Serializer):
     stage = serializers.ChoiceField(choices=Stage.choices)
     label = serializers.CharField()
@@ -110,7 +125,11 @@ class StageConfigSerializer(serializers.Serializer):
     snapshot_format = serializers.CharField(allow_null=True, help_text="Export format of the snapshot it trains on; null if it reads none.")
     base_kinds = serializers.ListField(child=serializers.CharField(), help_text="Checkpoint kinds it can start from.")
     needs_reward_checkpoint = serializers.BooleanField()
-    produces = serializers.CharField(help_text="'reward' or 'policy' (a checkpoint), 'responses' or 'judgments'.")
+    produces = serializers.CharField(
+        help_text="'reward' or 'policy' (a checkpoint), 'responses', 'judgments' or 'snapshot'; "
+        "for a stage with modes, its default mode's (see modes)."
+    )
+    modes = StageModeSerializer(many=True, help_text="Per mode of the config's 'mode' field: what it reads and produces; empty without modes.")
     fields = ConfigFieldSerializer(many=True)
 
 

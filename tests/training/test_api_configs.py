@@ -108,3 +108,14 @@ def test_judge_stage_reads_a_reward_model_or_causal_lm_and_offers_which_comparis
     assert not judge["needs_reward_checkpoint"] and judge["snapshot_format"] is None
     assert fields_of(judge)["which"]["choices"] == ["all", "unjudged", "sample"]
     assert fields_of(judge)["which"]["default"] == "unjudged"
+
+
+def test_the_judge_stage_says_what_each_mode_reads_and_produces(api, annotator):
+    """Mode 'revise' writes a snapshot from a causal LM, not judgments: the listing says so per mode."""
+    stages = configs(api, annotator)
+    assert stages["judge"]["modes"] == [
+        {"mode": "judge", "base_kinds": ["reward", "policy"], "produces": "judgments"},
+        {"mode": "revise", "base_kinds": ["policy"], "produces": "snapshot"},
+    ]
+    assert fields_of(stages["judge"])["mode"]["choices"] == [mode["mode"] for mode in stages["judge"]["modes"]]
+    assert all(stage["modes"] == [] for name, stage in stages.items() if name != "judge")
