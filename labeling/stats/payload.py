@@ -182,7 +182,9 @@ def _counts(project: Project, judgments: JudgmentArrays, context: ProjectContext
         "judgments": len(judgments.id),
         "judged_comparisons": len(judged),
         "complete_comparisons": int(np.sum(per_comparison >= project.overlap)),
-        "ties": int(np.sum(judgments.signed == 0)) if judgments.rankings is None else 0,
+        # Judgments holding a tie: a pairwise tie, or a ranking with positions ranked equal (levels: None if none has).
+        "ties": int(np.sum(judgments.signed == 0)) if judgments.rankings is None
+        else sum(len(set(levels)) < len(levels) for levels in judgments.levels or []),
         "skips": len(context.skipped),
         "flags": context.flags,
         "annotators": int(len(np.unique(judgments.annotator[~imported]))),

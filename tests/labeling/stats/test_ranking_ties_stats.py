@@ -78,3 +78,16 @@ def test_two_annotators_both_tying_the_pair_agree_on_it(ranking_project, annotat
     rank(comparison, second_annotator, ["b", "a", "c"], [["b", "a"]])  # the same tie, listed the other way
     agreement = project_stats_compute(ranking_project)["agreement"]
     assert agreement["percent_agreement"] == pytest.approx(1.0)
+
+
+def test_the_ties_count_holds_the_rankings_with_a_tie(ranking_project, annotator, second_annotator):
+    """``counts.ties`` of a ranking project is the judgments ranking two positions equal (it read 0)."""
+    comparison = make_comparison(ranking_project, models_=("m0", "m1", "m2"))
+    rank(comparison, annotator, ["a", "b", "c"], [["a", "b"]])
+    rank(comparison, second_annotator, ["c", "a", "b"])
+    assert project_stats_compute(ranking_project)["counts"]["ties"] == 1
+
+
+def test_a_ranking_project_without_ties_counts_none(ranking_project, annotator):
+    rank(make_comparison(ranking_project, models_=("m0", "m1", "m2")), annotator, ["c", "a", "b"])
+    assert project_stats_compute(ranking_project)["counts"]["ties"] == 0
