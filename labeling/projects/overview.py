@@ -45,12 +45,17 @@ def project_overview(*, project: Project, now: datetime | None = None, flags_lim
         "leases": leases,
         "flags": flags,
         "rates": {
-            "tie": _share(judgments["ties"], judgments["total"]) if project.task_type == ComparisonKind.PAIRWISE else None,
+            "tie": _share(judgments["ties"], judgments["total"]) if _may_tie(project) else None,
             "skip": _share(leases["skipped"], answered),
             "flag": _share(flags["total"], answered),
         },
         "flagged": flagged_for_review(project=project, limit=flags_limit),
     }
+
+
+def _may_tie(project: Project) -> bool:
+    """A pairwise project always may; a ranking project where it allows ties (ranks equal)."""
+    return project.task_type == ComparisonKind.PAIRWISE or project.allow_ties
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -84,7 +89,8 @@ def _judgment_counts(project: Project, *, since: datetime) -> dict:
     counted = _counted(project)
     return Judgment.objects.filter(project=project).aggregate(
         total=Count("pk", filter=counted),
-        ties=Count("pk", filter=counted & Q(winner=Winner.TIE)),
+        # A pairwise tie, or a ranking with positions ranked equal (ranking_ties is null when none).
+        ties=Count("pk", filter=counted & (Q(winner=Winner.TIE) | Q(ranking_ties__isnull=False))),
         last_24h=Count("pk", filter=counted & Q(created_at__gte=since)),
         annotators_24h=Count("annotator", filter=counted & Q(created_at__gte=since), distinct=True),
         by_judges=Count("pk", filter=~Q(review=ReviewState.REJECTED) & _by_judges(project)),

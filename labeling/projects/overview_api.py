@@ -29,7 +29,7 @@ class HourCountSerializer(serializers.Serializer):
 class JudgmentCountsSerializer(serializers.Serializer):
     total = serializers.IntegerField(help_text="People's judgments: not a judge's, not rejected in review (so the "
                                                "ties, the last 24 hours and the rates).")
-    ties = serializers.IntegerField()
+    ties = serializers.IntegerField(help_text="Judgments holding a tie: a pairwise tie, or a ranking with positions ranked equal.")
     last_24h = serializers.IntegerField()
     annotators_24h = serializers.IntegerField(help_text="Distinct annotators who judged in the last 24 hours.")
     per_hour = HourCountSerializer(many=True, help_text="The last 24 clock hours, oldest first; the last is the current hour.")
@@ -50,7 +50,8 @@ class FlagCountsSerializer(serializers.Serializer):
 
 
 class RatesSerializer(serializers.Serializer):
-    tie = serializers.FloatField(allow_null=True, help_text="Ties / judgments (pairwise projects; null otherwise or with no judgments).")
+    tie = serializers.FloatField(allow_null=True, help_text="Ties / judgments (pairwise projects and ranking projects allowing ties; "
+                                                         "null otherwise or with no judgments).")
     skip = serializers.FloatField(allow_null=True, help_text="Skips / (judgments + skips).")
     flag = serializers.FloatField(allow_null=True, help_text="Flags / (judgments + skips).")
 

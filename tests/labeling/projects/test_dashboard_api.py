@@ -9,7 +9,7 @@ from django.utils.dateparse import parse_datetime
 
 from labeling.annotation.assignment import comparison_lease_next
 from labeling.annotation.judgments import comparison_skip, flag_create, judgment_create
-from labeling.models import Flag, Judgment, Lease
+from labeling.models import ComparisonKind, Flag, Judgment, Lease
 from labeling.projects.overview import EXCERPT_CHARS, judgments_per_hour
 from tests.factories import UserFactory, make_comparison, make_prompt, new_client_key
 from tests.labeling.stats.judge_builders import make_judge, rejected, verdict
@@ -186,3 +186,15 @@ def test_judges_and_rejected_judgments_are_counted_apart(api, busy_project, admi
     for key in ("total", "ties", "last_24h", "annotators_24h", "per_hour"):
         assert after["judgments"][key] == before["judgments"][key], key
     assert after["rates"] == before["rates"]
+
+
+def test_a_ranking_with_positions_ranked_equal_counts_as_a_tie(api, project, admin_user, annotator, second_annotator):
+    """A ranking project allowing ties shows how many rankings hold one (it read 0 and no rate)."""
+    project.task_type, project.responses_per_comparison, project.allow_ties = ComparisonKind.RANKING, 3, True
+    project.save()
+    comparison = make_comparison(project, models_=("m0", "m1", "m2"))
+    for user, ties in [(annotator, [["a", "b"]]), (second_annotator, None)]:
+        Judgment.objects.create(project=project, comparison=comparison, annotator=user, ranking=["a", "b", "c"],
+                                ranking_ties=ties, client_key=new_client_key())
+    data = overview(api, admin_user, project).json()
+    assert data["judgments"]["ties"] == 1 and data["rates"]["tie"] == pytest.approx(1 / 2)

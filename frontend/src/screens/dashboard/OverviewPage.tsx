@@ -148,7 +148,7 @@ function FlagsCard({ data }: { data: Overview }) {
 
 function RatesCard({ data, project }: { data: Overview; project: Project }) {
   const rows = [
-    { label: "Ties", rate: data.rates.tie, n: data.judgments.ties, note: project.task_type === "pairwise" ? "of judgments" : "rankings have none" },
+    { label: "Ties", rate: data.rates.tie, n: data.judgments.ties, note: project.task_type === "pairwise" ? "of judgments" : project.allow_ties ? "of rankings" : "rankings have none" },
     { label: "Skips", rate: data.rates.skip, n: data.leases.skipped, note: "of comparisons finished" },
     { label: "Flags", rate: data.rates.flag, n: data.flags.total, note: "of comparisons finished" },
   ];
