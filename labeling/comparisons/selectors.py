@@ -10,6 +10,7 @@ from labeling.comparisons.shapes import (
 from labeling.errors import NotFound
 from labeling.models import Comparison, Flag, Judge, Judgment, Project
 from labeling.rankings import LETTERS
+from labeling.review.selectors import tied_groups
 
 
 def comparison_in_project(*, project: Project, comparison_id: int) -> Comparison:
@@ -49,7 +50,8 @@ def _judgments(comparison: Comparison) -> list[ComparisonJudgmentOut]:
     return [
         {
             "id": j.pk, "annotator": j.annotator.username, "by_judge": j.judge is not None, "judge": j.judge,
-            "winner": j.winner, "strength": j.strength, "ranking": j.ranking, "criteria": j.criteria,
+            "winner": j.winner, "strength": j.strength, "ranking": j.ranking, "ranking_ties": tied_groups(j),
+            "criteria": j.criteria,
             "rationale": j.rationale, "time_spent_ms": j.time_spent_ms, "created_at": j.created_at,
             "review": j.review, "review_note": j.review_note,
             "reviewed_by": j.reviewed_by.username if j.reviewed_by else None, "reviewed_at": j.reviewed_at,

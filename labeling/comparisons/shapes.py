@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, TypedDict
 
 from labeling.annotation.shapes import COUNT, PromptOut
-from labeling.review.shapes import ReviewState
+from labeling.review.shapes import TIES, ReviewState
 
 
 class NamedResponseOut(TypedDict):
@@ -19,7 +19,7 @@ class NamedResponseOut(TypedDict):
 class ComparisonJudgmentOut(TypedDict):
     """One judgment on the comparison: who (``by_judge``: a judge, a model labelling comparisons,
     ``judge`` its name; None for a person's),
-    the verdict (``winner`` or ``ranking``), strength, criterion verdicts, rationale, time spent and
+    the verdict (``winner`` or ``ranking`` with its ``ranking_ties``), strength, criterion verdicts, rationale, time spent and
     its review (a rejected judgment counts nowhere but is listed)."""
 
     id: int
@@ -29,6 +29,7 @@ class ComparisonJudgmentOut(TypedDict):
     winner: Literal["a", "b", "tie", ""]
     strength: Annotated[int | None, COUNT]
     ranking: list[str] | None
+    ranking_ties: Annotated[list[list[str]] | None, TIES]
     criteria: dict[str, Any]
     rationale: str
     time_spent_ms: Annotated[int, COUNT]

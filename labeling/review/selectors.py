@@ -2,7 +2,7 @@
 
 Why a judgment may need a look is computed in the query, so filters apply before paging: the other
 counted (not rejected) judgments on its comparison and how many of them gave the same verdict
-(a pairwise ``winner``, or the whole ``ranking``), the flags on its comparison, and on a gold
+(a pairwise ``winner``, or the whole ``ranking`` with its ties), the flags on its comparison, and on a gold
 comparison whether the verdict differs from the gold answer.
 """
 
@@ -26,7 +26,7 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KT, KeyTextTransform, KeyTransform
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import Exact
+from django.db.models.lookups import Exact, IsNull
 
 from labeling.annotation.selectors import comparison_payload
 from labeling.models import ComparisonKind, Flag, Judge, Judgment, Project, ReviewState
@@ -75,7 +75,7 @@ def rejected_judgments_of(*, project: Project, annotator, limit: int = 100) -> l
     return [
         {
             "id": j.pk, "comparison": _shown(j.comparison), "winner": j.winner, "strength": j.strength,
-            "ranking": j.ranking, "rationale": j.rationale, "created_at": j.created_at,
+            "ranking": j.ranking, "ranking_ties": tied_groups(j), "rationale": j.rationale, "created_at": j.created_at,
             "review_note": j.review_note, "reviewed_at": j.reviewed_at,
         }
         for j in rejected
@@ -93,13 +93,18 @@ def review_entry(judgment: Judgment) -> ReviewEntryOut:
         "id": judgment.pk, "comparison": comparison, "annotator": judgment.annotator.username,
         "by_judge": judgment.by_judge,
         "winner": judgment.winner, "strength": judgment.strength, "ranking": judgment.ranking,
-        "criteria": judgment.criteria, "rationale": judgment.rationale,
+        "ranking_ties": tied_groups(judgment), "criteria": judgment.criteria, "rationale": judgment.rationale,
         "time_spent_ms": judgment.time_spent_ms, "created_at": judgment.created_at,
         "review": judgment.review, "review_note": judgment.review_note,
         "reviewed_by": judgment.reviewed_by.username if judgment.reviewed_by else None,
         "reviewed_at": judgment.reviewed_at, "others": judgment.others, "agreeing": judgment.agreeing,
         "flags": judgment.flags, "wrong_on_gold": judgment.wrong_on_gold,
     }
+
+
+def tied_groups(judgment: Judgment) -> list[list[str]] | None:
+    """A judgment's ``ranking_ties`` as the API shows them: [] for a ranking without, null for pairwise."""
+    return judgment.ranking_ties or ([] if judgment.ranking else None)
 
 
 def _shown(comparison) -> ShownComparisonOut:
@@ -114,6 +119,8 @@ def _with_signals(project: Project) -> QuerySet[Judgment]:
     # The people's judgments only: a judge's verdict is not a second opinion to disagree with.
     others = others.exclude(review=ReviewState.REJECTED).filter(annotator__judge__isnull=True)
     agreeing = others.filter(**{verdict: OuterRef(verdict)})
+    if ranked:  # the same order with other ties (a = b > c against a > b > c) is another verdict
+        agreeing = agreeing.filter(Q(ranking_ties=OuterRef("ranking_ties")) | Q(ranking_ties__isnull=True) & Q(IsNull(OuterRef("ranking_ties"), True)))
     flags = Flag.objects.filter(comparison=OuterRef("comparison"))
     return (
         Judgment.objects.filter(project=project)

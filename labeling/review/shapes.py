@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, TypedDict
 from labeling.annotation.shapes import COUNT, LINK, PositionedResponseOut, PromptOut
 
 ReviewState = Literal["", "accepted", "rejected"]
+TIES = {"description": "Ranking: the groups of positions ranked equal ([] when none); null for pairwise."}
 
 
 class ShownComparisonOut(TypedDict):
@@ -26,7 +27,7 @@ class ReviewedComparisonOut(ShownComparisonOut):
 
 class ReviewEntryOut(TypedDict):
     """One judgment in the review queue: the comparison, the verdict (``winner`` or ``ranking``),
-    strength, criterion verdicts, rationale and time spent (``by_judge``: a judge's, issue #18); its
+    its ``ranking_ties``, strength, criterion verdicts, rationale and time spent (``by_judge``: a judge's, issue #18); its
     review so far; and why it may need a look: ``others`` counts the people's other counted
     judgments on the comparison, ``agreeing`` those
     with the same verdict, ``flags`` the flags on the comparison, ``wrong_on_gold`` a gold
@@ -39,6 +40,7 @@ class ReviewEntryOut(TypedDict):
     winner: Literal["a", "b", "tie", ""]
     strength: Annotated[int | None, COUNT]
     ranking: list[str] | None
+    ranking_ties: Annotated[list[list[str]] | None, TIES]
     criteria: dict[str, Any]
     rationale: str
     time_spent_ms: Annotated[int, COUNT]
@@ -70,6 +72,7 @@ class RejectedJudgmentOut(TypedDict):
     winner: Literal["a", "b", "tie", ""]
     strength: Annotated[int | None, COUNT]
     ranking: list[str] | None
+    ranking_ties: Annotated[list[list[str]] | None, TIES]
     rationale: str
     created_at: datetime
     review_note: str

@@ -7,9 +7,9 @@ import pytest
 from labeling.annotation.assignment import comparison_lease_next
 from labeling.annotation.judgments import flag_create, judgment_create
 from labeling.judges.services import judge_for_checkpoint, judge_verdicts_store
-from labeling.models import Judge
+from labeling.models import Judge, Judgment
 from labeling.review.services import judgment_review
-from tests.factories import ProjectFactory, make_comparison, new_client_key
+from tests.factories import ProjectFactory, add_member, make_comparison, new_client_key
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +90,22 @@ def test_an_annotators_fastest_judgments_come_quickest_first(api, project, annot
     assert len(api(admin_user).get(url).json()["results"]) == 4
     bad = api(admin_user).get(url + "&order=slowest")
     assert bad.status_code == 400 and "order" in str(bad.json())
+
+
+def test_a_rankings_ties_are_shown_on_the_comparison_and_in_its_annotators_rejections(api, admin_user, annotator, second_annotator):
+    """a = b > c reads back as its ranking and ranking_ties on the admin's comparison page and, once
+    rejected, in the annotator's list of rejected judgments; a ranking without ties has []."""
+    project = ProjectFactory(task_type="ranking", responses_per_comparison=3, strength_scale=[], allow_ties=True, overlap=2)
+    for user, role in [(admin_user, "admin"), (annotator, "annotator"), (second_annotator, "annotator")]:
+        add_member(project, user, role)
+    comparison = make_comparison(project, models_=("x", "y", "z"))
+    type(comparison).objects.filter(pk=comparison.pk).update(holders=2, judgment_count=2)  # the two seats the judgments hold
+    tied = Judgment.objects.create(project=project, comparison=comparison, annotator=annotator, client_key=new_client_key(),
+                                   ranking=["a", "b", "c"], ranking_ties=[["a", "b"]])
+    Judgment.objects.create(project=project, comparison=comparison, annotator=second_annotator, client_key=new_client_key(),
+                            ranking=["c", "a", "b"])
+    shown = api(admin_user).get(url(project.pk, comparison.pk)).json()["judgments"]
+    assert [(j["ranking"], j["ranking_ties"]) for j in shown] == [(["a", "b", "c"], [["a", "b"]]), (["c", "a", "b"], [])]
+    judgment_review(judgment=tied, reviewer=admin_user, review="rejected", note="not equal")
+    [rejected] = api(annotator).get(f"/api/projects/{project.pk}/rejected-judgments/").json()["results"]
+    assert rejected["ranking_ties"] == [["a", "b"]]

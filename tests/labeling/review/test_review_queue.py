@@ -86,3 +86,19 @@ def test_bad_filters_are_400(api, project, admin_user):
     assert api(admin_user).get(f"/api/projects/{project.pk}/review/?annotator=nobody").json()["count"] == 0
     for query in ("?state=maybe",):
         assert api(admin_user).get(f"/api/projects/{project.pk}/review/{query}").status_code == 400, query
+
+
+def test_a_ranking_with_other_ties_disagrees_and_the_entry_shows_its_ties(api, admin_user, crowd):
+    """a = b > c and a > b > c are different verdicts: with a third ranking a > b > c, the tie is the
+    one that disagrees; the queue shows each entry's ranking_ties ([] for a ranking without)."""
+    project = ProjectFactory(task_type="ranking", responses_per_comparison=3, strength_scale=[], allow_ties=True)
+    add_member(project, admin_user, "admin")
+    a, b, c, _ = crowd
+    comparison = make_comparison(project, models_=("x", "y", "z"))
+    tied = judgment(comparison, a, ranking=["a", "b", "c"], ranking_ties=[["a", "b"]])
+    plain = [judgment(comparison, u, ranking=["a", "b", "c"]) for u in (b, c)]
+    assert listed(api, admin_user, project, "?disagrees=1") == [tied.pk]
+    entries = api(admin_user).get(f"/api/projects/{project.pk}/review/?state=all").json()["results"]
+    assert [(e["id"], e["ranking_ties"], e["agreeing"]) for e in entries] == [
+        (tied.pk, [["a", "b"]], 0), (plain[0].pk, [], 1), (plain[1].pk, [], 1),
+    ]
