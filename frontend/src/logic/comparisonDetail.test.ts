@@ -4,7 +4,7 @@ import { criterionVerdicts, judgedBy, judgmentTally, reviewText } from "./compar
 
 function judgment(fields: Partial<ComparisonJudgment> = {}): ComparisonJudgment {
   return {
-    id: 1, annotator: "ann", by_judge: false, judge: null, winner: "a", strength: 2, ranking: null, criteria: {},
+    id: 1, annotator: "ann", by_judge: false, judge: null, winner: "a", strength: 2, ranking: null, ranking_ties: null, criteria: {},
     rationale: "", time_spent_ms: 4000, created_at: "2026-01-01T00:00:00Z", review: "", review_note: "",
     reviewed_by: null, reviewed_at: null, ...fields,
   };

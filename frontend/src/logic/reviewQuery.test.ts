@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { NO_FILTERS, agreementText, nextOffset, pageText, reviewQuery, verdictText } from "./reviewQuery";
+import type { Letter } from "../types";
+import { NO_FILTERS, agreementText, chosenLetters, nextOffset, pageText, reviewQuery, verdictText } from "./reviewQuery";
 
 describe("reviewQuery", () => {
   it("sends the state and the page, and only the filters that are on", () => {
@@ -20,6 +21,21 @@ describe("verdictText", () => {
   });
   it("writes a ranking best first", () => {
     expect(verdictText({ winner: "", strength: null, ranking: ["b", "a", "c"] }, scale)).toBe("B > A > C");
+    expect(verdictText({ winner: "", strength: null, ranking: ["b", "a", "c"], ranking_ties: [] }, scale)).toBe("B > A > C");
+  });
+  it("shows a ranking's ties", () => {
+    expect(verdictText({ winner: "", strength: null, ranking: ["a", "b", "c"], ranking_ties: [["a", "b"]] }, scale)).toBe("A = B > C");
+    const four = { winner: "" as const, strength: null, ranking: ["c", "a", "b", "d"] as Letter[], ranking_ties: [["a", "b", "d"]] as Letter[][] };
+    expect(verdictText(four, scale)).toBe("C > A = B = D");
+  });
+});
+
+describe("chosenLetters", () => {
+  it("is the winner, nothing for a tie, a ranking's best group", () => {
+    expect(chosenLetters({ winner: "b", strength: 1, ranking: null })).toEqual(["b"]);
+    expect(chosenLetters({ winner: "tie", strength: null, ranking: null })).toEqual([]);
+    expect(chosenLetters({ winner: "", strength: null, ranking: ["c", "a", "b"], ranking_ties: [] })).toEqual(["c"]);
+    expect(chosenLetters({ winner: "", strength: null, ranking: ["a", "b", "c"], ranking_ties: [["a", "b"]] })).toEqual(["a", "b"]);
   });
 });
 

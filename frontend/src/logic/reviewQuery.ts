@@ -2,6 +2,7 @@
 // functions: the review screen renders what these return).
 
 import type { Letter, PairwiseWinner, ReviewState, ReviewStateFilter } from "../types";
+import { rankingText, tieGroups } from "./ranking";
 
 export interface ReviewFilters {
   state: ReviewStateFilter;
@@ -32,11 +33,14 @@ interface Verdict {
   winner: PairwiseWinner | "";
   strength: number | null;
   ranking: Letter[] | null;
+  /** A ranking's groups of positions ranked equal (runs of `ranking`). */
+  ranking_ties?: Letter[][] | null;
 }
 
-/** "A, much better", "Tie", or a ranking "B > A > C"; the strength named by the project's scale. */
+/** "A, much better", "Tie", or a ranking "B > A > C" ("A = B > C" with ties); the strength named by
+ * the project's scale. */
 export function verdictText(verdict: Verdict, scale: string[]): string {
-  if (verdict.ranking) return verdict.ranking.map((letter) => letter.toUpperCase()).join(" > ");
+  if (verdict.ranking) return rankingText(verdict.ranking, tiedLetters(verdict.ranking_ties ?? []));
   if (verdict.winner === "tie") return "Tie";
   if (!verdict.winner) return "—";
   const label = verdict.strength ? scale[verdict.strength - 1] ?? `strength ${verdict.strength}` : "";
@@ -65,4 +69,15 @@ export function listedUnder(state: ReviewStateFilter, review: ReviewState): bool
 export function nextOffset(state: ReviewStateFilter, offset: number, shown: { review: ReviewState }[], size = PAGE_SIZE): number {
   const left = shown.filter((entry) => !listedUnder(state, entry.review)).length;
   return offset + size - left;
+}
+
+/** The positions a verdict puts first: the winner (none for a tie), or a ranking's best group. */
+export function chosenLetters(verdict: Verdict): string[] {
+  if (verdict.ranking) return tieGroups(verdict.ranking, tiedLetters(verdict.ranking_ties ?? []))[0] ?? [];
+  return verdict.winner && verdict.winner !== "tie" ? [verdict.winner] : [];
+}
+
+/** The letters ranked equal to the one above them (the draft's `tied`) from the API's groups. */
+function tiedLetters(groups: readonly Letter[][]): Letter[] {
+  return groups.flatMap((group) => group.slice(1));
 }

@@ -22,6 +22,8 @@ export interface ComparisonJudgment {
   winner: PairwiseWinner | "";
   strength: number | null;
   ranking: Letter[] | null;
+  /** Ranking: the groups of positions ranked equal ([] when none); null for pairwise. */
+  ranking_ties: Letter[][] | null;
   criteria: CriterionVerdicts;
   rationale: string;
   time_spent_ms: number;

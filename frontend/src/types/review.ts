@@ -30,6 +30,8 @@ export interface ReviewEntry {
   winner: PairwiseWinner | "";
   strength: number | null;
   ranking: Letter[] | null;
+  /** Ranking: the groups of positions ranked equal ([] when none); null for pairwise. */
+  ranking_ties: Letter[][] | null;
   criteria: CriterionVerdicts;
   rationale: string;
   time_spent_ms: number;
@@ -66,6 +68,8 @@ export interface RejectedJudgment {
   winner: PairwiseWinner | "";
   strength: number | null;
   ranking: Letter[] | null;
+  /** Ranking: the groups of positions ranked equal ([] when none); null for pairwise. */
+  ranking_ties: Letter[][] | null;
   rationale: string;
   created_at: string;
   review_note: string;

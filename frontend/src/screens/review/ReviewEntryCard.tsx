@@ -1,14 +1,14 @@
 import { useState } from "preact/hooks";
 import { Markdown } from "../../components/Markdown";
 import { ago, duration } from "../../logic/format";
-import { agreementText, verdictText } from "../../logic/reviewQuery";
+import { agreementText, chosenLetters, verdictText } from "../../logic/reviewQuery";
 import type { Project, ReviewDecision, ReviewEntry } from "../../types";
 
 type Decide = (entry: ReviewEntry, decision: ReviewDecision) => Promise<boolean>;
 
 /** One judgment as its annotator gave it, with the comparison they saw and the review controls. */
 export function ReviewEntryCard({ entry, project, decide }: { entry: ReviewEntry; project: Project; decide: Decide }) {
-  const chosen = entry.ranking ? entry.ranking[0] : entry.winner;
+  const chosen = chosenLetters(entry);
   return (
     <article class={`card review-entry review-${entry.review || "open"}`} data-testid="review-entry" data-judgment={entry.id} data-comparison={entry.comparison.id}>
       <EntryHead entry={entry} />
@@ -22,7 +22,7 @@ export function ReviewEntryCard({ entry, project, decide }: { entry: ReviewEntry
       </div>
       <div class="review-responses">
         {entry.comparison.responses.map((response) => (
-          <section key={response.letter} class={`review-response${response.letter === chosen ? " is-chosen" : ""}`}>
+          <section key={response.letter} class={`review-response${chosen.includes(response.letter) ? " is-chosen" : ""}`}>
             <header class="review-letter">{response.letter.toUpperCase()}</header>
             <Markdown text={response.text} />
           </section>
