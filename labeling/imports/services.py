@@ -23,14 +23,14 @@ from itertools import islice
 from queue import Full, Queue
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from labeling.errors import Conflict, ImportFailed, InvalidInput
 from labeling.imports.formats import PARSERS, ImportRecord, RecordError, RecordSkipped, contains_nul
 from labeling.imports.groups import Group, Hashed, comparison_groups, hashed, set_hash
 from labeling.imports.labels import store_labels
-from labeling.imports.staging import ImportStaging
+from labeling.imports.staging import ImportStaging, StagedRows, staged_rows
 from labeling.models import ComparisonKind, DataImport, ImportStatus, Project
 from labeling.rankings import OVERALL
 from labeling.stats.services import project_stats_changed
@@ -87,7 +87,7 @@ def import_file(
     read = [0]  # bytes read so far
     records = _parse(lines, PARSERS[format], with_labels, digest, counts, read)
     return _store_all(
-        project=project, chunks=_read_ahead(_chunks(records, read, project, with_labels)), counts=counts, format=format,
+        project=project, chunks=_read_ahead(_chunks(records, read, project, with_labels, _postgres())), counts=counts, format=format,
         file_name=file_name, label_source=(label_source or format) if with_labels else "", user=user, digest=digest,
         on_progress=on_progress, on_lines=on_lines, claimed=claimed,
     )
@@ -108,7 +108,7 @@ def import_records(*, project: Project, records: Iterable[ImportRecord], source_
     counts = ImportCounts()
     storable = (_without_nul(record) for record in records)
     return _store_all(
-        project=project, chunks=_chunks(_numbered(storable, counts), [0], project, False), counts=counts, format=source_name[:16],
+        project=project, chunks=_chunks(_numbered(storable, counts), [0], project, False, _postgres()), counts=counts, format=source_name[:16],
         file_name=source_name, label_source="", user=user, digest=hashlib.sha256(),
     )
 
@@ -126,8 +126,8 @@ def _store_all(*, project, chunks, counts, format, file_name, label_source, user
             source = _label_source_user(label_source) if label_source else None
             staging, stored_bytes = ImportStaging(project), 0
             with closing(chunks):  # on an error, stops the read-ahead thread now, not when collected
-                for lines, read_bytes in chunks:
-                    _store_batch(project, staging, lines, source, counts)
+                for lines, staged, read_bytes in chunks:
+                    _store_batch(project, staging, lines, staged, source, counts)
                     if on_progress:
                         on_progress(read_bytes - stored_bytes)
                     if on_lines:
@@ -166,16 +166,24 @@ def _numbered(records: Iterable[ImportRecord], counts: ImportCounts) -> Iterator
         yield number, record
 
 
-def _chunks(records: Iterator[tuple[int, ImportRecord]], read: list[int], project, labelled: bool) -> Iterator[tuple[list[Hashed], int]]:
-    """Chunks of ``BATCH_LINES`` hashed and checked lines, each with the bytes read up to its end."""
+Chunk = tuple[list[Hashed], StagedRows, int]
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _chunks(records: Iterator[tuple[int, ImportRecord]], read: list[int], project, labelled: bool, postgres: bool) -> Iterator[Chunk]:
+    """Chunks of ``BATCH_LINES`` hashed and checked lines, each with its distinct prompts and
+    responses as the staging tables take them and the bytes read up to its end."""
     while batch := list(islice(records, BATCH_LINES)):
         lines = [hashed(line, record, project) for line, record in batch]
         for h in lines:
             _check_line(project, h, labelled)
-        yield lines, read[0]
+        yield lines, staged_rows(lines, postgres), read[0]
 
 
-def _read_ahead(chunks: Iterator[tuple[list[Hashed], int]]) -> Iterator[tuple[list[Hashed], int]]:
+def _read_ahead(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
     """``chunks`` made in a second thread, one chunk ahead of the caller: reading, parsing and
     hashing are Python's work, storing is mostly the database's, and the drivers release the GIL
     while the database works, so the two overlap. The thread touches no database; its errors
@@ -262,10 +270,14 @@ def _check_line(project, h: Hashed, labelled: bool) -> None:
         raise ImportFailed(h.line, f"criterion '{criterion}' is not one of this project's ({allowed})")
 
 
-def _store_batch(project, staging: ImportStaging, lines: list[Hashed], source, counts: ImportCounts) -> None:
+def _store_batch(project, staging: ImportStaging, lines: list[Hashed], staged: StagedRows, source, counts: ImportCounts) -> None:
     staging.clear()
-    prompt_ids = _store_prompts(staging, lines, counts)
-    response_ids = _store_responses(staging, lines, prompt_ids, counts)
+    prompt_ids, added = staging.store_prompts(staged)
+    counts.prompts += added
+    ids, added = staging.store_responses(staged, prompt_ids)
+    counts.responses += added
+    keys = staged.response_keys  # response ids by (prompt id, text hash, model name)
+    response_ids = {(prompt_ids[p], h, m): i for (p, h, m), i in zip(keys, ids, strict=True)}
     by_hash = _distinct(comparison_groups(project, lines, prompt_ids, response_ids))
     rng = random.Random()  # serving order's tie-breaker
     rows = [(h, g.prompt_id, g.response_ids, rng.random()) for h, g in by_hash.items()]
@@ -278,27 +290,6 @@ def _store_batch(project, staging: ImportStaging, lines: list[Hashed], source, c
                     labels.setdefault((h, g.criterion), g.chosen)
         if labels:
             counts.judgments += store_labels(project, staging, source, labels)
-
-
-def _store_prompts(staging: ImportStaging, lines: list[Hashed], counts) -> dict[str, int]:
-    wanted = {}
-    for h in lines:
-        wanted.setdefault(h.prompt_hash, (h.messages_json, h.record.external_id, h.record.metadata))
-    ids, added = staging.store_prompts(wanted)
-    counts.prompts += added
-    return ids
-
-
-def _store_responses(staging: ImportStaging, lines: list[Hashed], prompt_ids, counts) -> dict[tuple[int, str, str], int]:
-    """Response ids by (prompt id, text hash, model name)."""
-    wanted: dict[tuple[int, str, str], str] = {}
-    for h in lines:
-        prompt_id = prompt_ids[h.prompt_hash]
-        for (text, _), (th, model) in zip(h.record.responses, h.keys, strict=True):
-            wanted.setdefault((prompt_id, th, model), text)
-    ids, added = staging.store_responses([(*key, text) for key, text in wanted.items()])
-    counts.responses += added
-    return dict(zip(wanted, ids, strict=True))
 
 
 def _distinct(groups: list[Group]) -> dict[str, Group]:

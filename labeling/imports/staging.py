@@ -14,18 +14,25 @@ PostgreSQL the foreign keys are checked as each statement ends rather than at co
 checks, about eleven a line): they then overlap with the next chunk being read, instead of
 running alone after the last one, and the server keeps no queue of a whole file's checks.
 
+A chunk's prompt and response rows need no database, so they are made (on PostgreSQL, as COPY
+text) in the read-ahead thread while the previous chunk is stored: a staged response names its
+prompt by content hash, which its insert resolves with one index probe per row, and text columns
+are escaped a column at a time rather than field by field (10k lines, 4 interleaved pairs under
+load: the importing process's CPU 0.83 -> 0.64 s, the server's unchanged).
+
 The tables live for one import inside its transaction: created at its start, dropped at its end,
 and taken back with everything else by the rollback of a failed import.
 """
 
 import io
 import json
-from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import connection
 
 from labeling.hot_sql import sql_text
 from labeling.imports.bulk import db_json, db_now
+from labeling.imports.groups import Hashed
 from labeling.models import (
     Comparison,
     ComparisonKind,
@@ -39,8 +46,8 @@ from labeling.models import (
 # cast the stored column and lose its index.
 _TABLES = {
     "import_prompt": "n integer, content_hash varchar(64), messages text, external_id text, metadata text",
-    "import_response": "n integer, prompt_id bigint, content_hash varchar(64), model_name varchar(200), text text, "
-                       "length_chars integer",
+    "import_response": "n integer, prompt_hash varchar(64), content_hash varchar(64), model_name varchar(200), "
+                       "text text, length_chars integer",
     "import_comparison": "n integer, set_hash varchar(64), prompt_id bigint, random_key double precision",
 }
 
@@ -64,13 +71,20 @@ SELECT %s, {{messages}}, s.content_hash, s.external_id, {{metadata}}, %s FROM im
 WHERE {stored} IS NULL ORDER BY s.n RETURNING content_hash, id""", Prompt, stored=_PROMPT)
 _PROMPT_IDS = f"SELECT s.content_hash, {_PROMPT} FROM import_prompt s"
 
+# A staged response names its prompt by content hash (its id is not known when the row is made),
+# resolved here once per row: the derived table is fenced (OFFSET 0 on PostgreSQL) so that the
+# probe is not repeated where the identity subquery uses it.
+_STAGED_RESPONSES = sql_text(
+    "(SELECT r.*, (SELECT p.id FROM {Prompt} p WHERE p.{Prompt.project} = %s AND p.content_hash = r.prompt_hash)"
+    " AS prompt_id FROM import_response r{{fence}}) s", Prompt,
+)
 _INSERT_RESPONSES = sql_text("""
 INSERT INTO {Response} ({Response.project}, {Response.prompt}, text, model_name, content_hash, length_chars,
                         metadata, created_at)
-SELECT %s, s.prompt_id, s.text, s.model_name, s.content_hash, s.length_chars, {{empty}}, %s FROM import_response s
+SELECT %s, s.prompt_id, s.text, s.model_name, s.content_hash, s.length_chars, {{empty}}, %s FROM {staged}
 WHERE {stored} IS NULL ORDER BY s.n RETURNING {Response.prompt}, content_hash, model_name, id""", Response,
-    stored=_RESPONSE)
-_RESPONSE_IDS = f"SELECT s.n, {_RESPONSE} FROM import_response s"
+    stored=_RESPONSE, staged=_STAGED_RESPONSES)
+_RESPONSE_IDS = f"SELECT s.n, {_RESPONSE} FROM {_STAGED_RESPONSES}"
 
 _INSERT_COMPARISONS = sql_text("""
 INSERT INTO {Comparison} ({Comparison.project}, {Comparison.prompt}, response_set_hash, priority, random_key,
@@ -90,6 +104,59 @@ _SOURCE_JUDGMENT = sql_text(
     "(SELECT j.{{column}} FROM {Judgment} j WHERE j.{Judgment.comparison} = t.id AND j.{Judgment.annotator} = %s)",
     Judgment,
 )
+
+
+@dataclass
+class StagedRows:
+    """A chunk's distinct prompts and responses as the staging tables take them: COPY text on
+    PostgreSQL, rows on SQLite. They need no database (a response names its prompt by content
+    hash), so the read-ahead thread makes them while the previous chunk is stored."""
+
+    prompt_hashes: list[str]
+    response_keys: list[tuple[str, str, str]]  # (prompt hash, text hash, model), in staged order
+    prompts: str | list[tuple]
+    responses: str | list[tuple]
+
+
+def staged_rows(lines: list[Hashed], postgres: bool) -> StagedRows:
+    prompts: dict[str, Hashed] = {}
+    responses: dict[tuple[str, str, str], str] = {}
+    for h in lines:
+        prompts.setdefault(h.prompt_hash, h)
+        for (text, _), (th, model) in zip(h.record.responses, h.keys, strict=True):
+            responses.setdefault((h.prompt_hash, th, model), text)
+    firsts, keys, texts = list(prompts.values()), list(responses), list(responses.values())
+    prompt_columns = [
+        list(prompts), [h.messages_json for h in firsts], [h.record.external_id[:200] for h in firsts],
+        [db_json(h.record.metadata) if h.record.metadata else "{}" for h in firsts],
+    ]
+    response_columns = [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], texts, [len(t) for t in texts]]
+    return StagedRows(
+        list(prompts), keys, _table(prompt_columns, postgres, escape=(1, 2, 3)),
+        _table(response_columns, postgres, escape=(2, 3)),
+    )
+
+
+def _table(columns: list[list], postgres: bool, escape: tuple[int, ...]) -> str | list[tuple]:
+    """Rows numbered from 0 (the ``n`` column), from ``columns``; as COPY text on PostgreSQL, the
+    columns at ``escape`` escaped (the others are hashes and numbers, which need none)."""
+    numbers = range(len(columns[0]))
+    if not postgres:
+        return list(zip(numbers, *columns, strict=True))
+    fields = [_escaped(c) if i in escape else list(map(str, c)) for i, c in enumerate(columns)]
+    return "".join([line + "\n" for line in map("\t".join, zip(map(str, numbers), *fields, strict=True))])
+
+
+def _escaped(values: list[str]) -> list[str]:
+    """``values`` as fields of COPY's text format (see ``_copy_field``), escaped a column at a time:
+    joined by NUL (which no stored text holds), each escape made once over the whole column."""
+    joined = "\x00".join(values)
+    if not any(c in joined for c in "\\\t\n\r"):
+        return values
+    if joined.count("\x00") != len(values) - 1:  # a NUL of its own, which COPY refuses: as it comes
+        return [_copy_field(v) for v in values]
+    escaped = joined.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return escaped.split("\x00")
 
 
 def _stored_orders_sql(k: int) -> str:
@@ -133,43 +200,39 @@ class ImportStaging:
                 for name in _TABLES:
                     cursor.execute(f"DELETE FROM {name}")
 
-    def store_prompts(self, prompts: dict[str, tuple[str, str, dict]]) -> tuple[dict[str, int], int]:
-        """``prompts``: (messages as JSON text, external id, metadata) by content hash. Their ids by
-        hash, and how many were new."""
-        rows = [
-            (n, h, m, ext[:200], db_json(meta) if meta else "{}")
-            for n, (h, (m, ext, meta)) in enumerate(prompts.items())
-        ]
-        self._stage("import_prompt", ["n", "content_hash", "messages", "external_id", "metadata"], rows)
+    def store_prompts(self, staged: StagedRows) -> tuple[dict[str, int], int]:
+        """The staged prompts' ids by content hash, and how many were new."""
+        self._copy("import_prompt", ["n", "content_hash", "messages", "external_id", "metadata"], staged.prompts)
         sql = _INSERT_PROMPTS.format(messages=self._json("s.messages"), metadata=self._json("s.metadata"))
         new = dict(self._rows(sql, [self.project_id, db_now(), self.project_id]))
-        if len(new) == len(rows):
+        if len(new) == len(staged.prompt_hashes):
             return new, len(new)
         return dict(self._rows(_PROMPT_IDS, [self.project_id])), len(new)
 
-    def store_responses(self, responses: list[tuple[int, str, str, str]]) -> tuple[list[int], int]:
-        """``responses``: distinct (prompt id, text hash, model, text). Their ids in that order, and how many were new."""
-        rows = [(n, p, h, m, text, len(text)) for n, (p, h, m, text) in enumerate(responses)]
-        columns = ["n", "prompt_id", "content_hash", "model_name", "text", "length_chars"]
-        self._stage("import_response", columns, rows)
-        sql = _INSERT_RESPONSES.format(empty=self._json("'{}'"))
-        new = {(p, h, m): i for p, h, m, i in self._rows(sql, [self.project_id, db_now()])}
-        if len(new) == len(rows):
-            return [new[p, h, m] for p, h, m, _ in responses], len(new)
-        ids = [0] * len(rows)
-        for n, response_id in self._rows(_RESPONSE_IDS, []):
+    def store_responses(self, staged: StagedRows, prompt_ids: dict[str, int]) -> tuple[list[int], int]:
+        """The staged responses' ids in staged order, and how many were new; ``prompt_ids``: their
+        prompts' ids by content hash (stored before)."""
+        columns = ["n", "prompt_hash", "content_hash", "model_name", "text", "length_chars"]
+        self._copy("import_response", columns, staged.responses)
+        fence = " OFFSET 0" if self.postgres else ""
+        sql = _INSERT_RESPONSES.format(empty=self._json("'{}'"), fence=fence)
+        new = {(p, h, m): i for p, h, m, i in self._rows(sql, [self.project_id, db_now(), self.project_id])}
+        if len(new) == len(staged.response_keys):
+            return [new[prompt_ids[p], h, m] for p, h, m in staged.response_keys], len(new)
+        ids = [0] * len(staged.response_keys)
+        for n, response_id in self._rows(_RESPONSE_IDS.format(fence=fence), [self.project_id]):
             ids[n] = response_id
         return ids, len(new)
 
     def store_comparisons(self, comparisons: list[tuple[str, int, list[int], float]]) -> int:
         """``comparisons``: distinct (response set hash, prompt id, response ids in presentation
         order, random key); the ones not stored yet are stored with their positions. How many were new."""
-        self._stage("import_comparison", ["n", "set_hash", "prompt_id", "random_key"],
-                    [(n, h, p, key) for n, (h, p, _, key) in enumerate(comparisons)])
+        rows = [(n, h, p, key) for n, (h, p, _, key) in enumerate(comparisons)]
+        self._copy("import_comparison", ["n", "set_hash", "prompt_id", "random_key"], self._numeric(rows))
         new = dict(self._rows(_INSERT_COMPARISONS, [self.project_id, db_now(), self.project_id]))
         # Only a new comparison gets its positions: a stored one has them.
         positions = [(new[h], r, at) for h, _, order, _ in comparisons if h in new for at, r in enumerate(order)]
-        self._stage(_POSITIONS, _POSITION_COLUMNS, positions)
+        self._copy(_POSITIONS, _POSITION_COLUMNS, self._numeric(positions))
         return len(new)
 
     def stored_orders(self) -> dict[str, tuple[int, list[int]]]:
@@ -193,12 +256,16 @@ class ImportStaging:
     def _json(self, expression: str) -> str:
         return f"CAST({expression} AS jsonb)" if self.postgres else expression
 
-    def _stage(self, table: str, columns: list[str], rows: Iterable[tuple]) -> None:
-        """Append ``rows`` to ``table`` in one bulk statement (a staging table, or the positions')."""
+    def _numeric(self, rows: list[tuple]) -> str | list[tuple]:
+        """Rows of numbers and hashes (nothing to escape) as ``_copy`` takes them."""
+        return "".join(["\t".join(map(str, row)) + "\n" for row in rows]) if self.postgres else rows
+
+    def _copy(self, table: str, columns: list[str], rows: str | list[tuple]) -> None:
+        """Append ``rows`` (COPY text on PostgreSQL, tuples on SQLite) to ``table`` in one bulk
+        statement (a staging table, or the positions')."""
         with connection.cursor() as cursor:
-            if self.postgres:  # COPY's text format: a third of the CPU of csv's, in this thread
-                buffer = io.StringIO("".join(["\t".join(map(_copy_field, row)) + "\n" for row in rows]))
-                cursor.cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
+            if self.postgres:  # COPY's text format: a third of the CPU of csv's
+                cursor.cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", io.StringIO(rows))
             else:  # the driver's own cursor: Django's would rewrite the placeholders of every row
                 placeholders = ", ".join("?" * len(columns))
                 cursor.cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
