@@ -53,7 +53,8 @@ class ExportFiltersSerializer(serializers.Serializer):
         required=False, min_value=1, help_text="Drop comparisons with fewer judgments."
     )
     exclude_ties = serializers.BooleanField(
-        required=False, default=False, help_text="Drop tie judgments before aggregating."
+        required=False, default=False, help_text="Drop tie verdicts before aggregating: pairwise tie judgments, and the pairs a ranking "
+                                           "ranks equal (the ranking's ordered pairs still count; raw keeps the ranking)."
     )
     exclude_gold = serializers.BooleanField(required=False, default=False)
     exclude_annotators = serializers.ListField(

@@ -60,8 +60,10 @@ class ExportOptions:
 class ExportFilters:
     """The only filters an export accepts; the field names are the allow-list.
 
-    Row filters (applied in the database): ``exclude_ties`` drops tie judgments before
-    aggregation, ``exclude_gold``, ``exclude_annotators`` (user ids), ``created_after`` (inclusive)
+    Row filters (applied in the database): ``exclude_ties`` drops tie verdicts before
+    aggregation (a pairwise tie judgment whole; of a ranking with ties, only the pairs it ranks
+    equal: its ordered pairs still count, and the raw format, a row per judgment, keeps it),
+    ``exclude_gold``, ``exclude_annotators`` (user ids), ``created_after`` (inclusive)
     and ``created_before`` (exclusive) on the judgment time, ``models`` (keep comparisons whose
     responses all come from these models). Comparison filters (applied to what is left):
     ``min_judgments`` and ``min_agreement`` (see ``preferences.agreement``).

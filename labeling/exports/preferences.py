@@ -40,6 +40,7 @@ class JudgmentRow:
     flags: tuple[str, ...] = ()
     source: str = "human"  # "model" for a judge's judgment (read only for exports with labels other than human)
     ranking_ties: list[list[str]] | None = None  # a ranking's groups of positions ranked equal
+    tied_pairs: bool = True  # False (the exclude_ties filter): a pair the ranking ranks equal gives no verdict
 
 
 @dataclass
@@ -72,7 +73,8 @@ def pair_verdicts(judgment: JudgmentRow, pairs: str) -> dict[tuple[int, int], fl
     """Per position pair ``(i, j)`` with ``i < j``: +s if ``i`` won, -s if ``j`` won, 0 for a tie.
 
     ``s`` is the strength (1 for ranking judgments and for projects without a scale); a pair a
-    ranking ranks equal is a tie.
+    ranking ranks equal is a tie, or no verdict at all where ``tied_pairs`` is off (``exclude_ties``
+    drops tie verdicts before aggregation: a pairwise tie judgment whole, a ranking's tied pairs).
     """
     s = float(judgment.strength or 1)
     if not (judgment.winner or judgment.ranking):  # an imported label on a criterion alone: no main verdict
@@ -82,7 +84,10 @@ def pair_verdicts(judgment: JudgmentRow, pairs: str) -> dict[tuple[int, int], fl
         outcomes = ranking_outcomes(ranking, judgment.ranking_ties)
         ranked = outcomes if pairs == "all" else [o for o in outcomes if o[0] == ranking[0]]
         beaten = [(LETTERS.index(w), LETTERS.index(lo), tied) for w, lo, tied in ranked]
-        return {(min(w, lo), max(w, lo)): 0.0 if tied else (s if w < lo else -s) for w, lo, tied in beaten}
+        return {
+            (min(w, lo), max(w, lo)): 0.0 if tied else (s if w < lo else -s)
+            for w, lo, tied in beaten if judgment.tied_pairs or not tied
+        }
     if judgment.winner == "tie":
         return {(0, 1): 0.0}
     return {(0, 1): s if judgment.winner == "a" else -s}

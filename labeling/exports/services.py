@@ -79,7 +79,7 @@ def judgment_filter(project: Project, filters: ExportFilters, labels: str = "hum
         qs = qs.filter(annotator_id__in=judges)
     elif labels == "human":
         qs = qs.exclude(annotator_id__in=judges)
-    if filters.exclude_ties:
+    if filters.exclude_ties:  # a ranking with ties stays: its tied pairs are dropped later (JudgmentRow.tied_pairs)
         qs = qs.exclude(winner="tie")
     if filters.exclude_gold:
         qs = qs.filter(comparison__is_gold=False)
@@ -123,7 +123,7 @@ def judged_comparisons(
     groups = ((cid, list(group)) for cid, group in groupby(rows.iterator(chunk_size=CHUNK_ROWS), key=itemgetter(0)))
     judges = set(judge_user_ids(project)) if labels != "human" else None
     for batch in _batches(groups):
-        yield from _assemble(batch, raw, judges)
+        yield from _assemble(batch, raw, judges, tied_pairs=not filters.exclude_ties)
 
 
 def _batches(groups: Iterator[tuple[int, list]]) -> Iterator[list[tuple[int, list]]]:
@@ -143,7 +143,9 @@ def _batches(groups: Iterator[tuple[int, list]]) -> Iterator[list[tuple[int, lis
         yield batch
 
 
-def _assemble(batch: list[tuple[int, list]], raw: bool, judges: set[int] | None) -> Iterator[JudgedComparison]:
+def _assemble(
+    batch: list[tuple[int, list]], raw: bool, judges: set[int] | None, tied_pairs: bool = True,
+) -> Iterator[JudgedComparison]:
     lo, hi = batch[0][0], batch[-1][0]
     wanted = {cid for cid, _ in batch}
     heads = {cid: head for cid, *head in _comparison_heads(lo, hi, raw) if cid in wanted}
@@ -155,7 +157,10 @@ def _assemble(batch: list[tuple[int, list]], raw: bool, judges: set[int] | None)
     for cid, rows in batch:
         if cid not in heads:  # deleted since its judgments were read
             continue
-        judgments = [JudgmentRow(*row[1:-1], flags=flags.get((cid, row[2]), ()), ranking_ties=row[-1]) for row in rows]
+        judgments = [
+            JudgmentRow(*row[1:-1], flags=flags.get((cid, row[2]), ()), ranking_ties=row[-1], tied_pairs=tied_pairs)
+            for row in rows
+        ]
         if judges is not None:  # labels other than human: say whose each judgment is
             for judgment in judgments:
                 judgment.source = "model" if judgment.annotator_id in judges else "human"
@@ -283,7 +288,9 @@ def unit_posteriors(project: Project, filters: ExportFilters, pairs: str, labels
     verdicts = (
         (row[0], i, j, row[2], value)
         for row in rows
-        for (i, j), value in pair_verdicts(JudgmentRow(*row[1:-1], ranking_ties=row[-1]), pairs).items()
+        for (i, j), value in pair_verdicts(
+            JudgmentRow(*row[1:-1], ranking_ties=row[-1], tied_pairs=not filters.exclude_ties), pairs
+        ).items()
     )
     try:
         return fit_unit_posteriors(verdicts)

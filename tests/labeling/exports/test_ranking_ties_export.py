@@ -71,3 +71,43 @@ def test_a_tie_against_an_order_is_a_split_in_the_majority(tied_ranking, second_
 def test_raw_keeps_the_ties(tied_ranking):
     (row,) = export(tied_ranking, "raw")
     assert (row["ranking"], row["ranking_ties"]) == (["b", "a", "c"], [["b", "a"]])
+
+
+@pytest.fixture
+def two_ties_one_order(tied_ranking, second_annotator):
+    """b = a > c twice (the fixture's and a second person's), a > b > c once."""
+    comparison = tied_ranking.comparisons.get()
+    for user, ranking, ties in [(second_annotator, ["a", "b", "c"], [["a", "b"]]), (UserFactory(), ["a", "b", "c"], None)]:
+        Judgment.objects.create(project=tied_ranking, comparison=comparison, annotator=user, ranking=ranking,
+                                ranking_ties=ties, client_key=new_client_key())
+    return tied_ranking
+
+
+@pytest.mark.parametrize("aggregation", ["majority", "dawid-skene"])
+def test_exclude_ties_drops_the_tied_pairs_not_the_rankings(two_ties_one_order, aggregation):
+    """As a pairwise tie judgment is dropped before aggregation, so is a pair ranked equal: (a, b)
+    is then decided by the one ranking that orders it, and the tied rankings' ordered pairs count."""
+    def trl(exclude_ties):
+        rows = export_rows(project=two_ties_one_order, options=ExportOptions("trl", aggregation=aggregation),
+                           filters=ExportFilters(exclude_ties=exclude_ties))
+        return sorted((r["chosen"], r["rejected"]) for _, r in rows)
+
+    assert trl(False) == [("one", "three"), ("two", "three")]  # (a, b): two ties against one order
+    assert trl(True) == [("one", "three"), ("one", "two"), ("two", "three")]
+
+
+def test_exclude_ties_keeps_a_ranking_whole_in_raw_and_its_agreement_leaves_out_the_tie(two_ties_one_order):
+    raw = export_rows(project=two_ties_one_order, options=ExportOptions("raw"), filters=ExportFilters(exclude_ties=True))
+    assert sorted(len(r["ranking_ties"]) for _, r in raw) == [0, 1, 1]
+    agreeing = ExportFilters(exclude_ties=True, min_agreement=1.0)  # without the ties every pair is unanimous
+    assert len(list(export_rows(project=two_ties_one_order, options=ExportOptions("trl"), filters=agreeing))) == 3
+    assert list(export_rows(project=two_ties_one_order, options=ExportOptions("trl"), filters=ExportFilters(min_agreement=1.0))) == []
+
+
+def test_exclude_ties_leaves_the_tied_pairs_out_of_the_mean_strength(two_ties_one_order):
+    def margin(exclude_ties):
+        rows = export_rows(project=two_ties_one_order, options=ExportOptions("trl", aggregation="mean-strength"),
+                           filters=ExportFilters(exclude_ties=exclude_ties))
+        return next(r["margin"] for _, r in rows if (r["chosen"], r["rejected"]) == ("one", "two"))
+
+    assert margin(False) == pytest.approx(1 / 3) and margin(True) == pytest.approx(1.0)

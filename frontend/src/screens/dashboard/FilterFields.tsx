@@ -58,7 +58,7 @@ function FilterChecks({ value, set, annotators }: { value: FilterForm; set: Set;
   };
   return (
     <div class="check-row">
-      <label class="check">
+      <label class="check" title="Pairwise tie judgments, and the pairs a ranking ranks equal (its other pairs still count)">
         <input type="checkbox" checked={value.exclude_ties} onChange={(e) => set("exclude_ties", checked(e))} />
         Drop ties
       </label>
