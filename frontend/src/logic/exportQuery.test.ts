@@ -7,9 +7,7 @@ import {
   exportFileName,
   exportQuery,
   fileTypesFor,
-  finalRows,
   parseFilters,
-  tallyRows,
 } from "./exportQuery";
 
 describe("export query", () => {
@@ -84,16 +82,6 @@ describe("filters", () => {
 });
 
 describe("counting an export's rows", () => {
-  const bytes = (text: string) => new TextEncoder().encode(text);
-
-  it("counts lines across chunks, a last line without its newline too", () => {
-    let tally = { rows: 0, open: false };
-    for (const chunk of ['{"a":1}\n{"a"', ":2}\n", "", '{"a":3}']) tally = tallyRows(tally, bytes(chunk));
-    expect(finalRows(tally)).toBe(3);
-    expect(finalRows(tallyRows({ rows: 0, open: false }, bytes("x\ny\n")))).toBe(2);
-    expect(finalRows({ rows: 0, open: false })).toBe(0);
-  });
-
   it("counts the JSON Lines form of whatever file was chosen (a CSV header or Parquet is no row)", () => {
     const params = new URLSearchParams(countQuery({ ...DEFAULT_EXPORT, format: "raw", file: "csv", aggregation: "none" }));
     expect(params.get("file")).toBe("jsonl");

@@ -118,28 +118,8 @@ export function exportFileName(slug: string, form: ExportForm): string {
   return `${slug}-${form.format}.${form.file}`;
 }
 
-/** Rows of a JSON Lines stream read so far: whole lines, and whether a last line is still open. */
-export interface RowTally {
-  rows: number;
-  open: boolean;
-}
-
-const NEWLINE = 10;
-
-/** The tally after one more chunk of the stream's bytes. */
-export function tallyRows(tally: RowTally, chunk: Uint8Array): RowTally {
-  if (chunk.length === 0) return tally;
-  let rows = tally.rows;
-  for (let i = 0; i < chunk.length; i++) if (chunk[i] === NEWLINE) rows++;
-  return { rows, open: chunk[chunk.length - 1] !== NEWLINE };
-}
-
-/** The rows a finished stream held: a last line without its newline counts too. */
-export function finalRows(tally: RowTally): number {
-  return tally.rows + (tally.open ? 1 : 0);
-}
-
-/** The same export as JSON Lines, one row a line, to count what the file will hold. */
+/** The same export as JSON Lines, one row a line: what `count=true` is asked of (the rows are the
+ * same in every file type; a CSV header or Parquet's layout is no row). */
 export function countQuery(form: ExportForm): string {
   return exportQuery({ ...form, file: "jsonl" });
 }
