@@ -24,6 +24,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from labeling.stats.arrays import id_codes
+
 # Faster than anyone reads: a judgment given in less time than its responses take to skim at
 # SKIM_CHARS_PER_SECOND (about 600 words a minute) is implausibly fast, and an annotator is
 # flagged when at least FAST_SHARE of at least MIN_TIMED timed judgments are.
@@ -70,8 +72,12 @@ def comparison_chars(positions, comparisons: np.ndarray) -> np.ndarray:
 
 
 def _codes(values) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct values and each row's index into them."""
-    index, codes = np.unique(np.asarray(values), return_inverse=True)
+    """Sorted distinct values and each row's index into them (database ids: ``id_codes``'s
+    lookup table, where ``np.unique`` sorts a million ids twice per report)."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iu":
+        return id_codes(values)
+    index, codes = np.unique(values, return_inverse=True)
     return index, codes.ravel()
 
 
@@ -192,8 +198,13 @@ def _median_by_group(codes, seconds, size) -> np.ndarray:
     medians = np.full(size, np.nan)
     if not keep.any():
         return medians
-    order = np.lexsort((seconds[keep], codes[keep]))
-    codes, seconds = codes[keep][order], seconds[keep][order]
+    # sorted by seconds, then grouped by a stable sort of the codes (a radix sort when they are
+    # small): the same groups of sorted values as a lexsort, at a third of its cost
+    codes, seconds = codes[keep], seconds[keep]
+    order = np.argsort(seconds)
+    small = np.int16 if size < 2**15 else np.int64
+    order = order[np.argsort(codes[order].astype(small), kind="stable")]
+    codes, seconds = codes[order], seconds[order]
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     ends = np.r_[starts[1:], len(codes)]
     middle_low, middle_high = starts + (ends - starts - 1) // 2, starts + (ends - starts) // 2

@@ -221,6 +221,21 @@ def pair_keys(comparison, annotator) -> np.ndarray:
     return np.asarray(comparison, np.int64) * (1 << 31) + np.asarray(annotator, np.int64)
 
 
+def pairs_among(comparison, annotator, pairs: np.ndarray) -> np.ndarray:
+    """Whether each (comparison, annotator) is one of ``pairs`` ((P, 2) rows of the same).
+
+    Only the rows whose comparison appears in ``pairs`` (a few percent, for flags) are keyed and
+    searched: ``np.isin`` over a million keys spread over 2**62 sorts them all.
+    """
+    comparison, annotator = np.asarray(comparison, np.int64), np.asarray(annotator, np.int64)
+    found = np.zeros(len(comparison), dtype=bool)
+    if not len(pairs) or not len(comparison):
+        return found
+    candidate = np.flatnonzero(np.isin(comparison, pairs[:, 0]))
+    found[candidate] = np.isin(pair_keys(comparison[candidate], annotator[candidate]), pair_keys(pairs[:, 0], pairs[:, 1]))
+    return found
+
+
 def gold_label(answer, ranking: bool) -> float | None:
     """A gold answer in the quality labels' coding: the winner's sign, or the top position."""
     if not isinstance(answer, dict):

@@ -46,8 +46,8 @@ from labeling.stats.arrays import (
     gold_label,
     id_codes,
     merge_by_comparison,
-    pair_keys,
     pair_rows,
+    pairs_among,
     unit_matrix,
 )
 from labeling.stats.judges import judges_block
@@ -157,6 +157,8 @@ def _timed(function, *args) -> tuple[object, float]:
 
 
 def _subset(arrays: JudgmentArrays, keep: np.ndarray) -> JudgmentArrays:
+    if keep.all():  # no judge, import or gold to leave out: no copy of a million rows
+        return arrays
     rankings = None if arrays.rankings is None else [arrays.rankings[i] for i in np.flatnonzero(keep)]
     levels = None if arrays.levels is None else [arrays.levels[i] for i in np.flatnonzero(keep)]
     return JudgmentArrays(
@@ -187,7 +189,7 @@ def _counts(project: Project, judgments: JudgmentArrays, context: ProjectContext
         else sum(len(set(levels)) < len(levels) for levels in judgments.levels or []),
         "skips": len(context.skipped),
         "flags": context.flags,
-        "annotators": int(len(np.unique(judgments.annotator[~imported]))),
+        "annotators": len(id_codes(judgments.annotator[~imported])[0]),
         "imported_judgments": int(imported.sum()),
     }
 
@@ -216,7 +218,7 @@ def _agreement(project: Project, judgments: JudgmentArrays) -> dict:
     scores = unit_matrix(unit, value)
     winners = np.sign(scores)  # NaN stays NaN
     rated = np.sum(~np.isnan(scores), axis=1)
-    raters = int(len(np.unique(rater)))
+    raters = len(id_codes(rater)[0])
     block = {
         "unit": "comparison" if judgments.rankings is None else "implied pair",
         "n_units": int(np.sum(rated >= 2)), "n_raters": raters, "n_ratings": int(len(value)),
@@ -291,7 +293,7 @@ def _annotators(
     report = annotator_report(
         annotator, comparison, np.r_[labels[human], np.full(len(skipped), np.nan)],
         seconds=np.r_[judgments.seconds[human], np.full(len(skipped), np.nan)],
-        flagged=np.isin(pair_keys(comparison, annotator), pair_keys(context.flagged[:, 0], context.flagged[:, 1])),
+        flagged=pairs_among(comparison, annotator, context.flagged),
         tie_answer=None if ranking else 0.0,
         gold={cid: label for cid, label in gold.items() if label is not None},
         order=np.r_[judgments.id[human], np.zeros(len(skipped), np.int64)],  # skips are never compared

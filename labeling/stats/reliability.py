@@ -45,19 +45,28 @@ def annotator_reliability(comparison, annotator, signed, rankings=None, levels=N
     enough = np.bincount(person[shared[of_judgment]], minlength=len(people)) >= MIN_SHARED_JUDGMENTS
     if not enough.any():
         return reliability
-    unit, rater, value = agreement_units(comparison, annotator, signed, rankings, levels)
-    width = 1 if rankings is None else max((len(r) for r in rankings), default=1)
-    unit_comparison = np.searchsorted(comparisons, unit // (width * width))  # a ranking's unit packs its pair
-    keep = shared[unit_comparison]
-    verdict = np.where(value > 0, 0, np.where(value < 0, 1, 2))[keep]  # a, b, tie
-    raters = np.searchsorted(people, rater[keep])  # person codes; one without rows keeps a flat matrix
-    units, raters, verdict = _sampled(id_codes(unit[keep])[1], raters, verdict, len(people))
+    if rankings is None:  # a judgment is its unit: the codes above are the unit's and rater's
+        keep = shared[of_judgment]
+        units, raters, value = (np.cumsum(shared) - 1)[of_judgment[keep]], person[keep], np.asarray(signed)[keep]
+    else:
+        units, raters, value = _ranking_units(comparisons, people, shared, rankings, levels, comparison, annotator)
+    verdict = np.where(value > 0, 0, np.where(value < 0, 1, 2))  # a, b, tie
+    units, raters, verdict = _sampled(units, raters, verdict, len(people))
     fit = dawid_skene(units, raters, verdict, 3, max_iter=ITERATIONS, tol=TOLERANCE)
     fitted = np.bincount(raters, minlength=len(people)) > 0
     estimate = np.r_[fit.reliability, np.full(len(people) - len(fit.reliability), np.nan)]
     for code in np.flatnonzero(enough & fitted):
         reliability[int(people[code])] = float(estimate[code])
     return reliability
+
+
+def _ranking_units(comparisons, people, shared, rankings, levels, comparison, annotator):
+    """``(unit code, person code, value)`` of a ranking's implied pairs on shared comparisons
+    (person codes index ``people``; one without rows keeps a flat matrix)."""
+    unit, rater, value = agreement_units(comparison, annotator, None, rankings, levels)
+    width = max((len(r) for r in rankings), default=1)
+    keep = shared[np.searchsorted(comparisons, unit // (width * width))]  # a ranking's unit packs its pair
+    return id_codes(unit[keep])[1], np.searchsorted(people, rater[keep]), value[keep]
 
 
 def _shared(of_judgment: np.ndarray, person: np.ndarray, n_comparisons: int) -> np.ndarray:

@@ -192,10 +192,14 @@ def _binary_bigint_rows(data: bytes, width: int) -> np.ndarray:
     start = 19 + int.from_bytes(data[15:19], "big")
     fields = [("count", ">i2")] + [(f"{kind}{i}", code) for i in range(width) for kind, code in (("size", ">i4"), ("value", ">i8"))]
     rows = np.frombuffer(data, dtype=np.dtype(fields), count=(len(data) - start - 2) // np.dtype(fields).itemsize, offset=start)
-    sizes = np.column_stack([rows["count"]] + [rows[f"size{i}"] for i in range(width)]) if len(rows) else np.zeros((0, width + 1))
-    if np.any(sizes[:, 0] != width) or np.any(sizes[:, 1:] != 8):
+    if np.any(rows["count"] != width) or any(np.any(rows[f"size{i}"] != 8) for i in range(width)):
         raise ValueError("COPY rows are not all non-null bigints")  # a NULL would shift every later row
-    return np.column_stack([rows[f"value{i}"] for i in range(width)]).astype(np.int64).reshape(-1, width)
+    # each column converted once into its own contiguous row of one array (no stacked copies):
+    # the (n, width) result is that array's transpose, so a column is a contiguous view
+    table = np.empty((width, len(rows)), dtype=np.int64)
+    for i in range(width):
+        table[i] = rows[f"value{i}"]
+    return table.T
 
 
 def _signed(winner, strength) -> Case:
@@ -302,9 +306,11 @@ def position_arrays(project: Project, *, copy: bool | None = None) -> PositionAr
     positions = ComparisonResponse.objects.filter(comparison__gte=span["low"] or 0, comparison__lte=span["high"] or -1)
     positions = _int_table(_bigints(positions.order_by(), "comparison_id", "position", "response_id"), 3, copy=copy)
     responses = _int_table(_response_table(project, models), 3, copy=copy)
-    responses = responses[np.argsort(responses[:, 0], kind="stable")]
+    if np.any(responses[1:, 0] < responses[:-1, 0]):  # a plain scan usually returns them in order already
+        responses = responses[np.argsort(responses[:, 0], kind="stable")]
     row = locate(responses[:, 0], positions[:, 2])
-    positions, row = positions[row >= 0], row[row >= 0]
+    if np.any(row < 0):  # positions of other projects' comparisons in the id range
+        positions, row = positions[row >= 0], row[row >= 0]
     return PositionArrays(comparison=positions[:, 0], position=positions[:, 1], model=responses[row, 1],
                       length=responses[row, 2], models=models)
 
