@@ -77,6 +77,23 @@ def test_errors_name_what_is_wrong(tmp_path, per_criterion_model):
         evaluate("--checkpoint", str(tmp_path / "nowhere"), "--data", str(data), "--format", "hh-rlhf")
 
 
+def test_a_line_without_a_criterion_is_named_by_its_line_with_the_way_out(tmp_path, per_criterion_model):
+    """A per-criterion model needs each pair's criterion: the error names the file's line (not an
+    index into the pairs kept) and says how to give one."""
+    data = hh_file(tmp_path, extra={"criterion": "helpful"})
+    rows = data.read_text().splitlines()
+    same = json.dumps({"chosen": "\n\nHuman: hi\n\nAssistant: x", "rejected": "\n\nHuman: hi\n\nAssistant: x"})
+    rows[2:2] = [same, json.dumps({k: v for k, v in json.loads(rows[2]).items() if k != "criterion"})]
+    data.write_text("\n".join(rows) + "\n")  # line 3 is skipped (identical), line 4 names no criterion
+    with pytest.raises(CommandError, match=r"pairs.jsonl line 4: 'criterion' must be one of helpful, harmless .*--criterion"):
+        evaluate("--checkpoint", per_criterion_model, "--data", str(data), "--format", "hh-rlhf")
+    assert evaluate("--checkpoint", per_criterion_model, "--data", str(data), "--format", "hh-rlhf",
+                    "--criterion", "helpful")["skipped_lines"] == [3]
+    unknown = hh_file(tmp_path, extra={"criterion": "honest"})
+    with pytest.raises(CommandError, match="pairs.jsonl line 1: 'criterion' must be one of helpful, harmless .*got 'honest'"):
+        evaluate("--checkpoint", per_criterion_model, "--data", str(unknown), "--format", "hh-rlhf")
+
+
 @pytest.mark.django_db
 def test_a_checkpoint_id_must_be_a_reward_model(tmp_path, project, tiny_policy_model):
     policy = ModelCheckpoint.objects.create(project=project, name="p", kind="policy", path=tiny_policy_model)

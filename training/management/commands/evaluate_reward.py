@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from labeling.imports.formats import LABELLED_FORMATS, PARSERS, RecordError, RecordSkipped
 from labeling.params import is_row_id
+from training.ml.config_base import criterion_problem
 from training.ml.reward_report import (  # numpy only; a reward run's report.json uses it too
     GROUP_FIELDS,
     REPORT_FILE,
@@ -35,8 +36,9 @@ def parse_labelled(row: dict, format: str) -> dict:
     return {"prompt": record.messages, "chosen": chosen, "rejected": rejected}
 
 
-def read_pairs(path: str, format: str) -> tuple[list[dict], list[int]]:
+def read_pairs(path: str, format: str, lines: list[int] | None = None) -> tuple[list[dict], list[int]]:
     """Preference examples from a labelled file; the line numbers skipped (identical pairs).
+    ``lines``, when given, receives each example's line number.
 
     A row's ``criterion`` (trl files exported per criterion), ``source``, ``subset`` and
     ``label_source`` are kept (reward_report.GROUP_FIELDS): the first is scored on, all group
@@ -58,7 +60,19 @@ def read_pairs(path: str, format: str) -> tuple[list[dict], list[int]]:
                 if isinstance(row.get(field), str) and row[field]:
                     example[field] = row[field]
             examples.append(example)
+            if lines is not None:
+                lines.append(number)
     return examples, skipped
+
+
+def check_line_criteria(path: str, examples: list[dict], lines: list[int], criteria, criterion: str | None) -> None:
+    """Each pair can be scored on its criterion (its own, else ``criterion``): else the error names
+    the file's line, and for a per-criterion model without one, how to give it."""
+    for example, number in zip(examples, lines, strict=True):
+        problem = criterion_problem(criteria, example.get("criterion") or criterion)
+        if problem:
+            way_out = "; give --criterion NAME or a 'criterion' field on each line" if criteria and not criterion else ""
+            raise CommandError(f"{path} line {number}: 'criterion' {problem}{way_out}")
 
 
 class Command(BaseCommand):
@@ -89,11 +103,14 @@ class Command(BaseCommand):
             preference_metrics,
             score_preferences,
         )
+        from training.ml.scoring import trained_reward_config
 
         path = self._model_path(o["checkpoint"])
-        examples, skipped = read_pairs(o["data"], o["format"])
+        lines = []
+        examples, skipped = read_pairs(o["data"], o["format"], lines)
         if not examples:
             raise CommandError(f"{o['data']}: no preference pairs")
+        check_line_criteria(o["data"], examples, lines, trained_reward_config(path)["criteria"], o["criterion"])
         try:
             chosen, rejected = score_preferences(path, examples, criterion=o["criterion"])
         except ValueError as exc:  # pairs that do not fit the model, e.g. a criterion it does not know
