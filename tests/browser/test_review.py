@@ -120,3 +120,38 @@ def test_members_are_searched_given_a_role_and_removed_but_never_the_last_admin(
     expect(rows).to_have_count(0)
     assert not Membership.objects.filter(user=annotator_user).exists()
     shoot(page, "members-panel")
+
+
+def test_the_queue_filters_by_disagreement_and_annotator_and_shows_a_rankings_ties(page, shoot):
+    """Three people rank one comparison; one ties A and B (a = b > c), two order them: the queue
+    shows the tie as 'A = B > C', 'disagrees' keeps that judgment only, the annotator filter one
+    person's, and the admin's comparison page reads the tie too (issue #19 items 6 and 11)."""
+    project = ProjectFactory(name="Rank three", task_type="ranking", responses_per_comparison=3, strength_scale=[],
+                             allow_ties=True)
+    admin = UserFactory(username="ada-admin")
+    add_member(project, admin, role="admin")
+    comparison = make_comparison(project, models_=("x", "y", "z"), texts=["First.", "Second.", "Third."])
+    people = [UserFactory(username=name) for name in ("tia-ties", "oli-orders", "ora-orders")]
+    for person, ties in zip(people, [[["a", "b"]], None, None], strict=True):
+        add_member(project, person)
+        Judgment.objects.create(project=project, comparison=comparison, annotator=person, ranking=["a", "b", "c"],
+                                ranking_ties=ties, client_key=new_client_key())
+    log_in(page, admin.username, next_path=f"/projects/{project.pk}/review")
+    entries = page.get_by_test_id("review-entry")
+    expect(entries).to_have_count(3)
+    expect(entries.get_by_test_id("review-verdict")).to_have_text(["A = B > C", "A > B > C", "A > B > C"])
+    expect(entries.first.locator(".review-response.is-chosen")).to_have_count(2)  # the tied best two
+
+    page.get_by_test_id("review-filter-disagrees").check()
+    expect(entries).to_have_count(1)
+    expect(entries.get_by_test_id("review-verdict")).to_have_text("A = B > C")
+    shoot(page, "review-ranking-ties")
+    page.get_by_test_id("review-filter-disagrees").uncheck()
+    expect(entries).to_have_count(3)
+    page.get_by_test_id("review-annotator-filter").fill("oli-orders")
+    page.get_by_test_id("review-annotator-filter").press("Tab")  # the filter applies once typed in
+    expect(entries).to_have_count(1, timeout=15_000)
+    expect(entries.first).to_contain_text("oli-orders")
+
+    page.goto(f"/projects/{project.pk}/dashboard/comparisons/{comparison.pk}")
+    expect(page.get_by_test_id("judgment-verdict")).to_have_text(["A = B > C", "A > B > C", "A > B > C"])
