@@ -333,7 +333,9 @@ def run_generate(run, callback):
     config = config_from_dict(Stage.GENERATE, run.config)
     prompts = generation_prompts(run, limit=GENERATE_MAX_PROMPTS)
     examples = {"prompts": [{"prompt": p.messages} for p in prompts]}
-    samples = launched_stage(run, callback, generate, examples, config=config, model_path=base_model_path(run))["samples"]
+    # one process: generate samples every prompt on the first device, as judge and best_of_n do
+    samples = launched_stage(run, callback, generate, examples, config=config, model_path=base_model_path(run),
+                             num_processes=1)["samples"]
     return AttemptEnd(RunStatus.SUCCEEDED, add_generated_responses(run=run, prompts=prompts, samples=samples))
 
 

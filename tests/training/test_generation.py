@@ -34,3 +34,27 @@ def test_an_empty_sample_is_compared_like_any_other(project, run):
     make_response(prompt, "An answer.", "old-model")
     add_generated_responses(run=run, prompts=[prompt], samples=[{"prompt_index": 0, "completion": ""}])
     assert pairings(project) == {(("old-model", "An answer."), ("tiny-policy", ""))}
+
+
+class Launched(Exception):
+    pass
+
+
+def test_a_generate_run_launches_one_process_on_a_worker_with_several_gpus(project, run, monkeypatch):
+    """generate samples every prompt in each process it is launched with (on the first GPU): one
+    per visible GPU would load the model and sample everything that many times over, on one
+    device. Like judge and best_of_n, it is one process."""
+    from training import jobs, runner
+
+    make_prompt(project, "Is water wet?")
+    launched = []
+
+    def run_job(job, examples, launch, **kw):
+        launched.append(launch)
+        raise Launched
+
+    monkeypatch.setattr(jobs, "visible_gpus", lambda: 4)
+    monkeypatch.setattr(jobs, "run_job", run_job)
+    with pytest.raises(Launched):
+        runner.run_generate(run, None)
+    assert [launch.num_processes for launch in launched] == [1]
