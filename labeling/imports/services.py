@@ -30,7 +30,8 @@ from labeling.errors import Conflict, ImportFailed, InvalidInput
 from labeling.imports.formats import PARSERS, ImportRecord, RecordError, RecordSkipped, contains_nul
 from labeling.imports.groups import Group, Hashed, comparison_groups, hashed, set_hash
 from labeling.imports.labels import store_labels
-from labeling.imports.staging import ImportStaging, StagedRows, staged_rows
+from labeling.imports.rows import StagedRows, staged_rows
+from labeling.imports.staging import ImportStaging
 from labeling.models import ComparisonKind, DataImport, ImportStatus, Project
 from labeling.rankings import OVERALL
 from labeling.stats.services import project_stats_changed
@@ -42,6 +43,10 @@ _set_hash = set_hash  # the comparison identity, for tests that store comparison
 # stays flat (a chunk's rows, never the file's) while the per-statement cost is spread thin; the
 # next chunk is parsed while this one is stored, so smaller chunks start overlapping sooner.
 BATCH_LINES = 2000
+# The first chunks are smaller (250 lines, then twice as many each time up to BATCH_LINES): the
+# first is read with nothing to overlap, and each is stored in about the time the next, twice
+# its size, takes to read, so the two threads are busy together from the start.
+FIRST_BATCH_LINES = 250
 # A pairwise line of N responses makes every pair of them, N(N-1)/2 comparisons: 32 make 496.
 # More models per prompt go on several lines (the prompt is shared; each line pairs its own).
 MAX_PAIRWISE_RESPONSES_PER_LINE = 32
@@ -174,13 +179,16 @@ def _postgres() -> bool:
 
 
 def _chunks(records: Iterator[tuple[int, ImportRecord]], read: list[int], project, labelled: bool, postgres: bool) -> Iterator[Chunk]:
-    """Chunks of ``BATCH_LINES`` hashed and checked lines, each with its distinct prompts and
-    responses as the staging tables take them and the bytes read up to its end."""
-    while batch := list(islice(records, BATCH_LINES)):
+    """Chunks of hashed and checked lines (``FIRST_BATCH_LINES``, growing to ``BATCH_LINES``), each
+    with its distinct prompts and responses as the bulk statements take them and the bytes read
+    up to its end."""
+    size = min(FIRST_BATCH_LINES, BATCH_LINES)
+    while batch := list(islice(records, size)):
         lines = [hashed(line, record, project) for line, record in batch]
         for h in lines:
             _check_line(project, h, labelled)
         yield lines, staged_rows(lines, postgres), read[0]
+        size = min(size * 2, BATCH_LINES)
 
 
 def _read_ahead(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
@@ -274,14 +282,15 @@ def _store_batch(project, staging: ImportStaging, lines: list[Hashed], staged: S
     staging.clear()
     prompt_ids, added = staging.store_prompts(staged)
     counts.prompts += added
-    ids, added = staging.store_responses(staged, prompt_ids)
+    fresh = added == len(staged.prompt_hashes)  # then every response and comparison of the chunk is new too
+    ids, added = staging.store_responses(staged, prompt_ids, fresh)
     counts.responses += added
     keys = staged.response_keys  # response ids by (prompt id, text hash, model name)
     response_ids = {(prompt_ids[p], h, m): i for (p, h, m), i in zip(keys, ids, strict=True)}
     by_hash = _distinct(comparison_groups(project, lines, prompt_ids, response_ids))
     rng = random.Random()  # serving order's tie-breaker
     rows = [(h, g.prompt_id, g.response_ids, rng.random()) for h, g in by_hash.items()]
-    counts.comparisons += staging.store_comparisons(rows)
+    counts.comparisons += staging.store_comparisons(rows, fresh and source is None)
     if source is not None:
         labels: dict[tuple[str, str], int] = {}  # a source's first label for a comparison is the one kept
         for h, group in by_hash.items():

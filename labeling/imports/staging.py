@@ -20,19 +20,26 @@ prompt by content hash, which its insert resolves with one index probe per row, 
 are escaped a column at a time rather than field by field (10k lines, 4 interleaved pairs under
 load: the importing process's CPU 0.83 -> 0.64 s, the server's unchanged).
 
+On PostgreSQL, a chunk whose prompts are all new (a first import, or new prompts of a growing
+file) skips the staging of its responses and comparisons: a new prompt's responses are new, and
+so is a comparison holding a new response, so they are COPYed straight into their tables with
+ids drawn from the tables' sequences (comparisons only without labels, which look them up again
+in the staging table). The foreign keys are checked all the same; staging, de-duplication and
+the sort are what is saved (the responses' statements 0.51 -> 0.43 server CPU s per 24k rows).
+Chunks holding a stored prompt take the general path.
+
 The tables live for one import inside its transaction: created at its start, dropped at its end,
 and taken back with everything else by the rollback of a failed import.
 """
 
 import io
 import json
-from dataclasses import dataclass
 
 from django.db import connection
 
 from labeling.hot_sql import sql_text
-from labeling.imports.bulk import db_json, db_now
-from labeling.imports.groups import Hashed
+from labeling.imports.bulk import db_now
+from labeling.imports.rows import StagedRows
 from labeling.models import (
     Comparison,
     ComparisonKind,
@@ -95,6 +102,16 @@ _POSITIONS = ComparisonResponse._meta.db_table
 _POSITION_COLUMNS = [
     ComparisonResponse._meta.get_field(name).column for name in ("comparison", "response", "position")
 ]
+# Rows known to be new are COPYed straight into their table, with ids drawn from its sequence:
+# the statement that stores them builds each row in this order, the constants last.
+_DIRECT_RESPONSE_COLUMNS = sql_text(
+    "id, {Response.prompt}, content_hash, model_name, text, length_chars, {Response.project}, metadata, created_at",
+    Response,
+).split(", ")
+_DIRECT_COMPARISON_COLUMNS = sql_text(
+    "id, {Comparison.prompt}, response_set_hash, random_key, {Comparison.project}, priority, is_gold, judgment_count,"
+    " holders, is_open, created_at", Comparison,
+).split(", ")
 _RESPONSE_AT = sql_text(
     "(SELECT x.{ComparisonResponse.response} FROM {ComparisonResponse} x"
     " WHERE x.{ComparisonResponse.comparison} = t.id AND x.position = {{position}})",
@@ -104,59 +121,6 @@ _SOURCE_JUDGMENT = sql_text(
     "(SELECT j.{{column}} FROM {Judgment} j WHERE j.{Judgment.comparison} = t.id AND j.{Judgment.annotator} = %s)",
     Judgment,
 )
-
-
-@dataclass
-class StagedRows:
-    """A chunk's distinct prompts and responses as the staging tables take them: COPY text on
-    PostgreSQL, rows on SQLite. They need no database (a response names its prompt by content
-    hash), so the read-ahead thread makes them while the previous chunk is stored."""
-
-    prompt_hashes: list[str]
-    response_keys: list[tuple[str, str, str]]  # (prompt hash, text hash, model), in staged order
-    prompts: str | list[tuple]
-    responses: str | list[tuple]
-
-
-def staged_rows(lines: list[Hashed], postgres: bool) -> StagedRows:
-    prompts: dict[str, Hashed] = {}
-    responses: dict[tuple[str, str, str], str] = {}
-    for h in lines:
-        prompts.setdefault(h.prompt_hash, h)
-        for (text, _), (th, model) in zip(h.record.responses, h.keys, strict=True):
-            responses.setdefault((h.prompt_hash, th, model), text)
-    firsts, keys, texts = list(prompts.values()), list(responses), list(responses.values())
-    prompt_columns = [
-        list(prompts), [h.messages_json for h in firsts], [h.record.external_id[:200] for h in firsts],
-        [db_json(h.record.metadata) if h.record.metadata else "{}" for h in firsts],
-    ]
-    response_columns = [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], texts, [len(t) for t in texts]]
-    return StagedRows(
-        list(prompts), keys, _table(prompt_columns, postgres, escape=(1, 2, 3)),
-        _table(response_columns, postgres, escape=(2, 3)),
-    )
-
-
-def _table(columns: list[list], postgres: bool, escape: tuple[int, ...]) -> str | list[tuple]:
-    """Rows numbered from 0 (the ``n`` column), from ``columns``; as COPY text on PostgreSQL, the
-    columns at ``escape`` escaped (the others are hashes and numbers, which need none)."""
-    numbers = range(len(columns[0]))
-    if not postgres:
-        return list(zip(numbers, *columns, strict=True))
-    fields = [_escaped(c) if i in escape else list(map(str, c)) for i, c in enumerate(columns)]
-    return "".join([line + "\n" for line in map("\t".join, zip(map(str, numbers), *fields, strict=True))])
-
-
-def _escaped(values: list[str]) -> list[str]:
-    """``values`` as fields of COPY's text format (see ``_copy_field``), escaped a column at a time:
-    joined by NUL (which no stored text holds), each escape made once over the whole column."""
-    joined = "\x00".join(values)
-    if not any(c in joined for c in "\\\t\n\r"):
-        return values
-    if joined.count("\x00") != len(values) - 1:  # a NUL of its own, which COPY refuses: as it comes
-        return [_copy_field(v) for v in values]
-    escaped = joined.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return escaped.split("\x00")
 
 
 def _stored_orders_sql(k: int) -> str:
@@ -178,6 +142,7 @@ class ImportStaging:
         self.project_id = project.pk
         self.k = project.responses_per_comparison if project.task_type == ComparisonKind.RANKING else 2
         self.postgres = connection.vendor == "postgresql"
+        self.sequences: dict = {}  # PostgreSQL: the id sequence's name by model
         with connection.cursor() as cursor:
             if self.postgres:  # see the module's docstring; this transaction's only
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -209,27 +174,48 @@ class ImportStaging:
             return new, len(new)
         return dict(self._rows(_PROMPT_IDS, [self.project_id])), len(new)
 
-    def store_responses(self, staged: StagedRows, prompt_ids: dict[str, int]) -> tuple[list[int], int]:
+    def store_responses(self, staged: StagedRows, prompt_ids: dict[str, int], fresh: bool) -> tuple[list[int], int]:
         """The staged responses' ids in staged order, and how many were new; ``prompt_ids``: their
-        prompts' ids by content hash (stored before)."""
+        prompts' ids by content hash (stored before); ``fresh``: whether all those prompts are new."""
+        keys = staged.response_keys
+        if fresh and self.postgres:  # a new prompt's responses are new: no staging, no lookups
+            ids = self._next_ids(Response, len(keys))
+            end = f"\t{self.project_id}\t{{}}\t{db_now()}\n"
+            rows = zip(ids, keys, staged.responses, strict=True)
+            text = "".join([f"{i}\t{prompt_ids[k[0]]}\t{fields}{end}" for i, k, fields in rows])
+            self._copy(Response._meta.db_table, _DIRECT_RESPONSE_COLUMNS, text)
+            return ids, len(ids)
         columns = ["n", "prompt_hash", "content_hash", "model_name", "text", "length_chars"]
-        self._copy("import_response", columns, staged.responses)
+        rows = staged.responses
+        if self.postgres:
+            rows = "".join([f"{n}\t{k[0]}\t{fields}\n" for n, (k, fields) in enumerate(zip(keys, rows, strict=True))])
+        self._copy("import_response", columns, rows)
         fence = " OFFSET 0" if self.postgres else ""
         sql = _INSERT_RESPONSES.format(empty=self._json("'{}'"), fence=fence)
         new = {(p, h, m): i for p, h, m, i in self._rows(sql, [self.project_id, db_now(), self.project_id])}
-        if len(new) == len(staged.response_keys):
-            return [new[prompt_ids[p], h, m] for p, h, m in staged.response_keys], len(new)
-        ids = [0] * len(staged.response_keys)
+        if len(new) == len(keys):
+            return [new[prompt_ids[p], h, m] for p, h, m in keys], len(new)
+        ids = [0] * len(keys)
         for n, response_id in self._rows(_RESPONSE_IDS.format(fence=fence), [self.project_id]):
             ids[n] = response_id
         return ids, len(new)
 
-    def store_comparisons(self, comparisons: list[tuple[str, int, list[int], float]]) -> int:
+    def store_comparisons(self, comparisons: list[tuple[str, int, list[int], float]], fresh: bool) -> int:
         """``comparisons``: distinct (response set hash, prompt id, response ids in presentation
-        order, random key); the ones not stored yet are stored with their positions. How many were new."""
-        rows = [(n, h, p, key) for n, (h, p, _, key) in enumerate(comparisons)]
-        self._copy("import_comparison", ["n", "set_hash", "prompt_id", "random_key"], self._numeric(rows))
-        new = dict(self._rows(_INSERT_COMPARISONS, [self.project_id, db_now(), self.project_id]))
+        order, random key); the ones not stored yet are stored with their positions. How many
+        were new. ``fresh``: all are new (each holds a new response) and none is looked up again
+        (no labels), so they go straight into their table."""
+        if fresh and self.postgres:
+            ids = self._next_ids(Comparison, len(comparisons))
+            end = f"\t{self.project_id}\t0.0\tf\t0\t0\tt\t{db_now()}\n"
+            rows = list(zip(ids, comparisons, strict=True))
+            text = "".join([f"{i}\t{p}\t{h}\t{key!r}{end}" for i, (h, p, _, key) in rows])
+            self._copy(Comparison._meta.db_table, _DIRECT_COMPARISON_COLUMNS, text)
+            new = {h: i for i, (h, _, _, _) in rows}
+        else:
+            rows = [(n, h, p, key) for n, (h, p, _, key) in enumerate(comparisons)]
+            self._copy("import_comparison", ["n", "set_hash", "prompt_id", "random_key"], self._numeric(rows))
+            new = dict(self._rows(_INSERT_COMPARISONS, [self.project_id, db_now(), self.project_id]))
         # Only a new comparison gets its positions: a stored one has them.
         positions = [(new[h], r, at) for h, _, order, _ in comparisons if h in new for at, r in enumerate(order)]
         self._copy(_POSITIONS, _POSITION_COLUMNS, self._numeric(positions))
@@ -270,18 +256,17 @@ class ImportStaging:
                 placeholders = ", ".join("?" * len(columns))
                 cursor.cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
 
+    def _next_ids(self, model, n: int) -> list[int]:
+        """``n`` ids drawn from ``model``'s sequence, ascending, for rows COPYed with their ids."""
+        if model not in self.sequences:
+            self.sequences[model] = self._rows("SELECT pg_get_serial_sequence(%s, 'id')", [model._meta.db_table])[0][0]
+        return [i for (i,) in self._rows("SELECT nextval(%s) FROM generate_series(1, %s)", [self.sequences[model], n])]
+
     @staticmethod
     def _rows(sql: str, params: list) -> list[tuple]:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
-
-
-def _copy_field(value) -> str:
-    """One field of a row in COPY's text format: tabs, line breaks and backslashes escaped, None as NULL."""
-    if isinstance(value, str):
-        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return "\\N" if value is None else str(value)
 
 
 def _decoded(value):

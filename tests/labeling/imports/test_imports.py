@@ -433,6 +433,28 @@ def test_no_statement_grows_with_the_number_of_lines(project, monkeypatch):
     assert len(queries.captured_queries) < 60  # two chunks of a handful of statements each
 
 
+def test_chunks_of_new_prompts_and_chunks_holding_stored_ones_store_the_same_rows(project, monkeypatch):
+    """A chunk whose prompts are all new stores its rows straight into their tables (PostgreSQL),
+    one holding a stored prompt goes through the staging tables: the rows come out the same, each
+    response with its model, and the ids drawn for the first leave the tables' sequences in step."""
+    monkeypatch.setattr(imports, "BATCH_LINES", 4)
+    monkeypatch.setattr(imports, "FIRST_BATCH_LINES", 4)
+    import_file(project=project, lines=lines(*[candidates(i) for i in range(0, 12, 3)]), format="candidates")
+    # chunks of lines 0-3, 4-7 and 8-11 hold a stored prompt; 12-15, 16-19 and 20-23 do not
+    result = import_file(project=project, lines=lines(*[candidates(i) for i in range(24)]), format="candidates")
+    assert result.counts["prompts"] == 20 and result.counts["responses"] == 60 and result.counts["comparisons"] == 60
+    assert counts(project) == (24, 72, 72, 0)
+    assert {(r.text, r.model_name) for r in Response.objects.filter(project=project)} == {
+        (f"answer {i}.{k}", f"m{k}") for i in range(24) for k in range(3)
+    }
+    fresh = ProjectFactory()
+    import_file(project=fresh, lines=lines(*[candidates(i) for i in range(24)]), format="candidates")
+    assert stored(project) == stored(fresh)
+    prompt = make_prompt(project)  # the ORM's next ids are free
+    make_response(prompt, "after the import")
+    Comparison.objects.create(project=project, prompt=prompt, response_set_hash="after the import")
+
+
 @pytest.mark.parametrize("text", ["\\N", "", '"quoted", with a comma\nand a newline', "tab\there"])
 def test_texts_that_look_like_nulls_or_csv_survive_the_staging_copy(project, text):
     line = {"prompt": text or "Q", "responses": [{"text": text, "model": "m1"}, {"text": "other", "model": text}],
