@@ -131,15 +131,39 @@ def krippendorff_alpha(matrix, level: Level = "nominal") -> float | None:
     Undefined means: fewer than two raters, no unit with two or more ratings,
     or zero expected disagreement (only one value ever used).
     """
-    if level not in LEVELS:
-        raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
-    matrix = np.asarray(matrix, dtype=float)
-    if matrix.ndim != 2 or matrix.shape[1] < 2:
-        return None
-    counts, values = _category_counts(matrix)
-    if counts.shape[1] == 0:
-        return None
-    return _alpha_from_coincidences(_coincidences(counts), values, level)
+    return ValueCounts.of(matrix).alpha(level)
+
+
+class ValueCounts:
+    """How many ratings of each value every unit with two or more ratings got: what alpha (at any
+    level) and percent agreement are computed from, counted once for all of them."""
+
+    def __init__(self, counts: np.ndarray, values: np.ndarray, raters: int):
+        self.counts, self.values, self.raters = counts, values, raters  # counts: (V, units)
+
+    @classmethod
+    def of(cls, matrix) -> ValueCounts:
+        matrix = np.asarray(matrix, dtype=float)
+        if matrix.ndim != 2:
+            return cls(np.zeros((0, 0)), np.zeros(0), 0)
+        return cls(*_category_counts(matrix), matrix.shape[1])
+
+    def alpha(self, level: Level = "nominal") -> float | None:
+        """``krippendorff_alpha`` of the counted matrix."""
+        if level not in LEVELS:
+            raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+        if self.raters < 2 or self.counts.shape[1] == 0:
+            return None
+        return _alpha_from_coincidences(_coincidences(self.counts), self.values, level)
+
+    def percent(self) -> float | None:
+        """``percent_agreement`` of the counted matrix."""
+        counts = self.counts
+        if counts.shape[1] == 0:
+            return None
+        per_unit = counts.sum(axis=0)
+        agreeing = np.sum(counts * (counts - 1.0))
+        return float(agreeing / np.sum(per_unit * (per_unit - 1.0)))
 
 
 def fleiss_kappa(matrix) -> float | None:
@@ -169,12 +193,7 @@ def percent_agreement(matrix) -> float | None:
     With the same number of ratings on every unit this equals the mean of the
     per-unit shares (Fleiss' P-bar). ``None`` when no unit has two ratings.
     """
-    counts, _ = _category_counts(matrix)
-    if counts.shape[1] == 0:
-        return None
-    per_unit = counts.sum(axis=0)
-    agreeing = np.sum(counts * (counts - 1.0))
-    return float(agreeing / np.sum(per_unit * (per_unit - 1.0)))
+    return ValueCounts.of(matrix).percent()
 
 
 # --- mean Cohen's kappa and the bootstrap interval for alpha, from rating rows -----------------
@@ -216,8 +235,9 @@ def _pairs_within_units(unit, *columns) -> list[tuple[np.ndarray, np.ndarray]]:
         rows = starts[sizes == size][:, None] + np.arange(size)  # (units, size)
         left, right = np.triu_indices(size, k=1)
         for (lefts, rights), column in zip(out, columns, strict=True):
-            lefts.append(column[rows][:, left].ravel())
-            rights.append(column[rows][:, right].ravel())
+            grouped = column[rows]  # gathered once for both sides
+            lefts.append(grouped[:, left].ravel())
+            rights.append(grouped[:, right].ravel())
     empty = np.zeros(0, np.int64)
     return [(np.concatenate(lefts) if lefts else empty, np.concatenate(rights) if rights else empty)
             for lefts, rights in out]
@@ -253,7 +273,7 @@ def cohen_kappa_mean_rows(unit, rater, value) -> float | None:
     size = int(value_code.max()) + 1 if len(value_code) else 1
     (rater_l, rater_r), (code_l, code_r) = _pairs_within_units(unit, rater_code, value_code)
     swap = rater_l > rater_r  # kappa is symmetric: order each pair one way round
-    rater_l, rater_r = np.where(swap, rater_r, rater_l), np.where(swap, rater_l, rater_r)
+    rater_l, rater_r = np.minimum(rater_l, rater_r), np.maximum(rater_l, rater_r)
     code_l, code_r = np.where(swap, code_r, code_l), np.where(swap, code_l, code_r)
     if len(rater_l) == 0:
         return None

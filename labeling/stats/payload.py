@@ -31,11 +31,10 @@ from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
 from labeling.models import Project
 from labeling.stats.agreement import (
+    ValueCounts,
     bootstrap_alpha_ci_rows,
     cohen_kappa_mean_rows,
     fleiss_kappa,
-    krippendorff_alpha,
-    percent_agreement,
 )
 from labeling.stats.annotator_quality import annotator_report, comparison_chars
 from labeling.stats.arrays import (
@@ -103,10 +102,13 @@ def project_stats_compute(project: Project) -> dict:
     """
     started, clock = timezone.now(), time.perf_counter()
     with stats_snapshot() as snapshot:
-        # the position and response scans take about as long as the rest: a second connection
+        # the position and response scans take about as long as the judgment scan: a second
+        # connection; the small reads (their scans of leases and comparisons) a third, so that
+        # they no longer wait for the judgment read to end
         pending_positions = in_snapshot(snapshot, position_arrays, project)
+        pending_context = in_snapshot(snapshot, project_context, project)
         judgments = judgment_arrays(project)
-        context = project_context(project)
+        context = pending_context.result()
         criteria = {name: criterion_arrays(project, name) for name in project.criteria}
         names, judges = annotator_identities(project, judgments.annotator, context.skipped[:, 1])
         positions = pending_positions.result()
@@ -236,15 +238,16 @@ def _agreement_figures(winners, unit, rater, nominal, reason) -> tuple[dict, dic
     if reason:
         return {**dict.fromkeys(names), "fleiss_units": 0, "fleiss_ratings_per_unit": 0}, dict.fromkeys(names, reason)
     fleiss_rows, per_unit = equal_count_rows(winners)
+    counted = ValueCounts.of(winners)  # one count for alpha and percent agreement
     figures = {
-        "krippendorff_alpha": krippendorff_alpha(winners, "nominal"),
+        "krippendorff_alpha": counted.alpha("nominal"),
         "krippendorff_alpha_ci": bootstrap_alpha_ci_rows(unit, nominal, "nominal", n_boot=ALPHA_CI_ROUNDS, seed=SEED),
         # Fleiss needs equal counts: computed on the units with the most common count
         "fleiss_kappa": fleiss_kappa(fleiss_rows),
         "fleiss_units": len(fleiss_rows),
         "fleiss_ratings_per_unit": per_unit,
         "cohen_kappa_mean": cohen_kappa_mean_rows(unit, rater, nominal),
-        "percent_agreement": percent_agreement(winners),
+        "percent_agreement": counted.percent(),
     }
     reasons = {name: NO_VARIATION for name in names if figures[name] is None}
     if figures["cohen_kappa_mean"] is None:
@@ -260,10 +263,8 @@ def _strength_figures(project: Project, judgments: JudgmentArrays, scores, reaso
         reason = reason or NO_SCALE
     if reason:
         return dict.fromkeys(names), dict.fromkeys(names, reason)
-    figures = {
-        "krippendorff_alpha_ordinal": krippendorff_alpha(scores, "ordinal"),
-        "krippendorff_alpha_interval": krippendorff_alpha(scores, "interval"),
-    }
+    counted = ValueCounts.of(scores)
+    figures = {"krippendorff_alpha_ordinal": counted.alpha("ordinal"), "krippendorff_alpha_interval": counted.alpha("interval")}
     return figures, {name: NO_VARIATION for name in names if figures[name] is None}
 
 

@@ -136,8 +136,8 @@ def _read_only_settings(snapshot: str | None = None) -> None:
 
 
 def in_snapshot(snapshot: str | None, function, *args) -> Future:
-    """Run ``function(*args)`` on a second connection in the same snapshot, in a thread, so
-    PostgreSQL works on two queries at once; without a snapshot, run it now.
+    """Run ``function(*args)`` on a connection of its own in the same snapshot, in a thread, so
+    PostgreSQL works on several queries at once; without a snapshot, run it now.
 
     The exporting transaction must stay open until the result is taken.
     """
