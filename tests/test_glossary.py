@@ -5,8 +5,9 @@ Some retired words are also plain English or programming words with other meanin
 ("item" of a list, an "option" of a config, to "pick", the "outcome" of an upload, a page's
 "sections"); they are held by review, not by this grep. Checked here:
 
-- task(s): the comparison. Left for Celery's tasks, the `next-task` route, `task_type` and Label
-  Studio's own word in the benches that compare with it.
+- task(s): the comparison. Left for Celery's tasks, the `next-task` route, `task_type`, Label
+  Studio's own word in the benches that compare with it, and the annotation screen's test hook
+  `data-testid="task"` (issue #19 keeps it for tests written against it).
 - slot(s): a seat or a response position. Left for Python's ``slots=True`` and database
   constraint names, which a rename would have to migrate.
 - vote(s): a judgment or a verdict. Left for the ``split_votes`` key of a snapshot's manifest and
@@ -33,7 +34,7 @@ SUFFIXES = {".py", ".ts", ".tsx", ".html", ".sh"}
 RETIRED = {
     r"tasks?": r"task_type|task type|task-type|next-task|next_task|shared_task|celery|CELERY|Celery|"
     r"broker|apply_async|autodiscover|\btasks\.|\.tasks\b|import tasks|\btasks import|queue|peft|"
-    r"beat|worker|Label Studio",
+    r"beat|worker|Label Studio|data-testid=\"task\"|test_id\(\"task\"\)",
     r"slots?": r"slots=True|__slots__|slot_unique_",
     r"votes?|voting": r"split_votes|[Aa]rena",
     r"preferred": r"$^",

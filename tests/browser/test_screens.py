@@ -134,3 +134,19 @@ def test_ranking_fits_a_phone(chromium, live_server, frontend_dist, annotator_us
     assert in_view(page, page.get_by_test_id("rank-chip-d").last)
     assert page.evaluate(OFF_SCREEN) == []
     context.close()
+
+
+def test_the_annotation_screen_keeps_its_test_hook(page, annotator_user):
+    """Issue #19: tests written against the annotation screen find the comparison shown by its hook,
+    the comparison's id in data-comparison, before and after a submit."""
+    project = ProjectFactory(strength_scale=[])
+    add_member(project, annotator_user)
+    first, second = make_comparison(project, priority=1), make_comparison(project)
+    log_in(page, annotator_user.username, next_path=f"/projects/{project.pk}/annotate")
+    hook = page.get_by_test_id("task")
+    expect(hook).to_be_visible()
+    expect(hook).to_have_attribute("data-comparison", str(first.pk))
+    page.keyboard.press("a")
+    page.keyboard.press("Enter")
+    expect(hook).to_have_attribute("data-comparison", str(second.pk))
+    expect(hook.get_by_test_id("comparison")).to_have_attribute("data-comparison", str(second.pk))

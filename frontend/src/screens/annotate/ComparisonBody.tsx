@@ -22,13 +22,16 @@ export function ComparisonBody({ session, onCardClick, demoRef, contextOpen, onT
   if (phase === "error") return <LoadError message={session.error} onRetry={session.reload} />;
   if (phase === "empty" || !comparison || !draft || !project) return <AllDone onCheck={session.reload} />;
   return (
-    // Keyed by comparison: the new one mounts afresh, so its short entry animation plays.
-    <div key={comparison.id} class="comparison" data-comparison={comparison.id} data-testid="comparison">
-      <Conversation messages={comparison.prompt.messages} expanded={contextOpen} onToggle={onToggleContext} />
-      <ResponseGrid responses={comparison.responses} scale={project.strength_scale} draft={draft} onCardClick={onCardClick} />
-      {project.collect_demonstrations && (
-        <DemonstrationPanel text={session.demoText} onInput={session.setDemoText} textareaRef={demoRef} />
-      )}
+    // Keyed by comparison: the new one mounts afresh, so its short entry animation plays. The outer
+    // box (display: contents) is the test hook data-testid="task" issue #19 keeps for tests written against it.
+    <div key={comparison.id} class="comparison-hook" data-comparison={comparison.id} data-testid="task">
+      <div class="comparison" data-comparison={comparison.id} data-testid="comparison">
+        <Conversation messages={comparison.prompt.messages} expanded={contextOpen} onToggle={onToggleContext} />
+        <ResponseGrid responses={comparison.responses} scale={project.strength_scale} draft={draft} onCardClick={onCardClick} />
+        {project.collect_demonstrations && (
+          <DemonstrationPanel text={session.demoText} onInput={session.setDemoText} textareaRef={demoRef} />
+        )}
+      </div>
     </div>
   );
 }
