@@ -11,6 +11,8 @@ import json
 import logging
 from pathlib import Path
 
+from django.db.models import Q
+
 from labeling.access import access_project
 from labeling.errors import NotFound
 from training.ml.reward_report import REPORT_FILE
@@ -51,15 +53,22 @@ def checkpoint_report(checkpoint: ModelCheckpoint) -> dict | None:
     return report if isinstance(report, dict) else None
 
 
+def judging_runs(checkpoint: ModelCheckpoint):
+    """The checkpoint's judge runs that give verdicts: not the judge stage's 'revise' mode, which
+    writes a snapshot and labels nothing."""
+    gives_verdicts = Q(config__mode="judge") | ~Q(config__has_key="mode")  # runs from before modes judged
+    return TrainingRun.objects.filter(gives_verdicts, stage=Stage.JUDGE, base_checkpoint=checkpoint)
+
+
 def checkpoint_judge_run(checkpoint: ModelCheckpoint) -> TrainingRun | None:
     """The newest judge run of the checkpoint, whatever its status (the page follows a live one)."""
-    return TrainingRun.objects.filter(stage=Stage.JUDGE, base_checkpoint=checkpoint).order_by("-created_at").first()
+    return judging_runs(checkpoint).order_by("-created_at").first()
 
 
 def checkpoint_judge_annotator(checkpoint: ModelCheckpoint) -> int | None:
     """The user id its judge labels comparisons as, from its newest succeeded judge run; None
     when it never judged this project's comparisons."""
-    runs = TrainingRun.objects.filter(stage=Stage.JUDGE, base_checkpoint=checkpoint, status=RunStatus.SUCCEEDED)
+    runs = judging_runs(checkpoint).filter(status=RunStatus.SUCCEEDED)
     result = runs.order_by("-finished_at").values_list("result", flat=True).first() or {}
     annotator = result.get("annotator")
     return annotator if isinstance(annotator, int) else None

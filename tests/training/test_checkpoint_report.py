@@ -6,9 +6,11 @@ import io
 import json
 import shutil
 import time
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from tests.security.test_response_shapes import assert_documented
@@ -122,6 +124,20 @@ def test_no_report_yet_is_null_and_a_judge_run_names_the_judge(openapi, project,
     body = response.json()
     assert body["report"] is None
     assert body["judge_annotator"] == 41 and body["judge_run_status"] == "succeeded"
+
+
+def test_a_revise_run_is_not_the_checkpoints_judge_run(project, admin_user, api, tiny_policy_model):
+    """A causal LM that judged and then revised keeps its judge: the newer revise run stores no
+    verdicts and names no annotator."""
+    checkpoint = ModelCheckpoint.objects.create(project=project, name="lm", kind="policy", path=tiny_policy_model)
+    judged = TrainingRun.objects.create(project=project, stage="judge", base_checkpoint=checkpoint, config={"which": "all"},
+                                        status=RunStatus.SUCCEEDED, result={"judge": "lm", "annotator": 41},
+                                        finished_at=timezone.now() - timedelta(minutes=5))
+    TrainingRun.objects.create(project=project, stage="judge", base_checkpoint=checkpoint, config={"mode": "revise"},
+                               status=RunStatus.SUCCEEDED, result={"mode": "revise", "snapshot": None},
+                               finished_at=timezone.now())
+    body = api(admin_user).get(URL.format(checkpoint.pk)).json()
+    assert (body["judge_annotator"], body["judge_run"], body["judge_run_status"]) == (41, judged.pk, "succeeded")
 
 
 def test_a_hub_id_checkpoint_reads_no_file_relative_to_the_working_directory(project, tmp_path, monkeypatch):
