@@ -84,10 +84,16 @@ def test_train_inline_best_of_n_beats_the_first_sample_and_its_snapshot_trains_s
     comparisons = Comparison.objects.filter(project=labelled_project).count()
     config = {"num_samples": 4, "max_new_tokens": 12, "max_prompt_length": 64, "max_prompts": 24,
               "new_comparisons": True, "seed": 1}
+    out = io.StringIO()
     call_command("train", project=labelled_project.slug, stage="best_of_n", base_checkpoint=policy.pk,
-                 reward_checkpoint=rm.pk, config=json.dumps(config), inline=True, stdout=io.StringIO())
+                 reward_checkpoint=rm.pk, config=json.dumps(config), inline=True, stdout=out)
     run = TrainingRun.objects.get(stage="best_of_n")
     assert run.status == RunStatus.SUCCEEDED, run.error
+    # what train prints names the snapshots to train on next; its last line stays the metrics
+    printed = out.getvalue().strip().splitlines()
+    assert f"wrote snapshot {run.result['snapshot']} (sft, " in printed[-3]
+    assert f"wrote snapshot {run.result['pairs_snapshot']} (trl, " in printed[-2]
+    assert json.loads(printed[-1]) == run.result["metrics"]
     metrics = run.result["metrics"]
     assert metrics["mean_best_reward"] > metrics["mean_first_reward"]
     assert metrics["mean_first_reward"] <= metrics["best_of_2_reward"] <= metrics["best_of_4_reward"]

@@ -69,10 +69,12 @@ def test_the_shared_sample_by_subset_imports_trains_per_criterion_and_scores_eac
     assert project.criteria == SUBSETS
     base = ModelCheckpoint.objects.create(project=project, name="tiny-reward", kind="reward", path=tiny_reward_model)
     config = {"criteria": SUBSETS, "max_steps": 4, "batch_size": 8, "max_length": 128, "max_prompt_length": 96}
+    out = io.StringIO()
     call_command("train", project="subsets", stage="reward", base_checkpoint=base.pk, config=json.dumps(config),
-                 inline=True, stdout=io.StringIO())
+                 inline=True, stdout=out)
     run = TrainingRun.objects.get()
     assert run.status == RunStatus.SUCCEEDED, run.error
+    assert out.getvalue().strip().splitlines()[-2].startswith(f"checkpoint {run.result['checkpoint']} (reward)")
     assert run.result["train_examples"] + run.result["validation_examples"] == 60  # each pair under its subset
     model = ModelCheckpoint.objects.get(pk=run.result["checkpoint"])
     assert model.criteria == SUBSETS

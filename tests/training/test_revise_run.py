@@ -60,11 +60,15 @@ def test_train_inline_revise_writes_snapshots_that_train_sft(labelled_project, t
     judgments = Judgment.objects.count()
     config = {"mode": "revise", "which": "sample", "sample_size": 8, "max_new_tokens": 8, "max_length": 192,
               "temperature": 1.0, "batch_size": 16, "seed": 2}
+    out = io.StringIO()
     call_command("train", project=labelled_project.slug, stage="judge", base_checkpoint=lm.pk,
-                 config=json.dumps(config), inline=True, stdout=io.StringIO())
+                 config=json.dumps(config), inline=True, stdout=out)
     run = TrainingRun.objects.get(stage="judge")
     assert run.status == RunStatus.SUCCEEDED, run.error
     result = run.result
+    printed = out.getvalue().strip().splitlines()  # the snapshots written, by id, before the metrics
+    assert printed[-3].startswith(f"wrote snapshot {result['snapshot']} (sft, {result['revised']} rows)")
+    assert printed[-2].startswith(f"wrote snapshot {result['pairs_snapshot']} (trl, {result['pairs']} rows)")
     assert result["mode"] == "revise" and result["comparisons"] == 8 and result["metrics"]["principles"] == 2
     assert result["responses"] == result["revised"] + result["empty"] + result["identical"] <= 16
     assert result["demonstrations"] == result["pairs"] == result["revised"] >= 8

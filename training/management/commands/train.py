@@ -22,7 +22,7 @@ class Command(BaseCommand):
             "--base-checkpoint", type=int,
             help="ModelCheckpoint id to start from; for --stage judge, the checkpoint that judges the project's comparisons.",
         )
-        parser.add_argument("--reward-checkpoint", type=int, help="Reward model checkpoint id (ppo, grpo, rloo).")
+        parser.add_argument("--reward-checkpoint", type=int, help="Reward model checkpoint id that scores (ppo, grpo, rloo, best_of_n).")
         parser.add_argument("--snapshot", type=int, help="DatasetSnapshot id (default: a new one).")
         parser.add_argument("--config", default="{}", help="JSON object of hyperparameters.")
         parser.add_argument("--wait", action="store_true", help="Follow the run until it finishes.")
@@ -83,4 +83,21 @@ class Command(BaseCommand):
             time.sleep(1)
         if run.status != "succeeded":
             raise CommandError(f"run {run.pk} {run.status}: {run.error.strip().splitlines()[-1] if run.error else ''}")
+        for line in left_behind(run.result):
+            self.stdout.write(line)
         self.stdout.write(self.style.SUCCESS(json.dumps(run.result.get("metrics", {}))))
+
+
+def left_behind(result: dict) -> list[str]:
+    """What a finished run wrote, by id: the checkpoint it registered, the snapshots it wrote
+    (best_of_n, the judge's revise mode), so the next command can name them."""
+    lines = []
+    checkpoint = ModelCheckpoint.objects.filter(pk=result.get("checkpoint")).first() if result.get("checkpoint") else None
+    if checkpoint is not None:
+        lines.append(f"checkpoint {checkpoint.pk} ({checkpoint.kind}) '{checkpoint.name}'")
+    for key in ("snapshot", "pairs_snapshot"):
+        snapshot = DatasetSnapshot.objects.filter(pk=result[key]).first() if result.get(key) else None
+        if snapshot is not None:
+            rows = sum((snapshot.row_counts or {}).values())
+            lines.append(f"wrote snapshot {snapshot.pk} ({snapshot.format}, {rows} rows): train on it with --snapshot {snapshot.pk}")
+    return lines
