@@ -30,6 +30,7 @@ from labeling.errors import Conflict, ImportFailed, InvalidInput
 from labeling.imports.formats import PARSERS, ImportRecord, RecordError, RecordSkipped, contains_nul
 from labeling.imports.groups import Group, Hashed, comparison_groups, hashed, set_hash
 from labeling.imports.labels import store_labels
+from labeling.imports.memory import fewer_collections
 from labeling.imports.rows import StagedRows, staged_rows
 from labeling.imports.staging import ImportStaging
 from labeling.models import ComparisonKind, DataImport, ImportStatus, Project
@@ -127,7 +128,7 @@ def _without_nul(record: ImportRecord) -> ImportRecord:
 def _store_all(*, project, chunks, counts, format, file_name, label_source, user, digest, on_progress=None,
                on_lines=None, claimed=None) -> DataImport:
     try:
-        with transaction.atomic():
+        with fewer_collections(), transaction.atomic():
             source = _label_source_user(label_source) if label_source else None
             staging, stored_bytes = ImportStaging(project), 0
             with closing(chunks):  # on an error, stops the read-ahead thread now, not when collected

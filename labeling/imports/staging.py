@@ -218,7 +218,9 @@ class ImportStaging:
             new = dict(self._rows(_INSERT_COMPARISONS, [self.project_id, db_now(), self.project_id]))
         # Only a new comparison gets its positions: a stored one has them.
         positions = [(new[h], r, at) for h, _, order, _ in comparisons if h in new for at, r in enumerate(order)]
-        self._copy(_POSITIONS, _POSITION_COLUMNS, self._numeric(positions))
+        if self.postgres:
+            positions = "".join([f"{c}\t{r}\t{at}\n" for c, r, at in positions])
+        self._copy(_POSITIONS, _POSITION_COLUMNS, positions)
         return len(new)
 
     def stored_orders(self) -> dict[str, tuple[int, list[int]]]:

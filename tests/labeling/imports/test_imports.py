@@ -640,3 +640,20 @@ def test_a_nul_a_model_wrote_is_stored_visible_not_refused(project):
     record = ImportRecord([{"role": "user", "content": "Say hi"}], [("hi\x00there", "policy"), ("hello", "base")])
     import_records(project=project, records=[record], source_name="generate:test")
     assert sorted(Response.objects.filter(project=project).values_list("text", flat=True)) == ["hello", "hi\ufffdthere"]
+
+
+def test_the_collector_runs_rarely_during_an_import_and_as_before_after_it(project, monkeypatch):
+    """An import's many short-lived objects would run Python's collector hundreds of times per 10k
+    lines (a third of the importing process's CPU): the threshold is raised while it runs, and
+    restored after it, whether it succeeds or fails."""
+    import gc
+
+    before, seen = gc.get_threshold(), []
+    store = imports._store_batch
+    monkeypatch.setattr(imports, "_store_batch", lambda *args: (seen.append(gc.get_threshold()), store(*args)))
+    import_file(project=project, lines=lines(candidates(1)), format="candidates")
+    assert seen and seen[0][0] >= 50_000 and seen[0][1:] == before[1:]
+    assert gc.get_threshold() == before
+    with pytest.raises(ImportFailed):
+        import_file(project=project, lines=lines(candidates(2), {"prompt": "x"}), format="candidates")
+    assert gc.get_threshold() == before
