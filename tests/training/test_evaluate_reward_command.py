@@ -73,6 +73,8 @@ def test_errors_name_what_is_wrong(tmp_path, per_criterion_model):
         f.write('{"chosen": "no transcript"}\n')
     with pytest.raises(CommandError, match="pairs.jsonl line 5"):
         evaluate("--checkpoint", per_criterion_model, "--data", str(data), "--format", "hh-rlhf", "--criterion", "helpful")
+    with pytest.raises(CommandError, match=f"--data {tmp_path / 'missing.jsonl'}: no such file"):
+        evaluate("--checkpoint", per_criterion_model, "--data", str(tmp_path / "missing.jsonl"), "--format", "hh-rlhf")
     with pytest.raises(CommandError, match="not a checkpoint id or a model directory"):
         evaluate("--checkpoint", str(tmp_path / "nowhere"), "--data", str(data), "--format", "hh-rlhf")
 

@@ -44,6 +44,8 @@ def read_pairs(path: str, format: str, lines: list[int] | None = None) -> tuple[
     ``label_source`` are kept (reward_report.GROUP_FIELDS): the first is scored on, all group
     the report."""
     examples, skipped = [], []
+    if not Path(path).is_file():
+        raise CommandError(f"--data {path}: no such file")
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, start=1):
             if not line.strip():
