@@ -143,6 +143,7 @@ class ImportStaging:
         self.k = project.responses_per_comparison if project.task_type == ComparisonKind.RANKING else 2
         self.postgres = connection.vendor == "postgresql"
         self.sequences: dict = {}  # PostgreSQL: the id sequence's name by model
+        self.written: set[str] = set()  # staging tables holding rows
         with connection.cursor() as cursor:
             if self.postgres:  # see the module's docstring; this transaction's only
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -158,12 +159,15 @@ class ImportStaging:
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
     def clear(self) -> None:
+        """Empty the staging tables written since the last clear (a chunk stored straight into
+        its tables wrote only the prompts')."""
         with connection.cursor() as cursor:
-            if self.postgres:
-                cursor.execute(f"TRUNCATE {', '.join(_TABLES)}")
-            else:
-                for name in _TABLES:
+            if self.postgres and self.written:
+                cursor.execute(f"TRUNCATE {', '.join(sorted(self.written))}")
+            elif not self.postgres:
+                for name in self.written:
                     cursor.execute(f"DELETE FROM {name}")
+        self.written.clear()
 
     def store_prompts(self, staged: StagedRows) -> tuple[dict[str, int], int]:
         """The staged prompts' ids by content hash, and how many were new."""
@@ -251,6 +255,8 @@ class ImportStaging:
     def _copy(self, table: str, columns: list[str], rows: str | list[tuple]) -> None:
         """Append ``rows`` (COPY text on PostgreSQL, tuples on SQLite) to ``table`` in one bulk
         statement (a staging table, or the positions')."""
+        if table in _TABLES:
+            self.written.add(table)
         with connection.cursor() as cursor:
             if self.postgres:  # COPY's text format: a third of the CPU of csv's
                 cursor.cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", io.StringIO(rows))
