@@ -6,7 +6,8 @@ from pathlib import Path
 from django.conf import settings
 
 from labeling.errors import Conflict, InvalidInput
-from labeling.exports.services import criteria_check
+from labeling.exports.options import ExportFilters
+from labeling.exports.services import criteria_check, judgment_filter
 from labeling.models import SnapshotStatus
 from training.guardrails import (
     MIN_TRAIN_EXAMPLES,
@@ -197,8 +198,14 @@ def data_check(project, stage: str, snapshot, config: dict) -> None:
         return
     if stage == Stage.SFT and project.demonstrations.exists():
         return
-    if not project.judgments.exists():
+    if not training_judgments(project).exists():
         raise InvalidInput(f"the project has no judgments yet: nothing to train a {stage} run on")
+
+
+def training_judgments(project):
+    """The judgments a run's own snapshot exports: people's, none rejected in review (a judge's
+    verdicts train only through a snapshot exported with labels 'model' or 'all')."""
+    return judgment_filter(project, ExportFilters())
 
 
 def _check_endpoint_judge(base_model: str, base_checkpoint) -> None:
@@ -228,7 +235,7 @@ def amount_check(project, stage: str, snapshot, config: dict, force: bool) -> li
         counts = (snapshot.row_counts.get("train", 0), snapshot.row_counts.get("validation", 0))
         problems, warnings = data_problems(stage, *counts), data_warnings(stage, *counts)
     elif stage in (Stage.REWARD, Stage.DPO) and project.task_type == "pairwise" and not config.get("criteria"):
-        pairs = project.judgments.filter(winner__in=("a", "b")).values("comparison").distinct().count()
+        pairs = training_judgments(project).filter(winner__in=("a", "b")).values("comparison").distinct().count()
         needed = MIN_TRAIN_EXAMPLES + MIN_VALIDATION_EXAMPLES
         problems = [f"the project has {pairs} decided pairs, fewer than the {needed} needed "
                     f"({MIN_TRAIN_EXAMPLES} training + {MIN_VALIDATION_EXAMPLES} validation)"] if pairs < needed else []

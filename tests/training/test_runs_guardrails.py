@@ -126,3 +126,21 @@ def test_the_train_command_refuses_too_little_data_unless_forced(six_pair_projec
         call_command(*args)
     call_command(*args, "--force")
     assert TrainingRun.objects.get().force is True
+
+
+def test_only_peoples_counted_judgments_are_training_data_when_a_run_is_made(six_pair_project, tiny_reward_model):
+    """A run trains on people's labels (the export's default): a judge's verdicts and judgments
+    rejected in review are not data, so they cannot lift a project over the minimum at creation
+    only for the worker to refuse the run once it exports."""
+    from labeling.models import Comparison, ReviewState
+    from tests.labeling.stats.judge_builders import make_judge, verdict
+
+    judge = make_judge(six_pair_project)
+    for comparison in Comparison.objects.filter(project=six_pair_project):
+        verdict(comparison, judge.user, "a", strength=1)
+    with pytest.raises(InvalidInput, match="6 decided pairs"):
+        create(six_pair_project, base_model=tiny_reward_model, config=reward_config())
+    Judgment.objects.filter(project=six_pair_project).exclude(annotator=judge.user).update(review=ReviewState.REJECTED)
+    with pytest.raises(InvalidInput, match="the project has no judgments yet"):
+        create(six_pair_project, base_model=tiny_reward_model, config=reward_config())
+    assert not TrainingRun.objects.exists()
