@@ -91,8 +91,9 @@ def test_train_inline_best_of_n_beats_the_first_sample_and_its_snapshot_trains_s
     assert run.status == RunStatus.SUCCEEDED, run.error
     # what train prints names the snapshots to train on next; its last line stays the metrics
     printed = out.getvalue().strip().splitlines()
-    assert f"wrote snapshot {run.result['snapshot']} (sft, " in printed[-3]
-    assert f"wrote snapshot {run.result['pairs_snapshot']} (trl, " in printed[-2]
+    assert f"wrote snapshot {run.result['snapshot']} (sft, " in printed[-4]
+    assert f"wrote snapshot {run.result['pairs_snapshot']} (trl, " in printed[-3]
+    assert printed[-2].startswith(f"added {run.result['comparisons']['comparisons']} comparisons")
     assert json.loads(printed[-1]) == run.result["metrics"]
     metrics = run.result["metrics"]
     assert metrics["mean_best_reward"] > metrics["mean_first_reward"]

@@ -58,3 +58,14 @@ def test_a_generate_run_launches_one_process_on_a_worker_with_several_gpus(proje
     with pytest.raises(Launched):
         runner.run_generate(run, None)
     assert [launch.num_processes for launch in launched] == [1]
+
+
+def test_train_says_what_a_generate_run_added():
+    """A generate run has no metrics: what train prints at its end says what it added instead."""
+    from training.management.commands.train import left_behind
+
+    result = {"model_name": "tiny-policy", "samples": 100, "lines": 200, "prompts": 0, "responses": 100,
+              "comparisons": 200, "judgments": 0}
+    assert left_behind(result) == ["added 100 responses of 'tiny-policy' in 200 new comparisons"]
+    best_of_n = {"prompts": 24, "comparisons": {"comparisons": 17, "responses": 34}}
+    assert left_behind(best_of_n) == ["added 17 comparisons (each prompt's best sample against its first) for people to check"]

@@ -90,7 +90,8 @@ class Command(BaseCommand):
 
 def left_behind(result: dict) -> list[str]:
     """What a finished run wrote, by id: the checkpoint it registered, the snapshots it wrote
-    (best_of_n, the judge's revise mode), so the next command can name them."""
+    (best_of_n, the judge's revise mode), so the next command can name them; the comparisons
+    generate (or best_of_n) added."""
     lines = []
     checkpoint = ModelCheckpoint.objects.filter(pk=result.get("checkpoint")).first() if result.get("checkpoint") else None
     if checkpoint is not None:
@@ -100,4 +101,9 @@ def left_behind(result: dict) -> list[str]:
         if snapshot is not None:
             rows = sum((snapshot.row_counts or {}).values())
             lines.append(f"wrote snapshot {snapshot.pk} ({snapshot.format}, {rows} rows): train on it with --snapshot {snapshot.pk}")
+    added = result.get("comparisons")
+    if "model_name" in result and isinstance(added, int):  # generate
+        lines.append(f"added {result['responses']} responses of '{result['model_name']}' in {added} new comparisons")
+    elif isinstance(added, dict):  # best_of_n's new_comparisons
+        lines.append(f"added {added['comparisons']} comparisons (each prompt's best sample against its first) for people to check")
     return lines
