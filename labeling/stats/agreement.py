@@ -239,8 +239,12 @@ def _pairs_within_units(unit, *columns) -> list[tuple[np.ndarray, np.ndarray]]:
             lefts.append(grouped[:, left].ravel())
             rights.append(grouped[:, right].ravel())
     empty = np.zeros(0, np.int64)
-    return [(np.concatenate(lefts) if lefts else empty, np.concatenate(rights) if rights else empty)
-            for lefts, rights in out]
+    return [(_joined(lefts, empty), _joined(rights, empty)) for lefts, rights in out]
+
+
+def _joined(parts: list[np.ndarray], empty: np.ndarray) -> np.ndarray:
+    """The parts end to end; a single part itself (no copy)."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else empty
 
 
 def _matrix_rows(matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -271,12 +275,13 @@ def cohen_kappa_mean_rows(unit, rater, value) -> float | None:
     _, rater_code = _dense_codes(rater)
     _, unit = _dense_codes(unit)
     size = int(value_code.max()) + 1 if len(value_code) else 1
-    (rater_l, rater_r), (code_l, code_r) = _pairs_within_units(unit, rater_code, value_code)
-    swap = rater_l > rater_r  # kappa is symmetric: order each pair one way round
-    rater_l, rater_r = np.minimum(rater_l, rater_r), np.maximum(rater_l, rater_r)
-    code_l, code_r = np.where(swap, code_r, code_l), np.where(swap, code_l, code_r)
-    if len(rater_l) == 0:
+    # a rating as one code, rater-major: half the arrays to pair, and a pair's lower code is its
+    # lower rater's rating (kappa is symmetric: each pair is counted one way round)
+    ((left, right),) = _pairs_within_units(unit, rater_code * size + value_code)
+    if len(left) == 0:
         return None
+    rater_l, code_l = np.divmod(np.minimum(left, right), size)
+    rater_r, code_r = np.divmod(np.maximum(left, right), size)
     _, pair = _dense_codes(rater_l * (int(rater_code.max()) + 1) + rater_r)
     pairs = int(pair.max()) + 1
     confusion = np.bincount((pair * size + code_l) * size + code_r, minlength=pairs * size * size)
