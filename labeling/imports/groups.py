@@ -31,6 +31,7 @@ class Hashed:
     keys: list[tuple[str, str]]  # per response: (text hash, model name as stored), its identity in the prompt
     messages_json: str = ""  # the prompt's messages as the database stores them
     sets: list[list[int]] = field(default_factory=list)  # the line's response sets (see _response_sets)
+    response_keys: list[tuple[str, str, str]] = field(default_factory=list)  # per response: (prompt hash, *its key)
 
 
 def hashed(line: int, record: ImportRecord, project) -> Hashed:
@@ -39,6 +40,7 @@ def hashed(line: int, record: ImportRecord, project) -> Hashed:
     keys = [(text_hash(text), model[:200]) for text, model in record.responses]
     h = Hashed(line, record, messages_hash(record.messages), keys, messages_json(record.messages))
     h.sets = _response_sets(project, h)
+    h.response_keys = [(h.prompt_hash, th, model) for th, model in keys]
     return h
 
 
@@ -55,13 +57,14 @@ class Group:
 
 
 def comparison_groups(project, lines: list[Hashed], prompt_ids, response_ids) -> list[Group]:
-    """The comparisons the lines ask for. A label names its winner by response id: which letter
-    that is depends on the stored order of the comparison, known only once it is stored."""
+    """The comparisons the lines ask for (``response_ids``: by prompt hash, text hash and model).
+    A label names its winner by response id: which letter that is depends on the stored order of
+    the comparison, known only once it is stored."""
     split = _stored_sets(project, {prompt_ids[h.prompt_hash] for h in lines if _splits(project, h)})
     groups = []
     for h in lines:
         prompt_id = prompt_ids[h.prompt_hash]
-        ids = [response_ids[(prompt_id, *key)] for key in h.keys]
+        ids = [response_ids[key] for key in h.response_keys]
         if _splits(project, h) and _already_split({ids[i] for i in ranked(h)}, split.get(prompt_id, [])):
             continue
         winner = ids[h.record.chosen] if h.record.chosen is not None else None

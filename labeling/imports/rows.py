@@ -27,8 +27,8 @@ def staged_rows(lines: list[Hashed], postgres: bool) -> StagedRows:
     responses: dict[tuple[str, str, str], str] = {}
     for h in lines:
         prompts.setdefault(h.prompt_hash, h)
-        for (text, _), (th, model) in zip(h.record.responses, h.keys, strict=True):
-            responses.setdefault((h.prompt_hash, th, model), text)
+        for (text, _), key in zip(h.record.responses, h.response_keys, strict=True):
+            responses.setdefault(key, text)
     firsts, keys, texts = list(prompts.values()), list(responses), list(responses.values())
     prompt_columns = [
         list(range(len(firsts))), list(prompts), [h.messages_json for h in firsts],

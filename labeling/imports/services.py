@@ -286,8 +286,7 @@ def _store_batch(project, staging: ImportStaging, lines: list[Hashed], staged: S
     fresh = added == len(staged.prompt_hashes)  # then every response and comparison of the chunk is new too
     ids, added = staging.store_responses(staged, prompt_ids, fresh)
     counts.responses += added
-    keys = staged.response_keys  # response ids by (prompt id, text hash, model name)
-    response_ids = {(prompt_ids[p], h, m): i for (p, h, m), i in zip(keys, ids, strict=True)}
+    response_ids = dict(zip(staged.response_keys, ids, strict=True))  # by (prompt hash, text hash, model name)
     by_hash = _distinct(comparison_groups(project, lines, prompt_ids, response_ids))
     rng = random.Random()  # serving order's tie-breaker
     rows = [(h, g.prompt_id, g.response_ids, rng.random()) for h, g in by_hash.items()]

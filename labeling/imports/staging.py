@@ -259,7 +259,7 @@ class ImportStaging:
             self.written.add(table)
         with connection.cursor() as cursor:
             if self.postgres:  # COPY's text format: a third of the CPU of csv's
-                cursor.cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", io.StringIO(rows))
+                cursor.cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", io.BytesIO(rows.encode()))
             else:  # the driver's own cursor: Django's would rewrite the placeholders of every row
                 placeholders = ", ".join("?" * len(columns))
                 cursor.cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
