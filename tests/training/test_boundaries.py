@@ -2,7 +2,7 @@
 
 Training reads the models it points at (a run's project and snapshot), checks permissions and
 domain errors the way the API does, reads a snapshot's records through one function, checks a
-run's criteria against its project, stores generated responses through the import service and
+run's criteria against its project and counts the judgments its snapshot would export, stores generated responses through the import service and
 sets the serving priority through labeling's own service, and reads the comparisons a judge
 run judges and stores its verdicts through labeling.judges. Anything else it needs becomes a
 public function in labeling first, and joins this list. ``training/ml`` imports neither labeling
@@ -20,12 +20,12 @@ LABELING_PUBLIC = {
     "labeling.params": {"id_param", "int_param", "is_row_id"},
     "labeling.models": {"DatasetSnapshot", "JudgeKind", "Project", "Prompt", "SnapshotStatus"},
     "labeling.projects.selectors": {"project_list_for"},
-    "labeling.exports.options": {"ExportOptions", "SnapshotOptions"},
+    "labeling.exports.options": {"ExportFilters", "ExportOptions", "SnapshotOptions"},
     "labeling.exports.records": {"KTORecord", "PreferenceRecord", "PromptRecord", "Record", "SFTRecord"},
     "labeling.exports.snapshots": {
         "snapshot_create", "snapshot_from_records", "snapshot_prompt_records", "snapshot_records",
     },
-    "labeling.exports.services": {"criteria_check"},
+    "labeling.exports.services": {"criteria_check", "judgment_filter"},
     "labeling.annotation.priority": {
         "comparison_priority_set", "comparison_responses", "judge_priority_set", "open_comparison_ids",
     },
