@@ -149,7 +149,7 @@ def test_the_queue_filters_by_disagreement_and_annotator_and_shows_a_rankings_ti
     page.get_by_test_id("review-filter-disagrees").uncheck()
     expect(entries).to_have_count(3)
     page.get_by_test_id("review-annotator-filter").fill("oli-orders")
-    page.get_by_test_id("review-annotator-filter").press("Tab")  # the filter applies once typed in
+    page.get_by_test_id("review-annotator-filter").press("Enter")  # the filter applies on Enter (and on leaving the field)
     expect(entries).to_have_count(1, timeout=15_000)
     expect(entries.first).to_contain_text("oli-orders")
 
