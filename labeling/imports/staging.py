@@ -28,6 +28,12 @@ in the staging table). The foreign keys are checked all the same; staging, de-du
 the sort are what is saved (the responses' statements 0.51 -> 0.43 server CPU s per 24k rows).
 Chunks holding a stored prompt take the general path.
 
+What remains is mostly the server's, and mostly the foreign keys: about eleven checks a line,
+each a locking lookup (COPY of 24k responses: 0.43 server CPU s, 0.21 s into a copy of the table
+without its foreign keys). They stay: a constraint is what makes the rows trustworthy whatever
+wrote them. ``synchronous_commit`` stays on too: it would save only the commit's wait for its
+WAL flush, a few milliseconds per import, not CPU.
+
 The tables live for one import inside its transaction: created at its start, dropped at its end,
 and taken back with everything else by the rollback of a failed import.
 """
