@@ -224,6 +224,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set wherever a field of it appears (a run's status, a flag's reason),
+    # rather than a name made from a hash where two fields share it.
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "training.models.RunStatus",
+        "FlagReasonEnum": "labeling.models.FlagReason",
+    },
 }
 
 # --- files ----------------------------------------------------------------

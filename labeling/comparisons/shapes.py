@@ -2,10 +2,10 @@
 ``XOut`` is the schema component ``X``): unlike the annotation screen's, not blind."""
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
-from labeling.annotation.shapes import COUNT, PromptOut
-from labeling.review.shapes import TIES, ReviewState
+from labeling.annotation.shapes import PromptOut
+from labeling.review.shapes import ReviewedJudgmentOut
 
 
 class NamedResponseOut(TypedDict):
@@ -16,28 +16,11 @@ class NamedResponseOut(TypedDict):
     model_name: str
 
 
-class ComparisonJudgmentOut(TypedDict):
-    """One judgment on the comparison: who (``by_judge``: a judge, a model labelling comparisons,
-    ``judge`` its name; None for a person's),
-    the verdict (``winner`` or ``ranking`` with its ``ranking_ties``), strength, criterion verdicts, rationale, time spent and
-    its review (a rejected judgment counts nowhere but is listed)."""
+class ComparisonJudgmentOut(ReviewedJudgmentOut):
+    """One judgment on the comparison, as the review queue shows it, and ``judge``: the judge's
+    name (None for a person's)."""
 
-    id: int
-    annotator: str
-    by_judge: bool
     judge: str | None
-    winner: Literal["a", "b", "tie", ""]
-    strength: Annotated[int | None, COUNT]
-    ranking: list[str] | None
-    ranking_ties: Annotated[list[list[str]] | None, TIES]
-    criteria: dict[str, Any]
-    rationale: str
-    time_spent_ms: Annotated[int, COUNT]
-    created_at: datetime
-    review: ReviewState
-    review_note: str
-    reviewed_by: str | None
-    reviewed_at: datetime | None
 
 
 class ComparisonFlagOut(TypedDict):

@@ -25,16 +25,12 @@ class ReviewedComparisonOut(ShownComparisonOut):
     gold_answer: dict[str, Any] | None
 
 
-class ReviewEntryOut(TypedDict):
-    """One judgment in the review queue: the comparison, the verdict (``winner`` or ``ranking``),
-    its ``ranking_ties``, strength, criterion verdicts, rationale and time spent (``by_judge``: a judge's, issue #18); its
-    review so far; and why it may need a look: ``others`` counts the people's other counted
-    judgments on the comparison, ``agreeing`` those
-    with the same verdict, ``flags`` the flags on the comparison, ``wrong_on_gold`` a gold
-    comparison answered otherwise than its gold answer."""
+class ReviewedJudgmentOut(TypedDict):
+    """A judgment as reviewers and admins see it: who (``by_judge``: a judge's, issue #18), the
+    verdict (``winner`` or ``ranking`` with its ``ranking_ties``), strength, criterion verdicts,
+    rationale, time spent, and its review so far (a rejected judgment counts nowhere but is listed)."""
 
     id: int
-    comparison: ReviewedComparisonOut
     annotator: str
     by_judge: bool
     winner: Literal["a", "b", "tie", ""]
@@ -49,6 +45,15 @@ class ReviewEntryOut(TypedDict):
     review_note: str
     reviewed_by: str | None
     reviewed_at: datetime | None
+
+
+class ReviewEntryOut(ReviewedJudgmentOut):
+    """One judgment in the review queue, with its comparison, and why it may need a look:
+    ``others`` counts the people's other counted judgments on the comparison, ``agreeing`` those
+    with the same verdict, ``flags`` the flags on the comparison, ``wrong_on_gold`` a gold
+    comparison answered otherwise than its gold answer."""
+
+    comparison: ReviewedComparisonOut
     others: Annotated[int, COUNT]
     agreeing: Annotated[int, COUNT]
     flags: Annotated[int, COUNT]
