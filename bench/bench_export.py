@@ -106,7 +106,9 @@ def _judgment(rng, i: int, k: int, overlap: int, project_id: int, user_ids: list
     user = user_ids[(i + k) % len(user_ids)]  # distinct annotators on one comparison
     jid = (i - 1) * overlap + k + 1
     review = ("", "", None, None)  # unreviewed: review, review_note, reviewed_by, reviewed_at
-    return (jid, project_id, i, user, winner, strength, None, "{}", "", rng.randint(2000, 60000), f"bench-{jid}", now, *review)
+    ranked = (None, None)  # pairwise: no ranking, no ranking_ties
+    return (jid, project_id, i, user, winner, strength, *ranked, "{}", "", rng.randint(2000, 60000), f"bench-{jid}", now,
+            *review)
 
 
 def _insert(model, rows: list[tuple]) -> None:
