@@ -12,6 +12,7 @@ state; judgments added during a long export may or may not be included.
 import functools
 import hashlib
 import hmac
+import json
 import os
 import tempfile
 from collections import defaultdict
@@ -115,8 +116,11 @@ def judged_comparisons(
     ``source`` is set.
     """
     details = details or raw
-    columns = ("comparison_id", *_JUDGMENT, *(_DETAILS if details else ()), "ranking_ties")
+    columns = ("comparison_id", *_JUDGMENT, *(_DETAILS if details else ()), "ranking_ties_json")
+    # ties read as text, as criteria are: a JSON column's converter would run on every row,
+    # where only a ranking's with ties has anything to decode (_ties)
     qs = judgment_filter(project, filters, labels).order_by("comparison_id", "id")
+    qs = qs.annotate(ranking_ties_json=Cast("ranking_ties", TextField()))
     if details:
         qs = qs.annotate(criteria_json=Cast("criteria", TextField()))
     rows = qs.values_list(*columns)
@@ -124,6 +128,11 @@ def judged_comparisons(
     judges = set(judge_user_ids(project)) if labels != "human" else None
     for batch in _batches(groups):
         yield from _assemble(batch, raw, judges, tied_pairs=not filters.exclude_ties)
+
+
+def _ties(text: str | None) -> list[list[str]] | None:
+    """A judgment's ranking_ties read as text: decoded where it holds any."""
+    return json.loads(text) if text else None
 
 
 def _batches(groups: Iterator[tuple[int, list]]) -> Iterator[list[tuple[int, list]]]:
@@ -158,7 +167,7 @@ def _assemble(
         if cid not in heads:  # deleted since its judgments were read
             continue
         judgments = [
-            JudgmentRow(*row[1:-1], flags=flags.get((cid, row[2]), ()), ranking_ties=row[-1], tied_pairs=tied_pairs)
+            JudgmentRow(*row[1:-1], flags=flags.get((cid, row[2]), ()), ranking_ties=_ties(row[-1]), tied_pairs=tied_pairs)
             for row in rows
         ]
         if judges is not None:  # labels other than human: say whose each judgment is
