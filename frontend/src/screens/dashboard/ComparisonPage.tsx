@@ -1,4 +1,3 @@
-import { useState } from "preact/hooks";
 import { getComparison, resolveFlag } from "../../api";
 import { Markdown } from "../../components/Markdown";
 import { criterionVerdicts, judgedBy, judgmentTally, reviewText } from "../../logic/comparisonDetail";
@@ -7,8 +6,8 @@ import { verdictText } from "../../logic/reviewQuery";
 import { hrefFor } from "../../router";
 import type { ComparisonDetail, ComparisonFlag, ComparisonJudgment, Project } from "../../types";
 import "../../styles/review.css";
-import { REASON_LABELS } from "./OpenFlags";
-import { errorText, usePolled } from "./usePolled";
+import { REASON_LABELS, useResolve } from "./OpenFlags";
+import { usePolled } from "./usePolled";
 
 /** One comparison whole, opened from a flag (or an annotator's fastest judgments): the prompt, each
  * response with its model, every judgment (a judge's marked) and the flags, resolvable here.
@@ -113,20 +112,7 @@ function JudgmentTable({ judgments, scale }: { judgments: ComparisonJudgment[]; 
 }
 
 function FlagList({ flags, reload }: { flags: ComparisonFlag[]; reload: () => void }) {
-  const [busy, setBusy] = useState<number | null>(null);
-  const [error, setError] = useState("");
-  const resolve = async (flagId: number) => {
-    setBusy(flagId);
-    setError("");
-    try {
-      await resolveFlag(flagId);
-      reload();
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(null);
-    }
-  };
+  const { busy, error, resolve } = useResolve((flagId) => resolveFlag(flagId).then(reload));
   if (flags.length === 0) return null;
   return (
     <>

@@ -18,8 +18,8 @@ interface Props {
   onResolve: (flagId: number) => Promise<unknown>;
 }
 
-/** Resolve one flag at a time; the flag being resolved and the last failure. */
-function useResolve(onResolve: Props["onResolve"]) {
+/** Resolve one flag at a time; the flag being resolved and the last failure (also the comparison page's). */
+export function useResolve(onResolve: Props["onResolve"]) {
   const [busy, setBusy] = useState<number | null>(null);
   const [error, setError] = useState("");
   const resolve = async (flagId: number) => {
