@@ -1,7 +1,7 @@
 // One comparison whole, for project admins (labeling/comparisons/shapes.py): not blind.
 
-import type { CriterionVerdicts, FlagReason, Letter, Message, PairwiseWinner } from "./annotation";
-import type { ReviewState } from "./review";
+import type { FlagReason, Letter, Message, PairwiseWinner } from "./annotation";
+import type { ReviewedJudgment } from "./review";
 
 /** A response at its position, with the model that wrote it. */
 export interface NamedResponse {
@@ -11,27 +11,10 @@ export interface NamedResponse {
   model_name: string;
 }
 
-export interface ComparisonJudgment {
-  id: number;
-  /** The username (a judge's is its user's, e.g. "judge:3:rm-run-3"). */
-  annotator: string;
-  /** Made by a judge (a model labelling comparisons), not a person. */
-  by_judge: boolean;
-  /** The judge's name; null for a person's judgment. */
+/** One judgment on the comparison, as the review queue shows it (annotator: a judge's is its
+ * user's, e.g. "judge:3:rm-run-3"), and the judge's name (null for a person's judgment). */
+export interface ComparisonJudgment extends ReviewedJudgment {
   judge: string | null;
-  winner: PairwiseWinner | "";
-  strength: number | null;
-  ranking: Letter[] | null;
-  /** Ranking: the groups of positions ranked equal ([] when none); null for pairwise. */
-  ranking_ties: Letter[][] | null;
-  criteria: CriterionVerdicts;
-  rationale: string;
-  time_spent_ms: number;
-  created_at: string;
-  review: ReviewState;
-  review_note: string;
-  reviewed_by: string | null;
-  reviewed_at: string | null;
 }
 
 export interface ComparisonFlag {

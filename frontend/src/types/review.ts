@@ -20,10 +20,9 @@ export interface ReviewedComparison extends ShownComparison {
   gold_answer: { winner?: PairwiseWinner; ranking?: Letter[] } | null;
 }
 
-/** One entry of GET /api/projects/{id}/review/, and POST /api/judgments/{id}/review/'s answer. */
-export interface ReviewEntry {
+/** A judgment as reviewers and admins see it (labeling/review/shapes.py ReviewedJudgmentOut). */
+export interface ReviewedJudgment {
   id: number;
-  comparison: ReviewedComparison;
   annotator: string;
   /** A judge's judgment (a model labelling comparisons), not a person's. */
   by_judge: boolean;
@@ -40,6 +39,11 @@ export interface ReviewEntry {
   review_note: string;
   reviewed_by: string | null;
   reviewed_at: string | null;
+}
+
+/** One entry of GET /api/projects/{id}/review/, and POST /api/judgments/{id}/review/'s answer. */
+export interface ReviewEntry extends ReviewedJudgment {
+  comparison: ReviewedComparison;
   /** Other counted judgments on the comparison, and how many of them gave the same verdict. */
   others: number;
   agreeing: number;
