@@ -72,10 +72,15 @@ def judge(
     The callback gets (chunk number, number of chunks, {"comparisons_per_s"}) after each chunk
     of config.batch_size comparisons; returning False raises TrainingCancelled.
     """
+    scorer = scorer_for(config, model_path, checked_rubric(config, comparisons, rubric), endpoint)
+    return judged_in_chunks(scorer, comparisons, config.batch_size, callback)
+
+
+def checked_rubric(config: JudgeConfig, comparisons: list[dict], rubric: dict | None) -> Rubric:
+    """The Rubric of a judge or revise run, once its comparisons and model options are checked."""
     check_comparisons(comparisons)
     check_model_options(config)
-    scorer = scorer_for(config, model_path, Rubric(**(rubric or {})), endpoint)
-    return judged_in_chunks(scorer, comparisons, config.batch_size, callback)
+    return Rubric(**(rubric or {}))
 
 
 def scorer_for(config: JudgeConfig, model_path, rubric: Rubric, endpoint: str | None):

@@ -32,9 +32,9 @@ from pathlib import Path
 
 import torch
 
-from training.ml.checkpoints import check_model_options, load_causal_lm, load_tokenizer
+from training.ml.checkpoints import load_causal_lm, load_tokenizer
 from training.ml.data import prompt_ids, special_tokens
-from training.ml.judge import Rubric, check_comparisons
+from training.ml.judge import Rubric, checked_rubric
 from training.ml.judge_config import JudgeConfig
 from training.ml.judge_lm import conversation_text
 from training.ml.loop import Callback, TrainingCancelled
@@ -136,15 +136,11 @@ def revise(
     comparisons: list[dict],
     callback: Callback | None = None,
     rubric: dict | None = None,
-    endpoint: str | None = None,
 ) -> dict:
     """Critique and revise the comparisons' responses with the causal LM at `model_path` (see
     the module docstring). The callback gets (chunk number, chunks, {"responses_per_s", ...})
-    after each chunk of config.batch_size responses; returning False raises TrainingCancelled.
-    `endpoint` is the judge's argument and unused: an endpoint does not revise."""
-    check_comparisons(comparisons)
-    check_model_options(config)
-    principles = principles_of(Rubric(**(rubric or {})))
+    after each chunk of config.batch_size responses; returning False raises TrainingCancelled."""
+    principles = principles_of(checked_rubric(config, comparisons, rubric))
     writer = Reviser(config, model_path)
     originals, results, start = distinct_responses(comparisons), [], time.perf_counter()
     chunks = range(0, len(originals), config.batch_size)
