@@ -2,7 +2,13 @@
 
 from dataclasses import dataclass
 
-from training.ml.config_base import MAX_SAMPLES, UpTo, non_negative, option, seed_value
+from training.ml.config_base import (
+    UpTo,
+    non_negative,
+    option,
+    samples_option,
+    seed_value,
+)
 from training.ml.generate_config import GenerateConfig
 
 MAX_BEST_OF_N_PROMPTS = 10_000  # snapshot prompts one run samples for
@@ -12,7 +18,7 @@ MAX_BEST_OF_N_PROMPTS = 10_000  # snapshot prompts one run samples for
 class BestOfNConfig(GenerateConfig):
     """Best-of-N: sample N responses per snapshot prompt, keep the reward model's best."""
 
-    num_samples: int = option(4, "N: responses sampled per prompt.", UpTo(MAX_SAMPLES))
+    num_samples: int = samples_option(4, "N: responses sampled per prompt.")
     reward_criterion: str | None = option(
         None, "For a reward model trained per criterion: the criterion it scores samples on."
     )

@@ -154,6 +154,41 @@ def option(default, help: str, check: Callable | None = None):
     return dataclasses.field(default=default, metadata={"help": help, "check": check})
 
 
+def batch_option(default: int, help: str):
+    """A field counted in examples, prompts or sequences per step or pass."""
+    return option(default, help, UpTo(MAX_BATCH))
+
+
+def steps_option(help: str):
+    """A field counted in optimizer steps, off (null) by default."""
+    return option(None, help, UpTo(MAX_STEPS))
+
+
+def epochs_option(default: int, help: str):
+    """A field counted in passes over data."""
+    return option(default, help, UpTo(MAX_EPOCHS))
+
+
+def tokens_option(default: int, help: str):
+    """A field counted in tokens per sequence."""
+    return option(default, help, UpTo(MAX_TOKENS))
+
+
+def prompt_length_option(default: int):
+    """max_prompt_length, the same in every config that reads prompts."""
+    return tokens_option(default, "Most prompt tokens kept; longer prompts lose their oldest tokens.")
+
+
+def new_tokens_option(default: int, help: str):
+    """A field counted in tokens sampled per response."""
+    return option(default, help, UpTo(MAX_NEW_TOKENS))
+
+
+def samples_option(default: int, help: str):
+    """A field counted in responses sampled per prompt."""
+    return option(default, help, UpTo(MAX_SAMPLES))
+
+
 def inference_dtype_option():
     """The torch_dtype field of a config that only runs a model (generate, judge)."""
     return option(
@@ -241,27 +276,22 @@ class TrainConfig(Config):
     """Fields every training stage has."""
 
     learning_rate: float = option(1e-5, "Peak AdamW learning rate.", positive)
-    batch_size: int = option(
+    batch_size: int = batch_option(
         8,
         "Examples (pairs for reward/DPO, completions for KTO, prompts for PPO/GRPO/RLOO) per "
         "device per step.",
-        UpTo(MAX_BATCH),
     )
     gradient_accumulation_steps: int = option(
         1, "Micro-batches summed into one optimizer step.", UpTo(MAX_ACCUMULATION)
     )
-    epochs: int = option(
-        1, "Passes over the training examples (ignored when max_steps is set).", UpTo(MAX_EPOCHS)
+    epochs: int = epochs_option(
+        1, "Passes over the training examples (ignored when max_steps is set).",
     )
-    max_steps: int | None = option(
-        None, "Stop after this many optimizer steps; overrides epochs.", UpTo(MAX_STEPS)
-    )
-    save_steps: int | None = option(
-        None,
+    max_steps: int | None = steps_option("Stop after this many optimizer steps; overrides epochs.")
+    save_steps: int | None = steps_option(
         "Save the full training state every this many steps (weights, optimizer, schedule, RNG, "
         "data position), so a run whose worker dies resumes there; null = only the final model. "
         "Reward, SFT, DPO and KTO.",
-        UpTo(MAX_STEPS),
     )
     save_total_limit: int = option(2, "Saved training states kept, the newest.", UpTo(MAX_STATES))
     show_samples: bool = option(
@@ -269,18 +299,14 @@ class TrainConfig(Config):
         "SFT, DPO, KTO: greedy responses to a few validation prompts on about 100 evenly spread "
         "steps, shown on the run page; each costs a short generation (off for throughput benches).",
     )
-    eval_steps: int | None = option(
-        None,
+    eval_steps: int | None = steps_option(
         "Measure the validation metrics every this many steps, recorded as val_* curves; null = "
         "only after the last step. Reward, SFT, DPO and KTO.",
-        UpTo(MAX_STEPS),
     )
-    max_length: int = option(
-        512, "Most tokens per sequence (prompt + completion + special tokens).", UpTo(MAX_TOKENS)
+    max_length: int = tokens_option(
+        512, "Most tokens per sequence (prompt + completion + special tokens).",
     )
-    max_prompt_length: int = option(
-        256, "Most prompt tokens kept; longer prompts lose their oldest tokens.", UpTo(MAX_TOKENS)
-    )
+    max_prompt_length: int = prompt_length_option(256)
     warmup_ratio: float = option(
         0.0, "Share of steps spent warming the learning rate up from 0.", fraction
     )

@@ -3,17 +3,16 @@
 from dataclasses import dataclass
 
 from training.ml.config_base import (
-    MAX_BATCH,
-    MAX_NEW_TOKENS,
-    MAX_SAMPLES,
-    MAX_TOKENS,
     Config,
-    UpTo,
     attention_option,
     backend_name,
+    batch_option,
     inference_dtype_option,
+    new_tokens_option,
     option,
     positive,
+    prompt_length_option,
+    samples_option,
     seed_value,
 )
 
@@ -28,16 +27,14 @@ class GenerateConfig(Config):
         "vLLM where it can run, else transformers. Same records and sampling parameters either way.",
         backend_name,
     )
-    num_samples: int = option(2, "Responses sampled per prompt.", UpTo(MAX_SAMPLES))
-    max_new_tokens: int = option(128, "Most tokens per response.", UpTo(MAX_NEW_TOKENS))
+    num_samples: int = samples_option(2, "Responses sampled per prompt.")
+    max_new_tokens: int = new_tokens_option(128, "Most tokens per response.")
     temperature: float = option(1.0, "Sampling temperature.", positive)
     top_p: float = option(
         1.0, "Nucleus sampling: keep the smallest token set with this much probability.", positive
     )
-    batch_size: int = option(8, "Prompts per generate call.", UpTo(MAX_BATCH))
-    max_prompt_length: int = option(
-        512, "Most prompt tokens kept; longer prompts lose their oldest tokens.", UpTo(MAX_TOKENS)
-    )
+    batch_size: int = batch_option(8, "Prompts per generate call.")
+    max_prompt_length: int = prompt_length_option(512)
     seed: int = option(0, "Sampling seed.", seed_value)
     torch_dtype: str = inference_dtype_option()
     attn_implementation: str | None = attention_option()

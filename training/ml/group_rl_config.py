@@ -3,9 +3,8 @@
 from dataclasses import dataclass
 
 from training.ml.config_base import (
-    MAX_BATCH,
-    MAX_EPOCHS,
-    UpTo,
+    batch_option,
+    epochs_option,
     generations,
     non_negative,
     option,
@@ -20,24 +19,20 @@ class GroupRLConfig(RolloutConfig):
     """Fields GRPO and RLOO share: num_generations responses per prompt, scored by the reward
     model, each judged against the other responses to its prompt (no value head)."""
 
-    batch_size: int = option(
-        8, "Prompts per step; each is sampled num_generations times.", UpTo(MAX_BATCH)
-    )
+    batch_size: int = batch_option(8, "Prompts per step; each is sampled num_generations times.")
     num_generations: int = option(
         4,
         "Responses sampled per prompt (k); each is judged against the others, so at least 2.",
         generations,
     )
-    mini_batch_size: int = option(
+    mini_batch_size: int = batch_option(
         8,
         "Responses (not prompts) per gradient computation inside an epoch, and per forward "
         "when the rollouts are scored (policy, reference, reward model).",
-        UpTo(MAX_BATCH),
     )
-    ppo_epochs: int = option(
+    ppo_epochs: int = epochs_option(
         1,
         "Optimisation passes over each step's responses (μ in the GRPO paper).",
-        UpTo(MAX_EPOCHS),
     )
     verifier: str = option(
         "none",

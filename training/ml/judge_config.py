@@ -3,17 +3,17 @@
 from dataclasses import dataclass
 
 from training.ml.config_base import (
-    MAX_BATCH,
-    MAX_NEW_TOKENS,
-    MAX_TOKENS,
     Config,
     UpTo,
     attention_option,
+    batch_option,
     inference_dtype_option,
+    new_tokens_option,
     non_negative,
     option,
     positive,
     seed_value,
+    tokens_option,
 )
 
 JUDGE_WHICH = ("all", "unjudged", "sample")
@@ -69,15 +69,14 @@ class JudgeConfig(Config):
         "Judge with this model of the OpenAI-compatible endpoint the site administrator "
         "configured (JUDGE_ENDPOINT_URL) instead of a checkpoint; empty = the run's checkpoint judges.",
     )
-    batch_size: int = option(8, "Sequences scored per forward pass.", UpTo(MAX_BATCH))
-    max_length: int = option(
+    batch_size: int = batch_option(8, "Sequences scored per forward pass.")
+    max_length: int = tokens_option(
         1024,
         "Causal LM judge: most tokens per question; a longer conversation loses its oldest turns. "
         "A reward model reads its inputs at the lengths it was trained with.",
-        UpTo(MAX_TOKENS),
     )
-    max_new_tokens: int = option(
-        128, "Revise: most tokens of each critique and each revision.", UpTo(MAX_NEW_TOKENS)
+    max_new_tokens: int = new_tokens_option(
+        128, "Revise: most tokens of each critique and each revision.",
     )
     temperature: float = option(
         0.0, "Revise: sampling temperature of critiques and revisions (seeded with seed); 0 = greedy.",

@@ -3,18 +3,17 @@
 from dataclasses import dataclass
 
 from training.ml.config_base import (
-    MAX_BATCH,
-    MAX_EPOCHS,
-    MAX_NEW_TOKENS,
-    MAX_STEPS,
-    MAX_TOKENS,
     TrainConfig,
-    UpTo,
     at_least_two,
     backend_name,
+    batch_option,
+    epochs_option,
+    new_tokens_option,
     non_negative,
     option,
     positive,
+    steps_option,
+    tokens_option,
 )
 
 
@@ -29,28 +28,23 @@ class RolloutConfig(TrainConfig):
     passes over them in mini-batches with a clipped policy ratio."""
 
     learning_rate: float = option(1e-6, "Peak AdamW learning rate.", positive)
-    save_steps: int | None = option(
-        None,
+    save_steps: int | None = steps_option(
         "Save the full training state every this many steps (policy or adapters, PPO's value "
         "head, optimizer, schedule, RNG, the prompts' place, the reward monitor), so a run whose "
         "worker dies resumes there; null = only the final model.",
-        UpTo(MAX_STEPS),
     )
-    eval_steps: int | None = option(
-        None,
+    eval_steps: int | None = steps_option(
         "Measure val_reward (and score the gold reward, when one is set) every this many steps; "
         "null = val_reward only after the last step, the gold reward every step.",
-        UpTo(MAX_STEPS),
     )
-    max_length: int = option(384, "Most tokens per prompt + response.", UpTo(MAX_TOKENS))
-    mini_batch_size: int = option(
+    max_length: int = tokens_option(384, "Most tokens per prompt + response.")
+    mini_batch_size: int = batch_option(
         4,
         "Responses per gradient computation inside an epoch, and per forward when the rollouts "
         "are scored (policy, reference, reward model).",
-        UpTo(MAX_BATCH),
     )
-    ppo_epochs: int = option(4, "Optimisation passes over each step's responses.", UpTo(MAX_EPOCHS))
-    max_new_tokens: int = option(64, "Most tokens sampled per response.", UpTo(MAX_NEW_TOKENS))
+    ppo_epochs: int = epochs_option(4, "Optimisation passes over each step's responses.")
+    max_new_tokens: int = new_tokens_option(64, "Most tokens sampled per response.")
     temperature: float = option(
         1.0, "Sampling temperature for rollouts; logits are scaled the same in training.", positive
     )

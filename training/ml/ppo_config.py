@@ -2,7 +2,13 @@
 
 from dataclasses import dataclass
 
-from training.ml.config_base import MAX_BATCH, UpTo, non_negative, option, positive, unit_interval
+from training.ml.config_base import (
+    batch_option,
+    non_negative,
+    option,
+    positive,
+    unit_interval,
+)
 from training.ml.online_config import RolloutConfig
 
 
@@ -10,7 +16,7 @@ from training.ml.online_config import RolloutConfig
 class PPOConfig(RolloutConfig):
     """PPO with a value head; reward = reward model score - β·KL to the reference."""
 
-    batch_size: int = option(8, "Prompts rolled out per PPO step.", UpTo(MAX_BATCH))
+    batch_size: int = batch_option(8, "Prompts rolled out per PPO step.")
     beta: float = option(
         0.05, "KL penalty coefficient β against the reference model.", non_negative
     )
