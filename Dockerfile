@@ -17,6 +17,7 @@ COPY pyproject.toml README.md ./
 COPY annotation_site/ annotation_site/
 COPY labeling/ labeling/
 COPY training/ training/
+COPY durable/ durable/
 RUN pip install --no-cache-dir "torch==2.13.0" --index-url "$TORCH_INDEX" \
  && pip install --no-cache-dir .
 COPY manage.py ./

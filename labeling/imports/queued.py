@@ -36,6 +36,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from durable import fsync_path
 from labeling.errors import DomainError
 from labeling.imports.services import import_file, import_options_check
 from labeling.models import DataImport, ImportStatus, Project
@@ -225,19 +226,11 @@ def _store_upload(upload) -> tuple[str, str, int]:
             f.flush()
             os.fsync(f.fileno())  # on disk before the rename makes the upload visible
         os.replace(tmp, path)
-        _fsync_directory(path.parent)
+        fsync_path(path.parent)  # the rename itself durable
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return relative, digest.hexdigest(), lines + (last != b"\n")  # a last line without its newline counts
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _upload(row: DataImport) -> Path:

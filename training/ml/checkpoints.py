@@ -39,8 +39,8 @@ from transformers import (
     AutoTokenizer,
 )
 
+from durable import fsync_tree, replace_directory
 from training.ml.adapters import CAUSAL_LM, merged, prepare_trainable
-from training.ml.durable import fsync_tree, replace_directory
 from training.ml.resume import remove_states
 from training.ml.reward_model import MeanPooledRewardModel
 
@@ -207,7 +207,7 @@ def staged_output(output_dir: Path, is_main_process: bool = True) -> Iterator[Pa
             shutil.rmtree(staging, ignore_errors=True)
         raise
     if is_main_process:
-        # Every file durable before the rename publishes them (durable.py): a checkpoint that
+        # Every file durable before the rename publishes them (the durable package): a checkpoint that
         # exists under its final name is complete, even after a power loss.
         fsync_tree(staging)
         replace_directory(staging, output_dir)  # output_dir is absent or empty, see check_output_dir

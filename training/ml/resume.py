@@ -18,7 +18,7 @@ import json
 import shutil
 from pathlib import Path
 
-from training.ml.durable import fsync_tree, replace_directory
+from durable import fsync_tree, replace_directory
 
 TRAINER_STATE = "trainer_state.json"
 PREFIX = "step-"

@@ -1,7 +1,7 @@
 """A finished checkpoint is durable before it is published: every file and directory fsynced,
 then the rename, then the parent directory."""
 
-from training.ml import durable
+import durable
 from training.ml.checkpoints import staged_output
 
 

@@ -1,5 +1,6 @@
-"""Directories that survive a crash or power loss: everything fsynced before the rename that
-publishes it, and the rename itself fsynced in the parent directory.
+"""Files and directories that survive a crash or power loss: everything fsynced before the
+rename that publishes it, and the rename itself fsynced in the parent directory. Plain Python,
+shared by labeling (uploads) and training (checkpoints, saved states).
 
 Without the fsyncs a rename can reach the disk before the data it names: after a power loss
 the directory exists under its final name with empty or truncated files, and a checkpoint that
