@@ -15,8 +15,9 @@ from labeling.imports.groups import Hashed
 class StagedRows:
     prompt_hashes: list[str]
     response_keys: list[tuple[str, str, str]]  # (prompt hash, text hash, model), in staged order
-    # PostgreSQL: the staging table's COPY text; SQLite: its rows (n, content hash, messages, external id, metadata)
-    prompts: str | list[tuple]
+    # PostgreSQL: per prompt, its COPY fields "content hash, messages, external id, metadata" (the
+    # statement that stores it puts its number or id before them); SQLite: rows (n, those four)
+    prompts: list[str] | list[tuple]
     # PostgreSQL: per response, its COPY fields "text hash, model, text, length" (the statement
     # that stores it puts its number or ids before them); SQLite: rows (n, prompt hash, those four)
     responses: list[str] | list[tuple]
@@ -31,16 +32,16 @@ def staged_rows(lines: list[Hashed], postgres: bool) -> StagedRows:
             responses.setdefault(key, text)
     firsts, keys, texts = list(prompts.values()), list(responses), list(responses.values())
     prompt_columns = [
-        list(range(len(firsts))), list(prompts), [h.messages_json for h in firsts],
-        [h.record.external_id[:200] for h in firsts],
+        list(prompts), [h.messages_json for h in firsts], [h.record.external_id[:200] for h in firsts],
         [db_json(h.record.metadata) if h.record.metadata else "{}" for h in firsts],
     ]
     response_columns = [[k[1] for k in keys], [k[2] for k in keys], texts, [len(t) for t in texts]]
     if not postgres:
-        numbered = [list(range(len(keys))), [k[0] for k in keys], *response_columns]
-        return StagedRows(list(prompts), keys, _rows(prompt_columns), _rows(numbered))
-    prompt_text = "".join([line + "\n" for line in _copy_lines(prompt_columns, escape=(2, 3, 4))])
-    return StagedRows(list(prompts), keys, prompt_text, _copy_lines(response_columns, escape=(1, 2)))
+        prompt_rows = _rows([list(range(len(firsts))), *prompt_columns])
+        return StagedRows(list(prompts), keys, prompt_rows, _rows([list(range(len(keys))), [k[0] for k in keys], *response_columns]))
+    return StagedRows(
+        list(prompts), keys, _copy_lines(prompt_columns, escape=(1, 2, 3)), _copy_lines(response_columns, escape=(1, 2))
+    )
 
 
 def _rows(columns: list[list]) -> list[tuple]:

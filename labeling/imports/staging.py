@@ -26,7 +26,10 @@ so is a comparison holding a new response, so they are COPYed straight into thei
 ids drawn from the tables' sequences (comparisons only without labels, which look them up again
 in the staging table). The foreign keys are checked all the same; staging, de-duplication and
 the sort are what is saved (the responses' statements 0.51 -> 0.43 server CPU s per 24k rows).
-Chunks holding a stored prompt take the general path.
+Chunks holding a stored prompt take the general path. Into a project that had no prompts (a
+first import), the prompts skip staging too: the import keeps the content hashes it stored, which
+are then all of the project's, so a chunk holding none of them holds only new prompts, COPYed
+the same way (100k lines: 8.5 -> 8.1 server CPU s; no staging COPY, lookup or TRUNCATE a chunk).
 
 What remains is mostly the server's, and mostly the foreign keys: about eleven checks a line,
 each a locking lookup (COPY of 24k responses: 0.43 server CPU s, 0.21 s into a copy of the table
@@ -114,6 +117,9 @@ _DIRECT_RESPONSE_COLUMNS = sql_text(
     "id, {Response.prompt}, content_hash, model_name, text, length_chars, {Response.project}, metadata, created_at",
     Response,
 ).split(", ")
+_DIRECT_PROMPT_COLUMNS = sql_text(
+    "id, content_hash, messages, external_id, metadata, {Prompt.project}, created_at", Prompt
+).split(", ")
 _DIRECT_COMPARISON_COLUMNS = sql_text(
     "id, {Comparison.prompt}, response_set_hash, random_key, {Comparison.project}, priority, is_gold, judgment_count,"
     " holders, is_open, created_at", Comparison,
@@ -150,6 +156,11 @@ class ImportStaging:
         self.postgres = connection.vendor == "postgresql"
         self.sequences: dict = {}  # PostgreSQL: the id sequence's name by model
         self.written: set[str] = set()  # staging tables holding rows
+        # PostgreSQL, into a project with no prompts yet: the content hashes of the prompts this
+        # import stored, then all of the project's, so a chunk holding none of them is all new.
+        self.imported_prompts: set[str] | None = None
+        if self.postgres and not Prompt.objects.filter(project_id=project.pk).exists():
+            self.imported_prompts = set()
         with connection.cursor() as cursor:
             if self.postgres:  # see the module's docstring; this transaction's only
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -177,10 +188,21 @@ class ImportStaging:
 
     def store_prompts(self, staged: StagedRows) -> tuple[dict[str, int], int]:
         """The staged prompts' ids by content hash, and how many were new."""
-        self._copy("import_prompt", ["n", "content_hash", "messages", "external_id", "metadata"], staged.prompts)
+        hashes, known = staged.prompt_hashes, self.imported_prompts
+        if known is not None and known.isdisjoint(hashes):  # all new: no staging, no lookups
+            ids = self._next_ids(Prompt, len(hashes))
+            end = f"\t{self.project_id}\t{db_now()}\n"
+            self._copy(Prompt._meta.db_table, _DIRECT_PROMPT_COLUMNS,
+                       "".join([f"{i}\t{fields}{end}" for i, fields in zip(ids, staged.prompts, strict=True)]))
+            known.update(hashes)
+            return dict(zip(hashes, ids, strict=True)), len(ids)
+        if known is not None:
+            known.update(hashes)
+        rows = "".join([f"{n}\t{fields}\n" for n, fields in enumerate(staged.prompts)]) if self.postgres else staged.prompts
+        self._copy("import_prompt", ["n", "content_hash", "messages", "external_id", "metadata"], rows)
         sql = _INSERT_PROMPTS.format(messages=self._json("s.messages"), metadata=self._json("s.metadata"))
         new = dict(self._rows(sql, [self.project_id, db_now(), self.project_id]))
-        if len(new) == len(staged.prompt_hashes):
+        if len(new) == len(hashes):
             return new, len(new)
         return dict(self._rows(_PROMPT_IDS, [self.project_id])), len(new)
 

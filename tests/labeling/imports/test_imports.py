@@ -455,6 +455,22 @@ def test_chunks_of_new_prompts_and_chunks_holding_stored_ones_store_the_same_row
     Comparison.objects.create(project=project, prompt=prompt, response_set_hash="after the import")
 
 
+def test_a_first_import_whose_prompts_repeat_across_chunks_stores_each_once(project, monkeypatch):
+    """Into a project with no prompts, a chunk of prompts none of the import's earlier chunks held
+    is stored straight into the table (PostgreSQL); one holding an earlier chunk's prompt goes
+    through the staging tables, and the chunks after it go straight in again."""
+    monkeypatch.setattr(imports, "BATCH_LINES", 4)
+    monkeypatch.setattr(imports, "FIRST_BATCH_LINES", 4)
+    numbers = [0, 1, 2, 3, 4, 5, 1, 6, 7, 8, 9, 10]  # the second chunk repeats prompt 1 (its three responses)
+    result = import_file(project=project, lines=lines(*[candidates(i) for i in numbers]), format="candidates")
+    assert result.counts["prompts"] == 11 and result.counts["responses"] == 33 and result.counts["comparisons"] == 33
+    assert counts(project) == (11, 33, 33, 0)
+    again = ProjectFactory()
+    import_file(project=again, lines=lines(*[candidates(i) for i in range(11)]), format="candidates")
+    assert stored(project) == stored(again)
+    make_prompt(project)  # the ORM's next id is free
+
+
 @pytest.mark.parametrize("text", ["\\N", "", '"quoted", with a comma\nand a newline', "tab\there"])
 def test_texts_that_look_like_nulls_or_csv_survive_the_staging_copy(project, text):
     line = {"prompt": text or "Q", "responses": [{"text": text, "model": "m1"}, {"text": "other", "model": text}],
