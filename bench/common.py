@@ -4,6 +4,13 @@ import os
 import platform
 import statistics
 import subprocess
+import sys
+from pathlib import Path
+
+# The checkout this bench lives in comes first on the path, before an editable install's (which
+# points at whichever checkout ran the setup): a bench run from a worktree of an older revision,
+# for a same-hour comparison, measures that revision's code, in its children too.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 
