@@ -15,8 +15,8 @@ from django.db import transaction
 from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
+from annotation_site.celery import task_send
 from labeling.errors import Conflict, InvalidInput
 from training.models import (
     FINISHED_STATUSES,
@@ -62,10 +62,7 @@ def training_run_dispatch(run_id: int) -> bool:
     ``dispatched_at``; ``dispatch_pending_runs`` retries it when the broker is back."""
     from training.tasks import run_training
 
-    try:
-        run_training.apply_async(args=[run_id], retry=False)
-    except OperationalError as exc:
-        log.warning("broker unavailable, run %s stays queued for later dispatch: %s", run_id, exc)
+    if task_send(run_training, run_id, "run"):
         return False
     TrainingRun.objects.filter(pk=run_id, dispatched_at__isnull=True).update(dispatched_at=timezone.now())
     return True

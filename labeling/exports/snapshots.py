@@ -41,8 +41,8 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
+from annotation_site.celery import task_send
 from labeling.errors import Conflict, InvalidInput
 from labeling.exports.options import SPLITS, ExportStats, SnapshotOptions
 from labeling.exports.records import (
@@ -122,13 +122,9 @@ def snapshot_dispatch(snapshot_id: int) -> bool:
     admin sees why and asks again) rather than leave it pending."""
     from labeling.tasks import snapshot_build as task
 
-    try:
-        task.apply_async(args=[snapshot_id], retry=False)
-    except OperationalError as exc:
-        log.warning("broker unavailable, snapshot %s not queued: %s", snapshot_id, exc)
-        _mark_failed(snapshot_id, SnapshotStatus.PENDING, f"could not queue the snapshot (broker unavailable): {exc}")
-        return False
-    return True
+    if failure := task_send(task, snapshot_id, "snapshot"):
+        _mark_failed(snapshot_id, SnapshotStatus.PENDING, failure)
+    return failure is None
 
 
 def snapshot_build(*, snapshot_id: int) -> bool:

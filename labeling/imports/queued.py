@@ -34,8 +34,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
+from annotation_site.celery import task_send
 from durable import fsync_path
 from labeling.errors import DomainError
 from labeling.imports.services import import_file, import_options_check
@@ -73,13 +73,9 @@ def import_dispatch(import_id: int) -> bool:
     uploads again) rather than leave it queued."""
     from labeling.tasks import import_run as task
 
-    try:
-        task.apply_async(args=[import_id], retry=False)
-    except OperationalError as exc:
-        log.warning("broker unavailable, import %s not queued: %s", import_id, exc)
-        _mark_failed(import_id, ImportStatus.QUEUED, f"could not queue the import (broker unavailable): {exc}")
-        return False
-    return True
+    if failure := task_send(task, import_id, "import"):
+        _mark_failed(import_id, ImportStatus.QUEUED, failure)
+    return failure is None
 
 
 def import_run(import_id: int) -> bool:

@@ -13,7 +13,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
+from labeling import tasks
 from labeling.imports import queued, services
 from labeling.imports.queued import import_lines_read, import_queue, import_run, imports_reap
 from labeling.models import Comparison, DataImport, ImportStatus, Prompt
@@ -81,6 +83,21 @@ def test_a_large_upload_is_stored_and_queued_with_202(api, project, admin_user, 
     assert (Path(artifacts) / row.upload_path).read_bytes() == data
     assert not Comparison.objects.exists()  # nothing imported by the request
     assert [r["status"] for r in api(admin_user).get(f"/api/projects/{project.pk}/imports/").json()] == ["queued"]
+
+
+def test_broker_down_fails_the_queued_import_at_once_naming_why(api, project, admin_user, artifacts, queue_all,
+                                                              monkeypatch, django_capture_on_commit_callbacks):
+    def refuse(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(tasks.import_run, "apply_async", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(api, admin_user, project, candidates_file())
+    assert response.status_code == 202, response.json()
+    row = DataImport.objects.get(pk=response.json()["id"])
+    assert row.status == ImportStatus.FAILED
+    assert row.error.startswith("could not queue the import (broker unavailable): connection refused")
+    assert not Prompt.objects.filter(project=project).exists()
 
 
 def test_a_queued_upload_with_an_impossible_option_is_refused_before_it_is_stored(api, project, admin_user, artifacts, queue_all):
