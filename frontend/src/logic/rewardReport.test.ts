@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AccuracySummary, CalibrationBin, JudgeStats } from "../types";
-import { calibrationVerdict, chanceVerdict, diagramBars, groupRows, judgeEntry, lengthVerdict } from "./rewardReport";
+import { calibrationPValue, calibrationVerdict, chanceVerdict, diagramBars, groupRows, judgeEntry, lengthVerdict } from "./rewardReport";
 
 const acc = (accuracy: number | null, low: number, high: number, count: number): AccuracySummary => ({
   accuracy,
@@ -64,7 +64,24 @@ describe("calibration verdict", () => {
   it("says which way a poorly calibrated model errs", () => {
     expect(calibrationVerdict(0.02, [bin(0.9, 10, 0.92, 0.9)])).toMatch(/^Well calibrated/);
     expect(calibrationVerdict(0.3, [bin(0.95, 10, 0.97, 0.6)])).toMatch(/over-confident/);
-    expect(calibrationVerdict(0.1, [bin(0.5, 10, 0.52, 0.62)])).toMatch(/^Somewhat under-confident.*10 points/);
+    expect(calibrationVerdict(0.1, [bin(0.5, 400, 0.52, 0.62)])).toMatch(/^Somewhat under-confident.*10 points/);
+  });
+
+  it("gives no verdict on an error chance alone explains on so few pairs", () => {
+    // two pairs at confidence 0.6, both wrong: a calibrated model does that 0.4² = 16% of the time
+    expect(calibrationVerdict(0.6, [bin(0.6, 2, 0.6, 0)])).toMatch(/^Too few pairs to tell \(2\): .* in 1[4-8]% of samples/);
+    expect(calibrationVerdict(0.1, [bin(0.5, 10, 0.52, 0.62)])).toMatch(/^Too few pairs to tell \(10\)/);
+    expect(calibrationVerdict(0.6, [bin(0.6, 200, 0.6, 0)])).toMatch(/^Poorly calibrated \(over-confident\)/);
+  });
+
+  it("simulates how often a calibrated model shows at least the error", () => {
+    // one pair at confidence 0.8: error 0.2 when right (p 0.8), 0.8 when wrong (p 0.2)
+    expect(calibrationPValue(0.8, [bin(0.8, 1, 0.8, 0)])).toBeCloseTo(0.2, 1);
+    expect(calibrationPValue(0.2, [bin(0.8, 1, 0.8, 1)])).toBe(1);
+    // 1,000 pairs at 0.7 (the normal approximation): 10 points off is far outside chance
+    expect(calibrationPValue(0.1, [bin(0.7, 1000, 0.7, 0.6)])).toBe(0);
+    expect(calibrationPValue(0.1, [bin(0.7, 1000, 0.7, 0.6)], 500, 7)).toBe(0);
+    expect(calibrationPValue(0.3, [])).toBe(1);
   });
 });
 

@@ -59,11 +59,59 @@ export function lengthVerdict(bias: RewardReport["length_bias"]): string {
   return "No clear length bias: the two accuracies' intervals overlap.";
 }
 
-/** Expected calibration error in words (bands as commonly read: under 5 points is well calibrated). */
+/** How often a perfectly calibrated model, scored on as many pairs per bin at the same
+ * confidences, shows an expected calibration error of at least `ece`: the share of `draws`
+ * seeded simulations (a bin's right answers drawn binomially; normal approximation above 50
+ * pairs, so a large report costs no more than a small one). */
+export function calibrationPValue(ece: number, bins: CalibrationBin[], draws = 2000, seed = 1): number {
+  const total = bins.reduce((sum, bin) => sum + bin.count, 0);
+  if (!total) return 1;
+  const random = seededRandom(seed);
+  let atLeast = 0;
+  for (let draw = 0; draw < draws; draw++) {
+    let simulated = 0;
+    for (const { count: n, confidence: p } of bins) {
+      simulated += (n / total) * Math.abs(binomialDraw(n, p, random) / n - p);
+    }
+    if (simulated >= ece - 1e-12) atLeast++;
+  }
+  return atLeast / draws;
+}
+
+function binomialDraw(n: number, p: number, random: () => number): number {
+  if (n > 50) {
+    const z = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+    return Math.min(n, Math.max(0, Math.round(n * p + z * Math.sqrt(n * p * (1 - p)))));
+  }
+  let k = 0;
+  for (let i = 0; i < n; i++) if (random() < p) k++;
+  return k;
+}
+
+/** mulberry32: a small seeded generator, so a report reads the same on every visit. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Expected calibration error in words (bands as commonly read: under 5 points is well
+ * calibrated). An error a calibrated model would show by chance on as few pairs (in at least 5%
+ * of samples) is no verdict: on a handful of validation pairs every model looks miscalibrated. */
 export function calibrationVerdict(ece: number, bins: CalibrationBin[]): string {
   const over = bins.reduce((sum, bin) => sum + bin.count * (bin.confidence - bin.accuracy), 0);
   const direction = over > 0 ? "over-confident" : "under-confident";
   if (ece < 0.05) return "Well calibrated: its stated confidence matches how often it is right.";
+  const chance = calibrationPValue(ece, bins);
+  if (chance >= 0.05) {
+    const pairs = bins.reduce((sum, bin) => sum + bin.count, 0);
+    return `Too few pairs to tell (${pairs}): a perfectly calibrated model shows this much error in ${Math.round(chance * 100)}% of samples this size.`;
+  }
   if (ece < 0.15) return `Somewhat ${direction}: confidence and accuracy differ by ${Math.round(ece * 100)} points on average.`;
   return `Poorly calibrated (${direction}): confidence and accuracy differ by ${Math.round(ece * 100)} points on average.`;
 }
