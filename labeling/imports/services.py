@@ -133,7 +133,8 @@ def _store_all(*, project, chunks, counts, format, file_name, label_source, user
         with fewer_collections(), transaction.atomic():
             source = _label_source_user(label_source) if label_source else None
             staging, stored_bytes = ImportStaging(project), 0
-            with closing(chunks):  # on an error, stops the read-ahead thread now, not when collected
+            # on an error, stops the read-ahead and writer threads now, not when collected
+            with closing(chunks), closing(staging):
                 for lines, staged, read_bytes in chunks:
                     _store_batch(project, staging, lines, staged, source, counts)
                     if on_progress:
@@ -141,7 +142,7 @@ def _store_all(*, project, chunks, counts, format, file_name, label_source, user
                     if on_lines:
                         on_lines(lines[-1].line)
                     stored_bytes = read_bytes
-            staging.drop()
+                staging.drop()
             project_stats_changed(project.pk)  # new labels, or new models and responses to rate
             if claimed is not None:
                 return _finish_claimed(claimed, counts, digest)

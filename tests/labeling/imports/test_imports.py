@@ -1,15 +1,18 @@
 import csv
 import io
 import json
+import threading
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import F
 
 from labeling.errors import ImportFailed, InvalidInput
+from labeling.imports import pipeline
 from labeling.imports import services as imports
 from labeling.imports.formats import ImportRecord, parse_hh_rlhf
 from labeling.imports.services import import_file, import_records
@@ -469,6 +472,41 @@ def test_a_first_import_whose_prompts_repeat_across_chunks_stores_each_once(proj
     import_file(project=again, lines=lines(*[candidates(i) for i in range(11)]), format="candidates")
     assert stored(project) == stored(again)
     make_prompt(project)  # the ORM's next id is free
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a first import's writer thread runs on PostgreSQL only")
+def test_a_row_the_writer_thread_cannot_store_fails_the_whole_import_and_leaves_nothing_running(project, monkeypatch):
+    """A first import's rows are COPYed by a writer thread while the next chunk is prepared: its
+    failure (here a response position naming no response) rolls back every chunk, earlier ones
+    included, and stops the thread and the ids' session."""
+    monkeypatch.setattr(imports, "BATCH_LINES", 4)
+    monkeypatch.setattr(imports, "FIRST_BATCH_LINES", 4)
+    copy, positions = pipeline.CopyWriter.copy, ComparisonResponse._meta.db_table
+    chunks = []
+
+    def broken(self, table, columns, text):
+        if table == positions:
+            chunks.append(table)
+            if len(chunks) == 3:  # the third chunk's positions
+                text = f"{text.split(chr(9), 1)[0]}\t999999999\t9\n{text}"
+        return copy(self, table, columns, text)
+
+    monkeypatch.setattr(pipeline.CopyWriter, "copy", broken)
+    sessions = [row[0] for row in _sessions()]
+    with pytest.raises(InvalidInput):
+        import_file(project=project, lines=lines(*[candidates(i) for i in range(20)]), format="candidates")
+    assert counts(project) == (0, 0, 0, 0)
+    assert not [t for t in threading.enumerate() if t.name == "import-copy"]
+    assert [row[0] for row in _sessions()] == sessions  # the ids' session is closed
+    monkeypatch.undo()
+    import_file(project=project, lines=lines(*[candidates(i) for i in range(20)]), format="candidates")
+    assert counts(project) == (20, 60, 60, 0)
+
+
+def _sessions() -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() ORDER BY pid")
+        return cursor.fetchall()
 
 
 @pytest.mark.parametrize("text", ["\\N", "", '"quoted", with a comma\nand a newline', "tab\there"])
