@@ -23,7 +23,7 @@ from itertools import islice
 from queue import Full, Queue
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from labeling.errors import Conflict, ImportFailed, InvalidInput
@@ -53,6 +53,7 @@ FIRST_BATCH_LINES = 250
 # A pairwise line of N responses makes every pair of them, N(N-1)/2 comparisons: 32 make 496.
 # More models per prompt go on several lines (the prompt is shared; each line pairs its own).
 MAX_PAIRWISE_RESPONSES_PER_LINE = 32
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
 
 
 @dataclass
@@ -151,7 +152,11 @@ def _store_all(*, project, chunks, counts, format, file_name, label_source, user
                 with_labels=bool(label_source), counts=counts.as_dict(), skipped=counts.skipped, created_by=user,
                 lines_read=counts.lines, finished_at=timezone.now(),
             )
-    except IntegrityError as exc:  # a concurrent import into the same project stored the same rows
+    except (IntegrityError, OperationalError) as exc:
+        # A concurrent import into the same project stored the same rows, or the two waited on
+        # each other's (PostgreSQL then aborts one: deadlock_detected).
+        if isinstance(exc, OperationalError) and getattr(exc.__cause__, "pgcode", None) != DEADLOCK_DETECTED:
+            raise
         raise InvalidInput(f"import collided with a concurrent write; nothing stored, retry ({exc})") from exc
 
 

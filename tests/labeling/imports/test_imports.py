@@ -711,3 +711,39 @@ def test_the_collector_runs_rarely_during_an_import_and_as_before_after_it(proje
     with pytest.raises(ImportFailed):
         import_file(project=project, lines=lines(candidates(2), {"prompt": "x"}), format="candidates")
     assert gc.get_threshold() == before
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent sessions: PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_first_imports_of_the_same_prompts_at_once_store_one_and_refuse_the_other_cleanly(monkeypatch):
+    """Two imports into the same empty project, of the same 400 prompts in opposite orders (each
+    waits on rows the other has written): one stores them all, the other is refused with the
+    import's 'collided, retry' error (never a server error), and nothing of it is stored."""
+    from django.db import connections
+
+    monkeypatch.setattr(imports, "BATCH_LINES", 50)
+    project = ProjectFactory()
+    files = [lines(*[candidates(i) for i in range(400)]), lines(*[candidates(i) for i in reversed(range(400))])]
+    outcomes, start = [], threading.Barrier(2)
+
+    def run(data):
+        try:
+            start.wait()
+            import_file(project=project, lines=data, format="candidates")
+            outcomes.append("stored")
+        except InvalidInput as exc:
+            outcomes.append(f"refused: {exc.message}")
+        except Exception as exc:  # what must not happen
+            outcomes.append(f"error: {type(exc).__name__}: {exc}")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(data,)) for data in files]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(outcomes) == 2 and not any(o.startswith("error") for o in outcomes), outcomes
+    assert "stored" in outcomes
+    assert counts(project) == (400, 1200, 1200, 0)
+    assert DataImport.objects.filter(project=project).count() == outcomes.count("stored")
