@@ -16,10 +16,13 @@ database error.
 """
 
 import io
+import logging
 import threading
 from queue import Queue
 
 from django.db import connection
+
+log = logging.getLogger(__name__)
 
 # COPYs queued at most: about one chunk's, so memory stays that of a chunk or two.
 QUEUED_COPIES = 4
@@ -75,10 +78,21 @@ class CopyWriter:
 class SequenceIds:
     """New ids from the tables' sequences, drawn on a session of their own (autocommit)."""
 
-    def __init__(self):
-        self.raw = connection.get_new_connection(connection.get_connection_params())
-        self.raw.autocommit = True
+    def __init__(self, raw):
+        self.raw = raw
         self.sequences: dict = {}
+
+    @classmethod
+    def opened(cls) -> "SequenceIds | None":
+        """On a new session; None where none can be opened (the server at max_connections): the
+        import then runs without the writer thread, as on any project that has prompts."""
+        try:
+            raw = connection.get_new_connection(connection.get_connection_params())
+        except connection.Database.Error as exc:  # the driver's own error, not Django's
+            log.warning("import without its writer thread: no second database session (%s)", exc)
+            return None
+        raw.autocommit = True
+        return cls(raw)
 
     def draw(self, model, n: int) -> list[int]:
         """``n`` ids of ``model``'s table, ascending."""

@@ -174,8 +174,8 @@ class ImportStaging:
         # (pipeline.py); any statement sent through Django meanwhile, whoever sends it, waits
         # for the writer first. The caller closes them (``close``).
         self.writer = self.ids = self.guard = None
-        if self.imported_prompts is not None:
-            self.writer, self.ids = CopyWriter(), SequenceIds()
+        if self.imported_prompts is not None and (ids := SequenceIds.opened()):
+            self.writer, self.ids = CopyWriter(), ids
             self.guard = connection.execute_wrapper(self._settled)
             self.guard.__enter__()
 

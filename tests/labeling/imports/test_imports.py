@@ -747,3 +747,19 @@ def test_two_first_imports_of_the_same_prompts_at_once_store_one_and_refuse_the_
     assert "stored" in outcomes
     assert counts(project) == (400, 1200, 1200, 0)
     assert DataImport.objects.filter(project=project).count() == outcomes.count("stored")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a first import's writer thread runs on PostgreSQL only")
+def test_a_first_import_without_a_second_session_runs_without_its_writer_thread(project, monkeypatch):
+    """The server at max_connections refuses the session the ids are drawn on: the import runs
+    as on a project with prompts (every COPY in the importing thread), and stores the same."""
+    started = []
+
+    def refused(params):
+        raise connection.Database.OperationalError("FATAL: sorry, too many clients already")
+
+    monkeypatch.setattr(connection, "get_new_connection", refused)
+    monkeypatch.setattr(pipeline.CopyWriter, "__init__", lambda self: started.append(self))
+    result = import_file(project=project, lines=lines(*[candidates(i) for i in range(20)]), format="candidates")
+    assert result.counts["comparisons"] == 60 and counts(project) == (20, 60, 60, 0)
+    assert started == []
