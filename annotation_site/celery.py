@@ -15,10 +15,10 @@ app.autodiscover_tasks()
 log = logging.getLogger(__name__)
 
 
-def task_send(task, object_id: int, what: str) -> str | None:
-    """Send ``task`` for ``object_id`` once: a web request never waits out kombu's retries against
-    a broker that is down. None when the broker took it, else why not (also logged), for the
-    caller to fail the object or leave it for a later dispatch."""
+def celery_send(task, object_id: int, what: str) -> str | None:
+    """Send the Celery ``task`` for ``object_id`` once: a web request never waits out kombu's
+    retries against a broker that is down. None when the broker took it, else why not (also
+    logged), for the caller to fail the object or leave it for a later dispatch."""
     try:
         task.apply_async(args=[object_id], retry=False)
     except OperationalError as exc:

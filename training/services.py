@@ -16,7 +16,7 @@ from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from annotation_site.celery import task_send
+from annotation_site.celery import celery_send
 from labeling.errors import Conflict, InvalidInput
 from training.models import (
     FINISHED_STATUSES,
@@ -62,7 +62,7 @@ def training_run_dispatch(run_id: int) -> bool:
     ``dispatched_at``; ``dispatch_pending_runs`` retries it when the broker is back."""
     from training.tasks import run_training
 
-    if task_send(run_training, run_id, "run"):
+    if celery_send(run_training, run_id, "run"):
         return False
     TrainingRun.objects.filter(pk=run_id, dispatched_at__isnull=True).update(dispatched_at=timezone.now())
     return True

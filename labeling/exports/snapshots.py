@@ -42,7 +42,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from annotation_site.celery import task_send
+from annotation_site.celery import celery_send
 from labeling.errors import Conflict, InvalidInput
 from labeling.exports.options import SPLITS, ExportStats, SnapshotOptions
 from labeling.exports.records import (
@@ -122,7 +122,7 @@ def snapshot_dispatch(snapshot_id: int) -> bool:
     admin sees why and asks again) rather than leave it pending."""
     from labeling.tasks import snapshot_build as task
 
-    if failure := task_send(task, snapshot_id, "snapshot"):
+    if failure := celery_send(task, snapshot_id, "snapshot"):
         _mark_failed(snapshot_id, SnapshotStatus.PENDING, failure)
     return failure is None
 

@@ -35,7 +35,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from annotation_site.celery import task_send
+from annotation_site.celery import celery_send
 from durable import fsync_path
 from labeling.errors import DomainError
 from labeling.imports.services import import_file, import_options_check
@@ -73,7 +73,7 @@ def import_dispatch(import_id: int) -> bool:
     uploads again) rather than leave it queued."""
     from labeling.tasks import import_run as task
 
-    if failure := task_send(task, import_id, "import"):
+    if failure := celery_send(task, import_id, "import"):
         _mark_failed(import_id, ImportStatus.QUEUED, failure)
     return failure is None
 
