@@ -76,11 +76,10 @@ class CopyWriter:
 
 
 class SequenceIds:
-    """New ids from the tables' sequences, drawn on a session of their own (autocommit)."""
+    """A session of its own (autocommit) for drawing new ids from the tables' sequences."""
 
     def __init__(self, raw):
         self.raw = raw
-        self.sequences: dict = {}
 
     @classmethod
     def opened(cls) -> "SequenceIds | None":
@@ -94,14 +93,10 @@ class SequenceIds:
         raw.autocommit = True
         return cls(raw)
 
-    def draw(self, model, n: int) -> list[int]:
-        """``n`` ids of ``model``'s table, ascending."""
+    def rows(self, sql: str, params: list) -> list[tuple]:
         with self.raw.cursor() as cursor:
-            if model not in self.sequences:
-                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [model._meta.db_table])
-                self.sequences[model] = cursor.fetchone()[0]
-            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [self.sequences[model], n])
-            return [i for (i,) in cursor.fetchall()]
+            cursor.execute(sql, params)
+            return cursor.fetchall()
 
     def close(self) -> None:
         self.raw.close()

@@ -38,7 +38,8 @@ def staged_rows(lines: list[Hashed], postgres: bool) -> StagedRows:
     response_columns = [[k[1] for k in keys], [k[2] for k in keys], texts, [len(t) for t in texts]]
     if not postgres:
         prompt_rows = _rows([list(range(len(firsts))), *prompt_columns])
-        return StagedRows(list(prompts), keys, prompt_rows, _rows([list(range(len(keys))), [k[0] for k in keys], *response_columns]))
+        response_rows = _rows([list(range(len(keys))), [k[0] for k in keys], *response_columns])
+        return StagedRows(list(prompts), keys, prompt_rows, response_rows)
     return StagedRows(
         list(prompts), keys, _copy_lines(prompt_columns, escape=(1, 2, 3)), _copy_lines(response_columns, escape=(1, 2))
     )

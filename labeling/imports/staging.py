@@ -326,11 +326,10 @@ class ImportStaging:
 
     def _next_ids(self, model, n: int) -> list[int]:
         """``n`` ids drawn from ``model``'s sequence, ascending, for rows COPYed with their ids."""
-        if self.ids:
-            return self.ids.draw(model, n)
+        rows = self.ids.rows if self.ids else self._rows  # the ids' own session, when there is one
         if model not in self.sequences:
-            self.sequences[model] = self._rows("SELECT pg_get_serial_sequence(%s, 'id')", [model._meta.db_table])[0][0]
-        return [i for (i,) in self._rows("SELECT nextval(%s) FROM generate_series(1, %s)", [self.sequences[model], n])]
+            self.sequences[model] = rows("SELECT pg_get_serial_sequence(%s, 'id')", [model._meta.db_table])[0][0]
+        return [i for (i,) in rows("SELECT nextval(%s) FROM generate_series(1, %s)", [self.sequences[model], n])]
 
     @staticmethod
     def _rows(sql: str, params: list) -> list[tuple]:
