@@ -44,7 +44,10 @@ class JudgmentInputSerializer(serializers.Serializer):
         child=serializers.ListField(child=serializers.CharField()), required=False, allow_null=True, default=None,
         help_text='Ranking: the groups of positions ranked equal, e.g. [["b", "a"]] (where the project allows ties).',
     )
-    criteria = serializers.DictField(required=False, default=dict)
+    criteria = serializers.DictField(
+        required=False, default=dict,
+        help_text='One verdict per project criterion: {"winner", "strength"} (pairwise) or {"ranking", "ranking_ties"} (ranking; ranking_ties optional).',
+    )
     rationale = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
     time_spent_ms = serializers.IntegerField(required=False, min_value=0, default=0)
     client_key = serializers.CharField(max_length=64)

@@ -228,8 +228,9 @@ def validated_result(comparison: Comparison, *, winner, strength, ranking, crite
     Pairwise: ``winner`` a/b/tie (tie only where allowed) and ``strength`` 1..len(scale), required
     when the project has a scale and the winner is not a tie, null otherwise. Ranking: every
     letter exactly once, best first, and ``ranking_ties`` its groups of equal positions (where the
-    project allows ties; stored null when none; each group in letter order, in the ranking too). ``criteria`` has exactly the project's criteria, each
-    judged the same way.
+    project allows ties; stored null when none; each group in letter order, in the ranking too).
+    ``criteria`` has exactly the project's criteria, each judged the same way: a ranking criterion
+    ``{"ranking", "ranking_ties"}``, its ties stored only where it has any.
     """
     project = comparison.project
     if project.task_type == ComparisonKind.RANKING:
@@ -267,15 +268,15 @@ def _valid_ranking(ranking, k: int, name: str) -> list[str]:
     return list(ranking)
 
 
-def _valid_ranked(project, ranking: list[str], ties) -> dict:
+def _valid_ranked(project, ranking: list[str], ties, *, name: str = "ranking_ties") -> dict:
     """``ranking`` and its ``ranking_ties`` (null when none), tied groups stored in letter order."""
     if not ties:
         return {"ranking": ranking, "ranking_ties": None}
     if not project.allow_ties:
-        raise InvalidInput("ranking_ties: this project does not allow ties")
+        raise InvalidInput(f"{name}: this project does not allow ties")
     error = ranking_ties_error(ties, ranking)
     if error:
-        raise InvalidInput(f"ranking_ties {error}")
+        raise InvalidInput(f"{name} {error}")
     ranking, ties = ranking_tied_in_order(ranking, ties)
     return {"ranking": ranking, "ranking_ties": ties}
 
@@ -291,9 +292,12 @@ def _valid_criteria(project, criteria, k: int) -> dict:
 def _valid_criterion(project, name: str, value, k: int) -> dict:
     prefix = f"criteria.{name}."
     if project.task_type == ComparisonKind.RANKING:
-        if not isinstance(value, dict) or set(value) != {"ranking"}:
-            raise InvalidInput(f'criteria.{name} must be {{"ranking": [...]}}')
-        return {"ranking": _valid_ranking(value["ranking"], k, f"{prefix}ranking")}
+        if not isinstance(value, dict) or not {"ranking"} <= set(value) <= {"ranking", "ranking_ties"}:
+            raise InvalidInput(f'criteria.{name} must be {{"ranking": [...], "ranking_ties": [...]}} (ranking_ties optional)')
+        ranking = _valid_ranking(value["ranking"], k, f"{prefix}ranking")
+        ranked = _valid_ranked(project, ranking, value.get("ranking_ties"), name=f"{prefix}ranking_ties")
+        # stored as before where nothing is tied: {"ranking": [...]}
+        return ranked if ranked["ranking_ties"] else {"ranking": ranked["ranking"]}
     if not isinstance(value, dict) or not {"winner"} <= set(value) <= {"winner", "strength"}:
         raise InvalidInput(f'criteria.{name} must be {{"winner": ..., "strength": ...}}')
     return _valid_pairwise(project, value["winner"], value.get("strength"), prefix=prefix)

@@ -160,8 +160,8 @@ def _preference(key, side: int, margin, confidence, stats: ExportStats) -> Prefe
 
 def criterion_judgments(judgments: list[JudgmentRow], criterion: str) -> list[JudgmentRow]:
     """The judgments on one criterion: the main verdicts for ``overall``, else each judgment's
-    verdict in its ``criteria`` (``{"winner", "strength"}`` or ``{"ranking"}``); judgments without
-    one are left out."""
+    verdict in its ``criteria`` (``{"winner", "strength"}`` or ``{"ranking", "ranking_ties"}``);
+    judgments without one are left out."""
     if criterion == OVERALL:
         return judgments
     out = []
@@ -169,7 +169,8 @@ def criterion_judgments(judgments: list[JudgmentRow], criterion: str) -> list[Ju
         verdict = json.loads(judgment.criteria_json).get(criterion)
         if verdict:
             out.append(JudgmentRow(judgment.judgment_id, judgment.annotator_id, verdict.get("winner", ""),
-                                   verdict.get("strength"), verdict.get("ranking"), source=judgment.source))
+                                   verdict.get("strength"), verdict.get("ranking"), source=judgment.source,
+                                   ranking_ties=verdict.get("ranking_ties"), tied_pairs=judgment.tied_pairs))
     return out
 
 

@@ -251,9 +251,9 @@ def criterion_arrays(project: Project, name: str) -> JudgmentArrays:
     judgments = counted_judgments(project)
     result = KeyTransform(name, "criteria")
     if project.task_type == ComparisonKind.RANKING:
-        rows = judgments.annotate(result=KeyTransform("ranking", result)).filter(result__isnull=False)
-        rows = rows.values_list("id", "comparison_id", "annotator_id", "time_spent_ms", "result")
-        return _ranking_arrays((*row, None) for row in rows)  # ties are on the main ranking only
+        rows = judgments.annotate(result=KeyTransform("ranking", result), ties=KeyTransform("ranking_ties", result))
+        rows = rows.filter(result__isnull=False).values_list("id", "comparison_id", "annotator_id", "time_spent_ms", "result", "ties")
+        return _ranking_arrays(rows)
     strength = Cast(KeyTextTransform("strength", result), IntegerField())
     # the Cast makes it plain text: a key transform's "=" would compare JSON values
     judgments = judgments.annotate(criterion_winner=Cast(KeyTextTransform("winner", result), CharField()))

@@ -89,3 +89,36 @@ def test_no_ties_where_the_project_does_not_allow_them(page, annotator_user):
     expect(page.get_by_test_id("all-done")).to_be_visible()
     expect(page.get_by_test_id("save-status")).to_have_text("All saved")
     assert stored(annotator_user) == {comparison.pk: (["b", "a", "c"], None)}
+
+
+def test_each_criterion_takes_its_own_ties_by_key_and_by_mouse(page, annotator_user):
+    """Overall a > b = c by mouse; helpful (reached with j) b = a > c by keyboard. Each criterion's
+    strip shows and stores its own ties, and the review of them reads back as given."""
+    project = ProjectFactory(task_type="ranking", responses_per_comparison=3, allow_ties=True, criteria=["helpful"])
+    add_member(project, annotator_user)
+    comparison = make_comparison(project, models_=MODELS, texts=ANSWERS)
+
+    log_in(page, annotator_user.username, next_path=f"/projects/{project.pk}/annotate")
+    expect(page.get_by_test_id("comparison")).to_have_attribute("data-comparison", str(comparison.pk))
+    overall, helpful = (page.locator(f".dock-row[data-criterion={name}]") for name in ("overall", "helpful"))
+    overall.get_by_test_id("rank-tie-c").click()
+    page.keyboard.press("j")  # to the helpful row
+    page.keyboard.press("b")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("a")
+    page.keyboard.press("=")
+
+    def ranks(row):
+        return [tuple(c) for c in row.locator(".rank-chip").evaluate_all("cs => cs.map(c => [c.dataset.letter, c.dataset.rank])")]
+
+    assert ranks(overall) == [("a", "1"), ("b", "2"), ("c", "2")]
+    assert ranks(helpful) == [("b", "1"), ("a", "1"), ("c", "3")]
+    expect(helpful.get_by_test_id("rank-tie-a")).to_have_attribute("aria-pressed", "true")
+    expect(overall.get_by_test_id("rank-tie-a")).to_have_count(0)  # the best of its strip: nothing above
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("all-done")).to_be_visible()
+    expect(page.get_by_test_id("save-status")).to_have_text("All saved")
+
+    judgment = Judgment.objects.get(annotator=annotator_user)
+    assert (judgment.ranking, judgment.ranking_ties) == (["a", "b", "c"], [["b", "c"]])
+    assert judgment.criteria == {"helpful": {"ranking": ["a", "b", "c"], "ranking_ties": [["a", "b"]]}}

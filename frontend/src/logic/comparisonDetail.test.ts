@@ -24,6 +24,8 @@ describe("a comparison's judgments", () => {
       ["harmless", "Tie"],
     ]);
     expect(criterionVerdicts(judgment({ criteria: { overall: { ranking: ["c", "a", "b"] } } }), [])).toEqual([["overall", "C > A > B"]]);
+    const tied = { helpful: { ranking: ["c", "a", "b"], ranking_ties: [["a", "b"]] } } as ComparisonJudgment["criteria"];
+    expect(criterionVerdicts(judgment({ criteria: tied }), [])).toEqual([["helpful", "C > A = B"]]);
   });
 
   it("says how each was reviewed", () => {

@@ -29,9 +29,9 @@ export interface Draft {
   active: number;
   verdicts: Record<string, PairwiseDraftVerdict>;
   rankings: Record<string, Letter[]>;
-  /** Ranking, overall only (where the project allows ties): the letters ranked equal to the one
+  /** Ranking, per criterion (where the project allows ties): the letters ranked equal to the one
    * just above them (ranking.ts: tieGroups). */
-  tied: Letter[];
+  tied: Record<string, Letter[]>;
   /** Ranking: whether the annotator has moved anything in the criterion. */
   touched: Record<string, boolean>;
   /** Pairwise criteria that still follow the overall verdict (every one until changed on its own). */
@@ -52,7 +52,7 @@ export type DraftAction =
   | { type: "rankSelectAt"; index: number }
   | { type: "rankMove"; delta: number }
   | { type: "rankReorder"; criterion: number; from: number; to: number }
-  | { type: "rankTie"; letter?: Letter }
+  | { type: "rankTie"; letter?: Letter; criterion?: number }
   | { type: "rationale"; text: string }
   | { type: "followOverall" }
   | { type: "detach"; criterion: number }
@@ -75,14 +75,16 @@ export function newDraft(config: DraftConfig): Draft {
   const rankings: Record<string, Letter[]> = {};
   const touched: Record<string, boolean> = {};
   const follows: Record<string, boolean> = {};
+  const tied: Record<string, Letter[]> = {};
   for (const criterion of criteria) {
+    tied[criterion] = [];
     verdicts[criterion] = { winner: null, strength: null };
     rankings[criterion] = [...config.letters];
     touched[criterion] = false;
     follows[criterion] = criterion !== OVERALL && config.comparisonKind === "pairwise";
   }
   return {
-    config, criteria, active: 0, verdicts, rankings, tied: [], touched, follows,
+    config, criteria, active: 0, verdicts, rankings, tied, touched, follows,
     selected: null, rationale: "", confirmingUnchanged: false,
   };
 }
@@ -115,7 +117,7 @@ function applyAction(draft: Draft, action: DraftAction): Draft {
     case "rankSelect": case "rankSelectAt": case "rankMove": case "rankReorder":
       return rankingAction(draft, action);
     case "rankTie":
-      return rankTie(draft, action.letter ?? draft.selected);
+      return rankTie(draft, action.letter ?? draft.selected, action.criterion ?? draft.active);
     case "rationale":
       return { ...draft, rationale: action.text };
     case "detach":
@@ -178,12 +180,18 @@ function rankingAction(draft: Draft, action: RankingAction): Draft {
   }
 }
 
-/** Ranking: mark `letter` equal to the one above it on the overall ranking, or unmark it. */
-function rankTie(draft: Draft, letter: Letter | null): Draft {
-  if (draft.config.comparisonKind !== "ranking" || !draft.config.allowTies || letter === null) return draft;
-  const order = draft.rankings[OVERALL];
+/** Ranking: mark `letter` equal to the one above it on the ranking of the criterion at `index`, or
+ * unmark it. */
+function rankTie(draft: Draft, letter: Letter | null, index: number): Draft {
+  const criterion = draft.criteria[index];
+  if (draft.config.comparisonKind !== "ranking" || !draft.config.allowTies || letter === null || criterion === undefined) return draft;
+  const order = draft.rankings[criterion];
   if (order.indexOf(letter) <= 0) return draft;
-  return { ...draft, active: 0, selected: letter, tied: toggleTie(order, draft.tied, letter), touched: { ...draft.touched, [OVERALL]: true } };
+  return {
+    ...draft, active: index, selected: letter,
+    tied: { ...draft.tied, [criterion]: toggleTie(order, draft.tied[criterion], letter) },
+    touched: { ...draft.touched, [criterion]: true },
+  };
 }
 
 /** A criterion that followed the overall verdict gets its own. */
@@ -220,14 +228,14 @@ function withFollowers(draft: Draft): Draft {
   return { ...draft, verdicts };
 }
 
-/** A new order for `criterion` after `moved` was moved; the overall ranking's ties follow the move. */
+/** A new order for `criterion` after `moved` was moved; the criterion's ties follow the move. */
 function setRanking(draft: Draft, criterion: string, ranking: Letter[], moved: Letter): Draft {
   const before = draft.rankings[criterion];
   const changed = ranking.some((letter, index) => letter !== before[index]);
-  const tied = criterion === OVERALL && changed ? tiesAfterMove(before, draft.tied, moved, ranking) : draft.tied;
+  const tied = changed ? tiesAfterMove(before, draft.tied[criterion], moved, ranking) : draft.tied[criterion];
   return {
     ...draft,
-    tied,
+    tied: { ...draft.tied, [criterion]: tied },
     rankings: { ...draft.rankings, [criterion]: ranking },
     touched: { ...draft.touched, [criterion]: true },
   };
@@ -279,6 +287,12 @@ function pairwiseVerdict(verdict: PairwiseDraftVerdict): PairwiseVerdict {
   return { winner, strength: winner === "tie" ? null : verdict.strength };
 }
 
+/** A criterion's ranking, with `ranking_ties` only where it has any. */
+function rankingVerdict(draft: Draft, criterion: string): RankingVerdict {
+  const ties = rankingTies(draft.rankings[criterion], draft.tied[criterion]);
+  return { ranking: [...draft.rankings[criterion]], ...(ties.length ? { ranking_ties: ties } : {}) };
+}
+
 /** The POST /api/judgments/ body for a draft that passed checkSubmit. */
 export function toJudgment(
   draft: Draft,
@@ -287,14 +301,9 @@ export function toJudgment(
   const pairwise = draft.config.comparisonKind === "pairwise";
   const criteria: Record<string, PairwiseVerdict | RankingVerdict> = {};
   for (const criterion of draft.config.criteria) {
-    criteria[criterion] = pairwise
-      ? pairwiseVerdict(draft.verdicts[criterion])
-      : { ranking: [...draft.rankings[criterion]] };
+    criteria[criterion] = pairwise ? pairwiseVerdict(draft.verdicts[criterion]) : rankingVerdict(draft, criterion);
   }
-  const ties = pairwise ? [] : rankingTies(draft.rankings[OVERALL], draft.tied);
-  const result = pairwise
-    ? pairwiseVerdict(draft.verdicts[OVERALL])
-    : { ranking: [...draft.rankings[OVERALL]], ...(ties.length ? { ranking_ties: ties } : {}) };
+  const result = pairwise ? pairwiseVerdict(draft.verdicts[OVERALL]) : rankingVerdict(draft, OVERALL);
   return {
     comparison: meta.comparison,
     ...result,

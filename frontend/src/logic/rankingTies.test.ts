@@ -43,28 +43,53 @@ describe("ranking draft with ties", () => {
   it("ties the selected response to the one above and sends ranking_ties", () => {
     const draft = play(ranking, { type: "rankSelect", letter: "b" }, { type: "rankMove", delta: -1 }, { type: "rankSelect", letter: "a" }, { type: "rankTie" });
     expect(draft.rankings.overall).toEqual(["b", "a", "c"]);
-    expect(draft.tied).toEqual(["a"]);
+    expect(draft.tied.overall).toEqual(["a"]);
     expect(toJudgment(draft, meta)).toMatchObject({ ranking: ["b", "a", "c"], ranking_ties: [["b", "a"]] });
   });
 
   it("sends no ranking_ties without a tie, and a second = takes the tie back", () => {
     const once = play(ranking, { type: "rankTie", letter: "b" });
-    expect(once.tied).toEqual(["b"]);
+    expect(once.tied.overall).toEqual(["b"]);
     expect(once.touched.overall).toBe(true); // a tie is a decision: no "unchanged ranking" warning
     const twice = reduceDraft(once, { type: "rankTie", letter: "b" });
     expect(toJudgment(twice, meta)).not.toHaveProperty("ranking_ties");
   });
 
   it("does nothing where the project does not allow ties, or for the best response", () => {
-    expect(play({ ...ranking, allowTies: false }, { type: "rankTie", letter: "b" }).tied).toEqual([]);
-    expect(play(ranking, { type: "rankTie", letter: "a" }).tied).toEqual([]);
-    expect(play(ranking, { type: "rankTie" }).tied).toEqual([]); // nothing selected
+    expect(play({ ...ranking, allowTies: false }, { type: "rankTie", letter: "b" }).tied.overall).toEqual([]);
+    expect(play(ranking, { type: "rankTie", letter: "a" }).tied.overall).toEqual([]);
+    expect(play(ranking, { type: "rankTie" }).tied.overall).toEqual([]); // nothing selected
   });
 
   it("keeps ties through a move that leaves the group together (drag too)", () => {
     const draft = play(ranking, { type: "rankTie", letter: "b" }, { type: "rankReorder", criterion: 0, from: 2, to: 0 });
     expect(draft.rankings.overall).toEqual(["c", "a", "b"]);
     expect(toJudgment(draft, meta).ranking_ties).toEqual([["a", "b"]]);
+  });
+});
+
+describe("ties per criterion", () => {
+  const withCriteria: DraftConfig = { ...ranking, criteria: ["helpful", "harmless"] };
+
+  it("tie on the criterion they are made on, and each criterion sends its own", () => {
+    const draft = play(withCriteria,
+      { type: "rankSelect", letter: "c", criterion: 1 }, { type: "rankTie" }, // helpful: a > b = c
+      { type: "rankTie", letter: "b", criterion: 0 }); // overall: a = b > c
+    expect(draft.tied).toEqual({ overall: ["b"], helpful: ["c"], harmless: [] });
+    expect(draft.touched).toEqual({ overall: true, helpful: true, harmless: false });
+    expect(toJudgment(draft, meta)).toMatchObject({
+      ranking: ["a", "b", "c"], ranking_ties: [["a", "b"]],
+      criteria: { helpful: { ranking: ["a", "b", "c"], ranking_ties: [["b", "c"]] }, harmless: { ranking: ["a", "b", "c"] } },
+    });
+    expect(toJudgment(draft, meta).criteria.harmless).not.toHaveProperty("ranking_ties");
+  });
+
+  it("follow a move on their own criterion only", () => {
+    const draft = play(withCriteria,
+      { type: "rankTie", letter: "b", criterion: 0 }, { type: "rankTie", letter: "b", criterion: 1 },
+      { type: "rankReorder", criterion: 1, from: 1, to: 2 }); // helpful: b moved away from a
+    expect(draft.tied).toEqual({ overall: ["b"], helpful: [], harmless: [] });
+    expect(draft.rankings.helpful).toEqual(["a", "c", "b"]);
   });
 });
 

@@ -43,6 +43,9 @@ export interface PairwiseVerdict {
 export interface RankingVerdict {
   /** Every position, best first. */
   ranking: Letter[];
+  /** The groups of positions ranked equal (runs of `ranking`), where the project allows ties;
+   * absent when none. */
+  ranking_ties?: Letter[][];
 }
 
 /** A judgment's verdict per criterion (`criteria` in the API), keyed by criterion name. */

@@ -120,3 +120,47 @@ def test_tied_groups_are_put_in_letter_order_in_place():
 def test_a_valid_grouping_has_no_error():
     assert ranking_ties_error([["a", "c"], ["b", "d"]], ["a", "c", "b", "d"]) is None
     assert ranking_ties_error([], ["a", "b"]) is None
+
+
+# --- ties in the rankings per criterion -------------------------------------------------------
+
+
+@pytest.fixture
+def ranked_per_criterion(ranked, project):
+    project.criteria = ["helpful", "harmless"]
+    project.save()
+    return ranked
+
+
+def test_a_criterion_ranking_may_hold_ties_stored_like_the_main_ones(api, ranked_per_criterion, annotator):
+    criteria = {"helpful": {"ranking": ["c", "b", "a"], "ranking_ties": [["b", "a"]]},
+                "harmless": {"ranking": ["a", "b", "c"], "ranking_ties": []}}
+    response = submit(api, annotator, ranked_per_criterion, criteria=criteria)
+    assert response.status_code == 201, response.json()
+    # the tied group in letter order, as for the main ranking; a criterion without ties stored as before
+    expected = {"helpful": {"ranking": ["c", "a", "b"], "ranking_ties": [["a", "b"]]}, "harmless": {"ranking": ["a", "b", "c"]}}
+    assert Judgment.objects.get().criteria == expected
+    assert response.json()["criteria"] == expected
+
+
+@pytest.mark.parametrize(("value", "says"), [
+    ({"ranking": ["c", "b", "a"], "ranking_ties": [["c", "a"]]}, "criteria.helpful.ranking_ties a group must be positions next to each other"),
+    ({"ranking": ["c", "b", "a"], "ranking_ties": [["b", "d"]]}, "criteria.helpful.ranking_ties names positions not in the ranking"),
+    ({"ranking": ["c", "b", "a"], "ranking_ties": "b=a"}, "criteria.helpful.ranking_ties must be a list of groups"),
+    ({"ranking": ["c", "b", "a"], "ties": [["b", "a"]]}, "criteria.helpful must be"),
+])
+def test_bad_criterion_ties_are_400_naming_the_criterion(api, ranked_per_criterion, annotator, value, says):
+    criteria = {"helpful": value, "harmless": {"ranking": ["a", "b", "c"]}}
+    response = submit(api, annotator, ranked_per_criterion, criteria=criteria)
+    assert response.status_code == 400
+    assert says in response.json()["detail"]
+    assert not Judgment.objects.exists()
+
+
+def test_criterion_ties_are_400_where_the_project_does_not_allow_them(api, ranked_per_criterion, annotator, project):
+    project.allow_ties = False
+    project.save()
+    criteria = {"helpful": {"ranking": ["c", "b", "a"], "ranking_ties": [["b", "a"]]}, "harmless": {"ranking": ["a", "b", "c"]}}
+    response = submit(api, annotator, ranked_per_criterion, criteria=criteria)
+    assert response.status_code == 400
+    assert "criteria.helpful.ranking_ties: this project does not allow ties" in response.json()["detail"]

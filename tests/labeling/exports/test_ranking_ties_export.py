@@ -111,3 +111,18 @@ def test_exclude_ties_leaves_the_tied_pairs_out_of_the_mean_strength(two_ties_on
         return next(r["margin"] for _, r in rows if (r["chosen"], r["rejected"]) == ("one", "two"))
 
     assert margin(False) == pytest.approx(1 / 3) and margin(True) == pytest.approx(1.0)
+
+
+def test_a_tie_in_a_criterion_ranking_gives_no_row_for_that_criterion(annotator):
+    """helpful: b = a > c; the main ranking orders all three. The helpful rows leave out the tied
+    pair; the overall rows keep it."""
+    project = ProjectFactory(task_type="ranking", responses_per_comparison=3, allow_ties=True, criteria=["helpful"])
+    comparison = make_comparison(project, models_=("m1", "m2", "m3"), texts=["one", "two", "three"])
+    Judgment.objects.create(project=project, comparison=comparison, annotator=annotator, ranking=["b", "a", "c"],
+                            criteria={"helpful": {"ranking": ["a", "b", "c"], "ranking_ties": [["a", "b"]]}},
+                            client_key=new_client_key())
+    rows = export(project, "trl", criteria=("overall", "helpful"))
+    by_criterion = {name: sorted((r["chosen"], r["rejected"]) for r in rows if r["criterion"] == name)
+                    for name in ("overall", "helpful")}
+    assert by_criterion == {"overall": [("one", "three"), ("two", "one"), ("two", "three")],
+                            "helpful": [("one", "three"), ("two", "three")]}

@@ -7,7 +7,7 @@ from labeling.models import ComparisonKind, Judgment
 from labeling.stats.arrays import agreement_units, pair_rows
 from labeling.stats.payload import project_stats_compute
 from labeling.stats.ratings import ranking_to_pairs
-from labeling.stats.selectors import judgment_arrays, position_arrays
+from labeling.stats.selectors import criterion_arrays, judgment_arrays, position_arrays
 from tests.factories import make_comparison, new_client_key
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +91,20 @@ def test_the_ties_count_holds_the_rankings_with_a_tie(ranking_project, annotator
 def test_a_ranking_project_without_ties_counts_none(ranking_project, annotator):
     rank(make_comparison(ranking_project, models_=("m0", "m1", "m2")), annotator, ["c", "a", "b"])
     assert project_stats_compute(ranking_project)["counts"]["ties"] == 0
+
+
+def test_a_tie_in_a_criterion_ranking_is_a_tie_in_that_criterion_agreement(ranking_project, annotator, second_annotator):
+    """Per criterion as for the main ranking: one ranks a = b > c on helpfulness, the other
+    a > b > c, so they agree on 2 of 3 pairs there (3 of 3 if the tie were read as an order)."""
+    ranking_project.criteria = ["helpful"]
+    ranking_project.save()
+    comparison = make_comparison(ranking_project, models_=("m0", "m1", "m2"))
+    for user, helpful in [(annotator, {"ranking": ["a", "b", "c"], "ranking_ties": [["a", "b"]]}),
+                          (second_annotator, {"ranking": ["a", "b", "c"]})]:
+        Judgment.objects.create(project=ranking_project, comparison=comparison, annotator=user, ranking=["a", "b", "c"],
+                                criteria={"helpful": helpful}, client_key=new_client_key())
+    arrays = criterion_arrays(ranking_project, "helpful")
+    assert arrays.levels == [[0, 0, 2], [0, 1, 2]]
+    agreement = project_stats_compute(ranking_project)["agreement"]
+    assert agreement["percent_agreement"] == pytest.approx(1.0)  # the main rankings are the same
+    assert agreement["criteria"]["helpful"]["percent_agreement"] == pytest.approx(2 / 3)

@@ -58,8 +58,8 @@ function CriterionRow({ project, draft, snippets, dispatch, index }: RowProps) {
           active={active}
           onSelect={(letter) => dispatch({ type: "rankSelect", letter, criterion: index })}
           onReorder={(from, to) => dispatch({ type: "rankReorder", criterion: index, from, to })}
-          tied={index === 0 ? draft.tied : []}
-          onTie={index === 0 && draft.config.allowTies ? (letter) => dispatch({ type: "rankTie", letter }) : undefined}
+          tied={draft.tied[criterion]}
+          onTie={draft.config.allowTies ? (letter) => dispatch({ type: "rankTie", letter, criterion: index }) : undefined}
         />
       ) : follows ? (
         <FollowingSummary project={project} draft={draft} onChange={() => dispatch({ type: "detach", criterion: index })} testId={`change-${index}`} />

@@ -77,7 +77,7 @@ function HistoryRow({ entry, project, left, onReopen }: RowProps) {
 function describe(entry: LastAction, project: Project): string {
   if (entry.kind === "flag") return "flagged";
   if (entry.kind === "skip") return entry.reason ? "flagged and skipped" : "skipped";
-  if (entry.draft.config.comparisonKind === "ranking") return `ranked ${rankingText(entry.draft.rankings[OVERALL], entry.draft.tied ?? [])}`;
+  if (entry.draft.config.comparisonKind === "ranking") return `ranked ${rankingText(entry.draft.rankings[OVERALL], entry.draft.tied[OVERALL])}`;
   const { winner, strength } = entry.draft.verdicts[OVERALL];
   if (winner === "tie") return "judged a tie";
   const how = strength ? `, ${project.strength_scale[strength - 1]}` : "";

@@ -55,9 +55,10 @@ export function ResponseGrid({ responses, scale, draft, onCardClick }: Props) {
 
 function rankTag(draft: Draft, letter: Letter): { text: string; state: string } {
   const order = draft.rankings[OVERALL];
-  const rank = rankNumbers(order, draft.tied)[order.indexOf(letter)];
+  const tied = draft.tied[OVERALL];
+  const rank = rankNumbers(order, tied)[order.indexOf(letter)];
   if (!draft.touched[OVERALL]) return { text: `${ordinal(rank)}?`, state: "" };
-  const equal = draft.tied.includes(letter) || draft.tied.includes(order[order.indexOf(letter) + 1]);
+  const equal = tied.includes(letter) || tied.includes(order[order.indexOf(letter) + 1]);
   return { text: `${equal ? "=" : ""}${ordinal(rank)}`, state: rank === 1 ? "best" : "ranked" };
 }
 
