@@ -75,7 +75,9 @@ def annotator_progress(*, project: Project, annotator, remaining_cap: int = 1000
     counted) plus those they hold a lease on now. The first part stops at ``remaining_cap``,
     with ``remaining_capped`` true: an exact count would scan every open comparison, while
     counting up to the cap walks at most that many rows of the serving index. So it is exact
-    near the end of the queue, where the number matters, and a lower bound before.
+    near the end of the queue, where the number matters, and a lower bound before: then
+    ``remaining`` is the cap itself, whatever they hold ("1000+", not 1000 plus their leases, a
+    figure that moved with every prefetch while meaning nothing more).
     """
     # Counted on their judged leases (index lease_by_annotator): the cost follows their own
     # work, where counting judgments could walk the whole project's judgment_by_project_time.
@@ -86,14 +88,15 @@ def annotator_progress(*, project: Project, annotator, remaining_cap: int = 1000
     open_to_them = Comparison.objects.filter(project=project, is_gold__in=[False], is_open=True).filter(~Exists(had))
     leased = Lease.objects.filter(project=project, annotator=annotator, state=LeaseState.ACTIVE, comparison__is_gold=False)
     unseen = open_to_them.values("pk")[:remaining_cap].count()
+    capped = unseen >= remaining_cap
     # A rejected judgment keeps its judged lease (so it is not served again): take it off here.
     rejected = Judgment.objects.filter(project=project, annotator=annotator, review=ReviewState.REJECTED)
     return {
         "done_today": mine.filter(updated_at__gte=start_of_day).count()
         - rejected.filter(created_at__gte=start_of_day).count(),
         "done_total": mine.count() - rejected.count(),
-        "remaining": unseen + leased.count(),
-        "remaining_capped": unseen >= remaining_cap,
+        "remaining": remaining_cap if capped else unseen + leased.count(),
+        "remaining_capped": capped,
     }
 
 

@@ -282,6 +282,16 @@ def test_remaining_stops_counting_at_the_cap(project, annotator):
     assert (progress["remaining"], progress["remaining_capped"]) == (2, True)
 
 
+def test_a_capped_remaining_reads_the_cap_whatever_they_hold(api, project, annotator):
+    """Beyond the cap the figure is "1000+": not 1000 plus the comparisons on their screen, which
+    read 1001+, 1002+ as prefetches came and went."""
+    for _ in range(5):
+        make_comparison(project)
+    next_comparison(api, annotator, project)
+    progress = annotator_progress(project=project, annotator=annotator, remaining_cap=2)
+    assert (progress["remaining"], progress["remaining_capped"]) == (2, True)
+
+
 def test_progress_is_for_members_only(api, project, outsider):
     assert api(outsider).get(f"/api/projects/{project.pk}/progress/").status_code == 404
 
