@@ -209,6 +209,11 @@ class Winner(models.TextChoices):
 # Client keys of imported labels start with this; annotators' keys may not, so the two can never collide.
 IMPORTED_KEY_PREFIX = "import:"
 
+# Judgments imported with labels belong to an inactive user named after the source
+# (labeling.imports.services), one "annotator" standing for many unknown people: its username
+# starts with this. Stats leave such users out of the people's figures.
+IMPORT_USER_PREFIX = "import:"
+
 
 class ReviewState(models.TextChoices):
     UNREVIEWED = "", "Not reviewed"

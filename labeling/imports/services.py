@@ -33,7 +33,7 @@ from labeling.imports.labels import store_labels
 from labeling.imports.memory import fewer_collections
 from labeling.imports.rows import StagedRows, staged_rows
 from labeling.imports.staging import ImportStaging
-from labeling.models import ComparisonKind, DataImport, ImportStatus, Project
+from labeling.models import IMPORT_USER_PREFIX, ComparisonKind, DataImport, ImportStatus, Project
 from labeling.rankings import OVERALL
 from labeling.stats.services import project_stats_changed
 
@@ -266,7 +266,7 @@ def _parse(lines, parser, with_labels, digest, counts, read: list[int]) -> Itera
 
 def _label_source_user(name: str):
     """Imported labels are judgments by an inactive user named after their source."""
-    user, created = get_user_model().objects.get_or_create(username=f"import:{name}"[:150], defaults={"is_active": False})
+    user, created = get_user_model().objects.get_or_create(username=f"{IMPORT_USER_PREFIX}{name}"[:150], defaults={"is_active": False})
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])

@@ -13,6 +13,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from labeling.models import (
+    IMPORT_USER_PREFIX,
     Comparison,
     ComparisonKind,
     Flag,
@@ -92,7 +93,9 @@ def _judgment_counts(project: Project, *, since: datetime) -> dict:
         # A pairwise tie, or a ranking with positions ranked equal (ranking_ties is null when none).
         ties=Count("pk", filter=counted & (Q(winner=Winner.TIE) | Q(ranking_ties__isnull=False))),
         last_24h=Count("pk", filter=counted & Q(created_at__gte=since)),
-        annotators_24h=Count("annotator", filter=counted & Q(created_at__gte=since), distinct=True),
+        # people at work: an import's label source (import:…) is not one, though its judgments count
+        annotators_24h=Count("annotator", distinct=True, filter=counted & Q(created_at__gte=since)
+                             & ~Q(annotator__username__startswith=IMPORT_USER_PREFIX)),
         by_judges=Count("pk", filter=~Q(review=ReviewState.REJECTED) & _by_judges(project)),
         rejected=Count("pk", filter=Q(review=ReviewState.REJECTED)),
     )

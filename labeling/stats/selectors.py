@@ -40,6 +40,7 @@ from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Coalesce
 
 from labeling.models import (
+    IMPORT_USER_PREFIX,
     Comparison,
     ComparisonKind,
     ComparisonResponse,
@@ -54,10 +55,6 @@ from labeling.models import (
 )
 from labeling.rankings import LETTERS, ranking_levels
 from labeling.stats.arrays import locate
-
-# Judgments imported with labels belong to an inactive user named after the source
-# (labeling.imports.services): one "annotator" standing for many unknown people.
-IMPORT_USER_PREFIX = "import:"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from django.utils.dateparse import parse_datetime
 
 from labeling.annotation.assignment import comparison_lease_next
 from labeling.annotation.judgments import comparison_skip, flag_create, judgment_create
-from labeling.models import ComparisonKind, Flag, Judgment, Lease
+from labeling.models import IMPORT_USER_PREFIX, ComparisonKind, Flag, Judgment, Lease
 from labeling.projects.overview import EXCERPT_CHARS, judgments_per_hour
 from tests.factories import UserFactory, make_comparison, make_prompt, new_client_key
 from tests.labeling.stats.judge_builders import make_judge, rejected, verdict
@@ -186,6 +186,17 @@ def test_judges_and_rejected_judgments_are_counted_apart(api, busy_project, admi
     for key in ("total", "ties", "last_24h", "annotators_24h", "per_hour"):
         assert after["judgments"][key] == before["judgments"][key], key
     assert after["rates"] == before["rates"]
+
+
+def test_an_import_label_source_is_not_an_active_annotator(api, busy_project, admin_user):
+    """Its judgments count (as in stats), but "annotators active" is people: it read 4 on the
+    PandaLM bake-off, where one person had judged beside three label sources."""
+    before = overview(api, admin_user, busy_project).json()["judgments"]
+    source = UserFactory(username=f"{IMPORT_USER_PREFIX}pandalm-1", is_active=False)
+    verdict(busy_project.comparisons.filter(is_gold=False).first(), source, "a")
+    after = overview(api, admin_user, busy_project).json()["judgments"]
+    assert (after["total"], after["last_24h"]) == (before["total"] + 1, before["last_24h"] + 1)
+    assert after["annotators_24h"] == before["annotators_24h"] == 2
 
 
 def test_a_ranking_with_positions_ranked_equal_counts_as_a_tie(api, project, admin_user, annotator, second_annotator):
