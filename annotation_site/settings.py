@@ -127,7 +127,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Celery ---------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
+# "localhost" names no server (the filesystem transport has none); without it kombu warns "No
+# hostname was supplied" at every start.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://localhost/")
 # A gpu-queue Celery task unacknowledged past the visibility timeout is redelivered to another
 # worker while the first still trains: keep it above the longest run (48 h).
 _visibility = env_int("CELERY_VISIBILITY_TIMEOUT", 48 * 3600)
@@ -272,4 +274,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Django's own console handler (DEBUG only) printed every 4xx a second time beside the root's:
+    # its records go to the root alone.
+    "loggers": {"django": {"handlers": [], "level": "INFO"}},
 }

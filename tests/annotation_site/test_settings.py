@@ -94,3 +94,24 @@ def test_sqlite_chosen_by_database_url_gets_the_default_files_tuning(tmp_path):
     assert tuned["options"]["transaction_mode"] == "IMMEDIATE"
     assert tuned["pragmas"] == {"journal_mode": "wal", "busy_timeout": 30000}
     assert (tmp_path / "other.sqlite3").exists()
+
+
+@pytest.mark.parametrize("debug", ["1", "0"])
+def test_a_client_error_is_logged_once_and_no_start_warns_of_a_missing_host(tmp_path, debug):
+    """A 404 is one log line in development and in production (DEBUG printed it twice: Django's
+    console handler and the root's), and the embedded broker names its host (kombu warned "No
+    hostname was supplied" at every start)."""
+    script = (
+        "import django; django.setup()\n"
+        "from django.test import Client\n"
+        "from annotation_site.celery import app\n"
+        "with app.connection_for_write() as c: c.ensure_connection(max_retries=1); c.info()  # what a worker prints\n"
+        "assert Client().get('/no-such-page-x/', secure=True).status_code == 404\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}}
+    env.update(DEBUG=debug, VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="annotation_site.settings",
+               SECRET_KEY="x" * 20 + "k9#Lm2$pQ7zR4vT8wY1uI6oP3aS5dF0gH", ALLOWED_HOSTS="testserver")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("Not Found: /no-such-page-x/") == 1, result.stderr
+    assert "No hostname was supplied" not in result.stderr
