@@ -201,7 +201,7 @@ def demonstration_create(
     if not isinstance(text, str) or not text.strip():
         raise InvalidInput("text: write the response; it is empty")
     _check_client_key(client_key)
-    _check_extras(rationale=text, time_spent_ms=time_spent_ms)
+    _check_extras(text=text, time_spent_ms=time_spent_ms)
     try:
         with transaction.atomic():
             annotator_lock(annotator)
@@ -384,8 +384,8 @@ def _check_flag_reason(reason) -> None:
         raise InvalidInput(f"reason must be one of {', '.join(FlagReason.values)}")
 
 
-def _check_extras(*, rationale: str = "", note: str = "", time_spent_ms: int = 0) -> None:
-    for name, value in (("rationale", rationale), ("note", note)):
+def _check_extras(*, rationale: str = "", note: str = "", text: str = "", time_spent_ms: int = 0) -> None:
+    for name, value in (("rationale", rationale), ("note", note), ("text", text)):
         if not isinstance(value, str) or len(value) > TEXT_MAX:
             raise InvalidInput(f"{name} must be text of at most {TEXT_MAX} characters")
     if isinstance(time_spent_ms, bool) or not isinstance(time_spent_ms, int) or not 0 <= time_spent_ms <= TIME_SPENT_MAX_MS:

@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils.dateparse import parse_datetime
 
+from labeling.annotation.judgments import TEXT_MAX
 from labeling.annotation.selectors import annotator_progress
-from labeling.models import Flag, Judgment, Lease, LeaseState
+from labeling.models import Demonstration, Flag, Judgment, Lease, LeaseState
 from tests.factories import make_comparison, new_client_key
 
 pytestmark = pytest.mark.django_db
@@ -302,3 +303,33 @@ def test_the_schema_describes_the_annotation_endpoints(api, admin_user):
                   "/api/comparisons/{comparison_id}/skip/", "/api/comparisons/{comparison_id}/flag/",
                   "/api/projects/{project_id}/flags/", "/api/demonstrations/", "/api/projects/{project_id}/progress/"):
         assert route in schema["paths"]
+
+
+
+# --- bounds on typed text --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("route", "field"), [("judgment", "rationale"), ("flag", "note"), ("skip", "note"),
+                                              ("demonstration", "text")])
+def test_typed_text_over_its_bound_is_400_naming_the_field_and_stores_nothing(api, project, comparison, annotator, route, field):
+    """Each typed field is bounded (TEXT_MAX), and the error names that field: a demonstration's
+    text was refused as "rationale must be text of at most ..."."""
+    project.collect_demonstrations = True
+    project.save()
+    cid = comparison["id"]
+
+    def send(text):
+        if route == "judgment":
+            return submit(api, annotator, cid, rationale=text)
+        if route == "demonstration":
+            body = {"prompt": comparison["prompt"]["id"], "text": text, "client_key": new_client_key()}
+            return post(api, annotator, "/api/demonstrations/", body)
+        return post(api, annotator, f"/api/comparisons/{cid}/{route}/", {"reason": "other", "note": text})
+
+    response = send("x" * (TEXT_MAX + 1))
+    assert response.status_code == 400
+    assert response.json()["detail"] == f"{field} must be text of at most {TEXT_MAX} characters"
+    assert not (Judgment.objects.exists() or Flag.objects.exists() or Demonstration.objects.exists())
+    assert Lease.objects.get(annotator=annotator).state == LeaseState.ACTIVE
+    at_bound = send("x" * TEXT_MAX)
+    assert at_bound.status_code in (200, 201), at_bound.json()
