@@ -113,7 +113,10 @@ class ExportQuerySerializer(ExportOptionsSerializer, ExportFiltersSerializer):
 class ExportCountSerializer(serializers.Serializer):
     rows = serializers.IntegerField(min_value=0, help_text="Rows the export writes.")
     comparisons = serializers.IntegerField(min_value=0, help_text="Comparisons they come from.")
-    filtered_out = serializers.IntegerField(min_value=0, help_text="Comparisons the filters passed over.")
+    filtered_out = serializers.IntegerField(min_value=0, help_text=(
+        "Comparisons min_judgments or min_agreement passed over. The other filters act on judgments: "
+        "a comparison none of whose judgments pass them is not counted here, nor anywhere in the export."
+    ))
 
 
 class FirstRendererNegotiation(DefaultContentNegotiation):

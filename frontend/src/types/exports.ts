@@ -69,7 +69,8 @@ export interface Snapshot {
 export interface ExportCount {
   rows: number;
   comparisons: number;
-  /** Comparisons the filters passed over. */
+  /** Comparisons min_judgments or min_agreement passed over (the other filters act on judgments:
+   * a comparison left with none is not counted here). */
   filtered_out: number;
 }
 
