@@ -301,7 +301,12 @@ def test_admin_runs_a_project_from_import_to_a_trained_reward_model(
         second = TrainingRun.objects.exclude(pk=run.pk).get(project=project)
         assert second.config["criteria"] == ["overall", "harmless"]
         wait_for(lambda: TrainingRun.objects.get(pk=second.pk).progress_step > 0, timeout=240, what="second run's first step")
+        page.get_by_test_id("run-cancel").click()  # asks first: a cancelled run cannot be taken back
+        expect(page.get_by_test_id("run-cancel-asking")).to_contain_text(f"Stop run #{second.pk}?")
+        page.get_by_role("button", name="No").click()
+        assert not TrainingRun.objects.get(pk=second.pk).cancel_requested
         page.get_by_test_id("run-cancel").click()
+        page.get_by_test_id("run-cancel-confirm").click()
         expect(page.get_by_test_id("run-status")).to_have_text("cancelled", timeout=60_000)
     assert TrainingRun.objects.get(pk=second.pk).status == RunStatus.CANCELLED
     page.get_by_test_id("tab-training").click()

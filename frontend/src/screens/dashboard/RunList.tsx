@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { cancelRun } from "../../api";
+import { ConfirmButton } from "../../components/ConfirmButton";
 import { ago, duration, remaining } from "../../logic/format";
 import { finalFigures, runSettings } from "../../logic/runSummary";
 import { hrefFor } from "../../router";
@@ -143,7 +144,8 @@ function RunRow({ run, checkpoints, cancel, ticked, canTick, onTick }: RowProps)
       <td>{ago(run.created_at)}</td>
       <td class="actions">
         {ACTIVE.has(run.status) && !run.cancel_requested && (
-          <button class="btn btn-sm" onClick={() => cancel(run)} data-testid={`cancel-${run.id}`}>Cancel</button>
+          <ConfirmButton label="Cancel" question={`Stop #${run.id}?`} confirm="Yes, cancel" small
+            onConfirm={() => cancel(run)} testId={`cancel-${run.id}`} />
         )}
         <a class="btn btn-ghost btn-sm" href={href} data-nav>Open</a>
       </td>

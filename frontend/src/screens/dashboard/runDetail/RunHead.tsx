@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { cancelRun } from "../../../api";
+import { ConfirmButton } from "../../../components/ConfirmButton";
 import { ago } from "../../../logic/format";
 import type { Checkpoint, TrainingRun } from "../../../types";
 import { ACTIVE, RunProgress, StatusPill, baseLabel, runDuration } from "../RunList";
@@ -10,6 +11,13 @@ interface Props {
   checkpoints: Checkpoint[];
   /** Poll the run again (after a cancel). */
   restart: () => void;
+}
+
+/** What cancelling costs: a running run stops and its steps since its last save are lost. */
+function cancelQuestion(run: TrainingRun): string {
+  return run.status === "running"
+    ? `Stop run #${run.id}? The steps since its last save are lost.`
+    : `Cancel run #${run.id} before it starts?`;
 }
 
 /** The run's title, status, progress, cancel button, facts and settings. */
@@ -33,7 +41,8 @@ export function RunHead({ run, checkpoints, restart }: Props) {
         <StatusPill run={run} />
         <div class="topbar-spacer" />
         {ACTIVE.has(run.status) && !run.cancel_requested && (
-          <button class="btn" onClick={cancel} data-testid="run-cancel">Cancel run</button>
+          <ConfirmButton label="Cancel run" question={cancelQuestion(run)} confirm="Yes, cancel"
+            onConfirm={cancel} testId="run-cancel" />
         )}
       </div>
       <RunProgress run={run} />
