@@ -35,9 +35,15 @@ def validate_project_settings(*, task_type: str, responses_per_comparison: int, 
 
 @transaction.atomic
 def project_create(*, slug: str, name: str = "", created_by=None, **fields) -> Project:
-    """Create a project; its creator becomes its admin."""
+    """Create a project; its creator becomes its admin. A ranking project has no strength scale
+    (a ranking carries no strength): none is stored, and one given is refused."""
     if Project.objects.filter(slug=slug).exists():
         raise InvalidInput(f"a project with slug '{slug}' exists")
+    if fields.get("task_type") == ComparisonKind.RANKING:
+        if fields.get("strength_scale"):
+            raise InvalidInput("strength_scale must be empty for a ranking project: a ranking has no strength",
+                               field="strength_scale")
+        fields["strength_scale"] = []
     project = Project(slug=slug, name=name or slug, **fields)
     _check_settings(project)
     project.save()

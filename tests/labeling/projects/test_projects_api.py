@@ -4,7 +4,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from labeling.models import Comparison, Judgment, Membership
+from labeling.models import Comparison, Judgment, Membership, Project
 from tests.factories import ProjectFactory, UserFactory, make_comparison, new_client_key
 
 HH = {"chosen": "\n\nHuman: Hi\n\nAssistant: Hello", "rejected": "\n\nHuman: Hi\n\nAssistant: Go away"}
@@ -119,6 +119,20 @@ def test_pairwise_project_with_k_3_is_rejected(api, db):
     staff = UserFactory(username="sam", is_staff=True)
     response = api(staff).post("/api/projects/", {"slug": "bad", "name": "B", "responses_per_comparison": 3}, format="json")
     assert response.status_code == 400 and "pairwise" in response.json()["detail"]
+
+
+def test_a_ranking_project_stores_no_strength_scale_and_refuses_one(api, db):
+    """A ranking has no strength: the three default steps were stored on every ranking project and
+    shown in its settings, meaning nothing."""
+    staff = UserFactory(username="sam", is_staff=True)
+    body = {"slug": "rank", "name": "R", "task_type": "ranking", "responses_per_comparison": 4}
+    response = api(staff).post("/api/projects/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["strength_scale"] == []
+    refused = api(staff).post("/api/projects/", {**body, "slug": "rank-2", "strength_scale": ["a bit", "a lot"]}, format="json")
+    assert refused.status_code == 400
+    assert "strength_scale must be empty for a ranking project" in refused.json()["detail"]
+    assert not Project.objects.filter(slug="rank-2").exists()
 
 
 def test_lowering_overlap_closes_comparisons_that_are_now_full(api, admin_user):
