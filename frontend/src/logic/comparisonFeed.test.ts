@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Comparison } from "../types";
-import { ComparisonFeed } from "./comparisonFeed";
+import { ComparisonFeed, waitingMessage } from "./comparisonFeed";
 
 const NOW = Date.parse("2025-01-01T12:00:00Z");
 
@@ -97,12 +97,33 @@ describe("ComparisonFeed", () => {
     expect((await feed.advance())?.id).toBe(2);
   });
 
-  it("survives a failing prefetch", async () => {
-    const fake = server([comparison(1)]);
-    const feed = new ComparisonFeed({ ...fake.source, next: async (ahead) => { if (ahead) throw new Error("offline"); return comparison(1); } });
+  it("survives a failing prefetch, says so, and asks again when called", async () => {
+    const fake = server([comparison(1), comparison(2)]);
+    let offline = true;
+    const feed = new ComparisonFeed({
+      ...fake.source,
+      next: async (ahead) => {
+        if (ahead && offline) throw new Error("offline");
+        return fake.source.next(ahead);
+      },
+    });
     await feed.start();
     await flush();
     expect(feed.ready).toBeNull();
+    expect(feed.ahead).toBe("failed");
+    offline = false;
+    await feed.prefetch();
+    expect(feed.ready?.id).toBe(2);
+    expect(feed.ahead).toBe("ready");
+  });
+
+  it("says there is none ahead only when the server answered so", async () => {
+    const fake = server([comparison(1)]);
+    const feed = new ComparisonFeed(fake.source);
+    await feed.start();
+    expect(feed.ahead).toBe("loading");
+    await flush();
+    expect(feed.ahead).toBe("none");
   });
 
   it("waits for earlier writes to land before leasing ahead", async () => {
@@ -123,5 +144,50 @@ describe("ComparisonFeed", () => {
     await flush();
     expect(fake.calls).toEqual(["current", "ahead", "ahead"]);
     expect(feed.ready?.id).toBe(3);
+  });
+
+  it("shows every comparison leased while offline, in order, once the writes land", async () => {
+    // The server's rules (assignment.comparison_lease_next): ahead=false answers the first live
+    // lease, ahead=true the second, leasing new ones as needed; a judgment ends its lease.
+    const pool = [1, 2, 3, 4, 5].map((id) => comparison(id));
+    const live: Comparison[] = [];
+    const lease = (wanted: number) => {
+      while (live.length < wanted && pool.length) live.push(pool.shift() as Comparison);
+      return live[wanted - 1] ?? null;
+    };
+    const unsent: number[] = [];
+    const waiting: (() => void)[] = [];
+    const feed = new ComparisonFeed({
+      now: () => NOW,
+      next: async (ahead) => lease(ahead ? 2 : 1),
+      settled: () => unsent.length ? new Promise<void>((resolve) => waiting.push(resolve)) : Promise.resolve(),
+    });
+    await feed.start();
+    await flush();
+    expect(feed.ready?.id).toBe(2);
+    unsent.push(1); // judged offline: shown next at once
+    expect((await feed.advance())?.id).toBe(2);
+    unsent.push(2); // judged offline too: nothing is ready
+    const third = feed.advance();
+    await flush();
+    expect(feed.current).toBeNull();
+    // Back online: both judgments land, then the feed asks.
+    for (const id of unsent.splice(0)) live.splice(live.findIndex((c) => c.id === id), 1);
+    waiting.splice(0).forEach((resolve) => resolve());
+    expect((await third)?.id).toBe(3);
+    await flush();
+    expect(feed.ready?.id).toBe(4);
+  });
+});
+
+describe("waitingMessage", () => {
+  it("says why the next comparison does not come, and what waits to be saved", () => {
+    expect(waitingMessage(true, { state: "sending", pending: 1 })).toBeNull();
+    expect(waitingMessage(false, { state: "waiting", pending: 2 })).toBe(
+      "Offline: waiting for the connection to load the next comparison · 2 unsaved, sent once it is back",
+    );
+    expect(waitingMessage(false, { state: "idle", pending: 0 })).toBe("Offline: waiting for the connection to load the next comparison");
+    expect(waitingMessage(true, { state: "waiting", pending: 1 })).toContain("The server is not answering");
+    expect(waitingMessage(true, { state: "paused", pending: 3 })).toContain("log in again to save 3 unsaved");
   });
 });

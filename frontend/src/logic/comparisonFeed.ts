@@ -3,10 +3,11 @@
 // While the annotator reads the current comparison, the next one is already leased
 // (next-task?ahead=1) and loaded, so a submit shows it at once. A comparison whose lease is about
 // to run out is not shown; one the annotator already finished is never shown again, even if the
-// server has not seen
-// the write yet (it sits in the retry queue): then the feed waits for the queue and asks again.
+// server has not seen the write yet (it sits in the retry queue): then the feed waits for the
+// queue and asks again.
 
 import type { Comparison } from "../types";
+import type { QueueStatus } from "./retryQueue";
 
 export interface FeedSource {
   /** GET next-task, the route's old name for a comparison (ahead=false: the caller's live
@@ -20,13 +21,18 @@ export interface FeedSource {
 /** Leases with less than this left are not worth starting on. */
 export const MIN_LEASE_LEFT_MS = 30_000;
 
+/** What waits behind the current comparison: "ready" (leased and loaded), "loading" (asked),
+ * "failed" (the last ask got no answer: asked again by prefetch()), "none" (the server has none). */
+export type AheadState = "ready" | "loading" | "failed" | "none";
+
 export class ComparisonFeed {
   current: Comparison | null = null;
   private upcoming: Comparison[] = [];
   private finished = new Set<number>();
   private prefetching: Promise<void> | null = null;
+  private lastAsk: "failed" | "none" | null = null;
 
-  /** `onChange` is called when a lease-ahead request ends (for a "next ready" hint). */
+  /** `onChange` is called when a lease-ahead request ends (for the dock's "next ready" hint, `ahead`). */
   constructor(
     private readonly source: FeedSource,
     private readonly onChange: () => void = () => undefined,
@@ -36,9 +42,10 @@ export class ComparisonFeed {
     return this.upcoming[0] ?? null;
   }
 
-  /** A lease-ahead request is on its way. */
-  get loadingAhead(): boolean {
-    return this.prefetching !== null;
+  get ahead(): AheadState {
+    if (this.upcoming.length > 0) return "ready";
+    if (this.prefetching) return "loading";
+    return this.lastAsk ?? "loading";
   }
 
   async start(): Promise<Comparison | null> {
@@ -51,11 +58,12 @@ export class ComparisonFeed {
   async advance(): Promise<Comparison | null> {
     if (this.current) this.finished.add(this.current.id);
     this.current = this.takeUpcoming();
-    if (!this.current && this.prefetching) {
-      await this.prefetching;
-      this.current = this.takeUpcoming();
-    }
     if (!this.current) {
+      // Nothing leased ahead in time: ask for the live lease, not the ahead one. A lease-ahead
+      // still on its way may land after the comparison just finished was judged; the server then
+      // leases two and answers the second, and the first would never be shown (held until its
+      // lease ran out, while "Last one for now" showed). Asked together, the two answers are the
+      // first and second live leases whatever their order; prefetch() keeps the second.
       await this.source.settled();
       this.current = await this.fetchCurrent();
     }
@@ -74,24 +82,37 @@ export class ComparisonFeed {
   /**
    * Lease the next comparison in the background, if none is waiting. It waits for earlier writes first:
    * the server answers ahead=1 with the caller's second live lease, and until the judgment of
-   * the comparison just finished lands, that is the comparison now on screen. Errors are ignored:
-   * advance() asks again.
+   * the comparison just finished lands, that is the comparison now on screen. A failed ask leaves
+   * `ahead` "failed" until the next call (the screen calls again when the connection returns;
+   * advance() asks for the live lease itself).
    */
   prefetch(): Promise<void> {
     if (this.prefetching) return this.prefetching;
     if (!this.current || this.upcoming.length > 0) return Promise.resolve();
-    this.prefetching = this.source
-      .settled()
-      .then(() => this.source.next(true))
-      .then((comparison) => {
-        if (comparison && this.isNew(comparison)) this.upcoming.push(comparison);
-      })
-      .catch(() => undefined)
-      .finally(() => {
-        this.prefetching = null;
-        this.onChange();
-      });
+    this.prefetching = this.leaseAhead().finally(() => {
+      this.prefetching = null;
+      this.onChange();
+    });
     return this.prefetching;
+  }
+
+  private async leaseAhead(): Promise<void> {
+    this.lastAsk = null;
+    try {
+      let comparison = await this.askAhead();
+      // An answer asked for before the comparison on screen became the first live lease (it
+      // was the second then) is that comparison: ask once more for the one after it.
+      if (comparison && comparison.id === this.current?.id) comparison = await this.askAhead();
+      if (comparison && this.isNew(comparison)) this.upcoming.push(comparison);
+      else this.lastAsk = comparison ? "failed" : "none";
+    } catch {
+      this.lastAsk = "failed";
+    }
+  }
+
+  private async askAhead(): Promise<Comparison | null> {
+    await this.source.settled();
+    return this.source.next(true);
   }
 
   private takeUpcoming(): Comparison | null {
@@ -124,4 +145,15 @@ export class ComparisonFeed {
     const expires = Date.parse(comparison.lease_expires_at ?? "");
     return Number.isNaN(expires) ? Infinity : expires - now;
   }
+}
+
+/** What the pane says instead of bare placeholders while the next comparison cannot load: the
+ * feed waits for earlier writes (queue) before it asks, and cannot ask offline. Null while it
+ * merely loads. */
+export function waitingMessage(online: boolean, queue: Pick<QueueStatus, "state" | "pending">): string | null {
+  const unsaved = (until: string) => (queue.pending ? ` · ${queue.pending} unsaved, sent once ${until}` : "");
+  if (queue.state === "paused") return `Signed out: log in again to save ${queue.pending} unsaved and load the next comparison`;
+  if (!online) return `Offline: waiting for the connection to load the next comparison${unsaved("it is back")}`;
+  if (queue.state === "waiting") return `The server is not answering: waiting to load the next comparison${unsaved("it answers")}`;
+  return null;
 }

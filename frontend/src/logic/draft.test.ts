@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkSubmit, type DraftAction, type DraftConfig, newDraft, reduceDraft, toJudgment } from "./draft";
+import { checkSubmit, type DraftAction, type DraftConfig, newDraft, reduceDraft, reopenedDraft, toJudgment } from "./draft";
 
 const pairwise: DraftConfig = { comparisonKind: "pairwise", letters: ["a", "b"], scaleSize: 3, allowTies: true, criteria: [] };
 const ranking: DraftConfig = { comparisonKind: "ranking", letters: ["a", "b", "c"], scaleSize: 3, allowTies: true, criteria: [] };
@@ -161,5 +161,32 @@ describe("criteria follow the overall verdict", () => {
     const draft = newDraft({ ...ranking, criteria: ["helpful"] });
     expect(draft.follows.helpful).toBe(false);
     expect(reduceDraft(draft, { type: "followOverall" })).toBe(draft);
+  });
+});
+
+describe("a draft reopened by Undo", () => {
+  const config = { ...pairwise, criteria: ["helpful", "harmless"] };
+  const judged = play(config, { type: "choose", target: "a" }, { type: "strength", value: 2 });
+
+  it("keeps its verdicts and starts on Overall with nothing selected", () => {
+    expect(judged.active).toBe(1);
+    const reopened = reopenedDraft({ ...judged, selected: "b", confirmingUnchanged: true });
+    expect(reopened).toMatchObject({ active: 0, selected: null, confirmingUnchanged: false, verdicts: judged.verdicts });
+  });
+
+  it("takes a corrected verdict and strength on Overall, the criteria following it", () => {
+    const corrected = [{ type: "choose", target: "b" }, { type: "strength", value: 3 }] as DraftAction[];
+    const draft = corrected.reduce(reduceDraft, reopenedDraft(judged));
+    const fresh = play(config, ...corrected);
+    expect(toJudgment(draft, meta)).toEqual(toJudgment(fresh, meta));
+    expect(toJudgment(draft, meta)).toMatchObject({
+      winner: "b", strength: 3, criteria: { helpful: { winner: "b", strength: 3 }, harmless: { winner: "b", strength: 3 } },
+    });
+  });
+
+  it("takes a new strength for the same winner on Overall", () => {
+    const draft = play(config, { type: "choose", target: "a" }, { type: "strength", value: 3 });
+    const again = [{ type: "choose", target: "a" }, { type: "strength", value: 3 }] as DraftAction[];
+    expect(toJudgment(again.reduce(reduceDraft, reopenedDraft(judged)), meta)).toEqual(toJudgment(draft, meta));
   });
 });

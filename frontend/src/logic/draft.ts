@@ -89,6 +89,14 @@ export function newDraft(config: DraftConfig): Draft {
   };
 }
 
+/** A draft put back on screen (Undo, History → Reopen): its verdicts, rankings and rationale as
+ * they were, but the keys start on Overall with nothing selected, as on a fresh comparison. The
+ * draft was left with its last criterion active (advance() moves on once Overall is complete), so
+ * keys meant to correct the verdict would otherwise change a criterion instead. */
+export function reopenedDraft(draft: Draft): Draft {
+  return { ...draft, active: 0, selected: null, confirmingUnchanged: false };
+}
+
 export function criterionLabel(criterion: string): string {
   return criterion === OVERALL ? "Overall" : criterion.charAt(0).toUpperCase() + criterion.slice(1);
 }
@@ -142,7 +150,12 @@ function choose(draft: Draft, target: PairwiseWinner, index: number): Draft {
   // A criterion chosen on its own starts afresh: the strength it followed was given for the
   // overall verdict, and keeping it would complete the verdict before its own strength key.
   const strength = target === "tie" || draft.follows[criterion] ? null : old.strength;
-  return advance(setVerdict(draft, index, { winner: target, strength }), index);
+  const next = setVerdict(draft, index, { winner: target, strength });
+  // A strength kept from an earlier winner (the verdict changed, or was reopened by Undo) was not
+  // given for this one: stay, so that a strength key pressed next changes it here, as it would on
+  // a fresh comparison, instead of landing on the next criterion.
+  const kept = strength !== null && old.winner !== null;
+  return kept ? next : advance(next, index);
 }
 
 /** Pairwise: how much better, 1..scaleSize, on the criterion at `index` (not for a tie). */

@@ -9,6 +9,7 @@ import {
   serverFieldErrors,
   slugify,
   standingErrors,
+  withComparisonKind,
 } from "./projectForm";
 
 const PROJECT: Project = {
@@ -49,6 +50,26 @@ describe("project form", () => {
     const ranking = { ...NEW_PROJECT, name: "x", slug: "x", task_type: "ranking" as const };
     expect(projectPayload({ ...ranking, responses_per_comparison: "4" }, true).payload.responses_per_comparison).toBe(4);
     expect(projectPayload({ ...ranking, responses_per_comparison: "2" }, true).errors.responses_per_comparison).toBeDefined();
+  });
+
+  it("switches to a ranking with at least 3 responses, and K as typed otherwise", () => {
+    const ranking = withComparisonKind({ ...NEW_PROJECT, name: "x", slug: "x" }, "ranking");
+    expect(ranking.responses_per_comparison).toBe("3");
+    expect(projectPayload(ranking, true).errors).toEqual({});
+    expect(withComparisonKind({ ...ranking, responses_per_comparison: "5" }, "ranking").responses_per_comparison).toBe("5");
+    expect(withComparisonKind({ ...ranking, responses_per_comparison: "" }, "ranking").responses_per_comparison).toBe("3");
+    const back = withComparisonKind({ ...ranking, responses_per_comparison: "5" }, "pairwise");
+    expect(back).toMatchObject({ task_type: "pairwise", responses_per_comparison: "5" });
+    expect(projectPayload(back, true).payload.responses_per_comparison).toBe(2);
+  });
+
+  it("sends a new ranking project no strength scale, and leaves an existing one's alone", () => {
+    const ranking = withComparisonKind({ ...NEW_PROJECT, name: "x", slug: "x" }, "ranking");
+    expect(projectPayload(ranking, true).payload.strength_scale).toEqual([]);
+    expect(projectPayload({ ...ranking, strength_scale: "a\na" }, true).errors).toEqual({});
+    const stored: Project = { ...PROJECT, task_type: "ranking", responses_per_comparison: 3 };
+    expect(changedFields(stored, projectPayload(projectFormValues(stored), false).payload)).toEqual({});
+    expect(projectPayload(NEW_PROJECT, true).payload.strength_scale).toEqual(["slightly better", "better", "much better"]);
   });
 
   it("makes slugs and lists", () => {

@@ -65,6 +65,15 @@ export function projectFormValues(project: Project): ProjectFormValues {
   };
 }
 
+/** The form once the comparison kind is switched to `kind`. A ranking needs at least 3 responses:
+ * the pairwise 2 left in the (then hidden) field would keep Create disabled behind a red hint, so
+ * it becomes 3. K is otherwise left as typed, so switching back and forth changes nothing else. */
+export function withComparisonKind(values: ProjectFormValues, kind: ComparisonKind): ProjectFormValues {
+  const k = Number(values.responses_per_comparison.trim());
+  const tooFew = kind === "ranking" && !(k >= 3); // an empty or unreadable K too
+  return { ...values, task_type: kind, responses_per_comparison: tooFew ? "3" : values.responses_per_comparison };
+}
+
 /** "Helpful chat, v2!" → "helpful-chat-v2". */
 export function slugify(name: string): string {
   return name
@@ -94,11 +103,15 @@ export function projectPayload(values: ProjectFormValues, creating: boolean): { 
     name: values.name.trim(),
     guidelines: values.guidelines,
     criteria: listEntries(values.criteria),
-    strength_scale: listEntries(values.strength_scale),
     allow_ties: values.allow_ties,
     collect_demonstrations: values.collect_demonstrations,
     judge_priority: values.judge_priority,
   };
+  // A strength scale means "how much better" in a pairwise verdict; a ranking has none (its
+  // field is hidden). A new ranking project is sent an empty scale; an existing one's stored
+  // scale is left alone (once judged, the server refuses any change to it).
+  if (values.task_type === "pairwise") payload.strength_scale = listEntries(values.strength_scale);
+  else if (creating) payload.strength_scale = [];
   if (!payload.name) errors.name = "give the project a name";
   for (const key of ["criteria", "strength_scale"] as const) {
     const entries = payload[key] ?? [];

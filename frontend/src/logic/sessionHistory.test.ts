@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { Comparison, Judgment, Progress } from "../types";
 import { newDraft } from "./draft";
 import {
-  HISTORY_MAX, type LastAction, progressAfter, remembered, skipConfirmation, submitConfirmation, UNDO_WINDOW_MS,
-  undoableUntil, undoneNotice,
+  HISTORY_MAX, type LastAction, progressAfter, refusedJudgment, remembered, skipConfirmation, submitConfirmation,
+  UNDO_WINDOW_MS, undoableUntil, undoneConfirmation, undoneNotice,
 } from "./sessionHistory";
 
 const comparison: Comparison = {
@@ -49,6 +49,24 @@ describe("words", () => {
     expect(undoneNotice({ kind: "skip", ...shown, reason: "", write: Promise.resolve(), at: 0 })).toBe("The skipped comparison is back");
     expect(undoneNotice({ kind: "skip", ...shown, reason: "other", write: Promise.resolve(), at: 0 })).toBe("Flag withdrawn; the comparison is back");
     expect(undoneNotice({ kind: "flag", comparison, write: Promise.resolve(), at: 0 })).toBe("Flag withdrawn");
+  });
+});
+
+describe("after an undo or a refusal", () => {
+  it("replaces the submitted or skipped mark with one saying the comparison is back", () => {
+    expect(undoneConfirmation(submitted(null))).toBe("↺ #7 reopened");
+    expect(undoneConfirmation({ kind: "skip", ...shown, reason: "", write: Promise.resolve(), at: 0 })).toBe("↺ #7 reopened");
+    expect(undoneConfirmation({ kind: "flag", comparison, write: Promise.resolve(), at: 0 })).toBe("#7 flag withdrawn");
+  });
+
+  it("says a comparison judged elsewhere was not submitted here", () => {
+    const refused = refusedJudgment(447, "already_judged", "you already judged this comparison");
+    expect(refused.confirmation).toBe("#447 already judged in another tab or session");
+    expect(refused.notice).toContain("not stored");
+    expect(refused.confirmation).not.toContain("submitted");
+    expect(refusedJudgment(5, "skipped", "you skipped this comparison")).toEqual({
+      confirmation: "#5 not saved", notice: "Judgment on #5 not saved: you skipped this comparison",
+    });
   });
 });
 

@@ -43,6 +43,24 @@ export function skipConfirmation(comparisonId: number, reason: SkipReason): stri
   return reason ? `⚑ #${comparisonId} flagged and skipped` : `#${comparisonId} skipped`;
 }
 
+/** The mark an undo leaves in the dock in place of the one its action left ("✓ #7 submitted"),
+ * which no longer holds. */
+export function undoneConfirmation(entry: LastAction): string {
+  return entry.kind === "flag" ? `#${entry.comparison.id} flag withdrawn` : `↺ #${entry.comparison.id} reopened`;
+}
+
+/** Why the server refused a judgment for good, in the dock and in a notice: the screen moved on
+ * when it was submitted, so its "submitted" mark must be taken back. `reason` is the 409's. */
+export function refusedJudgment(comparisonId: number, reason: unknown, message: string): { confirmation: string; notice: string } {
+  if (reason === "already_judged") {
+    return {
+      confirmation: `#${comparisonId} already judged in another tab or session`,
+      notice: `#${comparisonId} was already judged in another tab or session; this judgment was not stored`,
+    };
+  }
+  return { confirmation: `#${comparisonId} not saved`, notice: `Judgment on #${comparisonId} not saved: ${message}` };
+}
+
 /** The notice once `entry` was taken back. */
 export function undoneNotice(entry: LastAction): string {
   if (entry.kind === "submit") return `Reopened your judgment on #${entry.comparison.id}`;

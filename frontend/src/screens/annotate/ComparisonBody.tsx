@@ -18,7 +18,7 @@ interface Props {
 
 export function ComparisonBody({ session, onCardClick, demoRef, contextOpen, onToggleContext }: Props) {
   const { phase, project, comparison, draft } = session;
-  if (phase === "loading" || (phase === "ready" && (!comparison || !draft || !project))) return <Loading />;
+  if (phase === "loading" || (phase === "ready" && (!comparison || !draft || !project))) return <Loading waiting={session.waiting} />;
   if (phase === "error") return <LoadError message={session.error} onRetry={session.reload} />;
   if (phase === "empty" || !comparison || !draft || !project) return <AllDone onCheck={session.reload} />;
   return (
@@ -36,9 +36,11 @@ export function ComparisonBody({ session, onCardClick, demoRef, contextOpen, onT
   );
 }
 
-function Loading() {
+/** Placeholders while the next comparison loads; `waiting` says why it cannot load yet (offline). */
+function Loading({ waiting }: { waiting: string | null }) {
   return (
     <div class="loading" aria-busy="true">
+      {waiting && <p class="waiting-note problems" role="status" data-testid="waiting">{waiting}</p>}
       <div class="skeleton" style={{ height: "88px" }} />
       <div class="responses k2">
         <div class="skeleton" style={{ height: "320px" }} />
@@ -50,9 +52,10 @@ function Loading() {
 
 function LoadError({ message, onRetry }: { message: string; onRetry: () => void }) {
   return (
-    <div class="error-box" role="alert">
+    <div class="error-box" role="alert" data-testid="load-error">
       Could not load the next comparison: {message}{" "}
-      <button class="btn btn-sm" onClick={onRetry}>Try again</button>
+      <button class="btn btn-sm" onClick={onRetry}>Try again</button>{" "}
+      <a class="btn btn-ghost btn-sm" href="/" data-nav>Back to projects</a>
     </div>
   );
 }

@@ -3,11 +3,17 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { Kbd } from "../../components/Kbd";
+import type { AheadState } from "../../logic/comparisonFeed";
 import type { Draft } from "../../logic/draft";
 import { type LastAction, undoableUntil } from "../../logic/sessionHistory";
 import type { AnnotationSession } from "./useAnnotationSession";
 
 const UNDO_LABEL: Record<LastAction["kind"], string> = { submit: "Undo submit", skip: "Undo skip", flag: "Undo flag" };
+
+/** "Last one for now" only when the server said so: a lease-ahead that got no answer is asked again. */
+const AHEAD_LABEL: Record<AheadState, string> = {
+  ready: "Next ready", loading: "Loading next…", failed: "Next not loaded yet", none: "Last one for now",
+};
 
 /** Below this, the annotator is told their lease is running out. */
 const LEASE_WARNING_MS = 120_000;
@@ -67,7 +73,13 @@ function DockMeta({ session, onHistory }: { session: AnnotationSession; onHistor
   return (
     <div class="dock-meta">
       {session.confirmation && (
-        <span key={session.confirmation.seq} class="confirmation" role="status" data-testid="confirmation">
+        <span
+          key={session.confirmation.seq}
+          class={`confirmation is-${session.confirmation.tone}`}
+          role="status"
+          data-testid="confirmation"
+          data-tone={session.confirmation.tone}
+        >
           {session.confirmation.text}
         </span>
       )}
@@ -78,11 +90,12 @@ function DockMeta({ session, onHistory }: { session: AnnotationSession; onHistor
       )}
       {editable && (
         <button class="btn btn-ghost btn-sm" onClick={() => void session.undo()} data-testid="undo">
-          {UNDO_LABEL[last.kind]} <Kbd k="U" />
+          {/* Named by comparison: after an undo, the next Undo takes back an earlier action. */}
+          {UNDO_LABEL[last.kind]} <span class="muted">#{last.comparison.id}</span> <Kbd k="U" />
         </button>
       )}
       <span class={`next-ready${session.upcoming ? " is-ready" : ""}`} title="The next comparison is leased and loaded ahead">
-        {session.upcoming ? "Next ready" : session.loadingAhead ? "Loading next…" : "Last one for now"}
+        {AHEAD_LABEL[session.ahead]}
       </span>
       <span class="comparison-number" data-testid="comparison-number" title={`Comparison #${comparison?.id}`}>
         Comparison {session.comparisonNumber} <span class="muted">#{comparison?.id}</span>

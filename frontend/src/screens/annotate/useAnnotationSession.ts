@@ -4,7 +4,8 @@
 
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { getProject, nextComparison } from "../../api";
-import { ComparisonFeed } from "../../logic/comparisonFeed";
+import { ComparisonFeed, waitingMessage } from "../../logic/comparisonFeed";
+import type { QueueStatus } from "../../logic/retryQueue";
 import { warmMarkdown } from "../../markdown";
 import type { Project } from "../../types";
 import { writeQueue } from "../../writeQueue";
@@ -29,6 +30,29 @@ function useComparisonFeed(projectId: number): ComparisonFeed {
     );
     return created;
   }, [projectId, queue]);
+}
+
+/** Whether the browser is online, and the write queue's state: what the pane says while the next
+ * comparison waits. When the connection returns, the feed asks again for what failed to load. */
+function useConnection(feed: ComparisonFeed) {
+  const queue = writeQueue();
+  const [online, setOnline] = useState(navigator.onLine);
+  const [queueStatus, setQueueStatus] = useState<QueueStatus>(queue.status());
+  useEffect(() => queue.subscribe(setQueueStatus), [queue]);
+  useEffect(() => {
+    const onOnline = () => {
+      setOnline(true);
+      void feed.prefetch();
+    };
+    const onOffline = () => setOnline(false);
+    window.addEventListener("online", onOnline);
+    window.addEventListener("offline", onOffline);
+    return () => {
+      window.removeEventListener("online", onOnline);
+      window.removeEventListener("offline", onOffline);
+    };
+  }, [feed]);
+  return waitingMessage(online, queueStatus);
 }
 
 /** The project, loaded once. */
@@ -72,6 +96,7 @@ export function useAnnotationSession(projectId: number) {
   const project = useProject(projectId, phase.fail);
   const view = useComparisonView(project, phase);
   useFirstComparison(project, feed, view);
+  const waiting = useConnection(feed);
   const status = useSessionStatus(projectId);
   const [busy, setBusy] = useState(false);
   const advance = useAdvance(feed, view, setBusy);
@@ -87,7 +112,7 @@ export function useAnnotationSession(projectId: number) {
   return {
     project, phase: view.phase, error: view.error, comparison: view.comparison, draft: view.draft,
     dispatchDraft: view.edit, demoText: view.demoText, setDemoText: view.setDemoText, problems: view.problems,
-    ...status, busy, upcoming: feed.ready, loadingAhead: feed.loadingAhead, submit, skip, flag, undo, reload,
+    ...status, busy, upcoming: feed.ready, ahead: feed.ahead, waiting, submit, skip, flag, undo, reload,
   };
 }
 

@@ -3,7 +3,7 @@
 
 import { type MutableRef, useCallback, useEffect, useReducer, useRef, useState } from "preact/hooks";
 import { ApiError, loginUrl } from "../../api";
-import { type Draft, type DraftAction, draftConfigFor, newDraft, reduceDraft } from "../../logic/draft";
+import { type Draft, type DraftAction, draftConfigFor, newDraft, reduceDraft, reopenedDraft } from "../../logic/draft";
 import type { Shown } from "../../logic/sessionHistory";
 import { Stopwatch } from "../../logic/stopwatch";
 import type { Comparison, Project } from "../../types";
@@ -28,6 +28,8 @@ function useVisibleTime(stopwatch: MutableRef<Stopwatch>) {
   }, [stopwatch]);
 }
 
+const NOT_YOURS = "this project does not exist, or you are not one of its annotators. Ask its admin to add you.";
+
 /** The screen's phase and what went wrong; a lost session goes to the login page instead. */
 export function usePhase() {
   const [phase, setPhase] = useState<Phase>("loading");
@@ -37,7 +39,10 @@ export function usePhase() {
       location.assign(loginUrl());
       return;
     }
-    setError(err instanceof Error ? err.message : String(err));
+    // The server answers 404 alike for a project that does not exist and one the caller is not a
+    // member of (it does not tell outsiders which projects exist): say both.
+    const missing = err instanceof ApiError && err.status === 404;
+    setError(missing ? NOT_YOURS : err instanceof Error ? err.message : String(err));
     setPhase("error");
   }, []);
   return { phase, setPhase, error, fail };
@@ -53,7 +58,7 @@ export function useComparisonView(project: Project | null, { phase, setPhase, er
   const [problems, setProblems] = useState<string[]>([]);
   useVisibleTime(stopwatch);
 
-  /** Put `next` on screen: fresh, or (`from`, after an undo) as it was left. */
+  /** Put `next` on screen: fresh, or (`from`, after an undo) as it was left, its keys starting on Overall. */
   const show = useCallback(
     (next: Comparison | null, from?: Omit<Shown, "comparison">) => {
       setComparison(next);
@@ -61,7 +66,7 @@ export function useComparisonView(project: Project | null, { phase, setPhase, er
       setPhase(next ? "ready" : "empty");
       stopwatch.current = new Stopwatch(undefined, from?.timeMs ?? 0);
       if (!next || !project) return;
-      dispatchDraft({ type: "load", draft: from?.draft ?? newDraft(draftConfigFor(project, next)) });
+      dispatchDraft({ type: "load", draft: from ? reopenedDraft(from.draft) : newDraft(draftConfigFor(project, next)) });
       setDemoText(from?.demoText ?? "");
       if (document.visibilityState === "visible") stopwatch.current.start();
       window.scrollTo({ top: 0 });

@@ -2,11 +2,11 @@
 // queue and the screen moves on at once; the write's outcome arrives later as a notice.
 
 import { useCallback, useRef } from "preact/hooks";
-import { writes, type WriteRequest } from "../../api";
+import { ApiError, writes, type WriteRequest } from "../../api";
 import { newClientKey } from "../../ids";
 import { checkSubmit, type Draft, toJudgment } from "../../logic/draft";
 import type { RetryQueue } from "../../logic/retryQueue";
-import { type LastAction, skipConfirmation, submitConfirmation } from "../../logic/sessionHistory";
+import { type LastAction, refusedJudgment, skipConfirmation, submitConfirmation } from "../../logic/sessionHistory";
 import type { Comparison, FlagReason, Judgment, Project, SkipReason } from "../../types";
 import type { ComparisonView } from "./useComparisonView";
 import type { SessionStatus } from "./useSessionStatus";
@@ -80,12 +80,23 @@ export function useSubmit(parts: SessionParts): () => void {
         status.touch();
         status.refreshProgress();
       })
-      .catch((err) => status.notify(`${label} not saved: ${err.message}`, "error"));
+      .catch((err) => refuse(status, record, err));
     status.remember(record);
     status.confirm(submitConfirmation(comparison.id));
     status.countJudgment(1);
     void parts.advance();
   };
+}
+
+/** A judgment failed for good (a 409 when another tab judged the comparison first): the screen
+ * has moved on, but its "submitted" mark and its history entry must not stay. */
+function refuse(status: SessionStatus, record: LastAction, err: Error) {
+  const reason = err instanceof ApiError ? err.body.reason : undefined;
+  const words = refusedJudgment(record.comparison.id, reason, err.message);
+  status.forget(record);
+  status.restate(words.confirmation, "refused");
+  status.notify(words.notice, "error");
+  status.refreshProgress();
 }
 
 /** Skip the comparison on screen (`reason`: flagged too) and move on. */

@@ -11,10 +11,13 @@ export interface Notice {
   kind: "info" | "error";
 }
 
-/** The brief mark a submit or skip leaves in the dock; `seq` restarts its fade-out animation. */
+/** The brief mark a submit or skip leaves in the dock; `seq` restarts its fade-out animation.
+ * `tone`: "done" for a submit or skip, "undone" once Undo took it back, "refused" when the server
+ * refused a judgment the screen had already moved on from. */
 export interface Confirmation {
   seq: number;
   text: string;
+  tone: "done" | "undone" | "refused";
 }
 
 /** A toast that clears itself: errors stay longer. */
@@ -54,12 +57,16 @@ export function useHistory() {
 export function useTally() {
   const [handled, setHandled] = useState(0);
   const [confirmation, setConfirmation] = useState<Confirmation | null>(null);
+  /** A mark that replaces the last one without counting a comparison handled. */
+  const restate = useCallback((text: string, tone: Confirmation["tone"]) => {
+    setConfirmation((old) => ({ seq: (old?.seq ?? 0) + 1, text, tone }));
+  }, []);
   const confirm = useCallback((text: string) => {
     setHandled((n) => n + 1);
-    setConfirmation((old) => ({ seq: (old?.seq ?? 0) + 1, text }));
-  }, []);
+    restate(text, "done");
+  }, [restate]);
   const uncount = useCallback(() => setHandled((n) => Math.max(0, n - 1)), []);
-  return { comparisonNumber: handled + 1, confirmation, confirm, uncount };
+  return { comparisonNumber: handled + 1, confirmation, confirm, restate, uncount };
 }
 
 export type SessionStatus = ReturnType<typeof useNotice> & ReturnType<typeof useProgress> &

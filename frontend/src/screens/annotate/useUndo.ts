@@ -3,7 +3,7 @@
 
 import { ApiError, undoJudgment, unskipComparison, withdrawFlag } from "../../api";
 import type { ComparisonFeed } from "../../logic/comparisonFeed";
-import { type LastAction, type Shown, undoneNotice } from "../../logic/sessionHistory";
+import { type LastAction, type Shown, undoneConfirmation, undoneNotice } from "../../logic/sessionHistory";
 import type { Comparison, Flag, Judgment } from "../../types";
 import type { ComparisonView } from "./useComparisonView";
 import type { SessionStatus } from "./useSessionStatus";
@@ -49,6 +49,7 @@ export function useUndo(parts: UndoParts): (entry?: LastAction | null) => Promis
       const saved = await Promise.race([entry.kind === "submit" ? entry.judgment : entry.write, delay(SAVE_WAIT_MS)]);
       if (!saved) return status.notify(`That ${entry.kind} is still being saved; undo once it is`, "error");
       await takeBack(entry, saved, restorer(parts));
+      status.restate(undoneConfirmation(entry), "undone");
       status.notify(undoneNotice(entry));
       status.forget(entry);
     } catch (err) {

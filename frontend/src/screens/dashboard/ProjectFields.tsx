@@ -1,7 +1,8 @@
 import { useState } from "preact/hooks";
 import { Markdown } from "../../components/Markdown";
 import { LETTERS } from "../../generated/constants";
-import type { ProjectFormValues } from "../../logic/projectForm";
+import { type ProjectFormValues, withComparisonKind } from "../../logic/projectForm";
+import type { ComparisonKind } from "../../types";
 
 interface Props {
   values: ProjectFormValues;
@@ -31,7 +32,7 @@ export function ProjectFields({ values, onChange, errors, creating }: Props) {
   const check = (key: "allow_ties" | "collect_demonstrations" | "judge_priority") => (event: Event) => set(key, (event.currentTarget as HTMLInputElement).checked);
   return (
     <div class="project-fields">
-      <NumberFields inputs={inputs} creating={creating} />
+      <NumberFields inputs={inputs} creating={creating} onChange={onChange} />
       <ListFields inputs={inputs} />
       <div class="check-row">
         <label class="check">
@@ -50,7 +51,7 @@ export function ProjectFields({ values, onChange, errors, creating }: Props) {
 }
 
 /** Name, the fields set once at creation, overlap, gold share and lease. */
-function NumberFields({ inputs, creating }: { inputs: Inputs; creating: boolean }) {
+function NumberFields({ inputs, creating, onChange }: { inputs: Inputs; creating: boolean; onChange: Props["onChange"] }) {
   const { values, text, error } = inputs;
   return (
     <div class="form-grid">
@@ -59,7 +60,7 @@ function NumberFields({ inputs, creating }: { inputs: Inputs; creating: boolean 
         <input value={values.name} onInput={text("name")} data-testid="project-name" />
         {error("name")}
       </label>
-      {creating && <CreationFields inputs={inputs} />}
+      {creating && <CreationFields inputs={inputs} onChange={onChange} />}
       <label class="field">
         <span>Judgments per comparison</span>
         <input type="number" min={1} max={50} value={values.overlap} onInput={text("overlap")} data-testid="project-overlap" />
@@ -80,8 +81,8 @@ function NumberFields({ inputs, creating }: { inputs: Inputs; creating: boolean 
 }
 
 /** Slug, comparison kind and K: set once, at creation. */
-function CreationFields({ inputs }: { inputs: Inputs }) {
-  const { values, set, text, error } = inputs;
+function CreationFields({ inputs, onChange }: { inputs: Inputs; onChange: Props["onChange"] }) {
+  const { values, text, error } = inputs;
   return (
     <>
       <label class="field">
@@ -91,7 +92,10 @@ function CreationFields({ inputs }: { inputs: Inputs }) {
       </label>
       <label class="field">
         <span>Comparison kind</span>
-        <select value={values.task_type} onChange={(e) => set("task_type", (e.currentTarget as HTMLSelectElement).value as ProjectFormValues["task_type"])}>
+        <select
+          value={values.task_type}
+          onChange={(e) => onChange(withComparisonKind(values, (e.currentTarget as HTMLSelectElement).value as ComparisonKind))}
+        >
           <option value="pairwise">Pairwise (A or B)</option>
           <option value="ranking">Rank K responses</option>
         </select>
@@ -99,7 +103,13 @@ function CreationFields({ inputs }: { inputs: Inputs }) {
       {values.task_type === "ranking" && (
         <label class="field">
           <span>Responses per comparison</span>
-          <input type="number" min={3} max={LETTERS.length} value={values.responses_per_comparison} onInput={text("responses_per_comparison")} />
+          <input
+            type="number"
+            min={3}
+            max={LETTERS.length}
+            value={values.responses_per_comparison}
+            onInput={text("responses_per_comparison")}
+          />
           {error("responses_per_comparison")}
         </label>
       )}
@@ -116,11 +126,14 @@ function ListFields({ inputs }: { inputs: Inputs }) {
         <textarea rows={3} value={values.criteria} onInput={text("criteria")} placeholder={"helpful\nharmless"} data-testid="project-criteria" />
         {error("criteria")}
       </label>
-      <label class="field">
-        <span>Strength scale <em class="muted">weakest first; blank for none</em></span>
-        <textarea rows={3} value={values.strength_scale} onInput={text("strength_scale")} />
-        {error("strength_scale")}
-      </label>
+      {/* "How much better" belongs to a pairwise verdict; a ranking has no scale. */}
+      {values.task_type === "pairwise" && (
+        <label class="field">
+          <span>Strength scale <em class="muted">weakest first; blank for none</em></span>
+          <textarea rows={3} value={values.strength_scale} onInput={text("strength_scale")} />
+          {error("strength_scale")}
+        </label>
+      )}
     </div>
   );
 }
