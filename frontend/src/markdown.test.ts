@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from "vitest";
-import { renderGuidelines, renderMarkdown } from "./markdown";
+import { renderGuidelines, renderMarkdown, showBidiControls } from "./markdown";
 
 function dom(html: string): HTMLElement {
   const host = document.createElement("div");
@@ -53,6 +53,46 @@ describe("renderMarkdown (model output)", () => {
   });
 });
 
+describe("renderMarkdown: text direction and bidi controls", () => {
+  const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/;
+
+  it("gives every block dir=auto, so Hebrew or Arabic lays out right to left block by block", () => {
+    const host = dom(renderMarkdown("שלום עולם\n\n- אחד\n- two\n\n> مرحبا\n\n| a |\n|---|\n| b |"));
+    for (const block of host.querySelectorAll("p, ul, li, blockquote, th, td")) expect(block.getAttribute("dir")).toBe("auto");
+    expect(host.querySelector("pre")).toBeNull();
+  });
+
+  it("shows an override character as a named marker instead of applying it", () => {
+    const host = dom(renderMarkdown("Transfer to \u202Ethe attacker\u202C, then `x\u2066y` and\n\n```\nif (a) {\u2067 b }\n```"));
+    expect(host.innerHTML).not.toMatch(BIDI_CONTROLS);
+    const markers = [...host.querySelectorAll("span.bidi-control")];
+    expect(markers.map((m) => m.textContent)).toEqual(["⟪RLO⟫", "⟪PDF⟫", "⟪LRI⟫", "⟪RLI⟫"]);
+    expect(markers[0].getAttribute("title")).toContain("U+202E RIGHT-TO-LEFT OVERRIDE");
+    // The text around each marker keeps its logical order, as written.
+    expect(host.querySelector("p")?.textContent).toBe("Transfer to ⟪RLO⟫the attacker⟪PDF⟫, then x⟪LRI⟫y and");
+    expect(host.querySelector("pre code")?.textContent).toContain("{⟪RLI⟫ b }");
+  });
+
+  it("marks a control written as a character reference too", () => {
+    const host = dom(renderMarkdown("a &#x202E;bc &#8238;d"));
+    expect([...host.querySelectorAll(".bidi-control")].map((m) => m.textContent)).toEqual(["⟪RLO⟫", "⟪RLO⟫"]);
+    expect(host.innerHTML).not.toMatch(BIDI_CONTROLS);
+  });
+
+  it("keeps raw HTML as text around a marker", () => {
+    const host = dom(renderMarkdown("<b>\u202Ex</b> <img src=x onerror=alert(1)>"));
+    expect(host.querySelector("b, img")).toBeNull();
+    expect(host.textContent?.trim()).toBe("<b>⟪RLO⟫x</b> <img src=x onerror=alert(1)>");
+  });
+
+  it("leaves left-to-right and right-to-left marks, which only nudge direction, alone", () => {
+    expect(showBidiControls("a\u200Eb\u200Fc")).toBe("a\u200Eb\u200Fc");
+    expect(showBidiControls("\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069")).toBe(
+      "⟪LRE⟫⟪RLE⟫⟪PDF⟫⟪LRO⟫⟪RLO⟫⟪LRI⟫⟪RLI⟫⟪FSI⟫⟪PDI⟫",
+    );
+  });
+});
+
 describe("renderGuidelines (admin-written)", () => {
   it("allows harmless HTML but strips script, handlers and images", () => {
     const host = dom(renderGuidelines('<details><summary>More</summary>text</details>\n\n<img src=x onerror="window.__xss=1"><script>window.__xss=2</script><a href="javascript:alert(1)" onclick="x()">l</a>'));
@@ -61,6 +101,11 @@ describe("renderGuidelines (admin-written)", () => {
     const link = host.querySelector("a");
     expect(link?.getAttribute("href")).toBeNull();
     expect(link?.getAttribute("onclick")).toBeNull();
+  });
+
+  it("keeps an admin's own dir and gives the other blocks dir=auto", () => {
+    const host = dom(renderGuidelines('<p dir="ltr">English</p>\n\nעברית'));
+    expect([...host.querySelectorAll("p")].map((p) => p.getAttribute("dir"))).toEqual(["ltr", "auto"]);
   });
 });
 

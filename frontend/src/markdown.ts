@@ -7,6 +7,11 @@
 //  2. images are shown as links (no requests to hosts a model named);
 //  3. DOMPurify cleans the final HTML anyway: no event handlers, no script, style, forms or
 //     frames, and links keep only http(s)/mailto/# targets and open in a new tab without opener.
+// Text direction: every block gets dir="auto" (Hebrew or Arabic lays out right to left, each block
+// on its own), and in model output the invisible bidi controls that reorder text (U+202A–U+202E,
+// U+2066–U+2069, the "Trojan Source" characters) are shown as markers such as ⟪RLO⟫ instead of
+// being applied, so a response cannot read on screen otherwise than it is written. Display only:
+// the stored text is untouched.
 // This module is the only producer of HTML that the UI injects.
 
 import DOMPurify from "dompurify";
@@ -39,6 +44,31 @@ hljs.registerAliases(["yml"], { languageName: "yaml" });
 hljs.registerAliases(["md"], { languageName: "markdown" });
 
 const SAFE_URL = /^(?:https?:|mailto:|#)/i;
+
+/** The explicit embedding, override and isolate controls, by the short names editors show. */
+const BIDI_CONTROL_NAMES: Record<string, [string, string]> = {
+  "\u202A": ["LRE", "LEFT-TO-RIGHT EMBEDDING"],
+  "\u202B": ["RLE", "RIGHT-TO-LEFT EMBEDDING"],
+  "\u202C": ["PDF", "POP DIRECTIONAL FORMATTING"],
+  "\u202D": ["LRO", "LEFT-TO-RIGHT OVERRIDE"],
+  "\u202E": ["RLO", "RIGHT-TO-LEFT OVERRIDE"],
+  "\u2066": ["LRI", "LEFT-TO-RIGHT ISOLATE"],
+  "\u2067": ["RLI", "RIGHT-TO-LEFT ISOLATE"],
+  "\u2068": ["FSI", "FIRST STRONG ISOLATE"],
+  "\u2069": ["PDI", "POP DIRECTIONAL ISOLATE"],
+};
+const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/;
+const BIDI_CONTROLS = new RegExp(BIDI_CONTROL.source, "g");
+/** Splits text around each control, keeping the controls (at the odd indices). */
+const AROUND_BIDI_CONTROLS = new RegExp(`(${BIDI_CONTROL.source})`);
+
+/** `text` with each bidi control replaced by its visible marker (⟪RLO⟫): for plain-text places. */
+export function showBidiControls(text: string): string {
+  return text.replace(BIDI_CONTROLS, (char) => `⟪${BIDI_CONTROL_NAMES[char][0]}⟫`);
+}
+
+/** The blocks that get dir="auto": each finds its own direction from its first strong letter. */
+const DIRECTED_BLOCKS = new Set(["P", "LI", "UL", "OL", "BLOCKQUOTE", "H1", "H2", "H3", "H4", "H5", "H6", "TD", "TH", "DT", "DD", "DETAILS", "SUMMARY"]);
 
 export function escapeHtml(text: string): string {
   return text
@@ -86,6 +116,8 @@ function getPurifier(): ReturnType<typeof DOMPurify> {
   if (purifier) return purifier;
   purifier = DOMPurify(window);
   purifier.addHook("afterSanitizeAttributes", (node) => {
+    // An admin's own dir in guidelines stays; everything else finds its direction per block.
+    if (DIRECTED_BLOCKS.has(node.nodeName) && !node.hasAttribute("dir")) node.setAttribute("dir", "auto");
     if (node.nodeName !== "A") return;
     const href = node.getAttribute("href") ?? "";
     if (!SAFE_URL.test(href.trim())) {
@@ -111,6 +143,39 @@ export function sanitizeHtml(html: string): string {
   return getPurifier().sanitize(html, PURIFY_CONFIG) as string;
 }
 
+/** Each bidi control in the HTML's text replaced by a marker element: the character itself is left
+ * out of the page, so nothing after it is reordered, and the marker's title names it. Runs before
+ * the sanitizer (a template parses without running or loading anything), which then has the last
+ * word on the HTML. */
+function markBidiControls(html: string): string {
+  if (!BIDI_CONTROL.test(html)) return html;
+  const template = document.createElement("template");
+  template.innerHTML = html;
+  const walker = document.createTreeWalker(template.content, NodeFilter.SHOW_TEXT);
+  const texts: Text[] = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) texts.push(node as Text);
+  for (const node of texts) {
+    const parts = node.data.split(AROUND_BIDI_CONTROLS);
+    if (parts.length === 1) continue;
+    const fragment = document.createDocumentFragment();
+    parts.forEach((part, i) => {
+      if (i % 2 === 0) {
+        if (part) fragment.append(part);
+        return;
+      }
+      const [short, name] = BIDI_CONTROL_NAMES[part];
+      const code = part.charCodeAt(0).toString(16).toUpperCase();
+      const marker = document.createElement("span");
+      marker.className = "bidi-control";
+      marker.title = `Hidden character U+${code} ${name}, shown rather than applied: it can make text read otherwise than it is written`;
+      marker.textContent = `⟪${short}⟫`;
+      fragment.append(marker);
+    });
+    node.replaceWith(fragment);
+  }
+  return template.innerHTML;
+}
+
 // Rendered model output by source text: the next comparison is rendered while the annotator reads
 // the current one (warmMarkdown), so showing it costs no parsing or highlighting.
 const CACHE_LIMIT = 64;
@@ -120,7 +185,7 @@ const cache = new Map<string, string>();
 export function renderMarkdown(text: string): string {
   const hit = cache.get(text);
   if (hit !== undefined) return hit;
-  const html = sanitizeHtml(modelParser.parse(text) as string);
+  const html = sanitizeHtml(markBidiControls(modelParser.parse(text) as string));
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
   cache.set(text, html);
   return html;

@@ -34,6 +34,10 @@ def busy(tmp_path):
     project = ProjectFactory(name="Helpful chat v3", guidelines=GUIDELINES, criteria=["helpful", "harmless"],
                              strength_scale=["slightly better", "better", "much better"], overlap=2)
     add_member(project, admin, role="admin")
+    # A second card with long words (ranking, demonstrations): the admin's Dashboard and Review
+    # links beside them are what pushed the project list past a phone's width.
+    add_member(ProjectFactory(name="Summarisation faithfulness", task_type="ranking", responses_per_comparison=4,
+                              collect_demonstrations=True, criteria=["faithfulness", "conciseness"]), admin, role="admin")
     add_member(project, UserFactory(username="rita-reviewer"), role="reviewer")
     people = [UserFactory(username=f"rater-{i}-with-a-rather-long-username") for i in range(2)]
     for person in people:
@@ -63,7 +67,8 @@ def screens(project, comparison, runs, checkpoint) -> list[tuple[str, str, str]]
     """(name, path, a test id the screen shows once loaded) for every screen."""
     base = f"/projects/{project.pk}/dashboard"
     return [
-        ("projects", "/", "new-project-link"),
+        # the list as an admin sees it: wait for the cards and their admin links, not the page head
+        ("projects", "/", f"dashboard-{project.slug}"),
         ("new-project", "/projects/new", "new-project"),
         ("annotate", f"/projects/{project.pk}/annotate", "comparison"),
         ("review", f"/projects/{project.pk}/review", "review-entry"),

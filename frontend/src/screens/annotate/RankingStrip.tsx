@@ -152,7 +152,8 @@ function RankChip({ letter, rank, tied, selected, lifted, snippet, onPointerDown
         <span class="rank-pos">{ordinal(rank)}</span>
         <span class="rank-grip" aria-hidden="true">⋮⋮</span>
         <span class={`letter letter-${letter}`}>{letter.toUpperCase()}</span>
-        <span class="rank-snippet">{snippet}</span>
+        {/* model text, as text (never HTML), in its own direction */}
+        <span class="rank-snippet" dir="auto">{snippet}</span>
       </button>
     </li>
   );

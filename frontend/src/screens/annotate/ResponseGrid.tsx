@@ -1,4 +1,4 @@
-import { Markdown } from "../../components/Markdown";
+import { ResponseText } from "../../components/Markdown";
 import { OVERALL } from "../../generated/constants";
 import type { Draft } from "../../logic/draft";
 import { ordinal, rankNumbers } from "../../logic/ranking";
@@ -38,14 +38,7 @@ export function ResponseGrid({ responses, scale, draft, onCardClick }: Props) {
               </button>
               {tag.text && <span class={`response-tag tag-${tag.state}`}>{tag.text}</span>}
             </header>
-            {response.text.trim() ? (
-              <Markdown text={response.text} class="response-body" />
-            ) : (
-              // An empty output is a real answer (and a poor one): say so rather than show a blank card.
-              <p class="response-body response-empty" data-testid={`response-empty-${response.letter}`}>
-                (empty response)
-              </p>
-            )}
+            <ResponseText text={response.text} class="response-body" emptyTestId={`response-empty-${response.letter}`} />
           </article>
         );
       })}

@@ -1,5 +1,5 @@
 import { getComparison, resolveFlag } from "../../api";
-import { Markdown } from "../../components/Markdown";
+import { Markdown, ResponseText } from "../../components/Markdown";
 import { criterionVerdicts, judgedBy, judgmentTally, reviewText } from "../../logic/comparisonDetail";
 import { ago, duration } from "../../logic/format";
 import { verdictText } from "../../logic/reviewQuery";
@@ -56,7 +56,7 @@ function ComparisonWhole({ comparison, project, reload }: { comparison: Comparis
               <header class="review-letter">
                 {response.letter.toUpperCase()} <span class="muted small" data-testid="response-model">{response.model_name || "unknown model"}</span>
               </header>
-              <Markdown text={response.text} />
+              <ResponseText text={response.text} emptyTestId={`comparison-response-empty-${response.letter}`} />
             </section>
           ))}
         </div>
@@ -101,7 +101,7 @@ function JudgmentTable({ judgments, scale }: { judgments: ComparisonJudgment[]; 
             <td class="small">
               {criterionVerdicts(j, scale).map(([name, words]) => <div key={name}>{name}: {words}</div>)}
             </td>
-            <td class="small review-rationale">{j.rationale}</td>
+            <td class="small review-rationale" dir="auto">{j.rationale}</td>
             <td class="num">{j.by_judge ? "—" : duration(j.time_spent_ms / 1000)}</td>
             <td class="small" data-testid="judgment-review">{reviewText(j)}</td>
           </tr>
@@ -121,7 +121,7 @@ function FlagList({ flags, reload }: { flags: ComparisonFlag[]; reload: () => vo
         {flags.map((flag) => (
           <li key={flag.id} class="flag-item" data-testid={`comparison-flag-${flag.id}`}>
             <span class={`chip reason-${flag.reason}`}>{REASON_LABELS[flag.reason] ?? flag.reason}</span>
-            <div class="flag-main">{flag.note ? <div class="flagged-note">“{flag.note}”</div> : <span class="muted">no note</span>}</div>
+            <div class="flag-main">{flag.note ? <div class="flagged-note" dir="auto">“{flag.note}”</div> : <span class="muted">no note</span>}</div>
             <div class="flag-meta">
               <span>{flag.annotator} · {ago(flag.created_at)}</span>
               {flag.resolved ? (

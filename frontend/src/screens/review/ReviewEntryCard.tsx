@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { Markdown } from "../../components/Markdown";
+import { Markdown, ResponseText } from "../../components/Markdown";
 import { ago, duration } from "../../logic/format";
 import { agreementText, chosenLetters, verdictText } from "../../logic/reviewQuery";
 import type { Project, ReviewDecision, ReviewEntry } from "../../types";
@@ -24,7 +24,7 @@ export function ReviewEntryCard({ entry, project, decide }: { entry: ReviewEntry
         {entry.comparison.responses.map((response) => (
           <section key={response.letter} class={`review-response${chosen.includes(response.letter) ? " is-chosen" : ""}`}>
             <header class="review-letter">{response.letter.toUpperCase()}</header>
-            <Markdown text={response.text} />
+            <ResponseText text={response.text} emptyTestId={`review-response-empty-${response.letter}`} />
           </section>
         ))}
       </div>
@@ -74,7 +74,7 @@ function EntryVerdict({ entry, project }: { entry: ReviewEntry; project: Project
       {entry.rationale && (
         <>
           <dt>Rationale</dt>
-          <dd class="review-rationale">{entry.rationale}</dd>
+          <dd class="review-rationale" dir="auto">{entry.rationale}</dd>
         </>
       )}
     </dl>
