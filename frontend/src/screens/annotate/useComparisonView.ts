@@ -6,6 +6,8 @@ import { ApiError, loginUrl } from "../../api";
 import { type Draft, type DraftAction, draftConfigFor, newDraft, reduceDraft, reopenedDraft } from "../../logic/draft";
 import type { Shown } from "../../logic/sessionHistory";
 import { Stopwatch } from "../../logic/stopwatch";
+import { UnsentTextStore } from "../../logic/unsentText";
+import { currentSession } from "../../session";
 import type { Comparison, Project } from "../../types";
 
 export type Phase = "loading" | "ready" | "empty" | "error";
@@ -57,17 +59,25 @@ export function useComparisonView(project: Project | null, { phase, setPhase, er
   const [demoText, setDemoText] = useState("");
   const [problems, setProblems] = useState<string[]>([]);
   useVisibleTime(stopwatch);
+  const unsent = useUnsentText(comparison, draft, demoText);
 
   /** Put `next` on screen: fresh, or (`from`, after an undo) as it was left, its keys starting on Overall. */
   const show = useCallback(
     (next: Comparison | null, from?: Omit<Shown, "comparison">) => {
-      setComparison(next);
+      setComparison((left) => {
+        // The one on screen was submitted or skipped (a reload starts from none): its text was sent.
+        if (left && left.id !== next?.id) unsent.current.forget(left.id);
+        return next;
+      });
       setProblems([]);
       setPhase(next ? "ready" : "empty");
       stopwatch.current = new Stopwatch(undefined, from?.timeMs ?? 0);
       if (!next || !project) return;
-      dispatchDraft({ type: "load", draft: from ? reopenedDraft(from.draft) : newDraft(draftConfigFor(project, next)) });
-      setDemoText(from?.demoText ?? "");
+      // Fresh: with what was typed on it and not sent, if the page was reloaded in between.
+      const kept = from ? null : unsent.current.load(next.id);
+      const fresh = { ...newDraft(draftConfigFor(project, next)), rationale: kept?.rationale ?? "" };
+      dispatchDraft({ type: "load", draft: from ? reopenedDraft(from.draft) : fresh });
+      setDemoText(from?.demoText ?? kept?.demonstration ?? "");
       if (document.visibilityState === "visible") stopwatch.current.start();
       window.scrollTo({ top: 0 });
     },
@@ -87,3 +97,22 @@ export function useComparisonView(project: Project | null, { phase, setPhase, er
 }
 
 export type ComparisonView = ReturnType<typeof useComparisonView>;
+
+/** The rationale and ideal response typed on the comparison on screen, kept as they change
+ * (logic/unsentText): the store, for show() to read back and forget. */
+function useUnsentText(comparison: Comparison | null, draft: Draft | null, demoText: string): MutableRef<UnsentTextStore> {
+  const store = useRef(new UnsentTextStore(browserStorage(), `preference-studio:unsent:${currentSession().username}`));
+  const rationale = draft?.rationale ?? "";
+  useEffect(() => {
+    if (comparison) store.current.save(comparison.id, { rationale, demonstration: demoText });
+  }, [comparison, rationale, demoText]);
+  return store;
+}
+
+function browserStorage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null; // refused (some private modes)
+  }
+}
