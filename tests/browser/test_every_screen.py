@@ -1,6 +1,6 @@
-"""Every screen at both sizes of issue #19 (1440×900 and 390×844), saved as artifacts
-(test-artifacts/screenshots/screen-<name>-<width>x<height>.png), and none wider than a phone at
-390 px: the page does not scroll sideways (``scrollWidth``) and no element reaches past the
+"""Every screen at both sizes of issue #19 (1440×900 and 390×844) and a tablet's (820×1180), saved
+as artifacts (test-artifacts/screenshots/screen-<name>-<width>x<height>.png), and none wider than
+its window: the page does not scroll sideways (``scrollWidth``) and no element reaches past the
 viewport's sides outside a box that scrolls or clips it. The annotation screen's own checks
 (verdicts and Submit in view) are in ``test_screens.py``."""
 
@@ -21,7 +21,7 @@ from training.models import ModelCheckpoint
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-SIZES = [(1440, 900), (390, 844)]
+SIZES = [(1440, 900), (820, 1180), (390, 844)]  # desktop, tablet (the top bar ran past 721-900 px), phone
 MODELS = ("llama-3-8b-instruct", "mistral-7b-instruct-v0.3", "qwen2.5-7b-instruct")
 
 
@@ -86,7 +86,7 @@ def screens(project, comparison, runs, checkpoint) -> list[tuple[str, str, str]]
     ]
 
 
-@pytest.mark.parametrize("size", SIZES, ids=["desktop", "phone"])
+@pytest.mark.parametrize("size", SIZES, ids=["desktop", "tablet", "phone"])
 def test_every_screen_is_saved_and_fits_the_width(chromium, live_server, frontend_dist, busy, shoot, size):
     project, admin, comparison, runs, checkpoint = busy
     width, height = size

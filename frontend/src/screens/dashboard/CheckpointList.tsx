@@ -46,20 +46,22 @@ function verdictTitle(accuracy: number, count: unknown): string {
 export function CheckpointList({ checkpoints, stages, onSeed }: { checkpoints: Checkpoint[]; stages: StageConfig[]; onSeed: (seed: RunSeed) => void }) {
   if (checkpoints.length === 0) return <p class="muted pending-note">Checkpoints appear here when reward, SFT, DPO, KTO, PPO, GRPO or RLOO runs succeed.</p>;
   return (
-    <table class="data-table" data-testid="checkpoint-table">
-      <thead>
-        <tr>
-          <th>Checkpoint</th>
-          <th>Kind</th>
-          <th>Evaluation</th>
-          <th>Made</th>
-          <th>Start next</th>
-        </tr>
-      </thead>
-      <tbody>
-        {checkpoints.map((checkpoint) => <CheckpointRow key={checkpoint.id} checkpoint={checkpoint} stages={stages} onSeed={onSeed} />)}
-      </tbody>
-    </table>
+    <div class="table-scroll">
+      <table class="data-table" data-testid="checkpoint-table">
+        <thead>
+          <tr>
+            <th>Checkpoint</th>
+            <th>Kind</th>
+            <th>Evaluation</th>
+            <th>Made</th>
+            <th>Start next</th>
+          </tr>
+        </thead>
+        <tbody>
+          {checkpoints.map((checkpoint) => <CheckpointRow key={checkpoint.id} checkpoint={checkpoint} stages={stages} onSeed={onSeed} />)}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -78,36 +78,38 @@ function ComparisonWhole({ comparison, project, reload }: { comparison: Comparis
 
 function JudgmentTable({ judgments, scale }: { judgments: ComparisonJudgment[]; scale: string[] }) {
   return (
-    <table class="data-table" data-testid="comparison-judgments">
-      <thead>
-        <tr>
-          <th>By</th>
-          <th>Verdict</th>
-          <th>Criteria</th>
-          <th>Rationale</th>
-          <th class="num">Time</th>
-          <th>Review</th>
-        </tr>
-      </thead>
-      <tbody>
-        {judgments.map((j) => (
-          <tr key={j.id} class={j.review === "rejected" ? "is-rejected muted" : ""} data-testid={`comparison-judgment-${j.id}`} data-by-judge={j.by_judge ? "1" : "0"}>
-            <td>
-              {judgedBy(j)}{" "}
-              {j.by_judge && <span class="chip judge-chip" title="A model labelling comparisons, not a person" data-testid="judge-mark">judge</span>}
-              <div class="muted small">{ago(j.created_at)}</div>
-            </td>
-            <td data-testid="judgment-verdict">{verdictText(j, scale)}</td>
-            <td class="small">
-              {criterionVerdicts(j, scale).map(([name, words]) => <div key={name}>{name}: {words}</div>)}
-            </td>
-            <td class="small review-rationale" dir="auto">{j.rationale}</td>
-            <td class="num">{j.by_judge ? "—" : duration(j.time_spent_ms / 1000)}</td>
-            <td class="small" data-testid="judgment-review">{reviewText(j)}</td>
+    <div class="table-scroll">
+      <table class="data-table" data-testid="comparison-judgments">
+        <thead>
+          <tr>
+            <th>By</th>
+            <th>Verdict</th>
+            <th>Criteria</th>
+            <th>Rationale</th>
+            <th class="num">Time</th>
+            <th>Review</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {judgments.map((j) => (
+            <tr key={j.id} class={j.review === "rejected" ? "is-rejected muted" : ""} data-testid={`comparison-judgment-${j.id}`} data-by-judge={j.by_judge ? "1" : "0"}>
+              <td>
+                {judgedBy(j)}{" "}
+                {j.by_judge && <span class="chip judge-chip" title="A model labelling comparisons, not a person" data-testid="judge-mark">judge</span>}
+                <div class="muted small">{ago(j.created_at)}</div>
+              </td>
+              <td data-testid="judgment-verdict">{verdictText(j, scale)}</td>
+              <td class="small">
+                {criterionVerdicts(j, scale).map(([name, words]) => <div key={name}>{name}: {words}</div>)}
+              </td>
+              <td class="small review-rationale" dir="auto">{j.rationale}</td>
+              <td class="num">{j.by_judge ? "—" : duration(j.time_spent_ms / 1000)}</td>
+              <td class="small" data-testid="judgment-review">{reviewText(j)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -63,23 +63,25 @@ function FreshReused({ snapshots, fresh }: { snapshots: Snapshot[]; fresh: numbe
 function SnapshotTable({ snapshots, fresh }: { snapshots: Snapshot[]; fresh: number | null }) {
   const most = Math.max(1, ...snapshots.map((s) => (s.row_counts.train ?? 0) + (s.row_counts.validation ?? 0)));
   return (
-    <table class="data-table" data-testid="snapshot-table">
-      <thead>
-        <tr>
-          <th class="num">#</th>
-          <th>Format</th>
-          <th>Status</th>
-          <th>SHA-256</th>
-          <th>Rows (train · validation)</th>
-          <th>Filters</th>
-          <th>By</th>
-          <th>When</th>
-        </tr>
-      </thead>
-      <tbody>
-        {snapshots.map((s) => <SnapshotRow key={s.id} snapshot={s} fresh={s.id === fresh} most={most} />)}
-      </tbody>
-    </table>
+    <div class="table-scroll">
+      <table class="data-table" data-testid="snapshot-table">
+        <thead>
+          <tr>
+            <th class="num">#</th>
+            <th>Format</th>
+            <th>Status</th>
+            <th>SHA-256</th>
+            <th>Rows (train · validation)</th>
+            <th>Filters</th>
+            <th>By</th>
+            <th>When</th>
+          </tr>
+        </thead>
+        <tbody>
+          {snapshots.map((s) => <SnapshotRow key={s.id} snapshot={s} fresh={s.id === fresh} most={most} />)}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
