@@ -20,10 +20,16 @@ export function mountReview(root: HTMLElement, projectId: number): () => void {
   return () => render(null, root);
 }
 
+const NOT_FOUND = "This project does not exist, or you are not one of its members.";
+
 function ReviewScreen({ projectId }: { projectId: number }) {
-  const [project, setProject] = useState<Project | null>(null);
+  // undefined while loading; null when the project is not found for this user
+  const [project, setProject] = useState<Project | null | undefined>(undefined);
   useEffect(() => void getProject(projectId).then(setProject, () => setProject(null)), [projectId]);
   const queue = useReviewQueue(projectId);
+  // An annotator (or anyone the project is not found for) is told so at once, not shown the
+  // filters of a queue the server will refuse them.
+  const refused = project !== undefined && project?.role !== "admin" && project?.role !== "reviewer";
   return (
     <>
       <TopBar title={<strong>{project?.name ?? "…"} · Review</strong>}>
@@ -38,10 +44,18 @@ function ReviewScreen({ projectId }: { projectId: number }) {
           Accept a judgment, or reject it with a note for its annotator: a rejected judgment counts nowhere, and its
           comparison goes back to the pool for someone else.
         </p>
-        <ReviewFilterBar filters={queue.filters} onChange={queue.setFilters} />
-        {queue.message && <p class={queue.message.ok ? "ok-text" : "field-error"} role="status">{queue.message.text}</p>}
-        {project && <QueueBody loaded={queue.loaded} project={project} decide={queue.decide} />}
-        <Pager loaded={queue.loaded} offset={queue.offset} turnPage={queue.turnPage} />
+        {refused ? (
+          <p class="field-error" role="alert" data-testid="review-refused">
+            {project ? "Only this project's reviewers and admins review its judgments; you annotate here." : NOT_FOUND}
+          </p>
+        ) : (
+          <>
+            <ReviewFilterBar filters={queue.filters} onChange={queue.setFilters} />
+            {queue.message && <p class={queue.message.ok ? "ok-text" : "field-error"} role="status">{queue.message.text}</p>}
+            {project && <QueueBody loaded={queue.loaded} project={project} decide={queue.decide} />}
+            <Pager loaded={queue.loaded} offset={queue.offset} turnPage={queue.turnPage} />
+          </>
+        )}
       </main>
     </>
   );
