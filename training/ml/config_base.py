@@ -61,6 +61,9 @@ MAX_NEW_TOKENS = 32_768  # tokens sampled per response
 MAX_STATES = 100  # saved training states kept
 MAX_SAMPLES = 16  # generate: responses per prompt (C(n, 2) comparisons each)
 MAX_GENERATIONS = 256  # GRPO/RLOO responses per prompt
+MAX_PROCESSES = 64  # processes per machine (one per GPU: nodes hold 8, 16 at most today); 10,000 were launched
+MAX_MACHINES = 1024  # machines one run spans
+MAX_LEARNING_RATE = 1.0  # AdamW at lr > 1 diverges at once: such a value is a typo (0x10 read as 16)
 
 
 class UpTo:
@@ -77,6 +80,11 @@ class UpTo:
     def bounds(self) -> dict:
         """The same rule as JSON-schema-style bounds, for forms."""
         return {"exclusive_minimum": 0, "maximum": self.maximum}
+
+
+def learning_rate_value(value) -> bool:
+    """> 0 and at most 1"""
+    return 0 < value <= MAX_LEARNING_RATE
 
 
 def generations(value) -> bool:
@@ -162,6 +170,11 @@ def batch_option(default: int, help: str):
 def steps_option(help: str):
     """A field counted in optimizer steps, off (null) by default."""
     return option(None, help, UpTo(MAX_STEPS))
+
+
+def learning_rate_option(default: float):
+    """The peak learning rate, bounded (``learning_rate_value``)."""
+    return option(default, "Peak AdamW learning rate.", learning_rate_value)
 
 
 def epochs_option(default: int, help: str):
@@ -275,7 +288,7 @@ def _describe(types) -> str:
 class TrainConfig(Config):
     """Fields every training stage has."""
 
-    learning_rate: float = option(1e-5, "Peak AdamW learning rate.", positive)
+    learning_rate: float = learning_rate_option(1e-5)
     batch_size: int = batch_option(
         8,
         "Examples (pairs for reward/DPO, completions for KTO, prompts for PPO/GRPO/RLOO) per "
@@ -319,13 +332,13 @@ class TrainConfig(Config):
         None,
         "Processes the run is launched with (accelerate launch), one per GPU; null = one per GPU "
         "this worker may use (CUDA_VISIBLE_DEVICES), 1 on CPU. batch_size is per process.",
-        positive,
+        UpTo(MAX_PROCESSES),
     )
     num_machines: int = option(
         1,
         "Machines the run spans, each a gpu worker launching num_processes processes; the "
         "workers meet through the database and torchrun's rendezvous. 1 = one worker.",
-        positive,
+        UpTo(MAX_MACHINES),
     )
     distributed: str = option(
         "ddp",

@@ -2,14 +2,21 @@
 
 from dataclasses import dataclass
 
-from training.ml.config_base import TrainConfig, dpo_loss_name, non_negative, option, positive
+from training.ml.config_base import (
+    TrainConfig,
+    dpo_loss_name,
+    learning_rate_option,
+    non_negative,
+    option,
+    positive,
+)
 
 
 @dataclass(frozen=True)
 class DPOConfig(TrainConfig):
     """Direct Preference Optimization against a frozen copy of the base model."""
 
-    learning_rate: float = option(1e-6, "Peak AdamW learning rate.", positive)
+    learning_rate: float = learning_rate_option(1e-6)
     beta: float = option(
         0.1,
         "DPO temperature β: higher keeps the policy closer to the reference (SimPO's paper uses "

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from training.ml.config_base import TrainConfig, option, positive
+from training.ml.config_base import TrainConfig, learning_rate_option, option, positive
 
 
 @dataclass(frozen=True)
@@ -10,7 +10,7 @@ class KTOConfig(TrainConfig):
     """Kahneman-Tversky Optimization on unpaired desirable/undesirable completions, against a
     frozen copy of the base model."""
 
-    learning_rate: float = option(1e-6, "Peak AdamW learning rate.", positive)
+    learning_rate: float = learning_rate_option(1e-6)
     beta: float = option(
         0.1, "KTO temperature β: higher keeps the policy closer to the reference.", positive
     )

@@ -8,6 +8,7 @@ from training.ml.config_base import (
     backend_name,
     batch_option,
     epochs_option,
+    learning_rate_option,
     new_tokens_option,
     non_negative,
     option,
@@ -27,7 +28,7 @@ class RolloutConfig(TrainConfig):
     """What the online stages (PPO, GRPO, RLOO) share: sample responses, then `ppo_epochs`
     passes over them in mini-batches with a clipped policy ratio."""
 
-    learning_rate: float = option(1e-6, "Peak AdamW learning rate.", positive)
+    learning_rate: float = learning_rate_option(1e-6)
     save_steps: int | None = steps_option(
         "Save the full training state every this many steps (policy or adapters, PPO's value "
         "head, optimizer, schedule, RNG, the prompts' place, the reward monitor), so a run whose "

@@ -88,6 +88,9 @@ describe("parseField", () => {
   it("says what is wrong, like the server would", () => {
     expect(parseField(lr, "0").error).toBe("must be > 0");
     expect(parseField(lr, "fast").error).toBe("a number");
+    for (const typed of ["0x10", "0b1", "0o7", "1_000", "Infinity"]) expect(parseField(lr, typed).error).toBe("a number");
+    expect(parseField(lr, "3e-5").value).toBe(3e-5);
+    expect(parseField(lr, ".5").value).toBe(0.5);
     expect(parseField(batch, "2.5").error).toBe("a whole number");
     expect(parseField(batch, "").error).toBe("required");
     expect(parseField(warmup, "1").error).toBe("must be < 1");

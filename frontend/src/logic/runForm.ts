@@ -25,6 +25,9 @@ export function isEdited(field: ConfigField, value: string | boolean | undefined
 
 export type Parsed = { value: ConfigValue; error?: undefined } | { value?: undefined; error: string };
 
+/** A decimal number as people type it: "-2", "0.5", ".5", "3e-5". */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 /** One input's value as the config wants it, or why it cannot be. */
 export function parseField(field: ConfigField, raw: string | boolean): Parsed {
   if (field.type === "boolean") return { value: Boolean(raw) };
@@ -36,7 +39,8 @@ export function parseField(field: ConfigField, raw: string | boolean): Parsed {
     if (field.choices && !field.choices.includes(text)) return { error: `one of ${field.choices.join(", ")}` };
     return { value: text };
   }
-  const number = Number(text);
+  // Decimal only: Number() also reads "0x10" (16), "0b1" and "0o7", which nobody means as a rate.
+  const number = DECIMAL.test(text) ? Number(text) : NaN;
   if (!Number.isFinite(number)) return { error: field.type === "integer" ? "a whole number" : "a number" };
   if (field.type === "integer" && !Number.isInteger(number)) return { error: "a whole number" };
   const bound = outOfBounds(field, number);

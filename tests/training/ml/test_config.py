@@ -54,6 +54,9 @@ def test_unknown_key_is_rejected_by_name():
         ({"use_margin": "yes"}, "use_margin"),
         ({"pooling": "cls"}, "pooling"),
         ({"seed": 2**31}, "seed"),  # it is also the snapshot's split_seed, a 32-bit column
+        ({"num_processes": 10_000}, "num_processes"),  # a worker launched them all
+        ({"num_machines": 10_000}, "num_machines"),
+        ({"learning_rate": 16}, "learning_rate"),  # "0x10" read as a number
         ({"criteria": ["helpful", "helpful"]}, "criteria"),
         ({"criteria": "helpful"}, "criteria"),
         ({"max_length": 64, "max_prompt_length": 64}, "max_prompt_length"),
