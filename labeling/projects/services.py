@@ -16,7 +16,7 @@ from labeling.models import (
     ProjectStats,
     Role,
 )
-from labeling.rankings import LETTERS
+from labeling.rankings import LETTERS, OVERALL
 
 
 def validate_project_settings(*, task_type: str, responses_per_comparison: int, strength_scale, criteria) -> None:
@@ -31,6 +31,9 @@ def validate_project_settings(*, task_type: str, responses_per_comparison: int, 
             raise InvalidInput(f"{name} must not contain NUL characters")
         if len(set(value)) != len(value):
             raise InvalidInput(f"{name} has duplicates")
+    if OVERALL in criteria:  # imports' and exports' name for the main verdict: the two would be one
+        raise InvalidInput(f"criteria: '{OVERALL}' names the main verdict; call the criterion something else",
+                           field="criteria")
 
 
 @transaction.atomic
@@ -157,6 +160,16 @@ def _check_judgment_shape_kept(project: Project, fields: dict) -> None:
     )
 
 
+# Numeric settings' ranges, checked by name on every database: SQLite enforces no integer range,
+# so a lease of 99,999,999,999 minutes was stored there and every next-task then failed (a date
+# out of range), and the check constraints' own messages named no field.
+SETTING_RANGES = {
+    "overlap": (1, 1000, "distinct annotators per comparison"),
+    "lease_minutes": (1, 7 * 24 * 60, "minutes (a week at most)"),
+    "gold_rate": (0, 1, "a share of served comparisons"),
+}
+
+
 def _check_settings(project: Project) -> None:
     """The project's settings checked together, then by the model's own validation."""
     validate_project_settings(
@@ -165,6 +178,10 @@ def _check_settings(project: Project) -> None:
         strength_scale=project.strength_scale,
         criteria=project.criteria,
     )
+    for name, (low, high, what) in SETTING_RANGES.items():
+        value = getattr(project, name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            raise InvalidInput(f"{name} must be from {low} to {high} ({what}), got {value!r}", field=name)
     _full_clean(project)
 
 
@@ -173,4 +190,5 @@ def _full_clean(project: Project) -> None:
     try:
         project.full_clean()
     except ValidationError as exc:
-        raise InvalidInput("; ".join(exc.messages)) from None
+        messages = exc.message_dict if hasattr(exc, "error_dict") else {"settings": exc.messages}
+        raise InvalidInput("; ".join(f"{name}: {' '.join(text)}" for name, text in messages.items())) from None

@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from rest_framework.test import APIClient
@@ -216,3 +217,25 @@ def test_before_judgments_every_setting_may_change_and_unchanged_values_always_p
     project.refresh_from_db()
     _judged(project, annotator)
     assert api(admin_user).patch(url(project), {**change, "name": "Renamed"}, format="json").status_code == 200
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    ({"lease_minutes": 99_999_999_999}, "lease_minutes must be from 1 to 10080"),  # stored on SQLite, then every next-task was a 500
+    ({"lease_minutes": 0}, "lease_minutes must be from 1 to 10080"),
+    ({"overlap": 0}, "overlap must be from 1 to 1000"),  # was the check constraint's name, no field
+    ({"overlap": 2_147_483_648}, "overlap must be from 1 to 1000"),
+    ({"gold_rate": 2}, "gold_rate must be from 0 to 1"),
+    ({"gold_rate": -0.5}, "gold_rate must be from 0 to 1"),
+    ({"criteria": ["helpful", "overall"]}, "'overall' names the main verdict"),
+])
+def test_out_of_range_settings_are_400_naming_the_field_and_change_nothing(api, admin_user, change, says):
+    project = admin_user.memberships.get().project
+    before = {name: getattr(project, name) for name in change}
+    response = api(admin_user).patch(url(project), change, format="json")
+    assert response.status_code == 400, response.json()
+    body = response.json()  # PostgreSQL's column range is also the serializer's: its own 400, keyed by the field
+    assert says in body["detail"] if "detail" in body else list(body) == list(change)
+    project.refresh_from_db()
+    assert {name: getattr(project, name) for name in change} == before
+    make_comparison(project)
+    assert api(admin_user).get(url(project, "next-task/")).status_code in (200, 204)
