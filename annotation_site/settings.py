@@ -206,7 +206,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON only: form fields are strings, so a form-encoded JSON field ("config=true") reached
     # services as the wrong type. Routes that take uploads (imports) name MultiPart themselves.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["annotation_site.json_parser.BoundedJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # No OPTIONS self-description (405): it answered 200 for any id, undocumented in the schema,
     # and the OpenAPI schema at /api/schema/ already describes every route.

@@ -262,6 +262,8 @@ def _parse(lines, parser, with_labels, digest, counts, read: list[int]) -> Itera
             raise ImportFailed(number, str(exc)) from None
         except json.JSONDecodeError as exc:
             raise ImportFailed(number, f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+        except RecursionError:  # json (and the NUL scan) recurse per level: a 100,000-deep array was a 500
+            raise ImportFailed(number, "invalid JSON: nested too deeply") from None
 
 
 def _label_source_user(name: str):

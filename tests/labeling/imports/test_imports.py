@@ -664,6 +664,15 @@ def test_progress_is_reported_per_stored_chunk_in_the_callers_thread(project, mo
     assert all(main for _, main in calls)
 
 
+def test_json_nested_too_deeply_is_a_named_line_not_a_crash(project):
+    """Python's json recurses per level: a line 100,000 brackets deep raised RecursionError (a 500)."""
+    deep = '{"prompt": "p", "responses": [{"text": "a"}, {"text": "b"}], "metadata": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with pytest.raises(ImportFailed, match="line 2: invalid JSON: nested too deeply"):
+        good = json.dumps({"prompt": "q", "responses": [{"text": "x"}, {"text": "y"}]})
+        import_file(project=project, lines=[good, deep], format="candidates")
+    assert counts(project) == (0, 0, 0, 0)
+
+
 def test_a_malformed_line_after_stored_chunks_fails_with_its_number_and_stores_nothing(project, monkeypatch):
     monkeypatch.setattr(imports, "BATCH_LINES", 7)
     data = lines(*[hh(i) for i in range(30)], {"chosen": "x"}, hh(99))
