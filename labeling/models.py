@@ -1,10 +1,9 @@
 """The data model: what annotators see (Prompt, Response, Comparison) and what they give (Judgment,
 Demonstration, Flag).
 
-Positions inside a comparison are letters: ``a`` is the first response as presented, ``b`` the
-second, and so on. A pairwise judgment names a winner letter (or ``tie``); a ranking judgment lists
-all letters best first. Counters on ``Comparison`` are maintained by the assignment services with
-conditional updates, never in ``save()``.
+Positions inside a comparison are letters: ``a`` is the first response as presented, ``b`` the second, and so
+on. A pairwise judgment names a winner letter (or ``tie``); a ranking judgment lists all letters best first.
+Counters on ``Comparison`` are maintained by the assignment services with conditional updates, never in save().
 """
 
 from django.conf import settings
@@ -206,13 +205,9 @@ class Winner(models.TextChoices):
     TIE = "tie"
 
 
-# Client keys of imported labels start with this; annotators' keys may not, so the two can never collide.
-IMPORTED_KEY_PREFIX = "import:"
-
-# Judgments imported with labels belong to an inactive user named after the source
-# (labeling.imports.services), one "annotator" standing for many unknown people: its username
-# starts with this. Stats leave such users out of the people's figures.
-IMPORT_USER_PREFIX = "import:"
+# Imported labels' client keys start with this (annotators' may not: they never collide), and so do their sources'
+# usernames: inactive users, each many unknown people, whom stats and the overview leave out of people's figures.
+IMPORTED_KEY_PREFIX = IMPORT_USER_PREFIX = "import:"
 
 
 class ReviewState(models.TextChoices):

@@ -23,7 +23,6 @@ TYPE_NAMES = {float: "float", int: "integer", bool: "boolean", str: "string", tu
 # The range checks of training.ml.config as bounds a form can apply before it sends anything.
 CHECK_BOUNDS = {
     ml_config.positive: {"exclusive_minimum": 0},
-    ml_config.learning_rate_value: {"exclusive_minimum": 0, "maximum": ml_config.MAX_LEARNING_RATE},
     ml_config.non_negative: {"minimum": 0},
     ml_config.seed_value: {"minimum": 0, "maximum": ml_config.MAX_SEED},
     ml_config.fraction: {"minimum": 0, "exclusive_maximum": 1},

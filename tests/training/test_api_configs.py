@@ -77,7 +77,7 @@ def test_fields_carry_type_nullability_bounds_and_help(api, annotator):
     reward = fields_of(configs(api, annotator)["reward"])
     assert reward["learning_rate"] | {"help": ""} == {
         "name": "learning_rate", "type": "float", "nullable": False, "default": 1e-5, "help": "",
-        "constraint": "> 0 and at most 1", "exclusive_minimum": 0.0, "maximum": 1.0,
+        "constraint": "> 0 and at most 1.0", "exclusive_minimum": 0, "maximum": 1.0,
     }
     assert reward["max_steps"]["nullable"] and reward["max_steps"]["type"] == "integer"
     assert reward["warmup_ratio"]["minimum"] == 0 and reward["warmup_ratio"]["exclusive_maximum"] == 1

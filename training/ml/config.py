@@ -40,13 +40,11 @@ from training.ml.config_base import (
     attention_name,
     backend_name,
     criterion_names,
-    criterion_problem,
     dpo_loss_name,
     dtype_name,
     engine_name,
     fraction,
     generations,
-    learning_rate_value,
     non_negative,
     option,
     pooling_mode,
@@ -85,7 +83,6 @@ __all__ = [
     "MAX_SAMPLES",
     "MAX_GENERATIONS",
     "MAX_LEARNING_RATE",
-    "learning_rate_value",
     "UpTo",
     "generations",
     "precision",
@@ -137,6 +134,16 @@ STAGE_CONFIGS: dict[str, type[Config]] = {
     "judge": JudgeConfig,
     "best_of_n": BestOfNConfig,
 }
+
+
+def criterion_problem(criteria, criterion: str | None) -> str | None:
+    """Why a reward model trained on `criteria` (empty: not per criterion) cannot score on
+    `criterion`; None when it can. A model must be scored on the inputs it was trained on."""
+    if criteria and criterion not in criteria:
+        return f"must be one of {', '.join(criteria)} (the model judges per criterion), got {criterion!r}"
+    if criterion and not criteria:
+        return f"must be empty (the model was not trained per criterion), got {criterion!r}"
+    return None
 
 
 def config_from_dict(stage: str, data: Mapping | None = None) -> Config:

@@ -82,11 +82,6 @@ class UpTo:
         return {"exclusive_minimum": 0, "maximum": self.maximum}
 
 
-def learning_rate_value(value) -> bool:
-    """> 0 and at most 1"""
-    return 0 < value <= MAX_LEARNING_RATE
-
-
 def generations(value) -> bool:
     """>= 2 and at most 256"""
     return 2 <= value <= MAX_GENERATIONS
@@ -147,16 +142,6 @@ def criterion_names(value) -> bool:
     return all(isinstance(v, str) and v.strip() for v in value) and len(set(value)) == len(value)
 
 
-def criterion_problem(criteria, criterion: str | None) -> str | None:
-    """Why a reward model trained on `criteria` (empty: not per criterion) cannot score on
-    `criterion`; None when it can. A model must be scored on the inputs it was trained on."""
-    if criteria and criterion not in criteria:
-        return f"must be one of {', '.join(criteria)} (the model judges per criterion), got {criterion!r}"
-    if criterion and not criteria:
-        return f"must be empty (the model was not trained per criterion), got {criterion!r}"
-    return None
-
-
 def option(default, help: str, check: Callable | None = None):
     """A dataclass field with its help line and an optional range check."""
     return dataclasses.field(default=default, metadata={"help": help, "check": check})
@@ -173,8 +158,8 @@ def steps_option(help: str):
 
 
 def learning_rate_option(default: float):
-    """The peak learning rate, bounded (``learning_rate_value``)."""
-    return option(default, "Peak AdamW learning rate.", learning_rate_value)
+    """The peak learning rate: above 1, AdamW diverges at once."""
+    return option(default, "Peak AdamW learning rate.", UpTo(MAX_LEARNING_RATE))
 
 
 def epochs_option(default: int, help: str):

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from training.ml.checkpoints import load_reward_model, load_tokenizer, read_training_config
-from training.ml.config_base import criterion_problem
+from training.ml.config import criterion_problem
 from training.ml.data import (
     collate_preferences,
     encode_completion,

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from labeling.imports.formats import LABELLED_FORMATS, PARSERS, RecordError, RecordSkipped
 from labeling.params import is_row_id
-from training.ml.config_base import criterion_problem
+from training.ml.config import criterion_problem
 from training.ml.reward_report import (  # numpy only; a reward run's report.json uses it too
     GROUP_FIELDS,
     REPORT_FILE,
