@@ -179,7 +179,7 @@ def _record_missing_steps(run_id: int, history: list[dict]) -> None:
 def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
     """A queued run is cancelled at once; a running one stops at its next step (seconds)."""
     if run.status in FINISHED_STATUSES:
-        raise Conflict(f"run {run.pk} has already {run.status}")
+        raise Conflict(f"run {run.pk} has already ended: {run.status}")
     now = timezone.now()
     TrainingRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
         status=RunStatus.CANCELLED, cancel_requested=True, finished_at=now

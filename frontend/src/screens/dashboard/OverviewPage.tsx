@@ -184,7 +184,8 @@ function StatsFreshness({ stats, loading }: { stats: ProjectStats | null; loadin
   if (!stats) return <span class="card-note">not computed yet</span>;
   return (
     <span class="card-note">
-      over {count(stats.judgments)} judgments · computed {ago(stats.computed_at)}
+      {/* people's judgments, as the figures count them (stats.judgments, the freshness mark, has judges' too) */}
+      over {count(stats.counts.judgments)} judgments · computed {ago(stats.computed_at)}
       {stats.stale ? " · refreshing" : ""}
     </span>
   );
