@@ -8,7 +8,7 @@ from django.conf import settings
 from labeling.errors import Conflict, InvalidInput
 from labeling.exports.options import ExportFilters
 from labeling.exports.services import criteria_check, judgment_filter
-from labeling.models import SnapshotStatus
+from labeling.models import Prompt, SnapshotStatus
 from training.guardrails import (
     MIN_TRAIN_EXAMPLES,
     MIN_VALIDATION_EXAMPLES,
@@ -18,6 +18,7 @@ from training.guardrails import (
 )
 from training.inputs import ONLINE_RL, SNAPSHOT_FORMAT
 from training.ml.config import ConfigError, config_from_dict, criterion_problem
+from training.ml.verifiers import spec_problem
 from training.models import ModelCheckpoint, RunStatus, Stage, TrainingRun
 
 
@@ -91,6 +92,8 @@ def validate_run(
         criteria_check(project, normalised["criteria"])
     if stage in ONLINE_RL:
         _check_reward_source(stage, reward_checkpoint, normalised)
+    if project is not None and normalised.get("verifier", "none") != "none":
+        _check_verify_specs(project)
     if stage == Stage.JUDGE:
         _check_judge(base_model, base_checkpoint, reward_checkpoint, project, normalised["endpoint_model"])
         _check_revise(base_checkpoint, normalised["mode"])
@@ -139,6 +142,15 @@ def _check_revise(base_checkpoint, mode: str) -> None:
             f"config: JudgeConfig.mode 'revise' writes with a causal LM (policy) checkpoint; "
             f"checkpoint {base_checkpoint.pk} is a {base_checkpoint.kind} model"
         )
+
+
+def _check_verify_specs(project) -> None:
+    """The prompts' checks a verifier run scores with, each well formed: a bad one (imported as
+    free metadata) failed the run in the worker, after it was queued and its base loaded."""
+    checked = Prompt.objects.filter(project=project, metadata__has_key="verify").order_by("pk")
+    for prompt_id, spec in checked.values_list("pk", "metadata__verify").iterator(chunk_size=2000):
+        if problem := spec_problem(spec):
+            raise InvalidInput(f"prompt {prompt_id}'s metadata.verify: {problem}; fix it (re-import) or use verifier 'none'")
 
 
 def _check_reward_source(stage: str, reward_checkpoint, config: dict) -> None:

@@ -346,6 +346,23 @@ def test_a_grpo_run_on_verifiable_prompts_needs_no_reward_model(labelled_project
     assert 0.0 <= result["metrics"]["reward"] <= 1.0  # a share of verified answers
 
 
+@pytest.mark.parametrize(("spec", "says"), [
+    ({"kind": "regex", "pattern": "(unclosed"}, "'verify.pattern' is not a regular expression"),
+    ({"kind": "numeric", "answer": "abc"}, "'verify.answer' must be a number"),
+])
+def test_a_verifier_run_over_a_malformed_check_is_refused_before_queueing(labelled_project, tiny_policy_model, spec, says):
+    """Metadata is free at import: a bad check failed the run in the worker, after it was queued."""
+    from labeling.models import Prompt
+
+    first, *rest = Prompt.objects.filter(project=labelled_project).order_by("pk")
+    Prompt.objects.filter(pk__in=[p.pk for p in rest]).update(metadata={"verify": {"kind": "numeric", "answer": 7}})
+    Prompt.objects.filter(pk=first.pk).update(metadata={"verify": spec})
+    config = {"max_steps": 1, "batch_size": 2, "num_generations": 2, "mini_batch_size": 4, "verifier": "only"}
+    with pytest.raises(InvalidInput, match=rf"prompt {first.pk}'s metadata.verify: {says}"):
+        create(labelled_project, stage="grpo", base_model=tiny_policy_model, config=config)
+    assert not TrainingRun.objects.exists()
+
+
 def test_a_finish_retried_after_its_commit_answers_true_and_registers_nothing_twice(labelled_project, tiny_reward_model, tmp_path):
     run = create(labelled_project, base_model=tiny_reward_model)
     attempt = services.training_run_claim(run_id=run.pk, worker="w")
