@@ -190,9 +190,13 @@ describe("the base a new run starts from", () => {
     made(4, "policy", "2026-12-02T10:00:00Z"),
   ];
 
-  it("is the newest checkpoint of a kind the stage takes", () => {
+  it("is the newest checkpoint of the first kind the stage takes that the project has", () => {
     expect(newestBase(checkpoints, ["policy"])?.id).toBe(4);
     expect(newestBase(checkpoints, ["reward", "policy"])?.id).toBe(2);
+    // a reward run: the older reward model, not a newer policy
+    const later = [...checkpoints, made(5, "policy", "2026-12-05T10:00:00Z")];
+    expect(newestBase(later, ["reward", "policy"])?.id).toBe(2);
+    expect(newestBase(later.filter((c) => c.kind === "policy"), ["reward", "policy"])?.id).toBe(5);
   });
 
   it("is none when the project has no such checkpoint", () => {

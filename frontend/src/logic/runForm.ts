@@ -137,16 +137,21 @@ export function seedsFor(checkpoint: Checkpoint, stages: StageConfig[]): RunSeed
 
 /**
  * The checkpoint a new run of a stage starts from unless the admin chooses another: the newest
- * of the kinds the stage takes (ties by id); null when the project has none.
+ * (ties by id) of the first of the stage's kinds, in its order of preference, that the project
+ * has: a reward run starts from the newest reward model, a policy only where there is none (it
+ * defaulted to a newer DPO policy, whose reward head then started from random); null when none.
  */
 export function newestBase(checkpoints: Checkpoint[], kinds: string[]): Checkpoint | null {
-  let newest: Checkpoint | null = null;
-  for (const checkpoint of checkpoints) {
-    if (!kinds.includes(checkpoint.kind)) continue;
-    const later = newest === null || checkpoint.created_at > newest.created_at || (checkpoint.created_at === newest.created_at && checkpoint.id > newest.id);
-    if (later) newest = checkpoint;
+  for (const kind of kinds) {
+    let newest: Checkpoint | null = null;
+    for (const checkpoint of checkpoints) {
+      if (checkpoint.kind !== kind) continue;
+      const later = newest === null || checkpoint.created_at > newest.created_at || (checkpoint.created_at === newest.created_at && checkpoint.id > newest.id);
+      if (later) newest = checkpoint;
+    }
+    if (newest) return newest;
   }
-  return newest;
+  return null;
 }
 
 // Shown first; the rest fold under "More settings".
