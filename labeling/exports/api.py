@@ -2,7 +2,7 @@
 
 from dataclasses import fields
 
-from django.http import StreamingHttpResponse
+from django.http import QueryDict, StreamingHttpResponse
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -67,6 +67,16 @@ class ExportFiltersSerializer(serializers.Serializer):
         child=serializers.CharField(), required=False, default=list,
         help_text="Keep comparisons whose responses all come from these models.",
     )
+
+    def to_internal_value(self, data):
+        # A misspelt filter in a snapshot's JSON was dropped without a word, and the snapshot held rows
+        # it was meant to leave out. (A GET's query string, as on every list route, ignores what it
+        # does not know: tests/security answers an ORM-lookup probe with the plain response.)
+        if isinstance(data, dict) and not isinstance(data, QueryDict):
+            unknown = sorted(set(data.keys()) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["unknown field: not an export option or filter"] for name in unknown})
+        return super().to_internal_value(data)
 
     def to_filters(self) -> ExportFilters:
         return ExportFilters.from_json(_fields_of(self.validated_data, ExportFilters))

@@ -290,6 +290,16 @@ def test_bad_options_are_a_400_before_streaming(api, admin_user, labelled):
     assert api(admin_user).get(url, {"format": "raw", "comparison__annotator__password": "x"}).status_code == 200
 
 
+def test_a_misspelt_filter_is_a_400_naming_it_not_dropped(api, admin_user, labelled):
+    """A snapshot with filters {"bogus": 1} was written without them, as if unfiltered."""
+    project_id = labelled[0].project_id
+    response = api(admin_user).post(f"/api/projects/{project_id}/snapshots/",
+                                    {"format": "trl", "filters": {"exclude_gold": True, "min_agreemnt": 0.8}}, format="json")
+    assert response.status_code == 400
+    assert "min_agreemnt" in str(response.json()) and "unknown field" in str(response.json())
+    assert not DatasetSnapshot.objects.exists()
+
+
 def test_a_failing_query_fails_before_the_response_starts(project, monkeypatch):
     def broken(**kwargs):
         raise DatabaseError("connection lost")
