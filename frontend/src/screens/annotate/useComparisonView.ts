@@ -1,7 +1,7 @@
 // The comparison on screen: its draft judgment, the demonstration being written, the time spent
 // on it, and the phase of the screen (loading, ready, empty, error).
 
-import { type MutableRef, useCallback, useEffect, useReducer, useRef, useState } from "preact/hooks";
+import { type MutableRef, useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from "preact/hooks";
 import { ApiError, loginUrl } from "../../api";
 import { type Draft, type DraftAction, draftConfigFor, newDraft, reduceDraft, reopenedDraft } from "../../logic/draft";
 import type { Shown } from "../../logic/sessionHistory";
@@ -103,7 +103,9 @@ export type ComparisonView = ReturnType<typeof useComparisonView>;
 function useUnsentText(comparison: Comparison | null, draft: Draft | null, demoText: string): MutableRef<UnsentTextStore> {
   const store = useRef(new UnsentTextStore(browserStorage(), `preference-studio:unsent:${currentSession().username}`));
   const rationale = draft?.rationale ?? "";
-  useEffect(() => {
+  // A layout effect runs in the render's own task: a plain effect waited for the next frame, and a
+  // reload right after the last key lost that key.
+  useLayoutEffect(() => {
     if (comparison) store.current.save(comparison.id, { rationale, demonstration: demoText });
   }, [comparison, rationale, demoText]);
   return store;
