@@ -103,7 +103,7 @@ export type ComparisonView = ReturnType<typeof useComparisonView>;
 function useUnsentText(comparison: Comparison | null, draft: Draft | null, demoText: string): MutableRef<UnsentTextStore> {
   const store = useRef(new UnsentTextStore(browserStorage(), `preference-studio:unsent:${currentSession().username}`));
   const rationale = draft?.rationale ?? "";
-  // A layout effect runs in the render's own task: a plain effect waited for the next frame, and a
+  // A layout effect runs right after the render, before the browser does anything else: a plain effect waited for the next frame, and a
   // reload right after the last key lost that key.
   useLayoutEffect(() => {
     if (comparison) store.current.save(comparison.id, { rationale, demonstration: demoText });
