@@ -255,7 +255,8 @@ def _matrix_rows(matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def cohen_kappa_mean(matrix) -> float | None:
-    """Mean Cohen's kappa over rater pairs that rated at least one unit in common.
+    """Mean Cohen's kappa over rater pairs that rated at least one unit in common, each pair
+    weighted by the units it shares.
 
     The matrix form of ``cohen_kappa_mean_rows``.
     """
@@ -263,9 +264,12 @@ def cohen_kappa_mean(matrix) -> float | None:
 
 
 def cohen_kappa_mean_rows(unit, rater, value) -> float | None:
-    """Mean Cohen's kappa over rater pairs that rated a unit in common.
+    """Mean Cohen's kappa over rater pairs that rated a unit in common, each pair weighted by
+    the number of units it shares.
 
-    Rows are ratings; a rater rates a unit at most once. Every pair of ratings that share a
+    Weighted because an unweighted mean (Light's kappa) lets a pair that shares two units,
+    whose kappa is noise, move the figure as much as a pair that shares two hundred: two
+    judgments by a newcomer moved a project's figure from 0.937 to 0.962. Rows are ratings; a rater rates a unit at most once. Every pair of ratings that share a
     unit is counted into its rater pair's confusion matrix by one ``bincount``, then every
     pair's kappa is computed at once: no loop over rater pairs, no units x raters matrix.
     Pairs whose kappa is undefined (chance agreement 1: both gave one and the same answer
@@ -286,13 +290,15 @@ def cohen_kappa_mean_rows(unit, rater, value) -> float | None:
     pairs = int(pair.max()) + 1
     confusion = np.bincount((pair * size + code_l) * size + code_r, minlength=pairs * size * size)
     confusion = confusion.reshape(pairs, size, size).astype(float)
-    confusion /= confusion.sum(axis=(1, 2), keepdims=True)
+    shared = confusion.sum(axis=(1, 2))
+    confusion /= shared[:, None, None]
     chance = np.einsum("pv,pv->p", confusion.sum(axis=2), confusion.sum(axis=1))
     observed = np.trace(confusion, axis1=1, axis2=2)
     defined = chance < 1.0
     if not defined.any():
         return None
-    return float(np.mean((observed[defined] - chance[defined]) / (1.0 - chance[defined])))
+    kappas = (observed[defined] - chance[defined]) / (1.0 - chance[defined])
+    return float(np.average(kappas, weights=shared[defined]))
 
 
 def _unit_counts(unit, value) -> tuple[np.ndarray, np.ndarray]:

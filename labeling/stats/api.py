@@ -90,7 +90,8 @@ class AgreementFiguresSerializer(serializers.Serializer):
     fleiss_kappa = _number()
     fleiss_units = serializers.IntegerField()
     fleiss_ratings_per_unit = serializers.IntegerField()
-    cohen_kappa_mean = _number()
+    cohen_kappa_mean = _number(help_text="Cohen's kappa of every pair of annotators who judged a unit in common, "
+                                         "averaged with the units each pair shares as weights.")
     percent_agreement = _number()
     reason = serializers.CharField(allow_null=True, help_text="Why all figures are null, e.g. 'only one annotator'.")
     reasons = serializers.DictField(child=serializers.CharField(), help_text="Why each null figure is null.")

@@ -44,14 +44,18 @@ def random_matrix(seed, items=60, raters=5, categories=4, missing=0.3):
 
 
 def reference_kappa_mean(matrix):
-    kappas = []
+    """sklearn's kappa of every rater pair, averaged with the units the pair shares as weights."""
+    kappas, shared = [], []
     for i in range(matrix.shape[1]):
         for j in range(i + 1, matrix.shape[1]):
             both = ~np.isnan(matrix[:, i]) & ~np.isnan(matrix[:, j])
             if both.any():
-                kappas.append(cohen_kappa_score(matrix[both, i], matrix[both, j]))
-    kappas = [k for k in kappas if np.isfinite(k)]
-    return np.mean(kappas) if kappas else None
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    kappa = cohen_kappa_score(matrix[both, i], matrix[both, j])
+                if np.isfinite(kappa):
+                    kappas.append(kappa)
+                    shared.append(both.sum())
+    return np.average(kappas, weights=shared) if kappas else None
 
 
 # hand-checkable cases
@@ -180,6 +184,16 @@ def test_cohen_kappa_mean_from_rows_with_database_ids_matches_sklearn(id_gap):
     unit_ids, rater_ids = 7 + item * id_gap, 500 + rater * id_gap
     ours = cohen_kappa_mean_rows(unit_ids, rater_ids, matrix[item, rater].astype(np.int64))
     assert ours == pytest.approx(reference_kappa_mean(matrix), abs=1e-6)
+
+
+def test_cohen_kappa_mean_weighs_each_pair_by_the_units_it_shares():
+    # raters 10 and 11 share four units and agree throughout (kappa 1); rater 12 shares two
+    # units with rater 10 and disagrees on both (observed 0, chance 1/2: kappa -1)
+    unit = [1, 2, 3, 4, 1, 2, 3, 4, 5, 6, 5, 6]
+    rater = [10, 10, 10, 10, 11, 11, 11, 11, 10, 10, 12, 12]
+    value = [0, 0, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0]
+    # (4 * 1 + 2 * -1) / 6, where the unweighted mean would say 0
+    assert cohen_kappa_mean_rows(unit, rater, value) == pytest.approx(1 / 3)
 
 
 def test_rows_with_no_shared_unit_have_no_cohen_kappa():
