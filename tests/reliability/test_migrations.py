@@ -168,3 +168,16 @@ def _count(table: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")
         return cursor.fetchone()[0]
+
+
+def test_stats_cached_before_the_weighted_kappa_are_marked_for_recomputation():
+    before, after = ("labeling", "0012_judgment_ranking_ties"), ("labeling", "0013_recompute_stats_for_weighted_kappa")
+    executor = migrate([before])
+    old = executor.loader.project_state([before]).apps
+    project = old.get_model("labeling", "Project").objects.create(slug="kappa", name="Kappa")
+    old.get_model("labeling", "ProjectStats").objects.create(
+        project=project, payload={"agreement": {"cohen_kappa_mean": 0.962}}, computed_at=WHEN, dirty=False)
+
+    executor = migrate([after])
+    stats = executor.loader.project_state([after]).apps.get_model("labeling", "ProjectStats").objects.get(project_id=project.pk)
+    assert stats.dirty and stats.payload == {"agreement": {"cohen_kappa_mean": 0.962}}  # still shown until recomputed
