@@ -51,7 +51,7 @@ def _policy_check(policy: RetrainPolicy) -> int | None:
     if total - policy.judgments_at_last_run < policy.every_n_judgments:
         return None
     with transaction.atomic():
-        run = services.training_run_create(
+        run, _ = services.training_run_create(
             project=policy.project, stage=Stage.REWARD, base_model=policy.base_model, config=policy.config
         )
         RetrainPolicy.objects.filter(pk=policy.pk).update(judgments_at_last_run=total, last_run=run)

@@ -1,7 +1,7 @@
 """Training runs and checkpoints over HTTP (project admins only)."""
 
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,7 +21,7 @@ class TrainingRunSerializer(serializers.ModelSerializer):
             "id", "project", "stage", "status", "base_model", "base_checkpoint", "reward_checkpoint", "snapshot",
             "config", "created_at", "started_at", "finished_at", "heartbeat_at", "dispatched_at", "worker",
             "progress_step", "progress_total", "cancel_requested", "attempts", "resumed_from_step", "force", "warnings",
-            "error", "log_tail", "result",
+            "error", "log_tail", "result", "client_key",
         ]
         read_only_fields = fields
 
@@ -37,6 +37,11 @@ class TrainingRunCreateSerializer(serializers.Serializer):
     force = serializers.BooleanField(
         required=False, default=False,
         help_text="Train even on fewer examples than the minimum (the run then carries a warning).",
+    )
+    client_key = serializers.CharField(
+        required=False, allow_null=True, default=None, min_length=1, max_length=64,
+        help_text="An idempotency key the client makes (a UUID): a retry with it and the same request returns the "
+                  "run the first made (200) and starts nothing; with another request it is refused (409).",
     )
 
 
@@ -91,19 +96,22 @@ class TrainingRunListView(APIView):
         runs = selectors.run_list_for(request.user, project_id)[:200]
         return Response(TrainingRunSerializer(runs, many=True).data)
 
-    @extend_schema(request=TrainingRunCreateSerializer, responses={201: TrainingRunSerializer})
+    @extend_schema(
+        request=TrainingRunCreateSerializer,
+        responses={201: TrainingRunSerializer, 200: OpenApiResponse(TrainingRunSerializer, description="A retry: the first run.")},
+    )
     def post(self, request):
         data = TrainingRunCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         project = access_project(request.user, v["project"], admin=True)
-        run = services.training_run_create(
+        run, created = services.training_run_create(
             project=project, stage=v["stage"], user=request.user, base_model=v["base_model"],
             base_checkpoint=_checkpoint(request.user, v["base_checkpoint"], project),
             reward_checkpoint=_checkpoint(request.user, v["reward_checkpoint"], project),
-            snapshot=_snapshot(v["snapshot"], project), config=v["config"], force=v["force"],
+            snapshot=_snapshot(v["snapshot"], project), config=v["config"], force=v["force"], client_key=v["client_key"],
         )
-        return Response(TrainingRunSerializer(run).data, status=201)
+        return Response(TrainingRunSerializer(run).data, status=201 if created else 200)
 
 
 class TrainingRunDetailView(APIView):

@@ -102,10 +102,20 @@ class TrainingRun(models.Model):
     error = models.TextField(blank=True)
     log_tail = models.TextField(blank=True)
     result = models.JSONField(default=dict, blank=True)
+    client_key = models.CharField(
+        max_length=64, blank=True,
+        help_text="Client-made idempotency key: a retried create with it returns this run instead of starting another.",
+    )
+    client_request = models.CharField(
+        max_length=64, blank=True, help_text="sha256 of the create request made with client_key (what a retry must match).",
+    )
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index("status", "heartbeat_at", name="run_status_heartbeat")]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "client_key"], condition=~models.Q(client_key=""), name="run_unique_client_key"),
+        ]
 
     def __str__(self):
         return f"{self.stage} run {self.pk} ({self.status})"

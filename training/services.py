@@ -6,6 +6,8 @@ claim and exits. Workers prove they are alive through ``heartbeat_at``; the reap
 whose heartbeats stopped.
 """
 
+import hashlib
+import json
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -32,28 +34,74 @@ from training.validation import amount_check, data_check, queue_check, validate_
 log = logging.getLogger(__name__)
 HEARTBEAT_STALE_AFTER = timedelta(minutes=2)
 LOG_TAIL_CHARS = 8000
+RUN_KEY_MAX = 64  # TrainingRun.client_key's column
 
 
 def training_run_create(
     *, project, stage: str, user=None, base_model: str = "", base_checkpoint=None, reward_checkpoint=None,
-    snapshot=None, config: dict | None = None, force: bool = False,
-) -> TrainingRun:
-    """Validate and store a queued run, then hand it to the gpu queue once the row is committed.
-    ``force`` trains on fewer examples than the minimum (the run then carries a warning)."""
+    snapshot=None, config: dict | None = None, force: bool = False, client_key: str | None = None,
+) -> tuple[TrainingRun, bool]:
+    """Validate and store a queued run, then hand it to the gpu queue once the row is committed;
+    returns the run and whether this call created it.
+
+    ``force`` trains on fewer examples than the minimum (the run then carries a warning).
+    ``client_key`` makes the create idempotent: a retry with the same key and the same request
+    gets the first run back and starts nothing (a lost response must not cost a second run's
+    GPU hours); the same key with another request is refused.
+    """
+    _check_run_key(client_key)
     normalised = validate_run(
         stage=stage, base_model=base_model, base_checkpoint=base_checkpoint,
         reward_checkpoint=reward_checkpoint, config=config or {}, project=project,
     )
+    request = _request_hash(stage, base_model, base_checkpoint, reward_checkpoint, snapshot, normalised, force)
+    if (first := _run_with_key(project, client_key, request)) is not None:
+        return first, False
     data_check(project, stage, snapshot, normalised)
     warnings = amount_check(project, stage, snapshot, normalised, force)
     with transaction.atomic():
-        type(project).objects.select_for_update().filter(pk=project.pk).first()  # one creator counts at a time
+        # one creator at a time per project (SQLite: the write lock IMMEDIATE takes), so a
+        # concurrent create with the same key is found here once the first has committed
+        type(project).objects.select_for_update().filter(pk=project.pk).first()
+        if (first := _run_with_key(project, client_key, request)) is not None:
+            return first, False
         queue_check(project)
         run = TrainingRun.objects.create(
             project=project, stage=stage, created_by=user, base_model=base_model, base_checkpoint=base_checkpoint,
-            reward_checkpoint=reward_checkpoint, snapshot=snapshot, config=normalised, force=force, warnings=warnings,
+            reward_checkpoint=reward_checkpoint, snapshot=snapshot, config=normalised, force=force,
+            warnings=warnings, client_key=client_key or "", client_request=request if client_key else "",
         )
         transaction.on_commit(lambda: training_run_dispatch(run.pk))
+    return run, True
+
+
+def _check_run_key(client_key) -> None:
+    if client_key is not None and not (isinstance(client_key, str) and 0 < len(client_key) <= RUN_KEY_MAX):
+        raise InvalidInput(f"client_key must be a non-empty string of at most {RUN_KEY_MAX} characters")
+
+
+def _request_hash(stage, base_model, base_checkpoint, reward_checkpoint, snapshot, config, force) -> str:
+    """What a create asked for, as a hash: the row cannot say it (a run given no snapshot gets
+    one when it starts)."""
+    request = [stage, base_model, *(getattr(row, "pk", None) for row in (base_checkpoint, reward_checkpoint, snapshot)),
+               config, force]
+    return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+
+
+def _run_with_key(project, client_key: str | None, request: str) -> TrainingRun | None:
+    """The run an earlier create with ``client_key`` made; None for no key or a new one.
+    Refuses the key when that create asked for something else."""
+    if client_key is None:
+        return None
+    run = TrainingRun.objects.filter(project=project, client_key=client_key).first()
+    if run is None:
+        return None
+    if run.client_request != request:
+        raise Conflict(
+            f"this client_key was already used for run {run.pk}, created from another request; nothing started "
+            "(a new run needs a new client_key)",
+            reason="client_key_reused",
+        )
     return run
 
 

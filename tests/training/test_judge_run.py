@@ -38,7 +38,7 @@ def test_a_judge_run_judges_with_a_checkpoint_of_the_project(project, tiny_rewar
         create(project=project, stage="judge", base_checkpoint=elsewhere)
     with pytest.raises(InvalidInput, match="which"):
         create(project=project, stage="judge", base_checkpoint=rm, config={"which": "some"})
-    run = create(project=project, stage="judge", base_checkpoint=rm, config={"which": "sample", "sample_size": 3})
+    run, _ = create(project=project, stage="judge", base_checkpoint=rm, config={"which": "sample", "sample_size": 3})
     assert run.config["which"] == "sample" and run.snapshot is None
 
 
@@ -106,7 +106,7 @@ def test_an_endpoint_judge_needs_the_endpoint_a_site_administrator_configured(pr
         create(project=project, stage="judge", base_checkpoint=checkpoint(project, tiny_reward_model), config=endpoint)
     with pytest.raises(InvalidInput, match="unknown field"):  # no address can come with the run
         create(project=project, stage="judge", config={**endpoint, "endpoint_url": "http://169.254.169.254/"})
-    run = create(project=project, stage="judge", config=endpoint)
+    run, _ = create(project=project, stage="judge", config=endpoint)
     assert run.base_checkpoint is None and run.config["endpoint_model"] == "judge-model"
 
 

@@ -37,7 +37,7 @@ def test_revise_needs_a_causal_lm_checkpoint_and_says_which_field(project, admin
     response = api(admin_user).post("/api/training-runs/", body, format="json")
     assert response.status_code == 400 and "JudgeConfig.mode 'revise'" in response.json()["detail"]
     lm = checkpoint(project, tiny_policy_model, "policy", "tiny-lm")
-    run = services.training_run_create(project=project, stage="judge", base_checkpoint=lm, config={"mode": "revise"})
+    run, _ = services.training_run_create(project=project, stage="judge", base_checkpoint=lm, config={"mode": "revise"})
     assert run.config["mode"] == "revise" and run.config["max_new_tokens"] == 128
 
 

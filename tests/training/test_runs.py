@@ -21,7 +21,7 @@ from training.models import ModelCheckpoint, RunStatus, TrainingRun
 
 def create(project, **kw):
     """A run on ``project``; callers pass a project with judgments (labelled_project)."""
-    return services.training_run_create(project=project, stage=kw.pop("stage", "reward"), **kw)
+    return services.training_run_create(project=project, stage=kw.pop("stage", "reward"), **kw)[0]
 
 
 def train_now(run) -> dict:

@@ -29,7 +29,7 @@ project = Project.objects.create(name="blip", slug="blip")
 with open({data!r}, "rb") as f:
     lines = [next(f) for _ in range(40)]
 import_file(project=project, lines=lines, format="hh-rlhf", with_labels=True)
-run = training_run_create(project=project, stage="reward", user=user, base_model={model!r}, config=json.loads({config!r}))
+run, _ = training_run_create(project=project, stage="reward", user=user, base_model={model!r}, config=json.loads({config!r}))
 print("RUN", run.pk)
 """
 

@@ -16,7 +16,7 @@ SHOWN = [
 
 
 def claimed(project, model="tiny"):
-    run = services.training_run_create(project=project, stage="reward", base_model=model)
+    run, _ = services.training_run_create(project=project, stage="reward", base_model=model)
     attempt = services.training_run_claim(run_id=run.pk, worker="w")
     return TrainingRun.objects.get(pk=run.pk), attempt
 

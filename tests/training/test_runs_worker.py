@@ -51,7 +51,7 @@ def test_the_heartbeat_thread_outlives_a_failed_beat():
 
 
 def claimed(labelled_project, tiny_reward_model):
-    run = services.training_run_create(project=labelled_project, stage="reward", base_model=tiny_reward_model)
+    run, _ = services.training_run_create(project=labelled_project, stage="reward", base_model=tiny_reward_model)
     attempt = services.training_run_claim(run_id=run.pk, worker="w")
     return TrainingRun.objects.get(pk=run.pk), attempt
 

@@ -17,7 +17,7 @@ function run(overrides: Partial<TrainingRun> = {}): TrainingRun {
     id: 1, project: 1, stage: "reward", status: "succeeded", base_model: "org/model", base_checkpoint: null,
     reward_checkpoint: null, snapshot: 4, created_at: "2024-01-01T00:00:00Z", started_at: null, finished_at: null,
     heartbeat_at: null, dispatched_at: null, worker: "", progress_step: 0, progress_total: 0, cancel_requested: false,
-    attempts: 1, resumed_from_step: null, force: false, warnings: [], error: "", log_tail: "", result: {},
+    attempts: 1, resumed_from_step: null, force: false, warnings: [], error: "", log_tail: "", result: {}, client_key: "",
     config: { learning_rate: 0.0005, epochs: 3, max_steps: null, lora_r: 0, num_processes: null, num_machines: 1 },
     ...overrides,
   };

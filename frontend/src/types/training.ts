@@ -67,6 +67,8 @@ export interface TrainingRun {
   error: string;
   log_tail: string;
   result: Record<string, unknown>;
+  /** The create's idempotency key; "" when none was sent. */
+  client_key: string;
 }
 
 /** POST /api/training-runs/ */
@@ -80,6 +82,8 @@ export interface TrainingRunCreate {
   config: Record<string, ConfigValue>;
   /** Train even on fewer examples than the minimum (the server refuses otherwise). */
   force?: boolean;
+  /** Idempotency key: a retry of the same request with it gets the first run back (200). */
+  client_key?: string;
 }
 
 /** GET /api/training-runs/{id}/metrics/?after=STEP */

@@ -46,7 +46,7 @@ class Command(BaseCommand):
             raise CommandError(f"no project '{o['project']}'")
         try:
             config = json.loads(o["config"])
-            run = services.training_run_create(
+            run, _ = services.training_run_create(
                 project=project, stage=o["stage"], base_model=o["base_model"], config=config,
                 base_checkpoint=self._get(ModelCheckpoint, o["base_checkpoint"]),
                 reward_checkpoint=self._get(ModelCheckpoint, o["reward_checkpoint"]),

@@ -1,8 +1,9 @@
 // The training-run form's state: the stage and its settings, the base to start from, the reward
 // model, the snapshot, and sending it. The checks and the request body are logic/runForm's.
 
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, createRun } from "../../../api";
+import { newClientKey } from "../../../ids";
 import {
   defaultRewardCriterion, defaultValues, type FormValues, missingChoices, newestBase, parseConfig, runRequest,
   serverFieldError, switchStage,
@@ -53,9 +54,11 @@ function useBase(config: StageConfig | undefined, stage: Stage, checkpoints: Che
 }
 
 /** Sending the form: a settings error the server names goes beside its field, any other above
- * the button. */
+ * the button. A request sent again unchanged (its answer was lost) carries the same client_key,
+ * so the server returns the run the first made instead of starting a second. */
 function useSend(onCreated: (run: TrainingRun) => void) {
   const [sending, setSending] = useState(false);
+  const lastSent = useRef<{ body: string; key: string } | null>(null);
   const [formError, setFormError] = useState("");
   const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
   const clear = () => {
@@ -65,8 +68,11 @@ function useSend(onCreated: (run: TrainingRun) => void) {
   const send = async (body: Parameters<typeof createRun>[0]) => {
     setSending(true);
     clear();
+    const text = JSON.stringify(body);
+    if (lastSent.current?.body !== text) lastSent.current = { body: text, key: newClientKey() };
     try {
-      onCreated(await createRun(body));
+      onCreated(await createRun({ ...body, client_key: lastSent.current.key }));
+      lastSent.current = null; // the same settings again are another run
     } catch (error) {
       const field = error instanceof ApiError ? serverFieldError(error.body.detail ?? "") : null;
       if (field) setServerErrors({ [field.field]: field.message });
