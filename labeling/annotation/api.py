@@ -11,11 +11,10 @@ from rest_framework.views import APIView
 from annotation_site.typed_shapes import TypedDictShape  # noqa: F401  (documents the *Out TypedDicts)
 from labeling.access import access_project
 from labeling.annotation.assignment import comparison_lease_next
+from labeling.annotation.flags import comparison_skip, flag_create
 from labeling.annotation.judgments import (
     EDIT_WINDOW,
-    comparison_skip,
     demonstration_create,
-    flag_create,
     judgment_create,
     judgment_undo,
 )

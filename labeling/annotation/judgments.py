@@ -1,4 +1,5 @@
-"""What annotators give back: judgments (and their undo), skips, flags and demonstrations.
+"""What annotators give back: judgments (and their undo) and demonstrations (skips and flags:
+``labeling.annotation.flags``).
 
 Every write here is one transaction that starts with ``annotator_lock`` (the annotator's user
 row), so one annotator's requests that could race run one after another: a retried submit
@@ -19,7 +20,6 @@ from labeling.access import access_comparison, access_prompt
 from labeling.annotation.assignment import (
     annotator_lock,
     comparison_seat_take,
-    comparison_seats_release,
     lease_expiry,
 )
 from labeling.errors import Conflict, Gone, InvalidInput, NotFound
@@ -30,8 +30,6 @@ from labeling.models import (
     ComparisonKind,
     ComparisonResponse,
     Demonstration,
-    Flag,
-    FlagReason,
     Judgment,
     Lease,
     LeaseState,
@@ -74,7 +72,7 @@ def judgment_create(
     """
     comparison = access_comparison(annotator, comparison_id)
     _check_client_key(client_key)
-    _check_extras(rationale=rationale, time_spent_ms=time_spent_ms)
+    check_texts(rationale=rationale, time_spent_ms=time_spent_ms)
     verdict = {"winner": winner, "strength": strength, "ranking": ranking, "criteria": criteria, "ranking_ties": ranking_ties}
     extras = {"rationale": rationale, "time_spent_ms": time_spent_ms, "client_key": client_key}
     try:
@@ -149,48 +147,6 @@ def judgment_undo(*, annotator, judgment_id: int) -> Comparison:
     return comparison
 
 
-def comparison_skip(*, annotator, comparison_id: int, reason: str = "", note: str = "") -> None:
-    """Give up a leased comparison for good: it is never served to this annotator again.
-
-    Frees the seat for someone else. A non-empty ``reason`` (a ``FlagReason``) also records a
-    flag. Skipping twice is a no-op, so a retried request is safe.
-    """
-    comparison = access_comparison(annotator, comparison_id)
-    if reason:
-        _check_flag_reason(reason)
-    _check_extras(note=note)
-    with transaction.atomic():
-        annotator_lock(annotator)
-        lease = Lease.objects.select_for_update().filter(comparison=comparison, annotator=annotator).first()
-        if lease is None:
-            raise Conflict("you hold no lease on this comparison; get it from next-task first", reason="no_lease")
-        if lease.state == LeaseState.JUDGED:
-            raise Conflict("you already judged this comparison; undo the judgment before skipping", reason="already_judged")
-        if lease.state != LeaseState.SKIPPED:
-            Lease.objects.filter(pk=lease.pk).update(state=LeaseState.SKIPPED, updated_at=timezone.now())
-        if lease.state == LeaseState.ACTIVE:  # expired leases gave their seat back already
-            comparison_seats_release(project=comparison.project, comparison_ids=[comparison.pk])
-        if reason:
-            _flag_record(comparison, annotator, reason, note)
-        project_stats_changed(comparison.project_id)  # skip and flag rates
-
-
-def flag_create(*, annotator, comparison_id: int, reason: str, note: str = "") -> tuple[Flag, bool]:
-    """Report a comparison to the project's admins (it stays leased); ``(flag, created)``.
-
-    Annotators may flag what they were served; project admins may flag any comparison.
-    One flag per (comparison, annotator, reason): a repeat returns the first.
-    """
-    comparison = access_comparison(annotator, comparison_id, seen=True)
-    _check_flag_reason(reason)
-    _check_extras(note=note)
-    with transaction.atomic():
-        flag, created = _flag_record(comparison, annotator, reason, note)
-        if created:
-            project_stats_changed(comparison.project_id)
-    return flag, created
-
-
 def demonstration_create(
     *, annotator, prompt_id: int, text: str, client_key: str, time_spent_ms: int = 0
 ) -> tuple[Demonstration, bool]:
@@ -201,7 +157,7 @@ def demonstration_create(
     if not isinstance(text, str) or not text.strip():
         raise InvalidInput("text: write the response; it is empty")
     _check_client_key(client_key)
-    _check_extras(text=text, time_spent_ms=time_spent_ms)
+    check_texts(text=text, time_spent_ms=time_spent_ms)
     try:
         with transaction.atomic():
             annotator_lock(annotator)
@@ -379,22 +335,9 @@ def _check_client_key(client_key) -> None:
         raise InvalidInput(f"client_key must not start with '{IMPORTED_KEY_PREFIX}': imported labels use those keys")
 
 
-def _check_flag_reason(reason) -> None:
-    if reason not in FlagReason.values:
-        raise InvalidInput(f"reason must be one of {', '.join(FlagReason.values)}")
-
-
-def _check_extras(*, rationale: str = "", note: str = "", text: str = "", time_spent_ms: int = 0) -> None:
+def check_texts(*, rationale: str = "", note: str = "", text: str = "", time_spent_ms: int = 0) -> None:
     for name, value in (("rationale", rationale), ("note", note), ("text", text)):
         if not isinstance(value, str) or len(value) > TEXT_MAX:
             raise InvalidInput(f"{name} must be text of at most {TEXT_MAX} characters")
     if isinstance(time_spent_ms, bool) or not isinstance(time_spent_ms, int) or not 0 <= time_spent_ms <= TIME_SPENT_MAX_MS:
         raise InvalidInput(f"time_spent_ms must be an integer between 0 and {TIME_SPENT_MAX_MS}")
-
-
-def _flag_record(comparison: Comparison, annotator, reason: str, note: str) -> tuple[Flag, bool]:
-    return Flag.objects.get_or_create(
-        comparison=comparison, annotator=annotator, reason=reason,
-        defaults={"project_id": comparison.project_id, "note": note},
-    )
-

@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from labeling.annotation.assignment import comparison_lease_next
-from labeling.annotation.judgments import flag_create, judgment_create
+from labeling.annotation.flags import flag_create
+from labeling.annotation.judgments import judgment_create
 from labeling.judges.services import judge_for_checkpoint, judge_verdicts_store
 from labeling.models import Flag, Project
 from labeling.review.services import judgment_review

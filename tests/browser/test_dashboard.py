@@ -14,7 +14,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from labeling.annotation.assignment import comparison_lease_next
-from labeling.annotation.judgments import comparison_skip, flag_create, judgment_create
+from labeling.annotation.flags import comparison_skip, flag_create
+from labeling.annotation.judgments import judgment_create
 from labeling.models import Comparison, ComparisonResponse, Flag, Judgment, Project
 from labeling.stats.services import project_stats_compute, project_stats_store
 from tests.browser.conftest import log_in

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 import pytest
 
 from labeling.annotation.assignment import comparison_lease_next
-from labeling.annotation.judgments import comparison_skip, flag_create, judgment_create
+from labeling.annotation.flags import comparison_skip, flag_create
+from labeling.annotation.judgments import judgment_create
 from labeling.models import Comparison, DatasetSnapshot, Flag, Judgment
 from tests.factories import UserFactory, make_comparison, new_client_key
 from training.models import ModelCheckpoint, RunMetric, TrainingRun

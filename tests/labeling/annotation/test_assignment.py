@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from labeling.annotation.assignment import comparison_lease_next, lease_expire_due
-from labeling.annotation.judgments import comparison_skip, judgment_create
+from labeling.annotation.flags import comparison_skip
+from labeling.annotation.judgments import judgment_create
 from labeling.models import Comparison, Lease, LeaseState
 from tests.factories import UserFactory, add_member, make_comparison, new_client_key
 

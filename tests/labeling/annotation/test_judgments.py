@@ -9,15 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from labeling.annotation.assignment import comparison_lease_next, lease_expire_due
+from labeling.annotation.flags import comparison_skip, flag_create
 from labeling.annotation.judgments import (
     EDIT_WINDOW,
-    comparison_skip,
     demonstration_create,
-    flag_create,
     judgment_create,
     judgment_undo,
 )
 from labeling.errors import Conflict, Gone, InvalidInput, NotFound
+from labeling.projects.flags import flag_resolve
 from labeling.imports.services import import_file
 from labeling.models import (
     IMPORTED_KEY_PREFIX,
@@ -323,6 +323,23 @@ def test_a_flag_does_not_skip(leased, annotator):
     assert created and flag.reason == "broken_prompt"
     assert flag_create(annotator=annotator, comparison_id=leased.pk, reason="broken_prompt") == (flag, False)
     assert lease_state(leased, annotator) == LeaseState.ACTIVE
+
+
+def test_a_flag_reported_again_after_an_admin_resolved_it_is_reopened_with_the_new_note(leased, annotator, admin_user):
+    flag, _ = flag_create(annotator=annotator, comparison_id=leased.pk, reason="other", note="typo in A")
+    flag_resolve(flag=flag, user=admin_user)
+    again, created = flag_create(annotator=annotator, comparison_id=leased.pk, reason="other", note="now B is cut off")
+    assert created and again.pk == flag.pk
+    again.refresh_from_db()
+    assert (again.resolved, again.resolved_by, again.note) == (False, None, "now B is cut off")
+    assert again.created_at > flag.created_at  # listed as the new report it is
+
+
+def test_an_open_flag_repeated_takes_the_new_note_and_is_no_new_report(leased, annotator):
+    flag_create(annotator=annotator, comparison_id=leased.pk, reason="other", note="first words")
+    flag, created = flag_create(annotator=annotator, comparison_id=leased.pk, reason="other", note="better words")
+    assert not created and Flag.objects.get().note == "better words"
+    assert flag_create(annotator=annotator, comparison_id=leased.pk, reason="other")[0].note == "better words"
 
 
 def test_a_flag_needs_a_known_reason(leased, annotator):

@@ -5,7 +5,8 @@ review, and the flags; other projects' comparisons are not found, non-admins are
 import pytest
 
 from labeling.annotation.assignment import comparison_lease_next
-from labeling.annotation.judgments import flag_create, judgment_create
+from labeling.annotation.flags import flag_create
+from labeling.annotation.judgments import judgment_create
 from labeling.judges.services import judge_for_checkpoint, judge_verdicts_store
 from labeling.models import Judge, Judgment
 from labeling.review.services import judgment_review

@@ -8,7 +8,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from labeling.annotation.assignment import comparison_lease_next
-from labeling.annotation.judgments import comparison_skip, flag_create, judgment_create
+from labeling.annotation.flags import comparison_skip, flag_create
+from labeling.annotation.judgments import judgment_create
 from labeling.models import IMPORT_USER_PREFIX, ComparisonKind, Flag, Judgment, Lease
 from labeling.projects.overview import EXCERPT_CHARS, judgments_per_hour
 from tests.factories import UserFactory, make_comparison, make_prompt, new_client_key
