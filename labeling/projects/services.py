@@ -144,20 +144,23 @@ def project_update(*, project: Project, **fields) -> Project:
 
 
 def _check_judgment_shape_kept(project: Project, fields: dict) -> None:
+    """Judgments keep the meaning they were given under: the verdict's shape may not change once
+    there are judgments, and a criterion may not go while a judgment has a verdict on it (one
+    added by mistake, with no verdict yet, may)."""
     changed = [name for name in JUDGMENT_SHAPE_FIELDS if name in fields and fields[name] != getattr(project, name)]
-    dropped = [c for c in project.criteria if "criteria" in fields and c not in (fields["criteria"] or [])]
-    if not (changed or dropped) or not project.judgments.exists():
-        return
-    if changed:
+    if changed and project.judgments.exists():
         raise InvalidInput(
             f"{changed[0]} cannot change once the project has judgments: they were given under the current one",
             field=changed[0],
         )
-    raise InvalidInput(
-        f"criteria cannot drop or rename {', '.join(dropped)} once the project has judgments on it; "
-        "new criteria may be added",
-        field="criteria",
-    )
+    dropped = [c for c in project.criteria if "criteria" in fields and c not in (fields["criteria"] or [])]
+    judged = [c for c in dropped if project.judgments.filter(criteria__has_key=c).exists()]
+    if judged:
+        raise InvalidInput(
+            f"criteria cannot drop or rename {', '.join(judged)}: judgments give a verdict on it; "
+            "new criteria may be added",
+            field="criteria",
+        )
 
 
 # Numeric settings' ranges, checked by name on every database: SQLite enforces no integer range,

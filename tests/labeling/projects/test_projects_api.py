@@ -211,6 +211,15 @@ def test_after_judgments_criteria_can_be_added_but_not_dropped_or_renamed(api, p
     assert response.status_code == 200 and response.json()["criteria"] == ["helpful", "harmless"]
 
 
+def test_a_criterion_added_by_mistake_goes_again_while_no_judgment_has_a_verdict_on_it(api, project, admin_user, annotator):
+    _judged(project, annotator, criteria=["helpful"])
+    assert api(admin_user).patch(url(project), {"criteria": ["helpful", "honset"]}, format="json").status_code == 200
+    response = api(admin_user).patch(url(project), {"criteria": ["helpful"]}, format="json")
+    assert response.status_code == 200 and response.json()["criteria"] == ["helpful"]
+    response = api(admin_user).patch(url(project), {"criteria": []}, format="json")
+    assert response.status_code == 400 and "drop or rename helpful:" in response.json()["detail"]
+
+
 def test_before_judgments_every_setting_may_change_and_unchanged_values_always_pass(api, project, admin_user, annotator):
     change = {"task_type": "ranking", "responses_per_comparison": 3, "strength_scale": [], "criteria": ["x"]}
     assert api(admin_user).patch(url(project), change, format="json").status_code == 200
