@@ -9,6 +9,7 @@ import type {
   Checkpoint,
   Comparison,
   ComparisonDetail,
+  GoldAnswer,
   DataImport,
   DemonstrationCreate,
   ExportCount,
@@ -189,6 +190,16 @@ export const getOverview = (projectId: number) => get<Overview>(`/api/projects/$
 /** One comparison whole: responses with their models, judgments (judges marked), flags. */
 export const getComparison = (projectId: number, comparisonId: number) =>
   get<ComparisonDetail>(`/api/projects/${projectId}/comparisons/${comparisonId}/`);
+
+/** Make the comparison gold with this answer (served to everyone at the project's gold rate, and
+ * annotators scored against it), or an ordinary comparison again. */
+export async function setGold(projectId: number, comparisonId: number, answer: GoldAnswer): Promise<ComparisonDetail> {
+  return (await request<ComparisonDetail>("PUT", `/api/projects/${projectId}/comparisons/${comparisonId}/gold/`, answer)) as ComparisonDetail;
+}
+
+export async function clearGold(projectId: number, comparisonId: number): Promise<ComparisonDetail> {
+  return (await request<ComparisonDetail>("DELETE", `/api/projects/${projectId}/comparisons/${comparisonId}/gold/`)) as ComparisonDetail;
+}
 
 /** An annotator's timed judgments, quickest first (what the annotator table's too-fast flag opens). */
 export const listFastestJudgments = (projectId: number, username: string, limit = 5) =>

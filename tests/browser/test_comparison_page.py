@@ -83,6 +83,25 @@ def test_an_admin_opens_a_flag_and_sees_the_responses_and_the_judgments_judges_m
     expect(page.get_by_test_id(f"flag-{flag.pk}")).to_have_count(0)
 
 
+def test_an_admin_makes_a_judgments_verdict_the_gold_answer_and_takes_it_back(page, flagged):
+    project, comparison, _, admin = flagged
+    log_in(page, admin.username, next_path=f"/projects/{project.pk}/dashboard/comparisons/{comparison.pk}")
+    shown = page.get_by_test_id("comparison-page")
+    first = shown.get_by_test_id("comparison-judgments").locator("tbody tr").nth(0)  # ann's "A, better"
+    first.get_by_test_id("judgment-make-gold").click()
+    expect(shown.get_by_test_id("gold-answer")).to_have_text("A")
+    comparison.refresh_from_db()
+    assert (comparison.is_gold, comparison.gold_answer) == (True, {"winner": "a"})  # no strength: gold is the winner
+    expect(shown.get_by_test_id("judgment-make-gold")).to_have_count(0)  # one answer at a time
+
+    shown.get_by_test_id("gold-clear").click()
+    expect(shown.get_by_test_id("gold-set-b")).to_be_visible()
+    comparison.refresh_from_db()
+    assert not comparison.is_gold and comparison.holders == 2
+    shown.get_by_test_id("gold-set-b").click()
+    expect(shown.get_by_test_id("gold-answer")).to_have_text("B")
+
+
 def test_the_too_fast_flag_lists_the_annotators_fastest_judgments_each_opening_its_comparison(page):
     """Ten timed judgments at 300 ms (under a second: faster than anyone reads): flagged too fast."""
     from labeling.stats.services import project_stats_compute, project_stats_store

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ComparisonDetail, ComparisonJudgment } from "../types";
-import { criterionVerdicts, judgedBy, judgmentTally, reviewText } from "./comparisonDetail";
+import { criterionVerdicts, goldFromJudgment, goldText, judgedBy, judgmentTally, reviewText } from "./comparisonDetail";
 
 function judgment(fields: Partial<ComparisonJudgment> = {}): ComparisonJudgment {
   return {
@@ -40,5 +40,14 @@ describe("a comparison's judgments", () => {
       judgments: [judgment(), judgment({ review: "rejected" }), judgment({ by_judge: true, judge: "rm" }), judgment({ review: "accepted" })],
     } as ComparisonDetail;
     expect(judgmentTally(comparison)).toEqual({ people: 2, judges: 1, rejected: 1 });
+  });
+
+  it("offers a judgment's main verdict as the gold answer, without its strength, and no tied ranking", () => {
+    expect(goldFromJudgment(judgment())).toEqual({ winner: "a" });
+    expect(goldFromJudgment(judgment({ winner: "tie", strength: null }))).toEqual({ winner: "tie" });
+    expect(goldFromJudgment(judgment({ winner: "", strength: null, criteria: { helpful: { winner: "b", strength: null } } }))).toBeNull();
+    expect(goldFromJudgment(judgment({ winner: "", strength: null, ranking: ["c", "a", "b"] }))).toEqual({ ranking: ["c", "a", "b"] });
+    expect(goldFromJudgment(judgment({ winner: "", strength: null, ranking: ["c", "a", "b"], ranking_ties: [["a", "b"]] }))).toBeNull();
+    expect([goldText({ winner: "b" }), goldText({ winner: "tie" }), goldText(null)]).toEqual(["B", "Tie", "—"]);
   });
 });

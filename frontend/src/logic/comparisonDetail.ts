@@ -1,7 +1,7 @@
 // The words one comparison's page shows for its judgments (plain functions, unit-tested):
 // who made each (a judge by its name, marked), its verdict per criterion, and its review.
 
-import type { ComparisonDetail, ComparisonJudgment } from "../types";
+import type { ComparisonDetail, ComparisonJudgment, GoldAnswer } from "../types";
 import { verdictText } from "./reviewQuery";
 
 /** The name shown for who judged: a judge's own name (its username is an internal "judge:…"). */
@@ -33,4 +33,17 @@ export function judgmentTally(comparison: ComparisonDetail): { people: number; j
     judges: counted.filter((j) => j.by_judge).length,
     rejected: comparison.judgments.length - counted.length,
   };
+}
+
+/** The gold answer a judgment's main verdict gives, or null where it gives none: a verdict on
+ * criteria only, or a ranking with ties (a gold ranking is strict). */
+export function goldFromJudgment(judgment: ComparisonJudgment): GoldAnswer | null {
+  if (judgment.ranking) return (judgment.ranking_ties ?? []).length > 0 ? null : { ranking: judgment.ranking };
+  return judgment.winner ? { winner: judgment.winner } : null;
+}
+
+/** A gold answer in the words the judgments' verdicts use: "A", "Tie", "c > a > b". */
+export function goldText(answer: GoldAnswer | null): string {
+  if (!answer) return "—";
+  return verdictText({ winner: answer.winner ?? "", strength: null, ranking: answer.ranking ?? null }, []);
 }

@@ -28,13 +28,19 @@ export interface ComparisonFlag {
 }
 
 /** GET /api/projects/{id}/comparisons/{cid}/ (project admins). */
+/** A gold comparison's answer: the main verdict only. */
+export interface GoldAnswer {
+  winner?: PairwiseWinner;
+  ranking?: Letter[];
+}
+
 export interface ComparisonDetail {
   id: number;
   project: number;
   prompt: { id: number; messages: Message[] };
   responses: NamedResponse[];
   is_gold: boolean;
-  gold_answer: { winner?: PairwiseWinner; ranking?: Letter[] } | null;
+  gold_answer: GoldAnswer | null;
   is_open: boolean;
   created_at: string;
   judgments: ComparisonJudgment[];

@@ -17,7 +17,6 @@ from labeling.annotation.judgments import (
     judgment_undo,
 )
 from labeling.errors import Conflict, Gone, InvalidInput, NotFound
-from labeling.projects.flags import flag_resolve
 from labeling.imports.services import import_file
 from labeling.models import (
     IMPORTED_KEY_PREFIX,
@@ -29,6 +28,7 @@ from labeling.models import (
     LeaseState,
     ProjectStats,
 )
+from labeling.projects.flags import flag_resolve
 from labeling.rankings import is_full_ranking, position_letters, ranking_pairs
 from tests.factories import ProjectFactory, make_comparison, new_client_key
 

@@ -1,11 +1,12 @@
 import { getComparison, resolveFlag } from "../../api";
 import { Markdown, ResponseText } from "../../components/Markdown";
-import { criterionVerdicts, judgedBy, judgmentTally, reviewText } from "../../logic/comparisonDetail";
+import { criterionVerdicts, goldFromJudgment, judgedBy, judgmentTally, reviewText } from "../../logic/comparisonDetail";
 import { ago, duration } from "../../logic/format";
 import { verdictText } from "../../logic/reviewQuery";
 import { hrefFor } from "../../router";
-import type { ComparisonDetail, ComparisonFlag, ComparisonJudgment, Project } from "../../types";
+import type { ComparisonDetail, ComparisonFlag, ComparisonJudgment, GoldAnswer, Project } from "../../types";
 import "../../styles/review.css";
+import { GoldControl, useGold } from "./GoldControl";
 import { REASON_LABELS, useResolve } from "./OpenFlags";
 import { usePolled } from "./usePolled";
 
@@ -30,6 +31,7 @@ export function ComparisonPage({ project, comparisonId }: { project: Project; co
 
 function ComparisonWhole({ comparison, project, reload }: { comparison: ComparisonDetail; project: Project; reload: () => void }) {
   const tally = judgmentTally(comparison);
+  const gold = useGold(project, comparison, reload);
   return (
     <>
       <section class="card">
@@ -39,8 +41,8 @@ function ComparisonWhole({ comparison, project, reload }: { comparison: Comparis
             {tally.people} {tally.people === 1 ? "person's judgment" : "people's judgments"} · {tally.judges} by judges
             {tally.rejected > 0 && ` · ${tally.rejected} rejected`} · {comparison.is_open ? "open" : "closed"}
           </span>
-          {comparison.is_gold && <span class="chip">gold{comparison.gold_answer && `: ${verdictText({ winner: comparison.gold_answer.winner ?? "", strength: null, ranking: comparison.gold_answer.ranking ?? null }, [])}`}</span>}
         </header>
+        <GoldControl project={project} comparison={comparison} gold={gold} />
         <FlagList flags={comparison.flags} reload={reload} />
         <div class="review-prompt" data-testid="comparison-prompt">
           {comparison.prompt.messages.map((message, i) => (
@@ -69,14 +71,23 @@ function ComparisonWhole({ comparison, project, reload }: { comparison: Comparis
         {comparison.judgments.length === 0 ? (
           <p class="muted pending-note">Nobody has judged it yet.</p>
         ) : (
-          <JudgmentTable judgments={comparison.judgments} scale={project.strength_scale} />
+          <JudgmentTable
+            judgments={comparison.judgments}
+            scale={project.strength_scale}
+            makeGold={comparison.is_gold || gold.busy ? null : gold.make}
+          />
         )}
       </section>
     </>
   );
 }
 
-function JudgmentTable({ judgments, scale }: { judgments: ComparisonJudgment[]; scale: string[] }) {
+/** ``makeGold``: offered beside each verdict that can be a gold answer; null while gold. */
+function JudgmentTable({ judgments, scale, makeGold }: {
+  judgments: ComparisonJudgment[];
+  scale: string[];
+  makeGold: ((answer: GoldAnswer) => void) | null;
+}) {
   return (
     <div class="table-scroll">
       <table class="data-table" data-testid="comparison-judgments">
@@ -98,7 +109,10 @@ function JudgmentTable({ judgments, scale }: { judgments: ComparisonJudgment[]; 
                 {j.by_judge && <span class="chip judge-chip" title="A model labelling comparisons, not a person" data-testid="judge-mark">judge</span>}
                 <div class="muted small">{ago(j.created_at)}</div>
               </td>
-              <td data-testid="judgment-verdict">{verdictText(j, scale)}</td>
+              <td>
+                <span data-testid="judgment-verdict">{verdictText(j, scale)}</span>
+                <MakeGold answer={goldFromJudgment(j)} makeGold={makeGold} />
+              </td>
               <td class="small">
                 {criterionVerdicts(j, scale).map(([name, words]) => <div key={name}>{name}: {words}</div>)}
               </td>
@@ -110,6 +124,15 @@ function JudgmentTable({ judgments, scale }: { judgments: ComparisonJudgment[]; 
         </tbody>
       </table>
     </div>
+  );
+}
+
+function MakeGold({ answer, makeGold }: { answer: GoldAnswer | null; makeGold: ((answer: GoldAnswer) => void) | null }) {
+  if (!answer || !makeGold) return null;
+  return (
+    <button class="btn btn-ghost btn-sm make-gold" type="button" title="Make this verdict the comparison's gold answer" onClick={() => makeGold(answer)} data-testid="judgment-make-gold">
+      Make gold
+    </button>
   );
 }
 
