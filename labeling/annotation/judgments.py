@@ -66,7 +66,8 @@ def judgment_create(
     """Store ``annotator``'s judgment on a comparison they hold a lease on; ``(judgment, created)``.
 
     Idempotent on ``client_key``: a retry returns the first judgment and stores nothing; the
-    same key from another annotator or for another comparison is a ``Conflict``, and the key of
+    same key with another verdict, from another annotator or for another comparison is a
+    ``Conflict``, and the key of
     a judgment since undone is ``Gone`` (a late retry must not bring it back). A lease that
     expired and was reclaimed is re-taken if the comparison still has a free seat.
     """
@@ -93,6 +94,7 @@ def _judgment_store(comparison: Comparison, annotator, verdict: dict, extras: di
     lease = _lease_locked(comparison, annotator)
     first = _judgment_with_key(extras["client_key"], annotator, comparison_id=comparison.pk)
     if first is not None:
+        _check_same_verdict(first, comparison, verdict)
         return first, False
     fields = validated_result(comparison, **verdict)
     _check_lease_for_judgment(lease, comparison)
@@ -103,6 +105,22 @@ def _judgment_store(comparison: Comparison, annotator, verdict: dict, extras: di
     sql_count(_JUDGMENT_COUNTED, [comparison.pk])
     project_stats_changed(comparison.project_id)
     return judgment, True
+
+
+def _check_same_verdict(first: Judgment, comparison: Comparison, verdict: dict) -> None:
+    """A retry must ask for what the first submit stored: answering 200 to another verdict would
+    tell the client it was stored. One the project's current settings refuse (a criterion added
+    since) is taken as the retry it claims to be."""
+    try:
+        fields = validated_result(comparison, **verdict)
+    except InvalidInput:
+        return
+    if any(getattr(first, name) != value for name, value in fields.items()):
+        raise Conflict(
+            f"this client_key was already used for judgment {first.pk}, with another verdict; that one is kept "
+            "(to change it, undo it while editable and submit with a new client_key)",
+            reason="client_key_reused",
+        )
 
 
 _LEASE_JUDGED = sql_text("UPDATE {Lease} SET state = 'judged', updated_at = %s WHERE id = %s", Lease)

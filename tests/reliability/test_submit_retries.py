@@ -72,9 +72,11 @@ def test_a_submit_retried_fifty_times_stores_one_judgment(project, annotator):
     responses = [post_judgment(annotator, body) for _ in range(50)]
     assert [r.status_code for r in responses] == [201] + [200] * 49
     assert {r.json()["id"] for r in responses} == {Judgment.objects.get().pk}
-    # A retry that changed its mind is still the first answer: the key names one submission.
+    # The key names one submission: a "retry" that changed its mind is refused, the first answer kept
+    # (as the IETF Idempotency-Key draft asks: a 200 would say "b" was stored).
     changed = post_judgment(annotator, {**body, "winner": "b"})
-    assert changed.status_code == 200 and changed.json()["winner"] == "a"
+    assert changed.status_code == 409 and changed.json()["reason"] == "client_key_reused"
+    assert Judgment.objects.get().winner == "a"
     assert Judgment.objects.count() == 1 and seat_ledger_errors(project) == []
 
 

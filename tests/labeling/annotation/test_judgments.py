@@ -90,10 +90,18 @@ def test_an_annotators_key_can_never_take_an_imported_labels_key(project, annota
 
 def test_resubmit_with_same_key_stores_nothing(leased, annotator):
     first, _ = submit(annotator, leased, client_key="k-1")
-    again, created = submit(annotator, leased, client_key="k-1", winner="b")
+    again, created = submit(annotator, leased, client_key="k-1")
     assert (again.pk, again.winner, created) == (first.pk, "a", False)
     assert Judgment.objects.count() == 1
     assert counters(leased)[0] == 1
+
+
+def test_the_same_key_with_another_verdict_is_a_conflict_and_the_first_stays(leased, annotator):
+    first, _ = submit(annotator, leased, client_key="k-1")
+    for changed in ({"winner": "b"}, {"strength": 1}):
+        with pytest.raises(Conflict, match=f"already used for judgment {first.pk}, with another verdict"):
+            submit(annotator, leased, client_key="k-1", **changed)
+    assert list(Judgment.objects.values_list("winner", "strength")) == [("a", 2)]
 
 
 def test_the_same_key_from_another_annotator_is_a_conflict(project, leased, annotator, second_annotator):
