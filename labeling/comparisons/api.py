@@ -39,7 +39,7 @@ class ComparisonGoldView(APIView):
         comparison = self._comparison(request, project_id, comparison_id)
         return Response(comparison_detail(comparison=comparison_gold_set(comparison=comparison, answer=request.data)))
 
-    @extend_schema(request=None, responses=ComparisonDetailOut)
+    @extend_schema(request=None, responses={200: ComparisonDetailOut})
     def delete(self, request, project_id: int, comparison_id: int):
         """Make the comparison an ordinary one again."""
         comparison = self._comparison(request, project_id, comparison_id)

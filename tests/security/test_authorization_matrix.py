@@ -119,6 +119,10 @@ MATRIX = [
     Row("post", "api/flags/<int:flag_id>/resolve/", ADMINS, fixed(lambda w, r: f"/api/flags/{w.flag.pk}/resolve/")),
     Row("get", P + "comparisons/<int:comparison_id>/", ADMINS,
         fixed(lambda w, r: f"/api/projects/{w.project.pk}/comparisons/{w.flag.comparison_id}/")),
+    Row("put", P + "comparisons/<int:comparison_id>/gold/", ADMINS,
+        fixed(lambda w, r: f"/api/projects/{w.project.pk}/comparisons/{w.flag.comparison_id}/gold/", {"winner": "a"})),
+    Row("delete", P + "comparisons/<int:comparison_id>/gold/", ADMINS,
+        fixed(lambda w, r: f"/api/projects/{w.project.pk}/comparisons/{w.flag.comparison_id}/gold/")),
     Row("get", "api/training-configs/", (403, 200, 200, 200), fixed("/api/training-configs/")),
     # The unfiltered list is each caller's own admin projects' runs: empty for the annotators.
     Row("get", "api/training-runs/", (403, 200, 200, 200), fixed("/api/training-runs/")),
