@@ -14,6 +14,7 @@ same pair labelled by several sources, in either direction, lands on the same po
 
 import hashlib
 import json
+import math
 import random
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -26,6 +27,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from annotation_site.lone_surrogates import lone_surrogate_path, may_hold_lone_surrogate
 from labeling.errors import Conflict, ImportFailed, InvalidInput
 from labeling.imports.formats import PARSERS, ImportRecord, RecordError, RecordSkipped, contains_nul
 from labeling.imports.groups import Group, Hashed, comparison_groups, hashed, set_hash
@@ -250,20 +252,46 @@ def _parse(lines, parser, with_labels, digest, counts, read: list[int]) -> Itera
         if not data.strip():
             continue
         try:
-            obj = json.loads(data)
-            if not isinstance(obj, dict):
-                raise RecordError("expected a JSON object")
-            if b"\\u0000" in data and contains_nul(obj):  # the scan only when the escape is there
-                raise RecordError("a string holds a NUL character (\\u0000), which the database cannot store")
-            yield number, parser(obj, with_labels)
+            yield number, parser(_decoded(data), with_labels)
         except RecordSkipped as skip:
             counts.skipped.append({"line": number, "reason": str(skip)})
         except (RecordError, UnicodeDecodeError) as exc:
             raise ImportFailed(number, str(exc)) from None
-        except json.JSONDecodeError as exc:
-            raise ImportFailed(number, f"invalid JSON: {exc.msg} (column {exc.colno})") from None
-        except RecursionError:  # json (and the NUL scan) recurse per level: a 100,000-deep array was a 500
-            raise ImportFailed(number, "invalid JSON: nested too deeply") from None
+
+
+def _decoded(data: bytes) -> dict:
+    """One line's JSON object, holding only what the database and every encoder can store."""
+    try:
+        obj = json.loads(data, parse_constant=_no_constant, parse_float=_finite_float)
+        if not isinstance(obj, dict):
+            raise RecordError("expected a JSON object")
+        # the scans of the object only where the bytes say they may find something
+        if b"\\u0000" in data and contains_nul(obj):
+            raise RecordError("a string holds a NUL character (\\u0000), which the database cannot store")
+        if may_hold_lone_surrogate(data) and (path := lone_surrogate_path(obj)) is not None:
+            raise RecordError(f"'{path}' holds a lone surrogate (a \\uD800-\\uDFFF escape that is not half of a pair), which is not text")
+        return obj
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+    except (RecordError, UnicodeDecodeError):
+        raise
+    except RecursionError:  # json (and the NUL scan) recurse per level: a 100,000-deep array was a 500
+        raise RecordError("invalid JSON: nested too deeply") from None
+    except ValueError as exc:  # an integer longer than Python converts (4,300 digits) was a 500
+        raise RecordError(f"invalid JSON: {str(exc).split(';')[0]}") from None
+
+
+def _no_constant(name: str):
+    """json.loads reads NaN, Infinity and -Infinity, which are not JSON: the database refused
+    them as invalid JSON, reported as a collision with a concurrent write."""
+    raise RecordError(f"invalid JSON: {name} is not a JSON value (write null or a string)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e999: json.loads makes it Infinity, which JSON cannot store
+        raise RecordError(f"invalid JSON: the number {text} is beyond a float's range (it would be Infinity)")
+    return value
 
 
 def _label_source_user(name: str):

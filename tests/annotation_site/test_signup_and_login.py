@@ -30,3 +30,14 @@ def test_successful_login_redirects(client, db):
     UserFactory(username="tina")
     response = client.post("/login/", {"username": "tina", "password": "correct-horse-battery"})
     assert response.status_code == 302
+
+
+@override_settings(ALLOW_SIGNUP=True)
+def test_a_surrogates_bytes_in_a_form_arrive_as_a_replacement_character_never_a_lone_surrogate(client, db):
+    """Django decodes form bodies with errors="replace" (the JSON API's escapes are its parser's to
+    refuse): the page answers, and whatever is stored encodes."""
+    form = "application/x-www-form-urlencoded"
+    for path, body in [("/login/", "username=tina%ED%B0%80&password=x"),
+                       ("/signup/", "username=eve%ED%B0%80&password1=x9%21long-pass&password2=x9%21long-pass")]:
+        assert client.post(path, body, content_type=form).status_code == 200
+    assert all(user.username.encode() for user in get_user_model().objects.all())

@@ -342,6 +342,22 @@ def test_nul_characters_are_refused_before_they_reach_the_database(api, world):
     assert not DataImport.objects.exists()
 
 
+def test_lone_surrogates_and_non_json_numbers_are_refused_before_they_reach_the_database(api, world):
+    """A lone surrogate was stored, then every encoder it met raised (the project list a 500 for
+    every member, an import a 500); NaN in an import was called a collision with a concurrent write."""
+    admin = api(world.users["admin"])
+    response = admin.patch(f"/api/projects/{world.project.pk}/", r'{"criteria": ["\udc00"]}', content_type="application/json")
+    assert response.status_code == 400 and "criteria[0]: a lone surrogate" in response.json()["detail"]
+    assert admin.get("/api/projects/").status_code == 200
+    for line, error in [(rb'{"prompt": "q11 \ud800", "responses": ["a", "b"]}', "'prompt' holds a lone surrogate"),
+                        (rb'{"prompt": "hi", "responses": ["a", "b"], "metadata": {"x": NaN}}', "invalid JSON: NaN")]:
+        data = b'{"prompt": "ok", "responses": ["x", "y"]}\n' + line + b"\n"
+        upload = {"file": SimpleUploadedFile("bad.jsonl", data), "format": "candidates"}
+        response = admin.post(f"/api/projects/{world.project.pk}/imports/", upload, format="multipart")
+        assert response.status_code == 400 and response.json()["line"] == 2 and error in response.json()["detail"]
+    assert not DataImport.objects.exists()
+
+
 def test_a_project_setting_the_database_constraints_refuse_is_a_400(api, world):
     response = api(world.users["admin"]).patch(f"/api/projects/{world.project.pk}/", {"overlap": 0}, format="json")
     assert response.status_code == 400

@@ -1,6 +1,7 @@
 import csv
 import io
 import json
+import re
 import threading
 from collections import Counter
 from pathlib import Path
@@ -670,6 +671,45 @@ def test_json_nested_too_deeply_is_a_named_line_not_a_crash(project):
     with pytest.raises(ImportFailed, match="line 2: invalid JSON: nested too deeply"):
         good = json.dumps({"prompt": "q", "responses": [{"text": "x"}, {"text": "y"}]})
         import_file(project=project, lines=[good, deep], format="candidates")
+    assert counts(project) == (0, 0, 0, 0)
+
+
+GOOD = b'{"prompt": "q", "responses": [{"text": "x"}, {"text": "y"}]}\n'
+
+
+@pytest.mark.parametrize(("line", "field"), [
+    (rb'{"prompt": "q11 \ud800", "responses": ["a", "b"]}', "prompt"),
+    (rb'{"prompt": "q", "responses": ["a", {"text": "b \uDC00", "model": "m"}]}', "responses[1].text"),
+    (rb'{"prompt": "q", "responses": ["a", "b"], "metadata": {"tags": ["\udfff"]}}', "metadata.tags[0]"),
+    (rb'{"prompt": "q", "responses": ["a", "b"], "metadata": {"\udbff": 1}}', "metadata.\\udbff"),
+    ('{"prompt": "q", "responses": ["a", "b\ud800"]}'.encode("utf-8", "surrogatepass"), "responses[1]"),  # its raw bytes
+])
+def test_a_lone_surrogate_fails_the_import_naming_the_line_and_field(project, line, field):
+    """An unpaired \\uD800-\\uDFFF escape is no text: hashing the prompt raised UnicodeEncodeError (a 500)."""
+    with pytest.raises(ImportFailed, match=rf"^line 2: '{re.escape(field)}' holds a lone surrogate"):
+        import_file(project=project, lines=[GOOD, line + b"\n"], format="candidates")
+    assert counts(project) == (0, 0, 0, 0)
+
+
+def test_an_escaped_surrogate_pair_is_imported_as_its_one_character(project):
+    import_file(project=project, lines=[rb'{"prompt": "smile \ud83d\ude00", "responses": ["a", "b"]}'], format="candidates")
+    assert Prompt.objects.get(project=project).messages == [{"role": "user", "content": "smile \U0001f600"}]
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999", "-1E+999"])
+def test_nan_and_infinity_fail_the_import_as_invalid_json_naming_the_line(project, number):
+    """json.loads reads them; the database refused them, reported as a collision to retry."""
+    line = f'{{"prompt": "q", "responses": ["a", "b"], "metadata": {{"x": {number}}}}}\n'.encode()
+    with pytest.raises(ImportFailed, match=rf"^line 2: invalid JSON: .*{re.escape(number)}") as failed:
+        import_file(project=project, lines=[GOOD, line], format="candidates")
+    assert "collided" not in str(failed.value)
+    assert counts(project) == (0, 0, 0, 0)
+
+
+def test_an_integer_longer_than_python_reads_fails_the_import_naming_the_line(project):
+    line = b'{"prompt": "q", "responses": ["a", "b"], "metadata": {"x": ' + b"9" * 5000 + b"}}\n"
+    with pytest.raises(ImportFailed, match=r"^line 2: invalid JSON: Exceeds the limit \(4300 digits\)"):
+        import_file(project=project, lines=[GOOD, line], format="candidates")
     assert counts(project) == (0, 0, 0, 0)
 
 

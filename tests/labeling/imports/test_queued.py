@@ -136,6 +136,22 @@ def test_a_malformed_line_fails_the_import_naming_the_line_and_field_and_stores_
     assert not (Path(artifacts) / row.upload_path).exists()
 
 
+@pytest.mark.parametrize(("line", "error"), [
+    (rb'{"prompt": "q11 \ud800", "responses": ["a", "b"]}', "line 17: 'prompt' holds a lone surrogate"),
+    (rb'{"prompt": "q", "responses": ["a", "b"], "metadata": {"x": NaN}}', "line 17: invalid JSON: NaN is not a JSON value"),
+])
+def test_a_line_the_database_cannot_store_fails_the_import_naming_the_line_and_stores_nothing(project, artifacts, monkeypatch,
+                                                                                            line, error):
+    """The worker's error named neither line nor field: a bare UnicodeEncodeError, or a collision to retry."""
+    monkeypatch.setattr(services, "BATCH_LINES", 5)
+    rows = candidates_file().splitlines(keepends=True)
+    row = queued_row(project, b"".join([*rows[:16], line + b"\n", *rows[17:]]))
+    assert import_run(row.pk) is False
+    row.refresh_from_db()
+    assert row.status == ImportStatus.FAILED and row.error.startswith(error), row.error
+    assert not Comparison.objects.exists() and not Prompt.objects.exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_progress_is_visible_to_other_connections_while_the_import_runs(project, artifacts, monkeypatch):
     """Each stored chunk's progress is seen from another connection (another thread's) while the
