@@ -67,3 +67,21 @@ def test_a_snapshot_over_unchanged_data_is_shown_as_reused(page, admin_project, 
     expect(row.get_by_test_id("snapshot-reused")).to_contain_text("no new files")
     expect(page.get_by_test_id(f"snapshot-{first}").get_by_test_id("snapshot-reused")).to_have_count(0)
     shoot(page, "data-snapshot-reused")
+
+
+def test_a_snapshot_whose_filters_left_no_training_row_says_so(page, admin_project, settings, tmp_path):
+    project, admin = admin_project
+    settings.ARTIFACT_DIR = tmp_path / "artifacts"
+    rater = UserFactory(username="rater")
+    for winner in "abab":
+        verdict(make_comparison(project), rater, winner, strength=1)
+    built = []
+    for filters in ({}, {"min_judgments": 2}):  # each comparison has one judgment
+        snapshot = snapshot_request(project=project, options=SnapshotOptions.from_json({"format": "trl", "filters": filters}), user=admin)
+        snapshot_build(snapshot_id=snapshot.pk)
+        built.append(snapshot.pk)
+    full, empty = built
+
+    log_in(page, admin.username, next_path=f"/projects/{project.pk}/dashboard/data/snapshots")
+    expect(page.get_by_test_id(f"snapshot-{empty}").get_by_test_id("snapshot-empty")).to_contain_text("No training rows")
+    expect(page.get_by_test_id(f"snapshot-{full}").get_by_test_id("snapshot-empty")).to_have_count(0)

@@ -144,6 +144,11 @@ function SnapshotRows({ snapshot: s, most }: { snapshot: Snapshot; most: number 
         <span class="small">
           <strong>{count(train)}</strong> · {count(validation)}
         </span>
+        {s.status === "ready" && train === 0 && (
+          <div class="small empty-snapshot" data-testid="snapshot-empty">
+            No training rows: its filters, or its validation share, left none.
+          </div>
+        )}
       </td>
     </>
   );
