@@ -32,6 +32,7 @@ class ImportRecord:
     external_id: str = ""
     metadata: dict = field(default_factory=dict)
     criterion: str = ""  # what the label judges: a criterion's name, or "" / "overall" for the main verdict
+    tie: bool = False  # the label says neither response is better (``chosen`` then only marks it labelled)
 
 
 def messages_hash(messages: list[dict]) -> str:
@@ -120,6 +121,7 @@ def _pair(messages, chosen: str, rejected: str, obj: dict, with_labels: bool) ->
         external_id=str(obj.get("id", "")),
         metadata=_metadata(obj),
         criterion=_criterion(obj),
+        tie=with_labels and _tie(obj),
     )
 
 
@@ -128,6 +130,15 @@ def _metadata(obj: dict) -> dict:
     if not isinstance(meta, dict):
         raise RecordError("'metadata' must be an object")
     return meta
+
+
+def _tie(obj: dict) -> bool:
+    """The optional ``tie`` of a labelled line: ``true`` when its label says neither is better
+    (Arena's "tie" votes, PandaLM's 0), so that "chosen" and "rejected" are only the two responses."""
+    value = obj.get("tie", False)
+    if not isinstance(value, bool):
+        raise RecordError("'tie' must be true or false")
+    return value
 
 
 def _criterion(obj: dict) -> str:

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from labeling.errors import ImportFailed
 from labeling.imports.formats import (
     ImportRecord,
     messages_hash,
@@ -19,6 +20,8 @@ from labeling.imports.formats import (
 )
 from labeling.models import ComparisonKind, ComparisonResponse
 from labeling.rankings import OVERALL
+
+TIE_LABEL = -1  # a label naming no winner, in place of a response id (ids start at 1)
 
 
 @dataclass
@@ -50,7 +53,7 @@ class Group:
 
     prompt_id: int
     response_ids: list[int]  # presentation order, used where the comparison is new
-    chosen: int | None = None  # response id of the labelled winner
+    chosen: int | None = None  # response id of the labelled winner, or TIE_LABEL
     line: int = 0
     criterion: str = ""  # what the label judges: "" for the main verdict
     repeats: list["Group"] = field(default_factory=list)  # later lines asking for the same comparison
@@ -63,6 +66,8 @@ def comparison_groups(project, lines: list[Hashed], prompt_ids, response_ids) ->
     split = _stored_sets(project, {prompt_ids[h.prompt_hash] for h in lines if _splits(project, h)})
     groups = []
     for h in lines:
+        if h.record.tie and not project.allow_ties:
+            raise ImportFailed(h.line, "'tie': this project does not allow ties")
         prompt_id = prompt_ids[h.prompt_hash]
         ids = [response_ids[key] for key in h.response_keys]
         if _splits(project, h) and _already_split({ids[i] for i in ranked(h)}, split.get(prompt_id, [])):
@@ -71,7 +76,8 @@ def comparison_groups(project, lines: list[Hashed], prompt_ids, response_ids) ->
         criterion = "" if h.record.criterion == OVERALL else h.record.criterion
         for members in h.sets:
             member_ids = [ids[i] for i in members]
-            groups.append(Group(prompt_id, member_ids, winner if winner in member_ids else None, h.line, criterion))
+            label = (TIE_LABEL if h.record.tie else winner) if winner in member_ids else None
+            groups.append(Group(prompt_id, member_ids, label, h.line, criterion))
     return groups
 
 

@@ -15,6 +15,7 @@ from collections import defaultdict
 
 from django.db.models import F
 
+from labeling.imports.groups import TIE_LABEL
 from labeling.imports.staging import ImportStaging
 from labeling.models import IMPORTED_KEY_PREFIX, Comparison, ComparisonKind, Judgment
 from labeling.rankings import LETTERS
@@ -39,15 +40,20 @@ def store_labels(project, staging: ImportStaging, source, labels: dict[tuple[str
 
 
 def _verdict(project, order: list[int], winner: int, criterion: str) -> dict:
-    """A labelled pair whose ``winner`` sits at its place in ``order``, as a verdict.
+    """A labelled pair whose ``winner`` sits at its place in ``order`` (or a tie, ``TIE_LABEL``),
+    as a verdict.
 
-    Labelled formats carry two responses, so in a ranking project the label is a full ranking.
-    A pairwise criterion verdict has the shape the annotation API stores (``strength`` null).
+    Labelled formats carry two responses, so in a ranking project the label is a full ranking (a
+    tie: both in one tied group). A pairwise criterion verdict has the shape the annotation API
+    stores (``strength`` null).
     """
     letters = LETTERS[: len(order)]
-    first = letters[order.index(winner)]
     if project.task_type == ComparisonKind.RANKING:
+        if winner == TIE_LABEL:
+            return {"ranking": list(letters), "ranking_ties": [list(letters)]}
+        first = letters[order.index(winner)]
         return {"ranking": [first, *(letter for letter in letters if letter != first)]}
+    first = "tie" if winner == TIE_LABEL else letters[order.index(winner)]
     return {"winner": first, "strength": None} if criterion else {"winner": first}
 
 
@@ -56,7 +62,7 @@ def _judgment(project, source, comparison_id: int, verdicts: dict[str, dict]) ->
     return Judgment(
         project=project, comparison_id=comparison_id, annotator=source,
         client_key=f"{IMPORTED_KEY_PREFIX}{project.pk}:{source.pk}:{comparison_id}",
-        winner=main.get("winner", ""), ranking=main.get("ranking"),
+        winner=main.get("winner", ""), ranking=main.get("ranking"), ranking_ties=main.get("ranking_ties"),
         criteria={name: v for name, v in verdicts.items() if name},
     )
 
@@ -66,7 +72,8 @@ def _fill_in(stored: tuple[int, str, list | None, dict], verdicts: dict[str, dic
     judgment_id, winner, ranking, criteria = stored
     changes = {}
     if "" in verdicts and not (winner or ranking):
-        changes = {"winner": verdicts[""].get("winner", ""), "ranking": verdicts[""].get("ranking")}
+        main = verdicts[""]
+        changes = {"winner": main.get("winner", ""), "ranking": main.get("ranking"), "ranking_ties": main.get("ranking_ties")}
     added = {name: v for name, v in verdicts.items() if name and name not in criteria}
     if added:
         changes["criteria"] = criteria | added

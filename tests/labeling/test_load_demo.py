@@ -23,6 +23,9 @@ def test_the_bakeoff_has_a_leaderboard_of_five_models_from_real_judgments(demo):
     assert {row["model"] for row in rows} == {"llama-7b", "bloom-7b", "cerebras-gpt-6.7B", "opt-7b", "pythia-6.9b"}
     assert min(row["n"] for row in rows) >= 20  # none provisional on the leaderboard
     assert bakeoff.judgments.values("annotator").distinct().count() == 3
+    # every item, PandaLM's ties included (they were dropped, and 33 all-tie items with them)
+    assert bakeoff.comparisons.count() == 240 and bakeoff.judgments.count() == 720
+    assert bakeoff.judgments.filter(winner="tie").count() > 50
 
 
 def test_loading_twice_adds_nothing(demo):

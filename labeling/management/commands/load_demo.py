@@ -87,21 +87,19 @@ class Command(BaseCommand):
 
 
 def pandalm_labels(path: Path, rater: int) -> Iterator[str]:
-    """One PandaLM annotator's verdicts as trl lines naming both models; their ties are left
-    out (a trl line has no tie)."""
+    """One PandaLM annotator's verdicts as trl lines naming both models; a tie (PandaLM's 0) is a
+    line labelled ``"tie": true``."""
     with open(path, encoding="utf-8") as f:
         for line in f:
             row = json.loads(line)
             label = row[f"annotator{rater}"]
-            if label == 0:
-                continue
             model1, model2 = row["cmp_key"].split("_", 1)
             prompt = row["instruction"] + (f"\n\n{row['input']}" if row["input"] else "")
             first, second = (as_text(row["response1"]), model1), (as_text(row["response2"]), model2)
-            (chosen, chosen_model), (rejected, rejected_model) = (first, second) if label == 1 else (second, first)
+            (chosen, chosen_model), (rejected, rejected_model) = (second, first) if label == 2 else (first, second)
             yield json.dumps({
                 "prompt": prompt, "chosen": chosen, "rejected": rejected, "chosen_model": chosen_model,
-                "rejected_model": rejected_model, "id": f"pandalm-{row['idx']}",
+                "rejected_model": rejected_model, "id": f"pandalm-{row['idx']}", "tie": label == 0,
             }) + "\n"
 
 
