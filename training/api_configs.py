@@ -14,9 +14,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from training.inputs import SNAPSHOT_FORMAT
+from training.inputs import POLICY, REWARD, SNAPSHOT_FORMAT, STAGE_INPUTS
 from training.ml import config as ml_config
-from training.models import ModelCheckpoint, Stage
+from training.models import Stage
 
 TYPE_NAMES = {float: "float", int: "integer", bool: "boolean", str: "string", tuple: "string_list", list: "string_list"}
 
@@ -40,22 +40,9 @@ CHECK_BOUNDS = {
     ml_config.judge_mode: {"choices": list(ml_config.JUDGE_MODES)},
 }
 
-POLICY, REWARD = ModelCheckpoint.Kind.POLICY.value, ModelCheckpoint.Kind.REWARD.value
-# What a stage starts from and what it leaves behind (training/runner.py).
-STAGE_INPUTS = {
-    Stage.REWARD: {"base_kinds": [REWARD, POLICY], "needs_reward_checkpoint": False, "produces": REWARD},
-    Stage.SFT: {"base_kinds": [POLICY], "needs_reward_checkpoint": False, "produces": POLICY},
-    Stage.DPO: {"base_kinds": [POLICY], "needs_reward_checkpoint": False, "produces": POLICY},
-    Stage.KTO: {"base_kinds": [POLICY], "needs_reward_checkpoint": False, "produces": POLICY},
-    Stage.PPO: {"base_kinds": [POLICY], "needs_reward_checkpoint": True, "produces": POLICY},
-    Stage.GRPO: {"base_kinds": [POLICY], "needs_reward_checkpoint": True, "produces": POLICY},
-    Stage.RLOO: {"base_kinds": [POLICY], "needs_reward_checkpoint": True, "produces": POLICY},
-    Stage.GENERATE: {"base_kinds": [POLICY], "needs_reward_checkpoint": False, "produces": "responses"},
-    Stage.JUDGE: {"base_kinds": [REWARD, POLICY], "needs_reward_checkpoint": False, "produces": "judgments"},
-    Stage.BEST_OF_N: {"base_kinds": [POLICY], "needs_reward_checkpoint": True, "produces": "snapshot"},
-}
-# A stage whose config has a mode reads and leaves different things per mode: 'produces' above is
-# its default mode's; the judge's 'revise' mode rewrites responses into a snapshot (training/revising.py).
+# A stage whose config has a mode reads and leaves different things per mode: 'produces' in
+# STAGE_INPUTS is its default mode's; the judge's 'revise' mode rewrites responses into a snapshot
+# (training/revising.py).
 STAGE_MODES = {
     Stage.JUDGE: [
         {"mode": "judge", "base_kinds": [REWARD, POLICY], "produces": "judgments"},

@@ -25,6 +25,14 @@ def data_problems(stage: str, train: int, validation: int) -> list[str]:
     return problems
 
 
+def empty_refusal(stage: str, train: int) -> str | None:
+    """A run with no training example at all is refused even when forced: it has nothing to train
+    on (forced, it was queued and then failed in the worker on a traceback)."""
+    if train:
+        return None
+    return f"a {stage} run has no training examples: nothing to train on, forced or not. Check the snapshot's filters"
+
+
 def refusal(stage: str, problems: list[str]) -> str:
     return (f"a {stage} run needs more data: {'; '.join(problems)}. Label more, or start it with "
             "force to train anyway (its result will carry a warning)")

@@ -10,11 +10,25 @@ from labeling.exports.options import ExportOptions, SnapshotOptions
 from labeling.exports.records import PromptRecord, Record
 from labeling.exports.snapshots import snapshot_create, snapshot_prompt_records, snapshot_records
 from labeling.models import DatasetSnapshot
-from training.models import Stage, TrainingRun
+from training.models import ModelCheckpoint, Stage, TrainingRun
 
 SNAPSHOT_FORMAT = {
     Stage.REWARD: "trl", Stage.DPO: "trl", Stage.KTO: "kto", Stage.PPO: "trl", Stage.GRPO: "trl",
     Stage.RLOO: "trl", Stage.SFT: "sft",
+}
+POLICY, REWARD = ModelCheckpoint.Kind.POLICY.value, ModelCheckpoint.Kind.REWARD.value
+# What a stage starts from and what it leaves behind (training/runner.py).
+STAGE_INPUTS = {
+    Stage.REWARD: {"base_kinds": [REWARD, POLICY], "needs_reward_checkpoint": False, "produces": REWARD},
+    Stage.SFT: {"base_kinds": [POLICY], "needs_reward_checkpoint": False, "produces": POLICY},
+    Stage.DPO: {"base_kinds": [POLICY], "needs_reward_checkpoint": False, "produces": POLICY},
+    Stage.KTO: {"base_kinds": [POLICY], "needs_reward_checkpoint": False, "produces": POLICY},
+    Stage.PPO: {"base_kinds": [POLICY], "needs_reward_checkpoint": True, "produces": POLICY},
+    Stage.GRPO: {"base_kinds": [POLICY], "needs_reward_checkpoint": True, "produces": POLICY},
+    Stage.RLOO: {"base_kinds": [POLICY], "needs_reward_checkpoint": True, "produces": POLICY},
+    Stage.GENERATE: {"base_kinds": [POLICY], "needs_reward_checkpoint": False, "produces": "responses"},
+    Stage.JUDGE: {"base_kinds": [REWARD, POLICY], "needs_reward_checkpoint": False, "produces": "judgments"},
+    Stage.BEST_OF_N: {"base_kinds": [POLICY], "needs_reward_checkpoint": True, "produces": "snapshot"},
 }
 # Stages that roll out responses to the snapshot's prompts and score them with a reward model.
 ONLINE_RL = (Stage.PPO, Stage.GRPO, Stage.RLOO)

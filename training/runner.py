@@ -32,7 +32,13 @@ from django.utils import timezone
 
 from training import services
 from training.best_of_n_run import run_best_of_n
-from training.guardrails import data_problems, data_warnings, refusal, result_warnings
+from training.guardrails import (
+    data_problems,
+    data_warnings,
+    empty_refusal,
+    refusal,
+    result_warnings,
+)
 from training.models import ModelCheckpoint, RunStatus, Stage, TrainingRun
 from training.run_log import LogTail, run_log
 from training.run_samples import run_samples_record, split_samples
@@ -235,6 +241,8 @@ def _train(run: TrainingRun, control: StepControl, kind: str, train_fn, **extra)
     from training.ml.resume import latest_step
 
     train, val = stage_examples(run)
+    if empty := empty_refusal(run.stage, len(train)):
+        return AttemptEnd(RunStatus.FAILED, error=empty)
     problems = data_problems(run.stage, len(train), len(val))
     if problems and not run.force:
         return AttemptEnd(RunStatus.FAILED, error=refusal(run.stage, problems))

@@ -14,9 +14,10 @@ from training.guardrails import (
     MIN_VALIDATION_EXAMPLES,
     data_problems,
     data_warnings,
+    empty_refusal,
     refusal,
 )
-from training.inputs import ONLINE_RL, SNAPSHOT_FORMAT
+from training.inputs import ONLINE_RL, SNAPSHOT_FORMAT, STAGE_INPUTS
 from training.ml.config import ConfigError, config_from_dict, criterion_problem
 from training.ml.verifiers import spec_problem
 from training.models import ModelCheckpoint, RunStatus, Stage, TrainingRun
@@ -80,6 +81,13 @@ def validate_run(
         raise InvalidInput(f"stage must be one of {', '.join(Stage.values)}")
     if stage != Stage.JUDGE:  # a judge may be an endpoint instead: _check_judge
         _check_base(base_model, base_checkpoint, project)
+    kinds = STAGE_INPUTS[stage]["base_kinds"]
+    if base_checkpoint is not None and base_checkpoint.kind not in kinds:
+        raise InvalidInput(
+            f"base_checkpoint {base_checkpoint.pk} is a {base_checkpoint.kind} model; a {stage} run starts from "
+            f"a {' or '.join(kinds)} model",
+            field="base_checkpoint",
+        )
     if reward_checkpoint is not None and reward_checkpoint.kind != ModelCheckpoint.Kind.REWARD:
         raise InvalidInput(f"checkpoint {reward_checkpoint.pk} is not a reward model")
     if not isinstance(config or {}, dict):
@@ -98,15 +106,13 @@ def validate_run(
         _check_judge(base_model, base_checkpoint, reward_checkpoint, project, normalised["endpoint_model"])
         _check_revise(base_checkpoint, normalised["mode"])
     if stage == Stage.BEST_OF_N:
-        _check_best_of_n(base_checkpoint, reward_checkpoint, normalised)
+        _check_best_of_n(reward_checkpoint, normalised)
     return normalised
 
 
-def _check_best_of_n(base_checkpoint, reward_checkpoint, config: dict) -> None:
-    """Best-of-N samples from a policy and scores with a reward model (on one of its criteria
-    where it was trained per criterion)."""
-    if base_checkpoint is not None and base_checkpoint.kind != ModelCheckpoint.Kind.POLICY:
-        raise InvalidInput(f"a best_of_n run samples from a policy; checkpoint {base_checkpoint.pk} is a reward model")
+def _check_best_of_n(reward_checkpoint, config: dict) -> None:
+    """Best-of-N samples from a policy (its kind checked with every base) and scores with a reward
+    model (on one of its criteria where it was trained per criterion)."""
     if reward_checkpoint is None:
         raise InvalidInput("a best_of_n run needs reward_checkpoint (a reward model checkpoint) to score its samples")
     _check_reward_criterion(reward_checkpoint, config["reward_criterion"])
@@ -245,9 +251,13 @@ def amount_check(project, stage: str, snapshot, config: dict, force: bool) -> li
     already: a pairwise reward or DPO run gets at most one pair per decided comparison."""
     if snapshot is not None and stage not in (Stage.GENERATE, Stage.BEST_OF_N):  # they only read prompts
         counts = (snapshot.row_counts.get("train", 0), snapshot.row_counts.get("validation", 0))
+        if empty := empty_refusal(stage, counts[0]):
+            raise InvalidInput(empty, field="snapshot")
         problems, warnings = data_problems(stage, *counts), data_warnings(stage, *counts)
     elif stage in (Stage.REWARD, Stage.DPO) and project.task_type == "pairwise" and not config.get("criteria"):
         pairs = training_judgments(project).filter(winner__in=("a", "b")).values("comparison").distinct().count()
+        if empty := empty_refusal(stage, pairs):
+            raise InvalidInput(empty)
         needed = MIN_TRAIN_EXAMPLES + MIN_VALIDATION_EXAMPLES
         problems = [f"the project has {pairs} decided pairs, fewer than the {needed} needed "
                     f"({MIN_TRAIN_EXAMPLES} training + {MIN_VALIDATION_EXAMPLES} validation)"] if pairs < needed else []

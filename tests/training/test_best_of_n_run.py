@@ -38,7 +38,7 @@ def test_a_best_of_n_run_samples_a_policy_and_scores_with_a_reward_model(project
     create = services.training_run_create
     with pytest.raises(InvalidInput, match="needs reward_checkpoint"):
         create(project=project, stage="best_of_n", base_checkpoint=policy)
-    with pytest.raises(InvalidInput, match="samples from a policy"):
+    with pytest.raises(InvalidInput, match="is a reward model; a best_of_n run starts from a policy model"):
         create(project=project, stage="best_of_n", base_checkpoint=rm, reward_checkpoint=rm)
     with pytest.raises(InvalidInput, match="at least 2"):
         create(project=project, stage="best_of_n", base_checkpoint=policy, reward_checkpoint=rm, config={"num_samples": 1})

@@ -13,7 +13,7 @@ from tests.labeling.exports.builders import snapshot_of
 from tests.training.conftest import reward_config
 from tests.training.test_runs import create, train_now
 from training import guardrails, services
-from training.models import RunStatus, TrainingRun
+from training.models import ModelCheckpoint, RunStatus, TrainingRun
 
 
 @pytest.fixture
@@ -60,6 +60,27 @@ def test_a_snapshot_with_too_few_rows_is_refused_with_its_numbers(six_pair_proje
         create(six_pair_project, base_model=tiny_reward_model, snapshot=snapshot)
     assert create(six_pair_project, base_model=tiny_reward_model, snapshot=snapshot, force=True).force
     assert train + validation == 6
+
+
+def test_a_snapshot_with_no_training_row_is_refused_even_forced(six_pair_project, tiny_reward_model, settings, tmp_path):
+    settings.ARTIFACT_DIR = tmp_path
+    empty = snapshot_of(project=six_pair_project, format="trl", conversational=True, filters={"min_judgments": 5})
+    assert empty.row_counts["train"] == 0
+    for force in (False, True):
+        with pytest.raises(InvalidInput, match="no training examples: nothing to train on, forced or not"):
+            create(six_pair_project, base_model=tiny_reward_model, snapshot=empty, force=force)
+    assert not TrainingRun.objects.exists()
+
+
+def test_the_worker_fails_a_forced_run_whose_own_export_is_empty_with_a_plain_reason(
+    labelled_project, tiny_policy_model, settings, tmp_path,
+):
+    settings.ARTIFACT_DIR = tmp_path
+    run = create(labelled_project, stage="kto", base_model=tiny_policy_model, force=True)  # rows unknown until exported
+    Judgment.objects.filter(project=labelled_project).delete()
+    train_now(run)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "no training examples" in run.error and "Traceback" not in run.error
 
 
 def test_the_worker_refuses_too_little_data_it_exported_itself(labelled_project, tiny_policy_model, settings, tmp_path):
@@ -143,4 +164,14 @@ def test_only_peoples_counted_judgments_are_training_data_when_a_run_is_made(six
     Judgment.objects.filter(project=six_pair_project).exclude(annotator=judge.user).update(review=ReviewState.REJECTED)
     with pytest.raises(InvalidInput, match="the project has no judgments yet"):
         create(six_pair_project, base_model=tiny_reward_model, config=reward_config())
+    assert not TrainingRun.objects.exists()
+
+
+@pytest.mark.parametrize("stage", ["sft", "dpo", "kto", "grpo", "generate"])
+def test_a_policy_stage_refuses_a_reward_model_as_its_base(api, admin_user, labelled_project, tiny_reward_model, stage):
+    rm = ModelCheckpoint.objects.create(project=labelled_project, name="rm", kind="reward", path=tiny_reward_model)
+    body = {"project": labelled_project.pk, "stage": stage, "base_checkpoint": rm.pk, "reward_checkpoint": rm.pk}
+    response = api(admin_user).post("/api/training-runs/", body, format="json")
+    assert response.status_code == 400 and response.json()["field"] == "base_checkpoint"
+    assert f"is a reward model; a {stage} run starts from a policy model" in response.json()["detail"]
     assert not TrainingRun.objects.exists()
