@@ -2,6 +2,9 @@
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, JsonResponse
+from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -15,3 +18,23 @@ def exception_handler(exc, context):
         limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
         return Response({"detail": f"request body is larger than {limit_mb} MB", "code": "too_large"}, status=413)
     return drf_exception_handler(exc, context)
+
+
+@csrf_exempt
+def api_route_missing(request: HttpRequest, **_path) -> JsonResponse:
+    """Every path under /api/ that no API route takes (``urls.py`` routes them all here): a JSON
+    404 in the API's shape, never Django's HTML page. Since each such path has a route, Django's
+    APPEND_SLASH never redirects one: it answered POST /api/judgments with a 500 (DEBUG) or a 301
+    that clients follow as a GET without the body. Where the path with a slash is a route, says so."""
+    detail = f"no API route at {request.path}"
+    if not request.path_info.endswith("/") and _routed(f"{request.path_info}/", request):
+        detail += f"; did you mean {request.path}/?"
+    return JsonResponse({"detail": detail, "code": "not_found"}, status=404)
+
+
+def _routed(path: str, request: HttpRequest) -> bool:
+    """``path`` is taken by a route other than ``api_route_missing``."""
+    try:
+        return resolve(path, getattr(request, "urlconf", None)).url_name != "api-route-missing"
+    except Resolver404:
+        return False

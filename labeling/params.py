@@ -21,12 +21,14 @@ def parse_int(raw, name: str, *, minimum: int = -MAX_ROW_ID, maximum: int = MAX_
     return int(text)
 
 
-def int_param(params, name: str, *, default: int | None = None, minimum: int = -MAX_ROW_ID) -> int | None:
+def int_param(
+    params, name: str, *, default: int | None = None, minimum: int = -MAX_ROW_ID, maximum: int = MAX_ROW_ID
+) -> int | None:
     """Query parameter ``name`` as an int; ``default`` when it is absent or empty."""
     raw = params.get(name)
     if raw is None or raw == "":
         return default
-    return parse_int(raw, name, minimum=minimum)
+    return parse_int(raw, name, minimum=minimum, maximum=maximum)
 
 
 def id_param(params, name: str, *, required: bool = True) -> int | None:

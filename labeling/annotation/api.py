@@ -2,9 +2,13 @@
 
 from django.contrib.auth import get_user_model
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,20 +28,30 @@ from labeling.annotation.selectors import (
     flag_list,
     judgment_list_for,
 )
-from labeling.annotation.shapes import ComparisonOut, JudgmentOut, JudgmentPageOut
+from labeling.annotation.shapes import STRENGTH, ComparisonOut, JudgmentOut, JudgmentPageOut
 from labeling.errors import InvalidInput, NotFound
-from labeling.models import Demonstration, Flag, FlagReason, Judgment
+from labeling.models import Demonstration, Flag, FlagReason, Judgment, Winner
+from labeling.paging import BoundedPagination
 from labeling.params import id_param
 
 # --- shapes ----------------------------------------------------------------------------------
+
+
+@extend_schema_field({"type": "integer", "minimum": STRENGTH["minimum"]})
+class StrengthField(serializers.IntegerField):
+    """A strength, documented from 1: the service checks it against the project's scale (1 to its
+    length, or null), so a value off it gets the one message that names the scale's levels."""
 
 
 class JudgmentInputSerializer(serializers.Serializer):
     """Shape only; the service checks the result against the project."""
 
     comparison = serializers.IntegerField()
-    winner = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="")
-    strength = serializers.IntegerField(required=False, allow_null=True, default=None)
+    winner = serializers.ChoiceField(
+        choices=Winner.values, required=False, allow_blank=True, allow_null=True, default="",
+        help_text="Pairwise: the winning position, or tie (where the project allows ties); blank for a ranking.",
+    )
+    strength = StrengthField(required=False, allow_null=True, default=None, help_text=STRENGTH["description"])
     ranking = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True, default=None)
     ranking_ties = serializers.ListField(
         child=serializers.ListField(child=serializers.CharField()), required=False, allow_null=True, default=None,
@@ -52,7 +66,7 @@ class JudgmentInputSerializer(serializers.Serializer):
     client_key = serializers.CharField(max_length=64)
 
 
-class JudgmentPagination(LimitOffsetPagination):
+class JudgmentPagination(BoundedPagination):
     default_limit = 100
     max_limit = 1000
 
@@ -128,7 +142,7 @@ def _judgment_out(judgment: Judgment, username: str, by_judge: bool = False) -> 
     }
 
 
-def _judgment_page(paginator: LimitOffsetPagination, judgments) -> JudgmentPageOut:
+def _judgment_page(paginator: BoundedPagination, judgments) -> JudgmentPageOut:
     return {
         "count": paginator.count, "next": paginator.get_next_link(), "previous": paginator.get_previous_link(),
         "results": [_judgment_out(j, j.annotator.username, j.by_judge) for j in judgments],
@@ -136,14 +150,17 @@ def _judgment_page(paginator: LimitOffsetPagination, judgments) -> JudgmentPageO
 
 
 def _listed_annotator(user, params, others: bool):
-    """Whose judgments to list: the caller's own, or (for admins) one named annotator's, or all."""
+    """Whose judgments to list: the caller's own, or (for admins) the named ``annotator``'s, or,
+    with ``all`` and no annotator named, everyone's. ``all`` widens the list beyond the caller's
+    own; a named annotator narrows it again, whether ``all`` is given or not."""
     if not others:
         return user
-    if _truthy(params.get("all")):
+    username = params.get("annotator")
+    if not username:
         return None
-    named = get_user_model().objects.filter(username=params["annotator"]).first()
+    named = get_user_model().objects.filter(username=username).first()
     if named is None:
-        raise NotFound(f"no user named '{params['annotator']}'")
+        raise NotFound(f"no user named '{username}'")
     return named
 
 
@@ -172,12 +189,13 @@ class JudgmentListView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("project", int, required=True),
-            OpenApiParameter("annotator", str, description="Project admins: this annotator's judgments."),
-            OpenApiParameter("all", bool, description="Project admins: everyone's judgments."),
+            OpenApiParameter("annotator", str,
+                             description="Project admins: only this annotator's judgments (with or without all)."),
+            OpenApiParameter("all", bool,
+                             description="Project admins: everyone's judgments, not only your own (narrowed by annotator)."),
             OpenApiParameter("order", str, enum=["newest", "fastest"],
                              description="newest (default) or fastest: the timed judgments, quickest first."),
-            OpenApiParameter("limit", int),
-            OpenApiParameter("offset", int),
+            *JudgmentPagination.schema_parameters(),
         ],
         responses=JudgmentPageOut,
     )

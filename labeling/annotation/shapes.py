@@ -9,6 +9,11 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, TypedDict
 
 COUNT = {"minimum": 0}  # schema additions for fields whose type alone says less
+STRENGTH = {
+    "minimum": 1,
+    "description": "Pairwise: how much better, 1 to the number of levels of the project's strength_scale; "
+                   "null for a tie, a ranking, or a project without a scale.",
+}
 LINK = {"format": "uri"}
 
 
@@ -49,7 +54,7 @@ class JudgmentOut(TypedDict):
     annotator: str
     by_judge: bool
     winner: Literal["a", "b", "tie", ""]
-    strength: Annotated[int | None, COUNT]
+    strength: Annotated[int | None, STRENGTH]
     ranking: list[str] | None
     ranking_ties: Annotated[list[list[str]] | None, {"description": 'Ranking: the groups of positions ranked equal ([] when none); null for pairwise.'}]
     criteria: dict[str, Any]

@@ -164,7 +164,10 @@ class ExportView(APIView):
 
 
 class SnapshotSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True,
+        help_text="The username of who made it (or the run that did); null once that user is deleted.",
+    )
     reused = serializers.SerializerMethodField(
         help_text="Nothing had changed since a ready snapshot with the same options: no files were written "
                   "again, and this one reads that snapshot's (its sha256, row counts and path)."

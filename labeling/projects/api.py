@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.urls import path
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -20,16 +20,37 @@ from labeling.projects.selectors import (
     project_role,
 )
 from labeling.projects.services import (
+    SETTING_RANGES,
     membership_change,
     membership_remove,
     membership_set,
     project_create,
     project_update,
 )
+from labeling.rankings import LETTERS
+
+
+class SettingField(serializers.IntegerField):
+    """A numeric setting documented with its range; the services check it (a 400 naming the field
+    and the range), so the serializer declares the range to the schema only."""
+
+    def __init__(self, low: int, high: int, **kwargs):
+        super().__init__(**kwargs)
+        extend_schema_field({"type": "integer", "minimum": low, "maximum": high})(self)
 
 
 class ProjectSerializer(serializers.ModelSerializer):
     role = serializers.SerializerMethodField()
+    overlap = SettingField(
+        *SETTING_RANGES["overlap"][:2], required=False, help_text=Project._meta.get_field("overlap").help_text
+    )
+    lease_minutes = SettingField(
+        *SETTING_RANGES["lease_minutes"][:2], required=False,
+        help_text="How long a lease holds a comparison, in minutes (a week at most).",
+    )
+    responses_per_comparison = SettingField(
+        2, len(LETTERS), required=False, help_text=Project._meta.get_field("responses_per_comparison").help_text
+    )
 
     class Meta:
         model = Project

@@ -85,7 +85,10 @@ class ProjectOverviewView(APIView):
 
 
 class ResolvedFlagSerializer(serializers.ModelSerializer):
-    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    resolved_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True,
+        help_text="The username of who resolved it; null while unresolved or once that user is deleted.",
+    )
 
     class Meta:
         model = Flag

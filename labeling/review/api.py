@@ -4,7 +4,6 @@ annotator's own rejected judgments with the reviewers' notes."""
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -12,6 +11,7 @@ from annotation_site.typed_shapes import TypedDictShape  # noqa: F401  (document
 from labeling.access import access_project
 from labeling.errors import InvalidInput
 from labeling.models import ReviewState
+from labeling.paging import BoundedPagination
 from labeling.review.selectors import (
     REVIEW_STATES,
     rejected_judgments_of,
@@ -22,7 +22,7 @@ from labeling.review.services import access_judgment_for_review, judgment_review
 from labeling.review.shapes import RejectedJudgmentListOut, ReviewEntryOut, ReviewPageOut
 
 
-class ReviewPagination(LimitOffsetPagination):
+class ReviewPagination(BoundedPagination):
     default_limit = 20
     max_limit = 100
 
@@ -58,8 +58,7 @@ class ReviewQueueView(APIView):
             OpenApiParameter("flagged", bool, description="Only on comparisons someone flagged."),
             OpenApiParameter("disagrees", bool, description="Only those most other judgments on the comparison disagree with."),
             OpenApiParameter("wrong_on_gold", bool, description="Only gold comparisons answered against their gold answer."),
-            OpenApiParameter("limit", int),
-            OpenApiParameter("offset", int),
+            *ReviewPagination.schema_parameters(),
         ],
         responses=ReviewPageOut,
     )

@@ -4,7 +4,7 @@ by ``annotation_site.typed_shapes`` like the annotation screen's: ``XOut`` is th
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypedDict
 
-from labeling.annotation.shapes import COUNT, LINK, PositionedResponseOut, PromptOut
+from labeling.annotation.shapes import COUNT, LINK, STRENGTH, PositionedResponseOut, PromptOut
 
 ReviewState = Literal["", "accepted", "rejected"]
 TIES = {"description": "Ranking: the groups of positions ranked equal ([] when none); null for pairwise."}
@@ -34,7 +34,7 @@ class ReviewedJudgmentOut(TypedDict):
     annotator: str
     by_judge: bool
     winner: Literal["a", "b", "tie", ""]
-    strength: Annotated[int | None, COUNT]
+    strength: Annotated[int | None, STRENGTH]
     ranking: list[str] | None
     ranking_ties: Annotated[list[list[str]] | None, TIES]
     criteria: dict[str, Any]
@@ -75,7 +75,7 @@ class RejectedJudgmentOut(TypedDict):
     id: int
     comparison: ShownComparisonOut
     winner: Literal["a", "b", "tie", ""]
-    strength: Annotated[int | None, COUNT]
+    strength: Annotated[int | None, STRENGTH]
     ranking: list[str] | None
     ranking_ties: Annotated[list[list[str]] | None, TIES]
     rationale: str

@@ -4,6 +4,9 @@ form-encoded JSON fields, and model names too long for the filesystem or the col
 import pytest
 from django.core.management import CommandError, call_command
 
+from labeling.annotation.api import JudgmentPagination
+from labeling.review.api import ReviewPagination
+
 pytestmark = pytest.mark.django_db
 
 
@@ -12,6 +15,41 @@ def test_a_project_query_parameter_that_is_not_an_integer_is_a_400_naming_it(api
     response = api(world.users["annotator"]).get("/api/judgments/", {"project": value})
     assert response.status_code == 400, response.content
     assert "project" in response.json()["detail"]
+
+
+PAGED_LISTS = {  # path template -> the most rows one page may hold
+    "/api/judgments/?project={project}&all=1": JudgmentPagination.max_limit,
+    "/api/projects/{project}/review/?state=all": ReviewPagination.max_limit,
+}
+
+
+@pytest.mark.parametrize("list_path", PAGED_LISTS)
+@pytest.mark.parametrize(("name", "value"), [
+    ("limit", "-1"), ("limit", "0"), ("limit", "abc"), ("limit", "²"), ("limit", "100000"), ("limit", "2.5"),
+    ("offset", "-1"), ("offset", "x"), ("offset", "--5"),
+])
+def test_a_page_parameter_that_is_malformed_or_out_of_range_is_a_400_naming_it(api, world, list_path, name, value):
+    """DRF's pagination answered these with its default page, and cut a limit over its maximum
+    without a word: the client could not tell it got other rows than it asked for."""
+    url = list_path.format(project=world.project.pk)
+    response = api(world.users["admin"]).get(f"{url}&{name}={value}")
+    assert response.status_code == 400, response.content
+    assert response.json()["detail"].startswith(f"{name} must be an integer from ")
+
+
+@pytest.mark.parametrize("list_path", PAGED_LISTS)
+def test_a_page_within_the_bounds_is_served_and_the_schema_says_the_bounds(api, world, list_path):
+    admin, maximum = world.users["admin"], PAGED_LISTS[list_path]
+    url = list_path.format(project=world.project.pk)
+    full = api(admin).get(f"{url}&limit={maximum}&offset=0").json()
+    assert full["results"] and len(full["results"]) == full["count"]
+    last = api(admin).get(f"{url}&limit=1&offset={full['count'] - 1}").json()
+    assert [r["id"] for r in last["results"]] == [full["results"][-1]["id"]]
+    schema = api(admin).get("/api/schema/?format=json").json()
+    template = list_path.split("?")[0].replace("{project}", "{project_id}")
+    parameters = {p["name"]: p["schema"] for p in schema["paths"][template]["get"]["parameters"]}
+    assert parameters["limit"]["minimum"] == 1 and parameters["limit"]["maximum"] == maximum
+    assert parameters["offset"]["minimum"] == 0
 
 
 @pytest.mark.parametrize("path", ["/api/training-runs/", "/api/checkpoints/"])

@@ -165,6 +165,16 @@ def test_an_admin_lists_one_annotator_or_everyone(api, project, admin_user, judg
     assert sorted(j["annotator"] for j in every["results"]) == ["ann-annotator", "bob-annotator"]
 
 
+@pytest.mark.parametrize("query", ["all=1&annotator=bob-annotator", "annotator=bob-annotator&all=true"])
+def test_an_admin_naming_an_annotator_gets_only_theirs_with_all_too(api, project, admin_user, judged_by_both, query):
+    """``all`` widens the list past the admin's own; a named annotator narrows it, with ``all`` or
+    without: ``all`` used to win, listing everyone's judgments as if no annotator were named."""
+    body = api(admin_user).get(f"/api/judgments/?project={project.pk}&{query}").json()
+    assert body["count"] == 1 and [j["annotator"] for j in body["results"]] == ["bob-annotator"]
+    unknown = api(admin_user).get(f"/api/judgments/?project={project.pk}&all=1&annotator=nobody")
+    assert unknown.status_code == 404 and "nobody" in unknown.json()["detail"]
+
+
 def test_an_outsider_cannot_list_a_projects_judgments(api, project, outsider, judged_by_both):
     assert api(outsider).get(f"/api/judgments/?project={project.pk}").status_code == 404
 
