@@ -1,4 +1,5 @@
-"""Stats cached before the weighted mean Cohen's kappa are recomputed on their next read.
+"""Stats cached before the weighted mean Cohen's kappa (and the length-controlled n counting judgments)
+are recomputed on their next read.
 
 Marking them ``dirty`` is enough: ``project_stats_nudge`` sends a refresh for stats dirty since
 longer than ``STALE_AFTER``, which a payload computed before this release is.

@@ -34,7 +34,7 @@ class RatingRowSerializer(serializers.Serializer):
 class LengthControlledRowSerializer(serializers.Serializer):
     model = serializers.CharField()
     rating = serializers.FloatField()
-    n = serializers.IntegerField()
+    n = serializers.IntegerField(help_text="Judgments (or implied pairs) the model appears in, as in bradley_terry.")
 
 
 class LengthControlledSerializer(serializers.Serializer):

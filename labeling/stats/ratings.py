@@ -304,8 +304,8 @@ def length_controlled_bradley_terry(model_a, model_b, outcome, length_a, length_
     length_a, length_b = np.asarray(length_a, float), np.asarray(length_b, float)
     diff = np.divide(length_a - length_b, length_a + length_b,
                      out=np.zeros(len(a)), where=(length_a + length_b) > 0)
-    weight = np.ones(len(a)) if weight is None else np.asarray(weight, dtype=float)
-    weight = weight / weight.sum()
+    counts = np.ones(len(a)) if weight is None else np.asarray(weight, dtype=float)
+    weight = counts / counts.sum()
     size, log_base = len(models), math.log(base)
 
     def loss_and_grad(params):
@@ -320,8 +320,9 @@ def length_controlled_bradley_terry(model_a, model_b, outcome, length_a, length_
                       options=_LBFGS_OPTIONS)
     theta = result.x[:size] - result.x[:size].mean()
     ratings = _to_ratings(theta, models, anchor, anchor_rating, scale)
-    appearances = np.bincount(a, minlength=size) + np.bincount(b, minlength=size)
-    rows = [{"model": models[i].item(), "rating": float(ratings[i]), "n": int(appearances[i])}
+    # n: the rows each model appears in, a row counting as the many it stands for (``weight``)
+    appearances = np.bincount(a, counts, minlength=size) + np.bincount(b, counts, minlength=size)
+    rows = [{"model": models[i].item(), "rating": float(ratings[i]), "n": round(float(appearances[i]))}
             for i in np.argsort(-ratings, kind="stable")]
     return {"rows": rows, "length_coef": float(result.x[size])}
 

@@ -243,6 +243,12 @@ def test_merged_rows_give_the_same_length_controlled_fit(project, annotator, sec
     fewer = length_controlled_bradley_terry(merged.model_a, merged.model_b, merged.outcome, merged.length_a, merged.length_b, weight=counts)
     assert fewer["length_coef"] == pytest.approx(full["length_coef"], abs=1e-5)
     assert [r["rating"] for r in fewer["rows"]] == pytest.approx([r["rating"] for r in full["rows"]], abs=1e-3)
+    # n counts the judgments each merged row stands for, as Bradley-Terry's n does (not merged rows)
+    assert [(r["model"], r["n"]) for r in fewer["rows"]] == [(r["model"], r["n"]) for r in full["rows"]]
+    ratings = project_stats_compute(project)["ratings"]
+    n = {name: {r["model"]: r["n"] for r in ratings[name]} for name in ("bradley_terry", "elo")}
+    n["length_controlled"] = {r["model"]: r["n"] for r in ratings["length_controlled"]["rows"]}
+    assert n["length_controlled"] == n["bradley_terry"] == n["elo"] == {"x": 16, "y": 16}
 
 
 # --- the payload ------------------------------------------------------------------------------
