@@ -57,6 +57,10 @@ class ExportFiltersSerializer(serializers.Serializer):
                                            "ranks equal (the ranking's ordered pairs still count; raw keeps the ranking)."
     )
     exclude_gold = serializers.BooleanField(required=False, default=False)
+    exclude_flagged = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Drop comparisons an annotator flagged (unsafe, broken prompt, ...), resolved or not.",
+    )
     exclude_annotators = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=USER_ID_MAX), required=False, default=list,
         help_text="User ids, e.g. the annotators the quality stats flag.",

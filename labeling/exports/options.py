@@ -63,7 +63,8 @@ class ExportFilters:
     Row filters (applied in the database): ``exclude_ties`` drops tie verdicts before
     aggregation (a pairwise tie judgment whole; of a ranking with ties, only the pairs it ranks
     equal: its ordered pairs still count, and the raw format, a row per judgment, keeps it),
-    ``exclude_gold``, ``exclude_annotators`` (user ids), ``created_after`` (inclusive)
+    ``exclude_gold``, ``exclude_flagged`` (comparisons anyone flagged, resolved or not),
+    ``exclude_annotators`` (user ids), ``created_after`` (inclusive)
     and ``created_before`` (exclusive) on the judgment time, ``models`` (keep comparisons whose
     responses all come from these models). Comparison filters (applied to what is left):
     ``min_judgments`` and ``min_agreement`` (see ``preferences.agreement``).
@@ -73,6 +74,7 @@ class ExportFilters:
     min_judgments: int | None = None
     exclude_ties: bool = False
     exclude_gold: bool = False
+    exclude_flagged: bool = False
     exclude_annotators: tuple[int, ...] = ()
     created_after: datetime | None = None
     created_before: datetime | None = None

@@ -84,6 +84,8 @@ def judgment_filter(project: Project, filters: ExportFilters, labels: str = "hum
         qs = qs.exclude(winner="tie")
     if filters.exclude_gold:
         qs = qs.filter(comparison__is_gold=False)
+    if filters.exclude_flagged:
+        qs = qs.exclude(Exists(Flag.objects.filter(comparison_id=OuterRef("comparison_id"))))
     qs = _by_annotator_and_date(qs, filters)
     if filters.models:
         other_model = ComparisonResponse.objects.filter(comparison_id=OuterRef("comparison_id")).exclude(

@@ -22,7 +22,7 @@ describe("export query", () => {
       file: "csv",
       aggregation: "none",
       conversational: true,
-      filters: { ...EMPTY_FILTERS, min_agreement: "75", exclude_ties: true, exclude_annotators: [3, 9], models: ["gpt-4o", "llama 3"] },
+      filters: { ...EMPTY_FILTERS, min_agreement: "75", exclude_ties: true, exclude_flagged: true, exclude_annotators: [3, 9], models: ["gpt-4o", "llama 3"] },
     });
     const params = new URLSearchParams(query);
     expect(params.get("format")).toBe("raw");
@@ -33,6 +33,7 @@ describe("export query", () => {
     expect(params.get("exclude_ties")).toBe("true");
     expect(params.getAll("exclude_annotators")).toEqual(["3", "9"]);
     expect(params.getAll("models")).toEqual(["gpt-4o", "llama 3"]);
+    expect(params.get("exclude_flagged")).toBe("true");
     expect(params.has("exclude_gold")).toBe(false);
   });
 

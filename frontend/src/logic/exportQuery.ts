@@ -10,6 +10,7 @@ export interface FilterForm {
   min_judgments: string;
   exclude_ties: boolean;
   exclude_gold: boolean;
+  exclude_flagged: boolean;
   /** User ids. */
   exclude_annotators: number[];
   /** `<input type="datetime-local">` values, local time. */
@@ -38,6 +39,7 @@ export const EMPTY_FILTERS: FilterForm = {
   min_judgments: "",
   exclude_ties: false,
   exclude_gold: false,
+  exclude_flagged: false,
   exclude_annotators: [],
   created_after: "",
   created_before: "",
@@ -82,6 +84,7 @@ export function parseFilters(form: FilterForm): { filters: ExportFilters; errors
   }
   if (form.exclude_ties) filters.exclude_ties = true;
   if (form.exclude_gold) filters.exclude_gold = true;
+  if (form.exclude_flagged) filters.exclude_flagged = true;
   if (form.exclude_annotators.length) filters.exclude_annotators = [...form.exclude_annotators];
   for (const key of ["created_after", "created_before"] as const) {
     if (!form[key]) continue;

@@ -14,6 +14,7 @@ export interface ExportFilters {
   min_judgments?: number;
   exclude_ties?: boolean;
   exclude_gold?: boolean;
+  exclude_flagged?: boolean;
   /** User ids. */
   exclude_annotators?: number[];
   created_after?: string;

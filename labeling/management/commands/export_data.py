@@ -59,6 +59,7 @@ class Command(BaseCommand):
         filters.add_argument("--min-judgments", type=int)
         filters.add_argument("--exclude-ties", action="store_true")
         filters.add_argument("--exclude-gold", action="store_true")
+        filters.add_argument("--exclude-flagged", action="store_true", help="drop comparisons anyone flagged")
         filters.add_argument("--exclude-annotators", type=_ids, default=(), help="Comma-separated user ids.")
         filters.add_argument("--created-after", type=datetime.fromisoformat, help="ISO date or time (UTC if naive).")
         filters.add_argument("--created-before", type=datetime.fromisoformat)
@@ -88,6 +89,7 @@ class Command(BaseCommand):
         return ExportFilters(
             min_agreement=opts["min_agreement"], min_judgments=opts["min_judgments"],
             exclude_ties=opts["exclude_ties"], exclude_gold=opts["exclude_gold"],
+            exclude_flagged=opts["exclude_flagged"],
             exclude_annotators=opts["exclude_annotators"], models=opts["models"], **dates,
         )
 

@@ -184,6 +184,14 @@ def test_exclude_gold(labelled):
     assert ("gold B", "gold A") not in pairs(labelled[0].project, exclude_gold=True)
 
 
+def test_exclude_flagged_drops_comparisons_anyone_flagged_resolved_or_not(labelled, annotator):
+    project = labelled[0].project
+    everything = pairs(project)
+    Flag.objects.create(project=project, comparison=labelled[0], annotator=annotator, reason="unsafe", resolved=True)
+    assert pairs(project, exclude_flagged=True) == [p for p in everything if p != ("clear A", "clear B")]
+    assert pairs(project) == everything  # off by default: a flag is a report, not a verdict
+
+
 def test_min_judgments_counts_what_is_left_after_row_filters(labelled, annotator):
     project = labelled[0].project
     assert pairs(project, min_judgments=2) == [("clear A", "clear B")]

@@ -66,6 +66,10 @@ function FilterChecks({ value, set, annotators }: { value: FilterForm; set: Set;
         <input type="checkbox" checked={value.exclude_gold} onChange={(e) => set("exclude_gold", checked(e))} />
         Drop gold comparisons
       </label>
+      <label class="check" title="Comparisons an annotator flagged as unsafe, broken or bad, resolved or not">
+        <input type="checkbox" checked={value.exclude_flagged} onChange={(e) => set("exclude_flagged", checked(e))} data-testid="filter-exclude-flagged" />
+        Drop flagged comparisons
+      </label>
       <label class={`check${outliers.length ? "" : " is-disabled"}`} title={outliers.length ? "" : "No annotator is flagged as an outlier"}>
         <input type="checkbox" disabled={!outliers.length} checked={allOutliersOut} onChange={(e) => leaveOutOutliers(checked(e))} />
         Leave out outlier annotators{outliers.length ? ` (${outliers.length})` : ""}
