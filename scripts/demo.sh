@@ -10,10 +10,17 @@ PORT=${PORT:-8000}
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py load_demo
 
-.venv/bin/celery -A annotation_site worker -Q default,gpu -P solo -B \
-  --schedule var/celerybeat-schedule --loglevel WARNING &
-worker=$!
-trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
-echo "== Celery worker started (pid $worker)"
+# Two workers, as in production: snapshots, stats and the beat's bookkeeping on `default` do not
+# wait behind a training run on `gpu` (one worker for both queues held a snapshot pending for as
+# long as the runs before it took).
+VAR="${VAR_DIR:-var}"
+mkdir -p "$VAR"
+.venv/bin/celery -A annotation_site worker -Q default -P solo -B -n "default@%h" \
+  --schedule "$VAR/celerybeat-schedule" --loglevel WARNING &
+default_worker=$!
+.venv/bin/celery -A annotation_site worker -Q gpu -P solo -n "gpu@%h" --prefetch-multiplier 1 --loglevel WARNING &
+gpu_worker=$!
+trap 'kill $default_worker $gpu_worker 2>/dev/null; wait $default_worker $gpu_worker 2>/dev/null' EXIT INT TERM
+echo "== Celery workers started (default queue: pid $default_worker; gpu queue: pid $gpu_worker)"
 echo "== open http://127.0.0.1:$PORT/  (logins above; API docs at /api/docs/)"
 scripts/serve.sh "127.0.0.1:$PORT"
