@@ -132,6 +132,7 @@ def _without_nul(record: ImportRecord) -> ImportRecord:
 
 def _store_all(*, project, chunks, counts, format, file_name, label_source, user, digest, on_progress=None,
                on_lines=None, claimed=None) -> DataImport:
+    started = timezone.now()
     try:
         with fewer_collections(), transaction.atomic():
             source = _label_source_user(label_source) if label_source else None
@@ -149,11 +150,16 @@ def _store_all(*, project, chunks, counts, format, file_name, label_source, user
             project_stats_changed(project.pk)  # new labels, or new models and responses to rate
             if claimed is not None:
                 return _finish_claimed(claimed, counts, digest)
-            return DataImport.objects.create(
+            done = DataImport.objects.create(
                 project=project, format=format, file_name=file_name[:255], file_sha256=digest.hexdigest(),
                 with_labels=bool(label_source), counts=counts.as_dict(), skipped=counts.skipped, created_by=user,
                 lines_read=counts.lines, finished_at=timezone.now(),
             )
+            # an inline import's row is written at its end: created_at says when it started (it
+            # read a moment after finished_at, so durations came out negative)
+            DataImport.objects.filter(pk=done.pk).update(created_at=started)
+            done.created_at = started
+            return done
     except (IntegrityError, OperationalError) as exc:
         # A concurrent import into the same project stored the same rows, or the two waited on
         # each other's (PostgreSQL then aborts one: deadlock_detected).

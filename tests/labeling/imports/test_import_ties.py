@@ -75,3 +75,4 @@ def test_pandalm_raters_with_their_ties_agree_as_their_own_labels_say(project):
     assert payload["cohen_kappa_mean"] == pytest.approx(agreement.cohen_kappa_mean(matrix))
     assert payload["percent_agreement"] == pytest.approx(agreement.percent_agreement(matrix))
 
+

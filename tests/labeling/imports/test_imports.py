@@ -812,3 +812,10 @@ def test_a_first_import_without_a_second_session_runs_without_its_writer_thread(
     result = import_file(project=project, lines=lines(*[candidates(i) for i in range(20)]), format="candidates")
     assert result.counts["comparisons"] == 60 and counts(project) == (20, 60, 60, 0)
     assert started == []
+
+
+def test_an_inline_imports_record_starts_before_it_finishes(project):
+    """Its record is written at its end; it says when the import started."""
+    done = import_labels(project, [trl(i) for i in range(3)], "arena")
+    stored = DataImport.objects.get(pk=done.pk)
+    assert stored.created_at <= stored.finished_at and stored.created_at == done.created_at
