@@ -30,7 +30,7 @@ from labeling.annotation.selectors import (
 )
 from labeling.annotation.shapes import STRENGTH, ComparisonOut, JudgmentOut, JudgmentPageOut
 from labeling.errors import InvalidInput, NotFound
-from labeling.models import Demonstration, Flag, FlagReason, Judgment, Winner
+from labeling.models import IMPORTED_KEY_PREFIX, Demonstration, Flag, FlagReason, Judgment, Winner
 from labeling.paging import BoundedPagination
 from labeling.params import id_param
 
@@ -138,8 +138,16 @@ def _judgment_out(judgment: Judgment, username: str, by_judge: bool = False) -> 
         "ranking_ties": judgment.ranking_ties or ([] if judgment.ranking else None),
         "criteria": judgment.criteria, "rationale": judgment.rationale, "time_spent_ms": judgment.time_spent_ms,
         "client_key": judgment.client_key, "created_at": judgment.created_at,
-        "editable_until": judgment.created_at + EDIT_WINDOW,
+        "editable_until": _editable_until(judgment, by_judge),
     }
+
+
+def _editable_until(judgment: Judgment, by_judge: bool):
+    """Until when ``judgment_undo`` takes it back; None for one it never will: an imported label,
+    a judge's verdict (neither was leased), or a reviewed judgment."""
+    if by_judge or judgment.review or judgment.client_key.startswith(IMPORTED_KEY_PREFIX):
+        return None
+    return judgment.created_at + EDIT_WINDOW
 
 
 def _judgment_page(paginator: BoundedPagination, judgments) -> JudgmentPageOut:

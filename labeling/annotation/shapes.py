@@ -62,7 +62,7 @@ class JudgmentOut(TypedDict):
     time_spent_ms: Annotated[int, COUNT]
     client_key: Annotated[str, {"maxLength": 64, "description": "Client-made idempotency key."}]
     created_at: datetime
-    editable_until: datetime
+    editable_until: Annotated[datetime | None, {"description": "Until when it can be undone; null for one that never can (imported, a judge's, reviewed)."}]
 
 
 class JudgmentPageOut(TypedDict):

@@ -25,6 +25,7 @@ describe("undoableUntil", () => {
   it("takes a saved judgment's edit window, and counts one not yet saved as open", () => {
     expect(undoableUntil(submitted({ editable_until: "2026-01-01T00:10:00Z" }))).toBe(Date.parse("2026-01-01T00:10:00Z"));
     expect(undoableUntil(submitted(null))).toBe(Infinity);
+    expect(undoableUntil(submitted({ editable_until: null }))).toBe(0); // one that can never be undone
   });
 });
 

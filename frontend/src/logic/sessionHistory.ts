@@ -25,7 +25,8 @@ export const HISTORY_MAX = 10;
 /** Until when Undo can take `last` back; a submit not yet saved counts as open. */
 export function undoableUntil(last: LastAction): number {
   if (last.kind !== "submit") return last.at + UNDO_WINDOW_MS;
-  return last.saved ? Date.parse(last.saved.editable_until) : Infinity;
+  if (!last.saved) return Infinity;
+  return last.saved.editable_until === null ? 0 : Date.parse(last.saved.editable_until);
 }
 
 /** `entry` first, the oldest dropped past HISTORY_MAX. */

@@ -88,7 +88,8 @@ export interface Judgment {
   client_key: string;
   created_at: string;
   /** Undo (and editing) is allowed until then. */
-  editable_until: string;
+  /** Null for one that can never be undone (imported, a judge's, reviewed). */
+  editable_until: string | null;
 }
 
 /** GET /api/judgments/?project=ID (limit/offset pages). */

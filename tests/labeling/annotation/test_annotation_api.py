@@ -8,6 +8,7 @@ from django.utils.dateparse import parse_datetime
 
 from labeling.annotation.judgments import TEXT_MAX
 from labeling.annotation.selectors import annotator_progress
+from labeling.imports.services import import_file
 from labeling.models import Demonstration, Flag, Judgment, Lease, LeaseState
 from tests.factories import make_comparison, new_client_key
 
@@ -173,6 +174,16 @@ def test_an_admin_naming_an_annotator_gets_only_theirs_with_all_too(api, project
     assert body["count"] == 1 and [j["annotator"] for j in body["results"]] == ["bob-annotator"]
     unknown = api(admin_user).get(f"/api/judgments/?project={project.pk}&all=1&annotator=nobody")
     assert unknown.status_code == 404 and "nobody" in unknown.json()["detail"]
+
+
+def test_only_a_judgment_undo_can_take_back_has_an_edit_window(api, project, admin_user, judged_by_both):
+    import_file(project=project, lines=[b'{"prompt": "q", "chosen": "yes", "rejected": "no"}\n'], format="trl",
+                with_labels=True, label_source="arena")
+    Judgment.objects.filter(annotator__username="bob-annotator").update(review="accepted")
+    listed = api(admin_user).get(f"/api/judgments/?project={project.pk}&all=1").json()["results"]
+    windows = {j["annotator"]: j["editable_until"] for j in listed}
+    assert windows["import:arena"] is None and windows["bob-annotator"] is None  # imported; reviewed
+    assert parse_datetime(windows["ann-annotator"]) is not None
 
 
 def test_an_outsider_cannot_list_a_projects_judgments(api, project, outsider, judged_by_both):
