@@ -308,6 +308,15 @@ def test_a_misspelt_filter_is_a_400_naming_it_not_dropped(api, admin_user, label
     assert not DatasetSnapshot.objects.exists()
 
 
+def test_a_misspelt_snapshot_option_is_a_400_naming_it_not_dropped(api, admin_user, labelled):
+    """{"validation_fration": 0.3} was dropped: the snapshot was split at the default 0.1."""
+    project_id = labelled[0].project_id
+    response = api(admin_user).post(f"/api/projects/{project_id}/snapshots/",
+                                    {"format": "trl", "validation_fration": 0.3}, format="json")
+    assert response.status_code == 400 and "validation_fration" in str(response.json())
+    assert not DatasetSnapshot.objects.exists()
+
+
 def test_a_failing_query_fails_before_the_response_starts(project, monkeypatch):
     def broken(**kwargs):
         raise DatabaseError("connection lost")
