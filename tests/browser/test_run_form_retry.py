@@ -5,21 +5,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from labeling.models import Judgment, Project
 from tests.browser.conftest import log_in
-from tests.factories import UserFactory, add_member, make_comparison, new_client_key
+from tests.browser.test_run_guardrails import judged_project
 from training.models import TrainingRun
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def test_starting_again_after_a_lost_answer_opens_the_run_the_first_click_made(page):
-    admin = UserFactory(username="ada-admin", is_staff=True)
-    project = Project.objects.create(slug="lossy", name="Lossy")
-    add_member(project, admin, role="admin")
-    for _ in range(30):
-        Judgment.objects.create(project=project, comparison=make_comparison(project), annotator=admin, winner="a",
-                                client_key=new_client_key())
+    admin, _ = judged_project("lossy", 30)
     lost = []
 
     def lose_the_first_answer(route):

@@ -14,14 +14,19 @@ from training.models import TrainingRun
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_run_on_six_pairs_is_refused_then_forced_and_shown_with_its_warning(page):
+def judged_project(slug: str, judgments: int):
+    """An admin, and a project of theirs with this many judged comparisons (A wins each)."""
     admin = UserFactory(username="ada-admin", is_staff=True)
-    project = Project.objects.create(slug="tiny-data", name="Tiny data")
+    project = Project.objects.create(slug=slug, name=slug.capitalize())
     add_member(project, admin, role="admin")
-    for _ in range(6):
+    for _ in range(judgments):
         Judgment.objects.create(project=project, comparison=make_comparison(project), annotator=admin, winner="a",
                                 client_key=new_client_key())
+    return admin, project
 
+
+def test_a_run_on_six_pairs_is_refused_then_forced_and_shown_with_its_warning(page):
+    admin, _ = judged_project("tiny-data", 6)
     log_in(page, admin.username)
     page.get_by_test_id("dashboard-tiny-data").click()
     page.get_by_test_id("tab-training").click()
