@@ -9,7 +9,16 @@ take it back; taking it back makes it an ordinary comparison with its seats coun
 from django.db import transaction
 
 from labeling.errors import InvalidInput
-from labeling.models import Comparison, ComparisonKind, Lease, LeaseState, Winner
+from labeling.models import (
+    IMPORTED_KEY_PREFIX,
+    Comparison,
+    ComparisonKind,
+    Judgment,
+    Lease,
+    LeaseState,
+    ReviewState,
+    Winner,
+)
 from labeling.rankings import is_full_ranking, position_letters
 from labeling.stats.services import project_stats_changed
 
@@ -20,7 +29,7 @@ def comparison_gold_set(*, comparison: Comparison, answer) -> Comparison:
     answer = _valid_answer(comparison, answer)
     with transaction.atomic():
         Comparison.objects.select_for_update().filter(pk=comparison.pk).update(
-            is_gold=True, gold_answer=answer, is_open=True,  # gold is open to everyone
+            is_gold=True, gold_answer=answer, is_open=True, holders=0,  # gold is open to everyone and holds no seats
         )
         project_stats_changed(comparison.project_id)  # annotators' gold accuracy
     comparison.refresh_from_db()
@@ -28,13 +37,16 @@ def comparison_gold_set(*, comparison: Comparison, answer) -> Comparison:
 
 
 def comparison_gold_clear(*, comparison: Comparison) -> Comparison:
-    """Make ``comparison`` an ordinary one again. Its seats are counted afresh from its leases
-    (live or judged): while gold it held none, so its ``holders`` went stale."""
+    """Make ``comparison`` an ordinary one again, its seats counted afresh (while gold it held
+    none): one per live or judged lease, and one per imported label (which holds a seat without a
+    lease), a rejected judgment's excepted (its seat was given back)."""
     with transaction.atomic():
         Comparison.objects.select_for_update().filter(pk=comparison.pk).first()
-        holders = Lease.objects.filter(
-            comparison=comparison, state__in=[LeaseState.ACTIVE, LeaseState.JUDGED]
-        ).count()
+        judgments = Judgment.objects.filter(comparison=comparison)
+        rejected = judgments.filter(review=ReviewState.REJECTED).values("annotator_id")
+        leased = Lease.objects.filter(comparison=comparison, state__in=[LeaseState.ACTIVE, LeaseState.JUDGED])
+        imported = judgments.filter(client_key__startswith=IMPORTED_KEY_PREFIX).exclude(review=ReviewState.REJECTED)
+        holders = leased.exclude(annotator_id__in=rejected).count() + imported.count()
         overlap = comparison.project.overlap
         Comparison.objects.filter(pk=comparison.pk).update(
             is_gold=False, gold_answer=None, holders=holders, is_open=holders < overlap,
@@ -49,7 +61,9 @@ def _valid_answer(comparison: Comparison, answer) -> dict:
     ranking = project.task_type == ComparisonKind.RANKING
     key = "ranking" if ranking else "winner"
     if not isinstance(answer, dict) or set(answer) != {key}:
-        raise InvalidInput(f"the gold answer is {{\"{key}\": ...}} in a {project.task_type} project", field=key)
+        other = sorted(set(answer) - {key}) if isinstance(answer, dict) else []
+        why = f": {', '.join(other)} is not part of one" if other else ""
+        raise InvalidInput(f"the gold answer is {{\"{key}\": ...}} in a {project.task_type} project{why}", field=key)
     value = answer[key]
     if ranking:
         k = comparison.positions.count()

@@ -6,9 +6,11 @@ import pytest
 
 from labeling.annotation.assignment import comparison_lease_next
 from labeling.annotation.judgments import judgment_create
+from labeling.imports.services import import_file
 from labeling.models import Comparison, Lease, LeaseState
 from labeling.stats.services import project_stats_compute
-from tests.factories import UserFactory, add_member, make_comparison, new_client_key
+from tests.factories import ProjectFactory, UserFactory, add_member, make_comparison, new_client_key
+from tests.reliability.accounting import seat_ledger_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -64,12 +66,29 @@ def test_taking_gold_back_counts_the_seats_again(api, project, full, admin_user)
     full.refresh_from_db()
     live_or_judged = Lease.objects.filter(comparison=full, state__in=[LeaseState.ACTIVE, LeaseState.JUDGED]).count()
     assert (full.holders, full.is_open, live_or_judged) == (3, False, 3)
+    assert seat_ledger_errors(project) == []
+
+
+def test_taking_gold_back_counts_an_imported_labels_seat_and_closes_a_full_comparison(api, admin_user, db):
+    """An imported label holds a seat without a lease: a recount of leases alone reopened the
+    comparison, and it was served past its overlap (found by a walkthrough on the demo)."""
+    project = ProjectFactory(overlap=1, strength_scale=[])
+    add_member(project, admin_user, "admin")
+    import_file(project=project, lines=[b'{"prompt": "q", "chosen": "yes", "rejected": "no"}\n'], format="trl",
+                with_labels=True, label_source="arena")
+    comparison = Comparison.objects.get(project=project)
+    assert api(admin_user).put(url(comparison), {"winner": "a"}, format="json").status_code == 200
+    assert seat_ledger_errors(project) == []  # gold: open, no seat held
+    response = api(admin_user).delete(url(comparison))
+    assert response.status_code == 200 and response.json()["is_open"] is False
+    comparison.refresh_from_db()
+    assert comparison.holders == 1 and seat_ledger_errors(project) == []
 
 
 @pytest.mark.parametrize(("body", "says"), [
     ({"winner": "c"}, "winner must be one of a, b, tie"),
     ({"ranking": ["a", "b"]}, 'the gold answer is {"winner": ...} in a pairwise project'),
-    ({"winner": "a", "strength": 2}, 'the gold answer is {"winner": ...}'),
+    ({"winner": "a", "strength": 2}, 'the gold answer is {"winner": ...} in a pairwise project: strength is not part of one'),
     ([], 'the gold answer is {"winner": ...}'),
 ])
 def test_a_malformed_answer_is_refused_naming_it_and_nothing_changes(api, full, admin_user, body, says):

@@ -39,8 +39,10 @@ export function GoldControl({ project, comparison, gold }: { project: Project; c
       {comparison.is_gold ? (
         <>
           <span>
-            Gold, answer <strong data-testid="gold-answer">{goldText(comparison.gold_answer)}</strong>: served to every
-            annotator ({rate} of what they are served), and their gold accuracy is scored against it.
+            Gold, answer <strong data-testid="gold-answer">{goldText(comparison.gold_answer)}</strong>:{" "}
+            {project.gold_rate > 0
+              ? `served to every annotator (${rate} of what they are served), and their gold accuracy is scored against it.`
+              : "not served while the project's gold share is 0 (Settings); judgments on it are scored against it."}
           </span>
           <button class="btn btn-sm" type="button" disabled={gold.busy} onClick={gold.takeBack} data-testid="gold-clear">
             Take gold back

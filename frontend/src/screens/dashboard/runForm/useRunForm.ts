@@ -53,6 +53,10 @@ function useBase(config: StageConfig | undefined, stage: Stage, checkpoints: Che
   return { mode, model, checkpoint, choose, typeModel };
 }
 
+/** No answer came back: the run may have started. Sending it again unchanged is safe. */
+export const LOST_ANSWER =
+  "The server did not answer, so the run may have started. Start again: the same settings open the same run, never a second one.";
+
 /** Sending the form: a settings error the server names goes beside its field, any other above
  * the button. A request sent again unchanged (its answer was lost) carries the same client_key,
  * so the server returns the run the first made instead of starting a second. */
@@ -76,6 +80,7 @@ function useSend(onCreated: (run: TrainingRun) => void) {
     } catch (error) {
       const field = error instanceof ApiError ? serverFieldError(error.body.detail ?? "") : null;
       if (field) setServerErrors({ [field.field]: field.message });
+      else if (!(error instanceof ApiError)) setFormError(LOST_ANSWER);
       else setFormError(errorText(error));
     } finally {
       setSending(false);
