@@ -32,7 +32,7 @@ const COLUMNS: { key: Column; label: string; natural: Direction; title: string }
  * (models) follow the people, marked, apart from the sort: their figures are against the people. */
 export function AnnotatorTable({ rows, judges = [], projectId }: { rows: AnnotatorQuality[]; judges?: JudgeStats[]; projectId?: number }) {
   const [sort, setSort] = useState<SortState<Column>>({ key: "outlier", direction: "desc" });
-  if (rows.length === 0 && judges.length === 0) return <p class="muted pending-note">No annotator has judged anything yet.</p>;
+  if (rows.length === 0 && judges.length === 0) return <p class="muted pending-note">No annotator has judged anything yet. Imported labels count in agreement and ratings but are not listed here.</p>;
   const sorted = sortRows(rows, sort, (row, key) => row[key]);
   return (
     <div class="table-scroll">
