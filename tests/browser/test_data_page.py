@@ -129,3 +129,16 @@ def test_the_settings_turn_on_serving_judges_doubts_first(page, judged_project):
     expect(page.get_by_test_id("settings-panel")).to_contain_text("Saved: judge priority.")
     project.refresh_from_db()
     assert project.judge_priority is True
+
+
+def test_a_refusal_that_names_its_field_is_shown_next_to_that_input(page, judged_project):
+    """A domain error ({detail, code, field}) went into the form's banner, with "field: criteria"
+    appended, instead of beside the input it names."""
+    _, admin = judged_project
+    log_in(page, admin.username, next_path="/projects/new")
+    page.get_by_test_id("project-name").fill("Criteria")
+    page.get_by_test_id("project-criteria").fill("helpful\noverall")
+    page.get_by_test_id("project-create").click()
+    criteria_field = page.locator("label.field", has=page.get_by_test_id("project-criteria"))
+    expect(criteria_field.locator(".field-error")).to_contain_text("names the main verdict")
+    expect(page.get_by_test_id("project-error")).to_have_count(0)

@@ -104,6 +104,20 @@ describe("the server's field errors", () => {
     });
   });
 
+  it("puts a domain error that names its field next to that input", () => {
+    expect(serverFieldErrors({ detail: "overlap must be from 1 to 1000", code: "invalid", field: "overlap" })).toEqual({
+      fields: { overlap: "overlap must be from 1 to 1000" },
+      rest: "",
+    });
+    expect(serverFieldErrors({ detail: "gold_rate must be from 0 to 1", code: "invalid", field: "gold_rate" }).fields).toEqual({
+      gold_percent: "gold_rate must be from 0 to 1",
+    });
+    expect(serverFieldErrors({ detail: "sent twice", code: "conflict", field: "webhook", reason: "x" })).toEqual({
+      fields: {},
+      rest: "sent twice",
+    });
+  });
+
   it("drops an error once its input changes", () => {
     const sent = { ...NEW_PROJECT, name: "A", slug: "a" };
     const server = { slug: "taken", name: "too long" };

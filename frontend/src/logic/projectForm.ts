@@ -161,18 +161,24 @@ function messages(value: unknown): string[] {
   return [];
 }
 
+// A domain error's keys that say what kind of error it is, not what is wrong.
+const ABOUT_THE_ERROR = new Set(["code", "field", "reason"]);
+
 /**
- * A 400's body ({field: [messages]}, DRF's shape, or {detail, code}) split into errors by the
- * form's input they belong next to, and the rest as one message for the form as a whole.
+ * A 400's body ({field: [messages]}, DRF's shape, or {detail, code, field?}, a domain error's,
+ * which names its field) split into errors by the form's input they belong next to, and the rest
+ * as one message for the form as a whole.
  */
 export function serverFieldErrors(body: Record<string, unknown>): { fields: Record<string, string>; rest: string } {
   const fields: Record<string, string> = {};
   const rest: string[] = [];
+  const named = typeof body.field === "string" ? body.field : null;
   for (const [key, value] of Object.entries(body)) {
-    if (key === "code") continue;
+    if (ABOUT_THE_ERROR.has(key)) continue;
     const text = messages(value).join(" ");
     if (!text) continue;
-    const formKey = FORM_KEY[key] ?? key;
+    const apiKey = key === "detail" && named ? named : key;
+    const formKey = FORM_KEY[apiKey] ?? apiKey;
     if (SHOWN.has(formKey)) fields[formKey] = text;
     else rest.push(key === "detail" || key === "non_field_errors" ? text : `${key.replace(/_/g, " ")}: ${text}`);
   }
