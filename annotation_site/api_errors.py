@@ -1,10 +1,12 @@
-"""Map domain errors to HTTP responses with a clear message: ``{"detail": ..., "code": ..., **details}``."""
+"""Map domain errors, and serializers' 400s, to HTTP responses with a clear message:
+``{"detail": ..., "code": ..., **details}``."""
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -17,7 +19,36 @@ def exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):  # Django would answer a bare 400 page
         limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
         return Response({"detail": f"request body is larger than {limit_mb} MB", "code": "too_large"}, status=413)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, ValidationError):
+        response.data = _with_detail(response.data)
+    return response
+
+
+def _with_detail(data) -> dict:
+    """A serializer's 400 in the domain errors' shape too: its ``{field: [messages]}`` kept, and
+    ``detail`` (every message, each after its field's path), ``code`` and ``field`` (the first
+    path) added, so a client reads every 400 the same way."""
+    problems = list(_messages(data, ""))
+    body = dict(data) if isinstance(data, dict) else {}
+    body["detail"] = "; ".join(f"{path}: {message}" if path else message for path, message in problems) or "invalid input"
+    body["code"] = "invalid"
+    if problems and problems[0][0]:
+        body["field"] = problems[0][0]
+    return body
+
+
+def _messages(value, path: str):
+    """(path, message) of every message in DRF's nested error structure, in order."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            child = path if key in ("non_field_errors", "detail") else f"{path}.{key}" if path else str(key)
+            yield from _messages(inner, child)
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            yield from _messages(inner, f"{path}[{i}]" if isinstance(inner, dict | list) else path)
+    else:
+        yield path, str(value)
 
 
 @csrf_exempt

@@ -88,6 +88,9 @@ describe("the server's field errors", () => {
       criteria: { 0: ["This field may not be blank."] },
       task_type: ['"triples" is not a valid choice.'],
       non_field_errors: ["Something about the whole."],
+      detail: "slug: project with this slug already exists.; gold_rate: ...", // the server's summary of the same
+      code: "invalid",
+      field: "slug",
     });
     expect(fields).toEqual({
       slug: "project with this slug already exists.",

@@ -165,16 +165,18 @@ function messages(value: unknown): string[] {
 const ABOUT_THE_ERROR = new Set(["code", "field", "reason"]);
 
 /**
- * A 400's body ({field: [messages]}, DRF's shape, or {detail, code, field?}, a domain error's,
- * which names its field) split into errors by the form's input they belong next to, and the rest
+ * A 400's body (a serializer's {field: [messages]} with its summary in detail, or a domain
+ * error's {detail, code, field?}) split into errors by the form's input they belong next to, and the rest
  * as one message for the form as a whole.
  */
 export function serverFieldErrors(body: Record<string, unknown>): { fields: Record<string, string>; rest: string } {
   const fields: Record<string, string> = {};
   const rest: string[] = [];
   const named = typeof body.field === "string" ? body.field : null;
+  // A serializer's 400 keeps {field: [messages]} beside its summary in detail: the fields say it
+  const summary = Object.keys(body).some((key) => key !== "detail" && !ABOUT_THE_ERROR.has(key));
   for (const [key, value] of Object.entries(body)) {
-    if (ABOUT_THE_ERROR.has(key)) continue;
+    if (ABOUT_THE_ERROR.has(key) || (key === "detail" && summary)) continue;
     const text = messages(value).join(" ");
     if (!text) continue;
     const apiKey = key === "detail" && named ? named : key;
