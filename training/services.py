@@ -34,7 +34,7 @@ from training.validation import amount_check, data_check, queue_check, validate_
 log = logging.getLogger(__name__)
 HEARTBEAT_STALE_AFTER = timedelta(minutes=2)
 LOG_TAIL_CHARS = 8000
-RUN_KEY_MAX = 64  # TrainingRun.client_key's column
+RUN_KEY_MAX = TrainingRun._meta.get_field("client_key").max_length
 
 
 def training_run_create(

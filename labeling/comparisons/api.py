@@ -12,6 +12,7 @@ from labeling.access import access_project
 from labeling.comparisons.gold import comparison_gold_clear, comparison_gold_set
 from labeling.comparisons.selectors import comparison_detail, comparison_in_project
 from labeling.comparisons.shapes import ComparisonDetailOut
+from labeling.models import Winner
 
 
 class ComparisonDetailView(APIView):
@@ -25,7 +26,7 @@ class ComparisonDetailView(APIView):
 class GoldAnswerSerializer(serializers.Serializer):
     """Documents the body; ``comparison_gold_set`` checks it against the project."""
 
-    winner = serializers.ChoiceField(choices=["a", "b", "tie"], required=False, help_text="A pairwise project's answer.")
+    winner = serializers.ChoiceField(choices=Winner.values, required=False, help_text="A pairwise project's answer.")
     ranking = serializers.ListField(
         child=serializers.CharField(), required=False, help_text="A ranking project's answer: every letter once, best first.",
     )

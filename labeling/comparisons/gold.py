@@ -28,7 +28,7 @@ def comparison_gold_set(*, comparison: Comparison, answer) -> Comparison:
     a ranking project, best first); setting the same answer again changes nothing."""
     answer = _valid_answer(comparison, answer)
     with transaction.atomic():
-        Comparison.objects.select_for_update().filter(pk=comparison.pk).update(
+        Comparison.objects.filter(pk=comparison.pk).update(
             is_gold=True, gold_answer=answer, is_open=True, holders=0,  # gold is open to everyone and holds no seats
         )
         project_stats_changed(comparison.project_id)  # annotators' gold accuracy

@@ -51,12 +51,10 @@ def test_a_retry_after_the_run_started_and_froze_its_snapshot_still_gets_the_run
     assert (again.pk, created, created_again) == (run.pk, True, False)
 
 
-def test_without_a_key_each_create_is_a_new_run_and_keys_are_per_project(labelled_project, tiny_reward_model):
-    for _ in range(2):
-        services.training_run_create(project=labelled_project, stage="reward", base_model=tiny_reward_model)
-    assert TrainingRun.objects.filter(project=labelled_project).count() == 2
-    assert services.training_run_create(project=labelled_project, stage="reward", base_model=tiny_reward_model,
-                                        client_key="shared")[1]
+def test_without_a_key_each_create_is_a_new_run(labelled_project, tiny_reward_model):
+    created = [services.training_run_create(project=labelled_project, stage="reward", base_model=tiny_reward_model)[1]
+               for _ in range(2)]
+    assert created == [True, True] and TrainingRun.objects.filter(project=labelled_project).count() == 2
 
 
 @pytest.mark.parametrize("key", ["", "k" * 65])
