@@ -201,8 +201,12 @@ LOGIN_REDIRECT_URL = "/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: DRF answers 401 with ``WWW-Authenticate: Token`` only when the first
+        # class names a scheme (session authentication names none, so an anonymous call or a bad
+        # token got 403), and a request carrying both a token and a session cookie is the
+        # token's, with no CSRF check it could fail (a header cannot be forged cross-site).
         "annotation_site.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON only: form fields are strings, so a form-encoded JSON field ("config=true") reached

@@ -8,8 +8,9 @@ what was sent.
 
 ``MATRIX`` is checked against the URL resolver: a route or method added without a row here
 fails ``test_every_api_route_and_method_has_a_row``, and so does a row for a route that is gone.
-Anonymous requests get 403, not 401: DRF answers 401 only when the first authentication class
-names a ``WWW-Authenticate`` scheme, and session authentication (the browser's) comes first.
+Anonymous requests get 401 with ``WWW-Authenticate: Token``: token authentication is listed
+first (DRF answers 401 only when the first class names a scheme; session authentication names
+none, and anonymous calls got 403 while it came first).
 """
 
 from collections.abc import Callable
@@ -56,17 +57,17 @@ def run_body(w, role):
 POLICY = {"enabled": False, "every_n_judgments": 100, "base_model": "tiny/hub-model", "config": {}, "set_priority": False}
 P = "api/projects/<int:project_id>/"
 OK = (200, 200, 200, 200)
-MEMBERS = (403, 200, 404, 200)  # any member of the project
-ADMINS = (403, 403, 404, 200)  # its admins only
-ADMINS_CREATE = (403, 403, 404, 201)
+MEMBERS = (401, 200, 404, 200)  # any member of the project
+ADMINS = (401, 403, 404, 200)  # its admins only
+ADMINS_CREATE = (401, 403, 404, 201)
 
 MATRIX = [
     Row("post", "api/auth/token/", (400, 400, 400, 400),
         fixed("/api/auth/token/", {"username": "ann-annotator", "password": "not-the-password"})),
     Row("get", "api/schema/", OK, fixed("/api/schema/")),  # public: lists routes, holds no data
     Row("get", "api/docs/", OK, fixed("/api/docs/")),
-    Row("get", "api/projects/", (403, 200, 200, 200), fixed("/api/projects/")),
-    Row("post", "api/projects/", (403, 403, 403, 403),  # staff only; a project admin is not staff
+    Row("get", "api/projects/", (401, 200, 200, 200), fixed("/api/projects/")),
+    Row("post", "api/projects/", (401, 403, 403, 403),  # staff only; a project admin is not staff
         fixed("/api/projects/", {"slug": "fresh", "name": "Fresh"})),
     Row("get", P, MEMBERS, project_url()),
     Row("patch", P, ADMINS, fixed(lambda w, r: f"/api/projects/{w.project.pk}/", {"name": "Renamed"})),
@@ -75,7 +76,7 @@ MATRIX = [
         fixed(lambda w, r: f"/api/projects/{w.project.pk}/members/", {"username": "carol", "role": "annotator"})),
     Row("patch", P + "members/<str:username>/", ADMINS,
         fixed(lambda w, r: f"/api/projects/{w.project.pk}/members/ann-annotator/", {"role": "reviewer"})),
-    Row("delete", P + "members/<str:username>/", (403, 403, 404, 204),
+    Row("delete", P + "members/<str:username>/", (401, 403, 404, 204),
         fixed(lambda w, r: f"/api/projects/{w.project.pk}/members/ann-annotator/")),
     Row("get", P + "imports/", ADMINS, project_url("imports/")),
     Row("post", P + "imports/", ADMINS_CREATE,
@@ -92,27 +93,27 @@ MATRIX = [
         fixed(lambda w, r: f"/api/judgments/{w.holdings['annotator'].judged.pk}/review/",
               {"review": "rejected", "note": "Against the guidelines."})),
     # Members read the stats (annotators only their own row); none are cached yet here, so 202.
-    Row("get", P + "stats/", (403, 202, 404, 202), project_url("stats/")),
+    Row("get", P + "stats/", (401, 202, 404, 202), project_url("stats/")),
     Row("get", P + "export/", ADMINS, fixed(lambda w, r: f"/api/projects/{w.project.pk}/export/?format=trl")),
     Row("get", P + "snapshots/", ADMINS, project_url("snapshots/")),
-    Row("post", P + "snapshots/", (403, 403, 404, 202),  # queued: a worker writes it
+    Row("post", P + "snapshots/", (401, 403, 404, 202),  # queued: a worker writes it
         fixed(lambda w, r: f"/api/projects/{w.project.pk}/snapshots/", {"format": "trl"})),
     Row("get", P + "retrain-policy/", ADMINS, project_url("retrain-policy/")),
     Row("put", P + "retrain-policy/", ADMINS,
         fixed(lambda w, r: f"/api/projects/{w.project.pk}/retrain-policy/", POLICY)),
     Row("get", "api/judgments/", MEMBERS, fixed(lambda w, r: f"/api/judgments/?project={w.project.pk}")),
-    Row("post", "api/judgments/", (403, 201, 404, 201), fixed("/api/judgments/", judgment_body)),
-    Row("post", "api/judgments/<int:judgment_id>/undo/", (403, 200, 404, 200),
+    Row("post", "api/judgments/", (401, 201, 404, 201), fixed("/api/judgments/", judgment_body)),
+    Row("post", "api/judgments/<int:judgment_id>/undo/", (401, 200, 404, 200),
         fixed(lambda w, r: f"/api/judgments/{w.own(r).judged.pk}/undo/")),
-    Row("post", "api/comparisons/<int:comparison_id>/skip/", (403, 200, 404, 200),
+    Row("post", "api/comparisons/<int:comparison_id>/skip/", (401, 200, 404, 200),
         fixed(lambda w, r: f"/api/comparisons/{w.own(r).to_skip.pk}/skip/", {})),
-    Row("post", "api/comparisons/<int:comparison_id>/unskip/", (403, 200, 404, 200),
+    Row("post", "api/comparisons/<int:comparison_id>/unskip/", (401, 200, 404, 200),
         fixed(lambda w, r: f"/api/comparisons/{w.own(r).skipped.pk}/unskip/", {})),
-    Row("post", "api/flags/<int:flag_id>/withdraw/", (403, 204, 404, 204),
+    Row("post", "api/flags/<int:flag_id>/withdraw/", (401, 204, 404, 204),
         fixed(lambda w, r: f"/api/flags/{w.own(r).flag.pk}/withdraw/")),
-    Row("post", "api/comparisons/<int:comparison_id>/flag/", (403, 201, 404, 201),
+    Row("post", "api/comparisons/<int:comparison_id>/flag/", (401, 201, 404, 201),
         fixed(lambda w, r: f"/api/comparisons/{w.own(r).to_skip.pk}/flag/", {"reason": "unsafe"})),
-    Row("post", "api/demonstrations/", (403, 201, 404, 201),
+    Row("post", "api/demonstrations/", (401, 201, 404, 201),
         fixed("/api/demonstrations/", lambda w, r: {"prompt": w.own(r).to_judge.prompt_id, "text": "Ideal.",
                                                    "client_key": new_client_key()})),
     Row("get", "api/snapshots/<int:snapshot_id>/", ADMINS, fixed(lambda w, r: f"/api/snapshots/{w.snapshot.pk}/")),
@@ -123,9 +124,9 @@ MATRIX = [
         fixed(lambda w, r: f"/api/projects/{w.project.pk}/comparisons/{w.flag.comparison_id}/gold/", {"winner": "a"})),
     Row("delete", P + "comparisons/<int:comparison_id>/gold/", ADMINS,
         fixed(lambda w, r: f"/api/projects/{w.project.pk}/comparisons/{w.flag.comparison_id}/gold/")),
-    Row("get", "api/training-configs/", (403, 200, 200, 200), fixed("/api/training-configs/")),
+    Row("get", "api/training-configs/", (401, 200, 200, 200), fixed("/api/training-configs/")),
     # The unfiltered list is each caller's own admin projects' runs: empty for the annotators.
-    Row("get", "api/training-runs/", (403, 200, 200, 200), fixed("/api/training-runs/")),
+    Row("get", "api/training-runs/", (401, 200, 200, 200), fixed("/api/training-runs/")),
     Row("post", "api/training-runs/", ADMINS_CREATE, fixed("/api/training-runs/", run_body)),
     Row("get", "api/training-runs/<int:run_id>/", ADMINS, fixed(lambda w, r: f"/api/training-runs/{w.run.pk}/")),
     Row("post", "api/training-runs/<int:run_id>/cancel/", ADMINS,

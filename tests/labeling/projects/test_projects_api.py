@@ -158,10 +158,27 @@ def test_a_token_authenticates_its_user_until_the_user_is_deactivated(api, annot
     client = APIClient(HTTP_AUTHORIZATION=f"Token {token}")
     assert [p["id"] for p in client.get("/api/projects/").json()] == [project.pk]
     refused = APIClient(HTTP_AUTHORIZATION=f"Token {token[:-1]}x").get("/api/projects/")
-    assert refused.status_code == 403 and refused.json()["detail"] == "Invalid token."  # 403: session auth is listed first
+    assert refused.status_code == 401 and refused.json()["detail"] == "Invalid token."
+    assert refused["WWW-Authenticate"] == "Token"  # a client knows to sign in again, not that it lacks a right
     annotator.is_active = False
     annotator.save()
     assert client.get("/api/projects/").json()["detail"] == "User inactive or deleted."
+
+
+def test_a_token_sent_with_a_session_cookie_writes_without_a_csrf_token(annotator, project):
+    """A script that logged in through the browser's session and also sends its token is the
+    token's: session authentication first answered "CSRF Failed" to every write."""
+    key = APIClient().post("/api/auth/token/", {"username": annotator.username, "password": "correct-horse-battery"})
+    client = APIClient(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Token {key.json()['token']}")
+    client.force_login(annotator)
+    comparison = make_comparison(project)
+    assert client.get(f"/api/projects/{project.pk}/next-task/").json()["id"] == comparison.pk
+    response = client.post(f"/api/comparisons/{comparison.pk}/skip/", {}, format="json")
+    assert response.status_code == 200, response.content
+    without_token = APIClient(enforce_csrf_checks=True)
+    without_token.force_login(annotator)
+    refused = without_token.post(f"/api/comparisons/{comparison.pk}/unskip/", {}, format="json")
+    assert refused.status_code == 403 and refused.json()["detail"].startswith("CSRF Failed")  # the session alone is still checked
 
 
 def test_other_projects_do_not_leak_through_ids(api, annotator):
