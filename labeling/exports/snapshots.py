@@ -1,10 +1,13 @@
 """Immutable dataset snapshots: an export frozen in the artifact store, split into train/validation.
 
 A snapshot directory ``ARTIFACT_DIR/snapshots/<uuid>/`` holds ``train.<ext>``, ``validation.<ext>``
-and ``manifest.json``. It is written under a temporary name and renamed when complete, its files
-are made read-only, and nothing here updates a ready snapshot afterwards. ``DatasetSnapshot.sha256``
-is the sha256 of the train file's bytes followed by the validation file's bytes, so
-``cat train.jsonl validation.jsonl | sha256sum`` checks it.
+and ``manifest.json``; a split with no row has no file (an empty JSONL file made
+``datasets.load_dataset`` refuse both splits), and the manifest's ``files`` lists those written.
+It is written under a temporary name and renamed when complete, its files are made read-only,
+and nothing here updates a ready snapshot afterwards. ``DatasetSnapshot.sha256`` is the sha256
+of the train file's bytes followed by the validation file's bytes, so
+``cat train.jsonl validation.jsonl | sha256sum`` checks it (``cat train.jsonl`` alone where
+validation is empty: the hash is the same as when an empty file was written).
 
 Two ways in, one writer: ``snapshot_request`` (the API) stores a pending row and queues
 ``snapshot_build`` on the ``default`` queue; ``snapshot_create`` (command line, training worker)
@@ -267,7 +270,7 @@ def _write_files(tmp: Path, snapshot: DatasetSnapshot, rows=None) -> dict:
         options = replace(options, export=export_representation(snapshot.project, options.export))
     stats = ExportStats()
     counts = _write_splits(tmp, snapshot.project, options, stats, rows)
-    paths = [tmp / f"{split}.{options.file}" for split in SPLITS]
+    paths = [tmp / f"{split}.{options.file}" for split in SPLITS if counts[split]]
     manifest = {
         "snapshot": snapshot.pk, "project": {"id": snapshot.project.pk, "slug": snapshot.project.slug},
         "format": options.export.format, "aggregation": options.export.aggregation, "options": snapshot.options,
@@ -307,6 +310,9 @@ def _write_splits(
             writer.close()
             files[split].flush()
             os.fsync(files[split].fileno())  # on disk before the rename makes the snapshot visible
+    for split in SPLITS:
+        if not counts[split]:
+            (directory / f"{split}.{file}").unlink()
     return counts
 
 
@@ -345,12 +351,19 @@ def snapshot_file(snapshot: DatasetSnapshot, split: str = "train") -> Path:
 
 def snapshot_rows(snapshot: DatasetSnapshot, split: str = "train") -> Iterator[dict]:
     """The file rows of one split, one dict at a time, as the format wrote them."""
-    return read_rows(snapshot_file(snapshot, split))
+    return read_rows(path) if (path := _split_file(snapshot, split)) else iter(())
 
 
 def snapshot_records(snapshot: DatasetSnapshot, split: str = "train") -> list[Record]:
     """The records of one split of a ``trl``, ``kto`` or ``sft`` snapshot: what training reads."""
-    return read_records(snapshot_file(snapshot, split), snapshot.format)
+    return read_records(path, snapshot.format) if (path := _split_file(snapshot, split)) else []
+
+
+def _split_file(snapshot: DatasetSnapshot, split: str) -> Path | None:
+    """``split``'s file, or None for a split the snapshot wrote no row to (and so no file; one
+    written before that rule has an empty file). A file missing with rows counted is an error."""
+    path = snapshot_file(snapshot, split)
+    return path if path.exists() or snapshot.row_counts.get(split, 0) else None
 
 
 def snapshot_prompt_records(snapshot: DatasetSnapshot, split: str = "train") -> list[PromptRecord]:
@@ -366,5 +379,5 @@ def snapshot_verify(snapshot: DatasetSnapshot) -> bool:
     """True when the snapshot is ready and its files on disk still have the recorded sha256."""
     if snapshot.status != SnapshotStatus.READY:
         return False
-    paths = [snapshot_file(snapshot, split) for split in SPLITS]
+    paths = [path for split in SPLITS if (path := _split_file(snapshot, split))]
     return all(p.exists() for p in paths) and _sha256(*paths) == snapshot.sha256

@@ -28,6 +28,7 @@ from labeling.exports.services import export_rows, export_to_file
 from labeling.exports.snapshots import (
     snapshot_file,
     snapshot_rows,
+    snapshot_records,
     snapshot_verify,
 )
 from labeling.imports.formats import parse_hh_rlhf
@@ -455,6 +456,25 @@ def test_snapshot_records_sha256_of_its_content_and_row_counts(artifacts, many, 
     manifest = json.loads((directory / "manifest.json").read_text())
     assert manifest["sha256"] == snapshot.sha256 and manifest["row_counts"] == snapshot.row_counts
     assert snapshot_verify(snapshot)
+
+
+def test_an_empty_split_has_no_file_and_the_snapshot_loads_with_datasets(artifacts, many, hf_load):
+    """validation_fraction 0 wrote a 0-byte validation.jsonl, and ``datasets.load_dataset`` given both
+    files refused ("corresponds to no data"). The manifest's files are the ones to load."""
+    snapshot = snapshot_of(project=many, format="trl", aggregation="majority", filters={}, split_seed=1, validation_fraction=0, user=None)
+    directory = artifacts / snapshot.path
+    manifest = json.loads((directory / "manifest.json").read_text())
+    assert sorted(p.name for p in directory.iterdir()) == ["manifest.json", "train.jsonl"]
+    assert list(manifest["files"]) == ["train.jsonl"] and snapshot.row_counts == {"train": 80, "validation": 0}
+    assert snapshot.sha256 == hashlib.sha256((directory / "train.jsonl").read_bytes()).hexdigest()  # as with an empty file
+    assert snapshot_verify(snapshot)
+    assert list(snapshot_rows(snapshot, "validation")) == [] and snapshot_records(snapshot, "validation") == []
+    assert len(hf_load(directory / "train.jsonl", "jsonl")) == 80
+    (directory / "train.jsonl").chmod(0o644)
+    (directory / "train.jsonl").unlink()  # a file with rows counted that is gone is an error, not an empty split
+    assert not snapshot_verify(snapshot)
+    with pytest.raises(FileNotFoundError):
+        snapshot_records(snapshot, "train")
 
 
 def test_snapshot_split_keeps_each_prompt_on_one_side(artifacts, many):
