@@ -23,7 +23,7 @@ So GRPO puts the KL in the loss and RLOO in the reward, as their papers do.
 Reported per step: reward (mean score, less missing_eos_penalty for responses cut at
 max_new_tokens, as in PPO), reward_std (mean standard deviation of the scores within a group:
 0 means every group's responses scored alike, so the step had nothing to learn from), kl
-(mean summed KL per response at sampling, as PPO reports it), entropy (mean per token),
+(mean summed k3 KL estimate per response at sampling, as PPO reports it), entropy (mean per token),
 policy_loss, clip_fraction, response_length, truncation_rate, learning_rate, samples_per_s
 (responses). metrics adds val_reward (mean score of one sample per validation prompt).
 """

@@ -13,7 +13,7 @@ The value head is a linear layer on the policy's last hidden state (a shared tru
 Log-probs are taken from logits / temperature, the distribution the rollouts came from.
 A response cut at max_new_tokens (no eos) loses missing_eos_penalty from its score.
 Rollouts are scored (policy, reference, reward) mini_batch_size responses at a time.
-Reported per step: reward (mean score, penalty included), kl (mean summed KL per response),
+Reported per step: reward (mean score, penalty included), kl (mean summed k3 KL estimate per response),
 entropy (mean per token), policy_loss, value_loss, clip_fraction, response_length,
 truncation_rate (share of responses cut at max_new_tokens), learning_rate, samples_per_s.
 

@@ -16,7 +16,7 @@ from accelerate.utils import set_seed
 from training.ml.adapters import reference_view
 from training.ml.data import pad
 from training.ml.generation_view import generation_view
-from training.ml.losses import selective_logps
+from training.ml.losses import kl_k3, selective_logps
 from training.ml.sampling import SAMPLES_PER_STEP, sample, shown_sample
 
 
@@ -144,11 +144,16 @@ def penalize_missing_eos(scores, finished, penalty: float | None) -> torch.Tenso
 
 def rollout_stats(accelerator, batch: dict) -> dict:
     """Mean score, summed KL per response, response length and the share of responses cut at
-    max_new_tokens (truncation_rate), averaged over processes."""
+    max_new_tokens (truncation_rate), averaged over processes.
+
+    The KL shown is the k3 estimate (never negative), not the k1 one the reward penalty uses
+    (``batch["kl"]``): both are unbiased, but k1 summed over a few responses often went below 0
+    early in a run, which reads as a bug and let a drifting policy's figure cancel out."""
+    k3 = kl_k3(batch["logps"], batch["ref_logps"]) * batch["mask"]
     local = torch.stack(
         [
             batch["scores"].mean(),
-            batch["kl"].sum(-1).mean(),
+            k3.sum(-1).mean(),
             batch["mask"].sum(-1).mean(),
             1 - batch["finished"].float().mean(),
         ]

@@ -27,8 +27,8 @@ from labeling.exports.options import ExportError, ExportFilters, ExportOptions
 from labeling.exports.services import export_rows, export_to_file
 from labeling.exports.snapshots import (
     snapshot_file,
-    snapshot_rows,
     snapshot_records,
+    snapshot_rows,
     snapshot_verify,
 )
 from labeling.imports.formats import parse_hh_rlhf

@@ -1,10 +1,17 @@
 import types
 
+import pytest
 import torch
 
 from training.ml import scoring
 from training.ml.checkpoints import load_tokenizer
-from training.ml.rollouts import in_micro_batches, penalize_missing_eos, seed_rollouts
+from training.ml.losses import kl_per_token
+from training.ml.rollouts import (
+    in_micro_batches,
+    penalize_missing_eos,
+    rollout_stats,
+    seed_rollouts,
+)
 
 
 def test_missing_eos_penalty_comes_off_exactly_the_truncated_responses():
@@ -48,3 +55,19 @@ def test_a_reward_model_scores_a_cut_rollout_without_eos(tiny_rm_path, monkeypat
     eos = load_tokenizer(tiny_rm_path).eos_token_id
     assert sequences[0] == sequences[1] + [eos]  # the same text; only the finished one ended
     assert scores[0] != scores[1]
+
+
+def test_the_kl_shown_is_never_negative_where_the_sampled_tokens_happen_to_favour_the_reference():
+    """Two responses whose sampled tokens the reference finds likelier than the policy does: the
+    k1 sum the penalty uses is below 0, a KL is not. The figure is the k3 sum, by hand here."""
+    logps = torch.log(torch.tensor([[0.2, 0.5, 0.9], [0.4, 0.4, 0.9]]))
+    ref_logps = torch.log(torch.tensor([[0.4, 0.5, 0.1], [0.8, 0.4, 0.1]]))
+    mask = torch.tensor([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0]])  # the third token is padding
+    batch = {"logps": logps, "ref_logps": ref_logps, "mask": mask, "kl": kl_per_token(logps, ref_logps) * mask,
+             "scores": torch.tensor([1.0, 0.0]), "finished": torch.tensor([True, False])}
+    single = types.SimpleNamespace(reduce=lambda tensor, reduction: tensor)
+    stats = rollout_stats(single, batch)
+    assert batch["kl"].sum(-1).mean() < 0  # what was shown
+    k3 = 2 - 1 - torch.log(torch.tensor(2.0))  # ratio π_ref/π = 2 on the first token of each, 1 on the second
+    assert stats["kl"] == pytest.approx(float(k3)) and stats["kl"] > 0
+    assert (stats["reward"], stats["response_length"], stats["truncation_rate"]) == (0.5, 2.0, 0.5)
