@@ -79,9 +79,13 @@ describe("panels", () => {
 });
 
 describe("series", () => {
-  it("leaves gaps where a step lacks the metric and reads the latest value", () => {
+  it("joins the steps that report a metric, leaves a gap where one reports no number, and reads the latest value", () => {
     const metrics = [metric(1, { loss: 1 }), metric(2, { accuracy: 0.5 }), metric(3, { loss: 0.5 })];
-    expect(seriesPoints(metrics, "loss")).toEqual([{ x: 1, y: 1 }, { x: 2, y: null }, { x: 3, y: 0.5 }]);
+    expect(seriesPoints(metrics, "loss")).toEqual([{ x: 1, y: 1 }, { x: 3, y: 0.5 }]);
+    const sparse = [1, 2, 3, 4, 5, 6].map((step) => metric(step, step % 3 === 0 ? { loss: 1, val_loss: step } : { loss: 1 }));
+    expect(seriesPoints(sparse, "val_loss")).toEqual([{ x: 3, y: 3 }, { x: 6, y: 6 }]); // every eval_steps: one line
+    const withNull = [metric(1, { loss: 1 }), { step: 2, values: { loss: null }, created_at: "" } as unknown as RunMetric, metric(3, { loss: 0.5 })];
+    expect(seriesPoints(withNull, "loss")).toEqual([{ x: 1, y: 1 }, { x: 2, y: null }, { x: 3, y: 0.5 }]);
     expect(latest(metrics, "loss")).toBe(0.5);
     expect(latest(metrics, "kl")).toBeNull();
   });

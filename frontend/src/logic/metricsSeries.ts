@@ -62,12 +62,16 @@ export function metricPanels(metrics: RunMetric[]): Panel[] {
   return [...keep(PANELS), ...others, ...keep(TAIL_PANELS)];
 }
 
-/** One metric's points over steps; steps without it are gaps. */
+/** One metric's points over steps. A step that does not report it is passed over, so a metric
+ *  measured every eval_steps (val_*) is a line, not a row of dots between gaps; a step that
+ *  reports it without a number (null) is a gap. */
 export function seriesPoints(metrics: RunMetric[], key: string): Point[] {
-  return metrics.map((metric) => {
-    const value = metric.values[key];
-    return { x: metric.step, y: typeof value === "number" ? value : null };
-  });
+  return metrics
+    .filter((metric) => key in metric.values)
+    .map((metric) => {
+      const value = metric.values[key];
+      return { x: metric.step, y: typeof value === "number" && Number.isFinite(value) ? value : null };
+    });
 }
 
 /** The latest value of `key`, for the panel's headline. */
