@@ -58,6 +58,19 @@ def result_warnings(stage: str, metrics: dict) -> list[str]:
     return warnings + monitor_warnings(metrics)
 
 
+def revise_warnings(counts: dict) -> list[str]:
+    """A revise run that revised nothing wrote no snapshot, and must say why rather than succeed
+    quietly: ``counts`` are its responses, revised, empty and identical."""
+    responses, revised = counts.get("responses", 0), counts.get("revised", 0)
+    if revised:
+        return []
+    if not responses:
+        return ["revised nothing: the judge's options chose no comparison, so no snapshot was written"]
+    return [f"revised none of the {responses} responses ({counts.get('empty', 0)} came back empty, "
+            f"{counts.get('identical', 0)} identical to the original), so no snapshot was written: "
+            "try another model, a higher max_new_tokens or a clearer rubric"]
+
+
 def monitor_warnings(metrics: dict) -> list[str]:
     """What an online run's reward monitor saw (training/ml/reward_monitor.py)."""
     step = int(metrics.get("step", 0))

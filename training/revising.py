@@ -13,6 +13,7 @@ from labeling.exports.snapshots import snapshot_from_records
 from labeling.judges.selectors import judge_comparison_ids, judge_comparisons, judge_rubric
 from labeling.models import JudgeKind
 from training.generation import checkpoint_model_name
+from training.guardrails import revise_warnings
 from training.models import RunStatus, TrainingRun
 
 ORIGINAL = "original"  # the rejected side's model name in the pairs: the comparison's response as it was
@@ -36,7 +37,8 @@ def run_revise(run: TrainingRun, control, config):
                              model_path=base_model_path(run), num_processes=1, extra=extra)["samples"]
     counts = {k: v for k, v in out["metrics"].items() if k in ("responses", "revised", "empty", "identical")}
     result = {"mode": "revise", "comparisons": len(comparisons), **counts, "metrics": out["metrics"]}
-    return AttemptEnd(RunStatus.SUCCEEDED, result | revision_snapshots(run, config, out))
+    return AttemptEnd(RunStatus.SUCCEEDED, result | revision_snapshots(run, config, out),
+                      warnings=revise_warnings(counts))
 
 
 def revision_snapshots(run: TrainingRun, config, out: dict) -> dict:

@@ -13,7 +13,7 @@ from labeling.errors import InvalidInput
 from labeling.exports.snapshots import snapshot_records, snapshot_verify
 from labeling.models import Comparison, DatasetSnapshot, Judge, Judgment
 from tests.factories import make_comparison
-from training import services
+from training import guardrails, services
 from training.api_configs import stage_configs
 from training.models import ModelCheckpoint, RunMetric, RunStatus, TrainingRun
 
@@ -93,3 +93,29 @@ def test_train_inline_revise_writes_snapshots_that_train_sft(labelled_project, t
     assert trained.result["train_examples"] + trained.result["validation_examples"] == result["revised"]
     curve = losses(trained)
     assert len(curve) >= 6 and sum(curve[-3:]) / 3 < sum(curve[:3]) / 3, curve  # it learns the revisions
+
+
+def test_revised_nothing_is_a_warning_naming_why_not_a_quiet_success():
+    assert guardrails.revise_warnings({"responses": 5, "revised": 2, "empty": 3, "identical": 0}) == []
+    [none] = guardrails.revise_warnings({"responses": 5, "revised": 0, "empty": 3, "identical": 2})
+    assert none.startswith("revised none of the 5 responses (3 came back empty, 2 identical to the original)")
+    [chose_none] = guardrails.revise_warnings({"responses": 0})
+    assert "chose no comparison" in chose_none
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_revise_run_whose_model_revised_nothing_carries_the_warning(labelled_project, tiny_policy_model, monkeypatch):
+    """The model is the tiny one, its output replaced by what a model that only echoes gives:
+    the run used to end a plain success with no snapshot and nothing said."""
+    import training.jobs
+
+    echoed = {"demonstrations": [], "pairs": [], "metrics": {"responses": 4, "revised": 0, "empty": 1, "identical": 3}}
+    monkeypatch.setattr(training.jobs, "launched_stage", lambda *args, **kwargs: {"samples": echoed})
+    lm = checkpoint(labelled_project, tiny_policy_model, "policy", "tiny-lm")
+    config = {"mode": "revise", "which": "sample", "sample_size": 2, "max_new_tokens": 8, "max_length": 192}
+    call_command("train", project=labelled_project.slug, stage="judge", base_checkpoint=lm.pk,
+                 config=json.dumps(config), inline=True, stdout=io.StringIO())
+    run = TrainingRun.objects.get(stage="judge")
+    assert run.status == RunStatus.SUCCEEDED and run.result["snapshot"] is None and run.result["revised"] == 0
+    assert run.warnings == [guardrails.revise_warnings(echoed["metrics"])[0]]
+    assert "3 identical to the original" in run.warnings[0]
