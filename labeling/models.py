@@ -291,7 +291,9 @@ class Flag(models.Model):
 
 
 class Demonstration(models.Model):
-    """An annotator-written ideal response to a prompt (SFT data)."""
+    """An annotator-written ideal response to a prompt (SFT data). An annotator has one per
+    prompt: writing again (after an undo, say) replaces it, and the earlier row is kept with
+    ``replaced_by`` set, so a retry of its ``client_key`` still finds it, and out of exports."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="demonstrations")
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="demonstrations")
@@ -300,6 +302,18 @@ class Demonstration(models.Model):
     client_key = models.CharField(max_length=64, unique=True)
     time_spent_ms = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    replaced_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The annotator's later demonstration for the same prompt, which replaced this one.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["annotator", "prompt"], condition=models.Q(replaced_by__isnull=True),
+                name="one_current_demonstration_per_annotator_and_prompt",
+            )
+        ]
 
 
 class ImportStatus(models.TextChoices):
@@ -374,27 +388,5 @@ class ProjectStats(models.Model):
     )
 
 
-class JudgeKind(models.TextChoices):
-    REWARD_MODEL = "reward_model", "Reward model"
-    CAUSAL_LM = "causal_lm", "Causal LM"
-    ENDPOINT = "endpoint", "OpenAI-compatible endpoint (configured by a site administrator)"
-
-
-class Judge(models.Model):
-    """A model labelling comparisons (issue #18), an annotator of kind ``model``: its judgments are
-    stored under ``user`` (inactive, named after it, as imported label sources are), never take a
-    seat or a lease, and stats, exports and agreement tell them from humans' by this row.
-    ``checkpoint_id``: a ``training.ModelCheckpoint`` (an id: labeling never imports training)."""
-
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="judges")
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="judge")
-    name = models.CharField(max_length=200, help_text="Shown wherever its judgments are.")
-    kind = models.CharField(max_length=16, choices=JudgeKind.choices)
-    checkpoint_id = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["project", "name"], name="judge_unique_name")]
-
-    def __str__(self):
-        return f"judge {self.name} in {self.project}"
+# Judges are the judges package's; named here too, as every model of the app is.
+from labeling.judges.models import Judge, JudgeKind  # noqa: E402, F401

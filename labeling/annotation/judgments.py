@@ -168,7 +168,9 @@ def judgment_undo(*, annotator, judgment_id: int) -> Comparison:
 def demonstration_create(
     *, annotator, prompt_id: int, text: str, client_key: str, time_spent_ms: int = 0
 ) -> tuple[Demonstration, bool]:
-    """Store the ideal response ``annotator`` wrote for a prompt they were served; idempotent on ``client_key``."""
+    """Store the ideal response ``annotator`` wrote for a prompt they were served; idempotent on
+    ``client_key``. It replaces the annotator's earlier one for the prompt, if any (an edit after
+    an undo), which stays on record with ``replaced_by`` set and leaves the exports."""
     prompt = access_prompt(annotator, prompt_id)
     if not prompt.project.collect_demonstrations:
         raise InvalidInput("this project does not collect demonstrations")
@@ -183,11 +185,21 @@ def demonstration_create(
             if first is not None:
                 if (first.annotator_id, first.prompt_id) != (annotator.pk, prompt.pk):
                     raise Conflict("this client_key was already used for another demonstration", reason="client_key_reused")
+                if first.text != text:
+                    raise Conflict(f"this client_key was already used for demonstration {first.pk}, with another "
+                                   "text; that one is kept. Send a new client_key to replace it",
+                                   reason="client_key_reused")
                 return first, False
+            earlier = Demonstration.objects.filter(annotator=annotator, prompt=prompt, replaced_by=None)
+            # Pointed at itself while the new row is written, so the one-current-per-prompt
+            # constraint (which cannot be deferred: it is a partial index) lets the new one in.
+            replaced = list(earlier.values_list("pk", flat=True))
+            earlier.update(replaced_by=F("pk"))
             demonstration = Demonstration.objects.create(
                 project=prompt.project, prompt=prompt, annotator=annotator, text=text,
                 client_key=client_key, time_spent_ms=time_spent_ms,
             )
+            Demonstration.objects.filter(pk__in=replaced).update(replaced_by=demonstration)
     except IntegrityError as exc:
         raise Conflict("this client_key was just used for another demonstration; nothing stored", reason="client_key_reused") from exc
     return demonstration, True

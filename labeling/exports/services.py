@@ -205,7 +205,7 @@ def _demonstration_rows(project: Project, filters: ExportFilters, labels: str) -
     write demonstrations: none for ``labels`` model, marked human for all."""
     if labels == "model":
         return
-    qs = _by_annotator_and_date(Demonstration.objects.filter(project=project), filters)
+    qs = _by_annotator_and_date(Demonstration.objects.filter(project=project, replaced_by=None), filters)
     rows = qs.order_by("id").values_list("prompt__content_hash", "prompt__messages", "text")
     source = {"label_source": "human"} if labels != "human" else {}
     for key, messages, text in rows.iterator(chunk_size=CHUNK_ROWS):

@@ -181,3 +181,24 @@ def test_stats_cached_before_the_weighted_kappa_are_marked_for_recomputation():
     executor = migrate([after])
     stats = executor.loader.project_state([after]).apps.get_model("labeling", "ProjectStats").objects.get(project_id=project.pk)
     assert stats.dirty and stats.payload == {"agreement": {"cohen_kappa_mean": 0.962}}  # still shown until recomputed
+
+
+def test_an_annotators_earlier_demonstrations_for_one_prompt_are_marked_replaced_by_the_latest():
+    before, after = ("labeling", "0013_recompute_stats_for_weighted_kappa"), ("labeling", "0014_demonstration_replaced_by")
+    executor = migrate([before])
+    old = executor.loader.project_state([before]).apps
+    m = lambda name: old.get_model("labeling", name)  # noqa: E731
+    users = [old.get_model("auth", "User").objects.create(username=name, password="!") for name in ("dee", "eve")]
+    project = m("Project").objects.create(slug="demos", name="Demos")
+    prompt = m("Prompt").objects.create(project=project, messages=[], content_hash="p" * 64)
+    written = [m("Demonstration").objects.create(project=project, prompt=prompt, annotator=user, text=text, client_key=text)
+               for user, text in ((users[0], "first"), (users[1], "eve's"), (users[0], "edited"), (users[0], "edited again"))]
+
+    executor = migrate([after])
+    new = executor.loader.project_state([after]).apps.get_model("labeling", "Demonstration")
+    replaced = dict(new.objects.values_list("client_key", "replaced_by__client_key"))
+    assert replaced == {"first": "edited again", "edited": "edited again", "edited again": None, "eve's": None}
+    assert sorted(new.objects.filter(replaced_by=None).values_list("text", flat=True)) == ["edited again", "eve's"]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        new.objects.create(project_id=project.pk, prompt_id=prompt.pk, annotator_id=users[1].pk, text="x", client_key="x")
+    assert written[0].pk in new.objects.values_list("pk", flat=True)

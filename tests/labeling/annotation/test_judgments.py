@@ -366,9 +366,32 @@ def test_a_demonstration_is_idempotent_on_its_key(project, leased, annotator):
     project.collect_demonstrations = True
     project.save()
     first, created = demonstration_create(annotator=annotator, prompt_id=leased.prompt_id, text="Ideal.", client_key="d-1")
-    again, created_again = demonstration_create(annotator=annotator, prompt_id=leased.prompt_id, text="Other", client_key="d-1")
+    again, created_again = demonstration_create(annotator=annotator, prompt_id=leased.prompt_id, text="Ideal.", client_key="d-1")
     assert (created, created_again, again.pk, again.text) == (True, False, first.pk, "Ideal.")
+    with pytest.raises(Conflict, match=f"already used for demonstration {first.pk}, with another text; that one is kept"):
+        demonstration_create(annotator=annotator, prompt_id=leased.prompt_id, text="Other", client_key="d-1")
     assert Demonstration.objects.count() == 1
+
+
+def test_writing_again_for_a_prompt_replaces_ones_demonstration_and_a_late_retry_changes_nothing(
+        project, leased, annotator, second_annotator):
+    """An undo, an edit and a second submit sent a second demonstration for the prompt, and both
+    went into the SFT export: the first draft beside its correction."""
+    project.collect_demonstrations = True
+    project.save()
+    prompt = leased.prompt_id
+    first, _ = demonstration_create(annotator=annotator, prompt_id=prompt, text="Draft.", client_key="d-1")
+    edited, created = demonstration_create(annotator=annotator, prompt_id=prompt, text="Fixed.", client_key="d-2")
+    assert created and edited.pk != first.pk
+    first.refresh_from_db()
+    assert first.replaced_by_id == edited.pk and edited.replaced_by_id is None
+    retried, created = demonstration_create(annotator=annotator, prompt_id=prompt, text="Draft.", client_key="d-1")
+    assert (retried.pk, created) == (first.pk, False)  # a late retry of the first is answered, not stored again
+    same_prompt = make_comparison(project, models_=("model-c", "model-d"), prompt=leased.prompt)
+    assert comparison_lease_next(project=project, annotator=second_annotator) == same_prompt
+    theirs, _ = demonstration_create(annotator=second_annotator, prompt_id=prompt, text="Mine.", client_key="d-3")
+    current = Demonstration.objects.filter(replaced_by=None).order_by("pk")
+    assert [(d.annotator_id, d.text) for d in current] == [(annotator.pk, "Fixed."), (second_annotator.pk, "Mine.")]
 
 
 def test_no_demonstrations_where_the_project_does_not_collect_them(leased, annotator):

@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection
+from django.db.models import F
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -141,6 +142,10 @@ def test_sft_has_demonstrations_and_optionally_winners(project, annotator, label
     ]
     with_winners = export(project, "sft", include_winners=True)
     assert [r["messages"][-1]["content"] for r in with_winners] == ["Old pond...", "clear A", "gold B"]
+    Demonstration.objects.filter(client_key="d1").update(replaced_by=F("pk"))  # as demonstration_create replaces
+    edited = Demonstration.objects.create(project=project, prompt=prompt, annotator=annotator, text="An old pond...", client_key="d2")
+    Demonstration.objects.filter(client_key="d1").update(replaced_by=edited)
+    assert [r["messages"][-1]["content"] for r in export(project, "sft")] == ["An old pond..."]  # the draft is not data
 
 
 def test_raw_has_one_pseudonymous_row_per_judgment_with_details(project, annotator, labelled):
