@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from labeling.annotation.shapes import ComparisonOut
-from labeling.hot_sql import sql_rows, sql_text
+from labeling.hot_sql import sql_first, sql_rows, sql_text
 from labeling.models import (
     Comparison,
     ComparisonResponse,
@@ -87,7 +87,7 @@ def annotator_progress(*, project: Project, annotator, remaining_cap: int = 1000
     # is_gold__in: see assignment._candidates (lets SQLite use comparison_serving_order)
     open_to_them = Comparison.objects.filter(project=project, is_gold__in=[False], is_open=True).filter(~Exists(had))
     leased = Lease.objects.filter(project=project, annotator=annotator, state=LeaseState.ACTIVE, comparison__is_gold=False)
-    unseen = open_to_them.values("pk")[:remaining_cap].count()
+    unseen, held = counted_together(open_to_them.values("pk")[:remaining_cap], leased.values("pk"))
     capped = unseen >= remaining_cap
     # A rejected judgment keeps its judged lease (so it is not served again): take it off here.
     rejected = Judgment.objects.filter(project=project, annotator=annotator, review=ReviewState.REJECTED)
@@ -95,9 +95,21 @@ def annotator_progress(*, project: Project, annotator, remaining_cap: int = 1000
         "done_today": mine.filter(updated_at__gte=start_of_day).count()
         - rejected.filter(created_at__gte=start_of_day).count(),
         "done_total": mine.count() - rejected.count(),
-        "remaining": remaining_cap if capped else unseen + leased.count(),
+        "remaining": remaining_cap if capped else unseen + held,
         "remaining_capped": capped,
     }
+
+
+def counted_together(*querysets: QuerySet) -> list[int]:
+    """The rows of each queryset, counted in one statement, hence in one snapshot. Counted one
+    after the other, the screen's prefetch could lease a comparison in between: counted as
+    unseen, then again as held, "left" read one too many until the next refresh."""
+    parts, params = [], []
+    for n, queryset in enumerate(querysets):
+        sql, values = queryset.query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{n})")
+        params.extend(values)
+    return list(sql_first("SELECT " + ", ".join(parts), params))
 
 
 def flag_list(*, project: Project) -> QuerySet[Flag]:

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils.dateparse import parse_datetime
 
+from labeling.annotation.assignment import comparison_lease_next
 from labeling.annotation.judgments import TEXT_MAX
 from labeling.annotation.selectors import annotator_progress
 from labeling.imports.services import import_file
@@ -354,3 +355,26 @@ def test_typed_text_over_its_bound_is_400_naming_the_field_and_stores_nothing(ap
     assert Lease.objects.get(annotator=annotator).state == LeaseState.ACTIVE
     at_bound = send("x" * TEXT_MAX)
     assert at_bound.status_code in (200, 201), at_bound.json()
+
+
+def test_remaining_is_right_when_a_prefetch_leases_while_it_is_counted(api, project, annotator):
+    """The screen asks for progress and prefetches the next comparison at the same moment. A lease
+    taken between counting the unseen and counting the held counted one comparison twice."""
+    from django.db import connection
+
+    for _ in range(4):
+        make_comparison(project)
+    next_comparison(api, annotator, project)
+    prefetched = []
+
+    def prefetch_after_the_first_count(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not prefetched and "COUNT" in sql.upper():
+            prefetched.append(True)
+            comparison_lease_next(project=project, annotator=annotator, ahead=True)
+        return result
+
+    with connection.execute_wrapper(prefetch_after_the_first_count):
+        progress = annotator_progress(project=project, annotator=annotator)
+    assert prefetched and progress["remaining"] == 4
+    assert annotator_progress(project=project, annotator=annotator)["remaining"] == 4
