@@ -292,13 +292,12 @@ def part_times(project, repeats: int) -> dict[str, tuple[float, float]]:
     from threadpoolctl import threadpool_limits
 
     from labeling.stats import payload as stats
+    from labeling.stats.context import project_context, user_names
     from labeling.stats.selectors import (
         in_snapshot,
         judgment_arrays,
         position_arrays,
-        project_context,
         stats_snapshot,
-        user_names,
     )
 
     def read():

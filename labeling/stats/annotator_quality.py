@@ -229,7 +229,7 @@ def _none_if_nan(value):
 def annotator_report(annotator_ids, comparison_ids, answers, *, seconds=None, flagged=None,
                      tie_answer=None, gold: Mapping | None = None, order=None,
                      reference_rate: float | None = None, margin: float = 0.1,
-                     alpha: float = 0.05, chars=None) -> list[dict]:
+                     alpha: float = 0.05, chars=None, gold_only=None) -> list[dict]:
     """One dict per annotator (sorted by id) with their quality figures.
 
     Keys: ``annotator``, ``n`` (rows), ``agreement`` (share agreeing with the
@@ -240,18 +240,24 @@ def annotator_report(annotator_ids, comparison_ids, answers, *, seconds=None, fl
     row had to read) ``fast_rate``, ``fastest_seconds`` and ``too_fast`` (speed_figures). A
     figure with no rows behind it is ``None``. ``reference_rate`` defaults to the pooled agreement of all
     annotators minus ``margin``, so only annotators credibly worse than the
-    crowd by more than the margin are flagged.
+    crowd by more than the margin are flagged. ``gold_only`` (annotator ids, comparison ids,
+    answers) are rows scored against gold and nothing else: judgments rejected in review, which
+    count nowhere but must not take an annotator's gold mistakes off their record.
     """
     answers = np.asarray(answers, dtype=float)
     annotators, codes = _codes(annotator_ids)
     size = len(annotators)
     compared, agrees = majority_agreement(comparison_ids, answers)
     has_gold, correct = gold_correct(comparison_ids, answers, gold or {})
+    gold_codes, gold_hits = codes[has_gold], correct[has_gold]
+    if gold_only is not None:
+        extra_codes, extra_hits = _gold_only_rows(annotators, *gold_only, gold or {})
+        gold_codes, gold_hits = np.r_[gold_codes, extra_codes], np.r_[gold_hits, extra_hits]
     e_value, outlier = _outliers(codes[compared], agrees[compared], size, order=None if order is None else
                                  np.asarray(order)[compared], margin=margin, reference_rate=reference_rate, alpha=alpha)
     columns = {
         "agreement": _rate(agrees, compared, codes, size),
-        "gold_accuracy": _rate(correct, has_gold, codes, size),
+        "gold_accuracy": _rate(gold_hits, np.ones(len(gold_codes), bool), gold_codes, size),
         **_answer_columns(codes, answers, size, seconds=seconds, flagged=flagged, tie_answer=tie_answer),
     }
     flags = {}
@@ -262,9 +268,20 @@ def annotator_report(annotator_ids, comparison_ids, answers, *, seconds=None, fl
     counts = {
         "n": np.bincount(codes, minlength=size),
         "n_agreement": np.bincount(codes[compared], minlength=size),
-        "n_gold": np.bincount(codes[has_gold], minlength=size),
+        "n_gold": np.bincount(gold_codes, minlength=size),
     }
     return _report_rows(annotators, counts, columns | {"e_value": e_value}, {"outlier": outlier} | flags)
+
+
+def _gold_only_rows(annotators, annotator_ids, comparison_ids, answers, gold: Mapping):
+    """The codes (into the sorted ``annotators``) and hits of the gold-only rows that have a gold
+    answer and an annotator of the report; others are dropped."""
+    annotator_ids = np.asarray(annotator_ids, dtype=np.int64)
+    where = np.clip(np.searchsorted(annotators, annotator_ids), 0, max(len(annotators) - 1, 0))
+    known = (annotators[where] == annotator_ids) if len(annotators) else np.zeros(len(annotator_ids), bool)
+    has_gold, correct = gold_correct(np.asarray(comparison_ids, dtype=np.int64), np.asarray(answers, dtype=float), gold)
+    keep = known & has_gold
+    return where[keep], correct[keep]
 
 
 def _report_rows(annotators, counts: dict, columns: dict, flags: dict) -> list[dict]:

@@ -49,6 +49,12 @@ from labeling.stats.arrays import (
     pairs_among,
     unit_matrix,
 )
+from labeling.stats.context import (
+    ProjectContext,
+    annotator_identities,
+    import_sources,
+    project_context,
+)
 from labeling.stats.judges import judges_block
 from labeling.stats.ratings import (
     bradley_terry,
@@ -62,14 +68,10 @@ from labeling.stats.reliability import annotator_reliability
 from labeling.stats.selectors import (
     JudgmentArrays,
     PositionArrays,
-    ProjectContext,
-    annotator_identities,
     criterion_arrays,
     in_snapshot,
-    is_import_user,
     judgment_arrays,
     position_arrays,
-    project_context,
     stats_snapshot,
 )
 
@@ -169,17 +171,11 @@ def _subset(arrays: JudgmentArrays, keep: np.ndarray) -> JudgmentArrays:
     )
 
 
-def _imported(annotators: np.ndarray, usernames: dict[int, str]) -> np.ndarray:
-    """Which entries of ``annotators`` are import sources."""
-    sources = [pk for pk, name in usernames.items() if is_import_user(name)]
-    return np.isin(annotators, np.array(sources, dtype=np.int64))
-
-
 def _counts(project: Project, judgments: JudgmentArrays, context: ProjectContext, names: dict) -> dict:
     judged, codes = id_codes(judgments.comparison)
     regular = ~np.isin(judgments.comparison, list(context.gold))
     per_comparison = np.bincount(codes[regular], minlength=len(judged))
-    imported = _imported(judgments.annotator, names)
+    imported = import_sources(judgments.annotator, names)
     return {
         "comparisons": context.comparisons,
         "gold_comparisons": len(context.gold),
@@ -281,11 +277,11 @@ def _annotators(
     judgment's reading is its comparison's responses (too_fast: annotator_quality.speed_figures).
     ``reliability``: the Dawid–Skene estimate over the people's verdicts (``reliability``).
     """
-    human = ~_imported(judgments.annotator, names)
+    human = ~import_sources(judgments.annotator, names)
     ranking = judgments.rankings is not None
     labels = (np.array([r[0] for r in judgments.rankings], dtype=float) if ranking
               else np.sign(judgments.signed).astype(float))
-    skipped = context.skipped[~_imported(context.skipped[:, 1], names)]
+    skipped = context.skipped[~import_sources(context.skipped[:, 1], names)]
     comparison = np.r_[judgments.comparison[human], skipped[:, 0]]
     annotator = np.r_[judgments.annotator[human], skipped[:, 1]]
     if len(annotator) == 0:
@@ -299,6 +295,7 @@ def _annotators(
         gold={cid: label for cid, label in gold.items() if label is not None},
         order=np.r_[judgments.id[human], np.zeros(len(skipped), np.int64)],  # skips are never compared
         chars=comparison_chars(positions, comparison),
+        gold_only=(context.rejected_gold[:, 0], context.rejected_gold[:, 1], context.rejected_gold[:, 2]),
     )
     people = _subset(judgments, human)
     reliability = annotator_reliability(people.comparison, people.annotator, people.signed, people.rankings, people.levels)

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 import numpy as np
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
@@ -37,17 +36,13 @@ from django.db.models import (
     When,
 )
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast, Coalesce, NullIf
 
 from labeling.models import (
-    IMPORT_USER_PREFIX,
     Comparison,
     ComparisonKind,
     ComparisonResponse,
-    Flag,
     Judgment,
-    Lease,
-    LeaseState,
     Project,
     ProjectStats,
     Response,
@@ -86,17 +81,6 @@ class PositionArrays:
     model: np.ndarray
     length: np.ndarray
     models: list[str]
-
-
-@dataclass(frozen=True)
-class ProjectContext:
-    """The small reads: who skipped or flagged what, gold, and how many comparisons."""
-
-    skipped: np.ndarray  # (S, 2) comparison id, annotator id of skipped leases
-    flagged: np.ndarray  # (F, 2) distinct comparison id, annotator id pairs with a flag
-    flags: int
-    gold: dict[int, dict | None]  # gold comparison id -> gold_answer
-    comparisons: int
 
 
 # --- the snapshot and the transport -----------------------------------------------------------
@@ -251,7 +235,10 @@ def criterion_arrays(project: Project, name: str) -> JudgmentArrays:
         rows = judgments.annotate(result=KeyTransform("ranking", result), ties=KeyTransform("ranking_ties", result))
         rows = rows.filter(result__isnull=False).values_list("id", "comparison_id", "annotator_id", "time_spent_ms", "result", "ties")
         return _ranking_arrays(rows)
-    strength = Cast(KeyTextTransform("strength", result), IntegerField())
+    # A verdict without strength stores JSON null, which SQLite's text extraction gives as 'null'
+    # and the cast then as 0: every such verdict read as a tie. NULL it first (PostgreSQL's ->>
+    # gives NULL already), so Coalesce in _signed gives it magnitude 1, as the main verdict's.
+    strength = Cast(NullIf(KeyTextTransform("strength", result), Value("null")), IntegerField())
     # the Cast makes it plain text: a key transform's "=" would compare JSON values
     judgments = judgments.annotate(criterion_winner=Cast(KeyTextTransform("winner", result), CharField()))
     judgments = judgments.annotate(signed=_signed("criterion_winner", strength)).filter(signed__isnull=False)
@@ -328,47 +315,6 @@ def _response_table(project: Project, models: list[str]) -> tuple[str, list]:
            "SELECT CAST(r.id AS bigint), CAST(names.code AS bigint), CAST(r.length_chars AS bigint) "
            f"FROM ({inner}) AS r JOIN names ON names.name = r.model_name")
     return sql, [value for code, name in enumerate(models) for value in (name, code)] + list(params)
-
-
-# --- the small reads --------------------------------------------------------------------------
-
-
-def project_context(project: Project) -> ProjectContext:
-    """Skips, flags, gold answers and the comparison count."""
-    skipped = Lease.objects.filter(project=project, state=LeaseState.SKIPPED).values_list("comparison_id", "annotator_id")
-    flags = Flag.objects.filter(project=project)
-    flagged = flags.order_by().values_list("comparison_id", "annotator_id").distinct()
-    gold = Comparison.objects.filter(project=project, is_gold=True).values_list("id", "gold_answer")
-    return ProjectContext(
-        skipped=np.array(list(skipped), dtype=np.int64).reshape(-1, 2),
-        flagged=np.array(list(flagged), dtype=np.int64).reshape(-1, 2),
-        flags=flags.count(),
-        gold=dict(gold),
-        comparisons=Comparison.objects.filter(project=project).count(),
-    )
-
-
-def user_names(*user_ids: np.ndarray) -> dict[int, str]:
-    """Usernames of the users in any of the id arrays."""
-    return annotator_identities(None, *user_ids)[0]
-
-
-def annotator_identities(project: Project | None, *user_ids: np.ndarray) -> tuple[dict[int, str], dict[int, tuple[str, str]]]:
-    """Usernames of the users in any of the id arrays, and which of them are ``project``'s judges:
-    ``{user id: (judge name, judge kind)}``. One query (a judge's user has at most one Judge)."""
-    ids = np.unique(np.concatenate([np.asarray(i, np.int64) for i in user_ids])) if user_ids else []
-    rows = get_user_model().objects.filter(pk__in=[int(i) for i in ids]).values_list(
-        "pk", "username", "judge__project_id", "judge__name", "judge__kind")
-    names, judges = {}, {}
-    for pk, username, judge_project, judge_name, kind in rows:
-        names[pk] = username
-        if project is not None and judge_project == project.pk:
-            judges[pk] = (judge_name, kind)
-    return names, judges
-
-
-def is_import_user(username: str) -> bool:
-    return username.startswith(IMPORT_USER_PREFIX)
 
 
 # --- the cached payload -----------------------------------------------------------------------

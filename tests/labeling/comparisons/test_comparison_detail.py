@@ -67,7 +67,7 @@ def test_another_projects_comparison_is_not_found(api, project, admin_user):
 def test_annotators_are_refused_and_outsiders_see_nothing(api, project, annotator, outsider, judged):
     assert api(annotator).get(url(project.pk, judged.pk)).status_code == 403
     assert api(outsider).get(url(project.pk, judged.pk)).status_code == 404
-    assert api(None).get(url(project.pk, judged.pk)).status_code == 403
+    assert api(None).get(url(project.pk, judged.pk)).status_code == 401
 
 
 def test_the_judgment_list_marks_judges(api, project, admin_user, judged):

@@ -15,7 +15,15 @@ from django.utils import timezone
 from labeling.annotation.assignment import comparison_lease_next
 from labeling.annotation.judgments import judgment_create
 from labeling.imports.services import import_file
-from labeling.models import ComparisonKind, Flag, Judgment, Lease, LeaseState, ProjectStats
+from labeling.models import (
+    ComparisonKind,
+    Flag,
+    Judgment,
+    Lease,
+    LeaseState,
+    ProjectStats,
+    ReviewState,
+)
 from labeling.stats import agreement
 from labeling.stats import services as stats_service
 from labeling.stats.arrays import (
@@ -27,6 +35,7 @@ from labeling.stats.arrays import (
     pair_rows,
     unit_matrix,
 )
+from labeling.stats.context import project_context, user_names
 from labeling.stats.payload import NO_VARIATION, ONE_RATER, project_stats_compute
 from labeling.stats.ratings import length_controlled_bradley_terry
 from labeling.stats.selectors import (
@@ -34,8 +43,6 @@ from labeling.stats.selectors import (
     criterion_arrays,
     judgment_arrays,
     position_arrays,
-    project_context,
-    user_names,
 )
 from labeling.stats.services import (
     project_stats_changed,
@@ -141,6 +148,24 @@ def test_criteria_are_read_per_criterion(project, annotator, second_annotator):
     helpful, harmless = criterion_arrays(project, "helpful"), criterion_arrays(project, "harmless")
     assert helpful.signed.tolist() == [-3, 1]
     assert harmless.signed.tolist() == [0] and harmless.annotator.tolist() == [annotator.pk]
+
+
+def test_a_criterion_verdict_without_strength_is_that_side_not_a_tie(project, annotator, second_annotator):
+    """A project with criteria and no strength scale stores {"winner": "b", "strength": null}: read
+    through SQLite's JSON, the null cast to 0, so every such verdict counted as a tie and each
+    criterion's agreement read 100% "every judgment gave the same answer"."""
+    project.criteria, project.strength_scale = ["helpful"], []
+    project.save()
+    verdicts = [("a", "b"), ("b", "b"), ("a", "a"), ("tie", "a")]
+    for first, second in verdicts:
+        comparison = make_comparison(project)
+        judge(comparison, annotator, "a", None, criteria={"helpful": {"winner": first, "strength": None}})
+        judge(comparison, second_annotator, "a", None, criteria={"helpful": {"winner": second, "strength": None}})
+    helpful = criterion_arrays(project, "helpful")
+    sign = {"a": 1, "b": -1, "tie": 0}
+    assert helpful.signed.tolist() == [sign[w] for pair in verdicts for w in pair]
+    agreement_of_helpful = project_stats_compute(project)["agreement"]["criteria"]["helpful"]
+    assert agreement_of_helpful["percent_agreement"] == pytest.approx(0.5)  # two of four comparisons
 
 
 def test_ranking_judgments_become_positions_and_expand_to_implied_pairs(project, annotator):
@@ -340,6 +365,20 @@ def test_gold_feeds_gold_accuracy_not_agreement_or_ratings(project, annotator, s
     assert rows["ann-annotator"]["gold_accuracy"] == 1.0 and rows["bob-annotator"]["gold_accuracy"] == 0.0
     assert payload["agreement"]["n_ratings"] == 0 and payload["ratings"]["n"] == 0
     assert payload["counts"]["gold_comparisons"] == 1
+
+
+def test_a_gold_mistake_rejected_in_review_stays_on_the_annotators_gold_record(project, annotator, second_annotator):
+    """Rejecting a judgment takes it out of the data; it took the mistake out of the annotator's gold
+    accuracy too, so reviewing someone's gold errors raised it (50% of 4 read 67% of 3)."""
+    golds = [make_comparison(project, is_gold=True, gold_answer={"winner": "a"}) for _ in range(4)]
+    for gold, verdict in zip(golds, ("a", "a", "b", "tie"), strict=True):
+        judge(gold, annotator, verdict, None if verdict == "tie" else 1)
+    judge(make_comparison(project), second_annotator, "a", 1)
+    Judgment.objects.filter(comparison=golds[3], annotator=annotator).update(review=ReviewState.REJECTED)
+    rows = {row["username"]: row for row in project_stats_compute(project)["annotators"]}
+    assert (rows["ann-annotator"]["gold_accuracy"], rows["ann-annotator"]["n_gold"]) == (0.5, 4)
+    assert rows["ann-annotator"]["n"] == 3  # counted nowhere else
+    assert (rows["bob-annotator"]["gold_accuracy"], rows["bob-annotator"]["n_gold"]) == (None, 0)
 
 
 def test_imported_labels_count_in_ratings_but_get_no_annotator_row(project, annotator):
