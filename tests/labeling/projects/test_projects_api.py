@@ -265,3 +265,13 @@ def test_out_of_range_settings_are_400_naming_the_field_and_change_nothing(api, 
     assert {name: getattr(project, name) for name in change} == before
     make_comparison(project)
     assert api(admin_user).get(url(project, "next-task/")).status_code in (200, 204)
+
+
+def test_removing_a_member_gives_their_held_comparisons_back_at_once(api, project, admin_user, annotator):
+    comparison = make_comparison(project)
+    assert api(annotator).get(url(project, "next-task/")).json()["id"] == comparison.pk
+    assert api(admin_user).get(url(project, "overview/")).json()["leases"]["in_flight"] == 1
+    assert api(admin_user).delete(url(project, f"members/{annotator.username}/")).status_code == 204
+    assert api(admin_user).get(url(project, "overview/")).json()["leases"]["in_flight"] == 0
+    comparison.refresh_from_db()
+    assert (comparison.holders, comparison.is_open) == (0, True)
