@@ -74,3 +74,26 @@ def test_script_html_and_javascript_links_never_execute(page, annotator_user, pr
     assert page.url.endswith(f"/projects/{project.pk}/annotate")
     csp = page.request.get(f"/projects/{project.pk}/annotate").headers["content-security-policy"]
     assert "script-src 'self'" in csp
+
+
+def test_without_the_content_security_policy_guidelines_still_run_nothing(chromium, live_server, frontend_dist, annotator_user):
+    """The policy is the last layer, not the only one: with the browser told to ignore it, an
+    admin's <img onerror> in the guidelines must still never run (it reached an inline handler
+    the policy then blocked, a walkthrough saw in the console)."""
+    project = ProjectFactory(guidelines=GUIDELINES)
+    add_member(project, annotator_user)
+    make_comparison(project, texts=[PAYLOAD_A, PAYLOAD_B])
+    context = chromium.new_context(base_url=live_server.url, bypass_csp=True)
+    page = context.new_page()
+    console = []
+    page.on("console", lambda message: console.append(message.text))
+    page.on("dialog", lambda dialog: (console.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    try:
+        log_in(page, annotator_user.username, next_path=f"/projects/{project.pk}/annotate")
+        expect(page.get_by_test_id("guidelines")).to_be_visible()
+        expect(page.get_by_test_id("response-a")).to_be_visible()
+        page.wait_for_timeout(500)
+        assert page.evaluate("window.__xss") is None, console
+        assert not [line for line in console if line.startswith("dialog")], console
+    finally:
+        context.close()
