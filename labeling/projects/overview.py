@@ -8,7 +8,7 @@ every few seconds by at most a handful of admins, and each call costs a few smal
 
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
@@ -48,7 +48,7 @@ def project_overview(*, project: Project, now: datetime | None = None, flags_lim
         "rates": {
             "tie": _share(judgments["ties"], judgments["total"]) if _may_tie(project) else None,
             "skip": _share(leases["skipped"], answered),
-            "flag": _share(flags["total"], answered),
+            "flag": _share(flags["finished_flagged"], answered),
         },
         "flagged": flagged_for_review(project=project, limit=flags_limit),
     }
@@ -133,10 +133,19 @@ def _flag_counts(project: Project) -> dict:
         )
     )
     by_reason = {row["reason"]: row["total"] for row in rows}
+    # The rate's numerator, as each annotator's flag_rate in the stats counts it: a finished
+    # comparison (judged or skipped) its annotator flagged, once whatever the reasons. Counting
+    # flags instead put a comparison flagged for two reasons, and flags on comparisons not
+    # finished, over a denominator of finished ones.
+    finished = Lease.objects.filter(
+        comparison=OuterRef("comparison"), annotator=OuterRef("annotator"), state__in=[LeaseState.JUDGED, LeaseState.SKIPPED]
+    )
+    flagged = Flag.objects.filter(project=project).filter(Exists(finished)).values("comparison", "annotator").distinct()
     return {
         "total": sum(by_reason.values()),
         "open": sum(row["open"] for row in rows),
         "by_reason": by_reason,
+        "finished_flagged": flagged.count(),
     }
 
 

@@ -47,13 +47,15 @@ class FlagCountsSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     open = serializers.IntegerField(help_text="Not resolved yet.")
     by_reason = serializers.DictField(child=serializers.IntegerField())
+    finished_flagged = serializers.IntegerField(
+        help_text="Finished comparisons (judged or skipped) their annotator flagged, each once: the flag rate's numerator.")
 
 
 class RatesSerializer(serializers.Serializer):
     tie = serializers.FloatField(allow_null=True, help_text="Ties / judgments (pairwise projects and ranking projects allowing ties; "
                                                          "null otherwise or with no judgments).")
     skip = serializers.FloatField(allow_null=True, help_text="Skips / (judgments + skips).")
-    flag = serializers.FloatField(allow_null=True, help_text="Flags / (judgments + skips).")
+    flag = serializers.FloatField(allow_null=True, help_text="finished_flagged / (judgments + skips): the share of finished comparisons their annotator flagged.")
 
 
 class OpenFlagSerializer(serializers.Serializer):

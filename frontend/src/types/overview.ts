@@ -29,7 +29,8 @@ export interface Overview {
     rejected: number;
   };
   leases: { in_flight: number; annotators_in_flight: number; skipped: number };
-  flags: { total: number; open: number; by_reason: Record<string, number> };
+  /** finished_flagged: finished comparisons their annotator flagged, each once (the rate's numerator). */
+  flags: { total: number; open: number; by_reason: Record<string, number>; finished_flagged: number };
   rates: { tie: number | null; skip: number | null; flag: number | null };
   /** The newest unresolved flags. */
   flagged: OpenFlag[];
