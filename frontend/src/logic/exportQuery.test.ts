@@ -37,6 +37,12 @@ describe("export query", () => {
     expect(params.has("exclude_gold")).toBe(false);
   });
 
+  it("adds the winning responses to an sft file unless unticked, as a snapshot does, and to nothing else", () => {
+    expect(new URLSearchParams(exportQuery({ ...DEFAULT_EXPORT, format: "sft" })).get("include_winners")).toBe("true");
+    expect(exportQuery({ ...DEFAULT_EXPORT, format: "sft", include_winners: false })).not.toContain("include_winners");
+    expect(exportQuery({ ...DEFAULT_EXPORT, format: "kto" })).not.toContain("include_winners");
+  });
+
   it("asks for rows per criterion for trl only", () => {
     const perCriterion = { ...DEFAULT_EXPORT, criteria: ["overall", "harmless"] };
     expect(new URLSearchParams(exportQuery(perCriterion)).getAll("criteria")).toEqual(["overall", "harmless"]);

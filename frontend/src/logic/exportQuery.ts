@@ -52,7 +52,9 @@ export const DEFAULT_EXPORT: ExportForm = {
   pairs: "all",
   file: "jsonl",
   conversational: false,
-  include_winners: false,
+  // On, as snapshots have it: an sft file of a project without demonstrations was otherwise empty,
+  // where the Data page's snapshot of the same format held every winning response.
+  include_winners: true,
   criteria: [],
   labels: "human",
   filters: EMPTY_FILTERS,
@@ -105,7 +107,7 @@ export function exportQuery(form: ExportForm): string {
   if (form.aggregation !== "majority") params.set("aggregation", form.aggregation);
   if (form.pairs !== "all") params.set("pairs", form.pairs);
   if (form.conversational) params.set("conversational", "true");
-  if (form.include_winners) params.set("include_winners", "true");
+  if (form.format === "sft" && form.include_winners) params.set("include_winners", "true");
   if (form.format === "trl") for (const name of form.criteria) params.append("criteria", name);
   if (form.labels !== "human") params.set("labels", form.labels);
   const { filters } = parseFilters(form.filters);
