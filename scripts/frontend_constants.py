@@ -25,6 +25,7 @@ HEADER = """\
 def constants() -> list[tuple[str, object, str]]:
     """(name, value, what it is) for each shared constant, read from its Python module."""
     from labeling.exports.options import MAX_SPLIT_SEED
+    from labeling.projects.services import SETTING_RANGES
     from labeling.rankings import LETTERS, OVERALL
     from training.ml.config import MAX_SEED
 
@@ -45,6 +46,8 @@ def constants() -> list[tuple[str, object, str]]:
             MAX_SEED,
             "The largest seed a training run takes (it is also its snapshot's split_seed).",
         ),
+        ("MAX_OVERLAP", SETTING_RANGES["overlap"][1], "The most distinct annotators per comparison."),
+        ("MAX_LEASE_MINUTES", SETTING_RANGES["lease_minutes"][1], "The longest lease, in minutes (a week)."),
     ]
 
 

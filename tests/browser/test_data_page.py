@@ -131,6 +131,22 @@ def test_the_settings_turn_on_serving_judges_doubts_first(page, judged_project):
     assert project.judge_priority is True
 
 
+def test_the_settings_take_a_weeks_lease_and_say_what_to_fix_when_a_field_is_wrong(page, judged_project):
+    """The form stopped at 1440 minutes where the server takes a week, and with a field wrong its
+    disabled button read "No changes" beside the edit."""
+    project, admin = judged_project
+    log_in(page, admin.username, next_path=f"/projects/{project.pk}/dashboard/data/settings")
+    lease = page.locator("label.field", has_text="Lease").locator("input")
+    lease.fill("0")
+    expect(page.get_by_test_id("settings-save")).to_have_text("Fix the marked fields")
+    expect(page.get_by_test_id("settings-save")).to_be_disabled()
+    lease.fill("10080")
+    page.get_by_test_id("settings-save").click()
+    expect(page.get_by_test_id("settings-panel")).to_contain_text("Saved: lease minutes.")
+    project.refresh_from_db()
+    assert project.lease_minutes == 10080
+
+
 def test_a_refusal_that_names_its_field_is_shown_next_to_that_input(page, judged_project):
     """A domain error ({detail, code, field}) went into the form's banner, with "field: criteria"
     appended, instead of beside the input it names."""

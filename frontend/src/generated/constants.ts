@@ -12,3 +12,9 @@ export const MAX_SPLIT_SEED = 2147483647;
 
 /** The largest seed a training run takes (it is also its snapshot's split_seed). */
 export const MAX_SEED = 2147483647;
+
+/** The most distinct annotators per comparison. */
+export const MAX_OVERLAP = 1000;
+
+/** The longest lease, in minutes (a week). */
+export const MAX_LEASE_MINUTES = 10080;

@@ -45,6 +45,14 @@ describe("project form", () => {
     expect(Object.keys(errors).sort()).toEqual(["criteria", "gold_percent", "lease_minutes", "name", "overlap", "slug"]);
   });
 
+  it("takes the server's ranges: a week's lease and overlap to 1000 pass, one more does not", () => {
+    const base = { ...NEW_PROJECT, name: "x", slug: "x" };
+    const ok = projectPayload({ ...base, lease_minutes: "10080", overlap: "1000" }, true);
+    expect(ok.errors).toEqual({});
+    expect([ok.payload.lease_minutes, ok.payload.overlap]).toEqual([10080, 1000]);
+    expect(Object.keys(projectPayload({ ...base, lease_minutes: "10081", overlap: "1001" }, true).errors).sort()).toEqual(["lease_minutes", "overlap"]);
+  });
+
   it("fixes K at 2 for pairwise and asks for 3 to 26 for rankings", () => {
     expect(projectPayload({ ...NEW_PROJECT, name: "x", slug: "x", responses_per_comparison: "9" }, true).payload.responses_per_comparison).toBe(2);
     const ranking = { ...NEW_PROJECT, name: "x", slug: "x", task_type: "ranking" as const };

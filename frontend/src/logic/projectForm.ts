@@ -1,7 +1,7 @@
 // Creating and editing a project's settings: the inputs as text, parsed back into the API's
 // fields with the server's rules (labeling/services/projects.py). Pure.
 
-import { LETTERS } from "../generated/constants";
+import { LETTERS, MAX_LEASE_MINUTES, MAX_OVERLAP } from "../generated/constants";
 import type { ComparisonKind, Project } from "../types";
 
 export interface ProjectFormValues {
@@ -117,11 +117,11 @@ export function projectPayload(values: ProjectFormValues, creating: boolean): { 
     const entries = payload[key] ?? [];
     if (new Set(entries).size !== entries.length) errors[key] = "has duplicates";
   }
-  const overlap = whole(values.overlap, 1, 50);
-  if (overlap === null) errors.overlap = "a whole number from 1 to 50";
+  const overlap = whole(values.overlap, 1, MAX_OVERLAP);
+  if (overlap === null) errors.overlap = `a whole number from 1 to ${MAX_OVERLAP}`;
   else payload.overlap = overlap;
-  const lease = whole(values.lease_minutes, 1, 1440);
-  if (lease === null) errors.lease_minutes = "whole minutes, 1 to 1440";
+  const lease = whole(values.lease_minutes, 1, MAX_LEASE_MINUTES);
+  if (lease === null) errors.lease_minutes = `whole minutes, 1 to ${MAX_LEASE_MINUTES} (a week)`;
   else payload.lease_minutes = lease;
   const gold = Number(values.gold_percent.trim() || "0");
   if (!Number.isFinite(gold) || gold < 0 || gold > 100) errors.gold_percent = "a percentage from 0 to 100";

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { Markdown } from "../../components/Markdown";
-import { LETTERS } from "../../generated/constants";
+import { LETTERS, MAX_LEASE_MINUTES, MAX_OVERLAP } from "../../generated/constants";
 import { type ProjectFormValues, withComparisonKind } from "../../logic/projectForm";
 import type { ComparisonKind } from "../../types";
 
@@ -63,7 +63,7 @@ function NumberFields({ inputs, creating, onChange }: { inputs: Inputs; creating
       {creating && <CreationFields inputs={inputs} onChange={onChange} />}
       <label class="field">
         <span>Judgments per comparison</span>
-        <input type="number" min={1} max={50} value={values.overlap} onInput={text("overlap")} data-testid="project-overlap" />
+        <input type="number" min={1} max={MAX_OVERLAP} value={values.overlap} onInput={text("overlap")} data-testid="project-overlap" />
         {error("overlap")}
       </label>
       <label class="field">
@@ -73,7 +73,7 @@ function NumberFields({ inputs, creating, onChange }: { inputs: Inputs; creating
       </label>
       <label class="field">
         <span>Lease, minutes</span>
-        <input type="number" min={1} max={1440} value={values.lease_minutes} onInput={text("lease_minutes")} />
+        <input type="number" min={1} max={MAX_LEASE_MINUTES} value={values.lease_minutes} onInput={text("lease_minutes")} />
         {error("lease_minutes")}
       </label>
     </div>

@@ -27,13 +27,16 @@ function useSettingsForm({ project, onProjectChange }: Props) {
       setState({ sending: false, message: errorText(error), ok: false });
     }
   };
-  return { values, setValues, errors, dirty, state, submit, discard: () => setValues(projectFormValues(project)) };
+  // Typed away from what is stored, valid or not: an invalid field leaves the payload, so it is no "change".
+  const edited = JSON.stringify(values) !== JSON.stringify(projectFormValues(project));
+  return { values, setValues, errors, dirty, edited, state, submit, discard: () => setValues(projectFormValues(project)) };
 }
 
 /** Edit the project's settings; only changed fields are sent. */
 export function SettingsPanel(props: Props) {
   const { project } = props;
-  const { values, setValues, errors, dirty, state, submit, discard } = useSettingsForm(props);
+  const { values, setValues, errors, dirty, edited, state, submit, discard } = useSettingsForm(props);
+  const invalid = Object.keys(errors).length > 0;
   return (
     <section class="card" data-testid="settings-panel">
       <header class="card-head">
@@ -45,10 +48,10 @@ export function SettingsPanel(props: Props) {
       <form onSubmit={submit}>
         <ProjectFields values={values} onChange={setValues} errors={errors} creating={false} />
         <div class="form-actions">
-          <button class="btn btn-primary" type="submit" disabled={!dirty || state.sending || Object.keys(errors).length > 0} data-testid="settings-save">
-            {state.sending ? "Saving…" : dirty ? "Save changes" : "No changes"}
+          <button class="btn btn-primary" type="submit" disabled={!dirty || state.sending || invalid} data-testid="settings-save">
+            {state.sending ? "Saving…" : invalid ? "Fix the marked fields" : dirty ? "Save changes" : "No changes"}
           </button>
-          {dirty && (
+          {(dirty || edited) && (
             <button type="button" class="btn btn-ghost" onClick={discard}>
               Discard
             </button>
