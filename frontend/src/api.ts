@@ -127,8 +127,19 @@ export const listProjects = () => get<Project[]>("/api/projects/");
 
 export const getProject = (projectId: number) => get<Project>(`/api/projects/${projectId}/`);
 
-export const getProgress = (projectId: number) =>
-  get<Progress>(`/api/projects/${projectId}/progress/`);
+/** The browser's IANA time zone, so "today" counts from the annotator's midnight, not the server's. */
+function timeZone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone ?? "";
+  } catch {
+    return "";
+  }
+}
+
+export const getProgress = (projectId: number) => {
+  const zone = timeZone();
+  return get<Progress>(`/api/projects/${projectId}/progress/${zone ? `?tz=${encodeURIComponent(zone)}` : ""}`);
+};
 
 /** The caller's current comparison (their live lease), or with `ahead` one more leased ahead;
  * null on 204. The route keeps its old name, next-task: it is an external contract. */

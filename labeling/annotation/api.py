@@ -1,5 +1,7 @@
 """The annotation workflow: the next comparison, judgments (and undo), skip, flag, demonstrations, progress."""
 
+import zoneinfo
+
 from django.contrib.auth import get_user_model
 from django.urls import path
 from drf_spectacular.utils import (
@@ -276,10 +278,25 @@ class DemonstrationListView(APIView):
 
 
 class ProgressView(APIView):
-    @extend_schema(responses=ProgressSerializer)
+    @extend_schema(
+        responses=ProgressSerializer,
+        parameters=[OpenApiParameter("tz", str, description="The annotator's IANA time zone (Europe/Paris): "
+                                     "done_today counts from their midnight. Default: the server's (UTC).")],
+    )
     def get(self, request, project_id: int):
         project = access_project(request.user, project_id)
-        return Response(ProgressSerializer(annotator_progress(project=project, annotator=request.user)).data)
+        zone = _time_zone(request.query_params.get("tz"))
+        return Response(ProgressSerializer(annotator_progress(project=project, annotator=request.user, zone=zone)).data)
+
+
+def _time_zone(name: str | None):
+    """The zone named, None for none; a name that is no IANA zone is a 400 naming ``tz``."""
+    if not name:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise InvalidInput(f"tz: {name[:64]!r} is not a time zone (use an IANA name such as Europe/Paris)", field="tz") from exc
 
 
 urlpatterns = [

@@ -67,9 +67,10 @@ def judgment_list_for(*, project: Project, annotator=None, fastest: bool = False
     return judgments.order_by("-created_at", "-id")
 
 
-def annotator_progress(*, project: Project, annotator, remaining_cap: int = 1000) -> dict:
+def annotator_progress(*, project: Project, annotator, remaining_cap: int = 1000, zone=None) -> dict:
     """Judgments done today and in all (those rejected in review not counted: they count nowhere),
-    and how many comparisons are still open to them.
+    and how many comparisons are still open to them; ``zone`` (a tzinfo) says where "today"
+    begins, the server's time zone by default.
 
     ``remaining`` counts the regular comparisons they could still be served (gold is not
     counted) plus those they hold a lease on now. The first part stops at ``remaining_cap``,
@@ -82,7 +83,8 @@ def annotator_progress(*, project: Project, annotator, remaining_cap: int = 1000
     # Counted on their judged leases (index lease_by_annotator): the cost follows their own
     # work, where counting judgments could walk the whole project's judgment_by_project_time.
     mine = Lease.objects.filter(annotator=annotator, project=project, state=LeaseState.JUDGED)
-    start_of_day = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    # "today" from the annotator's midnight where their zone is known (the server's is UTC)
+    start_of_day = timezone.localtime(timezone=zone).replace(hour=0, minute=0, second=0, microsecond=0)
     had = Lease.objects.filter(comparison=OuterRef("pk"), annotator=annotator).exclude(state=LeaseState.EXPIRED)
     # is_gold__in: see assignment._candidates (lets SQLite use comparison_serving_order)
     open_to_them = Comparison.objects.filter(project=project, is_gold__in=[False], is_open=True).filter(~Exists(had))

@@ -1,9 +1,11 @@
 """The annotation API as the frontend uses it, and who may do what."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
+from django.db import connection
 from django.utils.dateparse import parse_datetime
 
 from labeling.annotation.assignment import comparison_lease_next
@@ -360,8 +362,6 @@ def test_typed_text_over_its_bound_is_400_naming_the_field_and_stores_nothing(ap
 def test_remaining_is_right_when_a_prefetch_leases_while_it_is_counted(api, project, annotator):
     """The screen asks for progress and prefetches the next comparison at the same moment. A lease
     taken between counting the unseen and counting the held counted one comparison twice."""
-    from django.db import connection
-
     for _ in range(4):
         make_comparison(project)
     next_comparison(api, annotator, project)
@@ -378,3 +378,20 @@ def test_remaining_is_right_when_a_prefetch_leases_while_it_is_counted(api, proj
         progress = annotator_progress(project=project, annotator=annotator)
     assert prefetched and progress["remaining"] == 4
     assert annotator_progress(project=project, annotator=annotator)["remaining"] == 4
+
+
+def test_today_counts_from_the_annotators_midnight_where_their_zone_is_sent(api, project, annotator):
+    """A judgment at 23:30 UTC is yesterday's in UTC but today's in Tokyo (08:30): "today" reset at
+    the server's midnight, not the annotator's."""
+    comparison = make_comparison(project)
+    submit(api, annotator, next_comparison(api, annotator, project).json()["id"])
+    assert comparison.judgments.count() == 1
+    now = datetime(2026, 12, 7, 0, 30, tzinfo=UTC)  # Tokyo 09:30, the judgment at Tokyo 08:30
+    Lease.objects.filter(comparison=comparison).update(updated_at=datetime(2026, 12, 6, 23, 30, tzinfo=UTC))
+    with mock.patch("django.utils.timezone.now", return_value=now):
+        utc = api(annotator).get(f"/api/projects/{project.pk}/progress/").json()
+        tokyo = api(annotator).get(f"/api/projects/{project.pk}/progress/?tz=Asia/Tokyo").json()
+    assert (utc["done_today"], tokyo["done_today"]) == (0, 1) and utc["done_total"] == tokyo["done_total"] == 1
+    for bad in ("Mars/Olympus", "../../etc/passwd"):
+        refused = api(annotator).get(f"/api/projects/{project.pk}/progress/", {"tz": bad})
+        assert refused.status_code == 400 and refused.json()["field"] == "tz"
