@@ -41,8 +41,9 @@ function ReviewScreen({ projectId }: { projectId: number }) {
       <main class="page review-page" data-testid="review-screen">
         <h1>Review</h1>
         <p class="subtitle">
-          Accept a judgment, or reject it with a note for its annotator: a rejected judgment counts nowhere, and its
-          comparison goes back to the pool for someone else.
+          Accept a judgment, or reject it with a note for its annotator: a rejected judgment leaves the data, and its
+          comparison goes back to the pool for someone else. On a gold comparison it still counts in its annotator's gold
+          accuracy, so a mistake rejected stays on their record.
         </p>
         {refused ? (
           <p class="field-error" role="alert" data-testid="review-refused">

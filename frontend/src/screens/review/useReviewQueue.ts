@@ -33,7 +33,12 @@ export function useReviewQueue(projectId: number) {
     try {
       const reviewed = await reviewJudgment(entry.id, decision);
       setLoaded((now) => (now.state === "ready" ? { state: "ready", page: replaced(now.page, reviewed) } : now));
-      const what = decision.review === "accepted" ? "accepted" : "rejected: its comparison is back in the pool";
+      const what =
+        decision.review === "accepted"
+          ? "accepted"
+          : entry.comparison.is_gold // gold holds no seat: nothing goes back; the mistake stays in their gold accuracy
+            ? "rejected: it leaves the data, and still counts in their gold accuracy"
+            : "rejected: its comparison is back in the pool";
       setMessage({ text: `${entry.annotator}'s judgment ${what}.`, ok: true });
       return true;
     } catch (error) {
