@@ -1,7 +1,7 @@
 """Reviewing a judgment: accept it, or reject it with a note.
 
-A rejected judgment stays (the audit trail) but counts nowhere: stats and exports skip it, and it
-gives its seat back, so its comparison returns to the pool for another annotator. Its annotator's
+A rejected judgment stays (the audit trail) but leaves the data: stats and exports skip it (on a
+gold comparison it still counts in its annotator's gold accuracy), and it gives its seat back, so its comparison returns to the pool for another annotator. Its annotator's
 lease stays ``judged``, so they are never served that comparison again.
 
 Decisions, so every order of requests ends the same way:
