@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { actionForKey, flagMenuAction, keyHints, type KeyContext, type KeyInput } from "./keymap";
+import { actionForKey, flagMenuAction, keyHints, letterRuns, rankingLetterKeys, type KeyContext, type KeyInput } from "./keymap";
 
 const pairwise: KeyContext = {
   comparisonKind: "pairwise", letters: ["a", "b"], scaleSize: 3, allowTies: true, criterionCount: 1,
-  canDemonstrate: false, inTextField: false, rankSelected: false,
+  canDemonstrate: false, inTextField: false, onControl: false, rankSelected: false,
 };
 const ranking: KeyContext = { ...pairwise, comparisonKind: "ranking", letters: ["a", "b", "c", "d"] };
 
@@ -86,6 +86,23 @@ describe("in a text box", () => {
   });
 });
 
+describe("on a button or link the keyboard moved to", () => {
+  const onButton = { ...pairwise, onControl: true };
+  it("leaves Enter and Space to the control, so that Tab + Enter presses Skip rather than submitting", () => {
+    expect(actionForKey(press("Enter"), onButton)).toBeNull();
+    expect(actionForKey(press(" "), onButton)).toBeNull();
+    expect(actionForKey(press("Enter"), { ...ranking, onControl: true, rankSelected: true })).toBeNull();
+  });
+
+  it("still submits with Ctrl/Cmd+Enter, and keeps the other keys", () => {
+    expect(actionForKey(press("Enter", { ctrlKey: true }), onButton)).toEqual({ type: "submit" });
+    expect(actionForKey(press("Enter", { metaKey: true }), onButton)).toEqual({ type: "submit" });
+    expect(actionForKey(press("a"), onButton)).toEqual({ type: "choose", target: "a" });
+    expect(actionForKey(press("2"), onButton)).toEqual({ type: "strength", value: 2 });
+    expect(actionForKey(press("s"), onButton)).toEqual({ type: "skip" });
+  });
+});
+
 describe("ranking keys", () => {
   it("selects by letter and by rank", () => {
     expect(actionForKey(press("c"), ranking)).toEqual({ type: "rankSelect", letter: "c" });
@@ -107,6 +124,38 @@ describe("ranking keys", () => {
   it("has no tie or strength", () => {
     expect(actionForKey(press("t"), ranking)).toBeNull();
   });
+
+  it("never lets a response letter shadow a screen key; Shift + letter selects any response", () => {
+    const eight = { ...ranking, letters: [..."abcdefgh"] };
+    expect(actionForKey(press("e"), eight)).toEqual({ type: "rankSelect", letter: "e" });
+    expect(actionForKey(press("f"), eight)).toEqual({ type: "flag" });
+    expect(actionForKey(press("g"), eight)).toEqual({ type: "guidelines" });
+    expect(actionForKey(press("h"), eight)).toEqual({ type: "history" });
+    expect(actionForKey(press("F", { shiftKey: true }), eight)).toEqual({ type: "rankSelect", letter: "f" });
+    expect(actionForKey(press("H", { shiftKey: true }), eight)).toEqual({ type: "rankSelect", letter: "h" });
+    expect(actionForKey(press("C", { shiftKey: true }), eight)).toEqual({ type: "rankSelect", letter: "c" });
+    // A Shift + letter that is no response here keeps its screen meaning.
+    expect(actionForKey(press("S", { shiftKey: true }), eight)).toEqual({ type: "skip" });
+    expect(actionForKey(press("8"), eight)).toEqual({ type: "rankSelectAt", index: 7 });
+  });
+
+  it("splits the letters into those a key alone selects and those that need Shift", () => {
+    const all = [..."abcdefghijklmnopqrstuvwxyz"];
+    expect(rankingLetterKeys({ letters: [..."abcde"], criterionCount: 1, canDemonstrate: false })).toEqual({ plain: [..."abcde"], shifted: [] });
+    expect(rankingLetterKeys({ letters: all, criterionCount: 1, canDemonstrate: false })).toEqual({
+      plain: [..."abcdeijklmnopqtvwyz"], shifted: [..."fghrsux"],
+    });
+    // J, K and W are screen keys only where the project has criteria / demonstrations.
+    expect(rankingLetterKeys({ letters: all, criterionCount: 2, canDemonstrate: true }).shifted).toEqual([..."fghjkrsuwx"]);
+    for (const letter of rankingLetterKeys({ letters: all, criterionCount: 2, canDemonstrate: true }).plain) {
+      expect(actionForKey(press(letter), { ...ranking, letters: all, criterionCount: 2, canDemonstrate: true })).toEqual({ type: "rankSelect", letter });
+    }
+  });
+
+  it("groups letters into runs for the hints", () => {
+    expect(letterRuns([..."abcdeijklmnopqtvwyz"])).toEqual([["a", "e"], ["i", "q"], ["t", "t"], ["v", "w"], ["y", "z"]]);
+    expect(letterRuns([])).toEqual([]);
+  });
 });
 
 describe("keyHints", () => {
@@ -119,6 +168,21 @@ describe("keyHints", () => {
     const keys = keyHints(ranking).flatMap((hint) => hint.keys);
     expect(keys).toEqual(expect.arrayContaining(["A", "D", "1", "4", "↑", "↓"]));
     expect(keys).not.toContain("T");
+  });
+
+  it("tells the truth about letters that are screen keys, and digits past 9", () => {
+    const hints = keyHints({ ...ranking, letters: [..."abcdefghijkl"] });
+    const byLetter = hints.find((hint) => hint.label === "Select a response by letter");
+    expect(byLetter?.keys).toEqual(["A", "B", "C", "D", "E", "I", "J", "K", "L"]);
+    const shifted = hints.find((hint) => hint.keys.includes("⇧F"));
+    expect(shifted?.keys).toEqual(["⇧F", "⇧G", "⇧H"]);
+    expect(shifted?.label).toContain("F, G or H with Shift");
+    const byRank = hints.find((hint) => hint.label.startsWith("Select the response at that rank"));
+    expect(byRank?.keys).toEqual(["1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    // Every key a hint offers does what it says.
+    for (const letter of byLetter?.keys ?? []) {
+      expect(actionForKey(press(letter.toLowerCase()), { ...ranking, letters: [..."abcdefghijkl"] })?.type).toBe("rankSelect");
+    }
   });
 });
 

@@ -21,6 +21,9 @@ export interface KeyContext {
   canDemonstrate: boolean;
   /** Focus is in a text box: only Escape and Ctrl/Cmd+Enter are ours. */
   inTextField: boolean;
+  /** Focus is on a button, link or other control the keyboard moved to: Enter and Space press it,
+   * as they do everywhere else on the web (Ctrl/Cmd+Enter still submits). Absent: not on one. */
+  onControl?: boolean;
   /** Ranking: a response is selected, so arrows move it (otherwise they scroll). */
   rankSelected: boolean;
 }
@@ -57,6 +60,7 @@ export function keyContextFor(project: Project, draft: Draft): KeyContext {
     criterionCount: draft.criteria.length,
     canDemonstrate: project.collect_demonstrations,
     inTextField: false,
+    onControl: false,
     rankSelected: draft.selected !== null,
   };
 }
@@ -66,15 +70,41 @@ export function actionForKey(input: KeyInput, ctx: KeyContext): KeyAction | null
   if (input.key === "Escape") return ctx.inTextField ? { type: "blur" } : ctx.rankSelected ? { type: "rankDeselect" } : null;
   if (ctx.inTextField) return command && input.key === "Enter" ? { type: "submit" } : null;
   if (input.altKey) return null;
-  if (command) return input.key.toLowerCase() === "z" && !input.shiftKey ? { type: "undo" } : null;
+  if (command) {
+    if (input.key === "Enter") return { type: "submit" };
+    return input.key.toLowerCase() === "z" && !input.shiftKey ? { type: "undo" } : null;
+  }
+  if (ctx.onControl && (input.key === "Enter" || input.key === " ")) return null;
 
   const key = input.key.length === 1 ? input.key.toLowerCase() : input.key;
+  // Ranking: Shift + a response's letter selects it, even one whose letter alone is a screen key.
+  if (ctx.comparisonKind === "ranking" && input.shiftKey && ctx.letters.includes(key)) return { type: "rankSelect", letter: key };
   const global = globalAction(key, ctx);
   if (global) return global;
   return ctx.comparisonKind === "pairwise" ? pairwiseAction(key, ctx) : rankingAction(key, ctx);
 }
 
-function globalAction(key: string, ctx: KeyContext): KeyAction | null {
+/** Ranking: which response letters select with the key alone (`plain`) and which only with Shift
+ * (`shifted`): from K = 6 on, letters reach the screen's own keys (F flags, G guidelines, H history,
+ * then S, U, R, W, X, J, K), and those keep their meaning: F is Flag in every project, whatever its K.
+ * Selecting by rank (1–9) and Tab to a chip reach these responses too. */
+export function rankingLetterKeys(ctx: Pick<KeyContext, "letters" | "criterionCount" | "canDemonstrate">): { plain: Letter[]; shifted: Letter[] } {
+  const taken = (letter: Letter) => globalAction(letter, ctx) !== null;
+  return { plain: ctx.letters.filter((letter) => !taken(letter)), shifted: ctx.letters.filter(taken) };
+}
+
+/** Consecutive runs of `letters`, for hints: a b c e → [[a, c], [e]] (first and last of each run). */
+export function letterRuns(letters: readonly Letter[]): [Letter, Letter][] {
+  const runs: [Letter, Letter][] = [];
+  for (const letter of letters) {
+    const last = runs.at(-1);
+    if (last && letter.charCodeAt(0) === last[1].charCodeAt(0) + 1) last[1] = letter;
+    else runs.push([letter, letter]);
+  }
+  return runs;
+}
+
+function globalAction(key: string, ctx: Pick<KeyContext, "criterionCount" | "canDemonstrate">): KeyAction | null {
   switch (key) {
     case "Enter": return { type: "submit" };
     case "s": return { type: "skip" };
@@ -102,7 +132,7 @@ function pairwiseAction(key: string, ctx: KeyContext): KeyAction | null {
 }
 
 function rankingAction(key: string, ctx: KeyContext): KeyAction | null {
-  if (ctx.letters.includes(key)) return { type: "rankSelect", letter: key };
+  if (ctx.letters.includes(key)) return { type: "rankSelect", letter: key }; // global letters never get here
   const digit = Number(key);
   if (Number.isInteger(digit) && digit >= 1 && digit <= ctx.letters.length) {
     return { type: "rankSelectAt", index: digit - 1 };
@@ -123,7 +153,8 @@ export interface KeyHint {
 
 /** What the help overlay lists, for this project's comparison kind. */
 export function keyHints(ctx: Pick<KeyContext, "comparisonKind" | "letters" | "scaleSize" | "allowTies" | "criterionCount" | "canDemonstrate">): KeyHint[] {
-  const upper = ctx.letters.map((letter) => letter.toUpperCase());
+  const { plain, shifted } = rankingLetterKeys(ctx);
+  const upper = (letters: Letter[]) => letters.map((letter) => letter.toUpperCase());
   const hints: KeyHint[] =
     ctx.comparisonKind === "pairwise"
       ? [
@@ -132,8 +163,11 @@ export function keyHints(ctx: Pick<KeyContext, "comparisonKind" | "letters" | "s
           ...(ctx.scaleSize ? [{ keys: range(ctx.scaleSize), label: "How much better (weakest first)" }] : []),
         ]
       : [
-          { keys: upper, label: "Select a response by letter" },
-          { keys: range(ctx.letters.length), label: "Select the response at that rank" },
+          { keys: upper(plain), label: "Select a response by letter" },
+          ...(shifted.length
+            ? [{ keys: upper(shifted).map((letter) => `⇧${letter}`), label: `Select response ${orList(upper(shifted))} with Shift (the letter alone is a key below)` }]
+            : []),
+          { keys: range(Math.min(ctx.letters.length, 9)), label: `Select the response at that rank${ctx.letters.length > 9 ? " (up to 9th)" : ""}` },
           { keys: ["↑", "↓"], label: "Move the selected response up / down (← → too)" },
           { keys: ["Home", "End"], label: "Move it to the top / bottom" },
           ...(ctx.allowTies ? [{ keys: ["="], label: "Rank the selected response equal to the one above it (again: undo the tie)" }] : []),
@@ -143,7 +177,7 @@ export function keyHints(ctx: Pick<KeyContext, "comparisonKind" | "letters" | "s
     hints.push({ keys: ["="], label: "Every criterion as overall (criteria follow it until changed)" });
   }
   hints.push(
-    { keys: ["Enter"], label: "Submit (Ctrl+Enter from a text box)" },
+    { keys: ["Enter"], label: "Submit (Ctrl+Enter from a text box, or from a button reached with Tab, where Enter presses the button)" },
     { keys: ["S"], label: "Skip this comparison" },
     { keys: ["F"], label: "Flag: unsafe, all bad, broken prompt…" },
     { keys: ["U"], label: "Undo the last submit, skip or flag while it is editable (Ctrl+Z too)" },
@@ -158,6 +192,11 @@ export function keyHints(ctx: Pick<KeyContext, "comparisonKind" | "letters" | "s
     { keys: ["Esc"], label: "Leave a text box, close a menu" },
   );
   return hints;
+}
+
+/** "F", "F or G", "F, G or H". */
+function orList(items: string[]): string {
+  return items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} or ${items.at(-1)}`;
 }
 
 function range(n: number): string[] {

@@ -121,6 +121,7 @@ function PairwiseScale({ project, draft, index, dispatch, showKeys }: ScaleProps
           type="button"
           class={`scale-cell scale-tie${verdict.winner === "tie" ? " is-on" : ""}`}
           aria-pressed={verdict.winner === "tie"}
+          aria-keyshortcuts={showKeys ? "T" : undefined}
           data-testid={`choose-${index}-tie`}
           onClick={() => choose("tie")}
         >
@@ -153,6 +154,8 @@ function ScaleSide({ letter, scale, verdict, index, showKeys, choose }: SideProp
         type="button"
         class={`scale-cell side-${letter}${on ? " is-on" : ""}`}
         aria-pressed={on}
+        /* the label alone reads the same on both halves ("slightly better"): name the side */
+        aria-label={`${letter.toUpperCase()} ${scale[strength - 1]}`}
         data-testid={`scale-${index}-${letter}-${strength}`}
         style={{ "--strength": strength }}
         onClick={() => choose(letter, strength)}
@@ -169,6 +172,8 @@ function ScaleSide({ letter, scale, verdict, index, showKeys, choose }: SideProp
       type="button"
       class={`scale-letter letter-${letter}${chosen ? " is-on" : ""}${chosen && !verdict.strength && scale.length ? " needs-strength" : ""}`}
       aria-pressed={chosen}
+      aria-label={`${letter.toUpperCase()} is better`} /* "is better" shows on phones only */
+      aria-keyshortcuts={showKeys ? letter.toUpperCase() : undefined}
       title={`${letter.toUpperCase()} is better`}
       data-testid={`choose-${index}-${letter}`}
       onClick={() => choose(letter)}

@@ -26,9 +26,9 @@ export function DockSide({ draft, busy, rationaleRef, dispatch, onSkip, onFlag, 
         onInput={(event) => dispatch({ type: "rationale", text: (event.target as HTMLTextAreaElement).value })}
       />
       <div class="dock-actions">
-        <button class="btn" onClick={onSkip} data-testid="skip">Skip <Kbd k="S" /></button>
-        <button class="btn" onClick={onFlag} data-testid="flag">Flag <Kbd k="F" /></button>
-        <button class="btn btn-primary submit" onClick={onSubmit} data-testid="submit" disabled={busy}>
+        <button type="button" class="btn" onClick={onSkip} aria-keyshortcuts="S" data-testid="skip">Skip <Kbd k="S" /></button>
+        <button type="button" class="btn" onClick={onFlag} aria-keyshortcuts="F" data-testid="flag">Flag <Kbd k="F" /></button>
+        <button type="button" class="btn btn-primary submit" onClick={onSubmit} aria-keyshortcuts="Enter Control+Enter" data-testid="submit" disabled={busy}>
           Submit <Kbd k="Enter" />
         </button>
       </div>

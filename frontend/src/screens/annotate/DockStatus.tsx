@@ -1,10 +1,13 @@
 // The dock's status line: what is missing or what the keys do, and beside it the last action's
 // confirmation, history and undo, whether the next comparison is ready, and which this is.
 
+import { Fragment } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { Kbd } from "../../components/Kbd";
 import type { AheadState } from "../../logic/comparisonFeed";
 import type { Draft } from "../../logic/draft";
+import { letterRuns, rankingLetterKeys } from "../../logic/keymap";
+import { leaseNotice } from "../../logic/leaseNotice";
 import { type LastAction, undoableUntil } from "../../logic/sessionHistory";
 import type { AnnotationSession } from "./useAnnotationSession";
 
@@ -14,9 +17,6 @@ const UNDO_LABEL: Record<LastAction["kind"], string> = { submit: "Undo submit", 
 const AHEAD_LABEL: Record<AheadState, string> = {
   ready: "Next ready", loading: "Loading next…", failed: "Next not loaded yet", none: "Last one for now",
 };
-
-/** Below this, the annotator is told their lease is running out. */
-const LEASE_WARNING_MS = 120_000;
 
 export function DockStatus({ session, onHistory }: { session: AnnotationSession; onHistory: () => void }) {
   const [, tick] = useState(0);
@@ -35,34 +35,55 @@ export function DockStatus({ session, onHistory }: { session: AnnotationSession;
 }
 
 function DockMessage({ session }: { session: AnnotationSession }) {
-  const { problems, comparison, draft } = session;
+  const { problems, comparison, draft, project } = session;
   const expires = comparison?.lease_expires_at;
-  const leaseLeft = expires ? Date.parse(expires) - Date.now() : Infinity;
+  const lease = leaseNotice(expires ? Date.parse(expires) - Date.now() : Infinity, project?.lease_minutes ?? 15);
   if (problems.length > 0) return <span class="problems" role="alert" data-testid="problems">{problems.join(" · ")}</span>;
-  if (leaseLeft < LEASE_WARNING_MS) {
-    return <span class="problems">Your hold on this comparison ends in {Math.max(0, Math.round(leaseLeft / 60_000))} min — submit soon.</span>;
+  if (lease) {
+    return <span class="problems" role={lease.kind === "expired" ? "alert" : "status"} data-testid="lease-notice" data-kind={lease.kind}>{lease.text}</span>;
   }
-  return draft?.config.comparisonKind === "ranking" ? <RankingHint draft={draft} /> : <PairwiseHint draft={draft} />;
+  if (!draft || !project) return null;
+  return draft.config.comparisonKind === "ranking" ? <RankingHint draft={draft} canDemonstrate={project.collect_demonstrations} /> : <PairwiseHint draft={draft} />;
 }
 
-function RankingHint({ draft }: { draft: Draft }) {
-  const { letters } = draft.config;
+/** Letters as key caps, a run as its ends: A–E, I. */
+function LetterKeys({ letters, shift = false }: { letters: string[]; shift?: boolean }) {
   return (
-    <span class="hint">
-      Best first · drag, or select <kbd>A</kbd>–<kbd>{letters.at(-1)?.toUpperCase()}</kbd> or <kbd>1</kbd>–<kbd>{letters.length}</kbd> and move <kbd>←</kbd><kbd>→</kbd>
+    <>
+      {letterRuns(letters).map(([first, last], i) => (
+        <Fragment key={first}>
+          {i > 0 && ", "}
+          {shift && "⇧"}<kbd>{first.toUpperCase()}</kbd>
+          {last !== first && <>–{shift && "⇧"}<kbd>{last.toUpperCase()}</kbd></>}
+        </Fragment>
+      ))}
+    </>
+  );
+}
+
+/** The letters that select alone, then those that need Shift (their letter alone is a screen key:
+ * logic/keymap's rankingLetterKeys). */
+function RankingHint({ draft, canDemonstrate }: { draft: Draft; canDemonstrate: boolean }) {
+  const { letters } = draft.config;
+  const { plain, shifted } = rankingLetterKeys({ letters, criterionCount: draft.criteria.length, canDemonstrate });
+  return (
+    <span class="hint" data-testid="dock-hint">
+      Best first · drag, or select <LetterKeys letters={plain} />
+      {shifted.length > 0 && <>, <LetterKeys letters={shifted} shift /></>} or <kbd>1</kbd>–<kbd>{Math.min(letters.length, 9)}</kbd>, then <kbd>←</kbd><kbd>→</kbd>
       {draft.config.allowTies && <> · <kbd>=</kbd> equal to the one above</>}
       {draft.criteria.length > 1 && <> · criteria <kbd>J</kbd><kbd>K</kbd></>} · <kbd>Enter</kbd> submit · <kbd>?</kbd> all keys
     </span>
   );
 }
 
-function PairwiseHint({ draft }: { draft: Draft | null }) {
+/** One line at 1366 px, criteria included (the rows themselves say they follow the overall verdict). */
+function PairwiseHint({ draft }: { draft: Draft }) {
   return (
-    <span class="hint">
+    <span class="hint" data-testid="dock-hint">
       <kbd>A</kbd>/<kbd>B</kbd> better
-      {draft && draft.config.scaleSize > 0 && <> · <kbd>1</kbd>–<kbd>{draft.config.scaleSize}</kbd> how much</>}
-      {draft?.config.allowTies && <> · <kbd>T</kbd> tie</>}
-      {draft && draft.criteria.length > 1 && <> · criteria follow overall; change one with <kbd>J</kbd><kbd>K</kbd>, <kbd>=</kbd> all as overall</>} · <kbd>Enter</kbd> submit · <kbd>?</kbd> all keys
+      {draft.config.scaleSize > 0 && <> · <kbd>1</kbd>–<kbd>{draft.config.scaleSize}</kbd> how much</>}
+      {draft.config.allowTies && <> · <kbd>T</kbd> tie</>}
+      {draft.criteria.length > 1 && <> · <kbd>J</kbd><kbd>K</kbd> criterion · <kbd>=</kbd> all as overall</>} · <kbd>Enter</kbd> submit · <kbd>?</kbd> all keys
     </span>
   );
 }

@@ -3,6 +3,8 @@ import { OVERALL } from "../../generated/constants";
 import type { Project } from "../../types";
 import { type LastAction, undoableUntil } from "../../logic/sessionHistory";
 import { rankingText } from "../../logic/ranking";
+import { Kbd } from "../../components/Kbd";
+import { useDialogFocus } from "./useDialogFocus";
 
 interface Props {
   history: LastAction[];
@@ -25,13 +27,15 @@ function useCloseKeys(onClose: () => void): void {
 }
 
 /** The last comparisons handled, newest first; any still in its edit window can be reopened (or, for a
- * flag, withdrawn). H or Esc closes it. */
+ * flag, withdrawn). A modal dialog: focus moves in, Tab stays inside, H or Esc closes it and focus
+ * goes back where it was. */
 export function HistoryPanel({ history, project, onReopen, onClose }: Props) {
   useCloseKeys(onClose);
+  const dialog = useDialogFocus<HTMLDivElement>();
   const now = Date.now();
   return (
     <div class="overlay" onClick={(event) => event.target === event.currentTarget && onClose()}>
-      <div class="dialog history-dialog" role="dialog" aria-modal="true" aria-labelledby="history-title" data-testid="history">
+      <div class="dialog history-dialog" role="dialog" aria-modal="true" aria-labelledby="history-title" tabIndex={-1} ref={dialog} data-testid="history">
         <h2 id="history-title">Recently handled</h2>
         {history.length === 0 ? (
           <p class="muted">Nothing yet in this session.</p>
@@ -43,6 +47,9 @@ export function HistoryPanel({ history, project, onReopen, onClose }: Props) {
           </ol>
         )}
         <p class="help-foot">A judgment or skip stays open to change for 10 minutes. <kbd>H</kbd> or <kbd>Esc</kbd> closes this.</p>
+        <div class="dialog-actions">
+          <button type="button" class="btn btn-ghost" onClick={onClose} data-testid="history-close">Close <Kbd k="Esc" /></button>
+        </div>
       </div>
     </div>
   );
@@ -63,7 +70,7 @@ function HistoryRow({ entry, project, left, onReopen }: RowProps) {
         <strong>#{entry.comparison.id}</strong> {describe(entry, project)}
       </span>
       {left > 0 ? (
-        <button class="btn btn-sm" onClick={() => onReopen(entry)}>
+        <button type="button" class="btn btn-sm" onClick={() => onReopen(entry)}>
           {entry.kind === "flag" ? "Withdraw flag" : "Reopen"}
           <span class="muted">{Number.isFinite(left) ? ` · ${Math.ceil(left / 60_000)} min left` : ""}</span>
         </button>

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { dropIndex, moveItem, ordinal, rankNumbers, tiesAfterMove } from "../../logic/ranking";
+import { type Box, dropPosition } from "../../logic/dropPosition";
+import { moveItem, ordinal, rankNumbers, tiesAfterMove } from "../../logic/ranking";
 import type { Letter } from "../../types";
 
 interface Props {
@@ -20,21 +21,17 @@ interface Drag {
   letter: Letter;
   from: number;
   startX: number;
-  /** Centres of the other chips along x, in order, measured when the drag began. */
-  midpoints: number[];
+  startY: number;
+  /** The other chips' boxes, in order, measured when the drag began (the strip wraps onto rows). */
+  boxes: Box[];
   over: number;
   moved: boolean;
 }
 
-/** The centres along x of the chips other than the one at `index`. */
-function midpointsBesides(list: HTMLOListElement | null, index: number): number[] {
+/** The boxes of the chips other than the one at `index`. */
+function boxesBesides(list: HTMLOListElement | null, index: number): Box[] {
   const chips = [...(list?.children ?? [])] as HTMLElement[];
-  return chips
-    .filter((_, i) => i !== index)
-    .map((chip) => {
-      const rect = chip.getBoundingClientRect();
-      return rect.left + rect.width / 2;
-    });
+  return chips.filter((_, i) => i !== index).map((chip) => chip.getBoundingClientRect());
 }
 
 /** A chip's drag, followed on the window (chips move in the DOM as the preview reorders, which would
@@ -45,8 +42,8 @@ function useChipDrag(order: Letter[], onSelect: Props["onSelect"], onReorder: Pr
   const onPointerDown = (event: PointerEvent, index: number) => {
     if (event.button !== 0) return;
     event.preventDefault(); // no text selection while dragging
-    const midpoints = midpointsBesides(listRef.current, index);
-    setDrag({ letter: order[index], from: index, startX: event.clientX, midpoints, over: index, moved: false });
+    const boxes = boxesBesides(listRef.current, index);
+    setDrag({ letter: order[index], from: index, startX: event.clientX, startY: event.clientY, boxes, over: index, moved: false });
   };
   const latest = useRef({ drag, onSelect, onReorder });
   latest.current = { drag, onSelect, onReorder };
@@ -56,8 +53,8 @@ function useChipDrag(order: Letter[], onSelect: Props["onSelect"], onReorder: Pr
     const onMove = (event: PointerEvent) => {
       const current = latest.current.drag;
       if (!current) return;
-      const moved = current.moved || Math.abs(event.clientX - current.startX) > 4;
-      const over = moved ? dropIndex(current.midpoints, event.clientX) : current.from;
+      const moved = current.moved || Math.hypot(event.clientX - current.startX, event.clientY - current.startY) > 4;
+      const over = moved ? dropPosition(current.boxes, event.clientX, event.clientY) : current.from;
       if (moved !== current.moved || over !== current.over) setDrag({ ...current, moved, over });
     };
     const onUp = () => {
@@ -76,7 +73,8 @@ function useChipDrag(order: Letter[], onSelect: Props["onSelect"], onReorder: Pr
   return { listRef, drag, onPointerDown };
 }
 
-/** Best first, left to right. Drag a chip (mouse, pen or touch) or select it and use the arrow keys;
+/** Best first, left to right (then the next row, where K chips do not fit one). Drag a chip (mouse,
+ * pen or touch) or select it (click, its letter, Tab then Enter or Space) and use the arrow keys;
  * where ties are allowed, "=" on a chip ranks it equal to the one above (tied chips share a rank). */
 export function RankingStrip({ order, selected, snippets, active, onSelect, onReorder, tied = [], onTie }: Props) {
   const { listRef, drag, onPointerDown } = useChipDrag(order, onSelect, onReorder);
@@ -147,7 +145,7 @@ function RankChip({ letter, rank, tied, selected, lifted, snippet, onPointerDown
         class="rank-chip-button"
         aria-pressed={selected}
         aria-label={`${place}: response ${letter.toUpperCase()}`}
-        onKeyDown={(event) => event.key === " " && onSelect()}
+        onClick={onSelect} /* Enter or Space once Tab got here; a pointer's click selected already */
       >
         <span class="rank-pos">{ordinal(rank)}</span>
         <span class="rank-grip" aria-hidden="true">⋮⋮</span>

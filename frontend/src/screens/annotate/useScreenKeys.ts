@@ -44,6 +44,17 @@ function isTextField(element: Element | null): boolean {
   return !!element && (element.matches("input, textarea, select") || (element as HTMLElement).isContentEditable);
 }
 
+/** What Enter or Space presses when it has focus. */
+const CONTROL = "button, a[href], summary, [role=button], [role=link], [role=checkbox], [role=radio], [role=switch], [role=tab], [role=menuitem], [role=option]";
+
+/** Focus is on a control the keyboard got to, which then owns Enter and Space. Not one the mouse
+ * (or a finger) pressed since the last Tab: a click leaves focus on the button it pressed, without
+ * a focus ring, and the annotator who clicked "A much better" and presses Enter means Submit. */
+function onKeyboardControl(element: Element | null, pointerPressed: Element | null): boolean {
+  const control = element?.closest(CONTROL);
+  return !!control && control !== pointerPressed;
+}
+
 /** What the listener reads from the latest render. */
 interface KeyState {
   controls: ScreenControls;
@@ -51,7 +62,7 @@ interface KeyState {
   overlay: Overlay;
 }
 
-function onKey(event: KeyboardEvent, { controls, keyContext, overlay }: KeyState): void {
+function onKey(event: KeyboardEvent, { controls, keyContext, overlay }: KeyState, pointerPressed: Element | null): void {
   if (overlay === "flag" || overlay === "history") return; // these have their own keys
   if (overlay === "help") {
     if (event.key === "Escape" || event.key === "?") {
@@ -61,7 +72,8 @@ function onKey(event: KeyboardEvent, { controls, keyContext, overlay }: KeyState
     return;
   }
   if (!keyContext || controls.session.phase !== "ready") return;
-  const action = actionForKey(event, { ...keyContext, inTextField: isTextField(event.target as Element) });
+  const target = event.target as Element;
+  const action = actionForKey(event, { ...keyContext, inTextField: isTextField(target), onControl: onKeyboardControl(target, pointerPressed) });
   if (!action) return;
   event.preventDefault();
   if (event.repeat && (action.type === "submit" || action.type === "skip" || action.type === "undo")) return;
@@ -73,8 +85,19 @@ export function useScreenKeys(state: KeyState): void {
   const latest = useRef(state);
   latest.current = state;
   useLayoutEffect(() => {
-    const listener = (event: KeyboardEvent) => onKey(event, latest.current);
+    let pointerPressed: Element | null = null; // the control the pointer last pressed, until the next Tab
+    const onPointerDown = (event: PointerEvent) => {
+      pointerPressed = (event.target as Element | null)?.closest?.(CONTROL) ?? null;
+    };
+    const listener = (event: KeyboardEvent) => {
+      if (event.key === "Tab") pointerPressed = null; // focus moves by keyboard from here on
+      onKey(event, latest.current, pointerPressed);
+    };
     document.addEventListener("keydown", listener);
-    return () => document.removeEventListener("keydown", listener);
+    document.addEventListener("pointerdown", onPointerDown, true);
+    return () => {
+      document.removeEventListener("keydown", listener);
+      document.removeEventListener("pointerdown", onPointerDown, true);
+    };
   }, []);
 }
