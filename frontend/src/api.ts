@@ -9,6 +9,7 @@ import type {
   Checkpoint,
   Comparison,
   ComparisonDetail,
+  ComparisonListPage,
   GoldAnswer,
   DataImport,
   DemonstrationCreate,
@@ -197,6 +198,10 @@ export async function withdrawFlag(flagId: number): Promise<void> {
 // Project admins only; the server answers 403 to annotators and 404 outside the project.
 
 export const getOverview = (projectId: number) => get<Overview>(`/api/projects/${projectId}/overview/`);
+
+/** One page of the project's comparisons (the comparison browser); `query` comes from logic/comparisonList. */
+export const listComparisons = (projectId: number, query: string) =>
+  get<ComparisonListPage>(`/api/projects/${projectId}/comparisons/?${query}`);
 
 /** One comparison whole: responses with their models, judgments (judges marked), flags. */
 export const getComparison = (projectId: number, comparisonId: number) =>

@@ -43,4 +43,10 @@ describe("routes", () => {
     expect(matchRoute("/projects/3/dashboard/data/secrets").name).toBe("notFound");
     expect(hrefFor({ name: "dashboard", projectId: 3, tab: "data", section: "snapshots" })).toBe("/projects/3/dashboard/data/snapshots");
   });
+
+  it("has the comparison browser among the Data tab's sections", () => {
+    expect(matchRoute("/projects/3/dashboard/data/comparisons")).toEqual({ name: "dashboard", projectId: 3, tab: "data", section: "comparisons" });
+    expect(hrefFor({ name: "dashboard", projectId: 3, tab: "data", section: "comparisons" })).toBe("/projects/3/dashboard/data/comparisons");
+    expect(matchRoute("/projects/3/dashboard/comparisons").name).toBe("notFound");
+  });
 });

@@ -3,7 +3,7 @@
 
 export type DashboardTab = "overview" | "leaderboard" | "data" | "training";
 /** The Data tab's sections, each at /dashboard/data/<section>; /dashboard/data is the first. */
-export const DATA_SECTIONS = ["import", "export", "snapshots", "settings", "members"] as const;
+export const DATA_SECTIONS = ["import", "comparisons", "export", "snapshots", "settings", "members"] as const;
 export type DataSection = (typeof DATA_SECTIONS)[number];
 
 export type Route =
@@ -25,7 +25,7 @@ const PATTERNS: [RegExp, (match: RegExpMatchArray) => Route][] = [
     (m) => ({ name: "dashboard", projectId: Number(m[1]), tab: m[2] as DashboardTab }),
   ],
   [
-    /^\/projects\/(\d+)\/dashboard\/data\/(import|export|snapshots|settings|members)\/?$/,
+    /^\/projects\/(\d+)\/dashboard\/data\/(import|comparisons|export|snapshots|settings|members)\/?$/,
     (m) => ({ name: "dashboard", projectId: Number(m[1]), tab: "data", section: m[2] as DataSection }),
   ],
   [

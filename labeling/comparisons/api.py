@@ -1,8 +1,8 @@
-"""One comparison whole, for its project's admins (a flagged one opened from the dashboard), and
-making it gold."""
+"""A project's comparisons for its admins: the list (the comparison browser), one comparison whole
+(a flagged one opened from the dashboard), and making it gold."""
 
 from django.urls import path
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,9 +10,98 @@ from rest_framework.views import APIView
 from annotation_site.typed_shapes import TypedDictShape  # noqa: F401  (documents the *Out TypedDicts)
 from labeling.access import access_project
 from labeling.comparisons.gold import comparison_gold_clear, comparison_gold_set
+from labeling.comparisons.listing import ORDERINGS, STATUSES, comparison_list, comparison_rows
 from labeling.comparisons.selectors import comparison_detail, comparison_in_project
-from labeling.comparisons.shapes import ComparisonDetailOut
+from labeling.comparisons.shapes import ComparisonDetailOut, ComparisonPageOut
+from labeling.errors import InvalidInput
 from labeling.models import Winner
+from labeling.paging import BoundedPagination
+
+MAX_TEXT_PARAM = 200  # a model name's column width; more of a search is no search
+
+
+class ComparisonPagination(BoundedPagination):
+    default_limit = 50
+    max_limit = 200
+
+
+def _flag_param(params, name: str) -> bool | None:
+    """``true``/``false`` (or 1/0); None when absent or empty."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in ("true", "1"):
+        return True
+    if raw.lower() in ("false", "0"):
+        return False
+    raise InvalidInput(f"{name} must be true or false, not {raw[:40]!r}", field=name)
+
+
+def _choice_param(params, name: str, choices: tuple[str, ...]) -> str | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw not in choices:
+        raise InvalidInput(f"{name} must be one of {', '.join(choices)}, not {raw[:40]!r}", field=name)
+    return raw
+
+
+def _text_param(params, name: str) -> str | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    if len(raw) > MAX_TEXT_PARAM or "\x00" in raw:
+        raise InvalidInput(f"{name} must be at most {MAX_TEXT_PARAM} characters, without NUL", field=name)
+    return raw
+
+
+def _list_filters(params) -> dict:
+    q = _text_param(params, "q")
+    return {
+        "gold": _flag_param(params, "gold"), "flagged": _flag_param(params, "flagged"),
+        "open_flags": _flag_param(params, "open_flags"), "status": _choice_param(params, "status", STATUSES),
+        "model": _text_param(params, "model"), "q": q.strip() if q else None,
+        "ordering": _choice_param(params, "ordering", ORDERINGS) or "id",
+    }
+
+
+_LIST_PARAMETERS = [
+    OpenApiParameter("gold", bool, description="Only gold comparisons (true) or only ordinary ones (false)."),
+    OpenApiParameter("flagged", bool, description="Only those with a flag, resolved or not (true), or with none (false)."),
+    OpenApiParameter("open_flags", bool, description="Only those with an unresolved flag (true), or with none (false)."),
+    OpenApiParameter("status", str, enum=list(STATUSES),
+                     description="By counted judgments against the project's overlap: none, some, or at least overlap."),
+    OpenApiParameter("model", {"type": "string", "maxLength": MAX_TEXT_PARAM},
+                     description="Only those with a response by this model (its exact name)."),
+    OpenApiParameter("q", {"type": "string", "maxLength": MAX_TEXT_PARAM},
+                     description="Only those whose prompt's last (user) turn contains this text, in any case."),
+    OpenApiParameter("ordering", str, enum=list(ORDERINGS), description="Order of the list (default id); ties by id (newest first under -created_at)."),
+    *ComparisonPagination.schema_parameters(),
+]
+
+
+class ComparisonListView(APIView):
+    @extend_schema(
+        parameters=_LIST_PARAMETERS,
+        responses={
+            200: ComparisonPageOut,
+            400: OpenApiResponse(description="A filter, ordering, limit or offset that is not one allowed; the message names it."),
+            401: OpenApiResponse(description="Not signed in."),
+            403: OpenApiResponse(description="A member of the project who is not one of its admins."),
+            404: OpenApiResponse(description="No such project, or not a member of it."),
+        },
+    )
+    def get(self, request, project_id: int):
+        """The project's comparisons, filtered and a page at a time, for its admins (model names included)."""
+        project = access_project(request.user, project_id, admin=True)
+        comparisons = comparison_list(project=project, **_list_filters(request.query_params))
+        paginator = ComparisonPagination()
+        page = paginator.paginate_queryset(comparisons, request, view=self)
+        body: ComparisonPageOut = {
+            "count": paginator.count, "next": paginator.get_next_link(), "previous": paginator.get_previous_link(),
+            "results": comparison_rows(project=project, comparisons=page),
+        }
+        return Response(body)
 
 
 class ComparisonDetailView(APIView):
@@ -53,6 +142,7 @@ class ComparisonGoldView(APIView):
 
 
 urlpatterns = [
+    path("projects/<int:project_id>/comparisons/", ComparisonListView.as_view(), name="project-comparison-list"),
     path(
         "projects/<int:project_id>/comparisons/<int:comparison_id>/",
         ComparisonDetailView.as_view(), name="project-comparison-detail",

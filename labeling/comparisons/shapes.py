@@ -2,9 +2,9 @@
 ``XOut`` is the schema component ``X``): unlike the annotation screen's, not blind."""
 
 from datetime import datetime
-from typing import Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
-from labeling.annotation.shapes import PromptOut
+from labeling.annotation.shapes import COUNT, LINK, PromptOut
 from labeling.review.shapes import ReviewedJudgmentOut
 
 
@@ -49,3 +49,32 @@ class ComparisonDetailOut(TypedDict):
     created_at: datetime
     judgments: list[ComparisonJudgmentOut]
     flags: list[ComparisonFlagOut]
+
+
+class ComparisonRowOut(TypedDict):
+    """One comparison in the comparison browser: the start of its prompt's last (user) turn as plain
+    text, the models of its responses by position, its counted judgments against the project's
+    overlap, gold, whether it is open, its flags (unresolved and all), and ``agreement``: the share
+    of its counted judgments giving the most common verdict (null under two)."""
+
+    id: int
+    prompt: int
+    prompt_excerpt: str
+    model_names: Annotated[list[str], {"description": "The models of its responses, in position order (a, b, ...)."}]
+    judgment_count: Annotated[int, COUNT]
+    overlap: Annotated[int, COUNT]
+    is_gold: bool
+    is_open: bool
+    open_flags: Annotated[int, COUNT]
+    flags: Annotated[int, COUNT]
+    agreement: Annotated[float | None, {"minimum": 0, "maximum": 1}]
+    created_at: datetime
+
+
+class ComparisonPageOut(TypedDict):
+    """One page of a project's comparisons (``limit`` and ``offset`` as query parameters)."""
+
+    count: Annotated[int, COUNT]
+    next: Annotated[str | None, LINK]
+    previous: Annotated[str | None, LINK]
+    results: list[ComparisonRowOut]

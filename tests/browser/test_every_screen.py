@@ -74,6 +74,7 @@ def screens(project, comparison, runs, checkpoint) -> list[tuple[str, str, str]]
         ("review", f"/projects/{project.pk}/review", "review-entry"),
         ("overview", base, "overview"),
         ("comparison", f"{base}/comparisons/{comparison.pk}", "comparison-judgments"),
+        ("comparisons", f"{base}/data/comparisons", "comparison-table"),
         ("leaderboard", f"{base}/leaderboard", "leaderboard-table"),
         *[(f"data-{section}", f"{base}/data/{section}", f"{panel}-panel") for section, panel in [
             ("import", "import"), ("export", "export"), ("snapshots", "snapshot"), ("settings", "settings"),

@@ -118,6 +118,7 @@ MATRIX = [
                                                    "client_key": new_client_key()})),
     Row("get", "api/snapshots/<int:snapshot_id>/", ADMINS, fixed(lambda w, r: f"/api/snapshots/{w.snapshot.pk}/")),
     Row("post", "api/flags/<int:flag_id>/resolve/", ADMINS, fixed(lambda w, r: f"/api/flags/{w.flag.pk}/resolve/")),
+    Row("get", P + "comparisons/", ADMINS, project_url("comparisons/?flagged=true&ordering=-judgment_count")),
     Row("get", P + "comparisons/<int:comparison_id>/", ADMINS,
         fixed(lambda w, r: f"/api/projects/{w.project.pk}/comparisons/{w.flag.comparison_id}/")),
     Row("put", P + "comparisons/<int:comparison_id>/gold/", ADMINS,

@@ -5,6 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from labeling.annotation.api import JudgmentPagination
+from labeling.comparisons.api import ComparisonPagination
 from labeling.review.api import ReviewPagination
 
 pytestmark = pytest.mark.django_db
@@ -20,6 +21,7 @@ def test_a_project_query_parameter_that_is_not_an_integer_is_a_400_naming_it(api
 PAGED_LISTS = {  # path template -> the most rows one page may hold
     "/api/judgments/?project={project}&all=1": JudgmentPagination.max_limit,
     "/api/projects/{project}/review/?state=all": ReviewPagination.max_limit,
+    "/api/projects/{project}/comparisons/?ordering=id": ComparisonPagination.max_limit,
 }
 
 

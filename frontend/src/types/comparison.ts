@@ -47,3 +47,32 @@ export interface ComparisonDetail {
   /** Newest first. */
   flags: ComparisonFlag[];
 }
+
+/** One comparison in the comparison browser: GET /api/projects/{id}/comparisons/ (project admins). */
+export interface ComparisonRow {
+  id: number;
+  prompt: number;
+  /** The start of the prompt's last user turn, one line: untrusted text, shown as JSX text only. */
+  prompt_excerpt: string;
+  /** The models of its responses, in position order (a, b, ...). */
+  model_names: string[];
+  /** People's counted judgments (not a judge's, not rejected ones). */
+  judgment_count: number;
+  /** The project's overlap: judgments each comparison wants. */
+  overlap: number;
+  is_gold: boolean;
+  is_open: boolean;
+  /** Unresolved flags, and all of them. */
+  open_flags: number;
+  flags: number;
+  /** Share of its counted judgments giving the most common verdict; null under two. */
+  agreement: number | null;
+  created_at: string;
+}
+
+export interface ComparisonListPage {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: ComparisonRow[];
+}

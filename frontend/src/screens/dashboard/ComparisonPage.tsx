@@ -6,20 +6,29 @@ import { verdictText } from "../../logic/reviewQuery";
 import { hrefFor } from "../../router";
 import type { ComparisonDetail, ComparisonFlag, ComparisonJudgment, GoldAnswer, Project } from "../../types";
 import "../../styles/review.css";
+import { comparisonListReturn } from "./ComparisonBrowser";
 import { GoldControl, useGold } from "./GoldControl";
 import { REASON_LABELS, useResolve } from "./OpenFlags";
 import { usePolled } from "./usePolled";
 
-/** One comparison whole, opened from a flag (or an annotator's fastest judgments): the prompt, each
+/** One comparison whole, opened from a flag, the comparison list (then "back" returns to the list as it
+ * was filtered) or an annotator's fastest judgments: the prompt, each
  * response with its model, every judgment (a judge's marked) and the flags, resolvable here.
  * Prompts and responses are model or user text: Markdown renders them escaped; the rest is JSX text. */
 export function ComparisonPage({ project, comparisonId }: { project: Project; comparisonId: number }) {
   const [loaded, reload] = usePolled(() => getComparison(project.id, comparisonId), null, [project.id, comparisonId]);
+  const fromList = comparisonListReturn(project.id, comparisonId);
   return (
     <div class="dash-stack" data-testid="comparison-page" data-comparison={comparisonId}>
-      <a class="btn btn-ghost btn-sm back-link" href={hrefFor({ name: "dashboard", projectId: project.id, tab: "overview" })} data-nav>
-        ← Overview
-      </a>
+      {fromList ? (
+        <a class="btn btn-ghost btn-sm back-link" href={fromList} data-nav data-testid="comparison-back-to-list">
+          ← Comparisons
+        </a>
+      ) : (
+        <a class="btn btn-ghost btn-sm back-link" href={hrefFor({ name: "dashboard", projectId: project.id, tab: "overview" })} data-nav>
+          ← Overview
+        </a>
+      )}
       {loaded.state === "loading" && <div class="skeleton" style={{ height: "200px" }} />}
       {loaded.state === "error" && (
         <div class="error-box">{loaded.status === 404 ? `No comparison #${comparisonId} in this project.` : loaded.message}</div>

@@ -1,6 +1,7 @@
 import { getStats } from "../../api";
 import { DATA_SECTIONS, type DataSection, hrefFor } from "../../router";
 import type { Project } from "../../types";
+import { ComparisonBrowser } from "./ComparisonBrowser";
 import { ExportPanel } from "./ExportPanel";
 import { ImportPanel } from "./ImportPanel";
 import { MembersPanel } from "./MembersPanel";
@@ -10,6 +11,7 @@ import { usePolled } from "./usePolled";
 
 const LABELS: Record<DataSection, string> = {
   import: "Import",
+  comparisons: "Comparisons",
   export: "Export",
   snapshots: "Snapshots",
   settings: "Settings",
@@ -23,7 +25,8 @@ interface Props {
   onProjectChange: (project: Project) => void;
 }
 
-/** Data in and out (import, export, snapshots) and the project's settings and members, a section each. */
+/** Data in and out (import, export, snapshots), the comparisons themselves, and the project's settings and
+ * members, a section each. */
 export function DataPage({ project, section = DATA_SECTIONS[0], onProjectChange }: Props) {
   return (
     <div class="dash-stack" data-testid="data-page" data-section={section}>
@@ -42,6 +45,7 @@ export function DataPage({ project, section = DATA_SECTIONS[0], onProjectChange 
         ))}
       </nav>
       {section === "import" && <ImportPanel project={project} />}
+      {section === "comparisons" && <ComparisonBrowser project={project} />}
       {section === "export" && <WithFilterChoices project={project} panel={ExportPanel} />}
       {section === "snapshots" && <WithFilterChoices project={project} panel={SnapshotPanel} />}
       {section === "settings" && <SettingsPanel project={project} onProjectChange={onProjectChange} />}
