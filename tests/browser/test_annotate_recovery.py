@@ -108,27 +108,3 @@ def test_a_lost_connection_is_said_and_the_next_comparison_comes_back_with_it(pa
     assert {j.comparison_id: j.winner for j in Judgment.objects.all()} == {comparisons[0].pk: "a", comparisons[1].pk: "b"}
     press(page, "a", "1", "Enter")
     expect_shown(page, comparisons[3])  # none was leased and left unseen
-
-
-def test_a_comparison_judged_in_another_tab_is_not_reported_submitted(page, annotator_user):
-    project = ProjectFactory(strength_scale=SCALE)
-    add_member(project, annotator_user)
-    first, second = (make_comparison(project, priority=2 - n) for n in range(2))
-
-    log_in(page, annotator_user.username, next_path=f"/projects/{project.pk}/annotate")
-    other = page.context.new_page()
-    other.goto(f"/projects/{project.pk}/annotate")
-    expect_shown(page, first)
-    expect_shown(other, first)
-    press(page, "a", "1", "Enter")
-    expect_shown(page, second)
-    expect(page.get_by_test_id("save-status")).to_have_text("All saved")
-
-    press(other, "b", "2", "Enter")
-    expect_shown(other, second)  # it is judged: moving on is right
-    confirmation = other.get_by_test_id("confirmation")
-    expect(confirmation).to_have_text(f"#{first.pk} already judged in another tab or session")
-    expect(other.get_by_test_id("toast")).to_contain_text("already judged in another tab or session")
-    expect(other.get_by_test_id("history-button")).to_have_count(0)  # nothing of its own to undo
-    assert stored(first)[:2] == ("a", 1)
-    assert Judgment.objects.count() == 1

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Comparison } from "../types";
-import { ComparisonFeed, waitingMessage } from "./comparisonFeed";
+import { ComparisonFeed, comparisonsEndedBy, waitingMessage } from "./comparisonFeed";
 
 const NOW = Date.parse("2025-01-01T12:00:00Z");
 
@@ -65,6 +65,32 @@ describe("ComparisonFeed", () => {
     // The judgment for 1 is still in the retry queue: the server answers 1 again.
     expect(await feed.advance()).toBeNull();
     expect(fake.calls.filter((c) => c === "current")).toHaveLength(3);
+  });
+
+  it("never offers a comparison whose judgment waits in the queue a closed tab stored", async () => {
+    // Judged 1 and 2 offline, tab closed, reopened online: the queue (restored from storage)
+    // sends the judgments while the page asks; the server, having seen only the first, answers 2.
+    const fake = server([comparison(4)], comparison(2));
+    const feed = new ComparisonFeed({
+      ...fake.source,
+      pending: () => [1, 2],
+      settled: async () => { fake.state.current = comparison(3); },
+    });
+    expect((await feed.start())?.id).toBe(3);
+    await flush();
+    expect(feed.ready?.id).toBe(4);
+  });
+
+  it("skips a comparison finished in another tab, on screen or waiting next", async () => {
+    const fake = server([comparison(1), comparison(2), comparison(3)]);
+    const feed = new ComparisonFeed(fake.source);
+    await feed.start();
+    await flush();
+    expect(feed.finishedElsewhere(2)).toBe(false);
+    expect(feed.ready).toBeNull();
+    expect(feed.finishedElsewhere(1)).toBe(true);
+    fake.state.current = comparison(3);
+    expect((await feed.advance())?.id).toBe(3);
   });
 
   it("drops a prefetched comparison whose lease has nearly run out", async () => {
@@ -177,6 +203,19 @@ describe("ComparisonFeed", () => {
     expect((await third)?.id).toBe(3);
     await flush();
     expect(feed.ready?.id).toBe(4);
+  });
+});
+
+describe("comparisonsEndedBy", () => {
+  it("names the comparisons a queued judgment or skip ends, not a flag or a demonstration", () => {
+    const ended = comparisonsEndedBy([
+      { path: "/api/judgments/", body: { comparison: 7, winner: "a" } },
+      { path: "/api/demonstrations/", body: { prompt: 8, text: "x" } },
+      { path: "/api/comparisons/9/flag/", body: { reason: "other" } },
+      { path: "/api/comparisons/10/skip/", body: { reason: "" } },
+      { path: "/api/judgments/", body: null },
+    ]);
+    expect([...ended].sort((a, b) => a - b)).toEqual([7, 10]);
   });
 });
 

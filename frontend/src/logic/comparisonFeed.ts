@@ -4,7 +4,9 @@
 // (next-task?ahead=1) and loaded, so a submit shows it at once. A comparison whose lease is about
 // to run out is not shown; one the annotator already finished is never shown again, even if the
 // server has not seen the write yet (it sits in the retry queue): then the feed waits for the
-// queue and asks again.
+// queue and asks again. That holds across a reload too: a page opened while judgments made
+// before (offline, in a closed tab) still wait in the stored queue counts their comparisons
+// finished from the start, or the server, which has not seen them, would offer one again.
 
 import type { Comparison } from "../types";
 import type { QueueStatus } from "./retryQueue";
@@ -15,6 +17,8 @@ export interface FeedSource {
   next(ahead: boolean): Promise<Comparison | null>;
   /** Resolves once earlier writes (judgments, skips) have reached the server. */
   settled(): Promise<void>;
+  /** The comparisons whose judgment or skip waits in the write queue (stored by an earlier page too). */
+  pending?: () => Iterable<number>;
   now?: () => number;
 }
 
@@ -49,6 +53,7 @@ export class ComparisonFeed {
   }
 
   async start(): Promise<Comparison | null> {
+    for (const id of this.source.pending?.() ?? []) this.finished.add(id);
     this.current = await this.fetchCurrent();
     this.prefetch();
     return this.current;
@@ -69,6 +74,14 @@ export class ComparisonFeed {
     }
     this.prefetch();
     return this.current;
+  }
+
+  /** `comparisonId` was judged or skipped elsewhere (another tab): it is not shown from here on.
+   * True when it is the one on screen (the caller moves on with advance()). */
+  finishedElsewhere(comparisonId: number): boolean {
+    this.finished.add(comparisonId);
+    this.upcoming = this.upcoming.filter((queued) => queued.id !== comparisonId);
+    return this.current?.id === comparisonId;
   }
 
   /** Undo: the reopened comparison comes back on screen; the one that was there waits next in line. */
@@ -145,6 +158,19 @@ export class ComparisonFeed {
     const expires = Date.parse(comparison.lease_expires_at ?? "");
     return Number.isNaN(expires) ? Infinity : expires - now;
   }
+}
+
+/** The comparisons that writes in the queue end (a judgment, a skip): never to be offered again,
+ * whatever the server says before they reach it. A flag alone ends nothing. */
+export function comparisonsEndedBy(requests: readonly { path: string; body: unknown }[]): Set<number> {
+  const ended = new Set<number>();
+  for (const { path, body } of requests) {
+    const skipped = /^\/api\/comparisons\/(\d+)\/skip\/$/.exec(path);
+    if (skipped) ended.add(Number(skipped[1]));
+    const judged = path === "/api/judgments/" ? (body as { comparison?: unknown } | null)?.comparison : undefined;
+    if (typeof judged === "number") ended.add(judged);
+  }
+  return ended;
 }
 
 /** What the pane says instead of bare placeholders while the next comparison cannot load: the

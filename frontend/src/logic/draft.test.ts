@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkSubmit, type DraftAction, type DraftConfig, newDraft, reduceDraft, reopenedDraft, toJudgment } from "./draft";
+import { checkSubmit, type DraftAction, type DraftConfig, newDraft, reduceDraft, reopenedDraft, restoredDraft, savedDraft, toJudgment } from "./draft";
 
 const pairwise: DraftConfig = { comparisonKind: "pairwise", letters: ["a", "b"], scaleSize: 3, allowTies: true, criteria: [] };
 const ranking: DraftConfig = { comparisonKind: "ranking", letters: ["a", "b", "c"], scaleSize: 3, allowTies: true, criteria: [] };
@@ -188,5 +188,42 @@ describe("a draft reopened by Undo", () => {
     const draft = play(config, { type: "choose", target: "a" }, { type: "strength", value: 3 });
     const again = [{ type: "choose", target: "a" }, { type: "strength", value: 3 }] as DraftAction[];
     expect(toJudgment(again.reduce(reduceDraft, reopenedDraft(judged)), meta)).toEqual(toJudgment(draft, meta));
+  });
+});
+
+describe("a draft kept in the browser", () => {
+  const config = { ...pairwise, criteria: ["helpful"] };
+  /** Through storage and back: what a reload does. */
+  const reloaded = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
+
+  it("keeps nothing while nothing is chosen, the rationale aside", () => {
+    expect(savedDraft(play(config, { type: "rationale", text: "why" }, { type: "criterion", index: 1 }))).toBeNull();
+    expect(savedDraft(play(config, { type: "strength", value: 2 }))).not.toBeNull();
+  });
+
+  it("comes back with its verdicts, strength, criteria and rationale", () => {
+    const draft = play(config, { type: "choose", target: "b" }, { type: "strength", value: 2 }, { type: "choose", target: "a", criterion: 1 });
+    const back = restoredDraft(config, reloaded(savedDraft(draft)), "B cites a source");
+    expect(back).toMatchObject({ active: draft.active, verdicts: draft.verdicts, follows: draft.follows, rationale: "B cites a source" });
+    expect(toJudgment(back, meta)).toEqual(toJudgment({ ...draft, rationale: "B cites a source" }, meta));
+  });
+
+  it("brings a ranking back with its ties and what was moved", () => {
+    const ties = { ...ranking, criteria: ["helpful"] };
+    const draft = play(ties, { type: "rankSelect", letter: "c" }, { type: "rankMove", delta: -2 }, { type: "rankTie", letter: "a" });
+    const back = restoredDraft(ties, reloaded(savedDraft(draft)), "");
+    expect(back.rankings).toEqual(draft.rankings);
+    expect(back.tied).toEqual(draft.tied);
+    expect(checkSubmit(back)).toEqual(checkSubmit(draft));
+  });
+
+  it("leaves out choices that no longer fit the comparison, keeping the text", () => {
+    const draft = play(config, { type: "choose", target: "b" }, { type: "strength", value: 3 });
+    const saved = reloaded(savedDraft(draft));
+    const fresh = (other: DraftConfig) => ({ ...newDraft(other), rationale: "kept" });
+    expect(restoredDraft({ ...config, scaleSize: 2 }, saved, "kept")).toEqual(fresh({ ...config, scaleSize: 2 }));
+    expect(restoredDraft({ ...config, criteria: ["honest"] }, saved, "kept")).toEqual(fresh({ ...config, criteria: ["honest"] }));
+    expect(restoredDraft(config, { verdicts: "garbage" }, "kept")).toEqual(fresh(config));
+    expect(restoredDraft(config, null, "kept")).toEqual(fresh(config));
   });
 });

@@ -97,6 +97,65 @@ export function reopenedDraft(draft: Draft): Draft {
   return { ...draft, active: 0, selected: null, confirmingUnchanged: false };
 }
 
+/** What of a draft is kept in the browser until it is sent (logic/unsentText), so that a reload,
+ * or the comparison coming back after an undo took another's place, finds the verdicts where they
+ * were: the choices made. The settings come from the project again; the rationale is kept as text. */
+export interface SavedDraft {
+  active: number;
+  verdicts: Record<string, PairwiseDraftVerdict>;
+  rankings: Record<string, Letter[]>;
+  tied: Record<string, Letter[]>;
+  touched: Record<string, boolean>;
+  follows: Record<string, boolean>;
+}
+
+/** The choices to keep; null while nothing is chosen (a fresh draft keeps nothing). */
+export function savedDraft(draft: Draft): SavedDraft | null {
+  const fresh = newDraft(draft.config);
+  const chosen = draft.criteria.some((criterion) => {
+    const verdict = draft.verdicts[criterion];
+    return verdict.winner !== null || verdict.strength !== null || draft.touched[criterion] ||
+      draft.tied[criterion].length > 0 || draft.follows[criterion] !== fresh.follows[criterion];
+  });
+  if (!chosen) return null;
+  const { active, verdicts, rankings, tied, touched, follows } = draft;
+  return { active, verdicts, rankings, tied, touched, follows };
+}
+
+/** A fresh draft for `config` with the kept `rationale` and, where `saved` fits the comparison as
+ * the project stands now (the same responses, criteria, scale), the kept choices; a draft that
+ * does not fit (the project changed, another version wrote it) is left out and the text kept. */
+export function restoredDraft(config: DraftConfig, saved: unknown, rationale: string): Draft {
+  const fresh = { ...newDraft(config), rationale };
+  if (!saved || typeof saved !== "object") return fresh;
+  const kept = saved as Partial<SavedDraft>;
+  const fits = fresh.criteria.every((criterion) => fitsCriterion(config, kept, criterion));
+  if (!fits) return fresh;
+  const active = Number.isInteger(kept.active) && (kept.active as number) >= 0 && (kept.active as number) < fresh.criteria.length
+    ? (kept.active as number) : 0;
+  const pick = <T>(record: Record<string, T> | undefined) =>
+    Object.fromEntries(fresh.criteria.map((criterion) => [criterion, (record as Record<string, T>)[criterion]]));
+  return {
+    ...fresh, active,
+    verdicts: pick(kept.verdicts), rankings: pick(kept.rankings), tied: pick(kept.tied),
+    touched: pick(kept.touched), follows: pick(kept.follows),
+  };
+}
+
+function fitsCriterion(config: DraftConfig, kept: Partial<SavedDraft>, criterion: string): boolean {
+  const verdict = kept.verdicts?.[criterion];
+  const ranking = kept.rankings?.[criterion];
+  const tied = kept.tied?.[criterion];
+  if (!verdict || !Array.isArray(ranking) || !Array.isArray(tied)) return false;
+  const winners: (string | null)[] = [null, ...(config.comparisonKind === "pairwise" ? config.letters : []), ...(config.allowTies ? ["tie"] : [])];
+  const strength = verdict.strength;
+  const strengthFits = strength === null || (Number.isInteger(strength) && strength >= 1 && strength <= config.scaleSize);
+  const isPermutation = ranking.length === config.letters.length && config.letters.every((letter) => ranking.includes(letter));
+  const tiesFit = tied.every((letter) => ranking.indexOf(letter) > 0) && new Set(tied).size === tied.length;
+  return winners.includes(verdict.winner) && strengthFits && isPermutation && tiesFit &&
+    typeof kept.touched?.[criterion] === "boolean" && typeof kept.follows?.[criterion] === "boolean";
+}
+
 export function criterionLabel(criterion: string): string {
   return criterion === OVERALL ? "Overall" : criterion.charAt(0).toUpperCase() + criterion.slice(1);
 }

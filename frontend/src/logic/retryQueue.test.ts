@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Classification, RetryQueue } from "./retryQueue";
+import { type Classification, DroppedJob, RetryQueue } from "./retryQueue";
 
 class Offline extends Error {}
 class Rejected extends Error {}
@@ -82,6 +82,42 @@ describe("RetryQueue", () => {
     expect(queue.status().failed).toEqual([{ id: "k1", label: "Judgment #1", error: "lease expired" }]);
     queue.dismissFailed();
     expect(queue.status().failed).toEqual([]);
+  });
+
+  it("drops a job that goes after one rejected for good, also after a reload, and reports only the first", async () => {
+    const storage = memoryStore();
+    const offline = harness([() => { throw new Offline("offline"); }], storage);
+    offline.queue.enqueue("j1", "Judgment #1", { key: "j1" }).catch(() => undefined);
+    offline.queue.enqueue("d1", "Demonstration #1", { key: "d1" }, { after: "j1" }).catch(() => undefined);
+    await flush();
+    expect(JSON.parse(storage.data.get("q") as string)).toMatchObject([{ id: "j1" }, { id: "d1", after: "j1" }]);
+
+    // Reopened: the judgment is refused (already judged in another tab); its demonstration is not sent.
+    const reloaded = harness([() => { throw new Rejected("already judged"); }], storage);
+    const later = reloaded.queue.enqueue("k2", "two", { key: "k2" });
+    reloaded.queue.resume();
+    await expect(later).resolves.toEqual({ ok: "k2" });
+    expect(reloaded.sent.map((r) => r.key)).toEqual(["j1", "k2"]);
+    expect(reloaded.queue.status().failed.map((job) => job.id)).toEqual(["j1"]);
+    expect(JSON.parse(storage.data.get("q") as string)).toEqual([]);
+
+    const { queue, sent } = harness([() => { throw new Rejected("already judged"); }]);
+    const judgment = queue.enqueue("j2", "Judgment #2", { key: "j2" });
+    const demonstration = queue.enqueue("d2", "Demonstration #2", { key: "d2" }, { after: "j2" });
+    await expect(judgment).rejects.toThrow("already judged");
+    await expect(demonstration).rejects.toBeInstanceOf(DroppedJob);
+    expect(sent.map((r) => r.key)).toEqual(["j2"]);
+  });
+
+  it("sends a job that goes after a delivered one, and lists what is pending", async () => {
+    const { queue, sent } = harness([]);
+    const judgment = queue.enqueue("j1", "Judgment #1", { key: "j1" });
+    queue.enqueue("d1", "Demonstration #1", { key: "d1" }, { after: "j1" });
+    expect(queue.pendingRequests()).toEqual([{ key: "j1" }, { key: "d1" }]);
+    await judgment;
+    await queue.whenIdle();
+    expect(sent.map((r) => r.key)).toEqual(["j1", "d1"]);
+    expect(queue.pendingRequests()).toEqual([]);
   });
 
   it("pauses on a lost session and keeps the job until resumed", async () => {

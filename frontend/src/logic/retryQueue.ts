@@ -4,7 +4,9 @@
 // server answers the first judgment instead of storing a second one. Jobs go one at a time in
 // order (an undo or a skip never overtakes the judgment before it). Network errors and 5xx wait
 // and retry with backoff; an expired session pauses the queue (jobs stay, in localStorage too,
-// until the annotator logs in again); any other 4xx is final and reported.
+// until the annotator logs in again); any other 4xx is final and reported. A job can go `after`
+// another: it is sent only if that one is delivered (the ideal response written with a judgment
+// the server refused as already judged must not be stored on its own).
 
 export type Classification = "retry" | "pause" | "fail";
 
@@ -14,7 +16,13 @@ export interface QueuedJob<R> {
   request: R;
   attempts: number;
   enqueuedAt: number;
+  /** The id of an earlier job this one goes with: if that one fails for good, this one is dropped. */
+  after?: string;
 }
+
+/** What a job dropped with the job it went `after` rejects with (not reported as failed: the
+ * failure of the job it went with is). */
+export class DroppedJob extends Error {}
 
 export interface FailedJob {
   id: string;
@@ -86,9 +94,10 @@ export class RetryQueue<R> {
   }
 
   /** Queue a write; resolves with the server's answer once delivered, rejects if it failed for good. */
-  enqueue(id: string, label: string, request: R): Promise<unknown> {
+  enqueue(id: string, label: string, request: R, options: { after?: string } = {}): Promise<unknown> {
     const promise = new Promise((resolve, reject) => this.waiters.set(id, { resolve, reject }));
-    this.jobs.push({ id, label, request, attempts: 0, enqueuedAt: this.opts.now() });
+    const after = options.after !== undefined && this.has(options.after) ? { after: options.after } : {};
+    this.jobs.push({ id, label, request, attempts: 0, enqueuedAt: this.opts.now(), ...after });
     this.persist();
     this.kick();
     return promise;
@@ -104,6 +113,12 @@ export class RetryQueue<R> {
 
   has(id: string): boolean {
     return this.jobs.some((job) => job.id === id);
+  }
+
+  /** The requests still to deliver, in order (restored ones included): what the screen must not
+   * offer again, or send twice. */
+  pendingRequests(): R[] {
+    return this.jobs.map((job) => job.request);
   }
 
   /** Resolves when nothing is pending (immediately if so). */
@@ -153,6 +168,7 @@ export class RetryQueue<R> {
         if (kind === "fail") {
           this.failed.push({ id: job.id, label: job.label, error: this.lastError });
           this.finish(job, (waiter) => waiter.reject(error));
+          this.dropFollowers(job, this.lastError);
           continue;
         }
         job.attempts += 1;
@@ -182,6 +198,20 @@ export class RetryQueue<R> {
     const waiter = this.waiters.get(job.id);
     this.waiters.delete(job.id);
     if (waiter) settle(waiter);
+  }
+
+  /** The jobs that went `after` a job that failed for good go too, stored or not. */
+  private dropFollowers(failed: QueuedJob<R>, reason: string): void {
+    const followers = this.jobs.filter((job) => job.after === failed.id);
+    if (!followers.length) return;
+    this.jobs = this.jobs.filter((job) => job.after !== failed.id);
+    this.persist();
+    for (const job of followers) {
+      const waiter = this.waiters.get(job.id);
+      this.waiters.delete(job.id);
+      waiter?.reject(new DroppedJob(`not sent: ${failed.label} failed (${reason})`));
+      this.dropFollowers(job, reason);
+    }
   }
 
   private notify(): void {

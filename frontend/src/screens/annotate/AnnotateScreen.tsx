@@ -50,6 +50,7 @@ function AnnotateScreen({ projectId }: { projectId: number }) {
       <div class="annotate-body">
         <div class="work-column">
           <main class="workspace">
+            <OpenElsewhere session={session} />
             <ComparisonBody
               session={session}
               onCardClick={(letter) => cardClick(session, letter)}
@@ -151,6 +152,17 @@ function ScreenOverlays({ overlay, controls }: { overlay: Overlay; controls: Scr
     session.flag(reason, note, keepJudging);
   };
   return <FlagMenu onClose={closeOverlay} onConfirm={confirm} />;
+}
+
+/** The comparison on screen is open in another tab of the annotator's too (leases are the user's,
+ * so both tabs are given it): only one of the two judgments can be stored. */
+function OpenElsewhere({ session }: { session: AnnotationSession }) {
+  if (!session.openElsewhere || !session.comparison) return null;
+  return (
+    <p class="waiting-note problems" role="status" data-testid="open-elsewhere">
+      #{session.comparison.id} is open in another tab too: judge it in one tab only. The other moves on once it is saved.
+    </p>
+  );
 }
 
 function Toast({ session }: { session: AnnotationSession }) {

@@ -1,9 +1,9 @@
 // The comparison on screen: its draft judgment, the demonstration being written, the time spent
 // on it, and the phase of the screen (loading, ready, empty, error).
 
-import { type MutableRef, useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from "preact/hooks";
+import { type MutableRef, useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
 import { ApiError, loginUrl } from "../../api";
-import { type Draft, type DraftAction, draftConfigFor, newDraft, reduceDraft, reopenedDraft } from "../../logic/draft";
+import { type Draft, type DraftAction, draftConfigFor, reduceDraft, reopenedDraft, restoredDraft, savedDraft } from "../../logic/draft";
 import type { Shown } from "../../logic/sessionHistory";
 import { Stopwatch } from "../../logic/stopwatch";
 import { UnsentTextStore } from "../../logic/unsentText";
@@ -59,30 +59,41 @@ export function useComparisonView(project: Project | null, { phase, setPhase, er
   const [demoText, setDemoText] = useState("");
   const [problems, setProblems] = useState<string[]>([]);
   useVisibleTime(stopwatch);
-  const unsent = useUnsentText(comparison, draft, demoText);
+  const onScreen = useRef<OnScreen>({ comparison, draft, demoText });
+  onScreen.current = { comparison, draft, demoText };
+  const unsent = useUnsentWork(onScreen.current, stopwatch);
 
   /** Put `next` on screen: fresh, or (`from`, after an undo) as it was left, its keys starting on Overall. */
   const show = useCallback(
     (next: Comparison | null, from?: Omit<Shown, "comparison">) => {
-      setComparison((left) => {
-        // The one on screen was submitted or skipped (a reload starts from none): its text was sent.
-        if (left && left.id !== next?.id) unsent.current.forget(left.id);
-        return next;
-      });
+      const left = onScreen.current;
+      // The one on screen goes without a submit or a skip (those forgot it: finish()) when an undo
+      // puts another in its place: what was done on it is kept, time included, to come back as left.
+      if (left.comparison && left.comparison.id !== next?.id) unsent.keep(left, stopwatch.current.elapsedMs());
+      setComparison(next);
       setProblems([]);
       setPhase(next ? "ready" : "empty");
-      stopwatch.current = new Stopwatch(undefined, from?.timeMs ?? 0);
-      if (!next || !project) return;
-      // Fresh: with what was typed on it and not sent, if the page was reloaded in between.
-      const kept = from ? null : unsent.current.load(next.id);
-      const fresh = { ...newDraft(draftConfigFor(project, next)), rationale: kept?.rationale ?? "" };
+      if (!next || !project) {
+        stopwatch.current = new Stopwatch();
+        return;
+      }
+      unsent.finished.delete(next.id);
+      // Fresh: with what was chosen and typed on it and not sent (a reload, or an undo that took
+      // its place in between), verdicts and text together.
+      const kept = from ? null : unsent.store.load(next.id);
+      const fresh = restoredDraft(draftConfigFor(project, next), kept?.draft, kept?.rationale ?? "");
+      stopwatch.current = new Stopwatch(undefined, from?.timeMs ?? kept?.timeMs ?? 0);
       dispatchDraft({ type: "load", draft: from ? reopenedDraft(from.draft) : fresh });
       setDemoText(from?.demoText ?? kept?.demonstration ?? "");
       if (document.visibilityState === "visible") stopwatch.current.start();
       window.scrollTo({ top: 0 });
     },
-    [project, setPhase],
+    [project, setPhase, unsent],
   );
+
+  /** The comparison was submitted or skipped (here or in another tab): what was kept of it goes,
+   * and is not kept again while it stays on screen. Its text is in the queued write now. */
+  const finish = useCallback((comparisonId: number) => unsent.forget(comparisonId), [unsent]);
 
   /** A change to the draft from a key or click; clears the "missing" message of a refused submit. */
   const edit = useCallback((action: DraftAction) => {
@@ -92,23 +103,42 @@ export function useComparisonView(project: Project | null, { phase, setPhase, er
 
   return {
     stopwatch, phase, setPhase, error, fail, comparison, draft, dispatchDraft, edit, demoText, setDemoText,
-    problems, setProblems, show,
+    problems, setProblems, show, finish,
   };
 }
 
 export type ComparisonView = ReturnType<typeof useComparisonView>;
 
-/** The rationale and ideal response typed on the comparison on screen, kept as they change
- * (logic/unsentText): the store, for show() to read back and forget. */
-function useUnsentText(comparison: Comparison | null, draft: Draft | null, demoText: string): MutableRef<UnsentTextStore> {
-  const store = useRef(new UnsentTextStore(browserStorage(), `preference-studio:unsent:${currentSession().username}`));
-  const rationale = draft?.rationale ?? "";
+interface OnScreen {
+  comparison: Comparison | null;
+  draft: Draft | null;
+  demoText: string;
+}
+
+/** What was done on the comparison on screen and not sent (logic/unsentText: the draft's choices,
+ * the rationale, the ideal response, the time), kept as it changes; for show() to read back. */
+function useUnsentWork(shown: OnScreen, stopwatch: MutableRef<Stopwatch>) {
+  const work = useMemo(() => {
+    const store = new UnsentTextStore(browserStorage(), `preference-studio:unsent:${currentSession().username}`);
+    /** Submitted or skipped: never kept again, even while still on screen (the next loads). */
+    const finished = new Set<number>();
+    const keep = ({ comparison, draft, demoText }: OnScreen, timeMs: number) => {
+      if (!comparison || !draft || finished.has(comparison.id)) return;
+      store.save(comparison.id, { rationale: draft.rationale, demonstration: demoText, draft: savedDraft(draft), timeMs });
+    };
+    const forget = (comparisonId: number) => {
+      finished.add(comparisonId);
+      store.forget(comparisonId);
+    };
+    return { store, finished, keep, forget };
+  }, []);
+  const { comparison, draft, demoText } = shown;
   // A layout effect runs right after the render, before the browser does anything else: a plain effect waited for the next frame, and a
   // reload right after the last key lost that key.
   useLayoutEffect(() => {
-    if (comparison) store.current.save(comparison.id, { rationale, demonstration: demoText });
-  }, [comparison, rationale, demoText]);
-  return store;
+    work.keep({ comparison, draft, demoText }, stopwatch.current.elapsedMs());
+  }, [work, comparison, draft, demoText, stopwatch]);
+  return work;
 }
 
 function browserStorage(): Storage | null {

@@ -5,7 +5,7 @@ import { useCallback, useRef } from "preact/hooks";
 import { ApiError, writes, type WriteRequest } from "../../api";
 import { newClientKey } from "../../ids";
 import { checkSubmit, type Draft, toJudgment } from "../../logic/draft";
-import type { RetryQueue } from "../../logic/retryQueue";
+import { DroppedJob, type RetryQueue } from "../../logic/retryQueue";
 import { type LastAction, refusedJudgment, skipConfirmation, submitConfirmation } from "../../logic/sessionHistory";
 import type { Comparison, FlagReason, Judgment, Project, SkipReason } from "../../types";
 import type { ComparisonView } from "./useComparisonView";
@@ -20,27 +20,44 @@ export interface SessionParts {
   busy: boolean;
   /** Show the next comparison. */
   advance: () => Promise<void>;
+  /** Tell the annotator's other tabs that a comparison's judgment or skip reached the server. */
+  announceFinished: (comparisonId: number) => void;
 }
 
 type Notify = SessionStatus["notify"];
 
-/** Sends a demonstration once per prompt and text (a reopened comparison keeps its text). */
+/** Sends the ideal response with its judgment: after it in the queue, and dropped with it if the
+ * server refuses the judgment (already judged in another tab or session: a demonstration sent then
+ * would replace the one sent with the judgment that was kept; the server keeps one per annotator
+ * and prompt). A text already sent or on its way for the prompt is not sent again (a reopened
+ * comparison keeps its text; a reload finds it in the stored queue). */
 function useDemonstrationSender(queue: RetryQueue<WriteRequest>, notify: Notify) {
-  const sent = useRef<{ prompt: number; text: string } | null>(null);
+  const sent = useRef(new Map<number, string>());
   return useCallback(
-    (comparison: Comparison, text: string, timeMs: number) => {
+    (comparison: Comparison, text: string, timeMs: number, judgmentKey: string) => {
       const trimmed = text.trim();
-      const last = sent.current;
-      if (!trimmed || (last && last.prompt === comparison.prompt.id && last.text === trimmed)) return;
+      const prompt = comparison.prompt.id;
+      if (!trimmed || sent.current.get(prompt) === trimmed || demonstrationQueued(queue.pendingRequests(), prompt, trimmed)) return;
       const client_key = newClientKey();
-      sent.current = { prompt: comparison.prompt.id, text: trimmed };
-      const body = { prompt: comparison.prompt.id, text: trimmed, client_key, time_spent_ms: timeMs };
+      sent.current.set(prompt, trimmed);
+      const body = { prompt, text: trimmed, client_key, time_spent_ms: timeMs };
       queue
-        .enqueue(client_key, `Demonstration for #${comparison.id}`, writes.demonstration(body))
-        .catch((err) => notify(`Demonstration not saved: ${err.message}`, "error"));
+        .enqueue(client_key, `Demonstration for #${comparison.id}`, writes.demonstration(body), { after: judgmentKey })
+        .catch((err) => {
+          if (sent.current.get(prompt) === trimmed) sent.current.delete(prompt); // not stored: may go again
+          if (!(err instanceof DroppedJob)) notify(`Demonstration not saved: ${err.message}`, "error");
+        });
     },
     [queue, notify],
   );
+}
+
+/** Whether the queue already holds this text for the prompt (written before a reload). */
+function demonstrationQueued(requests: WriteRequest[], prompt: number, text: string): boolean {
+  return requests.some((request) => {
+    const body = request.body as { prompt?: unknown; text?: unknown } | null;
+    return request.path === "/api/demonstrations/" && body?.prompt === prompt && body.text === text;
+  });
 }
 
 /** Whether the draft must stay: what is missing is shown, or a ranking left as presented is
@@ -72,11 +89,13 @@ export function useSubmit(parts: SessionParts): () => void {
     const body = toJudgment(draft, { comparison: comparison.id, time_spent_ms: timeMs, client_key });
     const label = `Judgment on #${comparison.id}`;
     const judgment = queue.enqueue(client_key, label, writes.judgment(body)) as Promise<Judgment>;
-    if (project?.collect_demonstrations) sendDemonstration(comparison, demoText, timeMs);
+    if (project?.collect_demonstrations) sendDemonstration(comparison, demoText, timeMs, client_key);
+    view.finish(comparison.id);
     const record: LastAction = { kind: "submit", comparison, draft, demoText, timeMs, judgment, saved: null };
     judgment
       .then((saved) => {
         record.saved = saved;
+        parts.announceFinished(comparison.id);
         status.touch();
         status.refreshProgress();
       })
@@ -106,7 +125,13 @@ export function useSkip(parts: SessionParts): (reason?: SkipReason, note?: strin
     const { comparison, draft, demoText } = view;
     if (!comparison || !draft || parts.busy) return;
     const write = queue.enqueue(newClientKey(), `Skip #${comparison.id}`, writes.skip(comparison.id, { reason, note }));
-    write.then(status.refreshProgress).catch((err) => status.notify(`Skip not saved: ${err.message}`, "error"));
+    view.finish(comparison.id);
+    write
+      .then(() => {
+        parts.announceFinished(comparison.id);
+        status.refreshProgress();
+      })
+      .catch((err) => status.notify(`Skip not saved: ${err.message}`, "error"));
     const timeMs = view.stopwatch.current.elapsedMs();
     status.remember({ kind: "skip", comparison, draft, demoText, timeMs, reason, write, at: Date.now() });
     status.confirm(skipConfirmation(comparison.id, reason));

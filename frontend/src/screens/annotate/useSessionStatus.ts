@@ -3,6 +3,7 @@
 
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { getProgress } from "../../api";
+import { AnswerOrder } from "../../logic/answerOrder";
 import { type LastAction, progressAfter, remembered } from "../../logic/sessionHistory";
 import type { Progress } from "../../types";
 
@@ -32,13 +33,24 @@ export function useNotice() {
   return { notice, notify };
 }
 
-/** The annotator's progress: read from the server, counted ahead of it on each submit and undo. */
+/** The annotator's progress: read from the server, counted ahead of it on each submit and undo.
+ * An answer that is outdated when it arrives (a later one came first, or a count moved since it
+ * was asked) is dropped (logic/answerOrder). */
 export function useProgress(projectId: number) {
   const [progress, setProgress] = useState<Progress | null>(null);
+  const order = useRef(new AnswerOrder());
   const refreshProgress = useCallback(() => {
-    getProgress(projectId).then(setProgress).catch(() => undefined);
+    const ticket = order.current.ask();
+    getProgress(projectId)
+      .then((answer) => {
+        if (order.current.accept(ticket)) setProgress(answer);
+      })
+      .catch(() => undefined);
   }, [projectId]);
-  const countJudgment = useCallback((step: 1 | -1) => setProgress((p) => p && progressAfter(p, step)), []);
+  const countJudgment = useCallback((step: 1 | -1) => {
+    order.current.changedHere();
+    setProgress((p) => p && progressAfter(p, step));
+  }, []);
   useEffect(refreshProgress, [refreshProgress]);
   return { progress, refreshProgress, countJudgment };
 }
