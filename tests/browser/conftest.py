@@ -119,3 +119,15 @@ def log_in(page, username: str, password: str = PASSWORD, next_path: str = "/") 
     page.locator("#id_password").fill(password)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*" + re.escape(next_path) + r"$"))
+
+
+def expect_shown(page, comparison) -> None:
+    """The annotation screen shows ``comparison``."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("comparison")).to_have_attribute("data-comparison", str(comparison.pk))
+
+
+def press(page, *keys: str) -> None:
+    for key in keys:
+        page.keyboard.press(key)

@@ -6,21 +6,12 @@ import pytest
 from playwright.sync_api import expect
 
 from labeling.models import Judgment
-from tests.browser.conftest import log_in
+from tests.browser.conftest import expect_shown, log_in, press
 from tests.factories import ProjectFactory, add_member, make_comparison
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCALE = ["slightly better", "better", "much better"]
-
-
-def expect_shown(page, comparison) -> None:
-    expect(page.get_by_test_id("comparison")).to_have_attribute("data-comparison", str(comparison.pk))
-
-
-def press(page, *keys: str) -> None:
-    for key in keys:
-        page.keyboard.press(key)
 
 
 def test_a_tab_moves_past_what_the_other_judged(page, annotator_user, problems):
