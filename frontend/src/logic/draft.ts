@@ -100,14 +100,7 @@ export function reopenedDraft(draft: Draft): Draft {
 /** What of a draft is kept in the browser until it is sent (logic/unsentText), so that a reload,
  * or the comparison coming back after an undo took another's place, finds the verdicts where they
  * were: the choices made. The settings come from the project again; the rationale is kept as text. */
-export interface SavedDraft {
-  active: number;
-  verdicts: Record<string, PairwiseDraftVerdict>;
-  rankings: Record<string, Letter[]>;
-  tied: Record<string, Letter[]>;
-  touched: Record<string, boolean>;
-  follows: Record<string, boolean>;
-}
+export type SavedDraft = Pick<Draft, "active" | "verdicts" | "rankings" | "tied" | "touched" | "follows">;
 
 /** The choices to keep; null while nothing is chosen (a fresh draft keeps nothing). */
 export function savedDraft(draft: Draft): SavedDraft | null {
