@@ -146,6 +146,23 @@ describe("RetryQueue", () => {
     expect(JSON.parse(storage.data.get("q") as string)).toEqual([]);
   });
 
+  it("keeps what another open tab stored: a tab closed offline loses nothing", async () => {
+    const storage = memoryStore();
+    const offline = () => { throw new Offline("offline"); };
+    const tabA = harness([offline], storage);
+    const tabB = harness([offline], storage);
+    tabA.queue.enqueue("a1", "from A", { key: "a1" }).catch(() => undefined);
+    tabB.queue.enqueue("b1", "from B", { key: "b1" }).catch(() => undefined);
+    await flush();
+    expect(JSON.parse(storage.data.get("q") as string).map((job: { id: string }) => job.id).sort()).toEqual(["a1", "b1"]);
+
+    const reopened = harness([], storage); // both tabs closed; back online
+    reopened.queue.resume();
+    await flush();
+    expect(reopened.sent.map((request) => request.key).sort()).toEqual(["a1", "b1"]);
+    expect(JSON.parse(storage.data.get("q") as string)).toEqual([]);
+  });
+
   it("tells when it is idle", async () => {
     const { queue, fireTimer } = harness([() => { throw new Offline("offline"); }]);
     await queue.whenIdle();

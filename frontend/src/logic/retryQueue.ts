@@ -79,6 +79,8 @@ export class RetryQueue<R> {
   private lastError: string | null = null;
   private timer: unknown = null;
   private readonly opts: Required<RetryQueueOptions<R>>;
+  /** Jobs this page delivered or gave up on: never written back to storage. */
+  private readonly settled = new Set<string>();
 
   constructor(options: RetryQueueOptions<R>) {
     this.opts = {
@@ -194,6 +196,7 @@ export class RetryQueue<R> {
 
   private finish(job: QueuedJob<R>, settle: (waiter: Waiter) => void): void {
     this.jobs.shift();
+    this.settled.add(job.id);
     this.persist();
     const waiter = this.waiters.get(job.id);
     this.waiters.delete(job.id);
@@ -205,6 +208,7 @@ export class RetryQueue<R> {
     const followers = this.jobs.filter((job) => job.after === failed.id);
     if (!followers.length) return;
     this.jobs = this.jobs.filter((job) => job.after !== failed.id);
+    followers.forEach((job) => this.settled.add(job.id));
     this.persist();
     for (const job of followers) {
       const waiter = this.waiters.get(job.id);
@@ -230,9 +234,16 @@ export class RetryQueue<R> {
     }
   }
 
+  /** The stored queue is shared by the user's open tabs: what another tab stored and this one
+   * never settled is kept beside this tab's jobs, so a tab closed offline loses nothing (it was
+   * overwritten by the next tab to store). A job both tabs hold may be sent twice: its client_key
+   * makes the second a retry. */
   private persist(): void {
+    if (!this.opts.storage) return;
+    const mine = new Set(this.jobs.map((job) => job.id));
+    const others = this.load().filter((job) => !mine.has(job.id) && !this.settled.has(job.id));
     try {
-      this.opts.storage?.setItem(this.opts.storageKey, JSON.stringify(this.jobs));
+      this.opts.storage.setItem(this.opts.storageKey, JSON.stringify([...others, ...this.jobs]));
     } catch {
       // Storage full or disabled: the in-memory queue still delivers while the tab is open.
     }
