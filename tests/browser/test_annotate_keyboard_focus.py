@@ -272,6 +272,24 @@ def test_history_and_help_are_modal_dialogs(page, annotator_user):
     expect(page.get_by_test_id("help")).to_have_count(0)
 
 
+def test_the_flag_menu_keeps_tab_inside_and_gives_focus_back(page, annotator_user):
+    """It took focus but let Tab walk the page behind it, and left focus on nothing when it closed."""
+    project = ProjectFactory()
+    add_member(project, annotator_user)
+    make_comparison(project)
+    open_project(page, annotator_user, project)
+    tab_to(page, "flag")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("flag-menu")).to_be_visible()
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        where = page.evaluate("!!document.activeElement.closest('[data-testid=flag-menu]')")
+        assert where, "Tab left the flag menu"
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("flag-menu")).to_have_count(0)
+    assert focus(page)["id"] == "flag"
+
+
 # --- 4. names a screen reader can tell apart ---------------------------------------------------------
 
 

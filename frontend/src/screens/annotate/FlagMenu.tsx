@@ -2,6 +2,7 @@ import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { Kbd } from "../../components/Kbd";
 import { flagMenuAction } from "../../logic/keymap";
 import type { FlagReason } from "../../types";
+import { useDialogFocus } from "./useDialogFocus";
 
 export const FLAG_REASONS: { reason: FlagReason; label: string; help: string }[] = [
   { reason: "unsafe", label: "Unsafe content", help: "Harmful, illegal or disturbing material" },
@@ -21,11 +22,9 @@ interface Props {
  * screen, or a key pressed at once (a fast annotator, a test) is lost.
  */
 function useFlagKeys({ onConfirm, onClose }: Props, index: number, note: string, setIndex: (index: number) => void) {
-  const dialog = useRef<HTMLDivElement>(null);
   const latest = useRef({ index, note });
   latest.current = { index, note };
   useLayoutEffect(() => {
-    dialog.current?.focus();
     const onKey = (event: KeyboardEvent) => {
       const inText = (event.target as HTMLElement).tagName === "INPUT";
       const action = flagMenuAction(event, FLAG_REASONS.length, inText);
@@ -39,7 +38,6 @@ function useFlagKeys({ onConfirm, onClose }: Props, index: number, note: string,
     document.addEventListener("keydown", onKey, true);
     return () => document.removeEventListener("keydown", onKey, true);
   }, [onClose, onConfirm]);
-  return dialog;
 }
 
 /** 1–4 choose a reason, Enter flags and skips, Shift+Enter flags and keeps judging, Esc cancels. */
@@ -47,7 +45,8 @@ export function FlagMenu(props: Props) {
   const { onConfirm, onClose } = props;
   const [index, setIndex] = useState(0);
   const [note, setNote] = useState("");
-  const dialog = useFlagKeys(props, index, note, setIndex);
+  const dialog = useDialogFocus<HTMLDivElement>(); // focus in, Tab kept inside, back where it was on close
+  useFlagKeys(props, index, note, setIndex);
   const confirm = (keepJudging: boolean) => onConfirm(FLAG_REASONS[index].reason, note, keepJudging);
   return (
     <div class="overlay" onClick={(event) => event.target === event.currentTarget && onClose()}>
