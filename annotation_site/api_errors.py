@@ -6,7 +6,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -22,6 +22,10 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, ValidationError):
         response.data = _with_detail(response.data)
+    elif response is not None and isinstance(exc, APIException) and isinstance(response.data, dict):
+        # DRF's own refusals (401, 403, 405, 429...) carried only detail: their code too, as every error has
+        codes = exc.get_codes()
+        response.data.setdefault("code", codes if isinstance(codes, str) else exc.default_code)
     return response
 
 

@@ -64,3 +64,13 @@ def test_paths_outside_the_api_keep_djangos_slash_redirect_and_html_404(signed_i
     missing = signed_in.get("/no-such-page/")
     assert missing.status_code == 404 and missing["Content-Type"].startswith("text/html")
     assert signed_in.get("/healthz").status_code == 200
+
+
+def test_drfs_own_refusals_carry_a_code_as_every_error_does(signed_in):
+    """401 and 405 answered {"detail"} alone, where the README promises {"detail", "code"}."""
+    anonymous = Client().get("/api/projects/").json()
+    assert anonymous["code"] == "not_authenticated" and anonymous["detail"]
+    bad_token = Client(HTTP_AUTHORIZATION="Token nope").get("/api/projects/").json()
+    assert bad_token == {"detail": "Invalid token.", "code": "authentication_failed"}
+    wrong_method = signed_in.delete("/api/training-configs/").json()
+    assert wrong_method["code"] == "method_not_allowed" and "DELETE" in wrong_method["detail"]
