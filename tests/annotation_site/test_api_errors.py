@@ -66,11 +66,12 @@ def test_paths_outside_the_api_keep_djangos_slash_redirect_and_html_404(signed_i
     assert signed_in.get("/healthz").status_code == 200
 
 
-def test_drfs_own_refusals_carry_a_code_as_every_error_does(signed_in):
+def test_drfs_own_refusals_carry_a_code_as_every_error_does(annotator):
     """401 and 405 answered {"detail"} alone, where the README promises {"detail", "code"}."""
     anonymous = Client().get("/api/projects/").json()
     assert anonymous["code"] == "not_authenticated" and anonymous["detail"]
     bad_token = Client(HTTP_AUTHORIZATION="Token nope").get("/api/projects/").json()
     assert bad_token == {"detail": "Invalid token.", "code": "authentication_failed"}
-    wrong_method = signed_in.delete("/api/training-configs/").json()
+    token = Client().post("/api/auth/token/", {"username": annotator.username, "password": "correct-horse-battery"}).json()["token"]
+    wrong_method = Client(HTTP_AUTHORIZATION=f"Token {token}").delete("/api/training-configs/").json()
     assert wrong_method["code"] == "method_not_allowed" and "DELETE" in wrong_method["detail"]
