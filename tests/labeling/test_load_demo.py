@@ -33,3 +33,14 @@ def test_loading_twice_adds_nothing(demo):
     call_command("load_demo", stdout=io.StringIO())
     assert {p.slug: (p.comparisons.count(), p.judgments.count()) for p in Project.objects.all()} == counts
     assert counts["hh-demo"][0] == 300
+
+
+def test_the_tiny_models_are_printed_with_the_checkpoint_id_train_takes(demo):
+    """docs/ai_feedback.md passes --base-checkpoint N: the id was printed nowhere, and ids depend on
+    what the database holds already."""
+    from training.models import ModelCheckpoint
+
+    out = io.StringIO()
+    call_command("build_tiny_models", project="hh-demo", stdout=out)
+    for checkpoint in ModelCheckpoint.objects.filter(project__slug="hh-demo"):
+        assert f"checkpoint {checkpoint.pk} '{checkpoint.name}' ({checkpoint.kind})" in out.getvalue()

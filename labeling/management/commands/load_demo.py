@@ -30,7 +30,9 @@ GUIDELINES = """\
 
 
 class Command(BaseCommand):
-    help = "Create demo users and a demo project from real HH-RLHF pairs (idempotent)."
+    help = ("Create demo users (logins in VAR_DIR/demo_logins.txt), a project of real HH-RLHF pairs, a model "
+            "bake-off of five 7B models on PandaLM items judged by its three annotators, and tiny offline models "
+            "registered as the HH-RLHF project's checkpoints (idempotent).")
 
     def handle(self, *args, **opts):
         logins = self._users()

@@ -27,7 +27,8 @@ class Command(BaseCommand):
             path = base / name
             if not (path / "config.json").exists():
                 build(path)
-            ModelCheckpoint.objects.get_or_create(
+            checkpoint, _ = ModelCheckpoint.objects.get_or_create(
                 project=project, name=name, defaults={"kind": kind, "path": str(path.relative_to(settings.ARTIFACT_DIR))}
             )
-            self.stdout.write(f"checkpoint '{name}' ({kind}) at {path}")
+            # the id is what train --base-checkpoint takes: ids depend on what the database holds already
+            self.stdout.write(f"checkpoint {checkpoint.pk} '{name}' ({kind}) at {path}")
