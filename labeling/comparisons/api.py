@@ -82,6 +82,7 @@ _LIST_PARAMETERS = [
 
 class ComparisonListView(APIView):
     @extend_schema(
+        operation_id="projects_comparisons_list",  # a list under a project id reads as a retrieve otherwise
         parameters=_LIST_PARAMETERS,
         responses={
             200: ComparisonPageOut,
