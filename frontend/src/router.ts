@@ -1,5 +1,5 @@
 // Client-side routes. Django serves the same index.html for each of these paths
-// (labeling/pages.py); add a screen by adding a route here and a mount function in main.ts.
+// (annotation_site/pages.py); add a screen by adding a route here and a mount function in main.ts.
 
 export type DashboardTab = "overview" | "leaderboard" | "data" | "training";
 /** The Data tab's sections, each at /dashboard/data/<section>; /dashboard/data is the first. */

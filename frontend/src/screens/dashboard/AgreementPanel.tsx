@@ -13,8 +13,8 @@ interface Figure {
 // Krippendorff: alpha >= 0.8 reliable, >= 0.667 for tentative conclusions.
 const FIGURES: Figure[] = [
   { key: "krippendorff_alpha", name: "Krippendorff's α", hint: "≥ 0.8 reliable, ≥ 0.667 tentative", marks: [0.667, 0.8] },
-  { key: "fleiss_kappa", name: "Fleiss' κ", hint: "chance-corrected, equal raters per item", marks: [0.4, 0.6, 0.8] },
-  { key: "cohen_kappa_mean", name: "Cohen's κ (mean)", hint: "over annotator pairs, weighted by items shared", marks: [0.4, 0.6, 0.8] },
+  { key: "fleiss_kappa", name: "Fleiss' κ", hint: "chance-corrected, equal raters per comparison", marks: [0.4, 0.6, 0.8] },
+  { key: "cohen_kappa_mean", name: "Cohen's κ (mean)", hint: "over annotator pairs, weighted by comparisons shared", marks: [0.4, 0.6, 0.8] },
   { key: "percent_agreement", name: "Raw agreement", hint: "pairs of judgments that agree", share: true },
 ];
 
