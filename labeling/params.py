@@ -1,5 +1,6 @@
-"""Integers read from request parameters: a value that is not one is a 400 naming the parameter.
+"""Request parameters read as what they mean: a value that is not one is a 400 naming the parameter.
 
+Integers:
 ``str.isdigit()`` is not the test: it accepts '²' and '١٢', which ``int()`` refuses (a 500), and
 ``lstrip("-")`` let '--5' through the same way. Only ASCII digits with at most one leading minus
 pass here, within the 64-bit range of the database's integer columns.
@@ -43,3 +44,36 @@ def is_row_id(value) -> bool:
     """A possible primary key: ASCII digits within a 64-bit integer (larger ones overflow the driver)."""
     text = str(value)
     return bool(_INTEGER.fullmatch(text)) and 0 < int(text) <= MAX_ROW_ID
+
+
+def bool_param(params, name: str) -> bool | None:
+    """``true``/``false`` (or 1/0); None when absent or empty."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in ("true", "1"):
+        return True
+    if raw.lower() in ("false", "0"):
+        return False
+    raise InvalidInput(f"{name} must be true or false, not {raw[:40]!r}", field=name)
+
+
+def choice_param(params, name: str, choices: tuple[str, ...]) -> str | None:
+    """One of ``choices``; None when absent or empty."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw not in choices:
+        raise InvalidInput(f"{name} must be one of {', '.join(choices)}, not {raw[:40]!r}", field=name)
+    return raw
+
+
+def text_param(params, name: str, *, max_length: int) -> str | None:
+    """Text of at most ``max_length`` characters, without NUL (PostgreSQL stores none); None when
+    absent or empty."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    if len(raw) > max_length or "\x00" in raw:
+        raise InvalidInput(f"{name} must be at most {max_length} characters, without NUL", field=name)
+    return raw

@@ -13,9 +13,9 @@ from labeling.comparisons.gold import comparison_gold_clear, comparison_gold_set
 from labeling.comparisons.listing import ORDERINGS, STATUSES, comparison_list, comparison_rows
 from labeling.comparisons.selectors import comparison_detail, comparison_in_project
 from labeling.comparisons.shapes import ComparisonDetailOut, ComparisonPageOut
-from labeling.errors import InvalidInput
 from labeling.models import Winner
 from labeling.paging import BoundedPagination
+from labeling.params import bool_param, choice_param, text_param
 
 MAX_TEXT_PARAM = 200  # a model name's column width; more of a search is no search
 
@@ -25,43 +25,13 @@ class ComparisonPagination(BoundedPagination):
     max_limit = 200
 
 
-def _flag_param(params, name: str) -> bool | None:
-    """``true``/``false`` (or 1/0); None when absent or empty."""
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw.lower() in ("true", "1"):
-        return True
-    if raw.lower() in ("false", "0"):
-        return False
-    raise InvalidInput(f"{name} must be true or false, not {raw[:40]!r}", field=name)
-
-
-def _choice_param(params, name: str, choices: tuple[str, ...]) -> str | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw not in choices:
-        raise InvalidInput(f"{name} must be one of {', '.join(choices)}, not {raw[:40]!r}", field=name)
-    return raw
-
-
-def _text_param(params, name: str) -> str | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return None
-    if len(raw) > MAX_TEXT_PARAM or "\x00" in raw:
-        raise InvalidInput(f"{name} must be at most {MAX_TEXT_PARAM} characters, without NUL", field=name)
-    return raw
-
-
 def _list_filters(params) -> dict:
-    q = _text_param(params, "q")
+    q = text_param(params, "q", max_length=MAX_TEXT_PARAM)
     return {
-        "gold": _flag_param(params, "gold"), "flagged": _flag_param(params, "flagged"),
-        "open_flags": _flag_param(params, "open_flags"), "status": _choice_param(params, "status", STATUSES),
-        "model": _text_param(params, "model"), "q": q.strip() if q else None,
-        "ordering": _choice_param(params, "ordering", ORDERINGS) or "id",
+        "gold": bool_param(params, "gold"), "flagged": bool_param(params, "flagged"),
+        "open_flags": bool_param(params, "open_flags"), "status": choice_param(params, "status", STATUSES),
+        "model": text_param(params, "model", max_length=MAX_TEXT_PARAM), "q": q.strip() if q else None,
+        "ordering": choice_param(params, "ordering", ORDERINGS) or "id",
     }
 
 
