@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from labeling.errors import DomainError
@@ -22,12 +23,19 @@ from labeling.exports.snapshots import snapshot_create
 from labeling.models import Project
 
 
-def _ids(value: str) -> tuple[int, ...]:
-    return tuple(int(v) for v in value.split(",") if v.strip())
-
-
 def _names(value: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def _user_ids(names: tuple[str, ...]) -> tuple[int, ...]:
+    """Each username's id (an all-digit entry is an id already); an unknown username is an error
+    naming it, never a filter that silently excludes nobody."""
+    ids = {name: int(name) for name in names if name.isascii() and name.isdigit()}
+    wanted = [name for name in names if name not in ids]
+    found = dict(get_user_model().objects.filter(username__in=wanted).values_list("username", "pk"))
+    if unknown := [name for name in wanted if name not in found]:
+        raise CommandError(f"--exclude-annotators: no user {', '.join(map(repr, unknown))}")
+    return tuple(ids[name] if name in ids else found[name] for name in names)
 
 
 class Command(BaseCommand):
@@ -60,7 +68,8 @@ class Command(BaseCommand):
         filters.add_argument("--exclude-ties", action="store_true")
         filters.add_argument("--exclude-gold", action="store_true")
         filters.add_argument("--exclude-flagged", action="store_true", help="drop comparisons anyone flagged")
-        filters.add_argument("--exclude-annotators", type=_ids, default=(), help="Comma-separated user ids.")
+        filters.add_argument("--exclude-annotators", type=_names, default=(),
+                             help="Comma-separated usernames (as judgments and the stats name them) or user ids.")
         filters.add_argument("--created-after", type=datetime.fromisoformat, help="ISO date or time (UTC if naive).")
         filters.add_argument("--created-before", type=datetime.fromisoformat)
         filters.add_argument("--models", type=_names, default=(), help="Comma-separated model names.")
@@ -90,7 +99,7 @@ class Command(BaseCommand):
             min_agreement=opts["min_agreement"], min_judgments=opts["min_judgments"],
             exclude_ties=opts["exclude_ties"], exclude_gold=opts["exclude_gold"],
             exclude_flagged=opts["exclude_flagged"],
-            exclude_annotators=opts["exclude_annotators"], models=opts["models"], **dates,
+            exclude_annotators=_user_ids(opts["exclude_annotators"]), models=opts["models"], **dates,
         )
 
     def _options(self, opts) -> ExportOptions:

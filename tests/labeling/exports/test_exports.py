@@ -678,6 +678,24 @@ def test_export_data_command_snapshot(artifacts, tmp_path, many):
     assert (tmp_path / "copy" / "train.jsonl").read_bytes() == snapshot_file(snapshot).read_bytes()
 
 
+def test_export_data_command_excludes_annotators_by_username_or_id(tmp_path, labelled, annotator):
+    """--exclude-annotators took user ids only, which no export shows; judgments and the stats name
+    people by username."""
+    slug = labelled[0].project.slug
+
+    def rows(*extra):
+        out = tmp_path / "out.jsonl"
+        call_command("export_data", "--project", slug, "--format", "raw", "--out", str(out), *extra, stdout=io.StringIO())
+        return out.read_text().splitlines()
+
+    everyone = rows()
+    by_name = rows("--exclude-annotators", annotator.username)
+    assert 0 < len(by_name) < len(everyone)
+    assert rows("--exclude-annotators", str(annotator.pk)) == by_name
+    with pytest.raises(CommandError, match="--exclude-annotators: no user 'nobody'"):
+        rows("--exclude-annotators", f"{annotator.username},nobody")
+
+
 def test_export_data_command_errors_are_readable(tmp_path, labelled):
     with pytest.raises(CommandError, match="no project"):
         call_command("export_data", "--project", "nope", "--format", "trl", "--out", str(tmp_path / "x"))
