@@ -46,14 +46,18 @@ def is_row_id(value) -> bool:
     return bool(_INTEGER.fullmatch(text)) and 0 < int(text) <= MAX_ROW_ID
 
 
-def bool_param(params, name: str) -> bool | None:
-    """``true``/``false`` (or 1/0); None when absent or empty."""
+_TRUE = ("true", "1", "yes")
+_FALSE = ("false", "0", "no")
+
+
+def bool_param(params, name: str, default: bool | None = None) -> bool | None:
+    """``true``/``false`` (or 1/0, yes/no, any case); ``default`` when absent or empty."""
     raw = params.get(name)
     if raw is None or raw == "":
-        return None
-    if raw.lower() in ("true", "1"):
+        return default
+    if raw.lower() in _TRUE:
         return True
-    if raw.lower() in ("false", "0"):
+    if raw.lower() in _FALSE:
         return False
     raise InvalidInput(f"{name} must be true or false, not {raw[:40]!r}", field=name)
 

@@ -34,7 +34,7 @@ from labeling.annotation.shapes import STRENGTH, ComparisonOut, JudgmentOut, Jud
 from labeling.errors import InvalidInput, NotFound
 from labeling.models import IMPORTED_KEY_PREFIX, Demonstration, Flag, FlagReason, Judgment, Winner
 from labeling.paging import BoundedPagination
-from labeling.params import id_param
+from labeling.params import bool_param, id_param
 
 # --- shapes ----------------------------------------------------------------------------------
 
@@ -121,10 +121,6 @@ def _parsed(serializer_class, data) -> dict:
     return serializer.validated_data
 
 
-def _truthy(value) -> bool:
-    return value in {"1", "true", "yes"}
-
-
 def _comparison_out(comparison) -> ComparisonOut:
     """Built directly, not by a serializer: the lease path's hottest output."""
     return comparison_payload(comparison=comparison, lease_expires_at=comparison.lease_expires_at)
@@ -188,7 +184,7 @@ class NextComparisonView(APIView):
     )
     def get(self, request, project_id: int):
         project = access_project(request.user, project_id)
-        ahead = _truthy(request.query_params.get("ahead"))
+        ahead = bool_param(request.query_params, "ahead", default=False)
         comparison = comparison_lease_next(project=project, annotator=request.user, ahead=ahead)
         if comparison is None:
             return Response(status=204)
@@ -211,7 +207,7 @@ class JudgmentListView(APIView):
     )
     def get(self, request):
         params = request.query_params
-        others = _truthy(params.get("all")) or bool(params.get("annotator"))
+        others = bool_param(params, "all", default=False) or bool(params.get("annotator"))
         project = access_project(request.user, id_param(params, "project"), admin=others)
         order = params.get("order") or "newest"
         if order not in ("newest", "fastest"):

@@ -12,6 +12,7 @@ from labeling.access import access_project
 from labeling.errors import InvalidInput
 from labeling.models import ReviewState
 from labeling.paging import BoundedPagination
+from labeling.params import bool_param
 from labeling.review.selectors import (
     REVIEW_STATES,
     rejected_judgments_of,
@@ -32,10 +33,6 @@ class ReviewInputSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
 
 
-def _truthy(value) -> bool:
-    return value in {"1", "true", "yes"}
-
-
 def _queue_filters(params) -> dict:
     state = params.get("state") or "unreviewed"
     if state != "all" and state not in REVIEW_STATES:
@@ -43,9 +40,9 @@ def _queue_filters(params) -> dict:
     return {
         "state": None if state == "all" else state,
         "annotator": params.get("annotator") or None,
-        "flagged": _truthy(params.get("flagged")),
-        "disagrees": _truthy(params.get("disagrees")),
-        "wrong_on_gold": _truthy(params.get("wrong_on_gold")),
+        "flagged": bool_param(params, "flagged", default=False),
+        "disagrees": bool_param(params, "disagrees", default=False),
+        "wrong_on_gold": bool_param(params, "wrong_on_gold", default=False),
     }
 
 

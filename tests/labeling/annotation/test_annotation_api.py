@@ -179,6 +179,20 @@ def test_an_admin_naming_an_annotator_gets_only_theirs_with_all_too(api, project
     assert unknown.status_code == 404 and "nobody" in unknown.json()["detail"]
 
 
+@pytest.mark.parametrize("value", ["maybe", "2", "on"])
+def test_a_true_false_parameter_that_is_neither_is_400_naming_it(api, project, admin_user, annotator, judged_by_both, value):
+    """Any other value read as false: ``all=on`` listed the admin's own judgments only."""
+    listing = api(admin_user).get(f"/api/judgments/?project={project.pk}&all={value}")
+    assert listing.status_code == 400 and listing.json()["field"] == "all"
+    ahead = api(annotator).get(f"/api/projects/{project.pk}/next-task/?ahead={value}")
+    assert ahead.status_code == 400 and ahead.json()["field"] == "ahead"
+
+
+@pytest.mark.parametrize("value", ["1", "true", "TRUE", "yes"])
+def test_all_reads_every_spelling_of_true(api, project, admin_user, judged_by_both, value):
+    assert api(admin_user).get(f"/api/judgments/?project={project.pk}&all={value}").json()["count"] == 2
+
+
 def test_only_a_judgment_undo_can_take_back_has_an_edit_window(api, project, admin_user, judged_by_both):
     import_file(project=project, lines=[b'{"prompt": "q", "chosen": "yes", "rejected": "no"}\n'], format="trl",
                 with_labels=True, label_source="arena")

@@ -51,6 +51,13 @@ def test_filters_by_annotator_flag_disagreement_and_gold(api, project, admin_use
     assert (entry["others"], entry["agreeing"], entry["flags"]) == (3, 0, 0)
 
 
+@pytest.mark.parametrize("name", ["flagged", "disagrees", "wrong_on_gold"])
+def test_a_filter_that_is_not_true_or_false_is_400_naming_it(api, project, admin_user, name):
+    """It read as false, so ``?flagged=on`` listed every judgment as if unfiltered."""
+    response = api(admin_user).get(f"/api/projects/{project.pk}/review/?{name}=on")
+    assert response.status_code == 400 and response.json()["field"] == name
+
+
 def test_rejected_judgments_leave_the_majority_they_were_counted_in(api, project, admin_user, crowd):
     a, b, c, _ = crowd
     comparison = make_comparison(project)
