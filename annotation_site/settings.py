@@ -166,6 +166,10 @@ if _visibility <= TRAINING_RUN_TIME_LIMIT:
         f"({_visibility} s): the broker would hand a run still training to a second worker"
     )
 TRAINING_MAX_QUEUED_RUNS = env_int("TRAINING_MAX_QUEUED_RUNS", 5)
+# Directories a run's base_model path must lie in (hub ids and the artifact store's checkpoints
+# aside). Empty: any path the workers can read, which a project admin can then name
+# (`check --deploy` warns).
+MODEL_ROOTS = env_list("MODEL_ROOTS", [])
 # A run on several machines (num_machines, training/jobs.py): the address the other machines
 # reach this worker's rank 0 at, and how long its worker waits for the other parts to join.
 TRAINING_RENDEZVOUS_HOST = env_str("TRAINING_RENDEZVOUS_HOST", socket.getfqdn())

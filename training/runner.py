@@ -42,7 +42,7 @@ from training.guardrails import (
 from training.models import ModelCheckpoint, RunStatus, Stage, TrainingRun
 from training.run_log import LogTail, run_log
 from training.run_samples import run_samples_record, split_samples
-from training.validation import resolve_model_path
+from training.validation import model_root_problem, resolve_model_path
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5
@@ -205,6 +205,9 @@ def _execute(run: TrainingRun, attempt: int, beat: Heartbeat) -> AttemptEnd:
     from training.ml.loop import TrainingCancelled  # torch loads here, on the worker only
 
     control = StepControl(run, attempt, beat)
+    if run.base_checkpoint is None and (problem := model_root_problem(run.base_model)):
+        log.error("run %s: %s", run.pk, problem)
+        return AttemptEnd(RunStatus.FAILED, error=problem)
     log.info("run %s: %s on %s (attempt %s)", run.pk, run.stage, base_model_path(run), attempt)
     try:
         return STAGES[run.stage](run, control)

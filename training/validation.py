@@ -39,9 +39,33 @@ def _check_base(base_model: str, base_checkpoint, project) -> None:
             "base_model points into the artifact store at no checkpoint of this project; "
             "start from one of this project's checkpoints with base_checkpoint"
         )
+    if base_model and (problem := model_root_problem(base_model)):  # first: no answer on what exists outside
+        raise InvalidInput(problem, field="base_model")
     looks_local = base_model.startswith((".", "/", "~"))
     if base_checkpoint is None and looks_local and not Path(base_model).expanduser().exists():
         raise InvalidInput(f"base_model path '{base_model}' does not exist on this server")
+
+
+def model_root_problem(base_model: str) -> str | None:
+    """Why a run may not load ``base_model``: a path on disk outside every ``MODEL_ROOTS``
+    directory, with "..", "~" and links followed. None where MODEL_ROOTS is empty (any path the
+    workers can read), for a hub id, and for the artifact store (its checkpoints are checked by
+    project in ``_check_base``). The web checks its own disk; the worker checks again on its own
+    before it loads anything, as a relative name may be a directory there and a hub id here."""
+    roots = [Path(root).expanduser().resolve() for root in settings.MODEL_ROOTS]
+    if not roots or not base_model:
+        return None
+    path = Path(resolve_model_path(base_model)).expanduser()
+    if not (path.is_absolute() or path.exists() or base_model.startswith((".", "~"))):
+        return None  # a hub id: transformers reads a name as a directory only where one exists
+    resolved = path.resolve()
+    allowed = [*roots, Path(settings.ARTIFACT_DIR).resolve()]
+    if any(resolved.is_relative_to(root) for root in allowed):
+        return None
+    return (
+        f"base_model '{base_model}' is outside the model directories this site allows "
+        f"(MODEL_ROOTS: {', '.join(settings.MODEL_ROOTS)})"
+    )
 
 
 def _check_base_model_length(base_model: str) -> None:

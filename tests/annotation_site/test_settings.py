@@ -34,10 +34,19 @@ def test_check_deploy_with_production_settings_is_clean(tmp_path):
     result = manage(
         "check", "--deploy", "--fail-level", "WARNING",
         DEBUG="0", SECRET_KEY="x" * 20 + "k9#Lm2$pQ7zR4vT8wY1uI6oP3aS5dF0gH", ALLOWED_HOSTS="studio.example.org",
-        VAR_DIR=str(tmp_path),
+        VAR_DIR=str(tmp_path), MODEL_ROOTS="/data/models",
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_any_path_may_be_a_base_model(tmp_path):
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        DEBUG="0", SECRET_KEY="x" * 20 + "k9#Lm2$pQ7zR4vT8wY1uI6oP3aS5dF0gH", ALLOWED_HOSTS="studio.example.org",
+        VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode != 0 and "training.W001" in result.stderr + result.stdout
 
 
 def test_debug_mode_generates_and_keeps_a_random_secret_key(tmp_path):
