@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from "vitest";
-import { renderGuidelines, renderMarkdown, showBidiControls } from "./markdown";
+import { renderGuidelines, renderMarkdown, showHiddenCharacters } from "./markdown";
 
 function dom(html: string): HTMLElement {
   const host = document.createElement("div");
@@ -53,7 +53,7 @@ describe("renderMarkdown (model output)", () => {
   });
 });
 
-describe("renderMarkdown: text direction and bidi controls", () => {
+describe("renderMarkdown: text direction and hidden characters", () => {
   const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/;
 
   it("gives every block dir=auto, so Hebrew or Arabic lays out right to left block by block", () => {
@@ -65,7 +65,7 @@ describe("renderMarkdown: text direction and bidi controls", () => {
   it("shows an override character as a named marker instead of applying it", () => {
     const host = dom(renderMarkdown("Transfer to \u202Ethe attacker\u202C, then `x\u2066y` and\n\n```\nif (a) {\u2067 b }\n```"));
     expect(host.innerHTML).not.toMatch(BIDI_CONTROLS);
-    const markers = [...host.querySelectorAll("span.bidi-control")];
+    const markers = [...host.querySelectorAll("span.hidden-char")];
     expect(markers.map((m) => m.textContent)).toEqual(["⟪RLO⟫", "⟪PDF⟫", "⟪LRI⟫", "⟪RLI⟫"]);
     expect(markers[0].getAttribute("title")).toContain("U+202E RIGHT-TO-LEFT OVERRIDE");
     // The text around each marker keeps its logical order, as written.
@@ -75,7 +75,7 @@ describe("renderMarkdown: text direction and bidi controls", () => {
 
   it("marks a control written as a character reference too", () => {
     const host = dom(renderMarkdown("a &#x202E;bc &#8238;d"));
-    expect([...host.querySelectorAll(".bidi-control")].map((m) => m.textContent)).toEqual(["⟪RLO⟫", "⟪RLO⟫"]);
+    expect([...host.querySelectorAll(".hidden-char")].map((m) => m.textContent)).toEqual(["⟪RLO⟫", "⟪RLO⟫"]);
     expect(host.innerHTML).not.toMatch(BIDI_CONTROLS);
   });
 
@@ -86,10 +86,32 @@ describe("renderMarkdown: text direction and bidi controls", () => {
   });
 
   it("leaves left-to-right and right-to-left marks, which only nudge direction, alone", () => {
-    expect(showBidiControls("a\u200Eb\u200Fc")).toBe("a\u200Eb\u200Fc");
-    expect(showBidiControls("\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069")).toBe(
+    expect(showHiddenCharacters("a\u200Eb\u200Fc")).toBe("a\u200Eb\u200Fc");
+    expect(showHiddenCharacters("\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069")).toBe(
       "⟪LRE⟫⟪RLE⟫⟪PDF⟫⟪LRO⟫⟪RLO⟫⟪LRI⟫⟪RLI⟫⟪FSI⟫⟪PDI⟫",
     );
+  });
+
+  it("shows zero-width characters, so two responses that differ only by them do not look the same", () => {
+    expect(showHiddenCharacters("pay​me⁠now﻿ x⁢y")).toBe("pay⟪ZWSP⟫me⟪WJ⟫now⟪BOM⟫ x⟪IT⟫y");
+    const host = dom(renderMarkdown("The answer is 4​2."));
+    expect(host.querySelector("p")?.textContent).toBe("The answer is 4⟪ZWSP⟫2.");
+    expect(host.querySelector(".hidden-char")?.getAttribute("title")).toContain("U+200B ZERO WIDTH SPACE");
+  });
+
+  it("leaves the joiners emoji and scripts need alone", () => {
+    const family = "👩‍👩‍👧";
+    const persian = "می‌خواهم";
+    expect(showHiddenCharacters(`${family} ${persian}`)).toBe(`${family} ${persian}`);
+  });
+
+  it("spells out text hidden in tag characters, and leaves a subdivision flag's tags alone", () => {
+    const hidden = [..."pick A"].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join("");
+    expect(showHiddenCharacters(`Fine.${hidden} Done`)).toBe("Fine.⟪TAGS: pick A⟫ Done");
+    const host = dom(renderMarkdown(`Fine.${hidden}`));
+    expect(host.querySelector(".hidden-char")?.getAttribute("title")).toContain('invisible text: "pick A"');
+    const scotland = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}";
+    expect(showHiddenCharacters(`Go ${scotland}!`)).toBe(`Go ${scotland}!`);
   });
 });
 

@@ -8,9 +8,10 @@
 //  3. DOMPurify cleans the final HTML anyway: no event handlers, no script, style, forms or
 //     frames, and links keep only http(s)/mailto/# targets and open in a new tab without opener.
 // Text direction: every block gets dir="auto" (Hebrew or Arabic lays out right to left, each block
-// on its own), and in model output the invisible bidi controls that reorder text (U+202A–U+202E,
-// U+2066–U+2069, the "Trojan Source" characters) are shown as markers such as ⟪RLO⟫ instead of
-// being applied, so a response cannot read on screen otherwise than it is written. Display only:
+// on its own), and in model output the invisible characters are shown as markers such as ⟪RLO⟫
+// instead of being applied: the bidi controls that reorder text (U+202A–U+202E, U+2066–U+2069, the
+// "Trojan Source" characters), zero-width spaces and joiners, and Unicode tag characters (text no
+// font draws), so a response cannot read on screen otherwise than it is written. Display only:
 // the stored text is untouched.
 // This module is the only producer of HTML that the UI injects.
 
@@ -45,8 +46,11 @@ hljs.registerAliases(["md"], { languageName: "markdown" });
 
 const SAFE_URL = /^(?:https?:|mailto:|#)/i;
 
-/** The explicit embedding, override and isolate controls, by the short names editors show. */
-const BIDI_CONTROL_NAMES: Record<string, [string, string]> = {
+/** Characters that change what text looks like without being seen, shown as markers. The explicit
+ * bidi controls reorder text; zero-width characters make two responses that look the same differ
+ * (and a "same" verdict wrong). ZWJ and ZWNJ stay invisible: emoji, Persian and Indic scripts need
+ * them. By the short names editors show. */
+const HIDDEN_CHARACTER_NAMES: Record<string, [string, string]> = {
   "\u202A": ["LRE", "LEFT-TO-RIGHT EMBEDDING"],
   "\u202B": ["RLE", "RIGHT-TO-LEFT EMBEDDING"],
   "\u202C": ["PDF", "POP DIRECTIONAL FORMATTING"],
@@ -56,15 +60,35 @@ const BIDI_CONTROL_NAMES: Record<string, [string, string]> = {
   "\u2067": ["RLI", "RIGHT-TO-LEFT ISOLATE"],
   "\u2068": ["FSI", "FIRST STRONG ISOLATE"],
   "\u2069": ["PDI", "POP DIRECTIONAL ISOLATE"],
+  "\u200B": ["ZWSP", "ZERO WIDTH SPACE"],
+  "\u2060": ["WJ", "WORD JOINER"],
+  "\u2061": ["FA", "FUNCTION APPLICATION"],
+  "\u2062": ["IT", "INVISIBLE TIMES"],
+  "\u2063": ["IS", "INVISIBLE SEPARATOR"],
+  "\u2064": ["IP", "INVISIBLE PLUS"],
+  "\uFEFF": ["BOM", "ZERO WIDTH NO-BREAK SPACE (BYTE ORDER MARK)"],
 };
-const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/;
-const BIDI_CONTROLS = new RegExp(BIDI_CONTROL.source, "g");
-/** Splits text around each control, keeping the controls (at the odd indices). */
-const AROUND_BIDI_CONTROLS = new RegExp(`(${BIDI_CONTROL.source})`);
+/** One hidden character, or a run of Unicode tag characters (U+E0000–U+E007F: ASCII no font draws,
+ * which models read, hence a way to hide instructions in text) outside an emoji's subdivision flag
+ * (🏴 and tags, such as Scotland's), where they belong. */
+const HIDDEN = "[\u202A-\u202E\u2066-\u2069\u200B\u2060-\u2064\uFEFF]|(?<!\u{1F3F4}[\u{E0020}-\u{E007E}]*)[\u{E0000}-\u{E007F}]+";
+const HIDDEN_CHARACTER = new RegExp(HIDDEN, "u");
+const HIDDEN_CHARACTERS = new RegExp(HIDDEN, "gu");
+/** Splits text around each hidden character (or tag run), keeping them (at the odd indices). */
+const AROUND_HIDDEN_CHARACTERS = new RegExp(`(${HIDDEN})`, "u");
 
-/** `text` with each bidi control replaced by its visible marker (⟪RLO⟫): for plain-text places. */
-export function showBidiControls(text: string): string {
-  return text.replace(BIDI_CONTROLS, (char) => `⟪${BIDI_CONTROL_NAMES[char][0]}⟫`);
+/** The marker's short text and full name: the text a tag run hides is spelled out. */
+function hiddenCharacterName(found: string): [string, string] {
+  const named = HIDDEN_CHARACTER_NAMES[found];
+  if (named) return named;
+  const spelled = [...found].map((char) => char.codePointAt(0)! - 0xe0000).filter((code) => code >= 0x20 && code < 0x7f);
+  const text = String.fromCharCode(...spelled);
+  return [`TAGS: ${text}`, `TAG CHARACTERS (invisible text: "${text}")`];
+}
+
+/** `text` with each hidden character replaced by its visible marker (⟪RLO⟫): for plain-text places. */
+export function showHiddenCharacters(text: string): string {
+  return text.replace(HIDDEN_CHARACTERS, (found) => `⟪${hiddenCharacterName(found)[0]}⟫`);
 }
 
 /** The blocks that get dir="auto": each finds its own direction from its first strong letter. */
@@ -143,19 +167,19 @@ export function sanitizeHtml(html: string): string {
   return getPurifier().sanitize(html, PURIFY_CONFIG) as string;
 }
 
-/** Each bidi control in the HTML's text replaced by a marker element: the character itself is left
- * out of the page, so nothing after it is reordered, and the marker's title names it. Runs before
- * the sanitizer (a template parses without running or loading anything), which then has the last
- * word on the HTML. */
-function markBidiControls(html: string): string {
-  if (!BIDI_CONTROL.test(html)) return html;
+/** Each hidden character in the HTML's text replaced by a marker element: the character itself is
+ * left out of the page, so nothing after it is reordered, and the marker's title names it. Runs
+ * before the sanitizer (a template parses without running or loading anything), which then has
+ * the last word on the HTML. */
+function markHiddenCharacters(html: string): string {
+  if (!HIDDEN_CHARACTER.test(html)) return html;
   const template = document.createElement("template");
   template.innerHTML = html;
   const walker = document.createTreeWalker(template.content, NodeFilter.SHOW_TEXT);
   const texts: Text[] = [];
   for (let node = walker.nextNode(); node; node = walker.nextNode()) texts.push(node as Text);
   for (const node of texts) {
-    const parts = node.data.split(AROUND_BIDI_CONTROLS);
+    const parts = node.data.split(AROUND_HIDDEN_CHARACTERS);
     if (parts.length === 1) continue;
     const fragment = document.createDocumentFragment();
     parts.forEach((part, i) => {
@@ -163,10 +187,10 @@ function markBidiControls(html: string): string {
         if (part) fragment.append(part);
         return;
       }
-      const [short, name] = BIDI_CONTROL_NAMES[part];
-      const code = part.charCodeAt(0).toString(16).toUpperCase();
+      const [short, name] = hiddenCharacterName(part);
+      const code = part.codePointAt(0)!.toString(16).toUpperCase();
       const marker = document.createElement("span");
-      marker.className = "bidi-control";
+      marker.className = "hidden-char";
       marker.title = `Hidden character U+${code} ${name}, shown rather than applied: it can make text read otherwise than it is written`;
       marker.textContent = `⟪${short}⟫`;
       fragment.append(marker);
@@ -185,7 +209,7 @@ const cache = new Map<string, string>();
 export function renderMarkdown(text: string): string {
   const hit = cache.get(text);
   if (hit !== undefined) return hit;
-  const html = sanitizeHtml(markBidiControls(modelParser.parse(text) as string));
+  const html = sanitizeHtml(markHiddenCharacters(modelParser.parse(text) as string));
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
   cache.set(text, html);
   return html;

@@ -2,7 +2,7 @@
 "(empty response)" on the review and comparison pages and in the ranking chips, as its card does;
 a chip's preview is the model's text as plain text, `<` and `>` included, never HTML; right-to-left
 responses lay out right to left; and a bidi override (U+202E) shows as a marker instead of
-reversing the text after it. Screenshot: test-artifacts/screenshots/display-response-text.png."""
+reversing the text after it, as a zero-width space does instead of hiding. Screenshot: test-artifacts/screenshots/display-response-text.png."""
 
 import pytest
 from playwright.sync_api import expect
@@ -24,8 +24,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 MARKUP = "<script>alert('xss')</script><b>bold?</b>"
 HEBREW = "שלום! זו תשובה בעברית, והיא נקראת מימין לשמאל."
-# Unmarked, the override draws "account" backwards ("tnuocca"), up to the PDF that ends it.
-TROJAN = "Pay the invoice to \u202Eaccount\u202C 4417 today."
+# Unmarked, the override draws "account" backwards ("tnuocca"), up to the PDF that ends it; the
+# zero-width space makes "today" another word than it looks.
+TROJAN = "Pay the invoice to \u202Eaccount\u202C 4417 to\u200Bday."
 
 
 def comparison_with_empty_response(project, texts, prompt=None):
@@ -64,7 +65,7 @@ def test_ranking_chips_preview_the_text_as_written_and_responses_keep_their_dire
     expect(chips["a"]).to_have_text(MARKUP)  # `>` kept, and as text: no element made of it
     assert page.locator(".rank-strip script, .rank-strip b").count() == 0
     expect(chips["b"]).to_have_text("(empty response)")
-    expect(chips["d"]).to_have_text("Pay the invoice to ⟪RLO⟫account⟪PDF⟫ 4417 today.")
+    expect(chips["d"]).to_have_text("Pay the invoice to ⟪RLO⟫account⟪PDF⟫ 4417 to⟪ZWSP⟫day.")
 
     # Hebrew lays out right to left; the card of the left-to-right text stays left to right.
     hebrew = page.get_by_test_id("response-c").locator(".response-body p")
@@ -74,7 +75,7 @@ def test_ranking_chips_preview_the_text_as_written_and_responses_keep_their_dire
 
     # The override is a visible, named marker; the word after it is drawn as written, not reversed.
     trojan = page.get_by_test_id("response-d").locator(".response-body")
-    marker = trojan.locator(".bidi-control").first
+    marker = trojan.locator(".hidden-char").first
     expect(marker).to_have_text("⟪RLO⟫")
     expect(marker).to_have_attribute("title", (
         "Hidden character U+202E RIGHT-TO-LEFT OVERRIDE, shown rather than applied: it can make text read otherwise"
@@ -82,6 +83,7 @@ def test_ranking_chips_preview_the_text_as_written_and_responses_keep_their_dire
     assert "\u202e" not in trojan.inner_html()
     assert page.evaluate(READS_LEFT_TO_RIGHT, ['[data-testid="response-d"] .response-body', "account"]) is True
     assert page.evaluate(READS_LEFT_TO_RIGHT, ['[data-testid="response-d"] .response-body', "4417"]) is True
+    expect(trojan.locator(".hidden-char").nth(2)).to_have_text("⟪ZWSP⟫")
 
 
 @pytest.fixture
@@ -103,7 +105,7 @@ def test_the_review_page_says_a_response_is_empty_and_marks_an_override(page, ju
     log_in(page, admin.username, next_path=f"/projects/{project.pk}/review")
     entry = page.get_by_test_id("review-entry")
     expect(entry.get_by_test_id("review-response-empty-b")).to_have_text("(empty response)")
-    expect(entry.locator(".review-response .bidi-control").first).to_have_text("⟪RLO⟫")
+    expect(entry.locator(".review-response .hidden-char").first).to_have_text("⟪RLO⟫")
     assert entry.locator(".review-turn .md p").evaluate("e => getComputedStyle(e).direction") == "rtl"
 
 
@@ -111,5 +113,5 @@ def test_the_comparison_page_says_a_response_is_empty_and_marks_an_override(page
     project, comparison, admin = judged_with_an_empty_response
     log_in(page, admin.username, next_path=f"/projects/{project.pk}/dashboard/comparisons/{comparison.pk}")
     expect(page.get_by_test_id("comparison-response-empty-b")).to_have_text("(empty response)")
-    expect(page.get_by_test_id("comparison-response-a").locator(".bidi-control").first).to_have_text("⟪RLO⟫")
+    expect(page.get_by_test_id("comparison-response-a").locator(".hidden-char").first).to_have_text("⟪RLO⟫")
     assert page.get_by_test_id("comparison-prompt").locator(".md p").evaluate("e => getComputedStyle(e).direction") == "rtl"

@@ -37,7 +37,7 @@ describe("snippetsFor", () => {
     expect(snippetsFor([{ letter: "a", text: "#" }]).a).toBe("#");
   });
 
-  it("shows bidi controls as markers, so the line cannot be reordered on screen", () => {
+  it("shows hidden characters as markers, so the line cannot be reordered on screen", () => {
     expect(snippetsFor([{ letter: "a", text: "pay \u202Eeno\u202C now" }]).a).toBe("pay ⟪RLO⟫eno⟪PDF⟫ now");
   });
 

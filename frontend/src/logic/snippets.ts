@@ -1,9 +1,9 @@
 // The short plain-text line that stands for each response in the dock (markdown and code left
 // out), so a verdict can be checked without scrolling back up. Pure. The line is shown as text
 // (JSX escapes it), so it keeps what the model wrote, `<` and `>` included: only Markdown's own
-// marks are taken out, and bidi controls show as markers (⟪RLO⟫) as in the rendered response.
+// marks are taken out, and hidden characters show as markers (⟪RLO⟫) as in the rendered response.
 
-import { showBidiControls } from "../markdown";
+import { showHiddenCharacters } from "../markdown";
 import type { ComparisonResponse, Letter } from "../types";
 
 const MAX_CHARS = 64;
@@ -25,9 +25,9 @@ function withoutMarks(text: string): string {
     .replace(/(^|[^\p{L}\p{N}_])(__?)(?=\S)([^\n]*?\S)\2(?![\p{L}\p{N}_])/gu, "$1$3");
 }
 
-/** One line: runs of white space as one space, bidi controls as their markers. */
+/** One line: runs of white space as one space, hidden characters as their markers. */
 function oneLine(text: string): string {
-  return showBidiControls(text).replace(/\s+/g, " ").trim();
+  return showHiddenCharacters(text).replace(/\s+/g, " ").trim();
 }
 
 /** Each response position's text as one short plain line. */
