@@ -1,6 +1,6 @@
 """Issue #19 items 8 and 10 in the browser: the leaderboard says "Computing…" (not "no judgments
 yet") while the stats catch up with new judgments, and marks models below the minimum of pairs as
-provisional with their count; the Data page shows a snapshot asked again over unchanged data as
+provisional with their count, and as cards on a phone, nothing scrolling sideways; the Data page shows a snapshot asked again over unchanged data as
 reused, naming the snapshot whose files it shares, with no second file."""
 
 import pytest
@@ -46,6 +46,15 @@ def test_the_leaderboard_computes_then_shows_few_pairs_as_provisional(page, admi
     expect(provisional).to_contain_text("provisional: 3 of 20 pairs")
     expect(page.get_by_test_id("model-opt-7b").get_by_test_id("provisional")).to_be_visible()
     shoot(page, "leaderboard-provisional")
+
+    # On a phone each model is a card: its figures labelled, the table wider than nothing.
+    page.set_viewport_size({"width": 390, "height": 844})
+    row = page.get_by_test_id("model-llama-7b")
+    expect(row.locator("td[data-label='Elo']")).to_be_visible()
+    assert row.locator("td[data-label='Elo']").evaluate("e => getComputedStyle(e, '::before').content") == '"Elo"'
+    box = page.get_by_test_id("leaderboard-table")
+    assert box.evaluate("e => e.scrollWidth <= e.clientWidth && e.parentElement.scrollWidth <= e.parentElement.clientWidth")
+    shoot(page, "leaderboard-provisional-390x844")
 
 
 def test_a_snapshot_over_unchanged_data_is_shown_as_reused(page, admin_project, settings, tmp_path, shoot):

@@ -147,7 +147,7 @@ function RatingTable({ rows }: { rows: LeaderboardRow[] }) {
 function RatingRow({ row, x, domain }: { row: LeaderboardRow; x: (v: number) => number; domain: Domain }) {
   return (
     <tr data-testid={`model-${row.model}`} class={row.provisional ? "is-provisional" : undefined}>
-      <td class="num">
+      <td class="num rank-cell">
         {row.provisional ? (
           <span class="muted" title={`No rank until ${MIN_PAIRS_FOR_RATING} judged pairs`}>–</span>
         ) : (
@@ -155,7 +155,7 @@ function RatingRow({ row, x, domain }: { row: LeaderboardRow; x: (v: number) => 
         )}
       </td>
       <td class="model-name">{row.model}</td>
-      <td class="num">
+      <td class="num bt-cell" data-label="Bradley–Terry">
         <strong>{Math.round(row.rating)}</strong>
         {row.ci_low !== null && row.ci_high !== null && (
           <span class="muted small"> +{Math.round(row.ci_high - row.rating)}/−{Math.round(row.rating - row.ci_low)}</span>
@@ -169,12 +169,12 @@ function RatingRow({ row, x, domain }: { row: LeaderboardRow; x: (v: number) => 
       <td class="bar-col">
         <IntervalBar row={row} x={x} domain={domain} />
       </td>
-      <td class="num">{row.elo === null ? "—" : Math.round(row.elo)}</td>
-      <td class="num">
+      <td class="num elo-cell" data-label="Elo">{row.elo === null ? "—" : Math.round(row.elo)}</td>
+      <td class="num lc-cell" data-label="Length-ctrl">
         {row.length_controlled === null ? "—" : Math.round(row.length_controlled)}
         <LengthShift shift={row.length_shift} />
       </td>
-      <td class="num">{count(row.n)}</td>
+      <td class="num pairs-cell" data-label="Pairs">{count(row.n)}</td>
     </tr>
   );
 }
