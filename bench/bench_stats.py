@@ -291,6 +291,7 @@ def part_times(project, repeats: int) -> dict[str, tuple[float, float]]:
     """Wall and CPU seconds of each step of ``project_stats_compute``, run one by one."""
     from threadpoolctl import threadpool_limits
 
+    from labeling.stats import agreement_block
     from labeling.stats import payload as stats
     from labeling.stats.context import project_context, user_names
     from labeling.stats.selectors import (
@@ -313,7 +314,7 @@ def part_times(project, repeats: int) -> dict[str, tuple[float, float]]:
     times["read (three connections)"], (judgments, positions, context, names) = _wall_cpu(read, repeats)
     regular = stats._subset(judgments, ~np.isin(judgments.comparison, list(context.gold)))
     with threadpool_limits(limits=1, user_api="blas"):
-        times["agreement"], _ = _wall_cpu(lambda: stats._agreement(project, regular), repeats)
+        times["agreement"], _ = _wall_cpu(lambda: agreement_block._agreement(project, regular), repeats)
         times["annotators"], _ = _wall_cpu(lambda: stats._annotators(project, judgments, context, names, positions), repeats)
         times["ratings"], _ = _wall_cpu(lambda: stats._ratings(project, regular, positions), repeats)
     return times
@@ -358,14 +359,14 @@ def read_rows(project, repeats: int) -> list[list]:
 
     def read(copy):
         with s.stats_snapshot():
-            return s._int_table(s._judgment_table(project), 5, copy=copy)
+            return s._int_table(s._judgment_table(project), len(s.JUDGMENT_COLUMNS), copy=copy)
 
     def read_values_list():
         with s.stats_snapshot():
             return np.fromiter(itertools.chain.from_iterable(s._judgment_table(project)), dtype=np.int64)
 
     wall, cpu, table = timed(lambda: read(True), repeats)
-    size = f"{len(table):,} judgments x 5 columns"
+    size = f"{len(table):,} judgments x {len(s.JUDGMENT_COLUMNS)} columns"
     cursor, cursor_cpu, _ = timed(lambda: read(False), repeats)
     values_list, values_list_cpu, _ = timed(read_values_list, 1)
     sample = 20_000

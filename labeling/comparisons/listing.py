@@ -114,16 +114,18 @@ def _flag_counts(ids: list[int]) -> dict[int, dict[str, int]]:
 
 
 def _agreement(ids: list[int]) -> dict[int, float]:
-    """Per comparison with two or more counted judgments (people's, not rejected: as agreement in
-    the stats), the share of them giving its most common verdict (a winner, or a ranking with its
-    ties). Gold comparisons too: the answer given, not the gold answer."""
+    """The majority share: per comparison with two or more counted judgments giving a main verdict
+    (people's, not rejected: as agreement in the stats; a label on criteria alone has none), the
+    share of them giving its most common verdict (a winner, or a ranking with its ties). Gold
+    comparisons too: the answer given, not the gold answer."""
     counted = (
         Judgment.objects.filter(comparison_id__in=ids, annotator__judge__isnull=True)
         .exclude(review=ReviewState.REJECTED)
     )
     verdicts: dict[int, Counter] = defaultdict(Counter)
     for comparison_id, winner, ranking, ties in counted.values_list("comparison_id", "winner", "ranking", "ranking_ties"):
-        verdicts[comparison_id][winner or _ranking_key(ranking, ties)] += 1
+        if winner or ranking:
+            verdicts[comparison_id][winner or _ranking_key(ranking, ties)] += 1
     return {
         comparison_id: round(tally.most_common(1)[0][1] / total, 4)
         for comparison_id, tally in verdicts.items()

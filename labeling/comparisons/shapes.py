@@ -54,8 +54,8 @@ class ComparisonDetailOut(TypedDict):
 class ComparisonRowOut(TypedDict):
     """One comparison in the comparison browser: the start of its prompt's last (user) turn as plain
     text, the models of its responses by position, its counted judgments against the project's
-    overlap, gold, whether it is open, its flags (unresolved and all), and ``agreement``: the share
-    of its counted judgments giving the most common verdict (null under two)."""
+    overlap, gold, whether it is open, its flags (unresolved and all), and ``agreement``: the
+    majority share (see the field)."""
 
     id: int
     prompt: int
@@ -67,7 +67,12 @@ class ComparisonRowOut(TypedDict):
     is_open: bool
     open_flags: Annotated[int, COUNT]
     flags: Annotated[int, COUNT]
-    agreement: Annotated[float | None, {"minimum": 0, "maximum": 1}]
+    agreement: Annotated[float | None, {
+        "minimum": 0, "maximum": 1,
+        "description": "The majority share: of its counted judgments giving a main verdict, the share giving the "
+                       "most common one; null under two. Not the stats' percent agreement (the share of agreeing "
+                       "pairs of judgments).",
+    }]
     created_at: datetime
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from labeling.models import (
     IMPORT_USER_PREFIX,
+    IMPORTED_KEY_PREFIX,
     Comparison,
     ComparisonKind,
     Flag,
@@ -36,8 +37,10 @@ def project_overview(*, project: Project, now: datetime | None = None, flags_lim
     judgments = _judgment_counts(project, since=now - timedelta(hours=HOURS))
     leases = _lease_counts(project, now=now)
     flags = _flag_counts(project)
-    # Every comparison an annotator finished either way: judged or skipped.
-    answered = judgments["total"] + leases["skipped"]
+    # Every comparison a person finished on this site either way, judged or skipped: imported
+    # labels are no one's work here (no lease, never skipped or flagged), so they are left out,
+    # as each annotator's skip_rate and flag_rate in the stats leave them out.
+    answered = judgments["total"] - judgments["imported"] + leases["skipped"]
     return {
         "project": project.pk,
         "generated_at": now,
@@ -92,6 +95,7 @@ def _judgment_counts(project: Project, *, since: datetime) -> dict:
         total=Count("pk", filter=counted),
         # A pairwise tie, or a ranking with positions ranked equal (ranking_ties is null when none).
         ties=Count("pk", filter=counted & (Q(winner=Winner.TIE) | Q(ranking_ties__isnull=False))),
+        imported=Count("pk", filter=counted & Q(client_key__startswith=IMPORTED_KEY_PREFIX)),
         last_24h=Count("pk", filter=counted & Q(created_at__gte=since)),
         # people at work: an import's label source (import:…) is not one, though its judgments count
         annotators_24h=Count("annotator", distinct=True, filter=counted & Q(created_at__gte=since)

@@ -30,6 +30,8 @@ class JudgmentCountsSerializer(serializers.Serializer):
     total = serializers.IntegerField(help_text="People's judgments: not a judge's, not rejected in review (so the "
                                                "ties, the last 24 hours and the rates).")
     ties = serializers.IntegerField(help_text="Judgments holding a tie: a pairwise tie, or a ranking with positions ranked equal.")
+    imported = serializers.IntegerField(help_text="Of total, imported labels (import_data --with-labels): no one's "
+                                                  "work on this site, so not in the skip and flag rates.")
     last_24h = serializers.IntegerField()
     annotators_24h = serializers.IntegerField(help_text="Distinct annotators who judged in the last 24 hours.")
     per_hour = HourCountSerializer(many=True, help_text="The last 24 clock hours, oldest first; the last is the current hour.")
@@ -54,8 +56,12 @@ class FlagCountsSerializer(serializers.Serializer):
 class RatesSerializer(serializers.Serializer):
     tie = serializers.FloatField(allow_null=True, help_text="Ties / judgments (pairwise projects and ranking projects allowing ties; "
                                                          "null otherwise or with no judgments).")
-    skip = serializers.FloatField(allow_null=True, help_text="Skips / (judgments + skips).")
-    flag = serializers.FloatField(allow_null=True, help_text="finished_flagged / (judgments + skips): the share of finished comparisons their annotator flagged.")
+    skip = serializers.FloatField(allow_null=True, help_text="Skips / (judgments - imported + skips): the share of the "
+                                                          "comparisons people finished here that they skipped, as "
+                                                          "each annotator's skip_rate.")
+    flag = serializers.FloatField(allow_null=True, help_text="finished_flagged / (judgments - imported + skips): the share "
+                                                          "of the comparisons people finished here that they flagged, "
+                                                          "as each annotator's flag_rate.")
 
 
 class OpenFlagSerializer(serializers.Serializer):

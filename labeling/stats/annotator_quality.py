@@ -227,16 +227,16 @@ def _none_if_nan(value):
 
 
 def annotator_report(annotator_ids, comparison_ids, answers, *, seconds=None, flagged=None,
-                     tie_answer=None, gold: Mapping | None = None, order=None,
+                     tie_answer=None, tied=None, gold: Mapping | None = None, order=None,
                      reference_rate: float | None = None, margin: float = 0.1,
                      alpha: float = 0.05, chars=None, gold_only=None) -> list[dict]:
     """One dict per annotator (sorted by id) with their quality figures.
 
     Keys: ``annotator``, ``n`` (rows), ``agreement`` (share agreeing with the
     leave-one-out majority), ``n_agreement`` (rows compared), ``gold_accuracy``,
-    ``n_gold``, ``median_seconds``, ``tie_rate`` (among answered rows, needs
-    ``tie_answer``), ``skip_rate`` (rows with a NaN answer), ``flag_rate`` (needs
-    ``flagged``), ``e_value``, ``outlier``, and with ``chars`` (characters of responses each
+    ``n_gold``, ``median_seconds``, ``tie_rate`` (among answered rows, needs ``tie_answer``, the
+    answer that is a tie, or ``tied``, whether each row holds one, as a ranking ranking positions
+    equal), ``skip_rate`` (rows with a NaN answer), ``flag_rate`` (needs ``flagged``), ``e_value``, ``outlier``, and with ``chars`` (characters of responses each
     row had to read) ``fast_rate``, ``fastest_seconds`` and ``too_fast`` (speed_figures). A
     figure with no rows behind it is ``None``. ``reference_rate`` defaults to the pooled agreement of all
     annotators minus ``margin``, so only annotators credibly worse than the
@@ -258,7 +258,7 @@ def annotator_report(annotator_ids, comparison_ids, answers, *, seconds=None, fl
     columns = {
         "agreement": _rate(agrees, compared, codes, size),
         "gold_accuracy": _rate(gold_hits, np.ones(len(gold_codes), bool), gold_codes, size),
-        **_answer_columns(codes, answers, size, seconds=seconds, flagged=flagged, tie_answer=tie_answer),
+        **_answer_columns(codes, answers, size, seconds=seconds, flagged=flagged, tied=tied, tie_answer=tie_answer),
     }
     flags = {}
     if chars is not None and seconds is not None:
@@ -304,15 +304,17 @@ def _outliers(codes, agrees, size: int, *, order, margin: float, reference_rate,
     return e_value, outlier
 
 
-def _answer_columns(codes, answers, size: int, *, seconds, flagged, tie_answer) -> dict[str, np.ndarray]:
+def _answer_columns(codes, answers, size: int, *, seconds, flagged, tied, tie_answer) -> dict[str, np.ndarray]:
     """Per annotator: median seconds, and the tie, skip and flag rates (NaN where not given)."""
+    if tied is None and tie_answer is not None:
+        tied = answers == tie_answer
     everyone = np.ones(len(answers), dtype=bool)
     answered = ~np.isnan(answers)
     return {
         "median_seconds": (np.full(size, np.nan) if seconds is None
                            else _median_by_group(codes, seconds, size)),
-        "tie_rate": (np.full(size, np.nan) if tie_answer is None
-                     else _rate(answers == tie_answer, answered, codes, size)),
+        "tie_rate": (np.full(size, np.nan) if tied is None
+                     else _rate(np.asarray(tied, bool), answered, codes, size)),
         "skip_rate": _rate(~answered, everyone, codes, size),
         "flag_rate": (np.full(size, np.nan) if flagged is None
                       else _rate(np.asarray(flagged, bool), everyone, codes, size)),

@@ -31,6 +31,21 @@ class RatingRowSerializer(serializers.Serializer):
     n = serializers.IntegerField(help_text="Judgments (or implied pairs) the model appears in.")
 
 
+class LeaderboardRowSerializer(RatingRowSerializer):
+    rating = _number(help_text="Null for a model the data cannot rate (see unrated).")
+    rank = serializers.IntegerField(
+        allow_null=True,
+        help_text="1 + models clearly above: whose ci_low is above this one's ci_high, and the unrated models above "
+                  "every rated one. Null for a model apart.",
+    )
+    unrated = serializers.ChoiceField(
+        choices=["above", "below", "apart"], allow_null=True, required=False,
+        help_text="Null for a rated model. Otherwise why no rating exists (the likelihood has no maximum): 'above', "
+                  "it never lost (nor tied) against the rated models; 'below', it never won (nor tied) against them; "
+                  "'apart', no result connects it to them. An interval end is null where resamples leave it unbounded.",
+    )
+
+
 class LengthControlledRowSerializer(serializers.Serializer):
     model = serializers.CharField()
     rating = serializers.FloatField()
@@ -63,12 +78,16 @@ class RatingsSerializer(serializers.Serializer):
     excluded = ExcludedSerializer()
     scale = serializers.CharField()
     reason = serializers.CharField(allow_null=True)
-    bradley_terry = RatingRowSerializer(many=True, help_text="The leaderboard: Bradley-Terry, 100 bootstrap refits.")
+    bradley_terry = LeaderboardRowSerializer(
+        many=True, help_text="The leaderboard: Bradley-Terry over the models it can rate, 100 bootstrap refits, each "
+                             "resampling comparisons with all their judgments.",
+    )
     elo = RatingRowSerializer(many=True, help_text="Online Elo (K=4) in judgment order.")
     strength_weighted = RatingRowSerializer(
         many=True, allow_null=True,
         help_text="Bradley-Terry counting a preference of strength s as s games (Arena-Hard): the fit alone, "
-                  "no interval. Null without a strength scale.",
+                  "no interval, over the judgments with a strength (imported labels have none) between the models "
+                  "the leaderboard rates that these still connect. Null without a strength scale or such judgments.",
     )
     length_controlled = LengthControlledSerializer()
     win_rate = WinRateSerializer()
@@ -85,8 +104,10 @@ class AgreementFiguresSerializer(serializers.Serializer):
     n_ratings = serializers.IntegerField()
     krippendorff_alpha = _number(help_text="Nominal: a, tie and b as categories.")
     krippendorff_alpha_ci = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2, allow_null=True)
-    krippendorff_alpha_ordinal = _number(help_text="On the signed strength score -S..S.")
-    krippendorff_alpha_interval = _number()
+    krippendorff_alpha_ordinal = _number(help_text="On the signed strength score -S..S (a tie 0), of the judgments "
+                                                   "with a strength: imported labels carry none and are left out. "
+                                                   "Null with a reason when no judgment has one.")
+    krippendorff_alpha_interval = _number(help_text="As krippendorff_alpha_ordinal, the scores as intervals.")
     fleiss_kappa = _number()
     fleiss_units = serializers.IntegerField()
     fleiss_ratings_per_unit = serializers.IntegerField()
@@ -107,10 +128,14 @@ class AnnotatorRowSerializer(serializers.Serializer):
     n = serializers.IntegerField()
     n_agreement = serializers.IntegerField()
     n_gold = serializers.IntegerField()
-    agreement = _number(help_text="Share agreeing with the leave-one-out majority.")
-    gold_accuracy = _number()
+    agreement = _number(help_text="Share agreeing with the leave-one-out majority (on the winner; in a ranking "
+                                  "project on the response ranked first, or the set of responses tied first).")
+    gold_accuracy = _number(help_text="Share of their verdicts on gold comparisons that match the gold answer: its "
+                                      "winner, or in a ranking project its first response (a ranking tying the top "
+                                      "never matches).")
     median_seconds = _number()
-    tie_rate = _number()
+    tie_rate = _number(help_text="Share of their judgments holding a tie (a ranking: any positions ranked equal); "
+                                 "null in a ranking project without ties.")
     skip_rate = _number()
     flag_rate = _number()
     e_value = serializers.FloatField()
@@ -176,11 +201,14 @@ class CountsSerializer(serializers.Serializer):
     comparisons = serializers.IntegerField(help_text="All comparisons, gold included.")
     gold_comparisons = serializers.IntegerField()
     judgments = serializers.IntegerField(
-        help_text="People's judgments, imported ones included; not judges' (judge_judgments) nor those rejected in review."
+        help_text="People's judgments, imported ones included, one giving criterion verdicts alone too (as the "
+                  "overview and judgment_count count them; the main verdict's figures leave it out); not judges' "
+                  "(judge_judgments) nor those rejected in review."
     )
     judged_comparisons = serializers.IntegerField(help_text="Comparisons with at least one judgment.")
     complete_comparisons = serializers.IntegerField(help_text="Regular comparisons with `overlap` judgments or more.")
-    ties = serializers.IntegerField(help_text="Tie verdicts (pairwise projects; 0 for ranking).")
+    ties = serializers.IntegerField(help_text="Judgments holding a tie: a pairwise tie, or a ranking with positions "
+                                              "ranked equal (main verdict only).")
     skips = serializers.IntegerField()
     flags = serializers.IntegerField()
     annotators = serializers.IntegerField(help_text="Distinct annotators who judged, imports not counted.")

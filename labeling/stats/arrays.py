@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labeling.rankings import LETTERS
+from labeling.rankings import LETTERS, ranking_levels, ranking_ties_error
 from labeling.stats.ratings import ranking_to_pairs
 
 MISSING = -1
@@ -66,6 +66,15 @@ def locate(ids, wanted) -> np.ndarray:
         return np.where(inside, where[(wanted - low).clip(0, high - low)], -1)
     row = np.searchsorted(ids, wanted).clip(0, len(ids) - 1)
     return np.where(ids[row] == wanted, row, -1)
+
+
+def rows_beside(ids, more_ids) -> np.ndarray:
+    """Indexes into ``more_ids`` (any order, repeats allowed) of the first row of each id not among
+    ``ids`` (sorted, distinct): the judgments another read has that the first lacks, each once."""
+    more_ids = np.asarray(more_ids, np.int64)
+    outside = np.flatnonzero(locate(ids, more_ids) < 0)
+    _, first = np.unique(more_ids[outside], return_index=True)
+    return outside[first]
 
 
 class PositionLookup:
@@ -236,12 +245,36 @@ def pairs_among(comparison, annotator, pairs: np.ndarray) -> np.ndarray:
     return found
 
 
+def top_choice(rankings, levels=None) -> np.ndarray:
+    """Each ranking's top choice in the quality labels' coding: the set of positions ranked first,
+    as a bit mask (position p is bit p), (n,) floats. A ranking tied at the top ("a = b > c") is
+    the set {a, b}, the same however its letters are listed, and never the same answer as "a first"
+    or "b first": a tie is a verdict of its own. ``levels``: as in ``agreement_units``."""
+    if levels is None:
+        return np.array([float(1 << ranking[0]) for ranking in rankings], dtype=float)
+    return np.array([float(sum(1 << p for p, level in zip(ranking, level_of, strict=True) if level == 0))
+                     for ranking, level_of in zip(rankings, levels, strict=True)], dtype=float)
+
+
+def ranking_tied(levels, n: int) -> np.ndarray:
+    """Which of ``n`` rankings rank two positions equal (``levels`` None: none does), (n,) bools."""
+    if levels is None:
+        return np.zeros(n, dtype=bool)
+    return np.array([len(set(level)) < len(level) for level in levels], dtype=bool)
+
+
 def gold_label(answer, ranking: bool) -> float | None:
-    """A gold answer in the quality labels' coding: the winner's sign, or the top position."""
+    """A verdict (a gold answer, or a stored judgment's ``winner``/``ranking``/``ranking_ties``)
+    in the quality labels' coding: the winner's sign, or the ranking's ``top_choice``. A gold
+    ranking has no ties (``comparisons.gold``), so an annotator who ties the top never matches it:
+    they did not name the one response the gold answer puts first."""
     if not isinstance(answer, dict):
         return None
     if ranking:
-        order = answer.get("ranking")
-        top = order[0] if isinstance(order, list) and order else None
-        return float(LETTERS.index(top)) if isinstance(top, str) and len(top) == 1 and top in LETTERS else None
+        order, ties = answer.get("ranking"), answer.get("ranking_ties")
+        if not isinstance(order, list) or not order or not all(isinstance(x, str) and len(x) == 1 and x in LETTERS
+                                                                   for x in order):
+            return None
+        levels = ranking_levels(order, ties) if isinstance(ties, list) and ranking_ties_error(ties, order) is None else None
+        return float(top_choice([[LETTERS.index(x) for x in order]], None if levels is None else [levels])[0])
     return {"a": 1.0, "tie": 0.0, "b": -1.0}.get(answer.get("winner"))

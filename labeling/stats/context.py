@@ -44,8 +44,9 @@ def project_context(project: Project) -> ProjectContext:
     ranking = project.task_type == ComparisonKind.RANKING
     rejected_gold = [
         (annotator, comparison, label)
-        for annotator, comparison, winner, order in rejected.values_list("annotator_id", "comparison_id", "winner", "ranking")
-        if (label := gold_label({"winner": winner, "ranking": order}, ranking)) is not None
+        for annotator, comparison, winner, order, ties
+        in rejected.values_list("annotator_id", "comparison_id", "winner", "ranking", "ranking_ties")
+        if (label := gold_label({"winner": winner, "ranking": order, "ranking_ties": ties}, ranking)) is not None
     ]
     return ProjectContext(
         skipped=np.array(list(skipped), dtype=np.int64).reshape(-1, 2),

@@ -11,7 +11,9 @@ What is counted where:
   annotators' gold accuracy, not agreement or ratings, where they would outweigh the rest.
 * Imported labels (users named ``import:<source>``) stand for many unknown people: they get no
   annotator row and are left out of the leave-one-out majorities, but they count in agreement
-  (as one rater) and in the ratings, which are about the models, not the people.
+  (as one rater) and in the ratings, which are about the models, not the people; not in the
+  figures on the strength scale (ordinal and interval alpha, strength-weighted ratings): they
+  carry no strength, and are not the weakest one.
 * Judges' judgments (``labeling.models.Judge``) count nowhere but in ``judges``: not in
   agreement, annotator rows, counts (beyond ``judge_judgments``) or ratings (``labels: human``).
 * Judgments rejected in review are never read (``selectors.counted_judgments``).
@@ -30,24 +32,25 @@ from django.utils import timezone
 from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
 from labeling.models import Project
-from labeling.stats.agreement import (
-    ValueCounts,
-    bootstrap_alpha_ci_rows,
-    cohen_kappa_mean_rows,
-    fleiss_kappa,
+from labeling.stats.agreement_block import (  # the reasons, shared with the ratings and the tests
+    NO_JUDGMENTS,
+    NO_VARIATION,  # noqa: F401
+    ONE_RATER,  # noqa: F401
+    SEED,
+    agreement_with_criteria,
 )
 from labeling.stats.annotator_quality import annotator_report, comparison_chars
 from labeling.stats.arrays import (
     MISSING,
     PairRows,
-    agreement_units,
-    equal_count_rows,
     gold_label,
     id_codes,
     merge_by_comparison,
     pair_rows,
     pairs_among,
-    unit_matrix,
+    ranking_tied,
+    rows_beside,
+    top_choice,
 )
 from labeling.stats.context import (
     ProjectContext,
@@ -56,9 +59,9 @@ from labeling.stats.context import (
     project_context,
 )
 from labeling.stats.judges import judges_block
+from labeling.stats.leaderboard import bradley_terry_bootstrap, rated_models
 from labeling.stats.ratings import (
     bradley_terry,
-    bradley_terry_bootstrap,
     length_controlled_bradley_terry,
     online_elo,
     pairwise_arrays,
@@ -75,21 +78,12 @@ from labeling.stats.selectors import (
     stats_snapshot,
 )
 
-SEED = 20240601
-ALPHA_CI_ROUNDS = 1000
 RATING_ROUNDS = 100  # Chatbot Arena's bootstrap
 UNNAMED_MODEL = "(unnamed)"
 # Whose verdicts the leaderboard counts: humans' (imported labels included), never judges'. A
 # judge rating the models it may have been trained against would grade its own homework.
 RATING_LABELS = "human"
 
-NO_JUDGMENTS = "no judgments yet"
-ONE_RATER = "only one annotator"
-NO_OVERLAP = "no comparison was judged by two annotators"
-NO_VARIATION = "every judgment gave the same answer, so agreement beyond chance is undefined"
-NO_COHEN_PAIR = "no pair of annotators has a defined kappa (each pair gave one answer throughout)"
-NO_SCALE = "the project has no strength scale"
-RANKING_NO_STRENGTH = "ranking judgments have no strength"
 NO_MODEL_NAMES = "the responses carry no model names (as in HH-RLHF), so there are no models to rate"
 
 
@@ -112,7 +106,9 @@ def project_stats_compute(project: Project) -> dict:
         judgments = judgment_arrays(project)
         context = pending_context.result()
         criteria = {name: criterion_arrays(project, name) for name in project.criteria}
-        names, judges = annotator_identities(project, judgments.annotator, context.skipped[:, 1])
+        # who gave criterion verdicts alone (an import source naming its criterion) is named too
+        alone = [rows.annotator[rows_beside(judgments.id, rows.id)] for rows in criteria.values()]
+        names, judges = annotator_identities(project, judgments.annotator, context.skipped[:, 1], *alone)
         positions = pending_positions.result()
     seconds = {"read": time.perf_counter() - clock}
     humans, human_criteria = _people(judgments, criteria, judges)
@@ -123,12 +119,13 @@ def project_stats_compute(project: Project) -> dict:
         "computed_at": started.isoformat(),
         "judgments": len(judgments.id),  # the watermark: judgments this payload counts, judges' too
         "last_judgment_id": int(judgments.id.max()) if len(judgments.id) else 0,
-        "counts": _counts(project, humans, context, names) | {"judge_judgments": len(judgments.id) - len(humans.id)},
+        "counts": _counts(project, humans, human_criteria, context, names)
+        | {"judge_judgments": len(judgments.id) - len(humans.id)},
     }
     # The BLAS calls here are tiny (50 x 50 at most): BLAS threads only spin, and cost about
     # 20% more CPU time on two cores.
     with threadpool_limits(limits=1, user_api="blas"):
-        payload["agreement"], seconds["agreement"] = _timed(_agreement_with_criteria, project, regular, human_criteria, context)
+        payload["agreement"], seconds["agreement"] = _timed(agreement_with_criteria, project, regular, human_criteria, context)
         payload["annotators"], seconds["annotators"] = _timed(_annotators, project, humans, context, names, positions)
         payload["ratings"], seconds["ratings"] = _timed(_ratings, project, regular, positions)
         payload["judges"], seconds["judges"] = _timed(_judges, judges, judgments, criteria, context, positions)
@@ -161,25 +158,22 @@ def _timed(function, *args) -> tuple[object, float]:
 
 
 def _subset(arrays: JudgmentArrays, keep: np.ndarray) -> JudgmentArrays:
-    if keep.all():  # no judge, import or gold to leave out: no copy of a million rows
-        return arrays
-    rankings = None if arrays.rankings is None else [arrays.rankings[i] for i in np.flatnonzero(keep)]
-    levels = None if arrays.levels is None else [arrays.levels[i] for i in np.flatnonzero(keep)]
-    return JudgmentArrays(
-        id=arrays.id[keep], comparison=arrays.comparison[keep], annotator=arrays.annotator[keep],
-        signed=arrays.signed[keep], seconds=arrays.seconds[keep], rankings=rankings, levels=levels,
-    )
+    return arrays.select(keep)  # no judge, import or gold to leave out: no copy of a million rows
 
 
-def _counts(project: Project, judgments: JudgmentArrays, context: ProjectContext, names: dict) -> dict:
-    judged, codes = id_codes(judgments.comparison)
-    regular = ~np.isin(judgments.comparison, list(context.gold))
+def _counts(project: Project, judgments: JudgmentArrays, criteria: dict, context: ProjectContext, names: dict) -> dict:
+    """Counts of people's judgments: every judgment, one giving criterion verdicts alone (an
+    imported label naming its criterion) too, as the overview and ``judgment_count`` count them;
+    the ties are the main verdict's."""
+    comparison, annotator = _any_verdict(judgments, criteria)
+    judged, codes = id_codes(comparison)
+    regular = ~np.isin(comparison, list(context.gold))
     per_comparison = np.bincount(codes[regular], minlength=len(judged))
-    imported = import_sources(judgments.annotator, names)
+    imported = import_sources(annotator, names)
     return {
         "comparisons": context.comparisons,
         "gold_comparisons": len(context.gold),
-        "judgments": len(judgments.id),
+        "judgments": len(comparison),
         "judged_comparisons": len(judged),
         "complete_comparisons": int(np.sum(per_comparison >= project.overlap)),
         # Judgments holding a tie: a pairwise tie, or a ranking with positions ranked equal (levels: None if none has).
@@ -187,81 +181,21 @@ def _counts(project: Project, judgments: JudgmentArrays, context: ProjectContext
         else sum(len(set(levels)) < len(levels) for levels in judgments.levels or []),
         "skips": len(context.skipped),
         "flags": context.flags,
-        "annotators": len(id_codes(judgments.annotator[~imported])[0]),
+        "annotators": len(id_codes(annotator[~imported])[0]),
         "imported_judgments": int(imported.sum()),
     }
 
 
-# --- agreement --------------------------------------------------------------------------------
-
-
-def _agreement_with_criteria(project: Project, judgments: JudgmentArrays, criteria: dict, context) -> dict:
-    """The main result's agreement, with each criterion's under ``criteria`` (gold left out)."""
-    block = _agreement(project, judgments)
-    block["criteria"] = {
-        name: _agreement(project, _subset(rows, ~np.isin(rows.comparison, list(context.gold))))
-        for name, rows in criteria.items()
-    }
-    return block
-
-
-def _agreement(project: Project, judgments: JudgmentArrays) -> dict:
-    """Agreement among raters on regular comparisons (a ranking's implied pairs are the units).
-
-    Nominal figures take the winner as a category (a, tie and b equally far apart); ordinal and
-    interval alpha take the signed strength score (-S..S, a tie at 0).
-    """
-    unit, rater, value = agreement_units(judgments.comparison, judgments.annotator, judgments.signed, judgments.rankings,
-                                         judgments.levels)
-    scores = unit_matrix(unit, value)
-    winners = np.sign(scores)  # NaN stays NaN
-    rated = np.sum(~np.isnan(scores), axis=1)
-    raters = len(id_codes(rater)[0])
-    block = {
-        "unit": "comparison" if judgments.rankings is None else "implied pair",
-        "n_units": int(np.sum(rated >= 2)), "n_raters": raters, "n_ratings": int(len(value)),
-    }
-    reason = NO_JUDGMENTS if len(value) == 0 else ONE_RATER if raters < 2 else NO_OVERLAP if block["n_units"] == 0 else None
-    figures, reasons = _agreement_figures(winners, unit, rater, np.sign(value), reason)
-    strength = _strength_figures(project, judgments, scores, reason)
-    figures.update(strength[0])
-    reasons.update(strength[1])
-    return {**block, **figures, "reason": reason, "reasons": reasons}
-
-
-def _agreement_figures(winners, unit, rater, nominal, reason) -> tuple[dict, dict]:
-    names = ("krippendorff_alpha", "krippendorff_alpha_ci", "fleiss_kappa", "cohen_kappa_mean", "percent_agreement")
-    if reason:
-        return {**dict.fromkeys(names), "fleiss_units": 0, "fleiss_ratings_per_unit": 0}, dict.fromkeys(names, reason)
-    fleiss_rows, per_unit = equal_count_rows(winners)
-    counted = ValueCounts.of(winners)  # one count for alpha and percent agreement
-    figures = {
-        "krippendorff_alpha": counted.alpha("nominal"),
-        "krippendorff_alpha_ci": bootstrap_alpha_ci_rows(unit, nominal, "nominal", n_boot=ALPHA_CI_ROUNDS, seed=SEED),
-        # Fleiss needs equal counts: computed on the units with the most common count
-        "fleiss_kappa": fleiss_kappa(fleiss_rows),
-        "fleiss_units": len(fleiss_rows),
-        "fleiss_ratings_per_unit": per_unit,
-        "cohen_kappa_mean": cohen_kappa_mean_rows(unit, rater, nominal),
-        "percent_agreement": counted.percent(),
-    }
-    reasons = {name: NO_VARIATION for name in names if figures[name] is None}
-    if figures["cohen_kappa_mean"] is None:
-        reasons["cohen_kappa_mean"] = NO_COHEN_PAIR
-    return figures, reasons
-
-
-def _strength_figures(project: Project, judgments: JudgmentArrays, scores, reason) -> tuple[dict, dict]:
-    names = ("krippendorff_alpha_ordinal", "krippendorff_alpha_interval")
-    if judgments.rankings is not None:
-        reason = reason or RANKING_NO_STRENGTH
-    elif not project.strength_scale:
-        reason = reason or NO_SCALE
-    if reason:
-        return dict.fromkeys(names), dict.fromkeys(names, reason)
-    counted = ValueCounts.of(scores)
-    figures = {"krippendorff_alpha_ordinal": counted.alpha("ordinal"), "krippendorff_alpha_interval": counted.alpha("interval")}
-    return figures, {name: NO_VARIATION for name in names if figures[name] is None}
+def _any_verdict(judgments: JudgmentArrays, criteria: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Comparison and annotator of every judgment read: those with a main verdict, then those
+    with criterion verdicts alone (usually none, so no copy is sorted)."""
+    if not criteria:
+        return judgments.comparison, judgments.annotator
+    rows = list(criteria.values())
+    more_ids = np.concatenate([r.id for r in rows])
+    beside = rows_beside(judgments.id, more_ids)
+    return (np.r_[judgments.comparison, np.concatenate([r.comparison for r in rows])[beside]],
+            np.r_[judgments.annotator, np.concatenate([r.annotator for r in rows])[beside]])
 
 
 # --- annotators -------------------------------------------------------------------------------
@@ -272,15 +206,13 @@ def _annotators(
 ) -> list[dict]:
     """Quality rows for the people who judged or skipped (import sources left out).
 
-    Rows are judgments (label: the winner's sign, or a ranking's top position) and skipped
-    leases (label NaN). Agreement is with the leave-one-out majority of the other people; a
-    judgment's reading is its comparison's responses (too_fast: annotator_quality.speed_figures).
+    Rows are judgments (label: ``_quality_labels``) and skipped leases (label NaN). Agreement is
+    with the leave-one-out majority of the other people; a judgment's reading is its comparison's responses (too_fast: annotator_quality.speed_figures).
     ``reliability``: the Dawid–Skene estimate over the people's verdicts (``reliability``).
     """
     human = ~import_sources(judgments.annotator, names)
     ranking = judgments.rankings is not None
-    labels = (np.array([r[0] for r in judgments.rankings], dtype=float) if ranking
-              else np.sign(judgments.signed).astype(float))
+    labels, tied = _quality_labels(project, judgments)
     skipped = context.skipped[~import_sources(context.skipped[:, 1], names)]
     comparison = np.r_[judgments.comparison[human], skipped[:, 0]]
     annotator = np.r_[judgments.annotator[human], skipped[:, 1]]
@@ -291,7 +223,7 @@ def _annotators(
         annotator, comparison, np.r_[labels[human], np.full(len(skipped), np.nan)],
         seconds=np.r_[judgments.seconds[human], np.full(len(skipped), np.nan)],
         flagged=pairs_among(comparison, annotator, context.flagged),
-        tie_answer=None if ranking else 0.0,
+        tied=None if tied is None else np.r_[tied[human], np.zeros(len(skipped), bool)],
         gold={cid: label for cid, label in gold.items() if label is not None},
         order=np.r_[judgments.id[human], np.zeros(len(skipped), np.int64)],  # skips are never compared
         chars=comparison_chars(positions, comparison),
@@ -301,6 +233,17 @@ def _annotators(
     reliability = annotator_reliability(people.comparison, people.annotator, people.signed, people.rankings, people.levels)
     return [{"username": names.get(row["annotator"], ""), **row, "reliability": reliability.get(row["annotator"])}
             for row in report]
+
+
+def _quality_labels(project: Project, judgments: JudgmentArrays) -> tuple[np.ndarray, np.ndarray | None]:
+    """Each judgment's label for agreement and gold (the winner's sign, or a ranking's
+    ``top_choice``: a tie at the top is the set tied, never one of its letters) and whether it
+    holds a tie (a pairwise tie, a ranking with positions ranked equal; None in a ranking
+    project that allows no ties and has none, where a tie rate means nothing)."""
+    if judgments.rankings is None:
+        return np.sign(judgments.signed).astype(float), judgments.signed == 0
+    tied = ranking_tied(judgments.levels, len(judgments.rankings))
+    return top_choice(judgments.rankings, judgments.levels), tied if project.allow_ties or tied.any() else None
 
 
 # --- ratings ----------------------------------------------------------------------------------
@@ -333,29 +276,65 @@ def _ratings(project: Project, judgments: JudgmentArrays, positions: PositionArr
         return {**block, **empty, "reason": reason}
     pairwise = judgments.rankings is None
     by_comparison = merge_by_comparison(rows, judgments.comparison) if pairwise else (rows, None)
-    fits = _fits(rows, by_comparison, weighted=pairwise and bool(project.strength_scale))
+    fits = _fits(rows, judgments.comparison[rows.judgment], by_comparison,
+                 scored=judgments.scored if pairwise and project.strength_scale else None)
     return {**block, **_named(fits, names), "reason": None}
 
 
-def _fits(rows: PairRows, by_comparison: tuple[PairRows, np.ndarray | None], weighted: bool) -> dict:
-    """The rating tables, models still as codes. ``by_comparison``: the rows merged for the
-    length-controlled fit, whose cost grows with its rows (see ``merge_by_comparison``)."""
-    matchups = pairwise_arrays(rows.model_a, rows.model_b, rows.outcome)
+def _fits(rows: PairRows, comparison: np.ndarray, by_comparison: tuple[PairRows, np.ndarray | None],
+          scored: np.ndarray | None) -> dict:
+    """The rating tables, models still as codes. ``comparison``: each row's, as the bootstrap
+    resamples them. ``by_comparison``: the rows merged for the length-controlled fit, whose cost
+    grows with its rows (see ``merge_by_comparison``). The fits beside the leaderboard take the
+    models it rates (see ``leaderboard``): past them no fit exists. ``scored``: per judgment,
+    whether its verdict sits on the strength scale, where the project has one (the strength-weighted
+    fit takes those alone; null when there is none)."""
+    matchups = pairwise_arrays(rows.model_a, rows.model_b, rows.outcome, cluster=comparison)
+    elo = online_elo(rows.model_a, rows.model_b, rows.outcome)  # every row: online Elo is always finite
+    leaderboard = bradley_terry_bootstrap(matchups, n_boot=RATING_ROUNDS, seed=SEED)
+    rated = np.array([row["model"] for row in leaderboard if row["unrated"] is None])
+    rows = rows.select(np.isin(rows.model_a, rated) & np.isin(rows.model_b, rated))
     merged, counts = by_comparison
+    if counts is None:
+        merged = rows
+    else:
+        keep = np.isin(merged.model_a, rated) & np.isin(merged.model_b, rated)
+        merged, counts = merged.select(keep), counts[keep]
+    if len(rows.outcome) == 0:  # one model rated: nothing to fit beside it
+        return {"bradley_terry": leaderboard, "elo": _elo_rows(elo), "strength_weighted": None,
+                "length_controlled": {"rows": [], "length_coef": None}, "win_rate": _win_rates(matchups)}
     length = length_controlled_bradley_terry(
         merged.model_a, merged.model_b, merged.outcome, merged.length_a, merged.length_b, weight=counts)
-    strength = None
-    if weighted:  # a sensitivity check beside the leaderboard: the fit alone, no bootstrap
-        weighted_matchups = pairwise_arrays(rows.model_a, rows.model_b, rows.outcome, rows.weight)
-        strength = _ranked(weighted_matchups.models, bradley_terry(weighted_matchups), weighted_matchups.appearances())
-    elo = online_elo(rows.model_a, rows.model_b, rows.outcome)
     return {
-        "bradley_terry": bradley_terry_bootstrap(matchups, n_boot=RATING_ROUNDS, seed=SEED),
-        "elo": _ranked([r["model"] for r in elo], [r["rating"] for r in elo], [r["n"] for r in elo]),
-        "strength_weighted": strength,
+        "bradley_terry": leaderboard,
+        "elo": _elo_rows(elo),
+        "strength_weighted": None if scored is None else _strength_weighted(rows.select(scored[rows.judgment])),
         "length_controlled": length,
-        "win_rate": {"models": matchups.models.tolist(), "matrix": win_rate_matrix(matchups).tolist()},
+        "win_rate": _win_rates(matchups),
     }
+
+
+def _strength_weighted(rows: PairRows) -> list[dict] | None:
+    """A sensitivity check beside the leaderboard, the fit alone: Bradley-Terry counting a
+    preference of strength s as s games, over ``rows`` (those with a strength) between the models
+    they still connect. None where no such row is left."""
+    if not len(rows.outcome):
+        return None
+    connected = pairwise_arrays(rows.model_a, rows.model_b, rows.outcome, rows.weight)
+    models = connected.models[rated_models(connected)]
+    rows = rows.select(np.isin(rows.model_a, models) & np.isin(rows.model_b, models))
+    if not len(rows.outcome):
+        return None
+    weighted = pairwise_arrays(rows.model_a, rows.model_b, rows.outcome, rows.weight)
+    return _ranked(weighted.models, bradley_terry(weighted), weighted.appearances())
+
+
+def _elo_rows(elo: list[dict]) -> list[dict]:
+    return _ranked([r["model"] for r in elo], [r["rating"] for r in elo], [r["n"] for r in elo])
+
+
+def _win_rates(matchups) -> dict:
+    return {"models": matchups.models.tolist(), "matrix": win_rate_matrix(matchups).tolist()}
 
 
 def _ranked(models, ratings, appearances) -> list[dict]:

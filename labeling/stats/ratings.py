@@ -44,6 +44,9 @@ class Matchups:
     outcome: np.ndarray
     weight: np.ndarray
     count: np.ndarray
+    # (N, K): how many of each cell's judgments each of N comparisons holds, where the rows came
+    # with ``cluster`` (the leaderboard's bootstrap resamples comparisons, not judgments).
+    clusters: sp.csr_matrix | None = None
 
     def appearances(self) -> np.ndarray:
         """Number of judgments each model appears in, shape (M,)."""
@@ -54,17 +57,23 @@ class Matchups:
 def _encode_models(model_a, model_b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sorted distinct model ids and each row's index into them."""
     model_a, model_b = np.asarray(model_a), np.asarray(model_b)
-    both = np.concatenate([model_a, model_b])
-    if both.dtype.kind in "iu" and len(both):
-        low, high = int(both.min()), int(both.max())
-        if high - low <= 4 * len(both):
+    models, codes = dense_codes(np.concatenate([model_a, model_b]))
+    return models, codes[: len(model_a)], codes[len(model_a):]
+
+
+def dense_codes(values) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values and each value's index into them."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iu" and len(values):
+        low, high = int(values.min()), int(values.max())
+        if high - low <= 4 * len(values):
             # integer ids (database keys): a lookup table is O(n), no sort
-            present = np.bincount(both - low, minlength=high - low + 1) > 0
+            present = np.bincount(values - low, minlength=high - low + 1) > 0
             lookup = np.cumsum(present) - 1
-            return np.flatnonzero(present) + low, lookup[model_a - low], lookup[model_b - low]
+            return np.flatnonzero(present) + low, lookup[values - low]
     # unique without return_inverse + searchsorted is ~4x faster on 1M strings
-    models = np.unique(both)
-    return models, np.searchsorted(models, model_a), np.searchsorted(models, model_b)
+    distinct = np.unique(values)
+    return distinct, np.searchsorted(distinct, values)
 
 
 def _count_keys(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -83,12 +92,13 @@ def _checked_outcome(outcome, rows: int) -> np.ndarray:
     return outcome
 
 
-def pairwise_arrays(model_a, model_b, outcome, weight=None) -> Matchups:
+def pairwise_arrays(model_a, model_b, outcome, weight=None, cluster=None) -> Matchups:
     """Count judgment rows into unique (a, b, outcome, weight) cells.
 
     ``outcome`` per row: 1 (A wins), 0.5 (tie), 0 (B wins). ``weight`` per row
     (default 1) is the preference strength, e.g. 3 for "much better" as in
-    Arena-Hard. Rows with the same model on both sides are rejected.
+    Arena-Hard. ``cluster`` per row (optional) names the comparison it came from.
+    Rows with the same model on both sides are rejected.
     """
     models, a, b = _encode_models(model_a, model_b)
     if a.shape != b.shape:
@@ -113,20 +123,46 @@ def pairwise_arrays(model_a, model_b, outcome, weight=None) -> Matchups:
         outcome=(rest // n_weights) / 2.0,
         weight=weights[rest % n_weights],
         count=counts.astype(float),
+        clusters=None if cluster is None else _cluster_cells(cluster, _index_in(keys, key), len(keys)),
     )
 
 
-def _pair_design(matchups: Matchups) -> tuple[np.ndarray, sp.csr_matrix, sp.csr_matrix,
-                                              sp.csr_matrix]:
+def _index_in(keys: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Where each of ``key`` is in the sorted ``keys``: a lookup table where the keys are few."""
+    if len(keys) and keys[-1] <= 4 * len(key):
+        table = np.empty(int(keys[-1]) + 1, dtype=np.int64)
+        table[keys] = np.arange(len(keys))
+        return table[key]
+    return np.searchsorted(keys, key)
+
+
+def _cluster_cells(cluster, cell_of_row, cells: int) -> sp.csr_matrix:
+    distinct, code = dense_codes(cluster)
+    if code.shape != cell_of_row.shape:
+        raise ValueError("cluster must have one entry per row")
+    return sp.csr_matrix((np.ones(len(code)), (code, cell_of_row)), shape=(len(distinct), cells))
+
+
+@dataclass(frozen=True)
+class PairDesign:
+    """Cells folded onto unordered model pairs (``_pair_design``)."""
+
+    class_counts: np.ndarray  # (C,) judgments per class
+    win_map: sp.csr_matrix  # (C, P): class counts to each pair's points of its low model
+    game_map: sp.csr_matrix  # (C, P): class counts to each pair's weighted games
+    incidence: sp.csr_matrix  # (P, M): +1 low model, -1 high model
+    low: np.ndarray  # (P,) each pair's models
+    high: np.ndarray
+    class_of_cell: np.ndarray  # (K,)
+
+
+def _pair_design(matchups: Matchups) -> PairDesign:
     """Fold cells onto unordered model pairs for fitting.
 
     A pair's likelihood only needs the points its lower-index model scored and
     the games played, so cells that differ only in which model was A but score the same
     are merged into one class; resampling classes is the same bootstrap as
-    resampling cells, with half as many categories. Returns
-    ``(class_counts, win_map, game_map, incidence)``: judgments per class (C,),
-    (C, P) maps whose products with class counts give each pair's weighted
-    points and games, and the (P, M) incidence (+1 low model, -1 high model).
+    resampling cells, with half as many categories.
     """
     size = len(matchups.models)
     low, high = np.minimum(matchups.a, matchups.b), np.maximum(matchups.a, matchups.b)
@@ -143,7 +179,7 @@ def _pair_design(matchups: Matchups) -> tuple[np.ndarray, sp.csr_matrix, sp.csr_
     cols = np.column_stack([pairs // size, pairs % size]).ravel()
     signs = np.tile([1.0, -1.0], len(pairs))
     incidence = sp.csr_matrix((signs, (rows, cols)), shape=(len(pairs), size))
-    return class_counts, win_map, game_map, incidence
+    return PairDesign(class_counts, win_map, game_map, incidence, pairs // size, pairs % size, class_of_cell.ravel())
 
 
 def _fit_theta(wins, totals, incidence, log_base: float, l2: float, theta0) -> np.ndarray:
@@ -157,6 +193,7 @@ def _fit_theta(wins, totals, incidence, log_base: float, l2: float, theta0) -> n
     """
     batch, size = wins.shape[0], incidence.shape[1]
     norm = totals.sum(axis=1, keepdims=True)  # per-fit mean loss keeps gradients O(1)
+    norm = np.where(norm > 0, norm, 1.0)  # a fit with no games (a bootstrap round rating one model) stays put
     wins, totals = wins / norm, totals / norm
 
     def loss_and_grad(flat):
@@ -198,52 +235,11 @@ def bradley_terry(matchups: Matchups, *, anchor=None, anchor_rating: float = 100
     infinity and the returned value is where L-BFGS stopped) nor across
     disconnected groups of models; ``l2`` (a ridge on theta) makes it finite.
     """
-    class_counts, win_map, game_map, incidence = _pair_design(matchups)
-    wins, totals = _pair_totals(win_map, game_map, class_counts[None, :])
+    design = _pair_design(matchups)
+    wins, totals = _pair_totals(design.win_map, design.game_map, design.class_counts[None, :])
     theta0 = np.zeros((1, len(matchups.models)))
-    theta = _fit_theta(wins, totals, incidence, math.log(base), l2, theta0)
+    theta = _fit_theta(wins, totals, design.incidence, math.log(base), l2, theta0)
     return _to_ratings(theta[0], matchups.models, anchor, anchor_rating, scale)
-
-
-def bradley_terry_bootstrap(matchups: Matchups, *, n_boot: int = 100, seed=None,
-                            ci: float = 0.95, anchor=None, anchor_rating: float = 1000.0,
-                            scale: float = 400.0, base: float = 10.0,
-                            l2: float = 0.0) -> list[dict]:
-    """Leaderboard rows with percentile intervals from ``n_boot`` bootstrap refits.
-
-    A bootstrap round resamples judgments with replacement, which is a
-    multinomial draw of the cells' counts; every round is refitted, starting
-    from the full-data optimum. ``rating`` is the full-data estimate. ``rank`` is 1 +
-    the number of models whose ``ci_low`` is above this model's ``ci_high``.
-    Rows: ``model, rating, ci_low, ci_high, rank, n``, best first.
-    """
-    rng = np.random.default_rng(seed)
-    class_counts, win_map, game_map, incidence = _pair_design(matchups)
-    log_base = math.log(base)
-    wins, totals = _pair_totals(win_map, game_map, class_counts[None, :])
-    theta = _fit_theta(wins, totals, incidence, log_base, l2, np.zeros((1, len(matchups.models))))
-    total = int(class_counts.sum())
-    draws = rng.multinomial(total, class_counts / total, size=n_boot).astype(float)  # (B, C)
-    boot_wins, boot_totals = _pair_totals(win_map, game_map, draws)
-    boot_theta = _fit_theta(boot_wins, boot_totals, incidence, log_base, l2,
-                            np.repeat(theta, n_boot, axis=0))
-    ratings = _to_ratings(theta[0], matchups.models, anchor, anchor_rating, scale)
-    boot = _to_ratings(boot_theta, matchups.models, anchor, anchor_rating, scale)
-    tail = (1.0 - ci) / 2.0 * 100.0
-    low, high = np.percentile(boot, [tail, 100.0 - tail], axis=0)
-    return _leaderboard_rows(matchups, ratings, low, high)
-
-
-def _leaderboard_rows(matchups: Matchups, ratings, low, high) -> list[dict]:
-    rank = 1 + np.sum(low[None, :] > high[:, None], axis=1)
-    appearances = matchups.appearances()
-    order = np.argsort(-ratings, kind="stable")
-    return [
-        {"model": matchups.models[i].item(), "rating": float(ratings[i]),
-         "ci_low": float(low[i]), "ci_high": float(high[i]), "rank": int(rank[i]),
-         "n": int(appearances[i])}
-        for i in order
-    ]
 
 
 def online_elo(model_a, model_b, outcome, k: float = 4.0, start: float = 1000.0,

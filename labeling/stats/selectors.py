@@ -31,6 +31,7 @@ from django.db.models import (
     IntegerField,
     Max,
     Min,
+    Q,
     QuerySet,
     Value,
     When,
@@ -39,6 +40,7 @@ from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Coalesce, NullIf
 
 from labeling.models import (
+    IMPORTED_KEY_PREFIX,
     Comparison,
     ComparisonKind,
     ComparisonResponse,
@@ -57,7 +59,11 @@ class JudgmentArrays:
     """One entry per judgment, in id order (the order they were made).
 
     ``signed`` codes a pairwise result as +strength when A won, -strength when B won and 0 for
-    a tie (strength counts 1 where the project has no scale). ``rankings`` (ranking projects
+    a tie (strength counts 1 where the verdict has none: no scale, or an imported label).
+    ``scored`` says which verdicts sit on the strength scale, for the figures on it (ordinal and
+    interval alpha, strength-weighted ratings): one with a strength, or a tie given here (a tie
+    has no strength; an imported label, tie or not, carries none); None for rankings, which
+    have no strength. ``rankings`` (ranking projects
     only, else None) holds each judgment's positions best first (0 is A); ``levels`` (None when
     no ranking has ties) their ranks, equal for positions ranked equal (``ranking_levels``).
     ``seconds`` is NaN where no time was recorded (imports).
@@ -70,6 +76,20 @@ class JudgmentArrays:
     seconds: np.ndarray
     rankings: list[list[int]] | None = None
     levels: list[list[int]] | None = None
+    scored: np.ndarray | None = None
+
+    def select(self, keep: np.ndarray) -> JudgmentArrays:
+        """The rows where ``keep`` (a mask) holds; itself when it holds everywhere (no copy)."""
+        if keep.all():
+            return self
+        rows = np.flatnonzero(keep)
+        return JudgmentArrays(
+            id=self.id[keep], comparison=self.comparison[keep], annotator=self.annotator[keep],
+            signed=self.signed[keep], seconds=self.seconds[keep],
+            rankings=None if self.rankings is None else [self.rankings[i] for i in rows],
+            levels=None if self.levels is None else [self.levels[i] for i in rows],
+            scored=None if self.scored is None else self.scored[keep],
+        )
 
 
 @dataclass(frozen=True)
@@ -195,6 +215,17 @@ def _signed(winner, strength) -> Case:
     )
 
 
+def _scored(winner: str, strength: str) -> Case:
+    """1 where a verdict sits on the strength scale (``JudgmentArrays.scored``), else 0;
+    ``winner`` and ``strength`` name fields or annotations."""
+    return Case(
+        When(**{f"{strength}__isnull": False}, then=Value(1)),
+        When(Q(**{winner: "tie"}) & ~Q(client_key__startswith=IMPORTED_KEY_PREFIX), then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
 # --- judgments and positions ----------------------------------------------------------------------
 
 
@@ -209,21 +240,25 @@ def judgment_arrays(project: Project, *, copy: bool | None = None) -> JudgmentAr
     judgments = counted_judgments(project)
     if project.task_type == ComparisonKind.RANKING:
         return _ranking_arrays(judgments.values_list("id", "comparison_id", "annotator_id", "time_spent_ms", "ranking", "ranking_ties"))
-    return _judgment_rows(_int_table(_judgment_table(project), 5, copy=copy))
+    return _judgment_rows(_int_table(_judgment_table(project), len(JUDGMENT_COLUMNS), copy=copy))
+
+
+JUDGMENT_COLUMNS = ("id", "comparison_id", "annotator_id", "signed", "time_spent_ms", "scored")
 
 
 def _judgment_table(project: Project) -> QuerySet:
-    judgments = counted_judgments(project).annotate(signed=_signed("winner", "strength"))
-    return _bigints(judgments.filter(signed__isnull=False), "id", "comparison_id", "annotator_id", "signed", "time_spent_ms")
+    judgments = counted_judgments(project).annotate(signed=_signed("winner", "strength"),
+                                                    scored=_scored("winner", "strength"))
+    return _bigints(judgments.filter(signed__isnull=False), *JUDGMENT_COLUMNS)
 
 
 def _judgment_rows(rows: np.ndarray) -> JudgmentArrays:
-    """(id, comparison, annotator, signed, time_ms) rows, put in id order."""
+    """``JUDGMENT_COLUMNS`` rows, put in id order."""
     if np.any(rows[1:, 0] < rows[:-1, 0]):  # a plain scan usually returns them in order already
         rows = rows[np.argsort(rows[:, 0], kind="stable")]
     return JudgmentArrays(
         id=rows[:, 0], comparison=rows[:, 1], annotator=rows[:, 2], signed=rows[:, 3],
-        seconds=_seconds(rows[:, 4]),
+        seconds=_seconds(rows[:, 4]), scored=rows[:, 5] == 1,
     )
 
 
@@ -237,13 +272,15 @@ def criterion_arrays(project: Project, name: str) -> JudgmentArrays:
         return _ranking_arrays(rows)
     # A verdict without strength stores JSON null, which SQLite's text extraction gives as 'null'
     # and the cast then as 0: every such verdict read as a tie. NULL it first (PostgreSQL's ->>
-    # gives NULL already), so Coalesce in _signed gives it magnitude 1, as the main verdict's.
+    # gives NULL already), so Coalesce in _signed gives it magnitude 1, as the main verdict's,
+    # and _scored sees it has none.
     strength = Cast(NullIf(KeyTextTransform("strength", result), Value("null")), IntegerField())
     # the Cast makes it plain text: a key transform's "=" would compare JSON values
-    judgments = judgments.annotate(criterion_winner=Cast(KeyTextTransform("winner", result), CharField()))
-    judgments = judgments.annotate(signed=_signed("criterion_winner", strength)).filter(signed__isnull=False)
-    table = _bigints(judgments, "id", "comparison_id", "annotator_id", "signed", "time_spent_ms")
-    return _judgment_rows(_int_table(table, 5))
+    judgments = judgments.annotate(criterion_winner=Cast(KeyTextTransform("winner", result), CharField()),
+                                   criterion_strength=strength)
+    judgments = judgments.annotate(signed=_signed("criterion_winner", "criterion_strength"),
+                                   scored=_scored("criterion_winner", "criterion_strength")).filter(signed__isnull=False)
+    return _judgment_rows(_int_table(_bigints(judgments, *JUDGMENT_COLUMNS), len(JUDGMENT_COLUMNS)))
 
 
 def _ranking_arrays(rows) -> JudgmentArrays:

@@ -55,6 +55,9 @@ def test_a_lead_filters_to_gold_searches_and_opens_a_comparison_then_comes_back(
     assert page.evaluate("window.__pwned") is None
     expect(first).to_contain_text("llama-3-8b-instruct")
     expect(page.get_by_test_id("comparison-flags")).to_have_text("1 open")
+    # the share giving the most common verdict, not the overview's raw agreement (agreeing pairs)
+    majority = page.get_by_test_id("comparison-table").get_by_role("columnheader", name="Majority share")
+    expect(majority).to_have_attribute("title", re.compile("most common main verdict.*Not the overview's raw agreement"))
 
     page.get_by_test_id("comparison-gold-filter").select_option("gold")
     expect(rows(page)).to_have_count(2)

@@ -59,6 +59,8 @@ def test_an_export_counts_its_rows_before_the_download(page, judged_project):
     project, admin = judged_project
     log_in(page, admin.username, next_path=f"/projects/{project.pk}/dashboard/data/export")
     expect(page.get_by_test_id("export-rows")).to_have_count(0)
+    # gold is in the file by default, while the stats leave it out: said beside the box
+    expect(page.get_by_test_id("export-panel").get_by_test_id("gold-note")).to_contain_text("the stats leave gold out")
     page.get_by_test_id("export-count").click()
     expect(page.get_by_test_id("export-rows")).to_have_text("writes 3 rows")
     with page.expect_download() as download:

@@ -32,6 +32,8 @@ def test_the_leaderboard_computes_then_shows_few_pairs_as_provisional(page, admi
     rater = UserFactory(username="rater")
     for winner in "aab":
         verdict(make_comparison(project, models_=("llama-7b", "opt-7b")), rater, winner, strength=1)
+    for _ in range(2):  # never won: no rating exists for it
+        verdict(make_comparison(project, models_=("llama-7b", "mistral-7b")), rater, "a", strength=1)
     ProjectStats.objects.filter(project=project).update(dirty=True)  # judged since: a refresh is on its way
 
     log_in(page, admin.username, next_path=f"/projects/{project.pk}/dashboard/leaderboard")
@@ -43,8 +45,12 @@ def test_the_leaderboard_computes_then_shows_few_pairs_as_provisional(page, admi
     page.reload()
     expect(page.get_by_test_id("leaderboard-table")).to_be_visible()
     provisional = page.get_by_test_id("model-llama-7b").get_by_test_id("provisional")
-    expect(provisional).to_contain_text("provisional: 3 of 20 pairs")
+    expect(provisional).to_contain_text("provisional: 5 of 20 judgments")
     expect(page.get_by_test_id("model-opt-7b").get_by_test_id("provisional")).to_be_visible()
+    never = page.get_by_test_id("model-mistral-7b")
+    expect(never.get_by_test_id("unrated")).to_have_text("never won against the rated models: no lower limit to its rating yet")
+    expect(never.locator("td.bt-cell strong")).to_have_text("—")
+    expect(page.get_by_test_id("leaderboard-table").locator("tbody tr").last).to_have_attribute("data-testid", "model-mistral-7b")
     shoot(page, "leaderboard-provisional")
 
     # On a phone each model is a card: its figures labelled, the table wider than nothing.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   type ComparisonFilters,
+  MAJORITY_SHARE_TITLE,
   NO_FILTERS,
   agreementText,
   filtersFromSearch,
@@ -112,6 +113,11 @@ describe("a row's words", () => {
     expect(agreementText(null)).toBe("—");
     expect(agreementText(2 / 3)).toBe("67%");
     expect(agreementText(1)).toBe("100%");
+  });
+
+  it("explains the majority share apart from the overview's raw agreement", () => {
+    expect(MAJORITY_SHARE_TITLE).toContain("most common main verdict");
+    expect(MAJORITY_SHARE_TITLE).toContain("Not the overview's raw agreement");
   });
 
   it("counts flags open and resolved", () => {

@@ -120,7 +120,13 @@ export function judgmentText(row: Pick<ComparisonRow, "judgment_count" | "overla
   return row.is_gold ? String(row.judgment_count) : `${row.judgment_count} of ${row.overlap}`;
 }
 
-/** "67%" agreeing with the most common verdict; "—" with fewer than two judgments. */
+/** The comparison browser's "Majority share" column: what `agreement` of a row is (not the
+ * overview's raw agreement, the share of agreeing pairs of judgments). */
+export const MAJORITY_SHARE_TITLE =
+  "Share of people's counted judgments giving the most common main verdict (— under two). "
+  + "Not the overview's raw agreement, which is the share of pairs of judgments that agree.";
+
+/** The majority share, "67%" giving the most common verdict; "—" with fewer than two judgments. */
 export function agreementText(agreement: number | null): string {
   return agreement === null ? "—" : `${Math.round(agreement * 100)}%`;
 }

@@ -28,6 +28,15 @@ describe("leaderboard rows", () => {
     expect(rows[1]).toMatchObject({ elo: 990, length_controlled: 950, length_shift: 30 });
   });
 
+  it("carries an unrated model with no rating, no shift and why", () => {
+    const never = { model: "never", rating: null, ci_low: null, ci_high: null, rank: 3, n: 30, unrated: "below" as const };
+    const rows = leaderboardRows({ ...RATINGS, bradley_terry: [...RATINGS.bradley_terry, never],
+                                   length_controlled: { rows: [...RATINGS.length_controlled.rows, { model: "never", rating: 700, n: 30 }], length_coef: 0.3 } });
+    expect(rows[2]).toMatchObject({ rating: null, unrated: "below", length_shift: null });
+    expect(ratingDomain(rows)).toEqual(ratingDomain(rows.slice(0, 2)));  // nothing to draw, no room taken
+    expect(rows[0].unrated).toBeNull();  // a payload from before the field: rated
+  });
+
   it("leaves a model missing from a fit blank", () => {
     const rows = leaderboardRows({ ...RATINGS, elo: [], length_controlled: { rows: [], length_coef: null } });
     expect(rows[0]).toMatchObject({ elo: null, elo_rank: null, length_controlled: null, length_shift: null });

@@ -1,7 +1,7 @@
 // The leaderboard's table: Bradley–Terry rows (the published ranking) joined with online Elo and
 // the length-controlled fit by model, and the shared axis their interval bars are drawn on. Pure.
 
-import type { ProjectStats, Ratings } from "../types";
+import type { ProjectStats, Ratings, Unrated } from "../types";
 import { type Domain, extent, niceDomain, padded } from "./chartScale";
 import { count } from "./format";
 
@@ -15,8 +15,9 @@ export const MIN_PAIRS_FOR_RATING = 20;
 export interface LeaderboardRow {
   model: string;
   provisional: boolean;
-  rank: number;
-  rating: number;
+  rank: number | null;
+  rating: number | null;
+  unrated: Unrated | null;
   ci_low: number | null;
   ci_high: number | null;
   n: number;
@@ -37,13 +38,14 @@ export function leaderboardRows(ratings: Ratings): LeaderboardRow[] {
       provisional: row.n < MIN_PAIRS_FOR_RATING,
       rank: row.rank,
       rating: row.rating,
+      unrated: row.unrated ?? null,
       ci_low: row.ci_low,
       ci_high: row.ci_high,
       n: row.n,
       elo: elo.get(row.model)?.rating ?? null,
       elo_rank: elo.get(row.model)?.rank ?? null,
       length_controlled: lc,
-      length_shift: lc === null ? null : lc - row.rating,
+      length_shift: lc === null || row.rating === null ? null : lc - row.rating,
     };
   });
 }
@@ -80,6 +82,13 @@ export function statsPayload(body: unknown): ProjectStats | null {
   const inner = record.payload && typeof record.payload === "object" ? (record.payload as Record<string, unknown>) : record;
   return "agreement" in inner && "ratings" in inner ? (inner as unknown as ProjectStats) : null;
 }
+
+/** What an unrated model's row says instead of a rating. */
+export const UNRATED_NOTE: Record<Unrated, string> = {
+  above: "never lost to the rated models: no upper limit to its rating yet",
+  below: "never won against the rated models: no lower limit to its rating yet",
+  apart: "no judgment connects it to the rated models",
+};
 
 /** The pairs the ratings left out, as a sentence for the leaderboard's footnote; "" when none. */
 export function excludedNote(ratings: Ratings): string {

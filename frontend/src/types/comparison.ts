@@ -65,7 +65,8 @@ export interface ComparisonRow {
   /** Unresolved flags, and all of them. */
   open_flags: number;
   flags: number;
-  /** Share of its counted judgments giving the most common verdict; null under two. */
+  /** The majority share: of its counted judgments with a main verdict, the share giving the most
+   * common one; null under two. Not the overview's raw agreement (the share of agreeing pairs). */
   agreement: number | null;
   created_at: string;
 }

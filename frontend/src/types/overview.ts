@@ -19,6 +19,8 @@ export interface Overview {
   judgments: {
     total: number;
     ties: number;
+    /** Of total, imported labels: no one's work here, so not in the skip and flag rates. */
+    imported: number;
     last_24h: number;
     annotators_24h: number;
     /** The last 24 clock hours (UTC), oldest first; the last is the current hour. */
@@ -31,6 +33,7 @@ export interface Overview {
   leases: { in_flight: number; annotators_in_flight: number; skipped: number };
   /** finished_flagged: finished comparisons their annotator flagged, each once (the rate's numerator). */
   flags: { total: number; open: number; by_reason: Record<string, number>; finished_flagged: number };
+  /** skip and flag: over the comparisons people finished here (judged or skipped; imported labels left out). */
   rates: { tie: number | null; skip: number | null; flag: number | null };
   /** The newest unresolved flags. */
   flagged: OpenFlag[];

@@ -15,7 +15,8 @@ export interface AgreementFigures {
   krippendorff_alpha: number | null;
   /** 95 % bootstrap interval for alpha. */
   krippendorff_alpha_ci: [number, number] | null;
-  /** On the signed strength score -S..S; null for rankings or without a strength scale. */
+  /** On the signed strength score -S..S of the judgments with a strength (imported labels have none and are
+   * left out); null for rankings, without a strength scale, or when no judgment has a strength. */
   krippendorff_alpha_ordinal: number | null;
   krippendorff_alpha_interval: number | null;
   fleiss_kappa: number | null;
@@ -45,9 +46,11 @@ export interface AnnotatorQuality {
   /** Share agreeing with the leave-one-out majority. */
   agreement: number | null;
   n_agreement: number;
+  /** A ranking matches gold on its first response; tying the top never matches. */
   gold_accuracy: number | null;
   n_gold: number;
   median_seconds: number | null;
+  /** Share of judgments holding a tie (a ranking: any positions ranked equal); null in a ranking project without ties. */
   tie_rate: number | null;
   skip_rate: number | null;
   flag_rate: number | null;
@@ -76,6 +79,19 @@ export interface RatingRow {
   n: number;
 }
 
+/** Why the leaderboard has no rating for a model (its likelihood has no maximum): it never lost to
+ * the rated models (above), never won against them (below), or no result connects it (apart). */
+export type Unrated = "above" | "below" | "apart";
+
+/** A leaderboard row: rating, interval ends and rank null where the data cannot give them. An
+ * interval end is null where resamples left the model unbounded that way (no limit). */
+export interface LeaderboardRatingRow extends Omit<RatingRow, "rating" | "rank"> {
+  rating: number | null;
+  rank: number | null;
+  /** Absent from stats computed before it existed. */
+  unrated?: Unrated | null;
+}
+
 export interface LengthControlledRow {
   model: string;
   rating: number;
@@ -83,14 +99,14 @@ export interface LengthControlledRow {
 }
 
 export interface Ratings {
-  /** Pairs of different models rated. */
+  /** Judgments (or pairs implied by rankings) between different models. */
   n: number;
   /** Pairs left out: one model against itself, and pairs naming no model (no response has a name). */
   excluded: { same_model: number; no_model: number };
   /** What the rating numbers mean, in words. */
   scale: string;
   /** The published leaderboard: Bradley–Terry with bootstrap intervals, best first. */
-  bradley_terry: RatingRow[];
+  bradley_terry: LeaderboardRatingRow[];
   /** Online Elo, in judgment order (no interval). */
   elo: RatingRow[];
   /** Bradley–Terry counting a preference of strength s as s games; null without a strength scale. */
@@ -106,10 +122,12 @@ export interface Ratings {
 export interface StatsCounts {
   comparisons: number;
   gold_comparisons: number;
-  /** People's judgments, imported ones included; not judges' nor those rejected in review. */
+  /** People's judgments, imported ones included, one on criteria alone too (as the overview counts them);
+   * not judges' nor those rejected in review. */
   judgments: number;
   judged_comparisons: number;
   complete_comparisons: number;
+  /** Judgments holding a tie: a pairwise tie, or a ranking with positions ranked equal. */
   ties: number;
   skips: number;
   flags: number;

@@ -49,6 +49,11 @@ def _figure(value, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _end(value) -> str:
+    """An interval end; none where resamples left the model unbounded that way."""
+    return "none" if value is None else f"{value:.0f}"
+
+
 def _agreement_lines(agreement: dict) -> list[str]:
     raters = agreement["n_raters"]
     head = (f"Agreement ({agreement['n_units']:,} {agreement['unit']}s with 2+ judgments, "
@@ -80,14 +85,15 @@ def _rating_lines(ratings: dict) -> list[str]:
     elo = {row["model"]: row["rating"] for row in ratings["elo"]}
     length = {row["model"]: row["rating"] for row in ratings["length_controlled"]["rows"]}
     lines = [
-        f"Ratings ({ratings['n']:,} pairs; {ratings['scale']})",
+        f"Ratings ({ratings['n']:,} judgments or pairs from rankings; {ratings['scale']})",
         f"  {'rank':>4}  {'model':<30} {'Bradley-Terry':>13} {'95% CI':>17} {'Elo':>7} {'length-ctl':>10} {'n':>8}",
     ]
     for row in ratings["bradley_terry"]:
-        interval = f"{row['ci_low']:.0f} to {row['ci_high']:.0f}" if row["ci_low"] is not None else "-"
+        rating = f"{row['rating']:.1f}" if row["rating"] is not None else f"({row.get('unrated')})"
+        interval = f"{_end(row['ci_low'])} to {_end(row['ci_high'])}" if row["rating"] is not None else "-"
         lines.append(
-            f"  {row['rank']:>4}  {row['model'][:30]:<30} {row['rating']:>13.1f} {interval:>17} "
-            f"{elo.get(row['model'], 0):>7.1f} {length.get(row['model'], 0):>10.1f} {row['n']:>8,}"
+            f"  {row['rank'] if row['rank'] is not None else '-':>4}  {row['model'][:30]:<30} {rating:>13} {interval:>17} "
+            f"{_figure(elo.get(row['model']), 1):>7} {_figure(length.get(row['model']), 1):>10} {row['n']:>8,}"
         )
     lines.append(f"  length coefficient {_figure(ratings['length_controlled']['length_coef'])} log-odds")
     return lines

@@ -139,7 +139,7 @@ def test_orders_among_a_fixed_few_and_pages(api, project, admin_user, listed):
 
 @pytest.mark.parametrize(("query", "named"), [
     ("ordering=prompt", "ordering"), ("ordering=-holders", "ordering"), ("status=done", "status"),
-    ("gold=maybe", "gold"), ("flagged=yes", "flagged"), ("open_flags=2", "open_flags"),
+    ("gold=maybe", "gold"), ("flagged=on", "flagged"), ("open_flags=2", "open_flags"),
     ("limit=0", "limit"), ("limit=201", "limit"), ("offset=-1", "offset"), ("limit=abc", "limit"),
     ("q=" + "x" * 201, "q"), ("model=" + "m" * 201, "model"), ("q=a%00b", "q"),
 ])

@@ -229,3 +229,23 @@ def test_a_comparison_flagged_for_two_reasons_counts_once_in_the_flag_rate_as_in
     assert data["rates"]["flag"] == pytest.approx(1 / 2)
     [row] = project_stats_compute(project)["annotators"]
     assert row["flag_rate"] == pytest.approx(data["rates"]["flag"])
+
+
+def test_skip_and_flag_rates_are_over_what_people_finished_as_in_the_annotators_rows(api, project, admin_user, annotator):
+    """Imported labels are no one's work here: over them too, one skip and one flag in two
+    comparisons an annotator finished read 1/7 "of comparisons finished", their row 1/2."""
+    from labeling.imports.services import import_file
+
+    lines = [f'{{"prompt": "imported {i}", "chosen": "Yes.", "rejected": "No."}}\n' for i in range(5)]
+    import_file(project=project, lines=lines, format="trl", with_labels=True, label_source="crowd")
+    make_comparison(project)
+    make_comparison(project)
+    judged = judge_next(project, annotator, "a")
+    flag_create(annotator=annotator, comparison_id=judged.pk, reason="unsafe")
+    skipped = comparison_lease_next(project=project, annotator=annotator)
+    comparison_skip(annotator=annotator, comparison_id=skipped.pk)
+    data = overview(api, admin_user, project).json()
+    assert (data["judgments"]["total"], data["judgments"]["imported"], data["leases"]["skipped"]) == (6, 5, 1)
+    assert data["rates"]["skip"] == pytest.approx(1 / 2) and data["rates"]["flag"] == pytest.approx(1 / 2)
+    [row] = project_stats_compute(project)["annotators"]
+    assert (row["skip_rate"], row["flag_rate"]) == (pytest.approx(data["rates"]["skip"]), pytest.approx(data["rates"]["flag"]))

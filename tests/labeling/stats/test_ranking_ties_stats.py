@@ -57,7 +57,9 @@ def test_two_responses_always_ranked_equal_get_equal_ratings(ranking_project, an
     ratings = project_stats_compute(ranking_project)["ratings"]
     rating = {row["model"]: row["rating"] for row in ratings["bradley_terry"]}
     assert rating["m0"] == pytest.approx(rating["m1"], abs=1e-6)
-    assert rating["m2"] < rating["m0"] - 100
+    # m2 never won: no rating exists for it (it ran off to minus infinity), and it is listed below
+    assert rating["m2"] is None and ratings["bradley_terry"][-1] == {
+        "model": "m2", "rating": None, "ci_low": None, "ci_high": None, "rank": 3, "n": 6, "unrated": "below"}
     assert ratings["n"] == 9
 
 
@@ -108,3 +110,70 @@ def test_a_tie_in_a_criterion_ranking_is_a_tie_in_that_criterion_agreement(ranki
     agreement = project_stats_compute(ranking_project)["agreement"]
     assert agreement["percent_agreement"] == pytest.approx(1.0)  # the main rankings are the same
     assert agreement["criteria"]["helpful"]["percent_agreement"] == pytest.approx(2 / 3)
+
+
+# --- a tie at the top in annotator quality: the set tied is the top choice ---------------------
+
+
+def annotator_rows(project) -> dict:
+    return {row["username"]: row for row in project_stats_compute(project)["annotators"]}
+
+
+def test_a_tie_at_the_top_disagrees_with_either_letter_first(ranking_project, annotator, second_annotator):
+    """"a = b > c" is stored letter first, as ["a", "b", "c"]: read as "a first" it agreed with
+    "a > b > c" (and disagreed with "b > a > c"), an arbitrary letter deciding."""
+    for ranking in (["a", "b", "c"], ["b", "a", "c"]):
+        comparison = make_comparison(ranking_project, models_=("m0", "m1", "m2"))
+        rank(comparison, annotator, ["a", "b", "c"], [["a", "b"]])
+        rank(comparison, second_annotator, ranking)
+    rows = annotator_rows(ranking_project)
+    assert rows[annotator.username]["n_agreement"] == 2
+    assert rows[annotator.username]["agreement"] == pytest.approx(0.0)
+
+
+def test_the_same_tie_at_the_top_agrees_however_it_is_listed(ranking_project, annotator, second_annotator):
+    comparison = make_comparison(ranking_project, models_=("m0", "m1", "m2"))
+    rank(comparison, annotator, ["a", "b", "c"], [["a", "b"]])
+    rank(comparison, second_annotator, ["b", "a", "c"], [["b", "a"]])
+    assert annotator_rows(ranking_project)[annotator.username]["agreement"] == pytest.approx(1.0)
+
+
+def test_a_tie_at_the_top_misses_a_gold_ranking_whichever_letter_it_lists_first(ranking_project, annotator):
+    """A gold ranking names one response first; tying it with another is not naming it."""
+    rank(make_gold(ranking_project), annotator, ["a", "b", "c"], [["a", "b"]])
+    row = annotator_rows(ranking_project)[annotator.username]
+    assert (row["n_gold"], row["gold_accuracy"]) == (1, 0.0)
+
+
+def test_a_rejected_tie_at_the_top_misses_gold_too(ranking_project, annotator):
+    rank(make_gold(ranking_project), annotator, ["a", "c", "b"])
+    rejected = rank(make_gold(ranking_project), annotator, ["a", "b", "c"], [["a", "b"]])
+    Judgment.objects.filter(pk=rejected.pk).update(review="rejected")
+    row = annotator_rows(ranking_project)[annotator.username]
+    assert (row["n_gold"], row["gold_accuracy"]) == (2, 0.5)
+
+
+def make_gold(project):
+    comparison = make_comparison(project, models_=("m3", "m4", "m5"))
+    comparison.is_gold, comparison.gold_answer = True, {"ranking": ["a", "b", "c"]}
+    comparison.save()
+    return comparison
+
+
+def test_each_annotator_of_a_ranking_project_has_a_tie_rate(ranking_project, annotator, second_annotator):
+    """The share of their rankings with any positions ranked equal (the "Ties" column read "—")."""
+    for _ in range(2):
+        comparison = make_comparison(ranking_project, models_=("m0", "m1", "m2"))
+        rank(comparison, second_annotator, ["c", "a", "b"])
+    rank(comparison, annotator, ["c", "a", "b"], [["a", "b"]])
+    rank(make_comparison(ranking_project, models_=("m0", "m1", "m2")), annotator, ["a", "b", "c"])
+    rows = annotator_rows(ranking_project)
+    assert rows[annotator.username]["tie_rate"] == pytest.approx(0.5)
+    assert rows[second_annotator.username]["tie_rate"] == pytest.approx(0.0)
+
+
+def test_a_ranking_project_without_ties_has_no_tie_rate(ranking_project, annotator):
+    ranking_project.allow_ties = False
+    ranking_project.save()
+    rank(make_comparison(ranking_project, models_=("m0", "m1", "m2")), annotator, ["a", "b", "c"])
+    assert annotator_rows(ranking_project)[annotator.username]["tie_rate"] is None

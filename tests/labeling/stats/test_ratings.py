@@ -16,10 +16,10 @@ from labeling.imports.formats import messages_hash
 from labeling.imports.services import import_file
 from labeling.models import Judgment, Prompt, Response
 from labeling.rankings import LETTERS
+from labeling.stats.leaderboard import bradley_terry_bootstrap
 from labeling.stats.payload import project_stats_compute
 from labeling.stats.ratings import (
     bradley_terry,
-    bradley_terry_bootstrap,
     length_controlled_bradley_terry,
     online_elo,
     pairwise_arrays,

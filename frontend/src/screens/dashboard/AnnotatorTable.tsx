@@ -19,10 +19,10 @@ const COLUMNS: { key: Column; label: string; natural: Direction; title: string }
     title: "Dawid–Skene estimate of the share of their verdicts that are right: a confusion matrix per annotator, "
       + "fitted by EM to everyone's verdicts on the comparisons they share; — with under 5 shared judgments or a single annotator",
   },
-  { key: "gold_accuracy", label: "Gold", natural: "asc", title: "Accuracy on gold comparisons" },
+  { key: "gold_accuracy", label: "Gold", natural: "asc", title: "Accuracy on gold comparisons (a ranking: its first response; tying the top never matches)" },
   { key: "median_seconds", label: "Median time", natural: "asc", title: "Median seconds per judgment" },
   { key: "fastest_seconds", label: "Fastest", natural: "asc", title: "Fastest judgment; the share faster than the responses can be skimmed beside it" },
-  { key: "tie_rate", label: "Ties", natural: "desc", title: "Share of judgments that are ties" },
+  { key: "tie_rate", label: "Ties", natural: "desc", title: "Share of judgments holding a tie (a ranking: any responses ranked equal)" },
   { key: "skip_rate", label: "Skips", natural: "desc", title: "Share of comparisons skipped" },
   { key: "flag_rate", label: "Flags", natural: "desc", title: "Share of comparisons flagged" },
   { key: "outlier", label: "Status", natural: "desc", title: "Outlier: agreement credibly below the crowd's" },

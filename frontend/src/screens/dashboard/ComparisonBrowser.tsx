@@ -11,6 +11,7 @@ import {
   type ComparisonFilters,
   type FlagFilter,
   type GoldFilter,
+  MAJORITY_SHARE_TITLE,
   MAX_TEXT,
   NO_FILTERS,
   PAGE_SIZE,
@@ -204,7 +205,7 @@ function ComparisonTable({ project, rows, filters, onSort }: {
             <th>Prompt</th>
             <th>Models</th>
             {header("judgment_count", true)}
-            <th class="num" title="Share of people's counted judgments giving the most common verdict">Agreement</th>
+            <th class="num" title={MAJORITY_SHARE_TITLE}>Majority share</th>
             <th>Flags</th>
             {header("created_at")}
           </tr>
@@ -242,7 +243,7 @@ function Row({ project, row }: { project: Project; row: ComparisonRow }) {
         {judgmentText(row)}
         {!row.is_gold && <span class={`judged-pill judged-${status}`}>{status}</span>}
       </td>
-      <td class="num">{agreementText(row.agreement)}</td>
+      <td class="num" title={MAJORITY_SHARE_TITLE}>{agreementText(row.agreement)}</td>
       <td>{flags ? <span class={`chip${row.open_flags ? " reason-unsafe" : ""}`} data-testid="comparison-flags">{flags}</span> : <span class="muted">—</span>}</td>
       <td class="small nowrap" title={new Date(row.created_at).toLocaleString()}>{ago(row.created_at)}</td>
     </tr>

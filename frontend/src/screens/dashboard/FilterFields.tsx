@@ -49,6 +49,10 @@ function ThresholdFields({ value, set, errors }: { value: FilterForm; set: Set; 
   );
 }
 
+/** Why the gold box matters: a file keeps what the stats left out unless it is ticked. */
+const GOLD_NOTE = "Gold comparisons (quality checks with a known answer, often hand-made) are in the file unless "
+  + "this is ticked, while the statistics (agreement, ratings) leave them out.";
+
 function FilterChecks({ value, set, annotators }: { value: FilterForm; set: Set; annotators: AnnotatorQuality[] }) {
   const outliers = annotators.filter((a) => a.outlier).map((a) => a.annotator);
   const allOutliersOut = outliers.length > 0 && outliers.every((id) => value.exclude_annotators.includes(id));
@@ -62,9 +66,9 @@ function FilterChecks({ value, set, annotators }: { value: FilterForm; set: Set;
         <input type="checkbox" checked={value.exclude_ties} onChange={(e) => set("exclude_ties", checked(e))} />
         Drop ties
       </label>
-      <label class="check">
+      <label class="check" title={GOLD_NOTE}>
         <input type="checkbox" checked={value.exclude_gold} onChange={(e) => set("exclude_gold", checked(e))} />
-        Drop gold comparisons
+        Drop gold comparisons <span class="muted" data-testid="gold-note">(kept unless ticked; the stats leave gold out)</span>
       </label>
       <label class="check" title="Comparisons an annotator flagged as unsafe, broken or bad, resolved or not">
         <input type="checkbox" checked={value.exclude_flagged} onChange={(e) => set("exclude_flagged", checked(e))} data-testid="filter-exclude-flagged" />

@@ -2,8 +2,8 @@ import { getStats } from "../../api";
 import { HeatLegend, Heatmap } from "../../components/charts/Heatmap";
 import { type Domain, formatTicks, linear, ticks } from "../../logic/chartScale";
 import { ago, count, fixed, percent } from "../../logic/format";
-import { type LeaderboardRow, MIN_PAIRS_FOR_RATING, clip, excludedNote, expectedWinRate, leaderboardRows, ratingDomain } from "../../logic/leaderboard";
-import type { Project, ProjectStats, Ratings } from "../../types";
+import { type LeaderboardRow, MIN_PAIRS_FOR_RATING, UNRATED_NOTE, clip, excludedNote, expectedWinRate, leaderboardRows, ratingDomain } from "../../logic/leaderboard";
+import type { ComparisonKind, Project, ProjectStats, Ratings } from "../../types";
 import { JudgesCard } from "./JudgesCard";
 import { StatsPending } from "./OverviewPage";
 import { usePolled } from "./usePolled";
@@ -51,10 +51,15 @@ function LeaderboardBody({ data }: { data: ProjectStats }) {
       </section>
     );
   }
-  return <Leaderboard ratings={ratings} computedAt={data.computed_at} />;
+  return <Leaderboard ratings={ratings} computedAt={data.computed_at} unit={resultUnit(data.task_type)} />;
 }
 
-function Leaderboard({ ratings, computedAt }: { ratings: Ratings; computedAt: string }) {
+/** What a rating is counted in: judgments, or the pairs rankings imply. */
+function resultUnit(kind: ComparisonKind): string {
+  return kind === "ranking" ? "pairs from rankings" : "judgments";
+}
+
+function Leaderboard({ ratings, computedAt, unit }: { ratings: Ratings; computedAt: string; unit: string }) {
   const rows = leaderboardRows(ratings);
   return (
     <div class="dash-stack" data-testid="leaderboard">
@@ -62,7 +67,7 @@ function Leaderboard({ ratings, computedAt }: { ratings: Ratings; computedAt: st
         <header class="card-head">
           <h2>Leaderboard</h2>
           <span class="card-note">
-            Bradley–Terry over {count(ratings.n)} model pairs · computed {ago(computedAt)}
+            Bradley–Terry over {count(ratings.n)} {unit} · computed {ago(computedAt)}
           </span>
         </header>
         <Headline rows={rows} />
@@ -71,7 +76,7 @@ function Leaderboard({ ratings, computedAt }: { ratings: Ratings; computedAt: st
           <span class="legend-item"><span class="key-band" /> 95% interval</span>
           <span class="legend-item"><span class="key-diamond" /> online Elo</span>
         </div>
-        <RatingTable rows={rows} />
+        <RatingTable rows={rows} unit={unit} />
         <RatingNotes ratings={ratings} />
       </section>
       <section class="card">
@@ -100,7 +105,7 @@ function RatingNotes({ ratings }: { ratings: Ratings }) {
 }
 
 function Headline({ rows }: { rows: LeaderboardRow[] }) {
-  const settled = rows.filter((row) => !row.provisional);
+  const settled = rows.filter((row): row is LeaderboardRow & { rating: number } => !row.provisional && row.rating !== null);
   if (settled.length < 2) return null;
   const [first, second] = settled;
   const separated = first.ci_low !== null && second.ci_high !== null && first.ci_low > second.ci_high;
@@ -117,7 +122,7 @@ const BAR_WIDTH = 420;
 const BAR_HEIGHT = 26;
 const BAR_PAD = 12;
 
-function RatingTable({ rows }: { rows: LeaderboardRow[] }) {
+function RatingTable({ rows, unit }: { rows: LeaderboardRow[]; unit: string }) {
   const domain = ratingDomain(rows);
   const x = linear(domain, [BAR_PAD, BAR_WIDTH - BAR_PAD]);
   return (
@@ -133,22 +138,22 @@ function RatingTable({ rows }: { rows: LeaderboardRow[] }) {
             </th>
             <th class="num" title="Online Elo, in judgment order">Elo</th>
             <th class="num" title="Bradley–Terry with response length as a covariate (style control)">Length-controlled</th>
-            <th class="num">Pairs</th>
+            <th class="num" title={`The ${unit} the model appears in`}>Judged</th>
           </tr>
         </thead>
         <tbody>
-          {rows.map((row) => <RatingRow key={row.model} row={row} x={x} domain={domain} />)}
+          {rows.map((row) => <RatingRow key={row.model} row={row} x={x} domain={domain} unit={unit} />)}
         </tbody>
       </table>
     </div>
   );
 }
 
-function RatingRow({ row, x, domain }: { row: LeaderboardRow; x: (v: number) => number; domain: Domain }) {
+function RatingRow({ row, x, domain, unit }: { row: LeaderboardRow; x: (v: number) => number; domain: Domain; unit: string }) {
   return (
-    <tr data-testid={`model-${row.model}`} class={row.provisional ? "is-provisional" : undefined}>
+    <tr data-testid={`model-${row.model}`} class={row.provisional || row.unrated ? "is-provisional" : undefined}>
       <td class="num rank-cell">
-        {row.provisional ? (
+        {row.provisional || row.rank === null ? (
           <span class="muted" title={`No rank until ${MIN_PAIRS_FOR_RATING} judged pairs`}>–</span>
         ) : (
           <span class={`rank rank-${Math.min(row.rank, 4)}`}>{row.rank}</span>
@@ -156,27 +161,40 @@ function RatingRow({ row, x, domain }: { row: LeaderboardRow; x: (v: number) => 
       </td>
       <td class="model-name">{row.model}</td>
       <td class="num bt-cell" data-label="Bradley–Terry">
-        <strong>{Math.round(row.rating)}</strong>
-        {row.ci_low !== null && row.ci_high !== null && (
-          <span class="muted small"> +{Math.round(row.ci_high - row.rating)}/−{Math.round(row.rating - row.ci_low)}</span>
+        {row.rating === null ? <strong title={row.unrated ? UNRATED_NOTE[row.unrated] : undefined}>—</strong> : (
+          <>
+            <strong>{Math.round(row.rating)}</strong>
+            <IntervalText rating={row.rating} low={row.ci_low} high={row.ci_high} />
+          </>
         )}
         {row.provisional && (
           <div class="tag-warn small" data-testid="provisional">
-            provisional: {count(row.n)} of {MIN_PAIRS_FOR_RATING} pairs
+            provisional: {count(row.n)} of {MIN_PAIRS_FOR_RATING} {unit}
           </div>
         )}
       </td>
       <td class="bar-col">
-        <IntervalBar row={row} x={x} domain={domain} />
+        {row.rating === null ? (
+          <span class="muted small" data-testid="unrated">{row.unrated ? UNRATED_NOTE[row.unrated] : "no rating"}</span>
+        ) : (
+          <IntervalBar row={row} rating={row.rating} x={x} domain={domain} />
+        )}
       </td>
       <td class="num elo-cell" data-label="Elo">{row.elo === null ? "—" : Math.round(row.elo)}</td>
       <td class="num lc-cell" data-label="Length-ctrl">
         {row.length_controlled === null ? "—" : Math.round(row.length_controlled)}
         <LengthShift shift={row.length_shift} />
       </td>
-      <td class="num pairs-cell" data-label="Pairs">{count(row.n)}</td>
+      <td class="num pairs-cell" data-label="Judged">{count(row.n)}</td>
     </tr>
   );
+}
+
+/** "+40/−35" from the rating to each interval end; ∞ for an end the resamples left unbounded. */
+function IntervalText({ rating, low, high }: { rating: number; low: number | null; high: number | null }) {
+  const up = high === null ? "∞" : Math.round(high - rating);
+  const down = low === null ? "∞" : Math.round(rating - low);
+  return <span class="muted small" title={low === null || high === null ? "∞: some resamples leave this model without a limit that way" : undefined}> +{up}/−{down}</span>;
 }
 
 function LengthShift({ shift }: { shift: number | null }) {
@@ -202,30 +220,27 @@ function Axis({ domain, x }: { domain: Domain; x: (v: number) => number }) {
   );
 }
 
-function IntervalBar({ row, x, domain }: { row: LeaderboardRow; x: (v: number) => number; domain: Domain }) {
+function IntervalBar({ row, rating, x, domain }: { row: LeaderboardRow; rating: number; x: (v: number) => number; domain: Domain }) {
   const mid = BAR_HEIGHT / 2;
-  const hasCi = row.ci_low !== null && row.ci_high !== null;
-  // Ends past the axis (a provisional model's interval) are drawn to its edge with an arrow.
-  const low = hasCi ? clip(row.ci_low!, domain) : null;
-  const high = hasCi ? clip(row.ci_high!, domain) : null;
-  const dot = clip(row.rating, domain);
+  // Ends past the axis (a provisional model's interval) are drawn to its edge with an arrow, as
+  // are ends with no limit (null beside a rating: resamples left the model unbounded that way).
+  const low = clip(row.ci_low ?? -Infinity, domain);
+  const high = clip(row.ci_high ?? Infinity, domain);
+  const dot = clip(rating, domain);
+  const end = (value: number | null) => (value === null ? "no limit" : Math.round(value));
   return (
-    <svg class="chart ci-bar" viewBox={`0 0 ${BAR_WIDTH} ${BAR_HEIGHT}`} role="img" aria-label={`${row.model}: ${Math.round(row.rating)}${hasCi ? `, 95% CI ${Math.round(row.ci_low!)} to ${Math.round(row.ci_high!)}` : ""}${row.elo !== null ? `; Elo ${Math.round(row.elo)}` : ""}`}>
+    <svg class="chart ci-bar" viewBox={`0 0 ${BAR_WIDTH} ${BAR_HEIGHT}`} role="img" aria-label={`${row.model}: ${Math.round(rating)}, 95% CI ${end(row.ci_low)} to ${end(row.ci_high)}${row.elo !== null ? `; Elo ${Math.round(row.elo)}` : ""}`}>
       <line class="ci-track" x1={BAR_PAD} x2={BAR_WIDTH - BAR_PAD} y1={mid} y2={mid} />
-      {low && high && (
-        <>
-          <rect class="ci-band" x={x(low.value)} y={mid - 5} width={Math.max(2, x(high.value) - x(low.value))} height={10} rx={5} />
-          {low.clipped ? (
-            <path class="ci-cap" d={`M${x(low.value) + 6},${mid - 7}L${x(low.value)},${mid}L${x(low.value) + 6},${mid + 7}`} />
-          ) : (
-            <line class="ci-cap" x1={x(low.value)} x2={x(low.value)} y1={mid - 7} y2={mid + 7} />
-          )}
-          {high.clipped ? (
-            <path class="ci-cap" d={`M${x(high.value) - 6},${mid - 7}L${x(high.value)},${mid}L${x(high.value) - 6},${mid + 7}`} />
-          ) : (
-            <line class="ci-cap" x1={x(high.value)} x2={x(high.value)} y1={mid - 7} y2={mid + 7} />
-          )}
-        </>
+      <rect class="ci-band" x={x(low.value)} y={mid - 5} width={Math.max(2, x(high.value) - x(low.value))} height={10} rx={5} />
+      {low.clipped ? (
+        <path class="ci-cap" d={`M${x(low.value) + 6},${mid - 7}L${x(low.value)},${mid}L${x(low.value) + 6},${mid + 7}`} />
+      ) : (
+        <line class="ci-cap" x1={x(low.value)} x2={x(low.value)} y1={mid - 7} y2={mid + 7} />
+      )}
+      {high.clipped ? (
+        <path class="ci-cap" d={`M${x(high.value) - 6},${mid - 7}L${x(high.value)},${mid}L${x(high.value) - 6},${mid + 7}`} />
+      ) : (
+        <line class="ci-cap" x1={x(high.value)} x2={x(high.value)} y1={mid - 7} y2={mid + 7} />
       )}
       {row.elo !== null && !clip(row.elo, domain).clipped && (
         <path class="elo-mark" d={`M${x(row.elo)},${mid - 5}l5,5l-5,5l-5,-5z`}>

@@ -149,8 +149,8 @@ function FlagsCard({ data }: { data: Overview }) {
 function RatesCard({ data, project }: { data: Overview; project: Project }) {
   const rows = [
     { label: "Ties", rate: data.rates.tie, n: data.judgments.ties, note: project.task_type === "pairwise" ? "of judgments" : project.allow_ties ? "of rankings" : "rankings have none" },
-    { label: "Skips", rate: data.rates.skip, n: data.leases.skipped, note: "of comparisons finished" },
-    { label: "Flagged", rate: data.rates.flag, n: data.flags.finished_flagged, note: "of comparisons finished" },
+    { label: "Skips", rate: data.rates.skip, n: data.leases.skipped, note: "of comparisons people finished" },
+    { label: "Flagged", rate: data.rates.flag, n: data.flags.finished_flagged, note: "of comparisons people finished" },
   ];
   // Rates are usually a few percent: the bars share a scale that fits the largest, 10 % at least.
   const top = niceDomain([0, Math.max(0.1, ...rows.map((row) => row.rate ?? 0))], 2)[1];
