@@ -1,8 +1,11 @@
 """Map domain errors, and serializers' 400s, to HTTP responses with a clear message:
 ``{"detail": ..., "code": ..., **details}``."""
 
+import logging
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
@@ -12,10 +15,17 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from labeling.errors import DomainError
 
+log = logging.getLogger(__name__)
+RETRY_AFTER_S = 5
+
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response({"detail": exc.message, "code": exc.code, **exc.details}, status=exc.status_code)
+    if isinstance(exc, OperationalError | InterfaceError):  # the database away (or locked): a retry may pass
+        log.error("database unavailable: %s", exc)
+        return Response({"detail": "the database is unavailable; try again shortly", "code": "database_unavailable"},
+                        status=503, headers={"Retry-After": str(RETRY_AFTER_S)})
     if isinstance(exc, RequestDataTooBig):  # Django would answer a bare 400 page
         limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
         return Response({"detail": f"request body is larger than {limit_mb} MB", "code": "too_large"}, status=413)

@@ -43,6 +43,13 @@ class Gone(DomainError):
     status_code, code = 410, "gone"
 
 
+class StorageFull(DomainError):
+    """The server's disk is full: nothing was stored, and the same request may pass once space is
+    freed (a 507)."""
+
+    status_code, code = 507, "insufficient_storage"
+
+
 class ImportFailed(InvalidInput):
     """A malformed line: the whole import is rolled back. ``line`` is 1-based."""
 

@@ -1,5 +1,6 @@
 """Export files (streamed) and snapshots; project admins only."""
 
+import dataclasses
 from dataclasses import fields
 
 from django.http import QueryDict, StreamingHttpResponse
@@ -13,6 +14,7 @@ from rest_framework.views import APIView
 
 from labeling.access import access_project
 from labeling.errors import NotFound
+from labeling.exports.annotators import annotator_ids
 from labeling.exports.options import (
     AGGREGATIONS,
     FILE_TYPES,
@@ -36,7 +38,6 @@ def _fields_of(data: dict, dataclass) -> dict:
     return {k: v for k, v in data.items() if k in names}
 
 
-USER_ID_MAX = 2**31 - 1  # auth_user.id is a 32-bit integer; a larger id cannot reach the database
 CONTENT_TYPES = {
     "jsonl": "application/x-ndjson",
     "csv": "text/csv; charset=utf-8",
@@ -62,8 +63,9 @@ class ExportFiltersSerializer(serializers.Serializer):
         help_text="Drop comparisons an annotator flagged (unsafe, broken prompt, ...), resolved or not.",
     )
     exclude_annotators = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=USER_ID_MAX), required=False, default=list,
-        help_text="User ids, e.g. the annotators the quality stats flag.",
+        child=serializers.CharField(max_length=150), required=False, default=list,
+        help_text="Usernames (as judgments and the stats name them) or user ids, e.g. the annotators the quality "
+                  "stats flag; each must be a member of the project or have judgments in it.",
     )
     created_after = serializers.DateTimeField(required=False, help_text="Judgments at or after this time.")
     created_before = serializers.DateTimeField(required=False, help_text="Judgments before this time.")
@@ -74,6 +76,10 @@ class ExportFiltersSerializer(serializers.Serializer):
 
     def to_internal_value(self, data):
         return super().to_internal_value(_known_keys_only(data, self.fields))
+
+    def validate_exclude_annotators(self, names: list[str]) -> tuple[int, ...]:
+        """As user ids (the snapshot's filters keep ids: a renamed user stays excluded)."""
+        return annotator_ids(self.context["project"], names) if names else ()
 
     def to_filters(self) -> ExportFilters:
         return ExportFilters.from_json(_fields_of(self.validated_data, ExportFilters))
@@ -148,7 +154,7 @@ class ExportView(APIView):
     )
     def get(self, request, project_id: int):
         project = access_project(request.user, project_id, admin=True)
-        query = ExportQuerySerializer(data=request.query_params)
+        query = ExportQuerySerializer(data=request.query_params, context={"project": project})
         query.is_valid(raise_exception=True)
         options, file_type = query.to_options(), query.validated_data["file"]
         if query.validated_data["count"]:
@@ -208,7 +214,12 @@ def _known_keys_only(data, fields):
     if isinstance(data, dict) and not isinstance(data, QueryDict):
         unknown = sorted(set(data.keys()) - set(fields))
         if unknown:
-            raise serializers.ValidationError({name: ["unknown field: not an export option or filter"] for name in unknown})
+            filters = {f.name for f in dataclasses.fields(ExportFilters)}
+            raise serializers.ValidationError({
+                name: ['a filter: give it inside "filters"' if name in filters and "filters" in fields
+                       else "unknown field: not an export option or filter"]
+                for name in unknown
+            })
     return data
 
 
@@ -225,7 +236,7 @@ class SnapshotListView(APIView):
     )
     def post(self, request, project_id: int):
         project = access_project(request.user, project_id, admin=True)
-        data = SnapshotCreateSerializer(data=request.data)
+        data = SnapshotCreateSerializer(data=request.data, context={"project": project})
         data.is_valid(raise_exception=True)
         options = SnapshotOptions.from_json(data.validated_data)
         snapshot = snapshot_request(project=project, user=request.user, options=options)

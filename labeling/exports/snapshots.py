@@ -78,6 +78,7 @@ def snapshot_request(*, project: Project, options: SnapshotOptions, user=None) -
     with transaction.atomic():
         snapshot = _store(project, options, user, status=SnapshotStatus.PENDING)
         transaction.on_commit(lambda: snapshot_dispatch(snapshot.pk))
+    snapshot.refresh_from_db()  # a dispatch refused by the broker has failed it by now: answer what is so
     return snapshot
 
 

@@ -21,6 +21,7 @@ the row is claimed with a conditional update, and imports are idempotent by cont
 the same file uploaded again after a failure stores only what is missing.
 """
 
+import errno
 import fcntl
 import hashlib
 import logging
@@ -37,7 +38,7 @@ from django.utils import timezone
 
 from annotation_site.celery import celery_send
 from durable import fsync_path
-from labeling.errors import DomainError
+from labeling.errors import DomainError, StorageFull
 from labeling.imports.services import import_file, import_options_check
 from labeling.models import DataImport, ImportStatus, Project
 
@@ -65,6 +66,7 @@ def import_queue(*, project: Project, upload, format: str, with_labels: bool, us
             counts={"lines": lines},  # the file's, known now: where the progress bar ends
         )
         transaction.on_commit(lambda: import_dispatch(row.pk))
+    row.refresh_from_db()  # a dispatch refused by the broker has failed it by now: answer what is so
     return row
 
 
@@ -73,8 +75,9 @@ def import_dispatch(import_id: int) -> bool:
     uploads again) rather than leave it queued."""
     from labeling.tasks import import_run as task
 
-    if failure := celery_send(task, import_id, "import"):
-        _mark_failed(import_id, ImportStatus.QUEUED, failure)
+    failure = celery_send(task, import_id, "import")
+    if failure and _mark_failed(import_id, ImportStatus.QUEUED, failure):  # never to be read: the upload goes
+        _remove(_upload(DataImport.objects.get(pk=import_id)))
     return failure is None
 
 
@@ -223,8 +226,10 @@ def _store_upload(upload) -> tuple[str, str, int]:
             os.fsync(f.fileno())  # on disk before the rename makes the upload visible
         os.replace(tmp, path)
         fsync_path(path.parent)  # the rename itself durable
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise StorageFull("the server's storage is full: the upload was not stored (nothing was imported)") from exc
         raise
     return relative, digest.hexdigest(), lines + (last != b"\n")  # a last line without its newline counts
 

@@ -35,3 +35,17 @@ def test_a_nested_refusal_names_its_path(api, admin_user, project):
     assert response.status_code == 400 and body["field"] == "filters.min_agreemnt"
     assert body["detail"] == "filters.min_agreemnt: unknown field: not an export option or filter"
     assert not DatasetSnapshot.objects.exists()
+
+
+@pytest.mark.parametrize("error", ["OperationalError", "InterfaceError"])
+def test_the_database_away_is_a_json_503_to_retry_not_an_html_500(api, admin_user, error):
+    """An operator stopped PostgreSQL: every API call answered "Server Error (500)" as HTML."""
+    from unittest import mock
+
+    from django import db
+
+    user = api(admin_user)  # logged in before the database goes
+    with mock.patch("labeling.projects.api.project_list_for", side_effect=getattr(db, error)("server closed the connection")):
+        response = user.get("/api/projects/")
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert response.json() == {"detail": "the database is unavailable; try again shortly", "code": "database_unavailable"}

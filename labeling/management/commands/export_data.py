@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from labeling.errors import DomainError
+from labeling.exports.annotators import annotator_ids
 from labeling.exports.options import (
     AGGREGATIONS,
     FILE_TYPES,
@@ -25,17 +25,6 @@ from labeling.models import Project
 
 def _names(value: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip())
-
-
-def _user_ids(names: tuple[str, ...]) -> tuple[int, ...]:
-    """Each username's id (an all-digit entry is an id already); an unknown username is an error
-    naming it, never a filter that silently excludes nobody."""
-    ids = {name: int(name) for name in names if name.isascii() and name.isdigit()}
-    wanted = [name for name in names if name not in ids]
-    found = dict(get_user_model().objects.filter(username__in=wanted).values_list("username", "pk"))
-    if unknown := [name for name in wanted if name not in found]:
-        raise CommandError(f"--exclude-annotators: no user {', '.join(map(repr, unknown))}")
-    return tuple(ids[name] if name in ids else found[name] for name in names)
 
 
 class Command(BaseCommand):
@@ -93,13 +82,13 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(exc.message) from None
 
-    def _filters(self, opts) -> ExportFilters:
+    def _filters(self, project, opts) -> ExportFilters:
         dates = {k: _aware(opts[k]) for k in ("created_after", "created_before")}
         return ExportFilters(
             min_agreement=opts["min_agreement"], min_judgments=opts["min_judgments"],
             exclude_ties=opts["exclude_ties"], exclude_gold=opts["exclude_gold"],
             exclude_flagged=opts["exclude_flagged"],
-            exclude_annotators=_user_ids(opts["exclude_annotators"]), models=opts["models"], **dates,
+            exclude_annotators=annotator_ids(project, opts["exclude_annotators"]), models=opts["models"], **dates,
         )
 
     def _options(self, opts) -> ExportOptions:
@@ -109,7 +98,7 @@ class Command(BaseCommand):
     def _export(self, project, opts):
         options = self._options(opts)
         result = export_to_file(
-            project=project, options=options, filters=self._filters(opts), file_type=opts["file"], path=opts["out"]
+            project=project, options=options, filters=self._filters(project, opts), file_type=opts["file"], path=opts["out"]
         )
         s = result.stats
         self.stdout.write(self.style.SUCCESS(
@@ -120,7 +109,7 @@ class Command(BaseCommand):
 
     def _snapshot(self, project, opts):
         options = SnapshotOptions(
-            self._options(opts), self._filters(opts), opts["file"], opts["seed"], opts["validation_fraction"]
+            self._options(opts), self._filters(project, opts), opts["file"], opts["seed"], opts["validation_fraction"]
         )
         snapshot = snapshot_create(project=project, options=options, user=None)
         directory = Path(settings.ARTIFACT_DIR) / snapshot.path

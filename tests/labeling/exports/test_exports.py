@@ -695,7 +695,7 @@ def test_export_data_command_excludes_annotators_by_username_or_id(tmp_path, lab
     by_name = rows("--exclude-annotators", annotator.username)
     assert 0 < len(by_name) < len(everyone)
     assert rows("--exclude-annotators", str(annotator.pk)) == by_name
-    with pytest.raises(CommandError, match="--exclude-annotators: no user 'nobody'"):
+    with pytest.raises(CommandError, match="exclude_annotators: no annotator 'nobody' in this project"):
         rows("--exclude-annotators", f"{annotator.username},nobody")
 
 

@@ -2,6 +2,7 @@
 queue's worker with progress visible while it runs, failed with the line named, reaped when
 the worker died, and safe to run twice."""
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -98,6 +99,34 @@ def test_broker_down_fails_the_queued_import_at_once_naming_why(api, project, ad
     assert row.status == ImportStatus.FAILED
     assert row.error.startswith("could not queue the import (broker unavailable): connection refused")
     assert not Prompt.objects.filter(project=project).exists()
+    assert not list(Path(artifacts).rglob("*.jsonl"))  # the upload, never to be read, was kept for good
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_answer_to_an_upload_the_broker_refused_says_failed(api, project, admin_user, artifacts, queue_all, monkeypatch):
+    """Committed for real (no test transaction), the dispatch runs before the answer is written:
+    it said "queued" for a row already failed."""
+    def refuse(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(tasks.import_run, "apply_async", refuse)
+    response = post(api, admin_user, project, candidates_file())
+    assert response.status_code == 202 and response.json()["status"] == "failed"
+
+
+def test_a_full_disk_is_a_507_and_stores_nothing(api, project, admin_user, artifacts, queue_all, monkeypatch):
+    real_open = open
+
+    def full(path, mode="r", *args, **kwargs):
+        if "w" in mode and ".tmp-" in str(path):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", full)
+    response = post(api, admin_user, project, candidates_file())
+    assert response.status_code == 507 and response.json()["code"] == "insufficient_storage"
+    assert "storage is full" in response.json()["detail"]
+    assert not DataImport.objects.exists() and not [p for p in Path(artifacts).rglob("*") if p.is_file()]
 
 
 def test_a_queued_upload_with_an_impossible_option_is_refused_before_it_is_stored(api, project, admin_user, artifacts, queue_all):
