@@ -64,6 +64,7 @@ ADMINS_CREATE = (401, 403, 404, 201)
 MATRIX = [
     Row("post", "api/auth/token/", (400, 400, 400, 400),
         fixed("/api/auth/token/", {"username": "ann-annotator", "password": "not-the-password"})),
+    Row("delete", "api/auth/token/", (401, 204, 204, 204), fixed("/api/auth/token/")),  # one's own token
     Row("get", "api/schema/", OK, fixed("/api/schema/")),  # public: lists routes, holds no data
     Row("get", "api/docs/", OK, fixed("/api/docs/")),
     Row("get", "api/projects/", (401, 200, 200, 200), fixed("/api/projects/")),

@@ -81,6 +81,9 @@ class Command(BaseCommand):
                 self._export(project, opts)
         except DomainError as exc:
             raise CommandError(exc.message) from None
+        except OSError as exc:  # a path that cannot be written: say which and why, not a traceback
+            target = opts["out"] if opts["out"] and not opts["snapshot"] else exc.filename or "the snapshot"
+            raise CommandError(f"cannot write {target}: {exc.strerror or exc}") from None
 
     def _filters(self, project, opts) -> ExportFilters:
         dates = {k: _aware(opts[k]) for k in ("created_after", "created_before")}

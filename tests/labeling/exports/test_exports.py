@@ -699,6 +699,16 @@ def test_export_data_command_excludes_annotators_by_username_or_id(tmp_path, lab
         rows("--exclude-annotators", f"{annotator.username},nobody")
 
 
+@pytest.mark.parametrize("where", ["missing/dir/out.jsonl", "a-directory"])
+def test_export_data_command_names_a_path_it_cannot_write(tmp_path, labelled, where):
+    """A mistyped --out printed a FileNotFoundError (or IsADirectoryError) traceback."""
+    (tmp_path / "a-directory").mkdir()
+    out = tmp_path / where
+    with pytest.raises(CommandError, match=rf"cannot write {out}: (No such file or directory|Is a directory)"):
+        call_command("export_data", "--project", labelled[0].project.slug, "--format", "raw", "--out", str(out),
+                     stdout=io.StringIO())
+
+
 def test_export_data_command_errors_are_readable(tmp_path, labelled):
     with pytest.raises(CommandError, match="no project"):
         call_command("export_data", "--project", "nope", "--format", "trl", "--out", str(tmp_path / "x"))

@@ -165,6 +165,28 @@ def test_a_token_authenticates_its_user_until_the_user_is_deactivated(api, annot
     assert client.get("/api/projects/").json()["detail"] == "User inactive or deleted."
 
 
+def test_a_token_is_revoked_by_its_owner_and_by_a_new_password(api, annotator, project):
+    """A leaked token could not be revoked (DELETE was a 405) and outlived a password change."""
+    def login(password="correct-horse-battery"):
+        return api(None).post("/api/auth/token/", {"username": annotator.username, "password": password}).json()["token"]
+
+    first = login()
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {first}")
+    assert client.delete("/api/auth/token/").status_code == 204
+    assert client.get("/api/projects/").status_code == 401
+    second = login()
+    assert second != first  # rotated
+    annotator.set_password("a-new-long-passphrase")
+    annotator.save()
+    assert APIClient(HTTP_AUTHORIZATION=f"Token {second}").get("/api/projects/").status_code == 401
+    annotator.last_name = "Renamed"
+    annotator.save()  # any other change keeps a token
+    third = login("a-new-long-passphrase")
+    annotator.save(update_fields=["last_name"])
+    assert APIClient(HTTP_AUTHORIZATION=f"Token {third}").get("/api/projects/").status_code == 200
+    assert api(None).delete("/api/auth/token/").status_code == 401
+
+
 def test_a_token_sent_with_a_session_cookie_writes_without_a_csrf_token(annotator, project):
     """A script that logged in through the browser's session and also sends its token is the
     token's: session authentication first answered "CSRF Failed" to every write."""
