@@ -1,4 +1,5 @@
 from django.contrib import admin
+from rest_framework.authtoken.models import TokenProxy
 
 from labeling import models
 
@@ -82,3 +83,9 @@ class DataImportAdmin(admin.ModelAdmin):
 class DatasetSnapshotAdmin(admin.ModelAdmin):
     list_display = ["id", "project", "format", "aggregation", "status", "sha256", "created_at"]
     list_filter = ["project", "format", "status"]
+
+
+# API tokens are not in the admin: the key is the token's primary key, so DRF's admin listed every
+# user's key in clear (in its links too). A token is revoked by its owner (DELETE /api/auth/token/),
+# by a new password, or with the user (deactivated or deleted).
+admin.site.unregister(TokenProxy)

@@ -297,3 +297,16 @@ def test_removing_a_member_gives_their_held_comparisons_back_at_once(api, projec
     assert api(admin_user).get(url(project, "overview/")).json()["leases"]["in_flight"] == 0
     comparison.refresh_from_db()
     assert (comparison.holders, comparison.is_open) == (0, True)
+
+
+def test_the_admin_lists_no_api_token(api, annotator):
+    """DRF's own admin listed every user's key in clear (the key is the token's primary key)."""
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    api(None).post("/api/auth/token/", {"username": annotator.username, "password": "correct-horse-battery"})
+    staff = Client()
+    staff.force_login(UserFactory(username="root-admin", is_staff=True, is_superuser=True))
+    assert staff.get("/admin/authtoken/tokenproxy/").status_code == 404
+    assert "tokenproxy" not in staff.get("/admin/").content.decode()
