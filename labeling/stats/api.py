@@ -55,6 +55,11 @@ class LengthControlledRowSerializer(serializers.Serializer):
 class LengthControlledSerializer(serializers.Serializer):
     rows = LengthControlledRowSerializer(many=True)
     length_coef = _number(help_text="Log-odds of winning per unit of (len_a - len_b) / (len_a + len_b).")
+    length_coef_se = _number(
+        required=False,
+        help_text="Its standard error (observed information); null where the data cannot tell length from the "
+                  "models (each model's responses all longer, or length alone separating the outcomes).",
+    )
 
 
 class WinRateSerializer(serializers.Serializer):

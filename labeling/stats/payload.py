@@ -272,7 +272,7 @@ def _ratings(project: Project, judgments: JudgmentArrays, positions: PositionArr
         if same.any() or unknown.any():
             reason = NO_MODEL_NAMES if set(positions.models) <= {""} else "no judgment compares two different models"
         empty = {"bradley_terry": [], "elo": [], "strength_weighted": None,
-                 "length_controlled": {"rows": [], "length_coef": None}, "win_rate": {"models": [], "matrix": []}}
+                 "length_controlled": {"rows": [], "length_coef": None, "length_coef_se": None}, "win_rate": {"models": [], "matrix": []}}
         return {**block, **empty, "reason": reason}
     pairwise = judgments.rankings is None
     by_comparison = merge_by_comparison(rows, judgments.comparison) if pairwise else (rows, None)
@@ -302,7 +302,7 @@ def _fits(rows: PairRows, comparison: np.ndarray, by_comparison: tuple[PairRows,
         merged, counts = merged.select(keep), counts[keep]
     if len(rows.outcome) == 0:  # one model rated: nothing to fit beside it
         return {"bradley_terry": leaderboard, "elo": _elo_rows(elo), "strength_weighted": None,
-                "length_controlled": {"rows": [], "length_coef": None}, "win_rate": _win_rates(matchups)}
+                "length_controlled": {"rows": [], "length_coef": None, "length_coef_se": None}, "win_rate": _win_rates(matchups)}
     length = length_controlled_bradley_terry(
         merged.model_a, merged.model_b, merged.outcome, merged.length_a, merged.length_b, weight=counts)
     return {
@@ -357,7 +357,7 @@ def _named(fits: dict, names: list[str]) -> dict:
     return {
         **fits,
         **{key: rows(fits[key]) for key in ("bradley_terry", "elo", "strength_weighted")},
-        "length_controlled": {"rows": rows(length["rows"]), "length_coef": length["length_coef"]},
+        "length_controlled": {**length, "rows": rows(length["rows"])},
         "win_rate": {"models": [names[m] for m in fits["win_rate"]["models"]], "matrix": fits["win_rate"]["matrix"]},
     }
 

@@ -320,7 +320,27 @@ def length_controlled_bradley_terry(model_a, model_b, outcome, length_a, length_
     appearances = np.bincount(a, counts, minlength=size) + np.bincount(b, counts, minlength=size)
     rows = [{"model": models[i].item(), "rating": float(ratings[i]), "n": round(float(appearances[i]))}
             for i in np.argsort(-ratings, kind="stable")]
-    return {"rows": rows, "length_coef": float(result.x[size])}
+    beta = float(result.x[size])
+    se = _length_coef_se(a, b, diff, counts, log_base * (result.x[a] - result.x[b]) + beta * diff, log_base, size)
+    return {"rows": rows, "length_coef": beta, "length_coef_se": se}
+
+
+def _length_coef_se(a, b, diff, counts, z, log_base: float, size: int) -> float | None:
+    """The length coefficient's standard error from the observed information (the logistic
+    loss's Hessian, one model held fixed for the ratings' shift), or None where the data cannot
+    tell length from the models: each model's responses all longer or all shorter, or outcomes
+    that length alone separates (the coefficient then runs off, and its information to 0)."""
+    w = counts * expit(z) * expit(-z)  # each row's information, as many rows as it stands for
+    pair = np.bincount(a * size + b, w, size * size).reshape(size, size)
+    information = np.empty((size + 1, size + 1))
+    information[:size, :size] = log_base**2 * (np.diag(pair.sum(axis=0) + pair.sum(axis=1)) - pair - pair.T)
+    information[:size, size] = information[size, :size] = log_base * (np.bincount(a, w * diff, size) - np.bincount(b, w * diff, size))
+    information[size, size] = np.sum(w * diff**2)
+    information = information[1:, 1:]  # model 0 held fixed: the ratings' shift is not a parameter
+    if np.linalg.cond(information) > 1e12:
+        return None
+    variance = np.linalg.inv(information)[-1, -1]
+    return float(math.sqrt(variance)) if variance > 0 and math.isfinite(variance) else None
 
 
 def ranking_to_pairs(rankings, levels=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Ratings } from "../types";
-import { MIN_PAIRS_FOR_RATING, clip, excludedNote, expectedWinRate, leaderboardRows, ratingDomain, statsPayload } from "./leaderboard";
+import { MIN_PAIRS_FOR_RATING, clip, excludedNote, expectedWinRate, leaderboardRows, lengthNote, ratingDomain, statsPayload } from "./leaderboard";
 
 const RATINGS: Ratings = {
   n: 30,
@@ -60,6 +60,28 @@ describe("leaderboard rows", () => {
     expect(clip(1000, domain)).toEqual({ value: 1000, clipped: false });
     // with no settled model the axis holds everyone
     expect(ratingDomain(rows.map((r) => ({ ...r, provisional: true })))[1]).toBeGreaterThanOrEqual(2600);
+  });
+});
+
+describe("the length note", () => {
+  const withLength = (coef: number | null, se: number | null | undefined) =>
+    ({ ...RATINGS, length_controlled: { ...RATINGS.length_controlled, length_coef: coef, length_coef_se: se } });
+
+  it("names a direction only past 1.96 standard errors", () => {
+    expect(lengthNote(withLength(0.6, 0.2))).toContain("longer responses won more often (coefficient 0.60 ± 0.39)");
+    expect(lengthNote(withLength(-0.6, 0.2))).toContain("shorter responses won more often");
+    expect(lengthNote(withLength(3.46, 2.5))).toContain("no clear effect of length");
+  });
+
+  it("says so where length cannot be told from the models, and shows no length-controlled rating", () => {
+    const ratings = withLength(3.46, null);
+    expect(lengthNote(ratings)).toContain("cannot tell length from the models");
+    expect(leaderboardRows(ratings).every((row) => row.length_controlled === null && row.length_shift === null)).toBe(true);
+  });
+
+  it("reads stats from before the standard error as it did", () => {
+    expect(lengthNote(withLength(0.3, undefined))).toContain("longer responses won more often (coefficient 0.30)");
+    expect(leaderboardRows(withLength(0.3, undefined))[0].length_controlled).toBe(1050);
   });
 });
 

@@ -3,7 +3,7 @@
 
 import type { ProjectStats, Ratings, Unrated } from "../types";
 import { type Domain, extent, niceDomain, padded } from "./chartScale";
-import { count } from "./format";
+import { count, fixed } from "./format";
 
 /**
  * Judged pairs a model needs before its rating is shown as settled. Below it a Bradley–Terry
@@ -32,7 +32,8 @@ export function leaderboardRows(ratings: Ratings): LeaderboardRow[] {
   const elo = new Map(ratings.elo.map((row) => [row.model, row]));
   const lengthControlled = new Map(ratings.length_controlled.rows.map((row) => [row.model, row.rating]));
   return ratings.bradley_terry.map((row) => {
-    const lc = lengthControlled.get(row.model) ?? null;
+    // where the data cannot tell length from the models, the length-controlled ratings mean nothing
+    const lc = ratings.length_controlled.length_coef_se === null ? null : lengthControlled.get(row.model) ?? null;
     return {
       model: row.model,
       provisional: row.n < MIN_PAIRS_FOR_RATING,
@@ -81,6 +82,21 @@ export function statsPayload(body: unknown): ProjectStats | null {
   const record = body as Record<string, unknown>;
   const inner = record.payload && typeof record.payload === "object" ? (record.payload as Record<string, unknown>) : record;
   return "agreement" in inner && "ratings" in inner ? (inner as unknown as ProjectStats) : null;
+}
+
+/** The leaderboard footnote's sentence on length: which way it went, only where the data tell it
+ * apart from chance (1.96 standard errors) and from the models themselves. */
+export function lengthNote(ratings: Ratings): string {
+  const { length_coef: coef, length_coef_se: se } = ratings.length_controlled;
+  if (coef === null) return "";
+  if (se === null) {
+    return "Length control: these judgments cannot tell length from the models (each model's responses are all the longer or all the shorter, or length alone decides), so no length-controlled rating is shown.";
+  }
+  const margin = se === undefined ? null : 1.96 * se;
+  const estimate = margin === null ? fixed(coef) : `${fixed(coef)} ± ${fixed(margin)}`;
+  const clear = margin === null ? Math.abs(coef) > 0.05 : Math.abs(coef) > margin;
+  const direction = !clear ? "no clear effect of length" : coef > 0 ? "longer responses won more often" : "shorter responses won more often";
+  return `Length control: ${direction} (coefficient ${estimate}); ▲/▼ show how a model moves once length is accounted for.`;
 }
 
 /** What an unrated model's row says instead of a rating. */

@@ -111,7 +111,9 @@ export interface Ratings {
   elo: RatingRow[];
   /** Bradley–Terry counting a preference of strength s as s games; null without a strength scale. */
   strength_weighted: RatingRow[] | null;
-  length_controlled: { rows: LengthControlledRow[]; length_coef: number | null };
+  /** ``length_coef_se``: null where the data cannot tell length from the models; absent from
+   * stats computed before it existed. */
+  length_controlled: { rows: LengthControlledRow[]; length_coef: number | null; length_coef_se?: number | null };
   /** matrix[i][j]: share of points models[i] scored against models[j]; null where they never met. */
   win_rate: { models: string[]; matrix: (number | null)[][] };
   reason: string | null;

@@ -95,7 +95,8 @@ def _rating_lines(ratings: dict) -> list[str]:
             f"  {row['rank'] if row['rank'] is not None else '-':>4}  {row['model'][:30]:<30} {rating:>13} {interval:>17} "
             f"{_figure(elo.get(row['model']), 1):>7} {_figure(length.get(row['model']), 1):>10} {row['n']:>8,}"
         )
-    lines.append(f"  length coefficient {_figure(ratings['length_controlled']['length_coef'])} log-odds")
+    length_fit = ratings["length_controlled"]
+    lines.append(f"  length coefficient {_figure(length_fit['length_coef'])} log-odds, standard error {_figure(length_fit.get('length_coef_se'))}")
     return lines
 
 

@@ -375,3 +375,36 @@ def test_pandalm_imports_as_it_is_and_three_raters_give_the_independent_bradley_
     assert got == pytest.approx(dict(zip(models.tolist(), expected, strict=True)), abs=0.01)
     counts = {row["model"]: row["n"] for row in ratings["bradley_terry"]}
     assert counts == {m: int(np.sum(model_a == m) + np.sum(model_b == m)) for m in models}
+
+
+def test_the_length_coefficients_standard_error_matches_statsmodels():
+    """The observed-information standard error, against statsmodels' logistic regression on the
+    same design (model 0 held fixed)."""
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(1)
+    n, size = 3000, 4
+    a = rng.integers(0, size, n)
+    b = (a + rng.integers(1, size, n)) % size
+    length_a, length_b = rng.integers(50, 500, n).astype(float), rng.integers(50, 500, n).astype(float)
+    diff = (length_a - length_b) / (length_a + length_b)
+    strength = np.array([0.3, 0.0, -0.2, 0.1])
+    p = 1 / (1 + np.exp(-(math.log(10) * (strength[a] - strength[b]) + 0.8 * diff)))
+    outcome = (rng.random(n) < p).astype(float)
+    ours = length_controlled_bradley_terry(a, b, outcome, length_a, length_b)
+    design = np.zeros((n, size))
+    design[np.arange(n), a] += math.log(10)
+    design[np.arange(n), b] -= math.log(10)
+    fit = sm.Logit(outcome, np.column_stack([design[:, 1:], diff])).fit(disp=0)
+    assert ours["length_coef"] == pytest.approx(fit.params[-1], abs=1e-6)
+    assert ours["length_coef_se"] == pytest.approx(fit.bse[-1], rel=1e-6)
+
+
+def test_length_told_apart_from_nothing_has_no_standard_error():
+    """Every response of m1 longer than m2's: length and model are one, its coefficient has no
+    estimate (a walkthrough saw "longer responses won more often (coefficient 3.46)" on this)."""
+    model_a, model_b = ["m1", "m2"] * 20, ["m2", "m1"] * 20
+    outcome = [1.0, 0.0] * 10 + [0.0, 1.0] * 10
+    length_a, length_b = [400.0, 100.0] * 20, [100.0, 400.0] * 20
+    assert length_controlled_bradley_terry(model_a, model_b, outcome, length_a, length_b)["length_coef_se"] is None
+

@@ -1,8 +1,8 @@
 import { getStats } from "../../api";
 import { HeatLegend, Heatmap } from "../../components/charts/Heatmap";
 import { type Domain, formatTicks, linear, ticks } from "../../logic/chartScale";
-import { ago, count, fixed, percent } from "../../logic/format";
-import { type LeaderboardRow, MIN_PAIRS_FOR_RATING, UNRATED_NOTE, clip, excludedNote, expectedWinRate, leaderboardRows, ratingDomain } from "../../logic/leaderboard";
+import { ago, count, percent } from "../../logic/format";
+import { type LeaderboardRow, MIN_PAIRS_FOR_RATING, UNRATED_NOTE, clip, excludedNote, expectedWinRate, leaderboardRows, lengthNote, ratingDomain } from "../../logic/leaderboard";
 import type { ComparisonKind, Project, ProjectStats, Ratings } from "../../types";
 import { JudgesCard } from "./JudgesCard";
 import { StatsPending } from "./OverviewPage";
@@ -252,8 +252,4 @@ function IntervalBar({ row, rating, x, domain }: { row: LeaderboardRow; rating: 
   );
 }
 
-function lengthNote(ratings: Ratings): string {
-  const coef = ratings.length_controlled.length_coef ?? 0;
-  const direction = coef > 0.05 ? "longer responses won more often" : coef < -0.05 ? "shorter responses won more often" : "length hardly mattered";
-  return `Length control: ${direction} (coefficient ${fixed(coef)}); ▲/▼ show how a model moves once that is accounted for.`;
-}
+
