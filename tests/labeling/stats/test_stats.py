@@ -287,7 +287,7 @@ def test_payload_has_the_documented_shape(project, duel):
     row_keys = {"model", "rating", "ci_low", "ci_high", "rank", "n"}
     assert set(payload["ratings"]["bradley_terry"][0]) == row_keys | {"unrated"}
     assert set(payload["ratings"]["elo"][0]) == row_keys
-    assert {"rows", "length_coef"} == set(payload["ratings"]["length_controlled"])
+    assert {"rows", "length_coef", "length_coef_se"} == set(payload["ratings"]["length_controlled"])
     assert payload["judgments"] == 8 and payload["counts"]["ties"] == 2
     json.dumps(payload, allow_nan=False)
 
