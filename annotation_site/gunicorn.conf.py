@@ -1,4 +1,6 @@
-"""gunicorn settings for ``scripts/serve.sh`` (what ``scripts/demo.sh`` runs).
+"""gunicorn settings for ``scripts/serve.sh`` (what ``scripts/demo.sh`` runs), compose's ``web``
+and the image's default command: ``gunicorn -c annotation_site/gunicorn.conf.py``, the same
+everywhere, so ``WEB_WORKERS`` / ``WEB_THREADS`` act in production too.
 
 Each thread of each worker keeps one database connection open for ``CONN_MAX_AGE``, so the
 process holds at most ``WEB_WORKERS x WEB_THREADS`` connections whatever the number of
@@ -13,5 +15,5 @@ workers = env_int("WEB_WORKERS", 2)
 threads = env_int("WEB_THREADS", 4)
 worker_class = "gthread"
 timeout = 120  # an import of a large file is one request
-graceful_timeout = 10
+graceful_timeout = 10  # below compose web's stop_grace_period (30 s)
 keepalive = 5

@@ -13,11 +13,12 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_log_level, env_rate, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 ARTIFACT_DIR = Path(env_str("ARTIFACT_DIR", str(VAR_DIR / "artifacts")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)  # beat's schedule (compose: --schedule) and the files below
 
 DEBUG = env_bool("DEBUG", default=True)
 
@@ -59,7 +60,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "annotation_site.body_limit.BodyLimitMiddleware",  # first: before anything reads the body
+    # First: the container's health probe (plain HTTP to 127.0.0.1) is answered before the Host
+    # check and the HTTPS redirect below, which would refuse it (400) or redirect it (301).
+    "annotation_site.health.HealthProbeMiddleware",
+    "annotation_site.body_limit.BodyLimitMiddleware",  # before anything reads the body
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -109,11 +113,27 @@ def _sqlite(path: str) -> dict:
     }
 
 
+def _database_url(url: str) -> dict:
+    """dj_database_url's settings, or an error naming the variable (its own named none). The URL
+    holds the password, so the error never repeats it (nor the parser's text)."""
+    try:
+        return dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except dj_database_url.UnknownSchemeError:
+        problem = "its scheme is not a database's"
+    except ValueError:  # dj_database_url.ParseError: urllib could not split it
+        problem = "it does not parse as a URL"
+    raise ImproperlyConfigured(
+        f"DATABASE_URL is not a database URL ({problem}): use postgres://USER:PASSWORD@HOST:PORT/NAME "
+        "or sqlite:////absolute/path, with any of / + = @ : # ? % in the password percent-encoded "
+        "(urllib.parse.quote(password, safe=''); a base64 password holds / + =)"
+    )
+
+
 DATABASE_URL = env_str("DATABASE_URL")
 if not DATABASE_URL:
     DATABASES = {"default": _sqlite(env_str("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")))}
 else:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {"default": _database_url(DATABASE_URL)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES = {"default": _sqlite(DATABASES["default"]["NAME"])}
     elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -127,10 +147,11 @@ if sys.argv[1:2] == ["runserver"]:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Celery ---------------------------------------------------------------
-REDIS_URL = env_str("REDIS_URL")
+# Checked here: without a scheme, every login was a 500 (the login throttle's cache is Redis).
+REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss"), example="redis://redis:6379/0")
 # "localhost" names no server (the filesystem transport has none); without it kombu warns "No
 # hostname was supplied" at every start.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://localhost/")
+CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", REDIS_URL or "filesystem://localhost/", example="redis://redis:6379/0")
 # A gpu-queue Celery task unacknowledged past the visibility timeout is redelivered to another
 # worker while the first still trains: keep it above the longest run (48 h).
 _visibility = env_int("CELERY_VISIBILITY_TIMEOUT", 48 * 3600)
@@ -222,7 +243,8 @@ REST_FRAMEWORK = {
     "DEFAULT_METADATA_CLASS": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "annotation_site.api_errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE_RATE", "10/min")},
+    # Checked here: DRF parses it at each failed login, so a typo made every one a 500.
+    "DEFAULT_THROTTLE_RATES": {"login": env_rate("LOGIN_THROTTLE_RATE", "10/min")},
     # Proxies in front of the app whose X-Forwarded-For entries are trusted. With DRF's default
     # (None) any client could send a new X-Forwarded-For per attempt and never be throttled.
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),
@@ -250,7 +272,10 @@ IMPORT_INLINE_MAX_MB = env_int("IMPORT_INLINE_MAX_MB", 8)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+# What `collectstatic` fills and, with DEBUG off, all whitenoise serves. The image sets it outside
+# VAR_DIR (Dockerfile), so the files collected at build time are the ones served, whatever volume
+# VAR_DIR is on.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request otherwise
 FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
 STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.exists() else []
@@ -278,11 +303,25 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+
+def _security_one_line(record) -> bool:
+    """A request Django refuses as suspicious (``django.security.*``: a Host not in ALLOWED_HOSTS,
+    which scanners send all day, a malformed body) is the client's fault: one line, no traceback."""
+    if record.name.startswith("django.security."):
+        record.exc_info = record.exc_text = None
+    return True
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"security_one_line": {"()": "django.utils.log.CallbackFilter", "callback": _security_one_line}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["security_one_line"]},
+    },
+    # Any case (LOG_LEVEL=debug made every process die with "Unable to configure root logger").
+    "root": {"handlers": ["console"], "level": env_log_level("LOG_LEVEL", "INFO")},
     # Django's own console handler (DEBUG only) printed every 4xx a second time beside the root's:
     # its records go to the root alone.
     "loggers": {"django": {"handlers": [], "level": "INFO"}},
