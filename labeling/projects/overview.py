@@ -88,6 +88,10 @@ def _counted(project: Project) -> Q:
     return ~Q(review=ReviewState.REJECTED) & ~_by_judges(project)
 
 
+def _imported() -> Q:
+    return Q(client_key__startswith=IMPORTED_KEY_PREFIX)
+
+
 def _judgment_counts(project: Project, *, since: datetime) -> dict:
     """People's judgments (``_counted``); beside them, judges' and those rejected in review."""
     counted = _counted(project)
@@ -95,8 +99,9 @@ def _judgment_counts(project: Project, *, since: datetime) -> dict:
         total=Count("pk", filter=counted),
         # A pairwise tie, or a ranking with positions ranked equal (ranking_ties is null when none).
         ties=Count("pk", filter=counted & (Q(winner=Winner.TIE) | Q(ranking_ties__isnull=False))),
-        imported=Count("pk", filter=counted & Q(client_key__startswith=IMPORTED_KEY_PREFIX)),
-        last_24h=Count("pk", filter=counted & Q(created_at__gte=since)),
+        imported=Count("pk", filter=counted & _imported()),
+        # work done here lately: an import's labels are not (they were made elsewhere, any time)
+        last_24h=Count("pk", filter=counted & ~_imported() & Q(created_at__gte=since)),
         # people at work: an import's label source (import:…) is not one, though its judgments count
         annotators_24h=Count("annotator", distinct=True, filter=counted & Q(created_at__gte=since)
                              & ~Q(annotator__username__startswith=IMPORT_USER_PREFIX)),
@@ -106,12 +111,12 @@ def _judgment_counts(project: Project, *, since: datetime) -> dict:
 
 
 def judgments_per_hour(*, project: Project, now: datetime, hours: int = HOURS) -> list[dict]:
-    """People's judgments in each of the last ``hours`` clock hours (UTC), oldest first; the last is
-    the current hour."""
+    """People's judgments made here in each of the last ``hours`` clock hours (UTC), oldest first
+    (imported labels left out); the last is the current hour."""
     current = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     starts = [current - timedelta(hours=back) for back in range(hours - 1, -1, -1)]
     rows = (
-        Judgment.objects.filter(_counted(project), project=project, created_at__gte=starts[0])
+        Judgment.objects.filter(_counted(project), ~_imported(), project=project, created_at__gte=starts[0])
         .annotate(hour=TruncHour("created_at", tzinfo=UTC))
         .values("hour")
         .annotate(count=Count("pk"))

@@ -32,7 +32,7 @@ class JudgmentCountsSerializer(serializers.Serializer):
     ties = serializers.IntegerField(help_text="Judgments holding a tie: a pairwise tie, or a ranking with positions ranked equal.")
     imported = serializers.IntegerField(help_text="Of total, imported labels (import_data --with-labels): no one's "
                                                   "work on this site, so not in the skip and flag rates.")
-    last_24h = serializers.IntegerField()
+    last_24h = serializers.IntegerField(help_text="People's judgments made here in the last 24 hours (imported labels left out).")
     annotators_24h = serializers.IntegerField(help_text="Distinct annotators who judged in the last 24 hours.")
     per_hour = HourCountSerializer(many=True, help_text="The last 24 clock hours, oldest first; the last is the current hour.")
     by_judges = serializers.IntegerField(help_text="Judgments by judges (models labelling comparisons), counted apart.")

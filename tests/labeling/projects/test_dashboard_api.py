@@ -249,3 +249,5 @@ def test_skip_and_flag_rates_are_over_what_people_finished_as_in_the_annotators_
     assert data["rates"]["skip"] == pytest.approx(1 / 2) and data["rates"]["flag"] == pytest.approx(1 / 2)
     [row] = project_stats_compute(project)["annotators"]
     assert (row["skip_rate"], row["flag_rate"]) == (pytest.approx(data["rates"]["skip"]), pytest.approx(data["rates"]["flag"]))
+    # nor are they recent work: "last 24 h: 6 judgments" counted the 5 labels imported a minute ago
+    assert data["judgments"]["last_24h"] == 1 and sum(hour["count"] for hour in data["judgments"]["per_hour"]) == 1
