@@ -233,7 +233,9 @@ def export_representation(project: Project, options: ExportOptions) -> ExportOpt
     not). Standard asked for explicitly on such a project is refused: its longer prompts
     would need a template, and one file holds one representation.
     """
-    if options.format not in MESSAGE_FORMATS or options.conversational is True:
+    if options.format not in MESSAGE_FORMATS:  # sft rows are message lists, raw/hh-rlhf text: no choice
+        return replace(options, conversational=None) if options.conversational is not None else options
+    if options.conversational is True:
         return options
     multi_turn = has_multi_turn_prompts(project)
     if options.conversational is None:

@@ -1,7 +1,9 @@
-"""exclude_annotators through the API: usernames (as judgments and the stats name people) or ids,
-each one of the project's people; anything else a 400 naming it. The API took ids only (no page
-or response shows one), and an id of nobody was accepted, writing a snapshot identical to the
-unfiltered one."""
+"""Export and snapshot requests as an integrator sends them.
+
+exclude_annotators takes usernames (as judgments and the stats name people) or ids, each one of
+the project's people; anything else a 400 naming it (the API took ids only, which nothing shows,
+and an id of nobody wrote a snapshot identical to the unfiltered one). A refused dispatch is
+answered as failed; a snapshot states only the representation its files have."""
 
 import pytest
 
@@ -79,3 +81,12 @@ def test_the_answer_to_a_snapshot_the_broker_refused_says_failed(api, admin_user
     response = api(admin_user).post(f"/api/projects/{project.pk}/snapshots/", {"format": "trl"}, format="json")
     assert response.status_code == 202 and response.json()["status"] == "failed"
     assert "broker unavailable" in response.json()["error"]
+
+
+def test_an_sft_snapshot_does_not_claim_a_representation_it_does_not_have(api, admin_user, labelled):
+    """sft rows are message lists whatever is asked: its snapshot said "conversational": false."""
+    project = labelled[0].project
+    response = api(admin_user).post(f"/api/projects/{project.pk}/snapshots/",
+                                    {"format": "sft", "conversational": False, "include_winners": True}, format="json")
+    assert response.status_code == 202, response.content
+    assert response.json()["options"]["conversational"] is None
