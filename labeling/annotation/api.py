@@ -3,6 +3,7 @@
 import zoneinfo
 
 from django.contrib.auth import get_user_model
+from django.http import QueryDict
 from django.urls import path
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -116,7 +117,11 @@ class ProgressSerializer(serializers.Serializer):
 
 
 def _parsed(serializer_class, data) -> dict:
+    """``data`` checked by ``serializer_class``; a key it does not know is a 400 naming it (a
+    script's misspelt ``seconds`` was dropped without a word and 0 stored)."""
     serializer = serializer_class(data=data)
+    if isinstance(data, dict) and not isinstance(data, QueryDict) and (unknown := sorted(set(data) - set(serializer.fields))):
+        raise InvalidInput(f"{unknown[0]}: unknown field; the fields are {', '.join(serializer.fields)}", field=unknown[0])
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 

@@ -120,6 +120,13 @@ def test_a_malformed_submit_is_400_with_a_clear_message(api, comparison, annotat
     assert not Judgment.objects.exists()
 
 
+def test_an_unknown_field_is_a_400_naming_it_not_dropped(api, comparison, annotator):
+    """A script sending `seconds` for time_spent_ms had it dropped and 0 stored."""
+    response = submit(api, annotator, comparison["id"], winner="a", strength=1, seconds=12)
+    assert response.status_code == 400 and response.json()["field"] == "seconds"
+    assert "time_spent_ms" in response.json()["detail"] and not Judgment.objects.exists()
+
+
 def test_a_submit_without_a_lease_is_409(api, project, comparison, second_annotator):
     response = submit(api, second_annotator, comparison["id"])
     assert response.status_code == 409
