@@ -166,6 +166,7 @@ class RetrainPolicySerializer(serializers.ModelSerializer):
         model = RetrainPolicy
         fields = ["enabled", "every_n_judgments", "base_model", "config", "set_priority", "judgments_at_last_run", "last_run"]
         read_only_fields = ["judgments_at_last_run", "last_run"]
+        extra_kwargs = {"every_n_judgments": {"min_value": 1}}
 
 
 POLICY_FIELDS = ("enabled", "every_n_judgments", "base_model", "config", "set_priority")
@@ -184,7 +185,7 @@ class RetrainPolicyView(APIView):
     def put(self, request, project_id: int):
         project = access_project(request.user, project_id, admin=True)
         current = RetrainPolicy.objects.filter(project=project).first() or RetrainPolicy(project=project)
-        data = RetrainPolicySerializer(current, data=request.data)
+        data = RetrainPolicySerializer(current, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         # Fields left out keep their current value (the model default for a new policy).
         fields = {name: data.validated_data.get(name, getattr(current, name)) for name in POLICY_FIELDS}

@@ -27,6 +27,7 @@ CHECK_BOUNDS = {
     ml_config.seed_value: {"minimum": 0, "maximum": ml_config.MAX_SEED},
     ml_config.fraction: {"minimum": 0, "exclusive_maximum": 1},
     ml_config.unit_interval: {"minimum": 0, "maximum": 1},
+    ml_config.share: {"exclusive_minimum": 0, "maximum": 1},
     ml_config.at_least_two: {"minimum": 2},
     ml_config.generations: {"minimum": 2, "maximum": ml_config.MAX_GENERATIONS},
     ml_config.precision: {"choices": ["no", "fp16", "bf16"]},

@@ -20,9 +20,20 @@ def checkpoint_model_name(run: TrainingRun) -> str:
     return Path(run.base_model).name or run.base_model
 
 
-def generation_prompts(run: TrainingRun, limit: int | None = None) -> list[Prompt]:
-    prompts = Prompt.objects.filter(project=run.project).order_by("id")
-    return list(prompts[:limit] if limit else prompts)
+def generation_prompts(run: TrainingRun, limit: int) -> tuple[list[Prompt], list[str]]:
+    """At most ``limit`` (config max_prompts) of the project's prompts, those the checkpoint has
+    no response to yet first, each group oldest first, so runs in turn cover every prompt; and
+    a warning naming how many were left out, when some were."""
+    prompts = Prompt.objects.filter(project=run.project)
+    answered = prompts.filter(responses__model_name=checkpoint_model_name(run)).values("pk")
+    chosen = list(prompts.exclude(pk__in=answered).order_by("id")[:limit])
+    if len(chosen) < limit:
+        chosen += prompts.filter(pk__in=answered).order_by("id")[: limit - len(chosen)]
+    total, fresh = prompts.count(), prompts.exclude(pk__in=answered).count()
+    if total <= limit:
+        return chosen, []
+    return chosen, [f"generated for {len(chosen)} of the project's {total} prompts (max_prompts {limit}); "
+                    f"{max(0, fresh - limit)} have no response from this model yet: run it again to cover them"]
 
 
 def _records(prompt: Prompt, completions: list[str], model_name: str, ranking_k: int | None) -> list[ImportRecord]:

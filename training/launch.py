@@ -17,10 +17,12 @@ This module imports neither Django nor torch at import time.
 """
 
 import ctypes
+import fcntl
 import importlib.util
 import json
 import os
 import queue
+import shutil
 import signal
 import socket
 import subprocess
@@ -29,7 +31,8 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -279,6 +282,36 @@ def engine_config_file(distributed: str) -> Path:
     return CONFIG_DIR / f"{distributed}.yaml"
 
 
+JOB_PREFIX = "training-job-"
+JOB_LOCK = ".running"
+STALE_AFTER_S = 60  # a directory younger than this may be one another worker has not locked yet
+
+
+@contextmanager
+def job_directory(root: str | Path | None = None) -> Iterator[Path]:
+    """A new job directory, locked while the job runs and removed after it. Those of jobs whose
+    worker was killed outright (SIGKILL skips the clean-up: each left its examples behind, MBs a
+    crash) are removed first: no live worker holds their lock."""
+    root = Path(root or tempfile.gettempdir())
+    for stale in root.glob(f"{JOB_PREFIX}*"):
+        _remove_if_abandoned(stale)
+    with tempfile.TemporaryDirectory(prefix=JOB_PREFIX, dir=root) as directory, \
+            open(Path(directory) / JOB_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield Path(directory)
+
+
+def _remove_if_abandoned(directory: Path) -> None:
+    try:
+        if time.time() - directory.stat().st_mtime < STALE_AFTER_S:
+            return
+        with open(directory / JOB_LOCK, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held: its worker is alive
+            shutil.rmtree(directory)
+    except OSError:  # held, gone already, or not ours to remove
+        return
+
+
 def run_job(job: dict, examples: dict, launch: Launch, *, on_progress, should_stop, on_line=None) -> dict | None:
     """Launch ``job`` (training/child.py) and follow it to its end; every process is gone and
     the job directory removed when this returns.
@@ -287,8 +320,7 @@ def run_job(job: dict, examples: dict, launch: Launch, *, on_progress, should_st
     else what it left: {"samples": [...]} for a generate job, {} otherwise. Raises ChildFailed
     with the failing rank's traceback (or the job's last lines) when it exited with an error.
     """
-    with tempfile.TemporaryDirectory(prefix="training-job-") as directory:
-        job_dir = Path(directory)
+    with job_directory() as job_dir:
         (job_dir / "job.json").write_text(json.dumps({**job, "num_processes": launch.num_processes}))
         (job_dir / "examples.json").write_text(json.dumps(examples))
         launched = LaunchedJob(launch_command(launch, job_dir), launch_env(launch), on_line)

@@ -46,7 +46,6 @@ from training.validation import model_root_problem, resolve_model_path
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5
-GENERATE_MAX_PROMPTS = 256  # per generate run; oldest prompts first
 METRICS = "metrics.json"  # training.ml.checkpoints.METRICS, named here so the web side never loads torch
 TRAINING_CONFIG = "training_config.json"  # training.ml.checkpoints.TRAINING_CONFIG
 # Seconds between tries of a write that lost its connection: 31.5 s in all, longer than a
@@ -253,7 +252,7 @@ def _train(run: TrainingRun, control: StepControl, kind: str, train_fn, **extra)
     out = output_dir(run)
     if (out / METRICS).exists():  # a previous attempt wrote the checkpoint and died before recording it
         log.info("run %s: the checkpoint of an earlier attempt is complete; recording it", run.pk)
-        return _warned(_finished(out, kind, train, val), run.stage, warnings)
+        return _warned(_finished(out, kind, train, val, recovered=True), run.stage, warnings)
     resumed = latest_step(out)
     if resumed is not None:
         log.info("run %s: resuming at step %s from its last saved state", run.pk, resumed)
@@ -266,14 +265,15 @@ def _train(run: TrainingRun, control: StepControl, kind: str, train_fn, **extra)
     return _warned(_finished(out, kind, train, val), run.stage, warnings)
 
 
-def _finished(out: Path, kind: str, train: list, val: list) -> AttemptEnd:
+def _finished(out: Path, kind: str, train: list, val: list, recovered: bool = False) -> AttemptEnd:
     """How a run whose checkpoint ``out`` is complete ended, read from its metrics.json;
-    world_size is the number of processes that trained it (its training_config.json)."""
+    world_size is the number of processes that trained it (its training_config.json).
+    ``recovered``: an earlier attempt wrote it, this one trained nothing (the run page says so)."""
     metrics = json.loads((out / METRICS).read_text())
     trained = json.loads((out / TRAINING_CONFIG).read_text())["config"]
     metrics["final"]["world_size"] = (trained.get("num_processes") or 1) * trained.get("num_machines", 1)
     summary = {"output_dir": str(out), "steps": len(metrics["history"]), "metrics": metrics["final"],
-               "train_examples": len(train), "validation_examples": len(val)}
+               "train_examples": len(train), "validation_examples": len(val), **({"recovered": True} if recovered else {})}
     checkpoint = {"path": out, "kind": kind, "metrics": metrics["final"], "history": metrics["history"]}
     return AttemptEnd(RunStatus.SUCCEEDED, summary, checkpoint=checkpoint)
 
@@ -342,12 +342,13 @@ def run_generate(run, callback):
     from training.ml.generate import generate
 
     config = config_from_dict(Stage.GENERATE, run.config)
-    prompts = generation_prompts(run, limit=GENERATE_MAX_PROMPTS)
+    prompts, warnings = generation_prompts(run, limit=config.max_prompts)
     examples = {"prompts": [{"prompt": p.messages} for p in prompts]}
     # one process: generate samples every prompt on the first device, as judge and best_of_n do
     samples = launched_stage(run, callback, generate, examples, config=config, model_path=base_model_path(run),
                              num_processes=1)["samples"]
-    return AttemptEnd(RunStatus.SUCCEEDED, add_generated_responses(run=run, prompts=prompts, samples=samples))
+    added = add_generated_responses(run=run, prompts=prompts, samples=samples)
+    return AttemptEnd(RunStatus.SUCCEEDED, added, warnings=warnings)
 
 
 def run_judge(run, callback):

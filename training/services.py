@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from annotation_site.celery import celery_send
 from labeling.errors import Conflict, InvalidInput
+from training.amounts import amount_check
 from training.models import (
     FINISHED_STATUSES,
     ModelCheckpoint,
@@ -29,7 +30,7 @@ from training.models import (
     Stage,
     TrainingRun,
 )
-from training.validation import amount_check, data_check, queue_check, validate_run
+from training.validation import data_check, idle_policy_check, queue_check, validate_run
 
 log = logging.getLogger(__name__)
 HEARTBEAT_STALE_AFTER = timedelta(minutes=2)
@@ -206,8 +207,10 @@ def training_run_finish(
             return attempt is not None and TrainingRun.objects.filter(pk=run_id, status=status, attempts=attempt).exists()
         if checkpoint is not None:
             result["checkpoint"] = checkpoint_register(run=run, **checkpoint).pk
-        if history:
+        if history:  # its progress is its last step, which a worker lost before recording may not have said
             _record_missing_steps(run_id, history)
+            last = max(row["step"] for row in history)
+            fields.update(progress_step=last, progress_total=max(run.progress_total, last))
         TrainingRun.objects.filter(pk=run_id).update(**fields, result=result)
     return True
 
@@ -240,17 +243,20 @@ def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
 def training_runs_reap(*, stale_after: timedelta = HEARTBEAT_STALE_AFTER) -> list[int]:
     """Runs whose worker stopped sending heartbeats (it died, or lost its machine): re-queued, to
     resume from their last saved state (``save_steps``), until TRAINING_RUN_MAX_ATTEMPTS attempts
-    have lost their worker; then failed with the reason. A run whose cancel was requested is
+    have lost their worker; then failed with the reason. An attempt that saved a state past the one
+    it resumed from is not held against that budget: restarts of the workers (an upgrade, a host
+    reboot) failed a long run that was resuming fine. A run whose cancel was requested is
     cancelled. Each change is conditional on the attempt that went quiet, so a worker that comes
     back finds its run taken (its next progress write says stop)."""
     cutoff = timezone.now() - stale_after
     stale = TrainingRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff)
     reaped = []
-    for pk, last, attempt, cancel in stale.values_list("pk", "heartbeat_at", "attempts", "cancel_requested"):
+    rows = stale.values_list("pk", "heartbeat_at", "attempts", "cancel_requested", "progress_step", "resumed_from_step", "config")
+    for pk, last, attempt, cancel, step, resumed, config in rows:
         lost = f"attempt {attempt}: the worker stopped sending heartbeats (last at {last.isoformat()}); it probably died"
         if cancel:
             fields = {"status": RunStatus.CANCELLED, "finished_at": timezone.now(), "error": lost}
-        elif attempt < settings.TRAINING_RUN_MAX_ATTEMPTS:
+        elif attempt < settings.TRAINING_RUN_MAX_ATTEMPTS or _saved_past(step, resumed, config):
             fields = {"status": RunStatus.QUEUED, "worker": "", "heartbeat_at": None, "dispatched_at": None,
                       "error": f"{lost}; re-queued to resume from its last saved state"}
         else:
@@ -261,6 +267,13 @@ def training_runs_reap(*, stale_after: timedelta = HEARTBEAT_STALE_AFTER) -> lis
             if fields["status"] == RunStatus.QUEUED:
                 training_run_dispatch(pk)  # or dispatch_pending_runs, if the broker is down
     return reaped
+
+
+def _saved_past(step: int, resumed: int | None, config: dict) -> bool:
+    """Whether an attempt that reached ``step`` saved a state (every ``save_steps``) past the one
+    it resumed from: the next attempt starts further on, so the run is getting somewhere."""
+    every = (config or {}).get("save_steps") or 0
+    return bool(every) and step // every * every > (resumed or 0)
 
 
 def checkpoint_register(*, run: TrainingRun, path: Path | str, kind: str, metrics: dict) -> ModelCheckpoint:
@@ -274,13 +287,18 @@ def checkpoint_register(*, run: TrainingRun, path: Path | str, kind: str, metric
 
 def retrain_policy_set(*, project, enabled: bool, every_n_judgments: int, base_model: str, config: dict,
                        set_priority: bool) -> RetrainPolicy:
-    """Create or change the project's policy; its base model and config are validated like a run's."""
+    """Create or change the project's policy; an enabled one's base model and config are validated
+    like a run's. A disabled one's config alone: turning a policy off must work whatever became of
+    its base model (removed, or none given yet), and it is checked again when turned on."""
     if every_n_judgments < 1:
-        raise InvalidInput("every_n_judgments must be at least 1")
-    normalised = validate_run(
-        stage=Stage.REWARD, base_model=base_model, base_checkpoint=None, reward_checkpoint=None, config=config,
-        project=project,
-    )
+        raise InvalidInput("every_n_judgments must be at least 1", field="every_n_judgments")
+    if enabled:
+        normalised = validate_run(
+            stage=Stage.REWARD, base_model=base_model, base_checkpoint=None, reward_checkpoint=None, config=config,
+            project=project,
+        )
+    else:
+        normalised = idle_policy_check(base_model, config)
     policy, _ = RetrainPolicy.objects.update_or_create(
         project=project,
         defaults={"enabled": enabled, "every_n_judgments": every_n_judgments, "base_model": base_model,

@@ -9,14 +9,6 @@ from labeling.errors import Conflict, InvalidInput
 from labeling.exports.options import ExportFilters
 from labeling.exports.services import criteria_check, judgment_filter
 from labeling.models import Prompt, SnapshotStatus
-from training.guardrails import (
-    MIN_TRAIN_EXAMPLES,
-    MIN_VALIDATION_EXAMPLES,
-    data_problems,
-    data_warnings,
-    empty_refusal,
-    refusal,
-)
 from training.inputs import ONLINE_RL, SNAPSHOT_FORMAT, STAGE_INPUTS
 from training.ml.config import ConfigError, config_from_dict, criterion_problem
 from training.ml.verifiers import spec_problem
@@ -68,14 +60,22 @@ def model_root_problem(base_model: str) -> str | None:
     )
 
 
+def _check_own_checkpoint(project, checkpoint, field: str) -> None:
+    """A run reads its project's checkpoints only (the API finds none of another project; the
+    CLI and the retraining policy name them by id too). A checkpoint of no project (registered
+    by hand in the admin, or left by a deleted project) belongs to none, and may be named."""
+    if project is not None and checkpoint is not None and checkpoint.project_id not in (None, project.pk):
+        raise InvalidInput(f"{field} {checkpoint.pk} is not one of this project's checkpoints", field=field)
+
+
 def _check_base_model_length(base_model: str) -> None:
     """Before the filesystem is asked: a path component over NAME_MAX (255 bytes on Linux) is an
     ENAMETOOLONG from ``exists()``, and a name over the column was a DataError on PostgreSQL."""
     limit = TrainingRun._meta.get_field("base_model").max_length
     if len(base_model) > limit:
-        raise InvalidInput(f"base_model is longer than {limit} characters")
+        raise InvalidInput(f"base_model is longer than {limit} characters", field="base_model")
     if any(len(part.encode()) > 255 for part in base_model.split("/")):
-        raise InvalidInput("base_model has a path component longer than 255 bytes")
+        raise InvalidInput("base_model has a path component longer than 255 bytes", field="base_model")
 
 
 def _in_artifact_store(base_model: str) -> bool:
@@ -103,6 +103,8 @@ def validate_run(
     """Check everything a worker would trip over, before anything is queued; the normalised config."""
     if stage not in Stage.values:
         raise InvalidInput(f"stage must be one of {', '.join(Stage.values)}")
+    _check_own_checkpoint(project, base_checkpoint, "base_checkpoint")
+    _check_own_checkpoint(project, reward_checkpoint, "reward_checkpoint")
     if stage != Stage.JUDGE:  # a judge may be an endpoint instead: _check_judge
         _check_base(base_model, base_checkpoint, project)
     kinds = STAGE_INPUTS[stage]["base_kinds"]
@@ -112,26 +114,48 @@ def validate_run(
             f"a {' or '.join(kinds)} model",
             field="base_checkpoint",
         )
+    if reward_checkpoint is not None and stage != Stage.JUDGE and not STAGE_INPUTS[stage]["needs_reward_checkpoint"]:
+        raise InvalidInput(
+            f"a {stage} run takes no reward_checkpoint (ppo, grpo, rloo and best_of_n score with one): leave it out",
+            field="reward_checkpoint",
+        )
     if reward_checkpoint is not None and reward_checkpoint.kind != ModelCheckpoint.Kind.REWARD:
-        raise InvalidInput(f"checkpoint {reward_checkpoint.pk} is not a reward model")
-    if not isinstance(config or {}, dict):
-        raise InvalidInput("config must be a JSON object of config fields")
-    try:
-        normalised = config_from_dict(stage, config or {}).to_dict()
-    except ConfigError as exc:
-        raise InvalidInput(f"config: {exc}") from None
+        raise InvalidInput(f"checkpoint {reward_checkpoint.pk} is not a reward model", field="reward_checkpoint")
+    normalised = config_check(stage, config)
     if project is not None and normalised.get("criteria"):
         criteria_check(project, normalised["criteria"])
     if stage in ONLINE_RL:
-        _check_reward_source(stage, reward_checkpoint, normalised)
+        _check_reward_source(stage, reward_checkpoint, normalised, project)
     if project is not None and normalised.get("verifier", "none") != "none":
-        _check_verify_specs(project)
+        _check_verify_specs(project, normalised["verifier"])
     if stage == Stage.JUDGE:
         _check_judge(base_model, base_checkpoint, reward_checkpoint, project, normalised["endpoint_model"])
         _check_revise(base_checkpoint, normalised["mode"])
     if stage == Stage.BEST_OF_N:
         _check_best_of_n(reward_checkpoint, normalised)
     return normalised
+
+
+def config_check(stage: str, config) -> dict:
+    """The stage's config, normalised; a 400 names the field as ``config.<name>`` (the path a
+    serializer's 400 gives a nested field)."""
+    if not isinstance(config or {}, dict):
+        raise InvalidInput("config must be a JSON object of config fields", field="config")
+    try:
+        return config_from_dict(stage, config or {}).to_dict()
+    except ConfigError as exc:
+        raise InvalidInput(f"config: {exc}", **_config_field(exc.field)) from None
+
+
+def idle_policy_check(base_model: str, config) -> dict:
+    """A disabled retraining policy: what can be checked without its base model existing (its
+    name's length, its config); the normalised config. Turned on, it is validated like a run."""
+    _check_base_model_length(base_model)
+    return config_check(Stage.REWARD, config)
+
+
+def _config_field(name: str | None) -> dict:
+    return {"field": f"config.{name}"} if name else {}
 
 
 def _check_best_of_n(reward_checkpoint, config: dict) -> None:
@@ -153,8 +177,6 @@ def _check_judge(base_model: str, base_checkpoint, reward_checkpoint, project, e
         return
     if base_checkpoint is None or base_model:
         raise InvalidInput("a judge run judges with a checkpoint: give base_checkpoint (a reward model or policy), no base_model")
-    if project is not None and base_checkpoint.project_id not in (None, project.pk):
-        raise InvalidInput(f"checkpoint {base_checkpoint.pk} is not one of this project's checkpoints")
     known = base_checkpoint.criteria if base_checkpoint.kind == ModelCheckpoint.Kind.REWARD else []
     asked = set(project.criteria or []) if project is not None else set()
     if known and "overall" not in known and not asked & set(known):
@@ -170,25 +192,37 @@ def _check_revise(base_checkpoint, mode: str) -> None:
     if mode == "revise" and base_checkpoint is not None and base_checkpoint.kind != ModelCheckpoint.Kind.POLICY:
         raise InvalidInput(
             f"config: JudgeConfig.mode 'revise' writes with a causal LM (policy) checkpoint; "
-            f"checkpoint {base_checkpoint.pk} is a {base_checkpoint.kind} model"
+            f"checkpoint {base_checkpoint.pk} is a {base_checkpoint.kind} model",
+            **_config_field("mode"),
         )
 
 
-def _check_verify_specs(project) -> None:
-    """The prompts' checks a verifier run scores with, each well formed: a bad one (imported as
-    free metadata) failed the run in the worker, after it was queued and its base loaded."""
+def _check_verify_specs(project, mode: str) -> None:
+    """The prompts' checks a verifier run scores with: there are some, each well formed. A project
+    with none, or a bad one (imported as free metadata), failed the run in the worker, after it
+    was queued and its base loaded. Every prompt the run trains on needs its check ('add' too:
+    the worker names the first without); which prompts those are is known once it exports."""
     checked = Prompt.objects.filter(project=project, metadata__has_key="verify").order_by("pk")
+    if not checked.exists():
+        raise InvalidInput(
+            f"config: verifier '{mode}' scores responses with their prompts' checks (metadata.verify), and no "
+            "prompt of this project has one: import them with the prompts' metadata, or use verifier 'none'",
+            **_config_field("verifier"),
+        )
     for prompt_id, spec in checked.values_list("pk", "metadata__verify").iterator(chunk_size=2000):
         if problem := spec_problem(spec):
             raise InvalidInput(f"prompt {prompt_id}'s metadata.verify: {problem}; fix it (re-import) or use verifier 'none'")
 
 
-def _check_reward_source(stage: str, reward_checkpoint, config: dict) -> None:
+def _check_reward_source(stage: str, reward_checkpoint, config: dict, project) -> None:
     """An online run scores with a reward model, unless GRPO/RLOO's verifier is 'only' (the
     prompts' own checks), which takes none."""
     if config.get("verifier") == "only":
         if reward_checkpoint is not None:
-            raise InvalidInput("config: verifier 'only' scores with the prompts' checks: give no reward_checkpoint")
+            raise InvalidInput(
+                "config: verifier 'only' scores with the prompts' checks: give no reward_checkpoint",
+                **_config_field("verifier"),
+            )
         return
     if reward_checkpoint is None:
         raise InvalidInput(f"a {stage} run needs reward_checkpoint (a reward model checkpoint)")
@@ -196,10 +230,17 @@ def _check_reward_source(stage: str, reward_checkpoint, config: dict) -> None:
     gold_id = config.get("gold_reward_checkpoint")
     if gold_id is not None:
         gold = ModelCheckpoint.objects.filter(pk=gold_id, kind=ModelCheckpoint.Kind.REWARD).first()
-        if gold is None or (reward_checkpoint.project_id and gold.project_id != reward_checkpoint.project_id):
-            raise InvalidInput(f"config: gold_reward_checkpoint {gold_id} is not a reward model checkpoint of this project")
+        owner = project.pk if project is not None else reward_checkpoint.project_id
+        if gold is None or (owner and gold.project_id not in (None, owner)):
+            raise InvalidInput(
+                f"config: gold_reward_checkpoint {gold_id} is not a reward model checkpoint of this project",
+                **_config_field("gold_reward_checkpoint"),
+            )
         if gold.pk == reward_checkpoint.pk:
-            raise InvalidInput("config: gold_reward_checkpoint must be another reward model than reward_checkpoint")
+            raise InvalidInput(
+                "config: gold_reward_checkpoint must be another reward model than reward_checkpoint",
+                **_config_field("gold_reward_checkpoint"),
+            )
 
 
 def _check_reward_criterion(reward_checkpoint, criterion: str | None) -> None:
@@ -208,12 +249,16 @@ def _check_reward_criterion(reward_checkpoint, criterion: str | None) -> None:
         return
     problem = criterion_problem(reward_checkpoint.criteria, criterion)
     if problem:
-        raise InvalidInput(f"config: reward checkpoint {reward_checkpoint.pk}: reward_criterion {problem}")
+        raise InvalidInput(
+            f"config: reward checkpoint {reward_checkpoint.pk}: reward_criterion {problem}", **_config_field("reward_criterion")
+        )
 
 
-def _check_snapshot(stage: str, snapshot, config: dict) -> None:
-    """A run reads a ready snapshot (one still being written has no files yet) in its stage's format,
-    exported with the criteria the run trains on."""
+def _check_snapshot(project, stage: str, snapshot, config: dict) -> None:
+    """A run reads a ready snapshot of its own project (one still being written has no files yet)
+    in its stage's format, exported with the criteria the run trains on."""
+    if snapshot.project_id != project.pk:
+        raise InvalidInput(f"snapshot {snapshot.pk} is not one of this project's snapshots", field="snapshot")
     if snapshot.status != SnapshotStatus.READY:
         raise Conflict(f"snapshot {snapshot.pk} is {snapshot.status}: only ready snapshots can be trained on")
     wanted = SNAPSHOT_FORMAT.get(stage)
@@ -223,7 +268,8 @@ def _check_snapshot(stage: str, snapshot, config: dict) -> None:
     if criteria != exported:
         raise InvalidInput(
             f"config.criteria {criteria} differs from the criteria snapshot {snapshot.pk} was exported with "
-            f"({exported}): leave the snapshot out and the run exports its own"
+            f"({exported}): leave the snapshot out and the run exports its own",
+            **_config_field("criteria"),
         )
 
 
@@ -232,8 +278,13 @@ def data_check(project, stage: str, snapshot, config: dict) -> None:
     if stage == Stage.JUDGE:
         _judge_data_check(project, snapshot)
         return
+    if snapshot is not None and stage == Stage.GENERATE:
+        raise InvalidInput(
+            "a generate run samples responses for the project's prompts and reads no snapshot: leave snapshot out",
+            field="snapshot",
+        )
     if snapshot is not None:
-        _check_snapshot(stage, snapshot, config)
+        _check_snapshot(project, stage, snapshot, config)
     if snapshot is not None or stage == Stage.GENERATE:
         if stage == Stage.GENERATE and not project.prompts.exists():
             raise InvalidInput("the project has no prompts to generate responses for")
@@ -254,7 +305,8 @@ def _check_endpoint_judge(base_model: str, base_checkpoint) -> None:
     if not settings.JUDGE_ENDPOINT_URL:
         raise InvalidInput(
             "config: endpoint_model needs the judge endpoint a site administrator configures (JUDGE_ENDPOINT_URL); "
-            "this site has none: judge with a checkpoint"
+            "this site has none: judge with a checkpoint",
+            **_config_field("endpoint_model"),
         )
     if base_checkpoint is not None or base_model:
         raise InvalidInput("an endpoint judge reads no checkpoint: give endpoint_model or base_checkpoint, not both")
@@ -266,31 +318,6 @@ def _judge_data_check(project, snapshot) -> None:
         raise InvalidInput("a judge run reads the project's comparisons, not a snapshot: leave snapshot out")
     if not project.comparisons.exists():
         raise InvalidInput("the project has no comparisons to judge")
-
-
-def amount_check(project, stage: str, snapshot, config: dict, force: bool) -> list[str]:
-    """Refuse a run on fewer examples than training/guardrails.py's minimums (naming the numbers)
-    unless ``force``; the warnings the run starts with. Exact for a snapshot. A run without one
-    exports its data when it starts, and the worker checks again then; here only what is certain
-    already: a pairwise reward or DPO run gets at most one pair per decided comparison."""
-    if snapshot is not None and stage not in (Stage.GENERATE, Stage.BEST_OF_N):  # they only read prompts
-        counts = (snapshot.row_counts.get("train", 0), snapshot.row_counts.get("validation", 0))
-        if empty := empty_refusal(stage, counts[0]):
-            raise InvalidInput(empty, field="snapshot")
-        problems, warnings = data_problems(stage, *counts), data_warnings(stage, *counts)
-    elif stage in (Stage.REWARD, Stage.DPO) and project.task_type == "pairwise" and not config.get("criteria"):
-        pairs = training_judgments(project).filter(winner__in=("a", "b")).values("comparison").distinct().count()
-        if empty := empty_refusal(stage, pairs):
-            raise InvalidInput(empty)
-        needed = MIN_TRAIN_EXAMPLES + MIN_VALIDATION_EXAMPLES
-        problems = [f"the project has {pairs} decided pairs, fewer than the {needed} needed "
-                    f"({MIN_TRAIN_EXAMPLES} training + {MIN_VALIDATION_EXAMPLES} validation)"] if pairs < needed else []
-        warnings = [f"forced to train on too little data: {problems[0]}"] if problems else []
-    else:
-        return []
-    if problems and not force:
-        raise InvalidInput(refusal(stage, problems))
-    return warnings
 
 
 def queue_check(project) -> None:

@@ -69,3 +69,35 @@ def test_train_says_what_a_generate_run_added():
     assert left_behind(result) == ["added 100 responses of 'tiny-policy' in 200 new comparisons"]
     best_of_n = {"prompts": 24, "comparisons": {"comparisons": 17, "responses": 34}}
     assert left_behind(best_of_n) == ["added 17 comparisons (each prompt's best sample against its first) for people to check"]
+
+
+def test_a_generate_run_samples_for_prompts_this_model_has_not_answered_first_and_says_what_it_left(project, run):
+    from training.generation import generation_prompts
+
+    prompts = [make_prompt(project, f"Question {i}?") for i in range(5)]
+    make_response(prompts[0], "Answered.", "tiny-policy")
+    chosen, warnings = generation_prompts(run, limit=3)
+    assert chosen == prompts[1:4]
+    assert warnings == ["generated for 3 of the project's 5 prompts (max_prompts 3); 1 have no response from this "
+                        "model yet: run it again to cover them"]
+    chosen, warnings = generation_prompts(run, limit=5)
+    assert chosen == [*prompts[1:], prompts[0]] and warnings == []
+
+
+def test_a_generate_run_reads_max_prompts_from_its_config(project, monkeypatch):
+    from training import jobs, runner
+
+    for i in range(4):
+        make_prompt(project, f"Question {i}?")
+    run = TrainingRun.objects.create(project=project, stage="generate", base_model="/models/tiny-policy",
+                                     config={"max_prompts": 2})
+    sampled = []
+
+    def run_job(job, examples, launch, **kw):
+        sampled.append(len(examples["prompts"]))
+        raise Launched
+
+    monkeypatch.setattr(jobs, "run_job", run_job)
+    with pytest.raises(Launched):
+        runner.run_generate(run, None)
+    assert sampled == [2]

@@ -227,3 +227,25 @@ def test_fsdp_training_on_cpu_is_left_to_gpu_machines():
         "trains as MULTI_CPU (DDP), so the worker refuses it on CPU (tested above); FSDP2 itself is "
         "tested on CPU in tests/training/ml/test_generation_view.py"
     )
+
+
+def test_a_job_directory_left_by_a_killed_worker_is_removed_by_the_next_job(tmp_path):
+    """SIGKILL skips the clean-up: each crash left its examples in /tmp for good. A directory whose
+    lock a live worker holds, or made a moment ago, stays."""
+    import fcntl
+
+    from training.launch import JOB_LOCK, STALE_AFTER_S, job_directory
+
+    old = time.time() - 2 * STALE_AFTER_S
+    abandoned, running, fresh = (tmp_path / f"training-job-{name}" for name in ("abandoned", "running", "fresh"))
+    for directory in (abandoned, running, fresh):
+        directory.mkdir()
+        (directory / "examples.json").write_text("[]")
+    with open(running / JOB_LOCK, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # a live worker's
+        for directory in (abandoned, running):
+            os.utime(directory, (old, old))
+        with job_directory(tmp_path) as mine:
+            assert (mine / JOB_LOCK).exists()
+            assert not abandoned.exists() and running.exists() and fresh.exists()
+    assert not mine.exists()

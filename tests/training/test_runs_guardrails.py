@@ -85,9 +85,9 @@ def test_the_worker_fails_a_forced_run_whose_own_export_is_empty_with_a_plain_re
 
 def test_the_worker_refuses_too_little_data_it_exported_itself(labelled_project, tiny_policy_model, settings, tmp_path):
     settings.ARTIFACT_DIR = tmp_path
+    run = create(labelled_project, stage="kto", base_model=tiny_policy_model)  # enough data when it was made
     Judgment.objects.filter(project=labelled_project).exclude(
         pk__in=list(Judgment.objects.filter(project=labelled_project).values_list("pk", flat=True)[:5])).delete()
-    run = create(labelled_project, stage="kto", base_model=tiny_policy_model)  # rows unknown until exported
     train_now(run)
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED and "below the minimum of 16" in run.error and "force" in run.error

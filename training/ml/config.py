@@ -25,6 +25,8 @@ from training.ml.config_base import (
     MAX_EPOCHS,
     MAX_GENERATIONS,
     MAX_LEARNING_RATE,
+    MAX_LORA_ALPHA,
+    MAX_LORA_RANK,
     MAX_NEW_TOKENS,
     MAX_SAMPLES,
     MAX_SEED,
@@ -51,9 +53,11 @@ from training.ml.config_base import (
     positive,
     precision,
     seed_value,
+    share,
     unit_interval,
     verifier_mode,
 )
+from training.ml.config_limits import MAX_WINDOW, Between
 from training.ml.dpo_config import DPOConfig
 from training.ml.generate_config import GenerateConfig
 from training.ml.group_rl_config import GroupRLConfig, GRPOConfig, RLOOConfig
@@ -72,6 +76,7 @@ __all__ = [
     "seed_value",
     "fraction",
     "unit_interval",
+    "share",
     "at_least_two",
     "MAX_STEPS",
     "MAX_EPOCHS",
@@ -83,6 +88,10 @@ __all__ = [
     "MAX_SAMPLES",
     "MAX_GENERATIONS",
     "MAX_LEARNING_RATE",
+    "MAX_LORA_RANK",
+    "MAX_LORA_ALPHA",
+    "MAX_WINDOW",
+    "Between",
     "UpTo",
     "generations",
     "precision",

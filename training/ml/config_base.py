@@ -12,9 +12,33 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from training.ml.config_limits import (
+    MAX_ACCUMULATION,
+    MAX_BATCH,
+    MAX_EPOCHS,
+    MAX_GENERATIONS,
+    MAX_LEARNING_RATE,
+    MAX_LORA_ALPHA,
+    MAX_LORA_RANK,
+    MAX_MACHINES,
+    MAX_NEW_TOKENS,
+    MAX_PROCESSES,
+    MAX_SAMPLES,
+    MAX_STATES,
+    MAX_STEPS,
+    MAX_TOKENS,
+    Between,
+    UpTo,
+)
+
 
 class ConfigError(ValueError):
-    """A config value is unknown, of the wrong type or out of range; the message names the field."""
+    """A config value is unknown, of the wrong type or out of range; the message names the field,
+    and ``field`` is its name (the first unknown one's; None for no one field)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def positive(value) -> bool:
@@ -45,41 +69,14 @@ def unit_interval(value) -> bool:
     return 0 <= value <= 1
 
 
+def share(value) -> bool:
+    """in (0, 1]"""
+    return 0 < value <= 1
+
+
 def at_least_two(value) -> bool:
     """>= 2"""
     return value >= 2
-
-
-# The most each size field may be (config validation refuses more, naming the field and this):
-# a run must end in bounded time and memory, since one run holds the GPU queue for every project.
-MAX_STEPS = 1_000_000  # optimizer steps (max_steps, save_steps, eval_steps)
-MAX_EPOCHS = 100  # passes over the data (epochs, ppo_epochs)
-MAX_BATCH = 4096  # examples per device per step, or per mini-batch
-MAX_ACCUMULATION = 1024  # micro-batches per optimizer step
-MAX_TOKENS = 131_072  # tokens per sequence (max_length, max_prompt_length): 128k
-MAX_NEW_TOKENS = 32_768  # tokens sampled per response
-MAX_STATES = 100  # saved training states kept
-MAX_SAMPLES = 16  # generate: responses per prompt (C(n, 2) comparisons each)
-MAX_GENERATIONS = 256  # GRPO/RLOO responses per prompt
-MAX_PROCESSES = 64  # processes per machine (one per GPU: nodes hold 8, 16 at most today); 10,000 were launched
-MAX_MACHINES = 1024  # machines one run spans
-MAX_LEARNING_RATE = 1.0  # AdamW at lr > 1 diverges at once: such a value is a typo (0x10 read as 16)
-
-
-class UpTo:
-    """A size check: > 0 and at most `maximum`."""
-
-    def __init__(self, maximum: int):
-        self.maximum = maximum
-        self.__doc__ = f"> 0 and at most {maximum}"
-
-    def __call__(self, value) -> bool:
-        return 0 < value <= self.maximum
-
-    @property
-    def bounds(self) -> dict:
-        """The same rule as JSON-schema-style bounds, for forms."""
-        return {"exclusive_minimum": 0, "maximum": self.maximum}
 
 
 def generations(value) -> bool:
@@ -232,7 +229,8 @@ class Config:
         unknown = sorted(set(data) - names)
         if unknown:
             raise ConfigError(
-                f"{cls.__name__}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}"
+                f"{cls.__name__}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}",
+                field=unknown[0],
             )
         return cls(**data)
 
@@ -246,7 +244,7 @@ class Config:
         return {field.name: field.metadata["help"] for field in dataclasses.fields(cls)}
 
     def _fail(self, name: str, message: str):
-        raise ConfigError(f"{type(self).__name__}.{name} {message}")
+        raise ConfigError(f"{type(self).__name__}.{name} {message}", field=name)
 
     def _check_type(self, name: str, value, hint) -> None:
         allowed = typing.get_args(hint) if typing.get_origin(hint) is not None else (hint,)
@@ -358,9 +356,11 @@ class TrainConfig(Config):
     )
     lora_r: int = option(
         0, "LoRA rank: 0 = full fine-tuning; > 0 trains rank-r adapters on a frozen base.",
-        non_negative,
+        Between(0, MAX_LORA_RANK),
     )
-    lora_alpha: int = option(16, "LoRA scale α (adapters are scaled by α / r).", positive)
+    lora_alpha: int = option(
+        16, "LoRA scale α (adapters are scaled by α / r).", UpTo(MAX_LORA_ALPHA)
+    )
     lora_dropout: float = option(
         0.05, "Dropout on the LoRA input (off in DPO, KTO, PPO, GRPO, RLOO).", fraction
     )

@@ -14,7 +14,9 @@ from training.ml.config_base import (
     prompt_length_option,
     samples_option,
     seed_value,
+    share,
 )
+from training.ml.config_limits import MAX_GENERATE_PROMPTS, UpTo
 
 
 @dataclass(frozen=True)
@@ -31,14 +33,17 @@ class GenerateConfig(Config):
     max_new_tokens: int = new_tokens_option(128, "Most tokens per response.")
     temperature: float = option(1.0, "Sampling temperature.", positive)
     top_p: float = option(
-        1.0, "Nucleus sampling: keep the smallest token set with this much probability.", positive
+        1.0, "Nucleus sampling: keep the smallest token set with this much probability.", share
+    )
+    max_prompts: int = option(
+        256,
+        "Most prompts sampled for: first those this checkpoint has no response to yet, then the "
+        "rest, each oldest first; a project with more says in the run's warnings how many were "
+        "left (run again to cover them).",
+        UpTo(MAX_GENERATE_PROMPTS),
     )
     batch_size: int = batch_option(8, "Prompts per generate call.")
     max_prompt_length: int = prompt_length_option(512)
     seed: int = option(0, "Sampling seed.", seed_value)
     torch_dtype: str = inference_dtype_option()
     attn_implementation: str | None = attention_option()
-
-    def validate(self) -> None:
-        if self.top_p > 1:
-            self._fail("top_p", f"must be in (0, 1], got {self.top_p}")

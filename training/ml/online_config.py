@@ -4,7 +4,6 @@ from dataclasses import dataclass
 
 from training.ml.config_base import (
     TrainConfig,
-    at_least_two,
     backend_name,
     batch_option,
     epochs_option,
@@ -13,14 +12,11 @@ from training.ml.config_base import (
     non_negative,
     option,
     positive,
+    share,
     steps_option,
     tokens_option,
 )
-
-
-def memory_share(value) -> bool:
-    """in (0, 1]"""
-    return 0 < value <= 1
+from training.ml.config_limits import MAX_WINDOW, Between
 
 
 @dataclass(frozen=True)
@@ -74,7 +70,7 @@ class RolloutConfig(TrainConfig):
         positive,
     )
     divergence_window: int = option(
-        8, "Steps over which the proxy and gold reward trends are compared.", at_least_two
+        8, "Steps over which the proxy and gold reward trends are compared.", Between(2, MAX_WINDOW)
     )
     stop_on_divergence: bool = option(
         False, "Stop the run when the proxy reward rises while the gold reward falls."
@@ -90,7 +86,7 @@ class RolloutConfig(TrainConfig):
         0.3,
         "With vLLM rollouts: the share of the GPU's memory the colocated engine may take (its "
         "weights and key-value cache); the rest is training's.",
-        memory_share,
+        share,
     )
 
     def validate(self) -> None:

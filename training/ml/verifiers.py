@@ -131,6 +131,11 @@ def prompt_key(messages: list[dict]) -> str:
 def check_verifiable(examples: list[dict], what: str) -> None:
     """Every example carries a well-formed ``verify`` check; the error names the first that does not."""
     for i, example in enumerate(examples):
+        if example.get("verify") is None:
+            raise ValueError(
+                f"{what} example {i}'s prompt has no 'verify' check in its metadata: verifier 'only' and "
+                "'add' score every prompt with its own check (give each one, or use verifier 'none')"
+            )
         problem = spec_problem(example.get("verify"))
         if problem:
             raise ValueError(f"{what} example {i}: {problem}")

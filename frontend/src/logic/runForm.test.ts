@@ -16,6 +16,7 @@ import {
   parseField,
   seedsFor,
   serverFieldError,
+  standingErrors,
   switchStage,
 } from "./runForm";
 
@@ -119,10 +120,27 @@ describe("switching stage", () => {
 
 describe("server errors", () => {
   it("finds the field a config error names", () => {
-    expect(serverFieldError("config: RewardConfig.max_prompt_length must be below max_length (512), got 600")).toEqual({
+    const detail = "config: RewardConfig.max_prompt_length must be below max_length (512), got 600";
+    expect(serverFieldError({ detail, code: "invalid", field: "config.max_prompt_length" })).toEqual({
       field: "max_prompt_length", message: "must be below max_length (512), got 600",
     });
-    expect(serverFieldError("give base_model (a local path or hub id) or base_checkpoint")).toBeNull();
+    expect(serverFieldError({ detail: "give base_model (a local path or hub id) or base_checkpoint" })).toBeNull();
+    expect(serverFieldError({ detail: "base_checkpoint 3 is not one of this project's checkpoints", field: "base_checkpoint" })).toBeNull();
+  });
+
+  it("reads the field from `field`, not the message", () => {
+    const verifier = "config: verifier 'only' scores responses with their prompts' checks (metadata.verify), and no prompt of this project has one";
+    expect(serverFieldError({ detail: verifier, field: "config.verifier" })).toEqual({
+      field: "verifier", message: verifier.slice("config: ".length),
+    });
+    expect(serverFieldError({ detail: "config.criteria[0]: a lone surrogate", field: "config.criteria[0]" })?.field).toBe("criteria");
+  });
+
+  it("drops a field's server error once the field is edited", () => {
+    const server = { max_steps: "must be > 0 and at most 1000000, got -1", beta: "must be > 0" };
+    const sent = { max_steps: "-1", beta: "0", batch_size: "8" };
+    expect(standingErrors(server, sent, { ...sent, batch_size: "4" })).toEqual(server);
+    expect(standingErrors(server, sent, { ...sent, max_steps: "10" })).toEqual({ beta: "must be > 0" });
   });
 });
 

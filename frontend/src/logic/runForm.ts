@@ -1,7 +1,7 @@
 // The training-run form: per-stage defaults from GET /api/training-configs/, parsing and the same
 // per-field checks the server applies, and which runs a checkpoint can seed. Pure.
 
-import type { Checkpoint, ConfigField, ConfigValue, Stage, StageConfig, TrainingRunCreate } from "../types";
+import type { ApiErrorBody, Checkpoint, ConfigField, ConfigValue, Stage, StageConfig, TrainingRunCreate } from "../types";
 
 /** What the inputs hold: text for numbers and strings (empty = null), a flag for booleans. */
 export type FormValues = Record<string, string | boolean>;
@@ -88,10 +88,23 @@ export function switchStage(previous: ConfigField[], values: FormValues, next: C
   return out;
 }
 
-/** "config: RewardConfig.max_prompt_length must be below ..." → the field and the message. */
-export function serverFieldError(detail: string): { field: string; message: string } | null {
-  const match = detail.match(/^config: \w+Config\.(\w+) (.*)$/s);
-  return match ? { field: match[1], message: match[2] } : null;
+/**
+ * A 400 that names a config field (`field` "config.max_steps"; a serializer's path may go on,
+ * "config.criteria[0]") → the form's field and the message, without its "config: RewardConfig.max_steps "
+ * prefix; null for any other error (shown above the button).
+ */
+export function serverFieldError(body: ApiErrorBody): { field: string; message: string } | null {
+  const named = typeof body.field === "string" ? body.field.match(/^config\.(\w+)/) : null;
+  if (!named) return null;
+  const detail = body.detail ?? "";
+  const prefix = detail.match(/^config: (?:\w+Config\.(\w+) )?(.*)$/s);
+  const message = prefix && (prefix[1] === undefined || prefix[1] === named[1]) ? prefix[2] : detail;
+  return { field: named[1], message };
+}
+
+/** The server's errors that still stand: those on fields changed since the run was sent are dropped. */
+export function standingErrors(server: Record<string, string>, sent: FormValues, now: FormValues): Record<string, string> {
+  return Object.fromEntries(Object.entries(server).filter(([name]) => sent[name] === now[name]));
 }
 
 /** The criterion online RL scores on with reward checkpoint `id`: its first, if it judges per criterion. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RunMetric, TrainingRun } from "../types";
 import {
+  attemptsText,
   compareFromQuery,
   finalFigures,
   overlayMetrics,
@@ -107,5 +108,15 @@ describe("written snapshots", () => {
     ]);
     expect(writtenSnapshots({ snapshot: 7, pairs_snapshot: null })).toEqual([{ key: "snapshot", label: "snapshot", id: 7 }]);
     expect(writtenSnapshots({ checkpoint: 3 })).toEqual([]);
+  });
+});
+
+describe("attempts", () => {
+  it("says whether the last attempt resumed, recovered a finished checkpoint or started over", () => {
+    expect(attemptsText(run({ attempts: 2, resumed_from_step: 40 }))).toBe("2 · resumed at step 40");
+    expect(attemptsText(run({ attempts: 2, result: { recovered: true, steps: 8 } }))).toBe(
+      "2 · recorded the checkpoint an earlier attempt finished (nothing retrained)",
+    );
+    expect(attemptsText(run({ attempts: 3, status: "running" }))).toBe("3 · restarted at step 0");
   });
 });

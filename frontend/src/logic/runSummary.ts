@@ -146,3 +146,11 @@ export function writtenSnapshots(result: TrainingRun["result"]): { key: string; 
     return typeof id === "number" && Number.isInteger(id) ? [{ key, label, id }] : [];
   });
 }
+
+/** What the attempts of a run its worker lost did: the last resumed at a saved step, recorded the
+ * checkpoint an earlier attempt had finished (result.recovered: nothing retrained), or started over. */
+export function attemptsText(run: TrainingRun): string {
+  if (run.resumed_from_step !== null) return `${run.attempts} · resumed at step ${run.resumed_from_step}`;
+  if (run.result.recovered === true) return `${run.attempts} · recorded the checkpoint an earlier attempt finished (nothing retrained)`;
+  return `${run.attempts} · restarted at step 0`;
+}

@@ -48,7 +48,7 @@ def test_verifier_added_to_a_reward_adds_weight_times_the_check(tmp_path, digit_
 
 
 def test_prompts_without_a_check_or_a_stray_reward_model_are_refused(tmp_path, digit_policy):
-    with pytest.raises(ValueError, match=r"train example 1: 'verify' must be an object"):
+    with pytest.raises(ValueError, match=r"train example 1's prompt has no 'verify' check"):
         train_grpo(GRPOConfig(verifier="only", **FAST), digit_policy, [NUMERIC[0], SAY_PROMPTS[1]], [], tmp_path / "a")
     with pytest.raises(ValueError, match="give no reward model"):
         train_grpo(GRPOConfig(verifier="only", **FAST), digit_policy, NUMERIC, [], tmp_path / "b", reward_fn=lambda p, c: [0.0] * len(c))

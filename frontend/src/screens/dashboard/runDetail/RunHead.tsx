@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { cancelRun } from "../../../api";
 import { ConfirmButton } from "../../../components/ConfirmButton";
 import { ago } from "../../../logic/format";
+import { attemptsText } from "../../../logic/runSummary";
 import type { Checkpoint, TrainingRun } from "../../../types";
 import { ACTIVE, RunProgress, StatusPill, baseLabel, runDuration } from "../RunList";
 import { errorText } from "../usePolled";
@@ -76,7 +77,7 @@ function RunFacts({ run, checkpoints }: { run: TrainingRun; checkpoints: Checkpo
       {run.attempts > 1 && (
         <div data-testid="run-attempts">
           <dt>Attempts</dt>
-          <dd>{run.attempts}{run.resumed_from_step !== null ? ` · resumed at step ${run.resumed_from_step}` : " · restarted at step 0"}</dd>
+          <dd>{attemptsText(run)}</dd>
         </div>
       )}
     </dl>

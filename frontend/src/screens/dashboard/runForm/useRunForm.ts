@@ -6,7 +6,7 @@ import { ApiError, createRun } from "../../../api";
 import { newClientKey } from "../../../ids";
 import {
   defaultRewardCriterion, defaultValues, type FormValues, missingChoices, newestBase, parseConfig, runRequest,
-  serverFieldError, switchStage,
+  serverFieldError, standingErrors, switchStage,
 } from "../../../logic/runForm";
 import type { Checkpoint, Project, Stage, StageConfig, TrainingRun } from "../../../types";
 import { errorText } from "../usePolled";
@@ -65,20 +65,22 @@ function useSend(onCreated: (run: TrainingRun) => void) {
   const lastSent = useRef<{ body: string; key: string } | null>(null);
   const [formError, setFormError] = useState("");
   const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
+  const [sentValues, setSentValues] = useState<FormValues>({});
   const clear = () => {
     setServerErrors({});
     setFormError("");
   };
-  const send = async (body: Parameters<typeof createRun>[0]) => {
+  const send = async (body: Parameters<typeof createRun>[0], values: FormValues) => {
     setSending(true);
     clear();
+    setSentValues(values);
     const text = JSON.stringify(body);
     if (lastSent.current?.body !== text) lastSent.current = { body: text, key: newClientKey() };
     try {
       onCreated(await createRun({ ...body, client_key: lastSent.current.key }));
       lastSent.current = null; // the same settings again are another run
     } catch (error) {
-      const field = error instanceof ApiError ? serverFieldError(error.body.detail ?? "") : null;
+      const field = error instanceof ApiError ? serverFieldError(error.body) : null;
       if (field) setServerErrors({ [field.field]: field.message });
       else if (!(error instanceof ApiError)) setFormError(LOST_ANSWER);
       else setFormError(errorText(error));
@@ -86,7 +88,7 @@ function useSend(onCreated: (run: TrainingRun) => void) {
       setSending(false);
     }
   };
-  return { sending, formError, serverErrors, clear, send };
+  return { sending, formError, serverErrors, sentValues, clear, send };
 }
 
 /** Apply each new seed (a checkpoint's "start a run from it") once. */
@@ -130,10 +132,12 @@ export function useRunForm({ project, stages, checkpoints, seed, onCreated }: Ru
   const blocked = Object.keys(errors).length > 0 || missing.base || missing.reward;
   const submit = (event: Event) => {
     event.preventDefault();
-    if (!blocked && config) void sent.send(runRequest(project.id, config, choices, settings));
+    if (!blocked && config) void sent.send(runRequest(project.id, config, choices, settings), values);
   };
   const state = { config, values, setValues, base, choices, chooseStage, chooseReward, setSnapshot, setForce };
-  return { ...state, errors, missing, blocked, submit, ...sent };
+  // a field's server error goes once the field is edited
+  const serverErrors = standingErrors(sent.serverErrors, sent.sentValues, values);
+  return { ...state, errors, missing, blocked, submit, ...sent, serverErrors };
 }
 
 export type RunFormState = ReturnType<typeof useRunForm>;
