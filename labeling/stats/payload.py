@@ -308,21 +308,23 @@ def _fits(rows: PairRows, comparison: np.ndarray, by_comparison: tuple[PairRows,
     return {
         "bradley_terry": leaderboard,
         "elo": _elo_rows(elo),
-        "strength_weighted": None if scored is None else _strength_weighted(rows.select(scored[rows.judgment])),
+        "strength_weighted": None if scored is None else _strength_weighted(rows, scored[rows.judgment]),
         "length_controlled": length,
         "win_rate": _win_rates(matchups),
     }
 
 
-def _strength_weighted(rows: PairRows) -> list[dict] | None:
+def _strength_weighted(rows: PairRows, scored: np.ndarray) -> list[dict] | None:
     """A sensitivity check beside the leaderboard, the fit alone: Bradley-Terry counting a
-    preference of strength s as s games, over ``rows`` (those with a strength) between the models
-    they still connect. None where no such row is left."""
-    if not len(rows.outcome):
-        return None
-    connected = pairwise_arrays(rows.model_a, rows.model_b, rows.outcome, rows.weight)
-    models = connected.models[rated_models(connected)]
-    rows = rows.select(np.isin(rows.model_a, models) & np.isin(rows.model_b, models))
+    preference of strength s as s games, over the ``rows`` with a strength (``scored``) between
+    the models they still connect. None where no such row is left."""
+    if not scored.all():  # else they are the leaderboard's rows, whose models are connected
+        rows = rows.select(scored)
+        if not len(rows.outcome):
+            return None
+        connected = pairwise_arrays(rows.model_a, rows.model_b, rows.outcome, rows.weight)
+        models = connected.models[rated_models(connected)]
+        rows = rows.select(np.isin(rows.model_a, models) & np.isin(rows.model_b, models))
     if not len(rows.outcome):
         return None
     weighted = pairwise_arrays(rows.model_a, rows.model_b, rows.outcome, rows.weight)
