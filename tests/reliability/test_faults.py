@@ -45,11 +45,12 @@ def app_env(**extra) -> dict:
 def test_with_redis_stopped_annotation_and_login_go_on_and_a_run_waits_for_it(project, annotator, admin_user, tmp_path):
     for _ in range(4):
         make_comparison(project)
-    annotator_token, admin_token = Token.objects.create(user=annotator).key, Token.objects.create(user=admin_user).key
-    # The server runs with the default hashers, not the tests' MD5: a PBKDF2 hash it can check (few rounds).
+    # The server runs with the default hashers, not the tests' MD5: a PBKDF2 hash it can check (few
+    # rounds). Set before the tokens are made: a new password revokes a user's tokens.
     pbkdf2 = PBKDF2PasswordHasher()
     annotator.password = pbkdf2.encode("correct-horse-battery", pbkdf2.salt(), iterations=1000)
     annotator.save(update_fields=["password"])
+    annotator_token, admin_token = Token.objects.create(user=annotator).key, Token.objects.create(user=admin_user).key
     with private_redis() as redis:
         env = app_env(REDIS_URL=redis.url, VAR_DIR=str(tmp_path))
         with gunicorn(env) as port:
