@@ -3,6 +3,7 @@ username: ``annotation_site.login_throttle``). A token lasts until its owner rev
 the next login gets a new one) or their password changes (``revoke_tokens_on_password_change``)."""
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password
 from drf_spectacular.utils import extend_schema
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -40,9 +41,13 @@ class TokenView(ObtainAuthToken):
 
 def revoke_tokens_on_password_change(sender, instance, update_fields=None, **kwargs):
     """A pre_save receiver on the user model: a new password revokes the user's API tokens, as it
-    ends their other sessions (a token taken with the old password kept working)."""
-    if instance.pk is None or (update_fields is not None and "password" not in update_fields):
+    ends their other sessions (a token taken with the old password kept working). A password is
+    set through ``set_password`` (every form and command does), which keeps the raw one for the
+    save that follows; a hash upgraded at login is not (Django clears it: "hash upgrades
+    shouldn't be considered password changes"), nor is the same password set again."""
+    raw = getattr(instance, "_password", None)
+    if instance.pk is None or raw is None or (update_fields is not None and "password" not in update_fields):
         return
     stored = get_user_model().objects.filter(pk=instance.pk).values_list("password", flat=True).first()
-    if stored is not None and stored != instance.password:
+    if stored is not None and not check_password(raw, stored):
         Token.objects.filter(user_id=instance.pk).delete()

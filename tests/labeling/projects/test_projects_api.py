@@ -185,6 +185,9 @@ def test_a_token_is_revoked_by_its_owner_and_by_a_new_password(api, annotator, p
     annotator.save(update_fields=["last_name"])
     assert APIClient(HTTP_AUTHORIZATION=f"Token {third}").get("/api/projects/").status_code == 200
     assert api(None).delete("/api/auth/token/").status_code == 401
+    annotator.set_password("a-new-long-passphrase")  # the same password hashed again (a hasher upgrade at login)
+    annotator.save(update_fields=["password"])
+    assert APIClient(HTTP_AUTHORIZATION=f"Token {third}").get("/api/projects/").status_code == 200
 
 
 def test_a_token_sent_with_a_session_cookie_writes_without_a_csrf_token(annotator, project):
