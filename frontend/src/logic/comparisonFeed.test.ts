@@ -93,6 +93,33 @@ describe("ComparisonFeed", () => {
     expect((await feed.advance())?.id).toBe(3);
   });
 
+  it("catches up with another tab at the server's first live lease, not the one leased ahead here", async () => {
+    // This tab's lease-ahead was answered after the other tab's write: it holds the comparison
+    // after the one that tab moved to (3), which the server still answers first.
+    const fake = server([comparison(1), comparison(4)]);
+    const feed = new ComparisonFeed(fake.source);
+    await feed.start();
+    await flush();
+    expect(feed.ready?.id).toBe(4);
+    expect(feed.finishedElsewhere(1)).toBe(true);
+    fake.state.current = comparison(3);
+    expect((await feed.catchUp())?.id).toBe(3);
+    expect(feed.ready?.id).toBe(4);
+    expect((await feed.advance())?.id).toBe(4);
+  });
+
+  it("catching up keeps what waits here when the server answers with it", async () => {
+    const fake = server([comparison(1), comparison(2), comparison(3)]);
+    const feed = new ComparisonFeed(fake.source);
+    await feed.start();
+    await flush();
+    feed.finishedElsewhere(1);
+    fake.state.current = comparison(2);
+    expect((await feed.catchUp())?.id).toBe(2);
+    await flush();
+    expect(feed.ready?.id).toBe(3);
+  });
+
   it("drops a prefetched comparison whose lease has nearly run out", async () => {
     const fake = server([comparison(1), comparison(2, 0.2)]);
     const feed = new ComparisonFeed(fake.source);

@@ -71,7 +71,23 @@ export class ComparisonFeed {
       // first and second live leases whatever their order; prefetch() keeps the second.
       await this.source.settled();
       this.current = await this.fetchCurrent();
+      this.dropCurrentFromUpcoming();
     }
+    this.prefetch();
+    return this.current;
+  }
+
+  /** The comparison on screen was finished in another tab: move to what that tab moved to, the
+   * annotator's first live lease as the server answers it, not to the one leased ahead here.
+   * This tab's lease-ahead may have been answered after the other tab's write landed, and then
+   * it is the comparison after the one that tab shows: the tabs would part ways. What waits
+   * here stays next, unless it is the one now shown. */
+  async catchUp(): Promise<Comparison | null> {
+    if (this.current) this.finished.add(this.current.id);
+    this.current = null;
+    await this.source.settled();
+    this.current = (await this.fetchCurrent()) ?? this.takeUpcoming();
+    this.dropCurrentFromUpcoming();
     this.prefetch();
     return this.current;
   }
@@ -126,6 +142,12 @@ export class ComparisonFeed {
   private async askAhead(): Promise<Comparison | null> {
     await this.source.settled();
     return this.source.next(true);
+  }
+
+  /** A lease-ahead answered while the current comparison was being asked for may be that same
+   * comparison (it was the second live lease when asked): it is not also next. */
+  private dropCurrentFromUpcoming(): void {
+    this.upcoming = this.upcoming.filter((queued) => queued.id !== this.current?.id);
   }
 
   private takeUpcoming(): Comparison | null {

@@ -87,7 +87,7 @@ function useFirstComparison(project: Project | null, feed: ComparisonFeed, view:
 /** The annotator's other tabs on this project (logic/tabPeers): a comparison one of them finished
  * is passed over here, moving on at once if it is the one on screen; `openElsewhere` while the
  * one on screen is open in another tab too. */
-function useTabPeers(projectId: number, feed: ComparisonFeed, view: ComparisonView, status: SessionStatus, advance: () => Promise<void>) {
+function useTabPeers(projectId: number, feed: ComparisonFeed, view: ComparisonView, status: SessionStatus, advance: (how?: { catchUp?: boolean }) => Promise<void>) {
   const [, setPeersSeen] = useState(0);
   const latest = useRef({ view, status, advance });
   latest.current = { view, status, advance };
@@ -99,7 +99,7 @@ function useTabPeers(projectId: number, feed: ComparisonFeed, view: ComparisonVi
         view.finish(comparisonId);
         if (!feed.finishedElsewhere(comparisonId) || view.comparison?.id !== comparisonId) return;
         status.notify(`#${comparisonId} was judged or skipped in another tab: on to the next`);
-        void advance();
+        void advance({ catchUp: true });
       },
       changed: () => setPeersSeen((n) => n + 1),
     });
@@ -120,14 +120,15 @@ function useTabPeers(projectId: number, feed: ComparisonFeed, view: ComparisonVi
   };
 }
 
-/** Move to the next comparison; `busy` while it is on its way. */
+/** Move to the next comparison; `busy` while it is on its way. `catchUp`: the one on screen was
+ * finished in another tab, so go where that tab went (ComparisonFeed.catchUp). */
 function useAdvance(feed: ComparisonFeed, view: ComparisonView, setBusy: (busy: boolean) => void) {
   const { setPhase, show, fail } = view;
-  return useCallback(async () => {
+  return useCallback(async ({ catchUp = false }: { catchUp?: boolean } = {}) => {
     setBusy(true);
-    if (!feed.ready) setPhase("loading"); // nothing leased ahead: this one waits on the network
+    if (catchUp || !feed.ready) setPhase("loading"); // waits on the network
     try {
-      show(await feed.advance());
+      show(await (catchUp ? feed.catchUp() : feed.advance()));
     } catch (err) {
       fail(err);
     } finally {
