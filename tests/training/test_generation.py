@@ -4,8 +4,8 @@ import pytest
 
 from labeling.models import Comparison
 from tests.factories import make_prompt, make_response
-from training.generation import add_generated_responses
-from training.models import TrainingRun
+from training.generation import add_generated_responses, opponent_order
+from training.models import ModelCheckpoint, TrainingRun
 
 
 @pytest.fixture
@@ -27,6 +27,30 @@ def test_a_sample_another_model_already_gave_is_credited_to_the_checkpoint(proje
     result = add_generated_responses(run=run, prompts=[prompt], samples=[{"prompt_index": 0, "completion": "Yes."}])
     assert result["model_name"] == "tiny-policy" and result["responses"] == 1
     assert pairings(project) == {(("other-model", "No."), ("tiny-policy", "Yes."))}
+
+
+def test_a_checkpoint_meets_the_model_it_was_trained_from_and_the_anchor(project):
+    """Checkpoint N against N-1 (did the last training help?) and against the prompt's first
+    response (every checkpoint meets it, so their ratings stay on one scale); before, a sample
+    met the two oldest responses, never an earlier checkpoint's."""
+    prompt = make_prompt(project, "Is water wet?")
+    for text, model in (("Yes.", "dataset-a"), ("No.", "dataset-b"), ("Wet.", "tiny-policy"), ("Dry.", "other-run")):
+        make_response(prompt, text, model)
+    dpo = TrainingRun.objects.create(project=project, stage="dpo", base_model="/models/tiny-policy")
+    checkpoint = ModelCheckpoint.objects.create(project=project, run=dpo, name="dpo-1", kind="policy", path="dpo-1")
+    run = TrainingRun.objects.create(project=project, stage="generate", base_checkpoint=checkpoint)
+    add_generated_responses(run=run, prompts=[prompt], samples=[{"prompt_index": 0, "completion": "Quite wet."}])
+    assert pairings(project) == {(("dataset-a", "Yes."), ("dpo-1", "Quite wet.")),
+                                 (("dpo-1", "Quite wet."), ("tiny-policy", "Wet."))}
+
+
+def test_a_base_model_meets_the_anchor_and_the_newest_model_each_model_once():
+    """No predecessor (a base model, or a checkpoint registered by hand): the anchor, then the
+    newest; a model's second response comes after every model's first."""
+    others = [("Yes.", "dataset"), ("No.", "dataset"), ("Maybe.", "sft-1"), ("Sure.", "sft-1")]
+    assert opponent_order(others, None)[:2] == [("Yes.", "dataset"), ("Sure.", "sft-1")]
+    assert opponent_order(others, "sft-1")[:2] == [("Maybe.", "sft-1"), ("Yes.", "dataset")]
+    assert sorted(opponent_order(others, None)) == sorted(others)
 
 
 def test_an_empty_sample_is_compared_like_any_other(project, run):
