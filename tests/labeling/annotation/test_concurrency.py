@@ -124,13 +124,19 @@ def assert_every_comparison_fully_judged(project, clients, overlap: int):
         judges.setdefault(comparison_id, []).append(annotator_id)
     for comparison in Comparison.objects.filter(project=project):
         by = judges.get(comparison.pk, [])
-        assert len(by) == overlap, f"comparison {comparison.pk}: {len(by)} judgments"
+        assert len(by) == overlap, f"comparison {comparison.pk}: {len(by)} judgments; {_seats(comparison)}"
         assert len(set(by)) == overlap, f"comparison {comparison.pk}: an annotator judged it twice"
         assert (comparison.judgment_count, comparison.holders, comparison.is_open) == (overlap, overlap, False)
     accepted = {key: jid for client in clients for key, jid in client.accepted.items()}
     stored = dict(Judgment.objects.filter(project=project).values_list("client_key", "id"))
     assert stored == accepted, "a submit answered 201 is missing, or something was stored unanswered"
     assert not Lease.objects.filter(project=project, state=LeaseState.ACTIVE).exists()
+
+
+def _seats(comparison) -> str:
+    """What a failure needs to be understood: the seat counters and every lease on the comparison."""
+    leases = sorted(Lease.objects.filter(comparison=comparison).values_list("annotator__username", "state"))
+    return f"holders {comparison.holders}, is_open {comparison.is_open}, leases {leases}"
 
 
 def test_twenty_annotators_on_postgresql_fill_every_comparison_exactly():
