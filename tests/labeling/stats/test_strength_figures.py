@@ -7,6 +7,8 @@ import json
 import pytest
 
 from labeling.imports.services import import_file
+from labeling.judges.models import JudgeKind
+from labeling.judges.services import judge_for_checkpoint, judge_verdicts_store
 from labeling.models import Judgment
 from labeling.stats.agreement_block import NO_STRENGTH_GIVEN
 from labeling.stats.payload import project_stats_compute
@@ -62,7 +64,7 @@ def test_imported_labels_leave_the_peoples_strength_figures_as_they_were(project
 
 
 def test_the_arrays_say_which_verdicts_sit_on_the_strength_scale(project, annotator):
-    """A strength, or a tie given here: on it; an imported label, decisive or a tie: not."""
+    """A strength, or a tie given here: on it; an imported label or a judge's tie: not."""
     project.criteria = ["helpful"]
     project.save()
     import_labels(project, "crowd", [(0, "chosen"), (1, "tie")])
@@ -71,10 +73,13 @@ def test_the_arrays_say_which_verdicts_sit_on_the_strength_scale(project, annota
         Judgment.objects.create(project=project, comparison=make_comparison(project), annotator=annotator,
                                 winner=winner, strength=strength, client_key=new_client_key(),
                                 criteria={"helpful": {"winner": winner, "strength": strength}})
+    judge = judge_for_checkpoint(project=project, checkpoint_id=None, name="critic", kind=JudgeKind.CAUSAL_LM)
+    tie = {"winner": "tie", "criteria": {"helpful": {"winner": "tie"}}}
+    judge_verdicts_store(judge=judge, verdicts=[{"comparison_id": make_comparison(project).pk} | tie])
     arrays = judgment_arrays(project)
-    assert arrays.signed.tolist() == [1, 0, 2, 0] and arrays.scored.tolist() == [False, False, True, True]
+    assert arrays.signed.tolist() == [1, 0, 2, 0, 0] and arrays.scored.tolist() == [False, False, True, True, False]
     helpful = criterion_arrays(project, "helpful")
-    assert helpful.signed.tolist() == [1, 2, 0] and helpful.scored.tolist() == [False, True, True]
+    assert helpful.signed.tolist() == [1, 2, 0, 0] and helpful.scored.tolist() == [False, True, True, False]
 
 
 def test_the_strength_weighted_ratings_take_only_judgments_with_a_strength():
