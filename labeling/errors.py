@@ -43,6 +43,12 @@ class Gone(DomainError):
     status_code, code = 410, "gone"
 
 
+class TooLarge(DomainError):
+    """What was sent is over a size limit (a 413): the message names the limit."""
+
+    status_code, code = 413, "too_large"
+
+
 class StorageFull(DomainError):
     """The server's disk is full: nothing was stored, and the same request may pass once space is
     freed (a 507)."""

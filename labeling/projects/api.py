@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from labeling.access import access_project, require_project_creator
 from labeling.imports.formats import PARSERS
+from labeling.imports.gzipped import plain_upload
 from labeling.imports.queued import import_inline, import_lines_read, import_queue
 from labeling.imports.services import import_file
 from labeling.models import DataImport, Membership, Project, Role
@@ -176,7 +177,8 @@ class ImportListView(APIView):
         request={"multipart/form-data": ImportUploadSerializer},
         responses={201: DataImportSerializer, 202: DataImportSerializer},
         description="A file up to IMPORT_INLINE_MAX_MB is imported in the request (201); a larger one is "
-        "queued for a worker (202, status 'queued'): poll the list for its status and lines_read.",
+        "queued for a worker (202, status 'queued'): poll the list for its status and lines_read. A gzipped "
+        "file is read as the JSONL inside it; its sizes, and MAX_UPLOAD_MB (413), are those of that JSONL.",
     )
     def post(self, request, project_id: int):
         project = access_project(request.user, project_id, admin=True)
@@ -189,10 +191,12 @@ class ImportListView(APIView):
         if upload.size > settings.MAX_UPLOAD_MB * 1024 * 1024:
             return _too_large()
         options = {"format": data.validated_data["format"], "with_labels": data.validated_data["with_labels"]}
-        if not import_inline(upload.size):
-            queued = import_queue(project=project, upload=upload, user=request.user, **options)
-            return Response(DataImportSerializer(queued).data, status=202)
-        result = import_file(project=project, lines=upload, file_name=upload.name, user=request.user, **options)
+        # a gzip is decompressed first: inline or queued, and the limit, go by the data inside
+        with plain_upload(upload, settings.MAX_UPLOAD_MB) as upload:
+            if not import_inline(upload.size):
+                queued = import_queue(project=project, upload=upload, user=request.user, **options)
+                return Response(DataImportSerializer(queued).data, status=202)
+            result = import_file(project=project, lines=upload, file_name=upload.name, user=request.user, **options)
         return Response(DataImportSerializer(result).data, status=201)
 
 

@@ -6,12 +6,13 @@ from tqdm import tqdm
 
 from labeling.errors import DomainError
 from labeling.imports.formats import PARSERS
+from labeling.imports.gzipped import gunzipped_lines, is_gzip
 from labeling.imports.services import import_file
 from labeling.projects.services import project_get_or_create
 
 
 class Command(BaseCommand):
-    help = "Import a JSONL file into a project (created if needed). All or nothing."
+    help = "Import a JSONL file (or a gzipped one) into a project (created if needed). All or nothing."
 
     def add_arguments(self, parser):
         parser.add_argument("path")
@@ -32,6 +33,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         path = opts["path"]
+        if os.path.isdir(path):
+            raise CommandError(f"{path}: is a directory; give the path of a JSONL file (.jsonl or .jsonl.gz)")
         if not os.path.isfile(path):
             raise CommandError(f"{path}: no such file")
         fields = {"task_type": opts["task_type"]}
@@ -45,9 +48,12 @@ class Command(BaseCommand):
             ) as bar:
                 # One transaction: a failed import leaves no empty project behind either.
                 project, created = project_get_or_create(slug=opts["project"], **fields)
+                gzipped = is_gzip(f)
                 result = import_file(
-                    project=project, lines=f, format=opts["format"], file_name=os.path.basename(path),
-                    with_labels=opts["with_labels"], label_source=opts["label_source"], on_progress=bar.update,
+                    project=project, lines=gunzipped_lines(f) if gzipped else f, format=opts["format"],
+                    file_name=os.path.basename(path), with_labels=opts["with_labels"], label_source=opts["label_source"],
+                    # the bar counts the file's bytes; a gzip's progress is where its reader is in the file
+                    on_progress=(lambda _: bar.update(f.tell() - bar.n)) if gzipped else bar.update,
                 )
         except DomainError as exc:
             raise CommandError(f"{path}: {exc.message}. Nothing was imported.") from None
