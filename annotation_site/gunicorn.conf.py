@@ -11,8 +11,9 @@ three annotators exhausted PostgreSQL within a minute.)
 
 from annotation_site.env import env_int
 
-workers = env_int("WEB_WORKERS", 2)
-threads = env_int("WEB_THREADS", 4)
+# 0 or fewer started a gunicorn that served nothing (a master with no workers): refused, naming the variable
+workers = env_int("WEB_WORKERS", 2, minimum=1)
+threads = env_int("WEB_THREADS", 4, minimum=1)
 worker_class = "gthread"
 timeout = 120  # an import of a large file is one request
 graceful_timeout = 10  # below compose web's stop_grace_period (30 s)

@@ -320,6 +320,25 @@ def test_compose_web_runs_gunicorn_with_the_shared_config(tmp_path):
     assert (config["workers"], config["threads"], config["bind"]) == ("3", "5", "['0.0.0.0:8000']")
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        # A gunicorn master with no workers started and served nothing.
+        ("WEB_WORKERS", "0", "WEB_WORKERS='0' must be an integer of at least 1"),
+        ("WEB_WORKERS", "-2", "WEB_WORKERS='-2' must be an integer of at least 1"),
+        ("WEB_WORKERS", "two", "WEB_WORKERS='two' is not an integer"),
+        ("WEB_THREADS", "0", "WEB_THREADS='0' must be an integer of at least 1"),
+        ("WEB_THREADS", "-1", "WEB_THREADS='-1' must be an integer of at least 1"),
+    ],
+)
+def test_gunicorn_refuses_to_start_without_workers_or_threads_naming_the_variable(variable, value, said):
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    printed = subprocess.run([str(gunicorn), "-c", "annotation_site/gunicorn.conf.py", "--print-config"], cwd=ROOT,
+                             capture_output=True, text=True, env={**os.environ, variable: value}, timeout=60)
+    assert printed.returncode != 0
+    assert said in printed.stderr, printed.stderr[-2000:]
+
+
 def test_workers_get_time_to_finish_a_task_before_docker_kills_them():
     """Docker's default is 10 s; a worker's warm shutdown waits for its task to end, gunicorn's
     for its requests in flight (docs/reliability.md, "Upgrading")."""
