@@ -8,7 +8,9 @@ export default defineConfig({
   build: {
     outDir: "dist",
     emptyOutDir: true,
-    sourcemap: true,
+    // No source maps: production serves dist as it is (collectstatic, whitenoise), and a map
+    // there hands out the sources; `npm run dev` maps the sources for debugging anyway.
+    sourcemap: false,
     target: "es2022",
   },
   server: {
