@@ -129,3 +129,16 @@ def test_train_inline_under_a_launcher_is_refused_before_any_run_is_made(labelle
     with pytest.raises(CommandError, match="without accelerate launch or torchrun"):
         call_command("train", project=labelled_project.slug, stage="dpo", base_model="x", inline=True)
     assert not TrainingRun.objects.exists()
+
+
+@pytest.mark.parametrize("as_typed", [True, False])
+def test_train_wait_with_inline_is_refused_as_a_contradiction_before_any_run_is_made(labelled_project, as_typed):
+    """--inline runs in the foreground already: --wait with it was accepted, and meant nothing."""
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--wait and --inline contradict each other: --inline already runs the run here"):
+        if as_typed:  # as a shell passes them, through argparse
+            call_command("train", "--wait", "--inline", project=labelled_project.slug, stage="dpo", base_model="x")
+        else:
+            call_command("train", project=labelled_project.slug, stage="dpo", base_model="x", wait=True, inline=True)
+    assert not TrainingRun.objects.exists()

@@ -25,7 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--reward-checkpoint", type=int, help="Reward model checkpoint id that scores (ppo, grpo, rloo, best_of_n).")
         parser.add_argument("--snapshot", type=int, help="DatasetSnapshot id (default: a new one).")
         parser.add_argument("--config", default="{}", help="JSON object of hyperparameters.")
-        parser.add_argument("--wait", action="store_true", help="Follow the run until it finishes.")
+        parser.add_argument(
+            "--wait", action="store_true", help="Follow the queued run until it finishes (not with --inline, which does)."
+        )
         parser.add_argument(
             "--force", action="store_true",
             help="Train even on fewer examples than the minimum (training/guardrails.py); the run carries a warning.",
@@ -36,6 +38,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **o):
+        if o["inline"] and o["wait"]:
+            raise CommandError(
+                "--wait and --inline contradict each other: --inline already runs the run here, in the foreground, "
+                "and follows it to its end; --wait follows a run queued for a gpu worker. Give one of them"
+            )
         if o["inline"] and "WORLD_SIZE" in os.environ:
             raise CommandError(
                 "train --inline launches the run's own processes (config num_processes): run it without "
