@@ -35,6 +35,7 @@ import torch  # noqa: E402
 
 from training.ml.checkpoints import load_tokenizer  # noqa: E402
 from training.ml.config import DPOConfig, KTOConfig, RewardConfig, SFTConfig  # noqa: E402
+from training.ml.config_limits import MIN_COMPLETION_TOKENS  # noqa: E402
 from training.ml.data import (  # noqa: E402
     encode_all,
     encode_preference,
@@ -155,7 +156,8 @@ def ours_config(config_class, args, **extra):
         batch_size=args.batch_size,
         max_steps=args.steps,
         max_length=args.max_length,
-        max_prompt_length=args.max_length - 1,
+        # prompts as long as a config allows (the pairs used fit max_length whole, as TRL's)
+        max_prompt_length=args.max_length - MIN_COMPLETION_TOKENS,
         mixed_precision="bf16" if args.bf16 else "no",
         show_samples=False,  # TRL generates nothing while it trains: the same work on both sides
         **extra,

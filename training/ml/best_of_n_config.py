@@ -4,11 +4,11 @@ from dataclasses import dataclass
 
 from training.ml.config_base import (
     UpTo,
-    non_negative,
     option,
     samples_option,
     seed_value,
 )
+from training.ml.config_limits import MAX_MAGNITUDE, Between
 from training.ml.generate_config import GenerateConfig
 
 MAX_BEST_OF_N_PROMPTS = 10_000  # snapshot prompts one run samples for
@@ -26,7 +26,7 @@ class BestOfNConfig(GenerateConfig):
         None,
         "Subtracted from the score of a sample cut at max_new_tokens before it ended, so an "
         "unfinished answer does not win by length; null or 0 = off.",
-        non_negative,
+        Between(0, MAX_MAGNITUDE),
     )
     max_prompts: int = option(
         256, "Most snapshot prompts sampled for (train split first).", UpTo(MAX_BEST_OF_N_PROMPTS)

@@ -15,18 +15,21 @@ from dataclasses import dataclass
 from training.ml.config_limits import (
     MAX_ACCUMULATION,
     MAX_BATCH,
+    MAX_COEFFICIENT,
     MAX_EPOCHS,
     MAX_GENERATIONS,
     MAX_LEARNING_RATE,
     MAX_LORA_ALPHA,
     MAX_LORA_RANK,
     MAX_MACHINES,
+    MAX_MAGNITUDE,
     MAX_NEW_TOKENS,
     MAX_PROCESSES,
     MAX_SAMPLES,
     MAX_STATES,
     MAX_STEPS,
     MAX_TOKENS,
+    MIN_COMPLETION_TOKENS,
     Between,
     UpTo,
 )
@@ -253,7 +256,10 @@ class Config:
         if isinstance(value, bool) and bool not in allowed:
             self._fail(name, f"must be {_describe(allowed)}, got {value!r}")
         if float in allowed and isinstance(value, int) and not isinstance(value, bool):
-            object.__setattr__(self, name, float(value))
+            try:
+                object.__setattr__(self, name, float(value))
+            except OverflowError:  # 10**400 in the JSON: was a 500, not a 400 naming the field
+                self._fail(name, "must be finite, got an integer too large for a float")
             return
         if not isinstance(value, tuple(allowed)):
             self._fail(name, f"must be {_describe(allowed)}, got {value!r}")
@@ -277,12 +283,8 @@ class TrainConfig(Config):
         "Examples (pairs for reward/DPO, completions for KTO, prompts for PPO/GRPO/RLOO) per "
         "device per step.",
     )
-    gradient_accumulation_steps: int = option(
-        1, "Micro-batches summed into one optimizer step.", UpTo(MAX_ACCUMULATION)
-    )
-    epochs: int = epochs_option(
-        1, "Passes over the training examples (ignored when max_steps is set).",
-    )
+    gradient_accumulation_steps: int = option(1, "Micro-batches summed into one optimizer step.", UpTo(MAX_ACCUMULATION))
+    epochs: int = epochs_option(1, "Passes over the training examples (ignored when max_steps is set).")
     max_steps: int | None = steps_option("Stop after this many optimizer steps; overrides epochs.")
     save_steps: int | None = steps_option(
         "Save the full training state every this many steps (weights, optimizer, schedule, RNG, "
@@ -306,9 +308,9 @@ class TrainConfig(Config):
     warmup_ratio: float = option(
         0.0, "Share of steps spent warming the learning rate up from 0.", fraction
     )
-    weight_decay: float = option(0.0, "AdamW decoupled weight decay.", non_negative)
+    weight_decay: float = option(0.0, "AdamW decoupled weight decay.", Between(0, MAX_COEFFICIENT))
     max_grad_norm: float | None = option(
-        1.0, "Clip the gradient's global norm to this; null turns clipping off.", positive
+        1.0, "Clip the gradient's global norm to this; null turns clipping off.", UpTo(MAX_MAGNITUDE)
     )
     seed: int = option(0, "Seed for weight init, shuffling and sampling.", seed_value)
     num_processes: int | None = option(
@@ -390,8 +392,6 @@ class TrainConfig(Config):
                 "must be false with load_in_4bit: merged into a 4-bit base the adapters would be "
                 "rounded away (an adapter checkpoint loads with its base merged in)",
             )
-        if self.max_prompt_length >= self.max_length:
-            self._fail(
-                "max_prompt_length",
-                f"must be below max_length ({self.max_length}), got {self.max_prompt_length}",
-            )
+        if self.max_length - self.max_prompt_length < MIN_COMPLETION_TOKENS:  # room for the completion
+            self._fail("max_prompt_length", f"must be below max_length ({self.max_length}) by at least {MIN_COMPLETION_TOKENS} "
+                       f"tokens (the completion's and the special tokens'), got {self.max_prompt_length}")

@@ -20,9 +20,21 @@ MAX_LORA_RANK = 1024  # LoRA adapters' rank: 2·r·d parameters per layer; 100,0
 MAX_LORA_ALPHA = 4096  # LoRA scale α (the adapters are scaled by α / r)
 MAX_WINDOW = 10_000  # steps a trend is measured over (divergence_window)
 
+# Float fields: finite (Config refuses NaN and ±Infinity), > 0 where 0 means nothing, and at most
+# these, generous beyond any useful value: past them a value is a typo (1e3 for 1e-3) that would
+# train on NaNs, or sample noise, for hours before anyone saw it.
+MAX_TEMPERATURE = 10  # sampling temperature (OpenAI's API takes 2 at most): past it, samples are noise
+MAX_COEFFICIENT = 1000  # a loss's weight or coefficient (β, γ, λ, weight decay, a ratio's clip ε)
+MAX_MAGNITUDE = 1_000_000  # a threshold in the model's own units: a gradient norm, a score's penalty or margin, a KL
+# Tokens max_length keeps beyond max_prompt_length. The sequence's special tokens (<bos> or [CLS],
+# eos or [SEP]) and a reward model's criterion line lie outside max_prompt_length, so with less a
+# completion kept none or next to none of its tokens: max_length 2 with max_prompt_length 1
+# trained on prompts alone.
+MIN_COMPLETION_TOKENS = 8
+
 
 class UpTo:
-    """A size check: > 0 and at most `maximum`."""
+    """A size check (or a float's): > 0 and at most `maximum`."""
 
     def __init__(self, maximum: int):
         self.maximum = maximum

@@ -6,10 +6,9 @@ from training.ml.config_base import (
     TrainConfig,
     dpo_loss_name,
     learning_rate_option,
-    non_negative,
     option,
-    positive,
 )
+from training.ml.config_limits import MAX_COEFFICIENT, Between, UpTo
 
 
 @dataclass(frozen=True)
@@ -21,7 +20,7 @@ class DPOConfig(TrainConfig):
         0.1,
         "DPO temperature β: higher keeps the policy closer to the reference (SimPO's paper uses "
         "2 to 2.5).",
-        positive,
+        UpTo(MAX_COEFFICIENT),
     )
     loss_type: str = option(
         "sigmoid",
@@ -29,7 +28,7 @@ class DPOConfig(TrainConfig):
         "(reference-free, length-normalised log-probs; no reference model is loaded).",
         dpo_loss_name,
     )
-    simpo_gamma: float = option(0.5, "SimPO's target reward margin γ.", non_negative)
+    simpo_gamma: float = option(0.5, "SimPO's target reward margin γ.", Between(0, MAX_COEFFICIENT))
     use_label_confidence: bool = option(
         True,
         "Soft targets (sigmoid and simpo): a pair with a label_confidence below 1 is trained "

@@ -10,13 +10,12 @@ from training.ml.config_base import (
     inference_dtype_option,
     new_tokens_option,
     option,
-    positive,
     prompt_length_option,
     samples_option,
     seed_value,
     share,
 )
-from training.ml.config_limits import MAX_GENERATE_PROMPTS, UpTo
+from training.ml.config_limits import MAX_GENERATE_PROMPTS, MAX_TEMPERATURE, UpTo
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,7 @@ class GenerateConfig(Config):
     )
     num_samples: int = samples_option(2, "Responses sampled per prompt.")
     max_new_tokens: int = new_tokens_option(128, "Most tokens per response.")
-    temperature: float = option(1.0, "Sampling temperature.", positive)
+    temperature: float = option(1.0, "Sampling temperature.", UpTo(MAX_TEMPERATURE))
     top_p: float = option(
         1.0, "Nucleus sampling: keep the smallest token set with this much probability.", share
     )

@@ -6,11 +6,10 @@ from training.ml.config_base import (
     batch_option,
     epochs_option,
     generations,
-    non_negative,
     option,
-    positive,
     verifier_mode,
 )
+from training.ml.config_limits import MAX_COEFFICIENT, Between, UpTo
 from training.ml.online_config import RolloutConfig
 
 
@@ -41,7 +40,7 @@ class GroupRLConfig(RolloutConfig):
         "(verifier_weight × the check, added to the reward model's score).",
         verifier_mode,
     )
-    verifier_weight: float = option(1.0, "Weight of the verifiable reward with verifier 'add'.", positive)
+    verifier_weight: float = option(1.0, "Weight of the verifiable reward with verifier 'add'.", UpTo(MAX_COEFFICIENT))
 
     @property
     def responses_per_step(self) -> int:
@@ -56,7 +55,7 @@ class GRPOConfig(GroupRLConfig):
     beta: float = option(
         0.04,
         "Weight β of the per-token KL to the reference in the loss (0.04 in DeepSeekMath).",
-        non_negative,
+        Between(0, MAX_COEFFICIENT),
     )
 
 
@@ -68,5 +67,5 @@ class RLOOConfig(GroupRLConfig):
     beta: float = option(
         0.05,
         "KL penalty β: each response's reward loses β × its summed KL to the reference.",
-        non_negative,
+        Between(0, MAX_COEFFICIENT),
     )

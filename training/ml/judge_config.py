@@ -9,12 +9,11 @@ from training.ml.config_base import (
     batch_option,
     inference_dtype_option,
     new_tokens_option,
-    non_negative,
     option,
-    positive,
     seed_value,
     tokens_option,
 )
+from training.ml.config_limits import MAX_MAGNITUDE, MAX_TEMPERATURE, Between
 
 JUDGE_WHICH = ("all", "unjudged", "sample")
 JUDGE_MODES = ("judge", "revise")
@@ -56,13 +55,13 @@ class JudgeConfig(Config):
         0.0,
         "A verdict is a tie when the judge's margin (a reward model's score difference, a causal "
         "LM's log-odds of A over B) is below this and the project allows ties; 0 = never a tie.",
-        non_negative,
+        Between(0, MAX_MAGNITUDE),
     )
     strength_step: float = option(
         1.0,
         "Margin per step up the project's strength scale: a margin below it is the weakest "
         "strength, each further step one stronger, capped at the scale's strongest.",
-        positive,
+        UpTo(MAX_MAGNITUDE),
     )
     endpoint_model: str = option(
         "",
@@ -80,7 +79,7 @@ class JudgeConfig(Config):
     )
     temperature: float = option(
         0.0, "Revise: sampling temperature of critiques and revisions (seeded with seed); 0 = greedy.",
-        non_negative,
+        Between(0, MAX_TEMPERATURE),
     )
     torch_dtype: str = inference_dtype_option()
     attn_implementation: str | None = attention_option()

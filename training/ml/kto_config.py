@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from training.ml.config_base import TrainConfig, learning_rate_option, option, positive
+from training.ml.config_base import TrainConfig, learning_rate_option, option
+from training.ml.config_limits import MAX_COEFFICIENT, UpTo
 
 
 @dataclass(frozen=True)
@@ -12,15 +13,15 @@ class KTOConfig(TrainConfig):
 
     learning_rate: float = learning_rate_option(1e-6)
     beta: float = option(
-        0.1, "KTO temperature β: higher keeps the policy closer to the reference.", positive
+        0.1, "KTO temperature β: higher keeps the policy closer to the reference.", UpTo(MAX_COEFFICIENT)
     )
     desirable_weight: float = option(
         1.0,
         "λ_D, weight of each desirable completion's loss; raise it when desirable rows are rarer.",
-        positive,
+        UpTo(MAX_COEFFICIENT),
     )
     undesirable_weight: float = option(
         1.0,
         "λ_U, weight of each undesirable completion's loss; raise it when undesirable rows are rarer.",
-        positive,
+        UpTo(MAX_COEFFICIENT),
     )

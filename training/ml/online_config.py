@@ -9,14 +9,20 @@ from training.ml.config_base import (
     epochs_option,
     learning_rate_option,
     new_tokens_option,
-    non_negative,
     option,
     positive,
     share,
     steps_option,
     tokens_option,
 )
-from training.ml.config_limits import MAX_WINDOW, Between
+from training.ml.config_limits import (
+    MAX_COEFFICIENT,
+    MAX_MAGNITUDE,
+    MAX_TEMPERATURE,
+    MAX_WINDOW,
+    Between,
+    UpTo,
+)
 
 
 @dataclass(frozen=True)
@@ -43,9 +49,9 @@ class RolloutConfig(TrainConfig):
     ppo_epochs: int = epochs_option(4, "Optimisation passes over each step's responses.")
     max_new_tokens: int = new_tokens_option(64, "Most tokens sampled per response.")
     temperature: float = option(
-        1.0, "Sampling temperature for rollouts; logits are scaled the same in training.", positive
+        1.0, "Sampling temperature for rollouts; logits are scaled the same in training.", UpTo(MAX_TEMPERATURE)
     )
-    clip_range: float = option(0.2, "Policy ratio clip ε.", positive)
+    clip_range: float = option(0.2, "Policy ratio clip ε.", UpTo(MAX_COEFFICIENT))
     reward_criterion: str | None = option(
         None,
         "For a reward model trained per criterion: the criterion it scores rollouts on.",
@@ -54,13 +60,13 @@ class RolloutConfig(TrainConfig):
         None,
         "Subtracted from the score of a response cut at max_new_tokens before it ended (no "
         "eos), so running on does not pay (as TRL's); null or 0 = off.",
-        non_negative,
+        Between(0, MAX_MAGNITUDE),
     )
     kl_budget: float | None = option(
         None,
         "Stop the run (saving the policy as it is) once a step's mean KL to the reference per "
         "response passes this; null = no budget.",
-        positive,
+        UpTo(MAX_MAGNITUDE),
     )
     gold_reward_checkpoint: int | None = option(
         None,
