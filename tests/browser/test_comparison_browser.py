@@ -116,3 +116,37 @@ def test_the_list_pages_sorts_and_works_by_keyboard_on_a_phone(chromium, live_se
     expect(page.get_by_test_id("comparison-page")).to_be_visible()
     context.close()
     assert errors == [], errors
+
+
+CARD_LABELS = ["Models", "Judgments", "Majority share", "Flags", "Added"]
+
+
+def test_on_a_phone_each_comparison_is_a_card_and_nothing_scrolls_sideways(page, problems, catalogue, shoot):
+    project, admin, hostile, _ = catalogue
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, admin.username, next_path=f"/projects/{project.pk}/dashboard/data/comparisons")
+    expect(rows(page)).to_have_count(11)
+    shoot(page, "comparison-browser-cards-390x844", full_page=True)
+    assert page.evaluate("document.scrollingElement.scrollWidth <= innerWidth")
+    table = page.get_by_test_id("comparison-table")
+    assert table.evaluate("e => e.scrollWidth <= e.clientWidth"), "the list scrolls sideways inside its box"
+    cards = rows(page).evaluate_all(
+        "rows => rows.map(r => { const b = r.getBoundingClientRect(); return [getComputedStyle(r).display, b.left, b.right]; })")
+    assert all(display == "grid" and left >= 0 and right <= 390 for display, left, right in cards), cards
+
+    # the same facts as the table's columns, each named on the card
+    card = page.get_by_test_id(f"comparison-row-{hostile.pk}")
+    expect(card.get_by_role("link", name=f"Open comparison #{hostile.pk}")).to_be_visible()
+    expect(card.get_by_test_id("comparison-excerpt")).to_have_text(HOSTILE)
+    expect(card.get_by_test_id("comparison-gold")).to_be_visible()
+    expect(card).to_contain_text("mistral-7b-instruct-v0.3")
+    labels = card.locator("td[data-label]").evaluate_all("cells => cells.map(c => getComputedStyle(c, '::before').content)")
+    assert labels == [f'"{label}"' for label in CARD_LABELS], labels
+    for cell in card.locator("td").all():
+        expect(cell).to_be_in_viewport()
+    expect(page.get_by_test_id("comparison-flags")).to_have_text("1 open")
+    sort = page.get_by_test_id("comparison-sort-judgment_count")  # sorting stays at hand above the cards
+    expect(sort).to_be_in_viewport()
+    sort.click()
+    expect(page).to_have_url(re.compile(r"ordering=-?judgment_count"))
+    expect(rows(page)).to_have_count(11)

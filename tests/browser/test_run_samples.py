@@ -33,7 +33,9 @@ def test_the_run_page_shows_the_newest_steps_samples_and_any_step_chosen(page, s
     card = page.get_by_test_id("run-samples")
     expect(card.get_by_test_id("run-sample")).to_have_count(2)
     expect(card.get_by_test_id("sample-response").first).to_have_text("a late answer")
-    expect(card.get_by_test_id("run-sample").first).to_contain_text("score 0.750")
+    expect(card.get_by_test_id("run-sample").first).to_contain_text("score 0.75")
+    # as every number on the run pages reads (logic/format's figure): 0.75, not toPrecision's 0.750
+    expect(card.get_by_test_id("run-sample").first.locator(".chip strong").first).to_have_text("0.75")
     expect(card.get_by_test_id("run-sample").first).to_contain_text("truncated")
     card.scroll_into_view_if_needed()
     shoot(page, "run-samples")

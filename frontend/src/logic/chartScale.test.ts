@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ema, extent, formatTick, formatTicks, linear, linePath, niceDomain, padded, thin, tickStep, ticks } from "./chartScale";
+import { ema, extent, formatTick, formatTicks, linear, linePath, niceDomain, padded, thin, tickStep, ticks, valueAxis } from "./chartScale";
 
 describe("extent and padding", () => {
   it("ignores missing and non-finite values", () => {
@@ -96,5 +96,49 @@ describe("smoothing and thinning", () => {
     expect(kept[0]).toBe(0);
     expect(kept[100]).toBe(1000);
     expect(thin([1, 2, 3], 10)).toEqual([1, 2, 3]);
+  });
+});
+
+describe("value axis", () => {
+  // Series as runs log them: flat (DPO's loss at ln 2), flat up to float noise, tiny ranges at
+  // any size, and wide ones; every axis must read as distinct, short labels covering the data.
+  const flat = (value: number) => Array.from({ length: 20 }, () => value);
+  const cases: [string, number[]][] = [
+    ["constant loss", flat(0.6931)],
+    ["constant zero", flat(0)],
+    ["constant tiny", flat(1e-7)],
+    ["constant negative", flat(-0.6931)],
+    ["constant large", flat(1234567.5)],
+    ["flat but for float noise", [0.6931, 0.6931000000000001, 0.6931, 0.69310000000000005]],
+    ["noise-level wobble", [0.6931471805599453, 0.6931471805599454, 0.6931471805599452]],
+    ["1e-7 range at 0.69", [0.6931, 0.6931001, 0.69310005]],
+    ["1e-7 range at 1e-7", [1e-7, 2e-7]],
+    ["1e-7 range around 0", [-5e-8, 5e-8]],
+    ["1e-7 range at 1e-9 size", [1e-9, 1.0000001e-9]],
+    ["negative, tiny and nearly flat", [-1e-9, -1.0000001e-9]],
+    ["1e-7 range at 1000", [1000, 1000.0000001]],
+    ["1e-12 range at 1e-12", [1e-12, 2e-12]],
+    ["ordinary loss", [0.9, 0.7, 0.6, 0.5]],
+    ["reward crossing zero", [-3.2, 0.4, 5.1]],
+    ["large steps", [913, 1088]],
+  ];
+
+  it.each(cases)("labels a %s axis with distinct, readable ticks that cover it", (_, values) => {
+    const { domain, ticks: at, labels } = valueAxis(values);
+    expect(at.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(at).size).toBe(at.length);
+    expect(new Set(labels).size).toBe(labels.length);
+    for (const label of labels) expect(label.length).toBeLessThanOrEqual(9); // fits LineChart's margin
+    for (const tick of at) {
+      expect(tick).toBeGreaterThanOrEqual(domain[0] - Math.abs(domain[1] - domain[0]) * 1e-9);
+      expect(tick).toBeLessThanOrEqual(domain[1] + Math.abs(domain[1] - domain[0]) * 1e-9);
+    }
+    expect(domain[0]).toBeLessThanOrEqual(Math.min(...values));
+    expect(domain[1]).toBeGreaterThanOrEqual(Math.max(...values));
+  });
+
+  it("keeps an exactly flat series' band and an ordinary axis as they were", () => {
+    expect(valueAxis(flat(0.6931)).labels).toEqual(["0.6", "0.65", "0.7", "0.75", "0.8"]);
+    expect(valueAxis([0.9, 0.7, 0.6, 0.5]).labels).toEqual(["0.5", "0.6", "0.7", "0.8", "0.9"]);
   });
 });

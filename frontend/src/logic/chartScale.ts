@@ -49,21 +49,47 @@ export function niceDomain(domain: Domain, count = 4): Domain {
   return [Math.floor(low / step) * step, Math.ceil(high / step) * step];
 }
 
+// More ticks than any axis draws: a step that would give more is float noise, not a scale.
+const MAX_TICKS = 100;
+
 /** Round tick values inside `domain` (inclusive), about `count` intervals apart. */
 export function ticks(domain: Domain, count = 4): number[] {
   const [low, high] = domain;
   const step = tickStep(high - low, count);
   const first = Math.ceil(low / step - 1e-9);
   const last = Math.floor(high / step + 1e-9);
+  // Past 2^53 `i++` stops moving (a step of float noise on 0.69): the loop never ended.
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last) || last - first > MAX_TICKS) return [];
   const out: number[] = [];
-  for (let i = first; i <= last; i++) out.push(roundTo(i * step, step));
+  for (let i = first; i <= last; i++) out.push(unnoised(i * step));
   return out;
 }
 
-/** Removes float noise (0.30000000000000004) by rounding to the step's decimals. */
-function roundTo(value: number, step: number): number {
-  const decimals = Math.max(0, -Math.floor(Math.log10(step)) + 1);
-  return Number(value.toFixed(Math.min(decimals, 12)));
+/** Removes float noise (0.30000000000000004) at any size, 1e-12 as well as 0.3. */
+function unnoised(value: number): number {
+  return Number(value.toPrecision(12));
+}
+
+// A spread narrower than this share of the values' size needs more digits than an axis label
+// has room for (0.6931 give or take float noise needs 16): it is widened to it, centred.
+const MIN_RELATIVE_SPREAD = 5e-3;
+
+/** The data's extent widened until a few digits tell its ticks apart: an empty or flat series
+ * gets a band around its value (padded), a nearly flat one the least spread labels can show. */
+export function readableDomain(domain: Domain | null): Domain {
+  if (!domain || domain[0] === domain[1]) return padded(domain);
+  const [low, high] = domain;
+  const least = Math.max(Math.abs(low), Math.abs(high)) * MIN_RELATIVE_SPREAD;
+  if (high - low >= least) return domain;
+  const middle = (low + high) / 2;
+  return [middle - least / 2, middle + least / 2];
+}
+
+/** A value axis (not a share): its domain on whole ticks, the ticks, and labels that differ. */
+export function valueAxis(values: (number | null | undefined)[], count = 3): { domain: Domain; ticks: number[]; labels: string[] } {
+  const domain = niceDomain(readableDomain(extent(values)), count);
+  const at = ticks(domain, count);
+  return { domain, ticks: at, labels: formatTicks(at) };
 }
 
 export interface Point {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ago, bytes, count, duration, fixed, interval, percent, remaining, shortHash } from "./format";
+import { ago, bytes, count, duration, figure, fixed, interval, metricText, percent, remaining, shortHash } from "./format";
 
 describe("format", () => {
   it("prints shares, figures and intervals, with a dash for missing values", () => {
@@ -38,5 +38,37 @@ describe("format", () => {
     expect(shortHash("a".repeat(64))).toBe("aaaaaaaaaaaa");
     expect(bytes(812)).toBe("812 B");
     expect(bytes(3.4 * 1024 * 1024)).toBe("3.4 MB");
+  });
+});
+
+describe("figure: one text per value on the run screens", () => {
+  it("prints a learning rate compactly, never as 0.0000590", () => {
+    expect(figure(5.9e-5)).toBe("5.9e-5");
+    expect(figure(0.0005)).toBe("5e-4");
+    expect(figure(1e-7)).toBe("1e-7");
+    expect(figure(0.000999)).toBe("9.99e-4");
+  });
+
+  it("keeps whole numbers exact and others to three significant digits", () => {
+    expect(figure(8)).toBe("8");
+    expect(figure(123456)).toBe("123456");
+    expect(figure(0.69314718)).toBe("0.693");
+    expect(figure(0.001)).toBe("0.001");
+    expect(figure(-0.25)).toBe("-0.25");
+    expect(figure(12.3456)).toBe("12.3");
+    expect(figure(1234.56)).toBe("1235");
+    expect(figure(2.5e7 + 0.5)).toBe("2.5e7");
+  });
+
+  it("has a dash for what is missing", () => {
+    expect(figure(null)).toBe("—");
+    expect(figure(Number.NaN)).toBe("—");
+    expect(figure(Infinity)).toBe("—");
+  });
+
+  it("prints an accuracy as a share and any other metric as a figure", () => {
+    expect(metricText("val_accuracy", 0.9)).toBe("90.0%");
+    expect(metricText("loss", 0.41234)).toBe("0.412");
+    expect(metricText("learning_rate", 5.9e-5)).toBe("5.9e-5");
   });
 });

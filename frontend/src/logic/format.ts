@@ -77,3 +77,25 @@ export function bytes(size: number): string {
   }
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
+
+/**
+ * A config value or metric as every run screen prints it, so one value reads the same in the
+ * run list, on the run's card, in a chart's legend and on a checkpoint: whole numbers exactly
+ * (steps, seeds, ranks), others to 3 significant digits, rounded to a whole number from 1000,
+ * with an exponent below 0.001 and from a million ("5.9e-5", never "0.0000590"); null → "—".
+ */
+export function figure(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return DASH;
+  if (Number.isSafeInteger(value)) return String(value);
+  const size = Math.abs(value);
+  if (size < 1e-3 || size >= 1e6) {
+    const [mantissa, power] = value.toExponential(2).split("e");
+    return `${Number(mantissa)}e${Number(power)}`;
+  }
+  return String(size >= 1000 ? Math.round(value) : Number(value.toPrecision(3)));
+}
+
+/** A metric by its name: an accuracy as a share ("90.0%"), any other as a figure. */
+export function metricText(key: string, value: number | null | undefined): string {
+  return key.includes("accuracy") ? percent(value, 1) : figure(value);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Checkpoint, ConfigField, StageConfig } from "../types";
+import type { Checkpoint, ConfigField, StageConfig, TrainingRun } from "../types";
 import {
   baseKinds,
   defaultRewardCriterion,
@@ -14,10 +14,13 @@ import {
   newestBase,
   parseConfig,
   parseField,
+  rerunSeed,
+  seededValues,
   seedsFor,
   serverFieldError,
   standingErrors,
   switchStage,
+  unknownSettings,
 } from "./runForm";
 
 const field = (name: string, type: ConfigField["type"], value: ConfigField["default"], extra: Partial<ConfigField> = {}): ConfigField => ({
@@ -273,5 +276,55 @@ describe("the judge's mode", () => {
     expect(baseKinds(judge, { mode: "judge" })).toEqual(["reward", "policy"]);
     expect(baseKinds(judge, { mode: "revise" })).toEqual(["policy"]);
     expect(baseKinds({ stage: "sft", base_kinds: ["policy"] } as StageConfig, { mode: "revise" })).toEqual(["policy"]);
+  });
+});
+
+describe("run again with these settings", () => {
+  const GRPO: ConfigField[] = [
+    learningRate(1e-6),
+    field("num_generations", "integer", 4, { exclusive_minimum: 1 }),
+    field("max_steps", "integer", null, { nullable: true }),
+    field("reward_criterion", "string", ""),
+    field("criteria", "string_list", []),
+    field("load_in_4bit", "boolean", false),
+  ];
+  const failed = (overrides: Partial<TrainingRun>) =>
+    ({
+      id: 12, project: 1, stage: "grpo", status: "failed", base_model: "/artifacts/ckpt-3", base_checkpoint: 3,
+      reward_checkpoint: 5, snapshot: 9, force: true,
+      config: { learning_rate: 5.9e-5, num_generations: 8, max_steps: null, reward_criterion: "harmless", criteria: ["overall", "harmless"], load_in_4bit: true, old_knob: 2 },
+      ...overrides,
+    }) as TrainingRun;
+
+  it("seeds the stage, the checkpoints, the snapshot and the settings of the run", () => {
+    const seed = rerunSeed(failed({}));
+    expect(seed).toMatchObject({ stage: "grpo", base_checkpoint: 3, reward_checkpoint: 5 });
+    // started from a checkpoint: the model path the server filled in is not a second base
+    expect(seed.rerun).toMatchObject({ run: 12, status: "failed", base_model: "", snapshot: 9, force: true });
+  });
+
+  it("keeps the model path of a run that started from no checkpoint", () => {
+    const seed = rerunSeed(failed({ stage: "sft", base_checkpoint: null, reward_checkpoint: null, base_model: "org/tiny", snapshot: null }));
+    expect(seed).toMatchObject({ stage: "sft", base_checkpoint: null, reward_checkpoint: null });
+    expect(seed.rerun).toMatchObject({ base_model: "org/tiny", snapshot: null });
+  });
+
+  it("fills each input with the run's value, and sends back the very config it ran with", () => {
+    const config = failed({}).config;
+    const values = seededValues(GRPO, config);
+    expect(values).toEqual({
+      learning_rate: "0.000059", num_generations: "8", max_steps: "", reward_criterion: "harmless",
+      criteria: "overall, harmless", load_in_4bit: true,
+    });
+    const { config: sent, errors } = parseConfig(GRPO, values);
+    expect(errors).toEqual({});
+    const { old_knob: _, ...kept } = config;
+    expect(sent).toEqual(kept);
+  });
+
+  it("keeps the defaults of fields the run lacks and names the settings the stage no longer has", () => {
+    expect(seededValues(GRPO, { learning_rate: 2e-6 })).toEqual({ ...defaultValues(GRPO), learning_rate: "0.000002" });
+    expect(unknownSettings(GRPO, failed({}).config)).toEqual(["old_knob"]);
+    expect(unknownSettings(GRPO, {})).toEqual([]);
   });
 });

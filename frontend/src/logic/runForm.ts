@@ -1,15 +1,20 @@
 // The training-run form: per-stage defaults from GET /api/training-configs/, parsing and the same
 // per-field checks the server applies, and which runs a checkpoint can seed. Pure.
 
-import type { ApiErrorBody, Checkpoint, ConfigField, ConfigValue, Stage, StageConfig, TrainingRunCreate } from "../types";
+import type { ApiErrorBody, Checkpoint, ConfigField, ConfigValue, Stage, StageConfig, TrainingRun, TrainingRunCreate } from "../types";
 
 /** What the inputs hold: text for numbers and strings (empty = null), a flag for booleans. */
 export type FormValues = Record<string, string | boolean>;
 
+/** A config value as the field's input holds it. */
+function inputValue(field: ConfigField, value: ConfigValue): string | boolean {
+  if (field.type === "boolean") return Boolean(value);
+  if (Array.isArray(value)) return value.join(", ");
+  return value === null ? "" : String(value);
+}
+
 export function defaultValue(field: ConfigField): string | boolean {
-  if (field.type === "boolean") return Boolean(field.default);
-  if (Array.isArray(field.default)) return field.default.join(", ");
-  return field.default === null ? "" : String(field.default);
+  return inputValue(field, field.default);
 }
 
 export function defaultValues(fields: ConfigField[]): FormValues {
@@ -110,6 +115,40 @@ export function standingErrors(server: Record<string, string>, sent: FormValues,
 /** The criterion online RL scores on with reward checkpoint `id`: its first, if it judges per criterion. */
 export function defaultRewardCriterion(checkpoints: Checkpoint[], id: number | null): string {
   return checkpoints.find((c) => c.id === id)?.criteria[0] ?? "";
+}
+
+/** What the form starts from when a checkpoint, the address or a finished run seeds it. */
+export interface FormSeed {
+  stage: Stage;
+  base_checkpoint: number | null;
+  reward_checkpoint: number | null;
+  /** "Run again with these settings": the run, and what it ran on besides its checkpoints. */
+  rerun?: { run: number; status: string; base_model: string; snapshot: number | null; config: Record<string, ConfigValue>; force: boolean };
+}
+
+/** The form filled as `run` was started: its stage, base (its checkpoint, else its model path),
+ * reward model, snapshot and settings. Nothing is sent until the admin starts it. */
+export function rerunSeed(run: TrainingRun): FormSeed {
+  return {
+    stage: run.stage,
+    base_checkpoint: run.base_checkpoint,
+    reward_checkpoint: run.reward_checkpoint,
+    rerun: {
+      run: run.id, status: run.status, base_model: run.base_checkpoint === null ? run.base_model : "",
+      snapshot: run.snapshot, config: run.config, force: run.force,
+    },
+  };
+}
+
+/** The inputs of a stage's fields holding `config`'s values; a field it lacks keeps its default. */
+export function seededValues(fields: ConfigField[], config: Record<string, ConfigValue>): FormValues {
+  return Object.fromEntries(fields.map((f) => [f.name, f.name in config ? inputValue(f, config[f.name]) : defaultValue(f)]));
+}
+
+/** The settings of `config` the stage no longer has (renamed or removed since): said, not dropped silently. */
+export function unknownSettings(fields: ConfigField[], config: Record<string, ConfigValue>): string[] {
+  const known = new Set(fields.map((f) => f.name));
+  return Object.keys(config).filter((name) => !known.has(name));
 }
 
 export interface RunSeed {

@@ -1,10 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { RunMetric, TrainingRun } from "../types";
+import { metricText } from "./format";
 import {
   attemptsText,
   compareFromQuery,
+  configText,
   finalFigures,
+  overlayDefault,
   overlayMetrics,
+  overlayMissing,
   overlaySeries,
   runSettings,
   settingText,
@@ -46,6 +50,26 @@ describe("run settings", () => {
   });
 });
 
+describe("one text per number on the run pages", () => {
+  it("reads the same learning rate alike in the list, on the card and among the final figures", () => {
+    const config = { learning_rate: 5.9e-5, epochs: 2, lora_r: 0 };
+    const listed = runSettings(run({ config })).find((f) => f.key === "learning_rate")?.text;
+    const result = { metrics: { loss: 5.9e-5 } };
+    expect(listed).toBe("5.9e-5");
+    expect(configText(5.9e-5)).toBe(listed); // the run card's settings
+    expect(finalFigures(run({ result }))[0].text).toBe(listed);
+    expect(metricText("learning_rate", 5.9e-5)).toBe(listed); // checkpoint chips, chart legends
+  });
+
+  it("lists any config value: lists joined, null as none, flags as they are", () => {
+    expect(configText(null)).toBe("none");
+    expect(configText(["overall", "harmless"])).toBe("overall, harmless");
+    expect(configText(true)).toBe("true");
+    expect(configText("bf16")).toBe("bf16");
+    expect(configText(64)).toBe("64");
+  });
+});
+
 describe("final figures", () => {
   it("shows held-out figures first, accuracy as a share with its verdict", () => {
     const result = { metrics: { loss: 0.41234, accuracy: 0.9, val_accuracy: 0.55, val_count: 20, learning_rate: 1e-5, val_mean_margin: 0.8 } };
@@ -77,6 +101,32 @@ describe("overlay", () => {
     const series = overlaySeries(runs, new Map([[3, first], [5, second], [7, []]]), "loss");
     expect(series.map((s) => s.label)).toEqual(["#3 reward", "#5 dpo"]);
     expect(series[0].points).toEqual([{ x: 1, y: 0.7 }, { x: 2, y: 0.6 }]);
+  });
+
+  it("opens on a metric every run recorded: reward for online RL runs, which log no loss", () => {
+    const grpo = [metric(1, { reward: 0.1, kl: 0.01 }), metric(2, { reward: 0.3, kl: 0.02 })];
+    const rloo = [metric(1, { reward: 0.2, kl: 0.05 })];
+    const dpo = [metric(1, { loss: 0.69, reward: 0.0 })];
+    expect(overlayDefault([grpo, rloo])).toBe("reward");
+    expect(overlayDefault([dpo, grpo, rloo])).toBe("reward"); // loss is first in order, but only one run has it
+    expect(overlayDefault([first, second])).toBe("loss"); // loss where every run has it
+  });
+
+  it("falls back to the first metric most runs recorded, and to none before any", () => {
+    const dpo = [metric(1, { loss: 0.69 })];
+    const kto = [metric(1, { loss: 0.5, kl: 0.1 })];
+    const grpo = [metric(1, { kl: 0.2 }), metric(2, { kl: Number.NaN })];
+    expect(overlayDefault([dpo, kto, grpo])).toBe("loss"); // two of three; kl too, but later in order
+    expect(overlayDefault([dpo, [], [metric(1, { reward: 1 })], [metric(1, { reward: 2 })]])).toBe("reward");
+    expect(overlayDefault([[], []])).toBeNull();
+  });
+
+  it("says which runs a chosen metric leaves out", () => {
+    const runs = [run({ id: 3 }), run({ id: 5, stage: "grpo" }), run({ id: 7, stage: "rloo" })];
+    const byRun = new Map([[3, first], [5, [metric(1, { reward: 1 })]], [7, []]]);
+    expect(overlayMissing(runs, byRun, "loss")).toBe("Not drawn: #5 grpo and #7 rloo recorded no loss.");
+    expect(overlayMissing(runs.slice(0, 2), byRun, "reward")).toBe("Not drawn: #3 reward recorded no reward.");
+    expect(overlayMissing(runs.slice(0, 1), byRun, "loss")).toBeNull();
   });
 
   it("selects at most max runs and drops one when unticked", () => {

@@ -1,9 +1,10 @@
 // A run in one table row: its key settings and the final figures it recorded, and the runs'
 // curves laid over each other for comparison. Pure.
 
-import type { RunMetric, TrainingRun } from "../types";
+import type { ConfigValue, RunMetric, TrainingRun } from "../types";
 import { accuracyVerdict, type Verdict } from "./accuracyVerdict";
-import { formatTick, type Point } from "./chartScale";
+import type { Point } from "./chartScale";
+import { figure, metricText } from "./format";
 import { metricPanels, seriesPoints } from "./metricsSeries";
 
 export interface Fact {
@@ -12,9 +13,16 @@ export interface Fact {
   text: string;
 }
 
-/** A setting as it reads in a table cell: 0.0005 → "5e-4", 0.1 → "0.1", 8 → "8". */
+/** A setting as it reads in a table cell: 0.0005 → "5e-4", 0.1 → "0.1", 8 → "8" (format's figure). */
 export function settingText(value: number): string {
-  return formatTick(value, 3);
+  return figure(value);
+}
+
+/** Any config value as the run's card lists it: numbers as settingText, lists joined, null "none". */
+export function configText(value: ConfigValue): string {
+  if (value === null) return "none";
+  if (typeof value === "number") return settingText(value);
+  return Array.isArray(value) ? value.join(", ") : String(value);
 }
 
 const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
@@ -86,9 +94,9 @@ export function finalFigures(run: TrainingRun, limit = 3): FinalFigure[] {
     const value = values[key];
     if (typeof value !== "number" || !Number.isFinite(value) || figures.length >= limit) continue;
     const share = key.includes("accuracy");
-    const figure: FinalFigure = { key, label: key.replace(/_/g, " "), text: share ? `${(value * 100).toFixed(1)}%` : formatTick(value, 3) };
-    if (share) figure.verdict = accuracyVerdict(value, key.startsWith("val_") ? count : null);
-    figures.push(figure);
+    const final: FinalFigure = { key, label: key.replace(/_/g, " "), text: metricText(key, value) };
+    if (share) final.verdict = accuracyVerdict(value, key.startsWith("val_") ? count : null);
+    figures.push(final);
   }
   return figures;
 }
@@ -112,6 +120,31 @@ export function overlaySeries(runs: TrainingRun[], metricsByRun: Map<number, Run
     if (points.some((p) => p.y !== null)) series.push({ key: `run-${run.id}`, label: `#${run.id} ${run.stage}`, points });
   }
   return series;
+}
+
+const records = (metrics: RunMetric[], key: string) => metrics.some((m) => Number.isFinite(m.values[key]));
+
+/**
+ * The metric an overlay opens on: the first, in panel order, that every run recorded, else the
+ * first that most of them did; null while none has any. Loss comes first only where all have it:
+ * GRPO, RLOO and PPO runs log reward, so opening on loss drew nothing of them.
+ */
+export function overlayDefault(metricsByRun: RunMetric[][]): string | null {
+  let best: string | null = null;
+  let most = 0;
+  for (const key of overlayMetrics(metricsByRun)) {
+    const count = metricsByRun.filter((metrics) => records(metrics, key)).length;
+    if (count > most) [best, most] = [key, count];
+  }
+  return best;
+}
+
+/** Which runs the chart of `metric` leaves out for lack of it, as a sentence; null when none. */
+export function overlayMissing(runs: TrainingRun[], metricsByRun: Map<number, RunMetric[]>, metric: string): string | null {
+  const missing = runs.filter((run) => !records(metricsByRun.get(run.id) ?? [], metric)).map((run) => `#${run.id} ${run.stage}`);
+  if (missing.length === 0) return null;
+  const names = missing.length === 1 ? missing[0] : `${missing.slice(0, -1).join(", ")} and ${missing[missing.length - 1]}`;
+  return `Not drawn: ${names} recorded no ${metric.replace(/_/g, " ")}.`;
 }
 
 /** The selection after ticking `id` on or off; at most `max` runs (the chart's colours). */

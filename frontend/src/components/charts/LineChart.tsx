@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
-import { type Domain, type Point, ema, extent, formatTicks, linear, linePath, niceDomain, padded, thin, ticks } from "../../logic/chartScale";
+import { type Domain, type Point, ema, extent, formatTicks, linear, linePath, padded, thin, ticks, valueAxis } from "../../logic/chartScale";
+import { figure, percent } from "../../logic/format";
 
 export interface Series {
   key: string;
@@ -20,7 +21,7 @@ interface Props {
 }
 
 const WIDTH = 460;
-const LEFT = 44;
+const LEFT = 54; // room for a nine-character tick label ("-9.98e-10", chartScale's longest)
 const RIGHT = 10;
 const TOP = 8;
 const BOTTOM = 20;
@@ -28,11 +29,9 @@ const MAX_POINTS = 600;
 
 type Scale = (value: number) => number;
 
+/** A legend's value: as the run screens print every figure (format's figure), or a share. */
 function show(value: number | null | undefined, share?: boolean): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return "—";
-  if (share) return `${(value * 100).toFixed(1)}%`;
-  const size = Math.abs(value);
-  return size !== 0 && (size < 1e-3 || size >= 1e5) ? value.toExponential(2) : value.toPrecision(4).replace(/\.?0+$/, "");
+  return share ? percent(value, 1) : figure(value);
 }
 
 /** The value of `s` at `step`, or null where it has none. */
@@ -50,15 +49,16 @@ function lastValue(s: Series): number | null {
 function frame(series: Series[], share: boolean | undefined, height: number) {
   const all = series.flatMap((s) => s.points);
   const xDomain = padded(extent(all.map((p) => p.x)), [0, 1]);
-  const yDomain: Domain = share ? [0, 1] : niceDomain(padded(extent(all.map((p) => p.y))), 3);
-  const yTicks = ticks(yDomain, 3);
+  const values = share ? null : valueAxis(all.map((p) => p.y), 3);
+  const yDomain: Domain = values?.domain ?? [0, 1];
+  const yTicks = values?.ticks ?? ticks(yDomain, 3);
   const xTicks = ticks(xDomain, 5).filter((tick) => Number.isInteger(tick));
   return {
     xDomain,
     x: linear(xDomain, [LEFT, WIDTH - RIGHT]),
     y: linear(yDomain, [height - BOTTOM, TOP]),
     yTicks,
-    yLabels: share ? formatTicks(yTicks.map((t) => t * 100)).map((l) => `${l}%`) : formatTicks(yTicks),
+    yLabels: values?.labels ?? formatTicks(yTicks.map((t) => t * 100)).map((l) => `${l}%`),
     xTicks,
     xLabels: formatTicks(xTicks),
     steps: [...new Set(all.filter((p) => p.y !== null && p.y !== undefined).map((p) => p.x))].sort((a, b) => a - b),

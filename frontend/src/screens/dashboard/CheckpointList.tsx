@@ -1,5 +1,5 @@
 import { accuracyVerdict } from "../../logic/accuracyVerdict";
-import { ago } from "../../logic/format";
+import { ago, metricText } from "../../logic/format";
 import { type RunSeed, seedsFor } from "../../logic/runForm";
 import { hrefFor } from "../../router";
 import type { Checkpoint, StageConfig } from "../../types";
@@ -20,7 +20,7 @@ export function MetricChips({ metrics }: { metrics: Record<string, unknown> }) {
       {entries.map(([key, value]) => (
         <span key={key} class={`chip metric-chip${key === "val_accuracy" ? verdictClass(value, metrics.val_count) : ""}`} title={key === "val_accuracy" ? verdictTitle(value, metrics.val_count) : undefined}>
           {key.replace(/_/g, " ")}{" "}
-          <strong>{key.includes("accuracy") ? `${(value * 100).toFixed(1)}%` : Number.isInteger(value) ? value : value.toPrecision(3)}</strong>
+          <strong>{metricText(key, value)}</strong>
         </span>
       ))}
     </span>

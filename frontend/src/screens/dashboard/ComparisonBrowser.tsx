@@ -202,11 +202,11 @@ function ComparisonTable({ project, rows, filters, onSort }: {
         <thead>
           <tr>
             {header("id", true)}
-            <th>Prompt</th>
-            <th>Models</th>
+            <th class="cmp-unsorted">Prompt</th>
+            <th class="cmp-unsorted">Models</th>
             {header("judgment_count", true)}
-            <th class="num" title={MAJORITY_SHARE_TITLE}>Majority share</th>
-            <th>Flags</th>
+            <th class="num cmp-unsorted" title={MAJORITY_SHARE_TITLE}>Majority share</th>
+            <th class="cmp-unsorted">Flags</th>
             {header("created_at")}
           </tr>
         </thead>
@@ -225,27 +225,27 @@ function Row({ project, row }: { project: Project; row: ComparisonRow }) {
   const flags = flagText(row);
   return (
     <tr data-testid={`comparison-row-${row.id}`} data-gold={row.is_gold ? "1" : "0"}>
-      <td class="num"><a href={href} data-nav onClick={remember} aria-label={`Open comparison #${row.id}`}>#{row.id}</a></td>
+      <td class="num cmp-id"><a href={href} data-nav onClick={remember} aria-label={`Open comparison #${row.id}`}>#{row.id}</a></td>
       <td class="comparison-prompt-cell">
         <a href={href} data-nav onClick={remember} class="comparison-excerpt" dir="auto" data-testid="comparison-excerpt">
           {row.prompt_excerpt || <span class="muted">(empty prompt)</span>}
         </a>
         {row.is_gold && <span class="badge gold-badge" data-testid="comparison-gold">gold</span>}
       </td>
-      <td>
+      <td class="cmp-models" data-label="Models">
         <span class="comparison-models">
           {row.model_names.map((name, i) => (
             <span key={i} class="comparison-model"><span class="muted">{LETTERS[i]?.toUpperCase()}</span> {name || "unknown"}</span>
           ))}
         </span>
       </td>
-      <td class="num" data-testid="comparison-judgments">
+      <td class="num cmp-judgments" data-label="Judgments" data-testid="comparison-judgments">
         {judgmentText(row)}
         {!row.is_gold && <span class={`judged-pill judged-${status}`}>{status}</span>}
       </td>
-      <td class="num" title={MAJORITY_SHARE_TITLE}>{agreementText(row.agreement)}</td>
-      <td>{flags ? <span class={`chip${row.open_flags ? " reason-unsafe" : ""}`} data-testid="comparison-flags">{flags}</span> : <span class="muted">—</span>}</td>
-      <td class="small nowrap" title={new Date(row.created_at).toLocaleString()}>{ago(row.created_at)}</td>
+      <td class="num cmp-share" data-label="Majority share" title={MAJORITY_SHARE_TITLE}>{agreementText(row.agreement)}</td>
+      <td class="cmp-flags" data-label="Flags">{flags ? <span class={`chip${row.open_flags ? " reason-unsafe" : ""}`} data-testid="comparison-flags">{flags}</span> : <span class="muted">—</span>}</td>
+      <td class="small nowrap cmp-added" data-label="Added" title={new Date(row.created_at).toLocaleString()}>{ago(row.created_at)}</td>
     </tr>
   );
 }

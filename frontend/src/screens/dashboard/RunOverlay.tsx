@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { getRunMetrics } from "../../api";
 import { LineChart } from "../../components/charts/LineChart";
 import { lastStep, mergeMetrics } from "../../logic/metricsSeries";
-import { overlayMetrics, overlaySeries } from "../../logic/runSummary";
+import { overlayDefault, overlayMetrics, overlayMissing, overlaySeries } from "../../logic/runSummary";
 import type { RunMetric, TrainingRun } from "../../types";
 import { errorText } from "./usePolled";
 
@@ -37,10 +37,13 @@ function useRunsMetrics(runs: TrainingRun[]): [Map<number, RunMetric[]>, string]
 /** The ticked runs' curves of one metric on one chart, a colour and a legend entry per run. */
 export function RunOverlay({ runs, onClear }: { runs: TrainingRun[]; onClear: () => void }) {
   const [metricsByRun, error] = useRunsMetrics(runs);
-  const choices = overlayMetrics(runs.map((run) => metricsByRun.get(run.id) ?? []));
-  const [chosen, setChosen] = useState("loss");
-  const metric = choices.includes(chosen) ? chosen : (choices[0] ?? chosen);
+  const held = runs.map((run) => metricsByRun.get(run.id) ?? []);
+  const choices = overlayMetrics(held);
+  // null until the admin picks one: the default follows the runs' metrics as they arrive
+  const [chosen, setChosen] = useState<string | null>(null);
+  const metric = chosen !== null && choices.includes(chosen) ? chosen : (overlayDefault(held) ?? "");
   const series = overlaySeries(runs, metricsByRun, metric);
+  const missing = metric ? overlayMissing(runs, metricsByRun, metric) : null;
   return (
     <section class="card" data-testid="run-overlay">
       <header class="card-head">
@@ -57,6 +60,7 @@ export function RunOverlay({ runs, onClear }: { runs: TrainingRun[]; onClear: ()
         <button class="btn btn-ghost btn-sm" type="button" onClick={onClear} data-testid="overlay-clear">Clear selection</button>
       </div>
       {error && <div class="error-box" role="alert">{error}</div>}
+      {missing && series.length > 0 && <p class="muted small" data-testid="overlay-missing">{missing}</p>}
       {series.length === 0 ? (
         <p class="muted pending-note">{choices.length ? "None of these runs recorded this metric." : "These runs recorded no metrics yet."}</p>
       ) : (

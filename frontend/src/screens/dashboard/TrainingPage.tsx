@@ -1,6 +1,6 @@
-import { useRef, useState } from "preact/hooks";
-import { getTrainingConfigs, listCheckpoints, listRuns, listSnapshots } from "../../api";
-import type { RunSeed } from "../../logic/runForm";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { getRun, getTrainingConfigs, listCheckpoints, listRuns, listSnapshots } from "../../api";
+import { type RunSeed, rerunSeed, unknownSettings } from "../../logic/runForm";
 import { compareFromQuery, toggleSelected, withCompare } from "../../logic/runSummary";
 import { hrefFor, navigate } from "../../router";
 import type { Checkpoint, Project, Stage, StageConfig, TrainingRun } from "../../types";
@@ -8,7 +8,7 @@ import { CheckpointList } from "./CheckpointList";
 import { type FormSeed, RunForm } from "./RunForm";
 import { ACTIVE, RunList } from "./RunList";
 import { RunOverlay } from "./RunOverlay";
-import { type Loaded, usePolled } from "./usePolled";
+import { errorText, type Loaded, usePolled } from "./usePolled";
 
 const LIVE_EVERY_MS = 2_000;
 const IDLE_EVERY_MS = 15_000;
@@ -20,6 +20,22 @@ function seedFromQuery(): FormSeed | null {
   if (!stage) return null;
   const id = (key: string) => (params.get(key) ? Number(params.get(key)) : null);
   return { stage, base_checkpoint: id("base_checkpoint"), reward_checkpoint: id("reward_checkpoint") };
+}
+
+/** "Run again with these settings" (?rerun=ID, from the run's page): that run, read once, seeds
+ * the form; the error says why it could not. */
+function useRerun(projectId: number, setSeed: (seed: FormSeed) => void): string {
+  const [raw] = useState(() => new URLSearchParams(location.search).get("rerun"));
+  const runId = raw !== null && /^[1-9]\d{0,17}$/.test(raw) ? Number(raw) : null;
+  const [error, setError] = useState(raw !== null && runId === null ? `"rerun=${raw.slice(0, 40)}" in the address names no run: it takes a run's number.` : "");
+  useEffect(() => {
+    if (runId === null) return;
+    getRun(runId).then(
+      (run) => (run.project === projectId ? setSeed(rerunSeed(run)) : setError(`Run #${runId} is not one of this project's runs.`)),
+      (e) => setError(`Could not load run #${runId} to run it again: ${errorText(e)}`),
+    );
+  }, [runId, projectId]);
+  return error;
 }
 
 const anyActive = (list: TrainingRun[] | null) => (list ?? []).some((run) => ACTIVE.has(run.status));
@@ -41,6 +57,7 @@ const MAX_OVERLAY = 6;
 export function TrainingPage({ project }: { project: Project }) {
   const { configs, runs, live, checkpoints, snapshots, reloadRuns, reloadCheckpoints, reloadSnapshots } = useTrainingData(project.id);
   const [seed, setSeed] = useState<FormSeed | null>(seedFromQuery);
+  const rerunError = useRerun(project.id, setSeed);
   const formRef = useRef<HTMLElement>(null);
 
   const onSeed = (next: RunSeed) => {
@@ -65,6 +82,8 @@ export function TrainingPage({ project }: { project: Project }) {
         </header>
         {configs.state === "loading" && <div class="skeleton" style={{ height: "200px" }} />}
         {configs.state === "error" && <div class="error-box">Could not load the stage settings: {configs.message}</div>}
+        {rerunError && <div class="error-box" role="alert">{rerunError}</div>}
+        {seed?.rerun && <RerunNote rerun={seed.rerun} stage={stages.find((s) => s.stage === seed.stage)} />}
         {configs.state === "ready" && (
           <RunForm project={project} stages={stages} checkpoints={checkpointList} seed={seed} onCreated={onCreated}
             snapshots={snapshots.state === "ready" ? snapshots.data : []} />
@@ -73,6 +92,17 @@ export function TrainingPage({ project }: { project: Project }) {
       <RunsCard runs={runs} live={live} checkpoints={checkpointList} reload={reloadRuns} />
       <CheckpointsCard checkpoints={checkpointList} stages={stages} onSeed={onSeed} />
     </div>
+  );
+}
+
+/** Whose settings the form holds, that nothing starts until Start, and what could not be carried over. */
+function RerunNote({ rerun, stage }: { rerun: NonNullable<FormSeed["rerun"]>; stage: StageConfig | undefined }) {
+  const dropped = stage ? unknownSettings(stage.fields, rerun.config) : [];
+  return (
+    <p class="muted pending-note" data-testid="rerun-note">
+      The settings of run #{rerun.run} ({rerun.status}): change what you like; nothing starts until you press Start.
+      {dropped.length > 0 && ` Not carried over, as ${stage?.stage} no longer has them: ${dropped.join(", ")}.`}
+    </p>
   );
 }
 

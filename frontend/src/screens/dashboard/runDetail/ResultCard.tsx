@@ -1,4 +1,4 @@
-import { ago, duration } from "../../../logic/format";
+import { ago, duration, figure } from "../../../logic/format";
 import { type RunSeed, seedsFor } from "../../../logic/runForm";
 import { writtenSnapshots } from "../../../logic/runSummary";
 import { hrefFor } from "../../../router";
@@ -38,7 +38,7 @@ export function ResultCard({ run, produced, project, stages }: Props) {
       {summary.length > 0 && (
         <div class="chips">
           {summary.map(([key, value]) => (
-            <span key={key} class="chip">{key.replace(/_/g, " ")} <strong>{Number.isInteger(value) ? String(value) : (value as number).toPrecision(3)}</strong></span>
+            <span key={key} class="chip">{key.replace(/_/g, " ")} <strong>{figure(value as number)}</strong></span>
           ))}
         </div>
       )}

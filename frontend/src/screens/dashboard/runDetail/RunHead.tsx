@@ -2,7 +2,8 @@ import { useState } from "preact/hooks";
 import { cancelRun } from "../../../api";
 import { ConfirmButton } from "../../../components/ConfirmButton";
 import { ago } from "../../../logic/format";
-import { attemptsText } from "../../../logic/runSummary";
+import { attemptsText, configText } from "../../../logic/runSummary";
+import { hrefFor } from "../../../router";
 import type { Checkpoint, TrainingRun } from "../../../types";
 import { ACTIVE, RunProgress, StatusPill, baseLabel, runDuration } from "../RunList";
 import { errorText } from "../usePolled";
@@ -45,6 +46,12 @@ export function RunHead({ run, checkpoints, restart }: Props) {
           <ConfirmButton label="Cancel run" question={cancelQuestion(run)} confirm="Yes, cancel"
             onConfirm={cancel} testId="run-cancel" />
         )}
+        {!ACTIVE.has(run.status) && (
+          <a class="btn btn-sm" href={`${hrefFor({ name: "dashboard", projectId: run.project, tab: "training" })}?rerun=${run.id}`} data-nav
+            title="Open the run form filled with this run's stage, inputs and settings; nothing starts until you press Start" data-testid="run-again">
+            Run again with these settings
+          </a>
+        )}
       </div>
       <RunProgress run={run} />
       {cancelError && <div class="error-box" role="alert">{cancelError}</div>}
@@ -53,7 +60,7 @@ export function RunHead({ run, checkpoints, restart }: Props) {
         <summary>Settings</summary>
         <div class="chips">
           {Object.entries(run.config).map(([key, value]) => (
-            <span key={key} class="chip">{key} <strong>{value === null ? "none" : String(value)}</strong></span>
+            <span key={key} class="chip" data-setting={key}>{key} <strong>{configText(value)}</strong></span>
           ))}
         </div>
       </details>

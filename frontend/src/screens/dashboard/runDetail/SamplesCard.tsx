@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { getRunSamples } from "../../../api";
+import { figure } from "../../../logic/format";
 import type { RunSample, RunSamples, TrainingRun } from "../../../types";
 import { errorText } from "../usePolled";
 
@@ -61,7 +62,7 @@ function SampleItem({ sample }: { sample: RunSample }) {
   return (
     <article class="run-sample" style={{ display: "grid", gap: "4px", marginTop: "12px" }} data-testid="run-sample">
       <div class="chips">
-        {sample.score !== null && <span class="chip">score <strong>{sample.score.toPrecision(3)}</strong></span>}
+        {sample.score !== null && <span class="chip">score <strong>{figure(sample.score)}</strong></span>}
         {sample.truncated === true && <span class="chip" title="Cut at max_new_tokens before it ended">truncated</span>}
       </div>
       <div class="muted small">Prompt</div>

@@ -46,7 +46,7 @@ export function BaseField({ config, bases, form }: { config: StageConfig; bases:
         </span>
       </span>
       {base.mode === "checkpoint" ? (
-        <select value={base.checkpoint ?? ""} onChange={(e) => base.choose("checkpoint", selected(e))} data-testid="run-base-checkpoint">
+        <select value={base.checkpoint ?? ""} onChange={(e) => base.choose("checkpoint", selected(e))} aria-label="Start from checkpoint" data-testid="run-base-checkpoint">
           <option value="">Choose a {baseKinds(config, form.values).join(" or ")} checkpoint…</option>
           {bases.map((c) => <option key={c.id} value={c.id}>{c.name} ({c.kind})</option>)}
         </select>

@@ -5,18 +5,13 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, createRun } from "../../../api";
 import { newClientKey } from "../../../ids";
 import {
-  defaultRewardCriterion, defaultValues, type FormValues, missingChoices, newestBase, parseConfig, runRequest,
-  serverFieldError, standingErrors, switchStage,
+  defaultRewardCriterion, defaultValues, type FormSeed, type FormValues, missingChoices, newestBase, parseConfig, runRequest,
+  seededValues, serverFieldError, standingErrors, switchStage,
 } from "../../../logic/runForm";
 import type { Checkpoint, Project, Stage, StageConfig, TrainingRun } from "../../../types";
 import { errorText } from "../usePolled";
 
-/** What the form starts from when a checkpoint seeds it. */
-export interface FormSeed {
-  stage: Stage;
-  base_checkpoint: number | null;
-  reward_checkpoint: number | null;
-}
+export type { FormSeed };
 
 export interface RunFormProps {
   project: Project;
@@ -115,14 +110,27 @@ export function useRunForm({ project, stages, checkpoints, seed, onCreated }: Ru
     setSnapshot(null);
     sent.clear();
   };
+  // A run again: after chooseStage, so its values and snapshot replace the stage's defaults; the
+  // reward model without chooseReward, which would reset the criterion the run scored on.
+  const applyRerun = (from: FormSeed, rerun: NonNullable<FormSeed["rerun"]>) => {
+    const next = stages.find((s) => s.stage === from.stage);
+    if (next) setValues(seededValues(next.fields, rerun.config));
+    setSnapshot(rerun.snapshot);
+    setRewardCheckpoint(from.reward_checkpoint);
+    setForce(rerun.force);
+    if (from.base_checkpoint === null) base.typeModel(rerun.base_model);
+    sent.clear();
+  };
   const chooseReward = (id: number | null) => {
     setRewardCheckpoint(id);
     setValues((current) => ({ ...current, reward_criterion: defaultRewardCriterion(checkpoints, id) }));
   };
   useSeed(seed, (from) => {
     chooseStage(from.stage);
+    if (from.rerun) applyRerun(from, from.rerun);
     if (from.base_checkpoint !== null) base.choose("checkpoint", from.base_checkpoint);
-    if (from.reward_checkpoint !== null) chooseReward(from.reward_checkpoint);
+    else if (from.rerun) base.choose("model", null);
+    if (from.reward_checkpoint !== null && !from.rerun) chooseReward(from.reward_checkpoint);
   });
   const choices = {
     stage, baseMode: base.mode, baseModel: base.model, baseCheckpoint: base.checkpoint, rewardCheckpoint, snapshot, force,
