@@ -29,7 +29,9 @@ if [ -f frontend/package.json ]; then
   lock_stamp="frontend/node_modules/.installed-$(sha256sum frontend/package-lock.json | cut -c1-16)"
   if [ ! -f "$lock_stamp" ]; then
     echo "== installing frontend packages"
-    (cd frontend && npm ci --no-audit --no-fund --loglevel=error)
+    # --include=dev: the build tools and axe-core (tests/browser/test_accessibility.py) are dev
+    # dependencies, which npm would leave out where NODE_ENV=production is set.
+    (cd frontend && npm ci --include=dev --no-audit --no-fund --loglevel=error)
     touch "$lock_stamp"
   fi
   echo "== building the frontend"

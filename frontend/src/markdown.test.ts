@@ -17,6 +17,13 @@ describe("renderMarkdown (model output)", () => {
     expect(host.querySelector(".code-lang")?.textContent).toBe("python");
   });
 
+  it("lets the keyboard reach code blocks and tables, which scroll sideways", () => {
+    const host = dom(renderMarkdown("```\nx = 1\n```\n\n| a | b |\n| - | - |\n| 1 | 2 |\n\nplain `code`"));
+    expect(host.querySelector("pre")?.getAttribute("tabindex")).toBe("0");
+    expect(host.querySelector("table")?.getAttribute("tabindex")).toBe("0");
+    expect(host.querySelectorAll("[tabindex]")).toHaveLength(2); // not the paragraph, nor inline code
+  });
+
   it("shows raw HTML as text and creates no element from it", () => {
     const source = 'Hi <img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> <b onclick="x()">b</b>';
     const host = dom(renderMarkdown(source));

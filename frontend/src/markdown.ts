@@ -91,6 +91,10 @@ export function showHiddenCharacters(text: string): string {
   return text.replace(HIDDEN_CHARACTERS, (found) => `⟪${hiddenCharacterName(found)[0]}⟫`);
 }
 
+/** Blocks that scroll sideways when wider than their box (markdown.css): each takes keyboard focus,
+ * so that the arrow keys scroll it for someone without a mouse (WCAG 2.1.1). */
+const SCROLLING_BLOCKS = new Set(["PRE", "TABLE"]);
+
 /** The blocks that get dir="auto": each finds its own direction from its first strong letter. */
 const DIRECTED_BLOCKS = new Set(["P", "LI", "UL", "OL", "BLOCKQUOTE", "H1", "H2", "H3", "H4", "H5", "H6", "TD", "TH", "DT", "DD", "DETAILS", "SUMMARY"]);
 
@@ -142,6 +146,7 @@ function getPurifier(): ReturnType<typeof DOMPurify> {
   purifier.addHook("afterSanitizeAttributes", (node) => {
     // An admin's own dir in guidelines stays; everything else finds its direction per block.
     if (DIRECTED_BLOCKS.has(node.nodeName) && !node.hasAttribute("dir")) node.setAttribute("dir", "auto");
+    if (SCROLLING_BLOCKS.has(node.nodeName)) node.setAttribute("tabindex", "0");
     if (node.nodeName !== "A") return;
     const href = node.getAttribute("href") ?? "";
     if (!SAFE_URL.test(href.trim())) {

@@ -15,11 +15,12 @@ export function TopBar({ title, children }: Props) {
         <span class="brand-mark" aria-hidden="true">P</span>
         <span>Preference Studio</span>
       </a>
+      {/* The screen's title is its one h1 (the project list, with none here, has its own). */}
       {title ? (
-        <div class="topbar-title">
-          <span class="sep">/</span>
+        <h1 class="topbar-title">
+          <span class="sep" aria-hidden="true">/</span>
           {title}
-        </div>
+        </h1>
       ) : null}
       <div class="topbar-spacer" />
       <div class="topbar-tools">{children}</div>

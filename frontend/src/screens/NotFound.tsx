@@ -7,7 +7,7 @@ export function mountNotFound(root: HTMLElement, path: string): () => void {
       <TopBar />
       <main class="page">
         <div class="empty-state">
-          <h2>Nothing here</h2>
+          <h1>Nothing here</h1>
           <p>
             No screen at <code>{path}</code>. <a href="/" data-nav>Back to your projects</a>
           </p>

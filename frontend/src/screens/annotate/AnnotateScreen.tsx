@@ -23,6 +23,7 @@ import { ProgressMeter } from "./ProgressMeter";
 import { RejectedNotice } from "./RejectedNotice";
 import { type AnnotationSession, useAnnotationSession } from "./useAnnotationSession";
 import { useGuidelinesToggle } from "./useGuidelinesToggle";
+import { useKeptFocus } from "./useKeptFocus";
 import { type Overlay, type ScreenControls, useScreenKeys } from "./useScreenKeys";
 
 export function mountAnnotate(root: HTMLElement, projectId: number): () => void {
@@ -44,8 +45,10 @@ function AnnotateScreen({ projectId }: { projectId: number }) {
   };
   const keyContext = project && draft ? keyContextFor(project, draft) : null;
   useScreenKeys({ controls, keyContext, overlay });
+  const screen = useRef<HTMLDivElement>(null);
+  useKeptFocus(screen);
   return (
-    <div class={`annotate${guidelinesOpen ? " with-guidelines" : ""}`}>
+    <div class={`annotate${guidelinesOpen ? " with-guidelines" : ""}`} ref={screen}>
       <AnnotateTopBar session={session} guidelinesOpen={guidelinesOpen} controls={controls} />
       <div class="annotate-body">
         <div class="work-column">

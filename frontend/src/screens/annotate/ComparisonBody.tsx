@@ -2,9 +2,11 @@
 // stands in for it while loading, after an error, or when nothing is left.
 
 import type { Ref } from "preact";
+import { undoableUntil } from "../../logic/sessionHistory";
 import type { Letter } from "../../types";
 import { Conversation } from "./Conversation";
 import { DemonstrationPanel } from "./DemonstrationPanel";
+import { UNDO_LABEL } from "./DockStatus";
 import { ResponseGrid } from "./ResponseGrid";
 import type { AnnotationSession } from "./useAnnotationSession";
 
@@ -20,7 +22,7 @@ export function ComparisonBody({ session, onCardClick, demoRef, contextOpen, onT
   const { phase, project, comparison, draft } = session;
   if (phase === "loading" || (phase === "ready" && (!comparison || !draft || !project))) return <Loading waiting={session.waiting} />;
   if (phase === "error") return <LoadError message={session.error} onRetry={session.reload} />;
-  if (phase === "empty" || !comparison || !draft || !project) return <AllDone onCheck={session.reload} />;
+  if (phase === "empty" || !comparison || !draft || !project) return <AllDone session={session} />;
   return (
     // Keyed by comparison: the new one mounts afresh, so its short entry animation plays. The outer
     // box (display: contents) is the test hook data-testid="task" issue #19 keeps for tests written against it.
@@ -54,19 +56,30 @@ function LoadError({ message, onRetry }: { message: string; onRetry: () => void 
   return (
     <div class="error-box" role="alert" data-testid="load-error">
       Could not load the next comparison: {message}{" "}
-      <button class="btn btn-sm" onClick={onRetry}>Try again</button>{" "}
+      <button class="btn btn-sm" onClick={onRetry} data-focus-fallback>Try again</button>{" "}
       <a class="btn btn-ghost btn-sm" href="/" data-nav>Back to projects</a>
     </div>
   );
 }
 
-function AllDone({ onCheck }: { onCheck: () => void }) {
+function AllDone({ session }: { session: AnnotationSession }) {
+  const { last } = session;
+  // The dock (and its Undo) goes with the last comparison: the last action can still be taken back.
+  const undoable = last && undoableUntil(last) > Date.now();
   return (
     <div class="empty-state" data-testid="all-done">
-      <h2>All done here</h2>
+      {/* Focus lands here when the last comparison is submitted from the keyboard (useKeptFocus). */}
+      <h2 tabIndex={-1} data-focus-fallback>All done here</h2>
       <p>No comparisons are left for you in this project right now. Thank you!</p>
       <p>
-        <button class="btn" onClick={onCheck}>Check again</button>{" "}
+        <button class="btn" onClick={session.reload}>Check again</button>{" "}
+        {undoable && (
+          <>
+            <button class="btn" onClick={() => void session.undo()} data-testid="undo">
+              {UNDO_LABEL[last.kind]} <span class="muted">#{last.comparison.id}</span>
+            </button>{" "}
+          </>
+        )}
         <a class="btn btn-ghost" href="/" data-nav>Back to projects</a>
       </p>
     </div>

@@ -16,7 +16,9 @@ interface Props {
 /** The bottom dock: one row per criterion (overall first, then the project's), then the actions. */
 export function DecisionDock({ project, draft, snippets, dispatch, status, children }: Props) {
   return (
-    <div class="dock" data-testid="dock">
+    // A landmark of its own (the verdict is not part of the comparison in <main>): a screen reader
+    // jumps straight to it. Where focus goes when the control that had it is gone (useKeptFocus).
+    <section class="dock" aria-label="Verdict" tabIndex={-1} data-focus-fallback data-testid="dock">
       <div class="dock-status">{status}</div>
       <div class="dock-main">
         <div class="dock-criteria">
@@ -26,7 +28,7 @@ export function DecisionDock({ project, draft, snippets, dispatch, status, child
         </div>
         {children}
       </div>
-    </div>
+    </section>
   );
 }
 
@@ -154,12 +156,13 @@ function ScaleSide({ letter, scale, verdict, index, showKeys, choose }: SideProp
         type="button"
         class={`scale-cell side-${letter}${on ? " is-on" : ""}`}
         aria-pressed={on}
-        /* the label alone reads the same on both halves ("slightly better"): name the side */
-        aria-label={`${letter.toUpperCase()} ${scale[strength - 1]}`}
         data-testid={`scale-${index}-${letter}-${strength}`}
         style={{ "--strength": strength }}
         onClick={() => choose(letter, strength)}
       >
+        {/* The label alone reads the same on both halves ("slightly better"): the side is named, in
+            text rather than aria-label, so that the name holds the words shown (speech input). */}
+        <span class="visually-hidden">{letter.toUpperCase()} </span>
         <span class="scale-label">{scale[strength - 1]}</span>
         <span class="scale-digit" aria-hidden="true">{strength}</span>
         {showKeys && <Kbd k={String(strength)} />}

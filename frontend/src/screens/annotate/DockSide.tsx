@@ -21,6 +21,8 @@ export function DockSide({ draft, busy, rationaleRef, dispatch, onSkip, onFlag, 
         class={`rationale${draft.rationale ? " has-text" : ""}`}
         data-testid="rationale"
         placeholder="Rationale (optional) — R"
+        aria-label="Rationale (optional)"
+        aria-keyshortcuts="R"
         rows={1}
         value={draft.rationale}
         onInput={(event) => dispatch({ type: "rationale", text: (event.target as HTMLTextAreaElement).value })}

@@ -11,7 +11,7 @@ import { leaseNotice } from "../../logic/leaseNotice";
 import { type LastAction, undoableUntil } from "../../logic/sessionHistory";
 import type { AnnotationSession } from "./useAnnotationSession";
 
-const UNDO_LABEL: Record<LastAction["kind"], string> = { submit: "Undo submit", skip: "Undo skip", flag: "Undo flag" };
+export const UNDO_LABEL: Record<LastAction["kind"], string> = { submit: "Undo submit", skip: "Undo skip", flag: "Undo flag" };
 
 /** "Last one for now" only when the server said so: a lease-ahead that got no answer is asked again. */
 const AHEAD_LABEL: Record<AheadState, string> = {

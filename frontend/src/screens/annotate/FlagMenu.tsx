@@ -57,6 +57,7 @@ export function FlagMenu(props: Props) {
           class="flag-note"
           type="text"
           placeholder="Note for the admins (optional)"
+          aria-label="Note for the admins (optional)"
           value={note}
           maxLength={2000}
           onInput={(event) => setNote((event.target as HTMLInputElement).value)}
@@ -77,7 +78,7 @@ export function FlagMenu(props: Props) {
 
 function FlagReasons({ index, setIndex }: { index: number; setIndex: (index: number) => void }) {
   return (
-    <div class="flag-options" role="radiogroup">
+    <div class="flag-options" role="radiogroup" aria-label="Reason">
       {FLAG_REASONS.map((option, i) => (
         <label key={option.reason} class={`flag-option${i === index ? " is-on" : ""}`}>
           <input type="radio" name="flag-reason" checked={i === index} onChange={() => setIndex(i)} class="visually-hidden" />

@@ -117,7 +117,6 @@ interface ChipProps {
 }
 
 function RankChip({ letter, rank, tied, selected, lifted, snippet, onPointerDown, onSelect, onTie }: ChipProps) {
-  const place = `${tied ? "equal " : ""}${ordinal(rank)}`;
   return (
     <li
       class={`rank-chip letter-${letter}${selected ? " is-selected" : ""}${lifted ? " is-dragging" : ""}${tied ? " is-tied" : ""}`}
@@ -144,10 +143,12 @@ function RankChip({ letter, rank, tied, selected, lifted, snippet, onPointerDown
         type="button"
         class="rank-chip-button"
         aria-pressed={selected}
-        aria-label={`${place}: response ${letter.toUpperCase()}`}
         onClick={onSelect} /* Enter or Space once Tab got here; a pointer's click selected already */
       >
-        <span class="rank-pos">{ordinal(rank)}</span>
+        {/* Named by its text ("equal 2nd: response B", then the snippet), not an aria-label, so that
+            the name holds the words shown (speech input says what it sees). */}
+        <span class="rank-pos">{tied && <span class="visually-hidden">equal </span>}{ordinal(rank)}</span>
+        <span class="visually-hidden">: response</span>
         <span class="rank-grip" aria-hidden="true">⋮⋮</span>
         <span class={`letter letter-${letter}`}>{letter.toUpperCase()}</span>
         {/* model text, as text (never HTML), in its own direction */}

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { listRejectedJudgments } from "../../api";
 import { ago } from "../../logic/format";
 import { verdictText } from "../../logic/reviewQuery";
@@ -11,19 +11,38 @@ const RECHECK_MS = 5 * 60_000; // reviews come in slowly; a look every few minut
 export function RejectedNotice({ projectId, scale }: { projectId: number; scale: string[] }) {
   const rejected = useRejected(projectId);
   const [open, setOpen] = useState(false);
+  const toggle = useRef<HTMLButtonElement>(null);
+  // A disclosure, not a dialog: it holds no focus, and Tab goes on into it from its button. Closing
+  // it from inside (Close, Esc) puts focus back on the button rather than on nothing.
+  const close = () => {
+    setOpen(false);
+    toggle.current?.focus();
+  };
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (event.key !== "Escape") return;
+    event.stopPropagation(); // the screen's Esc (leave the field) is not meant
+    close();
+  };
   if (rejected.length === 0) return null;
   return (
-    <div class="rejected-notice">
-      <button class="btn btn-ghost btn-sm rejected-count" aria-expanded={open} onClick={() => setOpen(!open)} data-testid="rejected-notice">
+    <div class="rejected-notice" onKeyDown={open ? onKeyDown : undefined}>
+      <button
+        ref={toggle}
+        class="btn btn-ghost btn-sm rejected-count"
+        aria-expanded={open}
+        aria-controls="rejected-list"
+        onClick={() => setOpen(!open)}
+        data-testid="rejected-notice"
+      >
         {rejected.length} rejected
       </button>
       {open && (
-        <div class="rejected-list" role="dialog" aria-label="Rejected judgments" data-testid="rejected-list">
+        <div class="rejected-list" id="rejected-list" role="region" aria-label="Rejected judgments" data-testid="rejected-list">
           <p class="muted">A reviewer rejected these judgments of yours; they no longer count.</p>
           <ul>
             {rejected.map((judgment) => <RejectedItem key={judgment.id} judgment={judgment} scale={scale} />)}
           </ul>
-          <button class="btn btn-sm" onClick={() => setOpen(false)}>Close</button>
+          <button class="btn btn-sm" onClick={close}>Close</button>
         </div>
       )}
     </div>

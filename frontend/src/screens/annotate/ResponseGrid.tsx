@@ -28,14 +28,17 @@ export function ResponseGrid({ responses, scale, draft, onCardClick }: Props) {
             data-testid={`response-${response.letter}`}
           >
             <header class="response-head">
-              <button
-                class="response-choose"
-                onClick={() => onCardClick(response.letter)}
-                title={ranking ? `Select response ${response.letter.toUpperCase()}` : `Response ${response.letter.toUpperCase()} is better`}
-              >
-                <span class={`letter letter-${response.letter}`}>{response.letter.toUpperCase()}</span>
-                <span class="response-title">Response {response.letter.toUpperCase()}</span>
-              </button>
+              {/* A heading per response: a screen reader goes from one to the next (H), past long code. */}
+              <h2 class="response-heading">
+                <button
+                  class="response-choose"
+                  onClick={() => onCardClick(response.letter)}
+                  title={ranking ? `Select response ${response.letter.toUpperCase()}` : `Response ${response.letter.toUpperCase()} is better`}
+                >
+                  <span class={`letter letter-${response.letter}`} aria-hidden="true">{response.letter.toUpperCase()}</span>
+                  <span class="response-title">Response {response.letter.toUpperCase()}</span>
+                </button>
+              </h2>
               {tag.text && <span class={`response-tag tag-${tag.state}`}>{tag.text}</span>}
             </header>
             <ResponseText text={response.text} class="response-body" emptyTestId={`response-empty-${response.letter}`} />

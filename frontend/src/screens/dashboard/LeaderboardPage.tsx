@@ -134,6 +134,8 @@ function RatingTable({ rows, unit }: { rows: LeaderboardRow[]; unit: string }) {
             <th>Model</th>
             <th class="num">Bradley–Terry</th>
             <th class="bar-col">
+              {/* The axis is a drawing: the column still has a name for a screen reader. */}
+              <span class="visually-hidden">Rating with its 95% interval</span>
               <Axis domain={domain} x={x} />
             </th>
             <th class="num" title="Online Elo, in judgment order">Elo</th>

@@ -105,7 +105,7 @@ function MemberTable({ members, save, remove }: { members: Member[]; save: Save;
           <th>User</th>
           <th>Role</th>
           <th>Since</th>
-          <th />
+          <th><span class="visually-hidden">Actions</span></th>
         </tr>
       </thead>
       <tbody>

@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useId, useState } from "preact/hooks";
 import { Markdown } from "../../components/Markdown";
 import { LETTERS, MAX_LEASE_MINUTES, MAX_OVERLAP } from "../../generated/constants";
 import { type ProjectFormValues, withComparisonKind } from "../../logic/projectForm";
@@ -140,11 +140,13 @@ function ListFields({ inputs }: { inputs: Inputs }) {
 
 function GuidelinesField({ inputs }: { inputs: Inputs }) {
   const [preview, setPreview] = useState(false);
+  const id = useId();
   const { values, text, error } = inputs;
   return (
     <div class="field">
+      {/* Not a <label> around the box: the Preview button shares the line, and a label's name would take its text. */}
       <span class="field-label-row">
-        Guidelines <em class="muted">Markdown, shown to annotators</em>
+        <span id={`${id}-label`}>Guidelines</span> <em class="muted" id={`${id}-hint`}>Markdown, shown to annotators</em>
         <button type="button" class="btn btn-ghost btn-sm" aria-pressed={preview} onClick={() => setPreview(!preview)}>
           {preview ? "Edit" : "Preview"}
         </button>
@@ -154,7 +156,14 @@ function GuidelinesField({ inputs }: { inputs: Inputs }) {
           <Markdown text={values.guidelines || "_No guidelines yet._"} trust="guidelines" />
         </div>
       ) : (
-        <textarea rows={8} value={values.guidelines} onInput={text("guidelines")} data-testid="project-guidelines" />
+        <textarea
+          rows={8}
+          value={values.guidelines}
+          onInput={text("guidelines")}
+          aria-labelledby={`${id}-label`}
+          aria-describedby={`${id}-hint`}
+          data-testid="project-guidelines"
+        />
       )}
       {error("guidelines")}
     </div>

@@ -39,7 +39,8 @@ function ReviewScreen({ projectId }: { projectId: number }) {
         )}
       </TopBar>
       <main class="page review-page" data-testid="review-screen">
-        <h1>Review</h1>
+        {/* h2: the top bar's title ("<project> · Review") is the screen's h1. */}
+        <h2 class="page-title">Review</h2>
         <p class="subtitle">
           Accept a judgment, or reject it with a note for its annotator: a rejected judgment leaves the data, and its
           comparison goes back to the pool for someone else. On a gold comparison it still counts in its annotator's gold
