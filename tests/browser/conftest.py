@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -83,15 +84,23 @@ def problems():
     return PageProblems()
 
 
-@pytest.fixture
-def page(chromium, live_server, frontend_dist, problems):
-    context = chromium.new_context(viewport={"width": 1440, "height": 900}, base_url=live_server.url)
+@contextmanager
+def watched_page(chromium, live_server, problems, **context_options):
+    """A desktop-sized page of a new browser context (``context_options`` added to it), failing
+    the test on any uncaught error in the page."""
+    context = chromium.new_context(viewport={"width": 1440, "height": 900}, base_url=live_server.url, **context_options)
     context.set_default_timeout(15_000)
     page = context.new_page()
     problems.watch(page)
     yield page
     context.close()
     assert problems.errors == [], f"uncaught errors in the page: {problems.errors}"
+
+
+@pytest.fixture
+def page(chromium, live_server, frontend_dist, problems):
+    with watched_page(chromium, live_server, problems) as page:
+        yield page
 
 
 @pytest.fixture

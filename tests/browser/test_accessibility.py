@@ -16,7 +16,7 @@ from labeling.annotation.judgments import judgment_create
 from labeling.models import Flag
 from labeling.stats.payload import project_stats_compute
 from labeling.stats.services import project_stats_store
-from tests.browser.conftest import FRONTEND, PASSWORD, REPO, log_in
+from tests.browser.conftest import FRONTEND, PASSWORD, REPO, log_in, watched_page
 from tests.browser.test_annotate_pairwise import CODE_ANSWER, LOOP_ANSWER
 from tests.browser.test_checkpoint_report import write_report
 from tests.browser.test_run_list import finished_run
@@ -54,13 +54,8 @@ def axe_script():
 def page(chromium, live_server, frontend_dist, problems):
     """conftest's page, in a context that lets axe's script past the app's Content-Security-Policy
     (script-src 'self')."""
-    context = chromium.new_context(viewport={"width": 1440, "height": 900}, base_url=live_server.url, bypass_csp=True)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    problems.watch(page)
-    yield page
-    context.close()
-    assert problems.errors == [], f"uncaught errors in the page: {problems.errors}"
+    with watched_page(chromium, live_server, problems, bypass_csp=True) as page:
+        yield page
 
 
 def violation_lines(scheme: str, violations: list[dict]) -> list[str]:
