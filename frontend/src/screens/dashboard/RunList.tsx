@@ -97,7 +97,7 @@ export function RunList({ runs, checkpoints, onChange, selected, onSelect, maxSe
               <th>Final</th>
               <th>Took</th>
               <th>Created</th>
-              <th />
+              <th><span class="sr-only">Actions</span></th>
             </tr>
           </thead>
           <tbody>

@@ -64,6 +64,7 @@ function BaseModelInput({ form }: { form: RunFormState }) {
       <input
         value={model}
         placeholder="a model directory on the workers, or a hub id"
+        aria-label="Base model: a directory on the workers or a hub id"
         aria-describedby="base-model-help"
         onInput={(e) => form.base.typeModel((e.currentTarget as HTMLInputElement).value)}
         data-testid="run-base-model"
