@@ -75,6 +75,20 @@ def test_the_last_submit_lands_on_all_done_whose_undo_brings_it_back(page, annot
     assert not Judgment.objects.filter(comparison=comparison).exists()
 
 
+def test_u_on_all_done_takes_the_last_judgment_back(page, annotator_user):
+    project = ProjectFactory()
+    add_member(project, annotator_user)
+    comparison = make_comparison(project)
+    open_annotate(page, annotator_user, project)
+    for key in ["b", "1", "Enter"]:
+        page.keyboard.press(key)
+    expect(page.get_by_test_id("all-done")).to_be_visible()
+    expect(page.get_by_test_id("save-status")).to_have_text("All saved")
+    page.keyboard.press("u")
+    expect(page.get_by_test_id("comparison")).to_have_attribute("data-comparison", str(comparison.pk))
+    assert not Judgment.objects.filter(comparison=comparison).exists()
+
+
 def test_an_undo_with_nothing_left_to_undo_hands_focus_to_the_dock(page, annotator_user):
     project = ProjectFactory()
     add_member(project, annotator_user)

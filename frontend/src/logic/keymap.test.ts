@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { actionForKey, flagMenuAction, keyHints, letterRuns, rankingLetterKeys, type KeyContext, type KeyInput } from "./keymap";
+import { actionForKey, allDoneAction, flagMenuAction, keyHints, letterRuns, rankingLetterKeys, type KeyContext, type KeyInput } from "./keymap";
 
 const pairwise: KeyContext = {
   comparisonKind: "pairwise", letters: ["a", "b"], scaleSize: 3, allowTies: true, criterionCount: 1,
@@ -194,5 +194,19 @@ describe("flag menu keys", () => {
     expect(flagMenuAction(press("Enter", { shiftKey: true }), 4, true)).toEqual({ type: "confirm", keepJudging: true });
     expect(flagMenuAction(press("Escape"), 4, true)).toEqual({ type: "close" });
     expect(flagMenuAction(press("2"), 4, true)).toBeNull();
+  });
+});
+
+describe("all done keys", () => {
+  it("takes the last action back with U or Ctrl/Cmd+Z, and nothing else", () => {
+    expect(allDoneAction(press("u"), false)).toEqual({ type: "undo" });
+    expect(allDoneAction(press("U"), false)).toEqual({ type: "undo" });
+    expect(allDoneAction(press("z", { ctrlKey: true }), false)).toEqual({ type: "undo" });
+    expect(allDoneAction(press("z", { metaKey: true }), false)).toEqual({ type: "undo" });
+    expect(allDoneAction(press("z"), false)).toBeNull();
+    expect(allDoneAction(press("u", { ctrlKey: true }), false)).toBeNull();
+    expect(allDoneAction(press("z", { ctrlKey: true, shiftKey: true }), false)).toBeNull();
+    expect(allDoneAction(press("a"), false)).toBeNull();
+    expect(allDoneAction(press("u"), true)).toBeNull();
   });
 });

@@ -65,6 +65,14 @@ export function keyContextFor(project: Project, draft: Draft): KeyContext {
   };
 }
 
+/** On "All done" (no comparison on screen) the one key that still acts: U or Ctrl/⌘+Z takes the
+ * last judgment or skip back, as the screen's Undo button does. */
+export function allDoneAction(input: KeyInput, inTextField: boolean): KeyAction | null {
+  if (inTextField || input.altKey || input.shiftKey) return null;
+  const key = input.key.toLowerCase();
+  return (input.ctrlKey || input.metaKey ? key === "z" : key === "u") ? { type: "undo" } : null;
+}
+
 export function actionForKey(input: KeyInput, ctx: KeyContext): KeyAction | null {
   const command = input.ctrlKey || input.metaKey;
   if (input.key === "Escape") return ctx.inTextField ? { type: "blur" } : ctx.rankSelected ? { type: "rankDeselect" } : null;

@@ -3,7 +3,7 @@
 
 import type { RefObject } from "preact";
 import { useLayoutEffect, useRef } from "preact/hooks";
-import { actionForKey, type KeyAction, type KeyContext } from "../../logic/keymap";
+import { actionForKey, allDoneAction, type KeyAction, type KeyContext } from "../../logic/keymap";
 import type { AnnotationSession } from "./useAnnotationSession";
 
 export type Overlay = "none" | "help" | "flag" | "history";
@@ -71,8 +71,16 @@ function onKey(event: KeyboardEvent, { controls, keyContext, overlay }: KeyState
     }
     return;
   }
-  if (!keyContext || controls.session.phase !== "ready") return;
   const target = event.target as Element;
+  if (controls.session.phase === "empty") {
+    const undo = allDoneAction(event, isTextField(target));
+    if (undo && !event.repeat) {
+      event.preventDefault();
+      runKeyAction(undo, controls);
+    }
+    return;
+  }
+  if (!keyContext || controls.session.phase !== "ready") return;
   const action = actionForKey(event, { ...keyContext, inTextField: isTextField(target), onControl: onKeyboardControl(target, pointerPressed) });
   if (!action) return;
   event.preventDefault();
