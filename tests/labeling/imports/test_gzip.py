@@ -8,11 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from labeling.imports import queued
 from labeling.models import Comparison, DataImport, ImportStatus
+from tests.labeling.imports.test_queued import post
 
 LINES = 12
 
@@ -20,11 +20,6 @@ LINES = 12
 def candidates_file(n: int = LINES) -> bytes:
     rows = [json.dumps({"prompt": f"prompt {i}", "responses": [f"answer {i}.a", f"answer {i}.b"]}) for i in range(n)]
     return ("\n".join(rows) + "\n").encode()
-
-
-def post(api, user, project, data: bytes, name: str):
-    upload = SimpleUploadedFile(name, data)
-    return api(user).post(f"/api/projects/{project.pk}/imports/", {"file": upload, "format": "candidates"}, format="multipart")
 
 
 @pytest.fixture
